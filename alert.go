@@ -1,0 +1,205 @@
+package precwatch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AlertStatus is where an alert is in the investigators' workflow.
+type AlertStatus string
+
+// Alert statuses: new → triaged → escalated | dismissed.
+const (
+	StatusNew       AlertStatus = "new"
+	StatusTriaged   AlertStatus = "triaged"
+	StatusEscalated AlertStatus = "escalated"
+	StatusDismissed AlertStatus = "dismissed"
+)
+
+// Alert is one substance found in one listing of one site. Its Key is
+// derived from (site, listing identity, substance), so every process that
+// sees the same listing converges on the same alert.
+type Alert struct {
+	Key       string      `json:"key"`
+	Site      string      `json:"site"`
+	Identity  string      `json:"identity"`
+	Substance string      `json:"substance"`
+	Name      string      `json:"name"`
+	Regime    Regime      `json:"regime"`
+	Severity  Severity    `json:"severity"`
+	Status    AlertStatus `json:"status"`
+	// Listing is the latest snapshot of the listing; Matches are this
+	// substance's matches in it.
+	Listing   Listing   `json:"listing"`
+	Matches   []Match   `json:"matches"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// History lists the alert's events, oldest first: its raising and every
+	// material change of the listing since.
+	History []AlertEvent `json:"history"`
+}
+
+// AlertEvent is one entry of an alert's history.
+type AlertEvent struct {
+	At         time.Time `json:"at"`
+	Kind       string    `json:"kind"`
+	Changes    []Change  `json:"changes,omitempty"`
+	PageSHA256 string    `json:"page_sha256,omitempty"`
+}
+
+// Alert event kinds.
+const (
+	EventRaised   = "raised"
+	EventChanged  = "changed"
+	EventRelisted = "relisted"
+)
+
+// Change is one material field that changed between two sightings.
+type Change struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// AlertKey is the idempotency key of the alert for substance in a listing.
+func AlertKey(site, identity, substance string) string {
+	h := sha256.Sum256([]byte(site + "\x00" + identity + "\x00" + substance))
+	return hex.EncodeToString(h[:16])
+}
+
+// ListingKey is the store key of a listing: its site and identity, hashed.
+func ListingKey(site, identity string) string {
+	h := sha256.Sum256([]byte(site + "\x00" + identity))
+	return hex.EncodeToString(h[:16])
+}
+
+// AlertFilter selects alerts; zero fields select everything.
+type AlertFilter struct {
+	Status      AlertStatus
+	MinSeverity Severity
+	Site        string
+	Substance   string
+	Limit       int
+	Offset      int
+}
+
+// Matches reports whether a passes the filter (Limit and Offset aside).
+func (f AlertFilter) Matches(a Alert) bool {
+	return (f.Status == "" || a.Status == f.Status) &&
+		a.Severity >= f.MinSeverity &&
+		(f.Site == "" || a.Site == f.Site) &&
+		(f.Substance == "" || a.Substance == f.Substance)
+}
+
+// SortAlerts orders alerts most severe first, then newest first, then by key
+// so that every backend returns the same order.
+func SortAlerts(as []Alert) {
+	slices.SortFunc(as, func(a, b Alert) int {
+		if a.Severity != b.Severity {
+			return int(b.Severity) - int(a.Severity)
+		}
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+}
+
+// Observation is one sighting of a listing by a crawl, with its matches.
+type Observation struct {
+	Listing Listing `json:"listing"`
+	Matches []Match `json:"matches"`
+	// RunID is the run that saw the listing; a later run that ends OK
+	// without seeing it marks it gone (see Store.MarkGone).
+	RunID string    `json:"run_id"`
+	At    time.Time `json:"at"`
+}
+
+// ListingState is what a store keeps of a listing between sightings.
+type ListingState struct {
+	Key         string    `json:"key"`
+	Listing     Listing   `json:"listing"`
+	Fingerprint string    `json:"fingerprint"`
+	Material    Material  `json:"material"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+	LastRunID   string    `json:"last_run_id"`
+	Gone        bool      `json:"gone"`
+	// AlertKeys are the listing's alerts, by substance.
+	AlertKeys map[string]string `json:"alert_keys,omitempty"`
+}
+
+// Material holds the fields whose change is worth an investigator's notice.
+type Material struct {
+	Price    string `json:"price"`
+	Currency string `json:"currency"`
+	// Concentrations maps a substance to the strength stated for it.
+	Concentrations map[string]string `json:"concentrations,omitempty"`
+}
+
+// MaterialOf extracts the material fields of a listing and its matches.
+func MaterialOf(l Listing, ms []Match) Material {
+	m := Material{Price: formatNumber(l.Price), Currency: l.Currency}
+	for _, x := range ms {
+		if x.ConcentrationPercent == nil {
+			continue
+		}
+		if m.Concentrations == nil {
+			m.Concentrations = map[string]string{}
+		}
+		if _, ok := m.Concentrations[x.Substance]; !ok {
+			m.Concentrations[x.Substance] = formatNumber(*x.ConcentrationPercent) + "%"
+		}
+	}
+	return m
+}
+
+func formatNumber(f float64) string {
+	if f == 0 || math.IsNaN(f) {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// Diff lists the material changes from m to next.
+func (m Material) Diff(next Material) []Change {
+	var cs []Change
+	if m.Price != next.Price {
+		cs = append(cs, Change{Field: "price", Old: m.Price, New: next.Price})
+	}
+	if m.Currency != next.Currency {
+		cs = append(cs, Change{Field: "currency", Old: m.Currency, New: next.Currency})
+	}
+	keys := make([]string, 0, len(m.Concentrations)+len(next.Concentrations))
+	for k := range m.Concentrations {
+		keys = append(keys, k)
+	}
+	for k := range next.Concentrations {
+		if _, ok := m.Concentrations[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if o, n := m.Concentrations[k], next.Concentrations[k]; o != n {
+			cs = append(cs, Change{Field: "concentration:" + k, Old: o, New: n})
+		}
+	}
+	return cs
+}
+
+// Fingerprint is the SHA-256 over the listing's content, independent of when
+// and from which page it was fetched: unchanged content, same fingerprint.
+func Fingerprint(l Listing) string {
+	h := sha256.New()
+	for _, f := range []string{l.Site, l.Identity(), l.URL, l.Title, l.Description, formatNumber(l.Price), l.Currency, l.Vendor} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,91 @@
+package precwatch
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severity ranks a match or an alert; a higher value is more severe.
+type Severity int
+
+// Severities, from the least to the most severe.
+const (
+	SeverityNone Severity = iota
+	// SeverityLow: an EU Annex II (reportable) substance.
+	SeverityLow
+	// SeverityMedium: an EU Annex I substance under its limit or with no strength stated.
+	SeverityMedium
+	// SeverityHigh: an EU Annex I substance over its limit.
+	SeverityHigh
+	// SeverityCritical: a CWC scheduled chemical.
+	SeverityCritical
+)
+
+var severityNames = [...]string{"none", "low", "medium", "high", "critical"}
+
+// String returns the lower-case name of s.
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// MarshalText encodes s by name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ParseSeverity parses a severity name such as "high".
+func ParseSeverity(name string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(n, name) {
+			return Severity(i), nil
+		}
+	}
+	return SeverityNone, fmt.Errorf("%w: severity %q (want one of %s)", ErrInvalid, name, strings.Join(severityNames[:], ", "))
+}
+
+// Match is one watchlist substance found in a listing, with its explanation.
+type Match struct {
+	Substance string   `json:"substance"`
+	Name      string   `json:"name"`
+	Regime    Regime   `json:"regime"`
+	Severity  Severity `json:"severity"`
+	// Term is the watchlist term that matched; Kind says what sort of term
+	// it is (name, synonym, formula, cas, abbreviation).
+	Term string `json:"term"`
+	Kind string `json:"kind"`
+	// Field, Start and End locate the match in the listing's original text
+	// (byte offsets into Title or Description); Text is that span.
+	Field string `json:"field"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Text  string `json:"text"`
+	// ConcentrationPercent is the strength stated next to the match in % w/w
+	// (for ammonium nitrate, % nitrogen), nil when none is stated.
+	ConcentrationPercent *float64 `json:"concentration_percent"`
+	LimitPercent         *float64 `json:"limit_percent,omitempty"`
+	// OverLimit is nil when no strength is stated or the regime has no limit.
+	OverLimit *bool `json:"over_limit"`
+}
+
+// Alertable reports whether the match should raise an alert: everything
+// except a substance stated to be at or under its regulatory limit.
+func (m Match) Alertable() bool {
+	return m.Severity > SeverityNone && (m.OverLimit == nil || *m.OverLimit)
+}
+
+// Matcher finds watchlist substances in a listing. Implementations are safe
+// for concurrent use and do no I/O.
+type Matcher interface {
+	Match(l Listing) []Match
+}

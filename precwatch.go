@@ -1,0 +1,100 @@
+// Package precwatch holds the domain types of the precursor monitor and the
+// interfaces between its parts: sites and listings coming from the crawler,
+// watchlists and matches from the matchers, alerts and runs kept by a Store.
+//
+// It imports no technology (no colly, goquery or go-redis), so every adapter
+// package depends on it and never on another adapter.
+package precwatch
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors shared by every backend; check them with errors.Is.
+var (
+	ErrNotFound = errors.New("precwatch: not found")
+	ErrInvalid  = errors.New("precwatch: invalid")
+)
+
+// Regime names a regulatory list a substance belongs to; the values are the
+// identifiers used in the reference data.
+type Regime string
+
+// The regimes of the reference watchlist.
+const (
+	RegimeEUAnnexI  Regime = "eu-2019-1148-annex-i"
+	RegimeEUAnnexII Regime = "eu-2019-1148-annex-ii"
+	RegimeCWC1      Regime = "cwc-schedule-1"
+	RegimeCWC2      Regime = "cwc-schedule-2"
+	RegimeCWC3      Regime = "cwc-schedule-3"
+)
+
+// IsCWC reports whether r is one of the Chemical Weapons Convention schedules.
+func (r Regime) IsCWC() bool {
+	return r == RegimeCWC1 || r == RegimeCWC2 || r == RegimeCWC3
+}
+
+// Listing is one offer extracted from a marketplace page.
+type Listing struct {
+	Site        string    `json:"site"`
+	ID          string    `json:"id,omitempty"`
+	URL         string    `json:"url"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	Price       float64   `json:"price,omitempty"`
+	Currency    string    `json:"currency,omitempty"`
+	Vendor      string    `json:"vendor,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at,omitzero"`
+	// PageSHA256 is the hex SHA-256 of the raw page the listing came from;
+	// the page itself is kept in the Store as evidence.
+	PageSHA256 string `json:"page_sha256,omitempty"`
+	// Tor records that the listing came from a Tor (dark-web) site.
+	Tor bool `json:"tor,omitempty"`
+}
+
+// Identity is the listing's stable identity within its site: its listing ID
+// when the site has one, else its canonical URL.
+func (l Listing) Identity() string {
+	if l.ID != "" {
+		return "id:" + l.ID
+	}
+	return "url:" + l.URL
+}
+
+// Page is a fetched page kept as evidence.
+type Page struct {
+	SHA256      string    `json:"sha256"`
+	Site        string    `json:"site"`
+	URL         string    `json:"url"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	ContentType string    `json:"content_type,omitempty"`
+	Body        []byte    `json:"-"`
+}
+
+// Run is the record of one crawl of one site.
+type Run struct {
+	ID          string    `json:"id"`
+	Site        string    `json:"site"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end,omitzero"`
+	Status      RunStatus `json:"status"`
+	Pages       int       `json:"pages"`
+	Listings    int       `json:"listings"`
+	NewListings int       `json:"new_listings"`
+	Alerts      int       `json:"alerts"`
+	Errors      []string  `json:"errors,omitempty"`
+}
+
+// RunStatus says how a run ended.
+type RunStatus string
+
+// Run statuses. A partial run fetched something but hit errors or a limit, so
+// listings it did not see are not taken as gone.
+const (
+	RunRunning   RunStatus = "running"
+	RunOK        RunStatus = "ok"
+	RunPartial   RunStatus = "partial"
+	RunFailed    RunStatus = "failed"
+	RunAbandoned RunStatus = "abandoned"
+)

@@ -1,0 +1,125 @@
+package precwatch
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultTorProxy is the SOCKS5 address of a local Tor client.
+const DefaultTorProxy = "socks5://127.0.0.1:9050"
+
+// Site is one monitored marketplace and how to crawl it.
+type Site struct {
+	Name      string   `yaml:"name" json:"name"`
+	StartURLs []string `yaml:"start_urls" json:"start_urls"`
+	// Tor marks a dark-web site: it is only ever fetched through its SOCKS5
+	// proxy, with names resolved by the proxy. Any .onion host is Tor
+	// whatever this flag says; see IsTor.
+	Tor bool `yaml:"tor" json:"tor"`
+	// Proxy is the SOCKS5 proxy URL; DefaultTorProxy for Tor sites when empty.
+	Proxy string `yaml:"proxy" json:"proxy,omitempty"`
+	// Schedule is a robfig/cron spec (five fields, descriptors such as
+	// @every 1h, and a CRON_TZ= prefix).
+	Schedule   string     `yaml:"schedule" json:"schedule"`
+	Politeness Politeness `yaml:"politeness" json:"politeness"`
+	Limits     Limits     `yaml:"limits" json:"limits"`
+	Extract    Extraction `yaml:"extract" json:"extract"`
+}
+
+// Politeness bounds how hard a crawl presses on a site.
+type Politeness struct {
+	// Parallelism is the number of requests in flight at once (default 1).
+	Parallelism int `yaml:"parallelism" json:"parallelism"`
+	// Delay is the wait between requests to the site.
+	Delay time.Duration `yaml:"delay" json:"delay"`
+	// RandomDelay adds up to this much extra wait.
+	RandomDelay time.Duration `yaml:"random_delay" json:"random_delay"`
+	// UserAgent overrides the crawler's User-Agent.
+	UserAgent string `yaml:"user_agent" json:"user_agent,omitempty"`
+}
+
+// Limits bound one run of a crawl.
+type Limits struct {
+	MaxPages int `yaml:"max_pages" json:"max_pages"`
+	MaxDepth int `yaml:"max_depth" json:"max_depth"`
+	// MaxBodyBytes caps one response body after decompression.
+	MaxBodyBytes   int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
+	RequestTimeout time.Duration `yaml:"request_timeout" json:"request_timeout"`
+	// RunTimeout caps a whole run.
+	RunTimeout time.Duration `yaml:"run_timeout" json:"run_timeout"`
+	// Retries is how many times a 5xx or timed-out request is retried, with
+	// exponential backoff.
+	Retries int `yaml:"retries" json:"retries"`
+}
+
+// Extraction modes.
+const (
+	ExtractSelectors = "selectors"
+	ExtractJSONLD    = "jsonld"
+)
+
+// Extraction says how listings are read from a site's pages. A selector is
+// CSS; a trailing " @attr" reads that attribute instead of the text, as in
+// "a.title @href".
+type Extraction struct {
+	// Mode is ExtractSelectors (default) or ExtractJSONLD (schema.org Product
+	// in JSON-LD or microdata).
+	Mode        string `yaml:"mode" json:"mode"`
+	Listing     string `yaml:"listing" json:"listing,omitempty"`
+	ID          string `yaml:"id" json:"id,omitempty"`
+	Title       string `yaml:"title" json:"title,omitempty"`
+	Price       string `yaml:"price" json:"price,omitempty"`
+	Currency    string `yaml:"currency" json:"currency,omitempty"`
+	Vendor      string `yaml:"vendor" json:"vendor,omitempty"`
+	Description string `yaml:"description" json:"description,omitempty"`
+	URL         string `yaml:"url" json:"url,omitempty"`
+	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
+	// Detail, when set, follows each listing's URL and reads the fields it
+	// names from the detail page, overriding those of the index page.
+	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`
+	// Links are extra selectors of pages to follow (categories, say).
+	Links []string `yaml:"links" json:"links,omitempty"`
+}
+
+// IsTor reports whether the site must be fetched through Tor: it is marked
+// so, or one of its start URLs is on a .onion host.
+func (s Site) IsTor() bool {
+	if s.Tor {
+		return true
+	}
+	for _, u := range s.StartURLs {
+		if p, err := url.Parse(u); err == nil && IsOnion(p.Hostname()) {
+			return true
+		}
+	}
+	return false
+}
+
+// ProxyURL is the proxy the site is fetched through; empty means direct,
+// which a Tor site never is.
+func (s Site) ProxyURL() string {
+	if s.Proxy == "" && s.IsTor() {
+		return DefaultTorProxy
+	}
+	return s.Proxy
+}
+
+// IsOnion reports whether host is a Tor onion service name.
+func IsOnion(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host == "onion" || strings.HasSuffix(host, ".onion")
+}
+
+// UnmarshalYAML accepts the shorthand `extract: jsonld` as well as a map of
+// selectors. It uses yaml.v3's function form so the root package needs no
+// YAML import; strict decoding (unknown fields) still applies to the map.
+func (e *Extraction) UnmarshalYAML(unmarshal func(any) error) error {
+	var mode string
+	if err := unmarshal(&mode); err == nil {
+		*e = Extraction{Mode: mode}
+		return nil
+	}
+	type plain Extraction
+	return unmarshal((*plain)(e))
+}

@@ -1,0 +1,57 @@
+package precwatch
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps listings, alerts, runs and evidence pages. Every backend passes
+// the conformance suite in storage/storetest, so behaviour does not depend on
+// which one is configured.
+type Store interface {
+	// Record applies one sighting of a listing atomically: a new listing
+	// raises an alert per alertable substance; an unchanged one raises
+	// nothing; a material change is added to its alerts' history. Applying
+	// the same observation twice, or from two processes at once, has the
+	// effect of applying it once.
+	Record(ctx context.Context, obs Observation) (RecordResult, error)
+	// MarkGone marks the site's listings that run runID did not see as gone,
+	// so that seeing one again is a relisting. Call it only after a complete
+	// run. It returns how many listings it marked.
+	MarkGone(ctx context.Context, site, runID string) (int, error)
+	// Listing returns the state of a listing by its ListingKey.
+	Listing(ctx context.Context, key string) (ListingState, error)
+	// Listings calls fn for every stored listing of site (every site when
+	// empty), stopping at the first error fn returns.
+	Listings(ctx context.Context, site string, fn func(ListingState) error) error
+
+	// Alert returns one alert by key, or ErrNotFound.
+	Alert(ctx context.Context, key string) (Alert, error)
+	// Alerts lists alerts passing the filter, ordered as SortAlerts does.
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	// SetAlertStatus moves an alert to a new status.
+	SetAlertStatus(ctx context.Context, key string, status AlertStatus, at time.Time) error
+
+	// SaveRun creates or replaces a run record.
+	SaveRun(ctx context.Context, r Run) error
+	// Runs lists the runs of site (all sites when empty), newest first, at
+	// most limit of them (all when limit <= 0).
+	Runs(ctx context.Context, site string, limit int) ([]Run, error)
+
+	// SavePage keeps a fetched page as evidence, keyed by its SHA-256;
+	// saving the same page again is a no-op.
+	SavePage(ctx context.Context, p Page) error
+	// Page returns a stored page by its SHA-256, or ErrNotFound.
+	Page(ctx context.Context, sha256 string) (Page, error)
+
+	Close() error
+}
+
+// RecordResult says what Store.Record did.
+type RecordResult struct {
+	NewListing bool `json:"new_listing"`
+	// Changed is true when the listing changed materially or was relisted.
+	Changed       bool     `json:"changed"`
+	NewAlerts     []string `json:"new_alerts,omitempty"`
+	UpdatedAlerts []string `json:"updated_alerts,omitempty"`
+}
