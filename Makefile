@@ -1,0 +1,37 @@
+# precwatch: make run (demo on the fixture markets), make test, make bench.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/precwatch
+
+.PHONY: all build run test lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/precwatch
+
+# The demo: fixture marketplaces behind a local SOCKS5 proxy, crawled into
+# the embedded store in var/, alerts printed, then the scheduler runs until
+# Ctrl-C.
+run: build
+	./$(BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db
+
+test:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
+
+# Benchmarks, with a short report in bench/REPORT.md.
+bench:
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./matchers ./crawler/extract | tee bench/raw.txt
+	@sh bench/report.sh bench/raw.txt > bench/REPORT.md
+	@cat bench/REPORT.md
+
+clean:
+	rm -rf bin var bench/raw.txt

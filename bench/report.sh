@@ -1,0 +1,23 @@
+#!/bin/sh
+# Turns `go test -bench` output into a short Markdown report with the
+# machine it ran on.
+raw=${1:-bench/raw.txt}
+echo "# precwatch benchmarks"
+echo
+echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(go version | cut -d' ' -f3-4)"
+echo
+echo "| benchmark | ns/op | throughput | other |"
+echo "|---|---|---|---|"
+awk '/^Benchmark/ {
+	name=$1; nsop=""; thr=""; other="";
+	for (i=3; i<NF; i+=2) {
+		v=$i; u=$(i+1);
+		if (u=="ns/op") nsop=v;
+		else if (u=="MB/s") thr=thr v " MB/s ";
+		else if (u ~ /\/s$/) thr=thr v " " u " ";
+		else other=other v " " u " ";
+	}
+	printf "| %s | %s | %s | %s |\n", name, nsop, thr, other
+}' "$raw"

@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/crawler"
+	"github.com/precwatch/precwatch/fixtures"
+	"github.com/precwatch/precwatch/matchers"
+)
+
+// runDaemon is `precwatch run`: cron per site until ctx is cancelled.
+func (m *Main) runDaemon(ctx context.Context, args []string) error {
+	fs := m.flags("run")
+	demo := fs.Bool("demo", false, "serve the fixture marketplaces and their SOCKS5 proxy on loopback, to try precwatch without Tor")
+	runOnStart := fs.Bool("run-on-start", false, "crawl every site once at start, print the alerts, then follow the schedules")
+	reloadEvery := fs.Duration("reload-interval", 5*time.Second, "how often to look for changes of the config and watchlist files (0: on SIGHUP only)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, mt, err := m.loadConfig()
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	m.config.Store(cfg)
+	m.matcher.Store(mt)
+	if *demo {
+		if err := m.startDemo(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	store, err := m.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sched := crawler.NewScheduler(nil, m.logger, m.crawlFunc(store))
+	if err := sched.Update(cfg.Sites); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	sched.Start()
+	m.logger.Info("precwatch running", "config", m.ConfigPath, "sites", len(cfg.Sites), "version", version)
+	for _, s := range sched.Sites() {
+		m.logger.Info("site scheduled", "site", s.Name, "schedule", s.Schedule, "tor", s.IsTor(), "next", sched.Next(s.Name))
+	}
+
+	// Shutdown order: stop scheduling and cancel the runs in flight (each
+	// records itself), wait for them, then Close closes the store, then
+	// the demo markets.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := sched.Stop(stopCtx); err != nil {
+			m.logger.Warn("runs did not finish in time", "error", err)
+		}
+		m.logger.Info("precwatch stopped")
+	}()
+
+	if *runOnStart {
+		m.crawlAll(ctx, sched)
+		if ctx.Err() == nil {
+			if err := m.printAlerts(ctx, store, precwatch.AlertFilter{}, false); err != nil {
+				return err
+			}
+		}
+	}
+	return m.watch(ctx, sched, *reloadEvery)
+}
+
+// crawlAll runs every site once, concurrently, and waits for them.
+func (m *Main) crawlAll(ctx context.Context, sched *crawler.Scheduler) {
+	var wg sync.WaitGroup
+	for _, s := range sched.Sites() {
+		wg.Go(func() {
+			run, err := sched.RunNow(ctx, s.Name)
+			if err != nil {
+				m.logger.Warn("crawl failed", "site", s.Name, "error", err)
+				return
+			}
+			m.logger.Info("crawl done", "site", s.Name, "status", run.Status, "pages", run.Pages,
+				"listings", run.Listings, "new_listings", run.NewListings, "new_alerts", run.Alerts)
+		})
+	}
+	wg.Wait()
+}
+
+// watch reloads the config and watchlist on SIGHUP and when their files
+// change, until ctx is done. A bad new version is logged and ignored.
+func (m *Main) watch(ctx context.Context, sched *crawler.Scheduler, every time.Duration) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	last := m.fileStamps()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			last = m.fileStamps()
+			_ = m.Reload(sched)
+		case <-tick:
+			if now := m.fileStamps(); now != last {
+				last = now
+				_ = m.Reload(sched)
+			}
+		}
+	}
+}
+
+// fileStamps identifies the current versions of the config and watchlist.
+func (m *Main) fileStamps() string {
+	var b strings.Builder
+	paths := []string{m.ConfigPath}
+	if cfg := m.config.Load(); cfg != nil {
+		paths = append(paths, cfg.WatchlistPath())
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			fmt.Fprintf(&b, "%s:%d:%d;", p, fi.ModTime().UnixNano(), fi.Size())
+		}
+	}
+	return b.String()
+}
+
+// Reload reads the config and watchlist again and puts them in force
+// together; when either is broken the previous ones stay in force.
+func (m *Main) Reload(sched *crawler.Scheduler) error {
+	cfg, mt, err := m.loadConfig()
+	if err == nil {
+		err = sched.Update(cfg.Sites)
+	}
+	if err != nil {
+		m.logger.Error("reload rejected, keeping the previous config and watchlist", "error", err)
+		return err
+	}
+	if old := m.config.Load(); old != nil && old.Store != cfg.Store {
+		m.logger.Warn("store changes take effect at restart", "store", cfg.Store)
+	}
+	m.matcher.Store(mt)
+	m.config.Store(cfg)
+	m.logger.Info("config reloaded", "sites", len(cfg.Sites), "substances", len(mt.Watchlist().Substances))
+	return nil
+}
+
+func (m *Main) crawlFunc(store precwatch.Store) crawler.RunFunc {
+	return func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
+		c, err := crawler.New(site, store, &m.matcher, m.logger)
+		if err != nil {
+			return precwatch.Run{}, err
+		}
+		return c.Run(ctx)
+	}
+}
+
+// startDemo serves the fixture marketplaces behind a SOCKS5 proxy at the
+// address the config's sites use.
+func (m *Main) startDemo(ctx context.Context, cfg *Config) error {
+	addr := ""
+	for _, s := range cfg.Sites {
+		u, err := url.Parse(s.ProxyURL())
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("demo: site %q has no SOCKS5 proxy to serve the fixtures behind", s.Name)
+		}
+		if addr != "" && addr != u.Host {
+			return fmt.Errorf("demo: sites use different proxies (%s, %s); the demo serves one", addr, u.Host)
+		}
+		addr = u.Host
+	}
+	markets, err := fixtures.Start(ctx, fixtures.Options{ProxyAddr: addr, Logger: m.logger})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	m.onClose(markets.Close)
+	m.logger.Info("demo marketplaces serving", "proxy", markets.ProxyURL())
+	return nil
+}
+
+// runCrawl is `precwatch crawl --site NAME`.
+func (m *Main) runCrawl(ctx context.Context, args []string) error {
+	fs := m.flags("crawl")
+	name := fs.String("site", "", "the site to crawl (required)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return &exitError{code: 2, err: errors.New("crawl: --site is required")}
+	}
+	cfg, mt, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	site, ok := cfg.Site(*name)
+	if !ok {
+		return fmt.Errorf("crawl: no site %q in %s", *name, m.ConfigPath)
+	}
+	m.matcher.Store(mt)
+	store, err := m.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	run, err := m.crawlFunc(store)(ctx, site)
+	fmt.Fprintf(m.Stdout, "run %s site=%s status=%s pages=%d listings=%d new_listings=%d new_alerts=%d errors=%d\n",
+		run.ID, site.Name, run.Status, run.Pages, run.Listings, run.NewListings, run.Alerts, len(run.Errors))
+	for _, e := range run.Errors {
+		fmt.Fprintf(m.Stdout, "  error: %s\n", printable(e, 300))
+	}
+	if err != nil {
+		return fmt.Errorf("crawl %q: %w", site.Name, err)
+	}
+	return nil
+}
+
+// runAlerts is `precwatch alerts`.
+func (m *Main) runAlerts(ctx context.Context, args []string) error {
+	fs := m.flags("alerts")
+	asJSON := fs.Bool("json", false, "print JSON (one array) instead of a table")
+	var f precwatch.AlertFilter
+	status := fs.String("status", "", "only alerts with this status: new, triaged, escalated, dismissed")
+	severity := fs.String("severity", "", "only alerts at least this severe: low, medium, high, critical")
+	fs.StringVar(&f.Site, "site", "", "only alerts of this site")
+	fs.StringVar(&f.Substance, "substance", "", "only alerts of this substance id")
+	fs.IntVar(&f.Limit, "limit", 100, "at most this many alerts (0: all)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	f.Status = precwatch.AlertStatus(*status)
+	if *severity != "" {
+		sv, err := precwatch.ParseSeverity(*severity)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		f.MinSeverity = sv
+	}
+	var cfg *Config
+	if m.StoreDSN == "" {
+		c, err := LoadConfig(m.ConfigPath)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
+	store, err := m.openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return m.printAlerts(ctx, store, f, *asJSON)
+}
+
+func (m *Main) printAlerts(ctx context.Context, store precwatch.Store, f precwatch.AlertFilter, asJSON bool) error {
+	alerts, err := store.Alerts(ctx, f)
+	if err != nil {
+		return fmt.Errorf("list alerts: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		if alerts == nil {
+			alerts = []precwatch.Alert{}
+		}
+		return enc.Encode(alerts)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEVERITY\tSUBSTANCE\tREGIME\tSTRENGTH\tSITE\tTITLE\tPRICE\tVENDOR\tSTATUS\tRAISED\tKEY")
+	for _, a := range alerts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			a.Severity, printable(a.Substance, 30), a.Regime, strength(a.Matches), printable(a.Site, 20),
+			printable(a.Listing.Title, 48), price(a.Listing), printable(a.Listing.Vendor, 20),
+			a.Status, a.CreatedAt.Local().Format("2006-01-02 15:04"), a.Key)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "%d alert(s)\n", len(alerts))
+	return nil
+}
+
+func strength(ms []precwatch.Match) string {
+	for _, x := range ms {
+		if x.ConcentrationPercent != nil {
+			s := strconv.FormatFloat(*x.ConcentrationPercent, 'f', -1, 64) + "%"
+			if x.OverLimit != nil && *x.OverLimit {
+				s += " (over)"
+			}
+			return s
+		}
+	}
+	return "-"
+}
+
+func price(l precwatch.Listing) string {
+	if l.Price == 0 {
+		return "-"
+	}
+	return strings.TrimSpace(strconv.FormatFloat(l.Price, 'f', -1, 64) + " " + printable(l.Currency, 5))
+}
+
+// printable makes text from a monitored page safe for a terminal: control
+// characters (escape sequences included) become spaces, and it is cut to
+// at most n runes.
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, " "))
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// matchInput is one line of `precwatch match` input. Price may be a number
+// or a string.
+type matchInput struct {
+	ID          string          `json:"id"`
+	Site        string          `json:"site"`
+	URL         string          `json:"url"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Price       json.RawMessage `json:"price"`
+	Vendor      string          `json:"vendor"`
+}
+
+// matchOutput is one line of `precwatch match` output.
+type matchOutput struct {
+	ID      string            `json:"id"`
+	Site    string            `json:"site,omitempty"`
+	URL     string            `json:"url,omitempty"`
+	Matches []precwatch.Match `json:"matches"`
+	Error   string            `json:"error,omitempty"`
+	Line    int               `json:"line,omitempty"`
+}
+
+// maxMatchLine bounds one input line so a hostile input cannot exhaust memory.
+const maxMatchLine = 16 << 20
+
+// runMatch is `precwatch match`.
+func (m *Main) runMatch(ctx context.Context, args []string) error {
+	fs := m.flags("match")
+	wlPath := fs.String("watchlist", "", "watchlist file (default: the config's)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	var mt *matchers.Matcher
+	if *wlPath != "" {
+		wl, err := matchers.LoadWatchlist(*wlPath)
+		if err != nil {
+			return err
+		}
+		if mt, err = matchers.Compile(wl); err != nil {
+			return err
+		}
+	} else {
+		_, c, err := m.loadConfig()
+		if err != nil {
+			return err
+		}
+		mt = c
+	}
+	return matchStream(ctx, mt, m.Stdin, m.Stdout)
+}
+
+func matchStream(ctx context.Context, mt precwatch.Matcher, in io.Reader, out io.Writer) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), maxMatchLine)
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	bad, line := 0, 0
+	for sc.Scan() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line++
+		raw := strings.TrimSpace(sc.Text())
+		if raw == "" {
+			continue
+		}
+		var in matchInput
+		var res matchOutput
+		if err := json.Unmarshal([]byte(raw), &in); err != nil {
+			bad++
+			res = matchOutput{Line: line, Error: "invalid JSON: " + err.Error(), Matches: []precwatch.Match{}}
+		} else {
+			l := precwatch.Listing{ID: in.ID, Site: in.Site, URL: in.URL, Title: in.Title, Description: in.Description, Vendor: in.Vendor}
+			l.Price, _ = parsePrice(in.Price)
+			res = matchOutput{ID: in.ID, Site: in.Site, URL: in.URL, Matches: mt.Match(l)}
+			if res.Matches == nil {
+				res.Matches = []precwatch.Match{}
+			}
+		}
+		if err := enc.Encode(res); err != nil {
+			return fmt.Errorf("match: write: %w", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("match: read line %d: %w", line+1, err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("match: write: %w", err)
+	}
+	if bad > 0 {
+		return fmt.Errorf("match: %d invalid input line(s)", bad)
+	}
+	return nil
+}
+
+func parsePrice(raw json.RawMessage) (float64, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	var f float64
+	if json.Unmarshal(raw, &f) == nil {
+		return f, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// runConfigCheck is `precwatch config check`.
+func (m *Main) runConfigCheck(_ context.Context, args []string) error {
+	fs := m.flags("config check")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, mt, err := m.loadConfig()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "ok: %s: %d site(s); watchlist %s: %d substance(s)\n",
+		m.ConfigPath, len(cfg.Sites), cfg.WatchlistPath(), len(mt.Watchlist().Substances))
+	return nil
+}

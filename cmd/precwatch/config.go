@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/crawler"
+	"github.com/precwatch/precwatch/crawler/extract"
+	"github.com/precwatch/precwatch/internal/yamlfile"
+)
+
+// Config is the precwatch configuration file.
+type Config struct {
+	// Watchlist is the watchlist file, relative to the config file.
+	Watchlist string `yaml:"watchlist"`
+	// Store is the default store: an embedded file path (relative to the
+	// working directory) or a redis:// URL. The --store flag overrides it.
+	Store string `yaml:"store"`
+	// Sites are the monitored marketplaces.
+	Sites []precwatch.Site `yaml:"sites"`
+
+	path string // the file it was read from
+}
+
+// WatchlistPath resolves the watchlist file against the config's directory.
+func (c *Config) WatchlistPath() string {
+	if c.Watchlist == "" || filepath.IsAbs(c.Watchlist) {
+		return c.Watchlist
+	}
+	return filepath.Join(filepath.Dir(c.path), c.Watchlist)
+}
+
+// Site returns the named site.
+func (c *Config) Site(name string) (precwatch.Site, bool) {
+	for _, s := range c.Sites {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return precwatch.Site{}, false
+}
+
+// LoadConfig reads and validates a config file. Every error names the file,
+// the line and the field.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses and validates config data read from path.
+func ParseConfig(path string, data []byte) (*Config, error) {
+	cfg := &Config{path: path}
+	doc, err := yamlfile.Decode(path, data, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var errs yamlfile.Errors
+	if cfg.Watchlist == "" {
+		errs = append(errs, doc.Errorf([]any{"watchlist"}, "required: the watchlist file"))
+	}
+	if len(cfg.Sites) == 0 {
+		errs = append(errs, doc.Errorf([]any{"sites"}, "at least one site is required"))
+	}
+	names := map[string]int{}
+	for i, s := range cfg.Sites {
+		at := func(field ...any) []any { return append([]any{"sites", i}, field...) }
+		if s.Name == "" {
+			errs = append(errs, doc.Errorf(at("name"), "required"))
+		} else if j, dup := names[s.Name]; dup {
+			errs = append(errs, doc.Errorf(at("name"), "site %q already defined at sites[%d]", s.Name, j))
+		}
+		names[s.Name] = i
+		if len(s.StartURLs) == 0 {
+			errs = append(errs, doc.Errorf(at("start_urls"), "at least one start URL is required"))
+		}
+		for j, raw := range s.StartURLs {
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, doc.Errorf(at("start_urls", j), "not an absolute http(s) URL: %q", raw))
+			}
+		}
+		if _, err := crawler.ParseSchedule(s.Schedule); err != nil {
+			errs = append(errs, doc.Errorf(at("schedule"), "bad cron spec %q: %v", s.Schedule, errors.Unwrap(err)))
+		}
+		if p := s.ProxyURL(); p != "" {
+			u, err := url.Parse(p)
+			if err != nil || (u.Scheme != "socks5" && u.Scheme != "socks5h") || u.Host == "" {
+				errs = append(errs, doc.Errorf(at("proxy"), "want a socks5://host:port URL, got %q", p))
+			}
+		}
+		if s.Politeness.Parallelism < 0 {
+			errs = append(errs, doc.Errorf(at("politeness", "parallelism"), "must not be negative"))
+		}
+		if l := s.Limits; l.MaxPages < 0 || l.MaxDepth < 0 || l.MaxBodyBytes < 0 || l.Retries < 0 || l.RequestTimeout < 0 || l.RunTimeout < 0 {
+			errs = append(errs, doc.Errorf(at("limits"), "limits must not be negative"))
+		}
+		switch s.Extract.Mode {
+		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
+			if _, err := extract.New(s.Extract); err != nil {
+				errs = append(errs, doc.Errorf(at("extract"), "%v", strings.TrimPrefix(err.Error(), "extract: ")))
+			}
+		default:
+			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors or jsonld)", s.Extract.Mode))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cfg, nil
+}

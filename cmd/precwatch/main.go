@@ -1,0 +1,240 @@
+// Command precwatch crawls marketplaces for chemical-precursor listings and
+// raises alerts for investigators. See README.md for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/matchers"
+	"github.com/precwatch/precwatch/storage/embedded"
+	"github.com/precwatch/precwatch/storage/redis"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: precwatch <command> [flags]
+
+commands:
+  run            the daemon: crawl every site on its schedule until SIGINT/SIGTERM
+  crawl          run one crawl of one site now (--site NAME)
+  alerts         list alerts, most severe and newest first (--json for JSON)
+  match          match listings read as JSON lines on stdin, one JSON line out per listing
+  config check   validate the config and its watchlist
+  version        print the version
+
+common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL,
+              --log-level debug|info|warn|error, --log-format text|json
+run 'precwatch <command> -h' for a command's flags
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := NewMain()
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "precwatch:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// Main is the program: its flags, its parts and their wiring. Tests run it
+// in-process with their own streams.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	ConfigPath string
+	StoreDSN   string
+	LogLevel   slog.LevelVar
+	LogFormat  string
+
+	logger  *slog.Logger
+	config  atomic.Pointer[Config]
+	matcher swapMatcher
+
+	mu      sync.Mutex
+	closers []func() error
+}
+
+// NewMain returns a Main on the process's standard streams.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+}
+
+// Run parses args (a command and its flags) and runs the command.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return &exitError{code: 2, err: errors.New("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "config" {
+		if len(rest) == 0 || rest[0] != "check" {
+			return &exitError{code: 2, err: errors.New("usage: precwatch config check [--config FILE]")}
+		}
+		cmd, rest = "config check", rest[1:]
+	}
+	switch cmd {
+	case "run":
+		return m.runDaemon(ctx, rest)
+	case "crawl":
+		return m.runCrawl(ctx, rest)
+	case "alerts":
+		return m.runAlerts(ctx, rest)
+	case "match":
+		return m.runMatch(ctx, rest)
+	case "config check":
+		return m.runConfigCheck(ctx, rest)
+	case "version":
+		fmt.Fprintln(m.Stdout, "precwatch", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+}
+
+// flags returns a flag set with the flags every command shares.
+func (m *Main) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("precwatch "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.ConfigPath, "config", "configs/precwatch.yaml", "config file")
+	fs.StringVar(&m.StoreDSN, "store", "", "store: an embedded file path or a redis:// URL (default: the config's store)")
+	fs.TextVar(&m.LogLevel, "log-level", &m.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
+	return fs
+}
+
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	opts := &slog.HandlerOptions{Level: &m.LogLevel}
+	if m.LogFormat == "json" {
+		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	} else {
+		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+	return nil
+}
+
+// loadConfig reads the config and compiles its watchlist; nothing changes
+// unless both are good.
+func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
+	cfg, err := LoadConfig(m.ConfigPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	wl, err := matchers.LoadWatchlist(cfg.WatchlistPath())
+	if err != nil {
+		return nil, nil, err
+	}
+	mt, err := matchers.Compile(wl)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile watchlist %s: %w", cfg.WatchlistPath(), err)
+	}
+	return cfg, mt, nil
+}
+
+// openStore opens the store named by --store, else by the config.
+func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, error) {
+	dsn := m.StoreDSN
+	if dsn == "" && cfg != nil {
+		dsn = cfg.Store
+	}
+	if dsn == "" {
+		dsn = filepath.Join("var", "precwatch.db")
+	}
+	var (
+		st  precwatch.Store
+		err error
+	)
+	if strings.HasPrefix(dsn, "redis://") || strings.HasPrefix(dsn, "rediss://") {
+		st, err = redis.Open(ctx, dsn, m.logger)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
+			return nil, fmt.Errorf("store %s: %w", dsn, err)
+		}
+		st, err = embedded.Open(ctx, dsn, m.logger)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	m.onClose(st.Close)
+	return st, nil
+}
+
+func (m *Main) onClose(f func() error) {
+	m.mu.Lock()
+	m.closers = append(m.closers, f)
+	m.mu.Unlock()
+}
+
+// Close releases what the command opened, last opened first.
+func (m *Main) Close() error {
+	m.mu.Lock()
+	cs := m.closers
+	m.closers = nil
+	m.mu.Unlock()
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		errs = append(errs, cs[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// swapMatcher lets the daemon replace the watchlist while crawls run: each
+// listing is matched against whichever compiled watchlist is current.
+type swapMatcher struct {
+	p atomic.Pointer[matchers.Matcher]
+}
+
+func (s *swapMatcher) Match(l precwatch.Listing) []precwatch.Match { return s.p.Load().Match(l) }
+func (s *swapMatcher) Store(m *matchers.Matcher)                   { s.p.Store(m) }
+
+var _ precwatch.Matcher = (*swapMatcher)(nil)

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/fixtures"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+)
+
+// TestMain lets the test binary act as the precwatch binary, so tests can
+// start real separate processes without a build step.
+func TestMain(m *testing.M) {
+	if os.Getenv("PRECWATCH_TEST_MAIN") == "1" {
+		os.Args = append([]string{"precwatch"}, strings.Fields(os.Getenv("PRECWATCH_TEST_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// syncBuffer is a bytes.Buffer safe for the daemon's log writes while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// run runs precwatch in-process and returns its output.
+func run(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut syncBuffer
+	m := NewMain()
+	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(stdin), &out, &errOut
+	err = m.Run(ctx, args)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	return out.String(), errOut.String(), err
+}
+
+func watchlistPath(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../configs/watchlist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeConfig writes a config file for sites and returns its path.
+func writeConfig(t *testing.T, sites []precwatch.Site) string {
+	t.Helper()
+	cfg := struct {
+		Watchlist string           `yaml:"watchlist"`
+		Sites     []precwatch.Site `yaml:"sites"`
+	}{watchlistPath(t), sites}
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "precwatch.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startMarkets(t *testing.T) *fixtures.Markets {
+	t.Helper()
+	m, err := fixtures.Start(t.Context(), fixtures.Options{})
+	if err != nil {
+		t.Fatalf("start fixture markets: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// expectedAlerts is the set of "market/listing id/substance" that the
+// fixtures say must alert: every expected match not stated under its limit.
+func expectedAlerts() map[string]bool {
+	want := map[string]bool{}
+	for _, l := range fixtures.Listings() {
+		for _, e := range l.Expected {
+			if e.OverLimit == nil || *e.OverLimit {
+				want[l.Market+"/"+l.ID+"/"+e.Substance] = true
+			}
+		}
+	}
+	return want
+}
+
+func listAlerts(t *testing.T, config, store string) []precwatch.Alert {
+	t.Helper()
+	out, stderr, err := run(t, t.Context(), "", "alerts", "--json", "--limit", "0", "--config", config, "--store", store)
+	if err != nil {
+		t.Fatalf("alerts: %v\n%s", err, stderr)
+	}
+	var alerts []precwatch.Alert
+	if err := json.Unmarshal([]byte(out), &alerts); err != nil {
+		t.Fatalf("alerts --json: %v\n%s", err, out)
+	}
+	return alerts
+}
+
+func alertSet(t *testing.T, alerts []precwatch.Alert) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	for _, a := range alerts {
+		k := a.Site + "/" + a.Listing.ID + "/" + a.Substance
+		if got[k] {
+			t.Errorf("duplicate alert for %s", k)
+		}
+		got[k] = true
+	}
+	return got
+}
+
+func compareSets(t *testing.T, got, want map[string]bool) {
+	t.Helper()
+	var missing, extra []string
+	for k := range want {
+		if !got[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	if len(missing) > 0 {
+		t.Errorf("%d expected alert(s) not raised: %v", len(missing), missing)
+	}
+	if len(extra) > 0 {
+		t.Errorf("%d unexpected alert(s) (decoys or wrong substance): %v", len(extra), extra)
+	}
+}
+
+func crawlAll(t *testing.T, config, store string, sites []precwatch.Site) []string {
+	t.Helper()
+	var outs []string
+	for _, s := range sites {
+		out, stderr, err := run(t, t.Context(), "", "crawl", "--site", s.Name, "--config", config, "--store", store)
+		if err != nil {
+			t.Fatalf("crawl %s: %v\n%s\n%s", s.Name, err, out, stderr)
+		}
+		outs = append(outs, out)
+	}
+	return outs
+}
+
+// TestEndToEnd crawls every fixture market through the SOCKS5 proxy into
+// each store backend and checks the alerts against the fixtures' labels,
+// then checks that a second crawl raises nothing and a price change lands
+// in the existing alert's history.
+func TestEndToEnd(t *testing.T) {
+	for name, store := range map[string]func(t *testing.T) string{
+		"embedded": func(t *testing.T) string { return filepath.Join(t.TempDir(), "precwatch.db") },
+		"redis":    func(t *testing.T) string { return redistest.Start(t) + "?prefix=e2e" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			markets := startMarkets(t)
+			sites := markets.Sites()
+			config := writeConfig(t, sites)
+			dsn := store(t)
+
+			crawlAll(t, config, dsn, sites)
+			alerts := listAlerts(t, config, dsn)
+			want := expectedAlerts()
+			compareSets(t, alertSet(t, alerts), want)
+			for _, a := range alerts {
+				if a.Listing.PageSHA256 == "" || len(a.History) != 1 || a.History[0].Kind != precwatch.EventRaised {
+					t.Errorf("alert %s: page sha %q, history %+v; want evidence and one raised event", a.Key, a.Listing.PageSHA256, a.History)
+				}
+			}
+			for _, s := range sites {
+				if markets.Requests(s.Name) == 0 {
+					t.Errorf("market %s served no request", s.Name)
+				}
+			}
+			names := markets.ProxyNames()
+			for _, s := range sites {
+				if s.IsTor() && !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, ".onion") }) {
+					t.Errorf("proxy never saw an .onion name (names %v): names were resolved locally", names)
+				}
+			}
+
+			// A second crawl of unchanged markets raises nothing.
+			for _, out := range crawlAll(t, config, dsn, sites) {
+				if !strings.Contains(out, " new_alerts=0 ") {
+					t.Errorf("second crawl raised alerts: %s", out)
+				}
+			}
+			if got, want := len(listAlerts(t, config, dsn)), len(alerts); got != want {
+				t.Errorf("alerts after second crawl = %d, want %d", got, want)
+			}
+
+			// A price change goes into the existing alert's history.
+			target := alerts[0]
+			newPrice := target.Listing.Price*2 + 1
+			if err := markets.SetPrice(target.Site, target.Listing.ID, newPrice); err != nil {
+				t.Fatal(err)
+			}
+			site := sites[slices.IndexFunc(sites, func(s precwatch.Site) bool { return s.Name == target.Site })]
+			crawlAll(t, config, dsn, []precwatch.Site{site})
+			after := listAlerts(t, config, dsn)
+			if got, want := len(after), len(alerts); got != want {
+				t.Errorf("alerts after price change = %d, want %d (no new alert)", got, want)
+			}
+			i := slices.IndexFunc(after, func(a precwatch.Alert) bool { return a.Key == target.Key })
+			if i < 0 {
+				t.Fatalf("alert %s gone after price change", target.Key)
+			}
+			h := after[i].History
+			if len(h) != 2 || h[1].Kind != precwatch.EventChanged || len(h[1].Changes) == 0 || h[1].Changes[0].Field != "price" {
+				t.Fatalf("history after price change = %+v, want raised then a price change", h)
+			}
+			if got, want := h[1].Changes[0].New, fmt.Sprint(newPrice); got != want {
+				t.Errorf("recorded new price = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestTwoProcessesOneRedis runs two real crawler processes on one Redis at
+// once; they must converge on one alert per listing and substance.
+func TestTwoProcessesOneRedis(t *testing.T) {
+	markets := startMarkets(t)
+	sites := markets.Sites()
+	config := writeConfig(t, sites)
+	dsn := redistest.Start(t) + "?prefix=two"
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(sites))
+	for p := range 2 {
+		wg.Go(func() {
+			// Each process crawls every site, in a different order.
+			order := slices.Clone(sites)
+			if p == 1 {
+				slices.Reverse(order)
+			}
+			for _, s := range order {
+				cmd := exec.CommandContext(t.Context(), os.Args[0])
+				cmd.Env = append(os.Environ(), "PRECWATCH_TEST_MAIN=1",
+					"PRECWATCH_TEST_ARGS=crawl --site "+s.Name+" --config "+config+" --store "+dsn+" --log-level warn")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("process %d crawl %s: %v\n%s", p, s.Name, err, out)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	compareSets(t, alertSet(t, listAlerts(t, config, dsn)), expectedAlerts())
+}
+
+// TestFailClosed stops the proxy: a Tor site's crawl must fail clearly and
+// the market must see no request at all (no direct fallback).
+func TestFailClosed(t *testing.T) {
+	markets := startMarkets(t)
+	sites := markets.Sites()
+	config := writeConfig(t, sites)
+	if err := markets.StopProxy(); err != nil {
+		t.Fatal(err)
+	}
+	dsn := filepath.Join(t.TempDir(), "s.db")
+	for _, s := range sites {
+		out, stderr, err := run(t, t.Context(), "", "crawl", "--site", s.Name, "--config", config, "--store", dsn)
+		if err == nil {
+			t.Errorf("crawl %s with the proxy down succeeded: %s", s.Name, out)
+			continue
+		}
+		if !strings.Contains(err.Error(), "proxy") {
+			t.Errorf("crawl %s error does not name the proxy: %v\n%s", s.Name, err, stderr)
+		}
+		if !strings.Contains(out, "status=failed") {
+			t.Errorf("crawl %s run not recorded as failed: %s", s.Name, out)
+		}
+		if got := markets.Requests(s.Name); got != 0 {
+			t.Errorf("market %s served %d request(s) with the proxy down, want 0", s.Name, got)
+		}
+	}
+}
+
+// TestMatchReproducesFixtures pipes every fixture listing through
+// `precwatch match` and compares each line with the fixture's labels.
+func TestMatchReproducesFixtures(t *testing.T) {
+	var in strings.Builder
+	listings := fixtures.Listings()
+	for _, l := range listings {
+		line, _ := json.Marshal(map[string]any{"id": l.ID, "site": l.Market, "url": "http://x/" + l.ID,
+			"title": l.Title, "description": l.Description, "price": l.Price, "vendor": l.Vendor})
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	out, stderr, err := run(t, t.Context(), in.String(), "match", "--watchlist", watchlistPath(t))
+	if err != nil {
+		t.Fatalf("match: %v\n%s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if got, want := len(lines), len(listings); got != want {
+		t.Fatalf("match wrote %d lines for %d listings", got, want)
+	}
+	for i, line := range lines {
+		var res struct {
+			ID      string `json:"id"`
+			Matches []struct {
+				Substance string `json:"substance"`
+				Regime    string `json:"regime"`
+				Severity  string `json:"severity"`
+				Term      string `json:"term"`
+				OverLimit *bool  `json:"over_limit"`
+			} `json:"matches"`
+		}
+		if err := json.Unmarshal([]byte(line), &res); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		l := listings[i]
+		if res.ID != l.ID {
+			t.Fatalf("line %d id = %q, want %q", i+1, res.ID, l.ID)
+		}
+		got := map[string]string{}
+		for _, m := range res.Matches {
+			if m.Regime == "" || m.Severity == "" || m.Term == "" {
+				t.Errorf("%s: match without regime, severity or term: %+v", l.ID, m)
+			}
+			got[m.Substance] = mergeOver(got[m.Substance], m.OverLimit)
+		}
+		want := map[string]string{}
+		for _, e := range l.Expected {
+			want[e.Substance] = mergeOver("", e.OverLimit)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s/%s %q: matches %v, want %v", l.Market, l.ID, l.Title, got, want)
+		}
+	}
+}
+
+// mergeOver folds a substance's matches into one over_limit: over if any
+// match is over, under if every stated strength is under, null otherwise.
+func mergeOver(prev string, over *bool) string {
+	switch {
+	case prev == "true" || (over != nil && *over):
+		return "true"
+	case prev == "false" || over != nil:
+		return "false"
+	}
+	return "null"
+}
+
+func TestConfigErrorsNameFileLineField(t *testing.T) {
+	good := "watchlist: " + watchlistPath(t) + "\nsites:\n  - name: a\n    start_urls: [http://a.example/]\n    schedule: \"@every 1h\"\n"
+	for name, tc := range map[string]struct{ config, want string }{
+		"unknown field":   {strings.Replace(good, "    schedule:", "    schedul: x\n    schedule:", 1), ".yaml:5: schedul: unknown field"},
+		"bad cron":        {strings.Replace(good, "@every 1h", "61 * * * *", 1), `.yaml:5: sites[0].schedule: bad cron spec "61 * * * *"`},
+		"bad proxy":       {good + "    proxy: http://127.0.0.1:8080\n", ".yaml:6: sites[0].proxy: want a socks5"},
+		"bad selector":    {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6: sites[0].extract:"},
+		"missing urls":    {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3: sites[0].start_urls: at least one"},
+		"unknown top key": {good + "sitez: []\n", ".yaml:6: sitez: unknown field"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.yaml")
+			if err := os.WriteFile(path, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := run(t, t.Context(), "", "config", "check", "--config", path)
+			if want := strings.TrimSuffix(path, ".yaml") + tc.want; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("config check error = %v, want it to contain %q", err, tc.want)
+			}
+			// The daemon refuses to start on it.
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			_, _, err = run(t, ctx, "", "run", "--config", path, "--store", filepath.Join(t.TempDir(), "s.db"))
+			if err == nil || !strings.Contains(err.Error(), "refusing to start") {
+				t.Errorf("run with a broken config: err = %v, want refusal", err)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "good.yaml")
+	os.WriteFile(path, []byte(good), 0o600)
+	if out, _, err := run(t, t.Context(), "", "config", "check", "--config", path); err != nil || !strings.HasPrefix(out, "ok:") {
+		t.Errorf("good config: %v %s", err, out)
+	}
+}
+
+// TestDaemonReloadKeepsGoodConfig gives a running daemon a broken config,
+// then a good new one.
+func TestDaemonReloadKeepsGoodConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "precwatch.yaml")
+	site := func(name string) string {
+		return "  - name: " + name + "\n    start_urls: [http://" + name + ".example/]\n    schedule: \"@yearly\"\n"
+	}
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	header := "watchlist: " + watchlistPath(t) + "\nsites:\n"
+	write(header + site("a"))
+
+	var logs syncBuffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &logs, &logs
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms"}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		m.Close()
+	}()
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(logs.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("daemon never logged %q; log:\n%s", what, logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	sites := func() []string {
+		var names []string
+		for _, s := range m.config.Load().Sites {
+			names = append(names, s.Name)
+		}
+		return names
+	}
+	waitFor("precwatch running")
+
+	time.Sleep(30 * time.Millisecond) // a new mtime
+	write(header + site("b") + "    bogus: 1\n")
+	waitFor("reload rejected")
+	if got := sites(); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("sites after a broken reload = %v, want [a]", got)
+	}
+	if !strings.Contains(logs.String(), "bogus") {
+		t.Errorf("rejection does not name the bad field:\n%s", logs.String())
+	}
+
+	time.Sleep(30 * time.Millisecond)
+	write(header + site("a") + site("c"))
+	waitFor("config reloaded")
+	if got := sites(); !slices.Equal(got, []string{"a", "c"}) {
+		t.Errorf("sites after a good reload = %v, want [a c]", got)
+	}
+}
+
+// TestSampleConfig keeps configs/precwatch.yaml valid and in step with the
+// fixture markets that `make run` serves.
+func TestSampleConfig(t *testing.T) {
+	for _, path := range []string{"../../configs/precwatch.yaml", "../../configs/example-tor.yaml"} {
+		out, stderr, err := run(t, t.Context(), "", "config", "check", "--config", path)
+		if err != nil {
+			t.Fatalf("config check %s: %v\n%s", path, err, stderr)
+		}
+		if !strings.HasPrefix(out, "ok:") {
+			t.Errorf("config check %s output %q", path, out)
+		}
+	}
+	cfg, err := LoadConfig("../../configs/precwatch.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	markets := startMarkets(t)
+	for _, want := range markets.Sites() {
+		got, ok := cfg.Site(want.Name)
+		if !ok {
+			t.Errorf("configs/precwatch.yaml lacks fixture site %q", want.Name)
+			continue
+		}
+		got.Proxy, want.Proxy = "", ""
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("site %q differs from the fixture market's:\n got %s\nwant %s", want.Name, g, w)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"crawl"}, {"config"}, {"alerts", "--severity", "dire"}} {
+		if _, _, err := run(t, t.Context(), "", args...); err == nil || exitCode(err) != 2 {
+			t.Errorf("precwatch %v: err %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
+		}
+	}
+}

@@ -1,0 +1,853 @@
+// Package extract reads listings and links out of fetched marketplace pages:
+// with a site's CSS selectors, or from schema.org Product data (JSON-LD and
+// microdata) for shops that publish it.
+//
+// Every text field is whitespace-collapsed, trimmed, made valid UTF-8,
+// stripped of control and invisible formatting characters and bounded in
+// length, so a hostile page can neither hide words from the matchers nor
+// blow up a listing. Script and style contents are never read as text. Text
+// that looks like markup ("<script>" in a title) is kept as the plain text it
+// is; escaping it is the console's job.
+package extract
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/precwatch/precwatch"
+)
+
+// Result is what one page yields.
+type Result struct {
+	// Listings have Site left empty; ID, URL (absolute, canonical), Title,
+	// Description, Price, Currency and Vendor are filled as found.
+	Listings []precwatch.Listing
+	// Links are absolute URLs to follow: next page(s) and rules.Links
+	// matches (and, in jsonld mode without Links rules, same-host links).
+	// They keep their query (a site may need its session parameter) but lose
+	// their fragment, and are deduplicated by Canonical.
+	Links []string
+}
+
+// Extractor reads one site's pages. Implementations are safe for concurrent
+// use: all state is compiled once by New.
+type Extractor interface {
+	// Extract reads listings and links from an index/search/product page.
+	Extract(doc *goquery.Document, page *url.URL) (Result, error)
+	// Detail completes l from its detail page (fields named in rules.Detail
+	// override l's); nil Detail rules → l unchanged, except in jsonld mode
+	// where the page's schema.org Product fills in what it has.
+	Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error)
+	// FollowDetails reports whether listings' URLs should be fetched as
+	// detail pages.
+	FollowDetails() bool
+}
+
+// ErrNoDocument is returned when Extract or Detail is given a nil document
+// or page URL.
+var ErrNoDocument = errors.New("extract: nil document or page url")
+
+// field is one compiled selector: a CSS selector (nil: the context element
+// itself) and optionally the attribute to read instead of the text.
+type field struct {
+	sel  cascadia.Selector
+	attr string
+}
+
+// fieldSet is a compiled precwatch.Extraction (without links and detail).
+type fieldSet struct {
+	jsonld                                             bool
+	listing                                            cascadia.Selector // nil: the whole document
+	id, title, price, currency, vendor, description, u *field
+}
+
+type extractor struct {
+	fields   fieldSet
+	next     *field
+	relNext  cascadia.Selector
+	links    []*field
+	anchors  cascadia.Selector
+	base     cascadia.Selector
+	scripts  cascadia.Selector
+	detail   *fieldSet
+	follow   bool
+	hasLinks bool
+}
+
+var _ Extractor = (*extractor)(nil)
+
+// attrSuffix matches the " @attr" ending of a selector.
+var attrSuffix = regexp.MustCompile(`(^|\s)@([A-Za-z_:][-A-Za-z0-9_:.]*)\s*$`)
+
+// compileField compiles one selector spec; "" yields nil.
+func compileField(name, spec string) (*field, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, nil
+	}
+	f := &field{}
+	css := spec
+	if m := attrSuffix.FindStringSubmatchIndex(spec); m != nil {
+		f.attr = strings.ToLower(spec[m[4]:m[5]])
+		css = strings.TrimSpace(spec[:m[0]])
+	}
+	if css == "" {
+		return f, nil // "@href": the context element's own attribute
+	}
+	sel, err := cascadia.Compile(css)
+	if err != nil {
+		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+	}
+	f.sel = sel
+	return f, nil
+}
+
+func compileSelector(name, css string) (cascadia.Selector, error) {
+	css = strings.TrimSpace(css)
+	if css == "" {
+		return nil, nil
+	}
+	sel, err := cascadia.Compile(css)
+	if err != nil {
+		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+	}
+	return sel, nil
+}
+
+func parseMode(name, mode string) (jsonld bool, err error) {
+	switch strings.ToLower(strings.TrimSpace(mode)) {
+	case "", precwatch.ExtractSelectors:
+		return false, nil
+	case precwatch.ExtractJSONLD, "json-ld", "schema.org", "microdata":
+		return true, nil
+	}
+	return false, fmt.Errorf("extract: field %q: unknown mode %q (want %q or %q)", name, mode, precwatch.ExtractSelectors, precwatch.ExtractJSONLD)
+}
+
+func compileFieldSet(prefix string, r precwatch.Extraction) (fieldSet, error) {
+	var fs fieldSet
+	var err error
+	if fs.jsonld, err = parseMode(prefix+"mode", r.Mode); err != nil {
+		return fs, err
+	}
+	if fs.listing, err = compileSelector(prefix+"listing", r.Listing); err != nil {
+		return fs, err
+	}
+	for _, f := range []struct {
+		name string
+		spec string
+		dst  **field
+	}{
+		{"id", r.ID, &fs.id}, {"title", r.Title, &fs.title}, {"price", r.Price, &fs.price},
+		{"currency", r.Currency, &fs.currency}, {"vendor", r.Vendor, &fs.vendor},
+		{"description", r.Description, &fs.description}, {"url", r.URL, &fs.u},
+	} {
+		if *f.dst, err = compileField(prefix+f.name, f.spec); err != nil {
+			return fs, err
+		}
+	}
+	return fs, nil
+}
+
+// New compiles rules. Every selector is compiled up front, so a bad one is an
+// error naming its field (`extract: field "title": bad selector "div[": ...`;
+// detail fields are named "detail.title", link rules "links[0]").
+func New(rules precwatch.Extraction) (Extractor, error) {
+	e := &extractor{
+		relNext: cascadia.MustCompile(`link[rel~=next i][href], a[rel~=next i][href]`),
+		anchors: cascadia.MustCompile(`a[href], area[href]`),
+		base:    cascadia.MustCompile(`base[href]`),
+		scripts: cascadia.MustCompile(`script`),
+	}
+	var err error
+	if e.fields, err = compileFieldSet("", rules); err != nil {
+		return nil, err
+	}
+	if e.next, err = compileField("next_page", rules.NextPage); err != nil {
+		return nil, err
+	}
+	for i, l := range rules.Links {
+		f, err := compileField(fmt.Sprintf("links[%d]", i), l)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			e.links = append(e.links, f)
+		}
+	}
+	e.hasLinks = len(e.links) > 0
+	if rules.Detail != nil {
+		d, err := compileFieldSet("detail.", *rules.Detail)
+		if err != nil {
+			return nil, err
+		}
+		e.detail = &d
+		e.follow = true
+	}
+	return e, nil
+}
+
+// FollowDetails reports whether rules.Detail was set.
+func (e *extractor) FollowDetails() bool { return e.follow }
+
+// Extract reads listings and links from one page.
+func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error) {
+	if doc == nil || page == nil || len(doc.Nodes) == 0 {
+		return Result{}, ErrNoDocument
+	}
+	root := doc.Nodes[0]
+	base := e.baseURL(root, page)
+	var res Result
+	if e.fields.jsonld {
+		res.Listings = structuredListings(root, page, base)
+		// A site in jsonld mode may still name selectors for pages that
+		// publish no structured data.
+		if len(res.Listings) == 0 && e.fields.listing != nil {
+			res.Listings = e.selectorListings(root, page, base)
+		}
+	} else {
+		res.Listings = e.selectorListings(root, page, base)
+	}
+	res.Listings = dedupListings(res.Listings)
+	res.Links = e.collectLinks(root, page, base)
+	return res, nil
+}
+
+// baseURL honours <base href>, against which the page's relative links resolve.
+func (e *extractor) baseURL(root *html.Node, page *url.URL) *url.URL {
+	if n := cascadia.Query(root, e.base); n != nil {
+		href, _ := attr(n, "href")
+		if u, err := page.Parse(strings.TrimSpace(href)); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+			return u
+		}
+	}
+	return page
+}
+
+func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []precwatch.Listing {
+	var containers []*html.Node
+	if e.fields.listing == nil {
+		containers = []*html.Node{root}
+	} else {
+		containers = cascadia.QueryAll(root, e.fields.listing)
+	}
+	var out []precwatch.Listing
+	var derived []bool
+	for _, c := range containers {
+		if l, d, ok := readListing(&e.fields, c, page, base, true); ok {
+			out = append(out, l)
+			derived = append(derived, d)
+		}
+	}
+	uniqueIDs(out, derived)
+	return out
+}
+
+// readListing reads fs's fields relative to the container c. When needTitle
+// is set a container without a title yields nothing.
+func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, needTitle bool) (l precwatch.Listing, derivedID, ok bool) {
+	l.Title = fs.title.text(c, maxTitle)
+	if needTitle && l.Title == "" {
+		return l, false, false
+	}
+	l.Description = fs.description.allText(c, maxDescription)
+	l.Vendor = fs.vendor.text(c, maxVendor)
+	l.Price, l.Currency = fs.price.price(c)
+	if fs.currency != nil {
+		if raw := fs.currency.text(c, maxCurrency); raw != "" {
+			l.Currency = currencyCode(raw)
+		}
+	}
+	fromContainer := false
+	if fs.u != nil {
+		if u := resolve(base, fs.u.href(c)); u != nil {
+			l.URL, fromContainer = Canonical(u), true
+		}
+	} else if needTitle { // a listing container: its own link
+		if u := resolve(base, defaultHref(c, fs.vendor)); u != nil {
+			l.URL, fromContainer = Canonical(u), true
+		}
+	}
+	l.ID = fs.id.text(c, maxID)
+	if !needTitle {
+		return l, false, true // detail: only what the rules named
+	}
+	if l.URL == "" {
+		l.URL = Canonical(page)
+	}
+	if l.ID == "" {
+		if fromContainer {
+			if u, err := url.Parse(l.URL); err == nil {
+				l.ID = idFromURL(u)
+				derivedID = l.ID != ""
+			}
+		} else {
+			l.ID = contentID(l)
+		}
+	}
+	return l, derivedID, true
+}
+
+// currencyCode normalises the text of an explicit currency selector.
+func currencyCode(raw string) string {
+	if code := NormalizeCurrency(raw); code != "" {
+		return code
+	}
+	if len(raw) == 3 && strings.IndexFunc(raw, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) < 0 {
+		return strings.ToUpper(raw)
+	}
+	return raw
+}
+
+// contentID identifies a listing that has neither an ID nor a URL of its
+// own (every listing on the page would share the page's URL) by a hash of
+// what does not change when its price does.
+func contentID(l precwatch.Listing) string {
+	h := sha256.Sum256([]byte(strings.ToLower(l.Title) + "\x00" + strings.ToLower(l.Vendor)))
+	return "h-" + hex.EncodeToString(h[:8])
+}
+
+// nodes returns the elements f selects within c: c itself for an
+// attribute-only field, else c's matching descendants.
+func (f *field) nodes(c *html.Node) []*html.Node {
+	if f.sel == nil {
+		return []*html.Node{c}
+	}
+	return cascadia.QueryAll(c, f.sel)
+}
+
+func (f *field) first(c *html.Node) *html.Node {
+	if f.sel == nil {
+		return c
+	}
+	return cascadia.Query(c, f.sel)
+}
+
+// text reads the field's first non-empty value within c.
+func (f *field) text(c *html.Node, limit int) string {
+	if f == nil {
+		return ""
+	}
+	if f.attr == "" {
+		if n := f.first(c); n != nil {
+			return elementText(n, limit)
+		}
+		return ""
+	}
+	for _, n := range f.nodes(c) {
+		if v, ok := attr(n, f.attr); ok {
+			if s := clean(v, limit); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// allText joins the values of every element the field selects, for
+// descriptions spread over several paragraphs.
+func (f *field) allText(c *html.Node, limit int) string {
+	if f == nil {
+		return ""
+	}
+	t := newText(limit)
+	written := map[*html.Node]bool{}
+	for _, n := range f.nodes(c) {
+		if t.full {
+			break
+		}
+		if f.attr != "" {
+			v, _ := attr(n, f.attr)
+			t.sep()
+			t.write(v)
+			continue
+		}
+		// A match nested in an earlier one ("div, p") was written with it.
+		if insideAny(n, written, c) {
+			continue
+		}
+		written[n] = true
+		t.sep()
+		appendElementText(t, n)
+	}
+	return t.String()
+}
+
+func insideAny(n *html.Node, set map[*html.Node]bool, stop *html.Node) bool {
+	for p := n.Parent; p != nil && p != stop; p = p.Parent {
+		if set[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// elementText is an element's text, or for elements without text (meta,
+// input, img) the attribute that carries their value.
+func elementText(n *html.Node, limit int) string {
+	if s := nodeText(n, limit); s != "" {
+		return s
+	}
+	return clean(valueAttr(n), limit)
+}
+
+// valueAttr is the attribute that carries the value of an element without
+// text, or the alt text of the first image inside it (a name shown as a
+// picture).
+func valueAttr(n *html.Node) string {
+	for _, key := range []string{"content", "value", "title", "alt", "aria-label"} {
+		if v, ok := attr(n, key); ok && strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && !skipElement(c) {
+			if c.DataAtom == atom.Img {
+				if v, ok := attr(c, "alt"); ok && strings.TrimSpace(v) != "" {
+					return v
+				}
+			}
+			if v := valueAttr(c); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+func appendElementText(t *textBuilder, n *html.Node) {
+	before := t.b.Len()
+	appendText(t, n)
+	if t.b.Len() == before {
+		t.write(valueAttr(n))
+	}
+}
+
+// price reads the first value of the field that parses as a price.
+func (f *field) price(c *html.Node) (float64, string) {
+	if f == nil {
+		return 0, ""
+	}
+	nodes := f.nodes(c)
+	if len(nodes) > 16 {
+		nodes = nodes[:16]
+	}
+	for _, n := range nodes {
+		var raw string
+		if f.attr != "" {
+			raw, _ = attr(n, f.attr)
+			raw = clean(raw, maxPriceText)
+		} else {
+			raw = elementText(n, maxPriceText)
+		}
+		if v, cur, ok := ParsePrice(raw); ok {
+			return v, cur
+		}
+	}
+	return 0, ""
+}
+
+// href reads a URL field: the attribute when one is named, else the
+// element's own href, the first link inside it, or its text.
+func (f *field) href(c *html.Node) string {
+	if f == nil {
+		return ""
+	}
+	if f.attr != "" {
+		return f.text(c, maxURL)
+	}
+	n := f.first(c)
+	if n == nil {
+		return ""
+	}
+	return linkOf(n)
+}
+
+// linkOf is n's href, the first href inside it, or its text.
+func linkOf(n *html.Node) string {
+	if h, ok := attr(n, "href"); ok {
+		return h
+	}
+	if a := firstLink(n, nil); a != nil {
+		h, _ := attr(a, "href")
+		return h
+	}
+	return nodeText(n, maxURL)
+}
+
+// firstLink is the first element under (or at) n with a followable href,
+// skipping those inside skip.
+func firstLink(n *html.Node, skip []*html.Node) *html.Node {
+	var found *html.Node
+	var walk func(*html.Node) bool
+	walk = func(x *html.Node) bool {
+		for _, s := range skip {
+			if x == s {
+				return false
+			}
+		}
+		if x.Type == html.ElementNode && (x.DataAtom == atom.A || x.DataAtom == atom.Area) {
+			if h, ok := attr(x, "href"); ok && followable(h) {
+				found = x
+				return true
+			}
+		}
+		for ch := x.FirstChild; ch != nil; ch = ch.NextSibling {
+			if walk(ch) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(n)
+	return found
+}
+
+// defaultHref is the container's own href, else its first link that is not
+// the vendor's (a profile link often comes before the item's).
+func defaultHref(c *html.Node, vendor *field) string {
+	if h, ok := attr(c, "href"); ok && followable(h) {
+		return h
+	}
+	var skip []*html.Node
+	if vendor != nil {
+		if v := vendor.first(c); v != nil && v != c {
+			skip = append(skip, v)
+			for p := v.Parent; p != nil && p != c; p = p.Parent {
+				if p.DataAtom == atom.A {
+					skip = append(skip, p)
+				}
+			}
+		}
+	}
+	if a := firstLink(c, skip); a != nil {
+		h, _ := attr(a, "href")
+		return h
+	}
+	return ""
+}
+
+// followable rejects hrefs that lead to no page: script, mail, data and
+// fragment-only links.
+func followable(h string) bool {
+	h = strings.TrimSpace(h)
+	if h == "" || strings.HasPrefix(h, "#") {
+		return false
+	}
+	lh := strings.ToLower(h)
+	for _, p := range []string{"javascript:", "mailto:", "data:", "tel:", "sms:", "about:", "blob:", "file:", "vbscript:"} {
+		if strings.HasPrefix(lh, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve makes ref absolute against base; nil unless the result is an
+// http(s) URL of sane length.
+func resolve(base *url.URL, ref string) *url.URL {
+	// Browsers strip surrounding whitespace and drop tabs and newlines.
+	if strings.ContainsAny(ref, "\t\n\r") {
+		ref = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, ref)
+	}
+	ref = strings.TrimSpace(ref)
+	if !followable(ref) || len(ref) > maxURL {
+		return nil
+	}
+	u, err := base.Parse(ref)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+// idLikeParams are query keys that carry an item's identifier.
+var idLikeParams = []string{
+	"id", "item", "itemid", "item_id", "listing", "listingid", "listing_id", "lid", "product", "productid",
+	"product_id", "pid", "offer", "offerid", "offer_id", "ad", "adid", "ad_id", "sku", "article", "art", "aid", "uuid",
+}
+
+// genericSegments are path segments that name a page kind, not an item.
+var genericSegments = map[string]bool{
+	"index": true, "view": true, "show": true, "item": true, "items": true, "product": true, "products": true,
+	"listing": true, "listings": true, "offer": true, "offers": true, "detail": true, "details": true, "page": true,
+	"p": true, "i": true, "l": true, "ad": true, "ads": true, "shop": true, "store": true, "default": true,
+}
+
+// idFromURL derives a listing ID from its URL, so that sites without visible
+// IDs still deduplicate: an id-like query parameter, else the last path
+// segment that is not a page kind, without a file extension. A trailing
+// plain word after a numeric segment is taken for an action in the site's
+// language ("/artikel/4713/ansicht" → "4713").
+func idFromURL(u *url.URL) string {
+	q := u.Query()
+	for _, k := range idLikeParams {
+		for qk, vs := range q {
+			if strings.EqualFold(qk, k) && len(vs) > 0 {
+				if v := clean(vs[0], maxID); v != "" {
+					return v
+				}
+			}
+		}
+	}
+	var segs []string
+	for s := range strings.SplitSeq(u.Path, "/") {
+		if dot := strings.LastIndexByte(s, '.'); dot > 0 {
+			switch strings.ToLower(s[dot+1:]) {
+			case "html", "htm", "php", "asp", "aspx", "jsp", "cgi", "shtml", "xhtml":
+				s = s[:dot]
+			}
+		}
+		if s != "" && !genericSegments[strings.ToLower(s)] {
+			segs = append(segs, s)
+		}
+	}
+	for i := len(segs) - 1; i >= 0; i-- {
+		if i > 0 && plainWord(segs[i]) && numeric(segs[i-1]) {
+			continue
+		}
+		return clean(segs[i], maxID)
+	}
+	return ""
+}
+
+func plainWord(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) < 0
+}
+
+func numeric(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
+}
+
+// uniqueIDs undoes derived IDs that turn out to be shared by listings of
+// different URLs on one page (a path ending in a common word): those
+// listings are identified by their URL instead.
+func uniqueIDs(ls []precwatch.Listing, derived []bool) {
+	urls := map[string]string{}
+	shared := map[string]bool{}
+	for i, l := range ls {
+		if !derived[i] {
+			continue
+		}
+		if u, ok := urls[l.ID]; ok && u != l.URL {
+			shared[l.ID] = true
+		}
+		urls[l.ID] = l.URL
+	}
+	for i := range ls {
+		if derived[i] && shared[ls[i].ID] {
+			ls[i].ID = ""
+		}
+	}
+}
+
+// dedupListings merges listings of the same identity (a featured item shown
+// twice, JSON-LD and microdata of one product), filling empty fields of the
+// first from the later ones.
+func dedupListings(ls []precwatch.Listing) []precwatch.Listing {
+	if len(ls) < 2 {
+		return ls
+	}
+	seen := make(map[string]int, len(ls))
+	out := ls[:0:0]
+	for _, l := range ls {
+		k := l.Identity()
+		i, ok := seen[k]
+		if !ok {
+			seen[k] = len(out)
+			out = append(out, l)
+			continue
+		}
+		out[i] = fill(out[i], l)
+	}
+	return out
+}
+
+// fill sets dst's empty fields from src.
+func fill(dst, src precwatch.Listing) precwatch.Listing {
+	if dst.Title == "" {
+		dst.Title = src.Title
+	}
+	if dst.Description == "" {
+		dst.Description = src.Description
+	}
+	if dst.Vendor == "" {
+		dst.Vendor = src.Vendor
+	}
+	if dst.Price == 0 && src.Price != 0 {
+		dst.Price, dst.Currency = src.Price, src.Currency
+	}
+	if dst.Currency == "" {
+		dst.Currency = src.Currency
+	}
+	return dst
+}
+
+// collectLinks gathers the page's links to follow.
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) []string {
+	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
+	if e.next != nil {
+		for _, n := range e.next.nodes(root) {
+			if e.next.attr != "" {
+				v, _ := attr(n, e.next.attr)
+				lc.add(base, v)
+			} else {
+				lc.add(base, linkOf(n))
+			}
+		}
+	} else {
+		for _, n := range cascadia.QueryAll(root, e.relNext) {
+			v, _ := attr(n, "href")
+			lc.add(base, v)
+		}
+	}
+	for _, f := range e.links {
+		for _, n := range f.nodes(root) {
+			if f.attr != "" {
+				v, _ := attr(n, f.attr)
+				lc.add(base, v)
+			} else if h, ok := attr(n, "href"); ok {
+				lc.add(base, h)
+			} else {
+				// A container (a category menu): every link inside it.
+				for _, a := range cascadia.QueryAll(n, e.anchors) {
+					v, _ := attr(a, "href")
+					lc.add(base, v)
+				}
+			}
+		}
+	}
+	if e.fields.jsonld && !e.hasLinks {
+		host := canonicalHost(page.Scheme, page.Host)
+		for _, a := range cascadia.QueryAll(root, e.anchors) {
+			v, _ := attr(a, "href")
+			if u := resolve(base, v); u != nil && canonicalHost(u.Scheme, u.Host) == host {
+				lc.add(base, v)
+			}
+		}
+	}
+	return lc.out
+}
+
+type linkCollector struct {
+	page string
+	seen map[string]bool
+	out  []string
+}
+
+func (lc *linkCollector) add(base *url.URL, ref string) {
+	u := resolve(base, ref)
+	if u == nil {
+		return
+	}
+	k := Canonical(u)
+	if k == lc.page || lc.seen[k] {
+		return
+	}
+	lc.seen[k] = true
+	// Scheme and host normalised, fragment and user info dropped; the query
+	// stays as written, session parameter included.
+	u.Fragment, u.RawFragment, u.User = "", "", nil
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = canonicalHost(u.Scheme, u.Host)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	lc.out = append(lc.out, u.String())
+}
+
+// Detail completes l from its detail page.
+func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
+	if doc == nil || page == nil || len(doc.Nodes) == 0 {
+		return l, ErrNoDocument
+	}
+	root := doc.Nodes[0]
+	base := e.baseURL(root, page)
+	if e.fields.jsonld || (e.detail != nil && e.detail.jsonld) {
+		if p, ok := pickProduct(structuredListings(root, page, base), l, page); ok {
+			l = override(l, p, false)
+		}
+	}
+	if e.detail == nil {
+		return l, nil
+	}
+	c := root
+	if e.detail.listing != nil {
+		if n := cascadia.Query(root, e.detail.listing); n != nil {
+			c = n
+		}
+	}
+	d, _, _ := readListing(e.detail, c, page, base, false)
+	return override(l, d, true), nil
+}
+
+// override sets l's fields from the non-empty ones of d. Identity (ID and
+// URL) changes only when the rules named it: a product's sku must not
+// replace the ID its index page gave, or a listing would be new each time
+// its detail page failed to load.
+func override(l, d precwatch.Listing, identity bool) precwatch.Listing {
+	if d.Title != "" {
+		l.Title = d.Title
+	}
+	if d.Description != "" {
+		l.Description = d.Description
+	}
+	if d.Vendor != "" {
+		l.Vendor = d.Vendor
+	}
+	if d.Price != 0 {
+		l.Price = d.Price
+		if d.Currency != "" {
+			l.Currency = d.Currency
+		}
+	} else if d.Currency != "" && identity {
+		l.Currency = d.Currency
+	}
+	if identity {
+		if d.ID != "" {
+			l.ID = d.ID
+		}
+		if d.URL != "" {
+			l.URL = d.URL
+		}
+	} else if l.ID == "" {
+		l.ID = d.ID
+	}
+	return l
+}
+
+// pickProduct chooses the product a detail page is about: the one with l's
+// URL or ID, else the first.
+func pickProduct(ps []precwatch.Listing, l precwatch.Listing, page *url.URL) (precwatch.Listing, bool) {
+	if len(ps) == 0 {
+		return precwatch.Listing{}, false
+	}
+	pageURL := Canonical(page)
+	for _, p := range ps {
+		if (l.URL != "" && p.URL == l.URL) || (l.ID != "" && p.ID == l.ID) {
+			return p, true
+		}
+	}
+	for _, p := range ps {
+		if p.URL == pageURL {
+			return p, true
+		}
+	}
+	return ps[0], true
+}

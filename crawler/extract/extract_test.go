@@ -1,0 +1,444 @@
+package extract
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"gopkg.in/yaml.v3"
+
+	"github.com/precwatch/precwatch"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
+
+// goldenCase is testdata/<name>.rules.yaml: the page's URL, the site's
+// extraction rules and, for detail pages, the listing Detail completes.
+type goldenCase struct {
+	URL         string               `yaml:"url"`
+	Extract     precwatch.Extraction `yaml:"extract"`
+	DetailInput *struct {
+		ID       string  `yaml:"id"`
+		URL      string  `yaml:"url"`
+		Title    string  `yaml:"title"`
+		Price    float64 `yaml:"price"`
+		Currency string  `yaml:"currency"`
+		Vendor   string  `yaml:"vendor"`
+	} `yaml:"detail_input"`
+}
+
+// golden is testdata/<name>.golden.json.
+type golden struct {
+	Listings []precwatch.Listing `json:"listings"`
+	Links    []string            `json:"links"`
+	Detail   *precwatch.Listing  `json:"detail,omitempty"`
+}
+
+func loadCase(t testing.TB, name string) (goldenCase, *goquery.Document, *url.URL, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name+".rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c goldenCase
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("%s.rules.yaml: %v", name, err)
+	}
+	page, err := os.ReadFile(filepath.Join("testdata", name+".html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, doc, u, page
+}
+
+func caseNames(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".html"))
+	}
+	if len(names) < 8 {
+		t.Fatalf("found %d golden cases, want at least 8", len(names))
+	}
+	return names
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range caseNames(t) {
+		t.Run(name, func(t *testing.T) {
+			c, doc, page, _ := loadCase(t, name)
+			ex, err := New(c.Extract)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ex.Extract(doc, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := golden{Listings: res.Listings, Links: res.Links}
+			if c.DetailInput != nil {
+				in := precwatch.Listing{ID: c.DetailInput.ID, URL: c.DetailInput.URL, Title: c.DetailInput.Title,
+					Price: c.DetailInput.Price, Currency: c.DetailInput.Currency, Vendor: c.DetailInput.Vendor}
+				d, err := ex.Detail(doc, page, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got.Detail = &d
+			}
+			checkInvariants(t, got)
+			out, err := json.MarshalIndent(got, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, '\n')
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./crawler/extract -update to create it)", err)
+			}
+			if !bytes.Equal(out, want) {
+				t.Errorf("%s differs from golden (go test ./crawler/extract -update to accept):\n--- got\n%s\n--- want\n%s", name, out, want)
+			}
+		})
+	}
+}
+
+// checkInvariants holds for every page, whatever its markup.
+func checkInvariants(t *testing.T, g golden) {
+	t.Helper()
+	ls := g.Listings
+	if g.Detail != nil {
+		ls = append(slices.Clip(ls), *g.Detail)
+	}
+	for _, l := range ls {
+		for name, v := range map[string]struct {
+			s   string
+			max int
+		}{"id": {l.ID, maxID}, "title": {l.Title, maxTitle}, "vendor": {l.Vendor, maxVendor},
+			"description": {l.Description, maxDescription}, "currency": {l.Currency, maxCurrency}, "url": {l.URL, maxURL}} {
+			if !utf8.ValidString(v.s) {
+				t.Errorf("listing %q: %s is not valid UTF-8: %q", l.Title, name, v.s)
+			}
+			if len(v.s) > v.max {
+				t.Errorf("listing %q: %s is %d bytes, limit %d", l.Title, name, len(v.s), v.max)
+			}
+			if v.s != strings.TrimSpace(v.s) || strings.Contains(v.s, "  ") || strings.ContainsAny(v.s, "\n\t\r\x00") {
+				t.Errorf("listing %q: %s not whitespace-collapsed: %q", l.Title, name, v.s)
+			}
+		}
+		if l.Title == "" {
+			t.Errorf("listing without title: %+v", l)
+		}
+		if l.Site != "" {
+			t.Errorf("listing %q: Site = %q, want empty", l.Title, l.Site)
+		}
+		checkURL(t, l.URL)
+		if u, _ := url.Parse(l.URL); u != nil && Canonical(u) != l.URL {
+			t.Errorf("listing URL %q is not canonical (%q)", l.URL, Canonical(u))
+		}
+	}
+	seen := map[string]bool{}
+	for _, link := range g.Links {
+		checkURL(t, link)
+		u, _ := url.Parse(link)
+		if u == nil {
+			continue
+		}
+		if u.Fragment != "" {
+			t.Errorf("link %q keeps its fragment", link)
+		}
+		if k := Canonical(u); seen[k] {
+			t.Errorf("link %q appears twice", link)
+		} else {
+			seen[k] = true
+		}
+	}
+}
+
+func checkURL(t *testing.T, s string) {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		t.Errorf("%q is not an absolute http(s) URL", s)
+	}
+}
+
+func TestNewBadSelector(t *testing.T) {
+	tests := []struct {
+		rules precwatch.Extraction
+		field string
+	}{
+		{precwatch.Extraction{Listing: "div.card", Title: "div["}, `field "title": bad selector "div["`},
+		{precwatch.Extraction{Listing: "div..x"}, `field "listing"`},
+		{precwatch.Extraction{Listing: "li", Price: "span:nope(1) @content"}, `field "price": bad selector "span:nope(1)"`},
+		{precwatch.Extraction{NextPage: "a[rel=next"}, `field "next_page"`},
+		{precwatch.Extraction{Links: []string{"nav a", ")"}}, `field "links[1]"`},
+		{precwatch.Extraction{Detail: &precwatch.Extraction{Description: "p >"}}, `field "detail.description"`},
+		{precwatch.Extraction{Mode: "xpath"}, `field "mode": unknown mode "xpath"`},
+	}
+	for _, tt := range tests {
+		_, err := New(tt.rules)
+		if err == nil {
+			t.Errorf("New(%+v) = nil error, want one naming %s", tt.rules, tt.field)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), "extract: ") || !strings.Contains(err.Error(), tt.field) {
+			t.Errorf("New(%+v) error %q, want it to contain %q", tt.rules, err, tt.field)
+		}
+	}
+}
+
+func TestFollowDetails(t *testing.T) {
+	for _, tt := range []struct {
+		rules precwatch.Extraction
+		want  bool
+	}{
+		{precwatch.Extraction{Listing: "li", Title: "a"}, false},
+		{precwatch.Extraction{Listing: "li", Title: "a", Detail: &precwatch.Extraction{Title: "h1"}}, true},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSONLD}, false},
+	} {
+		ex, err := New(tt.rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ex.FollowDetails(); got != tt.want {
+			t.Errorf("FollowDetails() for %+v = %v, want %v", tt.rules, got, tt.want)
+		}
+	}
+}
+
+func TestNilDocument(t *testing.T) {
+	ex, err := New(precwatch.Extraction{Listing: "li", Title: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ex.Extract(nil, &url.URL{Scheme: "http", Host: "x.test"}); !errors.Is(err, ErrNoDocument) {
+		t.Errorf("Extract(nil) error = %v, want ErrNoDocument", err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader("<p>x</p>"))
+	if _, err := ex.Detail(doc, nil, precwatch.Listing{}); !errors.Is(err, ErrNoDocument) {
+		t.Errorf("Detail(nil page) error = %v, want ErrNoDocument", err)
+	}
+}
+
+// TestDetailWithoutRules checks that selector mode without Detail rules
+// leaves a listing exactly as it was.
+func TestDetailWithoutRules(t *testing.T) {
+	ex, err := New(precwatch.Extraction{Listing: "div.card", Title: "h3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc, page, _ := loadCase(t, "detail_page")
+	in := precwatch.Listing{ID: "1", URL: "http://x.onion/listing/1", Title: "t", Price: 3, Currency: "EUR"}
+	got, err := ex.Detail(doc, page, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != in {
+		t.Errorf("Detail without rules changed the listing: %+v", got)
+	}
+}
+
+func TestTextHygiene(t *testing.T) {
+	tests := []struct{ html, want string }{
+		{"<h1> a \n\t b </h1>", "a b"},
+		{"<h1>a<script>x()</script>b<style>p{}</style>c</h1>", "abc"},
+		{"<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>", "<script>alert(1)</script>"},
+		{"<h1><td>a</td><td>b</td></h1>", "ab"},
+		{"<h1><p>a</p><p>b</p>c<br>d</h1>", "a b c d"},
+		{"<h1>12<span>,90</span> €</h1>", "12,90 €"},
+		{"<h1>zero\u200bwidth\u00adsoft\u202eRTL\u202c</h1>", "zerowidthsoftRTL"},
+		{"<h1>a\u00a0\u2003b</h1>", "a b"},
+	}
+	for _, tt := range tests {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(tt.html))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := doc.Find("h1").Nodes
+		if len(n) == 0 {
+			t.Fatalf("no h1 in %q", tt.html)
+		}
+		if got := nodeText(n[0], 1024); got != tt.want {
+			t.Errorf("nodeText(%q) = %q, want %q", tt.html, got, tt.want)
+		}
+	}
+	// Bounded on a rune boundary.
+	if got := clean(strings.Repeat("é", 600), maxTitle); len(got) > maxTitle || !utf8.ValidString(got) || len(got) < maxTitle-1 {
+		t.Errorf("clean bounded to %d bytes (valid %v), want <= %d", len(got), utf8.ValidString(got), maxTitle)
+	}
+	if got, want := clean("a\xffb\x00c", 100), "a\uFFFDbc"; got != want {
+		t.Errorf("clean invalid UTF-8 = %q, want %q", got, want)
+	}
+}
+
+// TestHostileLimits feeds a page whose description is far beyond the
+// bound and nests elements deeply.
+func TestHostileLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("<div class=l><h2>t</h2><div class=d>")
+	for range 400 { // the parser refuses more than 512 open elements
+		b.WriteString("<span>")
+	}
+	b.WriteString(strings.Repeat("word ", 40000))
+	b.WriteString("</div></div>")
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(precwatch.Extraction{Listing: "div.l", Title: "h2", Description: "div.d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(doc, &url.URL{Scheme: "http", Host: "h.onion", Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Listings) != 1 {
+		t.Fatalf("got %d listings, want 1", len(res.Listings))
+	}
+	if d := res.Listings[0].Description; len(d) > maxDescription || len(d) < maxDescription-8 {
+		t.Errorf("description is %d bytes, want just under %d", len(d), maxDescription)
+	}
+}
+
+// FuzzExtract checks that no page, however broken, makes either mode (or
+// Detail) panic, and that what comes out keeps the invariants.
+func FuzzExtract(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.html"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`<script type="application/ld+json">{"@graph":[{"@id":"a","@type":"Product","name":"x","offers":{"@id":"a"}}]}</script>`))
+	f.Add([]byte(`<div itemscope itemtype="schema.org/Product"><span itemprop="name offers" itemscope>x</span></div>`))
+	f.Add([]byte(`<div class="card"><h3>x</h3><a href="http://[::1">y</a><base href="javascript:1"></div>`))
+	f.Fuzz(func(t *testing.T, data []byte) { runOne(t, data) })
+}
+
+var (
+	fuzzSelectors = mustNew(precwatch.Extraction{Listing: "div, li, tr, article, dl", Title: "h1, h2, h3, h4, .title, .t, dd, td", Price: ".price, .p, td", Vendor: ".vendor, .v",
+		Description: "p", ID: "@data-id", NextPage: "a.next, a[rel=next]", Links: []string{"nav"},
+		Detail: &precwatch.Extraction{Listing: "main", Title: "h1", Price: ".price @content", Mode: "jsonld"}})
+	fuzzJSONLD = mustNew(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
+)
+
+func mustNew(r precwatch.Extraction) Extractor {
+	ex, err := New(r)
+	if err != nil {
+		panic(err)
+	}
+	return ex
+}
+
+// runOne extracts data in both modes and checks the invariants.
+func runOne(t *testing.T, data []byte) {
+	page := &url.URL{Scheme: "http", Host: "fuzz.onion", Path: "/c/1"}
+	selectors, jsonld := fuzzSelectors, fuzzJSONLD
+	{
+		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, ex := range []Extractor{selectors, jsonld} {
+			res, err := ex.Extract(doc, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := golden{Listings: res.Listings, Links: res.Links}
+			if len(res.Listings) > 0 {
+				d, err := ex.Detail(doc, page, res.Listings[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				g.Detail = &d
+			}
+			checkInvariants(t, g)
+		}
+	}
+}
+
+// BenchmarkExtract measures parse + extract of the testdata pages of each
+// mode, every page with its own case's rules as a crawl would have them.
+func BenchmarkExtract(b *testing.B) {
+	type page struct {
+		raw []byte
+		u   *url.URL
+		ex  Extractor
+	}
+	byMode := map[string][]page{}
+	for _, name := range caseNames(b) {
+		c, _, u, raw := loadCase(b, name)
+		ex, err := New(c.Extract)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mode := "selectors"
+		if c.Extract.Mode == precwatch.ExtractJSONLD {
+			mode = "jsonld"
+		}
+		byMode[mode] = append(byMode[mode], page{raw, u, ex})
+	}
+	for _, mode := range []string{"selectors", "jsonld"} {
+		pages := byMode[mode]
+		b.Run(mode, func(b *testing.B) {
+			total := 0
+			for _, p := range pages {
+				total += len(p.raw)
+			}
+			b.SetBytes(int64(total / len(pages)))
+			b.ReportAllocs()
+			listings := 0
+			i := 0
+			for b.Loop() {
+				p := pages[i%len(pages)]
+				doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.raw))
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := p.ex.Extract(doc, p.u)
+				if err != nil {
+					b.Fatal(err)
+				}
+				listings += len(res.Listings)
+				i++
+			}
+			if listings == 0 {
+				b.Fatal("no listings extracted")
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+		})
+	}
+}

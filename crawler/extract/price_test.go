@@ -1,0 +1,147 @@
+package extract
+
+import (
+	"math"
+	"net/url"
+	"regexp"
+	"testing"
+)
+
+func TestParsePrice(t *testing.T) {
+	tests := []struct {
+		in     string
+		amount float64
+		cur    string
+		ok     bool
+	}{
+		{"€ 45,00", 45, "EUR", true},
+		{"$1,200.50", 1200.5, "USD", true},
+		{"USD 120", 120, "USD", true},
+		{"0.0021 BTC", 0.0021, "BTC", true},
+		{"45.00 EUR", 45, "EUR", true},
+		{"1.200,50 €", 1200.5, "EUR", true},
+		{"Price: 45 EUR", 45, "EUR", true},
+		{"ab 12,90 €", 12.9, "EUR", true},
+		{"£9.99", 9.99, "GBP", true},
+		{"¥1,200", 1200, "JPY", true},
+		{"1 500 ₽", 1500, "RUB", true},
+		{"1\u00a0299,00\u00a0zł", 1299, "PLN", true},
+		{"CHF 1'200.50", 1200.5, "CHF", true},
+		{"Fr. 45.–", 45, "CHF", true},
+		{"0,35 XMR", 0.35, "XMR", true},
+		{"1.200 XMR", 1.2, "XMR", true},
+		{"1.200 €", 1200, "EUR", true},
+		{"1,234,567.89 USD", 1234567.89, "USD", true},
+		{"1.234.567,89 EUR", 1234567.89, "EUR", true},
+		{"EUR45", 45, "EUR", true},
+		{"45EUR", 45, "EUR", true},
+		{"eur 7.5", 7.5, "EUR", true},
+		{"₿0.00153", 0.00153, "BTC", true},
+		{"US$ 30", 30, "USD", true},
+		{"500 ml - 24,95 €", 24.95, "EUR", true},
+		{"2 x 45 EUR", 45, "EUR", true},
+		{"Hydrogen peroxide 35% 1 l 19,90 EUR", 19.9, "EUR", true},
+		{"0.0021 BTC (≈ 45 USD)", 0.0021, "BTC", true},
+		{"Preis: 12.90", 12.9, "", true},
+		{"Цена: 1 200 руб.", 1200, "RUB", true},
+		{"Cena: 45,50 PLN", 45.5, "PLN", true},
+		{"from $10/g", 10, "USD", true},
+		{"12", 12, "", true},
+		{"Preis (EUR): 45", 45, "EUR", true},
+		{"", 0, "", false},
+		{"free", 0, "", false},
+		{"N/A", 0, "", false},
+		{"500ml", 0, "", false},
+		{"35%", 0, "", false},
+		{"H2O2", 0, "", false},
+	}
+	for _, tt := range tests {
+		amount, cur, ok := ParsePrice(tt.in)
+		if ok != tt.ok || cur != tt.cur || math.Abs(amount-tt.amount) > 1e-9 {
+			t.Errorf("ParsePrice(%q) = %v, %q, %v; want %v, %q, %v", tt.in, amount, cur, ok, tt.amount, tt.cur, tt.ok)
+		}
+	}
+}
+
+func TestNormalizeCurrency(t *testing.T) {
+	for in, want := range map[string]string{
+		"€": "EUR", "eur": "EUR", "Euro": "EUR", "$": "USD", "US$": "USD", "zł": "PLN", "BTC": "BTC",
+		"monero": "XMR", "₽": "RUB", "Fr.": "CHF", "kg": "", "": "",
+	} {
+		if got := NormalizeCurrency(in); got != want {
+			t.Errorf("NormalizeCurrency(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+var codeRE = regexp.MustCompile(`^[A-Z]{3,5}$`)
+
+// FuzzParsePrice checks that any input parses without panicking to a
+// finite, non-negative amount and a currency code or nothing.
+func FuzzParsePrice(f *testing.F) {
+	for _, s := range []string{"€ 45,00", "$1,200.50", "1.200,50 €", "0.0021 BTC", "1 200 ₽", "CHF 1'200.50",
+		"9999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999 EUR",
+		"1.2.3,4,5", "\xff\xfe€1", "EUR EUR 1 1", "1\u00a0\u00a0200"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		amount, cur, ok := ParsePrice(s)
+		if !ok {
+			if amount != 0 || cur != "" {
+				t.Fatalf("ParsePrice(%q) not ok but returned %v %q", s, amount, cur)
+			}
+			return
+		}
+		if math.IsNaN(amount) || math.IsInf(amount, 0) || amount < 0 {
+			t.Fatalf("ParsePrice(%q) amount %v", s, amount)
+		}
+		if cur != "" && !codeRE.MatchString(cur) {
+			t.Fatalf("ParsePrice(%q) currency %q", s, cur)
+		}
+	})
+}
+
+func TestCanonical(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"HTTP://Example.COM:80/a?b=2&a=1#frag", "http://example.com/a?a=1&b=2"},
+		{"https://shop.test:443", "https://shop.test/"},
+		{"https://shop.test:8443/x", "https://shop.test:8443/x"},
+		{"http://abc.onion/item/5?utm_source=x&utm_medium=y&ref=home&id=5&sid=abc", "http://abc.onion/item/5?id=5"},
+		{"http://user:pw@host.test/p", "http://host.test/p"},
+		{"http://host.test/a/./b/../c/", "http://host.test/a/c/"},
+		{"http://host.test/p;jsessionid=ABC?x=1", "http://host.test/p?x=1"},
+		{"http://host.test/search?q=a+b&q=c%20d&page=2", "http://host.test/search?page=2&q=a+b&q=c%20d"},
+		{"http://host.test./p?", "http://host.test/p"},
+		{"http://[::1]:80/p", "http://[::1]/p"},
+		{"http://host.test/caf%C3%A9", "http://host.test/caf%C3%A9"},
+		{"http://host.test/?FBCLID=1&b", "http://host.test/?b"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		if err != nil {
+			t.Fatalf("parse %q: %v", tt.in, err)
+		}
+		if got := Canonical(u); got != tt.want {
+			t.Errorf("Canonical(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Canonical(nil); got != "" {
+		t.Errorf("Canonical(nil) = %q, want empty", got)
+	}
+}
+
+func TestIDFromURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://m.onion/listing/12345":              "12345",
+		"http://m.onion/item.php?id=77&cat=3":       "77",
+		"http://m.onion/item/abc-def/view":          "abc-def",
+		"http://shop.test/products/acetone-1l.html": "acetone-1l",
+		"http://shop.test/?product_id=9":            "9",
+		"http://shop.test/":                         "",
+	} {
+		u, _ := url.Parse(in)
+		if got := idFromURL(u); got != want {
+			t.Errorf("idFromURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

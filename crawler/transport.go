@@ -1,0 +1,234 @@
+package crawler
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/proxy"
+)
+
+// ErrBodyTooLarge is returned for a response whose body, after
+// decompression, is longer than the site's MaxBodyBytes.
+var ErrBodyTooLarge = errors.New("crawler: response body too large")
+
+// headerContentType keeps the response's original Content-Type. The
+// transport strips the parameters from Content-Type so colly leaves the body
+// bytes as received (they are hashed as evidence); the crawler decodes the
+// charset itself from this header.
+const headerContentType = "X-Precwatch-Content-Type"
+
+// DialFunc dials a network address, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// parseProxy validates a SOCKS5 proxy URL and returns it with its
+// "host:port" address (port 1080 when absent).
+func parseProxy(raw string) (*url.URL, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("crawler: proxy url: %w", err)
+	}
+	if u.Scheme != "socks5" && u.Scheme != "socks5h" {
+		return nil, "", fmt.Errorf("crawler: proxy %s: scheme must be socks5 or socks5h", u.Redacted())
+	}
+	if u.Hostname() == "" {
+		return nil, "", fmt.Errorf("crawler: proxy %s: no host", u.Redacted())
+	}
+	port := u.Port()
+	if port == "" {
+		port = "1080"
+	}
+	return u, net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// proxyDialer returns a dialer whose every connection is a SOCKS5 CONNECT
+// through addr with the destination host name sent unresolved: no local DNS
+// lookup of the target is ever made. A failure to reach the proxy itself is
+// reported to unreachable, and there is no fallback to a direct connection.
+func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable func(error)) (DialFunc, error) {
+	var auth *proxy.Auth
+	if u.User != nil {
+		auth = &proxy.Auth{User: u.User.Username()}
+		auth.Password, _ = u.User.Password()
+	}
+	fwd := &forwardDialer{d: net.Dialer{Timeout: timeout}, unreachable: unreachable}
+	d, err := proxy.SOCKS5("tcp", addr, auth, fwd)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: proxy %s: %w", u.Redacted(), err)
+	}
+	cd, ok := d.(proxy.ContextDialer)
+	if !ok {
+		return nil, fmt.Errorf("crawler: proxy %s: dialer has no DialContext", u.Redacted())
+	}
+	return cd.DialContext, nil
+}
+
+// forwardDialer makes the TCP connection to the proxy itself.
+type forwardDialer struct {
+	d           net.Dialer
+	unreachable func(error)
+}
+
+func (f *forwardDialer) Dial(network, addr string) (net.Conn, error) {
+	return f.DialContext(context.Background(), network, addr)
+}
+
+func (f *forwardDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := f.d.DialContext(ctx, network, addr)
+	if err != nil && ctx.Err() == nil && f.unreachable != nil {
+		f.unreachable(err)
+	}
+	return c, err
+}
+
+// newTransport builds the only transport of a run: dial is its sole way
+// out, and HTTP_PROXY and friends are ignored.
+func newTransport(dial DialFunc, timeout time.Duration, maxBody int64) http.RoundTripper {
+	t := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dial,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	return &limitTransport{base: t, max: maxBody}
+}
+
+// limitTransport caps response bodies after decompression, so a gzip bomb is
+// cut at the limit rather than expanded in memory. It decompresses gzip
+// itself when the stdlib transport did not (a server sending gzip unasked)
+// and marks every response Uncompressed so colly never inflates one again.
+type limitTransport struct {
+	base *http.Transport
+	max  int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body := resp.Body
+	if !resp.Uncompressed && strings.Contains(strings.ToLower(resp.Header.Get("Content-Encoding")), "gzip") {
+		gz, err := gzip.NewReader(body)
+		if err != nil {
+			body.Close()
+			return nil, fmt.Errorf("crawler: gzip body of %s: %w", req.URL.Redacted(), err)
+		}
+		body = &gzipBody{Reader: gz, raw: body}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+	}
+	resp.Uncompressed = true
+	if t.max > 0 && resp.ContentLength > t.max {
+		body.Close()
+		return nil, fmt.Errorf("%w: %d bytes declared, limit %d", ErrBodyTooLarge, resp.ContentLength, t.max)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		resp.Header.Set(headerContentType, ct)
+		if mt, _, err := mime.ParseMediaType(ct); err == nil {
+			resp.Header.Set("Content-Type", mt)
+		} else {
+			resp.Header.Set("Content-Type", "application/octet-stream")
+		}
+	}
+	if t.max > 0 {
+		body = &limitedBody{rc: body, n: t.max, max: t.max}
+	}
+	resp.Body = body
+	return resp, nil
+}
+
+func (t *limitTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
+
+type gzipBody struct {
+	*gzip.Reader
+	raw io.ReadCloser
+}
+
+func (g *gzipBody) Close() error {
+	g.Reader.Close()
+	return g.raw.Close()
+}
+
+// limitedBody reads at most n bytes and fails, rather than truncating
+// silently, when there is more.
+type limitedBody struct {
+	rc     io.ReadCloser
+	n, max int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		var one [1]byte
+		n, err := l.rc.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, l.max)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.rc.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+func (l *limitedBody) Close() error { return l.rc.Close() }
+
+// pacer spaces the starts of requests by delay plus up to jitter, across
+// all workers of a run. Unlike colly's LimitRule sleep it gives up at once
+// when ctx is done, so a cancelled run returns promptly.
+type pacer struct {
+	mu     sync.Mutex
+	next   time.Time
+	delay  time.Duration
+	jitter time.Duration
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.delay <= 0 && p.jitter <= 0 {
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	d := p.delay
+	if p.jitter > 0 {
+		d += rand.N(p.jitter)
+	}
+	p.next = at.Add(d)
+	p.mu.Unlock()
+	return sleep(ctx, time.Until(at))
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

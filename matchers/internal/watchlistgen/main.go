@@ -1,0 +1,228 @@
+// Command watchlistgen builds configs/watchlist.yaml from the reference data
+// (shared/reference/precursors.yaml): names, identifiers and thresholds only,
+// with source, notes and verification prose dropped.
+//
+// Names of the form "Common: Systematic" become two terms (the common name
+// stays the name, the systematic name becomes a synonym); a trailing short
+// parenthetical becomes a synonym, or an abbreviation when it is an
+// upper-case code ("white fuming nitric acid (WFNA)").
+//
+//	go run ./matchers/internal/watchlistgen -in ../shared/reference/precursors.yaml -out configs/watchlist.yaml
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/precwatch/precwatch"
+)
+
+type refFile struct {
+	Meta struct {
+		Compiled string `yaml:"compiled"`
+	} `yaml:"meta"`
+	Substances []refSubstance `yaml:"substances"`
+}
+
+type refSubstance struct {
+	ID            string             `yaml:"id"`
+	EntryType     string             `yaml:"entry_type"`
+	Names         map[string]*string `yaml:"names"`
+	Synonyms      []string           `yaml:"synonyms"`
+	Abbreviations []string           `yaml:"abbreviations"`
+	ProductTerms  []string           `yaml:"product_terms"`
+	Formula       *string            `yaml:"formula"`
+	CAS           *string            `yaml:"cas"`
+	EC            *string            `yaml:"ec"`
+	UN            []string           `yaml:"un"`
+	Regimes       []struct {
+		Regime     string   `yaml:"regime"`
+		Limit      *float64 `yaml:"limit_percent_w_w"`
+		LimitBasis string   `yaml:"limit_basis"`
+		Upper      *float64 `yaml:"upper_limit_licensing_percent_w_w"`
+		Item       string   `yaml:"item"`
+	} `yaml:"regimes"`
+}
+
+// outWatchlist mirrors precwatch.Watchlist with the same yaml keys, leaving
+// empty fields out so the file stays readable.
+type outWatchlist struct {
+	Version    string         `yaml:"version"`
+	Substances []outSubstance `yaml:"substances"`
+}
+
+type outSubstance struct {
+	ID            string            `yaml:"id"`
+	EntryType     string            `yaml:"entry_type"`
+	Names         map[string]string `yaml:"names"`
+	Synonyms      []string          `yaml:"synonyms,omitempty"`
+	Abbreviations []string          `yaml:"abbreviations,omitempty"`
+	ProductTerms  []string          `yaml:"product_terms,omitempty"`
+	Formula       string            `yaml:"formula,omitempty"`
+	CAS           string            `yaml:"cas,omitempty"`
+	EC            string            `yaml:"ec,omitempty"`
+	UN            []string          `yaml:"un,omitempty"`
+	Regimes       []outRegime       `yaml:"regimes"`
+}
+
+type outRegime struct {
+	Regime              precwatch.Regime `yaml:"regime"`
+	LimitPercent        *float64         `yaml:"limit_percent_w_w,omitempty"`
+	LimitBasis          string           `yaml:"limit_basis,omitempty"`
+	UpperLimitLicensing *float64         `yaml:"upper_limit_licensing_percent_w_w,omitempty"`
+	Item                string           `yaml:"item,omitempty"`
+}
+
+func main() {
+	in := flag.String("in", "../shared/reference/precursors.yaml", "reference precursors file")
+	out := flag.String("out", "configs/watchlist.yaml", "watchlist to write")
+	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		slog.Error("watchlistgen failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(in, out string) error {
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return fmt.Errorf("watchlistgen: %w", err)
+	}
+	var ref refFile
+	if err := yaml.Unmarshal(data, &ref); err != nil {
+		return fmt.Errorf("watchlistgen: parse %s: %w", in, err)
+	}
+	w := outWatchlist{Version: ref.Meta.Compiled}
+	for _, rs := range ref.Substances {
+		w.Substances = append(w.Substances, outSubstance(convert(rs)))
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# precwatch watchlist: names, identifiers and regulatory thresholds only.\n")
+	fmt.Fprintf(&buf, "# Generated from shared/reference/precursors.yaml by matchers/internal/watchlistgen; edit by hand freely,\n")
+	fmt.Fprintf(&buf, "# the matcher reads this file (strictly: unknown fields are errors).\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(w); err != nil {
+		return fmt.Errorf("watchlistgen: encode: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("watchlistgen: encode: %w", err)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("watchlistgen: %w", err)
+	}
+	slog.Info("watchlist written", "path", out, "substances", len(w.Substances))
+	return nil
+}
+
+// codeRE is an upper-case code such as WFNA, HN-1 or L-3.
+var codeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{0,5}$`)
+
+// trailingParenRE splits "name (other)" where other holds no parentheses.
+var trailingParenRE = regexp.MustCompile(`^(.*\S)\s*\(([^()]+)\)$`)
+
+// splitTerm cleans one name into its main term and extra synonyms and
+// abbreviations. Family entries keep their descriptive names whole, since
+// their parentheses are part of the definition.
+func splitTerm(s string, family bool) (main string, syns, abbrs []string) {
+	s = strings.TrimSpace(s)
+	if family {
+		return s, nil, nil
+	}
+	// "Sarin: O-Isopropyl methylphosphonofluoridate"
+	if common, systematic, ok := strings.Cut(s, ": "); ok {
+		s = strings.TrimSpace(common)
+		syns = append(syns, strings.TrimSpace(systematic))
+	}
+	if m := trailingParenRE.FindStringSubmatch(s); m != nil && balanced(m[1]) && len(strings.Fields(m[2])) <= 4 {
+		s = m[1]
+		if inner := strings.TrimSpace(m[2]); codeRE.MatchString(inner) {
+			abbrs = append(abbrs, inner)
+		} else {
+			syns = append(syns, inner)
+		}
+	}
+	return s, syns, abbrs
+}
+
+func balanced(s string) bool {
+	return strings.Count(s, "(") == strings.Count(s, ")")
+}
+
+func convert(rs refSubstance) outSubstance {
+	family := rs.EntryType == "family"
+	s := outSubstance{
+		ID:        rs.ID,
+		EntryType: rs.EntryType,
+		Names:     map[string]string{},
+		UN:        rs.UN,
+	}
+	var syns, abbrs []string
+	for _, lang := range []string{"en", "fr", "de", "es"} {
+		p := rs.Names[lang]
+		if p == nil || strings.TrimSpace(*p) == "" {
+			continue
+		}
+		main, sy, ab := splitTerm(*p, family)
+		s.Names[lang] = main
+		syns = append(syns, sy...)
+		abbrs = append(abbrs, ab...)
+	}
+	for _, syn := range rs.Synonyms {
+		main, sy, ab := splitTerm(syn, false)
+		syns = append(syns, main)
+		syns = append(syns, sy...)
+		abbrs = append(abbrs, ab...)
+	}
+	abbrs = append(abbrs, rs.Abbreviations...)
+	s.Synonyms = dedupe(syns, s.Names)
+	s.Abbreviations = dedupe(abbrs, nil)
+	s.ProductTerms = rs.ProductTerms
+	if rs.Formula != nil {
+		s.Formula = *rs.Formula
+	}
+	if rs.CAS != nil {
+		s.CAS = *rs.CAS
+	}
+	if rs.EC != nil {
+		s.EC = *rs.EC
+	}
+	for _, r := range rs.Regimes {
+		s.Regimes = append(s.Regimes, outRegime{
+			Regime:              precwatch.Regime(r.Regime),
+			LimitPercent:        r.Limit,
+			LimitBasis:          r.LimitBasis,
+			UpperLimitLicensing: r.Upper,
+			Item:                r.Item,
+		})
+	}
+	return s
+}
+
+// dedupe drops empty and repeated terms (case-insensitively), and terms
+// already present among names.
+func dedupe(terms []string, names map[string]string) []string {
+	seen := map[string]bool{}
+	for _, n := range names {
+		seen[strings.ToLower(n)] = true
+	}
+	var out []string
+	for _, t := range terms {
+		t = strings.TrimSpace(t)
+		k := strings.ToLower(t)
+		if t == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, t)
+	}
+	return slices.Clip(out)
+}

@@ -1,0 +1,234 @@
+package matchers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/precwatch/precwatch"
+)
+
+// LoadWatchlist reads and validates the watchlist file at path.
+func LoadWatchlist(path string) (*precwatch.Watchlist, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("matchers: load watchlist: %w", err)
+	}
+	return ParseWatchlist(path, data)
+}
+
+// ParseWatchlist decodes a watchlist strictly (unknown fields are errors) and
+// validates it. Errors read "file:line: field: message" and wrap
+// precwatch.ErrInvalid.
+func ParseWatchlist(filename string, data []byte) (*precwatch.Watchlist, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(filename, nil, err)
+	}
+	idx := indexNodes(&root)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var w precwatch.Watchlist
+	if err := dec.Decode(&w); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("matchers: %s:1: watchlist: empty file: %w", filename, precwatch.ErrInvalid)
+		}
+		return nil, yamlError(filename, idx, err)
+	}
+	if probs := validate(&w); len(probs) > 0 {
+		msgs := make([]string, len(probs))
+		for i, p := range probs {
+			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", filename, idx.line(p.path), p.path, p.msg)
+		}
+		return nil, fmt.Errorf("matchers: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
+	}
+	return &w, nil
+}
+
+// nodeIndex maps field paths ("substances[4].cas") to lines and back.
+type nodeIndex struct {
+	lines map[string]int
+	paths map[int]string // first path whose key or value starts on a line
+}
+
+func (x *nodeIndex) line(path string) int {
+	for path != "" {
+		if l, ok := x.lines[path]; ok {
+			return l
+		}
+		// Fall back to the closest parent that is in the file.
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 1
+}
+
+func indexNodes(root *yaml.Node) *nodeIndex {
+	x := &nodeIndex{lines: map[string]int{}, paths: map[int]string{}}
+	var walk func(n *yaml.Node, path string, line int)
+	walk = func(n *yaml.Node, path string, line int) {
+		if path != "" {
+			x.lines[path] = line
+			if _, ok := x.paths[line]; !ok {
+				x.paths[line] = path
+			}
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path, c.Line)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				walk(v, p, k.Line)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i), c.Line)
+			}
+		}
+	}
+	walk(root, "", 1)
+	return x
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// yamlError rewrites yaml.v3 errors ("yaml: unmarshal errors:\n  line 5: field
+// foo not found in type ...") as "file:5: path: message".
+func yamlError(filename string, idx *nodeIndex, err error) error {
+	var lines []string
+	for _, m := range yamlLineRE.FindAllStringSubmatch(err.Error(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		path := "watchlist"
+		if idx != nil {
+			if p, ok := idx.paths[n]; ok {
+				path = p
+			}
+		}
+		if f, ok := strings.CutPrefix(msg, "field "); ok {
+			if name, _, ok := strings.Cut(f, " not found in type"); ok {
+				msg = fmt.Sprintf("unknown field %q", name)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s:%d: %s: %s", filename, n, path, msg))
+	}
+	if len(lines) == 0 {
+		return fmt.Errorf("matchers: %s:1: watchlist: %v: %w", filename, err, precwatch.ErrInvalid)
+	}
+	return fmt.Errorf("matchers: %s: %w", strings.Join(lines, "; "), precwatch.ErrInvalid)
+}
+
+type problem struct{ path, msg string }
+
+var knownRegimes = map[precwatch.Regime]bool{
+	precwatch.RegimeEUAnnexI:  true,
+	precwatch.RegimeEUAnnexII: true,
+	precwatch.RegimeCWC1:      true,
+	precwatch.RegimeCWC2:      true,
+	precwatch.RegimeCWC3:      true,
+}
+
+// validate checks what the YAML decoder cannot: unique ids, known regimes,
+// CAS check digits, a name for every substance and limits in (0,100].
+func validate(w *precwatch.Watchlist) []problem {
+	var probs []problem
+	add := func(path, format string, args ...any) {
+		probs = append(probs, problem{path, fmt.Sprintf(format, args...)})
+	}
+	if len(w.Substances) == 0 {
+		add("substances", "no substances")
+	}
+	ids := map[string]int{}
+	for i, s := range w.Substances {
+		p := fmt.Sprintf("substances[%d]", i)
+		switch prev, dup := ids[s.ID]; {
+		case s.ID == "":
+			add(p+".id", "missing id")
+		case dup:
+			add(p+".id", "duplicate id %q (also substances[%d])", s.ID, prev)
+		default:
+			ids[s.ID] = i
+		}
+		named := false
+		for _, n := range s.Names {
+			if strings.TrimSpace(n) != "" {
+				named = true
+			}
+		}
+		if !named {
+			add(p+".names", "at least one name is required")
+		}
+		if s.CAS != "" && !ValidCAS(s.CAS) {
+			add(p+".cas", "check digit wrong in %q", s.CAS)
+		}
+		if len(s.Regimes) == 0 {
+			add(p+".regimes", "at least one regime is required")
+		}
+		for j, r := range s.Regimes {
+			rp := fmt.Sprintf("%s.regimes[%d]", p, j)
+			if !knownRegimes[r.Regime] {
+				add(rp+".regime", "unknown regime %q", r.Regime)
+			}
+			if l := r.LimitPercent; l != nil && (*l <= 0 || *l > 100) {
+				add(rp+".limit_percent_w_w", "limit %v outside (0,100]", *l)
+			}
+			if l := r.UpperLimitLicensing; l != nil && (*l <= 0 || *l > 100) {
+				add(rp+".upper_limit_licensing_percent_w_w", "limit %v outside (0,100]", *l)
+			}
+		}
+	}
+	return probs
+}
+
+// ValidCAS reports whether s is a CAS registry number ("7722-84-1", or its
+// digits alone "7722841") whose check digit is right: the last digit equals
+// the sum of the other digits, weighted 1, 2, 3... from the right, modulo 10.
+func ValidCAS(s string) bool {
+	var digits []byte
+	if strings.Contains(s, "-") {
+		parts := strings.Split(s, "-")
+		if len(parts) != 3 || len(parts[0]) < 2 || len(parts[0]) > 7 || len(parts[1]) != 2 || len(parts[2]) != 1 {
+			return false
+		}
+		s = parts[0] + parts[1] + parts[2]
+	}
+	if len(s) < 5 || len(s) > 10 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		digits = append(digits, s[i]-'0')
+	}
+	return casCheck(digits)
+}
+
+// casCheck verifies the check digit of a CAS number given as its digits.
+func casCheck(d []byte) bool {
+	if len(d) < 5 || d[0] == 0 {
+		return false
+	}
+	sum := 0
+	for i, w := len(d)-2, 1; i >= 0; i, w = i-1, w+1 {
+		sum += int(d[i]) * w
+	}
+	return sum%10 == int(d[len(d)-1])
+}

@@ -1,0 +1,623 @@
+// Package embedded is the single-file precwatch.Store: SQLite through the
+// pure-Go modernc.org/sqlite driver (no cgo), in WAL mode so that readers
+// never wait for the crawler, with every write in a BEGIN IMMEDIATE
+// transaction so that several processes on the same file serialise.
+//
+// Each record is kept whole as JSON, next to the indexed columns the
+// console filters and orders by; the JSON is authoritative.
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+var _ precwatch.Store = (*Store)(nil)
+
+// Store is a precwatch.Store in one SQLite file. It is safe for concurrent
+// use, and several processes may open the same file.
+type Store struct {
+	db     *sql.DB
+	logger *slog.Logger
+}
+
+// busyTimeout is how long a write waits for another writer (in this or
+// another process) before failing with SQLITE_BUSY.
+const busyTimeout = 30 * time.Second
+
+// Open opens (creating if needed) the store in the file at path and brings
+// its schema up to date.
+func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if path == "" {
+		return nil, fmt.Errorf("embedded: open: %w: empty path", precwatch.ErrInvalid)
+	}
+	q := url.Values{}
+	// busy_timeout comes first so that the other pragmas already wait.
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// Every database/sql transaction starts with BEGIN IMMEDIATE: it takes
+	// the write lock up front, so a read-then-write never fails half-way
+	// with SQLITE_BUSY when another process writes in between.
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	s := &Store{db: db, logger: logger.With("store", "embedded", "path", path)}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("embedded: close: %w", err)
+	}
+	return nil
+}
+
+// migrations are applied in order; PRAGMA user_version counts those done.
+// Append, never edit: a file in the field has run the earlier ones.
+var migrations = []string{
+	// 1: the initial schema.
+	`
+CREATE TABLE listings (
+	key         TEXT PRIMARY KEY,
+	site        TEXT NOT NULL,
+	last_run_id TEXT NOT NULL,
+	gone        INTEGER NOT NULL DEFAULT 0,
+	title       TEXT NOT NULL DEFAULT '',
+	description TEXT NOT NULL DEFAULT '',
+	json        TEXT NOT NULL
+);
+CREATE INDEX listings_site_run ON listings(site, last_run_id);
+
+CREATE TABLE alerts (
+	key         TEXT PRIMARY KEY,
+	listing_key TEXT NOT NULL REFERENCES listings(key),
+	site        TEXT NOT NULL,
+	substance   TEXT NOT NULL,
+	regime      TEXT NOT NULL,
+	severity    INTEGER NOT NULL,
+	status      TEXT NOT NULL,
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	json        TEXT NOT NULL
+);
+-- One index per filter, each in the listing order (severity desc, created
+-- desc, key), so a page of any single filter is an index range scan.
+CREATE INDEX alerts_order     ON alerts(severity DESC, created_at DESC, key);
+CREATE INDEX alerts_status    ON alerts(status, severity DESC, created_at DESC, key);
+CREATE INDEX alerts_site      ON alerts(site, severity DESC, created_at DESC, key);
+CREATE INDEX alerts_substance ON alerts(substance, severity DESC, created_at DESC, key);
+CREATE INDEX alerts_regime    ON alerts(regime, severity DESC, created_at DESC, key);
+CREATE INDEX alerts_listing   ON alerts(listing_key);
+CREATE INDEX alerts_updated   ON alerts(updated_at DESC);
+
+CREATE TABLE runs (
+	id    TEXT PRIMARY KEY,
+	site  TEXT NOT NULL,
+	start INTEGER NOT NULL,
+	json  TEXT NOT NULL
+);
+CREATE INDEX runs_site_start ON runs(site, start DESC, id);
+CREATE INDEX runs_start      ON runs(start DESC, id);
+
+CREATE TABLE pages (
+	sha256       TEXT PRIMARY KEY,
+	site         TEXT NOT NULL,
+	url          TEXT NOT NULL,
+	fetched_at   INTEGER NOT NULL,
+	content_type TEXT NOT NULL,
+	body         BLOB NOT NULL
+);
+CREATE INDEX pages_site ON pages(site, fetched_at DESC);
+
+-- Full-text search over listings for the console, kept in sync by triggers
+-- (external content: the text is stored once, in listings).
+CREATE VIRTUAL TABLE listings_fts USING fts5(
+	title, description, content='listings', content_rowid='rowid'
+);
+CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings BEGIN
+	INSERT INTO listings_fts(rowid, title, description) VALUES (new.rowid, new.title, new.description);
+END;
+CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN
+	INSERT INTO listings_fts(listings_fts, rowid, title, description) VALUES ('delete', old.rowid, old.title, old.description);
+END;
+CREATE TRIGGER listings_fts_update AFTER UPDATE OF title, description ON listings BEGIN
+	INSERT INTO listings_fts(listings_fts, rowid, title, description) VALUES ('delete', old.rowid, old.title, old.description);
+	INSERT INTO listings_fts(rowid, title, description) VALUES (new.rowid, new.title, new.description);
+END;
+`,
+}
+
+// migrate applies the migrations the file has not run yet, in one
+// transaction, so that two processes opening a new file do it once.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var version int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("schema version %d is newer than this program's %d", version, len(migrations))
+		}
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			s.logger.Info("schema migrated", "version", i+1)
+		}
+		// PRAGMA takes no bound parameters; the value is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+			return fmt.Errorf("set schema version: %w", err)
+		}
+		return nil
+	})
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE, see Open).
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+var (
+	minNanos = time.Unix(0, math.MinInt64)
+	maxNanos = time.Unix(0, math.MaxInt64)
+)
+
+// nanos is the stored form of a time: Unix nanoseconds, which order like
+// time.Time.Compare; times outside 1678-2262 (the zero time among them)
+// clamp to the ends.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fromNanos undoes nanos, returning the zero time for the lower end.
+func fromNanos(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// Record applies one sighting of a listing; see precwatch.Store.
+func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatch.RecordResult, error) {
+	var res precwatch.RecordResult
+	if err := validObservation(obs); err != nil {
+		return res, fmt.Errorf("embedded: record: %w", err)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.record(ctx, tx, obs, nil)
+		return err
+	})
+	if err != nil {
+		return precwatch.RecordResult{}, fmt.Errorf("embedded: record %s %q: %w", obs.Listing.Site, obs.Listing.Identity(), err)
+	}
+	return res, nil
+}
+
+func validObservation(obs precwatch.Observation) error {
+	if obs.Listing.Site == "" {
+		return fmt.Errorf("%w: listing without site", precwatch.ErrInvalid)
+	}
+	if obs.Listing.ID == "" && obs.Listing.URL == "" {
+		return fmt.Errorf("%w: listing without id or url", precwatch.ErrInvalid)
+	}
+	if obs.At.IsZero() {
+		return fmt.Errorf("%w: observation without time", precwatch.ErrInvalid)
+	}
+	return nil
+}
+
+// record is Record inside tx. mutate, when set, may adjust the alerts before
+// they are written (benchmarks use it to spread statuses).
+func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observation, mutate func([]precwatch.Alert)) (precwatch.RecordResult, error) {
+	lkey := precwatch.ListingKey(obs.Listing.Site, obs.Listing.Identity())
+	var prev *precwatch.ListingState
+	var raw string
+	switch err := tx.QueryRowContext(ctx, "SELECT json FROM listings WHERE key = ?", lkey).Scan(&raw); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return precwatch.RecordResult{}, fmt.Errorf("load listing: %w", err)
+	default:
+		prev = new(precwatch.ListingState)
+		if err := json.Unmarshal([]byte(raw), prev); err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("decode listing %s: %w", lkey, err)
+		}
+	}
+	existing := map[string]precwatch.Alert{}
+	if prev != nil {
+		rows, err := tx.QueryContext(ctx, "SELECT json FROM alerts WHERE listing_key = ?", lkey)
+		if err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
+		}
+		for rows.Next() {
+			var a precwatch.Alert
+			if err := scanJSON(rows, &a); err != nil {
+				rows.Close()
+				return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
+			}
+			existing[a.Key] = a
+		}
+		if err := rows.Close(); err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
+		}
+	}
+	next, write, res := precwatch.Reconcile(prev, existing, obs)
+	if mutate != nil {
+		mutate(write)
+	}
+	if err := putListing(ctx, tx, next); err != nil {
+		return precwatch.RecordResult{}, err
+	}
+	for _, a := range write {
+		if err := putAlert(ctx, tx, lkey, a); err != nil {
+			return precwatch.RecordResult{}, err
+		}
+	}
+	return res, nil
+}
+
+func scanJSON(rows *sql.Rows, v any) error {
+	var raw []byte
+	if err := rows.Scan(&raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+func putListing(ctx context.Context, tx *sql.Tx, st precwatch.ListingState) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode listing %s: %w", st.Key, err)
+	}
+	_, err = tx.ExecContext(ctx, `
+INSERT INTO listings (key, site, last_run_id, gone, title, description, json) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET site = excluded.site, last_run_id = excluded.last_run_id, gone = excluded.gone,
+	title = excluded.title, description = excluded.description, json = excluded.json`,
+		st.Key, st.Listing.Site, st.LastRunID, st.Gone, st.Listing.Title, st.Listing.Description, string(raw))
+	if err != nil {
+		return fmt.Errorf("write listing %s: %w", st.Key, err)
+	}
+	return nil
+}
+
+func putAlert(ctx context.Context, tx *sql.Tx, listingKey string, a precwatch.Alert) error {
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert %s: %w", a.Key, err)
+	}
+	_, err = tx.ExecContext(ctx, `
+INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET regime = excluded.regime, severity = excluded.severity, status = excluded.status,
+	updated_at = excluded.updated_at, json = excluded.json`,
+		a.Key, listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), string(a.Status),
+		nanos(a.CreatedAt), nanos(a.UpdatedAt), string(raw))
+	if err != nil {
+		return fmt.Errorf("write alert %s: %w", a.Key, err)
+	}
+	return nil
+}
+
+// MarkGone marks the listings of site that run runID did not see as gone.
+func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
+	if site == "" || runID == "" {
+		return 0, fmt.Errorf("embedded: mark gone: %w: empty site or run id", precwatch.ErrInvalid)
+	}
+	n := 0
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT json FROM listings WHERE site = ? AND last_run_id <> ? AND gone = 0", site, runID)
+		if err != nil {
+			return err
+		}
+		var gone []precwatch.ListingState
+		for rows.Next() {
+			var st precwatch.ListingState
+			if err := scanJSON(rows, &st); err != nil {
+				rows.Close()
+				return err
+			}
+			gone = append(gone, st)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, st := range gone {
+			st.Gone = true
+			if err := putListing(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: mark gone %s (run %s): %w", site, runID, err)
+	}
+	return n, nil
+}
+
+// Listing returns the state of a listing by its ListingKey, or ErrNotFound.
+func (s *Store) Listing(ctx context.Context, key string) (precwatch.ListingState, error) {
+	var st precwatch.ListingState
+	if err := s.getJSON(ctx, &st, "SELECT json FROM listings WHERE key = ?", key); err != nil {
+		return st, fmt.Errorf("embedded: listing %s: %w", key, err)
+	}
+	return st, nil
+}
+
+// getJSON decodes the single JSON column the query returns into v.
+func (s *Store) getJSON(ctx context.Context, v any, query string, args ...any) error {
+	var raw []byte
+	switch err := s.db.QueryRowContext(ctx, query, args...).Scan(&raw); {
+	case errors.Is(err, sql.ErrNoRows):
+		return precwatch.ErrNotFound
+	case err != nil:
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+// Listings calls fn for every listing of site (every site when empty), in
+// key order, stopping at the first error fn returns. Listings are read in
+// batches and fn is called between reads, so fn may use the store and no
+// read transaction stays open for long.
+func (s *Store) Listings(ctx context.Context, site string, fn func(precwatch.ListingState) error) error {
+	const batch = 500
+	after := ""
+	for {
+		var rows *sql.Rows
+		var err error
+		if site == "" {
+			rows, err = s.db.QueryContext(ctx, "SELECT json FROM listings WHERE key > ? ORDER BY key LIMIT ?", after, batch)
+		} else {
+			rows, err = s.db.QueryContext(ctx, "SELECT json FROM listings WHERE site = ? AND key > ? ORDER BY key LIMIT ?", site, after, batch)
+		}
+		if err != nil {
+			return fmt.Errorf("embedded: listings %q: %w", site, err)
+		}
+		var page []precwatch.ListingState
+		for rows.Next() {
+			var st precwatch.ListingState
+			if err := scanJSON(rows, &st); err != nil {
+				rows.Close()
+				return fmt.Errorf("embedded: listings %q: %w", site, err)
+			}
+			page = append(page, st)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("embedded: listings %q: %w", site, err)
+		}
+		for _, st := range page {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		if len(page) < batch {
+			return nil
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
+// Alert returns one alert by key, or ErrNotFound.
+func (s *Store) Alert(ctx context.Context, key string) (precwatch.Alert, error) {
+	var a precwatch.Alert
+	if err := s.getJSON(ctx, &a, "SELECT json FROM alerts WHERE key = ?", key); err != nil {
+		return a, fmt.Errorf("embedded: alert %s: %w", key, err)
+	}
+	return a, nil
+}
+
+// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does.
+func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	if f.MinSeverity > precwatch.SeverityNone {
+		where, args = append(where, "severity >= ?"), append(args, int(f.MinSeverity))
+	}
+	if f.Site != "" {
+		where, args = append(where, "site = ?"), append(args, f.Site)
+	}
+	if f.Substance != "" {
+		where, args = append(where, "substance = ?"), append(args, f.Substance)
+	}
+	q := "SELECT json FROM alerts"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	q += " ORDER BY severity DESC, created_at DESC, key LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []precwatch.Alert
+	for rows.Next() {
+		var a precwatch.Alert
+		if err := scanJSON(rows, &a); err != nil {
+			return nil, fmt.Errorf("embedded: alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: alerts: %w", err)
+	}
+	return out, nil
+}
+
+// validStatus reports whether st is one of the workflow's statuses.
+func validStatus(st precwatch.AlertStatus) bool {
+	switch st {
+	case precwatch.StatusNew, precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed:
+		return true
+	}
+	return false
+}
+
+// SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.
+func (s *Store) SetAlertStatus(ctx context.Context, key string, status precwatch.AlertStatus, at time.Time) error {
+	if !validStatus(status) {
+		return fmt.Errorf("embedded: set alert %s status: %w: status %q", key, precwatch.ErrInvalid, status)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var raw []byte
+		var lkey string
+		switch err := tx.QueryRowContext(ctx, "SELECT listing_key, json FROM alerts WHERE key = ?", key).Scan(&lkey, &raw); {
+		case errors.Is(err, sql.ErrNoRows):
+			return precwatch.ErrNotFound
+		case err != nil:
+			return err
+		}
+		var a precwatch.Alert
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		a.Status, a.UpdatedAt = status, at
+		return putAlert(ctx, tx, lkey, a)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: set alert %s status %s: %w", key, status, err)
+	}
+	return nil
+}
+
+// SaveRun creates or replaces a run record.
+func (s *Store) SaveRun(ctx context.Context, r precwatch.Run) error {
+	if r.ID == "" {
+		return fmt.Errorf("embedded: save run: %w: empty id", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("embedded: save run %s: %w", r.ID, err)
+	}
+	_, err = s.db.ExecContext(ctx, `
+INSERT INTO runs (id, site, start, json) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET site = excluded.site, start = excluded.start, json = excluded.json`,
+		r.ID, r.Site, nanos(r.Start), string(raw))
+	if err != nil {
+		return fmt.Errorf("embedded: save run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Runs lists the runs of site (all sites when empty), newest start first
+// (ties by id), at most limit of them (all when limit <= 0).
+func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.Run, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	var rows *sql.Rows
+	var err error
+	if site == "" {
+		rows, err = s.db.QueryContext(ctx, "SELECT json FROM runs ORDER BY start DESC, id LIMIT ?", limit)
+	} else {
+		rows, err = s.db.QueryContext(ctx, "SELECT json FROM runs WHERE site = ? ORDER BY start DESC, id LIMIT ?", site, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded: runs %q: %w", site, err)
+	}
+	defer rows.Close()
+	var out []precwatch.Run
+	for rows.Next() {
+		var r precwatch.Run
+		if err := scanJSON(rows, &r); err != nil {
+			return nil, fmt.Errorf("embedded: runs %q: %w", site, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: runs %q: %w", site, err)
+	}
+	return out, nil
+}
+
+// SavePage keeps a page as evidence; saving the same SHA-256 again is a
+// no-op, so the first fetch of a page is the one kept.
+func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
+	if p.SHA256 == "" {
+		return fmt.Errorf("embedded: save page: %w: empty sha256", precwatch.ErrInvalid)
+	}
+	body := p.Body
+	if body == nil {
+		body = []byte{} // body is NOT NULL; an empty page is still evidence
+	}
+	_, err := s.db.ExecContext(ctx, `
+INSERT INTO pages (sha256, site, url, fetched_at, content_type, body) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (sha256) DO NOTHING`,
+		p.SHA256, p.Site, p.URL, nanos(p.FetchedAt), p.ContentType, body)
+	if err != nil {
+		return fmt.Errorf("embedded: save page %s: %w", p.SHA256, err)
+	}
+	return nil
+}
+
+// Page returns a stored page by its SHA-256, or ErrNotFound.
+func (s *Store) Page(ctx context.Context, sha256 string) (precwatch.Page, error) {
+	p := precwatch.Page{SHA256: sha256}
+	var fetched int64
+	err := s.db.QueryRowContext(ctx, "SELECT site, url, fetched_at, content_type, body FROM pages WHERE sha256 = ?", sha256).
+		Scan(&p.Site, &p.URL, &fetched, &p.ContentType, &p.Body)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return precwatch.Page{}, fmt.Errorf("embedded: page %s: %w", sha256, precwatch.ErrNotFound)
+	case err != nil:
+		return precwatch.Page{}, fmt.Errorf("embedded: page %s: %w", sha256, err)
+	}
+	p.FetchedAt = fromNanos(fetched)
+	return p, nil
+}

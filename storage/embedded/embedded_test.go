@@ -1,0 +1,176 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/storetest"
+)
+
+func open(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) func() precwatch.Store {
+		path := filepath.Join(t.TempDir(), "precwatch.db")
+		return func() precwatch.Store { return open(t, path) }
+	})
+}
+
+func TestSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "precwatch.db")
+	s := open(t, path)
+	defer s.Close()
+	ctx := context.Background()
+	pragma := func(name string) string {
+		var v string
+		if err := s.db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	if got, want := pragma("journal_mode"), "wal"; got != want {
+		t.Errorf("journal_mode = %q, want %q", got, want)
+	}
+	if got, want := pragma("foreign_keys"), "1"; got != want {
+		t.Errorf("foreign_keys = %q, want %q", got, want)
+	}
+	if got, want := pragma("busy_timeout"), "30000"; got != want {
+		t.Errorf("busy_timeout = %q, want %q", got, want)
+	}
+	if got, want := pragma("user_version"), "1"; got != want {
+		t.Errorf("user_version = %q, want %q", got, want)
+	}
+	// Reopening does not migrate again (it would fail on CREATE TABLE).
+	s2 := open(t, path)
+	s2.Close()
+
+	// A store written by a newer program is refused rather than misread.
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, path, nil); err == nil {
+		t.Error("Open of a newer schema succeeded")
+	}
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 1"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The alerts' foreign key to listings is enforced.
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, json)
+		VALUES ('k', 'no-such-listing', 's', 'x', 'r', 1, 'new', 0, 0, '{}')`)
+	if err == nil {
+		t.Error("alert without listing inserted: foreign keys are off")
+	}
+}
+
+// TestFullText checks that the FTS5 index follows listings' titles and
+// descriptions through inserts and updates.
+func TestFullText(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "precwatch.db"))
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	l := precwatch.Listing{Site: "silkvault", ID: "1", Title: "Hydrogen peroxide 30%", Description: "Lab grade, tracked shipping"}
+	if _, err := s.Record(ctx, precwatch.Observation{Listing: l, At: at, RunID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	search := func(q string) []string {
+		t.Helper()
+		rows, err := s.db.QueryContext(ctx, `SELECT l.key FROM listings_fts f JOIN listings l ON l.rowid = f.rowid WHERE listings_fts MATCH ?`, q)
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		defer rows.Close()
+		var keys []string
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		return keys
+	}
+	key := precwatch.ListingKey("silkvault", "id:1")
+	if got := search("peroxide"); len(got) != 1 || got[0] != key {
+		t.Errorf("search peroxide = %v, want [%s]", got, key)
+	}
+	if got := search("tracked"); len(got) != 1 {
+		t.Errorf("search in description = %v", got)
+	}
+	l.Title, l.Description = "Acetone 1L", "Courier shipping"
+	if _, err := s.Record(ctx, precwatch.Observation{Listing: l, At: at.Add(time.Hour), RunID: "r2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := search("peroxide"); len(got) != 0 {
+		t.Errorf("old title still indexed: %v", got)
+	}
+	if got := search("acetone"); len(got) != 1 {
+		t.Errorf("new title not indexed: %v", got)
+	}
+	if _, err := s.MarkGone(ctx, "silkvault", "r3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := search("courier"); len(got) != 1 {
+		t.Errorf("MarkGone broke the index: %v", got)
+	}
+	// The index is consistent with its content table.
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO listings_fts(listings_fts, rank) VALUES ('integrity-check', 1)"); err != nil {
+		t.Errorf("fts integrity-check: %v", err)
+	}
+}
+
+// TestQueryPlans checks that the console's queries use the indexes at any
+// size rather than sorting the table.
+func TestQueryPlans(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "precwatch.db"))
+	defer s.Close()
+	for _, q := range []string{
+		"SELECT json FROM alerts ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE status = 'new' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE site = 's' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE substance = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM runs WHERE site = 's' ORDER BY start DESC, id LIMIT 10",
+	} {
+		plan := explain(t, s.db, q)
+		if contains(plan, "USE TEMP B-TREE") {
+			t.Errorf("%s\nsorts instead of using an index: %v", q, plan)
+		}
+	}
+}
+
+func explain(t *testing.T, db *sql.DB, q string) []string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN " + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
+}
+
+func contains(ss []string, sub string) bool {
+	return slices.ContainsFunc(ss, func(s string) bool { return strings.Contains(s, sub) })
+}

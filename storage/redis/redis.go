@@ -1,0 +1,831 @@
+// Package redis is the shared precwatch.Store for several crawler processes
+// on several machines, on Redis through go-redis v9.
+//
+// Records are JSON strings under a key prefix. Queries never scan keys: they
+// read explicit indexes kept in the same MULTI/EXEC as the records. Record is
+// an optimistic transaction (WATCH, read, precwatch.Reconcile, MULTI/EXEC,
+// retried on conflict), so concurrent crawlers converge on one alert per
+// (site, listing, substance). Every raised alert and every event added to an
+// alert's history is also appended, in the same transaction, to the Stream
+// <prefix>:alerts:stream for consumers (consumer groups read it
+// at-least-once).
+//
+// Key layout, under the prefix P:
+//
+//	P:listing:<key>               listing state JSON
+//	P:listings:all                set of listing keys
+//	P:listings:site:<site>        set of the site's listing keys
+//	P:alert:<key>                 alert JSON
+//	P:alerts:idx:all              alert order index (see below)
+//	P:alerts:idx:status:<status>  the same, per status
+//	P:alerts:idx:site:<site>      the same, per site
+//	P:alerts:idx:substance:<id>   the same, per substance
+//	P:alerts:stream               alert events
+//	P:run:<id>                    run JSON
+//	P:runs:all, P:runs:site:<s>   run order indexes, newest first
+//	P:page:<sha256>               hash: site, url, fetched_at, content_type, body
+//
+// The order indexes are sorted sets whose members all score 0 and so sort
+// by member: "<9-severity>:<inverted created_at nanoseconds, hex>:<key>".
+// That is precwatch.SortAlerts's order to the nanosecond, which a float
+// score cannot hold, and a minimum severity is a lexicographic range.
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/redis/go-redis/v9"
+)
+
+var _ precwatch.Store = (*Store)(nil)
+
+// Defaults of the URL options.
+const (
+	DefaultPrefix       = "precwatch"
+	DefaultStreamMaxLen = 100000
+	DefaultMaxAttempts  = 64
+)
+
+// Store is a precwatch.Store on Redis. It is safe for concurrent use, and
+// any number of processes may share one Redis.
+type Store struct {
+	rdb          *redis.Client
+	prefix       string
+	streamMaxLen int64
+	maxAttempts  int
+	logger       *slog.Logger
+}
+
+// Open connects to the Redis at rawURL, such as
+// "redis://host:port/db?prefix=precwatch", and checks it answers. Besides
+// go-redis's own URL options it takes:
+//
+//	prefix         key prefix (default "precwatch")
+//	stream_maxlen  approximate cap of the alert stream (default 100000; 0 for none)
+//	max_attempts   optimistic transaction attempts before giving up (default 64)
+func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: open: %w: %w", precwatch.ErrInvalid, err)
+	}
+	s := &Store{prefix: DefaultPrefix, streamMaxLen: DefaultStreamMaxLen, maxAttempts: DefaultMaxAttempts}
+	q := u.Query()
+	if v := q.Get("prefix"); v != "" {
+		s.prefix = v
+	}
+	if v := q.Get("stream_maxlen"); v != "" {
+		if s.streamMaxLen, err = strconv.ParseInt(v, 10, 64); err != nil || s.streamMaxLen < 0 {
+			return nil, fmt.Errorf("redis: open: %w: stream_maxlen %q", precwatch.ErrInvalid, v)
+		}
+	}
+	if v := q.Get("max_attempts"); v != "" {
+		if s.maxAttempts, err = strconv.Atoi(v); err != nil || s.maxAttempts < 1 {
+			return nil, fmt.Errorf("redis: open: %w: max_attempts %q", precwatch.ErrInvalid, v)
+		}
+	}
+	// go-redis refuses options it does not know.
+	for _, k := range []string{"prefix", "stream_maxlen", "max_attempts"} {
+		q.Del(k)
+	}
+	u.RawQuery = q.Encode()
+	opts, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("redis: open: %w: %w", precwatch.ErrInvalid, err)
+	}
+	s.rdb = redis.NewClient(opts)
+	s.logger = logger.With("store", "redis", "addr", opts.Addr, "prefix", s.prefix)
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+	}
+	return s, nil
+}
+
+// Client returns the underlying go-redis client, for tests and consumers of
+// the alert stream.
+func (s *Store) Client() *redis.Client { return s.rdb }
+
+// StreamKey is the key of the alert event stream.
+func (s *Store) StreamKey() string { return s.key("alerts", "stream") }
+
+// Close closes the connection pool.
+func (s *Store) Close() error {
+	if err := s.rdb.Close(); err != nil {
+		return fmt.Errorf("redis: close: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) key(parts ...string) string {
+	return s.prefix + ":" + strings.Join(parts, ":")
+}
+
+func (s *Store) listingKey(k string) string        { return s.key("listing", k) }
+func (s *Store) siteListingsKey(site string) string { return s.key("listings", "site", site) }
+func (s *Store) alertKey(k string) string          { return s.key("alert", k) }
+func (s *Store) runKey(id string) string           { return s.key("run", id) }
+func (s *Store) pageKey(sha string) string         { return s.key("page", sha) }
+
+// alertIndexes are the order indexes an alert belongs to.
+func (s *Store) alertIndexes(a precwatch.Alert) []string {
+	return []string{
+		s.key("alerts", "idx", "all"),
+		s.key("alerts", "idx", "status", string(a.Status)),
+		s.key("alerts", "idx", "site", a.Site),
+		s.key("alerts", "idx", "substance", a.Substance),
+	}
+}
+
+// orderable maps a time to an unsigned integer in the same order: Unix
+// nanoseconds (clamped to 1678-2262) with the sign bit flipped.
+func orderable(t time.Time) uint64 {
+	var n int64
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		n = math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		n = math.MaxInt64
+	default:
+		n = t.UnixNano()
+	}
+	return uint64(n) ^ (1 << 63)
+}
+
+func clampSeverity(s precwatch.Severity) int {
+	return min(max(int(s), 0), 9)
+}
+
+// alertMember is the alert's member in the order indexes: severity
+// descending, then created descending, then key ascending.
+func alertMember(a precwatch.Alert) string {
+	return fmt.Sprintf("%c:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderable(a.CreatedAt), a.Key)
+}
+
+func memberKey(m string) string {
+	return m[strings.LastIndexByte(m, ':')+1:]
+}
+
+// runMember orders runs newest start first, then by id.
+func runMember(r precwatch.Run) string {
+	return fmt.Sprintf("%016x:%s", ^orderable(r.Start), r.ID)
+}
+
+// retry runs an optimistic transaction until it commits, fails otherwise,
+// or has been tried maxAttempts times, backing off with jitter between
+// attempts so that contending writers spread out.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := fn()
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+		if attempt >= s.maxAttempts {
+			return fmt.Errorf("gave up after %d conflicting attempts: %w", attempt, err)
+		}
+		backoff := time.Duration(min(attempt, 20)) * 500 * time.Microsecond
+		t := time.NewTimer(backoff/2 + rand.N(backoff))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Record applies one sighting of a listing; see precwatch.Store.
+func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatch.RecordResult, error) {
+	if err := validObservation(obs); err != nil {
+		return precwatch.RecordResult{}, fmt.Errorf("redis: record: %w", err)
+	}
+	l := obs.Listing
+	lkey := precwatch.ListingKey(l.Site, l.Identity())
+	// Watch the listing and every alert this sighting may create or touch:
+	// a concurrent Record or SetAlertStatus on any of them aborts the EXEC.
+	watch := []string{s.listingKey(lkey)}
+	var candidates []string
+	for _, m := range obs.Matches {
+		if !m.Alertable() {
+			continue
+		}
+		if k := precwatch.AlertKey(l.Site, l.Identity(), m.Substance); !slices.Contains(candidates, k) {
+			candidates = append(candidates, k)
+			watch = append(watch, s.alertKey(k))
+		}
+	}
+	var res precwatch.RecordResult
+	err := s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var err error
+			res, err = s.recordTx(ctx, tx, lkey, candidates, obs)
+			return err
+		}, watch...)
+	})
+	if err != nil {
+		return precwatch.RecordResult{}, fmt.Errorf("redis: record %s %q: %w", l.Site, l.Identity(), err)
+	}
+	return res, nil
+}
+
+func validObservation(obs precwatch.Observation) error {
+	if obs.Listing.Site == "" {
+		return fmt.Errorf("%w: listing without site", precwatch.ErrInvalid)
+	}
+	if obs.Listing.ID == "" && obs.Listing.URL == "" {
+		return fmt.Errorf("%w: listing without id or url", precwatch.ErrInvalid)
+	}
+	if obs.At.IsZero() {
+		return fmt.Errorf("%w: observation without time", precwatch.ErrInvalid)
+	}
+	return nil
+}
+
+func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candidates []string, obs precwatch.Observation) (precwatch.RecordResult, error) {
+	var prev *precwatch.ListingState
+	prevRaw, err := tx.Get(ctx, s.listingKey(lkey)).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return precwatch.RecordResult{}, fmt.Errorf("load listing: %w", err)
+	default:
+		prev = new(precwatch.ListingState)
+		if err := json.Unmarshal(prevRaw, prev); err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("decode listing %s: %w", lkey, err)
+		}
+	}
+	keys := slices.Clone(candidates)
+	if prev != nil {
+		var extra []string
+		for _, k := range prev.AlertKeys {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+				extra = append(extra, s.alertKey(k))
+			}
+		}
+		// Alerts of substances the listing no longer matches are written
+		// too; watch them before reading them.
+		if len(extra) > 0 {
+			if err := tx.Watch(ctx, extra...).Err(); err != nil {
+				return precwatch.RecordResult{}, fmt.Errorf("watch alerts: %w", err)
+			}
+		}
+	}
+	existing := map[string]precwatch.Alert{}
+	if len(keys) > 0 {
+		rkeys := make([]string, len(keys))
+		for i, k := range keys {
+			rkeys[i] = s.alertKey(k)
+		}
+		vals, err := tx.MGet(ctx, rkeys...).Result()
+		if err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var a precwatch.Alert
+			if err := json.Unmarshal([]byte(str), &a); err != nil {
+				return precwatch.RecordResult{}, fmt.Errorf("decode alert %s: %w", keys[i], err)
+			}
+			existing[a.Key] = a
+		}
+	}
+	next, write, res := precwatch.Reconcile(prev, existing, obs)
+	nextRaw, err := json.Marshal(next)
+	if err != nil {
+		return precwatch.RecordResult{}, fmt.Errorf("encode listing %s: %w", lkey, err)
+	}
+	// A plain retry changes nothing: skip the write so that it does not
+	// abort other writers' transactions watching this listing.
+	if len(write) == 0 && string(nextRaw) == string(prevRaw) {
+		return res, nil
+	}
+	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		return s.writeRecord(ctx, p, next, nextRaw, write, existing)
+	})
+	if err != nil {
+		return precwatch.RecordResult{}, err
+	}
+	return res, nil
+}
+
+// writeRecord queues the writes of one reconciled sighting: the listing,
+// its alerts, their index entries and their stream events.
+func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwatch.ListingState, nextRaw []byte, write []precwatch.Alert, existing map[string]precwatch.Alert) error {
+	p.Set(ctx, s.listingKey(next.Key), nextRaw, 0)
+	p.SAdd(ctx, s.key("listings", "all"), next.Key)
+	p.SAdd(ctx, s.siteListingsKey(next.Listing.Site), next.Key)
+	for _, a := range write {
+		raw, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("encode alert %s: %w", a.Key, err)
+		}
+		p.Set(ctx, s.alertKey(a.Key), raw, 0)
+		old, had := existing[a.Key]
+		if had {
+			s.reindex(ctx, p, &old, a)
+		} else {
+			s.reindex(ctx, p, nil, a)
+		}
+		event := ""
+		switch {
+		case !had:
+			event = precwatch.EventRaised
+		case len(a.History) > len(old.History):
+			event = a.History[len(a.History)-1].Kind
+		}
+		if event != "" {
+			args := &redis.XAddArgs{
+				Stream: s.StreamKey(),
+				Values: []any{
+					"key", a.Key, "event", event, "site", a.Site, "substance", a.Substance,
+					"severity", a.Severity.String(), "json", raw,
+				},
+			}
+			if s.streamMaxLen > 0 {
+				args.MaxLen, args.Approx = s.streamMaxLen, true
+			}
+			p.XAdd(ctx, args)
+		}
+	}
+	return nil
+}
+
+// reindex queues the index updates of an alert going from old (nil for a
+// new alert) to a.
+func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.Alert, a precwatch.Alert) {
+	member := alertMember(a)
+	if old != nil {
+		oldMember := alertMember(*old)
+		oldIdx, newIdx := s.alertIndexes(*old), s.alertIndexes(a)
+		for i := range oldIdx {
+			if oldMember != member || oldIdx[i] != newIdx[i] {
+				p.ZRem(ctx, oldIdx[i], oldMember)
+			}
+		}
+	}
+	for _, idx := range s.alertIndexes(a) {
+		p.ZAdd(ctx, idx, redis.Z{Member: member})
+	}
+}
+
+// MarkGone marks the listings of site that run runID did not see as gone.
+func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
+	if site == "" || runID == "" {
+		return 0, fmt.Errorf("redis: mark gone: %w: empty site or run id", precwatch.ErrInvalid)
+	}
+	keys, err := s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis: mark gone %s: %w", site, err)
+	}
+	slices.Sort(keys)
+	total := 0
+	const batch = 200
+	for chunk := range slices.Chunk(keys, batch) {
+		rkeys := make([]string, len(chunk))
+		for i, k := range chunk {
+			rkeys[i] = s.listingKey(k)
+		}
+		n := 0
+		err := s.retry(ctx, func() error {
+			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+				n = 0
+				vals, err := tx.MGet(ctx, rkeys...).Result()
+				if err != nil {
+					return err
+				}
+				var gone []precwatch.ListingState
+				for _, v := range vals {
+					str, ok := v.(string)
+					if !ok {
+						continue
+					}
+					var st precwatch.ListingState
+					if err := json.Unmarshal([]byte(str), &st); err != nil {
+						return fmt.Errorf("decode listing: %w", err)
+					}
+					if st.LastRunID != runID && !st.Gone {
+						st.Gone = true
+						gone = append(gone, st)
+					}
+				}
+				if len(gone) == 0 {
+					return nil
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					for _, st := range gone {
+						raw, err := json.Marshal(st)
+						if err != nil {
+							return fmt.Errorf("encode listing %s: %w", st.Key, err)
+						}
+						p.Set(ctx, s.listingKey(st.Key), raw, 0)
+					}
+					return nil
+				})
+				if err == nil {
+					n = len(gone)
+				}
+				return err
+			}, rkeys...)
+		})
+		if err != nil {
+			return total, fmt.Errorf("redis: mark gone %s (run %s): %w", site, runID, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// getJSON decodes the string at key into v, or returns ErrNotFound.
+func (s *Store) getJSON(ctx context.Context, key string, v any) error {
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return precwatch.ErrNotFound
+	case err != nil:
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+// Listing returns the state of a listing by its ListingKey, or ErrNotFound.
+func (s *Store) Listing(ctx context.Context, key string) (precwatch.ListingState, error) {
+	var st precwatch.ListingState
+	if err := s.getJSON(ctx, s.listingKey(key), &st); err != nil {
+		return st, fmt.Errorf("redis: listing %s: %w", key, err)
+	}
+	return st, nil
+}
+
+// Listings calls fn for every listing of site (every site when empty), in
+// key order, stopping at the first error fn returns.
+func (s *Store) Listings(ctx context.Context, site string, fn func(precwatch.ListingState) error) error {
+	set := s.key("listings", "all")
+	if site != "" {
+		set = s.siteListingsKey(site)
+	}
+	keys, err := s.rdb.SMembers(ctx, set).Result()
+	if err != nil {
+		return fmt.Errorf("redis: listings %q: %w", site, err)
+	}
+	slices.Sort(keys)
+	for chunk := range slices.Chunk(keys, 500) {
+		rkeys := make([]string, len(chunk))
+		for i, k := range chunk {
+			rkeys[i] = s.listingKey(k)
+		}
+		vals, err := s.rdb.MGet(ctx, rkeys...).Result()
+		if err != nil {
+			return fmt.Errorf("redis: listings %q: %w", site, err)
+		}
+		for _, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var st precwatch.ListingState
+			if err := json.Unmarshal([]byte(str), &st); err != nil {
+				return fmt.Errorf("redis: listings %q: decode: %w", site, err)
+			}
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Alert returns one alert by key, or ErrNotFound.
+func (s *Store) Alert(ctx context.Context, key string) (precwatch.Alert, error) {
+	var a precwatch.Alert
+	if err := s.getJSON(ctx, s.alertKey(key), &a); err != nil {
+		return a, fmt.Errorf("redis: alert %s: %w", key, err)
+	}
+	return a, nil
+}
+
+// alertsByMember loads the alerts of order index members, in their order.
+func (s *Store) alertsByMember(ctx context.Context, members []string) ([]precwatch.Alert, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	rkeys := make([]string, len(members))
+	for i, m := range members {
+		rkeys[i] = s.alertKey(memberKey(m))
+	}
+	vals, err := s.rdb.MGet(ctx, rkeys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]precwatch.Alert, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var a precwatch.Alert
+		if err := json.Unmarshal([]byte(str), &a); err != nil {
+			return nil, fmt.Errorf("decode alert: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does.
+// A filter on one field (and a minimum severity) is a range of one index;
+// several fields walk the smallest of their indexes and check the rest.
+func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
+	out, err := s.alerts(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("redis: alerts: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
+	var idx []string
+	if f.Status != "" {
+		idx = append(idx, s.key("alerts", "idx", "status", string(f.Status)))
+	}
+	if f.Site != "" {
+		idx = append(idx, s.key("alerts", "idx", "site", f.Site))
+	}
+	if f.Substance != "" {
+		idx = append(idx, s.key("alerts", "idx", "substance", f.Substance))
+	}
+	if len(idx) == 0 {
+		idx = append(idx, s.key("alerts", "idx", "all"))
+	}
+	base := idx[0]
+	if len(idx) > 1 {
+		cards := make([]*redis.IntCmd, len(idx))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range idx {
+				cards[i] = p.ZCard(ctx, k)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		best := cards[0].Val()
+		for i, c := range cards {
+			if c.Val() < best {
+				base, best = idx[i], c.Val()
+			}
+		}
+	}
+	lo, hi := "-", "+"
+	if f.MinSeverity > precwatch.SeverityNone {
+		hi = "(" + string(rune('9'-clampSeverity(f.MinSeverity)+1))
+	}
+	offset := int64(max(f.Offset, 0))
+	if len(idx) == 1 {
+		// The index holds exactly the filter's alerts: page in Redis.
+		count := int64(-1)
+		if f.Limit > 0 {
+			count = int64(f.Limit)
+		}
+		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: offset, Count: count}).Result()
+		if err != nil {
+			return nil, err
+		}
+		as, err := s.alertsByMember(ctx, members)
+		if err != nil {
+			return nil, err
+		}
+		// An alert may have changed since the index was read.
+		return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
+	}
+	const chunk = 500
+	var out []precwatch.Alert
+	skipped := int64(0)
+	for pos := int64(0); ; pos += chunk {
+		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: pos, Count: chunk}).Result()
+		if err != nil {
+			return nil, err
+		}
+		as, err := s.alertsByMember(ctx, members)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if !f.Matches(a) {
+				continue
+			}
+			if skipped < offset {
+				skipped++
+				continue
+			}
+			out = append(out, a)
+			if f.Limit > 0 && len(out) == f.Limit {
+				return out, nil
+			}
+		}
+		if len(members) < chunk {
+			return out, nil
+		}
+	}
+}
+
+func validStatus(st precwatch.AlertStatus) bool {
+	switch st {
+	case precwatch.StatusNew, precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed:
+		return true
+	}
+	return false
+}
+
+// SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.
+func (s *Store) SetAlertStatus(ctx context.Context, key string, status precwatch.AlertStatus, at time.Time) error {
+	if !validStatus(status) {
+		return fmt.Errorf("redis: set alert %s status: %w: status %q", key, precwatch.ErrInvalid, status)
+	}
+	rkey := s.alertKey(key)
+	err := s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			raw, err := tx.Get(ctx, rkey).Bytes()
+			switch {
+			case errors.Is(err, redis.Nil):
+				return precwatch.ErrNotFound
+			case err != nil:
+				return err
+			}
+			var old precwatch.Alert
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			a := old
+			a.Status, a.UpdatedAt = status, at
+			next, err := json.Marshal(a)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, rkey, next, 0)
+				s.reindex(ctx, p, &old, a)
+				return nil
+			})
+			return err
+		}, rkey)
+	})
+	if err != nil {
+		return fmt.Errorf("redis: set alert %s status %s: %w", key, status, err)
+	}
+	return nil
+}
+
+// SaveRun creates or replaces a run record.
+func (s *Store) SaveRun(ctx context.Context, r precwatch.Run) error {
+	if r.ID == "" {
+		return fmt.Errorf("redis: save run: %w: empty id", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("redis: save run %s: %w", r.ID, err)
+	}
+	rkey := s.runKey(r.ID)
+	member := runMember(r)
+	err = s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var old *precwatch.Run
+			prev, err := tx.Get(ctx, rkey).Bytes()
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				return err
+			default:
+				old = new(precwatch.Run)
+				if err := json.Unmarshal(prev, old); err != nil {
+					return fmt.Errorf("decode: %w", err)
+				}
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, rkey, raw, 0)
+				if old != nil {
+					if m := runMember(*old); m != member || old.Site != r.Site {
+						p.ZRem(ctx, s.key("runs", "all"), m)
+						p.ZRem(ctx, s.key("runs", "site", old.Site), m)
+					}
+				}
+				p.ZAdd(ctx, s.key("runs", "all"), redis.Z{Member: member})
+				p.ZAdd(ctx, s.key("runs", "site", r.Site), redis.Z{Member: member})
+				return nil
+			})
+			return err
+		}, rkey)
+	})
+	if err != nil {
+		return fmt.Errorf("redis: save run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Runs lists the runs of site (all sites when empty), newest start first
+// (ties by id), at most limit of them (all when limit <= 0).
+func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.Run, error) {
+	idx := s.key("runs", "all")
+	if site != "" {
+		idx = s.key("runs", "site", site)
+	}
+	stop := int64(-1)
+	if limit > 0 {
+		stop = int64(limit) - 1
+	}
+	members, err := s.rdb.ZRange(ctx, idx, 0, stop).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: runs %q: %w", site, err)
+	}
+	if len(members) == 0 {
+		return nil, nil
+	}
+	rkeys := make([]string, len(members))
+	for i, m := range members {
+		rkeys[i] = s.runKey(m[17:]) // after "<16 hex digits>:"
+	}
+	vals, err := s.rdb.MGet(ctx, rkeys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: runs %q: %w", site, err)
+	}
+	out := make([]precwatch.Run, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var r precwatch.Run
+		if err := json.Unmarshal([]byte(str), &r); err != nil {
+			return nil, fmt.Errorf("redis: runs %q: decode: %w", site, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// savePage writes a page hash unless one exists: the first fetch is kept.
+var savePage = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'site', ARGV[1], 'url', ARGV[2], 'fetched_at', ARGV[3], 'content_type', ARGV[4], 'body', ARGV[5])
+return 1
+`)
+
+// SavePage keeps a page as evidence; saving the same SHA-256 again is a
+// no-op, so the first fetch of a page is the one kept.
+func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
+	if p.SHA256 == "" {
+		return fmt.Errorf("redis: save page: %w: empty sha256", precwatch.ErrInvalid)
+	}
+	fetched := ""
+	if !p.FetchedAt.IsZero() {
+		fetched = p.FetchedAt.UTC().Format(time.RFC3339Nano)
+	}
+	body := p.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if err := savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, p.Site, p.URL, fetched, p.ContentType, body).Err(); err != nil {
+		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)
+	}
+	return nil
+}
+
+// Page returns a stored page by its SHA-256, or ErrNotFound.
+func (s *Store) Page(ctx context.Context, sha256 string) (precwatch.Page, error) {
+	h, err := s.rdb.HGetAll(ctx, s.pageKey(sha256)).Result()
+	if err != nil {
+		return precwatch.Page{}, fmt.Errorf("redis: page %s: %w", sha256, err)
+	}
+	if len(h) == 0 {
+		return precwatch.Page{}, fmt.Errorf("redis: page %s: %w", sha256, precwatch.ErrNotFound)
+	}
+	p := precwatch.Page{SHA256: sha256, Site: h["site"], URL: h["url"], ContentType: h["content_type"], Body: []byte(h["body"])}
+	if v := h["fetched_at"]; v != "" {
+		if p.FetchedAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return precwatch.Page{}, fmt.Errorf("redis: page %s: fetched_at: %w", sha256, err)
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,193 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+	"github.com/precwatch/precwatch/storage/storetest"
+)
+
+func open(t testing.TB, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, nil)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", url, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) func() precwatch.Store {
+		url := redistest.Start(t) + "?prefix=conformance"
+		return func() precwatch.Store { return open(t, url) }
+	})
+}
+
+func TestOpenOptions(t *testing.T) {
+	base := redistest.Start(t)
+	s := open(t, base+"?prefix=pw-test&stream_maxlen=10&max_attempts=3&dial_timeout=2s")
+	defer s.Close()
+	if s.prefix != "pw-test" || s.streamMaxLen != 10 || s.maxAttempts != 3 {
+		t.Errorf("options = prefix %q maxlen %d attempts %d", s.prefix, s.streamMaxLen, s.maxAttempts)
+	}
+	if got, want := s.StreamKey(), "pw-test:alerts:stream"; got != want {
+		t.Errorf("StreamKey = %q, want %q", got, want)
+	}
+	for _, bad := range []string{"?stream_maxlen=-1", "?max_attempts=0", "?bogus=1"} {
+		if _, err := Open(context.Background(), base+bad, nil); err == nil {
+			t.Errorf("Open(%s) succeeded", bad)
+		}
+	}
+	if _, err := Open(context.Background(), "redis://127.0.0.1:1/0?max_retries=-1", nil); err == nil {
+		t.Error("Open of a closed port succeeded")
+	}
+}
+
+// TestPrefixIsolation: two stores with different prefixes on one Redis do
+// not see each other's data, and every key lives under its prefix.
+func TestPrefixIsolation(t *testing.T) {
+	base := redistest.Start(t)
+	a, b := open(t, base+"?prefix=a"), open(t, base+"?prefix=b")
+	defer a.Close()
+	defer b.Close()
+	ctx := context.Background()
+	o := storetest.Synthetic(1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))[0]
+	if _, err := a.Record(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if as, err := b.Alerts(ctx, precwatch.AlertFilter{}); err != nil || len(as) != 0 {
+		t.Errorf("prefix b sees %d alerts (%v)", len(as), err)
+	}
+	keys, err := a.Client().Keys(ctx, "*").Result() // a test may scan; the store never does
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k[:2] != "a:" {
+			t.Errorf("key %q outside the prefix", k)
+		}
+	}
+}
+
+// TestStreamOnePerAlert: under concurrent writers the stream gets exactly
+// one "raised" entry per alert, and one entry per history event.
+func TestStreamOnePerAlert(t *testing.T) {
+	url := redistest.Start(t)
+	ctx := context.Background()
+	const workers = 6
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	sightings := storetest.Synthetic(30, t0)
+	changed := make([]precwatch.Observation, len(sightings))
+	for i, o := range sightings {
+		o.Listing.Price += 1
+		o.At, o.RunID = o.At.Add(time.Hour), "run-2"
+		changed[i] = o
+	}
+	stores := make([]*Store, workers)
+	for i := range stores {
+		stores[i] = open(t, url)
+		defer stores[i].Close()
+	}
+	for _, batch := range [][]precwatch.Observation{sightings, changed} {
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w, s := range stores {
+			wg.Go(func() {
+				for i := range batch {
+					o := batch[(i*(w+1)+w)%len(batch)] // a different order per worker
+					if _, err := s.Record(ctx, o); err != nil {
+						errs <- err
+						return
+					}
+				}
+				for _, o := range batch { // and everything again
+					if _, err := s.Record(ctx, o); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	s := stores[0]
+	alerts, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.Client().XRange(ctx, s.StreamKey(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, e := range entries {
+		key, _ := e.Values["key"].(string)
+		event, _ := e.Values["event"].(string)
+		count[key+" "+event]++
+		if e.Values["json"] == nil || e.Values["site"] == nil || e.Values["substance"] == nil || e.Values["severity"] == nil {
+			t.Errorf("entry %s lacks fields: %v", e.ID, e.Values)
+		}
+	}
+	if len(alerts) < len(sightings) {
+		t.Fatalf("%d alerts from %d listings", len(alerts), len(sightings))
+	}
+	for _, a := range alerts {
+		for _, event := range []string{precwatch.EventRaised, precwatch.EventChanged} {
+			if got := count[a.Key+" "+event]; got != 1 {
+				t.Errorf("alert %s: %d %q entries, want 1", a.Key, got, event)
+			}
+		}
+	}
+	if got, want := len(entries), 2*len(alerts); got != want {
+		t.Errorf("%d stream entries, want %d", got, want)
+	}
+}
+
+// TestStreamCapped: the stream is trimmed near stream_maxlen.
+func TestStreamCapped(t *testing.T) {
+	s := open(t, redistest.Start(t)+"?stream_maxlen=20")
+	defer s.Close()
+	ctx := context.Background()
+	for _, o := range storetest.Synthetic(400, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Client().XLen(ctx, s.StreamKey()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "~" trims whole macro nodes (100 entries by default), never below 20.
+	if n < 20 || n > 250 {
+		t.Errorf("stream length %d, want near 20", n)
+	}
+}
+
+// TestRecordGivesUp: with one attempt, a transaction that always conflicts
+// fails with a clear error instead of looping.
+func TestRecordGivesUp(t *testing.T) {
+	s := open(t, redistest.Start(t)+"?max_attempts=2")
+	defer s.Close()
+	ctx := context.Background()
+	o := storetest.Synthetic(1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))[0]
+	calls := 0
+	err := s.retry(ctx, func() error {
+		calls++
+		return fmt.Errorf("exec: %w", errTxFailed())
+	})
+	if err == nil || calls != 2 {
+		t.Errorf("retry = %v after %d calls, want an error after 2", err, calls)
+	}
+	if _, err := s.Record(ctx, o); err != nil {
+		t.Errorf("uncontended Record: %v", err)
+	}
+}
