@@ -43,6 +43,10 @@ type Alert struct {
 	// History lists the alert's events, oldest first: its raising and every
 	// material change of the listing since.
 	History []AlertEvent `json:"history"`
+	// Assignee is the investigator who claimed the alert; Timeline is every
+	// workflow change (see ApplyAction).
+	Assignee string          `json:"assignee,omitempty"`
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
 }
 
 // AlertEvent is one entry of an alert's history.

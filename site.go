@@ -61,7 +61,7 @@ const (
 
 // Extraction says how listings are read from a site's pages. A selector is
 // CSS; a trailing " @attr" reads that attribute instead of the text, as in
-// "a.title @href".
+// "a.title @href", and a bare "@attr" reads the listing container's own.
 type Extraction struct {
 	// Mode is ExtractSelectors (default) or ExtractJSONLD (schema.org Product
 	// in JSON-LD or microdata).

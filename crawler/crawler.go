@@ -4,6 +4,12 @@
 //
 // Transport fails closed: a proxied site's only dialer is the SOCKS5 proxy,
 // with host names resolved by the proxy, and there is no direct fallback.
+//
+// Limits: MaxPages counts every page scheduled (index and detail; retries
+// are not pages); MaxDepth counts link hops from a start URL, and a detail
+// page is not a hop, so a listing found at the depth limit is still
+// completed. Hitting MaxPages or RunTimeout makes a run partial; the depth
+// limit is the crawl's scope and does not.
 package crawler
 
 import (
@@ -221,13 +227,14 @@ type task struct {
 
 // run is the state of one Run.
 type run struct {
-	c      *Crawler
-	ctx    context.Context
-	cancel context.CancelFunc
-	coll   *colly.Collector
-	pace   *pacer
-	tasks  chan task
-	wg     sync.WaitGroup
+	c         *Crawler
+	ctx       context.Context
+	cancel    context.CancelFunc
+	coll      *colly.Collector
+	pace      *pacer
+	transport *limitTransport
+	tasks     chan task
+	wg        sync.WaitGroup
 
 	mu          sync.Mutex
 	rec         precwatch.Run
@@ -270,6 +277,8 @@ func (c *Crawler) Run(ctx context.Context) (precwatch.Run, error) {
 		r.addErr(err)
 	} else {
 		r.crawl()
+		// Kept-alive connections (SOCKS tunnels) do not outlive the run.
+		r.transport.CloseIdleConnections()
 	}
 	return c.finish(ctx, r, logger)
 }
@@ -315,7 +324,8 @@ func (r *run) setup() error {
 	// only a second fence.
 	coll.MaxBodySize = int(min(c.maxBody+1, int64(^uint(0)>>1)))
 	coll.SetRedirectHandler(nil)
-	coll.WithTransport(newTransport(dial, c.httpTimeout, c.maxBody))
+	r.transport = newTransport(dial, c.httpTimeout, c.maxBody)
+	coll.WithTransport(r.transport)
 	coll.SetRequestTimeout(c.httpTimeout)
 	// Parallelism is bounded by colly and by the number of workers; delays
 	// are done by the run's pacer, which, unlike LimitRule's sleep, stops
@@ -439,6 +449,9 @@ func (r *run) do(t task) {
 		}
 		if _, ok := cctx.GetAny(keySkip).(string); ok {
 			r.c.logger.Debug("skipped non-html page", "url", t.url, "content_type", cctx.GetAny(keySkip))
+			if t.kind == kindDetail {
+				r.record(t.listing)
+			}
 			return
 		}
 		if perr := r.proxyFailure(); perr != nil {
@@ -587,8 +600,7 @@ func (r *run) record(l precwatch.Listing) {
 	r.seenListing[l.Identity()] = true
 	r.mu.Unlock()
 
-	matches := c.matcher.Match(l)
-	res, err := c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: c.now()})
+	res, err := r.observe(l)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: record %s: %w", l.Identity(), err))
 		return
@@ -600,6 +612,18 @@ func (r *run) record(l precwatch.Listing) {
 		r.rec.NewListings++
 	}
 	r.rec.Alerts += len(res.NewAlerts)
+}
+
+// observe matches and stores one listing; a panic (a matcher tripped by a
+// hostile listing) costs that listing only, not the rest of its page.
+func (r *run) observe(l precwatch.Listing) (res precwatch.RecordResult, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	matches := r.c.matcher.Match(l)
+	return r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now()})
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

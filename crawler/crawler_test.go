@@ -142,6 +142,7 @@ func newMarket(t *testing.T) *market {
 	})
 	mux.HandleFunc("GET /hostile", func(w http.ResponseWriter, r *http.Request) {
 		page(w, item("H1", "Hydrogen peroxide 30% 1L", "€ 40,00")+
+			`<div class="listing"><span class="id">P1</span><h2><a class="title" href="/binary">Hydrogen peroxide 20% 1L</a></h2></div>`+
 			`<a class="follow" href="/bomb">x</a><a class="follow" href="/bomb-x">x</a><a class="follow" href="/huge">x</a>`+
 			`<a class="follow" href="/binary">x</a><a class="follow" href="/invalid-utf8">x</a><a class="follow" href="/script">x</a>`)
 	})
@@ -728,13 +729,16 @@ func TestLimits(t *testing.T) {
 			t.Errorf("pages = %d, want %d", got, want)
 		}
 		ls := e.listings(t)
-		if got, want := keys(ls), []string{"H1", "S1", "U1"}; !slices.Equal(got, want) {
+		if got, want := keys(ls), []string{"H1", "P1", "S1", "U1"}; !slices.Equal(got, want) {
 			t.Fatalf("listings = %q, want %q", got, want)
 		}
 		for id, st := range ls {
 			if !utf8.ValidString(st.Listing.Title) || !utf8.ValidString(st.Listing.Description) {
 				t.Errorf("%s: invalid UTF-8 stored: %q", id, st.Listing.Title)
 			}
+		}
+		if got, want := e.m.requests("/binary"), 1; got != want {
+			t.Errorf("/binary requests = %d, want %d", got, want)
 		}
 		if title := ls["S1"].Listing.Title; strings.Contains(title, "<script") {
 			t.Errorf("script markup in title %q", title)
@@ -797,7 +801,9 @@ func TestCancel(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("Run did not return within 3s of cancel")
 	}
-	if d := time.Since(start); d > time.Second {
+	d := time.Since(start)
+	t.Logf("Run returned %v after cancel", d)
+	if d > time.Second {
 		t.Errorf("Run returned %v after cancel", d)
 	}
 	if !errors.Is(res.err, context.Canceled) {
@@ -947,5 +953,43 @@ func TestCollyEnvironmentIgnored(t *testing.T) {
 	}
 	if got := e.m.requests("/robots.txt"); got != 0 {
 		t.Errorf("robots.txt fetched %d times", got)
+	}
+}
+
+// panicMatcher panics on one listing, standing in for any bug a hostile
+// page might trip.
+type panicMatcher struct{ keywordMatcher }
+
+func (m panicMatcher) Match(l precwatch.Listing) []precwatch.Match {
+	if strings.Contains(l.Title, "Acetone") {
+		panic("matcher tripped")
+	}
+	return m.keywordMatcher.Match(l)
+}
+
+func TestPanicIsRunError(t *testing.T) {
+	for _, follow := range []bool{true, false} {
+		t.Run(fmt.Sprintf("details=%v", follow), func(t *testing.T) {
+			e := newEnv(t)
+			site := e.torSite("/")
+			if !follow {
+				site.Extract.Detail = nil
+			}
+			c, err := New(site, e.store, panicMatcher{}, nil, WithDirectDialer(e.directDialer()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := c.Run(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Status != precwatch.RunPartial || !strings.Contains(strings.Join(run.Errors, "\n"), "panic: matcher tripped") {
+				t.Errorf("run %+v: want partial with the panic as an error", run)
+			}
+			// The listings around the bad one are still recorded.
+			if got, want := keys(e.listings(t)), []string{"A1", "A3"}; !slices.Equal(got, want) {
+				t.Errorf("listings = %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/fixtures"
 )
 
@@ -37,7 +38,7 @@ func TestFixtureMarkets(t *testing.T) {
 					t.Errorf("proxy never asked for %q: names %q", u.Hostname(), m.ProxyNames())
 				}
 			}
-			if run.Status != "ok" {
+			if run.Status != precwatch.RunOK {
 				t.Errorf("status = %q, want ok", run.Status)
 			}
 			if e.directs.Load() != 0 {

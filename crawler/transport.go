@@ -93,7 +93,7 @@ func (f *forwardDialer) DialContext(ctx context.Context, network, addr string) (
 
 // newTransport builds the only transport of a run: dial is its sole way
 // out, and HTTP_PROXY and friends are ignored.
-func newTransport(dial DialFunc, timeout time.Duration, maxBody int64) http.RoundTripper {
+func newTransport(dial DialFunc, timeout time.Duration, maxBody int64) *limitTransport {
 	t := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dial,

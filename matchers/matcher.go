@@ -275,7 +275,7 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 			continue
 		}
 		compoundTail := b < len(n.text) && n.text[b] != ' '
-		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:])) {
+		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[b:])) {
 			continue
 		}
 		start := int(n.offs[a])
@@ -309,7 +309,14 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	cands = slices.DeleteFunc(cands, func(c candidate) bool {
 		return c.ref.class == classAbbr && !nextToStrengthOrQuantity(toks, strengths, c.start, c.end)
 	})
+	// Negated terms ("acetone-free", "sans acétone") and terms turned into
+	// another compound by a metal before them ("ceric ammonium nitrate",
+	// "sodium hydrogen sulfate") name nothing on the list. Longest-wins runs
+	// first so that a longer term holding the qualifier survives.
 	accepted := resolveOverlaps(cands)
+	accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
+		return c.ref.class != classCAS && (negated(toks, c.start, c.end) || qualified(toks, c.start))
+	})
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
 		match := precwatch.Match{
@@ -339,6 +346,36 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 		out = append(out, match)
 	}
 	return out
+}
+
+// acidTails are compound endings that make a different substance of the
+// term before them: the acid of a salt ("Salpeter" + "zuur" is nitric acid,
+// not saltpetre), or its ester or ether.
+// A "-frei"/"-free" ending negates the term. Endings shorter than
+// compoundMinTail that are not inflections are suffixes that make another
+// compound ("thiodiglycol" + "ic").
+var acidTails = []string{"saure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free"}
+
+// inflections are endings a compound may have without changing substance.
+var inflections = map[string]bool{"s": true, "es": true, "e": true, "en": true, "n": true}
+
+const compoundMinTail = 4
+
+func otherSubstanceTail(b []byte) bool {
+	end := 0
+	for end < len(b) && b[end] != ' ' {
+		end++
+	}
+	tail := string(b[:end])
+	if utf8.RuneCountInString(tail) < compoundMinTail && !inflections[tail] {
+		return true
+	}
+	for _, t := range acidTails {
+		if strings.HasPrefix(tail, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func startsWithLetter(b []byte) bool {
@@ -404,6 +441,52 @@ func resolveOverlaps(cands []candidate) []candidate {
 		return a.ref.sub - b.ref.sub
 	})
 	return kept
+}
+
+// negators are words that, directly before a term, say the product lacks it.
+var negators = map[string]bool{
+	"no": true, "without": true, "non": true, "zero": true, "sans": true, "ohne": true, "kein": true,
+	"keine": true, "sin": true, "senza": true, "zonder": true, "bez": true, "без": true, "nicht": true,
+}
+
+// negated reports "X-free", "X free", "free of X", "without X" and the like.
+func negated(toks []token, start, end int) bool {
+	before := tokenAt(toks, start) - 1
+	if before >= 0 && toks[before].kind == tokWord && negators[toks[before].word] {
+		return true
+	}
+	if before >= 1 && toks[before].kind == tokWord && (toks[before].word == "of" || toks[before].word == "from") &&
+		toks[before-1].kind == tokWord && toks[before-1].word == "free" {
+		return true
+	}
+	after := tokenAt(toks, end)
+	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
+		after++
+	}
+	if after < len(toks) && toks[after].kind == tokWord {
+		switch toks[after].word {
+		case "free", "frei", "libre", "exempt":
+			return true
+		}
+	}
+	return false
+}
+
+// cationWords are metals and cations that, written directly before a term,
+// make it part of the name of another salt.
+var cationWords = map[string]bool{
+	"sodium": true, "potassium": true, "lithium": true, "calcium": true, "magnesium": true, "barium": true,
+	"strontium": true, "ceric": true, "cerium": true, "cerous": true, "copper": true, "cupric": true, "cuprous": true,
+	"iron": true, "ferrous": true, "ferric": true, "zinc": true, "silver": true, "lead": true, "nickel": true,
+	"cobalt": true, "aluminium": true, "aluminum": true, "natrium": true, "kalium": true, "sodique": true,
+	"potassique": true,
+}
+
+// qualified reports whether the word directly before start (no punctuation
+// between) is a cation that makes the term part of another compound name.
+func qualified(toks []token, start int) bool {
+	before := tokenAt(toks, start) - 1
+	return before >= 0 && toks[before].kind == tokWord && cationWords[toks[before].word]
 }
 
 // tokenSpan returns the index of the first token at or after off.

@@ -70,7 +70,9 @@ func normalize(s string, offsets bool) normText {
 		if len(f) == 0 {
 			// Combining marks fold to nothing and join their base letter;
 			// other symbols separate words.
-			if !unicode.Is(unicode.Mn, r) {
+			// Format characters (zero-width space, soft hyphen) join too,
+			// since they are invisible inside a word.
+			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r) {
 				pendingSpace = true
 			}
 		} else {

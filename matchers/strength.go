@@ -145,6 +145,7 @@ type strength struct {
 	first, last int // token indexes, inclusive
 	value       float64
 	kind        strengthKind
+	byWeight    bool // "% w/w" stated explicitly
 }
 
 var (
@@ -171,7 +172,14 @@ var (
 		"ml": true, "l": true, "lt": true, "ltr": true, "liter": true, "liters": true, "litre": true, "litres": true,
 		"litro": true, "litros": true, "cl": true, "dl": true, "lb": true, "lbs": true, "oz": true,
 		"t": true, "ton": true, "tons": true, "tonne": true, "tonnes": true, "gal": true, "gallon": true, "gallons": true,
-		"x": true, "pcs": true, "bottle": true, "bottles": true, "bag": true, "bags": true, "drum": true, "drums": true,
+		"µg": true, "μg": true, "ug": true, "mcg": true, "drum": true, "drums": true,
+	}
+	// purityWords introduce a strength that may be written without a
+	// percent sign ("purity: 99", "concentration: 70").
+	purityWords = map[string]bool{
+		"purity": true, "assay": true, "concentration": true, "conc": true, "strength": true, "reinheit": true,
+		"konzentration": true, "gehalt": true, "purete": true, "pureza": true, "purezza": true, "concentracion": true,
+		"concentrazione": true, "zuiverheid": true, "titre": true,
 	}
 )
 
@@ -221,6 +229,7 @@ func findStrengths(toks []token) []strength {
 			switch w := word(k); {
 			case w == "w" || w == "wt" || w == "v" || w == "vol" || w == "m" || w == "p":
 				s.last = k
+				s.byWeight = w != "v" && w != "vol"
 				if isPunct(k+1, "/") && (word(k+2) == "w" || word(k+2) == "v" || word(k+2) == "m" || word(k+2) == "p") {
 					s.last = k + 2
 				}
@@ -242,9 +251,13 @@ func findStrengths(toks []token) []strength {
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}
+		case purityWords[word(first-1)] || isPunct(first-1, ":=") && purityWords[word(first-2)]:
+			// "purity: 99" with no unit: a percentage unless a unit follows.
+			if j < len(toks) && toks[j].kind == tokWord && quantityUnits[toks[j].word] || v > 100 {
+				continue
+			}
+			s = strength{first: first, last: first, value: v, kind: strPercent}
 		default:
-			// "N 34%" / "nitrogen: 34 %" handled as nitrogen when the word
-			// before names nitrogen.
 			continue
 		}
 		if nitrogenWords[word(first-1)] && s.kind == strPercent && toks[first-1].start+8 >= t.start {
@@ -266,8 +279,9 @@ func percentOf(s strength, nitrogenBasis bool) (float64, bool) {
 	case strPercent:
 		v = s.value
 		// Pure ammonium nitrate holds 35% nitrogen; a purity above that
-		// cannot be a nitrogen content, so convert it.
-		if nitrogenBasis && v > ammoniumNitrateN {
+		// cannot be a nitrogen content, so convert it, as a stated "% w/w".
+		// A bare % up to 35 is read as % N, as fertiliser grades are sold.
+		if nitrogenBasis && (v > ammoniumNitrateN || s.byWeight) {
 			v *= ammoniumNitrateN / 100
 		}
 	case strVolumes:

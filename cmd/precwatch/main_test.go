@@ -436,7 +436,9 @@ func TestDaemonReloadKeepsGoodConfig(t *testing.T) {
 	m.Stdout, m.Stderr = &logs, &logs
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms"}) }()
+	go func() {
+		done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms"})
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -79,7 +79,6 @@ type extractor struct {
 	links    []*field
 	anchors  cascadia.Selector
 	base     cascadia.Selector
-	scripts  cascadia.Selector
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
@@ -168,7 +167,6 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		relNext: cascadia.MustCompile(`link[rel~=next i][href], a[rel~=next i][href]`),
 		anchors: cascadia.MustCompile(`a[href], area[href]`),
 		base:    cascadia.MustCompile(`base[href]`),
-		scripts: cascadia.MustCompile(`script`),
 	}
 	var err error
 	if e.fields, err = compileFieldSet("", rules); err != nil {
@@ -237,15 +235,16 @@ func (e *extractor) baseURL(root *html.Node, page *url.URL) *url.URL {
 
 func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []precwatch.Listing {
 	var containers []*html.Node
+	kind := readContainer
 	if e.fields.listing == nil {
-		containers = []*html.Node{root}
+		containers, kind = []*html.Node{root}, readPage
 	} else {
 		containers = cascadia.QueryAll(root, e.fields.listing)
 	}
 	var out []precwatch.Listing
 	var derived []bool
 	for _, c := range containers {
-		if l, d, ok := readListing(&e.fields, c, page, base, true); ok {
+		if l, d, ok := readListing(&e.fields, c, page, base, kind); ok {
 			out = append(out, l)
 			derived = append(derived, d)
 		}
@@ -254,9 +253,20 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 	return out
 }
 
-// readListing reads fs's fields relative to the container c. When needTitle
-// is set a container without a title yields nothing.
-func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, needTitle bool) (l precwatch.Listing, derivedID, ok bool) {
+// readKind says what a readListing context element is.
+type readKind int
+
+const (
+	readContainer readKind = iota // one listing's container on an index page
+	readPage                      // the whole page is one listing (no listing rule)
+	readDetail                    // a detail page: only the fields the rules name
+)
+
+// readListing reads fs's fields relative to the context element c. A
+// container or page without a title yields nothing (ok false); derivedID
+// reports an ID derived from the listing's URL.
+func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
+	needTitle := kind != readDetail
 	l.Title = fs.title.text(c, maxTitle)
 	if needTitle && l.Title == "" {
 		return l, false, false
@@ -274,7 +284,7 @@ func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, needTitle bool
 		if u := resolve(base, fs.u.href(c)); u != nil {
 			l.URL, fromContainer = Canonical(u), true
 		}
-	} else if needTitle { // a listing container: its own link
+	} else if kind == readContainer { // a listing container: its own link
 		if u := resolve(base, defaultHref(c, fs.vendor)); u != nil {
 			l.URL, fromContainer = Canonical(u), true
 		}
@@ -284,7 +294,9 @@ func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, needTitle bool
 		return l, false, true // detail: only what the rules named
 	}
 	if l.URL == "" {
-		l.URL = Canonical(page)
+		// The page itself is the listing's only URL; its ID can come from it
+		// when the page is this one listing's.
+		l.URL, fromContainer = Canonical(page), kind == readPage
 	}
 	if l.ID == "" {
 		if fromContainer {
@@ -449,7 +461,7 @@ func (f *field) price(c *html.Node) (float64, string) {
 			raw, _ = attr(n, f.attr)
 			raw = clean(raw, maxPriceText)
 		} else {
-			raw = elementText(n, maxPriceText)
+			raw = priceText(n)
 		}
 		if v, cur, ok := ParsePrice(raw); ok {
 			return v, cur
@@ -793,7 +805,7 @@ func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Lis
 			c = n
 		}
 	}
-	d, _, _ := readListing(e.detail, c, page, base, false)
+	d, _, _ := readListing(e.detail, c, page, base, readDetail)
 	return override(l, d, true), nil
 }
 

@@ -442,3 +442,30 @@ func BenchmarkExtract(b *testing.B) {
 		})
 	}
 }
+
+// TestJSONLDAndMicrodataMerge checks that one product published both ways
+// is one listing, with fields from both.
+func TestJSONLDAndMicrodataMerge(t *testing.T) {
+	page := `<script type="application/ld+json">{"@type":"Product","name":"Acetone 1 L","sku":"A1","offers":{"price":"9.50","priceCurrency":"EUR"}}</script>
+	<div itemscope itemtype="https://schema.org/Product"><meta itemprop="sku" content="A1"><span itemprop="name">Acetone 1 L</span>
+	<div itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="seller">LabPure</span><span itemprop="price">9.50</span></div></div>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(doc, &url.URL{Scheme: "https", Host: "shop.test", Path: "/p/a1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Listings) != 1 {
+		t.Fatalf("got %d listings, want 1: %+v", len(res.Listings), res.Listings)
+	}
+	l := res.Listings[0]
+	if l.ID != "A1" || l.Price != 9.5 || l.Currency != "EUR" || l.Vendor != "LabPure" || l.URL != "https://shop.test/p/a1" {
+		t.Errorf("merged listing = %+v", l)
+	}
+}

@@ -30,6 +30,9 @@ type textBuilder struct {
 	space  bool // a space is pending before the next visible rune
 	full   bool
 	hasAny bool
+	// noStruck skips struck-out text (del, s, strike): a price's former
+	// amount, shown crossed out next to the current one.
+	noStruck bool
 }
 
 func newText(limit int) *textBuilder { return &textBuilder{limit: limit} }
@@ -153,7 +156,7 @@ func appendText(t *textBuilder, root *html.Node) {
 		case html.TextNode:
 			t.write(n.Data)
 		case html.ElementNode:
-			if !skipElement(n) {
+			if !skipElement(n) && !(t.noStruck && struck(n)) {
 				if blockElement(n) {
 					t.sep()
 				}
@@ -181,6 +184,21 @@ func appendText(t *textBuilder, root *html.Node) {
 		}
 		n = n.NextSibling
 	}
+}
+
+func struck(n *html.Node) bool {
+	return n.DataAtom == atom.Del || n.DataAtom == atom.S || n.DataAtom == atom.Strike
+}
+
+// priceText is the text of a price element without struck-out amounts.
+func priceText(n *html.Node) string {
+	t := newText(maxPriceText)
+	t.noStruck = true
+	appendText(t, n)
+	if s := t.String(); s != "" {
+		return s
+	}
+	return clean(valueAttr(n), maxPriceText)
 }
 
 // attr returns the value of n's attribute key (keys are lower-case in the

@@ -144,7 +144,8 @@ END;
 CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN
 	INSERT INTO listings_fts(listings_fts, rowid, title, description) VALUES ('delete', old.rowid, old.title, old.description);
 END;
-CREATE TRIGGER listings_fts_update AFTER UPDATE OF title, description ON listings BEGIN
+CREATE TRIGGER listings_fts_update AFTER UPDATE OF title, description ON listings
+WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
 	INSERT INTO listings_fts(listings_fts, rowid, title, description) VALUES ('delete', old.rowid, old.title, old.description);
 	INSERT INTO listings_fts(rowid, title, description) VALUES (new.rowid, new.title, new.description);
 END;
@@ -286,6 +287,9 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observatio
 	if mutate != nil {
 		mutate(write)
 	}
+	if prev != nil && len(write) == 0 && sameJSON(next, raw) {
+		return res, nil // a plain retry: nothing to write
+	}
 	if err := putListing(ctx, tx, next); err != nil {
 		return precwatch.RecordResult{}, err
 	}
@@ -295,6 +299,12 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observatio
 		}
 	}
 	return res, nil
+}
+
+// sameJSON reports whether v encodes to raw.
+func sameJSON(v any, raw string) bool {
+	b, err := json.Marshal(v)
+	return err == nil && string(b) == raw
 }
 
 func scanJSON(rows *sql.Rows, v any) error {

@@ -123,6 +123,11 @@ func run(in, out string) error {
 	return nil
 }
 
+// generic are reference synonyms that name a whole class of substances, so
+// a matcher cannot use them: bare "vitriol" is any sulfate (blue vitriol is
+// copper sulfate); "oil of vitriol" stays.
+var generic = map[string]bool{"vitriol": true}
+
 // codeRE is an upper-case code such as WFNA, HN-1 or L-3.
 var codeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{0,5}$`)
 
@@ -177,6 +182,9 @@ func convert(rs refSubstance) outSubstance {
 		abbrs = append(abbrs, ab...)
 	}
 	for _, syn := range rs.Synonyms {
+		if generic[strings.ToLower(syn)] {
+			continue
+		}
 		main, sy, ab := splitTerm(syn, false)
 		syns = append(syns, main)
 		syns = append(syns, sy...)

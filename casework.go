@@ -1,0 +1,223 @@
+package precwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a console user may do.
+type Role string
+
+// Roles. Each sees and does only what its role allows; admin may do all.
+const (
+	RoleInvestigator Role = "investigator" // works the alert queue, exports evidence
+	RoleAnalyst      Role = "analyst"      // edits watchlists, previews and rolls back
+	RoleOperator     Role = "operator"     // sees sites and runs, starts, pauses and resumes crawls
+	RoleAdmin        Role = "admin"        // everything, and user accounts
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleInvestigator, RoleAnalyst, RoleOperator, RoleAdmin}
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	if r := Role(s); slices.Contains(Roles, r) {
+		return r, nil
+	}
+	return "", fmt.Errorf("%w: role %q (want investigator, analyst, operator or admin)", ErrInvalid, s)
+}
+
+// User is a console account.
+type User struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	// PasswordHash is a bcrypt hash; never the password.
+	PasswordHash string    `json:"password_hash"`
+	CreatedAt    time.Time `json:"created_at"`
+	Disabled     bool      `json:"disabled,omitempty"`
+}
+
+// Session is a logged-in console session. ID is the SHA-256 of the cookie
+// token, so a leaked store does not leak live sessions.
+type Session struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// TimelineEntry is one workflow change of an alert: who did what when.
+type TimelineEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"` // claim, unclaim, status, note
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Text   string    `json:"text,omitempty"`
+}
+
+// Alert actions.
+const (
+	ActionClaim   = "claim"
+	ActionUnclaim = "unclaim"
+	ActionStatus  = "status"
+	ActionNote    = "note"
+)
+
+// AlertAction is an investigator's change to an alert.
+type AlertAction struct {
+	Key    string
+	Actor  string
+	At     time.Time
+	Action string
+	// Status is the new status for ActionStatus.
+	Status AlertStatus
+	// Text is the reason (required to dismiss) or the note.
+	Text string
+}
+
+// maxNote bounds a note or reason.
+const maxNote = 4000
+
+// allowedTransitions is the workflow: new → triaged → escalated | dismissed,
+// and a dismissed or escalated alert may be reopened to triaged.
+var allowedTransitions = map[AlertStatus][]AlertStatus{
+	StatusNew:       {StatusTriaged, StatusDismissed, StatusEscalated},
+	StatusTriaged:   {StatusEscalated, StatusDismissed},
+	StatusEscalated: {StatusTriaged, StatusDismissed},
+	StatusDismissed: {StatusTriaged},
+}
+
+// ApplyAction applies act to a, appending to its timeline. Every backend
+// calls it inside its own transaction, so the workflow rules live here once.
+func ApplyAction(a *Alert, act AlertAction) error {
+	text := strings.TrimSpace(act.Text)
+	if len(text) > maxNote {
+		return fmt.Errorf("%w: text longer than %d bytes", ErrInvalid, maxNote)
+	}
+	if act.Actor == "" {
+		return fmt.Errorf("%w: action without an actor", ErrInvalid)
+	}
+	e := TimelineEntry{At: act.At, Actor: act.Actor, Action: act.Action, Text: text}
+	switch act.Action {
+	case ActionClaim:
+		e.From, e.To = a.Assignee, act.Actor
+		a.Assignee = act.Actor
+	case ActionUnclaim:
+		e.From = a.Assignee
+		a.Assignee = ""
+	case ActionStatus:
+		if !slices.Contains(allowedTransitions[a.Status], act.Status) {
+			return fmt.Errorf("%w: status %s → %s not allowed", ErrInvalid, a.Status, act.Status)
+		}
+		if act.Status == StatusDismissed && text == "" {
+			return fmt.Errorf("%w: a reason is required to dismiss", ErrInvalid)
+		}
+		e.From, e.To = string(a.Status), string(act.Status)
+		a.Status = act.Status
+	case ActionNote:
+		if text == "" {
+			return fmt.Errorf("%w: empty note", ErrInvalid)
+		}
+	default:
+		return fmt.Errorf("%w: unknown action %q", ErrInvalid, act.Action)
+	}
+	a.Timeline = append(slices.Clone(a.Timeline), e)
+	a.UpdatedAt = act.At
+	return nil
+}
+
+// AlertQuery selects a page of the alert queue.
+type AlertQuery struct {
+	Status      AlertStatus
+	MinSeverity Severity
+	Substance   string
+	Regime      Regime
+	Site        string
+	Vendor      string
+	Assignee    string
+	// Since and Until bound the alert's creation time (zero: unbounded).
+	Since, Until time.Time
+	// Text searches listing titles and descriptions (words, all required).
+	Text   string
+	Limit  int // default 50, at most 500
+	Offset int
+}
+
+// AlertPage is one page of a query and the total number of matches.
+type AlertPage struct {
+	Alerts []Alert `json:"alerts"`
+	Total  int     `json:"total"`
+}
+
+// AuditEntry records one state change made through the console or CLI.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// WatchlistVersion is one saved version of the watchlist file.
+type WatchlistVersion struct {
+	Version int       `json:"version"`
+	Author  string    `json:"author"`
+	At      time.Time `json:"at"`
+	Comment string    `json:"comment,omitempty"`
+	Data    []byte    `json:"-"`
+}
+
+// SiteState is an operator's control over a site.
+type SiteState struct {
+	Site   string    `json:"site"`
+	Paused bool      `json:"paused"`
+	By     string    `json:"by,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+}
+
+// ConsoleStore is the Store with what the console needs: the alert
+// workflow, queue queries, accounts, the audit log, watchlist versions and
+// site controls. Both backends implement it.
+type ConsoleStore interface {
+	Store
+
+	// UpdateAlert applies an action atomically (see ApplyAction) and
+	// returns the updated alert; ErrNotFound or ErrInvalid on failure.
+	UpdateAlert(ctx context.Context, act AlertAction) (Alert, error)
+	// QueryAlerts returns a page of alerts ordered as SortAlerts does.
+	QueryAlerts(ctx context.Context, q AlertQuery) (AlertPage, error)
+
+	// CreateUser adds a user; ErrConflict when the name is taken.
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser replaces an existing user.
+	UpdateUser(ctx context.Context, u User) error
+	User(ctx context.Context, name string) (User, error)
+	Users(ctx context.Context) ([]User, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns an unexpired session, else ErrNotFound.
+	Session(ctx context.Context, id string, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, id string) error
+
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// Audit returns the newest entries first, at most limit.
+	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+
+	// SaveWatchlistVersion stores a new version numbered one more than the
+	// latest and returns its number.
+	SaveWatchlistVersion(ctx context.Context, v WatchlistVersion) (int, error)
+	// WatchlistVersions lists versions newest first, without Data.
+	WatchlistVersions(ctx context.Context) ([]WatchlistVersion, error)
+	WatchlistVersion(ctx context.Context, version int) (WatchlistVersion, error)
+
+	SetSiteState(ctx context.Context, s SiteState) error
+	SiteStates(ctx context.Context) (map[string]SiteState, error)
+}
+
+// ErrConflict is returned when creating something that exists.
+var ErrConflict = errors.New("precwatch: already exists")
