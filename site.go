@@ -42,6 +42,7 @@ type Politeness struct {
 // Limits bound one run of a crawl.
 type Limits struct {
 	MaxPages int `yaml:"max_pages" json:"max_pages"`
+	// MaxDepth counts link hops from a start URL; detail pages are not hops.
 	MaxDepth int `yaml:"max_depth" json:"max_depth"`
 	// MaxBodyBytes caps one response body after decompression.
 	MaxBodyBytes   int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
@@ -49,7 +50,7 @@ type Limits struct {
 	// RunTimeout caps a whole run.
 	RunTimeout time.Duration `yaml:"run_timeout" json:"run_timeout"`
 	// Retries is how many times a 5xx or timed-out request is retried, with
-	// exponential backoff.
+	// exponential backoff; negative disables retries.
 	Retries int `yaml:"retries" json:"retries"`
 }
 

@@ -1,0 +1,362 @@
+package matchers_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/matchers"
+)
+
+var (
+	cfgOnce    sync.Once
+	cfgMatcher *matchers.Matcher
+	cfgErr     error
+)
+
+// sharedMatcher compiles configs/watchlist.yaml once for the package.
+func sharedMatcher(t testing.TB) *matchers.Matcher {
+	t.Helper()
+	cfgOnce.Do(func() {
+		w, err := matchers.LoadWatchlist("../configs/watchlist.yaml")
+		if err != nil {
+			cfgErr = err
+			return
+		}
+		cfgMatcher, cfgErr = matchers.Compile(w)
+	})
+	if cfgErr != nil {
+		t.Fatal(cfgErr)
+	}
+	return cfgMatcher
+}
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Hydrogen  Peroxide", "hydrogen peroxide"},
+		{"Peróxido de hidrógeno", "peroxido de hidrogeno"},
+		{"Peroxyde d’hydrogène", "peroxyde d hydrogene"},
+		{"Schwefelsäure", "schwefelsaure"},
+		{"Weiß", "weiss"},
+		{"ﬁne ﬂake", "fine flake"},                // NFKC ligatures
+		{"ＨＹＤＲＯＧＥＮ　ＰＥＲＯＸＩＤＥ", "hydrogen peroxide"}, // full-width letters and space
+		{"H₂O₂", "h2o2"},
+		{"  --eau-forte!! ", "eau forte"},
+		{"7722-84-1", "7722 84 1"},
+		{"Nitro\u00admethane", "nitromethane"}, // soft hyphen joins
+		{"Hydro\u200bgen", "hydrogen"},         // zero-width space joins
+		{"e\u0301cole", "ecole"},               // combining accent dropped
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := matchers.Normalize(tt.in); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestOffsets checks that Start/End/Text point into the original text,
+// whatever the normalisation did to the bytes before and inside the match.
+func TestOffsets(t *testing.T) {
+	m := sharedMatcher(t)
+	tests := []struct{ title, text string }{
+		{"Très pur — Peróxido de hidrógeno 30%", "Peróxido de hidrógeno"},
+		{"Straße: Schwefelsäure 96%", "Schwefelsäure"},
+		{"ＨＹＤＲＯＧＥＮ　ＰＥＲＯＸＩＤＥ ３５％", "ＨＹＤＲＯＧＥＮ　ＰＥＲＯＸＩＤＥ"},
+		{"ﬁne: H₂O₂ 50%", "H₂O₂"},
+		{"Nitro\u00admethane 98%", "Nitro\u00admethane"},
+	}
+	for _, tt := range tests {
+		ms := m.Match(precwatch.Listing{Title: tt.title})
+		if len(ms) != 1 {
+			t.Errorf("%q: %d matches, want 1: %+v", tt.title, len(ms), ms)
+			continue
+		}
+		got := ms[0]
+		if got.Text != tt.text || tt.title[got.Start:got.End] != tt.text || got.Field != "title" {
+			t.Errorf("%q: match %q [%d:%d] in %s, want %q", tt.title, got.Text, got.Start, got.End, got.Field, tt.text)
+		}
+	}
+}
+
+func TestValidCAS(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"7722-84-1", true},
+		{"7722841", true},
+		{"50782-69-9", true},
+		{"2387495-99-8", true},
+		{"7722-84-2", false},
+		{"7722-8-41", false},
+		{"772284-1", false},
+		{"abc-de-f", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := matchers.ValidCAS(tt.in); got != tt.want {
+			t.Errorf("ValidCAS(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// summary is one match as "substance kind text conc over" for table tests.
+func summary(ms []precwatch.Match) string {
+	var parts []string
+	for _, m := range ms {
+		conc, over := "-", "-"
+		if m.ConcentrationPercent != nil {
+			conc = fmt.Sprintf("%g", *m.ConcentrationPercent)
+		}
+		if m.OverLimit != nil {
+			over = fmt.Sprint(*m.OverLimit)
+		}
+		parts = append(parts, fmt.Sprintf("%s/%s/%q/%s/%s", m.Substance, m.Kind, m.Text, conc, over))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestMatchTable(t *testing.T) {
+	m := sharedMatcher(t)
+	tests := []struct{ name, title, want string }{
+		// CAS numbers
+		{"cas hyphens", "CAS 7722-84-1", `hydrogen-peroxide/cas/"7722-84-1"/-/-`},
+		{"cas no hyphens", "cas no. 7722841", `hydrogen-peroxide/cas/"7722841"/-/-`},
+		{"cas wrong check digit", "CAS 7722-84-2", ``},
+		{"cas inside part number", "part 17722-84-1", ``},
+		// concentration forms
+		{"pct", "Hydrogen peroxide 35%", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"pct space", "Hydrogen peroxide 35 %", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"pct ww", "Hydrogen peroxide 35 % w/w", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"at", "Nitric acid @ 98%", `nitric-acid/name/"Nitric acid"/98/true`},
+		{"purity after", "Nitromethane 98% purity", `nitromethane/name/"Nitromethane"/98/true`},
+		{"purity before", "Nitromethane, purity 98%", `nitromethane/name/"Nitromethane"/98/true`},
+		{"purity no sign", "Nitromethane, purity: 99, 1 L", `nitromethane/name/"Nitromethane"/99/true`},
+		{"technical grade", "Sulphuric acid technical grade 68%", `sulphuric-acid/name/"Sulphuric acid"/68/true`},
+		{"before", "35% hydrogen peroxide", `hydrogen-peroxide/name/"hydrogen peroxide"/35/true`},
+		{"decimal comma", "Salpetersäure 2,5 %", `nitric-acid/name/"Salpetersäure"/2.5/false`},
+		{"range", "Peroxyde d'hydrogène 30-35 %", `hydrogen-peroxide/name/"Peroxyde d'hydrogène"/35/true`},
+		{"vol", "Hydrogen peroxide 50 vol", `hydrogen-peroxide/name/"Hydrogen peroxide"/15/true`},
+		{"volumes", "Hydrogen peroxide 130 volumes", `hydrogen-peroxide/name/"Hydrogen peroxide"/39/true`},
+		{"vol under", "Hydrogen peroxide 20 vol", `hydrogen-peroxide/name/"Hydrogen peroxide"/6/false`},
+		{"AN N", "Ammonium nitrate 34.5% N", `ammonium-nitrate/name/"Ammonium nitrate"/34.5/true`},
+		{"AN nitrogen", "Ammonium nitrate 33.5 % nitrogen", `ammonium-nitrate/name/"Ammonium nitrate"/33.5/true`},
+		{"AN purity", "Ammonium nitrate 99%", `ammonium-nitrate/name/"Ammonium nitrate"/34.65/true`},
+		{"AN npk", "Ammonium nitrate 34-0-0", `ammonium-nitrate/name/"Ammonium nitrate"/34/true`},
+		{"list max", "Hydrogen peroxide 3%, 12% and 35%", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"discount", "10% off Hydrogen peroxide", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
+		{"discount after", "Hydrogen peroxide 20% off", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
+		{"no strength", "Potassium chlorate 1 kg", `potassium-chlorate/name/"Potassium chlorate"/-/-`},
+		{"other sentence", "Nitric acid. Delivery 99% on time", `nitric-acid/name/"Nitric acid"/-/-`},
+		{"two substances", "Sulfuric acid 98%, nitric acid 2%", `sulphuric-acid/synonym/"Sulfuric acid"/98/true nitric-acid/name/"nitric acid"/2/false`},
+		{"nearest owner", "Acetone 99.5% 5L, potassium chlorate 1 kg", `acetone/name/"Acetone"/99.5/- potassium-chlorate/name/"potassium chlorate"/-/-`},
+		// formulas
+		{"formula", "h2o2 35%", `hydrogen-peroxide/formula/"h2o2"/35/true`},
+		{"formula subscript", "H₂O₂ 35%", `hydrogen-peroxide/formula/"H₂O₂"/35/true`},
+		{"formula kclo3", "KClO3 99%", `potassium-chlorate/formula/"KClO3"/99/true`},
+		// word boundaries and compounds
+		{"banana", "banana AN bread", ``},
+		{"sarinade", "sarinade recipe", ``},
+		{"german compound", "Ammoniumnitratdünger 27%", `ammonium-nitrate/name/"Ammoniumnitrat"/27/true`},
+		{"short prefix no compound", "Sarinfoo", ``},
+		{"acid compound is not the salt", "Salpeterzuur 65%", ``},
+		{"suffix makes another compound", "Thiodiglycolic acid 98%", ``},
+		{"longest wins", "white fuming nitric acid 98%", `nitric-acid/synonym/"white fuming nitric acid"/98/true`},
+		{"longest wins across substances", "Calcium ammonium nitrate 27% N", `calcium-ammonium-nitrate/name/"Calcium ammonium nitrate"/27/-`},
+		// multilingual
+		{"de", "Wasserstoffperoxid 12 %", `hydrogen-peroxide/name/"Wasserstoffperoxid"/12/false`},
+		{"fr", "Chlorate de sodium 99%", `sodium-chlorate/name/"Chlorate de sodium"/99/true`},
+		{"es", "Ácido sulfúrico 98%", `sulphuric-acid/name/"Ácido sulfúrico"/98/true`},
+		{"es unaccented", "acido nitrico 65%", `nitric-acid/name/"acido nitrico"/65/true`},
+		// abbreviations
+		{"abbr with strength", "AN 34.5% N", `ammonium-nitrate/abbreviation/"AN"/34.5/true`},
+		{"abbr with quantity", "TEA 25 kg drum", `triethanolamine/abbreviation/"TEA"/-/-`},
+		{"abbr before", "25kg CAN", `calcium-ammonium-nitrate/abbreviation/"CAN"/-/-`},
+		{"abbr lower case", "an 34.5% N", ``},
+		{"abbr no context", "GB sale today", ``},
+		{"abbr with count only", "16 GB RAM", ``},
+		{"abbr hyphen", "HN-3 100 µg/mL", `hn3/abbreviation/"HN-3"/-/-`},
+		// negation and other compounds
+		{"free", "Acetone-free nail polish remover", ``},
+		{"sans", "Dissolvant sans acétone", ``},
+		{"ohne", "Gel ohne Wasserstoffperoxid", ``},
+		{"cation", "Ceric ammonium nitrate 98%", ``},
+		// decoys
+		{"nitro cold brew", "Nitro cold brew coffee 12 cans", ``},
+		{"hair developer", "Hair developer 6% 20 vol cream", ``},
+		{"banana", "banana", ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := summary(m.Match(precwatch.Listing{Title: tt.title})); got != tt.want {
+				t.Errorf("Match(%q)\n got %s\nwant %s", tt.title, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	m := sharedMatcher(t)
+	tests := []struct {
+		title  string
+		sev    precwatch.Severity
+		regime precwatch.Regime
+	}{
+		{"Sarin", precwatch.SeverityCritical, precwatch.RegimeCWC1},
+		{"Thionyl chloride 99%", precwatch.SeverityCritical, precwatch.RegimeCWC3},
+		{"Hydrogen peroxide 35%", precwatch.SeverityHigh, precwatch.RegimeEUAnnexI},
+		{"Hydrogen peroxide 6%", precwatch.SeverityMedium, precwatch.RegimeEUAnnexI},
+		{"Hydrogen peroxide", precwatch.SeverityMedium, precwatch.RegimeEUAnnexI},
+		{"Acetone 99%", precwatch.SeverityLow, precwatch.RegimeEUAnnexII},
+	}
+	for _, tt := range tests {
+		ms := m.Match(precwatch.Listing{Title: tt.title})
+		if len(ms) != 1 {
+			t.Fatalf("%q: %d matches", tt.title, len(ms))
+		}
+		if got := ms[0]; got.Severity != tt.sev || got.Regime != tt.regime {
+			t.Errorf("%q: severity %s regime %s, want %s %s", tt.title, got.Severity, got.Regime, tt.sev, tt.regime)
+		}
+	}
+
+	// A substance in several regimes reports the most severe one.
+	limit := 10.0
+	w := &precwatch.Watchlist{Version: "t", Substances: []precwatch.Substance{{
+		ID: "x", Names: map[string]string{"en": "Examplium chloride"},
+		Regimes: []precwatch.RegimeEntry{
+			{Regime: precwatch.RegimeEUAnnexI, LimitPercent: &limit},
+			{Regime: precwatch.RegimeCWC3},
+		},
+	}}}
+	mx, err := matchers.Compile(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := mx.Match(precwatch.Listing{Title: "Examplium chloride 5%"})
+	if len(ms) != 1 || ms[0].Severity != precwatch.SeverityCritical || ms[0].Regime != precwatch.RegimeCWC3 {
+		t.Fatalf("multi-regime: %+v", ms)
+	}
+	if ms[0].OverLimit == nil || *ms[0].OverLimit || ms[0].LimitPercent == nil || *ms[0].LimitPercent != 10 {
+		t.Errorf("multi-regime limit: over %v limit %v", ms[0].OverLimit, ms[0].LimitPercent)
+	}
+}
+
+func TestMatchOrderAndFields(t *testing.T) {
+	m := sharedMatcher(t)
+	ms := m.Match(precwatch.Listing{
+		Title:       "Acetone and nitric acid",
+		Description: "Nitric acid 65%. Also acetone.",
+	})
+	var got []string
+	for _, x := range ms {
+		got = append(got, fmt.Sprintf("%s:%d:%s", x.Field, x.Start, x.Substance))
+	}
+	want := "title:0:acetone title:12:nitric-acid description:0:nitric-acid description:23:acetone"
+	if strings.Join(got, " ") != want {
+		t.Errorf("order = %s, want %s", strings.Join(got, " "), want)
+	}
+	// Deterministic: the same listing gives the same matches.
+	again := m.Match(precwatch.Listing{Title: "Acetone and nitric acid", Description: "Nitric acid 65%. Also acetone."})
+	if fmt.Sprint(again) != fmt.Sprint(ms) {
+		t.Error("Match is not deterministic")
+	}
+}
+
+func TestMatchConcurrent(t *testing.T) {
+	m := sharedMatcher(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 50 {
+				ms := m.Match(precwatch.Listing{Title: fmt.Sprintf("Hydrogen peroxide %d%%", i+j)})
+				if len(ms) != 1 {
+					t.Errorf("got %d matches", len(ms))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestParseWatchlistErrors(t *testing.T) {
+	base := `version: "1"
+substances:
+  - id: hp
+    entry_type: compound
+    names:
+      en: Hydrogen peroxide
+    cas: 7722-84-1
+    regimes:
+      - regime: eu-2019-1148-annex-i
+        limit_percent_w_w: 12
+`
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", strings.Replace(base, "    cas:", "    colour: blue\n    cas:", 1), `w.yaml:7: substances[0].colour: unknown field "colour"`},
+		{"bad cas", strings.Replace(base, "7722-84-1", "7722-84-2", 1), `w.yaml:7: substances[0].cas: check digit wrong in "7722-84-2"`},
+		{"unknown regime", strings.Replace(base, "eu-2019-1148-annex-i", "eu-annex-iii", 1), `w.yaml:9: substances[0].regimes[0].regime: unknown regime "eu-annex-iii"`},
+		{"limit range", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 120", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: limit 120 outside (0,100]`},
+		{"zero limit", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 0", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: limit 0 outside (0,100]`},
+		{"no name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: \"\"\n", 1), `w.yaml:5: substances[0].names: at least one name is required`},
+		{"duplicate id", base + strings.TrimPrefix(base, "version: \"1\"\nsubstances:\n"), `w.yaml:12: substances[1].id: duplicate id "hp"`},
+		{"wrong type", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: twelve", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: cannot unmarshal`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := matchers.ParseWatchlist("w.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("no error, want %s", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, tt.want)
+			}
+			if !errors.Is(err, precwatch.ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+	if _, err := matchers.ParseWatchlist("w.yaml", []byte(base)); err != nil {
+		t.Errorf("valid watchlist: %v", err)
+	}
+}
+
+func TestConfigWatchlist(t *testing.T) {
+	w, err := matchers.LoadWatchlist("../configs/watchlist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(w.Substances), 92; got != want {
+		t.Errorf("substances = %d, want %d", got, want)
+	}
+	byID := map[string]precwatch.Substance{}
+	for _, s := range w.Substances {
+		byID[s.ID] = s
+	}
+	if got := byID["sarin"].Names["en"]; got != "Sarin" {
+		t.Errorf("sarin en name = %q, want the common name split from the systematic one", got)
+	}
+	if syn := byID["sarin"].Synonyms; !contains(syn, "O-Isopropyl methylphosphonofluoridate") {
+		t.Errorf("sarin synonyms %v lack the systematic name", syn)
+	}
+	if ab := byID["nitric-acid"].Abbreviations; !contains(ab, "WFNA") || !contains(byID["nitric-acid"].Synonyms, "white fuming nitric acid") {
+		t.Errorf("nitric acid: WFNA not split: %v %v", ab, byID["nitric-acid"].Synonyms)
+	}
+	if r := byID["ammonium-nitrate"].Regimes[0]; r.LimitPercent == nil || *r.LimitPercent != 16 || !strings.Contains(r.LimitBasis, "nitrogen") {
+		t.Errorf("ammonium nitrate regime = %+v", r)
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
