@@ -42,6 +42,9 @@ type SchedulerOptions struct {
 	// Location is the time zone of specs without a CRON_TZ= prefix
 	// (default time.Local).
 	Location *time.Location
+	// Paused, when set, is asked before each scheduled run; a paused site's
+	// scheduled runs are skipped (RunNow still runs it).
+	Paused func(ctx context.Context, site string) bool
 }
 
 // Scheduler runs each site's crawl on its cron schedule, never two runs of
@@ -49,6 +52,7 @@ type SchedulerOptions struct {
 type Scheduler struct {
 	logger *slog.Logger
 	run    RunFunc
+	paused func(ctx context.Context, site string) bool
 	cron   *cron.Cron
 
 	ctx    context.Context // cancelled by Stop; parent of every run
@@ -80,6 +84,7 @@ func NewScheduler(opts *SchedulerOptions, logger *slog.Logger, run RunFunc) *Sch
 	return &Scheduler{
 		logger:  logger.With("component", "scheduler"),
 		run:     run,
+		paused:  opts.Paused,
 		cron:    cron.New(cron.WithParser(cronParser), cron.WithLocation(opts.Location)),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -176,6 +181,10 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (precwatch.Run, err
 
 func (s *Scheduler) scheduledRun(name string) {
 	logger := s.logger.With("site", name)
+	if s.paused != nil && s.paused(s.ctx, name) {
+		logger.Info("scheduled run skipped: site paused")
+		return
+	}
 	run, err := s.RunNow(s.ctx, name)
 	switch {
 	case errors.Is(err, ErrBusy):

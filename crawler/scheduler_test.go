@@ -102,3 +102,32 @@ func TestSchedulerRunNowBusyAndStopCancels(t *testing.T) {
 		}
 	})
 }
+
+func TestSchedulerSkipsPausedSites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var paused atomic.Bool
+		paused.Store(true)
+		var runs atomic.Int32
+		s := NewScheduler(&SchedulerOptions{Paused: func(ctx context.Context, site string) bool { return paused.Load() }}, nil,
+			func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
+				runs.Add(1)
+				return precwatch.Run{}, nil
+			})
+		if err := s.Update([]precwatch.Site{{Name: "a", Schedule: "@every 1m"}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		time.Sleep(3*time.Minute + time.Second)
+		if got := runs.Load(); got != 0 {
+			t.Errorf("paused site ran %d times", got)
+		}
+		paused.Store(false)
+		time.Sleep(2 * time.Minute)
+		if got := runs.Load(); got != 2 {
+			t.Errorf("resumed site ran %d times in 2 minutes, want 2", got)
+		}
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
