@@ -34,6 +34,9 @@ const (
 	// strengthReach is how many tokens may separate a term from the
 	// concentration stated for it.
 	strengthReach = 6
+	// tokenWindow is how many bytes around the candidates are tokenized
+	// for strengths: well beyond strengthReach words.
+	tokenWindow = 160
 )
 
 type termClass uint8
@@ -303,7 +306,12 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	if len(cands) == 0 {
 		return out
 	}
-	toks := tokenize(text)
+	// Strengths and quantities are read only around the candidates.
+	lo, hi := cands[0].start, cands[0].end
+	for _, c := range cands[1:] {
+		lo, hi = min(lo, c.start), max(hi, c.end)
+	}
+	toks := tokenizeRange(text, max(0, lo-tokenWindow), min(len(text), hi+tokenWindow))
 	// Abbreviations count only next to a strength or quantity.
 	strengths := findStrengths(toks)
 	cands = slices.DeleteFunc(cands, func(c candidate) bool {

@@ -38,9 +38,23 @@ var abbrevDot = map[string]bool{
 // tokenize splits s into tokens for strength and quantity parsing. It works
 // on the original text (not the normalised one) because decimal points,
 // percent signs and sentence punctuation matter here.
-func tokenize(s string) []token {
-	toks := make([]token, 0, len(s)/4)
-	for i := 0; i < len(s); {
+func tokenize(s string) []token { return tokenizeRange(s, 0, len(s)) }
+
+// tokenizeRange tokenizes s[from:to] (offsets stay those of s); from and to
+// are moved out to the nearest white space so no word or number is cut.
+func tokenizeRange(s string, from, to int) []token {
+	for from > 0 && s[from-1] != ' ' && s[from-1] != '\n' {
+		from--
+	}
+	for to < len(s) && s[to] != ' ' && s[to] != '\n' {
+		to++
+	}
+	toks := make([]token, 0, (to-from)/4)
+	// Words are folded into one arena so that tokenizing allocates little.
+	arena := make([]byte, 0, to-from)
+	type span struct{ tok, a, b int }
+	var words []span
+	for i := from; i < to; {
 		r, size := foldASCII(s[i:])
 		switch {
 		case r >= '0' && r <= '9':
@@ -57,7 +71,10 @@ func tokenize(s string) []token {
 				}
 				j += sz
 			}
-			toks = append(toks, token{kind: tokWord, start: i, end: j, word: Normalize(s[i:j])})
+			a := len(arena)
+			arena = appendFolded(arena, s[i:j])
+			words = append(words, span{len(toks), a, len(arena)})
+			toks = append(toks, token{kind: tokWord, start: i, end: j})
 			i = j
 			continue
 		case r == '%' || r == '％':
@@ -69,7 +86,8 @@ func tokenize(s string) []token {
 			// abbreviation ("vol.", "conc.") or is not followed by space.
 			next := i + 1
 			atEnd := next >= len(s) || s[next] == ' ' || s[next] == '\n' || s[next] == '\t'
-			prevAbbrev := len(toks) > 0 && toks[len(toks)-1].kind == tokWord && toks[len(toks)-1].end == i && abbrevDot[toks[len(toks)-1].word]
+			prevAbbrev := len(words) > 0 && words[len(words)-1].tok == len(toks)-1 && toks[len(toks)-1].end == i &&
+				abbrevDot[string(arena[words[len(words)-1].a:words[len(words)-1].b])]
 			if atEnd && !prevAbbrev {
 				toks = append(toks, token{kind: tokBreak, start: i, end: next})
 			}
@@ -79,7 +97,35 @@ func tokenize(s string) []token {
 		}
 		i += size
 	}
+	all := string(arena)
+	for _, w := range words {
+		toks[w.tok].word = all[w.a:w.b]
+	}
 	return toks
+}
+
+// appendFolded appends the normalised form of a word (letters only, so it
+// has no separators) to dst.
+func appendFolded(dst []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		for _, f := range foldRune(r) {
+			if f != ' ' {
+				dst = utf8.AppendRune(dst, f)
+			}
+		}
+		i += size
+	}
+	return dst
 }
 
 // foldASCII decodes the rune at the start of s, folding full-width digits,

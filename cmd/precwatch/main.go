@@ -34,6 +34,8 @@ commands:
   alerts         list alerts, most severe and newest first (--json for JSON)
   match          match listings read as JSON lines on stdin, one JSON line out per listing
   config check   validate the config and its watchlist
+  watchlist test FILE    retro-hunt: what a candidate watchlist would add and remove over the stored listings
+  watchlist diff OLD NEW what changed between two watchlist files
   version        print the version
 
 common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL,
@@ -125,6 +127,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runMatch(ctx, rest)
 	case "config check":
 		return m.runConfigCheck(ctx, rest)
+	case "watchlist":
+		return m.runWatchlist(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "precwatch", version)
 		return nil

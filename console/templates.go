@@ -1,0 +1,182 @@
+package console
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pageNames are the pages; each is parsed with the layout.
+var pageNames = []string{
+	"login", "error", "queue", "alert", "watchlist", "substance", "versions", "version",
+	"sites", "site", "audit", "users",
+}
+
+// parseTemplates parses every page once, at startup.
+func (s *Server) parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"static":   s.static.url,
+		"time":     formatTime,
+		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"price":    formatPrice,
+		"percent":  formatPercent,
+		"join":     strings.Join,
+		"sevClass": func(sv precwatch.Severity) string { return "sev sev-" + sv.String() },
+		"can": func(u *precwatch.User, role string) bool {
+			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
+		},
+		"add": func(a, b int) int { return a + b },
+		"upper": strings.ToUpper,
+	}
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// pageData is what every page gets: the user for the menu, and the page's
+// own view.
+type pageData struct {
+	User  *precwatch.User
+	Title string
+	View  any
+}
+
+// titled is implemented by views with their own page title.
+type titled interface{ PageTitle() string }
+
+// render executes a page into a buffer first, so that a template error
+// becomes a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, view any) {
+	t, ok := s.pages[name]
+	if !ok {
+		panic("console: no template " + name)
+	}
+	u, _ := r.Context().Value(userKey{}).(*precwatch.User)
+	d := pageData{User: u, View: view, Title: name}
+	if tv, ok := view.(titled); ok {
+		d.Title = tv.PageTitle()
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		s.logger.ErrorContext(r.Context(), "render failed", "template", name, "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func formatPrice(p float64, currency string) string {
+	if p == 0 {
+		return "–"
+	}
+	return strings.TrimSpace(strconv.FormatFloat(p, 'f', 2, 64) + " " + currency)
+}
+
+func formatPercent(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*p, 'f', -1, 64) + "%"
+}
+
+// staticFiles are the embedded assets, served under URLs that hold their
+// checksum so that they can be cached for ever.
+type staticFiles struct {
+	files map[string]staticFile // by name
+}
+
+type staticFile struct {
+	sum  string
+	body []byte
+	ctype string
+}
+
+func loadStatic() (*staticFiles, error) {
+	sf := &staticFiles{files: map[string]staticFile{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		name := strings.TrimPrefix(p, "static/")
+		sf.files[name] = staticFile{sum: hex.EncodeToString(h[:])[:16], body: b, ctype: mime.TypeByExtension(path.Ext(name))}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load static: %w", err)
+	}
+	return sf, nil
+}
+
+// url is the checksum URL of an asset; templates call it as {{static "app.css"}}.
+func (sf *staticFiles) url(name string) (string, error) {
+	f, ok := sf.files[name]
+	if !ok {
+		return "", fmt.Errorf("no static file %q", name)
+	}
+	return "/static/" + f.sum + "/" + name, nil
+}
+
+// serveStatic answers /static/{sum}/{name}; a stale checksum is a 404, so a
+// page never runs a script it was not built with.
+func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	sum, name, ok := strings.Cut(r.PathValue("file"), "/")
+	f, found := s.static.files[name]
+	if !ok || !found || f.sum != sum {
+		return errorf(ENOTFOUND, "no such file")
+	}
+	w.Header().Set("Content-Type", f.ctype)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	_, err := w.Write(f.body)
+	return err
+}
+
+// readJSON decodes a JSON request body of at most 2 MiB into v.
+func readJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 2<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(EINVALID, "bad JSON body: %v", err)
+	}
+	return nil
+}
