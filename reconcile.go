@@ -10,6 +10,11 @@ import (
 // key, then writes back next and the alerts returned. Keeping the decision
 // here is what makes the backends behave alike.
 func Reconcile(prev *ListingState, existing map[string]Alert, obs Observation) (next ListingState, write []Alert, res RecordResult) {
+	// A sighting older than the last one (a delayed retry, a slow worker)
+	// says nothing new; applying it would flip the listing back in time.
+	if prev != nil && obs.At.Before(prev.LastSeen) {
+		return *prev, nil, res
+	}
 	l := obs.Listing
 	identity := l.Identity()
 	alertable := make([]Match, 0, len(obs.Matches))

@@ -45,7 +45,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
 	}
 	out := map[string]*template.Template{}
@@ -122,8 +122,8 @@ type staticFiles struct {
 }
 
 type staticFile struct {
-	sum  string
-	body []byte
+	sum   string
+	body  []byte
 	ctype string
 }
 

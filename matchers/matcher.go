@@ -197,9 +197,12 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			add(i, strings.ReplaceAll(s.CAS, "-", ""), s.CAS, KindCAS, classCAS)
 		}
 	}
+	// Every pattern starts with a space and every scanned text with one, so
+	// the automaton reports terms at word starts only: far fewer hits for
+	// short codes ("an" in "banana", "organic").
 	pats := make([]string, len(m.patterns))
 	for pat, i := range index {
-		pats[i] = pat
+		pats[i] = " " + pat
 	}
 	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch, DFA: true})
 	m.ac = b.Build(pats)
@@ -268,15 +271,20 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	if text == "" {
 		return out
 	}
-	n := normalize(text, true)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	n := normalize(text, true, &sc.norm)
+	sc.norm = n
 	var cands []candidate
-	it := m.ac.IterOverlappingByte(n.text)
+	hay := append(sc.hay[:0], ' ')
+	hay = append(hay, n.text...)
+	sc.hay = hay
+	it := m.ac.IterOverlappingByte(hay)
 	for hit := it.Next(); hit != nil; hit = it.Next() {
-		a, b := hit.Start(), hit.End()
+		// hay is n.text behind one space: the pattern's space is at
+		// hit.Start(), the term at [a, b) of n.text.
+		a, b := hit.Start(), hit.End()-1
 		p := &m.patterns[hit.Pattern()]
-		if a > 0 && n.text[a-1] != ' ' {
-			continue
-		}
 		compoundTail := b < len(n.text) && n.text[b] != ' '
 		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[b:])) {
 			continue
@@ -311,7 +319,7 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	for _, c := range cands[1:] {
 		lo, hi = min(lo, c.start), max(hi, c.end)
 	}
-	toks := tokenizeRange(text, max(0, lo-tokenWindow), min(len(text), hi+tokenWindow))
+	toks := tokenizeRange(text, max(0, lo-tokenWindow), min(len(text), hi+tokenWindow), sc)
 	// Abbreviations count only next to a strength or quantity.
 	strengths := findStrengths(toks)
 	cands = slices.DeleteFunc(cands, func(c candidate) bool {
@@ -451,6 +459,27 @@ func resolveOverlaps(cands []candidate) []candidate {
 	return kept
 }
 
+// nounFollows reports whether a word other than a unit or a strength
+// qualifier follows s, making s that word's strength.
+func nounFollows(toks []token, s strength) bool {
+	next := s.last + 1
+	return next < len(toks) && toks[next].kind == tokWord && !quantityUnits[toks[next].word] && !strengthQualifiers[toks[next].word]
+}
+
+// listConnectors may join a list of strengths of one substance.
+var listConnectors = map[string]bool{
+	"and": true, "or": true, "und": true, "oder": true, "et": true, "ou": true, "y": true, "o": true,
+	"e": true, "en": true, "of": true, "to": true, "also": true, "as": true, "well": true, "in": true,
+}
+
+// strengthQualifiers may follow a strength of the substance itself.
+var strengthQualifiers = map[string]bool{
+	"w": true, "v": true, "wt": true, "purity": true, "pure": true, "grade": true, "solution": true,
+	"technical": true, "tech": true, "food": true, "reagent": true, "stabilised": true, "stabilized": true,
+	"aqueous": true, "conc": true, "concentrate": true, "concentrated": true, "min": true, "max": true,
+	"each": true, "strength": true, "assay": true, "and": true, "or": true,
+}
+
 // negators are words that, directly before a term, say the product lacks it.
 var negators = map[string]bool{
 	"no": true, "without": true, "non": true, "zero": true, "sans": true, "ohne": true, "kein": true,
@@ -579,40 +608,65 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 		}
 		return true
 	}
-	best, bestDist := -1, strengthReach+1
+	// The nearest owned strength before and after the term.
+	before, after := -1, -1
+	dBefore, dAfter := strengthReach+1, strengthReach+1
 	for i, s := range strengths {
 		d := dist(c, s)
-		if d < 0 || d > bestDist || d == bestDist && toks[s.first].start < c.end {
+		if d < 0 || !owns(s, d) {
 			continue
 		}
-		if d == bestDist && best >= 0 && toks[strengths[best].first].start >= c.end {
-			continue // a tie goes to the strength written after the term
+		if toks[s.first].start >= c.end {
+			if d < dAfter {
+				after, dAfter = i, d
+			}
+		} else if d <= dBefore {
+			before, dBefore = i, d
 		}
-		if owns(s, d) {
-			best, bestDist = i, d
-		}
+	}
+	best := after
+	switch {
+	case before < 0:
+	case after < 0 || dBefore < dAfter:
+		best = before
+	case dBefore == dAfter && nounFollows(toks, strengths[after]):
+		// "10% NM, 18% oil": the strength after belongs to "oil".
+		best = before
 	}
 	if best < 0 {
 		return 0, false
 	}
-	v, ok := percentOf(strengths[best], nitrogenBasis)
-	// Follow a list of strengths after the chosen one, same sentence.
+	// Follow a list of strengths after the chosen one in the same sentence
+	// ("3%, 12% and 35%"), joined by connectors or quantities only; a
+	// strength followed by another noun ("18% oil") belongs to that noun.
+	chain := []strength{strengths[best]}
 	for i := best + 1; i < len(strengths); i++ {
-		prev := strengths[i-1]
-		gap, broken := 0, false
-		for t := prev.last + 1; t < strengths[i].first; t++ {
-			if toks[t].kind == tokBreak {
-				broken = true
-				break
-			}
-			if toks[t].kind == tokWord || toks[t].kind == tokNum {
-				gap++
+		prev, next := strengths[i-1], strengths[i]
+		joined := true
+		for t := prev.last + 1; t < next.first && joined; t++ {
+			switch toks[t].kind {
+			case tokBreak:
+				joined = false
+			case tokWord:
+				joined = listConnectors[toks[t].word] || quantityUnits[toks[t].word]
 			}
 		}
-		if broken || gap > 3 || !owns(strengths[i], dist(c, strengths[i])) {
+		if nounFollows(toks, next) {
+			joined = false
+		}
+		if !joined || !owns(next, dist(c, next)) {
 			break
 		}
-		if w, ok2 := percentOf(strengths[i], nitrogenBasis); ok2 && (!ok || w > v) {
+		chain = append(chain, next)
+	}
+	// Where the limit is on nitrogen, a stated "% N" beats a purity.
+	if nitrogenBasis && slices.ContainsFunc(chain, func(s strength) bool { return s.kind == strNitrogen }) {
+		chain = slices.DeleteFunc(chain, func(s strength) bool { return s.kind != strNitrogen })
+	}
+	var v float64
+	ok := false
+	for _, st := range chain {
+		if w, ok2 := percentOf(st, nitrogenBasis); ok2 && (!ok || w > v) {
 			v, ok = w, true
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // characters that are neither letters nor digits collapsed to one space,
 // with no leading or trailing space.
 func Normalize(s string) string {
-	n := normalize(s, false)
+	n := normalize(s, false, nil)
 	return string(n.text)
 }
 
@@ -26,11 +26,17 @@ type normText struct {
 	offs []int32
 }
 
-// normalize folds s; with offsets it also fills the offset map.
-func normalize(s string, offsets bool) normText {
-	n := normText{text: make([]byte, 0, len(s))}
-	if offsets {
-		n.offs = make([]int32, 0, len(s))
+// normalize folds s; with offsets it also fills the offset map. With buf,
+// its slices are reused.
+func normalize(s string, offsets bool, buf *normText) normText {
+	var n normText
+	if buf != nil {
+		n.text, n.offs = buf.text[:0], buf.offs[:0]
+	} else {
+		n.text = make([]byte, 0, len(s))
+		if offsets {
+			n.offs = make([]int32, 0, len(s))
+		}
 	}
 	pendingSpace := false
 	emit := func(b []byte, at int) {
@@ -58,6 +64,16 @@ func normalize(s string, offsets bool) normText {
 				emit(one[:], i)
 			case 'A' <= c && c <= 'Z':
 				one[0] = c + 'a' - 'A'
+				emit(one[:], i)
+			case (c == '@' || c == '!') && !pendingSpace && endsWithLetter(n.text) && i+1 < len(s) && isASCIILetter(s[i+1]):
+				// Leetspeak inside a word: "Hex@mine", "n!tromethane".
+				one[0] = 'a'
+				if c == '!' {
+					one[0] = 'i'
+				}
+				emit(one[:], i)
+			case c == '$' && (pendingSpace || len(n.text) == 0) && i+1 < len(s) && isASCIILetter(s[i+1]):
+				one[0] = 's' // "$odium"
 				emit(one[:], i)
 			default:
 				pendingSpace = true
@@ -94,7 +110,16 @@ func normalize(s string, offsets bool) normText {
 		}
 		i += size
 	}
+	if offsets {
+		deobfuscate(&n, s)
+	}
 	return n
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func endsWithLetter(b []byte) bool {
+	return len(b) > 0 && (b[len(b)-1] >= 'a' && b[len(b)-1] <= 'z' || b[len(b)-1] >= 0x80)
 }
 
 var (

@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"strconv"
+	"sync"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -38,22 +39,40 @@ var abbrevDot = map[string]bool{
 // tokenize splits s into tokens for strength and quantity parsing. It works
 // on the original text (not the normalised one) because decimal points,
 // percent signs and sentence punctuation matter here.
-func tokenize(s string) []token { return tokenizeRange(s, 0, len(s)) }
+func tokenize(s string) []token { return tokenizeRange(s, 0, len(s), nil) }
+
+// wordSpan locates a word token's folded text in the tokenizer's arena.
+type wordSpan struct{ tok, a, b int }
+
+// scratch holds buffers reused across calls through scratchPool.
+type scratch struct {
+	toks  []token
+	words []wordSpan
+	arena []byte
+	norm  normText
+	hay   []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // tokenizeRange tokenizes s[from:to] (offsets stay those of s); from and to
 // are moved out to the nearest white space so no word or number is cut.
-func tokenizeRange(s string, from, to int) []token {
+// With sc, its buffers are reused and the result is valid until sc is.
+func tokenizeRange(s string, from, to int, sc *scratch) []token {
 	for from > 0 && s[from-1] != ' ' && s[from-1] != '\n' {
 		from--
 	}
 	for to < len(s) && s[to] != ' ' && s[to] != '\n' {
 		to++
 	}
-	toks := make([]token, 0, (to-from)/4)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	toks := sc.toks[:0]
 	// Words are folded into one arena so that tokenizing allocates little.
-	arena := make([]byte, 0, to-from)
-	type span struct{ tok, a, b int }
-	var words []span
+	arena := sc.arena[:0]
+	words := sc.words[:0]
+	defer func() { sc.arena, sc.words = arena[:0], words[:0] }()
 	for i := from; i < to; {
 		r, size := foldASCII(s[i:])
 		switch {
@@ -66,6 +85,19 @@ func tokenizeRange(s string, from, to int) []token {
 			j := i
 			for j < len(s) {
 				r2, sz := utf8.DecodeRuneInString(s[j:])
+				if r2 >= '0' && r2 <= '9' {
+					// Digits inside a word belong to it ("chl0rate",
+					// "kno3"), not to a strength.
+					k := j
+					for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+						k++
+					}
+					if k < len(s) && isASCIILetter(s[k]) || k-j <= 2 && (k == len(s) || !strings.ContainsRune("%.,", rune(s[k]))) {
+						j = k
+						continue
+					}
+					break
+				}
 				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) {
 					break
 				}
@@ -73,7 +105,7 @@ func tokenizeRange(s string, from, to int) []token {
 			}
 			a := len(arena)
 			arena = appendFolded(arena, s[i:j])
-			words = append(words, span{len(toks), a, len(arena)})
+			words = append(words, wordSpan{len(toks), a, len(arena)})
 			toks = append(toks, token{kind: tokWord, start: i, end: j})
 			i = j
 			continue
@@ -101,6 +133,7 @@ func tokenizeRange(s string, from, to int) []token {
 	for _, w := range words {
 		toks[w.tok].word = all[w.a:w.b]
 	}
+	sc.toks = toks
 	return toks
 }
 

@@ -66,6 +66,8 @@ type Store struct {
 	streamMaxLen int64
 	maxAttempts  int
 	logger       *slog.Logger
+	// beforeExec, in tests, runs between Record's reads and its EXEC.
+	beforeExec func()
 }
 
 // Open connects to the Redis at rawURL, such as
@@ -135,11 +137,11 @@ func (s *Store) key(parts ...string) string {
 	return s.prefix + ":" + strings.Join(parts, ":")
 }
 
-func (s *Store) listingKey(k string) string        { return s.key("listing", k) }
+func (s *Store) listingKey(k string) string         { return s.key("listing", k) }
 func (s *Store) siteListingsKey(site string) string { return s.key("listings", "site", site) }
-func (s *Store) alertKey(k string) string          { return s.key("alert", k) }
-func (s *Store) runKey(id string) string           { return s.key("run", id) }
-func (s *Store) pageKey(sha string) string         { return s.key("page", sha) }
+func (s *Store) alertKey(k string) string           { return s.key("alert", k) }
+func (s *Store) runKey(id string) string            { return s.key("run", id) }
+func (s *Store) pageKey(sha string) string          { return s.key("page", sha) }
 
 // alertIndexes are the order indexes an alert belongs to.
 func (s *Store) alertIndexes(a precwatch.Alert) []string {
@@ -319,6 +321,9 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 	// abort other writers' transactions watching this listing.
 	if len(write) == 0 && string(nextRaw) == string(prevRaw) {
 		return res, nil
+	}
+	if s.beforeExec != nil {
+		s.beforeExec()
 	}
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		return s.writeRecord(ctx, p, next, nextRaw, write, existing)
@@ -620,35 +625,91 @@ func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 		// An alert may have changed since the index was read.
 		return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
 	}
-	const chunk = 500
-	var out []precwatch.Alert
+	// Walk the smallest index, keep the members that are in every other
+	// one (ZMSCORE, no decoding), and load only the page.
+	var others []string
+	for _, k := range idx {
+		if k != base {
+			others = append(others, k)
+		}
+	}
+	chunk := int64(500)
+	if f.Limit > 0 {
+		chunk = min(chunk, 2*(offset+int64(f.Limit)))
+	}
+	var page []string
 	skipped := int64(0)
-	for pos := int64(0); ; pos += chunk {
+	for pos := int64(0); ; pos, chunk = pos+chunk, min(2*chunk, 5000) {
 		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: pos, Count: chunk}).Result()
 		if err != nil {
 			return nil, err
 		}
-		as, err := s.alertsByMember(ctx, members)
+		in, err := s.inAll(ctx, others, members)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range as {
-			if !f.Matches(a) {
+		full := false
+		for i, m := range members {
+			if !in[i] {
 				continue
 			}
 			if skipped < offset {
 				skipped++
 				continue
 			}
-			out = append(out, a)
-			if f.Limit > 0 && len(out) == f.Limit {
-				return out, nil
+			page = append(page, m)
+			if f.Limit > 0 && len(page) == f.Limit {
+				full = true
+				break
 			}
 		}
-		if len(members) < chunk {
-			return out, nil
+		if full || int64(len(members)) < chunk {
+			break
 		}
 	}
+	as, err := s.alertsByMember(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
+}
+
+// inAll reports which members are in every one of the sorted sets idx.
+func (s *Store) inAll(ctx context.Context, idx []string, members []string) ([]bool, error) {
+	in := make([]bool, len(members))
+	for i := range in {
+		in[i] = true
+	}
+	if len(members) == 0 || len(idx) == 0 {
+		return in, nil
+	}
+	args := make([]any, 0, len(members)+2)
+	cmds := make([]*redis.Cmd, len(idx))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range idx {
+			args = append(args[:0], "zmscore", k)
+			for _, m := range members {
+				args = append(args, m)
+			}
+			cmds[i] = p.Do(ctx, slices.Clone(args)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cmds {
+		scores, err := c.Slice()
+		if err != nil {
+			return nil, err
+		}
+		for i, sc := range scores {
+			if sc == nil {
+				in[i] = false
+			}
+		}
+	}
+	return in, nil
 }
 
 func validStatus(st precwatch.AlertStatus) bool {

@@ -191,3 +191,47 @@ func TestRecordGivesUp(t *testing.T) {
 		t.Errorf("uncontended Record: %v", err)
 	}
 }
+
+// TestRecordRetriesOnConflict: a status change that lands between Record's
+// reads and its EXEC aborts the transaction, and the retry keeps both.
+func TestRecordRetriesOnConflict(t *testing.T) {
+	url := redistest.Start(t)
+	s, other := open(t, url), open(t, url)
+	defer s.Close()
+	defer other.Close()
+	ctx := context.Background()
+	o := storetest.Synthetic(1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))[0]
+	if _, err := s.Record(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	key := precwatch.AlertKey(o.Listing.Site, o.Listing.Identity(), o.Matches[0].Substance)
+	calls := 0
+	s.beforeExec = func() {
+		calls++
+		if calls == 1 {
+			if err := other.SetAlertStatus(ctx, key, precwatch.StatusEscalated, o.At); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	changed := o
+	changed.Listing.Price += 10
+	changed.At = o.At.Add(time.Hour)
+	res, err := s.Record(ctx, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := calls, 2; got != want {
+		t.Errorf("%d attempts, want %d (the first must conflict)", got, want)
+	}
+	if !res.Changed {
+		t.Errorf("Record = %+v, want Changed", res)
+	}
+	a, err := s.Alert(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != precwatch.StatusEscalated || len(a.History) != 2 {
+		t.Errorf("alert status %q, %d events; want escalated with 2 (raised, changed)", a.Status, len(a.History))
+	}
+}

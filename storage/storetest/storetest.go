@@ -564,6 +564,11 @@ func testAlertsOrderAndFilters(t *testing.T, factory func() precwatch.Store) {
 		{Offset: len(all) + 10},
 		{Offset: 10},
 		{Substance: "hydrogen-peroxide", Limit: 1, Offset: 2},
+		{Status: precwatch.StatusNew, Site: "agora2", Limit: 2, Offset: 1},
+		{Substance: "hydrogen-peroxide", Status: precwatch.StatusEscalated, Limit: 3, Offset: 1},
+		{Site: "silkvault", Status: precwatch.StatusDismissed},
+		{Site: "silkvault", Substance: "sulphuric-acid", MinSeverity: precwatch.SeverityLow, Offset: 1},
+		{Status: precwatch.StatusNew, Site: "chemshop", Substance: "thiodiglycol", MinSeverity: precwatch.SeverityCritical, Limit: 1},
 	}
 	for _, f := range filters {
 		var want []precwatch.Alert

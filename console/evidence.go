@@ -1,0 +1,141 @@
+package console
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/precwatch/precwatch"
+)
+
+// attachmentHeaders make a response a download that no browser renders:
+// an opaque type, no sniffing, and a sandbox CSP in case it is opened.
+func attachmentHeaders(w http.ResponseWriter, name, ctype string, size int) {
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "no-store")
+	if size >= 0 {
+		h.Set("Content-Length", strconv.Itoa(size))
+	}
+}
+
+// downloadPage sends the raw page an alert's listing came from, as bytes:
+// it is evidence, never rendered.
+func (s *Server) downloadPage(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	a, err := s.store.Alert(r.Context(), r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	if a.Listing.PageSHA256 == "" {
+		return errorf(ENOTFOUND, "no page is stored for this alert")
+	}
+	p, err := s.store.Page(r.Context(), a.Listing.PageSHA256)
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), u.Name, "evidence.page", "alert:"+a.Key, p.SHA256)
+	attachmentHeaders(w, "page-"+p.SHA256[:min(16, len(p.SHA256))]+".html.txt", "application/octet-stream", len(p.Body))
+	_, err = w.Write(p.Body)
+	return err
+}
+
+// manifestFile is one file of an evidence bundle.
+type manifestFile struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Size   int    `json:"size"`
+}
+
+// evidenceBundle sends one alert as a zip: listing.json (the alert and the
+// listing's stored state), page.html.txt (the raw page's bytes, under a
+// name nothing renders) and manifest.json (each file's SHA-256 and the
+// fetch times).
+func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	ctx := r.Context()
+	a, err := s.store.Alert(ctx, r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	listing := any(nil)
+	if st, err := s.store.Listing(ctx, precwatch.ListingKey(a.Site, a.Identity)); err == nil {
+		listing = st
+	} else if !errors.Is(err, precwatch.ErrNotFound) {
+		return err
+	}
+	lj, err := json.MarshalIndent(map[string]any{"alert": a, "listing": listing}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("console: bundle: %w", err)
+	}
+	files := []struct {
+		name string
+		body []byte
+	}{{"listing.json", lj}}
+	var page *precwatch.Page
+	if a.Listing.PageSHA256 != "" {
+		p, err := s.store.Page(ctx, a.Listing.PageSHA256)
+		switch {
+		case errors.Is(err, precwatch.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			page = &p
+			files = append(files, struct {
+				name string
+				body []byte
+			}{"page.html.txt", p.Body})
+		}
+	}
+	m := map[string]any{
+		"alert_key":           a.Key,
+		"site":                a.Site,
+		"listing_url":         a.Listing.URL,
+		"listing_fetched_at":  a.Listing.FetchedAt,
+		"listing_page_sha256": a.Listing.PageSHA256,
+		"exported_at":         s.now().UTC(),
+		"exported_by":         u.Name,
+	}
+	if page != nil {
+		m["page"] = map[string]any{"sha256": page.SHA256, "url": page.URL, "fetched_at": page.FetchedAt, "content_type": page.ContentType}
+	}
+	var mf []manifestFile
+	for _, f := range files {
+		h := sha256.Sum256(f.body)
+		mf = append(mf, manifestFile{Name: f.name, SHA256: hex.EncodeToString(h[:]), Size: len(f.body)})
+	}
+	m["files"] = mf
+	mj, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("console: bundle: %w", err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	modified := s.now().UTC()
+	for _, f := range append(files, struct {
+		name string
+		body []byte
+	}{"manifest.json", mj}) {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: modified})
+		if err != nil {
+			return fmt.Errorf("console: bundle: %w", err)
+		}
+		if _, err := fw.Write(f.body); err != nil {
+			return fmt.Errorf("console: bundle: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("console: bundle: %w", err)
+	}
+	s.audit(ctx, u.Name, "evidence.bundle", "alert:"+a.Key, "")
+	attachmentHeaders(w, "alert-"+a.Key+"-"+s.now().UTC().Format("20060102")+".zip", "application/zip", buf.Len())
+	_, err = w.Write(buf.Bytes())
+	return err
+}

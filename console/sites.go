@@ -1,0 +1,240 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+// proxyTimeout bounds each proxy check of the sites page.
+const proxyTimeout = 3 * time.Second
+
+// siteRow is one site on the sites page.
+type siteRow struct {
+	Name     string         `json:"name"`
+	Schedule string         `json:"schedule"`
+	Tor      bool           `json:"tor"`
+	Proxy    string         `json:"proxy,omitempty"`
+	LastRun  *precwatch.Run `json:"last_run,omitempty"`
+	Next     time.Time      `json:"next,omitzero"`
+	// ProxyOK is nil when the site has no proxy or was not checked.
+	ProxyOK    *bool     `json:"proxy_ok,omitempty"`
+	ProxyError string    `json:"proxy_error,omitempty"`
+	Paused     bool      `json:"paused"`
+	PausedBy   string    `json:"paused_by,omitempty"`
+	PausedAt   time.Time `json:"paused_at,omitzero"`
+}
+
+// sitesView is the sites page.
+type sitesView struct {
+	Sites    []siteRow
+	Controls bool // a scheduler is attached: start, pause and resume work
+}
+
+func (sitesView) PageTitle() string { return "Sites" }
+
+// loadSites builds the rows: from the scheduler when there is one (with
+// proxy checks run in parallel), else from the sites of the stored runs.
+func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, error) {
+	states, err := s.store.SiteStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []siteRow
+	var sites []precwatch.Site
+	if s.op != nil {
+		sites = s.op.Sites()
+		for _, st := range sites {
+			rows = append(rows, siteRow{Name: st.Name, Schedule: st.Schedule, Tor: st.IsTor(), Proxy: redactProxy(st.ProxyURL()), Next: s.op.Next(st.Name)})
+		}
+	} else {
+		runs, err := s.store.Runs(ctx, "", 1000)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, r := range runs {
+			if !seen[r.Site] {
+				seen[r.Site] = true
+				rows = append(rows, siteRow{Name: r.Site})
+			}
+		}
+		slices.SortFunc(rows, func(a, b siteRow) int { return strings.Compare(a.Name, b.Name) })
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(rows))
+	for i := range rows {
+		row := &rows[i]
+		if st, ok := states[row.Name]; ok {
+			row.Paused, row.PausedBy, row.PausedAt = st.Paused, st.By, st.At
+		}
+		wg.Go(func() {
+			runs, err := s.store.Runs(ctx, row.Name, 1)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if len(runs) > 0 {
+				row.LastRun = &runs[0]
+			}
+		})
+		if checkProxies && sites != nil && sites[i].ProxyURL() != "" {
+			wg.Go(func() {
+				cctx, cancel := context.WithTimeout(ctx, proxyTimeout)
+				defer cancel()
+				err := s.op.ProxyCheck(cctx, sites[i])
+				ok := err == nil
+				row.ProxyOK = &ok
+				if err != nil {
+					row.ProxyError = "no answer"
+					if errors.Is(err, context.DeadlineExceeded) {
+						row.ProxyError = "timed out"
+					}
+					s.logger.WarnContext(ctx, "proxy check failed", "site", row.Name, "err", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// redactProxy drops credentials from a proxy URL before it is shown.
+func redactProxy(p string) string {
+	if i := strings.Index(p, "://"); i >= 0 {
+		if at := strings.LastIndexByte(p[i+3:], '@'); at >= 0 {
+			return p[:i+3] + "…@" + p[i+3+at+1:]
+		}
+	}
+	return p
+}
+
+func (s *Server) sitesPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	rows, err := s.loadSites(r.Context(), true)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "sites", sitesView{Sites: rows, Controls: s.op != nil})
+	return nil
+}
+
+func (s *Server) apiSites(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	rows, err := s.loadSites(r.Context(), r.URL.Query().Get("proxy") != "0")
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []siteRow{}
+	}
+	writeJSON(w, http.StatusOK, rows)
+	return nil
+}
+
+// siteView is one site's runs.
+type siteView struct {
+	Site     siteRow
+	Runs     []precwatch.Run
+	Controls bool
+	Started  bool
+}
+
+func (v *siteView) PageTitle() string { return "Site " + v.Site.Name }
+
+// loadSite returns the row of one site and its latest runs.
+func (s *Server) loadSite(ctx context.Context, name string) (*siteView, error) {
+	rows, err := s.loadSites(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(rows, func(r siteRow) bool { return r.Name == name })
+	if i < 0 {
+		return nil, errorf(ENOTFOUND, "no site %q", name)
+	}
+	runs, err := s.store.Runs(ctx, name, 50)
+	if err != nil {
+		return nil, err
+	}
+	return &siteView{Site: rows[i], Runs: runs, Controls: s.op != nil}, nil
+}
+
+func (s *Server) sitePage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	v, err := s.loadSite(r.Context(), r.PathValue("site"))
+	if err != nil {
+		return err
+	}
+	v.Started = r.URL.Query().Get("started") != ""
+	s.render(w, r, http.StatusOK, "site", v)
+	return nil
+}
+
+func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	v, err := s.loadSite(r.Context(), r.PathValue("site"))
+	if err != nil {
+		return err
+	}
+	if v.Runs == nil {
+		v.Runs = []precwatch.Run{}
+	}
+	writeJSON(w, http.StatusOK, v.Runs)
+	return nil
+}
+
+// controlSite starts, pauses or resumes a site.
+func (s *Server) controlSite(ctx context.Context, site, op string, u *precwatch.User) error {
+	if s.op == nil {
+		return errorf(EINVALID, "no scheduler is attached to this console; sites are read-only")
+	}
+	if !slices.ContainsFunc(s.op.Sites(), func(st precwatch.Site) bool { return st.Name == site }) {
+		return errorf(ENOTFOUND, "no site %q", site)
+	}
+	switch op {
+	case "start":
+		if err := s.op.Start(site); err != nil {
+			if e := userError(err); e.Code != EINTERNAL {
+				return err
+			}
+			s.logger.WarnContext(ctx, "start run failed", "site", site, "err", err)
+			return errorf(ECONFLICT, "a run of %s could not be started: is one already running?", site)
+		}
+	case "pause", "resume":
+		st := precwatch.SiteState{Site: site, Paused: op == "pause", By: u.Name, At: s.now()}
+		if err := s.store.SetSiteState(ctx, st); err != nil {
+			return err
+		}
+	default:
+		return errorf(ENOTFOUND, "no operation %q (want start, pause or resume)", op)
+	}
+	s.audit(ctx, u.Name, "site."+op, "site:"+site, "")
+	return nil
+}
+
+func (s *Server) siteControlForm(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	site, op := r.PathValue("site"), r.PathValue("op")
+	if err := s.controlSite(r.Context(), site, op, u); err != nil {
+		return err
+	}
+	to := "/sites/" + url.PathEscape(site)
+	if op == "start" {
+		to += "?started=1"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) apiSiteControl(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	if err := s.controlSite(r.Context(), r.PathValue("site"), r.PathValue("op"), u); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

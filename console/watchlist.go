@@ -1,0 +1,282 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/precwatch/precwatch"
+)
+
+// watchlists returns the service, or ENOTFOUND when editing is disabled.
+func (s *Server) watchlists() (WatchlistService, error) {
+	if s.wl == nil {
+		return nil, errorf(ENOTFOUND, "watchlist editing is not enabled on this console")
+	}
+	return s.wl, nil
+}
+
+// watchlistView is the table of the active watchlist.
+type watchlistView struct {
+	Version    int
+	Watchlist  *precwatch.Watchlist
+	Saved      string
+	Substances []substanceRow
+}
+
+type substanceRow struct {
+	S       precwatch.Substance
+	Names   string
+	Regimes string
+}
+
+func (watchlistView) PageTitle() string { return "Watchlist" }
+
+func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	wl, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	active, version, err := wl.Active(r.Context())
+	if err != nil {
+		return err
+	}
+	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved")}
+	for _, sub := range active.Substances {
+		row := substanceRow{S: sub}
+		var names, regimes []string
+		for _, t := range terms(precwatch.Substance{Names: sub.Names}) {
+			names = append(names, strings.TrimPrefix(t, "name"))
+		}
+		for _, re := range sub.Regimes {
+			regimes = append(regimes, string(re.Regime))
+		}
+		row.Names, row.Regimes = strings.Join(names, "; "), strings.Join(regimes, ", ")
+		v.Substances = append(v.Substances, row)
+	}
+	s.render(w, r, http.StatusOK, "watchlist", v)
+	return nil
+}
+
+// substanceView is the editor of one substance's names and terms.
+type substanceView struct {
+	BaseVersion   int
+	Substance     precwatch.Substance
+	Names         []nameRow
+	Synonyms      string
+	Abbreviations string
+	Comment       string
+	// FieldErrors are keyed by the form field they belong to (names.de,
+	// synonyms, abbreviations); Errors are the rest.
+	FieldErrors map[string][]string
+	Errors      []FieldError
+	Preview     *Preview
+	Diff        []substanceDiff
+}
+
+type nameRow struct {
+	Lang, Name string
+	Errors     []string
+}
+
+func (v *substanceView) PageTitle() string { return "Edit " + v.Substance.DisplayName() }
+
+// findSubstance returns the index of substance id in w.
+func findSubstance(w *precwatch.Watchlist, id string) (int, error) {
+	i := slices.IndexFunc(w.Substances, func(s precwatch.Substance) bool { return s.ID == id })
+	if i < 0 {
+		return -1, errorf(ENOTFOUND, "no substance %q in the watchlist", id)
+	}
+	return i, nil
+}
+
+func newSubstanceView(sub precwatch.Substance, base int) *substanceView {
+	v := &substanceView{
+		BaseVersion: base, Substance: sub,
+		Synonyms:      strings.Join(sub.Synonyms, "\n"),
+		Abbreviations: strings.Join(sub.Abbreviations, "\n"),
+		FieldErrors:   map[string][]string{},
+	}
+	for _, t := range terms(precwatch.Substance{Names: sub.Names}) {
+		lang, name, _ := strings.Cut(strings.TrimPrefix(t, "name["), "]: ")
+		v.Names = append(v.Names, nameRow{Lang: lang, Name: name})
+	}
+	return v
+}
+
+func (s *Server) substancePage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	wl, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	active, version, err := wl.Active(r.Context())
+	if err != nil {
+		return err
+	}
+	i, err := findSubstance(active, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := newSubstanceView(active.Substances[i], version)
+	v.Names = append(v.Names, nameRow{}, nameRow{}) // room to add languages
+	s.render(w, r, http.StatusOK, "substance", v)
+	return nil
+}
+
+// lines splits a textarea into its non-empty trimmed lines.
+func lines(s string) []string {
+	var out []string
+	for l := range strings.Lines(s) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// substanceSubmit validates an edited substance and then previews its
+// effect (op=preview) or saves it (op=save, with a comment). Errors are
+// shown next to their fields.
+func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	ctx := r.Context()
+	wl, err := s.watchlists()
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errorf(EINVALID, "unreadable form")
+	}
+	active, version, err := wl.Active(ctx)
+	if err != nil {
+		return err
+	}
+	i, err := findSubstance(active, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if base := r.PostFormValue("base_version"); base != strconv.Itoa(version) {
+		return errorf(ECONFLICT, "the watchlist changed (now version %d) since this form was opened; reload it", version)
+	}
+	edited := active.Substances[i]
+	edited.Names = map[string]string{}
+	langs, names := r.PostForm["name_lang"], r.PostForm["name_value"]
+	v := newSubstanceView(edited, version)
+	v.Comment = r.PostFormValue("comment")
+	for j := range min(len(langs), len(names)) {
+		lang, name := strings.TrimSpace(langs[j]), strings.TrimSpace(names[j])
+		if lang == "" && name == "" {
+			continue
+		}
+		row := nameRow{Lang: lang, Name: name}
+		switch _, dup := edited.Names[lang]; {
+		case lang == "":
+			row.Errors = append(row.Errors, "a language code is required")
+		case dup:
+			row.Errors = append(row.Errors, "this language is given twice")
+		default:
+			edited.Names[lang] = name
+		}
+		v.Names = append(v.Names, row)
+	}
+	edited.Synonyms = lines(r.PostFormValue("synonyms"))
+	edited.Abbreviations = lines(r.PostFormValue("abbreviations"))
+	v.Substance, v.Synonyms, v.Abbreviations = edited, r.PostFormValue("synonyms"), r.PostFormValue("abbreviations")
+
+	cand := *active
+	cand.Substances = slices.Clone(active.Substances)
+	cand.Substances[i] = edited
+	v.Diff = diffWatchlists(active, &cand)
+
+	formInvalid := slices.ContainsFunc(v.Names, func(n nameRow) bool { return len(n.Errors) > 0 })
+	errs := wl.Validate(&cand)
+	s.placeErrors(v, i, errs)
+	op := r.PostFormValue("op")
+	if op == "save" && strings.TrimSpace(v.Comment) == "" && len(errs) == 0 && !formInvalid {
+		v.FieldErrors["comment"] = append(v.FieldErrors["comment"], "say why you change the watchlist")
+		formInvalid = true
+	}
+	if len(errs) > 0 || formInvalid {
+		v.Names = append(v.Names, nameRow{})
+		s.render(w, r, http.StatusBadRequest, "substance", v)
+		return nil
+	}
+	switch op {
+	case "save":
+		n, err := wl.Apply(ctx, &cand, u.Name, strings.TrimSpace(v.Comment))
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, u.Name, "watchlist.apply", fmt.Sprintf("watchlist:v%d", n), "edit "+edited.ID+": "+strings.TrimSpace(v.Comment))
+		http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d", n), http.StatusSeeOther)
+		return nil
+	case "preview":
+		p, err := wl.Preview(ctx, &cand)
+		if err != nil {
+			return err
+		}
+		v.Preview = &p
+		v.Names = append(v.Names, nameRow{})
+		s.render(w, r, http.StatusOK, "substance", v)
+		return nil
+	}
+	return errorf(EINVALID, "op: want preview or save")
+}
+
+// placeErrors puts the edited substance's errors next to their fields and
+// the others in the general list.
+func (s *Server) placeErrors(v *substanceView, index int, errs []FieldError) {
+	prefix := fmt.Sprintf("substances[%d].", index)
+	for _, e := range errs {
+		local, ok := strings.CutPrefix(e.Field, prefix)
+		if !ok {
+			v.Errors = append(v.Errors, e)
+			continue
+		}
+		switch {
+		case strings.HasPrefix(local, "names."):
+			lang := strings.TrimPrefix(local, "names.")
+			if j := slices.IndexFunc(v.Names, func(n nameRow) bool { return n.Lang == lang }); j >= 0 {
+				v.Names[j].Errors = append(v.Names[j].Errors, e.Message)
+				continue
+			}
+			v.FieldErrors["names"] = append(v.FieldErrors["names"], e.Message)
+		case local == "names":
+			v.FieldErrors["names"] = append(v.FieldErrors["names"], e.Message)
+		case strings.HasPrefix(local, "synonyms"):
+			v.FieldErrors["synonyms"] = append(v.FieldErrors["synonyms"], itemLabel(local, v.Substance.Synonyms)+e.Message)
+		case strings.HasPrefix(local, "abbreviations"):
+			v.FieldErrors["abbreviations"] = append(v.FieldErrors["abbreviations"], itemLabel(local, v.Substance.Abbreviations)+e.Message)
+		default:
+			v.Errors = append(v.Errors, e)
+		}
+	}
+}
+
+// itemLabel names the list item a path such as "synonyms[2]" points at.
+func itemLabel(path string, items []string) string {
+	open, close := strings.IndexByte(path, '['), strings.IndexByte(path, ']')
+	if open < 0 || close < open {
+		return ""
+	}
+	i, err := strconv.Atoi(path[open+1 : close])
+	if err != nil || i < 0 || i >= len(items) {
+		return ""
+	}
+	return fmt.Sprintf("%q: ", items[i])
+}
+
+// applyWatchlist validates and applies w, recording it in the audit log.
+func (s *Server) applyWatchlist(ctx context.Context, wl WatchlistService, w *precwatch.Watchlist, u *precwatch.User, comment, target string) (int, error) {
+	if errs := wl.Validate(w); len(errs) > 0 {
+		return 0, &Error{Code: EINVALID, Message: "the watchlist is not valid", Fields: errs}
+	}
+	n, err := wl.Apply(ctx, w, u.Name, comment)
+	if err != nil {
+		return 0, err
+	}
+	s.audit(ctx, u.Name, target, fmt.Sprintf("watchlist:v%d", n), comment)
+	return n, nil
+}

@@ -1,0 +1,234 @@
+package matchers
+
+import (
+	"slices"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Obfuscations undone on the normalised text, word by word:
+//   - letters spaced out with one repeated separator ("h y d r o", "n.i.t.r.o",
+//     "s-u-l-f") are joined when four or more stand in a row;
+//   - homoglyphs: Cyrillic or Greek letters that look Latin are read as Latin
+//     in a word with no other non-Latin letter ("Ѕаrіn", "Hydrоgen"), and
+//     Latin look-alikes as Cyrillic in a mostly Cyrillic word;
+//   - leetspeak digits between letters (0→o, 1→i, 3→e, 4→a, 5→s, 7→t) in a
+//     word of three or more letters whose digits are all of those and that
+//     does not read as a formula as written ("CH3NO2", "C7H13NO").
+
+// toLatin maps case-folded Cyrillic and Greek look-alikes to Latin.
+var toLatin = map[rune]rune{
+	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c',
+	'т': 't', 'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'һ': 'h', 'ӏ': 'l',
+	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'h', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't',
+	'υ': 'u', 'χ': 'x', 'ζ': 'z', 'μ': 'u',
+}
+
+// toCyrillic maps Latin look-alikes into Cyrillic.
+var toCyrillic = map[rune]rune{
+	'a': 'а', 'e': 'е', 'o': 'о', 'p': 'р', 'c': 'с', 'y': 'у', 'x': 'х', 'k': 'к', 'm': 'м', 'h': 'н', 't': 'т', 'b': 'в',
+}
+
+var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't'}
+
+// minLeetLetters is the fewest letters a word needs for leetspeak reading.
+const minLeetLetters = 3
+
+// minSpacedRun is the fewest spaced-out single characters joined as a word.
+const minSpacedRun = 4
+
+// deobfuscate rewrites n in place (text and offsets) when it holds any of
+// the obfuscations above; orig is the text n was normalised from.
+func deobfuscate(n *normText, orig string) {
+	text := n.text
+	// Word spans.
+	type word struct{ a, b int }
+	var words []word
+	// Most text has none of this: look before rebuilding anything.
+	suspicious := false
+	singles := 0
+	for i := 0; i < len(text); {
+		j := i
+		digit, letter, wide := false, false, false
+		for j < len(text) && text[j] != ' ' {
+			switch c := text[j]; {
+			case c >= 0x80:
+				wide = true
+			case c >= '0' && c <= '9':
+				digit = true
+			default:
+				letter = true
+			}
+			j++
+		}
+		words = append(words, word{i, j})
+		if j-i == 1 || wide && utf8.RuneCount(text[i:j]) == 1 {
+			singles++
+		} else {
+			singles = 0
+		}
+		if wide || digit && letter || singles >= minSpacedRun {
+			suspicious = true
+		}
+		i = j + 1
+	}
+	if !suspicious {
+		return
+	}
+	// gap returns the original text between word k-1 and word k.
+	gap := func(k int) string {
+		prev, next := words[k-1], words[k]
+		last := int(n.offs[prev.b-1])
+		_, size := utf8.DecodeRuneInString(orig[last:])
+		return orig[last+size : n.offs[next.a]]
+	}
+	single := func(k int) bool { return utf8.RuneCount(text[words[k].a:words[k].b]) == 1 }
+	join := make([]bool, len(words)) // join[k]: no space before word k
+	for k := 0; k < len(words); {
+		if !single(k) {
+			k++
+			continue
+		}
+		e := k + 1
+		for e < len(words) && single(e) && len(gap(e)) <= 3 && (e == k+1 || gap(e) == gap(k+1)) {
+			e++
+		}
+		if e-k >= minSpacedRun {
+			for x := k + 1; x < e; x++ {
+				join[x] = true
+			}
+		}
+		k = e
+	}
+	// Rebuild only if some word changes.
+	changed := slices.Contains(join, true)
+	var scratch []rune
+	for _, w := range words {
+		if changed {
+			break
+		}
+		seg := text[w.a:w.b]
+		if !hasWideOrMixed(seg) {
+			continue
+		}
+		scratch = scratch[:0]
+		for _, r := range string(seg) {
+			scratch = append(scratch, r)
+		}
+		last := int(n.offs[w.b-1])
+		_, size := utf8.DecodeRuneInString(orig[last:])
+		changed = fixWord(scratch, orig[n.offs[w.a]:last+size])
+	}
+	if !changed {
+		return
+	}
+	out := make([]byte, 0, len(text))
+	offs := make([]int32, 0, len(text))
+	var runes []rune
+	var roffs []int32
+	flush := func() {
+		if len(runes) == 0 {
+			return
+		}
+		last := int(roffs[len(roffs)-1])
+		_, size := utf8.DecodeRuneInString(orig[last:])
+		fixWord(runes, orig[roffs[0]:last+size])
+		for i, r := range runes {
+			before := len(out)
+			out = utf8.AppendRune(out, r)
+			for range len(out) - before {
+				offs = append(offs, roffs[i])
+			}
+		}
+		runes, roffs = runes[:0], roffs[:0]
+	}
+	for k, w := range words {
+		if k > 0 && !join[k] {
+			flush()
+			out = append(out, ' ')
+			offs = append(offs, n.offs[w.a-1])
+		}
+		for i := w.a; i < w.b; {
+			r, size := utf8.DecodeRune(text[i:])
+			runes = append(runes, r)
+			roffs = append(roffs, n.offs[i])
+			i += size
+		}
+	}
+	flush()
+	n.text, n.offs = out, offs
+}
+
+// hasWideOrMixed reports whether a normalised word has non-ASCII letters or
+// both letters and digits.
+func hasWideOrMixed(b []byte) bool {
+	digit, letter := false, false
+	for _, c := range b {
+		switch {
+		case c >= 0x80:
+			return true
+		case c >= '0' && c <= '9':
+			digit = true
+		default:
+			letter = true
+		}
+	}
+	return digit && letter
+}
+
+// fixWord undoes homoglyphs and leetspeak in one word, in place, and
+// reports whether it changed anything; orig is the word as written, which
+// keeps its digits when it reads as a formula.
+func fixWord(w []rune, orig string) bool {
+	changed := false
+	latin, cyr, confusable, other, digits := 0, 0, 0, 0, 0
+	for _, r := range w {
+		switch {
+		case r < 0x80 && unicode.IsLetter(r):
+			latin++
+		case r < 0x80 && unicode.IsDigit(r):
+			digits++
+		case toLatin[r] != 0:
+			confusable++
+			if unicode.Is(unicode.Cyrillic, r) {
+				cyr++
+			}
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+			other++
+		case unicode.IsLetter(r):
+			other++
+		}
+	}
+	switch {
+	case confusable > 0 && other == 0:
+		for i, r := range w {
+			if l := toLatin[r]; l != 0 {
+				w[i], changed = l, true
+			}
+		}
+	case latin > 0 && cyr > latin:
+		for i, r := range w {
+			if c := toCyrillic[r]; c != 0 {
+				w[i], changed = c, true
+			}
+		}
+	}
+	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) {
+		return changed
+	}
+	for i, r := range w {
+		if r < '0' || r > '9' {
+			continue
+		}
+		if leet[r] == 0 || i == 0 || i == len(w)-1 || !unicode.IsLetter(w[i-1]) || !unicode.IsLetter(w[i+1]) && leet[w[i+1]] == 0 {
+			return changed
+		}
+	}
+	for i, r := range w {
+		if l := leet[r]; l != 0 {
+			w[i] = l
+		}
+	}
+	return true
+}
