@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"slices"
 	"unicode"
 	"unicode/utf8"
@@ -61,7 +62,6 @@ func deobfuscate(n *normText, orig string) {
 			}
 			j++
 		}
-		words = append(words, word{i, j})
 		if j-i == 1 || wide && utf8.RuneCount(text[i:j]) == 1 {
 			singles++
 		} else {
@@ -74,6 +74,14 @@ func deobfuscate(n *normText, orig string) {
 	}
 	if !suspicious {
 		return
+	}
+	for i := 0; i < len(text); {
+		j := bytes.IndexByte(text[i:], ' ')
+		if j < 0 {
+			j = len(text) - i
+		}
+		words = append(words, word{i, i + j})
+		i += j + 1
 	}
 	// gap returns the original text between word k-1 and word k.
 	gap := func(k int) string {

@@ -200,9 +200,14 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 	// Every pattern starts with a space and every scanned text with one, so
 	// the automaton reports terms at word starts only: far fewer hits for
 	// short codes ("an" in "banana", "organic").
+	// Terms that cannot start a compound end with a space too (texts are
+	// scanned with one at the end), which spares hits inside longer words.
 	pats := make([]string, len(m.patterns))
 	for pat, i := range index {
 		pats[i] = " " + pat
+		if !m.patterns[i].compound {
+			pats[i] += " "
+		}
 	}
 	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch, DFA: true})
 	m.ac = b.Build(pats)
@@ -275,16 +280,21 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	defer scratchPool.Put(sc)
 	n := normalize(text, true, &sc.norm)
 	sc.norm = n
-	var cands []candidate
+	cands := sc.cands[:0]
+	defer func() { sc.cands = cands[:0] }()
 	hay := append(sc.hay[:0], ' ')
 	hay = append(hay, n.text...)
+	hay = append(hay, ' ')
 	sc.hay = hay
 	it := m.ac.IterOverlappingByte(hay)
 	for hit := it.Next(); hit != nil; hit = it.Next() {
-		// hay is n.text behind one space: the pattern's space is at
-		// hit.Start(), the term at [a, b) of n.text.
-		a, b := hit.Start(), hit.End()-1
+		// hay is n.text between two spaces: the pattern's leading space is
+		// at hit.Start(), the term at [a, b) of n.text.
 		p := &m.patterns[hit.Pattern()]
+		a, b := hit.Start(), hit.End()-1
+		if !p.compound {
+			b-- // the pattern's closing space
+		}
 		compoundTail := b < len(n.text) && n.text[b] != ' '
 		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[b:])) {
 			continue

@@ -41,14 +41,24 @@ func TestNormalize(t *testing.T) {
 		{"Peroxyde d’hydrogène", "peroxyde d hydrogene"},
 		{"Schwefelsäure", "schwefelsaure"},
 		{"Weiß", "weiss"},
-		{"ﬁne ﬂake", "fine flake"},                // NFKC ligatures
+		{"ﬁne ﬂake", "fine flake"},                 // NFKC ligatures
 		{"ＨＹＤＲＯＧＥＮ　ＰＥＲＯＸＩＤＥ", "hydrogen peroxide"}, // full-width letters and space
 		{"H₂O₂", "h2o2"},
 		{"  --eau-forte!! ", "eau forte"},
 		{"7722-84-1", "7722 84 1"},
-		{"Nitro\u00admethane", "nitromethane"}, // soft hyphen joins
-		{"Hydro\u200bgen", "hydrogen"},         // zero-width space joins
-		{"e\u0301cole", "ecole"},               // combining accent dropped
+		{"Nitro\u00admethane", "nitromethane"},     // soft hyphen joins
+		{"Hydro\u200bgen", "hydrogen"},             // zero-width space joins
+		{"e\u0301cole", "ecole"},                   // combining accent dropped
+		{"Ѕаrіn", "sarin"},                         // Cyrillic homoglyphs
+		{"Hydrоgen Ηydrogen", "hydrogen hydrogen"}, // Cyrillic о, Greek Eta
+		{"Перекиcь водорода", "перекись водорода"}, // Latin c in a Cyrillic word
+		{"h y d r o g e n   p e r o x i d e", "hydrogen peroxide"},
+		{"n.i.t.r.o.m.e.t.h.a.n.e 98", "nitromethane 98"},
+		{"a b c", "a b c"}, // too short a run to join
+		{"Amm0nium n1trate", "ammonium nitrate"},
+		{"Trieth@nolamine $odium", "triethanolamine sodium"},
+		{"CH3NO2 C7H13NO kno3", "ch3no2 c7h13no kno3"}, // formulas keep digits
+		{"5L 500ml", "5l 500ml"},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -163,7 +173,7 @@ func TestMatchTable(t *testing.T) {
 		{"sarinade", "sarinade recipe", ``},
 		{"german compound", "Ammoniumnitratdünger 27%", `ammonium-nitrate/name/"Ammoniumnitrat"/27/true`},
 		{"short prefix no compound", "Sarinfoo", ``},
-		{"acid compound is not the salt", "Salpeterzuur 65%", ``},
+		{"acid compound is not the salt", "Salpetersyre 65%", ``},
 		{"suffix makes another compound", "Thiodiglycolic acid 98%", ``},
 		{"longest wins", "white fuming nitric acid 98%", `nitric-acid/synonym/"white fuming nitric acid"/98/true`},
 		// A "% N" is no strength for a substance measured by weight.
@@ -181,6 +191,11 @@ func TestMatchTable(t *testing.T) {
 		{"abbr no context", "GB sale today", ``},
 		{"abbr with count only", "16 GB RAM", ``},
 		{"abbr hyphen", "HN-3 100 µg/mL", `hn3/abbreviation/"HN-3"/-/-`},
+		// obfuscation
+		{"homoglyphs", "Hydrоgen pеroxide 35%", `hydrogen-peroxide/name/"Hydrоgen pеroxide"/35/true`},
+		{"spaced", "K a l i u m c h l o r a t 99 %", `potassium-chlorate/name/"K a l i u m c h l o r a t"/99/true`},
+		{"leet", "P0tassium chl0rate 99%", `potassium-chlorate/name/"P0tassium chl0rate"/99/true`},
+		{"zero width", "Hydro\u200bgen per\u200boxide 35%", `hydrogen-peroxide/name/"Hydro\u200bgen per\u200boxide"/35/true`},
 		// negation and other compounds
 		{"free", "Acetone-free nail polish remover", ``},
 		{"sans", "Dissolvant sans acétone", ``},

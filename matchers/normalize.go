@@ -11,11 +11,12 @@ import (
 
 // Normalize folds s the way the matcher compares text: Unicode compatibility
 // decomposition (NFKC/NFKD: ligatures, full-width letters, subscript digits),
-// full case folding ("ß" → "ss"), diacritics removed, and every run of
-// characters that are neither letters nor digits collapsed to one space,
-// with no leading or trailing space.
+// full case folding ("ß" → "ss"), diacritics and invisible format characters
+// removed, every run of characters that are neither letters nor digits
+// collapsed to one space (no leading or trailing space), and the
+// obfuscations described in the package documentation undone.
 func Normalize(s string) string {
-	n := normalize(s, false, nil)
+	n := normalize(s, true, nil)
 	return string(n.text)
 }
 

@@ -2,8 +2,8 @@ package matchers
 
 import (
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,11 +36,6 @@ var abbrevDot = map[string]bool{
 	"ref": true, "art": true, "env": true, "z": true, "b": true, "e": true, "g": true, "i": true,
 }
 
-// tokenize splits s into tokens for strength and quantity parsing. It works
-// on the original text (not the normalised one) because decimal points,
-// percent signs and sentence punctuation matter here.
-func tokenize(s string) []token { return tokenizeRange(s, 0, len(s), nil) }
-
 // wordSpan locates a word token's folded text in the tokenizer's arena.
 type wordSpan struct{ tok, a, b int }
 
@@ -51,12 +46,16 @@ type scratch struct {
 	arena []byte
 	norm  normText
 	hay   []byte
+	cands []candidate
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// tokenizeRange tokenizes s[from:to] (offsets stay those of s); from and to
-// are moved out to the nearest white space so no word or number is cut.
+// tokenizeRange splits s[from:to] into tokens for strength and quantity
+// parsing (offsets stay those of s); from and to are moved out to the
+// nearest white space so no word or number is cut. It reads the original
+// text, not the normalised one, because decimal points, percent signs and
+// sentence punctuation matter here.
 // With sc, its buffers are reused and the result is valid until sc is.
 func tokenizeRange(s string, from, to int, sc *scratch) []token {
 	for from > 0 && s[from-1] != ' ' && s[from-1] != '\n' {
@@ -192,15 +191,13 @@ func scanNumber(s string, i int) (int, float64) {
 	digits()
 	if sep, size := foldASCII(s[j:]); sep == '.' || sep == ',' {
 		if d, _ := foldASCII(s[j+size:]); d >= '0' && d <= '9' {
-			mark, before := j, len(text)
+			before := len(text)
 			j += size
 			digits()
-			if sep == ',' && len(text)-before == 3 {
-				// thousands separator: keep the digits as they are
-			} else {
+			// A comma before exactly three digits separates thousands.
+			if sep != ',' || len(text)-before != 3 {
 				text = append(text[:before], append([]byte{'.'}, text[before:]...)...)
 			}
-			_ = mark
 		}
 	}
 	v, err := strconv.ParseFloat(string(text), 64)
@@ -229,7 +226,7 @@ type strength struct {
 
 var (
 	percentWords  = map[string]bool{"percent": true, "pct": true, "prozent": true, "pourcent": true, "procent": true, "porcentaje": true}
-	volumeWords   = map[string]bool{"vol": true, "vols": true, "volume": true, "volumes": true, "volumen": true, "volumenes": true}
+	volumeWords   = map[string]bool{"vol": true, "vols": true, "volume": true, "volumes": true, "volumen": true, "volumenes": true, "volumi": true, "volumina": true}
 	nitrogenWords = map[string]bool{"n": true, "nitrogen": true, "azote": true, "stickstoff": true, "nitrogeno": true}
 	// notStrength are words that turn a percentage into a marketing claim
 	// or price ("10% off", "100% reship", "VAT 20%").

@@ -7,7 +7,7 @@
 // parenthetical becomes a synonym, or an abbreviation when it is an
 // upper-case code ("white fuming nitric acid (WFNA)").
 //
-//	go run ./matchers/internal/watchlistgen -in ../shared/reference/precursors.yaml -out configs/watchlist.yaml
+//	go run ./matchers/internal/watchlistgen -in configs/reference/precursors.yaml -out configs/watchlist.yaml
 package main
 
 import (
@@ -82,45 +82,73 @@ type outRegime struct {
 }
 
 func main() {
-	in := flag.String("in", "../shared/reference/precursors.yaml", "reference precursors file")
+	in := flag.String("in", "configs/reference/precursors.yaml", "reference precursors file (a copy of shared/reference)")
 	out := flag.String("out", "configs/watchlist.yaml", "watchlist to write")
+	extra := flag.String("extra", "matchers/internal/watchlistgen/extra_names.yaml", "names in further languages")
 	flag.Parse()
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *extra, *out); err != nil {
 		slog.Error("watchlistgen failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string) error {
+func run(in, extraPath, out string) error {
+	b, n, err := build(in, extraPath)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		return fmt.Errorf("watchlistgen: %w", err)
+	}
+	slog.Info("watchlist written", "path", out, "substances", n)
+	return nil
+}
+
+// build renders the watchlist file from the reference and extra names.
+func build(in, extraPath string) ([]byte, int, error) {
 	data, err := os.ReadFile(in)
 	if err != nil {
-		return fmt.Errorf("watchlistgen: %w", err)
+		return nil, 0, fmt.Errorf("watchlistgen: %w", err)
 	}
 	var ref refFile
 	if err := yaml.Unmarshal(data, &ref); err != nil {
-		return fmt.Errorf("watchlistgen: parse %s: %w", in, err)
+		return nil, 0, fmt.Errorf("watchlistgen: parse %s: %w", in, err)
+	}
+	// id → language → names
+	extra := map[string]map[string][]string{}
+	if extraPath != "" {
+		data, err := os.ReadFile(extraPath)
+		if err != nil {
+			return nil, 0, fmt.Errorf("watchlistgen: %w", err)
+		}
+		if err := yaml.Unmarshal(data, &extra); err != nil {
+			return nil, 0, fmt.Errorf("watchlistgen: parse %s: %w", extraPath, err)
+		}
 	}
 	w := outWatchlist{Version: ref.Meta.Compiled}
 	for _, rs := range ref.Substances {
-		w.Substances = append(w.Substances, outSubstance(convert(rs)))
+		s := convert(rs)
+		addExtra(&s, extra[rs.ID])
+		delete(extra, rs.ID)
+		w.Substances = append(w.Substances, s)
+	}
+	for id := range extra {
+		return nil, 0, fmt.Errorf("watchlistgen: %s: unknown substance %q", extraPath, id)
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# precwatch watchlist: names, identifiers and regulatory thresholds only.\n")
-	fmt.Fprintf(&buf, "# Generated from shared/reference/precursors.yaml by matchers/internal/watchlistgen; edit by hand freely,\n")
-	fmt.Fprintf(&buf, "# the matcher reads this file (strictly: unknown fields are errors).\n")
+	fmt.Fprintf(&buf, "# Generated from shared/reference/precursors.yaml and matchers/internal/watchlistgen/extra_names.yaml:\n")
+	fmt.Fprintf(&buf, "#   go run ./matchers/internal/watchlistgen\n")
+	fmt.Fprintf(&buf, "# The matcher reads this file strictly: unknown fields are errors.\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(w); err != nil {
-		return fmt.Errorf("watchlistgen: encode: %w", err)
+		return nil, 0, fmt.Errorf("watchlistgen: encode: %w", err)
 	}
 	if err := enc.Close(); err != nil {
-		return fmt.Errorf("watchlistgen: encode: %w", err)
+		return nil, 0, fmt.Errorf("watchlistgen: encode: %w", err)
 	}
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("watchlistgen: %w", err)
-	}
-	slog.Info("watchlist written", "path", out, "substances", len(w.Substances))
-	return nil
+	return buf.Bytes(), len(w.Substances), nil
 }
 
 // generic are reference synonyms that name a whole class of substances, so
@@ -213,6 +241,27 @@ func convert(rs refSubstance) outSubstance {
 		})
 	}
 	return s
+}
+
+// addExtra adds names in further languages: the first per language as the
+// name (a code with a hyphen, like "ru-latn", only as synonyms), the rest as
+// synonyms.
+func addExtra(s *outSubstance, byLang map[string][]string) {
+	langs := make([]string, 0, len(byLang))
+	for l := range byLang {
+		langs = append(langs, l)
+	}
+	slices.Sort(langs)
+	syns := s.Synonyms
+	for _, l := range langs {
+		names := byLang[l]
+		if _, taken := s.Names[l]; !taken && !strings.Contains(l, "-") && len(names) > 0 {
+			s.Names[l] = names[0]
+			names = names[1:]
+		}
+		syns = append(syns, names...)
+	}
+	s.Synonyms = dedupe(syns, s.Names)
 }
 
 // dedupe drops empty and repeated terms (case-insensitively), and terms

@@ -1,0 +1,62 @@
+// Package matchers loads the watchlist and finds its substances in listings.
+//
+// # Watchlist
+//
+// ParseWatchlist and LoadWatchlist read configs/watchlist.yaml strictly
+// (unknown fields are errors) and validate it: unique ids, known regimes,
+// CAS check digits, at least one name, limits in (0,100]. Every error names
+// the file, line and field: "configs/watchlist.yaml:123: substances[4].cas:
+// check digit wrong in "7722-84-2"".
+//
+// # Matching
+//
+// Compile builds one Aho-Corasick automaton over the normalised form of
+// every term of every substance; Match normalises each field (title, then
+// description) once and scans it once, whatever the number of terms.
+//
+// Normalisation (see Normalize): NFKC compatibility forms, full case folding,
+// diacritics and invisible format characters removed, non-alphanumerics
+// collapsed to one space; an offset map leads every normalised byte back to
+// the original text, so each Match carries Start/End/Text in the original
+// field. Common obfuscations are undone word by word: homoglyphs (Cyrillic
+// or Greek look-alikes in Latin words and the reverse), letters spaced out
+// with one repeated separator ("n.i.t.r.o..."), leetspeak digits and "@",
+// "!", "$" between letters, except in words that read as formulas.
+//
+// Terms are the names in every language, synonyms, formulas of four or more
+// characters (case-insensitive; a formula shared by isomers is dropped as it
+// identifies none) and CAS numbers (with or without hyphens, check digit
+// verified on the text). Abbreviations and any term of three characters or
+// fewer ("AN", "VX", "HCN") match only when written in upper case and
+// directly preceded or followed by a strength or a quantity ("AN 34.5% N",
+// "TEA 25 kg").
+//
+// A term matches at word boundaries only; a term of eight or more
+// characters may also start a compound ("Ammoniumnitratdünger"), unless the
+// rest makes another substance (an acid, ester or ether: "Salpeterzuur" is
+// not saltpetre; a short suffix: "thiodiglycolic") or negates it ("-frei").
+// Of overlapping matches the longest wins ("white fuming nitric acid" over
+// "nitric acid"). A negated term ("acetone-free", "sans acétone", "ohne
+// Wasserstoffperoxid") or one turned into another salt by a metal before it
+// ("ceric ammonium nitrate") is dropped.
+//
+// # Strength
+//
+// The strength stated for a match is the nearest one within a few words in
+// the same sentence that is not nearer to, or separated by, another
+// substance: "35%", "35 % w/w", "@ 98%", "98% purity", "purity: 99", ranges
+// (upper bound), lists ("3%, 12% and 35%": the highest), peroxide volumes
+// ("130 vol" ≈ 39 %, % ≈ vol × 0.3), "% N", "% nitrogen" and NPK grades
+// ("34-0-0") for ammonium nitrate, whose limit is on nitrogen (a purity
+// above 35 % or a stated "% w/w" is converted at 35 % N). Discounts, ratings
+// and taxes ("20% off", "100% reship", "VAT 20%") are not strengths.
+// OverLimit compares the strength with the substance's limit; it is nil when
+// no strength is stated or the regime sets no limit.
+//
+// # Severity
+//
+// Any CWC schedule is critical; EU Annex I over its limit is high, under it
+// or without a stated strength medium; Annex II is low. A substance in
+// several regimes reports the most severe. Matches are ordered by field
+// (title first) then position, deterministically.
+package matchers

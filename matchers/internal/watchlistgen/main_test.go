@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"testing"
+)
+
+func TestSplitTerm(t *testing.T) {
+	tests := []struct {
+		in, main    string
+		family      bool
+		syns, abbrs []string
+	}{
+		{"Sarin: O-Isopropyl methylphosphonofluoridate", "Sarin", false, []string{"O-Isopropyl methylphosphonofluoridate"}, nil},
+		{"white fuming nitric acid (WFNA)", "white fuming nitric acid", false, nil, []string{"WFNA"}},
+		{"Gaz moutarde (ypérite)", "Gaz moutarde", false, []string{"ypérite"}, nil},
+		{"Carbamates (quaternaries and bisquaternaries of dimethylcarbamoyloxypyridines)", "Carbamates (quaternaries and bisquaternaries of dimethylcarbamoyloxypyridines)", true, nil, nil},
+		{"Lewisite 1: 2-Chlorovinyldichloroarsine", "Lewisite 1", false, []string{"2-Chlorovinyldichloroarsine"}, nil},
+		{"Quaternary X given as example under Schedule 1 A(16) (full systematic name not transcribed)", "Quaternary X given as example under Schedule 1 A(16) (full systematic name not transcribed)", false, nil, nil},
+	}
+	for _, tt := range tests {
+		main, syns, abbrs := splitTerm(tt.in, tt.family)
+		if main != tt.main || !slices.Equal(syns, tt.syns) || !slices.Equal(abbrs, tt.abbrs) {
+			t.Errorf("splitTerm(%q) = %q %q %q, want %q %q %q", tt.in, main, syns, abbrs, tt.main, tt.syns, tt.abbrs)
+		}
+	}
+}
+
+// TestCommittedWatchlist checks that configs/watchlist.yaml is what the
+// generator makes of the reference data, so the two cannot drift apart.
+func TestCommittedWatchlist(t *testing.T) {
+	const ref = "../../../configs/reference/precursors.yaml"
+	got, n, err := build(ref, "extra_names.yaml")
+	if err != nil {
+		t.Fatalf("build from %s (the vendored reference copy): %v", ref, err)
+	}
+	if n != 92 {
+		t.Errorf("substances = %d, want 92", n)
+	}
+	want, err := os.ReadFile("../../../configs/watchlist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("configs/watchlist.yaml differs from the generator's output: run go run ./matchers/internal/watchlistgen")
+	}
+}
