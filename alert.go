@@ -26,14 +26,17 @@ const (
 // derived from (site, listing identity, substance), so every process that
 // sees the same listing converges on the same alert.
 type Alert struct {
-	Key       string      `json:"key"`
-	Site      string      `json:"site"`
-	Identity  string      `json:"identity"`
-	Substance string      `json:"substance"`
-	Name      string      `json:"name"`
-	Regime    Regime      `json:"regime"`
-	Severity  Severity    `json:"severity"`
-	Status    AlertStatus `json:"status"`
+	Key       string   `json:"key"`
+	Site      string   `json:"site"`
+	Identity  string   `json:"identity"`
+	Substance string   `json:"substance"`
+	Name      string   `json:"name"`
+	Regime    Regime   `json:"regime"`
+	Severity  Severity `json:"severity"`
+	// Score and Reasons are those of the alert's highest-scoring match.
+	Score   float64     `json:"score"`
+	Reasons []string    `json:"reasons,omitempty"`
+	Status  AlertStatus `json:"status"`
 	// Listing is the latest snapshot of the listing; Matches are this
 	// substance's matches in it.
 	Listing   Listing   `json:"listing"`

@@ -76,12 +76,36 @@ type Match struct {
 	LimitPercent         *float64 `json:"limit_percent,omitempty"`
 	// OverLimit is nil when no strength is stated or the regime has no limit.
 	OverLimit *bool `json:"over_limit"`
+	// Quantity is the amount offered of the substance, when stated.
+	Quantity *Quantity `json:"quantity,omitempty"`
+	// Steps names the normalisation steps that led to the match (e.g.
+	// "nfkc", "homoglyph", "leetspeak", "joined-separators").
+	Steps []string `json:"normalisation,omitempty"`
+	// Score ranks the match (higher is more urgent); Reasons explain it.
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Suppressed says why an analyst's suppression silenced the match.
+	Suppressed string `json:"suppressed,omitempty"`
+}
+
+// Quantity is an amount stated in a listing, as written and in a base unit.
+type Quantity struct {
+	// Value and Unit are as written ("25", "kg"); Count is a pack
+	// multiplier ("x10"), 1 when none.
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	Count int     `json:"count,omitempty"`
+	// Grams or Millilitres is the total in its base unit, by dimension.
+	Grams       float64 `json:"grams,omitempty"`
+	Millilitres float64 `json:"millilitres,omitempty"`
+	Text        string  `json:"text"`
 }
 
 // Alertable reports whether the match should raise an alert: everything
-// except a substance stated to be at or under its regulatory limit.
+// except a substance stated to be at or under its regulatory limit, or a
+// match an analyst suppressed.
 func (m Match) Alertable() bool {
-	return m.Severity > SeverityNone && (m.OverLimit == nil || *m.OverLimit)
+	return m.Severity > SeverityNone && m.Suppressed == "" && (m.OverLimit == nil || *m.OverLimit)
 }
 
 // Matcher finds watchlist substances in a listing. Implementations are safe

@@ -83,11 +83,12 @@ func Reconcile(prev *ListingState, existing map[string]Alert, obs Observation) (
 		}
 		top := sub[0]
 		for _, m := range sub[1:] {
-			if m.Severity > top.Severity {
+			if m.Severity > top.Severity || (m.Severity == top.Severity && m.Score > top.Score) {
 				top = m
 			}
 		}
 		a.Name, a.Regime, a.Severity = top.Name, top.Regime, top.Severity
+		a.Score, a.Reasons = top.Score, top.Reasons
 		a.Listing, a.Matches, a.UpdatedAt = l, sub, obs.At
 		write = append(write, a)
 	}

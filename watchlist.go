@@ -1,10 +1,27 @@
 package precwatch
 
+import "time"
+
 // Watchlist is the set of substances a matcher looks for. It holds names,
 // identifiers and regulatory thresholds only.
 type Watchlist struct {
 	Version    string      `yaml:"version" json:"version"`
 	Substances []Substance `yaml:"substances" json:"substances"`
+	// Suppressions are analysts' false-positive rulings.
+	Suppressions []Suppression `yaml:"suppressions,omitempty" json:"suppressions,omitempty"`
+}
+
+// Suppression silences matches an analyst ruled false positives: a term on
+// a site (Term and Site), or one listing (Site and Listing, its identity or
+// URL), optionally for one substance. Who and why are kept with it.
+type Suppression struct {
+	Term      string    `yaml:"term,omitempty" json:"term,omitempty"`
+	Substance string    `yaml:"substance,omitempty" json:"substance,omitempty"`
+	Site      string    `yaml:"site,omitempty" json:"site,omitempty"`
+	Listing   string    `yaml:"listing,omitempty" json:"listing,omitempty"`
+	By        string    `yaml:"by" json:"by"`
+	Reason    string    `yaml:"reason" json:"reason"`
+	At        time.Time `yaml:"at" json:"at"`
 }
 
 // Substance is one watchlist entry: a compound or a family of compounds.
