@@ -152,22 +152,50 @@ func (s *Scheduler) Start() { s.cron.Start() }
 // RunNow runs the named site at once in the caller's goroutine. It returns
 // ErrBusy when a run of that site is already going.
 func (s *Scheduler) RunNow(ctx context.Context, name string) (precwatch.Run, error) {
+	site, err := s.acquire(name)
+	if err != nil {
+		return precwatch.Run{}, err
+	}
+	return s.runAcquired(ctx, site)
+}
+
+// Launch starts a run of the named site in the background and returns at
+// once: ErrUnknownSite or ErrBusy when it cannot.
+func (s *Scheduler) Launch(name string) error {
+	site, err := s.acquire(name)
+	if err != nil {
+		return err
+	}
+	go func() {
+		run, err := s.runAcquired(s.ctx, site)
+		if err != nil {
+			s.logger.Warn("run failed", "site", name, "run_id", run.ID, "error", err)
+		}
+	}()
+	return nil
+}
+
+// acquire marks the site busy, so that no other run of it starts.
+func (s *Scheduler) acquire(name string) (precwatch.Site, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	e, ok := s.entries[name]
 	if !ok {
-		s.mu.Unlock()
-		return precwatch.Run{}, fmt.Errorf("%w %q", ErrUnknownSite, name)
+		return precwatch.Site{}, fmt.Errorf("%w %q", ErrUnknownSite, name)
 	}
 	if s.busy[name] || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return precwatch.Run{}, fmt.Errorf("%w: %q", ErrBusy, name)
+		return precwatch.Site{}, fmt.Errorf("%w: %q", ErrBusy, name)
 	}
 	s.busy[name] = true
 	s.wg.Add(1)
-	s.mu.Unlock()
+	return e.site, nil
+}
+
+// runAcquired runs an acquired site and releases it.
+func (s *Scheduler) runAcquired(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
 	defer func() {
 		s.mu.Lock()
-		delete(s.busy, name)
+		delete(s.busy, site.Name)
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
@@ -176,7 +204,7 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) (precwatch.Run, err
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
-	return s.run(ctx, e.site)
+	return s.run(ctx, site)
 }
 
 func (s *Scheduler) scheduledRun(name string) {

@@ -92,6 +92,9 @@ func TestSchedulerRunNowBusyAndStopCancels(t *testing.T) {
 		if _, err := s.RunNow(context.Background(), "nope"); !errors.Is(err, ErrUnknownSite) {
 			t.Errorf("RunNow(unknown) err = %v, want ErrUnknownSite", err)
 		}
+		if err := s.Launch("a"); !errors.Is(err, ErrBusy) {
+			t.Errorf("Launch while running err = %v, want ErrBusy", err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.Stop(ctx); err != nil {
@@ -125,6 +128,36 @@ func TestSchedulerSkipsPausedSites(t *testing.T) {
 		time.Sleep(2 * time.Minute)
 		if got := runs.Load(); got != 2 {
 			t.Errorf("resumed site ran %d times in 2 minutes, want 2", got)
+		}
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestSchedulerLaunchRunsInBackground(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan string, 1)
+		s := NewScheduler(nil, nil, func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
+			time.Sleep(time.Minute)
+			done <- site.Name
+			return precwatch.Run{}, nil
+		})
+		if err := s.Update([]precwatch.Site{{Name: "a", Schedule: "@yearly"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Launch("a"); err != nil {
+			t.Fatalf("Launch: %v", err)
+		}
+		if err := s.Launch("b"); !errors.Is(err, ErrUnknownSite) {
+			t.Errorf("Launch(unknown) err = %v", err)
+		}
+		if got := <-done; got != "a" {
+			t.Errorf("ran %q", got)
+		}
+		synctest.Wait()
+		if err := s.Launch("a"); err != nil {
+			t.Errorf("Launch after the run ended: %v", err)
 		}
 		if err := s.Stop(context.Background()); err != nil {
 			t.Fatal(err)

@@ -30,13 +30,20 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", false, "serve the fixture marketplaces and their SOCKS5 proxy on loopback, to try precwatch without Tor")
 	runOnStart := fs.Bool("run-on-start", false, "crawl every site once at start, print the alerts, then follow the schedules")
 	reloadEvery := fs.Duration("reload-interval", 5*time.Second, "how often to look for changes of the config and watchlist files (0: on SIGHUP only)")
+	addr := fs.String("addr", "127.0.0.1:8080", "console listen address (empty: no console)")
+	cert := fs.String("tls-cert", "", "TLS certificate file for the console (HTTPS, Secure cookies)")
+	key := fs.String("tls-key", "", "TLS key file for the console")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
+	// Stamp the config before reading it, so that an edit made while
+	// starting up is still seen as a change.
+	cfgStamp := fileStamp(m.ConfigPath)
 	cfg, mt, err := m.loadConfig()
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
+	stamps := cfgStamp + fileStamp(cfg.WatchlistPath())
 	m.config.Store(cfg)
 	m.matcher.Store(mt)
 	if *demo {
@@ -48,7 +55,15 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sched := crawler.NewScheduler(nil, m.logger, m.crawlFunc(store))
+	cs, _ := store.(precwatch.ConsoleStore)
+	schedOpts := &crawler.SchedulerOptions{}
+	if cs != nil {
+		schedOpts.Paused = func(ctx context.Context, site string) bool {
+			states, err := cs.SiteStates(ctx)
+			return err == nil && states[site].Paused
+		}
+	}
+	sched := crawler.NewScheduler(schedOpts, m.logger, m.crawlFunc(store))
 	if err := sched.Update(cfg.Sites); err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
@@ -70,6 +85,25 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		m.logger.Info("precwatch stopped")
 	}()
 
+	if *addr != "" {
+		if cs == nil {
+			return fmt.Errorf("store %T cannot serve the console; run with --addr ''", store)
+		}
+		u, shutdown, err := m.serveConsole(ctx, *addr, *cert, *key, cs, sched)
+		if err != nil {
+			return err
+		}
+		defer shutdown() // runs first: the console stops before the scheduler
+		fmt.Fprintf(m.Stdout, "console: %s\n", u)
+		if *demo {
+			pw, err := demoLogin(ctx, cs)
+			if err != nil {
+				return fmt.Errorf("demo login: %w", err)
+			}
+			fmt.Fprintf(m.Stdout, "sign in as admin, password %s\n", pw)
+		}
+	}
+
 	if *runOnStart {
 		m.crawlAll(ctx, sched)
 		if ctx.Err() == nil {
@@ -78,7 +112,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	return m.watch(ctx, sched, *reloadEvery)
+	return m.watch(ctx, sched, *reloadEvery, stamps)
 }
 
 // crawlAll runs every site once, concurrently, and waits for them.
@@ -100,7 +134,7 @@ func (m *Main) crawlAll(ctx context.Context, sched *crawler.Scheduler) {
 
 // watch reloads the config and watchlist on SIGHUP and when their files
 // change, until ctx is done. A bad new version is logged and ignored.
-func (m *Main) watch(ctx context.Context, sched *crawler.Scheduler, every time.Duration) error {
+func (m *Main) watch(ctx context.Context, sched *crawler.Scheduler, every time.Duration, last string) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -110,7 +144,6 @@ func (m *Main) watch(ctx context.Context, sched *crawler.Scheduler, every time.D
 		defer t.Stop()
 		tick = t.C
 	}
-	last := m.fileStamps()
 	for {
 		select {
 		case <-ctx.Done():
@@ -129,17 +162,19 @@ func (m *Main) watch(ctx context.Context, sched *crawler.Scheduler, every time.D
 
 // fileStamps identifies the current versions of the config and watchlist.
 func (m *Main) fileStamps() string {
-	var b strings.Builder
-	paths := []string{m.ConfigPath}
+	s := fileStamp(m.ConfigPath)
 	if cfg := m.config.Load(); cfg != nil {
-		paths = append(paths, cfg.WatchlistPath())
+		s += fileStamp(cfg.WatchlistPath())
 	}
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil {
-			fmt.Fprintf(&b, "%s:%d:%d;", p, fi.ModTime().UnixNano(), fi.Size())
-		}
+	return s
+}
+
+func fileStamp(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return path + ":missing;"
 	}
-	return b.String()
+	return fmt.Sprintf("%s:%d:%d;", path, fi.ModTime().UnixNano(), fi.Size())
 }
 
 // Reload reads the config and watchlist again and puts them in force

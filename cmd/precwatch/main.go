@@ -29,7 +29,9 @@ var version = "dev"
 const usage = `usage: precwatch <command> [flags]
 
 commands:
-  run            the daemon: crawl every site on its schedule until SIGINT/SIGTERM
+  run            the daemon: crawl every site on its schedule and serve the console until SIGINT/SIGTERM
+  serve          serve the console alone (--addr, default 127.0.0.1:8080)
+  user add       create a console user (--name, --role); password on stdin, else generated
   crawl          run one crawl of one site now (--site NAME)
   alerts         list alerts, most severe and newest first (--json for JSON)
   match          match listings read as JSON lines on stdin, one JSON line out per listing
@@ -129,6 +131,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runConfigCheck(ctx, rest)
 	case "watchlist":
 		return m.runWatchlist(ctx, rest)
+	case "serve":
+		return m.runServe(ctx, rest)
+	case "user":
+		return m.runUser(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "precwatch", version)
 		return nil

@@ -437,7 +437,7 @@ func TestDaemonReloadKeepsGoodConfig(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms"})
+		done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms", "--addr", "127.0.0.1:0"})
 	}()
 	defer func() {
 		cancel()
