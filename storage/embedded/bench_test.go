@@ -53,3 +53,16 @@ func BenchmarkAlertsList(b *testing.B) {
 	}
 	storetest.BenchAlerts(b, s)
 }
+
+// BenchmarkQuery: QueryAlerts over 100,000 alerts.
+func BenchmarkQuery(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "precwatch.db"))
+	defer s.Close()
+	start := time.Now()
+	seed(b, s, 87500)
+	b.Logf("seeded in %v", time.Since(start))
+	if _, err := s.db.Exec("ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchQuery(b, s)
+}

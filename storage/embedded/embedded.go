@@ -23,7 +23,10 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-var _ precwatch.Store = (*Store)(nil)
+var (
+	_ precwatch.Store        = (*Store)(nil)
+	_ precwatch.ConsoleStore = (*Store)(nil)
+)
 
 // Store is a precwatch.Store in one SQLite file. It is safe for concurrent
 // use, and several processes may open the same file.
@@ -166,6 +169,75 @@ WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
 	INSERT INTO listings_fts(rowid, title, description) VALUES (new.rowid, new.title, new.description);
 END;
 `,
+	// 2: the console: workflow columns and full text on alerts, accounts,
+	// sessions, the audit log, watchlist versions and site controls. The
+	// new alert columns of a version-1 file are filled by backfillV2.
+	`
+ALTER TABLE alerts ADD COLUMN vendor   TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+-- The listing's title and description as normalised words (see
+-- storage/internal/words), so that both backends search alike.
+ALTER TABLE alerts ADD COLUMN words    TEXT NOT NULL DEFAULT '';
+CREATE INDEX alerts_vendor   ON alerts(vendor, severity DESC, created_at DESC, key);
+CREATE INDEX alerts_assignee ON alerts(assignee, severity DESC, created_at DESC, key);
+
+-- alerts_fts is created by backfillV2, after the words are filled in.
+
+CREATE TABLE users (
+	name TEXT PRIMARY KEY,
+	json TEXT NOT NULL
+);
+CREATE TABLE sessions (
+	id         TEXT PRIMARY KEY,
+	user       TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,
+	json       TEXT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+CREATE TABLE audit (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	at   INTEGER NOT NULL,
+	json TEXT NOT NULL
+);
+CREATE TABLE watchlist_versions (
+	version INTEGER PRIMARY KEY,
+	author  TEXT NOT NULL,
+	at      INTEGER NOT NULL,
+	comment TEXT NOT NULL,
+	data    BLOB NOT NULL
+);
+CREATE TABLE site_states (
+	site TEXT PRIMARY KEY,
+	json TEXT NOT NULL
+);
+`,
+}
+
+// ftsV2 is the full-text index of alerts' words, created once the words
+// of existing alerts are filled in (an external-content index must never
+// be told to delete what it was not given).
+const ftsV2 = `
+CREATE VIRTUAL TABLE alerts_fts USING fts5(
+	words, content='alerts', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER alerts_fts_insert AFTER INSERT ON alerts BEGIN
+	INSERT INTO alerts_fts(rowid, words) VALUES (new.rowid, new.words);
+END;
+CREATE TRIGGER alerts_fts_delete AFTER DELETE ON alerts BEGIN
+	INSERT INTO alerts_fts(alerts_fts, rowid, words) VALUES ('delete', old.rowid, old.words);
+END;
+CREATE TRIGGER alerts_fts_update AFTER UPDATE OF words ON alerts
+WHEN old.words IS NOT new.words BEGIN
+	INSERT INTO alerts_fts(alerts_fts, rowid, words) VALUES ('delete', old.rowid, old.words);
+	INSERT INTO alerts_fts(rowid, words) VALUES (new.rowid, new.words);
+END;
+INSERT INTO alerts_fts(alerts_fts) VALUES ('rebuild');
+`
+
+// backfills run after the migration of the same index, in its transaction,
+// for what SQL alone cannot compute.
+var backfills = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: backfillV2,
 }
 
 // migrate applies the migrations the file has not run yet, in one
@@ -182,6 +254,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for i := version; i < len(migrations); i++ {
 			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			if fn := backfills[i+1]; fn != nil {
+				if err := fn(ctx, tx); err != nil {
+					return fmt.Errorf("migration %d: %w", i+1, err)
+				}
 			}
 			s.logger.Info("schema migrated", "version", i+1)
 		}
@@ -342,10 +419,11 @@ INSERT INTO listings (key, site, last_run_id, gone, title, description, json) VA
 ON CONFLICT (key) DO UPDATE SET site = excluded.site, last_run_id = excluded.last_run_id, gone = excluded.gone,
 	title = excluded.title, description = excluded.description, json = excluded.json`
 	sqlPutAlert = `
-INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, vendor, assignee, words, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET regime = excluded.regime, severity = excluded.severity, status = excluded.status,
-	updated_at = excluded.updated_at, json = excluded.json`
+	updated_at = excluded.updated_at, vendor = excluded.vendor, assignee = excluded.assignee,
+	words = excluded.words, json = excluded.json`
 )
 
 // stmt returns the prepared statement for query inside tx: parsing SQL is
@@ -374,7 +452,7 @@ func (s *Store) putAlert(ctx context.Context, tx *sql.Tx, listingKey string, a p
 	}
 	_, err = s.stmt(ctx, tx, sqlPutAlert).ExecContext(ctx,
 		a.Key, listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), string(a.Status),
-		nanos(a.CreatedAt), nanos(a.UpdatedAt), string(raw))
+		nanos(a.CreatedAt), nanos(a.UpdatedAt), a.Listing.Vendor, a.Assignee, alertWords(a), string(raw))
 	if err != nil {
 		return fmt.Errorf("write alert %s: %w", a.Key, err)
 	}

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,6 +30,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestConsoleConformance(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) func() precwatch.ConsoleStore {
+		path := filepath.Join(t.TempDir(), "precwatch.db")
+		return func() precwatch.ConsoleStore { return open(t, path) }
+	})
+}
+
 func TestSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "precwatch.db")
 	s := open(t, path)
@@ -50,7 +58,7 @@ func TestSchema(t *testing.T) {
 	if got, want := pragma("busy_timeout"), "30000"; got != want {
 		t.Errorf("busy_timeout = %q, want %q", got, want)
 	}
-	if got, want := pragma("user_version"), "1"; got != want {
+	if got, want := pragma("user_version"), "2"; got != want {
 		t.Errorf("user_version = %q, want %q", got, want)
 	}
 	// Reopening does not migrate again (it would fail on CREATE TABLE).
@@ -64,7 +72,7 @@ func TestSchema(t *testing.T) {
 	if _, err := Open(ctx, path, nil); err == nil {
 		t.Error("Open of a newer schema succeeded")
 	}
-	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 1"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -143,6 +151,9 @@ func TestQueryPlans(t *testing.T) {
 		"SELECT json FROM alerts WHERE status = 'new' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
 		"SELECT json FROM alerts WHERE site = 's' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
 		"SELECT json FROM alerts WHERE substance = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE regime = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE vendor = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts WHERE assignee = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
 		"SELECT json FROM runs WHERE site = 's' ORDER BY start DESC, id LIMIT 10",
 	} {
 		plan := explain(t, s.db, q)
@@ -173,4 +184,72 @@ func explain(t *testing.T, db *sql.DB, q string) []string {
 
 func contains(ss []string, sub string) bool {
 	return slices.ContainsFunc(ss, func(s string) bool { return strings.Contains(s, sub) })
+}
+
+// TestUpgradeV1: a file written by the version-1 schema opens in place:
+// its alerts get the new columns and full text, and the console's tables
+// appear.
+func TestUpgradeV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "precwatch.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, migrations[0]+"PRAGMA user_version = 1;"); err != nil {
+		t.Fatal(err)
+	}
+	l := precwatch.Listing{Site: "silkvault", ID: "1", URL: "http://silkvault.test/1", Title: "Peroxyde d'hydrogène 35%",
+		Description: "Livraison discrète", Price: 40, Currency: "EUR", Vendor: "chemking"}
+	m := precwatch.Match{Substance: "hydrogen-peroxide", Name: "Hydrogen peroxide", Regime: precwatch.RegimeEUAnnexI, Severity: precwatch.SeverityHigh}
+	next, write, _ := precwatch.Reconcile(nil, nil, precwatch.Observation{Listing: l, Matches: []precwatch.Match{m}, RunID: "r", At: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+	if len(write) != 1 {
+		t.Fatalf("reconcile wrote %d alerts", len(write))
+	}
+	a := write[0]
+	if _, err := db.ExecContext(ctx, "INSERT INTO listings (key, site, last_run_id, title, description, json) VALUES (?, ?, 'r', ?, ?, ?)",
+		next.Key, l.Site, l.Title, l.Description, jsonString(t, next)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, json)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.Key, next.Key, a.Site, a.Substance, string(a.Regime), int(a.Severity), string(a.Status),
+		nanos(a.CreatedAt), nanos(a.UpdatedAt), jsonString(t, a)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != len(migrations) {
+		t.Fatalf("user_version = %d (%v), want %d", version, err, len(migrations))
+	}
+	p, err := s.QueryAlerts(ctx, precwatch.AlertQuery{Vendor: "chemking", Text: "HYDROGENE discrete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 1 || len(p.Alerts) != 1 || p.Alerts[0].Key != a.Key {
+		t.Errorf("upgraded alert not found by vendor and text: %+v", p)
+	}
+	if _, err := s.UpdateAlert(ctx, precwatch.AlertAction{Key: a.Key, Actor: "ana", At: time.Now(), Action: precwatch.ActionClaim}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.QueryAlerts(ctx, precwatch.AlertQuery{Assignee: "ana", Text: "livraison"}); err != nil || p.Total != 1 {
+		t.Errorf("claimed upgraded alert: %+v, %v", p, err)
+	}
+	if err := s.CreateUser(ctx, precwatch.User{Name: "ana", Role: precwatch.RoleAdmin}); err != nil {
+		t.Errorf("console tables missing after upgrade: %v", err)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO alerts_fts(alerts_fts, rank) VALUES ('integrity-check', 1)"); err != nil {
+		t.Errorf("alerts_fts integrity-check: %v", err)
+	}
+}
+
+func jsonString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -58,3 +58,13 @@ func BenchmarkAlertsList(b *testing.B) {
 	b.Logf("seeded %d alerts in %v", n, time.Since(start))
 	storetest.BenchAlerts(b, s)
 }
+
+// BenchmarkQuery: QueryAlerts over 100,000 alerts.
+func BenchmarkQuery(b *testing.B) {
+	s := open(b, redistest.Start(b)+"?stream_maxlen=1000")
+	defer s.Close()
+	start := time.Now()
+	seed(b, s, 87500)
+	b.Logf("seeded in %v", time.Since(start))
+	storetest.BenchQuery(b, s)
+}

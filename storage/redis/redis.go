@@ -20,6 +20,20 @@
 //	P:alerts:idx:status:<status>  the same, per status
 //	P:alerts:idx:site:<site>      the same, per site
 //	P:alerts:idx:substance:<id>   the same, per substance
+//	P:alerts:idx:regime:<regime>  the same, per regime
+//	P:alerts:idx:vendor:<vendor>  the same, per listing vendor (when set)
+//	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
+//	P:alerts:idx:word:<word>      the same, per normalised word of the
+//	                              listing's title and description
+//	P:tmp:<random>                query intersections, expiring in seconds
+//	P:users                       hash: user name → user JSON
+//	P:session:<id>                session JSON, expiring with the session
+//	P:audit                       list of audit entry JSON, newest first
+//	P:watchlist:seq               last watchlist version number
+//	P:watchlist:v:<n>             hash: author, at, comment, data
+//	P:watchlist:versions          sorted set of version numbers
+//	P:sitestates                  hash: site → site state JSON
+//	P:schema                      layout version (see migrate)
 //	P:alerts:stream               alert events
 //	P:run:<id>                    run JSON
 //	P:runs:all, P:runs:site:<s>   run order indexes, newest first
@@ -46,10 +60,14 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/internal/words"
 	"github.com/redis/go-redis/v9"
 )
 
-var _ precwatch.Store = (*Store)(nil)
+var (
+	_ precwatch.Store        = (*Store)(nil)
+	_ precwatch.ConsoleStore = (*Store)(nil)
+)
 
 // Defaults of the URL options.
 const (
@@ -115,6 +133,10 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 		s.rdb.Close()
 		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
 	}
+	if err := s.migrate(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+	}
 	return s, nil
 }
 
@@ -145,12 +167,28 @@ func (s *Store) pageKey(sha string) string          { return s.key("page", sha) 
 
 // alertIndexes are the order indexes an alert belongs to.
 func (s *Store) alertIndexes(a precwatch.Alert) []string {
-	return []string{
+	idx := []string{
 		s.key("alerts", "idx", "all"),
-		s.key("alerts", "idx", "status", string(a.Status)),
-		s.key("alerts", "idx", "site", a.Site),
-		s.key("alerts", "idx", "substance", a.Substance),
+		s.idxKey("status", string(a.Status)),
+		s.idxKey("site", a.Site),
+		s.idxKey("substance", a.Substance),
+		s.idxKey("regime", string(a.Regime)),
 	}
+	if a.Listing.Vendor != "" {
+		idx = append(idx, s.idxKey("vendor", a.Listing.Vendor))
+	}
+	if a.Assignee != "" {
+		idx = append(idx, s.idxKey("assignee", a.Assignee))
+	}
+	for _, w := range words.Split(a.Listing.Title, a.Listing.Description) {
+		idx = append(idx, s.idxKey("word", w))
+	}
+	return idx
+}
+
+// idxKey is the order index of the alerts whose field is value.
+func (s *Store) idxKey(field, value string) string {
+	return s.key("alerts", "idx", field, value)
 }
 
 // orderable maps a time to an unsigned integer in the same order: Unix
@@ -380,16 +418,18 @@ func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwat
 // new alert) to a.
 func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
+	newIdx := s.alertIndexes(a)
 	if old != nil {
 		oldMember := alertMember(*old)
-		oldIdx, newIdx := s.alertIndexes(*old), s.alertIndexes(a)
-		for i := range oldIdx {
-			if oldMember != member || oldIdx[i] != newIdx[i] {
-				p.ZRem(ctx, oldIdx[i], oldMember)
+		for _, idx := range s.alertIndexes(*old) {
+			if oldMember != member || !slices.Contains(newIdx, idx) {
+				p.ZRem(ctx, idx, oldMember)
 			}
 		}
 	}
-	for _, idx := range s.alertIndexes(a) {
+	// Every index is written again, not only the new ones, so that an
+	// index missing an entry (written by an older version) heals itself.
+	for _, idx := range newIdx {
 		p.ZAdd(ctx, idx, redis.Z{Member: member})
 	}
 }

@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,13 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) func() precwatch.Store {
 		url := redistest.Start(t) + "?prefix=conformance"
 		return func() precwatch.Store { return open(t, url) }
+	})
+}
+
+func TestConsoleConformance(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) func() precwatch.ConsoleStore {
+		url := redistest.Start(t) + "?prefix=conformance"
+		return func() precwatch.ConsoleStore { return open(t, url) }
 	})
 }
 
@@ -68,7 +77,7 @@ func TestPrefixIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if k[:2] != "a:" {
+		if k[:2] != "a:" && k[:2] != "b:" {
 			t.Errorf("key %q outside the prefix", k)
 		}
 	}
@@ -233,5 +242,81 @@ func TestRecordRetriesOnConflict(t *testing.T) {
 	}
 	if a.Status != precwatch.StatusEscalated || len(a.History) != 2 {
 		t.Errorf("alert status %q, %d events; want escalated with 2 (raised, changed)", a.Status, len(a.History))
+	}
+}
+
+// TestReindexOnOpen: data written before the word, vendor and regime
+// indexes existed is indexed when a newer program opens it.
+func TestReindexOnOpen(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=old"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	o := storetest.Synthetic(1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))[0]
+	if _, err := s.Record(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	// Back to the version-1 layout: only the all/status/site/substance
+	// indexes, and no schema version.
+	keys, err := s.rdb.Keys(ctx, "old:alerts:idx:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		for _, f := range []string{":word:", ":vendor:", ":regime:"} {
+			if strings.Contains(k, f) {
+				s.rdb.Del(ctx, k)
+			}
+		}
+	}
+	s.rdb.Del(ctx, "old:schema")
+	q := precwatch.AlertQuery{Text: o.Listing.Title, Vendor: o.Listing.Vendor, Regime: o.Matches[0].Regime}
+	if p, err := s.QueryAlerts(ctx, q); err != nil || p.Total != 0 {
+		t.Fatalf("before reindexing: %+v, %v; want nothing found", p, err)
+	}
+	s2 := open(t, url)
+	defer s2.Close()
+	if p, err := s2.QueryAlerts(ctx, q); err != nil || p.Total != 1 {
+		t.Errorf("after reopening: %+v, %v; want the alert", p, err)
+	}
+	if v, err := s2.rdb.Get(ctx, "old:schema").Int(); err != nil || v != schemaVersion {
+		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+// TestUpdateAlertStream: every workflow action is an event on the stream,
+// named after the action; a rejected one adds nothing.
+func TestUpdateAlertStream(t *testing.T) {
+	s := open(t, redistest.Start(t))
+	defer s.Close()
+	ctx := context.Background()
+	o := storetest.Synthetic(1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))[0]
+	res, err := s.Record(ctx, o)
+	if err != nil || len(res.NewAlerts) == 0 {
+		t.Fatalf("Record = %+v, %v", res, err)
+	}
+	key := res.NewAlerts[0]
+	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, act := range []precwatch.AlertAction{
+		{Key: key, Actor: "ana", At: at, Action: precwatch.ActionClaim},
+		{Key: key, Actor: "ana", At: at, Action: precwatch.ActionStatus, Status: precwatch.StatusTriaged},
+		{Key: key, Actor: "ana", At: at, Action: precwatch.ActionStatus, Status: precwatch.StatusNew}, // rejected
+		{Key: key, Actor: "ana", At: at, Action: precwatch.ActionNote, Text: "seen before"},
+	} {
+		_, _ = s.UpdateAlert(ctx, act)
+	}
+	msgs, err := s.rdb.XRange(ctx, s.StreamKey(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		if m.Values["key"] == key {
+			to, _ := m.Values["to"].(string)
+			got = append(got, fmt.Sprint(m.Values["event"], ":", to))
+		}
+	}
+	if want := []string{"raised:", "claim:ana", "status:triaged", "note:"}; !slices.Equal(got, want) {
+		t.Errorf("stream events = %v, want %v", got, want)
 	}
 }

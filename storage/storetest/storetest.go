@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"RecordIdempotent", testRecordIdempotent},
 		{"MaterialChange", testMaterialChange},
 		{"NonMaterialChange", testNonMaterialChange},
+		{"StaleObservation", testStaleObservation},
 		{"SubstanceDropped", testSubstanceDropped},
 		{"MarkGoneRelisted", testMarkGoneRelisted},
 		{"AlertsOrderAndFilters", testAlertsOrderAndFilters},
@@ -404,6 +405,35 @@ func testNonMaterialChange(t *testing.T, factory func() precwatch.Store) {
 	}
 	if got, want := st.Fingerprint, precwatch.Fingerprint(o1.Listing); got != want {
 		t.Errorf("fingerprint not updated")
+	}
+}
+
+// testStaleObservation: a sighting older than the listing's last one (a
+// delayed retry, a slow worker) is ignored, so the listing and its alerts
+// do not flip back in time.
+func testStaleObservation(t *testing.T, factory func() precwatch.Store) {
+	s := client(t, factory)
+	o := obs("silkvault", "L1", 45, t0, "run-1", peroxide(30))
+	record(t, s, o)
+	later := obs("silkvault", "L1", 50, t0.Add(2*time.Hour), "run-3", peroxide(30))
+	record(t, s, later)
+	listing := jsonOf(t, getListing(t, s, listingKey(o)))
+	alerts := jsonOf(t, allAlerts(t, s, precwatch.AlertFilter{}))
+	for _, stale := range []precwatch.Observation{
+		obs("silkvault", "L1", 45, t0.Add(time.Hour), "run-2", peroxide(30)), // the old price, seen in between
+		obs("silkvault", "L1", 45, t0.Add(time.Hour), "run-2", peroxide(30), thiodiglycol()),
+		o,
+	} {
+		res := record(t, s, stale)
+		if res.NewListing || res.Changed || len(res.NewAlerts) != 0 || len(res.UpdatedAlerts) != 0 {
+			t.Errorf("stale Record at %v = %+v, want nothing done", stale.At, res)
+		}
+	}
+	if got := jsonOf(t, getListing(t, s, listingKey(o))); got != listing {
+		t.Errorf("listing changed by a stale sighting:\n got %s\nwant %s", got, listing)
+	}
+	if got := jsonOf(t, allAlerts(t, s, precwatch.AlertFilter{})); got != alerts {
+		t.Errorf("alerts changed by a stale sighting:\n got %s\nwant %s", got, alerts)
 	}
 }
 

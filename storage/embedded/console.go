@@ -1,0 +1,415 @@
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/internal/words"
+)
+
+// Query page sizes, as precwatch.AlertQuery documents them.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// alertWords is what alerts.words holds: the listing's text, normalised.
+func alertWords(a precwatch.Alert) string {
+	return strings.Join(words.Split(a.Listing.Title, a.Listing.Description), " ")
+}
+
+// backfillV2 fills the columns migration 2 added to a version-1 file's
+// alerts, then creates their full-text index.
+func backfillV2(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT rowid, json FROM alerts")
+	if err != nil {
+		return fmt.Errorf("backfill alerts: %w", err)
+	}
+	type row struct {
+		id int64
+		a  precwatch.Alert
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		var raw []byte
+		if err := rows.Scan(&r.id, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("backfill alerts: %w", err)
+		}
+		if err := json.Unmarshal(raw, &r.a); err != nil {
+			rows.Close()
+			return fmt.Errorf("backfill alerts: decode: %w", err)
+		}
+		all = append(all, r)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("backfill alerts: %w", err)
+	}
+	for _, r := range all {
+		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET vendor = ?, assignee = ?, words = ? WHERE rowid = ?",
+			r.a.Listing.Vendor, r.a.Assignee, alertWords(r.a), r.id); err != nil {
+			return fmt.Errorf("backfill alert %s: %w", r.a.Key, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, ftsV2); err != nil {
+		return fmt.Errorf("create alerts_fts: %w", err)
+	}
+	return nil
+}
+
+// UpdateAlert applies an investigator's action to an alert in one write
+// transaction; see precwatch.ApplyAction.
+func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (precwatch.Alert, error) {
+	var a precwatch.Alert
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var raw []byte
+		var lkey string
+		switch err := tx.QueryRowContext(ctx, "SELECT listing_key, json FROM alerts WHERE key = ?", act.Key).Scan(&lkey, &raw); {
+		case errors.Is(err, sql.ErrNoRows):
+			return precwatch.ErrNotFound
+		case err != nil:
+			return err
+		}
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		if err := precwatch.ApplyAction(&a, act); err != nil {
+			return err
+		}
+		return s.putAlert(ctx, tx, lkey, a)
+	})
+	if err != nil {
+		return precwatch.Alert{}, fmt.Errorf("embedded: update alert %s (%s): %w", act.Key, act.Action, err)
+	}
+	return a, nil
+}
+
+// QueryAlerts returns a page of the alerts q selects, ordered as
+// precwatch.SortAlerts does, and how many there are. Every filter but the
+// text has an index in that order, so a page is a range scan; the text is
+// an FTS5 query over the alerts' normalised words.
+func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+	var where []string
+	var args []any
+	eq := func(col, v string) {
+		if v != "" {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	eq("status", string(q.Status))
+	eq("substance", q.Substance)
+	eq("regime", string(q.Regime))
+	eq("site", q.Site)
+	eq("vendor", q.Vendor)
+	eq("assignee", q.Assignee)
+	if q.MinSeverity > precwatch.SeverityNone {
+		where, args = append(where, "severity >= ?"), append(args, int(q.MinSeverity))
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, nanos(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "created_at <= ?"), append(args, nanos(q.Until))
+	}
+	if ws := words.Split(q.Text); len(ws) > 0 {
+		// Quoted, each word is a term of its own; side by side, all are
+		// required. The unary + keeps SQLite from driving the query by
+		// rowid from the match list, which sorts every matching row (300
+		// ms for a common word in 100,000 alerts): it walks the order
+		// index instead, probing the materialised match list, and stops
+		// at the page.
+		match := `"` + strings.Join(ws, `" "`) + `"`
+		where, args = append(where, "+rowid IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH ?)"), append(args, match)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	limit, offset := pageBounds(q)
+	var page precwatch.AlertPage
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM alerts"+cond, args...).Scan(&page.Total); err != nil {
+		return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: count: %w", err)
+	}
+	page.Alerts = []precwatch.Alert{}
+	if offset >= page.Total {
+		return page, nil
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT json FROM alerts"+cond+
+		" ORDER BY severity DESC, created_at DESC, key LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	if err != nil {
+		return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a precwatch.Alert
+		if err := scanJSON(rows, &a); err != nil {
+			return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: %w", err)
+		}
+		page.Alerts = append(page.Alerts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: %w", err)
+	}
+	return page, nil
+}
+
+// pageBounds applies AlertQuery's default and maximum page size.
+func pageBounds(q precwatch.AlertQuery) (limit, offset int) {
+	limit = q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	return min(limit, maxLimit), max(q.Offset, 0)
+}
+
+func validUser(u precwatch.User) error {
+	if u.Name == "" {
+		return fmt.Errorf("%w: user without a name", precwatch.ErrInvalid)
+	}
+	if _, err := precwatch.ParseRole(string(u.Role)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// CreateUser adds a user; ErrConflict when the name is taken.
+func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
+	if err := validUser(u); err != nil {
+		return fmt.Errorf("embedded: create user %q: %w", u.Name, err)
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("embedded: create user %q: %w", u.Name, err)
+	}
+	res, err := s.db.ExecContext(ctx, "INSERT INTO users (name, json) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", u.Name, string(raw))
+	if err != nil {
+		return fmt.Errorf("embedded: create user %q: %w", u.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("embedded: create user %q: %w", u.Name, errors.Join(precwatch.ErrConflict, err))
+	}
+	return nil
+}
+
+// UpdateUser replaces an existing user; ErrNotFound when there is none.
+func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
+	if err := validUser(u); err != nil {
+		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE users SET json = ? WHERE name = ?", string(raw), u.Name)
+	if err != nil {
+		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("embedded: update user %q: %w", u.Name, errors.Join(precwatch.ErrNotFound, err))
+	}
+	return nil
+}
+
+// User returns a user by name, or ErrNotFound.
+func (s *Store) User(ctx context.Context, name string) (precwatch.User, error) {
+	var u precwatch.User
+	if err := s.getJSON(ctx, &u, "SELECT json FROM users WHERE name = ?", name); err != nil {
+		return u, fmt.Errorf("embedded: user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users lists every user by name.
+func (s *Store) Users(ctx context.Context) ([]precwatch.User, error) {
+	us, err := queryJSON[precwatch.User](ctx, s.db, "SELECT json FROM users ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("embedded: users: %w", err)
+	}
+	return us, nil
+}
+
+// queryJSON decodes the single JSON column of every row the query returns.
+func queryJSON[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scanJSON(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a session, replacing one with the same ID. Sessions
+// expired by the new session's creation time are deleted on the way.
+func (s *Store) CreateSession(ctx context.Context, se precwatch.Session) error {
+	if se.ID == "" || se.User == "" {
+		return fmt.Errorf("embedded: create session: %w: empty id or user", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(se)
+	if err != nil {
+		return fmt.Errorf("embedded: create session: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		// The caller's clock, not ours: the console may run on a test clock.
+		if !se.CreatedAt.IsZero() {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at <= ?", nanos(se.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user, expires_at, json) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET user = excluded.user, expires_at = excluded.expires_at, json = excluded.json`,
+			se.ID, se.User, nanos(se.ExpiresAt), string(raw))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: create session for %q: %w", se.User, err)
+	}
+	return nil
+}
+
+// Session returns the session id if it has not expired at now, else
+// ErrNotFound.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (precwatch.Session, error) {
+	var se precwatch.Session
+	if err := s.getJSON(ctx, &se, "SELECT json FROM sessions WHERE id = ? AND expires_at > ?", id, nanos(now)); err != nil {
+		return se, fmt.Errorf("embedded: session: %w", err)
+	}
+	return se, nil
+}
+
+// DeleteSession removes a session; deleting a missing one is no error.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM sessions WHERE id = ?", id); err != nil {
+		return fmt.Errorf("embedded: delete session: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit appends an entry to the audit log.
+func (s *Store) AppendAudit(ctx context.Context, e precwatch.AuditEntry) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("embedded: append audit: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO audit (at, json) VALUES (?, ?)", nanos(e.At), string(raw)); err != nil {
+		return fmt.Errorf("embedded: append audit %s %s: %w", e.Action, e.Target, err)
+	}
+	return nil
+}
+
+// Audit returns the latest appended entries first, at most limit of them
+// (all when limit <= 0).
+func (s *Store) Audit(ctx context.Context, limit int) ([]precwatch.AuditEntry, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	es, err := queryJSON[precwatch.AuditEntry](ctx, s.db, "SELECT json FROM audit ORDER BY id DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: audit: %w", err)
+	}
+	return es, nil
+}
+
+// SaveWatchlistVersion stores v as the version after the latest, in one
+// write transaction so that concurrent saves get distinct numbers.
+func (s *Store) SaveWatchlistVersion(ctx context.Context, v precwatch.WatchlistVersion) (int, error) {
+	data := v.Data
+	if data == nil {
+		data = []byte{}
+	}
+	var n int
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) + 1 FROM watchlist_versions").Scan(&n); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO watchlist_versions (version, author, at, comment, data) VALUES (?, ?, ?, ?, ?)",
+			n, v.Author, nanos(v.At), v.Comment, data)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: save watchlist version: %w", err)
+	}
+	return n, nil
+}
+
+// WatchlistVersions lists the saved versions newest first, without Data.
+func (s *Store) WatchlistVersions(ctx context.Context) ([]precwatch.WatchlistVersion, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT version, author, at, comment FROM watchlist_versions ORDER BY version DESC")
+	if err != nil {
+		return nil, fmt.Errorf("embedded: watchlist versions: %w", err)
+	}
+	defer rows.Close()
+	var out []precwatch.WatchlistVersion
+	for rows.Next() {
+		var v precwatch.WatchlistVersion
+		var at int64
+		if err := rows.Scan(&v.Version, &v.Author, &at, &v.Comment); err != nil {
+			return nil, fmt.Errorf("embedded: watchlist versions: %w", err)
+		}
+		v.At = fromNanos(at)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: watchlist versions: %w", err)
+	}
+	return out, nil
+}
+
+// WatchlistVersion returns one version with its Data, or ErrNotFound.
+func (s *Store) WatchlistVersion(ctx context.Context, version int) (precwatch.WatchlistVersion, error) {
+	v := precwatch.WatchlistVersion{Version: version}
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT author, at, comment, data FROM watchlist_versions WHERE version = ?", version).
+		Scan(&v.Author, &at, &v.Comment, &v.Data)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return precwatch.WatchlistVersion{}, fmt.Errorf("embedded: watchlist version %d: %w", version, precwatch.ErrNotFound)
+	case err != nil:
+		return precwatch.WatchlistVersion{}, fmt.Errorf("embedded: watchlist version %d: %w", version, err)
+	}
+	v.At = fromNanos(at)
+	return v, nil
+}
+
+// SetSiteState creates or replaces the operator's state of a site.
+func (s *Store) SetSiteState(ctx context.Context, st precwatch.SiteState) error {
+	if st.Site == "" {
+		return fmt.Errorf("embedded: set site state: %w: empty site", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("embedded: set site state %s: %w", st.Site, err)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO site_states (site, json) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET json = excluded.json",
+		st.Site, string(raw)); err != nil {
+		return fmt.Errorf("embedded: set site state %s: %w", st.Site, err)
+	}
+	return nil
+}
+
+// SiteStates returns every site's state by site.
+func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState, error) {
+	sts, err := queryJSON[precwatch.SiteState](ctx, s.db, "SELECT json FROM site_states")
+	if err != nil {
+		return nil, fmt.Errorf("embedded: site states: %w", err)
+	}
+	out := make(map[string]precwatch.SiteState, len(sts))
+	for _, st := range sts {
+		out[st.Site] = st
+	}
+	return out, nil
+}

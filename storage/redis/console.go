@@ -1,0 +1,604 @@
+package redis
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/internal/words"
+	"github.com/redis/go-redis/v9"
+)
+
+// Query page sizes, as precwatch.AlertQuery documents them.
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// DefaultAuditMax caps the audit log: older entries are dropped.
+const DefaultAuditMax = 100000
+
+// tmpTTL bounds the life of a query's intersection if the query dies
+// before deleting it.
+const tmpTTL = 30 * time.Second
+
+// UpdateAlert applies an investigator's action to an alert in an optimistic
+// transaction (see precwatch.ApplyAction), updates its indexes and appends
+// the action to the alert stream (event = the action).
+func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (precwatch.Alert, error) {
+	rkey := s.alertKey(act.Key)
+	var a precwatch.Alert
+	err := s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			raw, err := tx.Get(ctx, rkey).Bytes()
+			switch {
+			case errors.Is(err, redis.Nil):
+				return precwatch.ErrNotFound
+			case err != nil:
+				return err
+			}
+			var old precwatch.Alert
+			if err := json.Unmarshal(raw, &old); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+			a = old
+			if err := precwatch.ApplyAction(&a, act); err != nil {
+				return err
+			}
+			next, err := json.Marshal(a)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, rkey, next, 0)
+				s.reindex(ctx, p, &old, a)
+				e := a.Timeline[len(a.Timeline)-1]
+				args := &redis.XAddArgs{
+					Stream: s.StreamKey(),
+					Values: []any{
+						"key", a.Key, "event", act.Action, "actor", e.Actor, "from", e.From, "to", e.To,
+						"site", a.Site, "substance", a.Substance, "severity", a.Severity.String(), "json", next,
+					},
+				}
+				if s.streamMaxLen > 0 {
+					args.MaxLen, args.Approx = s.streamMaxLen, true
+				}
+				p.XAdd(ctx, args)
+				return nil
+			})
+			return err
+		}, rkey)
+	})
+	if err != nil {
+		return precwatch.Alert{}, fmt.Errorf("redis: update alert %s (%s): %w", act.Key, act.Action, err)
+	}
+	return a, nil
+}
+
+// lexRange is a ZRANGE BYLEX range of an order index.
+type lexRange struct{ lo, hi string }
+
+// QueryAlerts returns a page of the alerts q selects, ordered as
+// precwatch.SortAlerts does, and how many there are. One filter is its
+// index; several are intersected (ZINTERSTORE, smallest set first) into a
+// key that lives for the query. A minimum severity and a creation-time
+// window are lexicographic ranges of the order index (one per severity for
+// a window), counted with ZLEXCOUNT and paged with ZRANGE BYLEX LIMIT.
+func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+	page, err := s.queryAlerts(ctx, q)
+	if err != nil {
+		return precwatch.AlertPage{}, fmt.Errorf("redis: query alerts: %w", err)
+	}
+	return page, nil
+}
+
+func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
+	if q.MinSeverity > 9 {
+		return page, nil // above any severity an index member can carry
+	}
+	var idx []string
+	for _, f := range []struct{ field, value string }{
+		{"status", string(q.Status)}, {"substance", q.Substance}, {"regime", string(q.Regime)},
+		{"site", q.Site}, {"vendor", q.Vendor}, {"assignee", q.Assignee},
+	} {
+		if f.value != "" {
+			idx = append(idx, s.idxKey(f.field, f.value))
+		}
+	}
+	for _, w := range words.Split(q.Text) {
+		idx = append(idx, s.idxKey("word", w))
+	}
+	base := s.key("alerts", "idx", "all")
+	switch len(idx) {
+	case 0:
+	case 1:
+		base = idx[0]
+	default:
+		var nonce [12]byte
+		_, _ = rand.Read(nonce[:])
+		base = s.key("tmp", hex.EncodeToString(nonce[:]))
+		if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
+			p.Expire(ctx, base, tmpTTL)
+			return nil
+		}); err != nil {
+			return page, fmt.Errorf("intersect: %w", err)
+		}
+		defer func() {
+			// Its own context: the query's may be what ended it.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			s.rdb.Del(ctx, base)
+		}()
+	}
+	ranges := queryRanges(q)
+	counts := make([]*redis.IntCmd, len(ranges))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range ranges {
+			counts[i] = p.ZLexCount(ctx, base, r.lo, r.hi)
+		}
+		return nil
+	}); err != nil {
+		return page, fmt.Errorf("count: %w", err)
+	}
+	limit, offset := pageBounds(q)
+	skip, want := int64(offset), int64(limit)
+	var reads []*redis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, r := range ranges {
+			n := counts[i].Val()
+			page.Total += int(n)
+			if want == 0 || n == 0 {
+				continue
+			}
+			if skip >= n {
+				skip -= n
+				continue
+			}
+			take := min(want, n-skip)
+			reads = append(reads, p.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: r.lo, Stop: r.hi, ByLex: true, Offset: skip, Count: take}))
+			skip, want = 0, want-take
+		}
+		return nil
+	})
+	if err != nil {
+		return page, fmt.Errorf("read index: %w", err)
+	}
+	var members []string
+	for _, c := range reads {
+		members = append(members, c.Val()...)
+	}
+	as, err := s.alertsByMember(ctx, members)
+	if err != nil {
+		return page, err
+	}
+	if as != nil {
+		page.Alerts = as
+	}
+	return page, nil
+}
+
+// queryRanges are the ranges of an order index that hold the alerts of q's
+// minimum severity and creation window, in order.
+func queryRanges(q precwatch.AlertQuery) []lexRange {
+	if q.Since.IsZero() && q.Until.IsZero() {
+		r := lexRange{"-", "+"}
+		if q.MinSeverity > precwatch.SeverityNone {
+			r.hi = "(" + string(rune('9'-clampSeverity(q.MinSeverity)+1))
+		}
+		return []lexRange{r}
+	}
+	// Within one severity, members order by inverted creation time: the
+	// window is one range. "c;" follows every "c:…".
+	var rs []lexRange
+	for sev := 9; sev >= max(int(q.MinSeverity), 0); sev-- {
+		c := string(rune('9' - sev))
+		r := lexRange{"[" + c + ":", "(" + c + ";"}
+		if !q.Until.IsZero() {
+			r.lo = fmt.Sprintf("[%s:%016x", c, ^orderable(q.Until))
+		}
+		if !q.Since.IsZero() {
+			r.hi = fmt.Sprintf("(%s:%016x;", c, ^orderable(q.Since))
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// pageBounds applies AlertQuery's default and maximum page size.
+func pageBounds(q precwatch.AlertQuery) (limit, offset int) {
+	limit = q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	return min(limit, maxLimit), max(q.Offset, 0)
+}
+
+func validUser(u precwatch.User) error {
+	if u.Name == "" {
+		return fmt.Errorf("%w: user without a name", precwatch.ErrInvalid)
+	}
+	if _, err := precwatch.ParseRole(string(u.Role)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// updateUser replaces a user's JSON only if the user exists.
+var updateUser = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
+// CreateUser adds a user; ErrConflict when the name is taken.
+func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
+	if err := validUser(u); err != nil {
+		return fmt.Errorf("redis: create user %q: %w", u.Name, err)
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("redis: create user %q: %w", u.Name, err)
+	}
+	ok, err := s.rdb.HSetNX(ctx, s.key("users"), u.Name, raw).Result()
+	if err != nil {
+		return fmt.Errorf("redis: create user %q: %w", u.Name, err)
+	}
+	if !ok {
+		return fmt.Errorf("redis: create user %q: %w", u.Name, precwatch.ErrConflict)
+	}
+	return nil
+}
+
+// UpdateUser replaces an existing user; ErrNotFound when there is none.
+func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
+	if err := validUser(u); err != nil {
+		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
+	}
+	raw, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
+	}
+	n, err := updateUser.Run(ctx, s.rdb, []string{s.key("users")}, u.Name, raw).Int()
+	if err != nil {
+		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redis: update user %q: %w", u.Name, precwatch.ErrNotFound)
+	}
+	return nil
+}
+
+// User returns a user by name, or ErrNotFound.
+func (s *Store) User(ctx context.Context, name string) (precwatch.User, error) {
+	var u precwatch.User
+	raw, err := s.rdb.HGet(ctx, s.key("users"), name).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return u, fmt.Errorf("redis: user %q: %w", name, precwatch.ErrNotFound)
+	case err != nil:
+		return u, fmt.Errorf("redis: user %q: %w", name, err)
+	}
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return u, fmt.Errorf("redis: user %q: decode: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users lists every user by name.
+func (s *Store) Users(ctx context.Context) ([]precwatch.User, error) {
+	vals, err := s.rdb.HVals(ctx, s.key("users")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: users: %w", err)
+	}
+	var us []precwatch.User
+	for _, v := range vals {
+		var u precwatch.User
+		if err := json.Unmarshal([]byte(v), &u); err != nil {
+			return nil, fmt.Errorf("redis: users: decode: %w", err)
+		}
+		us = append(us, u)
+	}
+	slices.SortFunc(us, func(a, b precwatch.User) int { return cmp.Compare(a.Name, b.Name) })
+	return us, nil
+}
+
+func (s *Store) sessionKey(id string) string { return s.key("session", id) }
+
+// CreateSession stores a session, replacing one with the same ID. Redis
+// expires it after its lifetime (ExpiresAt - CreatedAt, measured on the
+// caller's clock, which may be a test's).
+func (s *Store) CreateSession(ctx context.Context, se precwatch.Session) error {
+	if se.ID == "" || se.User == "" {
+		return fmt.Errorf("redis: create session: %w: empty id or user", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(se)
+	if err != nil {
+		return fmt.Errorf("redis: create session: %w", err)
+	}
+	var ttl time.Duration
+	if se.CreatedAt.IsZero() {
+		ttl = time.Until(se.ExpiresAt)
+	} else {
+		ttl = se.ExpiresAt.Sub(se.CreatedAt)
+	}
+	if ttl <= 0 {
+		// Already expired: nothing to keep, and nothing stale left behind.
+		if err := s.rdb.Del(ctx, s.sessionKey(se.ID)).Err(); err != nil {
+			return fmt.Errorf("redis: create session for %q: %w", se.User, err)
+		}
+		return nil
+	}
+	if err := s.rdb.Set(ctx, s.sessionKey(se.ID), raw, ttl).Err(); err != nil {
+		return fmt.Errorf("redis: create session for %q: %w", se.User, err)
+	}
+	return nil
+}
+
+// Session returns the session id if it has not expired at now, else
+// ErrNotFound.
+func (s *Store) Session(ctx context.Context, id string, now time.Time) (precwatch.Session, error) {
+	var se precwatch.Session
+	if err := s.getJSON(ctx, s.sessionKey(id), &se); err != nil {
+		return precwatch.Session{}, fmt.Errorf("redis: session: %w", err)
+	}
+	if !now.Before(se.ExpiresAt) {
+		return precwatch.Session{}, fmt.Errorf("redis: session: %w", precwatch.ErrNotFound)
+	}
+	return se, nil
+}
+
+// DeleteSession removes a session; deleting a missing one is no error.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if err := s.rdb.Del(ctx, s.sessionKey(id)).Err(); err != nil {
+		return fmt.Errorf("redis: delete session: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit appends an entry to the audit log, which keeps the latest
+// DefaultAuditMax entries.
+func (s *Store) AppendAudit(ctx context.Context, e precwatch.AuditEntry) error {
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("redis: append audit: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, s.key("audit"), raw)
+		p.LTrim(ctx, s.key("audit"), 0, DefaultAuditMax-1)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis: append audit %s %s: %w", e.Action, e.Target, err)
+	}
+	return nil
+}
+
+// Audit returns the latest appended entries first, at most limit of them
+// (all kept when limit <= 0).
+func (s *Store) Audit(ctx context.Context, limit int) ([]precwatch.AuditEntry, error) {
+	stop := int64(-1)
+	if limit > 0 {
+		stop = int64(limit) - 1
+	}
+	vals, err := s.rdb.LRange(ctx, s.key("audit"), 0, stop).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: audit: %w", err)
+	}
+	var es []precwatch.AuditEntry
+	for _, v := range vals {
+		var e precwatch.AuditEntry
+		if err := json.Unmarshal([]byte(v), &e); err != nil {
+			return nil, fmt.Errorf("redis: audit: decode: %w", err)
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// saveWatchlistVersion numbers and stores a version in one step, so that
+// concurrent saves get distinct numbers. KEYS: seq, versions set, version
+// key prefix; ARGV: author, at, comment, data.
+var saveWatchlistVersion = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[3] .. n, 'author', ARGV[1], 'at', ARGV[2], 'comment', ARGV[3], 'data', ARGV[4])
+redis.call('ZADD', KEYS[2], n, tostring(n))
+return n
+`)
+
+func (s *Store) watchlistKey(n int) string { return s.key("watchlist", "v", strconv.Itoa(n)) }
+
+// SaveWatchlistVersion stores v as the version after the latest.
+func (s *Store) SaveWatchlistVersion(ctx context.Context, v precwatch.WatchlistVersion) (int, error) {
+	at := ""
+	if !v.At.IsZero() {
+		at = v.At.UTC().Format(time.RFC3339Nano)
+	}
+	data := v.Data
+	if data == nil {
+		data = []byte{}
+	}
+	n, err := saveWatchlistVersion.Run(ctx, s.rdb,
+		[]string{s.key("watchlist", "seq"), s.key("watchlist", "versions"), s.key("watchlist", "v") + ":"},
+		v.Author, at, v.Comment, data).Int()
+	if err != nil {
+		return 0, fmt.Errorf("redis: save watchlist version: %w", err)
+	}
+	return n, nil
+}
+
+func parseVersion(n int, h map[string]string) (precwatch.WatchlistVersion, error) {
+	v := precwatch.WatchlistVersion{Version: n, Author: h["author"], Comment: h["comment"]}
+	if at := h["at"]; at != "" {
+		var err error
+		if v.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return v, fmt.Errorf("version %d: at: %w", n, err)
+		}
+	}
+	return v, nil
+}
+
+// WatchlistVersions lists the saved versions newest first, without Data.
+func (s *Store) WatchlistVersions(ctx context.Context) ([]precwatch.WatchlistVersion, error) {
+	ns, err := s.rdb.ZRevRange(ctx, s.key("watchlist", "versions"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: watchlist versions: %w", err)
+	}
+	nums := make([]int, len(ns))
+	cmds := make([]*redis.SliceCmd, len(ns))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, str := range ns {
+			if nums[i], err = strconv.Atoi(str); err != nil {
+				return fmt.Errorf("version %q: %w", str, err)
+			}
+			cmds[i] = p.HMGet(ctx, s.watchlistKey(nums[i]), "author", "at", "comment")
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("redis: watchlist versions: %w", err)
+	}
+	out := make([]precwatch.WatchlistVersion, 0, len(ns))
+	for i, c := range cmds {
+		vals := c.Val()
+		h := map[string]string{}
+		for j, f := range []string{"author", "at", "comment"} {
+			if str, ok := vals[j].(string); ok {
+				h[f] = str
+			}
+		}
+		v, err := parseVersion(nums[i], h)
+		if err != nil {
+			return nil, fmt.Errorf("redis: watchlist versions: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// WatchlistVersion returns one version with its Data, or ErrNotFound.
+func (s *Store) WatchlistVersion(ctx context.Context, version int) (precwatch.WatchlistVersion, error) {
+	h, err := s.rdb.HGetAll(ctx, s.watchlistKey(version)).Result()
+	if err != nil {
+		return precwatch.WatchlistVersion{}, fmt.Errorf("redis: watchlist version %d: %w", version, err)
+	}
+	if len(h) == 0 {
+		return precwatch.WatchlistVersion{}, fmt.Errorf("redis: watchlist version %d: %w", version, precwatch.ErrNotFound)
+	}
+	v, err := parseVersion(version, h)
+	if err != nil {
+		return precwatch.WatchlistVersion{}, fmt.Errorf("redis: watchlist version %d: %w", version, err)
+	}
+	v.Data = []byte(h["data"])
+	return v, nil
+}
+
+// SetSiteState creates or replaces the operator's state of a site.
+func (s *Store) SetSiteState(ctx context.Context, st precwatch.SiteState) error {
+	if st.Site == "" {
+		return fmt.Errorf("redis: set site state: %w: empty site", precwatch.ErrInvalid)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("redis: set site state %s: %w", st.Site, err)
+	}
+	if err := s.rdb.HSet(ctx, s.key("sitestates"), st.Site, raw).Err(); err != nil {
+		return fmt.Errorf("redis: set site state %s: %w", st.Site, err)
+	}
+	return nil
+}
+
+// SiteStates returns every site's state by site.
+func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState, error) {
+	h, err := s.rdb.HGetAll(ctx, s.key("sitestates")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: site states: %w", err)
+	}
+	out := make(map[string]precwatch.SiteState, len(h))
+	for site, v := range h {
+		var st precwatch.SiteState
+		if err := json.Unmarshal([]byte(v), &st); err != nil {
+			return nil, fmt.Errorf("redis: site states: decode %s: %w", site, err)
+		}
+		out[site] = st
+	}
+	return out, nil
+}
+
+// schemaVersion is the key layout this package writes. Version 2 added
+// the regime, vendor, assignee and word indexes.
+const schemaVersion = 2
+
+// migrate brings the indexes of data written by an older version up to
+// date. Two processes may do it at once: reindexing is idempotent.
+func (s *Store) migrate(ctx context.Context) error {
+	v, err := s.rdb.Get(ctx, s.key("schema")).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	n, err := s.Reindex(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.rdb.Set(ctx, s.key("schema"), schemaVersion, 0).Err(); err != nil {
+		return fmt.Errorf("set schema version: %w", err)
+	}
+	if n > 0 {
+		s.logger.Info("alert indexes rebuilt", "alerts", n, "version", schemaVersion)
+	}
+	return nil
+}
+
+// Reindex adds every stored alert to every index it belongs to, reaching
+// the alerts through the listings, and returns how many it indexed. It
+// does not remove stale entries; writes keep those right.
+func (s *Store) Reindex(ctx context.Context) (int, error) {
+	n := 0
+	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
+		if len(st.AlertKeys) == 0 {
+			return nil
+		}
+		var rkeys []string
+		for _, k := range st.AlertKeys {
+			rkeys = append(rkeys, s.alertKey(k))
+		}
+		as, err := s.rdb.MGet(ctx, rkeys...).Result()
+		if err != nil {
+			return err
+		}
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, v := range as {
+				str, ok := v.(string)
+				if !ok {
+					continue
+				}
+				var a precwatch.Alert
+				if err := json.Unmarshal([]byte(str), &a); err != nil {
+					return fmt.Errorf("decode alert: %w", err)
+				}
+				s.reindex(ctx, p, nil, a)
+				n++
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("redis: reindex: %w", err)
+	}
+	return n, nil
+}
