@@ -68,7 +68,7 @@ func (s *Server) createUser(ctx context.Context, name, role, password string, by
 	if err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.hashCost)
 	if err != nil {
 		return err
 	}

@@ -29,14 +29,16 @@ const bcryptCost = 12
 // HashPassword hashes a password with bcrypt for User.PasswordHash. It
 // rejects passwords shorter than MinPasswordLength characters or longer
 // than bcrypt's 72 bytes.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (string, error) { return hashPassword(pw, bcryptCost) }
+
+func hashPassword(pw string, cost int) (string, error) {
 	if utf8.RuneCountInString(pw) < MinPasswordLength {
 		return "", fmt.Errorf("console: hash password: %w: shorter than %d characters", precwatch.ErrInvalid, MinPasswordLength)
 	}
 	if len(pw) > 72 {
 		return "", fmt.Errorf("console: hash password: %w: longer than 72 bytes", precwatch.ErrInvalid)
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return "", fmt.Errorf("console: hash password: %w", err)
 	}
@@ -83,6 +85,9 @@ func (s *Server) authenticate(r *http.Request) (*precwatch.User, error) {
 
 // login checks a name and password and opens a session, setting its cookie.
 func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, password string) (*precwatch.User, error) {
+	if s.throttle.locked(name, s.now()) {
+		return nil, errorf(EUNAUTHORIZED, "too many failed sign-ins for this name; wait a few minutes")
+	}
 	u, err := s.store.User(ctx, name)
 	if err != nil && !errors.Is(err, precwatch.ErrNotFound) {
 		return nil, fmt.Errorf("console: login: %w", err)
@@ -92,9 +97,11 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
+		s.throttle.fail(name, s.now())
 		s.audit(ctx, name, "login_failed", "user:"+name, "")
 		return nil, errorf(EUNAUTHORIZED, "wrong name or password")
 	}
+	s.throttle.succeed(name)
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("console: login: %w", err)

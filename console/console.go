@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/precwatch/precwatch"
@@ -102,15 +103,18 @@ type PreviewHit struct {
 
 // Server is the console: pages, the JSON API and static assets.
 type Server struct {
-	store   precwatch.ConsoleStore
-	logger  *slog.Logger
-	op      Operator
-	wl      WatchlistService
-	secure  bool
-	now     func() time.Time
-	pages   map[string]*template.Template
-	static  *staticFiles
-	handler http.Handler
+	store    precwatch.ConsoleStore
+	logger   *slog.Logger
+	op       Operator
+	wl       WatchlistService
+	secure   bool
+	now      func() time.Time
+	pages    map[string]*template.Template
+	static   *staticFiles
+	handler  http.Handler
+	throttle throttle
+	// hashCost is the bcrypt cost of new accounts (tests lower it).
+	hashCost int
 	// dummyHash is compared against when a login names no user, so that
 	// the answer takes as long as for a wrong password.
 	dummyHash []byte
@@ -129,6 +133,8 @@ func New(opts Options) (*Server, error) {
 		wl:     opts.Watchlists,
 		secure: opts.SecureCookies,
 		now:    opts.Now,
+
+		hashCost: bcryptCost,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -144,17 +150,21 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = s.parseTemplates(); err != nil {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
-	h, err := HashPassword("not a password, only compared against")
-	if err != nil {
+	if s.dummyHash, err = dummyHash(); err != nil {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
-	s.dummyHash = []byte(h)
 	s.handler = s.routes()
 	return s, nil
 }
 
 // Handler returns the console's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// dummyHash is computed once per process: bcrypt is slow on purpose.
+var dummyHash = sync.OnceValues(func() ([]byte, error) {
+	h, err := HashPassword("not a password, only compared against")
+	return []byte(h), err
+})
 
 // allows reports whether role may use a route open to roles; admin may use
 // every route.

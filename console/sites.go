@@ -32,6 +32,17 @@ type siteRow struct {
 	PausedAt   time.Time `json:"paused_at,omitzero"`
 }
 
+// ProxyState is "answers", "down" or "" (no proxy, or not checked).
+func (r siteRow) ProxyState() string {
+	switch {
+	case r.ProxyOK == nil:
+		return ""
+	case *r.ProxyOK:
+		return "answers"
+	}
+	return "down"
+}
+
 // sitesView is the sites page.
 type sitesView struct {
 	Sites    []siteRow

@@ -47,6 +47,16 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		},
 		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
+		"short": func(s string) string { return s[:min(12, len(s))] },
+		"yesno": func(b *bool) string {
+			switch {
+			case b == nil:
+				return "–"
+			case *b:
+				return "yes"
+			}
+			return "no"
+		},
 	}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {

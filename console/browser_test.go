@@ -1,0 +1,379 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/precwatch/precwatch"
+)
+
+// chromiumPath is where the browser tests expect Chromium.
+const chromiumPath = "/usr/bin/chromium"
+
+// screenshotDir is docs/screenshots at the repository root.
+const screenshotDir = "../docs/screenshots"
+
+// browserRun is a headless Chromium on the console, watching every request
+// the page makes and every dialog it opens.
+type browserRun struct {
+	t       *testing.T
+	e       *env
+	ctx     context.Context
+	mu      sync.Mutex
+	foreign []string // requests to any host but the console's
+	dialogs []string
+}
+
+func startBrowser(t *testing.T, e *env) (*browserRun, func()) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("chromium not found at %s (%v): apt-get install chromium", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	stop := func() { cancelCtx(); cancelAlloc() }
+	b := &browserRun{t: t, e: e, ctx: ctx}
+	host := strings.TrimPrefix(e.ts.URL, "http://")
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			u, err := url.Parse(ev.Request.URL)
+			if err != nil || (u.Scheme != "data" && u.Host != host) {
+				b.mu.Lock()
+				b.foreign = append(b.foreign, ev.Request.URL)
+				b.mu.Unlock()
+			}
+		case *page.EventJavascriptDialogOpening:
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, string(ev.Type)+": "+ev.Message)
+			b.mu.Unlock()
+		}
+	})
+	if err != nil {
+		stop()
+		t.Fatalf("start chromium: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		stop()
+		t.Fatalf("network.enable: %v", err)
+	}
+	return b, stop
+}
+
+// do runs steps, failing the test with what was being done.
+func (b *browserRun) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression on the page.
+func eval[T any](b *browserRun, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds (pages reload after
+// each form post, so a selector alone could match the old page).
+func (b *browserRun) waitFor(expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(40 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	b.t.Fatalf("timed out waiting for %s on %s (last error %v)", expr, loc, lastErr)
+}
+
+func (b *browserRun) open(path, ready string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.e.ts.URL+path))
+	b.waitFor(ready)
+}
+
+func (b *browserRun) click(sel string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (b *browserRun) set(sel, value string) {
+	b.t.Helper()
+	b.do("set "+sel, chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
+}
+
+func (b *browserRun) login(name, landing string) {
+	b.t.Helper()
+	b.open("/login", `!!document.querySelector("#signin")`)
+	b.set("#name", name)
+	b.set("#password", password)
+	b.click("#signin")
+	b.waitFor(fmt.Sprintf(`location.pathname == %q && !!document.querySelector("header nav")`, landing))
+}
+
+func (b *browserRun) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// noScriptInjected checks the page ran none of the listing's markup.
+func (b *browserRun) noScriptInjected(where string) {
+	b.t.Helper()
+	if got := eval[string](b, `typeof window.__pwned`); got != "undefined" {
+		b.t.Errorf("%s: window.__pwned is %s: listing script ran", where, got)
+	}
+	if n := eval[int](b, `document.images.length + document.querySelectorAll("a[href^='javascript' i], iframe, object, embed").length`); n != 0 {
+		b.t.Errorf("%s: %d images, javascript: links or frames in the page", where, n)
+	}
+	if n := eval[int](b, `[...document.scripts].filter(s => !s.src.startsWith(location.origin + "/static/")).length`); n != 0 {
+		b.t.Errorf("%s: %d scripts that are not the console's", where, n)
+	}
+}
+
+// TestBrowser walks each role's main path in real headless Chromium, and
+// proves that hostile listing text stays text: no script runs, no dialog
+// opens and no request leaves for any host but the console's.
+func TestBrowser(t *testing.T) {
+	e := newEnv(t)
+	b, stop := startBrowser(t, e)
+	defer stop()
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptr(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	t.Run("investigator", func(t *testing.T) {
+		b.t = t
+		b.login("ivy", "/alerts")
+		b.waitFor(`document.querySelectorAll("table.queue tbody tr").length == 5`)
+		b.noScriptInjected("queue")
+		if !eval[bool](b, `[...document.querySelectorAll("td.title a")].some(a => a.textContent.includes("<script>window.__pwned=1</script>") && a.textContent.includes("<img src=http://evil.example/x.png>"))`) {
+			t.Error("queue: the hostile title is not shown as text")
+		}
+		b.screenshot("queue.png")
+
+		// Triage one alert end to end.
+		key := e.keys["peroxide"]
+		b.click(fmt.Sprintf(`tr[data-key=%q] td.title a`, key))
+		b.waitFor(`!!document.querySelector("#claim")`)
+		if got := eval[string](b, `document.querySelector("#listing-title mark").textContent`); got != "Hydrogen peroxide" {
+			t.Errorf("highlighted %q, want Hydrogen peroxide", got)
+		}
+		if eval[bool](b, `!!document.querySelector("#listing-url").closest("a") || !!document.querySelector("a[href*='onion']")`) {
+			t.Error("the listing URL is a link")
+		}
+		b.click("#claim")
+		b.waitFor(`document.querySelector("#alert-assignee")?.textContent == "ivy"`)
+		b.click("#to-triaged")
+		b.waitFor(`document.querySelector("#alert-status")?.textContent == "triaged"`)
+		b.set("#note-text", "same vendor lists on chemshop")
+		b.click("#add-note")
+		b.waitFor(`document.querySelectorAll("#timeline li").length == 3`)
+		b.click("#to-escalated")
+		b.waitFor(`document.querySelector("#alert-status")?.textContent == "escalated"`)
+		b.screenshot("detail.png")
+		a, err := e.store.Alert(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []string
+		for _, te := range a.Timeline {
+			steps = append(steps, te.Actor+":"+te.Action+":"+te.To)
+		}
+		if want := []string{"ivy:claim:ivy", "ivy:status:triaged", "ivy:note:", "ivy:status:escalated"}; !slices.Equal(steps, want) {
+			t.Errorf("timeline %v, want %v", steps, want)
+		}
+
+		// Dismiss another: the browser will not send it without a reason.
+		key = e.keys["acetone"]
+		b.open("/alerts/"+key, `!!document.querySelector("#dismiss-reason")`)
+		b.click("#to-dismissed")
+		time.Sleep(200 * time.Millisecond)
+		if a, _ := e.store.Alert(ctx, key); a.Status != precwatch.StatusNew {
+			t.Errorf("dismissed without a reason: %s", a.Status)
+		}
+		b.set("#dismiss-reason", "household solvent at retail strength")
+		b.click("#to-dismissed")
+		b.waitFor(`document.querySelector("#alert-status")?.textContent == "dismissed"`)
+		if a, _ := e.store.Alert(ctx, key); a.Status != precwatch.StatusDismissed || a.Timeline[len(a.Timeline)-1].Text != "household solvent at retail strength" {
+			t.Errorf("after dismiss: %s %+v", a.Status, a.Timeline)
+		}
+
+		// The hostile listing's detail page shows its markup as text.
+		b.open("/alerts/"+e.keys["xss"], `!!document.querySelector("#listing-description")`)
+		b.noScriptInjected("detail")
+		for _, sel := range []string{"#listing-title", "#listing-description"} {
+			text := eval[string](b, fmt.Sprintf(`document.querySelector(%q).innerText`, sel))
+			for _, want := range []string{"<script>window.__pwned=1</script>", "<img src=http://evil.example/x.png>", `<a href="javascript:alert(1)">x</a>`} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s shows %q, without %q as text", sel, text, want)
+				}
+			}
+		}
+
+		// Export the selected alert as CSV.
+		b.open("/alerts", `!!document.querySelector("#export-csv")`)
+		b.click(fmt.Sprintf(`tr[data-key=%q] input.select`, e.keys["peroxide"]))
+		b.click("#export-csv")
+		body := waitDownload(t, downloads)
+		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[1][0] != e.keys["peroxide"] || rows[1][2] != "escalated" {
+			t.Errorf("exported CSV %q, want the header and the escalated peroxide alert", rows)
+		}
+	})
+
+	t.Run("analyst", func(t *testing.T) {
+		b.t = t
+		b.login("ana", "/watchlist")
+		b.click(`#substance-nitromethane a.edit`)
+		b.waitFor(`!!document.querySelector("#synonyms")`)
+		// An invalid term is shown next to its field.
+		b.set("#synonyms", "x")
+		b.click("#preview")
+		b.waitFor(`document.querySelector(".fielderror[data-field=synonyms]")?.textContent.includes("shorter than 3")`)
+		// A valid one previews, then saves with a comment.
+		b.set("#synonyms", "solvent")
+		b.click("#preview")
+		b.waitFor(`!!document.querySelector("#preview-result")`)
+		if got := eval[string](b, `document.querySelector("#preview-added").textContent`); got != "1" {
+			t.Errorf("preview adds %s hits, want 1 (the solvent listing)", got)
+		}
+		b.screenshot("watchlist.png")
+		b.set("#comment", "trade name seen on shops")
+		b.click("#save")
+		b.waitFor(`document.querySelector("#saved")?.textContent.includes("version 1")`)
+		// A second change, then a rollback to the first.
+		b.open("/watchlist/substances/nitromethane", `!!document.querySelector("#synonyms")`)
+		b.set("#synonyms", "solvent\nracing fuel")
+		b.click("#preview")
+		b.waitFor(`!!document.querySelector("#comment")`)
+		b.set("#comment", "racing fuel too")
+		b.click("#save")
+		b.waitFor(`document.querySelector("#saved")?.textContent.includes("version 2")`)
+		b.open("/watchlist/versions/2", `!!document.querySelector("#diff")`)
+		if got := eval[string](b, `document.querySelector("#diff").innerText`); !strings.Contains(got, "synonym: racing fuel") || strings.Contains(got, "synonym: solvent") {
+			t.Errorf("diff of version 2: %q", got)
+		}
+		b.open("/watchlist/versions", `!!document.querySelector("#rollback-1")`)
+		b.click("#rollback-1")
+		b.waitFor(`document.querySelector("#saved")?.textContent.includes("version 3")`)
+		if got := eval[string](b, `document.querySelector("#substance-nitromethane").innerText`); !strings.Contains(got, "solvent") || strings.Contains(got, "racing fuel") {
+			t.Errorf("after rollback the row reads %q", got)
+		}
+	})
+
+	t.Run("operator", func(t *testing.T) {
+		b.t = t
+		b.login("otto", "/sites")
+		if got := eval[string](b, `document.querySelector("#site-offline").innerText`); !strings.Contains(got, "down") {
+			t.Errorf("offline site row %q, want its proxy down", got)
+		}
+		b.click(`#site-silkvault a`)
+		b.waitFor(`!!document.querySelector("#runs")`)
+		if got := eval[string](b, `document.querySelector("#runs").innerText`); !strings.Contains(got, "run-1") || !strings.Contains(got, "1 errors") {
+			t.Errorf("runs table %q", got)
+		}
+		b.click("#start")
+		b.waitFor(`!!document.querySelector("#started")`)
+		e.mu.Lock()
+		started := slices.Clone(e.started)
+		e.mu.Unlock()
+		if !slices.Equal(started, []string{"silkvault"}) {
+			t.Errorf("started %v, want [silkvault]", started)
+		}
+	})
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.foreign) > 0 {
+		t.Errorf("requests left for other hosts: %q", b.foreign)
+	}
+	if len(b.dialogs) > 0 {
+		t.Errorf("dialogs opened: %q", b.dialogs)
+	}
+}
+
+// waitDownload returns the first completed download in dir.
+func waitDownload(t *testing.T, dir string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			if strings.HasSuffix(e.Name(), ".crdownload") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err == nil && len(b) > 0 {
+				return b
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no download arrived")
+	return nil
+}

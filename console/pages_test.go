@@ -1,0 +1,228 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/precwatch/precwatch"
+)
+
+// page fetches a page and parses it.
+func (c *client) page(t *testing.T, path string) *goquery.Document {
+	t.Helper()
+	resp := c.do("GET", path, nil, nil)
+	if resp.code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, resp.code, resp.body)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// onlyOwnScripts checks that a page holds no script, image, frame or link
+// but the console's own.
+func onlyOwnScripts(t *testing.T, where string, doc *goquery.Document) {
+	t.Helper()
+	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+		if src, _ := s.Attr("src"); !strings.HasPrefix(src, "/static/") || strings.TrimSpace(s.Text()) != "" {
+			t.Errorf("%s: script %q src %q", where, s.Text(), src)
+		}
+	})
+	if n := doc.Find("img, iframe, object, embed").Length(); n != 0 {
+		t.Errorf("%s: %d embedded elements", where, n)
+	}
+	doc.Find("a[href], form[action], link[href]").Each(func(_ int, s *goquery.Selection) {
+		u, ok := s.Attr("href")
+		if !ok {
+			u, _ = s.Attr("action")
+		}
+		if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+			t.Errorf("%s: link off the console: %q", where, u)
+		}
+	})
+}
+
+func TestQueuePage(t *testing.T) {
+	e := newEnv(t)
+	ivy := e.as(precwatch.RoleInvestigator)
+	doc := ivy.page(t, "/alerts")
+	rows := doc.Find("table.queue tbody tr")
+	if rows.Length() != 5 {
+		t.Fatalf("%d rows, want 5", rows.Length())
+	}
+	first := rows.First()
+	if got := strings.TrimSpace(first.Find(".sev").Text()); got != "high" {
+		t.Errorf("first row severity %q, want high", got)
+	}
+	for i, want := range []string{"", "high", "Hydrogen peroxide", "eu-2019-1148-annex-i", "Wasserstoffperoxid / hydrogen peroxide 30%, 1 L", "chemshop", "=cmd|' /C calc'!A0", "24.00 EUR", "new", "", "2026-03-01 12:01 UTC"} {
+		if got := strings.TrimSpace(first.Find("td").Eq(i).Text()); got != want {
+			t.Errorf("first row column %d: %q, want %q", i, got, want)
+		}
+	}
+	xss := doc.Find(`tr[data-key="` + e.keys["xss"] + `"] td.title a`)
+	if !strings.Contains(xss.Text(), "<script>window.__pwned=1</script>") {
+		t.Errorf("hostile title shown as %q", xss.Text())
+	}
+	onlyOwnScripts(t, "queue", doc)
+	// Filters are kept in the form and in the export.
+	doc = ivy.page(t, "/alerts?severity=high&q=peroxide&limit=1")
+	if v, _ := doc.Find(`#filters input[name=q]`).Attr("value"); v != "peroxide" {
+		t.Errorf("search box %q", v)
+	}
+	if v, _ := doc.Find(`#export input[name=severity]`).Attr("value"); v != "high" {
+		t.Errorf("export keeps severity %q", v)
+	}
+	if got := doc.Find(".pager span").Text(); got != "1–1 of 2" {
+		t.Errorf("pager %q", got)
+	}
+	if href, _ := doc.Find(`.pager a[rel=next]`).Attr("href"); !strings.Contains(href, "offset=1") || !strings.Contains(href, "severity=high") {
+		t.Errorf("next page link %q", href)
+	}
+}
+
+func TestAlertPage(t *testing.T) {
+	e := newEnv(t)
+	ivy := e.as(precwatch.RoleInvestigator)
+	doc := ivy.page(t, "/alerts/"+e.keys["xss"])
+	onlyOwnScripts(t, "detail", doc)
+	if got := doc.Find("#listing-title mark").Text(); got != "Nitromethane" {
+		t.Errorf("highlight %q, want Nitromethane", got)
+	}
+	desc := doc.Find("#listing-description")
+	if n := desc.Find("mark").Length(); n != 0 {
+		t.Errorf("description has %d highlights; the match is in the title", n)
+	}
+	if !strings.Contains(desc.Text(), `<a href="javascript:alert(1)">x</a>`) {
+		t.Errorf("description %q lacks the markup as text", desc.Text())
+	}
+	if got := doc.Find("#listing-url").Text(); got != "http://silkvault.onion/item/x1" {
+		t.Errorf("URL shown as %q", got)
+	}
+	if doc.Find(`a[href*="onion"]`).Length() != 0 {
+		t.Error("the listing URL is a link")
+	}
+	if got := ivy.page(t, "/alerts/"+e.keys["acetone"]).Find("#listing-description mark").Text(); got != "acetone" {
+		t.Errorf("description highlight %q, want acetone", got)
+	}
+	// Other alerts of the same vendor, across sites.
+	doc = ivy.page(t, "/alerts/"+e.keys["peroxide"])
+	if got := doc.Find("ul.vendor li").Length(); got != 1 || !strings.Contains(doc.Find("ul.vendor").Text(), "chemshop") {
+		t.Errorf("vendor alerts: %d, %q", got, doc.Find("ul.vendor").Text())
+	}
+	if !strings.Contains(doc.Find("section.listing").Text(), "35%") || doc.Find("strong.over").Length() != 1 {
+		t.Error("strength or over-limit not shown")
+	}
+	if _, ok := doc.Find("#download-page").Attr("href"); !ok {
+		t.Error("no raw page download")
+	}
+	// new → triaged, escalated or dismissed.
+	var buttons []string
+	doc.Find(`button[id^="to-"]`).Each(func(_ int, s *goquery.Selection) { buttons = append(buttons, s.AttrOr("id", "")) })
+	if want := []string{"to-triaged", "to-escalated", "to-dismissed"}; !slices.Equal(buttons, want) {
+		t.Errorf("status buttons %v, want %v", buttons, want)
+	}
+}
+
+func TestWatchlistEditor(t *testing.T) {
+	e := newEnv(t)
+	ana := e.as(precwatch.RoleAnalyst)
+	doc := ana.page(t, "/watchlist")
+	if n := doc.Find("table.watchlist tbody tr").Length(); n != 3 {
+		t.Errorf("%d substances, want 3", n)
+	}
+	// A language without a name and a too-short synonym: both shown at
+	// their fields, nothing saved.
+	resp := ana.form("/watchlist/substances/acetone", map[string][]string{
+		"base_version": {"0"}, "op": {"save"}, "comment": {"x"},
+		"name_lang": {"en", "de", "french"}, "name_value": {"Acetone", "Aceton", "Acétone"},
+		"synonyms": {"propanone\nab"}, "abbreviations": {""},
+	})
+	if resp.code != http.StatusBadRequest {
+		t.Fatalf("invalid save: %d", resp.code)
+	}
+	doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if got := doc.Find(".namerow.invalid .fielderror").Text(); got != "language: two letters" {
+		t.Errorf("name row error %q", got)
+	}
+	if got := doc.Find(`.fielderror[data-field=synonyms]`).Text(); got != `"ab": shorter than 3 characters` {
+		t.Errorf("synonym error %q", got)
+	}
+	if vs, _ := e.store.WatchlistVersions(context.Background()); len(vs) != 0 {
+		t.Errorf("an invalid watchlist was saved: %+v", vs)
+	}
+	// A stale form is refused.
+	resp = ana.form("/watchlist/substances/acetone", map[string][]string{"base_version": {"7"}, "op": {"preview"}})
+	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ECONFLICT") {
+		t.Errorf("stale form: %d", resp.code)
+	}
+}
+
+func TestHighlight(t *testing.T) {
+	ms := []precwatch.Match{
+		{Field: "title", Start: 0, End: 8, Term: "a"},
+		{Field: "title", Start: 4, End: 11, Term: "b"},  // overlaps the first
+		{Field: "title", Start: 20, End: 99, Term: "c"}, // past the end
+		{Field: "title", Start: 19, End: 20, Term: "d"}, // ends inside "é"
+		{Field: "description", Start: 0, End: 3, Term: "e"},
+	}
+	text := "Wasserstoffperoxid é <b>"
+	var got []string
+	for _, s := range highlight(text, "title", ms) {
+		if s.Mark {
+			got = append(got, "["+s.Text+"]")
+		} else {
+			got = append(got, s.Text)
+		}
+	}
+	if want := []string{"[Wasserstoff]", "peroxid é <b>"}; !slices.Equal(got, want) {
+		t.Errorf("segments %q, want %q", got, want)
+	}
+	if got := highlight("", "title", ms); got != nil {
+		t.Errorf("empty text: %v", got)
+	}
+}
+
+func TestCSVSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+2": "'=1+2", "+49 30": "'+49 30", "-5": "'-5", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx",
+		"plain": "plain", "": "", "a=b": "a=b",
+	} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDiffWatchlists(t *testing.T) {
+	old := testWatchlist()
+	cur := testWatchlist()
+	cur.Substances[0].Names["de"] = "H2O2-Lösung"
+	cur.Substances[1].Abbreviations = []string{"NM"}
+	cur.Substances = cur.Substances[:2]
+	cur.Substances = append(cur.Substances, precwatch.Substance{ID: "new-one", Names: map[string]string{"en": "New one"}})
+	d := diffWatchlists(old, cur)
+	if len(d) != 4 {
+		t.Fatalf("%d diffs, want 4: %+v", len(d), d)
+	}
+	for i, want := range []substanceDiff{
+		{ID: "hydrogen-peroxide", Change: "changed", Added: []string{"name[de]: H2O2-Lösung"}, Removed: []string{"name[de]: Wasserstoffperoxid"}},
+		{ID: "nitromethane", Change: "changed", Added: []string{"abbreviation: NM"}},
+		{ID: "new-one", Change: "added", Added: []string{"name[en]: New one"}},
+		{ID: "acetone", Change: "removed"},
+	} {
+		if d[i].ID != want.ID || d[i].Change != want.Change || (want.Added != nil && !slices.Equal(d[i].Added, want.Added)) || !slices.Equal(d[i].Removed, want.Removed) && want.Removed != nil {
+			t.Errorf("diff %d: %+v, want %+v", i, d[i], want)
+		}
+	}
+	if d := diffWatchlists(old, old); d != nil {
+		t.Errorf("no change: %+v", d)
+	}
+}
