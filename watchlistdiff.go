@@ -7,110 +7,111 @@ import (
 	"strconv"
 )
 
-// WatchlistChange is one difference between two watchlists.
-type WatchlistChange struct {
-	Substance string `json:"substance"`
-	// Kind is "added" or "removed" (a whole substance), or the field that
-	// changed: "term", "regime".
-	Kind   string   `json:"kind"`
-	Added  []string `json:"added,omitempty"`
-	Remove []string `json:"removed,omitempty"`
+// SubstanceDiff is what changed in one substance between two watchlists.
+type SubstanceDiff struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Change  string   `json:"change"` // added, removed or changed
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
 }
 
-func (c WatchlistChange) String() string {
-	switch c.Kind {
-	case "added", "removed":
-		return c.Kind + " substance " + c.Substance
+func (d SubstanceDiff) String() string {
+	if d.Change != "changed" {
+		return d.Change + " substance " + d.ID
 	}
-	return fmt.Sprintf("%s %s: +%q -%q", c.Substance, c.Kind, c.Added, c.Remove)
+	return fmt.Sprintf("changed %s: +%q -%q", d.ID, d.Added, d.Removed)
 }
 
-// DiffWatchlists lists what changes from a to b, by substance id.
-func DiffWatchlists(a, b *Watchlist) []WatchlistChange {
-	as, bs := byID(a), byID(b)
-	ids := slices.Sorted(maps.Keys(as))
-	for id := range bs {
-		if _, ok := as[id]; !ok {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	var out []WatchlistChange
-	for _, id := range ids {
-		x, inA := as[id]
-		y, inB := bs[id]
-		switch {
-		case !inA:
-			out = append(out, WatchlistChange{Substance: id, Kind: "added", Added: y.Terms()})
-		case !inB:
-			out = append(out, WatchlistChange{Substance: id, Kind: "removed", Remove: x.Terms()})
-		default:
-			if add, rem := setDiff(x.Terms(), y.Terms()); len(add)+len(rem) > 0 {
-				out = append(out, WatchlistChange{Substance: id, Kind: "term", Added: add, Remove: rem})
-			}
-			if add, rem := setDiff(regimeStrings(x), regimeStrings(y)); len(add)+len(rem) > 0 {
-				out = append(out, WatchlistChange{Substance: id, Kind: "regime", Added: add, Remove: rem})
-			}
-		}
-	}
-	return out
-}
-
-// Terms lists every matchable term of the substance, labelled by kind, as
-// "name:de:Salpetersäure", "synonym:HNO3", "abbreviation:AN", "formula:HNO3",
-// "cas:7697-37-2".
+// Terms lists the substance's names, terms, identifiers and regimes as
+// labelled strings ("name[de]: Salpetersäure", "cas: 7697-37-2"), so that
+// two versions compare as sets.
 func (s Substance) Terms() []string {
-	var ts []string
+	var out []string
 	for _, lang := range slices.Sorted(maps.Keys(s.Names)) {
-		ts = append(ts, "name:"+lang+":"+s.Names[lang])
+		out = append(out, "name["+lang+"]: "+s.Names[lang])
 	}
 	for _, v := range s.Synonyms {
-		ts = append(ts, "synonym:"+v)
+		out = append(out, "synonym: "+v)
 	}
 	for _, v := range s.Abbreviations {
-		ts = append(ts, "abbreviation:"+v)
+		out = append(out, "abbreviation: "+v)
 	}
-	if s.Formula != "" {
-		ts = append(ts, "formula:"+s.Formula)
+	for _, v := range s.ProductTerms {
+		out = append(out, "product term: "+v)
 	}
-	if s.CAS != "" {
-		ts = append(ts, "cas:"+s.CAS)
-	}
-	return ts
-}
-
-func regimeStrings(s Substance) []string {
-	var out []string
-	for _, r := range s.Regimes {
-		v := string(r.Regime)
-		if r.LimitPercent != nil {
-			v += " limit " + strconv.FormatFloat(*r.LimitPercent, 'f', -1, 64) + "%"
+	for _, f := range []struct{ k, v string }{{"formula", s.Formula}, {"cas", s.CAS}, {"ec", s.EC}, {"entry type", s.EntryType}} {
+		if f.v != "" {
+			out = append(out, f.k+": "+f.v)
 		}
-		out = append(out, v)
+	}
+	for _, v := range s.UN {
+		out = append(out, "un: "+v)
+	}
+	for _, r := range s.Regimes {
+		e := "regime: " + string(r.Regime)
+		if r.LimitPercent != nil {
+			e += " limit " + strconv.FormatFloat(*r.LimitPercent, 'f', -1, 64) + "%"
+		}
+		if r.Item != "" {
+			e += " item " + r.Item
+		}
+		out = append(out, e)
 	}
 	return out
 }
 
-func byID(w *Watchlist) map[string]Substance {
-	m := map[string]Substance{}
-	if w != nil {
-		for _, s := range w.Substances {
-			m[s.ID] = s
+// DiffWatchlists compares two watchlists substance by substance (by ID), in
+// the order of the newer one, then the removed ones. Either may be nil.
+func DiffWatchlists(old, cur *Watchlist) []SubstanceDiff {
+	index := func(w *Watchlist) (map[string]Substance, []string) {
+		m := map[string]Substance{}
+		var order []string
+		if w != nil {
+			for _, s := range w.Substances {
+				if _, dup := m[s.ID]; !dup {
+					order = append(order, s.ID)
+				}
+				m[s.ID] = s
+			}
+		}
+		return m, order
+	}
+	om, oorder := index(old)
+	cm, corder := index(cur)
+	var out []SubstanceDiff
+	for _, id := range corder {
+		c := cm[id]
+		o, ok := om[id]
+		if !ok {
+			out = append(out, SubstanceDiff{ID: id, Name: c.DisplayName(), Change: "added", Added: c.Terms()})
+			continue
+		}
+		added, removed := setDiff(o.Terms(), c.Terms())
+		if len(added)+len(removed) > 0 {
+			out = append(out, SubstanceDiff{ID: id, Name: c.DisplayName(), Change: "changed", Added: added, Removed: removed})
 		}
 	}
-	return m
+	for _, id := range oorder {
+		if _, ok := cm[id]; !ok {
+			o := om[id]
+			out = append(out, SubstanceDiff{ID: id, Name: o.DisplayName(), Change: "removed", Removed: o.Terms()})
+		}
+	}
+	return out
 }
 
-// setDiff returns what b has that a lacks, and what a has that b lacks.
+// setDiff returns what is in b and not a, and in a and not b, keeping
+// order. The comparison is exact: a change of case is a change.
 func setDiff(a, b []string) (added, removed []string) {
-	for _, v := range b {
-		if !slices.Contains(a, v) {
-			added = append(added, v)
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			added = append(added, x)
 		}
 	}
-	for _, v := range a {
-		if !slices.Contains(b, v) {
-			removed = append(removed, v)
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			removed = append(removed, x)
 		}
 	}
 	return added, removed

@@ -13,24 +13,25 @@ func TestDiffWatchlists(t *testing.T) {
 	}}
 	lim2 := 10.0
 	b := &Watchlist{Substances: []Substance{
-		{ID: "hp", Names: map[string]string{"en": "Hydrogen peroxide", "it": "Perossido di idrogeno"}, Regimes: []RegimeEntry{{Regime: RegimeEUAnnexI, LimitPercent: &lim2}}},
 		{ID: "new", Names: map[string]string{"en": "New"}},
+		{ID: "hp", Names: map[string]string{"en": "Hydrogen peroxide", "it": "Perossido di idrogeno"}, Regimes: []RegimeEntry{{Regime: RegimeEUAnnexI, LimitPercent: &lim2}}},
 	}}
-	got := DiffWatchlists(a, b)
-	var strs []string
-	for _, c := range got {
-		strs = append(strs, c.String())
+	var got []string
+	for _, d := range DiffWatchlists(a, b) {
+		got = append(got, d.String())
 	}
 	want := []string{
-		"removed substance gone",
-		`hp term: +["name:it:Perossido di idrogeno"] -["synonym:H2O2"]`,
-		`hp regime: +["eu-2019-1148-annex-i limit 10%"] -["eu-2019-1148-annex-i limit 12%"]`,
 		"added substance new",
+		`changed hp: +["name[it]: Perossido di idrogeno" "regime: eu-2019-1148-annex-i limit 10%"] -["synonym: H2O2" "regime: eu-2019-1148-annex-i limit 12%"]`,
+		"removed substance gone",
 	}
-	if !slices.Equal(strs, want) {
-		t.Errorf("diff =\n%q\nwant\n%q", strs, want)
+	if !slices.Equal(got, want) {
+		t.Errorf("diff =\n%q\nwant\n%q", got, want)
 	}
 	if d := DiffWatchlists(a, a); len(d) != 0 {
 		t.Errorf("diff of a watchlist with itself = %v", d)
+	}
+	if d := DiffWatchlists(nil, a); len(d) != 2 || d[0].Change != "added" {
+		t.Errorf("diff from nil = %v", d)
 	}
 }

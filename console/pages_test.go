@@ -208,11 +208,11 @@ func TestDiffWatchlists(t *testing.T) {
 	cur.Substances[1].Abbreviations = []string{"NM"}
 	cur.Substances = cur.Substances[:2]
 	cur.Substances = append(cur.Substances, precwatch.Substance{ID: "new-one", Names: map[string]string{"en": "New one"}})
-	d := diffWatchlists(old, cur)
+	d := precwatch.DiffWatchlists(old, cur)
 	if len(d) != 4 {
 		t.Fatalf("%d diffs, want 4: %+v", len(d), d)
 	}
-	for i, want := range []substanceDiff{
+	for i, want := range []precwatch.SubstanceDiff{
 		{ID: "hydrogen-peroxide", Change: "changed", Added: []string{"name[de]: H2O2-Lösung"}, Removed: []string{"name[de]: Wasserstoffperoxid"}},
 		{ID: "nitromethane", Change: "changed", Added: []string{"abbreviation: NM"}},
 		{ID: "new-one", Change: "added", Added: []string{"name[en]: New one"}},
@@ -222,7 +222,7 @@ func TestDiffWatchlists(t *testing.T) {
 			t.Errorf("diff %d: %+v, want %+v", i, d[i], want)
 		}
 	}
-	if d := diffWatchlists(old, old); d != nil {
+	if d := precwatch.DiffWatchlists(old, old); d != nil {
 		t.Errorf("no change: %+v", d)
 	}
 }

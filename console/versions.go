@@ -39,7 +39,7 @@ type versionView struct {
 	Meta     precwatch.WatchlistVersion `json:"version"`
 	Active   int                        `json:"active"`
 	Previous int                        `json:"previous"`
-	Diff     []substanceDiff            `json:"diff"`
+	Diff     []precwatch.SubstanceDiff            `json:"diff"`
 }
 
 func (v *versionView) PageTitle() string { return fmt.Sprintf("Watchlist version %d", v.Meta.Version) }
@@ -79,9 +79,9 @@ func (s *Server) loadVersion(ctx context.Context, n int) (*versionView, error) {
 	if _, v.Active, err = wl.Active(ctx); err != nil {
 		return nil, err
 	}
-	v.Diff = diffWatchlists(prev, cur)
+	v.Diff = precwatch.DiffWatchlists(prev, cur)
 	if v.Diff == nil {
-		v.Diff = []substanceDiff{}
+		v.Diff = []precwatch.SubstanceDiff{}
 	}
 	return v, nil
 }

@@ -48,7 +48,7 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwa
 	for _, sub := range active.Substances {
 		row := substanceRow{S: sub}
 		var names, regimes []string
-		for _, t := range terms(precwatch.Substance{Names: sub.Names}) {
+		for _, t := range (precwatch.Substance{Names: sub.Names}).Terms() {
 			names = append(names, strings.TrimPrefix(t, "name"))
 		}
 		for _, re := range sub.Regimes {
@@ -74,7 +74,7 @@ type substanceView struct {
 	FieldErrors map[string][]string
 	Errors      []FieldError
 	Preview     *Preview
-	Diff        []substanceDiff
+	Diff        []precwatch.SubstanceDiff
 }
 
 type nameRow struct {
@@ -100,7 +100,7 @@ func newSubstanceView(sub precwatch.Substance, base int) *substanceView {
 		Abbreviations: strings.Join(sub.Abbreviations, "\n"),
 		FieldErrors:   map[string][]string{},
 	}
-	for _, t := range terms(precwatch.Substance{Names: sub.Names}) {
+	for _, t := range (precwatch.Substance{Names: sub.Names}).Terms() {
 		lang, name, _ := strings.Cut(strings.TrimPrefix(t, "name["), "]: ")
 		v.Names = append(v.Names, nameRow{Lang: lang, Name: name})
 	}
@@ -188,7 +188,7 @@ func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *prec
 	cand := *active
 	cand.Substances = slices.Clone(active.Substances)
 	cand.Substances[i] = edited
-	v.Diff = diffWatchlists(active, &cand)
+	v.Diff = precwatch.DiffWatchlists(active, &cand)
 
 	formInvalid := slices.ContainsFunc(v.Names, func(n nameRow) bool { return len(n.Errors) > 0 })
 	errs := wl.Validate(&cand)

@@ -88,7 +88,7 @@ func (m *Main) runWatchlist(ctx context.Context, args []string) error {
 		for _, c := range changes {
 			fmt.Fprintln(m.Stdout, c.String())
 		}
-		fmt.Fprintf(m.Stdout, "%d change(s)\n", len(changes))
+		fmt.Fprintf(m.Stdout, "%d substance(s) changed\n", len(changes))
 		return nil
 	case sub == "test" && len(files) == 1:
 		return m.watchlistTest(ctx, files[0])

@@ -64,7 +64,7 @@ func TestWatchlistTestRetroHunt(t *testing.T) {
 	}
 
 	out, _, err = run(t, t.Context(), "", "watchlist", "diff", watchlistPath(t), candidate)
-	if err != nil || !strings.HasPrefix(out, "removed substance hydrogen-peroxide\n1 change(s)") {
+	if err != nil || !strings.HasPrefix(out, "removed substance hydrogen-peroxide\n1 substance(s) changed") {
 		t.Errorf("watchlist diff: %v\n%s", err, out)
 	}
 
