@@ -97,6 +97,7 @@ type Main struct {
 	matcher swapMatcher
 
 	mu      sync.Mutex
+	store   precwatch.Store // the store the command opened, for tests
 	closers []func() error
 }
 
@@ -216,6 +217,9 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	m.onClose(st.Close)
+	m.mu.Lock()
+	m.store = st
+	m.mu.Unlock()
 	return st, nil
 }
 

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+// TestDaemonServesConsole runs the daemon on the fixture markets with the
+// console on a free port: an account made with `user add` signs in, sees the
+// alerts the crawl raised, starts a run and pauses a site through the API.
+func TestDaemonServesConsole(t *testing.T) {
+	markets := startMarkets(t)
+	sites := markets.Sites()
+	config := writeConfig(t, sites)
+	dsn := filepath.Join(t.TempDir(), "s.db")
+
+	out, stderr, err := run(t, t.Context(), "operator-password-1\n", "user", "add", "--name", "olga", "--role", "operator", "--store", dsn)
+	if err != nil || !strings.Contains(out, "user olga (operator) created") {
+		t.Fatalf("user add: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := run(t, t.Context(), "investigator-pw-1\n", "user", "add", "--name", "ivan", "--role", "investigator", "--store", dsn); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, t.Context(), "short\n", "user", "add", "--name", "x", "--role", "admin", "--store", dsn); err == nil {
+		t.Error("user add accepted a 5-character password")
+	}
+
+	var stdout, logs syncBuffer
+	m := NewMain()
+	m.Stdout, m.Stderr = &stdout, &logs
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"run", "--run-on-start", "--config", config, "--store", dsn, "--addr", "127.0.0.1:0"})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		m.Close()
+	}()
+	var base string
+	deadline := time.Now().Add(30 * time.Second)
+	for base == "" || !strings.Contains(stdout.String(), "alert(s)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not come up; stdout:\n%s\nlog:\n%s", stdout.String(), logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+		if sm := regexp.MustCompile(`console: (http://\S+)/`).FindStringSubmatch(stdout.String()); sm != nil {
+			base = sm[1]
+		}
+	}
+
+	client := func(name, pw string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		req, _ := http.NewRequest("POST", base+"/api/login", strings.NewReader(`{"name":"`+name+`","password":"`+pw+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", base)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("login %s: %s", name, resp.Status)
+		}
+		return c
+	}
+	get := func(c *http.Client, path string, v any) int {
+		resp, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil && resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+	post := func(c *http.Client, path string) int {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader("{}"))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", base)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	ivan := client("ivan", "investigator-pw-1")
+	var page precwatch.AlertPage
+	if code := get(ivan, "/api/alerts?limit=1", &page); code != http.StatusOK {
+		t.Fatalf("GET /api/alerts: %d", code)
+	}
+	if got, want := page.Total, len(expectedAlerts()); got != want {
+		t.Errorf("console shows %d alerts, want the %d the crawl raised", got, want)
+	}
+	if code := get(ivan, "/api/sites", nil); code != http.StatusForbidden {
+		t.Errorf("investigator GET /api/sites = %d, want 403", code)
+	}
+
+	olga := client("olga", "operator-password-1")
+	var states []struct {
+		Name    string `json:"name"`
+		ProxyOK bool   `json:"proxy_ok"`
+	}
+	if code := get(olga, "/api/sites", &states); code != http.StatusOK || len(states) != len(sites) {
+		t.Fatalf("GET /api/sites = %d, %d sites", code, len(states))
+	}
+	for _, s := range states {
+		if !s.ProxyOK {
+			t.Errorf("site %s: proxy reported down while it runs", s.Name)
+		}
+	}
+	if code := post(olga, "/api/sites/silkvault/pause"); code/100 != 2 {
+		t.Errorf("pause = %d", code)
+	}
+	cs, err := consoleStore(mustStore(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := cs.SiteStates(t.Context()); err != nil || !st["silkvault"].Paused || st["silkvault"].By != "olga" {
+		t.Errorf("site state after pause = %+v, %v", st["silkvault"], err)
+	}
+	before, _ := cs.Runs(t.Context(), "agora2", 0)
+	if code := post(olga, "/api/sites/agora2/start"); code/100 != 2 {
+		t.Fatalf("start = %d", code)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		runs, _ := cs.Runs(t.Context(), "agora2", 0)
+		if len(runs) > len(before) && runs[0].Status != precwatch.RunRunning {
+			if runs[0].Status != precwatch.RunOK || runs[0].Alerts != 0 {
+				t.Errorf("run started from the console: %+v, want ok with no new alert", runs[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run started from the console never finished")
+		}
+	}
+}
+
+// mustStore returns the store the running daemon opened.
+func mustStore(t *testing.T, m *Main) precwatch.Store {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.store == nil {
+		t.Fatal("daemon has no store open")
+	}
+	return m.store
+}
