@@ -13,14 +13,31 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/storage/embedded"
+	"github.com/precwatch/precwatch/storage/redis"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
 
 // BenchmarkQueue measures the queue page and /api/alerts over 100,000
-// alerts in the embedded store, server-side (the handler, session check
+// alerts in each store backend, server-side (the handler, session check
 // included, without the network).
 func BenchmarkQueue(b *testing.B) {
+	for name, open := range map[string]func(b *testing.B) precwatch.ConsoleStore{
+		"embedded": openBenchStore,
+		"redis": func(b *testing.B) precwatch.ConsoleStore {
+			s, err := redis.Open(context.Background(), redistest.Start(b)+"?prefix=bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		},
+	} {
+		b.Run(name, func(b *testing.B) { benchQueue(b, open(b)) })
+	}
+}
+
+func benchQueue(b *testing.B, store precwatch.ConsoleStore) {
 	ctx := context.Background()
-	store := openBenchStore(b)
 	start := time.Now()
 	obs := benchObservations(100000)
 	// One writer: the store serialises writes anyway, and two contend for

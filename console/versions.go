@@ -39,7 +39,7 @@ type versionView struct {
 	Meta     precwatch.WatchlistVersion `json:"version"`
 	Active   int                        `json:"active"`
 	Previous int                        `json:"previous"`
-	Diff     []precwatch.SubstanceDiff            `json:"diff"`
+	Diff     []precwatch.SubstanceDiff  `json:"diff"`
 }
 
 func (v *versionView) PageTitle() string { return fmt.Sprintf("Watchlist version %d", v.Meta.Version) }
