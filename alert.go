@@ -1,6 +1,7 @@
 package precwatch
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -104,12 +105,16 @@ func (f AlertFilter) Matches(a Alert) bool {
 		(f.Substance == "" || a.Substance == f.Substance)
 }
 
-// SortAlerts orders alerts most severe first, then newest first, then by key
-// so that every backend returns the same order.
+// SortAlerts orders alerts most severe first, then by score, highest first,
+// then newest first, then by key, so that every backend returns the same
+// order: within a severity the most urgent listing leads the queue.
 func SortAlerts(as []Alert) {
 	slices.SortFunc(as, func(a, b Alert) int {
 		if a.Severity != b.Severity {
 			return int(b.Severity) - int(a.Severity)
+		}
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
 		}
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c

@@ -211,7 +211,36 @@ CREATE TABLE site_states (
 	json TEXT NOT NULL
 );
 `,
+	// 3: alerts rank by score within a severity (precwatch.SortAlerts):
+	// the score column, filled from the authoritative JSON, and every
+	// order index rebuilt as (filter, severity desc, score desc, created
+	// desc, key). json_extract is NULL for JSON written before scores.
+	`
+ALTER TABLE alerts ADD COLUMN score REAL NOT NULL DEFAULT 0;
+UPDATE alerts SET score = coalesce(json_extract(json, '$.score'), 0);
+DROP INDEX alerts_order;
+DROP INDEX alerts_status;
+DROP INDEX alerts_site;
+DROP INDEX alerts_substance;
+DROP INDEX alerts_regime;
+DROP INDEX alerts_vendor;
+DROP INDEX alerts_assignee;
+CREATE INDEX alerts_order     ON alerts(severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_status    ON alerts(status, severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_site      ON alerts(site, severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_substance ON alerts(substance, severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_regime    ON alerts(regime, severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_vendor    ON alerts(vendor, severity DESC, score DESC, created_at DESC, key);
+CREATE INDEX alerts_assignee  ON alerts(assignee, severity DESC, score DESC, created_at DESC, key);
+-- Counts a creation window; with the score before the creation time, the
+-- order index no longer can (a page still walks the order index).
+CREATE INDEX alerts_created   ON alerts(created_at);
+`,
 }
+
+// alertOrder is precwatch.SortAlerts's order in SQL; every order index
+// above ends in it.
+const alertOrder = " ORDER BY severity DESC, score DESC, created_at DESC, key"
 
 // ftsV2 is the full-text index of alerts' words, created once the words
 // of existing alerts are filled in (an external-content index must never
@@ -419,9 +448,9 @@ INSERT INTO listings (key, site, last_run_id, gone, title, description, json) VA
 ON CONFLICT (key) DO UPDATE SET site = excluded.site, last_run_id = excluded.last_run_id, gone = excluded.gone,
 	title = excluded.title, description = excluded.description, json = excluded.json`
 	sqlPutAlert = `
-INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, vendor, assignee, words, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO UPDATE SET regime = excluded.regime, severity = excluded.severity, status = excluded.status,
+INSERT INTO alerts (key, listing_key, site, substance, regime, severity, score, status, created_at, updated_at, vendor, assignee, words, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET regime = excluded.regime, severity = excluded.severity, score = excluded.score, status = excluded.status,
 	updated_at = excluded.updated_at, vendor = excluded.vendor, assignee = excluded.assignee,
 	words = excluded.words, json = excluded.json`
 )
@@ -451,7 +480,7 @@ func (s *Store) putAlert(ctx context.Context, tx *sql.Tx, listingKey string, a p
 		return fmt.Errorf("encode alert %s: %w", a.Key, err)
 	}
 	_, err = s.stmt(ctx, tx, sqlPutAlert).ExecContext(ctx,
-		a.Key, listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), string(a.Status),
+		a.Key, listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), a.Score, string(a.Status),
 		nanos(a.CreatedAt), nanos(a.UpdatedAt), a.Listing.Vendor, a.Assignee, alertWords(a), string(raw))
 	if err != nil {
 		return fmt.Errorf("write alert %s: %w", a.Key, err)
@@ -596,7 +625,7 @@ func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	q += " ORDER BY severity DESC, created_at DESC, key LIMIT ? OFFSET ?"
+	q += alertOrder + " LIMIT ? OFFSET ?"
 	args = append(args, limit, max(f.Offset, 0))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,7 +59,7 @@ func TestSchema(t *testing.T) {
 	if got, want := pragma("busy_timeout"), "30000"; got != want {
 		t.Errorf("busy_timeout = %q, want %q", got, want)
 	}
-	if got, want := pragma("user_version"), "2"; got != want {
+	if got, want := pragma("user_version"), "3"; got != want {
 		t.Errorf("user_version = %q, want %q", got, want)
 	}
 	// Reopening does not migrate again (it would fail on CREATE TABLE).
@@ -72,7 +73,7 @@ func TestSchema(t *testing.T) {
 	if _, err := Open(ctx, path, nil); err == nil {
 		t.Error("Open of a newer schema succeeded")
 	}
-	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 2"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 3"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -147,13 +148,15 @@ func TestQueryPlans(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "precwatch.db"))
 	defer s.Close()
 	for _, q := range []string{
-		"SELECT json FROM alerts ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE status = 'new' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE site = 's' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE substance = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE regime = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE vendor = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
-		"SELECT json FROM alerts WHERE assignee = 'x' ORDER BY severity DESC, created_at DESC, key LIMIT 50",
+		"SELECT json FROM alerts" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE status = 'new'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE site = 's'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE substance = 'x'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE regime = 'x'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE vendor = 'x'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE assignee = 'x'" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE +created_at >= 5 AND +created_at <= 9" + alertOrder + " LIMIT 50",
+		"SELECT json FROM alerts WHERE status = 'new' AND +created_at >= 5" + alertOrder + " LIMIT 50",
 		"SELECT json FROM runs WHERE site = 's' ORDER BY start DESC, id LIMIT 10",
 	} {
 		plan := explain(t, s.db, q)
@@ -161,11 +164,27 @@ func TestQueryPlans(t *testing.T) {
 			t.Errorf("%s\nsorts instead of using an index: %v", q, plan)
 		}
 	}
+	// A text query walks the order index and probes the connection's
+	// match table by rowid, rather than sorting the matches.
+	ctx := context.Background()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := matchText(ctx, conn, []string{"peroxide"}); err != nil {
+		t.Fatal(err)
+	}
+	q := "SELECT json FROM alerts WHERE status = 'new' AND +rowid IN (SELECT id FROM temp.text_match)" + alertOrder + " LIMIT 50"
+	plan := explain(t, conn, q)
+	if contains(plan, "USE TEMP B-TREE") || !contains(plan, "ROWID SEARCH ON TABLE text_match") {
+		t.Errorf("%s\nplan %v, want the order index probing text_match by rowid", q, plan)
+	}
 }
 
-func explain(t *testing.T, db *sql.DB, q string) []string {
+func explain(t *testing.T, db queryer, q string) []string {
 	t.Helper()
-	rows, err := db.Query("EXPLAIN QUERY PLAN " + q)
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,4 +271,99 @@ func jsonString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestUpgradeV2: a version-2 file gets the score column filled from each
+// alert's JSON (0 for JSON written before scores), and its order indexes
+// rank by score within a severity.
+func TestUpgradeV2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "precwatch.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, migrations[0]+migrations[1]+ftsV2+"PRAGMA user_version = 2;"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var want []precwatch.Alert
+	for i, score := range []float64{0.2, 0.9, -1, 0.5} {
+		l := precwatch.Listing{Site: "silkvault", ID: fmt.Sprint(i), Title: "Hydrogen peroxide", Vendor: "v"}
+		m := precwatch.Match{Substance: "hydrogen-peroxide", Name: "Hydrogen peroxide", Regime: precwatch.RegimeEUAnnexI,
+			Severity: precwatch.SeverityHigh, Score: score, Reasons: []string{"over limit"}}
+		// Later listings are newer: the old order was the reverse of i.
+		next, write, _ := precwatch.Reconcile(nil, nil, precwatch.Observation{Listing: l, Matches: []precwatch.Match{m}, RunID: "r", At: at.Add(time.Duration(i) * time.Minute)})
+		a := write[0]
+		raw := jsonString(t, a)
+		if score < 0 {
+			// Written before alerts had a score.
+			a.Score, a.Reasons = 0, nil
+			raw = strings.Replace(raw, `"score":-1,"reasons":["over limit"],`, "", 1)
+			var top map[string]any
+			if err := json.Unmarshal([]byte(raw), &top); err != nil || top["score"] != nil {
+				t.Fatalf("JSON still has a score (%v): %s", err, raw)
+			}
+		}
+		want = append(want, a)
+		if _, err := db.ExecContext(ctx, "INSERT INTO listings (key, site, last_run_id, title, description, json) VALUES (?, ?, 'r', ?, '', ?)",
+			next.Key, l.Site, l.Title, jsonString(t, next)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO alerts (key, listing_key, site, substance, regime, severity, status, created_at, updated_at, vendor, words, json)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.Key, next.Key, a.Site, a.Substance, string(a.Regime), int(a.Severity), string(a.Status),
+			nanos(a.CreatedAt), nanos(a.UpdatedAt), l.Vendor, alertWords(a), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil || version != 3 {
+		t.Fatalf("user_version = %d (%v), want 3", version, err)
+	}
+	for _, a := range want {
+		var score float64
+		if err := s.db.QueryRowContext(ctx, "SELECT score FROM alerts WHERE key = ?", a.Key).Scan(&score); err != nil || score != a.Score {
+			t.Errorf("alert %s score column = %v (%v), want %v", a.Listing.ID, score, err, a.Score)
+		}
+	}
+	precwatch.SortAlerts(want)
+	if ids := listingIDs(want); !slices.Equal(ids, []string{"1", "3", "0", "2"}) {
+		t.Fatalf("reference order %v: the fixture does not test score order", ids)
+	}
+	as, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listingIDs(as), listingIDs(want); !slices.Equal(got, want) {
+		t.Errorf("Alerts order after upgrade = %v, want %v", got, want)
+	}
+	p, err := s.QueryAlerts(ctx, precwatch.AlertQuery{Vendor: "v", Text: "peroxide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := listingIDs(p.Alerts), listingIDs(want); !slices.Equal(got, want) || p.Total != 4 {
+		t.Errorf("QueryAlerts order after upgrade = %v (total %d), want %v", got, p.Total, want)
+	}
+	for _, name := range []string{"alerts_order", "alerts_status", "alerts_site", "alerts_substance", "alerts_regime", "alerts_vendor", "alerts_assignee"} {
+		var sqlText string
+		if err := s.db.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", name).Scan(&sqlText); err != nil {
+			t.Errorf("index %s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(sqlText, "severity DESC, score DESC, created_at DESC, key)") {
+			t.Errorf("index %s = %s, want it to end in the score order", name, sqlText)
+		}
+	}
+}
+
+func listingIDs(as []precwatch.Alert) []string {
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.Listing.ID
+	}
+	return ids
 }

@@ -83,15 +83,14 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 	return a, nil
 }
 
-// lexRange is a ZRANGE BYLEX range of an order index.
-type lexRange struct{ lo, hi string }
-
 // QueryAlerts returns a page of the alerts q selects, ordered as
 // precwatch.SortAlerts does, and how many there are. One filter is its
 // index; several are intersected (ZINTERSTORE, smallest set first) into a
-// key that lives for the query. A minimum severity and a creation-time
-// window are lexicographic ranges of the order index (one per severity for
-// a window), counted with ZLEXCOUNT and paged with ZRANGE BYLEX LIMIT.
+// key that lives for the query. A creation-time window is a score range of
+// the time index, intersected with the filters the same way and then
+// scored 0 so that it orders by member. A minimum severity is a
+// lexicographic range of the result, counted with ZLEXCOUNT and paged
+// with ZRANGE BYLEX LIMIT.
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
 	page, err := s.queryAlerts(ctx, q)
 	if err != nil {
@@ -118,64 +117,49 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		idx = append(idx, s.idxKey("word", w))
 	}
 	base := s.key("alerts", "idx", "all")
-	switch len(idx) {
-	case 0:
-	case 1:
+	window := !q.Since.IsZero() || !q.Until.IsZero()
+	if len(idx) == 1 && !window {
 		base = idx[0]
-	default:
+	} else if len(idx) > 1 || window {
 		var nonce [12]byte
 		_, _ = rand.Read(nonce[:])
 		base = s.key("tmp", hex.EncodeToString(nonce[:]))
-		if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
-			p.Expire(ctx, base, tmpTTL)
-			return nil
-		}); err != nil {
-			return page, fmt.Errorf("intersect: %w", err)
-		}
 		defer func() {
 			// Its own context: the query's may be what ended it.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			defer cancel()
 			s.rdb.Del(ctx, base)
 		}()
-	}
-	ranges := queryRanges(q)
-	counts := make([]*redis.IntCmd, len(ranges))
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, r := range ranges {
-			counts[i] = p.ZLexCount(ctx, base, r.lo, r.hi)
+		var err error
+		if window {
+			err = s.storeWindow(ctx, base, idx, q.Since, q.Until)
+		} else {
+			_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
+				p.Expire(ctx, base, tmpTTL)
+				return nil
+			})
 		}
-		return nil
-	}); err != nil {
+		if err != nil {
+			return page, fmt.Errorf("intersect: %w", err)
+		}
+	}
+	lo, hi := "-", "+"
+	if q.MinSeverity > precwatch.SeverityNone {
+		hi = "(" + string(rune('9'-clampSeverity(q.MinSeverity)+1))
+	}
+	n, err := s.rdb.ZLexCount(ctx, base, lo, hi).Result()
+	if err != nil {
 		return page, fmt.Errorf("count: %w", err)
 	}
+	page.Total = int(n)
 	limit, offset := pageBounds(q)
-	skip, want := int64(offset), int64(limit)
-	var reads []*redis.StringSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, r := range ranges {
-			n := counts[i].Val()
-			page.Total += int(n)
-			if want == 0 || n == 0 {
-				continue
-			}
-			if skip >= n {
-				skip -= n
-				continue
-			}
-			take := min(want, n-skip)
-			reads = append(reads, p.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: r.lo, Stop: r.hi, ByLex: true, Offset: skip, Count: take}))
-			skip, want = 0, want-take
-		}
-		return nil
-	})
+	if int64(offset) >= n {
+		return page, nil
+	}
+	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: int64(offset), Count: int64(limit)}).Result()
 	if err != nil {
 		return page, fmt.Errorf("read index: %w", err)
-	}
-	var members []string
-	for _, c := range reads {
-		members = append(members, c.Val()...)
 	}
 	as, err := s.alertsByMember(ctx, members)
 	if err != nil {
@@ -187,31 +171,76 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	return page, nil
 }
 
-// queryRanges are the ranges of an order index that hold the alerts of q's
-// minimum severity and creation window, in order.
-func queryRanges(q precwatch.AlertQuery) []lexRange {
-	if q.Since.IsZero() && q.Until.IsZero() {
-		r := lexRange{"-", "+"}
-		if q.MinSeverity > precwatch.SeverityNone {
-			r.hi = "(" + string(rune('9'-clampSeverity(q.MinSeverity)+1))
-		}
-		return []lexRange{r}
+// storeWindow stores at dst the members of every index idx whose alert
+// was created in [since, until] (a zero bound is open), each scored 0.
+// With no idx it is a range of the time index; otherwise the time index
+// is intersected with idx (smallest set first) and trimmed to the range.
+// The time index scores in buckets of 1,024 ns, so the members of the
+// buckets the bounds fall in are then checked to the nanosecond.
+func (s *Store) storeWindow(ctx context.Context, dst string, idx []string, since, until time.Time) error {
+	lo, hi := "-inf", "+inf"
+	if !since.IsZero() {
+		lo = strconv.FormatFloat(timeScore(since), 'f', -1, 64)
 	}
-	// Within one severity, members order by inverted creation time: the
-	// window is one range. "c;" follows every "c:…".
-	var rs []lexRange
-	for sev := 9; sev >= max(int(q.MinSeverity), 0); sev-- {
-		c := string(rune('9' - sev))
-		r := lexRange{"[" + c + ":", "(" + c + ";"}
-		if !q.Until.IsZero() {
-			r.lo = fmt.Sprintf("[%s:%016x", c, ^orderable(q.Until))
-		}
-		if !q.Since.IsZero() {
-			r.hi = fmt.Sprintf("(%s:%016x;", c, ^orderable(q.Since))
-		}
-		rs = append(rs, r)
+	if !until.IsZero() {
+		hi = strconv.FormatFloat(timeScore(until), 'f', -1, 64)
 	}
-	return rs
+	var loEdge, hiEdge *redis.StringSliceCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if len(idx) == 0 {
+			p.ZRangeStore(ctx, dst, redis.ZRangeArgs{Key: s.timeKey(), Start: lo, Stop: hi, ByScore: true})
+		} else {
+			// The time index's scores survive (weight 1), the order
+			// indexes' zeros add nothing.
+			weights := make([]float64, 1+len(idx))
+			weights[0] = 1
+			p.ZInterStore(ctx, dst, &redis.ZStore{Keys: append([]string{s.timeKey()}, idx...), Weights: weights})
+			if !since.IsZero() {
+				p.ZRemRangeByScore(ctx, dst, "-inf", "("+lo)
+			}
+			if !until.IsZero() {
+				p.ZRemRangeByScore(ctx, dst, "("+hi, "+inf")
+			}
+		}
+		p.Expire(ctx, dst, tmpTTL)
+		if !since.IsZero() {
+			loEdge = p.ZRangeByScore(ctx, dst, &redis.ZRangeBy{Min: lo, Max: lo})
+		}
+		if !until.IsZero() {
+			hiEdge = p.ZRangeByScore(ctx, dst, &redis.ZRangeBy{Min: hi, Max: hi})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var drop []any
+	if loEdge != nil {
+		lowest := orderable(since)
+		for _, m := range loEdge.Val() {
+			if c, ok := memberCreated(m); !ok || c < lowest {
+				drop = append(drop, m)
+			}
+		}
+	}
+	if hiEdge != nil {
+		highest := orderable(until)
+		for _, m := range hiEdge.Val() {
+			if c, ok := memberCreated(m); !ok || c > highest {
+				drop = append(drop, m)
+			}
+		}
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if len(drop) > 0 {
+			p.ZRem(ctx, dst, drop...)
+		}
+		// Every score 0: the set orders by member, as the order indexes.
+		p.ZInterStore(ctx, dst, &redis.ZStore{Keys: []string{dst}, Weights: []float64{0}})
+		p.Expire(ctx, dst, tmpTTL)
+		return nil
+	})
+	return err
 }
 
 // pageBounds applies AlertQuery's default and maximum page size.
@@ -534,8 +563,9 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 }
 
 // schemaVersion is the key layout this package writes. Version 2 added
-// the regime, vendor, assignee and word indexes.
-const schemaVersion = 2
+// the regime, vendor, assignee and word indexes; version 3 the score in
+// the order index members and the creation-time index.
+const schemaVersion = 3
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.
@@ -563,9 +593,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Reindex adds every stored alert to every index it belongs to, reaching
-// the alerts through the listings, and returns how many it indexed. It
-// does not remove stale entries; writes keep those right.
+// Reindex puts every stored alert in every index it belongs to, under its
+// current member, reaching the alerts through the listings, and returns
+// how many it indexed. It removes the member schema 1 and 2 wrote (without
+// the score) from the alert's indexes; other stale entries it leaves,
+// writes keep those right. Each listing's alerts are reindexed in an
+// optimistic transaction, so a concurrent write is never undone.
 func (s *Store) Reindex(ctx context.Context) (int, error) {
 	n := 0
 	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
@@ -576,25 +609,46 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		for _, k := range st.AlertKeys {
 			rkeys = append(rkeys, s.alertKey(k))
 		}
-		as, err := s.rdb.MGet(ctx, rkeys...).Result()
-		if err != nil {
-			return err
-		}
-		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, v := range as {
-				str, ok := v.(string)
-				if !ok {
-					continue
+		slices.Sort(rkeys)
+		done := 0
+		err := s.retry(ctx, func() error {
+			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+				vals, err := tx.MGet(ctx, rkeys...).Result()
+				if err != nil {
+					return err
 				}
-				var a precwatch.Alert
-				if err := json.Unmarshal([]byte(str), &a); err != nil {
-					return fmt.Errorf("decode alert: %w", err)
+				var as []precwatch.Alert
+				for _, v := range vals {
+					str, ok := v.(string)
+					if !ok {
+						continue
+					}
+					var a precwatch.Alert
+					if err := json.Unmarshal([]byte(str), &a); err != nil {
+						return fmt.Errorf("decode alert: %w", err)
+					}
+					as = append(as, a)
 				}
-				s.reindex(ctx, p, nil, a)
-				n++
-			}
-			return nil
+				if len(as) == 0 {
+					return nil
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					for _, a := range as {
+						legacy := legacyMember(a)
+						for _, idx := range s.alertIndexes(a) {
+							p.ZRem(ctx, idx, legacy)
+						}
+						s.reindex(ctx, p, nil, a)
+					}
+					return nil
+				})
+				if err == nil {
+					done = len(as)
+				}
+				return err
+			}, rkeys...)
 		})
+		n += done
 		return err
 	})
 	if err != nil {

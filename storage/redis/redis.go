@@ -25,6 +25,8 @@
 //	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
 //	P:alerts:idx:word:<word>      the same, per normalised word of the
 //	                              listing's title and description
+//	P:alerts:time                 the same members, scored by creation time
+//	                              (see timeScore), for Since and Until
 //	P:tmp:<random>                query intersections, expiring in seconds
 //	P:users                       hash: user name → user JSON
 //	P:session:<id>                session JSON, expiring with the session
@@ -40,9 +42,11 @@
 //	P:page:<sha256>               hash: site, url, fetched_at, content_type, body
 //
 // The order indexes are sorted sets whose members all score 0 and so sort
-// by member: "<9-severity>:<inverted created_at nanoseconds, hex>:<key>".
-// That is precwatch.SortAlerts's order to the nanosecond, which a float
-// score cannot hold, and a minimum severity is a lexicographic range.
+// by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at
+// nanoseconds, hex>:<key>", both hex fields 16 digits. That is
+// precwatch.SortAlerts's order exactly (every float score, and time to the
+// nanosecond, which a sorted-set score cannot hold), and a minimum severity
+// is a lexicographic range. A change of score or severity moves the member.
 package redis
 
 import (
@@ -210,10 +214,54 @@ func clampSeverity(s precwatch.Severity) int {
 	return min(max(int(s), 0), 9)
 }
 
+// orderableScore maps a float to an unsigned integer in cmp.Compare's
+// order: IEEE-754 bits with the sign bit flipped for positives and every
+// bit flipped for negatives; -0 is 0, and NaN sorts below everything.
+func orderableScore(f float64) uint64 {
+	if f != f {
+		return 0
+	}
+	if f == 0 {
+		f = 0 // -0 compares equal to 0
+	}
+	b := math.Float64bits(f)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
 // alertMember is the alert's member in the order indexes: severity
-// descending, then created descending, then key ascending.
+// descending, then score descending, then created descending, then key
+// ascending.
 func alertMember(a precwatch.Alert) string {
+	return fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
+}
+
+// memberCreated returns orderable(created) of an alertMember.
+func memberCreated(m string) (uint64, bool) {
+	// "<c>:<16 hex>:<16 hex>:<key>"
+	if len(m) < 36 || m[1] != ':' || m[18] != ':' || m[35] != ':' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(m[19:35], 16, 64)
+	return ^v, err == nil
+}
+
+// legacyMember is the member schema 1 and 2 wrote, without the score.
+func legacyMember(a precwatch.Alert) string {
 	return fmt.Sprintf("%c:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderable(a.CreatedAt), a.Key)
+}
+
+// timeKey is the creation-time index.
+func (s *Store) timeKey() string { return s.key("alerts", "time") }
+
+// timeScore is an alert's score in the creation-time index: Unix
+// nanoseconds (clamped as orderable does) divided by 1024, rounding down,
+// which a float64 holds exactly. A query checks the members of the bucket
+// its bound falls in to the nanosecond.
+func timeScore(t time.Time) float64 {
+	return float64(int64(orderable(t)^(1<<63)) >> 10)
 }
 
 func memberKey(m string) string {
@@ -415,7 +463,8 @@ func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwat
 }
 
 // reindex queues the index updates of an alert going from old (nil for a
-// new alert) to a.
+// new alert) to a. A new score or severity (a material change re-scores
+// the alert) is a new member, so the old one leaves every index.
 func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	newIdx := s.alertIndexes(a)
@@ -426,12 +475,16 @@ func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.A
 				p.ZRem(ctx, idx, oldMember)
 			}
 		}
+		if oldMember != member {
+			p.ZRem(ctx, s.timeKey(), oldMember)
+		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
 	for _, idx := range newIdx {
 		p.ZAdd(ctx, idx, redis.Z{Member: member})
 	}
+	p.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.CreatedAt), Member: member})
 }
 
 // MarkGone marks the listings of site that run runID did not see as gone.

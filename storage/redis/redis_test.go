@@ -2,7 +2,9 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/storage/storetest"
+	"github.com/redis/go-redis/v9"
 )
 
 func open(t testing.TB, url string) *Store {
@@ -318,5 +321,118 @@ func TestUpdateAlertStream(t *testing.T) {
 	}
 	if want := []string{"raised:", "claim:ana", "status:triaged", "note:"}; !slices.Equal(got, want) {
 		t.Errorf("stream events = %v, want %v", got, want)
+	}
+}
+
+// TestMigrateScoreMembers: indexes written by schema 2 (members without
+// the score, no time index) are rewritten on open: the order is by score,
+// no old member is left, and creation windows work.
+func TestMigrateScoreMembers(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=v2"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	obs := storetest.Synthetic(40, start)
+	for _, o := range obs {
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema-2 layout.
+	for _, a := range want {
+		for _, idx := range s.alertIndexes(a) {
+			s.rdb.ZRem(ctx, idx, alertMember(a))
+			s.rdb.ZAdd(ctx, idx, redis.Z{Member: legacyMember(a)})
+		}
+	}
+	s.rdb.Del(ctx, s.timeKey())
+	s.rdb.Set(ctx, "v2:schema", 2, 0)
+
+	s2 := open(t, url)
+	defer s2.Close()
+	got, err := s2.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := jsonString(t, got), jsonString(t, want); g != w {
+		t.Errorf("Alerts after migrating:\n got %s\nwant %s", g, w)
+	}
+	sorted := slices.Clone(want)
+	precwatch.SortAlerts(sorted)
+	if g, w := keys(got), keys(sorted); !slices.Equal(g, w) {
+		t.Errorf("order after migrating = %v, want SortAlerts's %v", g, w)
+	}
+	members, err := s2.rdb.ZRange(ctx, "v2:alerts:idx:all", 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != len(want) {
+		t.Errorf("all index has %d members, want %d", len(members), len(want))
+	}
+	for _, m := range members {
+		if _, ok := memberCreated(m); !ok {
+			t.Errorf("old member %q left", m)
+		}
+	}
+	p, err := s2.QueryAlerts(ctx, precwatch.AlertQuery{Since: start.Add(10 * time.Second), Until: start.Add(19 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range want {
+		if !a.CreatedAt.Before(start.Add(10*time.Second)) && !a.CreatedAt.After(start.Add(19*time.Second)) {
+			n++
+		}
+	}
+	if p.Total != n || len(p.Alerts) != n || n == 0 {
+		t.Errorf("window after migrating: %d alerts, total %d; want %d", len(p.Alerts), p.Total, n)
+	}
+	if v, err := s2.rdb.Get(ctx, "v2:schema").Int(); err != nil || v != schemaVersion {
+		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+func keys(as []precwatch.Alert) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Key
+	}
+	return out
+}
+
+func jsonString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestMemberOrder: the order index member sorts as SortAlerts does, over
+// scores of every sign and size and times to the nanosecond.
+func TestMemberOrder(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var as []precwatch.Alert
+	scores := []float64{math.Inf(-1), -1e300, -2.5, -1, -1e-300, 0, math.Copysign(0, -1), 1e-300, 0.1, 0.25, 1, 999.9, 1000, 1e300, math.Inf(1)}
+	for i, sc := range scores {
+		for j, sev := range []precwatch.Severity{precwatch.SeverityLow, precwatch.SeverityCritical} {
+			as = append(as, precwatch.Alert{
+				Key: fmt.Sprintf("k%02d%d", (i*7)%len(scores), j), Severity: sev, Score: sc,
+				CreatedAt: t0.Add(time.Duration((i*5)%3) * time.Nanosecond),
+			})
+		}
+	}
+	want := slices.Clone(as)
+	precwatch.SortAlerts(want)
+	got := slices.Clone(as)
+	slices.SortFunc(got, func(a, b precwatch.Alert) int { return strings.Compare(alertMember(a), alertMember(b)) })
+	if g, w := keys(got), keys(want); !slices.Equal(g, w) {
+		t.Errorf("members order = %v, want %v", g, w)
 	}
 }

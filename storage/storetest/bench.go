@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 
 // Synthetic returns n observations of distinct listings for benchmarks,
 // spread over five sites and the test substances (so over every severity),
-// created a second apart from start, each raising one or two alerts.
+// created a second apart from start, each raising one or two alerts, with
+// match scores spread over [0, 100).
 func Synthetic(n int, start time.Time) []precwatch.Observation {
 	sites := []string{"silkvault", "agora2", "chemshop", "darkbay", "nexus"}
 	ms := [][]precwatch.Match{
@@ -33,6 +35,12 @@ func Synthetic(n int, start time.Time) []precwatch.Observation {
 		o.Listing.Title = fmt.Sprintf("%s %s %dL", products[i%len(products)], grades[(i/7)%len(grades)], 1+i%5)
 		o.Listing.Description = descs[(i/3)%len(descs)] + fmt.Sprintf(" Ref %d.", i)
 		o.Listing.Vendor = fmt.Sprintf("vendor-%03d", (i*7919)%200)
+		// Scores spread over [0, 100) in steps of 0.1, unrelated to the
+		// creation order, so that the order indexes rank by score.
+		o.Matches = slices.Clone(o.Matches)
+		for k := range o.Matches {
+			o.Matches[k].Score = float64((i*7919+k*331)%1000) / 10
+		}
 		out[i] = o
 	}
 	return out

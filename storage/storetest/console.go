@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ func RunConsole(t *testing.T, open func(t *testing.T) func() precwatch.ConsoleSt
 		{"QueryAlertsText", testQueryAlertsText},
 		{"QueryAlertsPageCap", testQueryAlertsPageCap},
 		{"QueryAlertsFollowsWrites", testQueryAlertsFollowsWrites},
+		{"QueryAlertsScoreOrder", testQueryAlertsScoreOrder},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"Audit", testAudit},
@@ -239,9 +241,9 @@ func testRecordKeepsWorkflow(t *testing.T, factory func() precwatch.ConsoleStore
 }
 
 // queryFixture records alerts spread over every filter: sites, vendors (one
-// without), substances of every regime and severity, statuses, assignees,
-// creation times (ties and nanosecond steps) and listing texts with
-// accents and mixed case.
+// without), substances of every regime and severity, scores, statuses,
+// assignees, creation times (ties and nanosecond steps) and listing texts
+// with accents and mixed case.
 func queryFixture(t *testing.T, s precwatch.ConsoleStore, n int) []precwatch.Alert {
 	t.Helper()
 	ms := [][]precwatch.Match{
@@ -258,7 +260,9 @@ func queryFixture(t *testing.T, s precwatch.ConsoleStore, n int) []precwatch.Ale
 		if i%7 == 0 {
 			at = at.Add(time.Nanosecond)
 		}
-		o := obs([]string{"silkvault", "agora2", "chemshop"}[i%3], fmt.Sprintf("Q%04d", i), float64(10+i), at, "run-1", ms[i%len(ms)]...)
+		// Scores in ten steps, often tied, unrelated to creation order.
+		score := float64((i*7)%10) * 2.5
+		o := obs([]string{"silkvault", "agora2", "chemshop"}[i%3], fmt.Sprintf("Q%04d", i), float64(10+i), at, "run-1", scored(score, ms[i%len(ms)]...)...)
 		o.Listing.Title = titles[i%len(titles)] + fmt.Sprintf(" lot%d", i)
 		o.Listing.Description = descs[(i/2)%len(descs)]
 		o.Listing.Vendor = vendors[(i/5)%len(vendors)]
@@ -480,6 +484,96 @@ func testQueryAlertsFollowsWrites(t *testing.T, factory func() precwatch.Console
 		if p := query(t, s, c.q); p.Total != c.want || len(p.Alerts) != c.want {
 			t.Errorf("QueryAlerts(%+v) = %d alerts, total %d; want %d", c.q, len(p.Alerts), p.Total, c.want)
 		}
+	}
+}
+
+// testQueryAlertsScoreOrder: queries rank by score within a severity under
+// every filter, a creation window among them, and follow a re-scoring
+// material change and workflow changes without losing or doubling an
+// alert.
+func testQueryAlertsScoreOrder(t *testing.T, factory func() precwatch.ConsoleStore) {
+	s := consoleClient(t, factory)
+	var os []precwatch.Observation
+	for i := range 24 {
+		// Newer listings score lower; several share a score; times one
+		// nanosecond apart and one shared, for the window's edges.
+		at := t0.Add(time.Duration(i) * time.Nanosecond)
+		if i == 23 {
+			at = t0.Add(22 * time.Nanosecond)
+		}
+		ms := scored(float64(24-i)/2-float64(i%3), peroxide(30))
+		if i%4 == 3 {
+			ms = scored(float64(i), thiodiglycol())
+		}
+		o := obs([]string{"silkvault", "agora2"}[i%2], fmt.Sprintf("R%02d", i), 20, at, "run-1", ms...)
+		o.Listing.Title, o.Listing.Vendor = "Peroxide lot "+strconv.Itoa(i), []string{"alpha", "beta", "gamma"}[i%3]
+		os = append(os, o)
+		record(t, s, o)
+	}
+	keys := make([]string, len(os))
+	for i, o := range os {
+		keys[i] = alertKey(o, o.Matches[0].Substance)
+		if i%5 == 0 {
+			update(t, s, precwatch.AlertAction{Key: keys[i], Actor: "ana", At: t0.Add(time.Hour), Action: precwatch.ActionClaim})
+		}
+	}
+	queries := []precwatch.AlertQuery{
+		{},
+		{Limit: 5, Offset: 4},
+		{MinSeverity: precwatch.SeverityCritical},
+		{Site: "agora2"},
+		{Vendor: "beta", Site: "silkvault"},
+		{Text: "peroxide"},
+		{Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityHigh},
+		{Assignee: "ana"},
+		{Since: t0.Add(3 * time.Nanosecond), Until: t0.Add(22 * time.Nanosecond)},
+		{Since: t0.Add(5*time.Nanosecond + 1), Limit: 4, Offset: 1},
+		{Until: t0.Add(7 * time.Nanosecond), Site: "agora2", Text: "peroxide lot"},
+		{Since: t0.Add(2 * time.Nanosecond), Until: t0.Add(2 * time.Nanosecond)},
+		{Since: t0.Add(22 * time.Nanosecond), MinSeverity: precwatch.SeverityHigh, Vendor: "beta"},
+		{Since: t0.Add(time.Minute)},
+	}
+	all := func() []precwatch.Alert {
+		var as []precwatch.Alert
+		for _, k := range keys {
+			as = append(as, getAlert(t, s, k))
+		}
+		precwatch.SortAlerts(as)
+		return as
+	}
+	before := all()
+	for _, q := range queries {
+		expectPage(t, s, before, q)
+	}
+	// The score, not the creation time, leads within a severity.
+	if p := query(t, s, precwatch.AlertQuery{MinSeverity: precwatch.SeverityHigh, Limit: 500}); len(p.Alerts) > 1 {
+		for i := 1; i < len(p.Alerts); i++ {
+			if a, b := p.Alerts[i-1], p.Alerts[i]; a.Severity == b.Severity && a.Score < b.Score {
+				t.Errorf("%s (score %v) before %s (score %v)", a.Listing.ID, a.Score, b.Listing.ID, b.Score)
+			}
+		}
+	}
+
+	// Material changes re-score a few alerts, up and down, and one
+	// alert changes status; every query follows.
+	for i, sc := range map[int]float64{20: 500, 1: -10, 6: 11.75, 9: 11.75} {
+		o := os[i]
+		o.At, o.RunID, o.Listing.Price = t0.Add(2*time.Hour), "run-2", 99
+		o.Matches = scored(sc, o.Matches[0])
+		if res := record(t, s, o); !res.Changed || len(res.UpdatedAlerts) != 1 {
+			t.Fatalf("re-scoring %s: %+v", o.Listing.ID, res)
+		}
+	}
+	update(t, s, precwatch.AlertAction{Key: keys[20], Actor: "ben", At: t0.Add(3 * time.Hour), Action: precwatch.ActionStatus, Status: precwatch.StatusTriaged})
+	after := all()
+	if slices.Equal(keysOf(after), keysOf(before)) {
+		t.Fatal("re-scoring did not change the reference order: the test proves nothing")
+	}
+	if i := slices.IndexFunc(after, func(a precwatch.Alert) bool { return a.Severity == precwatch.SeverityHigh }); i < 0 || after[i].Key != keys[20] {
+		t.Errorf("reference order of the high alerts does not start with R20: %v", keysOf(after))
+	}
+	for _, q := range append(queries, precwatch.AlertQuery{Status: precwatch.StatusTriaged}, precwatch.AlertQuery{Status: precwatch.StatusNew, Since: t0.Add(10 * time.Nanosecond)}) {
+		expectPage(t, s, after, q)
 	}
 }
 

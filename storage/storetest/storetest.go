@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"SubstanceDropped", testSubstanceDropped},
 		{"MarkGoneRelisted", testMarkGoneRelisted},
 		{"AlertsOrderAndFilters", testAlertsOrderAndFilters},
+		{"ScoreOrder", testScoreOrder},
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},
 		{"SetAlertStatus", testSetAlertStatus},
@@ -548,7 +549,13 @@ func testAlertsOrderAndFilters(t *testing.T, factory func() precwatch.Store) {
 		if i%5 == 0 {
 			at = at.Add(time.Nanosecond)
 		}
-		res := record(t, s, obs(site, fmt.Sprintf("O%02d", i), float64(10+i), at, "run-1", ms[i%len(ms)]...))
+		// Scores tie often (the creation time decides) and are otherwise
+		// unrelated to creation order; one is negative.
+		score := float64((i*13)%5) / 4
+		if i == 7 {
+			score = -0.5
+		}
+		res := record(t, s, obs(site, fmt.Sprintf("O%02d", i), float64(10+i), at, "run-1", scored(score, ms[i%len(ms)]...)...))
 		keys = append(keys, res.NewAlerts...)
 	}
 	statuses := []precwatch.AlertStatus{precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed}
@@ -572,6 +579,11 @@ func testAlertsOrderAndFilters(t *testing.T, factory func() precwatch.Store) {
 	}
 	if got[0].Severity != precwatch.SeverityCritical || got[len(got)-1].Severity != precwatch.SeverityLow {
 		t.Errorf("order is not by severity: first %v last %v", got[0].Severity, got[len(got)-1].Severity)
+	}
+	for i := 1; i < len(got); i++ {
+		if a, b := got[i-1], got[i]; a.Severity == b.Severity && a.Score < b.Score {
+			t.Errorf("alert %s (score %v) before %s (score %v) of the same severity", a.Listing.ID, a.Score, b.Listing.ID, b.Score)
+		}
 	}
 	filters := []precwatch.AlertFilter{
 		{Status: precwatch.StatusNew},
@@ -623,6 +635,103 @@ func testAlertsOrderAndFilters(t *testing.T, factory func() precwatch.Store) {
 	}
 	if n := len(allAlerts(t, s, precwatch.AlertFilter{Status: precwatch.StatusTriaged})); n == 0 {
 		t.Error("no triaged alerts: the filter test proves nothing")
+	}
+}
+
+// scored returns ms with their scores set: score for the first, a little
+// more for each next (so that every substance's alert has its own).
+func scored(score float64, ms ...precwatch.Match) []precwatch.Match {
+	out := slices.Clone(ms)
+	for k := range out {
+		out[k].Score = score + float64(k)/8
+		out[k].Reasons = []string{fmt.Sprintf("score %v", out[k].Score)}
+	}
+	return out
+}
+
+// testScoreOrder: within a severity alerts rank by score before creation
+// time, under every filter, and a material change that re-scores an
+// alert moves it.
+func testScoreOrder(t *testing.T, factory func() precwatch.Store) {
+	s := client(t, factory)
+	ctx := context.Background()
+	// Six high alerts on two sites, newer ones scoring lower, so that the
+	// score order is the reverse of the creation order; one medium alert
+	// with the highest score of all stays behind them.
+	scores := []float64{90, 75.5, 75.25, 40, 12, 0}
+	var os []precwatch.Observation
+	for i, sc := range scores {
+		o := obs([]string{"silkvault", "agora2"}[i%2], fmt.Sprintf("S%d", i), 20, t0.Add(time.Duration(i)*time.Minute), "run-1", scored(sc, peroxide(30))...)
+		os = append(os, o)
+		record(t, s, o)
+	}
+	record(t, s, obs("silkvault", "M", 20, t0.Add(time.Hour), "run-1", scored(999, nitromethane())...))
+	ids := func(as []precwatch.Alert) []string {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = a.Listing.ID
+		}
+		return out
+	}
+	check := func(stage string, want []string) {
+		t.Helper()
+		if got := ids(allAlerts(t, s, precwatch.AlertFilter{})); !slices.Equal(got, want) {
+			t.Errorf("%s: Alerts() = %v, want %v", stage, got, want)
+		}
+		high := want[:len(want)-1]
+		for _, f := range []precwatch.AlertFilter{
+			{MinSeverity: precwatch.SeverityHigh},
+			{Substance: "hydrogen-peroxide"},
+			{Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityHigh},
+			{Site: "silkvault", MinSeverity: precwatch.SeverityHigh},
+			{Site: "agora2", Status: precwatch.StatusNew},
+			{Substance: "hydrogen-peroxide", Limit: 2, Offset: 1},
+		} {
+			var w []string
+			for _, id := range high {
+				if f.Site == "" || f.Site == []string{"silkvault", "agora2"}[int(id[1]-'0')%2] {
+					w = append(w, id)
+				}
+			}
+			w = w[min(f.Offset, len(w)):]
+			if f.Limit > 0 {
+				w = w[:min(f.Limit, len(w))]
+			}
+			if got := ids(allAlerts(t, s, f)); !slices.Equal(got, w) {
+				t.Errorf("%s: Alerts(%+v) = %v, want %v", stage, f, got, w)
+			}
+		}
+	}
+	check("raised", []string{"S0", "S1", "S2", "S3", "S4", "S5", "M"})
+	if a := getAlert(t, s, alertKey(os[1], "hydrogen-peroxide")); a.Score != 75.5 || !slices.Equal(a.Reasons, []string{"score 75.5"}) {
+		t.Errorf("alert S1 score %v reasons %v, want 75.5 and its reasons", a.Score, a.Reasons)
+	}
+
+	// S4 now offers more at a new price: a material change that scores
+	// it above all; S0 drops to the bottom of its severity.
+	o4 := os[4]
+	o4.At, o4.RunID, o4.Listing.Price = t0.Add(2*time.Hour), "run-2", 25
+	o4.Matches = scored(95, peroxide(30))
+	if res := record(t, s, o4); !res.Changed {
+		t.Fatalf("material change not recorded: %+v", res)
+	}
+	o0 := os[0]
+	o0.At, o0.RunID, o0.Listing.Price = t0.Add(2*time.Hour), "run-2", 30
+	o0.Matches = scored(-3, peroxide(30))
+	record(t, s, o0)
+	check("re-scored", []string{"S4", "S1", "S2", "S3", "S5", "S0", "M"})
+	if a := getAlert(t, s, alertKey(os[4], "hydrogen-peroxide")); a.Score != 95 || !a.CreatedAt.Equal(os[4].At) {
+		t.Errorf("re-scored alert: score %v created %v, want 95 created %v", a.Score, a.CreatedAt, os[4].At)
+	}
+	// A status change keeps the place by score.
+	if err := s.SetAlertStatus(ctx, alertKey(os[1], "hydrogen-peroxide"), precwatch.StatusTriaged, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(allAlerts(t, s, precwatch.AlertFilter{Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityHigh})), []string{"S4", "S2", "S3", "S5", "S0"}; !slices.Equal(got, want) {
+		t.Errorf("new after triage = %v, want %v", got, want)
+	}
+	if got, want := ids(allAlerts(t, s, precwatch.AlertFilter{Status: precwatch.StatusTriaged})), []string{"S1"}; !slices.Equal(got, want) {
+		t.Errorf("triaged = %v, want %v", got, want)
 	}
 }
 
