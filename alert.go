@@ -23,6 +23,15 @@ const (
 	StatusDismissed AlertStatus = "dismissed"
 )
 
+// Valid reports whether st is one of the workflow's statuses.
+func (st AlertStatus) Valid() bool {
+	switch st {
+	case StatusNew, StatusTriaged, StatusEscalated, StatusDismissed:
+		return true
+	}
+	return false
+}
+
 // Alert is one substance found in one listing of one site. Its Key is
 // derived from (site, listing identity, substance), so every process that
 // sees the same listing converges on the same alert.

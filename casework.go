@@ -41,6 +41,15 @@ type User struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 }
 
+// Validate checks that the user has a name and a known role.
+func (u User) Validate() error {
+	if u.Name == "" {
+		return fmt.Errorf("%w: user without a name", ErrInvalid)
+	}
+	_, err := ParseRole(string(u.Role))
+	return err
+}
+
 // Session is a logged-in console session. ID is the SHA-256 of the cookie
 // token, so a leaked store does not leak live sessions.
 type Session struct {
@@ -146,6 +155,22 @@ type AlertQuery struct {
 	Text   string
 	Limit  int // default 50, at most 500
 	Offset int
+}
+
+// Default and maximum page sizes of AlertQuery.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
+// Page returns the query's page size and offset with the defaults and
+// bounds applied.
+func (q AlertQuery) Page() (limit, offset int) {
+	limit = q.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	return min(limit, MaxPageSize), max(q.Offset, 0)
 }
 
 // AlertPage is one page of a query and the total number of matches.

@@ -13,12 +13,6 @@ import (
 	"github.com/precwatch/precwatch/storage/internal/words"
 )
 
-// Query page sizes, as precwatch.AlertQuery documents them.
-const (
-	defaultLimit = 50
-	maxLimit     = 500
-)
-
 // alertWords is what alerts.words holds: the listing's text, normalised.
 func alertWords(a precwatch.Alert) string {
 	return strings.Join(words.Split(a.Listing.Title, a.Listing.Description), " ")
@@ -130,7 +124,7 @@ func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		}
 		pageWhere = append(pageWhere, w)
 	}
-	limit, offset := pageBounds(q)
+	limit, offset := q.Page()
 	var page precwatch.AlertPage
 	var db queryer = s.db
 	counted := false
@@ -225,28 +219,9 @@ func matchText(ctx context.Context, conn *sql.Conn, ws []string) (int, error) {
 	return int(n), err
 }
 
-// pageBounds applies AlertQuery's default and maximum page size.
-func pageBounds(q precwatch.AlertQuery) (limit, offset int) {
-	limit = q.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	return min(limit, maxLimit), max(q.Offset, 0)
-}
-
-func validUser(u precwatch.User) error {
-	if u.Name == "" {
-		return fmt.Errorf("%w: user without a name", precwatch.ErrInvalid)
-	}
-	if _, err := precwatch.ParseRole(string(u.Role)); err != nil {
-		return err
-	}
-	return nil
-}
-
 // CreateUser adds a user; ErrConflict when the name is taken.
 func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
-	if err := validUser(u); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("embedded: create user %q: %w", u.Name, err)
 	}
 	raw, err := json.Marshal(u)
@@ -265,7 +240,7 @@ func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
 
 // UpdateUser replaces an existing user; ErrNotFound when there is none.
 func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
-	if err := validUser(u); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
 	}
 	raw, err := json.Marshal(u)

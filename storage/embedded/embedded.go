@@ -646,18 +646,9 @@ func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 	return out, nil
 }
 
-// validStatus reports whether st is one of the workflow's statuses.
-func validStatus(st precwatch.AlertStatus) bool {
-	switch st {
-	case precwatch.StatusNew, precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed:
-		return true
-	}
-	return false
-}
-
 // SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.
 func (s *Store) SetAlertStatus(ctx context.Context, key string, status precwatch.AlertStatus, at time.Time) error {
-	if !validStatus(status) {
+	if !status.Valid() {
 		return fmt.Errorf("embedded: set alert %s status: %w: status %q", key, precwatch.ErrInvalid, status)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {

@@ -17,12 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Query page sizes, as precwatch.AlertQuery documents them.
-const (
-	defaultLimit = 50
-	maxLimit     = 500
-)
-
 // DefaultAuditMax caps the audit log: older entries are dropped.
 const DefaultAuditMax = 100000
 
@@ -153,7 +147,7 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		return page, fmt.Errorf("count: %w", err)
 	}
 	page.Total = int(n)
-	limit, offset := pageBounds(q)
+	limit, offset := q.Page()
 	if int64(offset) >= n {
 		return page, nil
 	}
@@ -243,25 +237,6 @@ func (s *Store) storeWindow(ctx context.Context, dst string, idx []string, since
 	return err
 }
 
-// pageBounds applies AlertQuery's default and maximum page size.
-func pageBounds(q precwatch.AlertQuery) (limit, offset int) {
-	limit = q.Limit
-	if limit <= 0 {
-		limit = defaultLimit
-	}
-	return min(limit, maxLimit), max(q.Offset, 0)
-}
-
-func validUser(u precwatch.User) error {
-	if u.Name == "" {
-		return fmt.Errorf("%w: user without a name", precwatch.ErrInvalid)
-	}
-	if _, err := precwatch.ParseRole(string(u.Role)); err != nil {
-		return err
-	}
-	return nil
-}
-
 // updateUser replaces a user's JSON only if the user exists.
 var updateUser = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -271,7 +246,7 @@ return 1
 
 // CreateUser adds a user; ErrConflict when the name is taken.
 func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
-	if err := validUser(u); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("redis: create user %q: %w", u.Name, err)
 	}
 	raw, err := json.Marshal(u)
@@ -290,7 +265,7 @@ func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
 
 // UpdateUser replaces an existing user; ErrNotFound when there is none.
 func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
-	if err := validUser(u); err != nil {
+	if err := u.Validate(); err != nil {
 		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
 	}
 	raw, err := json.Marshal(u)

@@ -805,17 +805,9 @@ func (s *Store) inAll(ctx context.Context, idx []string, members []string) ([]bo
 	return in, nil
 }
 
-func validStatus(st precwatch.AlertStatus) bool {
-	switch st {
-	case precwatch.StatusNew, precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed:
-		return true
-	}
-	return false
-}
-
 // SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.
 func (s *Store) SetAlertStatus(ctx context.Context, key string, status precwatch.AlertStatus, at time.Time) error {
-	if !validStatus(status) {
+	if !status.Valid() {
 		return fmt.Errorf("redis: set alert %s status: %w: status %q", key, precwatch.ErrInvalid, status)
 	}
 	rkey := s.alertKey(key)
