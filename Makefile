@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/precwatch
 
-.PHONY: all build run test lint bench fuzz clean
+.PHONY: all build run test lint bench eval fuzz clean
 
 all: build
 
@@ -21,6 +21,16 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime 10s ./matchers
+
+# Detection quality on fixtures/eval: precision, recall, F1 per category and
+# every false positive and negative; fails under README.md's eval-floor.
+eval:
+	$(GO) test -count=1 -v -run '^TestEvalSet$$' ./matchers
+
+# Fuzz the matcher for a minute (make test fuzzes it for 10 s).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime 60s ./matchers
 
 lint:
 	$(GO) vet ./...

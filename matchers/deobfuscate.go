@@ -3,6 +3,8 @@ package matchers
 import (
 	"bytes"
 	"slices"
+	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -41,40 +43,11 @@ const minSpacedRun = 4
 // deobfuscate rewrites n in place (text and offsets) when it holds any of
 // the obfuscations above; orig is the text n was normalised from.
 func deobfuscate(n *normText, orig string) {
+	db := deobPool.Get().(*deobBuf)
+	defer deobPool.Put(db)
 	text := n.text
-	// Word spans.
-	type word struct{ a, b int }
-	var words []word
-	// Most text has none of this: look before rebuilding anything.
-	suspicious := false
-	singles := 0
-	for i := 0; i < len(text); {
-		j := i
-		digit, letter, wide := false, false, false
-		for j < len(text) && text[j] != ' ' {
-			switch c := text[j]; {
-			case c >= 0x80:
-				wide = true
-			case c >= '0' && c <= '9':
-				digit = true
-			default:
-				letter = true
-			}
-			j++
-		}
-		if j-i == 1 || wide && utf8.RuneCount(text[i:j]) == 1 {
-			singles++
-		} else {
-			singles = 0
-		}
-		if wide || digit && letter || singles >= minSpacedRun {
-			suspicious = true
-		}
-		i = j + 1
-	}
-	if !suspicious {
-		return
-	}
+	words := db.words[:0]
+	defer func() { db.words = words[:0] }()
 	for i := 0; i < len(text); {
 		j := bytes.IndexByte(text[i:], ' ')
 		if j < 0 {
@@ -91,14 +64,16 @@ func deobfuscate(n *normText, orig string) {
 		return orig[last+size : n.offs[next.a]]
 	}
 	single := func(k int) bool { return utf8.RuneCount(text[words[k].a:words[k].b]) == 1 }
-	join := make([]bool, len(words)) // join[k]: no space before word k
+	join := slices.Grow(db.join[:0], len(words))[:len(words)] // join[k]: no space before word k
+	clear(join)
+	db.join = join
 	for k := 0; k < len(words); {
 		if !single(k) {
 			k++
 			continue
 		}
 		e := k + 1
-		for e < len(words) && single(e) && len(gap(e)) <= 3 && (e == k+1 || gap(e) == gap(k+1)) {
+		for e < len(words) && single(e) && spacedGap(gap(e), gap(k+1), e == k+1) {
 			e++
 		}
 		if e-k >= minSpacedRun {
@@ -110,7 +85,7 @@ func deobfuscate(n *normText, orig string) {
 	}
 	// Rebuild only if some word changes.
 	changed := slices.Contains(join, true)
-	var scratch []rune
+	scratch := db.runes[:0]
 	for _, w := range words {
 		if changed {
 			break
@@ -130,10 +105,10 @@ func deobfuscate(n *normText, orig string) {
 	if !changed {
 		return
 	}
-	out := make([]byte, 0, len(text))
-	offs := make([]int32, 0, len(text))
-	var runes []rune
-	var roffs []int32
+	out := db.out[:0]
+	offs := db.offs[:0]
+	runes := scratch[:0]
+	roffs := db.roffs[:0]
 	flush := func() {
 		if len(runes) == 0 {
 			return
@@ -164,7 +139,42 @@ func deobfuscate(n *normText, orig string) {
 		}
 	}
 	flush()
-	n.text, n.offs = out, offs
+	// Copy back into n's own buffers, so the pooled ones stay pooled.
+	n.text = append(n.text[:0], out...)
+	n.offs = append(n.offs[:0], offs...)
+	db.out, db.offs, db.runes, db.roffs = out[:0], offs[:0], runes[:0], roffs[:0]
+}
+
+// word is a word's span in normalised text.
+type word struct{ a, b int }
+
+// deobBuf holds deobfuscate's buffers between calls.
+type deobBuf struct {
+	words []word
+	join  []bool
+	runes []rune
+	roffs []int32
+	out   []byte
+	offs  []int32
+}
+
+var deobPool = sync.Pool{New: func() any { return new(deobBuf) }}
+
+// spacedGap reports whether g, the separators between two spaced-out
+// letters, continues a run whose first gap is first: at most three
+// separator characters, no line break, of the same length as the first
+// (so "h y d r o   g e n" keeps its word break) but not necessarily the
+// same characters ("n.i-t.r_o").
+func spacedGap(g, first string, isFirst bool) bool {
+	if len(g) == 0 || len(g) > 3 || strings.ContainsAny(g, "\n\r") {
+		return false
+	}
+	// Letters dotted out and words split by a space ("h.y.d.r.o p.e.r"):
+	// the space is a word break.
+	if !isFirst && strings.TrimSpace(first) != "" && strings.TrimSpace(g) == "" {
+		return false
+	}
+	return isFirst || len(g) == len(first)
 }
 
 // hasWideOrMixed reports whether a normalised word has non-ASCII letters or
@@ -225,13 +235,23 @@ func fixWord(w []rune, orig string) bool {
 	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) {
 		return changed
 	}
+	// Every digit must read as a letter, and at least one must stand
+	// between two letters; then digits at the word's edges are letters
+	// too ("4c3t0n3"), but "kclo3" or "500ml" stay as written.
+	inner := false
 	for i, r := range w {
 		if r < '0' || r > '9' {
 			continue
 		}
-		if leet[r] == 0 || i == 0 || i == len(w)-1 || !unicode.IsLetter(w[i-1]) || !unicode.IsLetter(w[i+1]) && leet[w[i+1]] == 0 {
+		if leet[r] == 0 {
 			return changed
 		}
+		if i > 0 && i < len(w)-1 && unicode.IsLetter(w[i-1]) && (unicode.IsLetter(w[i+1]) || leet[w[i+1]] != 0) {
+			inner = true
+		}
+	}
+	if !inner {
+		return changed
 	}
 	for i, r := range w {
 		if l := leet[r]; l != 0 {

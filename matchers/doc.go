@@ -53,6 +53,28 @@
 // OverLimit compares the strength with the substance's limit; it is nil when
 // no strength is stated or the regime sets no limit.
 //
+// # Quantity, context, score, suppressions
+//
+// The amount stated next to a match ("25kg", "2,5 Liter", "10 x 1 L",
+// "1 L x10", "1 lb") becomes Match.Quantity, in grams or millilitres.
+// Abbreviations and trade slang ("AN", "TEA", "HP", "nitro") need context:
+// a strength or amount next to them, or a chemical or shop word, strength
+// or amount within a few words of the sentence; a word giving the code an
+// everyday sense ("TEA tree", "HP laptop", "CAN bus", "cold brew") or
+// neighbouring words that spell it out as another chemical ("DMP dimethyl
+// phthalate") defeat it. Every match gets Steps (the normalisation steps
+// its text needed), a Score in [0,100] with Reasons, from the whole
+// listing: regime, strength against the limit, amount, several precursors,
+// a Tor source and obfuscation. Watchlist suppressions mark matches
+// Suppressed ("by alice: reason") instead of dropping them.
+//
+// # Speed
+//
+// The scan is a dense DFA (automaton.go) run once per field; ASCII takes a
+// table-driven path through normalisation; buffers come from a sync.Pool,
+// so a listing without matches allocates nothing and the rules stay linear
+// on a 10 MB field.
+//
 // # Severity
 //
 // Any CWC schedule is critical; EU Annex I over its limit is high, under it

@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
-
 	"github.com/precwatch/precwatch"
 )
 
@@ -53,6 +51,10 @@ type termRef struct {
 	term  string
 	kind  string
 	class termClass
+	// upper: an abbreviation written in upper case in the watchlist
+	// matches only in upper case ("AN", not "an"); slang written in lower
+	// case ("nitro") matches in any case, with context all the same.
+	upper bool
 }
 
 // pattern is one automaton pattern and the terms it stands for.
@@ -75,7 +77,9 @@ type Matcher struct {
 	w        *precwatch.Watchlist
 	subs     []compiledSubstance
 	patterns []pattern
-	ac       ahocorasick.AhoCorasick
+	ac       *automaton
+	byID     map[string]int
+	supps    []compiledSuppression
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -123,7 +127,10 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 		return nil, fmt.Errorf("matchers: compile: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
 	}
-	m := &Matcher{w: w}
+	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions)}
+	for i, s := range w.Substances {
+		m.byID[s.ID] = i
+	}
 	index := map[string]int{} // normalised pattern → index in m.patterns
 	seen := map[string]bool{} // substance + pattern, to keep the first kind
 	add := func(sub int, norm, term, kind string, class termClass) {
@@ -141,7 +148,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			index[norm] = i
 			m.patterns = append(m.patterns, pattern{compound: utf8.RuneCountInString(norm) >= compoundMinLen})
 		}
-		m.patterns[i].refs = append(m.patterns[i].refs, termRef{sub: sub, term: term, kind: kind, class: class})
+		m.patterns[i].refs = append(m.patterns[i].refs, termRef{sub: sub, term: term, kind: kind, class: class, upper: class == classAbbr && allUpper(term)})
 	}
 	// addTerm classifies a name, synonym or abbreviation by its shape.
 	addTerm := func(sub int, term, kind string) {
@@ -209,8 +216,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			pats[i] += " "
 		}
 	}
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{MatchKind: ahocorasick.StandardMatch, DFA: true})
-	m.ac = b.Build(pats)
+	m.ac = newAutomaton(pats)
 	return m, nil
 }
 
@@ -263,21 +269,33 @@ type candidate struct {
 	nlen       int // normalised length, for longest-wins
 }
 
+// maxPooledBytes bounds the buffers a pooled scratch keeps after a huge
+// listing, so one 10 MB listing does not pin its buffers for good.
+const maxPooledBytes = 1 << 20
+
 // Match reports every watchlist substance found in the listing's title and
-// description, ordered by field (title first) then position.
+// description, ordered by field (title first) then position, each scored
+// against the whole listing and marked when an analyst suppressed it.
 func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
+	sc := scratchPool.Get().(*scratch)
 	var out []precwatch.Match
-	out = m.matchField(out, "title", l.Title)
-	out = m.matchField(out, "description", l.Description)
+	out = m.matchField(sc, out, "title", l.Title)
+	out = m.matchField(sc, out, "description", l.Description)
+	if cap(sc.norm.text) <= maxPooledBytes {
+		scratchPool.Put(sc)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	m.scoreListing(out, l.Tor)
+	m.suppress(out, l)
 	return out
 }
 
-func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwatch.Match {
+func (m *Matcher) matchField(sc *scratch, out []precwatch.Match, field, text string) []precwatch.Match {
 	if text == "" {
 		return out
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
 	n := normalize(text, true, &sc.norm)
 	sc.norm = n
 	cands := sc.cands[:0]
@@ -286,12 +304,12 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	hay = append(hay, n.text...)
 	hay = append(hay, ' ')
 	sc.hay = hay
-	it := m.ac.IterOverlappingByte(hay)
-	for hit := it.Next(); hit != nil; hit = it.Next() {
+	sc.hits = m.ac.scan(hay, sc.hits[:0])
+	for _, h := range sc.hits {
 		// hay is n.text between two spaces: the pattern's leading space is
-		// at hit.Start(), the term at [a, b) of n.text.
-		p := &m.patterns[hit.Pattern()]
-		a, b := hit.Start(), hit.End()-1
+		// at hay[end-len], the term at [a, b) of n.text.
+		p := &m.patterns[h.pat]
+		a, b := int(h.end-m.ac.lens[h.pat]), int(h.end)-1
 		if !p.compound {
 			b-- // the pattern's closing space
 		}
@@ -306,11 +324,11 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 		for _, ref := range p.refs {
 			switch ref.class {
 			case classCAS:
-				if compoundTail || !casCheck(digitsOf(text[start:end])) {
+				if compoundTail || !validCASDigits(text[start:end]) {
 					continue
 				}
 			case classAbbr:
-				if compoundTail || !allUpper(text[start:end]) {
+				if compoundTail || ref.upper && !allUpper(text[start:end]) {
 					continue
 				}
 			case classWord:
@@ -324,25 +342,75 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 	if len(cands) == 0 {
 		return out
 	}
-	// Strengths and quantities are read only around the candidates.
-	lo, hi := cands[0].start, cands[0].end
-	for _, c := range cands[1:] {
-		lo, hi = min(lo, c.start), max(hi, c.end)
+	// Strengths and quantities are read only around the candidates: one
+	// window per cluster of nearby candidates, separated by a break.
+	slices.SortFunc(cands, func(x, y candidate) int { return x.start - y.start })
+	toks := sc.toks[:0]
+	sc.arena, sc.words = sc.arena[:0], sc.words[:0]
+	for i := 0; i < len(cands); {
+		lo, hi := cands[i].start, cands[i].end
+		j := i + 1
+		for j < len(cands) && cands[j].start < hi+2*tokenWindow {
+			hi = max(hi, cands[j].end)
+			j++
+		}
+		from, to := max(0, lo-tokenWindow), min(len(text), hi+tokenWindow)
+		if len(toks) > 0 {
+			if from < toks[len(toks)-1].end {
+				from = toks[len(toks)-1].end
+			}
+			toks = append(toks, token{kind: tokBreak, start: from, end: from})
+		}
+		toks = tokenizeRange(text, from, to, toks, sc)
+		i = j
 	}
-	toks := tokenizeRange(text, max(0, lo-tokenWindow), min(len(text), hi+tokenWindow), sc)
-	// Abbreviations count only next to a strength or quantity.
-	strengths := findStrengths(toks)
+	finishTokens(toks, sc)
+	sc.toks = toks
+	strengths := findStrengths(toks, sc.strengths[:0])
+	sc.strengths = strengths
+	quants := findQuantities(toks, sc.quants[:0])
+	sc.quants = quants
+	// Abbreviations and slang count only with supporting context.
 	cands = slices.DeleteFunc(cands, func(c candidate) bool {
-		return c.ref.class == classAbbr && !nextToStrengthOrQuantity(toks, strengths, c.start, c.end)
+		return c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c.start, c.end)
 	})
 	// Negated terms ("acetone-free", "sans acétone") and terms turned into
 	// another compound by a metal before them ("ceric ammonium nitrate",
 	// "sodium hydrogen sulfate") name nothing on the list. Longest-wins runs
 	// first so that a longer term holding the qualifier survives.
-	accepted := resolveOverlaps(cands)
+	accepted := resolveOverlaps(cands, sc.kept[:0])
+	sc.kept = accepted[:0]
 	accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
 		return c.ref.class != classCAS && (negated(toks, c.start, c.end) || qualified(toks, c.start))
 	})
+	// An abbreviation spelled out next to it as another chemical
+	// ("DMP dimethyl phthalate") names that chemical.
+	if slices.ContainsFunc(accepted, func(c candidate) bool { return c.ref.class == classAbbr }) {
+		kept := accepted
+		accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
+			if c.ref.class != classAbbr {
+				return false
+			}
+			same := func(a, b int) bool {
+				return slices.ContainsFunc(nearCands(kept, c.start, c.end), func(o candidate) bool {
+					return o.ref.sub == c.ref.sub && o.ref.class != classAbbr && o.start <= a && b <= o.end+1 || o.ref.sub == c.ref.sub && o.ref.class != classAbbr && a <= o.start && o.end <= b
+				})
+			}
+			return expandedElsewhere(toks, c.ref.term, c.start, c.end, same)
+		})
+	}
+	// The matches' pointer fields point into these, one allocation each
+	// per field rather than per match; capacities are exact so that
+	// appending never moves them.
+	vals := make([]float64, 0, 2*len(accepted))
+	flags := make([]bool, 0, len(accepted))
+	var qs []precwatch.Quantity
+	if len(quants) > 0 {
+		qs = make([]precwatch.Quantity, 0, len(accepted))
+	}
+	if out == nil {
+		out = make([]precwatch.Match, 0, len(accepted)+2)
+	}
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
 		match := precwatch.Match{
@@ -355,23 +423,55 @@ func (m *Matcher) matchField(out []precwatch.Match, field, text string) []precwa
 			End:       c.end,
 			Text:      text[c.start:c.end],
 		}
-		if v, ok := strengthFor(toks, strengths, accepted, c, sub.nitrogenBasis); ok {
-			match.ConcentrationPercent = &v
+		if v, ok := strengthFor(toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
+			vals = append(vals, v)
+			match.ConcentrationPercent = &vals[len(vals)-1]
 			if sub.limit != nil {
-				lim := *sub.limit
-				over := v > lim
-				match.LimitPercent = &lim
-				match.OverLimit = &over
+				flags = append(flags, v > *sub.limit)
+				match.OverLimit = &flags[len(flags)-1]
 			}
 		}
-		if match.LimitPercent == nil && sub.limit != nil {
-			lim := *sub.limit
-			match.LimitPercent = &lim
+		if sub.limit != nil {
+			vals = append(vals, *sub.limit)
+			match.LimitPercent = &vals[len(vals)-1]
+		}
+		if q, ok := quantityFor(toks, quants, accepted, c); ok {
+			qs = append(qs, quantityOf(text, toks, q))
+			match.Quantity = &qs[len(qs)-1]
 		}
 		match.Regime, match.Severity = sub.severity(match.OverLimit)
+		match.Steps = stepsOf(match.Text, c.ref)
 		out = append(out, match)
 	}
 	return out
+}
+
+// nearSlack bounds, in bytes, how far apart a term and a strength,
+// amount or other term can be and still bear on each other (strengthReach
+// words, well within it); it keeps the rules linear on huge listings.
+const nearSlack = 512
+
+// nearCands returns the candidates (sorted by start) that start within
+// nearSlack bytes of [lo, hi).
+func nearCands(cs []candidate, lo, hi int) []candidate {
+	a := sort.Search(len(cs), func(i int) bool { return cs[i].start >= lo-nearSlack })
+	b := sort.Search(len(cs), func(i int) bool { return cs[i].start > hi+nearSlack })
+	return cs[a:b]
+}
+
+// nearStrengths returns the strengths (sorted by token) that start within
+// nearSlack bytes of [lo, hi).
+func nearStrengths(toks []token, ss []strength, lo, hi int) []strength {
+	a := sort.Search(len(ss), func(i int) bool { return toks[ss[i].first].start >= lo-nearSlack })
+	b := sort.Search(len(ss), func(i int) bool { return toks[ss[i].first].start > hi+nearSlack })
+	return ss[a:b]
+}
+
+// nearQuantities is nearStrengths for amounts.
+func nearQuantities(toks []token, qs []quantity, lo, hi int) []quantity {
+	a := sort.Search(len(qs), func(i int) bool { return toks[qs[i].first].start >= lo-nearSlack })
+	b := sort.Search(len(qs), func(i int) bool { return toks[qs[i].first].start > hi+nearSlack })
+	return qs[a:b]
 }
 
 // acidTails are compound endings that make a different substance of the
@@ -409,14 +509,20 @@ func startsWithLetter(b []byte) bool {
 	return unicode.IsLetter(r)
 }
 
-func digitsOf(s string) []byte {
-	d := make([]byte, 0, 12)
+// validCASDigits checks the CAS check digit of the digits in s, in
+// whatever spacing they are written.
+func validCASDigits(s string) bool {
+	var buf [16]byte
+	d := buf[:0]
 	for i := 0; i < len(s); i++ {
 		if s[i] >= '0' && s[i] <= '9' {
+			if len(d) == len(buf) {
+				return false
+			}
 			d = append(d, s[i]-'0')
 		}
 	}
-	return d
+	return casCheck(d)
 }
 
 // allUpper reports whether every letter of s is upper case (and there is one).
@@ -436,14 +542,28 @@ func allUpper(s string) bool {
 // resolveOverlaps keeps the longest of overlapping candidates; candidates
 // with the very same span (one term shared by several substances) are all
 // kept. The result is ordered by start, then substance.
-func resolveOverlaps(cands []candidate) []candidate {
+func resolveOverlaps(cands, kept []candidate) []candidate {
 	slices.SortStableFunc(cands, func(a, b candidate) int {
 		if a.nlen != b.nlen {
 			return b.nlen - a.nlen
 		}
 		return a.start - b.start
 	})
-	var kept []candidate
+	if len(cands) > 64 {
+		kept = resolveOverlapsLarge(cands, kept)
+	} else {
+		kept = resolveOverlapsSmall(cands, kept)
+	}
+	slices.SortStableFunc(kept, func(a, b candidate) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return a.ref.sub - b.ref.sub
+	})
+	return kept
+}
+
+func resolveOverlapsSmall(cands, kept []candidate) []candidate {
 	for _, c := range cands {
 		ok := true
 		for _, k := range kept {
@@ -460,12 +580,44 @@ func resolveOverlaps(cands []candidate) []candidate {
 			kept = append(kept, c)
 		}
 	}
-	slices.SortStableFunc(kept, func(a, b candidate) int {
-		if a.start != b.start {
-			return a.start - b.start
+	return kept
+}
+
+// resolveOverlapsLarge does what resolveOverlapsSmall does in time linear
+// in the candidates' total length: kept spans are disjoint (or identical),
+// so an owner per byte tells which kept span covers it.
+func resolveOverlapsLarge(cands, kept []candidate) []candidate {
+	lo, hi := cands[0].start, cands[0].end
+	for _, c := range cands {
+		lo, hi = min(lo, c.start), max(hi, c.end)
+	}
+	owner := make([]int32, hi-lo)
+	for i := range owner {
+		owner[i] = -1
+	}
+	for _, c := range cands {
+		ok := true
+		for x := c.start; x < c.end && ok; x++ {
+			o := owner[x-lo]
+			if o < 0 {
+				continue
+			}
+			k := kept[o]
+			if k.start != c.start || k.end != c.end || k.ref.sub == c.ref.sub {
+				ok = false
+			}
 		}
-		return a.ref.sub - b.ref.sub
-	})
+		if !ok {
+			continue
+		}
+		idx := int32(len(kept))
+		kept = append(kept, c)
+		for x := c.start; x < c.end; x++ {
+			if owner[x-lo] < 0 {
+				owner[x-lo] = idx
+			}
+		}
+	}
 	return kept
 }
 
@@ -473,7 +625,7 @@ func resolveOverlaps(cands []candidate) []candidate {
 // qualifier follows s, making s that word's strength.
 func nounFollows(toks []token, s strength) bool {
 	next := s.last + 1
-	return next < len(toks) && toks[next].kind == tokWord && !quantityUnits[toks[next].word] && !strengthQualifiers[toks[next].word]
+	return next < len(toks) && toks[next].kind == tokWord && toks[next].flags&(fUnit|fQualifier) == 0
 }
 
 // listConnectors may join a list of strengths of one substance.
@@ -499,7 +651,7 @@ var negators = map[string]bool{
 // negated reports "X-free", "X free", "free of X", "without X" and the like.
 func negated(toks []token, start, end int) bool {
 	before := tokenAt(toks, start) - 1
-	if before >= 0 && toks[before].kind == tokWord && negators[toks[before].word] {
+	if has(toks, before, fNegator) {
 		return true
 	}
 	if before >= 1 && toks[before].kind == tokWord && (toks[before].word == "of" || toks[before].word == "from") &&
@@ -533,7 +685,7 @@ var cationWords = map[string]bool{
 // between) is a cation that makes the term part of another compound name.
 func qualified(toks []token, start int) bool {
 	before := tokenAt(toks, start) - 1
-	return before >= 0 && toks[before].kind == tokWord && cationWords[toks[before].word]
+	return has(toks, before, fCation)
 }
 
 // tokenSpan returns the index of the first token at or after off.
@@ -567,10 +719,12 @@ func nextToStrengthOrQuantity(toks []token, strengths []strength, start, end int
 // strength within strengthReach words in the same sentence that is not
 // nearer to a match of another substance nor separated from c by one; a
 // list of strengths following it ("3%, 12% and 35%") counts by its highest.
-func strengthFor(toks []token, strengths []strength, accepted []candidate, c candidate, nitrogenBasis bool) (float64, bool) {
+func strengthFor(toks []token, strengths []strength, accepted []candidate, c candidate, nitrogenBasis bool, sc *scratch) (float64, bool) {
+	strengths = nearStrengths(toks, strengths, c.start, c.end)
 	if len(strengths) == 0 {
 		return 0, false
 	}
+	accepted = nearCands(accepted, c.start, c.end)
 	// dist counts the words between match o and strength s; -1 when they
 	// are in different sentences, overlap or are too far apart.
 	dist := func(o candidate, s strength) int {
@@ -649,7 +803,8 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 	// Follow a list of strengths after the chosen one in the same sentence
 	// ("3%, 12% and 35%"), joined by connectors or quantities only; a
 	// strength followed by another noun ("18% oil") belongs to that noun.
-	chain := []strength{strengths[best]}
+	chain := append(sc.chain[:0], strengths[best])
+	defer func() { sc.chain = chain[:0] }()
 	for i := best + 1; i < len(strengths); i++ {
 		prev, next := strengths[i-1], strengths[i]
 		joined := true
@@ -658,7 +813,7 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 			case tokBreak:
 				joined = false
 			case tokWord:
-				joined = listConnectors[toks[t].word] || quantityUnits[toks[t].word]
+				joined = toks[t].flags&(fConnector|fUnit) != 0
 			}
 		}
 		if nounFollows(toks, next) {

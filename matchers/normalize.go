@@ -27,57 +27,114 @@ type normText struct {
 	offs []int32
 }
 
-// normalize folds s; with offsets it also fills the offset map. With buf,
-// its slices are reused.
+// ASCII byte classes for the fast path of normalize: a letter or digit
+// folds to asciiFold[c]; asciiFold[c] == 0 is a separator, asciiSpecial a
+// symbol that may stand for a letter depending on its neighbours.
+const asciiSpecial = 0xFF
+
+var asciiFold = func() (t [128]byte) {
+	for c := range 128 {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			t[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		case c == '@', c == '!', c == '$', c == '|':
+			t[c] = asciiSpecial
+		}
+	}
+	return t
+}()
+
+// Word shape bits tracked while normalising, to decide cheaply whether
+// deobfuscation has anything to do.
+const (
+	shapeLetter = 1 << iota
+	shapeDigit
+	shapeWide
+)
+
+// normalize folds s; with offsets it also fills the offset map and undoes
+// obfuscations. With buf, its slices are reused. ASCII bytes take a
+// table-driven path; other runes go through foldRune's table.
 func normalize(s string, offsets bool, buf *normText) normText {
 	var n normText
 	if buf != nil {
 		n.text, n.offs = buf.text[:0], buf.offs[:0]
-	} else {
-		n.text = make([]byte, 0, len(s))
-		if offsets {
-			n.offs = make([]int32, 0, len(s))
-		}
 	}
+	if cap(n.text) < len(s)+1 {
+		n.text = make([]byte, 0, len(s)+len(s)/8+16)
+	}
+	if offsets && cap(n.offs) < cap(n.text) {
+		n.offs = make([]int32, 0, cap(n.text))
+	}
+	text, offs := n.text, n.offs
 	pendingSpace := false
-	emit := func(b []byte, at int) {
-		if pendingSpace && len(n.text) > 0 {
-			n.text = append(n.text, ' ')
-			if offsets {
-				n.offs = append(n.offs, int32(at))
-			}
+	// Word shape, for the deobfuscation decision.
+	shape, chars, singles := 0, 0, 0
+	suspicious := false
+	// last is the class of the last byte emitted in the current word
+	// (0 none, 1 letter, 2 digit); leet marks a digit after a letter,
+	// and a letter after that makes the word worth deobfuscating.
+	last, leet := 0, false
+	endWord := func() {
+		if chars == 1 && shape&shapeWide == 0 {
+			singles++
+		} else {
+			singles = 0
 		}
-		pendingSpace = false
-		n.text = append(n.text, b...)
-		if offsets {
-			for range b {
-				n.offs = append(n.offs, int32(at))
-			}
+		if shape&shapeWide != 0 || singles >= minSpacedRun {
+			suspicious = true
 		}
+		shape, chars, last, leet = 0, 0, 0, false
 	}
-	var one [1]byte
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-				one[0] = c
-				emit(one[:], i)
-			case 'A' <= c && c <= 'Z':
-				one[0] = c + 'a' - 'A'
-				emit(one[:], i)
-			case (c == '@' || c == '!') && !pendingSpace && endsWithLetter(n.text) && i+1 < len(s) && isASCIILetter(s[i+1]):
-				// Leetspeak inside a word: "Hex@mine", "n!tromethane".
-				one[0] = 'a'
-				if c == '!' {
-					one[0] = 'i'
+			f := asciiFold[c]
+			if f == asciiSpecial {
+				f = specialLetter(s, i, pendingSpace || len(text) == 0, endsWithLetter(text))
+				if f != 0 {
+					suspicious = true
 				}
-				emit(one[:], i)
-			case c == '$' && (pendingSpace || len(n.text) == 0) && i+1 < len(s) && isASCIILetter(s[i+1]):
-				one[0] = 's' // "$odium"
-				emit(one[:], i)
-			default:
+			} else if c == 'I' && i > 0 && isLower(s[i-1]) && i+1 < len(s) && isLower(s[i+1]) && !pendingSpace {
+				// A capital I inside a lower-case word stands for l
+				// ("perchIorate").
+				f = 'l'
+				suspicious = true
+			}
+			if f == 0 {
 				pendingSpace = true
+				i++
+				continue
+			}
+			if pendingSpace {
+				if len(text) > 0 {
+					endWord()
+					text = append(text, ' ')
+					if offsets {
+						offs = append(offs, int32(i))
+					}
+				}
+				pendingSpace = false
+			}
+			text = append(text, f)
+			if offsets {
+				offs = append(offs, int32(i))
+			}
+			chars++
+			if f <= '9' {
+				shape |= shapeDigit
+				if last == 1 {
+					leet = true
+				}
+				last = 2
+			} else {
+				shape |= shapeLetter
+				if leet && last == 2 {
+					suspicious = true
+				}
+				last = 1
 			}
 			i++
 			continue
@@ -92,30 +149,90 @@ func normalize(s string, offsets bool, buf *normText) normText {
 			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r) {
 				pendingSpace = true
 			}
-		} else {
-			// A fold may hold separators itself ("½" → "1 2").
-			for j := 0; j < len(f); {
-				k := j
-				for k < len(f) && f[k] != ' ' {
-					k++
-				}
-				if k > j {
-					emit([]byte(f[j:k]), i)
-				}
-				if k < len(f) {
-					pendingSpace = true
-					k++
-				}
-				j = k
+			i += size
+			continue
+		}
+		// A fold may hold separators itself ("½" → "1 2").
+		for j := 0; j < len(f); {
+			k := j
+			for k < len(f) && f[k] != ' ' {
+				k++
 			}
+			if k > j {
+				if pendingSpace && len(text) > 0 {
+					endWord()
+					text = append(text, ' ')
+					if offsets {
+						offs = append(offs, int32(i))
+					}
+				}
+				pendingSpace = false
+				text = append(text, f[j:k]...)
+				if offsets {
+					for range k - j {
+						offs = append(offs, int32(i))
+					}
+				}
+				chars++
+				for x := j; x < k; x++ {
+					switch b := f[x]; {
+					case b >= utf8.RuneSelf:
+						shape |= shapeWide
+					case b <= '9':
+						shape |= shapeDigit
+					default:
+						shape |= shapeLetter
+					}
+				}
+			}
+			if k < len(f) {
+				pendingSpace = true
+				k++
+			}
+			j = k
 		}
 		i += size
 	}
-	if offsets {
+	if len(text) > 0 {
+		endWord()
+	}
+	n.text, n.offs = text, offs
+	if offsets && suspicious {
 		deobfuscate(&n, s)
 	}
 	return n
 }
+
+// specialLetter reads an ASCII symbol as the letter it stands for, or 0:
+// "@" and "!" inside a word ("Hex@mine", "n!tro"), "$" starting one
+// ("$odium"), "|" inside one ("perch|orate").
+func specialLetter(s string, i int, wordStart, afterLetter bool) byte {
+	nextLetter := i+1 < len(s) && isASCIILetter(s[i+1])
+	if !nextLetter {
+		return 0
+	}
+	switch s[i] {
+	case '@':
+		if !wordStart && afterLetter {
+			return 'a'
+		}
+	case '!':
+		if !wordStart && afterLetter {
+			return 'i'
+		}
+	case '|':
+		if !wordStart && afterLetter {
+			return 'l'
+		}
+	case '$':
+		if wordStart {
+			return 's'
+		}
+	}
+	return 0
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
@@ -132,9 +249,18 @@ var (
 // dropped, full case fold; non-alphanumerics become spaces. Results are
 // cached since listings reuse few distinct characters.
 func foldRune(r rune) string {
+	if r >= 0 && r < foldTableSize {
+		return foldTable[r]
+	}
 	if v, ok := foldCache.Load(r); ok {
 		return v.(string)
 	}
+	res := computeFold(r)
+	foldCache.Store(r, res)
+	return res
+}
+
+func computeFold(r rune) string {
 	dec := norm.NFKD.String(string(r))
 	var kept []rune
 	for _, d := range dec {
@@ -158,6 +284,16 @@ func foldRune(r rune) string {
 	if res == " " {
 		res = ""
 	}
-	foldCache.Store(r, res)
 	return res
 }
+
+// foldTableSize covers Latin, Greek and Cyrillic: the scripts of the
+// watchlist's names and of most homoglyphs, folded without a map lookup.
+const foldTableSize = 0x800
+
+var foldTable = func() (t [foldTableSize]string) {
+	for r := rune(utf8.RuneSelf); r < foldTableSize; r++ {
+		t[r] = computeFold(r)
+	}
+	return t
+}()

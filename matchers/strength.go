@@ -27,6 +27,75 @@ type token struct {
 	start, end int
 	word       string  // tokWord: folded text; tokPunct: the symbol
 	num        float64 // tokNum
+	flags      wordFlag
+}
+
+// wordFlag classifies a word token, looked up once when tokenizing so the
+// rules test bits instead of maps.
+type wordFlag uint32
+
+const (
+	fPercent wordFlag = 1 << iota
+	fVolume
+	fNitrogen
+	fNotStrength
+	fUnit
+	fPurity
+	fNegator
+	fCation
+	fQualifier
+	fConnector
+	fAbbrevDot
+	fContext   // a chemical or shop word that supports an abbreviation
+	fCompeting // a word that gives a short code an everyday sense
+)
+
+// wordFlags maps a folded word to its flags; built from the word lists.
+var wordFlags = func() map[string]wordFlag {
+	m := map[string]wordFlag{}
+	for _, l := range []struct {
+		words map[string]bool
+		f     wordFlag
+	}{
+		{percentWords, fPercent}, {volumeWords, fVolume}, {nitrogenWords, fNitrogen},
+		{notStrength, fNotStrength}, {quantityUnits, fUnit}, {purityWords, fPurity},
+		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
+		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
+		{competingWords, fCompeting},
+	} {
+		for w := range l.words {
+			m[w] |= l.f
+		}
+	}
+	return m
+}()
+
+// flagFilter[b] has bit n set when some flagged word of n bytes starts
+// with byte b: most words skip the map lookup.
+var flagFilter = func() (f [256]uint32) {
+	for w := range wordFlags {
+		if len(w) < 32 {
+			f[w[0]] |= 1 << len(w)
+		} else {
+			f[w[0]] |= 1
+		}
+	}
+	return f
+}()
+
+func mayHaveFlags(w []byte) bool {
+	if len(w) == 0 {
+		return false
+	}
+	if len(w) >= 32 {
+		return flagFilter[w[0]]&1 != 0
+	}
+	return flagFilter[w[0]]&(1<<len(w)) != 0
+}
+
+// has reports whether token i exists, is a word and has flag f.
+func has(toks []token, i int, f wordFlag) bool {
+	return i >= 0 && i < len(toks) && toks[i].kind == tokWord && toks[i].flags&f != 0
 }
 
 // abbrevDot are words after which a full stop does not end a sentence.
@@ -41,50 +110,58 @@ type wordSpan struct{ tok, a, b int }
 
 // scratch holds buffers reused across calls through scratchPool.
 type scratch struct {
-	toks  []token
-	words []wordSpan
-	arena []byte
-	norm  normText
-	hay   []byte
-	cands []candidate
+	toks      []token
+	words     []wordSpan
+	arena     []byte
+	norm      normText
+	hay       []byte
+	cands     []candidate
+	kept      []candidate
+	hits      []hit
+	strengths []strength
+	chain     []strength
+	quants    []quantity
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // tokenizeRange splits s[from:to] into tokens for strength and quantity
-// parsing (offsets stay those of s); from and to are moved out to the
-// nearest white space so no word or number is cut. It reads the original
-// text, not the normalised one, because decimal points, percent signs and
-// sentence punctuation matter here.
-// With sc, its buffers are reused and the result is valid until sc is.
-func tokenizeRange(s string, from, to int, sc *scratch) []token {
+// parsing (offsets stay those of s), appending to toks; from and to are
+// moved out to the nearest white space so no word or number is cut. It
+// reads the original text, not the normalised one, because decimal points,
+// percent signs and sentence punctuation matter here. Word tokens' text is
+// folded into sc.arena; call finishTokens once every range is tokenized.
+func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	for from > 0 && s[from-1] != ' ' && s[from-1] != '\n' {
 		from--
 	}
 	for to < len(s) && s[to] != ' ' && s[to] != '\n' {
 		to++
 	}
-	if sc == nil {
-		sc = new(scratch)
-	}
-	toks := sc.toks[:0]
-	// Words are folded into one arena so that tokenizing allocates little.
-	arena := sc.arena[:0]
-	words := sc.words[:0]
-	defer func() { sc.arena, sc.words = arena[:0], words[:0] }()
 	for i := from; i < to; {
-		r, size := foldASCII(s[i:])
+		c := s[i]
+		var r rune
+		size := 1
+		if c < utf8.RuneSelf {
+			r = rune(c)
+		} else {
+			r, size = foldASCII(s[i:])
+		}
 		switch {
 		case r >= '0' && r <= '9':
 			j, v := scanNumber(s, i)
 			toks = append(toks, token{kind: tokNum, start: i, end: j, num: v})
 			i = j
 			continue
-		case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r):
+		case isASCIILetter(c) || c >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)):
 			j := i
 			for j < len(s) {
-				r2, sz := utf8.DecodeRuneInString(s[j:])
-				if r2 >= '0' && r2 <= '9' {
+				c2 := s[j]
+				if isASCIILetter(c2) {
+					j++
+					continue
+				}
+				if c2 >= '0' && c2 <= '9' {
 					// Digits inside a word belong to it ("chl0rate",
 					// "kno3"), not to a strength.
 					k := j
@@ -97,15 +174,23 @@ func tokenizeRange(s string, from, to int, sc *scratch) []token {
 					}
 					break
 				}
+				if c2 < utf8.RuneSelf {
+					break
+				}
+				r2, sz := utf8.DecodeRuneInString(s[j:])
 				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) {
 					break
 				}
 				j += sz
 			}
-			a := len(arena)
-			arena = appendFolded(arena, s[i:j])
-			words = append(words, wordSpan{len(toks), a, len(arena)})
-			toks = append(toks, token{kind: tokWord, start: i, end: j})
+			a := len(sc.arena)
+			sc.arena = appendFolded(sc.arena, s[i:j])
+			sc.words = append(sc.words, wordSpan{len(toks), a, len(sc.arena)})
+			var fl wordFlag
+			if w := sc.arena[a:]; mayHaveFlags(w) {
+				fl = wordFlags[string(w)]
+			}
+			toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl})
 			i = j
 			continue
 		case r == '%' || r == '％':
@@ -117,23 +202,33 @@ func tokenizeRange(s string, from, to int, sc *scratch) []token {
 			// abbreviation ("vol.", "conc.") or is not followed by space.
 			next := i + 1
 			atEnd := next >= len(s) || s[next] == ' ' || s[next] == '\n' || s[next] == '\t'
-			prevAbbrev := len(words) > 0 && words[len(words)-1].tok == len(toks)-1 && toks[len(toks)-1].end == i &&
-				abbrevDot[string(arena[words[len(words)-1].a:words[len(words)-1].b])]
+			prevAbbrev := len(toks) > 0 && toks[len(toks)-1].end == i && toks[len(toks)-1].flags&fAbbrevDot != 0
 			if atEnd && !prevAbbrev {
 				toks = append(toks, token{kind: tokBreak, start: i, end: next})
 			}
-		case unicode.IsSpace(r):
+		case r == ' ' || r == '\t' || r == '\r' || c >= utf8.RuneSelf && unicode.IsSpace(r):
 		default:
-			toks = append(toks, token{kind: tokPunct, start: i, end: i + size, word: string(r)})
+			toks = append(toks, token{kind: tokPunct, start: i, end: i + size, word: punctString(s[i : i+size])})
 		}
 		i += size
 	}
-	all := string(arena)
-	for _, w := range words {
+	return toks
+}
+
+// punctString returns a symbol as a string without allocating for ASCII.
+func punctString(b string) string {
+	if len(b) == 1 {
+		return b
+	}
+	return strings.Clone(b)
+}
+
+// finishTokens points word tokens at their folded text.
+func finishTokens(toks []token, sc *scratch) {
+	all := string(sc.arena)
+	for _, w := range sc.words {
 		toks[w.tok].word = all[w.a:w.b]
 	}
-	sc.toks = toks
-	return toks
 }
 
 // appendFolded appends the normalised form of a word (letters only, so it
@@ -163,20 +258,34 @@ func appendFolded(dst []byte, w string) []byte {
 // foldASCII decodes the rune at the start of s, folding full-width digits,
 // signs and subscripts to ASCII by compatibility decomposition.
 func foldASCII(s string) (rune, int) {
-	r, size := utf8.DecodeRuneInString(s)
-	if r >= utf8.RuneSelf && !unicode.IsLetter(r) {
-		if d := norm.NFKC.String(string(r)); len(d) == 1 {
-			return rune(d[0]), size
-		}
+	if len(s) > 0 && s[0] < utf8.RuneSelf {
+		return rune(s[0]), 1
 	}
-	return r, size
+	r, size := utf8.DecodeRuneInString(s)
+	if r < utf8.RuneSelf || unicode.IsLetter(r) {
+		return r, size
+	}
+	if v, ok := asciiOfCache.Load(r); ok {
+		return v.(rune), size
+	}
+	f := r
+	if d := norm.NFKC.String(string(r)); len(d) == 1 {
+		f = rune(d[0])
+	}
+	asciiOfCache.Store(r, f)
+	return f, size
 }
+
+// asciiOfCache holds foldASCII's results for non-letter runes.
+var asciiOfCache sync.Map
 
 // scanNumber reads a number at s[i:]: digits with one decimal point or
 // comma ("34.5", "34,5"); a comma followed by exactly three digits is a
 // thousands separator ("1,000").
 func scanNumber(s string, i int) (int, float64) {
-	var text []byte
+	var buf [24]byte
+	text := buf[:0]
+	overflow := false
 	j := i
 	digits := func() {
 		for j < len(s) {
@@ -184,7 +293,11 @@ func scanNumber(s string, i int) (int, float64) {
 			if r < '0' || r > '9' {
 				return
 			}
-			text = append(text, byte(r))
+			if len(text) < len(buf)-1 {
+				text = append(text, byte(r))
+			} else {
+				overflow = true
+			}
 			j += size
 		}
 	}
@@ -193,19 +306,50 @@ func scanNumber(s string, i int) (int, float64) {
 		if d, _ := foldASCII(s[j+size:]); d >= '0' && d <= '9' {
 			before := len(text)
 			j += size
+			text = append(text, '.')
 			digits()
 			// A comma before exactly three digits separates thousands.
-			if sep != ',' || len(text)-before != 3 {
-				text = append(text[:before], append([]byte{'.'}, text[before:]...)...)
+			if sep == ',' && len(text)-before-1 == 3 {
+				copy(text[before:], text[before+1:])
+				text = text[:len(text)-1]
 			}
 		}
 	}
-	v, err := strconv.ParseFloat(string(text), 64)
-	if err != nil {
-		v = -1
+	if overflow {
+		return j, -1
 	}
-	return j, v
+	return j, parseDecimal(text)
 }
+
+// parseDecimal reads digits with at most one '.', exactly as
+// strconv.ParseFloat would (an integer of at most 22 digits divided by a
+// power of ten is correctly rounded), without allocating.
+func parseDecimal(b []byte) float64 {
+	var mant uint64
+	scale := 0
+	seenDot := false
+	for _, c := range b {
+		if c == '.' {
+			seenDot = true
+			continue
+		}
+		mant = mant*10 + uint64(c-'0')
+		if seenDot {
+			scale++
+		}
+	}
+	v := float64(mant)
+	if mant >= 1<<53 {
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return -1
+		}
+		return f
+	}
+	return v / pow10[scale]
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23}
 
 // strengthKind says how a stated strength is expressed.
 type strengthKind uint8
@@ -242,14 +386,14 @@ var (
 		"of": true, "cheaper": true, "less": true, "save": true, "deposit": true, "upfront": true, "fe": true,
 		"finalize": true, "fee": true, "commission": true, "humidity": true, "moisture": true, "water": true,
 	}
-	quantityUnits = map[string]bool{
-		"g": true, "gr": true, "gram": true, "grams": true, "gramm": true, "gramos": true, "grammes": true,
-		"kg": true, "kgs": true, "kilo": true, "kilos": true, "kilogram": true, "kilograms": true, "mg": true,
-		"ml": true, "l": true, "lt": true, "ltr": true, "liter": true, "liters": true, "litre": true, "litres": true,
-		"litro": true, "litros": true, "cl": true, "dl": true, "lb": true, "lbs": true, "oz": true,
-		"t": true, "ton": true, "tons": true, "tonne": true, "tonnes": true, "gal": true, "gallon": true, "gallons": true,
-		"µg": true, "μg": true, "ug": true, "mcg": true, "drum": true, "drums": true,
-	}
+	// quantityUnits are the units an amount may be stated in (see units).
+	quantityUnits = func() map[string]bool {
+		m := map[string]bool{}
+		for u := range units {
+			m[u] = true
+		}
+		return m
+	}()
 	// purityWords introduce a strength that may be written without a
 	// percent sign ("purity: 99", "concentration: 70").
 	purityWords = map[string]bool{
@@ -260,14 +404,14 @@ var (
 )
 
 // findStrengths finds every concentration expression in toks.
-func findStrengths(toks []token) []strength {
-	var out []strength
+func findStrengths(toks []token, out []strength) []strength {
 	word := func(i int) string {
 		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
 			return toks[i].word
 		}
 		return ""
 	}
+	is := func(i int, f wordFlag) bool { return has(toks, i, f) }
 	isPunct := func(i int, syms string) bool {
 		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && strings.Contains(syms, toks[i].word)
 	}
@@ -280,7 +424,7 @@ func findStrengths(toks []token) []strength {
 		j := i + 1
 		// A range "30-35%" or "30 to 35 %": keep the upper bound.
 		if j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
-			j+2 < len(toks) && (toks[j+2].kind == tokPct || percentWords[word(j+2)]) {
+			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) {
 			if toks[j+1].num > v {
 				v = toks[j+1].num
 			}
@@ -295,7 +439,7 @@ func findStrengths(toks []token) []strength {
 		}
 		var s strength
 		switch {
-		case j < len(toks) && (toks[j].kind == tokPct || percentWords[word(j)]):
+		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 			k := j + 1
 			// "% w/w", "% (w/w)", "% wt", "% vol", "% N"
@@ -312,31 +456,31 @@ func findStrengths(toks []token) []strength {
 				if isPunct(s.last+1, ")") {
 					s.last++
 				}
-			case nitrogenWords[w]:
+			case is(k, fNitrogen):
 				s.kind, s.last = strNitrogen, k
-			case notStrength[w]:
+			case is(k, fNotStrength):
 				continue
 			}
-			if notStrength[word(first-1)] || notStrength[word(first-2)] && isPunct(first-1, ":") {
+			if is(first-1, fNotStrength) || is(first-2, fNotStrength) && isPunct(first-1, ":") {
 				continue
 			}
-		case volumeWords[word(j)]:
+		case is(j, fVolume):
 			// "50 vol" is a peroxide volume strength; "70 vol %" is a percentage.
 			if j+1 < len(toks) && toks[j+1].kind == tokPct {
 				s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}
-		case purityWords[word(first-1)] || isPunct(first-1, ":=") && purityWords[word(first-2)]:
+		case is(first-1, fPurity) || isPunct(first-1, ":=") && is(first-2, fPurity):
 			// "purity: 99" with no unit: a percentage unless a unit follows.
-			if j < len(toks) && toks[j].kind == tokWord && quantityUnits[toks[j].word] || v > 100 {
+			if is(j, fUnit) || v > 100 {
 				continue
 			}
 			s = strength{first: first, last: first, value: v, kind: strPercent}
 		default:
 			continue
 		}
-		if nitrogenWords[word(first-1)] && s.kind == strPercent && toks[first-1].start+8 >= t.start {
+		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
 			s.kind, s.first = strNitrogen, first-1
 		}
 		out = append(out, s)
@@ -381,10 +525,10 @@ const ammoniumNitrateN = 35.0
 // isQuantityAt reports whether a quantity ("500 g", "25kg", "1 L") starts at
 // token i.
 func isQuantityAt(toks []token, i int) bool {
-	return i+1 < len(toks) && toks[i].kind == tokNum && toks[i+1].kind == tokWord && quantityUnits[toks[i+1].word]
+	return i+1 < len(toks) && toks[i].kind == tokNum && has(toks, i+1, fUnit)
 }
 
 // isQuantityEndingAt reports whether a quantity ends at token i.
 func isQuantityEndingAt(toks []token, i int) bool {
-	return i >= 1 && toks[i].kind == tokWord && quantityUnits[toks[i].word] && toks[i-1].kind == tokNum
+	return i >= 1 && has(toks, i, fUnit) && toks[i-1].kind == tokNum
 }

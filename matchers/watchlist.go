@@ -194,6 +194,28 @@ func validate(w *precwatch.Watchlist) []problem {
 			}
 		}
 	}
+	ids2 := map[string]bool{}
+	for _, s := range w.Substances {
+		ids2[s.ID] = true
+	}
+	for i, s := range w.Suppressions {
+		p := fmt.Sprintf("suppressions[%d]", i)
+		if strings.TrimSpace(s.By) == "" {
+			add(p+".by", "who suppressed is required")
+		}
+		if strings.TrimSpace(s.Reason) == "" {
+			add(p+".reason", "a reason is required")
+		}
+		if strings.TrimSpace(s.Term) == "" && strings.TrimSpace(s.Listing) == "" {
+			add(p, "a term or a listing is required")
+		}
+		if strings.TrimSpace(s.Term) != "" && strings.TrimSpace(s.Site) == "" {
+			add(p+".site", "a term suppression needs the site it applies to")
+		}
+		if s.Substance != "" && !ids2[s.Substance] {
+			add(p+".substance", "unknown substance %q", s.Substance)
+		}
+	}
 	return probs
 }
 

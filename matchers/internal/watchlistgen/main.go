@@ -12,8 +12,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -57,6 +59,9 @@ type refSubstance struct {
 type outWatchlist struct {
 	Version    string         `yaml:"version"`
 	Substances []outSubstance `yaml:"substances"`
+	// Suppressions are analysts' rulings, carried over from the existing
+	// output file so that regenerating never drops them.
+	Suppressions []precwatch.Suppression `yaml:"suppressions,omitempty"`
 }
 
 type outSubstance struct {
@@ -93,7 +98,7 @@ func main() {
 }
 
 func run(in, extraPath, out string) error {
-	b, n, err := build(in, extraPath)
+	b, n, err := build(in, extraPath, out)
 	if err != nil {
 		return err
 	}
@@ -104,8 +109,9 @@ func run(in, extraPath, out string) error {
 	return nil
 }
 
-// build renders the watchlist file from the reference and extra names.
-func build(in, extraPath string) ([]byte, int, error) {
+// build renders the watchlist file from the reference and extra names,
+// keeping the suppressions of the existing file at existingPath (if any).
+func build(in, extraPath, existingPath string) ([]byte, int, error) {
 	data, err := os.ReadFile(in)
 	if err != nil {
 		return nil, 0, fmt.Errorf("watchlistgen: %w", err)
@@ -134,6 +140,22 @@ func build(in, extraPath string) ([]byte, int, error) {
 	}
 	for id := range extra {
 		return nil, 0, fmt.Errorf("watchlistgen: %s: unknown substance %q", extraPath, id)
+	}
+	if existingPath != "" {
+		data, err := os.ReadFile(existingPath)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, 0, fmt.Errorf("watchlistgen: %w", err)
+		default:
+			var old struct {
+				Suppressions []precwatch.Suppression `yaml:"suppressions"`
+			}
+			if err := yaml.Unmarshal(data, &old); err != nil {
+				return nil, 0, fmt.Errorf("watchlistgen: read suppressions from %s: %w", existingPath, err)
+			}
+			w.Suppressions = old.Suppressions
+		}
 	}
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# precwatch watchlist: names, identifiers and regulatory thresholds only.\n")
@@ -245,11 +267,17 @@ func convert(rs refSubstance) outSubstance {
 
 // addExtra adds names in further languages: the first per language as the
 // name (a code with a hyphen, like "ru-latn", only as synonyms), the rest as
-// synonyms.
+// synonyms. The key "abbreviations" holds codes and trade slang that match
+// only with supporting context ("HP", "nitro").
 func addExtra(s *outSubstance, byLang map[string][]string) {
+	if abbrs := byLang["abbreviations"]; len(abbrs) > 0 {
+		s.Abbreviations = dedupe(append(s.Abbreviations, abbrs...), nil)
+	}
 	langs := make([]string, 0, len(byLang))
 	for l := range byLang {
-		langs = append(langs, l)
+		if l != "abbreviations" {
+			langs = append(langs, l)
+		}
 	}
 	slices.Sort(langs)
 	syns := s.Synonyms

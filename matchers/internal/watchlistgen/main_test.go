@@ -32,7 +32,7 @@ func TestSplitTerm(t *testing.T) {
 // generator makes of the reference data, so the two cannot drift apart.
 func TestCommittedWatchlist(t *testing.T) {
 	const ref = "../../../configs/reference/precursors.yaml"
-	got, n, err := build(ref, "extra_names.yaml")
+	got, n, err := build(ref, "extra_names.yaml", "../../../configs/watchlist.yaml")
 	if err != nil {
 		t.Fatalf("build from %s (the vendored reference copy): %v", ref, err)
 	}
@@ -45,5 +45,32 @@ func TestCommittedWatchlist(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("configs/watchlist.yaml differs from the generator's output: run go run ./matchers/internal/watchlistgen")
+	}
+}
+
+// TestKeepsSuppressions checks that regenerating the watchlist keeps the
+// analysts' suppressions of the existing file.
+func TestKeepsSuppressions(t *testing.T) {
+	const ref = "../../../configs/reference/precursors.yaml"
+	dir := t.TempDir()
+	existing := dir + "/watchlist.yaml"
+	supp := "suppressions:\n  - term: Nitro\n    site: agora2\n    by: alice\n    reason: RC fuel shop\n    at: 2026-01-02T03:04:05Z\n"
+	if err := os.WriteFile(existing, []byte("version: old\nsubstances: []\n"+supp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := build(ref, "extra_names.yaml", existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(got, []byte("reason: RC fuel shop")) || !bytes.Contains(got, []byte("by: alice")) || !bytes.Contains(got, []byte("term: Nitro")) {
+		t.Errorf("suppression lost on regeneration:\n%s", got[len(got)-300:])
+	}
+	// And the result is a valid watchlist with that suppression.
+	if err := os.WriteFile(existing, got, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := build(ref, "extra_names.yaml", existing)
+	if err != nil || !bytes.Equal(again, got) {
+		t.Errorf("regenerating twice changed the file (err %v)", err)
 	}
 }

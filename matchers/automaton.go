@@ -1,0 +1,161 @@
+package matchers
+
+// automaton is an Aho-Corasick automaton compiled to a dense DFA over byte
+// classes: one table lookup per text byte, no allocation while scanning.
+//
+// Round one used github.com/petar-dambovaliev/aho-corasick, whose
+// overlapping iterator spends more per byte (a generic state interface, a
+// match struct per hit) than the whole matcher may spend at the 100 MB/s
+// target; this loop is a few instructions per byte. Patterns are the
+// normalised watchlist terms (a few thousand), so the table stays small:
+// states × classes × 4 bytes, classes being the distinct bytes of the
+// patterns plus one for every other byte.
+type automaton struct {
+	class  [256]uint8
+	nclass uint32
+	// trans holds, for state s (premultiplied: s × nclass) and class c,
+	// the next state premultiplied, with outFlag set when that state ends
+	// a pattern (itself or through its dictionary suffix link).
+	trans []uint32
+	// own is the pattern ending exactly at a state (-1 if none); dict is
+	// the nearest proper suffix state that ends a pattern (-1 if none).
+	// Both are indexed by state number (premultiplied / nclass).
+	own  []int32
+	dict []int32
+	lens []int32 // pattern lengths in bytes
+}
+
+const outFlag = 1 << 31
+
+// hit is a pattern occurrence: hay[end-len(pattern):end].
+type hit struct {
+	pat, end int32
+}
+
+// newAutomaton compiles patterns (non-empty, distinct) into a DFA.
+func newAutomaton(patterns []string) *automaton {
+	a := &automaton{}
+	var used [256]bool
+	total := 1
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			used[p[i]] = true
+		}
+		total += len(p)
+	}
+	n := uint32(1) // class 0: bytes no pattern holds
+	for b := range 256 {
+		if used[b] {
+			a.class[b] = uint8(n)
+			n++
+		}
+	}
+	if n > 256 {
+		// Every byte value is used: 256 classes do not fit in a uint8,
+		// so fall back to identity classes (class 0 then is byte 0).
+		for b := range 256 {
+			a.class[b] = uint8(b)
+		}
+		n = 256
+	}
+	a.nclass = n
+	// Trie, built straight into the table; 0 means "no child" during
+	// construction (the root is never a child).
+	trans := make([]uint32, total*int(n))
+	own := make([]int32, 1, total)
+	own[0] = -1
+	states := uint32(1)
+	a.lens = make([]int32, len(patterns))
+	for pi, p := range patterns {
+		s := uint32(0)
+		for i := 0; i < len(p); i++ {
+			c := uint32(a.class[p[i]])
+			next := trans[s*n+c]
+			if next == 0 {
+				next = states
+				states++
+				own = append(own, -1)
+				trans[s*n+c] = next
+			}
+			s = next
+		}
+		own[s] = int32(pi)
+		a.lens[pi] = int32(len(p))
+	}
+	trans = trans[:int(states)*int(n)]
+	// Breadth-first: fail links, dictionary links, and the missing
+	// transitions filled from the fail state's (already complete) row.
+	fail := make([]uint32, states)
+	dict := make([]int32, states)
+	dict[0] = -1
+	queue := make([]uint32, 0, states)
+	for c := range n {
+		if t := trans[c]; t != 0 {
+			fail[t] = 0
+			dict[t] = -1
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for c := range n {
+			t := trans[s*n+c]
+			f := trans[fail[s]*n+c]
+			if t == 0 {
+				trans[s*n+c] = f
+				continue
+			}
+			fail[t] = f
+			if own[f] >= 0 {
+				dict[t] = int32(f)
+			} else {
+				dict[t] = dict[f]
+			}
+			queue = append(queue, t)
+		}
+	}
+	// Premultiply and flag states that end a pattern.
+	for i, t := range trans {
+		v := t * n
+		if own[t] >= 0 || dict[t] >= 0 {
+			v |= outFlag
+		}
+		trans[i] = v
+	}
+	a.trans, a.own, a.dict = trans, own, dict
+	return a
+}
+
+// scan appends every pattern occurrence in hay (overlapping ones included)
+// to hits, in order of end position.
+func (a *automaton) scan(hay []byte, hits []hit) []hit {
+	trans, class := a.trans, &a.class
+	s := uint32(0)
+	for i := 0; i < len(hay); i++ {
+		t := trans[s+uint32(class[hay[i]])]
+		s = t &^ outFlag
+		if t&outFlag != 0 {
+			hits = a.outputs(s/a.nclass, int32(i+1), hits)
+		}
+	}
+	return hits
+}
+
+// outputs appends the patterns that end at state st.
+func (a *automaton) outputs(st uint32, end int32, hits []hit) []hit {
+	x := int32(st)
+	if a.own[x] < 0 {
+		x = a.dict[x]
+	}
+	for x >= 0 {
+		hits = append(hits, hit{pat: a.own[x], end: end})
+		x = a.dict[x]
+	}
+	return hits
+}
+
+// sizeBytes is the memory the automaton's tables take.
+func (a *automaton) sizeBytes() int {
+	return 4*len(a.trans) + 4*len(a.own) + 4*len(a.dict) + 4*len(a.lens)
+}

@@ -1,0 +1,414 @@
+package matchers
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/precwatch/precwatch"
+)
+
+// quantity is an amount found in a field's tokens.
+type quantity struct {
+	first, last int // token indexes, inclusive
+	value       float64
+	unit        string // as folded ("kg")
+	unitText    string // as written ("KG")
+	count       int    // pack multiplier, 1 when none
+}
+
+// unitDim is a unit's dimension and its factor to the base unit.
+type unitDim struct {
+	millilitres bool
+	factor      float64 // to grams or millilitres; 0: a package, no size
+}
+
+// units converts the quantity units the tokenizer folds.
+var units = map[string]unitDim{
+	"g": {false, 1}, "gr": {false, 1}, "gram": {false, 1}, "grams": {false, 1}, "gramm": {false, 1},
+	"gramos": {false, 1}, "grammes": {false, 1}, "gramme": {false, 1}, "grammi": {false, 1}, "gramow": {false, 1},
+	"kg": {false, 1000}, "kgs": {false, 1000}, "kilo": {false, 1000}, "kilos": {false, 1000},
+	"kilogram": {false, 1000}, "kilograms": {false, 1000}, "kilogramm": {false, 1000}, "kilogramme": {false, 1000},
+	"kilogramos": {false, 1000}, "chilo": {false, 1000}, "chili": {false, 1000}, "кг": {false, 1000}, "kilogramow": {false, 1000},
+	"mg": {false, 0.001}, "µg": {false, 1e-6}, "μg": {false, 1e-6}, "ug": {false, 1e-6}, "mcg": {false, 1e-6},
+	"lb": {false, 453.59237}, "lbs": {false, 453.59237}, "pound": {false, 453.59237}, "pounds": {false, 453.59237},
+	"oz": {false, 28.349523}, "t": {false, 1e6}, "ton": {false, 1e6}, "tons": {false, 1e6}, "tonne": {false, 1e6}, "tonnes": {false, 1e6},
+	"ml": {true, 1}, "мл": {true, 1}, "cl": {true, 10}, "dl": {true, 100},
+	"l": {true, 1000}, "lt": {true, 1000}, "ltr": {true, 1000}, "liter": {true, 1000}, "liters": {true, 1000},
+	"litre": {true, 1000}, "litres": {true, 1000}, "litro": {true, 1000}, "litros": {true, 1000}, "litri": {true, 1000},
+	"litr": {true, 1000}, "litry": {true, 1000}, "litrow": {true, 1000}, "л": {true, 1000}, "литр": {true, 1000},
+	"литра": {true, 1000}, "литров": {true, 1000},
+	"gal": {true, 3785.411784}, "gallon": {true, 3785.411784}, "gallons": {true, 3785.411784},
+	"drum": {false, 0}, "drums": {false, 0}, "ibc": {false, 0},
+}
+
+// countWords mark a pack multiplier: "10 x 1 L", "4 × 250 g".
+func isTimes(t token) bool {
+	return t.kind == tokWord && (t.word == "x" || t.word == "х") || t.kind == tokPunct && (t.word == "×" || t.word == "*")
+}
+
+// packCount reads a word such as "x10" as a pack count.
+func packCount(t token) (int, bool) {
+	if t.kind != tokWord || len(t.word) < 2 || t.word[0] != 'x' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(t.word[1:])
+	if err != nil || n <= 0 || n > 100000 {
+		return 0, false
+	}
+	return n, true
+}
+
+// findQuantities finds every amount in toks: "25 kg", "2,5 Liter",
+// "10 x 1 L", "1 L x 10", "x10".
+func findQuantities(toks []token, out []quantity) []quantity {
+	unitAt := func(i int) bool { return has(toks, i, fUnit) }
+	num := func(i int) bool { return i >= 0 && i < len(toks) && toks[i].kind == tokNum && toks[i].num >= 0 }
+	for i := 0; i < len(toks); i++ {
+		if n, ok := packCount(toks[i]); ok {
+			// "x10" alone, or before an amount: "x10 500 ml" is read
+			// by the amount.
+			if num(i+1) && unitAt(i+2) {
+				q := quantity{first: i, last: i + 2, value: toks[i+1].num, unit: toks[i+2].word, count: n}
+				out = append(out, q)
+				i += 2
+				continue
+			}
+			out = append(out, quantity{first: i, last: i, count: n})
+			continue
+		}
+		if !num(i) {
+			continue
+		}
+		q := quantity{first: i, count: 1}
+		j := i
+		// "10 x 1 L": a count, a times sign, an amount.
+		if j+3 < len(toks) && isTimes(toks[j+1]) && num(j+2) && unitAt(j+3) && toks[j].num == float64(int(toks[j].num)) && toks[j].num > 0 {
+			q.count = int(toks[j].num)
+			j += 2
+		}
+		if !unitAt(j + 1) {
+			continue
+		}
+		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1
+		// "1 L x 10", "500 ml x10".
+		if n, ok := packCount(tokAt(toks, j+2)); ok && q.count == 1 {
+			q.count, q.last = n, j+2
+		} else if q.count == 1 && j+3 < len(toks) && isTimes(toks[j+2]) && num(j+3) && toks[j+3].num == float64(int(toks[j+3].num)) && toks[j+3].num > 0 {
+			q.count, q.last = int(toks[j+3].num), j+3
+		}
+		out = append(out, q)
+		i = q.last
+	}
+	return out
+}
+
+func tokAt(toks []token, i int) token {
+	if i >= 0 && i < len(toks) {
+		return toks[i]
+	}
+	return token{kind: tokBreak}
+}
+
+// quantityFor finds the amount stated for candidate c: the nearest within
+// strengthReach words in the same sentence, with no other substance
+// between, and not nearer to another substance.
+func quantityFor(toks []token, quants []quantity, accepted []candidate, c candidate) (quantity, bool) {
+	quants = nearQuantities(toks, quants, c.start, c.end)
+	if len(quants) == 0 {
+		return quantity{}, false
+	}
+	accepted = nearCands(accepted, c.start, c.end)
+	dist := func(o candidate, q quantity) int {
+		var from, to int
+		if first, after := tokenAt(toks, o.start), tokenAt(toks, o.end); q.first >= after {
+			from, to = after, q.first
+		} else if q.last < first {
+			from, to = q.last+1, first
+		} else {
+			return -1
+		}
+		words := 0
+		for i := from; i < to; i++ {
+			switch toks[i].kind {
+			case tokBreak:
+				return -1
+			case tokWord, tokNum:
+				words++
+			}
+		}
+		if words > strengthReach {
+			return -1
+		}
+		return words
+	}
+	best, bestD := -1, strengthReach+1
+	for i, q := range quants {
+		d := dist(c, q)
+		if d < 0 || d > bestD || d == bestD && toks[q.first].start < c.start {
+			continue
+		}
+		qs, qe := toks[q.first].start, toks[q.last].end
+		owned := true
+		for _, o := range accepted {
+			if o.ref.sub == c.ref.sub {
+				continue
+			}
+			between := qs >= c.end && o.start >= c.end && o.end <= qs || qe <= c.start && o.start >= qe && o.end <= c.start
+			if between {
+				owned = false
+				break
+			}
+			if do := dist(o, q); do >= 0 && do < d {
+				owned = false
+				break
+			}
+		}
+		if owned {
+			best, bestD = i, d
+		}
+	}
+	if best < 0 {
+		return quantity{}, false
+	}
+	return quants[best], true
+}
+
+// quantityOf converts q to the public form, in text's terms.
+func quantityOf(text string, toks []token, q quantity) precwatch.Quantity {
+	out := precwatch.Quantity{
+		Value: q.value,
+		Count: q.count,
+		Text:  text[toks[q.first].start:toks[q.last].end],
+	}
+	if q.unit != "" {
+		// The unit as written, from its token.
+		for i := q.first; i <= q.last; i++ {
+			if toks[i].kind == tokWord && toks[i].word == q.unit {
+				out.Unit = text[toks[i].start:toks[i].end]
+				break
+			}
+		}
+	}
+	if d, ok := units[q.unit]; ok && d.factor > 0 {
+		total := q.value * d.factor * float64(max(q.count, 1))
+		if d.millilitres {
+			out.Millilitres = total
+		} else {
+			out.Grams = total
+		}
+	}
+	return out
+}
+
+// quantityGrams is a quantity's size for scoring: grams, or millilitres
+// taken as grams (the densities of the listed liquids are near 1).
+func quantityGrams(q *precwatch.Quantity) float64 {
+	if q == nil {
+		return 0
+	}
+	return q.Grams + q.Millilitres
+}
+
+// contextReach is how many words around an abbreviation are searched for
+// a supporting chemical or shop word.
+const contextReach = 4
+
+// contextWords support an abbreviation or slang term: chemical-trade
+// words, packaging and grades, in the languages of the watchlist.
+var contextWords = setOf(`grade purity pure purum technical tech reagent reagents lab laboratory analytical analysis
+standard standards cas acs usp bp ph eur chemical chemicals chem industrial anhydrous crystals crystal crystalline
+granules granular prills prilled pellets flakes powder solution acid amine ester fumigant fertiliser fertilizer tanker
+fertilizers fertilisers bulk drum drums ibc tote cylinder cylinders ampoule ampoules lecture bottle kg fuel
+wholesale supplier assay stabilised stabilized aqueous conc concentrated concentrate
+engrais reactif reactifs technique laboratoire chimique pur pure purete acide
+dunger duenger reagenz reinheit rein technisch chemikalie saure labor
+fertilizante reactivo tecnico pureza quimico acido laboratorio
+concime reagente tecnico purezza chimico acido
+kunstmest reagens technisch zuiver chemisch zuur
+nawoz reagent techniczny czysty chemiczny kwas
+удобрение реактив технический чистый химический кислота чда хч осч`)
+
+// competingWords give a short code an everyday sense when written next to
+// it ("TEA tree oil", "HP laptop", "CAN bus", "16 GB RAM", "nitro cold
+// brew"): the code is then no abbreviation of a substance.
+var competingWords = setOf(`tree oil cup cups pot leaf leaves green black grey gray earl herbal chai iced
+time party room set ceremony latte matcha
+laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook omen spectre monitor pc
+bus opener openers courier express tracking
+ram ssd hdd memory storage drive usb card
+example examples instance
+cold brew coffee beer stout circus rc buggy car cars band album boost boosted gaming acer
+one perfume cologne eau toilette
+liquid eliquid vape vaping nicotine shortfill
+verdunnung thinner thinners lacquer lack lacke paint
+price`)
+
+func setOf(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// abbrevSupported reports whether an abbreviation or slang term at
+// [start, end) has supporting context: a strength or quantity next to it,
+// or a chemical or shop word within contextReach words in its sentence;
+// and no word next to it that gives it an everyday sense.
+func abbrevSupported(toks []token, strengths []strength, quants []quantity, start, end int) bool {
+	strengths = nearStrengths(toks, strengths, start, end)
+	quants = nearQuantities(toks, quants, start, end)
+	first, after := tokenAt(toks, start), tokenAt(toks, end)
+	before := first - 1
+	// A hyphen or slash does not separate a competing word ("TEA-tree").
+	skip := func(i, step int) int {
+		if i >= 0 && i < len(toks) && toks[i].kind == tokPunct && strings.ContainsAny(toks[i].word, "-/") {
+			return i + step
+		}
+		return i
+	}
+	if has(toks, skip(before, -1), fCompeting) || has(toks, skip(after, 1), fCompeting) {
+		return false
+	}
+	if nextToStrengthOrQuantity(toks, strengths, start, end) {
+		return true
+	}
+	// A competing sense anywhere within reach in the sentence wins over context further away
+	// ("VG 70/30 e-liquid").
+	for step, i := range []int{before, after} {
+		dir := 1 - 2*boolInt(step == 0)
+		for words := 0; i >= 0 && i < len(toks) && words < contextReach; i += dir {
+			if toks[i].kind == tokBreak {
+				break
+			}
+			if toks[i].kind == tokWord {
+				if toks[i].flags&fCompeting != 0 {
+					return false
+				}
+				words++
+			}
+		}
+	}
+	strengthAt := func(i int) bool {
+		for _, s := range strengths {
+			if s.first <= i && i <= s.last {
+				return true
+			}
+		}
+		for _, q := range quants {
+			if q.first <= i && i <= q.last {
+				return true
+			}
+		}
+		return false
+	}
+	// A chemical word, a strength or an amount within reach in the same
+	// sentence ("MDEA and TEA, 99% each").
+	for step, i := range []int{before, after} {
+		dir := -1
+		if step == 1 {
+			dir = 1
+		}
+		for words := 0; i >= 0 && i < len(toks) && words < contextReach; i += dir {
+			t := toks[i]
+			if t.kind == tokBreak {
+				break
+			}
+			if t.kind == tokWord && t.flags&fContext != 0 || (t.kind == tokNum || t.kind == tokPct) && strengthAt(i) {
+				return true
+			}
+			if t.kind == tokWord {
+				words++
+			}
+		}
+	}
+	return false
+}
+
+// expandedElsewhere reports whether the words written next to an
+// abbreviation spell it out as something else: "DMP dimethyl phthalate",
+// "Ceric ammonium nitrate (CAN)", "TEA (triethylamine)". The abbreviation's
+// letters must run, in order, through one to four neighbouring words,
+// starting with the first word's initial and using the last word's
+// initial; the expansion stands for the listed substance only when a match
+// of it (same) covers those words.
+func expandedElsewhere(toks []token, abbr string, start, end int, same func(a, b int) bool) bool {
+	letters := strings.ToLower(abbr)
+	letters = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r
+		}
+		return -1
+	}, letters)
+	if len(letters) < 2 {
+		return false
+	}
+	words := func(from, dir int) []int {
+		var idx []int
+		for i := from; i >= 0 && i < len(toks) && len(idx) < 4; i += dir {
+			switch t := toks[i]; t.kind {
+			case tokWord:
+				idx = append(idx, i)
+			case tokPunct:
+				if !strings.ContainsAny(t.word, "()-,") {
+					return idx
+				}
+			default:
+				return idx
+			}
+		}
+		return idx
+	}
+	check := func(ws []int) bool {
+		for k := 1; k <= len(ws); k++ {
+			seq := ws[:k]
+			if toks[seq[0]].start > toks[seq[len(seq)-1]].start {
+				seq = append([]int(nil), seq...)
+				slices.Reverse(seq)
+			}
+			if spells(toks, seq, letters) {
+				a, b := toks[seq[0]].start, toks[seq[len(seq)-1]].end
+				return !same(a, b)
+			}
+		}
+		return false
+	}
+	return check(words(tokenAt(toks, end), 1)) || check(words(tokenAt(toks, start)-1, -1))
+}
+
+// spells reports whether letters run in order through the words of seq,
+// using every word's initial ("dimethyl phthalate" spells "dmp",
+// "ceric ammonium nitrate" spells "can"). A single word must be long
+// enough to be a name rather than a short word ("and" does not spell "an").
+func spells(toks []token, seq []int, letters string) bool {
+	words := make([]string, len(seq))
+	for i, ti := range seq {
+		words[i] = toks[ti].word
+		if words[i] == "" {
+			return false
+		}
+	}
+	if len(words) > len(letters) || words[0][0] != letters[0] {
+		return false
+	}
+	if len(words) == 1 && (len(letters) < 3 || len(words[0]) < 2*len(letters)) {
+		return false
+	}
+	var rec func(wi, x, j int) bool
+	rec = func(wi, x, j int) bool {
+		if j == len(letters) {
+			return wi == len(words)-1
+		}
+		if wi+1 < len(words) && words[wi+1][0] == letters[j] && rec(wi+1, 1, j+1) {
+			return true
+		}
+		for y := x; y < len(words[wi]); y++ {
+			if words[wi][y] == letters[j] {
+				return rec(wi, y+1, j+1)
+			}
+		}
+		return false
+	}
+	return rec(0, 1, 1)
+}
