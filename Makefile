@@ -1,4 +1,6 @@
 # precwatch: make run (demo on the fixture markets), make test, make bench.
+SHELL        := bash
+.SHELLFLAGS  := -eo pipefail -c
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
@@ -36,10 +38,14 @@ lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
 
-# Benchmarks, with a short report in bench/REPORT.md.
+# Benchmarks, with a short report in bench/REPORT.md: matcher and
+# extraction throughput, store writes, and the console's queue page and API
+# over 100,000 alerts in each backend (seeding takes a minute or two).
 bench:
 	@mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./matchers ./crawler/extract | tee bench/raw.txt
+	$(GO) test -run '^$$' -bench 'Record' -benchmem -count 1 ./storage/embedded ./storage/redis | tee -a bench/raw.txt
+	$(GO) test -run '^$$' -bench 'Queue' -benchtime 20x -count 1 -timeout 30m ./console | tee -a bench/raw.txt
 	@sh bench/report.sh bench/raw.txt > bench/REPORT.md
 	@cat bench/REPORT.md
 
