@@ -80,11 +80,10 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 // QueryAlerts returns a page of the alerts q selects, ordered as
 // precwatch.SortAlerts does, and how many there are. One filter is its
 // index; several are intersected (ZINTERSTORE, smallest set first) into a
-// key that lives for the query. A creation-time window is a score range of
-// the time index, intersected with the filters the same way and then
-// scored 0 so that it orders by member. A minimum severity is a
-// lexicographic range of the result, counted with ZLEXCOUNT and paged
-// with ZRANGE BYLEX LIMIT.
+// key that lives for the query. A minimum severity is a lexicographic
+// range of the result, counted with ZLEXCOUNT and paged with ZRANGE BYLEX
+// LIMIT. A creation-time window is counted per severity in the time index
+// and paged without copying it (see queryWindow).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
 	page, err := s.queryAlerts(ctx, q)
 	if err != nil {
@@ -110,30 +109,20 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	for _, w := range words.Split(q.Text) {
 		idx = append(idx, s.idxKey("word", w))
 	}
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		return s.queryWindow(ctx, q, idx)
+	}
 	base := s.key("alerts", "idx", "all")
-	window := !q.Since.IsZero() || !q.Until.IsZero()
-	if len(idx) == 1 && !window {
+	if len(idx) == 1 {
 		base = idx[0]
-	} else if len(idx) > 1 || window {
-		var nonce [12]byte
-		_, _ = rand.Read(nonce[:])
-		base = s.key("tmp", hex.EncodeToString(nonce[:]))
-		defer func() {
-			// Its own context: the query's may be what ended it.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			s.rdb.Del(ctx, base)
-		}()
-		var err error
-		if window {
-			err = s.storeWindow(ctx, base, idx, q.Since, q.Until)
-		} else {
-			_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
-				p.Expire(ctx, base, tmpTTL)
-				return nil
-			})
-		}
+	} else if len(idx) > 1 {
+		base = s.tmpKey()
+		defer s.dropTmp(ctx, base)
+		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
+			p.Expire(ctx, base, tmpTTL)
+			return nil
+		})
 		if err != nil {
 			return page, fmt.Errorf("intersect: %w", err)
 		}
@@ -155,6 +144,11 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	if err != nil {
 		return page, fmt.Errorf("read index: %w", err)
 	}
+	return s.loadPage(ctx, page, members)
+}
+
+// loadPage fills page with the alerts of members, in their order.
+func (s *Store) loadPage(ctx context.Context, page precwatch.AlertPage, members []string) (precwatch.AlertPage, error) {
 	as, err := s.alertsByMember(ctx, members)
 	if err != nil {
 		return page, err
@@ -165,76 +159,19 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	return page, nil
 }
 
-// storeWindow stores at dst the members of every index idx whose alert
-// was created in [since, until] (a zero bound is open), each scored 0.
-// With no idx it is a range of the time index; otherwise the time index
-// is intersected with idx (smallest set first) and trimmed to the range.
-// The time index scores in buckets of 1,024 ns, so the members of the
-// buckets the bounds fall in are then checked to the nanosecond.
-func (s *Store) storeWindow(ctx context.Context, dst string, idx []string, since, until time.Time) error {
-	lo, hi := "-inf", "+inf"
-	if !since.IsZero() {
-		lo = strconv.FormatFloat(timeScore(since), 'f', -1, 64)
-	}
-	if !until.IsZero() {
-		hi = strconv.FormatFloat(timeScore(until), 'f', -1, 64)
-	}
-	var loEdge, hiEdge *redis.StringSliceCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if len(idx) == 0 {
-			p.ZRangeStore(ctx, dst, redis.ZRangeArgs{Key: s.timeKey(), Start: lo, Stop: hi, ByScore: true})
-		} else {
-			// The time index's scores survive (weight 1), the order
-			// indexes' zeros add nothing.
-			weights := make([]float64, 1+len(idx))
-			weights[0] = 1
-			p.ZInterStore(ctx, dst, &redis.ZStore{Keys: append([]string{s.timeKey()}, idx...), Weights: weights})
-			if !since.IsZero() {
-				p.ZRemRangeByScore(ctx, dst, "-inf", "("+lo)
-			}
-			if !until.IsZero() {
-				p.ZRemRangeByScore(ctx, dst, "("+hi, "+inf")
-			}
-		}
-		p.Expire(ctx, dst, tmpTTL)
-		if !since.IsZero() {
-			loEdge = p.ZRangeByScore(ctx, dst, &redis.ZRangeBy{Min: lo, Max: lo})
-		}
-		if !until.IsZero() {
-			hiEdge = p.ZRangeByScore(ctx, dst, &redis.ZRangeBy{Min: hi, Max: hi})
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var drop []any
-	if loEdge != nil {
-		lowest := orderable(since)
-		for _, m := range loEdge.Val() {
-			if c, ok := memberCreated(m); !ok || c < lowest {
-				drop = append(drop, m)
-			}
-		}
-	}
-	if hiEdge != nil {
-		highest := orderable(until)
-		for _, m := range hiEdge.Val() {
-			if c, ok := memberCreated(m); !ok || c > highest {
-				drop = append(drop, m)
-			}
-		}
-	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if len(drop) > 0 {
-			p.ZRem(ctx, dst, drop...)
-		}
-		// Every score 0: the set orders by member, as the order indexes.
-		p.ZInterStore(ctx, dst, &redis.ZStore{Keys: []string{dst}, Weights: []float64{0}})
-		p.Expire(ctx, dst, tmpTTL)
-		return nil
-	})
-	return err
+// tmpKey is a fresh key for a query's intermediate set.
+func (s *Store) tmpKey() string {
+	var nonce [12]byte
+	_, _ = rand.Read(nonce[:])
+	return s.key("tmp", hex.EncodeToString(nonce[:]))
+}
+
+// dropTmp deletes a query's intermediate set, with its own context: the
+// query's may be what ended it.
+func (s *Store) dropTmp(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	s.rdb.Del(ctx, key)
 }
 
 // updateUser replaces a user's JSON only if the user exists.
@@ -539,8 +476,9 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 
 // schemaVersion is the key layout this package writes. Version 2 added
 // the regime, vendor, assignee and word indexes; version 3 the score in
-// the order index members and the creation-time index.
-const schemaVersion = 3
+// the order index members and the creation-time index; version 4 the
+// severity in the creation-time index's scores.
+const schemaVersion = 4
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.

@@ -25,8 +25,9 @@
 //	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
 //	P:alerts:idx:word:<word>      the same, per normalised word of the
 //	                              listing's title and description
-//	P:alerts:time                 the same members, scored by creation time
-//	                              (see timeScore), for Since and Until
+//	P:alerts:time                 the same members, scored by severity and
+//	                              creation time (see timeScore), for Since
+//	                              and Until
 //	P:tmp:<random>                query intersections, expiring in seconds
 //	P:users                       hash: user name → user JSON
 //	P:session:<id>                session JSON, expiring with the session
@@ -256,13 +257,20 @@ func legacyMember(a precwatch.Alert) string {
 // timeKey is the creation-time index.
 func (s *Store) timeKey() string { return s.key("alerts", "time") }
 
-// timeScore is an alert's score in the creation-time index: Unix
-// nanoseconds (clamped as orderable does) divided by 1024, rounding down,
-// which a float64 holds exactly. A query checks the members of the bucket
-// its bound falls in to the nanosecond.
-func timeScore(t time.Time) float64 {
-	return float64(int64(orderable(t)^(1<<63)) >> 10)
+// timeScore is an alert's score in the creation-time index:
+// severity·2^48 + orderable(created)/2^16 (rounded down), under 2^52 and
+// so exact in a float64. The window of one severity is one score range,
+// counted with ZCOUNT; the members of the 65,536 ns buckets a window's
+// bounds fall in are checked to the nanosecond (see window).
+func timeScore(sev precwatch.Severity, t time.Time) float64 {
+	return float64(uint64(clampSeverity(sev))<<sevShift | orderable(t)>>bucketShift)
 }
+
+// The time index score's layout.
+const (
+	sevShift    = 48
+	bucketShift = 16
+)
 
 func memberKey(m string) string {
 	return m[strings.LastIndexByte(m, ':')+1:]
@@ -484,7 +492,7 @@ func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.A
 	for _, idx := range newIdx {
 		p.ZAdd(ctx, idx, redis.Z{Member: member})
 	}
-	p.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.CreatedAt), Member: member})
+	p.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.Severity, a.CreatedAt), Member: member})
 }
 
 // MarkGone marks the listings of site that run runID did not see as gone.

@@ -436,3 +436,57 @@ func TestMemberOrder(t *testing.T) {
 		t.Errorf("members order = %v, want %v", g, w)
 	}
 }
+
+// TestMigrateTimeScores: a time index written by schema 3 (creation time
+// alone, in 1,024 ns buckets) is rescored with the severity on open, and
+// creation windows count and page exactly afterwards.
+func TestMigrateTimeScores(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=v3"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, o := range storetest.Synthetic(40, start) {
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema-3 scores.
+	for _, a := range all {
+		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: alertMember(a)})
+	}
+	s.rdb.Set(ctx, "v3:schema", 3, 0)
+
+	s2 := open(t, url)
+	defer s2.Close()
+	for _, a := range all {
+		got, err := s2.rdb.ZScore(ctx, s2.timeKey(), alertMember(a)).Result()
+		if want := timeScore(a.Severity, a.CreatedAt); err != nil || got != want {
+			t.Errorf("time score of %s = %v (%v), want %v", a.Key, got, err, want)
+		}
+	}
+	q := precwatch.AlertQuery{Since: start.Add(10 * time.Second), Until: start.Add(19 * time.Second), MinSeverity: precwatch.SeverityMedium, Limit: 3, Offset: 1}
+	var want []string
+	for _, a := range all { // already in SortAlerts order
+		if !a.CreatedAt.Before(q.Since) && !a.CreatedAt.After(q.Until) && a.Severity >= q.MinSeverity {
+			want = append(want, a.Key)
+		}
+	}
+	p, err := s2.QueryAlerts(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != len(want) || len(want) < 4 {
+		t.Errorf("window total %d, want %d (at least 4)", p.Total, len(want))
+	}
+	if g, w := keys(p.Alerts), want[1:min(4, len(want))]; !slices.Equal(g, w) {
+		t.Errorf("window page = %v, want %v", g, w)
+	}
+	if v, err := s2.rdb.Get(ctx, "v3:schema").Int(); err != nil || v != schemaVersion {
+		t.Errorf("schema = %d, %v", v, err)
+	}
+}

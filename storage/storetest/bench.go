@@ -124,7 +124,8 @@ func BenchAlerts(b *testing.B, s precwatch.Store) {
 // BenchQuery measures QueryAlerts pages of 50 on s, which the caller has
 // seeded with 100,000 alerts (87,500 Synthetic listings from 2025-06-01,
 // spread with SpreadStatus): the default order, each filter alone, text,
-// a deep page and combinations.
+// a deep page and combinations, creation windows wide, narrow, open and
+// deep, alone and with filters.
 func BenchQuery(b *testing.B, s precwatch.ConsoleStore) {
 	ctx := context.Background()
 	start := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -140,6 +141,12 @@ func BenchQuery(b *testing.B, s precwatch.ConsoleStore) {
 		{"vendor", precwatch.AlertQuery{Vendor: "vendor-017"}},
 		{"assignee", precwatch.AlertQuery{Assignee: "inv3"}},
 		{"since", precwatch.AlertQuery{Since: start.Add(40000 * time.Second), Until: start.Add(60000 * time.Second)}},
+		{"since+filters", precwatch.AlertQuery{Status: precwatch.StatusNew, Site: "chemshop", MinSeverity: precwatch.SeverityHigh, Since: start.Add(40000 * time.Second), Until: start.Add(60000 * time.Second)}},
+		{"since+status", precwatch.AlertQuery{Status: precwatch.StatusNew, Since: start.Add(40000 * time.Second), Until: start.Add(60000 * time.Second)}},
+		{"since-narrow", precwatch.AlertQuery{Since: start.Add(40000 * time.Second), Until: start.Add(40300 * time.Second)}},
+		{"since-narrow+status", precwatch.AlertQuery{Status: precwatch.StatusNew, Since: start.Add(40000 * time.Second), Until: start.Add(41000 * time.Second)}},
+		{"since-open", precwatch.AlertQuery{Since: start.Add(10000 * time.Second)}},
+		{"since+offset5000", precwatch.AlertQuery{Since: start.Add(40000 * time.Second), Until: start.Add(60000 * time.Second), Offset: 5000}},
 		{"text", precwatch.AlertQuery{Text: "peroxide"}},
 		{"text2", precwatch.AlertQuery{Text: "Hydrogène discrète"}},
 		{"text-common", precwatch.AlertQuery{Text: "shipping"}},
