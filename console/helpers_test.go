@@ -309,7 +309,9 @@ func (e *env) seed() {
 	}
 	peroxide := precwatch.Match{Substance: "hydrogen-peroxide", Name: "Hydrogen peroxide", Regime: precwatch.RegimeEUAnnexI,
 		Severity: precwatch.SeverityHigh, Term: "hydrogen peroxide", Kind: "name", Field: "title",
-		ConcentrationPercent: ptr(35.0), LimitPercent: ptr(12.0), OverLimit: ptr(true)}
+		ConcentrationPercent: ptr(35.0), LimitPercent: ptr(12.0), OverLimit: ptr(true),
+		Quantity: &precwatch.Quantity{Value: 5, Unit: "L", Count: 1, Millilitres: 5000, Text: "5 L"},
+		Steps:    []string{"casefold"}, Score: 71, Reasons: []string{"EU Annex I", "35% w/w, 2.9x the 12% limit", "5 L"}}
 	nitro := precwatch.Match{Substance: "nitromethane", Name: "Nitromethane", Regime: precwatch.RegimeEUAnnexI,
 		Severity: precwatch.SeverityMedium, Term: "nitromethane", Kind: "name", Field: "title", LimitPercent: ptr(30.0)}
 	acetone := precwatch.Match{Substance: "acetone", Name: "Acetone", Regime: precwatch.RegimeEUAnnexII,

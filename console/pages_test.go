@@ -62,7 +62,7 @@ func TestQueuePage(t *testing.T) {
 	if got := strings.TrimSpace(first.Find(".sev").Text()); got != "high" {
 		t.Errorf("first row severity %q, want high", got)
 	}
-	for i, want := range []string{"", "high", "Hydrogen peroxide", "eu-2019-1148-annex-i", "Wasserstoffperoxid / hydrogen peroxide 30%, 1 L", "chemshop", "=cmd|' /C calc'!A0", "24.00 EUR", "new", "", "2026-03-01 12:01 UTC"} {
+	for i, want := range []string{"", "high", "71", "Hydrogen peroxide", "eu-2019-1148-annex-i", "Wasserstoffperoxid / hydrogen peroxide 30%, 1 L", "chemshop", "=cmd|' /C calc'!A0", "24.00 EUR", "new", "", "2026-03-01 12:01 UTC"} {
 		if got := strings.TrimSpace(first.Find("td").Eq(i).Text()); got != want {
 			t.Errorf("first row column %d: %q, want %q", i, got, want)
 		}
@@ -119,6 +119,12 @@ func TestAlertPage(t *testing.T) {
 	}
 	if !strings.Contains(doc.Find("section.listing").Text(), "35%") || doc.Find("strong.over").Length() != 1 {
 		t.Error("strength or over-limit not shown")
+	}
+	if got, want := strings.Join(strings.Fields(doc.Find("#alert-score").Text()), " "), "Score 71: EU Annex I; 35% w/w, 2.9x the 12% limit; 5 L"; got != want {
+		t.Errorf("score line %q, want %q", got, want)
+	}
+	if matches := doc.Find("section.listing table").Text(); !strings.Contains(matches, "5 L") || !strings.Contains(matches, "casefold") {
+		t.Errorf("quantity or normalisation steps missing from the matches table: %q", matches)
 	}
 	if _, ok := doc.Find("#download-page").Attr("href"); !ok {
 		t.Error("no raw page download")

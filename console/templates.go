@@ -40,6 +40,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"price":    formatPrice,
 		"percent":  formatPercent,
+		"score":    func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
 		"join":     strings.Join,
 		"sevClass": func(sv precwatch.Severity) string { return "sev sev-" + sv.String() },
 		"can": func(u *precwatch.User, role string) bool {
