@@ -281,7 +281,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[1][0] != e.keys["peroxide"] || rows[1][2] != "escalated" {
+		if len(rows) != 2 || rows[1][0] != e.keys["peroxide"] || rows[1][4] != "escalated" || rows[1][2] != "71" {
 			t.Errorf("exported CSV %q, want the header and the escalated peroxide alert", rows)
 		}
 	})

@@ -85,7 +85,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 
 // csvHeader are the export's columns.
 var csvHeader = []string{
-	"key", "severity", "status", "substance", "name", "regime", "site", "vendor", "title",
+	"key", "severity", "score", "reasons", "status", "substance", "name", "regime", "site", "vendor", "title",
 	"price", "currency", "url", "assignee", "created_at", "updated_at", "page_sha256", "matched_terms",
 }
 
@@ -101,7 +101,7 @@ func alertsCSV(alerts []precwatch.Alert) ([]byte, error) {
 			terms = append(terms, m.Term)
 		}
 		row := []string{
-			a.Key, a.Severity.String(), string(a.Status), a.Substance, a.Name, string(a.Regime), a.Site,
+			a.Key, a.Severity.String(), strconv.FormatFloat(a.Score, 'f', -1, 64), strings.Join(a.Reasons, "; "), string(a.Status), a.Substance, a.Name, string(a.Regime), a.Site,
 			a.Listing.Vendor, a.Listing.Title, strconv.FormatFloat(a.Listing.Price, 'f', -1, 64),
 			a.Listing.Currency, a.Listing.URL, a.Assignee, a.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
 			a.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"), a.Listing.PageSHA256, strings.Join(terms, "; "),
