@@ -23,6 +23,9 @@ type automaton struct {
 	own  []int32
 	dict []int32
 	lens []int32 // pattern lengths in bytes
+	// spaceLed: every pattern starts with a space, so the root state
+	// leaves itself on a space only (scanSpaced relies on it).
+	spaceLed bool
 }
 
 const outFlag = 1 << 31
@@ -34,12 +37,15 @@ type hit struct {
 
 // newAutomaton compiles patterns (non-empty, distinct) into a DFA.
 func newAutomaton(patterns []string) *automaton {
-	a := &automaton{}
+	a := &automaton{spaceLed: true}
 	var used [256]bool
 	total := 1
 	for _, p := range patterns {
 		for i := 0; i < len(p); i++ {
 			used[p[i]] = true
+		}
+		if p[0] != ' ' {
+			a.spaceLed = false
 		}
 		total += len(p)
 	}
@@ -115,6 +121,7 @@ func newAutomaton(patterns []string) *automaton {
 			queue = append(queue, t)
 		}
 	}
+	trans, own, dict = renumberBFS(trans, own, dict, n)
 	// Premultiply and flag states that end a pattern.
 	for i, t := range trans {
 		v := t * n
@@ -127,18 +134,77 @@ func newAutomaton(patterns []string) *automaton {
 	return a
 }
 
-// scan appends every pattern occurrence in hay (overlapping ones included)
-// to hits, in order of end position.
-func (a *automaton) scan(hay []byte, hits []hit) []hit {
-	trans, class := a.trans, &a.class
-	s := uint32(0)
-	for i := 0; i < len(hay); i++ {
-		t := trans[s+uint32(class[hay[i]])]
-		s = t &^ outFlag
-		if t&outFlag != 0 {
-			hits = a.outputs(s/a.nclass, int32(i+1), hits)
+// renumberBFS renumbers the states breadth-first from the root, so that
+// the shallow states, where a scan spends nearly all its time, have their
+// rows side by side in the table rather than spread across it.
+func renumberBFS(trans []uint32, own, dict []int32, n uint32) ([]uint32, []int32, []int32) {
+	states := uint32(len(own))
+	newID := make([]uint32, states)
+	seen := make([]bool, states)
+	order := make([]uint32, 1, states)
+	seen[0] = true
+	for k := 0; k < len(order); k++ {
+		s := order[k]
+		newID[s] = uint32(k)
+		for c := range n {
+			if t := trans[s*n+c]; !seen[t] {
+				seen[t] = true
+				order = append(order, t)
+			}
 		}
 	}
+	if uint32(len(order)) != states {
+		return trans, own, dict // unreachable states: keep the numbering
+	}
+	nt := make([]uint32, len(trans))
+	no := make([]int32, states)
+	nd := make([]int32, states)
+	for ns, old := range order {
+		for c := range n {
+			nt[uint32(ns)*n+c] = newID[trans[old*n+c]]
+		}
+		no[ns] = own[old]
+		nd[ns] = -1
+		if d := dict[old]; d >= 0 {
+			nd[ns] = int32(newID[d])
+		}
+	}
+	return nt, no, nd
+}
+
+// scanSpaced appends every pattern occurrence (overlapping ones included)
+// in " " + text + " ", in order of end position, without building that
+// string; ends are positions in it.
+func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
+	trans, class := a.trans, &a.class
+	sp := uint32(class[' '])
+	step := func(s uint32, c uint32, end int32) uint32 {
+		t := trans[s+c]
+		if t&outFlag != 0 {
+			hits = a.outputs((t&^outFlag)/a.nclass, end, hits)
+		}
+		return t &^ outFlag
+	}
+	s := step(0, sp, 1)
+	for i := 0; i < len(text); i++ {
+		if s == 0 && a.spaceLed {
+			// Every pattern starts with a space, so only a space leaves
+			// the root: skip the rest of a word that matched nothing in
+			// a cheap loop instead of the table's dependent loads.
+			for i < len(text) && text[i] != ' ' {
+				i++
+			}
+			if i == len(text) {
+				break
+			}
+		}
+		t := trans[s+uint32(class[text[i]])]
+		s = t &^ outFlag
+		if t&outFlag != 0 {
+			hits = a.outputs(s/a.nclass, int32(i+2), hits)
+		}
+	}
+	step(s, sp, int32(len(text)+2))
 	return hits
 }
 

@@ -27,6 +27,32 @@ var toLatin = map[rune]rune{
 	'υ': 'u', 'χ': 'x', 'ζ': 'z', 'μ': 'u',
 }
 
+// toLatinTable is toLatin as an array: every look-alike is below U+0800.
+var toLatinTable = func() (t [0x800]rune) {
+	for k, v := range toLatin {
+		t[k] = v
+	}
+	return t
+}()
+
+// latinOf is toLatin[r] without a map lookup.
+func latinOf(r rune) rune {
+	if r >= 0 && r < rune(len(toLatinTable)) {
+		return toLatinTable[r]
+	}
+	return 0
+}
+
+// isCyrillic is unicode.Is(unicode.Cyrillic, r), with the main block
+// (U+0400–U+052F but the combining U+0485–U+0486) decided without a
+// table search.
+func isCyrillic(r rune) bool {
+	if r >= 0x400 && r <= 0x52F {
+		return r != 0x485 && r != 0x486
+	}
+	return r > 0x52F && unicode.Is(unicode.Cyrillic, r)
+}
+
 // toCyrillic maps Latin look-alikes into Cyrillic.
 var toCyrillic = map[rune]rune{
 	'a': 'а', 'e': 'е', 'o': 'о', 'p': 'р', 'c': 'с', 'y': 'у', 'x': 'х', 'k': 'к', 'm': 'м', 'h': 'н', 't': 'т', 'b': 'в',
@@ -206,12 +232,12 @@ func fixWord(w []rune, orig string) bool {
 			latin++
 		case r < 0x80 && unicode.IsDigit(r):
 			digits++
-		case toLatin[r] != 0:
+		case latinOf(r) != 0:
 			confusable++
-			if unicode.Is(unicode.Cyrillic, r) {
+			if isCyrillic(r) {
 				cyr++
 			}
-		case unicode.Is(unicode.Cyrillic, r):
+		case isCyrillic(r):
 			cyr++
 			other++
 		case unicode.IsLetter(r):
@@ -221,7 +247,7 @@ func fixWord(w []rune, orig string) bool {
 	switch {
 	case confusable > 0 && other == 0:
 		for i, r := range w {
-			if l := toLatin[r]; l != 0 {
+			if l := latinOf(r); l != 0 {
 				w[i], changed = l, true
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,6 +56,11 @@ type termRef struct {
 	// matches only in upper case ("AN", not "an"); slang written in lower
 	// case ("nitro") matches in any case, with context all the same.
 	upper bool
+	// Precomputed for stepsMask: separators in term, whether it has a
+	// digit, whether its first letter is Latin.
+	seps       int
+	digits     bool
+	latinFirst bool
 }
 
 // pattern is one automaton pattern and the terms it stands for.
@@ -69,6 +75,11 @@ type compiledSubstance struct {
 	limit         *float64
 	nitrogenBasis bool
 	regimes       []precwatch.RegimeEntry
+	// Precomputed at Compile: severity and regime with a strength over
+	// the limit (1) or not (0), and the limit as scoring writes it.
+	sevRegime [2]precwatch.Regime
+	sev       [2]precwatch.Severity
+	limitText string
 }
 
 // Matcher finds watchlist substances in listings. It is immutable after
@@ -148,7 +159,11 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			index[norm] = i
 			m.patterns = append(m.patterns, pattern{compound: utf8.RuneCountInString(norm) >= compoundMinLen})
 		}
-		m.patterns[i].refs = append(m.patterns[i].refs, termRef{sub: sub, term: term, kind: kind, class: class, upper: class == classAbbr && allUpper(term)})
+		m.patterns[i].refs = append(m.patterns[i].refs, termRef{
+			sub: sub, term: term, kind: kind, class: class, upper: class == classAbbr && allUpper(term),
+			seps: countSeparators(term), digits: strings.ContainsAny(term, "0123456789"),
+			latinFirst: unicode.Is(unicode.Latin, firstLetter(term)),
+		})
 	}
 	// addTerm classifies a name, synonym or abbreviation by its shape.
 	addTerm := func(sub int, term, kind string) {
@@ -235,6 +250,12 @@ func compileSubstance(s precwatch.Substance) compiledSubstance {
 			c.nitrogenBasis = strings.Contains(strings.ToLower(r.LimitBasis), "nitrogen")
 		}
 	}
+	over := true
+	c.sevRegime[0], c.sev[0] = c.severity(nil)
+	c.sevRegime[1], c.sev[1] = c.severity(&over)
+	if c.limit != nil {
+		c.limitText = strconv.FormatFloat(*c.limit, 'f', -1, 64)
+	}
 	return c
 }
 
@@ -264,9 +285,13 @@ func (c *compiledSubstance) severity(over *bool) (precwatch.Regime, precwatch.Se
 
 // candidate is a term occurrence before overlaps are resolved.
 type candidate struct {
-	ref        termRef
+	ref        *termRef
 	start, end int // original text
 	nlen       int // normalised length, for longest-wins
+	// tokFirst and tokAfter are tokenAt of start and of end, set once the
+	// candidates are accepted (strengthFor and quantityFor use them for
+	// every strength, amount and neighbour).
+	tokFirst, tokAfter int
 }
 
 // maxPooledBytes bounds the buffers a pooled scratch keeps after a huge
@@ -278,36 +303,76 @@ const maxPooledBytes = 1 << 20
 // against the whole listing and marked when an analyst suppressed it.
 func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	sc := scratchPool.Get().(*scratch)
-	var out []precwatch.Match
-	out = m.matchField(sc, out, "title", l.Title)
-	out = m.matchField(sc, out, "description", l.Description)
-	if cap(sc.norm.text) <= maxPooledBytes {
-		scratchPool.Put(sc)
-	}
-	if len(out) == 0 {
+	defer func() {
+		clear(sc.staged) // drop references to the listing's text
+		sc.staged = sc.staged[:0]
+		if cap(sc.norm.text) <= maxPooledBytes {
+			scratchPool.Put(sc)
+		}
+	}()
+	m.matchField(sc, "title", l.Title)
+	m.matchField(sc, "description", l.Description)
+	if len(sc.staged) == 0 {
 		return nil
 	}
-	m.scoreListing(out, l.Tor)
+	m.scoreListing(sc, l.Tor)
+	// One allocation for the matches, one for their numbers, one for their
+	// quantities, sized exactly: bytes allocated set how often the
+	// collector runs.
+	out := make([]precwatch.Match, len(sc.staged))
+	nv, nq := 0, 0
+	for i := range sc.staged {
+		st := &sc.staged[i]
+		nv += boolInt(st.hasConc || st.hasLimit)
+		nq += boolInt(st.hasQ)
+	}
+	var (
+		vals []matchValues
+		qs   []precwatch.Quantity
+	)
+	if nv > 0 {
+		vals = make([]matchValues, 0, nv)
+	}
+	if nq > 0 {
+		qs = make([]precwatch.Quantity, 0, nq)
+	}
+	for i := range sc.staged {
+		st := &sc.staged[i]
+		out[i] = st.m
+		if st.hasConc || st.hasLimit {
+			vals = append(vals, matchValues{conc: st.conc, limit: st.limit, over: st.over})
+			v := &vals[len(vals)-1]
+			if st.hasConc {
+				out[i].ConcentrationPercent = &v.conc
+				if st.hasLimit {
+					out[i].OverLimit = &v.over
+				}
+			}
+			if st.hasLimit {
+				out[i].LimitPercent = &v.limit
+			}
+		}
+		if st.hasQ {
+			qs = append(qs, st.q)
+			out[i].Quantity = &qs[len(qs)-1]
+		}
+	}
 	m.suppress(out, l)
 	return out
 }
 
-func (m *Matcher) matchField(sc *scratch, out []precwatch.Match, field, text string) []precwatch.Match {
+func (m *Matcher) matchField(sc *scratch, field, text string) {
 	if text == "" {
-		return out
+		return
 	}
 	n := normalize(text, true, &sc.norm)
 	sc.norm = n
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
-	hay := append(sc.hay[:0], ' ')
-	hay = append(hay, n.text...)
-	hay = append(hay, ' ')
-	sc.hay = hay
-	sc.hits = m.ac.scan(hay, sc.hits[:0])
+	sc.hits = m.ac.scanSpaced(n.text, sc.hits[:0])
 	for _, h := range sc.hits {
-		// hay is n.text between two spaces: the pattern's leading space is
-		// at hay[end-len], the term at [a, b) of n.text.
+		// The scan reads n.text between two spaces (hay): the pattern's
+		// leading space is at hay[end-len], the term at [a, b) of n.text.
 		p := &m.patterns[h.pat]
 		a, b := int(h.end-m.ac.lens[h.pat]), int(h.end)-1
 		if !p.compound {
@@ -321,7 +386,8 @@ func (m *Matcher) matchField(sc *scratch, out []precwatch.Match, field, text str
 		last := int(n.offs[b-1])
 		_, size := utf8.DecodeRuneInString(text[last:])
 		end := last + size
-		for _, ref := range p.refs {
+		for k := range p.refs {
+			ref := &p.refs[k]
 			switch ref.class {
 			case classCAS:
 				if compoundTail || !validCASDigits(text[start:end]) {
@@ -340,7 +406,7 @@ func (m *Matcher) matchField(sc *scratch, out []precwatch.Match, field, text str
 		}
 	}
 	if len(cands) == 0 {
-		return out
+		return
 	}
 	// Strengths and quantities are read only around the candidates: one
 	// window per cluster of nearby candidates, separated by a break.
@@ -399,51 +465,67 @@ func (m *Matcher) matchField(sc *scratch, out []precwatch.Match, field, text str
 			return expandedElsewhere(toks, c.ref.term, c.start, c.end, same)
 		})
 	}
-	// The matches' pointer fields point into these, one allocation each
-	// per field rather than per match; capacities are exact so that
-	// appending never moves them.
-	vals := make([]float64, 0, 2*len(accepted))
-	flags := make([]bool, 0, len(accepted))
-	var qs []precwatch.Quantity
-	if len(quants) > 0 {
-		qs = make([]precwatch.Quantity, 0, len(accepted))
-	}
-	if out == nil {
-		out = make([]precwatch.Match, 0, len(accepted)+2)
+	for i := range accepted {
+		accepted[i].tokFirst = tokenAt(toks, accepted[i].start)
+		accepted[i].tokAfter = tokenAt(toks, accepted[i].end)
 	}
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
-		match := precwatch.Match{
-			Substance: sub.id,
-			Name:      sub.name,
-			Term:      c.ref.term,
-			Kind:      c.ref.kind,
-			Field:     field,
-			Start:     c.start,
-			End:       c.end,
-			Text:      text[c.start:c.end],
+		// Built in place: staged is large, and copying it twice cost more
+		// than filling it once.
+		sc.staged = append(sc.staged, staged{})
+		st := &sc.staged[len(sc.staged)-1]
+		*st = staged{
+			m: precwatch.Match{
+				Substance: sub.id,
+				Name:      sub.name,
+				Term:      c.ref.term,
+				Kind:      c.ref.kind,
+				Field:     field,
+				Start:     c.start,
+				End:       c.end,
+				Text:      text[c.start:c.end],
+			},
+			sub: c.ref.sub,
 		}
 		if v, ok := strengthFor(toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
-			vals = append(vals, v)
-			match.ConcentrationPercent = &vals[len(vals)-1]
+			st.conc, st.hasConc = v, true
 			if sub.limit != nil {
-				flags = append(flags, v > *sub.limit)
-				match.OverLimit = &flags[len(flags)-1]
+				st.over = v > *sub.limit
 			}
 		}
 		if sub.limit != nil {
-			vals = append(vals, *sub.limit)
-			match.LimitPercent = &vals[len(vals)-1]
+			st.limit, st.hasLimit = *sub.limit, true
 		}
 		if q, ok := quantityFor(toks, quants, accepted, c); ok {
-			qs = append(qs, quantityOf(text, toks, q))
-			match.Quantity = &qs[len(qs)-1]
+			st.q, st.hasQ = quantityOf(text, toks, q), true
 		}
-		match.Regime, match.Severity = sub.severity(match.OverLimit)
-		match.Steps = stepsOf(match.Text, c.ref)
-		out = append(out, match)
+		o := boolInt(st.hasConc && st.hasLimit && st.over)
+		st.m.Regime, st.m.Severity = sub.sevRegime[o], sub.sev[o]
+		st.mask = stepsMask(st.m.Text, c.ref)
+		st.m.Steps = stepSets[st.mask]
 	}
-	return out
+}
+
+// staged is a match being built: its pointer fields are set only once the
+// listing's matches are counted, so that they point into one exactly
+// sized allocation.
+type staged struct {
+	m                 precwatch.Match
+	sub               int
+	mask              int // normalisation steps
+	conc, limit       float64
+	over              bool
+	hasConc, hasLimit bool
+	hasQ              bool
+	q                 precwatch.Quantity
+	r0, r1            int32 // reasons, in scoreListing's slab
+}
+
+// matchValues holds what a match's number and flag pointers point to.
+type matchValues struct {
+	conc, limit float64
+	over        bool
 }
 
 // nearSlack bounds, in bytes, how far apart a term and a strength,
@@ -454,6 +536,9 @@ const nearSlack = 512
 // nearCands returns the candidates (sorted by start) that start within
 // nearSlack bytes of [lo, hi).
 func nearCands(cs []candidate, lo, hi int) []candidate {
+	if len(cs) <= 8 && (len(cs) == 0 || cs[0].start >= lo-nearSlack && cs[len(cs)-1].start <= hi+nearSlack) {
+		return cs // the usual listing: all of them
+	}
 	a := sort.Search(len(cs), func(i int) bool { return cs[i].start >= lo-nearSlack })
 	b := sort.Search(len(cs), func(i int) bool { return cs[i].start > hi+nearSlack })
 	return cs[a:b]
@@ -462,6 +547,9 @@ func nearCands(cs []candidate, lo, hi int) []candidate {
 // nearStrengths returns the strengths (sorted by token) that start within
 // nearSlack bytes of [lo, hi).
 func nearStrengths(toks []token, ss []strength, lo, hi int) []strength {
+	if len(ss) == 0 || toks[ss[0].first].start >= lo-nearSlack && toks[ss[len(ss)-1].first].start <= hi+nearSlack {
+		return ss
+	}
 	a := sort.Search(len(ss), func(i int) bool { return toks[ss[i].first].start >= lo-nearSlack })
 	b := sort.Search(len(ss), func(i int) bool { return toks[ss[i].first].start > hi+nearSlack })
 	return ss[a:b]
@@ -469,6 +557,9 @@ func nearStrengths(toks []token, ss []strength, lo, hi int) []strength {
 
 // nearQuantities is nearStrengths for amounts.
 func nearQuantities(toks []token, qs []quantity, lo, hi int) []quantity {
+	if len(qs) == 0 || toks[qs[0].first].start >= lo-nearSlack && toks[qs[len(qs)-1].first].start <= hi+nearSlack {
+		return qs
+	}
 	a := sort.Search(len(qs), func(i int) bool { return toks[qs[i].first].start >= lo-nearSlack })
 	b := sort.Search(len(qs), func(i int) bool { return toks[qs[i].first].start > hi+nearSlack })
 	return qs[a:b]
@@ -690,7 +781,18 @@ func qualified(toks []token, start int) bool {
 
 // tokenSpan returns the index of the first token at or after off.
 func tokenAt(toks []token, off int) int {
-	return sort.Search(len(toks), func(i int) bool { return toks[i].start >= off })
+	// sort.Search by hand: the rules call this for every candidate, and
+	// the closure call is most of sort.Search's cost.
+	lo, hi := 0, len(toks)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if toks[h].start < off {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 // nextToStrengthOrQuantity reports whether a strength or a quantity is
@@ -729,7 +831,7 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 	// are in different sentences, overlap or are too far apart.
 	dist := func(o candidate, s strength) int {
 		var from, to int
-		if first, after := tokenAt(toks, o.start), tokenAt(toks, o.end); s.first >= after {
+		if first, after := o.tokFirst, o.tokAfter; s.first >= after {
 			from, to = after, s.first
 		} else if s.last < first {
 			from, to = s.last+1, first

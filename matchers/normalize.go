@@ -46,6 +46,18 @@ var asciiFold = func() (t [128]byte) {
 	return t
 }()
 
+// letterFold folds the ASCII letters the fast path of normalize copies: all
+// but "I", which may stand for "l" (see normalize).
+var letterFold = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		if c != 'i' {
+			t[c-'a'+'A'] = byte(c)
+		}
+	}
+	return t
+}()
+
 // Word shape bits tracked while normalising, to decide cheaply whether
 // deobfuscation has anything to do.
 const (
@@ -77,19 +89,63 @@ func normalize(s string, offsets bool, buf *normText) normText {
 	// (0 none, 1 letter, 2 digit); leet marks a digit after a letter,
 	// and a letter after that makes the word worth deobfuscating.
 	last, leet := 0, false
-	endWord := func() {
-		if chars == 1 && shape&shapeWide == 0 {
-			singles++
-		} else {
-			singles = 0
-		}
-		if shape&shapeWide != 0 || singles >= minSpacedRun {
-			suspicious = true
-		}
-		shape, chars, last, leet = 0, 0, 0, false
-	}
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c < utf8.RuneSelf && asciiFold[c] == 0 {
+			// A plain ASCII separator.
+			pendingSpace = true
+			i++
+			continue
+		}
+		// A run of ASCII letters inside a word, written by index: the bulk
+		// of most listings. The buffers have room for the rest of s
+		// whenever earlier folds did not expand it.
+		if letterFold[c] != 0 && len(text)+len(s)-i+1 <= cap(text) && (!offsets || len(offs)+len(s)-i+1 <= cap(offs)) {
+			if pendingSpace {
+				if len(text) > 0 {
+					singles, suspicious = endWord(shape, chars, singles, suspicious)
+					shape, chars, last, leet = 0, 0, 0, false
+					text = append(text, ' ')
+					if offsets {
+						offs = append(offs, int32(i))
+					}
+				}
+				pendingSpace = false
+			}
+			k := len(text)
+			t := text[:cap(text)]
+			j := i
+			if offsets {
+				o := offs[:cap(offs)]
+				for ; j < len(s); j++ {
+					f := letterFold[s[j]]
+					if f == 0 {
+						break
+					}
+					t[k], o[k] = f, int32(j)
+					k++
+				}
+				offs = o[:k]
+			} else {
+				for ; j < len(s); j++ {
+					f := letterFold[s[j]]
+					if f == 0 {
+						break
+					}
+					t[k] = f
+					k++
+				}
+			}
+			text = t[:k]
+			chars += j - i
+			shape |= shapeLetter
+			if leet && last == 2 {
+				suspicious = true
+			}
+			last = 1
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			f := asciiFold[c]
 			if f == asciiSpecial {
@@ -110,7 +166,8 @@ func normalize(s string, offsets bool, buf *normText) normText {
 			}
 			if pendingSpace {
 				if len(text) > 0 {
-					endWord()
+					singles, suspicious = endWord(shape, chars, singles, suspicious)
+					shape, chars, last, leet = 0, 0, 0, false
 					text = append(text, ' ')
 					if offsets {
 						offs = append(offs, int32(i))
@@ -160,7 +217,8 @@ func normalize(s string, offsets bool, buf *normText) normText {
 			}
 			if k > j {
 				if pendingSpace && len(text) > 0 {
-					endWord()
+					singles, suspicious = endWord(shape, chars, singles, suspicious)
+					shape, chars, last, leet = 0, 0, 0, false
 					text = append(text, ' ')
 					if offsets {
 						offs = append(offs, int32(i))
@@ -194,13 +252,26 @@ func normalize(s string, offsets bool, buf *normText) normText {
 		i += size
 	}
 	if len(text) > 0 {
-		endWord()
+		_, suspicious = endWord(shape, chars, singles, suspicious)
 	}
 	n.text, n.offs = text, offs
 	if offsets && suspicious {
 		deobfuscate(&n, s)
 	}
 	return n
+}
+
+// endWord updates the run of single-character words and the suspicion
+// that the text is obfuscated when a word of the given shape and length
+// ends. A function rather than a closure, so that normalize's word state
+// stays in registers.
+func endWord(shape, chars, singles int, suspicious bool) (int, bool) {
+	if chars == 1 && shape&shapeWide == 0 {
+		singles++
+	} else {
+		singles = 0
+	}
+	return singles, suspicious || shape&shapeWide != 0 || singles >= minSpacedRun
 }
 
 // specialLetter reads an ASCII symbol as the letter it stands for, or 0:

@@ -48,7 +48,7 @@ func isTimes(t token) bool {
 }
 
 // packCount reads a word such as "x10" as a pack count.
-func packCount(t token) (int, bool) {
+func packCount(t *token) (int, bool) {
 	if t.kind != tokWord || len(t.word) < 2 || t.word[0] != 'x' {
 		return 0, false
 	}
@@ -65,7 +65,7 @@ func findQuantities(toks []token, out []quantity) []quantity {
 	unitAt := func(i int) bool { return has(toks, i, fUnit) }
 	num := func(i int) bool { return i >= 0 && i < len(toks) && toks[i].kind == tokNum && toks[i].num >= 0 }
 	for i := 0; i < len(toks); i++ {
-		if n, ok := packCount(toks[i]); ok {
+		if n, ok := packCount(&toks[i]); ok {
 			// "x10" alone, or before an amount: "x10 500 ml" is read
 			// by the amount.
 			if num(i+1) && unitAt(i+2) {
@@ -92,7 +92,7 @@ func findQuantities(toks []token, out []quantity) []quantity {
 		}
 		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1
 		// "1 L x 10", "500 ml x10".
-		if n, ok := packCount(tokAt(toks, j+2)); ok && q.count == 1 {
+		if n, ok := packCountAt(toks, j+2); ok && q.count == 1 {
 			q.count, q.last = n, j+2
 		} else if q.count == 1 && j+3 < len(toks) && isTimes(toks[j+2]) && num(j+3) && toks[j+3].num == float64(int(toks[j+3].num)) && toks[j+3].num > 0 {
 			q.count, q.last = int(toks[j+3].num), j+3
@@ -101,6 +101,14 @@ func findQuantities(toks []token, out []quantity) []quantity {
 		i = q.last
 	}
 	return out
+}
+
+// packCountAt is packCount of token i, false when there is none.
+func packCountAt(toks []token, i int) (int, bool) {
+	if i < 0 || i >= len(toks) {
+		return 0, false
+	}
+	return packCount(&toks[i])
 }
 
 func tokAt(toks []token, i int) token {
@@ -121,7 +129,7 @@ func quantityFor(toks []token, quants []quantity, accepted []candidate, c candid
 	accepted = nearCands(accepted, c.start, c.end)
 	dist := func(o candidate, q quantity) int {
 		var from, to int
-		if first, after := tokenAt(toks, o.start), tokenAt(toks, o.end); q.first >= after {
+		if first, after := o.tokFirst, o.tokAfter; q.first >= after {
 			from, to = after, q.first
 		} else if q.last < first {
 			from, to = q.last+1, first
@@ -199,15 +207,6 @@ func quantityOf(text string, toks []token, q quantity) precwatch.Quantity {
 		}
 	}
 	return out
-}
-
-// quantityGrams is a quantity's size for scoring: grams, or millilitres
-// taken as grams (the densities of the listed liquids are near 1).
-func quantityGrams(q *precwatch.Quantity) float64 {
-	if q == nil {
-		return 0
-	}
-	return q.Grams + q.Millilitres
 }
 
 // contextReach is how many words around an abbreviation are searched for

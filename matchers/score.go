@@ -35,11 +35,12 @@ var obfuscationSteps = map[string]string{
 	StepInvisible:        "invisible characters",
 }
 
-// stepsOf names the normalisation steps that made span, as written, read
-// as the term: decided from the span itself, so only hits pay for it.
-func stepsOf(span string, ref termRef) []string {
+// stepsMask names the normalisation steps that made span, as written, read
+// as the term, as a set of bits in stepOrder (an index of stepSets):
+// decided from the span itself, so only hits pay for it.
+func stepsMask(span string, ref *termRef) int {
 	var mask int
-	add := func(s string) { mask |= 1 << slices.Index(stepOrder, s) }
+	add := func(s string) { mask |= stepBit(s) }
 	ascii := true
 	for i := 0; i < len(span); i++ {
 		if span[i] >= utf8.RuneSelf {
@@ -62,7 +63,7 @@ func stepsOf(span string, ref termRef) []string {
 			case unicode.IsLetter(r):
 				other = true
 			}
-			if toLatin[unicode.ToLower(r)] != 0 && unicode.Is(unicode.Latin, firstLetter(ref.term)) {
+			if ref.latinFirst && latinOf(unicode.ToLower(r)) != 0 {
 				add(StepHomoglyph)
 			}
 		}
@@ -85,14 +86,14 @@ func stepsOf(span string, ref termRef) []string {
 		case c == '@' || c == '!' || c == '$' || c == '|':
 			symbols = true
 		case '0' <= c && c <= '9':
-			if ref.class == classWord && ref.kind != KindFormula && !strings.ContainsAny(ref.term, "0123456789") {
+			if ref.class == classWord && ref.kind != KindFormula && !ref.digits {
 				symbols = true
 			}
 		case c < utf8.RuneSelf && !('a' <= c && c <= 'z'):
 			seps++
 		}
 	}
-	if upper || strings.ContainsRune(span, 'ß') {
+	if upper || !ascii && strings.ContainsRune(span, 'ß') {
 		add(StepCasefold)
 	}
 	if symbols {
@@ -102,10 +103,35 @@ func stepsOf(span string, ref termRef) []string {
 		if !strings.Contains(span, "-") {
 			add(StepCASNoHyphens)
 		}
-	} else if seps > countSeparators(ref.term)+1 {
+	} else if seps > ref.seps+1 {
 		add(StepJoinedSeparators)
 	}
-	return stepSets[mask]
+	return mask
+}
+
+// stepBit is a step's bit in a stepsMask: its place in stepOrder.
+func stepBit(s string) int {
+	switch s {
+	case StepNFKC:
+		return 1 << 0
+	case StepCasefold:
+		return 1 << 1
+	case StepDiacritics:
+		return 1 << 2
+	case StepHomoglyph:
+		return 1 << 3
+	case StepLeetspeak:
+		return 1 << 4
+	case StepJoinedSeparators:
+		return 1 << 5
+	case StepInvisible:
+		return 1 << 6
+	case StepSubscript:
+		return 1 << 7
+	case StepCASNoHyphens:
+		return 1 << 8
+	}
+	return 0
 }
 
 // stepOrder is the order steps are reported in.
@@ -207,47 +233,83 @@ func quantityScore(g float64) float64 {
 	return 0
 }
 
-// scoreListing sets Score and Reasons of every match from the whole
+// regimeIndex numbers the regimes for regimeBaseByIndex and
+// regimeLabelByIndex, so scoring looks up no map per match.
+func regimeIndex(r precwatch.Regime) int {
+	switch r {
+	case precwatch.RegimeCWC1:
+		return 1
+	case precwatch.RegimeCWC2:
+		return 2
+	case precwatch.RegimeCWC3:
+		return 3
+	case precwatch.RegimeEUAnnexI:
+		return 4
+	case precwatch.RegimeEUAnnexII:
+		return 5
+	}
+	return 0
+}
+
+var regimeBaseByIndex, regimeLabelByIndex = func() (b [6]float64, l [6]string) {
+	for r, v := range regimeBase {
+		b[regimeIndex(r)] = v
+	}
+	for r, v := range regimeLabel {
+		l[regimeIndex(r)] = v
+	}
+	return b, l
+}()
+
+// reasonRef is a reason being built: a fixed string, or (s == "") the
+// bytes [a, b) of the listing's formatted reasons.
+type reasonRef struct {
+	s    string
+	a, b int32
+}
+
+// scoreListing sets Score and Reasons of every staged match from the whole
 // listing: regime, strength against the limit, amount, several distinct
-// precursors, a dark-web source and obfuscation.
-func (m *Matcher) scoreListing(ms []precwatch.Match, tor bool) {
+// precursors, a dark-web source and obfuscation. The formatted reasons of
+// the listing share one string and its reasons one backing array.
+func (m *Matcher) scoreListing(sc *scratch, tor bool) {
+	ms := sc.staged
 	distinct := 0
 	if len(ms) <= 16 {
 		for i := range ms {
-			if !slices.ContainsFunc(ms[:i], func(o precwatch.Match) bool { return o.Substance == ms[i].Substance }) {
+			if !slices.ContainsFunc(ms[:i], func(o staged) bool { return o.sub == ms[i].sub }) {
 				distinct++
 			}
 		}
 	} else {
-		seen := map[string]bool{}
+		seen := map[int]bool{}
 		for _, x := range ms {
-			seen[x.Substance] = true
+			seen[x.sub] = true
 		}
 		distinct = len(seen)
 	}
-	// One backing array for every match's reasons, one for the formatted
-	// strength texts.
-	slab := make([]string, 0, 6*len(ms))
-	var num []byte
+	refs := sc.reasons[:0]
+	num := sc.rbuf[:0]
+	fixed := func(s string) { refs = append(refs, reasonRef{s: s}) }
+	formatted := func(from int) { refs = append(refs, reasonRef{a: int32(from), b: int32(len(num))}) }
 	for i := range ms {
-		nitrogen := false
-		if si, ok := m.byID[ms[i].Substance]; ok {
-			nitrogen = m.subs[si].nitrogenBasis
+		st := &ms[i]
+		nitrogen := m.subs[st.sub].nitrogenBasis
+		ri := regimeIndex(st.m.Regime)
+		score := regimeBaseByIndex[ri]
+		st.r0 = int32(len(refs))
+		if l := regimeLabelByIndex[ri]; l != "" {
+			fixed(l)
 		}
-		m := &ms[i]
-		score := regimeBase[m.Regime]
-		reasons := slab[len(slab) : len(slab) : len(slab)+6]
-		if l := regimeLabel[m.Regime]; l != "" {
-			reasons = append(reasons, l)
-		}
-		if m.ConcentrationPercent != nil && m.LimitPercent != nil && *m.LimitPercent > 0 {
-			c, lim := *m.ConcentrationPercent, *m.LimitPercent
+		if st.hasConc && st.hasLimit && st.limit > 0 {
+			c, lim := st.conc, st.limit
 			unit := "% w/w"
 			if nitrogen {
 				unit = "% N"
 			}
 			ratio := c / lim
-			num = strconv.AppendFloat(num[:0], c, 'f', -1, 64)
+			from := len(num)
+			num = appendShortest(num, c)
 			num = append(num, unit...)
 			if ratio > 1 {
 				score += min(25, 10+8*math.Log2(ratio))
@@ -258,36 +320,67 @@ func (m *Matcher) scoreListing(ms []precwatch.Match, tor bool) {
 				score -= 10
 				num = append(num, ", at or under the "...)
 			}
-			num = strconv.AppendFloat(num, lim, 'f', -1, 64)
+			num = append(num, m.subs[st.sub].limitText...)
 			num = append(num, "% limit"...)
-			reasons = append(reasons, string(num))
-		} else if m.ConcentrationPercent != nil {
-			reasons = append(reasons, fmtNum(*m.ConcentrationPercent)+"%")
+			formatted(from)
+		} else if st.hasConc {
+			from := len(num)
+			num = appendShortest(num, st.conc)
+			num = append(num, '%')
+			formatted(from)
 		}
-		if q := m.Quantity; q != nil {
-			if g := quantityGrams(q); g > 0 {
+		if st.hasQ {
+			if g := st.q.Grams + st.q.Millilitres; g > 0 {
 				score += quantityScore(g)
-				reasons = append(reasons, q.Text)
+				fixed(st.q.Text)
 			}
 		}
 		if distinct > 1 {
 			score += min(15, 5*float64(distinct-1))
-			reasons = append(reasons, precursorsReason(distinct))
+			fixed(precursorsReason(distinct))
 		}
 		if tor {
 			score += 10
-			reasons = append(reasons, "dark-web market")
+			fixed("dark-web market")
 		}
-		if r := obfuscationReason(m.Steps); r != "" {
+		if r := obfuscationReasons[st.mask]; r != "" {
 			score += 10
-			reasons = append(reasons, r)
+			fixed(r)
 		}
-		m.Score = math.Round(max(0, min(100, score))*10) / 10
-		m.Reasons = reasons
-		if len(slab)+len(reasons) <= cap(slab) {
-			slab = slab[:len(slab)+len(reasons)]
+		st.m.Score = math.Round(max(0, min(100, score))*10) / 10
+		st.r1 = int32(len(refs))
+	}
+	var all string
+	if len(num) > 0 {
+		all = string(num)
+	}
+	var slab []string
+	if len(refs) > 0 {
+		slab = make([]string, len(refs))
+	}
+	for i, r := range refs {
+		if r.s != "" {
+			slab[i] = r.s
+		} else {
+			slab[i] = all[r.a:r.b]
 		}
 	}
+	for i := range ms {
+		if st := &ms[i]; st.r1 > st.r0 {
+			st.m.Reasons = slab[st.r0:st.r1:st.r1]
+		}
+	}
+	clear(refs)
+	sc.reasons, sc.rbuf = refs[:0], num[:0]
+}
+
+// appendShortest is strconv.AppendFloat(dst, v, 'f', -1, 64), with a short
+// cut for whole numbers, the usual strengths.
+func appendShortest(dst []byte, v float64) []byte {
+	if v >= 0 && v < 1e15 && v == math.Trunc(v) {
+		return strconv.AppendInt(dst, int64(v), 10)
+	}
+	return strconv.AppendFloat(dst, v, 'f', -1, 64)
 }
 
 var precursorsReasons = func() (r [10]string) {
@@ -304,6 +397,16 @@ func precursorsReason(n int) string {
 	return strconv.Itoa(n) + " precursors in one listing"
 }
 
+// obfuscationReasons holds obfuscationReason for every set of steps, by
+// stepsMask.
+var obfuscationReasons = func() []string {
+	r := make([]string, len(stepSets))
+	for mask, steps := range stepSets {
+		r[mask] = obfuscationReason(steps)
+	}
+	return r
+}()
+
 // obfuscationReason says which disguises the steps undid, "" for none.
 func obfuscationReason(steps []string) string {
 	var hidden []string
@@ -317,8 +420,6 @@ func obfuscationReason(steps []string) string {
 	}
 	return "obfuscated: " + strings.Join(hidden, ", ")
 }
-
-func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // compiledSuppression is a suppression with its term normalised.
 type compiledSuppression struct {

@@ -1,11 +1,13 @@
 package matchers
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -23,11 +25,11 @@ const (
 
 // token is one token of a field with its span in the original text.
 type token struct {
-	kind       tokKind
 	start, end int
 	word       string  // tokWord: folded text; tokPunct: the symbol
 	num        float64 // tokNum
 	flags      wordFlag
+	kind       tokKind // last, so that it packs with flags
 }
 
 // wordFlag classifies a word token, looked up once when tokenizing so the
@@ -70,27 +72,80 @@ var wordFlags = func() map[string]wordFlag {
 	return m
 }()
 
-// flagFilter[b] has bit n set when some flagged word of n bytes starts
-// with byte b: most words skip the map lookup.
-var flagFilter = func() (f [256]uint32) {
+// flagFilter[b] and flagFilterLast[b] have bit n set when some flagged
+// word of n bytes starts, or ends, with byte b (bit 0: 32 bytes or more):
+// most words skip the table lookup.
+var flagFilter, flagFilterLast = func() (f, l [256]uint32) {
 	for w := range wordFlags {
+		bit := uint32(1)
 		if len(w) < 32 {
-			f[w[0]] |= 1 << len(w)
-		} else {
-			f[w[0]] |= 1
+			bit = 1 << len(w)
 		}
+		f[w[0]] |= bit
+		l[w[len(w)-1]] |= bit
 	}
-	return f
+	return f, l
 }()
 
 func mayHaveFlags(w []byte) bool {
 	if len(w) == 0 {
 		return false
 	}
-	if len(w) >= 32 {
-		return flagFilter[w[0]]&1 != 0
+	bit := uint32(1)
+	if len(w) < 32 {
+		bit = 1 << len(w)
 	}
-	return flagFilter[w[0]]&(1<<len(w)) != 0
+	return flagFilter[w[0]]&flagFilterLast[w[len(w)-1]]&bit != 0
+}
+
+// flagTable is wordFlags as an open-addressing hash table (wordHash, linear
+// probing, at most a quarter full): tokenizing looks up nearly every word,
+// and this costs a fraction of a map lookup with a string key.
+var flagTable = func() (t struct {
+	keys  []string
+	flags []wordFlag
+	mask  uint32
+}) {
+	size := 1
+	for size < 4*len(wordFlags) {
+		size <<= 1
+	}
+	t.keys, t.flags, t.mask = make([]string, size), make([]wordFlag, size), uint32(size-1)
+	for w, f := range wordFlags {
+		i := wordHash(w) & t.mask
+		for t.keys[i] != "" {
+			i = (i + 1) & t.mask
+		}
+		t.keys[i], t.flags[i] = w, f
+	}
+	return t
+}()
+
+// wordHash hashes a word from its length and three of its bytes: a few
+// instructions whatever its length, and spread well enough for a table
+// this sparse (the string comparison settles collisions).
+func wordHash[T string | []byte](w T) uint32 {
+	n := uint32(len(w))
+	h := n*0x9E3779B1 ^ uint32(w[0])<<16 ^ uint32(w[n-1])<<8 ^ uint32(w[n/2])
+	h *= 0x85EBCA6B
+	return h ^ h>>15
+}
+
+// lookupFlags returns the flags of a folded word, 0 for none.
+func lookupFlags(w []byte) wordFlag {
+	if len(w) == 0 {
+		return 0
+	}
+	t := &flagTable
+	for i := wordHash(w) & t.mask; ; i = (i + 1) & t.mask {
+		k := t.keys[i]
+		if k == "" {
+			return 0
+		}
+		if k == string(w) {
+			return t.flags[i]
+		}
+	}
 }
 
 // has reports whether token i exists, is a word and has flag f.
@@ -114,13 +169,15 @@ type scratch struct {
 	words     []wordSpan
 	arena     []byte
 	norm      normText
-	hay       []byte
 	cands     []candidate
 	kept      []candidate
 	hits      []hit
 	strengths []strength
 	chain     []strength
 	quants    []quantity
+	staged    []staged
+	reasons   []reasonRef
+	rbuf      []byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -140,6 +197,10 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	}
 	for i := from; i < to; {
 		c := s[i]
+		if c == ' ' {
+			i++
+			continue
+		}
 		var r rune
 		size := 1
 		if c < utf8.RuneSelf {
@@ -155,6 +216,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 			continue
 		case isASCIILetter(c) || c >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)):
 			j := i
+			wide := false
 			for j < len(s) {
 				c2 := s[j]
 				if isASCIILetter(c2) {
@@ -181,14 +243,24 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) {
 					break
 				}
+				wide = true
 				j += sz
 			}
 			a := len(sc.arena)
-			sc.arena = appendFolded(sc.arena, s[i:j])
+			if wide || c >= utf8.RuneSelf {
+				sc.arena = appendFolded(sc.arena, s[i:j])
+			} else {
+				// ASCII: lower-cased by index, as appendFolded would.
+				arena := slices.Grow(sc.arena, j-i)[:a+j-i]
+				for k, c2 := range []byte(s[i:j]) {
+					arena[a+k] = lowerASCII[c2]
+				}
+				sc.arena = arena
+			}
 			sc.words = append(sc.words, wordSpan{len(toks), a, len(sc.arena)})
 			var fl wordFlag
 			if w := sc.arena[a:]; mayHaveFlags(w) {
-				fl = wordFlags[string(w)]
+				fl = lookupFlags(w)
 			}
 			toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl})
 			i = j
@@ -215,6 +287,17 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	return toks
 }
 
+// lowerASCII lower-cases ASCII letters and leaves every other byte be.
+var lowerASCII = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
 // punctString returns a symbol as a string without allocating for ASCII.
 func punctString(b string) string {
 	if len(b) == 1 {
@@ -223,9 +306,14 @@ func punctString(b string) string {
 	return strings.Clone(b)
 }
 
-// finishTokens points word tokens at their folded text.
+// finishTokens points word tokens at their folded text. The strings alias
+// sc.arena without copying: tokens live only while the scratch is held,
+// and no word outlives the call to Match (matches quote the original text).
 func finishTokens(toks []token, sc *scratch) {
-	all := string(sc.arena)
+	if len(sc.arena) == 0 {
+		return
+	}
+	all := unsafe.String(&sc.arena[0], len(sc.arena))
 	for _, w := range sc.words {
 		toks[w.tok].word = all[w.a:w.b]
 	}
@@ -289,6 +377,18 @@ func scanNumber(s string, i int) (int, float64) {
 	j := i
 	digits := func() {
 		for j < len(s) {
+			if c := s[j]; c < utf8.RuneSelf {
+				if c < '0' || c > '9' {
+					return
+				}
+				if len(text) < len(buf)-1 {
+					text = append(text, c)
+				} else {
+					overflow = true
+				}
+				j++
+				continue
+			}
 			r, size := foldASCII(s[j:])
 			if r < '0' || r > '9' {
 				return
