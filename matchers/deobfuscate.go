@@ -12,8 +12,10 @@ import (
 // Obfuscations undone on the normalised text, word by word:
 //   - letters spaced out with one repeated separator ("h y d r o", "n.i.t.r.o",
 //     "s-u-l-f") are joined when four or more stand in a row;
-//   - homoglyphs: Cyrillic or Greek letters that look Latin are read as Latin
-//     in a word with no other non-Latin letter ("Ѕаrіn", "Hydrоgen"), and
+//   - homoglyphs: letters of other scripts that look Latin (Cyrillic, Greek,
+//     and every other letter Unicode's UTS #39 confusables data maps to one
+//     ASCII letter) are read as Latin in a word with no other non-Latin
+//     letter ("Ѕаrіn", "Hydrоgen", "ᏚᎪᎡᏆN"), and
 //     Latin look-alikes as Cyrillic in a mostly Cyrillic word;
 //   - leetspeak digits between letters (0→o, 1→i, 3→e, 4→a, 5→s, 7→t) in a
 //     word of three or more letters whose digits are all of those and that
@@ -27,20 +29,46 @@ var toLatin = map[rune]rune{
 	'υ': 'u', 'χ': 'x', 'ζ': 'z', 'μ': 'u',
 }
 
-// toLatinTable is toLatin as an array: every look-alike is below U+0800.
-var toLatinTable = func() (t [0x800]rune) {
+// latinLookalikes maps every letter that looks like one ASCII letter to
+// it: Unicode's confusables (UTS #39), each also under its case-folded form
+// (the text is folded before it is read), with toLatin winning where they
+// differ, since it also covers lower-case forms UTS #39 lists only in
+// capitals.
+var latinLookalikes = func() map[rune]rune {
+	m := make(map[rune]rune, 2*len(unicodeConfusables))
+	for k, v := range unicodeConfusables {
+		m[k] = v
+	}
+	for k, v := range unicodeConfusables {
+		if f := []rune(computeFold(k)); len(f) == 1 && f[0] >= utf8.RuneSelf {
+			if _, ok := m[f[0]]; !ok {
+				m[f[0]] = v
+			}
+		}
+	}
 	for k, v := range toLatin {
-		t[k] = v
+		m[k] = v
+	}
+	return m
+}()
+
+// toLatinTable is latinLookalikes below U+0800 (Latin, Greek, Cyrillic,
+// Armenian...) as an array, so the common scripts need no map lookup.
+var toLatinTable = func() (t [0x800]rune) {
+	for k, v := range latinLookalikes {
+		if k < rune(len(t)) {
+			t[k] = v
+		}
 	}
 	return t
 }()
 
-// latinOf is toLatin[r] without a map lookup.
+// latinOf returns the ASCII letter r looks like, or 0.
 func latinOf(r rune) rune {
 	if r >= 0 && r < rune(len(toLatinTable)) {
 		return toLatinTable[r]
 	}
-	return 0
+	return latinLookalikes[r]
 }
 
 // isCyrillic is unicode.Is(unicode.Cyrillic, r), with the main block

@@ -97,6 +97,7 @@ func TestSteps(t *testing.T) {
 		{"H₂O₂ 35%", "casefold subscript"},
 		{"Peróxido de hidrógeno", "casefold diacritics"},
 		{"ＡＣＥＴＯＮＥ", "nfkc"},
+		{"ᎪᏟᎬᎢՕոᎬ", "homoglyph"},
 		{"ace\u200btone", "invisible"},
 		{"CAS 7722841", "cas-without-hyphens"},
 	}

@@ -51,6 +51,8 @@ func TestNormalize(t *testing.T) {
 		{"e\u0301cole", "ecole"},                   // combining accent dropped
 		{"Ѕаrіn", "sarin"},                         // Cyrillic homoglyphs
 		{"Hydrоgen Ηydrogen", "hydrogen hydrogen"}, // Cyrillic о, Greek Eta
+		{"ᎪᏟᎬᎢՕոᎬ ՏᎪᎡᎥո", "acetone sarin"},         // Cherokee and Armenian (UTS #39 confusables)
+		{"ᏢᎬᎡՕⲬᎥᎠᎬ", "peroxide"},                   // with a Coptic khi
 		{"Перекиcь водорода", "перекись водорода"}, // Latin c in a Cyrillic word
 		{"h y d r o g e n   p e r o x i d e", "hydrogen peroxide"},
 		{"n.i.t.r.o.m.e.t.h.a.n.e 98", "nitromethane 98"},
@@ -193,6 +195,8 @@ func TestMatchTable(t *testing.T) {
 		{"abbr hyphen", "HN-3 100 µg/mL", `hn3/abbreviation/"HN-3"/-/-`},
 		// obfuscation
 		{"homoglyphs", "Hydrоgen pеroxide 35%", `hydrogen-peroxide/name/"Hydrоgen pеroxide"/35/true`},
+		{"uts39 homoglyphs", "ՏᎪᎡᎥո, 10 ml", `sarin/name/"ՏᎪᎡᎥո"/-/-`},
+		{"uts39 in a phrase", "ᎻᎩᎠᎡՕᏀᎬո ᏢᎬᎡՕⲬᎥᎠᎬ 35%", `hydrogen-peroxide/name/"ᎻᎩᎠᎡՕᏀᎬո ᏢᎬᎡՕⲬᎥᎠᎬ"/35/true`},
 		{"spaced", "K a l i u m c h l o r a t 99 %", `potassium-chlorate/name/"K a l i u m c h l o r a t"/99/true`},
 		{"leet", "P0tassium chl0rate 99%", `potassium-chlorate/name/"P0tassium chl0rate"/99/true`},
 		{"zero width", "Hydro\u200bgen per\u200boxide 35%", `hydrogen-peroxide/name/"Hydro\u200bgen per\u200boxide"/35/true`},

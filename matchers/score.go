@@ -54,10 +54,15 @@ func stepsMask(span string, ref *termRef) int {
 			switch {
 			case r >= 0x2080 && r <= 0x209C || r >= 0x2070 && r <= 0x207F:
 				add(StepSubscript)
+				continue
 			case unicode.Is(unicode.Cf, r):
 				add(StepInvisible)
+				continue
 			case r >= 0xFF00 && r <= 0xFFEF || r >= 0xFB00 && r <= 0xFB4F || r >= 0x1D400 && r <= 0x1D7FF:
+				// Full-width and mathematical letters are NFKC's, not
+				// homoglyphs, though UTS #39 lists them too.
 				add(StepNFKC)
+				continue
 			case unicode.Is(unicode.Latin, r):
 				latin = true
 			case unicode.IsLetter(r):
