@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,3 +78,60 @@ func TestWatchlistTestRetroHunt(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestWatchlistSuppress rules a term on one site a false positive: the
+// match is then reported as suppressed there (and raises no alert) but not
+// on other sites, and the watchlist file keeps its comments.
+func TestWatchlistSuppress(t *testing.T) {
+	dir := t.TempDir()
+	orig, err := os.ReadFile(watchlistPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := filepath.Join(dir, "watchlist.yaml")
+	if err := os.WriteFile(wl, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "precwatch.yaml")
+	os.WriteFile(config, []byte("watchlist: watchlist.yaml\nsites:\n  - name: hobbyshop\n    start_urls: [http://hobby.example/]\n    schedule: \"@daily\"\n"), 0o600)
+	in := `{"id":"1","site":"hobbyshop","title":"Nitromethane 98%, 1 L"}` + "\n" + `{"id":"2","site":"darkbay","title":"Nitromethane 98%, 1 L"}` + "\n"
+	suppressed := func() []string {
+		t.Helper()
+		out, stderr, err := run(t, t.Context(), in, "match", "--config", config)
+		if err != nil {
+			t.Fatalf("match: %v\n%s", err, stderr)
+		}
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var res struct {
+				ID      string            `json:"id"`
+				Matches []precwatch.Match `json:"matches"`
+			}
+			if err := json.Unmarshal([]byte(line), &res); err != nil || len(res.Matches) == 0 {
+				t.Fatalf("match line %q: %v", line, err)
+			}
+			got = append(got, res.ID+":"+res.Matches[0].Suppressed+":"+strconv.FormatBool(res.Matches[0].Alertable()))
+		}
+		return got
+	}
+	if got, want := suppressed(), []string{"1::true", "2::true"}; !slices.Equal(got, want) {
+		t.Fatalf("before: %q, want %q", got, want)
+	}
+	if _, _, err := run(t, t.Context(), "", "watchlist", "suppress", "--config", config, "--term", "nitromethane", "--site", "hobbyshop", "--reason", "x"); err == nil {
+		t.Error("a suppression without --by was accepted")
+	}
+	out, stderr, err := run(t, t.Context(), "", "watchlist", "suppress", "--config", config,
+		"--term", "nitromethane", "--site", "hobbyshop", "--by", "alice", "--reason", "RC fuel at 16% or less, checked with the shop")
+	if err != nil {
+		t.Fatalf("suppress: %v\n%s%s", err, out, stderr)
+	}
+	want := []string{"1:by alice: RC fuel at 16% or less, checked with the shop:false", "2::true"}
+	if got := suppressed(); !slices.Equal(got, want) {
+		t.Errorf("after: %q, want %q", got, want)
+	}
+	after, _ := os.ReadFile(wl)
+	firstLine := strings.SplitN(string(orig), "\n", 2)[0]
+	if !strings.HasPrefix(firstLine, "#") || !strings.Contains(string(after), firstLine) {
+		t.Errorf("the watchlist's header comment %q was lost", firstLine)
+	}
+}
