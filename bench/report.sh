@@ -10,8 +10,9 @@ echo "- machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2
 echo
 echo "| benchmark | ns/op | throughput | other |"
 echo "|---|---|---|---|"
-awk '/^Benchmark/ {
-	name=$1; nsop=""; thr=""; other="";
+awk '/^pkg: / { n=split($2, parts, "/"); pkg=parts[n]; if (parts[n-1] == "storage") pkg="storage/" pkg }
+/^Benchmark/ {
+	name=pkg "." $1; nsop=""; thr=""; other="";
 	for (i=3; i<NF; i+=2) {
 		v=$i; u=$(i+1);
 		if (u=="ns/op") nsop=v;
