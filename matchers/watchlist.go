@@ -1,18 +1,12 @@
 package matchers
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/yamlfile"
 )
 
 // LoadWatchlist reads and validates the watchlist file at path.
@@ -25,114 +19,23 @@ func LoadWatchlist(path string) (*precwatch.Watchlist, error) {
 }
 
 // ParseWatchlist decodes a watchlist strictly (unknown fields are errors) and
-// validates it. Errors read "file:line: field: message" and wrap
-// precwatch.ErrInvalid.
+// validates it. Errors read "file:line: field: message", wrap
+// precwatch.ErrInvalid, and are a yamlfile.Errors for callers that show
+// each problem at its field.
 func ParseWatchlist(filename string, data []byte) (*precwatch.Watchlist, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(filename, nil, err)
-	}
-	idx := indexNodes(&root)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var w precwatch.Watchlist
-	if err := dec.Decode(&w); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("matchers: %s:1: watchlist: empty file: %w", filename, precwatch.ErrInvalid)
-		}
-		return nil, yamlError(filename, idx, err)
+	doc, err := yamlfile.Decode(filename, data, &w)
+	if err != nil {
+		return nil, fmt.Errorf("matchers: %w", err)
 	}
 	if probs := validate(&w); len(probs) > 0 {
-		msgs := make([]string, len(probs))
+		errs := make(yamlfile.Errors, len(probs))
 		for i, p := range probs {
-			msgs[i] = fmt.Sprintf("%s:%d: %s: %s", filename, idx.line(p.path), p.path, p.msg)
+			errs[i] = doc.ErrorAt(p.path, p.msg)
 		}
-		return nil, fmt.Errorf("matchers: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
+		return nil, fmt.Errorf("matchers: %w", errs)
 	}
 	return &w, nil
-}
-
-// nodeIndex maps field paths ("substances[4].cas") to lines and back.
-type nodeIndex struct {
-	lines map[string]int
-	paths map[int]string // first path whose key or value starts on a line
-}
-
-func (x *nodeIndex) line(path string) int {
-	for path != "" {
-		if l, ok := x.lines[path]; ok {
-			return l
-		}
-		// Fall back to the closest parent that is in the file.
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 1
-}
-
-func indexNodes(root *yaml.Node) *nodeIndex {
-	x := &nodeIndex{lines: map[string]int{}, paths: map[int]string{}}
-	var walk func(n *yaml.Node, path string, line int)
-	walk = func(n *yaml.Node, path string, line int) {
-		if path != "" {
-			x.lines[path] = line
-			if _, ok := x.paths[line]; !ok {
-				x.paths[line] = path
-			}
-		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path, c.Line)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := k.Value
-				if path != "" {
-					p = path + "." + k.Value
-				}
-				walk(v, p, k.Line)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i), c.Line)
-			}
-		}
-	}
-	walk(root, "", 1)
-	return x
-}
-
-var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
-
-// yamlError rewrites yaml.v3 errors ("yaml: unmarshal errors:\n  line 5: field
-// foo not found in type ...") as "file:5: path: message".
-func yamlError(filename string, idx *nodeIndex, err error) error {
-	var lines []string
-	for _, m := range yamlLineRE.FindAllStringSubmatch(err.Error(), -1) {
-		n, _ := strconv.Atoi(m[1])
-		msg := m[2]
-		path := "watchlist"
-		if idx != nil {
-			if p, ok := idx.paths[n]; ok {
-				path = p
-			}
-		}
-		if f, ok := strings.CutPrefix(msg, "field "); ok {
-			if name, _, ok := strings.Cut(f, " not found in type"); ok {
-				msg = fmt.Sprintf("unknown field %q", name)
-			}
-		}
-		lines = append(lines, fmt.Sprintf("%s:%d: %s: %s", filename, n, path, msg))
-	}
-	if len(lines) == 0 {
-		return fmt.Errorf("matchers: %s:1: watchlist: %v: %w", filename, err, precwatch.ErrInvalid)
-	}
-	return fmt.Errorf("matchers: %s: %w", strings.Join(lines, "; "), precwatch.ErrInvalid)
 }
 
 type problem struct{ path, msg string }

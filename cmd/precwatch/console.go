@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/console"
 	"github.com/precwatch/precwatch/crawler"
+	"github.com/precwatch/precwatch/internal/yamlfile"
 	"github.com/precwatch/precwatch/matchers"
 )
 
@@ -307,21 +307,18 @@ func (w *watchlistService) Active(ctx context.Context) (*precwatch.Watchlist, in
 	return mt.Watchlist(), n, nil
 }
 
-// problemRe reads one problem of a matchers error: "file:line: field: message".
-var problemRe = regexp.MustCompile(`^(?:matchers: )?[^:]*:\d+: ([^:]+): (.*)$`)
-
 func (w *watchlistService) Validate(wl *precwatch.Watchlist) []console.FieldError {
 	_, err := w.parse(wl)
 	if err == nil {
 		return nil
 	}
-	var out []console.FieldError
-	for _, p := range strings.Split(strings.TrimSuffix(err.Error(), ": "+precwatch.ErrInvalid.Error()), "; ") {
-		if sm := problemRe.FindStringSubmatch(p); sm != nil {
-			out = append(out, console.FieldError{Field: sm[1], Message: sm[2]})
-		} else {
-			out = append(out, console.FieldError{Message: p})
-		}
+	var probs yamlfile.Errors
+	if !errors.As(err, &probs) {
+		return []console.FieldError{{Message: err.Error()}}
+	}
+	out := make([]console.FieldError, len(probs))
+	for i, p := range probs {
+		out[i] = console.FieldError{Field: p.Field, Message: p.Msg}
 	}
 	return out
 }

@@ -7,11 +7,13 @@ import (
 	"net/http/cookiejar"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/console"
 )
 
 // TestDaemonServesConsole runs the daemon on the fixture markets with the
@@ -164,4 +166,29 @@ func mustStore(t *testing.T, m *Main) precwatch.Store {
 		t.Fatal("daemon has no store open")
 	}
 	return m.store
+}
+
+// TestWatchlistServiceValidate checks that the console gets each watchlist
+// problem at its field, from the same loader the files go through.
+func TestWatchlistServiceValidate(t *testing.T) {
+	ws := &watchlistService{m: NewMain()}
+	wl := &precwatch.Watchlist{Version: "t", Substances: []precwatch.Substance{
+		{ID: "hp", Names: map[string]string{"en": "Hydrogen peroxide"}, CAS: "7722-84-2",
+			Regimes: []precwatch.RegimeEntry{{Regime: precwatch.RegimeEUAnnexI}}},
+		{ID: "x", Names: map[string]string{"en": ""}, Regimes: []precwatch.RegimeEntry{{Regime: "eu-annex-iii"}}},
+	}}
+	got := ws.Validate(wl)
+	want := []console.FieldError{
+		{Field: "substances[0].cas", Message: `check digit wrong in "7722-84-2"`},
+		{Field: "substances[1].names", Message: "at least one name is required"},
+		{Field: "substances[1].regimes[0].regime", Message: `unknown regime "eu-annex-iii"`},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Validate =\n%+v\nwant\n%+v", got, want)
+	}
+	wl.Substances = wl.Substances[:1]
+	wl.Substances[0].CAS = "7722-84-1"
+	if got := ws.Validate(wl); len(got) != 0 {
+		t.Errorf("valid watchlist: %+v", got)
+	}
 }

@@ -1,6 +1,6 @@
 // Package yamlfile decodes YAML configuration strictly and reports every
-// error as "file:line: field: message", so an operator can go straight to
-// the mistake.
+// problem as "file:line: field: message", so that an operator or analyst can
+// go straight to the mistake.
 package yamlfile
 
 import (
@@ -13,13 +13,15 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/precwatch/precwatch"
 )
 
 // Error is a problem at a place in a YAML file.
 type Error struct {
 	File  string
 	Line  int
-	Field string // dotted path such as sites[2].schedule; may be empty
+	Field string // a path such as sites[2].schedule; may be empty
 	Msg   string
 }
 
@@ -36,6 +38,9 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Is makes every problem a precwatch.ErrInvalid.
+func (e *Error) Is(target error) bool { return target == precwatch.ErrInvalid }
+
 // Errors is every problem found in one file.
 type Errors []*Error
 
@@ -44,110 +49,143 @@ func (es Errors) Error() string {
 	for i, e := range es {
 		msgs[i] = e.Error()
 	}
-	return strings.Join(msgs, "\n")
+	return strings.Join(msgs, "; ")
 }
 
-// Doc is a decoded file with its node tree, to locate fields for
-// validation errors.
+// Is makes the problems a precwatch.ErrInvalid.
+func (es Errors) Is(target error) bool { return target == precwatch.ErrInvalid }
+
+// Doc is a decoded file with the line of every field, to locate the
+// problems found after decoding.
 type Doc struct {
-	File string
-	Root *yaml.Node
+	File  string
+	lines map[string]int   // field path → line of its key (or item)
+	paths map[int][]string // line → the field paths on it, outermost first
 }
 
 var lineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
-var notFound = regexp.MustCompile(`^field (\S+) not found in type (.+)$`)
+var notFound = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 
 // Decode decodes data into v, rejecting unknown fields, and returns the
 // document for Doc.Errorf. Errors name the file, line and field.
 func Decode(file string, data []byte, v any) (*Doc, error) {
-	doc := &Doc{File: file, Root: &yaml.Node{}}
-	if err := yaml.Unmarshal(data, doc.Root); err != nil {
-		return nil, convert(file, err)
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, convert(file, nil, err)
 	}
+	doc := &Doc{File: file, lines: map[string]int{}, paths: map[int][]string{}}
+	doc.index(&root, "")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Msg: "empty file"}
+			return nil, Errors{{File: file, Msg: "empty file"}}
 		}
-		return nil, convert(file, err)
+		return nil, convert(file, doc, err)
 	}
 	return doc, nil
 }
 
-func convert(file string, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		var es Errors
-		for _, m := range te.Errors {
-			e := &Error{File: file, Msg: m}
-			if sm := lineMsg.FindStringSubmatch(m); sm != nil {
-				e.Line, _ = strconv.Atoi(sm[1])
-				e.Msg = sm[2]
-				if nf := notFound.FindStringSubmatch(e.Msg); nf != nil {
-					e.Field = nf[1]
-					e.Msg = "unknown field"
-					if !strings.ContainsAny(nf[2], " {") {
-						e.Msg += " of " + nf[2]
-					}
-				}
-			}
-			es = append(es, e)
+// index records the line of every field below n, whose path is path.
+func (d *Doc) index(n *yaml.Node, path string) {
+	at := func(p string, line int) {
+		d.lines[p] = line
+		d.paths[line] = append(d.paths[line], p)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			d.index(c, path)
 		}
-		return es
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			at(p, k.Line)
+			d.index(n.Content[i+1], p)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			at(p, c.Line)
+			d.index(c, p)
+		}
 	}
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	e := &Error{File: file, Msg: msg}
-	if sm := lineMsg.FindStringSubmatch(msg); sm != nil {
-		e.Line, _ = strconv.Atoi(sm[1])
-		e.Msg = sm[2]
-	}
-	return e
 }
 
-// Errorf returns an error at the field named by path (map keys and list
-// indexes, e.g. "sites", 2, "schedule"), with the line of the deepest node
-// of the path that exists.
+func convert(file string, doc *Doc, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		e := &Error{File: file, Msg: msg}
+		if sm := lineMsg.FindStringSubmatch(msg); sm != nil {
+			e.Line, _ = strconv.Atoi(sm[1])
+			e.Msg = sm[2]
+		}
+		return Errors{e}
+	}
+	var es Errors
+	for _, m := range te.Errors {
+		e := &Error{File: file, Msg: m}
+		if sm := lineMsg.FindStringSubmatch(m); sm != nil {
+			e.Line, _ = strconv.Atoi(sm[1])
+			e.Msg = sm[2]
+			if nf := notFound.FindStringSubmatch(e.Msg); nf != nil {
+				e.Msg = fmt.Sprintf("unknown field %q", nf[1])
+				e.Field = doc.fieldOnLine(e.Line, nf[1])
+			} else {
+				e.Field = doc.fieldOnLine(e.Line, "")
+			}
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// fieldOnLine names the field a decoding problem on line is about: the key
+// called name when given, else the innermost field on the line.
+func (d *Doc) fieldOnLine(line int, name string) string {
+	if d == nil {
+		return name
+	}
+	ps := d.paths[line]
+	for i := len(ps) - 1; i >= 0; i-- {
+		if name == "" || ps[i] == name || strings.HasSuffix(ps[i], "."+name) {
+			return ps[i]
+		}
+	}
+	return name
+}
+
+// Errorf returns a problem at the field named by path (map keys and list
+// indexes, e.g. "sites", 2, "schedule").
 func (d *Doc) Errorf(path []any, format string, args ...any) *Error {
-	return &Error{File: d.File, Line: d.Line(path...), Field: FieldName(path...), Msg: fmt.Sprintf(format, args...)}
+	return d.ErrorAt(FieldName(path...), fmt.Sprintf(format, args...))
 }
 
-// Line returns the line of the node at path, or of its deepest existing
-// ancestor.
-func (d *Doc) Line(path ...any) int {
-	n := d.Root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	for _, p := range path {
-		if n == nil {
+// ErrorAt returns a problem at a field path such as "substances[4].cas",
+// on the line of the field, or of its nearest ancestor that is in the file.
+func (d *Doc) ErrorAt(field, msg string) *Error {
+	return &Error{File: d.File, Line: d.Line(field), Field: field, Msg: msg}
+}
+
+// Line returns the line of the field path, or of its nearest ancestor in
+// the file; 1 when none is.
+func (d *Doc) Line(field string) int {
+	for field != "" {
+		if l, ok := d.lines[field]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
 			break
 		}
-		var next *yaml.Node
-		switch k := p.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == k {
-						line = n.Content[i].Line
-						next = n.Content[i+1]
-						break
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-				next = n.Content[k]
-				line = next.Line
-			}
-		}
-		n = next
+		field = field[:i]
 	}
-	return line
+	return 1
 }
 
 // FieldName renders a path as sites[2].schedule.

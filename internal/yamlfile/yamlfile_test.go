@@ -1,8 +1,11 @@
 package yamlfile
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/precwatch/precwatch"
 )
 
 type conf struct {
@@ -16,18 +19,22 @@ func TestDecodeUnknownFieldNamesFileLineField(t *testing.T) {
 	data := "name: x\nitems:\n  - spec: a\n  - spce: b\n"
 	var c conf
 	_, err := Decode("c.yaml", []byte(data), &c)
-	if err == nil {
-		t.Fatal("unknown field accepted")
+	if got, want := err.Error(), `c.yaml:4: items[1].spce: unknown field "spce"`; got != want {
+		t.Errorf("error = %q, want %q", got, want)
 	}
-	if got, want := err.Error(), "c.yaml:4: spce: unknown field"; !strings.HasPrefix(got, want) {
-		t.Errorf("error = %q, want prefix %q", got, want)
+	if !errors.Is(err, precwatch.ErrInvalid) {
+		t.Error("error is not precwatch.ErrInvalid")
+	}
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Field != "items[1].spce" || es[0].Line != 4 {
+		t.Errorf("structured error = %+v", es)
 	}
 }
 
 func TestDecodeSyntaxAndTypeErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ data, want string }{
 		"syntax": {"name: [x\n", "c.yaml:"},
-		"type":   {"name: x\nitems: 3\n", "c.yaml:2: cannot unmarshal"},
+		"type":   {"name: x\nitems: 3\n", "c.yaml:2: items: cannot unmarshal"},
 		"empty":  {"", "c.yaml: empty file"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -40,7 +47,7 @@ func TestDecodeSyntaxAndTypeErrors(t *testing.T) {
 	}
 }
 
-func TestDocErrorfLocatesField(t *testing.T) {
+func TestDocLocatesFields(t *testing.T) {
 	data := "name: x\nitems:\n  - spec: a\n  - spec: b\n"
 	var c conf
 	doc, err := Decode("c.yaml", []byte(data), &c)
@@ -52,7 +59,10 @@ func TestDocErrorfLocatesField(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	// A missing field points at its nearest existing parent.
-	if got, want := doc.Line("items", 0, "missing"), 3; got != want {
+	if got, want := doc.Line("items[0].missing"), 3; got != want {
 		t.Errorf("Line = %d, want %d", got, want)
+	}
+	if got, want := doc.ErrorAt("nowhere", "x").Line, 1; got != want {
+		t.Errorf("unknown path line = %d, want %d", got, want)
 	}
 }
