@@ -142,6 +142,21 @@ type Observation struct {
 	At    time.Time `json:"at"`
 }
 
+// Validate checks what every store needs of an observation: a site, an ID
+// or URL to identify the listing by, and the time it was seen.
+func (obs Observation) Validate() error {
+	if obs.Listing.Site == "" {
+		return fmt.Errorf("%w: listing without site", ErrInvalid)
+	}
+	if obs.Listing.ID == "" && obs.Listing.URL == "" {
+		return fmt.Errorf("%w: listing without id or url", ErrInvalid)
+	}
+	if obs.At.IsZero() {
+		return fmt.Errorf("%w: observation without time", ErrInvalid)
+	}
+	return nil
+}
+
 // ListingState is what a store keeps of a listing between sightings.
 type ListingState struct {
 	Key         string    `json:"key"`

@@ -344,7 +344,7 @@ func fromNanos(n int64) time.Time {
 // Record applies one sighting of a listing; see precwatch.Store.
 func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatch.RecordResult, error) {
 	var res precwatch.RecordResult
-	if err := validObservation(obs); err != nil {
+	if err := obs.Validate(); err != nil {
 		return res, fmt.Errorf("embedded: record: %w", err)
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -356,19 +356,6 @@ func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatc
 		return precwatch.RecordResult{}, fmt.Errorf("embedded: record %s %q: %w", obs.Listing.Site, obs.Listing.Identity(), err)
 	}
 	return res, nil
-}
-
-func validObservation(obs precwatch.Observation) error {
-	if obs.Listing.Site == "" {
-		return fmt.Errorf("%w: listing without site", precwatch.ErrInvalid)
-	}
-	if obs.Listing.ID == "" && obs.Listing.URL == "" {
-		return fmt.Errorf("%w: listing without id or url", precwatch.ErrInvalid)
-	}
-	if obs.At.IsZero() {
-		return fmt.Errorf("%w: observation without time", precwatch.ErrInvalid)
-	}
-	return nil
 }
 
 // record is Record inside tx. mutate, when set, may adjust the alerts before

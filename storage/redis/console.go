@@ -28,7 +28,32 @@ const tmpTTL = 30 * time.Second
 // transaction (see precwatch.ApplyAction), updates its indexes and appends
 // the action to the alert stream (event = the action).
 func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (precwatch.Alert, error) {
-	rkey := s.alertKey(act.Key)
+	a, err := s.modifyAlert(ctx, act.Key, func(a *precwatch.Alert) error { return precwatch.ApplyAction(a, act) },
+		func(p redis.Pipeliner, a precwatch.Alert, raw []byte) {
+			e := a.Timeline[len(a.Timeline)-1]
+			args := &redis.XAddArgs{
+				Stream: s.StreamKey(),
+				Values: []any{
+					"key", a.Key, "event", act.Action, "actor", e.Actor, "from", e.From, "to", e.To,
+					"site", a.Site, "substance", a.Substance, "severity", a.Severity.String(), "json", raw,
+				},
+			}
+			if s.streamMaxLen > 0 {
+				args.MaxLen, args.Approx = s.streamMaxLen, true
+			}
+			p.XAdd(ctx, args)
+		})
+	if err != nil {
+		return precwatch.Alert{}, fmt.Errorf("redis: update alert %s (%s): %w", act.Key, act.Action, err)
+	}
+	return a, nil
+}
+
+// modifyAlert reads an alert, changes it with change and writes it back
+// with its indexes in one optimistic transaction, retried on conflict;
+// also, when set, adds more commands to that transaction.
+func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwatch.Alert) error, also func(p redis.Pipeliner, a precwatch.Alert, raw []byte)) (precwatch.Alert, error) {
+	rkey := s.alertKey(key)
 	var a precwatch.Alert
 	err := s.retry(ctx, func() error {
 		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -44,7 +69,7 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 				return fmt.Errorf("decode: %w", err)
 			}
 			a = old
-			if err := precwatch.ApplyAction(&a, act); err != nil {
+			if err := change(&a); err != nil {
 				return err
 			}
 			next, err := json.Marshal(a)
@@ -54,27 +79,15 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, rkey, next, 0)
 				s.reindex(ctx, p, &old, a)
-				e := a.Timeline[len(a.Timeline)-1]
-				args := &redis.XAddArgs{
-					Stream: s.StreamKey(),
-					Values: []any{
-						"key", a.Key, "event", act.Action, "actor", e.Actor, "from", e.From, "to", e.To,
-						"site", a.Site, "substance", a.Substance, "severity", a.Severity.String(), "json", next,
-					},
+				if also != nil {
+					also(p, a, next)
 				}
-				if s.streamMaxLen > 0 {
-					args.MaxLen, args.Approx = s.streamMaxLen, true
-				}
-				p.XAdd(ctx, args)
 				return nil
 			})
 			return err
 		}, rkey)
 	})
-	if err != nil {
-		return precwatch.Alert{}, fmt.Errorf("redis: update alert %s (%s): %w", act.Key, act.Action, err)
-	}
-	return a, nil
+	return a, err
 }
 
 // QueryAlerts returns a page of the alerts q selects, ordered as

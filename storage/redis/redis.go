@@ -309,7 +309,7 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 
 // Record applies one sighting of a listing; see precwatch.Store.
 func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatch.RecordResult, error) {
-	if err := validObservation(obs); err != nil {
+	if err := obs.Validate(); err != nil {
 		return precwatch.RecordResult{}, fmt.Errorf("redis: record: %w", err)
 	}
 	l := obs.Listing
@@ -339,19 +339,6 @@ func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatc
 		return precwatch.RecordResult{}, fmt.Errorf("redis: record %s %q: %w", l.Site, l.Identity(), err)
 	}
 	return res, nil
-}
-
-func validObservation(obs precwatch.Observation) error {
-	if obs.Listing.Site == "" {
-		return fmt.Errorf("%w: listing without site", precwatch.ErrInvalid)
-	}
-	if obs.Listing.ID == "" && obs.Listing.URL == "" {
-		return fmt.Errorf("%w: listing without id or url", precwatch.ErrInvalid)
-	}
-	if obs.At.IsZero() {
-		return fmt.Errorf("%w: observation without time", precwatch.ErrInvalid)
-	}
-	return nil
 }
 
 func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candidates []string, obs precwatch.Observation) (precwatch.RecordResult, error) {
@@ -818,34 +805,10 @@ func (s *Store) SetAlertStatus(ctx context.Context, key string, status precwatch
 	if !status.Valid() {
 		return fmt.Errorf("redis: set alert %s status: %w: status %q", key, precwatch.ErrInvalid, status)
 	}
-	rkey := s.alertKey(key)
-	err := s.retry(ctx, func() error {
-		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			raw, err := tx.Get(ctx, rkey).Bytes()
-			switch {
-			case errors.Is(err, redis.Nil):
-				return precwatch.ErrNotFound
-			case err != nil:
-				return err
-			}
-			var old precwatch.Alert
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return fmt.Errorf("decode: %w", err)
-			}
-			a := old
-			a.Status, a.UpdatedAt = status, at
-			next, err := json.Marshal(a)
-			if err != nil {
-				return fmt.Errorf("encode: %w", err)
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, rkey, next, 0)
-				s.reindex(ctx, p, &old, a)
-				return nil
-			})
-			return err
-		}, rkey)
-	})
+	_, err := s.modifyAlert(ctx, key, func(a *precwatch.Alert) error {
+		a.Status, a.UpdatedAt = status, at
+		return nil
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("redis: set alert %s status %s: %w", key, status, err)
 	}
