@@ -26,7 +26,20 @@ type automaton struct {
 	// spaceLed: every pattern starts with a space, so the root state
 	// leaves itself on a space only (scanSpaced relies on it).
 	spaceLed bool
+	// starts has bit (c1·nclass + c2)·nclass + c3 set when the classes
+	// c1 c2 c3 may follow a pattern's leading space: the first three
+	// bytes of a pattern after it, or any bytes after a shorter one. Most
+	// words of a listing start no pattern, and this test, a few
+	// independent loads, lets scanSpaced skip them instead of walking
+	// the table's dependent loads until the word falls back to the root.
+	// Nil when the patterns do not all start with a space or there are
+	// too many classes for a small bitset.
+	starts []uint64
 }
+
+// maxStartsBits bounds the starts bitset (256 KB), so that it stays in a
+// core's cache; more classes than fit just go without the filter.
+const maxStartsBits = 1 << 21
 
 const outFlag = 1 << 31
 
@@ -122,6 +135,12 @@ func newAutomaton(patterns []string) *automaton {
 		}
 	}
 	trans, own, dict = renumberBFS(trans, own, dict, n)
+	if a.spaceLed && n*n*n <= maxStartsBits {
+		a.starts = make([]uint64, (n*n*n+63)/64)
+		for _, p := range patterns {
+			a.markStarts(p[1:], 0, 0)
+		}
+	}
 	// Premultiply and flag states that end a pattern.
 	for i, t := range trans {
 		v := t * n
@@ -132,6 +151,24 @@ func newAutomaton(patterns []string) *automaton {
 	}
 	a.trans, a.own, a.dict = trans, own, dict
 	return a
+}
+
+// markStarts sets the starts bits of every class triple that p (a pattern
+// without its leading space) may begin with; depth classes are fixed in
+// idx already. Past the end of a short pattern any class may follow.
+func (a *automaton) markStarts(p string, depth int, idx uint32) {
+	n := a.nclass
+	if depth == 3 {
+		a.starts[idx/64] |= 1 << (idx % 64)
+		return
+	}
+	if len(p) > depth {
+		a.markStarts(p, depth+1, idx*n+uint32(a.class[p[depth]]))
+		return
+	}
+	for c := range n {
+		a.markStarts(p, depth+1, idx*n+c)
+	}
 }
 
 // renumberBFS renumbers the states breadth-first from the root, so that
@@ -185,14 +222,33 @@ func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
 		}
 		return t &^ outFlag
 	}
-	s := step(0, sp, 1)
-	for i := 0; i < len(text); i++ {
+	n := a.nclass
+	// The text's virtual leading space: skip the first word at once when
+	// it starts no pattern.
+	s := uint32(0)
+	i := 0
+	if a.starts != nil && len(text) >= 3 && !a.mayStart(text[0:3]) {
+		i = skipWord(text, 0)
+	} else {
+		s = step(0, sp, 1)
+	}
+	for ; i < len(text); i++ {
 		if s == 0 && a.spaceLed {
 			// Every pattern starts with a space, so only a space leaves
 			// the root: skip the rest of a word that matched nothing in
 			// a cheap loop instead of the table's dependent loads.
-			for i < len(text) && text[i] != ' ' {
-				i++
+			i = skipWord(text, i)
+			if i == len(text) {
+				break
+			}
+			// text[i] is a space read from the root: if the next word
+			// starts no pattern, go straight on to the space after it.
+			for a.starts != nil && i+4 <= len(text) {
+				c1, c2, c3 := uint32(class[text[i+1]]), uint32(class[text[i+2]]), uint32(class[text[i+3]])
+				if x := (c1*n+c2)*n + c3; a.starts[x/64]&(1<<(x%64)) != 0 {
+					break
+				}
+				i = skipWord(text, i+1)
 			}
 			if i == len(text) {
 				break
@@ -206,6 +262,23 @@ func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
 	}
 	step(s, sp, int32(len(text)+2))
 	return hits
+}
+
+// mayStart reports whether a pattern may start with the three bytes b
+// after its leading space.
+func (a *automaton) mayStart(b []byte) bool {
+	n := a.nclass
+	x := (uint32(a.class[b[0]])*n+uint32(a.class[b[1]]))*n + uint32(a.class[b[2]])
+	return a.starts[x/64]&(1<<(x%64)) != 0
+}
+
+// skipWord returns the index of the first space at or after i, or
+// len(text).
+func skipWord(text []byte, i int) int {
+	for i < len(text) && text[i] != ' ' {
+		i++
+	}
+	return i
 }
 
 // outputs appends the patterns that end at state st.

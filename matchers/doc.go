@@ -72,7 +72,8 @@
 //
 // The scan is a dense DFA (automaton.go) run once per field; it skips the
 // rest of a word from the root state, since every pattern starts with a
-// space. ASCII letters take an index-written path through normalisation
+// space, and skips a whole word whose first three bytes start no pattern
+// (a bitset over byte-class triples). ASCII letters take an index-written path through normalisation
 // and tokenizing; word flags come from an open-addressing table; what
 // scoring needs of a substance (severities, limit text) is computed at
 // Compile. Buffers come from a sync.Pool, so a listing without matches

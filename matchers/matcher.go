@@ -289,8 +289,8 @@ type candidate struct {
 	start, end int // original text
 	nlen       int // normalised length, for longest-wins
 	// tokFirst and tokAfter are tokenAt of start and of end, set once the
-	// candidates are accepted (strengthFor and quantityFor use them for
-	// every strength, amount and neighbour).
+	// field is tokenized (the rules use them for every strength, amount
+	// and neighbour).
 	tokFirst, tokAfter int
 }
 
@@ -436,9 +436,15 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.strengths = strengths
 	quants := findQuantities(toks, sc.quants[:0])
 	sc.quants = quants
+	// Every rule below looks up the tokens at a candidate's ends: search
+	// them once.
+	for i := range cands {
+		cands[i].tokFirst = tokenAt(toks, cands[i].start)
+		cands[i].tokAfter = tokenAt(toks, cands[i].end)
+	}
 	// Abbreviations and slang count only with supporting context.
 	cands = slices.DeleteFunc(cands, func(c candidate) bool {
-		return c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c.start, c.end)
+		return c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c)
 	})
 	// Negated terms ("acetone-free", "sans acétone") and terms turned into
 	// another compound by a metal before them ("ceric ammonium nitrate",
@@ -447,7 +453,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	accepted := resolveOverlaps(cands, sc.kept[:0])
 	sc.kept = accepted[:0]
 	accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
-		return c.ref.class != classCAS && (negated(toks, c.start, c.end) || qualified(toks, c.start))
+		return c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst))
 	})
 	// An abbreviation spelled out next to it as another chemical
 	// ("DMP dimethyl phthalate") names that chemical.
@@ -464,10 +470,6 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			}
 			return expandedElsewhere(toks, c.ref.term, c.start, c.end, same)
 		})
-	}
-	for i := range accepted {
-		accepted[i].tokFirst = tokenAt(toks, accepted[i].start)
-		accepted[i].tokAfter = tokenAt(toks, accepted[i].end)
 	}
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
@@ -739,9 +741,10 @@ var negators = map[string]bool{
 	"keine": true, "sin": true, "senza": true, "zonder": true, "bez": true, "без": true, "nicht": true,
 }
 
-// negated reports "X-free", "X free", "free of X", "without X" and the like.
-func negated(toks []token, start, end int) bool {
-	before := tokenAt(toks, start) - 1
+// negated reports "X-free", "X free", "free of X", "without X" and the
+// like, of the term whose tokens start at first and end before after.
+func negated(toks []token, first, after int) bool {
+	before := first - 1
 	if has(toks, before, fNegator) {
 		return true
 	}
@@ -749,7 +752,6 @@ func negated(toks []token, start, end int) bool {
 		toks[before-1].kind == tokWord && toks[before-1].word == "free" {
 		return true
 	}
-	after := tokenAt(toks, end)
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
 		after++
 	}
@@ -772,10 +774,11 @@ var cationWords = map[string]bool{
 	"potassique": true,
 }
 
-// qualified reports whether the word directly before start (no punctuation
-// between) is a cation that makes the term part of another compound name.
-func qualified(toks []token, start int) bool {
-	before := tokenAt(toks, start) - 1
+// qualified reports whether the word directly before token first (no
+// punctuation between) is a cation that makes the term part of another
+// compound name.
+func qualified(toks []token, first int) bool {
+	before := first - 1
 	return has(toks, before, fCation)
 }
 
@@ -796,13 +799,13 @@ func tokenAt(toks []token, off int) int {
 }
 
 // nextToStrengthOrQuantity reports whether a strength or a quantity is
-// written directly before or after the span (punctuation aside).
-func nextToStrengthOrQuantity(toks []token, strengths []strength, start, end int) bool {
-	after := tokenAt(toks, end)
+// written directly before or after the span of tokens [first, after)
+// (punctuation aside).
+func nextToStrengthOrQuantity(toks []token, strengths []strength, first, after int) bool {
 	for after < len(toks) && toks[after].kind == tokPunct && strings.ContainsAny(toks[after].word, ":-(@=/,") {
 		after++
 	}
-	before := tokenAt(toks, start) - 1
+	before := first - 1
 	for before >= 0 && toks[before].kind == tokPunct && strings.ContainsAny(toks[before].word, ":-)(,") {
 		before--
 	}

@@ -66,6 +66,37 @@ func TestScanSpacedAgainstNaive(t *testing.T) {
 	}
 }
 
+// TestScanSpacedWithoutStartsFilter checks the scan where the patterns
+// use too many distinct bytes for the word-start bitset, and that the
+// bitset is built whenever it fits.
+func TestScanSpacedWithoutStartsFilter(t *testing.T) {
+	var pats []string
+	for b := 0x21; b < 0x100; b++ {
+		pats = append(pats, " "+string([]byte{byte(b), 'q'}))
+	}
+	a := newAutomaton(pats)
+	if a.starts != nil {
+		t.Fatalf("starts bitset built for %d classes", a.nclass)
+	}
+	text := []byte("aq zz \xffq !q")
+	got := a.scanSpaced(text, nil)
+	hay := " " + string(text) + " "
+	var want []hit
+	for end := 1; end <= len(hay); end++ {
+		for pi, p := range pats {
+			if strings.HasSuffix(hay[:end], p) {
+				want = append(want, hit{int32(pi), int32(end)})
+			}
+		}
+	}
+	if len(want) != 3 || !slices.Equal(got, want) {
+		t.Errorf("hits %v, want %v (three)", got, want)
+	}
+	if b := newAutomaton([]string{" ab", " c"}); b.starts == nil {
+		t.Error("no starts bitset for two small patterns")
+	}
+}
+
 // TestLookupFlagsMatchesMap checks the flag table and its filter against
 // the word lists for every listed word and some that are not listed.
 func TestLookupFlagsMatchesMap(t *testing.T) {

@@ -252,13 +252,14 @@ func setOf(words string) map[string]bool {
 }
 
 // abbrevSupported reports whether an abbreviation or slang term at
-// [start, end) has supporting context: a strength or quantity next to it,
+// c has supporting context: a strength or quantity next to it,
 // or a chemical or shop word within contextReach words in its sentence;
 // and no word next to it that gives it an everyday sense.
-func abbrevSupported(toks []token, strengths []strength, quants []quantity, start, end int) bool {
+func abbrevSupported(toks []token, strengths []strength, quants []quantity, c candidate) bool {
+	start, end := c.start, c.end
 	strengths = nearStrengths(toks, strengths, start, end)
 	quants = nearQuantities(toks, quants, start, end)
-	first, after := tokenAt(toks, start), tokenAt(toks, end)
+	first, after := c.tokFirst, c.tokAfter
 	before := first - 1
 	// A hyphen or slash does not separate a competing word ("TEA-tree").
 	skip := func(i, step int) int {
@@ -270,7 +271,7 @@ func abbrevSupported(toks []token, strengths []strength, quants []quantity, star
 	if has(toks, skip(before, -1), fCompeting) || has(toks, skip(after, 1), fCompeting) {
 		return false
 	}
-	if nextToStrengthOrQuantity(toks, strengths, start, end) {
+	if nextToStrengthOrQuantity(toks, strengths, first, after) {
 		return true
 	}
 	// A competing sense anywhere within reach in the sentence wins over context further away

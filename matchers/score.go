@@ -40,53 +40,16 @@ var obfuscationSteps = map[string]string{
 // decided from the span itself, so only hits pay for it.
 func stepsMask(span string, ref *termRef) int {
 	var mask int
-	add := func(s string) { mask |= stepBit(s) }
-	ascii := true
-	for i := 0; i < len(span); i++ {
-		if span[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if !ascii {
-		latin, other := false, false
-		for _, r := range span {
-			switch {
-			case r >= 0x2080 && r <= 0x209C || r >= 0x2070 && r <= 0x207F:
-				add(StepSubscript)
-				continue
-			case unicode.Is(unicode.Cf, r):
-				add(StepInvisible)
-				continue
-			case r >= 0xFF00 && r <= 0xFFEF || r >= 0xFB00 && r <= 0xFB4F || r >= 0x1D400 && r <= 0x1D7FF:
-				// Full-width and mathematical letters are NFKC's, not
-				// homoglyphs, though UTS #39 lists them too.
-				add(StepNFKC)
-				continue
-			case unicode.Is(unicode.Latin, r):
-				latin = true
-			case unicode.IsLetter(r):
-				other = true
-			}
-			if ref.latinFirst && latinOf(unicode.ToLower(r)) != 0 {
-				add(StepHomoglyph)
-			}
-		}
-		if latin && other {
-			add(StepHomoglyph)
-		}
-		if hasDiacritics(span) {
-			add(StepDiacritics)
-		}
-	}
-	upper, symbols, seps := false, false, 0
+	// One pass over the bytes settles an ASCII span, the usual one; the
+	// rune pass below runs only for others.
+	ascii, upper, symbols, seps := true, false, false, 0
 	for i := 0; i < len(span); i++ {
 		c := span[i]
 		switch {
 		case 'A' <= c && c <= 'Z':
 			upper = true
 			if c == 'I' && i > 0 && isLower(span[i-1]) && i+1 < len(span) && isLower(span[i+1]) {
-				add(StepHomoglyph)
+				mask |= bitHomoglyph
 			}
 		case c == '@' || c == '!' || c == '$' || c == '|':
 			symbols = true
@@ -94,47 +57,94 @@ func stepsMask(span string, ref *termRef) int {
 			if ref.class == classWord && ref.kind != KindFormula && !ref.digits {
 				symbols = true
 			}
-		case c < utf8.RuneSelf && !('a' <= c && c <= 'z'):
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case !('a' <= c && c <= 'z'):
 			seps++
 		}
 	}
+	if !ascii {
+		latin, other := false, false
+		for _, r := range span {
+			switch {
+			case r >= 0x2080 && r <= 0x209C || r >= 0x2070 && r <= 0x207F:
+				mask |= bitSubscript
+				continue
+			case unicode.Is(unicode.Cf, r):
+				mask |= bitInvisible
+				continue
+			case r >= 0xFF00 && r <= 0xFFEF || r >= 0xFB00 && r <= 0xFB4F || r >= 0x1D400 && r <= 0x1D7FF:
+				// Full-width and mathematical letters are NFKC's, not
+				// homoglyphs, though UTS #39 lists them too.
+				mask |= bitNFKC
+				continue
+			case unicode.Is(unicode.Latin, r):
+				latin = true
+			case unicode.IsLetter(r):
+				other = true
+			}
+			if ref.latinFirst && latinOf(unicode.ToLower(r)) != 0 {
+				mask |= bitHomoglyph
+			}
+		}
+		if latin && other {
+			mask |= bitHomoglyph
+		}
+		if hasDiacritics(span) {
+			mask |= bitDiacritics
+		}
+	}
 	if upper || !ascii && strings.ContainsRune(span, 'ß') {
-		add(StepCasefold)
+		mask |= bitCasefold
 	}
 	if symbols {
-		add(StepLeetspeak)
+		mask |= bitLeetspeak
 	}
 	if ref.class == classCAS {
 		if !strings.Contains(span, "-") {
-			add(StepCASNoHyphens)
+			mask |= bitCASNoHyphens
 		}
 	} else if seps > ref.seps+1 {
-		add(StepJoinedSeparators)
+		mask |= bitJoinedSeparators
 	}
 	return mask
 }
+
+// Step bits of a stepsMask, in stepOrder: constants, so that stepsMask,
+// run for every match, sets bits rather than comparing step names.
+const (
+	bitNFKC = 1 << iota
+	bitCasefold
+	bitDiacritics
+	bitHomoglyph
+	bitLeetspeak
+	bitJoinedSeparators
+	bitInvisible
+	bitSubscript
+	bitCASNoHyphens
+)
 
 // stepBit is a step's bit in a stepsMask: its place in stepOrder.
 func stepBit(s string) int {
 	switch s {
 	case StepNFKC:
-		return 1 << 0
+		return bitNFKC
 	case StepCasefold:
-		return 1 << 1
+		return bitCasefold
 	case StepDiacritics:
-		return 1 << 2
+		return bitDiacritics
 	case StepHomoglyph:
-		return 1 << 3
+		return bitHomoglyph
 	case StepLeetspeak:
-		return 1 << 4
+		return bitLeetspeak
 	case StepJoinedSeparators:
-		return 1 << 5
+		return bitJoinedSeparators
 	case StepInvisible:
-		return 1 << 6
+		return bitInvisible
 	case StepSubscript:
-		return 1 << 7
+		return bitSubscript
 	case StepCASNoHyphens:
-		return 1 << 8
+		return bitCASNoHyphens
 	}
 	return 0
 }

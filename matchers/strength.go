@@ -516,7 +516,7 @@ func findStrengths(toks []token, out []strength) []strength {
 		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && strings.Contains(syms, toks[i].word)
 	}
 	for i := 0; i < len(toks); i++ {
-		t := toks[i]
+		t := &toks[i] // not a copy: this loop visits every token
 		if t.kind != tokNum || t.num < 0 {
 			continue
 		}
