@@ -830,31 +830,7 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 		return 0, false
 	}
 	accepted = nearCands(accepted, c.start, c.end)
-	// dist counts the words between match o and strength s; -1 when they
-	// are in different sentences, overlap or are too far apart.
-	dist := func(o candidate, s strength) int {
-		var from, to int
-		if first, after := o.tokFirst, o.tokAfter; s.first >= after {
-			from, to = after, s.first
-		} else if s.last < first {
-			from, to = s.last+1, first
-		} else {
-			return -1
-		}
-		words := 0
-		for i := from; i < to; i++ {
-			switch toks[i].kind {
-			case tokBreak:
-				return -1
-			case tokWord, tokNum:
-				words++
-			}
-		}
-		if words > strengthReach {
-			return -1
-		}
-		return words
-	}
+	dist := func(o candidate, s strength) int { return wordsBetween(toks, o, s.first, s.last) }
 	owns := func(s strength, d int) bool {
 		cAfter := toks[s.first].start >= c.end
 		for _, o := range accepted {
@@ -941,4 +917,32 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 		}
 	}
 	return v, ok
+}
+
+// wordsBetween counts the words between candidate o and the tokens
+// first..last (a strength or an amount); -1 when they are in different
+// sentences, overlap, or are more than strengthReach words apart.
+func wordsBetween(toks []token, o candidate, first, last int) int {
+	var from, to int
+	switch {
+	case first >= o.tokAfter:
+		from, to = o.tokAfter, first
+	case last < o.tokFirst:
+		from, to = last+1, o.tokFirst
+	default:
+		return -1
+	}
+	words := 0
+	for i := from; i < to; i++ {
+		switch toks[i].kind {
+		case tokBreak:
+			return -1
+		case tokWord, tokNum:
+			words++
+		}
+	}
+	if words > strengthReach {
+		return -1
+	}
+	return words
 }

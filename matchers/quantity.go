@@ -127,29 +127,7 @@ func quantityFor(toks []token, quants []quantity, accepted []candidate, c candid
 		return quantity{}, false
 	}
 	accepted = nearCands(accepted, c.start, c.end)
-	dist := func(o candidate, q quantity) int {
-		var from, to int
-		if first, after := o.tokFirst, o.tokAfter; q.first >= after {
-			from, to = after, q.first
-		} else if q.last < first {
-			from, to = q.last+1, first
-		} else {
-			return -1
-		}
-		words := 0
-		for i := from; i < to; i++ {
-			switch toks[i].kind {
-			case tokBreak:
-				return -1
-			case tokWord, tokNum:
-				words++
-			}
-		}
-		if words > strengthReach {
-			return -1
-		}
-		return words
-	}
+	dist := func(o candidate, q quantity) int { return wordsBetween(toks, o, q.first, q.last) }
 	best, bestD := -1, strengthReach+1
 	for i, q := range quants {
 		d := dist(c, q)
