@@ -543,17 +543,9 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				var as []precwatch.Alert
-				for _, v := range vals {
-					str, ok := v.(string)
-					if !ok {
-						continue
-					}
-					var a precwatch.Alert
-					if err := json.Unmarshal([]byte(str), &a); err != nil {
-						return fmt.Errorf("decode alert: %w", err)
-					}
-					as = append(as, a)
+				as, err := decodeAll[precwatch.Alert](vals)
+				if err != nil {
+					return fmt.Errorf("decode alert: %w", err)
 				}
 				if len(as) == 0 {
 					return nil

@@ -381,15 +381,11 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 		if err != nil {
 			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
 		}
-		for i, v := range vals {
-			str, ok := v.(string)
-			if !ok {
-				continue
-			}
-			var a precwatch.Alert
-			if err := json.Unmarshal([]byte(str), &a); err != nil {
-				return precwatch.RecordResult{}, fmt.Errorf("decode alert %s: %w", keys[i], err)
-			}
+		as, err := decodeAll[precwatch.Alert](vals)
+		if err != nil {
+			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
+		}
+		for _, a := range as {
 			existing[a.Key] = a
 		}
 	}
@@ -507,16 +503,12 @@ func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
 				if err != nil {
 					return err
 				}
+				states, err := decodeAll[precwatch.ListingState](vals)
+				if err != nil {
+					return fmt.Errorf("decode listing: %w", err)
+				}
 				var gone []precwatch.ListingState
-				for _, v := range vals {
-					str, ok := v.(string)
-					if !ok {
-						continue
-					}
-					var st precwatch.ListingState
-					if err := json.Unmarshal([]byte(str), &st); err != nil {
-						return fmt.Errorf("decode listing: %w", err)
-					}
+				for _, st := range states {
 					if st.LastRunID != runID && !st.Gone {
 						st.Gone = true
 						gone = append(gone, st)
@@ -594,15 +586,11 @@ func (s *Store) Listings(ctx context.Context, site string, fn func(precwatch.Lis
 		if err != nil {
 			return fmt.Errorf("redis: listings %q: %w", site, err)
 		}
-		for _, v := range vals {
-			str, ok := v.(string)
-			if !ok {
-				continue
-			}
-			var st precwatch.ListingState
-			if err := json.Unmarshal([]byte(str), &st); err != nil {
-				return fmt.Errorf("redis: listings %q: decode: %w", site, err)
-			}
+		states, err := decodeAll[precwatch.ListingState](vals)
+		if err != nil {
+			return fmt.Errorf("redis: listings %q: decode: %w", site, err)
+		}
+		for _, st := range states {
 			if err := fn(st); err != nil {
 				return err
 			}
@@ -633,17 +621,9 @@ func (s *Store) alertsByMember(ctx context.Context, members []string) ([]precwat
 	if err != nil {
 		return nil, err
 	}
-	out := make([]precwatch.Alert, 0, len(vals))
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var a precwatch.Alert
-		if err := json.Unmarshal([]byte(str), &a); err != nil {
-			return nil, fmt.Errorf("decode alert: %w", err)
-		}
-		out = append(out, a)
+	out, err := decodeAll[precwatch.Alert](vals)
+	if err != nil {
+		return nil, fmt.Errorf("decode alert: %w", err)
 	}
 	return out, nil
 }
@@ -887,17 +867,9 @@ func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.R
 	if err != nil {
 		return nil, fmt.Errorf("redis: runs %q: %w", site, err)
 	}
-	out := make([]precwatch.Run, 0, len(vals))
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		var r precwatch.Run
-		if err := json.Unmarshal([]byte(str), &r); err != nil {
-			return nil, fmt.Errorf("redis: runs %q: decode: %w", site, err)
-		}
-		out = append(out, r)
+	out, err := decodeAll[precwatch.Run](vals)
+	if err != nil {
+		return nil, fmt.Errorf("redis: runs %q: decode: %w", site, err)
 	}
 	return out, nil
 }
@@ -945,4 +917,22 @@ func (s *Store) Page(ctx context.Context, sha256 string) (precwatch.Page, error)
 		}
 	}
 	return p, nil
+}
+
+// decodeAll decodes the JSON values an MGET returned, skipping the keys
+// that did not exist.
+func decodeAll[T any](vals []any) ([]T, error) {
+	out := make([]T, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var x T
+		if err := json.Unmarshal([]byte(str), &x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
