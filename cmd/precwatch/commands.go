@@ -286,15 +286,7 @@ func (m *Main) runAlerts(ctx context.Context, args []string) error {
 		}
 		f.MinSeverity = sv
 	}
-	var cfg *Config
-	if m.StoreDSN == "" {
-		c, err := LoadConfig(m.ConfigPath)
-		if err != nil {
-			return err
-		}
-		cfg = c
-	}
-	store, err := m.openStore(ctx, cfg)
+	store, err := m.openStoreOnly(ctx)
 	if err != nil {
 		return err
 	}

@@ -138,13 +138,7 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 	if err != nil || *name == "" {
 		return &exitError{code: 2, err: fmt.Errorf("user add: need --name and a valid --role: %v", err)}
 	}
-	var cfg *Config
-	if m.StoreDSN == "" {
-		if cfg, err = LoadConfig(m.ConfigPath); err != nil {
-			return err
-		}
-	}
-	st, err := m.openStore(ctx, cfg)
+	st, err := m.openStoreOnly(ctx)
 	if err != nil {
 		return err
 	}

@@ -223,6 +223,20 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 	return st, nil
 }
 
+// openStoreOnly opens the store for commands that need nothing else: the
+// config is read only when --store does not name the store.
+func (m *Main) openStoreOnly(ctx context.Context) (precwatch.Store, error) {
+	var cfg *Config
+	if m.StoreDSN == "" {
+		c, err := LoadConfig(m.ConfigPath)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	return m.openStore(ctx, cfg)
+}
+
 func (m *Main) onClose(f func() error) {
 	m.mu.Lock()
 	m.closers = append(m.closers, f)
