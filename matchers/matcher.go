@@ -412,7 +412,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	// window per cluster of nearby candidates, separated by a break.
 	slices.SortFunc(cands, func(x, y candidate) int { return x.start - y.start })
 	toks := sc.toks[:0]
-	sc.arena, sc.words = sc.arena[:0], sc.words[:0]
+	sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
 	for i := 0; i < len(cands); {
 		lo, hi := cands[i].start, cands[i].end
 		j := i + 1
@@ -432,9 +432,9 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	}
 	finishTokens(toks, sc)
 	sc.toks = toks
-	strengths := findStrengths(toks, sc.strengths[:0])
+	strengths := findStrengths(toks, sc.nums, sc.strengths[:0])
 	sc.strengths = strengths
-	quants := findQuantities(toks, sc.quants[:0])
+	quants := findQuantities(toks, sc.nums, sc.quants[:0])
 	sc.quants = quants
 	// Every rule below looks up the tokens at a candidate's ends: search
 	// them once.

@@ -61,17 +61,22 @@ func packCount(t *token) (int, bool) {
 
 // findQuantities finds every amount in toks: "25 kg", "2,5 Liter",
 // "10 x 1 L", "1 L x 10", "x10".
-func findQuantities(toks []token, out []quantity) []quantity {
+func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 	unitAt := func(i int) bool { return has(toks, i, fUnit) }
 	num := func(i int) bool { return i >= 0 && i < len(toks) && toks[i].kind == tokNum && toks[i].num >= 0 }
-	for i := 0; i < len(toks); i++ {
+	next := 0 // the first token not yet part of an amount
+	for _, ni := range nums {
+		i := int(ni)
+		if i < next {
+			continue
+		}
 		if n, ok := packCount(&toks[i]); ok {
 			// "x10" alone, or before an amount: "x10 500 ml" is read
 			// by the amount.
 			if num(i+1) && unitAt(i+2) {
 				q := quantity{first: i, last: i + 2, value: toks[i+1].num, unit: toks[i+2].word, count: n}
 				out = append(out, q)
-				i += 2
+				next = i + 3
 				continue
 			}
 			out = append(out, quantity{first: i, last: i, count: n})
@@ -98,7 +103,7 @@ func findQuantities(toks []token, out []quantity) []quantity {
 			q.count, q.last = int(toks[j+3].num), j+3
 		}
 		out = append(out, q)
-		i = q.last
+		next = q.last + 1
 	}
 	return out
 }

@@ -87,7 +87,7 @@ var flagFilter, flagFilterLast = func() (f, l [256]uint32) {
 	return f, l
 }()
 
-func mayHaveFlags(w []byte) bool {
+func mayHaveFlags[T string | []byte](w T) bool {
 	if len(w) == 0 {
 		return false
 	}
@@ -132,7 +132,7 @@ func wordHash[T string | []byte](w T) uint32 {
 }
 
 // lookupFlags returns the flags of a folded word, 0 for none.
-func lookupFlags(w []byte) wordFlag {
+func lookupFlags[T string | []byte](w T) wordFlag {
 	if len(w) == 0 {
 		return 0
 	}
@@ -167,6 +167,7 @@ type wordSpan struct{ tok, a, b int }
 type scratch struct {
 	toks      []token
 	words     []wordSpan
+	nums      []int32 // tokens that may start a strength or an amount
 	arena     []byte
 	norm      normText
 	cands     []candidate
@@ -188,6 +189,8 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // reads the original text, not the normalised one, because decimal points,
 // percent signs and sentence punctuation matter here. Word tokens' text is
 // folded into sc.arena; call finishTokens once every range is tokenized.
+// The indexes of numbers and of words that may be pack counts ("x10") go
+// to sc.nums: strengths and amounts start nowhere else.
 func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	for from > 0 && s[from-1] != ' ' && s[from-1] != '\n' {
 		from--
@@ -211,15 +214,18 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 		switch {
 		case r >= '0' && r <= '9':
 			j, v := scanNumber(s, i)
+			sc.nums = append(sc.nums, int32(len(toks)))
 			toks = append(toks, token{kind: tokNum, start: i, end: j, num: v})
 			i = j
 			continue
 		case isASCIILetter(c) || c >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)):
 			j := i
 			wide := false
+			var seen byte // byteKind bits of the word's ASCII letters
 			for j < len(s) {
 				c2 := s[j]
-				if isASCIILetter(c2) {
+				if k := byteKind[c2]; k&kindLetter != 0 {
+					seen |= k
 					j++
 					continue
 				}
@@ -246,23 +252,39 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				wide = true
 				j += sz
 			}
-			a := len(sc.arena)
-			if wide || c >= utf8.RuneSelf {
-				sc.arena = appendFolded(sc.arena, s[i:j])
-			} else {
-				// ASCII: lower-cased by index, as appendFolded would.
-				arena := slices.Grow(sc.arena, j-i)[:a+j-i]
-				for k, c2 := range []byte(s[i:j]) {
-					arena[a+k] = lowerASCII[c2]
-				}
-				sc.arena = arena
-			}
-			sc.words = append(sc.words, wordSpan{len(toks), a, len(sc.arena)})
 			var fl wordFlag
-			if w := sc.arena[a:]; mayHaveFlags(w) {
+			if wide || c >= utf8.RuneSelf || seen&kindUpper != 0 {
+				a := len(sc.arena)
+				if wide || c >= utf8.RuneSelf {
+					sc.arena = appendFolded(sc.arena, s[i:j])
+				} else {
+					// ASCII: lower-cased by index, as appendFolded would.
+					arena := slices.Grow(sc.arena, j-i)[:a+j-i]
+					for k, c2 := range []byte(s[i:j]) {
+						arena[a+k] = lowerASCII[c2]
+					}
+					sc.arena = arena
+				}
+				sc.words = append(sc.words, wordSpan{len(toks), a, len(sc.arena)})
+				if w := sc.arena[a:]; len(w) >= 2 && w[0] == 'x' {
+					sc.nums = append(sc.nums, int32(len(toks)))
+				}
+				if w := sc.arena[a:]; mayHaveFlags(w) {
+					fl = lookupFlags(w)
+				}
+				toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl})
+				i = j
+				continue
+			}
+			// A lower-case ASCII word is its own folded form: no copy.
+			w := s[i:j]
+			if len(w) >= 2 && w[0] == 'x' {
+				sc.nums = append(sc.nums, int32(len(toks))) // a pack count ("x10")?
+			}
+			if mayHaveFlags(w) {
 				fl = lookupFlags(w)
 			}
-			toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl})
+			toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl, word: w})
 			i = j
 			continue
 		case r == '%' || r == '％':
@@ -286,6 +308,20 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	}
 	return toks
 }
+
+// byteKind classifies ASCII letters for the tokenizer's word loop.
+const (
+	kindLetter = 1 << iota
+	kindUpper
+)
+
+var byteKind = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = kindLetter
+		t[c-'a'+'A'] = kindLetter | kindUpper
+	}
+	return t
+}()
 
 // lowerASCII lower-cases ASCII letters and leaves every other byte be.
 var lowerASCII = func() (t [256]byte) {
@@ -503,8 +539,9 @@ var (
 	}
 )
 
-// findStrengths finds every concentration expression in toks.
-func findStrengths(toks []token, out []strength) []strength {
+// findStrengths finds every concentration expression in toks; nums lists
+// the tokens that may start one (see tokenizeRange).
+func findStrengths(toks []token, nums []int32, out []strength) []strength {
 	word := func(i int) string {
 		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
 			return toks[i].word
@@ -515,8 +552,13 @@ func findStrengths(toks []token, out []strength) []strength {
 	isPunct := func(i int, syms string) bool {
 		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && strings.Contains(syms, toks[i].word)
 	}
-	for i := 0; i < len(toks); i++ {
-		t := &toks[i] // not a copy: this loop visits every token
+	next := 0 // the first token not yet part of a strength
+	for _, ni := range nums {
+		i := int(ni)
+		if i < next {
+			continue
+		}
+		t := &toks[i]
 		if t.kind != tokNum || t.num < 0 {
 			continue
 		}
@@ -534,7 +576,7 @@ func findStrengths(toks []token, out []strength) []strength {
 		if isPunct(j, "-") && j+3 < len(toks) && toks[j+1].kind == tokNum && isPunct(j+2, "-") && toks[j+3].kind == tokNum &&
 			toks[j].start == t.end && v <= 46 && toks[j+1].num <= 100 && toks[j+3].num <= 100 {
 			out = append(out, strength{first: first, last: j + 3, value: v, kind: strNitrogen})
-			i = j + 3
+			next = j + 4
 			continue
 		}
 		var s strength
@@ -584,7 +626,7 @@ func findStrengths(toks []token, out []strength) []strength {
 			s.kind, s.first = strNitrogen, first-1
 		}
 		out = append(out, s)
-		i = s.last
+		next = s.last + 1
 	}
 	return out
 }
