@@ -316,45 +316,38 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 		return nil
 	}
 	m.scoreListing(sc, l.Tor)
-	// One allocation for the matches, one for their numbers, one for their
-	// quantities, sized exactly: bytes allocated set how often the
-	// collector runs.
+	// One allocation for the matches and one for what their pointer fields
+	// point to, sized exactly: bytes allocated set how often the collector
+	// runs.
 	out := make([]precwatch.Match, len(sc.staged))
-	nv, nq := 0, 0
+	nx := 0
 	for i := range sc.staged {
 		st := &sc.staged[i]
-		nv += boolInt(st.hasConc || st.hasLimit)
-		nq += boolInt(st.hasQ)
+		nx += boolInt(st.hasConc || st.hasLimit || st.hasQ)
 	}
-	var (
-		vals []matchValues
-		qs   []precwatch.Quantity
-	)
-	if nv > 0 {
-		vals = make([]matchValues, 0, nv)
-	}
-	if nq > 0 {
-		qs = make([]precwatch.Quantity, 0, nq)
+	var extras []matchExtras
+	if nx > 0 {
+		extras = make([]matchExtras, 0, nx)
 	}
 	for i := range sc.staged {
 		st := &sc.staged[i]
 		out[i] = st.m
-		if st.hasConc || st.hasLimit {
-			vals = append(vals, matchValues{conc: st.conc, limit: st.limit, over: st.over})
-			v := &vals[len(vals)-1]
-			if st.hasConc {
-				out[i].ConcentrationPercent = &v.conc
-				if st.hasLimit {
-					out[i].OverLimit = &v.over
-				}
-			}
+		if !st.hasConc && !st.hasLimit && !st.hasQ {
+			continue
+		}
+		extras = append(extras, matchExtras{conc: st.conc, limit: st.limit, over: st.over, q: st.q})
+		x := &extras[len(extras)-1]
+		if st.hasConc {
+			out[i].ConcentrationPercent = &x.conc
 			if st.hasLimit {
-				out[i].LimitPercent = &v.limit
+				out[i].OverLimit = &x.over
 			}
 		}
+		if st.hasLimit {
+			out[i].LimitPercent = &x.limit
+		}
 		if st.hasQ {
-			qs = append(qs, st.q)
-			out[i].Quantity = &qs[len(qs)-1]
+			out[i].Quantity = &x.q
 		}
 	}
 	m.suppress(out, l)
@@ -524,10 +517,11 @@ type staged struct {
 	r0, r1            int32 // reasons, in scoreListing's slab
 }
 
-// matchValues holds what a match's number and flag pointers point to.
-type matchValues struct {
+// matchExtras holds what a match's pointer fields point to.
+type matchExtras struct {
 	conc, limit float64
 	over        bool
+	q           precwatch.Quantity
 }
 
 // nearSlack bounds, in bytes, how far apart a term and a strength,
