@@ -78,6 +78,7 @@ type compiledSubstance struct {
 	// Precomputed at Compile: severity and regime with a strength over
 	// the limit (1) or not (0), and the limit as scoring writes it.
 	sevRegime [2]precwatch.Regime
+	sevIndex  [2]int // regimeIndex of sevRegime
 	sev       [2]precwatch.Severity
 	limitText string
 }
@@ -253,6 +254,7 @@ func compileSubstance(s precwatch.Substance) compiledSubstance {
 	over := true
 	c.sevRegime[0], c.sev[0] = c.severity(nil)
 	c.sevRegime[1], c.sev[1] = c.severity(&over)
+	c.sevIndex = [2]int{regimeIndex(c.sevRegime[0]), regimeIndex(c.sevRegime[1])}
 	if c.limit != nil {
 		c.limitText = strconv.FormatFloat(*c.limit, 'f', -1, 64)
 	}
@@ -316,40 +318,34 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 		return nil
 	}
 	m.scoreListing(sc, l.Tor)
-	// One allocation for the matches and one for what their pointer fields
-	// point to, sized exactly: bytes allocated set how often the collector
-	// runs.
+	// One allocation for the matches and one for what their pointer and
+	// slice fields point to, sized exactly: bytes allocated set how often
+	// the collector runs.
 	out := make([]precwatch.Match, len(sc.staged))
-	nx := 0
+	extras := make([]matchExtras, len(sc.staged))
 	for i := range sc.staged {
-		st := &sc.staged[i]
-		nx += boolInt(st.hasConc || st.hasLimit || st.hasQ)
-	}
-	var extras []matchExtras
-	if nx > 0 {
-		extras = make([]matchExtras, 0, nx)
-	}
-	for i := range sc.staged {
-		st := &sc.staged[i]
+		st, x := &sc.staged[i], &extras[i]
 		out[i] = st.m
-		if !st.hasConc && !st.hasLimit && !st.hasQ {
-			continue
-		}
-		extras = append(extras, matchExtras{conc: st.conc, limit: st.limit, over: st.over, q: st.q})
-		x := &extras[len(extras)-1]
+		sc.setReasons(&out[i], st, &x.reasons)
 		if st.hasConc {
+			x.conc = st.conc
 			out[i].ConcentrationPercent = &x.conc
 			if st.hasLimit {
+				x.over = st.over
 				out[i].OverLimit = &x.over
 			}
 		}
 		if st.hasLimit {
+			x.limit = st.limit
 			out[i].LimitPercent = &x.limit
 		}
 		if st.hasQ {
+			x.q = st.q
 			out[i].Quantity = &x.q
 		}
 	}
+	clear(sc.reasons) // drop references to the listing's text
+	sc.reasons, sc.reasonText = sc.reasons[:0], ""
 	m.suppress(out, l)
 	return out
 }
@@ -496,7 +492,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			st.q, st.hasQ = quantityOf(text, toks, q), true
 		}
 		o := boolInt(st.hasConc && st.hasLimit && st.over)
-		st.m.Regime, st.m.Severity = sub.sevRegime[o], sub.sev[o]
+		st.m.Regime, st.m.Severity, st.regime = sub.sevRegime[o], sub.sev[o], sub.sevIndex[o]
 		st.mask = stepsMask(st.m.Text, c.ref)
 		st.m.Steps = stepSets[st.mask]
 	}
@@ -509,19 +505,21 @@ type staged struct {
 	m                 precwatch.Match
 	sub               int
 	mask              int // normalisation steps
+	regime            int // regimeIndex of m.Regime
 	conc, limit       float64
 	over              bool
 	hasConc, hasLimit bool
 	hasQ              bool
 	q                 precwatch.Quantity
-	r0, r1            int32 // reasons, in scoreListing's slab
+	r0, r1            int32 // reasons, in scratch.reasons
 }
 
-// matchExtras holds what a match's pointer fields point to.
+// matchExtras holds what a match's pointer and slice fields point to.
 type matchExtras struct {
 	conc, limit float64
 	over        bool
 	q           precwatch.Quantity
+	reasons     [maxReasons]string
 }
 
 // nearSlack bounds, in bytes, how far apart a term and a strength,

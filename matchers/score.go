@@ -286,7 +286,8 @@ type reasonRef struct {
 // scoreListing sets Score and Reasons of every staged match from the whole
 // listing: regime, strength against the limit, amount, several distinct
 // precursors, a dark-web source and obfuscation. The formatted reasons of
-// the listing share one string and its reasons one backing array.
+// the listing share one string; Match copies each match's reasons next to
+// its other values (setReasons).
 func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 	ms := sc.staged
 	distinct := 0
@@ -310,7 +311,7 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 	for i := range ms {
 		st := &ms[i]
 		nitrogen := m.subs[st.sub].nitrogenBasis
-		ri := regimeIndex(st.m.Regime)
+		ri := st.regime
 		score := regimeBaseByIndex[ri]
 		st.r0 = int32(len(refs))
 		if l := regimeLabelByIndex[ri]; l != "" {
@@ -365,28 +366,32 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 		st.m.Score = math.Round(max(0, min(100, score))*10) / 10
 		st.r1 = int32(len(refs))
 	}
-	var all string
+	sc.reasonText = ""
 	if len(num) > 0 {
-		all = string(num)
+		sc.reasonText = string(num)
 	}
-	var slab []string
-	if len(refs) > 0 {
-		slab = make([]string, len(refs))
+	sc.reasons, sc.rbuf = refs, num[:0]
+}
+
+// maxReasons is the most reasons scoreListing gives a match: regime,
+// strength, amount, several precursors, dark web, obfuscation.
+const maxReasons = 6
+
+// setReasons points m.Reasons at the reasons of staged match st, copied
+// into dst.
+func (sc *scratch) setReasons(m *precwatch.Match, st *staged, dst *[maxReasons]string) {
+	n := int(st.r1 - st.r0)
+	if n == 0 {
+		return
 	}
-	for i, r := range refs {
+	for k, r := range sc.reasons[st.r0:st.r1] {
 		if r.s != "" {
-			slab[i] = r.s
+			dst[k] = r.s
 		} else {
-			slab[i] = all[r.a:r.b]
+			dst[k] = sc.reasonText[r.a:r.b]
 		}
 	}
-	for i := range ms {
-		if st := &ms[i]; st.r1 > st.r0 {
-			st.m.Reasons = slab[st.r0:st.r1:st.r1]
-		}
-	}
-	clear(refs)
-	sc.reasons, sc.rbuf = refs[:0], num[:0]
+	m.Reasons = dst[:n:n]
 }
 
 // appendShortest is strconv.AppendFloat(dst, v, 'f', -1, 64), with a short

@@ -179,6 +179,9 @@ type scratch struct {
 	staged    []staged
 	reasons   []reasonRef
 	rbuf      []byte
+	// reasonText is the listing's formatted reasons, which reasons' a:b
+	// index.
+	reasonText string
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
