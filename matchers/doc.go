@@ -78,9 +78,9 @@
 // scoring needs of a substance (severities, limit text) is computed at
 // Compile. Buffers come from a sync.Pool, so a listing without matches
 // allocates nothing and the rules stay linear on a 10 MB field; a listing
-// with matches allocates its result, one array for what their pointer
-// fields point to (strengths, limits, amounts), one for their reasons and
-// one string for the formatted reasons.
+// with matches allocates its result, one array for what their pointer and
+// slice fields point to (strengths, limits, amounts, reasons) and one
+// string for the formatted reasons.
 //
 // # Severity
 //
