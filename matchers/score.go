@@ -64,8 +64,28 @@ func stepsMask(span string, ref *termRef) int {
 		}
 	}
 	if !ascii {
-		latin, other := false, false
+		latin, other, diacritics := false, false, false
 		for _, r := range span {
+			if r < runeBitsSize {
+				// The scripts of nearly every listing: one table load
+				// instead of the range-table searches below.
+				b := runeBits[r]
+				switch {
+				case b&rbCf != 0:
+					mask |= bitInvisible
+					continue
+				case b&rbLatin != 0:
+					latin = true
+				case b&rbLetter != 0:
+					other = true
+				}
+				if ref.latinFirst && b&rbLooksLatin != 0 {
+					mask |= bitHomoglyph
+				}
+				diacritics = diacritics || b&rbDiacritic != 0
+				continue
+			}
+			diacritics = diacritics || hasDiacritics(string(r))
 			switch {
 			case r >= 0x2080 && r <= 0x209C || r >= 0x2070 && r <= 0x207F:
 				mask |= bitSubscript
@@ -90,7 +110,7 @@ func stepsMask(span string, ref *termRef) int {
 		if latin && other {
 			mask |= bitHomoglyph
 		}
-		if hasDiacritics(span) {
+		if diacritics {
 			mask |= bitDiacritics
 		}
 	}
@@ -192,6 +212,41 @@ func hasDiacritics(s string) bool {
 	}
 	return false
 }
+
+// runeBits classifies the runes below runeBitsSize for stepsMask, as its
+// rune loop would one by one.
+const (
+	rbCf = 1 << iota
+	rbLatin
+	rbLetter
+	rbLooksLatin // latinOf(unicode.ToLower(r)) != 0
+	rbDiacritic  // hasDiacritics(string(r))
+)
+
+const runeBitsSize = 0x800
+
+var runeBits = func() (t [runeBitsSize]uint8) {
+	for r := rune(0); r < runeBitsSize; r++ {
+		var b uint8
+		if unicode.Is(unicode.Cf, r) {
+			b |= rbCf
+		}
+		if unicode.Is(unicode.Latin, r) {
+			b |= rbLatin
+		}
+		if unicode.IsLetter(r) {
+			b |= rbLetter
+		}
+		if latinOf(unicode.ToLower(r)) != 0 {
+			b |= rbLooksLatin
+		}
+		if hasDiacritics(string(r)) {
+			b |= rbDiacritic
+		}
+		t[r] = b
+	}
+	return t
+}()
 
 func firstLetter(s string) rune {
 	for _, r := range s {
