@@ -1,25 +1,45 @@
 package matchers
 
-// automaton is an Aho-Corasick automaton compiled to a dense DFA over byte
-// classes: one table lookup per text byte, no allocation while scanning.
+// automaton is an Aho-Corasick automaton compiled to a DFA over byte
+// classes: one table lookup per text byte (two at most, see below), no
+// allocation while scanning.
 //
 // Round one used github.com/petar-dambovaliev/aho-corasick, whose
 // overlapping iterator spends more per byte (a generic state interface, a
 // match struct per hit) than the whole matcher may spend at the 100 MB/s
-// target; this loop is a few instructions per byte. Patterns are the
-// normalised watchlist terms (a few thousand), so the table stays small:
-// states × classes × 4 bytes, classes being the distinct bytes of the
-// patterns plus one for every other byte.
+// target; this loop is a few instructions per byte. Classes are the
+// distinct bytes of the patterns plus one for every other byte.
+//
+// Layout: the full matcher scans between normalising, tokenising and rule
+// code, which evict a large table from the caches between listings, so the
+// table is kept small: about 0.35 MB for the watchlist rather than 2.6 MB
+// as one row per state. A state is either dense, a row of next states,
+// one per class, or a chain state: past the first few bytes of a pattern
+// nearly every state differs from the row of the first dense state on its
+// fail path in one class only (its trie child), so it stores that one
+// (class, next) pair and the row to fall back to, eight bytes instead of a
+// row. A state's value, what the table holds, is its row's offset for a
+// dense state (no multiply per byte) and len(dense) + i for chain state
+// i. uint16 values with the state number multiplied out per byte, and
+// chain states right from the root, made the scan 15–30% slower per byte
+// for little further gain.
 type automaton struct {
 	class  [256]uint8
 	nclass uint32
-	// trans holds, for state s (premultiplied: s × nclass) and class c,
-	// the next state premultiplied, with outFlag set when that state ends
-	// a pattern (itself or through its dictionary suffix link).
-	trans []uint32
+	// dense holds the rows of the dense states, nclass next states each:
+	// the value for state v and class c is at v + c, v being a state's
+	// value, its row's offset, and the next state's value, with outFlag
+	// set when that state ends a pattern (itself or through its
+	// dictionary suffix link).
+	dense []uint32
+	// chain holds the chain states; chain state i has the value
+	// len(dense) + i, so v < len(dense) tells the two kinds apart.
+	chain []acLink
+	// ndense is the number of dense states: state number of chain state
+	// i is ndense + i, own and dict being indexed by state number.
+	ndense uint32
 	// own is the pattern ending exactly at a state (-1 if none); dict is
 	// the nearest proper suffix state that ends a pattern (-1 if none).
-	// Both are indexed by state number (premultiplied / nclass).
 	own  []int32
 	dict []int32
 	lens []int32 // pattern lengths in bytes
@@ -37,19 +57,45 @@ type automaton struct {
 	starts []uint64
 }
 
+// acLink is a chain state: its class (the low byte of fbcls) goes to
+// next, every other class c to dense[fbcls>>8 + c], fbcls>>8 being the
+// value of a dense state whose row equals the chain state's but for that
+// class. Eight bytes, so a pattern's chain of states shares cache lines.
+type acLink struct {
+	next  uint32
+	fbcls uint32
+}
+
+const outFlag = 1 << 31
+
+// denseDepth: states this close to the root stay dense even when one class
+// would do. The starts filter admits a word on the three bytes after its
+// space, so every admitted word walks them; as chain states they cost a
+// mispredicted branch per word going in and out of the chain path.
+const denseDepth = 4
+
 // maxStartsBits bounds the starts bitset (256 KB), so that it stays in a
 // core's cache; more classes than fit just go without the filter.
 const maxStartsBits = 1 << 21
-
-const outFlag = 1 << 31
 
 // hit is a pattern occurrence: hay[end-len(pattern):end].
 type hit struct {
 	pat, end int32
 }
 
+// layout chooses the table representation; tests force the ones the
+// watchlist does not use.
+type layout struct {
+	noChain    bool   // every state dense
+	denseDepth uint32 // states this shallow stay dense
+}
+
 // newAutomaton compiles patterns (non-empty, distinct) into a DFA.
 func newAutomaton(patterns []string) *automaton {
+	return newAutomatonLayout(patterns, layout{denseDepth: denseDepth})
+}
+
+func newAutomatonLayout(patterns []string, lay layout) *automaton {
 	a := &automaton{spaceLed: true}
 	var used [256]bool
 	total := 1
@@ -134,23 +180,160 @@ func newAutomaton(patterns []string) *automaton {
 			queue = append(queue, t)
 		}
 	}
-	trans, own, dict = renumberBFS(trans, own, dict, n)
 	if a.spaceLed && n*n*n <= maxStartsBits {
 		a.starts = make([]uint64, (n*n*n+63)/64)
 		for _, p := range patterns {
 			a.markStarts(p[1:], 0, 0)
 		}
 	}
-	// Premultiply and flag states that end a pattern.
-	for i, t := range trans {
-		v := t * n
-		if own[t] >= 0 || dict[t] >= 0 {
+	order, ndense, fb, cls := planStates(trans, fail, n, lay)
+	if uint64(ndense)*uint64(n) >= 1<<24 {
+		// Too many rows for acLink.fbcls (never so for a watchlist).
+		order, ndense, fb, cls = planStates(trans, fail, n, layout{noChain: true})
+	}
+	if uint64(ndense)*uint64(n)+uint64(states-ndense) >= outFlag {
+		panic("automaton: too many states")
+	}
+	newID := make([]uint32, states)
+	for ns, old := range order {
+		newID[old] = uint32(ns)
+	}
+	a.own = make([]int32, states)
+	a.dict = make([]int32, states)
+	for ns, old := range order {
+		a.own[ns] = own[old]
+		a.dict[ns] = -1
+		if d := dict[old]; d >= 0 {
+			a.dict[ns] = int32(newID[d])
+		}
+	}
+	a.buildTable(trans, order, newID, ndense, fb, cls)
+	return a
+}
+
+// planStates orders the states for the table: the dense ones first,
+// breadth-first from the root, so that the shallow states, where a scan
+// spends nearly all its time, have their rows side by side; the chain ones
+// after. A state deeper than lay.denseDepth is a chain state when its row
+// differs in at most one class, cls[s], from that of fb[s], the first
+// dense state on its fail path. States, fb and cls are in trans's
+// numbering.
+func planStates(trans, fail []uint32, n uint32, lay layout) (order []uint32, ndense uint32, fb []uint32, cls []uint8) {
+	states := uint32(len(fail))
+	seen := make([]bool, states)
+	// depth is the trie depth: a transition to a state one deeper is a
+	// trie edge, every other leads to a suffix, no deeper.
+	depth := make([]uint32, states)
+	bfs := make([]uint32, 1, states)
+	seen[0] = true
+	for k := 0; k < len(bfs); k++ {
+		s := bfs[k]
+		for c := range n {
+			if t := trans[s*n+c]; !seen[t] {
+				seen[t] = true
+				depth[t] = depth[s] + 1
+				bfs = append(bfs, t)
+			}
+		}
+	}
+	if uint32(len(bfs)) != states {
+		// Every trie state is reachable from the root by its pattern
+		// prefix.
+		panic("automaton: unreachable state")
+	}
+	// Breadth-first order visits a state's fail state (shallower) first.
+	dense := make([]bool, states)
+	fb = make([]uint32, states)
+	cls = make([]uint8, states)
+	dense[0] = true
+	for _, s := range bfs[1:] {
+		f := fail[s]
+		if !dense[f] {
+			f = fb[f]
+		}
+		fb[s] = f
+		diff := 0
+		if lay.noChain || depth[s] <= lay.denseDepth {
+			diff = 2
+		}
+		for c := uint32(0); c < n && diff < 2; c++ {
+			if trans[s*n+c] != trans[f*n+c] {
+				cls[s] = uint8(c)
+				diff++
+			}
+		}
+		dense[s] = diff > 1
+	}
+	order = make([]uint32, 0, states)
+	for _, s := range bfs {
+		if dense[s] {
+			order = append(order, s)
+		}
+	}
+	ndense = uint32(len(order))
+	// Chain states in trie preorder: a pattern's chain lies in one run
+	// of the table, a few cache lines, rather than one line per byte.
+	stack := []uint32{0}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !dense[s] {
+			order = append(order, s)
+		}
+		for c := n; c > 0; c-- {
+			if t := trans[s*n+c-1]; depth[t] == depth[s]+1 {
+				stack = append(stack, t)
+			}
+		}
+	}
+	if uint32(len(order)) != states {
+		panic("automaton: state missing from the layout")
+	}
+	return order, ndense, fb, cls
+}
+
+// buildTable lays out the transitions as planned: trans, fb and cls in the
+// construction's state numbers, order and newID mapping them to the
+// table's.
+func (a *automaton) buildTable(trans, order, newID []uint32, ndense uint32, fb []uint32, cls []uint8) {
+	n := a.nclass
+	dlen := ndense * n
+	// value is the table's value for a state (a construction number).
+	value := func(old uint32) uint32 {
+		ns := newID[old]
+		v := ns * n
+		if ns >= ndense {
+			v = dlen + ns - ndense
+		}
+		if a.own[ns] >= 0 || a.dict[ns] >= 0 {
 			v |= outFlag
 		}
-		trans[i] = v
+		return v
 	}
-	a.trans, a.own, a.dict = trans, own, dict
-	return a
+	a.ndense = ndense
+	a.dense = make([]uint32, dlen)
+	a.chain = make([]acLink, len(order)-int(ndense))
+	for ns, old := range order {
+		if uint32(ns) < ndense {
+			for c := range n {
+				a.dense[uint32(ns)*n+c] = value(trans[old*n+c])
+			}
+			continue
+		}
+		c := uint32(cls[old])
+		a.chain[uint32(ns)-ndense] = acLink{
+			next:  value(trans[old*n+c]),
+			fbcls: newID[fb[old]]*n<<8 | c,
+		}
+	}
+}
+
+// stateOf is the state number of value v (flag cleared).
+func (a *automaton) stateOf(v uint32) uint32 {
+	if d := uint32(len(a.dense)); v >= d {
+		return a.ndense + v - d
+	}
+	return v / a.nclass
 }
 
 // markStarts sets the starts bits of every class triple that p (a pattern
@@ -171,58 +354,35 @@ func (a *automaton) markStarts(p string, depth int, idx uint32) {
 	}
 }
 
-// renumberBFS renumbers the states breadth-first from the root, so that
-// the shallow states, where a scan spends nearly all its time, have their
-// rows side by side in the table rather than spread across it.
-func renumberBFS(trans []uint32, own, dict []int32, n uint32) ([]uint32, []int32, []int32) {
-	states := uint32(len(own))
-	newID := make([]uint32, states)
-	seen := make([]bool, states)
-	order := make([]uint32, 1, states)
-	seen[0] = true
-	for k := 0; k < len(order); k++ {
-		s := order[k]
-		newID[s] = uint32(k)
-		for c := range n {
-			if t := trans[s*n+c]; !seen[t] {
-				seen[t] = true
-				order = append(order, t)
-			}
-		}
-	}
-	if uint32(len(order)) != states {
-		return trans, own, dict // unreachable states: keep the numbering
-	}
-	nt := make([]uint32, len(trans))
-	no := make([]int32, states)
-	nd := make([]int32, states)
-	for ns, old := range order {
-		for c := range n {
-			nt[uint32(ns)*n+c] = newID[trans[old*n+c]]
-		}
-		no[ns] = own[old]
-		nd[ns] = -1
-		if d := dict[old]; d >= 0 {
-			nd[ns] = int32(newID[d])
-		}
-	}
-	return nt, no, nd
-}
-
 // scanSpaced appends every pattern occurrence (overlapping ones included)
 // in " " + text + " ", in order of end position, without building that
 // string; ends are positions in it.
 func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
-	trans, class := a.trans, &a.class
+	class := &a.class
+	n := a.nclass
+	dense, chain := a.dense, a.chain
+	dlen := uint32(len(dense))
+	// next is the value after state value v on class c, flag included:
+	// one load in a dense row, or the chain's own class, or one load in
+	// its fallback's row; never a walk along fail links.
+	next := func(v, c uint32) uint32 {
+		if v < dlen {
+			return dense[v+c]
+		}
+		l := chain[v-dlen]
+		if uint8(l.fbcls) == uint8(c) {
+			return l.next
+		}
+		return dense[l.fbcls>>8+c]
+	}
 	sp := uint32(class[' '])
 	step := func(s uint32, c uint32, end int32) uint32 {
-		t := trans[s+c]
+		t := next(s, c)
 		if t&outFlag != 0 {
-			hits = a.outputs((t&^outFlag)/a.nclass, end, hits)
+			hits = a.outputs(a.stateOf(t&^outFlag), end, hits)
 		}
 		return t &^ outFlag
 	}
-	n := a.nclass
 	// The text's virtual leading space: skip the first word at once when
 	// it starts no pattern.
 	s := uint32(0)
@@ -254,10 +414,10 @@ func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
 				break
 			}
 		}
-		t := trans[s+uint32(class[text[i]])]
+		t := next(s, uint32(class[text[i]]))
 		s = t &^ outFlag
 		if t&outFlag != 0 {
-			hits = a.outputs(s/a.nclass, int32(i+2), hits)
+			hits = a.outputs(a.stateOf(s), int32(i+2), hits)
 		}
 	}
 	step(s, sp, int32(len(text)+2))
@@ -296,5 +456,5 @@ func (a *automaton) outputs(st uint32, end int32, hits []hit) []hit {
 
 // sizeBytes is the memory the automaton's tables take.
 func (a *automaton) sizeBytes() int {
-	return 4*len(a.trans) + 4*len(a.own) + 4*len(a.dict) + 4*len(a.lens)
+	return 4*len(a.dense) + 8*len(a.chain) + 4*len(a.own) + 4*len(a.dict) + 4*len(a.lens) + 8*len(a.starts)
 }

@@ -9,9 +9,15 @@ import (
 	"unicode"
 )
 
+// testLayouts are the table layouts the cross-checks run: the default,
+// chain states from the root's children on (as many as there can be),
+// and every state dense.
+var testLayouts = []layout{{denseDepth: denseDepth}, {denseDepth: 0}, {noChain: true}}
+
 // TestScanSpacedAgainstNaive checks the automaton, with and without the
-// root skip, against a naive search for every pattern.
+// root skip, in every layout, against a naive search for every pattern.
 func TestScanSpacedAgainstNaive(t *testing.T) {
+	chains := 0
 	r := rand.New(rand.NewPCG(3, 4))
 	alpha := "abn ix"
 	word := func(n int) string {
@@ -36,10 +42,6 @@ func TestScanSpacedAgainstNaive(t *testing.T) {
 			}
 		}
 		spaceLed = !slices.ContainsFunc(pats, func(p string) bool { return p[0] != ' ' })
-		a := newAutomaton(pats)
-		if a.spaceLed != spaceLed {
-			t.Fatalf("spaceLed = %v for %q", a.spaceLed, pats)
-		}
 		text := strings.TrimSpace(word(r.IntN(40)))
 		hay := " " + text + " "
 		var want []hit
@@ -50,7 +52,6 @@ func TestScanSpacedAgainstNaive(t *testing.T) {
 				}
 			}
 		}
-		got := a.scanSpaced([]byte(text), nil)
 		key := func(h hit) string { return strconv.Itoa(int(h.end)) + "/" + strconv.Itoa(int(h.pat)) }
 		sortHits := func(hs []hit) []string {
 			var ks []string
@@ -60,9 +61,23 @@ func TestScanSpacedAgainstNaive(t *testing.T) {
 			slices.Sort(ks)
 			return ks
 		}
-		if g, w := sortHits(got), sortHits(want); !slices.Equal(g, w) {
-			t.Fatalf("patterns %q text %q: got %v, want %v", pats, text, g, w)
+		for _, lay := range testLayouts {
+			a := newAutomatonLayout(pats, lay)
+			if a.spaceLed != spaceLed {
+				t.Fatalf("spaceLed = %v for %q", a.spaceLed, pats)
+			}
+			if lay.noChain && len(a.chain) != 0 {
+				t.Fatalf("%d chain states with noChain", len(a.chain))
+			}
+			chains += len(a.chain)
+			got := a.scanSpaced([]byte(text), nil)
+			if g, w := sortHits(got), sortHits(want); !slices.Equal(g, w) {
+				t.Fatalf("layout %+v patterns %q text %q: got %v, want %v", lay, pats, text, g, w)
+			}
 		}
+	}
+	if chains == 0 {
+		t.Error("no chain states in any layout")
 	}
 }
 
@@ -74,12 +89,7 @@ func TestScanSpacedWithoutStartsFilter(t *testing.T) {
 	for b := 0x21; b < 0x100; b++ {
 		pats = append(pats, " "+string([]byte{byte(b), 'q'}))
 	}
-	a := newAutomaton(pats)
-	if a.starts != nil {
-		t.Fatalf("starts bitset built for %d classes", a.nclass)
-	}
 	text := []byte("aq zz \xffq !q")
-	got := a.scanSpaced(text, nil)
 	hay := " " + string(text) + " "
 	var want []hit
 	for end := 1; end <= len(hay); end++ {
@@ -89,8 +99,14 @@ func TestScanSpacedWithoutStartsFilter(t *testing.T) {
 			}
 		}
 	}
-	if len(want) != 3 || !slices.Equal(got, want) {
-		t.Errorf("hits %v, want %v (three)", got, want)
+	for _, lay := range testLayouts {
+		a := newAutomatonLayout(pats, lay)
+		if a.starts != nil {
+			t.Fatalf("starts bitset built for %d classes", a.nclass)
+		}
+		if got := a.scanSpaced(text, nil); len(want) != 3 || !slices.Equal(got, want) {
+			t.Errorf("layout %+v: hits %v, want %v (three)", lay, got, want)
+		}
 	}
 	if b := newAutomaton([]string{" ab", " c"}); b.starts == nil {
 		t.Error("no starts bitset for two small patterns")
