@@ -27,9 +27,9 @@ type normText struct {
 	offs []int32
 }
 
-// ASCII byte classes for the fast path of normalize: a letter or digit
-// folds to asciiFold[c]; asciiFold[c] == 0 is a separator, asciiSpecial a
-// symbol that may stand for a letter depending on its neighbours.
+// ASCII byte classes of normalize: a letter or digit folds to
+// asciiFold[c]; asciiFold[c] == 0 is a separator, asciiSpecial a symbol
+// that may stand for a letter depending on its neighbours.
 const asciiSpecial = 0xFF
 
 var asciiFold = func() (t [128]byte) {
@@ -46,13 +46,30 @@ var asciiFold = func() (t [128]byte) {
 	return t
 }()
 
-// letterFold folds the ASCII letters the fast path of normalize copies: all
-// but "I", which may stand for "l" (see normalize).
-var letterFold = func() (t [256]byte) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = byte(c)
-		if c != 'i' {
-			t[c-'a'+'A'] = byte(c)
+// Classes of the bytes normalize's fast path copies: ASCII letters (but
+// "I", which may stand for "l"), digits and separators (the other ASCII
+// bytes but the symbols that may stand for letters).
+const (
+	fastLetter = 1
+	fastDigit  = 2
+	fastSep    = 3
+)
+
+// fastByte drives the fast path: for a byte of a fast class, the byte
+// written (its fold, or a space for a separator) | class<<8 | isSep<<10,
+// so that the loop needs no branch to tell them apart; 0 for the bytes
+// left to the per-byte code.
+var fastByte = func() (t [256]uint16) {
+	for c := range 128 {
+		f := uint16(asciiFold[c])
+		switch {
+		case c == 'I' || f == asciiSpecial:
+		case f == 0:
+			t[c] = ' ' | fastSep<<8 | 1<<10
+		case f <= '9':
+			t[c] = f | fastDigit<<8
+		default:
+			t[c] = f | fastLetter<<8
 		}
 	}
 	return t
@@ -67,9 +84,19 @@ const (
 )
 
 // normalize folds s; with offsets it also fills the offset map and undoes
-// obfuscations. With buf, its slices are reused. ASCII bytes take a
-// table-driven path; other runes go through foldRune's table.
+// obfuscations. With buf, its slices are reused.
 func normalize(s string, offsets bool, buf *normText) normText {
+	n, suspicious := normalizeFold(s, offsets, buf)
+	if offsets && suspicious {
+		deobfuscate(&n, s)
+	}
+	return n
+}
+
+// normalizeFold is normalize without deobfuscation, which it reports
+// whether the text may need. ASCII bytes take table-driven paths; other
+// runes go through foldRune's table.
+func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 	var n normText
 	if buf != nil {
 		n.text, n.offs = buf.text[:0], buf.offs[:0]
@@ -91,59 +118,68 @@ func normalize(s string, offsets bool, buf *normText) normText {
 	last, leet := 0, false
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf && asciiFold[c] == 0 {
-			// A plain ASCII separator.
-			pendingSpace = true
-			i++
-			continue
-		}
-		// A run of ASCII letters inside a word, written by index: the bulk
-		// of most listings. The buffers have room for the rest of s
-		// whenever earlier folds did not expand it.
-		if letterFold[c] != 0 && len(text)+len(s)-i+1 <= cap(text) && (!offsets || len(offs)+len(s)-i+1 <= cap(offs)) {
-			if pendingSpace {
-				if len(text) > 0 {
-					singles, suspicious = endWord(shape, chars, singles, suspicious)
-					shape, chars, last, leet = 0, 0, 0, false
-					text = append(text, ' ')
-					if offsets {
-						offs = append(offs, int32(i))
-					}
+		// Letters, digits and separators, copied without a branch per
+		// byte: the bulk of most listings. The buffers have room for the
+		// rest of s and a space whenever earlier folds did not expand it.
+		if fastByte[c] != 0 && len(text)+len(s)-i+1 <= cap(text) && (!offsets || len(offs)+len(s)-i+1 <= cap(offs)) {
+			k := len(text)
+			if k == 0 {
+				// No leading space.
+				for i < len(s) && fastByte[s[i]]>>10 != 0 {
+					pendingSpace = true
+					i++
+				}
+				if i == len(s) || fastByte[s[i]] == 0 {
+					continue
 				}
 				pendingSpace = false
 			}
-			k := len(text)
 			t := text[:cap(text)]
-			j := i
+			var o []int32
 			if offsets {
-				o := offs[:cap(offs)]
-				for ; j < len(s); j++ {
-					f := letterFold[s[j]]
-					if f == 0 {
-						break
-					}
-					t[k], o[k] = f, int32(j)
-					k++
+				o = offs[:cap(offs)]
+			}
+			prevSep := 0
+			if pendingSpace {
+				t[k] = ' '
+				if offsets {
+					o[k] = int32(i)
 				}
-				offs = o[:k]
+				k++
+				prevSep = 1
+			}
+			// A wide word makes the text suspicious when it ends: the
+			// automaton need not know about it.
+			st := wordSuspicious
+			if !suspicious && shape&shapeWide == 0 {
+				st = wordState(pendingSpace, chars, singles, last, leet)
+			}
+			if offsets {
+				i, k, prevSep, st = fastRun(s, i, t, o, k, prevSep, st)
 			} else {
-				for ; j < len(s); j++ {
-					f := letterFold[s[j]]
-					if f == 0 {
-						break
-					}
-					t[k] = f
-					k++
-				}
+				i, k, prevSep, st = fastRunText(s, i, t, k, prevSep, st)
 			}
+			// A space written by the last separators goes: the per-byte
+			// code adds it before the next character, if any.
+			pendingSpace = prevSep == 1
+			k -= prevSep
 			text = t[:k]
-			chars += j - i
-			shape |= shapeLetter
-			if leet && last == 2 {
-				suspicious = true
+			if offsets {
+				offs = o[:k]
 			}
-			last = 1
-			i = j
+			if st == wordSuspicious {
+				suspicious = true
+			} else {
+				// Only shapeWide matters in shape, and it is not set.
+				_, chars, singles, last, leet = wordStateOf(st)
+				shape = 0
+			}
+			continue
+		}
+		if c < utf8.RuneSelf && asciiFold[c] == 0 {
+			// A separator where the buffers may lack room.
+			pendingSpace = true
+			i++
 			continue
 		}
 		if c < utf8.RuneSelf {
@@ -255,10 +291,149 @@ func normalize(s string, offsets bool, buf *normText) normText {
 		_, suspicious = endWord(shape, chars, singles, suspicious)
 	}
 	n.text, n.offs = text, offs
-	if offsets && suspicious {
-		deobfuscate(&n, s)
+	return n, suspicious
+}
+
+// The fast path tracks the word state normalize keeps for the
+// deobfuscation decision (pending space, chars, singles, last, leet) as one
+// small automaton over the three byte classes, with the same rules as the
+// per-byte code. chars saturates at 2 and singles at 3, since only
+// chars == 1 and singles >= minSpacedRun matter; once the text is
+// suspicious nothing else about it does, so that is one absorbing state.
+// States are numbered times 16, to index wordNext with a class or a
+// pair of classes.
+const (
+	wordStates     = 2 * 3 * 4 * 3 * 2
+	wordSuspicious = wordStates * 16
+)
+
+func wordState(pending bool, chars, singles, last int, leet bool) int {
+	st := min(chars, 2) + 3*(singles+4*(last+3*b2i(leet)))
+	return (2*st + b2i(pending)) * 16
+}
+
+func wordStateOf(st int) (pending bool, chars, singles, last int, leet bool) {
+	st /= 16
+	pending, st = st%2 == 1, st/2
+	chars, st = st%3, st/3
+	singles, st = st%4, st/4
+	last, st = st%3, st/3
+	return pending, chars, singles, last, st == 1
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	return n
+	return 0
+}
+
+// wordNext is the automaton: wordNext[state+class] is the next state,
+// wordNext[state+class<<2+class2] the state after two bytes, which halves
+// the chain of dependent loads the fast path waits on. Its length is a
+// power of two so that a masked index needs no bounds check.
+var wordNext = func() (t [4096]uint16) {
+	for i := range t {
+		t[i] = wordSuspicious
+	}
+	for st := 0; st < wordSuspicious; st += 16 {
+		pending, chars, singles, last, leet := wordStateOf(st)
+		for cls := fastLetter; cls <= fastSep; cls++ {
+			if cls == fastSep {
+				t[st+cls] = uint16(wordState(true, chars, singles, last, leet))
+				continue
+			}
+			// The per-byte code on a letter or digit.
+			suspicious := false
+			if pending {
+				singles, suspicious = endWord(0, chars, singles, false)
+				chars, last, leet = 0, 0, false
+			}
+			chars++
+			if cls == fastDigit {
+				if last == 1 {
+					leet = true
+				}
+				last = 2
+			} else {
+				if leet && last == 2 {
+					suspicious = true
+				}
+				last = 1
+			}
+			if !suspicious {
+				t[st+cls] = uint16(wordState(false, chars, singles, last, leet))
+			}
+			pending, chars, singles, last, leet = wordStateOf(st)
+		}
+	}
+	for st := 0; st <= wordSuspicious; st += 16 {
+		for c := fastLetter; c <= fastSep; c++ {
+			for c2 := fastLetter; c2 <= fastSep; c2++ {
+				t[st+c<<2+c2] = t[int(t[st+c])+c2]
+			}
+		}
+	}
+	return t
+}()
+
+// fastRun copies s from i while its bytes are of a fast class, to t[k:]
+// and o[k:], and returns where it stopped. Every separator writes a space
+// at the same place as the one before it, so a run of them leaves one
+// space, with the offset of the byte after the run: the offset of the
+// next word's first byte, as in the per-byte code. prevSep (1 after a
+// separator, whose space is then t[k-1]) and st, the word state, carry
+// over. It takes two bytes a step, for wordNext's pairs. t and o must
+// have room for the rest of s.
+func fastRun(s string, i int, t []byte, o []int32, k, prevSep, st int) (int, int, int, int) {
+	for ; i+1 < len(s); i += 2 {
+		e, e2 := fastByte[s[i]], fastByte[s[i+1]]
+		if e == 0 || e2 == 0 {
+			break
+		}
+		sep := int(e >> 10)
+		pos := k - sep&prevSep
+		t[pos] = byte(e)
+		o[pos] = int32(i + sep)
+		k = pos + 1
+		sep2 := int(e2 >> 10)
+		pos = k - sep2&sep
+		t[pos] = byte(e2)
+		o[pos] = int32(i + 1 + sep2)
+		k = pos + 1
+		prevSep = sep2
+		st = int(wordNext[(st+int(e>>6&12)+int(e2>>8&3))&4095])
+	}
+	if i < len(s) {
+		if e := fastByte[s[i]]; e != 0 {
+			sep := int(e >> 10)
+			pos := k - sep&prevSep
+			t[pos] = byte(e)
+			o[pos] = int32(i + sep)
+			k = pos + 1
+			prevSep = sep
+			st = int(wordNext[(st+int(e>>8&3))&4095])
+			i++
+		}
+	}
+	return i, k, prevSep, st
+}
+
+// fastRunText is fastRun without offsets.
+func fastRunText(s string, i int, t []byte, k, prevSep, st int) (int, int, int, int) {
+	for ; i < len(s); i++ {
+		e := fastByte[s[i]]
+		if e == 0 {
+			break
+		}
+		sep := int(e >> 10)
+		pos := k - sep&prevSep
+		t[pos] = byte(e)
+		k = pos + 1
+		prevSep = sep
+		st = int(wordNext[(st+int(e>>8&3))&4095])
+	}
+	return i, k, prevSep, st
 }
 
 // endWord updates the run of single-character words and the suspicion
