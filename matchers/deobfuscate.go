@@ -115,6 +115,9 @@ func deobfuscate(n *normText, orig string) {
 		prev, next := words[k-1], words[k]
 		last := int(n.offs[prev.b-1])
 		_, size := utf8.DecodeRuneInString(orig[last:])
+		if int(n.offs[next.a]) < last+size {
+			return "" // both words come from one character ("½" → "1 2")
+		}
 		return orig[last+size : n.offs[next.a]]
 	}
 	single := func(k int) bool { return utf8.RuneCount(text[words[k].a:words[k].b]) == 1 }

@@ -18,6 +18,8 @@ func FuzzMatch(f *testing.F) {
 	f.Add("h.y.d.r.o.g.e.n p.e.r.o.x.i.d.e 35%", "4c3t0n3 perchIorate 10 x 1 L")
 	f.Add("\xff\xfeNitro\xc3", "AN \u200b34.5% N\xe2\x82")
 	f.Add("Ѕаrіn", "1,000,000,000,000,000,000,000,000 kg 9999999999999999999999%")
+	// A fold holding a space ("½" → "1 2") in a run of single characters.
+	f.Add("1 x 2 ½ kg", "a b c ½ d")
 	m := sharedMatcher(f)
 	f.Fuzz(func(t *testing.T, title, desc string) {
 		l := precwatch.Listing{Title: title, Description: desc, Site: "s", URL: "u"}
