@@ -224,6 +224,12 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 		case isASCIILetter(c) || c >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)):
 			j := i
 			wide := false
+			if c >= utf8.RuneSelf {
+				// r is a letter, perhaps only once folded ("Ⓩ" is Z),
+				// which the loop below would not take: take it here, so
+				// the word is never empty.
+				j, wide = i+size, true
+			}
 			var seen byte // byteKind bits of the word's ASCII letters
 			for j < len(s) {
 				c2 := s[j]
