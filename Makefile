@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/precwatch
 
-.PHONY: all build run test lint bench eval fuzz clean
+.PHONY: all build run test lint bench eval fuzz screenshots clean
 
 all: build
 
@@ -29,6 +29,11 @@ test:
 # every false positive and negative; fails under README.md's eval-floor.
 eval:
 	$(GO) test -count=1 -v -run '^TestEvalSet$$' ./matchers
+
+# Refresh the README's console screenshots (make test saves them to a
+# temporary directory instead).
+screenshots:
+	PRECWATCH_SCREENSHOTS=docs $(GO) test -count=1 -run '^TestBrowser$$' ./console
 
 # Fuzz the matcher for a minute (make test fuzzes it for 10 s).
 fuzz:

@@ -25,8 +25,20 @@ import (
 // chromiumPath is where the browser tests expect Chromium.
 const chromiumPath = "/usr/bin/chromium"
 
-// screenshotDir is docs/screenshots at the repository root.
-const screenshotDir = "../docs/screenshots"
+// screenshotDir is where the browser test saves its screenshots: the
+// README's docs/screenshots with PRECWATCH_SCREENSHOTS=docs (make
+// screenshots), else a directory under the system's temporary one, so that
+// make test leaves a clone unchanged.
+func screenshotDir() string {
+	switch dir := os.Getenv("PRECWATCH_SCREENSHOTS"); dir {
+	case "docs":
+		return "../docs/screenshots"
+	case "":
+		return filepath.Join(os.TempDir(), "precwatch-screenshots")
+	default:
+		return dir
+	}
+}
 
 // browserRun is a headless Chromium on the console, watching every request
 // the page makes and every dialog it opens.
@@ -166,12 +178,15 @@ func (b *browserRun) screenshot(name string) {
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	dir := screenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(screenshotDir, name), png, 0o644); err != nil {
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+	b.t.Logf("screenshot %s", path)
 }
 
 // noScriptInjected checks the page ran none of the listing's markup.
