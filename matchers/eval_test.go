@@ -12,26 +12,29 @@ import (
 	"github.com/precwatch/precwatch/fixtures/eval"
 )
 
-// evalFloorRE is the machine-readable line of README.md's "Detection
-// quality" section that records the precision and recall the matcher must
-// keep on the evaluation set.
-var evalFloorRE = regexp.MustCompile(`<!-- eval-floor precision=([0-9.]+) recall=([0-9.]+) -->`)
+// evalFloorRE and holdoutFloorRE are the machine-readable lines of
+// README.md's "Detection quality" section that record the precision and
+// recall the matcher must keep on the evaluation and held-out sets.
+var (
+	evalFloorRE    = regexp.MustCompile(`<!-- eval-floor precision=([0-9.]+) recall=([0-9.]+) -->`)
+	holdoutFloorRE = regexp.MustCompile(`<!-- holdout-floor precision=([0-9.]+) recall=([0-9.]+) -->`)
+)
 
-// readEvalFloor reads the floors from the repository's README.md.
-func readEvalFloor(t *testing.T) (precision, recall float64) {
+// readFloor reads a floor line from the repository's README.md.
+func readFloor(t *testing.T, re *regexp.Regexp) (precision, recall float64) {
 	t.Helper()
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := evalFloorRE.FindSubmatch(b)
+	m := re.FindSubmatch(b)
 	if m == nil {
-		t.Fatalf("README.md has no %q line under \"## Detection quality\"", "<!-- eval-floor precision=... recall=... -->")
+		t.Fatalf("README.md has no line matching %s under \"## Detection quality\"", re)
 	}
 	p, err1 := strconv.ParseFloat(string(m[1]), 64)
 	r, err2 := strconv.ParseFloat(string(m[2]), 64)
 	if err1 != nil || err2 != nil {
-		t.Fatalf("README.md eval-floor line: %v %v", err1, err2)
+		t.Fatalf("README.md floor line %s: %v %v", m[0], err1, err2)
 	}
 	return p, r
 }
@@ -63,18 +66,54 @@ func (s evalScore) f1() float64 {
 	return 2 * p * r / (p + r)
 }
 
-// TestEvalSet measures the matcher on the held-out evaluation set
-// (fixtures/eval): substance precision, recall and F1 per category and
+// TestEvalSet measures the matcher on the evaluation set (fixtures/eval
+// cases.jsonl): substance precision, recall and F1 per category and
 // overall, and over_limit accuracy, printing every false positive and
 // false negative (make eval shows them). It fails when overall precision
-// or recall falls under the floor recorded in README.md. The matcher is not
-// tuned to these cases.
+// or recall falls under the floor recorded in README.md. The rules were
+// improved after looking at this set's misses, so it is no longer held
+// out; TestHoldoutSet measures one that is.
 func TestEvalSet(t *testing.T) {
-	m := compileConfig(t)
 	cases, err := eval.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
+	total := runEval(t, cases)
+	minP, minR := readFloor(t, evalFloorRE)
+	checkFloor(t, total, minP, minR)
+	if a := ratio(total.limitOK, total.limitN); a < evalMinLimitAccuracy {
+		t.Errorf("over_limit accuracy %.3f < %.3f", a, evalMinLimitAccuracy)
+	}
+}
+
+// TestHoldoutSet measures the matcher on the held-out set (fixtures/eval
+// holdout.jsonl), written by someone who had not read the matcher and
+// never used to tune it, against README.md's holdout-floor.
+func TestHoldoutSet(t *testing.T) {
+	cases, err := eval.LoadHoldout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := runEval(t, cases)
+	minP, minR := readFloor(t, holdoutFloorRE)
+	checkFloor(t, total, minP, minR)
+}
+
+func checkFloor(t *testing.T, total evalScore, minP, minR float64) {
+	t.Helper()
+	if p := total.precision(); p < minP {
+		t.Errorf("precision %.3f < %.3f (README.md floor)", p, minP)
+	}
+	if r := total.recall(); r < minR {
+		t.Errorf("recall %.3f < %.3f (README.md floor)", r, minR)
+	}
+}
+
+// runEval matches every case, logs the per-category report and the
+// confusion cases, and returns the overall score.
+func runEval(t *testing.T, cases []eval.Case) evalScore {
+	t.Helper()
+	m := compileConfig(t)
 	per := map[string]*evalScore{}
 	total := &evalScore{}
 	var confusion []string
@@ -144,17 +183,7 @@ func TestEvalSet(t *testing.T) {
 		report.WriteString("  " + c + "\n")
 	}
 	t.Log("\n" + report.String())
-
-	minP, minR := readEvalFloor(t)
-	if p := total.precision(); p < minP {
-		t.Errorf("precision %.3f < %.3f (README.md eval-floor)", p, minP)
-	}
-	if r := total.recall(); r < minR {
-		t.Errorf("recall %.3f < %.3f (README.md eval-floor)", r, minR)
-	}
-	if a := ratio(total.limitOK, total.limitN); a < evalMinLimitAccuracy {
-		t.Errorf("over_limit accuracy %.3f < %.3f", a, evalMinLimitAccuracy)
-	}
+	return *total
 }
 
 // evalMinLimitAccuracy guards the over_limit verdicts, a little under the
