@@ -379,7 +379,9 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			ref := &p.refs[k]
 			switch ref.class {
 			case classCAS:
-				if compoundTail || !validCASDigits(text[start:end]) {
+				// The normalised digits: a number in full-width
+				// digits ("７６６４－９３－９") is checked too.
+				if compoundTail || !validCASDigits(n.text[a:b]) {
 					continue
 				}
 			case classAbbr:
@@ -596,7 +598,7 @@ func startsWithLetter(b []byte) bool {
 
 // validCASDigits checks the CAS check digit of the digits in s, in
 // whatever spacing they are written.
-func validCASDigits(s string) bool {
+func validCASDigits[T string | []byte](s T) bool {
 	var buf [16]byte
 	d := buf[:0]
 	for i := 0; i < len(s); i++ {
@@ -767,11 +769,21 @@ var cationWords = map[string]bool{
 }
 
 // qualified reports whether the word directly before token first (no
-// punctuation between) is a cation that makes the term part of another
-// compound name.
+// punctuation between) is a cation or an organic group that makes the
+// term part of another compound's name ("sodium hydrogen sulfate",
+// "tert-butyl hydroperoxide", "methyl nitrate").
 func qualified(toks []token, first int) bool {
 	before := first - 1
-	return has(toks, before, fCation)
+	if has(toks, before, fCation) {
+		return true
+	}
+	return before >= 0 && toks[before].kind == tokWord && organicGroup(toks[before].word)
+}
+
+// organicGroup reports whether a folded word names an alkyl or aryl group
+// ("methyl", "butyl", "benzyl"; French "méthyle").
+func organicGroup(w string) bool {
+	return len(w) >= 4 && strings.HasSuffix(w, "yl") || len(w) >= 5 && strings.HasSuffix(w, "yle")
 }
 
 // tokenSpan returns the index of the first token at or after off.

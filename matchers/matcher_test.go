@@ -140,6 +140,8 @@ func TestMatchTable(t *testing.T) {
 		{"cas no hyphens", "cas no. 7722841", `hydrogen-peroxide/cas/"7722841"/-/-`},
 		{"cas wrong check digit", "CAS 7722-84-2", ``},
 		{"cas inside part number", "part 17722-84-1", ``},
+		{"cas full-width", "CAS ７７２２－８４－１", `hydrogen-peroxide/cas/"７７２２－８４－１"/-/-`},
+		{"cas full-width wrong check digit", "CAS ７７２２－８４－２", ``},
 		// concentration forms
 		{"pct", "Hydrogen peroxide 35%", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"pct space", "Hydrogen peroxide 35 %", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
@@ -163,6 +165,11 @@ func TestMatchTable(t *testing.T) {
 		{"discount", "10% off Hydrogen peroxide", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
 		{"discount after", "Hydrogen peroxide 20% off", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
 		{"no strength", "Potassium chlorate 1 kg", `potassium-chlorate/name/"Potassium chlorate"/-/-`},
+		// another compound named around the term
+		{"organic group", "tert-Butyl hydroperoxide 70%", ``},
+		{"no organic group", "Hydroperoxide 35%, 1 L", `hydrogen-peroxide/synonym/"Hydroperoxide"/35/true`},
+		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"Diisopropylaminoethanol"/98/-`},
+		{"AN fittings", "-6 AN fittings kit, 10 pcs", ``},
 		{"other sentence", "Nitric acid. Delivery 99% on time", `nitric-acid/name/"Nitric acid"/-/-`},
 		{"two substances", "Sulfuric acid 98%, nitric acid 2%", `sulphuric-acid/synonym/"Sulfuric acid"/98/true nitric-acid/name/"nitric acid"/2/false`},
 		{"nearest owner", "Acetone 99.5% 5L, potassium chlorate 1 kg", `acetone/name/"Acetone"/99.5/- potassium-chlorate/name/"potassium chlorate"/-/-`},

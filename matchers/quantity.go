@@ -218,6 +218,7 @@ var competingWords = setOf(`tree oil cup cups pot leaf leaves green black grey g
 time party room set ceremony latte matcha
 laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook omen spectre monitor pc
 bus opener openers courier express tracking
+fitting fittings hose hoses
 ram ssd hdd memory storage drive usb card
 example examples instance
 cold brew coffee beer stout circus rc buggy car cars band album boost boosted gaming acer

@@ -121,7 +121,7 @@ func stepsMask(span string, ref *termRef) int {
 		mask |= bitLeetspeak
 	}
 	if ref.class == classCAS {
-		if !strings.Contains(span, "-") {
+		if !strings.ContainsAny(span, "-－‐‑") {
 			mask |= bitCASNoHyphens
 		}
 	} else if seps > ref.seps+1 {
