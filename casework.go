@@ -39,6 +39,9 @@ type User struct {
 	PasswordHash string    `json:"password_hash"`
 	CreatedAt    time.Time `json:"created_at"`
 	Disabled     bool      `json:"disabled,omitempty"`
+	// PasswordChangedAt is when an admin last set the password: sessions
+	// opened before it are no longer valid.
+	PasswordChangedAt time.Time `json:"password_changed_at,omitzero"`
 }
 
 // Validate checks that the user has a name and a known role.

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/precwatch/precwatch"
@@ -40,21 +41,25 @@ type usersView struct {
 	Users   []precwatch.User
 	Roles   []precwatch.Role
 	Created string
+	Updated string
 	Error   string
+	Me      string
 }
 
 func (usersView) PageTitle() string { return "Users" }
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
-	return s.renderUsers(w, r, http.StatusOK, r.URL.Query().Get("created"), "")
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	q := r.URL.Query()
+	return s.renderUsers(w, r, u, http.StatusOK, usersView{Created: q.Get("created"), Updated: q.Get("updated")})
 }
 
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int, created, msg string) error {
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, me *precwatch.User, status int, v usersView) error {
 	us, err := s.store.Users(r.Context())
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "users", usersView{Users: us, Roles: precwatch.Roles, Created: created, Error: msg})
+	v.Users, v.Roles, v.Me = us, precwatch.Roles, me.Name
+	s.render(w, r, status, "users", v)
 	return nil
 }
 
@@ -89,7 +94,7 @@ func (s *Server) userCreateForm(w http.ResponseWriter, r *http.Request, u *precw
 		if e.Code == EINTERNAL {
 			return err
 		}
-		return s.renderUsers(w, r, codes[e.Code], "", e.Code+": "+e.Message)
+		return s.renderUsers(w, r, u, codes[e.Code], usersView{Error: e.Code + ": " + e.Message})
 	}
 	http.Redirect(w, r, "/admin/users?created="+urlQueryEscape(name), http.StatusSeeOther)
 	return nil
@@ -121,5 +126,128 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, u *precwa
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"name": strings.TrimSpace(in.Name), "role": in.Role})
+	return nil
+}
+
+// userChange is an admin's change to an account; nil fields stay as they
+// are.
+type userChange struct {
+	Disabled *bool   `json:"disabled"`
+	Role     *string `json:"role"`
+	Password *string `json:"password"`
+}
+
+// updateUser applies an admin's change to an account. An admin cannot
+// disable or demote their own account, nor the last other active admin,
+// so that the console keeps an administrator (precwatch user add remains
+// for a machine's operator). A new password ends the account's sessions.
+func (s *Server) updateUser(ctx context.Context, name string, ch userChange, by *precwatch.User) error {
+	if ch.Disabled == nil && ch.Role == nil && ch.Password == nil {
+		return errorf(EINVALID, "nothing to change: give disabled, role or password")
+	}
+	u, err := s.store.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	next := u
+	if ch.Role != nil {
+		if next.Role, err = precwatch.ParseRole(*ch.Role); err != nil {
+			return err
+		}
+	}
+	if ch.Disabled != nil {
+		next.Disabled = *ch.Disabled
+	}
+	wasAdmin := u.Role == precwatch.RoleAdmin && !u.Disabled
+	if wasAdmin && (next.Role != precwatch.RoleAdmin || next.Disabled) {
+		if u.Name == by.Name {
+			return errorf(EINVALID, "you cannot disable or demote your own account")
+		}
+		us, err := s.store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		admins := 0
+		for _, o := range us {
+			if o.Role == precwatch.RoleAdmin && !o.Disabled && o.Name != u.Name {
+				admins++
+			}
+		}
+		if admins == 0 {
+			return errorf(EINVALID, "%s is the last active admin", u.Name)
+		}
+	}
+	if ch.Password != nil {
+		if next.PasswordHash, err = hashPassword(*ch.Password, s.hashCost); err != nil {
+			return err
+		}
+		next.PasswordChangedAt = s.now()
+	}
+	if err := s.store.UpdateUser(ctx, next); err != nil {
+		return err
+	}
+	target := "user:" + u.Name
+	if next.Disabled != u.Disabled {
+		action := "user.enable"
+		if next.Disabled {
+			action = "user.disable"
+		}
+		s.audit(ctx, by.Name, action, target, "")
+	}
+	if next.Role != u.Role {
+		s.audit(ctx, by.Name, "user.role", target, string(u.Role)+" → "+string(next.Role))
+	}
+	if ch.Password != nil {
+		s.audit(ctx, by.Name, "user.password", target, "set by an admin; sessions ended")
+	}
+	return nil
+}
+
+// userUpdateForm takes the users page's per-account forms: op is disable,
+// enable, role (with role) or password (with password).
+func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	if err := r.ParseForm(); err != nil {
+		return errorf(EINVALID, "unreadable form")
+	}
+	name := r.PathValue("name")
+	var ch userChange
+	switch op := r.PostFormValue("op"); op {
+	case "disable", "enable":
+		v := op == "disable"
+		ch.Disabled = &v
+	case "role":
+		v := r.PostFormValue("role")
+		ch.Role = &v
+	case "password":
+		v := r.PostFormValue("password")
+		ch.Password = &v
+	default:
+		return s.renderUsers(w, r, u, http.StatusBadRequest, usersView{Error: EINVALID + ": unknown change " + strconv.Quote(op)})
+	}
+	if err := s.updateUser(r.Context(), name, ch, u); err != nil {
+		e := userError(err)
+		if e.Code == EINTERNAL {
+			return err
+		}
+		return s.renderUsers(w, r, u, codes[e.Code], usersView{Error: e.Code + ": " + e.Message})
+	}
+	http.Redirect(w, r, "/admin/users?updated="+urlQueryEscape(name), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	var ch userChange
+	if err := readJSON(r, &ch); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if err := s.updateUser(r.Context(), name, ch, u); err != nil {
+		return err
+	}
+	nu, err := s.store.User(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userView(&nu))
 	return nil
 }

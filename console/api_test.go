@@ -708,6 +708,108 @@ func TestUsersAdmin(t *testing.T) {
 	}
 }
 
+// TestUserChanges: an admin disables and enables an account, changes its
+// role and sets its password, through the API and the page's forms; a
+// disabled account and a session opened before a new password stop
+// working at once; an admin cannot lock the console out of admins.
+func TestUserChanges(t *testing.T) {
+	e := newEnv(t)
+	adam := e.as(precwatch.RoleAdmin)
+	ivy := e.as(precwatch.RoleInvestigator)
+	if resp := ivy.do("GET", "/api/me", nil, nil); resp.code != http.StatusOK {
+		t.Fatalf("ivy before: %d", resp.code)
+	}
+	if resp := ivy.do("POST", "/api/users/ana", map[string]any{"disabled": true}, nil); resp.code != http.StatusForbidden {
+		t.Errorf("investigator changing a user: %d, want 403", resp.code)
+	}
+
+	// Disable: ivy's open session ends, and she cannot sign in again.
+	resp := adam.do("POST", "/api/users/ivy", map[string]any{"disabled": true}, nil)
+	var view struct{ Disabled bool }
+	if resp.json(t, &view); resp.code != http.StatusOK || !view.Disabled {
+		t.Fatalf("disable: %d %s", resp.code, resp.body)
+	}
+	if resp := ivy.do("GET", "/api/me", nil, nil); resp.code != http.StatusUnauthorized {
+		t.Errorf("disabled user's session: %d, want 401", resp.code)
+	}
+	if resp := e.anon().do("POST", "/api/login", map[string]string{"name": "ivy", "password": password}, nil); resp.code != http.StatusUnauthorized {
+		t.Errorf("disabled user's login: %d, want 401", resp.code)
+	}
+	// Enable through the page's form.
+	if resp := adam.form("/admin/users/ivy", map[string][]string{"op": {"enable"}}); resp.code != http.StatusSeeOther {
+		t.Fatalf("enable form: %d %s", resp.code, resp.body)
+	}
+	ivy = e.as(precwatch.RoleInvestigator)
+
+	// A new password ends the sessions opened before it.
+	const newPassword = "a brand new passphrase"
+	if resp := adam.form("/admin/users/ivy", map[string][]string{"op": {"password"}, "password": {"short"}}); resp.code != http.StatusBadRequest {
+		t.Errorf("short password: %d, want 400", resp.code)
+	}
+	if resp := adam.form("/admin/users/ivy", map[string][]string{"op": {"password"}, "password": {newPassword}}); resp.code != http.StatusSeeOther {
+		t.Fatalf("password form: %d %s", resp.code, resp.body)
+	}
+	if resp := ivy.do("GET", "/api/me", nil, nil); resp.code != http.StatusUnauthorized {
+		t.Errorf("session from before the new password: %d, want 401", resp.code)
+	}
+	if resp := e.anon().do("POST", "/api/login", map[string]string{"name": "ivy", "password": password}, nil); resp.code != http.StatusUnauthorized {
+		t.Errorf("old password: %d, want 401", resp.code)
+	}
+	fresh := e.anon()
+	if resp := fresh.do("POST", "/api/login", map[string]string{"name": "ivy", "password": newPassword}, nil); resp.code != http.StatusOK {
+		t.Fatalf("new password: %d %s", resp.code, resp.body)
+	}
+	if resp := fresh.do("GET", "/api/me", nil, nil); resp.code != http.StatusOK {
+		t.Errorf("session after the new password: %d", resp.code)
+	}
+
+	// Role change takes effect on the next request.
+	if resp := adam.do("POST", "/api/users/ivy", map[string]any{"role": "analyst"}, nil); resp.code != http.StatusOK {
+		t.Fatalf("role: %d %s", resp.code, resp.body)
+	}
+	if resp := fresh.do("GET", "/api/alerts", nil, nil); resp.code != http.StatusForbidden {
+		t.Errorf("alerts as the new analyst: %d, want 403", resp.code)
+	}
+	if resp := fresh.do("GET", "/api/watchlist", nil, nil); resp.code != http.StatusOK {
+		t.Errorf("watchlist as the new analyst: %d, want 200", resp.code)
+	}
+
+	// No lock-out: not one's own account, not the last admin.
+	if resp := adam.do("POST", "/api/users/adam", map[string]any{"disabled": true}, nil); resp.code != http.StatusBadRequest {
+		t.Errorf("disabling oneself: %d, want 400", resp.code)
+	}
+	if resp := adam.do("POST", "/api/users", map[string]string{"name": "zoe", "role": "admin", "password": "another long one"}, nil); resp.code != http.StatusCreated {
+		t.Fatalf("second admin: %d", resp.code)
+	}
+	zoe := e.anon()
+	if resp := zoe.do("POST", "/api/login", map[string]string{"name": "zoe", "password": "another long one"}, nil); resp.code != http.StatusOK {
+		t.Fatalf("zoe login: %d", resp.code)
+	}
+	if resp := zoe.do("POST", "/api/users/adam", map[string]any{"role": "analyst"}, nil); resp.code != http.StatusOK {
+		t.Errorf("demoting another admin: %d %s", resp.code, resp.body)
+	}
+	if resp := zoe.do("POST", "/api/users/zoe", map[string]any{"role": "analyst"}, nil); resp.code != http.StatusBadRequest {
+		t.Errorf("demoting oneself, the last admin: %d, want 400", resp.code)
+	}
+	if resp := zoe.do("POST", "/api/users/nobody", map[string]any{"disabled": true}, nil); resp.code != http.StatusNotFound {
+		t.Errorf("unknown user: %d, want 404", resp.code)
+	}
+	if resp := zoe.do("POST", "/api/users/ivy", map[string]any{}, nil); resp.code != http.StatusBadRequest {
+		t.Errorf("empty change: %d, want 400", resp.code)
+	}
+
+	doc := zoe.page(t, "/admin/audit")
+	audit := doc.Find("#audit").Text()
+	for _, want := range []string{"user.disable", "user.enable", "user.password", "user.role"} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit log lacks %s", want)
+		}
+	}
+	if strings.Contains(audit, newPassword) {
+		t.Error("the audit log shows a password")
+	}
+}
+
 // TestWithoutCollaborators: with no scheduler the sites come from the
 // stored runs, read-only; with no watchlist service its pages say so.
 func TestWithoutCollaborators(t *testing.T) {

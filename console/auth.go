@@ -80,6 +80,9 @@ func (s *Server) authenticate(r *http.Request) (*precwatch.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("console: session user: %w", err)
 	}
+	if sess.CreatedAt.Before(u.PasswordChangedAt) {
+		return nil, errorf(EUNAUTHORIZED, "your password was changed; sign in again")
+	}
 	return &u, nil
 }
 

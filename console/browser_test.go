@@ -362,6 +362,23 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("admin", func(t *testing.T) {
+		b.t = t
+		b.login("adam", "/alerts")
+		b.open("/admin/users", `!!document.querySelector("#user-otto")`)
+		if eval[bool](b, `!!document.querySelector("#user-adam button.disable")`) {
+			t.Error("the admin is offered to disable their own account")
+		}
+		b.click(`#user-otto button.disable`)
+		b.waitFor(`document.querySelector(".notice")?.textContent.includes("Updated otto")`)
+		if got := eval[string](b, `document.querySelector("#user-otto").innerText`); !strings.Contains(got, "disabled") {
+			t.Errorf("otto's row after disabling: %q", got)
+		}
+		b.screenshot("users.png")
+		b.click(`#user-otto button.enable`)
+		b.waitFor(`document.querySelector("#user-otto")?.innerText.includes("active")`)
+	})
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.foreign) > 0 {

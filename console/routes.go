@@ -85,9 +85,11 @@ func (s *Server) table() []route {
 		{"GET /admin/audit", admins, s.auditPage},
 		{"GET /admin/users", admins, s.usersPage},
 		{"POST /admin/users", admins, s.userCreateForm},
+		{"POST /admin/users/{name}", admins, s.userUpdateForm},
 		{"GET /api/audit", admins, s.apiAudit},
 		{"GET /api/users", admins, s.apiUsers},
 		{"POST /api/users", admins, s.apiUserCreate},
+		{"POST /api/users/{name}", admins, s.apiUserUpdate},
 	}
 }
 
