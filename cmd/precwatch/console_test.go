@@ -65,7 +65,9 @@ func TestDaemonServesConsole(t *testing.T) {
 
 	client := func(name, pw string) *http.Client {
 		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		// A hang guard, not a speed check: bcrypt at the production cost
+		// takes seconds under -race on a loaded 2-core machine.
+		c := &http.Client{Jar: jar, Timeout: 60 * time.Second}
 		req, _ := http.NewRequest("POST", base+"/api/login", strings.NewReader(`{"name":"`+name+`","password":"`+pw+`"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", base)
