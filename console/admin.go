@@ -63,6 +63,16 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, me *precwat
 	return nil
 }
 
+// usersFormError shows a form's error on the users page, or returns an
+// internal one for the server's error handling.
+func (s *Server) usersFormError(w http.ResponseWriter, r *http.Request, u *precwatch.User, err error) error {
+	e := userError(err)
+	if e.Code == EINTERNAL {
+		return err
+	}
+	return s.renderUsers(w, r, u, codes[e.Code], usersView{Error: e.Code + ": " + e.Message})
+}
+
 // createUser adds an account with a bcrypt hash of its password.
 func (s *Server) createUser(ctx context.Context, name, role, password string, by *precwatch.User) error {
 	name = strings.TrimSpace(name)
@@ -90,11 +100,7 @@ func (s *Server) userCreateForm(w http.ResponseWriter, r *http.Request, u *precw
 	}
 	name := r.PostFormValue("name")
 	if err := s.createUser(r.Context(), name, r.PostFormValue("role"), r.PostFormValue("password"), u); err != nil {
-		e := userError(err)
-		if e.Code == EINTERNAL {
-			return err
-		}
-		return s.renderUsers(w, r, u, codes[e.Code], usersView{Error: e.Code + ": " + e.Message})
+		return s.usersFormError(w, r, u, err)
 	}
 	http.Redirect(w, r, "/admin/users?created="+urlQueryEscape(name), http.StatusSeeOther)
 	return nil
@@ -225,11 +231,7 @@ func (s *Server) userUpdateForm(w http.ResponseWriter, r *http.Request, u *precw
 		return s.renderUsers(w, r, u, http.StatusBadRequest, usersView{Error: EINVALID + ": unknown change " + strconv.Quote(op)})
 	}
 	if err := s.updateUser(r.Context(), name, ch, u); err != nil {
-		e := userError(err)
-		if e.Code == EINTERNAL {
-			return err
-		}
-		return s.renderUsers(w, r, u, codes[e.Code], usersView{Error: e.Code + ": " + e.Message})
+		return s.usersFormError(w, r, u, err)
 	}
 	http.Redirect(w, r, "/admin/users?updated="+urlQueryEscape(name), http.StatusSeeOther)
 	return nil
