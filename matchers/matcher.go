@@ -324,24 +324,31 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	out := make([]precwatch.Match, len(sc.staged))
 	extras := make([]matchExtras, len(sc.staged))
 	for i := range sc.staged {
-		st, x := &sc.staged[i], &extras[i]
-		out[i] = st.m
-		sc.setReasons(&out[i], st, &x.reasons)
+		st, x, o := &sc.staged[i], &extras[i], &out[i]
+		sub := &m.subs[st.ref.sub]
+		ov := boolInt(st.over) // over its limit: the severer regime
+		// Field by field into the zeroed result: no staged copy of it.
+		o.Substance, o.Name = sub.id, sub.name
+		o.Regime, o.Severity = sub.sevRegime[ov], sub.sev[ov]
+		o.Term, o.Kind = st.ref.term, st.ref.kind
+		o.Field, o.Start, o.End, o.Text = st.field, st.start, st.end, st.text
+		o.Steps, o.Score = stepSets[st.mask], st.score
+		sc.setReasons(o, st, &x.reasons)
 		if st.hasConc {
 			x.conc = st.conc
-			out[i].ConcentrationPercent = &x.conc
-			if st.hasLimit {
+			o.ConcentrationPercent = &x.conc
+			if sub.limit != nil {
 				x.over = st.over
-				out[i].OverLimit = &x.over
+				o.OverLimit = &x.over
 			}
 		}
-		if st.hasLimit {
-			x.limit = st.limit
-			out[i].LimitPercent = &x.limit
+		if sub.limit != nil {
+			x.limit = *sub.limit
+			o.LimitPercent = &x.limit
 		}
 		if st.hasQ {
 			x.q = st.q
-			out[i].Quantity = &x.q
+			o.Quantity = &x.q
 		}
 	}
 	clear(sc.reasons) // drop references to the listing's text
@@ -401,7 +408,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	}
 	// Strengths and quantities are read only around the candidates: one
 	// window per cluster of nearby candidates, separated by a break.
-	slices.SortFunc(cands, func(x, y candidate) int { return x.start - y.start })
+	sortByStart(cands)
 	toks := sc.toks[:0]
 	sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
 	for i := 0; i < len(cands); {
@@ -427,28 +434,42 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.strengths = strengths
 	quants := findQuantities(toks, sc.nums, sc.quants[:0])
 	sc.quants = quants
-	// Every rule below looks up the tokens at a candidate's ends: search
-	// them once.
-	for i := range cands {
-		cands[i].tokFirst = tokenAt(toks, cands[i].start)
-		cands[i].tokAfter = tokenAt(toks, cands[i].end)
+	// Every rule below looks up the tokens at a candidate's ends. The
+	// candidates are sorted by start, so each one's first token is searched
+	// for after the previous one's, and the token after it is a few tokens
+	// on. Abbreviations and slang count only with supporting context.
+	supported, first := cands[:0], 0
+	for _, c := range cands {
+		first += tokenAt(toks[first:], c.start)
+		after := first
+		for after < len(toks) && toks[after].start < c.end {
+			after++
+		}
+		c.tokFirst, c.tokAfter = first, after
+		if c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c) {
+			continue
+		}
+		supported = append(supported, c)
 	}
-	// Abbreviations and slang count only with supporting context.
-	cands = slices.DeleteFunc(cands, func(c candidate) bool {
-		return c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c)
-	})
+	cands = supported
 	// Negated terms ("acetone-free", "sans acétone") and terms turned into
 	// another compound by a metal before them ("ceric ammonium nitrate",
 	// "sodium hydrogen sulfate") name nothing on the list. Longest-wins runs
 	// first so that a longer term holding the qualifier survives.
 	accepted := resolveOverlaps(cands, sc.kept[:0])
 	sc.kept = accepted[:0]
-	accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
-		return c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst))
-	})
+	named, hasAbbr := accepted[:0], false
+	for _, c := range accepted {
+		if c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst)) {
+			continue
+		}
+		hasAbbr = hasAbbr || c.ref.class == classAbbr
+		named = append(named, c)
+	}
+	accepted = named
 	// An abbreviation spelled out next to it as another chemical
 	// ("DMP dimethyl phthalate") names that chemical.
-	if slices.ContainsFunc(accepted, func(c candidate) bool { return c.ref.class == classAbbr }) {
+	if hasAbbr {
 		kept := accepted
 		accepted = slices.DeleteFunc(accepted, func(c candidate) bool {
 			if c.ref.class != classAbbr {
@@ -464,56 +485,33 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	}
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
-		// Built in place: staged is large, and copying it twice cost more
-		// than filling it once.
-		sc.staged = append(sc.staged, staged{})
+		sc.staged = append(sc.staged, staged{ref: c.ref, field: field, text: text[c.start:c.end], start: c.start, end: c.end})
 		st := &sc.staged[len(sc.staged)-1]
-		*st = staged{
-			m: precwatch.Match{
-				Substance: sub.id,
-				Name:      sub.name,
-				Term:      c.ref.term,
-				Kind:      c.ref.kind,
-				Field:     field,
-				Start:     c.start,
-				End:       c.end,
-				Text:      text[c.start:c.end],
-			},
-			sub: c.ref.sub,
-		}
 		if v, ok := strengthFor(toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
 			st.conc, st.hasConc = v, true
-			if sub.limit != nil {
-				st.over = v > *sub.limit
-			}
-		}
-		if sub.limit != nil {
-			st.limit, st.hasLimit = *sub.limit, true
+			st.over = sub.limit != nil && v > *sub.limit
 		}
 		if q, ok := quantityFor(toks, quants, accepted, c); ok {
 			st.q, st.hasQ = quantityOf(text, toks, q), true
 		}
-		o := boolInt(st.hasConc && st.hasLimit && st.over)
-		st.m.Regime, st.m.Severity, st.regime = sub.sevRegime[o], sub.sev[o], sub.sevIndex[o]
-		st.mask = stepsMask(st.m.Text, c.ref)
-		st.m.Steps = stepSets[st.mask]
+		st.mask = stepsMask(st.text, c.ref)
 	}
 }
 
-// staged is a match being built: its pointer fields are set only once the
-// listing's matches are counted, so that they point into one exactly
-// sized allocation.
+// staged is a match being built: the Match is written only once the
+// listing's matches are counted, straight into the exactly sized result,
+// and its regime, severity and limit come from the substance then. Kept
+// small, as every match is staged.
 type staged struct {
-	m                 precwatch.Match
-	sub               int
-	mask              int // normalisation steps
-	regime            int // regimeIndex of m.Regime
-	conc, limit       float64
-	over              bool
-	hasConc, hasLimit bool
-	hasQ              bool
-	q                 precwatch.Quantity
-	r0, r1            int32 // reasons, in scratch.reasons
+	ref           *termRef
+	field, text   string
+	start, end    int
+	conc, score   float64
+	mask          int  // normalisation steps
+	over          bool // conc is over the substance's limit
+	hasConc, hasQ bool
+	r0, r1        int32 // reasons, in scratch.reasons
+	q             precwatch.Quantity
 }
 
 // matchExtras holds what a match's pointer and slice fields point to.
@@ -630,24 +628,74 @@ func allUpper(s string) bool {
 // with the very same span (one term shared by several substances) are all
 // kept. The result is ordered by start, then substance.
 func resolveOverlaps(cands, kept []candidate) []candidate {
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if a.nlen != b.nlen {
-			return b.nlen - a.nlen
+	// Sorted by insertion where there are few, the usual case (a stable
+	// sort's result is the same whichever algorithm makes it).
+	if len(cands) <= smallSort {
+		for i := 1; i < len(cands); i++ {
+			x := cands[i]
+			j := i
+			for ; j > 0 && longerFirst(x, cands[j-1]); j-- {
+				cands[j] = cands[j-1]
+			}
+			cands[j] = x
 		}
-		return a.start - b.start
-	})
+	} else {
+		slices.SortStableFunc(cands, func(a, b candidate) int {
+			if a.nlen != b.nlen {
+				return b.nlen - a.nlen
+			}
+			return a.start - b.start
+		})
+	}
 	if len(cands) > 64 {
 		kept = resolveOverlapsLarge(cands, kept)
 	} else {
 		kept = resolveOverlapsSmall(cands, kept)
 	}
-	slices.SortStableFunc(kept, func(a, b candidate) int {
-		if a.start != b.start {
-			return a.start - b.start
+	if len(kept) <= smallSort {
+		for i := 1; i < len(kept); i++ {
+			x := kept[i]
+			j := i
+			for ; j > 0 && (x.start < kept[j-1].start || x.start == kept[j-1].start && x.ref.sub < kept[j-1].ref.sub); j-- {
+				kept[j] = kept[j-1]
+			}
+			kept[j] = x
 		}
-		return a.ref.sub - b.ref.sub
-	})
+	} else {
+		slices.SortStableFunc(kept, func(a, b candidate) int {
+			if a.start != b.start {
+				return a.start - b.start
+			}
+			return a.ref.sub - b.ref.sub
+		})
+	}
 	return kept
+}
+
+// smallSort is the most candidates sorted by insertion rather than by
+// package slices: insertion wins for the few candidates of a listing and
+// needs no comparison closure.
+const smallSort = 12
+
+// longerFirst orders candidates longest first, then by start.
+func longerFirst(a, b candidate) bool {
+	return a.nlen > b.nlen || a.nlen == b.nlen && a.start < b.start
+}
+
+// sortByStart sorts candidates by start as slices.SortFunc does (which is
+// not stable: candidates with equal starts must come out in its order, as
+// the rules keep the first of equal ones). For up to 12 elements that is
+// an insertion sort, done here without the comparison closure.
+func sortByStart(cands []candidate) {
+	if len(cands) > smallSort {
+		slices.SortFunc(cands, func(x, y candidate) int { return x.start - y.start })
+		return
+	}
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && cands[j].start < cands[j-1].start; j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
 }
 
 func resolveOverlapsSmall(cands, kept []candidate) []candidate {

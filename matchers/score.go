@@ -41,26 +41,23 @@ var obfuscationSteps = map[string]string{
 func stepsMask(span string, ref *termRef) int {
 	var mask int
 	// One pass over the bytes settles an ASCII span, the usual one; the
-	// rune pass below runs only for others.
-	ascii, upper, symbols, seps := true, false, false, 0
+	// rune pass below runs only for others. A table classifies each byte:
+	// separators are counted, the other classes gathered.
+	var seen uint8
+	seps := 0
 	for i := 0; i < len(span); i++ {
-		c := span[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			upper = true
-			if c == 'I' && i > 0 && isLower(span[i-1]) && i+1 < len(span) && isLower(span[i+1]) {
+		k := byteClass[span[i]]
+		seen |= k
+		seps += int(k & bcSep)
+	}
+	ascii, upper := seen&bcHigh == 0, seen&bcUpper != 0
+	symbols := seen&bcSymbol != 0 || seen&bcDigit != 0 && ref.class == classWord && ref.kind != KindFormula && !ref.digits
+	if seen&bcCapitalI != 0 {
+		for i := 1; i+1 < len(span); i++ {
+			if span[i] == 'I' && isLower(span[i-1]) && isLower(span[i+1]) {
 				mask |= bitHomoglyph
+				break
 			}
-		case c == '@' || c == '!' || c == '$' || c == '|':
-			symbols = true
-		case '0' <= c && c <= '9':
-			if ref.class == classWord && ref.kind != KindFormula && !ref.digits {
-				symbols = true
-			}
-		case c >= utf8.RuneSelf:
-			ascii = false
-		case !('a' <= c && c <= 'z'):
-			seps++
 		}
 	}
 	if !ascii {
@@ -129,6 +126,38 @@ func stepsMask(span string, ref *termRef) int {
 	}
 	return mask
 }
+
+// Byte classes of stepsMask's ASCII pass. bcSep is bit 0, so that adding
+// a byte's class masked with it counts separators.
+const (
+	bcSep      = 1 << iota // not a letter, a digit or a leetspeak symbol
+	bcUpper                // 'A'-'Z'
+	bcCapitalI             // 'I', a homoglyph of 'l' between lower-case letters
+	bcSymbol               // leetspeak symbols
+	bcDigit                // '0'-'9'
+	bcHigh                 // a byte of a multi-byte rune
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			t[c] = bcUpper
+			if c == 'I' {
+				t[c] |= bcCapitalI
+			}
+		case c == '@' || c == '!' || c == '$' || c == '|':
+			t[c] = bcSymbol
+		case '0' <= c && c <= '9':
+			t[c] = bcDigit
+		case c >= utf8.RuneSelf:
+			t[c] = bcHigh
+		case !('a' <= c && c <= 'z'):
+			t[c] = bcSep
+		}
+	}
+	return t
+}()
 
 // Step bits of a stepsMask, in stepOrder: constants, so that stepsMask,
 // run for every match, sets bits rather than comparing step names.
@@ -348,14 +377,18 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 	distinct := 0
 	if len(ms) <= 16 {
 		for i := range ms {
-			if !slices.ContainsFunc(ms[:i], func(o staged) bool { return o.sub == ms[i].sub }) {
+			dup := false
+			for k := range i {
+				dup = dup || ms[k].ref.sub == ms[i].ref.sub
+			}
+			if !dup {
 				distinct++
 			}
 		}
 	} else {
 		seen := map[int]bool{}
 		for _, x := range ms {
-			seen[x.sub] = true
+			seen[x.ref.sub] = true
 		}
 		distinct = len(seen)
 	}
@@ -365,15 +398,16 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 	formatted := func(from int) { refs = append(refs, reasonRef{a: int32(from), b: int32(len(num))}) }
 	for i := range ms {
 		st := &ms[i]
-		nitrogen := m.subs[st.sub].nitrogenBasis
-		ri := st.regime
+		sub := &m.subs[st.ref.sub]
+		nitrogen := sub.nitrogenBasis
+		ri := sub.sevIndex[boolInt(st.over)]
 		score := regimeBaseByIndex[ri]
 		st.r0 = int32(len(refs))
 		if l := regimeLabelByIndex[ri]; l != "" {
 			fixed(l)
 		}
-		if st.hasConc && st.hasLimit && st.limit > 0 {
-			c, lim := st.conc, st.limit
+		if st.hasConc && sub.limit != nil && *sub.limit > 0 {
+			c, lim := st.conc, *sub.limit
 			unit := "% w/w"
 			if nitrogen {
 				unit = "% N"
@@ -391,7 +425,7 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 				score -= 10
 				num = append(num, ", at or under the "...)
 			}
-			num = append(num, m.subs[st.sub].limitText...)
+			num = append(num, sub.limitText...)
 			num = append(num, "% limit"...)
 			formatted(from)
 		} else if st.hasConc {
@@ -418,7 +452,7 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 			score += 10
 			fixed(r)
 		}
-		st.m.Score = math.Round(max(0, min(100, score))*10) / 10
+		st.score = math.Round(max(0, min(100, score))*10) / 10
 		st.r1 = int32(len(refs))
 	}
 	sc.reasonText = ""
