@@ -74,7 +74,9 @@ var wordFlags = func() map[string]wordFlag {
 
 // flagFilter[b] and flagFilterLast[b] have bit n set when some flagged
 // word of n bytes starts, or ends, with byte b (bit 0: 32 bytes or more):
-// most words skip the table lookup.
+// most words folded from non-ASCII text skip the table lookup. ASCII words
+// go straight to lookupFlagsAt, where the filter's unpredictable branch
+// cost more than it saved.
 var flagFilter, flagFilterLast = func() (f, l [256]uint32) {
 	for w := range wordFlags {
 		bit := uint32(1)
@@ -100,30 +102,48 @@ func mayHaveFlags[T string | []byte](w T) bool {
 
 // flagTable is wordFlags as an open-addressing hash table (wordHash, linear
 // probing, at most a quarter full): tokenizing looks up nearly every word,
-// and this costs a fraction of a map lookup with a string key.
+// and this costs a fraction of a map lookup with a string key. A slot
+// holds its key's first 8 bytes and length, so most lookups compare two
+// integers rather than call the string comparison.
 var flagTable = func() (t struct {
 	keys  []string
-	flags []wordFlag
+	slots []flagSlot
 	mask  uint32
 }) {
 	size := 1
 	for size < 4*len(wordFlags) {
 		size <<= 1
 	}
-	t.keys, t.flags, t.mask = make([]string, size), make([]wordFlag, size), uint32(size-1)
+	t.keys, t.slots, t.mask = make([]string, size), make([]flagSlot, size), uint32(size-1)
 	for w, f := range wordFlags {
 		i := wordHash(w) & t.mask
 		for t.keys[i] != "" {
 			i = (i + 1) & t.mask
 		}
-		t.keys[i], t.flags[i] = w, f
+		t.keys[i], t.slots[i] = w, flagSlot{prefix8(w), uint32(len(w)), f}
 	}
 	return t
 }()
 
+// flagSlot is a slot of flagTable; n is 0 in an empty slot.
+type flagSlot struct {
+	pre   uint64 // prefix8 of the key
+	n     uint32 // the key's length
+	flags wordFlag
+}
+
+// prefix8 packs the first 8 bytes of w, little-endian, zero-padded.
+func prefix8[T string | []byte](w T) uint64 {
+	var x uint64
+	for k := min(len(w), 8) - 1; k >= 0; k-- {
+		x = x<<8 | uint64(w[k])
+	}
+	return x
+}
+
 // wordHash hashes a word from its length and three of its bytes: a few
 // instructions whatever its length, and spread well enough for a table
-// this sparse (the string comparison settles collisions).
+// this sparse (comparing the keys settles collisions).
 func wordHash[T string | []byte](w T) uint32 {
 	n := uint32(len(w))
 	h := n*0x9E3779B1 ^ uint32(w[0])<<16 ^ uint32(w[n-1])<<8 ^ uint32(w[n/2])
@@ -136,14 +156,47 @@ func lookupFlags[T string | []byte](w T) wordFlag {
 	if len(w) == 0 {
 		return 0
 	}
+	return probeFlags(w, prefix8(w))
+}
+
+// lookupFlagsAt is lookupFlags(w) for a word w of s[i:j], as folded:
+// s[i:j] itself or, for an ASCII word with capitals, lower-cased. The
+// prefix is read from s with one load when s has 8 bytes from i.
+func lookupFlagsAt[T string | []byte](w T, s string, i, j int) wordFlag {
+	if i+8 > len(s) {
+		return lookupFlags(w)
+	}
+	b := s[i : i+8]
+	x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	// Setting bit 5 lower-cases ASCII letters and leaves digits be.
+	x |= 0x2020202020202020
+	if n := j - i; n < 8 {
+		x &= 1<<(8*n) - 1
+	}
+	return probeFlags(w, x)
+}
+
+// probeFlags looks up non-empty w, whose prefix8 is x, in flagTable.
+// Whether a word has flags is as good as random, so the usual slot, a
+// short word's own or an empty one, ends the lookup on one branch that
+// predicts well, the flags chosen without a branch.
+func probeFlags[T string | []byte](w T, x uint64) wordFlag {
 	t := &flagTable
+	n := uint32(len(w))
+	long := (8 - uint64(n)) >> 63 // 1 when n > 8
 	for i := wordHash(w) & t.mask; ; i = (i + 1) & t.mask {
-		k := t.keys[i]
-		if k == "" {
-			return 0
+		sl := &t.slots[i]
+		d := sl.pre ^ x | uint64(sl.n^n) // 0 when prefix and length match
+		f := sl.flags
+		if d != 0 {
+			f = 0
 		}
-		if k == string(w) {
-			return t.flags[i]
+		if min(d|long, uint64(sl.n)) == 0 {
+			return f
+		}
+		if d == 0 && t.keys[i][8:] == string(w[8:]) {
+			return f
 		}
 	}
 }
@@ -203,32 +256,33 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 	}
 	for i := from; i < to; {
 		c := s[i]
-		if c == ' ' {
+		if c == ' ' { // most tokens end at one: not worth a dispatch
 			i++
 			continue
 		}
-		var r rune
+		cls := byteClass[c]
 		size := 1
-		if c < utf8.RuneSelf {
-			r = rune(c)
-		} else {
+		if cls == clsHigh {
+			var r rune
 			r, size = foldASCII(s[i:])
+			cls = runeClass(r)
 		}
-		switch {
-		case r >= '0' && r <= '9':
+		switch cls {
+		case clsSpace:
+		case clsDigit:
 			j, v := scanNumber(s, i)
 			sc.nums = append(sc.nums, int32(len(toks)))
-			toks = append(toks, token{kind: tokNum, start: i, end: j, num: v})
+			toks = addToken(toks, tokNum, i, j, "", v, 0)
 			i = j
 			continue
-		case isASCIILetter(c) || c >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)):
+		case clsLetter, clsWide:
 			j := i
-			wide := false
-			if c >= utf8.RuneSelf {
+			wide := cls == clsWide
+			if wide {
 				// r is a letter, perhaps only once folded ("Ⓩ" is Z),
 				// which the loop below would not take: take it here, so
 				// the word is never empty.
-				j, wide = i+size, true
+				j += size
 			}
 			var seen byte // byteKind bits of the word's ASCII letters
 			for j < len(s) {
@@ -245,7 +299,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 					for k < len(s) && s[k] >= '0' && s[k] <= '9' {
 						k++
 					}
-					if k < len(s) && isASCIILetter(s[k]) || k-j <= 2 && (k == len(s) || !strings.ContainsRune("%.,", rune(s[k]))) {
+					if k < len(s) && isASCIILetter(s[k]) || k-j <= 2 && (k == len(s) || s[k] != '%' && s[k] != '.' && s[k] != ',') {
 						j = k
 						continue
 					}
@@ -262,9 +316,9 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				j += sz
 			}
 			var fl wordFlag
-			if wide || c >= utf8.RuneSelf || seen&kindUpper != 0 {
+			if wide || seen&kindUpper != 0 {
 				a := len(sc.arena)
-				if wide || c >= utf8.RuneSelf {
+				if wide {
 					sc.arena = appendFolded(sc.arena, s[i:j])
 				} else {
 					// ASCII: lower-cased by index, as appendFolded would.
@@ -278,10 +332,14 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				if w := sc.arena[a:]; len(w) >= 2 && w[0] == 'x' {
 					sc.nums = append(sc.nums, int32(len(toks)))
 				}
-				if w := sc.arena[a:]; mayHaveFlags(w) {
-					fl = lookupFlags(w)
+				if w := sc.arena[a:]; wide {
+					if mayHaveFlags(w) {
+						fl = lookupFlags(w)
+					}
+				} else {
+					fl = lookupFlagsAt(w, s, i, j)
 				}
-				toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl})
+				toks = addToken(toks, tokWord, i, j, "", 0, fl)
 				i = j
 				continue
 			}
@@ -290,32 +348,93 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 			if len(w) >= 2 && w[0] == 'x' {
 				sc.nums = append(sc.nums, int32(len(toks))) // a pack count ("x10")?
 			}
-			if mayHaveFlags(w) {
-				fl = lookupFlags(w)
-			}
-			toks = append(toks, token{kind: tokWord, start: i, end: j, flags: fl, word: w})
+			fl = lookupFlagsAt(w, s, i, j)
+			toks = addToken(toks, tokWord, i, j, w, 0, fl)
 			i = j
 			continue
-		case r == '%' || r == '％':
-			toks = append(toks, token{kind: tokPct, start: i, end: i + size})
-		case r == '\n' || r == '!' || r == '?' || r == ';' || r == '|' || r == '•':
-			toks = append(toks, token{kind: tokBreak, start: i, end: i + size})
-		case r == '.':
+		case clsPct:
+			toks = addToken(toks, tokPct, i, i+size, "", 0, 0)
+		case clsBreak:
+			toks = addToken(toks, tokBreak, i, i+size, "", 0, 0)
+		case clsDot:
 			// A full stop ends a sentence unless it closes a known
 			// abbreviation ("vol.", "conc.") or is not followed by space.
 			next := i + 1
 			atEnd := next >= len(s) || s[next] == ' ' || s[next] == '\n' || s[next] == '\t'
 			prevAbbrev := len(toks) > 0 && toks[len(toks)-1].end == i && toks[len(toks)-1].flags&fAbbrevDot != 0
 			if atEnd && !prevAbbrev {
-				toks = append(toks, token{kind: tokBreak, start: i, end: next})
+				toks = addToken(toks, tokBreak, i, next, "", 0, 0)
 			}
-		case r == ' ' || r == '\t' || r == '\r' || c >= utf8.RuneSelf && unicode.IsSpace(r):
 		default:
-			toks = append(toks, token{kind: tokPunct, start: i, end: i + size, word: punctString(s[i : i+size])})
+			toks = addToken(toks, tokPunct, i, i+size, punctString(s[i:i+size]), 0, 0)
 		}
 		i += size
 	}
 	return toks
+}
+
+// addToken appends a token by writing its fields in place, where append
+// of a composite literal builds the token on the stack and copies it.
+func addToken(toks []token, kind tokKind, start, end int, word string, num float64, flags wordFlag) []token {
+	n := len(toks)
+	if n == cap(toks) {
+		toks = slices.Grow(toks, 1)
+	}
+	toks = toks[:n+1]
+	t := &toks[n]
+	t.start, t.end, t.word, t.num, t.flags, t.kind = start, end, word, num, flags, kind
+	return toks
+}
+
+// Byte classes of the tokenizer's dispatch (byteClass, runeClass).
+const (
+	clsPunct  = iota // any other symbol: a tokPunct
+	clsSpace         // skipped
+	clsDigit         // starts a number
+	clsLetter        // an ASCII letter: starts a word
+	clsWide          // a non-ASCII letter or mark: starts a word
+	clsPct
+	clsBreak
+	clsDot
+	clsHigh // a byte >= 0x80: decode and see runeClass
+)
+
+// byteClass classes ASCII bytes, so the tokenizer dispatches on one
+// table load rather than a chain of comparisons.
+var byteClass = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = clsHigh
+		case isASCIILetter(byte(c)):
+			t[c] = clsLetter
+		default:
+			t[c] = runeClass(rune(c))
+		}
+	}
+	return t
+}()
+
+// runeClass classes a rune as folded by foldASCII (which may fold to
+// ASCII: "％" is "%"); for ASCII other than letters it is byteClass.
+func runeClass(r rune) byte {
+	switch {
+	case r >= '0' && r <= '9':
+		return clsDigit
+	case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r):
+		// A letter reached by decoding, even one folded to ASCII
+		// ("Ⓩ" is Z), is taken whole before the word loop.
+		return clsWide
+	case r == '%' || r == '％':
+		return clsPct
+	case r == '\n' || r == '!' || r == '?' || r == ';' || r == '|' || r == '•':
+		return clsBreak
+	case r == '.':
+		return clsDot
+	case r == ' ' || r == '\t' || r == '\r' || r >= utf8.RuneSelf && unicode.IsSpace(r):
+		return clsSpace
+	}
+	return clsPunct
 }
 
 // byteKind classifies ASCII letters for the tokenizer's word loop.
@@ -416,54 +535,96 @@ var asciiOfCache sync.Map
 // comma ("34.5", "34,5"); a comma followed by exactly three digits is a
 // thousands separator ("1,000").
 func scanNumber(s string, i int) (int, float64) {
-	var buf [24]byte
-	text := buf[:0]
-	overflow := false
+	// The usual number, ASCII digits and at most 15 of them, is read in
+	// one pass, with the value parseDecimal would give: the same exact
+	// mantissa over the same power of ten.
 	j := i
-	digits := func() {
-		for j < len(s) {
-			if c := s[j]; c < utf8.RuneSelf {
-				if c < '0' || c > '9' {
-					return
-				}
-				if len(text) < len(buf)-1 {
-					text = append(text, c)
-				} else {
-					overflow = true
-				}
-				j++
-				continue
-			}
-			r, size := foldASCII(s[j:])
-			if r < '0' || r > '9' {
-				return
-			}
-			if len(text) < len(buf)-1 {
-				text = append(text, byte(r))
-			} else {
-				overflow = true
-			}
-			j += size
-		}
+	var mant uint64
+	for j < len(s) && s[j]-'0' < 10 {
+		mant = mant*10 + uint64(s[j]-'0')
+		j++
 	}
-	digits()
-	if sep, size := foldASCII(s[j:]); sep == '.' || sep == ',' {
-		if d, _ := foldASCII(s[j+size:]); d >= '0' && d <= '9' {
-			before := len(text)
-			j += size
-			text = append(text, '.')
-			digits()
+	nd, scale := j-i, 0
+	if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && s[j+1]-'0' < 10 {
+		k := j + 1
+		for k < len(s) && s[k]-'0' < 10 {
+			mant = mant*10 + uint64(s[k]-'0')
+			k++
+		}
+		scale = k - j - 1
+		if s[j] == ',' && scale == 3 {
+			scale = 0 // "1,000"
+		}
+		nd += k - j - 1
+		j = k
+	}
+	// Otherwise (a full-width digit or separator may follow, or there
+	// are too many digits) scanNumberSlow reads it.
+	if nd == 0 || nd > 15 || j < len(s) && s[j] >= utf8.RuneSelf || j+1 < len(s) && (s[j] == '.' || s[j] == ',') && s[j+1] >= utf8.RuneSelf {
+		return scanNumberSlow(s, i)
+	}
+	return j, float64(mant) / pow10[scale]
+}
+
+// scanNumberSlow is scanNumber for any number.
+func scanNumberSlow(s string, i int) (int, float64) {
+	var buf [24]byte
+	j, n, overflow := scanDigits(s, i, &buf, 0)
+	if sep, size := foldASCIIAt(s, j); sep == '.' || sep == ',' {
+		if d, _ := foldASCIIAt(s, j+size); d >= '0' && d <= '9' {
+			before := n
+			buf[n] = '.' // scanDigits leaves buf's last byte free for it
+			n++
+			var over bool
+			j, n, over = scanDigits(s, j+size, &buf, n)
+			overflow = overflow || over
 			// A comma before exactly three digits separates thousands.
-			if sep == ',' && len(text)-before-1 == 3 {
-				copy(text[before:], text[before+1:])
-				text = text[:len(text)-1]
+			if sep == ',' && n-before-1 == 3 {
+				copy(buf[before:], buf[before+1:n])
+				n--
 			}
 		}
 	}
 	if overflow {
 		return j, -1
 	}
-	return j, parseDecimal(text)
+	return j, parseDecimal(buf[:n])
+}
+
+// scanDigits appends the digits at s[j:], full-width ones folded, to
+// buf[:n], keeping the last byte of buf free; overflow reports digits
+// that did not fit. A function, not a closure, so that j and n stay in
+// registers.
+func scanDigits(s string, j int, buf *[24]byte, n int) (int, int, bool) {
+	overflow := false
+	for j < len(s) {
+		c, size := s[j], 1
+		if c >= utf8.RuneSelf {
+			r, sz := foldASCII(s[j:])
+			if r < '0' || r > '9' {
+				break
+			}
+			c, size = byte(r), sz
+		} else if c < '0' || c > '9' {
+			break
+		}
+		if n < len(buf)-1 {
+			buf[n] = c
+			n++
+		} else {
+			overflow = true
+		}
+		j += size
+	}
+	return j, n, overflow
+}
+
+// foldASCIIAt is foldASCII(s[j:]) with ASCII read in place.
+func foldASCIIAt(s string, j int) (rune, int) {
+	if j < len(s) && s[j] < utf8.RuneSelf {
+		return rune(s[j]), 1
+	}
+	return foldASCII(s[j:])
 }
 
 // parseDecimal reads digits with at most one '.', exactly as
