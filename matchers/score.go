@@ -46,7 +46,7 @@ func stepsMask(span string, ref *termRef) int {
 	var seen uint8
 	seps := 0
 	for i := 0; i < len(span); i++ {
-		k := byteClass[span[i]]
+		k := spanClass[span[i]]
 		seen |= k
 		seps += int(k & bcSep)
 	}
@@ -127,8 +127,8 @@ func stepsMask(span string, ref *termRef) int {
 	return mask
 }
 
-// Byte classes of stepsMask's ASCII pass. bcSep is bit 0, so that adding
-// a byte's class masked with it counts separators.
+// Byte classes of stepsMask's ASCII pass (spanClass). bcSep is bit 0, so
+// that adding a byte's class masked with it counts separators.
 const (
 	bcSep      = 1 << iota // not a letter, a digit or a leetspeak symbol
 	bcUpper                // 'A'-'Z'
@@ -138,7 +138,7 @@ const (
 	bcHigh                 // a byte of a multi-byte rune
 )
 
-var byteClass = func() (t [256]uint8) {
+var spanClass = func() (t [256]uint8) {
 	for c := range 256 {
 		switch {
 		case 'A' <= c && c <= 'Z':
