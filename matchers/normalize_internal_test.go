@@ -7,9 +7,6 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/precwatch/precwatch/fixtures"
-	"github.com/precwatch/precwatch/fixtures/eval"
 )
 
 // The fast path of normalizeFold is held to normalizeFoldReference, the
@@ -17,19 +14,8 @@ import (
 // same offsets, same decision to deobfuscate.
 
 func TestNormalizeMatchesReferenceOnFixtures(t *testing.T) {
-	var texts []string
-	for _, l := range fixtures.Listings() {
-		texts = append(texts, l.Title, l.Description)
-	}
-	cases, err := eval.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		texts = append(texts, c.Title, c.Description)
-	}
 	var buf normText
-	for _, s := range texts {
+	for _, s := range listingTexts(t) {
 		checkNormalize(t, s, &buf)
 	}
 }
