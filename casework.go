@@ -53,6 +53,23 @@ func (u User) Validate() error {
 	return err
 }
 
+// ChangeUser is UpdateUser's rule for both stores: it applies change to
+// a copy of the named user among all and returns the user to write.
+func ChangeUser(name string, all []User, change func(u *User, all []User) error) (User, error) {
+	i := slices.IndexFunc(all, func(u User) bool { return u.Name == name })
+	if i < 0 {
+		return User{}, ErrNotFound
+	}
+	u := all[i]
+	if err := change(&u, all); err != nil {
+		return User{}, err
+	}
+	if u.Name != name {
+		return User{}, fmt.Errorf("%w: a change cannot rename user %q to %q", ErrInvalid, name, u.Name)
+	}
+	return u, u.Validate()
+}
+
 // Session is a logged-in console session. ID is the SHA-256 of the cookie
 // token, so a leaked store does not leak live sessions.
 type Session struct {
@@ -222,8 +239,14 @@ type ConsoleStore interface {
 
 	// CreateUser adds a user; ErrConflict when the name is taken.
 	CreateUser(ctx context.Context, u User) error
-	// UpdateUser replaces an existing user.
-	UpdateUser(ctx context.Context, u User) error
+	// UpdateUser changes the named user in one transaction: change edits
+	// *u given every user as stored (so a rule over all accounts, such
+	// as "an active admin remains", holds against concurrent changes),
+	// and its result is written only if no user changed meanwhile, else
+	// change runs again on the new state. change's error is returned
+	// wrapped (errors.Is finds it); ErrNotFound when there is no such
+	// user, ErrInvalid when change renames it or leaves it invalid.
+	UpdateUser(ctx context.Context, name string, change func(u *User, all []User) error) error
 	User(ctx context.Context, name string) (User, error)
 	Users(ctx context.Context) ([]User, error)
 

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -146,62 +147,67 @@ type userChange struct {
 // updateUser applies an admin's change to an account. An admin cannot
 // disable or demote their own account, nor the last other active admin,
 // so that the console keeps an administrator (precwatch user add remains
-// for a machine's operator). A new password ends the account's sessions.
+// for a machine's operator); the store checks that in the transaction that
+// writes the change, so two admins demoting each other at once cannot
+// both succeed. A new password ends the account's sessions.
 func (s *Server) updateUser(ctx context.Context, name string, ch userChange, by *precwatch.User) error {
 	if ch.Disabled == nil && ch.Role == nil && ch.Password == nil {
 		return errorf(EINVALID, "nothing to change: give disabled, role or password")
 	}
-	u, err := s.store.User(ctx, name)
+	var role precwatch.Role
+	if ch.Role != nil {
+		var err error
+		if role, err = precwatch.ParseRole(*ch.Role); err != nil {
+			return err
+		}
+	}
+	// Hashed before the transaction: bcrypt takes tens of milliseconds.
+	var hash string
+	if ch.Password != nil {
+		var err error
+		if hash, err = hashPassword(*ch.Password, s.hashCost); err != nil {
+			return err
+		}
+	}
+	var before, after precwatch.User
+	err := s.store.UpdateUser(ctx, name, func(u *precwatch.User, all []precwatch.User) error {
+		before = *u
+		if ch.Role != nil {
+			u.Role = role
+		}
+		if ch.Disabled != nil {
+			u.Disabled = *ch.Disabled
+		}
+		wasAdmin := before.Role == precwatch.RoleAdmin && !before.Disabled
+		if wasAdmin && (u.Role != precwatch.RoleAdmin || u.Disabled) {
+			if u.Name == by.Name {
+				return errorf(EINVALID, "you cannot disable or demote your own account")
+			}
+			if !slices.ContainsFunc(all, func(o precwatch.User) bool {
+				return o.Role == precwatch.RoleAdmin && !o.Disabled && o.Name != u.Name
+			}) {
+				return errorf(EINVALID, "%s is the last active admin", u.Name)
+			}
+		}
+		if ch.Password != nil {
+			u.PasswordHash, u.PasswordChangedAt = hash, s.now()
+		}
+		after = *u
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	next := u
-	if ch.Role != nil {
-		if next.Role, err = precwatch.ParseRole(*ch.Role); err != nil {
-			return err
-		}
-	}
-	if ch.Disabled != nil {
-		next.Disabled = *ch.Disabled
-	}
-	wasAdmin := u.Role == precwatch.RoleAdmin && !u.Disabled
-	if wasAdmin && (next.Role != precwatch.RoleAdmin || next.Disabled) {
-		if u.Name == by.Name {
-			return errorf(EINVALID, "you cannot disable or demote your own account")
-		}
-		us, err := s.store.Users(ctx)
-		if err != nil {
-			return err
-		}
-		admins := 0
-		for _, o := range us {
-			if o.Role == precwatch.RoleAdmin && !o.Disabled && o.Name != u.Name {
-				admins++
-			}
-		}
-		if admins == 0 {
-			return errorf(EINVALID, "%s is the last active admin", u.Name)
-		}
-	}
-	if ch.Password != nil {
-		if next.PasswordHash, err = hashPassword(*ch.Password, s.hashCost); err != nil {
-			return err
-		}
-		next.PasswordChangedAt = s.now()
-	}
-	if err := s.store.UpdateUser(ctx, next); err != nil {
-		return err
-	}
-	target := "user:" + u.Name
-	if next.Disabled != u.Disabled {
+	target := "user:" + name
+	if after.Disabled != before.Disabled {
 		action := "user.enable"
-		if next.Disabled {
+		if after.Disabled {
 			action = "user.disable"
 		}
 		s.audit(ctx, by.Name, action, target, "")
 	}
-	if next.Role != u.Role {
-		s.audit(ctx, by.Name, "user.role", target, string(u.Role)+" → "+string(next.Role))
+	if after.Role != before.Role {
+		s.audit(ctx, by.Name, "user.role", target, string(before.Role)+" → "+string(after.Role))
 	}
 	if ch.Password != nil {
 		s.audit(ctx, by.Name, "user.password", target, "set by an admin; sessions ended")

@@ -612,18 +612,20 @@ func TestSessions(t *testing.T) {
 		t.Errorf("after 12h: %d, want 401", rec.Code)
 	}
 	// Disabling an account ends its sessions at once.
-	u, _ := e.store.User(context.Background(), "ivy")
-	u.Disabled = true
-	if err := e.store.UpdateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
+	setDisabled := func(v bool) {
+		t.Helper()
+		if err := e.store.UpdateUser(context.Background(), "ivy", func(u *precwatch.User, _ []precwatch.User) error {
+			u.Disabled = v
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	setDisabled(true)
 	if resp := c.do("GET", "/api/me", nil, nil); resp.code != http.StatusUnauthorized {
 		t.Errorf("disabled user: %d, want 401", resp.code)
 	}
-	u.Disabled = false
-	if err := e.store.UpdateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
+	setDisabled(false)
 	if resp := c.do("POST", "/api/logout", nil, nil); resp.code != http.StatusNoContent {
 		t.Errorf("logout: %d", resp.code)
 	}

@@ -197,18 +197,18 @@ func addUser(ctx context.Context, cs precwatch.ConsoleStore, name string, role p
 // start, so that the printed login always works.
 func demoLogin(ctx context.Context, cs precwatch.ConsoleStore) (string, error) {
 	pw := rand.Text()
-	u, err := cs.User(ctx, "admin")
+	hash, err := console.HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	err = cs.UpdateUser(ctx, "admin", func(u *precwatch.User, _ []precwatch.User) error {
+		u.PasswordHash, u.Role, u.Disabled = hash, precwatch.RoleAdmin, false
+		return nil
+	})
 	if errors.Is(err, precwatch.ErrNotFound) {
 		return pw, addUser(ctx, cs, "admin", precwatch.RoleAdmin, pw, "demo")
 	}
 	if err != nil {
-		return "", err
-	}
-	if u.PasswordHash, err = console.HashPassword(pw); err != nil {
-		return "", err
-	}
-	u.Role, u.Disabled = precwatch.RoleAdmin, false
-	if err := cs.UpdateUser(ctx, u); err != nil {
 		return "", err
 	}
 	return pw, cs.AppendAudit(ctx, precwatch.AuditEntry{At: time.Now().UTC(), Actor: "demo", Action: "user.password", Target: "admin"})

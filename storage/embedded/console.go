@@ -238,21 +238,27 @@ func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
 	return nil
 }
 
-// UpdateUser replaces an existing user; ErrNotFound when there is none.
-func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
-	if err := u.Validate(); err != nil {
-		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
-	}
-	raw, err := json.Marshal(u)
+// UpdateUser changes a user in one BEGIN IMMEDIATE transaction: no other
+// writer runs between reading the users and writing the change.
+func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *precwatch.User, all []precwatch.User) error) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		all, err := queryJSON[precwatch.User](ctx, tx, "SELECT json FROM users ORDER BY name")
+		if err != nil {
+			return err
+		}
+		u, err := precwatch.ChangeUser(name, all, change)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE users SET json = ? WHERE name = ?", string(raw), name)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
-	}
-	res, err := s.db.ExecContext(ctx, "UPDATE users SET json = ? WHERE name = ?", string(raw), u.Name)
-	if err != nil {
-		return fmt.Errorf("embedded: update user %q: %w", u.Name, err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return fmt.Errorf("embedded: update user %q: %w", u.Name, errors.Join(precwatch.ErrNotFound, err))
+		return fmt.Errorf("embedded: update user %q: %w", name, err)
 	}
 	return nil
 }
@@ -275,8 +281,13 @@ func (s *Store) Users(ctx context.Context) ([]precwatch.User, error) {
 	return us, nil
 }
 
+// querier is a database or a transaction in it.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // queryJSON decodes the single JSON column of every row the query returns.
-func queryJSON[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]T, error) {
+func queryJSON[T any](ctx context.Context, db querier, query string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

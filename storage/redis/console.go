@@ -187,13 +187,6 @@ func (s *Store) dropTmp(ctx context.Context, key string) {
 	s.rdb.Del(ctx, key)
 }
 
-// updateUser replaces a user's JSON only if the user exists.
-var updateUser = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-`)
-
 // CreateUser adds a user; ErrConflict when the name is taken.
 func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
 	if err := u.Validate(); err != nil {
@@ -213,21 +206,37 @@ func (s *Store) CreateUser(ctx context.Context, u precwatch.User) error {
 	return nil
 }
 
-// UpdateUser replaces an existing user; ErrNotFound when there is none.
-func (s *Store) UpdateUser(ctx context.Context, u precwatch.User) error {
-	if err := u.Validate(); err != nil {
-		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
-	}
-	raw, err := json.Marshal(u)
+// UpdateUser changes a user in an optimistic transaction on the users
+// hash, retried when any account changed between reading and writing.
+func (s *Store) UpdateUser(ctx context.Context, name string, change func(u *precwatch.User, all []precwatch.User) error) error {
+	key := s.key("users")
+	err := s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			vals, err := tx.HVals(ctx, key).Result()
+			if err != nil {
+				return err
+			}
+			all, err := decodeUsers(vals)
+			if err != nil {
+				return err
+			}
+			u, err := precwatch.ChangeUser(name, all, change)
+			if err != nil {
+				return err
+			}
+			raw, err := json.Marshal(u)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, key, name, raw)
+				return nil
+			})
+			return err
+		}, key)
+	})
 	if err != nil {
-		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
-	}
-	n, err := updateUser.Run(ctx, s.rdb, []string{s.key("users")}, u.Name, raw).Int()
-	if err != nil {
-		return fmt.Errorf("redis: update user %q: %w", u.Name, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("redis: update user %q: %w", u.Name, precwatch.ErrNotFound)
+		return fmt.Errorf("redis: update user %q: %w", name, err)
 	}
 	return nil
 }
@@ -254,11 +263,20 @@ func (s *Store) Users(ctx context.Context) ([]precwatch.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: users: %w", err)
 	}
+	us, err := decodeUsers(vals)
+	if err != nil {
+		return nil, fmt.Errorf("redis: users: %w", err)
+	}
+	return us, nil
+}
+
+// decodeUsers decodes the users hash's values, sorted by name.
+func decodeUsers(vals []string) ([]precwatch.User, error) {
 	var us []precwatch.User
 	for _, v := range vals {
 		var u precwatch.User
 		if err := json.Unmarshal([]byte(v), &u); err != nil {
-			return nil, fmt.Errorf("redis: users: decode: %w", err)
+			return nil, fmt.Errorf("decode: %w", err)
 		}
 		us = append(us, u)
 	}

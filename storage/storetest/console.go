@@ -32,6 +32,7 @@ func RunConsole(t *testing.T, open func(t *testing.T) func() precwatch.ConsoleSt
 		{"QueryAlertsFollowsWrites", testQueryAlertsFollowsWrites},
 		{"QueryAlertsScoreOrder", testQueryAlertsScoreOrder},
 		{"Users", testUsers},
+		{"UpdateUserConcurrent", testUpdateUserConcurrent},
 		{"Sessions", testSessions},
 		{"Audit", testAudit},
 		{"WatchlistVersions", testWatchlistVersions},
@@ -600,14 +601,39 @@ func testUsers(t *testing.T, factory func() precwatch.ConsoleStore) {
 		t.Errorf("User(ana) = %+v, %v; want %+v", got, err, ana)
 	}
 	ana.Role, ana.Disabled = precwatch.RoleAnalyst, true
-	if err := s.UpdateUser(ctx, ana); err != nil {
+	err = s.UpdateUser(ctx, "ana", func(u *precwatch.User, all []precwatch.User) error {
+		if seen, want := jsonOf(t, all), jsonOf(t, []precwatch.User{got, zed}); seen != want {
+			t.Errorf("UpdateUser's change sees %s, want %s", seen, want)
+		}
+		u.Role, u.Disabled = ana.Role, ana.Disabled
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.User(ctx, "ana"); got.Role != precwatch.RoleAnalyst || !got.Disabled {
 		t.Errorf("after update: %+v", got)
 	}
-	if err := s.UpdateUser(ctx, precwatch.User{Name: "nobody", Role: precwatch.RoleAdmin}); !errors.Is(err, precwatch.ErrNotFound) {
+	noop := func(*precwatch.User, []precwatch.User) error { return nil }
+	if err := s.UpdateUser(ctx, "nobody", noop); !errors.Is(err, precwatch.ErrNotFound) {
 		t.Errorf("UpdateUser(nobody) error = %v, want ErrNotFound", err)
+	}
+	// A refused, renaming or invalid change writes nothing.
+	errNo := errors.New("refused")
+	for _, bad := range []struct {
+		change func(*precwatch.User, []precwatch.User) error
+		want   error
+	}{
+		{func(u *precwatch.User, _ []precwatch.User) error { u.Role = precwatch.RoleAdmin; return errNo }, errNo},
+		{func(u *precwatch.User, _ []precwatch.User) error { u.Name = "zed"; return nil }, precwatch.ErrInvalid},
+		{func(u *precwatch.User, _ []precwatch.User) error { u.Role = "root"; return nil }, precwatch.ErrInvalid},
+	} {
+		if err := s.UpdateUser(ctx, "ana", bad.change); !errors.Is(err, bad.want) {
+			t.Errorf("UpdateUser error = %v, want %v", err, bad.want)
+		}
+	}
+	if got, _ := s.User(ctx, "ana"); jsonOf(t, got) != jsonOf(t, ana) {
+		t.Errorf("after refused changes: %+v, want %+v", got, ana)
 	}
 	if _, err := s.User(ctx, "nobody"); !errors.Is(err, precwatch.ErrNotFound) {
 		t.Errorf("User(nobody) error = %v, want ErrNotFound", err)
@@ -618,6 +644,74 @@ func testUsers(t *testing.T, factory func() precwatch.ConsoleStore) {
 	}
 	if got, want := jsonOf(t, us), jsonOf(t, []precwatch.User{ana, zed}); got != want {
 		t.Errorf("Users = %s, want %s", got, want)
+	}
+}
+
+// testUpdateUserConcurrent has two clients, as two console processes
+// would, each demote one of the two admins while "another active admin
+// remains" is checked in the change: the changes are made to overlap, and
+// exactly one may succeed, so that an admin always remains.
+func testUpdateUserConcurrent(t *testing.T, factory func() precwatch.ConsoleStore) {
+	ctx := context.Background()
+	clients := []precwatch.ConsoleStore{consoleClient(t, factory), consoleClient(t, factory)}
+	errLast := errors.New("the last active admin")
+	for round := range 3 {
+		names := []string{fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)}
+		for _, n := range names {
+			if err := clients[0].CreateUser(ctx, precwatch.User{Name: n, Role: precwatch.RoleAdmin, CreatedAt: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each change, the first time it runs, waits (a bounded while:
+		// a store that serialises writers runs the other one after it)
+		// for the other to have read the users too.
+		var entered [2]chan struct{}
+		for i := range entered {
+			entered[i] = make(chan struct{})
+		}
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, n := range names {
+			wg.Go(func() {
+				first := true
+				errs[i] = clients[i].UpdateUser(ctx, n, func(u *precwatch.User, all []precwatch.User) error {
+					if first {
+						first = false
+						close(entered[i])
+						select {
+						case <-entered[1-i]:
+						case <-time.After(300 * time.Millisecond):
+						}
+					}
+					if !slices.ContainsFunc(all, func(o precwatch.User) bool {
+						return o.Name != n && slices.Contains(names, o.Name) && o.Role == precwatch.RoleAdmin && !o.Disabled
+					}) {
+						return errLast
+					}
+					u.Role = precwatch.RoleAnalyst
+					return nil
+				})
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, errLast):
+				t.Errorf("round %d: demoting %s: %v", round, names[i], err)
+			}
+		}
+		admins := 0
+		for _, n := range names {
+			if u, err := clients[1].User(ctx, n); err == nil && u.Role == precwatch.RoleAdmin {
+				admins++
+			}
+		}
+		if ok != 1 || admins != 1 {
+			t.Errorf("round %d: %d demotions succeeded and %d admins remain (errors %v); want 1 and 1", round, ok, admins, errs)
+		}
 	}
 }
 
