@@ -54,14 +54,19 @@ func (s *Server) apiWatchlistPreview(w http.ResponseWriter, r *http.Request, _ *
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, p.orEmpty())
+	return nil
+}
+
+// orEmpty is p with empty lists instead of null ones, for JSON clients.
+func (p Preview) orEmpty() Preview {
 	if p.Added == nil {
 		p.Added = []PreviewHit{}
 	}
 	if p.Removed == nil {
 		p.Removed = []PreviewHit{}
 	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return p
 }
 
 // apiWatchlistApply saves and applies a watchlist. base_version, when not
@@ -86,14 +91,8 @@ func (s *Server) apiWatchlistApply(w http.ResponseWriter, r *http.Request, u *pr
 	if in.Comment == "" {
 		return &Error{Code: EINVALID, Message: "a comment is required", Fields: []FieldError{{Field: "comment", Message: "required"}}}
 	}
-	if in.BaseVersion != 0 {
-		_, active, err := wl.Active(r.Context())
-		if err != nil {
-			return err
-		}
-		if active != in.BaseVersion {
-			return errorf(ECONFLICT, "the watchlist is now at version %d, not %d", active, in.BaseVersion)
-		}
+	if _, _, err := activeAt(r.Context(), wl, baseParam(in.BaseVersion)); err != nil {
+		return err
 	}
 	n, err := s.applyWatchlist(r.Context(), wl, in.Watchlist, u, in.Comment, "watchlist.apply")
 	if err != nil {

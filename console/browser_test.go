@@ -339,6 +339,26 @@ func TestBrowser(t *testing.T) {
 		if got := eval[string](b, `document.querySelector("#substance-nitromethane").innerText`); !strings.Contains(got, "solvent") || strings.Contains(got, "racing fuel") {
 			t.Errorf("after rollback the row reads %q", got)
 		}
+		// A false positive ruled from the suppressions page: previewed,
+		// saved with who and why, then lifted.
+		b.click("#suppressions-link")
+		b.waitFor(`!!document.querySelector("#no-suppressions")`)
+		b.set("#term", "solvent")
+		b.set("#site", "chemshop")
+		b.set("#reason", "paint thinner shop, checked by phone")
+		b.click("#preview")
+		b.waitFor(`!!document.querySelector("#preview-result")`)
+		if got := eval[string](b, `document.querySelector("#preview-removed").textContent`); got != "1" {
+			t.Errorf("the suppression silences %s hits, want 1 (the solvent listing)", got)
+		}
+		b.click("#save")
+		b.waitFor(`document.querySelector("#saved")?.textContent.includes("version 4")`)
+		if got := eval[string](b, `document.querySelector("#suppression-0").innerText`); !strings.Contains(got, "solvent") || !strings.Contains(got, "ana") || !strings.Contains(got, "checked by phone") {
+			t.Errorf("suppression row %q", got)
+		}
+		b.screenshot("suppressions.png")
+		b.click("#lift-0")
+		b.waitFor(`document.querySelector("#saved")?.textContent.includes("version 5") && !!document.querySelector("#no-suppressions")`)
 	})
 
 	t.Run("operator", func(t *testing.T) {

@@ -103,9 +103,18 @@ func newWatchlistFake(store precwatch.ConsoleStore) *fakeWatchlists {
 		err := store.Listings(ctx, "", func(st precwatch.ListingState) error {
 			n++
 			text := strings.ToLower(st.Listing.Title + " " + st.Listing.Description)
+			// A term suppression covers the terms inside it too, as the
+			// matcher reports only the longest ("Nitromethan" in
+			// "nitromethane").
+			suppressed := func(id, term string) bool {
+				return slices.ContainsFunc(w.Suppressions, func(sp precwatch.Suppression) bool {
+					return (sp.Substance == "" || sp.Substance == id) && sp.Site == st.Listing.Site &&
+						(sp.Listing != "" && sp.Listing == st.Listing.Identity() || sp.Term != "" && strings.Contains(strings.ToLower(sp.Term), strings.ToLower(term)))
+				})
+			}
 			for _, s := range w.Substances {
 				for _, term := range append(slices.Collect(mapValues(s.Names)), s.Synonyms...) {
-					if term != "" && strings.Contains(text, strings.ToLower(term)) {
+					if term != "" && strings.Contains(text, strings.ToLower(term)) && !suppressed(s.ID, term) {
 						out[st.Key+"/"+s.ID] = PreviewHit{Site: st.Listing.Site, ListingKey: st.Key, Title: st.Listing.Title, Substance: s.ID, Term: term}
 					}
 				}
@@ -137,6 +146,15 @@ func newWatchlistFake(store precwatch.ConsoleStore) *fakeWatchlists {
 				if len(syn) < 3 {
 					errs = append(errs, FieldError{Field: fmt.Sprintf("substances[%d].synonyms[%d]", i, j), Message: "shorter than 3 characters"})
 				}
+			}
+		}
+		// The file loader's rules for suppressions, in short.
+		for i, sp := range w.Suppressions {
+			if sp.Reason == "" {
+				errs = append(errs, FieldError{Field: fmt.Sprintf("suppressions[%d].reason", i), Message: "a reason is required"})
+			}
+			if sp.Term == "" && sp.Listing == "" {
+				errs = append(errs, FieldError{Field: fmt.Sprintf("suppressions[%d]", i), Message: "a term or a listing is required"})
 			}
 		}
 		return errs

@@ -232,3 +232,76 @@ func TestDiffWatchlists(t *testing.T) {
 		t.Errorf("no change: %+v", d)
 	}
 }
+
+func TestSuppressionsPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ana := e.as(precwatch.RoleAnalyst)
+	doc := ana.page(t, "/watchlist/suppressions")
+	if doc.Find("#no-suppressions").Length() != 1 {
+		t.Error("no empty-state message on a watchlist without suppressions")
+	}
+	// Without a reason: the error at its field, nothing saved.
+	nitro := map[string][]string{"base_version": {"0"}, "term": {"nitromethane"}, "site": {"silkvault"}, "substance": {""}, "reason": {""}, "op": {"save"}}
+	resp := ana.form("/watchlist/suppressions", nitro)
+	if resp.code != http.StatusBadRequest {
+		t.Fatalf("suppression without a reason: %d", resp.code)
+	}
+	doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if got := doc.Find(`.fielderror[data-field=reason]`).Text(); got != "a reason is required" {
+		t.Errorf("reason error %q", got)
+	}
+	if got, _ := doc.Find("#term").Attr("value"); got != "nitromethane" {
+		t.Errorf("the form lost its term: %q", got)
+	}
+	if vs, _ := e.store.WatchlistVersions(ctx); len(vs) != 0 {
+		t.Errorf("an invalid suppression was saved: %+v", vs)
+	}
+	// The preview names the two silkvault nitromethane listings.
+	nitro["reason"], nitro["op"] = []string{"RC fuel shop, checked"}, []string{"preview"}
+	resp = ana.form("/watchlist/suppressions", nitro)
+	doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if resp.code != http.StatusOK || doc.Find("#preview-removed").Text() != "2" || doc.Find("#preview-added").Text() != "0" || doc.Find("#save").Length() != 1 {
+		t.Fatalf("preview: %d, removed %q, added %q", resp.code, doc.Find("#preview-removed").Text(), doc.Find("#preview-added").Text())
+	}
+	nitro["op"] = []string{"save"}
+	resp = ana.form("/watchlist/suppressions", nitro)
+	if resp.code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.code, resp.body)
+	}
+	doc = ana.page(t, resp.header.Get("Location"))
+	row := doc.Find("#suppression-0").Text()
+	if doc.Find("#saved").Length() != 1 || !strings.Contains(row, "nitromethane") || !strings.Contains(row, "ana") || !strings.Contains(row, "RC fuel shop, checked") {
+		t.Fatalf("after saving: %d, row %q", resp.code, row)
+	}
+	active, version, _ := e.wl.Active(ctx)
+	if len(active.Suppressions) != 1 || active.Suppressions[0].By != "ana" || active.Suppressions[0].At.IsZero() || version != 1 {
+		t.Errorf("active watchlist v%d suppressions %+v", version, active.Suppressions)
+	}
+	audit, _ := e.store.Audit(ctx, 1)
+	if len(audit) != 1 || audit[0].Action != "watchlist.suppress" || audit[0].Actor != "ana" || !strings.Contains(audit[0].Detail, `term "nitromethane" on silkvault`) {
+		t.Errorf("audit: %+v", audit)
+	}
+	// Lifting from a stale page is refused; from the current one it works.
+	if resp := ana.form("/watchlist/suppressions", map[string][]string{"base_version": {"0"}, "index": {"0"}, "op": {"lift"}}); resp.code != http.StatusConflict {
+		t.Errorf("lift from a stale page: %d, want 409", resp.code)
+	}
+	resp = ana.form("/watchlist/suppressions", map[string][]string{"base_version": {"1"}, "index": {"0"}, "op": {"lift"}})
+	if resp.code != http.StatusSeeOther || ana.page(t, resp.header.Get("Location")).Find("#no-suppressions").Length() != 1 {
+		t.Errorf("after lifting: %d, suppressions still listed", resp.code)
+	}
+	// An admin (who is also an analyst) gets "rule a false positive" links
+	// on an alert; an investigator does not.
+	adam := e.as(precwatch.RoleAdmin)
+	href, _ := adam.page(t, "/alerts/"+e.keys["peroxide"]).Find("#suppress-listing").Attr("href")
+	if !strings.Contains(href, "listing=id%3ap1") && !strings.Contains(href, "listing=id%3Ap1") {
+		t.Errorf("admin's suppress-listing link %q", href)
+	}
+	if n := e.as(precwatch.RoleInvestigator).page(t, "/alerts/"+e.keys["peroxide"]).Find("#suppress-listing").Length(); n != 0 {
+		t.Error("an investigator is offered an analyst's action")
+	}
+	// The link's query fills the form.
+	if got, _ := adam.page(t, href).Find("#listing").Attr("value"); got != "id:p1" {
+		t.Errorf("form prefilled with listing %q", got)
+	}
+}

@@ -28,7 +28,7 @@ var staticFS embed.FS
 
 // pageNames are the pages; each is parsed with the layout.
 var pageNames = []string{
-	"login", "error", "queue", "alert", "watchlist", "substance", "versions", "version",
+	"login", "error", "queue", "alert", "watchlist", "substance", "suppressions", "versions", "version",
 	"sites", "site", "audit", "users",
 }
 

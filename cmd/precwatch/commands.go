@@ -180,6 +180,8 @@ func fileStamp(path string) string {
 // Reload reads the config and watchlist again and puts them in force
 // together; when either is broken the previous ones stay in force.
 func (m *Main) Reload(sched *crawler.Scheduler) error {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
 	cfg, mt, err := m.loadConfig()
 	if err == nil {
 		err = sched.Update(cfg.Sites)

@@ -366,6 +366,8 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", precwatch.ErrInvalid, err)
 	}
+	w.m.reloadMu.Lock()
+	defer w.m.reloadMu.Unlock()
 	now := time.Now().UTC()
 	// Keep the watchlist that was in force before the first edit, so that
 	// one can always return to it.

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -30,6 +32,9 @@ func TestDaemonServesConsole(t *testing.T) {
 		t.Fatalf("user add: %v\n%s%s", err, out, stderr)
 	}
 	if _, _, err := run(t, t.Context(), "investigator-pw-1\n", "user", "add", "--name", "ivan", "--role", "investigator", "--store", dsn); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, t.Context(), "analyst-pw-12\n", "user", "add", "--name", "anna", "--role", "analyst", "--store", dsn); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := run(t, t.Context(), "short\n", "user", "add", "--name", "x", "--role", "admin", "--store", dsn); err == nil {
@@ -94,17 +99,24 @@ func TestDaemonServesConsole(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	post := func(c *http.Client, path string) int {
-		req, _ := http.NewRequest("POST", base+path, strings.NewReader("{}"))
+	postJSON := func(c *http.Client, path string, in, out any) int {
+		body, _ := json.Marshal(in)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", base)
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
+		if out != nil && resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("POST %s: %v", path, err)
+			}
+		}
 		return resp.StatusCode
 	}
+	post := func(c *http.Client, path string) int { return postJSON(c, path, struct{}{}, nil) }
 
 	ivan := client("ivan", "investigator-pw-1")
 	var page precwatch.AlertPage
@@ -117,6 +129,8 @@ func TestDaemonServesConsole(t *testing.T) {
 	if code := get(ivan, "/api/sites", nil); code != http.StatusForbidden {
 		t.Errorf("investigator GET /api/sites = %d, want 403", code)
 	}
+
+	testSuppressFromConsole(t, page.Alerts[0], client("anna", "analyst-pw-12"), get, postJSON)
 
 	olga := client("olga", "operator-password-1")
 	var states []struct {
@@ -156,6 +170,59 @@ func TestDaemonServesConsole(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the run started from the console never finished")
 		}
+	}
+}
+
+// testSuppressFromConsole has an analyst rule one alerted listing a false
+// positive through the daemon's console: the preview names exactly the
+// hits it silences, saving puts it in force (a second preview silences
+// nothing more), and lifting it takes it out again.
+func testSuppressFromConsole(t *testing.T, a precwatch.Alert, anna *http.Client,
+	get func(*http.Client, string, any) int, postJSON func(*http.Client, string, any, any) int) {
+	t.Helper()
+	sup := map[string]any{"listing": a.Identity, "site": a.Site, "reason": "a shop we audited", "preview": true}
+	var p console.Preview
+	if code := postJSON(anna, "/api/watchlist/suppressions", sup, &p); code != http.StatusOK {
+		t.Fatalf("suppression preview: %d", code)
+	}
+	if len(p.Added) != 0 || len(p.Removed) == 0 || p.Listings == 0 {
+		t.Fatalf("suppression preview: %+v, want only removed hits", p)
+	}
+	for _, h := range p.Removed {
+		if key := precwatch.ListingKey(a.Site, a.Identity); h.Site != a.Site || h.ListingKey != key {
+			t.Errorf("the preview silences %+v, outside the suppressed listing %s", h, key)
+		}
+	}
+	if code := postJSON(anna, "/api/watchlist/suppressions", map[string]any{"term": "acetone", "reason": "x"}, nil); code != http.StatusBadRequest {
+		t.Errorf("a term suppression without a site: %d, want 400", code)
+	}
+	sup["preview"] = false
+	var saved struct {
+		Version     int
+		Suppression precwatch.Suppression
+	}
+	if code := postJSON(anna, "/api/watchlist/suppressions", sup, &saved); code != http.StatusOK || saved.Version == 0 || saved.Suppression.By != "anna" {
+		t.Fatalf("suppress: %d %+v", code, saved)
+	}
+	var cur struct {
+		Version   int
+		Watchlist precwatch.Watchlist
+	}
+	get(anna, "/api/watchlist", &cur)
+	if cur.Version != saved.Version || len(cur.Watchlist.Suppressions) != 1 || cur.Watchlist.Suppressions[0].Reason != "a shop we audited" {
+		t.Fatalf("active watchlist after suppressing: version %d, suppressions %+v", cur.Version, cur.Watchlist.Suppressions)
+	}
+	sup["preview"] = true
+	if postJSON(anna, "/api/watchlist/suppressions", sup, &p); len(p.Removed) != 0 {
+		t.Errorf("the saved suppression is not in force: a second one still silences %d hits", len(p.Removed))
+	}
+	if code := postJSON(anna, fmt.Sprintf("/api/watchlist/suppressions/0/lift?base_version=%d", saved.Version), struct{}{}, &saved); code != http.StatusOK {
+		t.Fatalf("lift: %d", code)
+	}
+	cur.Watchlist = precwatch.Watchlist{} // decoding leaves absent fields as they were
+	get(anna, "/api/watchlist", &cur)
+	if len(cur.Watchlist.Suppressions) != 0 || cur.Version != saved.Version {
+		t.Errorf("after lifting: version %d (want %d), suppressions %+v", cur.Version, saved.Version, cur.Watchlist.Suppressions)
 	}
 }
 

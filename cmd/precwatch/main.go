@@ -95,6 +95,10 @@ type Main struct {
 	logger  *slog.Logger
 	config  atomic.Pointer[Config]
 	matcher swapMatcher
+	// reloadMu serialises putting a watchlist in force: a reload of the
+	// files and a save from the console, so that a reload that read the
+	// file before a save cannot put the older watchlist back after it.
+	reloadMu sync.Mutex
 
 	mu      sync.Mutex
 	store   precwatch.Store // the store the command opened, for tests

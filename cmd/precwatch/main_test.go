@@ -76,15 +76,25 @@ func watchlistPath(t *testing.T) string {
 // writeConfig writes a config file for sites and returns its path.
 func writeConfig(t *testing.T, sites []precwatch.Site) string {
 	t.Helper()
+	dir := t.TempDir()
+	// A copy of the watchlist: a daemon under test may save one from its
+	// console, and must not write the repository's.
+	wl, err := os.ReadFile(watchlistPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "watchlist.yaml"), wl, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := struct {
 		Watchlist string           `yaml:"watchlist"`
 		Sites     []precwatch.Site `yaml:"sites"`
-	}{watchlistPath(t), sites}
+	}{"watchlist.yaml", sites}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "precwatch.yaml")
+	path := filepath.Join(dir, "precwatch.yaml")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
