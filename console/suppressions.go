@@ -89,16 +89,26 @@ func describeSuppression(sup precwatch.Suppression) string {
 }
 
 // activeAt returns the active watchlist, refusing with ECONFLICT when the
-// caller's base version (if given) is no longer the active one.
-func activeAt(ctx context.Context, wl WatchlistService, base string) (*precwatch.Watchlist, int, error) {
+// caller's base version (nil: none given) is no longer the active one.
+func activeAt(ctx context.Context, wl WatchlistService, base *int) (*precwatch.Watchlist, int, error) {
 	active, version, err := wl.Active(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	if base != "" && base != strconv.Itoa(version) {
+	if base != nil && *base != version {
 		return nil, 0, errorf(ECONFLICT, "the watchlist changed (now version %d) since this page was opened; reload it", version)
 	}
 	return active, version, nil
+}
+
+// formBase is a form's base_version: a form always states one, so a
+// missing or unreadable one never matches.
+func formBase(r *http.Request) *int {
+	n, err := strconv.Atoi(r.PostFormValue("base_version"))
+	if err != nil {
+		n = -1
+	}
+	return &n
 }
 
 func (s *Server) newSuppressionsView(active *precwatch.Watchlist, version int) *suppressionsView {
@@ -130,14 +140,11 @@ func (s *Server) suppressionsPage(w http.ResponseWriter, r *http.Request, _ *pre
 // suppression, or lifts one (op=lift, with index).
 func (s *Server) suppressionsSubmit(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
-	wl, err := s.watchlists()
+	wl, err := s.watchlistForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errorf(EINVALID, "unreadable form")
-	}
-	active, version, err := activeAt(ctx, wl, r.PostFormValue("base_version"))
+	active, version, err := activeAt(ctx, wl, formBase(r))
 	if err != nil {
 		return err
 	}
@@ -268,7 +275,15 @@ func (s *Server) apiUnsuppress(w http.ResponseWriter, r *http.Request, u *precwa
 	if err != nil {
 		return errorf(EINVALID, "index: want a number")
 	}
-	active, _, err := activeAt(ctx, wl, r.URL.Query().Get("base_version"))
+	var base *int
+	if q := r.URL.Query().Get("base_version"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil {
+			return errorf(EINVALID, "base_version: want a number")
+		}
+		base = &n
+	}
+	active, _, err := activeAt(ctx, wl, base)
 	if err != nil {
 		return err
 	}
@@ -281,9 +296,9 @@ func (s *Server) apiUnsuppress(w http.ResponseWriter, r *http.Request, u *precwa
 }
 
 // baseParam is a JSON base_version as activeAt takes it: 0 means none.
-func baseParam(n int) string {
+func baseParam(n int) *int {
 	if n == 0 {
-		return ""
+		return nil
 	}
-	return strconv.Itoa(n)
+	return &n
 }

@@ -19,6 +19,18 @@ func (s *Server) watchlists() (WatchlistService, error) {
 	return s.wl, nil
 }
 
+// watchlistForm is the service for a watchlist form, with the form parsed.
+func (s *Server) watchlistForm(r *http.Request) (WatchlistService, error) {
+	wl, err := s.watchlists()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, errorf(EINVALID, "unreadable form")
+	}
+	return wl, nil
+}
+
 // watchlistView is the table of the active watchlist.
 type watchlistView struct {
 	Version    int
@@ -142,23 +154,17 @@ func lines(s string) []string {
 // shown next to their fields.
 func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
-	wl, err := s.watchlists()
+	wl, err := s.watchlistForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errorf(EINVALID, "unreadable form")
-	}
-	active, version, err := wl.Active(ctx)
+	active, version, err := activeAt(ctx, wl, formBase(r))
 	if err != nil {
 		return err
 	}
 	i, err := findSubstance(active, r.PathValue("id"))
 	if err != nil {
 		return err
-	}
-	if base := r.PostFormValue("base_version"); base != strconv.Itoa(version) {
-		return errorf(ECONFLICT, "the watchlist changed (now version %d) since this form was opened; reload it", version)
 	}
 	edited := active.Substances[i]
 	edited.Names = map[string]string{}
