@@ -17,7 +17,7 @@ build:
 # the embedded store in var/, alerts printed, then the scheduler runs until
 # Ctrl-C.
 run: build
-	./$(BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db
+	./$(BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
 
 test:
 	$(GO) vet ./...

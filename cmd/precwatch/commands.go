@@ -33,6 +33,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "console listen address (empty: no console)")
 	cert := fs.String("tls-cert", "", "TLS certificate file for the console (HTTPS, Secure cookies)")
 	key := fs.String("tls-key", "", "TLS key file for the console")
+	metricsAddr := fs.String("metrics-addr", "", "Prometheus /metrics listen address, e.g. 127.0.0.1:9464 (empty: none)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,10 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 			return err == nil && states[site].Paused
 		}
 	}
-	sched := crawler.NewScheduler(schedOpts, m.logger, m.crawlFunc(store))
+	var sched *crawler.Scheduler
+	m.metrics = newMetrics(func() []precwatch.Site { return sched.Sites() })
+	m.metrics.observeReload("file", nil, len(mt.Watchlist().Substances))
+	sched = crawler.NewScheduler(schedOpts, m.logger, m.crawlFunc(store))
 	if err := sched.Update(cfg.Sites); err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
@@ -85,6 +89,14 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		m.logger.Info("precwatch stopped")
 	}()
 
+	if *metricsAddr != "" {
+		u, shutdown, err := m.serveMetrics(ctx, *metricsAddr, m.metrics)
+		if err != nil {
+			return err
+		}
+		defer shutdown()
+		fmt.Fprintf(m.Stdout, "metrics: %s\n", u)
+	}
 	if *addr != "" {
 		if cs == nil {
 			return fmt.Errorf("store %T cannot serve the console; run with --addr ''", store)
@@ -187,9 +199,11 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 		err = sched.Update(cfg.Sites)
 	}
 	if err != nil {
+		m.metrics.observeReload("file", err, 0)
 		m.logger.Error("reload rejected, keeping the previous config and watchlist", "error", err)
 		return err
 	}
+	m.metrics.observeReload("file", nil, len(mt.Watchlist().Substances))
 	if old := m.config.Load(); old != nil && old.Store != cfg.Store {
 		m.logger.Warn("store changes take effect at restart", "store", cfg.Store)
 	}
@@ -205,7 +219,9 @@ func (m *Main) crawlFunc(store precwatch.Store) crawler.RunFunc {
 		if err != nil {
 			return precwatch.Run{}, err
 		}
-		return c.Run(ctx)
+		run, err := c.Run(ctx)
+		m.metrics.observeRun(run)
+		return run, err
 	}
 }
 

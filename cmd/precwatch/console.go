@@ -232,9 +232,13 @@ func (o *operator) Start(site string) error {
 	return err
 }
 
-// ProxyCheck says whether the site's SOCKS5 proxy answers a greeting; a
-// site without a proxy has nothing to check.
 func (o *operator) ProxyCheck(ctx context.Context, site precwatch.Site) error {
+	return checkProxy(ctx, site)
+}
+
+// checkProxy says whether the site's SOCKS5 proxy answers a greeting; a
+// site without a proxy has nothing to check.
+func checkProxy(ctx context.Context, site precwatch.Site) error {
 	raw := site.ProxyURL()
 	if raw == "" {
 		return nil
@@ -390,6 +394,7 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 		return 0, err
 	}
 	w.m.matcher.Store(mt)
+	w.m.metrics.observeReload("console", nil, len(wl.Substances))
 	w.m.logger.Info("watchlist saved from the console", "version", v, "author", author, "substances", len(wl.Substances))
 	return v, nil
 }

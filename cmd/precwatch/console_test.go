@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestDaemonServesConsole(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Run(ctx, []string{"run", "--run-on-start", "--config", config, "--store", dsn, "--addr", "127.0.0.1:0"})
+		done <- m.Run(ctx, []string{"run", "--run-on-start", "--config", config, "--store", dsn, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"})
 	}()
 	defer func() {
 		cancel()
@@ -118,6 +119,8 @@ func TestDaemonServesConsole(t *testing.T) {
 	}
 	post := func(c *http.Client, path string) int { return postJSON(c, path, struct{}{}, nil) }
 
+	checkDaemonMetrics(t, stdout.String(), mustStore(t, m))
+
 	ivan := client("ivan", "investigator-pw-1")
 	var page precwatch.AlertPage
 	if code := get(ivan, "/api/alerts?limit=1", &page); code != http.StatusOK {
@@ -170,6 +173,55 @@ func TestDaemonServesConsole(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the run started from the console never finished")
 		}
+	}
+}
+
+// checkDaemonMetrics scrapes the daemon's /metrics after its first crawl:
+// each site's counters are its run record's, and its proxy is up.
+func checkDaemonMetrics(t *testing.T, stdout string, store precwatch.Store) {
+	t.Helper()
+	sm := regexp.MustCompile(`metrics: (http://\S+)`).FindStringSubmatch(stdout)
+	if sm == nil {
+		t.Fatalf("the daemon printed no metrics address:\n%s", stdout)
+	}
+	resp, err := http.Get(sm[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	cs, err := consoleStore(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts := 0
+	for _, site := range []string{"silkvault", "agora2", "chemshop"} {
+		runs, err := cs.Runs(t.Context(), site, 0)
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("runs of %s: %d, %v", site, len(runs), err)
+		}
+		r := runs[0]
+		alerts += r.Alerts
+		for _, want := range []string{
+			fmt.Sprintf(`precwatch_crawl_runs_total{site=%q,status=%q} 1`, site, r.Status),
+			fmt.Sprintf(`precwatch_crawl_pages_total{site=%q} %d`, site, r.Pages),
+			fmt.Sprintf(`precwatch_crawl_listings_total{site=%q} %d`, site, r.Listings),
+			fmt.Sprintf(`precwatch_alerts_raised_total{site=%q} %d`, site, r.Alerts),
+		} {
+			if !hasSample(text, want) {
+				t.Errorf("metrics lack %s:\n%s", want, grepLines(text, site))
+			}
+		}
+	}
+	if alerts != len(expectedAlerts()) {
+		t.Errorf("the runs raised %d alerts, want %d", alerts, len(expectedAlerts()))
+	}
+	if !regexp.MustCompile(`\nprecwatch_proxy_up\{proxy="127\.0\.0\.1:\d+"\} 1\n`).MatchString(text) {
+		t.Errorf("the fixture proxy is not reported up:\n%s", grepLines(text, "proxy_up"))
+	}
+	if !regexp.MustCompile(`\nprecwatch_watchlist_substances [1-9]\d*\n`).MatchString(text) {
+		t.Errorf("no watchlist size:\n%s", grepLines(text, "watchlist"))
 	}
 }
 

@@ -99,6 +99,7 @@ type Main struct {
 	// files and a save from the console, so that a reload that read the
 	// file before a save cannot put the older watchlist back after it.
 	reloadMu sync.Mutex
+	metrics  *metrics // run's; nil for the other commands
 
 	mu      sync.Mutex
 	store   precwatch.Store // the store the command opened, for tests

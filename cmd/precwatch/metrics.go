@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/precwatch/precwatch"
+)
+
+// metrics are the daemon's Prometheus metrics, on a registry of their own
+// (no global state, so tests can run daemons side by side). An operator
+// alerts on them: a site whose last good run is old, runs failing, a proxy
+// down, a watchlist reload rejected.
+type metrics struct {
+	reg         *prometheus.Registry
+	runs        *prometheus.CounterVec
+	pages       *prometheus.CounterVec
+	listings    *prometheus.CounterVec
+	newListings *prometheus.CounterVec
+	alerts      *prometheus.CounterVec
+	runErrors   *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	lastOK      *prometheus.GaugeVec
+	reloads     *prometheus.CounterVec
+	substances  prometheus.Gauge
+}
+
+func newMetrics(sites func() []precwatch.Site) *metrics {
+	bySite := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"site"})
+	}
+	mt := &metrics{
+		reg: prometheus.NewRegistry(),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "precwatch_crawl_runs_total", Help: "Crawl runs finished, by site and status (ok, partial, failed, abandoned).",
+		}, []string{"site", "status"}),
+		pages:       bySite("precwatch_crawl_pages_total", "Pages fetched by crawl runs."),
+		listings:    bySite("precwatch_crawl_listings_total", "Listings extracted by crawl runs."),
+		newListings: bySite("precwatch_crawl_new_listings_total", "Listings seen for the first time."),
+		alerts:      bySite("precwatch_alerts_raised_total", "Alerts raised (new alerts, not repeated sightings)."),
+		runErrors:   bySite("precwatch_crawl_errors_total", "Errors recorded by crawl runs (fetch, parse, limits)."),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "precwatch_crawl_duration_seconds", Help: "How long crawl runs took.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 4, 8), // 0.1 s to about 27 min
+		}, []string{"site"}),
+		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "precwatch_crawl_last_success_timestamp_seconds", Help: "When the site's last ok run ended (Unix time).",
+		}, []string{"site"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "precwatch_watchlist_reloads_total", Help: "Config and watchlist reloads, by source (file, console) and result (ok, rejected).",
+		}, []string{"source", "result"}),
+		substances: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "precwatch_watchlist_substances", Help: "Substances in the watchlist in force.",
+		}),
+	}
+	mt.reg.MustRegister(mt.runs, mt.pages, mt.listings, mt.newListings, mt.alerts, mt.runErrors,
+		mt.duration, mt.lastOK, mt.reloads, mt.substances,
+		&proxyCollector{sites: sites},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return mt
+}
+
+// observeRun counts a finished run. A nil *metrics (a command other than
+// run) counts nothing.
+func (mt *metrics) observeRun(r precwatch.Run) {
+	if mt == nil || r.Site == "" || r.Status == precwatch.RunRunning {
+		return
+	}
+	mt.runs.WithLabelValues(r.Site, string(r.Status)).Inc()
+	mt.pages.WithLabelValues(r.Site).Add(float64(r.Pages))
+	mt.listings.WithLabelValues(r.Site).Add(float64(r.Listings))
+	mt.newListings.WithLabelValues(r.Site).Add(float64(r.NewListings))
+	mt.alerts.WithLabelValues(r.Site).Add(float64(r.Alerts))
+	mt.runErrors.WithLabelValues(r.Site).Add(float64(len(r.Errors)))
+	if !r.End.IsZero() {
+		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())
+		if r.Status == precwatch.RunOK {
+			mt.lastOK.WithLabelValues(r.Site).Set(float64(r.End.Unix()))
+		}
+	}
+}
+
+// observeReload counts a reload from source and, when it took, the size
+// of the watchlist now in force.
+func (mt *metrics) observeReload(source string, err error, substances int) {
+	if mt == nil {
+		return
+	}
+	if err != nil {
+		mt.reloads.WithLabelValues(source, "rejected").Inc()
+		return
+	}
+	mt.reloads.WithLabelValues(source, "ok").Inc()
+	mt.substances.Set(float64(substances))
+}
+
+// proxyCollector reports at each scrape whether every SOCKS5 proxy the
+// sites use answers a greeting: Tor down is the first thing an operator
+// needs to hear about, before the runs start failing.
+type proxyCollector struct {
+	sites func() []precwatch.Site
+}
+
+var proxyUpDesc = prometheus.NewDesc("precwatch_proxy_up",
+	"Whether the SOCKS5 proxy answers a greeting (1) or not (0), by proxy address.", []string{"proxy"}, nil)
+
+func (c *proxyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- proxyUpDesc }
+
+func (c *proxyCollector) Collect(ch chan<- prometheus.Metric) {
+	proxies := map[string]precwatch.Site{}
+	for _, s := range c.sites() {
+		if p := s.ProxyURL(); p != "" {
+			// The host alone: a proxy URL may carry credentials.
+			if u, err := url.Parse(p); err == nil {
+				proxies[u.Host] = s
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for host, s := range proxies {
+		wg.Go(func() {
+			up := 0.0
+			if checkProxy(context.Background(), s) == nil {
+				up = 1
+			}
+			ch <- prometheus.MustNewConstMetric(proxyUpDesc, prometheus.GaugeValue, up, host)
+		})
+	}
+	wg.Wait()
+}
+
+// serveMetrics serves /metrics on its own listener, apart from the
+// console: a scraper needs no session, and the console's address may be
+// public while the metrics stay on loopback.
+func (m *Main) serveMetrics(ctx context.Context, addr string, mt *metrics) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics: listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(mt.reg, promhttp.HandlerOpts{Registry: mt.reg}))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.logger.Error("metrics server stopped", "error", err)
+		}
+	}()
+	shutdown := func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		<-done
+	}
+	return "http://" + ln.Addr().String() + "/metrics", shutdown, nil
+}
