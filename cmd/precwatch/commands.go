@@ -22,6 +22,7 @@ import (
 	"github.com/precwatch/precwatch/crawler"
 	"github.com/precwatch/precwatch/fixtures"
 	"github.com/precwatch/precwatch/matchers"
+	"github.com/precwatch/precwatch/storage/redis"
 )
 
 // runDaemon is `precwatch run`: cron per site until ctx is cancelled.
@@ -285,6 +286,9 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 
 // runAlerts is `precwatch alerts`.
 func (m *Main) runAlerts(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "follow" {
+		return m.alertsFollow(ctx, args[1:])
+	}
 	fs := m.flags("alerts")
 	asJSON := fs.Bool("json", false, "print JSON (one array) instead of a table")
 	var f precwatch.AlertFilter
@@ -501,4 +505,43 @@ func (m *Main) runConfigCheck(_ context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "ok: %s: %d site(s); watchlist %s: %d substance(s)\n",
 		m.ConfigPath, len(cfg.Sites), cfg.WatchlistPath(), len(mt.Watchlist().Substances))
 	return nil
+}
+
+// alertsFollow is `precwatch alerts follow`: an integration's feed. It
+// prints each alert event of the Redis stream as one JSON line, as a
+// consumer of a group, and acknowledges an event only once its line is
+// written: a consumer killed mid-way gets its unacknowledged events again
+// when restarted under its name, and another consumer of the group takes
+// them over once they have been idle for --claim-idle.
+func (m *Main) alertsFollow(ctx context.Context, args []string) error {
+	fs := m.flags("alerts follow")
+	group := fs.String("group", "", "consumer group: one per integration; each group gets every event (required)")
+	host, _ := os.Hostname()
+	consumer := fs.String("consumer", fmt.Sprintf("%s-%d", host, os.Getpid()), "this consumer's name within the group; keep it across restarts to get back its unacknowledged events")
+	var opts redis.FollowOptions
+	fs.BoolVar(&opts.FromStart, "from-start", false, "a new group starts at the stream's first event (default: the events after it is created)")
+	fs.DurationVar(&opts.ClaimIdle, "claim-idle", time.Minute, "take over events another consumer of the group left unacknowledged this long")
+	fs.IntVar(&opts.Max, "max", 0, "stop after this many events (0: until interrupted)")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	if *group == "" {
+		return &exitError{code: 2, err: errors.New("alerts follow: --group is required")}
+	}
+	store, err := m.openStoreOnly(ctx)
+	if err != nil {
+		return err
+	}
+	rs, ok := store.(*redis.Store)
+	if !ok {
+		return fmt.Errorf("alerts follow: the alert stream is Redis's; this store is %T (use --store redis://...)", store)
+	}
+	out := bufio.NewWriter(m.Stdout)
+	enc := json.NewEncoder(out)
+	return rs.Follow(ctx, *group, *consumer, opts, func(e redis.StreamEvent) error {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+		return out.Flush() // written before it is acknowledged
+	})
 }

@@ -34,6 +34,7 @@ commands:
   user add       create a console user (--name, --role); password on stdin, else generated
   crawl          run one crawl of one site now (--site NAME)
   alerts         list alerts, most severe and newest first (--json for JSON)
+  alerts follow  print the Redis alert stream as JSON lines to a consumer group, at least once (--group NAME)
   match          match listings read as JSON lines on stdin, one JSON line out per listing
   config check   validate the config and its watchlist
   watchlist test FILE    retro-hunt: what a candidate watchlist would add and remove over the stored listings

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -256,7 +257,47 @@ func TestEndToEnd(t *testing.T) {
 			if got, want := h[1].Changes[0].New, fmt.Sprint(newPrice); got != want {
 				t.Errorf("recorded new price = %q, want %q", got, want)
 			}
+			checkFollow(t, name, config, dsn, len(alerts), target.Key)
 		})
+	}
+}
+
+// checkFollow reads the alert stream as an integration would: on Redis,
+// one raised event per alert and the one price change, each a JSON line;
+// on the embedded store, a clear refusal.
+func checkFollow(t *testing.T, backend, config, dsn string, alerts int, changedKey string) {
+	t.Helper()
+	args := []string{"alerts", "follow", "--group", "siem", "--from-start", "--max", strconv.Itoa(alerts + 1), "--config", config, "--store", dsn}
+	// A hang guard: with fewer events than --max, follow would wait on.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, stderr, err := run(t, ctx, "", args...)
+	if backend != "redis" {
+		if err == nil || !strings.Contains(err.Error(), "use --store redis://") {
+			t.Errorf("alerts follow on %s: %v; want a refusal naming Redis", backend, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("alerts follow: %v\n%s", err, stderr)
+	}
+	kinds, keys := map[string]int{}, map[string]bool{}
+	for line := range strings.Lines(out) {
+		var e struct {
+			Event, Key string
+			Alert      precwatch.Alert
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Alert.Key != e.Key {
+			t.Fatalf("follow line %q: %v", line, err)
+		}
+		kinds[e.Event]++
+		if e.Event == precwatch.EventChanged && e.Key != changedKey {
+			t.Errorf("changed event for %s, want %s", e.Key, changedKey)
+		}
+		keys[e.Key] = true
+	}
+	if kinds[precwatch.EventRaised] != alerts || kinds[precwatch.EventChanged] != 1 || len(keys) != alerts {
+		t.Errorf("follow printed %v over %d alerts, want %d raised and 1 changed", kinds, len(keys), alerts)
 	}
 }
 
