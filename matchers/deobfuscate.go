@@ -11,7 +11,9 @@ import (
 
 // Obfuscations undone on the normalised text, word by word:
 //   - letters spaced out with one repeated separator ("h y d r o", "n.i.t.r.o",
-//     "s-u-l-f") are joined when four or more stand in a row;
+//     "s-u-l-f") are joined when four or more stand in a row, and pieces of
+//     up to four letters cut by one repeated ".", "-", "_" or "*" when three
+//     or more stand in a row ("pot.ass.ium");
 //   - homoglyphs: letters of other scripts that look Latin (Cyrillic, Greek,
 //     and every other letter Unicode's UTS #39 confusables data maps to one
 //     ASCII letter) are read as Latin in a word with no other non-Latin
@@ -140,6 +142,36 @@ func deobfuscate(n *normText, orig string) {
 		}
 		k = e
 	}
+	// A word cut into pieces by one repeated separator ("pot.ass.ium").
+	piece := func(k int) bool {
+		w := text[words[k].a:words[k].b]
+		if len(w) > maxChunkLen {
+			return false
+		}
+		for _, c := range w {
+			if c < 'a' || c > 'z' {
+				return false
+			}
+		}
+		return true
+	}
+	for k := 0; k < len(words); {
+		e, sep := k+1, ""
+		for e < len(words) && piece(e-1) && piece(e) {
+			g := gap(e)
+			if len(g) != 1 || !strings.Contains(chunkSeps, g) || sep != "" && g != sep {
+				break
+			}
+			sep = g
+			e++
+		}
+		if e-k >= minChunks {
+			for x := k + 1; x < e; x++ {
+				join[x] = true
+			}
+		}
+		k = e
+	}
 	// Rebuild only if some word changes.
 	changed := slices.Contains(join, true)
 	scratch := db.runes[:0]
@@ -256,11 +288,15 @@ func hasWideOrMixed(b []byte) bool {
 // keeps its digits when it reads as a formula.
 func fixWord(w []rune, orig string) bool {
 	changed := false
-	latin, cyr, confusable, other, digits := 0, 0, 0, 0, 0
+	latin, cyr, cyrOnly, confusable, other, digits := 0, 0, 0, 0, 0, 0
+	// A Latin letter with no Cyrillic twin ("n", "r") makes the word
+	// Latin whatever else it holds.
+	latinOnly := false
 	for _, r := range w {
 		switch {
 		case r < 0x80 && unicode.IsLetter(r):
 			latin++
+			latinOnly = latinOnly || toCyrillic[r] == 0
 		case r < 0x80 && unicode.IsDigit(r):
 			digits++
 		case latinOf(r) != 0:
@@ -270,6 +306,7 @@ func fixWord(w []rune, orig string) bool {
 			}
 		case isCyrillic(r):
 			cyr++
+			cyrOnly++
 			other++
 		case unicode.IsLetter(r):
 			other++
@@ -282,7 +319,10 @@ func fixWord(w []rune, orig string) bool {
 				w[i], changed = l, true
 			}
 		}
-	case latin > 0 && cyr > latin:
+	// Latin look-alikes in a Cyrillic word: the word is Cyrillic when most
+	// of its letters are, or when it has a letter only Cyrillic has ("л"
+	// in "ceлитpa") and every Latin letter has a Cyrillic twin.
+	case latin > 0 && (cyr > latin || cyrOnly > 0 && !latinOnly):
 		for i, r := range w {
 			if c := toCyrillic[r]; c != 0 {
 				w[i], changed = c, true

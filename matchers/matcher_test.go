@@ -207,6 +207,12 @@ func TestMatchTable(t *testing.T) {
 		{"spaced", "K a l i u m c h l o r a t 99 %", `potassium-chlorate/name/"K a l i u m c h l o r a t"/99/true`},
 		{"leet", "P0tassium chl0rate 99%", `potassium-chlorate/name/"P0tassium chl0rate"/99/true`},
 		{"zero width", "Hydro\u200bgen per\u200boxide 35%", `hydrogen-peroxide/name/"Hydro\u200bgen per\u200boxide"/35/true`},
+		{"latin in cyrillic", "Aммиaчнaя ceлитpa 34 % N", `ammonium-nitrate/synonym/"Aммиaчнaя ceлитpa"/34/true`},
+		{"at-sign first", "@cetone 99%, 5 L", `acetone/name/"@cetone"/99/-`},
+		{"at-sign handle", "contact @vendor for acetone", `acetone/name/"acetone"/-/-`},
+		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
+		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
+		{"two chunks are no word", "acetone-free e.g. pure", ``},
 		// negation and other compounds
 		{"free", "Acetone-free nail polish remover", ``},
 		{"sans", "Dissolvant sans acétone", ``},

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -87,11 +88,67 @@ const (
 // obfuscations. With buf, its slices are reused.
 func normalize(s string, offsets bool, buf *normText) normText {
 	n, suspicious := normalizeFold(s, offsets, buf)
-	if offsets && suspicious {
+	if offsets && (suspicious || hasChunkedWord(s)) {
 		deobfuscate(&n, s)
 	}
 	return n
 }
+
+// A word cut into pieces ("pot.ass.ium", "chl-or-ate"): minChunks or more
+// runs of at most maxChunkLen ASCII letters, joined by one repeated
+// separator of chunkSeps, neither letter nor digit on either side.
+const (
+	chunkSeps   = ".-"
+	minChunks   = 3
+	maxChunkLen = 4
+)
+
+// hasChunkedWord reports whether s holds a word cut into pieces. It runs
+// on every text, so it looks only around the separators, which
+// strings.IndexByte finds.
+func hasChunkedWord(s string) bool {
+	for k := range len(chunkSeps) {
+		sep := chunkSeps[k]
+		for i := 0; ; {
+			j := strings.IndexByte(s[i:], sep)
+			if j < 0 {
+				break
+			}
+			if chunkLen(s, i+j, sep) >= minChunks {
+				return true
+			}
+			i += j + 1
+		}
+	}
+	return false
+}
+
+// chunkLen counts the pieces of a chunked word whose first separator is
+// s[j] (0 when the piece before it is not a word's start or too long).
+func chunkLen(s string, j int, sep byte) int {
+	a := j
+	for a > 0 && isASCIILetter(s[a-1]) {
+		a--
+	}
+	if a == j || j-a > maxChunkLen || a > 0 && (isASCIIAlnum(s[a-1]) || s[a-1] == sep) {
+		return 0
+	}
+	pieces := 1
+	for j < len(s) && s[j] == sep {
+		e := j + 1
+		for e < len(s) && isASCIILetter(s[e]) {
+			e++
+		}
+		if e == j+1 || e-j-1 > maxChunkLen || e < len(s) && s[e] >= '0' && s[e] <= '9' {
+			break
+		}
+		pieces++
+		j = e
+	}
+	return pieces
+}
+
+func isASCIIAlnum(c byte) bool { return isASCIILetter(c) || c >= '0' && c <= '9' }
 
 // normalizeFold is normalize without deobfuscation, which it reports
 // whether the text may need. ASCII bytes take table-driven paths; other
@@ -450,8 +507,9 @@ func endWord(shape, chars, singles int, suspicious bool) (int, bool) {
 }
 
 // specialLetter reads an ASCII symbol as the letter it stands for, or 0:
-// "@" and "!" inside a word ("Hex@mine", "n!tro"), "$" starting one
-// ("$odium"), "|" inside one ("perch|orate").
+// "@" and "!" inside a word ("Hex@mine", "n!tro"), "@" starting one before
+// two more letters or leetspeak digits ("@mm0nium", not "@ 98%" or "@5"),
+// "$" starting one ("$odium"), "|" inside one ("perch|orate").
 func specialLetter(s string, i int, wordStart, afterLetter bool) byte {
 	nextLetter := i+1 < len(s) && isASCIILetter(s[i+1])
 	if !nextLetter {
@@ -459,7 +517,7 @@ func specialLetter(s string, i int, wordStart, afterLetter bool) byte {
 	}
 	switch s[i] {
 	case '@':
-		if !wordStart && afterLetter {
+		if !wordStart && afterLetter || wordStart && i+2 < len(s) && (isASCIILetter(s[i+2]) || s[i+2] >= '0' && s[i+2] <= '9') {
 			return 'a'
 		}
 	case '!':
