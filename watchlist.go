@@ -35,6 +35,10 @@ type Substance struct {
 	// Abbreviations are short codes that are ambiguous on their own and only
 	// match with supporting chemical context.
 	Abbreviations []string `yaml:"abbreviations" json:"abbreviations,omitempty"`
+	// Excludes are phrases that hold one of the substance's terms but
+	// name something else ("huile de ricin" is castor oil): a term found
+	// inside one names nothing.
+	Excludes []string `yaml:"excludes,omitempty" json:"excludes,omitempty"`
 	// ProductTerms are consumer or trade contexts: weak signals only.
 	ProductTerms []string      `yaml:"product_terms" json:"product_terms,omitempty"`
 	Formula      string        `yaml:"formula" json:"formula,omitempty"`

@@ -40,6 +40,9 @@ func (s Substance) Terms() []string {
 	for _, v := range s.ProductTerms {
 		out = append(out, "product term: "+v)
 	}
+	for _, v := range s.Excludes {
+		out = append(out, "exclude: "+v)
+	}
 	for _, f := range []struct{ k, v string }{{"formula", s.Formula}, {"cas", s.CAS}, {"ec", s.EC}, {"entry type", s.EntryType}} {
 		if f.v != "" {
 			out = append(out, f.k+": "+f.v)

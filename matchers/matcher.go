@@ -41,9 +41,10 @@ const (
 type termClass uint8
 
 const (
-	classWord termClass = iota // case-insensitive, word boundaries
-	classAbbr                  // upper case + adjacent strength or quantity
-	classCAS                   // digits, check digit verified
+	classWord    termClass = iota // case-insensitive, word boundaries
+	classAbbr                     // upper case + adjacent strength or quantity
+	classCAS                      // digits, check digit verified
+	classExclude                  // a phrase that names something else: wins as the longest, then names nothing
 )
 
 // termRef is one watchlist term behind an automaton pattern.
@@ -214,6 +215,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 		for _, a := range s.Abbreviations {
 			addTerm(i, a, KindAbbreviation)
+		}
+		for _, x := range s.Excludes {
+			add(i, Normalize(x), x, "exclude", classExclude)
 		}
 		if s.CAS != "" {
 			add(i, Normalize(s.CAS), s.CAS, KindCAS, classCAS)
@@ -460,7 +464,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst)) {
+		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr

@@ -218,6 +218,8 @@ func TestMatchTable(t *testing.T) {
 		{"sans", "Dissolvant sans acétone", ``},
 		{"ohne", "Gel ohne Wasserstoffperoxid", ``},
 		{"cation", "Ceric ammonium nitrate 98%", ``},
+		{"excluded phrase", "Baume à l'huile de ricin, 50 ml", ``},
+		{"term outside the excluded phrase", "Ricine 1 mg, huile de ricin en plus", `ricin/name/"Ricine"/-/-`},
 		// decoys
 		{"nitro cold brew", "Nitro cold brew coffee 12 cans", ``},
 		{"hair developer", "Hair developer 6% 20 vol cream", ``},
@@ -339,6 +341,7 @@ substances:
 		{"no name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: \"\"\n", 1), `w.yaml:5: substances[0].names: at least one name is required`},
 		{"duplicate id", base + strings.TrimPrefix(base, "version: \"1\"\nsubstances:\n"), `w.yaml:11: substances[1].id: duplicate id "hp"`},
 		{"wrong type", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: twelve", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: cannot unmarshal`},
+		{"empty exclude", strings.Replace(base, "    cas:", "    excludes: [\"peroxide-based\", \" \"]\n    cas:", 1), `substances[0].excludes[1]: empty phrase`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,6 +78,11 @@ func validate(w *precwatch.Watchlist) []problem {
 		if !named {
 			add(p+".names", "at least one name is required")
 		}
+		for j, x := range s.Excludes {
+			if strings.TrimSpace(x) == "" {
+				add(fmt.Sprintf("%s.excludes[%d]", p, j), "empty phrase")
+			}
+		}
 		if s.CAS != "" && !ValidCAS(s.CAS) {
 			add(p+".cas", "check digit wrong in %q", s.CAS)
 		}

@@ -70,6 +70,7 @@ type outSubstance struct {
 	Names         map[string]string `yaml:"names"`
 	Synonyms      []string          `yaml:"synonyms,omitempty"`
 	Abbreviations []string          `yaml:"abbreviations,omitempty"`
+	Excludes      []string          `yaml:"excludes,omitempty"`
 	ProductTerms  []string          `yaml:"product_terms,omitempty"`
 	Formula       string            `yaml:"formula,omitempty"`
 	CAS           string            `yaml:"cas,omitempty"`
@@ -268,14 +269,16 @@ func convert(rs refSubstance) outSubstance {
 // addExtra adds names in further languages: the first per language as the
 // name (a code with a hyphen, like "ru-latn", only as synonyms), the rest as
 // synonyms. The key "abbreviations" holds codes and trade slang that match
-// only with supporting context ("HP", "nitro").
+// only with supporting context ("HP", "nitro"); "excludes" phrases that
+// hold a term but name something else ("huile de ricin").
 func addExtra(s *outSubstance, byLang map[string][]string) {
 	if abbrs := byLang["abbreviations"]; len(abbrs) > 0 {
 		s.Abbreviations = dedupe(append(s.Abbreviations, abbrs...), nil)
 	}
+	s.Excludes = dedupe(append(s.Excludes, byLang["excludes"]...), nil)
 	langs := make([]string, 0, len(byLang))
 	for l := range byLang {
-		if l != "abbreviations" {
+		if l != "abbreviations" && l != "excludes" {
 			langs = append(langs, l)
 		}
 	}
