@@ -450,7 +450,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			after++
 		}
 		c.tokFirst, c.tokAfter = first, after
-		if c.ref.class == classAbbr && !abbrevSupported(toks, strengths, quants, c) {
+		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
 			continue
 		}
 		supported = append(supported, c)

@@ -225,7 +225,8 @@ cold brew coffee beer stout circus rc buggy car cars band album boost boosted ga
 one perfume cologne eau toilette
 liquid eliquid vape vaping nicotine shortfill
 verdunnung thinner thinners lacquer lack lacke paint
-price`)
+price
+drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice`)
 
 func setOf(words string) map[string]bool {
 	m := map[string]bool{}
@@ -235,11 +236,38 @@ func setOf(words string) map[string]bool {
 	return m
 }
 
+// usStateCodes are US state and territory postal codes. A code on the
+// watchlist that is also one ("NM", "GA", "DC") names a place when written
+// as an address.
+var usStateCodes = setOf(`al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt
+ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi as mp`)
+
+// inAddress reports whether the code at c is a state in an address:
+// after a capitalised place name and a comma ("Hatch, NM"), or before a
+// ZIP code ("NM 88001").
+func inAddress(text string, toks []token, c candidate) bool {
+	if !usStateCodes[strings.ToLower(c.ref.term)] {
+		return false
+	}
+	before, after := c.tokFirst-1, c.tokAfter
+	if before >= 1 && toks[before].kind == tokPunct && toks[before].word == "," &&
+		toks[before-1].kind == tokWord && isUpperASCII(text[toks[before-1].start]) {
+		return true
+	}
+	if after < len(toks) && toks[after].kind == tokNum {
+		zip := text[toks[after].start:toks[after].end]
+		return len(zip) == 5 && strings.Trim(zip, "0123456789") == ""
+	}
+	return false
+}
+
+func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }
+
 // abbrevSupported reports whether an abbreviation or slang term at
 // c has supporting context: a strength or quantity next to it,
 // or a chemical or shop word within contextReach words in its sentence;
 // and no word next to it that gives it an everyday sense.
-func abbrevSupported(toks []token, strengths []strength, quants []quantity, c candidate) bool {
+func abbrevSupported(text string, toks []token, strengths []strength, quants []quantity, c candidate) bool {
 	start, end := c.start, c.end
 	strengths = nearStrengths(toks, strengths, start, end)
 	quants = nearQuantities(toks, quants, start, end)
@@ -257,6 +285,9 @@ func abbrevSupported(toks []token, strengths []strength, quants []quantity, c ca
 	}
 	if nextToStrengthOrQuantity(toks, strengths, first, after) {
 		return true
+	}
+	if inAddress(text, toks, c) {
+		return false
 	}
 	// A competing sense anywhere within reach in the sentence wins over context further away
 	// ("VG 70/30 e-liquid").
