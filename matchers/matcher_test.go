@@ -200,6 +200,10 @@ func TestMatchTable(t *testing.T) {
 		{"abbr no context", "GB sale today", ``},
 		{"abbr with count only", "16 GB RAM", ``},
 		{"abbr hyphen", "HN-3 100 µg/mL", `hn3/abbreviation/"HN-3"/-/-`},
+		{"state in an address", "Green chile, 25 lb sack – Hatch, NM", ``},
+		{"state before a zip code", "Pickup only, NM 87501, 25 lb sacks", ``},
+		{"code with a strength after a comma", "Racing fuel, NM 98%, 1 gal", `nitromethane/abbreviation/"NM"/98/true`},
+		{"drink", "KAS Limón, 24 x 330 ml", ``},
 		// obfuscation
 		{"homoglyphs", "Hydrоgen pеroxide 35%", `hydrogen-peroxide/name/"Hydrоgen pеroxide"/35/true`},
 		{"uts39 homoglyphs", "ՏᎪᎡᎥո, 10 ml", `sarin/name/"ՏᎪᎡᎥո"/-/-`},
