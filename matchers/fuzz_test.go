@@ -20,6 +20,7 @@ func FuzzMatch(f *testing.F) {
 	f.Add("Ѕаrіn", "1,000,000,000,000,000,000,000,000 kg 9999999999999999999999%")
 	// A fold holding a space ("½" → "1 2") in a run of single characters.
 	f.Add("1 x 2 ½ kg", "a b c ½ d")
+	f.Add("pot.ass.ium chl.or.ate -a-b-c. x.y.z.w", "@mm0n1um @ @a Aммиaчнaя ceлитpa huile de ricin, Hatch, NM 87501")
 	// A symbol that folds to a letter ("Ⓩ" → "Z") once looped for ever.
 	f.Add("Ⓩ", "aluminium powder, 1 kg Ⓩ")
 	m := sharedMatcher(f)
