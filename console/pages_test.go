@@ -169,6 +169,22 @@ func TestWatchlistEditor(t *testing.T) {
 	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ECONFLICT") {
 		t.Errorf("stale form: %d", resp.code)
 	}
+	// Excludes are edited with the terms, one per line.
+	resp = ana.form("/watchlist/substances/acetone", map[string][]string{
+		"base_version": {"0"}, "op": {"save"}, "comment": {"nail polish brand"},
+		"name_lang": {"en", "de"}, "name_value": {"Acetone", "Aceton"},
+		"synonyms": {"propanone"}, "abbreviations": {""}, "excludes": {"acetone nail art\n\n  acetone wipes "},
+	})
+	if resp.code != http.StatusSeeOther {
+		t.Fatalf("save with excludes: %d %s", resp.code, resp.body)
+	}
+	active, _, _ := e.wl.Active(context.Background())
+	if got := active.Substances[2].Excludes; !slices.Equal(got, []string{"acetone nail art", "acetone wipes"}) {
+		t.Errorf("excludes saved as %q", got)
+	}
+	if got := ana.page(t, "/watchlist/substances/acetone").Find("#excludes").Text(); got != "acetone nail art\nacetone wipes" {
+		t.Errorf("editor shows excludes %q", got)
+	}
 }
 
 func TestHighlight(t *testing.T) {

@@ -80,6 +80,7 @@ type substanceView struct {
 	Names         []nameRow
 	Synonyms      string
 	Abbreviations string
+	Excludes      string
 	Comment       string
 	// FieldErrors are keyed by the form field they belong to (names.de,
 	// synonyms, abbreviations); Errors are the rest.
@@ -110,6 +111,7 @@ func newSubstanceView(sub precwatch.Substance, base int) *substanceView {
 		BaseVersion: base, Substance: sub,
 		Synonyms:      strings.Join(sub.Synonyms, "\n"),
 		Abbreviations: strings.Join(sub.Abbreviations, "\n"),
+		Excludes:      strings.Join(sub.Excludes, "\n"),
 		FieldErrors:   map[string][]string{},
 	}
 	for _, t := range (precwatch.Substance{Names: sub.Names}).Terms() {
@@ -189,7 +191,12 @@ func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *prec
 	}
 	edited.Synonyms = lines(r.PostFormValue("synonyms"))
 	edited.Abbreviations = lines(r.PostFormValue("abbreviations"))
+	// A form without the field (an older page) keeps the excludes.
+	if _, ok := r.PostForm["excludes"]; ok {
+		edited.Excludes = lines(r.PostFormValue("excludes"))
+	}
 	v.Substance, v.Synonyms, v.Abbreviations = edited, r.PostFormValue("synonyms"), r.PostFormValue("abbreviations")
+	v.Excludes = strings.Join(edited.Excludes, "\n")
 
 	cand := *active
 	cand.Substances = slices.Clone(active.Substances)
@@ -255,6 +262,8 @@ func (s *Server) placeErrors(v *substanceView, index int, errs []FieldError) {
 			v.FieldErrors["synonyms"] = append(v.FieldErrors["synonyms"], itemLabel(local, v.Substance.Synonyms)+e.Message)
 		case strings.HasPrefix(local, "abbreviations"):
 			v.FieldErrors["abbreviations"] = append(v.FieldErrors["abbreviations"], itemLabel(local, v.Substance.Abbreviations)+e.Message)
+		case strings.HasPrefix(local, "excludes"):
+			v.FieldErrors["excludes"] = append(v.FieldErrors["excludes"], itemLabel(local, v.Substance.Excludes)+e.Message)
 		default:
 			v.Errors = append(v.Errors, e)
 		}
