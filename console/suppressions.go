@@ -140,11 +140,7 @@ func (s *Server) suppressionsPage(w http.ResponseWriter, r *http.Request, _ *pre
 // suppression, or lifts one (op=lift, with index).
 func (s *Server) suppressionsSubmit(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
-	wl, err := s.watchlistForm(r)
-	if err != nil {
-		return err
-	}
-	active, version, err := activeAt(ctx, wl, formBase(r))
+	wl, active, version, err := s.watchlistForm(r)
 	if err != nil {
 		return err
 	}

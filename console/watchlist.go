@@ -19,16 +19,18 @@ func (s *Server) watchlists() (WatchlistService, error) {
 	return s.wl, nil
 }
 
-// watchlistForm is the service for a watchlist form, with the form parsed.
-func (s *Server) watchlistForm(r *http.Request) (WatchlistService, error) {
+// watchlistForm parses a watchlist form and returns the service and the
+// active watchlist, refusing (ECONFLICT) a form opened on another version.
+func (s *Server) watchlistForm(r *http.Request) (WatchlistService, *precwatch.Watchlist, int, error) {
 	wl, err := s.watchlists()
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	if err := r.ParseForm(); err != nil {
-		return nil, errorf(EINVALID, "unreadable form")
+		return nil, nil, 0, errorf(EINVALID, "unreadable form")
 	}
-	return wl, nil
+	active, version, err := activeAt(r.Context(), wl, formBase(r))
+	return wl, active, version, err
 }
 
 // watchlistView is the table of the active watchlist.
@@ -156,11 +158,7 @@ func lines(s string) []string {
 // shown next to their fields.
 func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
-	wl, err := s.watchlistForm(r)
-	if err != nil {
-		return err
-	}
-	active, version, err := activeAt(ctx, wl, formBase(r))
+	wl, active, version, err := s.watchlistForm(r)
 	if err != nil {
 		return err
 	}
