@@ -46,6 +46,7 @@ fuzz:
 lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Benchmarks, with a short report in bench/REPORT.md: matcher and
 # extraction throughput, store writes, and the console's queue page and API

@@ -453,8 +453,3 @@ func (a *automaton) outputs(st uint32, end int32, hits []hit) []hit {
 	}
 	return hits
 }
-
-// sizeBytes is the memory the automaton's tables take.
-func (a *automaton) sizeBytes() int {
-	return 4*len(a.dense) + 8*len(a.chain) + 4*len(a.own) + 4*len(a.dict) + 4*len(a.lens) + 8*len(a.starts)
-}

@@ -116,13 +116,6 @@ func packCountAt(toks []token, i int) (int, bool) {
 	return packCount(&toks[i])
 }
 
-func tokAt(toks []token, i int) token {
-	if i >= 0 && i < len(toks) {
-		return toks[i]
-	}
-	return token{kind: tokBreak}
-}
-
 // quantityFor finds the amount stated for candidate c: the nearest within
 // strengthReach words in the same sentence, with no other substance
 // between, and not nearer to another substance.

@@ -421,7 +421,7 @@ func parseVersion(n int, h map[string]string) (precwatch.WatchlistVersion, error
 
 // WatchlistVersions lists the saved versions newest first, without Data.
 func (s *Store) WatchlistVersions(ctx context.Context) ([]precwatch.WatchlistVersion, error) {
-	ns, err := s.rdb.ZRevRange(ctx, s.key("watchlist", "versions"), 0, -1).Result()
+	ns, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.key("watchlist", "versions"), Start: 0, Stop: -1, Rev: true}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis: watchlist versions: %w", err)
 	}

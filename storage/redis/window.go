@@ -302,7 +302,7 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []st
 // windowMembers returns, in member order, the members of severity sev of
 // the time index created in the window and in every index of idx.
 func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx []string) ([]string, error) {
-	ms, err := s.rdb.ZRangeByScore(ctx, s.timeKey(), &redis.ZRangeBy{Min: scoreArg(sev, w.loB), Max: scoreArg(sev, w.hiB)}).Result()
+	ms, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.timeKey(), Start: scoreArg(sev, w.loB), Stop: scoreArg(sev, w.hiB), ByScore: true}).Result()
 	if err != nil {
 		return nil, err
 	}
