@@ -314,8 +314,27 @@ func fixWord(w []rune, orig string) bool {
 	}
 	switch {
 	case confusable > 0 && other == 0:
+		// A capital is read as written, before folding: Greek "Υ" looks
+		// like "Y", its lower case "υ" like "u" ("DΙΜΕΤΗΥL").
+		// In capitals, a glyph like "I" is an I, though UTS #39 reads it
+		// as "l" ("ΝΙΤRΟ").
+		var written []rune
+		caps := false
+		if utf8.RuneCountInString(orig) == len(w) {
+			written = []rune(orig)
+			caps = !slices.ContainsFunc(written, unicode.IsLower)
+		}
 		for i, r := range w {
-			if l := latinOf(r); l != 0 {
+			l := latinOf(r)
+			if written != nil && unicode.IsUpper(written[i]) {
+				if c := latinOf(written[i]); c != 0 {
+					l = c
+				}
+				if l == 'l' && caps {
+					l = 'i'
+				}
+			}
+			if l != 0 {
 				w[i], changed = l, true
 			}
 		}

@@ -211,6 +211,7 @@ func TestMatchTable(t *testing.T) {
 		{"spaced", "K a l i u m c h l o r a t 99 %", `potassium-chlorate/name/"K a l i u m c h l o r a t"/99/true`},
 		{"leet", "P0tassium chl0rate 99%", `potassium-chlorate/name/"P0tassium chl0rate"/99/true`},
 		{"zero width", "Hydro\u200bgen per\u200boxide 35%", `hydrogen-peroxide/name/"Hydro\u200bgen per\u200boxide"/35/true`},
+		{"greek capitals", "ΝΙΤRΟΜΕΤΗΑΝΕ 98%", `nitromethane/name/"ΝΙΤRΟΜΕΤΗΑΝΕ"/98/true`},
 		{"latin in cyrillic", "Aммиaчнaя ceлитpa 34 % N", `ammonium-nitrate/synonym/"Aммиaчнaя ceлитpa"/34/true`},
 		{"at-sign first", "@cetone 99%, 5 L", `acetone/name/"@cetone"/99/-`},
 		{"at-sign handle", "contact @vendor for acetone", `acetone/name/"acetone"/-/-`},
