@@ -227,6 +227,8 @@ func TestMatchTable(t *testing.T) {
 		{"term outside the excluded phrase", "Ricine 1 mg, huile de ricin en plus", `ricin/name/"Ricine"/-/-`},
 		// decoys
 		{"nitro cold brew", "Nitro cold brew coffee 12 cans", ``},
+		{"tea cake", "Pu-erh TEA cake 357 g", ``},
+		{"russian cwc name", "Пятихлористый фосфор, 1 кг", `phosphorus-pentachloride/synonym/"Пятихлористый фосфор"/-/-`},
 		{"hair developer", "Hair developer 6% 20 vol cream", ``},
 		{"banana", "banana", ``},
 	}

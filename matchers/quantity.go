@@ -208,6 +208,7 @@ nawoz reagent techniczny czysty chemiczny kwas
 // it ("TEA tree oil", "HP laptop", "CAN bus", "16 GB RAM", "nitro cold
 // brew"): the code is then no abbreviation of a substance.
 var competingWords = setOf(`tree oil cup cups pot leaf leaves green black grey gray earl herbal chai iced
+oolong sencha puerh erh darjeeling assam ceylon rooibos jasmine teabags brewed
 time party room set ceremony latte matcha
 laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook omen spectre monitor pc
 bus opener openers courier express tracking
