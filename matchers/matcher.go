@@ -167,6 +167,14 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			latinFirst: unicode.Is(unicode.Latin, firstLetter(term)),
 		})
 	}
+	// Names written apart at their parts are added after every term as
+	// written, so that a term spelled that way in the watchlist keeps its
+	// own kind ("2-Chloroethyl chloromethyl sulfide", a synonym).
+	type variant struct {
+		sub              int
+		norm, term, kind string
+	}
+	var variants []variant
 	// addTerm classifies a name, synonym or abbreviation by its shape.
 	addTerm := func(sub int, term, kind string) {
 		n := Normalize(term)
@@ -177,6 +185,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			add(sub, n, term, KindFormula, classWord)
 		default:
 			add(sub, n, term, kind, classWord)
+			for _, v := range partVariants(n) {
+				variants = append(variants, variant{sub, v, term, kind})
+			}
 		}
 	}
 	// A formula shared by several substances (isomers) identifies none.
@@ -223,6 +234,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			add(i, Normalize(s.CAS), s.CAS, KindCAS, classCAS)
 			add(i, strings.ReplaceAll(s.CAS, "-", ""), s.CAS, KindCAS, classCAS)
 		}
+	}
+	for _, v := range variants {
+		add(v.sub, v.norm, v.term, v.kind, classWord)
 	}
 	// Every pattern starts with a space and every scanned text with one, so
 	// the automaton reports terms at word starts only: far fewer hits for

@@ -215,6 +215,8 @@ func TestMatchTable(t *testing.T) {
 		{"latin in cyrillic", "Aммиaчнaя ceлитpa 34 % N", `ammonium-nitrate/synonym/"Aммиaчнaя ceлитpa"/34/true`},
 		{"at-sign first", "@cetone 99%, 5 L", `acetone/name/"@cetone"/99/-`},
 		{"at-sign handle", "contact @vendor for acetone", `acetone/name/"acetone"/-/-`},
+		{"name apart at its parts", "Tri ethanol amine 99%, 200 kg drum", `triethanolamine/name/"Tri ethanol amine"/99/-`},
+		{"name hyphenated at its parts", "Hexa-methylene-tetramine, 25 kg", `hexamine/synonym/"Hexa-methylene-tetramine"/-/-`},
 		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
 		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
 		{"two chunks are no word", "acetone-free e.g. pure", ``},
