@@ -12,8 +12,8 @@ import (
 // Obfuscations undone on the normalised text, word by word:
 //   - letters spaced out with one repeated separator ("h y d r o", "n.i.t.r.o",
 //     "s-u-l-f") are joined when four or more stand in a row, and pieces of
-//     up to four letters cut by one repeated ".", "-", "_" or "*" when three
-//     or more stand in a row ("pot.ass.ium");
+//     up to four letters cut by one repeated separator of chunkSeps when
+//     three or more stand in a row ("pot.ass.ium");
 //   - homoglyphs: letters of other scripts that look Latin (Cyrillic, Greek,
 //     and every other letter Unicode's UTS #39 confusables data maps to one
 //     ASCII letter) are read as Latin in a word with no other non-Latin

@@ -517,7 +517,7 @@ func specialLetter(s string, i int, wordStart, afterLetter bool) byte {
 	}
 	switch s[i] {
 	case '@':
-		if !wordStart && afterLetter || wordStart && i+2 < len(s) && (isASCIILetter(s[i+2]) || s[i+2] >= '0' && s[i+2] <= '9') {
+		if !wordStart && afterLetter || wordStart && i+2 < len(s) && isASCIIAlnum(s[i+2]) {
 			return 'a'
 		}
 	case '!':
