@@ -50,16 +50,27 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("console: listen %s: %w", addr, err)
-	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+	}
+	base, shutdown, err := m.serveHTTP(ctx, "console", addr, hs, certFile, keyFile)
+	if err != nil {
+		return "", nil, err
+	}
+	return base + "/", shutdown, nil
+}
+
+// serveHTTP listens on addr and serves hs there (over TLS with a
+// certificate) until the returned shutdown, which waits for it; what names
+// the server in errors and logs. It returns the server's base URL.
+func (m *Main) serveHTTP(ctx context.Context, what, addr string, hs *http.Server, certFile, keyFile string) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: listen %s: %w", what, addr, err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -71,14 +82,14 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 			err = hs.Serve(ln)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.logger.Error("console stopped", "error", err)
+			m.logger.Error(what+" stopped", "error", err)
 		}
 	}()
 	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := hs.Shutdown(sctx); err != nil {
-			m.logger.Warn("console shutdown", "error", err)
+			m.logger.Warn(what+" shutdown", "error", err)
 		}
 		<-done
 	}
@@ -86,7 +97,7 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 	if certFile != "" {
 		scheme = "https"
 	}
-	return scheme + "://" + ln.Addr().String() + "/", shutdown, nil
+	return scheme + "://" + ln.Addr().String(), shutdown, nil
 }
 
 // runServe is `precwatch serve`: the console alone, without crawling.

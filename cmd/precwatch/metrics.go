@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -143,25 +140,12 @@ func (c *proxyCollector) Collect(ch chan<- prometheus.Metric) {
 // console: a scraper needs no session, and the console's address may be
 // public while the metrics stay on loopback.
 func (m *Main) serveMetrics(ctx context.Context, addr string, mt *metrics) (string, func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("metrics: listen %s: %w", addr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(mt.reg, promhttp.HandlerOpts{Registry: mt.reg}))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.logger.Error("metrics server stopped", "error", err)
-		}
-	}()
-	shutdown := func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-		<-done
+	base, shutdown, err := m.serveHTTP(ctx, "metrics", addr, hs, "", "")
+	if err != nil {
+		return "", nil, err
 	}
-	return "http://" + ln.Addr().String() + "/metrics", shutdown, nil
+	return base + "/metrics", shutdown, nil
 }
