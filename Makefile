@@ -9,7 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/precwatch
 
-.PHONY: all build run test lint bench eval fuzz screenshots clean
+.PHONY: all build run deps test lint bench eval fuzz screenshots clean
 
 all: build
 
@@ -22,7 +22,12 @@ build:
 run: build
 	./$(BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
 
-test:
+# What the tests need from Debian (redis-server, chromium, tor), installed
+# when missing.
+deps:
+	@bash .ci/deps
+
+test: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 	$(GO) test -race -count=1 -timeout 12m ./...
