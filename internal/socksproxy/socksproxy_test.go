@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +159,48 @@ func TestProxy(t *testing.T) {
 					t.Fatal("proxy still accepting after ctx cancel")
 				}
 				time.Sleep(10 * time.Millisecond)
+			}
+		},
+		"credentials recorded per stream, any accepted": func(t *testing.T) {
+			p := start(t, map[string]string{onion: srvAddr})
+			for _, user := range []string{"circuit-a", "circuit-b"} {
+				d, err := proxy.SOCKS5("tcp", p.Addr(), &proxy.Auth{User: user, Password: "pw-" + user}, &net.Dialer{Timeout: 2 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: d.(proxy.ContextDialer).DialContext, DisableKeepAlives: true}}
+				if _, err := get(c, "http://"+onion+"/"); err != nil {
+					t.Fatalf("GET as %s: %v", user, err)
+				}
+			}
+			want := []Stream{
+				{Host: onion, Port: 80, Username: "circuit-a", Password: "pw-circuit-a"},
+				{Host: onion, Port: 80, Username: "circuit-b", Password: "pw-circuit-b"},
+			}
+			if got := p.Streams(); !slices.Equal(got, want) {
+				t.Errorf("Streams() = %+v, want %+v", got, want)
+			}
+		},
+		"wrap sees every upstream stream": func(t *testing.T) {
+			var mu sync.Mutex
+			var wrapped []Stream
+			p, err := Start(t.Context(), "127.0.0.1:0", map[string]string{onion: srvAddr}, nil, WithWrap(func(st Stream, c net.Conn) net.Conn {
+				mu.Lock()
+				wrapped = append(wrapped, st)
+				mu.Unlock()
+				return c
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Close() })
+			if _, err := get(client(t, p.Addr()), "http://"+onion+"/x"); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(wrapped) != 1 || wrapped[0].Host != onion || wrapped[0].Username != "" {
+				t.Errorf("wrapped = %+v, want one unauthenticated stream to %s", wrapped, onion)
 			}
 		},
 		"bad host address rejected": func(t *testing.T) {
