@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler"
+	"github.com/precwatch/precwatch/crawler/extract"
 	"github.com/precwatch/precwatch/fixtures"
 	"github.com/precwatch/precwatch/matchers"
 	"github.com/precwatch/precwatch/storage/redis"
@@ -401,8 +403,11 @@ type matchOutput struct {
 	Line    int               `json:"line,omitempty"`
 }
 
-// maxMatchLine bounds one input line so a hostile input cannot exhaust memory.
-const maxMatchLine = 16 << 20
+// maxMatchLine bounds one input line, so a hostile input cannot exhaust
+// memory: a longer line is reported by number and skipped, the rest of the
+// stream still processed. A crawled listing is far smaller (the extractor
+// keeps at most 1 KiB of title and 64 KiB of description).
+const maxMatchLine = 1 << 20
 
 // runMatch is `precwatch match`.
 func (m *Main) runMatch(ctx context.Context, args []string) error {
@@ -430,44 +435,51 @@ func (m *Main) runMatch(ctx context.Context, args []string) error {
 	return matchStream(ctx, mt, m.Stdin, m.Stdout)
 }
 
-func matchStream(ctx context.Context, mt precwatch.Matcher, in io.Reader, out io.Writer) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), maxMatchLine)
+// matchStream matches each JSON line of in and writes one result line per
+// input line to out. A bad line (invalid JSON, not an object, a field of the
+// wrong type, too long) gets an error line naming its number and the stream
+// goes on; the error returned counts them.
+func matchStream(ctx context.Context, mt precwatch.Matcher, in io.Reader, out io.Writer) (err error) {
+	lines := &lineReader{br: bufio.NewReaderSize(in, 64<<10), max: maxMatchLine}
 	w := bufio.NewWriter(out)
+	defer func() {
+		// Results already computed are written whatever stops the stream.
+		if ferr := w.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("match: write: %w", ferr)
+		}
+	}()
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	bad, line := 0, 0
-	for sc.Scan() {
+	bad, n := 0, 0
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line++
-		raw := strings.TrimSpace(sc.Text())
-		if raw == "" {
-			continue
+		raw, tooLong, err := lines.next()
+		if err == io.EOF {
+			break
 		}
-		var in matchInput
+		n++
+		if err != nil {
+			return fmt.Errorf("match: read line %d: %w", n, err)
+		}
 		var res matchOutput
-		if err := json.Unmarshal([]byte(raw), &in); err != nil {
-			bad++
-			res = matchOutput{Line: line, Error: "invalid JSON: " + err.Error(), Matches: []precwatch.Match{}}
+		if tooLong {
+			res = matchOutput{Line: n, Error: fmt.Sprintf("line longer than %d bytes, skipped", maxMatchLine)}
+		} else if raw = bytes.TrimSpace(raw); len(raw) == 0 {
+			continue
 		} else {
-			l := precwatch.Listing{ID: in.ID, Site: in.Site, URL: in.URL, Title: in.Title, Description: in.Description, Vendor: in.Vendor}
-			l.Price, _ = parsePrice(in.Price)
-			res = matchOutput{ID: in.ID, Site: in.Site, URL: in.URL, Matches: mt.Match(l)}
-			if res.Matches == nil {
-				res.Matches = []precwatch.Match{}
-			}
+			res = matchLine(mt, raw, n)
+		}
+		if res.Error != "" {
+			bad++
+		}
+		if res.Matches == nil {
+			res.Matches = []precwatch.Match{}
 		}
 		if err := enc.Encode(res); err != nil {
 			return fmt.Errorf("match: write: %w", err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("match: read line %d: %w", line+1, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("match: write: %w", err)
 	}
 	if bad > 0 {
 		return fmt.Errorf("match: %d invalid input line(s)", bad)
@@ -475,21 +487,85 @@ func matchStream(ctx context.Context, mt precwatch.Matcher, in io.Reader, out io
 	return nil
 }
 
+// matchLine decodes and matches one input line, numbered n.
+func matchLine(mt precwatch.Matcher, raw []byte, n int) matchOutput {
+	if raw[0] != '{' {
+		return matchOutput{Line: n, Error: "not a JSON object"}
+	}
+	var in matchInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return matchOutput{Line: n, Error: fmt.Sprintf("field %q: want a %s, got a JSON %s", te.Field, te.Type, te.Value)}
+		}
+		return matchOutput{Line: n, Error: "invalid JSON: " + err.Error()}
+	}
+	price, ok := parsePrice(in.Price)
+	if !ok {
+		return matchOutput{ID: in.ID, Line: n, Error: fmt.Sprintf("field \"price\": want a number or a numeric string, got %s", printable(string(in.Price), 40))}
+	}
+	l := precwatch.Listing{ID: in.ID, Site: in.Site, URL: in.URL, Title: in.Title, Description: in.Description, Vendor: in.Vendor, Price: price}
+	return matchOutput{ID: in.ID, Site: in.Site, URL: in.URL, Matches: mt.Match(l)}
+}
+
+// lineReader reads lines of at most max bytes, holding no more than that.
+type lineReader struct {
+	br  *bufio.Reader
+	buf []byte
+	max int
+}
+
+// next returns the next line without its newline, or tooLong for a line
+// over max bytes, which it consumes whole without keeping it; io.EOF after
+// the last line.
+func (r *lineReader) next() (line []byte, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	read := false
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		read = read || len(frag) > 0
+		if !tooLong {
+			if len(r.buf)+len(frag) > r.max+1 {
+				tooLong, r.buf = true, r.buf[:0]
+			} else {
+				r.buf = append(r.buf, frag...)
+			}
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if !read {
+				return nil, false, io.EOF
+			}
+		case err != nil:
+			return nil, false, err
+		}
+		line = bytes.TrimSuffix(r.buf, []byte("\n"))
+		return line, tooLong || len(line) > r.max, nil
+	}
+}
+
+// parsePrice reads a price given as a number or as text the extractor
+// reads ("40", "$35", "0.0019 BTC"); absent, null and empty are no price.
+// It reports false for anything else.
 func parsePrice(raw json.RawMessage) (float64, bool) {
-	if len(raw) == 0 {
-		return 0, false
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, true
 	}
 	var f float64
 	if json.Unmarshal(raw, &f) == nil {
 		return f, true
 	}
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-			return f, true
-		}
+	if json.Unmarshal(raw, &s) != nil {
+		return 0, false
 	}
-	return 0, false
+	if strings.TrimSpace(s) == "" {
+		return 0, true
+	}
+	f, _, ok := extract.ParsePrice(s)
+	return f, ok
 }
 
 // runConfigCheck is `precwatch config check`.
