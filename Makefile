@@ -18,9 +18,12 @@ build:
 
 # The demo: fixture marketplaces behind a local SOCKS5 proxy, crawled into
 # the embedded store in var/, alerts printed, then the scheduler runs until
-# Ctrl-C.
-run: build
-	./$(BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
+# Ctrl-C. The fake markets are linked only into this build (tag demo), never
+# into bin/precwatch.
+DEMO_BIN := bin/precwatch-demo
+run:
+	$(GO) build -tags demo -ldflags "$(LDFLAGS)" -o $(DEMO_BIN) ./cmd/precwatch
+	./$(DEMO_BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
 
 # What the tests need from Debian (redis-server, chromium, tor), installed
 # when missing.
@@ -31,6 +34,7 @@ test: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(GO) test -race -count=1 -tags demo -run '^TestDemo$$' ./cmd/precwatch
 	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime 100000x ./matchers
 
 # Detection quality on fixtures/eval (the evaluation set and the held-out
