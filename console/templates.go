@@ -113,10 +113,10 @@ func formatTime(t time.Time) string {
 }
 
 func formatPrice(p float64, currency string) string {
-	if p == 0 {
-		return "–"
+	if s := precwatch.FormatPrice(p, currency); s != "" {
+		return s
 	}
-	return strings.TrimSpace(strconv.FormatFloat(p, 'f', 2, 64) + " " + currency)
+	return "–"
 }
 
 func formatPercent(p *float64) string {

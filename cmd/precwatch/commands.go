@@ -334,10 +334,10 @@ func strength(ms []precwatch.Match) string {
 }
 
 func price(l precwatch.Listing) string {
-	if l.Price == 0 {
-		return "-"
+	if p := precwatch.FormatPrice(l.Price, printable(l.Currency, 5)); p != "" {
+		return p
 	}
-	return strings.TrimSpace(strconv.FormatFloat(l.Price, 'f', -1, 64) + " " + printable(l.Currency, 5))
+	return "-"
 }
 
 // printable makes text from a monitored page safe for a terminal: control
