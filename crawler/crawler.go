@@ -257,6 +257,10 @@ type run struct {
 	limitHit    bool
 	dropped     int // errors beyond maxRunErrors
 	proxyErr    error
+
+	// detailURLs maps the canonical detail URLs index rows sent their
+	// listing to this run to that listing's identity (see incremental.go).
+	detailURLs map[string]string
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run

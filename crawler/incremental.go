@@ -71,12 +71,36 @@ func (r *run) row(t task, l precwatch.Listing, follow bool) bool {
 			}
 			return false
 		}
-		if r.enqueue(task{url: l.URL, depth: t.depth + 1, kind: kindDetail, listing: l, rowHash: hash}) {
+		first := r.claimDetail(l.URL, l.Identity())
+		if r.enqueue(task{url: l.URL, depth: t.depth + 1, kind: kindDetail, listing: l, rowHash: hash}) || !first {
+			// Sent to its detail page, now or by an earlier row of the same
+			// listing (which records it); recording this row now would
+			// shadow that detail read for the whole run.
 			return changed
 		}
 	}
 	r.recordRow(l, hash, time.Time{})
 	return changed
+}
+
+// claimDetail notes that a row sends listing identity to detail page u,
+// and reports whether it is the first row of the run to send that listing
+// there. Another listing linking to the same page is not shadowed.
+func (r *run) claimDetail(u, identity string) bool {
+	key, err := canonical(u)
+	if err != nil {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if prev, ok := r.detailURLs[key]; ok {
+		return prev != identity
+	}
+	if r.detailURLs == nil {
+		r.detailURLs = make(map[string]string)
+	}
+	r.detailURLs[key] = identity
+	return true
 }
 
 // detailFresh reports whether st's detail page was read recently enough

@@ -58,6 +58,11 @@ type incMarket struct {
 	perPage    int
 	validators bool
 	hits       []incHit
+	// featured, when set, repeats the first listing at the top of page 2;
+	// hold, when set, keeps that listing's detail page waiting until page
+	// 3 is asked for (so after page 2 has been read).
+	featured bool
+	hold     chan struct{}
 }
 
 func newIncMarket(t *testing.T, n, perPage int) *incMarket {
@@ -81,11 +86,20 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 			}
 		}
 		var b strings.Builder
-		from := (n - 1) * m.perPage
-		for i := from; i < from+m.perPage && i < len(visible); i++ {
-			it := visible[i]
+		if n == 3 && m.hold != nil {
+			close(m.hold)
+			m.hold = nil
+		}
+		row := func(it *incItem) {
 			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s">%s</a></h2>`+
 				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, it.title, it.price, it.id)
+		}
+		if n == 2 && m.featured {
+			row(visible[0])
+		}
+		from := (n - 1) * m.perPage
+		for i := from; i < from+m.perPage && i < len(visible); i++ {
+			row(visible[i])
 		}
 		if from+m.perPage < len(visible) {
 			fmt.Fprintf(&b, `<a class="next" href="/idx/%d">next</a>`, n+1)
@@ -95,6 +109,14 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 	})
 	mux.HandleFunc("GET /item/{id}", func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
+		if hold := m.hold; hold != nil && r.PathValue("id") == m.items[0].id {
+			m.mu.Unlock()
+			select {
+			case <-hold:
+			case <-time.After(5 * time.Second):
+			}
+			m.mu.Lock()
+		}
 		var body string
 		for _, it := range m.items {
 			if it.id == r.PathValue("id") {
@@ -590,6 +612,37 @@ func TestIncrementalStopAfterUnchangedPages(t *testing.T) {
 			if l.Gone != (id == "I14") {
 				t.Errorf("%s gone = %v after a complete run", id, l.Gone)
 			}
+		}
+	})
+}
+
+// A listing shown on two index pages (a featured listing, say) whose detail
+// page is still on its way when its second row is read is recorded from
+// its detail page, not from the row, and so is not fetched again next run.
+func TestIncrementalRepeatedRow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		e.m.featured = true
+		e.m.hold = make(chan struct{})
+		site := e.m.site(precwatch.Incremental{})
+		site.Politeness.Parallelism = 2
+		first := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 9 {
+			t.Errorf("first run: %d detail requests, want 9", got)
+		}
+		if first.Listings != 9 {
+			t.Errorf("first run: %d listings, want 9", first.Listings)
+		}
+		l := e.listings(t)["I00"]
+		if l.Listing.Description == "" || l.DetailFetchedAt.IsZero() {
+			t.Fatalf("I00 stored without its detail page: description %q, detail fetched %v", l.Listing.Description, l.DetailFetchedAt)
+		}
+		run := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("second run: %d detail requests, want 0", got)
+		}
+		if run.Listings != 9 || run.DetailsSkipped != 9 {
+			t.Errorf("second run: listings %d, skipped %d; want 9, 9", run.Listings, run.DetailsSkipped)
 		}
 	})
 }
