@@ -10,6 +10,10 @@
 // page is not a hop, so a listing found at the depth limit is still
 // completed. Hitting MaxPages or RunTimeout makes a run partial; the depth
 // limit is the crawl's scope and does not.
+//
+// Re-crawls are incremental (see incremental.go): detail pages only for new
+// or changed index rows or stale detail reads, conditional requests where
+// the site gave validators.
 package crawler
 
 import (
@@ -777,6 +781,8 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	}
 	logger.Log(ctx, level, "run finished", "status", rec.Status, "pages", rec.Pages,
 		"listings", rec.Listings, "new_listings", rec.NewListings, "alerts", rec.Alerts,
-		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start))
+		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start),
+		"requests", rec.Requests, "bytes", rec.Bytes, "not_modified", rec.NotModified,
+		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly)
 	return rec, runErr
 }
