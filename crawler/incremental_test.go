@@ -646,3 +646,62 @@ func TestIncrementalRepeatedRow(t *testing.T) {
 		}
 	})
 }
+
+// A changed row whose detail page did not change costs one conditional
+// detail request answered 304: the stored detail page is read again with
+// the new row, so the listing gets the new title and keeps its description.
+func TestIncrementalChangedRowDetailNotModified(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 6, 3)
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		before := e.listings(t)["I04"]
+		e.m.set(func(items []*incItem) { items[4].title = "Acetone 99.5% 5L, new batch" }) // the title is on the index only
+		run := e.run(t, site)
+		var details []incHit
+		for _, h := range e.m.take() {
+			if strings.HasPrefix(h.path, "/item/") {
+				details = append(details, h)
+			}
+		}
+		if len(details) != 1 || details[0].path != "/item/I04" || details[0].ifNoneMatch == "" || details[0].status != http.StatusNotModified {
+			t.Fatalf("detail requests = %+v, want one conditional /item/I04 answered 304", details)
+		}
+		if run.NotModified != 2 || run.DetailsSkipped != 5 || run.Listings != 6 {
+			t.Errorf("not_modified=%d skipped=%d listings=%d; want 2 (page 1 and I04), 5, 6", run.NotModified, run.DetailsSkipped, run.Listings)
+		}
+		l := e.listings(t)["I04"]
+		if l.Listing.Title != "Acetone 99.5% 5L, new batch" || l.Listing.Description != before.Listing.Description || l.Listing.Description == "" {
+			t.Errorf("I04 after a 304 detail: title %q, description %q; want the new title and %q", l.Listing.Title, l.Listing.Description, before.Listing.Description)
+		}
+		if !l.DetailFetchedAt.Equal(e.clock.now()) || l.RowHash == before.RowHash {
+			t.Errorf("I04 detail fetched %v, row hash changed %v; want %v and true", l.DetailFetchedAt, l.RowHash != before.RowHash, e.clock.now())
+		}
+	})
+}
+
+// RowHash ignores when and from which page a row was read, and changes
+// with anything the row shows.
+func TestRowHash(t *testing.T) {
+	base := precwatch.Listing{Site: "s", ID: "1", URL: "http://s.onion/item/1", Title: "Acetone 99% 5L", Description: "snippet",
+		Price: 30, Currency: "EUR", Vendor: "v", FetchedAt: time.Unix(1, 0), PageSHA256: "aa"}
+	h := RowHash(base)
+	same := base
+	same.FetchedAt, same.PageSHA256 = time.Unix(99, 0), "bb"
+	if RowHash(same) != h {
+		t.Error("row hash depends on the fetch time or page")
+	}
+	for name, change := range map[string]func(*precwatch.Listing){
+		"id": func(l *precwatch.Listing) { l.ID = "2" }, "url": func(l *precwatch.Listing) { l.URL += "?v=2" },
+		"title": func(l *precwatch.Listing) { l.Title += "!" }, "description": func(l *precwatch.Listing) { l.Description = "" },
+		"price": func(l *precwatch.Listing) { l.Price = 31 }, "currency": func(l *precwatch.Listing) { l.Currency = "USD" },
+		"vendor": func(l *precwatch.Listing) { l.Vendor = "w" },
+	} {
+		l := base
+		change(&l)
+		if RowHash(l) == h {
+			t.Errorf("row hash unchanged by a new %s", name)
+		}
+	}
+}
