@@ -87,7 +87,7 @@ type Run struct {
 
 	// Incremental re-crawls (issue 8): what the run cost and saved.
 	// Requests counts every HTTP request sent (retries included), Bytes the
-	// response body bytes received, NotModified the 304 answers to
+	// response body bytes received (as decompressed), NotModified the 304 answers to
 	// conditional requests, DetailsSkipped the detail pages not fetched
 	// because the listing's index row was unchanged and its last detail
 	// fetch recent. StoppedEarly is set when the run stopped paginating
