@@ -140,6 +140,13 @@ type Observation struct {
 	// without seeing it marks it gone (see Store.MarkGone).
 	RunID string    `json:"run_id"`
 	At    time.Time `json:"at"`
+
+	// Incremental re-crawls (issue 8): RowHash is the hash of the listing's
+	// row on its index page, DetailFetchedAt when its detail page was last
+	// read (zero when this sighting did not come from a detail page read
+	// now or earlier). Both are kept in ListingState as given, zero clearing.
+	RowHash         string    `json:"row_hash,omitempty"`
+	DetailFetchedAt time.Time `json:"detail_fetched_at,omitzero"`
 }
 
 // Validate checks what every store needs of an observation: a site, an ID
@@ -169,6 +176,11 @@ type ListingState struct {
 	Gone        bool      `json:"gone"`
 	// AlertKeys are the listing's alerts, by substance.
 	AlertKeys map[string]string `json:"alert_keys,omitempty"`
+
+	// Incremental re-crawls (issue 8): the last sighting's index row hash
+	// and detail fetch time (see Observation).
+	RowHash         string    `json:"row_hash,omitempty"`
+	DetailFetchedAt time.Time `json:"detail_fetched_at,omitzero"`
 }
 
 // Material holds the fields whose change is worth an investigator's notice.

@@ -84,6 +84,35 @@ type Run struct {
 	NewListings int       `json:"new_listings"`
 	Alerts      int       `json:"alerts"`
 	Errors      []string  `json:"errors,omitempty"`
+
+	// Incremental re-crawls (issue 8): what the run cost and saved.
+	// Requests counts every HTTP request sent (retries included), Bytes the
+	// response body bytes received (as decompressed), NotModified the 304 answers to
+	// conditional requests, DetailsSkipped the detail pages not fetched
+	// because the listing's index row was unchanged and its last detail
+	// fetch recent. StoppedEarly is set when the run stopped paginating
+	// after the site's stop_after_unchanged_pages quiet index pages: such a
+	// run can end ok, but it did not see the whole site, so it marks
+	// nothing gone.
+	Requests       int   `json:"requests"`
+	Bytes          int64 `json:"bytes"`
+	NotModified    int   `json:"not_modified"`
+	DetailsSkipped int   `json:"details_skipped"`
+	StoppedEarly   bool  `json:"stopped_early,omitempty"`
+}
+
+// FetchState is what a crawl keeps of one URL of a site between runs so as
+// to fetch it conditionally (incremental re-crawls, issue 8): the
+// validators the server sent and the SHA-256 of the body they validate,
+// which is kept as a Page, so that a 304 answer can be read again from it.
+type FetchState struct {
+	Site string `json:"site"`
+	// URL is the canonical URL of the page.
+	URL          string    `json:"url"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	SHA256       string    `json:"sha256"`
+	FetchedAt    time.Time `json:"fetched_at"`
 }
 
 // RunStatus says how a run ended.

@@ -58,6 +58,7 @@ func Reconcile(prev *ListingState, existing map[string]Alert, obs Observation) (
 	next.LastSeen = obs.At
 	next.LastRunID = obs.RunID
 	next.Gone = false
+	next.RowHash, next.DetailFetchedAt = obs.RowHash, obs.DetailFetchedAt
 
 	for _, sub := range groupBySubstance(alertable) {
 		key := AlertKey(l.Site, identity, sub[0].Substance)

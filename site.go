@@ -25,6 +25,28 @@ type Site struct {
 	Politeness Politeness `yaml:"politeness" json:"politeness"`
 	Limits     Limits     `yaml:"limits" json:"limits"`
 	Extract    Extraction `yaml:"extract" json:"extract"`
+	// Incremental says when a re-crawl fetches a page again (issue 8).
+	Incremental Incremental `yaml:"incremental" json:"incremental"`
+}
+
+// DefaultRefreshAfter is Incremental.RefreshAfter when left at zero.
+const DefaultRefreshAfter = 24 * time.Hour
+
+// Incremental tunes incremental re-crawls: a listing's detail page is
+// fetched only when the listing is new (or was gone), its index row
+// changed, or its last detail fetch is older than RefreshAfter; pages
+// with validators are fetched conditionally.
+type Incremental struct {
+	// RefreshAfter is how old a listing's last detail fetch may be before
+	// an unchanged listing's detail page is fetched again
+	// (DefaultRefreshAfter when zero).
+	RefreshAfter time.Duration `yaml:"refresh_after" json:"refresh_after"`
+	// StopAfterUnchangedPages, for markets listing newest first, stops
+	// following an index page's links (next page included) once it is the
+	// Nth index page in a row, along its chain of links, with no new or
+	// changed listing. Zero never stops. A run stopped this way does not
+	// mark unseen listings gone.
+	StopAfterUnchangedPages int `yaml:"stop_after_unchanged_pages" json:"stop_after_unchanged_pages"`
 }
 
 // Politeness bounds how hard a crawl presses on a site.

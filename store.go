@@ -44,6 +44,12 @@ type Store interface {
 	// Page returns a stored page by its SHA-256, or ErrNotFound.
 	Page(ctx context.Context, sha256 string) (Page, error)
 
+	// Incremental re-crawls (issue 8): the validators of each fetched URL.
+	// SaveFetchState creates or replaces the state of (fs.Site, fs.URL);
+	// FetchState returns it, or ErrNotFound.
+	SaveFetchState(ctx context.Context, fs FetchState) error
+	FetchState(ctx context.Context, site, url string) (FetchState, error)
+
 	Close() error
 }
 

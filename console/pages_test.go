@@ -321,3 +321,24 @@ func TestSuppressionsPage(t *testing.T) {
 		t.Errorf("form prefilled with listing %q", got)
 	}
 }
+
+// TestSitePageRunCounters: the run history shows a run's incremental
+// re-crawl counters and whether it stopped early (issue 8).
+func TestSitePageRunCounters(t *testing.T) {
+	e := newEnv(t)
+	doc := e.as(precwatch.RoleOperator).page(t, "/sites/chemshop")
+	row := doc.Find("#runs tbody tr")
+	if row.Length() != 1 {
+		t.Fatalf("%d run rows, want 1", row.Length())
+	}
+	for sel, want := range map[string]string{
+		"td.requests": "5", "td.bytes": "2048", "td.not-modified": "3", "td.details-skipped": "7", ".stopped-early": "stopped early",
+	} {
+		if got := strings.TrimSpace(row.Find(sel).Text()); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if n := e.as(precwatch.RoleOperator).page(t, "/sites/silkvault").Find("#runs .stopped-early").Length(); n != 0 {
+		t.Errorf("a run that did not stop early shows %d stopped-early marks", n)
+	}
+}

@@ -10,6 +10,10 @@
 // page is not a hop, so a listing found at the depth limit is still
 // completed. Hitting MaxPages or RunTimeout makes a run partial; the depth
 // limit is the crawl's scope and does not.
+//
+// Re-crawls are incremental (see incremental.go): detail pages only for new
+// or changed index rows or stale detail reads, conditional requests where
+// the site gave validators.
 package crawler
 
 import (
@@ -77,6 +81,10 @@ type Crawler struct {
 	runTimeout                  time.Duration
 	parallelism                 int
 	userAgent                   string
+
+	// Incremental re-crawls (see incremental.go).
+	refreshAfter time.Duration
+	stopAfter    int
 }
 
 // Option configures a Crawler.
@@ -179,6 +187,8 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
+	c.refreshAfter = orDefault(site.Incremental.RefreshAfter, precwatch.DefaultRefreshAfter)
+	c.stopAfter = max(site.Incremental.StopAfterUnchangedPages, 0)
 	for _, o := range opts {
 		o(c)
 	}
@@ -223,6 +233,13 @@ type task struct {
 	depth   int
 	kind    taskKind
 	listing precwatch.Listing
+
+	// Incremental re-crawls (see incremental.go): the hash of a detail
+	// task's index row, whether to fetch without validators, and how many
+	// quiet index pages in a row led to an index task.
+	rowHash string
+	fresh   bool
+	quiet   int
 }
 
 // run is the state of one Run.
@@ -244,6 +261,10 @@ type run struct {
 	limitHit    bool
 	dropped     int // errors beyond maxRunErrors
 	proxyErr    error
+
+	// detailURLs maps the canonical detail URLs index rows sent their
+	// listing to this run to that listing's identity (see incremental.go).
+	detailURLs map[string]string
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -325,7 +346,7 @@ func (r *run) setup() error {
 	coll.MaxBodySize = int(min(c.maxBody+1, int64(^uint(0)>>1)))
 	coll.SetRedirectHandler(nil)
 	r.transport = newTransport(dial, c.httpTimeout, c.maxBody)
-	coll.WithTransport(r.transport)
+	coll.WithTransport(r.meter(r.transport))
 	coll.SetRequestTimeout(c.httpTimeout)
 	// Parallelism is bounded by colly and by the number of workers; delays
 	// are done by the run's pacer, which, unlike LimitRule's sleep, stops
@@ -340,6 +361,7 @@ func (r *run) setup() error {
 		}
 		req.Headers.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 		req.Headers.Set("Accept-Language", "en-US,en;q=0.5")
+		r.conditional(req)
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {
 		resp.Ctx.Put(keyStatus, resp.StatusCode)
@@ -447,6 +469,13 @@ func (r *run) do(t task) {
 		if err == nil || r.ctx.Err() != nil {
 			return
 		}
+		if status, _ := cctx.GetAny(keyStatus).(int); status == http.StatusNotModified && !t.fresh {
+			if r.notModified(t, cctx) {
+				return
+			}
+			t.fresh = true // the stored body is missing: fetch the page whole
+			continue
+		}
 		if _, ok := cctx.GetAny(keySkip).(string); ok {
 			r.c.logger.Debug("skipped non-html page", "url", t.url, "content_type", cctx.GetAny(keySkip))
 			if t.kind == kindDetail {
@@ -530,6 +559,8 @@ func (r *run) page(t task, resp *colly.Response) {
 		Body:        resp.Body,
 	}); err != nil {
 		r.addErr(fmt.Errorf("crawler: save page %s: %w", pageURL.Redacted(), err))
+	} else {
+		r.keepValidators(t, resp, digest, fetchedAt)
 	}
 	doc, err := parse(resp.Body, ct)
 	if err != nil {
@@ -545,7 +576,7 @@ func (r *run) page(t task, resp *colly.Response) {
 			return
 		}
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
-		r.record(l)
+		r.recordRow(l, t.rowHash, fetchedAt)
 		return
 	}
 
@@ -555,15 +586,17 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	follow := c.ext.FollowDetails()
+	changed := false
 	for _, l := range res.Listings {
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
-		if follow && l.URL != "" && r.enqueue(task{url: l.URL, depth: t.depth + 1, kind: kindDetail, listing: l}) {
-			continue
-		}
-		r.record(l)
+		changed = r.row(t, l, follow) || changed
+	}
+	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, res.Links)
+	if stop {
+		return
 	}
 	for _, link := range res.Links {
-		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex})
+		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
 	}
 }
 
@@ -578,32 +611,30 @@ func parse(body []byte, contentType string) (*goquery.Document, error) {
 }
 
 // record matches one complete listing and records it, once per run.
-func (r *run) record(l precwatch.Listing) {
+func (r *run) record(l precwatch.Listing) { r.recordRow(l, "", time.Time{}) }
+
+// recordRow is record with the listing's index row hash and detail fetch
+// time (see precwatch.Observation); it reports whether l was recorded, not
+// refused or already recorded by this run.
+func (r *run) recordRow(l precwatch.Listing, rowHash string, detailAt time.Time) bool {
 	c := r.c
-	l.Site = c.site.Name
-	l.Tor = c.tor
-	l.ID = valid(l.ID)
-	l.URL = valid(l.URL)
-	l.Title = valid(l.Title)
-	l.Description = valid(l.Description)
-	l.Currency = valid(l.Currency)
-	l.Vendor = valid(l.Vendor)
+	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
-		return
+		return false
 	}
 	r.mu.Lock()
 	if r.seenListing[l.Identity()] {
 		r.mu.Unlock()
-		return
+		return false
 	}
 	r.seenListing[l.Identity()] = true
 	r.mu.Unlock()
 
-	res, err := r.observe(l)
+	res, err := r.observe(l, rowHash, detailAt)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: record %s: %w", l.Identity(), err))
-		return
+		return false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -612,18 +643,33 @@ func (r *run) record(l precwatch.Listing) {
 		r.rec.NewListings++
 	}
 	r.rec.Alerts += len(res.NewAlerts)
+	return true
+}
+
+// normalize stamps l with its site and makes its text valid UTF-8.
+func (r *run) normalize(l precwatch.Listing) precwatch.Listing {
+	l.Site = r.c.site.Name
+	l.Tor = r.c.tor
+	l.ID = valid(l.ID)
+	l.URL = valid(l.URL)
+	l.Title = valid(l.Title)
+	l.Description = valid(l.Description)
+	l.Currency = valid(l.Currency)
+	l.Vendor = valid(l.Vendor)
+	return l
 }
 
 // observe matches and stores one listing; a panic (a matcher tripped by a
 // hostile listing) costs that listing only, not the rest of its page.
-func (r *run) observe(l precwatch.Listing) (res precwatch.RecordResult, err error) {
+func (r *run) observe(l precwatch.Listing, rowHash string, detailAt time.Time) (res precwatch.RecordResult, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
 	matches := r.c.matcher.Match(l)
-	return r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now()})
+	return r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now(),
+		RowHash: rowHash, DetailFetchedAt: detailAt})
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -716,7 +762,9 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	// The record must land even when the caller's ctx is done.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if rec.Status == precwatch.RunOK {
+	// A run stopped early by stop_after_unchanged_pages did not see the
+	// whole site: what it did not see is not gone.
+	if rec.Status == precwatch.RunOK && !rec.StoppedEarly {
 		if n, err := c.store.MarkGone(sctx, c.site.Name, rec.ID); err != nil {
 			rec.Status = precwatch.RunPartial
 			rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: mark gone: %v", err))
@@ -733,6 +781,8 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	}
 	logger.Log(ctx, level, "run finished", "status", rec.Status, "pages", rec.Pages,
 		"listings", rec.Listings, "new_listings", rec.NewListings, "alerts", rec.Alerts,
-		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start))
+		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start),
+		"requests", rec.Requests, "bytes", rec.Bytes, "not_modified", rec.NotModified,
+		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly)
 	return rec, runErr
 }

@@ -415,9 +415,11 @@ func TestMarkGoneAfterOKRunOnly(t *testing.T) {
 	e.m.hidden["A2"] = true
 	e.m.mu.Unlock()
 
-	// A partial run (page limit) must not mark anything gone.
+	// A partial run (page limit) must not mark anything gone. Unchanged
+	// listings cost no detail page (incremental re-crawl), so the limit
+	// must cut the index itself.
 	partial := site
-	partial.Limits.MaxPages = 2
+	partial.Limits.MaxPages = 1
 	run, _ := e.run(t, partial)
 	if run.Status != precwatch.RunPartial {
 		t.Fatalf("status = %q, want partial", run.Status)

@@ -44,6 +44,33 @@ func TestFixtureMarkets(t *testing.T) {
 			if e.directs.Load() != 0 {
 				t.Errorf("direct dials = %d, want 0", e.directs.Load())
 			}
+
+			// An unchanged re-crawl (issue 8) reads the index again but no
+			// detail page, and raises nothing.
+			before := m.Requests(site.Name)
+			again, err := e.run(t, site)
+			if err != nil || again.Status != precwatch.RunOK {
+				t.Fatalf("re-crawl: %v, status %q, errors %q", err, again.Status, again.Errors)
+			}
+			t.Logf("re-crawl: pages=%d listings=%d requests=%d (first %d) bytes=%d (first %d) not_modified=%d details_skipped=%d",
+				again.Pages, again.Listings, again.Requests, run.Requests, again.Bytes, run.Bytes, again.NotModified, again.DetailsSkipped)
+			if got := m.Requests(site.Name) - before; got != again.Requests {
+				t.Errorf("re-crawl: market served %d requests, run counted %d", got, again.Requests)
+			}
+			if again.Listings != len(want) || again.Alerts != 0 || again.NewListings != 0 {
+				t.Errorf("re-crawl: listings %d, alerts %d, new %d; want %d, 0, 0", again.Listings, again.Alerts, again.NewListings, len(want))
+			}
+			if site.Extract.Detail != nil {
+				if again.DetailsSkipped != len(want) || again.Requests != run.Requests-len(want) {
+					t.Errorf("re-crawl: %d details skipped, %d requests; want %d and %d (the first run's less one detail page per listing)",
+						again.DetailsSkipped, again.Requests, len(want), run.Requests-len(want))
+				}
+			}
+			for id, l := range e.listings(t) {
+				if l.Gone || l.LastRunID != again.ID {
+					t.Errorf("re-crawl: %s gone=%v, last run %s; want seen by %s", id, l.Gone, l.LastRunID, again.ID)
+				}
+			}
 		})
 	}
 }

@@ -139,7 +139,9 @@ func (m *Main) crawlAll(ctx context.Context, sched *crawler.Scheduler) {
 				return
 			}
 			m.logger.Info("crawl done", "site", s.Name, "status", run.Status, "pages", run.Pages,
-				"listings", run.Listings, "new_listings", run.NewListings, "new_alerts", run.Alerts)
+				"listings", run.Listings, "new_listings", run.NewListings, "new_alerts", run.Alerts,
+				"requests", run.Requests, "bytes", run.Bytes, "not_modified", run.NotModified,
+				"details_skipped", run.DetailsSkipped, "stopped_early", run.StoppedEarly)
 		})
 	}
 	wg.Wait()
@@ -250,8 +252,10 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 		return err
 	}
 	run, err := m.crawlFunc(store)(ctx, site)
-	fmt.Fprintf(m.Stdout, "run %s site=%s status=%s pages=%d listings=%d new_listings=%d new_alerts=%d errors=%d\n",
-		run.ID, site.Name, run.Status, run.Pages, run.Listings, run.NewListings, run.Alerts, len(run.Errors))
+	fmt.Fprintf(m.Stdout, "run %s site=%s status=%s pages=%d listings=%d new_listings=%d new_alerts=%d errors=%d"+
+		" requests=%d bytes=%d not_modified=%d details_skipped=%d stopped_early=%t\n",
+		run.ID, site.Name, run.Status, run.Pages, run.Listings, run.NewListings, run.Alerts, len(run.Errors),
+		run.Requests, run.Bytes, run.NotModified, run.DetailsSkipped, run.StoppedEarly)
 	for _, e := range run.Errors {
 		fmt.Fprintf(m.Stdout, "  error: %s\n", printable(e, 300))
 	}

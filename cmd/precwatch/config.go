@@ -102,6 +102,15 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		if l := s.Limits; l.MaxPages < 0 || l.MaxDepth < 0 || l.MaxBodyBytes < 0 || l.Retries < 0 || l.RequestTimeout < 0 || l.RunTimeout < 0 {
 			errs = append(errs, doc.Errorf(at("limits"), "limits must not be negative"))
 		}
+		// Incremental re-crawls (issue 8).
+		if s.Incremental.RefreshAfter < 0 {
+			errs = append(errs, doc.Errorf(at("incremental", "refresh_after"),
+				"must not be negative (0 means the default, %s)", precwatch.DefaultRefreshAfter))
+		}
+		if s.Incremental.StopAfterUnchangedPages < 0 {
+			errs = append(errs, doc.Errorf(at("incremental", "stop_after_unchanged_pages"),
+				"must not be negative (0 never stops early)"))
+		}
 		switch s.Extract.Mode {
 		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
 			if _, err := extract.New(s.Extract); err != nil {

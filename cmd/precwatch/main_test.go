@@ -224,10 +224,14 @@ func TestEndToEnd(t *testing.T) {
 				}
 			}
 
-			// A second crawl of unchanged markets raises nothing.
-			for _, out := range crawlAll(t, config, dsn, sites) {
+			// A second crawl of unchanged markets raises nothing, and
+			// fetches no detail page again (incremental re-crawl).
+			for i, out := range crawlAll(t, config, dsn, sites) {
 				if !strings.Contains(out, " new_alerts=0 ") {
 					t.Errorf("second crawl raised alerts: %s", out)
+				}
+				if sites[i].Extract.Detail != nil && (strings.Contains(out, " details_skipped=0 ") || !strings.Contains(out, " details_skipped=")) {
+					t.Errorf("second crawl of %s fetched detail pages again: %s", sites[i].Name, out)
 				}
 			}
 			if got, want := len(listAlerts(t, config, dsn)), len(alerts); got != want {
@@ -439,6 +443,11 @@ func TestConfigErrorsNameFileLineField(t *testing.T) {
 		"bad selector":    {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6: sites[0].extract:"},
 		"missing urls":    {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3: sites[0].start_urls: at least one"},
 		"unknown top key": {good + "sitez: []\n", ".yaml:6: sitez: unknown field"},
+		"negative refresh_after": {good + "    incremental:\n      refresh_after: -1h\n",
+			".yaml:7: sites[0].incremental.refresh_after: must not be negative"},
+		"negative stop":           {good + "    incremental:\n      stop_after_unchanged_pages: -2\n", ".yaml:7: sites[0].incremental.stop_after_unchanged_pages: must not be negative"},
+		"bad refresh_after":       {good + "    incremental:\n      refresh_after: soon\n", ".yaml:7: sites[0].incremental.refresh_after:"},
+		"unknown incremental key": {good + "    incremental:\n      refresh: 1h\n", `.yaml:7: sites[0].incremental.refresh: unknown field "refresh"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.yaml")
@@ -459,7 +468,7 @@ func TestConfigErrorsNameFileLineField(t *testing.T) {
 		})
 	}
 	path := filepath.Join(t.TempDir(), "good.yaml")
-	os.WriteFile(path, []byte(good), 0o600)
+	os.WriteFile(path, []byte(good+"    incremental:\n      refresh_after: 12h\n      stop_after_unchanged_pages: 3\n"), 0o600)
 	if out, _, err := run(t, t.Context(), "", "config", "check", "--config", path); err != nil || !strings.HasPrefix(out, "ok:") {
 		t.Errorf("good config: %v %s", err, out)
 	}

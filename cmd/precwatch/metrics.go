@@ -30,6 +30,13 @@ type metrics struct {
 	lastOK      *prometheus.GaugeVec
 	reloads     *prometheus.CounterVec
 	substances  prometheus.Gauge
+
+	// Incremental re-crawls (issue 8).
+	requests       *prometheus.CounterVec
+	bytes          *prometheus.CounterVec
+	notModified    *prometheus.CounterVec
+	detailsSkipped *prometheus.CounterVec
+	stoppedEarly   *prometheus.CounterVec
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -60,6 +67,12 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 			Name: "precwatch_watchlist_substances", Help: "Substances in the watchlist in force.",
 		}),
 	}
+	mt.requests = bySite("precwatch_crawl_requests_total", "HTTP requests sent by crawl runs, retries and 304s included.")
+	mt.bytes = bySite("precwatch_crawl_received_bytes_total", "Response body bytes received by crawl runs.")
+	mt.notModified = bySite("precwatch_crawl_not_modified_total", "Conditional requests answered 304 Not Modified.")
+	mt.detailsSkipped = bySite("precwatch_crawl_details_skipped_total", "Detail pages not fetched because the listing's index row was unchanged and its detail recent.")
+	mt.stoppedEarly = bySite("precwatch_crawl_stopped_early_total", "Runs that stopped paginating after stop_after_unchanged_pages quiet index pages.")
+	mt.reg.MustRegister(mt.requests, mt.bytes, mt.notModified, mt.detailsSkipped, mt.stoppedEarly)
 	mt.reg.MustRegister(mt.runs, mt.pages, mt.listings, mt.newListings, mt.alerts, mt.runErrors,
 		mt.duration, mt.lastOK, mt.reloads, mt.substances,
 		&proxyCollector{sites: sites},
@@ -79,6 +92,13 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.newListings.WithLabelValues(r.Site).Add(float64(r.NewListings))
 	mt.alerts.WithLabelValues(r.Site).Add(float64(r.Alerts))
 	mt.runErrors.WithLabelValues(r.Site).Add(float64(len(r.Errors)))
+	mt.requests.WithLabelValues(r.Site).Add(float64(r.Requests))
+	mt.bytes.WithLabelValues(r.Site).Add(float64(r.Bytes))
+	mt.notModified.WithLabelValues(r.Site).Add(float64(r.NotModified))
+	mt.detailsSkipped.WithLabelValues(r.Site).Add(float64(r.DetailsSkipped))
+	if r.StoppedEarly {
+		mt.stoppedEarly.WithLabelValues(r.Site).Inc()
+	}
 	if !r.End.IsZero() {
 		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())
 		if r.Status == precwatch.RunOK {

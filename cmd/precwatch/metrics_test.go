@@ -109,3 +109,31 @@ func grepLines(text, s string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// TestMetricsIncrementalCounters checks the incremental re-crawl counters
+// (issue 8) a run record adds to, per site.
+func TestMetricsIncrementalCounters(t *testing.T) {
+	mt := newMetrics(func() []precwatch.Site { return nil })
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(3e9),
+		Requests: 12, Bytes: 4096, NotModified: 0, DetailsSkipped: 0})
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(1e9),
+		Requests: 3, Bytes: 512, NotModified: 3, DetailsSkipped: 9, StoppedEarly: true})
+	mt.observeRun(precwatch.Run{Site: "t", Status: precwatch.RunPartial, Start: start, End: start.Add(1e9), Requests: 1})
+	text := scrape(t, mt)
+	for _, want := range []string{
+		`precwatch_crawl_requests_total{site="s"} 15`,
+		`precwatch_crawl_requests_total{site="t"} 1`,
+		`precwatch_crawl_received_bytes_total{site="s"} 4608`,
+		`precwatch_crawl_not_modified_total{site="s"} 3`,
+		`precwatch_crawl_details_skipped_total{site="s"} 9`,
+		`precwatch_crawl_stopped_early_total{site="s"} 1`,
+	} {
+		if !hasSample(text, want) {
+			t.Errorf("no %s in:\n%s", want, grepLines(text, "precwatch_crawl_"))
+		}
+	}
+	if strings.Contains(text, `precwatch_crawl_stopped_early_total{site="t"}`) {
+		t.Error("a run that did not stop early counted as stopped early")
+	}
+}

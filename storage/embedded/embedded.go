@@ -236,6 +236,16 @@ CREATE INDEX alerts_assignee  ON alerts(assignee, severity DESC, score DESC, cre
 -- order index no longer can (a page still walks the order index).
 CREATE INDEX alerts_created   ON alerts(created_at);
 `,
+	// 4: incremental re-crawls (issue 8): each fetched URL's validators
+	// (see fetchstate.go).
+	`
+CREATE TABLE fetch_states (
+	site TEXT NOT NULL,
+	url  TEXT NOT NULL,
+	json TEXT NOT NULL,
+	PRIMARY KEY (site, url)
+) WITHOUT ROWID;
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

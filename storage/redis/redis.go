@@ -41,6 +41,8 @@
 //	P:run:<id>                    run JSON
 //	P:runs:all, P:runs:site:<s>   run order indexes, newest first
 //	P:page:<sha256>               hash: site, url, fetched_at, content_type, body
+//	P:fetch:<site>                hash: canonical URL → fetch state JSON
+//	                              (validators, incremental re-crawls)
 //
 // The order indexes are sorted sets whose members all score 0 and so sort
 // by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at

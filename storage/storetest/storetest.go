@@ -48,6 +48,10 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"TwoClients", testTwoClients},
 		{"Concurrency", testConcurrency},
 		{"ContextCanceled", testContextCanceled},
+		// Incremental re-crawls (issue 8), in fetchstate.go.
+		{"FetchStates", testFetchStates},
+		{"IncrementalListingState", testIncrementalListingState},
+		{"RunCounters", testRunCounters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,707 @@
+package crawler
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/embedded"
+	"github.com/precwatch/precwatch/storage/redis"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+)
+
+// incRules are the selectors of incMarket; its detail page repeats the
+// price, so a price change changes the detail page too.
+var incRules = precwatch.Extraction{
+	Listing:  "div.listing",
+	ID:       "span.id",
+	Title:    "h2",
+	Price:    "span.price",
+	Vendor:   "span.vendor",
+	URL:      "a.title @href",
+	NextPage: "a.next @href",
+	Detail:   &precwatch.Extraction{Description: "div.desc", Price: "span.price"},
+}
+
+type incItem struct {
+	id, title string
+	price     int
+	desc      string
+	hidden    bool
+}
+
+// incHit is one request as the market saw it.
+type incHit struct {
+	path, ifNoneMatch, ifModifiedSince string
+	status                             int
+}
+
+// incMarket is a paginated market, newest first, whose pages carry an
+// ETag and a Last-Modified (unless validators is off) and answer
+// conditional requests with 304, as net/http's ServeContent does.
+type incMarket struct {
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	items      []*incItem // newest first
+	perPage    int
+	validators bool
+	hits       []incHit
+	// featured, when set, repeats the first listing at the top of page 2;
+	// hold, when set, keeps that listing's detail page waiting until page
+	// 3 is asked for (so after page 2 has been read).
+	featured bool
+	hold     chan struct{}
+}
+
+func newIncMarket(t *testing.T, n, perPage int) *incMarket {
+	t.Helper()
+	m := &incMarket{perPage: perPage, validators: true}
+	for i := range n {
+		title := fmt.Sprintf("Acetone 99%% %dL", i+1)
+		if i%3 == 0 {
+			title = fmt.Sprintf("Hydrogen peroxide 35%% %dL", i+1)
+		}
+		m.items = append(m.items, &incItem{id: fmt.Sprintf("I%02d", i), title: title, price: 10 + i, desc: "Sealed bottle, ships in 2 days."})
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /idx/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		m.mu.Lock()
+		var visible []*incItem
+		for _, it := range m.items {
+			if !it.hidden {
+				visible = append(visible, it)
+			}
+		}
+		var b strings.Builder
+		if n == 3 && m.hold != nil {
+			close(m.hold)
+			m.hold = nil
+		}
+		row := func(it *incItem) {
+			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s">%s</a></h2>`+
+				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, it.title, it.price, it.id)
+		}
+		if n == 2 && m.featured {
+			row(visible[0])
+		}
+		from := (n - 1) * m.perPage
+		for i := from; i < from+m.perPage && i < len(visible); i++ {
+			row(visible[i])
+		}
+		if from+m.perPage < len(visible) {
+			fmt.Fprintf(&b, `<a class="next" href="/idx/%d">next</a>`, n+1)
+		}
+		m.mu.Unlock()
+		m.serve(w, r, b.String())
+	})
+	mux.HandleFunc("GET /item/{id}", func(w http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		if hold := m.hold; hold != nil && r.PathValue("id") == m.items[0].id {
+			m.mu.Unlock()
+			select {
+			case <-hold:
+			case <-time.After(5 * time.Second):
+			}
+			m.mu.Lock()
+		}
+		var body string
+		for _, it := range m.items {
+			if it.id == r.PathValue("id") {
+				body = fmt.Sprintf(`<div class="desc">%s</div><span class="price">€ %d,00</span>`, it.desc, it.price)
+			}
+		}
+		m.mu.Unlock()
+		if body == "" {
+			http.NotFound(w, r)
+			return
+		}
+		m.serve(w, r, body)
+	})
+	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		mux.ServeHTTP(rec, r)
+		m.mu.Lock()
+		m.hits = append(m.hits, incHit{path: r.URL.Path, ifNoneMatch: r.Header.Get("If-None-Match"),
+			ifModifiedSince: r.Header.Get("If-Modified-Since"), status: rec.status})
+		m.mu.Unlock()
+	}))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// serve answers with body, validated by its hash (ETag) and a modification
+// time derived from it, honouring conditional requests.
+func (m *incMarket) serve(w http.ResponseWriter, r *http.Request, body string) {
+	page := []byte("<!doctype html><html><body>" + body + "</body></html>")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	m.mu.Lock()
+	validators := m.validators
+	m.mu.Unlock()
+	if !validators {
+		w.Write(page)
+		return
+	}
+	sum := sha256.Sum256(page)
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+	// A modification time that changes with the body, to the second.
+	mod := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(sum[0]) * time.Hour)
+	http.ServeContent(w, r, "", mod, bytes.NewReader(page))
+}
+
+// take returns the requests seen since the last take.
+func (m *incMarket) take() []incHit {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.hits
+	m.hits = nil
+	return h
+}
+
+func (m *incMarket) set(fn func(items []*incItem)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(m.items)
+}
+
+func countHits(hs []incHit, prefix string) int {
+	n := 0
+	for _, h := range hs {
+		if strings.HasPrefix(h.path, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *incMarket) site(inc precwatch.Incremental) precwatch.Site {
+	return precwatch.Site{
+		Name:        "incmarket",
+		StartURLs:   []string{m.srv.URL + "/idx/1"},
+		Extract:     incRules,
+		Limits:      precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Incremental: inc,
+	}
+}
+
+// testClock is a settable clock; runs advance it so that each run's
+// sightings come after the last's.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// forEachStore runs fn against a fresh embedded store and a fresh Redis
+// store (a real redis-server).
+func forEachStore(t *testing.T, fn func(t *testing.T, st precwatch.Store)) {
+	t.Run("embedded", func(t *testing.T) {
+		st, err := embedded.Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), nil)
+		if err != nil {
+			t.Fatalf("embedded.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		fn(t, st)
+	})
+	t.Run("redis", func(t *testing.T) {
+		st, err := redis.Open(t.Context(), redistest.Start(t)+"?prefix=incr", nil)
+		if err != nil {
+			t.Fatalf("redis.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		fn(t, st)
+	})
+}
+
+// incEnv is one incremental test: a market, a store and a clock.
+type incEnv struct {
+	m     *incMarket
+	store precwatch.Store
+	clock *testClock
+}
+
+func (e *incEnv) run(t *testing.T, site precwatch.Site) precwatch.Run {
+	t.Helper()
+	e.clock.advance(time.Hour)
+	c, err := New(site, e.store, keywordMatcher{}, nil, WithClock(e.clock.now), WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	run, err := c.Run(t.Context())
+	if err != nil {
+		t.Fatalf("Run: %v (%q)", err, run.Errors)
+	}
+	if run.Status != precwatch.RunOK {
+		t.Fatalf("run status %q, errors %q", run.Status, run.Errors)
+	}
+	stored, err := e.store.Runs(t.Context(), site.Name, 1)
+	if err != nil || len(stored) != 1 || stored[0].ID != run.ID {
+		t.Fatalf("stored runs = %+v, %v; want %s", stored, err, run.ID)
+	}
+	if s := stored[0]; s.Requests != run.Requests || s.Bytes != run.Bytes || s.NotModified != run.NotModified ||
+		s.DetailsSkipped != run.DetailsSkipped || s.StoppedEarly != run.StoppedEarly {
+		t.Errorf("stored run counters %+v differ from the returned %+v", s, run)
+	}
+	return run
+}
+
+func (e *incEnv) listings(t *testing.T) map[string]precwatch.ListingState {
+	t.Helper()
+	out := map[string]precwatch.ListingState{}
+	if err := e.store.Listings(t.Context(), "incmarket", func(st precwatch.ListingState) error {
+		out[st.Listing.ID] = st
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// alertHistories maps each alert of the market to its history's kinds.
+func (e *incEnv) alertHistories(t *testing.T) map[string][]string {
+	t.Helper()
+	as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{Site: "incmarket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, a := range as {
+		var ks []string
+		for _, ev := range a.History {
+			ks = append(ks, ev.Kind)
+		}
+		out[a.Listing.ID] = ks
+	}
+	return out
+}
+
+func newIncEnv(t *testing.T, st precwatch.Store, n, perPage int) *incEnv {
+	return &incEnv{m: newIncMarket(t, n, perPage), store: st, clock: &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+}
+
+// An unchanged re-crawl fetches no detail page, asks for every index page
+// conditionally, and still yields every listing from the pages answered
+// 304; nothing is gone and no alert is lost, duplicated or given a change.
+func TestIncrementalUnchanged(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		site := e.m.site(precwatch.Incremental{})
+		first := e.run(t, site)
+		hits := e.m.take()
+		if got := countHits(hits, "/idx/"); got != 3 {
+			t.Fatalf("first run: %d index requests, want 3", got)
+		}
+		if got := countHits(hits, "/item/"); got != 9 {
+			t.Fatalf("first run: %d detail requests, want 9", got)
+		}
+		if first.Requests != 12 || first.Bytes <= 0 || first.NotModified != 0 || first.DetailsSkipped != 0 || first.Listings != 9 || first.Alerts != 3 {
+			t.Errorf("first run counters: requests=%d bytes=%d not_modified=%d skipped=%d listings=%d alerts=%d; want 12, >0, 0, 0, 9, 3",
+				first.Requests, first.Bytes, first.NotModified, first.DetailsSkipped, first.Listings, first.Alerts)
+		}
+		alertsBefore := e.alertHistories(t)
+		before := e.listings(t)
+
+		for i := range 2 {
+			run := e.run(t, site)
+			hits := e.m.take()
+			if got := countHits(hits, "/item/"); got != 0 {
+				t.Errorf("re-crawl %d: %d detail requests, want 0", i+1, got)
+			}
+			for _, h := range hits {
+				if h.ifNoneMatch == "" || h.ifModifiedSince == "" || h.status != http.StatusNotModified {
+					t.Errorf("re-crawl %d: %s sent If-None-Match %q, If-Modified-Since %q, got %d; want both and 304",
+						i+1, h.path, h.ifNoneMatch, h.ifModifiedSince, h.status)
+				}
+			}
+			if len(hits) != 3 || run.Requests != 3 || run.NotModified != 3 || run.DetailsSkipped != 9 || run.Listings != 9 || run.Pages != 3 {
+				t.Errorf("re-crawl %d: %d hits; counters requests=%d not_modified=%d skipped=%d listings=%d pages=%d; want 3, 3, 3, 9, 9, 3",
+					i+1, len(hits), run.Requests, run.NotModified, run.DetailsSkipped, run.Listings, run.Pages)
+			}
+			if run.Bytes >= first.Bytes {
+				t.Errorf("re-crawl %d received %d bytes, not fewer than the first run's %d", i+1, run.Bytes, first.Bytes)
+			}
+			if run.Alerts != 0 || run.NewListings != 0 {
+				t.Errorf("re-crawl %d: %d new alerts, %d new listings; want 0", i+1, run.Alerts, run.NewListings)
+			}
+			after := e.listings(t)
+			if len(after) != 9 {
+				t.Fatalf("re-crawl %d: %d listings stored, want 9", i+1, len(after))
+			}
+			for id, l := range after {
+				if l.Gone || l.LastRunID != run.ID {
+					t.Errorf("re-crawl %d: %s gone=%v last run %s; want seen by %s", i+1, id, l.Gone, l.LastRunID, run.ID)
+				}
+				// The detail page's fields are kept, and the detail
+				// fetch time is still the first run's.
+				if l.Listing.Description != before[id].Listing.Description || l.Listing.Description == "" {
+					t.Errorf("re-crawl %d: %s description %q, want %q", i+1, id, l.Listing.Description, before[id].Listing.Description)
+				}
+				if !l.DetailFetchedAt.Equal(before[id].DetailFetchedAt) || l.DetailFetchedAt.IsZero() {
+					t.Errorf("re-crawl %d: %s detail fetched at %v, want %v", i+1, id, l.DetailFetchedAt, before[id].DetailFetchedAt)
+				}
+			}
+			if got := e.alertHistories(t); fmt.Sprint(got) != fmt.Sprint(alertsBefore) {
+				t.Errorf("re-crawl %d: alerts %v, want %v", i+1, got, alertsBefore)
+			}
+		}
+	})
+}
+
+// A site that gives no validators gets its index pages fetched whole, but
+// still no detail page of an unchanged listing.
+func TestIncrementalNoValidators(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		e.m.validators = false
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		run := e.run(t, site)
+		hits := e.m.take()
+		if got, want := countHits(hits, "/idx/"), 3; got != want {
+			t.Errorf("index requests = %d, want %d", got, want)
+		}
+		if got := countHits(hits, "/item/"); got != 0 {
+			t.Errorf("detail requests = %d, want 0", got)
+		}
+		for _, h := range hits {
+			if h.ifNoneMatch != "" || h.ifModifiedSince != "" || h.status != http.StatusOK {
+				t.Errorf("%s: If-None-Match %q If-Modified-Since %q status %d; want an unconditional 200", h.path, h.ifNoneMatch, h.ifModifiedSince, h.status)
+			}
+		}
+		if run.NotModified != 0 || run.DetailsSkipped != 9 || run.Listings != 9 || run.Requests != 3 {
+			t.Errorf("counters not_modified=%d skipped=%d listings=%d requests=%d; want 0, 9, 9, 3", run.NotModified, run.DetailsSkipped, run.Listings, run.Requests)
+		}
+		for id, l := range e.listings(t) {
+			if l.Gone || l.LastRunID != run.ID {
+				t.Errorf("%s gone=%v last run %s, want seen by %s", id, l.Gone, l.LastRunID, run.ID)
+			}
+		}
+	})
+}
+
+// A changed index row costs exactly one detail request, and the change
+// reaches the listing's alert history once.
+func TestIncrementalChangedRow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		e.m.set(func(items []*incItem) { items[3].price = 99 }) // I03, a peroxide listing on page 2
+		run := e.run(t, site)
+		hits := e.m.take()
+		var details []string
+		for _, h := range hits {
+			if strings.HasPrefix(h.path, "/item/") {
+				details = append(details, h.path)
+			}
+		}
+		if !slices.Equal(details, []string{"/item/I03"}) {
+			t.Errorf("detail requests = %v, want [/item/I03]", details)
+		}
+		if run.DetailsSkipped != 8 || run.Listings != 9 || run.NotModified != 2 {
+			t.Errorf("skipped=%d listings=%d not_modified=%d; want 8, 9, 2 (pages 1 and 3)", run.DetailsSkipped, run.Listings, run.NotModified)
+		}
+		ls := e.listings(t)
+		if got := ls["I03"].Listing.Price; got != 99 {
+			t.Errorf("I03 price = %v, want 99", got)
+		}
+		hist := e.alertHistories(t)
+		for id, ks := range hist {
+			want := []string{precwatch.EventRaised}
+			if id == "I03" {
+				want = []string{precwatch.EventRaised, precwatch.EventChanged}
+			}
+			if !slices.Equal(ks, want) {
+				t.Errorf("alert of %s: history %v, want %v", id, ks, want)
+			}
+		}
+		if len(hist) != 3 {
+			t.Errorf("%d alerts, want 3", len(hist))
+		}
+		// The next run finds the new row stored: no detail again.
+		e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("run after the change: %d detail requests, want 0", got)
+		}
+	})
+}
+
+// A detail page last read more than refresh_after ago is fetched again,
+// conditionally; a 304 there still counts as a fresh read.
+func TestIncrementalRefreshAfter(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 6, 3)
+		site := e.m.site(precwatch.Incremental{RefreshAfter: 150 * time.Minute})
+		e.run(t, site) // t+1h
+		e.m.take()
+		e.run(t, site) // t+2h: 1h since the detail reads
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Fatalf("within refresh_after: %d detail requests, want 0", got)
+		}
+		e.m.set(func(items []*incItem) { items[1].desc = "Sealed bottle, now ships in 5 days." })
+		run := e.run(t, site) // t+3h: 2h since, still fresh
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Fatalf("within refresh_after: %d detail requests, want 0", got)
+		}
+		run = e.run(t, site) // t+4h: 3h since, due
+		hits := e.m.take()
+		if got := countHits(hits, "/item/"); got != 6 {
+			t.Fatalf("after refresh_after: %d detail requests, want 6", got)
+		}
+		n304 := 0
+		for _, h := range hits {
+			if strings.HasPrefix(h.path, "/item/") {
+				if h.ifNoneMatch == "" {
+					t.Errorf("%s refreshed without If-None-Match", h.path)
+				}
+				if h.status == http.StatusNotModified {
+					n304++
+				}
+			}
+		}
+		if n304 != 5 {
+			t.Errorf("%d detail pages answered 304, want 5 (all but the changed one)", n304)
+		}
+		if run.DetailsSkipped != 0 || run.NotModified != 2+5 {
+			t.Errorf("skipped=%d not_modified=%d; want 0, 7", run.DetailsSkipped, run.NotModified)
+		}
+		ls := e.listings(t)
+		if got := ls["I01"].Listing.Description; !strings.Contains(got, "5 days") {
+			t.Errorf("I01 description after the refresh = %q, want the new text", got)
+		}
+		for id, l := range ls {
+			if !l.DetailFetchedAt.Equal(e.clock.now()) {
+				t.Errorf("%s detail fetched at %v, want the refresh run's %v", id, l.DetailFetchedAt, e.clock.now())
+			}
+			if l.Listing.Description == "" {
+				t.Errorf("%s lost its description on a 304 refresh", id)
+			}
+		}
+		e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("after the refresh: %d detail requests, want 0", got)
+		}
+	})
+}
+
+// A 304 whose stored page is missing falls back to a whole fetch.
+func TestIncrementalMissingStoredPage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		key := e.m.srv.URL + "/idx/2"
+		fs, err := st.FetchState(t.Context(), "incmarket", key)
+		if err != nil {
+			t.Fatalf("FetchState(%s): %v", key, err)
+		}
+		fs.SHA256 = strings.Repeat("0", 64) // validators of a body the store does not have
+		if err := st.SaveFetchState(t.Context(), fs); err != nil {
+			t.Fatal(err)
+		}
+		run := e.run(t, site)
+		var page2 []incHit
+		for _, h := range e.m.take() {
+			if h.path == "/idx/2" {
+				page2 = append(page2, h)
+			}
+		}
+		if len(page2) != 2 || page2[0].status != http.StatusNotModified || page2[1].ifNoneMatch != "" || page2[1].status != http.StatusOK {
+			t.Fatalf("/idx/2 requests = %+v, want a 304 then an unconditional 200", page2)
+		}
+		if run.Listings != 9 || run.DetailsSkipped != 9 || run.NotModified != 3 || run.Requests != 4 {
+			t.Errorf("listings=%d skipped=%d not_modified=%d requests=%d; want 9, 9, 3, 4", run.Listings, run.DetailsSkipped, run.NotModified, run.Requests)
+		}
+		if fs2, err := st.FetchState(t.Context(), "incmarket", key); err != nil || fs2.SHA256 == fs.SHA256 {
+			t.Errorf("fetch state after the whole fetch = %+v, %v; want the stored body's hash", fs2, err)
+		}
+	})
+}
+
+// stop_after_unchanged_pages stops paginating a newest-first market after
+// N quiet pages; the run ends ok, marked stopped early, and marks nothing
+// gone, not even a listing that did disappear further down.
+func TestIncrementalStopAfterUnchangedPages(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 15, 3) // 5 pages
+		site := e.m.site(precwatch.Incremental{StopAfterUnchangedPages: 2})
+		first := e.run(t, site)
+		if got := countHits(e.m.take(), "/idx/"); got != 5 || first.StoppedEarly {
+			t.Fatalf("first run: %d index pages, stopped early %v; want 5, false", got, first.StoppedEarly)
+		}
+		alerts := e.alertHistories(t)
+
+		// The last listing disappears; the run stops before seeing its page.
+		e.m.set(func(items []*incItem) { items[14].hidden = true })
+		run := e.run(t, site)
+		hits := e.m.take()
+		if got := countHits(hits, "/idx/"); got != 2 {
+			t.Errorf("unchanged run: %d index pages, want 2", got)
+		}
+		if !run.StoppedEarly || run.Listings != 6 {
+			t.Errorf("unchanged run: stopped early %v, listings %d; want true, 6", run.StoppedEarly, run.Listings)
+		}
+		for id, l := range e.listings(t) {
+			if l.Gone {
+				t.Errorf("%s marked gone after a run stopped early", id)
+			}
+		}
+		if got := e.alertHistories(t); fmt.Sprint(got) != fmt.Sprint(alerts) {
+			t.Errorf("alerts after a run stopped early: %v, want %v", got, alerts)
+		}
+
+		// A new listing on page 1 resets the count: pages 2 and 3 are quiet.
+		e.m.set(func(items []*incItem) { items[14].hidden = false })
+		e.m.set(func(items []*incItem) {
+			copy(items[1:], items[:14]) // drop I14 for a new head
+			items[0] = &incItem{id: "N1", title: "Hydrogen peroxide 50% 1L", price: 70, desc: "New."}
+		})
+		run = e.run(t, site)
+		hits = e.m.take()
+		if got := countHits(hits, "/idx/"); got != 3 {
+			t.Errorf("run with a new listing: %d index pages, want 3", got)
+		}
+		if run.NewListings != 1 || run.Alerts != 1 || !run.StoppedEarly {
+			t.Errorf("run with a new listing: new listings %d, alerts %d, stopped early %v; want 1, 1, true", run.NewListings, run.Alerts, run.StoppedEarly)
+		}
+
+		// Without the stop, a complete run sees everything and marks the
+		// listing that left gone.
+		full := e.run(t, e.m.site(precwatch.Incremental{}))
+		if full.StoppedEarly {
+			t.Error("complete run marked stopped early")
+		}
+		ls := e.listings(t)
+		for id, l := range ls {
+			if l.Gone != (id == "I14") {
+				t.Errorf("%s gone = %v after a complete run", id, l.Gone)
+			}
+		}
+	})
+}
+
+// A listing shown on two index pages (a featured listing, say) whose detail
+// page is still on its way when its second row is read is recorded from
+// its detail page, not from the row, and so is not fetched again next run.
+func TestIncrementalRepeatedRow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		e.m.featured = true
+		e.m.hold = make(chan struct{})
+		site := e.m.site(precwatch.Incremental{})
+		site.Politeness.Parallelism = 2
+		first := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 9 {
+			t.Errorf("first run: %d detail requests, want 9", got)
+		}
+		if first.Listings != 9 {
+			t.Errorf("first run: %d listings, want 9", first.Listings)
+		}
+		l := e.listings(t)["I00"]
+		if l.Listing.Description == "" || l.DetailFetchedAt.IsZero() {
+			t.Fatalf("I00 stored without its detail page: description %q, detail fetched %v", l.Listing.Description, l.DetailFetchedAt)
+		}
+		run := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("second run: %d detail requests, want 0", got)
+		}
+		if run.Listings != 9 || run.DetailsSkipped != 9 {
+			t.Errorf("second run: listings %d, skipped %d; want 9, 9", run.Listings, run.DetailsSkipped)
+		}
+	})
+}
+
+// A changed row whose detail page did not change costs one conditional
+// detail request answered 304: the stored detail page is read again with
+// the new row, so the listing gets the new title and keeps its description.
+func TestIncrementalChangedRowDetailNotModified(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 6, 3)
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		before := e.listings(t)["I04"]
+		e.m.set(func(items []*incItem) { items[4].title = "Acetone 99.5% 5L, new batch" }) // the title is on the index only
+		run := e.run(t, site)
+		var details []incHit
+		for _, h := range e.m.take() {
+			if strings.HasPrefix(h.path, "/item/") {
+				details = append(details, h)
+			}
+		}
+		if len(details) != 1 || details[0].path != "/item/I04" || details[0].ifNoneMatch == "" || details[0].status != http.StatusNotModified {
+			t.Fatalf("detail requests = %+v, want one conditional /item/I04 answered 304", details)
+		}
+		if run.NotModified != 2 || run.DetailsSkipped != 5 || run.Listings != 6 {
+			t.Errorf("not_modified=%d skipped=%d listings=%d; want 2 (page 1 and I04), 5, 6", run.NotModified, run.DetailsSkipped, run.Listings)
+		}
+		l := e.listings(t)["I04"]
+		if l.Listing.Title != "Acetone 99.5% 5L, new batch" || l.Listing.Description != before.Listing.Description || l.Listing.Description == "" {
+			t.Errorf("I04 after a 304 detail: title %q, description %q; want the new title and %q", l.Listing.Title, l.Listing.Description, before.Listing.Description)
+		}
+		if !l.DetailFetchedAt.Equal(e.clock.now()) || l.RowHash == before.RowHash {
+			t.Errorf("I04 detail fetched %v, row hash changed %v; want %v and true", l.DetailFetchedAt, l.RowHash != before.RowHash, e.clock.now())
+		}
+	})
+}
+
+// RowHash ignores when and from which page a row was read, and changes
+// with anything the row shows.
+func TestRowHash(t *testing.T) {
+	base := precwatch.Listing{Site: "s", ID: "1", URL: "http://s.onion/item/1", Title: "Acetone 99% 5L", Description: "snippet",
+		Price: 30, Currency: "EUR", Vendor: "v", FetchedAt: time.Unix(1, 0), PageSHA256: "aa"}
+	h := RowHash(base)
+	same := base
+	same.FetchedAt, same.PageSHA256 = time.Unix(99, 0), "bb"
+	if RowHash(same) != h {
+		t.Error("row hash depends on the fetch time or page")
+	}
+	for name, change := range map[string]func(*precwatch.Listing){
+		"id": func(l *precwatch.Listing) { l.ID = "2" }, "url": func(l *precwatch.Listing) { l.URL += "?v=2" },
+		"title": func(l *precwatch.Listing) { l.Title += "!" }, "description": func(l *precwatch.Listing) { l.Description = "" },
+		"price": func(l *precwatch.Listing) { l.Price = 31 }, "currency": func(l *precwatch.Listing) { l.Currency = "USD" },
+		"vendor": func(l *precwatch.Listing) { l.Vendor = "w" },
+	} {
+		l := base
+		change(&l)
+		if RowHash(l) == h {
+			t.Errorf("row hash unchanged by a new %s", name)
+		}
+	}
+}
