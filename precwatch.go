@@ -84,6 +84,11 @@ type Run struct {
 	NewListings int       `json:"new_listings"`
 	Alerts      int       `json:"alerts"`
 	Errors      []string  `json:"errors,omitempty"`
+
+	// Sessions (issue 8): what stopped a needs_login or blocked run, with
+	// the page kept as evidence, and the logins the run made.
+	Block  *RunBlock `json:"block,omitempty"`
+	Logins int       `json:"logins,omitempty"`
 }
 
 // RunStatus says how a run ended.
@@ -97,4 +102,12 @@ const (
 	RunPartial   RunStatus = "partial"
 	RunFailed    RunStatus = "failed"
 	RunAbandoned RunStatus = "abandoned"
+	// Sessions (issue 8): the site showed a logged-out page (and logging in
+	// failed or was not configured), or a captcha, anti-DDoS, queue or
+	// challenge page. Neither marks anything gone; Run.Block says why.
+	RunNeedsLogin RunStatus = "needs_login"
+	RunBlocked    RunStatus = "blocked"
 )
+
+// RunStatuses lists every run status, for validation and rendering.
+var RunStatuses = []RunStatus{RunRunning, RunOK, RunPartial, RunFailed, RunAbandoned, RunNeedsLogin, RunBlocked}

@@ -44,6 +44,12 @@ type Store interface {
 	// Page returns a stored page by its SHA-256, or ErrNotFound.
 	Page(ctx context.Context, sha256 string) (Page, error)
 
+	// Sessions (issue 8): each site's cookie jar. SiteSession returns the
+	// site's saved session, or ErrNotFound. SaveSiteSession replaces it;
+	// saving one without cookies deletes it.
+	SiteSession(ctx context.Context, site string) (SiteSession, error)
+	SaveSiteSession(ctx context.Context, s SiteSession) error
+
 	Close() error
 }
 

@@ -236,6 +236,14 @@ CREATE INDEX alerts_assignee  ON alerts(assignee, severity DESC, score DESC, cre
 -- order index no longer can (a page still walks the order index).
 CREATE INDEX alerts_created   ON alerts(created_at);
 `,
+	// Sessions (issue 8): each site's cookie jar, values included, as the
+	// JSON of precwatch.SiteSession.MarshalStore.
+	`
+CREATE TABLE site_sessions (
+	site TEXT PRIMARY KEY,
+	json TEXT NOT NULL
+);
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

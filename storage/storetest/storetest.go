@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"TwoClients", testTwoClients},
 		{"Concurrency", testConcurrency},
 		{"ContextCanceled", testContextCanceled},
+		// Sessions (issue 8).
+		{"SiteSessions", testSiteSessions},
+		{"RunBlock", testRunBlock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
