@@ -379,16 +379,17 @@ type Login struct {
 	Success string `yaml:"success" json:"success,omitempty"`
 }
 
-// PageClasses tells the crawler how to recognise pages that stop a run.
+// PageClasses tells the crawler how to recognise pages that stop a run:
+// CSS selectors per class, in addition to the built-in recognition.
 type PageClasses struct {
-	// LoggedOut are CSS selectors of a page shown to a logged-out visitor.
+	// LoggedOut are selectors of a page shown to a logged-out visitor.
 	LoggedOut []string `yaml:"logged_out" json:"logged_out,omitempty"`
 	// LoginURLs are URLs (or paths) that a redirect to means logged out;
 	// the login form's URL always does.
 	LoginURLs []string `yaml:"login_urls" json:"login_urls,omitempty"`
-	// Blocked are CSS selectors of captcha, anti-DDoS or queue pages, in
-	// addition to the built-in recognition.
-	Blocked []string `yaml:"blocked" json:"blocked,omitempty"`
+	Captcha   []string `yaml:"captcha" json:"captcha,omitempty"`
+	AntiDDoS  []string `yaml:"anti_ddos" json:"anti_ddos,omitempty"`
+	Queue     []string `yaml:"queue" json:"queue,omitempty"`
 	// NoBuiltin turns the built-in recognition of captcha, anti-DDoS,
 	// queue and challenge pages off for a site whose pages it mistakes.
 	NoBuiltin bool `yaml:"no_builtin" json:"no_builtin,omitempty"`
