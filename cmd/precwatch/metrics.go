@@ -30,6 +30,9 @@ type metrics struct {
 	lastOK      *prometheus.GaugeVec
 	reloads     *prometheus.CounterVec
 	substances  prometheus.Gauge
+	// Sessions (issue 8): 1 while the site's last run ended needs_login
+	// or blocked (by status), else 0.
+	stopped *prometheus.GaugeVec
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -39,7 +42,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 	mt := &metrics{
 		reg: prometheus.NewRegistry(),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "precwatch_crawl_runs_total", Help: "Crawl runs finished, by site and status (ok, partial, failed, abandoned).",
+			Name: "precwatch_crawl_runs_total", Help: "Crawl runs finished, by site and status (ok, partial, failed, abandoned, needs_login, blocked).",
 		}, []string{"site", "status"}),
 		pages:       bySite("precwatch_crawl_pages_total", "Pages fetched by crawl runs."),
 		listings:    bySite("precwatch_crawl_listings_total", "Listings extracted by crawl runs."),
@@ -60,6 +63,10 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 			Name: "precwatch_watchlist_substances", Help: "Substances in the watchlist in force.",
 		}),
 	}
+	mt.stopped = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "precwatch_site_stopped", Help: "1 while the site's last run ended needs_login or blocked (by status), else 0.",
+	}, []string{"site", "status"})
+	mt.reg.MustRegister(mt.stopped)
 	mt.reg.MustRegister(mt.runs, mt.pages, mt.listings, mt.newListings, mt.alerts, mt.runErrors,
 		mt.duration, mt.lastOK, mt.reloads, mt.substances,
 		&proxyCollector{sites: sites},
@@ -79,6 +86,15 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.newListings.WithLabelValues(r.Site).Add(float64(r.NewListings))
 	mt.alerts.WithLabelValues(r.Site).Add(float64(r.Alerts))
 	mt.runErrors.WithLabelValues(r.Site).Add(float64(len(r.Errors)))
+	if r.Status != precwatch.RunAbandoned {
+		for _, st := range []precwatch.RunStatus{precwatch.RunNeedsLogin, precwatch.RunBlocked} {
+			v := 0.0
+			if r.Status == st {
+				v = 1
+			}
+			mt.stopped.WithLabelValues(r.Site, string(st)).Set(v)
+		}
+	}
 	if !r.End.IsZero() {
 		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())
 		if r.Status == precwatch.RunOK {
