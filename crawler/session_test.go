@@ -524,3 +524,21 @@ func TestJar(t *testing.T) {
 		t.Error("setting the same cookie again counts as a change")
 	}
 }
+
+// TestCaptchaOnLoginPage: a captcha in front of the login form ends the
+// run blocked, with the login page kept, and submits nothing.
+func TestCaptchaOnLoginPage(t *testing.T) {
+	e := newSessEnv(t)
+	t.Setenv("PRECWATCH_TEST_PW", secretPass)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/captcha", Username: "agent", PasswordEnv: "PRECWATCH_TEST_PW"}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunBlocked || run.Pages != 0 {
+		t.Fatalf("err %v status %s pages %d", err, run.Status, run.Pages)
+	}
+	e.evidence(t, run, precwatch.PageCaptcha, "captcha_code")
+	if !strings.Contains(run.Block.Reason, "login page") || e.m.logins() != 0 {
+		t.Errorf("reason %q, %d logins", run.Block.Reason, e.m.logins())
+	}
+	e.noSecrets(t, run)
+}

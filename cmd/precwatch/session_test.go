@@ -28,6 +28,10 @@ func newCookieShop(t *testing.T) *cookieShop {
 		s.got = append(s.got, r.Header.Get("Cookie"))
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/captcha" {
+			fmt.Fprint(w, `<html><body><form method="post"><img src="/captcha.png"><input name="captcha"></form></body></html>`)
+			return
+		}
 		fmt.Fprint(w, `<html><body><div class="l"><span class="id">C1</span><h2>Acetone 99% 5 L</h2></div></body></html>`)
 	}))
 	t.Cleanup(s.srv.Close)
@@ -131,6 +135,21 @@ func TestSessionImport(t *testing.T) {
 	}
 	if got := shop.last(); got != "" {
 		t.Errorf("after clear the shop got Cookie %q", got)
+	}
+}
+
+// TestCrawlBlocked: `precwatch crawl` of a captcha page fails naming the
+// status, the class and the evidence page.
+func TestCrawlBlocked(t *testing.T) {
+	shop := newCookieShop(t)
+	cfg := writeConfig(t, []precwatch.Site{{Name: "shop", StartURLs: []string{shop.srv.URL + "/captcha"}, Schedule: "@every 1h",
+		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}})
+	out, _, err := run(t, t.Context(), "", "crawl", "--site", "shop", "--config", cfg, "--store", filepath.Join(t.TempDir(), "s.db"))
+	if err == nil || !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("crawl err = %v, want a blocked run", err)
+	}
+	if !strings.Contains(out, "status=blocked") || !strings.Contains(out, "stopped by a captcha page") || !strings.Contains(out, "evidence page ") {
+		t.Errorf("crawl output:\n%s", out)
 	}
 }
 
