@@ -436,6 +436,12 @@ func (r *run) submitLogin() bool {
 	if method == http.MethodGet {
 		action.RawQuery = fields.values.Encode()
 		res, err = r.fetchLogin(client, http.MethodGet, action.String(), nil, form.url.String())
+		if err == nil && res.url.RawQuery == action.RawQuery {
+			// The answer's URL holds the password: keep it out of the record.
+			u := *res.url
+			u.RawQuery = ""
+			res.url = &u
+		}
 	} else {
 		res, err = r.fetchLogin(client, http.MethodPost, action.String(), strings.NewReader(fields.values.Encode()), form.url.String())
 	}

@@ -429,25 +429,29 @@ func TestClassifyDecoys(t *testing.T) {
 	}
 	listing := item("X1", "Hydrogen peroxide 30%", "€ 10")
 	for _, tc := range []struct {
-		name   string
-		status int
-		html   string
-		want   precwatch.PageClass // "" for an ordinary page
+		name       string
+		status     int
+		html       string
+		want       precwatch.PageClass // "" for an ordinary page
+		loginForms bool
 	}{
-		{"recaptcha", 200, `<div class="g-recaptcha" data-sitekey="x"></div>`, precwatch.PageCaptcha},
-		{"self-hosted captcha", 200, `<form><img src="/cap.png" class="captcha-img"><input name="answer"></form>`, precwatch.PageCaptcha},
-		{"endgame ddos", 200, `<head><title>Market DDOS Protection</title></head><form method="post"><input name="c"><button>Go</button></form>`, precwatch.PageAntiDDoS},
-		{"js wait", 200, `<head><title>Just a moment...</title></head><script>setTimeout(function(){location.href="/"},5000)</script>`, precwatch.PageChallenge},
-		{"403 challenge", 403, `<head><meta http-equiv="Refresh" content="3"></head><p>Access denied</p>`, precwatch.PageChallenge},
-		{"503 queue", 503, `<h1>Waiting room</h1><p>Your position: 3</p>`, precwatch.PageQueue},
-		{"plain 503", 503, `<h1>Service Unavailable</h1>`, ""},
-		{"plain 403", 403, `<h1>Forbidden</h1>`, ""},
-		{"shop mentions captcha", 200, `<p>We use a captcha at checkout. Login to order.</p>` + listing, ""},
-		{"shop with login box", 200, `<form><input name="u"><input type="password" name="p"></form>` + listing, ""},
-		{"shop page titled DDoS", 200, `<head><title>DDoS protection hosting — queue-free</title><meta http-equiv="refresh" content="300"></head>` + listing, ""},
-		{"product with captcha contact form", 200, `<form><input name="captcha"></form>` + listing, ""},
-		{"empty page, words in text only", 200, `<p>Please wait while we restock. Our DDoS protection and captcha keep you safe.</p>`, ""},
-		{"hidden captcha token", 200, `<form><input type="hidden" name="captcha_token" value="x"></form>`, ""},
+		{"login form instead of listings", 200, `<form><input name="u"><input type="password" name="p"></form>`, precwatch.PageLoggedOut, true},
+		{"login box beside listings", 200, `<form><input name="u"><input type="password" name="p"></form>` + item("X1", "Acetone", "€ 1"), "", true},
+		{"login form, no session to lose", 200, `<form><input name="u"><input type="password" name="p"></form>`, "", false},
+		{"recaptcha", 200, `<div class="g-recaptcha" data-sitekey="x"></div>`, precwatch.PageCaptcha, false},
+		{"self-hosted captcha", 200, `<form><img src="/cap.png" class="captcha-img"><input name="answer"></form>`, precwatch.PageCaptcha, false},
+		{"endgame ddos", 200, `<head><title>Market DDOS Protection</title></head><form method="post"><input name="c"><button>Go</button></form>`, precwatch.PageAntiDDoS, false},
+		{"js wait", 200, `<head><title>Just a moment...</title></head><script>setTimeout(function(){location.href="/"},5000)</script>`, precwatch.PageChallenge, false},
+		{"403 challenge", 403, `<head><meta http-equiv="Refresh" content="3"></head><p>Access denied</p>`, precwatch.PageChallenge, false},
+		{"503 queue", 503, `<h1>Waiting room</h1><p>Your position: 3</p>`, precwatch.PageQueue, false},
+		{"plain 503", 503, `<h1>Service Unavailable</h1>`, "", false},
+		{"plain 403", 403, `<h1>Forbidden</h1>`, "", false},
+		{"shop mentions captcha", 200, `<p>We use a captcha at checkout. Login to order.</p>` + listing, "", false},
+		{"shop with login box", 200, `<form><input name="u"><input type="password" name="p"></form>` + listing, "", false},
+		{"shop page titled DDoS", 200, `<head><title>DDoS protection hosting — queue-free</title><meta http-equiv="refresh" content="300"></head>` + listing, "", false},
+		{"product with captcha contact form", 200, `<form><input name="captcha"></form>` + listing, "", false},
+		{"empty page, words in text only", 200, `<p>Please wait while we restock. Our DDoS protection and captcha keep you safe.</p>`, "", false},
+		{"hidden captcha token", 200, `<form><input type="hidden" name="captcha_token" value="x"></form>`, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := goquery.NewDocumentFromReader(strings.NewReader("<html>" + tc.html + "</html>"))
@@ -456,7 +460,7 @@ func TestClassifyDecoys(t *testing.T) {
 			}
 			u, _ := url.Parse("http://" + onionS + "/list")
 			ext, _ := New(precwatch.Site{Name: "x", StartURLs: []string{u.String()}, Tor: true, Extract: rules}, openStore(t), keywordMatcher{}, nil)
-			f := pageFacts{status: tc.status, requested: u, final: u, doc: doc, noContent: func() bool {
+			f := pageFacts{status: tc.status, requested: u, final: u, doc: doc, loginForms: tc.loginForms, noContent: func() bool {
 				res, err := ext.ext.Extract(doc, u)
 				return err != nil || len(res.Listings) == 0
 			}}
