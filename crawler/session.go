@@ -31,7 +31,11 @@ import (
 
 // keyRelogin marks a colly request whose answer was a logged-out page that
 // a login may cure.
-const keyRelogin = "precwatch.relogin"
+const (
+	keyRelogin     = "precwatch.relogin"
+	keyReloginPage = "precwatch.relogin.page" // the logged-out page's SHA-256
+	keyReloginURL  = "precwatch.relogin.url"
+)
 
 // jar is the run's http.CookieJar. Unlike net/http/cookiejar it can list
 // what it holds, with domains, paths and expiry, to be saved; and it sends
@@ -289,6 +293,8 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string) {
 		if !retried {
 			r.c.logger.Info("logged out", "url", resp.Request.URL.Redacted(), "reason", v.reason)
 			resp.Ctx.Put(keyRelogin, v.reason)
+			resp.Ctx.Put(keyReloginPage, digest)
+			resp.Ctx.Put(keyReloginURL, resp.Request.URL.Redacted())
 			return
 		}
 	}
@@ -345,7 +351,16 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 	r.sess.mu.Lock()
 	r.sess.retried[t.url] = true
 	r.sess.mu.Unlock()
-	return r.login()
+	if r.login() {
+		return true
+	}
+	// The login could not be made (its page did not load, say): the run
+	// cannot read this site logged out.
+	if r.ctx.Err() == nil {
+		r.stopOn(verdict{precwatch.PageLoggedOut, cctx.Get(keyRelogin) + "; logging in failed (see the run's errors)"},
+			cctx.Get(keyReloginURL), cctx.Get(keyReloginPage), 0)
+	}
+	return false
 }
 
 // login submits the site's login form, once per run; later callers get the
@@ -398,11 +413,10 @@ func (r *run) submitLogin() bool {
 	}
 	form, err := r.fetchLogin(client, http.MethodGet, lg.URL, nil, "")
 	if err != nil {
+		// A fetch failure (Tor, the proxy) is the run's error, not a
+		// verdict on the session.
 		r.addErr(err)
-		if r.ctx.Err() != nil {
-			return false
-		}
-		return fail(nil, precwatch.PageLoggedOut, "could not fetch the login page: %v", err)
+		return false
 	}
 	if form.status != http.StatusOK {
 		return fail(form, precwatch.PageLoggedOut, "the login page answered HTTP %d", form.status)

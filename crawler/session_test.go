@@ -109,6 +109,12 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 		http.SetCookie(w, &http.Cookie{Name: "dcap", Value: "queue-cookie", Path: "/"})
 		page(w, 503, `<head><title>Queue</title><meta http-equiv="refresh" content="10"></head><body><h1>You are in the queue</h1><p>Please wait.</p></body>`)
 	})
+	mux.HandleFunc("GET /login-broken", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
 	// An ordinary shop page with a login box and captcha in its text.
 	mux.HandleFunc("GET /decoy", func(w http.ResponseWriter, r *http.Request) {
 		page(w, 200, `<head><title>Shop — login for DDoS protection deals</title><meta http-equiv="refresh" content="600"></head><body>
@@ -545,4 +551,19 @@ func TestCaptchaOnLoginPage(t *testing.T) {
 		t.Errorf("reason %q, %d logins", run.Block.Reason, e.m.logins())
 	}
 	e.noSecrets(t, run)
+}
+
+// TestLoginPageUnreachable: a login page that cannot be fetched fails the
+// run with the fetch error; it is not a verdict on the session.
+func TestLoginPageUnreachable(t *testing.T) {
+	e := newSessEnv(t)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login-broken", Username: "agent", PasswordEnv: "PRECWATCH_TEST_UNSET_PW"}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed || run.Block != nil {
+		t.Fatalf("err %v status %s block %+v", err, run.Status, run.Block)
+	}
+	if !strings.Contains(err.Error(), "crawler: login GET") {
+		t.Errorf("err %v does not name the login fetch", err)
+	}
 }
