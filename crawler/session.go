@@ -472,6 +472,9 @@ func (r *run) submitLogin() bool {
 			return fail(res, precwatch.PageLoggedOut, "the success check %q found nothing on the page after logging in (wrong credentials?)", lg.Success)
 		}
 	} else {
+		if len(res.doc.Nodes) > 0 && cascadia.Query(res.doc.Nodes[0], selPassword) != nil {
+			return fail(res, precwatch.PageLoggedOut, "the page after logging in still shows a password form (wrong credentials?)")
+		}
 		f := pageFacts{status: res.status, requested: action, final: res.url, doc: res.doc, noContent: func() bool { return true }, loginForms: true}
 		if v, ok := c.classes.classify(f); ok {
 			if v.class == precwatch.PageLoggedOut {

@@ -567,3 +567,26 @@ func TestLoginPageUnreachable(t *testing.T) {
 		t.Errorf("err %v does not name the login fetch", err)
 	}
 }
+
+// TestLoginDefaultSuccess: without a success selector, a login is good when
+// the answer shows no password form and is not a logged-out page.
+func TestLoginDefaultSuccess(t *testing.T) {
+	e := newSessEnv(t)
+	t.Setenv("PRECWATCH_TEST_PW", secretPass)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", UsernameEnv: "PRECWATCH_TEST_USER", PasswordEnv: "PRECWATCH_TEST_PW",
+		UsernameField: "input[type=text]", PasswordField: "pass"}
+	t.Setenv("PRECWATCH_TEST_USER", "agent")
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Logins != 1 || run.Listings != 2 {
+		t.Fatalf("good login: %v %s logins %d listings %d %+v", err, run.Status, run.Logins, run.Listings, run.Block)
+	}
+	e.store.SaveSiteSession(t.Context(), precwatch.SiteSession{Site: "sessmarket"})
+	t.Setenv("PRECWATCH_TEST_PW", "wrong")
+	site.PageClasses.NoBuiltin = true
+	run, _ = e.run(t, site)
+	if run.Status != precwatch.RunNeedsLogin || run.Block == nil || !strings.Contains(run.Block.Reason, "still shows a password form") {
+		t.Fatalf("wrong password: %s %+v", run.Status, run.Block)
+	}
+	e.evidence(t, run, precwatch.PageLoggedOut, "Wrong user name or password")
+}
