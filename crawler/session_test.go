@@ -41,6 +41,7 @@ type sessionMarket struct {
 	posts   int             // login form submissions
 	cookies map[string][]string
 	n       int
+	onIndex func() // called on each logged-in visit of /
 }
 
 func newSessionMarket(t *testing.T) *sessionMarket {
@@ -88,6 +89,13 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 			http.Redirect(w, r, "/login", http.StatusFound)
 			return
 		}
+		m.mu.Lock()
+		hook := m.onIndex
+		m.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
+		http.SetCookie(w, &http.Cookie{Name: "seen", Value: "1", Path: "/", MaxAge: 3600})
 		page(w, 200, `<body><a class="logout" href="/logout">Log out</a>`+item("S1", "Hydrogen peroxide 35% 1L", "€ 45,00")+`<a class="next" href="/p2">next</a></body>`)
 	})
 	mux.HandleFunc("GET /p2", func(w http.ResponseWriter, r *http.Request) {
@@ -589,4 +597,42 @@ func TestLoginDefaultSuccess(t *testing.T) {
 		t.Fatalf("wrong password: %s %+v", run.Status, run.Block)
 	}
 	e.evidence(t, run, precwatch.PageLoggedOut, "Wrong user name or password")
+}
+
+// TestSessionSaved: cookies the site sets are saved after the run; an
+// import made while a run goes is not overwritten by it.
+func TestSessionSaved(t *testing.T) {
+	e := newSessEnv(t)
+	e.m.mu.Lock()
+	e.m.valid["imported"] = true
+	e.m.mu.Unlock()
+	importSession(t, e.store, "sessmarket", precwatch.Cookie{Name: "sid", Value: "imported", Domain: onionS, HostOnly: true, Path: "/"})
+	run, err := e.run(t, e.site("/"))
+	if err != nil || run.Status != precwatch.RunOK {
+		t.Fatalf("run: %v %s", err, run.Status)
+	}
+	ss, err := e.store.SiteSession(t.Context(), "sessmarket")
+	if err != nil || ss.Source != "crawl" || len(ss.Cookies) != 2 {
+		t.Fatalf("saved session %v %v, want sid and seen from the crawl", ss, err)
+	}
+
+	// An operator imports while the run goes: the import stays.
+	e.m.mu.Lock()
+	e.m.onIndex = func() {
+		e.m.mu.Lock() // the handler calls it without the lock held
+		e.m.onIndex = nil
+		e.m.mu.Unlock()
+		importSession(t, e.store, "sessmarket", precwatch.Cookie{Name: "sid", Value: "fresh", Domain: onionS, HostOnly: true, Path: "/"})
+	}
+	e.m.mu.Unlock()
+	e.store.SaveSiteSession(t.Context(), precwatch.SiteSession{Site: "sessmarket"})
+	importSession(t, e.store, "sessmarket", precwatch.Cookie{Name: "sid", Value: "imported", Domain: onionS, HostOnly: true, Path: "/"},
+		precwatch.Cookie{Name: "seen", Value: "0", Domain: onionS, HostOnly: true, Path: "/"})
+	if _, err := e.run(t, e.site("/")); err != nil {
+		t.Fatal(err)
+	}
+	ss, _ = e.store.SiteSession(t.Context(), "sessmarket")
+	if ss.Source != "import" || len(ss.Cookies) != 1 || ss.Cookies[0].Value != "fresh" {
+		t.Errorf("after a mid-run import the store holds %v, want the import", ss)
+	}
 }
