@@ -85,6 +85,10 @@ type Run struct {
 	Alerts      int       `json:"alerts"`
 	Errors      []string  `json:"errors,omitempty"`
 
+	// Sessions (issue 8): what stopped a needs_login or blocked run, with
+	// the page kept as evidence, and the logins the run made.
+	Block  *RunBlock `json:"block,omitempty"`
+	Logins int       `json:"logins,omitempty"`
 	// Incremental re-crawls (issue 8): what the run cost and saved.
 	// Requests counts every HTTP request sent (retries included), Bytes the
 	// response body bytes received (as decompressed), NotModified the 304 answers to
@@ -126,4 +130,12 @@ const (
 	RunPartial   RunStatus = "partial"
 	RunFailed    RunStatus = "failed"
 	RunAbandoned RunStatus = "abandoned"
+	// Sessions (issue 8): the site showed a logged-out page (and logging in
+	// failed or was not configured), or a captcha, anti-DDoS, queue or
+	// challenge page. Neither marks anything gone; Run.Block says why.
+	RunNeedsLogin RunStatus = "needs_login"
+	RunBlocked    RunStatus = "blocked"
 )
+
+// RunStatuses lists every run status, for validation and rendering.
+var RunStatuses = []RunStatus{RunRunning, RunOK, RunPartial, RunFailed, RunAbandoned, RunNeedsLogin, RunBlocked}

@@ -25,6 +25,11 @@ type Site struct {
 	Politeness Politeness `yaml:"politeness" json:"politeness"`
 	Limits     Limits     `yaml:"limits" json:"limits"`
 	Extract    Extraction `yaml:"extract" json:"extract"`
+
+	// Sessions (issue 8): an optional login form, and how to recognise the
+	// pages that stop a run (logged out; captcha, anti-DDoS, queue).
+	Login       *Login      `yaml:"login" json:"login,omitempty"`
+	PageClasses PageClasses `yaml:"page_classes" json:"page_classes,omitzero"`
 	// Incremental says when a re-crawl fetches a page again (issue 8).
 	Incremental Incremental `yaml:"incremental" json:"incremental"`
 }

@@ -49,6 +49,11 @@ type Store interface {
 	// FetchState returns it, or ErrNotFound.
 	SaveFetchState(ctx context.Context, fs FetchState) error
 	FetchState(ctx context.Context, site, url string) (FetchState, error)
+	// Sessions (issue 8): each site's cookie jar. SiteSession returns the
+	// site's saved session, or ErrNotFound. SaveSiteSession replaces it;
+	// saving one without cookies deletes it.
+	SiteSession(ctx context.Context, site string) (SiteSession, error)
+	SaveSiteSession(ctx context.Context, s SiteSession) error
 
 	Close() error
 }

@@ -84,6 +84,12 @@ func (s *Server) table() []route {
 		{"GET /api/sites", operators, s.apiSites},
 		{"GET /api/sites/{site}/runs", operators, s.apiRuns},
 		{"POST /api/sites/{site}/{op}", operators, s.apiSiteControl},
+		// Sessions (issue 8): a site's cookie jar.
+		{"POST /sites/{site}/session", operators, s.sessionImportForm},
+		{"POST /sites/{site}/session/clear", operators, s.sessionClearForm},
+		{"GET /api/sites/{site}/session", operators, s.apiSession},
+		{"POST /api/sites/{site}/session", operators, s.apiSessionImport},
+		{"POST /api/sites/{site}/session/clear", operators, s.apiSessionClear},
 
 		// Admins: accounts and the audit log.
 		{"GET /admin/audit", admins, s.auditPage},

@@ -157,6 +157,12 @@ type siteView struct {
 	Runs     []precwatch.Run
 	Controls bool
 	Started  bool
+
+	// Sessions (issue 8): the site's cookie jar (no values) and what the
+	// last import or clear did.
+	Session  *sessionInfo
+	Imported string
+	Cleared  bool
 }
 
 func (v *siteView) PageTitle() string { return "Site " + v.Site.Name }
@@ -184,6 +190,10 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request, _ *precwatch.U
 		return err
 	}
 	v.Started = r.URL.Query().Get("started") != ""
+	if v.Session, err = s.loadSession(r.Context(), v.Site.Name); err != nil {
+		return err
+	}
+	v.Imported, v.Cleared = r.URL.Query().Get("imported"), r.URL.Query().Get("cleared") != ""
 	s.render(w, r, http.StatusOK, "site", v)
 	return nil
 }

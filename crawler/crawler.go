@@ -85,6 +85,8 @@ type Crawler struct {
 	// Incremental re-crawls (see incremental.go).
 	refreshAfter time.Duration
 	stopAfter    int
+	// Sessions (issue 8): the site's page-class rules.
+	classes *classifier
 }
 
 // Option configures a Crawler.
@@ -162,6 +164,12 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
 	}
 	c.ext = ext
+	if c.classes, err = newClassifier(site); err != nil {
+		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+	}
+	if err := c.checkLogin(); err != nil {
+		return nil, err
+	}
 	if p := site.ProxyURL(); p != "" {
 		c.proxyURL, c.proxyAddr, err = parseProxy(p)
 		if err != nil {
@@ -265,6 +273,7 @@ type run struct {
 	// detailURLs maps the canonical detail URLs index rows sent their
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
+	sess       *runSession // Sessions (issue 8)
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -297,7 +306,10 @@ func (c *Crawler) Run(ctx context.Context) (precwatch.Run, error) {
 	if err := r.setup(); err != nil {
 		r.addErr(err)
 	} else {
-		r.crawl()
+		// Sessions (issue 8): load the cookie jar, log in when needed.
+		if r.startSession() {
+			r.crawl()
+		}
 		// Kept-alive connections (SOCKS tunnels) do not outlive the run.
 		r.transport.CloseIdleConnections()
 	}
@@ -374,6 +386,7 @@ func (r *run) setup() error {
 	coll.OnError(func(resp *colly.Response, _ error) {
 		if resp != nil && resp.StatusCode != 0 {
 			resp.Ctx.Put(keyStatus, resp.StatusCode)
+			r.errorPage(resp) // Sessions (issue 8): a challenge or login wall
 		}
 	})
 	coll.OnResponse(func(resp *colly.Response) {
@@ -466,6 +479,9 @@ func (r *run) do(t task) {
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
 		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
+		if r.relogin(t, cctx) { // Sessions (issue 8): logged in again, fetch once more
+			continue
+		}
 		if err == nil || r.ctx.Err() != nil {
 			return
 		}
@@ -565,6 +581,9 @@ func (r *run) page(t task, resp *colly.Response) {
 	doc, err := parse(resp.Body, ct)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: parse %s: %w", pageURL.Redacted(), err))
+		return
+	}
+	if r.classifyPage(t, resp, doc, digest) { // Sessions (issue 8)
 		return
 	}
 
@@ -726,6 +745,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	}
 	proxyErr, limitHit := r.proxyErr, r.limitHit
 	r.mu.Unlock()
+	block, blockStatus := r.stopped()
 	rec.End = c.now()
 
 	var runErr error
@@ -740,6 +760,9 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())
+	case block != nil: // Sessions (issue 8)
+		rec.Status, rec.Block = blockStatus, block
+		runErr = fmt.Errorf("crawler: site %q: %s: %s page at %s (%s)", c.site.Name, blockStatus, block.Class, block.URL, block.Reason)
 	case rec.Pages == 0:
 		rec.Status = precwatch.RunFailed
 		msg := "nothing fetched"
@@ -771,6 +794,9 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		} else if n > 0 {
 			logger.Info("listings gone", "count", n)
 		}
+	}
+	if err := r.saveSession(sctx); err != nil { // Sessions (issue 8)
+		rec.Errors = append(rec.Errors, err.Error())
 	}
 	if err := c.store.SaveRun(sctx, rec); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("crawler: site %q: save run: %w", c.site.Name, err))

@@ -259,6 +259,10 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	for _, e := range run.Errors {
 		fmt.Fprintf(m.Stdout, "  error: %s\n", printable(e, 300))
 	}
+	if b := run.Block; b != nil { // Sessions (issue 8)
+		fmt.Fprintf(m.Stdout, "  stopped by a %s page at %s: %s; evidence page %s\n",
+			b.Class, printable(b.URL, 200), printable(b.Reason, 200), b.PageSHA256)
+	}
 	if err != nil {
 		return fmt.Errorf("crawl %q: %w", site.Name, err)
 	}

@@ -111,6 +111,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			errs = append(errs, doc.Errorf(at("incremental", "stop_after_unchanged_pages"),
 				"must not be negative (0 never stops early)"))
 		}
+		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
 		switch s.Extract.Mode {
 		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
 			if _, err := extract.New(s.Extract); err != nil {

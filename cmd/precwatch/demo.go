@@ -32,4 +32,3 @@ func (m *Main) startDemo(ctx context.Context, cfg *Config) error {
 	m.logger.Info("demo marketplaces serving", "proxy", markets.ProxyURL())
 	return nil
 }
-

@@ -37,6 +37,7 @@ commands:
   alerts follow  print the Redis alert stream as JSON lines to a consumer group, at least once (--group NAME)
   match          match listings read as JSON lines on stdin, one JSON line out per listing
   config check   validate the config and its watchlist
+  session import|show|clear --site S   a site's cookie jar (import: --cookies-file F|- or --cookie-header F|-)
   watchlist test FILE    retro-hunt: what a candidate watchlist would add and remove over the stored listings
   watchlist diff OLD NEW what changed between two watchlist files
   version        print the version
@@ -142,6 +143,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runServe(ctx, rest)
 	case "user":
 		return m.runUser(ctx, rest)
+	case "session": // Sessions (issue 8)
+		return m.runSession(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "precwatch", version)
 		return nil

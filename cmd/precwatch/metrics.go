@@ -37,6 +37,9 @@ type metrics struct {
 	notModified    *prometheus.CounterVec
 	detailsSkipped *prometheus.CounterVec
 	stoppedEarly   *prometheus.CounterVec
+	// Sessions (issue 8): 1 while the site's last run ended needs_login
+	// or blocked (by status), else 0.
+	stopped *prometheus.GaugeVec
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -46,7 +49,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 	mt := &metrics{
 		reg: prometheus.NewRegistry(),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "precwatch_crawl_runs_total", Help: "Crawl runs finished, by site and status (ok, partial, failed, abandoned).",
+			Name: "precwatch_crawl_runs_total", Help: "Crawl runs finished, by site and status (ok, partial, failed, abandoned, needs_login, blocked).",
 		}, []string{"site", "status"}),
 		pages:       bySite("precwatch_crawl_pages_total", "Pages fetched by crawl runs."),
 		listings:    bySite("precwatch_crawl_listings_total", "Listings extracted by crawl runs."),
@@ -73,6 +76,10 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 	mt.detailsSkipped = bySite("precwatch_crawl_details_skipped_total", "Detail pages not fetched because the listing's index row was unchanged and its detail recent.")
 	mt.stoppedEarly = bySite("precwatch_crawl_stopped_early_total", "Runs that stopped paginating after stop_after_unchanged_pages quiet index pages.")
 	mt.reg.MustRegister(mt.requests, mt.bytes, mt.notModified, mt.detailsSkipped, mt.stoppedEarly)
+	mt.stopped = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "precwatch_site_stopped", Help: "1 while the site's last run ended needs_login or blocked (by status), else 0.",
+	}, []string{"site", "status"})
+	mt.reg.MustRegister(mt.stopped)
 	mt.reg.MustRegister(mt.runs, mt.pages, mt.listings, mt.newListings, mt.alerts, mt.runErrors,
 		mt.duration, mt.lastOK, mt.reloads, mt.substances,
 		&proxyCollector{sites: sites},
@@ -98,6 +105,15 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.detailsSkipped.WithLabelValues(r.Site).Add(float64(r.DetailsSkipped))
 	if r.StoppedEarly {
 		mt.stoppedEarly.WithLabelValues(r.Site).Inc()
+	}
+	if r.Status != precwatch.RunAbandoned {
+		for _, st := range []precwatch.RunStatus{precwatch.RunNeedsLogin, precwatch.RunBlocked} {
+			v := 0.0
+			if r.Status == st {
+				v = 1
+			}
+			mt.stopped.WithLabelValues(r.Site, string(st)).Set(v)
+		}
 	}
 	if !r.End.IsZero() {
 		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())

@@ -137,3 +137,28 @@ func TestMetricsIncrementalCounters(t *testing.T) {
 		t.Error("a run that did not stop early counted as stopped early")
 	}
 }
+
+// TestMetricsStopped: a needs_login or blocked run sets the site's gauge,
+// the next ok run clears it (Sessions, issue 8).
+func TestMetricsStopped(t *testing.T) {
+	mt := newMetrics(func() []precwatch.Site { return nil })
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunBlocked, Start: start, End: start.Add(1e9)})
+	mt.observeRun(precwatch.Run{Site: "t", Status: precwatch.RunNeedsLogin, Start: start, End: start.Add(1e9)})
+	text := scrape(t, mt)
+	for _, want := range []string{
+		`precwatch_site_stopped{site="s",status="blocked"} 1`,
+		`precwatch_site_stopped{site="s",status="needs_login"} 0`,
+		`precwatch_site_stopped{site="t",status="needs_login"} 1`,
+		`precwatch_crawl_runs_total{site="s",status="blocked"} 1`,
+		`precwatch_crawl_runs_total{site="t",status="needs_login"} 1`,
+	} {
+		if !hasSample(text, want) {
+			t.Errorf("no %s in:\n%s", want, grepLines(text, "precwatch_"))
+		}
+	}
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(1e9)})
+	if text := scrape(t, mt); !hasSample(text, `precwatch_site_stopped{site="s",status="blocked"} 0`) {
+		t.Errorf("an ok run did not clear the gauge:\n%s", grepLines(text, "stopped"))
+	}
+}

@@ -246,6 +246,14 @@ CREATE TABLE fetch_states (
 	PRIMARY KEY (site, url)
 ) WITHOUT ROWID;
 `,
+	// 5: sessions (issue 8): each site's cookie jar, values included, as the
+	// JSON of precwatch.SiteSession.MarshalStore.
+	`
+CREATE TABLE site_sessions (
+	site TEXT PRIMARY KEY,
+	json TEXT NOT NULL
+);
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

@@ -36,6 +36,8 @@
 //	P:watchlist:v:<n>             hash: author, at, comment, data
 //	P:watchlist:versions          sorted set of version numbers
 //	P:sitestates                  hash: site → site state JSON
+//	P:sitesessions                hash: site → cookie jar JSON (values
+//	                              included; see SiteSession.MarshalStore)
 //	P:schema                      layout version (see migrate)
 //	P:alerts:stream               alert events
 //	P:run:<id>                    run JSON

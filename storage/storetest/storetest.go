@@ -52,6 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"FetchStates", testFetchStates},
 		{"IncrementalListingState", testIncrementalListingState},
 		{"RunCounters", testRunCounters},
+		// Sessions (issue 8).
+		{"SiteSessions", testSiteSessions},
+		{"RunBlock", testRunBlock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

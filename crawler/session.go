@@ -1,0 +1,722 @@
+package crawler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"github.com/gocolly/colly/v2"
+
+	"github.com/precwatch/precwatch"
+)
+
+// Sessions (issue 8): each run's cookie jar is loaded from the Store at the
+// start and saved back at the end when the site changed it; a site with a
+// login form is logged into when the run has no session or finds itself
+// logged out (once per run). Cookie values and credentials are never
+// logged, put in errors or in the run record.
+
+// keyRelogin marks a colly request whose answer was a logged-out page that
+// a login may cure.
+const (
+	keyRelogin     = "precwatch.relogin"
+	keyReloginPage = "precwatch.relogin.page" // the logged-out page's SHA-256
+	keyReloginURL  = "precwatch.relogin.url"
+)
+
+// jar is the run's http.CookieJar. Unlike net/http/cookiejar it can list
+// what it holds, with domains, paths and expiry, to be saved; and it sends
+// Secure cookies to .onion sites over http, as Tor Browser does (an onion
+// service is end-to-end encrypted, so sites set them).
+type jar struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	cookies map[jarKey]precwatch.Cookie
+	changed bool
+}
+
+type jarKey struct{ domain, path, name string }
+
+func newJar(now func() time.Time, cs []precwatch.Cookie) *jar {
+	j := &jar{now: now, cookies: make(map[jarKey]precwatch.Cookie)}
+	for _, c := range cs {
+		if !c.Expired(now()) {
+			j.cookies[jarKey{c.Domain, c.Path, c.Name}] = c
+		}
+	}
+	return j
+}
+
+// SetCookies keeps the cookies of a response from u (RFC 6265 storage
+// model, without a public suffix list: a cookie for a bare "onion" or
+// another one-label domain is refused).
+func (j *jar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return
+	}
+	now := j.now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, hc := range cs {
+		if hc == nil || hc.Name == "" {
+			continue
+		}
+		c := precwatch.Cookie{Name: hc.Name, Value: hc.Value, Secure: hc.Secure, HTTPOnly: hc.HttpOnly, Path: hc.Path}
+		if d := strings.TrimPrefix(strings.ToLower(hc.Domain), "."); d == "" || d == host {
+			c.Domain, c.HostOnly = host, d == ""
+		} else {
+			if !strings.Contains(d, ".") || net.ParseIP(host) != nil || !strings.HasSuffix(host, "."+d) {
+				continue // a domain the host may not set cookies for
+			}
+			c.Domain = d
+		}
+		if c.Path == "" || c.Path[0] != '/' {
+			c.Path = defaultPath(u.Path)
+		}
+		switch {
+		case hc.MaxAge < 0:
+			c.Expires = now.Add(-time.Second)
+		case hc.MaxAge > 0:
+			c.Expires = now.Add(time.Duration(hc.MaxAge) * time.Second).UTC().Truncate(time.Second)
+		case !hc.Expires.IsZero():
+			c.Expires = hc.Expires.UTC()
+		}
+		k := jarKey{c.Domain, c.Path, c.Name}
+		old, had := j.cookies[k]
+		if c.Expired(now) {
+			if had {
+				delete(j.cookies, k)
+				j.changed = true
+			}
+			continue
+		}
+		if !had || old != c {
+			j.cookies[k] = c
+			j.changed = true
+		}
+	}
+}
+
+// defaultPath is RFC 6265's default-path of a request path.
+func defaultPath(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// pathMatch is RFC 6265's path-match.
+func pathMatch(reqPath, cookiePath string) bool {
+	if reqPath == cookiePath {
+		return true
+	}
+	return strings.HasPrefix(reqPath, cookiePath) &&
+		(strings.HasSuffix(cookiePath, "/") || reqPath[len(cookiePath)] == '/')
+}
+
+// Cookies returns the cookies to send to u, longest path first.
+func (j *jar) Cookies(u *url.URL) []*http.Cookie {
+	host := u.Hostname()
+	secure := u.Scheme == "https" || precwatch.IsOnion(host)
+	p := u.Path
+	if p == "" {
+		p = "/"
+	}
+	now := j.now()
+	j.mu.Lock()
+	var sel []precwatch.Cookie
+	for _, c := range j.cookies {
+		if !c.Expired(now) && c.MatchesHost(host) && pathMatch(p, c.Path) && (!c.Secure || secure) {
+			sel = append(sel, c)
+		}
+	}
+	j.mu.Unlock()
+	slices.SortFunc(sel, func(a, b precwatch.Cookie) int {
+		if d := len(b.Path) - len(a.Path); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	out := make([]*http.Cookie, len(sel))
+	for i, c := range sel {
+		out[i] = &http.Cookie{Name: c.Name, Value: c.Value}
+	}
+	return out
+}
+
+// export returns the unexpired cookies in a stable order, and whether the
+// site changed any since the jar was filled.
+func (j *jar) export() ([]precwatch.Cookie, bool) {
+	now := j.now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []precwatch.Cookie
+	for _, c := range j.cookies {
+		if !c.Expired(now) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b precwatch.Cookie) int {
+		return strings.Compare(a.Domain+"\x00"+a.Path+"\x00"+a.Name, b.Domain+"\x00"+b.Path+"\x00"+b.Name)
+	})
+	return out, j.changed
+}
+
+func (j *jar) len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.cookies)
+}
+
+// runSession is one run's session state.
+type runSession struct {
+	jar *jar
+	// stamp is the UpdatedAt of the stored session the run started from
+	// (zero: none); the run saves its cookies only if it is unchanged, so
+	// that an import or a clear made during the run wins.
+	stamp   time.Time
+	readErr bool // the stored session could not be read: never overwrite it
+	had     bool // the run started with cookies
+
+	loginMu            sync.Mutex
+	loginTried, logged bool
+
+	mu      sync.Mutex
+	retried map[string]bool // URLs fetched again after a login
+	block   *precwatch.RunBlock
+	status  precwatch.RunStatus
+}
+
+// startSession loads the site's cookie jar into the run's collector and,
+// for a site with a login form and no session, logs in. It reports
+// whether the crawl should go on.
+func (r *run) startSession() bool {
+	c := r.c
+	s := &runSession{retried: make(map[string]bool)}
+	r.sess = s
+	var cookies []precwatch.Cookie
+	switch ss, err := c.store.SiteSession(r.ctx, c.site.Name); {
+	case err == nil:
+		cookies, s.stamp = ss.Cookies, ss.UpdatedAt
+	case errors.Is(err, precwatch.ErrNotFound):
+	default:
+		s.readErr = true
+		r.addErr(fmt.Errorf("crawler: load session: %w", err))
+	}
+	s.jar = newJar(c.now, cookies)
+	s.had = s.jar.len() > 0
+	r.coll.SetCookieJar(s.jar)
+	c.logger.Debug("session loaded", "cookies", s.jar.len())
+	if c.site.Login != nil && !s.had {
+		return r.login()
+	}
+	return true
+}
+
+// stopOn ends the run on a page of class v, keeping where it was seen.
+func (r *run) stopOn(v verdict, pageURL, digest string, status int) {
+	r.mu.Lock()
+	first := r.sess.block == nil
+	if first {
+		r.sess.block = &precwatch.RunBlock{Class: v.class, Reason: v.reason, URL: pageURL, PageSHA256: digest, Status: status}
+		r.sess.status = v.status()
+	}
+	r.mu.Unlock()
+	if first {
+		r.c.logger.Warn("run stopped by the site", "class", v.class, "reason", v.reason, "url", pageURL, "page_sha256", digest)
+	}
+	r.cancel()
+}
+
+// stopped returns the block that ended the run, if any.
+func (r *run) stopped() (*precwatch.RunBlock, precwatch.RunStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sess == nil || r.sess.block == nil {
+		return nil, ""
+	}
+	b := *r.sess.block
+	return &b, r.sess.status
+}
+
+// facts describes a fetched page for the classifier.
+func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) pageFacts {
+	c := r.c
+	req, _ := url.Parse(t.url)
+	return pageFacts{
+		status: status, requested: req, final: final, doc: doc,
+		loginForms: c.site.Login != nil || (r.sess != nil && r.sess.had),
+		noContent: func() bool {
+			if t.kind == kindIndex {
+				res, err := c.ext.Extract(doc, final)
+				return err != nil || len(res.Listings) == 0
+			}
+			d, err := c.ext.Detail(doc, final, precwatch.Listing{})
+			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "")
+		},
+	}
+}
+
+// classifyPage stops the run on a page that is not what the crawl asked
+// for, or marks a logged-out page for a login and a second try. It
+// reports whether the page must not be read for listings.
+func (r *run) classifyPage(t task, resp *colly.Response, doc *goquery.Document, digest string) bool {
+	v, ok := r.c.classes.classify(r.facts(t, resp.StatusCode, resp.Request.URL, doc))
+	if !ok {
+		return false
+	}
+	r.handle(t, v, resp, digest)
+	return true
+}
+
+func (r *run) handle(t task, v verdict, resp *colly.Response, digest string) {
+	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
+		r.sess.mu.Lock()
+		retried := r.sess.retried[t.url]
+		r.sess.mu.Unlock()
+		if !retried {
+			r.c.logger.Info("logged out", "url", resp.Request.URL.Redacted(), "reason", v.reason)
+			resp.Ctx.Put(keyRelogin, v.reason)
+			resp.Ctx.Put(keyReloginPage, digest)
+			resp.Ctx.Put(keyReloginURL, resp.Request.URL.Redacted())
+			return
+		}
+	}
+	r.stopOn(v, resp.Request.URL.Redacted(), digest, resp.StatusCode)
+}
+
+// errorPage classifies an HTTP error answer (a 403 challenge, a 503
+// queue, a 401 login wall), keeping it as evidence when it stops the run.
+func (r *run) errorPage(resp *colly.Response) {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	default:
+		return
+	}
+	if len(resp.Body) == 0 || r.sess == nil {
+		return
+	}
+	ct := resp.Headers.Get(headerContentType)
+	if !isHTML(ct) {
+		return
+	}
+	doc, err := parse(resp.Body, ct)
+	if err != nil {
+		return
+	}
+	t, _ := resp.Ctx.GetAny(keyTask).(task)
+	v, ok := r.c.classes.classify(r.facts(t, resp.StatusCode, resp.Request.URL, doc))
+	if !ok {
+		return
+	}
+	digest := r.keepPage(resp.Request.URL.String(), ct, resp.Body)
+	r.handle(t, v, resp, digest)
+}
+
+// keepPage stores a page as evidence and returns its SHA-256.
+func (r *run) keepPage(pageURL, contentType string, body []byte) string {
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:])
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
+	defer cancel()
+	if err := r.c.store.SavePage(ctx, precwatch.Page{SHA256: digest, Site: r.c.site.Name, URL: pageURL,
+		FetchedAt: r.c.now(), ContentType: contentType, Body: body}); err != nil {
+		r.addErr(fmt.Errorf("crawler: save page %s: %w", pageURL, err))
+	}
+	return digest
+}
+
+// relogin is do()'s hook: after a logged-out answer it logs in (once per
+// run) and reports whether the task should be fetched once more.
+func (r *run) relogin(t task, cctx *colly.Context) bool {
+	if cctx.Get(keyRelogin) == "" || r.ctx.Err() != nil {
+		return false
+	}
+	r.sess.mu.Lock()
+	r.sess.retried[t.url] = true
+	r.sess.mu.Unlock()
+	if r.login() {
+		return true
+	}
+	// The login could not be made (its page did not load, say): the run
+	// cannot read this site logged out.
+	if r.ctx.Err() == nil {
+		r.stopOn(verdict{precwatch.PageLoggedOut, cctx.Get(keyRelogin) + "; logging in failed (see the run's errors)"},
+			cctx.Get(keyReloginURL), cctx.Get(keyReloginPage), 0)
+	}
+	return false
+}
+
+// login submits the site's login form, once per run; later callers get the
+// first one's outcome. A failure stops the run (needs_login, or blocked
+// when the login page is a captcha or an interstitial).
+func (r *run) login() bool {
+	s := r.sess
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	if s.loginTried {
+		return s.logged
+	}
+	s.loginTried = true
+	s.logged = r.submitLogin()
+	return s.logged
+}
+
+// loginPage is one page fetched while logging in.
+type loginPage struct {
+	url         *url.URL
+	status      int
+	contentType string
+	body        []byte
+	doc         *goquery.Document
+}
+
+func (r *run) submitLogin() bool {
+	c := r.c
+	lg := c.site.Login
+	fail := func(p *loginPage, class precwatch.PageClass, format string, args ...any) bool {
+		digest, where := "", lg.URL
+		status := 0
+		if p != nil {
+			digest, where, status = r.keepPage(p.url.String(), p.contentType, p.body), p.url.Redacted(), p.status
+		}
+		r.stopOn(verdict{class, "login: " + fmt.Sprintf(format, args...)}, where, digest, status)
+		return false
+	}
+	client := &http.Client{
+		Transport: r.transport, Jar: r.sess.jar, Timeout: c.httpTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("too many redirects")
+			}
+			if !c.hosts[strings.ToLower(req.URL.Hostname())] {
+				return fmt.Errorf("redirect off the site to %s", req.URL.Redacted())
+			}
+			return nil
+		},
+	}
+	form, err := r.fetchLogin(client, http.MethodGet, lg.URL, nil, "")
+	if err != nil {
+		// A fetch failure (Tor, the proxy) is the run's error, not a
+		// verdict on the session.
+		r.addErr(err)
+		return false
+	}
+	if form.status != http.StatusOK {
+		return fail(form, precwatch.PageLoggedOut, "the login page answered HTTP %d", form.status)
+	}
+	// A captcha or an interstitial in front of the form: a human must log
+	// in (and the session be imported).
+	if v, ok := builtinCandidate(form.doc, false, false); ok && !c.site.PageClasses.NoBuiltin {
+		return fail(form, v.class, "the login page shows %s", strings.TrimPrefix(v.reason, "built-in: "))
+	}
+	fields, action, method, err := loginForm(form, lg)
+	if err != nil {
+		return fail(form, precwatch.PageLoggedOut, "%v", err)
+	}
+	if !c.hosts[strings.ToLower(action.Hostname())] {
+		return fail(form, precwatch.PageLoggedOut, "the form posts off the site, to %s", action.Redacted())
+	}
+	user, err := credential("username", lg.Username, lg.UsernameEnv, lg.UsernameFile)
+	if err != nil {
+		return fail(nil, precwatch.PageLoggedOut, "%v", err)
+	}
+	pass, err := credential("password", "", lg.PasswordEnv, lg.PasswordFile)
+	if err != nil {
+		return fail(nil, precwatch.PageLoggedOut, "%v", err)
+	}
+	fields.values.Set(fields.user, user)
+	fields.values.Set(fields.pass, pass)
+	r.mu.Lock()
+	r.rec.Logins++
+	r.mu.Unlock()
+	var res *loginPage
+	if method == http.MethodGet {
+		action.RawQuery = fields.values.Encode()
+		res, err = r.fetchLogin(client, http.MethodGet, action.String(), nil, form.url.String())
+		if err == nil && res.url.RawQuery == action.RawQuery {
+			// The answer's URL holds the password: keep it out of the record.
+			u := *res.url
+			u.RawQuery = ""
+			res.url = &u
+		}
+	} else {
+		res, err = r.fetchLogin(client, http.MethodPost, action.String(), strings.NewReader(fields.values.Encode()), form.url.String())
+	}
+	if err != nil {
+		// fetchLogin leaves the URL out: a GET form carries the password in it.
+		return fail(nil, precwatch.PageLoggedOut, "the form could not be submitted: %v", err)
+	}
+	if res.status >= 400 {
+		return fail(res, precwatch.PageLoggedOut, "the form was answered HTTP %d", res.status)
+	}
+	if lg.Success != "" {
+		sel, err := cascadia.Compile(lg.Success)
+		if err != nil || len(res.doc.Nodes) == 0 || cascadia.Query(res.doc.Nodes[0], sel) == nil {
+			return fail(res, precwatch.PageLoggedOut, "the success check %q found nothing on the page after logging in (wrong credentials?)", lg.Success)
+		}
+	} else {
+		if len(res.doc.Nodes) > 0 && cascadia.Query(res.doc.Nodes[0], selPassword) != nil {
+			return fail(res, precwatch.PageLoggedOut, "the page after logging in still shows a password form (wrong credentials?)")
+		}
+		f := pageFacts{status: res.status, requested: action, final: res.url, doc: res.doc, noContent: func() bool { return true }, loginForms: true}
+		if v, ok := c.classes.classify(f); ok {
+			if v.class == precwatch.PageLoggedOut {
+				return fail(res, precwatch.PageLoggedOut, "still logged out after logging in (%s; wrong credentials?)", v.reason)
+			}
+			return fail(res, v.class, "%s after logging in", v.reason)
+		}
+	}
+	c.logger.Info("logged in", "url", form.url.Redacted())
+	return true
+}
+
+// fetchLogin makes one request of the login flow through the run's
+// transport and jar, paced like the crawl.
+func (r *run) fetchLogin(client *http.Client, method, target string, body io.Reader, referer string) (*loginPage, error) {
+	if err := r.pace.wait(r.ctx); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(r.ctx, method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: login request: %w", err)
+	}
+	req.Header.Set("User-Agent", r.c.userAgent)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	req.Header.Set("Accept-Language", "en-US,en;q=0.5")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if referer != "" {
+		req.Header.Set("Referer", referer)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL may hold a GET form's fields
+		}
+		return nil, fmt.Errorf("crawler: login %s: %w", method, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: login %s: read: %w", method, err)
+	}
+	ct := resp.Header.Get(headerContentType)
+	doc, err := parse(b, ct)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: login %s: parse: %w", method, err)
+	}
+	return &loginPage{url: resp.Request.URL, status: resp.StatusCode, contentType: ct, body: b, doc: doc}, nil
+}
+
+type formFields struct {
+	values     url.Values
+	user, pass string // the names of the two inputs
+}
+
+var (
+	selFormWithPassword = cascadia.MustCompile(`form:has(input[type="password" i])`)
+	selFormControls     = cascadia.MustCompile(`input[name], select[name], textarea[name], button[name]`)
+)
+
+// loginForm reads the login form of page: its fields with their values
+// (hidden CSRF tokens included), the user and password inputs, the action
+// and the method.
+func loginForm(page *loginPage, lg *precwatch.Login) (formFields, *url.URL, string, error) {
+	var ff formFields
+	var form *goquery.Selection
+	if lg.Form != "" {
+		form = page.doc.Find(lg.Form).First()
+	} else {
+		form = page.doc.FindMatcher(selFormWithPassword).First()
+	}
+	if form.Length() == 0 {
+		return ff, nil, "", fmt.Errorf("no login form on %s", page.url.Redacted())
+	}
+	ff.values = url.Values{}
+	submitted := false
+	var firstText, firstPass string
+	form.FindMatcher(selFormControls).Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		typ := strings.ToLower(s.AttrOr("type", ""))
+		switch goquery.NodeName(s) {
+		case "select":
+			opt := s.Find("option[selected]").First()
+			if opt.Length() == 0 {
+				opt = s.Find("option").First()
+			}
+			ff.values.Add(name, opt.AttrOr("value", strings.TrimSpace(opt.Text())))
+			return
+		case "textarea":
+			ff.values.Add(name, s.Text())
+			return
+		case "button":
+			typ = strings.ToLower(s.AttrOr("type", "submit"))
+		}
+		switch typ {
+		case "submit", "image", "button":
+			// The first named submit button is sent, as a browser's click would.
+			if !submitted && typ != "button" {
+				submitted = true
+				ff.values.Add(name, s.AttrOr("value", ""))
+			}
+			return
+		case "checkbox", "radio":
+			if _, ok := s.Attr("checked"); ok {
+				ff.values.Add(name, s.AttrOr("value", "on"))
+			}
+			return
+		case "password":
+			if firstPass == "" {
+				firstPass = name
+			}
+		case "", "text", "email":
+			if firstText == "" {
+				firstText = name
+			}
+		}
+		ff.values.Add(name, s.AttrOr("value", ""))
+	})
+	ff.user, ff.pass = fieldName(form, lg.UsernameField, firstText), fieldName(form, lg.PasswordField, firstPass)
+	if ff.user == "" || ff.pass == "" {
+		return ff, nil, "", fmt.Errorf("the login form on %s has no user name or password input (set username_field and password_field)", page.url.Redacted())
+	}
+	action, err := page.url.Parse(strings.TrimSpace(form.AttrOr("action", "")))
+	if err != nil {
+		return ff, nil, "", fmt.Errorf("the login form's action: %w", err)
+	}
+	method := http.MethodPost
+	if strings.EqualFold(form.AttrOr("method", "post"), "get") {
+		method = http.MethodGet
+	}
+	return ff, action, method, nil
+}
+
+// fieldName resolves a configured field (an input name, else a CSS
+// selector of the input) to the input's name; empty config: def.
+func fieldName(form *goquery.Selection, field, def string) string {
+	if field == "" {
+		return def
+	}
+	found := false
+	form.FindMatcher(selFormControls).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		found = s.AttrOr("name", "") == field
+		return !found
+	})
+	if found {
+		return field
+	}
+	if sel, err := cascadia.Compile(field); err == nil {
+		if n := form.FindMatcher(sel).First(); n.Length() > 0 {
+			return n.AttrOr("name", "")
+		}
+	}
+	return field // a field the page does not show: sent anyway
+}
+
+// credential reads one login credential: inline (user names only), from
+// an environment variable or from a file (its first line). Errors name the
+// variable or file, never what it holds.
+func credential(what, inline, env, file string) (string, error) {
+	switch {
+	case inline != "":
+		return inline, nil
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		if !ok || v == "" {
+			return "", fmt.Errorf("the %s variable %s is not set", what, env)
+		}
+		return v, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("the %s file %s: %v", what, file, err)
+		}
+		v, _, _ := strings.Cut(string(b), "\n")
+		v = strings.TrimRight(v, "\r")
+		if v == "" {
+			return "", fmt.Errorf("the %s file %s is empty", what, file)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("no %s configured", what)
+}
+
+// saveSession saves the jar when the site changed it during the run,
+// unless the stored session changed meanwhile (an import or a clear wins).
+func (r *run) saveSession(ctx context.Context) error {
+	s := r.sess
+	if s == nil || s.readErr {
+		return nil
+	}
+	cookies, changed := s.jar.export()
+	if !changed {
+		return nil
+	}
+	c := r.c
+	cur, err := c.store.SiteSession(ctx, c.site.Name)
+	switch {
+	case errors.Is(err, precwatch.ErrNotFound):
+		cur = precwatch.SiteSession{}
+	case err != nil:
+		return fmt.Errorf("crawler: save session: %w", err)
+	}
+	if !cur.UpdatedAt.Equal(s.stamp) {
+		c.logger.Warn("session changed during the run; the run's cookies are not saved")
+		return nil
+	}
+	source := "crawl"
+	if s.logged {
+		source = "login"
+	}
+	ss := precwatch.SiteSession{Site: c.site.Name, Cookies: cookies, Source: source, UpdatedAt: c.now()}
+	if err := c.store.SaveSiteSession(ctx, ss); err != nil {
+		return fmt.Errorf("crawler: save session: %w", err)
+	}
+	c.logger.Debug("session saved", "cookies", len(cookies), "source", source)
+	return nil
+}
+
+// checkLogin validates the site's login form config at New: an absolute
+// URL on the site's hosts, no inline password.
+func (c *Crawler) checkLogin() error {
+	lg := c.site.Login
+	if lg == nil {
+		return nil
+	}
+	if lg.Password != "" {
+		return fmt.Errorf("crawler: site %q: login: an inline password is not accepted; use password_env or password_file", c.site.Name)
+	}
+	u, err := url.Parse(lg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !c.hosts[strings.ToLower(u.Hostname())] {
+		return fmt.Errorf("crawler: site %q: login url %q: want an absolute http(s) url on one of the site's hosts", c.site.Name, lg.URL)
+	}
+	if lg.Success != "" {
+		if _, err := cascadia.Compile(lg.Success); err != nil {
+			return fmt.Errorf("crawler: site %q: login success selector %q: %w", c.site.Name, lg.Success, err)
+		}
+	}
+	return nil
+}
