@@ -68,7 +68,7 @@ type Limits struct {
 	// read to its end whatever the depth (default 5).
 	MaxDepth int `yaml:"max_depth" json:"max_depth"`
 	// MaxBodyBytes caps one response body after decompression.
-	MaxBodyBytes   int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
 	// RequestTimeout caps one request, to the end of its response headers.
 	RequestTimeout time.Duration `yaml:"request_timeout" json:"request_timeout"`
 	// RunTimeout caps a whole run, waits included (default 10m).
