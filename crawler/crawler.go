@@ -77,6 +77,12 @@ type Crawler struct {
 	runTimeout                  time.Duration
 	parallelism                 int
 	userAgent                   string
+
+	// Circuits, mirrors and politeness (issue 8; circuits.go, mirrors.go,
+	// politeness.go).
+	circuits      int
+	origins       []*url.URL // primary first; see parseMirrors
+	maxRetryAfter time.Duration
 }
 
 // Option configures a Crawler.
@@ -148,6 +154,17 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 			return nil, fmt.Errorf("crawler: site %q: start url %q: want an absolute http(s) url", site.Name, raw)
 		}
 		c.hosts[strings.ToLower(u.Hostname())] = true
+		if c.origins == nil {
+			c.origins = []*url.URL{u}
+		}
+	}
+	origins, err := parseMirrors(c.origins[0], site.Mirrors)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+	}
+	c.origins = origins
+	for _, o := range origins {
+		c.hosts[strings.ToLower(o.Hostname())] = true
 	}
 	ext, err := extract.New(site.Extract)
 	if err != nil {
@@ -174,7 +191,20 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	if c.retries < 0 {
 		c.retries = 0
 	}
-	c.parallelism = max(p.Parallelism, 1)
+	// Each circuit carries one request at a time: circuits bound the
+	// requests in flight, and either setting defaults to the other.
+	c.circuits = site.Circuits
+	if c.circuits <= 0 {
+		c.circuits = max(p.Parallelism, 1)
+	}
+	c.parallelism = p.Parallelism
+	if c.parallelism <= 0 {
+		c.parallelism = c.circuits
+	}
+	if c.parallelism > c.circuits {
+		return nil, fmt.Errorf("crawler: site %q: parallelism %d exceeds circuits %d (a circuit carries one request at a time)", site.Name, c.parallelism, c.circuits)
+	}
+	c.maxRetryAfter = orDefault(l.MaxRetryAfter, DefaultMaxRetryAfter)
 	c.userAgent = p.UserAgent
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
@@ -232,7 +262,8 @@ type run struct {
 	cancel    context.CancelFunc
 	coll      *colly.Collector
 	pace      *pacer
-	transport *limitTransport
+	transport *circuitPool
+	mirrors   *mirrorSet
 	tasks     chan task
 	wg        sync.WaitGroup
 
@@ -244,6 +275,9 @@ type run struct {
 	limitHit    bool
 	dropped     int // errors beyond maxRunErrors
 	proxyErr    error
+
+	limitStop  string          // a limit that stopped the run (politeness.go)
+	unfollowed map[string]bool // links beyond the depth limit
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -273,6 +307,7 @@ func (c *Crawler) Run(ctx context.Context) (precwatch.Run, error) {
 
 	r.ctx, r.cancel = context.WithTimeout(ctx, c.runTimeout)
 	defer r.cancel()
+	r.mirrors = r.newMirrors(r.ctx)
 	if err := r.setup(); err != nil {
 		r.addErr(err)
 	} else {
@@ -324,7 +359,10 @@ func (r *run) setup() error {
 	// only a second fence.
 	coll.MaxBodySize = int(min(c.maxBody+1, int64(^uint(0)>>1)))
 	coll.SetRedirectHandler(nil)
-	r.transport = newTransport(dial, c.httpTimeout, c.maxBody)
+	var err error
+	if r.transport, err = r.newCircuits(dial); err != nil {
+		return err
+	}
 	coll.WithTransport(r.transport)
 	coll.SetRequestTimeout(c.httpTimeout)
 	// Parallelism is bounded by colly and by the number of workers; delays
@@ -343,6 +381,7 @@ func (r *run) setup() error {
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {
 		resp.Ctx.Put(keyStatus, resp.StatusCode)
+		noteHeaders(resp)
 		ct := resp.Headers.Get(headerContentType)
 		if resp.StatusCode < 300 && !isHTML(ct) {
 			resp.Ctx.Put(keySkip, ct)
@@ -412,6 +451,7 @@ func (r *run) enqueue(t task) bool {
 		return false
 	}
 	if t.kind == kindIndex && t.depth > r.c.maxDepth {
+		r.beyondDepth(u)
 		return false
 	}
 	key := extract.Canonical(u)
@@ -437,10 +477,12 @@ func (r *run) enqueue(t task) bool {
 func (r *run) do(t task) {
 	defer r.wg.Done()
 	defer r.recoverAs("fetch " + t.url)
+	waits := 0
 	for attempt := 0; ; attempt++ {
 		if r.pace.wait(r.ctx) != nil {
 			return
 		}
+		mirror := r.mirrors.current()
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
 		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
@@ -458,12 +500,23 @@ func (r *run) do(t task) {
 			return
 		}
 		status, _ := cctx.GetAny(keyStatus).(int)
-		if attempt < r.c.retries && retryable(status, err) {
+		if again, stop := r.retryAfter(t, status, cctx, waits); stop {
+			return
+		} else if again {
+			waits++
+			attempt--
+			continue
+		}
+		if attempt < r.c.retries && (retryable(status, err) || isCircuitFailure(err)) {
 			wait := r.backoff(attempt)
 			r.c.logger.Debug("retrying", "url", t.url, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
 			if sleep(r.ctx, wait) != nil {
 				return
 			}
+			continue
+		}
+		if r.failover(mirror, status, err) {
+			attempt = -1
 			continue
 		}
 		if status != 0 && status != http.StatusOK {
@@ -478,9 +531,9 @@ func (r *run) do(t task) {
 }
 
 // retryable reports whether a failed fetch is worth another try: a server
-// error or a timeout. 4xx answers are final.
+// error, a 429 or a timeout. Other 4xx answers are final.
 func retryable(status int, err error) bool {
-	if status >= 500 {
+	if status >= 500 || status == http.StatusTooManyRequests {
 		return true
 	}
 	if status >= 400 {
@@ -556,14 +609,19 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	follow := c.ext.FollowDetails()
 	for _, l := range res.Listings {
+		l.URL = r.mirrors.toPrimary(l.URL)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		if follow && l.URL != "" && r.enqueue(task{url: l.URL, depth: t.depth + 1, kind: kindDetail, listing: l}) {
 			continue
 		}
 		r.record(l)
 	}
+	// Pagination is not a hop: a paginated index is read to its end.
+	for _, link := range res.NextPages {
+		r.enqueue(task{url: r.mirrors.toPrimary(link), depth: t.depth, kind: kindIndex})
+	}
 	for _, link := range res.Links {
-		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex})
+		r.enqueue(task{url: r.mirrors.toPrimary(link), depth: t.depth + 1, kind: kindIndex})
 	}
 }
 
@@ -679,8 +737,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: %d more errors not kept", r.dropped))
 	}
 	proxyErr, limitHit := r.proxyErr, r.limitHit
+	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
 	r.mu.Unlock()
 	rec.End = c.now()
+	rec.Mirrors = r.mirrors.statuses()
+	if r.transport != nil {
+		rec.CircuitsReplaced = r.transport.Replaced()
+	}
 
 	var runErr error
 	switch {
@@ -694,6 +757,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())
+	case limitStop != "" && rec.Pages > 0:
+		rec.Status = precwatch.RunPartial
+		rec.Errors = append(rec.Errors, limitStop)
+	case limitStop != "":
+		rec.Status = precwatch.RunFailed
+		rec.Errors = append(rec.Errors, limitStop)
+		runErr = fmt.Errorf("crawler: site %q: nothing fetched: %s", c.site.Name, limitStop)
 	case rec.Pages == 0:
 		rec.Status = precwatch.RunFailed
 		msg := "nothing fetched"
@@ -703,10 +773,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		runErr = fmt.Errorf("crawler: site %q: %s", c.site.Name, msg)
 	case r.ctx.Err() != nil:
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: run timeout %s reached", c.runTimeout))
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: run timeout %s reached (limits.run_timeout)", c.runTimeout))
 	case limitHit:
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: page limit %d reached", c.maxPages))
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: page limit %d reached (limits.max_pages)", c.maxPages))
+	case unfollowed > 0:
+		rec.Status = precwatch.RunPartial
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: depth limit %d reached (limits.max_depth): %d links not followed", c.maxDepth, unfollowed))
 	case len(rec.Errors) > 0:
 		rec.Status = precwatch.RunPartial
 	default:

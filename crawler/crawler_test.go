@@ -683,8 +683,12 @@ func TestLimits(t *testing.T) {
 				t.Errorf("/chain/%d requests = %d, want %d", n, got, want)
 			}
 		}
-		if run.Status != precwatch.RunOK {
-			t.Errorf("status = %q, want ok (depth is scope, not failure)", run.Status)
+		// Links left unfollowed make the run partial, naming the limit.
+		if run.Status != precwatch.RunPartial {
+			t.Errorf("status = %q, want partial", run.Status)
+		}
+		if want := "depth limit 3 reached (limits.max_depth): 1 links not followed"; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+			t.Errorf("errors %q do not name the depth limit (%q)", run.Errors, want)
 		}
 	})
 	t.Run("hostile pages", func(t *testing.T) {
