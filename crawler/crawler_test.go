@@ -651,7 +651,7 @@ func TestLimits(t *testing.T) {
 		if run.Status != precwatch.RunPartial || run.Pages != 7 {
 			t.Errorf("run %+v: want partial, 7 pages", run)
 		}
-		if !strings.Contains(strings.Join(run.Errors, "\n"), "page limit 7") {
+		if !strings.Contains(strings.Join(run.Errors, "\n"), "page limit 7 reached (limits.max_pages)") {
 			t.Errorf("errors %q do not name the page limit", run.Errors)
 		}
 	})
@@ -937,7 +937,7 @@ func TestRunTimeout(t *testing.T) {
 	if run.Status != precwatch.RunPartial || run.Listings != 1 {
 		t.Errorf("run %+v: want partial with the one listing", run)
 	}
-	if !strings.Contains(strings.Join(run.Errors, "\n"), "run timeout") {
+	if !strings.Contains(strings.Join(run.Errors, "\n"), "run timeout 500ms reached (limits.run_timeout)") {
 		t.Errorf("errors %q do not name the run timeout", run.Errors)
 	}
 }
