@@ -261,3 +261,19 @@ func (r *run) failover(from, status int, err error) bool {
 	}
 	return ok
 }
+
+// CheckMirrors validates a site's mirrors against the primary origin (the
+// first start URL's). It reports the index of the first bad mirror, -1
+// when all are good.
+func CheckMirrors(primary string, mirrors []string) (int, error) {
+	u, err := url.Parse(primary)
+	if err != nil || u.Hostname() == "" {
+		return -1, nil // the start URL's own check reports it
+	}
+	for j := range mirrors {
+		if _, err := parseMirrors(u, mirrors[:j+1]); err != nil {
+			return j, err
+		}
+	}
+	return -1, nil
+}

@@ -102,6 +102,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		if l := s.Limits; l.MaxPages < 0 || l.MaxDepth < 0 || l.MaxBodyBytes < 0 || l.Retries < 0 || l.RequestTimeout < 0 || l.RunTimeout < 0 {
 			errs = append(errs, doc.Errorf(at("limits"), "limits must not be negative"))
 		}
+		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)
 		switch s.Extract.Mode {
 		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
 			if _, err := extract.New(s.Extract); err != nil {
