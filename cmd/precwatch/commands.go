@@ -278,6 +278,7 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	for _, e := range run.Errors {
 		fmt.Fprintf(m.Stdout, "  error: %s\n", printable(e, 300))
 	}
+	printCircuitsMirrors(m.Stdout, run)
 	if err != nil {
 		return fmt.Errorf("crawl %q: %w", site.Name, err)
 	}

@@ -30,6 +30,7 @@ type metrics struct {
 	lastOK      *prometheus.GaugeVec
 	reloads     *prometheus.CounterVec
 	substances  prometheus.Gauge
+	mirrors     *mirrorMetrics // circuits and mirrors (issue 8)
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -64,6 +65,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 		mt.duration, mt.lastOK, mt.reloads, mt.substances,
 		&proxyCollector{sites: sites},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mt.mirrors = newMirrorMetrics(mt.reg)
 	return mt
 }
 
@@ -79,6 +81,7 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.newListings.WithLabelValues(r.Site).Add(float64(r.NewListings))
 	mt.alerts.WithLabelValues(r.Site).Add(float64(r.Alerts))
 	mt.runErrors.WithLabelValues(r.Site).Add(float64(len(r.Errors)))
+	mt.mirrors.observe(r)
 	if !r.End.IsZero() {
 		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())
 		if r.Status == precwatch.RunOK {
