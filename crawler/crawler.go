@@ -5,11 +5,23 @@
 // Transport fails closed: a proxied site's only dialer is the SOCKS5 proxy,
 // with host names resolved by the proxy, and there is no direct fallback.
 //
-// Limits: MaxPages counts every page scheduled (index and detail; retries
-// are not pages); MaxDepth counts link hops from a start URL, and a detail
-// page is not a hop, so a listing found at the depth limit is still
-// completed. Hitting MaxPages or RunTimeout makes a run partial; the depth
-// limit is the crawl's scope and does not.
+// Limits: MaxPages counts every page scheduled (index and detail; retries,
+// redirects and Retry-After waits are not pages). MaxDepth counts followed
+// link hops from a start URL other than pagination: a category or links-rule
+// link is a hop, a next-page link and a detail page are not, so a paginated
+// index is read to its end and a listing found at the depth limit is still
+// completed. RunTimeout caps the whole run, waits included. A run stopped by
+// any limit (MaxPages reached, links left beyond MaxDepth, RunTimeout, a
+// Retry-After beyond MaxRetryAfter or the run's end) is partial, with an
+// error naming the limit and its value, and marks nothing gone.
+//
+// Circuits (circuits.go): each site's requests go over Site.Circuits Tor
+// circuits of its own, isolated by per-run SOCKS credentials, one request
+// in flight per circuit, with keep-alive per circuit; a circuit whose request
+// fails at the connection level is replaced. Mirrors (mirrors.go): a site's
+// other origins, failed over to when the active one fails; URLs are kept on
+// the primary host. Politeness (politeness.go): 429 and 503 with
+// Retry-After are waited out within the run's limits.
 package crawler
 
 import (
