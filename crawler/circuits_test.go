@@ -246,6 +246,9 @@ func TestCircuitsInFlight(t *testing.T) {
 			if peak > tc.wantInflight {
 				t.Errorf("requests in flight peaked at %d, want at most %d", peak, tc.wantInflight)
 			}
+			if got := e.rp.maxOpen(); got > tc.circuits {
+				t.Errorf("SOCKS tunnels open at once peaked at %d, want at most %d", got, tc.circuits)
+			}
 			if tc.wantInflight > 1 && peak < 2 {
 				t.Errorf("requests in flight peaked at %d: circuits not used side by side", peak)
 			}

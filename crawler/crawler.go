@@ -789,9 +789,12 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case limitHit:
 		rec.Status = precwatch.RunPartial
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: page limit %d reached (limits.max_pages)", c.maxPages))
+		if unfollowed > 0 {
+			rec.Errors = append(rec.Errors, depthLimitError(c.maxDepth, unfollowed))
+		}
 	case unfollowed > 0:
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: depth limit %d reached (limits.max_depth): %d links not followed", c.maxDepth, unfollowed))
+		rec.Errors = append(rec.Errors, depthLimitError(c.maxDepth, unfollowed))
 	case len(rec.Errors) > 0:
 		rec.Status = precwatch.RunPartial
 	default:

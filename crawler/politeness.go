@@ -138,3 +138,7 @@ func (r *run) depthUnfollowed() int {
 	}
 	return n
 }
+
+func depthLimitError(maxDepth, unfollowed int) string {
+	return fmt.Sprintf("crawler: depth limit %d reached (limits.max_depth): %d links not followed", maxDepth, unfollowed)
+}

@@ -159,8 +159,14 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestPaginationIsNotAHop(t *testing.T) {
-	e := newPagedEnv(t, 12, 0, nil)
+	// A category menu (one hop) leads to an index of 12 pages (no hops).
+	e := newPagedEnv(t, 12, 0, map[string]http.HandlerFunc{
+		"GET /cats": func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `<a class="follow" href="/p/1">chemicals</a>`)
+		},
+	})
 	site := e.site("pages", "")
+	site.StartURLs = []string{"http://" + onionA + "/cats"}
 	site.Limits.MaxDepth = 1
 	run, err := e.run(t, site)
 	if err != nil || run.Status != precwatch.RunOK {
@@ -171,7 +177,7 @@ func TestPaginationIsNotAHop(t *testing.T) {
 			t.Errorf("/p/%d requests = %d, want 1", n, got)
 		}
 	}
-	if run.Listings != 24 || run.Pages != 36 {
-		t.Errorf("run: %d listings, %d pages; want 24, 36", run.Listings, run.Pages)
+	if run.Listings != 24 || run.Pages != 37 {
+		t.Errorf("run: %d listings, %d pages; want 24, 37", run.Listings, run.Pages)
 	}
 }
