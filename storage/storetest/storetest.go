@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"TwoClients", testTwoClients},
 		{"Concurrency", testConcurrency},
 		{"ContextCanceled", testContextCanceled},
+		{"RunMirrors", testRunMirrors}, // circuits and mirrors (issue 8)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
