@@ -33,7 +33,7 @@ type pagedMarket struct {
 	times       map[string][]time.Time
 }
 
-func newPagedMarket(t *testing.T, pages int, delay time.Duration, extra map[string]http.HandlerFunc) *pagedMarket {
+func newPagedMarket(t testing.TB, pages int, delay time.Duration, extra map[string]http.HandlerFunc) *pagedMarket {
 	t.Helper()
 	m := &pagedMarket{times: map[string][]time.Time{}}
 	mux := http.NewServeMux()

@@ -240,7 +240,7 @@ func gzipBomb(size int) []byte {
 	return out.Bytes()
 }
 
-func openStore(t *testing.T) *embedded.Store {
+func openStore(t testing.TB) *embedded.Store {
 	t.Helper()
 	s, err := embedded.Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), nil)
 	if err != nil {

@@ -34,7 +34,7 @@ type socksConnect struct {
 	refused          bool
 }
 
-func startRecordingProxy(t *testing.T, hosts map[string]string) *recordingProxy {
+func startRecordingProxy(t testing.TB, hosts map[string]string) *recordingProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
