@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/precwatch/precwatch"
 )
@@ -206,5 +207,27 @@ func TestMirrorConfig(t *testing.T) {
 	site := precwatch.Site{Name: "m", StartURLs: []string{"http://shop.test/"}, Mirrors: []string{"http://" + onionB}}
 	if !site.IsTor() || site.ProxyURL() != precwatch.DefaultTorProxy {
 		t.Errorf("site with an onion mirror: tor %v proxy %q", site.IsTor(), site.ProxyURL())
+	}
+}
+
+// TestOnionMirrorFailsClosed: a clear-web site with an onion mirror and no
+// proxy configured gets the Tor proxy, never a direct connection, even to
+// its clear-web primary.
+func TestOnionMirrorFailsClosed(t *testing.T) {
+	e := newPagedEnv(t, 1, 0, nil)
+	site := precwatch.Site{Name: "clear", StartURLs: []string{"http://" + e.pm.addr() + "/p/1"}, Mirrors: []string{"http://" + onionB},
+		Extract: rules, Limits: precwatch.Limits{RequestTimeout: 2 * time.Second, RunTimeout: 5 * time.Second}}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed {
+		t.Fatalf("run: %v %q, want failed (no Tor client on the default port)", err, run.Status)
+	}
+	if want := "proxy " + precwatch.DefaultTorProxy + " unreachable"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name the Tor proxy (%q)", err, want)
+	}
+	if got := e.directs.Load(); got != 0 {
+		t.Errorf("direct dials = %d, want 0", got)
+	}
+	if got := e.pm.requests(); got != 0 {
+		t.Errorf("market requests = %d, want 0", got)
 	}
 }
