@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -139,30 +140,51 @@ func TestMirrorFailover(t *testing.T) {
 }
 
 func TestSameListingViaTwoMirrors(t *testing.T) {
-	e := newPagedEnv(t, 2, 0, nil)
-	site := e.site("twins", "")
-	site.Mirrors = []string{"http://" + onionB}
-	site.Limits.Retries = -1
-	// Served by the mirror only: its pages link to its own host.
-	e.rp.refuseHost(onionA, true)
-	run, err := e.run(t, site)
-	if err != nil || run.Status != precwatch.RunOK || run.Alerts != 2 || run.NewListings != 4 {
-		t.Fatalf("mirror run: %v %+v", err, run)
-	}
-	e.checkPrimaryURLs(t)
-	alerts := e.alertKeys(t)
-	// Served by the primary only.
-	e.rp.refuseHost(onionA, false)
-	e.rp.refuseHost(onionB, true)
-	run, err = e.run(t, site)
-	if err != nil || run.Status != precwatch.RunOK || run.Alerts != 0 || run.NewListings != 0 || run.Listings != 4 {
-		t.Fatalf("primary run: %v %+v", err, run)
-	}
-	if got := e.listings(t); len(got) != 4 {
-		t.Errorf("listings = %q, want 4", keys(got))
-	}
-	if got := e.alertKeys(t); len(got) != 2 || !slices.Equal(got, alerts) {
-		t.Errorf("alerts = %q, want %q", got, alerts)
+	// With listing IDs, and without: then the URL is the identity, and it
+	// must not depend on the mirror.
+	for _, withIDs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ids=%v", withIDs), func(t *testing.T) {
+			e := newPagedEnv(t, 2, 0, nil)
+			site := e.site("twins", "")
+			site.Mirrors = []string{"http://" + onionB}
+			site.Limits.Retries = -1
+			if !withIDs {
+				site.Extract.ID = ""
+			}
+			identities := func() []string {
+				var out []string
+				err := e.store.Listings(t.Context(), "", func(st precwatch.ListingState) error {
+					out = append(out, st.Listing.Identity())
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				slices.Sort(out)
+				return out
+			}
+			// Served by the mirror only: its pages link to its own host.
+			e.rp.refuseHost(onionA, true)
+			run, err := e.run(t, site)
+			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 2 || run.NewListings != 4 {
+				t.Fatalf("mirror run: %v %+v", err, run)
+			}
+			e.checkPrimaryURLs(t)
+			alerts, ids := e.alertKeys(t), identities()
+			// Served by the primary only.
+			e.rp.refuseHost(onionA, false)
+			e.rp.refuseHost(onionB, true)
+			run, err = e.run(t, site)
+			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 0 || run.NewListings != 0 || run.Listings != 4 {
+				t.Fatalf("primary run: %v %+v", err, run)
+			}
+			if got := identities(); len(got) != 4 || !slices.Equal(got, ids) {
+				t.Errorf("listings = %q, want %q", got, ids)
+			}
+			if got := e.alertKeys(t); len(got) != 2 || !slices.Equal(got, alerts) {
+				t.Errorf("alerts = %q, want %q", got, alerts)
+			}
+		})
 	}
 }
 
