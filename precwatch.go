@@ -103,6 +103,14 @@ type Run struct {
 	NotModified    int   `json:"not_modified"`
 	DetailsSkipped int   `json:"details_skipped"`
 	StoppedEarly   bool  `json:"stopped_early,omitempty"`
+	// Circuits and mirrors (issue 8).
+
+	// CircuitsReplaced counts circuits given fresh credentials after a
+	// request on them failed at the connection level (or Tor refused it).
+	CircuitsReplaced int `json:"circuits_replaced,omitempty"`
+	// Mirrors is the state of each of a site's origins (primary first)
+	// when the site lists mirrors; empty otherwise.
+	Mirrors []MirrorStatus `json:"mirrors,omitempty"`
 }
 
 // FetchState is what a crawl keeps of one URL of a site between runs so as
@@ -117,6 +125,23 @@ type FetchState struct {
 	LastModified string    `json:"last_modified,omitempty"`
 	SHA256       string    `json:"sha256"`
 	FetchedAt    time.Time `json:"fetched_at"`
+}
+
+// MirrorStatus is what a run knows of one of a site's origins. LastSuccess
+// and Latency carry over from earlier runs when this run made no successful
+// request to it.
+type MirrorStatus struct {
+	URL string `json:"url"`
+	// Requests and Failures count this run's requests to the mirror.
+	Requests int `json:"requests"`
+	Failures int `json:"failures"`
+	// LastSuccess is when a request to it last got an answer below 500.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Latency is the mean time to response headers of the successful
+	// requests of the run that last had any.
+	Latency time.Duration `json:"latency_ns,omitempty"`
+	// Active marks the mirror the run ended on.
+	Active bool `json:"active,omitempty"`
 }
 
 // RunStatus says how a run ended.

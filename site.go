@@ -32,6 +32,20 @@ type Site struct {
 	PageClasses PageClasses `yaml:"page_classes" json:"page_classes,omitzero"`
 	// Incremental says when a re-crawl fetches a page again (issue 8).
 	Incremental Incremental `yaml:"incremental" json:"incremental"`
+
+	// Circuits and mirrors (issue 8).
+
+	// Circuits is how many isolated Tor circuits the site's requests are
+	// spread over (default: Politeness.Parallelism, itself default 1). Each
+	// circuit has SOCKS credentials of its own (Tor isolates streams by
+	// them) and carries one request at a time, so at most Circuits requests
+	// are in flight.
+	Circuits int `yaml:"circuits" json:"circuits,omitempty"`
+	// Mirrors are other origins (scheme://host[:port]) serving the same
+	// site as the host of the first start URL, the primary. A run fails over
+	// to the next mirror when one fails; URLs are always stored on the
+	// primary host, so listings and alerts do not depend on the mirror.
+	Mirrors []string `yaml:"mirrors" json:"mirrors,omitempty"`
 }
 
 // DefaultRefreshAfter is Incremental.RefreshAfter when left at zero.
@@ -56,7 +70,9 @@ type Incremental struct {
 
 // Politeness bounds how hard a crawl presses on a site.
 type Politeness struct {
-	// Parallelism is the number of requests in flight at once (default 1).
+	// Parallelism is the number of requests in flight at once (default:
+	// Site.Circuits, itself default 1). Each circuit carries one request at
+	// a time, so it may not exceed Circuits.
 	Parallelism int `yaml:"parallelism" json:"parallelism"`
 	// Delay is the wait between requests to the site.
 	Delay time.Duration `yaml:"delay" json:"delay"`
@@ -66,19 +82,30 @@ type Politeness struct {
 	UserAgent string `yaml:"user_agent" json:"user_agent,omitempty"`
 }
 
-// Limits bound one run of a crawl.
+// Limits bound one run of a crawl. A run stopped by MaxPages, MaxDepth,
+// RunTimeout or MaxRetryAfter ends partial with an error naming the limit
+// and its value, and marks nothing gone.
 type Limits struct {
+	// MaxPages counts every page scheduled in a run, index and detail
+	// (retries, redirects and Retry-After waits are not pages; default 200).
 	MaxPages int `yaml:"max_pages" json:"max_pages"`
-	// MaxDepth counts link hops from a start URL; detail pages are not hops.
+	// MaxDepth counts followed link hops from a start URL other than
+	// pagination: a category or links-rule link is one hop, a next-page link
+	// and a listing's detail page are none, so a paginated listing index is
+	// read to its end whatever the depth (default 5).
 	MaxDepth int `yaml:"max_depth" json:"max_depth"`
 	// MaxBodyBytes caps one response body after decompression.
-	MaxBodyBytes   int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes" json:"max_body_bytes"`
+	// RequestTimeout caps one request, to the end of its response headers.
 	RequestTimeout time.Duration `yaml:"request_timeout" json:"request_timeout"`
-	// RunTimeout caps a whole run.
+	// RunTimeout caps a whole run, waits included (default 10m).
 	RunTimeout time.Duration `yaml:"run_timeout" json:"run_timeout"`
 	// Retries is how many times a 5xx or timed-out request is retried, with
 	// exponential backoff; negative disables retries.
 	Retries int `yaml:"retries" json:"retries"`
+	// MaxRetryAfter caps the wait a 429 or 503 answer may ask for with
+	// Retry-After (default 5m); a longer wait ends the run partial.
+	MaxRetryAfter time.Duration `yaml:"max_retry_after" json:"max_retry_after,omitempty"`
 }
 
 // Extraction modes.
@@ -111,12 +138,12 @@ type Extraction struct {
 }
 
 // IsTor reports whether the site must be fetched through Tor: it is marked
-// so, or one of its start URLs is on a .onion host.
+// so, or one of its start URLs or mirrors is on a .onion host.
 func (s Site) IsTor() bool {
 	if s.Tor {
 		return true
 	}
-	for _, u := range s.StartURLs {
+	for _, u := range append(s.StartURLs[:len(s.StartURLs):len(s.StartURLs)], s.Mirrors...) {
 		if p, err := url.Parse(u); err == nil && IsOnion(p.Hostname()) {
 			return true
 		}

@@ -30,6 +30,8 @@ type siteRow struct {
 	Paused     bool      `json:"paused"`
 	PausedBy   string    `json:"paused_by,omitempty"`
 	PausedAt   time.Time `json:"paused_at,omitzero"`
+	// Mirrors (issue 8): each origin's last success and latency.
+	Mirrors []mirrorRow `json:"mirrors,omitempty"`
 }
 
 // ProxyState is "answers", "down" or "" (no proxy, or not checked).
@@ -87,7 +89,8 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 			row.Paused, row.PausedBy, row.PausedAt = st.Paused, st.By, st.At
 		}
 		wg.Go(func() {
-			runs, err := s.store.Runs(ctx, row.Name, 1)
+			// A few runs: the latest may be running, with no mirrors yet.
+			runs, err := s.store.Runs(ctx, row.Name, 5)
 			if err != nil {
 				errs[i] = err
 				return
@@ -95,6 +98,7 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 			if len(runs) > 0 {
 				row.LastRun = &runs[0]
 			}
+			row.Mirrors = mirrorRows(runs)
 		})
 		if checkProxies && sites != nil && sites[i].ProxyURL() != "" {
 			wg.Go(func() {

@@ -5,11 +5,23 @@
 // Transport fails closed: a proxied site's only dialer is the SOCKS5 proxy,
 // with host names resolved by the proxy, and there is no direct fallback.
 //
-// Limits: MaxPages counts every page scheduled (index and detail; retries
-// are not pages); MaxDepth counts link hops from a start URL, and a detail
-// page is not a hop, so a listing found at the depth limit is still
-// completed. Hitting MaxPages or RunTimeout makes a run partial; the depth
-// limit is the crawl's scope and does not.
+// Limits: MaxPages counts every page scheduled (index and detail; retries,
+// redirects and Retry-After waits are not pages). MaxDepth counts followed
+// link hops from a start URL other than pagination: a category or links-rule
+// link is a hop, a next-page link and a detail page are not, so a paginated
+// index is read to its end and a listing found at the depth limit is still
+// completed. RunTimeout caps the whole run, waits included. A run stopped by
+// any limit (MaxPages reached, links left beyond MaxDepth, RunTimeout, a
+// Retry-After beyond MaxRetryAfter or the run's end) is partial, with an
+// error naming the limit and its value, and marks nothing gone.
+//
+// Circuits (circuits.go): each site's requests go over Site.Circuits Tor
+// circuits of its own, isolated by per-run SOCKS credentials, one request
+// in flight per circuit, with keep-alive per circuit; a circuit whose request
+// fails at the connection level is replaced. Mirrors (mirrors.go): a site's
+// other origins, failed over to when the active one fails; URLs are kept on
+// the primary host. Politeness (politeness.go): 429 and 503 with
+// Retry-After are waited out within the run's limits.
 //
 // Re-crawls are incremental (see incremental.go): detail pages only for new
 // or changed index rows or stale detail reads, conditional requests where
@@ -30,6 +42,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +100,11 @@ type Crawler struct {
 	stopAfter    int
 	// Sessions (issue 8): the site's page-class rules.
 	classes *classifier
+	// Circuits, mirrors and politeness (issue 8; circuits.go, mirrors.go,
+	// politeness.go).
+	circuits      int
+	origins       []*url.URL // primary first; see parseMirrors
+	maxRetryAfter time.Duration
 }
 
 // Option configures a Crawler.
@@ -158,6 +176,17 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 			return nil, fmt.Errorf("crawler: site %q: start url %q: want an absolute http(s) url", site.Name, raw)
 		}
 		c.hosts[strings.ToLower(u.Hostname())] = true
+		if c.origins == nil {
+			c.origins = []*url.URL{u}
+		}
+	}
+	origins, err := parseMirrors(c.origins[0], site.Mirrors)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+	}
+	c.origins = origins
+	for _, o := range origins {
+		c.hosts[strings.ToLower(o.Hostname())] = true
 	}
 	ext, err := extract.New(site.Extract)
 	if err != nil {
@@ -190,7 +219,20 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	if c.retries < 0 {
 		c.retries = 0
 	}
-	c.parallelism = max(p.Parallelism, 1)
+	// Each circuit carries one request at a time: circuits bound the
+	// requests in flight, and either setting defaults to the other.
+	c.circuits = site.Circuits
+	if c.circuits <= 0 {
+		c.circuits = max(p.Parallelism, 1)
+	}
+	c.parallelism = p.Parallelism
+	if c.parallelism <= 0 {
+		c.parallelism = c.circuits
+	}
+	if c.parallelism > c.circuits {
+		return nil, fmt.Errorf("crawler: site %q: parallelism %d exceeds circuits %d (a circuit carries one request at a time)", site.Name, c.parallelism, c.circuits)
+	}
+	c.maxRetryAfter = orDefault(l.MaxRetryAfter, DefaultMaxRetryAfter)
 	c.userAgent = p.UserAgent
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
@@ -257,7 +299,8 @@ type run struct {
 	cancel    context.CancelFunc
 	coll      *colly.Collector
 	pace      *pacer
-	transport *limitTransport
+	transport *circuitPool
+	mirrors   *mirrorSet
 	tasks     chan task
 	wg        sync.WaitGroup
 
@@ -273,7 +316,9 @@ type run struct {
 	// detailURLs maps the canonical detail URLs index rows sent their
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
-	sess       *runSession // Sessions (issue 8)
+	sess       *runSession     // Sessions (issue 8)
+	limitStop  string          // a limit that stopped the run (politeness.go)
+	unfollowed map[string]bool // links beyond the depth limit
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -303,6 +348,7 @@ func (c *Crawler) Run(ctx context.Context) (precwatch.Run, error) {
 
 	r.ctx, r.cancel = context.WithTimeout(ctx, c.runTimeout)
 	defer r.cancel()
+	r.mirrors = r.newMirrors(r.ctx)
 	if err := r.setup(); err != nil {
 		r.addErr(err)
 	} else {
@@ -357,7 +403,10 @@ func (r *run) setup() error {
 	// only a second fence.
 	coll.MaxBodySize = int(min(c.maxBody+1, int64(^uint(0)>>1)))
 	coll.SetRedirectHandler(nil)
-	r.transport = newTransport(dial, c.httpTimeout, c.maxBody)
+	var err error
+	if r.transport, err = r.newCircuits(dial); err != nil {
+		return err
+	}
 	coll.WithTransport(r.meter(r.transport))
 	coll.SetRequestTimeout(c.httpTimeout)
 	// Parallelism is bounded by colly and by the number of workers; delays
@@ -377,6 +426,7 @@ func (r *run) setup() error {
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {
 		resp.Ctx.Put(keyStatus, resp.StatusCode)
+		noteHeaders(resp)
 		ct := resp.Headers.Get(headerContentType)
 		if resp.StatusCode < 300 && !isHTML(ct) {
 			resp.Ctx.Put(keySkip, ct)
@@ -447,6 +497,7 @@ func (r *run) enqueue(t task) bool {
 		return false
 	}
 	if t.kind == kindIndex && t.depth > r.c.maxDepth {
+		r.beyondDepth(u)
 		return false
 	}
 	key := extract.Canonical(u)
@@ -472,10 +523,12 @@ func (r *run) enqueue(t task) bool {
 func (r *run) do(t task) {
 	defer r.wg.Done()
 	defer r.recoverAs("fetch " + t.url)
+	waits := 0
 	for attempt := 0; ; attempt++ {
 		if r.pace.wait(r.ctx) != nil {
 			return
 		}
+		mirror := r.mirrors.current()
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
 		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
@@ -503,12 +556,23 @@ func (r *run) do(t task) {
 			return
 		}
 		status, _ := cctx.GetAny(keyStatus).(int)
-		if attempt < r.c.retries && retryable(status, err) {
+		if again, stop := r.retryAfter(t, status, cctx, waits); stop {
+			return
+		} else if again {
+			waits++
+			attempt--
+			continue
+		}
+		if attempt < r.c.retries && (retryable(status, err) || isCircuitFailure(err)) {
 			wait := r.backoff(attempt)
 			r.c.logger.Debug("retrying", "url", t.url, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
 			if sleep(r.ctx, wait) != nil {
 				return
 			}
+			continue
+		}
+		if r.failover(mirror, status, err) {
+			attempt = -1
 			continue
 		}
 		if status != 0 && status != http.StatusOK {
@@ -523,9 +587,9 @@ func (r *run) do(t task) {
 }
 
 // retryable reports whether a failed fetch is worth another try: a server
-// error or a timeout. 4xx answers are final.
+// error, a 429 or a timeout. Other 4xx answers are final.
 func retryable(status int, err error) bool {
-	if status >= 500 {
+	if status >= 500 || status == http.StatusTooManyRequests {
 		return true
 	}
 	if status >= 400 {
@@ -607,14 +671,27 @@ func (r *run) page(t task, resp *colly.Response) {
 	follow := c.ext.FollowDetails()
 	changed := false
 	for _, l := range res.Listings {
+		l.URL = r.mirrors.toPrimary(l.URL)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		changed = r.row(t, l, follow) || changed
 	}
-	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, res.Links)
+	// Links are kept on the primary host, whichever mirror served them.
+	next, links := make([]string, len(res.NextPages)), make([]string, len(res.Links))
+	for i, link := range res.NextPages {
+		next[i] = r.mirrors.toPrimary(link)
+	}
+	for i, link := range res.Links {
+		links[i] = r.mirrors.toPrimary(link)
+	}
+	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, slices.Concat(next, links))
 	if stop {
 		return
 	}
-	for _, link := range res.Links {
+	// Pagination is not a hop: a paginated index is read to its end.
+	for _, link := range next {
+		r.enqueue(task{url: link, depth: t.depth, kind: kindIndex, quiet: quiet})
+	}
+	for _, link := range links {
 		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
 	}
 }
@@ -744,9 +821,14 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: %d more errors not kept", r.dropped))
 	}
 	proxyErr, limitHit := r.proxyErr, r.limitHit
+	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
 	r.mu.Unlock()
 	block, blockStatus := r.stopped()
 	rec.End = c.now()
+	rec.Mirrors = r.mirrors.statuses()
+	if r.transport != nil {
+		rec.CircuitsReplaced = r.transport.Replaced()
+	}
 
 	var runErr error
 	switch {
@@ -763,6 +845,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case block != nil: // Sessions (issue 8)
 		rec.Status, rec.Block = blockStatus, block
 		runErr = fmt.Errorf("crawler: site %q: %s: %s page at %s (%s)", c.site.Name, blockStatus, block.Class, block.URL, block.Reason)
+	case limitStop != "" && rec.Pages > 0:
+		rec.Status = precwatch.RunPartial
+		rec.Errors = append(rec.Errors, limitStop)
+	case limitStop != "":
+		rec.Status = precwatch.RunFailed
+		rec.Errors = append(rec.Errors, limitStop)
+		runErr = fmt.Errorf("crawler: site %q: nothing fetched: %s", c.site.Name, limitStop)
 	case rec.Pages == 0:
 		rec.Status = precwatch.RunFailed
 		msg := "nothing fetched"
@@ -772,10 +861,16 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		runErr = fmt.Errorf("crawler: site %q: %s", c.site.Name, msg)
 	case r.ctx.Err() != nil:
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: run timeout %s reached", c.runTimeout))
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: run timeout %s reached (limits.run_timeout)", c.runTimeout))
 	case limitHit:
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: page limit %d reached", c.maxPages))
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: page limit %d reached (limits.max_pages)", c.maxPages))
+		if unfollowed > 0 {
+			rec.Errors = append(rec.Errors, depthLimitError(c.maxDepth, unfollowed))
+		}
+	case unfollowed > 0:
+		rec.Status = precwatch.RunPartial
+		rec.Errors = append(rec.Errors, depthLimitError(c.maxDepth, unfollowed))
 	case len(rec.Errors) > 0:
 		rec.Status = precwatch.RunPartial
 	default:

@@ -240,7 +240,7 @@ func gzipBomb(size int) []byte {
 	return out.Bytes()
 }
 
-func openStore(t *testing.T) *embedded.Store {
+func openStore(t testing.TB) *embedded.Store {
 	t.Helper()
 	s, err := embedded.Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), nil)
 	if err != nil {
@@ -653,7 +653,7 @@ func TestLimits(t *testing.T) {
 		if run.Status != precwatch.RunPartial || run.Pages != 7 {
 			t.Errorf("run %+v: want partial, 7 pages", run)
 		}
-		if !strings.Contains(strings.Join(run.Errors, "\n"), "page limit 7") {
+		if !strings.Contains(strings.Join(run.Errors, "\n"), "page limit 7 reached (limits.max_pages)") {
 			t.Errorf("errors %q do not name the page limit", run.Errors)
 		}
 	})
@@ -685,8 +685,12 @@ func TestLimits(t *testing.T) {
 				t.Errorf("/chain/%d requests = %d, want %d", n, got, want)
 			}
 		}
-		if run.Status != precwatch.RunOK {
-			t.Errorf("status = %q, want ok (depth is scope, not failure)", run.Status)
+		// Links left unfollowed make the run partial, naming the limit.
+		if run.Status != precwatch.RunPartial {
+			t.Errorf("status = %q, want partial", run.Status)
+		}
+		if want := "depth limit 3 reached (limits.max_depth): 1 links not followed"; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+			t.Errorf("errors %q do not name the depth limit (%q)", run.Errors, want)
 		}
 	})
 	t.Run("hostile pages", func(t *testing.T) {
@@ -935,7 +939,7 @@ func TestRunTimeout(t *testing.T) {
 	if run.Status != precwatch.RunPartial || run.Listings != 1 {
 		t.Errorf("run %+v: want partial with the one listing", run)
 	}
-	if !strings.Contains(strings.Join(run.Errors, "\n"), "run timeout") {
+	if !strings.Contains(strings.Join(run.Errors, "\n"), "run timeout 500ms reached (limits.run_timeout)") {
 		t.Errorf("errors %q do not name the run timeout", run.Errors)
 	}
 }

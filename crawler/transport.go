@@ -197,23 +197,26 @@ type pacer struct {
 	next   time.Time
 	delay  time.Duration
 	jitter time.Duration
+	until  time.Time // no request before (a Retry-After; see holdUntil)
 }
 
 func (p *pacer) wait(ctx context.Context) error {
-	if p.delay <= 0 && p.jitter <= 0 {
-		return ctx.Err()
-	}
 	p.mu.Lock()
 	now := time.Now()
 	at := p.next
+	if at.Before(p.until) {
+		at = p.until
+	}
 	if at.Before(now) {
 		at = now
 	}
-	d := p.delay
-	if p.jitter > 0 {
-		d += rand.N(p.jitter)
+	if p.delay > 0 || p.jitter > 0 {
+		d := p.delay
+		if p.jitter > 0 {
+			d += rand.N(p.jitter)
+		}
+		p.next = at.Add(d)
 	}
-	p.next = at.Add(d)
 	p.mu.Unlock()
 	return sleep(ctx, time.Until(at))
 }

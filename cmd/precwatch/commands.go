@@ -263,6 +263,7 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  stopped by a %s page at %s: %s; evidence page %s\n",
 			b.Class, printable(b.URL, 200), printable(b.Reason, 200), b.PageSHA256)
 	}
+	printCircuitsMirrors(m.Stdout, run)
 	if err != nil {
 		return fmt.Errorf("crawl %q: %w", site.Name, err)
 	}

@@ -112,6 +112,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				"must not be negative (0 never stops early)"))
 		}
 		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
+		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)
 		switch s.Extract.Mode {
 		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
 			if _, err := extract.New(s.Extract); err != nil {

@@ -40,6 +40,7 @@ type metrics struct {
 	// Sessions (issue 8): 1 while the site's last run ended needs_login
 	// or blocked (by status), else 0.
 	stopped *prometheus.GaugeVec
+	mirrors *mirrorMetrics // circuits and mirrors (issue 8)
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -84,6 +85,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 		mt.duration, mt.lastOK, mt.reloads, mt.substances,
 		&proxyCollector{sites: sites},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mt.mirrors = newMirrorMetrics(mt.reg)
 	return mt
 }
 
@@ -115,6 +117,7 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 			mt.stopped.WithLabelValues(r.Site, string(st)).Set(v)
 		}
 	}
+	mt.mirrors.observe(r)
 	if !r.End.IsZero() {
 		mt.duration.WithLabelValues(r.Site).Observe(r.End.Sub(r.Start).Seconds())
 		if r.Status == precwatch.RunOK {

@@ -33,10 +33,14 @@ type Result struct {
 	// Listings have Site left empty; ID, URL (absolute, canonical), Title,
 	// Description, Price, Currency and Vendor are filled as found.
 	Listings []precwatch.Listing
-	// Links are absolute URLs to follow: next page(s) and rules.Links
-	// matches (and, in jsonld mode without Links rules, same-host links).
-	// They keep their query (a site may need its session parameter) but lose
-	// their fragment, and are deduplicated by Canonical.
+	// NextPages are the page's pagination links: next_page matches, or
+	// rel="next" links when the site names no next_page selector.
+	NextPages []string
+	// Links are the other absolute URLs to follow: rules.Links matches (and,
+	// in jsonld mode without Links rules, same-host links). A URL is in
+	// NextPages or Links, never both. Both keep their query (a site may need
+	// its session parameter) but lose their fragment, and are deduplicated
+	// by Canonical.
 	Links []string
 }
 
@@ -218,7 +222,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		res.Listings = e.selectorListings(root, page, base)
 	}
 	res.Listings = dedupListings(res.Listings)
-	res.Links = e.collectLinks(root, page, base)
+	res.NextPages, res.Links = e.collectLinks(root, page, base)
 	return res, nil
 }
 
@@ -711,8 +715,9 @@ func fill(dst, src precwatch.Listing) precwatch.Listing {
 	return dst
 }
 
-// collectLinks gathers the page's links to follow.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) []string {
+// collectLinks gathers the page's links to follow: pagination first, then
+// the others.
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) (next, links []string) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if e.next != nil {
 		for _, n := range e.next.nodes(root) {
@@ -729,6 +734,7 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) []string 
 			lc.add(base, v)
 		}
 	}
+	n := len(lc.out)
 	for _, f := range e.links {
 		for _, n := range f.nodes(root) {
 			if f.attr != "" {
@@ -754,7 +760,7 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) []string 
 			}
 		}
 	}
-	return lc.out
+	return lc.out[:n:n], lc.out[n:]
 }
 
 type linkCollector struct {

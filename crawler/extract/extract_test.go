@@ -98,7 +98,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := golden{Listings: res.Listings, Links: res.Links}
+			got := golden{Listings: res.Listings, Links: append(res.NextPages, res.Links...)}
 			if c.DetailInput != nil {
 				in := precwatch.Listing{ID: c.DetailInput.ID, URL: c.DetailInput.URL, Title: c.DetailInput.Title,
 					Price: c.DetailInput.Price, Currency: c.DetailInput.Currency, Vendor: c.DetailInput.Vendor}
@@ -377,7 +377,7 @@ func runOne(t *testing.T, data []byte) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := golden{Listings: res.Listings, Links: res.Links}
+			g := golden{Listings: res.Listings, Links: append(res.NextPages, res.Links...)}
 			if len(res.Listings) > 0 {
 				d, err := ex.Detail(doc, page, res.Listings[0])
 				if err != nil {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		// Sessions (issue 8).
 		{"SiteSessions", testSiteSessions},
 		{"RunBlock", testRunBlock},
+		{"RunMirrors", testRunMirrors}, // circuits and mirrors (issue 8)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

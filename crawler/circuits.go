@@ -1,0 +1,204 @@
+package crawler
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Circuits.
+//
+// A site's requests go over Site.Circuits circuits. Each circuit has SOCKS5
+// username/password credentials of its own, drawn at random for each run,
+// and Tor (IsolateSOCKSAuth, on by default) never shares a circuit between
+// streams with different credentials: so every site, every run and every
+// circuit of a site gets Tor circuits of its own. When the proxy URL has
+// credentials already, the username is kept as a prefix (a random suffix
+// makes it distinct) and the password is kept as is.
+//
+// Each circuit has its own http.Transport, so keep-alive connections are
+// reused per host and circuit and never cross circuits. A circuit carries
+// one request at a time (from the request to the close of its body), so at
+// most Site.Circuits requests are in flight. A request failing at the
+// connection level (a SOCKS or Tor error, a reset, a timeout) retires its
+// circuit: its credentials are replaced by fresh ones, which makes Tor build
+// a new circuit, and the run counts it in Run.CircuitsReplaced.
+//
+// Credentials are never logged, put in errors or stored.
+
+// circuit is one slot of a run's pool.
+type circuit struct {
+	slot int
+	tr   *limitTransport
+}
+
+// circuitPool is the run's http.RoundTripper: it lends a free circuit to
+// each request and maps the request to the active mirror.
+type circuitPool struct {
+	runCtx  context.Context
+	build   func() (*limitTransport, error)
+	free    chan *circuit
+	mirrors *mirrorSet // nil: no mirrors
+
+	mu       sync.Mutex
+	all      []*circuit
+	replaced int
+}
+
+// circuitError marks a request that failed at the connection level; its
+// circuit has been replaced, so the request is worth another try.
+type circuitError struct{ err error }
+
+func (e *circuitError) Error() string { return e.err.Error() }
+func (e *circuitError) Unwrap() error { return e.err }
+
+// isCircuitFailure reports whether err (as returned by a fetch) failed at
+// the connection level.
+func isCircuitFailure(err error) bool {
+	var ce *circuitError
+	return errors.As(err, &ce)
+}
+
+// newCircuits builds the run's pool of c.circuits circuits. A proxied site
+// gets one SOCKS5 dialer per circuit with credentials of its own; a direct
+// site's circuits all use dial, and only bound requests in flight.
+func (r *run) newCircuits(dial DialFunc) (*circuitPool, error) {
+	c := r.c
+	p := &circuitPool{runCtx: r.ctx, free: make(chan *circuit, c.circuits), mirrors: r.mirrors}
+	p.build = func() (*limitTransport, error) {
+		d := dial
+		if c.proxyURL != nil {
+			u := *c.proxyURL
+			u.User = circuitCredentials(c.proxyURL.User)
+			var err error
+			if d, err = proxyDialer(&u, c.proxyAddr, c.httpTimeout, r.proxyUnreachable); err != nil {
+				// The error would show the circuit's username.
+				return nil, fmt.Errorf("crawler: proxy %s: cannot make a circuit dialer", c.proxyURL.Redacted())
+			}
+		}
+		return newTransport(d, c.httpTimeout, c.maxBody), nil
+	}
+	for i := range c.circuits {
+		tr, err := p.build()
+		if err != nil {
+			return nil, err
+		}
+		ci := &circuit{slot: i, tr: tr}
+		p.all = append(p.all, ci)
+		p.free <- ci
+	}
+	return p, nil
+}
+
+// circuitCredentials draws fresh credentials for one circuit, keeping the
+// configured username as a prefix and the configured password.
+func circuitCredentials(base *url.Userinfo) *url.Userinfo {
+	var b [12]byte
+	_, _ = crand.Read(b[:])
+	token := hex.EncodeToString(b[:])
+	if base == nil {
+		return url.UserPassword("precwatch-"+token, token)
+	}
+	pass, ok := base.Password()
+	if !ok {
+		return url.User(base.Username() + "-" + token)
+	}
+	return url.UserPassword(base.Username()+"-"+token, pass)
+}
+
+func (p *circuitPool) acquire(ctx context.Context) (*circuit, error) {
+	select {
+	case ci := <-p.free:
+		return ci, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release gives ci back to the pool, with fresh credentials when its
+// request failed at the connection level.
+func (p *circuitPool) release(ci *circuit, failed bool) {
+	if failed {
+		if tr, err := p.build(); err == nil {
+			old := ci.tr
+			p.mu.Lock()
+			ci.tr = tr
+			p.replaced++
+			p.mu.Unlock()
+			old.CloseIdleConnections()
+		}
+	}
+	p.free <- ci
+}
+
+// Replaced is how many circuits were replaced so far.
+func (p *circuitPool) Replaced() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.replaced
+}
+
+func (p *circuitPool) RoundTrip(req *http.Request) (*http.Response, error) {
+	ci, err := p.acquire(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	out, mirror := req, -1
+	if p.mirrors != nil {
+		out, mirror = p.mirrors.rewrite(req)
+	}
+	start := time.Now()
+	resp, err := ci.tr.RoundTrip(out)
+	if err != nil {
+		// A cancelled run is nobody's fault, and an oversized body is the
+		// site's answer, not a broken connection.
+		failed := p.runCtx.Err() == nil && !errors.Is(err, ErrBodyTooLarge)
+		if p.mirrors != nil && failed {
+			p.mirrors.observe(mirror, 0, 0)
+		}
+		p.release(ci, failed)
+		if failed {
+			return nil, &circuitError{err: err}
+		}
+		return nil, err
+	}
+	if p.mirrors != nil {
+		p.mirrors.observe(mirror, resp.StatusCode, time.Since(start))
+	}
+	// The crawler works on the primary host's URLs whichever mirror served
+	// the page.
+	resp.Request = req
+	resp.Body = &circuitBody{ReadCloser: resp.Body, done: func() { p.release(ci, false) }}
+	return resp, nil
+}
+
+// CloseIdleConnections closes every circuit's idle connections, so no
+// SOCKS tunnel outlives the run.
+func (p *circuitPool) CloseIdleConnections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ci := range p.all {
+		ci.tr.CloseIdleConnections()
+	}
+}
+
+// circuitBody frees its circuit when the body is closed: the request is
+// in flight until then.
+type circuitBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *circuitBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}

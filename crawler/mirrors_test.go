@@ -1,0 +1,255 @@
+package crawler
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+func (e *pagedEnv) alertKeys(t *testing.T) []string {
+	t.Helper()
+	as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, a := range as {
+		keys = append(keys, a.Key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (e *pagedEnv) connectsTo(host string) int {
+	n := 0
+	for _, c := range e.rp.log() {
+		if c.host == host {
+			n++
+		}
+	}
+	return n
+}
+
+// checkPrimaryURLs checks that every stored listing is on the primary host.
+func (e *pagedEnv) checkPrimaryURLs(t *testing.T) {
+	t.Helper()
+	for id, st := range e.listings(t) {
+		if !strings.HasPrefix(st.Listing.URL, "http://"+onionA+"/item/") {
+			t.Errorf("%s: url %q is not on the primary host", id, st.Listing.URL)
+		}
+	}
+}
+
+func TestMirrorFailover(t *testing.T) {
+	e := newPagedEnv(t, 3, 0, nil)
+	site := e.site("mirrored", "")
+	site.Limits.Retries = 1
+	okRun := func(site precwatch.Site) precwatch.Run {
+		t.Helper()
+		run, err := e.run(t, site)
+		if err != nil || run.Status != precwatch.RunOK {
+			t.Fatalf("run: %v %q %q", err, run.Status, run.Errors)
+		}
+		return run
+	}
+
+	// Before any mirror is configured.
+	first := okRun(site)
+	if first.Alerts != 3 || first.NewListings != 6 {
+		t.Fatalf("first run: %d alerts, %d new listings; want 3, 6", first.Alerts, first.NewListings)
+	}
+	if first.Mirrors != nil {
+		t.Errorf("run without mirrors records mirrors %+v", first.Mirrors)
+	}
+	alerts := e.alertKeys(t)
+
+	// A mirror added while the primary is down: the run fails over to it
+	// after the primary's retries and stays there; nothing is new.
+	site.Mirrors = []string{"http://" + onionB + "/"}
+	e.rp.refuseHost(onionA, true)
+	beforeA := e.connectsTo(onionA)
+	run := okRun(site)
+	if run.Alerts != 0 || run.NewListings != 0 || run.Listings != 6 {
+		t.Errorf("failover run: %d alerts, %d new, %d listings; want 0, 0, 6", run.Alerts, run.NewListings, run.Listings)
+	}
+	if got, want := e.connectsTo(onionA)-beforeA, 2; got != want {
+		t.Errorf("CONNECTs to the dead primary = %d, want %d (one request and its retry)", got, want)
+	}
+	if len(run.Mirrors) != 2 {
+		t.Fatalf("mirrors = %+v, want two", run.Mirrors)
+	}
+	a, b := run.Mirrors[0], run.Mirrors[1]
+	if a.URL != "http://"+onionA || b.URL != "http://"+onionB {
+		t.Errorf("mirror urls %q, %q", a.URL, b.URL)
+	}
+	if a.Active || !b.Active || a.Failures != 2 || b.Failures != 0 || b.Requests != 9 {
+		t.Errorf("mirror status after failover: %+v %+v", a, b)
+	}
+	if b.LastSuccess.Before(run.Start) || b.Latency <= 0 {
+		t.Errorf("mirror b: last success %v, latency %v", b.LastSuccess, b.Latency)
+	}
+	if !a.LastSuccess.IsZero() {
+		t.Errorf("primary has a last success %v though it never answered with mirrors configured", a.LastSuccess)
+	}
+	if got := e.storedRun(t, run.ID).Mirrors; !slices.EqualFunc(got, run.Mirrors, func(x, y precwatch.MirrorStatus) bool {
+		return x.LastSuccess.Equal(y.LastSuccess) && x.URL == y.URL && x.Requests == y.Requests &&
+			x.Failures == y.Failures && x.Latency == y.Latency && x.Active == y.Active
+	}) {
+		t.Errorf("stored mirrors %+v, want %+v", got, run.Mirrors)
+	}
+	e.checkPrimaryURLs(t)
+
+	// The next run starts on the mirror that answered last; when that one
+	// fails, it goes back to the primary. The primary's old success and
+	// the mirror's are carried in the record.
+	e.rp.refuseHost(onionA, false)
+	e.rp.refuseHost(onionB, true)
+	beforeB := e.connectsTo(onionB)
+	run = okRun(site)
+	if run.Alerts != 0 || run.NewListings != 0 {
+		t.Errorf("fail-back run: %d alerts, %d new", run.Alerts, run.NewListings)
+	}
+	if got := e.connectsTo(onionB) - beforeB; got != 2 {
+		t.Errorf("CONNECTs to the dead mirror = %d, want 2", got)
+	}
+	if a, b := run.Mirrors[0], run.Mirrors[1]; !a.Active || b.Active || b.LastSuccess.IsZero() || a.LastSuccess.Before(run.Start) {
+		t.Errorf("mirror status after fail-back: %+v %+v", a, b)
+	}
+
+	// Removing the mirror changes nothing either.
+	site.Mirrors = nil
+	run = okRun(site)
+	if run.Alerts != 0 || run.NewListings != 0 {
+		t.Errorf("run after removing the mirror: %d alerts, %d new", run.Alerts, run.NewListings)
+	}
+	if got := e.alertKeys(t); !slices.Equal(got, alerts) {
+		t.Errorf("alerts = %q, want the first run's %q", got, alerts)
+	}
+	for id, st := range e.listings(t) {
+		if st.Gone {
+			t.Errorf("%s marked gone", id)
+		}
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+func TestSameListingViaTwoMirrors(t *testing.T) {
+	// With listing IDs, and without: then the URL is the identity, and it
+	// must not depend on the mirror.
+	for _, withIDs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ids=%v", withIDs), func(t *testing.T) {
+			e := newPagedEnv(t, 2, 0, nil)
+			site := e.site("twins", "")
+			site.Mirrors = []string{"http://" + onionB}
+			site.Limits.Retries = -1
+			if !withIDs {
+				site.Extract.ID = ""
+			}
+			identities := func() []string {
+				var out []string
+				err := e.store.Listings(t.Context(), "", func(st precwatch.ListingState) error {
+					out = append(out, st.Listing.Identity())
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				slices.Sort(out)
+				return out
+			}
+			// Served by the mirror only: its pages link to its own host.
+			e.rp.refuseHost(onionA, true)
+			run, err := e.run(t, site)
+			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 2 || run.NewListings != 4 {
+				t.Fatalf("mirror run: %v %+v", err, run)
+			}
+			e.checkPrimaryURLs(t)
+			alerts, ids := e.alertKeys(t), identities()
+			// Served by the primary only.
+			e.rp.refuseHost(onionA, false)
+			e.rp.refuseHost(onionB, true)
+			run, err = e.run(t, site)
+			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 0 || run.NewListings != 0 || run.Listings != 4 {
+				t.Fatalf("primary run: %v %+v", err, run)
+			}
+			if got := identities(); len(got) != 4 || !slices.Equal(got, ids) {
+				t.Errorf("listings = %q, want %q", got, ids)
+			}
+			if got := e.alertKeys(t); len(got) != 2 || !slices.Equal(got, alerts) {
+				t.Errorf("alerts = %q, want %q", got, alerts)
+			}
+		})
+	}
+}
+
+func TestMirrorsAllDown(t *testing.T) {
+	e := newPagedEnv(t, 2, 0, nil)
+	site := e.site("down", "")
+	site.Mirrors = []string{"http://" + onionB}
+	site.Limits.Retries = -1
+	e.rp.refuseHost(onionA, true)
+	e.rp.refuseHost(onionB, true)
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed {
+		t.Fatalf("run with every mirror down: %v %q", err, run.Status)
+	}
+	// One try on each, then the run gives up.
+	if a, b := e.connectsTo(onionA), e.connectsTo(onionB); a != 1 || b != 1 {
+		t.Errorf("CONNECTs: primary %d, mirror %d; want 1 and 1", a, b)
+	}
+}
+
+func TestMirrorConfig(t *testing.T) {
+	base := precwatch.Site{Name: "m", StartURLs: []string{"http://shop.test/cat"}, Proxy: "socks5://127.0.0.1:1"}
+	for _, tc := range []struct {
+		mirrors []string
+		err     string
+	}{
+		{[]string{"http://b.test"}, ""},
+		{[]string{"https://b.test:8443/"}, ""},
+		{[]string{"http://b.test/shop"}, "without path"},
+		{[]string{"ftp://b.test"}, "absolute http(s)"},
+		{[]string{"http://SHOP.test:80"}, "listed twice"},
+		{[]string{"http://b.test", "http://b.test/"}, "listed twice"},
+	} {
+		site := base
+		site.Mirrors = tc.mirrors
+		_, err := New(site, openStore(t), keywordMatcher{}, nil)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("mirrors %q: err %v, want %q", tc.mirrors, err, tc.err)
+		}
+	}
+	// An onion mirror makes the site a Tor site: fetched only by proxy.
+	site := precwatch.Site{Name: "m", StartURLs: []string{"http://shop.test/"}, Mirrors: []string{"http://" + onionB}}
+	if !site.IsTor() || site.ProxyURL() != precwatch.DefaultTorProxy {
+		t.Errorf("site with an onion mirror: tor %v proxy %q", site.IsTor(), site.ProxyURL())
+	}
+}
+
+// TestOnionMirrorFailsClosed: a clear-web site with an onion mirror and no
+// proxy configured gets the Tor proxy, never a direct connection, even to
+// its clear-web primary.
+func TestOnionMirrorFailsClosed(t *testing.T) {
+	e := newPagedEnv(t, 1, 0, nil)
+	site := precwatch.Site{Name: "clear", StartURLs: []string{"http://" + e.pm.addr() + "/p/1"}, Mirrors: []string{"http://" + onionB},
+		Extract: rules, Limits: precwatch.Limits{RequestTimeout: 2 * time.Second, RunTimeout: 5 * time.Second}}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed {
+		t.Fatalf("run: %v %q, want failed (no Tor client on the default port)", err, run.Status)
+	}
+	if want := "proxy " + precwatch.DefaultTorProxy + " unreachable"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name the Tor proxy (%q)", err, want)
+	}
+	if got := e.directs.Load(); got != 0 {
+		t.Errorf("direct dials = %d, want 0", got)
+	}
+	if got := e.pm.requests(); got != 0 {
+		t.Errorf("market requests = %d, want 0", got)
+	}
+}

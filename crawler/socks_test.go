@@ -1,0 +1,216 @@
+package crawler
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"sync"
+	"testing"
+)
+
+// recordingProxy is a small real SOCKS5 server (RFC 1928 CONNECT with no
+// auth or RFC 1929 username/password) that records, for each CONNECT, the
+// credentials it came with, and how many tunnels each username has open.
+// Like Tor, it resolves host names itself from a table, and it can be told
+// to refuse a username or a host, as Tor does for a broken circuit or an
+// unreachable onion service.
+type recordingProxy struct {
+	ln    net.Listener
+	hosts map[string]string
+
+	mu          sync.Mutex
+	connects    []socksConnect
+	open        map[string]int // tunnels open, by username
+	openAll     int
+	maxOpenAll  int
+	refuseUser  func(user string) bool
+	refuseHosts map[string]bool
+	conns       map[net.Conn]bool
+	wg          sync.WaitGroup
+}
+
+type socksConnect struct {
+	user, pass, host string
+	refused          bool
+}
+
+func startRecordingProxy(t testing.TB, hosts map[string]string) *recordingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &recordingProxy{ln: ln, hosts: hosts, open: map[string]int{}, refuseHosts: map[string]bool{}, conns: map[net.Conn]bool{}}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.conns[c] = true
+			p.mu.Unlock()
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.serve(c)
+				p.mu.Lock()
+				delete(p.conns, c)
+				p.mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *recordingProxy) close() {
+	p.ln.Close()
+	p.mu.Lock()
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+func (p *recordingProxy) url(userinfo string) string {
+	if userinfo != "" {
+		userinfo += "@"
+	}
+	return "socks5h://" + userinfo + p.ln.Addr().String()
+}
+
+func (p *recordingProxy) refuseHost(host string, refuse bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refuseHosts[host] = refuse
+}
+
+func (p *recordingProxy) log() []socksConnect {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]socksConnect(nil), p.connects...)
+}
+
+func (p *recordingProxy) maxOpen() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxOpenAll
+}
+
+// users are the distinct usernames of the CONNECTs, in first-seen order.
+func (p *recordingProxy) users() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range p.log() {
+		if !seen[c.user] {
+			seen[c.user] = true
+			out = append(out, c.user)
+		}
+	}
+	return out
+}
+
+func (p *recordingProxy) serve(c net.Conn) {
+	defer c.Close()
+	var hdr [2]byte
+	if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != 5 {
+		return
+	}
+	methods := make([]byte, hdr[1])
+	if _, err := io.ReadFull(c, methods); err != nil {
+		return
+	}
+	var user, pass string
+	switch {
+	case contains(methods, 2):
+		c.Write([]byte{5, 2})
+		var v [2]byte
+		if _, err := io.ReadFull(c, v[:]); err != nil || v[0] != 1 {
+			return
+		}
+		u := make([]byte, v[1])
+		io.ReadFull(c, u)
+		var pl [1]byte
+		io.ReadFull(c, pl[:])
+		pw := make([]byte, pl[0])
+		if _, err := io.ReadFull(c, pw); err != nil {
+			return
+		}
+		user, pass = string(u), string(pw)
+		c.Write([]byte{1, 0})
+	case contains(methods, 0):
+		c.Write([]byte{5, 0})
+	default:
+		c.Write([]byte{5, 0xff})
+		return
+	}
+	var req [4]byte
+	if _, err := io.ReadFull(c, req[:]); err != nil || req[1] != 1 {
+		return
+	}
+	var host string
+	switch req[3] {
+	case 3:
+		var l [1]byte
+		io.ReadFull(c, l[:])
+		h := make([]byte, l[0])
+		io.ReadFull(c, h)
+		host = string(h)
+	case 1:
+		ip := make([]byte, 4)
+		io.ReadFull(c, ip)
+		host = net.IP(ip).String()
+	default:
+		return
+	}
+	var portb [2]byte
+	if _, err := io.ReadFull(c, portb[:]); err != nil {
+		return
+	}
+	_ = binary.BigEndian.Uint16(portb[:])
+	p.mu.Lock()
+	target, ok := p.hosts[host]
+	refused := !ok || p.refuseHosts[host] || (p.refuseUser != nil && p.refuseUser(user))
+	p.connects = append(p.connects, socksConnect{user: user, pass: pass, host: host, refused: refused})
+	p.mu.Unlock()
+	reply := func(code byte) { c.Write([]byte{5, code, 0, 1, 127, 0, 0, 1, 0, 0}) }
+	if refused {
+		reply(4) // host unreachable, as Tor answers for a dead circuit or service
+		return
+	}
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		reply(5)
+		return
+	}
+	defer up.Close()
+	reply(0)
+	p.mu.Lock()
+	p.open[user]++
+	p.openAll++
+	p.maxOpenAll = max(p.maxOpenAll, p.openAll)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.open[user]--
+		p.openAll--
+		p.mu.Unlock()
+	}()
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+}
+
+func contains(b []byte, v byte) bool {
+	for _, x := range b {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
