@@ -489,6 +489,11 @@ func retryable(status int, err error) bool {
 	if errors.Is(err, ErrBodyTooLarge) {
 		return false
 	}
+	// The proxy's (Tor's) refusal: retried only when it may pass.
+	var refused *SOCKSReplyError
+	if errors.As(err, &refused) {
+		return refused.retryable()
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true

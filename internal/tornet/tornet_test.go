@@ -193,4 +193,3 @@ func TestMissingTor(t *testing.T) {
 		t.Errorf("error %q does not say how to install tor", err)
 	}
 }
-
