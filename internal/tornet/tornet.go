@@ -353,25 +353,24 @@ func relayConf(nd *node) []string {
 	return append(relayServerConf(nd), "DirCache 0")
 }
 
-// waitConsensus polls the authorities until one serves a microdescriptor
-// consensus that lists every relay, authorities included.
+// waitConsensus polls the authorities until each serves a microdescriptor
+// consensus that lists every relay, authorities included: a client that
+// asks an authority still without one is answered 404 and backs off.
 func (n *Network) waitConsensus(ctx context.Context) error {
 	want := numAuthorities + numRelays
-	got := 0
 	for {
+		got := want
 		for _, a := range n.auths {
 			if err := a.alive(); err != nil {
 				return err
 			}
-			if c := consensusRelays(ctx, a.dirPort); c > got {
-				got = c
-			}
+			got = min(got, consensusRelays(ctx, a.dirPort))
 		}
 		if got >= want {
 			return nil
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return fmt.Errorf("consensus lists %d of %d relays: %w", got, want, err)
+			return fmt.Errorf("an authority's consensus lists %d of %d relays: %w", got, want, err)
 		}
 	}
 }
