@@ -1,6 +1,6 @@
 // Package tornet starts a private Tor network on loopback for tests: three
-// directory authorities, three relays, one client and one onion-service
-// tor per onion service, all Debian's tor (and tor-gencert for the authorities' keys) on
+// directory authorities, three relays, one client and one tor per onion
+// service, all Debian's tor (and tor-gencert for the authorities' keys) on
 // free ports of 127.0.0.1 with TestingTorNetwork set. Nothing leaves the
 // machine. Only _test.go files import it.
 //
