@@ -40,6 +40,8 @@ const (
 	numRelays      = 3
 	// logTailLines is how much of each tor's log a start-up error carries.
 	logTailLines = 12
+	// maxAttempts bounds the start-ups retried because a port was taken.
+	maxAttempts = 3
 )
 
 // Options configure Start.
@@ -73,6 +75,9 @@ type Network struct {
 	// StartupTime is how long Start took, from the first key to a
 	// bootstrapped client.
 	StartupTime time.Duration
+	// Attempts is how many start-ups it took (more than one when a port
+	// was taken by another process meanwhile).
+	Attempts int
 }
 
 // Start brings a network up and returns once the consensus lists all six
@@ -107,8 +112,24 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 		}
 		n.ownDir = true
 	}
-	if err := n.start(ctx, gencert); err != nil {
-		err = fmt.Errorf("tornet: start after %s: %w%s", time.Since(begin).Round(time.Millisecond), err, n.logTails())
+	for attempt := 1; ; attempt++ {
+		n.Attempts = attempt
+		err := n.start(ctx, gencert)
+		if err == nil {
+			break
+		}
+		tails := n.logTails()
+		// Ports are picked free but bound only later by the tors, so
+		// another process may take one meanwhile: start again on new ones.
+		if attempt < maxAttempts && ctx.Err() == nil && strings.Contains(tails, "Address already in use") {
+			n.logf("tornet: attempt %d: a port was taken (%v); starting again on new ports", attempt, err)
+			if err := n.reset(); err != nil {
+				n.Close()
+				return nil, fmt.Errorf("tornet: start: %w", err)
+			}
+			continue
+		}
+		err = fmt.Errorf("tornet: start after %s: %w%s", time.Since(begin).Round(time.Millisecond), err, tails)
 		n.Close()
 		return nil, err
 	}
@@ -117,8 +138,26 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 	return n, nil
 }
 
+// portsHook, when set by a test, may change the ports a start-up uses.
+var portsHook func([]int) []int
+
 // binDirs are searched after PATH.
 var binDirs = []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}
+
+// reset stops every tor of a failed start and removes their directories.
+func (n *Network) reset() error {
+	var errs []error
+	for _, nd := range n.nodes() {
+		if err := nd.stop(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := os.RemoveAll(nd.dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.auths, n.relays, n.client, n.authLns = nil, nil, nil, nil
+	return errors.Join(errs...)
+}
 
 // lookPath finds a binary on PATH or in the sbin directories, which are
 // not on every user's PATH although Debian installs tor there.
@@ -141,6 +180,9 @@ func (n *Network) start(ctx context.Context, gencert string) error {
 	ports, err := freePorts(numAuthorities*3 + numRelays*2 + 3)
 	if err != nil {
 		return err
+	}
+	if portsHook != nil {
+		ports = portsHook(ports)
 	}
 	next := func() int { p := ports[0]; ports = ports[1:]; return p }
 
@@ -506,7 +548,7 @@ func (nd *node) start(torBin string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", nd.name, err)
 	}
-	cmd := exec.Command(torBin, "-f", nd.torrc, "--quiet")
+	cmd := exec.Command(torBin, "-f", nd.torrc, "--hush")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		out.Close()

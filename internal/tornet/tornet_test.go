@@ -14,7 +14,29 @@ import (
 	"time"
 )
 
-func TestMain(m *testing.M) { os.Exit(Main(m)) }
+// blocker holds the port the first start-up of the shared network finds
+// taken, so that TestNetwork sees it start again on new ports.
+var blocker net.Listener
+
+func TestMain(m *testing.M) {
+	portsHook = func(ports []int) []int {
+		if blocker != nil {
+			return ports
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		blocker = ln
+		ports[0] = ln.Addr().(*net.TCPAddr).Port // the first authority's ORPort
+		return ports
+	}
+	code := Main(m)
+	if blocker != nil {
+		blocker.Close()
+	}
+	os.Exit(code)
+}
 
 func get(t *testing.T, n *Network, host, user string) (string, error) {
 	t.Helper()
@@ -40,7 +62,10 @@ func get(t *testing.T, n *Network, host, user string) (string, error) {
 // a stopped client refuses connections until restarted.
 func TestNetwork(t *testing.T) {
 	n := Shared(t)
-	t.Logf("network up in %s", n.StartupTime.Round(time.Millisecond))
+	t.Logf("network up in %s, %d attempts", n.StartupTime.Round(time.Millisecond), n.Attempts)
+	if n.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2: the first start-up found a port taken", n.Attempts)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s", r.Host)
 	}))
