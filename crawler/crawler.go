@@ -478,7 +478,8 @@ func (r *run) do(t task) {
 }
 
 // retryable reports whether a failed fetch is worth another try: a server
-// error or a timeout. 4xx answers are final.
+// error, a timeout, or a transient refusal by Tor (see SOCKSReplyError).
+// 4xx answers are final.
 func retryable(status int, err error) bool {
 	if status >= 500 {
 		return true
