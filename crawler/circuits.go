@@ -63,7 +63,16 @@ func (e *circuitError) Unwrap() error { return e.err }
 // the connection level.
 func isCircuitFailure(err error) bool {
 	var ce *circuitError
-	return errors.As(err, &ce)
+	if !errors.As(err, &ce) {
+		return false
+	}
+	// Tor's own answer about the destination decides: a fresh circuit does
+	// not bring back an unpublished onion (see SOCKSReplyError.retryable).
+	var refused *SOCKSReplyError
+	if errors.As(err, &refused) {
+		return refused.retryable()
+	}
+	return true
 }
 
 // newCircuits builds the run's pool of c.circuits circuits. A proxied site

@@ -587,7 +587,8 @@ func (r *run) do(t task) {
 }
 
 // retryable reports whether a failed fetch is worth another try: a server
-// error, a 429 or a timeout. Other 4xx answers are final.
+// error, a 429, a timeout, or a transient refusal by Tor (see
+// SOCKSReplyError). Other 4xx answers are final.
 func retryable(status int, err error) bool {
 	if status >= 500 || status == http.StatusTooManyRequests {
 		return true
@@ -597,6 +598,11 @@ func retryable(status int, err error) bool {
 	}
 	if errors.Is(err, ErrBodyTooLarge) {
 		return false
+	}
+	// The proxy's (Tor's) refusal: retried only when it may pass.
+	var refused *SOCKSReplyError
+	if errors.As(err, &refused) {
+		return refused.retryable()
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -70,7 +70,14 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 	if !ok {
 		return nil, fmt.Errorf("crawler: proxy %s: dialer has no DialContext", u.Redacted())
 	}
-	return cd.DialContext, nil
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := cd.DialContext(ctx, network, addr)
+		if err != nil {
+			// A refusal names the proxy's (Tor's) answer; see torerrors.go.
+			return nil, socksReplyError(err)
+		}
+		return c, nil
+	}, nil
 }
 
 // forwardDialer makes the TCP connection to the proxy itself.
