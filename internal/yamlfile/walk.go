@@ -1,0 +1,337 @@
+package yamlfile
+
+import (
+	"encoding"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Options turn on reading values from the environment and from files.
+// The zero Options decode the file as written.
+type Options struct {
+	// LookupEnv resolves ${VAR} in scalar values ($$ is a literal $); an
+	// unset variable is an error. Nil leaves values as written.
+	LookupEnv func(string) (string, bool)
+	// Files lets any string field X be given as X_file: the name of a file
+	// (relative to the YAML file's directory) holding the value, without
+	// its trailing newline.
+	Files bool
+}
+
+// fileSuffix marks a key whose value names the file holding its sibling's value.
+const fileSuffix = "_file"
+
+// walker checks a node tree against the Go type it is decoded into, field
+// by field, so that every problem is placed at its own line and column
+// with its full path, whatever the style (block or flow) of the file. It
+// also substitutes ${VAR} and X_file values in the tree.
+type walker struct {
+	file    string
+	opts    Options
+	errs    Errors
+	changed bool                // the tree differs from the file's text
+	secrets []string            // values read from files or the environment
+	done    map[*yaml.Node]bool // scalars already substituted (aliases)
+}
+
+var (
+	unmarshalerType         = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteUnmarshalerType = reflect.TypeFor[interface {
+		UnmarshalYAML(func(any) error) error
+	}]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	durationType        = reflect.TypeFor[time.Duration]()
+	timeType            = reflect.TypeFor[time.Time]()
+)
+
+func (w *walker) errorf(n *yaml.Node, path, format string, args ...any) {
+	w.errs = append(w.errs, &Error{File: w.file, Line: n.Line, Column: n.Column, Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// walk checks node n, found at path, against type t.
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && !w.needsSubstitution(n) {
+		return // the zero value, whatever the type
+	}
+	custom := reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(obsoleteUnmarshalerType)
+	switch {
+	case t == timeType || t == durationType || reflect.PointerTo(t).Implements(textUnmarshalerType):
+		w.leaf(n, t, path)
+	case custom && t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		// Such types (Extraction) accept a shorthand scalar or their fields.
+		w.structure(n, t, path)
+	case custom:
+		if n.Kind == yaml.ScalarNode {
+			w.substitute(n, path, reflect.String)
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			w.errorf(n, path, "%s", typeErrorText(err))
+		}
+	case t.Kind() == reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			w.errorf(n, path, "want a mapping of fields, got %s", describe(n))
+			return
+		}
+		w.structure(n, t, path)
+	case t.Kind() == reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.errorf(n, path, "want a mapping, got %s", describe(n))
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			if line, dup := seen[k.Value]; dup {
+				w.errorf(k, p, "key %q already given at line %d", k.Value, line)
+				continue
+			}
+			seen[k.Value] = k.Line
+			w.walk(v, t.Elem(), p)
+		}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			w.errorf(n, path, "want a list, got %s", describe(n))
+			return
+		}
+		for i, c := range n.Content {
+			w.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case t.Kind() == reflect.Interface:
+		// Anything goes.
+	default:
+		w.leaf(n, t, path)
+	}
+}
+
+// field is a struct field as YAML names it.
+type field struct {
+	t    reflect.Type
+	kind reflect.Kind // of the field's type, pointers removed
+}
+
+// fields lists the YAML keys of struct type t, inlined structs included.
+func fields(t reflect.Type, out map[string]field) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, flags, _ := strings.Cut(tag, ",")
+		if strings.Contains(","+flags+",", ",inline,") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				fields(ft, out)
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		out[name] = field{t: f.Type, kind: ft.Kind()}
+	}
+}
+
+// structure checks a mapping against the fields of struct type t: unknown
+// and repeated keys, X_file siblings, then each value.
+func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
+	known := map[string]field{}
+	fields(t, known)
+	seen := map[string]int{} // key as decoded → line
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		f, ok := known[name]
+		if !ok {
+			base := strings.TrimSuffix(name, fileSuffix)
+			bf, isString := known[base]
+			if w.opts.Files && base != name && isString && bf.kind == reflect.String {
+				if !w.fromFile(k, v, join(path, name), base) {
+					continue
+				}
+				name, f, ok = base, bf, true
+			}
+		}
+		p := join(path, name)
+		if !ok {
+			w.errorf(k, p, "unknown field %q", name)
+			continue
+		}
+		if line, dup := seen[name]; dup {
+			w.errorf(k, p, "given twice (also at line %d)", line)
+			continue
+		}
+		seen[name] = k.Line
+		w.walk(v, f.t, p)
+	}
+}
+
+// fromFile replaces the key X_file and its value, a file name, by the key
+// base and the file's contents. It reports whether that worked.
+func (w *walker) fromFile(k, v *yaml.Node, path, base string) bool {
+	if v.Kind != yaml.ScalarNode {
+		w.errorf(v, path, "want a file name, got %s", describe(v))
+		return false
+	}
+	w.substitute(v, path, reflect.String)
+	name := v.Value
+	if name == "" {
+		w.errorf(v, path, "want a file name, got an empty value")
+		return false
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(filepath.Dir(w.file), name)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		var reason any = err
+		if pe, ok := err.(*os.PathError); ok {
+			reason = pe.Err
+		}
+		w.errorf(v, path, "cannot read the file %q: %v", name, reason)
+		return false
+	}
+	value := strings.TrimSuffix(string(data), "\n")
+	value = strings.TrimSuffix(value, "\r")
+	w.secret(value)
+	k.Value = base
+	*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Line: v.Line, Column: v.Column}
+	w.done[v] = true
+	w.changed = true
+	return true
+}
+
+// leaf checks a scalar decoded into a string, bool, number, duration,
+// time or text-unmarshalling type.
+func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.ScalarNode {
+		w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+		return
+	}
+	w.substitute(n, path, t.Kind())
+	if n.ShortTag() == "!!null" {
+		return
+	}
+	switch {
+	case t.Kind() == reflect.String:
+		return // any scalar reads as its text
+	case t.Kind() == reflect.Bool:
+		// Only true and false: yaml.v3 would take "yes", "on" and even a
+		// quoted "yes" as true.
+		if n.ShortTag() != "!!bool" {
+			w.errorf(n, path, "want true or false, got %s", describe(n))
+		}
+		return
+	case isInt(t.Kind()) && t != durationType:
+		// yaml.v3 would truncate 2.5 to 2.
+		if n.ShortTag() != "!!int" {
+			w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+			return
+		}
+	case t == durationType:
+		// A bare number would be nanoseconds: 90 is not 90s.
+		if n.ShortTag() != "!!str" && n.Value != "0" {
+			w.errorf(n, path, "want a duration with a unit, such as 30s or 5m, got %s", describe(n))
+			return
+		}
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+	}
+}
+
+func isInt(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// want names what a value of type t looks like.
+func want(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "a duration such as 30s or 5m"
+	case t == timeType:
+		return "a time such as 2026-01-02T15:04:05Z"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	}
+	return "a " + t.String()
+}
+
+// describe shows a node in an error: a scalar quoted, else its kind.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		v := n.Value
+		if len(v) > 64 {
+			v = v[:61] + "..."
+		}
+		if n.ShortTag() == "!!str" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			return fmt.Sprintf("the string %q", v)
+		}
+		return fmt.Sprintf("%q", v)
+	}
+	return "nothing"
+}
+
+// typeErrorText is a decoding error without yaml's prefixes, for types
+// that decode themselves.
+func typeErrorText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	if sm := lineMsg.FindStringSubmatch(msg); sm != nil {
+		msg = sm[2]
+	}
+	return msg
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
