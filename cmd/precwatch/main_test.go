@@ -433,12 +433,12 @@ func mergeOver(prev string, over *bool) string {
 func TestConfigErrorsNameFileLineField(t *testing.T) {
 	good := "watchlist: " + watchlistPath(t) + "\nsites:\n  - name: a\n    start_urls: [http://a.example/]\n    schedule: \"@every 1h\"\n"
 	for name, tc := range map[string]struct{ config, want string }{
-		"unknown field":   {strings.Replace(good, "    schedule:", "    schedul: x\n    schedule:", 1), `.yaml:5: sites[0].schedul: unknown field "schedul"`},
-		"bad cron":        {strings.Replace(good, "@every 1h", "61 * * * *", 1), `.yaml:5: sites[0].schedule: bad cron spec "61 * * * *"`},
-		"bad proxy":       {good + "    proxy: http://127.0.0.1:8080\n", ".yaml:6: sites[0].proxy: want a socks5"},
-		"bad selector":    {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6: sites[0].extract:"},
-		"missing urls":    {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3: sites[0].start_urls: at least one"},
-		"unknown top key": {good + "sitez: []\n", ".yaml:6: sitez: unknown field"},
+		"unknown field":   {strings.Replace(good, "    schedule:", "    schedul: x\n    schedule:", 1), `.yaml:5:5: sites[0].schedul: unknown field "schedul"`},
+		"bad cron":        {strings.Replace(good, "@every 1h", "61 * * * *", 1), `.yaml:5:5: sites[0].schedule: bad cron spec "61 * * * *"`},
+		"bad proxy":       {good + "    proxy: http://127.0.0.1:8080\n", ".yaml:6:5: sites[0].proxy: want a socks5"},
+		"bad selector":    {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6:5: sites[0].extract:"},
+		"missing urls":    {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3:5: sites[0].start_urls: at least one"},
+		"unknown top key": {good + "sitez: []\n", ".yaml:6:1: sitez: unknown field"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.yaml")
