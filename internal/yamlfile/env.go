@@ -21,21 +21,26 @@ func (w *walker) needsSubstitution(n *yaml.Node) bool {
 // kind. A value that had a variable is typed by its expansion as if
 // written plain (an environment has no types), except that a string field
 // keeps it as text.
-func (w *walker) substitute(n *yaml.Node, path string, kind reflect.Kind) {
+// It reports false, with an error, when a variable is missing.
+func (w *walker) substitute(n *yaml.Node, path string, kind reflect.Kind) bool {
 	if !w.needsSubstitution(n) {
-		return
+		return true
 	}
 	w.done[n] = true
 	out, vars, err := expand(n.Value, w.opts.LookupEnv)
 	if err != "" {
 		w.errorf(n, path, "%s", err)
-		return
+		return false
 	}
 	if out == n.Value {
-		return
+		return true
 	}
 	for _, v := range vars {
 		w.secret(v)
+	}
+	if len(vars) > 0 {
+		// Errors show the reference, never the value: it may be secret.
+		w.written[n] = n.Value
 	}
 	n.Value = out
 	if len(vars) > 0 {
@@ -46,6 +51,7 @@ func (w *walker) substitute(n *yaml.Node, path string, kind reflect.Kind) {
 		}
 	}
 	w.changed = true
+	return true
 }
 
 // secret remembers a value to scrub from messages.

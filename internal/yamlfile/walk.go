@@ -35,9 +35,10 @@ type walker struct {
 	file    string
 	opts    Options
 	errs    Errors
-	changed bool                // the tree differs from the file's text
-	secrets []string            // values read from files or the environment
-	done    map[*yaml.Node]bool // scalars already substituted (aliases)
+	changed bool                  // the tree differs from the file's text
+	secrets []string              // values read from files or the environment
+	done    map[*yaml.Node]bool   // scalars already substituted (aliases)
+	written map[*yaml.Node]string // scalars with variables → their text as written
 }
 
 var (
@@ -73,21 +74,21 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 		// Such types (Extraction) accept a shorthand scalar or their fields.
 		w.structure(n, t, path)
 	case custom:
-		if n.Kind == yaml.ScalarNode {
-			w.substitute(n, path, reflect.String)
+		if n.Kind == yaml.ScalarNode && !w.substitute(n, path, reflect.String) {
+			return
 		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			w.errorf(n, path, "%s", typeErrorText(err))
 		}
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			w.errorf(n, path, "want a mapping of fields, got %s", describe(n))
+			w.errorf(n, path, "want a mapping of fields, got %s", w.describe(n))
 			return
 		}
 		w.structure(n, t, path)
 	case t.Kind() == reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			w.errorf(n, path, "want a mapping, got %s", describe(n))
+			w.errorf(n, path, "want a mapping, got %s", w.describe(n))
 			return
 		}
 		seen := map[string]int{}
@@ -103,7 +104,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		if n.Kind != yaml.SequenceNode {
-			w.errorf(n, path, "want a list, got %s", describe(n))
+			w.errorf(n, path, "want a list, got %s", w.describe(n))
 			return
 		}
 		for i, c := range n.Content {
@@ -122,6 +123,10 @@ type field struct {
 	kind reflect.Kind // of the field's type, pointers removed
 }
 
+// inlineMapKey holds, in fields' map, the element type of an inline map,
+// which takes every key the struct does not name.
+const inlineMapKey = ",inline"
+
 // fields lists the YAML keys of struct type t, inlined structs included.
 func fields(t reflect.Type, out map[string]field) {
 	for i := range t.NumField() {
@@ -139,8 +144,11 @@ func fields(t reflect.Type, out map[string]field) {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
+			switch ft.Kind() {
+			case reflect.Struct:
 				fields(ft, out)
+			case reflect.Map:
+				out[inlineMapKey] = field{t: ft.Elem(), kind: ft.Elem().Kind()}
 			}
 			continue
 		}
@@ -178,6 +186,9 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 				name, f, ok = base, bf, true
 			}
 		}
+		if !ok {
+			f, ok = known[inlineMapKey]
+		}
 		p := join(path, name)
 		if !ok {
 			w.errorf(k, p, "unknown field %q", name)
@@ -196,10 +207,12 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 // base and the file's contents. It reports whether that worked.
 func (w *walker) fromFile(k, v *yaml.Node, path, base string) bool {
 	if v.Kind != yaml.ScalarNode {
-		w.errorf(v, path, "want a file name, got %s", describe(v))
+		w.errorf(v, path, "want a file name, got %s", w.describe(v))
 		return false
 	}
-	w.substitute(v, path, reflect.String)
+	if !w.substitute(v, path, reflect.String) {
+		return false
+	}
 	name := v.Value
 	if name == "" {
 		w.errorf(v, path, "want a file name, got an empty value")
@@ -231,11 +244,10 @@ func (w *walker) fromFile(k, v *yaml.Node, path, base string) bool {
 // time or text-unmarshalling type.
 func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.ScalarNode {
-		w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+		w.errorf(n, path, "want %s, got %s", want(t), w.describe(n))
 		return
 	}
-	w.substitute(n, path, t.Kind())
-	if n.ShortTag() == "!!null" {
+	if !w.substitute(n, path, t.Kind()) || n.ShortTag() == "!!null" {
 		return
 	}
 	switch {
@@ -245,24 +257,24 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 		// Only true and false: yaml.v3 would take "yes", "on" and even a
 		// quoted "yes" as true.
 		if n.ShortTag() != "!!bool" {
-			w.errorf(n, path, "want true or false, got %s", describe(n))
+			w.errorf(n, path, "want true or false, got %s", w.describe(n))
 		}
 		return
 	case isInt(t.Kind()) && t != durationType:
 		// yaml.v3 would truncate 2.5 to 2.
 		if n.ShortTag() != "!!int" {
-			w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+			w.errorf(n, path, "want %s, got %s", want(t), w.describe(n))
 			return
 		}
 	case t == durationType:
 		// A bare number would be nanoseconds: 90 is not 90s.
 		if n.ShortTag() != "!!str" && n.Value != "0" {
-			w.errorf(n, path, "want a duration with a unit, such as 30s or 5m, got %s", describe(n))
+			w.errorf(n, path, "want a duration with a unit, such as 30s or 5m, got %s", w.describe(n))
 			return
 		}
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
-		w.errorf(n, path, "want %s, got %s", want(t), describe(n))
+		w.errorf(n, path, "want %s, got %s", want(t), w.describe(n))
 	}
 }
 
@@ -298,8 +310,12 @@ func want(t reflect.Type) string {
 	return "a " + t.String()
 }
 
-// describe shows a node in an error: a scalar quoted, else its kind.
-func describe(n *yaml.Node) string {
+// describe shows a node in an error: a scalar quoted (as written when
+// it had variables), else its kind.
+func (w *walker) describe(n *yaml.Node) string {
+	if text, ok := w.written[n]; ok {
+		return fmt.Sprintf("the value of %q", text)
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"

@@ -114,6 +114,26 @@ func TestDecodeStrictBools(t *testing.T) {
 	}
 }
 
+// TestDecodeInlineAndEmbedded: an inline struct's keys are the outer
+// struct's, an inline map takes the other keys, and each still has its type.
+func TestDecodeInlineAndEmbedded(t *testing.T) {
+	type inner struct {
+		Depth int `yaml:"depth"`
+	}
+	type outer struct {
+		inner `yaml:",inline"`
+		Name  string         `yaml:"name"`
+		Rest  map[string]int `yaml:",inline"`
+	}
+	var o outer
+	if _, err := Decode("c.yaml", []byte("name: a\ndepth: 2\nother: 3\n"), &o); err != nil || o.Depth != 2 || o.Rest["other"] != 3 {
+		t.Errorf("decoded %+v, %v", o, err)
+	}
+	if _, err := Decode("c.yaml", []byte("depth: x\nother: y\n"), &o); err == nil || err.Error() != `c.yaml:1:8: depth: want an integer, got "x"; c.yaml:2:8: other: want an integer, got "y"` {
+		t.Errorf("error = %v", err)
+	}
+}
+
 func env(vars map[string]string) Options {
 	return Options{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 }
@@ -157,7 +177,7 @@ func TestDecodeExpandsEnvironment(t *testing.T) {
 			wantErr: "c.yaml:1:8: store: bad variable name ${1X}"},
 		"bad expanded value": {
 			data:    "sites:\n  - limits: {max_pages: \"${PROXY_PW}\"}\n",
-			wantErr: `c.yaml:2:25: sites[0].limits.max_pages: want an integer, got "xxxxx"`},
+			wantErr: `c.yaml:2:25: sites[0].limits.max_pages: want an integer, got the value of "${PROXY_PW}"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var c confT
@@ -176,6 +196,14 @@ func TestDecodeExpandsEnvironment(t *testing.T) {
 			}
 		})
 	}
+	// A missing variable is one error, not also a type error.
+	var es Errors
+	var c0 confT
+	_, err := DecodeWith("c.yaml", []byte("sites:\n  - limits: {max_pages: \"${NOPE}\"}\n"), &c0, env(vars))
+	if !errors.As(err, &es) || len(es) != 1 {
+		t.Errorf("unset variable in a number: %v, want one error", err)
+	}
+
 	// Without LookupEnv values stay as written.
 	var c confT
 	if _, err := Decode("c.yaml", []byte("store: \"${PAGES}\"\n"), &c); err != nil || c.Store != "${PAGES}" {

@@ -95,7 +95,7 @@ func DecodeWith(file string, data []byte, v any, opts Options) (*Doc, error) {
 	}
 	// Check field by field first: yaml.v3 only gives a type error's line,
 	// which a flow mapping such as {max_pages: x, retries: 2} shares.
-	w := &walker{file: file, opts: opts, done: map[*yaml.Node]bool{}}
+	w := &walker{file: file, opts: opts, done: map[*yaml.Node]bool{}, written: map[*yaml.Node]string{}}
 	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
 		w.walk(root.Content[0], t.Elem(), "")
 	}
