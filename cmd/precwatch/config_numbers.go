@@ -1,35 +1,50 @@
 package main
 
 import (
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/internal/yamlfile"
 )
 
-// negativeNumbers names each negative limit, duration or count of site i,
-// each at its own field: "sites[1].limits.max_pages: must be >= 0, got -3".
+// negativeNumbers names each negative number of site i (limits, durations,
+// counts), each at its own field: "sites[1].limits.max_pages: must be >= 0,
+// got -3". It reads the Site type itself, so that a field added later is
+// checked too.
 func negativeNumbers(doc *yamlfile.Doc, i int, s precwatch.Site) yamlfile.Errors {
 	var errs yamlfile.Errors
-	check := func(v any, negative bool, group, name string) {
-		if negative {
-			errs = append(errs, doc.Errorf([]any{"sites", i, group, name}, "must be >= 0, got %v", v))
+	var walk func(v reflect.Value, path []any)
+	walk = func(v reflect.Value, path []any) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			for j := range v.NumField() {
+				f := v.Type().Field(j)
+				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if !f.IsExported() || name == "" || name == "-" {
+					continue
+				}
+				walk(v.Field(j), append(path[:len(path):len(path)], name))
+			}
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if v.Int() < 0 {
+				var got any = v.Int()
+				if v.Type() == reflect.TypeFor[time.Duration]() {
+					got = time.Duration(v.Int())
+				}
+				errs = append(errs, doc.Errorf(path, "must be >= 0, got %v", got))
+			}
+		case reflect.Float32, reflect.Float64:
+			if v.Float() < 0 {
+				errs = append(errs, doc.Errorf(path, "must be >= 0, got %v", v.Float()))
+			}
 		}
 	}
-	count := func(v int64, group, name string) { check(v, v < 0, group, name) }
-	duration := func(v time.Duration, group, name string) { check(v, v < 0, group, name) }
-
-	p := s.Politeness
-	count(int64(p.Parallelism), "politeness", "parallelism")
-	duration(p.Delay, "politeness", "delay")
-	duration(p.RandomDelay, "politeness", "random_delay")
-
-	l := s.Limits
-	count(int64(l.MaxPages), "limits", "max_pages")
-	count(int64(l.MaxDepth), "limits", "max_depth")
-	count(l.MaxBodyBytes, "limits", "max_body_bytes")
-	duration(l.RequestTimeout, "limits", "request_timeout")
-	duration(l.RunTimeout, "limits", "run_timeout")
-	count(int64(l.Retries), "limits", "retries")
+	walk(reflect.ValueOf(s), []any{"sites", i})
 	return errs
 }

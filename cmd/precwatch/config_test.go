@@ -106,6 +106,33 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 	}
 }
 
+// TestConfigEveryNegativeNumberNamed: each negative number of a site is
+// its own error at its own field.
+func TestConfigEveryNegativeNumberNamed(t *testing.T) {
+	out, err := configCheck(t, siteConfig(t,
+		"    politeness: {parallelism: -1, delay: -1s, random_delay: -2s}\n"+
+			"    limits:\n      max_pages: -1\n      max_depth: -2\n      max_body_bytes: -3\n"+
+			"      request_timeout: -4s\n      run_timeout: -5s\n      retries: -6\n", ""))
+	if err == nil {
+		t.Fatal("negative numbers accepted")
+	}
+	for _, want := range []string{
+		":6:18: sites[0].politeness.parallelism: must be >= 0, got -1",
+		":6:35: sites[0].politeness.delay: must be >= 0, got -1s",
+		":6:47: sites[0].politeness.random_delay: must be >= 0, got -2s",
+		":8:7: sites[0].limits.max_pages: must be >= 0, got -1",
+		":9:7: sites[0].limits.max_depth: must be >= 0, got -2",
+		":10:7: sites[0].limits.max_body_bytes: must be >= 0, got -3",
+		":11:7: sites[0].limits.request_timeout: must be >= 0, got -4s",
+		":12:7: sites[0].limits.run_timeout: must be >= 0, got -5s",
+		":13:7: sites[0].limits.retries: must be >= 0, got -6",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config check lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestConfigValuesFromEnvironmentAndFiles(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("PRECWATCH_TEST_PROXY_PW", "D3adS3cret")
