@@ -29,7 +29,7 @@ func (d *Doc) Redact(s string) string {
 	if d == nil {
 		return RedactURLs(s)
 	}
-	for _, v := range d.secrets {
+	for _, v := range d.secrets { // longest first: one may contain another
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
 	return RedactURLs(s)

@@ -280,6 +280,15 @@ func TestDocRedactsSecrets(t *testing.T) {
 	if !strings.Contains(msg, "socks5://bob:xxxxx@127.0.0.1:3128") {
 		t.Errorf("%q: want the URL redacted as url.URL.Redacted does", msg)
 	}
+	// A secret inside a longer one: the longer is hidden whole.
+	doc, err = DecodeWith(filepath.Join(dir, "c.yaml"), []byte("store: \"${A}\"\nsites:\n  - name: \"${B}\"\n"), &c,
+		env(map[string]string{"A": "abcd", "B": "abcdefgh"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.ErrorAt("store", "abcdefgh").Msg; got != "xxxxx" {
+		t.Errorf("nested secrets redacted as %q", got)
+	}
 	// Even an Error built by hand hides URL passwords.
 	if got := (&Error{File: "f", Msg: `got "socks5://bob:D3adS3cret@127.0.0.1:3128"`}).Error(); strings.Contains(got, "D3adS3cret") {
 		t.Errorf("Error() = %q", got)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -99,6 +100,7 @@ func DecodeWith(file string, data []byte, v any, opts Options) (*Doc, error) {
 	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
 		w.walk(root.Content[0], t.Elem(), "")
 	}
+	slices.SortFunc(w.secrets, func(a, b string) int { return len(b) - len(a) })
 	doc := &Doc{File: file, lines: map[string]pos{}, paths: map[int][]string{}, secrets: w.secrets}
 	if len(w.errs) > 0 {
 		for _, e := range w.errs {
