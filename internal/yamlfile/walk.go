@@ -96,7 +96,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			k, v := n.Content[i], n.Content[i+1]
 			p := join(path, k.Value)
 			if line, dup := seen[k.Value]; dup {
-				w.errorf(k, p, "key %q already given at line %d", k.Value, line)
+				w.errorf(k, p, "given twice (also at line %d)", line)
 				continue
 			}
 			seen[k.Value] = k.Line
@@ -180,9 +180,11 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 			base := strings.TrimSuffix(name, fileSuffix)
 			bf, isString := known[base]
 			if w.opts.Files && base != name && isString && bf.kind == reflect.String {
-				if !w.fromFile(k, v, join(path, name), base) {
+				value, good := w.fromFile(k, v, join(path, name), base)
+				if !good {
 					continue
 				}
+				n.Content[i+1], v = value, value
 				name, f, ok = base, bf, true
 			}
 		}
@@ -203,20 +205,24 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
-// fromFile replaces the key X_file and its value, a file name, by the key
-// base and the file's contents. It reports whether that worked.
-func (w *walker) fromFile(k, v *yaml.Node, path, base string) bool {
+// fromFile renames the key X_file to base and returns the node to put in
+// place of its value, a file name: the file's contents. It reports whether
+// that worked.
+func (w *walker) fromFile(k, v *yaml.Node, path, base string) (*yaml.Node, bool) {
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
 	if v.Kind != yaml.ScalarNode {
 		w.errorf(v, path, "want a file name, got %s", w.describe(v))
-		return false
+		return nil, false
 	}
 	if !w.substitute(v, path, reflect.String) {
-		return false
+		return nil, false
 	}
 	name := v.Value
 	if name == "" {
 		w.errorf(v, path, "want a file name, got an empty value")
-		return false
+		return nil, false
 	}
 	if !filepath.IsAbs(name) {
 		name = filepath.Join(filepath.Dir(w.file), name)
@@ -228,16 +234,16 @@ func (w *walker) fromFile(k, v *yaml.Node, path, base string) bool {
 			reason = pe.Err
 		}
 		w.errorf(v, path, "cannot read the file %q: %v", name, reason)
-		return false
+		return nil, false
 	}
 	value := strings.TrimSuffix(string(data), "\n")
 	value = strings.TrimSuffix(value, "\r")
 	w.secret(value)
 	k.Value = base
-	*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Line: v.Line, Column: v.Column}
-	w.done[v] = true
+	read := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Line: v.Line, Column: v.Column}
+	w.done[read] = true
 	w.changed = true
-	return true
+	return read, true
 }
 
 // leaf checks a scalar decoded into a string, bool, number, duration,

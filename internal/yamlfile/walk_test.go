@@ -233,7 +233,15 @@ func TestDecodeReadsFileSiblings(t *testing.T) {
 		t.Errorf("decoded %+v", c)
 	}
 
+	// A file named through an alias leaves the anchor's own value alone.
+	c = confT{}
+	if _, err := DecodeWith(file, []byte("sites:\n  - name: &n pw\n    password_file: *n\n"), &c, opts); err != nil || c.Sites[0].Name != "pw" || c.Sites[0].Password != "two\nlines\n" {
+		t.Errorf("alias: %+v, %v", c, err)
+	}
+
 	for name, tc := range map[string]struct{ data, want string }{
+		"map key twice": {"sites:\n  - tags: {a: x, a: y}\n",
+			"c.yaml:2:18: sites[0].tags.a: given twice (also at line 2)"},
 		"missing file": {"sites:\n  - proxy_file: nope\n",
 			`c.yaml:2:17: sites[0].proxy_file: cannot read the file "` + filepath.Join(dir, "nope") + `": no such file or directory`},
 		"both given": {"sites:\n  - proxy: socks5://a:1\n    proxy_file: proxy\n",
