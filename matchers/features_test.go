@@ -189,10 +189,10 @@ func TestSuppressions(t *testing.T) {
 
 	base := "version: \"1\"\nsubstances:\n  - id: hp\n    entry_type: compound\n    names:\n      en: Hydrogen peroxide\n    regimes:\n      - regime: eu-2019-1148-annex-i\n        limit_percent_w_w: 12\nsuppressions:\n"
 	for _, tt := range []struct{ supp, want string }{
-		{"  - term: HP\n    site: s\n    reason: laptops\n", `w.yaml:11: suppressions[0].by: who suppressed is required`},
-		{"  - term: HP\n    site: s\n    by: alice\n", `w.yaml:11: suppressions[0].reason: a reason is required`},
-		{"  - site: s\n    by: alice\n    reason: x\n", `w.yaml:11: suppressions[0]: a term or a listing is required`},
-		{"  - site: s\n    listing: id:1\n    substance: nope\n    by: a\n    reason: x\n", `w.yaml:13: suppressions[0].substance: unknown substance "nope"`},
+		{"  - term: HP\n    site: s\n    reason: laptops\n", `w.yaml:11:5: suppressions[0].by: who suppressed is required`},
+		{"  - term: HP\n    site: s\n    by: alice\n", `w.yaml:11:5: suppressions[0].reason: a reason is required`},
+		{"  - site: s\n    by: alice\n    reason: x\n", `w.yaml:11:5: suppressions[0]: a term or a listing is required`},
+		{"  - site: s\n    listing: id:1\n    substance: nope\n    by: a\n    reason: x\n", `w.yaml:13:5: suppressions[0].substance: unknown substance "nope"`},
 	} {
 		_, err := matchers.ParseWatchlist("w.yaml", []byte(base+tt.supp))
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, precwatch.ErrInvalid) {

@@ -342,14 +342,14 @@ substances:
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown field", strings.Replace(base, "    cas:", "    colour: blue\n    cas:", 1), `w.yaml:7: substances[0].colour: unknown field "colour"`},
-		{"bad cas", strings.Replace(base, "7722-84-1", "7722-84-2", 1), `w.yaml:7: substances[0].cas: check digit wrong in "7722-84-2"`},
-		{"unknown regime", strings.Replace(base, "eu-2019-1148-annex-i", "eu-annex-iii", 1), `w.yaml:9: substances[0].regimes[0].regime: unknown regime "eu-annex-iii"`},
-		{"limit range", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 120", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: limit 120 outside (0,100]`},
-		{"zero limit", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 0", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: limit 0 outside (0,100]`},
-		{"no name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: \"\"\n", 1), `w.yaml:5: substances[0].names: at least one name is required`},
-		{"duplicate id", base + strings.TrimPrefix(base, "version: \"1\"\nsubstances:\n"), `w.yaml:11: substances[1].id: duplicate id "hp"`},
-		{"wrong type", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: twelve", 1), `w.yaml:10: substances[0].regimes[0].limit_percent_w_w: cannot unmarshal`},
+		{"unknown field", strings.Replace(base, "    cas:", "    colour: blue\n    cas:", 1), `w.yaml:7:5: substances[0].colour: unknown field "colour"`},
+		{"bad cas", strings.Replace(base, "7722-84-1", "7722-84-2", 1), `w.yaml:7:5: substances[0].cas: check digit wrong in "7722-84-2"`},
+		{"unknown regime", strings.Replace(base, "eu-2019-1148-annex-i", "eu-annex-iii", 1), `w.yaml:9:9: substances[0].regimes[0].regime: unknown regime "eu-annex-iii"`},
+		{"limit range", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 120", 1), `w.yaml:10:9: substances[0].regimes[0].limit_percent_w_w: limit 120 outside (0,100]`},
+		{"zero limit", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 0", 1), `w.yaml:10:9: substances[0].regimes[0].limit_percent_w_w: limit 0 outside (0,100]`},
+		{"no name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: \"\"\n", 1), `w.yaml:5:5: substances[0].names: at least one name is required`},
+		{"duplicate id", base + strings.TrimPrefix(base, "version: \"1\"\nsubstances:\n"), `w.yaml:11:5: substances[1].id: duplicate id "hp"`},
+		{"wrong type", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: twelve", 1), `w.yaml:10:28: substances[0].regimes[0].limit_percent_w_w: want a number, got "twelve"`},
 		{"empty exclude", strings.Replace(base, "    cas:", "    excludes: [\"peroxide-based\", \" \"]\n    cas:", 1), `substances[0].excludes[1]: empty phrase`},
 	}
 	for _, tt := range tests {

@@ -21,6 +21,7 @@ import (
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler"
 	"github.com/precwatch/precwatch/crawler/extract"
+	"github.com/precwatch/precwatch/internal/yamlfile"
 	"github.com/precwatch/precwatch/matchers"
 	"github.com/precwatch/precwatch/storage/redis"
 )
@@ -202,13 +203,14 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 		err = sched.Update(cfg.Sites)
 	}
 	if err != nil {
+		err = yamlfile.RedactError(err)
 		m.metrics.observeReload("file", err, 0)
 		m.logger.Error("reload rejected, keeping the previous config and watchlist", "error", err)
 		return err
 	}
 	m.metrics.observeReload("file", nil, len(mt.Watchlist().Substances))
 	if old := m.config.Load(); old != nil && old.Store != cfg.Store {
-		m.logger.Warn("store changes take effect at restart", "store", cfg.Store)
+		m.logger.Warn("store changes take effect at restart", "store", redacted(cfg.Store))
 	}
 	m.matcher.Store(mt)
 	m.config.Store(cfg)

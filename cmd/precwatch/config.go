@@ -46,7 +46,7 @@ func (c *Config) Site(name string) (precwatch.Site, bool) {
 }
 
 // LoadConfig reads and validates a config file. Every error names the file,
-// the line and the field.
+// the line, the column and the field, with secrets redacted.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -58,7 +58,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses and validates config data read from path.
 func ParseConfig(path string, data []byte) (*Config, error) {
 	cfg := &Config{path: path}
-	doc, err := yamlfile.Decode(path, data, cfg)
+	doc, err := yamlfile.DecodeWith(path, data, cfg, configSources)
 	if err != nil {
 		return nil, err
 	}
@@ -96,21 +96,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				errs = append(errs, doc.Errorf(at("proxy"), "want a socks5://host:port URL, got %q", p))
 			}
 		}
-		if s.Politeness.Parallelism < 0 {
-			errs = append(errs, doc.Errorf(at("politeness", "parallelism"), "must not be negative"))
-		}
-		if l := s.Limits; l.MaxPages < 0 || l.MaxDepth < 0 || l.MaxBodyBytes < 0 || l.Retries < 0 || l.RequestTimeout < 0 || l.RunTimeout < 0 {
-			errs = append(errs, doc.Errorf(at("limits"), "limits must not be negative"))
-		}
-		// Incremental re-crawls (issue 8).
-		if s.Incremental.RefreshAfter < 0 {
-			errs = append(errs, doc.Errorf(at("incremental", "refresh_after"),
-				"must not be negative (0 means the default, %s)", precwatch.DefaultRefreshAfter))
-		}
-		if s.Incremental.StopAfterUnchangedPages < 0 {
-			errs = append(errs, doc.Errorf(at("incremental", "stop_after_unchanged_pages"),
-				"must not be negative (0 never stops early)"))
-		}
+		errs = append(errs, negativeNumbers(doc, i, s)...)
 		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
 		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)
 		switch s.Extract.Mode {

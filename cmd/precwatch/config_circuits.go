@@ -6,19 +6,14 @@ import (
 	"github.com/precwatch/precwatch/internal/yamlfile"
 )
 
-// checkCircuitsMirrors validates a site's circuits, mirrors and Retry-After
-// cap (issue 8); at makes the path of one of the site's fields.
+// checkCircuitsMirrors validates a site's circuits against its parallelism
+// and its mirrors (issue 8; negative numbers are negativeNumbers'); at makes
+// the path of one of the site's fields.
 func checkCircuitsMirrors(doc *yamlfile.Doc, at func(field ...any) []any, s precwatch.Site) yamlfile.Errors {
 	var errs yamlfile.Errors
-	if s.Circuits < 0 {
-		errs = append(errs, doc.Errorf(at("circuits"), "must not be negative"))
-	}
 	if p := s.Politeness.Parallelism; s.Circuits > 0 && p > s.Circuits {
 		errs = append(errs, doc.Errorf(at("politeness", "parallelism"),
 			"parallelism %d exceeds circuits %d: each circuit carries one request at a time (raise circuits or leave parallelism out)", p, s.Circuits))
-	}
-	if s.Limits.MaxRetryAfter < 0 {
-		errs = append(errs, doc.Errorf(at("limits", "max_retry_after"), "must not be negative"))
 	}
 	if len(s.StartURLs) > 0 {
 		if j, err := crawler.CheckMirrors(s.StartURLs[0], s.Mirrors); err != nil {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/yamlfile"
 	"github.com/precwatch/precwatch/matchers"
 	"github.com/precwatch/precwatch/storage/embedded"
 	"github.com/precwatch/precwatch/storage/redis"
@@ -42,7 +43,8 @@ commands:
   watchlist diff OLD NEW what changed between two watchlist files
   version        print the version
 
-common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL,
+common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL
+              (default $PRECWATCH_STORE, else the config's store),
               --log-level debug|info|warn|error, --log-format text|json
 run 'precwatch <command> -h' for a command's flags
 `
@@ -57,7 +59,7 @@ func main() {
 	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "precwatch:", err)
+			fmt.Fprintln(os.Stderr, "precwatch:", yamlfile.RedactURLs(err.Error()))
 		}
 		os.Exit(exitCode(err))
 	}
@@ -161,7 +163,7 @@ func (m *Main) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("precwatch "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&m.ConfigPath, "config", "configs/precwatch.yaml", "config file")
-	fs.StringVar(&m.StoreDSN, "store", "", "store: an embedded file path or a redis:// URL (default: the config's store)")
+	fs.StringVar(&m.StoreDSN, "store", "", "store: an embedded file path or a redis:// URL (default: $"+storeEnv+", else the config's store)")
 	fs.TextVar(&m.LogLevel, "log-level", &m.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&m.LogFormat, "log-format", "text", "log format: text or json")
 	return fs
@@ -203,10 +205,7 @@ func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
 
 // openStore opens the store named by --store, else by the config.
 func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, error) {
-	dsn := m.StoreDSN
-	if dsn == "" && cfg != nil {
-		dsn = cfg.Store
-	}
+	dsn := m.storeDSN(cfg)
 	if dsn == "" {
 		dsn = filepath.Join("var", "precwatch.db")
 	}
@@ -223,7 +222,7 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 		st, err = embedded.Open(ctx, dsn, m.logger)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, yamlfile.RedactError(fmt.Errorf("open store: %w", err))
 	}
 	m.onClose(st.Close)
 	m.mu.Lock()
@@ -233,10 +232,10 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 }
 
 // openStoreOnly opens the store for commands that need nothing else: the
-// config is read only when --store does not name the store.
+// config is read only when neither --store nor $PRECWATCH_STORE names the store.
 func (m *Main) openStoreOnly(ctx context.Context) (precwatch.Store, error) {
 	var cfg *Config
-	if m.StoreDSN == "" {
+	if m.storeDSN(nil) == "" {
 		c, err := LoadConfig(m.ConfigPath)
 		if err != nil {
 			return nil, err

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/fixtures"
@@ -437,17 +437,16 @@ func mergeOver(prev string, over *bool) string {
 func TestConfigErrorsNameFileLineField(t *testing.T) {
 	good := "watchlist: " + watchlistPath(t) + "\nsites:\n  - name: a\n    start_urls: [http://a.example/]\n    schedule: \"@every 1h\"\n"
 	for name, tc := range map[string]struct{ config, want string }{
-		"unknown field":   {strings.Replace(good, "    schedule:", "    schedul: x\n    schedule:", 1), `.yaml:5: sites[0].schedul: unknown field "schedul"`},
-		"bad cron":        {strings.Replace(good, "@every 1h", "61 * * * *", 1), `.yaml:5: sites[0].schedule: bad cron spec "61 * * * *"`},
-		"bad proxy":       {good + "    proxy: http://127.0.0.1:8080\n", ".yaml:6: sites[0].proxy: want a socks5"},
-		"bad selector":    {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6: sites[0].extract:"},
-		"missing urls":    {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3: sites[0].start_urls: at least one"},
-		"unknown top key": {good + "sitez: []\n", ".yaml:6: sitez: unknown field"},
-		"negative refresh_after": {good + "    incremental:\n      refresh_after: -1h\n",
-			".yaml:7: sites[0].incremental.refresh_after: must not be negative"},
-		"negative stop":           {good + "    incremental:\n      stop_after_unchanged_pages: -2\n", ".yaml:7: sites[0].incremental.stop_after_unchanged_pages: must not be negative"},
-		"bad refresh_after":       {good + "    incremental:\n      refresh_after: soon\n", ".yaml:7: sites[0].incremental.refresh_after:"},
-		"unknown incremental key": {good + "    incremental:\n      refresh: 1h\n", `.yaml:7: sites[0].incremental.refresh: unknown field "refresh"`},
+		"unknown field":           {strings.Replace(good, "    schedule:", "    schedul: x\n    schedule:", 1), `.yaml:5:5: sites[0].schedul: unknown field "schedul"`},
+		"bad cron":                {strings.Replace(good, "@every 1h", "61 * * * *", 1), `.yaml:5:5: sites[0].schedule: bad cron spec "61 * * * *"`},
+		"bad proxy":               {good + "    proxy: http://127.0.0.1:8080\n", ".yaml:6:5: sites[0].proxy: want a socks5"},
+		"bad selector":            {good + "    extract:\n      listing: \"div[\"\n", ".yaml:6:5: sites[0].extract:"},
+		"missing urls":            {strings.Replace(good, "    start_urls: [http://a.example/]\n", "", 1), ".yaml:3:5: sites[0].start_urls: at least one"},
+		"unknown top key":         {good + "sitez: []\n", ".yaml:6:1: sitez: unknown field"},
+		"negative refresh_after":  {good + "    incremental:\n      refresh_after: -1h\n", ".yaml:7:7: sites[0].incremental.refresh_after: must be >= 0"},
+		"negative stop":           {good + "    incremental:\n      stop_after_unchanged_pages: -2\n", ".yaml:7:7: sites[0].incremental.stop_after_unchanged_pages: must be >= 0"},
+		"bad refresh_after":       {good + "    incremental:\n      refresh_after: soon\n", ".yaml:7:22: sites[0].incremental.refresh_after:"},
+		"unknown incremental key": {good + "    incremental:\n      refresh: 1h\n", `.yaml:7:7: sites[0].incremental.refresh: unknown field "refresh"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.yaml")

@@ -1,6 +1,7 @@
 // Package yamlfile decodes YAML configuration strictly and reports every
-// problem as "file:line: field: message", so that an operator or analyst can
-// go straight to the mistake.
+// problem as "file:line:column: field: message", so that an operator or
+// analyst can go straight to the mistake, whether the file is written in
+// block or flow style.
 package yamlfile
 
 import (
@@ -8,21 +9,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/precwatch/precwatch"
 )
 
 // Error is a problem at a place in a YAML file.
 type Error struct {
-	File  string
-	Line  int
-	Field string // a path such as sites[2].schedule; may be empty
-	Msg   string
+	File   string
+	Line   int
+	Column int    // 0 when unknown
+	Field  string // a path such as sites[2].schedule; may be empty
+	Msg    string
 }
 
 func (e *Error) Error() string {
@@ -30,11 +34,15 @@ func (e *Error) Error() string {
 	b.WriteString(e.File)
 	if e.Line > 0 {
 		b.WriteString(":" + strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Column))
+		}
 	}
 	if e.Field != "" {
 		b.WriteString(": " + e.Field)
 	}
-	b.WriteString(": " + e.Msg)
+	// Messages are built by many callers; no URL password gets past here.
+	b.WriteString(": " + RedactURLs(e.Msg))
 	return b.String()
 }
 
@@ -58,23 +66,57 @@ func (es Errors) Is(target error) bool { return target == precwatch.ErrInvalid }
 // Doc is a decoded file with the line of every field, to locate the
 // problems found after decoding.
 type Doc struct {
-	File  string
-	lines map[string]int   // field path → line of its key (or item)
-	paths map[int][]string // line → the field paths on it, outermost first
+	File    string
+	lines   map[string]pos   // field path → position of its key (or item)
+	paths   map[int][]string // line → the field paths on it, outermost first
+	secrets []string         // values from files and the environment, for Redact
 }
+
+type pos struct{ line, col int }
 
 var lineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
 var notFound = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 
 // Decode decodes data into v, rejecting unknown fields, and returns the
-// document for Doc.Errorf. Errors name the file, line and field.
+// document for Doc.Errorf. Errors name the file, line, column and field.
 func Decode(file string, data []byte, v any) (*Doc, error) {
+	return DecodeWith(file, data, v, Options{})
+}
+
+// DecodeWith is Decode with values taken from the environment or files
+// as opts allow. Such values never appear in its errors (nor in those of
+// the Doc's Errorf and ErrorAt).
+func DecodeWith(file string, data []byte, v any, opts Options) (*Doc, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, convert(file, nil, err)
 	}
-	doc := &Doc{File: file, lines: map[string]int{}, paths: map[int][]string{}}
+	if len(root.Content) == 0 {
+		return nil, Errors{{File: file, Msg: "empty file"}}
+	}
+	// Check field by field first: yaml.v3 only gives a type error's line,
+	// which a flow mapping such as {max_pages: x, retries: 2} shares.
+	w := &walker{file: file, opts: opts, done: map[*yaml.Node]bool{}, written: map[*yaml.Node]string{}}
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+		w.walk(root.Content[0], t.Elem(), "")
+	}
+	slices.SortFunc(w.secrets, func(a, b string) int { return len(b) - len(a) })
+	doc := &Doc{File: file, lines: map[string]pos{}, paths: map[int][]string{}, secrets: w.secrets}
+	if len(w.errs) > 0 {
+		for _, e := range w.errs {
+			e.Msg = doc.Redact(e.Msg)
+		}
+		return nil, w.errs
+	}
 	doc.index(&root, "")
+	if w.changed {
+		// The walk checked every key, so the tree's own decoder (which
+		// cannot reject unknown fields) is safe here.
+		if err := root.Decode(v); err != nil {
+			return nil, Errors{{File: file, Msg: doc.Redact(typeErrorText(err))}}
+		}
+		return doc, nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
@@ -88,9 +130,9 @@ func Decode(file string, data []byte, v any) (*Doc, error) {
 
 // index records the line of every field below n, whose path is path.
 func (d *Doc) index(n *yaml.Node, path string) {
-	at := func(p string, line int) {
-		d.lines[p] = line
-		d.paths[line] = append(d.paths[line], p)
+	at := func(p string, n *yaml.Node) {
+		d.lines[p] = pos{n.Line, n.Column}
+		d.paths[n.Line] = append(d.paths[n.Line], p)
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -104,13 +146,13 @@ func (d *Doc) index(n *yaml.Node, path string) {
 			if path != "" {
 				p = path + "." + k.Value
 			}
-			at(p, k.Line)
+			at(p, k)
 			d.index(n.Content[i+1], p)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
-			at(p, c.Line)
+			at(p, c)
 			d.index(c, p)
 		}
 	}
@@ -167,17 +209,21 @@ func (d *Doc) Errorf(path []any, format string, args ...any) *Error {
 }
 
 // ErrorAt returns a problem at a field path such as "substances[4].cas",
-// on the line of the field, or of its nearest ancestor that is in the file.
+// at the key of the field, or of its nearest ancestor that is in the file.
+// Secrets are redacted from msg.
 func (d *Doc) ErrorAt(field, msg string) *Error {
-	return &Error{File: d.File, Line: d.Line(field), Field: field, Msg: msg}
+	p := d.pos(field)
+	return &Error{File: d.File, Line: p.line, Column: p.col, Field: field, Msg: d.Redact(msg)}
 }
 
 // Line returns the line of the field path, or of its nearest ancestor in
 // the file; 1 when none is.
-func (d *Doc) Line(field string) int {
+func (d *Doc) Line(field string) int { return d.pos(field).line }
+
+func (d *Doc) pos(field string) pos {
 	for field != "" {
-		if l, ok := d.lines[field]; ok {
-			return l
+		if p, ok := d.lines[field]; ok {
+			return p
 		}
 		i := strings.LastIndexAny(field, ".[")
 		if i < 0 {
@@ -185,7 +231,7 @@ func (d *Doc) Line(field string) int {
 		}
 		field = field[:i]
 	}
-	return 1
+	return pos{line: 1}
 }
 
 // FieldName renders a path as sites[2].schedule.

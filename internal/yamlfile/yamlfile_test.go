@@ -19,14 +19,14 @@ func TestDecodeUnknownFieldNamesFileLineField(t *testing.T) {
 	data := "name: x\nitems:\n  - spec: a\n  - spce: b\n"
 	var c conf
 	_, err := Decode("c.yaml", []byte(data), &c)
-	if got, want := err.Error(), `c.yaml:4: items[1].spce: unknown field "spce"`; got != want {
+	if got, want := err.Error(), `c.yaml:4:5: items[1].spce: unknown field "spce"`; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	if !errors.Is(err, precwatch.ErrInvalid) {
 		t.Error("error is not precwatch.ErrInvalid")
 	}
 	var es Errors
-	if !errors.As(err, &es) || len(es) != 1 || es[0].Field != "items[1].spce" || es[0].Line != 4 {
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Field != "items[1].spce" || es[0].Line != 4 || es[0].Column != 5 {
 		t.Errorf("structured error = %+v", es)
 	}
 }
@@ -34,7 +34,7 @@ func TestDecodeUnknownFieldNamesFileLineField(t *testing.T) {
 func TestDecodeSyntaxAndTypeErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ data, want string }{
 		"syntax": {"name: [x\n", "c.yaml:"},
-		"type":   {"name: x\nitems: 3\n", "c.yaml:2: items: cannot unmarshal"},
+		"type":   {"name: x\nitems: 3\n", `c.yaml:2:8: items: want a list, got "3"`},
 		"empty":  {"", "c.yaml: empty file"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestDocLocatesFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := doc.Errorf([]any{"items", 1, "spec"}, "bad spec %q", "b")
-	if got, want := e.Error(), `c.yaml:4: items[1].spec: bad spec "b"`; got != want {
+	if got, want := e.Error(), `c.yaml:4:5: items[1].spec: bad spec "b"`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	// A missing field points at its nearest existing parent.
