@@ -16,6 +16,7 @@ package console
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -112,7 +113,10 @@ type Server struct {
 	pages    map[string]*template.Template
 	static   *staticFiles
 	handler  http.Handler
-	throttle throttle
+	// clients and accounts throttle failed sign-ins (throttle.go).
+	clients, accounts *throttle
+	// deviceKey signs the cookie of browsers that have signed in.
+	deviceKey [32]byte
 	// hashCost is the bcrypt cost of new accounts (tests lower it).
 	hashCost int
 	// dummyHash is compared against when a login names no user, so that
@@ -135,6 +139,11 @@ func New(opts Options) (*Server, error) {
 		now:    opts.Now,
 
 		hashCost: bcryptCost,
+		clients:  newClientThrottle(),
+		accounts: newAccountThrottle(),
+	}
+	if _, err := rand.Read(s.deviceKey[:]); err != nil {
+		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
