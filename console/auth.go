@@ -97,13 +97,13 @@ func (s *Server) authenticate(r *http.Request) (*precwatch.User, error) {
 // the log.
 func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password string) (*precwatch.User, error) {
 	ctx, now, client := r.Context(), s.now(), clientAddr(r)
-	if d := s.clients.wait(client, now); d > 0 {
+	if d := s.throttle.clients.wait(client, now); d > 0 {
 		s.auditCount(ctx, "login_throttled", client, now, "attempts refused while the address waited")
 		return nil, throttled(d, "too many failed sign-ins from your address")
 	}
 	known := s.knownDevice(r, name)
 	if !known {
-		if d := s.accounts.wait(accountKey(name), now); d > 0 {
+		if d := s.throttle.accounts.wait(accountKey(name), now); d > 0 {
 			s.auditCount(ctx, "login_throttled", client, now, "attempts refused while the account waited")
 			return nil, throttled(d, "too many failed sign-ins for this name")
 		}
@@ -117,8 +117,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password st
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
-		s.clients.fail(client, now)
-		s.accounts.fail(accountKey(name), now)
+		s.throttle.clients.fail(client, now)
+		s.throttle.accounts.fail(accountKey(name), now)
 		switch {
 		case err != nil:
 			// The names are not kept: they are often mistyped passwords.
@@ -130,7 +130,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password st
 		}
 		return nil, errorf(EUNAUTHORIZED, "wrong name or password")
 	}
-	s.accounts.succeed(accountKey(name))
+	s.throttle.accounts.succeed(accountKey(name))
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("console: login: %w", err)
@@ -176,7 +176,7 @@ func (s *Server) deviceCookie() string {
 // deviceMAC binds a device cookie to an account name under the process's
 // key (a restart forgets every device, which then waits like any other).
 func (s *Server) deviceMAC(name string) []byte {
-	m := hmac.New(sha256.New, s.deviceKey[:])
+	m := hmac.New(sha256.New, s.throttle.deviceKey[:])
 	m.Write([]byte("precwatch device\x00" + accountKey(name)))
 	return m.Sum(nil)
 }

@@ -16,7 +16,6 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -113,10 +112,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	static   *staticFiles
 	handler  http.Handler
-	// clients and accounts throttle failed sign-ins (throttle.go).
-	clients, accounts *throttle
-	// deviceKey signs the cookie of browsers that have signed in.
-	deviceKey [32]byte
+	throttle signins
 	// hashCost is the bcrypt cost of new accounts (tests lower it).
 	hashCost int
 	// dummyHash is compared against when a login names no user, so that
@@ -139,11 +135,6 @@ func New(opts Options) (*Server, error) {
 		now:    opts.Now,
 
 		hashCost: bcryptCost,
-		clients:  newClientThrottle(),
-		accounts: newAccountThrottle(),
-	}
-	if _, err := rand.Read(s.deviceKey[:]); err != nil {
-		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -160,6 +151,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	if s.dummyHash, err = dummyHash(); err != nil {
+		return nil, fmt.Errorf("console: new: %w", err)
+	}
+	if s.throttle, err = newSignins(); err != nil {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	s.handler = s.routes()

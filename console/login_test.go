@@ -175,7 +175,7 @@ func TestThrottleCapped(t *testing.T) {
 		switch a.code {
 		case http.StatusUnauthorized:
 			failures++
-			maxAccount = max(maxAccount, ce.srv.accounts.wait(accountKey("ana"), ce.clock.Now()))
+			maxAccount = max(maxAccount, ce.srv.throttle.accounts.wait(accountKey("ana"), ce.clock.Now()))
 			continue
 		case http.StatusTooManyRequests:
 		default:

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"crypto/rand"
 	"net"
 	"net/http"
 	"net/netip"
@@ -46,6 +47,22 @@ const (
 	maxTracked = 50000
 )
 
+// signins is the console's sign-in throttle: its two tables, and the key
+// of the device cookie of browsers that have signed in.
+type signins struct {
+	clients, accounts *throttle
+	deviceKey         [32]byte
+}
+
+func newSignins() (signins, error) {
+	s := signins{
+		clients:  &throttle{free: clientFree, base: clientBase, maxDelay: clientMaxDelay, forget: clientForget},
+		accounts: &throttle{free: accountFree, base: accountBase, maxDelay: accountMaxDelay, forget: accountForget},
+	}
+	_, err := rand.Read(s.deviceKey[:])
+	return s, err
+}
+
 // throttle is a table of failures by key: client addresses or names.
 type throttle struct {
 	free           int
@@ -60,14 +77,6 @@ type failures struct {
 	count int       // failures in a row
 	last  time.Time // the latest
 	until time.Time // no attempt before this
-}
-
-func newClientThrottle() *throttle {
-	return &throttle{free: clientFree, base: clientBase, maxDelay: clientMaxDelay, forget: clientForget}
-}
-
-func newAccountThrottle() *throttle {
-	return &throttle{free: accountFree, base: accountBase, maxDelay: accountMaxDelay, forget: accountForget}
 }
 
 // wait returns how long key must still wait before trying at now; 0 if

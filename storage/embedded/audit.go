@@ -143,4 +143,3 @@ func (s *Store) auditRows(ctx context.Context, query string, args ...any) ([]pre
 	}
 	return out, rows.Err()
 }
-
