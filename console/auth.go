@@ -98,13 +98,13 @@ func (s *Server) authenticate(r *http.Request) (*precwatch.User, error) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password string) (*precwatch.User, error) {
 	ctx, now, client := r.Context(), s.now(), clientAddr(r)
 	if d := s.throttle.clients.wait(client, now); d > 0 {
-		s.auditCount(ctx, "login_throttled", client, now, "attempts refused while the address waited")
+		s.auditCount(ctx, "login_throttled", client, now, "attempts refused while waiting")
 		return nil, throttled(d, "too many failed sign-ins from your address")
 	}
 	known := s.knownDevice(r, name)
 	if !known {
 		if d := s.throttle.accounts.wait(accountKey(name), now); d > 0 {
-			s.auditCount(ctx, "login_throttled", client, now, "attempts refused while the account waited")
+			s.auditCount(ctx, "login_throttled", client, now, "attempts refused while waiting")
 			return nil, throttled(d, "too many failed sign-ins for this name")
 		}
 	}
