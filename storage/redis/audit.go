@@ -97,7 +97,11 @@ return id
 
 // runAppendAudit runs appendAudit for e (see there for key and legacy).
 func (s *Store) runAppendAudit(ctx context.Context, e precwatch.AuditEntry, key, legacy string) (int64, error) {
-	e.ID, e.Count, e.Last = 0, 0, time.Time{}
+	e.ID = 0
+	if key != "" {
+		// An aggregated entry's count and last time are hash fields.
+		e.Count, e.Last = 0, time.Time{}
+	}
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return 0, err

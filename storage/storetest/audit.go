@@ -108,6 +108,14 @@ func testAuditQuery(t *testing.T, factory func() precwatch.ConsoleStore) {
 	if jsonOf(t, got) != jsonOf(t, log[len(log)-1]) || p.Next == 0 {
 		t.Errorf("newest entry %s (next %d), want %s", jsonOf(t, got), p.Next, jsonOf(t, log[len(log)-1]))
 	}
+	// An appended entry keeps what it is given, count included.
+	counted := precwatch.AuditEntry{At: t0, Actor: "cli", Action: "import", Count: 3, Last: t0.Add(time.Minute)}
+	if err := s.AppendAudit(ctx, counted); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.QueryAudit(ctx, precwatch.AuditQuery{Actor: "cli"}); err != nil || len(p.Entries) != 1 || p.Entries[0].Count != 3 || !p.Entries[0].Last.Equal(counted.Last) {
+		t.Errorf("appended entry with a count: %+v, %v", p.Entries, err)
+	}
 	// The default page is DefaultPageSize.
 	if p, err := s.QueryAudit(ctx, precwatch.AuditQuery{}); err != nil || len(p.Entries) != precwatch.DefaultPageSize {
 		t.Errorf("default page: %d entries, %v", len(p.Entries), err)
