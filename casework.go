@@ -206,6 +206,66 @@ type AuditEntry struct {
 	Action string    `json:"action"`
 	Target string    `json:"target"`
 	Detail string    `json:"detail,omitempty"`
+
+	// Login hardening: paging, outcome and aggregated entries.
+
+	// ID is the entry's place in the log, set by the store when it reads
+	// the entry: a later entry has a larger ID.
+	ID int64 `json:"id,omitempty"`
+	// Failed marks a refused attempt, such as a failed sign-in.
+	Failed bool `json:"failed,omitempty"`
+	// Count is how many events an aggregated entry stands for (see
+	// ConsoleStore.CountAudit), the latest of them at Last; 0 for an
+	// ordinary entry.
+	Count int       `json:"count,omitempty"`
+	Last  time.Time `json:"last,omitzero"`
+}
+
+// Outcomes an AuditQuery selects by.
+const (
+	AuditOK     = "ok"     // Failed is false
+	AuditFailed = "failed" // Failed is true
+)
+
+// AuditQuery selects a page of the audit log, newest first.
+type AuditQuery struct {
+	Actor  string // exact; empty for any
+	Action string // exact; empty for any
+	// Outcome is AuditOK, AuditFailed or empty for both.
+	Outcome string
+	// Since and Until bound the entry's time At, both included (zero:
+	// unbounded).
+	Since, Until time.Time
+	// Before continues a listing: only entries older than the one with
+	// this ID (an AuditPage's Next); 0 starts at the newest.
+	Before int64
+	Limit  int // default 50, at most 500
+}
+
+// Validate reports an unknown outcome or a negative cursor.
+func (q AuditQuery) Validate() error {
+	if q.Outcome != "" && q.Outcome != AuditOK && q.Outcome != AuditFailed {
+		return fmt.Errorf("%w: outcome %q (want %s or %s)", ErrInvalid, q.Outcome, AuditOK, AuditFailed)
+	}
+	if q.Before < 0 {
+		return fmt.Errorf("%w: negative cursor %d", ErrInvalid, q.Before)
+	}
+	return nil
+}
+
+// Page returns the query's page size with the default and bound applied.
+func (q AuditQuery) Page() int {
+	if q.Limit <= 0 {
+		return DefaultPageSize
+	}
+	return min(q.Limit, MaxPageSize)
+}
+
+// AuditPage is one page of the audit log. Next is the Before of the page
+// after it, 0 when there is none.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+	Next    int64        `json:"next,omitempty"`
 }
 
 // WatchlistVersion is one saved version of the watchlist file.
@@ -258,6 +318,14 @@ type ConsoleStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	// Audit returns the newest entries first, at most limit.
 	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+	// QueryAudit returns a page of the entries q selects, newest first;
+	// ErrInvalid for a bad query.
+	QueryAudit(ctx context.Context, q AuditQuery) (AuditPage, error)
+	// CountAudit records one event of an aggregated entry: the first with
+	// key appends e with Count 1 and Last e.At; each later one adds one to
+	// that entry's Count and sets its Last to e.At, leaving it in place.
+	// The caller puts a time window in key to start a new entry.
+	CountAudit(ctx context.Context, key string, e AuditEntry) error
 
 	// SaveWatchlistVersion stores a new version numbered one more than the
 	// latest and returns its number.

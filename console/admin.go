@@ -2,39 +2,149 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/precwatch/precwatch"
 )
 
-// auditLimit is how many audit entries the admin page shows.
-const auditLimit = 500
-
-type auditView struct{ Entries []precwatch.AuditEntry }
+// auditView is a page of the audit log and the filters that chose it.
+type auditView struct {
+	Entries []precwatch.AuditEntry
+	Query   url.Values
+	// Next and First link to the next (older) page and back to the first.
+	Next, First string
+	Actions     []string
+}
 
 func (auditView) PageTitle() string { return "Audit log" }
 
+// Value is the query's value of a filter, for the form.
+func (v auditView) Value(key string) string { return v.Query.Get(key) }
+
+// auditActions are the actions the console writes, offered by the filter.
+var auditActions = []string{
+	"login", "login_failed", "login_failed_unknown", "login_throttled", "logout",
+	"user.create", "user.disable", "user.enable", "user.role", "user.password",
+	"alert.claim", "alert.unclaim", "alert.status", "alert.note", "alerts.export", "evidence.page", "evidence.bundle",
+	"watchlist.apply", "watchlist.rollback", "watchlist.suppress", "watchlist.unsuppress",
+	"site.pause", "site.resume", "site.start",
+}
+
+// auditQuery reads the audit log's filters from a URL query: actor,
+// action, outcome (ok or failed), since and until (RFC 3339, or a form's
+// date and time or date, read as UTC; an until date includes its day),
+// before (a page's next) and limit.
+func auditQuery(v url.Values) (precwatch.AuditQuery, error) {
+	q := precwatch.AuditQuery{Actor: v.Get("actor"), Action: v.Get("action"), Outcome: v.Get("outcome")}
+	var err error
+	if q.Since, err = parseAuditTime(v.Get("since"), false); err != nil {
+		return q, errorf(EINVALID, "since: %v", err)
+	}
+	if q.Until, err = parseAuditTime(v.Get("until"), true); err != nil {
+		return q, errorf(EINVALID, "until: %v", err)
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"before", &q.Before}, {"limit", nil}} {
+		raw := v.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 0 {
+			return q, errorf(EINVALID, "%s: want a whole number, got %q", p.name, raw)
+		}
+		if p.dst != nil {
+			*p.dst = n
+		} else {
+			q.Limit = int(min(n, precwatch.MaxPageSize))
+		}
+	}
+	if err := q.Validate(); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// parseAuditTime reads a time bound; "" is none.
+func parseAuditTime(s string, until bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if until && layout == "2006-01-02T15:04" {
+				t = t.Add(time.Minute - time.Nanosecond)
+			}
+			return t, nil
+		}
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want a date, a date and time or RFC 3339, got %q", s)
+	}
+	if until {
+		t = t.Add(24*time.Hour - time.Nanosecond)
+	}
+	return t, nil
+}
+
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
-	es, err := s.store.Audit(r.Context(), auditLimit)
+	filters := r.URL.Query()
+	q, err := auditQuery(filters)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "audit", auditView{Entries: es})
+	p, err := s.store.QueryAudit(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	v := auditView{Entries: p.Entries, Query: filters, Actions: auditActions}
+	link := func(before int64) string {
+		u := url.Values{}
+		for k, vs := range filters {
+			if k != "before" && len(vs) > 0 && vs[0] != "" {
+				u.Set(k, vs[0])
+			}
+		}
+		if before > 0 {
+			u.Set("before", strconv.FormatInt(before, 10))
+		}
+		if len(u) == 0 {
+			return "/admin/audit"
+		}
+		return "/admin/audit?" + u.Encode()
+	}
+	if p.Next > 0 {
+		v.Next = link(p.Next)
+	}
+	if q.Before > 0 {
+		v.First = link(0)
+	}
+	s.render(w, r, http.StatusOK, "audit", v)
 	return nil
 }
 
 func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
-	es, err := s.store.Audit(r.Context(), auditLimit)
+	q, err := auditQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	if es == nil {
-		es = []precwatch.AuditEntry{}
+	p, err := s.store.QueryAudit(r.Context(), q)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, es)
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 

@@ -208,10 +208,10 @@ func TestTriagePath(t *testing.T) {
 		t.Errorf("escalated queue: total %d, %d alerts, want just %s", page.Total, len(page.Alerts), key)
 	}
 	// Every change is in the audit log, with its actor.
-	var audit []precwatch.AuditEntry
+	var audit precwatch.AuditPage
 	e.as(precwatch.RoleAdmin).do("GET", "/api/audit", nil, nil).json(t, &audit)
 	var actions []string
-	for _, en := range audit {
+	for _, en := range audit.Entries {
 		if en.Target == "alert:"+key {
 			if en.Actor != "ivy" {
 				t.Errorf("audit %+v: actor %q, want ivy", en, en.Actor)
@@ -650,22 +650,6 @@ func TestSessions(t *testing.T) {
 	resp = c.form("/login", map[string][]string{"name": {"ivy"}, "password": {password}, "next": {"//evil.example/x"}})
 	if loc := resp.header.Get("Location"); resp.code != http.StatusSeeOther || loc != "/alerts" {
 		t.Errorf("login with an off-site next: %d to %q, want /alerts", resp.code, loc)
-	}
-}
-
-// TestLoginThrottle: five wrong passwords lock the name, even against the
-// right one, and leave other names alone.
-func TestLoginThrottle(t *testing.T) {
-	e := newEnv(t)
-	c := e.anon()
-	for range maxFailures {
-		c.do("POST", "/api/login", map[string]string{"name": "ana", "password": "guess guess guess"}, nil)
-	}
-	if resp := c.do("POST", "/api/login", map[string]string{"name": "ana", "password": password}, nil); resp.code != http.StatusUnauthorized || !strings.Contains(string(resp.body), "too many") {
-		t.Errorf("right password after 5 failures: %d %s, want 401 locked", resp.code, resp.body)
-	}
-	if resp := c.do("POST", "/api/login", map[string]string{"name": "ivy", "password": password}, nil); resp.code != http.StatusOK {
-		t.Errorf("another name: %d, want 200", resp.code)
 	}
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -86,10 +90,23 @@ func (s *Server) authenticate(r *http.Request) (*precwatch.User, error) {
 	return &u, nil
 }
 
-// login checks a name and password and opens a session, setting its cookie.
-func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, password string) (*precwatch.User, error) {
-	if s.throttle.locked(name, s.now()) {
-		return nil, errorf(EUNAUTHORIZED, "too many failed sign-ins for this name; wait a few minutes")
+// login checks a name and password sent by the client of r and opens a
+// session, setting its cookie. Failures are throttled per client and per
+// account (see throttle.go) and audited: a known account's one by one, a
+// made-up name's counted per client and hour, so that they cannot flood
+// the log.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password string) (*precwatch.User, error) {
+	ctx, now, client := r.Context(), s.now(), clientAddr(r)
+	if d := s.throttle.clients.wait(client, now); d > 0 {
+		s.auditCount(ctx, "login_throttled", client, now, "attempts refused while waiting")
+		return nil, throttled(d, "too many failed sign-ins from your address")
+	}
+	known := s.knownDevice(r, name)
+	if !known {
+		if d := s.throttle.accounts.wait(accountKey(name), now); d > 0 {
+			s.auditCount(ctx, "login_throttled", client, now, "attempts refused while waiting")
+			return nil, throttled(d, "too many failed sign-ins for this name")
+		}
 	}
 	u, err := s.store.User(ctx, name)
 	if err != nil && !errors.Is(err, precwatch.ErrNotFound) {
@@ -100,17 +117,25 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 		hash = []byte(u.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
-		s.throttle.fail(name, s.now())
-		s.audit(ctx, name, "login_failed", "user:"+name, "")
+		s.throttle.clients.fail(client, now)
+		s.throttle.accounts.fail(accountKey(name), now)
+		switch {
+		case err != nil:
+			// The names are not kept: they are often mistyped passwords.
+			s.auditCount(ctx, "login_failed_unknown", client, now, "names of no account (not recorded)")
+		case u.Disabled:
+			s.appendAudit(ctx, precwatch.AuditEntry{Actor: u.Name, Action: "login_failed", Target: "user:" + u.Name, Detail: "from " + client + "; account disabled", Failed: true})
+		default:
+			s.appendAudit(ctx, precwatch.AuditEntry{Actor: u.Name, Action: "login_failed", Target: "user:" + u.Name, Detail: "from " + client, Failed: true})
+		}
 		return nil, errorf(EUNAUTHORIZED, "wrong name or password")
 	}
-	s.throttle.succeed(name)
+	s.throttle.accounts.succeed(accountKey(name))
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("console: login: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
-	now := s.now()
 	sess := precwatch.Session{ID: sessionID(token), User: u.Name, CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("console: login: %w", err)
@@ -120,8 +145,64 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 		Expires: sess.ExpiresAt, MaxAge: int(sessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode,
 	})
-	s.audit(ctx, u.Name, "login", "user:"+u.Name, "")
+	s.setDevice(w, u.Name, now)
+	s.appendAudit(ctx, precwatch.AuditEntry{Actor: u.Name, Action: "login", Target: "user:" + u.Name, Detail: "from " + client})
 	return &u, nil
+}
+
+// throttled is the error of an attempt that must wait d.
+func throttled(d time.Duration, why string) *Error {
+	secs := int((d + time.Second - 1) / time.Second)
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	return &Error{Code: ETHROTTLED, Message: fmt.Sprintf("%s; try again in %d %s", why, secs, unit), RetryAfter: d}
+}
+
+// deviceTTL is how long a browser stays known to an account after a
+// successful sign-in.
+const deviceTTL = 180 * 24 * time.Hour
+
+// deviceCookie names the cookie that marks a browser which has signed in
+// to an account: an account's delays do not apply to it.
+func (s *Server) deviceCookie() string {
+	if s.secure {
+		return "__Host-precwatch_device"
+	}
+	return "precwatch_device"
+}
+
+// deviceMAC binds a device cookie to an account name under the process's
+// key (a restart forgets every device, which then waits like any other).
+func (s *Server) deviceMAC(name string) []byte {
+	m := hmac.New(sha256.New, s.throttle.deviceKey[:])
+	m.Write([]byte("precwatch device\x00" + accountKey(name)))
+	return m.Sum(nil)
+}
+
+func (s *Server) setDevice(w http.ResponseWriter, name string, now time.Time) {
+	v := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + base64.RawURLEncoding.EncodeToString(s.deviceMAC(name))
+	http.SetCookie(w, &http.Cookie{
+		Name: s.deviceCookie(), Value: v, Path: "/",
+		Expires: now.Add(deviceTTL), MaxAge: int(deviceTTL.Seconds()),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// knownDevice reports whether r's browser has signed in to name before.
+func (s *Server) knownDevice(r *http.Request, name string) bool {
+	c, err := r.Cookie(s.deviceCookie())
+	if err != nil {
+		return false
+	}
+	n, mac, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return false
+	}
+	rawName, err1 := base64.RawURLEncoding.DecodeString(n)
+	rawMAC, err2 := base64.RawURLEncoding.DecodeString(mac)
+	return err1 == nil && err2 == nil && accountKey(string(rawName)) == accountKey(name) && hmac.Equal(rawMAC, s.deviceMAC(name))
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
@@ -131,14 +212,43 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 
 type loginView struct {
 	Next, Name, Error string
+	// Throttled: Error says how long to wait before signing in again.
+	Throttled bool
 }
 
-// safeNext keeps a post-login redirect on the console: a local path only.
+// safeNext keeps a post-login redirect on the console: a clean absolute
+// path, or "" for anything else. The path must start with a single "/"
+// and hold no "//", backslash, control character or whitespace, neither
+// as given nor once percent-decoded (browsers drop tabs and newlines and
+// read "\" as "/", so "/\t/evil.example" would leave the site), and no
+// scheme or host.
 func safeNext(next string) string {
-	if len(next) < 1 || next[0] != '/' || (len(next) > 1 && (next[1] == '/' || next[1] == '\\')) {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || !cleanPath(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	decoded, err := url.PathUnescape(u.EscapedPath())
+	if err != nil || !strings.HasPrefix(decoded, "/") || !cleanPath(decoded) {
 		return ""
 	}
 	return next
+}
+
+// cleanPath reports whether p has no "//", backslash, control character
+// or whitespace.
+func cleanPath(p string) bool {
+	if strings.Contains(p, "//") {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || r < 0x20 || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
@@ -146,13 +256,14 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, _ *precwatc
 		return errorf(EINVALID, "unreadable form")
 	}
 	name, next := r.PostFormValue("name"), safeNext(r.PostFormValue("next"))
-	u, err := s.login(r.Context(), w, name, r.PostFormValue("password"))
+	u, err := s.login(w, r, name, r.PostFormValue("password"))
 	if err != nil {
 		e := userError(err)
 		if e.Code == EINTERNAL {
 			return err
 		}
-		s.render(w, r, codes[e.Code], "login", &loginView{Next: next, Name: name, Error: e.Message})
+		setRetryAfter(w, e)
+		s.render(w, r, codes[e.Code], "login", &loginView{Next: next, Name: name, Error: e.Message, Throttled: e.Code == ETHROTTLED})
 		return nil
 	}
 	if next == "" {
@@ -170,7 +281,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request, _ *precwatch.U
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := s.login(r.Context(), w, in.Name, in.Password)
+	u, err := s.login(w, r, in.Name, in.Password)
 	if err != nil {
 		return err
 	}
@@ -209,8 +320,27 @@ func userView(u *precwatch.User) map[string]any {
 // audit appends to the audit log. A failure is logged, not returned: the
 // change it records has already been made.
 func (s *Server) audit(ctx context.Context, actor, action, target, detail string) {
-	e := precwatch.AuditEntry{At: s.now(), Actor: actor, Action: action, Target: target, Detail: detail}
+	s.appendAudit(ctx, precwatch.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail})
+}
+
+// appendAudit appends e, timed now, to the audit log, logging a failure.
+func (s *Server) appendAudit(ctx context.Context, e precwatch.AuditEntry) {
+	e.At = s.now()
 	if err := s.store.AppendAudit(ctx, e); err != nil {
-		s.logger.ErrorContext(ctx, "audit append failed", "actor", actor, "action", action, "target", target, "err", err)
+		s.logger.ErrorContext(ctx, "audit append failed", "actor", e.Actor, "action", e.Action, "target", e.Target, "err", err)
+	}
+}
+
+// auditWindow is how long one aggregated audit entry counts a client's
+// events.
+const auditWindow = time.Hour
+
+// auditCount counts a failed sign-in event of client in the aggregated
+// audit entry of action, client and the current hour.
+func (s *Server) auditCount(ctx context.Context, action, client string, now time.Time, detail string) {
+	key := action + " " + client + " " + now.UTC().Truncate(auditWindow).Format(time.RFC3339)
+	e := precwatch.AuditEntry{At: now, Action: action, Target: "client:" + client, Detail: detail, Failed: true}
+	if err := s.store.CountAudit(ctx, key, e); err != nil {
+		s.logger.ErrorContext(ctx, "audit count failed", "action", action, "client", client, "err", err)
 	}
 }

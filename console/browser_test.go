@@ -397,6 +397,14 @@ func TestBrowser(t *testing.T) {
 		b.screenshot("users.png")
 		b.click(`#user-otto button.enable`)
 		b.waitFor(`document.querySelector("#user-otto")?.innerText.includes("active")`)
+		// The audit log's filter form narrows it to otto's account.
+		b.open("/admin/audit", `!!document.querySelector("#audit-filters")`)
+		b.set("#filter-action", "user.disable")
+		b.click(`#audit-filters button[type="submit"]`)
+		b.waitFor(`location.search.includes("action=user.disable") && document.querySelectorAll("#audit tbody tr").length == 1`)
+		if got := eval[string](b, `document.querySelector("#audit tbody tr").innerText`); !strings.Contains(got, "user:otto") || !strings.Contains(got, "adam") {
+			t.Errorf("filtered audit log: %q", got)
+		}
 	})
 
 	b.mu.Lock()

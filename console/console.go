@@ -112,7 +112,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	static   *staticFiles
 	handler  http.Handler
-	throttle throttle
+	throttle signins
 	// hashCost is the bcrypt cost of new accounts (tests lower it).
 	hashCost int
 	// dummyHash is compared against when a login names no user, so that
@@ -151,6 +151,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	if s.dummyHash, err = dummyHash(); err != nil {
+		return nil, fmt.Errorf("console: new: %w", err)
+	}
+	if s.throttle, err = newSignins(); err != nil {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}
 	s.handler = s.routes()

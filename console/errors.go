@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/precwatch/precwatch"
 )
@@ -18,6 +20,8 @@ const (
 	EUNAUTHORIZED = "EUNAUTHORIZED"
 	ECONFLICT     = "ECONFLICT"
 	EINTERNAL     = "EINTERNAL"
+	// ETHROTTLED: too many failed sign-ins; wait Error.RetryAfter.
+	ETHROTTLED = "ETHROTTLED"
 )
 
 // codes maps each error code to its HTTP status: the one table.
@@ -28,6 +32,7 @@ var codes = map[string]int{
 	ENOTFOUND:     http.StatusNotFound,
 	ECONFLICT:     http.StatusConflict,
 	EINTERNAL:     http.StatusInternalServerError,
+	ETHROTTLED:    http.StatusTooManyRequests,
 }
 
 // Error is an error a user may see: a code and a message written for them.
@@ -36,6 +41,16 @@ type Error struct {
 	Message string
 	// Fields are the problems of a submitted watchlist, if any.
 	Fields []FieldError
+	// RetryAfter is how long a throttled client must wait (ETHROTTLED).
+	RetryAfter time.Duration
+}
+
+// setRetryAfter sends e's wait, if any, as a Retry-After header in whole
+// seconds, rounded up.
+func setRetryAfter(w http.ResponseWriter, e *Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 }
 
 // Error returns the code and message.
@@ -89,6 +104,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == EINTERNAL {
 		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	setRetryAfter(w, e)
 	if isAPI(r) {
 		writeJSON(w, status, map[string]any{"error": map[string]any{
 			"code": e.Code, "message": e.Message, "fields": e.Fields,

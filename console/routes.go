@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/precwatch/precwatch"
@@ -190,10 +191,15 @@ func requireSameOrigin(r *http.Request) error {
 
 // securityHeaders sets the headers every response carries: a CSP allowing
 // the console's own scripts, styles and images only, no framing, no
-// sniffing and no referrer (which would tell a site an analyst clicked).
+// sniffing and no referrer (which would tell a site an analyst clicked);
+// over TLS, HSTS, so that a browser never falls back to plain HTTP (never
+// over plain HTTP, where an attacker could forge it).
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age="+strconv.Itoa(hstsMaxAge))
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -202,6 +208,10 @@ func securityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// hstsMaxAge is a year, in seconds. No includeSubDomains: other services
+// may share the console's domain.
+const hstsMaxAge = 365 * 24 * 3600
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 

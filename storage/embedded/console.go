@@ -350,31 +350,6 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// AppendAudit appends an entry to the audit log.
-func (s *Store) AppendAudit(ctx context.Context, e precwatch.AuditEntry) error {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("embedded: append audit: %w", err)
-	}
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO audit (at, json) VALUES (?, ?)", nanos(e.At), string(raw)); err != nil {
-		return fmt.Errorf("embedded: append audit %s %s: %w", e.Action, e.Target, err)
-	}
-	return nil
-}
-
-// Audit returns the latest appended entries first, at most limit of them
-// (all when limit <= 0).
-func (s *Store) Audit(ctx context.Context, limit int) ([]precwatch.AuditEntry, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	es, err := queryJSON[precwatch.AuditEntry](ctx, s.db, "SELECT json FROM audit ORDER BY id DESC LIMIT ?", limit)
-	if err != nil {
-		return nil, fmt.Errorf("embedded: audit: %w", err)
-	}
-	return es, nil
-}
-
 // SaveWatchlistVersion stores v as the version after the latest, in one
 // write transaction so that concurrent saves get distinct numbers.
 func (s *Store) SaveWatchlistVersion(ctx context.Context, v precwatch.WatchlistVersion) (int, error) {

@@ -254,6 +254,23 @@ CREATE TABLE site_sessions (
 	json TEXT NOT NULL
 );
 `,
+	// 6: login hardening (issue 10): the audit log's filter columns, filled from the
+	// authoritative JSON (a failed sign-in was action login_failed), and
+	// the key of an aggregated entry (see CountAudit).
+	`
+ALTER TABLE audit ADD COLUMN actor   TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN action  TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN failed  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN agg_key TEXT;
+UPDATE audit SET actor = coalesce(json_extract(json, '$.actor'), ''),
+	action = coalesce(json_extract(json, '$.action'), ''),
+	failed = coalesce(json_extract(json, '$.failed'), 0) OR json_extract(json, '$.action') = 'login_failed';
+CREATE INDEX audit_actor  ON audit(actor, id);
+CREATE INDEX audit_action ON audit(action, id);
+CREATE INDEX audit_failed ON audit(failed, id);
+CREATE INDEX audit_at     ON audit(at);
+CREATE UNIQUE INDEX audit_agg ON audit(agg_key) WHERE agg_key IS NOT NULL;
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

@@ -17,9 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultAuditMax caps the audit log: older entries are dropped.
-const DefaultAuditMax = 100000
-
 // tmpTTL bounds the life of a query's intersection if the query dies
 // before deleting it.
 const tmpTTL = 30 * time.Second
@@ -335,46 +332,6 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("redis: delete session: %w", err)
 	}
 	return nil
-}
-
-// AppendAudit appends an entry to the audit log, which keeps the latest
-// DefaultAuditMax entries.
-func (s *Store) AppendAudit(ctx context.Context, e precwatch.AuditEntry) error {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("redis: append audit: %w", err)
-	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, s.key("audit"), raw)
-		p.LTrim(ctx, s.key("audit"), 0, DefaultAuditMax-1)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("redis: append audit %s %s: %w", e.Action, e.Target, err)
-	}
-	return nil
-}
-
-// Audit returns the latest appended entries first, at most limit of them
-// (all kept when limit <= 0).
-func (s *Store) Audit(ctx context.Context, limit int) ([]precwatch.AuditEntry, error) {
-	stop := int64(-1)
-	if limit > 0 {
-		stop = int64(limit) - 1
-	}
-	vals, err := s.rdb.LRange(ctx, s.key("audit"), 0, stop).Result()
-	if err != nil {
-		return nil, fmt.Errorf("redis: audit: %w", err)
-	}
-	var es []precwatch.AuditEntry
-	for _, v := range vals {
-		var e precwatch.AuditEntry
-		if err := json.Unmarshal([]byte(v), &e); err != nil {
-			return nil, fmt.Errorf("redis: audit: decode: %w", err)
-		}
-		es = append(es, e)
-	}
-	return es, nil
 }
 
 // saveWatchlistVersion numbers and stores a version in one step, so that

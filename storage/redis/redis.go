@@ -95,6 +95,8 @@ type Store struct {
 	logger       *slog.Logger
 	// beforeExec, in tests, runs between Record's reads and its EXEC.
 	beforeExec func()
+	// auditMax, in tests, caps the audit log below DefaultAuditMax.
+	auditMax int64
 }
 
 // Open connects to the Redis at rawURL, such as
@@ -143,6 +145,11 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+	}
+	// Login hardening: the audit log moves from a list to indexed entries.
+	if err := s.migrateAudit(ctx); err != nil {
 		s.rdb.Close()
 		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
 	}

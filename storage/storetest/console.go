@@ -35,6 +35,8 @@ func RunConsole(t *testing.T, open func(t *testing.T) func() precwatch.ConsoleSt
 		{"UpdateUserConcurrent", testUpdateUserConcurrent},
 		{"Sessions", testSessions},
 		{"Audit", testAudit},
+		{"AuditQuery", testAuditQuery},
+		{"AuditCount", testAuditCount},
 		{"WatchlistVersions", testWatchlistVersions},
 		{"SiteStates", testSiteStates},
 		{"ConsolePersistence", testConsolePersistence},
@@ -772,6 +774,14 @@ func testAudit(t *testing.T, factory func() precwatch.ConsoleStore) {
 		es, err := s.Audit(ctx, c.limit)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for i := range es {
+			if i > 0 && es[i].ID >= es[i-1].ID {
+				t.Errorf("Audit(%d): id %d after %d, want decreasing", c.limit, es[i].ID, es[i-1].ID)
+			}
+		}
+		for i := range es {
+			es[i].ID = 0
 		}
 		if got, want := jsonOf(t, es), jsonOf(t, want[:c.n]); got != want {
 			t.Errorf("Audit(%d) = %s, want %s", c.limit, got, want)
