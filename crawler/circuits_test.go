@@ -117,8 +117,14 @@ type pagedEnv struct {
 
 func newPagedEnv(t *testing.T, pages int, delay time.Duration, extra map[string]http.HandlerFunc) *pagedEnv {
 	t.Helper()
+	return newPagedEnvOn(t, openStore(t), pages, delay, extra)
+}
+
+// newPagedEnvOn is newPagedEnv over a given store.
+func newPagedEnvOn(t *testing.T, st precwatch.Store, pages int, delay time.Duration, extra map[string]http.HandlerFunc) *pagedEnv {
+	t.Helper()
 	pm := newPagedMarket(t, pages, delay, extra)
-	e := &pagedEnv{env: env{store: openStore(t)}, pm: pm}
+	e := &pagedEnv{env: env{store: st}, pm: pm}
 	e.rp = startRecordingProxy(t, map[string]string{onionA: pm.addr(), onionB: pm.addr()})
 	return e
 }

@@ -254,7 +254,7 @@ func openStore(t testing.TB) *embedded.Store {
 type env struct {
 	m       *market
 	proxy   *socksproxy.Proxy
-	store   *embedded.Store
+	store   precwatch.Store
 	directs atomic.Int32
 }
 

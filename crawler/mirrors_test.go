@@ -45,7 +45,11 @@ func (e *pagedEnv) checkPrimaryURLs(t *testing.T) {
 }
 
 func TestMirrorFailover(t *testing.T) {
-	e := newPagedEnv(t, 3, 0, nil)
+	forEachStore(t, testMirrorFailover)
+}
+
+func testMirrorFailover(t *testing.T, st precwatch.Store) {
+	e := newPagedEnvOn(t, st, 3, 0, nil)
 	site := e.site("mirrored", "")
 	site.Limits.Retries = 1
 	okRun := func(site precwatch.Site) precwatch.Run {
@@ -146,47 +150,51 @@ func TestSameListingViaTwoMirrors(t *testing.T) {
 	// must not depend on the mirror.
 	for _, withIDs := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ids=%v", withIDs), func(t *testing.T) {
-			e := newPagedEnv(t, 2, 0, nil)
-			site := e.site("twins", "")
-			site.Mirrors = []string{"http://" + onionB}
-			site.Limits.Retries = -1
-			if !withIDs {
-				site.Extract.ID = ""
-			}
-			identities := func() []string {
-				var out []string
-				err := e.store.Listings(t.Context(), "", func(st precwatch.ListingState) error {
-					out = append(out, st.Listing.Identity())
-					return nil
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				slices.Sort(out)
-				return out
-			}
-			// Served by the mirror only: its pages link to its own host.
-			e.rp.refuseHost(onionA, true)
-			run, err := e.run(t, site)
-			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 2 || run.NewListings != 4 {
-				t.Fatalf("mirror run: %v %+v", err, run)
-			}
-			e.checkPrimaryURLs(t)
-			alerts, ids := e.alertKeys(t), identities()
-			// Served by the primary only.
-			e.rp.refuseHost(onionA, false)
-			e.rp.refuseHost(onionB, true)
-			run, err = e.run(t, site)
-			if err != nil || run.Status != precwatch.RunOK || run.Alerts != 0 || run.NewListings != 0 || run.Listings != 4 {
-				t.Fatalf("primary run: %v %+v", err, run)
-			}
-			if got := identities(); len(got) != 4 || !slices.Equal(got, ids) {
-				t.Errorf("listings = %q, want %q", got, ids)
-			}
-			if got := e.alertKeys(t); len(got) != 2 || !slices.Equal(got, alerts) {
-				t.Errorf("alerts = %q, want %q", got, alerts)
-			}
+			forEachStore(t, func(t *testing.T, st precwatch.Store) { sameListingViaTwoMirrors(t, st, withIDs) })
 		})
+	}
+}
+
+func sameListingViaTwoMirrors(t *testing.T, st precwatch.Store, withIDs bool) {
+	e := newPagedEnvOn(t, st, 2, 0, nil)
+	site := e.site("twins", "")
+	site.Mirrors = []string{"http://" + onionB}
+	site.Limits.Retries = -1
+	if !withIDs {
+		site.Extract.ID = ""
+	}
+	identities := func() []string {
+		var out []string
+		err := e.store.Listings(t.Context(), "", func(st precwatch.ListingState) error {
+			out = append(out, st.Listing.Identity())
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(out)
+		return out
+	}
+	// Served by the mirror only: its pages link to its own host.
+	e.rp.refuseHost(onionA, true)
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Alerts != 2 || run.NewListings != 4 {
+		t.Fatalf("mirror run: %v %+v", err, run)
+	}
+	e.checkPrimaryURLs(t)
+	alerts, ids := e.alertKeys(t), identities()
+	// Served by the primary only.
+	e.rp.refuseHost(onionA, false)
+	e.rp.refuseHost(onionB, true)
+	run, err = e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Alerts != 0 || run.NewListings != 0 || run.Listings != 4 {
+		t.Fatalf("primary run: %v %+v", err, run)
+	}
+	if got := identities(); len(got) != 4 || !slices.Equal(got, ids) {
+		t.Errorf("listings = %q, want %q", got, ids)
+	}
+	if got := e.alertKeys(t); len(got) != 2 || !slices.Equal(got, alerts) {
+		t.Errorf("alerts = %q, want %q", got, alerts)
 	}
 }
 

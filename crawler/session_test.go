@@ -174,7 +174,12 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 }
 
 func newSessEnv(t *testing.T) *sessEnv {
-	e := &sessEnv{m: newSessionMarket(t), store: openStore(t), log: &bytes.Buffer{}}
+	return newSessEnvOn(t, openStore(t))
+}
+
+// newSessEnvOn is newSessEnv over a given store.
+func newSessEnvOn(t *testing.T, st precwatch.Store) *sessEnv {
+	e := &sessEnv{m: newSessionMarket(t), store: st, log: &bytes.Buffer{}}
 	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionS: e.m.srv.Listener.Addr().String()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +268,10 @@ func importSession(t *testing.T, s precwatch.Store, site string, cs ...precwatch
 // TestLoggedOutNeedsLogin: a logged-out page ends the run needs_login with
 // the page kept, and marks nothing gone.
 func TestLoggedOutNeedsLogin(t *testing.T) {
-	e := newSessEnv(t)
+	forEachStore(t, func(t *testing.T, st precwatch.Store) { loggedOutNeedsLogin(t, newSessEnvOn(t, st)) })
+}
+
+func loggedOutNeedsLogin(t *testing.T, e *sessEnv) {
 	e.m.mu.Lock()
 	e.m.valid["imported"] = true
 	e.m.mu.Unlock()
@@ -324,16 +332,18 @@ func TestBlockedPages(t *testing.T) {
 		{"/queue", precwatch.PageQueue, "You are in the queue"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			e := newSessEnv(t)
-			run, err := e.run(t, e.site(tc.path))
-			if err == nil || run.Status != precwatch.RunBlocked {
-				t.Fatalf("err %v status %s (%v), want blocked", err, run.Status, run.Errors)
-			}
-			e.evidence(t, run, tc.class, tc.contains)
-			if !strings.Contains(err.Error(), string(tc.class)) {
-				t.Errorf("run error %q does not name the class", err)
-			}
-			e.noSecrets(t, run)
+			forEachStore(t, func(t *testing.T, st precwatch.Store) {
+				e := newSessEnvOn(t, st)
+				run, err := e.run(t, e.site(tc.path))
+				if err == nil || run.Status != precwatch.RunBlocked {
+					t.Fatalf("err %v status %s (%v), want blocked", err, run.Status, run.Errors)
+				}
+				e.evidence(t, run, tc.class, tc.contains)
+				if !strings.Contains(err.Error(), string(tc.class)) {
+					t.Errorf("run error %q does not name the class", err)
+				}
+				e.noSecrets(t, run)
+			})
 		})
 	}
 	t.Run("decoy", func(t *testing.T) {
