@@ -112,7 +112,7 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 					if errors.Is(err, context.DeadlineExceeded) {
 						row.ProxyError = "timed out"
 					}
-					s.logger.WarnContext(ctx, "proxy check failed", "site", row.Name, "err", err)
+					s.logger.WarnContext(ctx, "proxy check failed", "site", row.Name, "error", err)
 				}
 			})
 		}
@@ -228,7 +228,7 @@ func (s *Server) controlSite(ctx context.Context, site, op string, u *precwatch.
 			if e := userError(err); e.Code != EINTERNAL {
 				return err
 			}
-			s.logger.WarnContext(ctx, "start run failed", "site", site, "err", err)
+			s.logger.WarnContext(ctx, "start run failed", "site", site, "error", err)
 			return errorf(ECONFLICT, "a run of %s could not be started: is one already running?", site)
 		}
 	case "pause", "resume":
