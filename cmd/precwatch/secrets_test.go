@@ -39,6 +39,7 @@ var planted = map[string]string{
 	"console password":                    "Adm1nSecret7Pass",
 	"wrong console password":              "Wr0ngSecret4Guess",
 	"wrong redis password":                "Rd2Wrong6Redis",
+	"site login password from a file":     "Lg8Secret3Login",
 }
 
 // leakChecker collects everything precwatch shows and reports any planted
@@ -118,6 +119,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	// A shop that fails (503, retried) and asks to wait (429 with
 	// Retry-After), so that the crawler logs its URLs.
 	var waits atomic.Int64
+	var flakySawPassword atomic.Bool
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/wait" {
 			if waits.Add(1)%2 == 1 { // every run's first request waits
@@ -128,6 +130,14 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			fmt.Fprint(w, `<html><body><div class="l"><span class="id">F1</span><h2>Acetone 99% 5 L</h2></div></body></html>`)
 			return
 		}
+		if r.URL.Query().Get("password") == planted["site login password from a file"] {
+			flakySawPassword.Store(true)
+		}
+		if p := r.URL.Path; p == "/members" || strings.HasPrefix(p, "/login") {
+			// A login the market refuses: the form comes back.
+			fmt.Fprint(w, `<html><body><form action="/login-submit" method="get"><input name="username"><input type="password" name="password"></form></body></html>`)
+			return
+		}
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	}))
 	defer flaky.Close()
@@ -135,6 +145,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	flakyURL.User = url.UserPassword("agent", planted["start URL password"])
 	sites = append(sites, precwatch.Site{Name: "flaky", StartURLs: []string{flakyURL.String() + "/", flakyURL.String() + "/wait"},
 		Schedule: "@yearly", Limits: precwatch.Limits{Retries: 1},
+		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}})
+	sites = append(sites, precwatch.Site{Name: "members", StartURLs: []string{flaky.URL + "/members"}, Schedule: "@yearly",
+		Login: &precwatch.Login{URL: flaky.URL + "/login", Username: "agent",
+			PasswordFile: writeFile(t, dir, "login.secret", planted["site login password from a file"]+"\n")},
 		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}})
 	config := writeSecretConfig(t, dir, sites)
 	cli := func(stdin string, args ...string) (string, error) {
@@ -164,6 +178,12 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	}
 	cli("", "crawl", "--site", "shop") // a captcha start URL: blocked
 	cli("", "crawl", "--site", "flaky")
+	if out, _ := cli("", "crawl", "--site", "members"); !strings.Contains(out, "status=needs_login") {
+		t.Errorf("crawl of a refused login: %s, want needs_login", out)
+	}
+	if !flakySawPassword.Load() {
+		t.Error("the market never got the login password, so its handling was not checked")
+	}
 	cli("", "listings", "--site", "flaky")
 	cli("", "alerts", "follow", "--group", "g", "--from-start", "--max", "1")
 	// A Redis that refuses the password, and one that does not answer.
