@@ -23,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/fixtures"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
 
@@ -344,6 +345,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	cli("", "alerts", "--json", "--limit", "0")
 	cli("", "listings", "--limit", "0")
 	out, _ := cli("", "listings", "--json", "--limit", "0")
+	var rows []listingRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) < len(fixtures.Listings()) {
+		t.Errorf("listings on the Redis store: %v, %d rows", err, len(rows))
+	}
 	if os.Getenv("SECRETS_DEBUG") != "" {
 		t.Logf("listings:\n%s\nlog:\n%s", out, logs.String())
 	}
