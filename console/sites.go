@@ -95,6 +95,7 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 				errs[i] = err
 				return
 			}
+			redactRuns(runs)
 			if len(runs) > 0 {
 				row.LastRun = &runs[0]
 			}
@@ -185,6 +186,7 @@ func (s *Server) loadSite(ctx context.Context, name string) (*siteView, error) {
 	if err != nil {
 		return nil, err
 	}
+	redactRuns(runs)
 	return &siteView{Site: rows[i], Runs: runs, Controls: s.op != nil}, nil
 }
 
