@@ -192,14 +192,10 @@ func TestAlertsAndListings(t *testing.T) {
 	}
 }
 
-func TestMain_helpDoesNotTouchFiles(t *testing.T) {
+func TestHelpNeedsNoConfig(t *testing.T) {
 	// Help needs no config: it works where none exists.
 	dir := t.TempDir()
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(dir)
 	if _, _, err := run(t, t.Context(), "", "listings", "-h"); exitCode(err) != 0 {
 		t.Errorf("listings -h without a config: %v", err)
 	}
