@@ -7,6 +7,8 @@ GO      ?= go
 export GOTOOLCHAIN := go1.27.3
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# -buildvcs=auto: the git revision in `precwatch --version`, whatever GOFLAGS says.
+BUILDFLAGS := -buildvcs=auto
 BIN     := bin/precwatch
 
 .PHONY: all build run deps test lint vulncheck bench eval fuzz screenshots clean
@@ -14,7 +16,7 @@ BIN     := bin/precwatch
 all: build
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/precwatch
+	$(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/precwatch
 
 # The demo: fixture marketplaces behind a local SOCKS5 proxy, crawled into
 # the embedded store in var/, alerts printed, then the scheduler runs until
@@ -22,7 +24,7 @@ build:
 # into bin/precwatch.
 DEMO_BIN := bin/precwatch-demo
 run:
-	$(GO) build -tags demo -ldflags "$(LDFLAGS)" -o $(DEMO_BIN) ./cmd/precwatch
+	$(GO) build $(BUILDFLAGS) -tags demo -ldflags "$(LDFLAGS)" -o $(DEMO_BIN) ./cmd/precwatch
 	./$(DEMO_BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
 
 # What the tests need from Debian (redis-server, chromium, tor), installed

@@ -327,7 +327,7 @@ func (s *Server) audit(ctx context.Context, actor, action, target, detail string
 func (s *Server) appendAudit(ctx context.Context, e precwatch.AuditEntry) {
 	e.At = s.now()
 	if err := s.store.AppendAudit(ctx, e); err != nil {
-		s.logger.ErrorContext(ctx, "audit append failed", "actor", e.Actor, "action", e.Action, "target", e.Target, "err", err)
+		s.logger.ErrorContext(ctx, "audit append failed", "actor", e.Actor, "action", e.Action, "target", e.Target, "error", err)
 	}
 }
 
@@ -341,6 +341,6 @@ func (s *Server) auditCount(ctx context.Context, action, client string, now time
 	key := action + " " + client + " " + now.UTC().Truncate(auditWindow).Format(time.RFC3339)
 	e := precwatch.AuditEntry{At: now, Action: action, Target: "client:" + client, Detail: detail, Failed: true}
 	if err := s.store.CountAudit(ctx, key, e); err != nil {
-		s.logger.ErrorContext(ctx, "audit count failed", "action", action, "client", client, "err", err)
+		s.logger.ErrorContext(ctx, "audit count failed", "action", action, "client", client, "error", err)
 	}
 }

@@ -102,7 +102,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := userError(err)
 	status := codes[e.Code]
 	if e.Code == EINTERNAL {
-		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	setRetryAfter(w, e)
 	if isAPI(r) {

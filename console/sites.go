@@ -95,6 +95,7 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 				errs[i] = err
 				return
 			}
+			redactRuns(runs)
 			if len(runs) > 0 {
 				row.LastRun = &runs[0]
 			}
@@ -112,7 +113,7 @@ func (s *Server) loadSites(ctx context.Context, checkProxies bool) ([]siteRow, e
 					if errors.Is(err, context.DeadlineExceeded) {
 						row.ProxyError = "timed out"
 					}
-					s.logger.WarnContext(ctx, "proxy check failed", "site", row.Name, "err", err)
+					s.logger.WarnContext(ctx, "proxy check failed", "site", row.Name, "error", err)
 				}
 			})
 		}
@@ -185,6 +186,7 @@ func (s *Server) loadSite(ctx context.Context, name string) (*siteView, error) {
 	if err != nil {
 		return nil, err
 	}
+	redactRuns(runs)
 	return &siteView{Site: rows[i], Runs: runs, Controls: s.op != nil}, nil
 }
 
@@ -228,7 +230,7 @@ func (s *Server) controlSite(ctx context.Context, site, op string, u *precwatch.
 			if e := userError(err); e.Code != EINTERNAL {
 				return err
 			}
-			s.logger.WarnContext(ctx, "start run failed", "site", site, "err", err)
+			s.logger.WarnContext(ctx, "start run failed", "site", site, "error", err)
 			return errorf(ECONFLICT, "a run of %s could not be started: is one already running?", site)
 		}
 	case "pause", "resume":

@@ -95,7 +95,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, d); err != nil {
-		s.logger.ErrorContext(r.Context(), "render failed", "template", name, "err", err)
+		s.logger.ErrorContext(r.Context(), "render failed", "template", name, "error", err)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
 	}

@@ -53,6 +53,7 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler/extract"
+	"github.com/precwatch/precwatch/internal/yamlfile"
 )
 
 // Defaults applied when a site leaves a limit at zero.
@@ -160,7 +161,7 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		site:       site,
 		store:      store,
 		matcher:    matcher,
-		logger:     logger.With("crawler", site.Name),
+		logger:     logger.With("site", site.Name),
 		tor:        site.IsTor(),
 		hosts:      make(map[string]bool),
 		now:        time.Now,
@@ -789,7 +790,9 @@ func (r *run) addErr(err error) {
 		r.dropped++
 		return
 	}
-	r.rec.Errors = append(r.rec.Errors, err.Error())
+	// A URL's credentials (a start URL's user:password) never reach the
+	// run record, which the console and the CLI show (issue 10).
+	r.rec.Errors = append(r.rec.Errors, yamlfile.RedactURLs(err.Error()))
 }
 
 // recoverAs turns a panic (from a hostile page tripping a bug) into a run
@@ -907,7 +910,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		level = slog.LevelWarn
 	}
 	logger.Log(ctx, level, "run finished", "status", rec.Status, "pages", rec.Pages,
-		"listings", rec.Listings, "new_listings", rec.NewListings, "alerts", rec.Alerts,
+		"listings", rec.Listings, "new_listings", rec.NewListings, "new_alerts", rec.Alerts,
 		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start),
 		"requests", rec.Requests, "bytes", rec.Bytes, "not_modified", rec.NotModified,
 		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly)

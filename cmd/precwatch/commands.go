@@ -308,13 +308,23 @@ func (m *Main) printAlerts(ctx context.Context, store precwatch.Store, f precwat
 	if err != nil {
 		return fmt.Errorf("list alerts: %w", err)
 	}
+	total := len(alerts)
+	if f.Limit > 0 && len(alerts) >= f.Limit { // issue 10: say that more exist
+		if total, err = alertTotal(ctx, store, f); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		if alerts == nil {
 			alerts = []precwatch.Alert{}
 		}
-		return enc.Encode(alerts)
+		if err := enc.Encode(alerts); err != nil {
+			return err
+		}
+		m.moreNotice(true, len(alerts), total, "alerts")
+		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEVERITY\tSUBSTANCE\tREGIME\tSTRENGTH\tSITE\tTITLE\tPRICE\tVENDOR\tSTATUS\tRAISED\tKEY")
@@ -328,6 +338,7 @@ func (m *Main) printAlerts(ctx context.Context, store precwatch.Store, f precwat
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "%d alert(s)\n", len(alerts))
+	m.moreNotice(false, len(alerts), total, "alerts")
 	return nil
 }
 

@@ -51,7 +51,7 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 		return "", nil, err
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           m.withHealth(srv.Handler()), // /healthz, /readyz (issue 10)
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,
@@ -136,6 +136,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 // runUser is `precwatch user add --name N --role R`; the password is read
 // from stdin, or generated and printed when stdin is empty.
 func (m *Main) runUser(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return m.groupHelp("user")
+	}
 	if len(args) == 0 || args[0] != "add" {
 		return &exitError{code: 2, err: errors.New("usage: precwatch user add --name NAME --role investigator|analyst|operator|admin < password")}
 	}

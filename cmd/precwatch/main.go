@@ -27,28 +27,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const usage = `usage: precwatch <command> [flags]
-
-commands:
-  run            the daemon: crawl every site on its schedule and serve the console until SIGINT/SIGTERM
-  serve          serve the console alone (--addr, default 127.0.0.1:8080)
-  user add       create a console user (--name, --role); password on stdin, else generated
-  crawl          run one crawl of one site now (--site NAME)
-  alerts         list alerts, most severe and newest first (--json for JSON)
-  alerts follow  print the Redis alert stream as JSON lines to a consumer group, at least once (--group NAME)
-  match          match listings read as JSON lines on stdin, one JSON line out per listing
-  config check   validate the config and its watchlist
-  session import|show|clear --site S   a site's cookie jar (import: --cookies-file F|- or --cookie-header F|-)
-  watchlist test FILE    retro-hunt: what a candidate watchlist would add and remove over the stored listings
-  watchlist diff OLD NEW what changed between two watchlist files
-  version        print the version
-
-common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL
-              (default $PRECWATCH_STORE, else the config's store),
-              --log-level debug|info|warn|error, --log-format text|json
-run 'precwatch <command> -h' for a command's flags
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
@@ -80,7 +58,7 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return 2
+		return 0 // help was asked for, and printed
 	}
 	return 1
 }
@@ -118,11 +96,14 @@ func NewMain() *Main {
 // Run parses args (a command and its flags) and runs the command.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
+		fmt.Fprint(m.Stderr, topUsage())
 		return &exitError{code: 2, err: errors.New("no command given")}
 	}
 	cmd, rest := args[0], args[1:]
 	if cmd == "config" {
+		if len(rest) > 0 && isHelp(rest[0]) {
+			return m.groupHelp("config")
+		}
 		if len(rest) == 0 || rest[0] != "check" {
 			return &exitError{code: 2, err: errors.New("usage: precwatch config check [--config FILE]")}
 		}
@@ -147,14 +128,19 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runUser(ctx, rest)
 	case "session": // Sessions (issue 8)
 		return m.runSession(ctx, rest)
-	case "version":
-		fmt.Fprintln(m.Stdout, "precwatch", version)
+	case "listings":
+		return m.runListings(ctx, rest)
+	case "version", "--version", "-version":
+		fmt.Fprint(m.Stdout, versionText())
 		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(m.Stdout, usage)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && !isHelp(rest[0]) {
+			return m.Run(ctx, append(rest, "-h")) // help CMD is CMD -h
+		}
+		fmt.Fprint(m.Stdout, topUsage())
 		return nil
 	}
-	fmt.Fprint(m.Stderr, usage)
+	fmt.Fprint(m.Stderr, topUsage())
 	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
 }
 
@@ -162,6 +148,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 func (m *Main) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("precwatch "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {} // parseArgs prints it, to stdout when asked for
 	fs.StringVar(&m.ConfigPath, "config", "configs/precwatch.yaml", "config file")
 	fs.StringVar(&m.StoreDSN, "store", "", "store: an embedded file path or a redis:// URL (default: $"+storeEnv+", else the config's store)")
 	fs.TextVar(&m.LogLevel, "log-level", &m.LogLevel, "log level: debug, info, warn, error")
@@ -170,13 +157,13 @@ func (m *Main) flags(name string) *flag.FlagSet {
 }
 
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := m.parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
-	opts := &slog.HandlerOptions{Level: &m.LogLevel}
+	opts := logOptions(&m.LogLevel) // durations in seconds (issue 10)
 	if m.LogFormat == "json" {
 		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
 	} else {

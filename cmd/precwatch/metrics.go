@@ -86,6 +86,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 		&proxyCollector{sites: sites},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mt.mirrors = newMirrorMetrics(mt.reg)
+	mt.reg.MustRegister(buildInfo()) // issue 10: which build runs
 	return mt
 }
 
@@ -181,7 +182,7 @@ func (c *proxyCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *Main) serveMetrics(ctx context.Context, addr string, mt *metrics) (string, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(mt.reg, promhttp.HandlerOpts{Registry: mt.reg}))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
+	hs := &http.Server{Handler: m.withHealth(mux) /* /healthz, /readyz: issue 10 */, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute}
 	base, shutdown, err := m.serveHTTP(ctx, "metrics", addr, hs, "", "")
 	if err != nil {
 		return "", nil, err

@@ -21,6 +21,9 @@ const sessionUsage = `usage: precwatch session import --site S (--cookies-file F
 cookie values are read from a file or stdin ("-"), never from the command line`
 
 func (m *Main) runSession(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		return m.groupHelp("session")
+	}
 	if len(args) == 0 {
 		return &exitError{code: 2, err: errors.New(sessionUsage)}
 	}

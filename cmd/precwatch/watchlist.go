@@ -70,12 +70,15 @@ func (m *Main) runWatchlist(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "suppress" {
 		return m.watchlistSuppress(ctx, args[1:])
 	}
+	if len(args) > 0 && isHelp(args[0]) {
+		return m.groupHelp("watchlist")
+	}
 	if len(args) == 0 {
 		return &exitError{code: 2, err: errors.New(use)}
 	}
 	sub, rest := args[0], args[1:]
 	fs := m.flags("watchlist " + sub)
-	if err := fs.Parse(rest); err != nil {
+	if err := m.parseArgs(fs, rest); err != nil {
 		return err
 	}
 	files := fs.Args()

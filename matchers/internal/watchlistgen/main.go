@@ -93,7 +93,7 @@ func main() {
 	extra := flag.String("extra", "matchers/internal/watchlistgen/extra_names.yaml", "names in further languages")
 	flag.Parse()
 	if err := run(*in, *extra, *out); err != nil {
-		slog.Error("watchlistgen failed", "err", err)
+		slog.Error("watchlistgen failed", "error", err)
 		os.Exit(1)
 	}
 }

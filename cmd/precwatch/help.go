@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// command is one entry of the top-level help: its name (with its
+// subcommand), its arguments and what it does.
+type command struct {
+	name, args, summary string
+}
+
+// commands lists every command `precwatch help` shows; each also answers
+// `precwatch <name> -h` with its arguments and flags.
+var commands = []command{
+	{"run", "[--run-on-start] [--addr ADDR] [--metrics-addr ADDR] [--tls-cert F --tls-key F]", "the daemon: crawl every site on its schedule and serve the console until SIGINT/SIGTERM"},
+	{"serve", "[--addr ADDR] [--tls-cert F --tls-key F]", "serve the console alone (default 127.0.0.1:8080)"},
+	{"crawl", "--site NAME", "run one crawl of one site now and print its run record"},
+	{"alerts", "[--json] [--status S] [--severity S] [--site S] [--substance ID] [--limit N]", "list alerts, most severe and newest first"},
+	{"alerts follow", "--group NAME [--consumer C] [--from-start] [--claim-idle D] [--max N]", "print the Redis alert stream as JSON lines to a consumer group, at least once"},
+	{"listings", "[--site S] [--json] [--limit N]", "list the stored (extracted) listings, newest sighting first"},
+	{"match", "[--watchlist FILE] < listings.jsonl", "match listings read as JSON lines on stdin, one JSON line out per listing"},
+	{"config check", "", "validate the config and its watchlist"},
+	{"session import", "--site S (--cookies-file FILE|- | --cookie-header FILE|-)", "import a site's cookies copied from Tor Browser (values from a file or stdin only)"},
+	{"session show", "--site S", "list a site's stored cookies (names, domains, expiry; never values)"},
+	{"session clear", "--site S", "forget a site's cookies"},
+	{"watchlist test", "FILE", "retro-hunt: what a candidate watchlist would add and remove over the stored listings"},
+	{"watchlist diff", "OLD NEW", "what changed between two watchlist files"},
+	{"watchlist suppress", "(--term T --site S | --listing ID) [--substance ID] --by NAME --reason TEXT", "rule a term on a site, or one listing, a false positive"},
+	{"user add", "--name NAME [--role R] < password", "create a console user; password on stdin, else generated and printed"},
+	{"version", "", "print the version, the Go version and the source revision"},
+	{"help", "[COMMAND]", "this help, or a command's"},
+}
+
+// topUsage is the top-level help: every command.
+func topUsage() string {
+	var b strings.Builder
+	b.WriteString("usage: precwatch <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-19s %s\n", c.name, c.summary)
+	}
+	b.WriteString(`
+common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL
+              (default $` + storeEnv + `, else the config's store),
+              --log-level debug|info|warn|error, --log-format text|json
+run 'precwatch <command> -h' for a command's arguments and flags; --version prints the version
+`)
+	return b.String()
+}
+
+// groupUsage is the help of a command with subcommands ("session").
+func groupUsage(group string) string {
+	var b strings.Builder
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, group+" ") {
+			pre := "usage: "
+			if b.Len() > 0 {
+				pre = "       "
+			}
+			fmt.Fprintf(&b, "%sprecwatch %s %s\n", pre, c.name, c.args)
+		}
+	}
+	b.WriteString("run 'precwatch " + group + " <subcommand> -h' for its flags\n")
+	return b.String()
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// groupHelp answers `precwatch <group> -h` on stdout; err is flag.ErrHelp,
+// which exits 0.
+func (m *Main) groupHelp(group string) error {
+	fmt.Fprint(m.Stdout, groupUsage(group))
+	return flag.ErrHelp
+}
+
+// printUsage writes a command's usage: its arguments, what it does, and
+// its flags with their defaults.
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	name := strings.TrimPrefix(fs.Name(), "precwatch ")
+	args, summary := "[flags]", ""
+	for _, c := range commands {
+		if c.name == name {
+			args, summary = c.args, c.summary
+		}
+	}
+	fmt.Fprintf(w, "usage: precwatch %s %s\n", name, args)
+	if summary != "" {
+		fmt.Fprintf(w, "%s\n", summary)
+	}
+	fmt.Fprintln(w, "\nflags:")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+}
+
+// parseArgs parses a command's flags, leaving its positional arguments in
+// fs.Args(). Help (-h, --help) goes to stdout and exits 0; a bad flag
+// prints the usage to stderr and exits 2.
+func (m *Main) parseArgs(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(m.Stdout, fs)
+		return err
+	}
+	printUsage(m.Stderr, fs)
+	return &exitError{code: 2, err: err}
+}
