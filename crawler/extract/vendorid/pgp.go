@@ -1,0 +1,122 @@
+package vendorid
+
+import (
+	"bytes"
+	"encoding/hex"
+	"strings"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+)
+
+const (
+	pgpBegin = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
+	pgpEnd   = "-----END PGP PUBLIC KEY BLOCK-----"
+	// maxPGPEntities bounds the keys taken from one block (a keyring export).
+	maxPGPEntities = 4
+)
+
+// findPGP parses the armored public key blocks in text and returns the
+// fingerprint of each key's primary key, plus the spans of all blocks seen.
+// A block that does not parse is skipped.
+func findPGP(text string) ([]Identifier, []span) {
+	var ids []Identifier
+	var spans []span
+	parsed := 0
+	for off := 0; ; {
+		i := strings.Index(text[off:], pgpBegin)
+		if i < 0 {
+			break
+		}
+		start := off + i
+		bodyStart := start + len(pgpBegin)
+		j := strings.Index(text[bodyStart:], pgpEnd)
+		if j < 0 {
+			break
+		}
+		end := bodyStart + j + len(pgpEnd)
+		spans = append(spans, span{start, end})
+		off = end
+		if end-start > MaxPGPBlock || parsed >= MaxPGPBlocks {
+			continue
+		}
+		parsed++
+		for _, fp := range fingerprints(text[bodyStart : bodyStart+j]) {
+			ids = append(ids, Identifier{Kind: KindPGP, Value: fp, Start: start, End: end})
+		}
+	}
+	return ids, spans
+}
+
+// fingerprints rebuilds a clean armor from the body of a block and returns
+// the primary-key fingerprints of the keys in it. Text taken from HTML often
+// has its line breaks collapsed or indented, so the body is read as
+// whitespace-separated tokens: optional "Key: value" headers, the base64
+// lines, and the "=XXXX" CRC-24 line. Where the headers end is guessed, so
+// a few plausible starts of the base64 data are tried.
+func fingerprints(body string) []string {
+	tokens := strings.Fields(body)
+	end := len(tokens)
+	crc := ""
+	if end > 0 && len(tokens[end-1]) == 5 && tokens[end-1][0] == '=' && isBase64(tokens[end-1][1:]) {
+		crc = tokens[end-1]
+		end--
+	}
+	tried := 0
+	for i := 0; i < end && tried < 4; i++ {
+		if !isBase64(tokens[i]) || (i > 0 && len(tokens[i]) < 16) {
+			continue
+		}
+		tried++
+		if fps := parseArmor(tokens[i:end], crc); fps != nil {
+			return fps
+		}
+	}
+	return nil
+}
+
+func parseArmor(data []string, crc string) (fps []string) {
+	defer func() {
+		// The parser is third-party code facing hostile input: a panic in
+		// it costs this block, not the crawl.
+		if recover() != nil {
+			fps = nil
+		}
+	}()
+	var b bytes.Buffer
+	b.WriteString(pgpBegin + "\n\n")
+	for _, line := range data {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	if crc != "" {
+		b.WriteString(crc + "\n")
+	}
+	b.WriteString(pgpEnd + "\n")
+	keys, err := openpgp.ReadArmoredKeyRing(&b)
+	if err != nil {
+		return nil
+	}
+	for i, e := range keys {
+		if i == maxPGPEntities {
+			break
+		}
+		if e.PrimaryKey == nil {
+			continue
+		}
+		fps = append(fps, strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint)))
+	}
+	return fps
+}
+
+func isBase64(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
