@@ -9,8 +9,10 @@ import (
 )
 
 // Known mainnet addresses: the genesis block's coinbase, the Bitcoin wiki's
-// P2PKH example, and the P2SH example of BIP-13's era.
+// P2PKH example, the P2SH example of BIP-13's era, and the all-zero hash160
+// (leading zero bytes become leading "1"s).
 var base58Valid = []string{
+	"1111111111111111111114oLvT2",
 	"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
 	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
 	"3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",

@@ -19,8 +19,8 @@ var (
 	// letters, digits and underscores, starting with a letter.
 	telegramURLRE = regexp.MustCompile(`(?i)\b(?:https?://)?(?:www\.)?(?:t|telegram)\.me/@?([a-z][a-z0-9_]{4,31})\b`)
 	// atHandleRE finds "@name" not preceded by a character of an e-mail
-	// local part.
-	atHandleRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@])@([A-Za-z][A-Za-z0-9_]{4,31})\b`)
+	// local part or by the "/" of a t.me/@name link.
+	atHandleRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@/])@([A-Za-z][A-Za-z0-9_]{4,31})\b`)
 	// wickrRE takes the name after a Wickr label and a separator.
 	wickrRE = regexp.MustCompile(`(?i)\bwickr(?:\s*me)?(?:\s*id)?\s*[:=\-]\s*@?([a-z0-9][a-z0-9_.\-]{3,30}[a-z0-9])`)
 	// emailRE finds e-mail addresses and JIDs, including the obfuscated
