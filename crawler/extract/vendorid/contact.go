@@ -2,7 +2,6 @@ package vendorid
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -11,22 +10,12 @@ import (
 const labelWindow = 40
 
 var (
-	// labelRE finds the words sellers put before a contact. Labels that
-	// name no kind found here (signal, threema, …) still matter: they end
-	// the reach of an earlier label.
-	labelRE = regexp.MustCompile(`(?i)\b(telegram|tg|wickr(?:\s*me)?|session(?:\s*id)?|xmpp|jabber|jid|e-?mail|signal|threema|whatsapp|discord|matrix|element|tox|simplex|briar|pgp|btc|xmr|bitcoin|monero)\b`)
-	// telegramURLRE finds t.me and telegram.me links; usernames are 5-32
-	// letters, digits and underscores, starting with a letter.
-	telegramURLRE = regexp.MustCompile(`(?i)\b(?:https?://)?(?:www\.)?(?:t|telegram)\.me/@?([a-z][a-z0-9_]{4,31})\b`)
-	// atHandleRE finds "@name" not preceded by a character of an e-mail
-	// local part or by the "/" of a t.me/@name link.
-	atHandleRE = regexp.MustCompile(`(?:^|[^A-Za-z0-9._%+\-@/])@([A-Za-z][A-Za-z0-9_]{4,31})\b`)
 	// wickrRE takes the name after a Wickr label and a separator.
-	wickrRE = regexp.MustCompile(`(?i)\bwickr(?:\s*me)?(?:\s*id)?\s*[:=\-]\s*@?([a-z0-9][a-z0-9_.\-]{3,30}[a-z0-9])`)
-	// emailRE finds e-mail addresses and JIDs, including the obfuscated
+	wickrRE = regexp.MustCompile(`^(?i)wickr(?:\s*me)?(?:\s*id)?\s*[:=\-]\s*@?([a-z0-9][a-z0-9_.\-]{3,30}[a-z0-9])`)
+	// emailAnchoredRE reads an e-mail address or JID, including the obfuscated
 	// "name [at] host (dot) org" forms; the separators are only taken in
 	// brackets, where they cannot be ordinary words.
-	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+` + at + label + `(?:` + dot + label + `)+`)
+	emailAnchoredRE = regexp.MustCompile(`^[A-Za-z0-9._%+\-]+` + at + label + `(?:` + dot + label + `)+`)
 )
 
 const (
@@ -58,73 +47,221 @@ var xmppHosts = map[string]bool{
 // nonTLDs are file extensions that follow "@" in asset names (logo@2x.png).
 var nonTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "webp": true, "svg": true, "css": true, "js": true}
 
-type labelAt struct {
-	end  int
-	kind string
-}
-
+// findContacts looks for contacts only around their triggers ("@", a
+// bracketed "at", "me/", "wickr"): running the patterns over the whole text
+// costs far more than the text is long.
 func findContacts(text string, skip []span) []Identifier {
-	var labels []labelAt
-	for _, m := range labelRE.FindAllStringSubmatchIndex(text, -1) {
-		labels = append(labels, labelAt{end: m[1], kind: labelKind(text[m[2]:m[3]])})
-	}
-	// nearest returns the kind of the closest label ending at most
-	// labelWindow bytes before pos, or "".
-	nearest := func(pos int) string {
-		i := sort.Search(len(labels), func(i int) bool { return labels[i].end > pos }) - 1
-		if i < 0 || pos-labels[i].end > labelWindow {
-			return ""
-		}
-		return labels[i].kind
-	}
-
 	var ids []Identifier
 	add := func(k Kind, v string, start, end int) {
 		if !inside(skip, start, end) {
 			ids = append(ids, Identifier{Kind: k, Value: v, Start: start, End: end})
 		}
 	}
-	for _, m := range telegramURLRE.FindAllStringSubmatchIndex(text, -1) {
-		name := strings.ToLower(text[m[2]:m[3]])
-		if !telegramPaths[name] {
-			add(KindTelegram, name, m[0], m[1])
+	emailEnd := 0
+	for i := 0; i < len(text); i++ {
+		j := strings.IndexAny(text[i:], "@[({</wW")
+		if j < 0 {
+			break
 		}
-	}
-	for _, m := range atHandleRE.FindAllStringSubmatchIndex(text, -1) {
-		start := m[2] - 1 // the "@"
-		if nearest(start) == "telegram" {
-			add(KindTelegram, strings.ToLower(text[m[2]:m[3]]), start, m[1])
-		}
-	}
-	for _, m := range wickrRE.FindAllStringSubmatchIndex(text, -1) {
-		add(KindWickr, strings.ToLower(text[m[2]:m[3]]), m[2], m[3])
-	}
-	for _, m := range emailRE.FindAllStringIndex(text, -1) {
-		addr, ok := deobfuscate(text[m[0]:m[1]])
-		if !ok {
-			continue
-		}
-		host := addr[strings.IndexByte(addr, '@')+1:]
-		if nearest(m[0]) == "xmpp" || xmppHosts[host] {
-			add(KindXMPP, addr, m[0], m[1])
-		} else {
-			add(KindEmail, addr, m[0], m[1])
+		i += j
+		switch c := text[i]; c {
+		case '@':
+			if name, end, ok := atHandle(text, i); ok && nearestLabel(text, i) == "telegram" {
+				add(KindTelegram, name, i, end)
+			}
+			if i >= emailEnd {
+				if start, end, addr, ok := emailAt(text, i); ok {
+					emailEnd = end
+					addEmail(text, start, end, addr, add)
+				}
+			}
+		case '[', '(', '{', '<':
+			if i >= emailEnd && bracketedAt(text[i:]) {
+				sep := i
+				for sep > 0 && isSpace(text[sep-1]) {
+					sep--
+				}
+				if start, end, addr, ok := emailAt(text, sep); ok {
+					emailEnd = end
+					addEmail(text, start, end, addr, add)
+				}
+			}
+		case '/':
+			if start, end, name, ok := telegramURL(text, i); ok {
+				add(KindTelegram, name, start, end)
+			}
+		case 'w', 'W':
+			if len(text)-i >= 5 && strings.EqualFold(text[i:i+5], "wickr") && (i == 0 || !isWord(text[i-1])) {
+				w := text[i:min(len(text), i+wickrWindow)]
+				// The name must end where the match does, not run on.
+				if m := wickrRE.FindStringSubmatchIndex(w); m != nil && (m[1] == len(w) && i+len(w) == len(text) ||
+					m[1] < len(w) && !isWord(w[m[1]]) && w[m[1]] != '-' && (w[m[1]] != '.' || m[1]+1 == len(w) || !isWord(w[m[1]+1]))) {
+					add(KindWickr, strings.ToLower(w[m[2]:m[3]]), i+m[2], i+m[3])
+				}
+			}
 		}
 	}
 	return ids
 }
 
-func labelKind(word string) string {
-	w := strings.ToLower(word)
-	switch {
-	case w == "telegram" || w == "tg":
-		return "telegram"
-	case w == "xmpp" || w == "jabber" || w == "jid":
-		return "xmpp"
-	case strings.HasPrefix(w, "wickr"):
-		return "wickr"
+const (
+	// wickrWindow bounds the text read after "wickr" for the name.
+	wickrWindow = 96
+	// emailWindow bounds an address with its obfuscation: a 64-byte local
+	// part and a host name of up to 255 bytes, with room for " (dot) ".
+	emailWindow = 512
+)
+
+func addEmail(text string, start, end int, addr string, add func(Kind, string, int, int)) {
+	host := addr[strings.IndexByte(addr, '@')+1:]
+	if nearestLabel(text, start) == "xmpp" || xmppHosts[host] {
+		add(KindXMPP, addr, start, end)
+	} else {
+		add(KindEmail, addr, start, end)
 	}
-	return w
+}
+
+// emailAt reads the address whose "@" (or its spelled-out form) starts at
+// sep: the local part is the run of local-part characters before it.
+func emailAt(text string, sep int) (start, end int, addr string, ok bool) {
+	start = sep
+	for start > 0 && sep-start < 64 && strings.IndexByte(localChars, text[start-1]) >= 0 {
+		start--
+	}
+	if start == sep || (start > 0 && strings.IndexByte(localChars, text[start-1]) >= 0) {
+		return 0, 0, "", false
+	}
+	w := text[start:min(len(text), start+emailWindow)]
+	m := emailAnchoredRE.FindStringIndex(w)
+	if m == nil || (m[1] == len(w) && start+len(w) < len(text)) {
+		return 0, 0, "", false
+	}
+	addr, ok = deobfuscate(w[:m[1]])
+	return start, start + m[1], addr, ok
+}
+
+// bracketedAt reports whether s starts with "[at]", "(at)", "{at}" or
+// "<at>", in any case and with spaces inside.
+func bracketedAt(s string) bool {
+	i := 1
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if len(s)-i < 2 || !strings.EqualFold(s[i:i+2], "at") {
+		return false
+	}
+	i += 2
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i < len(s) && strings.IndexByte("])}>", s[i]) >= 0
+}
+
+// atHandle reads "@name" at text[at]: a Telegram-style username not
+// preceded by a character of an e-mail local part or by the "/" of a
+// t.me/@name link.
+func atHandle(text string, at int) (name string, end int, ok bool) {
+	if at > 0 && strings.IndexByte(localChars+"@/", text[at-1]) >= 0 {
+		return "", 0, false
+	}
+	end, ok = username(text, at+1)
+	return strings.ToLower(text[at+1 : end]), end, ok
+}
+
+// username reads a Telegram username at text[i:]: 5-32 letters, digits and
+// underscores, starting with a letter, ending at a word boundary.
+func username(text string, i int) (end int, ok bool) {
+	end = i
+	for end < len(text) && isWord(text[end]) {
+		end++
+	}
+	n := end - i
+	if n < 5 || n > 32 || !isLetter(text[i]) {
+		return i, false
+	}
+	return end, true
+}
+
+// telegramURL reads a t.me or telegram.me link whose path starts at
+// text[slash], with an optional scheme and "www.".
+func telegramURL(text string, slash int) (start, end int, name string, ok bool) {
+	if slash < 4 || !strings.EqualFold(text[slash-3:slash], ".me") {
+		return 0, 0, "", false
+	}
+	host := slash - 3
+	switch {
+	case host >= 8 && strings.EqualFold(text[host-8:host], "telegram"):
+		start = host - 8
+	case strings.EqualFold(text[host-1:host], "t"):
+		start = host - 1
+	default:
+		return 0, 0, "", false
+	}
+	if start > 0 && isWord(text[start-1]) {
+		return 0, 0, "", false
+	}
+	if start >= 4 && strings.EqualFold(text[start-4:start], "www.") {
+		start -= 4
+	}
+	for _, scheme := range []string{"https://", "http://"} {
+		if start >= len(scheme) && strings.EqualFold(text[start-len(scheme):start], scheme) {
+			start -= len(scheme)
+			break
+		}
+	}
+	i := slash + 1
+	if i < len(text) && text[i] == '@' {
+		i++
+	}
+	end, ok = username(text, i)
+	if !ok {
+		return 0, 0, "", false
+	}
+	name = strings.ToLower(text[i:end])
+	if telegramPaths[name] {
+		return 0, 0, "", false
+	}
+	return start, end, name, true
+}
+
+// nearestLabel returns the kind of the last contact label word ending at
+// most labelWindow bytes before pos, or "".
+func nearestLabel(text string, pos int) string {
+	for end := pos; end > 0 && pos-end <= labelWindow; {
+		if !isWord(text[end-1]) {
+			end--
+			continue
+		}
+		start := end - 1
+		for start > 0 && isWord(text[start-1]) {
+			start--
+		}
+		if end-start <= 8 {
+			if kind, ok := labelWords[strings.ToLower(text[start:end])]; ok {
+				return kind
+			}
+		}
+		end = start
+	}
+	return ""
+}
+
+func isWord(c byte) bool   { return isAlnum(c) || c == '_' }
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+// labelWords are the words sellers put before a contact, with the kind of
+// contact each names. Words that name no kind found here (signal, threema,
+// …) still matter: they end the reach of an earlier label.
+var labelWords = map[string]string{
+	"telegram": "telegram", "tg": "telegram",
+	"xmpp": "xmpp", "jabber": "xmpp", "jid": "xmpp", "omemo": "xmpp",
+	"wickr": "wickr", "session": "session", "email": "email", "mail": "email",
+	"signal": "signal", "threema": "threema", "whatsapp": "whatsapp", "discord": "discord",
+	"matrix": "matrix", "element": "matrix", "tox": "tox", "simplex": "simplex", "briar": "briar",
+	"pgp": "pgp", "btc": "btc", "xmr": "xmr", "eth": "eth", "bitcoin": "btc", "monero": "xmr",
 }
 
 // deobfuscate turns a match of emailRE into a lower-case address, or
@@ -145,7 +282,10 @@ func deobfuscate(s string) (string, bool) {
 	if local == "" || strings.Contains(local, "..") {
 		return "", false
 	}
-	host := strings.ToLower(dotRE.ReplaceAllString(rest, "."))
+	host := strings.ToLower(rest)
+	if strings.ContainsAny(host, "[({<") {
+		host = dotRE.ReplaceAllString(host, ".")
+	}
 	tld := host[strings.LastIndexByte(host, '.')+1:]
 	if len(tld) < 2 || nonTLDs[tld] || strings.Trim(tld, "abcdefghijklmnopqrstuvwxyz") != "" {
 		return "", false

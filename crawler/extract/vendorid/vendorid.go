@@ -12,6 +12,7 @@ package vendorid
 import (
 	"cmp"
 	"slices"
+	"sort"
 )
 
 // Kind names the type of an identifier; the values are stable and may be
@@ -82,11 +83,9 @@ func Find(text string) []Identifier {
 
 type span struct{ start, end int }
 
+// inside reports whether [start, end) overlaps one of spans, which are
+// sorted and disjoint (key blocks, in text order).
 func inside(spans []span, start, end int) bool {
-	for _, s := range spans {
-		if start < s.end && end > s.start {
-			return true
-		}
-	}
-	return false
+	i := sort.Search(len(spans), func(i int) bool { return spans[i].end > start })
+	return i < len(spans) && spans[i].start < end
 }

@@ -82,6 +82,11 @@ func TestFindContacts(t *testing.T) {
 		"jid by label":           {"XMPP/OMEMO: desk [at] chat.example.org", []string{"xmpp desk@chat.example.org"}},
 		"wickr needs separator":  {"Wickr is down today, sorry", nil},
 		"wickr me":               {"wickr me: Parcel.Desk", []string{"wickr parcel.desk"}},
+		"wickr name too long":    {"Wickr: " + strings.Repeat("parcel", 7) + " thanks", nil},
+		"wickr name, full stop":  {"Wickr: parcel.desk. Replies daily.", []string{"wickr parcel.desk"}},
+		"local part too long":    {"mail " + strings.Repeat("a", 70) + "@parcel.example", nil},
+		"handle, no label":       {"Shipping: 2-5 days, contact @parcel_desk", nil},
+		"url inside a word":      {"see abt.me/parcel_desk", nil},
 		"session wrong prefix":   {"06" + sessionID[2:], nil},
 		"session too long":       {sessionID + "a", nil},
 	}
@@ -200,4 +205,15 @@ func BenchmarkFind(b *testing.B) {
 		n = len(Find(text))
 	}
 	b.ReportMetric(float64(n), "ids/op")
+}
+
+// BenchmarkFindHostile scans text built to defeat the scanners: thousands
+// of empty key blocks between address-length tokens and e-mail fragments.
+func BenchmarkFindHostile(b *testing.B) {
+	unit := pgpBegin + pgpEnd + " 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3 a.a.a.a@ [at] (dot) @tg_handle tg "
+	text := strings.Repeat(unit, (1<<20)/len(unit))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		Find(text)
+	}
 }
