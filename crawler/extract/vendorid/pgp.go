@@ -2,10 +2,18 @@ package vendorid
 
 import (
 	"bytes"
+	"crypto/dsa" //nolint:staticcheck // OpenPGP v4 keys may still be DSA
+	"crypto/rsa"
 	"encoding/hex"
+	"errors"
+	"io"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/elgamal"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 const (
@@ -92,7 +100,15 @@ func parseArmor(data []string, crc string) (fps []string) {
 		b.WriteString(crc + "\n")
 	}
 	b.WriteString(pgpEnd + "\n")
-	keys, err := openpgp.ReadArmoredKeyRing(&b)
+	block, err := armor.Decode(&b)
+	if err != nil {
+		return nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(block.Body, MaxPGPBlock))
+	if err != nil || !boundedKeys(raw) {
+		return nil
+	}
+	keys, err := openpgp.ReadKeyRing(bytes.NewReader(raw))
 	if err != nil {
 		return nil
 	}
@@ -106,6 +122,56 @@ func parseArmor(data []string, crc string) (fps []string) {
 		fps = append(fps, strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint)))
 	}
 	return fps
+}
+
+// Key sizes past which verifying a key's self-signatures costs too much:
+// a hostile page could otherwise make each signature check take seconds
+// (DSA's cost grows with its subgroup size, which the key chooses).
+const (
+	maxRSABits   = 8192
+	maxDSABits   = 3072
+	maxDSAQBits  = 256 // the largest subgroup FIPS 186 defines
+	maxElGamBits = 8192
+)
+
+// boundedKeys reports whether every public key and subkey in the packets
+// has a size whose signatures are cheap to verify.
+func boundedKeys(raw []byte) bool {
+	r := bytes.NewReader(raw)
+	for {
+		p, err := packet.Read(r)
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			// Read consumes a packet it cannot parse; the key parser
+			// skips it too.
+			var unsupported pgperrors.UnsupportedError
+			var unknown pgperrors.UnknownPacketTypeError
+			if errors.As(err, &unsupported) || errors.As(err, &unknown) {
+				continue
+			}
+			return false
+		}
+		pk, ok := p.(*packet.PublicKey)
+		if !ok {
+			continue
+		}
+		switch k := pk.PublicKey.(type) {
+		case *rsa.PublicKey:
+			if k.N.BitLen() > maxRSABits {
+				return false
+			}
+		case *dsa.PublicKey:
+			if k.P.BitLen() > maxDSABits || k.Q.BitLen() > maxDSAQBits {
+				return false
+			}
+		case *elgamal.PublicKey:
+			if k.P.BitLen() > maxElGamBits {
+				return false
+			}
+		}
+	}
 }
 
 func isBase64(s string) bool {

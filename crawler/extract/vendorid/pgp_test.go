@@ -2,11 +2,16 @@ package vendorid
 
 import (
 	"bytes"
+	"crypto/dsa" //nolint:staticcheck // OpenPGP v4 keys may still be DSA
+	"crypto/rsa"
 	"encoding/hex"
+	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -154,6 +159,48 @@ func TestPGPFingerprintMatchesGnuPG(t *testing.T) {
 		}
 		if ids[0].Value != primary {
 			t.Errorf("%s: fingerprint %s, gpg says %s", name, ids[0].Value, primary)
+		}
+	}
+}
+
+// TestBoundedKeys checks the size gate that runs before signatures are
+// verified, with key packets built by hand (their sizes are all it reads).
+func TestBoundedKeys(t *testing.T) {
+	bits := func(n int) *big.Int { return new(big.Int).SetBit(big.NewInt(1), n-1, 1) }
+	now := time.Unix(1700000000, 0)
+	cases := map[string]struct {
+		pk   *packet.PublicKey
+		want bool
+	}{
+		"dsa 3072/256":  {packet.NewDSAPublicKey(now, &dsa.PublicKey{Parameters: dsa.Parameters{P: bits(3072), Q: bits(256), G: big.NewInt(2)}, Y: big.NewInt(3)}), true},
+		"dsa 4096/256":  {packet.NewDSAPublicKey(now, &dsa.PublicKey{Parameters: dsa.Parameters{P: bits(4096), Q: bits(256), G: big.NewInt(2)}, Y: big.NewInt(3)}), false},
+		"dsa 3072/3000": {packet.NewDSAPublicKey(now, &dsa.PublicKey{Parameters: dsa.Parameters{P: bits(3072), Q: bits(3000), G: big.NewInt(2)}, Y: big.NewInt(3)}), false},
+		"rsa 8192":      {packet.NewRSAPublicKey(now, &rsa.PublicKey{N: bits(8192), E: 65537}), true},
+		"rsa 16384":     {packet.NewRSAPublicKey(now, &rsa.PublicKey{N: bits(16384), E: 65537}), false},
+	}
+	for name, c := range cases {
+		var b bytes.Buffer
+		if err := c.pk.Serialize(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := boundedKeys(b.Bytes()); got != c.want {
+			t.Errorf("%s: boundedKeys = %v, want %v", name, got, c.want)
+		}
+		// As a subkey after a good primary key, the gate still applies.
+		v4, _ := newArmoredKey(t, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA}, nil)
+		blk, err := armor.Decode(strings.NewReader(v4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(blk.Body)
+		sub := *c.pk
+		sub.IsSubkey = true
+		var sb bytes.Buffer
+		if err := sub.Serialize(&sb); err != nil {
+			t.Fatal(err)
+		}
+		if got := boundedKeys(append(raw, sb.Bytes()...)); got != c.want {
+			t.Errorf("%s as a subkey: boundedKeys = %v, want %v", name, got, c.want)
 		}
 	}
 }
