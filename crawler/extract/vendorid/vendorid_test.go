@@ -8,6 +8,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
+// profileXMR is a made-up subaddress with a valid checksum.
+var profileXMR = moneroTestAddress(moneroSubaddress, 0, 9)
+
 const sessionID = "0586c3a0f1e5b2d4c6a8e0f2b4d6c8a0e2f4b6d8c0a2e4f6b8d0c2a4e6f8b0d2c4"
 
 var profile = `Northern Parcel Co - vendor profile
@@ -20,7 +23,7 @@ Jabber: NorthParcel@exploit.im (backup xmpp: np-orders@chat.example.org)
 Wickr: northparcel_ops
 E-mail: Orders [at] northern-parcel (dot) example
 Payment: BTC bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4 or 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2,
-XMR ` + moneroGeneralFund + `
+XMR ` + profileXMR + `
 ETH 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed
 Refunds go to 3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy only.`
 
@@ -38,7 +41,7 @@ func TestFindProfile(t *testing.T) {
 		{KindEmail, "orders@northern-parcel.example", "Orders [at] northern-parcel (dot) example"},
 		{KindBTC, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"},
 		{KindBTC, "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"},
-		{KindXMR, moneroGeneralFund, moneroGeneralFund},
+		{KindXMR, profileXMR, profileXMR},
 		{KindETH, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"},
 		{KindBTC, "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"},
 	}
@@ -181,21 +184,23 @@ func FuzzFind(f *testing.F) {
 	})
 }
 
-// BenchmarkFind scans a 100 KB vendor page: shop text with contacts and
-// addresses scattered through it and one armored key.
+// BenchmarkFind scans a 100 KB vendor page: shop text with one armored
+// key, a contact-and-payment block every few kilobytes, and decoys (an
+// unlabelled "@" handle, a transaction hash).
 func BenchmarkFind(b *testing.B) {
 	v4, _ := newArmoredKey(b, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA}, nil)
 	filler := "Every parcel ships in plain packaging with tracking. Reship once if lost, refunds within 7 days. " +
-		"Questions about your order? Message us with the order number, never in public threads. Prices in USD, paid in BTC or XMR. "
+		"Questions about your order? Message us with the order number, never in public threads. Prices in USD, paid in BTC or XMR.\n"
 	var page strings.Builder
 	page.WriteString(v4)
-	for page.Len() < 100<<10 {
+	for i := 0; page.Len() < 100<<10; i++ {
 		page.WriteString(filler)
-		page.WriteString(filler)
-		if page.Len()%7 == 0 {
-			page.WriteString("Follow @parcel_desk and 0x" + strings.Repeat("ab", 32) + "\n")
+		switch i % 24 {
+		case 7:
+			page.WriteString("Follow @parcel_desk for restocks. Last payout 0x" + strings.Repeat("ab", 32) + "\n")
+		case 15:
+			page.WriteString(profile + "\n")
 		}
-		page.WriteString(profile)
 	}
 	text := page.String()
 	b.SetBytes(int64(len(text)))
