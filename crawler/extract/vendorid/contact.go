@@ -70,7 +70,7 @@ func findContacts(text string, skip []span) []Identifier {
 				add(KindTelegram, name, i, end)
 			}
 			if i >= emailEnd {
-				if start, end, addr, ok := emailAt(text, i); ok {
+				if start, end, addr, ok := emailAt(text, i); ok && start >= emailEnd {
 					emailEnd = end
 					addEmail(text, start, end, addr, add)
 				}
@@ -81,7 +81,7 @@ func findContacts(text string, skip []span) []Identifier {
 				for sep > 0 && isSpace(text[sep-1]) {
 					sep--
 				}
-				if start, end, addr, ok := emailAt(text, sep); ok {
+				if start, end, addr, ok := emailAt(text, sep); ok && start >= emailEnd {
 					emailEnd = end
 					addEmail(text, start, end, addr, add)
 				}
@@ -93,9 +93,7 @@ func findContacts(text string, skip []span) []Identifier {
 		case 'w', 'W':
 			if len(text)-i >= 5 && strings.EqualFold(text[i:i+5], "wickr") && (i == 0 || !isWord(text[i-1])) {
 				w := text[i:min(len(text), i+wickrWindow)]
-				// The name must end where the match does, not run on.
-				if m := wickrRE.FindStringSubmatchIndex(w); m != nil && (m[1] == len(w) && i+len(w) == len(text) ||
-					m[1] < len(w) && !isWord(w[m[1]]) && w[m[1]] != '-' && (w[m[1]] != '.' || m[1]+1 == len(w) || !isWord(w[m[1]+1]))) {
+				if m := wickrRE.FindStringSubmatchIndex(w); m != nil && nameEnds(text, i+m[1]) {
 					add(KindWickr, strings.ToLower(w[m[2]:m[3]]), i+m[2], i+m[3])
 				}
 			}
@@ -111,6 +109,16 @@ const (
 	// part and a host name of up to 255 bytes, with room for " (dot) ".
 	emailWindow = 512
 )
+
+// nameEnds reports whether a Wickr name matched up to text[end] really ends
+// there rather than running on past what the pattern took.
+func nameEnds(text string, end int) bool {
+	if end == len(text) {
+		return true
+	}
+	c := text[end]
+	return !isWord(c) && c != '-' && (c != '.' || end+1 == len(text) || !isWord(text[end+1]))
+}
 
 func addEmail(text string, start, end int, addr string, add func(Kind, string, int, int)) {
 	host := addr[strings.IndexByte(addr, '@')+1:]

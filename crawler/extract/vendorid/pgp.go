@@ -41,6 +41,13 @@ func findPGP(text string) ([]Identifier, []span) {
 		if j < 0 {
 			break
 		}
+		// A block cut off before its END line is dropped, not merged
+		// with the next one.
+		if k := strings.LastIndex(text[bodyStart:bodyStart+j], pgpBegin); k >= 0 {
+			start = bodyStart + k
+			bodyStart = start + len(pgpBegin)
+			j -= k + len(pgpBegin)
+		}
 		end := bodyStart + j + len(pgpEnd)
 		spans = append(spans, span{start, end})
 		off = end

@@ -106,10 +106,16 @@ func TestFindPGP(t *testing.T) {
 		}
 	}
 
-	// A broken block next to a good one costs only itself.
-	ids := pgpIDs(Find(broken["flipped"] + "\n\nNew key:\n" + v4))
-	if len(ids) != 1 || ids[0].Value != fp4 {
-		t.Errorf("broken then good block: got %v, want one %s", ids, fp4)
+	// A broken block next to a good one costs only itself; text after a
+	// block cut off before its END line is still read.
+	for _, name := range []string{"flipped", "truncated", "no end", "noise"} {
+		text := broken[name] + "\nPay to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2\nNew key:\n" + v4
+		ids := Find(text)
+		if len(ids) != 2 || ids[0].Kind != KindBTC || ids[1].Kind != KindPGP || ids[1].Value != fp4 {
+			t.Errorf("%s block, address, good block: got %v, want the address and %s", name, ids, fp4)
+		} else if got := text[ids[1].Start:ids[1].End]; got != strings.TrimSpace(v4) {
+			t.Errorf("%s block, address, good block: key span is %q, want the good block", name, got)
+		}
 	}
 }
 

@@ -90,6 +90,7 @@ func TestFindContacts(t *testing.T) {
 		"local part too long":    {"mail " + strings.Repeat("a", 70) + "@parcel.example", nil},
 		"handle, no label":       {"Shipping: 2-5 days, contact @parcel_desk", nil},
 		"url inside a word":      {"see abt.me/parcel_desk", nil},
+		"two @ in a row":         {"a@b.com@c.org", []string{"email a@b.com"}},
 		"session wrong prefix":   {"06" + sessionID[2:], nil},
 		"session too long":       {sessionID + "a", nil},
 	}
