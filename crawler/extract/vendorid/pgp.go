@@ -72,6 +72,14 @@ func fingerprints(body string) []string {
 	tokens := strings.Fields(body)
 	end := len(tokens)
 	crc := ""
+	if end > 0 {
+		// With the line breaks dropped altogether (<br> removed), the
+		// checksum is glued to the last data line: "...AB===Zk9x".
+		if last := tokens[end-1]; len(last) > 5 && last[len(last)-5] == '=' && isBase64(last) {
+			tokens = append(tokens[:end-1:end-1], last[:len(last)-5], last[len(last)-5:])
+			end++
+		}
+	}
 	if end > 0 && len(tokens[end-1]) == 5 && tokens[end-1][0] == '=' && isBase64(tokens[end-1][1:]) {
 		crc = tokens[end-1]
 		end--
@@ -99,10 +107,15 @@ func parseArmor(data []string, crc string) (fps []string) {
 	}()
 	var b bytes.Buffer
 	b.WriteString(pgpBegin + "\n\n")
-	for _, line := range data {
-		b.WriteString(line)
+	// Re-wrapped at 64 columns: the armor reader refuses lines over 96
+	// bytes, and glued lines can be any length.
+	joined := strings.Join(data, "")
+	for len(joined) > 64 {
+		b.WriteString(joined[:64])
 		b.WriteByte('\n')
+		joined = joined[64:]
 	}
+	b.WriteString(joined + "\n")
 	if crc != "" {
 		b.WriteString(crc + "\n")
 	}

@@ -67,6 +67,8 @@ func TestFindPGP(t *testing.T) {
 		"v4 line breaks collapsed": {collapse(v4), fp4},
 		"v6 line breaks collapsed": {collapse(v6), fp6},
 		"v4 indented, CRLF, nbsp":  {strings.ReplaceAll(v4, "\n", "\r\n\u00a0\t  "), fp4},
+		// goquery's Text() drops <br>: every line glued to the next.
+		"v6 line breaks dropped": {strings.ReplaceAll(v6, "\n", ""), fp6},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
