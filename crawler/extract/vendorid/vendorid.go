@@ -34,15 +34,16 @@ const (
 
 // Identifier is one identifier found in a text.
 type Identifier struct {
-	Kind Kind
+	Kind Kind `json:"kind"`
 	// Value is normalised so that equal identifiers compare equal: an
 	// upper-case hex fingerprint, a bech32 address in lower case, an
 	// Ethereum address in its EIP-55 checksummed form, a Monero or base58
 	// Bitcoin address as written, a lower-case handle, JID or e-mail.
-	Value string
+	Value string `json:"value"`
 	// Start and End are the byte offsets of the identifier in the text
 	// (for a PGP key, of its whole armored block).
-	Start, End int
+	Start int `json:"start"`
+	End   int `json:"end"`
 }
 
 // Bounds on the work Find does for one text.
