@@ -185,3 +185,16 @@ func testNoAlertWithoutEvidence(t *testing.T, factory func() precwatch.Store) {
 	}
 	EvidenceOf(t, s)
 }
+
+// EvidenceBatch is a page of site with sightings of ids read from it, each
+// raising two alerts, for backends' fault-injection tests.
+func EvidenceBatch(site string, at time.Time, ids ...string) (*precwatch.Page, []precwatch.Observation) {
+	return page(site, at, ids...)
+}
+
+// NoTrace fails unless none of os's listings and alerts, nor the page of
+// SHA-256 sha (when set), is stored in s.
+func NoTrace(t *testing.T, s precwatch.Store, sha string, os ...precwatch.Observation) {
+	t.Helper()
+	noTrace(t, s, sha, os...)
+}
