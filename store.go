@@ -67,6 +67,9 @@ type Store interface {
 	// p nor already stored fails the call with ErrInvalid, so no alert is
 	// ever stored without its evidence. Results are in obs's order.
 	RecordPage(ctx context.Context, p *Page, obs []Observation) ([]RecordResult, error)
+	// ListingStates returns the stored states of the listings of keys
+	// (ListingKey), by key, in one read; keys not stored are left out.
+	ListingStates(ctx context.Context, keys []string) (map[string]ListingState, error)
 
 	Close() error
 }

@@ -675,8 +675,11 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	follow := c.ext.FollowDetails()
 	changed := false
+	for i := range res.Listings {
+		res.Listings[i].URL = r.mirrors.toPrimary(res.Listings[i].URL)
+	}
+	r.prefetch(b, res.Listings) // the rows' stored states, in one read
 	for _, l := range res.Listings {
-		l.URL = r.mirrors.toPrimary(l.URL)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		changed = r.row(b, t, l, follow) || changed
 	}

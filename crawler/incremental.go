@@ -50,14 +50,13 @@ func RowHash(l precwatch.Listing) string {
 // its detail page fresh, records the stored listing. It reports whether
 // the listing is new or its row changed.
 func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
-	c := r.c
 	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
 		r.record(l) // refused, with its error
 		return false
 	}
 	hash := RowHash(l)
-	st, err := c.store.Listing(r.ctx, precwatch.ListingKey(l.Site, l.Identity()))
+	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
 	if err != nil && !errors.Is(err, precwatch.ErrNotFound) {
 		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))
 	}

@@ -24,6 +24,9 @@ type pageBatch struct {
 	digest string
 	obs    []precwatch.Observation
 	done   chan struct{} // closed once flushed, when this batch registered the digest
+	// states are the stored states of the page's listings, read at once
+	// (see prefetch); nil when not read.
+	states map[string]precwatch.ListingState
 }
 
 // newBatch starts the batch of page resp, whose SHA-256 is digest, and
@@ -107,4 +110,36 @@ func (r *run) counted(res ...precwatch.RecordResult) {
 		}
 		r.rec.Alerts += len(x.NewAlerts)
 	}
+}
+
+// prefetch reads the stored states of the listings of b's page in one call,
+// for row; on failure row reads them one by one.
+func (r *run) prefetch(b *pageBatch, ls []precwatch.Listing) {
+	keys := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if l = r.normalize(l); l.ID != "" || l.URL != "" {
+			keys = append(keys, precwatch.ListingKey(l.Site, l.Identity()))
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	states, err := r.c.store.ListingStates(r.ctx, keys)
+	if err != nil {
+		r.c.logger.Debug("prefetch listings", "error", err)
+		return
+	}
+	b.states = states
+}
+
+// storedListing is the stored state of listing key, from b's prefetch when
+// it has one.
+func (r *run) storedListing(b *pageBatch, key string) (precwatch.ListingState, error) {
+	if b != nil && b.states != nil {
+		if st, ok := b.states[key]; ok {
+			return st, nil
+		}
+		return precwatch.ListingState{}, precwatch.ErrNotFound
+	}
+	return r.c.store.Listing(r.ctx, key)
 }

@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/precwatch/precwatch"
 )
@@ -87,4 +89,33 @@ ON CONFLICT (sha256) DO NOTHING`,
 		return fmt.Errorf("save page %s: %w", p.SHA256, err)
 	}
 	return nil
+}
+
+// ListingStates returns the stored states of the listings of keys; see
+// precwatch.Store.
+func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]precwatch.ListingState, error) {
+	out := make(map[string]precwatch.ListingState, len(keys))
+	for chunk := range slices.Chunk(keys, 500) {
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		q := "SELECT json FROM listings WHERE key IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("embedded: listing states: %w", err)
+		}
+		for rows.Next() {
+			var st precwatch.ListingState
+			if err := scanJSON(rows, &st); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("embedded: listing states: %w", err)
+			}
+			out[st.Key] = st
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("embedded: listing states: %w", err)
+		}
+	}
+	return out, nil
 }

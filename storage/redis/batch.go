@@ -264,3 +264,27 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	return results, nil
 }
+
+// ListingStates returns the stored states of the listings of keys, in one
+// MGET per 500 keys; see precwatch.Store.
+func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]precwatch.ListingState, error) {
+	out := make(map[string]precwatch.ListingState, len(keys))
+	for chunk := range slices.Chunk(keys, 500) {
+		rkeys := make([]string, len(chunk))
+		for i, k := range chunk {
+			rkeys[i] = s.listingKey(k)
+		}
+		vals, err := s.rdb.MGet(ctx, rkeys...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("redis: listing states: %w", err)
+		}
+		states, err := decodeAll[precwatch.ListingState](vals)
+		if err != nil {
+			return nil, fmt.Errorf("redis: listing states: decode: %w", err)
+		}
+		for _, st := range states {
+			out[st.Key] = st
+		}
+	}
+	return out, nil
+}

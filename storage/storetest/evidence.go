@@ -198,3 +198,29 @@ func NoTrace(t *testing.T, s precwatch.Store, sha string, os ...precwatch.Observ
 	t.Helper()
 	noTrace(t, s, sha, os...)
 }
+
+func testListingStates(t *testing.T, factory func() precwatch.Store) {
+	s := client(t, factory)
+	ctx := context.Background()
+	a := obs("silkvault", "S1", 10, t0, "run-1", peroxide(30))
+	b := obs("agora2", "S2", 20, t0, "run-1")
+	record(t, s, a)
+	record(t, s, b)
+	missing := precwatch.ListingKey("silkvault", "id:nope")
+	got, err := s.ListingStates(ctx, []string{listingKey(a), missing, listingKey(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d states, want 2: %v", len(got), got)
+	}
+	for _, o := range []precwatch.Observation{a, b} {
+		want := getListing(t, s, listingKey(o))
+		if jsonOf(t, got[listingKey(o)]) != jsonOf(t, want) {
+			t.Errorf("state of %s = %+v, want %+v", o.Listing.ID, got[listingKey(o)], want)
+		}
+	}
+	if got, err := s.ListingStates(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("ListingStates(nil) = %v, %v; want empty", got, err)
+	}
+}

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"GoneRacingSightings", testGoneRacingSightings},
 		{"RecordPage", testRecordPage},
 		{"NoAlertWithoutEvidence", testNoAlertWithoutEvidence},
+		{"ListingStates", testListingStates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
