@@ -143,15 +143,11 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		}
 		states[keys.listings[i]], raws[keys.listings[i]] = st, []byte(str)
 	}
-	alerts := map[string]precwatch.Alert{}
+	// Alerts are decoded only for the sightings that need them: an
+	// unchanged listing's alerts are not rewritten (see lazyAlerts).
+	alerts := lazyAlerts{raw: map[string]string{}, decoded: map[string]precwatch.Alert{}}
 	if alertCmd != nil {
-		as, err := decodeAll[precwatch.Alert](alertCmd.Val())
-		if err != nil {
-			return nil, fmt.Errorf("load alerts: %w", err)
-		}
-		for _, a := range as {
-			alerts[a.Key] = a
-		}
+		alerts.add(keys.alerts, alertCmd.Val())
 	}
 	pageStored := make(map[string]bool, len(keys.pages))
 	for i, sha := range keys.pages {
@@ -179,13 +175,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err != nil {
 			return nil, fmt.Errorf("load alerts: %w", err)
 		}
-		as, err := decodeAll[precwatch.Alert](vals)
-		if err != nil {
-			return nil, fmt.Errorf("load alerts: %w", err)
-		}
-		for _, a := range as {
-			alerts[a.Key] = a
-		}
+		alerts.add(extra, vals)
 	}
 
 	results := make([]precwatch.RecordResult, len(obs))
@@ -194,22 +184,32 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		l := o.Listing
 		lkey := precwatch.ListingKey(l.Site, l.Identity())
 		prev := states[lkey]
-		existing := map[string]precwatch.Alert{}
+		var akeys []string
 		for _, m := range o.Matches {
-			if k := precwatch.AlertKey(l.Site, l.Identity(), m.Substance); m.Alertable() {
-				if a, ok := alerts[k]; ok {
-					existing[k] = a
-				}
+			if m.Alertable() {
+				akeys = append(akeys, precwatch.AlertKey(l.Site, l.Identity(), m.Substance))
 			}
 		}
 		if prev != nil {
 			for _, k := range prev.AlertKeys {
-				if a, ok := alerts[k]; ok {
-					existing[k] = a
-				}
+				akeys = append(akeys, k)
 			}
 		}
+		// Reconcile rewrites no existing alert of a listing seen again
+		// unchanged, only asks which exist: stand-ins spare decoding them.
+		unchanged := prev != nil && !prev.Gone && !o.At.Before(prev.LastSeen) && prev.Fingerprint == precwatch.Fingerprint(l)
+		existing, err := alerts.existing(akeys, unchanged)
+		if err != nil {
+			return nil, err
+		}
 		next, write, res := precwatch.Reconcile(prev, existing, o)
+		if unchanged && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
+			// Not expected; never write a stand-in.
+			if existing, err = alerts.existing(akeys, false); err != nil {
+				return nil, err
+			}
+			next, write, res = precwatch.Reconcile(prev, existing, o)
+		}
 		if sha := precwatch.EvidenceNeeded(p, o, write); sha != "" && !pageStored[sha] {
 			return nil, precwatch.ErrNoEvidence(o, sha)
 		}
@@ -226,7 +226,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		writes = append(writes, batchWrite{next: next, raw: raw, write: write, existing: existing})
 		states[lkey], raws[lkey] = &next, raw
 		for _, a := range write {
-			alerts[a.Key] = a
+			alerts.decoded[a.Key] = a
 		}
 	}
 	savePage := p != nil && !pageStored[p.SHA256]
@@ -285,6 +285,47 @@ func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]pr
 		for _, st := range states {
 			out[st.Key] = st
 		}
+	}
+	return out, nil
+}
+
+// lazyAlerts are the alerts a RecordPage read, decoded when first needed.
+type lazyAlerts struct {
+	raw     map[string]string          // alert key → JSON as read
+	decoded map[string]precwatch.Alert // alert key → alert, latest first
+}
+
+func (la lazyAlerts) add(keys []string, vals []any) {
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			la.raw[keys[i]] = str
+		}
+	}
+}
+
+// existing returns the stored alerts of keys, by key; with standIns, an
+// alert is only its key (for Reconcile of an unchanged listing).
+func (la lazyAlerts) existing(keys []string, standIns bool) (map[string]precwatch.Alert, error) {
+	out := make(map[string]precwatch.Alert, len(keys))
+	for _, k := range keys {
+		if a, ok := la.decoded[k]; ok {
+			out[k] = a
+			continue
+		}
+		str, ok := la.raw[k]
+		if !ok {
+			continue
+		}
+		if standIns {
+			out[k] = precwatch.Alert{Key: k}
+			continue
+		}
+		var a precwatch.Alert
+		if err := json.Unmarshal([]byte(str), &a); err != nil {
+			return nil, fmt.Errorf("decode alert %s: %w", k, err)
+		}
+		la.decoded[k] = a
+		out[k] = a
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,7 +103,13 @@ func testRecordPage(t *testing.T, factory func() precwatch.Store) {
 	}
 	EvidenceOf(t, s)
 
-	// Again, as a retry: nothing new.
+	// Again, as a retry (an investigator having triaged an alert): nothing
+	// new, and the alert is left whole.
+	triaged := alertKey(os[0], "hydrogen-peroxide")
+	if err := s.SetAlertStatus(ctx, triaged, precwatch.StatusTriaged, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	before := jsonOf(t, getAlert(t, s, triaged))
 	res, err = s.RecordPage(ctx, p, os)
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +118,24 @@ func testRecordPage(t *testing.T, factory func() precwatch.Store) {
 		if r.NewListing || r.Changed || len(r.NewAlerts)+len(r.UpdatedAlerts) != 0 {
 			t.Errorf("retried result %d = %+v, want nothing", i, r)
 		}
+	}
+
+	if after := jsonOf(t, getAlert(t, s, triaged)); after != before {
+		t.Errorf("alert after an unchanged sighting = %s, want %s", after, before)
+	}
+	// Seen unchanged by a later run: the listing moves on, its alerts not.
+	later := slices.Clone(os[:3])
+	for i := range later {
+		later[i].At, later[i].RunID = t0.Add(30*time.Minute), "run-1b"
+	}
+	if _, err := s.RecordPage(ctx, nil, later); err != nil {
+		t.Fatal(err)
+	}
+	if st := getListing(t, s, listingKey(os[0])); st.LastRunID != "run-1b" || !st.LastSeen.Equal(t0.Add(30*time.Minute)) {
+		t.Errorf("listing after an unchanged sighting: run %s, last seen %v", st.LastRunID, st.LastSeen)
+	}
+	if after := jsonOf(t, getAlert(t, s, triaged)); after != before {
+		t.Errorf("alert after a later unchanged sighting = %s, want %s", after, before)
 	}
 
 	// A later page: a price change is recorded with it as evidence.
