@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/storage/storetest"
@@ -73,4 +75,57 @@ func TestEvidenceOfEveryAlert(t *testing.T) {
 			t.Errorf("%d listings stored, want 160", n)
 		}
 	})
+}
+
+// TestGoneInterleavedRuns: run A starts first and finishes last; run B,
+// started after A, saw every listing. A (which did not see A2) marks
+// nothing gone, and the next run raises no relisted event. Before issue 9,
+// A marked every listing whose last run was not A gone.
+func TestGoneInterleavedRuns(t *testing.T) {
+	e := newEnv(t)
+	site := e.torSite("/")
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func(start time.Time) Option {
+		var mu sync.Mutex
+		now := start
+		return WithClock(func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(time.Millisecond)
+			return now
+		})
+	}
+	// B's sightings are stamped a minute after A's start.
+	if run, err := e.run(t, site, clock(t0.Add(time.Minute))); err != nil || run.Status != precwatch.RunOK {
+		t.Fatalf("run B: %v %s %q", err, run.Status, run.Errors)
+	}
+	e.m.mu.Lock()
+	e.m.hidden["A2"] = true
+	e.m.mu.Unlock()
+	runA, err := e.run(t, site, clock(t0))
+	if err != nil || runA.Status != precwatch.RunOK {
+		t.Fatalf("run A: %v %s %q", err, runA.Status, runA.Errors)
+	}
+	for id, st := range e.listings(t) {
+		if st.Gone {
+			t.Errorf("%s gone after run A, though run B saw it after A started", id)
+		}
+	}
+	e.m.mu.Lock()
+	delete(e.m.hidden, "A2")
+	e.m.mu.Unlock()
+	if run, err := e.run(t, site, clock(t0.Add(2*time.Minute))); err != nil || run.Status != precwatch.RunOK {
+		t.Fatalf("run C: %v %s %q", err, run.Status, run.Errors)
+	}
+	as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
+	if err != nil || len(as) == 0 {
+		t.Fatalf("alerts: %d, %v", len(as), err)
+	}
+	for _, a := range as {
+		for _, ev := range a.History {
+			if ev.Kind == precwatch.EventRelisted {
+				t.Errorf("alert of %s relisted after interleaved runs", a.Listing.ID)
+			}
+		}
+	}
 }
