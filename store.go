@@ -13,7 +13,8 @@ type Store interface {
 	// raises an alert per alertable substance; an unchanged one raises
 	// nothing; a material change is added to its alerts' history. Applying
 	// the same observation twice, or from two processes at once, has the
-	// effect of applying it once.
+	// effect of applying it once. Record does not check that the
+	// listing's evidence page is stored; the crawler uses RecordPage.
 	Record(ctx context.Context, obs Observation) (RecordResult, error)
 	// MarkGone marks gone, so that seeing one again is a relisting, the
 	// listings of run.Site that run did not see, and that no run saw at or
