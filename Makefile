@@ -92,6 +92,8 @@ bench:
 	$(GO) test -run '^$$' -bench 'TorShapedCrawl' -benchtime 1x -count 1 -timeout 30m ./crawler | tee -a bench/raw.txt
 	$(GO) test -run '^$$' -bench 'Record' -benchmem -count 1 ./storage/embedded ./storage/redis | tee -a bench/raw.txt
 	$(GO) test -run '^$$' -bench 'Queue' -benchtime 20x -count 1 -timeout 30m ./console | tee -a bench/raw.txt
+	$(GO) test -run '^$$' -bench 'RecordPage' -benchtime 400x -count 1 ./storage/embedded ./storage/redis | tee -a bench/raw.txt
+	$(GO) test -run '^$$' -bench 'Pipeline' -benchtime 3x -count 1 -timeout 30m ./crawler | tee -a bench/raw.txt
 	@sh bench/report.sh bench/raw.txt > bench/REPORT.md
 	@cat bench/REPORT.md
 

@@ -13,12 +13,17 @@ type Store interface {
 	// raises an alert per alertable substance; an unchanged one raises
 	// nothing; a material change is added to its alerts' history. Applying
 	// the same observation twice, or from two processes at once, has the
-	// effect of applying it once.
+	// effect of applying it once. Record does not check that the
+	// listing's evidence page is stored; the crawler uses RecordPage.
 	Record(ctx context.Context, obs Observation) (RecordResult, error)
-	// MarkGone marks the site's listings that run runID did not see as gone,
-	// so that seeing one again is a relisting. Call it only after a complete
-	// run. It returns how many listings it marked.
-	MarkGone(ctx context.Context, site, runID string) (int, error)
+	// MarkGone marks gone, so that seeing one again is a relisting, the
+	// listings of run.Site that run did not see, and that no run saw at or
+	// after run.Start (so a listing a parallel or later run saw is kept).
+	// Only a complete run decides: run must have ended RunOK and not
+	// StoppedEarly, else MarkGone marks nothing and fails with ErrInvalid.
+	// Each listing is decided and written atomically against concurrent
+	// Record calls. It returns how many listings it marked.
+	MarkGone(ctx context.Context, run Run) (int, error)
 	// Listing returns the state of a listing by its ListingKey.
 	Listing(ctx context.Context, key string) (ListingState, error)
 	// Listings calls fn for every stored listing of site (every site when
@@ -54,6 +59,18 @@ type Store interface {
 	// saving one without cookies deletes it.
 	SiteSession(ctx context.Context, site string) (SiteSession, error)
 	SaveSiteSession(ctx context.Context, s SiteSession) error
+
+	// Evidence and batches (issue 9, see batch.go): RecordPage stores
+	// page p (when not nil; kept once by its SHA-256, which must be that
+	// of p.Body) and applies every observation, as Record does, in one
+	// atomic step: all of it is written or none. An observation that
+	// writes an alert whose evidence page (Listing.PageSHA256) is neither
+	// p nor already stored fails the call with ErrInvalid, so no alert is
+	// ever stored without its evidence. Results are in obs's order.
+	RecordPage(ctx context.Context, p *Page, obs []Observation) ([]RecordResult, error)
+	// ListingStates returns the stored states of the listings of keys
+	// (ListingKey), by key, in one read; keys not stored are left out.
+	ListingStates(ctx context.Context, keys []string) (map[string]ListingState, error)
 
 	Close() error
 }

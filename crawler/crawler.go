@@ -320,6 +320,9 @@ type run struct {
 	sess       *runSession     // Sessions (issue 8)
 	limitStop  string          // a limit that stopped the run (politeness.go)
 	unfollowed map[string]bool // links beyond the depth limit
+	// Evidence and batches (issue 9, pipeline.go): pages being read now,
+	// by SHA-256, closed once written.
+	pagesPending map[string]chan struct{}
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -637,18 +640,10 @@ func (r *run) page(t task, resp *colly.Response) {
 	r.mu.Lock()
 	r.rec.Pages++
 	r.mu.Unlock()
-	if err := c.store.SavePage(r.ctx, precwatch.Page{
-		SHA256:      digest,
-		Site:        c.site.Name,
-		URL:         pageURL.String(),
-		FetchedAt:   fetchedAt,
-		ContentType: ct,
-		Body:        resp.Body,
-	}); err != nil {
-		r.addErr(fmt.Errorf("crawler: save page %s: %w", pageURL.Redacted(), err))
-	} else {
-		r.keepValidators(t, resp, digest, fetchedAt)
-	}
+	// The page and the listings read from it are written together when
+	// the page is done (see pipeline.go): no alert without its evidence.
+	b := r.newBatch(resp, digest, fetchedAt)
+	defer r.flush(b, func() { r.keepValidators(t, resp, digest, fetchedAt) })
 	doc, err := parse(resp.Body, ct)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: parse %s: %w", pageURL.Redacted(), err))
@@ -662,11 +657,15 @@ func (r *run) page(t task, resp *colly.Response) {
 		l, err := c.ext.Detail(doc, pageURL, t.listing)
 		if err != nil {
 			r.addErr(fmt.Errorf("crawler: detail %s: %w", pageURL.Redacted(), err))
-			r.record(t.listing)
+			if t.listing.PageSHA256 != digest {
+				// Read from its index page, which may still be being written.
+				r.awaitPage(t.listing.PageSHA256)
+			}
+			r.recordRow(b, t.listing, "", time.Time{})
 			return
 		}
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
-		r.recordRow(l, t.rowHash, fetchedAt)
+		r.recordRow(b, l, t.rowHash, fetchedAt)
 		return
 	}
 
@@ -677,10 +676,13 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	follow := c.ext.FollowDetails()
 	changed := false
+	for i := range res.Listings {
+		res.Listings[i].URL = r.mirrors.toPrimary(res.Listings[i].URL)
+	}
+	r.prefetch(b, res.Listings) // the rows' stored states, in one read
 	for _, l := range res.Listings {
-		l.URL = r.mirrors.toPrimary(l.URL)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
-		changed = r.row(t, l, follow) || changed
+		changed = r.row(b, t, l, follow) || changed
 	}
 	// Links are kept on the primary host, whichever mirror served them.
 	next, links := make([]string, len(res.NextPages)), make([]string, len(res.Links))
@@ -713,13 +715,16 @@ func parse(body []byte, contentType string) (*goquery.Document, error) {
 	return goquery.NewDocumentFromReader(rd)
 }
 
-// record matches one complete listing and records it, once per run.
-func (r *run) record(l precwatch.Listing) { r.recordRow(l, "", time.Time{}) }
+// record matches one complete listing and records it at once, once per
+// run; its evidence page is the one it names, already stored.
+func (r *run) record(l precwatch.Listing) { r.recordRow(nil, l, "", time.Time{}) }
 
 // recordRow is record with the listing's index row hash and detail fetch
-// time (see precwatch.Observation); it reports whether l was recorded, not
-// refused or already recorded by this run.
-func (r *run) recordRow(l precwatch.Listing, rowHash string, detailAt time.Time) bool {
+// time (see precwatch.Observation); with a page batch b the listing is
+// written with b's page when the page is done (see flush). It reports
+// whether l was recorded or queued, not refused or already recorded by
+// this run.
+func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detailAt time.Time) bool {
 	c := r.c
 	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
@@ -734,18 +739,23 @@ func (r *run) recordRow(l precwatch.Listing, rowHash string, detailAt time.Time)
 	r.seenListing[l.Identity()] = true
 	r.mu.Unlock()
 
-	res, err := r.observe(l, rowHash, detailAt)
+	o, err := r.observe(l, rowHash, detailAt)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: record %s: %w", l.Identity(), err))
 		return false
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rec.Listings++
-	if res.NewListing {
-		r.rec.NewListings++
+	if b != nil {
+		b.obs = append(b.obs, o)
+		return true
 	}
-	r.rec.Alerts += len(res.NewAlerts)
+	// Its page may still be being written by the worker that read it.
+	r.awaitPage(l.PageSHA256)
+	res, err := r.c.store.RecordPage(r.ctx, nil, []precwatch.Observation{o})
+	if err != nil {
+		r.addErr(fmt.Errorf("crawler: record %s: %w", l.Identity(), err))
+		return false
+	}
+	r.counted(res...)
 	return true
 }
 
@@ -762,17 +772,18 @@ func (r *run) normalize(l precwatch.Listing) precwatch.Listing {
 	return l
 }
 
-// observe matches and stores one listing; a panic (a matcher tripped by a
-// hostile listing) costs that listing only, not the rest of its page.
-func (r *run) observe(l precwatch.Listing, rowHash string, detailAt time.Time) (res precwatch.RecordResult, err error) {
+// observe matches one listing into its observation; a panic (a matcher
+// tripped by a hostile listing) costs that listing only, not the rest of
+// its page.
+func (r *run) observe(l precwatch.Listing, rowHash string, detailAt time.Time) (o precwatch.Observation, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
 	matches := r.c.matcher.Match(l)
-	return r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now(),
-		RowHash: rowHash, DetailFetchedAt: detailAt})
+	return precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now(),
+		RowHash: rowHash, DetailFetchedAt: detailAt}, nil
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -892,7 +903,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	// A run stopped early by stop_after_unchanged_pages did not see the
 	// whole site: what it did not see is not gone.
 	if rec.Status == precwatch.RunOK && !rec.StoppedEarly {
-		if n, err := c.store.MarkGone(sctx, c.site.Name, rec.ID); err != nil {
+		if n, err := c.store.MarkGone(sctx, rec); err != nil {
 			rec.Status = precwatch.RunPartial
 			rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: mark gone: %v", err))
 		} else if n > 0 {

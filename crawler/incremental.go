@@ -49,22 +49,21 @@ func RowHash(l precwatch.Listing) string {
 // its detail page, records it as read, or, when its row is unchanged and
 // its detail page fresh, records the stored listing. It reports whether
 // the listing is new or its row changed.
-func (r *run) row(t task, l precwatch.Listing, follow bool) bool {
-	c := r.c
+func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
 		r.record(l) // refused, with its error
 		return false
 	}
 	hash := RowHash(l)
-	st, err := c.store.Listing(r.ctx, precwatch.ListingKey(l.Site, l.Identity()))
+	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
 	if err != nil && !errors.Is(err, precwatch.ErrNotFound) {
 		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))
 	}
 	changed := err != nil || st.Gone || st.RowHash != hash
 	if follow && l.URL != "" {
 		if !changed && r.detailFresh(st) {
-			if r.recordRow(st.Listing, hash, st.DetailFetchedAt) {
+			if r.recordRow(b, st.Listing, hash, st.DetailFetchedAt) {
 				r.mu.Lock()
 				r.rec.DetailsSkipped++
 				r.mu.Unlock()
@@ -79,7 +78,7 @@ func (r *run) row(t task, l precwatch.Listing, follow bool) bool {
 			return changed
 		}
 	}
-	r.recordRow(l, hash, time.Time{})
+	r.recordRow(b, l, hash, time.Time{})
 	return changed
 }
 

@@ -34,6 +34,10 @@ type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
 	stmts  map[string]*sql.Stmt // Record's statements, prepared once
+
+	// Evidence (issue 9): in tests, failPage makes RecordPage's page
+	// write fail after its listings and alerts are written.
+	failPage func(precwatch.Page) error
 }
 
 // busyTimeout is how long a write waits for another writer (in this or
@@ -510,14 +514,16 @@ func (s *Store) putAlert(ctx context.Context, tx *sql.Tx, listingKey string, a p
 	return nil
 }
 
-// MarkGone marks the listings of site that run runID did not see as gone.
-func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
-	if site == "" || runID == "" {
-		return 0, fmt.Errorf("embedded: mark gone: %w: empty site or run id", precwatch.ErrInvalid)
+// MarkGone marks gone the listings of run.Site that complete run run did
+// not see and no run saw at or after its start (see precwatch.GoneAfter),
+// deciding and writing every one in one transaction.
+func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
+	if err := run.DecidesGone(); err != nil {
+		return 0, fmt.Errorf("embedded: mark gone: %w", err)
 	}
 	n := 0
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT json FROM listings WHERE site = ? AND last_run_id <> ? AND gone = 0", site, runID)
+		rows, err := tx.QueryContext(ctx, "SELECT json FROM listings WHERE site = ? AND last_run_id <> ? AND gone = 0", run.Site, run.ID)
 		if err != nil {
 			return err
 		}
@@ -528,7 +534,9 @@ func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
 				rows.Close()
 				return err
 			}
-			gone = append(gone, st)
+			if precwatch.GoneAfter(st, run) {
+				gone = append(gone, st)
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return err
@@ -543,7 +551,7 @@ func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("embedded: mark gone %s (run %s): %w", site, runID, err)
+		return 0, fmt.Errorf("embedded: mark gone %s (run %s): %w", run.Site, run.ID, err)
 	}
 	return n, nil
 }

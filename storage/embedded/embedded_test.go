@@ -131,7 +131,7 @@ func TestFullText(t *testing.T) {
 	if got := search("acetone"); len(got) != 1 {
 		t.Errorf("new title not indexed: %v", got)
 	}
-	if _, err := s.MarkGone(ctx, "silkvault", "r3"); err != nil {
+	if _, err := s.MarkGone(ctx, precwatch.Run{ID: "r3", Site: "silkvault", Start: at.Add(2 * time.Hour), Status: precwatch.RunOK}); err != nil {
 		t.Fatal(err)
 	}
 	if got := search("courier"); len(got) != 1 {

@@ -489,11 +489,16 @@ func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.A
 	p.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.Severity, a.CreatedAt), Member: member})
 }
 
-// MarkGone marks the listings of site that run runID did not see as gone.
-func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
-	if site == "" || runID == "" {
-		return 0, fmt.Errorf("redis: mark gone: %w: empty site or run id", precwatch.ErrInvalid)
+// MarkGone marks gone the listings of run.Site that complete run run did
+// not see and no run saw at or after its start (see precwatch.GoneAfter).
+// Listings are decided in chunks, each an optimistic transaction watching
+// its listings, so a Record landing meanwhile aborts and retries the chunk
+// and the decision is always made on the listing's latest state.
+func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
+	if err := run.DecidesGone(); err != nil {
+		return 0, fmt.Errorf("redis: mark gone: %w", err)
 	}
+	site, runID := run.Site, run.ID
 	keys, err := s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("redis: mark gone %s: %w", site, err)
@@ -520,7 +525,7 @@ func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
 				}
 				var gone []precwatch.ListingState
 				for _, st := range states {
-					if st.LastRunID != runID && !st.Gone {
+					if precwatch.GoneAfter(st, run) {
 						st.Gone = true
 						gone = append(gone, st)
 					}

@@ -100,7 +100,7 @@ func testIncrementalListingState(t *testing.T, factory func() precwatch.Store) {
 	if got := kinds(a); len(got) != 1 || got[0] != precwatch.EventRaised {
 		t.Errorf("alert history after re-recording = %v, want [raised]", got)
 	}
-	n, err := s.MarkGone(ctx, "silkvault", "run-2")
+	n, err := s.MarkGone(ctx, okRun("silkvault", "run-2", t0.Add(time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,14 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"SiteSessions", testSiteSessions},
 		{"RunBlock", testRunBlock},
 		{"RunMirrors", testRunMirrors}, // circuits and mirrors (issue 8)
+		// Gone only by a complete run, no alert without its evidence
+		// (issue 9), in gone.go and evidence.go.
+		{"GoneInterleaved", testGoneInterleaved},
+		{"GoneIncompleteRun", testGoneIncompleteRun},
+		{"GoneRacingSightings", testGoneRacingSightings},
+		{"RecordPage", testRecordPage},
+		{"NoAlertWithoutEvidence", testNoAlertWithoutEvidence},
+		{"ListingStates", testListingStates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -484,7 +492,7 @@ func testMarkGoneRelisted(t *testing.T, factory func() precwatch.Store) {
 	seen := a1
 	seen.At, seen.RunID = t0.Add(time.Hour), "run-2"
 	record(t, s, seen)
-	n, err := s.MarkGone(ctx, "silkvault", "run-2")
+	n, err := s.MarkGone(ctx, okRun("silkvault", "run-2", t0.Add(time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +508,7 @@ func testMarkGoneRelisted(t *testing.T, factory func() precwatch.Store) {
 	if st := getListing(t, s, listingKey(b1)); st.Gone {
 		t.Errorf("another site's listing marked gone")
 	}
-	if n, err := s.MarkGone(ctx, "silkvault", "run-2"); err != nil || n != 0 {
+	if n, err := s.MarkGone(ctx, okRun("silkvault", "run-2", t0.Add(time.Hour))); err != nil || n != 0 {
 		t.Errorf("second MarkGone = %d, %v; want 0, nil", n, err)
 	}
 
@@ -527,7 +535,7 @@ func testMarkGoneRelisted(t *testing.T, factory func() precwatch.Store) {
 	}
 
 	// Gone, then back at a new price: one relisted event carrying the change.
-	if n, err := s.MarkGone(ctx, "silkvault", "run-4"); err != nil || n != 2 {
+	if n, err := s.MarkGone(ctx, okRun("silkvault", "run-4", t0.Add(150*time.Minute))); err != nil || n != 2 {
 		t.Fatalf("MarkGone(run-4) = %d, %v; want 2", n, err)
 	}
 	moved := obs("silkvault", "A1", 15, t0.Add(3*time.Hour), "run-5", peroxide(30))
@@ -995,7 +1003,7 @@ func testPersistence(t *testing.T, factory func() precwatch.Store) {
 	record(t, s, o)
 	record(t, s, obs("silkvault", "L1", 50, t0.Add(time.Hour), "run-2", peroxide(30), nitromethane()))
 	record(t, s, obs("agora2", "G1", 5, t0, "run-g", thiodiglycol()))
-	if _, err := s.MarkGone(ctx, "agora2", "run-h"); err != nil {
+	if _, err := s.MarkGone(ctx, okRun("agora2", "run-h", t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetAlertStatus(ctx, alertKey(o, "nitromethane"), precwatch.StatusTriaged, t0.Add(2*time.Hour)); err != nil {
@@ -1144,7 +1152,7 @@ func testConcurrency(t *testing.T, factory func() precwatch.Store) {
 	if nl != 0 || ch != listings || na != 0 {
 		t.Errorf("change: %d new listings, %d changed, %d new alerts; want 0, %d, 0", nl, ch, na, listings)
 	}
-	n, err := clients[0].MarkGone(ctx, "silkvault", "run-3")
+	n, err := clients[0].MarkGone(ctx, okRun("silkvault", "run-3", t0.Add(90*time.Minute)))
 	if err != nil || n != listings {
 		t.Fatalf("MarkGone = %d, %v; want %d", n, err, listings)
 	}
@@ -1166,7 +1174,7 @@ func testConcurrency(t *testing.T, factory func() precwatch.Store) {
 			t.Errorf("alert %s %s status %q: a concurrent write lost the triage", a.Listing.ID, a.Substance, a.Status)
 		}
 	}
-	if n, err := clients[1].MarkGone(ctx, "silkvault", "run-3"); err != nil || n != 0 {
+	if n, err := clients[1].MarkGone(ctx, okRun("silkvault", "run-3", t0.Add(90*time.Minute))); err != nil || n != 0 {
 		t.Errorf("MarkGone after relisting = %d, %v; want 0", n, err)
 	}
 }
@@ -1188,7 +1196,7 @@ func testContextCanceled(t *testing.T, factory func() precwatch.Store) {
 		"Alert":    func() error { _, err := s.Alert(ctx, alertKey(o, "hydrogen-peroxide")); return err },
 		"Listing":  func() error { _, err := s.Listing(ctx, listingKey(o)); return err },
 		"Listings": func() error { return s.Listings(ctx, "", func(precwatch.ListingState) error { return nil }) },
-		"MarkGone": func() error { _, err := s.MarkGone(ctx, "silkvault", "run-2"); return err },
+		"MarkGone": func() error { _, err := s.MarkGone(ctx, okRun("silkvault", "run-2", t0.Add(time.Hour))); return err },
 		"SetAlertStatus": func() error {
 			return s.SetAlertStatus(ctx, alertKey(o, "hydrogen-peroxide"), precwatch.StatusTriaged, t0)
 		},

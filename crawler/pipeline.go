@@ -1,0 +1,145 @@
+package crawler
+
+// Evidence and batches (issue 9): the listings read from a page are
+// written with the page itself in one Store.RecordPage call when the page
+// is done, so that the store takes a page in one round trip and no alert
+// is ever stored without the page it was read from.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/precwatch/precwatch"
+)
+
+// flushTimeout bounds a page's write once the run is stopped.
+const flushTimeout = 10 * time.Second
+
+// pageBatch is a fetched page and the observations read from it so far.
+type pageBatch struct {
+	page   *precwatch.Page // nil when the page is already stored (a 304 replay)
+	digest string
+	obs    []precwatch.Observation
+	done   chan struct{} // closed once flushed, when this batch registered the digest
+	// states are the stored states of the page's listings, read at once
+	// (see prefetch); nil when not read.
+	states map[string]precwatch.ListingState
+}
+
+// newBatch starts the batch of page resp, whose SHA-256 is digest, and
+// registers it so that records naming the page wait for it (awaitPage).
+func (r *run) newBatch(resp *colly.Response, digest string, fetchedAt time.Time) *pageBatch {
+	b := &pageBatch{digest: digest}
+	if resp.Ctx.GetAny(keyReplay) == nil {
+		b.page = &precwatch.Page{
+			SHA256:      digest,
+			Site:        r.c.site.Name,
+			URL:         resp.Request.URL.String(),
+			FetchedAt:   fetchedAt,
+			ContentType: resp.Headers.Get(headerContentType),
+			Body:        resp.Body,
+		}
+	}
+	r.mu.Lock()
+	if _, ok := r.pagesPending[digest]; !ok {
+		if r.pagesPending == nil {
+			r.pagesPending = make(map[string]chan struct{})
+		}
+		b.done = make(chan struct{})
+		r.pagesPending[digest] = b.done
+	}
+	r.mu.Unlock()
+	return b
+}
+
+// flush writes b's page and observations in one RecordPage call, then
+// calls stored if that succeeded.
+func (r *run) flush(b *pageBatch, stored func()) {
+	defer func() {
+		if b.done != nil {
+			r.mu.Lock()
+			delete(r.pagesPending, b.digest)
+			r.mu.Unlock()
+			close(b.done)
+		}
+	}()
+	if b.page == nil && len(b.obs) == 0 {
+		return
+	}
+	// What was read is written even when the run is being stopped (a
+	// block page, a limit, the caller): it is evidence.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), flushTimeout)
+	defer cancel()
+	res, err := r.c.store.RecordPage(ctx, b.page, b.obs)
+	if err != nil {
+		r.addErr(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err))
+		return
+	}
+	r.counted(res...)
+	if stored != nil {
+		stored()
+	}
+}
+
+// awaitPage waits until the page of SHA-256 digest, when a worker is
+// reading it now, has been written (or failed), or the run ends.
+func (r *run) awaitPage(digest string) {
+	r.mu.Lock()
+	ch := r.pagesPending[digest]
+	r.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-r.ctx.Done():
+	}
+}
+
+// counted adds recorded sightings to the run's counters.
+func (r *run) counted(res ...precwatch.RecordResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range res {
+		r.rec.Listings++
+		if x.NewListing {
+			r.rec.NewListings++
+		}
+		r.rec.Alerts += len(x.NewAlerts)
+	}
+}
+
+// prefetch reads the stored states of the listings of b's page in one call,
+// for row; on failure row reads them one by one.
+func (r *run) prefetch(b *pageBatch, ls []precwatch.Listing) {
+	keys := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if l = r.normalize(l); l.ID != "" || l.URL != "" {
+			keys = append(keys, precwatch.ListingKey(l.Site, l.Identity()))
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	states, err := r.c.store.ListingStates(r.ctx, keys)
+	if err != nil {
+		r.c.logger.Debug("prefetch listings", "error", err)
+		return
+	}
+	b.states = states
+}
+
+// storedListing is the stored state of listing key, from b's prefetch when
+// it has one.
+func (r *run) storedListing(b *pageBatch, key string) (precwatch.ListingState, error) {
+	if b != nil && b.states != nil {
+		if st, ok := b.states[key]; ok {
+			return st, nil
+		}
+		return precwatch.ListingState{}, precwatch.ErrNotFound
+	}
+	return r.c.store.Listing(r.ctx, key)
+}

@@ -1,0 +1,79 @@
+package precwatch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// Gone decisions and evidence (issue 9): what every Store checks before
+// MarkGone and RecordPage, so that the backends decide alike.
+
+// DecidesGone returns nil when r may mark listings gone: a run of a site
+// that ended RunOK and saw the whole site. Partial, failed, abandoned,
+// blocked, running and stopped-early runs never do.
+func (r Run) DecidesGone() error {
+	switch {
+	case r.ID == "" || r.Site == "":
+		return fmt.Errorf("%w: run without id or site", ErrInvalid)
+	case r.Start.IsZero():
+		return fmt.Errorf("%w: run %s without start", ErrInvalid, r.ID)
+	case r.Status != RunOK:
+		return fmt.Errorf("%w: run %s ended %s, only an ok run marks listings gone", ErrInvalid, r.ID, r.Status)
+	case r.StoppedEarly:
+		return fmt.Errorf("%w: run %s stopped early and did not see the whole site", ErrInvalid, r.ID)
+	}
+	return nil
+}
+
+// GoneAfter reports whether complete run r (see Run.DecidesGone) makes the
+// listing in st gone: r did not see it and no run saw it at or after r's
+// start. A listing a parallel or later run saw is kept.
+func GoneAfter(st ListingState, r Run) bool {
+	return !st.Gone && st.Listing.Site == r.Site && st.LastRunID != r.ID && st.LastSeen.Before(r.Start)
+}
+
+// CheckPage returns nil when p can be kept as evidence: it has a SHA-256
+// and it is that of its body.
+func CheckPage(p Page) error {
+	if p.SHA256 == "" {
+		return fmt.Errorf("%w: page without sha256", ErrInvalid)
+	}
+	sum := sha256.Sum256(p.Body)
+	if hex.EncodeToString(sum[:]) != p.SHA256 {
+		return fmt.Errorf("%w: page %s: sha256 is not that of its body", ErrInvalid, p.SHA256)
+	}
+	return nil
+}
+
+// CheckBatch validates the arguments of Store.RecordPage.
+func CheckBatch(p *Page, obs []Observation) error {
+	if p != nil {
+		if err := CheckPage(*p); err != nil {
+			return err
+		}
+	}
+	for i, o := range obs {
+		if err := o.Validate(); err != nil {
+			return fmt.Errorf("observation %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// EvidenceNeeded returns the evidence page an observation must have before
+// its alert writes are stored: its listing's page, unless the batch carries
+// it (p) or no alert is written. An empty result needs nothing.
+func EvidenceNeeded(p *Page, o Observation, write []Alert) string {
+	sha := o.Listing.PageSHA256
+	if len(write) == 0 || sha == "" || (p != nil && p.SHA256 == sha) {
+		return ""
+	}
+	return sha
+}
+
+// ErrNoEvidence is the error of an alert write whose evidence page is not
+// stored.
+func ErrNoEvidence(o Observation, sha string) error {
+	return fmt.Errorf("%w: listing %s %q: evidence page %s is not stored", ErrInvalid, o.Listing.Site, o.Listing.Identity(), sha)
+}

@@ -1,0 +1,18 @@
+package redis
+
+import (
+	"testing"
+
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+	"github.com/precwatch/precwatch/storage/storetest"
+)
+
+// BenchmarkRecordPage: listings/s into Redis from one process, a page of
+// 50 listings per RecordPage round trip, from 1 and 8 goroutines.
+func BenchmarkRecordPage(b *testing.B) {
+	for _, workers := range []int{1, 8} {
+		s := open(b, redistest.Start(b)+"?stream_maxlen=1000")
+		storetest.BenchRecordPage(b, s, 50, workers)
+		s.Close()
+	}
+}

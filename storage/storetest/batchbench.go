@@ -1,0 +1,111 @@
+package storetest
+
+// Throughput of RecordPage (issue 9): listings per second written a page
+// at a time, the crawler's way.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+// BenchPage is one index page of a benchmark: its evidence page (about
+// 42 KB, as the shop pages of issue 9) and its listings' sightings.
+type BenchPage struct {
+	Page *precwatch.Page
+	Obs  []precwatch.Observation
+}
+
+// BenchPages returns n pages of perPage Synthetic listings each, every
+// page of one site and every listing naming its page as evidence.
+func BenchPages(n, perPage int, start time.Time) []BenchPage {
+	filler := strings.Repeat(`<div class="listing"><h2>Product</h2><p>Fast shipping worldwide. Escrow accepted.</p></div>`, 440)
+	all := Synthetic(n*perPage, start)
+	out := make([]BenchPage, n)
+	for i := range out {
+		obs := all[i*perPage : (i+1)*perPage]
+		site := obs[0].Listing.Site
+		body := []byte(fmt.Sprintf("<html><body><h1>%s page %d</h1>%s</body></html>", site, i, filler))
+		sum := sha256.Sum256(body)
+		p := &precwatch.Page{SHA256: hex.EncodeToString(sum[:]), Site: site, URL: fmt.Sprintf("http://%s.test/page/%d", site, i),
+			FetchedAt: obs[0].At, ContentType: "text/html", Body: body}
+		for k := range obs {
+			obs[k].Listing.Site = site
+			obs[k].Listing.PageSHA256 = p.SHA256
+		}
+		out[i] = BenchPage{Page: p, Obs: obs}
+	}
+	return out
+}
+
+// RecordPages writes pages with RecordPage from workers goroutines and
+// returns the first error.
+func RecordPages(ctx context.Context, s precwatch.Store, pages []BenchPage, workers int) error {
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(pages) {
+					return
+				}
+				if _, err := s.RecordPage(ctx, pages[i].Page, pages[i].Obs); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// BenchRecordPage measures RecordPage on s: b.N index pages of perPage
+// listings written from workers goroutines, new listings (raising alerts)
+// and then the same listings seen unchanged by a later run, reporting
+// listings/s.
+func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
+	ctx := context.Background()
+	start := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	var pages []BenchPage
+	b.Run(fmt.Sprintf("new/per_page=%d/workers=%d", perPage, workers), func(b *testing.B) {
+		pages = BenchPages(b.N, perPage, start)
+		start = start.Add(time.Duration(b.N*perPage) * time.Second)
+		b.ResetTimer()
+		t := time.Now()
+		if err := RecordPages(ctx, s, pages, workers); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
+	})
+	b.Run(fmt.Sprintf("unchanged/per_page=%d/workers=%d", perPage, workers), func(b *testing.B) {
+		pages = BenchPages(b.N, perPage, start)
+		if err := RecordPages(ctx, s, pages, workers); err != nil {
+			b.Fatal(err)
+		}
+		// The next run sees every listing again, unchanged.
+		for _, p := range pages {
+			for k := range p.Obs {
+				p.Obs[k].At = p.Obs[k].At.Add(24 * time.Hour)
+				p.Obs[k].RunID = "run-bench-2"
+			}
+		}
+		b.ResetTimer()
+		t := time.Now()
+		if err := RecordPages(ctx, s, pages, workers); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
+	})
+}
