@@ -319,6 +319,9 @@ type run struct {
 	sess       *runSession     // Sessions (issue 8)
 	limitStop  string          // a limit that stopped the run (politeness.go)
 	unfollowed map[string]bool // links beyond the depth limit
+	// storeErr is the first store write that failed (issue 9): the run
+	// ends failed, since what it saw is not all stored.
+	storeErr error
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -644,7 +647,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		ContentType: ct,
 		Body:        resp.Body,
 	}); err != nil {
-		r.addErr(fmt.Errorf("crawler: save page %s: %w", pageURL.Redacted(), err))
+		r.addErr(r.storeFailed(fmt.Errorf("crawler: save page %s: %w", pageURL.Redacted(), err)))
 	} else {
 		r.keepValidators(t, resp, digest, fetchedAt)
 	}
@@ -770,8 +773,12 @@ func (r *run) observe(l precwatch.Listing, rowHash string, detailAt time.Time) (
 		}
 	}()
 	matches := r.c.matcher.Match(l)
-	return r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now(),
+	res, err = r.c.store.Record(r.ctx, precwatch.Observation{Listing: l, Matches: matches, RunID: r.rec.ID, At: r.c.now(),
 		RowHash: rowHash, DetailFetchedAt: detailAt})
+	if err != nil {
+		r.storeFailed(err)
+	}
+	return res, err
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -826,7 +833,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	if r.dropped > 0 {
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: %d more errors not kept", r.dropped))
 	}
-	proxyErr, limitHit := r.proxyErr, r.limitHit
+	proxyErr, limitHit, storeErr := r.proxyErr, r.limitHit, r.storeErr
 	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
 	r.mu.Unlock()
 	block, blockStatus := r.stopped()
@@ -848,6 +855,10 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())
+	case storeErr != nil: // issue 9
+		rec.Status = precwatch.RunFailed
+		runErr = fmt.Errorf("crawler: site %q: store writes failed: %w", c.site.Name, storeErr)
+		rec.Errors = append(rec.Errors, runErr.Error())
 	case block != nil: // Sessions (issue 8)
 		rec.Status, rec.Block = blockStatus, block
 		runErr = fmt.Errorf("crawler: site %q: %s: %s page at %s (%s)", c.site.Name, blockStatus, block.Class, block.URL, block.Reason)

@@ -43,7 +43,7 @@ commands:
   watchlist diff OLD NEW what changed between two watchlist files
   version        print the version
 
-common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL
+common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL|redis+cluster://…|redis+sentinel://…
               (default $PRECWATCH_STORE, else the config's store),
               --log-level debug|info|warn|error, --log-format text|json
 run 'precwatch <command> -h' for a command's flags
@@ -213,7 +213,8 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 		st  precwatch.Store
 		err error
 	)
-	if strings.HasPrefix(dsn, "redis://") || strings.HasPrefix(dsn, "rediss://") {
+	if redis.IsURL(dsn) { // redis://, rediss://, redis+cluster://, redis+sentinel://
+		useRedisLogger(m.logger)
 		st, err = redis.Open(ctx, dsn, m.logger)
 	} else {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {

@@ -90,13 +90,6 @@ const (
 type Store struct {
 	rdb          redis.UniversalClient
 	prefix       string
-	// Redis Cluster and Sentinel (issue 9): tag is the hash-tagged prefix
-	// every key starts with; retryFor bounds the retries of an operation
-	// while Redis is unreachable.
-	tag      string
-	mode     string
-	cluster  bool
-	retryFor time.Duration
 	streamMaxLen int64
 	maxAttempts  int
 	logger       *slog.Logger
@@ -104,6 +97,14 @@ type Store struct {
 	beforeExec func()
 	// auditMax, in tests, caps the audit log below DefaultAuditMax.
 	auditMax int64
+
+	// Redis Cluster and Sentinel (issue 9): tag is the hash-tagged prefix
+	// every key starts with; retryFor bounds the retries of an operation
+	// while Redis is unreachable.
+	tag      string
+	mode     string
+	cluster  bool
+	retryFor time.Duration
 }
 
 // Open connects to the Redis at rawURL, such as
