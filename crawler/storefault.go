@@ -1,8 +1,8 @@
 package crawler
 
 // Store faults (issue 9): a store write that fails (Redis down, paused or
-// restarting past the store's own retries) fails the run, and is logged at
-// error level, not debug, so an operator sees it.
+// restarting past the store's own retries) stops and fails the run, and is
+// logged at error level, not debug, so an operator sees it.
 
 import (
 	"context"
@@ -28,6 +28,12 @@ func (r *run) storeFailed(err error) error {
 	if first {
 		level = slog.LevelError
 	}
-	r.c.logger.Log(context.Background(), level, "store write failed", "site", r.c.site.Name, "run_id", r.rec.ID, "error", err)
+	r.c.logger.Log(context.Background(), level, "store write failed", "run_id", r.rec.ID, "error", err)
+	// The store retried for as long as it was told to: every further
+	// write would fail the same way, so the run stops here, as it does
+	// when its proxy is unreachable.
+	if first && r.cancel != nil {
+		r.cancel()
+	}
 	return err
 }

@@ -339,7 +339,11 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 				return fmt.Errorf("redis unreachable for %s: %w", time.Since(outageStart).Round(time.Millisecond), err)
 			}
 			outages++
-			s.logger.Warn("redis unreachable, retrying", "attempt", outages, "error", err)
+			level := slog.LevelDebug // the first is a warning; the caller logs the outcome
+			if outages == 1 {
+				level = slog.LevelWarn
+			}
+			s.logger.Log(ctx, level, "redis unreachable, retrying", "attempt", outages, "retry_for", s.retryFor, "error", err)
 			if err := sleepCtx(ctx, outageBackoff(outages)); err != nil {
 				return err
 			}
