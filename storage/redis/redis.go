@@ -7,10 +7,12 @@
 // retried on conflict), so concurrent crawlers converge on one alert per
 // (site, listing, substance). Every raised alert and every event added to an
 // alert's history is also appended, in the same transaction, to the Stream
-// <prefix>:alerts:stream for consumers (consumer groups read it
+// {prefix}:alerts:stream for consumers (consumer groups read it
 // at-least-once).
 //
-// Key layout, under the prefix P:
+// Key layout, under the prefix P (every key really starts "{P}:", the
+// prefix as a Redis Cluster hash tag, so that one prefix is one slot; see
+// universal.go):
 //
 //	P:listing:<key>               listing state JSON
 //	P:listings:all                set of listing keys
