@@ -154,6 +154,19 @@ func metricValue(t *testing.T, url, name string) string {
 // 0 then 1, log only JSON, and its first complete runs after the faults
 // must leave exactly the fixtures' reference alerts.
 func TestDaemonSurvivesRedisFaults(t *testing.T) {
+	t.Run("redis", func(t *testing.T) {
+		srv := redistest.StartServer(t)
+		daemonFaults(t, srv.URL(), srv)
+	})
+	// On a cluster, the faults hit the master that holds the prefix's
+	// slot: it rejoins the cluster empty after its restart.
+	t.Run("cluster", func(t *testing.T) {
+		c := redistest.StartCluster(t)
+		daemonFaults(t, c.URL(), c.MasterFor(t, "{faults}"))
+	})
+}
+
+func daemonFaults(t *testing.T, base string, srv *redistest.Server) {
 	markets := startMarkets(t)
 	sites := markets.Sites()
 	for i := range sites {
@@ -162,8 +175,7 @@ func TestDaemonSurvivesRedisFaults(t *testing.T) {
 		sites[i].Politeness.Delay = 30 * time.Millisecond
 	}
 	config := writeConfig(t, sites)
-	srv := redistest.StartServer(t)
-	dsn := srv.URL() + "?prefix=faults&retry_for=1s"
+	dsn := base + "?prefix=faults&retry_for=1s"
 
 	p := startProc(t, "run --run-on-start --addr= --metrics-addr 127.0.0.1:0 --log-format json --reload-interval 0 --config "+config+" --store "+dsn)
 	var metricsURL string

@@ -258,9 +258,11 @@ func outageBackoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// Ping reports whether Redis answers (for the daemon's store-up gauge).
+// Ping reports whether Redis answers (for the daemon's store-up gauge). It
+// reads a key of the prefix rather than sending PING, so that on a cluster
+// it asks the master that holds this prefix's slot, not any node.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
+	if err := s.rdb.Exists(ctx, s.key("schema")).Err(); err != nil {
 		return fmt.Errorf("redis: ping: %w", err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // Cluster is a real Redis Cluster of three masters (no replicas) on
@@ -18,7 +20,7 @@ import (
 type Cluster struct {
 	// Addrs are the masters' host:port.
 	Addrs []string
-	dirs  []string
+	nodes []*Server
 }
 
 // URL is the cluster's precwatch store URL,
@@ -58,13 +60,17 @@ func StartCluster(t testing.TB) *Cluster {
 				lastErr = fmt.Errorf("bus port %d taken", port+10000)
 				continue
 			}
-			addr, err := start(t, bin, dir, port,
+			args := []string{
 				"--cluster-enabled", "yes",
 				"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-				"--cluster-node-timeout", "2000")
+				"--cluster-node-timeout", "2000",
+			}
+			addr, p, err := launch(bin, dir, port, args...)
 			if err == nil {
+				node := &Server{t: t, bin: bin, dir: dir, port: port, addr: addr, args: args, p: p}
+				t.Cleanup(node.Stop)
 				c.Addrs = append(c.Addrs, addr)
-				c.dirs = append(c.dirs, dir)
+				c.nodes = append(c.nodes, node)
 				lastErr = nil
 				break
 			}
@@ -108,4 +114,24 @@ func portFree(port int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// MasterFor returns the master that serves key's slot, as a Server a
+// fault test can stop, restart (it rejoins the cluster from its
+// nodes.conf, empty) and pause.
+func (c *Cluster) MasterFor(t testing.TB, key string) *Server {
+	t.Helper()
+	cc := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: c.Addrs})
+	defer cc.Close()
+	m, err := cc.MasterForKey(context.Background(), key)
+	if err != nil {
+		t.Fatalf("redistest: master for %q: %v", key, err)
+	}
+	for _, n := range c.nodes {
+		if n.addr == m.Options().Addr {
+			return n
+		}
+	}
+	t.Fatalf("redistest: master %s of %q is not one of %v", m.Options().Addr, key, c.Addrs)
+	return nil
 }

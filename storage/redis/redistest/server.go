@@ -19,6 +19,7 @@ type Server struct {
 	dir  string
 	port int
 	addr string
+	args []string // extra redis-server arguments (cluster mode)
 
 	mu sync.Mutex
 	p  *proc
@@ -50,6 +51,9 @@ func StartServer(t testing.TB) *Server {
 	return nil
 }
 
+// Addr is "127.0.0.1:port".
+func (s *Server) Addr() string { return s.addr }
+
 // URL is "redis://127.0.0.1:port/0".
 func (s *Server) URL() string { return "redis://" + s.addr + "/0" }
 
@@ -69,7 +73,7 @@ func (s *Server) Restart() error {
 	s.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, p, err := launch(s.bin, s.dir, s.port)
+	_, p, err := launch(s.bin, s.dir, s.port, s.args...)
 	if err != nil {
 		return fmt.Errorf("redistest: restart on port %d: %w", s.port, err)
 	}
