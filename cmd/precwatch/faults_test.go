@@ -331,13 +331,14 @@ func TestCrawlFailsWhenRedisGoes(t *testing.T) {
 	if !strings.Contains(out, "status=failed") {
 		t.Errorf("crawl output does not say failed:\n%s", out)
 	}
-	// The last line is main's own "precwatch: ..." exit message.
-	found := false
-	for _, l := range p.lines(true) {
-		var ll logLine
-		if json.Unmarshal([]byte(l), &ll) == nil && ll.Msg == "store write failed" && ll.Level == "ERROR" {
-			found = true
-		}
+	// Every line is JSON, the exit message included.
+	found, exitMsg := false, false
+	for _, ll := range parsedLines(t, p) {
+		found = found || ll.Msg == "store write failed" && ll.Level == "ERROR"
+		exitMsg = exitMsg || ll.Msg == "precwatch failed" && ll.Level == "ERROR"
+	}
+	if !exitMsg {
+		t.Errorf("no JSON \"precwatch failed\" exit line")
 	}
 	if !found {
 		t.Errorf("no ERROR \"store write failed\" line; stderr:\n%s", strings.Join(p.lines(true), "\n"))

@@ -58,7 +58,12 @@ func main() {
 		err = cerr
 	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+		case m.LogFormat == "json" && m.logger != nil:
+			// --log-format json: every stderr line is JSON (issue 9).
+			m.logger.Error("precwatch failed", "error", yamlfile.RedactURLs(err.Error()))
+		default:
 			fmt.Fprintln(os.Stderr, "precwatch:", yamlfile.RedactURLs(err.Error()))
 		}
 		os.Exit(exitCode(err))
