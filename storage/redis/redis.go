@@ -545,7 +545,12 @@ func (s *Store) MarkGone(ctx context.Context, site, runID string) (int, error) {
 	if site == "" || runID == "" {
 		return 0, fmt.Errorf("redis: mark gone: %w: empty site or run id", precwatch.ErrInvalid)
 	}
-	keys, err := s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
+	var keys []string
+	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
+		var err error
+		keys, err = s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redis: mark gone %s: %w", site, err)
 	}
