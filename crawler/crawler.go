@@ -323,6 +323,9 @@ type run struct {
 	// Evidence and batches (issue 9, pipeline.go): pages being read now,
 	// by SHA-256, closed once written.
 	pagesPending map[string]chan struct{}
+	// storeErr is the first store write that failed (issue 9): the run
+	// ends failed, since what it saw is not all stored.
+	storeErr error
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -752,7 +755,7 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 	r.awaitPage(l.PageSHA256)
 	res, err := r.c.store.RecordPage(r.ctx, nil, []precwatch.Observation{o})
 	if err != nil {
-		r.addErr(fmt.Errorf("crawler: record %s: %w", l.Identity(), err))
+		r.addErr(r.storeFailed(fmt.Errorf("crawler: record %s: %w", l.Identity(), err)))
 		return false
 	}
 	r.counted(res...)
@@ -840,7 +843,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	if r.dropped > 0 {
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: %d more errors not kept", r.dropped))
 	}
-	proxyErr, limitHit := r.proxyErr, r.limitHit
+	proxyErr, limitHit, storeErr := r.proxyErr, r.limitHit, r.storeErr
 	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
 	r.mu.Unlock()
 	block, blockStatus := r.stopped()
@@ -862,6 +865,10 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())
+	case storeErr != nil: // issue 9
+		rec.Status = precwatch.RunFailed
+		runErr = fmt.Errorf("crawler: site %q: store writes failed: %w", c.site.Name, storeErr)
+		rec.Errors = append(rec.Errors, runErr.Error())
 	case block != nil: // Sessions (issue 8)
 		rec.Status, rec.Block = blockStatus, block
 		runErr = fmt.Errorf("crawler: site %q: %s: %s page at %s (%s)", c.site.Name, blockStatus, block.Class, block.URL, block.Reason)

@@ -192,7 +192,7 @@ func (r *run) keepValidators(t task, resp *colly.Response, digest string, at tim
 	}
 	fs := precwatch.FetchState{Site: r.c.site.Name, URL: key, ETag: etag, LastModified: lm, SHA256: digest, FetchedAt: at}
 	if err := r.c.store.SaveFetchState(r.ctx, fs); err != nil {
-		r.addErr(fmt.Errorf("crawler: save fetch state %s: %w", resp.Request.URL.Redacted(), err))
+		r.addErr(r.storeFailed(fmt.Errorf("crawler: save fetch state %s: %w", resp.Request.URL.Redacted(), err)))
 	}
 }
 

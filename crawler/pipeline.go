@@ -75,7 +75,7 @@ func (r *run) flush(b *pageBatch, stored func()) {
 	defer cancel()
 	res, err := r.c.store.RecordPage(ctx, b.page, b.obs)
 	if err != nil {
-		r.addErr(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err))
+		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err)))
 		return
 	}
 	r.counted(res...)

@@ -118,11 +118,14 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		}
 	}
 
+	m.watchStore(ctx, store, m.metrics.reg) // issue 9
 	if *runOnStart {
 		m.crawlAll(ctx, sched)
 		if ctx.Err() == nil {
+			// A store down now is not a reason to stop: the schedules go
+			// on and the next runs converge once it is back (issue 9).
 			if err := m.printAlerts(ctx, store, precwatch.AlertFilter{}, false); err != nil {
-				return err
+				m.logger.Error("cannot list the alerts; the daemon goes on", "error", yamlfile.RedactError(err))
 			}
 		}
 	}
@@ -268,6 +271,9 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	printCircuitsMirrors(m.Stdout, run)
 	if err != nil {
 		return fmt.Errorf("crawl %q: %w", site.Name, err)
+	}
+	if run.Status == precwatch.RunFailed { // issue 9: never exit 0 on a failed run
+		return fmt.Errorf("crawl %q: run %s failed", site.Name, run.ID)
 	}
 	return nil
 }

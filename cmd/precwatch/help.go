@@ -44,7 +44,7 @@ func topUsage() string {
 		fmt.Fprintf(&b, "  %-19s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
-common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL
+common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL|redis+cluster://…|redis+sentinel://…
               (default $` + storeEnv + `, else the config's store),
               --log-level debug|info|warn|error, --log-format text|json
 run 'precwatch <command> -h' for a command's arguments and flags; --version prints the version

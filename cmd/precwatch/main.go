@@ -36,7 +36,12 @@ func main() {
 		err = cerr
 	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+		case m.LogFormat == "json" && m.logger != nil:
+			// --log-format json: every stderr line is JSON (issue 9).
+			m.logger.Error("precwatch failed", "error", yamlfile.RedactURLs(err.Error()))
+		default:
 			fmt.Fprintln(os.Stderr, "precwatch:", yamlfile.RedactURLs(err.Error()))
 		}
 		os.Exit(exitCode(err))
@@ -200,7 +205,8 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 		st  precwatch.Store
 		err error
 	)
-	if strings.HasPrefix(dsn, "redis://") || strings.HasPrefix(dsn, "rediss://") {
+	if redis.IsURL(dsn) { // redis://, rediss://, redis+cluster://, redis+sentinel://
+		useRedisLogger(m.logger)
 		st, err = redis.Open(ctx, dsn, m.logger)
 	} else {
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {

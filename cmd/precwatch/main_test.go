@@ -196,6 +196,8 @@ func TestEndToEnd(t *testing.T) {
 	for name, store := range map[string]func(t *testing.T) string{
 		"embedded": func(t *testing.T) string { return filepath.Join(t.TempDir(), "precwatch.db") },
 		"redis":    func(t *testing.T) string { return redistest.Start(t) + "?prefix=e2e" },
+		// Redis Cluster (issue 9): three masters on loopback.
+		"redis-cluster": func(t *testing.T) string { return redistest.StartCluster(t).URL() + "?prefix=e2e" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			markets := startMarkets(t)
@@ -276,7 +278,7 @@ func checkFollow(t *testing.T, backend, config, dsn string, alerts int, changedK
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	out, stderr, err := run(t, ctx, "", args...)
-	if backend != "redis" {
+	if !strings.HasPrefix(backend, "redis") {
 		if err == nil || !strings.Contains(err.Error(), "use --store redis://") {
 			t.Errorf("alerts follow on %s: %v; want a refusal naming Redis", backend, err)
 		}

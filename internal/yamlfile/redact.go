@@ -20,8 +20,13 @@ func RedactURLs(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
-	return urlPassword.ReplaceAllString(s, "${1}:"+Redacted+"@")
+	s = urlPassword.ReplaceAllString(s, "${1}:"+Redacted+"@")
+	return queryPassword.ReplaceAllString(s, "${1}"+Redacted)
 }
+
+// queryPassword finds a password given as a URL query parameter, such as
+// a Redis URL's password= or sentinel_password= (issue 9).
+var queryPassword = regexp.MustCompile(`([?&][A-Za-z_]*password=)[^&\s"'<>#]*`)
 
 // Redact hides, in s, the password of every URL and every value the file
 // took from another file or the environment.

@@ -311,6 +311,9 @@ func TestRedactURLs(t *testing.T) {
 		"socks5://127.0.0.1:9050":                                "socks5://127.0.0.1:9050",
 		"a socks5://a:b@c and http://d:e@f":                      "a socks5://a:xxxxx@c and http://d:xxxxx@f",
 		"parse \"socks5://bob:p@ss/w:rd@127.0.0.1:x\": bad port": "parse \"socks5://bob:xxxxx@127.0.0.1:x\": bad port",
+		// Passwords in a Redis URL's query (issue 9).
+		"redis+sentinel://s:26379/0?master=m&sentinel_password=Zq9&prefix=p": "redis+sentinel://s:26379/0?master=m&sentinel_password=xxxxx&prefix=p",
+		"redis://h:6379?password=Zq9":                                        "redis://h:6379?password=xxxxx",
 	} {
 		if got := RedactURLs(in); got != want {
 			t.Errorf("RedactURLs(%q) = %q, want %q", in, got, want)

@@ -23,7 +23,10 @@ func (s *Store) SaveFetchState(ctx context.Context, fs precwatch.FetchState) err
 	if err != nil {
 		return fmt.Errorf("redis: save fetch state %s %s: %w", fs.Site, fs.URL, err)
 	}
-	if err := s.rdb.HSet(ctx, s.fetchKey(fs.Site), fs.URL, raw).Err(); err != nil {
+	err = s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
+		return s.rdb.HSet(ctx, s.fetchKey(fs.Site), fs.URL, raw).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("redis: save fetch state %s %s: %w", fs.Site, fs.URL, err)
 	}
 	return nil

@@ -7,10 +7,12 @@
 // retried on conflict), so concurrent crawlers converge on one alert per
 // (site, listing, substance). Every raised alert and every event added to an
 // alert's history is also appended, in the same transaction, to the Stream
-// <prefix>:alerts:stream for consumers (consumer groups read it
+// {prefix}:alerts:stream for consumers (consumer groups read it
 // at-least-once).
 //
-// Key layout, under the prefix P:
+// Key layout, under the prefix P (every key really starts "{P}:", the
+// prefix as a Redis Cluster hash tag, so that one prefix is one slot; see
+// universal.go):
 //
 //	P:listing:<key>               listing state JSON
 //	P:listings:all                set of listing keys
@@ -88,7 +90,7 @@ const (
 // Store is a precwatch.Store on Redis. It is safe for concurrent use, and
 // any number of processes may share one Redis.
 type Store struct {
-	rdb          *redis.Client
+	rdb          redis.UniversalClient
 	prefix       string
 	streamMaxLen int64
 	maxAttempts  int
@@ -97,15 +99,27 @@ type Store struct {
 	beforeExec func()
 	// auditMax, in tests, caps the audit log below DefaultAuditMax.
 	auditMax int64
+
+	// Redis Cluster and Sentinel (issue 9): tag is the hash-tagged prefix
+	// every key starts with; retryFor bounds the retries of an operation
+	// while Redis is unreachable.
+	tag      string
+	mode     string
+	cluster  bool
+	retryFor time.Duration
 }
 
 // Open connects to the Redis at rawURL, such as
-// "redis://host:port/db?prefix=precwatch", and checks it answers. Besides
-// go-redis's own URL options it takes:
+// "redis://host:port/db?prefix=precwatch", a Redis Cluster
+// ("redis+cluster://host:port,host:port/?prefix=precwatch") or a master
+// behind Sentinel ("redis+sentinel://host:port,host:port/db?master=NAME";
+// see parseClient), and checks it answers. Besides go-redis's own URL
+// options it takes:
 //
-//	prefix         key prefix (default "precwatch")
+//	prefix         key prefix (default "precwatch"); keys are "{prefix}:..."
 //	stream_maxlen  approximate cap of the alert stream (default 100000; 0 for none)
 //	max_attempts   optimistic transaction attempts before giving up (default 64)
+//	retry_for      how long an operation retries while Redis is unreachable (default 15s; 0 for none)
 func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -114,7 +128,7 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("redis: open: %w: %w", precwatch.ErrInvalid, err)
 	}
-	s := &Store{prefix: DefaultPrefix, streamMaxLen: DefaultStreamMaxLen, maxAttempts: DefaultMaxAttempts}
+	s := &Store{prefix: DefaultPrefix, streamMaxLen: DefaultStreamMaxLen, maxAttempts: DefaultMaxAttempts, retryFor: DefaultRetryFor}
 	q := u.Query()
 	if v := q.Get("prefix"); v != "" {
 		s.prefix = v
@@ -129,36 +143,47 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Store, erro
 			return nil, fmt.Errorf("redis: open: %w: max_attempts %q", precwatch.ErrInvalid, v)
 		}
 	}
+	if v := q.Get("retry_for"); v != "" {
+		if s.retryFor, err = time.ParseDuration(v); err != nil || s.retryFor < 0 {
+			return nil, fmt.Errorf("redis: open: %w: retry_for %q", precwatch.ErrInvalid, v)
+		}
+	}
 	// go-redis refuses options it does not know.
-	for _, k := range []string{"prefix", "stream_maxlen", "max_attempts"} {
+	for _, k := range []string{"prefix", "stream_maxlen", "max_attempts", "retry_for"} {
 		q.Del(k)
 	}
 	u.RawQuery = q.Encode()
-	opts, err := redis.ParseURL(u.String())
+	cc, err := parseClient(u.String())
 	if err != nil {
 		return nil, fmt.Errorf("redis: open: %w: %w", precwatch.ErrInvalid, err)
 	}
-	s.rdb = redis.NewClient(opts)
-	s.logger = logger.With("store", "redis", "addr", opts.Addr, "prefix", s.prefix)
+	s.tag, s.mode, s.cluster = hashTag(s.prefix), cc.mode, cc.mode == "cluster"
+	s.rdb = cc.open()
+	addr := strings.Join(cc.addrs, ",")
+	s.logger = logger.With("store", "redis", "mode", cc.mode, "addr", addr, "prefix", s.prefix)
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		s.rdb.Close()
-		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("redis: open %s: %w", addr, err)
+	}
+	if err := s.migrateKeyNames(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", addr, err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.rdb.Close()
-		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("redis: open %s: %w", addr, err)
 	}
 	// Login hardening: the audit log moves from a list to indexed entries.
 	if err := s.migrateAudit(ctx); err != nil {
 		s.rdb.Close()
-		return nil, fmt.Errorf("redis: open %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("redis: open %s: %w", addr, err)
 	}
 	return s, nil
 }
 
 // Client returns the underlying go-redis client, for tests and consumers of
 // the alert stream.
-func (s *Store) Client() *redis.Client { return s.rdb }
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
 // StreamKey is the key of the alert event stream.
 func (s *Store) StreamKey() string { return s.key("alerts", "stream") }
@@ -171,8 +196,10 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// key is the name of a key: the hash-tagged prefix, then parts, so that
+// every key of one prefix is in one cluster slot (see hashTag).
 func (s *Store) key(parts ...string) string {
-	return s.prefix + ":" + strings.Join(parts, ":")
+	return s.tag + ":" + strings.Join(parts, ":")
 }
 
 func (s *Store) listingKey(k string) string         { return s.key("listing", k) }
@@ -294,13 +321,37 @@ func runMember(r precwatch.Run) string {
 
 // retry runs an optimistic transaction until it commits, fails otherwise,
 // or has been tried maxAttempts times, backing off with jitter between
-// attempts so that contending writers spread out.
+// attempts so that contending writers spread out. While Redis is
+// unreachable (see transient) it retries for retryFor with a longer
+// backoff: every transaction re-reads what it writes, so running one again
+// after an EXEC whose answer was lost changes nothing.
 func (s *Store) retry(ctx context.Context, fn func() error) error {
+	var outageStart time.Time
+	outages := 0
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		err := fn()
+		if transient(err) {
+			if outageStart.IsZero() {
+				outageStart = time.Now()
+			}
+			if time.Since(outageStart) >= s.retryFor {
+				return fmt.Errorf("redis unreachable for %s: %w", time.Since(outageStart).Round(time.Millisecond), err)
+			}
+			outages++
+			level := slog.LevelDebug // the first is a warning; the caller logs the outcome
+			if outages == 1 {
+				level = slog.LevelWarn
+			}
+			s.logger.Log(ctx, level, "redis unreachable, retrying", "attempt", outages, "retry_for", s.retryFor, "error", err)
+			if err := sleepCtx(ctx, outageBackoff(outages)); err != nil {
+				return err
+			}
+			attempt--
+			continue
+		}
 		if !errors.Is(err, redis.TxFailedErr) {
 			return err
 		}
@@ -499,7 +550,12 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 		return 0, fmt.Errorf("redis: mark gone: %w", err)
 	}
 	site, runID := run.Site, run.ID
-	keys, err := s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
+	var keys []string
+	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
+		var err error
+		keys, err = s.rdb.SMembers(ctx, s.siteListingsKey(site)).Result()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redis: mark gone %s: %w", site, err)
 	}
@@ -911,7 +967,10 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 	if body == nil {
 		body = []byte{}
 	}
-	if err := savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, p.Site, p.URL, fetched, p.ContentType, body).Err(); err != nil {
+	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
+		return savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, p.Site, p.URL, fetched, p.ContentType, body).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)
 	}
 	return nil

@@ -47,7 +47,7 @@ func TestOpenOptions(t *testing.T) {
 	if s.prefix != "pw-test" || s.streamMaxLen != 10 || s.maxAttempts != 3 {
 		t.Errorf("options = prefix %q maxlen %d attempts %d", s.prefix, s.streamMaxLen, s.maxAttempts)
 	}
-	if got, want := s.StreamKey(), "pw-test:alerts:stream"; got != want {
+	if got, want := s.StreamKey(), "{pw-test}:alerts:stream"; got != want {
 		t.Errorf("StreamKey = %q, want %q", got, want)
 	}
 	for _, bad := range []string{"?stream_maxlen=-1", "?max_attempts=0", "?bogus=1"} {
@@ -80,7 +80,7 @@ func TestPrefixIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if k[:2] != "a:" && k[:2] != "b:" {
+		if !strings.HasPrefix(k, "{a}:") && !strings.HasPrefix(k, "{b}:") {
 			t.Errorf("key %q outside the prefix", k)
 		}
 	}
@@ -261,7 +261,7 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 	// Back to the version-1 layout: only the all/status/site/substance
 	// indexes, and no schema version.
-	keys, err := s.rdb.Keys(ctx, "old:alerts:idx:*").Result()
+	keys, err := s.rdb.Keys(ctx, "{old}:alerts:idx:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestReindexOnOpen(t *testing.T) {
 			}
 		}
 	}
-	s.rdb.Del(ctx, "old:schema")
+	s.rdb.Del(ctx, "{old}:schema")
 	q := precwatch.AlertQuery{Text: o.Listing.Title, Vendor: o.Listing.Vendor, Regime: o.Matches[0].Regime}
 	if p, err := s.QueryAlerts(ctx, q); err != nil || p.Total != 0 {
 		t.Fatalf("before reindexing: %+v, %v; want nothing found", p, err)
@@ -282,7 +282,7 @@ func TestReindexOnOpen(t *testing.T) {
 	if p, err := s2.QueryAlerts(ctx, q); err != nil || p.Total != 1 {
 		t.Errorf("after reopening: %+v, %v; want the alert", p, err)
 	}
-	if v, err := s2.rdb.Get(ctx, "old:schema").Int(); err != nil || v != schemaVersion {
+	if v, err := s2.rdb.Get(ctx, "{old}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
 	}
 }
@@ -351,7 +351,7 @@ func TestMigrateScoreMembers(t *testing.T) {
 		}
 	}
 	s.rdb.Del(ctx, s.timeKey())
-	s.rdb.Set(ctx, "v2:schema", 2, 0)
+	s.rdb.Set(ctx, "{v2}:schema", 2, 0)
 
 	s2 := open(t, url)
 	defer s2.Close()
@@ -367,7 +367,7 @@ func TestMigrateScoreMembers(t *testing.T) {
 	if g, w := keys(got), keys(sorted); !slices.Equal(g, w) {
 		t.Errorf("order after migrating = %v, want SortAlerts's %v", g, w)
 	}
-	members, err := s2.rdb.ZRange(ctx, "v2:alerts:idx:all", 0, -1).Result()
+	members, err := s2.rdb.ZRange(ctx, "{v2}:alerts:idx:all", 0, -1).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestMigrateScoreMembers(t *testing.T) {
 	if p.Total != n || len(p.Alerts) != n || n == 0 {
 		t.Errorf("window after migrating: %d alerts, total %d; want %d", len(p.Alerts), p.Total, n)
 	}
-	if v, err := s2.rdb.Get(ctx, "v2:schema").Int(); err != nil || v != schemaVersion {
+	if v, err := s2.rdb.Get(ctx, "{v2}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
 	}
 }
@@ -459,7 +459,7 @@ func TestMigrateTimeScores(t *testing.T) {
 	for _, a := range all {
 		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: alertMember(a)})
 	}
-	s.rdb.Set(ctx, "v3:schema", 3, 0)
+	s.rdb.Set(ctx, "{v3}:schema", 3, 0)
 
 	s2 := open(t, url)
 	defer s2.Close()
@@ -486,7 +486,7 @@ func TestMigrateTimeScores(t *testing.T) {
 	if g, w := keys(p.Alerts), want[1:min(4, len(want))]; !slices.Equal(g, w) {
 		t.Errorf("window page = %v, want %v", g, w)
 	}
-	if v, err := s2.rdb.Get(ctx, "v3:schema").Int(); err != nil || v != schemaVersion {
+	if v, err := s2.rdb.Get(ctx, "{v3}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
 	}
 }

@@ -74,26 +74,58 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func start(t testing.TB, bin, dir string, port int) (string, error) {
+// start starts redis-server on port, with extra arguments (cluster mode),
+// and stops it in t.Cleanup.
+func start(t testing.TB, bin, dir string, port int, extra ...string) (string, error) {
+	addr, p, err := launch(bin, dir, port, extra...)
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(p.stop)
+	return addr, nil
+}
+
+// proc is a running redis-server.
+type proc struct {
+	cmd  *exec.Cmd
+	stop func()
+}
+
+// launch starts redis-server and waits for it to answer PING.
+func launch(bin, dir string, port int, extra ...string) (string, *proc, error) {
+	return launchConf(bin, "", dir, port, extra...)
+}
+
+// launchConf is launch with a config file (a sentinel's), which must come
+// first on the command line.
+func launchConf(bin, conf, dir string, port int, extra ...string) (string, *proc, error) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin,
+	var args []string
+	if conf != "" {
+		args = append(args, conf)
+	}
+	args = append(args, []string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", dir,
 		"--protected-mode", "yes",
-	)
+	}...)
+	cmd := exec.Command(bin, append(args, extra...)...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("redistest: exec %s: %w", bin, err)
+		return "", nil, fmt.Errorf("redistest: exec %s: %w", bin, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
 	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -101,15 +133,14 @@ func start(t testing.TB, bin, dir string, port int) (string, error) {
 		select {
 		case err := <-exited:
 			exited <- err // let stop() return
-			return "", fmt.Errorf("redistest: redis-server on port %d exited: %v: %s", port, err, out.String())
+			return "", nil, fmt.Errorf("redistest: redis-server on port %d exited: %v: %s", port, err, out.String())
 		case <-ctx.Done():
 			stop()
-			return "", fmt.Errorf("redistest: redis-server on port %d did not answer PING: %s", port, out.String())
+			return "", nil, fmt.Errorf("redistest: redis-server on port %d did not answer PING: %s", port, out.String())
 		case <-time.After(10 * time.Millisecond):
 		}
 		if ping(addr, cmd.Process.Pid) {
-			t.Cleanup(stop)
-			return addr, nil
+			return addr, &proc{cmd: cmd, stop: stop}, nil
 		}
 	}
 }
