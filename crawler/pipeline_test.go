@@ -32,7 +32,8 @@ func (f failingPages) RecordPage(ctx context.Context, p *precwatch.Page, obs []p
 
 // TestEvidenceOfEveryAlert: after a run every alert's evidence page is
 // stored, and a page whose write fails leaves none of its listings or
-// alerts, while the run ends partial and so marks nothing gone.
+// alerts, while the run stops, ends failed (its writes failed) and so
+// marks nothing gone.
 func TestEvidenceOfEveryAlert(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st precwatch.Store) {
 		s := newBenchShop(t, 200, 40) // 5 pages
@@ -42,8 +43,10 @@ func TestEvidenceOfEveryAlert(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec, _ := c.Run(t.Context())
-		if rec.Status != precwatch.RunPartial || rec.Listings != 160 {
-			t.Fatalf("run: status %s, %d listings, errors %q; want partial, 160", rec.Status, rec.Listings, rec.Errors)
+		// Pages 1 and 2 were written; the failed write of page 3 stops
+		// the run before pages 4 and 5.
+		if rec.Status != precwatch.RunFailed || rec.Listings != 80 {
+			t.Fatalf("run: status %s, %d listings, errors %q; want failed, 80", rec.Status, rec.Listings, rec.Errors)
 		}
 		if !strings.Contains(strings.Join(rec.Errors, "\n"), errInjected.Error()) {
 			t.Errorf("run errors %q do not name the failed page write", rec.Errors)
@@ -65,14 +68,14 @@ func TestEvidenceOfEveryAlert(t *testing.T) {
 		if err := st.Listings(t.Context(), "shop", func(l precwatch.ListingState) error {
 			n++
 			if l.Gone {
-				t.Errorf("listing %s gone after a partial run", l.Listing.ID)
+				t.Errorf("listing %s gone after a failed run", l.Listing.ID)
 			}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if n != 160 {
-			t.Errorf("%d listings stored, want 160", n)
+		if n != 80 {
+			t.Errorf("%d listings stored, want 80", n)
 		}
 	})
 }
