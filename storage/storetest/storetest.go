@@ -56,6 +56,10 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"SiteSessions", testSiteSessions},
 		{"RunBlock", testRunBlock},
 		{"RunMirrors", testRunMirrors}, // circuits and mirrors (issue 8)
+		// Scale-out (issue 9), in lease.go.
+		{"Leases", testLeases},
+		{"LeaseContention", testLeaseContention},
+		{"Frontier", testFrontier},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
