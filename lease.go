@@ -102,9 +102,6 @@ type Frontier interface {
 	Has(ctx context.Context, set, member string) (bool, error)
 	// Card counts the run's named set.
 	Card(ctx context.Context, set string) (int64, error)
-	// Claim sets field of the run's named map to value unless set, and
-	// returns the value in place.
-	Claim(ctx context.Context, name, field, value string) (string, error)
 	// AddError keeps a run error, up to max of them; Errors returns them and
 	// how many more were not kept.
 	AddError(ctx context.Context, msg string, max int) error

@@ -9,8 +9,8 @@ package redis
 //	P:frontier:<run>:state      hash: pushed, acked, limit, stop and the
 //	                            run's counters summed over its workers
 //	P:frontier:<run>:errors     list of run errors (capped)
-//	P:frontier:<run>:set:<n>    the run's named sets (listings recorded)
-//	P:frontier:<run>:map:<n>    the run's named maps (detail page claims)
+//	P:frontier:<run>:set:<n>    the run's named sets (listings recorded,
+//	                            detail pages claimed)
 //
 // A task is taken with XREADGROUP and acked with XACK once processed; one
 // pending longer than the visibility timeout (its worker died) is taken
@@ -213,16 +213,6 @@ func (f *frontier) Card(ctx context.Context, set string) (int64, error) {
 	return n, f.wrap("card", err)
 }
 
-var claimField = redis.NewScript(`
-redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-return redis.call('HGET', KEYS[1], ARGV[1])
-`)
-
-func (f *frontier) Claim(ctx context.Context, name, field, value string) (string, error) {
-	v, err := claimField.Run(ctx, f.s.rdb, []string{f.key("map", name)}, field, value).Text()
-	return v, f.wrap("claim", err)
-}
-
 var addError = redis.NewScript(`
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then
 	redis.call('HINCRBY', KEYS[2], 'errors_dropped', 1)
@@ -264,7 +254,7 @@ func (f *frontier) Stopped(ctx context.Context) (bool, error) {
 
 func (f *frontier) Delete(ctx context.Context, ttl time.Duration) error {
 	keys := []string{f.key("tasks"), f.key("seen"), f.key("state"), f.key("errors"),
-		f.key("set", "listings"), f.key("map", "details")}
+		f.key("set", "listings"), f.key("set", "details")}
 	_, err := f.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
 			if ttl <= 0 {

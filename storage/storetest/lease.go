@@ -244,12 +244,6 @@ func testFrontier(t *testing.T, factory func() precwatch.Store) {
 	if n, err := f.Card(ctx, "listings"); err != nil || n != 1 {
 		t.Fatalf("Card = %d, %v", n, err)
 	}
-	if v, err := f.Claim(ctx, "details", "/d/1", "id:1"); err != nil || v != "id:1" {
-		t.Fatalf("Claim = %q, %v", v, err)
-	}
-	if v, err := f.Claim(ctx, "details", "/d/1", "id:2"); err != nil || v != "id:1" {
-		t.Fatalf("second Claim = %q, %v; want the first value", v, err)
-	}
 	for i := range 3 {
 		if err := f.AddError(ctx, fmt.Sprintf("error %d", i), 2); err != nil {
 			t.Fatal(err)
