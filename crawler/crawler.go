@@ -45,6 +45,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -302,6 +303,10 @@ type task struct {
 	rowHash string
 	fresh   bool
 	quiet   int
+
+	// paged, on a shared frontier (issue 9), is set once the task's page
+	// was fetched and handled, so that the run counts it once when acked.
+	paged *atomic.Bool
 }
 
 // run is the state of one Run.
@@ -679,6 +684,9 @@ func (r *run) page(t task, resp *colly.Response) {
 	r.mu.Lock()
 	r.rec.Pages++
 	r.mu.Unlock()
+	if t.paged != nil { // Scale-out (issue 9)
+		t.paged.Store(true)
+	}
 	if err := c.store.SavePage(r.ctx, precwatch.Page{
 		SHA256:      digest,
 		Site:        c.site.Name,

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/precwatch/precwatch"
@@ -80,7 +81,6 @@ type sharedRun struct {
 // sharedCounters are the run counters each worker adds as it acks tasks.
 func sharedCounters(rec, flushed precwatch.Run) map[string]int64 {
 	return map[string]int64{
-		"pages":           int64(rec.Pages - flushed.Pages),
 		"requests":        int64(rec.Requests - flushed.Requests),
 		"bytes":           rec.Bytes - flushed.Bytes,
 		"not_modified":    int64(rec.NotModified - flushed.NotModified),
@@ -261,7 +261,8 @@ func (r *run) sharedWorker() {
 		s.inflight[ft.ID] = true
 		s.mu.Unlock()
 		r.wg.Add(1)
-		r.do(task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet})
+		paged := new(atomic.Bool)
+		r.do(task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged})
 		s.mu.Lock()
 		delete(s.inflight, ft.ID)
 		s.mu.Unlock()
@@ -270,7 +271,11 @@ func (r *run) sharedWorker() {
 		if r.ctx.Err() != nil {
 			return
 		}
-		if _, err := s.f.Ack(r.ctx, ft.ID, r.sharedDelta()); err != nil {
+		// The page counts once, when its task is acked; a page redone
+		// after its worker died counts for the worker that acks it.
+		counters := r.sharedDelta()
+		counters["pages"] = b2i(paged.Load())
+		if _, err := s.f.Ack(r.ctx, ft.ID, counters); err != nil {
 			r.addErr(fmt.Errorf("crawler: ack %s: %w", st.URL, err))
 		}
 	}
@@ -451,14 +456,16 @@ func (c *Crawler) join(ctx context.Context, l precwatch.Lease) (precwatch.Run, b
 func (c *Crawler) afterJoin(ctx context.Context, rec precwatch.Run) (precwatch.Run, bool, error) {
 	deadline := time.Now().Add(2*c.leaseTTL + time.Second)
 	for time.Now().Before(deadline) {
-		if done, final := c.runEnded(ctx, rec.ID); done {
-			return final, true, nil
+		// The run's own record is its holder's: a worker returns its
+		// share (status running), so that the run is counted once.
+		if done := c.runEnded(ctx, rec.ID); done {
+			return rec, true, nil
 		}
 		l, err := c.leases.AcquireLease(ctx, c.site.Name, c.holder, c.leaseTTL)
 		if err == nil {
-			if done, final := c.runEnded(ctx, rec.ID); done {
+			if done := c.runEnded(ctx, rec.ID); done {
 				_ = c.leases.ReleaseLease(context.WithoutCancel(ctx), l)
-				return final, true, nil
+				return rec, true, nil
 			}
 			final, err := c.runHolding(ctx, l)
 			return final, true, err
@@ -473,16 +480,16 @@ func (c *Crawler) afterJoin(ctx context.Context, rec precwatch.Run) (precwatch.R
 	return rec, true, nil
 }
 
-// runEnded reports whether run id has a final record, and returns it.
-func (c *Crawler) runEnded(ctx context.Context, id string) (bool, precwatch.Run) {
+// runEnded reports whether run id has a final record.
+func (c *Crawler) runEnded(ctx context.Context, id string) bool {
 	runs, err := c.store.Runs(ctx, c.site.Name, 20)
 	if err != nil {
-		return false, precwatch.Run{}
+		return false
 	}
 	for _, run := range runs {
 		if run.ID == id {
-			return run.Status != precwatch.RunRunning, run
+			return run.Status != precwatch.RunRunning
 		}
 	}
-	return false, precwatch.Run{}
+	return false
 }
