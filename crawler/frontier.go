@@ -207,7 +207,7 @@ func (r *run) crawlShared() {
 // touchLoop keeps this process's tasks from going to another worker while
 // they are worked on.
 func (r *run) touchLoop(ctx context.Context) {
-	t := time.NewTicker(r.c.visibility / 3)
+	t := time.NewTicker(max(r.c.visibility/3, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {

@@ -75,7 +75,7 @@ func (c *Crawler) keepLease(l precwatch.Lease) *leaseKeeper {
 
 func (k *leaseKeeper) loop() {
 	defer close(k.done)
-	t := time.NewTicker(k.c.leaseTTL / 3)
+	t := time.NewTicker(max(k.c.leaseTTL/3, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
@@ -99,7 +99,7 @@ func (k *leaseKeeper) renew(ctx context.Context) bool {
 	if lost {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.c.leaseTTL/3)
+	ctx, cancel := context.WithTimeout(ctx, max(k.c.leaseTTL/3, 10*time.Millisecond))
 	defer cancel()
 	next, err := k.c.leases.RenewLease(ctx, l, k.c.leaseTTL)
 	switch {

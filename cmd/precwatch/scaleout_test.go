@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,9 +19,13 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/fixtures"
+	"github.com/precwatch/precwatch/storage/embedded"
 	"github.com/precwatch/precwatch/storage/redis"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
+
+// workerDone is a joined worker's last log line, with its share of pages.
+var workerDone = regexp.MustCompile(`msg="worker done".* pages=(\d+)`)
 
 // worker is one precwatch process started by a test.
 type worker struct {
@@ -177,18 +183,23 @@ func TestScaleOutFourWorkers(t *testing.T) {
 		for range 4 {
 			ws = append(ws, startWorker(t, crawlArgs(site, config, dsn, "--lease-ttl 3s --visibility-timeout 5s")))
 		}
-		joined := 0
+		joined, workerPages := 0, 0
 		for i, w := range ws {
 			if err := w.wait(t); err != nil {
 				t.Fatalf("round %d: worker %d: %v\n%s", round, i, err, w.out)
 			}
-			if strings.Contains(w.out.String(), "joined run as a worker") {
+			out := w.out.String()
+			if strings.Contains(out, "joined run as a worker") {
 				joined++
 			}
+			if m := workerDone.FindStringSubmatch(out); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				workerPages += n
+			}
 		}
-		t.Logf("round %d: %d of 4 processes joined the holder's run", round, joined)
-		if joined == 0 {
-			t.Errorf("round %d: no process joined the run as a worker", round)
+		t.Logf("round %d: %d of 4 processes joined the holder's run, fetching %d of its pages", round, joined, workerPages)
+		if joined == 0 || workerPages == 0 {
+			t.Errorf("round %d: %d processes joined the run, fetching %d pages: want the run shared", round, joined, workerPages)
 		}
 
 		// Each page fetched once in the round.
@@ -374,5 +385,71 @@ func checkResumed(t *testing.T, st *redis.Store, site, runID string, before, atK
 	}
 	if got := fmt.Sprint(rec.Pages); rec.Pages < doneBefore {
 		t.Errorf("resumed run counts %s pages, want at least the %d done before the kill", got, doneBefore)
+	}
+}
+
+// TestDaemonSweepsDeadHoldersRuns: a daemon starting on an embedded store
+// marks a run whose holder died (its lease expired) abandoned with the
+// reason, without waiting for the site's next run.
+func TestDaemonSweepsDeadHoldersRuns(t *testing.T) {
+	markets := startMarkets(t)
+	site := scaleSite(markets)
+	site.Schedule = "@every 24h"
+	config := writeConfig(t, []precwatch.Site{site})
+	path := filepath.Join(t.TempDir(), "precwatch.db")
+	ctx := t.Context()
+	st, err := embedded.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.AcquireLease(ctx, site.Name, "dead-holder", 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.RunID = "20260101T000000.000000000Z-dead"
+	if _, err := st.RenewLease(ctx, l, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveRun(ctx, precwatch.Run{ID: l.RunID, Site: site.Name, Start: time.Now(), Status: precwatch.RunRunning}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	time.Sleep(100 * time.Millisecond)
+
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	var out, errOut syncBuffer
+	go func() {
+		m := NewMain()
+		m.Stdout, m.Stderr = &out, &errOut
+		err := m.Run(dctx, []string{"run", "--config", config, "--store", path, "--addr", "", "--reload-interval", "0"})
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errOut.String(), "precwatch running") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon: %v\n%s", err, errOut.String())
+	}
+	st, err = embedded.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(ctx, site.Name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Status != precwatch.RunAbandoned || len(runs[0].Errors) == 0 ||
+		!strings.Contains(runs[0].Errors[0], "lease of holder dead-holder expired at") {
+		t.Fatalf("runs after the daemon's start = %+v, want the dead holder's run abandoned with the reason\n%s", runs, errOut.String())
+	}
+	if n := markets.Requests(site.Name); n != 0 {
+		t.Errorf("market saw %d requests: the sweep must not crawl", n)
 	}
 }
