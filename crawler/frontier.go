@@ -231,7 +231,16 @@ func (r *run) touchLoop(ctx context.Context) {
 func (r *run) sharedWorker() {
 	s := r.shared
 	failures := 0
+	checked := time.Now()
 	for r.ctx.Err() == nil {
+		// A run its holder ended (a limit, a timeout, its stop) takes no
+		// more tasks, even with tasks left.
+		if time.Since(checked) > time.Second {
+			checked = time.Now()
+			if stopped, err := s.f.Stopped(r.ctx); err == nil && stopped {
+				return
+			}
+		}
 		ft, err := s.f.Next(r.ctx, s.consumer, r.c.visibility, 200*time.Millisecond)
 		if err != nil {
 			if r.ctx.Err() != nil {
