@@ -45,6 +45,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -106,6 +107,13 @@ type Crawler struct {
 	circuits      int
 	origins       []*url.URL // primary first; see parseMirrors
 	maxRetryAfter time.Duration
+	// Scale-out (issue 9; lease.go, frontier.go): the site's lease and
+	// the run's shared frontier, when the store keeps them.
+	leases     precwatch.LeaseStore
+	holder     string
+	leaseTTL   time.Duration
+	frontiers  precwatch.FrontierStore
+	visibility time.Duration
 }
 
 // Option configures a Crawler.
@@ -240,6 +248,11 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	}
 	c.refreshAfter = orDefault(site.Incremental.RefreshAfter, precwatch.DefaultRefreshAfter)
 	c.stopAfter = max(site.Incremental.StopAfterUnchangedPages, 0)
+	// Scale-out (issue 9): leases and the shared frontier by default when
+	// the store keeps them.
+	c.leases, _ = store.(precwatch.LeaseStore)
+	c.frontiers, _ = store.(precwatch.FrontierStore)
+	c.holder, c.leaseTTL, c.visibility = DefaultHolder(), DefaultLeaseTTL, DefaultVisibility
 	for _, o := range opts {
 		o(c)
 	}
@@ -291,6 +304,10 @@ type task struct {
 	rowHash string
 	fresh   bool
 	quiet   int
+
+	// paged, on a shared frontier (issue 9), is set once the task's page
+	// was fetched and handled, so that the run counts it once when acked.
+	paged *atomic.Bool
 }
 
 // run is the state of one Run.
@@ -326,6 +343,10 @@ type run struct {
 	// storeErr is the first store write that failed (issue 9): the run
 	// ends failed, since what it saw is not all stored.
 	storeErr error
+	// Scale-out (issue 9): the run's lease (nil: none) and shared
+	// frontier (nil: in process).
+	lease  *leaseKeeper
+	shared *sharedRun
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -333,28 +354,48 @@ type run struct {
 // after an OK run the listings it did not see are marked gone. The error is
 // non-nil when the run failed or was abandoned; a partial run is data, its
 // errors are in the record.
+//
+// On a store with leases the run holds the site's lease (see lease.go): a
+// run of the site going on elsewhere is joined as a worker (its frontier
+// shared, see frontier.go) or skipped with ErrLeased.
 func (c *Crawler) Run(ctx context.Context) (precwatch.Run, error) {
-	start := c.now()
-	r := &run{
+	if c.leases != nil {
+		return c.runLeased(ctx)
+	}
+	return c.runOnce(ctx, nil, nil)
+}
+
+func (c *Crawler) newRun(rec precwatch.Run) *run {
+	return &run{
 		c:           c,
 		seenURL:     make(map[string]bool),
 		seenListing: make(map[string]bool),
-		rec: precwatch.Run{
-			ID:     NewRunID(start),
-			Site:   c.site.Name,
-			Start:  start,
-			Status: precwatch.RunRunning,
-		},
-		pace: &pacer{delay: c.site.Politeness.Delay, jitter: c.site.Politeness.RandomDelay},
+		rec:         rec,
+		pace:        &pacer{delay: c.site.Politeness.Delay, jitter: c.site.Politeness.RandomDelay},
 	}
+}
+
+// runOnce does the run, under lease k when not nil, resuming the run
+// resume when not nil.
+func (c *Crawler) runOnce(ctx context.Context, k *leaseKeeper, resume *precwatch.Run) (precwatch.Run, error) {
+	start := c.now()
+	rec := precwatch.Run{ID: NewRunID(start), Site: c.site.Name, Start: start, Status: precwatch.RunRunning}
+	if resume != nil {
+		rec.ID, rec.Start = resume.ID, resume.Start
+	}
+	r := c.newRun(rec)
+	r.lease = k
 	if err := c.store.SaveRun(ctx, r.rec); err != nil {
 		return r.rec, fmt.Errorf("crawler: site %q: save run: %w", c.site.Name, err)
 	}
 	logger := c.logger.With("run_id", r.rec.ID)
-	logger.Info("run started", "tor", c.tor, "proxied", c.proxyURL != nil)
+	logger.Info("run started", "tor", c.tor, "proxied", c.proxyURL != nil, "resumed", resume != nil)
 
 	r.ctx, r.cancel = context.WithTimeout(ctx, c.runTimeout)
 	defer r.cancel()
+	if err := r.startScaleOut(ctx); err != nil { // Scale-out (issue 9)
+		r.addErr(err)
+	}
 	r.mirrors = r.newMirrors(r.ctx)
 	if err := r.setup(); err != nil {
 		r.addErr(err)
@@ -471,6 +512,10 @@ func isHTML(ct string) bool {
 // crawl runs the workers over the frontier until it is empty or the run
 // context ends.
 func (r *run) crawl() {
+	if r.shared != nil { // Scale-out (issue 9)
+		r.crawlShared()
+		return
+	}
 	c := r.c
 	// At most maxPages tasks are ever scheduled, so sends never block.
 	r.tasks = make(chan task, c.maxPages)
@@ -508,6 +553,9 @@ func (r *run) enqueue(t task) bool {
 		return false
 	}
 	key := extract.Canonical(u)
+	if r.shared != nil { // Scale-out (issue 9)
+		return r.enqueueShared(key, t)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seenURL[key] {
@@ -643,6 +691,9 @@ func (r *run) page(t task, resp *colly.Response) {
 	r.mu.Lock()
 	r.rec.Pages++
 	r.mu.Unlock()
+	if t.paged != nil { // Scale-out (issue 9)
+		t.paged.Store(true)
+	}
 	// The page and the listings read from it are written together when
 	// the page is done (see pipeline.go): no alert without its evidence.
 	b := r.newBatch(resp, digest, fetchedAt)
@@ -734,13 +785,9 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
 	}
-	r.mu.Lock()
-	if r.seenListing[l.Identity()] {
-		r.mu.Unlock()
+	if !r.firstSighting(l.Identity()) {
 		return false
 	}
-	r.seenListing[l.Identity()] = true
-	r.mu.Unlock()
 
 	o, err := r.observe(l, rowHash, detailAt)
 	if err != nil {
@@ -758,7 +805,7 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: record %s: %w", l.Identity(), err)))
 		return false
 	}
-	r.counted(res...)
+	r.counted([]precwatch.Observation{o}, res)
 	return true
 }
 
@@ -798,6 +845,11 @@ func (r *run) addErr(err error) {
 		return
 	}
 	r.c.logger.Debug("run error", "error", err)
+	if r.shared != nil { // Scale-out (issue 9): the run's errors are its workers'
+		if serr := r.shared.f.AddError(context.WithoutCancel(r.ctx), err.Error(), maxRunErrors); serr != nil {
+			r.c.logger.Warn("cannot share a run error", "error", serr)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.rec.Errors) >= maxRunErrors {
@@ -837,6 +889,11 @@ func (r *run) proxyFailure() error {
 // finish settles the run's status, saves the record and, after an OK run,
 // marks unseen listings gone. It saves even when ctx is done.
 func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (precwatch.Run, error) {
+	if r.shared != nil { // Scale-out (issue 9)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		r.settleShared(sctx)
+		cancel()
+	}
 	r.mu.Lock()
 	rec := r.rec
 	rec.Errors = append([]string(nil), r.rec.Errors...)
@@ -855,6 +912,10 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 
 	var runErr error
 	switch {
+	case r.leaseLost(): // Scale-out (issue 9)
+		rec.Status = precwatch.RunAbandoned
+		runErr = fmt.Errorf("crawler: site %q: run abandoned: lease lost", c.site.Name)
+		rec.Errors = append(rec.Errors, "crawler: lease lost")
 	case proxyErr != nil:
 		runErr = fmt.Errorf("crawler: site %q: proxy %s unreachable: %w", c.site.Name, c.proxyURL.Redacted(), proxyErr)
 		rec.Errors = append(rec.Errors, runErr.Error())
@@ -909,6 +970,15 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	defer cancel()
 	// A run stopped early by stop_after_unchanged_pages did not see the
 	// whole site: what it did not see is not gone.
+	// Scale-out (issue 9): the final writes are fenced by the lease.
+	if !r.confirmLease(sctx, &rec) {
+		runErr = fmt.Errorf("crawler: site %q: run abandoned: lease lost", c.site.Name)
+		if r.shared != nil {
+			// The next holder resumes the run under its id: its record is theirs.
+			logger.Warn("lease lost, the run's record is left to its next holder")
+			return rec, runErr
+		}
+	}
 	if rec.Status == precwatch.RunOK && !rec.StoppedEarly {
 		if n, err := c.store.MarkGone(sctx, rec); err != nil {
 			rec.Status = precwatch.RunPartial
@@ -922,6 +992,8 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	}
 	if err := c.store.SaveRun(sctx, rec); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("crawler: site %q: save run: %w", c.site.Name, err))
+	} else if r.shared != nil { // Scale-out (issue 9)
+		r.finishShared(sctx)
 	}
 	level := slog.LevelInfo
 	if rec.Status != precwatch.RunOK {

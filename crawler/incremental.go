@@ -90,6 +90,9 @@ func (r *run) claimDetail(u, identity string) bool {
 	if err != nil {
 		return true
 	}
+	if r.shared != nil { // Scale-out (issue 9)
+		return r.claimShared(key, identity)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.detailURLs[key]; ok {
@@ -132,7 +135,7 @@ func (r *run) quietPages(t task, hasListings, changed bool, links []string) (int
 	defer r.mu.Unlock()
 	for _, link := range links {
 		u, err := url.Parse(link)
-		if err == nil && !r.seenURL[extract.Canonical(u)] {
+		if err == nil && !r.seenURL[extract.Canonical(u)] && (r.shared == nil || !r.seenShared(extract.Canonical(u))) {
 			if !r.rec.StoppedEarly {
 				r.c.logger.Info("stopped paginating", "url", t.url, "unchanged_pages", quiet)
 			}

@@ -78,7 +78,7 @@ func (r *run) flush(b *pageBatch, stored func()) {
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err)))
 		return
 	}
-	r.counted(res...)
+	r.counted(b.obs, res)
 	if stored != nil {
 		stored()
 	}
@@ -100,7 +100,11 @@ func (r *run) awaitPage(digest string) {
 }
 
 // counted adds recorded sightings to the run's counters.
-func (r *run) counted(res ...precwatch.RecordResult) {
+func (r *run) counted(obs []precwatch.Observation, res []precwatch.RecordResult) {
+	if r.shared != nil { // Scale-out (issue 9): the run's counters are the workers' sum
+		r.countedShared(obs, res)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, x := range res {

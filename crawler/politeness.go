@@ -130,6 +130,9 @@ func (r *run) beyondDepth(u *url.URL) {
 // depthUnfollowed counts the links left beyond the depth limit that were
 // not reached by a shorter path either; r.mu must be held.
 func (r *run) depthUnfollowed() int {
+	if r.shared != nil && !r.shared.worker { // Scale-out (issue 9): summed over the workers
+		return r.shared.unfollowed
+	}
 	n := 0
 	for k := range r.unfollowed {
 		if !r.seenURL[k] {

@@ -217,6 +217,8 @@ func (s *Scheduler) scheduledRun(name string) {
 	switch {
 	case errors.Is(err, ErrBusy):
 		logger.Info("scheduled run skipped: previous run still going")
+	case errors.Is(err, ErrLeased): // Scale-out (issue 9)
+		logger.Info("scheduled run skipped: another process holds the site's lease", "run_id", run.ID, "error", err)
 	case err != nil:
 		// A failed crawl is data: it is in the run record; the loop goes on.
 		logger.Warn("scheduled run failed", "run_id", run.ID, "error", err)

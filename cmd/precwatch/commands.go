@@ -36,6 +36,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	cert := fs.String("tls-cert", "", "TLS certificate file for the console (HTTPS, Secure cookies)")
 	key := fs.String("tls-key", "", "TLS key file for the console")
 	metricsAddr := fs.String("metrics-addr", "", "Prometheus /metrics listen address, e.g. 127.0.0.1:9464 (empty: none)")
+	m.scaleOutFlags(fs) // Scale-out (issue 9)
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +75,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	sched.Start()
+	m.sweepRuns(ctx, store, sched) // Scale-out (issue 9)
 	m.logger.Info("precwatch running", "config", m.ConfigPath, "sites", len(cfg.Sites), "version", version)
 	for _, s := range sched.Sites() {
 		m.logger.Info("site scheduled", "site", s.Name, "schedule", s.Schedule, "tor", s.IsTor(), "next", sched.Next(s.Name))
@@ -223,7 +225,11 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 
 func (m *Main) crawlFunc(store precwatch.Store) crawler.RunFunc {
 	return func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
-		c, err := crawler.New(site, store, &m.matcher, m.logger)
+		opts, err := m.crawlerOptions() // Scale-out (issue 9)
+		if err != nil {
+			return precwatch.Run{}, err
+		}
+		c, err := crawler.New(site, store, &m.matcher, m.logger, opts...)
 		if err != nil {
 			return precwatch.Run{}, err
 		}
@@ -237,6 +243,7 @@ func (m *Main) crawlFunc(store precwatch.Store) crawler.RunFunc {
 func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	fs := m.flags("crawl")
 	name := fs.String("site", "", "the site to crawl (required)")
+	m.scaleOutFlags(fs) // Scale-out (issue 9)
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}

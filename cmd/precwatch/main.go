@@ -87,6 +87,7 @@ type Main struct {
 	// file before a save cannot put the older watchlist back after it.
 	reloadMu sync.Mutex
 	metrics  *metrics // run's; nil for the other commands
+	scale    scaleOut // Scale-out (issue 9): lease and frontier flags of run and crawl
 
 	mu      sync.Mutex
 	store   precwatch.Store // the store the command opened, for tests

@@ -275,6 +275,18 @@ CREATE INDEX audit_failed ON audit(failed, id);
 CREATE INDEX audit_at     ON audit(at);
 CREATE UNIQUE INDEX audit_agg ON audit(agg_key) WHERE agg_key IS NOT NULL;
 `,
+	// 7: scale-out (issue 9): one run lease per site (see lease.go); the
+	// row stays after release or expiry, so tokens only grow.
+	`
+CREATE TABLE leases (
+	site       TEXT PRIMARY KEY,
+	holder     TEXT NOT NULL,
+	token      INTEGER NOT NULL,
+	run_id     TEXT NOT NULL DEFAULT '',
+	expires_at INTEGER NOT NULL,
+	released   INTEGER NOT NULL DEFAULT 0
+);
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

@@ -47,6 +47,8 @@
 //	P:page:<sha256>               hash: site, url, fetched_at, content_type, body
 //	P:fetch:<site>                hash: canonical URL → fetch state JSON
 //	                              (validators, incremental re-crawls)
+//	P:lease:<site>[:info]         the site's run lease (scale-out, lease.go)
+//	P:frontier:<run>:*            a run's shared frontier (frontier.go)
 //
 // The order indexes are sorted sets whose members all score 0 and so sort
 // by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at

@@ -64,6 +64,10 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"RecordPage", testRecordPage},
 		{"NoAlertWithoutEvidence", testNoAlertWithoutEvidence},
 		{"ListingStates", testListingStates},
+		// Scale-out (issue 9), in lease.go.
+		{"Leases", testLeases},
+		{"LeaseContention", testLeaseContention},
+		{"Frontier", testFrontier},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,67 @@
+package main
+
+// Scale-out (issue 9): the lease and shared frontier knobs, and the sweep
+// of runs left running by dead holders at daemon start.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/crawler"
+)
+
+// scaleOut holds the scale-out flags of run and crawl.
+type scaleOut struct {
+	holder     string
+	leaseTTL   time.Duration
+	visibility time.Duration
+	frontier   string
+}
+
+func (m *Main) scaleOutFlags(fs *flag.FlagSet) {
+	fs.StringVar(&m.scale.holder, "holder", "", "this process's lease holder id (default: host name, pid and a random suffix)")
+	fs.DurationVar(&m.scale.leaseTTL, "lease-ttl", crawler.DefaultLeaseTTL, "how long a site's run lease lasts unless renewed (renewed every third of it)")
+	fs.DurationVar(&m.scale.visibility, "visibility-timeout", crawler.DefaultVisibility, "how long a dead worker's page waits before another worker fetches it (shared frontier)")
+	fs.StringVar(&m.scale.frontier, "frontier", "shared", "shared: on Redis, processes starting a site whose run is going join it as workers; local: they skip it")
+}
+
+func (m *Main) crawlerOptions() ([]crawler.Option, error) {
+	s := m.scale
+	if s.frontier != "shared" && s.frontier != "local" {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--frontier %q: want shared or local", s.frontier)}
+	}
+	if s.leaseTTL < 100*time.Millisecond || s.visibility < 100*time.Millisecond {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--lease-ttl and --visibility-timeout must be at least 100ms")}
+	}
+	return []crawler.Option{
+		crawler.WithLease(s.holder, s.leaseTTL),
+		crawler.WithSharedFrontier(s.frontier == "shared"),
+		crawler.WithVisibilityTimeout(s.visibility),
+	}, nil
+}
+
+// sweepRuns settles, at start, the runs of the scheduled sites left
+// running by holders whose lease is gone: abandoned with the reason, or
+// resumed at once when their shared frontier is there.
+func (m *Main) sweepRuns(ctx context.Context, store precwatch.Store, sched *crawler.Scheduler) {
+	holder := m.scale.holder
+	if holder == "" {
+		holder = crawler.DefaultHolder()
+	}
+	for _, s := range sched.Sites() {
+		resume, err := crawler.Recover(ctx, store, s.Name, holder, m.logger)
+		if err != nil {
+			m.logger.Warn("cannot sweep runs left running", "site", s.Name, "error", err)
+			continue
+		}
+		if resume {
+			m.logger.Info("resuming a run left by a holder gone", "site", s.Name)
+			if err := sched.Launch(s.Name); err != nil {
+				m.logger.Warn("cannot resume run", "site", s.Name, "error", err)
+			}
+		}
+	}
+}

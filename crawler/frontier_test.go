@@ -1,0 +1,77 @@
+package crawler
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/redis"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+)
+
+// Two crawlers (as two processes would) on one Redis start one site: the
+// second joins the first's run as a worker, the page budget holds across
+// both, and the one run recorded counts every page once.
+func TestSharedFrontierJoinAndBudget(t *testing.T) {
+	e := newEnv(t)
+	url := redistest.Start(t) + "?prefix=shared"
+	site := e.torSite("/trap/")
+	site.Limits.MaxPages, site.Limits.MaxDepth = 9, 100
+	site.Politeness.Delay = 40 * time.Millisecond
+	newCrawler := func(holder string) *Crawler {
+		st, err := redis.Open(t.Context(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		c, err := New(site, st, keywordMatcher{}, nil, WithLease(holder, 2*time.Second), WithVisibilityTimeout(2*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	first, second := newCrawler("first"), newCrawler("second")
+	type result struct {
+		run precwatch.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, err := first.Run(t.Context())
+		done <- result{run, err}
+	}()
+	for e.m.requests("") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	share, err := second.Run(t.Context())
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	res := <-done
+	if res.err != nil {
+		t.Fatalf("first Run: %v", res.err)
+	}
+	if share.ID != res.run.ID || share.Status != precwatch.RunRunning {
+		t.Errorf("second process's run = %s %s, want a share of %s", share.ID, share.Status, res.run.ID)
+	}
+	if got, want := e.m.requests(""), 9; got != want {
+		t.Errorf("requests = %d, want the shared budget %d", got, want)
+	}
+	if share.Pages == 0 {
+		t.Errorf("the joined worker fetched no page")
+	}
+	runs, err := first.store.Runs(t.Context(), site.Name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("runs = %+v, want one", runs)
+	}
+	r := runs[0]
+	if r.Status != precwatch.RunPartial || r.Pages != 9 || r.Requests != 9 ||
+		!strings.Contains(strings.Join(r.Errors, "\n"), "page limit 9 reached (limits.max_pages)") {
+		t.Errorf("run = %s, %d pages, %d requests, errors %q; want partial, 9 pages and requests, the page limit named",
+			r.Status, r.Pages, r.Requests, r.Errors)
+	}
+}

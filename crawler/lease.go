@@ -1,0 +1,284 @@
+package crawler
+
+// Scale-out (issue 9): one run of a site at a time, cluster-wide.
+//
+// A crawler whose store keeps leases (precwatch.LeaseStore) takes the
+// site's lease before it saves its run record and renews it every third of
+// its TTL while the run lives. A run whose lease passed to another holder
+// (it could not renew in time) stops, abandoned with "lease lost". A
+// second process asking for a run while the lease is held joins the run as
+// a worker when the run has a shared frontier (frontier.go), else skips it
+// (ErrLeased). The next holder after a dead one marks the dead holder's run
+// abandoned with the reason, or resumes it when its shared frontier is
+// still there.
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/precwatch/precwatch"
+)
+
+// DefaultLeaseTTL is how long a site's lease lasts unless renewed.
+const DefaultLeaseTTL = 30 * time.Second
+
+// ErrLeased is returned by Run when another process holds the site's lease
+// and its run cannot be joined: the run is skipped.
+var ErrLeased = errors.New("crawler: site leased by another process")
+
+// WithLease sets the holder id the crawler takes site leases under
+// (default: host name, process id and a random suffix) and the lease TTL
+// (default DefaultLeaseTTL). It has no effect on a store without leases.
+func WithLease(holder string, ttl time.Duration) Option {
+	return func(c *Crawler) {
+		if holder != "" {
+			c.holder = holder
+		}
+		if ttl > 0 {
+			c.leaseTTL = ttl
+		}
+	}
+}
+
+// DefaultHolder names this process: host name, process id, random suffix.
+func DefaultHolder() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = crand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// leaseKeeper holds a run's lease and renews it in the background.
+type leaseKeeper struct {
+	c    *Crawler
+	stop chan struct{}
+	done chan struct{}
+
+	mu     sync.Mutex
+	l      precwatch.Lease
+	lost   bool
+	onLost func()
+}
+
+func (c *Crawler) keepLease(l precwatch.Lease) *leaseKeeper {
+	k := &leaseKeeper{c: c, l: l, stop: make(chan struct{}), done: make(chan struct{})}
+	go k.loop()
+	return k
+}
+
+func (k *leaseKeeper) loop() {
+	defer close(k.done)
+	t := time.NewTicker(max(k.c.leaseTTL/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-t.C:
+		}
+		if !k.renew(context.Background()) {
+			return
+		}
+	}
+}
+
+// renew extends the lease now; it reports false once the lease is lost.
+// A failure to reach the store is not a loss: the next tick tries again,
+// and the token tells whether anyone took the lease meanwhile.
+func (k *leaseKeeper) renew(ctx context.Context) bool {
+	k.mu.Lock()
+	l, lost := k.l, k.lost
+	k.mu.Unlock()
+	if lost {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, max(k.c.leaseTTL/3, 10*time.Millisecond))
+	defer cancel()
+	next, err := k.c.leases.RenewLease(ctx, l, k.c.leaseTTL)
+	switch {
+	case errors.Is(err, precwatch.ErrLeaseLost):
+		k.c.logger.Error("lease lost, stopping the run", "run_id", l.RunID, "holder", l.Holder, "token", l.Token, "error", err)
+		k.mu.Lock()
+		k.lost = true
+		f := k.onLost
+		k.mu.Unlock()
+		if f != nil {
+			f()
+		}
+		return false
+	case err != nil:
+		k.c.logger.Warn("lease renewal failed, retrying", "run_id", l.RunID, "error", err)
+		return true
+	}
+	k.mu.Lock()
+	k.l = next
+	k.mu.Unlock()
+	return true
+}
+
+// setRun records the run the lease covers, so that workers can join it.
+func (k *leaseKeeper) setRun(ctx context.Context, runID string, onLost func()) error {
+	k.mu.Lock()
+	k.l.RunID, k.onLost = runID, onLost
+	k.mu.Unlock()
+	if !k.renew(ctx) {
+		return fmt.Errorf("crawler: site %q: %w", k.c.site.Name, precwatch.ErrLeaseLost)
+	}
+	return nil
+}
+
+func (k *leaseKeeper) isLost() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lost
+}
+
+// release stops renewing and gives the lease back.
+func (k *leaseKeeper) release(ctx context.Context) {
+	close(k.stop)
+	<-k.done
+	k.mu.Lock()
+	l, lost := k.l, k.lost
+	k.mu.Unlock()
+	if lost {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := k.c.leases.ReleaseLease(ctx, l); err != nil {
+		k.c.logger.Warn("lease release failed", "run_id", l.RunID, "error", err)
+	}
+}
+
+// runLeased is Run under the site's lease.
+func (c *Crawler) runLeased(ctx context.Context) (precwatch.Run, error) {
+	l, err := c.leases.AcquireLease(ctx, c.site.Name, c.holder, c.leaseTTL)
+	if errors.Is(err, precwatch.ErrLeaseHeld) {
+		if rec, joined, err := c.join(ctx, l); joined {
+			return rec, err
+		}
+		c.logger.Info("run skipped: another process holds the site's lease", "holder", l.Holder, "run_id", l.RunID, "expires", l.Expires)
+		return precwatch.Run{ID: l.RunID, Site: c.site.Name, Status: precwatch.RunRunning},
+			fmt.Errorf("%w: site %q held by %s (run %s)", ErrLeased, c.site.Name, l.Holder, l.RunID)
+	}
+	if err != nil {
+		return precwatch.Run{}, fmt.Errorf("crawler: site %q: acquire lease: %w", c.site.Name, err)
+	}
+	return c.runHolding(ctx, l)
+}
+
+// runHolding runs (or resumes) the site's run under lease l, just taken.
+func (c *Crawler) runHolding(ctx context.Context, l precwatch.Lease) (precwatch.Run, error) {
+	k := c.keepLease(l)
+	defer k.release(ctx)
+	resume := recoverRuns(ctx, c.store, c.frontiers, l, c.now(), c.logger)
+	return c.runOnce(ctx, k, resume)
+}
+
+// recoverRuns settles the site's runs left running by holders gone (the
+// caller holds the lease, so no live process runs them): it returns the
+// newest whose shared frontier is still there, to be resumed, and marks
+// the others abandoned with the reason.
+func recoverRuns(ctx context.Context, store precwatch.Store, frontiers precwatch.FrontierStore, l precwatch.Lease, now time.Time, logger *slog.Logger) *precwatch.Run {
+	runs, err := store.Runs(ctx, l.Site, 50)
+	if err != nil {
+		logger.Warn("cannot list runs to recover", "error", err)
+		return nil
+	}
+	var resume *precwatch.Run
+	for _, run := range runs {
+		if run.Status != precwatch.RunRunning {
+			continue
+		}
+		if frontiers != nil && resume == nil {
+			if ok, err := frontiers.Frontier(l.Site, run.ID).Exists(ctx); err == nil && ok {
+				resume = &run
+				logger.Info("resuming run of a holder gone", "run_id", run.ID)
+				continue
+			}
+		}
+		reason := "crawler: run left running by a holder gone (no lease held for it)"
+		if p := l.Previous; p != nil && p.RunID == run.ID && !p.Released {
+			reason = fmt.Sprintf("crawler: lease of holder %s expired at %s", p.Holder, p.Expires.UTC().Format(time.RFC3339Nano))
+		}
+		run.Status, run.End = precwatch.RunAbandoned, now
+		run.Errors = append(run.Errors, reason)
+		if err := store.SaveRun(ctx, run); err != nil {
+			logger.Warn("cannot mark a dead holder's run abandoned", "run_id", run.ID, "error", err)
+			continue
+		}
+		logger.Warn("run of a holder gone marked abandoned", "run_id", run.ID, "reason", reason)
+	}
+	return resume
+}
+
+// Recover settles site's runs left running by dead holders when nobody
+// holds its lease (a daemon does it at start): runs without a shared
+// frontier are marked abandoned with the reason. It reports whether a run
+// is left to resume (its shared frontier is there): the next run of the
+// site resumes it.
+func Recover(ctx context.Context, store precwatch.Store, site, holder string, logger *slog.Logger) (bool, error) {
+	ls, ok := store.(precwatch.LeaseStore)
+	if !ok {
+		return false, nil
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	l, err := ls.AcquireLease(ctx, site, holder, DefaultLeaseTTL)
+	if errors.Is(err, precwatch.ErrLeaseHeld) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("crawler: recover %q: %w", site, err)
+	}
+	defer func() {
+		if err := ls.ReleaseLease(context.WithoutCancel(ctx), l); err != nil {
+			logger.Warn("lease release failed", "site", site, "error", err)
+		}
+	}()
+	fs, _ := store.(precwatch.FrontierStore)
+	resume := recoverRuns(ctx, store, fs, l, time.Now(), logger.With("crawler", site))
+	return resume != nil, nil
+}
+
+// startScaleOut, on the holder, publishes the run in its lease and links
+// the run to its shared frontier when the store keeps frontiers; a run
+// that cannot share its frontier runs in process.
+func (r *run) startScaleOut(ctx context.Context) error {
+	if r.lease == nil {
+		return nil
+	}
+	if r.c.frontiers != nil {
+		if err := r.startShared(ctx, false); err != nil {
+			r.c.logger.Warn("shared frontier unavailable, crawling in process", "error", err)
+			r.shared = nil
+		}
+	}
+	return r.lease.setRun(ctx, r.rec.ID, r.cancel)
+}
+
+func (r *run) leaseLost() bool { return r.lease != nil && r.lease.isLost() }
+
+// confirmLease renews the lease before the run's final writes; false when
+// it is lost, and then rec is marked so.
+func (r *run) confirmLease(ctx context.Context, rec *precwatch.Run) bool {
+	if r.lease == nil {
+		return true
+	}
+	if !r.lease.isLost() && r.lease.renew(ctx) {
+		return true
+	}
+	if rec.Status != precwatch.RunAbandoned {
+		rec.Status = precwatch.RunAbandoned
+		rec.Errors = append(rec.Errors, "crawler: lease lost")
+	}
+	return false
+}
