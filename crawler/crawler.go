@@ -845,8 +845,11 @@ func (r *run) addErr(err error) {
 		return
 	}
 	r.c.logger.Debug("run error", "error", err)
+	// A URL's credentials (a start URL's user:password) never reach the
+	// run record, which the console and the CLI show (issue 10).
+	msg := yamlfile.RedactURLs(err.Error())
 	if r.shared != nil { // Scale-out (issue 9): the run's errors are its workers'
-		if serr := r.shared.f.AddError(context.WithoutCancel(r.ctx), err.Error(), maxRunErrors); serr != nil {
+		if serr := r.shared.f.AddError(context.WithoutCancel(r.ctx), msg, maxRunErrors); serr != nil {
 			r.c.logger.Warn("cannot share a run error", "error", serr)
 		}
 	}
@@ -856,9 +859,7 @@ func (r *run) addErr(err error) {
 		r.dropped++
 		return
 	}
-	// A URL's credentials (a start URL's user:password) never reach the
-	// run record, which the console and the CLI show (issue 10).
-	r.rec.Errors = append(r.rec.Errors, yamlfile.RedactURLs(err.Error()))
+	r.rec.Errors = append(r.rec.Errors, msg)
 }
 
 // recoverAs turns a panic (from a hostile page tripping a bug) into a run

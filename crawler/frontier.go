@@ -76,6 +76,10 @@ type sharedRun struct {
 	// unfollowed is the run's count of links left beyond the depth limit,
 	// summed over its workers (see depthUnfollowed).
 	unfollowed int
+	// pushedSeen is set once the frontier has been seen holding tasks; its
+	// counters read as empty afterwards mean the frontier is gone (a store
+	// restarted without persistence), and the run ends (see sharedFinished).
+	pushedSeen atomic.Bool
 }
 
 // sharedCounters are the run counters each worker adds as it acks tasks.
@@ -118,6 +122,9 @@ func (r *run) enqueueShared(key string, t task) bool {
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: push %s: %w", t.url, err))
 		return false
+	}
+	if pushed {
+		r.shared.pushedSeen.Store(true)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -303,7 +310,19 @@ func (r *run) sharedFinished() bool {
 		return true
 	}
 	n, err := r.shared.f.Counters(r.ctx)
-	return err == nil && n["pushed"] > 0 && n["pushed"] == n["acked"]
+	switch {
+	case err != nil:
+		return false
+	case n["pushed"] > 0:
+		r.shared.pushedSeen.Store(true)
+		return n["pushed"] == n["acked"]
+	case r.shared.pushedSeen.Load():
+		// Waiting would last until the run timeout: the run ends, with the
+		// loss in its errors, so it marks nothing gone.
+		r.addErr(errors.New("crawler: the run's frontier is gone from the store (restarted without persistence?)"))
+		return true
+	}
+	return false
 }
 
 // settleShared, on the holder, replaces the run record's counters, errors

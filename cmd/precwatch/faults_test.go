@@ -110,7 +110,7 @@ func waitFor(t *testing.T, p *daemonProc, timeout time.Duration, what string, co
 type logLine struct {
 	Level  string `json:"level"`
 	Msg    string `json:"msg"`
-	Site   string `json:"crawler"`
+	Site   string `json:"site"`
 	RunID  string `json:"run_id"`
 	Status string `json:"status"`
 }
