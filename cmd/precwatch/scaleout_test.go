@@ -171,10 +171,22 @@ func crawlArgs(site precwatch.Site, config, dsn string, extra string) string {
 // in one run, twice: each page fetched once per run, one ok run per round
 // with exact counters, the reference alerts once each, nothing false.
 func TestScaleOutFourWorkers(t *testing.T) {
+	for name, server := range scaleOutBackends {
+		t.Run(name, func(t *testing.T) { scaleOutFourWorkers(t, server(t)+"?prefix=scale") })
+	}
+}
+
+// scaleOutBackends start the Redis the scale-out tests run on: one
+// redis-server, and a 3-master Redis Cluster.
+var scaleOutBackends = map[string]func(t *testing.T) string{
+	"redis":         func(t *testing.T) string { return redistest.Start(t) },
+	"redis-cluster": func(t *testing.T) string { return redistest.StartCluster(t).URL() },
+}
+
+func scaleOutFourWorkers(t *testing.T, dsn string) {
 	markets := startMarkets(t)
 	site := scaleSite(markets)
 	config := writeConfig(t, []precwatch.Site{site})
-	dsn := redistest.Start(t) + "?prefix=scale"
 	st := openRedis(t, dsn)
 
 	prev := map[string]int{}
@@ -242,6 +254,12 @@ func TestScaleOutFourWorkers(t *testing.T) {
 // stays running, and that a run whose workers all died is resumed under
 // its id without fetching its done pages again.
 func TestScaleOutCrashes(t *testing.T) {
+	for name, server := range scaleOutBackends {
+		t.Run(name, func(t *testing.T) { scaleOutCrashes(t, server(t)+"?prefix=crash") })
+	}
+}
+
+func scaleOutCrashes(t *testing.T, dsn string) {
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("PRECWATCH_CRASH_SEED"); v != "" {
 		seed, _ = strconv.ParseUint(v, 10, 64)
@@ -252,7 +270,6 @@ func TestScaleOutCrashes(t *testing.T) {
 	markets := startMarkets(t)
 	site := scaleSite(markets)
 	config := writeConfig(t, []precwatch.Site{site})
-	dsn := redistest.Start(t) + "?prefix=crash"
 	st := openRedis(t, dsn)
 	args := crawlArgs(site, config, dsn, "--lease-ttl 1500ms --visibility-timeout 1500ms")
 	total := func() int { return markets.Requests(site.Name) }
