@@ -307,13 +307,19 @@ func checkFollow(t *testing.T, backend, config, dsn string, alerts int, changedK
 	}
 }
 
-// TestTwoProcessesOneRedis runs two real crawler processes on one Redis at
-// once; they must converge on one alert per listing and substance.
+// TestTwoProcessesOneRedis runs two real crawler processes on one Redis (a
+// single server, and a 3-master Cluster) at once; they must converge on one
+// alert per listing and substance.
 func TestTwoProcessesOneRedis(t *testing.T) {
+	for name, server := range redisBackends {
+		t.Run(name, func(t *testing.T) { twoProcessesOneRedis(t, server(t)+"?prefix=two") })
+	}
+}
+
+func twoProcessesOneRedis(t *testing.T, dsn string) {
 	markets := startMarkets(t)
 	sites := markets.Sites()
 	config := writeConfig(t, sites)
-	dsn := redistest.Start(t) + "?prefix=two"
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*len(sites))

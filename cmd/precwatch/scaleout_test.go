@@ -171,14 +171,14 @@ func crawlArgs(site precwatch.Site, config, dsn string, extra string) string {
 // in one run, twice: each page fetched once per run, one ok run per round
 // with exact counters, the reference alerts once each, nothing false.
 func TestScaleOutFourWorkers(t *testing.T) {
-	for name, server := range scaleOutBackends {
+	for name, server := range redisBackends {
 		t.Run(name, func(t *testing.T) { scaleOutFourWorkers(t, server(t)+"?prefix=scale") })
 	}
 }
 
-// scaleOutBackends start the Redis the scale-out tests run on: one
-// redis-server, and a 3-master Redis Cluster.
-var scaleOutBackends = map[string]func(t *testing.T) string{
+// redisBackends start the Redis that tests of several processes run on:
+// one redis-server, and a 3-master Redis Cluster.
+var redisBackends = map[string]func(t *testing.T) string{
 	"redis":         func(t *testing.T) string { return redistest.Start(t) },
 	"redis-cluster": func(t *testing.T) string { return redistest.StartCluster(t).URL() },
 }
@@ -254,7 +254,7 @@ func scaleOutFourWorkers(t *testing.T, dsn string) {
 // stays running, and that a run whose workers all died is resumed under
 // its id without fetching its done pages again.
 func TestScaleOutCrashes(t *testing.T) {
-	for name, server := range scaleOutBackends {
+	for name, server := range redisBackends {
 		t.Run(name, func(t *testing.T) { scaleOutCrashes(t, server(t)+"?prefix=crash") })
 	}
 }
