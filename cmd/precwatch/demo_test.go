@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,12 +20,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := ln.Addr().String()
-	ln.Close()
+	free := closedAddr(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "precwatch.yaml")
 	if err := os.WriteFile(config, []byte(strings.ReplaceAll(string(raw), "127.0.0.1:19050", free)), 0o644); err != nil {

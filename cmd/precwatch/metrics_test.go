@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -39,12 +38,7 @@ func TestMetricsProxyUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := closedAddr(t)
 	sites := []precwatch.Site{
 		{Name: "a", Tor: true, Proxy: "socks5://" + p.Addr()},
 		{Name: "b", Tor: true, Proxy: "socks5://user:hunter2@" + dead},

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -102,12 +101,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			sites[i].StartURLs[0] = u.String()
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := closedAddr(t)
 	shop := newCookieShop(t)
 	shopURL, _ := url.Parse(shop.srv.URL)
 	shopURL.User = url.UserPassword("agent", planted["start URL password"])
