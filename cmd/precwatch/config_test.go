@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,31 +235,7 @@ func TestConfigSecretsNeverPrinted(t *testing.T) {
 	// The daemon: a reload with a bad proxy, then a store change.
 	path := filepath.Join(dir, "precwatch.yaml")
 	writeFile(t, dir, "precwatch.yaml", siteConfig(t, "", ""))
-	var logs syncBuffer
-	m := NewMain()
-	m.Stdout, m.Stderr = &logs, &logs
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms", "--addr", ""})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-		m.Close()
-	}()
-	waitFor := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(logs.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("daemon never logged %q; log:\n%s", what, logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	_, logs, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms", "--addr", "")
 	waitFor("precwatch running")
 	time.Sleep(30 * time.Millisecond) // a new mtime
 	writeFile(t, dir, "precwatch.yaml", siteConfig(t, "    proxy: \"http://bob:${PRECWATCH_TEST_PW}@127.0.0.1:3128\"\n", ""))

@@ -65,6 +65,36 @@ func closedAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startDaemonInProcess runs precwatch with args (a `run`) in-process until
+// the test ends, and returns it, its output and a wait for a log line.
+func startDaemonInProcess(t *testing.T, args ...string) (m *Main, logs *syncBuffer, waitFor func(what string)) {
+	t.Helper()
+	logs = &syncBuffer{}
+	m = NewMain()
+	m.Stdout, m.Stderr = logs, logs
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, args) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		m.Close()
+	})
+	waitFor = func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(logs.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("daemon never logged %q; log:\n%s", what, logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return m, logs, waitFor
+}
+
 // run runs precwatch in-process and returns its output.
 func run(t *testing.T, ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
@@ -511,31 +541,7 @@ func TestDaemonReloadKeepsGoodConfig(t *testing.T) {
 	header := "watchlist: " + watchlistPath(t) + "\nsites:\n"
 	write(header + site("a"))
 
-	var logs syncBuffer
-	m := NewMain()
-	m.Stdout, m.Stderr = &logs, &logs
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, []string{"run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms", "--addr", "127.0.0.1:0"})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-		m.Close()
-	}()
-	waitFor := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(logs.String(), what) {
-			if time.Now().After(deadline) {
-				t.Fatalf("daemon never logged %q; log:\n%s", what, logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", filepath.Join(dir, "s.db"), "--reload-interval", "20ms", "--addr", "127.0.0.1:0")
 	sites := func() []string {
 		var names []string
 		for _, s := range m.config.Load().Sites {
