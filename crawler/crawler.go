@@ -396,18 +396,24 @@ func (c *Crawler) runOnce(ctx context.Context, k *leaseKeeper, resume *precwatch
 	if err := r.startScaleOut(ctx); err != nil { // Scale-out (issue 9)
 		r.addErr(err)
 	}
+	r.execute()
+	return c.finish(ctx, r, logger)
+}
+
+// execute fetches the run's pages, as its holder or as a worker that joined
+// it: mirrors, collector and circuits, the session, then the crawl.
+func (r *run) execute() {
 	r.mirrors = r.newMirrors(r.ctx)
 	if err := r.setup(); err != nil {
 		r.addErr(err)
-	} else {
-		// Sessions (issue 8): load the cookie jar, log in when needed.
-		if r.startSession() {
-			r.crawl()
-		}
-		// Kept-alive connections (SOCKS tunnels) do not outlive the run.
-		r.transport.CloseIdleConnections()
+		return
 	}
-	return c.finish(ctx, r, logger)
+	// Sessions (issue 8): load the cookie jar, log in when needed.
+	if r.startSession() {
+		r.crawl()
+	}
+	// Kept-alive connections (SOCKS tunnels) do not outlive the run.
+	r.transport.CloseIdleConnections()
 }
 
 // setup builds the run's collector and transport.

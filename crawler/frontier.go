@@ -458,15 +458,7 @@ func (c *Crawler) join(ctx context.Context, l precwatch.Lease) (precwatch.Run, b
 		r.cancel()
 		return precwatch.Run{}, false, nil
 	}
-	r.mirrors = r.newMirrors(r.ctx)
-	if err := r.setup(); err != nil {
-		r.addErr(err)
-	} else {
-		if r.startSession() {
-			r.crawl()
-		}
-		r.transport.CloseIdleConnections()
-	}
+	r.execute()
 	r.cancel()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
