@@ -7,6 +7,7 @@ package precwatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -111,4 +112,13 @@ type Frontier interface {
 	Stopped(ctx context.Context) (bool, error)
 	// Delete removes the frontier after ttl (at once when ttl <= 0).
 	Delete(ctx context.Context, ttl time.Duration) error
+}
+
+// ValidLease checks what every store needs of a lease request: a site, a
+// holder and a TTL of at least a millisecond.
+func ValidLease(site, holder string, ttl time.Duration) error {
+	if site == "" || holder == "" || ttl < time.Millisecond {
+		return fmt.Errorf("%w: empty site or holder, or ttl under 1ms", ErrInvalid)
+	}
+	return nil
 }

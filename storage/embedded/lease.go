@@ -45,16 +45,9 @@ func (r *leaseRow) lease(site string) precwatch.Lease {
 
 func (r *leaseRow) held(now time.Time) bool { return !r.released && r.expires > now.UnixNano() }
 
-func checkLease(site, holder string, ttl time.Duration) error {
-	if site == "" || holder == "" || ttl < time.Millisecond {
-		return fmt.Errorf("%w: empty site or holder, or ttl under 1ms", precwatch.ErrInvalid)
-	}
-	return nil
-}
-
 // AcquireLease takes site's lease; see precwatch.LeaseStore.
 func (s *Store) AcquireLease(ctx context.Context, site, holder string, ttl time.Duration) (precwatch.Lease, error) {
-	if err := checkLease(site, holder, ttl); err != nil {
+	if err := precwatch.ValidLease(site, holder, ttl); err != nil {
 		return precwatch.Lease{}, fmt.Errorf("embedded: acquire lease: %w", err)
 	}
 	var out precwatch.Lease
@@ -98,7 +91,7 @@ ON CONFLICT (site) DO UPDATE SET holder = excluded.holder, token = excluded.toke
 
 // RenewLease extends l; see precwatch.LeaseStore.
 func (s *Store) RenewLease(ctx context.Context, l precwatch.Lease, ttl time.Duration) (precwatch.Lease, error) {
-	if err := checkLease(l.Site, l.Holder, ttl); err != nil {
+	if err := precwatch.ValidLease(l.Site, l.Holder, ttl); err != nil {
 		return precwatch.Lease{}, fmt.Errorf("embedded: renew lease: %w", err)
 	}
 	var out precwatch.Lease

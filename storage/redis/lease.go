@@ -84,16 +84,9 @@ func decodeLease(site, raw string) (precwatch.Lease, error) {
 	return precwatch.Lease{Site: site, Holder: v.Holder, Token: tok, RunID: v.Run, Expires: time.UnixMilli(ms).UTC()}, nil
 }
 
-func checkLease(site, holder string, ttl time.Duration) error {
-	if site == "" || holder == "" || ttl < time.Millisecond {
-		return fmt.Errorf("%w: empty site or holder, or ttl under 1ms", precwatch.ErrInvalid)
-	}
-	return nil
-}
-
 // AcquireLease takes site's lease; see precwatch.LeaseStore.
 func (s *Store) AcquireLease(ctx context.Context, site, holder string, ttl time.Duration) (precwatch.Lease, error) {
-	if err := checkLease(site, holder, ttl); err != nil {
+	if err := precwatch.ValidLease(site, holder, ttl); err != nil {
 		return precwatch.Lease{}, fmt.Errorf("redis: acquire lease: %w", err)
 	}
 	res, err := acquireLease.Run(ctx, s.rdb, s.leaseKeys(site), holder, ttl.Milliseconds(), time.Now().UnixMilli()).Slice()
@@ -127,7 +120,7 @@ func (s *Store) AcquireLease(ctx context.Context, site, holder string, ttl time.
 
 // RenewLease extends l; see precwatch.LeaseStore.
 func (s *Store) RenewLease(ctx context.Context, l precwatch.Lease, ttl time.Duration) (precwatch.Lease, error) {
-	if err := checkLease(l.Site, l.Holder, ttl); err != nil {
+	if err := precwatch.ValidLease(l.Site, l.Holder, ttl); err != nil {
 		return precwatch.Lease{}, fmt.Errorf("redis: renew lease: %w", err)
 	}
 	raw, err := renewLease.Run(ctx, s.rdb, s.leaseKeys(l.Site), l.Holder, strconv.FormatInt(l.Token, 10),
