@@ -14,7 +14,7 @@ import (
 
 // STIXBundle is a STIX 2.1 bundle. Objects holds the identity, the TLP
 // marking definition, and per alert its cyber-observables, an
-// observed-data and a note.
+// observed-data and a report.
 type STIXBundle struct {
 	Type    string `json:"type"`
 	ID      string `json:"id"`
@@ -68,13 +68,18 @@ type stixObservedData struct {
 	ObjectRefs     []string `json:"object_refs"`
 }
 
-// stixNote carries the match and its reasons.
-type stixNote struct {
+// stixReport carries the match and its reasons, and refers to the
+// observed-data and observables of the listing. (A note would do as well,
+// but the OASIS bundle schema rejects every note: its list of object types
+// leaves note out, and its fallback for custom objects then matches a note
+// twice.)
+type stixReport struct {
 	stixCommon
-	Abstract   string   `json:"abstract"`
-	Content    string   `json:"content"`
-	Authors    []string `json:"authors"`
-	ObjectRefs []string `json:"object_refs"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	ReportTypes []string `json:"report_types"`
+	Published   string   `json:"published"`
+	ObjectRefs  []string `json:"object_refs"`
 }
 
 // stixSCO is a cyber-observable: the standard url, email-addr and
@@ -297,7 +302,7 @@ func (e *Exporter) STIX(ctx context.Context, as []precwatch.Alert) (STIXBundle, 
 				ObjectMarkingRefs:  []string{marking},
 			}
 		}
-		noteRefs := []string{identityID} // when the listing has no observable
+		reportRefs := []string{identityID} // when the listing has no observable
 		if len(refs) > 0 {
 			od := stixObservedData{
 				stixCommon:    common("observed-data"),
@@ -305,14 +310,15 @@ func (e *Exporter) STIX(ctx context.Context, as []precwatch.Alert) (STIXBundle, 
 				NumberObserved: max(1, len(a.History)), ObjectRefs: refs,
 			}
 			b.Objects = append(b.Objects, od)
-			noteRefs = []string{od.ID}
+			reportRefs = append([]string{od.ID}, refs...)
 		}
-		b.Objects = append(b.Objects, stixNote{
-			stixCommon: common("note"),
-			Abstract:   fmt.Sprintf("%s: %s (%s) offered on %s", a.Severity, a.Name, a.Regime, a.Site),
-			Content:    summary(a),
-			Authors:    []string{e.org},
-			ObjectRefs: noteRefs,
+		b.Objects = append(b.Objects, stixReport{
+			stixCommon:  common("report"),
+			Name:        fmt.Sprintf("%s: %s (%s) offered on %s", a.Severity, a.Name, a.Regime, a.Site),
+			Description: summary(a),
+			ReportTypes: []string{"observed-data"},
+			Published:   stixTime(created),
+			ObjectRefs:  reportRefs,
 		})
 	}
 	return b, nil

@@ -186,7 +186,7 @@ func (e *Exporter) identifiers(ctx context.Context, a precwatch.Alert) ([]Identi
 }
 
 // summary is the alert's match explained in plain text: the MISP
-// annotation and the STIX note carry it.
+// annotation and the STIX report carry it.
 func summary(a precwatch.Alert) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "precwatch alert %s: %s (%s), regime %s, severity %s, score %s, status %s.\n",
