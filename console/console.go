@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/stixmisp"
 )
 
 // Options configure a Server.
@@ -44,6 +45,9 @@ type Options struct {
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Interchange writes the MISP and STIX exports; nil: organisation
+	// "precwatch", TLP amber, no seller identifiers.
+	Interchange *stixmisp.Exporter
 }
 
 // Operator is the crawl scheduler as the console sees it.
@@ -118,6 +122,8 @@ type Server struct {
 	// dummyHash is compared against when a login names no user, so that
 	// the answer takes as long as for a wrong password.
 	dummyHash []byte
+	// interchange writes MISP and STIX exports.
+	interchange *stixmisp.Exporter
 }
 
 // New builds a Server. It parses the templates once and fails if any is
@@ -134,7 +140,8 @@ func New(opts Options) (*Server, error) {
 		secure: opts.SecureCookies,
 		now:    opts.Now,
 
-		hashCost: bcryptCost,
+		hashCost:    bcryptCost,
+		interchange: opts.Interchange,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -144,6 +151,11 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	var err error
+	if s.interchange == nil {
+		if s.interchange, err = stixmisp.New(stixmisp.Options{}); err != nil {
+			return nil, fmt.Errorf("console: new: %w", err)
+		}
+	}
 	if s.static, err = loadStatic(); err != nil {
 		return nil, fmt.Errorf("console: new: %w", err)
 	}

@@ -10,13 +10,15 @@ import (
 	"strings"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/stixmisp"
 )
 
 // maxExport bounds an export of the current filter.
 const maxExport = 10000
 
-// export sends alerts as CSV or JSON (format=csv|json): the ones selected
-// (key=…, repeated) or else every alert passing the filter parameters.
+// export sends alerts as CSV, JSON, a MISP event collection or a STIX
+// bundle (format=csv|json|misp|stix): the ones selected (key=…, repeated)
+// or else every alert passing the filter parameters.
 func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
 	v := r.URL.Query()
@@ -24,8 +26,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 	if format == "" {
 		format = "csv"
 	}
-	if format != "csv" && format != "json" {
-		return errorf(EINVALID, "format: want csv or json")
+	if format != "csv" && format != "json" && format != "misp" && format != "stix" {
+		return errorf(EINVALID, "format: want csv, json, misp or stix")
 	}
 	var alerts []precwatch.Alert
 	if keys := v["key"]; len(keys) > 0 {
@@ -60,6 +62,9 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 	}
 	s.audit(ctx, u.Name, "alerts.export", "alerts", fmt.Sprintf("%s, %d alerts", format, len(alerts)))
 	name := "precwatch-alerts-" + s.now().UTC().Format("20060102-150405") + "." + format
+	if format == "misp" || format == "stix" {
+		return s.writeInterchange(w, r, stixmisp.Format(format), name+".json", alerts)
+	}
 	var body []byte
 	ctype := "text/csv; charset=utf-8"
 	if format == "json" {

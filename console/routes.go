@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/stixmisp"
 )
 
 // handlerFunc is a console handler: u is the signed-in user (nil on public
@@ -58,6 +59,8 @@ func (s *Server) table() []route {
 		{"GET /api/alerts/{key}/page", investigators, s.downloadPage},
 		{"GET /api/alerts/{key}/bundle.zip", investigators, s.evidenceBundle},
 		{"GET /api/export", investigators, s.export},
+		{"GET /api/alerts/{key}/misp.json", investigators, s.alertInterchange(stixmisp.FormatMISP)},
+		{"GET /api/alerts/{key}/stix.json", investigators, s.alertInterchange(stixmisp.FormatSTIX)},
 
 		// Analysts: the watchlist.
 		{"GET /watchlist", analysts, s.watchlistPage},
