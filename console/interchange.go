@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/internal/stixmisp"
@@ -40,3 +41,9 @@ func (s *Server) writeInterchange(w http.ResponseWriter, r *http.Request, f stix
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// ParseQuery reads the alert queue's filters from URL parameters (status,
+// severity, substance, regime, site, vendor, assignee, since, until, q,
+// offset, limit), so that the command line's export selects exactly what
+// the queue and /api/alerts do.
+func ParseQuery(v url.Values) (precwatch.AlertQuery, error) { return parseQuery(v) }

@@ -40,12 +40,17 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 	if sched != nil {
 		op = &operator{sched: sched}
 	}
+	ex, err := interchange(m.config.Load()) // MISP/STIX exports (issue 11)
+	if err != nil {
+		return "", nil, err
+	}
 	srv, err := console.New(console.Options{
 		Store:         store,
 		Logger:        m.logger,
 		Operator:      op,
 		Watchlists:    &watchlistService{m: m, store: store},
 		SecureCookies: certFile != "",
+		Interchange:   ex,
 	})
 	if err != nil {
 		return "", nil, err

@@ -136,6 +136,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runSession(ctx, rest)
 	case "listings":
 		return m.runListings(ctx, rest)
+	case "export": // MISP/STIX (issue 11)
+		return m.runExport(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Fprint(m.Stdout, versionText())
 		return nil

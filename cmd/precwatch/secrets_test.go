@@ -265,7 +265,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	}
 	paths := []string{"/", "/alerts", "/sites", "/admin/audit", "/admin/users", "/watchlist", "/watchlist/versions",
 		"/watchlist/suppressions", "/api/me", "/api/sites", "/api/audit", "/api/users", "/api/watchlist",
-		"/api/watchlist/versions", "/api/export?format=csv", "/api/export?format=json", "/healthz", "/readyz", "/no/such/page"}
+		"/api/watchlist/versions", "/api/export?format=csv", "/api/export?format=json", "/api/export?format=misp", "/api/export?format=stix", "/healthz", "/readyz", "/no/such/page"}
 	for _, s := range sites {
 		paths = append(paths, "/sites/"+s.Name, "/api/sites/"+s.Name+"/runs", "/api/sites/"+s.Name+"/session")
 	}
