@@ -50,8 +50,9 @@ type MISPAttribute struct {
 	Comment        string `json:"comment,omitempty"`
 	Timestamp      string `json:"timestamp"`
 	Distribution   string `json:"distribution"`
-	// DisableCorrelation is set on values shared by unrelated listings
-	// (titles, descriptions), which MISP would otherwise correlate.
+	// DisableCorrelation is set on values unrelated listings may share
+	// (titles, descriptions, vendor handles), which MISP would otherwise
+	// correlate.
 	DisableCorrelation bool `json:"disable_correlation,omitempty"`
 }
 
@@ -212,7 +213,9 @@ func (e *Exporter) MISP(ctx context.Context, a precwatch.Alert) (MISPEvent, erro
 	}
 	add("post", "text", post, true)
 	add("url", "url", l.URL, false)
-	add("username", "text", l.Vendor, false)
+	// A handle is no identity across markets: MISP must not correlate
+	// two events on it.
+	add("username", "text", l.Vendor, true)
 	add("type", "text", "marketplace listing", true)
 	comment := "listing " + l.Identity() + " on " + a.Site
 	if p := price(l); p != "" {

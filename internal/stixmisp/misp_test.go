@@ -305,3 +305,25 @@ func TestNewOptions(t *testing.T) {
 		t.Run(name, test)
 	}
 }
+
+// TestMISPHandleDoesNotCorrelate: the same handle on two markets must not
+// make MISP correlate the two events; the shared wallet may.
+func TestMISPHandleDoesNotCorrelate(t *testing.T) {
+	e := newTestExporter(t)
+	for _, a := range testAlerts()[:2] {
+		ev, err := e.MISP(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range ev.Object[0].Attribute {
+			if at.ObjectRelation == "username" && !at.DisableCorrelation {
+				t.Errorf("%s: username %q correlates", a.Site, at.Value)
+			}
+		}
+		for _, at := range ev.Attribute {
+			if at.Type == "btc" && at.DisableCorrelation {
+				t.Errorf("%s: wallet %s does not correlate", a.Site, at.Value)
+			}
+		}
+	}
+}
