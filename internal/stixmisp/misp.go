@@ -206,12 +206,12 @@ func (e *Exporter) MISP(ctx context.Context, a precwatch.Alert) (MISPEvent, erro
 		at.DisableCorrelation = noCorrelate
 		la = append(la, at)
 	}
-	add("title", "text", l.Title, true)
+	add("title", "text", truncate(l.Title, maxText), true)
 	post := l.Description
 	if post == "" && l.URL == "" {
 		post = l.Title // the template needs a post or a URL
 	}
-	add("post", "text", post, true)
+	add("post", "text", truncate(post, maxText), true)
 	add("url", "url", l.URL, false)
 	// A handle is no identity across markets: MISP must not correlate
 	// two events on it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/precwatch/precwatch"
 )
@@ -324,6 +325,29 @@ func TestMISPHandleDoesNotCorrelate(t *testing.T) {
 			if at.Type == "btc" && at.DisableCorrelation {
 				t.Errorf("%s: wallet %s does not correlate", a.Site, at.Value)
 			}
+		}
+	}
+}
+
+// TestHostileText: listing markup never appears as markup in the files,
+// and an oversized description is cut to what MISP keeps.
+func TestHostileText(t *testing.T) {
+	e := newTestExporter(t)
+	a := testAlerts()[0]
+	a.Listing.Description = "<script>alert(1)</script>" + strings.Repeat("é", 80<<10)
+	for _, f := range []Format{FormatMISP, FormatSTIX} {
+		var buf bytes.Buffer
+		if err := e.Write(context.Background(), &buf, f, []precwatch.Alert{a}); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.ContainsAny(buf.Bytes(), "<>") || !strings.Contains(buf.String(), `\u003cb\u003e1 kg`) {
+			t.Errorf("%s: markup not escaped", f)
+		}
+	}
+	ev, _ := e.MISP(context.Background(), a)
+	for _, at := range ev.Object[0].Attribute {
+		if at.ObjectRelation == "post" && (len(at.Value) > maxText+len("…") || !utf8.ValidString(at.Value)) {
+			t.Errorf("post of %d bytes (valid UTF-8 %v), want at most %d", len(at.Value), utf8.ValidString(at.Value), maxText)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package stixmisp
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -240,7 +241,7 @@ func (e *Exporter) STIX(ctx context.Context, as []precwatch.Alert) (STIXBundle, 
 			}
 		}
 		l := a.Listing
-		if l.URL != "" {
+		if absoluteURL(l.URL) {
 			o := newSCO("url", "value", l.URL)
 			o.Value = l.URL
 			addSCO(o)
@@ -322,4 +323,11 @@ func (e *Exporter) STIX(ctx context.Context, as []precwatch.Alert) (STIXBundle, 
 		})
 	}
 	return b, nil
+}
+
+// absoluteURL reports whether s is an absolute URL, as STIX's url value
+// must be (a listing identified by its ID alone may have none).
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
 }

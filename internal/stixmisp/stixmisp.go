@@ -228,8 +228,12 @@ func summary(a precwatch.Alert) string {
 	if l.PageSHA256 != "" {
 		fmt.Fprintf(&b, "Evidence page SHA-256 %s, fetched %s.\n", l.PageSHA256, l.FetchedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return truncate(strings.TrimRight(b.String(), "\n"), maxText)
 }
+
+// maxText bounds a text value of an export (a listing's description, the
+// match summary): MISP keeps attribute values up to 64 KiB.
+const maxText = 60 << 10
 
 // price is the listing's price as stated, empty when none.
 func price(l precwatch.Listing) string {
@@ -273,11 +277,11 @@ func (e *Exporter) WriteAlert(ctx context.Context, w io.Writer, f Format, a prec
 	return encode(w, MISPDocument{Event: ev})
 }
 
-// encode writes doc as indented JSON, without HTML escaping: the documents
-// are downloaded or pushed, never rendered.
+// encode writes doc as indented JSON. Listing text is hostile: <, > and &
+// stay escaped (\u003c…), so that no tool showing the file as it is can
+// take it for markup; every JSON reader decodes them alike.
 func encode(w io.Writer, doc any) error {
 	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("stixmisp: encode: %w", err)
