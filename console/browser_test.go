@@ -299,6 +299,20 @@ func TestBrowser(t *testing.T) {
 		if len(rows) != 2 || rows[1][0] != e.keys["peroxide"] || rows[1][4] != "escalated" || rows[1][2] != "71" {
 			t.Errorf("exported CSV %q, want the header and the escalated peroxide alert", rows)
 		}
+
+		// The same selection as a STIX 2.1 bundle (MISP/STIX export, issue 11).
+		if es, err := os.ReadDir(downloads); err == nil {
+			for _, de := range es {
+				_ = os.Remove(filepath.Join(downloads, de.Name()))
+			}
+		}
+		b.open("/alerts", `!!document.querySelector("#export-stix")`)
+		b.click(fmt.Sprintf(`tr[data-key=%q] input.select`, e.keys["peroxide"]))
+		b.click("#export-stix")
+		stix := waitDownload(t, downloads)
+		if !bytes.Contains(stix, []byte(`"type": "bundle"`)) || !bytes.Contains(stix, []byte(`"external_id": "`+e.keys["peroxide"]+`"`)) || bytes.Contains(stix, []byte(e.keys["acetone"])) {
+			t.Errorf("exported STIX bundle lacks the selected alert only:\n%.500s", stix)
+		}
 	})
 
 	t.Run("analyst", func(t *testing.T) {
