@@ -140,8 +140,7 @@ func New(opts Options) (*Server, error) {
 		secure: opts.SecureCookies,
 		now:    opts.Now,
 
-		hashCost:    bcryptCost,
-		interchange: opts.Interchange,
+		hashCost: bcryptCost,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -151,7 +150,7 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	var err error
-	if s.interchange == nil {
+	if s.interchange = opts.Interchange; s.interchange == nil {
 		if s.interchange, err = stixmisp.New(stixmisp.Options{}); err != nil {
 			return nil, fmt.Errorf("console: new: %w", err)
 		}
