@@ -226,7 +226,8 @@ func (m *Main) pushMISP(ctx context.Context, c *stixmisp.MISPClient, ex *stixmis
 		counts[res]++
 		fmt.Fprintf(m.Stdout, "%s\t%s\t%s\n", res, ev.UUID, a.Key)
 	}
-	fmt.Fprintf(m.Stdout, "%d event(s) pushed: %d created, %d updated\n", len(alerts), counts[stixmisp.PushCreated], counts[stixmisp.PushUpdated])
+	fmt.Fprintf(m.Stdout, "%d event(s) pushed: %d created, %d updated, %d unchanged\n", len(alerts),
+		counts[stixmisp.PushCreated], counts[stixmisp.PushUpdated], counts[stixmisp.PushUnchanged])
 	return nil
 }
 

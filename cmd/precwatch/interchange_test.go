@@ -171,7 +171,7 @@ func TestExportPushMISP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, "2 event(s) pushed: 2 created, 0 updated") {
+	if !strings.Contains(out, "2 event(s) pushed: 2 created, 0 updated, 0 unchanged") {
 		t.Errorf("first push printed:\n%s", out)
 	}
 	keyFile := filepath.Join(t.TempDir(), "misp.key")
@@ -179,7 +179,7 @@ func TestExportPushMISP(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, stderr, err = run(t, t.Context(), "", "export", "--store", store, "--format", "misp", "--misp-url", srv.URL, "--misp-key-file", keyFile)
-	if err != nil || !strings.Contains(out, "2 event(s) pushed: 0 created, 2 updated") {
+	if err != nil || !strings.Contains(out, "2 event(s) pushed: 0 created, 2 updated, 0 unchanged") {
 		t.Errorf("second push: %v\n%s%s", err, out, stderr)
 	}
 	mu.Lock()

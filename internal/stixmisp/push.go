@@ -63,14 +63,21 @@ func loopback(host string) bool {
 // PushResult says what a push did.
 type PushResult string
 
-// Push results.
+// Push results. Unchanged: MISP kept its copy because the event's
+// timestamp (the alert's last change) is not newer than the one it has.
 const (
-	PushCreated PushResult = "created"
-	PushUpdated PushResult = "updated"
+	PushCreated   PushResult = "created"
+	PushUpdated   PushResult = "updated"
+	PushUnchanged PushResult = "unchanged"
 )
 
+// notNewer is how MISP refuses an edit whose event timestamp is not newer
+// than its copy's (Event::_edit).
+const notNewer = "not newer than the local copy"
+
 // Push adds the event, or edits it when the instance already has an event
-// with its UUID (an earlier export of the same alert).
+// with its UUID (an earlier export of the same alert); an edit MISP refuses
+// as not newer than its copy is PushUnchanged, not an error.
 func (c *MISPClient) Push(ctx context.Context, ev MISPEvent) (PushResult, error) {
 	exists, err := c.exists(ctx, ev.UUID)
 	if err != nil {
@@ -90,6 +97,9 @@ func (c *MISPClient) Push(ctx context.Context, ev MISPEvent) (PushResult, error)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxMISPAnswer))
+	if exists && resp.StatusCode/100 == 4 && bytes.Contains(answer, []byte(notNewer)) {
+		return PushUnchanged, nil
+	}
 	if resp.StatusCode/100 != 2 {
 		return "", fmt.Errorf("stixmisp: misp: POST %s: %s: %s", path, resp.Status, excerpt(answer))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -21,9 +22,9 @@ type fakeMISP struct {
 	schema *jsonschema.Schema
 
 	mu       sync.Mutex
-	events   map[string]bool // by UUID
-	calls    []string        // "METHOD path"
-	badAuths int             // requests without the key
+	events   map[string]string // event timestamp by UUID
+	calls    []string          // "METHOD path"
+	badAuths int               // requests without the key
 }
 
 func (f *fakeMISP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +41,7 @@ func (f *fakeMISP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodHead && strings.HasPrefix(r.URL.Path, "/misp/events/view/"):
-		if !f.events[strings.TrimPrefix(r.URL.Path, "/misp/events/view/")] {
+		if _, ok := f.events[strings.TrimPrefix(r.URL.Path, "/misp/events/view/")]; !ok {
 			w.WriteHeader(http.StatusNotFound)
 		}
 	case r.Method == http.MethodPost && (r.URL.Path == "/misp/events/add" || strings.HasPrefix(r.URL.Path, "/misp/events/edit/")):
@@ -57,7 +58,8 @@ func (f *fakeMISP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("POST %s: body fails MISP's schema: %v", r.URL.Path, err)
 		}
 		uuid, _ := doc.(map[string]any)["Event"].(map[string]any)["uuid"].(string)
-		exists := f.events[uuid]
+		ts, _ := doc.(map[string]any)["Event"].(map[string]any)["timestamp"].(string)
+		stored, exists := f.events[uuid]
 		if r.URL.Path == "/misp/events/add" && exists {
 			// What MISP answers when an event with this UUID exists.
 			w.Header().Set("Location", "/events/view/1")
@@ -68,7 +70,13 @@ func (f *fakeMISP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, `{"name":"Invalid event"}`, http.StatusNotFound)
 			return
 		}
-		f.events[uuid] = true
+		if exists && len(ts) == len(stored) && ts <= stored {
+			// MISP's answer to an edit that is not newer than its copy.
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"saved":false,"name":"Could not edit Event","message":"Could not edit Event","url":"/events/edit","errors":"Event could not be saved: Event in the request not newer than the local copy."}`)
+			return
+		}
+		f.events[uuid] = ts
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"Event":{"id":"1","uuid":"`+uuid+`"}}`)
 	default:
@@ -77,12 +85,13 @@ func (f *fakeMISP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestMISPPush pushes to a real HTTP server shaped as MISP: the first push
-// adds the event, the second edits the same one; the key travels in the
-// Authorization header only; a refusal is an error naming the status and
-// not the key.
+// adds the event, a second of the same alert leaves it (MISP refuses an
+// edit that is not newer), a third after the alert changed edits it; the
+// key travels in the Authorization header only; a refusal is an error
+// naming the status and not the key.
 func TestMISPPush(t *testing.T) {
 	const key = "Zm9vYmFyLXRlc3Qta2V5LXRoYXQtaXMtbG9uZy1lbm91Z2g"
-	f := &fakeMISP{t: t, key: key, schema: mispSchema(t), events: map[string]bool{}}
+	f := &fakeMISP{t: t, key: key, schema: mispSchema(t), events: map[string]string{}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	ctx := context.Background()
@@ -98,10 +107,19 @@ func TestMISPPush(t *testing.T) {
 	if res, err := c.Push(ctx, ev); err != nil || res != PushCreated {
 		t.Fatalf("first push: %v, %v", res, err)
 	}
-	if res, err := c.Push(ctx, ev); err != nil || res != PushUpdated {
-		t.Fatalf("second push: %v, %v", res, err)
+	// The same alert again: MISP keeps its copy.
+	if res, err := c.Push(ctx, ev); err != nil || res != PushUnchanged {
+		t.Fatalf("second push, unchanged: %v, %v", res, err)
 	}
-	want := []string{"HEAD /misp/events/view/" + ev.UUID, "POST /misp/events/add", "HEAD /misp/events/view/" + ev.UUID, "POST /misp/events/edit/" + ev.UUID}
+	// The alert changed: the event is edited.
+	a := testAlerts()[0]
+	a.UpdatedAt = a.UpdatedAt.Add(time.Hour)
+	ev2, _ := e.MISP(ctx, a)
+	if res, err := c.Push(ctx, ev2); err != nil || res != PushUpdated {
+		t.Fatalf("third push: %v, %v", res, err)
+	}
+	view, edit := "HEAD /misp/events/view/"+ev.UUID, "POST /misp/events/edit/"+ev.UUID
+	want := []string{view, "POST /misp/events/add", view, edit, view, edit}
 	if strings.Join(f.calls, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(f.calls, "\n"), strings.Join(want, "\n"))
 	}
