@@ -23,6 +23,9 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Sites are the monitored marketplaces.
 	Sites []precwatch.Site `yaml:"sites"`
+	// Severity is the severity policy (issue 12): what it sets is merged
+	// over precwatch.DefaultSeverityPolicy, map key by map key.
+	Severity precwatch.SeverityPolicy `yaml:"severity"`
 
 	path string // the file it was read from
 }
@@ -57,7 +60,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig parses and validates config data read from path.
 func ParseConfig(path string, data []byte) (*Config, error) {
-	cfg := &Config{path: path}
+	cfg := &Config{path: path, Severity: precwatch.DefaultSeverityPolicy()}
 	doc, err := yamlfile.DecodeWith(path, data, cfg, configSources)
 	if err != nil {
 		return nil, err
@@ -107,6 +110,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		default:
 			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors or jsonld)", s.Extract.Mode))
 		}
+	}
+	for _, p := range cfg.Severity.Problems() {
+		errs = append(errs, doc.Errorf(append([]any{"severity"}, p.Path...), "%s", p.Msg))
 	}
 	if len(errs) > 0 {
 		return nil, errs
