@@ -17,15 +17,19 @@ import (
 
 // Severity classes: the regimes, with EU Annex I split by its limit.
 const (
-	ClassCWC1         = string(RegimeCWC1)
-	ClassCWC2         = string(RegimeCWC2)
-	ClassCWC3         = string(RegimeCWC3)
-	ClassAnnexIOver   = string(RegimeEUAnnexI) + "-over-limit"
-	ClassAnnexI       = string(RegimeEUAnnexI)
-	ClassAnnexII      = string(RegimeEUAnnexII)
-	maxSeveritySteps  = int(SeverityCritical)
-	maxFamilyMembers  = 64
-	maxSeverityFamily = 64
+	ClassCWC1       = string(RegimeCWC1)
+	ClassCWC2       = string(RegimeCWC2)
+	ClassCWC3       = string(RegimeCWC3)
+	ClassAnnexIOver = string(RegimeEUAnnexI) + "-over-limit"
+	ClassAnnexI     = string(RegimeEUAnnexI)
+	ClassAnnexII    = string(RegimeEUAnnexII)
+)
+
+// Bounds of a policy: steps per context, families and their members.
+const (
+	maxSeveritySteps = int(SeverityCritical)
+	maxFamilies      = 64
+	maxFamilyMembers = 64
 )
 
 // SeverityClasses lists the classes a policy gives a base severity, most
@@ -131,8 +135,8 @@ func (p SeverityPolicy) Problems() []PolicyProblem {
 	if p.Max <= SeverityNone || p.Max > SeverityCritical {
 		bad(fmt.Sprintf("want low, medium, high or critical, got %q", p.Max), "max")
 	}
-	if len(p.Families) > maxSeverityFamily {
-		bad(fmt.Sprintf("at most %d families, got %d", maxSeverityFamily, len(p.Families)), "families")
+	if len(p.Families) > maxFamilies {
+		bad(fmt.Sprintf("at most %d families, got %d", maxFamilies, len(p.Families)), "families")
 	}
 	for _, name := range sortedKeys(p.Families) {
 		ids := p.Families[name]
@@ -243,12 +247,11 @@ func (p *SeverityPolicy) Apply(l Listing, ms []Match) []Match {
 	return ms
 }
 
-// family returns the family of substance (the first, by name, of those
-// holding it) with the most members present, and how many are.
+// family returns the family of substance with the most members present
+// (the first by name among equals), and how many are.
 func (p *SeverityPolicy) family(substance string, present map[string]bool) (string, int) {
 	best, most := "", 0
-	for _, name := range sortedKeys(p.Families) {
-		ids := p.Families[name]
+	for name, ids := range p.Families {
 		if !slices.Contains(ids, substance) {
 			continue
 		}
@@ -258,7 +261,7 @@ func (p *SeverityPolicy) family(substance string, present map[string]bool) (stri
 				n++
 			}
 		}
-		if n > most {
+		if n > most || n == most && name < best {
 			best, most = name, n
 		}
 	}

@@ -569,7 +569,7 @@ func mdPrice(props map[string][]*html.Node) (float64, string, bool) {
 	}
 	for _, name := range []string{"price", "lowPrice", "highPrice"} {
 		for _, n := range props[name] {
-			if p, c, ok := jsonPrice(propValue(n)); ok {
+			if p, c, ok := jsonPrice(clean(propValue(n), maxPriceText)); ok {
 				if cur == "" {
 					cur = c
 				}
