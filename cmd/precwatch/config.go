@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/precwatch/precwatch"
@@ -27,7 +29,35 @@ type Config struct {
 	// over precwatch.DefaultSeverityPolicy, map key by map key.
 	Severity precwatch.SeverityPolicy `yaml:"severity"`
 
-	path string // the file it was read from
+	path string        // the file it was read from
+	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
+}
+
+// checkWatchlist reports what of the config names substances wl does not
+// hold: a severity family member spelt wrong would never raise anything.
+func (c *Config) checkWatchlist(wl *precwatch.Watchlist) error {
+	ids := make(map[string]bool, len(wl.Substances))
+	for _, s := range wl.Substances {
+		ids[s.ID] = true
+	}
+	// Only the families the config wrote: the defaults name the reference
+	// watchlist's substances, which a deployment's own watchlist may lack.
+	defaults := precwatch.DefaultSeverityPolicy().Families
+	var errs yamlfile.Errors
+	for _, name := range slices.Sorted(maps.Keys(c.Severity.Families)) {
+		if slices.Equal(c.Severity.Families[name], defaults[name]) || c.doc == nil {
+			continue
+		}
+		for i, id := range c.Severity.Families[name] {
+			if !ids[id] {
+				errs = append(errs, c.doc.Errorf([]any{"severity", "families", name, i}, "no substance %q in the watchlist %s", id, c.WatchlistPath()))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // WatchlistPath resolves the watchlist file against the config's directory.
@@ -117,5 +147,6 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	cfg.doc = doc
 	return cfg, nil
 }

@@ -189,6 +189,9 @@ func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := cfg.checkWatchlist(wl); err != nil {
+		return nil, nil, err
+	}
 	mt, err := matchers.Compile(wl)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile watchlist %s: %w", cfg.WatchlistPath(), err)

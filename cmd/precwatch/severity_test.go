@@ -34,6 +34,9 @@ func TestSeverityConfigErrors(t *testing.T) {
 		"one-member family": {
 			block: "severity:\n  families:\n    gases: [phosgene]\n",
 			want:  `:9:5: severity.families.gases: want 2 to 64 substance ids, got 1`},
+		"family member not in the watchlist": {
+			block: "severity:\n  families:\n    amines: [triethanolamine, triethanolamin]\n",
+			want:  `:9:31: severity.families.amines[1]: no substance "triethanolamin" in the watchlist`},
 		"unknown key": {
 			block: "severity:\n  dark_webb: 1\n",
 			want:  `:8:3: severity.dark_webb: unknown field "dark_webb"`},
