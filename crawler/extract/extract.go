@@ -333,7 +333,10 @@ func currencyCode(raw string) string {
 // own (every listing on the page would share the page's URL) by a hash of
 // what does not change when its price does.
 func contentID(l precwatch.Listing) string {
-	h := sha256.Sum256([]byte(strings.ToLower(l.Title) + "\x00" + strings.ToLower(l.Vendor)))
+	// The title whitespace-collapsed, as it was read before titles kept
+	// their whitespace (issue 12): a listing keeps its identity, and its
+	// alerts, across that change and across re-spacing by its seller.
+	h := sha256.Sum256([]byte(strings.ToLower(clean(l.Title, maxTitle)) + "\x00" + strings.ToLower(l.Vendor)))
 	return "h-" + hex.EncodeToString(h[:8])
 }
 

@@ -322,6 +322,12 @@ func TestTextHygiene(t *testing.T) {
 			t.Errorf("keptNodeText(%q) = %q, want %q", tt.html, got, tt.want)
 		}
 	}
+	// A listing identified by its content keeps the ID it had when titles
+	// were whitespace-collapsed.
+	spaced := precwatch.Listing{Title: "Acetone\n99%  \u200b5 L", Vendor: "v"}
+	if got, want := contentID(spaced), contentID(precwatch.Listing{Title: "Acetone 99% 5 L", Vendor: "v"}); got != want {
+		t.Errorf("contentID of a re-spaced title = %s, want %s", got, want)
+	}
 	if got, want := keptClean("  h y d r o\n\n  x  ", 100), "h y d r o\nx"; got != want {
 		t.Errorf("keptClean = %q, want %q", got, want)
 	}
