@@ -216,7 +216,8 @@ func (p *SeverityPolicy) Apply(l Listing, ms []Match) []Match {
 			continue
 		}
 		sev, why := base, []string(nil)
-		if slices.Contains(p.Raise, class) && base < p.Max {
+		raised := slices.Contains(p.Raise, class)
+		if raised {
 			steps := 0
 			if dark && p.DarkWeb > 0 {
 				steps += p.DarkWeb
@@ -232,13 +233,13 @@ func (p *SeverityPolicy) Apply(l Listing, ms []Match) []Match {
 					why = append(why, strconv.Itoa(n)+" "+fam+" precursors")
 				}
 			}
-			sev = min(base+Severity(steps), p.Max)
+			sev = max(base, min(base+Severity(steps), p.Max))
 		}
 		reason := "severity " + sev.String() + ": " + classLabels[class]
 		switch {
 		case sev > base:
 			reason += ", raised from " + base.String() + " by " + strings.Join(why, ", ")
-		case slices.Contains(p.Raise, class):
+		case raised && len(why) == 0:
 			reason += ", no raising context"
 		}
 		m.Severity = sev
