@@ -142,6 +142,12 @@ func TestSeverityPolicyReasons(t *testing.T) {
 			t.Errorf("%s: matcher reasons %q not kept after the severity's", tt.name, got[0].Reasons)
 		}
 	}
+	// A class already at the cap is not raised, nor said to lack context.
+	p0 := precwatch.DefaultSeverityPolicy()
+	p0.Base[precwatch.ClassCWC3] = precwatch.SeverityHigh
+	if got := p0.Apply(precwatch.Listing{Tor: true}, []precwatch.Match{tea(0)}); got[0].Severity != precwatch.SeverityHigh || got[0].Reasons[0] != "severity high: CWC Schedule 3" {
+		t.Errorf("at the cap: %s %q", got[0].Severity, got[0].Reasons)
+	}
 	// A deployment can make Schedule 3 critical on dark-web markets.
 	p := precwatch.DefaultSeverityPolicy()
 	p.DarkWeb, p.Max = 3, precwatch.SeverityCritical
