@@ -8,16 +8,21 @@ import (
 // Severity ranks a match or an alert; a higher value is more severe.
 type Severity int
 
-// Severities, from the least to the most severe.
+// Severities, from the least to the most severe. A SeverityPolicy decides
+// which a match gets (see DefaultSeverityPolicy); the matchers' own are by
+// list membership alone.
 const (
 	SeverityNone Severity = iota
-	// SeverityLow: an EU Annex II (reportable) substance.
+	// SeverityLow: by default EU Annex II, and CWC Schedule 3 without a
+	// raising context.
 	SeverityLow
-	// SeverityMedium: an EU Annex I substance under its limit or with no strength stated.
+	// SeverityMedium: by default EU Annex I with no strength stated, and
+	// Schedule 3 raised by one context.
 	SeverityMedium
-	// SeverityHigh: an EU Annex I substance over its limit.
+	// SeverityHigh: by default CWC Schedule 2, EU Annex I over its limit,
+	// and Schedule 3 raised by two contexts or more.
 	SeverityHigh
-	// SeverityCritical: a CWC scheduled chemical.
+	// SeverityCritical: by default CWC Schedule 1.
 	SeverityCritical
 )
 

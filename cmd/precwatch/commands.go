@@ -49,7 +49,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	}
 	stamps := cfgStamp + fileStamp(cfg.WatchlistPath())
 	m.config.Store(cfg)
-	m.matcher.Store(mt)
+	m.matcher.Use(mt, cfg)
 	if *demo {
 		if err := m.startDemo(ctx, cfg); err != nil {
 			return err
@@ -217,7 +217,7 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 	if old := m.config.Load(); old != nil && old.Store != cfg.Store {
 		m.logger.Warn("store changes take effect at restart", "store", redacted(cfg.Store))
 	}
-	m.matcher.Store(mt)
+	m.matcher.Use(mt, cfg)
 	m.config.Store(cfg)
 	m.logger.Info("config reloaded", "sites", len(cfg.Sites), "substances", len(mt.Watchlist().Substances))
 	return nil
@@ -258,7 +258,7 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("crawl: no site %q in %s", *name, m.ConfigPath)
 	}
-	m.matcher.Store(mt)
+	m.matcher.Use(mt, cfg)
 	store, err := m.openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -427,6 +427,7 @@ func (m *Main) runMatch(ctx context.Context, args []string) error {
 		return err
 	}
 	var mt *matchers.Matcher
+	policy := severityPolicy(nil)
 	if *wlPath != "" {
 		wl, err := matchers.LoadWatchlist(*wlPath)
 		if err != nil {
@@ -436,13 +437,13 @@ func (m *Main) runMatch(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		_, c, err := m.loadConfig()
+		cfg, c, err := m.loadConfig()
 		if err != nil {
 			return err
 		}
-		mt = c
+		mt, policy = c, &cfg.Severity
 	}
-	return matchStream(ctx, mt, m.Stdin, m.Stdout)
+	return matchStream(ctx, precwatch.WithSeverity(mt, policy), m.Stdin, m.Stdout)
 }
 
 // matchStream matches each JSON line of in and writes one result line per

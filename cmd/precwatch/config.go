@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/precwatch/precwatch"
@@ -25,8 +27,39 @@ type Config struct {
 	Sites []precwatch.Site `yaml:"sites"`
 	// Export configures the MISP and STIX exports (issue 11).
 	Export ExportConfig `yaml:"export"`
+	// Severity is the severity policy (issue 12): what it sets is merged
+	// over precwatch.DefaultSeverityPolicy, map key by map key.
+	Severity precwatch.SeverityPolicy `yaml:"severity"`
 
-	path string // the file it was read from
+	path string        // the file it was read from
+	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
+}
+
+// checkWatchlist reports what of the config names substances wl does not
+// hold: a severity family member spelt wrong would never raise anything.
+func (c *Config) checkWatchlist(wl *precwatch.Watchlist) error {
+	ids := make(map[string]bool, len(wl.Substances))
+	for _, s := range wl.Substances {
+		ids[s.ID] = true
+	}
+	// Only the families the config wrote: the defaults name the reference
+	// watchlist's substances, which a deployment's own watchlist may lack.
+	defaults := precwatch.DefaultSeverityPolicy().Families
+	var errs yamlfile.Errors
+	for _, name := range slices.Sorted(maps.Keys(c.Severity.Families)) {
+		if slices.Equal(c.Severity.Families[name], defaults[name]) || c.doc == nil {
+			continue
+		}
+		for i, id := range c.Severity.Families[name] {
+			if !ids[id] {
+				errs = append(errs, c.doc.Errorf([]any{"severity", "families", name, i}, "no substance %q in the watchlist %s", id, c.WatchlistPath()))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // WatchlistPath resolves the watchlist file against the config's directory.
@@ -59,7 +92,7 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig parses and validates config data read from path.
 func ParseConfig(path string, data []byte) (*Config, error) {
-	cfg := &Config{path: path}
+	cfg := &Config{path: path, Severity: precwatch.DefaultSeverityPolicy()}
 	doc, err := yamlfile.DecodeWith(path, data, cfg, configSources)
 	if err != nil {
 		return nil, err
@@ -111,8 +144,12 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		}
 	}
 	errs = append(errs, checkExportConfig(doc, cfg.Export)...) // MISP/STIX export (issue 11)
+	for _, p := range cfg.Severity.Problems() {
+		errs = append(errs, doc.Errorf(append([]any{"severity"}, p.Path...), "%s", p.Msg))
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	cfg.doc = doc
 	return cfg, nil
 }

@@ -119,7 +119,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	m.config.Store(cfg)
-	m.matcher.Store(mt)
+	m.matcher.Use(mt, cfg)
 	st, err := m.openStore(ctx, cfg)
 	if err != nil {
 		return err

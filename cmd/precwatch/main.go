@@ -191,6 +191,9 @@ func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := cfg.checkWatchlist(wl); err != nil {
+		return nil, nil, err
+	}
 	mt, err := matchers.Compile(wl)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile watchlist %s: %w", cfg.WatchlistPath(), err)
@@ -261,12 +264,32 @@ func (m *Main) Close() error {
 }
 
 // swapMatcher lets the daemon replace the watchlist while crawls run: each
-// listing is matched against whichever compiled watchlist is current.
+// listing is matched against whichever compiled watchlist is current, and
+// its matches get the severities of the config's policy in force.
 type swapMatcher struct {
-	p atomic.Pointer[matchers.Matcher]
+	p      atomic.Pointer[matchers.Matcher]
+	policy atomic.Pointer[precwatch.SeverityPolicy]
 }
 
-func (s *swapMatcher) Match(l precwatch.Listing) []precwatch.Match { return s.p.Load().Match(l) }
-func (s *swapMatcher) Store(m *matchers.Matcher)                   { s.p.Store(m) }
+func (s *swapMatcher) Match(l precwatch.Listing) []precwatch.Match {
+	return severityPolicy(s.policy.Load()).Apply(l, s.p.Load().Match(l))
+}
+func (s *swapMatcher) Store(m *matchers.Matcher) { s.p.Store(m) }
+
+// Use puts a config's watchlist and severity policy in force together.
+func (s *swapMatcher) Use(m *matchers.Matcher, cfg *Config) {
+	s.p.Store(m)
+	s.policy.Store(&cfg.Severity)
+}
+
+var defaultSeverity = precwatch.DefaultSeverityPolicy()
+
+// severityPolicy is p, or the default policy when no config set one.
+func severityPolicy(p *precwatch.SeverityPolicy) *precwatch.SeverityPolicy {
+	if p == nil {
+		return &defaultSeverity
+	}
+	return p
+}
 
 var _ precwatch.Matcher = (*swapMatcher)(nil)

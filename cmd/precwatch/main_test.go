@@ -283,8 +283,14 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("alerts after second crawl = %d, want %d", got, want)
 			}
 
-			// A price change goes into the existing alert's history.
-			target := alerts[0]
+			// A price change goes into the existing alert's history: the
+			// most urgent alert whose listing raised no other, so that one
+			// changed event is expected.
+			perListing := map[string]int{}
+			for _, a := range alerts {
+				perListing[a.Site+"\x00"+a.Identity]++
+			}
+			target := alerts[slices.IndexFunc(alerts, func(a precwatch.Alert) bool { return perListing[a.Site+"\x00"+a.Identity] == 1 })]
 			newPrice := target.Listing.Price*2 + 1
 			if err := markets.SetPrice(target.Site, target.Listing.ID, newPrice); err != nil {
 				t.Fatal(err)

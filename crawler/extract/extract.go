@@ -2,10 +2,13 @@
 // with a site's CSS selectors, or from schema.org Product data (JSON-LD and
 // microdata) for shops that publish it.
 //
-// Every text field is whitespace-collapsed, trimmed, made valid UTF-8,
-// stripped of control and invisible formatting characters and bounded in
-// length, so a hostile page can neither hide words from the matchers nor
-// blow up a listing. Script and style contents are never read as text. Text
+// Every text field is trimmed, made valid UTF-8, stripped of control and
+// invisible formatting characters and bounded in length, so a hostile page
+// can neither hide words from the matchers nor blow up a listing. Titles and
+// descriptions keep their whitespace as the seller wrote it (runs of spaces,
+// line breaks; block boundaries read as line breaks), so that a crawled
+// listing matches as its text does in `precwatch match`; other fields are
+// whitespace-collapsed. Script and style contents are never read as text. Text
 // that looks like markup ("<script>" in a title) is kept as the plain text it
 // is; escaping it is the console's job.
 package extract
@@ -271,7 +274,7 @@ const (
 // reports an ID derived from the listing's URL.
 func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
 	needTitle := kind != readDetail
-	l.Title = fs.title.text(c, maxTitle)
+	l.Title = fs.title.keptText(c, maxTitle)
 	if needTitle && l.Title == "" {
 		return l, false, false
 	}
@@ -330,7 +333,10 @@ func currencyCode(raw string) string {
 // own (every listing on the page would share the page's URL) by a hash of
 // what does not change when its price does.
 func contentID(l precwatch.Listing) string {
-	h := sha256.Sum256([]byte(strings.ToLower(l.Title) + "\x00" + strings.ToLower(l.Vendor)))
+	// The title whitespace-collapsed, as it was read before titles kept
+	// their whitespace (issue 12): a listing keeps its identity, and its
+	// alerts, across that change and across re-spacing by its seller.
+	h := sha256.Sum256([]byte(strings.ToLower(clean(l.Title, maxTitle)) + "\x00" + strings.ToLower(l.Vendor)))
 	return "h-" + hex.EncodeToString(h[:8])
 }
 
@@ -350,20 +356,27 @@ func (f *field) first(c *html.Node) *html.Node {
 	return cascadia.Query(c, f.sel)
 }
 
-// text reads the field's first non-empty value within c.
-func (f *field) text(c *html.Node, limit int) string {
+// text reads the field's first non-empty value within c, whitespace
+// collapsed.
+func (f *field) text(c *html.Node, limit int) string { return f.read(c, limit, false) }
+
+// keptText is text keeping whitespace as written, for the fields the
+// matchers read.
+func (f *field) keptText(c *html.Node, limit int) string { return f.read(c, limit, true) }
+
+func (f *field) read(c *html.Node, limit int, keep bool) string {
 	if f == nil {
 		return ""
 	}
 	if f.attr == "" {
 		if n := f.first(c); n != nil {
-			return elementText(n, limit)
+			return elementText(n, limit, keep)
 		}
 		return ""
 	}
 	for _, n := range f.nodes(c) {
 		if v, ok := attr(n, f.attr); ok {
-			if s := clean(v, limit); s != "" {
+			if s := cleanText(v, limit, keep); s != "" {
 				return s
 			}
 		}
@@ -372,12 +385,12 @@ func (f *field) text(c *html.Node, limit int) string {
 }
 
 // allText joins the values of every element the field selects, for
-// descriptions spread over several paragraphs.
+// descriptions spread over several paragraphs, whitespace kept as written.
 func (f *field) allText(c *html.Node, limit int) string {
 	if f == nil {
 		return ""
 	}
-	t := newText(limit)
+	t := newKeptText(limit)
 	written := map[*html.Node]bool{}
 	for _, n := range f.nodes(c) {
 		if t.full {
@@ -411,11 +424,14 @@ func insideAny(n *html.Node, set map[*html.Node]bool, stop *html.Node) bool {
 
 // elementText is an element's text, or for elements without text (meta,
 // input, img) the attribute that carries their value.
-func elementText(n *html.Node, limit int) string {
-	if s := nodeText(n, limit); s != "" {
+func elementText(n *html.Node, limit int, keep bool) string {
+	t := newText(limit)
+	t.keep = keep
+	appendText(t, n)
+	if s := t.String(); s != "" {
 		return s
 	}
-	return clean(valueAttr(n), limit)
+	return cleanText(valueAttr(n), limit, keep)
 }
 
 // valueAttr is the attribute that carries the value of an element without

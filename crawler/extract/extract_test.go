@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -151,7 +152,14 @@ func checkInvariants(t *testing.T, g golden) {
 			if len(v.s) > v.max {
 				t.Errorf("listing %q: %s is %d bytes, limit %d", l.Title, name, len(v.s), v.max)
 			}
-			if v.s != strings.TrimSpace(v.s) || strings.Contains(v.s, "  ") || strings.ContainsAny(v.s, "\n\t\r\x00") {
+			if name == "title" || name == "description" {
+				// Kept as written (see textBuilder): trimmed, runs of spaces
+				// bounded, a line break never next to other whitespace.
+				if v.s != strings.TrimSpace(v.s) || strings.Contains(v.s, strings.Repeat(" ", maxSpaceRun+1)) ||
+					strings.ContainsAny(v.s, "\r\x00") || regexp.MustCompile(`\s\n|\n\s`).MatchString(v.s) {
+					t.Errorf("listing %q: %s whitespace not kept tidily: %q", l.Title, name, v.s)
+				}
+			} else if v.s != strings.TrimSpace(v.s) || strings.Contains(v.s, "  ") || strings.ContainsAny(v.s, "\n\t\r\x00") {
 				t.Errorf("listing %q: %s not whitespace-collapsed: %q", l.Title, name, v.s)
 			}
 		}
@@ -291,6 +299,37 @@ func TestTextHygiene(t *testing.T) {
 		if got := nodeText(n[0], 1024); got != tt.want {
 			t.Errorf("nodeText(%q) = %q, want %q", tt.html, got, tt.want)
 		}
+	}
+	// Titles and descriptions keep whitespace as written, for the matchers
+	// (issue 12): runs of spaces (bounded), line breaks, word-breaking
+	// invisible characters; bidirectional controls still go.
+	kept := []struct{ html, want string }{
+		{"<h1> a \n\t b </h1>", "a\nb"},
+		{"<h1>h y d r o   p e r o x i d e</h1>", "h y d r o   p e r o x i d e"},
+		{"<h1><p>a</p><p>b</p>c<br>d</h1>", "a\nb\nc\nd"},
+		{"<h1>a <p> b</p></h1>", "a\nb"},
+		{"<h1>zero\u200bwidth\u00adsoft\u202eRTL\u202c</h1>", "zero\u200bwidth\u00adsoftRTL"},
+		{"<h1>a\u00a0\u2003b\tc</h1>", "a\u00a0\u2003b\tc"},
+		{"<h1>a" + strings.Repeat(" ", 50) + "b</h1>", "a" + strings.Repeat(" ", maxSpaceRun) + "b"},
+		{"<h1>a \u2028 b\r\nc</h1>", "a\nb\nc"},
+	}
+	for _, tt := range kept {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(tt.html))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keptNodeText(doc.Find("h1").Nodes[0], 1024); got != tt.want {
+			t.Errorf("keptNodeText(%q) = %q, want %q", tt.html, got, tt.want)
+		}
+	}
+	// A listing identified by its content keeps the ID it had when titles
+	// were whitespace-collapsed.
+	spaced := precwatch.Listing{Title: "Acetone\n99%  \u200b5 L", Vendor: "v"}
+	if got, want := contentID(spaced), contentID(precwatch.Listing{Title: "Acetone 99% 5 L", Vendor: "v"}); got != want {
+		t.Errorf("contentID of a re-spaced title = %s, want %s", got, want)
+	}
+	if got, want := keptClean("  h y d r o\n\n  x  ", 100), "h y d r o\nx"; got != want {
+		t.Errorf("keptClean = %q, want %q", got, want)
 	}
 	// Bounded on a rune boundary.
 	if got := clean(strings.Repeat("é", 600), maxTitle); len(got) > maxTitle || !utf8.ValidString(got) || len(got) < maxTitle-1 {

@@ -36,8 +36,8 @@ func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listin
 	for _, p := range ps {
 		l := precwatch.Listing{
 			ID:          clean(p.id, maxID),
-			Title:       clean(p.title, maxTitle),
-			Description: clean(p.description, maxDescription),
+			Title:       keptClean(p.title, maxTitle),
+			Description: keptClean(p.description, maxDescription),
 			Vendor:      clean(p.vendor, maxVendor),
 			Price:       p.price,
 			Currency:    clean(p.currency, maxCurrency),
@@ -530,7 +530,7 @@ func propValue(n *html.Node) string {
 	if v, ok := attr(n, "content"); ok {
 		return v
 	}
-	return nodeText(n, maxDescription)
+	return keptNodeText(n, maxDescription) // names and descriptions keep their whitespace
 }
 
 func firstProp(props map[string][]*html.Node, names ...string) (*html.Node, string) {
@@ -569,7 +569,7 @@ func mdPrice(props map[string][]*html.Node) (float64, string, bool) {
 	}
 	for _, name := range []string{"price", "lowPrice", "highPrice"} {
 		for _, n := range props[name] {
-			if p, c, ok := jsonPrice(propValue(n)); ok {
+			if p, c, ok := jsonPrice(clean(propValue(n), maxPriceText)); ok {
 				if cur == "" {
 					cur = c
 				}

@@ -21,13 +21,28 @@ const (
 	maxURL         = 4 << 10
 )
 
-// textBuilder accumulates text with whitespace collapsed, control and
-// invisible formatting characters dropped and invalid UTF-8 replaced, and
-// stops taking input once limit bytes are reached.
+// maxSpaceRun bounds a kept run of spaces, in runes, so that padding cannot
+// fill a field's budget; the matcher reads at most three separators between
+// spaced-out letters, so a longer run means the same as a shorter one.
+const maxSpaceRun = 8
+
+// textBuilder accumulates text with control and invisible formatting
+// characters dropped and invalid UTF-8 replaced, trimmed, and stops taking
+// input once limit bytes are reached. Whitespace is collapsed to one space,
+// or, with keep (the title and description, which the matchers read), kept
+// as written: a run of spaces stays (up to maxSpaceRun), and a run holding a
+// line break, like a block boundary, becomes one "\n". Letter-spaced names
+// ("h y d r o  p e r") and line-separated pieces read the same as in
+// `precwatch match`.
 type textBuilder struct {
 	b      strings.Builder
 	limit  int
-	space  bool // a space is pending before the next visible rune
+	keep   bool
+	space  bool // a separator is pending before the next visible rune
+	brk    bool // keep: the pending separator is a line break
+	run    [maxSpaceRun * utf8.UTFMax]byte
+	runLen int // keep: bytes of the pending run of spaces in run
+	runN   int // keep: runes in it
 	full   bool
 	hasAny bool
 	// noStruck skips struck-out text (del, s, strike): a price's former
@@ -37,10 +52,15 @@ type textBuilder struct {
 
 func newText(limit int) *textBuilder { return &textBuilder{limit: limit} }
 
-// sep requests a word break, as between block elements.
+// newKeptText is a textBuilder that keeps whitespace as written.
+func newKeptText(limit int) *textBuilder { return &textBuilder{limit: limit, keep: true} }
+
+// sep requests a word break, as between block elements: a line break when
+// whitespace is kept.
 func (t *textBuilder) sep() {
 	if t.hasAny {
 		t.space = true
+		t.brk = true
 	}
 }
 
@@ -54,32 +74,71 @@ func (t *textBuilder) write(s string) {
 		}
 		switch {
 		case unicode.IsSpace(r):
-			t.sep()
-		case dropRune(r):
+			if !t.keep || lineBreak(r) {
+				t.sep()
+			} else if t.hasAny {
+				t.space = true
+				if t.runN < maxSpaceRun {
+					t.runLen += utf8.EncodeRune(t.run[t.runLen:], r)
+					t.runN++
+				}
+			}
+		case dropRune(r) && !(t.keep && invisibleLetterBreak(r)):
 		default:
 			t.put(r)
 		}
 	}
 }
 
-func (t *textBuilder) put(r rune) {
-	n := utf8.RuneLen(r)
-	if t.space {
-		n++
+// lineBreak reports the whitespace runes that end a line.
+func lineBreak(r rune) bool {
+	switch r {
+	case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
 	}
-	if t.b.Len()+n > t.limit {
+	return false
+}
+
+// pending is the separator to write before the next visible rune.
+func (t *textBuilder) pending() []byte {
+	switch {
+	case !t.space:
+		return nil
+	case !t.keep:
+		return []byte{' '}
+	case t.brk:
+		return []byte{'\n'}
+	}
+	return t.run[:t.runLen]
+}
+
+func (t *textBuilder) put(r rune) {
+	sep := t.pending()
+	if t.b.Len()+len(sep)+utf8.RuneLen(r) > t.limit {
 		t.full = true
 		return
 	}
-	if t.space {
-		t.b.WriteByte(' ')
-		t.space = false
-	}
+	t.b.Write(sep)
+	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.b.WriteRune(r)
 	t.hasAny = true
 }
 
 func (t *textBuilder) String() string { return t.b.String() }
+
+// invisibleLetterBreak reports the invisible characters a seller puts inside
+// a word to break it for keyword matching ("Potas\u200bsium"): kept in text
+// the matchers read, which undo them and count them as obfuscation, as
+// `precwatch match` does with the text as written. They change nothing an
+// investigator sees, unlike the bidirectional controls, which are dropped
+// everywhere.
+func invisibleLetterBreak(r rune) bool {
+	switch r {
+	case '\u00ad', '\u200b', '\u2060', '\ufeff':
+		return true
+	}
+	return false
+}
 
 // dropRune reports runes that carry no visible text: C0/C1 controls and the
 // zero-width and bidirectional formatting characters used to hide words from
@@ -101,6 +160,17 @@ func dropRune(r rune) bool {
 // (cut on a rune boundary).
 func clean(s string, limit int) string {
 	t := newText(limit)
+	t.write(s)
+	return t.String()
+}
+
+// keptClean is clean keeping whitespace as written (see textBuilder): for
+// titles and descriptions.
+func keptClean(s string, limit int) string { return cleanText(s, limit, true) }
+
+func cleanText(s string, limit int, keep bool) string {
+	t := newText(limit)
+	t.keep = keep
 	t.write(s)
 	return t.String()
 }
@@ -134,6 +204,13 @@ func blockElement(n *html.Node) bool {
 // limit is reached.
 func nodeText(n *html.Node, limit int) string {
 	t := newText(limit)
+	appendText(t, n)
+	return t.String()
+}
+
+// keptNodeText is nodeText keeping whitespace as written.
+func keptNodeText(n *html.Node, limit int) string {
+	t := newKeptText(limit)
 	appendText(t, n)
 	return t.String()
 }

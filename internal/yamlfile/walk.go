@@ -266,6 +266,17 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 			w.errorf(n, path, "want true or false, got %s", w.describe(n))
 		}
 		return
+	case isInt(t.Kind()) && reflect.PointerTo(t).Implements(textUnmarshalerType):
+		// A named level such as a severity: its own parser says what it
+		// wants, without the error's package prefixes.
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			msg := err.Error()
+			if i := strings.LastIndex(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			w.errorf(n, path, "%s", msg)
+		}
+		return
 	case isInt(t.Kind()) && t != durationType:
 		// yaml.v3 would truncate 2.5 to 2.
 		if n.ShortTag() != "!!int" {

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"MarkGoneRelisted", testMarkGoneRelisted},
 		{"AlertsOrderAndFilters", testAlertsOrderAndFilters},
 		{"ScoreOrder", testScoreOrder},
+		{"SeverityPolicyOrder", testSeverityPolicyOrder}, // issue 12, in severity.go
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},
 		{"SetAlertStatus", testSetAlertStatus},
