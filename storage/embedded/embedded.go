@@ -287,6 +287,9 @@ CREATE TABLE leases (
 	released   INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 8: delivery (issue 11): the event outbox, delivery cursors and log
+	// (see events.go).
+	migrationEvents,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -457,6 +460,9 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observatio
 		if err := s.putAlert(ctx, tx, lkey, a); err != nil {
 			return precwatch.RecordResult{}, err
 		}
+	}
+	if err := s.appendRecordEvents(ctx, tx, existing, write); err != nil { // Delivery (issue 11), events.go
+		return precwatch.RecordResult{}, err
 	}
 	return res, nil
 }
