@@ -53,6 +53,8 @@ type Destination struct {
 	Filter Filter
 	// Timeout bounds one attempt; default 10s.
 	Timeout time.Duration
+	// ConsoleURL, when set, links chat messages to the alert's page.
+	ConsoleURL string
 	// FromStart makes a destination without a cursor start at the oldest
 	// event kept; by default it starts after the newest one.
 	FromStart bool
@@ -118,8 +120,6 @@ type Options struct {
 	// LeaseTTL is how long a destination's lease lasts unless renewed;
 	// default 30s.
 	LeaseTTL time.Duration
-	// ConsoleURL, when set, links chat messages to the alert's page.
-	ConsoleURL string
 	// UserAgent is sent with every request; default "precwatch-webhook".
 	UserAgent string
 	// OnAttempt, when set, is told of every attempt (for metrics).
@@ -403,7 +403,7 @@ func (ds *dest) release() {
 // cursor past it. It returns an error only when ctx ends or the lease is
 // lost (the event is then left to the next holder).
 func (ds *dest) deliver(ctx context.Context, e precwatch.Event) error {
-	body, err := Body(ds.Shape, e, ds.m.opts.ConsoleURL)
+	body, err := Body(ds.Shape, e, ds.ConsoleURL)
 	if err != nil {
 		return fmt.Errorf("webhook: %s: event %s: %w", ds.Name, e.ID, err)
 	}

@@ -121,6 +121,12 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	}
 
 	m.watchStore(ctx, store, m.metrics.reg) // issue 9
+	// Delivery (issue 11): the webhooks stop before the store closes.
+	stopWebhooks, err := m.startWebhooks(ctx, cfg, store)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	if *runOnStart {
 		m.crawlAll(ctx, sched)
 		if ctx.Err() == nil {

@@ -23,6 +23,8 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Sites are the monitored marketplaces.
 	Sites []precwatch.Site `yaml:"sites"`
+	// Webhooks are where alert events are delivered (issue 11, webhooks.go).
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 
 	path string // the file it was read from
 }
@@ -108,6 +110,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors or jsonld)", s.Extract.Mode))
 		}
 	}
+	errs = append(errs, checkWebhooks(doc, cfg)...) // Delivery (issue 11)
 	if len(errs) > 0 {
 		return nil, errs
 	}
