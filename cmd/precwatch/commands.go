@@ -626,7 +626,10 @@ func (m *Main) alertsFollow(ctx context.Context, args []string) error {
 	}
 	rs, ok := store.(*redis.Store)
 	if !ok {
-		return fmt.Errorf("alerts follow: the alert stream is Redis's; this store is %T (use --store redis://...)", store)
+		if ds, ok := store.(precwatch.DeliveryStore); ok { // the embedded outbox (issue 11)
+			return m.followLog(ctx, ds, *group, opts)
+		}
+		return fmt.Errorf("alerts follow: store %T keeps no event outbox", store)
 	}
 	out := bufio.NewWriter(m.Stdout)
 	enc := json.NewEncoder(out)
