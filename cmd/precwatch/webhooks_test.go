@@ -1,12 +1,21 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/webhook"
 )
 
@@ -87,5 +96,97 @@ func TestConfigWebhooks(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("%s: the error shows a secret: %v", name, err)
 		}
+	}
+}
+
+// TestDaemonWebhooks: the daemon crawls the fixture markets and delivers
+// every alert raised to a webhook receiver on loopback, signed with the
+// configured secret, on each store; /metrics counts the deliveries.
+func TestDaemonWebhooks(t *testing.T) {
+	for name, store := range map[string]func(t *testing.T) string{
+		"embedded": func(t *testing.T) string { return filepath.Join(t.TempDir(), "precwatch.db") },
+		"redis":    func(t *testing.T) string { return redistest.Start(t) + "?prefix=hooks" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			markets := startMarkets(t)
+			sites := markets.Sites()
+			secret := "daemon-webhook-secret-0123"
+			var mu sync.Mutex
+			got := map[string]int{} // alert key → raised events received
+			bad := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				// The README's receiver check, in its shortest form.
+				ts, sig, _ := strings.Cut(strings.TrimPrefix(r.Header.Get(webhook.HeaderSignature), "t="), ",v1=")
+				sec, _ := strconv.ParseInt(ts, 10, 64)
+				want := webhook.Sign([]byte(secret), body, time.Unix(sec, 0))
+				var p webhook.Payload
+				mu.Lock()
+				defer mu.Unlock()
+				if want != "t="+ts+",v1="+sig || json.Unmarshal(body, &p) != nil {
+					bad++
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				if p.Event.Event == precwatch.EventRaised {
+					got[p.Key]++
+				}
+			}))
+			defer srv.Close()
+			path := writeConfig(t, sites)
+			writeFile(t, filepath.Dir(path), "hook.secret", secret+"\n")
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(f, "webhooks:\n  - name: soc\n    url: %s/in\n    secret_file: hook.secret\n    from_start: true\n", srv.URL)
+			f.Close()
+			dsn := store(t)
+			m, _, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", dsn, "--run-on-start", "--addr", "", "--reload-interval", "0")
+			waitFor("webhooks running")
+			alerts := listAlertsWhenDone(t, path, dsn, waitFor)
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				mu.Lock()
+				n, b := len(got), bad
+				mu.Unlock()
+				if n == len(alerts) {
+					break
+				}
+				if b > 0 || time.Now().After(deadline) {
+					t.Fatalf("receiver got raised events for %d of %d alerts (%d refused)", n, len(alerts), b)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			mu.Lock()
+			for _, a := range alerts {
+				if got[a.Key] < 1 {
+					t.Errorf("alert %s never delivered", a.Key)
+				}
+			}
+			mu.Unlock()
+			if text := scrape(t, m.metrics); !strings.Contains(text, `precwatch_webhook_attempts_total{destination="soc",result="delivered"}`) {
+				t.Errorf("metrics lack the delivered count:\n%s", text)
+			}
+		})
+	}
+}
+
+// listAlertsWhenDone waits for the daemon's first crawl of every site to
+// be listed and returns the alerts.
+func listAlertsWhenDone(t *testing.T, config, dsn string, waitFor func(string)) []precwatch.Alert {
+	t.Helper()
+	waitFor("precwatch running")
+	deadline := time.Now().Add(60 * time.Second)
+	want := len(expectedAlerts())
+	for {
+		alerts := listAlerts(t, config, dsn)
+		if len(alerts) >= want || time.Now().After(deadline) {
+			if len(alerts) < want {
+				t.Fatalf("%d alerts after 60s, want %d", len(alerts), want)
+			}
+			return alerts
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
