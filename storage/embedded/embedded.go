@@ -77,7 +77,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlGetListing, sqlGetListingAlerts, sqlPutListing, sqlPutAlert} {
+	for _, q := range []string{sqlGetListing, sqlGetListingAlerts, sqlPutListing, sqlPutAlert, sqlAppendEvent} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			db.Close()

@@ -54,6 +54,10 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_dest ON deliveries(dest, id);
 `
 
+// sqlAppendEvent is prepared once with Record's statements (see Open).
+const sqlAppendEvent = `INSERT INTO events (at, event, key, site, substance, severity, actor, from_, to_, json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // appendRecordEvents appends, in tx, the events that writing the alerts of
 // write over existing makes (see precwatch.RecordEvent).
 func (s *Store) appendRecordEvents(ctx context.Context, tx *sql.Tx, existing map[string]precwatch.Alert, write []precwatch.Alert) error {
@@ -84,8 +88,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, e precwatch.Event, 
 	if err != nil {
 		return fmt.Errorf("encode event of alert %s: %w", a.Key, err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (at, event, key, site, substance, severity, actor, from_, to_, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := s.stmt(ctx, tx, sqlAppendEvent).ExecContext(ctx,
 		nanos(precwatch.EventTime(e.Event, a)), e.Event, a.Key, a.Site, a.Substance, a.Severity.String(), e.Actor, e.From, e.To, string(raw))
 	if err != nil {
 		return fmt.Errorf("append event of alert %s: %w", a.Key, err)
