@@ -24,6 +24,24 @@ import (
 
 var secret = []byte("test-secret-0123456789")
 
+// benchStore opens an empty store of kind (embedded or redis) for b.
+func benchStore(b *testing.B, kind string) precwatch.Store {
+	var (
+		s   precwatch.Store
+		err error
+	)
+	if kind == "embedded" {
+		s, err = embedded.Open(context.Background(), filepath.Join(b.TempDir(), "precwatch.db"), nil)
+	} else {
+		s, err = redis.Open(context.Background(), redistest.Start(b)+"?prefix=bench", nil)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
 // stores runs fn on each store: embedded and Redis.
 func stores(t *testing.T, fn func(t *testing.T, open func() precwatch.Store)) {
 	t.Run("embedded", func(t *testing.T) {
