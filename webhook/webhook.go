@@ -451,8 +451,12 @@ func (ds *dest) deliver(ctx context.Context, e precwatch.Event) error {
 	}
 }
 
-// maxErrorBody bounds what of a failed response's body the log keeps.
-const maxErrorBody = 512
+// maxErrorBody bounds what of a failed response's body the log keeps;
+// maxDrain what of any answer is read at all.
+const (
+	maxErrorBody = 512
+	maxDrain     = 64 << 10
+)
 
 // attempt makes one POST of body and says how it went.
 func (ds *dest) attempt(ctx context.Context, e precwatch.Event, body []byte, n int) precwatch.Delivery {
@@ -476,7 +480,11 @@ func (ds *dest) attempt(ctx context.Context, e precwatch.Event, body []byte, n i
 		d.Error = redactURL(err, ds.URL)
 		return d
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Drained (up to a bound) so that the connection is reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		resp.Body.Close()
+	}()
 	d.Status = resp.StatusCode
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		d.Delivered = true
