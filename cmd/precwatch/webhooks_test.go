@@ -190,3 +190,67 @@ func listAlertsWhenDone(t *testing.T, config, dsn string, waitFor func(string)) 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestWebhookSecretsStayOut: a chat webhook's URL (its secret) and a
+// signing secret appear in no log line, delivery log entry or metric, even
+// while deliveries fail (a refused connection, a 500 echoing the request).
+func TestWebhookSecretsStayOut(t *testing.T) {
+	const urlSecret, hmacSecret = "T0PSECRETpathTOKEN", "signing-secret-SHOULD-NOT-LEAK"
+	markets := startMarkets(t)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A broken receiver that echoes what it got, headers included.
+		http.Error(w, fmt.Sprintf("%s %s %v", r.Method, r.URL, r.Header), http.StatusInternalServerError)
+	}))
+	defer echo.Close()
+	path := writeConfig(t, markets.Sites())
+	dir := filepath.Dir(path)
+	writeFile(t, dir, "chat.url", "http://"+closedAddr(t)+"/hooks/"+urlSecret+"\n")
+	writeFile(t, dir, "soc.secret", hmacSecret+"\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "webhooks:\n  - {name: chat, shape: slack, url_file: chat.url, from_start: true}\n"+
+		"  - {name: soc, url: %s/in, secret_file: soc.secret, from_start: true}\n", echo.URL)
+	f.Close()
+	dsn := filepath.Join(t.TempDir(), "precwatch.db")
+	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", dsn, "--run-on-start", "--addr", "",
+		"--reload-interval", "0", "--log-level", "debug", "--log-format", "json")
+	listAlertsWhenDone(t, path, dsn, waitFor)
+	// Wait for failed attempts of both destinations to be logged.
+	deadline := time.Now().Add(60 * time.Second)
+	var dl []precwatch.Delivery
+	for {
+		m.mu.Lock()
+		ds := m.store.(precwatch.DeliveryStore)
+		m.mu.Unlock()
+		dl, err = ds.Deliveries(t.Context(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dests := map[string]bool{}
+		for _, d := range dl {
+			if !d.Delivered && d.Error != "" {
+				dests[d.Destination] = true
+			}
+		}
+		if dests["chat"] && dests["soc"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed attempt of each destination logged: %+v", dl)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	raw, _ := json.Marshal(dl)
+	for what, text := range map[string]string{"logs": logs.String(), "delivery log": string(raw), "metrics": scrape(t, m.metrics)} {
+		for _, secret := range []string{urlSecret, hmacSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s show a secret:\n%s", what, text)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "webhook delivery failed") {
+		t.Errorf("no failed delivery logged; the test proves nothing:\n%s", logs.String())
+	}
+}
