@@ -250,7 +250,8 @@ type dest struct {
 	m      *Manager
 	logger *slog.Logger
 	lease  *precwatch.Lease
-	cursor string
+	cursor string // the last event handled; "" before the first
+	loaded bool   // cursor was read from the store
 }
 
 func (m *Manager) loop(ctx context.Context, d Destination) {
@@ -271,9 +272,6 @@ func (m *Manager) loop(ctx context.Context, d Destination) {
 	}
 }
 
-// errIdle ends a step that found nothing to do.
-var errIdle = errors.New("idle")
-
 // step holds the lease, reads a batch of events after the cursor and
 // delivers those the filter passes. It waits Poll when there was nothing
 // to do.
@@ -286,10 +284,11 @@ func (ds *dest) step(ctx context.Context) error {
 		sleep(ctx, ds.m.opts.Poll)
 		return nil
 	}
-	if ds.cursor == "" {
+	if !ds.loaded {
 		if err := ds.loadCursor(ctx); err != nil {
 			return err
 		}
+		ds.loaded = true
 	}
 	events, err := ds.m.store.Events(ctx, ds.cursor, ds.m.opts.Batch)
 	if err != nil {
@@ -339,11 +338,9 @@ func (ds *dest) loadCursor(ctx context.Context) error {
 			}
 			c = es[len(es)-1].ID
 		}
-		if c == "" {
-			// Empty log: start at its beginning, nothing is skipped.
-			return nil
-		}
 	}
+	// Saved even when "" (an empty log: start at its beginning), so that
+	// events written from now on are not taken for old ones.
 	return ds.saveCursor(ctx, c)
 }
 
@@ -377,7 +374,7 @@ func (ds *dest) hold(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("webhook: %s: renew lease: %w", ds.Name, err)
 		}
 		ds.logger.Warn("webhook lease lost to another process", "lease", name)
-		ds.lease, ds.cursor = nil, "" // re-read the cursor the other one saved
+		ds.lease, ds.loaded = nil, false // re-read the cursor the other one saved
 	}
 	l, err := ls.AcquireLease(ctx, name, ds.m.opts.Holder, ttl)
 	switch {
@@ -386,7 +383,7 @@ func (ds *dest) hold(ctx context.Context) (bool, error) {
 	case err != nil:
 		return false, fmt.Errorf("webhook: %s: acquire lease: %w", ds.Name, err)
 	}
-	ds.lease, ds.cursor = &l, ""
+	ds.lease, ds.loaded = &l, false
 	return true, nil
 }
 

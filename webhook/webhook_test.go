@@ -544,3 +544,30 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestNewDestinationOnEmptyLog: a new destination (not from_start) on an
+// empty outbox gets every event written after it started, the first ones
+// included.
+func TestNewDestinationOnEmptyLog(t *testing.T) {
+	stores(t, func(t *testing.T, open func() precwatch.Store) {
+		s := open()
+		ds := s.(precwatch.DeliveryStore)
+		rc := newReceiver(t, nil)
+		m, err := New(fastOptions(), nil, ds, []Destination{{Name: "new", URL: rc.srv.URL, Secret: secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, m)
+		deadline := time.Now().Add(30 * time.Second)
+		for _, err := ds.DeliveryCursor(context.Background(), "new"); err != nil; _, err = ds.DeliveryCursor(context.Background(), "new") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no cursor saved: %v", err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		workload(t, s, 2)
+		all := storetest.AllEvents(t, ds, "", 50)
+		rc.waitFor(t, all)
+		checkOrder(t, rc.accepted(), all)
+	})
+}
