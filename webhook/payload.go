@@ -91,7 +91,7 @@ func slackMessage(e precwatch.Event, consoleURL string) map[string]any {
 	if t := a.Listing.Title; t != "" {
 		lines = append(lines, "> "+slackText(t, 200))
 	}
-	detail := []string{"regime " + slackText(string(a.Regime), 40), "score " + strconv.FormatFloat(a.Score, 'f', 2, 64)}
+	detail := []string{"regime " + slackText(string(a.Regime), 40), "score " + strconv.FormatFloat(a.Score, 'f', 0, 64)}
 	if p := precwatch.FormatPrice(a.Listing.Price, a.Listing.Currency); p != "" {
 		detail = append(detail, "price "+slackText(p, 40))
 	}

@@ -476,7 +476,7 @@ func TestOneDispatcherPerDestination(t *testing.T) {
 
 func TestSlackShape(t *testing.T) {
 	e := precwatch.Event{ID: "7", Event: precwatch.EventRaised, Key: "k1", Site: "silk<vault>", Substance: "thiodiglycol", Severity: "critical",
-		Alert: precwatch.Alert{Key: "k1", Name: "Thiodiglycol", Regime: precwatch.RegimeCWC2, Score: 0.9,
+		Alert: precwatch.Alert{Key: "k1", Name: "Thiodiglycol", Regime: precwatch.RegimeCWC2, Score: 91,
 			Listing: precwatch.Listing{Title: "<!channel> 1 L <https://evil.test|click> & more", Price: 0.0019, Currency: "BTC"}}}
 	body, err := Body(ShapeSlack, e, "https://console.example/")
 	if err != nil {
@@ -493,7 +493,7 @@ func TestSlackShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"*New alert*", "CRITICAL", "Thiodiglycol on silk&lt;vault&gt;", "&lt;!channel&gt;", "&lt;https://evil.test|click&gt; &amp; more",
-		"0.0019 BTC", "<https://console.example/alerts/k1|Open in precwatch>"} {
+		"0.0019 BTC", "score 91", "<https://console.example/alerts/k1|Open in precwatch>"} {
 		if !strings.Contains(msg.Text, want) {
 			t.Errorf("slack text %q lacks %q", msg.Text, want)
 		}
