@@ -221,6 +221,22 @@ func start(t *testing.T, m *Manager) (stop func()) {
 	return stop
 }
 
+// waitCursor waits until dest's saved cursor is id.
+func waitCursor(t *testing.T, ds precwatch.DeliveryStore, dest, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := ds.DeliveryCursor(context.Background(), dest)
+		if err == nil && c == id {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor of %s = %q, %v; want %s", dest, c, err, id)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // checkOrder checks that the receiver's first receipts of each alert's
 // events follow the log's order, and that it got each event at least once.
 func checkOrder(t *testing.T, got []Payload, log []precwatch.Event) {
@@ -357,6 +373,9 @@ func TestRestartResumes(t *testing.T) {
 		workload(t, s, 2)
 		first := storetest.AllEvents(t, ds, "", 50)
 		rc.waitFor(t, first)
+		// Stopped once the last answer is read and passed: an answer
+		// cut off by the stop would rightly be sent again.
+		waitCursor(t, ds, "soc", first[len(first)-1].ID)
 		stop()
 		// Written while no dispatcher runs, read by a reopened store.
 		sight(t, s, "silkvault", "L9", 10, t0.Add(5*time.Hour), thiodiglycol())
