@@ -476,7 +476,7 @@ func TestOneDispatcherPerDestination(t *testing.T) {
 		dest := []Destination{{Name: "soc", URL: rc.srv.URL, Secret: secret, FromStart: true}}
 		for _, holder := range []string{"a", "b"} {
 			o := fastOptions()
-			o.Holder = holder
+			o.Holder, o.LeaseTTL = holder, 30*time.Second // no expiry on a loaded machine
 			m, err := New(o, nil, open().(precwatch.DeliveryStore), dest)
 			if err != nil {
 				t.Fatal(err)
