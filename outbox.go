@@ -30,6 +30,10 @@ type Event struct {
 	To    string `json:"to,omitempty"`
 	// At is when the event happened (see EventTime).
 	At time.Time `json:"at"`
+	// Gap is set, by Events, on the first event it returns when the
+	// event its cursor named is no longer kept: events written after the
+	// cursor were trimmed from the log (it is capped) before being read.
+	Gap bool `json:"gap,omitempty"`
 	// Alert is the alert as the event left it.
 	Alert Alert `json:"alert"`
 }
@@ -68,8 +72,10 @@ func RecordEvent(old Alert, had bool, a Alert) string {
 // stream_maxlen), the embedded store's a table capped alike.
 type EventLog interface {
 	// Events returns at most limit events written after the event whose ID
-	// is after ("" for the oldest one kept), oldest first. An after that is
-	// not an ID of this store fails with ErrInvalid.
+	// is after ("" for the oldest one kept), oldest first. When the event
+	// after names is no longer kept, it reads from the oldest kept and
+	// marks the first event returned Gap. An after that is not an ID of
+	// this store fails with ErrInvalid.
 	Events(ctx context.Context, after string, limit int) ([]Event, error)
 }
 

@@ -300,6 +300,9 @@ func (ds *dest) step(ctx context.Context) error {
 	}
 	skipped := ""
 	for _, e := range events {
+		if e.Gap {
+			ds.reportGap(ctx, e)
+		}
 		if !ds.Filter.Match(e) {
 			skipped = e.ID
 			continue
@@ -313,6 +316,21 @@ func (ds *dest) step(ctx context.Context) error {
 		return ds.saveCursor(ctx, skipped)
 	}
 	return nil
+}
+
+// reportGap tells operators (log, delivery log, metrics) that events
+// before e were trimmed from the outbox before this destination read them:
+// it failed for longer than the outbox holds.
+func (ds *dest) reportGap(ctx context.Context, e precwatch.Event) {
+	msg := fmt.Sprintf("events written after event %s were trimmed from the outbox before delivery and are lost to this destination", ds.cursor)
+	ds.logger.Error("webhook events lost", "after", ds.cursor, "next", e.ID)
+	d := precwatch.Delivery{Destination: ds.Name, EventID: e.ID, Event: "gap", At: ds.m.opts.Now(), Error: msg}
+	if err := ds.m.store.LogDelivery(ctx, d); err != nil {
+		ds.logger.Warn("cannot log a webhook delivery", "error", err)
+	}
+	if ds.m.opts.OnAttempt != nil {
+		ds.m.opts.OnAttempt(d)
+	}
 }
 
 // loadCursor reads the saved cursor; a destination without one starts at

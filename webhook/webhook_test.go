@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -589,4 +590,45 @@ func TestNewDestinationOnEmptyLog(t *testing.T) {
 		rc.waitFor(t, all)
 		checkOrder(t, rc.accepted(), all)
 	})
+}
+
+// TestTrimmedEventsReported: a destination that fails while the capped
+// outbox trims events it has not read reports the loss in the delivery
+// log (and resumes at the oldest event kept).
+func TestTrimmedEventsReported(t *testing.T) {
+	s, err := redis.Open(context.Background(), redistest.Start(t)+"?prefix=trim&stream_maxlen=5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var down atomic.Bool
+	down.Store(true)
+	rc := newReceiver(t, func(hit int, w http.ResponseWriter, r *http.Request) bool {
+		if !down.Load() {
+			return false
+		}
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return true
+	})
+	m, err := New(fastOptions(), nil, s, []Destination{{Name: "soc", URL: rc.srv.URL, Secret: secret, FromStart: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, m)
+	sight(t, s, "silkvault", "T0", 10, t0, thiodiglycol())
+	for i := range 400 {
+		sight(t, s, "silkvault", fmt.Sprint("T", i+1), 10, t0, thiodiglycol())
+	}
+	down.Store(false)
+	kept := storetest.AllEvents(t, s, "", 1000)
+	rc.waitFor(t, kept)
+	dl, err := s.Deliveries(context.Background(), "soc", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(dl, func(d precwatch.Delivery) bool {
+		return d.Event == "gap" && !d.Delivered && strings.Contains(d.Error, "trimmed") && d.EventID == kept[0].ID
+	}) {
+		t.Errorf("no gap reported in the delivery log: %+v", dl[:min(len(dl), 5)])
+	}
 }

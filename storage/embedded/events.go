@@ -20,11 +20,13 @@ import (
 var _ precwatch.DeliveryStore = (*Store)(nil)
 
 // eventsMaxLen caps the event table like the Redis store's stream_maxlen
-// default: the oldest events go once it holds that many more.
-const eventsMaxLen = 100000
-
-// trimEvery spreads the trimming: one append in trimEvery deletes.
-const trimEvery = 1024
+// default: the oldest events go once it holds that many more; trimEvery
+// spreads the trimming: one append in trimEvery deletes. Variables for
+// the tests.
+var (
+	eventsMaxLen int64 = 100000
+	trimEvery    int64 = 1024
+)
 
 // migrationEvents is migration 8 (see migrations).
 const migrationEvents = `
@@ -118,6 +120,8 @@ func (s *Store) Events(ctx context.Context, after string, limit int) ([]precwatc
 	if limit <= 0 {
 		limit = 100
 	}
+	// Ids are consecutive but for trimming: a first id past from+1 means
+	// the events in between were trimmed.
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, event, key, site, substance, severity, actor, from_, to_, json
 FROM events WHERE id > ? ORDER BY id LIMIT ?`, from, limit)
 	if err != nil {
@@ -139,6 +143,7 @@ FROM events WHERE id > ? ORDER BY id LIMIT ?`, from, limit)
 			return nil, fmt.Errorf("embedded: events: decode %d: %w", id, err)
 		}
 		e.ID, e.At = strconv.FormatInt(id, 10), fromNanos(at)
+		e.Gap = len(out) == 0 && after != "" && id > from+1
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -37,14 +37,16 @@ func validStreamID(id string) bool {
 
 // Events returns the stream's entries after ID after, oldest first; see
 // precwatch.EventLog. Entries trimmed by stream_maxlen are gone: a cursor
-// older than the first entry kept reads from it.
+// older than the first entry kept reads from it, the first entry marked
+// Gap. The range starts at after itself, included, to see whether it is
+// still kept, in the same round trip.
 func (s *Store) Events(ctx context.Context, after string, limit int) ([]precwatch.Event, error) {
 	start := "-"
 	if after != "" {
 		if !validStreamID(after) {
 			return nil, fmt.Errorf("redis: events: %w: cursor %q", precwatch.ErrInvalid, after)
 		}
-		start = "(" + after
+		start = after
 	}
 	if limit <= 0 {
 		limit = 100
@@ -52,12 +54,22 @@ func (s *Store) Events(ctx context.Context, after string, limit int) ([]precwatc
 	var msgs []redis.XMessage
 	err := s.retry(ctx, func() error {
 		var err error
-		msgs, err = s.rdb.XRangeN(ctx, s.StreamKey(), start, "+", int64(limit)).Result()
+		msgs, err = s.rdb.XRangeN(ctx, s.StreamKey(), start, "+", int64(limit)+1).Result()
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redis: events after %q: %w", after, err)
 	}
+	gap := false
+	switch {
+	case after == "":
+	case len(msgs) > 0 && msgs[0].ID == after:
+		msgs = msgs[1:]
+	default:
+		// after is gone: trimmed, with perhaps entries after it.
+		gap = len(msgs) > 0
+	}
+	msgs = msgs[:min(len(msgs), limit)]
 	out := make([]precwatch.Event, 0, len(msgs))
 	for _, msg := range msgs {
 		se := streamEvent(msg)
@@ -71,6 +83,7 @@ func (s *Store) Events(ctx context.Context, after string, limit int) ([]precwatc
 			}
 		}
 		e.At = precwatch.EventTime(e.Event, e.Alert)
+		e.Gap = gap && len(out) == 0
 		out = append(out, e)
 	}
 	return out, nil

@@ -62,6 +62,9 @@ func AllEvents(t testing.TB, s precwatch.EventLog, after string, limit int) []pr
 			return out
 		}
 		for _, e := range page {
+			if e.Gap {
+				t.Fatalf("Events(%q): event %s marked Gap, but nothing was trimmed", after, e.ID)
+			}
 			if seen[e.ID] || e.ID == after {
 				t.Fatalf("Events(%q): event %s returned twice", after, e.ID)
 			}
