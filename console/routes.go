@@ -94,6 +94,9 @@ func (s *Server) table() []route {
 		{"GET /api/sites/{site}/session", operators, s.apiSession},
 		{"POST /api/sites/{site}/session", operators, s.apiSessionImport},
 		{"POST /api/sites/{site}/session/clear", operators, s.apiSessionClear},
+		// Delivery (issue 11): the webhook delivery log.
+		{"GET /deliveries", operators, s.deliveriesPage},
+		{"GET /api/deliveries", operators, s.apiDeliveries},
 
 		// Admins: accounts and the audit log.
 		{"GET /admin/audit", admins, s.auditPage},

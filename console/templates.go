@@ -30,6 +30,7 @@ var staticFS embed.FS
 var pageNames = []string{
 	"login", "error", "queue", "alert", "watchlist", "substance", "suppressions", "versions", "version",
 	"sites", "site", "audit", "users",
+	"deliveries", // Delivery (issue 11)
 }
 
 // parseTemplates parses every page once, at startup.

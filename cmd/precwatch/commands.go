@@ -121,6 +121,12 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	}
 
 	m.watchStore(ctx, store, m.metrics.reg) // issue 9
+	// Delivery (issue 11): the webhooks stop before the store closes.
+	stopWebhooks, err := m.startWebhooks(ctx, cfg, store)
+	if err != nil {
+		return err
+	}
+	defer stopWebhooks()
 	if *runOnStart {
 		m.crawlAll(ctx, sched)
 		if ctx.Err() == nil {
@@ -621,7 +627,10 @@ func (m *Main) alertsFollow(ctx context.Context, args []string) error {
 	}
 	rs, ok := store.(*redis.Store)
 	if !ok {
-		return fmt.Errorf("alerts follow: the alert stream is Redis's; this store is %T (use --store redis://...)", store)
+		if ds, ok := store.(precwatch.DeliveryStore); ok { // the embedded outbox (issue 11)
+			return m.followLog(ctx, ds, *group, opts)
+		}
+		return fmt.Errorf("alerts follow: store %T keeps no event outbox", store)
 	}
 	out := bufio.NewWriter(m.Stdout)
 	enc := json.NewEncoder(out)

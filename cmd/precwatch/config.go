@@ -30,6 +30,8 @@ type Config struct {
 	// Severity is the severity policy (issue 12): what it sets is merged
 	// over precwatch.DefaultSeverityPolicy, map key by map key.
 	Severity precwatch.SeverityPolicy `yaml:"severity"`
+	// Webhooks are where alert events are delivered (issue 11, webhooks.go).
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 
 	path string        // the file it was read from
 	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
@@ -147,6 +149,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	for _, p := range cfg.Severity.Problems() {
 		errs = append(errs, doc.Errorf(append([]any{"severity"}, p.Path...), "%s", p.Msg))
 	}
+	errs = append(errs, checkWebhooks(doc, cfg)...) // Delivery (issue 11)
 	if len(errs) > 0 {
 		return nil, errs
 	}

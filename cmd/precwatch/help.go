@@ -21,7 +21,7 @@ var commands = []command{
 	{"serve", "[--addr ADDR] [--tls-cert F --tls-key F]", "serve the console alone (default 127.0.0.1:8080)"},
 	{"crawl", "--site NAME", "run one crawl of one site now and print its run record"},
 	{"alerts", "[--json] [--status S] [--severity S] [--site S] [--substance ID] [--limit N]", "list alerts, most severe and newest first"},
-	{"alerts follow", "--group NAME [--consumer C] [--from-start] [--claim-idle D] [--max N]", "print the Redis alert stream as JSON lines to a consumer group, at least once"},
+	{"alerts follow", "--group NAME [--consumer C] [--from-start] [--claim-idle D] [--max N]", "print the alert events (Redis stream or embedded outbox) as JSON lines to a consumer group, at least once"},
 	{"listings", "[--site S] [--json] [--limit N]", "list the stored (extracted) listings, newest sighting first"},
 	{"export", "--format misp|stix [--key K]... [filters] [--out FILE] [--misp-url URL [--misp-key-file F]]", "alerts as MISP events or a STIX 2.1 bundle, or pushed to MISP (key from a file or $" + mispKeyEnv + ")"},
 	{"match", "[--watchlist FILE] < listings.jsonl", "match listings read as JSON lines on stdin, one JSON line out per listing"},

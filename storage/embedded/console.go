@@ -77,7 +77,10 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 		if err := precwatch.ApplyAction(&a, act); err != nil {
 			return err
 		}
-		return s.putAlert(ctx, tx, lkey, a)
+		if err := s.putAlert(ctx, tx, lkey, a); err != nil {
+			return err
+		}
+		return s.appendActionEvent(ctx, tx, act, a) // Delivery (issue 11), events.go
 	})
 	if err != nil {
 		return precwatch.Alert{}, fmt.Errorf("embedded: update alert %s (%s): %w", act.Key, act.Action, err)

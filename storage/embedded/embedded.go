@@ -77,7 +77,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlGetListing, sqlGetListingAlerts, sqlPutListing, sqlPutAlert} {
+	for _, q := range []string{sqlGetListing, sqlGetListingAlerts, sqlPutListing, sqlPutAlert, sqlAppendEvent} {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			db.Close()
@@ -287,6 +287,9 @@ CREATE TABLE leases (
 	released   INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 8: delivery (issue 11): the event outbox, delivery cursors and log
+	// (see events.go).
+	migrationEvents,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -457,6 +460,9 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observatio
 		if err := s.putAlert(ctx, tx, lkey, a); err != nil {
 			return precwatch.RecordResult{}, err
 		}
+	}
+	if err := s.appendRecordEvents(ctx, tx, existing, write); err != nil { // Delivery (issue 11), events.go
+		return precwatch.RecordResult{}, err
 	}
 	return res, nil
 }

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
+	"github.com/precwatch/precwatch/webhook"
+)
+
+// Delivery (issue 11): webhook destinations in the config file.
+
+func TestConfigWebhooks(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "soc.secret", "s3cr3t-soc-0123456789\n")
+	t.Setenv("PW_TEST_CHAT_URL", "https://chat.example/hooks/abcdefSECRET")
+	t.Setenv("PW_TEST_SECRET", "env-secret-0123456789")
+	good := siteConfig(t, "", "") + `webhooks:
+  - name: soc
+    url: https://soc.example/precwatch
+    secret_file: soc.secret
+    min_severity: high
+    sites: [a]
+    regimes: [cwc-schedule-2]
+    events: [raised, changed]
+    timeout: 5s
+  - name: chat
+    shape: slack
+    url: ${PW_TEST_CHAT_URL}
+    console_url: https://precwatch.example/
+  - name: siem
+    url: http://127.0.0.1:9000/in
+    secret_env: PW_TEST_SECRET
+    from_start: true
+`
+	cfg, err := ParseConfig(filepath.Join(dir, "c.yaml"), []byte(good))
+	if err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	soc := cfg.Webhooks[0].dest
+	if string(soc.Secret) != "s3cr3t-soc-0123456789" || soc.Filter.MinSeverity != precwatch.SeverityHigh || soc.Timeout != 5*time.Second ||
+		len(soc.Filter.Regimes) != 1 || soc.Filter.Sites[0] != "a" || len(soc.Filter.Events) != 2 {
+		t.Errorf("soc = %+v", soc)
+	}
+	if chat := cfg.Webhooks[1].dest; chat.Shape != webhook.ShapeSlack || chat.URL != "https://chat.example/hooks/abcdefSECRET" || chat.ConsoleURL == "" {
+		t.Errorf("chat = %+v", chat)
+	}
+	if siem := cfg.Webhooks[2].dest; string(siem.Secret) != "env-secret-0123456789" || !siem.FromStart {
+		t.Errorf("siem = %+v", siem)
+	}
+
+	for name, tc := range map[string]struct{ hooks, want string }{
+		"no secret": {"  - {name: x, url: https://x.example/}\n",
+			`:8:5: webhooks[0].secret: a secret of at least 16 bytes is required`},
+		"short secret": {"  - {name: x, url: https://x.example/, secret_file: short.secret}\n",
+			`:8:40: webhooks[0].secret: a secret of at least 16 bytes is required`},
+		"unset env": {"  - {name: x, url: https://x.example/, secret_env: PW_TEST_UNSET}\n",
+			`:8:40: webhooks[0].secret_env: the variable PW_TEST_UNSET is not set`},
+		"missing file": {"  - {name: x, url: https://x.example/, secret_file: nope}\n",
+			`:8:53: webhooks[0].secret_file: cannot read the file`},
+		"bad url": {"  - name: x\n    url: /relative\n    secret_env: PW_TEST_SECRET\n",
+			`:9:5: webhooks[0].url: want an absolute http(s) URL`},
+		"bad shape": {"  - {name: x, url: https://x.example/, shape: teams, secret_env: PW_TEST_SECRET}\n",
+			`:8:40: webhooks[0].shape: unknown shape "teams"`},
+		"bad severity": {"  - {name: x, url: https://x.example/, min_severity: dire, secret_env: PW_TEST_SECRET}\n",
+			`:8:40: webhooks[0].min_severity: unknown severity "dire"`},
+		"bad regime": {"  - {name: x, url: https://x.example/, regimes: [cwc-schedule-2, annex-x], secret_env: PW_TEST_SECRET}\n",
+			`:8:66: webhooks[0].regimes[1]: unknown regime "annex-x"`},
+		"bad event": {"  - {name: x, url: https://x.example/, events: [raised, deleted], secret_env: PW_TEST_SECRET}\n",
+			`:8:57: webhooks[0].events[1]: unknown event "deleted"`},
+		"unknown site": {"  - {name: x, url: https://x.example/, sites: [zz], secret_env: PW_TEST_SECRET}\n",
+			`:8:48: webhooks[0].sites[0]: no site "zz" in this config`},
+		"duplicate": {"  - {name: x, url: https://x.example/, secret_env: PW_TEST_SECRET}\n  - {name: x, url: https://y.example/, secret_env: PW_TEST_SECRET}\n",
+			`:9:6: webhooks[1].name: webhook "x" already defined at webhooks[0]`},
+		"bad timeout": {"  - {name: x, url: https://x.example/, timeout: soon, secret_env: PW_TEST_SECRET}\n",
+			`webhooks[0].timeout: want a duration`},
+		"unknown field": {"  - {name: x, url: https://x.example/, secrte: abc, secret_env: PW_TEST_SECRET}\n",
+			`webhooks[0].secrte: unknown field "secrte"`},
+	} {
+		writeFile(t, dir, "short.secret", "short")
+		_, err := ParseConfig(filepath.Join(dir, "c.yaml"), []byte(siteConfig(t, "", "")+"webhooks:\n"+tc.hooks))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s: the error shows a secret: %v", name, err)
+		}
+	}
+}
+
+// TestDaemonWebhooks: the daemon crawls the fixture markets and delivers
+// every alert raised to a webhook receiver on loopback, signed with the
+// configured secret, on each store; /metrics counts the deliveries.
+func TestDaemonWebhooks(t *testing.T) {
+	for name, store := range map[string]func(t *testing.T) string{
+		"embedded": func(t *testing.T) string { return filepath.Join(t.TempDir(), "precwatch.db") },
+		"redis":    func(t *testing.T) string { return redistest.Start(t) + "?prefix=hooks" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			markets := startMarkets(t)
+			sites := markets.Sites()
+			secret := "daemon-webhook-secret-0123"
+			var mu sync.Mutex
+			got := map[string]int{} // alert key → raised events received
+			bad := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				// The README's receiver check, in its shortest form.
+				ts, sig, _ := strings.Cut(strings.TrimPrefix(r.Header.Get(webhook.HeaderSignature), "t="), ",v1=")
+				sec, _ := strconv.ParseInt(ts, 10, 64)
+				want := webhook.Sign([]byte(secret), body, time.Unix(sec, 0))
+				var p webhook.Payload
+				mu.Lock()
+				defer mu.Unlock()
+				if want != "t="+ts+",v1="+sig || json.Unmarshal(body, &p) != nil {
+					bad++
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				if p.Event.Event == precwatch.EventRaised {
+					got[p.Key]++
+				}
+			}))
+			defer srv.Close()
+			path := writeConfig(t, sites)
+			writeFile(t, filepath.Dir(path), "hook.secret", secret+"\n")
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(f, "webhooks:\n  - name: soc\n    url: %s/in\n    secret_file: hook.secret\n    from_start: true\n", srv.URL)
+			f.Close()
+			dsn := store(t)
+			m, _, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", dsn, "--run-on-start", "--addr", "", "--reload-interval", "0")
+			waitFor("webhooks running")
+			alerts := listAlertsWhenDone(t, path, dsn, waitFor)
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				mu.Lock()
+				n, b := len(got), bad
+				mu.Unlock()
+				if n == len(alerts) {
+					break
+				}
+				if b > 0 || time.Now().After(deadline) {
+					t.Fatalf("receiver got raised events for %d of %d alerts (%d refused)", n, len(alerts), b)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			mu.Lock()
+			for _, a := range alerts {
+				if got[a.Key] < 1 {
+					t.Errorf("alert %s never delivered", a.Key)
+				}
+			}
+			mu.Unlock()
+			if text := scrape(t, m.metrics); !strings.Contains(text, `precwatch_webhook_attempts_total{destination="soc",result="delivered"}`) {
+				t.Errorf("metrics lack the delivered count:\n%s", text)
+			}
+		})
+	}
+}
+
+// listAlertsWhenDone waits for the daemon's first crawl of every site to
+// be listed and returns the alerts.
+func listAlertsWhenDone(t *testing.T, config, dsn string, waitFor func(string)) []precwatch.Alert {
+	t.Helper()
+	waitFor("precwatch running")
+	deadline := time.Now().Add(60 * time.Second)
+	want := len(expectedAlerts())
+	for {
+		alerts := listAlerts(t, config, dsn)
+		if len(alerts) >= want || time.Now().After(deadline) {
+			if len(alerts) < want {
+				t.Fatalf("%d alerts after 60s, want %d", len(alerts), want)
+			}
+			return alerts
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWebhookSecretsStayOut: a chat webhook's URL (its secret) and a
+// signing secret appear in no log line, delivery log entry or metric, even
+// while deliveries fail (a refused connection, a 500 echoing the request).
+func TestWebhookSecretsStayOut(t *testing.T) {
+	const urlSecret, hmacSecret = "T0PSECRETpathTOKEN", "signing-secret-SHOULD-NOT-LEAK"
+	markets := startMarkets(t)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A broken receiver that echoes what it got, headers included.
+		http.Error(w, fmt.Sprintf("%s %s %v", r.Method, r.URL, r.Header), http.StatusInternalServerError)
+	}))
+	defer echo.Close()
+	path := writeConfig(t, markets.Sites())
+	dir := filepath.Dir(path)
+	writeFile(t, dir, "chat.url", "http://"+closedAddr(t)+"/hooks/"+urlSecret+"\n")
+	writeFile(t, dir, "soc.secret", hmacSecret+"\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "webhooks:\n  - {name: chat, shape: slack, url_file: chat.url, from_start: true}\n"+
+		"  - {name: soc, url: %s/in, secret_file: soc.secret, from_start: true}\n", echo.URL)
+	f.Close()
+	dsn := filepath.Join(t.TempDir(), "precwatch.db")
+	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", dsn, "--run-on-start", "--addr", "",
+		"--reload-interval", "0", "--log-level", "debug", "--log-format", "json")
+	listAlertsWhenDone(t, path, dsn, waitFor)
+	// Wait for failed attempts of both destinations to be logged.
+	deadline := time.Now().Add(60 * time.Second)
+	var dl []precwatch.Delivery
+	for {
+		m.mu.Lock()
+		ds := m.store.(precwatch.DeliveryStore)
+		m.mu.Unlock()
+		dl, err = ds.Deliveries(t.Context(), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dests := map[string]bool{}
+		for _, d := range dl {
+			if !d.Delivered && d.Error != "" {
+				dests[d.Destination] = true
+			}
+		}
+		if dests["chat"] && dests["soc"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed attempt of each destination logged: %+v", dl)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	raw, _ := json.Marshal(dl)
+	for what, text := range map[string]string{"logs": logs.String(), "delivery log": string(raw), "metrics": scrape(t, m.metrics)} {
+		for _, secret := range []string{urlSecret, hmacSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s show a secret:\n%s", what, text)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "webhook delivery failed") {
+		t.Errorf("no failed delivery logged; the test proves nothing:\n%s", logs.String())
+	}
+}
