@@ -287,6 +287,9 @@ CREATE TABLE leases (
 	released   INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 8: vendor profiles (issue 11): vendor pages and the identifier
+	// index (see vendor.go).
+	vendorSchema,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
