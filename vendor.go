@@ -411,6 +411,16 @@ func (d vendorData) alertCount() int {
 // it by a shared strong identifier and those sharing only its handle. It
 // returns ErrNotFound when nothing of v is stored.
 func LoadVendorProfile(ctx context.Context, s VendorReader, v VendorRef) (VendorProfile, error) {
+	return loadProfile(ctx, s, v, true)
+}
+
+// LoadVendorLinks is LoadVendorProfile without the vendor's alerts and
+// timeline, for pages that show only its links and hints (an alert's).
+func LoadVendorLinks(ctx context.Context, s VendorReader, v VendorRef) (VendorProfile, error) {
+	return loadProfile(ctx, s, v, false)
+}
+
+func loadProfile(ctx context.Context, s VendorReader, v VendorRef, full bool) (VendorProfile, error) {
 	d, err := loadVendor(ctx, s, v)
 	if err != nil {
 		return VendorProfile{}, err
@@ -422,6 +432,9 @@ func LoadVendorProfile(ctx context.Context, s VendorReader, v VendorRef) (Vendor
 		Alerts: []Alert{}, Links: []VendorLink{}, Hints: []VendorHint{}}
 	p.FirstSeen, p.LastSeen = d.span()
 	for _, st := range d.listings {
+		if !full {
+			break
+		}
 		p.Timeline = append(p.Timeline, VendorEvent{At: st.FirstSeen, Kind: "listing", Text: "listed " + st.Listing.Title, Key: st.Key})
 		if st.Gone {
 			p.Timeline = append(p.Timeline, VendorEvent{At: st.LastSeen, Kind: "listing", Text: "last seen " + st.Listing.Title, Key: st.Key})

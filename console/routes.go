@@ -58,6 +58,9 @@ func (s *Server) table() []route {
 		{"GET /api/alerts/{key}/page", investigators, s.downloadPage},
 		{"GET /api/alerts/{key}/bundle.zip", investigators, s.evidenceBundle},
 		{"GET /api/export", investigators, s.export},
+		// Vendor profiles (issue 11): ?site=&handle=.
+		{"GET /vendor", investigators, s.vendorPage},
+		{"GET /api/vendor", investigators, s.apiVendor},
 
 		// Analysts: the watchlist.
 		{"GET /watchlist", analysts, s.watchlistPage},

@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pageNames are the pages; each is parsed with the layout.
 var pageNames = []string{
 	"login", "error", "queue", "alert", "watchlist", "substance", "suppressions", "versions", "version",
-	"sites", "site", "audit", "users",
+	"sites", "site", "audit", "users", "vendor",
 }
 
 // parseTemplates parses every page once, at startup.
@@ -47,6 +47,9 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
 		"add":   func(a, b int) int { return a + b },
+		// Vendor profiles (issue 11).
+		"vendorURL": vendorURL,
+		"kindLabel": precwatch.KindLabel,
 		"upper": strings.ToUpper,
 		"short": func(s string) string { return s[:min(12, len(s))] },
 		"yesno": func(b *bool) string {
