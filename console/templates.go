@@ -46,12 +46,12 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add":   func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 		// Vendor profiles (issue 11).
 		"vendorURL": vendorURL,
 		"kindLabel": precwatch.KindLabel,
-		"upper": strings.ToUpper,
-		"short": func(s string) string { return s[:min(12, len(s))] },
+		"upper":     strings.ToUpper,
+		"short":     func(s string) string { return s[:min(12, len(s))] },
 		"yesno": func(b *bool) string {
 			switch {
 			case b == nil:
