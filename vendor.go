@@ -200,12 +200,19 @@ const (
 
 // VendorProfile is everything known of one seller account.
 type VendorProfile struct {
-	Vendor    VendorRef      `json:"vendor"`
-	FirstSeen time.Time      `json:"first_seen,omitzero"`
-	LastSeen  time.Time      `json:"last_seen,omitzero"`
-	Listings  []ListingState `json:"listings"`
-	Alerts    []Alert        `json:"alerts"`
-	Page      *VendorPage    `json:"page,omitempty"`
+	Vendor VendorRef `json:"vendor"`
+	// FirstSeen and LastSeen span this account's listings and page.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Accounts are the seller's accounts: Vendor, then the linked ones.
+	Accounts []VendorRef `json:"accounts"`
+	// Listings and Alerts are those of every account (each names its site
+	// and vendor), alerts in SortAlerts order; the timeline covers them
+	// all. LoadVendorLinks leaves out alerts, timeline and the linked
+	// accounts' listings.
+	Listings []ListingState `json:"listings"`
+	Alerts   []Alert        `json:"alerts"`
+	Page     *VendorPage    `json:"page,omitempty"`
 	// Identifiers are the strong identifiers of its listings and its page.
 	Identifiers []VendorIDSeen `json:"identifiers"`
 	// Links are other vendors sharing a strong identifier: the same
@@ -428,30 +435,16 @@ func loadProfile(ctx context.Context, s VendorReader, v VendorRef, full bool) (V
 	if len(d.listings) == 0 && d.page == nil {
 		return VendorProfile{}, fmt.Errorf("precwatch: vendor %s: %w", v, ErrNotFound)
 	}
-	p := VendorProfile{Vendor: v, Listings: d.listings, Page: d.page, Identifiers: d.ids,
-		Alerts: []Alert{}, Links: []VendorLink{}, Hints: []VendorHint{}}
+	p := VendorProfile{Vendor: v, Accounts: []VendorRef{v}, Page: d.page, Identifiers: d.ids,
+		Listings: []ListingState{}, Alerts: []Alert{}, Links: []VendorLink{}, Hints: []VendorHint{}}
 	p.FirstSeen, p.LastSeen = d.span()
-	for _, st := range d.listings {
-		if !full {
-			break
+	if full {
+		if err := p.addAccount(ctx, s, v, d.listings, ""); err != nil {
+			return VendorProfile{}, err
 		}
-		p.Timeline = append(p.Timeline, VendorEvent{At: st.FirstSeen, Kind: "listing", Text: "listed " + st.Listing.Title, Key: st.Key})
-		if st.Gone {
-			p.Timeline = append(p.Timeline, VendorEvent{At: st.LastSeen, Kind: "listing", Text: "last seen " + st.Listing.Title, Key: st.Key})
-		}
-		for _, key := range sortedValues(st.AlertKeys) {
-			a, err := s.Alert(ctx, key)
-			if isNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return VendorProfile{}, fmt.Errorf("precwatch: vendor %s: alert %s: %w", v, key, err)
-			}
-			p.Alerts = append(p.Alerts, a)
-			p.Timeline = append(p.Timeline, VendorEvent{At: a.CreatedAt, Kind: "alert", Text: a.Severity.String() + " alert: " + a.Name, Key: a.Key})
-		}
+	} else {
+		p.Listings = d.listings
 	}
-	SortAlerts(p.Alerts)
 	if d.page != nil {
 		p.Timeline = append(p.Timeline, VendorEvent{At: d.page.FirstSeen, Kind: "vendor-page", Text: "vendor page first read"})
 	}
@@ -514,6 +507,17 @@ func loadProfile(ctx context.Context, s VendorReader, v VendorRef, full bool) (V
 	slices.SortFunc(p.Links, func(a, b VendorLink) int {
 		return cmp.Or(cmp.Compare(len(b.Reasons), len(a.Reasons)), cmp.Compare(a.Vendor.Site, b.Vendor.Site), cmp.Compare(a.Vendor.Handle, b.Vendor.Handle))
 	})
+	// The seller's listings and alerts on the linked accounts too (one
+	// hop: an account linked only to a linked account is not followed).
+	for _, l := range p.Links {
+		p.Accounts = append(p.Accounts, l.Vendor)
+		if full {
+			if err := p.addAccount(ctx, s, l.Vendor, others[l.Vendor].listings, l.Vendor.String()+": "); err != nil {
+				return VendorProfile{}, err
+			}
+		}
+	}
+	SortAlerts(p.Alerts)
 
 	// Hints: the same handle elsewhere, with no link.
 	if v.Handle != "" {
@@ -539,6 +543,30 @@ func loadProfile(ctx context.Context, s VendorReader, v VendorRef, full bool) (V
 	}
 	slices.SortStableFunc(p.Timeline, func(a, b VendorEvent) int { return a.At.Compare(b.At) })
 	return p, nil
+}
+
+// addAccount adds the listings of account a, their alerts and their
+// timeline events (prefixed with prefix) to p.
+func (p *VendorProfile) addAccount(ctx context.Context, s VendorReader, a VendorRef, listings []ListingState, prefix string) error {
+	p.Listings = append(p.Listings, listings...)
+	for _, st := range listings {
+		p.Timeline = append(p.Timeline, VendorEvent{At: st.FirstSeen, Kind: "listing", Text: prefix + "listed " + st.Listing.Title, Key: st.Key})
+		if st.Gone {
+			p.Timeline = append(p.Timeline, VendorEvent{At: st.LastSeen, Kind: "listing", Text: prefix + "last seen " + st.Listing.Title, Key: st.Key})
+		}
+		for _, key := range sortedValues(st.AlertKeys) {
+			al, err := s.Alert(ctx, key)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("precwatch: vendor %s: alert %s: %w", a, key, err)
+			}
+			p.Alerts = append(p.Alerts, al)
+			p.Timeline = append(p.Timeline, VendorEvent{At: al.CreatedAt, Kind: "alert", Text: prefix + al.Severity.String() + " alert: " + al.Name, Key: al.Key})
+		}
+	}
+	return nil
 }
 
 func later(a, b time.Time) time.Time {

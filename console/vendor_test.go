@@ -140,8 +140,9 @@ func TestVendorPage(t *testing.T) {
 	if doc.Find(`img[src*="evil"]`).Length() != 0 {
 		t.Error("a vendor handle became markup")
 	}
-	if got := doc.Find("table#vendor-alerts tbody tr").Length(); got != 2 {
-		t.Errorf("alerts: %d rows, want 2", got)
+	// The seller's alerts on both markets.
+	if got := doc.Find("table#vendor-alerts tbody tr").Length(); got != 3 || !strings.Contains(doc.Find("table#vendor-alerts").Text(), "dr_oxy") {
+		t.Errorf("alerts: %d rows, want 3: %q", got, doc.Find("table#vendor-alerts").Text())
 	}
 	if got := doc.Find("table#identifiers code.identifier").Length(); got != 2 {
 		t.Errorf("identifiers: %d, want the key and the wallet", got)

@@ -88,11 +88,20 @@ func testVendorLinks(t *testing.T, factory func() precwatch.Store) {
 	}
 
 	p := profile(t, s, oxy)
-	if got, want := len(p.Listings), 2; got != want {
-		t.Errorf("listings = %d, want %d", got, want)
+	// The seller's listings and alerts: on both its accounts, not the decoy's.
+	var listed []string
+	for _, st := range p.Listings {
+		listed = append(listed, st.Listing.Site+"/"+st.Listing.ID)
 	}
-	if len(p.Alerts) != 1 || p.Alerts[0].Site != "silkvault" {
-		t.Errorf("alerts = %+v, want the one of sv-1", p.Alerts)
+	slices.Sort(listed)
+	if want := []string{"agora2/ag-1", "silkvault/sv-1", "silkvault/sv-2"}; !slices.Equal(listed, want) {
+		t.Errorf("listings = %q, want %q", listed, want)
+	}
+	if len(p.Alerts) != 2 || p.Alerts[0].Site != "agora2" || p.Alerts[1].Site != "silkvault" {
+		t.Errorf("alerts = %+v, want those of ag-1 (50%%) and sv-1", p.Alerts)
+	}
+	if !slices.Equal(p.Accounts, []precwatch.VendorRef{oxy, drOxy}) {
+		t.Errorf("accounts = %v", p.Accounts)
 	}
 	if !p.FirstSeen.Equal(t0) || !p.LastSeen.Equal(t0.Add(time.Hour)) {
 		t.Errorf("seen %v..%v, want %v..%v", p.FirstSeen, p.LastSeen, t0, t0.Add(time.Hour))
@@ -127,6 +136,12 @@ func testVendorLinks(t *testing.T, factory func() precwatch.Store) {
 	}
 	if !slices.IsSortedFunc(p.Timeline, func(a, b precwatch.VendorEvent) int { return a.At.Compare(b.At) }) {
 		t.Errorf("timeline not in time order: %+v", p.Timeline)
+	}
+
+	// Links only: the same links, the account's own listings, no alerts.
+	lo, err := precwatch.LoadVendorLinks(context.Background(), s, oxy)
+	if err != nil || len(lo.Links) != 1 || len(lo.Listings) != 2 || len(lo.Alerts) != 0 || len(lo.Hints) != 1 {
+		t.Errorf("LoadVendorLinks = %+v, %v", lo, err)
 	}
 
 	// The link is symmetric, and dr_oxy's page identifiers are its own.
