@@ -185,3 +185,38 @@ func (s *Store) VendorsWith(ctx context.Context, id precwatch.VendorID, limit in
 	}
 	return out, nil
 }
+
+// reindexVendors adds every stored listing to the vendor indexes (schema
+// version 5): listings written before them have no entries. Entries are
+// set members, so running it twice, or beside writers, changes nothing.
+func (s *Store) reindexVendors(ctx context.Context) error {
+	const batch = 1000
+	var pending []precwatch.ListingState
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, st := range pending {
+				s.indexVendor(ctx, p, st)
+			}
+			return nil
+		})
+		pending = pending[:0]
+		return err
+	}
+	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
+		pending = append(pending, st)
+		if len(pending) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("redis: reindex vendors: %w", err)
+	}
+	return nil
+}
