@@ -120,21 +120,13 @@ const (
 type Extraction struct {
 	// Mode is ExtractSelectors (default) or ExtractJSONLD (schema.org Product
 	// in JSON-LD or microdata).
-	Mode     string `yaml:"mode" json:"mode"`
-	Listing  string `yaml:"listing" json:"listing,omitempty"`
-	ID       string `yaml:"id" json:"id,omitempty"`
-	Title    string `yaml:"title" json:"title,omitempty"`
-	Price    string `yaml:"price" json:"price,omitempty"`
-	Currency string `yaml:"currency" json:"currency,omitempty"`
-	Vendor   string `yaml:"vendor" json:"vendor,omitempty"`
-	// VendorURL selects the listing's link to its vendor's profile page
-	// (vendor profiles, issue 11): the crawler reads that page's
-	// identifiers (PGP keys, wallets, contacts) once per run.
-	VendorURL string `yaml:"vendor_url" json:"vendor_url,omitempty"`
-	// VendorPage, when set, is the CSS of the part of a vendor page to
-	// read identifiers from (default: the whole body), so that a market's
-	// own footer contact is not taken for the vendor's.
-	VendorPage  string `yaml:"vendor_page" json:"vendor_page,omitempty"`
+	Mode        string `yaml:"mode" json:"mode"`
+	Listing     string `yaml:"listing" json:"listing,omitempty"`
+	ID          string `yaml:"id" json:"id,omitempty"`
+	Title       string `yaml:"title" json:"title,omitempty"`
+	Price       string `yaml:"price" json:"price,omitempty"`
+	Currency    string `yaml:"currency" json:"currency,omitempty"`
+	Vendor      string `yaml:"vendor" json:"vendor,omitempty"`
 	Description string `yaml:"description" json:"description,omitempty"`
 	URL         string `yaml:"url" json:"url,omitempty"`
 	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
@@ -143,6 +135,14 @@ type Extraction struct {
 	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`
 	// Links are extra selectors of pages to follow (categories, say).
 	Links []string `yaml:"links" json:"links,omitempty"`
+
+	// Vendor profiles (issue 11). VendorURL selects the listing's link to
+	// its vendor's profile page, whose identifiers (PGP keys, wallets,
+	// contacts) the crawler reads once per run; VendorPage, when set, is
+	// the part of that page to read (default: the whole body), so that a
+	// market's own footer contact is not taken for the vendor's.
+	VendorURL  string `yaml:"vendor_url" json:"vendor_url,omitempty"`
+	VendorPage string `yaml:"vendor_page" json:"vendor_page,omitempty"`
 }
 
 // IsTor reports whether the site must be fetched through Tor: it is marked

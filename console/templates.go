@@ -46,12 +46,9 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add": func(a, b int) int { return a + b },
-		// Vendor profiles (issue 11).
-		"vendorURL": vendorURL,
-		"kindLabel": precwatch.KindLabel,
-		"upper":     strings.ToUpper,
-		"short":     func(s string) string { return s[:min(12, len(s))] },
+		"add":   func(a, b int) int { return a + b },
+		"upper": strings.ToUpper,
+		"short": func(s string) string { return s[:min(12, len(s))] },
 		"yesno": func(b *bool) string {
 			switch {
 			case b == nil:
@@ -62,6 +59,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return "no"
 		},
 	}
+	funcs["vendorURL"], funcs["kindLabel"] = vendorURL, precwatch.KindLabel // vendor profiles (issue 11)
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
