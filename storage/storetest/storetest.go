@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"VendorLinks", testVendorLinks},
 		{"VendorChanges", testVendorChanges},
 		{"VendorPages", testVendorPages},
+		{"VendorCommon", testVendorCommon},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

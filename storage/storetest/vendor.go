@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -257,5 +258,30 @@ func testVendorPages(t *testing.T, factory func() precwatch.Store) {
 	bad := &precwatch.Page{SHA256: sha([]byte("x")), Site: "silkvault", URL: "http://silkvault.test/", Body: []byte("y"), FetchedAt: t0}
 	if _, err := s.RecordVendorPage(ctx, bad, first); !errors.Is(err, precwatch.ErrInvalid) {
 		t.Errorf("wrong hash: err = %v, want ErrInvalid", err)
+	}
+}
+
+// testVendorCommon: an identifier on more than MaxLinkedVendors accounts
+// (a market's support address) is reported as common and links nobody,
+// while a key two of them share still links.
+func testVendorCommon(t *testing.T, factory func() precwatch.Store) {
+	s := vendorStore(t, client(t, factory))
+	support := precwatch.VendorID{Kind: "email", Value: "support@market.example"}
+	for i := range precwatch.MaxLinkedVendors + 2 {
+		ids := []precwatch.VendorID{support}
+		if i < 2 {
+			ids = append(ids, idKey)
+		}
+		record(t, s, sold("agora2", fmt.Sprintf("ag-%d", i), fmt.Sprintf("v%02d", i), t0, ids))
+	}
+	p := profile(t, s, precwatch.VendorRef{Site: "agora2", Handle: "v00"})
+	if !slices.Equal(p.Common, []precwatch.VendorID{support}) {
+		t.Errorf("common = %v, want the support address", p.Common)
+	}
+	if len(p.Links) != 1 || p.Links[0].Vendor.Handle != "v01" || len(p.Links[0].Reasons) != 1 || p.Links[0].Reasons[0].VendorID != idKey {
+		t.Errorf("links = %+v, want v01 by the key only", p.Links)
+	}
+	if p := profile(t, s, precwatch.VendorRef{Site: "agora2", Handle: "v05"}); len(p.Links) != 0 {
+		t.Errorf("v05 links = %+v, want none", p.Links)
 	}
 }
