@@ -642,6 +642,10 @@ func (r *run) do(t task) {
 		if status != 0 && status != http.StatusOK {
 			err = fmt.Errorf("status %d: %w", status, err)
 		}
+		if t.kind == kindVendor { // vendor profiles (issue 11)
+			r.vendorFailed(t, err)
+			return
+		}
 		r.addErr(fmt.Errorf("crawler: fetch %s: %w", t.url, err))
 		if t.kind == kindDetail {
 			r.record(t.listing)

@@ -54,6 +54,13 @@ func (r *run) followVendor(l precwatch.Listing) {
 		listing: precwatch.Listing{Site: l.Site, Vendor: l.Vendor, URL: l.VendorURL}})
 }
 
+// vendorFailed logs a vendor page that could not be had. It is not a run
+// error: no listing depends on it, so the run stays complete (and may mark
+// listings gone); the vendor keeps what earlier fetches of its page showed.
+func (r *run) vendorFailed(t task, err error) {
+	r.c.logger.Warn("vendor page not fetched", "url", t.url, "vendor", precwatch.VendorOf(t.listing).String(), "error", err)
+}
+
 // vendorPage records the identifiers of vendor page t, with the page as
 // evidence (b's, written again by flush as a no-op).
 func (r *run) vendorPage(b *pageBatch, t task, resp *colly.Response, doc *goquery.Document, fetchedAt time.Time) {

@@ -126,3 +126,29 @@ func TestIdentifiers(t *testing.T) {
 		t.Errorf("identifiers kept %d, want the first %d", len(got), precwatch.MaxVendorIDs)
 	}
 }
+
+// TestVendorPageMissing: a vendor link that leads nowhere (404) is logged,
+// not a run error: the run ends ok and its listings are all recorded.
+func TestVendorPageMissing(t *testing.T) {
+	m, err := fixtures.Start(t.Context(), fixtures.Options{})
+	if err != nil {
+		t.Fatalf("fixtures.Start: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	site := m.Sites()[1]                   // agora2
+	site.Extract.VendorURL = "td.ref code" // "/c/<id>": no such page
+	e := &env{store: openStore(t)}
+	before := m.Requests(site.Name)
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || len(run.Errors) != 0 {
+		t.Fatalf("run: %v, status %s, errors %q; want ok", err, run.Status, run.Errors)
+	}
+	want := len(fixtures.MarketListings(site.Name))
+	if got := len(e.listings(t)); got != want {
+		t.Errorf("recorded %d listings, want %d", got, want)
+	}
+	// The missing vendor pages were asked for (404s are not retried).
+	if got := m.Requests(site.Name) - before; got <= 21 {
+		t.Errorf("market served %d requests: no vendor page was asked for", got)
+	}
+}
