@@ -146,19 +146,23 @@ func (s *Store) VendorListings(ctx context.Context, v precwatch.VendorRef, limit
 		return nil, fmt.Errorf("redis: vendor listings %s: %w", v, err)
 	}
 	slices.Sort(keys)
-	states, err := s.ListingStates(ctx, keys)
-	if err != nil {
-		return nil, fmt.Errorf("redis: vendor listings %s: %w", v, err)
-	}
+	// Read in chunks of limit, so that a large vendor costs limit
+	// listings, not all of them (stale members are skipped).
 	var out []precwatch.ListingState
-	for _, k := range keys {
-		st, ok := states[k]
-		if !ok || precwatch.VendorOf(st.Listing) != v {
-			continue // stale: the listing changed vendor
+	for chunk := range slices.Chunk(keys, limit) {
+		states, err := s.ListingStates(ctx, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("redis: vendor listings %s: %w", v, err)
 		}
-		out = append(out, st)
-		if len(out) == limit {
-			break
+		for _, k := range chunk {
+			st, ok := states[k]
+			if !ok || precwatch.VendorOf(st.Listing) != v {
+				continue // stale: the listing changed vendor
+			}
+			out = append(out, st)
+			if len(out) == limit {
+				return out, nil
+			}
 		}
 	}
 	return out, nil

@@ -139,6 +139,13 @@ func testVendorLinks(t *testing.T, factory func() precwatch.Store) {
 		t.Errorf("timeline not in time order: %+v", p.Timeline)
 	}
 
+	// VendorListings keeps to its limit, in key order.
+	all, err := s.VendorListings(context.Background(), oxy, 0)
+	one, err1 := s.VendorListings(context.Background(), oxy, 1)
+	if err != nil || err1 != nil || len(all) != 2 || len(one) != 1 || one[0].Key != min(all[0].Key, all[1].Key) || all[0].Key > all[1].Key {
+		t.Errorf("VendorListings: %d (%v), limit 1: %d (%v); want 2 by key, then the first", len(all), err, len(one), err1)
+	}
+
 	// Links only: the same links, the account's own listings, no alerts.
 	lo, err := precwatch.LoadVendorLinks(context.Background(), s, oxy)
 	if err != nil || len(lo.Links) != 1 || len(lo.Listings) != 2 || len(lo.Alerts) != 0 || len(lo.Hints) != 1 {
