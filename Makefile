@@ -48,7 +48,7 @@ eval:
 # Refresh the README's console screenshots (make test saves them to a
 # temporary directory instead).
 screenshots:
-	PRECWATCH_SCREENSHOTS=docs $(GO) test -count=1 -run '^TestBrowser$$' ./console
+	PRECWATCH_SCREENSHOTS=docs $(GO) test -count=1 -run '^TestBrowser(Vendor)?$$' ./console
 
 # Fuzz the matcher for two million inputs, a few minutes (make test fuzzes
 # 100,000, a few seconds). Counts, not durations: go1.26's fuzz coordinator

@@ -249,5 +249,13 @@ func Fingerprint(l Listing) string {
 	for _, f := range []string{l.Site, l.Identity(), l.URL, l.Title, l.Description, formatNumber(l.Price), l.Currency, l.Vendor} {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
+	// Vendor profiles (issue 11): appended only when present, so the
+	// fingerprints of listings without them are unchanged.
+	for _, id := range l.Identifiers {
+		fmt.Fprintf(h, "id%d:%s;", len(id.String()), id.String())
+	}
+	if l.VendorURL != "" {
+		fmt.Fprintf(h, "vu%d:%s;", len(l.VendorURL), l.VendorURL)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }

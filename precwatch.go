@@ -51,6 +51,10 @@ type Listing struct {
 	PageSHA256 string `json:"page_sha256,omitempty"`
 	// Tor records that the listing came from a Tor (dark-web) site.
 	Tor bool `json:"tor,omitempty"`
+	// Vendor profiles (issue 11, vendor.go): the strong identifiers in the
+	// listing's text, and the URL of its vendor's profile page.
+	Identifiers []VendorID `json:"identifiers,omitempty"`
+	VendorURL   string     `json:"vendor_url,omitempty"`
 }
 
 // Identity is the listing's stable identity within its site: its listing ID

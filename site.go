@@ -135,6 +135,14 @@ type Extraction struct {
 	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`
 	// Links are extra selectors of pages to follow (categories, say).
 	Links []string `yaml:"links" json:"links,omitempty"`
+
+	// Vendor profiles (issue 11). VendorURL selects the listing's link to
+	// its vendor's profile page, whose identifiers (PGP keys, wallets,
+	// contacts) the crawler reads once per run; VendorPage, when set, is
+	// the part of that page to read (default: the whole body), so that a
+	// market's own footer contact is not taken for the vendor's.
+	VendorURL  string `yaml:"vendor_url" json:"vendor_url,omitempty"`
+	VendorPage string `yaml:"vendor_page" json:"vendor_page,omitempty"`
 }
 
 // IsTor reports whether the site must be fetched through Tor: it is marked

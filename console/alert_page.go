@@ -13,9 +13,10 @@ type alertView struct {
 	Alert       precwatch.Alert
 	Title       []segment
 	Description []segment
-	// Vendor are the vendor's other alerts, on any site.
-	Vendor      []precwatch.Alert
-	VendorTotal int
+	// Vendor is the listing's seller: the accounts linked to it by a
+	// shared strong identifier and those sharing only its handle (nil
+	// when the store keeps no vendor profiles).
+	Vendor *alertVendor
 	// PageStored says the raw page is kept and can be downloaded.
 	PageStored  bool
 	PageFetched string
@@ -37,17 +38,8 @@ func (s *Server) loadAlertView(ctx context.Context, key string) (*alertView, err
 		Description: highlight(a.Listing.Description, "description", a.Matches),
 		Transitions: transitions(a),
 	}
-	if a.Listing.Vendor != "" {
-		page, err := s.store.QueryAlerts(ctx, precwatch.AlertQuery{Vendor: a.Listing.Vendor, Limit: 21})
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Alerts {
-			if o.Key != a.Key && len(v.Vendor) < 20 {
-				v.Vendor = append(v.Vendor, o)
-			}
-		}
-		v.VendorTotal = max(0, page.Total-1)
+	if v.Vendor, err = s.loadAlertVendor(ctx, a); err != nil {
+		return nil, err
 	}
 	if a.Listing.PageSHA256 != "" {
 		p, err := s.store.Page(ctx, a.Listing.PageSHA256)
@@ -84,18 +76,18 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	return nil
 }
 
-// apiAlert is one alert as JSON, with the vendor's other alerts.
+// apiAlert is one alert as JSON, with its vendor's links and hints.
 func (s *Server) apiAlert(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
 	v, err := s.loadAlertView(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return err
 	}
-	others := v.Vendor
-	if others == nil {
-		others = []precwatch.Alert{}
+	links, hints := []precwatch.VendorLink{}, []precwatch.VendorHint{}
+	if v.Vendor != nil {
+		links, hints = append(links, v.Vendor.Links...), append(hints, v.Vendor.Hints...)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"alert": v.Alert, "vendor_alerts": others, "vendor_alerts_total": v.VendorTotal,
+		"alert": v.Alert, "vendor_links": links, "vendor_hints": hints,
 		"page_stored": v.PageStored, "transitions": v.Transitions,
 	})
 	return nil

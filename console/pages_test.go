@@ -112,10 +112,14 @@ func TestAlertPage(t *testing.T) {
 	if got := ivy.page(t, "/alerts/"+e.keys["acetone"]).Find("#listing-description mark").Text(); got != "acetone" {
 		t.Errorf("description highlight %q, want acetone", got)
 	}
-	// Other alerts of the same vendor, across sites.
+	// The same handle on another site, with no shared key, wallet or
+	// contact: a weak hint, never a link (vendor profiles, issue 11).
 	doc = ivy.page(t, "/alerts/"+e.keys["peroxide"])
-	if got := doc.Find("ul.vendor li").Length(); got != 1 || !strings.Contains(doc.Find("ul.vendor").Text(), "chemshop") {
-		t.Errorf("vendor alerts: %d, %q", got, doc.Find("ul.vendor").Text())
+	if got := doc.Find("#vendor-hints li").Length(); got != 1 || !strings.Contains(doc.Find("#vendor-hints").Text(), "chemshop") {
+		t.Errorf("vendor hints: %d, %q", got, doc.Find("#vendor-hints").Text())
+	}
+	if doc.Find("#vendor-links").Length() != 0 || !strings.Contains(doc.Find("p.hint-label").Text(), "weak hint") {
+		t.Errorf("a shared handle was shown as a link: %q", doc.Find("section.listing").Text())
 	}
 	if !strings.Contains(doc.Find("section.listing").Text(), "35%") || doc.Find("strong.over").Length() != 1 {
 		t.Error("strength or over-limit not shown")

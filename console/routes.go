@@ -61,6 +61,9 @@ func (s *Server) table() []route {
 		{"GET /api/export", investigators, s.export},
 		{"GET /api/alerts/{key}/misp.json", investigators, s.alertInterchange(stixmisp.FormatMISP)},
 		{"GET /api/alerts/{key}/stix.json", investigators, s.alertInterchange(stixmisp.FormatSTIX)},
+		// Vendor profiles (issue 11): ?site=&handle=.
+		{"GET /vendor", investigators, s.vendorPage},
+		{"GET /api/vendor", investigators, s.apiVendor},
 
 		// Analysts: the watchlist.
 		{"GET /watchlist", analysts, s.watchlistPage},

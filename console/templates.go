@@ -29,7 +29,7 @@ var staticFS embed.FS
 // pageNames are the pages; each is parsed with the layout.
 var pageNames = []string{
 	"login", "error", "queue", "alert", "watchlist", "substance", "suppressions", "versions", "version",
-	"sites", "site", "audit", "users",
+	"sites", "site", "audit", "users", "vendor",
 	"deliveries", // Delivery (issue 11)
 }
 
@@ -60,6 +60,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 			return "no"
 		},
 	}
+	funcs["vendorURL"], funcs["kindLabel"] = vendorURL, precwatch.KindLabel // vendor profiles (issue 11)
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")

@@ -114,6 +114,8 @@ type Crawler struct {
 	leaseTTL   time.Duration
 	frontiers  precwatch.FrontierStore
 	visibility time.Duration
+	// Vendor profiles (issue 11, vendor.go): nil when the store keeps none.
+	vendors precwatch.VendorStore
 }
 
 // Option configures a Crawler.
@@ -252,6 +254,7 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	// the store keeps them.
 	c.leases, _ = store.(precwatch.LeaseStore)
 	c.frontiers, _ = store.(precwatch.FrontierStore)
+	c.vendors, _ = store.(precwatch.VendorStore)
 	c.holder, c.leaseTTL, c.visibility = DefaultHolder(), DefaultLeaseTTL, DefaultVisibility
 	for _, o := range opts {
 		o(c)
@@ -639,6 +642,10 @@ func (r *run) do(t task) {
 		if status != 0 && status != http.StatusOK {
 			err = fmt.Errorf("status %d: %w", status, err)
 		}
+		if t.kind == kindVendor { // vendor profiles (issue 11)
+			r.vendorFailed(t, err)
+			return
+		}
 		r.addErr(fmt.Errorf("crawler: fetch %s: %w", t.url, err))
 		if t.kind == kindDetail {
 			r.record(t.listing)
@@ -713,6 +720,10 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 
+	if t.kind == kindVendor { // vendor profiles (issue 11)
+		r.vendorPage(b, t, resp, doc, fetchedAt)
+		return
+	}
 	if t.kind == kindDetail {
 		l, err := c.ext.Detail(doc, pageURL, t.listing)
 		if err != nil {
@@ -794,6 +805,7 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 	if !r.firstSighting(l.Identity()) {
 		return false
 	}
+	r.followVendor(l) // vendor profiles (issue 11)
 
 	o, err := r.observe(l, rowHash, detailAt)
 	if err != nil {
@@ -825,7 +837,8 @@ func (r *run) normalize(l precwatch.Listing) precwatch.Listing {
 	l.Description = valid(l.Description)
 	l.Currency = valid(l.Currency)
 	l.Vendor = valid(l.Vendor)
-	return l
+	l.VendorURL = valid(l.VendorURL)
+	return identify(l) // vendor profiles (issue 11)
 }
 
 // observe matches one listing into its observation; a panic (a matcher

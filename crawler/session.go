@@ -267,6 +267,9 @@ func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) p
 				res, err := c.ext.Extract(doc, final)
 				return err != nil || len(res.Listings) == 0
 			}
+			if t.kind == kindVendor { // vendor profiles (issue 11)
+				return strings.TrimSpace(c.ext.VendorText(doc)) == ""
+			}
 			d, err := c.ext.Detail(doc, final, precwatch.Listing{})
 			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "")
 		},

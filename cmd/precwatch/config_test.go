@@ -83,6 +83,9 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 		"quoted yes is no boolean": {
 			first: "    tor: \"yes\"\n",
 			want:  `:6:10: sites[0].tor: want true or false, got the string "yes"`},
+		"bad vendor page selector": { // vendor profiles (issue 11)
+			first: "    extract: {listing: div.card, title: h2, vendor_url: \"a.v @href\", vendor_page: \"div[\"}\n",
+			want:  `sites[0].extract: field "vendor_page": bad selector "div["`},
 		"plain yes is no boolean": {
 			second: ", tor: yes",
 			want:   `:6:76: sites[1].tor: want true or false, got "yes"`},

@@ -6,9 +6,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/embedded"
 )
 
 // TestDemo runs what `make run` runs, the demo build's `run --demo
@@ -62,4 +66,28 @@ func TestDemo(t *testing.T) {
 		t.Errorf("close: %v", err)
 	}
 	compareSets(t, alertSet(t, listAlerts(t, config, store)), expectedAlerts())
+	demoVendorLinks(t, store)
+}
+
+// demoVendorLinks: the demo read the vendor pages, so the seller with two
+// handles is linked by its key and wallet (vendor profiles, issue 11).
+func demoVendorLinks(t *testing.T, path string) {
+	s, err := embedded.Open(t.Context(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := precwatch.LoadVendorProfile(t.Context(), s, precwatch.VendorRef{Site: "silkvault", Handle: "OxyDirect"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, l := range p.Links {
+		for _, r := range l.Reasons {
+			kinds = append(kinds, l.Vendor.String()+" "+r.Kind)
+		}
+	}
+	if want := []string{"dr_oxy@agora2 pgp-fingerprint", "dr_oxy@agora2 btc"}; !slices.Equal(kinds, want) {
+		t.Errorf("OxyDirect's links in the demo: %q, want %q", kinds, want)
+	}
 }

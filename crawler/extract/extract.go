@@ -59,6 +59,9 @@ type Extractor interface {
 	// FollowDetails reports whether listings' URLs should be fetched as
 	// detail pages.
 	FollowDetails() bool
+	// VendorText is the text of a vendor profile page to read identifiers
+	// from (see rules.VendorPage).
+	VendorText(doc *goquery.Document) string
 }
 
 // ErrNoDocument is returned when Extract or Detail is given a nil document
@@ -77,6 +80,7 @@ type fieldSet struct {
 	jsonld                                             bool
 	listing                                            cascadia.Selector // nil: the whole document
 	id, title, price, currency, vendor, description, u *field
+	vendorURL                                          *field // vendor profiles (issue 11)
 }
 
 type extractor struct {
@@ -89,6 +93,9 @@ type extractor struct {
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
+	// vendorPage is the part of a vendor page read for identifiers
+	// (nil: the whole page; vendor profiles, issue 11).
+	vendorPage cascadia.Selector
 }
 
 var _ Extractor = (*extractor)(nil)
@@ -158,6 +165,7 @@ func compileFieldSet(prefix string, r precwatch.Extraction) (fieldSet, error) {
 		{"id", r.ID, &fs.id}, {"title", r.Title, &fs.title}, {"price", r.Price, &fs.price},
 		{"currency", r.Currency, &fs.currency}, {"vendor", r.Vendor, &fs.vendor},
 		{"description", r.Description, &fs.description}, {"url", r.URL, &fs.u},
+		{"vendor_url", r.VendorURL, &fs.vendorURL},
 	} {
 		if *f.dst, err = compileField(prefix+f.name, f.spec); err != nil {
 			return fs, err
@@ -180,6 +188,9 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		return nil, err
 	}
 	if e.next, err = compileField("next_page", rules.NextPage); err != nil {
+		return nil, err
+	}
+	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
 	}
 	for i, l := range rules.Links {
@@ -294,6 +305,11 @@ func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind)
 	} else if kind == readContainer { // a listing container: its own link
 		if u := resolve(base, defaultHref(c, fs.vendor)); u != nil {
 			l.URL, fromContainer = Canonical(u), true
+		}
+	}
+	if fs.vendorURL != nil { // vendor profiles (issue 11)
+		if u := resolve(base, fs.vendorURL.href(c)); u != nil {
+			l.VendorURL = Canonical(u)
 		}
 	}
 	l.ID = fs.id.text(c, maxID)
@@ -722,6 +738,9 @@ func fill(dst, src precwatch.Listing) precwatch.Listing {
 	if dst.Vendor == "" {
 		dst.Vendor = src.Vendor
 	}
+	if dst.VendorURL == "" {
+		dst.VendorURL = src.VendorURL
+	}
 	if dst.Price == 0 && src.Price != 0 {
 		dst.Price, dst.Currency = src.Price, src.Currency
 	}
@@ -844,6 +863,9 @@ func override(l, d precwatch.Listing, identity bool) precwatch.Listing {
 	}
 	if d.Vendor != "" {
 		l.Vendor = d.Vendor
+	}
+	if d.VendorURL != "" {
+		l.VendorURL = d.VendorURL
 	}
 	if d.Price != 0 {
 		l.Price = d.Price

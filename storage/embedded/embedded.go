@@ -290,6 +290,9 @@ CREATE TABLE leases (
 	// 8: delivery (issue 11): the event outbox, delivery cursors and log
 	// (see events.go).
 	migrationEvents,
+	// 9: vendor profiles (issue 11): vendor pages and the identifier
+	// index (see vendor.go).
+	vendorSchema,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

@@ -465,8 +465,9 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // schemaVersion is the key layout this package writes. Version 2 added
 // the regime, vendor, assignee and word indexes; version 3 the score in
 // the order index members and the creation-time index; version 4 the
-// severity in the creation-time index's scores.
-const schemaVersion = 4
+// severity in the creation-time index's scores; version 5 the vendor
+// indexes (vendor.go).
+const schemaVersion = 5
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.
@@ -481,9 +482,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v == schemaVersion {
 		return nil
 	}
-	n, err := s.Reindex(ctx)
-	if err != nil {
-		return err
+	n := 0
+	if v < 4 {
+		if n, err = s.Reindex(ctx); err != nil {
+			return err
+		}
+	}
+	if v < 5 { // vendor profiles (issue 11)
+		if err := s.reindexVendors(ctx); err != nil {
+			return err
+		}
 	}
 	if err := s.rdb.Set(ctx, s.key("schema"), schemaVersion, 0).Err(); err != nil {
 		return fmt.Errorf("set schema version: %w", err)

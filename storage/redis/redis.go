@@ -481,6 +481,7 @@ func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwat
 	p.Set(ctx, s.listingKey(next.Key), nextRaw, 0)
 	p.SAdd(ctx, s.key("listings", "all"), next.Key)
 	p.SAdd(ctx, s.siteListingsKey(next.Listing.Site), next.Key)
+	s.indexVendor(ctx, p, next) // vendor profiles (issue 11, vendor.go)
 	for _, a := range write {
 		raw, err := json.Marshal(a)
 		if err != nil {

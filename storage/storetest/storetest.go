@@ -69,6 +69,11 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"Leases", testLeases},
 		{"LeaseContention", testLeaseContention},
 		{"Frontier", testFrontier},
+		// Vendor profiles (issue 11), in vendor.go.
+		{"VendorLinks", testVendorLinks},
+		{"VendorChanges", testVendorChanges},
+		{"VendorPages", testVendorPages},
+		{"VendorCommon", testVendorCommon},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
