@@ -51,6 +51,8 @@ type Listing struct {
 	PageSHA256 string `json:"page_sha256,omitempty"`
 	// Tor records that the listing came from a Tor (dark-web) site.
 	Tor bool `json:"tor,omitempty"`
+	// Sources are the fetches its fields were read from (issue 11).
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Identity is the listing's stable identity within its site: its listing ID
@@ -70,6 +72,12 @@ type Page struct {
 	FetchedAt   time.Time `json:"fetched_at"`
 	ContentType string    `json:"content_type,omitempty"`
 	Body        []byte    `json:"-"`
+
+	// Exact provenance (issue 11): Fetch, when set, is the fetch that got
+	// this body, written with it. Stored marks a body not carried (nil
+	// Body) because it is kept already: a 304 answer read again from it.
+	Fetch  *Fetch `json:"-"`
+	Stored bool   `json:"-"`
 }
 
 // Run is the record of one crawl of one site.
@@ -111,6 +119,9 @@ type Run struct {
 	// Mirrors is the state of each of a site's origins (primary first)
 	// when the site lists mirrors; empty otherwise.
 	Mirrors []MirrorStatus `json:"mirrors,omitempty"`
+	// WARCs are the archive files of the run's fetches (issue 11), with
+	// their SHA-256.
+	WARCs []WARCFile `json:"warcs,omitempty"`
 }
 
 // FetchState is what a crawl keeps of one URL of a site between runs so as

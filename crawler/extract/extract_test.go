@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -263,7 +264,7 @@ func TestDetailWithoutRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != in {
+	if !reflect.DeepEqual(got, in) {
 		t.Errorf("Detail without rules changed the listing: %+v", got)
 	}
 }

@@ -287,6 +287,10 @@ CREATE TABLE leases (
 	released   INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 8: exact provenance (issue 11): one record per fetch (see
+	// fetch.go); the pages stored before become legacy fetch records
+	// (backfillFetches).
+	sqlFetches,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -318,6 +322,7 @@ INSERT INTO alerts_fts(alerts_fts) VALUES ('rebuild');
 // for what SQL alone cannot compute.
 var backfills = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	2: backfillV2,
+	8: backfillFetches,
 }
 
 // migrate applies the migrations the file has not run yet, in one
