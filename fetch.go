@@ -69,6 +69,27 @@ type WARCFile struct {
 	Records int    `json:"records"`
 }
 
+// secretHeaders carry a session's credentials: their values are not kept
+// in fetch records or archives, only that they were there.
+var secretHeaders = []string{"Cookie", "Set-Cookie", "Authorization", "Proxy-Authorization"}
+
+// RedactHeaders returns a copy of h with the values of the headers that
+// carry credentials (cookies, authorization) replaced by "[redacted]".
+func RedactHeaders(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := h.Clone()
+	for _, k := range secretHeaders {
+		if vs, ok := out[k]; ok {
+			for i := range vs {
+				vs[i] = "[redacted]"
+			}
+		}
+	}
+	return out
+}
+
 // FetchID is the ID of the fetch of url by run runID of site at time at
 // that got the body of SHA-256 body.
 func FetchID(site, runID, url string, at time.Time, body string) string {

@@ -2,7 +2,7 @@
 // with nlnwa/gowarc, and reads an archived fetch's records back for
 // evidence bundles (issue 11).
 //
-// A run's files are named "<site>-<run id>-<serial>.warc.gz" under the
+// A run's files are named "<site>-<run id>-<token>-<serial>.warc.gz" under the
 // archive directory. Each starts with a warcinfo record (software, run,
 // site); each fetch is a request record then a response record carrying
 // the headers sent and received and the body, each record its own gzip
@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -101,7 +102,11 @@ var recordOpts = []gowarc.WarcRecordOption{
 // created when the first fetch is written.
 func (a *Archive) StartRun(_ context.Context, r precwatch.Run) (precwatch.RunArchive, error) {
 	ra := &runArchive{a: a, run: r, records: map[string]int{}}
-	names := &names{dir: a.opts.Dir, prefix: safeName(r.Site) + "-" + safeName(r.ID)}
+	// A token of the process's own: workers of one run on other
+	// processes (scale-out) may write to the same directory.
+	var tok [3]byte
+	_, _ = rand.Read(tok[:])
+	names := &names{dir: a.opts.Dir, prefix: safeName(r.Site) + "-" + safeName(r.ID) + "-" + hex.EncodeToString(tok[:])}
 	ra.w = gowarc.NewWarcFileWriter(
 		gowarc.WithFileNameGenerator(names),
 		gowarc.WithMaxFileSize(0), // rotated here, between fetches (see Write)
