@@ -232,9 +232,10 @@ func ErrNoFetch(o Observation, id string) error {
 // FetchStore is what a Store keeps of fetches (issue 11). RecordPage
 // writes a page's fetch record (Page.Fetch) with it.
 type FetchStore interface {
-	// Fetch returns one fetch record by ID, or ErrNotFound. A store whose
-	// data predates fetch records answers an ID "page-<sha256>" from the
-	// stored page (see LegacyFetch).
+	// Fetch returns one fetch record by ID, or ErrNotFound. An ID
+	// "page-<sha256>" not stored as a fetch (a page stored before fetch
+	// records, or by SavePage) is answered from the stored page (see
+	// LegacyFetch).
 	Fetch(ctx context.Context, id string) (Fetch, error)
 	// RunFetches lists the fetch records of run runID, oldest first.
 	RunFetches(ctx context.Context, runID string) ([]Fetch, error)

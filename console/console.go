@@ -44,6 +44,9 @@ type Options struct {
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Archive reads the WARC records of fetches for evidence bundles
+	// (issue 11); nil leaves them out of bundles.
+	Archive precwatch.EvidenceArchive
 }
 
 // Operator is the crawl scheduler as the console sees it.
@@ -118,6 +121,8 @@ type Server struct {
 	// dummyHash is compared against when a login names no user, so that
 	// the answer takes as long as for a wrong password.
 	dummyHash []byte
+	// archive reads fetches' WARC records (issue 11); nil: none.
+	archive precwatch.EvidenceArchive
 }
 
 // New builds a Server. It parses the templates once and fails if any is
@@ -135,6 +140,7 @@ func New(opts Options) (*Server, error) {
 		now:    opts.Now,
 
 		hashCost: bcryptCost,
+		archive:  opts.Archive,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/precwatch/precwatch"
 )
@@ -117,6 +118,14 @@ func (s *Store) Fetch(ctx context.Context, id string) (precwatch.Fetch, error) {
 	var raw string
 	switch err := s.db.QueryRowContext(ctx, "SELECT json FROM fetches WHERE id = ?", id).Scan(&raw); {
 	case errors.Is(err, sql.ErrNoRows):
+		// A page saved without a fetch (SavePage) is read as its legacy fetch.
+		if sha, ok := strings.CutPrefix(id, "page-"); ok {
+			p, err := s.Page(ctx, sha)
+			if err != nil {
+				return precwatch.Fetch{}, fmt.Errorf("embedded: fetch %s: %w", id, err)
+			}
+			return precwatch.LegacyFetch(p), nil
+		}
 		return precwatch.Fetch{}, fmt.Errorf("embedded: fetch %s: %w", id, precwatch.ErrNotFound)
 	case err != nil:
 		return precwatch.Fetch{}, fmt.Errorf("embedded: fetch %s: %w", id, err)

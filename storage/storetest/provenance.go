@@ -208,3 +208,22 @@ func testDetailSources(t *testing.T, factory func() precwatch.Store) {
 		}
 	}
 }
+
+// testLegacyFetch: a page stored without a fetch record answers as its
+// legacy fetch, so that evidence kept before fetch records reads alike.
+func testLegacyFetch(t *testing.T, factory func() precwatch.Store) {
+	s := client(t, factory)
+	ctx := context.Background()
+	body := []byte("<p>kept before fetch records</p>")
+	p := precwatch.Page{SHA256: sha(body), Site: "silkvault", URL: "http://silkvault.test/old", FetchedAt: t0, ContentType: "text/html", Body: body}
+	if err := s.SavePage(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	f := getFetch(t, s, "page-"+p.SHA256)
+	if !f.Legacy || f.Site != p.Site || f.URL != p.URL || !f.At.Equal(t0) || f.BodySHA256 != p.SHA256 || f.BodySize != int64(len(body)) {
+		t.Errorf("legacy fetch = %+v", f)
+	}
+	if _, err := s.Fetch(ctx, "page-"+sha([]byte("never stored"))); !errors.Is(err, precwatch.ErrNotFound) {
+		t.Errorf("legacy fetch of a page not stored: %v, want ErrNotFound", err)
+	}
+}

@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"SameBytesTwoSites", testSameBytesTwoSites},
 		{"NoAlertWithoutFetch", testNoAlertWithoutFetch},
 		{"DetailSources", testDetailSources},
+		{"LegacyFetch", testLegacyFetch},
 		// Scale-out (issue 9), in lease.go.
 		{"Leases", testLeases},
 		{"LeaseContention", testLeaseContention},
