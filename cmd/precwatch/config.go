@@ -23,6 +23,8 @@ type Config struct {
 	Store string `yaml:"store"`
 	// Sites are the monitored marketplaces.
 	Sites []precwatch.Site `yaml:"sites"`
+	// Archive is where runs' fetches are written as WARC (issue 11).
+	Archive ArchiveConfig `yaml:"archive"`
 
 	path string // the file it was read from
 }
@@ -108,6 +110,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors or jsonld)", s.Extract.Mode))
 		}
 	}
+	errs = append(errs, checkArchive(doc, cfg.Archive)...) // issue 11
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -46,6 +46,7 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 		Operator:      op,
 		Watchlists:    &watchlistService{m: m, store: store},
 		SecureCookies: certFile != "",
+		Archive:       m.evidenceArchive(), // issue 11
 	})
 	if err != nil {
 		return "", nil, err

@@ -62,4 +62,5 @@ func TestDemo(t *testing.T) {
 		t.Errorf("close: %v", err)
 	}
 	compareSets(t, alertSet(t, listAlerts(t, config, store)), expectedAlerts())
+	checkDemoWARCs(t, store) // issue 11
 }
