@@ -143,3 +143,35 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// evidenceFetch is one row of the alert page's evidence table.
+type evidenceFetch struct {
+	precwatch.Fetch
+	Role   string
+	Fields []string
+}
+
+// evidenceList returns the fetches a's listing's fields came from, in the
+// order of its sources (a listing stored before fetch records: its page's
+// legacy fetch). A fetch not stored is left out.
+func (s *Server) evidenceList(ctx context.Context, a precwatch.Alert) ([]evidenceFetch, error) {
+	sources := a.Listing.Sources
+	if len(sources) == 0 && a.Listing.PageSHA256 != "" {
+		sources = []precwatch.Source{{Fetch: "page-" + a.Listing.PageSHA256, Role: "page"}}
+	}
+	var out []evidenceFetch
+	for _, src := range sources {
+		if len(out) >= maxBundleFetches {
+			break
+		}
+		f, err := s.store.Fetch(ctx, src.Fetch)
+		if errors.Is(err, precwatch.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evidenceFetch{Fetch: f, Role: src.Role, Fields: src.Fields})
+	}
+	return out, nil
+}

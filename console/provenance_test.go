@@ -118,6 +118,15 @@ func TestEvidenceBundleProvenance(t *testing.T) {
 		if !slices.ContainsFunc(m.Files, func(mf manifestFile) bool { return mf.Name == "evidence.warc.gz" }) {
 			t.Errorf("%s: manifest does not list evidence.warc.gz", s.name)
 		}
+
+		// The alert page shows the same evidence: its own site's fetch.
+		doc := ivy.page(t, "/alerts/"+keys[s.name])
+		rows := doc.Find("#evidence-fetches tr.fetch")
+		if rows.Length() != 1 || rows.AttrOr("data-fetch", "") != want.ID ||
+			rows.Find(".fetch-site").Text() != s.name || rows.Find(".fetch-url").Text() != s.url ||
+			rows.Find(".fetch-time").Text() != formatTime(want.At) {
+			t.Errorf("%s: alert page evidence %q", s.name, rows.Text())
+		}
 	}
 }
 
