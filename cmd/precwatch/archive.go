@@ -16,8 +16,8 @@ import (
 // ArchiveConfig is the config's archive: section.
 type ArchiveConfig struct {
 	// Dir is where WARC files are written, relative to the working
-	// directory. Default: "warc" beside an embedded store's file, else
-	// var/warc.
+	// directory. Default: "warc" beside an embedded store's file; with
+	// Redis, archiving needs a directory named here.
 	Dir string `yaml:"dir"`
 	// MaxFileBytes closes a WARC file and starts the next once it holds
 	// this many bytes (default 1 GiB).
@@ -38,42 +38,71 @@ func checkArchive(doc *yamlfile.Doc, a ArchiveConfig) yamlfile.Errors {
 	return errs
 }
 
-// archiveDir is the WARC directory for cfg and store dsn.
+// archiveDir is the WARC directory for cfg and store dsn: the config's,
+// else beside an embedded store's file; "" with Redis and no directory
+// configured (several hosts share the store, each would need one).
 func archiveDir(cfg *Config, dsn string) string {
 	if cfg != nil && cfg.Archive.Dir != "" {
 		return cfg.Archive.Dir
 	}
-	if dsn == "" || redis.IsURL(dsn) {
-		return filepath.Join("var", "warc")
+	if redis.IsURL(dsn) {
+		return ""
+	}
+	if dsn == "" {
+		dsn = filepath.Join("var", "precwatch.db")
 	}
 	return filepath.Join(filepath.Dir(dsn), "warc")
 }
 
-// openArchive opens the WARC archive for cfg and store dsn; nil when the
-// config turns it off.
-func (m *Main) openArchive(cfg *Config, dsn string) (*warcfile.Archive, error) {
-	if cfg != nil && cfg.Archive.Disabled {
-		return nil, nil
-	}
-	var max int64
-	if cfg != nil {
-		max = cfg.Archive.MaxFileBytes
-	}
-	a, err := warcfile.New(warcfile.Options{Dir: archiveDir(cfg, dsn), MaxFileSize: max, Software: "precwatch " + version})
-	if err != nil {
-		return nil, fmt.Errorf("archive: %w", err)
-	}
-	m.mu.Lock()
-	m.archive = a
-	m.mu.Unlock()
-	return a, nil
+// archiveSetting is the archive the opened store goes with: opened when a
+// run or the console first needs it, so that other commands create nothing.
+type archiveSetting struct {
+	cfg    *Config
+	dsn    string
+	opened bool
+	a      *warcfile.Archive
 }
 
-// warcArchive is the archive the command opened with its store, or nil.
+// setArchive notes the config and store the command opened.
+func (m *Main) setArchive(cfg *Config, dsn string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.archive = archiveSetting{cfg: cfg, dsn: dsn}
+}
+
+// warcArchive is the archive of the command's store and config, or nil
+// when archiving is off (disabled, or Redis without archive.dir).
 func (m *Main) warcArchive() *warcfile.Archive {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.archive
+	st := &m.archive
+	if st.opened {
+		return st.a
+	}
+	st.opened = true
+	if st.cfg != nil && st.cfg.Archive.Disabled {
+		return nil
+	}
+	dir := archiveDir(st.cfg, st.dsn)
+	if dir == "" {
+		if m.logger != nil {
+			m.logger.Warn("WARC archiving is off: set archive.dir in the config to archive runs with a Redis store")
+		}
+		return nil
+	}
+	var max int64
+	if st.cfg != nil {
+		max = st.cfg.Archive.MaxFileBytes
+	}
+	a, err := warcfile.New(warcfile.Options{Dir: dir, MaxFileSize: max, Software: "precwatch " + version})
+	if err != nil { // only an empty directory, excluded above
+		if m.logger != nil {
+			m.logger.Error("WARC archiving is off", "error", fmt.Errorf("archive: %w", err))
+		}
+		return nil
+	}
+	st.a = a
+	return a
 }
 
 // evidenceArchive is the console's reader of WARC records, nil without

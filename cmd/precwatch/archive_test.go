@@ -34,7 +34,8 @@ func TestArchiveConfig(t *testing.T) {
 	}{
 		{cfg, "var/precwatch.db", "/srv/warc"},
 		{&Config{}, "data/precwatch.db", "data/warc"},
-		{&Config{}, "redis://127.0.0.1:6379/0", "var/warc"},
+		{&Config{}, "redis://127.0.0.1:6379/0", ""},
+		{cfg, "redis://127.0.0.1:6379/0", "/srv/warc"},
 	} {
 		if got := archiveDir(c.cfg, c.dsn); got != c.want {
 			t.Errorf("archiveDir(%q) = %q, want %q", c.dsn, got, c.want)

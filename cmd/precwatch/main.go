@@ -18,7 +18,6 @@ import (
 	"syscall"
 
 	"github.com/precwatch/precwatch"
-	"github.com/precwatch/precwatch/internal/warcfile"
 	"github.com/precwatch/precwatch/internal/yamlfile"
 	"github.com/precwatch/precwatch/matchers"
 	"github.com/precwatch/precwatch/storage/embedded"
@@ -93,7 +92,7 @@ type Main struct {
 	mu      sync.Mutex
 	store   precwatch.Store // the store the command opened, for tests
 	closers []func() error
-	archive *warcfile.Archive // issue 11: WARC files, opened with the store
+	archive archiveSetting // issue 11: WARC files of the store's runs
 }
 
 // NewMain returns a Main on the process's standard streams.
@@ -224,9 +223,7 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 	m.mu.Lock()
 	m.store = st
 	m.mu.Unlock()
-	if _, err := m.openArchive(cfg, dsn); err != nil { // issue 11
-		return nil, err
-	}
+	m.setArchive(cfg, dsn) // issue 11
 	return st, nil
 }
 

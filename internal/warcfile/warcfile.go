@@ -63,13 +63,11 @@ type Archive struct {
 	opts Options
 }
 
-// New returns an Archive writing under opts.Dir.
+// New returns an Archive writing under opts.Dir, which is created by the
+// first run that writes (a reader, such as the console, creates nothing).
 func New(opts Options) (*Archive, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("warcfile: no directory")
-	}
-	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
-		return nil, fmt.Errorf("warcfile: %w", err)
 	}
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
@@ -101,6 +99,9 @@ var recordOpts = []gowarc.WarcRecordOption{
 // StartRun opens the archive of run r; see precwatch.Archive. Files are
 // created when the first fetch is written.
 func (a *Archive) StartRun(_ context.Context, r precwatch.Run) (precwatch.RunArchive, error) {
+	if err := os.MkdirAll(a.opts.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("warcfile: %w", err)
+	}
 	ra := &runArchive{a: a, run: r, records: map[string]int{}}
 	// A token of the process's own: workers of one run on other
 	// processes (scale-out) may write to the same directory.
