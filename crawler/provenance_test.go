@@ -103,3 +103,48 @@ func TestProvenanceTwoSitesSameBytes(t *testing.T) {
 		t.Errorf("index bodies %v, want the same bytes on both sites", indexBodies)
 	}
 }
+
+// TestProvenanceNotModified (issue 11): a 304 answer is a fetch record of
+// its own run, with the conditional request's headers, naming the stored
+// body it confirms; nothing new is archived for it.
+func TestProvenanceNotModified(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 6, 3)
+		site := e.m.site(precwatch.Incremental{})
+		first := e.run(t, site)
+		again := e.run(t, site)
+		ctx := t.Context()
+		firstFetches, err := st.RunFetches(ctx, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies := map[string]string{} // url → body sha256 of the first run
+		for _, f := range firstFetches {
+			if f.Status != http.StatusOK {
+				t.Errorf("first run fetch %s: status %d", f.URL, f.Status)
+			}
+			bodies[f.URL] = f.BodySHA256
+		}
+		if len(firstFetches) != first.Pages {
+			t.Errorf("first run: %d fetch records for %d pages", len(firstFetches), first.Pages)
+		}
+		fs, err := st.RunFetches(ctx, again.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != again.NotModified || len(fs) == 0 {
+			t.Fatalf("re-crawl: %d fetch records, want one per 304 (%d)", len(fs), again.NotModified)
+		}
+		for _, f := range fs {
+			if f.Status != http.StatusNotModified || f.RunID != again.ID || f.RequestHeaders.Get("If-None-Match") == "" || f.WARC != nil {
+				t.Errorf("re-crawl fetch %s: status %d run %s If-None-Match %q warc %v", f.URL, f.Status, f.RunID, f.RequestHeaders.Get("If-None-Match"), f.WARC)
+			}
+			if f.BodySHA256 != bodies[f.URL] {
+				t.Errorf("re-crawl fetch %s names body %s, want the first run's %s", f.URL, f.BodySHA256, bodies[f.URL])
+			}
+			if _, err := st.Page(ctx, f.BodySHA256); err != nil {
+				t.Errorf("re-crawl fetch %s: body: %v", f.URL, err)
+			}
+		}
+	})
+}

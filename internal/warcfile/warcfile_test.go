@@ -438,3 +438,29 @@ func warcioDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// BenchmarkWrite archives one fetch of a 42 KB page (request and response
+// records, SHA-256 digests, gzip) per iteration.
+func BenchmarkWrite(b *testing.B) {
+	a, err := New(Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ra, err := a.StartRun(context.Background(), precwatch.Run{ID: "bench", Site: "silkvault", Start: t0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, _ := testFetch(1)
+	body := bytes.Repeat([]byte("<div class=listing><h2>Hydrogen peroxide 30% 1 L</h2><span>25 EUR</span></div>\n"), 42_000/80)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ra.Write(f, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if _, err := ra.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
