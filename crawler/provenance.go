@@ -41,13 +41,7 @@ type sentExchange struct {
 // handler (called by the run's transport).
 func (r *run) noteSent(req *http.Request, resp *http.Response) {
 	x := sentExchange{method: req.Method, reqH: req.Header.Clone(), proto: resp.Proto, status: resp.StatusCode,
-		respH: resp.Header.Clone(), finalURL: req.URL.String()}
-	// The transport moved the Content-Type as received (see
-	// headerContentType): the record keeps it as the server sent it.
-	if ct, ok := x.respH[headerContentType]; ok {
-		x.respH["Content-Type"] = ct
-		delete(x.respH, headerContentType)
-	}
+		respH: asReceived(resp.Header), finalURL: req.URL.String()}
 	if resp.Request != nil && resp.Request.URL != nil {
 		x.finalURL = resp.Request.URL.String()
 	}
@@ -57,6 +51,18 @@ func (r *run) noteSent(req *http.Request, resp *http.Response) {
 		r.sent = make(map[string]sentExchange)
 	}
 	r.sent[req.URL.String()] = x
+}
+
+// asReceived is a copy of response headers h with the Content-Type the
+// transport moved aside (see headerContentType) put back as the server
+// sent it.
+func asReceived(h http.Header) http.Header {
+	out := h.Clone()
+	if ct, ok := out[headerContentType]; ok {
+		out["Content-Type"] = ct
+		delete(out, headerContentType)
+	}
+	return out
 }
 
 // takeSent returns and forgets the exchange of url.
@@ -88,7 +94,7 @@ func (r *run) fetchRecord(t task, resp *colly.Response, digest string, at time.T
 			f.RequestHeaders = precwatch.RedactHeaders(*resp.Request.Headers)
 		}
 		if resp.Headers != nil {
-			f.ResponseHeaders = precwatch.RedactHeaders(*resp.Headers)
+			f.ResponseHeaders = precwatch.RedactHeaders(asReceived(*resp.Headers))
 		}
 	}
 	if f.Method == "" {
