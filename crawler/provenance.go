@@ -8,6 +8,7 @@ package crawler
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -103,6 +104,9 @@ func (r *run) fetchRecord(t task, resp *colly.Response, digest string, at time.T
 	if replay {
 		f.Status = http.StatusNotModified
 	}
+	// A start URL's credentials (user:password@) never reach a record or
+	// an archive (issue 10); the Authorization they became is redacted.
+	f.URL, f.FinalURL = withoutUserinfo(f.URL), withoutUserinfo(f.FinalURL)
 	f.ID = precwatch.FetchID(f.Site, f.RunID, f.URL, f.At, f.BodySHA256)
 	if r.archive != nil && !replay { // a 304 brought no body to archive
 		ref, err := r.archive.Write(*f, resp.Body)
@@ -113,6 +117,16 @@ func (r *run) fetchRecord(t task, resp *colly.Response, digest string, at time.T
 		}
 	}
 	return f
+}
+
+// withoutUserinfo is raw without its user:password@ part.
+func withoutUserinfo(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
 }
 
 // indexFetch is the fetch a detail task's listing was read from on its
