@@ -68,6 +68,9 @@ type AlertEvent struct {
 	Kind       string    `json:"kind"`
 	Changes    []Change  `json:"changes,omitempty"`
 	PageSHA256 string    `json:"page_sha256,omitempty"`
+	// Fetches are the fetches the listing's fields were read from at this
+	// event (issue 11): the event's evidence.
+	Fetches []string `json:"fetches,omitempty"`
 }
 
 // Alert event kinds.

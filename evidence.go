@@ -49,7 +49,7 @@ func CheckPage(p Page) error {
 // CheckBatch validates the arguments of Store.RecordPage.
 func CheckBatch(p *Page, obs []Observation) error {
 	if p != nil {
-		if err := CheckPage(*p); err != nil {
+		if err := checkBatchPage(*p); err != nil {
 			return err
 		}
 	}
@@ -76,4 +76,27 @@ func EvidenceNeeded(p *Page, o Observation, write []Alert) string {
 // stored.
 func ErrNoEvidence(o Observation, sha string) error {
 	return fmt.Errorf("%w: listing %s %q: evidence page %s is not stored", ErrInvalid, o.Listing.Site, o.Listing.Identity(), sha)
+}
+
+// checkBatchPage checks RecordPage's page: a body with its SHA-256, or a
+// body already stored (Stored, issue 11) named by the fetch that got it
+// again; and that fetch, when set, is of this body.
+func checkBatchPage(p Page) error {
+	if p.Stored {
+		if p.SHA256 == "" || p.Body != nil || p.Fetch == nil {
+			return fmt.Errorf("%w: stored page %s without fetch, or with a body", ErrInvalid, p.SHA256)
+		}
+	} else if err := CheckPage(p); err != nil {
+		return err
+	}
+	if p.Fetch == nil {
+		return nil
+	}
+	if err := CheckFetch(*p.Fetch); err != nil {
+		return err
+	}
+	if p.Fetch.BodySHA256 != p.SHA256 {
+		return fmt.Errorf("%w: fetch %s is of body %s, not of page %s", ErrInvalid, p.Fetch.ID, p.Fetch.BodySHA256, p.SHA256)
+	}
+	return nil
 }

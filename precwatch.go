@@ -55,6 +55,8 @@ type Listing struct {
 	// listing's text, and the URL of its vendor's profile page.
 	Identifiers []VendorID `json:"identifiers,omitempty"`
 	VendorURL   string     `json:"vendor_url,omitempty"`
+	// Sources are the fetches its fields were read from (issue 11).
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Identity is the listing's stable identity within its site: its listing ID
@@ -74,6 +76,12 @@ type Page struct {
 	FetchedAt   time.Time `json:"fetched_at"`
 	ContentType string    `json:"content_type,omitempty"`
 	Body        []byte    `json:"-"`
+
+	// Exact provenance (issue 11): Fetch, when set, is the fetch that got
+	// this body, written with it. Stored marks a body not carried (nil
+	// Body) because it is kept already: a 304 answer read again from it.
+	Fetch  *Fetch `json:"-"`
+	Stored bool   `json:"-"`
 }
 
 // Run is the record of one crawl of one site.
@@ -115,6 +123,9 @@ type Run struct {
 	// Mirrors is the state of each of a site's origins (primary first)
 	// when the site lists mirrors; empty otherwise.
 	Mirrors []MirrorStatus `json:"mirrors,omitempty"`
+	// WARCs are the archive files of the run's fetches (issue 11), with
+	// their SHA-256.
+	WARCs []WARCFile `json:"warcs,omitempty"`
 }
 
 // FetchState is what a crawl keeps of one URL of a site between runs so as

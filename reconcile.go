@@ -42,11 +42,11 @@ func Reconcile(prev *ListingState, existing map[string]Alert, obs Observation) (
 	var event *AlertEvent
 	if prev != nil && !unchanged {
 		if changes := prev.Material.Diff(mat); len(changes) > 0 {
-			event = &AlertEvent{At: obs.At, Kind: EventChanged, Changes: changes, PageSHA256: l.PageSHA256}
+			event = &AlertEvent{At: obs.At, Kind: EventChanged, Changes: changes, PageSHA256: l.PageSHA256, Fetches: l.FetchIDs()}
 		}
 		if prev.Gone {
 			if event == nil {
-				event = &AlertEvent{At: obs.At, PageSHA256: l.PageSHA256}
+				event = &AlertEvent{At: obs.At, PageSHA256: l.PageSHA256, Fetches: l.FetchIDs()}
 			}
 			event.Kind = EventRelisted
 		}
@@ -71,7 +71,7 @@ func Reconcile(prev *ListingState, existing map[string]Alert, obs Observation) (
 			a = Alert{
 				Key: key, Site: l.Site, Identity: identity, Substance: sub[0].Substance,
 				Status: StatusNew, CreatedAt: obs.At,
-				History: []AlertEvent{{At: obs.At, Kind: EventRaised, PageSHA256: l.PageSHA256}},
+				History: []AlertEvent{{At: obs.At, Kind: EventRaised, PageSHA256: l.PageSHA256, Fetches: l.FetchIDs()}},
 			}
 			res.NewAlerts = append(res.NewAlerts, key)
 		} else if unchanged {

@@ -72,6 +72,11 @@ type Store interface {
 	// (ListingKey), by key, in one read; keys not stored are left out.
 	ListingStates(ctx context.Context, keys []string) (map[string]ListingState, error)
 
+	// Exact provenance (issue 11, fetch.go): RecordPage also writes
+	// p.Fetch, and an alert write fails with ErrInvalid unless every
+	// fetch its listing names (Listing.Sources) is stored or is p.Fetch.
+	FetchStore
+
 	Close() error
 }
 

@@ -18,8 +18,10 @@ type alertView struct {
 	// when the store keeps no vendor profiles).
 	Vendor *alertVendor
 	// PageStored says the raw page is kept and can be downloaded.
-	PageStored  bool
-	PageFetched string
+	PageStored bool
+	// Fetches are the alert's evidence (issue 11): the fetches its
+	// listing's fields came from, each with its own site, URL and time.
+	Fetches     []evidenceFetch
 	Transitions []precwatch.AlertStatus
 	Error       string
 }
@@ -48,8 +50,13 @@ func (s *Server) loadAlertView(ctx context.Context, key string) (*alertView, err
 		case err != nil:
 			return nil, err
 		default:
-			v.PageStored, v.PageFetched = true, formatTime(p.FetchedAt)
+			// Not the page's first fetch time: those bytes may have come
+			// from another site first (issue 11); the fetches say when.
+			v.PageStored = p.SHA256 != ""
 		}
+	}
+	if v.Fetches, err = s.evidenceList(ctx, a); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -421,19 +421,23 @@ func TestEvidenceBundle(t *testing.T) {
 		AlertKey string `json:"alert_key"`
 		Files    []manifestFile
 		Page     struct {
-			SHA256    string    `json:"sha256"`
-			FetchedAt time.Time `json:"fetched_at"`
+			SHA256 string `json:"sha256"`
 		}
 		ListingFetchedAt time.Time `json:"listing_fetched_at"`
+		Fetches          []bundleFetch
 	}
 	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.AlertKey != key || !m.Page.FetchedAt.Equal(t0) || !m.ListingFetchedAt.Equal(t0) {
+	if m.AlertKey != key || !m.ListingFetchedAt.Equal(t0) {
 		t.Errorf("manifest %+v", m)
 	}
-	if len(m.Files) != 2 {
-		t.Errorf("manifest lists %d files, want 2", len(m.Files))
+	// A page kept before fetch records: its legacy fetch, with the body.
+	if len(m.Fetches) != 1 || !m.Fetches[0].Legacy || !m.Fetches[0].FetchedAt.Equal(t0) || m.Fetches[0].BodySHA256 != m.Page.SHA256 {
+		t.Errorf("manifest fetches %+v, want the page's legacy fetch", m.Fetches)
+	}
+	if len(m.Files) != 3 {
+		t.Errorf("manifest lists %d files, want 3", len(m.Files))
 	}
 	for _, f := range m.Files {
 		h := sha256.Sum256(files[f.Name])

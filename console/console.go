@@ -48,6 +48,9 @@ type Options struct {
 	// Interchange writes the MISP and STIX exports; nil: organisation
 	// "precwatch", TLP amber, no seller identifiers.
 	Interchange *stixmisp.Exporter
+	// Archive reads the WARC records of fetches for evidence bundles
+	// (issue 11); nil leaves them out of bundles.
+	Archive precwatch.EvidenceArchive
 }
 
 // Operator is the crawl scheduler as the console sees it.
@@ -124,6 +127,8 @@ type Server struct {
 	dummyHash []byte
 	// interchange writes MISP and STIX exports.
 	interchange *stixmisp.Exporter
+	// archive reads fetches' WARC records (issue 11); nil: none.
+	archive precwatch.EvidenceArchive
 }
 
 // New builds a Server. It parses the templates once and fails if any is
@@ -141,6 +146,7 @@ func New(opts Options) (*Server, error) {
 		now:    opts.Now,
 
 		hashCost: bcryptCost,
+		archive:  opts.Archive,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -56,9 +56,13 @@ type manifestFile struct {
 }
 
 // evidenceBundle sends one alert as a zip: listing.json (the alert and the
-// listing's stored state), page.html.txt (the raw page's bytes, under a
-// name nothing renders) and manifest.json (each file's SHA-256 and the
-// fetch times).
+// listing's stored state), page.html.txt (the raw bytes of the page the
+// listing was last read from), bodies/<sha256>.html.txt (each evidence
+// fetch's body, once per body), evidence.warc.gz (the archived WARC
+// records of those fetches, when the archive has them) and manifest.json:
+// each file's SHA-256 and each evidence fetch (issue 11) with its own
+// site, URLs, time, status, headers, body hash and WARC records. Every
+// name is one that nothing renders.
 func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
 	ctx := r.Context()
 	a, err := s.store.Alert(ctx, r.PathValue("key"))
@@ -75,10 +79,7 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precw
 	if err != nil {
 		return fmt.Errorf("console: bundle: %w", err)
 	}
-	files := []struct {
-		name string
-		body []byte
-	}{{"listing.json", lj}}
+	files := []bundleFile{{"listing.json", lj}}
 	var page *precwatch.Page
 	if a.Listing.PageSHA256 != "" {
 		p, err := s.store.Page(ctx, a.Listing.PageSHA256)
@@ -88,12 +89,14 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precw
 			return err
 		default:
 			page = &p
-			files = append(files, struct {
-				name string
-				body []byte
-			}{"page.html.txt", p.Body})
+			files = append(files, bundleFile{"page.html.txt", p.Body})
 		}
 	}
+	ev, err := s.evidenceFetches(ctx, a)
+	if err != nil {
+		return err
+	}
+	files = append(files, ev.files...)
 	m := map[string]any{
 		"alert_key":           a.Key,
 		"site":                a.Site,
@@ -102,9 +105,17 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precw
 		"listing_page_sha256": a.Listing.PageSHA256,
 		"exported_at":         s.now().UTC(),
 		"exported_by":         u.Name,
+		"evidence":            ev.sources,
+		"fetches":             ev.fetches,
+		"history":             ev.history,
 	}
 	if page != nil {
-		m["page"] = map[string]any{"sha256": page.SHA256, "url": page.URL, "fetched_at": page.FetchedAt, "content_type": page.ContentType}
+		// The page's bytes only: where and when it was fetched is each
+		// fetch's own (see "fetches"), the same bytes may come from several.
+		m["page"] = map[string]any{"sha256": page.SHA256, "content_type": page.ContentType}
+	}
+	if len(ev.warcErrors) > 0 {
+		m["warc_missing"] = ev.warcErrors
 	}
 	var mf []manifestFile
 	for _, f := range files {
@@ -119,10 +130,7 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precw
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	modified := s.now().UTC()
-	for _, f := range append(files, struct {
-		name string
-		body []byte
-	}{"manifest.json", mj}) {
+	for _, f := range append(files, bundleFile{"manifest.json", mj}) {
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: modified})
 		if err != nil {
 			return fmt.Errorf("console: bundle: %w", err)
@@ -138,4 +146,10 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, u *precw
 	attachmentHeaders(w, "alert-"+a.Key+"-"+s.now().UTC().Format("20060102")+".zip", "application/zip", buf.Len())
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// bundleFile is one file of an evidence bundle.
+type bundleFile struct {
+	name string
+	body []byte
 }

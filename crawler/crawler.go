@@ -116,6 +116,9 @@ type Crawler struct {
 	visibility time.Duration
 	// Vendor profiles (issue 11, vendor.go): nil when the store keeps none.
 	vendors precwatch.VendorStore
+	// Exact provenance (issue 11, provenance.go): where runs' fetches are
+	// archived as WARC; nil: not archived.
+	archive precwatch.Archive
 }
 
 // Option configures a Crawler.
@@ -350,6 +353,10 @@ type run struct {
 	// frontier (nil: in process).
 	lease  *leaseKeeper
 	shared *sharedRun
+	// Exact provenance (issue 11, provenance.go): the exchanges of pages
+	// not yet handled, by URL, and the run's WARC output.
+	sent    map[string]sentExchange
+	archive precwatch.RunArchive
 }
 
 // Run does one crawl of the site: fetch, extract, match, record. The run
@@ -407,6 +414,7 @@ func (c *Crawler) runOnce(ctx context.Context, k *leaseKeeper, resume *precwatch
 // it: mirrors, collector and circuits, the session, then the crawl.
 func (r *run) execute() {
 	r.mirrors = r.newMirrors(r.ctx)
+	r.openArchive() // issue 11
 	if err := r.setup(); err != nil {
 		r.addErr(err)
 		return
@@ -709,7 +717,9 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	// The page and the listings read from it are written together when
 	// the page is done (see pipeline.go): no alert without its evidence.
-	b := r.newBatch(resp, digest, fetchedAt)
+	replay := resp.Ctx.GetAny(keyReplay) != nil
+	f := r.fetchRecord(t, resp, digest, fetchedAt, replay) // issue 11
+	b := r.newBatch(resp, digest, fetchedAt, f)
 	defer r.flush(b, func() { r.keepValidators(t, resp, digest, fetchedAt) })
 	doc, err := parse(resp.Body, ct)
 	if err != nil {
@@ -736,6 +746,14 @@ func (r *run) page(t task, resp *colly.Response) {
 			return
 		}
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
+		// Issue 11: each field with the fetch it came from; the index
+		// page's fetch must be stored first.
+		from := indexFetch(t.listing)
+		l.Sources = precwatch.DetailSources(t.listing, from, l, f.ID)
+		if t.listing.PageSHA256 != digest {
+			r.awaitPage(t.listing.PageSHA256)
+		}
+		r.awaitFetch(from)
 		r.recordRow(b, l, t.rowHash, fetchedAt)
 		return
 	}
@@ -753,6 +771,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	r.prefetch(b, res.Listings) // the rows' stored states, in one read
 	for _, l := range res.Listings {
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
+		l.Sources = precwatch.IndexSources(l, f.ID) // issue 11
 		changed = r.row(b, t, l, follow) || changed
 	}
 	// Links are kept on the primary host, whichever mirror served them.
@@ -924,6 +943,11 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
 	r.mu.Unlock()
 	block, blockStatus := r.stopped()
+	files, aerr := r.closeArchive() // issue 11
+	rec.WARCs = append(rec.WARCs, files...)
+	if aerr != nil {
+		rec.Errors = append(rec.Errors, yamlfile.RedactURLs(aerr.Error()))
+	}
 	rec.End = c.now()
 	rec.Mirrors = r.mirrors.statuses()
 	if r.transport != nil {

@@ -460,6 +460,11 @@ func (c *Crawler) join(ctx context.Context, l precwatch.Lease) (precwatch.Run, b
 	}
 	r.execute()
 	r.cancel()
+	// Issue 11: a worker's WARC files are its own; the holder's run
+	// record lists only the holder's, so the worker logs them.
+	if files, err := r.closeArchive(); err != nil || len(files) > 0 {
+		logger.Info("worker archive", "files", files, "error", err)
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	r.endShared(sctx)

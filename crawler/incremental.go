@@ -261,6 +261,7 @@ func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.r.noteSent(req, resp) // issue 11: the headers as sent and received
 	resp.Body = &countedBody{rc: resp.Body, r: m.r}
 	return resp, nil
 }

@@ -20,7 +20,7 @@ const flushTimeout = 10 * time.Second
 
 // pageBatch is a fetched page and the observations read from it so far.
 type pageBatch struct {
-	page   *precwatch.Page // nil when the page is already stored (a 304 replay)
+	page   *precwatch.Page // Stored, without body, for a 304 replay (issue 11)
 	digest string
 	obs    []precwatch.Observation
 	done   chan struct{} // closed once flushed, when this batch registered the digest
@@ -31,17 +31,20 @@ type pageBatch struct {
 
 // newBatch starts the batch of page resp, whose SHA-256 is digest, and
 // registers it so that records naming the page wait for it (awaitPage).
-func (r *run) newBatch(resp *colly.Response, digest string, fetchedAt time.Time) *pageBatch {
+func (r *run) newBatch(resp *colly.Response, digest string, fetchedAt time.Time, f *precwatch.Fetch) *pageBatch {
 	b := &pageBatch{digest: digest}
-	if resp.Ctx.GetAny(keyReplay) == nil {
-		b.page = &precwatch.Page{
-			SHA256:      digest,
-			Site:        r.c.site.Name,
-			URL:         resp.Request.URL.String(),
-			FetchedAt:   fetchedAt,
-			ContentType: resp.Headers.Get(headerContentType),
-			Body:        resp.Body,
-		}
+	b.page = &precwatch.Page{
+		SHA256:      digest,
+		Site:        r.c.site.Name,
+		URL:         resp.Request.URL.String(),
+		FetchedAt:   fetchedAt,
+		ContentType: resp.Headers.Get(headerContentType),
+		Body:        resp.Body,
+		Fetch:       f, // issue 11: the fetch is written with its page
+	}
+	if resp.Ctx.GetAny(keyReplay) != nil {
+		// A 304 replay: the body is stored already; the fetch is new.
+		b.page.Body, b.page.Stored = nil, true
 	}
 	r.mu.Lock()
 	if _, ok := r.pagesPending[digest]; !ok {

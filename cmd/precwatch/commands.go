@@ -235,6 +235,9 @@ func (m *Main) crawlFunc(store precwatch.Store) crawler.RunFunc {
 		if err != nil {
 			return precwatch.Run{}, err
 		}
+		if a := m.warcArchive(); a != nil { // issue 11
+			opts = append(opts, crawler.WithArchive(a))
+		}
 		c, err := crawler.New(site, store, &m.matcher, m.logger, opts...)
 		if err != nil {
 			return precwatch.Run{}, err

@@ -32,6 +32,8 @@ type Config struct {
 	Severity precwatch.SeverityPolicy `yaml:"severity"`
 	// Webhooks are where alert events are delivered (issue 11, webhooks.go).
 	Webhooks []WebhookConfig `yaml:"webhooks"`
+	// Archive is where runs' fetches are written as WARC (issue 11).
+	Archive ArchiveConfig `yaml:"archive"`
 
 	path string        // the file it was read from
 	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
@@ -149,7 +151,8 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	for _, p := range cfg.Severity.Problems() {
 		errs = append(errs, doc.Errorf(append([]any{"severity"}, p.Path...), "%s", p.Msg))
 	}
-	errs = append(errs, checkWebhooks(doc, cfg)...) // Delivery (issue 11)
+	errs = append(errs, checkWebhooks(doc, cfg)...)        // Delivery (issue 11)
+	errs = append(errs, checkArchive(doc, cfg.Archive)...) // issue 11
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -51,6 +51,7 @@ func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string,
 		Watchlists:    &watchlistService{m: m, store: store},
 		SecureCookies: certFile != "",
 		Interchange:   ex,
+		Archive:       m.evidenceArchive(), // issue 11
 	})
 	if err != nil {
 		return "", nil, err

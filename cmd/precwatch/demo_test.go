@@ -67,6 +67,7 @@ func TestDemo(t *testing.T) {
 	}
 	compareSets(t, alertSet(t, listAlerts(t, config, store)), expectedAlerts())
 	demoVendorLinks(t, store)
+	checkDemoWARCs(t, store) // issue 11
 }
 
 // demoVendorLinks: the demo read the vendor pages, so the seller with two

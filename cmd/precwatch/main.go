@@ -92,6 +92,7 @@ type Main struct {
 	mu      sync.Mutex
 	store   precwatch.Store // the store the command opened, for tests
 	closers []func() error
+	archive archiveSetting // issue 11: WARC files of the store's runs
 }
 
 // NewMain returns a Main on the process's standard streams.
@@ -227,6 +228,7 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 	m.mu.Lock()
 	m.store = st
 	m.mu.Unlock()
+	m.setArchive(cfg, dsn) // issue 11
 	return st, nil
 }
 

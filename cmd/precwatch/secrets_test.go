@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -287,9 +289,22 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				rd, _ := f.Open()
 				data, _ := io.ReadAll(rd)
 				rd.Close()
-				lc.check("bundle "+a.Key+" file "+f.Name, string(data))
+				lc.check("bundle "+a.Key+" file "+f.Name, string(gunzipped(t, f.Name, data)))
 			}
 		}
+	}
+	// Issue 11: the WARC files the runs wrote, decompressed, hold none
+	// either (a start URL's credentials, a session cookie).
+	warcs, _ := filepath.Glob(filepath.Join(dir, "warc", "*.warc.gz"))
+	if len(warcs) == 0 {
+		t.Error("the runs wrote no WARC file, so none was checked")
+	}
+	for _, w := range warcs {
+		data, err := os.ReadFile(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lc.check("WARC file "+filepath.Base(w), string(gunzipped(t, w, data)))
 	}
 	var runs []precwatch.Run
 	if _, b := fetch("GET", "/api/sites/deadproxy/runs", ""); json.Unmarshal(b, &runs) != nil || len(runs) == 0 || len(runs[0].Errors) == 0 {
@@ -368,7 +383,8 @@ func writeSecretConfig(t *testing.T, dir string, sites []precwatch.Site) string 
 		Watchlist string           `yaml:"watchlist"`
 		StoreFile string           `yaml:"store_file"`
 		Sites     []precwatch.Site `yaml:"sites"`
-	}{"watchlist.yaml", "store.secret", sites}
+		Archive   ArchiveConfig    `yaml:"archive"` // issue 11: WARC files are checked too
+	}{"watchlist.yaml", "store.secret", sites, ArchiveConfig{Dir: filepath.Join(dir, "warc")}}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -407,4 +423,22 @@ func checkLogShape(t *testing.T, logs string) {
 	if durations == 0 {
 		t.Error("no duration in the log, so none was checked")
 	}
+}
+
+// gunzipped is data decompressed when name ends in .gz (every member of a
+// multi-member file), else data.
+func gunzipped(t *testing.T, name string, data []byte) []byte {
+	t.Helper()
+	if !strings.HasSuffix(name, ".gz") {
+		return data
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
 }

@@ -27,6 +27,10 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 			// record calls this with the alerts it is about to write, in tx,
 			// so the check and the writes it guards commit or roll back together.
 			check := func(write []precwatch.Alert) {
+				if err := s.checkFetches(ctx, tx, p, o, write); err != nil { // issue 11
+					missing = err
+					return
+				}
 				sha := precwatch.EvidenceNeeded(p, o, write)
 				if sha == "" {
 					return
@@ -56,7 +60,7 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 				return fmt.Errorf("save page %s: %w", p.SHA256, err)
 			}
 		}
-		return s.insertPage(ctx, tx, *p)
+		return s.insertPageFetch(ctx, tx, *p) // issue 11: the body once, its fetch record
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: record page: %w", err)

@@ -290,7 +290,11 @@ CREATE TABLE leases (
 	// 8: delivery (issue 11): the event outbox, delivery cursors and log
 	// (see events.go).
 	migrationEvents,
-	// 9: vendor profiles (issue 11): vendor pages and the identifier
+	// 9: exact provenance (issue 11): one record per fetch (see
+	// fetch.go); the pages stored before become legacy fetch records
+	// (backfillFetches).
+	sqlFetches,
+	// 10: vendor profiles (issue 11): vendor pages and the identifier
 	// index (see vendor.go).
 	vendorSchema,
 }
@@ -324,6 +328,7 @@ INSERT INTO alerts_fts(alerts_fts) VALUES ('rebuild');
 // for what SQL alone cannot compute.
 var backfills = map[int]func(ctx context.Context, tx *sql.Tx) error{
 	2: backfillV2,
+	9: backfillFetches,
 }
 
 // migrate applies the migrations the file has not run yet, in one

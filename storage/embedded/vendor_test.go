@@ -10,11 +10,11 @@ import (
 	"github.com/precwatch/precwatch/storage/storetest"
 )
 
-// TestUpgradeVendorIndex: a file of schema 8 (before vendor profiles)
+// TestUpgradeVendorIndex: a file of schema 9 (before vendor profiles)
 // gets the vendor index of the listings it holds when opened.
 func TestUpgradeVendorIndex(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v8.db")
+	path := filepath.Join(t.TempDir(), "v9.db")
 	s := open(t, path)
 	wallet := precwatch.VendorID{Kind: "btc", Value: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}
 	obs := storetest.Synthetic(3, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
@@ -27,14 +27,14 @@ func TestUpgradeVendorIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Back to schema 8.
+	// Back to schema 9.
 	if _, err := s.db.ExecContext(ctx, `
 DROP TRIGGER listings_vendor_ids_insert;
 DROP TRIGGER listings_vendor_ids_update;
 DROP INDEX listings_vendor;
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
-PRAGMA user_version = 8;`); err != nil {
+PRAGMA user_version = 9;`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

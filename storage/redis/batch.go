@@ -178,6 +178,10 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		alerts.add(extra, vals)
 	}
 
+	fetchStored, err := s.fetchesStored(ctx, tx, p, obs) // issue 11
+	if err != nil {
+		return nil, err
+	}
 	results := make([]precwatch.RecordResult, len(obs))
 	var writes []batchWrite
 	for i, o := range obs {
@@ -213,6 +217,9 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if sha := precwatch.EvidenceNeeded(p, o, write); sha != "" && !pageStored[sha] {
 			return nil, precwatch.ErrNoEvidence(o, sha)
 		}
+		if err := fetchesNeeded(p, o, write, fetchStored); err != nil {
+			return nil, err
+		}
 		raw, err := json.Marshal(next)
 		if err != nil {
 			return nil, fmt.Errorf("encode listing %s: %w", lkey, err)
@@ -229,8 +236,12 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			alerts.decoded[a.Key] = a
 		}
 	}
-	savePage := p != nil && !pageStored[p.SHA256]
-	if len(writes) == 0 && !savePage {
+	if p != nil && p.Stored && !pageStored[p.SHA256] {
+		return nil, fmt.Errorf("%w: fetch %s: body %s is not stored", precwatch.ErrInvalid, p.Fetch.ID, p.SHA256)
+	}
+	savePage := p != nil && !p.Stored && !pageStored[p.SHA256]
+	saveFetch := p != nil && p.Fetch != nil && !fetchStored[p.Fetch.ID]
+	if len(writes) == 0 && !savePage && !saveFetch {
 		return results, nil
 	}
 	if s.beforeExec != nil {
@@ -248,6 +259,11 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			}
 			pipe.HSet(ctx, s.pageKey(p.SHA256), "site", p.Site, "url", p.URL, "fetched_at", fetched,
 				"content_type", p.ContentType, "body", body)
+		}
+		if saveFetch {
+			if err := s.writeFetch(ctx, pipe, *p.Fetch); err != nil {
+				return err
+			}
 		}
 		for _, w := range writes {
 			if err := s.writeRecord(ctx, pipe, w.next, w.raw, w.write, w.existing); err != nil {

@@ -65,6 +65,12 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"RecordPage", testRecordPage},
 		{"NoAlertWithoutEvidence", testNoAlertWithoutEvidence},
 		{"ListingStates", testListingStates},
+		// Exact provenance (issue 11), in provenance.go.
+		{"FetchRecords", testFetchRecords},
+		{"SameBytesTwoSites", testSameBytesTwoSites},
+		{"NoAlertWithoutFetch", testNoAlertWithoutFetch},
+		{"DetailSources", testDetailSources},
+		{"LegacyFetch", testLegacyFetch},
 		// Scale-out (issue 9), in lease.go.
 		{"Leases", testLeases},
 		{"LeaseContention", testLeaseContention},
