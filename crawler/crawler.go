@@ -791,7 +791,7 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
 	}
-	if !r.firstSighting(l.Identity()) {
+	if !r.firstSighting(b, l.Identity()) {
 		return false
 	}
 
