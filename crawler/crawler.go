@@ -114,6 +114,9 @@ type Crawler struct {
 	leaseTTL   time.Duration
 	frontiers  precwatch.FrontierStore
 	visibility time.Duration
+	// saveRetry bounds the retries of the final run record's save (see
+	// WithRunSaveRetry); zero for one attempt.
+	saveRetry time.Duration
 }
 
 // Option configures a Crawler.
@@ -997,7 +1000,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	if err := r.saveSession(sctx); err != nil { // Sessions (issue 8)
 		rec.Errors = append(rec.Errors, err.Error())
 	}
-	if err := c.store.SaveRun(sctx, rec); err != nil {
+	if err := c.saveFinal(ctx, sctx, r, rec, logger); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("crawler: site %q: save run: %w", c.site.Name, err))
 	} else if r.shared != nil { // Scale-out (issue 9)
 		r.finishShared(sctx)
