@@ -246,8 +246,11 @@ func (m Material) Diff(next Material) []Change {
 // and from which page it was fetched: unchanged content, same fingerprint.
 func Fingerprint(l Listing) string {
 	h := sha256.New()
+	var b []byte // "<len>:<field>;" without fmt: computed per listing per sighting
 	for _, f := range []string{l.Site, l.Identity(), l.URL, l.Title, l.Description, formatNumber(l.Price), l.Currency, l.Vendor} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
+		b = append(append(append(strconv.AppendInt(b[:0], int64(len(f)), 10), ':'), f...), ';')
+		h.Write(b)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
