@@ -111,24 +111,24 @@ func (s *Store) routeKeys(watch []string) []string {
 	return nil
 }
 
-func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Page, obs []precwatch.Observation, keys batchKeys, watch []string) (_ []precwatch.RecordResult, err error) {
+func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Page, obs []precwatch.Observation, keys batchKeys, watch []string) ([]precwatch.RecordResult, error) {
 	// The WATCH below is not the client's own (Tx.Watch), so the client
 	// does not know to release it: unless EXEC ran (and released it), do
 	// it here, or a later transaction on this pooled connection would be
-	// aborted by changes to keys it never watched.
+	// aborted by changes to keys it never watched. An UNWATCH that fails
+	// failed on the connection, which the client then drops, and the
+	// WATCH with it.
 	execRan := false
 	defer func() {
 		if !execRan {
-			if uerr := tx.Unwatch(ctx).Err(); uerr != nil && err == nil {
-				err = fmt.Errorf("unwatch: %w", uerr)
-			}
+			_ = tx.Unwatch(ctx).Err()
 		}
 	}()
 	// One round trip: WATCH, then every listing, every named alert, which
 	// pages exist (three round trips with WATCH on its own).
 	var listCmd, alertCmd *redis.SliceCmd
 	pageCmds := make([]*redis.IntCmd, len(keys.pages))
-	_, err = tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, err := tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		args := make([]any, 0, len(watch)+1)
 		args = append(args, "watch")
 		for _, k := range watch {
