@@ -249,16 +249,22 @@ func (m Material) Diff(next Material) []Change {
 // and from which page it was fetched: unchanged content, same fingerprint.
 func Fingerprint(l Listing) string {
 	h := sha256.New()
+	var b []byte // "<len>:<field>;" without fmt: computed per listing per sighting
 	for _, f := range []string{l.Site, l.Identity(), l.URL, l.Title, l.Description, formatNumber(l.Price), l.Currency, l.Vendor} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
+		b = append(append(append(strconv.AppendInt(b[:0], int64(len(f)), 10), ':'), f...), ';')
+		h.Write(b)
 	}
 	// Vendor profiles (issue 11): appended only when present, so the
 	// fingerprints of listings without them are unchanged.
 	for _, id := range l.Identifiers {
-		fmt.Fprintf(h, "id%d:%s;", len(id.String()), id.String())
+		v := id.String()
+		b = append(append(append(append(b[:0], "id"...), strconv.Itoa(len(v))...), ':'), v...)
+		h.Write(append(b, ';'))
 	}
 	if l.VendorURL != "" {
-		fmt.Fprintf(h, "vu%d:%s;", len(l.VendorURL), l.VendorURL)
+		b = append(append(append(append(b[:0], "vu"...), strconv.Itoa(len(l.VendorURL))...), ':'), l.VendorURL...)
+		h.Write(append(b, ';'))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }

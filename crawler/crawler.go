@@ -119,6 +119,9 @@ type Crawler struct {
 	// Exact provenance (issue 11, provenance.go): where runs' fetches are
 	// archived as WARC; nil: not archived.
 	archive precwatch.Archive
+	// saveRetry bounds the retries of the final run record's save (see
+	// WithRunSaveRetry); zero for one attempt.
+	saveRetry time.Duration
 }
 
 // Option configures a Crawler.
@@ -821,7 +824,7 @@ func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detai
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
 	}
-	if !r.firstSighting(l.Identity()) {
+	if !r.firstSighting(b, l.Identity()) {
 		return false
 	}
 	r.followVendor(l) // vendor profiles (issue 11)
@@ -1034,7 +1037,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	if err := r.saveSession(sctx); err != nil { // Sessions (issue 8)
 		rec.Errors = append(rec.Errors, err.Error())
 	}
-	if err := c.store.SaveRun(sctx, rec); err != nil {
+	if err := c.saveFinal(ctx, sctx, r, rec, logger); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("crawler: site %q: save run: %w", c.site.Name, err))
 	} else if r.shared != nil { // Scale-out (issue 9)
 		r.finishShared(sctx)

@@ -151,7 +151,9 @@ func (r *run) seenShared(key string) bool {
 // listing is recorded once per run across workers: it joins the run's set
 // (countedShared) only once stored, so that a worker dying in between
 // leaves it to the worker that redoes the page.
-func (r *run) firstSighting(id string) bool {
+// With page batch b whose prefetch asked the shared set (sharedSeen), the
+// answer read then is used instead of a round trip per listing.
+func (r *run) firstSighting(b *pageBatch, id string) bool {
 	r.mu.Lock()
 	if r.seenListing[id] {
 		r.mu.Unlock()
@@ -162,8 +164,38 @@ func (r *run) firstSighting(id string) bool {
 	if r.shared == nil {
 		return true
 	}
+	if b != nil {
+		if seen, ok := b.sharedSeen[id]; ok {
+			return !seen
+		}
+	}
 	has, err := r.shared.f.Has(r.ctx, "listings", id)
 	return err != nil || !has
+}
+
+// setBatcher is a frontier that reads and adds many members of a set in
+// one round trip (the Redis one): a page's listings cost one each, not
+// one per listing.
+type setBatcher interface {
+	AddAll(ctx context.Context, set string, members []string) error
+	HasAll(ctx context.Context, set string, members []string) ([]bool, error)
+}
+
+// prefetchShared asks the shared run's set which of ids are noted, in one
+// round trip, for firstSighting; nothing when the frontier cannot batch.
+func (r *run) prefetchShared(b *pageBatch, ids []string) {
+	sb, ok := r.shared.f.(setBatcher)
+	if !ok || len(ids) == 0 {
+		return
+	}
+	has, err := sb.HasAll(r.ctx, "listings", ids)
+	if err != nil || len(has) != len(ids) {
+		return // firstSighting asks one by one
+	}
+	b.sharedSeen = make(map[string]bool, len(ids))
+	for i, id := range ids {
+		b.sharedSeen[id] = has[i]
+	}
 }
 
 // countedShared adds stored sightings to the shared run's counters: new
@@ -171,12 +203,22 @@ func (r *run) firstSighting(id string) bool {
 // worker records it), listings by joining the run's set.
 func (r *run) countedShared(obs []precwatch.Observation, res []precwatch.RecordResult) {
 	var newListings, alerts int64
+	ids := make([]string, 0, len(res))
 	for i, x := range res {
 		newListings += b2i(x.NewListing)
 		alerts += int64(len(x.NewAlerts))
 		if i < len(obs) {
-			if _, err := r.shared.f.Add(r.ctx, "listings", obs[i].Listing.Identity()); err != nil {
-				r.addErr(fmt.Errorf("crawler: note listing %s: %w", obs[i].Listing.Identity(), err))
+			ids = append(ids, obs[i].Listing.Identity())
+		}
+	}
+	if sb, ok := r.shared.f.(setBatcher); ok {
+		if err := sb.AddAll(r.ctx, "listings", ids); err != nil {
+			r.addErr(fmt.Errorf("crawler: note %d listings: %w", len(ids), err))
+		}
+	} else {
+		for _, id := range ids {
+			if _, err := r.shared.f.Add(r.ctx, "listings", id); err != nil {
+				r.addErr(fmt.Errorf("crawler: note listing %s: %w", id, err))
 			}
 		}
 	}

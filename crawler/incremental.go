@@ -56,6 +56,12 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 		return false
 	}
 	hash := RowHash(l)
+	if !r.needsStored(follow) {
+		// No detail page to skip, no pagination to stop: the stored
+		// state would decide nothing (and is not prefetched).
+		r.recordRow(b, l, hash, time.Time{})
+		return true
+	}
 	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
 	if err != nil && !errors.Is(err, precwatch.ErrNotFound) {
 		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))

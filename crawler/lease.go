@@ -19,7 +19,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -281,4 +285,117 @@ func (r *run) confirmLease(ctx context.Context, rec *precwatch.Run) bool {
 		rec.Errors = append(rec.Errors, "crawler: lease lost")
 	}
 	return false
+}
+
+// DefaultRunSaveRetry is how long the daemon's runs retry saving their
+// final record (see WithRunSaveRetry).
+const DefaultRunSaveRetry = 10 * time.Second
+
+// WithRunSaveRetry makes a run whose final record the store refused (Redis
+// down at that moment) save it again with backoff (250ms, doubling up to
+// 4s, with jitter) for up to budget, or until the run's parent context
+// ends. The lease is renewed meanwhile, so no other process settles the
+// run. The daemon sets it: a short outage then costs nothing, and a run
+// whose record still could not be saved is marked abandoned by the next
+// sweep (SweepRuns) of any daemon once the store is back. The retries are
+// bounded because the site's next run waits for them. Without it (a
+// one-shot crawl) the save is tried once and the run's error says it
+// failed.
+func WithRunSaveRetry(budget time.Duration) Option {
+	return func(c *Crawler) { c.saveRetry = budget }
+}
+
+// saveFinal saves run r's final record: once with sctx (which outlives
+// ctx), then, with WithRunSaveRetry, again with backoff while the budget
+// lasts, ctx lives and r's lease is not lost (its next holder then owns
+// the record).
+func (c *Crawler) saveFinal(ctx, sctx context.Context, r *run, rec precwatch.Run, logger *slog.Logger) error {
+	err := c.store.SaveRun(sctx, rec)
+	if err == nil || c.saveRetry <= 0 {
+		return err
+	}
+	deadline := time.Now().Add(c.saveRetry)
+	wait := 250 * time.Millisecond
+	for attempt := 2; ; attempt++ {
+		if time.Now().Add(wait).After(deadline) {
+			logger.Error("cannot save the run's final record; the next sweep marks it abandoned", "status", rec.Status, "attempts", attempt-1, "error", err)
+			return fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt-1, c.saveRetry)
+		}
+		logger.Warn("cannot save the run's final record, retrying", "status", rec.Status, "attempt", attempt-1, "retry_in", wait, "error", err)
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt-1, ctx.Err())
+		case <-t.C:
+		}
+		if r.leaseLost() {
+			return fmt.Errorf("%w (gave up after %d attempts: lease lost)", err, attempt-1)
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = c.store.SaveRun(actx, rec)
+		cancel()
+		if err == nil {
+			logger.Info("run's final record saved", "status", rec.Status, "attempts", attempt)
+			return nil
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
+}
+
+// DefaultSweepLimit is how many of the newest runs SweepRuns looks through
+// for runs left running, besides those of the sites it is given.
+const DefaultSweepLimit = 200
+
+// SweepRuns settles the runs left running by holders gone: those of sites
+// and of any site with a `running` run among the store's DefaultSweepLimit
+// newest runs. A site whose lease is held (its run lives) is left alone;
+// for the others, see Recover. It returns the sites with a run left to
+// resume (a shared frontier), in name order. A daemon calls it at start
+// and then every lease TTL, so that a run whose holder died or gave up its
+// final save is marked `abandoned` within about two lease TTLs, whichever
+// process comes next.
+func SweepRuns(ctx context.Context, store precwatch.Store, sites []string, holder string, logger *slog.Logger) ([]string, error) {
+	if _, ok := store.(precwatch.LeaseStore); !ok {
+		return nil, nil
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	candidates := map[string]bool{}
+	runs, err := store.Runs(ctx, "", DefaultSweepLimit)
+	if err != nil {
+		return nil, fmt.Errorf("crawler: sweep runs: %w", err)
+	}
+	for _, r := range runs {
+		if r.Status == precwatch.RunRunning {
+			candidates[r.Site] = true
+		}
+	}
+	// Only sites with a run left running take the lease for a moment: a
+	// run of the site starting meanwhile would find it held.
+	for _, site := range sites {
+		runs, err := store.Runs(ctx, site, 50)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: sweep runs of %q: %w", site, err)
+		}
+		if slices.ContainsFunc(runs, func(r precwatch.Run) bool { return r.Status == precwatch.RunRunning }) {
+			candidates[site] = true
+		}
+	}
+	var resume, errs []string
+	for _, site := range slices.Sorted(maps.Keys(candidates)) {
+		ok, err := Recover(ctx, store, site, holder, logger)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if ok {
+			resume = append(resume, site)
+		}
+	}
+	if len(errs) > 0 {
+		return resume, fmt.Errorf("crawler: sweep runs: %s", strings.Join(errs, "; "))
+	}
+	return resume, nil
 }

@@ -27,6 +27,9 @@ type pageBatch struct {
 	// states are the stored states of the page's listings, read at once
 	// (see prefetch); nil when not read.
 	states map[string]precwatch.ListingState
+	// sharedSeen: which of the page's listings the shared run had noted
+	// when the page was read (see prefetchShared); nil when not asked.
+	sharedSeen map[string]bool
 }
 
 // newBatch starts the batch of page resp, whose SHA-256 is digest, and
@@ -123,12 +126,20 @@ func (r *run) counted(obs []precwatch.Observation, res []precwatch.RecordResult)
 // for row; on failure row reads them one by one.
 func (r *run) prefetch(b *pageBatch, ls []precwatch.Listing) {
 	keys := make([]string, 0, len(ls))
+	ids := make([]string, 0, len(ls))
 	for _, l := range ls {
 		if l = r.normalize(l); l.ID != "" || l.URL != "" {
 			keys = append(keys, precwatch.ListingKey(l.Site, l.Identity()))
+			ids = append(ids, l.Identity())
 		}
 	}
 	if len(keys) == 0 {
+		return
+	}
+	if r.shared != nil { // Scale-out (issue 9)
+		r.prefetchShared(b, ids)
+	}
+	if !r.needsStored(r.c.ext.FollowDetails()) {
 		return
 	}
 	states, err := r.c.store.ListingStates(r.ctx, keys)
@@ -138,6 +149,11 @@ func (r *run) prefetch(b *pageBatch, ls []precwatch.Listing) {
 	}
 	b.states = states
 }
+
+// needsStored reports whether an index row's stored state decides
+// anything (see row): whether its detail page is still fresh (with follow)
+// or whether the row changed (with stop_after_unchanged_pages).
+func (r *run) needsStored(follow bool) bool { return follow || r.c.stopAfter > 0 }
 
 // storedListing is the stored state of listing key, from b's prefetch when
 // it has one.

@@ -123,8 +123,9 @@ func realMatcher(tb testing.TB) precwatch.Matcher {
 // store, into the embedded store and into Redis, a first crawl (new
 // listings, alerts raised) and a re-crawl (every listing seen again). It
 // reports this process's CPU per page (cpu_ms/page; Redis's own CPU is
-// not counted), the same for a bare x/net/html parse of the same pages
-// (parse_ms/page) and their ratio (x_parse).
+// not counted there, but in redis_cpu_ms/page), the same for a bare
+// x/net/html parse of the same pages (parse_ms/page) and their ratio
+// (x_parse).
 func BenchmarkPipeline(b *testing.B) {
 	s := newBenchShop(b, 3840, 40)
 	m := realMatcher(b)
@@ -168,7 +169,7 @@ func BenchmarkPipeline(b *testing.B) {
 				name = st.name + "/recrawl"
 			}
 			b.Run(name, func(b *testing.B) {
-				var cpu, wall time.Duration
+				var cpu, serverCPU, wall time.Duration
 				pages := 0
 				for range b.N {
 					b.StopTimer()
@@ -181,9 +182,11 @@ func BenchmarkPipeline(b *testing.B) {
 						crawlOK(b, c)
 					}
 					b.StartTimer()
+					s0 := redisCPU(b, store)
 					c0, w0 := cpuTime(b), time.Now()
 					rec := crawlOK(b, c)
 					cpu, wall = cpu+cpuTime(b)-c0, wall+time.Since(w0)
+					serverCPU += redisCPU(b, store) - s0
 					pages += rec.Pages
 					if rec.Listings != 3840 {
 						b.Fatalf("%d listings recorded, want 3840", rec.Listings)
@@ -197,9 +200,37 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(float64(parse.Microseconds())/1000, "parse_ms/page")
 				b.ReportMetric(float64(perPage)/float64(parse), "x_parse")
 				b.ReportMetric(float64(pages)/wall.Seconds(), "pages/s")
+				if st.name == "redis" {
+					b.ReportMetric(float64((serverCPU/time.Duration(pages)).Microseconds())/1000, "redis_cpu_ms/page")
+				}
 			})
 		}
 	}
+}
+
+// redisCPU is the CPU time (user and system) the Redis server behind st
+// has used (INFO cpu); zero for other stores.
+func redisCPU(b *testing.B, st precwatch.Store) time.Duration {
+	rs, ok := st.(*redis.Store)
+	if !ok {
+		return 0
+	}
+	info, err := rs.Client().Info(b.Context(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for line := range strings.Lines(info) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 func crawlOK(b *testing.B, c *Crawler) precwatch.Run {

@@ -70,6 +70,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	var sched *crawler.Scheduler
 	m.metrics = newMetrics(func() []precwatch.Site { return sched.Sites() })
 	m.metrics.observeReload("file", nil, len(mt.Watchlist().Substances))
+	m.scale.daemon = true // Scale-out (issue 9): see crawlerOptions
 	sched = crawler.NewScheduler(schedOpts, m.logger, m.crawlFunc(store))
 	if err := sched.Update(cfg.Sites); err != nil {
 		return fmt.Errorf("refusing to start: %w", err)

@@ -19,6 +19,8 @@ type scaleOut struct {
 	leaseTTL   time.Duration
 	visibility time.Duration
 	frontier   string
+	// daemon: runs are the daemon's (run), not a one-shot crawl's.
+	daemon bool
 }
 
 func (m *Main) scaleOutFlags(fs *flag.FlagSet) {
@@ -36,32 +38,57 @@ func (m *Main) crawlerOptions() ([]crawler.Option, error) {
 	if s.leaseTTL < 100*time.Millisecond || s.visibility < 100*time.Millisecond {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--lease-ttl and --visibility-timeout must be at least 100ms")}
 	}
-	return []crawler.Option{
+	opts := []crawler.Option{
 		crawler.WithLease(s.holder, s.leaseTTL),
 		crawler.WithSharedFrontier(s.frontier == "shared"),
 		crawler.WithVisibilityTimeout(s.visibility),
-	}, nil
+	}
+	if s.daemon {
+		// The daemon lives on: a run's final record the store refused is
+		// saved again if it is back soon; else its sweep settles the run.
+		opts = append(opts, crawler.WithRunSaveRetry(crawler.DefaultRunSaveRetry))
+	}
+	return opts, nil
 }
 
-// sweepRuns settles, at start, the runs of the scheduled sites left
-// running by holders whose lease is gone: abandoned with the reason, or
-// resumed at once when their shared frontier is there.
+// sweepRuns settles the runs left running by holders whose lease is gone,
+// of the scheduled sites and of any other site (see crawler.SweepRuns):
+// abandoned with the reason, or resumed at once when their shared frontier
+// is there and the site is scheduled here. It sweeps at start, then every
+// lease TTL until ctx ends, so that no run stays running for long after
+// its process died or gave up saving it, whichever process is left.
 func (m *Main) sweepRuns(ctx context.Context, store precwatch.Store, sched *crawler.Scheduler) {
 	holder := m.scale.holder
 	if holder == "" {
 		holder = crawler.DefaultHolder()
 	}
-	for _, s := range sched.Sites() {
-		resume, err := crawler.Recover(ctx, store, s.Name, holder, m.logger)
-		if err != nil {
-			m.logger.Warn("cannot sweep runs left running", "site", s.Name, "error", err)
-			continue
+	sweep := func() {
+		var names []string
+		for _, s := range sched.Sites() {
+			names = append(names, s.Name)
 		}
-		if resume {
-			m.logger.Info("resuming a run left by a holder gone", "site", s.Name)
-			if err := sched.Launch(s.Name); err != nil {
-				m.logger.Warn("cannot resume run", "site", s.Name, "error", err)
+		resume, err := crawler.SweepRuns(ctx, store, names, holder, m.logger)
+		if err != nil && ctx.Err() == nil {
+			m.logger.Warn("cannot sweep runs left running", "error", err)
+		}
+		for _, name := range resume {
+			m.logger.Info("resuming a run left by a holder gone", "site", name)
+			if err := sched.Launch(name); err != nil {
+				m.logger.Warn("cannot resume run", "site", name, "error", err)
 			}
 		}
 	}
+	sweep()
+	go func() {
+		t := time.NewTicker(max(m.scale.leaseTTL, 100*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				sweep()
+			}
+		}
+	}()
 }

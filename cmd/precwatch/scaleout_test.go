@@ -470,3 +470,63 @@ func TestDaemonSweepsDeadHoldersRuns(t *testing.T) {
 		t.Errorf("market saw %d requests: the sweep must not crawl", n)
 	}
 }
+
+// TestDaemonSweepsPeriodically: on Redis, a run left running after the
+// daemon started (its holder, another process, died: its lease expired) is
+// marked abandoned by the daemon's periodic sweep, every lease TTL, though
+// its site is not even scheduled by this daemon.
+func TestDaemonSweepsPeriodically(t *testing.T) {
+	markets := startMarkets(t)
+	site := scaleSite(markets)
+	site.Schedule = "@every 24h"
+	config := writeConfig(t, []precwatch.Site{site})
+	url := redistest.Start(t)
+	ctx := t.Context()
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	var out, errOut syncBuffer
+	go func() {
+		m := NewMain()
+		m.Stdout, m.Stderr = &out, &errOut
+		err := m.Run(dctx, []string{"run", "--config", config, "--store", url, "--addr", "", "--reload-interval", "0", "--lease-ttl", "300ms"})
+		if cerr := m.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errOut.String(), "precwatch running") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st, err := redis.Open(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l, err := st.AcquireLease(ctx, "elsewhere", "dead-holder", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.RunID = "20260101T000000.000000000Z-dead"
+	if _, err := st.RenewLease(ctx, l, 200*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveRun(ctx, precwatch.Run{ID: l.RunID, Site: "elsewhere", Start: time.Now(), Status: precwatch.RunRunning}); err != nil {
+		t.Fatal(err)
+	}
+	var runs []precwatch.Run
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if runs, err = st.Runs(ctx, "elsewhere", 0); err == nil && len(runs) == 1 && runs[0].Status != precwatch.RunRunning {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon: %v\n%s", err, errOut.String())
+	}
+	if len(runs) != 1 || runs[0].Status != precwatch.RunAbandoned || len(runs[0].Errors) == 0 ||
+		!strings.Contains(runs[0].Errors[0], "lease of holder dead-holder expired at") {
+		t.Fatalf("runs = %+v, want the dead holder's run abandoned by the periodic sweep\n%s", runs, errOut.String())
+	}
+}

@@ -77,9 +77,9 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 	err := s.retry(ctx, func() error {
 		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			var err error
-			results, err = s.recordPageTx(ctx, tx, p, obs, keys)
+			results, err = s.recordPageTx(ctx, tx, p, obs, keys, watch)
 			return err
-		}, watch...)
+		}, s.routeKeys(watch)...)
 	})
 	if err != nil {
 		what := "no page"
@@ -97,13 +97,44 @@ type batchWrite struct {
 	raw      []byte
 	write    []precwatch.Alert
 	existing map[string]precwatch.Alert
+	// known: the listing was stored before, and so is in the listing sets.
+	known bool
 }
 
-func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Page, obs []precwatch.Observation, keys batchKeys) ([]precwatch.RecordResult, error) {
-	// One round trip: every listing, every named alert, which pages exist.
+// routeKeys are the keys given to the client's Watch: none on one Redis,
+// where recordPageTx sends WATCH in the same round trip as its reads; the
+// first on a cluster, whose client needs one to pick the slot's node.
+func (s *Store) routeKeys(watch []string) []string {
+	if s.cluster {
+		return watch[:1]
+	}
+	return nil
+}
+
+func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Page, obs []precwatch.Observation, keys batchKeys, watch []string) ([]precwatch.RecordResult, error) {
+	// The WATCH below is not the client's own (Tx.Watch), so the client
+	// does not know to release it: unless EXEC ran (and released it), do
+	// it here, or a later transaction on this pooled connection would be
+	// aborted by changes to keys it never watched. An UNWATCH that fails
+	// failed on the connection, which the client then drops, and the
+	// WATCH with it.
+	execRan := false
+	defer func() {
+		if !execRan {
+			_ = tx.Unwatch(ctx).Err()
+		}
+	}()
+	// One round trip: WATCH, then every listing, every named alert, which
+	// pages exist (three round trips with WATCH on its own).
 	var listCmd, alertCmd *redis.SliceCmd
 	pageCmds := make([]*redis.IntCmd, len(keys.pages))
 	_, err := tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		args := make([]any, 0, len(watch)+1)
+		args = append(args, "watch")
+		for _, k := range watch {
+			args = append(args, k)
+		}
+		pipe.Do(ctx, args...)
 		if len(keys.listings) > 0 {
 			rkeys := make([]string, len(keys.listings))
 			for i, k := range keys.listings {
@@ -230,7 +261,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if len(write) == 0 && bytes.Equal(raw, raws[lkey]) {
 			continue
 		}
-		writes = append(writes, batchWrite{next: next, raw: raw, write: write, existing: existing})
+		writes = append(writes, batchWrite{next: next, raw: raw, write: write, existing: existing, known: prev != nil})
 		states[lkey], raws[lkey] = &next, raw
 		for _, a := range write {
 			alerts.decoded[a.Key] = a
@@ -266,12 +297,19 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			}
 		}
 		for _, w := range writes {
+			if w.known && len(w.write) == 0 {
+				// A listing seen again with no alert to write (the common
+				// case of a re-crawl): its state only, one command.
+				pipe.Set(ctx, s.listingKey(w.next.Key), w.raw, 0)
+				continue
+			}
 			if err := s.writeRecord(ctx, pipe, w.next, w.raw, w.write, w.existing); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
 	if err != nil {
 		if !errors.Is(err, redis.TxFailedErr) {
 			err = fmt.Errorf("write: %w", err)

@@ -2,9 +2,11 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/storage/storetest"
 	"github.com/redis/go-redis/v9"
@@ -58,5 +60,74 @@ func TestRecordPageConnectionBroken(t *testing.T) {
 	n, err := s.rdb.XLen(ctx, s.StreamKey()).Result()
 	if err != nil || n != 6 {
 		t.Errorf("stream holds %d events (%v), want 6", n, err)
+	}
+}
+
+// TestRecordPageRetriesOnConflict: RecordPage sends WATCH in the round trip
+// of its reads; a write to a watched listing landing before its EXEC still
+// aborts the transaction, and the retry works from the new state. Then a
+// RecordPage that writes nothing (the same sightings again) leaves no
+// WATCH on its pooled connection: the next transaction, whose keys were
+// written meanwhile by another client, commits at its first attempt.
+func TestRecordPageRetriesOnConflict(t *testing.T) {
+	url := redistest.Start(t) + "?pool_size=1"
+	s, other := open(t, url), open(t, url)
+	defer s.Close()
+	defer other.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	p, obs := storetest.EvidenceBatch("silkvault", at, "K1", "K2")
+	if _, err := s.RecordPage(ctx, p, obs); err != nil {
+		t.Fatal(err)
+	}
+	key := precwatch.AlertKey(obs[0].Listing.Site, obs[0].Listing.Identity(), obs[0].Matches[0].Substance)
+	calls := 0
+	s.beforeExec = func() {
+		calls++
+		if calls == 1 {
+			if err := other.SetAlertStatus(ctx, key, precwatch.StatusEscalated, at); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	changed := slices.Clone(obs)
+	changed[0].Listing.Price += 10
+	changed[0].At = at.Add(time.Hour)
+	res, err := s.RecordPage(ctx, p, changed[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := calls, 2; got != want {
+		t.Errorf("%d attempts, want %d (the first must conflict)", got, want)
+	}
+	if !res[0].Changed {
+		t.Errorf("RecordPage = %+v, want Changed", res[0])
+	}
+	a, err := s.Alert(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != precwatch.StatusEscalated || len(a.History) != 2 {
+		t.Errorf("alert status %q, %d events; want escalated with 2 (raised, changed)", a.Status, len(a.History))
+	}
+
+	// Nothing to write: no EXEC, and the WATCH must not outlive the call.
+	calls = 0
+	s.beforeExec = func() { calls++ }
+	if _, err := s.RecordPage(ctx, p, changed[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 {
+		t.Fatalf("a repeated RecordPage reached EXEC %d times, want 0", calls)
+	}
+	if err := other.SetAlertStatus(ctx, key, precwatch.StatusTriaged, at); err != nil {
+		t.Fatal(err)
+	}
+	changed[0].At = at.Add(2 * time.Hour)
+	if _, err := s.RecordPage(ctx, p, changed[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("next RecordPage took %d attempts, want 1 (a WATCH left on the connection aborts it)", calls)
 	}
 }

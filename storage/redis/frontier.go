@@ -208,6 +208,33 @@ func (f *frontier) Has(ctx context.Context, set, member string) (bool, error) {
 	return ok, f.wrap("has", err)
 }
 
+// AddAll adds members to the run's named set in one command (the crawler
+// notes a page's listings at once).
+func (f *frontier) AddAll(ctx context.Context, set string, members []string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	return f.wrap("add", f.s.rdb.SAdd(ctx, f.key("set", set), toAny(members)...).Err())
+}
+
+// HasAll reports which of members are in the run's named set, in one
+// command (SMISMEMBER).
+func (f *frontier) HasAll(ctx context.Context, set string, members []string) ([]bool, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	ok, err := f.s.rdb.SMIsMember(ctx, f.key("set", set), toAny(members)...).Result()
+	return ok, f.wrap("has", err)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
 func (f *frontier) Card(ctx context.Context, set string) (int64, error) {
 	n, err := f.s.rdb.SCard(ctx, f.key("set", set)).Result()
 	return n, f.wrap("card", err)

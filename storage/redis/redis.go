@@ -578,16 +578,9 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 				if err != nil {
 					return err
 				}
-				states, err := decodeAll[precwatch.ListingState](vals)
+				gone, err := goneAfter(vals, run)
 				if err != nil {
 					return fmt.Errorf("decode listing: %w", err)
-				}
-				var gone []precwatch.ListingState
-				for _, st := range states {
-					if precwatch.GoneAfter(st, run) {
-						st.Gone = true
-						gone = append(gone, st)
-					}
 				}
 				if len(gone) == 0 {
 					return nil
@@ -614,6 +607,49 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 		total += n
 	}
 	return total, nil
+}
+
+// goneStub is the part of a listing state precwatch.GoneAfter reads: a
+// run's end decides thousands of listings, most of them seen, and
+// decoding only this much skips their text and alert keys.
+type goneStub struct {
+	Listing struct {
+		Site string `json:"site"`
+	} `json:"listing"`
+	LastSeen  time.Time `json:"last_seen"`
+	LastRunID string    `json:"last_run_id"`
+	Gone      bool      `json:"gone"`
+}
+
+// goneAfter decodes the listing states an MGET returned that run leaves
+// gone (see precwatch.GoneAfter), marked gone.
+func goneAfter(vals []any, run precwatch.Run) ([]precwatch.ListingState, error) {
+	var gone []precwatch.ListingState
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var stub goneStub
+		if err := json.Unmarshal([]byte(str), &stub); err != nil {
+			return nil, err
+		}
+		probe := precwatch.ListingState{LastSeen: stub.LastSeen, LastRunID: stub.LastRunID, Gone: stub.Gone}
+		probe.Listing.Site = stub.Listing.Site
+		if !precwatch.GoneAfter(probe, run) {
+			continue
+		}
+		var st precwatch.ListingState
+		if err := json.Unmarshal([]byte(str), &st); err != nil {
+			return nil, err
+		}
+		if !precwatch.GoneAfter(st, run) {
+			continue // decided on the whole state, should GoneAfter read more
+		}
+		st.Gone = true
+		gone = append(gone, st)
+	}
+	return gone, nil
 }
 
 // getJSON decodes the string at key into v, or returns ErrNotFound.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +72,55 @@ func RecordPages(ctx context.Context, s precwatch.Store, pages []BenchPage, work
 	return first
 }
 
+// ServerCPU is a store whose server's CPU time can be read (Redis, in its
+// tests): benchmarks report it per listing, since the server's CPU is not
+// the benchmark process's.
+type ServerCPU interface {
+	ServerCPU(ctx context.Context) (time.Duration, error)
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter reports the CPU time spent per listing between its start and
+// report, by this process (cpu_us/listing) and by the store's server
+// (server_cpu_us/listing) when s is a ServerCPU: figures that depend far
+// less than listings/s on what else the machine runs.
+type cpuMeter struct {
+	s              precwatch.Store
+	proc, server   time.Duration
+	serverReadable bool
+}
+
+func startCPU(b *testing.B, s precwatch.Store) *cpuMeter {
+	m := &cpuMeter{s: s, proc: processCPU(b)}
+	if sc, ok := s.(ServerCPU); ok {
+		t, err := sc.ServerCPU(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.server, m.serverReadable = t, true
+	}
+	return m
+}
+
+func (m *cpuMeter) report(b *testing.B, listings int) {
+	b.ReportMetric(float64((processCPU(b)-m.proc).Microseconds())/float64(listings), "cpu_us/listing")
+	if m.serverReadable {
+		t, err := m.s.(ServerCPU).ServerCPU(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64((t-m.server).Microseconds())/float64(listings), "server_cpu_us/listing")
+	}
+}
+
 // BenchRecordPage measures RecordPage on s: b.N index pages of perPage
 // listings written from workers goroutines, new listings (raising alerts)
 // and then the same listings seen unchanged by a later run, reporting
@@ -83,11 +133,12 @@ func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
 		pages = BenchPages(b.N, perPage, start)
 		start = start.Add(time.Duration(b.N*perPage) * time.Second)
 		b.ResetTimer()
-		t := time.Now()
+		t, cpu := time.Now(), startCPU(b, s)
 		if err := RecordPages(ctx, s, pages, workers); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
+		cpu.report(b, b.N*perPage)
 	})
 	b.Run(fmt.Sprintf("unchanged/per_page=%d/workers=%d", perPage, workers), func(b *testing.B) {
 		pages = BenchPages(b.N, perPage, start)
@@ -102,10 +153,11 @@ func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
 			}
 		}
 		b.ResetTimer()
-		t := time.Now()
+		t, cpu := time.Now(), startCPU(b, s)
 		if err := RecordPages(ctx, s, pages, workers); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
+		cpu.report(b, b.N*perPage)
 	})
 }
