@@ -102,7 +102,9 @@ func (a *automaton) plainNoHit(text string) bool {
 				break
 			}
 			// hasChunkedWord, at the separators it looks at.
-			if b&pbChunk != 0 && chunkLen(text, i, text[i]) >= minChunks {
+			// (A piece needs a letter on each side of its separator.)
+			if b&pbChunk != 0 && i > 0 && i+1 < len(text) && isASCIILetter(text[i-1]) && isASCIILetter(text[i+1]) &&
+				chunkLen(text, i, text[i]) >= minChunks {
 				return false
 			}
 			i++

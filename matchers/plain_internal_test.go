@@ -34,6 +34,7 @@ func plainTexts(t *testing.T, m *Matcher) []string {
 		texts = append(texts, s.Abbreviations...)
 		texts = append(texts, s.CAS, "CAS "+strings.ReplaceAll(s.CAS, "-", ""))
 	}
+	texts = append(texts, "pot.ass.ium salt", "chl-or-ate of ash", "buy am.mo.ni.um today", "ab.cd.ef", "x 12.50 - y.z", "a.b-c.d")
 	r := rand.New(rand.NewPCG(7, 12))
 	seps := []string{" ", "  ", "\t", ", ", " - ", "...", "/", "\n\n", "_", "*"}
 	mutate := func(s string) string {
@@ -43,7 +44,7 @@ func plainTexts(t *testing.T, m *Matcher) []string {
 				break
 			}
 			k := r.IntN(len(b))
-			switch r.IntN(9) {
+			switch r.IntN(10) {
 			case 0:
 				b[k] ^= 0x20 // case, or a symbol for a letter
 			case 1:
@@ -69,6 +70,17 @@ func plainTexts(t *testing.T, m *Matcher) []string {
 				if j := strings.IndexByte(string(b[k:]), ' '); j >= 0 {
 					b = append(b[:k+j], b[k+j+1:]...) // two words glued
 				}
+			case 9:
+				// A word cut into pieces ("pot.ass.ium").
+				sep := ".-"[r.IntN(2)]
+				var cut []byte
+				for x, c := range b[k:min(len(b), k+12)] {
+					if x > 0 && x%(2+r.IntN(3)) == 0 {
+						cut = append(cut, sep)
+					}
+					cut = append(cut, c)
+				}
+				b = append(b[:k], append(cut, b[min(len(b), k+12):]...)...)
 			}
 		}
 		return string(b)
@@ -99,6 +111,9 @@ func TestPlainPrefilterAgrees(t *testing.T) {
 			t.Fatalf("plainNoHit(%q) but the normalised text %q has %d hits", s, n.text, len(hits))
 		}
 		ascii := !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 || strings.ContainsRune("@!$|", r) })
+		if got && (!ascii || deob) {
+			t.Fatalf("plainNoHit(%q) for a text normalisation deobfuscates or that is not ASCII", s)
+		}
 		if ascii && !deob && len(hits) == 0 {
 			plain++
 			if !got {
