@@ -22,3 +22,24 @@ awk '/^pkg: / { n=split($2, parts, "/"); pkg=parts[n]; if (parts[n-1] == "storag
 	}
 	printf "| %s | %s | %s | %s |\n", name, nsop, thr, other
 }' "$raw"
+# The matcher against the anchor (the petar-dambovaliev/aho-corasick scan
+# of the same terms, no normalisation, no rules), taking turns on each
+# corpus in one run (BenchmarkMatchVsAnchor).
+awk '/^BenchmarkMatchVsAnchor\// {
+	name=$1; sub(/^BenchmarkMatchVsAnchor\//, "", name); sub(/-[0-9]+$/, "", name);
+	own=""; anc=""; x="";
+	for (i=3; i<NF; i+=2) {
+		if ($(i+1)=="MB/cpu-s") own=$i;
+		else if ($(i+1)=="anchor-MB/cpu-s") anc=$i;
+		else if ($(i+1)=="x-anchor") x=$i;
+	}
+	if (!head) {
+		print ""
+		print "## matcher against the anchor (petar-dambovaliev/aho-corasick, DFA, ASCII case-insensitive, same terms, no rules; in turns, one run)"
+		print ""
+		print "| corpus | precwatch MB/cpu-s | anchor MB/cpu-s | precwatch / anchor |"
+		print "|---|---|---|---|"
+		head=1
+	}
+	printf "| %s | %s | %s | %sx |\n", name, own, anc, x
+}' "$raw"

@@ -55,6 +55,10 @@ type automaton struct {
 	// Nil when the patterns do not all start with a space or there are
 	// too many classes for a small bitset.
 	starts []uint64
+	// raw is the class of every original byte for plainNoHit (plain.go):
+	// of its fold for ASCII letters and digits, of the space for
+	// separators.
+	raw [256]uint8
 }
 
 // acLink is a chain state: its class (the low byte of fbcls) goes to
@@ -208,6 +212,7 @@ func newAutomatonLayout(patterns []string, lay layout) *automaton {
 		}
 	}
 	a.buildTable(trans, order, newID, ndense, fb, cls)
+	a.raw = rawClasses(a)
 	return a
 }
 

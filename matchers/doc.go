@@ -70,7 +70,11 @@
 //
 // # Speed
 //
-// The scan is a DFA (automaton.go) run once per field: dense rows for the
+// A plain ASCII field (one normalisation would only fold: no symbol or
+// digit standing for a letter, no spaced or cut word) is first scanned on
+// its own bytes, each read as its fold (plain.go); when nothing is found
+// the field is done, unnormalised. Otherwise the scan is a DFA
+// (automaton.go) run once per field: dense rows for the
 // states near the root, 8-byte chain states deeper, so the table stays in
 // a core's cache (0.47 MB for the configured watchlist). It skips the rest
 // of a word from the root state, since every pattern starts with a space,

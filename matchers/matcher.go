@@ -376,7 +376,10 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 }
 
 func (m *Matcher) matchField(sc *scratch, field, text string) {
-	if text == "" {
+	// Plain text in which the automaton finds nothing needs no more
+	// (plain.go); a description after a title that named a substance
+	// nearly always names one too, so it goes straight to the full path.
+	if text == "" || len(sc.staged) == 0 && m.ac.plainNoHit(text) {
 		return
 	}
 	n := normalize(text, true, &sc.norm)

@@ -1,0 +1,180 @@
+package matchers
+
+import "strings"
+
+// The plain-text prefilter: most fields of a market name no precursor, and
+// most of those are plain ASCII that normalisation would only fold. For
+// such a field the automaton can run over the original bytes, each read
+// as the byte normalisation would write, and when it finds nothing the
+// field is done without normalising, tokenizing or allocating.
+//
+// A field is plain when normalisation would not deobfuscate it, so that
+// its normalised text is exactly its bytes folded to lower case with
+// every run of separators made one space: ASCII only, none of the symbols
+// that may stand for letters ("@", "!", "$", "|"), no capital I inside a
+// lower-case word ("perchIorate"), no letter-digits-letter word
+// ("n1tro"), no run of minSpacedRun one-character words, no word cut into
+// pieces (hasChunkedWord). Any other field, and any plain field with a
+// hit, takes the full path, whose result the prefilter therefore never
+// changes (TestPlainPrefilterAgrees checks both paths on the evaluation
+// listings and on mutations of them).
+//
+// A rule that finds terms without an automaton hit on the normalised text
+// (a repair of the text, a fuzzy reading) must make plainNoHit return
+// false on the fields it may change.
+
+// plainByte classes of the original bytes.
+const (
+	pbSep    = 1 << iota // folds to a separator
+	pbDigit              // an ASCII digit
+	pbUpperI             // "I", which may stand for "l"
+	pbStop               // non-ASCII or a symbol that may stand for a letter: not plain
+	pbChunk              // a separator of chunkSeps
+)
+
+var plainByte = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 0x80 || c < 0x80 && asciiFold[c] == asciiSpecial:
+			t[c] = pbStop
+		case asciiFold[c] == 0:
+			t[c] = pbSep
+			if strings.IndexByte(chunkSeps, byte(c)) >= 0 {
+				t[c] |= pbChunk
+			}
+		case c >= '0' && c <= '9':
+			t[c] = pbDigit
+		case c == 'I':
+			t[c] = pbUpperI
+		}
+	}
+	return t
+}()
+
+// rawClasses maps every ASCII letter and digit to the class of its fold
+// and every separator to the class of the space, for plainNoHit.
+func rawClasses(a *automaton) (t [256]uint8) {
+	for c := range 128 {
+		switch f := asciiFold[c]; f {
+		case 0:
+			t[c] = a.class[' ']
+		case asciiSpecial:
+		default:
+			t[c] = a.class[f]
+		}
+	}
+	return t
+}
+
+// plainNoHit reports whether text is plain (see above) and the automaton
+// finds no pattern in its normalised form, which it reads from text
+// itself: the same walk as scanSpaced, with runs of separators read as
+// one space. It stops at the first hit or the first sign that the text is
+// not plain.
+func (a *automaton) plainNoHit(text string) bool {
+	if !a.spaceLed || a.starts == nil {
+		return false
+	}
+	n := a.nclass
+	dense, chain := a.dense, a.chain
+	dlen := uint32(len(dense))
+	next := func(v, c uint32) uint32 {
+		if v < dlen {
+			return dense[v+c]
+		}
+		l := chain[v-dlen]
+		if uint8(l.fbcls) == uint8(c) {
+			return l.next
+		}
+		return dense[l.fbcls>>8+c]
+	}
+	raw := &a.raw
+	sp := uint32(a.class[' '])
+	// s is the state before the space that precedes the next word (the
+	// text's virtual leading space first).
+	s := uint32(0)
+	singles := 0
+	i := 0
+	for {
+		for i < len(text) {
+			b := plainByte[text[i]]
+			if b&pbSep == 0 {
+				break
+			}
+			// hasChunkedWord, at the separators it looks at.
+			// (A piece needs a letter on each side of its separator.)
+			if b&pbChunk != 0 && i > 0 && i+1 < len(text) && isASCIILetter(text[i-1]) && isASCIILetter(text[i+1]) &&
+				chunkLen(text, i, text[i]) >= minChunks {
+				return false
+			}
+			i++
+		}
+		if i == len(text) {
+			break
+		}
+		ws := i
+		var f uint8
+		for i < len(text) {
+			b := plainByte[text[i]]
+			if b&pbSep != 0 {
+				break
+			}
+			f |= b
+			i++
+		}
+		we := i
+		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
+			return false
+		}
+		if we-ws == 1 {
+			if singles++; singles >= minSpacedRun {
+				return false
+			}
+		} else {
+			singles = 0
+		}
+		if s == 0 && we-ws >= 3 {
+			// From the root, a word whose first three bytes start no
+			// pattern leaves the automaton at the root (scanSpaced's skip).
+			x := (uint32(raw[text[ws]])*n+uint32(raw[text[ws+1]]))*n + uint32(raw[text[ws+2]])
+			if a.starts[x/64]&(1<<(x%64)) == 0 {
+				continue
+			}
+		}
+		t := next(s, sp)
+		for k := ws; k < we && t&outFlag == 0; k++ {
+			if t == 0 {
+				break // only a space leaves the root
+			}
+			t = next(t, uint32(raw[text[k]]))
+		}
+		if t&outFlag != 0 {
+			return false
+		}
+		s = t
+	}
+	return next(s, sp)&outFlag == 0
+}
+
+// plainWord reports whether text[ws:we], a word of ASCII letters and
+// digits, is one normalisation leaves as it is: no digits between
+// letters, no capital I between lower-case letters.
+func plainWord(text string, ws, we int) bool {
+	for k := ws; k < we; k++ {
+		c := text[k]
+		if c == 'I' && k > ws && k+1 < we && isLower(text[k-1]) && isLower(text[k+1]) {
+			return false
+		}
+		if c >= '0' && c <= '9' && k > ws && isASCIILetter(text[k-1]) {
+			e := k
+			for e < we && text[e] >= '0' && text[e] <= '9' {
+				e++
+			}
+			if e < we {
+				return false // letter, digits, letter
+			}
+			k = e - 1
+		}
+	}
+	return true
+}

@@ -1,0 +1,168 @@
+package matchers
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/precwatch/precwatch/fixtures"
+	"github.com/precwatch/precwatch/fixtures/eval"
+)
+
+// plainTexts is the evaluation and fixture fields, the watchlist's terms,
+// and mutations of both that plainNoHit must judge like the full path:
+// case changes, separator runs, digits and symbols for letters, capital
+// I, letters spaced out, words cut and glued.
+func plainTexts(t *testing.T, m *Matcher) []string {
+	t.Helper()
+	var texts []string
+	for _, l := range fixtures.Listings() {
+		texts = append(texts, l.Title, l.Description)
+	}
+	cases, err := eval.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		texts = append(texts, c.Title, c.Description)
+	}
+	for _, s := range m.w.Substances {
+		for _, n := range s.Names {
+			texts = append(texts, n, "buy "+n+" 25kg", strings.ToUpper(n)+"!!", " -- "+n+" -- ")
+		}
+		texts = append(texts, s.Synonyms...)
+		texts = append(texts, s.Abbreviations...)
+		texts = append(texts, s.CAS, "CAS "+strings.ReplaceAll(s.CAS, "-", ""))
+	}
+	texts = append(texts, "pot.ass.ium salt", "chl-or-ate of ash", "buy am.mo.ni.um today", "ab.cd.ef", "x 12.50 - y.z", "a.b-c.d")
+	r := rand.New(rand.NewPCG(7, 12))
+	seps := []string{" ", "  ", "\t", ", ", " - ", "...", "/", "\n\n", "_", "*"}
+	mutate := func(s string) string {
+		b := []byte(s)
+		for range 1 + r.IntN(4) {
+			if len(b) == 0 {
+				break
+			}
+			k := r.IntN(len(b))
+			switch r.IntN(10) {
+			case 0:
+				b[k] ^= 0x20 // case, or a symbol for a letter
+			case 1:
+				b = append(b[:k], append([]byte(seps[r.IntN(len(seps))]), b[k:]...)...)
+			case 2:
+				b[k] = "0134579"[r.IntN(7)]
+			case 3:
+				b[k] = 'I'
+			case 4:
+				b = append(b[:k], b[k+1:]...)
+			case 5:
+				b[k] = "@!$|.-"[r.IntN(6)]
+			case 6:
+				// Letters spaced out.
+				var sp []byte
+				for _, c := range b[k:min(len(b), k+6)] {
+					sp = append(sp, c, ' ')
+				}
+				b = append(b[:k], append(sp, b[min(len(b), k+6):]...)...)
+			case 7:
+				b = append(b[:k], append([]byte("é"), b[k:]...)...)
+			case 8:
+				if j := strings.IndexByte(string(b[k:]), ' '); j >= 0 {
+					b = append(b[:k+j], b[k+j+1:]...) // two words glued
+				}
+			case 9:
+				// A word cut into pieces ("pot.ass.ium").
+				sep := ".-"[r.IntN(2)]
+				var cut []byte
+				for x, c := range b[k:min(len(b), k+12)] {
+					if x > 0 && x%(2+r.IntN(3)) == 0 {
+						cut = append(cut, sep)
+					}
+					cut = append(cut, c)
+				}
+				b = append(b[:k], append(cut, b[min(len(b), k+12):]...)...)
+			}
+		}
+		return string(b)
+	}
+	for _, s := range texts[:len(texts):len(texts)] {
+		for range 6 {
+			texts = append(texts, mutate(s))
+		}
+	}
+	return texts
+}
+
+// TestPlainPrefilterAgrees checks plainNoHit against the full path: a
+// field it passes has no hit in its normalised text, and a field that is
+// plain and has none is passed (else the prefilter is needlessly slow).
+func TestPlainPrefilterAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	passed, plain := 0, 0
+	for _, s := range plainTexts(t, m) {
+		n, suspicious := normalizeFold(s, true, nil)
+		deob := suspicious || hasChunkedWord(s)
+		if deob {
+			n = normalize(s, true, nil)
+		}
+		hits := m.ac.scanSpaced(n.text, nil)
+		got := m.ac.plainNoHit(s)
+		if got && len(hits) > 0 {
+			t.Fatalf("plainNoHit(%q) but the normalised text %q has %d hits", s, n.text, len(hits))
+		}
+		ascii := !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 || strings.ContainsRune("@!$|", r) })
+		if got && (!ascii || deob) {
+			t.Fatalf("plainNoHit(%q) for a text normalisation deobfuscates or that is not ASCII", s)
+		}
+		if ascii && !deob && len(hits) == 0 {
+			plain++
+			if !got {
+				t.Errorf("plainNoHit(%q) = false for a plain text without hits", s)
+			}
+		}
+		if got {
+			passed++
+		}
+	}
+	if passed == 0 || plain == 0 {
+		t.Fatalf("%d texts passed, %d plain: the test covers nothing", passed, plain)
+	}
+	t.Logf("%d texts passed the prefilter, %d plain without hits", passed, plain)
+}
+
+// sharedInternalMatcher compiles the configured watchlist.
+func sharedInternalMatcher(t *testing.T) *Matcher {
+	t.Helper()
+	w, err := LoadWatchlist("../configs/watchlist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// FuzzPlainPrefilter checks plainNoHit's promise on any text: a field it
+// passes has no hit in its normalised text.
+func FuzzPlainPrefilter(f *testing.F) {
+	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e"} {
+		f.Add(s)
+	}
+	w, err := LoadWatchlist("../configs/watchlist.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := Compile(w)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if m.ac.plainNoHit(s) {
+			if n := normalize(s, true, nil); len(m.ac.scanSpaced(n.text, nil)) > 0 {
+				t.Fatalf("plainNoHit(%q) but %q has hits", s, n.text)
+			}
+		}
+	})
+}
