@@ -203,7 +203,9 @@ func daemonFaults(t *testing.T, base string, srv *redistest.Server) {
 	// 1. Redis goes away while the first crawls run.
 	srv.Stop()
 	waitFor(t, p, 20*time.Second, "precwatch_store_up 0", func() bool { return metricValue(t, metricsURL, "precwatch_store_up") == "0" })
-	waitFor(t, p, 30*time.Second, "the alert listing after the first crawls failing", has("cannot list the alerts; the daemon goes on"))
+	// Runs retry each write for retry_for and their final record for up
+	// to 10 s, so on a loaded machine the first crawls can take a minute.
+	waitFor(t, p, 90*time.Second, "the alert listing after the first crawls failing", has("cannot list the alerts; the daemon goes on"))
 	time.Sleep(3 * time.Second) // scheduled runs fail meanwhile
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
