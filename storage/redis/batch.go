@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/precwatch/precwatch"
 	"github.com/redis/go-redis/v9"
@@ -280,16 +279,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if savePage {
-			fetched := ""
-			if !p.FetchedAt.IsZero() {
-				fetched = p.FetchedAt.UTC().Format(time.RFC3339Nano)
-			}
-			body := p.Body
-			if body == nil {
-				body = []byte{}
-			}
-			pipe.HSet(ctx, s.pageKey(p.SHA256), "site", p.Site, "url", p.URL, "fetched_at", fetched,
-				"content_type", p.ContentType, "body", body)
+			pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
 		}
 		if saveFetch {
 			if err := s.writeFetch(ctx, pipe, *p.Fetch); err != nil {

@@ -985,10 +985,11 @@ func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.R
 	return out, nil
 }
 
-// savePage writes a page hash unless one exists: the first fetch is kept.
+// savePage writes a page hash (ARGV: pageFields' pairs) unless one
+// exists: the first fetch is kept.
 var savePage = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'site', ARGV[1], 'url', ARGV[2], 'fetched_at', ARGV[3], 'content_type', ARGV[4], 'body', ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `)
 
@@ -998,6 +999,18 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 	if p.SHA256 == "" {
 		return fmt.Errorf("redis: save page: %w: empty sha256", precwatch.ErrInvalid)
 	}
+	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
+		return savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, pageFields(p)...).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)
+	}
+	return nil
+}
+
+// pageFields are a page's hash fields, as name, value pairs: site, url,
+// fetched_at, content_type, body (never nil: HSET needs a value).
+func pageFields(p precwatch.Page) []any {
 	fetched := ""
 	if !p.FetchedAt.IsZero() {
 		fetched = p.FetchedAt.UTC().Format(time.RFC3339Nano)
@@ -1006,13 +1019,7 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 	if body == nil {
 		body = []byte{}
 	}
-	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
-		return savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, p.Site, p.URL, fetched, p.ContentType, body).Err()
-	})
-	if err != nil {
-		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)
-	}
-	return nil
+	return []any{"site", p.Site, "url", p.URL, "fetched_at", fetched, "content_type", p.ContentType, "body", body}
 }
 
 // Page returns a stored page by its SHA-256, or ErrNotFound.

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/precwatch/precwatch"
 	"github.com/redis/go-redis/v9"
@@ -97,16 +96,7 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 			}
 			_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 				if savePage {
-					fetched := ""
-					if !p.FetchedAt.IsZero() {
-						fetched = p.FetchedAt.UTC().Format(time.RFC3339Nano)
-					}
-					body := p.Body
-					if body == nil {
-						body = []byte{}
-					}
-					pipe.HSet(ctx, s.pageKey(p.SHA256), "site", p.Site, "url", p.URL, "fetched_at", fetched,
-						"content_type", p.ContentType, "body", body)
+					pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
 				}
 				pipe.Set(ctx, key, out, 0)
 				ids := make([]precwatch.VendorID, len(next.Identifiers))
