@@ -215,22 +215,11 @@ func redisCPU(b *testing.B, st precwatch.Store) time.Duration {
 	if !ok {
 		return 0
 	}
-	info, err := rs.Client().Info(b.Context(), "cpu").Result()
+	d, err := redistest.ServerCPU(b.Context(), rs.Client())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var total float64
-	for line := range strings.Lines(info) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	return d
 }
 
 func crawlOK(b *testing.B, c *Crawler) precwatch.Run {

@@ -2,9 +2,6 @@ package redis
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,23 +19,8 @@ func BenchmarkRecordPage(b *testing.B) {
 	}
 }
 
-// ServerCPU returns the CPU time (user and system) the Redis server has
-// used (INFO cpu), for storetest.ServerCPU.
+// ServerCPU returns the CPU time the Redis server has used, for
+// storetest.ServerCPU.
 func (s *Store) ServerCPU(ctx context.Context) (time.Duration, error) {
-	info, err := s.rdb.Info(ctx, "cpu").Result()
-	if err != nil {
-		return 0, err
-	}
-	var total float64
-	for line := range strings.Lines(info) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return 0, fmt.Errorf("INFO cpu %s: %w", k, err)
-			}
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second)), nil
+	return redistest.ServerCPU(ctx, s.rdb)
 }
