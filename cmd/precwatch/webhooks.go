@@ -171,7 +171,10 @@ func (m *Main) startWebhooks(ctx context.Context, cfg *Config, store precwatch.S
 	for i, w := range cfg.Webhooks {
 		dests[i] = w.dest
 	}
-	opts := &webhook.Options{UserAgent: "precwatch/" + version + " webhook"}
+	// Destinations' leases share the runs' holder id and lease life, so
+	// --lease-ttl also bounds how soon another daemon takes over a
+	// destination whose holder died.
+	opts := &webhook.Options{UserAgent: "precwatch/" + version + " webhook", Holder: m.scale.holder, LeaseTTL: m.scale.leaseTTL}
 	if m.metrics != nil {
 		opts.OnAttempt = newWebhookMetrics(m.metrics.reg).observe
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,5 +253,102 @@ func TestWebhookSecretsStayOut(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "webhook delivery failed") {
 		t.Errorf("no failed delivery logged; the test proves nothing:\n%s", logs.String())
+	}
+}
+
+// TestWebhooksTwoDaemonsOneRedis backs the README's claim that daemons
+// sharing a Redis store serve each destination from one of them at a time,
+// and that another takes over, from the saved cursor, when that one dies:
+// real processes, killed with SIGKILL.
+func TestWebhooksTwoDaemonsOneRedis(t *testing.T) {
+	markets := startMarkets(t)
+	sites := markets.Sites()
+	for i := range sites {
+		sites[i].Schedule = "@every 1s"
+	}
+	var mu sync.Mutex
+	events := map[string]int{} // event id → deliveries
+	var changed []string       // alert keys of changed events, as received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p webhook.Payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		events[r.Header.Get("Precwatch-Event-Id")]++
+		if p.Event.Event == precwatch.EventChanged {
+			changed = append(changed, p.Key)
+		}
+	}))
+	defer srv.Close()
+	path := writeConfig(t, sites)
+	writeFile(t, filepath.Dir(path), "hook.secret", "two-daemons-secret-0123\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "webhooks:\n  - name: soc\n    url: %s/in\n    secret_file: hook.secret\n    from_start: true\n", srv.URL)
+	f.Close()
+	dsn := redistest.Start(t) + "?prefix=hooks2"
+	daemon := func(holder string) *daemonProc {
+		return startProc(t, "run --run-on-start --addr= --reload-interval 0 --log-format json --lease-ttl 1s --holder "+holder+" --config "+path+" --store "+dsn)
+	}
+	counts := func() (total, dups int, ch []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range events {
+			total += n
+			if n > 1 {
+				dups += n - 1
+			}
+		}
+		return total, dups, slices.Clone(changed)
+	}
+
+	// A alone delivers the first crawls' events, so A holds the lease.
+	a := daemon("daemon-a")
+	want := len(expectedAlerts())
+	waitFor(t, a, 90*time.Second, "the first crawls' raised events", func() bool { n, _, _ := counts(); return n >= want })
+	// B joins; a price change while both run is delivered once.
+	b := daemon("daemon-b")
+	waitFor(t, b, 30*time.Second, "daemon B's webhooks", func() bool {
+		return slices.ContainsFunc(b.lines(true), func(l string) bool { return strings.Contains(l, `"msg":"webhooks running"`) })
+	})
+	alerts := listAlerts(t, path, dsn)
+	perListing := map[string]int{}
+	for _, al := range alerts {
+		perListing[al.Site+"\x00"+al.Identity]++
+	}
+	single := slices.DeleteFunc(slices.Clone(alerts), func(al precwatch.Alert) bool { return perListing[al.Site+"\x00"+al.Identity] != 1 })
+	if len(single) < 2 {
+		t.Fatalf("need two single-alert listings, have %d", len(single))
+	}
+	first, second := single[0], single[1]
+	if err := markets.SetPrice(first.Site, first.Listing.ID, first.Listing.Price*2+1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b, 60*time.Second, "the first change delivered", func() bool { _, _, ch := counts(); return slices.Contains(ch, first.Key) })
+	time.Sleep(2 * time.Second) // room for a second delivery to show
+	if _, dups, ch := counts(); dups != 0 || len(ch) != 1 {
+		t.Errorf("with two daemons running: %d duplicate deliveries, changed events %q (want one, for %s)", dups, ch, first.Key)
+	}
+
+	// A, the holder, dies; B takes the destination over from the cursor.
+	if err := a.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	if err := markets.SetPrice(second.Site, second.Listing.ID, second.Listing.Price*2+1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b, 60*time.Second, "the second change delivered after A's death", func() bool { _, _, ch := counts(); return slices.Contains(ch, second.Key) })
+	total, dups, ch := counts()
+	if dups != 0 || len(ch) != 2 {
+		t.Errorf("after the takeover: %d duplicate deliveries, changed events %q", dups, ch)
+	}
+	if total < want+2 {
+		t.Errorf("%d events delivered, want at least %d raised and 2 changed", total, want)
 	}
 }
