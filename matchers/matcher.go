@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -93,6 +94,10 @@ type Matcher struct {
 	ac       *automaton
 	byID     map[string]int
 	supps    []compiledSuppression
+	// vocab and wordSubs serve the repair pass (repair.go): the words of
+	// every term, and the substances whose terms hold each word.
+	vocab    *vocab
+	wordSubs map[string][]int
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -251,6 +256,16 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 	}
 	m.ac = newAutomaton(pats)
+	m.vocab, m.wordSubs = newVocab(slices.Collect(maps.Keys(index))), map[string][]int{}
+	for pat, i := range index {
+		for _, w := range strings.Fields(pat) {
+			for _, ref := range m.patterns[i].refs {
+				if ref.class != classExclude && !slices.Contains(m.wordSubs[w], ref.sub) {
+					m.wordSubs[w] = append(m.wordSubs[w], ref.sub)
+				}
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -380,6 +395,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		return
 	}
 	n := normalize(text, true, &sc.norm)
+	sc.support = m.repair(&n, text, sc.support[:0])
 	sc.norm = n
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
@@ -467,6 +483,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
 			continue
 		}
+		// A clipped name or a formula read through a disguise needs a
+		// strength or amount beside it (repair.go).
+		if len(sc.support) > 0 && needsSupport(sc.support, c) && !besideSupport(text, toks, strengths, c) {
+			continue
+		}
 		supported = append(supported, c)
 	}
 	cands = supported
@@ -478,7 +499,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst)) {
+		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr

@@ -229,6 +229,7 @@ type scratch struct {
 	strengths []strength
 	chain     []strength
 	quants    []quantity
+	support   []span // repair.go: spans that need a strength or amount beside them
 	staged    []staged
 	reasons   []reasonRef
 	rbuf      []byte

@@ -1,0 +1,645 @@
+package matchers
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The repair pass undoes disguises that normalisation cannot read alone,
+// because the same characters are ordinary text elsewhere. Each reading is
+// accepted only when the watchlist's vocabulary (vocab.go) confirms it:
+//   - digits and symbols for letters anywhere in a word, its edges
+//     included ("$0d1um", "acid0", "0xygénée", "Серн@я"), and inside
+//     formulas, zero for O ("HN03", "KCl0₃"): the word must read as exactly
+//     one vocabulary word, with no more substitutions than letters; a
+//     formula read so must also have a strength or an amount beside it,
+//     and a code glued to other characters ("KCl03-B") is a part number;
+//   - masked letters ("*", "#", "_", "?", "•"), each standing for one
+//     letter, at least three letters per mask, "?", "_" and "#" only inside
+//     a word ("f*ck", "C#" and "why?" fit no word);
+//   - pieces of a name joined by "-" or "." ("Tri-etan-olamina"), when the
+//     pieces together make one vocabulary word;
+//   - one dropped, doubled or swapped letter (not the first) in a word of
+//     fuzzyMinLetters or more whose corrected form is a vocabulary word of
+//     that length; never a changed letter, which makes another chemical
+//     ("chlorite" is not "chlorate");
+//   - a clipped name ending in a full stop ("Nitrométh."), the prefix of
+//     words of one substance only, with a strength or amount beside it.
+// Edits rewrite the normalised text with offsets back to the original, as
+// deobfuscate does; spans that need a strength or amount beside them are
+// returned for the rules to check once the field is tokenized.
+
+// repairByte flags the bytes that may start a disguise: digits, the
+// symbols read as letters or masks, the lead bytes of "•" and "ø"/"Ø".
+var repairByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789*#_?@$!|\xe2\xc3") {
+		t[c] = true
+	}
+	return t
+}()
+
+// leetAlts are the letters a digit or symbol may stand for, Latin and
+// Cyrillic.
+var leetAlts = map[rune][3]rune{
+	'0': {'o', 'о'}, '1': {'i', 'l'}, '3': {'e', 'е', 'з'}, '4': {'a', 'а', 'ч'}, '5': {'s'}, '6': {'b', 'б'},
+	'7': {'t', 'т'}, '@': {'a', 'а'}, '$': {'s'}, '!': {'i'}, '|': {'l', 'i'}, 'ø': {'o'}, 'Ø': {'o'},
+}
+
+func isMask(r rune) bool { return r == '*' || r == '#' || r == '_' || r == '?' || r == '•' }
+
+// edgeMask: a mask that may also stand at a word's edge.
+func edgeMask(r rune) bool { return r == '*' || r == '•' }
+
+// isRepairWordRune reports whether r belongs to a word the repair pass reads.
+func isRepairWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIIAlnum(byte(r)) || strings.ContainsRune("*#_?@$!|", r)
+	}
+	return r == '•' || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
+}
+
+// span is a range of the original text.
+type span struct{ a, b int }
+
+// repairEdit replaces n.text[na:nb] with text, whose bytes have offs.
+type repairEdit struct {
+	na, nb int
+	text   []byte
+	offs   []int32
+}
+
+// repair rewrites n (normalised from orig) where the rules above read a
+// disguised word, and returns the spans that need a strength or amount
+// beside them (appended to support).
+func (m *Matcher) repair(n *normText, orig string, support []span) []span {
+	v := m.vocab
+	var edits []repairEdit
+	// Words with digits, symbols or masks.
+	for i := 0; i < len(orig); i++ {
+		if !repairByte[orig[i]] {
+			continue
+		}
+		a, b := repairWordAt(orig, i)
+		if b <= a {
+			continue
+		}
+		i = max(i, b-1)
+		if b-a > 4*v.maxLen {
+			continue
+		}
+		e, needs, ok := m.repairWord(n, orig, a, b)
+		if !ok {
+			continue
+		}
+		edits = append(edits, e)
+		if needs {
+			support = append(support, span{a, b})
+		}
+	}
+	// Clipped names: a word ending in "." directly.
+	for i := strings.IndexByte(orig, '.'); i >= 0; {
+		if e, ok := m.clipped(n, orig, i); ok {
+			edits = append(edits, e)
+			support = append(support, span{int(e.offs[0]), i})
+		}
+		j := strings.IndexByte(orig[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+	m.joinPieces(n, orig)
+	m.fuzzyWords(n)
+	return support
+}
+
+// repairWordAt returns the word around orig[i], without the edge
+// characters that are punctuation there.
+func repairWordAt(orig string, i int) (int, int) {
+	a, b := i, i
+	for a > 0 {
+		r, size := utf8.DecodeLastRuneInString(orig[:a])
+		if !isRepairWordRune(r) {
+			break
+		}
+		a -= size
+	}
+	for b < len(orig) {
+		r, size := utf8.DecodeRuneInString(orig[b:])
+		if !isRepairWordRune(r) {
+			break
+		}
+		b += size
+	}
+	for a < b {
+		r, size := utf8.DecodeRuneInString(orig[a:])
+		if r != '?' && r != '_' && r != '#' && r != '!' && r != '|' {
+			break
+		}
+		a += size
+	}
+	for a < b {
+		r, size := utf8.DecodeLastRuneInString(orig[:b])
+		if r != '?' && r != '_' && r != '#' && r != '!' && r != '|' && r != '$' {
+			break
+		}
+		b -= size
+	}
+	return a, b
+}
+
+// repairWord reads orig[a:b] as a disguised vocabulary word; needs is set
+// when the reading is a formula, which must have a strength or amount
+// beside it.
+func (m *Matcher) repairWord(n *normText, orig string, a, b int) (e repairEdit, needs, ok bool) {
+	w, offs, formula, ok := m.readDisguised(orig, a, b)
+	if !ok {
+		return e, false, false
+	}
+	na, nb, ok := normRange(n, a, b)
+	if !ok {
+		return e, false, false
+	}
+	return repairEdit{na: na, nb: nb, text: []byte(w), offs: offs}, formula, true
+}
+
+// readDisguised reads orig[a:b] as a disguised vocabulary word: the word,
+// the original offset of each of its bytes, and whether it is a formula.
+func (m *Matcher) readDisguised(orig string, a, b int) (w string, offs []int32, formula, ok bool) {
+	fail := func() (string, []int32, bool, bool) { return "", nil, false, false }
+	var slots [48]slot
+	ss := slots[:0]
+	letters, masks, others := 0, 0, 0
+	for i := a; i < b; {
+		r, size := utf8.DecodeRuneInString(orig[i:])
+		s := slot{off: int32(i), own: unicode.ToLower(r)}
+		switch alts, leet := leetAlts[r]; {
+		case isMask(r):
+			if (i == a || i+size == b) && !edgeMask(r) {
+				return fail()
+			}
+			s.mask = true
+			masks++
+		case leet:
+			s.subst = true
+			k := 0
+			if r < utf8.RuneSelf && r >= '0' && r <= '9' || r == 'ø' || r == 'Ø' {
+				s.alts[0], k = unicode.ToLower(r), 1
+			}
+			for _, x := range alts {
+				if x != 0 {
+					s.alts[k] = x
+					k++
+				}
+			}
+			others++
+		default:
+			var f string
+			if r < utf8.RuneSelf {
+				f = string(rune(asciiFold[r]))
+				if asciiFold[r] == 0 || asciiFold[r] == asciiSpecial {
+					return fail()
+				}
+			} else {
+				f = foldRune(r)
+			}
+			if f == "" {
+				i += size
+				continue // a combining mark
+			}
+			s.lit = []rune(f)
+			if unicode.IsLetter(r) {
+				letters++
+			}
+		}
+		if len(ss) == cap(ss) {
+			return fail()
+		}
+		ss = append(ss, s)
+		i += size
+	}
+	if letters == 0 || masks == 0 && others == 0 || masks > 0 && letters < 3*masks {
+		return fail()
+	}
+	w, found := m.vocab.resolve(ss)
+	if !found {
+		return fail()
+	}
+	// Count substitutions and map the word's bytes to the slots.
+	rs := []rune(w)
+	subst, k := 0, 0
+	for _, s := range ss {
+		switch {
+		case s.lit != nil:
+			for range s.lit {
+				offs = appendOffs(offs, rs[k], s.off)
+				k++
+			}
+		default:
+			if s.mask || rs[k] != s.own {
+				subst++
+			}
+			offs = appendOffs(offs, rs[k], s.off)
+			k++
+		}
+	}
+	if subst == 0 || subst > letters || len(rs) < vocabMinLen {
+		return fail()
+	}
+	formula = strings.ContainsAny(w, "0123456789")
+	if formula && gluedToCode(orig, a, b) {
+		return fail()
+	}
+	return w, offs, formula, true
+}
+
+func appendOffs(offs []int32, r rune, off int32) []int32 {
+	for range utf8.RuneLen(r) {
+		offs = append(offs, off)
+	}
+	return offs
+}
+
+// gluedToCode reports whether orig[a:b] is joined to other letters or
+// digits by "-", "/", "_" or ".": a part number or SKU ("KCl03-B").
+func gluedToCode(orig string, a, b int) bool {
+	if a >= 2 && strings.IndexByte("-/_.", orig[a-1]) >= 0 && isASCIIAlnum(orig[a-2]) {
+		return true
+	}
+	return b+1 < len(orig) && strings.IndexByte("-/_.", orig[b]) >= 0 && isASCIIAlnum(orig[b+1])
+}
+
+// normRange returns the bytes of n.text that orig[a:b] became, when they
+// are whole words.
+func normRange(n *normText, a, b int) (int, int, bool) {
+	na, _ := slices.BinarySearch(n.offs, int32(a))
+	for na < len(n.text) && n.text[na] == ' ' {
+		na++
+	}
+	nb, _ := slices.BinarySearch(n.offs[na:], int32(b))
+	nb += na
+	if na >= nb || na > 0 && n.text[na-1] != ' ' || nb < len(n.text) && n.text[nb] != ' ' {
+		return 0, 0, false
+	}
+	return na, nb, true
+}
+
+// applyEdits rewrites n with edits, which are ordered and disjoint.
+func applyEdits(n *normText, edits []repairEdit) {
+	text := make([]byte, 0, len(n.text)+64)
+	offs := make([]int32, 0, cap(text))
+	last := 0
+	for _, e := range edits {
+		if e.na < last {
+			continue
+		}
+		text = append(text, n.text[last:e.na]...)
+		offs = append(offs, n.offs[last:e.na]...)
+		text = append(text, e.text...)
+		offs = append(offs, e.offs...)
+		last = e.nb
+	}
+	text = append(text, n.text[last:]...)
+	offs = append(offs, n.offs[last:]...)
+	n.text = append(n.text[:0], text...)
+	n.offs = append(n.offs[:0], offs...)
+}
+
+// normWords returns the words of n.text.
+func normWords(t []byte) []span {
+	var ws []span
+	for i := 0; i < len(t); {
+		j := slices.Index(t[i:], ' ')
+		if j < 0 {
+			j = len(t) - i
+		}
+		ws = append(ws, span{i, i + j})
+		i += j + 1
+	}
+	return ws
+}
+
+// joinPieces joins words of n written apart by one "-" or "." in orig
+// when together they make one vocabulary word of fuzzyMinLetters or more
+// letters ("Tri-etan-olamina", "K@lk-Amm0n-S@lpeter").
+func (m *Matcher) joinPieces(n *normText, orig string) {
+	if !strings.ContainsAny(orig, "-.") {
+		return
+	}
+	ws := normWords(n.text)
+	glued := func(k int) bool { // word k follows word k-1 across one "-" or "."
+		prev := int(n.offs[ws[k-1].b-1])
+		_, size := utf8.DecodeRuneInString(orig[prev:])
+		g := orig[prev+size : n.offs[ws[k].a]]
+		return g == "-" || g == "."
+	}
+	var drop []int // spaces to delete
+	for k := 1; k < len(ws); k++ {
+		if !glued(k) {
+			continue
+		}
+		e := k + 1
+		for e < len(ws) && e-k < 4 && glued(e) {
+			e++
+		}
+		// The longest run of pieces from k-1 that makes a word.
+		for end := e; end > k; end-- {
+			var sb strings.Builder
+			for x := k - 1; x < end; x++ {
+				sb.Write(n.text[ws[x].a:ws[x].b])
+			}
+			w := sb.String()
+			if m.vocab.words[w] && utf8.RuneCountInString(w) >= fuzzyMinLetters {
+				for x := k; x < end; x++ {
+					drop = append(drop, ws[x].a-1)
+				}
+				k = end - 1
+				break
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	edits := make([]repairEdit, len(drop))
+	for i, d := range drop {
+		edits[i] = repairEdit{na: d, nb: d + 1}
+	}
+	applyEdits(n, edits)
+}
+
+// fuzzyWords corrects one dropped, doubled or swapped letter (not the
+// first) in words of fuzzyMinLetters-1 or more letters that are not
+// vocabulary words, when exactly one long vocabulary word is that close.
+// A trigram filter (vocab.fuzzyTri) spares the trie walk for most words.
+func (m *Matcher) fuzzyWords(n *normText) {
+	v := m.vocab
+	var edits []repairEdit
+	t := n.text
+	for i := 0; i < len(t); {
+		j := i
+		for j < len(t) && t[j] != ' ' {
+			j++
+		}
+		a, b := i, j
+		i = j + 1
+		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyTri.has(t[a:b]) {
+			continue
+		}
+		// A word wholly made of the parts of systematic names is a name
+		// of its own ("nitroethane" is not "nitromethane").
+		if splitName(string(t[a:b])) != nil {
+			continue
+		}
+		fix, ok := v.fuzzy(t[a:b])
+		if !ok {
+			continue
+		}
+		// Offsets: the corrected word's runes map to the written ones in
+		// order, the last one for a letter the text dropped.
+		var ro []int32
+		for x := a; x < b; x++ {
+			if utf8.RuneStart(t[x]) {
+				ro = append(ro, n.offs[x])
+			}
+		}
+		offs := make([]int32, 0, len(fix))
+		k := 0
+		last := utf8.RuneCountInString(fix) - 1
+		for _, r := range fix {
+			o := ro[min(k, len(ro)-1)]
+			if k == last {
+				o = ro[len(ro)-1]
+			}
+			offs = appendOffs(offs, r, o)
+			k++
+		}
+		edits = append(edits, repairEdit{na: a, nb: b, text: []byte(fix), offs: offs})
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+}
+
+// triSet is a bitset over hashed trigrams of a word's first bytes.
+type triSet [1 << 10]uint64
+
+func triHash(a, b, c byte) uint32 {
+	return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77 ^ uint32(c)*0xC2B2AE3D) >> 16
+}
+
+func (s *triSet) add(a, b, c byte) { h := triHash(a, b, c); s[h>>6] |= 1 << (h & 63) }
+
+func (s *triSet) has(w []byte) bool {
+	h := triHash(w[0], w[1], w[2])
+	return s[h>>6]&(1<<(h&63)) != 0
+}
+
+// addFuzzyTri adds the first three bytes w may be written with, one
+// letter dropped, doubled or swapped after the first.
+func (s *triSet) addFuzzy(w string) {
+	r := []rune(w)
+	variants := [][]rune{r}
+	for i := 1; i < len(r) && i < 4; i++ {
+		variants = append(variants, append(append([]rune{}, r[:i]...), r[i+1:]...)) // dropped
+		variants = append(variants, append(append([]rune{}, r[:i+1]...), r[i:]...)) // doubled
+		if i+1 < len(r) {
+			x := append([]rune{}, r...)
+			x[i], x[i+1] = x[i+1], x[i]
+			variants = append(variants, x) // swapped
+		}
+	}
+	for _, x := range variants {
+		if b := []byte(string(x)); len(b) >= 3 {
+			s.add(b[0], b[1], b[2])
+		}
+	}
+}
+
+// fuzzy returns the one long vocabulary word that word is one dropped,
+// doubled or swapped letter (not the first) away from, by a walk of the
+// trie that allows one such edit.
+func (v *vocab) fuzzy(word []byte) (string, bool) {
+	var buf [64]rune
+	rs := buf[:0]
+	for _, r := range string(word) {
+		if len(rs) == len(buf) || !unicode.IsLetter(r) {
+			return "", false
+		}
+		rs = append(rs, r)
+	}
+	if len(rs) < fuzzyMinLetters-1 || v.words[string(word)] {
+		return "", false
+	}
+	found, n, budget := "", 0, 2048
+	child := func(node int, r rune) int {
+		kids := v.nodes[node].kids
+		j, ok := slices.BinarySearchFunc(kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
+		if !ok {
+			return -1
+		}
+		return int(kids[j].node)
+	}
+	var walk func(node, i int, edited bool) bool
+	walk = func(node, i int, edited bool) bool {
+		if budget--; budget < 0 || n > 1 {
+			return false
+		}
+		if i == len(rs) {
+			if w := v.nodes[node].word; w != "" && edited && w != found && utf8.RuneCountInString(w) >= fuzzyMinLetters {
+				found = w
+				n++
+			}
+			return n < 2
+		}
+		if c := child(node, rs[i]); c >= 0 && !walk(c, i+1, edited) {
+			return false
+		}
+		if edited || i == 0 {
+			return true
+		}
+		// The text dropped a letter here.
+		for _, e := range v.nodes[node].kids {
+			if unicode.IsLetter(e.r) && e.r != rs[i] && !walk(int(e.node), i, true) {
+				return false
+			}
+		}
+		// The text doubled the letter before.
+		if rs[i] == rs[i-1] && !walk(node, i+1, true) {
+			return false
+		}
+		// The text swapped this letter and the next.
+		if i+1 < len(rs) && rs[i] != rs[i+1] {
+			if c := child(node, rs[i+1]); c >= 0 {
+				if c2 := child(c, rs[i]); c2 >= 0 && !walk(c2, i+2, true) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !walk(0, 0, false) || n != 1 {
+		return "", false
+	}
+	return found, true
+}
+
+// clipped reads the word ending at orig[dot] (a "." followed by a space
+// or the end) as a clipped name: four letters or more, the prefix of
+// vocabulary words of one substance only (m.wordSubs).
+func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) {
+	var e repairEdit
+	if dot == 0 || dot+1 < len(orig) && orig[dot+1] != ' ' {
+		return e, false
+	}
+	a := dot
+	for a > 0 {
+		r, size := utf8.DecodeLastRuneInString(orig[:a])
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+			break
+		}
+		a -= size
+	}
+	if dot-a < 4 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' {
+		return e, false
+	}
+	na, nb, ok := normRange(n, a, dot)
+	if !ok {
+		return e, false
+	}
+	prefix := string(n.text[na:nb])
+	if utf8.RuneCountInString(prefix) < 4 || m.vocab.words[prefix] {
+		return e, false
+	}
+	// Walk to the prefix's node and gather the words below it.
+	node := 0
+	for _, r := range prefix {
+		kids := m.vocab.nodes[node].kids
+		j, ok := slices.BinarySearchFunc(kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
+		if !ok {
+			return e, false
+		}
+		node = int(kids[j].node)
+	}
+	sub, word := -1, ""
+	var walk func(int) bool
+	budget := 256
+	walk = func(x int) bool {
+		budget--
+		if budget < 0 {
+			return false
+		}
+		if w := m.vocab.nodes[x].word; w != "" {
+			subs := m.wordSubs[w]
+			if len(subs) != 1 || sub >= 0 && subs[0] != sub {
+				return false
+			}
+			if sub < 0 {
+				sub, word = subs[0], w
+			}
+		}
+		for _, k := range m.vocab.nodes[x].kids {
+			if !walk(int(k.node)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(node) || word == "" {
+		return e, false
+	}
+	offs := make([]int32, 0, len(word))
+	last := n.offs[nb-1]
+	for i := range word {
+		if i < nb-na {
+			offs = append(offs, n.offs[na+i])
+		} else {
+			offs = append(offs, last)
+		}
+	}
+	return repairEdit{na: na, nb: nb, text: []byte(word), offs: offs}, true
+}
+
+// besideSupport reports whether candidate c, which a repair marked as
+// needing it, has a strength or amount directly before or after it; a
+// clipped name's full stop may stand between.
+func besideSupport(text string, toks []token, strengths []strength, c candidate) bool {
+	after := c.tokAfter
+	if after < len(toks) && toks[after].kind == tokBreak && toks[after].start == c.end && text[c.end] == '.' {
+		after++
+	}
+	return nextToStrengthOrQuantity(toks, strengths, c.tokFirst, after)
+}
+
+// needsSupport reports whether c overlaps one of the spans.
+func needsSupport(spans []span, c candidate) bool {
+	for _, s := range spans {
+		if c.start < s.b && s.a < c.end {
+			return true
+		}
+	}
+	return false
+}
+
+// disguisedNegator reports whether the word before orig[start] is a
+// negator written with digits or symbols ("s1n acet0na", "z0nder").
+func (m *Matcher) disguisedNegator(orig string, start int) bool {
+	i := start
+	for i > 0 && (orig[i-1] == ' ' || orig[i-1] == '\t') {
+		i--
+	}
+	if i == 0 || i == start {
+		return false
+	}
+	a, b := repairWordAt(orig, i-1)
+	if b != i || b-a > 16 || !strings.ContainsFunc(orig[a:b], func(r rune) bool { return r < utf8.RuneSelf && repairByte[r] }) {
+		return false
+	}
+	w, _, _, ok := m.readDisguised(orig, a, b)
+	return ok && negators[w]
+}
