@@ -94,10 +94,10 @@ type Matcher struct {
 	ac       *automaton
 	byID     map[string]int
 	supps    []compiledSuppression
-	// vocab and wordSubs serve the repair pass (repair.go): the words of
-	// every term, and the substances whose terms hold each word.
+	// vocab and patIndex serve the repair pass (repair.go): the words of
+	// every term, and every normalised term's pattern.
 	vocab    *vocab
-	wordSubs map[string][]int
+	patIndex map[string]int
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -256,16 +256,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 	}
 	m.ac = newAutomaton(pats)
-	m.vocab, m.wordSubs = newVocab(slices.Collect(maps.Keys(index))), map[string][]int{}
-	for pat, i := range index {
-		for _, w := range strings.Fields(pat) {
-			for _, ref := range m.patterns[i].refs {
-				if ref.class != classExclude && !slices.Contains(m.wordSubs[w], ref.sub) {
-					m.wordSubs[w] = append(m.wordSubs[w], ref.sub)
-				}
-			}
-		}
-	}
+	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
 	return m, nil
 }
 
@@ -463,6 +454,9 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		i = j
 	}
 	finishTokens(toks, sc)
+	if len(sc.support) > 0 {
+		unbreakClipped(toks, sc.support)
+	}
 	sc.toks = toks
 	strengths := findStrengths(toks, sc.nums, sc.strengths[:0])
 	sc.strengths = strengths

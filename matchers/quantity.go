@@ -219,6 +219,7 @@ cold brew coffee beer stout circus rc buggy car cars band album boost boosted ga
 one perfume cologne eau toilette
 liquid eliquid vape vaping nicotine shortfill
 verdunnung thinner thinners lacquer lack lacke paint
+diluant diluente diluyente verdunner rozcienczalnik разбавитель растворитель
 price
 drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice`)
 

@@ -3,6 +3,7 @@ package matchers
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -60,8 +61,12 @@ func isRepairWordRune(r rune) bool {
 	return r == '•' || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
 }
 
-// span is a range of the original text.
-type span struct{ a, b int }
+// span is a range of the original text; clipped marks a clipped name,
+// whose full stop at b ends no sentence.
+type span struct {
+	a, b    int
+	clipped bool
+}
 
 // repairEdit replaces n.text[na:nb] with text, whose bytes have offs.
 type repairEdit struct {
@@ -76,6 +81,7 @@ type repairEdit struct {
 func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	v := m.vocab
 	var edits []repairEdit
+	var ambiguous []ambiguousWord
 	// Words with digits, symbols or masks.
 	for i := 0; i < len(orig); i++ {
 		if !repairByte[orig[i]] {
@@ -89,20 +95,24 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 		if b-a > 4*v.maxLen {
 			continue
 		}
-		e, needs, ok := m.repairWord(n, orig, a, b)
+		var alts []altWord
+		e, needs, ok := m.repairWord(n, orig, a, b, &alts)
+		if len(alts) > 1 {
+			ambiguous = append(ambiguous, ambiguousWord{span{a: a, b: b}, alts})
+		}
 		if !ok {
 			continue
 		}
 		edits = append(edits, e)
 		if needs {
-			support = append(support, span{a, b})
+			support = append(support, span{a: a, b: b})
 		}
 	}
 	// Clipped names: a word ending in "." directly.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
 		if e, ok := m.clipped(n, orig, i); ok {
 			edits = append(edits, e)
-			support = append(support, span{int(e.offs[0]), i})
+			support = append(support, span{a: int(e.offs[0]), b: i, clipped: true})
 		}
 		j := strings.IndexByte(orig[i+1:], '.')
 		if j < 0 {
@@ -112,6 +122,9 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	if len(edits) > 0 {
 		applyEdits(n, edits)
+	}
+	if len(ambiguous) > 0 {
+		m.resolveByTerm(n, ambiguous)
 	}
 	m.joinPieces(n, orig)
 	m.fuzzyWords(n)
@@ -156,8 +169,8 @@ func repairWordAt(orig string, i int) (int, int) {
 // repairWord reads orig[a:b] as a disguised vocabulary word; needs is set
 // when the reading is a formula, which must have a strength or amount
 // beside it.
-func (m *Matcher) repairWord(n *normText, orig string, a, b int) (e repairEdit, needs, ok bool) {
-	w, offs, formula, ok := m.readDisguised(orig, a, b)
+func (m *Matcher) repairWord(n *normText, orig string, a, b int, alts *[]altWord) (e repairEdit, needs, ok bool) {
+	w, offs, formula, ok := m.readDisguised(orig, a, b, alts)
 	if !ok {
 		return e, false, false
 	}
@@ -170,9 +183,14 @@ func (m *Matcher) repairWord(n *normText, orig string, a, b int) (e repairEdit, 
 
 // readDisguised reads orig[a:b] as a disguised vocabulary word: the word,
 // the original offset of each of its bytes, and whether it is a formula.
-func (m *Matcher) readDisguised(orig string, a, b int) (w string, offs []int32, formula, ok bool) {
+// When several words fit and alts is not nil, they go to *alts.
+func (m *Matcher) readDisguised(orig string, a, b int, alts *[]altWord) (w string, offs []int32, formula, ok bool) {
 	fail := func() (string, []int32, bool, bool) { return "", nil, false, false }
-	var slots [48]slot
+	if !hasLetter(orig[a:b]) {
+		return fail() // a number ("25", "10:30")
+	}
+	slots := slotPool.Get().(*[48]slot)
+	defer slotPool.Put(slots)
 	ss := slots[:0]
 	letters, masks, others := 0, 0, 0
 	for i := a; i < b; {
@@ -212,7 +230,13 @@ func (m *Matcher) readDisguised(orig string, a, b int) (w string, offs []int32, 
 				i += size
 				continue // a combining mark
 			}
-			s.lit = []rune(f)
+			for _, x := range f {
+				if s.nlit == len(s.lit) {
+					return fail()
+				}
+				s.lit[s.nlit] = x
+				s.nlit++
+			}
 			if unicode.IsLetter(r) {
 				letters++
 			}
@@ -226,17 +250,59 @@ func (m *Matcher) readDisguised(orig string, a, b int) (w string, offs []int32, 
 	if letters == 0 || masks == 0 && others == 0 || masks > 0 && letters < 3*masks {
 		return fail()
 	}
-	w, found := m.vocab.resolve(ss)
-	if !found {
+	fits, found := m.vocab.resolve(ss)
+	if !found || len(fits) > 1 && alts == nil {
 		return fail()
 	}
+	if len(fits) > 1 {
+		// Several words fit: the term around it decides (ambiguous).
+		for _, f := range fits {
+			if o, ok := m.substitutions(ss, f, letters); ok {
+				*alts = append(*alts, altWord{f, o})
+			}
+		}
+		return fail()
+	}
+	w = fits[0]
+	offs, ok = m.substitutions(ss, w, letters)
+	if !ok {
+		return fail()
+	}
+	formula = strings.ContainsAny(w, "0123456789")
+	if formula && gluedToCode(orig, a, b) {
+		return fail()
+	}
+	return w, offs, formula, true
+}
+
+var slotPool = sync.Pool{New: func() any { return new([48]slot) }}
+
+// hasLetter reports whether s has a letter.
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf && isASCIILetter(byte(r)) || r >= utf8.RuneSelf && unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// altWord is one of the words a disguised text word may stand for.
+type altWord struct {
+	w    string
+	offs []int32
+}
+
+// substitutions checks that w reads ss with no more substitutions than
+// letters, and maps w's bytes to the slots' offsets.
+func (m *Matcher) substitutions(ss []slot, w string, letters int) (offs []int32, ok bool) {
 	// Count substitutions and map the word's bytes to the slots.
 	rs := []rune(w)
 	subst, k := 0, 0
 	for _, s := range ss {
 		switch {
-		case s.lit != nil:
-			for range s.lit {
+		case s.nlit > 0:
+			for range s.lit[:s.nlit] {
 				offs = appendOffs(offs, rs[k], s.off)
 				k++
 			}
@@ -249,13 +315,9 @@ func (m *Matcher) readDisguised(orig string, a, b int) (w string, offs []int32, 
 		}
 	}
 	if subst == 0 || subst > letters || len(rs) < vocabMinLen {
-		return fail()
+		return nil, false
 	}
-	formula = strings.ContainsAny(w, "0123456789")
-	if formula && gluedToCode(orig, a, b) {
-		return fail()
-	}
-	return w, offs, formula, true
+	return offs, true
 }
 
 func appendOffs(offs []int32, r rune, off int32) []int32 {
@@ -310,68 +372,88 @@ func applyEdits(n *normText, edits []repairEdit) {
 	n.offs = append(n.offs[:0], offs...)
 }
 
-// normWords returns the words of n.text.
-func normWords(t []byte) []span {
-	var ws []span
-	for i := 0; i < len(t); {
-		j := slices.Index(t[i:], ' ')
-		if j < 0 {
-			j = len(t) - i
-		}
-		ws = append(ws, span{i, i + j})
-		i += j + 1
-	}
-	return ws
-}
-
 // joinPieces joins words of n written apart by one "-" or "." in orig
 // when together they make one vocabulary word of fuzzyMinLetters or more
 // letters ("Tri-etan-olamina", "K@lk-Amm0n-S@lpeter").
 func (m *Matcher) joinPieces(n *normText, orig string) {
-	if !strings.ContainsAny(orig, "-.") {
+	if !hasGluedLetters(orig) {
 		return
 	}
-	ws := normWords(n.text)
-	glued := func(k int) bool { // word k follows word k-1 across one "-" or "."
-		prev := int(n.offs[ws[k-1].b-1])
-		_, size := utf8.DecodeRuneInString(orig[prev:])
-		g := orig[prev+size : n.offs[ws[k].a]]
-		return g == "-" || g == "."
-	}
-	var drop []int // spaces to delete
-	for k := 1; k < len(ws); k++ {
-		if !glued(k) {
-			continue
+	t := n.text
+	// glued reports whether the word at b+1 follows the one ending at b
+	// across one "-" or "." in orig.
+	glued := func(b int) bool {
+		if b >= len(t) {
+			return false
 		}
-		e := k + 1
-		for e < len(ws) && e-k < 4 && glued(e) {
+		prev := int(n.offs[b-1])
+		_, size := utf8.DecodeRuneInString(orig[prev:])
+		if int(n.offs[b+1]) != prev+size+1 {
+			return false
+		}
+		g := orig[prev+size]
+		return g == '-' || g == '.'
+	}
+	var edits []repairEdit
+	var buf [64]byte
+	for a := 0; a < len(t); {
+		// Words from a: up to maxTermWords pieces glued in a row.
+		var ends [maxTermWords]int
+		k := 0
+		for e := a; k < len(ends); {
+			for e < len(t) && t[e] != ' ' {
+				e++
+			}
+			ends[k] = e
+			k++
+			if !glued(e) {
+				break
+			}
 			e++
 		}
-		// The longest run of pieces from k-1 that makes a word.
-		for end := e; end > k; end-- {
-			var sb strings.Builder
-			for x := k - 1; x < end; x++ {
-				sb.Write(n.text[ws[x].a:ws[x].b])
-			}
-			w := sb.String()
-			if m.vocab.words[w] && utf8.RuneCountInString(w) >= fuzzyMinLetters {
-				for x := k; x < end; x++ {
-					drop = append(drop, ws[x].a-1)
+		next := ends[0] + 1
+		for x := k - 1; x >= 1; x-- {
+			w := buf[:0]
+			for p := a; p < ends[x]; p++ {
+				if t[p] != ' ' {
+					w = append(w, t[p])
 				}
-				k = end - 1
+			}
+			if len(w) < len(buf) && m.vocab.words[string(w)] && utf8.RuneCount(w) >= fuzzyMinLetters {
+				for y := 0; y < x; y++ {
+					edits = append(edits, repairEdit{na: ends[y], nb: ends[y] + 1})
+				}
+				next = ends[x] + 1
 				break
 			}
 		}
+		a = next
 	}
-	if len(drop) == 0 {
-		return
+	if len(edits) > 0 {
+		applyEdits(n, edits)
 	}
-	edits := make([]repairEdit, len(drop))
-	for i, d := range drop {
-		edits[i] = repairEdit{na: d, nb: d + 1}
-	}
-	applyEdits(n, edits)
 }
+
+// hasGluedLetters reports whether orig has a "-" or "." between letters.
+func hasGluedLetters(orig string) bool {
+	for _, sep := range []byte("-.") {
+		for i := 0; ; {
+			j := strings.IndexByte(orig[i:], sep)
+			if j < 0 {
+				break
+			}
+			i += j
+			if i > 0 && i+1 < len(orig) && isLetterByte(orig[i-1]) && isLetterByte(orig[i+1]) {
+				return true
+			}
+			i++
+		}
+	}
+	return false
+}
+
+// isLetterByte: an ASCII letter or a byte of a non-ASCII character.
+func isLetterByte(c byte) bool { return isASCIILetter(c) || c >= utf8.RuneSelf }
 
 // fuzzyWords corrects one dropped, doubled or swapped letter (not the
 // first) in words of fuzzyMinLetters-1 or more letters that are not
@@ -391,13 +473,10 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyTri.has(t[a:b]) {
 			continue
 		}
+		fix, ok := v.fuzzy(t[a:b])
 		// A word wholly made of the parts of systematic names is a name
 		// of its own ("nitroethane" is not "nitromethane").
-		if splitName(string(t[a:b])) != nil {
-			continue
-		}
-		fix, ok := v.fuzzy(t[a:b])
-		if !ok {
+		if !ok || splitName(string(t[a:b])) != nil {
 			continue
 		}
 		// Offsets: the corrected word's runes map to the written ones in
@@ -465,73 +544,74 @@ func (s *triSet) addFuzzy(w string) {
 // doubled or swapped letter (not the first) away from, by a walk of the
 // trie that allows one such edit.
 func (v *vocab) fuzzy(word []byte) (string, bool) {
-	var buf [64]rune
-	rs := buf[:0]
+	f := fuzzer{v: v, budget: 2048}
 	for _, r := range string(word) {
-		if len(rs) == len(buf) || !unicode.IsLetter(r) {
+		if len(f.rs) == len(f.buf) || !unicode.IsLetter(r) {
 			return "", false
 		}
-		rs = append(rs, r)
+		f.rs = append(f.buf[:len(f.rs)], r)
 	}
-	if len(rs) < fuzzyMinLetters-1 || v.words[string(word)] {
+	if len(f.rs) < fuzzyMinLetters-1 || v.words[string(word)] {
 		return "", false
 	}
-	found, n, budget := "", 0, 2048
-	child := func(node int, r rune) int {
-		kids := v.nodes[node].kids
-		j, ok := slices.BinarySearchFunc(kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
-		if !ok {
-			return -1
-		}
-		return int(kids[j].node)
+	if !f.walk(0, 0, false) || f.n != 1 {
+		return "", false
 	}
-	var walk func(node, i int, edited bool) bool
-	walk = func(node, i int, edited bool) bool {
-		if budget--; budget < 0 || n > 1 {
+	return f.found, true
+}
+
+// fuzzer is the state of one fuzzy walk.
+type fuzzer struct {
+	v         *vocab
+	buf       [64]rune
+	rs        []rune
+	found     string
+	n, budget int
+}
+
+// walk returns false to stop: a second word fits, or out of budget.
+func (f *fuzzer) walk(node, i int, edited bool) bool {
+	if f.budget--; f.budget < 0 || f.n > 1 {
+		return false
+	}
+	v, rs := f.v, f.rs
+	if i == len(rs) {
+		if w := v.nodes[node].word; w != "" && edited && w != f.found && utf8.RuneCountInString(w) >= fuzzyMinLetters {
+			f.found = w
+			f.n++
+		}
+		return f.n < 2
+	}
+	if c := v.child(node, rs[i]); c >= 0 && !f.walk(c, i+1, edited) {
+		return false
+	}
+	if edited || i == 0 {
+		return true
+	}
+	// The text dropped a letter here.
+	for _, e := range v.nodes[node].kids {
+		if unicode.IsLetter(e.r) && e.r != rs[i] && !f.walk(int(e.node), i, true) {
 			return false
 		}
-		if i == len(rs) {
-			if w := v.nodes[node].word; w != "" && edited && w != found && utf8.RuneCountInString(w) >= fuzzyMinLetters {
-				found = w
-				n++
-			}
-			return n < 2
-		}
-		if c := child(node, rs[i]); c >= 0 && !walk(c, i+1, edited) {
-			return false
-		}
-		if edited || i == 0 {
-			return true
-		}
-		// The text dropped a letter here.
-		for _, e := range v.nodes[node].kids {
-			if unicode.IsLetter(e.r) && e.r != rs[i] && !walk(int(e.node), i, true) {
+	}
+	// The text doubled the letter before.
+	if rs[i] == rs[i-1] && !f.walk(node, i+1, true) {
+		return false
+	}
+	// The text swapped this letter and the next.
+	if i+1 < len(rs) && rs[i] != rs[i+1] {
+		if c := v.child(node, rs[i+1]); c >= 0 {
+			if c2 := v.child(c, rs[i]); c2 >= 0 && !f.walk(c2, i+2, true) {
 				return false
 			}
 		}
-		// The text doubled the letter before.
-		if rs[i] == rs[i-1] && !walk(node, i+1, true) {
-			return false
-		}
-		// The text swapped this letter and the next.
-		if i+1 < len(rs) && rs[i] != rs[i+1] {
-			if c := child(node, rs[i+1]); c >= 0 {
-				if c2 := child(c, rs[i]); c2 >= 0 && !walk(c2, i+2, true) {
-					return false
-				}
-			}
-		}
-		return true
 	}
-	if !walk(0, 0, false) || n != 1 {
-		return "", false
-	}
-	return found, true
+	return true
 }
 
 // clipped reads the word ending at orig[dot] (a "." followed by a space
 // or the end) as a clipped name: four letters or more, the prefix of
-// vocabulary words of one substance only (m.wordSubs).
+// single-word terms of one substance only.
 func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) {
 	var e repairEdit
 	if dot == 0 || dot+1 < len(orig) && orig[dot+1] != ' ' {
@@ -575,12 +655,16 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 			return false
 		}
 		if w := m.vocab.nodes[x].word; w != "" {
-			subs := m.wordSubs[w]
-			if len(subs) != 1 || sub >= 0 && subs[0] != sub {
-				return false
-			}
-			if sub < 0 {
-				sub, word = subs[0], w
+			if p, ok := m.patIndex[w]; ok {
+				for _, ref := range m.patterns[p].refs {
+					if ref.class == classExclude {
+						continue
+					}
+					if sub >= 0 && ref.sub != sub {
+						return false
+					}
+					sub, word = ref.sub, w
+				}
 			}
 		}
 		for _, k := range m.vocab.nodes[x].kids {
@@ -605,12 +689,27 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 	return repairEdit{na: na, nb: nb, text: []byte(word), offs: offs}, true
 }
 
+// unbreakClipped makes the full stop of each clipped name in spans a
+// punctuation token rather than a sentence break, so that the strength
+// after it ("Nitrométh. 99 %") is read for it.
+func unbreakClipped(toks []token, spans []span) {
+	for _, s := range spans {
+		if !s.clipped {
+			continue
+		}
+		i := tokenAt(toks, s.b)
+		if i < len(toks) && toks[i].kind == tokBreak && toks[i].start == s.b {
+			toks[i].kind, toks[i].word = tokPunct, "."
+		}
+	}
+}
+
 // besideSupport reports whether candidate c, which a repair marked as
 // needing it, has a strength or amount directly before or after it; a
 // clipped name's full stop may stand between.
 func besideSupport(text string, toks []token, strengths []strength, c candidate) bool {
 	after := c.tokAfter
-	if after < len(toks) && toks[after].kind == tokBreak && toks[after].start == c.end && text[c.end] == '.' {
+	if after < len(toks) && toks[after].kind != tokWord && toks[after].start == c.end && text[c.end] == '.' {
 		after++
 	}
 	return nextToStrengthOrQuantity(toks, strengths, c.tokFirst, after)
@@ -640,6 +739,67 @@ func (m *Matcher) disguisedNegator(orig string, start int) bool {
 	if b != i || b-a > 16 || !strings.ContainsFunc(orig[a:b], func(r rune) bool { return r < utf8.RuneSelf && repairByte[r] }) {
 		return false
 	}
-	w, _, _, ok := m.readDisguised(orig, a, b)
+	w, _, _, ok := m.readDisguised(orig, a, b, nil)
 	return ok && negators[w]
+}
+
+// ambiguousWord is a disguised text word several vocabulary words fit.
+type ambiguousWord struct {
+	at   span
+	alts []altWord
+}
+
+// maxTermWords is the most words of a term resolveByTerm reads around a
+// disguised word.
+const maxTermWords = 4
+
+// resolveByTerm reads each ambiguous word as the one of its alternatives
+// that makes, with the words around it, a watchlist term ("nitrat* di
+// potassio": "nitrato di potassio", not "nitrate di potassio"); a word
+// two or more alternatives fit this way stays as written.
+func (m *Matcher) resolveByTerm(n *normText, ambiguous []ambiguousWord) {
+	var edits []repairEdit
+	for _, aw := range ambiguous {
+		na, nb, ok := normRange(n, aw.at.a, aw.at.b)
+		if !ok {
+			continue
+		}
+		before := strings.Fields(string(n.text[:na]))
+		after := strings.Fields(string(n.text[nb:]))
+		before = before[max(0, len(before)-maxTermWords+1):]
+		after = after[:min(len(after), maxTermWords-1)]
+		fit := -1
+		for k, alt := range aw.alts {
+			if m.makesTerm(before, alt.w, after) {
+				if fit >= 0 {
+					fit = -2
+					break
+				}
+				fit = k
+			}
+		}
+		if fit >= 0 {
+			edits = append(edits, repairEdit{na: na, nb: nb, text: []byte(aw.alts[fit].w), offs: aw.alts[fit].offs})
+		}
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+}
+
+// makesTerm reports whether w, with some of the words directly before and
+// after it, is a watchlist term of more than one word.
+func (m *Matcher) makesTerm(before []string, w string, after []string) bool {
+	for i := 0; i <= len(before); i++ {
+		for j := 0; j <= len(after); j++ {
+			if i == len(before) && j == 0 || len(before)-i+1+j > maxTermWords {
+				continue
+			}
+			words := append(append(append([]string{}, before[i:]...), w), after[:j]...)
+			if _, ok := m.patIndex[strings.Join(words, " ")]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -701,6 +701,11 @@ var (
 		}
 		return m
 	}()
+	// solutionWords say a percentage is a solution's, by weight.
+	solutionWords = map[string]bool{
+		"solution": true, "losung": true, "solucion": true, "soluzione": true, "oplossing": true,
+		"roztwor": true, "раствор": true, "solucao": true,
+	}
 	// purityWords introduce a strength that may be written without a
 	// percent sign ("purity: 99", "concentration: 70").
 	purityWords = map[string]bool{
@@ -784,6 +789,12 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}
+		case is(j, fNitrogen) && v <= maxNitrogenGrade && (toks[j].start == t.end || toks[j].word == "n") && !is(j+1, fUnit):
+			// A nitrogen grade written after the number ("34.5N", "27 N").
+			s = strength{first: first, last: j, value: v, kind: strNitrogen}
+		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
+			// "N 34", "N 34,4": the grade before its number.
+			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
 		case is(first-1, fPurity) || isPunct(first-1, ":=") && is(first-2, fPurity):
 			// "purity: 99" with no unit: a percentage unless a unit follows.
 			if is(j, fUnit) || v > 100 {
@@ -792,6 +803,11 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 			s = strength{first: first, last: first, value: v, kind: strPercent}
 		default:
 			continue
+		}
+		// A solution's % is of the dissolved substance by weight ("AN
+		// solution 30 %" holds 10.5 % N), not a nitrogen grade.
+		if s.kind == strPercent && (solutionWords[word(first-1)] || solutionWords[word(s.last+1)]) {
+			s.byWeight = true
 		}
 		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
 			s.kind, s.first = strNitrogen, first-1
@@ -831,6 +847,10 @@ func percentOf(s strength, nitrogenBasis bool) (float64, bool) {
 	}
 	return v, true
 }
+
+// maxNitrogenGrade is the highest nitrogen grade a fertiliser is sold at
+// (urea, 46 % N): a larger number beside an "N" is no grade.
+const maxNitrogenGrade = 46
 
 // ammoniumNitrateN is the nitrogen content of pure ammonium nitrate, % w/w.
 const ammoniumNitrateN = 35.0

@@ -104,73 +104,92 @@ func allLetters(rs []rune) bool {
 // runes it may stand for, or any one letter (a mask).
 type slot struct {
 	alts  [4]rune // alternatives; 0 ends the list
-	lit   []rune  // a letter's fold as written (may be several runes: "ß")
+	lit   [3]rune // a letter's fold as written (may be several runes: "ß")
+	nlit  int     // runes in lit; 0 for a digit, symbol or mask
 	mask  bool    // "*", "#", "_", "?", "•": any one letter
 	subst bool    // a digit or symbol read as a letter
 	own   rune    // the character as written, lower case
 	off   int32   // offset of the character in the original text
 }
 
-// resolve walks the trie with slots and returns the one word they fit,
-// with the number of slots read as a substituted letter; ok is false when
-// none or several fit. budget bounds the walk.
-func (v *vocab) resolve(slots []slot) (string, bool) {
-	found := ""
-	n := 0
-	budget := 4096
-	var walk func(node, i int) bool // false: stop (ambiguous or out of budget)
-	walk = func(node, i int) bool {
-		budget--
-		if budget < 0 {
-			return false
+// maxFits is the most words resolve reports as fitting a text word.
+const maxFits = 4
+
+// resolve walks the trie with slots and returns the words they fit, up to
+// maxFits (ok is false when none, or more, fit, or the walk ran out of its
+// budget).
+func (v *vocab) resolve(slots []slot) ([]string, bool) {
+	r := resolver{v: v, slots: slots, budget: 4096}
+	if !r.walk(0, 0) || len(r.fits) == 0 {
+		return nil, false
+	}
+	return r.fits, true
+}
+
+// resolver is the state of one resolve walk (a type rather than a
+// recursive closure, which would allocate).
+type resolver struct {
+	v      *vocab
+	slots  []slot
+	fits   []string
+	budget int
+}
+
+// child returns the node under node by r, or -1.
+func (v *vocab) child(node int, r rune) int {
+	kids := v.nodes[node].kids
+	lo, hi := 0, len(kids)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if kids[h].r < r {
+			lo = h + 1
+		} else {
+			hi = h
 		}
-		if i == len(slots) {
-			if w := v.nodes[node].word; w != "" && w != found {
-				n++
-				found = w
-				return n < 2
-			}
-			return true
-		}
-		s := &slots[i]
-		kids := v.nodes[node].kids
-		child := func(r rune) int {
-			j, ok := slices.BinarySearchFunc(kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
-			if !ok {
-				return -1
-			}
-			return int(kids[j].node)
-		}
-		switch {
-		case s.lit != nil:
-			for _, r := range s.lit {
-				j, ok := slices.BinarySearchFunc(v.nodes[node].kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
-				if !ok {
-					return true
-				}
-				node = int(v.nodes[node].kids[j].node)
-			}
-			return walk(node, i+1)
-		case s.mask:
-			for _, e := range kids {
-				if unicode.IsLetter(e.r) && !walk(int(e.node), i+1) {
-					return false
-				}
-			}
-		default:
-			for _, r := range s.alts {
-				if r == 0 {
-					break
-				}
-				if c := child(r); c >= 0 && !walk(c, i+1) {
-					return false
-				}
-			}
+	}
+	if lo < len(kids) && kids[lo].r == r {
+		return int(kids[lo].node)
+	}
+	return -1
+}
+
+// walk returns false to stop: too many fits, or out of budget.
+func (r *resolver) walk(node, i int) bool {
+	if r.budget--; r.budget < 0 {
+		return false
+	}
+	v := r.v
+	if i == len(r.slots) {
+		if w := v.nodes[node].word; w != "" && !slices.Contains(r.fits, w) {
+			r.fits = append(r.fits, w)
+			return len(r.fits) <= maxFits
 		}
 		return true
 	}
-	if !walk(0, 0) || n != 1 {
-		return "", false
+	s := &r.slots[i]
+	switch {
+	case s.nlit > 0:
+		for _, x := range s.lit[:s.nlit] {
+			if node = v.child(node, x); node < 0 {
+				return true
+			}
+		}
+		return r.walk(node, i+1)
+	case s.mask:
+		for _, e := range v.nodes[node].kids {
+			if unicode.IsLetter(e.r) && !r.walk(int(e.node), i+1) {
+				return false
+			}
+		}
+	default:
+		for _, x := range s.alts {
+			if x == 0 {
+				break
+			}
+			if c := v.child(node, x); c >= 0 && !r.walk(c, i+1) {
+				return false
+			}
+		}
 	}
-	return found, true
+	return true
 }
