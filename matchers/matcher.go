@@ -455,7 +455,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	}
 	finishTokens(toks, sc)
 	if len(sc.support) > 0 {
-		unbreakClipped(toks, sc.support)
+		m.fixTokens(text, toks, sc.support)
 	}
 	sc.toks = toks
 	strengths := findStrengths(toks, sc.nums, sc.strengths[:0])

@@ -61,11 +61,12 @@ func isRepairWordRune(r rune) bool {
 	return r == '•' || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
 }
 
-// span is a range of the original text; clipped marks a clipped name,
-// whose full stop at b ends no sentence.
+// span is a range of the original text the repair pass read: needs is
+// set when what it reads there needs a strength or amount beside it;
+// clipped marks a clipped name, whose full stop at b ends no sentence.
 type span struct {
-	a, b    int
-	clipped bool
+	a, b           int
+	needs, clipped bool
 }
 
 // repairEdit replaces n.text[na:nb] with text, whose bytes have offs.
@@ -104,15 +105,13 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 			continue
 		}
 		edits = append(edits, e)
-		if needs {
-			support = append(support, span{a: a, b: b})
-		}
+		support = append(support, span{a: a, b: b, needs: needs})
 	}
 	// Clipped names: a word ending in "." directly.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
 		if e, ok := m.clipped(n, orig, i); ok {
 			edits = append(edits, e)
-			support = append(support, span{a: int(e.offs[0]), b: i, clipped: true})
+			support = append(support, span{a: int(e.offs[0]), b: i, needs: true, clipped: true})
 		}
 		j := strings.IndexByte(orig[i+1:], '.')
 		if j < 0 {
@@ -124,7 +123,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 		applyEdits(n, edits)
 	}
 	if len(ambiguous) > 0 {
-		m.resolveByTerm(n, ambiguous)
+		support = m.resolveByTerm(n, ambiguous, support)
 	}
 	m.joinPieces(n, orig)
 	m.fuzzyWords(n)
@@ -689,17 +688,26 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 	return repairEdit{na: na, nb: nb, text: []byte(word), offs: offs}, true
 }
 
-// unbreakClipped makes the full stop of each clipped name in spans a
-// punctuation token rather than a sentence break, so that the strength
-// after it ("Nitrométh. 99 %") is read for it.
-func unbreakClipped(toks []token, spans []span) {
+// fixTokens makes the tokens of the repaired spans read as repaired: a
+// mask that the tokenizer took for a sentence break ("chl•rate") and the
+// full stop of a clipped name ("Nitrométh. 99 %") break no sentence, and
+// a disguised rule word ("130 v0l") gets the flags of the word it stands
+// for, its pieces none.
+func (m *Matcher) fixTokens(text string, toks []token, spans []span) {
 	for _, s := range spans {
-		if !s.clipped {
-			continue
-		}
-		i := tokenAt(toks, s.b)
-		if i < len(toks) && toks[i].kind == tokBreak && toks[i].start == s.b {
-			toks[i].kind, toks[i].word = tokPunct, "."
+		for i := tokenAt(toks, s.a); i < len(toks) && toks[i].start <= s.b; i++ {
+			t := &toks[i]
+			switch {
+			case t.kind == tokBreak && (t.start < s.b || s.clipped && t.start == s.b):
+				t.kind, t.word = tokPunct, text[t.start:t.end]
+			case t.kind == tokWord && t.end <= s.b:
+				// A piece of a masked word is no word of its own
+				// ("chl*rate" holds no "rate").
+				t.flags = 0
+				if w, _, _, ok := m.readDisguised(text, t.start, t.end, nil); ok {
+					t.flags = lookupFlags(w)
+				}
+			}
 		}
 	}
 }
@@ -715,10 +723,11 @@ func besideSupport(text string, toks []token, strengths []strength, c candidate)
 	return nextToStrengthOrQuantity(toks, strengths, c.tokFirst, after)
 }
 
-// needsSupport reports whether c overlaps one of the spans.
+// needsSupport reports whether c overlaps one of the spans that need a
+// strength or amount beside them.
 func needsSupport(spans []span, c candidate) bool {
 	for _, s := range spans {
-		if c.start < s.b && s.a < c.end {
+		if s.needs && c.start < s.b && s.a < c.end {
 			return true
 		}
 	}
@@ -757,7 +766,7 @@ const maxTermWords = 4
 // that makes, with the words around it, a watchlist term ("nitrat* di
 // potassio": "nitrato di potassio", not "nitrate di potassio"); a word
 // two or more alternatives fit this way stays as written.
-func (m *Matcher) resolveByTerm(n *normText, ambiguous []ambiguousWord) {
+func (m *Matcher) resolveByTerm(n *normText, ambiguous []ambiguousWord, spans []span) []span {
 	var edits []repairEdit
 	for _, aw := range ambiguous {
 		na, nb, ok := normRange(n, aw.at.a, aw.at.b)
@@ -780,11 +789,13 @@ func (m *Matcher) resolveByTerm(n *normText, ambiguous []ambiguousWord) {
 		}
 		if fit >= 0 {
 			edits = append(edits, repairEdit{na: na, nb: nb, text: []byte(aw.alts[fit].w), offs: aw.alts[fit].offs})
+			spans = append(spans, aw.at)
 		}
 	}
 	if len(edits) > 0 {
 		applyEdits(n, edits)
 	}
+	return spans
 }
 
 // makesTerm reports whether w, with some of the words directly before and
