@@ -127,6 +127,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	m.joinPieces(n, orig)
 	m.fuzzyWords(n)
+	slices.SortFunc(support, func(x, y span) int { return x.a - y.a })
 	return support
 }
 
@@ -725,9 +726,11 @@ func besideSupport(text string, toks []token, strengths []strength, c candidate)
 
 // needsSupport reports whether c overlaps one of the spans that need a
 // strength or amount beside them.
+// spans are sorted by start and disjoint (repair sorts them).
 func needsSupport(spans []span, c candidate) bool {
-	for _, s := range spans {
-		if s.needs && c.start < s.b && s.a < c.end {
+	i, _ := slices.BinarySearchFunc(spans, c.start, func(s span, x int) int { return s.b - x - 1 })
+	for ; i < len(spans) && spans[i].a < c.end; i++ {
+		if spans[i].needs && c.start < spans[i].b {
 			return true
 		}
 	}
@@ -758,6 +761,9 @@ type ambiguousWord struct {
 	alts []altWord
 }
 
+// termWindow bounds, in bytes, the text read around an ambiguous word.
+const termWindow = 160
+
 // maxTermWords is the most words of a term resolveByTerm reads around a
 // disguised word.
 const maxTermWords = 4
@@ -773,8 +779,9 @@ func (m *Matcher) resolveByTerm(n *normText, ambiguous []ambiguousWord, spans []
 		if !ok {
 			continue
 		}
-		before := strings.Fields(string(n.text[:na]))
-		after := strings.Fields(string(n.text[nb:]))
+		// A term's words are near: a window keeps this linear in the text.
+		before := strings.Fields(string(n.text[max(0, na-termWindow):na]))
+		after := strings.Fields(string(n.text[nb:min(len(n.text), nb+termWindow)]))
 		before = before[max(0, len(before)-maxTermWords+1):]
 		after = after[:min(len(after), maxTermWords-1)]
 		fit := -1

@@ -62,6 +62,9 @@ func TestRepairRules(t *testing.T) {
 		{"negator", "Dissolvant s@ns acét0ne 125 ml", "", ""},
 		{"negator", "Quitaesmalte s1n acet0na 200 ml", "", ""},
 		{"negator", "Nagellakremover z0nder ac3ton 150 ml", "", ""},
+		// Italian and French elide "di"/"de" before a vowel.
+		{"elision", "Nitrato d'ammonio 25 kg", "ammonium-nitrate", ""},
+		{"elision", "Perossido d'idrogeno 35% 1 L", "hydrogen-peroxide", "true"},
 		// Slang with an everyday sense in other languages.
 		{"thinner", "Diluente n1tr0 per vernici alla nitro, latta 5 L", "", ""},
 	}
