@@ -53,10 +53,18 @@ func isMask(r rune) bool { return r == '*' || r == '#' || r == '_' || r == '?' |
 // edgeMask: a mask that may also stand at a word's edge.
 func edgeMask(r rune) bool { return r == '*' || r == '•' }
 
+// repairWordASCII flags the ASCII bytes of a word the repair pass reads.
+var repairWordASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = isASCIIAlnum(byte(c)) || strings.IndexByte("*#_?@$!|", byte(c)) >= 0
+	}
+	return t
+}()
+
 // isRepairWordRune reports whether r belongs to a word the repair pass reads.
 func isRepairWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
-		return isASCIIAlnum(byte(r)) || strings.ContainsRune("*#_?@$!|", r)
+		return repairWordASCII[r]
 	}
 	return r == '•' || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
 }
@@ -88,6 +96,18 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 		if !repairByte[orig[i]] {
 			continue
 		}
+		if c := orig[i]; c >= '0' && c <= '9' {
+			// A number standing alone ("25 kg", "10.5"), the usual case,
+			// is no word: skip its digits at once.
+			j := i + 1
+			for j < len(orig) && orig[j] >= '0' && orig[j] <= '9' {
+				j++
+			}
+			if (i == 0 || !wordy(orig[i-1])) && (j == len(orig) || !wordy(orig[j])) {
+				i = j - 1
+				continue
+			}
+		}
 		a, b := repairWordAt(orig, i)
 		if b <= a {
 			continue
@@ -107,9 +127,12 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 		edits = append(edits, e)
 		support = append(support, span{a: a, b: b, needs: needs})
 	}
-	// Clipped names: a word ending in "." directly.
+	// Clipped names: a word ending in "." directly, or several in a row.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
-		if e, ok := m.clipped(n, orig, i); ok {
+		if es, a, ok := m.clippedRun(n, orig, i); ok {
+			edits = append(edits, es...)
+			support = append(support, span{a: a, b: i, needs: true, clipped: true})
+		} else if e, ok := m.clipped(n, orig, i); ok {
 			edits = append(edits, e)
 			support = append(support, span{a: int(e.offs[0]), b: i, needs: true, clipped: true})
 		}
@@ -120,6 +143,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 		i += 1 + j
 	}
 	if len(edits) > 0 {
+		slices.SortStableFunc(edits, func(x, y repairEdit) int { return x.na - y.na })
 		applyEdits(n, edits)
 	}
 	if len(ambiguous) > 0 {
@@ -452,6 +476,12 @@ func hasGluedLetters(orig string) bool {
 	return false
 }
 
+// wordy reports whether c may belong to a word beside a digit: a letter,
+// a symbol read as one or a mask, or a byte of a non-ASCII character.
+func wordy(c byte) bool {
+	return c >= utf8.RuneSelf || isASCIILetter(c) || strings.IndexByte("*#_?@$!|", c) >= 0
+}
+
 // isLetterByte: an ASCII letter or a byte of a non-ASCII character.
 func isLetterByte(c byte) bool { return isASCIILetter(c) || c >= utf8.RuneSelf }
 
@@ -470,7 +500,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		}
 		a, b := i, j
 		i = j + 1
-		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyTri.has(t[a:b]) {
+		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyTri.has(t[a:b]) || v.words[string(t[a:b])] {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
@@ -544,12 +574,15 @@ func (s *triSet) addFuzzy(w string) {
 // doubled or swapped letter (not the first) away from, by a walk of the
 // trie that allows one such edit.
 func (v *vocab) fuzzy(word []byte) (string, bool) {
-	f := fuzzer{v: v, budget: 2048}
+	f := fuzzerPool.Get().(*fuzzer)
+	defer fuzzerPool.Put(f)
+	*f = fuzzer{v: v, budget: 2048}
+	f.rs = f.buf[:0]
 	for _, r := range string(word) {
 		if len(f.rs) == len(f.buf) || !unicode.IsLetter(r) {
 			return "", false
 		}
-		f.rs = append(f.buf[:len(f.rs)], r)
+		f.rs = append(f.rs, r)
 	}
 	if len(f.rs) < fuzzyMinLetters-1 || v.words[string(word)] {
 		return "", false
@@ -559,6 +592,10 @@ func (v *vocab) fuzzy(word []byte) (string, bool) {
 	}
 	return f.found, true
 }
+
+// fuzzerPool keeps fuzzers, which the recursive walk would otherwise
+// make escape to the heap for every word it looks at.
+var fuzzerPool = sync.Pool{New: func() any { return new(fuzzer) }}
 
 // fuzzer is the state of one fuzzy walk.
 type fuzzer struct {
@@ -820,4 +857,139 @@ func (m *Matcher) makesTerm(before []string, w string, after []string) bool {
 		}
 	}
 	return false
+}
+
+// Several clipped words in a row ("Ác. sulfúr."): each a prefix of the
+// words of a term of several words, the terms they may complete to all of
+// one substance.
+const (
+	maxClippedWords   = 3
+	minClippedLetters = 6 // in all the words
+	maxCompletions    = 64
+)
+
+// clippedRun reads the clipped words ending at orig[dot], the last of a
+// run of two or more each directly followed by "." and a space, as one
+// term: the edits, and where the run starts.
+func (m *Matcher) clippedRun(n *normText, orig string, dot int) ([]repairEdit, int, bool) {
+	if dot+1 < len(orig) && orig[dot+1] != ' ' {
+		return nil, 0, false
+	}
+	// The words of the run, last first.
+	type clip struct{ a, b, na, nb int }
+	var run [maxClippedWords]clip
+	k, end, letters := 0, dot, 0
+	for k < maxClippedWords {
+		a := end
+		for a > 0 {
+			r, size := utf8.DecodeLastRuneInString(orig[:a])
+			if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
+				break
+			}
+			a -= size
+		}
+		if end-a < 2 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' {
+			break
+		}
+		na, nb, ok := normRange(n, a, end)
+		if !ok {
+			break
+		}
+		run[k] = clip{a, end, na, nb}
+		letters += utf8.RuneCount(n.text[na:nb])
+		k++
+		// The word before, if it ends in ". ".
+		if a < 3 || orig[a-1] != ' ' || orig[a-2] != '.' {
+			break
+		}
+		end = a - 2
+	}
+	if k < 2 || letters < minClippedLetters {
+		return nil, 0, false
+	}
+	words := run[:k]
+	slices.Reverse(words)
+	comps := make([][]string, k)
+	for i, w := range words {
+		comps[i] = m.vocab.completions(string(n.text[w.na:w.nb]), maxCompletions)
+		if len(comps[i]) == 0 {
+			return nil, 0, false
+		}
+	}
+	// Every combination that is a term: all of one substance.
+	sub, found := -1, []string(nil)
+	pick := make([]string, k)
+	var try func(i int) bool
+	try = func(i int) bool {
+		if i == k {
+			p, ok := m.patIndex[strings.Join(pick, " ")]
+			if !ok {
+				return true
+			}
+			for _, ref := range m.patterns[p].refs {
+				if ref.class == classExclude {
+					continue
+				}
+				if sub >= 0 && ref.sub != sub {
+					return false
+				}
+				sub = ref.sub
+				if found == nil {
+					found = slices.Clone(pick)
+				}
+			}
+			return true
+		}
+		for _, c := range comps[i] {
+			pick[i] = c
+			if !try(i + 1) {
+				return false
+			}
+		}
+		return true
+	}
+	if !try(0) || found == nil {
+		return nil, 0, false
+	}
+	edits := make([]repairEdit, k)
+	for i, w := range words {
+		offs := make([]int32, len(found[i]))
+		for x := range offs {
+			offs[x] = n.offs[min(w.na+x, w.nb-1)]
+		}
+		edits[i] = repairEdit{na: w.na, nb: w.nb, text: []byte(found[i]), offs: offs}
+	}
+	return edits, words[0].a, true
+}
+
+// completions returns the vocabulary words that start with prefix (the
+// prefix itself included when it is one), at most limit; none when there
+// are more.
+func (v *vocab) completions(prefix string, limit int) []string {
+	node := 0
+	for _, r := range prefix {
+		if node = v.child(node, r); node < 0 {
+			return nil
+		}
+	}
+	var out []string
+	var walk func(int) bool
+	walk = func(x int) bool {
+		if w := v.nodes[x].word; w != "" {
+			if len(out) == limit {
+				return false
+			}
+			out = append(out, w)
+		}
+		for _, e := range v.nodes[x].kids {
+			if !walk(int(e.node)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !walk(node) {
+		return nil
+	}
+	return out
 }

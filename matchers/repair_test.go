@@ -58,6 +58,10 @@ func TestRepairRules(t *testing.T) {
 		// Clipped names only with a strength or amount beside them.
 		{"clipped", "Nitrométh. 99 % 1 L", "nitromethane", "true"},
 		{"clipped, nothing beside", "We love nitrometh. Ask us.", "", ""},
+		{"clipped words", "Ác. sulfúr. 98 % 1 L", "sulphuric-acid", "true"},
+		{"clipped words", "Ac. nitr. 65 % 1 L", "nitric-acid", "true"},
+		{"clipped words, nothing beside", "Ác. sulfúr. Nice.", "", ""},
+		{"clipped ordinary words", "Approx. conc. 35 %, 1 L", "", ""},
 		// Negators written with digits or symbols.
 		{"negator", "Dissolvant s@ns acét0ne 125 ml", "", ""},
 		{"negator", "Quitaesmalte s1n acet0na 200 ml", "", ""},
