@@ -338,7 +338,9 @@ func (m *Matcher) substitutions(ss []slot, w string, letters int) (offs []int32,
 			k++
 		}
 	}
-	if subst == 0 || subst > letters || len(rs) < vocabMinLen {
+	// A disguised code of three letters ("T3A") is more often a model
+	// code than a term: short words are read for the rules only ("s1n").
+	if subst == 0 || subst > letters || len(rs) < vocabMinLen || len(rs) <= shortTermMax && !m.vocab.rule[w] {
 		return nil, false
 	}
 	return offs, true
@@ -488,7 +490,8 @@ func isLetterByte(c byte) bool { return isASCIILetter(c) || c >= utf8.RuneSelf }
 // fuzzyWords corrects one dropped, doubled or swapped letter (not the
 // first) in words of fuzzyMinLetters-1 or more letters that are not
 // vocabulary words, when exactly one long vocabulary word is that close.
-// A trigram filter (vocab.fuzzyTri) spares the trie walk for most words.
+// Exact filters on a word's first and last four bytes spare the trie walk
+// for most words.
 func (m *Matcher) fuzzyWords(n *normText) {
 	v := m.vocab
 	var edits []repairEdit
@@ -500,13 +503,13 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		}
 		a, b := i, j
 		i = j + 1
-		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyTri.has(t[a:b]) || v.words[string(t[a:b])] {
+		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
 		// A word wholly made of the parts of systematic names is a name
 		// of its own ("nitroethane" is not "nitromethane").
-		if !ok || splitName(string(t[a:b])) != nil {
+		if !ok || isSystematicName(t[a:b]) {
 			continue
 		}
 		// Offsets: the corrected word's runes map to the written ones in
@@ -535,37 +538,46 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	}
 }
 
-// triSet is a bitset over hashed trigrams of a word's first bytes.
-type triSet [1 << 10]uint64
+// quadSet holds words' first (or last) four bytes: an exact filter, as
+// general text shares three-byte starts and ends ("tra", "ion") with the
+// vocabulary too often.
+type quadSet map[uint32]struct{}
 
-func triHash(a, b, c byte) uint32 {
-	return (uint32(a)*0x9E3779B1 ^ uint32(b)*0x85EBCA77 ^ uint32(c)*0xC2B2AE3D) >> 16
+func quad(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-func (s *triSet) add(a, b, c byte) { h := triHash(a, b, c); s[h>>6] |= 1 << (h & 63) }
+func (s quadSet) hasStart(w []byte) bool { _, ok := s[quad(w)]; return ok }
 
-func (s *triSet) has(w []byte) bool {
-	h := triHash(w[0], w[1], w[2])
-	return s[h>>6]&(1<<(h&63)) != 0
-}
+func (s quadSet) hasEnd(w []byte) bool { _, ok := s[quad(w[len(w)-4:])]; return ok }
 
-// addFuzzyTri adds the first three bytes w may be written with, one
-// letter dropped, doubled or swapped after the first.
-func (s *triSet) addFuzzy(w string) {
+// addFuzzy adds the first four bytes of w (with end, the last four) as it
+// may be written with one letter dropped, doubled or swapped near that end
+// (never the first letter).
+func (s quadSet) addFuzzy(w string, end bool) {
 	r := []rune(w)
-	variants := [][]rune{r}
-	for i := 1; i < len(r) && i < 4; i++ {
-		variants = append(variants, append(append([]rune{}, r[:i]...), r[i+1:]...)) // dropped
-		variants = append(variants, append(append([]rune{}, r[:i+1]...), r[i:]...)) // doubled
-		if i+1 < len(r) {
-			x := append([]rune{}, r...)
-			x[i], x[i+1] = x[i+1], x[i]
-			variants = append(variants, x) // swapped
+	add := func(x []rune) {
+		b := []byte(string(x))
+		if len(b) < 4 {
+			return
 		}
+		if end {
+			b = b[len(b)-4:]
+		}
+		s[quad(b)] = struct{}{}
 	}
-	for _, x := range variants {
-		if b := []byte(string(x)); len(b) >= 3 {
-			s.add(b[0], b[1], b[2])
+	add(r)
+	lo, hi := 1, min(5, len(r)) // edit positions near the start
+	if end {
+		lo, hi = max(1, len(r)-5), len(r)
+	}
+	for i := lo; i < hi; i++ {
+		add(slices.Concat(r[:i], r[i+1:])) // dropped
+		add(slices.Concat(r[:i+1], r[i:])) // doubled
+		if i+1 < len(r) {
+			x := slices.Clone(r)
+			x[i], x[i+1] = x[i+1], x[i] // swapped
+			add(x)
 		}
 	}
 }
@@ -662,7 +674,7 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 		}
 		a -= size
 	}
-	if dot-a < 4 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' {
+	if dot-a < 4 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' || !m.vocab.mayStart(orig[a:dot]) {
 		return e, false
 	}
 	na, nb, ok := normRange(n, a, dot)
@@ -888,8 +900,8 @@ func (m *Matcher) clippedRun(n *normText, orig string, dot int) ([]repairEdit, i
 			}
 			a -= size
 		}
-		if end-a < 2 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' {
-			break
+		if end-a < 2 || a > 0 && orig[a-1] != ' ' && orig[a-1] != '(' || k == 0 && (a < 3 || orig[a-1] != ' ' || orig[a-2] != '.') {
+			break // the last word, with no clipped word before it
 		}
 		na, nb, ok := normRange(n, a, end)
 		if !ok {
@@ -992,4 +1004,43 @@ func (v *vocab) completions(prefix string, limit int) []string {
 		return nil
 	}
 	return out
+}
+
+// mayStart reports whether an ASCII word, lower-cased, starts some
+// vocabulary word: a quick test on the text as written, before its
+// normalised form is looked up. Words with other characters pass.
+func (v *vocab) mayStart(w string) bool {
+	node := 0
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		if node = v.child(node, rune(lowerASCII[c])); node < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isSystematicName reports whether w is wholly made of two or more
+// nameParts (splitName without its allocations; words of up to 63 bytes).
+func isSystematicName(w []byte) bool {
+	if len(w) >= 64 {
+		return splitName(string(w)) != nil
+	}
+	// parts[i]: the fewest parts that make w[:i] (0: not reached).
+	var parts [64]uint8
+	parts[0] = 1
+	for i := 0; i < len(w); i++ {
+		if parts[i] == 0 {
+			continue
+		}
+		for _, p := range nameParts {
+			if j := i + len(p); j <= len(w) && string(w[i:j]) == p && (parts[j] == 0 || parts[i]+1 < parts[j]) {
+				parts[j] = parts[i] + 1
+			}
+		}
+	}
+	return parts[len(w)] >= 3 // two parts or more (counts start at 1)
 }

@@ -34,6 +34,8 @@ func TestRepairRules(t *testing.T) {
 		{"formula zero, nothing beside", "Room H202, second floor", "", ""},
 		{"formula zero, part number", "Spare valve KCl03-B for pumps, 2 pcs", "", ""},
 		{"formula as written", "H2O2-free cleaner, 500 ml", "", ""},
+		{"model codes", "Nikon D3500 camera, A4 paper, RTX-3070, M3 screws 500 pcs, T3A 25 kg", "", ""},
+		{"sizes and times", "Pallet 4x4 m, pickup 10:30, 2x500 ml", "", ""},
 		// Masked letters, one letter each, resolved by one word or term.
 		{"mask", "Amm*nium nitr*te 34.5N 25 kg", "ammonium-nitrate", "true"},
 		{"mask", "Sulph#ric acid 98% 2.5 L", "sulphuric-acid", "true"},

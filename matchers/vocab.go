@@ -17,9 +17,12 @@ type vocab struct {
 	words map[string]bool
 	// trie of words by rune; node 0 is the root.
 	nodes []trieNode
-	// fuzzyTri holds the first three bytes of every long word as it may
-	// be written with one letter dropped, doubled or swapped.
-	fuzzyTri triSet
+	// fuzzyStart holds the first four bytes of every long word as it may
+	// be written with one letter dropped, doubled or swapped; fuzzyEnd
+	// their last four.
+	fuzzyStart, fuzzyEnd quadSet
+	// rule holds the words the rules read (negators, units).
+	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
 	maxLen int
 }
@@ -55,7 +58,7 @@ func ruleWords() []string {
 }
 
 func newVocab(patterns []string) *vocab {
-	v := &vocab{words: map[string]bool{}, nodes: []trieNode{{}}}
+	v := &vocab{words: map[string]bool{}, rule: map[string]bool{}, nodes: []trieNode{{}}, fuzzyStart: quadSet{}, fuzzyEnd: quadSet{}}
 	add := func(w string) {
 		if utf8.RuneCountInString(w) < vocabMinLen || v.words[w] || strings.Trim(w, "0123456789") == "" {
 			return
@@ -82,10 +85,12 @@ func newVocab(patterns []string) *vocab {
 	}
 	for _, w := range ruleWords() {
 		add(w)
+		v.rule[w] = true
 	}
 	for w := range v.words {
 		if utf8.RuneCountInString(w) >= fuzzyMinLetters && allLetters([]rune(w)) {
-			v.fuzzyTri.addFuzzy(w)
+			v.fuzzyStart.addFuzzy(w, false)
+			v.fuzzyEnd.addFuzzy(w, true)
 		}
 	}
 	return v
