@@ -402,87 +402,83 @@ func applyEdits(n *normText, edits []repairEdit) {
 // when together they make one vocabulary word of fuzzyMinLetters or more
 // letters ("Tri-etan-olamina", "K@lk-Amm0n-S@lpeter").
 func (m *Matcher) joinPieces(n *normText, orig string) {
-	if !hasGluedLetters(orig) {
-		return
-	}
-	t := n.text
-	// glued reports whether the word at b+1 follows the one ending at b
-	// across one "-" or "." in orig.
-	glued := func(b int) bool {
-		if b >= len(t) {
-			return false
-		}
-		prev := int(n.offs[b-1])
-		_, size := utf8.DecodeRuneInString(orig[prev:])
-		if int(n.offs[b+1]) != prev+size+1 {
-			return false
-		}
-		g := orig[prev+size]
-		return g == '-' || g == '.'
-	}
 	var edits []repairEdit
-	var buf [64]byte
-	for a := 0; a < len(t); {
-		// Words from a: up to maxTermWords pieces glued in a row.
-		var ends [maxTermWords]int
-		k := 0
-		for e := a; k < len(ends); {
-			for e < len(t) && t[e] != ' ' {
-				e++
-			}
-			ends[k] = e
-			k++
-			if !glued(e) {
-				break
-			}
-			e++
-		}
-		next := ends[0] + 1
-		for x := k - 1; x >= 1; x-- {
-			w := buf[:0]
-			for p := a; p < ends[x]; p++ {
-				if t[p] != ' ' {
-					w = append(w, t[p])
-				}
-			}
-			if len(w) < len(buf) && m.vocab.words[string(w)] && utf8.RuneCount(w) >= fuzzyMinLetters {
-				for y := 0; y < x; y++ {
-					edits = append(edits, repairEdit{na: ends[y], nb: ends[y] + 1})
-				}
-				next = ends[x] + 1
-				break
-			}
-		}
-		a = next
-	}
-	if len(edits) > 0 {
-		applyEdits(n, edits)
-	}
-}
-
-// hasGluedLetters reports whether orig has a "-" or "." between letters.
-func hasGluedLetters(orig string) bool {
 	for _, sep := range []byte("-.") {
-		for i := 0; ; {
+		for i := 0; ; i++ {
 			j := strings.IndexByte(orig[i:], sep)
 			if j < 0 {
 				break
 			}
 			i += j
-			if i > 0 && i+1 < len(orig) && isLetterByte(orig[i-1]) && isLetterByte(orig[i+1]) {
-				return true
+			if gluedAt(orig, i) {
+				edits = m.joinRun(n, orig, i, edits)
 			}
-			i++
 		}
 	}
-	return false
+	if len(edits) > 0 {
+		slices.SortFunc(edits, func(x, y repairEdit) int { return x.na - y.na })
+		edits = slices.CompactFunc(edits, func(x, y repairEdit) bool { return x.na == y.na })
+		applyEdits(n, edits)
+	}
+}
+
+// gluedAt reports whether orig[i] is a "-" or "." between letters.
+func gluedAt(orig string, i int) bool {
+	return i > 0 && i+1 < len(orig) && (orig[i] == '-' || orig[i] == '.') && isLetterByte(orig[i-1]) && isLetterByte(orig[i+1])
+}
+
+// joinRun looks at the run of pieces glued by the separator at orig[g],
+// when g is its first glue, and appends the edits that join the longest
+// run of pieces from its start that makes a vocabulary word.
+func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) []repairEdit {
+	t := n.text
+	// The space of n.text that the separator became.
+	sp, _ := slices.BinarySearch(n.offs, int32(g+1))
+	if sp == 0 || sp >= len(t) || t[sp] != ' ' {
+		return edits
+	}
+	a := sp
+	for a > 0 && t[a-1] != ' ' {
+		a--
+	}
+	// Only from the run's first glue: the piece before is not glued on.
+	if a > 0 && gluedAt(orig, int(n.offs[a])-1) {
+		return edits
+	}
+	var ends [maxTermWords]int
+	k := 0
+	for e := a; k < len(ends); {
+		for e < len(t) && t[e] != ' ' {
+			e++
+		}
+		ends[k] = e
+		k++
+		if e >= len(t) || !gluedAt(orig, int(n.offs[e+1])-1) {
+			break
+		}
+		e++
+	}
+	var buf [64]byte
+	for x := k - 1; x >= 1; x-- {
+		w := buf[:0]
+		for p := a; p < ends[x] && len(w) < len(buf); p++ {
+			if t[p] != ' ' {
+				w = append(w, t[p])
+			}
+		}
+		if m.vocab.words[string(w)] && utf8.RuneCount(w) >= fuzzyMinLetters {
+			for y := 0; y < x; y++ {
+				edits = append(edits, repairEdit{na: ends[y], nb: ends[y] + 1})
+			}
+			break
+		}
+	}
+	return edits
 }
 
 // wordy reports whether c may belong to a word beside a digit: a letter,
 // a symbol read as one or a mask, or a byte of a non-ASCII character.
-func wordy(c byte) bool {
-	return c >= utf8.RuneSelf || isASCIILetter(c) || strings.IndexByte("*#_?@$!|", c) >= 0
-}
+func wordy(c byte) bool { return c >= utf8.RuneSelf || repairWordASCII[c] }
 
 // isLetterByte: an ASCII letter or a byte of a non-ASCII character.
 func isLetterByte(c byte) bool { return isASCIILetter(c) || c >= utf8.RuneSelf }
