@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -493,13 +494,14 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	var edits []repairEdit
 	t := n.text
 	for i := 0; i < len(t); {
-		j := i
-		for j < len(t) && t[j] != ' ' {
-			j++
+		j := bytes.IndexByte(t[i:], ' ')
+		if j < 0 {
+			j = len(t) - i
 		}
-		a, b := i, j
-		i = j + 1
-		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
+		a, b := i, i+j
+		i = b + 1
+		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) ||
+			!v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
@@ -533,6 +535,16 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		applyEdits(n, edits)
 	}
 }
+
+// quadBits is a bitset over hashed first-four-byte quads: most words
+// fail it before the exact quadSet lookups.
+type quadBits [1 << 10]uint64
+
+func quadHash(q uint32) uint32 { return (q * 0x9E3779B1) >> 16 }
+
+func (s *quadBits) add(q uint32) { h := quadHash(q); s[h>>6] |= 1 << (h & 63) }
+
+func (s *quadBits) has(w []byte) bool { h := quadHash(quad(w)); return s[h>>6]&(1<<(h&63)) != 0 }
 
 // quadSet holds words' first (or last) four bytes: an exact filter, as
 // general text shares three-byte starts and ends ("tra", "ion") with the

@@ -21,6 +21,7 @@ type vocab struct {
 	// be written with one letter dropped, doubled or swapped; fuzzyEnd
 	// their last four.
 	fuzzyStart, fuzzyEnd quadSet
+	fuzzyBits            quadBits // fuzzyStart as a bitset
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -92,6 +93,9 @@ func newVocab(patterns []string) *vocab {
 			v.fuzzyStart.addFuzzy(w, false)
 			v.fuzzyEnd.addFuzzy(w, true)
 		}
+	}
+	for q := range v.fuzzyStart {
+		v.fuzzyBits.add(q)
 	}
 	return v
 }
