@@ -130,7 +130,9 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	// Clipped names: a word ending in "." directly, or several in a row.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
-		if es, a, ok := m.clippedRun(n, orig, i); ok {
+		if !m.vocab.mayStart(wordBefore(orig, i)) {
+			// Not the start of a vocabulary word: no clipped name.
+		} else if es, a, ok := m.clippedRun(n, orig, i); ok {
 			edits = append(edits, es...)
 			support = append(support, span{a: a, b: i, needs: true, clipped: true})
 		} else if e, ok := m.clipped(n, orig, i); ok {
@@ -411,7 +413,8 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 				break
 			}
 			i += j
-			if gluedAt(orig, i) {
+			// The joined word starts with the piece before the first glue.
+			if gluedAt(orig, i) && m.vocab.mayStart(wordBefore(orig, i)) {
 				edits = m.joinRun(n, orig, i, edits)
 			}
 		}
@@ -1018,6 +1021,9 @@ func (v *vocab) completions(prefix string, limit int) []string {
 // vocabulary word: a quick test on the text as written, before its
 // normalised form is looked up. Words with other characters pass.
 func (v *vocab) mayStart(w string) bool {
+	if w == "" {
+		return false
+	}
 	node := 0
 	for i := 0; i < len(w); i++ {
 		c := w[i]
@@ -1051,4 +1057,18 @@ func isSystematicName(w []byte) bool {
 		}
 	}
 	return parts[len(w)] >= 3 // two parts or more (counts start at 1)
+}
+
+// wordBefore returns the ASCII letters directly before orig[i], or a
+// non-ASCII byte when a non-ASCII letter, digit or symbol stands among them (mayStart then lets the word
+// pass to the full check on its normalised form).
+func wordBefore(orig string, i int) string {
+	a := i
+	for a > 0 && isASCIILetter(orig[a-1]) {
+		a--
+	}
+	if a > 0 && wordy(orig[a-1]) {
+		return "\x80" // a non-ASCII letter, digit or symbol: decide later
+	}
+	return orig[a:i]
 }
