@@ -25,8 +25,10 @@ import (
 //     pieces together make one vocabulary word;
 //   - one dropped, doubled or swapped letter (not the first) in a word of
 //     fuzzyMinLetters or more whose corrected form is a vocabulary word of
-//     that length; never a changed letter, which makes another chemical
-//     ("chlorite" is not "chlorate");
+//     that length (so a dropped letter only in words of nine or more:
+//     "ammonia" is not "ammoniya"); never a changed letter, which makes
+//     another chemical ("chlorite" is not "chlorate"), nor a word made of
+//     the parts of systematic names ("nitroethane");
 //   - a clipped name ending in a full stop ("Nitrométh."), the prefix of
 //     words of one substance only, with a strength or amount beside it.
 // Edits rewrite the normalised text with offsets back to the original, as
@@ -488,7 +490,7 @@ func wordy(c byte) bool { return c >= utf8.RuneSelf || repairWordASCII[c] }
 func isLetterByte(c byte) bool { return isASCIILetter(c) || c >= utf8.RuneSelf }
 
 // fuzzyWords corrects one dropped, doubled or swapped letter (not the
-// first) in words of fuzzyMinLetters-1 or more letters that are not
+// first) in words of fuzzyMinLetters or more letters that are not
 // vocabulary words, when exactly one long vocabulary word is that close.
 // Exact filters on a word's first and last four bytes spare the trie walk
 // for most words.
@@ -503,7 +505,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		}
 		a, b := i, i+j
 		i = b + 1
-		if b-a < fuzzyMinLetters-1 || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) ||
+		if b-a < fuzzyMinLetters || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) ||
 			!v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
 			continue
 		}
@@ -607,7 +609,7 @@ func (v *vocab) fuzzy(word []byte) (string, bool) {
 		}
 		f.rs = append(f.rs, r)
 	}
-	if len(f.rs) < fuzzyMinLetters-1 || v.words[string(word)] {
+	if len(f.rs) < fuzzyMinLetters || v.words[string(word)] {
 		return "", false
 	}
 	if !f.walk(0, 0, false) || f.n != 1 {

@@ -56,6 +56,7 @@ func TestRepairRules(t *testing.T) {
 		{"another chemical", "Nitroethane 99% 500 ml", "", ""},
 		{"another chemical", "Sodium chlorite 80% 1 kg", "", ""},
 		{"short word", "Acetne 99% 1 L", "", ""},
+		{"another chemical, 7 letters", "Nitrat ammonia 25 kg", "", ""},
 		{"first letter", "Examine the hexamine tablets", "hexamine", ""},
 		// Clipped names only with a strength or amount beside them.
 		{"clipped", "Nitrométh. 99 % 1 L", "nitromethane", "true"},
