@@ -1,7 +1,8 @@
 package matchers
 
 import (
-	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -96,6 +97,14 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	var ambiguous []ambiguousWord
 	// Words with digits, symbols or masks.
 	for i := 0; i < len(orig); i++ {
+		// Eight bytes at a time where none may start a disguise: most
+		// text is letters, spaces and common punctuation.
+		for i+8 <= len(orig) && !mayTrigger8(load8(orig, i)) {
+			i += 8
+		}
+		if i >= len(orig) {
+			break
+		}
 		if !repairByte[orig[i]] {
 			continue
 		}
@@ -499,11 +508,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	var edits []repairEdit
 	t := n.text
 	for i := 0; i < len(t); {
-		j := bytes.IndexByte(t[i:], ' ')
-		if j < 0 {
-			j = len(t) - i
-		}
-		a, b := i, i+j
+		a, b := i, nextSpace(t, i)
 		i = b + 1
 		if b-a < fuzzyMinLetters || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) ||
 			!v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
@@ -1073,4 +1078,46 @@ func wordBefore(orig string, i int) string {
 		return "\x80" // a non-ASCII letter, digit or symbol: decide later
 	}
 	return orig[a:i]
+}
+
+// load8 reads s[i:i+8] as a little-endian word (one load once compiled).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// mayTrigger8 reports whether one of the eight bytes in x may be a
+// repairByte: a byte from '!' to '@' (digits and most symbols, with some
+// punctuation), '_', '|' or a non-ASCII byte. It may say yes for bytes
+// that are not (",", "."), never no for one that is.
+func mayTrigger8(x uint64) bool {
+	if x&swarHigh != 0 {
+		return true
+	}
+	// Bytes b with ' ' < b < 'A' (Bit Twiddling Hacks' hasbetween).
+	between := (swarOnes*(127+'A') - x) & ^x & (x + swarOnes*(127-' ')) & swarHigh
+	u := x ^ swarOnes*'_'
+	p := x ^ swarOnes*'|'
+	return between|(u-swarOnes)&^u&swarHigh|(p-swarOnes)&^p&swarHigh != 0
+}
+
+// nextSpace returns the index of the first space in t at or after i, or
+// len(t): eight bytes at a time, as words are short and a call to
+// bytes.IndexByte costs more than the search.
+func nextSpace(t []byte, i int) int {
+	for ; i+8 <= len(t); i += 8 {
+		x := binary.LittleEndian.Uint64(t[i:]) ^ swarOnes*' '
+		if z := (x - swarOnes) & ^x & swarHigh; z != 0 {
+			return i + bits.TrailingZeros64(z)/8
+		}
+	}
+	for ; i < len(t) && t[i] != ' '; i++ {
+	}
+	return i
 }
