@@ -96,7 +96,11 @@
 // allocates nothing and the rules stay linear on a 10 MB field; a listing
 // with matches allocates its result, one array for what their pointer and
 // slice fields point to (strengths, limits, amounts, reasons) and one
-// string for the formatted reasons.
+// string for the formatted reasons. The repair pass (repair.go) reads the
+// text again: eight bytes at a time for a byte that may start a disguise,
+// word by word for the one-letter corrections (filtered on a word's first
+// and last four bytes), at full stops and hyphens for clipped names and
+// pieces; it allocates only for what it rewrites.
 //
 // # Severity
 //
