@@ -1093,18 +1093,27 @@ const (
 )
 
 // mayTrigger8 reports whether one of the eight bytes in x may be a
-// repairByte: a byte from '!' to '@' (digits and most symbols, with some
-// punctuation), '_', '|' or a non-ASCII byte. It may say yes for bytes
-// that are not (",", "."), never no for one that is.
+// repairByte: a byte from '!' to '$' or from '0' to '@' (digits and
+// symbols, with '"', ':', ';', '<', '=', '>'), '*', '_', '|' or a
+// non-ASCII byte. It may say yes for bytes that are not, never no for one
+// that is; the common punctuation (",", ".", "-", "(", "%") passes.
 func mayTrigger8(x uint64) bool {
 	if x&swarHigh != 0 {
 		return true
 	}
-	// Bytes b with ' ' < b < 'A' (Bit Twiddling Hacks' hasbetween).
-	between := (swarOnes*(127+'A') - x) & ^x & (x + swarOnes*(127-' ')) & swarHigh
-	u := x ^ swarOnes*'_'
-	p := x ^ swarOnes*'|'
-	return between|(u-swarOnes)&^u&swarHigh|(p-swarOnes)&^p&swarHigh != 0
+	return hasBetween(x, ' ', '%')|hasBetween(x, '/', 'A')|hasByte(x, '*')|hasByte(x, '_')|hasByte(x, '|') != 0
+}
+
+// hasBetween is non-zero when a byte b of x (all below 0x80) has
+// m < b < n (Bit Twiddling Hacks).
+func hasBetween(x, m, n uint64) uint64 {
+	return (swarOnes*(127+n) - x) & ^x & (x + swarOnes*(127-m)) & swarHigh
+}
+
+// hasByte is non-zero when a byte of x is c.
+func hasByte(x, c uint64) uint64 {
+	y := x ^ swarOnes*c
+	return (y - swarOnes) & ^y & swarHigh
 }
 
 // nextSpace returns the index of the first space in t at or after i, or
