@@ -22,6 +22,13 @@
 // or Greek look-alikes in Latin words and the reverse), letters spaced out
 // with one repeated separator ("n.i.t.r.o..."), leetspeak digits and "@",
 // "!", "$" between letters, except in words that read as formulas.
+// Disguises that ordinary text also uses are read by a repair pass
+// (repair.go) only where the watchlist's vocabulary confirms them: digits
+// and symbols for letters at a word's edges and zero for O in formulas,
+// masked letters ("*", "#", "_", "?", "•"), pieces joined by "-" or ".",
+// one dropped, doubled or swapped letter in long words, clipped names and
+// disguised negators; formulas and clipped names so read need a strength
+// or amount beside them.
 //
 // Terms are the names in every language, synonyms, formulas of four or more
 // characters (case-insensitive; a formula shared by isomers is dropped as it
@@ -50,8 +57,12 @@
 // ("34-0-0") for ammonium nitrate, whose limit is on nitrogen (a purity
 // above 35 % or a stated "% w/w" is converted at 35 % N). Discounts, ratings
 // and taxes ("20% off", "100% reship", "VAT 20%") are not strengths.
+// "34.5N" and "N 34,4" are nitrogen grades; a solution's % is by weight.
 // OverLimit compares the strength with the substance's limit; it is nil when
-// no strength is stated or the regime sets no limit.
+// no strength is stated or the regime sets no limit. A mention with no
+// strength takes the one stated for the substance elsewhere in the listing
+// (alerting.go), and every match ends its Reasons with the alerting rule:
+// under the limit it is reported but raises no alert.
 //
 // # Quantity, context, score, suppressions
 //
@@ -89,7 +100,11 @@
 // allocates nothing and the rules stay linear on a 10 MB field; a listing
 // with matches allocates its result, one array for what their pointer and
 // slice fields point to (strengths, limits, amounts, reasons) and one
-// string for the formatted reasons.
+// string for the formatted reasons. The repair pass (repair.go) reads the
+// text again: eight bytes at a time for a byte that may start a disguise,
+// word by word for the one-letter corrections (filtered on a word's first
+// and last four bytes), at full stops and hyphens for clipped names and
+// pieces; it allocates only for what it rewrites.
 //
 // # Severity
 //

@@ -23,6 +23,9 @@ func FuzzMatch(f *testing.F) {
 	f.Add("pot.ass.ium chl.or.ate -a-b-c. x.y.z.w", "@mm0n1um @ @a Aммиaчнaя ceлитpa huile de ricin, Hatch, NM 87501")
 	// A symbol that folds to a letter ("Ⓩ" → "Z") once looped for ever.
 	f.Add("Ⓩ", "aluminium powder, 1 kg Ⓩ")
+	// The repair pass: masks, edge digits, formulas, pieces, clipped names.
+	f.Add("Amm*nium nitr*te 34.5N • $0d1um chl0r4te", "HN03 60 % Nitrométh. 99 % Tri-etan-olamina s1n acet0na ?*#_ 0.")
+	f.Add("KCl0₃-B Nitrat* di pot*ssio Nitromethhane", "Пер0кись Серн@я ACETØNE ***** @@@@ $$$ 1a2b3c4d5e6f")
 	m := sharedMatcher(f)
 	f.Fuzz(func(t *testing.T, title, desc string) {
 		l := precwatch.Listing{Title: title, Description: desc, Site: "s", URL: "u"}

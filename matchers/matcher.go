@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -93,6 +94,10 @@ type Matcher struct {
 	ac       *automaton
 	byID     map[string]int
 	supps    []compiledSuppression
+	// vocab and patIndex serve the repair pass (repair.go): the words of
+	// every term, and every normalised term's pattern.
+	vocab    *vocab
+	patIndex map[string]int
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -188,6 +193,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			for _, v := range partVariants(n) {
 				variants = append(variants, variant{sub, v, term, kind})
 			}
+			if v := elided(n); v != "" {
+				variants = append(variants, variant{sub, v, term, kind})
+			}
 		}
 	}
 	// A formula shared by several substances (isomers) identifies none.
@@ -251,7 +259,25 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 	}
 	m.ac = newAutomaton(pats)
+	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
 	return m, nil
+}
+
+// elided returns a normalised name with "di" or "de" before a vowel
+// written elided, as Italian and French write it ("nitrato d'ammonio" for
+// "nitrato di ammonio"), or "" when it has none.
+func elided(norm string) string {
+	ws := strings.Split(norm, " ")
+	changed := false
+	for i := 0; i+1 < len(ws); i++ {
+		if (ws[i] == "di" || ws[i] == "de") && ws[i+1] != "" && strings.ContainsRune("aeiouh", rune(ws[i+1][0])) {
+			ws[i], changed = "d", true
+		}
+	}
+	if !changed {
+		return ""
+	}
+	return strings.Join(ws, " ")
 }
 
 func boolInt(b bool) int {
@@ -335,6 +361,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	if len(sc.staged) == 0 {
 		return nil
 	}
+	m.shareStrengths(sc.staged)
 	m.scoreListing(sc, l.Tor)
 	// One allocation for the matches and one for what their pointer and
 	// slice fields point to, sized exactly: bytes allocated set how often
@@ -351,7 +378,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 		o.Term, o.Kind = st.ref.term, st.ref.kind
 		o.Field, o.Start, o.End, o.Text = st.field, st.start, st.end, st.text
 		o.Steps, o.Score = stepSets[st.mask], st.score
-		sc.setReasons(o, st, &x.reasons)
+		sc.setReasons(o, st, (*[maxReasons]string)(x.reasons[:maxReasons]))
 		if st.hasConc {
 			x.conc = st.conc
 			o.ConcentrationPercent = &x.conc
@@ -363,6 +390,11 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 		if sub.limit != nil {
 			x.limit = *sub.limit
 			o.LimitPercent = &x.limit
+		}
+		if r := alertRule(o, st.shared); r != "" {
+			n := len(o.Reasons)
+			x.reasons[n] = r
+			o.Reasons = x.reasons[: n+1 : n+1]
 		}
 		if st.hasQ {
 			x.q = st.q
@@ -383,6 +415,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		return
 	}
 	n := normalize(text, true, &sc.norm)
+	sc.support = m.repair(&n, text, sc.support[:0])
 	sc.norm = n
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
@@ -450,6 +483,9 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		i = j
 	}
 	finishTokens(toks, sc)
+	if len(sc.support) > 0 {
+		m.fixTokens(text, toks, sc.support)
+	}
 	sc.toks = toks
 	strengths := findStrengths(toks, sc.nums, sc.strengths[:0])
 	sc.strengths = strengths
@@ -470,6 +506,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
 			continue
 		}
+		// A clipped name or a formula read through a disguise needs a
+		// strength or amount beside it (repair.go).
+		if len(sc.support) > 0 && needsSupport(sc.support, c) && !besideSupport(text, toks, strengths, c) {
+			continue
+		}
 		supported = append(supported, c)
 	}
 	cands = supported
@@ -481,7 +522,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst)) {
+		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr
@@ -531,6 +572,7 @@ type staged struct {
 	mask          int  // normalisation steps
 	over          bool // conc is over the substance's limit
 	hasConc, hasQ bool
+	shared        bool  // conc was stated for another mention (alerting.go)
 	r0, r1        int32 // reasons, in scratch.reasons
 	q             precwatch.Quantity
 }
@@ -540,7 +582,7 @@ type matchExtras struct {
 	conc, limit float64
 	over        bool
 	q           precwatch.Quantity
-	reasons     [maxReasons]string
+	reasons     [maxReasons + 1]string // scoring's, then the alerting rule
 }
 
 // nearSlack bounds, in bytes, how far apart a term and a strength,

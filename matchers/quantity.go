@@ -218,7 +218,9 @@ example examples instance
 cold brew coffee beer stout circus rc buggy car cars band album boost boosted gaming acer
 one perfume cologne eau toilette
 liquid eliquid vape vaping nicotine shortfill
-verdunnung thinner thinners lacquer lack lacke paint
+verdunnung thinner thinners lacquer lack lacke paint paints
+vernice vernici peinture peintures pintura pinturas verf farba краска
+diluant diluente diluyente verdunner rozcienczalnik разбавитель растворитель
 price
 drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice`)
 

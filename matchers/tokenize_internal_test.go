@@ -348,8 +348,11 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		}
 		first, v := i, t.num
 		j := i + 1
-		// A range "30-35%" or "30 to 35 %": keep the upper bound.
-		if j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
+		// A range "30-35%" or "30 to 35 %": keep the upper bound. A number
+		// glued to a hyphen before it ends a code ("CAS 7722-84-1 - 35 %")
+		// and starts no range.
+		code := isPunct(first-1, "-") && toks[first-1].end == t.start && first >= 2 && toks[first-2].kind == tokNum
+		if !code && j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
 			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) {
 			if toks[j+1].num > v {
 				v = toks[j+1].num
@@ -397,6 +400,12 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}
+		case is(j, fNitrogen) && v >= minNitrogenGrade && v <= maxNitrogenGrade && (toks[j].start == t.end || toks[j].word == "n") && !is(j+1, fUnit):
+			// A nitrogen grade written after the number ("34.5N", "27 N").
+			s = strength{first: first, last: j, value: v, kind: strNitrogen}
+		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
+			// "N 34", "N 34,4": the grade before its number.
+			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
 		case is(first-1, fPurity) || isPunct(first-1, ":=") && is(first-2, fPurity):
 			// "purity: 99" with no unit: a percentage unless a unit follows.
 			if is(j, fUnit) || v > 100 {
@@ -405,6 +414,11 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 			s = strength{first: first, last: first, value: v, kind: strPercent}
 		default:
 			continue
+		}
+		// A solution's % is of the dissolved substance by weight ("AN
+		// solution 30 %" holds 10.5 % N), not a nitrogen grade.
+		if s.kind == strPercent && (solutionWords[word(first-1)] || solutionWords[word(s.last+1)]) {
+			s.byWeight = true
 		}
 		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
 			s.kind, s.first = strNitrogen, first-1

@@ -1,0 +1,58 @@
+package matchers_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/precwatch/precwatch"
+)
+
+// TestOneStrengthPerListing checks that a strength stated once applies to
+// the substance's other mentions, that a mention's own strength wins, and
+// that every match states the alerting rule as its last reason.
+func TestOneStrengthPerListing(t *testing.T) {
+	m := sharedMatcher(t)
+	type want struct {
+		conc      float64 // -1: none
+		alertable bool
+		rule      string
+	}
+	for _, c := range []struct {
+		name string
+		l    precwatch.Listing
+		want []want
+	}{
+		{"under in the title, named again", precwatch.Listing{Title: "Hydrogen peroxide 3% 1 L", Description: "Our hydrogen peroxide is food grade, ships fast."},
+			[]want{{3, false, "no alert: at or under the limit (reported only)"}, {3, false, "no alert: at or under the limit, as stated elsewhere in the listing (reported only)"}}},
+		{"over in the description", precwatch.Listing{Title: "Hydrogen peroxide, 5 L can", Description: "Hydrogen peroxide 35% w/w."},
+			[]want{{35, true, "alerts: over the limit (strength stated elsewhere in the listing)"}, {35, true, "alerts: over the limit"}}},
+		{"own strength wins", precwatch.Listing{Title: "Hydrogen peroxide 3%", Description: "Also hydrogen peroxide 35% in 5 L."},
+			[]want{{3, false, "no alert: at or under the limit (reported only)"}, {35, true, "alerts: over the limit"}}},
+		{"no strength", precwatch.Listing{Title: "Hydrogen peroxide, 5 L can"},
+			[]want{{-1, true, "alerts: no strength stated"}}},
+		{"no limit", precwatch.Listing{Title: "Thiodiglycol 99%, 1 L"},
+			[]want{{99, true, "alerts: the regime sets no limit"}}},
+		{"strength next to a CAS number alone", precwatch.Listing{Title: "CAS No. 7722-84-1 - 35 % - 10 L"},
+			[]want{{35, true, "alerts: over the limit"}}},
+	} {
+		ms := m.Match(c.l)
+		if len(ms) != len(c.want) {
+			t.Errorf("%s: %d matches, want %d: %+v", c.name, len(ms), len(c.want), ms)
+			continue
+		}
+		for i, w := range c.want {
+			x := ms[i]
+			conc := -1.0
+			if x.ConcentrationPercent != nil {
+				conc = *x.ConcentrationPercent
+			}
+			if conc != w.conc || x.Alertable() != w.alertable || len(x.Reasons) == 0 || x.Reasons[len(x.Reasons)-1] != w.rule {
+				t.Errorf("%s: match %d %q: strength %v, alertable %v, reasons %q; want %v, %v, last reason %q",
+					c.name, i, x.Text, conc, x.Alertable(), x.Reasons, w.conc, w.alertable, w.rule)
+			}
+			if !slices.Contains(x.Reasons, w.rule) {
+				t.Errorf("%s: reasons %q lack %q", c.name, x.Reasons, w.rule)
+			}
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package matchers
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// vocab is every word of every watchlist term (normalised), and the words
+// the rules read (negators, strength units), indexed three ways for the
+// repair pass (repair.go): a set, a trie (a word with masked or
+// substituted letters is resolved by walking it, never by comparing it
+// with every word) and, for long words, a deletion index (a word with one
+// letter dropped looks its own form up).
+type vocab struct {
+	words map[string]bool
+	// trie of words by rune; node 0 is the root.
+	nodes []trieNode
+	// fuzzyStart holds the first four bytes of every long word as it may
+	// be written with one letter dropped, doubled or swapped; fuzzyEnd
+	// their last four.
+	fuzzyStart, fuzzyEnd quadSet
+	fuzzyBits            quadBits // fuzzyStart as a bitset
+	// rule holds the words the rules read (negators, units).
+	rule map[string]bool
+	// maxLen is the longest word in bytes: longer text words are skipped.
+	maxLen int
+}
+
+type trieNode struct {
+	kids []trieEdge // sorted by rune
+	word string     // the word ending here, if any
+}
+
+type trieEdge struct {
+	r    rune
+	node int32
+}
+
+// fuzzyMinLetters is the shortest word (in letters) edited by one dropped,
+// doubled or swapped letter: shorter words are too close to others.
+const fuzzyMinLetters = 8
+
+// vocabMinLen is the shortest word (in runes) the repair pass resolves a
+// text word to: short words ("di", "de", "of") fit too many disguises.
+const vocabMinLen = 3
+
+// ruleWords are words the rules read on the text, resolved like terms so
+// that a disguised negator ("s1n", "z0nder") or unit ("v0l") still counts.
+func ruleWords() []string {
+	var ws []string
+	for _, m := range []map[string]bool{negators, volumeWords, percentWords} {
+		for w := range m {
+			ws = append(ws, w)
+		}
+	}
+	return append(ws, "free", "frei", "libre")
+}
+
+func newVocab(patterns []string) *vocab {
+	v := &vocab{words: map[string]bool{}, rule: map[string]bool{}, nodes: []trieNode{{}}, fuzzyStart: quadSet{}, fuzzyEnd: quadSet{}}
+	add := func(w string) {
+		if utf8.RuneCountInString(w) < vocabMinLen || v.words[w] || strings.Trim(w, "0123456789") == "" {
+			return
+		}
+		v.words[w] = true
+		v.maxLen = max(v.maxLen, len(w))
+		n := 0
+		for _, r := range w {
+			kids := v.nodes[n].kids
+			i, ok := slices.BinarySearchFunc(kids, r, func(e trieEdge, r rune) int { return int(e.r - r) })
+			if !ok {
+				v.nodes = append(v.nodes, trieNode{})
+				kids = slices.Insert(kids, i, trieEdge{r, int32(len(v.nodes) - 1)})
+				v.nodes[n].kids = kids
+			}
+			n = int(kids[i].node)
+		}
+		v.nodes[n].word = w
+	}
+	for _, p := range patterns {
+		for _, w := range strings.Fields(p) {
+			add(w)
+		}
+	}
+	for _, w := range ruleWords() {
+		add(w)
+		v.rule[w] = true
+	}
+	for w := range v.words {
+		if utf8.RuneCountInString(w) >= fuzzyMinLetters && allLetters([]rune(w)) {
+			v.fuzzyStart.addFuzzy(w, false)
+			v.fuzzyEnd.addFuzzy(w, true)
+		}
+	}
+	for q := range v.fuzzyStart {
+		v.fuzzyBits.add(q)
+	}
+	return v
+}
+
+func allLetters(rs []rune) bool {
+	for _, r := range rs {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// slot is one character of a text word as the repair pass reads it: the
+// runes it may stand for, or any one letter (a mask).
+type slot struct {
+	alts  [4]rune // alternatives; 0 ends the list
+	lit   [3]rune // a letter's fold as written (may be several runes: "ß")
+	nlit  int     // runes in lit; 0 for a digit, symbol or mask
+	mask  bool    // "*", "#", "_", "?", "•": any one letter
+	subst bool    // a digit or symbol read as a letter
+	own   rune    // the character as written, lower case
+	off   int32   // offset of the character in the original text
+}
+
+// maxFits is the most words resolve reports as fitting a text word.
+const maxFits = 4
+
+// resolve walks the trie with slots and returns the words they fit, up to
+// maxFits (ok is false when none, or more, fit, or the walk ran out of its
+// budget).
+func (v *vocab) resolve(slots []slot) ([]string, bool) {
+	r := resolver{v: v, slots: slots, budget: 4096}
+	if !r.walk(0, 0) || len(r.fits) == 0 {
+		return nil, false
+	}
+	return r.fits, true
+}
+
+// resolver is the state of one resolve walk (a type rather than a
+// recursive closure, which would allocate).
+type resolver struct {
+	v      *vocab
+	slots  []slot
+	fits   []string
+	budget int
+}
+
+// child returns the node under node by r, or -1.
+func (v *vocab) child(node int, r rune) int {
+	kids := v.nodes[node].kids
+	lo, hi := 0, len(kids)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if kids[h].r < r {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	if lo < len(kids) && kids[lo].r == r {
+		return int(kids[lo].node)
+	}
+	return -1
+}
+
+// walk returns false to stop: too many fits, or out of budget.
+func (r *resolver) walk(node, i int) bool {
+	if r.budget--; r.budget < 0 {
+		return false
+	}
+	v := r.v
+	if i == len(r.slots) {
+		if w := v.nodes[node].word; w != "" && !slices.Contains(r.fits, w) {
+			r.fits = append(r.fits, w)
+			return len(r.fits) <= maxFits
+		}
+		return true
+	}
+	s := &r.slots[i]
+	switch {
+	case s.nlit > 0:
+		for _, x := range s.lit[:s.nlit] {
+			if node = v.child(node, x); node < 0 {
+				return true
+			}
+		}
+		return r.walk(node, i+1)
+	case s.mask:
+		for _, e := range v.nodes[node].kids {
+			if unicode.IsLetter(e.r) && !r.walk(int(e.node), i+1) {
+				return false
+			}
+		}
+	default:
+		for _, x := range s.alts {
+			if x == 0 {
+				break
+			}
+			if c := v.child(node, x); c >= 0 && !r.walk(c, i+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
