@@ -408,10 +408,11 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 }
 
 func (m *Matcher) matchField(sc *scratch, field, text string) {
-	// Plain text in which the automaton finds nothing needs no more
-	// (plain.go); a description after a title that named a substance
-	// nearly always names one too, so it goes straight to the full path.
-	if text == "" || len(sc.staged) == 0 && m.ac.plainNoHit(text) {
+	// Plain text in which the automaton finds nothing and the repair pass
+	// could change nothing needs no more (plain.go); a description after a
+	// title that named a substance nearly always names one too, so it goes
+	// straight to the full path.
+	if text == "" || len(sc.staged) == 0 && m.ac.plainNoHit(text) && !m.mayRepair(text) {
 		return
 	}
 	n := normalize(text, true, &sc.norm)

@@ -178,3 +178,61 @@ func plainWord(text string, ws, we int) bool {
 	}
 	return true
 }
+
+// mayRepair reports whether the repair pass (repair.go) may rewrite the
+// plain text s: it asks, on the bytes as written, each question the
+// repair asks before it edits anything (a digit, symbol or mask in a
+// word; a "." or "-" after the start of a vocabulary word; a long word
+// that passes the fuzzy filters). The prefilter may end a field early only
+// when the answer is no, so it never hides a repaired reading
+// (TestPlainSkipsNoRepair).
+func (m *Matcher) mayRepair(s string) bool {
+	v := m.vocab
+	for i := 0; i < len(s); i++ {
+		for i+8 <= len(s) && !mayTrigger8(load8(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if !repairByte[s[i]] {
+			continue
+		}
+		if c := s[i]; c >= '0' && c <= '9' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if (i == 0 || !wordy(s[i-1])) && (j == len(s) || !wordy(s[j])) {
+				i = j - 1 // a number standing alone
+				continue
+			}
+		}
+		return true
+	}
+	var w [64]byte
+	for i := 0; i < len(s); {
+		if c := s[i]; (c == '.' || c == '-') && i > 0 && isASCIILetter(s[i-1]) && v.mayStart(wordBefore(s, i)) {
+			return true
+		}
+		if !isASCIILetter(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isASCIILetter(s[j]) {
+			j++
+		}
+		if n := j - i; n >= fuzzyMinLetters && n <= v.maxLen+4 && n <= len(w) {
+			word := w[:n]
+			for k := range word {
+				word[k] = lowerASCII[s[i+k]]
+			}
+			if v.fuzzyBits.has(word) && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)] {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/fixtures"
 	"github.com/precwatch/precwatch/fixtures/eval"
 )
@@ -165,4 +166,58 @@ func FuzzPlainPrefilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPlainSkipsNoRepair: a field the prefilter ends early (plain, no
+// hit, mayRepair false) is one the repair pass leaves as it is, on the
+// evaluation texts, their mutations, and the names with one letter
+// dropped, doubled, swapped or masked.
+func TestPlainSkipsNoRepair(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	for _, s := range m.w.Substances {
+		for _, n := range s.Names {
+			if len(n) < 4 {
+				continue
+			}
+			k := len(n) / 2
+			texts = append(texts,
+				n[:k]+n[k+1:]+" 99%, 1 kg",            // dropped
+				n[:k]+n[k:k+1]+n[k:]+" 99%, 1 kg",     // doubled
+				n[:k-1]+n[k:k+1]+n[k-1:k]+n[k+1:],     // swapped
+				n[:k]+"*"+n[k+1:]+" 35 %",             // masked
+				"Buy "+n[:k]+"_"+n[k+1:]+" in stock.", // masked
+			)
+		}
+	}
+	skipped, repaired := 0, 0
+	for _, s := range texts {
+		if !m.ac.plainNoHit(s) {
+			continue
+		}
+		n := normalize(s, true, nil)
+		before := string(n.text)
+		m.repair(&n, s, nil)
+		changed := string(n.text) != before
+		if m.mayRepair(s) {
+			if changed {
+				repaired++
+			}
+			continue
+		}
+		skipped++
+		if changed {
+			t.Errorf("prefilter skips %q, which the repair pass reads as %q", s, n.text)
+		}
+	}
+	if skipped == 0 || repaired == 0 {
+		t.Fatalf("%d texts skipped, %d plain texts repaired: the test covers nothing", skipped, repaired)
+	}
+	t.Logf("%d plain texts skipped, %d plain texts that the repair pass changes kept", skipped, repaired)
+	// The disguises the prefilter once hid from the repair pass.
+	for _, s := range []string{"Hydrogen perox*de 35%, 1 L", "Potassium perchlorrate 99%, 500 g", "Sodium chl_rate 99%, 1 kg"} {
+		if ms := m.Match(precwatch.Listing{Title: s}); len(ms) == 0 {
+			t.Errorf("Match(%q) found nothing", s)
+		}
+	}
 }

@@ -84,6 +84,12 @@ func New(opts Options) (*Archive, error) {
 // Dir is the directory the archive writes to.
 func (a *Archive) Dir() string { return a.opts.Dir }
 
+// libMu serialises every call into gowarc that may make record options,
+// and every uuid.NewString: gowarc v3.1.0 sets google/uuid's global
+// rand-pool flag each time it makes them (options.go), a data race with
+// any concurrent use of either. Taken before any runArchive's mu.
+var libMu sync.Mutex
+
 // recordOpts are the options of every record written: WARC/1.1, SHA-256
 // block and payload digests, lengths computed by the library.
 var recordOpts = []gowarc.WarcRecordOption{
@@ -108,6 +114,8 @@ func (a *Archive) StartRun(_ context.Context, r precwatch.Run) (precwatch.RunArc
 	var tok [3]byte
 	_, _ = rand.Read(tok[:])
 	names := &names{dir: a.opts.Dir, prefix: safeName(r.Site) + "-" + safeName(r.ID) + "-" + hex.EncodeToString(tok[:])}
+	libMu.Lock()
+	defer libMu.Unlock()
 	ra.w = gowarc.NewWarcFileWriter(
 		gowarc.WithFileNameGenerator(names),
 		gowarc.WithMaxFileSize(0), // rotated here, between fetches (see Write)
@@ -221,6 +229,8 @@ func (ra *runArchive) Write(f precwatch.Fetch, body []byte) (precwatch.WARCRef, 
 	if err != nil {
 		return precwatch.WARCRef{}, fmt.Errorf("warcfile: fetch %s: url: %w", f.ID, err)
 	}
+	libMu.Lock()
+	defer libMu.Unlock()
 	reqID, respID := "<urn:uuid:"+uuid.NewString()+">", "<urn:uuid:"+uuid.NewString()+">"
 
 	req := gowarc.NewRecordBuilder(gowarc.Request, recordOpts...)
@@ -356,7 +366,9 @@ func (ra *runArchive) Close() ([]precwatch.WARCFile, error) {
 	ra.mu.Lock()
 	ra.closedW = true
 	ra.mu.Unlock()
+	libMu.Lock()
 	err = errors.Join(err, ra.w.Close())
+	libMu.Unlock()
 	ra.mu.Lock()
 	defer ra.mu.Unlock()
 	files := slices.Clone(ra.files)
@@ -365,6 +377,8 @@ func (ra *runArchive) Close() ([]precwatch.WARCFile, error) {
 
 // metadata writes a metadata record describing the run into its last file.
 func (ra *runArchive) metadata() error {
+	libMu.Lock()
+	defer libMu.Unlock()
 	rb := gowarc.NewRecordBuilder(gowarc.Metadata, recordOpts...)
 	rb.AddWarcHeader(gowarc.WarcRecordID, "<urn:uuid:"+uuid.NewString()+">")
 	rb.AddWarcHeaderTime(gowarc.WarcDate, ra.a.opts.Now())
@@ -434,6 +448,8 @@ func (a *Archive) CopyRecords(_ context.Context, w io.Writer, ref precwatch.WARC
 // RecordIDs reads a WARC stream (gzipped or not) with gowarc, validating
 // every record's digests, and returns their record IDs in order.
 func RecordIDs(r io.Reader) ([]string, error) {
+	libMu.Lock()
+	defer libMu.Unlock()
 	rd, err := gowarc.NewWarcFileReaderFromStream(bufio.NewReader(r), 0,
 		gowarc.WithBlockErrorPolicy(gowarc.ErrFail), gowarc.WithSyntaxErrorPolicy(gowarc.ErrFail), gowarc.WithSpecViolationPolicy(gowarc.ErrFail))
 	if err != nil {
