@@ -1031,8 +1031,14 @@ func (v *vocab) mayStart(w string) bool {
 	if w == "" {
 		return false
 	}
-	node := 0
-	for i := 0; i < len(w); i++ {
+	node, i := 0, 0
+	if len(w) >= 2 && w[0] < utf8.RuneSelf && w[1] < utf8.RuneSelf {
+		if node = int(v.pair[lowerASCII[w[0]]][lowerASCII[w[1]]]); node < 0 {
+			return false
+		}
+		i = 2
+	}
+	for ; i < len(w); i++ {
 		c := w[i]
 		if c >= utf8.RuneSelf {
 			return true

@@ -26,6 +26,9 @@ type vocab struct {
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
 	maxLen int
+	// pair is the trie node after two ASCII runes (-1: none), so that
+	// mayStart spares the root's long binary search for most words.
+	pair *[128][128]int32
 }
 
 type trieNode struct {
@@ -96,6 +99,16 @@ func newVocab(patterns []string) *vocab {
 	}
 	for q := range v.fuzzyStart {
 		v.fuzzyBits.add(q)
+	}
+	v.pair = new([128][128]int32)
+	for c1 := range rune(128) {
+		n1 := v.child(0, c1)
+		for c2 := range rune(128) {
+			v.pair[c1][c2] = -1
+			if n1 >= 0 {
+				v.pair[c1][c2] = int32(v.child(n1, c2))
+			}
+		}
 	}
 	return v
 }
