@@ -228,7 +228,7 @@ func (m *Matcher) mayRepair(s string) bool {
 			for k := range word {
 				word[k] = lowerASCII[s[i+k]]
 			}
-			if v.fuzzyBits.has(word) && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)] {
+			if v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)] {
 				return true
 			}
 		}

@@ -52,6 +52,30 @@ var leetAlts = map[rune][3]rune{
 	'7': {'t', 'т'}, '@': {'a', 'а'}, '$': {'s'}, '!': {'i'}, '|': {'l', 'i'}, 'ø': {'o'}, 'Ø': {'o'},
 }
 
+// leetASCII is leetAlts for ASCII runes, read without a map lookup for
+// every character of a word.
+var leetASCII = func() (t [utf8.RuneSelf]struct {
+	alts [3]rune
+	ok   bool
+}) {
+	for r, alts := range leetAlts {
+		if r < utf8.RuneSelf {
+			t[r].alts, t[r].ok = alts, true
+		}
+	}
+	return t
+}()
+
+// leetOf is leetAlts[r].
+func leetOf(r rune) ([3]rune, bool) {
+	if r < utf8.RuneSelf {
+		e := &leetASCII[r]
+		return e.alts, e.ok
+	}
+	alts, ok := leetAlts[r]
+	return alts, ok
+}
+
 func isMask(r rune) bool { return r == '*' || r == '#' || r == '_' || r == '?' || r == '•' }
 
 // edgeMask: a mask that may also stand at a word's edge.
@@ -234,7 +258,7 @@ func (m *Matcher) readDisguised(orig string, a, b int, alts *[]altWord) (w strin
 	for i := a; i < b; {
 		r, size := utf8.DecodeRuneInString(orig[i:])
 		s := slot{off: int32(i), own: unicode.ToLower(r)}
-		switch alts, leet := leetAlts[r]; {
+		switch alts, leet := leetOf(r); {
 		case isMask(r):
 			if (i == a || i+size == b) && !edgeMask(r) {
 				return fail()
@@ -510,7 +534,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	for i := 0; i < len(t); {
 		a, b := i, nextSpace(t, i)
 		i = b + 1
-		if b-a < fuzzyMinLetters || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) ||
+		if b-a < fuzzyMinLetters || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) || !v.fuzzyEndBits.has(t[b-4:b]) ||
 			!v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
 			continue
 		}

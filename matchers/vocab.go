@@ -22,6 +22,7 @@ type vocab struct {
 	// their last four.
 	fuzzyStart, fuzzyEnd quadSet
 	fuzzyBits            quadBits // fuzzyStart as a bitset
+	fuzzyEndBits         quadBits // fuzzyEnd as a bitset
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -99,6 +100,9 @@ func newVocab(patterns []string) *vocab {
 	}
 	for q := range v.fuzzyStart {
 		v.fuzzyBits.add(q)
+	}
+	for q := range v.fuzzyEnd {
+		v.fuzzyEndBits.add(q)
 	}
 	v.pair = new([128][128]int32)
 	for c1 := range rune(128) {
