@@ -123,11 +123,12 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 
 	m.watchStore(ctx, store, m.metrics.reg) // issue 9
 	// Delivery (issue 11): the webhooks stop before the store closes.
-	stopWebhooks, err := m.startWebhooks(ctx, cfg, store)
+	hooks, err := m.startWebhooks(ctx, cfg, store)
 	if err != nil {
 		return err
 	}
-	defer stopWebhooks()
+	defer hooks.Stop()
+	m.hooks.Store(hooks) // a reload puts changed webhooks in force
 	if *runOnStart {
 		m.crawlAll(ctx, sched)
 		if ctx.Err() == nil {
@@ -226,6 +227,11 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 	}
 	m.matcher.Use(mt, cfg)
 	m.config.Store(cfg)
+	if hooks := m.hooks.Load(); hooks != nil {
+		if err := hooks.apply(cfg); err != nil {
+			m.logger.Error("webhooks not changed", "error", err)
+		}
+	}
 	m.logger.Info("config reloaded", "sites", len(cfg.Sites), "substances", len(mt.Watchlist().Substances))
 	return nil
 }

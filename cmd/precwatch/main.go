@@ -93,6 +93,10 @@ type Main struct {
 	store   precwatch.Store // the store the command opened, for tests
 	closers []func() error
 	archive archiveSetting // issue 11: WARC files of the store's runs
+	// Delivery (issue 11): the daemon's webhooks, which a reload replaces,
+	// and their metrics, registered once.
+	hooks          atomic.Pointer[webhookRunner]
+	webhookMetrics *webhookMetrics
 }
 
 // NewMain returns a Main on the process's standard streams.

@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,36 +159,93 @@ func (wm *webhookMetrics) observe(d precwatch.Delivery) {
 	wm.attempts.WithLabelValues(d.Destination, result).Inc()
 }
 
+// webhookRunner runs the dispatcher of the config's webhooks and replaces
+// it when a reload changes them. Cursors live in the store, so the new
+// dispatcher resumes where the old one stopped, and a destination's lease
+// is released when its loop ends.
+type webhookRunner struct {
+	m     *Main
+	ctx   context.Context
+	store precwatch.Store
+
+	mu      sync.Mutex
+	applied bool
+	dests   []webhook.Destination
+	stop    func() // stops the running dispatcher; nil when none runs
+}
+
 // startWebhooks runs the dispatcher of cfg's webhooks on store, if any;
-// the returned stop waits for it to end (before the store closes).
-func (m *Main) startWebhooks(ctx context.Context, cfg *Config, store precwatch.Store) (stop func(), err error) {
-	if len(cfg.Webhooks) == 0 {
-		return func() {}, nil
+// the runner's Stop waits for it to end (before the store closes).
+func (m *Main) startWebhooks(ctx context.Context, cfg *Config, store precwatch.Store) (*webhookRunner, error) {
+	r := &webhookRunner{m: m, ctx: ctx, store: store}
+	if err := r.apply(cfg); err != nil {
+		return nil, err
 	}
-	ds, ok := store.(precwatch.DeliveryStore)
-	if !ok {
-		return nil, fmt.Errorf("webhooks: store %T keeps no event outbox", store)
-	}
+	return r, nil
+}
+
+// apply puts cfg's webhooks in force: nothing happens when they did not
+// change; otherwise the running dispatcher stops and one for the new
+// destinations starts.
+func (r *webhookRunner) apply(cfg *Config) error {
 	dests := make([]webhook.Destination, len(cfg.Webhooks))
 	for i, w := range cfg.Webhooks {
 		dests[i] = w.dest
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.applied && reflect.DeepEqual(dests, r.dests) {
+		return nil
+	}
+	var ds precwatch.DeliveryStore
+	if len(dests) > 0 {
+		var ok bool
+		if ds, ok = r.store.(precwatch.DeliveryStore); !ok {
+			return fmt.Errorf("webhooks: store %T keeps no event outbox", r.store)
+		}
+	}
+	m := r.m
 	// Destinations' leases share the runs' holder id and lease life, so
 	// --lease-ttl also bounds how soon another daemon takes over a
 	// destination whose holder died.
 	opts := &webhook.Options{UserAgent: "precwatch/" + version + " webhook", Holder: m.scale.holder, LeaseTTL: m.scale.leaseTTL}
 	if m.metrics != nil {
-		opts.OnAttempt = newWebhookMetrics(m.metrics.reg).observe
+		if r.m.webhookMetrics == nil {
+			r.m.webhookMetrics = newWebhookMetrics(m.metrics.reg)
+		}
+		opts.OnAttempt = r.m.webhookMetrics.observe
 	}
-	wh, err := webhook.New(opts, m.logger, ds, dests)
-	if err != nil {
-		return nil, err
+	var wh *webhook.Manager
+	if len(dests) > 0 {
+		var err error
+		if wh, err = webhook.New(opts, m.logger, ds, dests); err != nil {
+			return err
+		}
+	}
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+	r.applied, r.dests = true, dests
+	if wh == nil {
+		return nil
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = wh.Run(ctx)
+		_ = wh.Run(r.ctx)
 	}()
+	r.stop = func() { wh.Stop(); <-done }
 	m.logger.Info("webhooks running", "destinations", len(dests))
-	return func() { wh.Stop(); <-done }, nil
+	return nil
+}
+
+// Stop stops the running dispatcher and waits for it.
+func (r *webhookRunner) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
 }

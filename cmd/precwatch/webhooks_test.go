@@ -352,3 +352,65 @@ func TestWebhooksTwoDaemonsOneRedis(t *testing.T) {
 		t.Errorf("%d events delivered, want at least %d raised and 2 changed", total, want)
 	}
 }
+
+// TestWebhooksReload: webhooks added to a running daemon's config are put
+// in force by the reload (its file watch), and a changed destination
+// replaces the old one.
+func TestWebhooksReload(t *testing.T) {
+	markets := startMarkets(t)
+	type receiver struct {
+		srv *httptest.Server
+		mu  sync.Mutex
+		ids map[string]bool
+	}
+	newReceiver := func() *receiver {
+		r := &receiver{ids: map[string]bool{}}
+		r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.ids[req.Header.Get("Precwatch-Event-Id")] = true
+		}))
+		t.Cleanup(r.srv.Close)
+		return r
+	}
+	count := func(r *receiver) int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.ids) }
+	first, second := newReceiver(), newReceiver()
+	path := writeConfig(t, markets.Sites())
+	writeFile(t, filepath.Dir(path), "hook.secret", "reload-webhook-secret-0123\n")
+	base, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withHook := func(name, url string) {
+		t.Helper()
+		// A later mtime and another size, so the file watch sees it.
+		data := fmt.Sprintf("%swebhooks:\n  - name: %s\n    url: %s/in\n    secret_file: hook.secret\n    from_start: true\n", base, name, url)
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dsn := filepath.Join(t.TempDir(), "precwatch.db")
+	_, logs, waitFor := startDaemonInProcess(t, "run", "--config", path, "--store", dsn, "--run-on-start", "--addr", "", "--reload-interval", "100ms")
+	alerts := listAlertsWhenDone(t, path, dsn, waitFor)
+	if strings.Contains(logs.String(), "webhooks running") {
+		t.Fatal("webhooks running before any was configured")
+	}
+	withHook("soc", first.srv.URL)
+	deadline := time.Now().Add(60 * time.Second)
+	for count(first) < len(alerts) {
+		if time.Now().After(deadline) {
+			t.Fatalf("first receiver got %d events, want at least %d (the alerts' raised events); logs:\n%s", count(first), len(alerts), logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	withHook("soc-new", second.srv.URL)
+	for count(second) < count(first) {
+		if time.Now().After(deadline) {
+			t.Fatalf("second receiver got %d events, want the %d the first had; logs:\n%s", count(second), count(first), logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := strings.Count(logs.String(), "webhooks running"); got != 2 {
+		t.Errorf("%d dispatchers started, want 2 (one per config with webhooks)", got)
+	}
+}
