@@ -188,26 +188,7 @@ func plainWord(text string, ws, we int) bool {
 // (TestPlainSkipsNoRepair).
 func (m *Matcher) mayRepair(s string) bool {
 	v := m.vocab
-	for i := 0; i < len(s); i++ {
-		for i+8 <= len(s) && !mayTrigger8(load8(s, i)) {
-			i += 8
-		}
-		if i >= len(s) {
-			break
-		}
-		if !repairByte[s[i]] {
-			continue
-		}
-		if c := s[i]; c >= '0' && c <= '9' {
-			j := i + 1
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				j++
-			}
-			if (i == 0 || !wordy(s[i-1])) && (j == len(s) || !wordy(s[j])) {
-				i = j - 1 // a number standing alone
-				continue
-			}
-		}
+	if nextTrigger(s, 0) < len(s) {
 		return true
 	}
 	var w [64]byte
@@ -223,12 +204,12 @@ func (m *Matcher) mayRepair(s string) bool {
 		for j < len(s) && isASCIILetter(s[j]) {
 			j++
 		}
-		if n := j - i; n >= fuzzyMinLetters && n <= v.maxLen+4 && n <= len(w) {
+		if n := j - i; n >= fuzzyMinLetters && n <= len(w) {
 			word := w[:n]
 			for k := range word {
 				word[k] = lowerASCII[s[i+k]]
 			}
-			if v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)] {
+			if v.fuzzyCandidate(word) {
 				return true
 			}
 		}

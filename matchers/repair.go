@@ -120,30 +120,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	var edits []repairEdit
 	var ambiguous []ambiguousWord
 	// Words with digits, symbols or masks.
-	for i := 0; i < len(orig); i++ {
-		// Eight bytes at a time where none may start a disguise: most
-		// text is letters, spaces and common punctuation.
-		for i+8 <= len(orig) && !mayTrigger8(load8(orig, i)) {
-			i += 8
-		}
-		if i >= len(orig) {
-			break
-		}
-		if !repairByte[orig[i]] {
-			continue
-		}
-		if c := orig[i]; c >= '0' && c <= '9' {
-			// A number standing alone ("25 kg", "10.5"), the usual case,
-			// is no word: skip its digits at once.
-			j := i + 1
-			for j < len(orig) && orig[j] >= '0' && orig[j] <= '9' {
-				j++
-			}
-			if (i == 0 || !wordy(orig[i-1])) && (j == len(orig) || !wordy(orig[j])) {
-				i = j - 1
-				continue
-			}
-		}
+	for i := nextTrigger(orig, 0); i < len(orig); i = nextTrigger(orig, i+1) {
 		a, b := repairWordAt(orig, i)
 		if b <= a {
 			continue
@@ -191,6 +168,47 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	m.fuzzyWords(n)
 	slices.SortFunc(support, func(x, y span) int { return x.a - y.a })
 	return support
+}
+
+// nextTrigger returns the index of the first byte of s at or after i that
+// may start a disguised word (a digit, symbol or mask; digits only when
+// they are not a number standing alone, such as "25 kg" or "10.5", the
+// usual case), or len(s).
+func nextTrigger(s string, i int) int {
+	for ; i < len(s); i++ {
+		// Eight bytes at a time where none may start a disguise: most
+		// text is letters, spaces and common punctuation.
+		for i+8 <= len(s) && !mayTrigger8(load8(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if !repairByte[s[i]] {
+			continue
+		}
+		if c := s[i]; c >= '0' && c <= '9' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if (i == 0 || !wordy(s[i-1])) && (j == len(s) || !wordy(s[j])) {
+				i = j - 1
+				continue
+			}
+		}
+		return i
+	}
+	return len(s)
+}
+
+// fuzzyCandidate reports whether word (lower case, as normalised) passes
+// the exact filters on its length, first and last four bytes that spare
+// the fuzzy trie walk for most words, and is no vocabulary word itself.
+func (v *vocab) fuzzyCandidate(word []byte) bool {
+	n := len(word)
+	return n >= fuzzyMinLetters && n <= v.maxLen+4 && v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) &&
+		v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)]
 }
 
 // repairWordAt returns the word around orig[i], without the edge
@@ -534,8 +552,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	for i := 0; i < len(t); {
 		a, b := i, nextSpace(t, i)
 		i = b + 1
-		if b-a < fuzzyMinLetters || b-a > v.maxLen+4 || !v.fuzzyBits.has(t[a:b]) || !v.fuzzyEndBits.has(t[b-4:b]) ||
-			!v.fuzzyStart.hasStart(t[a:b]) || !v.fuzzyEnd.hasEnd(t[a:b]) || v.words[string(t[a:b])] {
+		if !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
