@@ -16,7 +16,7 @@ import (
 
 var _ precwatch.FetchStore = (*Store)(nil)
 
-// sqlFetches is migration 8. A fetch record is kept as JSON, with the
+// sqlFetches is migration 9. A fetch record is kept as JSON, with the
 // columns it is looked up by.
 const sqlFetches = `
 CREATE TABLE fetches (

@@ -16,7 +16,7 @@ import (
 
 var _ precwatch.VendorStore = (*Store)(nil)
 
-// vendorSchema is migration 8. vendor_ids holds precwatch.VendorIndexEntries
+// vendorSchema is migration 10. vendor_ids holds precwatch.VendorIndexEntries
 // of each listing (holder: its key) and vendor page (holder: ”). The
 // handle is folded with lower(), ASCII only, as precwatch.FoldHandle does.
 const vendorSchema = `
