@@ -359,6 +359,21 @@ func (a *automaton) markStarts(p string, depth int, idx uint32) {
 	}
 }
 
+// step is the value after state value v on class c, flag included: one
+// load in a dense row, or the chain's own class, or one load in its
+// fallback's row; never a walk along fail links. The scans pass the
+// tables as locals, which keeps them in registers.
+func step(dense []uint32, chain []acLink, dlen, v, c uint32) uint32 {
+	if v < dlen {
+		return dense[v+c]
+	}
+	l := chain[v-dlen]
+	if uint8(l.fbcls) == uint8(c) {
+		return l.next
+	}
+	return dense[l.fbcls>>8+c]
+}
+
 // scanSpaced appends every pattern occurrence (overlapping ones included)
 // in " " + text + " ", in order of end position, without building that
 // string; ends are positions in it.
@@ -367,19 +382,7 @@ func (a *automaton) scanSpaced(text []byte, hits []hit) []hit {
 	n := a.nclass
 	dense, chain := a.dense, a.chain
 	dlen := uint32(len(dense))
-	// next is the value after state value v on class c, flag included:
-	// one load in a dense row, or the chain's own class, or one load in
-	// its fallback's row; never a walk along fail links.
-	next := func(v, c uint32) uint32 {
-		if v < dlen {
-			return dense[v+c]
-		}
-		l := chain[v-dlen]
-		if uint8(l.fbcls) == uint8(c) {
-			return l.next
-		}
-		return dense[l.fbcls>>8+c]
-	}
+	next := func(v, c uint32) uint32 { return step(dense, chain, dlen, v, c) }
 	sp := uint32(class[' '])
 	step := func(s uint32, c uint32, end int32) uint32 {
 		t := next(s, c)

@@ -78,16 +78,7 @@ func (a *automaton) plainNoHit(text string) bool {
 	n := a.nclass
 	dense, chain := a.dense, a.chain
 	dlen := uint32(len(dense))
-	next := func(v, c uint32) uint32 {
-		if v < dlen {
-			return dense[v+c]
-		}
-		l := chain[v-dlen]
-		if uint8(l.fbcls) == uint8(c) {
-			return l.next
-		}
-		return dense[l.fbcls>>8+c]
-	}
+	next := func(v, c uint32) uint32 { return step(dense, chain, dlen, v, c) }
 	raw := &a.raw
 	sp := uint32(a.class[' '])
 	// s is the state before the space that precedes the next word (the
