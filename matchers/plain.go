@@ -184,7 +184,7 @@ func (m *Matcher) mayRepair(s string) bool {
 	}
 	var w [64]byte
 	for i := 0; i < len(s); {
-		if c := s[i]; (c == '.' || c == '-') && i > 0 && isASCIILetter(s[i-1]) && v.mayStart(wordBefore(s, i)) {
+		if c := s[i]; (c == '.' || c == '-') && i > 0 && isASCIILetter(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
 			return true
 		}
 		if !isASCIILetter(s[i]) {
@@ -207,4 +207,23 @@ func (m *Matcher) mayRepair(s string) bool {
 		i = j
 	}
 	return false
+}
+
+// mayJoinOrClip reports whether the "." or "-" at s[i], after a letter,
+// is one the repair pass may read: glued between letters (joinPieces),
+// or a "." ending the text or followed by a space after a word of four
+// letters or more (clipped) or of two or more after another such word
+// (clippedRun). "1 L. Shipping", "size L." and "from BE." are none.
+func mayJoinOrClip(s string, i int) bool {
+	if i+1 < len(s) && isLetterByte(s[i+1]) {
+		return true
+	}
+	if s[i] != '.' || i+1 < len(s) && s[i+1] != ' ' {
+		return false
+	}
+	a := i // (a non-ASCII byte counts as a letter: more, never fewer)
+	for a > 0 && isLetterByte(s[a-1]) {
+		a--
+	}
+	return i-a >= 4 || i-a >= 2 && a >= 3 && s[a-1] == ' ' && s[a-2] == '.'
 }

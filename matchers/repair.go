@@ -208,7 +208,7 @@ func nextTrigger(s string, i int) int {
 func (v *vocab) fuzzyCandidate(word []byte) bool {
 	n := len(word)
 	return n >= fuzzyMinLetters && n <= v.maxLen+4 && v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) &&
-		v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)]
+		v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) && !v.words[string(word)]
 }
 
 // repairWordAt returns the word around orig[i], without the edge
