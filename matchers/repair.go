@@ -785,9 +785,11 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 	if !walk(node) || word == "" {
 		return e, false
 	}
+	// One offset per byte of word (not per rune: a non-ASCII word's text
+	// and offsets would differ in length).
 	offs := make([]int32, 0, len(word))
 	last := n.offs[nb-1]
-	for i := range word {
+	for i := 0; i < len(word); i++ {
 		if i < nb-na {
 			offs = append(offs, n.offs[na+i])
 		} else {
