@@ -30,6 +30,8 @@ const (
 	pbUpperI             // "I", which may stand for "l"
 	pbStop               // non-ASCII or a symbol that may stand for a letter: not plain
 	pbChunk              // a separator of chunkSeps
+	pbLetter             // an ASCII letter
+	pbMask               // a separator the repair pass reads as a masked letter
 )
 
 var plainByte = func() (t [256]uint8) {
@@ -42,10 +44,15 @@ var plainByte = func() (t [256]uint8) {
 			if strings.IndexByte(chunkSeps, byte(c)) >= 0 {
 				t[c] |= pbChunk
 			}
+			if repairByte[c] {
+				t[c] |= pbMask
+			}
 		case c >= '0' && c <= '9':
 			t[c] = pbDigit
 		case c == 'I':
-			t[c] = pbUpperI
+			t[c] = pbUpperI | pbLetter
+		default:
+			t[c] = pbLetter
 		}
 	}
 	return t
@@ -71,7 +78,21 @@ func rawClasses(a *automaton) (t [256]uint8) {
 // itself: the same walk as scanSpaced, with runs of separators read as
 // one space. It stops at the first hit or the first sign that the text is
 // not plain.
-func (a *automaton) plainNoHit(text string) bool {
+func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil) }
+
+// plainSkip reports whether the field text needs no more than the
+// prefilter: plainNoHit(text) && !mayRepair(text), asked in plainNoHit's
+// one walk, which stops at the first sign that the repair pass may read
+// something (TestPlainSkipAgrees).
+func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab) }
+
+// plainWalk is plainNoHit, and with v also the questions of mayRepair
+// (whose answer yes makes it return false), asked of each separator and
+// word as the walk meets them: a mask; a "." or "-" the repair may read;
+// a word of digits and letters (the only trigger of nextTrigger a plain
+// text can hold besides a mask); a long word that passes the fuzzy
+// filters.
+func (a *automaton) plainWalk(text string, v *vocab) bool {
 	if !a.spaceLed || a.starts == nil {
 		return false
 	}
@@ -86,6 +107,7 @@ func (a *automaton) plainNoHit(text string) bool {
 	s := uint32(0)
 	singles := 0
 	i := 0
+	var lower [64]byte // a long word lower-cased, for v.fuzzyCandidate
 	for {
 		for i < len(text) {
 			b := plainByte[text[i]]
@@ -97,6 +119,14 @@ func (a *automaton) plainNoHit(text string) bool {
 			if b&pbChunk != 0 && i > 0 && i+1 < len(text) && isASCIILetter(text[i-1]) && isASCIILetter(text[i+1]) &&
 				chunkLen(text, i, text[i]) >= minChunks {
 				return false
+			}
+			if v != nil && b&(pbMask|pbChunk) != 0 {
+				if b&pbMask != 0 {
+					return false
+				}
+				if i > 0 && isASCIILetter(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
+					return false
+				}
 			}
 			i++
 		}
@@ -116,6 +146,20 @@ func (a *automaton) plainNoHit(text string) bool {
 		we := i
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
 			return false
+		}
+		if v != nil {
+			if f&pbDigit != 0 && f&pbLetter != 0 {
+				return false // digits in a word (nextTrigger)
+			}
+			if n := we - ws; n >= fuzzyMinLetters && n <= len(lower) && f&pbDigit == 0 {
+				word := lower[:n]
+				for k := range word {
+					word[k] = lowerASCII[text[ws+k]]
+				}
+				if v.fuzzyCandidate(word) {
+					return false
+				}
+			}
 		}
 		if we-ws == 1 {
 			if singles++; singles >= minSpacedRun {

@@ -131,6 +131,27 @@ func TestPlainPrefilterAgrees(t *testing.T) {
 	t.Logf("%d texts passed the prefilter, %d plain without hits", passed, plain)
 }
 
+// TestPlainSkipAgrees checks that plainSkip, the prefilter's one walk, is
+// plainNoHit && !mayRepair on the evaluation texts and their mutations.
+func TestPlainSkipAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	skipped, kept := 0, 0
+	for _, s := range plainTexts(t, m) {
+		want := m.ac.plainNoHit(s) && !m.mayRepair(s)
+		if got := m.plainSkip(s); got != want {
+			t.Errorf("plainSkip(%q) = %v, plainNoHit && !mayRepair = %v", s, got, want)
+		}
+		if want {
+			skipped++
+		} else if m.ac.plainNoHit(s) {
+			kept++
+		}
+	}
+	if skipped == 0 || kept == 0 {
+		t.Fatalf("%d texts skipped, %d plain texts kept for the repair pass: the test covers nothing", skipped, kept)
+	}
+}
+
 // sharedInternalMatcher compiles the configured watchlist.
 func sharedInternalMatcher(t *testing.T) *Matcher {
 	t.Helper()
@@ -146,7 +167,8 @@ func sharedInternalMatcher(t *testing.T) *Matcher {
 }
 
 // FuzzPlainPrefilter checks plainNoHit's promise on any text: a field it
-// passes has no hit in its normalised text.
+// passes has no hit in its normalised text; and that plainSkip is
+// plainNoHit && !mayRepair.
 func FuzzPlainPrefilter(f *testing.F) {
 	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e"} {
 		f.Add(s)
@@ -164,6 +186,9 @@ func FuzzPlainPrefilter(f *testing.F) {
 			if n := normalize(s, true, nil); len(m.ac.scanSpaced(n.text, nil)) > 0 {
 				t.Fatalf("plainNoHit(%q) but %q has hits", s, n.text)
 			}
+		}
+		if got, want := m.plainSkip(s), m.ac.plainNoHit(s) && !m.mayRepair(s); got != want {
+			t.Fatalf("plainSkip(%q) = %v, plainNoHit && !mayRepair = %v", s, got, want)
 		}
 	})
 }
