@@ -78,23 +78,23 @@ func (f *nearFilter) without(pre *[nearMaxBytes + 1]uint64, n, p, q int) uint64 
 	return pre[p]*f.pow[n-q] + tail
 }
 
-// Two probes per form, from one mixed hash.
-func nearProbes(h uint64) (uint64, uint64) {
+// nearProbe mixes h into one word of the filter and two bits in it: one
+// cache line per probe.
+func nearProbe(h uint64) (uint64, uint64) {
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32
-	return h % nearBits, (h >> 32) % nearBits
+	return h % (nearBits / 64), 1<<(h>>40&63) | 1<<(h>>50&63)
 }
 
 func (f *nearFilter) add(h uint64) {
-	a, b := nearProbes(h)
-	f.bits[a/64] |= 1 << (a % 64)
-	f.bits[b/64] |= 1 << (b % 64)
+	w, m := nearProbe(h)
+	f.bits[w] |= m
 }
 
 func (f *nearFilter) has(h uint64) bool {
-	a, b := nearProbes(h)
-	return f.bits[a/64]&(1<<(a%64)) != 0 && f.bits[b/64]&(1<<(b%64)) != 0
+	w, m := nearProbe(h)
+	return f.bits[w]&m == m
 }
 
 // mayBeNear reports whether word (lower case, as normalised) may be one
@@ -105,30 +105,33 @@ func (f *nearFilter) mayBeNear(word []byte) bool {
 	if n > nearMaxBytes {
 		return true
 	}
-	var pre [nearMaxBytes + 1]uint64
+	var whole uint64
 	for k := 0; k < n; k++ {
-		pre[k+1] = pre[k]*nearBase + uint64(word[k])
+		whole = whole*nearBase + uint64(word[k])
 	}
-	if f.has(pre[n]) {
+	if f.has(whole) {
 		return true
 	}
-	// Every letter but the first deleted in turn.
-	p := 0
-	if n > 0 {
-		p = 1
-		if word[0] >= utf8.RuneSelf {
-			_, p = utf8.DecodeRune(word)
-		}
-	}
+	// Every letter but the first deleted in turn: the hash of word
+	// without [p, q) is pre·B^(n-q) + (whole - pq·B^(n-q)), where pre and
+	// pq hash word[:p] and word[:q].
+	p, pre := 0, uint64(0)
 	for p < n {
 		size := 1
 		if word[p] >= utf8.RuneSelf {
 			_, size = utf8.DecodeRune(word[p:])
 		}
-		if f.has(f.without(&pre, n, p, p+size)) {
-			return true
+		q, pq := p+size, pre
+		for k := p; k < q; k++ {
+			pq = pq*nearBase + uint64(word[k])
 		}
-		p += size
+		if p > 0 {
+			bq := f.pow[n-q]
+			if f.has(pre*bq + whole - pq*bq) {
+				return true
+			}
+		}
+		p, pre = q, pq
 	}
 	return false
 }

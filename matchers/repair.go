@@ -207,8 +207,12 @@ func nextTrigger(s string, i int) int {
 // the fuzzy trie walk for most words, and is no vocabulary word itself.
 func (v *vocab) fuzzyCandidate(word []byte) bool {
 	n := len(word)
+	// Most long words that pass the bitsets are vocabulary words (names in
+	// a listing that names a precursor), so the set is asked next. The
+	// quad sets are part of the rule, not only a filter: they leave out a
+	// doubled first letter ("llewisite"), which the trie walk allows.
 	return n >= fuzzyMinLetters && n <= v.maxLen+4 && v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) &&
-		v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) && !v.words[string(word)]
+		!v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word)
 }
 
 // repairWordAt returns the word around orig[i], without the edge
