@@ -262,10 +262,19 @@ func mayJoinOrClip(s string, i int) bool {
 	if i+1 < len(s) && isLetterByte(s[i+1]) {
 		return true
 	}
-	if s[i] != '.' || i+1 < len(s) && s[i+1] != ' ' {
+	return s[i] == '.' && mayClip(s, i)
+}
+
+// mayClip reports whether the "." at s[i] may end a clipped name that
+// clipped or clippedRun reads: it ends the text or a space follows, after
+// a word of four letters or more, or of two or more after another word
+// ending in ". ". Letters are counted in bytes, so a non-ASCII letter
+// counts more, never fewer.
+func mayClip(s string, i int) bool {
+	if i+1 < len(s) && s[i+1] != ' ' {
 		return false
 	}
-	a := i // (a non-ASCII byte counts as a letter: more, never fewer)
+	a := i
 	for a > 0 && isLetterByte(s[a-1]) {
 		a--
 	}

@@ -142,7 +142,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	// Clipped names: a word ending in "." directly, or several in a row.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
-		if !m.vocab.mayStart(wordBefore(orig, i)) {
+		if !mayClip(orig, i) || !m.vocab.mayStart(wordBefore(orig, i)) {
 			// Not the start of a vocabulary word: no clipped name.
 		} else if es, a, ok := m.clippedRun(n, orig, i); ok {
 			edits = append(edits, es...)
@@ -187,6 +187,12 @@ func nextTrigger(s string, i int) int {
 		if !repairByte[s[i]] {
 			continue
 		}
+		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
+			// A lead byte of "•", "ø" or "Ø" that starts another
+			// character: an accented letter ("é", "ä"), which disguises
+			// nothing (readDisguised needs a digit, symbol or mask).
+			continue
+		}
 		if c := s[i]; c >= '0' && c <= '9' {
 			j := i + 1
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
@@ -200,6 +206,19 @@ func nextTrigger(s string, i int) int {
 		return i
 	}
 	return len(s)
+}
+
+// disguiseRune reports whether s[i:] starts with one of the non-ASCII
+// characters readDisguised reads as a letter or a mask: "•" (E2 80 A2),
+// "ø" (C3 B8) or "Ø" (C3 98).
+func disguiseRune(s string, i int) bool {
+	switch s[i] {
+	case 0xc3:
+		return i+1 < len(s) && (s[i+1] == 0xb8 || s[i+1] == 0x98)
+	case 0xe2:
+		return i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0xa2
+	}
+	return false
 }
 
 // fuzzyCandidate reports whether word (lower case, as normalised) passes
