@@ -1,6 +1,10 @@
 package matchers
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // The plain-text prefilter: most fields of a market name no precursor, and
 // most of those are plain ASCII that normalisation would only fold. For
@@ -30,9 +34,57 @@ const (
 	pbUpperI             // "I", which may stand for "l"
 	pbStop               // non-ASCII or a symbol that may stand for a letter: not plain
 	pbChunk              // a separator of chunkSeps
-	pbLetter             // an ASCII letter
+	pbLetter             // a letter
 	pbMask               // a separator the repair pass reads as a masked letter
+	pbWide               // (in a word's flags) a Latin letter outside ASCII
 )
+
+// latinFold is the fold of each Latin letter below latinFoldSize whose
+// fold is ASCII letters only ("é" → "e", "ß" → "ss", "Ł" → "l"), or ""
+// for any other character: such a letter normalises like ASCII letters,
+// with no deobfuscation, and a plain field may hold it.
+const latinFoldSize = 0x250
+
+var latinFold = func() (t [latinFoldSize]string) {
+	for r := rune(utf8.RuneSelf); r < latinFoldSize; r++ {
+		f := foldRune(r)
+		if f == "" || !unicode.IsLetter(r) || strings.ContainsFunc(f, func(c rune) bool { return c < 'a' || c > 'z' }) {
+			continue
+		}
+		t[r] = f
+	}
+	return t
+}()
+
+// latinLetterAt returns the fold of the Latin letter starting s[i] (see
+// latinFold) and its size, or "" when s[i] starts no such letter.
+func latinLetterAt(s string, i int) (string, int) {
+	c := s[i]
+	if c < 0xc2 || c > 0xc9 || i+1 >= len(s) || s[i+1]&0xc0 != 0x80 {
+		return "", 1 // not a two-byte character below U+0250
+	}
+	r := rune(c&0x1f)<<6 | rune(s[i+1]&0x3f)
+	if r >= latinFoldSize {
+		return "", 2
+	}
+	return latinFold[r], 2
+}
+
+// foldWord appends the fold of a plain word (ASCII letters and Latin
+// letters of latinFold) to dst.
+func foldWord(dst []byte, w string) []byte {
+	for k := 0; k < len(w); {
+		if c := w[k]; c < utf8.RuneSelf {
+			dst = append(dst, lowerASCII[c])
+			k++
+			continue
+		}
+		fold, size := latinLetterAt(w, k)
+		dst = append(dst, fold...)
+		k += size
+	}
+	return dst
+}
 
 var plainByte = func() (t [256]uint8) {
 	for c := range 256 {
@@ -124,7 +176,7 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 				if b&pbMask != 0 {
 					return false
 				}
-				if i > 0 && isASCIILetter(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
+				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
 					return false
 				}
 			}
@@ -135,40 +187,60 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 		}
 		ws := i
 		var f uint8
+		chars := 0  // characters, as normalisation counts them
+		folded := 0 // bytes of the word's fold
 		for i < len(text) {
 			b := plainByte[text[i]]
 			if b&pbSep != 0 {
 				break
 			}
+			if b&pbStop != 0 && text[i] >= utf8.RuneSelf {
+				// A Latin letter whose fold is ASCII letters ("é",
+				// "ß") is plain too; any other character is not.
+				fold, size := latinLetterAt(text, i)
+				if fold == "" {
+					return false
+				}
+				f |= pbLetter | pbWide
+				chars++
+				folded += len(fold)
+				i += size
+				continue
+			}
 			f |= b
+			chars++
+			folded++
 			i++
 		}
 		we := i
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
 			return false
 		}
+		if f&pbWide != 0 && f&pbDigit != 0 {
+			return false // normalisation's leetspeak rules, left to the full path
+		}
 		if v != nil {
 			if f&pbDigit != 0 && f&pbLetter != 0 {
 				return false // digits in a word (nextTrigger)
 			}
-			if n := we - ws; n >= fuzzyMinLetters && n <= len(lower) && f&pbDigit == 0 {
-				word := lower[:n]
-				for k := range word {
-					word[k] = lowerASCII[text[ws+k]]
-				}
-				if v.fuzzyCandidate(word) {
+			if folded >= fuzzyMinLetters && f&pbDigit == 0 {
+				if folded > len(lower) {
+					if folded <= v.maxLen+4 {
+						return false // too long to copy: left to the full path
+					}
+				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
 					return false
 				}
 			}
 		}
-		if we-ws == 1 {
+		if chars == 1 {
 			if singles++; singles >= minSpacedRun {
 				return false
 			}
 		} else {
 			singles = 0
 		}
-		if s == 0 && we-ws >= 3 {
+		if s == 0 && we-ws >= 3 && f&pbWide == 0 {
 			// From the root, a word whose first three bytes start no
 			// pattern leaves the automaton at the root (scanSpaced's skip).
 			x := (uint32(raw[text[ws]])*n+uint32(raw[text[ws+1]]))*n + uint32(raw[text[ws+2]])
@@ -177,11 +249,34 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			}
 		}
 		t := next(s, sp)
-		for k := ws; k < we && t&outFlag == 0; k++ {
-			if t == 0 {
-				break // only a space leaves the root
+		if f&pbWide == 0 {
+			for k := ws; k < we && t&outFlag == 0; k++ {
+				if t == 0 {
+					break // only a space leaves the root
+				}
+				t = next(t, uint32(raw[text[k]]))
 			}
-			t = next(t, uint32(raw[text[k]]))
+		} else {
+			// The fold of each Latin letter, byte by byte.
+		wide:
+			for k := ws; k < we && t&outFlag == 0; {
+				if text[k] < utf8.RuneSelf {
+					if t == 0 {
+						break
+					}
+					t = next(t, uint32(raw[text[k]]))
+					k++
+					continue
+				}
+				fold, size := latinLetterAt(text, k)
+				for x := 0; x < len(fold); x++ {
+					if t == 0 || t&outFlag != 0 {
+						break wide
+					}
+					t = next(t, uint32(a.class[fold[x]]))
+				}
+				k += size
+			}
 		}
 		if t&outFlag != 0 {
 			return false
@@ -226,27 +321,35 @@ func (m *Matcher) mayRepair(s string) bool {
 	if nextTrigger(s, 0) < len(s) {
 		return true
 	}
+	// isLetterAt: an ASCII letter or a Latin letter of latinFold.
+	isLetterAt := func(i int) (bool, int) {
+		if s[i] < utf8.RuneSelf {
+			return isASCIILetter(s[i]), 1
+		}
+		fold, size := latinLetterAt(s, i)
+		return fold != "", size
+	}
 	var w [64]byte
 	for i := 0; i < len(s); {
-		if c := s[i]; (c == '.' || c == '-') && i > 0 && isASCIILetter(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
+		if c := s[i]; (c == '.' || c == '-') && i > 0 && isLetterByte(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
 			return true
 		}
-		if !isASCIILetter(s[i]) {
-			i++
+		ok, size := isLetterAt(i)
+		if !ok {
+			i += size
 			continue
 		}
 		j := i
-		for j < len(s) && isASCIILetter(s[j]) {
-			j++
+		for j < len(s) {
+			ok, size := isLetterAt(j)
+			if !ok {
+				break
+			}
+			j += size
 		}
-		if n := j - i; n >= fuzzyMinLetters && n <= len(w) {
-			word := w[:n]
-			for k := range word {
-				word[k] = lowerASCII[s[i+k]]
-			}
-			if v.fuzzyCandidate(word) {
-				return true
-			}
+		word := foldWord(w[:0], s[i:j])
+		if n := len(word); n >= fuzzyMinLetters && n <= len(w) && v.fuzzyCandidate(word) || n > len(w) && n <= v.maxLen+4 {
+			return true
 		}
 		i = j
 	}
