@@ -187,8 +187,9 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 		}
 		ws := i
 		var f uint8
-		chars := 0  // characters, as normalisation counts them
-		folded := 0 // bytes of the word's fold
+		// Characters (as normalisation counts them) and bytes of the
+		// fold, less the word's bytes: non-zero only for Latin letters.
+		chars, folded := 0, 0
 		for i < len(text) {
 			b := plainByte[text[i]]
 			if b&pbSep != 0 {
@@ -202,17 +203,17 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 					return false
 				}
 				f |= pbLetter | pbWide
-				chars++
-				folded += len(fold)
+				chars -= size - 1
+				folded += len(fold) - size
 				i += size
 				continue
 			}
 			f |= b
-			chars++
-			folded++
 			i++
 		}
 		we := i
+		chars += we - ws
+		folded += we - ws
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
 			return false
 		}
@@ -227,6 +228,14 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
 						return false // too long to copy: left to the full path
+					}
+				} else if f&pbWide == 0 {
+					word := lower[:folded]
+					for k := range word {
+						word[k] = lowerASCII[text[ws+k]]
+					}
+					if v.fuzzyCandidate(word) {
+						return false
 					}
 				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
 					return false
