@@ -1166,12 +1166,18 @@ const (
 
 // mayTrigger8 reports whether one of the eight bytes in x may be a
 // repairByte: a byte from '!' to '$' or from '0' to '@' (digits and
-// symbols, with '"', ':', ';', '<', '=', '>'), '*', '_', '|' or a
-// non-ASCII byte. It may say yes for bytes that are not, never no for one
-// that is; the common punctuation (",", ".", "-", "(", "%") passes.
+// symbols, with '"', ':', ';', '<', '=', '>'), '*', '_', '|', or the lead
+// byte of "•", "ø" or "Ø" (0xE2, 0xC3). It may say yes for bytes that are
+// not, never no for one that is; the common punctuation (",", ".", "-",
+// "(", "%") and the other non-ASCII bytes (Cyrillic, Greek) pass.
 func mayTrigger8(x uint64) bool {
 	if x&swarHigh != 0 {
-		return true
+		if hasByte(x, 0xc3)|hasByte(x, 0xe2) != 0 {
+			return true
+		}
+		// Zero the non-ASCII bytes, which the range tests below need
+		// (they hold for bytes under 0x80) and which are none of them.
+		x &^= (x & swarHigh >> 7) * 0xff
 	}
 	return hasBetween(x, ' ', '%')|hasBetween(x, '/', 'A')|hasByte(x, '*')|hasByte(x, '_')|hasByte(x, '|') != 0
 }
