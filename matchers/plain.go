@@ -7,14 +7,16 @@ import (
 )
 
 // The plain-text prefilter: most fields of a market name no precursor, and
-// most of those are plain ASCII that normalisation would only fold. For
+// most of those are plain text that normalisation would only fold. For
 // such a field the automaton can run over the original bytes, each read
-// as the byte normalisation would write, and when it finds nothing the
-// field is done without normalising, tokenizing or allocating.
+// as the byte(s) normalisation would write, and when it finds nothing and
+// the repair pass could change nothing (plainSkip) the field is done
+// without normalising, tokenizing or allocating.
 //
 // A field is plain when normalisation would not deobfuscate it, so that
-// its normalised text is exactly its bytes folded to lower case with
-// every run of separators made one space: ASCII only, none of the symbols
+// its normalised text is exactly its characters folded with every run of
+// separators made one space: ASCII, and Latin letters whose fold is ASCII
+// letters ("é", "ß"; not in a word with digits), none of the symbols
 // that may stand for letters ("@", "!", "$", "|"), no capital I inside a
 // lower-case word ("perchIorate"), no letter-digits-letter word
 // ("n1tro"), no run of minSpacedRun one-character words, no word cut into
