@@ -81,10 +81,12 @@
 //
 // # Speed
 //
-// A plain ASCII field (one normalisation would only fold: no symbol or
-// digit standing for a letter, no spaced or cut word) is first scanned on
-// its own bytes, each read as its fold (plain.go); when nothing is found
-// the field is done, unnormalised. Otherwise the scan is a DFA
+// A plain field (ASCII and Latin letters such as "é" that fold to ASCII;
+// one normalisation would only fold: no symbol or digit standing for a
+// letter, no spaced or cut word) is first scanned on its own bytes, each
+// read as its fold (plain.go), in a walk that also asks whether the repair
+// pass could read anything; when nothing is found and it could not, the
+// field is done, unnormalised. Otherwise the scan is a DFA
 // (automaton.go) run once per field: dense rows for the
 // states near the root, 8-byte chain states deeper, so the table stays in
 // a core's cache (0.47 MB for the configured watchlist). It skips the rest
@@ -103,8 +105,9 @@
 // string for the formatted reasons. The repair pass (repair.go) reads the
 // text again: eight bytes at a time for a byte that may start a disguise,
 // word by word for the one-letter corrections (filtered on a word's first
-// and last four bytes), at full stops and hyphens for clipped names and
-// pieces; it allocates only for what it rewrites.
+// and last four bytes, then by a Bloom filter of the long words and their
+// one-deletion forms, near.go), at full stops and hyphens for clipped
+// names and pieces; it allocates only for what it rewrites.
 //
 // # Severity
 //

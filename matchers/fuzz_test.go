@@ -26,6 +26,9 @@ func FuzzMatch(f *testing.F) {
 	// The repair pass: masks, edge digits, formulas, pieces, clipped names.
 	f.Add("Amm*nium nitr*te 34.5N • $0d1um chl0r4te", "HN03 60 % Nitrométh. 99 % Tri-etan-olamina s1n acet0na ?*#_ 0.")
 	f.Add("KCl0₃-B Nitrat* di pot*ssio Nitromethhane", "Пер0кись Серн@я ACETØNE ***** @@@@ $$$ 1a2b3c4d5e6f")
+	// A clipped name in a two-byte script (once a panic: the repaired
+	// word's offsets were counted in runes, its text in bytes).
+	f.Add("НИТРО. 98 %", "ДИМЕТИЛМЕТ. 98 %, Тиодиг. 1 kg")
 	m := sharedMatcher(f)
 	f.Fuzz(func(t *testing.T, title, desc string) {
 		l := precwatch.Listing{Title: title, Description: desc, Site: "s", URL: "u"}

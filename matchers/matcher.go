@@ -412,7 +412,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	// could change nothing needs no more (plain.go); a description after a
 	// title that named a substance nearly always names one too, so it goes
 	// straight to the full path.
-	if text == "" || len(sc.staged) == 0 && m.ac.plainNoHit(text) && !m.mayRepair(text) {
+	if text == "" || len(sc.staged) == 0 && m.plainSkip(text) {
 		return
 	}
 	n := normalize(text, true, &sc.norm)

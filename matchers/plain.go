@@ -1,16 +1,22 @@
 package matchers
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // The plain-text prefilter: most fields of a market name no precursor, and
-// most of those are plain ASCII that normalisation would only fold. For
+// most of those are plain text that normalisation would only fold. For
 // such a field the automaton can run over the original bytes, each read
-// as the byte normalisation would write, and when it finds nothing the
-// field is done without normalising, tokenizing or allocating.
+// as the byte(s) normalisation would write, and when it finds nothing and
+// the repair pass could change nothing (plainSkip) the field is done
+// without normalising, tokenizing or allocating.
 //
 // A field is plain when normalisation would not deobfuscate it, so that
-// its normalised text is exactly its bytes folded to lower case with
-// every run of separators made one space: ASCII only, none of the symbols
+// its normalised text is exactly its characters folded with every run of
+// separators made one space: ASCII, and Latin letters whose fold is ASCII
+// letters ("é", "ß"; not in a word with digits), none of the symbols
 // that may stand for letters ("@", "!", "$", "|"), no capital I inside a
 // lower-case word ("perchIorate"), no letter-digits-letter word
 // ("n1tro"), no run of minSpacedRun one-character words, no word cut into
@@ -30,7 +36,57 @@ const (
 	pbUpperI             // "I", which may stand for "l"
 	pbStop               // non-ASCII or a symbol that may stand for a letter: not plain
 	pbChunk              // a separator of chunkSeps
+	pbLetter             // a letter
+	pbMask               // a separator the repair pass reads as a masked letter
+	pbWide               // (in a word's flags) a Latin letter outside ASCII
 )
+
+// latinFold is the fold of each Latin letter below latinFoldSize whose
+// fold is ASCII letters only ("é" → "e", "ß" → "ss", "Ł" → "l"), or ""
+// for any other character: such a letter normalises like ASCII letters,
+// with no deobfuscation, and a plain field may hold it.
+const latinFoldSize = 0x250
+
+var latinFold = func() (t [latinFoldSize]string) {
+	for r := rune(utf8.RuneSelf); r < latinFoldSize; r++ {
+		f := foldRune(r)
+		if f == "" || !unicode.IsLetter(r) || strings.ContainsFunc(f, func(c rune) bool { return c < 'a' || c > 'z' }) {
+			continue
+		}
+		t[r] = f
+	}
+	return t
+}()
+
+// latinLetterAt returns the fold of the Latin letter starting s[i] (see
+// latinFold) and its size, or "" when s[i] starts no such letter.
+func latinLetterAt(s string, i int) (string, int) {
+	c := s[i]
+	if c < 0xc2 || c > 0xc9 || i+1 >= len(s) || s[i+1]&0xc0 != 0x80 {
+		return "", 1 // not a two-byte character below U+0250
+	}
+	r := rune(c&0x1f)<<6 | rune(s[i+1]&0x3f)
+	if r >= latinFoldSize {
+		return "", 2
+	}
+	return latinFold[r], 2
+}
+
+// foldWord appends the fold of a plain word (ASCII letters and Latin
+// letters of latinFold) to dst.
+func foldWord(dst []byte, w string) []byte {
+	for k := 0; k < len(w); {
+		if c := w[k]; c < utf8.RuneSelf {
+			dst = append(dst, lowerASCII[c])
+			k++
+			continue
+		}
+		fold, size := latinLetterAt(w, k)
+		dst = append(dst, fold...)
+		k += size
+	}
+	return dst
+}
 
 var plainByte = func() (t [256]uint8) {
 	for c := range 256 {
@@ -42,10 +98,15 @@ var plainByte = func() (t [256]uint8) {
 			if strings.IndexByte(chunkSeps, byte(c)) >= 0 {
 				t[c] |= pbChunk
 			}
+			if repairByte[c] {
+				t[c] |= pbMask
+			}
 		case c >= '0' && c <= '9':
 			t[c] = pbDigit
 		case c == 'I':
-			t[c] = pbUpperI
+			t[c] = pbUpperI | pbLetter
+		default:
+			t[c] = pbLetter
 		}
 	}
 	return t
@@ -71,7 +132,21 @@ func rawClasses(a *automaton) (t [256]uint8) {
 // itself: the same walk as scanSpaced, with runs of separators read as
 // one space. It stops at the first hit or the first sign that the text is
 // not plain.
-func (a *automaton) plainNoHit(text string) bool {
+func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil) }
+
+// plainSkip reports whether the field text needs no more than the
+// prefilter: plainNoHit(text) && !mayRepair(text), asked in plainNoHit's
+// one walk, which stops at the first sign that the repair pass may read
+// something (TestPlainSkipAgrees).
+func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab) }
+
+// plainWalk is plainNoHit, and with v also the questions of mayRepair
+// (whose answer yes makes it return false), asked of each separator and
+// word as the walk meets them: a mask; a "." or "-" the repair may read;
+// a word of digits and letters (the only trigger of nextTrigger a plain
+// text can hold besides a mask); a long word that passes the fuzzy
+// filters.
+func (a *automaton) plainWalk(text string, v *vocab) bool {
 	if !a.spaceLed || a.starts == nil {
 		return false
 	}
@@ -86,6 +161,7 @@ func (a *automaton) plainNoHit(text string) bool {
 	s := uint32(0)
 	singles := 0
 	i := 0
+	var lower [64]byte // a long word lower-cased, for v.fuzzyCandidate
 	for {
 		for i < len(text) {
 			b := plainByte[text[i]]
@@ -98,6 +174,14 @@ func (a *automaton) plainNoHit(text string) bool {
 				chunkLen(text, i, text[i]) >= minChunks {
 				return false
 			}
+			if v != nil && b&(pbMask|pbChunk) != 0 {
+				if b&pbMask != 0 {
+					return false
+				}
+				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
+					return false
+				}
+			}
 			i++
 		}
 		if i == len(text) {
@@ -105,26 +189,69 @@ func (a *automaton) plainNoHit(text string) bool {
 		}
 		ws := i
 		var f uint8
+		// Characters (as normalisation counts them) and bytes of the
+		// fold, less the word's bytes: non-zero only for Latin letters.
+		chars, folded := 0, 0
 		for i < len(text) {
 			b := plainByte[text[i]]
 			if b&pbSep != 0 {
 				break
 			}
+			if b&pbStop != 0 && text[i] >= utf8.RuneSelf {
+				// A Latin letter whose fold is ASCII letters ("é",
+				// "ß") is plain too; any other character is not.
+				fold, size := latinLetterAt(text, i)
+				if fold == "" {
+					return false
+				}
+				f |= pbLetter | pbWide
+				chars -= size - 1
+				folded += len(fold) - size
+				i += size
+				continue
+			}
 			f |= b
 			i++
 		}
 		we := i
+		chars += we - ws
+		folded += we - ws
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
 			return false
 		}
-		if we-ws == 1 {
+		if f&pbWide != 0 && f&pbDigit != 0 {
+			return false // normalisation's leetspeak rules, left to the full path
+		}
+		if v != nil {
+			if f&pbDigit != 0 && f&pbLetter != 0 {
+				return false // digits in a word (nextTrigger)
+			}
+			if folded >= fuzzyMinLetters && f&pbDigit == 0 {
+				if folded > len(lower) {
+					if folded <= v.maxLen+4 {
+						return false // too long to copy: left to the full path
+					}
+				} else if f&pbWide == 0 {
+					word := lower[:folded]
+					for k := range word {
+						word[k] = lowerASCII[text[ws+k]]
+					}
+					if v.fuzzyCandidate(word) {
+						return false
+					}
+				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
+					return false
+				}
+			}
+		}
+		if chars == 1 {
 			if singles++; singles >= minSpacedRun {
 				return false
 			}
 		} else {
 			singles = 0
 		}
-		if s == 0 && we-ws >= 3 {
+		if s == 0 && we-ws >= 3 && f&pbWide == 0 {
 			// From the root, a word whose first three bytes start no
 			// pattern leaves the automaton at the root (scanSpaced's skip).
 			x := (uint32(raw[text[ws]])*n+uint32(raw[text[ws+1]]))*n + uint32(raw[text[ws+2]])
@@ -133,11 +260,34 @@ func (a *automaton) plainNoHit(text string) bool {
 			}
 		}
 		t := next(s, sp)
-		for k := ws; k < we && t&outFlag == 0; k++ {
-			if t == 0 {
-				break // only a space leaves the root
+		if f&pbWide == 0 {
+			for k := ws; k < we && t&outFlag == 0; k++ {
+				if t == 0 {
+					break // only a space leaves the root
+				}
+				t = next(t, uint32(raw[text[k]]))
 			}
-			t = next(t, uint32(raw[text[k]]))
+		} else {
+			// The fold of each Latin letter, byte by byte.
+		wide:
+			for k := ws; k < we && t&outFlag == 0; {
+				if text[k] < utf8.RuneSelf {
+					if t == 0 {
+						break
+					}
+					t = next(t, uint32(raw[text[k]]))
+					k++
+					continue
+				}
+				fold, size := latinLetterAt(text, k)
+				for x := 0; x < len(fold); x++ {
+					if t == 0 || t&outFlag != 0 {
+						break wide
+					}
+					t = next(t, uint32(a.class[fold[x]]))
+				}
+				k += size
+			}
 		}
 		if t&outFlag != 0 {
 			return false
@@ -182,29 +332,65 @@ func (m *Matcher) mayRepair(s string) bool {
 	if nextTrigger(s, 0) < len(s) {
 		return true
 	}
+	// isLetterAt: an ASCII letter or a Latin letter of latinFold.
+	isLetterAt := func(i int) (bool, int) {
+		if s[i] < utf8.RuneSelf {
+			return isASCIILetter(s[i]), 1
+		}
+		fold, size := latinLetterAt(s, i)
+		return fold != "", size
+	}
 	var w [64]byte
 	for i := 0; i < len(s); {
-		if c := s[i]; (c == '.' || c == '-') && i > 0 && isASCIILetter(s[i-1]) && v.mayStart(wordBefore(s, i)) {
+		if c := s[i]; (c == '.' || c == '-') && i > 0 && isLetterByte(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
 			return true
 		}
-		if !isASCIILetter(s[i]) {
-			i++
+		ok, size := isLetterAt(i)
+		if !ok {
+			i += size
 			continue
 		}
 		j := i
-		for j < len(s) && isASCIILetter(s[j]) {
-			j++
+		for j < len(s) {
+			ok, size := isLetterAt(j)
+			if !ok {
+				break
+			}
+			j += size
 		}
-		if n := j - i; n >= fuzzyMinLetters && n <= len(w) {
-			word := w[:n]
-			for k := range word {
-				word[k] = lowerASCII[s[i+k]]
-			}
-			if v.fuzzyCandidate(word) {
-				return true
-			}
+		word := foldWord(w[:0], s[i:j])
+		if n := len(word); n >= fuzzyMinLetters && n <= len(w) && v.fuzzyCandidate(word) || n > len(w) && n <= v.maxLen+4 {
+			return true
 		}
 		i = j
 	}
 	return false
+}
+
+// mayJoinOrClip reports whether the "." or "-" at s[i], after a letter,
+// is one the repair pass may read: glued between letters (joinPieces),
+// or a "." ending the text or followed by a space after a word of four
+// letters or more (clipped) or of two or more after another such word
+// (clippedRun). "1 L. Shipping", "size L." and "from BE." are none.
+func mayJoinOrClip(s string, i int) bool {
+	if i+1 < len(s) && isLetterByte(s[i+1]) {
+		return true
+	}
+	return s[i] == '.' && mayClip(s, i)
+}
+
+// mayClip reports whether the "." at s[i] may end a clipped name that
+// clipped or clippedRun reads: it ends the text or a space follows, after
+// a word of four letters or more, or of two or more after another word
+// ending in ". ". Letters are counted in bytes, so a non-ASCII letter
+// counts more, never fewer.
+func mayClip(s string, i int) bool {
+	if i+1 < len(s) && s[i+1] != ' ' {
+		return false
+	}
+	a := i
+	for a > 0 && isLetterByte(s[a-1]) {
+		a--
+	}
+	return i-a >= 4 || i-a >= 2 && a >= 3 && s[a-1] == ' ' && s[a-2] == '.'
 }

@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,11 +112,21 @@ func TestPlainPrefilterAgrees(t *testing.T) {
 		if got && len(hits) > 0 {
 			t.Fatalf("plainNoHit(%q) but the normalised text %q has %d hits", s, n.text, len(hits))
 		}
-		ascii := !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 || strings.ContainsRune("@!$|", r) })
-		if got && (!ascii || deob) {
-			t.Fatalf("plainNoHit(%q) for a text normalisation deobfuscates or that is not ASCII", s)
+		// ASCII, or Latin letters that fold to ASCII letters ("é", "ß").
+		latin := !strings.ContainsFunc(s, func(r rune) bool {
+			return r >= 0x80 && (r >= latinFoldSize || latinFold[r] == "") || strings.ContainsRune("@!$|", r)
+		})
+		if got && (!latin || deob) {
+			t.Fatalf("plainNoHit(%q) for a text normalisation deobfuscates or that holds other than ASCII and Latin letters", s)
 		}
-		if ascii && !deob && len(hits) == 0 {
+		// A word mixing digits and Latin letters outside ASCII is left to
+		// the full path (normalisation's leetspeak rules).
+		wideDigits := slices.ContainsFunc(strings.FieldsFunc(s, func(r rune) bool {
+			return r < 0x80 && !isASCIIAlnum(byte(r))
+		}), func(w string) bool {
+			return strings.ContainsAny(w, "0123456789") && strings.ContainsFunc(w, func(r rune) bool { return r >= 0x80 })
+		})
+		if latin && !deob && !wideDigits && len(hits) == 0 {
 			plain++
 			if !got {
 				t.Errorf("plainNoHit(%q) = false for a plain text without hits", s)
@@ -129,6 +140,27 @@ func TestPlainPrefilterAgrees(t *testing.T) {
 		t.Fatalf("%d texts passed, %d plain: the test covers nothing", passed, plain)
 	}
 	t.Logf("%d texts passed the prefilter, %d plain without hits", passed, plain)
+}
+
+// TestPlainSkipAgrees checks that plainSkip, the prefilter's one walk, is
+// plainNoHit && !mayRepair on the evaluation texts and their mutations.
+func TestPlainSkipAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	skipped, kept := 0, 0
+	for _, s := range plainTexts(t, m) {
+		want := m.ac.plainNoHit(s) && !m.mayRepair(s)
+		if got := m.plainSkip(s); got != want {
+			t.Errorf("plainSkip(%q) = %v, plainNoHit && !mayRepair = %v", s, got, want)
+		}
+		if want {
+			skipped++
+		} else if m.ac.plainNoHit(s) {
+			kept++
+		}
+	}
+	if skipped == 0 || kept == 0 {
+		t.Fatalf("%d texts skipped, %d plain texts kept for the repair pass: the test covers nothing", skipped, kept)
+	}
 }
 
 // sharedInternalMatcher compiles the configured watchlist.
@@ -146,9 +178,11 @@ func sharedInternalMatcher(t *testing.T) *Matcher {
 }
 
 // FuzzPlainPrefilter checks plainNoHit's promise on any text: a field it
-// passes has no hit in its normalised text.
+// passes has no hit in its normalised text; and that plainSkip is
+// plainNoHit && !mayRepair, and skips no text the repair pass rewrites.
 func FuzzPlainPrefilter(f *testing.F) {
-	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e"} {
+	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e",
+		"Zitronensäure wasserfrei, 1 kg", "Nitrométh. 99 %", "sans acétone", "Straße é à ü ø", "Amoníaco líquido 25%"} {
 		f.Add(s)
 	}
 	w, err := LoadWatchlist("../configs/watchlist.yaml")
@@ -163,6 +197,16 @@ func FuzzPlainPrefilter(f *testing.F) {
 		if m.ac.plainNoHit(s) {
 			if n := normalize(s, true, nil); len(m.ac.scanSpaced(n.text, nil)) > 0 {
 				t.Fatalf("plainNoHit(%q) but %q has hits", s, n.text)
+			}
+		}
+		if got, want := m.plainSkip(s), m.ac.plainNoHit(s) && !m.mayRepair(s); got != want {
+			t.Fatalf("plainSkip(%q) = %v, plainNoHit && !mayRepair = %v", s, got, want)
+		}
+		if m.plainSkip(s) {
+			n := normalize(s, true, nil)
+			before := string(n.text)
+			if m.repair(&n, s, nil); string(n.text) != before {
+				t.Fatalf("plainSkip(%q) but the repair pass reads %q as %q", s, before, n.text)
 			}
 		}
 	})

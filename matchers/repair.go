@@ -142,7 +142,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	// Clipped names: a word ending in "." directly, or several in a row.
 	for i := strings.IndexByte(orig, '.'); i >= 0; {
-		if !m.vocab.mayStart(wordBefore(orig, i)) {
+		if !mayClip(orig, i) || !m.vocab.mayStart(wordBefore(orig, i)) {
 			// Not the start of a vocabulary word: no clipped name.
 		} else if es, a, ok := m.clippedRun(n, orig, i); ok {
 			edits = append(edits, es...)
@@ -187,6 +187,12 @@ func nextTrigger(s string, i int) int {
 		if !repairByte[s[i]] {
 			continue
 		}
+		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
+			// A lead byte of "•", "ø" or "Ø" that starts another
+			// character: an accented letter ("é", "ä"), which disguises
+			// nothing (readDisguised needs a digit, symbol or mask).
+			continue
+		}
 		if c := s[i]; c >= '0' && c <= '9' {
 			j := i + 1
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
@@ -202,13 +208,30 @@ func nextTrigger(s string, i int) int {
 	return len(s)
 }
 
+// disguiseRune reports whether s[i:] starts with one of the non-ASCII
+// characters readDisguised reads as a letter or a mask: "•" (E2 80 A2),
+// "ø" (C3 B8) or "Ø" (C3 98).
+func disguiseRune(s string, i int) bool {
+	switch s[i] {
+	case 0xc3:
+		return i+1 < len(s) && (s[i+1] == 0xb8 || s[i+1] == 0x98)
+	case 0xe2:
+		return i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0xa2
+	}
+	return false
+}
+
 // fuzzyCandidate reports whether word (lower case, as normalised) passes
 // the exact filters on its length, first and last four bytes that spare
 // the fuzzy trie walk for most words, and is no vocabulary word itself.
 func (v *vocab) fuzzyCandidate(word []byte) bool {
 	n := len(word)
+	// Most long words that pass the bitsets are vocabulary words (names in
+	// a listing that names a precursor), so the set is asked next. The
+	// quad sets are part of the rule, not only a filter: they leave out a
+	// doubled first letter ("llewisite"), which the trie walk allows.
 	return n >= fuzzyMinLetters && n <= v.maxLen+4 && v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) &&
-		v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && !v.words[string(word)]
+		!v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word)
 }
 
 // repairWordAt returns the word around orig[i], without the edge
@@ -785,9 +808,11 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 	if !walk(node) || word == "" {
 		return e, false
 	}
+	// One offset per byte of word (not per rune: a non-ASCII word's text
+	// and offsets would differ in length).
 	offs := make([]int32, 0, len(word))
 	last := n.offs[nb-1]
-	for i := range word {
+	for i := 0; i < len(word); i++ {
 		if i < nb-na {
 			offs = append(offs, n.offs[na+i])
 		} else {
@@ -1141,12 +1166,18 @@ const (
 
 // mayTrigger8 reports whether one of the eight bytes in x may be a
 // repairByte: a byte from '!' to '$' or from '0' to '@' (digits and
-// symbols, with '"', ':', ';', '<', '=', '>'), '*', '_', '|' or a
-// non-ASCII byte. It may say yes for bytes that are not, never no for one
-// that is; the common punctuation (",", ".", "-", "(", "%") passes.
+// symbols, with '"', ':', ';', '<', '=', '>'), '*', '_', '|', or the lead
+// byte of "•", "ø" or "Ø" (0xE2, 0xC3). It may say yes for bytes that are
+// not, never no for one that is; the common punctuation (",", ".", "-",
+// "(", "%") and the other non-ASCII bytes (Cyrillic, Greek) pass.
 func mayTrigger8(x uint64) bool {
 	if x&swarHigh != 0 {
-		return true
+		if hasByte(x, 0xc3)|hasByte(x, 0xe2) != 0 {
+			return true
+		}
+		// Zero the non-ASCII bytes, which the range tests below need
+		// (they hold for bytes under 0x80) and which are none of them.
+		x &^= (x & swarHigh >> 7) * 0xff
 	}
 	return hasBetween(x, ' ', '%')|hasBetween(x, '/', 'A')|hasByte(x, '*')|hasByte(x, '_')|hasByte(x, '|') != 0
 }

@@ -23,6 +23,10 @@ type vocab struct {
 	fuzzyStart, fuzzyEnd quadSet
 	fuzzyBits            quadBits // fuzzyStart as a bitset
 	fuzzyEndBits         quadBits // fuzzyEnd as a bitset
+	// near holds every long word and its forms with one letter (not the
+	// first) deleted: a word one edit from a long word is one of them, or
+	// becomes one with a letter deleted (fuzzyNear).
+	near *nearFilter
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -98,6 +102,7 @@ func newVocab(patterns []string) *vocab {
 			v.fuzzyEnd.addFuzzy(w, true)
 		}
 	}
+	v.near = newNearFilter(v.words)
 	for q := range v.fuzzyStart {
 		v.fuzzyBits.add(q)
 	}
