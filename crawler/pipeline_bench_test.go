@@ -2,16 +2,20 @@ package crawler
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 
 	"github.com/precwatch/precwatch"
@@ -126,15 +130,24 @@ func realMatcher(tb testing.TB) precwatch.Matcher {
 // not counted there, but in redis_cpu_ms/page), the same for a bare
 // x/net/html parse of the same pages (parse_ms/page) and their ratio
 // (x_parse).
+//
+// It splits cpu_ms/page too, each share taken by crawling again with one
+// part taken out (see splitVariants): match_ms/page (the matcher's),
+// store_ms/page (the store's page writes and reads, client side),
+// frontier_ms/page (the shared frontier's round trips, Redis only),
+// extract_ms/page (the extractor over parsed pages, measured apart) and
+// other_ms/page (what is left: fetch, the crawler's own work per page and
+// listing, colly, the runtime).
 func BenchmarkPipeline(b *testing.B) {
 	s := newBenchShop(b, 3840, 40)
 	m := realMatcher(b)
 	parse := parseCPU(b, s.pages)
+	extract := extractCPU(b, s)
 	size := 0
 	for _, p := range s.pages {
 		size += len(p)
 	}
-	b.Logf("%d pages, %d KB each on average; bare parse %v CPU per page", len(s.pages), size/len(s.pages)>>10, parse)
+	b.Logf("%d pages, %d KB each on average; bare parse %v, extraction %v CPU per page", len(s.pages), size/len(s.pages)>>10, parse, extract)
 	b.Run("parse", func(b *testing.B) {
 		b.SetBytes(int64(size / len(s.pages)))
 		for i := 0; b.Loop(); i++ {
@@ -143,17 +156,17 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	})
+	// The split's crawls answer each listing with the matches the real
+	// matcher gave it, learnt here once, so that they match for free.
+	memo := &memoMatcher{m: m, memo: make(map[string][]precwatch.Match)}
+	if _, _, pages, _ := crawlCPU(b, s, openEmbedded, memo, noWrites, nil, false); pages == 0 {
+		b.Fatal("no pages crawled")
+	}
 	stores := []struct {
 		name string
 		open func(b *testing.B) precwatch.Store
 	}{
-		{"embedded", func(b *testing.B) precwatch.Store {
-			st, err := embedded.Open(b.Context(), filepath.Join(b.TempDir(), "store.db"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
-		}},
+		{"embedded", openEmbedded},
 		{"redis", func(b *testing.B) precwatch.Store {
 			st, err := redis.Open(b.Context(), redistest.Start(b)+"?stream_maxlen=1000", nil)
 			if err != nil {
@@ -171,42 +184,205 @@ func BenchmarkPipeline(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				var cpu, serverCPU, wall time.Duration
 				pages := 0
+				split := map[string]time.Duration{}
+				splitPages := map[string]int{}
 				for range b.N {
+					c, w, n, sc := crawlCPU(b, s, st.open, m, nil, nil, recrawl)
+					cpu, wall, serverCPU, pages = cpu+c, wall+w, serverCPU+sc, pages+n
 					b.StopTimer()
-					store := st.open(b)
-					c, err := New(s.site(), store, m, nil)
-					if err != nil {
-						b.Fatal(err)
+					for _, v := range splitVariants(memo) {
+						if v.name == "frontier" && st.name != "redis" {
+							continue
+						}
+						c, _, n, _ := crawlCPU(b, s, st.open, v.matcher, v.wrap, v.opts, recrawl)
+						split[v.name] += c
+						splitPages[v.name] += n
 					}
-					if recrawl {
-						crawlOK(b, c)
-					}
-					b.StartTimer()
-					s0 := redisCPU(b, store)
-					c0, w0 := cpuTime(b), time.Now()
-					rec := crawlOK(b, c)
-					cpu, wall = cpu+cpuTime(b)-c0, wall+time.Since(w0)
-					serverCPU += redisCPU(b, store) - s0
-					pages += rec.Pages
-					if rec.Listings != 3840 {
-						b.Fatalf("%d listings recorded, want 3840", rec.Listings)
-					}
-					b.StopTimer()
-					store.Close()
 					b.StartTimer()
 				}
 				perPage := cpu / time.Duration(pages)
-				b.ReportMetric(float64(perPage.Microseconds())/1000, "cpu_ms/page")
-				b.ReportMetric(float64(parse.Microseconds())/1000, "parse_ms/page")
+				b.ReportMetric(ms(perPage), "cpu_ms/page")
+				b.ReportMetric(ms(parse), "parse_ms/page")
 				b.ReportMetric(float64(perPage)/float64(parse), "x_parse")
 				b.ReportMetric(float64(pages)/wall.Seconds(), "pages/s")
 				if st.name == "redis" {
-					b.ReportMetric(float64((serverCPU/time.Duration(pages)).Microseconds())/1000, "redis_cpu_ms/page")
+					b.ReportMetric(ms(serverCPU/time.Duration(pages)), "redis_cpu_ms/page")
 				}
+				// Each share is the full crawl's CPU less that of the crawl
+				// without it; what is left has the parse and extraction
+				// taken out.
+				without := func(v string) time.Duration { return split[v] / time.Duration(splitPages[v]) }
+				b.ReportMetric(ms(perPage-without("match")), "match_ms/page")
+				b.ReportMetric(ms(perPage-without("store")), "store_ms/page")
+				if st.name == "redis" {
+					b.ReportMetric(ms(perPage-without("frontier")), "frontier_ms/page")
+				}
+				b.ReportMetric(ms(extract), "extract_ms/page")
+				b.ReportMetric(ms(without("bare")-parse-extract), "other_ms/page")
 			})
 		}
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func openEmbedded(b *testing.B) precwatch.Store {
+	st, err := embedded.Open(b.Context(), filepath.Join(b.TempDir(), "store.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// crawlCPU crawls shop s into a store open gives (wrapped by wrap
+// when not nil), after an untimed first crawl when recrawl, and returns
+// the crawl's CPU and wall time, its pages and Redis's CPU.
+func crawlCPU(b *testing.B, s *benchShop, open func(*testing.B) precwatch.Store, m precwatch.Matcher,
+	wrap func(precwatch.Store) precwatch.Store, opts []Option, recrawl bool) (cpu, wall time.Duration, pages int, serverCPU time.Duration) {
+	b.Helper()
+	b.StopTimer()
+	store := open(b)
+	defer store.Close()
+	var st precwatch.Store = store
+	if wrap != nil {
+		st = wrap(store)
+	}
+	c, err := New(s.site(), st, m, nil, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if recrawl {
+		crawlOK(b, c)
+	}
+	b.StartTimer()
+	s0 := redisCPU(b, store)
+	c0, w0 := cpuTime(b), time.Now()
+	rec := crawlOK(b, c)
+	cpu, wall = cpuTime(b)-c0, time.Since(w0)
+	serverCPU = redisCPU(b, store) - s0
+	if rec.Listings != 3840 {
+		b.Fatalf("%d listings recorded, want 3840", rec.Listings)
+	}
+	return cpu, wall, rec.Pages, serverCPU
+}
+
+// splitVariant is a crawl with one part of the pipeline taken out.
+type splitVariant struct {
+	name    string // the part taken out
+	matcher precwatch.Matcher
+	wrap    func(precwatch.Store) precwatch.Store
+	opts    []Option
+}
+
+func splitVariants(memo *memoMatcher) []splitVariant {
+	return []splitVariant{
+		{name: "match", matcher: memo},
+		{name: "store", matcher: memo.m, wrap: noWrites},
+		{name: "frontier", matcher: memo.m, opts: []Option{WithSharedFrontier(false)}},
+		{name: "bare", matcher: memo, wrap: noWrites, opts: []Option{WithSharedFrontier(false)}},
+	}
+}
+
+// memoMatcher answers a listing it has matched before with the same
+// matches, by identity, without matching it again.
+type memoMatcher struct {
+	m    precwatch.Matcher
+	mu   sync.Mutex
+	memo map[string][]precwatch.Match
+}
+
+func (mm *memoMatcher) Match(l precwatch.Listing) []precwatch.Match {
+	mm.mu.Lock()
+	ms, ok := mm.memo[l.Identity()]
+	mm.mu.Unlock()
+	if ok {
+		return ms
+	}
+	ms = mm.m.Match(l)
+	mm.mu.Lock()
+	mm.memo[l.Identity()] = ms
+	mm.mu.Unlock()
+	return ms
+}
+
+// noWrites is st with the reads and writes a crawl makes per page (its
+// pages and sightings, fetch states, listing states) answered without the
+// store, and no listing marked gone; runs, leases and the shared frontier
+// still go to st.
+func noWrites(st precwatch.Store) precwatch.Store {
+	nw := discardPages{st}
+	ls, leases := st.(precwatch.LeaseStore)
+	fs, shared := st.(precwatch.FrontierStore)
+	switch {
+	case leases && shared:
+		return struct {
+			discardPages
+			precwatch.LeaseStore
+			precwatch.FrontierStore
+		}{nw, ls, fs}
+	case leases:
+		return struct {
+			discardPages
+			precwatch.LeaseStore
+		}{nw, ls}
+	}
+	return nw
+}
+
+type discardPages struct{ precwatch.Store }
+
+func (discardPages) RecordPage(_ context.Context, _ *precwatch.Page, obs []precwatch.Observation) ([]precwatch.RecordResult, error) {
+	res := make([]precwatch.RecordResult, len(obs))
+	for i := range res {
+		res[i].NewListing = true
+	}
+	return res, nil
+}
+
+func (discardPages) ListingStates(context.Context, []string) (map[string]precwatch.ListingState, error) {
+	return map[string]precwatch.ListingState{}, nil
+}
+
+func (discardPages) FetchState(context.Context, string, string) (precwatch.FetchState, error) {
+	return precwatch.FetchState{}, precwatch.ErrNotFound
+}
+
+func (discardPages) SaveFetchState(context.Context, precwatch.FetchState) error { return nil }
+
+func (discardPages) MarkGone(context.Context, precwatch.Run) (int, error) { return 0, nil }
+
+// extractCPU is the CPU time the site's extractor takes over one parsed
+// page of s, averaged over a few passes.
+func extractCPU(tb testing.TB, s *benchShop) time.Duration {
+	c, err := New(s.site(), discardPages{}, noMatch{}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(s.srv.URL + "/page/1")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	docs := make([]*goquery.Document, len(s.pages))
+	for i, p := range s.pages {
+		if docs[i], err = parse(p, "text/html; charset=utf-8"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	const passes = 5
+	start := cpuTime(tb)
+	for range passes {
+		for _, d := range docs {
+			if res, err := c.ext.Extract(d, u); err != nil || len(res.Listings) == 0 {
+				tb.Fatalf("extract: %d listings, %v", len(res.Listings), err)
+			}
+		}
+	}
+	return (cpuTime(tb) - start) / time.Duration(passes*len(docs))
+}
+
+type noMatch struct{}
+
+func (noMatch) Match(precwatch.Listing) []precwatch.Match { return nil }
 
 // redisCPU is the CPU time (user and system) the Redis server behind st
 // has used (INFO cpu); zero for other stores.
