@@ -66,6 +66,18 @@ func (t *textBuilder) sep() {
 
 func (t *textBuilder) write(s string) {
 	for i := 0; i < len(s) && !t.full; {
+		if c := s[i]; c > ' ' && c < utf8.RuneSelf && c != 0x7f {
+			// A run of visible ASCII (no space, control or invisible
+			// character among it) is written at once, as put would write
+			// it rune by rune.
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < utf8.RuneSelf && s[j] != 0x7f {
+				j++
+			}
+			t.putASCII(s[i:j])
+			i = j
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if r == utf8.RuneError && size == 1 {
@@ -105,12 +117,15 @@ func (t *textBuilder) pending() []byte {
 	case !t.space:
 		return nil
 	case !t.keep:
-		return []byte{' '}
+		return sepSpace
 	case t.brk:
-		return []byte{'\n'}
+		return sepBreak
 	}
 	return t.run[:t.runLen]
 }
+
+// The separators pending returns, never written to.
+var sepSpace, sepBreak = []byte{' '}, []byte{'\n'}
 
 func (t *textBuilder) put(r rune) {
 	sep := t.pending()
@@ -122,6 +137,26 @@ func (t *textBuilder) put(r rune) {
 	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.b.WriteRune(r)
 	t.hasAny = true
+}
+
+// putASCII is put for each byte of s, visible ASCII characters: the
+// pending separator, then as many of them as the limit leaves room for.
+func (t *textBuilder) putASCII(s string) {
+	sep := t.pending()
+	room := t.limit - t.b.Len() - len(sep)
+	if room <= 0 {
+		t.full = true
+		return
+	}
+	t.b.Write(sep)
+	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
+	t.hasAny = true
+	if len(s) > room {
+		t.b.WriteString(s[:room])
+		t.full = true
+		return
+	}
+	t.b.WriteString(s)
 }
 
 func (t *textBuilder) String() string { return t.b.String() }
@@ -226,6 +261,7 @@ func appendText(t *textBuilder, root *html.Node) {
 	if root.Type == html.ElementNode && skipElement(root) && root.DataAtom != atom.Head {
 		return
 	}
+	t.reserve(root)
 	n := root.FirstChild
 	for n != nil && !t.full {
 		descend := false
@@ -261,6 +297,33 @@ func appendText(t *textBuilder, root *html.Node) {
 		}
 		n = n.NextSibling
 	}
+}
+
+// reserve grows t for the text under root, up to t's limit, so that a
+// long description is not copied as its builder doubles.
+func (t *textBuilder) reserve(root *html.Node) {
+	room := t.limit - t.b.Len()
+	if room <= 0 || t.b.Cap()-t.b.Len() >= room {
+		return
+	}
+	size := 16 // the separators between blocks
+	for n := root.FirstChild; n != nil && size < room; {
+		if n.Type == html.TextNode {
+			size += len(n.Data)
+		}
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+		}
+		if n == root {
+			break
+		}
+		n = n.NextSibling
+	}
+	t.b.Grow(min(size, room))
 }
 
 func struck(n *html.Node) bool {
