@@ -171,17 +171,19 @@ func builtinCandidate(doc *goquery.Document, errStatus, loginForms bool) (verdic
 	if cascadia.Query(root, selCaptchaForm) != nil {
 		return verdict{precwatch.PageCaptcha, "built-in: a captcha form"}, true
 	}
-	var heads strings.Builder
-	for _, n := range cascadia.QueryAll(root, selHeadings) {
-		heads.WriteString(strings.ToLower(goquery.NewDocumentFromNode(n).Text()))
-		heads.WriteByte(' ')
-	}
-	h := heads.String()
 	refresh := cascadia.Query(root, selRefresh) != nil || scriptRefreshes(root)
 	form := cascadia.Query(root, selForm) != nil
 	// An interstitial asks the browser to come back (a refresh), to answer
 	// (a form) or says so with its HTTP status.
 	if refresh || form || errStatus {
+		// The headings' text, read only here: an index page has one per
+		// listing.
+		var heads strings.Builder
+		for _, n := range cascadia.QueryAll(root, selHeadings) {
+			heads.WriteString(strings.ToLower(goquery.NewDocumentFromNode(n).Text()))
+			heads.WriteByte(' ')
+		}
+		h := heads.String()
 		for _, set := range []struct {
 			class precwatch.PageClass
 			words []string
