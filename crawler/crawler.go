@@ -770,6 +770,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	follow := c.ext.FollowDetails()
 	changed := false
+	b.obs = make([]precwatch.Observation, 0, len(res.Listings))
 	for i := range res.Listings {
 		res.Listings[i].URL = r.mirrors.toPrimary(res.Listings[i].URL)
 		res.Listings[i] = r.normalize(res.Listings[i]) // once per row: see row
