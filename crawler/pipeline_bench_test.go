@@ -8,15 +8,18 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
+	"golang.org/x/sys/unix"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/matchers"
@@ -131,13 +134,16 @@ func realMatcher(tb testing.TB) precwatch.Matcher {
 // x/net/html parse of the same pages (parse_ms/page) and their ratio
 // (x_parse).
 //
-// It splits cpu_ms/page too, each share taken by crawling again with one
-// part taken out (see splitVariants): match_ms/page (the matcher's),
-// store_ms/page (the store's page writes and reads, client side),
-// frontier_ms/page (the shared frontier's round trips, Redis only),
-// extract_ms/page (the extractor over parsed pages, measured apart) and
-// other_ms/page (what is left: fetch, the crawler's own work per page and
-// listing, colly, the runtime).
+// It splits cpu_ms/page too. In a second crawl, metered (see cpuMeter),
+// the CPU time of the calls into the matcher (match_ms/page), the store's
+// page reads and writes and its run record, gone marks included
+// (store_ms/page), and the shared frontier (frontier_ms/page, Redis only)
+// is summed as it is spent, on the calling thread: GC assists count,
+// the runtime's background GC does not. extract_ms/page is the extractor
+// over the parsed pages, measured apart. other_ms/page is a third crawl,
+// bare (matches remembered, page writes and reads answered without the
+// store, frontier in process), less the parse and the extraction: fetch,
+// colly and the crawler's own work per page and listing.
 func BenchmarkPipeline(b *testing.B) {
 	s := newBenchShop(b, 3840, 40)
 	m := realMatcher(b)
@@ -156,7 +162,7 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	})
-	// The split's crawls answer each listing with the matches the real
+	// The bare crawls answer each listing with the matches the real
 	// matcher gave it, learnt here once, so that they match for free.
 	memo := &memoMatcher{m: m, memo: make(map[string][]precwatch.Match)}
 	if _, _, pages, _ := crawlCPU(b, s, openEmbedded, memo, noWrites, nil, false); pages == 0 {
@@ -182,22 +188,20 @@ func BenchmarkPipeline(b *testing.B) {
 				name = st.name + "/recrawl"
 			}
 			b.Run(name, func(b *testing.B) {
-				var cpu, serverCPU, wall time.Duration
-				pages := 0
-				split := map[string]time.Duration{}
-				splitPages := map[string]int{}
+				var cpu, serverCPU, wall, bare time.Duration
+				var match, store, frontier time.Duration
+				pages, meteredPages, barePages := 0, 0, 0
 				for range b.N {
 					c, w, n, sc := crawlCPU(b, s, st.open, m, nil, nil, recrawl)
 					cpu, wall, serverCPU, pages = cpu+c, wall+w, serverCPU+sc, pages+n
 					b.StopTimer()
-					for _, v := range splitVariants(memo) {
-						if v.name == "frontier" && st.name != "redis" {
-							continue
-						}
-						c, _, n, _ := crawlCPU(b, s, st.open, v.matcher, v.wrap, v.opts, recrawl)
-						split[v.name] += c
-						splitPages[v.name] += n
-					}
+					var mm, sm, fm cpuMeter
+					_, _, n, _ = crawlCPU(b, s, st.open, &meteredMatcher{m, &mm},
+						func(st precwatch.Store) precwatch.Store { return metered(st, &sm, &fm) }, nil, recrawl, &mm, &sm, &fm)
+					meteredPages += n
+					match, store, frontier = match+mm.total(), store+sm.total(), frontier+fm.total()
+					c, _, n, _ = crawlCPU(b, s, st.open, memo, noWrites, []Option{WithSharedFrontier(false)}, recrawl)
+					bare, barePages = bare+c, barePages+n
 					b.StartTimer()
 				}
 				perPage := cpu / time.Duration(pages)
@@ -207,18 +211,12 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(float64(pages)/wall.Seconds(), "pages/s")
 				if st.name == "redis" {
 					b.ReportMetric(ms(serverCPU/time.Duration(pages)), "redis_cpu_ms/page")
+					b.ReportMetric(ms(frontier/time.Duration(meteredPages)), "frontier_ms/page")
 				}
-				// Each share is the full crawl's CPU less that of the crawl
-				// without it; what is left has the parse and extraction
-				// taken out.
-				without := func(v string) time.Duration { return split[v] / time.Duration(splitPages[v]) }
-				b.ReportMetric(ms(perPage-without("match")), "match_ms/page")
-				b.ReportMetric(ms(perPage-without("store")), "store_ms/page")
-				if st.name == "redis" {
-					b.ReportMetric(ms(perPage-without("frontier")), "frontier_ms/page")
-				}
+				b.ReportMetric(ms(match/time.Duration(meteredPages)), "match_ms/page")
+				b.ReportMetric(ms(store/time.Duration(meteredPages)), "store_ms/page")
 				b.ReportMetric(ms(extract), "extract_ms/page")
-				b.ReportMetric(ms(without("bare")-parse-extract), "other_ms/page")
+				b.ReportMetric(ms(bare/time.Duration(barePages)-parse-extract), "other_ms/page")
 			})
 		}
 	}
@@ -236,9 +234,10 @@ func openEmbedded(b *testing.B) precwatch.Store {
 
 // crawlCPU crawls shop s into a store open gives (wrapped by wrap
 // when not nil), after an untimed first crawl when recrawl, and returns
-// the crawl's CPU and wall time, its pages and Redis's CPU.
+// the crawl's CPU and wall time, its pages and Redis's CPU. meters are
+// zeroed as the timed crawl starts.
 func crawlCPU(b *testing.B, s *benchShop, open func(*testing.B) precwatch.Store, m precwatch.Matcher,
-	wrap func(precwatch.Store) precwatch.Store, opts []Option, recrawl bool) (cpu, wall time.Duration, pages int, serverCPU time.Duration) {
+	wrap func(precwatch.Store) precwatch.Store, opts []Option, recrawl bool, meters ...*cpuMeter) (cpu, wall time.Duration, pages int, serverCPU time.Duration) {
 	b.Helper()
 	b.StopTimer()
 	store := open(b)
@@ -254,6 +253,10 @@ func crawlCPU(b *testing.B, s *benchShop, open func(*testing.B) precwatch.Store,
 	if recrawl {
 		crawlOK(b, c)
 	}
+	// The meters count the timed crawl only.
+	for _, m := range meters {
+		m.ns.Store(0)
+	}
 	b.StartTimer()
 	s0 := redisCPU(b, store)
 	c0, w0 := cpuTime(b), time.Now()
@@ -266,21 +269,175 @@ func crawlCPU(b *testing.B, s *benchShop, open func(*testing.B) precwatch.Store,
 	return cpu, wall, rec.Pages, serverCPU
 }
 
-// splitVariant is a crawl with one part of the pipeline taken out.
-type splitVariant struct {
-	name    string // the part taken out
-	matcher precwatch.Matcher
-	wrap    func(precwatch.Store) precwatch.Store
-	opts    []Option
+// cpuMeter sums the CPU time spent in the calls it times, on the thread
+// that makes them.
+type cpuMeter struct{ ns atomic.Int64 }
+
+func (m *cpuMeter) time(fn func()) {
+	runtime.LockOSThread() // the thread's clock is the goroutine's
+	defer runtime.UnlockOSThread()
+	t0 := threadCPU()
+	fn()
+	m.ns.Add(int64(threadCPU() - t0))
 }
 
-func splitVariants(memo *memoMatcher) []splitVariant {
-	return []splitVariant{
-		{name: "match", matcher: memo},
-		{name: "store", matcher: memo.m, wrap: noWrites},
-		{name: "frontier", matcher: memo.m, opts: []Option{WithSharedFrontier(false)}},
-		{name: "bare", matcher: memo, wrap: noWrites, opts: []Option{WithSharedFrontier(false)}},
+func (m *cpuMeter) total() time.Duration { return time.Duration(m.ns.Load()) }
+
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
 	}
+	return time.Duration(ts.Nano())
+}
+
+type meteredMatcher struct {
+	m precwatch.Matcher
+	t *cpuMeter
+}
+
+func (mm *meteredMatcher) Match(l precwatch.Listing) (ms []precwatch.Match) {
+	mm.t.time(func() { ms = mm.m.Match(l) })
+	return ms
+}
+
+// metered is st with the calls a crawl makes to it timed: its page
+// reads and writes, run records and gone marks by store, its shared
+// frontier (when it keeps one) by frontier. Leases go to st untimed.
+func metered(st precwatch.Store, store, frontier *cpuMeter) precwatch.Store {
+	ms := meteredStore{Store: st, t: store}
+	ls, leases := st.(precwatch.LeaseStore)
+	fs, shared := st.(precwatch.FrontierStore)
+	switch {
+	case leases && shared:
+		return struct {
+			meteredStore
+			precwatch.LeaseStore
+			precwatch.FrontierStore
+		}{ms, ls, meteredFrontiers{fs, frontier}}
+	case leases:
+		return struct {
+			meteredStore
+			precwatch.LeaseStore
+		}{ms, ls}
+	}
+	return ms
+}
+
+type meteredStore struct {
+	precwatch.Store
+	t *cpuMeter
+}
+
+func (s meteredStore) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwatch.Observation) (res []precwatch.RecordResult, err error) {
+	s.t.time(func() { res, err = s.Store.RecordPage(ctx, p, obs) })
+	return res, err
+}
+
+func (s meteredStore) ListingStates(ctx context.Context, keys []string) (res map[string]precwatch.ListingState, err error) {
+	s.t.time(func() { res, err = s.Store.ListingStates(ctx, keys) })
+	return res, err
+}
+
+func (s meteredStore) Listing(ctx context.Context, key string) (res precwatch.ListingState, err error) {
+	s.t.time(func() { res, err = s.Store.Listing(ctx, key) })
+	return res, err
+}
+
+func (s meteredStore) FetchState(ctx context.Context, site, url string) (res precwatch.FetchState, err error) {
+	s.t.time(func() { res, err = s.Store.FetchState(ctx, site, url) })
+	return res, err
+}
+
+func (s meteredStore) SaveFetchState(ctx context.Context, fs precwatch.FetchState) (err error) {
+	s.t.time(func() { err = s.Store.SaveFetchState(ctx, fs) })
+	return err
+}
+
+func (s meteredStore) Page(ctx context.Context, sha string) (res precwatch.Page, err error) {
+	s.t.time(func() { res, err = s.Store.Page(ctx, sha) })
+	return res, err
+}
+
+func (s meteredStore) SaveRun(ctx context.Context, run precwatch.Run) (err error) {
+	s.t.time(func() { err = s.Store.SaveRun(ctx, run) })
+	return err
+}
+
+func (s meteredStore) MarkGone(ctx context.Context, run precwatch.Run) (n int, err error) {
+	s.t.time(func() { n, err = s.Store.MarkGone(ctx, run) })
+	return n, err
+}
+
+type meteredFrontiers struct {
+	fs precwatch.FrontierStore
+	t  *cpuMeter
+}
+
+func (m meteredFrontiers) Frontier(site, runID string) precwatch.Frontier {
+	f := m.fs.Frontier(site, runID)
+	sb, ok := f.(setBatcher)
+	if !ok {
+		panic("bench: the frontier does not batch set reads and writes")
+	}
+	return meteredFrontier{Frontier: f, sb: sb, t: m.t}
+}
+
+// meteredFrontier times the calls a run makes per task and page.
+type meteredFrontier struct {
+	precwatch.Frontier
+	sb setBatcher
+	t  *cpuMeter
+}
+
+func (f meteredFrontier) Push(ctx context.Context, key string, data []byte, maxTasks int) (pushed, limit bool, err error) {
+	f.t.time(func() { pushed, limit, err = f.Frontier.Push(ctx, key, data, maxTasks) })
+	return pushed, limit, err
+}
+
+func (f meteredFrontier) Next(ctx context.Context, consumer string, visibility, block time.Duration) (t *precwatch.FrontierTask, err error) {
+	f.t.time(func() { t, err = f.Frontier.Next(ctx, consumer, visibility, block) })
+	return t, err
+}
+
+func (f meteredFrontier) Ack(ctx context.Context, id string, counters map[string]int64) (ok bool, err error) {
+	f.t.time(func() { ok, err = f.Frontier.Ack(ctx, id, counters) })
+	return ok, err
+}
+
+func (f meteredFrontier) Incr(ctx context.Context, counters map[string]int64) (err error) {
+	f.t.time(func() { err = f.Frontier.Incr(ctx, counters) })
+	return err
+}
+
+func (f meteredFrontier) Counters(ctx context.Context) (n map[string]int64, err error) {
+	f.t.time(func() { n, err = f.Frontier.Counters(ctx) })
+	return n, err
+}
+
+func (f meteredFrontier) Add(ctx context.Context, set, member string) (ok bool, err error) {
+	f.t.time(func() { ok, err = f.Frontier.Add(ctx, set, member) })
+	return ok, err
+}
+
+func (f meteredFrontier) Has(ctx context.Context, set, member string) (ok bool, err error) {
+	f.t.time(func() { ok, err = f.Frontier.Has(ctx, set, member) })
+	return ok, err
+}
+
+func (f meteredFrontier) Stopped(ctx context.Context) (ok bool, err error) {
+	f.t.time(func() { ok, err = f.Frontier.Stopped(ctx) })
+	return ok, err
+}
+
+func (f meteredFrontier) AddAll(ctx context.Context, set string, members []string) (err error) {
+	f.t.time(func() { err = f.sb.AddAll(ctx, set, members) })
+	return err
+}
+
+func (f meteredFrontier) HasAll(ctx context.Context, set string, members []string) (has []bool, err error) {
+	f.t.time(func() { has, err = f.sb.HasAll(ctx, set, members) })
+	return has, err
 }
 
 // memoMatcher answers a listing it has matched before with the same
@@ -307,20 +464,10 @@ func (mm *memoMatcher) Match(l precwatch.Listing) []precwatch.Match {
 
 // noWrites is st with the reads and writes a crawl makes per page (its
 // pages and sightings, fetch states, listing states) answered without the
-// store, and no listing marked gone; runs, leases and the shared frontier
-// still go to st.
+// store, and no listing marked gone; runs and leases still go to st.
 func noWrites(st precwatch.Store) precwatch.Store {
 	nw := discardPages{st}
-	ls, leases := st.(precwatch.LeaseStore)
-	fs, shared := st.(precwatch.FrontierStore)
-	switch {
-	case leases && shared:
-		return struct {
-			discardPages
-			precwatch.LeaseStore
-			precwatch.FrontierStore
-		}{nw, ls, fs}
-	case leases:
+	if ls, ok := st.(precwatch.LeaseStore); ok {
 		return struct {
 			discardPages
 			precwatch.LeaseStore
