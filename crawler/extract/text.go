@@ -66,13 +66,19 @@ func (t *textBuilder) sep() {
 
 func (t *textBuilder) write(s string) {
 	for i := 0; i < len(s) && !t.full; {
-		if c := s[i]; c > ' ' && c < utf8.RuneSelf && c != 0x7f {
-			// A run of visible ASCII (no space, control or invisible
-			// character among it) is written at once, as put would write
-			// it rune by rune.
+		if visibleASCII(s[i]) {
+			// Words of visible ASCII and the single spaces between them
+			// read as written, whether whitespace is kept or collapsed:
+			// written at once, as put would write them rune by rune.
 			j := i + 1
-			for j < len(s) && s[j] > ' ' && s[j] < utf8.RuneSelf && s[j] != 0x7f {
-				j++
+			for j < len(s) {
+				if visibleASCII(s[j]) {
+					j++
+				} else if s[j] == ' ' && j+1 < len(s) && visibleASCII(s[j+1]) {
+					j += 2
+				} else {
+					break
+				}
 			}
 			t.putASCII(s[i:j])
 			i = j
@@ -139,8 +145,13 @@ func (t *textBuilder) put(r rune) {
 	t.hasAny = true
 }
 
-// putASCII is put for each byte of s, visible ASCII characters: the
-// pending separator, then as many of them as the limit leaves room for.
+// visibleASCII reports the ASCII characters put writes as they are.
+func visibleASCII(c byte) bool { return c > ' ' && c < 0x7f }
+
+// putASCII is write for s, words of visible ASCII with single spaces
+// between them (s neither starts nor ends with one): the pending
+// separator, then as much of s as the limit leaves room for. As put
+// does, a space is written only with the character after it.
 func (t *textBuilder) putASCII(s string) {
 	sep := t.pending()
 	room := t.limit - t.b.Len() - len(sep)
@@ -152,6 +163,9 @@ func (t *textBuilder) putASCII(s string) {
 	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.hasAny = true
 	if len(s) > room {
+		if s[room-1] == ' ' {
+			room--
+		}
 		t.b.WriteString(s[:room])
 		t.full = true
 		return
