@@ -481,9 +481,9 @@ func valueAttr(n *html.Node) string {
 }
 
 func appendElementText(t *textBuilder, n *html.Node) {
-	before := t.b.Len()
+	before := t.len()
 	appendText(t, n)
-	if t.b.Len() == before {
+	if t.len() == before {
 		t.write(valueAttr(n))
 	}
 }

@@ -35,7 +35,13 @@ const maxSpaceRun = 8
 // ("h y d r o  p e r") and line-separated pieces read the same as in
 // `precwatch match`.
 type textBuilder struct {
-	b      strings.Builder
+	b strings.Builder
+	// whole, while b is empty, is the text so far when it was written
+	// in one piece: kept as it is, not copied (a field that is one text
+	// node, as most are).
+	whole string
+	// hint is the size b is grown to when it is first written (reserve).
+	hint   int
 	limit  int
 	keep   bool
 	space  bool // a separator is pending before the next visible rune
@@ -133,12 +139,27 @@ func (t *textBuilder) pending() []byte {
 // The separators pending returns, never written to.
 var sepSpace, sepBreak = []byte{' '}, []byte{'\n'}
 
+// len is the length of the text so far.
+func (t *textBuilder) len() int { return t.b.Len() + len(t.whole) }
+
+// flush readies b to be written: grown to its hint, holding whole.
+func (t *textBuilder) flush() {
+	if t.hint > t.b.Cap() {
+		t.b.Grow(t.hint - t.b.Len())
+	}
+	if t.whole != "" {
+		t.b.WriteString(t.whole)
+		t.whole = ""
+	}
+}
+
 func (t *textBuilder) put(r rune) {
 	sep := t.pending()
-	if t.b.Len()+len(sep)+utf8.RuneLen(r) > t.limit {
+	if t.len()+len(sep)+utf8.RuneLen(r) > t.limit {
 		t.full = true
 		return
 	}
+	t.flush()
 	t.b.Write(sep)
 	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.b.WriteRune(r)
@@ -154,14 +175,19 @@ func visibleASCII(c byte) bool { return c > ' ' && c < 0x7f }
 // does, a space is written only with the character after it.
 func (t *textBuilder) putASCII(s string) {
 	sep := t.pending()
-	room := t.limit - t.b.Len() - len(sep)
+	room := t.limit - t.len() - len(sep)
 	if room <= 0 {
 		t.full = true
 		return
 	}
-	t.b.Write(sep)
 	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.hasAny = true
+	if t.len() == 0 && len(sep) == 0 && len(s) <= room {
+		t.whole = s
+		return
+	}
+	t.flush()
+	t.b.Write(sep)
 	if len(s) > room {
 		if s[room-1] == ' ' {
 			room--
@@ -173,7 +199,12 @@ func (t *textBuilder) putASCII(s string) {
 	t.b.WriteString(s)
 }
 
-func (t *textBuilder) String() string { return t.b.String() }
+func (t *textBuilder) String() string {
+	if t.whole != "" {
+		return t.whole
+	}
+	return t.b.String()
+}
 
 // invisibleLetterBreak reports the invisible characters a seller puts inside
 // a word to break it for keyword matching ("Potas\u200bsium"): kept in text
@@ -313,11 +344,11 @@ func appendText(t *textBuilder, root *html.Node) {
 	}
 }
 
-// reserve grows t for the text under root, up to t's limit, so that a
+// reserve sizes t for the text under root, up to t's limit, so that a
 // long description is not copied as its builder doubles.
 func (t *textBuilder) reserve(root *html.Node) {
-	room := t.limit - t.b.Len()
-	if room <= 0 || t.b.Cap()-t.b.Len() >= room {
+	room := t.limit - t.len()
+	if room <= 0 || max(t.hint, t.b.Cap())-t.len() >= room {
 		return
 	}
 	size := 16 // the separators between blocks
@@ -337,7 +368,7 @@ func (t *textBuilder) reserve(root *html.Node) {
 		}
 		n = n.NextSibling
 	}
-	t.b.Grow(min(size, room))
+	t.hint = max(t.hint, t.len()+min(size, room))
 }
 
 func struck(n *html.Node) bool {
