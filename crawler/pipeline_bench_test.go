@@ -164,7 +164,7 @@ func BenchmarkPipeline(b *testing.B) {
 	})
 	// The bare crawls answer each listing with the matches the real
 	// matcher gave it, learnt here once, so that they match for free.
-	memo := &memoMatcher{m: m, memo: make(map[string][]precwatch.Match)}
+	memo := &memoMatcher{m: m}
 	if _, _, pages, _ := crawlCPU(b, s, openEmbedded, memo, noWrites, nil, false); pages == 0 {
 		b.Fatal("no pages crawled")
 	}
@@ -441,24 +441,19 @@ func (f meteredFrontier) HasAll(ctx context.Context, set string, members []strin
 }
 
 // memoMatcher answers a listing it has matched before with the same
-// matches, by identity, without matching it again.
+// matches, by ID and URL, without matching it again.
 type memoMatcher struct {
 	m    precwatch.Matcher
-	mu   sync.Mutex
-	memo map[string][]precwatch.Match
+	memo sync.Map // [2]string{ID, URL} -> []precwatch.Match
 }
 
 func (mm *memoMatcher) Match(l precwatch.Listing) []precwatch.Match {
-	mm.mu.Lock()
-	ms, ok := mm.memo[l.Identity()]
-	mm.mu.Unlock()
-	if ok {
-		return ms
+	k := [2]string{l.ID, l.URL}
+	if ms, ok := mm.memo.Load(k); ok {
+		return ms.([]precwatch.Match)
 	}
-	ms = mm.m.Match(l)
-	mm.mu.Lock()
-	mm.memo[l.Identity()] = ms
-	mm.mu.Unlock()
+	ms := mm.m.Match(l)
+	mm.memo.Store(k, ms)
 	return ms
 }
 
