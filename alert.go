@@ -249,10 +249,21 @@ func (m Material) Diff(next Material) []Change {
 // and from which page it was fetched: unchanged content, same fingerprint.
 func Fingerprint(l Listing) string {
 	h := sha256.New()
-	var b []byte // "<len>:<field>;" without fmt: computed per listing per sighting
+	// "<len>:<field>;" without fmt and without copying the field whole:
+	// computed several times per listing per sighting.
+	b := make([]byte, 0, 256)
 	for _, f := range []string{l.Site, l.Identity(), l.URL, l.Title, l.Description, formatNumber(l.Price), l.Currency, l.Vendor} {
-		b = append(append(append(strconv.AppendInt(b[:0], int64(len(f)), 10), ':'), f...), ';')
-		h.Write(b)
+		b = append(strconv.AppendInt(b[:0], int64(len(f)), 10), ':')
+		for len(f) > 0 {
+			n := min(len(f), cap(b)-len(b))
+			b = append(b, f[:n]...)
+			f = f[n:]
+			if len(f) > 0 {
+				h.Write(b)
+				b = b[:0]
+			}
+		}
+		h.Write(append(b, ';'))
 	}
 	// Vendor profiles (issue 11): appended only when present, so the
 	// fingerprints of listings without them are unchanged.

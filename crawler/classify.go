@@ -150,7 +150,6 @@ var (
 	selRefresh     = cascadia.MustCompile(`meta[http-equiv="refresh" i]`)
 	selHeadings    = cascadia.MustCompile(`title, h1, h2, h3`)
 	selScripts     = cascadia.MustCompile(`script`)
-	selForm        = cascadia.MustCompile(`form`)
 	selPassword    = cascadia.MustCompile(`input[type="password" i]`)
 )
 
@@ -165,23 +164,28 @@ var (
 // builtinCandidate applies the built-in rules that need no extractor.
 func builtinCandidate(doc *goquery.Document, errStatus, loginForms bool) (verdict, bool) {
 	root := doc.Nodes[0]
-	if n := cascadia.Query(root, selCaptchaWidget); n != nil {
+	// One walk says which of the rules' selectors can match at all: most
+	// pages have no iframe, captcha class, meta refresh, script or form.
+	has := markPage(root)
+	if has.widget && cascadia.Query(root, selCaptchaWidget) != nil {
 		return verdict{precwatch.PageCaptcha, "built-in: a captcha widget"}, true
 	}
-	if cascadia.Query(root, selCaptchaForm) != nil {
+	if has.form && cascadia.Query(root, selCaptchaForm) != nil {
 		return verdict{precwatch.PageCaptcha, "built-in: a captcha form"}, true
 	}
-	var heads strings.Builder
-	for _, n := range cascadia.QueryAll(root, selHeadings) {
-		heads.WriteString(strings.ToLower(goquery.NewDocumentFromNode(n).Text()))
-		heads.WriteByte(' ')
-	}
-	h := heads.String()
-	refresh := cascadia.Query(root, selRefresh) != nil || scriptRefreshes(root)
-	form := cascadia.Query(root, selForm) != nil
+	refresh := (has.meta && cascadia.Query(root, selRefresh) != nil) || (has.script && scriptRefreshes(root))
+	form := has.form
 	// An interstitial asks the browser to come back (a refresh), to answer
 	// (a form) or says so with its HTTP status.
 	if refresh || form || errStatus {
+		// The headings' text, read only here: an index page has one per
+		// listing.
+		var heads strings.Builder
+		for _, n := range cascadia.QueryAll(root, selHeadings) {
+			heads.WriteString(strings.ToLower(goquery.NewDocumentFromNode(n).Text()))
+			heads.WriteByte(' ')
+		}
+		h := heads.String()
 		for _, set := range []struct {
 			class precwatch.PageClass
 			words []string
@@ -200,6 +204,67 @@ func builtinCandidate(doc *goquery.Document, errStatus, loginForms bool) (verdic
 		return verdict{precwatch.PageLoggedOut, "built-in: a login form instead of listings"}, true
 	}
 	return verdict{}, false
+}
+
+// pageMarks says which elements the built-in rules look for a page has;
+// each is necessary for the rule's selector to match, not sufficient.
+type pageMarks struct {
+	// widget: an iframe, a div with data-sitekey, or a class attribute
+	// naming a captcha or turnstile (in any case), for selCaptchaWidget.
+	widget bool
+	form   bool // a form, for selForm and selCaptchaForm
+	meta   bool // for selRefresh
+	script bool // for scriptRefreshes
+}
+
+// markPage walks the elements under root once for pageMarks.
+func markPage(root *html.Node) pageMarks {
+	var m pageMarks
+	for n := root.FirstChild; n != nil; {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "iframe":
+				m.widget = true
+			case "form":
+				m.form = true
+			case "meta":
+				m.meta = true
+			case "script":
+				m.script = true
+			}
+			for _, a := range n.Attr {
+				switch {
+				case a.Key == "class" && (containsFold(a.Val, "captcha") || containsFold(a.Val, "turnstile")):
+					m.widget = true
+				case a.Key == "data-sitekey" && n.Data == "div":
+					m.widget = true
+				}
+			}
+		}
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+		}
+		if n == root {
+			break
+		}
+		n = n.NextSibling
+	}
+	return m
+}
+
+// containsFold reports whether s contains word (lower-case ASCII) in any
+// case.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptRefreshes reports whether an inline script reloads the page, as

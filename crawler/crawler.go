@@ -47,10 +47,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler/extract"
@@ -768,8 +770,10 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	follow := c.ext.FollowDetails()
 	changed := false
+	b.obs = make([]precwatch.Observation, 0, len(res.Listings))
 	for i := range res.Listings {
 		res.Listings[i].URL = r.mirrors.toPrimary(res.Listings[i].URL)
+		res.Listings[i] = r.normalize(res.Listings[i]) // once per row: see row
 	}
 	r.prefetch(b, res.Listings) // the rows' stored states, in one read
 	for _, l := range res.Listings {
@@ -801,11 +805,40 @@ func (r *run) page(t task, resp *colly.Response) {
 // parse builds a document from body, decoding the charset named by the
 // Content-Type or the page's meta tags; invalid bytes become U+FFFD.
 func parse(body []byte, contentType string) (*goquery.Document, error) {
+	if plainText(body, contentType) {
+		return goquery.NewDocumentFromReader(bytes.NewReader(body))
+	}
 	rd, err := charset.NewReader(bytes.NewReader(body), contentType)
 	if err != nil {
 		return goquery.NewDocumentFromReader(bytes.NewReader(body))
 	}
 	return goquery.NewDocumentFromReader(rd)
+}
+
+// plainText reports whether body's decoding (as charset.NewReader would
+// choose it) leaves it as it is: UTF-8 that is valid, ASCII read as
+// windows-1252, or no decoding at all. The page is then parsed without a
+// copy through the decoder.
+func plainText(body []byte, contentType string) bool {
+	e, name, _ := charset.DetermineEncoding(body, contentType)
+	switch {
+	case e == encoding.Nop:
+		return true
+	case name == "utf-8":
+		return utf8.Valid(body)
+	case name == "windows-1252": // ASCII is itself in windows-1252
+		return ascii(body)
+	}
+	return false
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // record matches one complete listing and records it at once, once per
@@ -818,8 +851,12 @@ func (r *run) record(l precwatch.Listing) { r.recordRow(nil, l, "", time.Time{})
 // whether l was recorded or queued, not refused or already recorded by
 // this run.
 func (r *run) recordRow(b *pageBatch, l precwatch.Listing, rowHash string, detailAt time.Time) bool {
+	return r.recordNormalized(b, r.normalize(l), rowHash, detailAt)
+}
+
+// recordNormalized is recordRow for a listing normalize has stamped.
+func (r *run) recordNormalized(b *pageBatch, l precwatch.Listing, rowHash string, detailAt time.Time) bool {
 	c := r.c
-	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
@@ -877,7 +914,12 @@ func (r *run) observe(l precwatch.Listing, rowHash string, detailAt time.Time) (
 		RowHash: rowHash, DetailFetchedAt: detailAt}, nil
 }
 
-func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+func valid(s string) string {
+	if utf8.ValidString(s) { // the common case, checked without a copy
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
 
 // addErr keeps err in the run record, up to maxRunErrors of them. Errors
 // caused by the run being cancelled are not kept.

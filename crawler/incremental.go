@@ -45,12 +45,12 @@ func RowHash(l precwatch.Listing) string {
 	return "row1:" + precwatch.Fingerprint(l)
 }
 
-// row handles one listing read from index page t: it sends the listing to
-// its detail page, records it as read, or, when its row is unchanged and
-// its detail page fresh, records the stored listing. It reports whether
-// the listing is new or its row changed.
+// row handles one listing read from index page t, normalized (see
+// run.normalize): it sends the listing to its detail page, records it as
+// read, or, when its row is unchanged and its detail page fresh, records
+// the stored listing. It reports whether the listing is new or its row
+// changed.
 func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
-	l = r.normalize(l)
 	if l.ID == "" && l.URL == "" {
 		r.record(l) // refused, with its error
 		return false
@@ -59,7 +59,7 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 	if !r.needsStored(follow) {
 		// No detail page to skip, no pagination to stop: the stored
 		// state would decide nothing (and is not prefetched).
-		r.recordRow(b, l, hash, time.Time{})
+		r.recordNormalized(b, l, hash, time.Time{})
 		return true
 	}
 	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
@@ -84,7 +84,7 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 			return changed
 		}
 	}
-	r.recordRow(b, l, hash, time.Time{})
+	r.recordNormalized(b, l, hash, time.Time{})
 	return changed
 }
 

@@ -122,13 +122,13 @@ func (r *run) counted(obs []precwatch.Observation, res []precwatch.RecordResult)
 	}
 }
 
-// prefetch reads the stored states of the listings of b's page in one call,
-// for row; on failure row reads them one by one.
+// prefetch reads the stored states of the listings of b's page, normalized,
+// in one call, for row; on failure row reads them one by one.
 func (r *run) prefetch(b *pageBatch, ls []precwatch.Listing) {
 	keys := make([]string, 0, len(ls))
 	ids := make([]string, 0, len(ls))
 	for _, l := range ls {
-		if l = r.normalize(l); l.ID != "" || l.URL != "" {
+		if l.ID != "" || l.URL != "" {
 			keys = append(keys, precwatch.ListingKey(l.Site, l.Identity()))
 			ids = append(ids, l.Identity())
 		}

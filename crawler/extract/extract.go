@@ -261,6 +261,9 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 	}
 	var out []precwatch.Listing
 	var derived []bool
+	if len(containers) > 0 {
+		out, derived = make([]precwatch.Listing, 0, len(containers)), make([]bool, 0, len(containers))
+	}
 	for _, c := range containers {
 		if l, d, ok := readListing(&e.fields, c, page, base, kind); ok {
 			out = append(out, l)
@@ -268,6 +271,9 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 		}
 	}
 	uniqueIDs(out, derived)
+	if len(out) == 0 {
+		return nil // as without containers
+	}
 	return out
 }
 
@@ -475,9 +481,9 @@ func valueAttr(n *html.Node) string {
 }
 
 func appendElementText(t *textBuilder, n *html.Node) {
-	before := t.b.Len()
+	before := t.len()
 	appendText(t, n)
-	if t.b.Len() == before {
+	if t.len() == before {
 		t.write(valueAttr(n))
 	}
 }
@@ -712,10 +718,19 @@ func dedupListings(ls []precwatch.Listing) []precwatch.Listing {
 	if len(ls) < 2 {
 		return ls
 	}
-	seen := make(map[string]int, len(ls))
-	out := ls[:0:0]
+	// Keyed as Identity is, without building its string.
+	type identity struct {
+		byURL bool
+		key   string
+	}
+	seen := make(map[identity]int, len(ls))
+	// In place: out[i] is written only once ls[i] has been read.
+	out := ls[:0]
 	for _, l := range ls {
-		k := l.Identity()
+		k := identity{key: l.ID}
+		if l.ID == "" {
+			k = identity{byURL: true, key: l.URL}
+		}
 		i, ok := seen[k]
 		if !ok {
 			seen[k] = len(out)

@@ -35,7 +35,13 @@ const maxSpaceRun = 8
 // ("h y d r o  p e r") and line-separated pieces read the same as in
 // `precwatch match`.
 type textBuilder struct {
-	b      strings.Builder
+	b strings.Builder
+	// whole, while b is empty, is the text so far when it was written
+	// in one piece: kept as it is, not copied (a field that is one text
+	// node, as most are).
+	whole string
+	// hint is the size b is grown to when it is first written (reserve).
+	hint   int
 	limit  int
 	keep   bool
 	space  bool // a separator is pending before the next visible rune
@@ -66,6 +72,24 @@ func (t *textBuilder) sep() {
 
 func (t *textBuilder) write(s string) {
 	for i := 0; i < len(s) && !t.full; {
+		if visibleASCII(s[i]) {
+			// Words of visible ASCII and the single spaces between them
+			// read as written, whether whitespace is kept or collapsed:
+			// written at once, as put would write them rune by rune.
+			j := i + 1
+			for j < len(s) {
+				if visibleASCII(s[j]) {
+					j++
+				} else if s[j] == ' ' && j+1 < len(s) && visibleASCII(s[j+1]) {
+					j += 2
+				} else {
+					break
+				}
+			}
+			t.putASCII(s[i:j])
+			i = j
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if r == utf8.RuneError && size == 1 {
@@ -105,26 +129,82 @@ func (t *textBuilder) pending() []byte {
 	case !t.space:
 		return nil
 	case !t.keep:
-		return []byte{' '}
+		return sepSpace
 	case t.brk:
-		return []byte{'\n'}
+		return sepBreak
 	}
 	return t.run[:t.runLen]
 }
 
+// The separators pending returns, never written to.
+var sepSpace, sepBreak = []byte{' '}, []byte{'\n'}
+
+// len is the length of the text so far.
+func (t *textBuilder) len() int { return t.b.Len() + len(t.whole) }
+
+// flush readies b to be written: grown to its hint, holding whole.
+func (t *textBuilder) flush() {
+	if t.hint > t.b.Cap() {
+		t.b.Grow(t.hint - t.b.Len())
+	}
+	if t.whole != "" {
+		t.b.WriteString(t.whole)
+		t.whole = ""
+	}
+}
+
 func (t *textBuilder) put(r rune) {
 	sep := t.pending()
-	if t.b.Len()+len(sep)+utf8.RuneLen(r) > t.limit {
+	if t.len()+len(sep)+utf8.RuneLen(r) > t.limit {
 		t.full = true
 		return
 	}
+	t.flush()
 	t.b.Write(sep)
 	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
 	t.b.WriteRune(r)
 	t.hasAny = true
 }
 
-func (t *textBuilder) String() string { return t.b.String() }
+// visibleASCII reports the ASCII characters put writes as they are.
+func visibleASCII(c byte) bool { return c > ' ' && c < 0x7f }
+
+// putASCII is write for s, words of visible ASCII with single spaces
+// between them (s neither starts nor ends with one): the pending
+// separator, then as much of s as the limit leaves room for. As put
+// does, a space is written only with the character after it.
+func (t *textBuilder) putASCII(s string) {
+	sep := t.pending()
+	room := t.limit - t.len() - len(sep)
+	if room <= 0 {
+		t.full = true
+		return
+	}
+	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
+	t.hasAny = true
+	if t.len() == 0 && len(sep) == 0 && len(s) <= room {
+		t.whole = s
+		return
+	}
+	t.flush()
+	t.b.Write(sep)
+	if len(s) > room {
+		if s[room-1] == ' ' {
+			room--
+		}
+		t.b.WriteString(s[:room])
+		t.full = true
+		return
+	}
+	t.b.WriteString(s)
+}
+
+func (t *textBuilder) String() string {
+	if t.whole != "" {
+		return t.whole
+	}
+	return t.b.String()
+}
 
 // invisibleLetterBreak reports the invisible characters a seller puts inside
 // a word to break it for keyword matching ("Potas\u200bsium"): kept in text
@@ -226,6 +306,7 @@ func appendText(t *textBuilder, root *html.Node) {
 	if root.Type == html.ElementNode && skipElement(root) && root.DataAtom != atom.Head {
 		return
 	}
+	t.reserve(root)
 	n := root.FirstChild
 	for n != nil && !t.full {
 		descend := false
@@ -261,6 +342,33 @@ func appendText(t *textBuilder, root *html.Node) {
 		}
 		n = n.NextSibling
 	}
+}
+
+// reserve sizes t for the text under root, up to t's limit, so that a
+// long description is not copied as its builder doubles.
+func (t *textBuilder) reserve(root *html.Node) {
+	room := t.limit - t.len()
+	if room <= 0 || max(t.hint, t.b.Cap())-t.len() >= room {
+		return
+	}
+	size := 16 // the separators between blocks
+	for n := root.FirstChild; n != nil && size < room; {
+		if n.Type == html.TextNode {
+			size += len(n.Data)
+		}
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+		}
+		if n == root {
+			break
+		}
+		n = n.NextSibling
+	}
+	t.hint = max(t.hint, t.len()+min(size, room))
 }
 
 func struck(n *html.Node) bool {
