@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"regexp"
@@ -430,7 +431,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			b-- // the pattern's closing space
 		}
 		compoundTail := b < len(n.text) && n.text[b] != ' '
-		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[b:])) {
+		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[a:b], n.text[b:])) {
 			continue
 		}
 		start := int(n.offs[a])
@@ -634,14 +635,25 @@ var acidTails = []string{"saure", "zuur", "syre", "acid", "ester", "ether", "ath
 // inflections are endings a compound may have without changing substance.
 var inflections = map[string]bool{"s": true, "es": true, "e": true, "en": true, "n": true}
 
+// acidAdjectiveEnds turn a German acid ("Schwefelsäure") into the adjective
+// that names its salts in the old nomenclature ("schwefelsaures Ammoniak"
+// is ammonium sulfate, "salpetersaurer Kalk" calcium nitrate); "-n" stays
+// an inflection, as it is also the plural.
+var acidAdjectiveEnds = map[string]bool{"s": true, "r": true, "m": true}
+
 const compoundMinTail = 4
 
-func otherSubstanceTail(b []byte) bool {
+// otherSubstanceTail reports whether the letters after a compound-capable
+// term make another substance of it (or negate it).
+func otherSubstanceTail(term, b []byte) bool {
 	end := 0
 	for end < len(b) && b[end] != ' ' {
 		end++
 	}
 	tail := string(b[:end])
+	if acidAdjectiveEnds[tail] && bytes.HasSuffix(term, []byte("saure")) {
+		return true
+	}
 	if utf8.RuneCountInString(tail) < compoundMinTail && !inflections[tail] {
 		return true
 	}

@@ -184,6 +184,10 @@ func TestMatchTable(t *testing.T) {
 		{"short prefix no compound", "Sarinfoo", ``},
 		{"acid compound is not the salt", "Salpetersyre 65%", ``},
 		{"suffix makes another compound", "Thiodiglycolic acid 98%", ``},
+		{"acid adjective names a salt", "schwefelsaures Ammoniak 21 % N", ``},
+		{"acid adjective, masculine", "Salpetersaurer Kalk, 25 kg", ``},
+		{"acid plural is the acid", "Salpetersäuren 65 %", `nitric-acid/name/"Salpetersäure"/65/true`},
+		{"acid with its own compound", "Schwefelsäurelösung 96 %", `sulphuric-acid/name/"Schwefelsäure"/96/true`},
 		{"longest wins", "white fuming nitric acid 98%", `nitric-acid/synonym/"white fuming nitric acid"/98/true`},
 		// A "% N" is no strength for a substance measured by weight.
 		{"longest wins across substances", "Calcium ammonium nitrate 27% N", `calcium-ammonium-nitrate/name/"Calcium ammonium nitrate"/-/-`},
