@@ -41,7 +41,9 @@
 // A term matches at word boundaries only; a term of eight or more
 // characters may also start a compound ("Ammoniumnitratdünger"), unless the
 // rest makes another substance (an acid, ester or ether: "Salpeterzuur" is
-// not saltpetre; a short suffix: "thiodiglycolic") or negates it ("-frei").
+// not saltpetre; a short suffix: "thiodiglycolic"; a German acid's
+// adjective, which names its salt: "schwefelsaures Ammoniak") or negates it
+// ("-frei").
 // Of overlapping matches the longest wins ("white fuming nitric acid" over
 // "nitric acid"). A negated term ("acetone-free", "sans acétone", "ohne
 // Wasserstoffperoxid") or one turned into another salt by a metal before it
