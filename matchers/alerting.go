@@ -54,6 +54,59 @@ func (m *Matcher) shareStrengths(staged []staged) {
 	}
 }
 
+// loneStrength reads a listing that names one substance, never beside a
+// strength, and states exactly one strength elsewhere (beside a clipped
+// name the matcher did not take, or alone: "K-perc, 99.2% assay",
+// "34-0-0, i.e. 34% N"): a reader takes that strength for the substance.
+// It is applied only when it puts the substance over its limit: a stray
+// figure under the limit must not silence the alert that an unknown
+// strength raises.
+func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
+	sub := sc.staged[0].ref.sub
+	for i := range sc.staged {
+		if st := &sc.staged[i]; st.hasConc || st.ref.sub != sub {
+			return
+		}
+	}
+	s := &m.subs[sub]
+	if s.limit == nil || len(l.Title)+len(l.Description) > loneStrengthMaxBytes {
+		return
+	}
+	// matchField read strengths only around the names; read the listing
+	// whole, now that the buffers are free, for its distinct strengths.
+	var lone strength
+	n := 0
+	for _, text := range [2]string{l.Title, l.Description} {
+		sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
+		toks := tokenizeRange(text, 0, len(text), sc.toks[:0], sc)
+		finishTokens(toks, sc)
+		sc.toks = toks
+		sc.strengths = findStrengths(toks, sc.nums, sc.strengths[:0])
+		for _, x := range sc.strengths {
+			x.first, x.last = 0, 0 // token indexes mean nothing across fields
+			if n == 0 || x != lone {
+				lone, n = x, n+1
+			}
+		}
+		if n > 1 {
+			return
+		}
+	}
+	v, ok := percentOf(lone, s.nitrogenBasis)
+	if n != 1 || !ok || v <= *s.limit {
+		return
+	}
+	for i := range sc.staged {
+		st := &sc.staged[i]
+		st.conc, st.hasConc, st.over, st.lone = v, true, true, true
+	}
+}
+
+// loneStrengthMaxBytes bounds the listings loneStrength reads whole: a
+// listing longer than a page of text is a catalogue, whose strengths are
+// not one product's.
+const loneStrengthMaxBytes = 8 << 10
+
 // The alerting rule, as each match states it (Reasons, last): a match
 // alerts unless a strength at or under its regime's limit is stated for it
 // (then it is reported by match, and kept with the listing, but raises no
@@ -62,6 +115,7 @@ func (m *Matcher) shareStrengths(staged []staged) {
 const (
 	ruleOver      = "alerts: over the limit"
 	ruleOverElse  = "alerts: over the limit (strength stated elsewhere in the listing)"
+	ruleOverLone  = "alerts: over the limit (the listing's only strength, stated apart from the name)"
 	ruleNoStr     = "alerts: no strength stated"
 	ruleNoLimit   = "alerts: the regime sets no limit"
 	ruleUnder     = "no alert: at or under the limit (reported only)"
@@ -69,7 +123,7 @@ const (
 )
 
 // alertRule says why m alerts or not, before suppressions.
-func alertRule(m *precwatch.Match, shared bool) string {
+func alertRule(m *precwatch.Match, shared, lone bool) string {
 	switch {
 	case m.Severity == precwatch.SeverityNone:
 		return ""
@@ -77,6 +131,8 @@ func alertRule(m *precwatch.Match, shared bool) string {
 		return ruleNoLimit
 	case m.OverLimit == nil:
 		return ruleNoStr
+	case *m.OverLimit && lone:
+		return ruleOverLone
 	case *m.OverLimit && shared:
 		return ruleOverElse
 	case *m.OverLimit:

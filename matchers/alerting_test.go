@@ -34,6 +34,18 @@ func TestOneStrengthPerListing(t *testing.T) {
 			[]want{{99, true, "alerts: the regime sets no limit"}}},
 		{"strength next to a CAS number alone", precwatch.Listing{Title: "CAS No. 7722-84-1 - 35 % - 10 L"},
 			[]want{{35, true, "alerts: over the limit"}}},
+		// The listing's only strength, stated apart from the name, counts
+		// when it is over the limit, never to silence an alert.
+		{"lone strength over the limit", precwatch.Listing{Title: "Kaliumperchlorat – 1 kg Dose", Description: "K-perc, 99.2% assay, -325 mesh. Versand in 2 Tagen."},
+			[]want{{99.2, true, "alerts: over the limit (the listing's only strength, stated apart from the name)"}}},
+		{"lone nitrogen grade", precwatch.Listing{Title: "Ammonium nitrate prills – 50 lb sack", Description: "Prilled, 34-0-0, i.e. 34% N. Farm pickup only."},
+			[]want{{34, true, "alerts: over the limit (the listing's only strength, stated apart from the name)"}}},
+		{"lone strength under the limit is not taken", precwatch.Listing{Title: "Hydrogen peroxide – 5 L can", Description: "Diluted for you.\nAs sold: 3 %. Pickup only."},
+			[]want{{-1, true, "alerts: no strength stated"}}},
+		{"two strengths, neither taken", precwatch.Listing{Title: "Nitromethane – 1 gal", Description: "Two blends.\nOne at 20 %, one at 98 %."},
+			[]want{{-1, true, "alerts: no strength stated"}}},
+		{"two substances, no lone strength", precwatch.Listing{Title: "Acetone and hydrogen peroxide, 5 L each", Description: "Clearance.\nBatch tested: 99 %."},
+			[]want{{-1, true, "alerts: the regime sets no limit"}, {-1, true, "alerts: no strength stated"}}},
 	} {
 		ms := m.Match(c.l)
 		if len(ms) != len(c.want) {

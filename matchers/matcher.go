@@ -363,6 +363,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 		return nil
 	}
 	m.shareStrengths(sc.staged)
+	m.loneStrength(sc, l)
 	m.scoreListing(sc, l.Tor)
 	// One allocation for the matches and one for what their pointer and
 	// slice fields point to, sized exactly: bytes allocated set how often
@@ -392,7 +393,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 			x.limit = *sub.limit
 			o.LimitPercent = &x.limit
 		}
-		if r := alertRule(o, st.shared); r != "" {
+		if r := alertRule(o, st.shared, st.lone); r != "" {
 			n := len(o.Reasons)
 			x.reasons[n] = r
 			o.Reasons = x.reasons[: n+1 : n+1]
@@ -575,6 +576,7 @@ type staged struct {
 	over          bool // conc is over the substance's limit
 	hasConc, hasQ bool
 	shared        bool  // conc was stated for another mention (alerting.go)
+	lone          bool  // conc is the listing's only strength, stated apart (alerting.go)
 	r0, r1        int32 // reasons, in scratch.reasons
 	q             precwatch.Quantity
 }
