@@ -277,6 +277,18 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	if s.beforeExec != nil {
 		s.beforeExec()
 	}
+	w := newWrites()
+	for _, bw := range writes {
+		if bw.known && len(bw.write) == 0 {
+			// A listing seen again with no alert to write (the common
+			// case of a re-crawl): its state only.
+			w.set(s.listingKey(bw.next.Key), bw.raw)
+			continue
+		}
+		if err := s.writeRecord(w, bw.next, bw.raw, bw.write, bw.existing); err != nil {
+			return nil, err
+		}
+	}
 	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if savePage {
 			pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
@@ -286,17 +298,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 				return err
 			}
 		}
-		for _, w := range writes {
-			if w.known && len(w.write) == 0 {
-				// A listing seen again with no alert to write (the common
-				// case of a re-crawl): its state only, one command.
-				pipe.Set(ctx, s.listingKey(w.next.Key), w.raw, 0)
-				continue
-			}
-			if err := s.writeRecord(ctx, pipe, w.next, w.raw, w.write, w.existing); err != nil {
-				return err
-			}
-		}
+		w.flush(ctx, pipe)
 		return nil
 	})
 	execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
