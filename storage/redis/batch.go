@@ -5,7 +5,6 @@ package redis
 // whatever the number of listings.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,16 +15,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// batchKeys are the keys a RecordPage call reads, in Redis names.
+// batchKeys are the keys a RecordPage call reads, in Redis names, and
+// each observation's, hashed once.
 type batchKeys struct {
 	listings []string // listing keys (store keys, not Redis names)
 	alerts   []string // alert keys the observations' matches name
 	pages    []string // SHA-256 of p and of every page the observations name
+	// obsListing and obsAlerts are each observation's listing key and the
+	// alert keys of its alertable matches.
+	obsListing []string
+	obsAlerts  [][]string
 }
 
 func newBatchKeys(p *precwatch.Page, obs []precwatch.Observation) batchKeys {
-	var b batchKeys
-	seen := map[string]bool{}
+	b := batchKeys{obsListing: make([]string, len(obs)), obsAlerts: make([][]string, len(obs))}
+	seen := make(map[string]bool, 3*len(obs))
 	add := func(list *[]string, k string) {
 		if k != "" && !seen[k] {
 			seen[k] = true
@@ -35,13 +39,17 @@ func newBatchKeys(p *precwatch.Page, obs []precwatch.Observation) batchKeys {
 	if p != nil {
 		add(&b.pages, p.SHA256)
 	}
-	for _, o := range obs {
+	for i, o := range obs {
 		l := o.Listing
-		add(&b.listings, precwatch.ListingKey(l.Site, l.Identity()))
+		id := l.Identity()
+		b.obsListing[i] = precwatch.ListingKey(l.Site, id)
+		add(&b.listings, b.obsListing[i])
 		add(&b.pages, l.PageSHA256)
 		for _, m := range o.Matches {
 			if m.Alertable() {
-				add(&b.alerts, precwatch.AlertKey(l.Site, l.Identity(), m.Substance))
+				k := precwatch.AlertKey(l.Site, id, m.Substance)
+				b.obsAlerts[i] = append(b.obsAlerts[i], k)
+				add(&b.alerts, k)
 			}
 		}
 	}
@@ -189,8 +197,20 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	for i, id := range fetchIDs {
 		fetchStored[id] = fetchCmds[i].Val() == 1
 	}
+	// Which sightings may rewrite their alerts: all but those of a stored
+	// listing seen once in obs, either unchanged or older than its last
+	// sighting (Reconcile then only asks which alerts exist, or nothing).
+	lkeys := keys.obsListing
+	fps := make([]string, len(obs))
+	sightings := make(map[string]int, len(obs))
+	only := make(map[string]int, len(obs)) // listing key → its sighting, when one
+	for i, o := range obs {
+		fps[i] = precwatch.Fingerprint(o.Listing)
+		sightings[lkeys[i]]++
+		only[lkeys[i]] = i
+	}
 	states := make(map[string]*precwatch.ListingState, len(keys.listings))
-	raws := make(map[string][]byte, len(keys.listings))
+	raws := make(map[string]string, len(keys.listings))
 	var listed []any
 	if listCmd != nil {
 		listed = listCmd.Val()
@@ -200,31 +220,25 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if !ok {
 			continue
 		}
-		st := new(precwatch.ListingState)
-		if err := json.Unmarshal([]byte(str), st); err != nil {
-			return nil, fmt.Errorf("decode listing %s: %w", keys.listings[i], err)
+		lkey := keys.listings[i]
+		st, err := decodeState(str, func(st *precwatch.ListingState) bool {
+			if sightings[lkey] != 1 {
+				return true
+			}
+			o := obs[only[lkey]]
+			return st.Gone || o.At.Before(st.LastSeen) || st.Fingerprint != fps[only[lkey]]
+		})
+		if err != nil {
+			return nil, fmt.Errorf("decode listing %s: %w", lkey, err)
 		}
-		states[keys.listings[i]], raws[keys.listings[i]] = st, []byte(str)
-	}
-	// Which sightings may rewrite their alerts: all but those of a stored
-	// listing seen once in obs, either unchanged or older than its last
-	// sighting (Reconcile then only asks which alerts exist, or nothing).
-	lkeys := make([]string, len(obs))
-	fps := make([]string, len(obs))
-	sightings := make(map[string]int, len(obs))
-	for i, o := range obs {
-		lkeys[i] = precwatch.ListingKey(o.Listing.Site, o.Listing.Identity())
-		fps[i] = precwatch.Fingerprint(o.Listing)
-		sightings[lkeys[i]]++
+		states[lkey], raws[lkey] = st, str
 	}
 	var req alertReads
 	for i, o := range obs {
 		prev := states[lkeys[i]]
 		standIns := prev != nil && sightings[lkeys[i]] == 1 && (o.At.Before(prev.LastSeen) || (!prev.Gone && prev.Fingerprint == fps[i]))
-		for _, m := range o.Matches {
-			if m.Alertable() {
-				req.add(alerts, precwatch.AlertKey(o.Listing.Site, o.Listing.Identity(), m.Substance), standIns)
-			}
+		for _, k := range keys.obsAlerts[i] {
+			req.add(alerts, k, standIns)
 		}
 		if prev != nil && !standIns {
 			for _, k := range prev.AlertKeys {
@@ -245,18 +259,14 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 
 	results := make([]precwatch.RecordResult, len(obs))
-	var writes []batchWrite
+	writes := make([]batchWrite, 0, len(obs))
+	w := newWrites()
 	for i, o := range obs {
-		l := o.Listing
 		lkey := lkeys[i]
 		prev := states[lkey]
-		var akeys []string
-		for _, m := range o.Matches {
-			if m.Alertable() {
-				akeys = append(akeys, precwatch.AlertKey(l.Site, l.Identity(), m.Substance))
-			}
-		}
-		if prev != nil {
+		akeys := keys.obsAlerts[i]
+		if prev != nil && len(prev.AlertKeys) > 0 {
+			akeys = slices.Clone(akeys)
 			for _, k := range prev.AlertKeys {
 				akeys = append(akeys, k)
 			}
@@ -284,18 +294,21 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err := fetchesNeeded(p, o, write, fetchStored); err != nil {
 			return nil, err
 		}
-		raw, err := json.Marshal(next)
+		raw, err := w.marshal(next)
 		if err != nil {
 			return nil, fmt.Errorf("encode listing %s: %w", lkey, err)
 		}
 		results[i] = res
 		// A plain retry changes nothing: no write, so that it does not
 		// abort other writers' transactions watching this listing.
-		if len(write) == 0 && bytes.Equal(raw, raws[lkey]) {
+		if len(write) == 0 && string(raw) == raws[lkey] {
 			continue
 		}
 		writes = append(writes, batchWrite{next: next, raw: raw, write: write, existing: existing, known: prev != nil})
-		states[lkey], raws[lkey] = &next, raw
+		states[lkey] = &next
+		if sightings[lkey] > 1 {
+			raws[lkey] = string(raw) // for the listing's next sighting
+		}
 		for _, a := range write {
 			alerts.decoded[a.Key] = a
 		}
@@ -311,7 +324,6 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	if s.beforeExec != nil {
 		s.beforeExec()
 	}
-	w := newWrites()
 	for _, bw := range writes {
 		if bw.known && len(bw.write) == 0 {
 			// A listing seen again with no alert to write (the common
@@ -343,6 +355,33 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		return nil, err
 	}
 	return results, nil
+}
+
+// storedState is a stored listing state whose listing is decoded only
+// when needed (see decodeState).
+type storedState struct {
+	precwatch.ListingState
+	// Listing hides the embedded state's: encoding/json fills the
+	// shallower field.
+	Listing json.RawMessage `json:"listing"`
+}
+
+// decodeState decodes a stored listing state, and its listing only when
+// whole says so of the rest. Reconcile ignores the stored listing of a
+// listing seen again unchanged (the new sighting replaces it), and
+// decoding it is most of decoding a state: a re-crawl skips it.
+func decodeState(raw string, whole func(*precwatch.ListingState) bool) (*precwatch.ListingState, error) {
+	var ss storedState
+	if err := json.Unmarshal([]byte(raw), &ss); err != nil {
+		return nil, err
+	}
+	st := &ss.ListingState
+	if whole(st) && len(ss.Listing) > 0 {
+		if err := json.Unmarshal(ss.Listing, &st.Listing); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // ListingStates returns the stored states of the listings of keys, in one

@@ -201,12 +201,24 @@ func (s *Store) Close() error {
 // key is the name of a key: the hash-tagged prefix, then parts, so that
 // every key of one prefix is in one cluster slot (see hashTag).
 func (s *Store) key(parts ...string) string {
-	return s.tag + ":" + strings.Join(parts, ":")
+	n := len(s.tag) + len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	// One allocation: RecordPage builds some 30 keys per new alert.
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(s.tag)
+	for _, p := range parts {
+		b.WriteByte(':')
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
-func (s *Store) listingKey(k string) string         { return s.key("listing", k) }
+func (s *Store) listingKey(k string) string         { return s.tag + ":listing:" + k }
 func (s *Store) siteListingsKey(site string) string { return s.key("listings", "site", site) }
-func (s *Store) alertKey(k string) string           { return s.key("alert", k) }
+func (s *Store) alertKey(k string) string           { return s.tag + ":alert:" + k }
 func (s *Store) runKey(id string) string            { return s.key("run", id) }
 func (s *Store) pageKey(sha string) string          { return s.key("page", sha) }
 
@@ -488,7 +500,7 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 	w.sAdd(s.siteListingsKey(next.Listing.Site), next.Key)
 	s.indexVendor(w, next) // vendor profiles (issue 11, vendor.go)
 	for _, a := range write {
-		raw, err := json.Marshal(a)
+		raw, err := w.marshal(a)
 		if err != nil {
 			return fmt.Errorf("encode alert %s: %w", a.Key, err)
 		}

@@ -8,7 +8,9 @@ package redis
 // round and the server a dispatch.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -24,6 +26,11 @@ type writes struct {
 	zsets    map[string]*zsetOps
 	zKeys    []string
 	xadds    []*redis.XAddArgs
+
+	// buf holds the JSON of the records written, encoded by enc: one
+	// growing buffer rather than an allocation per record.
+	buf bytes.Buffer
+	enc *json.Encoder
 }
 
 // zsetOps are the member operations on one sorted set: the last per member.
@@ -38,7 +45,21 @@ type zsetOp struct {
 }
 
 func newWrites() *writes {
-	return &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{}}
+	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{}}
+	w.enc = json.NewEncoder(&w.buf)
+	return w
+}
+
+// marshal returns v as json.Marshal does. The bytes stay valid and
+// unchanged: the buffer only appends, and when it grows the old array is
+// left as it was.
+func (w *writes) marshal(v any) ([]byte, error) {
+	start := w.buf.Len()
+	if err := w.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := w.buf.Bytes()
+	return b[start : len(b)-1 : len(b)-1], nil // without Encode's newline
 }
 
 func (w *writes) set(key string, value any) { w.mset = append(w.mset, key, value) }

@@ -106,7 +106,8 @@ func testRecordPageModel(t *testing.T, factory func() precwatch.Store) {
 	// A first crawl: alerting and plain listings, all new.
 	record("new", at(0),
 		l("M0", 10, 0, "run-1", peroxide(30), nitromethane()), l("M1", 11, 0, "run-1", peroxide(30)),
-		l("M2", 12, 0, "run-1", sulphuric()), l("M3", 13, 0, "run-1"), l("M4", 14, 0, "run-1"))
+		l("M2", 12, 0, "run-1", sulphuric()), l("M3", 13, 0, "run-1"), l("M4", 14, 0, "run-1"),
+		l("M6", 16, 0, "run-1", peroxide(30)))
 	// An investigator's work, which a re-crawl keeps.
 	k := alertKey(l("M0", 10, 0, ""), "hydrogen-peroxide")
 	if err := s.SetAlertStatus(ctx, k, precwatch.StatusTriaged, at(0).Add(time.Minute)); err != nil {
@@ -118,12 +119,13 @@ func testRecordPageModel(t *testing.T, factory func() precwatch.Store) {
 
 	// Unchanged beside new (neither none nor all of the named alerts
 	// exist), a price change, a new match on an unchanged listing, a stale
-	// sighting, and a listing twice: unchanged, then changed.
+	// sighting (changed and unchanged), and a listing twice: unchanged,
+	// then changed.
 	changedTwice := l("M3", 99, 1, "run-2")
 	record("mixed", at(1),
 		l("M0", 10, 1, "run-2", peroxide(30), nitromethane()), l("M1", 21, 1, "run-2", peroxide(30)),
 		l("M2", 12, 1, "run-2", sulphuric(), thiodiglycol()), l("M3", 13, 1, "run-2"), changedTwice,
-		l("M4", 44, -1, "run-0"), l("M5", 15, 1, "run-2", nitromethane()))
+		l("M4", 44, -1, "run-0"), l("M5", 15, 1, "run-2", nitromethane()), l("M6", 16, -1, "run-0", peroxide(30)))
 
 	// A complete run that saw none of them: all gone. Three come back,
 	// relisted: M0 with a match dropped, M1 and M2 unchanged.
