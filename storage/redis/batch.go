@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/precwatch/precwatch"
@@ -261,32 +262,47 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	results := make([]precwatch.RecordResult, len(obs))
 	writes := make([]batchWrite, 0, len(obs))
 	w := newWrites()
+	w.buf.Grow(1536 * len(obs)) // a listing's state is about 1 KB of JSON
+	standIns := map[string]precwatch.Alert{}
+	var akeyBuf []string
 	for i, o := range obs {
 		lkey := lkeys[i]
 		prev := states[lkey]
-		akeys := keys.obsAlerts[i]
-		if prev != nil && len(prev.AlertKeys) > 0 {
-			akeys = slices.Clone(akeys)
+		akeys := append(akeyBuf[:0], keys.obsAlerts[i]...)
+		if prev != nil {
 			for _, k := range prev.AlertKeys {
 				akeys = append(akeys, k)
 			}
 		}
+		akeyBuf = akeys
 		// Reconcile rewrites no existing alert of a listing seen again
 		// unchanged, only asks which exist, and reads none for a sighting
-		// older than the listing's last: stand-ins spare reading them.
+		// older than the listing's last: stand-ins spare reading them,
+		// and one map serves those sightings (a map of alerts allocates
+		// kilobytes), kept only by the rare one that writes.
 		stale := prev != nil && o.At.Before(prev.LastSeen)
 		unchanged := prev != nil && !prev.Gone && !stale && prev.Fingerprint == fps[i]
-		existing, err := alerts.existing(ctx, s, tx, akeys, unchanged || stale)
+		var into map[string]precwatch.Alert
+		if unchanged || stale {
+			into = standIns
+		}
+		existing, err := alerts.existing(ctx, s, tx, akeys, unchanged || stale, into)
 		if err != nil {
 			return nil, err
 		}
 		next, write, res := precwatch.Reconcile(prev, existing, o)
 		if (unchanged || stale) && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
 			// Not expected; never write a stand-in.
-			if existing, err = alerts.existing(ctx, s, tx, akeys, false); err != nil {
+			if existing, err = alerts.existing(ctx, s, tx, akeys, false, nil); err != nil {
 				return nil, err
 			}
 			next, write, res = precwatch.Reconcile(prev, existing, o)
+			into = nil
+		}
+		if into != nil { // existing is the shared map
+			if existing = nil; len(write) > 0 {
+				existing = maps.Clone(into)
+			}
 		}
 		if sha := precwatch.EvidenceNeeded(p, o, write); sha != "" && !pageStored[sha] {
 			return nil, precwatch.ErrNoEvidence(o, sha)
@@ -506,11 +522,12 @@ func (la lazyAlerts) load(ctx context.Context, s *Store, tx *redis.Tx, r alertRe
 	return nil
 }
 
-// existing returns the stored alerts of keys, by key; with standIns, an
-// alert is only its key (for Reconcile of an unchanged listing). An alert
+// existing returns the stored alerts of keys, by key, in out (cleared) or
+// a new map when out is nil; with standIns, an alert is only its key (for
+// Reconcile of an unchanged listing). An alert
 // needed and not read yet is read now (not expected: RecordPage reads
 // what the sightings need before reconciling them).
-func (la lazyAlerts) existing(ctx context.Context, s *Store, tx *redis.Tx, keys []string, standIns bool) (map[string]precwatch.Alert, error) {
+func (la lazyAlerts) existing(ctx context.Context, s *Store, tx *redis.Tx, keys []string, standIns bool, out map[string]precwatch.Alert) (map[string]precwatch.Alert, error) {
 	var r alertReads
 	for _, k := range keys {
 		if _, ok := la.decoded[k]; !ok {
@@ -520,7 +537,10 @@ func (la lazyAlerts) existing(ctx context.Context, s *Store, tx *redis.Tx, keys 
 	if err := la.load(ctx, s, tx, r); err != nil {
 		return nil, err
 	}
-	out := make(map[string]precwatch.Alert, len(keys))
+	if out == nil {
+		out = make(map[string]precwatch.Alert, len(keys))
+	}
+	clear(out)
 	for _, k := range keys {
 		if a, ok := la.decoded[k]; ok {
 			out[k] = a
