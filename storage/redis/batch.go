@@ -241,16 +241,10 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		for _, k := range keys.obsAlerts[i] {
 			req.add(alerts, k, standIns)
 		}
+		// Alerts of substances a listing no longer matches are written
+		// too, unless the sighting is an unchanged or stale one.
 		if prev != nil && !standIns {
 			for _, k := range prev.AlertKeys {
-				req.add(alerts, k, false)
-			}
-		}
-	}
-	// Alerts of substances a listing no longer matches are written too.
-	for _, st := range states {
-		for _, k := range st.AlertKeys {
-			if !slices.Contains(keys.alerts, k) {
 				req.add(alerts, k, false)
 			}
 		}
@@ -268,20 +262,21 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	for i, o := range obs {
 		lkey := lkeys[i]
 		prev := states[lkey]
+		// Reconcile rewrites no existing alert of a listing seen again
+		// unchanged, only asks which of its matches' alerts exist (not
+		// its other alerts'), and reads none for a sighting older than
+		// the listing's last: stand-ins spare reading them, and one map
+		// serves those sightings (a map of alerts allocates kilobytes),
+		// kept only by the rare one that writes.
+		stale := prev != nil && o.At.Before(prev.LastSeen)
+		unchanged := prev != nil && !prev.Gone && !stale && prev.Fingerprint == fps[i]
 		akeys := append(akeyBuf[:0], keys.obsAlerts[i]...)
-		if prev != nil {
+		if prev != nil && !unchanged && !stale {
 			for _, k := range prev.AlertKeys {
 				akeys = append(akeys, k)
 			}
 		}
 		akeyBuf = akeys
-		// Reconcile rewrites no existing alert of a listing seen again
-		// unchanged, only asks which exist, and reads none for a sighting
-		// older than the listing's last: stand-ins spare reading them,
-		// and one map serves those sightings (a map of alerts allocates
-		// kilobytes), kept only by the rare one that writes.
-		stale := prev != nil && o.At.Before(prev.LastSeen)
-		unchanged := prev != nil && !prev.Gone && !stale && prev.Fingerprint == fps[i]
 		var into map[string]precwatch.Alert
 		if unchanged || stale {
 			into = standIns
