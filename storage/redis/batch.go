@@ -5,27 +5,32 @@ package redis
 // whatever the number of listings.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/precwatch/precwatch"
 	"github.com/redis/go-redis/v9"
 )
 
-// batchKeys are the keys a RecordPage call reads, in Redis names.
+// batchKeys are the keys a RecordPage call reads, in Redis names, and
+// each observation's, hashed once.
 type batchKeys struct {
 	listings []string // listing keys (store keys, not Redis names)
 	alerts   []string // alert keys the observations' matches name
 	pages    []string // SHA-256 of p and of every page the observations name
+	// obsListing and obsAlerts are each observation's listing key and the
+	// alert keys of its alertable matches.
+	obsListing []string
+	obsAlerts  [][]string
 }
 
 func newBatchKeys(p *precwatch.Page, obs []precwatch.Observation) batchKeys {
-	var b batchKeys
-	seen := map[string]bool{}
+	b := batchKeys{obsListing: make([]string, len(obs)), obsAlerts: make([][]string, len(obs))}
+	seen := make(map[string]bool, 3*len(obs))
 	add := func(list *[]string, k string) {
 		if k != "" && !seen[k] {
 			seen[k] = true
@@ -35,13 +40,17 @@ func newBatchKeys(p *precwatch.Page, obs []precwatch.Observation) batchKeys {
 	if p != nil {
 		add(&b.pages, p.SHA256)
 	}
-	for _, o := range obs {
+	for i, o := range obs {
 		l := o.Listing
-		add(&b.listings, precwatch.ListingKey(l.Site, l.Identity()))
+		id := l.Identity()
+		b.obsListing[i] = precwatch.ListingKey(l.Site, id)
+		add(&b.listings, b.obsListing[i])
 		add(&b.pages, l.PageSHA256)
 		for _, m := range o.Matches {
 			if m.Alertable() {
-				add(&b.alerts, precwatch.AlertKey(l.Site, l.Identity(), m.Substance))
+				k := precwatch.AlertKey(l.Site, id, m.Substance)
+				b.obsAlerts[i] = append(b.obsAlerts[i], k)
+				add(&b.alerts, k)
 			}
 		}
 	}
@@ -49,10 +58,15 @@ func newBatchKeys(p *precwatch.Page, obs []precwatch.Observation) batchKeys {
 }
 
 // RecordPage stores page p and applies obs in one MULTI/EXEC; see
-// precwatch.Store. It watches the listings, the alerts they may touch and
-// the page, reads them in one pipelined round trip, reconciles every
-// observation in order (a listing twice in obs sees its first sighting),
-// and writes everything in one transaction, retried on conflict.
+// precwatch.Store. It watches the listings and the page and reads them in
+// one pipelined round trip, with how many of the alerts they name exist;
+// a second round trip, when needed, watches and reads the alerts that may
+// be rewritten (those of new, changed or relisted listings that exist)
+// and asks which alerts exist when the count did not tell. It reconciles
+// every observation in order (a listing twice in obs sees its first
+// sighting) and writes everything in one transaction, retried on
+// conflict. A re-crawled page, or a page of new listings, takes two
+// round trips.
 func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwatch.Observation) ([]precwatch.RecordResult, error) {
 	if err := precwatch.CheckBatch(p, obs); err != nil {
 		return nil, fmt.Errorf("redis: record page: %w", err)
@@ -61,12 +75,12 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 		return nil, nil
 	}
 	keys := newBatchKeys(p, obs)
-	watch := make([]string, 0, len(keys.listings)+len(keys.alerts)+1)
+	// The alerts are watched when read whole (see recordPageTx); whether
+	// one exists needs no watch: an alert is only ever created with its
+	// listing's state, which is watched.
+	watch := make([]string, 0, len(keys.listings)+1)
 	for _, k := range keys.listings {
 		watch = append(watch, s.listingKey(k))
-	}
-	for _, k := range keys.alerts {
-		watch = append(watch, s.alertKey(k))
 	}
 	if p != nil {
 		// Watched so that of two processes saving it, the first one's is kept.
@@ -123,10 +137,18 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			_ = tx.Unwatch(ctx).Err()
 		}
 	}()
-	// One round trip: WATCH, then every listing, every named alert, which
-	// pages exist (three round trips with WATCH on its own).
-	var listCmd, alertCmd *redis.SliceCmd
+	fetchIDs := fetchIDsOf(p, obs)
+	// One round trip: WATCH, then every listing, how many of the named
+	// alerts exist, and which pages and fetches do. Alerts are read whole
+	// only for the listings that may rewrite them (below): an unchanged
+	// listing only asks which exist, and most of a re-crawl is unchanged
+	// listings. The count answers for every alert when none or all exist
+	// (a page of new listings, a page re-crawled); else a second round
+	// trip asks.
+	var listCmd *redis.SliceCmd
+	var countCmd *redis.IntCmd
 	pageCmds := make([]*redis.IntCmd, len(keys.pages))
+	fetchCmds := make([]*redis.IntCmd, len(fetchIDs))
 	_, err := tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		args := make([]any, 0, len(watch)+1)
 		args = append(args, "watch")
@@ -146,18 +168,50 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			for i, k := range keys.alerts {
 				akeys[i] = s.alertKey(k)
 			}
-			alertCmd = pipe.MGet(ctx, akeys...)
+			countCmd = pipe.Exists(ctx, akeys...)
 		}
 		for i, sha := range keys.pages {
 			pageCmds[i] = pipe.Exists(ctx, s.pageKey(sha))
+		}
+		for i, id := range fetchIDs {
+			fetchCmds[i] = pipe.Exists(ctx, s.fetchRecordKey(id))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
+	alerts := newLazyAlerts()
+	if countCmd != nil {
+		// keys.alerts are distinct, so the count is of distinct keys.
+		if n := countCmd.Val(); n == 0 || n == int64(len(keys.alerts)) {
+			for _, k := range keys.alerts {
+				alerts.known[k], alerts.exists[k] = true, n > 0
+			}
+		}
+	}
+	pageStored := make(map[string]bool, len(keys.pages))
+	for i, sha := range keys.pages {
+		pageStored[sha] = pageCmds[i].Val() == 1
+	}
+	fetchStored := make(map[string]bool, len(fetchIDs)) // issue 11
+	for i, id := range fetchIDs {
+		fetchStored[id] = fetchCmds[i].Val() == 1
+	}
+	// Which sightings may rewrite their alerts: all but those of a stored
+	// listing seen once in obs, either unchanged or older than its last
+	// sighting (Reconcile then only asks which alerts exist, or nothing).
+	lkeys := keys.obsListing
+	fps := make([]string, len(obs))
+	sightings := make(map[string]int, len(obs))
+	only := make(map[string]int, len(obs)) // listing key → its sighting, when one
+	for i, o := range obs {
+		fps[i] = precwatch.Fingerprint(o.Listing)
+		sightings[lkeys[i]]++
+		only[lkeys[i]] = i
+	}
 	states := make(map[string]*precwatch.ListingState, len(keys.listings))
-	raws := make(map[string][]byte, len(keys.listings))
+	raws := make(map[string]string, len(keys.listings))
 	var listed []any
 	if listCmd != nil {
 		listed = listCmd.Val()
@@ -167,82 +221,83 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if !ok {
 			continue
 		}
-		st := new(precwatch.ListingState)
-		if err := json.Unmarshal([]byte(str), st); err != nil {
-			return nil, fmt.Errorf("decode listing %s: %w", keys.listings[i], err)
+		lkey := keys.listings[i]
+		st, err := decodeState(str, func(st *precwatch.ListingState) bool {
+			if sightings[lkey] != 1 {
+				return true
+			}
+			o := obs[only[lkey]]
+			return st.Gone || o.At.Before(st.LastSeen) || st.Fingerprint != fps[only[lkey]]
+		})
+		if err != nil {
+			return nil, fmt.Errorf("decode listing %s: %w", lkey, err)
 		}
-		states[keys.listings[i]], raws[keys.listings[i]] = st, []byte(str)
+		states[lkey], raws[lkey] = st, str
 	}
-	// Alerts are decoded only for the sightings that need them: an
-	// unchanged listing's alerts are not rewritten (see lazyAlerts).
-	alerts := lazyAlerts{raw: map[string]string{}, decoded: map[string]precwatch.Alert{}}
-	if alertCmd != nil {
-		alerts.add(keys.alerts, alertCmd.Val())
-	}
-	pageStored := make(map[string]bool, len(keys.pages))
-	for i, sha := range keys.pages {
-		pageStored[sha] = pageCmds[i].Val() == 1
-	}
-	// Alerts of substances a listing no longer matches are written too:
-	// watch them before reading them.
-	var extra []string
-	for _, st := range states {
-		for _, k := range st.AlertKeys {
-			if !slices.Contains(keys.alerts, k) && !slices.Contains(extra, k) {
-				extra = append(extra, k)
+	var req alertReads
+	for i, o := range obs {
+		prev := states[lkeys[i]]
+		standIns := prev != nil && sightings[lkeys[i]] == 1 && (o.At.Before(prev.LastSeen) || (!prev.Gone && prev.Fingerprint == fps[i]))
+		for _, k := range keys.obsAlerts[i] {
+			req.add(alerts, k, standIns)
+		}
+		// Alerts of substances a listing no longer matches are written
+		// too, unless the sighting is an unchanged or stale one.
+		if prev != nil && !standIns {
+			for _, k := range prev.AlertKeys {
+				req.add(alerts, k, false)
 			}
 		}
 	}
-	if len(extra) > 0 {
-		rkeys := make([]string, len(extra))
-		for i, k := range extra {
-			rkeys[i] = s.alertKey(k)
-		}
-		if err := tx.Watch(ctx, rkeys...).Err(); err != nil {
-			return nil, fmt.Errorf("watch alerts: %w", err)
-		}
-		vals, err := tx.MGet(ctx, rkeys...).Result()
-		if err != nil {
-			return nil, fmt.Errorf("load alerts: %w", err)
-		}
-		alerts.add(extra, vals)
-	}
-
-	fetchStored, err := s.fetchesStored(ctx, tx, p, obs) // issue 11
-	if err != nil {
+	if err := alerts.load(ctx, s, tx, req); err != nil {
 		return nil, err
 	}
+
 	results := make([]precwatch.RecordResult, len(obs))
-	var writes []batchWrite
+	writes := make([]batchWrite, 0, len(obs))
+	w := newWrites()
+	w.buf.Grow(1536 * len(obs)) // a listing's state is about 1 KB of JSON
+	standIns := map[string]precwatch.Alert{}
+	var akeyBuf []string
 	for i, o := range obs {
-		l := o.Listing
-		lkey := precwatch.ListingKey(l.Site, l.Identity())
+		lkey := lkeys[i]
 		prev := states[lkey]
-		var akeys []string
-		for _, m := range o.Matches {
-			if m.Alertable() {
-				akeys = append(akeys, precwatch.AlertKey(l.Site, l.Identity(), m.Substance))
-			}
-		}
-		if prev != nil {
+		// Reconcile rewrites no existing alert of a listing seen again
+		// unchanged, only asks which of its matches' alerts exist (not
+		// its other alerts'), and reads none for a sighting older than
+		// the listing's last: stand-ins spare reading them, and one map
+		// serves those sightings (a map of alerts allocates kilobytes),
+		// kept only by the rare one that writes.
+		stale := prev != nil && o.At.Before(prev.LastSeen)
+		unchanged := prev != nil && !prev.Gone && !stale && prev.Fingerprint == fps[i]
+		akeys := append(akeyBuf[:0], keys.obsAlerts[i]...)
+		if prev != nil && !unchanged && !stale {
 			for _, k := range prev.AlertKeys {
 				akeys = append(akeys, k)
 			}
 		}
-		// Reconcile rewrites no existing alert of a listing seen again
-		// unchanged, only asks which exist: stand-ins spare decoding them.
-		unchanged := prev != nil && !prev.Gone && !o.At.Before(prev.LastSeen) && prev.Fingerprint == precwatch.Fingerprint(l)
-		existing, err := alerts.existing(akeys, unchanged)
+		akeyBuf = akeys
+		var into map[string]precwatch.Alert
+		if unchanged || stale {
+			into = standIns
+		}
+		existing, err := alerts.existing(ctx, s, tx, akeys, unchanged || stale, into)
 		if err != nil {
 			return nil, err
 		}
 		next, write, res := precwatch.Reconcile(prev, existing, o)
-		if unchanged && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
+		if (unchanged || stale) && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
 			// Not expected; never write a stand-in.
-			if existing, err = alerts.existing(akeys, false); err != nil {
+			if existing, err = alerts.existing(ctx, s, tx, akeys, false, nil); err != nil {
 				return nil, err
 			}
 			next, write, res = precwatch.Reconcile(prev, existing, o)
+			into = nil
+		}
+		if into != nil { // existing is the shared map
+			if existing = nil; len(write) > 0 {
+				existing = maps.Clone(into)
+			}
 		}
 		if sha := precwatch.EvidenceNeeded(p, o, write); sha != "" && !pageStored[sha] {
 			return nil, precwatch.ErrNoEvidence(o, sha)
@@ -250,18 +305,21 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err := fetchesNeeded(p, o, write, fetchStored); err != nil {
 			return nil, err
 		}
-		raw, err := json.Marshal(next)
+		raw, err := w.marshal(next)
 		if err != nil {
 			return nil, fmt.Errorf("encode listing %s: %w", lkey, err)
 		}
 		results[i] = res
 		// A plain retry changes nothing: no write, so that it does not
 		// abort other writers' transactions watching this listing.
-		if len(write) == 0 && bytes.Equal(raw, raws[lkey]) {
+		if len(write) == 0 && string(raw) == raws[lkey] {
 			continue
 		}
 		writes = append(writes, batchWrite{next: next, raw: raw, write: write, existing: existing, known: prev != nil})
-		states[lkey], raws[lkey] = &next, raw
+		states[lkey] = &next
+		if sightings[lkey] > 1 {
+			raws[lkey] = string(raw) // for the listing's next sighting
+		}
 		for _, a := range write {
 			alerts.decoded[a.Key] = a
 		}
@@ -277,6 +335,17 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	if s.beforeExec != nil {
 		s.beforeExec()
 	}
+	for _, bw := range writes {
+		if bw.known && len(bw.write) == 0 {
+			// A listing seen again with no alert to write (the common
+			// case of a re-crawl): its state only.
+			w.set(s.listingKey(bw.next.Key), bw.raw)
+			continue
+		}
+		if err := s.writeRecord(w, bw.next, bw.raw, bw.write, bw.existing); err != nil {
+			return nil, err
+		}
+	}
 	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if savePage {
 			pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
@@ -286,17 +355,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 				return err
 			}
 		}
-		for _, w := range writes {
-			if w.known && len(w.write) == 0 {
-				// A listing seen again with no alert to write (the common
-				// case of a re-crawl): its state only, one command.
-				pipe.Set(ctx, s.listingKey(w.next.Key), w.raw, 0)
-				continue
-			}
-			if err := s.writeRecord(ctx, pipe, w.next, w.raw, w.write, w.existing); err != nil {
-				return err
-			}
-		}
+		w.flush(ctx, pipe)
 		return nil
 	})
 	execRan = err == nil || errors.Is(err, redis.TxFailedErr) || redis.IsExecAbortError(err)
@@ -307,6 +366,33 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		return nil, err
 	}
 	return results, nil
+}
+
+// storedState is a stored listing state whose listing is decoded only
+// when needed (see decodeState).
+type storedState struct {
+	precwatch.ListingState
+	// Listing hides the embedded state's: encoding/json fills the
+	// shallower field.
+	Listing json.RawMessage `json:"listing"`
+}
+
+// decodeState decodes a stored listing state, and its listing only when
+// whole says so of the rest. Reconcile ignores the stored listing of a
+// listing seen again unchanged (the new sighting replaces it), and
+// decoding it is most of decoding a state: a re-crawl skips it.
+func decodeState(raw string, whole func(*precwatch.ListingState) bool) (*precwatch.ListingState, error) {
+	var ss storedState
+	if err := json.Unmarshal([]byte(raw), &ss); err != nil {
+		return nil, err
+	}
+	st := &ss.ListingState
+	if whole(st) && len(ss.Listing) > 0 {
+		if err := json.Unmarshal(ss.Listing, &st.Listing); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // ListingStates returns the stored states of the listings of keys, in one
@@ -333,31 +419,129 @@ func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]pr
 	return out, nil
 }
 
-// lazyAlerts are the alerts a RecordPage read, decoded when first needed.
+// lazyAlerts are the alerts a RecordPage knows of: which exist, and the
+// JSON of those it read whole, decoded when first needed.
 type lazyAlerts struct {
+	known   map[string]bool            // alert key → whether it exists is known
+	exists  map[string]bool            // alert key → it exists
 	raw     map[string]string          // alert key → JSON as read
 	decoded map[string]precwatch.Alert // alert key → alert, latest first
 }
 
-func (la lazyAlerts) add(keys []string, vals []any) {
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			la.raw[keys[i]] = str
+func newLazyAlerts() lazyAlerts {
+	return lazyAlerts{known: map[string]bool{}, exists: map[string]bool{}, raw: map[string]string{}, decoded: map[string]precwatch.Alert{}}
+}
+
+// alertReads are the alerts a RecordPage still has to ask about: read
+// whole (and watched: they may be rewritten), or only asked whether they
+// exist.
+type alertReads struct {
+	whole, probe []string
+}
+
+// add asks for alert k: whole, unless standIns (which alerts exist is
+// enough), and nothing when that much is known.
+func (r *alertReads) add(la lazyAlerts, k string, standIns bool) {
+	_, read := la.raw[k]
+	switch {
+	case read || (la.known[k] && !la.exists[k]) || slices.Contains(r.whole, k):
+	case !standIns:
+		r.whole = append(r.whole, k)
+		if i := slices.Index(r.probe, k); i >= 0 {
+			r.probe = slices.Delete(r.probe, i, i+1)
 		}
+	case !la.known[k] && !slices.Contains(r.probe, k):
+		r.probe = append(r.probe, k)
 	}
 }
 
-// existing returns the stored alerts of keys, by key; with standIns, an
-// alert is only its key (for Reconcile of an unchanged listing).
-func (la lazyAlerts) existing(keys []string, standIns bool) (map[string]precwatch.Alert, error) {
-	out := make(map[string]precwatch.Alert, len(keys))
+// existsScript answers whether each of its keys exists (1 or 0), in one
+// command where EXISTS with several keys only counts them. It is sent
+// with EVAL, not EVALSHA: a restarted Redis has forgotten loaded scripts,
+// and the script is short.
+const existsScript = `local r = {}
+for i, k in ipairs(KEYS) do r[i] = redis.call('EXISTS', k) end
+return r`
+
+// load does r's reads in one round trip: WATCH and MGET of the alerts to
+// read whole (an alert not stored is then known absent), and which of the
+// probed alerts exist.
+func (la lazyAlerts) load(ctx context.Context, s *Store, tx *redis.Tx, r alertReads) error {
+	if len(r.whole) == 0 && len(r.probe) == 0 {
+		return nil
+	}
+	var vals *redis.SliceCmd
+	var probed *redis.Cmd
+	_, err := tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		if len(r.whole) > 0 {
+			rkeys := make([]string, len(r.whole))
+			args := make([]any, 0, 1+len(r.whole))
+			args = append(args, "watch")
+			for i, k := range r.whole {
+				rkeys[i] = s.alertKey(k)
+				args = append(args, rkeys[i])
+			}
+			pipe.Do(ctx, args...)
+			vals = pipe.MGet(ctx, rkeys...)
+		}
+		if len(r.probe) > 0 {
+			rkeys := make([]string, len(r.probe))
+			for i, k := range r.probe {
+				rkeys[i] = s.alertKey(k)
+			}
+			probed = pipe.Eval(ctx, existsScript, rkeys)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load alerts: %w", err)
+	}
+	if vals != nil {
+		for i, v := range vals.Val() {
+			str, ok := v.(string)
+			la.known[r.whole[i]], la.exists[r.whole[i]] = true, ok
+			if ok {
+				la.raw[r.whole[i]] = str
+			}
+		}
+	}
+	if probed != nil {
+		ex, err := probed.Int64Slice()
+		if err != nil || len(ex) != len(r.probe) {
+			return fmt.Errorf("load alerts: exists: %d answers for %d keys: %w", len(ex), len(r.probe), err)
+		}
+		for i, k := range r.probe {
+			la.known[k], la.exists[k] = true, ex[i] == 1
+		}
+	}
+	return nil
+}
+
+// existing returns the stored alerts of keys, by key, in out (cleared) or
+// a new map when out is nil; with standIns, an alert is only its key (for
+// Reconcile of an unchanged listing). An alert
+// needed and not read yet is read now (not expected: RecordPage reads
+// what the sightings need before reconciling them).
+func (la lazyAlerts) existing(ctx context.Context, s *Store, tx *redis.Tx, keys []string, standIns bool, out map[string]precwatch.Alert) (map[string]precwatch.Alert, error) {
+	var r alertReads
+	for _, k := range keys {
+		if _, ok := la.decoded[k]; !ok {
+			r.add(la, k, standIns)
+		}
+	}
+	if err := la.load(ctx, s, tx, r); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = make(map[string]precwatch.Alert, len(keys))
+	}
+	clear(out)
 	for _, k := range keys {
 		if a, ok := la.decoded[k]; ok {
 			out[k] = a
 			continue
 		}
-		str, ok := la.raw[k]
-		if !ok {
+		if !la.exists[k] {
 			continue
 		}
 		if standIns {
@@ -365,7 +549,7 @@ func (la lazyAlerts) existing(keys []string, standIns bool) (map[string]precwatc
 			continue
 		}
 		var a precwatch.Alert
-		if err := json.Unmarshal([]byte(str), &a); err != nil {
+		if err := json.Unmarshal([]byte(la.raw[k]), &a); err != nil {
 			return nil, fmt.Errorf("decode alert %s: %w", k, err)
 		}
 		la.decoded[k] = a

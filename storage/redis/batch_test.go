@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +131,50 @@ func TestRecordPageRetriesOnConflict(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("next RecordPage took %d attempts, want 1 (a WATCH left on the connection aborts it)", calls)
+	}
+}
+
+// TestRecordPageRecrawlReadsNoAlert: a page seen again unchanged reads its
+// listings and counts its alerts, but reads none of them whole, and takes
+// two round trips (reads, then MULTI/EXEC) whatever its alerts.
+func TestRecordPageRecrawlReadsNoAlert(t *testing.T) {
+	s := open(t, redistest.Start(t))
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	p, obs := storetest.EvidenceBatch("silkvault", at, "K1", "K2", "K3")
+	if _, err := s.RecordPage(ctx, p, obs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range obs {
+		obs[i].At, obs[i].RunID = at.Add(time.Hour), "run-2"
+	}
+	if err := s.rdb.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordPage(ctx, p, obs); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+		calls[name] = n
+	}
+	// One MGET (the listings), no EVAL (the count told), one EXEC.
+	if calls["mget"] != 1 || calls["eval"] != 0 || calls["exec"] != 1 || calls["get"] != 0 {
+		t.Errorf("a re-crawled page ran %v, want one MGET (its listings), no EVAL or GET, one EXEC", calls)
+	}
+	for i := range obs {
+		if st, err := s.Listing(ctx, precwatch.ListingKey(obs[i].Listing.Site, obs[i].Listing.Identity())); err != nil || st.LastRunID != "run-2" {
+			t.Errorf("listing %d after the re-crawl: %+v, %v", i, st.LastRunID, err)
+		}
 	}
 }

@@ -19,18 +19,20 @@ func seed(b *testing.B, s *Store, n int) {
 	b.Helper()
 	ctx := context.Background()
 	for chunk := range slices.Chunk(storetest.Synthetic(n, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)), 1000) {
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, o := range chunk {
-				next, write, _ := precwatch.Reconcile(nil, nil, o)
-				storetest.SpreadStatus(write)
-				raw, err := json.Marshal(next)
-				if err != nil {
-					return err
-				}
-				if err := s.writeRecord(ctx, p, next, raw, write, nil); err != nil {
-					return err
-				}
+		w := newWrites()
+		for _, o := range chunk {
+			next, write, _ := precwatch.Reconcile(nil, nil, o)
+			storetest.SpreadStatus(write)
+			raw, err := json.Marshal(next)
+			if err != nil {
+				b.Fatal(err)
 			}
+			if err := s.writeRecord(w, next, raw, write, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			w.flush(ctx, p)
 			return nil
 		})
 		if err != nil {

@@ -75,7 +75,9 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, rkey, next, 0)
-				s.reindex(ctx, p, &old, a)
+				w := newWrites()
+				s.reindex(w, &old, a)
+				w.flush(ctx, p)
 				if also != nil {
 					also(p, a, next)
 				}
@@ -534,13 +536,15 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 					return nil
 				}
 				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					w := newWrites()
 					for _, a := range as {
 						legacy := legacyMember(a)
 						for _, idx := range s.alertIndexes(a) {
-							p.ZRem(ctx, idx, legacy)
+							w.zRem(idx, legacy)
 						}
-						s.reindex(ctx, p, nil, a)
+						s.reindex(w, nil, a)
 					}
+					w.flush(ctx, p)
 					return nil
 				})
 				if err == nil {

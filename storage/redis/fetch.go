@@ -23,9 +23,10 @@ var _ precwatch.FetchStore = (*Store)(nil)
 func (s *Store) fetchRecordKey(id string) string { return s.key("fetchrec", id) }
 func (s *Store) runFetchesKey(id string) string  { return s.key("fetches", "run", id) }
 
-// fetchesStored reports which of the fetches a RecordPage names (p's and
-// its listings' sources) are stored, in one round trip.
-func (s *Store) fetchesStored(ctx context.Context, tx *redis.Tx, p *precwatch.Page, obs []precwatch.Observation) (map[string]bool, error) {
+// fetchIDsOf returns the fetches a RecordPage names (p's and its
+// listings' sources), each once; RecordPage asks which are stored in the
+// round trip of its reads.
+func fetchIDsOf(p *precwatch.Page, obs []precwatch.Observation) []string {
 	var ids []string
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -42,24 +43,7 @@ func (s *Store) fetchesStored(ctx context.Context, tx *redis.Tx, p *precwatch.Pa
 			add(id)
 		}
 	}
-	out := make(map[string]bool, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	cmds := make([]*redis.IntCmd, len(ids))
-	_, err := tx.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = pipe.Exists(ctx, s.fetchRecordKey(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load fetches: %w", err)
-	}
-	for i, id := range ids {
-		out[id] = cmds[i].Val() == 1
-	}
-	return out, nil
+	return ids
 }
 
 // fetchesNeeded returns ErrNoFetch unless every fetch o names, other than

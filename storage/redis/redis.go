@@ -201,12 +201,24 @@ func (s *Store) Close() error {
 // key is the name of a key: the hash-tagged prefix, then parts, so that
 // every key of one prefix is in one cluster slot (see hashTag).
 func (s *Store) key(parts ...string) string {
-	return s.tag + ":" + strings.Join(parts, ":")
+	n := len(s.tag) + len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	// One allocation: RecordPage builds some 30 keys per new alert.
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(s.tag)
+	for _, p := range parts {
+		b.WriteByte(':')
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
-func (s *Store) listingKey(k string) string         { return s.key("listing", k) }
+func (s *Store) listingKey(k string) string         { return s.tag + ":listing:" + k }
 func (s *Store) siteListingsKey(site string) string { return s.key("listings", "site", site) }
-func (s *Store) alertKey(k string) string           { return s.key("alert", k) }
+func (s *Store) alertKey(k string) string           { return s.tag + ":alert:" + k }
 func (s *Store) runKey(id string) string            { return s.key("run", id) }
 func (s *Store) pageKey(sha string) string          { return s.key("page", sha) }
 
@@ -466,8 +478,13 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 	if s.beforeExec != nil {
 		s.beforeExec()
 	}
+	w := newWrites()
+	if err := s.writeRecord(w, next, nextRaw, write, existing); err != nil {
+		return precwatch.RecordResult{}, err
+	}
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		return s.writeRecord(ctx, p, next, nextRaw, write, existing)
+		w.flush(ctx, p)
+		return nil
 	})
 	if err != nil {
 		return precwatch.RecordResult{}, err
@@ -475,24 +492,24 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 	return res, nil
 }
 
-// writeRecord queues the writes of one reconciled sighting: the listing,
-// its alerts, their index entries and their stream events.
-func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwatch.ListingState, nextRaw []byte, write []precwatch.Alert, existing map[string]precwatch.Alert) error {
-	p.Set(ctx, s.listingKey(next.Key), nextRaw, 0)
-	p.SAdd(ctx, s.key("listings", "all"), next.Key)
-	p.SAdd(ctx, s.siteListingsKey(next.Listing.Site), next.Key)
-	s.indexVendor(ctx, p, next) // vendor profiles (issue 11, vendor.go)
+// writeRecord adds to w the writes of one reconciled sighting: the
+// listing, its alerts, their index entries and their stream events.
+func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []byte, write []precwatch.Alert, existing map[string]precwatch.Alert) error {
+	w.set(s.listingKey(next.Key), nextRaw)
+	w.sAdd(s.key("listings", "all"), next.Key)
+	w.sAdd(s.siteListingsKey(next.Listing.Site), next.Key)
+	s.indexVendor(w, next) // vendor profiles (issue 11, vendor.go)
 	for _, a := range write {
-		raw, err := json.Marshal(a)
+		raw, err := w.marshal(a)
 		if err != nil {
 			return fmt.Errorf("encode alert %s: %w", a.Key, err)
 		}
-		p.Set(ctx, s.alertKey(a.Key), raw, 0)
+		w.set(s.alertKey(a.Key), raw)
 		old, had := existing[a.Key]
 		if had {
-			s.reindex(ctx, p, &old, a)
+			s.reindex(w, &old, a)
 		} else {
-			s.reindex(ctx, p, nil, a)
+			s.reindex(w, nil, a)
 		}
 		event := ""
 		switch {
@@ -512,35 +529,35 @@ func (s *Store) writeRecord(ctx context.Context, p redis.Pipeliner, next precwat
 			if s.streamMaxLen > 0 {
 				args.MaxLen, args.Approx = s.streamMaxLen, true
 			}
-			p.XAdd(ctx, args)
+			w.xAdd(args)
 		}
 	}
 	return nil
 }
 
-// reindex queues the index updates of an alert going from old (nil for a
-// new alert) to a. A new score or severity (a material change re-scores
+// reindex adds to w the index updates of an alert going from old (nil for
+// a new alert) to a. A new score or severity (a material change re-scores
 // the alert) is a new member, so the old one leaves every index.
-func (s *Store) reindex(ctx context.Context, p redis.Pipeliner, old *precwatch.Alert, a precwatch.Alert) {
+func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	newIdx := s.alertIndexes(a)
 	if old != nil {
 		oldMember := alertMember(*old)
 		for _, idx := range s.alertIndexes(*old) {
 			if oldMember != member || !slices.Contains(newIdx, idx) {
-				p.ZRem(ctx, idx, oldMember)
+				w.zRem(idx, oldMember)
 			}
 		}
 		if oldMember != member {
-			p.ZRem(ctx, s.timeKey(), oldMember)
+			w.zRem(s.timeKey(), oldMember)
 		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
 	for _, idx := range newIdx {
-		p.ZAdd(ctx, idx, redis.Z{Member: member})
+		w.zAdd(idx, member, 0)
 	}
-	p.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.Severity, a.CreatedAt), Member: member})
+	w.zAdd(s.timeKey(), member, timeScore(a.Severity, a.CreatedAt))
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did

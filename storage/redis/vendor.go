@@ -43,12 +43,13 @@ func (s *Store) vendorIDKey(id precwatch.VendorID) string {
 	return s.key("vendorid", id.Kind, id.Value)
 }
 
-// indexVendor queues the vendor index entries of a listing being written.
-func (s *Store) indexVendor(ctx context.Context, p redis.Pipeliner, st precwatch.ListingState) {
+// indexVendor adds to w the vendor index entries of a listing being
+// written.
+func (s *Store) indexVendor(w *writes, st precwatch.ListingState) {
 	v := precwatch.VendorOf(st.Listing)
-	p.SAdd(ctx, s.vendorListingsKey(v), st.Key)
+	w.sAdd(s.vendorListingsKey(v), st.Key)
 	for _, e := range precwatch.VendorIndexEntries(v, st.Listing.Identifiers) {
-		p.SAdd(ctx, s.vendorIDKey(e), vendorMember(v))
+		w.sAdd(s.vendorIDKey(e), vendorMember(v))
 	}
 }
 
@@ -190,10 +191,12 @@ func (s *Store) reindexVendors(ctx context.Context) error {
 		if len(pending) == 0 {
 			return nil
 		}
+		w := newWrites()
+		for _, st := range pending {
+			s.indexVendor(w, st)
+		}
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, st := range pending {
-				s.indexVendor(ctx, p, st)
-			}
+			w.flush(ctx, p)
 			return nil
 		})
 		pending = pending[:0]

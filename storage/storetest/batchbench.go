@@ -121,9 +121,24 @@ func (m *cpuMeter) report(b *testing.B, listings int) {
 	}
 }
 
+// MixPages makes pages a market's first crawl: only 1 listing in 20
+// matches the watchlist and raises alerts, the others have no match.
+func MixPages(pages []BenchPage) {
+	n := 0
+	for _, p := range pages {
+		for k := range p.Obs {
+			if n%20 != 0 {
+				p.Obs[k].Matches = nil
+			}
+			n++
+		}
+	}
+}
+
 // BenchRecordPage measures RecordPage on s: b.N index pages of perPage
-// listings written from workers goroutines, new listings (raising alerts)
-// and then the same listings seen unchanged by a later run, reporting
+// listings written from workers goroutines: new listings (every one
+// raising alerts), the same listings seen unchanged by a later run, and
+// new listings of which 1 in 20 raises alerts (MixPages), reporting
 // listings/s.
 func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
 	ctx := context.Background()
@@ -152,6 +167,23 @@ func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
 				p.Obs[k].RunID = "run-bench-2"
 			}
 		}
+		b.ResetTimer()
+		t, cpu := time.Now(), startCPU(b, s)
+		if err := RecordPages(ctx, s, pages, workers); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
+		cpu.report(b, b.N*perPage)
+	})
+	b.Run(fmt.Sprintf("mix/per_page=%d/workers=%d", perPage, workers), func(b *testing.B) {
+		pages = BenchPages(b.N, perPage, start)
+		// Listings of their own: the others' identities are stored.
+		for _, p := range pages {
+			for k := range p.Obs {
+				p.Obs[k].Listing.ID = "mix-" + p.Obs[k].Listing.ID
+			}
+		}
+		MixPages(pages)
 		b.ResetTimer()
 		t, cpu := time.Now(), startCPU(b, s)
 		if err := RecordPages(ctx, s, pages, workers); err != nil {

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) func() precwatch.Store) {
 		{"GoneIncompleteRun", testGoneIncompleteRun},
 		{"GoneRacingSightings", testGoneRacingSightings},
 		{"RecordPage", testRecordPage},
+		{"RecordPageModel", testRecordPageModel}, // in batchmodel.go
 		{"NoAlertWithoutEvidence", testNoAlertWithoutEvidence},
 		{"ListingStates", testListingStates},
 		// Exact provenance (issue 11), in provenance.go.
