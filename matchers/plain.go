@@ -23,7 +23,10 @@ import (
 // pieces (hasChunkedWord). Any other field, and any plain field with a
 // hit, takes the full path, whose result the prefilter therefore never
 // changes (TestPlainPrefilterAgrees checks both paths on the evaluation
-// listings and on mutations of them).
+// listings and on mutations of them). The one hit plainSkip walks past
+// is a dead one: a word that is only an upper-case abbreviation of the
+// watchlist, not written in upper case ("Tea", "an"), which the full
+// path drops at once (deadHits).
 //
 // A rule that finds terms without an automaton hit on the normalised text
 // (a repair of the text, a fuzzy reading) must make plainNoHit return
@@ -132,13 +135,13 @@ func rawClasses(a *automaton) (t [256]uint8) {
 // itself: the same walk as scanSpaced, with runs of separators read as
 // one space. It stops at the first hit or the first sign that the text is
 // not plain.
-func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil) }
+func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil, nil) }
 
 // plainSkip reports whether the field text needs no more than the
-// prefilter: plainNoHit(text) && !mayRepair(text), asked in plainNoHit's
-// one walk, which stops at the first sign that the repair pass may read
-// something (TestPlainSkipAgrees).
-func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab) }
+// prefilter: plainNoHit(text) && !mayRepair(text), but for dead hits
+// (deadHits), asked in plainNoHit's one walk, which stops at the first
+// sign that the repair pass may read something (TestPlainSkipAgrees).
+func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab, m.upperOnly) }
 
 // plainWalk is plainNoHit, and with v also the questions of mayRepair
 // (whose answer yes makes it return false), asked of each separator and
@@ -146,7 +149,7 @@ func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vo
 // a word of digits and letters (the only trigger of nextTrigger a plain
 // text can hold besides a mask); a long word that passes the fuzzy
 // filters.
-func (a *automaton) plainWalk(text string, v *vocab) bool {
+func (a *automaton) plainWalk(text string, v *vocab, upperOnly []bool) bool {
 	if !a.spaceLed || a.starts == nil {
 		return false
 	}
@@ -162,6 +165,9 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 	singles := 0
 	i := 0
 	var lower [64]byte // a long word lower-cased, for v.fuzzyCandidate
+	// The word before the current one, and the current one: a hit read at
+	// a space ends at the word before it.
+	pws, pwe, cws, cwe := 0, 0, 0, 0
 	for {
 		for i < len(text) {
 			b := plainByte[text[i]]
@@ -214,6 +220,7 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			i++
 		}
 		we := i
+		pws, pwe, cws, cwe = cws, cwe, ws, we
 		chars += we - ws
 		folded += we - ws
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
@@ -260,6 +267,9 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			}
 		}
 		t := next(s, sp)
+		if t&outFlag != 0 && upperOnly != nil && a.deadHits(t&^outFlag, text[pws:pwe], upperOnly) {
+			t &^= outFlag
+		}
 		if f&pbWide == 0 {
 			for k := ws; k < we && t&outFlag == 0; k++ {
 				if t == 0 {
@@ -294,7 +304,27 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 		}
 		s = t
 	}
-	return next(s, sp)&outFlag == 0
+	t := next(s, sp)
+	return t&outFlag == 0 || upperOnly != nil && a.deadHits(t&^outFlag, text[cws:cwe], upperOnly)
+}
+
+// deadHits reports whether every pattern that ends at the state whose
+// value is v, read at the space after the word w, is an abbreviation
+// written in upper case in the watchlist (upperOnly) that w, not all
+// upper case, cannot be: the full path drops such a hit before it makes
+// a candidate ("Tea tree oil", "an example"), so the prefilter may walk
+// on past it.
+func (a *automaton) deadHits(v uint32, w string, upperOnly []bool) bool {
+	x := int32(a.stateOf(v))
+	if a.own[x] < 0 {
+		x = a.dict[x]
+	}
+	for ; x >= 0; x = a.dict[x] {
+		if !upperOnly[a.own[x]] {
+			return false
+		}
+	}
+	return !allUpper(w)
 }
 
 // plainWord reports whether text[ws:we], a word of ASCII letters and
