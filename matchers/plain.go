@@ -135,23 +135,30 @@ func rawClasses(a *automaton) (t [256]uint8) {
 // itself: the same walk as scanSpaced, with runs of separators read as
 // one space. It stops at the first hit or the first sign that the text is
 // not plain.
-func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil, nil) }
+func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil) }
 
 // plainSkip reports whether the field text needs no more than the
 // prefilter: plainNoHit(text) && !mayRepair(text), but for dead hits
-// (deadHits), asked in plainNoHit's one walk, which stops at the first
-// sign that the repair pass may read something (TestPlainSkipAgrees).
-func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab, m.upperOnly) }
+// (deadHits) and for words of letters and digits that the repair pass
+// reads as no disguise (mayReadDisguised), asked in plainNoHit's one
+// walk, which stops at the first sign that the repair pass may read
+// something (TestPlainSkipAgrees).
+func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m) }
 
-// plainWalk is plainNoHit, and with v also the questions of mayRepair
-// (whose answer yes makes it return false), asked of each separator and
-// word as the walk meets them: a mask; a "." or "-" the repair may read;
-// a word of digits and letters (the only trigger of nextTrigger a plain
-// text can hold besides a mask); a long word that passes the fuzzy
-// filters.
-func (a *automaton) plainWalk(text string, v *vocab, upperOnly []bool) bool {
+// plainWalk is plainNoHit, and with m also plainSkip's questions of the
+// repair pass (whose answer yes makes it return false), asked of each
+// separator and word as the walk meets them: a mask; a "." or "-" the
+// repair may read; a word of digits and letters (the only trigger of
+// nextTrigger a plain text can hold besides a mask) that it may read as a
+// disguise; a long word that passes the fuzzy filters.
+func (a *automaton) plainWalk(text string, m *Matcher) bool {
 	if !a.spaceLed || a.starts == nil {
 		return false
+	}
+	var v *vocab
+	var upperOnly []bool
+	if m != nil {
+		v, upperOnly = m.vocab, m.upperOnly
 	}
 	n := a.nclass
 	dense, chain := a.dense, a.chain
@@ -230,10 +237,10 @@ func (a *automaton) plainWalk(text string, v *vocab, upperOnly []bool) bool {
 			return false // normalisation's leetspeak rules, left to the full path
 		}
 		if v != nil {
-			if f&pbDigit != 0 && f&pbLetter != 0 {
-				return false // digits in a word (nextTrigger)
+			if f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
+				return false // digits in a word (nextTrigger) that may be a disguise
 			}
-			if folded >= fuzzyMinLetters && f&pbDigit == 0 {
+			if folded >= fuzzyMinLetters && (f&pbDigit == 0 || f&pbLetter != 0) {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
 						return false // too long to copy: left to the full path
@@ -325,6 +332,25 @@ func (a *automaton) deadHits(v uint32, w string, upperOnly []bool) bool {
 		}
 	}
 	return !allUpper(w)
+}
+
+// mayReadDisguised reports whether the repair pass may read the plain
+// word text[ws:we] of ASCII letters and digits as a disguised word: the
+// question its first loop asks of the word (readDisguised), answered no
+// only when no vocabulary word fits or the word is too long to be read,
+// so that model numbers and the like ("PS5", "E202", "x60") end at the
+// prefilter too.
+func (m *Matcher) mayReadDisguised(text string, ws, we int) bool {
+	a, b := repairWordAt(text, ws)
+	if a != ws || b != we {
+		return true // not the word the walk read: left to the full path
+	}
+	if b-a > 4*m.vocab.maxLen {
+		return false
+	}
+	var alts []altWord
+	_, _, _, ok := m.readDisguised(text, a, b, &alts)
+	return ok || len(alts) > 1
 }
 
 // plainWord reports whether text[ws:we], a word of ASCII letters and
