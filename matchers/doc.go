@@ -87,8 +87,11 @@
 // one normalisation would only fold: no symbol or digit standing for a
 // letter, no spaced or cut word) is first scanned on its own bytes, each
 // read as its fold (plain.go), in a walk that also asks whether the repair
-// pass could read anything; when nothing is found and it could not, the
-// field is done, unnormalised. Otherwise the scan is a DFA
+// pass could read anything (a word of letters and digits is asked as the
+// repair asks it); when nothing is found and it could not, the field is
+// done, unnormalised. A hit that the full path would drop at once, a word
+// that is only an upper-case abbreviation not written in upper case
+// ("Tea", "an"), does not stop the walk. Otherwise the scan is a DFA
 // (automaton.go) run once per field: dense rows for the
 // states near the root, 8-byte chain states deeper, so the table stays in
 // a core's cache (0.47 MB for the configured watchlist). It skips the rest

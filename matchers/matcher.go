@@ -99,6 +99,9 @@ type Matcher struct {
 	// every term, and every normalised term's pattern.
 	vocab    *vocab
 	patIndex map[string]int
+	// upperOnly marks the patterns of one word that stand only for
+	// abbreviations written in upper case (plain.go's deadHits).
+	upperOnly []bool
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -260,6 +263,12 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 	}
 	m.ac = newAutomaton(pats)
+	m.upperOnly = make([]bool, len(m.patterns))
+	for pat, i := range index {
+		p := &m.patterns[i]
+		m.upperOnly[i] = !p.compound && !strings.Contains(pat, " ") &&
+			!slices.ContainsFunc(p.refs, func(r termRef) bool { return r.class != classAbbr || !r.upper })
+	}
 	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
 	return m, nil
 }

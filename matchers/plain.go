@@ -23,7 +23,10 @@ import (
 // pieces (hasChunkedWord). Any other field, and any plain field with a
 // hit, takes the full path, whose result the prefilter therefore never
 // changes (TestPlainPrefilterAgrees checks both paths on the evaluation
-// listings and on mutations of them).
+// listings and on mutations of them). The one hit plainSkip walks past
+// is a dead one: a word that is only an upper-case abbreviation of the
+// watchlist, not written in upper case ("Tea", "an"), which the full
+// path drops at once (deadHits).
 //
 // A rule that finds terms without an automaton hit on the normalised text
 // (a repair of the text, a fuzzy reading) must make plainNoHit return
@@ -135,20 +138,27 @@ func rawClasses(a *automaton) (t [256]uint8) {
 func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil) }
 
 // plainSkip reports whether the field text needs no more than the
-// prefilter: plainNoHit(text) && !mayRepair(text), asked in plainNoHit's
-// one walk, which stops at the first sign that the repair pass may read
+// prefilter: plainNoHit(text) && !mayRepair(text), but for dead hits
+// (deadHits) and for words of letters and digits that the repair pass
+// reads as no disguise (mayReadDisguised), asked in plainNoHit's one
+// walk, which stops at the first sign that the repair pass may read
 // something (TestPlainSkipAgrees).
-func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m.vocab) }
+func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m) }
 
-// plainWalk is plainNoHit, and with v also the questions of mayRepair
-// (whose answer yes makes it return false), asked of each separator and
-// word as the walk meets them: a mask; a "." or "-" the repair may read;
-// a word of digits and letters (the only trigger of nextTrigger a plain
-// text can hold besides a mask); a long word that passes the fuzzy
-// filters.
-func (a *automaton) plainWalk(text string, v *vocab) bool {
+// plainWalk is plainNoHit, and with m also plainSkip's questions of the
+// repair pass (whose answer yes makes it return false), asked of each
+// separator and word as the walk meets them: a mask; a "." or "-" the
+// repair may read; a word of digits and letters (the only trigger of
+// nextTrigger a plain text can hold besides a mask) that it may read as a
+// disguise; a long word that passes the fuzzy filters.
+func (a *automaton) plainWalk(text string, m *Matcher) bool {
 	if !a.spaceLed || a.starts == nil {
 		return false
+	}
+	var v *vocab
+	var upperOnly []bool
+	if m != nil {
+		v, upperOnly = m.vocab, m.upperOnly
 	}
 	n := a.nclass
 	dense, chain := a.dense, a.chain
@@ -162,6 +172,9 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 	singles := 0
 	i := 0
 	var lower [64]byte // a long word lower-cased, for v.fuzzyCandidate
+	// The word before the current one, and the current one: a hit read at
+	// a space ends at the word before it.
+	pws, pwe, cws, cwe := 0, 0, 0, 0
 	for {
 		for i < len(text) {
 			b := plainByte[text[i]]
@@ -214,6 +227,7 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			i++
 		}
 		we := i
+		pws, pwe, cws, cwe = cws, cwe, ws, we
 		chars += we - ws
 		folded += we - ws
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
@@ -223,10 +237,10 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			return false // normalisation's leetspeak rules, left to the full path
 		}
 		if v != nil {
-			if f&pbDigit != 0 && f&pbLetter != 0 {
-				return false // digits in a word (nextTrigger)
+			if f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
+				return false // digits in a word (nextTrigger) that may be a disguise
 			}
-			if folded >= fuzzyMinLetters && f&pbDigit == 0 {
+			if folded >= fuzzyMinLetters && (f&pbDigit == 0 || f&pbLetter != 0) {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
 						return false // too long to copy: left to the full path
@@ -260,6 +274,9 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 			}
 		}
 		t := next(s, sp)
+		if t&outFlag != 0 && upperOnly != nil && a.deadHits(t&^outFlag, text[pws:pwe], upperOnly) {
+			t &^= outFlag
+		}
 		if f&pbWide == 0 {
 			for k := ws; k < we && t&outFlag == 0; k++ {
 				if t == 0 {
@@ -294,7 +311,46 @@ func (a *automaton) plainWalk(text string, v *vocab) bool {
 		}
 		s = t
 	}
-	return next(s, sp)&outFlag == 0
+	t := next(s, sp)
+	return t&outFlag == 0 || upperOnly != nil && a.deadHits(t&^outFlag, text[cws:cwe], upperOnly)
+}
+
+// deadHits reports whether every pattern that ends at the state whose
+// value is v, read at the space after the word w, is an abbreviation
+// written in upper case in the watchlist (upperOnly) that w, not all
+// upper case, cannot be: the full path drops such a hit before it makes
+// a candidate ("Tea tree oil", "an example"), so the prefilter may walk
+// on past it.
+func (a *automaton) deadHits(v uint32, w string, upperOnly []bool) bool {
+	x := int32(a.stateOf(v))
+	if a.own[x] < 0 {
+		x = a.dict[x]
+	}
+	for ; x >= 0; x = a.dict[x] {
+		if !upperOnly[a.own[x]] {
+			return false
+		}
+	}
+	return !allUpper(w)
+}
+
+// mayReadDisguised reports whether the repair pass may read the plain
+// word text[ws:we] of ASCII letters and digits as a disguised word: the
+// question its first loop asks of the word (readDisguised), answered no
+// only when no vocabulary word fits or the word is too long to be read,
+// so that model numbers and the like ("PS5", "E202", "x60") end at the
+// prefilter too.
+func (m *Matcher) mayReadDisguised(text string, ws, we int) bool {
+	a, b := repairWordAt(text, ws)
+	if a != ws || b != we {
+		return true // not the word the walk read: left to the full path
+	}
+	if b-a > 4*m.vocab.maxLen {
+		return false
+	}
+	var alts []altWord
+	_, _, _, ok := m.readDisguised(text, a, b, &alts)
+	return ok || len(alts) > 1
 }
 
 // plainWord reports whether text[ws:we], a word of ASCII letters and
