@@ -175,8 +175,14 @@ func builtinCandidate(doc *goquery.Document, errStatus, loginForms bool) (verdic
 	}
 	refresh := (has.meta && cascadia.Query(root, selRefresh) != nil) || (has.script && scriptRefreshes(root))
 	form := has.form
-	// An interstitial asks the browser to come back (a refresh), to answer
-	// (a form) or says so with its HTTP status.
+	return interstitial(root, refresh, form, errStatus, loginForms)
+}
+
+// interstitial applies the rules for pages that stand in for the listings:
+// an interstitial asks the browser to come back (a refresh), to answer (a
+// form) or says so with its HTTP status; a login form means the session
+// ended.
+func interstitial(root *html.Node, refresh, form, errStatus, loginForms bool) (verdict, bool) {
 	if refresh || form || errStatus {
 		// The headings' text, read only here: an index page has one per
 		// listing.

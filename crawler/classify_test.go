@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -77,31 +76,7 @@ func builtinCandidateEverySelector(doc *goquery.Document, errStatus, loginForms 
 	if cascadia.Query(root, selCaptchaForm) != nil {
 		return verdict{precwatch.PageCaptcha, "built-in: a captcha form"}, true
 	}
-	var heads strings.Builder
-	for _, n := range cascadia.QueryAll(root, selHeadings) {
-		heads.WriteString(strings.ToLower(goquery.NewDocumentFromNode(n).Text()))
-		heads.WriteByte(' ')
-	}
-	h := heads.String()
 	refresh := cascadia.Query(root, selRefresh) != nil || scriptRefreshes(root)
 	form := cascadia.Query(root, cascadia.MustCompile(`form`)) != nil
-	if refresh || form || errStatus {
-		for _, set := range []struct {
-			class precwatch.PageClass
-			words []string
-		}{{precwatch.PageQueue, queueWords}, {precwatch.PageAntiDDoS, antiDDoSWords}, {precwatch.PageChallenge, challengeWords}} {
-			for _, w := range set.words {
-				if strings.Contains(h, w) {
-					return verdict{set.class, fmt.Sprintf("built-in: %q in the title or a heading of an interstitial", w)}, true
-				}
-			}
-		}
-	}
-	if errStatus && (refresh || form) {
-		return verdict{precwatch.PageChallenge, "built-in: an HTTP error page asking the browser to wait or answer"}, true
-	}
-	if loginForms && cascadia.Query(root, selPassword) != nil {
-		return verdict{precwatch.PageLoggedOut, "built-in: a login form instead of listings"}, true
-	}
-	return verdict{}, false
+	return interstitial(root, refresh, form, errStatus, loginForms)
 }

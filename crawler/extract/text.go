@@ -92,25 +92,32 @@ func (t *textBuilder) write(s string) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		if r == utf8.RuneError && size == 1 {
-			t.put(unicode.ReplacementChar)
-			continue
-		}
-		switch {
-		case unicode.IsSpace(r):
-			if !t.keep || lineBreak(r) {
-				t.sep()
-			} else if t.hasAny {
-				t.space = true
-				if t.runN < maxSpaceRun {
-					t.runLen += utf8.EncodeRune(t.run[t.runLen:], r)
-					t.runN++
-				}
+		t.writeRune(r, size)
+	}
+}
+
+// writeRune writes one decoded rune (size bytes of the input): invalid
+// UTF-8 as U+FFFD, whitespace as a break or, kept, as written, invisible
+// characters dropped.
+func (t *textBuilder) writeRune(r rune, size int) {
+	if r == utf8.RuneError && size == 1 {
+		t.put(unicode.ReplacementChar)
+		return
+	}
+	switch {
+	case unicode.IsSpace(r):
+		if !t.keep || lineBreak(r) {
+			t.sep()
+		} else if t.hasAny {
+			t.space = true
+			if t.runN < maxSpaceRun {
+				t.runLen += utf8.EncodeRune(t.run[t.runLen:], r)
+				t.runN++
 			}
-		case dropRune(r) && !(t.keep && invisibleLetterBreak(r)):
-		default:
-			t.put(r)
 		}
+	case dropRune(r) && !(t.keep && invisibleLetterBreak(r)):
+	default:
+		t.put(r)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,25 +13,7 @@ func writeRuneByRune(t *textBuilder, s string) {
 	for i := 0; i < len(s) && !t.full; {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		if r == utf8.RuneError && size == 1 {
-			t.put(unicode.ReplacementChar)
-			continue
-		}
-		switch {
-		case unicode.IsSpace(r):
-			if !t.keep || lineBreak(r) {
-				t.sep()
-			} else if t.hasAny {
-				t.space = true
-				if t.runN < maxSpaceRun {
-					t.runLen += utf8.EncodeRune(t.run[t.runLen:], r)
-					t.runN++
-				}
-			}
-		case dropRune(r) && !(t.keep && invisibleLetterBreak(r)):
-		default:
-			t.put(r)
-		}
+		t.writeRune(r, size)
 	}
 }
 
