@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/crawler/extract"
 )
 
 // Sessions (issue 8): page classes. A page that is not what the crawl asked
@@ -226,7 +227,7 @@ type pageMarks struct {
 // markPage walks the elements under root once for pageMarks.
 func markPage(root *html.Node) pageMarks {
 	var m pageMarks
-	for n := root.FirstChild; n != nil; {
+	for n := root.FirstChild; n != nil; n = extract.Next(root, n) {
 		if n.Type == html.ElementNode {
 			switch n.Data {
 			case "iframe":
@@ -247,17 +248,6 @@ func markPage(root *html.Node) pageMarks {
 				}
 			}
 		}
-		if n.FirstChild != nil {
-			n = n.FirstChild
-			continue
-		}
-		for n != root && n.NextSibling == nil {
-			n = n.Parent
-		}
-		if n == root {
-			break
-		}
-		n = n.NextSibling
 	}
 	return m
 }

@@ -359,23 +359,28 @@ func (t *textBuilder) reserve(root *html.Node) {
 		return
 	}
 	size := 16 // the separators between blocks
-	for n := root.FirstChild; n != nil && size < room; {
+	for n := root.FirstChild; n != nil && size < room; n = Next(root, n) {
 		if n.Type == html.TextNode {
 			size += len(n.Data)
 		}
-		if n.FirstChild != nil {
-			n = n.FirstChild
-			continue
-		}
-		for n != root && n.NextSibling == nil {
-			n = n.Parent
-		}
-		if n == root {
-			break
-		}
-		n = n.NextSibling
 	}
 	t.hint = max(t.hint, t.len()+min(size, room))
+}
+
+// Next is the node after n under root in document order (children before
+// siblings), or nil after the last: a walk of a tree without recursion, so
+// that a hostile page's depth costs no stack.
+func Next(root, n *html.Node) *html.Node {
+	if n.FirstChild != nil {
+		return n.FirstChild
+	}
+	for n != root && n.NextSibling == nil {
+		n = n.Parent
+	}
+	if n == root {
+		return nil
+	}
+	return n.NextSibling
 }
 
 func struck(n *html.Node) bool {
