@@ -292,8 +292,10 @@ func TestWebhooksTwoDaemonsOneRedis(t *testing.T) {
 	fmt.Fprintf(f, "webhooks:\n  - name: soc\n    url: %s/in\n    secret_file: hook.secret\n    from_start: true\n", srv.URL)
 	f.Close()
 	dsn := redistest.Start(t) + "?prefix=hooks2"
+	// A short visibility timeout: A may die holding a page of a run that B
+	// shares (as holder or worker), which B then fetches after it.
 	daemon := func(holder string) *daemonProc {
-		return startProc(t, "run --run-on-start --addr= --reload-interval 0 --log-format json --lease-ttl 1s --holder "+holder+" --config "+path+" --store "+dsn)
+		return startProc(t, "run --run-on-start --addr= --reload-interval 0 --log-format json --lease-ttl 1s --visibility-timeout 2s --holder "+holder+" --config "+path+" --store "+dsn)
 	}
 	counts := func() (total, dups int, ch []string) {
 		mu.Lock()
