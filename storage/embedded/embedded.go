@@ -62,6 +62,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	// 64 MiB of page cache per connection: the alert indexes of a large
 	// store stay in memory instead of being re-read for every write.
 	q.Add("_pragma", "cache_size(-65536)")
+	// Statement journals in memory: with the default (a temporary file)
+	// SQLite spills a transaction's statement journal to disk once it
+	// passes 64 KiB and writes it with a system call per page from then
+	// on. It is scratch space for rolling back one statement, never
+	// needed after a crash, so memory loses nothing.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	// Every database/sql transaction starts with BEGIN IMMEDIATE: it takes
 	// the write lock up front, so a read-then-write never fails half-way
 	// with SQLITE_BUSY when another process writes in between.
