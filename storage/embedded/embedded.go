@@ -296,6 +296,9 @@ CREATE TABLE leases (
 	// 10: vendor profiles (issue 11): vendor pages and the identifier
 	// index (see vendor.go).
 	vendorSchema,
+	// 11: the write path (issue 9): listings' vendor and identifiers as
+	// columns, for the vendor index (see vendor.go).
+	vendorColumns,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

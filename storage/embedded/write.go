@@ -327,11 +327,12 @@ const maxRows = 64
 
 var (
 	listingsUpsert = multiRow{
-		head: "INSERT INTO listings (key, site, last_run_id, gone, title, description, json) VALUES ",
-		row:  "(?, ?, ?, ?, ?, ?, ?)",
+		head: "INSERT INTO listings (key, site, last_run_id, gone, title, description, vendor, identifiers, json) VALUES ",
+		row:  "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		tail: ` ON CONFLICT (key) DO UPDATE SET site = excluded.site, last_run_id = excluded.last_run_id, gone = excluded.gone,
-	title = excluded.title, description = excluded.description, json = excluded.json`,
-		cols: 7,
+	title = excluded.title, description = excluded.description, vendor = excluded.vendor, identifiers = excluded.identifiers,
+	json = excluded.json`,
+		cols: 9,
 	}
 	alertsUpsert = multiRow{
 		head: "INSERT INTO alerts (key, listing_key, site, substance, regime, severity, score, status, created_at, updated_at, vendor, assignee, words, json) VALUES ",
@@ -450,12 +451,26 @@ func (s *Store) execRows(ctx context.Context, tx *sql.Tx, m *multiRow, n int, ar
 func (s *Store) upsertListings(ctx context.Context, tx *sql.Tx, rows []listingRow) error {
 	err := s.execRows(ctx, tx, &listingsUpsert, len(rows), func(dst []any, i int) []any {
 		st := rows[i].st
-		return append(dst, st.Key, st.Listing.Site, st.LastRunID, st.Gone, st.Listing.Title, st.Listing.Description, rows[i].raw)
+		return append(dst, st.Key, st.Listing.Site, st.LastRunID, st.Gone, st.Listing.Title, st.Listing.Description,
+			st.Listing.Vendor, identifiersColumn(st.Listing), rows[i].raw)
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("write listings: %w", err)
 	}
 	return nil
+}
+
+// identifiersColumn is what listings.identifiers holds: the listing's
+// vendor identifiers as JSON, NULL when it has none (migration 11).
+func identifiersColumn(l precwatch.Listing) any {
+	if len(l.Identifiers) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(l.Identifiers)
+	if err != nil {
+		return nil // a VendorID is two strings: cannot fail
+	}
+	return string(b)
 }
 
 // upsertAlerts writes rows (each key once).
