@@ -68,6 +68,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	// on. It is scratch space for rolling back one statement, never
 	// needed after a crash, so memory loses nothing.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	// Every database/sql transaction starts with BEGIN IMMEDIATE: it takes
 	// the write lock up front, so a read-then-write never fails half-way
 	// with SQLITE_BUSY when another process writes in between.
@@ -467,7 +468,7 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 			if err != nil {
 				return fmt.Errorf("encode listing %s: %w", st.Key, err)
 			}
-			marked[i] = listingRow{st, string(raw)}
+			marked[i] = listingRow{st: st, raw: string(raw)}
 		}
 		if err := s.upsertListings(ctx, tx, marked); err != nil {
 			return err
