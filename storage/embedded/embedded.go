@@ -300,6 +300,14 @@ CREATE TABLE leases (
 	// 11: the write path (issue 9): listings' vendor and identifiers as
 	// columns, for the vendor index (see vendor.go).
 	vendorColumns,
+	// 12: the write path (issue 9): a listing seen again unchanged needs
+	// only the keys of its alerts (see alertsRead); with the key in the
+	// listing index, they are read from the index alone instead of from
+	// each alert's row.
+	`
+CREATE INDEX alerts_listing_key ON alerts(listing_key, key);
+DROP INDEX alerts_listing;
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index

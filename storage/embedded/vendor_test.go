@@ -27,8 +27,10 @@ func TestUpgradeVendorIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Back to schema 9 (migrations 11 and 10 undone).
+	// Back to schema 9 (migrations 12, 11 and 10 undone).
 	if _, err := s.db.ExecContext(ctx, `
+DROP INDEX alerts_listing_key;
+CREATE INDEX alerts_listing ON alerts(listing_key);
 DROP TRIGGER listings_vendor_ids_insert;
 DROP TRIGGER listings_vendor_ids_update;
 DROP INDEX listings_vendor;
@@ -78,6 +80,8 @@ func TestUpgradeVendorColumns(t *testing.T) {
 	want := dump(t, s.db, index)
 	// Back to schema 10.
 	if _, err := s.db.ExecContext(ctx, `
+DROP INDEX alerts_listing_key;
+CREATE INDEX alerts_listing ON alerts(listing_key);
 DROP TRIGGER listings_vendor_ids_insert;
 DROP TRIGGER listings_vendor_ids_update;
 DROP INDEX listings_vendor;

@@ -221,8 +221,11 @@ func TestWritePlans(t *testing.T) {
 	for _, q := range []string{sqlLoadListings, sqlLoadAlerts, sqlLoadAlertKey} {
 		q = strings.ReplaceAll(q, "?", `'["a","b"]'`)
 		plan := explain(t, s.db, q)
-		if contains(plan, "SCAN listings") || contains(plan, "SCAN alerts") || !contains(plan, "USING INDEX") {
+		if contains(plan, "SCAN listings") || contains(plan, "SCAN alerts") || !contains(plan, "INDEX") {
 			t.Errorf("%s\nplan %v, want index lookups", q, plan)
+		}
+		if q == sqlLoadAlertKey && !contains(plan, "USING COVERING INDEX alerts_listing_key") {
+			t.Errorf("%s\nplan %v, want the alert keys read from the index alone", q, plan)
 		}
 	}
 }
