@@ -57,6 +57,16 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	// busy_timeout comes first so that the other pragmas already wait.
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
+	// In WAL mode NORMAL syncs the WAL at each checkpoint, not at each
+	// commit. A killed process loses nothing: a commit is in the WAL (the
+	// operating system's cache) when COMMIT returns, and the next open
+	// replays it. A power cut or kernel crash may lose the last commits
+	// since the previous checkpoint, whole transactions only: a page, its
+	// listings, alerts and events are all there or all gone, so nothing is
+	// half-written, and the next crawl records the lost pages again (as an
+	// idempotent retry would); an event delivered before the cut may be
+	// delivered again, as delivery is at least once. FULL would sync every
+	// commit.
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// 64 MiB of page cache per connection: the alert indexes of a large

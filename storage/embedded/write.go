@@ -20,6 +20,16 @@ package embedded
 //     to its row and to its outbox event.
 //   - Statements are prepared once per connection and shape (rows per
 //     statement), not parsed per call.
+//   - The listing upsert leaves out the indexed columns a listing seen
+//     again keeps (see listingsUpsert), and the vendor index reads columns
+//     rather than the JSON (migration 11), so an unchanged listing costs
+//     its row and the (site, last run) entry.
+//   - Statement journals stay in memory (temp_store, see Open).
+//
+// What it still costs is mostly SQLite's own: each alert enters about ten
+// indexes at random places (the console's filters and orders), so a page
+// of new listings dirties hundreds of pages, each written to the WAL and
+// later checkpointed to the file.
 
 import (
 	"context"
