@@ -20,37 +20,12 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 	if err := precwatch.CheckBatch(p, obs); err != nil {
 		return nil, fmt.Errorf("embedded: record page: %w", err)
 	}
-	results := make([]precwatch.RecordResult, len(obs))
+	var results []precwatch.RecordResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		for i, o := range obs {
-			var missing error
-			// record calls this with the alerts it is about to write, in tx,
-			// so the check and the writes it guards commit or roll back together.
-			check := func(write []precwatch.Alert) {
-				if err := s.checkFetches(ctx, tx, p, o, write); err != nil { // issue 11
-					missing = err
-					return
-				}
-				sha := precwatch.EvidenceNeeded(p, o, write)
-				if sha == "" {
-					return
-				}
-				ok, err := s.hasPage(ctx, tx, sha)
-				switch {
-				case err != nil:
-					missing = err
-				case !ok:
-					missing = precwatch.ErrNoEvidence(o, sha)
-				}
-			}
-			res, err := s.record(ctx, tx, o, check)
-			if err == nil {
-				err = missing
-			}
-			if err != nil {
-				return fmt.Errorf("%s %q: %w", o.Listing.Site, o.Listing.Identity(), err)
-			}
-			results[i] = res
+		var err error
+		results, err = s.recordBatch(ctx, tx, obs, batchOptions{page: p, check: true})
+		if err != nil {
+			return err
 		}
 		if p == nil {
 			return nil
@@ -69,8 +44,12 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 }
 
 func (s *Store) hasPage(ctx context.Context, tx *sql.Tx, sha string) (bool, error) {
+	st, err := s.stmt(ctx, tx, "SELECT 1 FROM pages WHERE sha256 = ?")
+	if err != nil {
+		return false, fmt.Errorf("look up page %s: %w", sha, err)
+	}
 	var one int
-	switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM pages WHERE sha256 = ?", sha).Scan(&one); {
+	switch err := st.QueryRowContext(ctx, sha).Scan(&one); {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
 	case err != nil:
@@ -85,10 +64,12 @@ func (s *Store) insertPage(ctx context.Context, tx *sql.Tx, p precwatch.Page) er
 	if body == nil {
 		body = []byte{}
 	}
-	_, err := tx.ExecContext(ctx, `
+	st, err := s.stmt(ctx, tx, `
 INSERT INTO pages (sha256, site, url, fetched_at, content_type, body) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (sha256) DO NOTHING`,
-		p.SHA256, p.Site, p.URL, nanos(p.FetchedAt), p.ContentType, body)
+ON CONFLICT (sha256) DO NOTHING`)
+	if err == nil {
+		_, err = st.ExecContext(ctx, p.SHA256, p.Site, p.URL, nanos(p.FetchedAt), p.ContentType, body)
+	}
 	if err != nil {
 		return fmt.Errorf("save page %s: %w", p.SHA256, err)
 	}

@@ -18,12 +18,8 @@ func seed(b *testing.B, s *Store, n int) {
 	ctx := context.Background()
 	for chunk := range slices.Chunk(storetest.Synthetic(n, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)), 5000) {
 		err := s.write(ctx, func(tx *sql.Tx) error {
-			for _, o := range chunk {
-				if _, err := s.record(ctx, tx, o, storetest.SpreadStatus); err != nil {
-					return err
-				}
-			}
-			return nil
+			_, err := s.recordBatch(ctx, tx, chunk, batchOptions{mutate: storetest.SpreadStatus})
+			return err
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -33,7 +33,7 @@ var (
 type Store struct {
 	db     *sql.DB
 	logger *slog.Logger
-	stmts  map[string]*sql.Stmt // Record's statements, prepared once
+	cache  stmtCache // the write path's statements, prepared once (write.go)
 
 	// Evidence (issue 9): in tests, failPage makes RecordPage's page
 	// write fail after its listings and alerts are written.
@@ -57,11 +57,28 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	// busy_timeout comes first so that the other pragmas already wait.
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
+	// In WAL mode NORMAL syncs the WAL at each checkpoint, not at each
+	// commit. A killed process loses nothing: a commit is in the WAL (the
+	// operating system's cache) when COMMIT returns, and the next open
+	// replays it. A power cut or kernel crash may lose the last commits
+	// since the previous checkpoint, whole transactions only: a page, its
+	// listings, alerts and events are all there or all gone, so nothing is
+	// half-written, and the next crawl records the lost pages again (as an
+	// idempotent retry would); an event delivered before the cut may be
+	// delivered again, as delivery is at least once. FULL would sync every
+	// commit.
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// 64 MiB of page cache per connection: the alert indexes of a large
 	// store stay in memory instead of being re-read for every write.
 	q.Add("_pragma", "cache_size(-65536)")
+	// Statement journals in memory: with the default (a temporary file)
+	// SQLite spills a transaction's statement journal to disk once it
+	// passes 64 KiB and writes it with a system call per page from then
+	// on. It is scratch space for rolling back one statement, never
+	// needed after a crash, so memory loses nothing.
+	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	// Every database/sql transaction starts with BEGIN IMMEDIATE: it takes
 	// the write lock up front, so a read-then-write never fails half-way
 	// with SQLITE_BUSY when another process writes in between.
@@ -76,23 +93,16 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		db.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlGetListing, sqlGetListingAlerts, sqlPutListing, sqlPutAlert, sqlAppendEvent} {
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("embedded: open %s: prepare: %w", path, err)
-		}
-		s.stmts[q] = st
-	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	for _, st := range s.stmts {
+	s.cache.mu.Lock()
+	for _, st := range s.cache.stmts {
 		st.Close()
 	}
+	s.cache.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("embedded: close: %w", err)
 	}
@@ -297,6 +307,17 @@ CREATE TABLE leases (
 	// 10: vendor profiles (issue 11): vendor pages and the identifier
 	// index (see vendor.go).
 	vendorSchema,
+	// 11: the write path (issue 9): listings' vendor and identifiers as
+	// columns, for the vendor index (see vendor.go).
+	vendorColumns,
+	// 12: the write path (issue 9): a listing seen again unchanged needs
+	// only the keys of its alerts (see alertsRead); with the key in the
+	// listing index, they are read from the index alone instead of from
+	// each alert's row.
+	`
+CREATE INDEX alerts_listing_key ON alerts(listing_key, key);
+DROP INDEX alerts_listing;
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -405,80 +426,19 @@ func fromNanos(n int64) time.Time {
 
 // Record applies one sighting of a listing; see precwatch.Store.
 func (s *Store) Record(ctx context.Context, obs precwatch.Observation) (precwatch.RecordResult, error) {
-	var res precwatch.RecordResult
 	if err := obs.Validate(); err != nil {
-		return res, fmt.Errorf("embedded: record: %w", err)
+		return precwatch.RecordResult{}, fmt.Errorf("embedded: record: %w", err)
 	}
+	var res []precwatch.RecordResult
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, err = s.record(ctx, tx, obs, nil)
+		res, err = s.recordBatch(ctx, tx, []precwatch.Observation{obs}, batchOptions{})
 		return err
 	})
 	if err != nil {
 		return precwatch.RecordResult{}, fmt.Errorf("embedded: record %s %q: %w", obs.Listing.Site, obs.Listing.Identity(), err)
 	}
-	return res, nil
-}
-
-// record is Record inside tx. mutate, when set, may adjust the alerts before
-// they are written (benchmarks use it to spread statuses).
-func (s *Store) record(ctx context.Context, tx *sql.Tx, obs precwatch.Observation, mutate func([]precwatch.Alert)) (precwatch.RecordResult, error) {
-	lkey := precwatch.ListingKey(obs.Listing.Site, obs.Listing.Identity())
-	var prev *precwatch.ListingState
-	var raw string
-	switch err := s.stmt(ctx, tx, sqlGetListing).QueryRowContext(ctx, lkey).Scan(&raw); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return precwatch.RecordResult{}, fmt.Errorf("load listing: %w", err)
-	default:
-		prev = new(precwatch.ListingState)
-		if err := json.Unmarshal([]byte(raw), prev); err != nil {
-			return precwatch.RecordResult{}, fmt.Errorf("decode listing %s: %w", lkey, err)
-		}
-	}
-	existing := map[string]precwatch.Alert{}
-	if prev != nil {
-		rows, err := s.stmt(ctx, tx, sqlGetListingAlerts).QueryContext(ctx, lkey)
-		if err != nil {
-			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
-		}
-		for rows.Next() {
-			var a precwatch.Alert
-			if err := scanJSON(rows, &a); err != nil {
-				rows.Close()
-				return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
-			}
-			existing[a.Key] = a
-		}
-		if err := rows.Close(); err != nil {
-			return precwatch.RecordResult{}, fmt.Errorf("load alerts: %w", err)
-		}
-	}
-	next, write, res := precwatch.Reconcile(prev, existing, obs)
-	if mutate != nil {
-		mutate(write)
-	}
-	if prev != nil && len(write) == 0 && sameJSON(next, raw) {
-		return res, nil // a plain retry: nothing to write
-	}
-	if err := s.putListing(ctx, tx, next); err != nil {
-		return precwatch.RecordResult{}, err
-	}
-	for _, a := range write {
-		if err := s.putAlert(ctx, tx, lkey, a); err != nil {
-			return precwatch.RecordResult{}, err
-		}
-	}
-	if err := s.appendRecordEvents(ctx, tx, existing, write); err != nil { // Delivery (issue 11), events.go
-		return precwatch.RecordResult{}, err
-	}
-	return res, nil
-}
-
-// sameJSON reports whether v encodes to raw.
-func sameJSON(v any, raw string) bool {
-	b, err := json.Marshal(v)
-	return err == nil && string(b) == raw
+	return res[0], nil
 }
 
 func scanJSON(rows *sql.Rows, v any) error {
@@ -488,54 +448,6 @@ func scanJSON(rows *sql.Rows, v any) error {
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode: %w", err)
-	}
-	return nil
-}
-
-const (
-	sqlGetListing       = "SELECT json FROM listings WHERE key = ?"
-	sqlGetListingAlerts = "SELECT json FROM alerts WHERE listing_key = ?"
-	sqlPutListing       = `
-INSERT INTO listings (key, site, last_run_id, gone, title, description, json) VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO UPDATE SET site = excluded.site, last_run_id = excluded.last_run_id, gone = excluded.gone,
-	title = excluded.title, description = excluded.description, json = excluded.json`
-	sqlPutAlert = `
-INSERT INTO alerts (key, listing_key, site, substance, regime, severity, score, status, created_at, updated_at, vendor, assignee, words, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO UPDATE SET regime = excluded.regime, severity = excluded.severity, score = excluded.score, status = excluded.status,
-	updated_at = excluded.updated_at, vendor = excluded.vendor, assignee = excluded.assignee,
-	words = excluded.words, json = excluded.json`
-)
-
-// stmt returns the prepared statement for query inside tx: parsing SQL is
-// a fifth of a Record's cost otherwise.
-func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	return tx.StmtContext(ctx, s.stmts[query])
-}
-
-func (s *Store) putListing(ctx context.Context, tx *sql.Tx, st precwatch.ListingState) error {
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encode listing %s: %w", st.Key, err)
-	}
-	_, err = s.stmt(ctx, tx, sqlPutListing).ExecContext(ctx,
-		st.Key, st.Listing.Site, st.LastRunID, st.Gone, st.Listing.Title, st.Listing.Description, string(raw))
-	if err != nil {
-		return fmt.Errorf("write listing %s: %w", st.Key, err)
-	}
-	return nil
-}
-
-func (s *Store) putAlert(ctx context.Context, tx *sql.Tx, listingKey string, a precwatch.Alert) error {
-	raw, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encode alert %s: %w", a.Key, err)
-	}
-	_, err = s.stmt(ctx, tx, sqlPutAlert).ExecContext(ctx,
-		a.Key, listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), a.Score, string(a.Status),
-		nanos(a.CreatedAt), nanos(a.UpdatedAt), a.Listing.Vendor, a.Assignee, alertWords(a), string(raw))
-	if err != nil {
-		return fmt.Errorf("write alert %s: %w", a.Key, err)
 	}
 	return nil
 }
@@ -567,11 +479,17 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		for _, st := range gone {
+		marked := make([]listingRow, len(gone))
+		for i, st := range gone {
 			st.Gone = true
-			if err := s.putListing(ctx, tx, st); err != nil {
-				return err
+			raw, err := json.Marshal(st)
+			if err != nil {
+				return fmt.Errorf("encode listing %s: %w", st.Key, err)
 			}
+			marked[i] = listingRow{st: st, raw: string(raw)}
+		}
+		if err := s.upsertListings(ctx, tx, marked); err != nil {
+			return err
 		}
 		n = len(gone)
 		return nil

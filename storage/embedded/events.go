@@ -1,7 +1,7 @@
 package embedded
 
 // Delivery (issue 11): the event outbox, the delivery cursors and the
-// delivery log. Events are written by appendRecordEvents and
+// delivery log. Events are written by recordBatch (write.go) and
 // appendActionEvent inside the transaction of the alert change they
 // describe, so an event exists exactly when its change does.
 
@@ -56,24 +56,6 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_dest ON deliveries(dest, id);
 `
 
-// sqlAppendEvent is prepared once with Record's statements (see Open).
-const sqlAppendEvent = `INSERT INTO events (at, event, key, site, substance, severity, actor, from_, to_, json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-// appendRecordEvents appends, in tx, the events that writing the alerts of
-// write over existing makes (see precwatch.RecordEvent).
-func (s *Store) appendRecordEvents(ctx context.Context, tx *sql.Tx, existing map[string]precwatch.Alert, write []precwatch.Alert) error {
-	for _, a := range write {
-		old, had := existing[a.Key]
-		if ev := precwatch.RecordEvent(old, had, a); ev != "" {
-			if err := s.appendEvent(ctx, tx, precwatch.Event{Event: ev}, a); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // appendActionEvent appends, in tx, the event of an investigator's action
 // on a (its latest timeline entry).
 func (s *Store) appendActionEvent(ctx context.Context, tx *sql.Tx, act precwatch.AlertAction, a precwatch.Alert) error {
@@ -82,25 +64,35 @@ func (s *Store) appendActionEvent(ctx context.Context, tx *sql.Tx, act precwatch
 		last := a.Timeline[n-1]
 		e.Actor, e.From, e.To = last.Actor, last.From, last.To
 	}
-	return s.appendEvent(ctx, tx, e, a)
-}
-
-func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, e precwatch.Event, a precwatch.Alert) error {
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode event of alert %s: %w", a.Key, err)
 	}
-	res, err := s.stmt(ctx, tx, sqlAppendEvent).ExecContext(ctx,
-		nanos(precwatch.EventTime(e.Event, a)), e.Event, a.Key, a.Site, a.Substance, a.Severity.String(), e.Actor, e.From, e.To, string(raw))
+	return s.insertEvents(ctx, tx, []eventRow{{e, &a, string(raw)}})
+}
+
+// insertEvents appends rows to the outbox, in order, and trims it: ids are
+// consecutive within a statement, and the rows whose id is a multiple of
+// trimEvery each delete what is more than eventsMaxLen behind them.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+	err := s.execRows(ctx, tx, &eventsInsert, len(rows), func(dst []any, i int) []any {
+		e, a := rows[i].e, rows[i].a
+		return append(dst, nanos(precwatch.EventTime(e.Event, *a)), e.Event, a.Key, a.Site, a.Substance, a.Severity.String(),
+			e.Actor, e.From, e.To, rows[i].raw)
+	}, func(res sql.Result, from, to int) error {
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("trim events: %w", err)
+		}
+		if m := last - last%trimEvery; m > last-int64(to-from) {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM events WHERE id <= ?", m-eventsMaxLen); err != nil {
+				return fmt.Errorf("trim events: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("append event of alert %s: %w", a.Key, err)
-	}
-	id, err := res.LastInsertId()
-	if err == nil && id%trimEvery == 0 {
-		_, err = tx.ExecContext(ctx, "DELETE FROM events WHERE id <= ?", id-eventsMaxLen)
-	}
-	if err != nil {
-		return fmt.Errorf("trim events: %w", err)
+		return fmt.Errorf("append events: %w", err)
 	}
 	return nil
 }

@@ -63,16 +63,36 @@ func backfillFetches(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+const sqlInsertFetch = `
+INSERT INTO fetches (id, site, run_id, at, body_sha256, json) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO NOTHING`
+
 // insertFetch keeps f unless it is kept already (a retried write).
 func insertFetch(ctx context.Context, tx *sql.Tx, f precwatch.Fetch) error {
+	return execFetch(f, func(args ...any) error {
+		_, err := tx.ExecContext(ctx, sqlInsertFetch, args...)
+		return err
+	})
+}
+
+// insertFetch is the package's insertFetch with the statement prepared.
+func (s *Store) insertFetch(ctx context.Context, tx *sql.Tx, f precwatch.Fetch) error {
+	return execFetch(f, func(args ...any) error {
+		st, err := s.stmt(ctx, tx, sqlInsertFetch)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	})
+}
+
+func execFetch(f precwatch.Fetch, exec func(args ...any) error) error {
 	raw, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode fetch %s: %w", f.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, `
-INSERT INTO fetches (id, site, run_id, at, body_sha256, json) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO NOTHING`, f.ID, f.Site, f.RunID, nanos(f.At), f.BodySHA256, string(raw))
-	if err != nil {
+	if err := exec(f.ID, f.Site, f.RunID, nanos(f.At), f.BodySHA256, string(raw)); err != nil {
 		return fmt.Errorf("save fetch %s: %w", f.ID, err)
 	}
 	return nil
@@ -95,15 +115,19 @@ func (s *Store) insertPageFetch(ctx context.Context, tx *sql.Tx, p precwatch.Pag
 	if p.Fetch == nil {
 		return nil
 	}
-	return insertFetch(ctx, tx, *p.Fetch)
+	return s.insertFetch(ctx, tx, *p.Fetch)
 }
 
 // checkFetches returns ErrNoFetch unless every fetch o's listing names,
 // other than p's own, is stored, when o writes alerts.
 func (s *Store) checkFetches(ctx context.Context, tx *sql.Tx, p *precwatch.Page, o precwatch.Observation, write []precwatch.Alert) error {
 	for _, id := range precwatch.FetchesNeeded(p, o, write) {
+		st, err := s.stmt(ctx, tx, "SELECT 1 FROM fetches WHERE id = ?")
+		if err != nil {
+			return fmt.Errorf("look up fetch %s: %w", id, err)
+		}
 		var one int
-		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM fetches WHERE id = ?", id).Scan(&one); {
+		switch err := st.QueryRowContext(ctx, id).Scan(&one); {
 		case errors.Is(err, sql.ErrNoRows):
 			return precwatch.ErrNoFetch(o, id)
 		case err != nil:

@@ -66,6 +66,44 @@ const vendorIDsOfNew = `
 		SELECT 'handle', lower(json_extract(new.json, '$.listing.vendor')), new.site, json_extract(new.json, '$.listing.vendor'), new.key
 		WHERE coalesce(json_extract(new.json, '$.listing.vendor'), '') != '';`
 
+// vendorColumns is migration 11 (issue 9, the write path): a listing's
+// vendor and identifiers get columns of their own, written with its JSON,
+// and the vendor index and its triggers read them instead of the JSON.
+// Before, every write of a listing parsed its JSON, old and new, up to six
+// times (the triggers' conditions and the expression index), a seen-again
+// listing included; now an unchanged listing costs two comparisons. The
+// index's entries are unchanged, so vendor_ids is kept as it is.
+const vendorColumns = `
+DROP TRIGGER listings_vendor_ids_insert;
+DROP TRIGGER listings_vendor_ids_update;
+DROP INDEX listings_vendor;
+ALTER TABLE listings ADD COLUMN vendor TEXT NOT NULL DEFAULT '';
+-- The listing's identifiers as a JSON array; NULL when it has none.
+ALTER TABLE listings ADD COLUMN identifiers TEXT;
+UPDATE listings SET vendor = coalesce(json_extract(json, '$.listing.vendor'), ''),
+	identifiers = json_extract(json, '$.listing.identifiers');
+CREATE INDEX listings_vendor ON listings(site, vendor);
+CREATE TRIGGER listings_vendor_ids_insert AFTER INSERT ON listings BEGIN
+` + vendorIDsOfNewColumns + `
+END;
+CREATE TRIGGER listings_vendor_ids_update AFTER UPDATE OF site, vendor, identifiers ON listings
+WHEN old.identifiers IS NOT new.identifiers OR old.vendor IS NOT new.vendor OR old.site IS NOT new.site BEGIN
+	DELETE FROM vendor_ids WHERE holder = old.key;
+` + vendorIDsOfNewColumns + `
+END;
+`
+
+// vendorIDsOfNewColumns indexes the listing row new, as vendorIDsOfNew
+// does, from its columns.
+const vendorIDsOfNewColumns = `
+	INSERT OR IGNORE INTO vendor_ids (kind, value, site, handle, holder)
+		SELECT json_extract(i.value, '$.kind'), json_extract(i.value, '$.value'), new.site, new.vendor, new.key
+		FROM json_each(new.identifiers) AS i
+		WHERE coalesce(json_extract(i.value, '$.value'), '') != '';
+	INSERT OR IGNORE INTO vendor_ids (kind, value, site, handle, holder)
+		SELECT 'handle', lower(new.vendor), new.site, new.vendor, new.key
+		WHERE new.vendor != '';`
+
 // RecordVendorPage stores p and merges s into the vendor's page record in
 // one transaction; see precwatch.VendorStore.
 func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg precwatch.VendorPageSighting) (precwatch.VendorPage, error) {
@@ -152,8 +190,7 @@ func (s *Store) VendorListings(ctx context.Context, v precwatch.VendorRef, limit
 	if limit <= 0 {
 		limit = precwatch.MaxVendorListings
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT json FROM listings
-WHERE site = ? AND coalesce(json_extract(json, '$.listing.vendor'), '') = ? ORDER BY key LIMIT ?`, v.Site, v.Handle, limit)
+	rows, err := s.db.QueryContext(ctx, "SELECT json FROM listings WHERE site = ? AND vendor = ? ORDER BY key LIMIT ?", v.Site, v.Handle, limit)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: vendor listings %s: %w", v, err)
 	}

@@ -27,11 +27,15 @@ func TestUpgradeVendorIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Back to schema 9.
+	// Back to schema 9 (migrations 12, 11 and 10 undone).
 	if _, err := s.db.ExecContext(ctx, `
+DROP INDEX alerts_listing_key;
+CREATE INDEX alerts_listing ON alerts(listing_key);
 DROP TRIGGER listings_vendor_ids_insert;
 DROP TRIGGER listings_vendor_ids_update;
 DROP INDEX listings_vendor;
+ALTER TABLE listings DROP COLUMN vendor;
+ALTER TABLE listings DROP COLUMN identifiers;
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 PRAGMA user_version = 9;`); err != nil {
@@ -48,5 +52,94 @@ PRAGMA user_version = 9;`); err != nil {
 	}
 	if len(p.Hints) != 1 || p.Hints[0].Vendor.Handle != "Alpha" {
 		t.Errorf("hints after the upgrade: %+v; want Alpha", p.Hints)
+	}
+}
+
+// TestUpgradeVendorColumns: a file of schema 10 (vendor and identifiers
+// read from the listings' JSON) gets the columns of migration 11 filled
+// in when opened, keeps its vendor index, and the index follows later
+// writes.
+func TestUpgradeVendorColumns(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v10.db")
+	s := open(t, path)
+	wallet := precwatch.VendorID{Kind: "btc", Value: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}
+	key := precwatch.VendorID{Kind: "pgp", Value: "0123456789abcdef0123456789abcdef01234567"}
+	obs := storetest.Synthetic(4, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	for i := range obs {
+		obs[i].Listing.Site = "silkvault"
+		obs[i].Listing.Vendor = []string{"alpha", "beta", "Alpha", ""}[i]
+		if i < 2 {
+			obs[i].Listing.Identifiers = []precwatch.VendorID{wallet}
+		}
+		if _, err := s.Record(ctx, obs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const index = "SELECT kind, value, site, handle, holder FROM vendor_ids ORDER BY 1, 2, 3, 4, 5"
+	want := dump(t, s.db, index)
+	// Back to schema 10.
+	if _, err := s.db.ExecContext(ctx, `
+DROP INDEX alerts_listing_key;
+CREATE INDEX alerts_listing ON alerts(listing_key);
+DROP TRIGGER listings_vendor_ids_insert;
+DROP TRIGGER listings_vendor_ids_update;
+DROP INDEX listings_vendor;
+ALTER TABLE listings DROP COLUMN vendor;
+ALTER TABLE listings DROP COLUMN identifiers;
+CREATE INDEX listings_vendor ON listings(site, coalesce(json_extract(json, '$.listing.vendor'), ''));
+CREATE TRIGGER listings_vendor_ids_insert AFTER INSERT ON listings BEGIN
+`+vendorIDsOfNew+`
+END;
+CREATE TRIGGER listings_vendor_ids_update AFTER UPDATE OF json ON listings
+WHEN json_extract(old.json, '$.listing.identifiers') IS NOT json_extract(new.json, '$.listing.identifiers')
+	OR json_extract(old.json, '$.listing.vendor') IS NOT json_extract(new.json, '$.listing.vendor')
+	OR old.site IS NOT new.site BEGIN
+	DELETE FROM vendor_ids WHERE holder = old.key;
+`+vendorIDsOfNew+`
+END;
+PRAGMA user_version = 10;`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = open(t, path)
+	defer s.Close()
+	if got := dump(t, s.db, index); got != want {
+		t.Errorf("vendor index after the upgrade:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := dump(t, s.db, "SELECT vendor, identifiers IS NULL FROM listings ORDER BY json ->> '$.listing.id'"),
+		`[["alpha",0],["beta",0],["Alpha",1],["",1]]`; got != want {
+		t.Errorf("vendor, identifiers IS NULL = %s, want %s", got, want)
+	}
+	ls, err := s.VendorListings(ctx, precwatch.VendorRef{Site: "silkvault", Handle: "alpha"}, 0)
+	if err != nil || len(ls) != 1 || ls[0].Listing.Vendor != "alpha" {
+		t.Fatalf("VendorListings(alpha) = %+v, %v; want one listing", ls, err)
+	}
+	if plan := explain(t, s.db, "SELECT json FROM listings WHERE site = 's' AND vendor = 'v' ORDER BY key LIMIT 5"); !contains(plan, "USING INDEX listings_vendor") {
+		t.Errorf("VendorListings plan %v, want listings_vendor", plan)
+	}
+
+	// Seen again unchanged: the index stays; with new identifiers and a
+	// new vendor name: it follows.
+	later := func(o precwatch.Observation) precwatch.Observation {
+		o.At, o.RunID = o.At.Add(time.Hour), "run-2"
+		return o
+	}
+	if _, err := s.Record(ctx, later(obs[0])); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, s.db, index); got != want {
+		t.Errorf("vendor index after an unchanged sighting:\n%s\nwant\n%s", got, want)
+	}
+	o := later(obs[1])
+	o.Listing.Identifiers, o.Listing.Vendor = []precwatch.VendorID{key}, "gamma"
+	if _, err := s.Record(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	holder := precwatch.ListingKey(o.Listing.Site, o.Listing.Identity())
+	if got, want := dump(t, s.db, "SELECT kind, value, handle FROM vendor_ids WHERE holder = '"+holder+"' ORDER BY 1"),
+		`[["handle","gamma","gamma"],["pgp","`+key.Value+`","gamma"]]`; got != want {
+		t.Errorf("index of a changed listing = %s, want %s", got, want)
 	}
 }
