@@ -28,14 +28,7 @@ func TestUpgradeVendorIndex(t *testing.T) {
 		}
 	}
 	// Back to schema 9 (migrations 12, 11 and 10 undone).
-	if _, err := s.db.ExecContext(ctx, `
-DROP INDEX alerts_listing_key;
-CREATE INDEX alerts_listing ON alerts(listing_key);
-DROP TRIGGER listings_vendor_ids_insert;
-DROP TRIGGER listings_vendor_ids_update;
-DROP INDEX listings_vendor;
-ALTER TABLE listings DROP COLUMN vendor;
-ALTER TABLE listings DROP COLUMN identifiers;
+	if _, err := s.db.ExecContext(ctx, undo12and11+`
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 PRAGMA user_version = 9;`); err != nil {
@@ -78,26 +71,11 @@ func TestUpgradeVendorColumns(t *testing.T) {
 	}
 	const index = "SELECT kind, value, site, handle, holder FROM vendor_ids ORDER BY 1, 2, 3, 4, 5"
 	want := dump(t, s.db, index)
-	// Back to schema 10.
-	if _, err := s.db.ExecContext(ctx, `
-DROP INDEX alerts_listing_key;
-CREATE INDEX alerts_listing ON alerts(listing_key);
-DROP TRIGGER listings_vendor_ids_insert;
-DROP TRIGGER listings_vendor_ids_update;
-DROP INDEX listings_vendor;
-ALTER TABLE listings DROP COLUMN vendor;
-ALTER TABLE listings DROP COLUMN identifiers;
-CREATE INDEX listings_vendor ON listings(site, coalesce(json_extract(json, '$.listing.vendor'), ''));
-CREATE TRIGGER listings_vendor_ids_insert AFTER INSERT ON listings BEGIN
-`+vendorIDsOfNew+`
-END;
-CREATE TRIGGER listings_vendor_ids_update AFTER UPDATE OF json ON listings
-WHEN json_extract(old.json, '$.listing.identifiers') IS NOT json_extract(new.json, '$.listing.identifiers')
-	OR json_extract(old.json, '$.listing.vendor') IS NOT json_extract(new.json, '$.listing.vendor')
-	OR old.site IS NOT new.site BEGIN
-	DELETE FROM vendor_ids WHERE holder = old.key;
-`+vendorIDsOfNew+`
-END;
+	// Back to schema 10: back to 9, then migration 10 as it is written.
+	if _, err := s.db.ExecContext(ctx, undo12and11+`
+DROP TABLE vendor_ids;
+DROP TABLE vendor_pages;
+`+vendorSchema+`
 PRAGMA user_version = 10;`); err != nil {
 		t.Fatal(err)
 	}
@@ -143,3 +121,15 @@ PRAGMA user_version = 10;`); err != nil {
 		t.Errorf("index of a changed listing = %s, want %s", got, want)
 	}
 }
+
+// undo12and11 takes a store back from schema 12 to 10: migration 12's
+// alert index and migration 11's vendor columns and their triggers.
+const undo12and11 = `
+DROP INDEX alerts_listing_key;
+CREATE INDEX alerts_listing ON alerts(listing_key);
+DROP TRIGGER listings_vendor_ids_insert;
+DROP TRIGGER listings_vendor_ids_update;
+DROP INDEX listings_vendor;
+ALTER TABLE listings DROP COLUMN vendor;
+ALTER TABLE listings DROP COLUMN identifiers;
+`
