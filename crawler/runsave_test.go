@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +113,18 @@ func TestRunFinalSaveRefused(t *testing.T) {
 		time.Sleep(st.pause) // Redis back
 		if got := stored(t, st, rec.ID); got.Status != precwatch.RunRunning {
 			t.Fatalf("stored run = %s, want running (the save was refused)", got.Status)
+		}
+		// The lease's release may have been refused too: the sweep rightly
+		// leaves a run alone while its holder's lease lives, so wait for
+		// the lease to expire (its TTL is 2 s).
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, err := st.CurrentLease(t.Context(), site.Name)
+			if errors.Is(err, precwatch.ErrNotFound) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lease of %s still held 5 s after the run: %v", site.Name, err)
+			}
 		}
 		// A live holder's run of another site is left alone.
 		live, err := st.AcquireLease(t.Context(), "live-site", "holder-b", time.Minute)
