@@ -7,6 +7,12 @@ echo
 echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "- machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores, $(go version | cut -d' ' -f3-4)"
+# Wall-clock figures (ns/op, MB/s, listings/s) depend on what else ran;
+# the MB/cpu-s, cpu and x-anchor figures much less.
+echo "- load average when the report was written (1, 5, 15 min): $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null | grep -v -e ' bench/REPORT.md$' -e ' bench/raw.txt$')" ]; then
+	echo "- **the working tree had uncommitted changes**: these figures are not of the commit above"
+fi
 echo
 echo "| benchmark | ns/op | throughput | other |"
 echo "|---|---|---|---|"
