@@ -106,8 +106,14 @@ func newTransport(dial DialFunc, timeout time.Duration, maxBody int64) *limitTra
 		DialContext:           dial,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
+		// A transport is one circuit's, and a circuit carries one request
+		// at a time. Without this cap, a request that starts before the
+		// last response's connection is back in the idle pool (the
+		// transport returns it asynchronously) dials a second SOCKS
+		// connection; with it, the request waits for that connection.
+		MaxConnsPerHost:     1,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     30 * time.Second,
 	}
 	return &limitTransport{base: t, max: maxBody}
 }
