@@ -401,6 +401,7 @@ type altWord struct {
 func (m *Matcher) substitutions(ss []slot, w string, letters int) (offs []int32, ok bool) {
 	// Count substitutions and map the word's bytes to the slots.
 	rs := []rune(w)
+	offs = make([]int32, 0, len(w))
 	subst, k := 0, 0
 	for _, s := range ss {
 		switch {
@@ -456,10 +457,15 @@ func normRange(n *normText, a, b int) (int, int, bool) {
 	return na, nb, true
 }
 
+// editBufs holds the buffers applyEdits writes into: it swaps them with
+// the field's and keeps the old ones for the next call, so that a
+// rewrite allocates nothing once the buffers have grown.
+var editBufs = sync.Pool{New: func() any { return new(normText) }}
+
 // applyEdits rewrites n with edits, which are ordered and disjoint.
 func applyEdits(n *normText, edits []repairEdit) {
-	text := make([]byte, 0, len(n.text)+64)
-	offs := make([]int32, 0, cap(text))
+	buf := editBufs.Get().(*normText)
+	text, offs := buf.text[:0], buf.offs[:0]
 	last := 0
 	for _, e := range edits {
 		if e.na < last {
@@ -473,8 +479,11 @@ func applyEdits(n *normText, edits []repairEdit) {
 	}
 	text = append(text, n.text[last:]...)
 	offs = append(offs, n.offs[last:]...)
-	n.text = append(n.text[:0], text...)
-	n.offs = append(n.offs[:0], offs...)
+	n.text, buf.text = text, n.text[:0]
+	n.offs, buf.offs = offs, n.offs[:0]
+	if cap(buf.text) <= maxPooledBytes {
+		editBufs.Put(buf)
+	}
 }
 
 // joinPieces joins words of n written apart by one "-" or "." in orig

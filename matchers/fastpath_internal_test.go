@@ -1,0 +1,198 @@
+package matchers
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/precwatch/precwatch"
+)
+
+// The shortcuts of the matcher's speed work are held to the code they
+// replace: deobfuscate's copy of the words fixWord leaves alone, the
+// buffers applyEdits swaps, and the one allocation of a listing's
+// results.
+
+// TestFixWordLeavesPlainWords checks the premise of deobfuscate's copy:
+// fixWord changes no word of ASCII lower-case letters only or digits only,
+// and lettersOrDigits says yes to those words and no to any other.
+func TestFixWordLeavesPlainWords(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for range 20000 {
+		var b []byte
+		alpha := "abcdefghijklmnopqrstuvwxyz"
+		if r.IntN(3) == 0 {
+			alpha = "0123456789"
+		}
+		for range r.IntN(16) {
+			b = append(b, alpha[r.IntN(len(alpha))])
+		}
+		if !lettersOrDigits(b) {
+			t.Fatalf("lettersOrDigits(%q) = false", b)
+		}
+		w := []rune(string(b))
+		if fixWord(w, string(b)) || string(w) != string(b) {
+			t.Fatalf("fixWord changed %q to %q", b, string(w))
+		}
+	}
+	for _, s := range []string{"a1", "1a", "h2o2", "é", "abcé", "A", "ab-c", "ab c", "a@b", "нитро", "kno3"} {
+		if lettersOrDigits([]byte(s)) {
+			t.Errorf("lettersOrDigits(%q) = true", s)
+		}
+	}
+}
+
+// TestDeobfuscateCopyAgrees runs deobfuscate with and without the copy of
+// plain words on the evaluation texts, their mutations and random texts:
+// the same text and offsets.
+func TestDeobfuscateCopyAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	rng := rand.New(rand.NewPCG(9, 4))
+	var b strings.Builder
+	for range 30000 {
+		b.Reset()
+		for range rng.IntN(60) {
+			b.WriteString(normAlphabet[rng.IntN(len(normAlphabet))])
+		}
+		texts = append(texts, b.String())
+	}
+	rebuilt := 0
+	for _, s := range texts {
+		fast, _ := normalizeFold(s, true, nil)
+		slow, _ := normalizeFold(s, true, nil)
+		before := string(fast.text)
+		deobfuscateWith(&fast, s, true)
+		deobfuscateWith(&slow, s, false)
+		if string(fast.text) != string(slow.text) || !slices.Equal(fast.offs, slow.offs) {
+			t.Fatalf("deobfuscate(%q): with the copy %q %v, without %q %v", s, fast.text, fast.offs, slow.text, slow.offs)
+		}
+		if string(fast.text) != before {
+			rebuilt++
+		}
+	}
+	if rebuilt < 100 {
+		t.Fatalf("only %d of %d texts rebuilt: the test covers too little", rebuilt, len(texts))
+	}
+}
+
+// applyEditsReference is applyEdits as it was, with fresh buffers.
+func applyEditsReference(n *normText, edits []repairEdit) {
+	text := make([]byte, 0, len(n.text)+64)
+	offs := make([]int32, 0, cap(text))
+	last := 0
+	for _, e := range edits {
+		if e.na < last {
+			continue
+		}
+		text = append(text, n.text[last:e.na]...)
+		offs = append(offs, n.offs[last:e.na]...)
+		text = append(text, e.text...)
+		offs = append(offs, e.offs...)
+		last = e.nb
+	}
+	text = append(text, n.text[last:]...)
+	offs = append(offs, n.offs[last:]...)
+	n.text = append(n.text[:0], text...)
+	n.offs = append(n.offs[:0], offs...)
+}
+
+// TestApplyEditsAgrees applies random edits (overlapping ones included,
+// which applyEdits skips) with applyEdits and with its reference, over
+// and over, so that the swapped buffers are reused at every size.
+func TestApplyEditsAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 2))
+	for range 20000 {
+		size := r.IntN(300)
+		var a normText
+		for i := range size {
+			a.text = append(a.text, byte('a'+i%26))
+			a.offs = append(a.offs, int32(3*i))
+		}
+		b := normText{text: slices.Clone(a.text), offs: slices.Clone(a.offs)}
+		var edits []repairEdit
+		for at := 0; at < size; {
+			na := at + r.IntN(20)
+			nb := min(size, na+r.IntN(10))
+			if na > size {
+				break
+			}
+			e := repairEdit{na: na, nb: nb}
+			for k := range r.IntN(12) {
+				e.text = append(e.text, byte('A'+k))
+				e.offs = append(e.offs, int32(na*3+k))
+			}
+			edits = append(edits, e)
+			at = nb
+			if r.IntN(8) == 0 {
+				at = max(0, at-5) // an overlap
+			}
+		}
+		applyEdits(&a, edits)
+		applyEditsReference(&b, edits)
+		if string(a.text) != string(b.text) || !slices.Equal(a.offs, b.offs) {
+			t.Fatalf("edits %+v: applyEdits %q %v, reference %q %v", edits, a.text, a.offs, b.text, b.offs)
+		}
+		// A second round on the result, as repair, joinPieces and
+		// fuzzyWords each rewrite the field in turn.
+		if len(a.text) > 2 {
+			e := []repairEdit{{na: 1, nb: 2, text: []byte("xy"), offs: []int32{7, 7}}}
+			applyEdits(&a, e)
+			applyEditsReference(&b, e)
+			if string(a.text) != string(b.text) || !slices.Equal(a.offs, b.offs) {
+				t.Fatalf("second round: applyEdits %q, reference %q", a.text, b.text)
+			}
+		}
+	}
+}
+
+// TestNewResults checks the results' one allocation: n zeroed matches and
+// extras, of length and capacity n, apart from each other.
+func TestNewResults(t *testing.T) {
+	for n := 1; n <= 9; n++ {
+		out, extras := newResults(n)
+		if len(out) != n || cap(out) != n || len(extras) != n || cap(extras) != n {
+			t.Fatalf("newResults(%d): len %d cap %d, extras len %d cap %d", n, len(out), cap(out), len(extras), cap(extras))
+		}
+		for i := range out {
+			if !isZeroMatch(out[i]) || extras[i] != (matchExtras{}) {
+				t.Fatalf("newResults(%d)[%d] not zeroed", n, i)
+			}
+			out[i].Text, extras[i].conc = "x", 1
+		}
+		// Appending to a full result moves it, and leaves the extras be.
+		out = append(out, precwatch.Match{Text: "y"})
+		for i := range extras {
+			if extras[i].conc != 1 || out[i].Text != "x" {
+				t.Fatalf("newResults(%d): match %d or its extras overwritten", n, i)
+			}
+		}
+	}
+	// Results of listings with one to many matches, read whole.
+	m := sharedInternalMatcher(t)
+	for k := 1; k <= 7; k++ {
+		var parts []string
+		for range k {
+			parts = append(parts, "acetone 99% 1 L")
+		}
+		l := precwatch.Listing{Title: strings.Join(parts, ", ")}
+		ms := m.Match(l)
+		if len(ms) != k {
+			t.Fatalf("%d mentions: %d matches", k, len(ms))
+		}
+		for i, x := range ms {
+			if x.Text != l.Title[x.Start:x.End] || x.ConcentrationPercent == nil || *x.ConcentrationPercent != 99 || x.Quantity == nil || len(x.Reasons) == 0 {
+				t.Fatalf("%d mentions, match %d: %+v", k, i, x)
+			}
+			if i > 0 && (x.ConcentrationPercent == ms[i-1].ConcentrationPercent || x.Quantity == ms[i-1].Quantity) {
+				t.Fatalf("%d mentions: matches %d and %d share their extras", k, i-1, i)
+			}
+		}
+	}
+}
+
+func isZeroMatch(x precwatch.Match) bool {
+	return x.Substance == "" && x.Text == "" && x.Start == 0 && x.End == 0 && x.ConcentrationPercent == nil &&
+		x.LimitPercent == nil && x.OverLimit == nil && x.Quantity == nil && x.Steps == nil && x.Reasons == nil && x.Score == 0
+}
