@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/precwatch/precwatch"
 )
@@ -195,4 +196,68 @@ func TestNewResults(t *testing.T) {
 func isZeroMatch(x precwatch.Match) bool {
 	return x.Substance == "" && x.Text == "" && x.Start == 0 && x.End == 0 && x.ConcentrationPercent == nil &&
 		x.LimitPercent == nil && x.OverLimit == nil && x.Quantity == nil && x.Steps == nil && x.Reasons == nil && x.Score == 0
+}
+
+// nextTriggerReference is nextTrigger as it was: after eight bytes that
+// may hold a trigger, one byte, then eight again.
+func nextTriggerReference(s string, i int) int {
+	for ; i < len(s); i++ {
+		for i+8 <= len(s) && !mayTrigger8(load8(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		if !repairByte[s[i]] {
+			continue
+		}
+		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
+			continue
+		}
+		if c := s[i]; c >= '0' && c <= '9' {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if (i == 0 || !wordy(s[i-1])) && (j == len(s) || !wordy(s[j])) {
+				i = j - 1
+				continue
+			}
+		}
+		return i
+	}
+	return len(s)
+}
+
+// TestNextTriggerAgrees checks nextTrigger against its reference from
+// every position of the evaluation texts, their mutations and random
+// texts of the bytes it looks for.
+func TestNextTriggerAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	rng := rand.New(rand.NewPCG(5, 8))
+	alpha := []string{"a", "b", "Z", " ", ".", "-", "0", "7", "@", "*", "#", "_", "?", "•", "ø", "Ø", "é", "ж", "%", "!", "$", "|", ",", "\n"}
+	var b strings.Builder
+	for range 20000 {
+		b.Reset()
+		for range rng.IntN(40) {
+			b.WriteString(alpha[rng.IntN(len(alpha))])
+		}
+		texts = append(texts, b.String())
+	}
+	found := 0
+	for _, s := range texts {
+		for i := 0; i <= len(s); i++ {
+			got, want := nextTrigger(s, i), nextTriggerReference(s, i)
+			if got != want {
+				t.Fatalf("nextTrigger(%q, %d) = %d, reference %d", s, i, got, want)
+			}
+			if got < len(s) {
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no trigger found: the test covers nothing")
+	}
 }

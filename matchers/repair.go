@@ -185,7 +185,15 @@ func nextTrigger(s string, i int) int {
 			break
 		}
 		if !repairByte[s[i]] {
-			continue
+			// The eight bytes may hold one further on: find it before
+			// loading them again.
+			e := min(i+8, len(s))
+			for i++; i < e && !repairByte[s[i]]; i++ {
+			}
+			if i == e {
+				i--
+				continue
+			}
 		}
 		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
 			// A lead byte of "•", "ø" or "Ø" that starts another
@@ -584,7 +592,8 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	for i := 0; i < len(t); {
 		a, b := i, nextSpace(t, i)
 		i = b + 1
-		if !v.fuzzyCandidate(t[a:b]) {
+		// Most words are short: no call for them.
+		if b-a < fuzzyMinLetters || !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
