@@ -261,3 +261,99 @@ func TestNextTriggerAgrees(t *testing.T) {
 		t.Fatal("no trigger found: the test covers nothing")
 	}
 }
+
+// fuzzyWordsReference is fuzzyWords as it was, asking every word.
+func (m *Matcher) fuzzyWordsReference(n *normText) {
+	v := m.vocab
+	var edits []repairEdit
+	t := n.text
+	for i := 0; i < len(t); {
+		a, b := i, nextSpace(t, i)
+		i = b + 1
+		if !v.fuzzyCandidate(t[a:b]) {
+			continue
+		}
+		fix, ok := v.fuzzy(t[a:b])
+		if !ok || isSystematicName(t[a:b]) {
+			continue
+		}
+		var ro []int32
+		for x := a; x < b; x++ {
+			if utf8.RuneStart(t[x]) {
+				ro = append(ro, n.offs[x])
+			}
+		}
+		offs := make([]int32, 0, len(fix))
+		k := 0
+		last := utf8.RuneCountInString(fix) - 1
+		for _, r := range fix {
+			o := ro[min(k, len(ro)-1)]
+			if k == last {
+				o = ro[len(ro)-1]
+			}
+			offs = appendOffs(offs, r, o)
+			k++
+		}
+		edits = append(edits, repairEdit{na: a, nb: b, text: []byte(fix), offs: offs})
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+}
+
+// TestFuzzyWordsAgrees runs fuzzyWords and its reference on the
+// normalised evaluation texts, their mutations, and texts of words of
+// every length around eight with one letter dropped, doubled or swapped
+// in watchlist words, in every byte the normalised text holds.
+func TestFuzzyWordsAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	r := rand.New(rand.NewPCG(2, 9))
+	var long []string
+	for w := range m.vocab.words {
+		if len(w) >= fuzzyMinLetters {
+			long = append(long, w)
+		}
+	}
+	slices.Sort(long)
+	fillers := []string{"a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "35", "é", "!", "жж", "kg"}
+	for range 20000 {
+		var parts []string
+		for range 1 + r.IntN(8) {
+			if r.IntN(2) == 0 {
+				w := []byte(long[r.IntN(len(long))])
+				switch k := 1 + r.IntN(len(w)-1); r.IntN(3) {
+				case 0:
+					w = append(w[:k:k], w[k+1:]...)
+				case 1:
+					w = append(w[:k+1:k+1], w[k:]...)
+				default:
+					if k+1 < len(w) {
+						w[k], w[k+1] = w[k+1], w[k]
+					}
+				}
+				parts = append(parts, string(w))
+			} else {
+				parts = append(parts, fillers[r.IntN(len(fillers))])
+			}
+		}
+		texts = append(texts, strings.Join(parts, " "))
+	}
+	fixed := 0
+	for _, s := range texts {
+		a := normalize(s, true, nil)
+		b := normText{text: slices.Clone(a.text), offs: slices.Clone(a.offs)}
+		before := string(a.text)
+		m.fuzzyWords(&a)
+		m.fuzzyWordsReference(&b)
+		if string(a.text) != string(b.text) || !slices.Equal(a.offs, b.offs) {
+			t.Fatalf("fuzzyWords(%q) = %q, reference %q", before, a.text, b.text)
+		}
+		if string(a.text) != before {
+			fixed++
+		}
+	}
+	if fixed < 100 {
+		t.Fatalf("only %d texts corrected: the test covers too little", fixed)
+	}
+}

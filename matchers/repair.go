@@ -590,9 +590,19 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	var edits []repairEdit
 	t := n.text
 	for i := 0; i < len(t); {
+		// Every word that ends within the eight bytes from a word's start
+		// is too short: on to the one after their last space.
+		if i+8 <= len(t) {
+			// Exact per byte (no borrow runs between bytes), as the last
+			// space is wanted, not only the first.
+			x := binary.LittleEndian.Uint64(t[i:]) ^ swarOnes*' '
+			if z := ^((x&^swarHigh + swarLow7) | x) & swarHigh; z != 0 {
+				i += (63-bits.LeadingZeros64(z))/8 + 1
+				continue
+			}
+		}
 		a, b := i, nextSpace(t, i)
 		i = b + 1
-		// Most words are short: no call for them.
 		if b-a < fuzzyMinLetters || !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
@@ -1180,6 +1190,7 @@ func load8(s string, i int) uint64 {
 const (
 	swarOnes = 0x0101010101010101
 	swarHigh = 0x8080808080808080
+	swarLow7 = 0x7F7F7F7F7F7F7F7F
 )
 
 // mayTrigger8 reports whether one of the eight bytes in x may be a
