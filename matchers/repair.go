@@ -591,7 +591,8 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	t := n.text
 	for i := 0; i < len(t); {
 		// Every word that ends within the eight bytes from a word's start
-		// is too short: on to the one after their last space.
+		// is too short (fuzzyMinLetters is 8 or more, checked below): on
+		// to the one after their last space.
 		if i+8 <= len(t) {
 			// Exact per byte (no borrow runs between bytes), as the last
 			// space is wanted, not only the first.
@@ -637,6 +638,10 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		applyEdits(n, edits)
 	}
 }
+
+// This fails to compile when fuzzyMinLetters is under 8, for which
+// fuzzyWords' eight-byte skip would pass over candidates.
+const _ = uint(fuzzyMinLetters - 8)
 
 // quadBits is a bitset over hashed first-four-byte quads: most words
 // fail it before the exact quadSet lookups.
