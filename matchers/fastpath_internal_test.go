@@ -357,3 +357,40 @@ func TestFuzzyWordsAgrees(t *testing.T) {
 		t.Fatalf("only %d texts corrected: the test covers too little", fixed)
 	}
 }
+
+// TestFuzzyEndsASCII checks the prefilter's bitset test before the copy:
+// every ASCII word fuzzyCandidate takes, in any case, passes it, and it
+// turns some long words away.
+func TestFuzzyEndsASCII(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	v := m.vocab
+	var words []string
+	for _, s := range plainTexts(t, m) {
+		words = append(words, strings.FieldsFunc(s, func(r rune) bool { return !isASCIIAlnum(byte(r)) || r >= 0x80 })...)
+	}
+	for w := range v.words {
+		words = append(words, w, strings.ToUpper(w), w[:len(w)-1], w+"s", w[:1]+w)
+	}
+	passed, failed := 0, 0
+	for _, w := range words {
+		if len(w) < 4 || strings.ContainsFunc(w, func(r rune) bool { return r >= 0x80 }) {
+			continue
+		}
+		lower := []byte(strings.ToLower(w))
+		ends := v.fuzzyEndsASCII(w)
+		if v.fuzzyCandidate(lower) && !ends {
+			t.Fatalf("fuzzyEndsASCII(%q) = false for a fuzzy candidate", w)
+		}
+		if len(w) >= fuzzyMinLetters {
+			if ends {
+				passed++
+			} else {
+				failed++
+			}
+		}
+	}
+	if passed == 0 || failed == 0 {
+		t.Fatalf("%d long words passed, %d failed: the test covers too little", passed, failed)
+	}
+	t.Logf("%d long words passed, %d turned away", passed, failed)
+}

@@ -651,7 +651,19 @@ func quadHash(q uint32) uint32 { return (q * 0x9E3779B1) >> 16 }
 
 func (s *quadBits) add(q uint32) { h := quadHash(q); s[h>>6] |= 1 << (h & 63) }
 
-func (s *quadBits) has(w []byte) bool { h := quadHash(quad(w)); return s[h>>6]&(1<<(h&63)) != 0 }
+func (s *quadBits) has(w []byte) bool { return s.hasQuad(quad(w)) }
+
+func (s *quadBits) hasQuad(q uint32) bool { h := quadHash(q); return s[h>>6]&(1<<(h&63)) != 0 }
+
+// fuzzyEndsASCII is fuzzyCandidate's bitset tests on an ASCII word of
+// four bytes or more as written, lower-casing only the eight bytes they
+// read: a word that fails them is no candidate.
+func (v *vocab) fuzzyEndsASCII(w string) bool {
+	n := len(w)
+	first := uint32(lowerASCII[w[0]]) | uint32(lowerASCII[w[1]])<<8 | uint32(lowerASCII[w[2]])<<16 | uint32(lowerASCII[w[3]])<<24
+	last := uint32(lowerASCII[w[n-4]]) | uint32(lowerASCII[w[n-3]])<<8 | uint32(lowerASCII[w[n-2]])<<16 | uint32(lowerASCII[w[n-1]])<<24
+	return v.fuzzyBits.hasQuad(first) && v.fuzzyEndBits.hasQuad(last)
+}
 
 // quadSet holds words' first (or last) four bytes: an exact filter, as
 // general text shares three-byte starts and ends ("tra", "ion") with the
