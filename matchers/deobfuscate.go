@@ -98,7 +98,12 @@ const minSpacedRun = 4
 
 // deobfuscate rewrites n in place (text and offsets) when it holds any of
 // the obfuscations above; orig is the text n was normalised from.
-func deobfuscate(n *normText, orig string) {
+func deobfuscate(n *normText, orig string) { deobfuscateWith(n, orig, true) }
+
+// deobfuscateWith is deobfuscate; copyPlain lets its rebuild copy the
+// words fixWord leaves as they are (TestDeobfuscateCopyAgrees runs it
+// without, word by word as before).
+func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 	db := deobPool.Get().(*deobBuf)
 	defer deobPool.Put(db)
 	text := n.text
@@ -220,6 +225,13 @@ func deobfuscate(n *normText, orig string) {
 			out = append(out, ' ')
 			offs = append(offs, n.offs[w.a-1])
 		}
+		// A word on its own of ASCII letters only, or digits only, is
+		// one fixWord leaves as it is: copied, not read rune by rune.
+		if copyPlain && len(runes) == 0 && (k+1 == len(words) || !join[k+1]) && lettersOrDigits(text[w.a:w.b]) {
+			out = append(out, text[w.a:w.b]...)
+			offs = append(offs, n.offs[w.a:w.b]...)
+			continue
+		}
 		for i := w.a; i < w.b; {
 			r, size := utf8.DecodeRune(text[i:])
 			runes = append(runes, r)
@@ -264,6 +276,24 @@ func spacedGap(g, first string, isFirst bool) bool {
 		return false
 	}
 	return isFirst || len(g) == len(first)
+}
+
+// lettersOrDigits reports whether b is all ASCII lower-case letters or
+// all ASCII digits: a word fixWord does not change (no look-alike, no
+// Cyrillic, and digits only with letters).
+func lettersOrDigits(b []byte) bool {
+	letters, digits := 0, 0
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z':
+			letters++
+		case '0' <= c && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return letters == 0 || digits == 0
 }
 
 // hasWideOrMixed reports whether a normalised word has non-ASCII letters or

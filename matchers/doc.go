@@ -105,14 +105,17 @@
 // open-addressing table; what scoring needs of a substance (severities,
 // limit text) is computed at Compile. Buffers come from a sync.Pool, so a listing without matches
 // allocates nothing and the rules stay linear on a 10 MB field; a listing
-// with matches allocates its result, one array for what their pointer and
-// slice fields point to (strengths, limits, amounts, reasons) and one
-// string for the formatted reasons. The repair pass (repair.go) reads the
-// text again: eight bytes at a time for a byte that may start a disguise,
-// word by word for the one-letter corrections (filtered on a word's first
-// and last four bytes, then by a Bloom filter of the long words and their
-// one-deletion forms, near.go), at full stops and hyphens for clipped
-// names and pieces; it allocates only for what it rewrites.
+// with matches allocates its result and what their pointer and slice
+// fields point to (strengths, limits, amounts, reasons), together in one
+// block for up to four matches, and one string for the formatted
+// reasons. The repair pass (repair.go) reads the text again: eight bytes
+// at a time for a byte that may start a disguise (looking through the
+// rest of a chunk that may hold one before loading the next), word by
+// word for the one-letter corrections (words of eight bytes or more,
+// filtered on their first and last four bytes, then by a Bloom filter of
+// the long words and their one-deletion forms, near.go), at full stops
+// and hyphens for clipped names and pieces; it allocates only for what
+// it rewrites, into buffers it keeps.
 //
 // # Severity
 //

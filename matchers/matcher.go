@@ -374,11 +374,11 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	m.shareStrengths(sc.staged)
 	m.loneStrength(sc, l)
 	m.scoreListing(sc, l.Tor)
-	// One allocation for the matches and one for what their pointer and
-	// slice fields point to, sized exactly: bytes allocated set how often
-	// the collector runs.
-	out := make([]precwatch.Match, len(sc.staged))
-	extras := make([]matchExtras, len(sc.staged))
+	// The matches and what their pointer and slice fields point to, sized
+	// exactly, in one allocation for the usual few matches: bytes and
+	// objects allocated set how often the collector runs and what it
+	// costs.
+	out, extras := newResults(len(sc.staged))
 	for i := range sc.staged {
 		st, x, o := &sc.staged[i], &extras[i], &out[i]
 		sub := &m.subs[st.ref.sub]
@@ -596,6 +596,38 @@ type matchExtras struct {
 	over        bool
 	q           precwatch.Quantity
 	reasons     [maxReasons + 1]string // scoring's, then the alerting rule
+}
+
+// newResults returns n zeroed matches and their extras: one allocation
+// holding both for up to four matches (nearly every listing), two beyond.
+func newResults(n int) ([]precwatch.Match, []matchExtras) {
+	switch n {
+	case 1:
+		b := new(struct {
+			m [1]precwatch.Match
+			x [1]matchExtras
+		})
+		return b.m[:], b.x[:]
+	case 2:
+		b := new(struct {
+			m [2]precwatch.Match
+			x [2]matchExtras
+		})
+		return b.m[:], b.x[:]
+	case 3:
+		b := new(struct {
+			m [3]precwatch.Match
+			x [3]matchExtras
+		})
+		return b.m[:], b.x[:]
+	case 4:
+		b := new(struct {
+			m [4]precwatch.Match
+			x [4]matchExtras
+		})
+		return b.m[:], b.x[:]
+	}
+	return make([]precwatch.Match, n), make([]matchExtras, n)
 }
 
 // nearSlack bounds, in bytes, how far apart a term and a strength,

@@ -246,12 +246,16 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 						return false // too long to copy: left to the full path
 					}
 				} else if f&pbWide == 0 {
-					word := lower[:folded]
-					for k := range word {
-						word[k] = lowerASCII[text[ws+k]]
-					}
-					if v.fuzzyCandidate(word) {
-						return false
+					// The bitsets of its first and last four bytes first:
+					// most long words fail them, and are not copied.
+					if v.fuzzyEndsASCII(text[ws:we]) {
+						word := lower[:folded]
+						for k := range word {
+							word[k] = lowerASCII[text[ws+k]]
+						}
+						if v.fuzzyCandidate(word) {
+							return false
+						}
 					}
 				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
 					return false

@@ -185,7 +185,15 @@ func nextTrigger(s string, i int) int {
 			break
 		}
 		if !repairByte[s[i]] {
-			continue
+			// The eight bytes may hold one further on: find it before
+			// loading them again.
+			e := min(i+8, len(s))
+			for i++; i < e && !repairByte[s[i]]; i++ {
+			}
+			if i == e {
+				i--
+				continue
+			}
 		}
 		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
 			// A lead byte of "•", "ø" or "Ø" that starts another
@@ -401,6 +409,7 @@ type altWord struct {
 func (m *Matcher) substitutions(ss []slot, w string, letters int) (offs []int32, ok bool) {
 	// Count substitutions and map the word's bytes to the slots.
 	rs := []rune(w)
+	offs = make([]int32, 0, len(w))
 	subst, k := 0, 0
 	for _, s := range ss {
 		switch {
@@ -456,10 +465,15 @@ func normRange(n *normText, a, b int) (int, int, bool) {
 	return na, nb, true
 }
 
+// editBufs holds the buffers applyEdits writes into: it swaps them with
+// the field's and keeps the old ones for the next call, so that a
+// rewrite allocates nothing once the buffers have grown.
+var editBufs = sync.Pool{New: func() any { return new(normText) }}
+
 // applyEdits rewrites n with edits, which are ordered and disjoint.
 func applyEdits(n *normText, edits []repairEdit) {
-	text := make([]byte, 0, len(n.text)+64)
-	offs := make([]int32, 0, cap(text))
+	buf := editBufs.Get().(*normText)
+	text, offs := buf.text[:0], buf.offs[:0]
 	last := 0
 	for _, e := range edits {
 		if e.na < last {
@@ -473,8 +487,11 @@ func applyEdits(n *normText, edits []repairEdit) {
 	}
 	text = append(text, n.text[last:]...)
 	offs = append(offs, n.offs[last:]...)
-	n.text = append(n.text[:0], text...)
-	n.offs = append(n.offs[:0], offs...)
+	n.text, buf.text = text, n.text[:0]
+	n.offs, buf.offs = offs, n.offs[:0]
+	if cap(buf.text) <= maxPooledBytes {
+		editBufs.Put(buf)
+	}
 }
 
 // joinPieces joins words of n written apart by one "-" or "." in orig
@@ -573,9 +590,21 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	var edits []repairEdit
 	t := n.text
 	for i := 0; i < len(t); {
+		// Every word that ends within the eight bytes from a word's start
+		// is too short (fuzzyMinLetters is 8 or more, checked below): on
+		// to the one after their last space.
+		if i+8 <= len(t) {
+			// Exact per byte (no borrow runs between bytes), as the last
+			// space is wanted, not only the first.
+			x := binary.LittleEndian.Uint64(t[i:]) ^ swarOnes*' '
+			if z := ^((x&^swarHigh + swarLow7) | x) & swarHigh; z != 0 {
+				i += (63-bits.LeadingZeros64(z))/8 + 1
+				continue
+			}
+		}
 		a, b := i, nextSpace(t, i)
 		i = b + 1
-		if !v.fuzzyCandidate(t[a:b]) {
+		if b-a < fuzzyMinLetters || !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
 		fix, ok := v.fuzzy(t[a:b])
@@ -610,6 +639,10 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	}
 }
 
+// This fails to compile when fuzzyMinLetters is under 8, for which
+// fuzzyWords' eight-byte skip would pass over candidates.
+const _ = uint(fuzzyMinLetters - 8)
+
 // quadBits is a bitset over hashed first-four-byte quads: most words
 // fail it before the exact quadSet lookups.
 type quadBits [1 << 10]uint64
@@ -618,7 +651,19 @@ func quadHash(q uint32) uint32 { return (q * 0x9E3779B1) >> 16 }
 
 func (s *quadBits) add(q uint32) { h := quadHash(q); s[h>>6] |= 1 << (h & 63) }
 
-func (s *quadBits) has(w []byte) bool { h := quadHash(quad(w)); return s[h>>6]&(1<<(h&63)) != 0 }
+func (s *quadBits) has(w []byte) bool { return s.hasQuad(quad(w)) }
+
+func (s *quadBits) hasQuad(q uint32) bool { h := quadHash(q); return s[h>>6]&(1<<(h&63)) != 0 }
+
+// fuzzyEndsASCII is fuzzyCandidate's bitset tests on an ASCII word of
+// four bytes or more as written, lower-casing only the eight bytes they
+// read: a word that fails them is no candidate.
+func (v *vocab) fuzzyEndsASCII(w string) bool {
+	n := len(w)
+	first := uint32(lowerASCII[w[0]]) | uint32(lowerASCII[w[1]])<<8 | uint32(lowerASCII[w[2]])<<16 | uint32(lowerASCII[w[3]])<<24
+	last := uint32(lowerASCII[w[n-4]]) | uint32(lowerASCII[w[n-3]])<<8 | uint32(lowerASCII[w[n-2]])<<16 | uint32(lowerASCII[w[n-1]])<<24
+	return v.fuzzyBits.hasQuad(first) && v.fuzzyEndBits.hasQuad(last)
+}
 
 // quadSet holds words' first (or last) four bytes: an exact filter, as
 // general text shares three-byte starts and ends ("tra", "ion") with the
@@ -1162,6 +1207,7 @@ func load8(s string, i int) uint64 {
 const (
 	swarOnes = 0x0101010101010101
 	swarHigh = 0x8080808080808080
+	swarLow7 = 0x7F7F7F7F7F7F7F7F
 )
 
 // mayTrigger8 reports whether one of the eight bytes in x may be a
