@@ -50,15 +50,7 @@ func TestFixWordLeavesPlainWords(t *testing.T) {
 func TestDeobfuscateCopyAgrees(t *testing.T) {
 	m := sharedInternalMatcher(t)
 	texts := plainTexts(t, m)
-	rng := rand.New(rand.NewPCG(9, 4))
-	var b strings.Builder
-	for range 30000 {
-		b.Reset()
-		for range rng.IntN(60) {
-			b.WriteString(normAlphabet[rng.IntN(len(normAlphabet))])
-		}
-		texts = append(texts, b.String())
-	}
+	texts = appendRandomTexts(texts, rand.New(rand.NewPCG(9, 4)), normAlphabet, 30000, 60)
 	rebuilt := 0
 	for _, s := range texts {
 		fast, _ := normalizeFold(s, true, nil)
@@ -235,16 +227,8 @@ func nextTriggerReference(s string, i int) int {
 func TestNextTriggerAgrees(t *testing.T) {
 	m := sharedInternalMatcher(t)
 	texts := plainTexts(t, m)
-	rng := rand.New(rand.NewPCG(5, 8))
 	alpha := []string{"a", "b", "Z", " ", ".", "-", "0", "7", "@", "*", "#", "_", "?", "•", "ø", "Ø", "é", "ж", "%", "!", "$", "|", ",", "\n"}
-	var b strings.Builder
-	for range 20000 {
-		b.Reset()
-		for range rng.IntN(40) {
-			b.WriteString(alpha[rng.IntN(len(alpha))])
-		}
-		texts = append(texts, b.String())
-	}
+	texts = appendRandomTexts(texts, rand.New(rand.NewPCG(5, 8)), alpha, 20000, 40)
 	found := 0
 	for _, s := range texts {
 		for i := 0; i <= len(s); i++ {
@@ -393,4 +377,18 @@ func TestFuzzyEndsASCII(t *testing.T) {
 		t.Fatalf("%d long words passed, %d failed: the test covers too little", passed, failed)
 	}
 	t.Logf("%d long words passed, %d turned away", passed, failed)
+}
+
+// appendRandomTexts appends n texts of up to maxLen pieces drawn from
+// alphabet.
+func appendRandomTexts(texts []string, rng *rand.Rand, alphabet []string, n, maxLen int) []string {
+	var b strings.Builder
+	for range n {
+		b.Reset()
+		for range rng.IntN(maxLen) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		texts = append(texts, b.String())
+	}
+	return texts
 }
