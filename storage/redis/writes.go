@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,6 +32,16 @@ type writes struct {
 	// growing buffer rather than an allocation per record.
 	buf bytes.Buffer
 	enc *json.Encoder
+
+	// keys and texts cache, for one transaction, the index keys of a
+	// field's value and the word index keys of a listing's title and
+	// description: a page's alerts share their site, status and
+	// substance, and an alert rewritten is indexed under its old and new
+	// text, most often the same.
+	keys  map[[2]string]string
+	texts map[[2]string][]string
+	// zfree are emptied zsetOps kept for reuse.
+	zfree []*zsetOps
 }
 
 // zsetOps are the member operations on one sorted set: the last per member.
@@ -45,9 +56,49 @@ type zsetOp struct {
 }
 
 func newWrites() *writes {
-	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{}}
+	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
+		keys: map[[2]string]string{}, texts: map[[2]string][]string{}}
 	w.enc = json.NewEncoder(&w.buf)
 	return w
+}
+
+// writesPool keeps the writes of finished RecordPage transactions: a
+// page's JSON buffer is some 100 KB, and allocating it (zeroed) and
+// growing it was about a tenth of the client's CPU per page.
+var writesPool = sync.Pool{New: func() any { return newWrites() }}
+
+// maxPooledBuf bounds the buffer a pooled writes keeps.
+const maxPooledBuf = 4 << 20
+
+func getWrites() *writes { return writesPool.Get().(*writes) }
+
+// release empties w and returns it to the pool. Neither w nor the bytes
+// its marshal returned may be used afterwards: call it once the
+// transaction's commands have been sent and answered.
+func (w *writes) release() {
+	if w.buf.Cap() > maxPooledBuf {
+		return
+	}
+	clear(w.mset)
+	w.mset = w.mset[:0]
+	clear(w.sadd)
+	clear(w.saddKeys)
+	w.saddKeys = w.saddKeys[:0]
+	for _, z := range w.zsets {
+		clear(z.ops)
+		clear(z.order)
+		z.order = z.order[:0]
+		w.zfree = append(w.zfree, z)
+	}
+	clear(w.zsets)
+	clear(w.zKeys)
+	w.zKeys = w.zKeys[:0]
+	clear(w.xadds)
+	w.xadds = w.xadds[:0]
+	w.buf.Reset()
+	clear(w.keys)
+	clear(w.texts)
+	writesPool.Put(w)
 }
 
 // marshal returns v as json.Marshal does. The bytes stay valid and
@@ -75,7 +126,11 @@ func (w *writes) sAdd(key string, member string) {
 func (w *writes) zset(key, member string, op zsetOp) {
 	z, ok := w.zsets[key]
 	if !ok {
-		z = &zsetOps{ops: map[string]zsetOp{}}
+		if n := len(w.zfree); n > 0 {
+			z, w.zfree = w.zfree[n-1], w.zfree[:n-1]
+		} else {
+			z = &zsetOps{ops: map[string]zsetOp{}}
+		}
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
 	}
