@@ -247,15 +247,21 @@ func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
 }
 
 // cachedIdxKey is idxKey(field, value), or the all index's key when field
-// is empty, cached in w when not nil.
+// is empty, or the time index's when it is "time" (no alert field is),
+// cached in w when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
 			return k
 		}
 	}
-	k := s.key("alerts", "idx", "all")
-	if field != "" {
+	var k string
+	switch field {
+	case "":
+		k = s.key("alerts", "idx", "all")
+	case "time":
+		k = s.timeKey()
+	default:
 		k = s.idxKey(field, value)
 	}
 	if w != nil {
@@ -601,24 +607,26 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 // the alert) is a new member, so the old one leaves every index.
 func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
+	var boxed any = member // one allocation for every index (see zsetOps)
 	newIdx := s.alertIndexesIn(w, a)
 	if old != nil {
 		oldMember := alertMember(*old)
+		var oldBoxed any = oldMember
 		for _, idx := range s.alertIndexesIn(w, *old) {
 			if oldMember != member || !slices.Contains(newIdx, idx) {
-				w.zRem(idx, oldMember)
+				w.zRem(idx, oldBoxed)
 			}
 		}
 		if oldMember != member {
-			w.zRem(s.timeKey(), oldMember)
+			w.zRem(s.cachedIdxKey(w, "time", ""), oldBoxed)
 		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
 	for _, idx := range newIdx {
-		w.zAdd(idx, member, 0)
+		w.zAdd(idx, boxed, 0)
 	}
-	w.zAdd(s.timeKey(), member, timeScore(a.Severity, a.CreatedAt))
+	w.zAdd(s.cachedIdxKey(w, "time", ""), boxed, timeScore(a.Severity, a.CreatedAt))
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did

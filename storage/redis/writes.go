@@ -44,10 +44,52 @@ type writes struct {
 	zfree []*zsetOps
 }
 
-// zsetOps are the member operations on one sorted set: the last per member.
+// zsetOps are the member operations on one sorted set: the last per
+// member, in first-operation order. Most sets of a page get a few members
+// (a word's index, one alert's), so members are found by a scan until
+// there are many of them, and only then through a map.
 type zsetOps struct {
-	ops   map[string]zsetOp
-	order []string
+	// members are strings, boxed once by the caller: an alert's member
+	// goes into some 20 indexes, and boxing it for each command's
+	// arguments was an allocation each.
+	members []any
+	ops     []zsetOp
+	index   map[any]int // member → position, once there are many
+}
+
+// zsetScan is how many members a zsetOps scans before keeping an index.
+const zsetScan = 16
+
+func (z *zsetOps) set(member any, op zsetOp) {
+	if z.index != nil {
+		if i, ok := z.index[member]; ok {
+			z.ops[i] = op
+			return
+		}
+	} else {
+		for i, m := range z.members {
+			if m == member {
+				z.ops[i] = op
+				return
+			}
+		}
+	}
+	z.members = append(z.members, member)
+	z.ops = append(z.ops, op)
+	switch {
+	case z.index != nil:
+		z.index[member] = len(z.members) - 1
+	case len(z.members) > zsetScan:
+		z.index = make(map[any]int, 2*len(z.members))
+		for i, m := range z.members {
+			z.index[m] = i
+		}
+	}
+}
+
+func (z *zsetOps) reset() {
+	clear(z.members)
+	z.members, z.ops, z.index = z.members[:0], z.ops[:0], nil
 }
 
 type zsetOp struct {
@@ -85,9 +127,7 @@ func (w *writes) release() {
 	clear(w.saddKeys)
 	w.saddKeys = w.saddKeys[:0]
 	for _, z := range w.zsets {
-		clear(z.ops)
-		clear(z.order)
-		z.order = z.order[:0]
+		z.reset()
 		w.zfree = append(w.zfree, z)
 	}
 	clear(w.zsets)
@@ -123,28 +163,27 @@ func (w *writes) sAdd(key string, member string) {
 	w.sadd[key] = append(ms, member)
 }
 
-func (w *writes) zset(key, member string, op zsetOp) {
+func (w *writes) zset(key string, member any, op zsetOp) {
 	z, ok := w.zsets[key]
 	if !ok {
 		if n := len(w.zfree); n > 0 {
 			z, w.zfree = w.zfree[n-1], w.zfree[:n-1]
 		} else {
-			z = &zsetOps{ops: map[string]zsetOp{}}
+			z = &zsetOps{}
 		}
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
 	}
-	if _, ok := z.ops[member]; !ok {
-		z.order = append(z.order, member)
-	}
-	z.ops[member] = op
+	z.set(member, op)
 }
 
-func (w *writes) zAdd(key, member string, score float64) {
+// zAdd and zRem take a string member; boxed once, it is shared by every
+// command it goes into.
+func (w *writes) zAdd(key string, member any, score float64) {
 	w.zset(key, member, zsetOp{add: true, score: score})
 }
 
-func (w *writes) zRem(key, member string) { w.zset(key, member, zsetOp{}) }
+func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}) }
 
 func (w *writes) xAdd(a *redis.XAddArgs) { w.xadds = append(w.xadds, a) }
 
@@ -168,16 +207,16 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	for _, k := range w.zKeys {
 		z := w.zsets[k]
 		nadd := 0
-		for _, m := range z.order {
-			if z.ops[m].add {
+		for _, op := range z.ops {
+			if op.add {
 				nadd++
 			}
 		}
-		if nrem := len(z.order) - nadd; nrem > 0 {
+		if nrem := len(z.members) - nadd; nrem > 0 {
 			rem := make([]any, 0, 2+nrem)
 			rem = append(rem, "zrem", k)
-			for _, m := range z.order {
-				if !z.ops[m].add {
+			for i, m := range z.members {
+				if !z.ops[i].add {
 					rem = append(rem, m)
 				}
 			}
@@ -186,8 +225,8 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 		if nadd > 0 {
 			add := make([]any, 0, 2+2*nadd)
 			add = append(add, "zadd", k)
-			for _, m := range z.order {
-				if op := z.ops[m]; op.add {
+			for i, m := range z.members {
+				if op := z.ops[i]; op.add {
 					add = append(add, op.score, m)
 				}
 			}

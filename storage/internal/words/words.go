@@ -20,16 +20,36 @@ const MaxLen = 64
 // first appearance.
 func Split(texts ...string) []string {
 	var out []string
-	var seen map[string]bool
+	var seen map[string]bool // once out is long: a short one is scanned
 	var b []byte
 	flush := func() {
-		if len(b) > 0 && len(b) <= MaxLen && !seen[string(b)] {
-			if seen == nil {
-				seen = make(map[string]bool, 16)
+		if len(b) == 0 || len(b) > MaxLen {
+			b = b[:0]
+			return
+		}
+		if seen != nil {
+			if seen[string(b)] {
+				b = b[:0]
+				return
 			}
-			w := string(b)
+		} else {
+			for _, o := range out {
+				if o == string(b) {
+					b = b[:0]
+					return
+				}
+			}
+		}
+		w := string(b)
+		out = append(out, w)
+		switch {
+		case seen != nil:
 			seen[w] = true
-			out = append(out, w)
+		case len(out) == 32:
+			seen = make(map[string]bool, 64)
+			for _, o := range out {
+				seen[o] = true
+			}
 		}
 		b = b[:0]
 	}

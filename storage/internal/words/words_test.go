@@ -1,6 +1,7 @@
 package words
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -84,6 +85,14 @@ func TestSplitSameAsRef(t *testing.T) {
 		}
 		if rng.IntN(3) == 0 {
 			texts = append(texts, strings.Repeat("k", MaxLen-1+rng.IntN(3)))
+		}
+		if rng.IntN(4) == 0 {
+			// Past the 32 distinct words Split scans before using a map.
+			var long []string
+			for range rng.IntN(120) {
+				long = append(long, fmt.Sprintf("W%d", rng.IntN(70)))
+			}
+			texts = append(texts, strings.Join(long, " "))
 		}
 		if got, want := Split(texts...), splitRef(texts...); !slices.Equal(got, want) {
 			t.Fatalf("Split(%q) = %q, want %q", texts, got, want)
