@@ -255,7 +255,10 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 
 	results := make([]precwatch.RecordResult, len(obs))
 	writes := make([]batchWrite, 0, len(obs))
-	w := newWrites()
+	w := getWrites()
+	// Released once the transaction has run or failed: the commands hold
+	// w's bytes until then.
+	defer w.release()
 	w.buf.Grow(1536 * len(obs)) // a listing's state is about 1 KB of JSON
 	standIns := map[string]precwatch.Alert{}
 	var akeyBuf []string

@@ -223,24 +223,70 @@ func (s *Store) runKey(id string) string            { return s.key("run", id) }
 func (s *Store) pageKey(sha string) string          { return s.key("page", sha) }
 
 // alertIndexes are the order indexes an alert belongs to.
-func (s *Store) alertIndexes(a precwatch.Alert) []string {
-	idx := []string{
-		s.key("alerts", "idx", "all"),
-		s.idxKey("status", string(a.Status)),
-		s.idxKey("site", a.Site),
-		s.idxKey("substance", a.Substance),
-		s.idxKey("regime", string(a.Regime)),
-	}
+func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexesIn(nil, a) }
+
+// alertIndexesIn is alertIndexes with the keys cached in w (when not nil)
+// for the rest of its transaction.
+func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
+	ws := s.wordKeys(w, a.Listing.Title, a.Listing.Description)
+	idx := make([]string, 0, 7+len(ws))
+	idx = append(idx,
+		s.cachedIdxKey(w, "", ""),
+		s.cachedIdxKey(w, "status", string(a.Status)),
+		s.cachedIdxKey(w, "site", a.Site),
+		s.cachedIdxKey(w, "substance", a.Substance),
+		s.cachedIdxKey(w, "regime", string(a.Regime)),
+	)
 	if a.Listing.Vendor != "" {
-		idx = append(idx, s.idxKey("vendor", a.Listing.Vendor))
+		idx = append(idx, s.cachedIdxKey(w, "vendor", a.Listing.Vendor))
 	}
 	if a.Assignee != "" {
-		idx = append(idx, s.idxKey("assignee", a.Assignee))
+		idx = append(idx, s.cachedIdxKey(w, "assignee", a.Assignee))
 	}
-	for _, w := range words.Split(a.Listing.Title, a.Listing.Description) {
-		idx = append(idx, s.idxKey("word", w))
+	return append(idx, ws...)
+}
+
+// cachedIdxKey is idxKey(field, value), or the all index's key when field
+// is empty, or the time index's when it is "time" (no alert field is),
+// cached in w when not nil.
+func (s *Store) cachedIdxKey(w *writes, field, value string) string {
+	if w != nil {
+		if k, ok := w.keys[[2]string{field, value}]; ok {
+			return k
+		}
 	}
-	return idx
+	var k string
+	switch field {
+	case "":
+		k = s.key("alerts", "idx", "all")
+	case "time":
+		k = s.timeKey()
+	default:
+		k = s.idxKey(field, value)
+	}
+	if w != nil {
+		w.keys[[2]string{field, value}] = k
+	}
+	return k
+}
+
+// wordKeys are the word indexes of a listing's text, cached in w when not
+// nil (callers must not change the slice).
+func (s *Store) wordKeys(w *writes, title, description string) []string {
+	if w != nil {
+		if ks, ok := w.texts[[2]string{title, description}]; ok {
+			return ks
+		}
+	}
+	ws := words.Split(title, description)
+	ks := make([]string, len(ws))
+	for i, wd := range ws {
+		ks[i] = s.idxKey("word", wd)
+	}
+	if w != nil {
+		w.texts[[2]string{title, description}] = ks
+	}
+	return ks
 }
 
 // idxKey is the order index of the alerts whose field is value.
@@ -288,7 +334,28 @@ func orderableScore(f float64) uint64 {
 // descending, then score descending, then created descending, then key
 // ascending.
 func alertMember(a precwatch.Alert) string {
-	return fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
+	// Built by hand, not with fmt: RecordPage makes one or two per alert.
+	var b strings.Builder
+	b.Grow(36 + len(a.Key))
+	b.WriteByte(byte('9' - clampSeverity(a.Severity)))
+	b.WriteByte(':')
+	writeHex16(&b, ^orderableScore(a.Score))
+	b.WriteByte(':')
+	writeHex16(&b, ^orderable(a.CreatedAt))
+	b.WriteByte(':')
+	b.WriteString(a.Key)
+	return b.String()
+}
+
+// writeHex16 writes v as 16 lower-case hex digits, as "%016x" does.
+func writeHex16(b *strings.Builder, v uint64) {
+	const digits = "0123456789abcdef"
+	var d [16]byte
+	for i := 15; i >= 0; i-- {
+		d[i] = digits[v&0xf]
+		v >>= 4
+	}
+	b.Write(d[:])
 }
 
 // memberCreated returns orderable(created) of an alertMember.
@@ -540,24 +607,26 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 // the alert) is a new member, so the old one leaves every index.
 func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
-	newIdx := s.alertIndexes(a)
+	var boxed any = member // one allocation for every index (see zsetOps)
+	newIdx := s.alertIndexesIn(w, a)
 	if old != nil {
 		oldMember := alertMember(*old)
-		for _, idx := range s.alertIndexes(*old) {
+		var oldBoxed any = oldMember
+		for _, idx := range s.alertIndexesIn(w, *old) {
 			if oldMember != member || !slices.Contains(newIdx, idx) {
-				w.zRem(idx, oldMember)
+				w.zRem(idx, oldBoxed)
 			}
 		}
 		if oldMember != member {
-			w.zRem(s.timeKey(), oldMember)
+			w.zRem(s.cachedIdxKey(w, "time", ""), oldBoxed)
 		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
 	for _, idx := range newIdx {
-		w.zAdd(idx, member, 0)
+		w.zAdd(idx, boxed, 0)
 	}
-	w.zAdd(s.timeKey(), member, timeScore(a.Severity, a.CreatedAt))
+	w.zAdd(s.cachedIdxKey(w, "time", ""), boxed, timeScore(a.Severity, a.CreatedAt))
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did

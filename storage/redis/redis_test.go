@@ -437,6 +437,25 @@ func TestMemberOrder(t *testing.T) {
 	}
 }
 
+// TestMemberFormat: alertMember, built by hand, writes what the format
+// "%c:%016x:%016x:%s" did, so that members written before and after it
+// are the same strings (an index holding both would list an alert twice).
+func TestMemberFormat(t *testing.T) {
+	times := []time.Time{{}, time.Unix(0, 0), time.Date(2026, 3, 1, 0, 0, 0, 7, time.UTC), time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)}
+	scores := []float64{math.NaN(), math.Inf(-1), -2.5, 0, math.Copysign(0, -1), 0.1, 99.9, math.Inf(1)}
+	for _, sev := range []precwatch.Severity{-3, precwatch.SeverityNone, precwatch.SeverityLow, precwatch.SeverityCritical, 12} {
+		for _, sc := range scores {
+			for _, at := range times {
+				a := precwatch.Alert{Key: "0123456789abcdef0123456789abcdef", Severity: sev, Score: sc, CreatedAt: at}
+				want := fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
+				if got := alertMember(a); got != want {
+					t.Errorf("alertMember(severity %d, score %v, created %v) = %q, want %q", sev, sc, at, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestMigrateTimeScores: a time index written by schema 3 (creation time
 // alone, in 1,024 ns buckets) is rescored with the severity on open, and
 // creation windows count and page exactly afterwards.

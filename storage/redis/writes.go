@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,12 +32,64 @@ type writes struct {
 	// growing buffer rather than an allocation per record.
 	buf bytes.Buffer
 	enc *json.Encoder
+
+	// keys and texts cache, for one transaction, the index keys of a
+	// field's value and the word index keys of a listing's title and
+	// description: a page's alerts share their site, status and
+	// substance, and an alert rewritten is indexed under its old and new
+	// text, most often the same.
+	keys  map[[2]string]string
+	texts map[[2]string][]string
+	// zfree are emptied zsetOps kept for reuse.
+	zfree []*zsetOps
 }
 
-// zsetOps are the member operations on one sorted set: the last per member.
+// zsetOps are the member operations on one sorted set: the last per
+// member, in first-operation order. Most sets of a page get a few members
+// (a word's index, one alert's), so members are found by a scan until
+// there are many of them, and only then through a map.
 type zsetOps struct {
-	ops   map[string]zsetOp
-	order []string
+	// members are strings, boxed once by the caller: an alert's member
+	// goes into some 20 indexes, and boxing it for each command's
+	// arguments was an allocation each.
+	members []any
+	ops     []zsetOp
+	index   map[any]int // member → position, once there are many
+}
+
+// zsetScan is how many members a zsetOps scans before keeping an index.
+const zsetScan = 16
+
+func (z *zsetOps) set(member any, op zsetOp) {
+	if z.index != nil {
+		if i, ok := z.index[member]; ok {
+			z.ops[i] = op
+			return
+		}
+	} else {
+		for i, m := range z.members {
+			if m == member {
+				z.ops[i] = op
+				return
+			}
+		}
+	}
+	z.members = append(z.members, member)
+	z.ops = append(z.ops, op)
+	switch {
+	case z.index != nil:
+		z.index[member] = len(z.members) - 1
+	case len(z.members) > zsetScan:
+		z.index = make(map[any]int, 2*len(z.members))
+		for i, m := range z.members {
+			z.index[m] = i
+		}
+	}
+}
+
+func (z *zsetOps) reset() {
+	clear(z.members)
+	z.members, z.ops, z.index = z.members[:0], z.ops[:0], nil
 }
 
 type zsetOp struct {
@@ -45,9 +98,47 @@ type zsetOp struct {
 }
 
 func newWrites() *writes {
-	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{}}
+	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
+		keys: map[[2]string]string{}, texts: map[[2]string][]string{}}
 	w.enc = json.NewEncoder(&w.buf)
 	return w
+}
+
+// writesPool keeps the writes of finished RecordPage transactions: a
+// page's JSON buffer is some 100 KB, and allocating it (zeroed) and
+// growing it was about a tenth of the client's CPU per page.
+var writesPool = sync.Pool{New: func() any { return newWrites() }}
+
+// maxPooledBuf bounds the buffer a pooled writes keeps.
+const maxPooledBuf = 4 << 20
+
+func getWrites() *writes { return writesPool.Get().(*writes) }
+
+// release empties w and returns it to the pool. Neither w nor the bytes
+// its marshal returned may be used afterwards: call it once the
+// transaction's commands have been sent and answered.
+func (w *writes) release() {
+	if w.buf.Cap() > maxPooledBuf {
+		return
+	}
+	clear(w.mset)
+	w.mset = w.mset[:0]
+	clear(w.sadd)
+	clear(w.saddKeys)
+	w.saddKeys = w.saddKeys[:0]
+	for _, z := range w.zsets {
+		z.reset()
+		w.zfree = append(w.zfree, z)
+	}
+	clear(w.zsets)
+	clear(w.zKeys)
+	w.zKeys = w.zKeys[:0]
+	clear(w.xadds)
+	w.xadds = w.xadds[:0]
+	w.buf.Reset()
+	clear(w.keys)
+	clear(w.texts)
+	writesPool.Put(w)
 }
 
 // marshal returns v as json.Marshal does. The bytes stay valid and
@@ -72,24 +163,27 @@ func (w *writes) sAdd(key string, member string) {
 	w.sadd[key] = append(ms, member)
 }
 
-func (w *writes) zset(key, member string, op zsetOp) {
+func (w *writes) zset(key string, member any, op zsetOp) {
 	z, ok := w.zsets[key]
 	if !ok {
-		z = &zsetOps{ops: map[string]zsetOp{}}
+		if n := len(w.zfree); n > 0 {
+			z, w.zfree = w.zfree[n-1], w.zfree[:n-1]
+		} else {
+			z = &zsetOps{}
+		}
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
 	}
-	if _, ok := z.ops[member]; !ok {
-		z.order = append(z.order, member)
-	}
-	z.ops[member] = op
+	z.set(member, op)
 }
 
-func (w *writes) zAdd(key, member string, score float64) {
+// zAdd and zRem take a string member; boxed once, it is shared by every
+// command it goes into.
+func (w *writes) zAdd(key string, member any, score float64) {
 	w.zset(key, member, zsetOp{add: true, score: score})
 }
 
-func (w *writes) zRem(key, member string) { w.zset(key, member, zsetOp{}) }
+func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}) }
 
 func (w *writes) xAdd(a *redis.XAddArgs) { w.xadds = append(w.xadds, a) }
 
@@ -113,16 +207,16 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	for _, k := range w.zKeys {
 		z := w.zsets[k]
 		nadd := 0
-		for _, m := range z.order {
-			if z.ops[m].add {
+		for _, op := range z.ops {
+			if op.add {
 				nadd++
 			}
 		}
-		if nrem := len(z.order) - nadd; nrem > 0 {
+		if nrem := len(z.members) - nadd; nrem > 0 {
 			rem := make([]any, 0, 2+nrem)
 			rem = append(rem, "zrem", k)
-			for _, m := range z.order {
-				if !z.ops[m].add {
+			for i, m := range z.members {
+				if !z.ops[i].add {
 					rem = append(rem, m)
 				}
 			}
@@ -131,8 +225,8 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 		if nadd > 0 {
 			add := make([]any, 0, 2+2*nadd)
 			add = append(add, "zadd", k)
-			for _, m := range z.order {
-				if op := z.ops[m]; op.add {
+			for i, m := range z.members {
+				if op := z.ops[i]; op.add {
 					add = append(add, op.score, m)
 				}
 			}

@@ -6,8 +6,8 @@
 package words
 
 import (
-	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -20,25 +20,64 @@ const MaxLen = 64
 // first appearance.
 func Split(texts ...string) []string {
 	var out []string
-	seen := map[string]bool{}
-	var b strings.Builder
+	var seen map[string]bool // once out is long: a short one is scanned
+	var b []byte
 	flush := func() {
-		if b.Len() > 0 && b.Len() <= MaxLen {
-			w := b.String()
-			if !seen[w] {
-				seen[w] = true
-				out = append(out, w)
+		if len(b) == 0 || len(b) > MaxLen {
+			b = b[:0]
+			return
+		}
+		if seen != nil {
+			if seen[string(b)] {
+				b = b[:0]
+				return
+			}
+		} else {
+			for _, o := range out {
+				if o == string(b) {
+					b = b[:0]
+					return
+				}
 			}
 		}
-		b.Reset()
+		w := string(b)
+		out = append(out, w)
+		switch {
+		case seen != nil:
+			seen[w] = true
+		case len(out) == 32:
+			seen = make(map[string]bool, 64)
+			for _, o := range out {
+				seen[o] = true
+			}
+		}
+		b = b[:0]
 	}
 	for _, t := range texts {
+		if isASCII(t) {
+			// Most listing text: NFKD leaves ASCII as it is, and no ASCII
+			// rune is a mark, so the bytes are the runes (issue 9,
+			// throughput: the store splits every alert's text).
+			for i := 0; i < len(t); i++ {
+				c := t[i]
+				switch {
+				case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+					b = append(b, c)
+				case 'A' <= c && c <= 'Z':
+					b = append(b, c+'a'-'A')
+				default:
+					flush()
+				}
+			}
+			flush()
+			continue
+		}
 		for _, r := range norm.NFKD.String(t) {
 			switch {
 			case unicode.Is(unicode.Mn, r):
 				// a diacritic of the previous letter: dropped
 			case unicode.IsLetter(r) || unicode.IsNumber(r):
-				b.WriteRune(unicode.ToLower(r))
+				b = utf8.AppendRune(b, unicode.ToLower(r))
 			default:
 				flush()
 			}
@@ -46,4 +85,13 @@ func Split(texts ...string) []string {
 		flush()
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
