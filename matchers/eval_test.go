@@ -32,6 +32,8 @@ var holdoutBatches = []struct {
 	{"batch4", 484, floorRE("holdout-batch4-floor")},
 	// Written after the obfuscation rules batch 4 prompted.
 	{"batch5", 684, floorRE("holdout-batch5-floor")},
+	// Realistic long market text: boilerplate, scattered names.
+	{"batch6", 884, floorRE("holdout-batch6-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

@@ -900,6 +900,12 @@ var strengthQualifiers = map[string]bool{
 var negators = map[string]bool{
 	"no": true, "without": true, "non": true, "zero": true, "sans": true, "ohne": true, "kein": true,
 	"keine": true, "sin": true, "senza": true, "zonder": true, "bez": true, "без": true, "nicht": true,
+	// "Nor" continues a negation over a list ("sin amoníaco ni agua
+	// oxigenada", "sans nitrates ni phosphates", "bez azotanów ani
+	// chloranów"). Italian "né" is read without its accent, as "ne",
+	// which in French and Italian stands before a verb, never a name.
+	// Not German and Dutch "noch", also "still", "more".
+	"nor": true, "ni": true, "ne": true, "ani": true, "ни": true,
 }
 
 // negated reports "X-free", "X free", "free of X", "without X" and the

@@ -228,6 +228,9 @@ func TestMatchTable(t *testing.T) {
 		{"free", "Acetone-free nail polish remover", ``},
 		{"sans", "Dissolvant sans acétone", ``},
 		{"ohne", "Gel ohne Wasserstoffperoxid", ``},
+		{"sin ... ni", "Tinte sin amoníaco ni agua oxigenada", ``},
+		{"senza ... né", "Tinta senza ammoniaca né perossido di idrogeno", ``},
+		{"ni is no negation of what comes before", "Agua oxigenada 30 %, ni más ni menos", `hydrogen-peroxide/synonym/"Agua oxigenada"/30/true`},
 		{"cation", "Ceric ammonium nitrate 98%", ``},
 		{"excluded phrase", "Baume à l'huile de ricin, 50 ml", ``},
 		{"term outside the excluded phrase", "Ricine 1 mg, huile de ricin en plus", `ricin/name/"Ricine"/-/-`},
@@ -237,6 +240,9 @@ func TestMatchTable(t *testing.T) {
 		{"russian cwc name", "Пятихлористый фосфор, 1 кг", `phosphorus-pentachloride/synonym/"Пятихлористый фосфор"/-/-`},
 		{"hair developer", "Hair developer 6% 20 vol cream", ``},
 		{"banana", "banana", ``},
+		// A code is never written across a list's comma: "1 L, 3" is no L-3.
+		{"code across a comma", "Acide nitrique 68 %, flacon verre 1 L, 3 pièces", `nitric-acid/name/"Acide nitrique"/68/true`},
+		{"code as written", "L-3, 1 mg ampoule, analytical standard", `lewisite-3/abbreviation/"L-3"/-/-`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -265,6 +265,12 @@ func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }
 // and no word next to it that gives it an everyday sense.
 func abbrevSupported(text string, toks []token, strengths []strength, quants []quantity, c candidate) bool {
 	start, end := c.start, c.end
+	// A code is written as one ("L-3", "L3", "L 3", "L.3"): a span across
+	// a comma, semicolon, colon or bar joins two items of a list ("1 L,
+	// 3 pieces").
+	if strings.ContainsAny(text[start:end], ",;:|") {
+		return false
+	}
 	strengths = nearStrengths(toks, strengths, start, end)
 	quants = nearQuantities(toks, quants, start, end)
 	first, after := c.tokFirst, c.tokAfter
