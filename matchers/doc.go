@@ -46,7 +46,7 @@
 // ("-frei").
 // Of overlapping matches the longest wins ("white fuming nitric acid" over
 // "nitric acid"). A negated term ("acetone-free", "sans acétone", "ohne
-// Wasserstoffperoxid") or one turned into another salt by a metal before it
+// Wasserstoffperoxid", "sin amoníaco ni agua oxigenada") or one turned into another salt by a metal before it
 // ("ceric ammonium nitrate") is dropped.
 //
 // # Strength
