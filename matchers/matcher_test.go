@@ -240,6 +240,8 @@ func TestMatchTable(t *testing.T) {
 		{"russian cwc name", "Пятихлористый фосфор, 1 кг", `phosphorus-pentachloride/synonym/"Пятихлористый фосфор"/-/-`},
 		{"hair developer", "Hair developer 6% 20 vol cream", ``},
 		{"banana", "banana", ``},
+		// A flattened table's cells: the strength in the name's row.
+		{"table row", "Name | Conc. | Size\nHydrogen peroxide | 6 % | 1 L\nIsopropyl alcohol | 70 % | 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/6/false`},
 		// A code is never written across a list's comma: "1 L, 3" is no L-3.
 		{"code across a comma", "Acide nitrique 68 %, flacon verre 1 L, 3 pièces", `nitric-acid/name/"Acide nitrique"/68/true`},
 		{"code as written", "L-3, 1 mg ampoule, analytical standard", `lewisite-3/abbreviation/"L-3"/-/-`},

@@ -428,7 +428,7 @@ func runeClass(r rune) byte {
 		return clsWide
 	case r == '%' || r == '％':
 		return clsPct
-	case r == '\n' || r == '!' || r == '?' || r == ';' || r == '|' || r == '•':
+	case r == '\n' || r == '!' || r == '?' || r == ';' || r == '•':
 		return clsBreak
 	case r == '.':
 		return clsDot

@@ -90,7 +90,7 @@ func tokenizeRangeReference(s string, from, to int, toks []token, sc *scratch) [
 			continue
 		case r == '%' || r == '％':
 			toks = append(toks, token{kind: tokPct, start: i, end: i + size})
-		case r == '\n' || r == '!' || r == '?' || r == ';' || r == '|' || r == '•':
+		case r == '\n' || r == '!' || r == '?' || r == ';' || r == '•':
 			toks = append(toks, token{kind: tokBreak, start: i, end: i + size})
 		case r == '.':
 			next := i + 1
