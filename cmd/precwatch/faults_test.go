@@ -316,8 +316,14 @@ func TestCrawlFailsWhenRedisGoes(t *testing.T) {
 	dsn := srv.URL() + "?prefix=crawlfault&retry_for=500ms"
 
 	p := startProc(t, "crawl --site "+sites[0].Name+" --log-format json --config "+config+" --store "+dsn)
-	waitFor(t, p, 30*time.Second, "run started", func() bool {
-		return strings.Contains(strings.Join(p.lines(true), "\n"), `"msg":"run started"`)
+	// Stopped once a page's listings are stored, so that later pages'
+	// writes fail; stopped at "run started", the run could fail at its
+	// frontier before writing anything.
+	st := openRedis(t, dsn)
+	errStored := errors.New("stored")
+	waitFor(t, p, 30*time.Second, "a stored listing", func() bool {
+		err := st.Listings(t.Context(), sites[0].Name, func(precwatch.ListingState) error { return errStored })
+		return errors.Is(err, errStored)
 	})
 	srv.Stop()
 	select {
