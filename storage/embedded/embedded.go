@@ -78,7 +78,6 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	// on. It is scratch space for rolling back one statement, never
 	// needed after a crash, so memory loses nothing.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	q.Add("_pragma", "wal_autocheckpoint(0)")
 	// Every database/sql transaction starts with BEGIN IMMEDIATE: it takes
 	// the write lock up front, so a read-then-write never fails half-way
 	// with SQLITE_BUSY when another process writes in between.

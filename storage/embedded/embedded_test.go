@@ -60,6 +60,12 @@ func TestSchema(t *testing.T) {
 	if got, want := pragma("busy_timeout"), "30000"; got != want {
 		t.Errorf("busy_timeout = %q, want %q", got, want)
 	}
+	// A long-running daemon's WAL is checkpointed into the file as it
+	// grows, so it stays bounded and synchronous=NORMAL loses at most the
+	// commits since the last checkpoint.
+	if got, want := pragma("wal_autocheckpoint"), "1000"; got != want {
+		t.Errorf("wal_autocheckpoint = %q, want SQLite's default %q", got, want)
+	}
 	if got, want := pragma("user_version"), strconv.Itoa(len(migrations)); got != want {
 		t.Errorf("user_version = %q, want %q", got, want)
 	}
