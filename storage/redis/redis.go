@@ -60,6 +60,8 @@ package redis
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -349,12 +351,10 @@ func alertMember(a precwatch.Alert) string {
 
 // writeHex16 writes v as 16 lower-case hex digits, as "%016x" does.
 func writeHex16(b *strings.Builder, v uint64) {
-	const digits = "0123456789abcdef"
+	var raw [8]byte
 	var d [16]byte
-	for i := 15; i >= 0; i-- {
-		d[i] = digits[v&0xf]
-		v >>= 4
-	}
+	binary.BigEndian.PutUint64(raw[:], v)
+	hex.Encode(d[:], raw[:])
 	b.Write(d[:])
 }
 
