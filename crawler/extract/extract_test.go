@@ -509,3 +509,30 @@ func TestJSONLDAndMicrodataMerge(t *testing.T) {
 		t.Errorf("merged listing = %+v", l)
 	}
 }
+
+// TestJSONLDAggregateOfferSeller checks that a product whose AggregateOffer
+// states the price range takes its seller from the offers aggregated, as
+// shops publishing several offers of one product write it.
+func TestJSONLDAggregateOfferSeller(t *testing.T) {
+	page := `<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Potassium nitrate 500 g","sku":"KN5",
+	"offers":{"@type":"AggregateOffer","lowPrice":"6.50","highPrice":"19.50","priceCurrency":"EUR","offerCount":2,
+	"offers":[{"@type":"Offer","price":"6.50","priceCurrency":"EUR","url":"https://shop.test/p/kn5?o=1","seller":{"@type":"Organization","name":"PantryChem"}}]}}</script>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(doc, &url.URL{Scheme: "https", Host: "shop.test", Path: "/p/kn5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Listings) != 1 {
+		t.Fatalf("got %d listings, want 1: %+v", len(res.Listings), res.Listings)
+	}
+	if l := res.Listings[0]; l.Vendor != "PantryChem" || l.Price != 6.5 || l.Currency != "EUR" {
+		t.Errorf("listing = %+v, want vendor PantryChem, 6.50 EUR", l)
+	}
+}

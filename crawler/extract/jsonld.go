@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -392,6 +393,12 @@ func (w *ldWalker) offerPrice(v any, depth int) (price float64, currency, link, 
 			if p, c, ok := jsonPrice(t[k]); ok {
 				if currency == "" {
 					currency = c
+				}
+				if seller == "" || link == "" {
+					// An AggregateOffer states its price range but names
+					// the seller only in the offers it aggregates.
+					_, _, u, s, _ := w.offerPrice(t["offers"], depth+1)
+					link, seller = cmp.Or(link, u), cmp.Or(seller, s)
 				}
 				return p, currency, link, seller, true
 			}
