@@ -75,6 +75,23 @@ type Doc struct {
 type pos struct{ line, col int }
 
 var lineMsg = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// parserProblem are the problems yaml.v3's parser (not its scanner)
+// reports, as parserc.go words them.
+var parserProblem = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
 var notFound = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 
 // Decode decodes data into v, rejecting unknown fields, and returns the
@@ -166,6 +183,16 @@ func convert(file string, doc *Doc, err error) error {
 		if sm := lineMsg.FindStringSubmatch(msg); sm != nil {
 			e.Line, _ = strconv.Atoi(sm[1])
 			e.Msg = sm[2]
+			if parserProblem[e.Msg] {
+				// yaml.v3 reports a parser error's line counted from 0
+				// (it adds the missing 1 for scanner errors only).
+				e.Line++
+			}
+		}
+		if strings.Contains(e.Msg, "did not find expected ',' or") {
+			// The usual cause: a URL with a query in a [ ] list, which
+			// YAML does not read as one plain value.
+			e.Msg += ` (a value holding "?", "#" or ": " inside [ ] or { } needs quotes: ["http://host/list?page=1"])`
 		}
 		return Errors{e}
 	}

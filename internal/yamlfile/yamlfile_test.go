@@ -9,7 +9,8 @@ import (
 )
 
 type conf struct {
-	Name  string `yaml:"name"`
+	Name  string   `yaml:"name"`
+	URLs  []string `yaml:"urls"`
 	Items []struct {
 		Spec string `yaml:"spec"`
 	} `yaml:"items"`
@@ -34,8 +35,15 @@ func TestDecodeUnknownFieldNamesFileLineField(t *testing.T) {
 func TestDecodeSyntaxAndTypeErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ data, want string }{
 		"syntax": {"name: [x\n", "c.yaml:"},
-		"type":   {"name: x\nitems: 3\n", `c.yaml:2:8: items: want a list, got "3"`},
-		"empty":  {"", "c.yaml: empty file"},
+		// Parser errors name the line the construct starts on, counted
+		// from 1 like every other error (yaml.v3 counts them from 0).
+		"block mapping, line 3": {"name: x\nitems:\n  - spec: a\n    spec: b\n   bad\n", "c.yaml:3: did not find expected '-' indicator"},
+		"scanner error, line 2": {"name: x\nitems: [a, b]: c\n", "c.yaml:2: mapping values are not allowed"},
+		"type":                  {"name: x\nitems: 3\n", `c.yaml:2:8: items: want a list, got "3"`},
+		"empty":                 {"", "c.yaml: empty file"},
+		// The README's own first site example once tripped on this.
+		"unquoted URL query in a flow list": {"name: x\nurls: [http://m.onion/list?page=1]\n",
+			`c.yaml:2: did not find expected ',' or ']' (a value holding "?", "#" or ": " inside [ ] or { } needs quotes: ["http://host/list?page=1"])`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var c conf
