@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,9 +21,11 @@ import (
 // username/password credentials of its own, drawn at random for each run,
 // and Tor (IsolateSOCKSAuth, on by default) never shares a circuit between
 // streams with different credentials: so every site, every run and every
-// circuit of a site gets Tor circuits of its own. When the proxy URL has
-// credentials already, the username is kept as a prefix (a random suffix
-// makes it distinct) and the password is kept as is.
+// circuit of a site gets Tor circuits of its own. Credentials in the proxy
+// URL are the proxy's to check, so they are sent as written, on every
+// circuit. A proxy that picks username/password and refuses the random
+// ones is not Tor (Tor takes any): the run's circuits then connect without
+// credentials.
 //
 // Each circuit has its own http.Transport, so keep-alive connections are
 // reused per host and circuit and never cross circuits. A circuit carries
@@ -84,10 +88,8 @@ func (r *run) newCircuits(dial DialFunc) (*circuitPool, error) {
 	p.build = func() (*limitTransport, error) {
 		d := dial
 		if c.proxyURL != nil {
-			u := *c.proxyURL
-			u.User = circuitCredentials(c.proxyURL.User)
 			var err error
-			if d, err = proxyDialer(&u, c.proxyAddr, c.httpTimeout, r.proxyUnreachable); err != nil {
+			if d, err = r.circuitDialer(); err != nil {
 				// The error would show the circuit's username.
 				return nil, fmt.Errorf("crawler: proxy %s: cannot make a circuit dialer", c.proxyURL.Redacted())
 			}
@@ -106,20 +108,50 @@ func (r *run) newCircuits(dial DialFunc) (*circuitPool, error) {
 	return p, nil
 }
 
-// circuitCredentials draws fresh credentials for one circuit, keeping the
-// configured username as a prefix and the configured password.
-func circuitCredentials(base *url.Userinfo) *url.Userinfo {
+// circuitDialer returns a new circuit's SOCKS5 dialer: with the proxy
+// URL's credentials when it has some, else with random ones of the
+// circuit's own, falling back for the rest of the run to none when the
+// proxy refuses them.
+func (r *run) circuitDialer() (DialFunc, error) {
+	c := r.c
+	plain, err := proxyDialer(c.proxyURL, c.proxyAddr, c.httpTimeout, r.proxyUnreachable)
+	if err != nil || c.proxyURL.User != nil {
+		return plain, err
+	}
+	u := *c.proxyURL
+	u.User = circuitCredentials()
+	isolated, err := proxyDialer(&u, c.proxyAddr, c.httpTimeout, r.proxyUnreachable)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if !r.proxyNotTor.Load() {
+			conn, err := isolated(ctx, network, addr)
+			if err == nil || !socksAuthRefused(err) {
+				return conn, err
+			}
+			if r.proxyNotTor.CompareAndSwap(false, true) {
+				c.logger.Warn("the proxy refused per-circuit credentials, so it is not Tor: connecting without credentials, circuits not isolated",
+					"site", c.site.Name, "proxy", c.proxyURL.Redacted())
+			}
+		}
+		return plain(ctx, network, addr)
+	}, nil
+}
+
+// socksAuthRefused reports whether err is a proxy's refusal of the
+// username and password offered (RFC 1929), as golang.org/x/net/proxy
+// words it: the error has no type of its own.
+func socksAuthRefused(err error) bool {
+	return strings.Contains(err.Error(), "username/password authentication failed")
+}
+
+// circuitCredentials draws fresh random credentials for one circuit.
+func circuitCredentials() *url.Userinfo {
 	var b [12]byte
 	_, _ = crand.Read(b[:])
 	token := hex.EncodeToString(b[:])
-	if base == nil {
-		return url.UserPassword("precwatch-"+token, token)
-	}
-	pass, ok := base.Password()
-	if !ok {
-		return url.User(base.Username() + "-" + token)
-	}
-	return url.UserPassword(base.Username()+"-"+token, pass)
+	return url.UserPassword("precwatch-"+token, token)
 }
 
 func (p *circuitPool) acquire(ctx context.Context) (*circuit, error) {

@@ -204,18 +204,14 @@ func TestCircuitsPerSite(t *testing.T) {
 		}
 	}
 
-	// Configured credentials are the base: the username is kept as a
-	// prefix, the password as is, and circuits still differ.
+	// Configured credentials are the proxy's to check: sent as written on
+	// every circuit.
 	site := e.site("site-c", "ops:s3cret")
 	site.Circuits = 3
 	run, c := runSite(site)
-	uc := userSet(c)
-	if len(uc) != 3 {
-		t.Errorf("3 circuits used %d credentials", len(uc))
-	}
 	for _, cn := range c {
-		if !strings.HasPrefix(cn.user, "ops-") || cn.pass != "s3cret" {
-			t.Errorf("credentials %q/%q do not keep the configured ones as base", cn.user, cn.pass)
+		if cn.user != "ops" || cn.pass != "s3cret" {
+			t.Errorf("credentials %q/%q, want the configured ones as written", cn.user, cn.pass)
 		}
 	}
 	// Never logged nor recorded.
@@ -332,5 +328,67 @@ func TestCircuitsFailClosed(t *testing.T) {
 	}
 	if slices.ContainsFunc(run.Errors, func(s string) bool { return strings.Contains(s, "precwatch-") }) {
 		t.Errorf("errors show circuit credentials: %q", run.Errors)
+	}
+}
+
+// TestProxyCredentials crawls through a SOCKS5 proxy that checks
+// credentials, as proxies other than Tor do: the URL's credentials reach
+// it as written; without any, the random per-circuit ones it refuses give
+// way to none when it serves that, and otherwise the run fails saying so.
+func TestProxyCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		userinfo  string
+		noAuthToo bool
+		wantOK    bool
+		wantUser  string // of every accepted CONNECT
+	}{
+		{"credentials in the URL", "ops:s3cret", false, true, "ops"},
+		{"none in the URL, proxy serves none too", "", true, true, ""},
+		{"none in the URL, proxy requires them", "", false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPagedEnv(t, 3, 0, nil)
+			e.rp.auth, e.rp.noAuthToo = &socksConnect{user: "ops", pass: "s3cret"}, tc.noAuthToo
+			var logs bytes.Buffer
+			site := e.site("authproxy", tc.userinfo)
+			site.Circuits = 2
+			c, err := New(site, e.store, keywordMatcher{}, slog.New(slog.NewTextHandler(&logs, nil)), WithDirectDialer(e.directDialer()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := c.Run(t.Context())
+			if e.directs.Load() != 0 {
+				t.Errorf("direct dials = %d", e.directs.Load())
+			}
+			if !tc.wantOK {
+				if err == nil || run.Status != precwatch.RunFailed || !strings.Contains(strings.Join(run.Errors, " "), "the proxy wants credentials: put its username and password in the proxy URL") {
+					t.Fatalf("run: %v %q %q, want failed on the proxy's refusal", err, run.Status, run.Errors)
+				}
+				return
+			}
+			if err != nil || run.Status != precwatch.RunOK || run.Pages != 9 {
+				t.Fatalf("run: %v %q %d pages %q", err, run.Status, run.Pages, run.Errors)
+			}
+			accepted := 0
+			for _, cn := range e.rp.log() {
+				if cn.refused {
+					continue
+				}
+				accepted++
+				if cn.user != tc.wantUser || (tc.wantUser != "" && cn.pass != "s3cret") {
+					t.Errorf("CONNECT with %q/%q, want user %q", cn.user, cn.pass, tc.wantUser)
+				}
+			}
+			if accepted == 0 {
+				t.Error("no CONNECT accepted")
+			}
+			if warned := strings.Contains(logs.String(), "not Tor"); warned != tc.noAuthToo {
+				t.Errorf("fallback warning logged = %v, want %v:\n%s", warned, tc.noAuthToo, logs.String())
+			}
+			if strings.Contains(logs.String(), "s3cret") {
+				t.Error("the password is in the logs")
+			}
+		})
 	}
 }

@@ -323,15 +323,17 @@ type task struct {
 
 // run is the state of one Run.
 type run struct {
-	c         *Crawler
-	ctx       context.Context
-	cancel    context.CancelFunc
-	coll      *colly.Collector
-	pace      *pacer
-	transport *circuitPool
-	mirrors   *mirrorSet
-	tasks     chan task
-	wg        sync.WaitGroup
+	c *Crawler
+	// proxyNotTor: the proxy refused random credentials (see circuitDialer).
+	proxyNotTor atomic.Bool
+	ctx         context.Context
+	cancel      context.CancelFunc
+	coll        *colly.Collector
+	pace        *pacer
+	transport   *circuitPool
+	mirrors     *mirrorSet
+	tasks       chan task
+	wg          sync.WaitGroup
 
 	mu          sync.Mutex
 	rec         precwatch.Run

@@ -18,12 +18,17 @@ type recordingProxy struct {
 	ln    net.Listener
 	hosts map[string]string
 
-	mu          sync.Mutex
-	connects    []socksConnect
-	open        map[string]int // tunnels open, by username
-	openAll     int
-	maxOpenAll  int
-	refuseUser  func(user string) bool
+	mu         sync.Mutex
+	connects   []socksConnect
+	open       map[string]int // tunnels open, by username
+	openAll    int
+	maxOpenAll int
+	refuseUser func(user string) bool
+	// auth, when set, makes the proxy check credentials like a proxy
+	// that is not Tor: it picks username/password when offered and takes
+	// only these; no-authentication clients are served when noAuthToo.
+	auth        *socksConnect
+	noAuthToo   bool
 	refuseHosts map[string]bool
 	conns       map[net.Conn]bool
 	wg          sync.WaitGroup
@@ -124,8 +129,14 @@ func (p *recordingProxy) serve(c net.Conn) {
 	if _, err := io.ReadFull(c, methods); err != nil {
 		return
 	}
+	p.mu.Lock()
+	auth, noAuthToo := p.auth, p.noAuthToo
+	p.mu.Unlock()
 	var user, pass string
 	switch {
+	case auth != nil && !contains(methods, 2) && !(noAuthToo && contains(methods, 0)):
+		c.Write([]byte{5, 0xff})
+		return
 	case contains(methods, 2):
 		c.Write([]byte{5, 2})
 		var v [2]byte
@@ -141,6 +152,13 @@ func (p *recordingProxy) serve(c net.Conn) {
 			return
 		}
 		user, pass = string(u), string(pw)
+		if auth != nil && (user != auth.user || pass != auth.pass) {
+			p.mu.Lock()
+			p.connects = append(p.connects, socksConnect{user: user, pass: pass, refused: true})
+			p.mu.Unlock()
+			c.Write([]byte{1, 1})
+			return
+		}
 		c.Write([]byte{1, 0})
 	case contains(methods, 0):
 		c.Write([]byte{5, 0})

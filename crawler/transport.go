@@ -73,6 +73,9 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := cd.DialContext(ctx, network, addr)
 		if err != nil {
+			if u.User == nil && strings.Contains(err.Error(), "no acceptable authentication methods") {
+				return nil, fmt.Errorf("%w (the proxy wants credentials: put its username and password in the proxy URL)", err)
+			}
 			// A refusal names the proxy's (Tor's) answer; see torerrors.go.
 			return nil, socksReplyError(err)
 		}
