@@ -34,6 +34,8 @@ var holdoutBatches = []struct {
 	{"batch5", 684, floorRE("holdout-batch5-floor")},
 	// Realistic long market text: boilerplate, scattered names.
 	{"batch6", 884, floorRE("holdout-batch6-floor")},
+	// E-commerce and B2B catalogue text: spec sheets, many numbers.
+	{"batch7", 1084, floorRE("holdout-batch7-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

@@ -534,7 +534,8 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || m.disguisedNegator(text, c.start)) {
+		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
+			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr
@@ -929,6 +930,42 @@ func negated(toks []token, first, after int) bool {
 		}
 	}
 	return false
+}
+
+// derivativeIndexName reports an acid's name turned by what follows it
+// into a CAS index name of one of its salts or esters ("Sulfuric acid,
+// diammonium salt", "Sulfuric acid, monododecyl ester, sodium salt"): a
+// comma, then only cations, organic groups and "(2+)"-style charges, then
+// "salt" or "ester". A list ("Nitric acid, rock salt") is not one.
+func derivativeIndexName(toks []token, after int) bool {
+	if after < 1 || after >= len(toks) || toks[after-1].word != "acid" || toks[after].kind != tokPunct || toks[after].word != "," {
+		return false
+	}
+	parts := 0
+	for k := after + 1; k < len(toks) && k <= after+8; k++ {
+		t := toks[k]
+		switch {
+		case t.kind == tokWord && (t.word == "salt" || t.word == "ester"):
+			return parts > 0
+		case t.kind == tokWord && saltPart(t.word):
+			parts++
+		case t.kind == tokNum || t.kind == tokPunct && strings.Contains("()+:", t.word):
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// saltPart reports a word that names a cation or an organic group in a
+// CAS index name, with its count prefix ("diammonium", "monododecyl").
+func saltPart(w string) bool {
+	for _, p := range []string{"mono", "di", "tri", "tetra", "bis", "tris"} {
+		if r, ok := strings.CutPrefix(w, p); ok && len(r) >= 4 && saltPart(r) {
+			return true
+		}
+	}
+	return cationWords[w] || w == "ammonium" || w == "hydrogen" || organicGroup(w)
 }
 
 // cationWords are metals and cations that, written directly before a term,

@@ -146,6 +146,9 @@ func TestMatchTable(t *testing.T) {
 		{"pct", "Hydrogen peroxide 35%", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"pct space", "Hydrogen peroxide 35 %", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"pct ww", "Hydrogen peroxide 35 % w/w", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"wt pct", "Hydrogen peroxide 50 wt% – 30 kg drum", `hydrogen-peroxide/name/"Hydrogen peroxide"/50/true`},
+		{"wt dot pct", "Hydrogen peroxide 8 wt.% 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/8/false`},
+		{"Gew.-%", "Salpetersäure 65 Gew.-%, 1 L", `nitric-acid/name/"Salpetersäure"/65/true`},
 		{"at", "Nitric acid @ 98%", `nitric-acid/name/"Nitric acid"/98/true`},
 		{"purity after", "Nitromethane 98% purity", `nitromethane/name/"Nitromethane"/98/true`},
 		{"purity before", "Nitromethane, purity 98%", `nitromethane/name/"Nitromethane"/98/true`},
@@ -167,6 +170,11 @@ func TestMatchTable(t *testing.T) {
 		{"no strength", "Potassium chlorate 1 kg", `potassium-chlorate/name/"Potassium chlorate"/-/-`},
 		// another compound named around the term
 		{"organic group", "tert-Butyl hydroperoxide 70%", ``},
+		// CAS index names of an acid's salts and esters
+		{"index name of a salt", "Sulfuric acid, diammonium salt – 25 kg", ``},
+		{"index name of an ester salt", "Sulfuric acid, monododecyl ester, sodium salt 1 kg", ``},
+		{"charged cation", "Nitric acid, copper(2+) salt (2:1) 500 g", ``},
+		{"a list, not an index name", "Nitric acid, rock salt, borax", `nitric-acid/name/"Nitric acid"/-/-`},
 		{"no organic group", "Hydroperoxide 35%, 1 L", `hydrogen-peroxide/synonym/"Hydroperoxide"/35/true`},
 		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"Diisopropylaminoethanol"/98/-`},
 		{"AN fittings", "-6 AN fittings kit, 10 pcs", ``},

@@ -701,6 +701,9 @@ var (
 		}
 		return m
 	}()
+	// weightPercentWords, written between a number and its percent sign,
+	// say the percentage is by weight.
+	weightPercentWords = map[string]bool{"wt": true, "gew": true, "mass": true, "masse": true}
 	// solutionWords say a percentage is a solution's, by weight.
 	solutionWords = map[string]bool{
 		"solution": true, "losung": true, "solucion": true, "soluzione": true, "oplossing": true,
@@ -727,6 +730,17 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 	is := func(i int, f wordFlag) bool { return has(toks, i, f) }
 	isPunct := func(i int, syms string) bool {
 		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && strings.Contains(syms, toks[i].word)
+	}
+	// percentAfter is the index of a percent sign at k, after any "." and
+	// "-" ("wt.%", "Gew.-%"), else -1.
+	percentAfter := func(k int) int {
+		for isPunct(k, ".-") {
+			k++
+		}
+		if k < len(toks) && (toks[k].kind == tokPct || is(k, fPercent)) {
+			return k
+		}
+		return -1
 	}
 	next := 0 // the first token not yet part of a strength
 	for _, ni := range nums {
@@ -785,6 +799,12 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 			if is(first-1, fNotStrength) || is(first-2, fNotStrength) && isPunct(first-1, ":") {
 				continue
 			}
+		case weightPercentWords[word(j)] && percentAfter(j+1) > 0:
+			// "50 wt%", "50 wt.%", "35 Gew.-%", "30 mass%": by weight.
+			if is(first-1, fNotStrength) {
+				continue
+			}
+			s = strength{first: first, last: percentAfter(j + 1), value: v, kind: strPercent, byWeight: true}
 		case is(j, fVolume):
 			// "50 vol" is a peroxide volume strength; "70 vol %" is a percentage.
 			if j+1 < len(toks) && toks[j+1].kind == tokPct {
