@@ -200,6 +200,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			if v := elided(n); v != "" {
 				variants = append(variants, variant{sub, v, term, kind})
 			}
+			if v := cationApart(n); v != "" {
+				variants = append(variants, variant{sub, v, term, kind})
+			}
 		}
 	}
 	// A formula shared by several substances (isomers) identifies none.
@@ -271,6 +274,25 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 	}
 	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
 	return m, nil
+}
+
+// compoundCations are the first parts of German and Dutch salt names
+// written as one word ("Kaliumnitrat", "Waterstofperoxide"), which sellers
+// also write apart ("Kalium Nitrat").
+var compoundCations = []string{"ammonium", "kalium", "natrium", "calcium", "magnesium", "aluminium", "wasserstoff", "waterstof"}
+
+// cationApart returns a one-word term with its cation written apart
+// ("kalium nitrat"), or "" when it starts with none or the rest is short.
+func cationApart(norm string) string {
+	if strings.Contains(norm, " ") {
+		return ""
+	}
+	for _, c := range compoundCations {
+		if rest, ok := strings.CutPrefix(norm, c); ok && len(rest) >= 5 {
+			return c + " " + rest
+		}
+	}
+	return ""
 }
 
 // elided returns a normalised name with "di" or "de" before a vowel
@@ -535,7 +557,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
 		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
-			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
+			derivativeIndexName(toks, c.tokAfter) || acrossList(text[c.start:c.end], c.ref.term) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr
@@ -930,6 +952,26 @@ func negated(toks []token, first, after int) bool {
 		}
 	}
 	return false
+}
+
+// acrossList reports a term read across a list's separators ("Potassium,
+// nitrate, phosphate", "Kalium / Nitrat"): the span has a ",", ";" or "|"
+// before a space, or a " / ", that the term as written has not.
+func acrossList(span, term string) bool {
+	return listSeps(span) > listSeps(term)
+}
+
+func listSeps(s string) int {
+	n := 0
+	for i := 0; i+1 < len(s); i++ {
+		switch {
+		case (s[i] == ',' || s[i] == ';' || s[i] == '|') && (s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == '\n'):
+			n++
+		case s[i] == '/' && i > 0 && s[i-1] == ' ' && s[i+1] == ' ':
+			n++
+		}
+	}
+	return n
 }
 
 // derivativeIndexName reports an acid's name turned by what follows it

@@ -175,6 +175,13 @@ func TestMatchTable(t *testing.T) {
 		{"index name of an ester salt", "Sulfuric acid, monododecyl ester, sodium salt 1 kg", ``},
 		{"charged cation", "Nitric acid, copper(2+) salt (2:1) 500 g", ``},
 		{"a list, not an index name", "Nitric acid, rock salt, borax", `nitric-acid/name/"Nitric acid"/-/-`},
+		// a name is never read across a list's separators
+		{"nutrients listed", "Potassium, nitrate, phosphate fertiliser 10 kg", ``},
+		{"alternatives", "Kalium / Nitrat Dünger", ``},
+		// German and Dutch salt names with the cation apart, or cut into syllables
+		{"cation apart", "Kalium Nitrat 1 kg", `potassium-nitrate/name/"Kalium Nitrat"/-/-`},
+		{"cation apart nl", "Waterstof peroxide 35 %, 5 L", `hydrogen-peroxide/name/"Waterstof peroxide"/35/true`},
+		{"syllables then a long piece", "Am-mo-nium-nitraat 34,5 % N – zak 25 kg", `ammonium-nitrate/name/"Am-mo-nium-nitraat"/34.5/true`},
 		{"no organic group", "Hydroperoxide 35%, 1 L", `hydrogen-peroxide/synonym/"Hydroperoxide"/35/true`},
 		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"Diisopropylaminoethanol"/98/-`},
 		{"AN fittings", "-6 AN fittings kit, 10 pcs", ``},

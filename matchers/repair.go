@@ -507,7 +507,9 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 			}
 			i += j
 			// The joined word starts with the piece before the first glue.
-			if gluedAt(orig, i) && m.vocab.mayStart(wordBefore(orig, i)) {
+			// A piece glued on before it ("Am-mo-nium-nitraat") was joined
+			// by normalising, so the word may start further back.
+			if gluedAt(orig, i) && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
 				edits = m.joinRun(n, orig, i, edits)
 			}
 		}
@@ -517,6 +519,16 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 		edits = slices.CompactFunc(edits, func(x, y repairEdit) bool { return x.na == y.na })
 		applyEdits(n, edits)
 	}
+}
+
+// gluedBefore reports whether the letters before orig[i] are glued to
+// a piece before them.
+func gluedBefore(orig string, i int) bool {
+	a := i
+	for a > 0 && isASCIILetter(orig[a-1]) {
+		a--
+	}
+	return a < i && gluedAt(orig, a-1)
 }
 
 // gluedAt reports whether orig[i] is a "-" or "." between letters.
