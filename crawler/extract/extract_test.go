@@ -489,22 +489,7 @@ func TestJSONLDAndMicrodataMerge(t *testing.T) {
 	page := `<script type="application/ld+json">{"@type":"Product","name":"Acetone 1 L","sku":"A1","offers":{"price":"9.50","priceCurrency":"EUR"}}</script>
 	<div itemscope itemtype="https://schema.org/Product"><meta itemprop="sku" content="A1"><span itemprop="name">Acetone 1 L</span>
 	<div itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="seller">LabPure</span><span itemprop="price">9.50</span></div></div>`
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ex.Extract(doc, &url.URL{Scheme: "https", Host: "shop.test", Path: "/p/a1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Listings) != 1 {
-		t.Fatalf("got %d listings, want 1: %+v", len(res.Listings), res.Listings)
-	}
-	l := res.Listings[0]
+	l := jsonLDOne(t, page, "/p/a1")
 	if l.ID != "A1" || l.Price != 9.5 || l.Currency != "EUR" || l.Vendor != "LabPure" || l.URL != "https://shop.test/p/a1" {
 		t.Errorf("merged listing = %+v", l)
 	}
@@ -517,6 +502,15 @@ func TestJSONLDAggregateOfferSeller(t *testing.T) {
 	page := `<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Potassium nitrate 500 g","sku":"KN5",
 	"offers":{"@type":"AggregateOffer","lowPrice":"6.50","highPrice":"19.50","priceCurrency":"EUR","offerCount":2,
 	"offers":[{"@type":"Offer","price":"6.50","priceCurrency":"EUR","url":"https://shop.test/p/kn5?o=1","seller":{"@type":"Organization","name":"PantryChem"}}]}}</script>`
+	if l := jsonLDOne(t, page, "/p/kn5"); l.Vendor != "PantryChem" || l.Price != 6.5 || l.Currency != "EUR" {
+		t.Errorf("listing = %+v, want vendor PantryChem, 6.50 EUR", l)
+	}
+}
+
+// jsonLDOne extracts page, served at https://shop.test+path, in jsonld
+// mode and returns its one listing.
+func jsonLDOne(t *testing.T, page, path string) precwatch.Listing {
+	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
 	if err != nil {
 		t.Fatal(err)
@@ -525,14 +519,12 @@ func TestJSONLDAggregateOfferSeller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := ex.Extract(doc, &url.URL{Scheme: "https", Host: "shop.test", Path: "/p/kn5"})
+	res, err := ex.Extract(doc, &url.URL{Scheme: "https", Host: "shop.test", Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Listings) != 1 {
 		t.Fatalf("got %d listings, want 1: %+v", len(res.Listings), res.Listings)
 	}
-	if l := res.Listings[0]; l.Vendor != "PantryChem" || l.Price != 6.5 || l.Currency != "EUR" {
-		t.Errorf("listing = %+v, want vendor PantryChem, 6.50 EUR", l)
-	}
+	return res.Listings[0]
 }
