@@ -172,9 +172,14 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 	known := map[string]field{}
 	fields(t, known)
 	seen := map[string]int{} // key as decoded → line
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+	for _, pr := range w.merged(n, path) {
+		k, v := pr.owner.Content[pr.at], pr.owner.Content[pr.at+1]
 		name := k.Value
+		if strings.HasPrefix(name, extensionPrefix) && path == "" {
+			// Compose-style extension fields hold anchors to merge.
+			w.changed = true
+			continue
+		}
 		f, ok := known[name]
 		if !ok {
 			base := strings.TrimSuffix(name, fileSuffix)
@@ -184,7 +189,7 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 				if !good {
 					continue
 				}
-				n.Content[i+1], v = value, value
+				pr.owner.Content[pr.at+1], v = value, value
 				name, f, ok = base, bf, true
 			}
 		}
@@ -203,6 +208,67 @@ func (w *walker) structure(n *yaml.Node, t reflect.Type, path string) {
 		seen[name] = k.Line
 		w.walk(v, f.t, p)
 	}
+}
+
+// extensionPrefix starts top-level keys that the config ignores, a place
+// for anchors shared by merge keys ("x-site: &site {...}").
+const extensionPrefix = "x-"
+
+// pair is a key of a mapping, at owner.Content[at] (its value next).
+type pair struct {
+	owner *yaml.Node
+	at    int
+}
+
+// merged returns mapping n's keys with YAML merge keys ("<<: *base",
+// "<<: [*a, *b]") expanded: a key written in n wins over a merged one, and
+// an earlier merged mapping over a later one.
+func (w *walker) merged(n *yaml.Node, path string) []pair {
+	var merges []*yaml.Node
+	var out []pair
+	own := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Value == "<<" && k.ShortTag() == "!!merge" {
+			merges = append(merges, n.Content[i+1])
+		} else {
+			own[k.Value] = true
+			out = append(out, pair{n, i})
+		}
+	}
+	if len(merges) > 0 {
+		w.changed = true // yaml.v3's tree decoder merges; its strict one is not used
+	}
+	var sources []*yaml.Node
+	for _, m := range merges {
+		m = deref(m)
+		if m.Kind == yaml.SequenceNode {
+			for _, c := range m.Content {
+				sources = append(sources, deref(c))
+			}
+		} else {
+			sources = append(sources, m)
+		}
+	}
+	for _, src := range sources {
+		if src.Kind != yaml.MappingNode {
+			w.errorf(src, join(path, "<<"), "a merge key wants a mapping or a list of them, got %s", w.describe(src))
+			continue
+		}
+		for _, pr := range w.merged(src, path) {
+			if k := pr.owner.Content[pr.at]; !own[k.Value] {
+				own[k.Value] = true
+				out = append(out, pr)
+			}
+		}
+	}
+	return out
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 // fromFile renames the key X_file to base and returns the node to put in

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -318,5 +319,76 @@ func TestRedactURLs(t *testing.T) {
 		if got := RedactURLs(in); got != want {
 			t.Errorf("RedactURLs(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestMergeKeys checks YAML merge keys: shared settings written once under
+// an anchor (an "x-" top-level key or any node) and merged into mappings,
+// a key written beside the merge winning, errors placed where the merged
+// key is written and named by every path that merges it.
+func TestMergeKeys(t *testing.T) {
+	type item struct {
+		Name  string `yaml:"name"`
+		Proxy string `yaml:"proxy"`
+		Depth int    `yaml:"depth"`
+	}
+	type doc struct {
+		Items []item `yaml:"items"`
+	}
+	data := `x-base: &base
+  proxy: socks5://127.0.0.1:1080
+  depth: 3
+x-deep: &deep {depth: 9}
+items:
+  - <<: *base
+    name: a
+  - <<: *base
+    name: b
+    depth: 4
+  - <<: [*deep, *base]
+    name: c
+`
+	var d doc
+	if _, err := Decode("m.yaml", []byte(data), &d); err != nil {
+		t.Fatal(err)
+	}
+	want := []item{{"a", "socks5://127.0.0.1:1080", 3}, {"b", "socks5://127.0.0.1:1080", 4}, {"c", "socks5://127.0.0.1:1080", 9}}
+	if !reflect.DeepEqual(d.Items, want) {
+		t.Errorf("items = %+v, want %+v", d.Items, want)
+	}
+
+	bad := strings.Replace(data, "  depth: 3\n", "  depht: 3\n", 1)
+	_, err := Decode("m.yaml", []byte(bad), &d)
+	for _, w := range []string{`m.yaml:3:3: items[0].depht: unknown field "depht"`, `m.yaml:3:3: items[1].depht`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error = %v, want it to hold %q", err, w)
+		}
+	}
+	// "x-" keys are free at the top level only.
+	if _, err := Decode("m.yaml", []byte("items:\n  - name: a\n    x-note: b\n"), &d); err == nil || !strings.Contains(err.Error(), `unknown field "x-note"`) {
+		t.Errorf("an x- key inside an item: %v, want unknown field", err)
+	}
+}
+
+// TestMergeKeysFromFile checks an X_file value in a merged mapping: read
+// once, into every mapping that merges it, and kept out of errors.
+func TestMergeKeysFromFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type item struct {
+		Name     string `yaml:"name"`
+		Password string `yaml:"password"`
+	}
+	var d struct {
+		Items []item `yaml:"items"`
+	}
+	data := "x-login: &login {password_file: pw}\nitems:\n  - {<<: *login, name: a}\n  - {<<: *login, name: b}\n"
+	if _, err := DecodeWith(filepath.Join(dir, "c.yaml"), []byte(data), &d, Options{Files: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Items) != 2 || d.Items[0].Password != "s3cret" || d.Items[1].Password != "s3cret" {
+		t.Errorf("items = %+v, want both with the file's password", d.Items)
 	}
 }
