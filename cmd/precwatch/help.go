@@ -106,11 +106,12 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.SetOutput(out)
 }
 
-// parseArgs parses a command's flags, leaving its positional arguments in
-// fs.Args(). Help (-h, --help) goes to stdout and exits 0; a bad flag
-// prints the usage to stderr and exits 2.
+// parseArgs parses a command's flags, before and after its positional
+// arguments ("watchlist test FILE --config C"; "--" ends the flags), and
+// leaves the positional ones in fs.Args(). Help (-h, --help) goes to
+// stdout and exits 0; a bad flag prints the usage to stderr and exits 2.
 func (m *Main) parseArgs(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
+	err := fs.Parse(flagsFirst(fs, args))
 	switch {
 	case err == nil:
 		return nil
@@ -120,4 +121,34 @@ func (m *Main) parseArgs(fs *flag.FlagSet, args []string) error {
 	}
 	printUsage(m.Stderr, fs)
 	return &exitError{code: 2, err: err}
+}
+
+// flagsFirst moves args' flags, with their values, before its positional
+// arguments and a "--", since the flag package stops at the first
+// positional one.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			positional = append(positional, args[i+1:]...)
+			i = len(args)
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			positional = append(positional, a)
+		default:
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if f := fs.Lookup(name); f != nil && !strings.Contains(name, "=") && !isBoolFlag(f) && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(append(flags, "--"), positional...)
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }

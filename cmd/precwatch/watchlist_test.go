@@ -49,7 +49,8 @@ func TestWatchlistTestRetroHunt(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, stderr, err := run(t, t.Context(), "", "watchlist", "test", "--config", config, "--store", dsn, candidate)
+	// Flags may follow the file, as users write them.
+	out, stderr, err := run(t, t.Context(), "", "watchlist", "test", candidate, "--config", config, "--store", dsn)
 	if err != nil {
 		t.Fatalf("watchlist test: %v\n%s", err, stderr)
 	}
