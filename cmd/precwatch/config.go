@@ -126,7 +126,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				errs = append(errs, doc.Errorf(at("start_urls", j), "not an absolute http(s) URL: %q", raw))
 			}
 		}
-		if _, err := crawler.ParseSchedule(s.Schedule); err != nil {
+		if strings.TrimSpace(s.Schedule) == "" {
+			errs = append(errs, doc.Errorf(at("schedule"), `required: a cron spec such as "@every 6h" or "CRON_TZ=UTC 0 */6 * * *"`))
+		} else if _, err := crawler.ParseSchedule(s.Schedule); err != nil {
 			errs = append(errs, doc.Errorf(at("schedule"), "bad cron spec %q: %v", s.Schedule, errors.Unwrap(err)))
 		}
 		if p := s.ProxyURL(); p != "" {

@@ -102,6 +102,11 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 	if err == nil || !strings.Contains(out, "sites[0].limits.max_pages: must be >= 0, got -3") || !strings.Contains(out, "sites[0].limits.max_depth: must be >= 0, got -4") {
 		t.Errorf("two negative limits: %s", out)
 	}
+	// A site without a schedule is told what to write.
+	noSchedule := strings.Replace(siteConfig(t, "", ""), "    schedule: \"@every 1h\"\n", "", 1)
+	if out, err := configCheck(t, noSchedule); err == nil || !strings.Contains(out, `:3:5: sites[0].schedule: required: a cron spec such as "@every 6h"`) {
+		t.Errorf("no schedule: %v\n%s", err, out)
+	}
 	// tor: true is still a boolean.
 	if out, err := configCheck(t, siteConfig(t, "    tor: true\n", ", tor: false")); err != nil {
 		t.Errorf("tor: true: %v\n%s", err, out)
