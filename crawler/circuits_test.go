@@ -49,6 +49,9 @@ func newPagedMarket(t testing.TB, pages int, delay time.Duration, extra map[stri
 			return
 		}
 		base := "http://" + r.Host
+		if r.TLS != nil {
+			base = "https://" + r.Host
+		}
 		var b strings.Builder
 		for _, it := range [][2]string{{fmt.Sprintf("P%da", n), "Hydrogen peroxide 30% lot " + fmt.Sprint(n)}, {fmt.Sprintf("P%db", n), "Acetone 99% lot " + fmt.Sprint(n)}} {
 			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="%s/item/%s">%s</a></h2><span class="price">€ 10,00</span></div>`,
@@ -390,5 +393,36 @@ func TestProxyCredentials(t *testing.T) {
 				t.Error("the password is in the logs")
 			}
 		})
+	}
+}
+
+// TestOnionTLS crawls an onion service over HTTPS with a self-signed
+// certificate: an onion address is the service's key, so Tor has
+// authenticated it and the certificate is not checked against CAs. The
+// same server under a clearnet name is refused for that certificate.
+func TestOnionTLS(t *testing.T) {
+	e := newPagedEnv(t, 2, 0, nil)
+	tlsSrv := httptest.NewTLSServer(e.pm.srv.Config.Handler)
+	t.Cleanup(tlsSrv.Close)
+	const clearnet = "shop.example.com"
+	e.rp.mu.Lock()
+	e.rp.hosts[onionB], e.rp.hosts[clearnet] = tlsSrv.Listener.Addr().String(), tlsSrv.Listener.Addr().String()
+	e.rp.mu.Unlock()
+
+	site := e.site("onion-https", "")
+	site.StartURLs = []string{"https://" + onionB + "/p/1"}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Pages != 6 {
+		t.Fatalf("onion over HTTPS: %v %q %d pages %q", err, run.Status, run.Pages, run.Errors)
+	}
+
+	site = e.site("clearnet-https", "")
+	site.Tor, site.StartURLs = true, []string{"https://" + clearnet + "/p/1"}
+	run, err = e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed || !strings.Contains(strings.Join(run.Errors, " "), "certificate signed by unknown authority") {
+		t.Fatalf("clearnet name, self-signed certificate: %v %q %q, want refused", err, run.Status, run.Errors)
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
 	}
 }
