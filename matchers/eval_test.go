@@ -36,6 +36,8 @@ var holdoutBatches = []struct {
 	{"batch6", 884, floorRE("holdout-batch6-floor")},
 	// E-commerce and B2B catalogue text: spec sheets, many numbers.
 	{"batch7", 1084, floorRE("holdout-batch7-floor")},
+	// CWC Schedule chemicals as fine-chemical suppliers list them.
+	{"batch8", 1284, floorRE("holdout-batch8-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
