@@ -83,9 +83,19 @@ func TestPageBodyEncoding(t *testing.T) {
 			} else {
 				want.URL = "http://shop.test/old"
 			}
-			stored, err := s.rdb.HGetAll(ctx, s.pageKey(want.SHA256)).Result()
+			key, other := s.pageZKey(want.SHA256), s.pageKey(want.SHA256)
+			if tc.save == nil {
+				key, other = other, key
+			}
+			stored, err := s.rdb.HGetAll(ctx, key).Result()
 			if err != nil {
 				t.Fatal(err)
+			}
+			// An older process running beside this one finds a new page
+			// missing, never its compressed bytes; an old page is not
+			// written again under the new key.
+			if n, err := s.rdb.Exists(ctx, other).Result(); err != nil || n != 0 {
+				t.Errorf("page also under %s: %d, %v", other, n, err)
 			}
 			if got := stored["encoding"] == bodyS2; got != tc.compressed {
 				t.Errorf("stored encoding %q, compressed = %v; want %v", stored["encoding"], got, tc.compressed)
@@ -105,6 +115,14 @@ func TestPageBodyEncoding(t *testing.T) {
 				t.Errorf("Page = %+v, want %+v", got, want)
 			}
 		})
+	}
+
+	// Saving a page stored before schema 6 again keeps the first copy.
+	if err := s.SavePage(ctx, precwatch.Page{SHA256: oldSHA, Site: "shop", URL: "http://shop.test/again", FetchedAt: at, ContentType: "text/html", Body: oldBody}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.rdb.Exists(ctx, s.pageZKey(oldSHA)).Result(); n != 0 {
+		t.Error("an old page saved again was written under the new key too")
 	}
 
 	// An encoding this version does not know is an error, not a body.

@@ -44,8 +44,9 @@
 //	P:alerts:stream               alert events
 //	P:run:<id>                    run JSON
 //	P:runs:all, P:runs:site:<s>   run order indexes, newest first
-//	P:page:<sha256>               hash: site, url, fetched_at, content_type, body,
-//	                              encoding ("s2" when body is compressed)
+//	P:pagez:<sha256>              hash: site, url, fetched_at, content_type, body,
+//	                              encoding ("s2" when body is compressed); schema 6 on
+//	P:page:<sha256>               the same, body as fetched, written before schema 6
 //	P:fetch:<site>                hash: canonical URL → fetch state JSON
 //	                              (validators, incremental re-crawls)
 //	P:lease:<site>[:info]         the site's run lease (scale-out, lease.go)
@@ -225,6 +226,17 @@ func (s *Store) siteListingsKey(site string) string { return s.key("listings", "
 func (s *Store) alertKey(k string) string           { return s.tag + ":alert:" + k }
 func (s *Store) runKey(id string) string            { return s.key("run", id) }
 func (s *Store) pageKey(sha string) string          { return s.key("page", sha) }
+
+// pageZKey is where pages are written from schema 6 on, their bodies
+// S2-compressed when that pays (encodeBody). A new key, not a new field of
+// the old one: a process of an older version still running while a newer
+// one writes finds such a page missing (and fetches it whole, or refuses
+// an alert without its evidence) rather than reading compressed bytes as
+// the page, which would show it no listings and mark them gone.
+func (s *Store) pageZKey(sha string) string { return s.key("pagez", sha) }
+
+// pageKeys are the two keys a page may be stored under, the current first.
+func (s *Store) pageKeys(sha string) []string { return []string{s.pageZKey(sha), s.pageKey(sha)} }
 
 // alertIndexes are the order indexes an alert belongs to.
 func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexesIn(nil, a) }
@@ -1076,7 +1088,7 @@ func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.R
 // savePage writes a page hash (ARGV: pageFields' pairs) unless one
 // exists: the first fetch is kept.
 var savePage = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 `)
@@ -1088,7 +1100,7 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 		return fmt.Errorf("redis: save page: %w: empty sha256", precwatch.ErrInvalid)
 	}
 	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
-		return savePage.Run(ctx, s.rdb, []string{s.pageKey(p.SHA256)}, pageFields(p)...).Err()
+		return savePage.Run(ctx, s.rdb, s.pageKeys(p.SHA256), pageFields(p)...).Err()
 	})
 	if err != nil {
 		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)
@@ -1154,7 +1166,10 @@ func decodeBody(body, encoding string) ([]byte, error) {
 
 // Page returns a stored page by its SHA-256, or ErrNotFound.
 func (s *Store) Page(ctx context.Context, sha256 string) (precwatch.Page, error) {
-	h, err := s.rdb.HGetAll(ctx, s.pageKey(sha256)).Result()
+	h, err := s.rdb.HGetAll(ctx, s.pageZKey(sha256)).Result()
+	if err == nil && len(h) == 0 {
+		h, err = s.rdb.HGetAll(ctx, s.pageKey(sha256)).Result() // written before schema 6
+	}
 	if err != nil {
 		return precwatch.Page{}, fmt.Errorf("redis: page %s: %w", sha256, err)
 	}
