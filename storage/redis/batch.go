@@ -84,7 +84,7 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 	}
 	if p != nil {
 		// Watched so that of two processes saving it, the first one's is kept.
-		watch = append(watch, s.pageKey(p.SHA256))
+		watch = append(watch, s.pageKeys(p.SHA256)...)
 	}
 	var results []precwatch.RecordResult
 	err := s.retry(ctx, func() error {
@@ -171,7 +171,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			countCmd = pipe.Exists(ctx, akeys...)
 		}
 		for i, sha := range keys.pages {
-			pageCmds[i] = pipe.Exists(ctx, s.pageKey(sha))
+			pageCmds[i] = pipe.Exists(ctx, s.pageKeys(sha)...)
 		}
 		for i, id := range fetchIDs {
 			fetchCmds[i] = pipe.Exists(ctx, s.fetchRecordKey(id))
@@ -192,7 +192,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	pageStored := make(map[string]bool, len(keys.pages))
 	for i, sha := range keys.pages {
-		pageStored[sha] = pageCmds[i].Val() == 1
+		pageStored[sha] = pageCmds[i].Val() > 0
 	}
 	fetchStored := make(map[string]bool, len(fetchIDs)) // issue 11
 	for i, id := range fetchIDs {
@@ -351,7 +351,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if savePage {
-			pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
+			pipe.HSet(ctx, s.pageZKey(p.SHA256), pageFields(*p)...)
 		}
 		if saveFetch {
 			if err := s.writeFetch(ctx, pipe, *p.Fetch); err != nil {

@@ -468,8 +468,10 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // the regime, vendor, assignee and word indexes; version 3 the score in
 // the order index members and the creation-time index; version 4 the
 // severity in the creation-time index's scores; version 5 the vendor
-// indexes (vendor.go).
-const schemaVersion = 5
+// indexes (vendor.go); version 6 compressed page bodies (encodeBody),
+// which an older program would serve as they are stored, and so must not
+// open.
+const schemaVersion = 6
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.

@@ -62,7 +62,7 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 	key := s.vendorPageKey(sg.Vendor)
 	watch := []string{key}
 	if p != nil {
-		watch = append(watch, s.pageKey(p.SHA256))
+		watch = append(watch, s.pageKeys(p.SHA256)...)
 	}
 	var next precwatch.VendorPage
 	err := s.retry(ctx, func() error {
@@ -82,7 +82,7 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 			}
 			savePage := false
 			if p != nil {
-				n, err := tx.Exists(ctx, s.pageKey(p.SHA256)).Result()
+				n, err := tx.Exists(ctx, s.pageKeys(p.SHA256)...).Result()
 				if err != nil {
 					return fmt.Errorf("look up page: %w", err)
 				}
@@ -97,7 +97,7 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 			}
 			_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 				if savePage {
-					pipe.HSet(ctx, s.pageKey(p.SHA256), pageFields(*p)...)
+					pipe.HSet(ctx, s.pageZKey(p.SHA256), pageFields(*p)...)
 				}
 				pipe.Set(ctx, key, out, 0)
 				ids := make([]precwatch.VendorID, len(next.Identifiers))
