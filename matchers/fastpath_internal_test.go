@@ -392,3 +392,57 @@ func appendRandomTexts(texts []string, rng *rand.Rand, alphabet []string, n, max
 	}
 	return texts
 }
+
+// TestSolutionFlagIsTheWords checks fSolution, which findStrengths reads
+// where it once looked the word up in solutionWords: on every word token,
+// after fixTokens has given the words the repair pass read their reading's
+// flags (over the repair's spans, and over the whole text), it is set
+// exactly for the words of solutionWords as written.
+func TestSolutionFlagIsTheWords(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	for w := range solutionWords {
+		texts = append(texts, "Ammonium nitrate "+w+" 30 %", "Amm0nium nitrat3 "+w+" 30%", strings.ToUpper(w)+" 50 %, 1 L",
+			"S0lution "+w+", 30 %", "Nitrométh. "+w+" 35 %")
+	}
+	sc := &scratch{}
+	fixed, solution := 0, 0
+	for _, s := range texts {
+		n := normalize(s, true, nil)
+		support := m.repair(&n, s, nil)
+		sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
+		toks := tokenizeRange(s, 0, len(s), nil, sc)
+		finishTokens(toks, sc)
+		// The spans the repair pass gives, and one over the whole text,
+		// which reaches words no span of today's watchlist holds.
+		whole := slices.Clone(toks)
+		m.fixTokens(s, whole, []span{{a: 0, b: len(s)}})
+		before := slices.Clone(toks)
+		if len(support) > 0 {
+			m.fixTokens(s, toks, support)
+		}
+		for _, tok := range whole {
+			if tok.kind == tokWord && tok.flags&fSolution != 0 != solutionWords[tok.word] {
+				t.Fatalf("%q, fixTokens over the whole text: word %q has fSolution %v", s, tok.word, tok.flags&fSolution != 0)
+			}
+		}
+		for i, tok := range toks {
+			if tok.kind != tokWord {
+				continue
+			}
+			if tok.flags != before[i].flags {
+				fixed++
+			}
+			if got, want := tok.flags&fSolution != 0, solutionWords[tok.word]; got != want {
+				t.Fatalf("%q: word %q has fSolution %v, solutionWords %v", s, tok.word, got, want)
+			}
+			if solutionWords[tok.word] {
+				solution++
+			}
+		}
+	}
+	if fixed == 0 || solution == 0 {
+		t.Fatalf("%d tokens' flags fixed, %d solution words: the test covers too little", fixed, solution)
+	}
+	t.Logf("%d tokens' flags fixed, %d solution words", fixed, solution)
+}

@@ -442,14 +442,31 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 
 func (m *Matcher) matchField(sc *scratch, field, text string) {
 	// Plain text in which the automaton finds nothing and the repair pass
-	// could change nothing needs no more (plain.go); a description after a
+	// could change nothing needs no more (plain.go), and plain text with a
+	// hit skips deobfuscation and the repair pass; a description after a
 	// title that named a substance nearly always names one too, so it goes
-	// straight to the full path.
-	if text == "" || len(sc.staged) == 0 && m.plainSkip(text) {
+	// straight to the full path (walking it first costs about what the
+	// passes it would spare do).
+	if text == "" {
 		return
 	}
-	n := normalize(text, true, &sc.norm)
-	sc.support = m.repair(&n, text, sc.support[:0])
+	plain, hit := false, true
+	if len(sc.staged) == 0 {
+		plain, hit = m.plainRead(text)
+	}
+	if plain && !hit {
+		return
+	}
+	var n normText
+	if plain {
+		// Normalisation would not deobfuscate it, nor the repair pass
+		// change it or ask for support (plainRead).
+		n, _ = normalizeFold(text, true, &sc.norm)
+		sc.support = sc.support[:0]
+	} else {
+		n = normalize(text, true, &sc.norm)
+		sc.support = m.repair(&n, text, sc.support[:0])
+	}
 	sc.norm = n
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()

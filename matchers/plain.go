@@ -145,15 +145,34 @@ func (a *automaton) plainNoHit(text string) bool { return a.plainWalk(text, nil)
 // something (TestPlainSkipAgrees).
 func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m) }
 
-// plainWalk is plainNoHit, and with m also plainSkip's questions of the
-// repair pass (whose answer yes makes it return false), asked of each
+// plainRead asks plainSkip's questions of the whole of text, a hit or
+// not: plain is whether text is plain and the repair pass could change
+// nothing in it, hit whether the automaton finds a pattern in its
+// normalised form (dead hits aside). After the first hit the walk only
+// asks the repair pass's questions, with no automaton steps. A plain
+// field with a hit takes the full path without deobfuscation or repair
+// (matchField), which would change nothing in it
+// (TestPlainReadAgrees); a plain field without one is done.
+func (m *Matcher) plainRead(text string) (plain, hit bool) { return m.ac.walkPlain(text, m, true) }
+
+// plainWalk is walkPlain stopping at the first hit: true when the field
+// needs no more than the prefilter.
+func (a *automaton) plainWalk(text string, m *Matcher) bool {
+	plain, hit := a.walkPlain(text, m, false)
+	return plain && !hit
+}
+
+// walkPlain is plainNoHit, and with m also plainSkip's questions of the
+// repair pass (whose answer yes makes plain false), asked of each
 // separator and word as the walk meets them: a mask; a "." or "-" the
 // repair may read; a word of digits and letters (the only trigger of
 // nextTrigger a plain text can hold besides a mask) that it may read as a
-// disguise; a long word that passes the fuzzy filters.
-func (a *automaton) plainWalk(text string, m *Matcher) bool {
+// disguise; a long word that passes the fuzzy filters. It returns at the
+// first sign that text is not plain, and at the first hit unless through
+// is set, when it walks on asking the questions only.
+func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit bool) {
 	if !a.spaceLed || a.starts == nil {
-		return false
+		return false, false
 	}
 	var v *vocab
 	var upperOnly []bool
@@ -185,14 +204,14 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 			// (A piece needs a letter on each side of its separator.)
 			if b&pbChunk != 0 && i > 0 && i+1 < len(text) && isASCIILetter(text[i-1]) && isASCIILetter(text[i+1]) &&
 				chunkLen(text, i, text[i]) >= minChunks {
-				return false
+				return false, hit
 			}
 			if v != nil && b&(pbMask|pbChunk) != 0 {
 				if b&pbMask != 0 {
-					return false
+					return false, hit
 				}
 				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
-					return false
+					return false, hit
 				}
 			}
 			i++
@@ -215,7 +234,7 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 				// "ß") is plain too; any other character is not.
 				fold, size := latinLetterAt(text, i)
 				if fold == "" {
-					return false
+					return false, hit
 				}
 				f |= pbLetter | pbWide
 				chars -= size - 1
@@ -231,19 +250,19 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 		chars += we - ws
 		folded += we - ws
 		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
-			return false
+			return false, hit
 		}
 		if f&pbWide != 0 && f&pbDigit != 0 {
-			return false // normalisation's leetspeak rules, left to the full path
+			return false, hit // normalisation's leetspeak rules, left to the full path
 		}
 		if v != nil {
 			if f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
-				return false // digits in a word (nextTrigger) that may be a disguise
+				return false, hit // digits in a word (nextTrigger) that may be a disguise
 			}
 			if folded >= fuzzyMinLetters && (f&pbDigit == 0 || f&pbLetter != 0) {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
-						return false // too long to copy: left to the full path
+						return false, hit // too long to copy: left to the full path
 					}
 				} else if f&pbWide == 0 {
 					// The bitsets of its first and last four bytes first:
@@ -254,20 +273,23 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 							word[k] = lowerASCII[text[ws+k]]
 						}
 						if v.fuzzyCandidate(word) {
-							return false
+							return false, hit
 						}
 					}
 				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
-					return false
+					return false, hit
 				}
 			}
 		}
 		if chars == 1 {
 			if singles++; singles >= minSpacedRun {
-				return false
+				return false, hit
 			}
 		} else {
 			singles = 0
+		}
+		if hit {
+			continue // the automaton has answered
 		}
 		if s == 0 && we-ws >= 3 && f&pbWide == 0 {
 			// From the root, a word whose first three bytes start no
@@ -311,12 +333,19 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 			}
 		}
 		if t&outFlag != 0 {
-			return false
+			if !through {
+				return true, true
+			}
+			hit = true
+			continue
 		}
 		s = t
 	}
-	t := next(s, sp)
-	return t&outFlag == 0 || upperOnly != nil && a.deadHits(t&^outFlag, text[cws:cwe], upperOnly)
+	if !hit {
+		t := next(s, sp)
+		hit = t&outFlag != 0 && (upperOnly == nil || !a.deadHits(t&^outFlag, text[cws:cwe], upperOnly))
+	}
+	return true, hit
 }
 
 // deadHits reports whether every pattern that ends at the state whose

@@ -201,6 +201,66 @@ func checkPlainSkip(t *testing.T, m *Matcher, s string) {
 	}
 }
 
+// checkPlainRead checks plainRead(s) against the passes the full path
+// skips for a plain field: plain without a hit is plainSkip's answer; a
+// plain field normalises without deobfuscation (normalizeFold's text and
+// offsets: nothing suspicious, no word in pieces), and the repair pass
+// changes nothing in it and asks for no support.
+func checkPlainRead(t *testing.T, m *Matcher, s string) (plain, hit bool) {
+	t.Helper()
+	plain, hit = m.plainRead(s)
+	if skip := m.plainSkip(s); (plain && !hit) != skip {
+		t.Fatalf("plainRead(%q) = %v, %v but plainSkip = %v", s, plain, hit, skip)
+	}
+	if !plain {
+		return plain, hit
+	}
+	folded, suspicious := normalizeFold(s, true, nil)
+	if suspicious || hasChunkedWord(s) {
+		t.Fatalf("plainRead(%q): plain, but normalisation deobfuscates it", s)
+	}
+	n := normalize(s, true, nil)
+	if string(n.text) != string(folded.text) || !slices.Equal(n.offs, folded.offs) {
+		t.Fatalf("plainRead(%q): plain, but normalize gives %q, normalizeFold %q", s, n.text, folded.text)
+	}
+	if support := m.repair(&n, s, nil); len(support) > 0 || string(n.text) != string(folded.text) || !slices.Equal(n.offs, folded.offs) {
+		t.Fatalf("plainRead(%q): plain, but the repair pass reads %q as %q (%d spans for support)", s, folded.text, n.text, len(support))
+	}
+	return plain, hit
+}
+
+// TestPlainReadAgrees checks plainRead (checkPlainRead) on the evaluation
+// texts, their mutations, the names with a letter dropped, doubled,
+// swapped or masked, and random texts.
+func TestPlainReadAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	for _, s := range m.w.Substances {
+		for _, n := range s.Names {
+			if k := len(n) / 2; k >= 2 {
+				texts = append(texts, n[:k]+n[k+1:]+" 99%, 1 kg", n[:k]+n[k:k+1]+n[k:]+" 99%, 1 kg",
+					n[:k-1]+n[k:k+1]+n[k-1:k]+n[k+1:], n[:k]+"*"+n[k+1:]+" 35 %", "Buy "+n+", "+n[:k]+"."+" 35 %")
+			}
+		}
+	}
+	texts = appendRandomTexts(texts, rand.New(rand.NewPCG(12, 6)), normAlphabet, 30000, 60)
+	var plainHit, plainNone, other int
+	for _, s := range texts {
+		switch plain, hit := checkPlainRead(t, m, s); {
+		case plain && hit:
+			plainHit++
+		case plain:
+			plainNone++
+		default:
+			other++
+		}
+	}
+	if plainHit == 0 || plainNone == 0 || other == 0 {
+		t.Fatalf("%d plain texts with a hit, %d without, %d others: the test covers too little", plainHit, plainNone, other)
+	}
+	t.Logf("%d plain texts with a hit, %d without, %d others", plainHit, plainNone, other)
+}
+
 // deadHitsOnly reports whether every automaton hit in the normalised s is
 // of a one-word pattern that stands only for abbreviations written in
 // upper case, and s is not in upper case there: the full path makes no
@@ -245,8 +305,9 @@ func sharedInternalMatcher(t *testing.T) *Matcher {
 }
 
 // FuzzPlainPrefilter checks plainNoHit's promise on any text: a field it
-// passes has no hit in its normalised text; and plainSkip against
-// checkPlainSkip, and that it skips no text the repair pass rewrites.
+// passes has no hit in its normalised text; plainSkip against
+// checkPlainSkip, and that it skips no text the repair pass rewrites; and
+// plainRead against checkPlainRead.
 func FuzzPlainPrefilter(f *testing.F) {
 	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e",
 		"Zitronensäure wasserfrei, 1 kg", "Nitrométh. 99 %", "sans acétone", "Straße é à ü ø", "Amoníaco líquido 25%"} {
@@ -267,6 +328,7 @@ func FuzzPlainPrefilter(f *testing.F) {
 			}
 		}
 		checkPlainSkip(t, m, s)
+		checkPlainRead(t, m, s)
 		if m.plainSkip(s) {
 			n := normalize(s, true, nil)
 			before := string(n.text)

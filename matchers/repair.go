@@ -893,10 +893,11 @@ func (m *Matcher) fixTokens(text string, toks []token, spans []span) {
 				t.kind, t.word = tokPunct, text[t.start:t.end]
 			case t.kind == tokWord && t.end <= s.b:
 				// A piece of a masked word is no word of its own
-				// ("chl*rate" holds no "rate").
-				t.flags = 0
+				// ("chl*rate" holds no "rate"). fSolution stays that of
+				// the word as written, which findStrengths reads.
+				t.flags &= fSolution
 				if w, _, _, ok := m.readDisguised(text, t.start, t.end, nil); ok {
-					t.flags = lookupFlags(w)
+					t.flags |= lookupFlags(w) &^ fSolution
 				}
 			}
 		}

@@ -50,6 +50,7 @@ const (
 	fAbbrevDot
 	fContext   // a chemical or shop word that supports an abbreviation
 	fCompeting // a word that gives a short code an everyday sense
+	fSolution  // a solution's: its percentage is by weight (findStrengths)
 )
 
 // wordFlags maps a folded word to its flags; built from the word lists.
@@ -63,7 +64,7 @@ var wordFlags = func() map[string]wordFlag {
 		{notStrength, fNotStrength}, {quantityUnits, fUnit}, {purityWords, fPurity},
 		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
-		{competingWords, fCompeting},
+		{competingWords, fCompeting}, {solutionWords, fSolution},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -829,7 +830,7 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		}
 		// A solution's % is of the dissolved substance by weight ("AN
 		// solution 30 %" holds 10.5 % N), not a nitrogen grade.
-		if s.kind == strPercent && (solutionWords[word(first-1)] || solutionWords[word(s.last+1)]) {
+		if s.kind == strPercent && (is(first-1, fSolution) || is(s.last+1, fSolution)) {
 			s.byWeight = true
 		}
 		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
