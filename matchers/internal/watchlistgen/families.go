@@ -216,6 +216,7 @@ var families = map[string]familyGen{
 				"2-chloro-"+n.nn()+"ethylamine",
 				"2-chloro-"+n.nn()+"ethanamine",
 				"Ethanamine, 2-chloro-"+n.casNN()+"-")
+			names = append(names, foreign(n, aminoethylChloride)...)
 			out = append(out, member{n.key(), names})
 		}
 		return out
@@ -239,6 +240,7 @@ var families = map[string]familyGen{
 					n.nn()+"aminoethanol",
 					n.nn()+"ethanolamine",
 					"Ethanol, 2-"+wrap(n.casAmino())+"-")
+				names = append(names, foreign(n, aminoethanol)...)
 				out = append(out, member{n.key(), names})
 			}
 			return out
@@ -258,6 +260,7 @@ var families = map[string]familyGen{
 				n.nn()+"aminoethanethiol",
 				n.nn()+"cysteamine",
 				"Ethanethiol, 2-"+wrap(n.casAmino())+"-")
+			names = append(names, foreign(n, aminoethanethiol)...)
 			out = append(out, member{n.key(), names})
 		}
 		return out
@@ -378,6 +381,84 @@ var families = map[string]familyGen{
 		}
 		return out
 	}},
+}
+
+// The N,N-dialkylaminoethyl families in further languages, for the
+// symmetric amines (the forms shops write; mixed ones are rare). Each
+// pattern takes the language's dialkyl prefix ("диизопропил").
+const (
+	aminoethylChloride = iota
+	aminoethanol
+	aminoethanethiol
+)
+
+var foreignLangs = []struct {
+	di       map[string]string // group key → dialkyl prefix
+	patterns [3][]string       // by family, with %s for the prefix
+}{
+	{ // Russian
+		di: map[string]string{"Me": "диметил", "Et": "диэтил", "nPr": "дипропил", "iPr": "диизопропил"},
+		patterns: [3][]string{
+			{"2-(%sамино)этилхлорид", "%sаминоэтилхлорид", "2-хлор-N,N-%sэтиламин"},
+			{"2-(%sамино)этанол", "%sаминоэтанол", "N,N-%sэтаноламин", "N,N-%sаминоэтанол"},
+			{"2-(%sамино)этантиол", "%sаминоэтантиол"},
+		},
+	},
+	{ // Russian in Latin letters
+		di: map[string]string{"Me": "dimetil", "Et": "dietil", "nPr": "dipropil", "iPr": "diizopropil"},
+		patterns: [3][]string{
+			{"%saminoetilkhlorid"},
+			{"%saminoetanol", "%setanolamin"},
+			{"%saminoetantiol"},
+		},
+	},
+	{ // Spanish and Portuguese
+		di: map[string]string{"Me": "dimetil", "Et": "dietil", "nPr": "dipropil", "iPr": "diisopropil"},
+		patterns: [3][]string{
+			{"cloruro de 2-(%samino)etilo", "cloreto de 2-(%samino)etila", "2-cloro-N,N-%setilamina"},
+			{"2-(%samino)etanol", "%saminoetanol", "N,N-%setanolamina"},
+			{"2-(%samino)etanotiol", "%saminoetanotiol"},
+		},
+	},
+	{ // Italian
+		di: map[string]string{"Me": "dimetil", "Et": "dietil", "nPr": "dipropil", "iPr": "diisopropil"},
+		patterns: [3][]string{
+			{"cloruro di 2-(%sammino)etile", "2-cloro-N,N-%setilammina"},
+			{"2-(%sammino)etanolo", "%samminoetanolo", "N,N-%setanolammina"},
+			{"2-(%sammino)etantiolo"},
+		},
+	},
+	{ // German, Dutch and French: the stems are the English ones
+		di: map[string]string{"Me": "dimethyl", "Et": "diethyl", "nPr": "dipropyl", "iPr": "diisopropyl"},
+		patterns: [3][]string{
+			{"2-(%samino)ethylchlorid", "%saminoethylchlorid", "2-(%samino)ethylchloride", "%saminoethylchloride", "chlorure de 2-(%samino)éthyle"},
+			{"N,N-%sethanolamin"},
+			{"2-(%samino)ethanthiol", "%saminoethanthiol"},
+		},
+	},
+	{ // Polish
+		di: map[string]string{"Me": "dimetylo", "Et": "dietylo", "nPr": "dipropylo", "iPr": "diizopropylo"},
+		patterns: [3][]string{
+			{"chlorek 2-(%samino)etylu"},
+			{"2-(%samino)etanol"},
+			nil,
+		},
+	},
+}
+
+// foreign names a symmetric amine's member of one of the aminoethyl
+// families in the further languages.
+func foreign(n amine, family int) []string {
+	if !n.symmetric() {
+		return nil
+	}
+	var out []string
+	for _, l := range foreignLangs {
+		for _, p := range l.patterns[family] {
+			out = append(out, fmt.Sprintf(p, l.di[n.a.key]))
+		}
+	}
+	return out
 }
 
 // termKey compares terms the way no spelling variant escapes: lower case,

@@ -82,7 +82,7 @@ func TestFamilyExemptions(t *testing.T) {
 	byID, _ := built(t)
 	for _, n := range byID["cwc2-b11-aminoethane-2-ols"].Synonyms {
 		k := termKey(n)
-		for _, bad := range []string{"dimethyl", "diethyl"} {
+		for _, bad := range []string{"dimethyl", "diethyl", "dimetil", "dietil", "dimetylo", "dietylo", "диметил", "диэтил"} {
 			if strings.Contains(k, termKey(bad)) {
 				t.Errorf("2.B.11 names the exempt %q", n)
 			}
@@ -132,12 +132,27 @@ func TestExemptNotMatched(t *testing.T) {
 			}
 		}
 	}
+	for _, alk := range []string{"диметил", "диэтил", "dimetil", "dietil"} {
+		for _, title := range []string{
+			"2-(" + alk + "амино)этанол 1 л",
+			alk + "аминоэтанол",
+			"2-(" + alk + "amino)etanol 1 L",
+			alk + "aminoetanol 500 ml",
+			"N,N-" + alk + "etanolamina",
+		} {
+			if has(title, fam) {
+				t.Errorf("exempt %q matched as 2.B.11", title)
+			}
+		}
+	}
 	for _, title := range []string{
 		"2-(Diisopropylamino)ethanol 99%, 1 L",
 		"N,N-Diisopropylethanolamine 98%",
 		"2-(Dipropylamino)ethanol 250 ml",
 		"N-Ethyl-N-methylethanolamine 100 g",
 		"Ethanol, 2-[bis(1-methylethyl)amino]- 500 g",
+		"2-(Диизопропиламино)этанол, 1 л",
+		"2-(diisopropilammino)etanolo 250 ml",
 	} {
 		if !has(title, fam) {
 			t.Errorf("member %q not matched as 2.B.11", title)
@@ -202,6 +217,7 @@ func TestFamilyPatterns(t *testing.T) {
 			"2-(diisopropylamino)ethyl chloride", "diisopropylaminoethyl chloride", "N,N-diisopropylaminoethyl chloride",
 			"2-chloro-N,N-diisopropylethylamine", "Ethanamine, 2-chloro-N,N-bis(1-methylethyl)-", "2-(dimethylamino)ethyl chloride",
 			"2-(N-ethyl-N-methylamino)ethyl chloride", "Ethanamine, 2-chloro-N-methyl-N-(1-methylethyl)-",
+			"2-(диизопропиламино)этилхлорид", "cloruro de 2-(diisopropilamino)etilo", "chlorure de 2-(diisopropylamino)éthyle",
 		},
 		"cwc2-b11-aminoethane-2-ols": {
 			"2-(diisopropylamino)ethanol", "2-[bis(1-methylethyl)amino]ethanol", "diisopropylaminoethanol",
@@ -211,6 +227,7 @@ func TestFamilyPatterns(t *testing.T) {
 		"cwc2-b12-aminoethane-2-thiols": {
 			"2-(diisopropylamino)ethanethiol", "diisopropylaminoethanethiol", "N,N-dimethylcysteamine",
 			"Ethanethiol, 2-[bis(1-methylethyl)amino]-", "2-(N-ethyl-N-methylamino)ethanethiol",
+			"2-(диизопропиламино)этантиол", "diizopropilaminoetantiol",
 		},
 	}
 	for id := range families {

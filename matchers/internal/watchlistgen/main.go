@@ -18,7 +18,8 @@
 // closed families (1.A.1-3, 1.B.9-10, 2.B.5-6, 2.B.10-12) from a table of
 // groups (Me, Et, n-Pr, i-Pr; O-alkyls up to C10 and cycloalkyls) and writes
 // each in the forms catalogues use (IUPAC with and without locants, N,N-
-// forms, CAS index names), leaving out the compounds the Schedule exempts
+// forms, CAS index names; the aminoethyl families also in further
+// languages), leaving out the compounds the Schedule exempts
 // (2.B.11: N,N-dimethyl- and N,N-diethylaminoethanol) and giving a member
 // with an entry of its own (sarin, tabun, VX, DF, QL) to that entry.
 //
