@@ -183,7 +183,7 @@ func TestMatchTable(t *testing.T) {
 		{"cation apart nl", "Waterstof peroxide 35 %, 5 L", `hydrogen-peroxide/name/"Waterstof peroxide"/35/true`},
 		{"syllables then a long piece", "Am-mo-nium-nitraat 34,5 % N – zak 25 kg", `ammonium-nitrate/name/"Am-mo-nium-nitraat"/34.5/true`},
 		{"no organic group", "Hydroperoxide 35%, 1 L", `hydrogen-peroxide/synonym/"Hydroperoxide"/35/true`},
-		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"Diisopropylaminoethanol"/98/-`},
+		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"N,N-Diisopropylaminoethanol"/98/-`},
 		{"AN fittings", "-6 AN fittings kit, 10 pcs", ``},
 		{"other sentence", "Nitric acid. Delivery 99% on time", `nitric-acid/name/"Nitric acid"/-/-`},
 		{"two substances", "Sulfuric acid 98%, nitric acid 2%", `sulphuric-acid/synonym/"Sulfuric acid"/98/true nitric-acid/name/"nitric acid"/2/false`},

@@ -7,6 +7,22 @@
 // parenthetical becomes a synonym, or an abbreviation when it is an
 // upper-case code ("white fuming nitric acid (WFNA)").
 //
+// extra_names.yaml adds names in languages the reference lacks: Italian,
+// Dutch, Polish, Portuguese and Russian (Cyrillic, and transliterated as
+// synonyms) for the EU substances and the CWC Schedule compounds, Spanish
+// where the reference has none, with the word orders reagent catalogues use
+// ("Фосфор треххлористый").
+//
+// CWC family entries are defined by alkyl groups, so listings name their
+// members, never the family. families.go enumerates the members of the
+// closed families (1.A.1-3, 1.B.9-10, 2.B.5-6, 2.B.10-12) from a table of
+// groups (Me, Et, n-Pr, i-Pr; O-alkyls up to C10 and cycloalkyls) and writes
+// each in the forms catalogues use (IUPAC with and without locants, N,N-
+// forms, CAS index names; the aminoethyl families also in further
+// languages), leaving out the compounds the Schedule exempts
+// (2.B.11: N,N-dimethyl- and N,N-diethylaminoethanol) and giving a member
+// with an entry of its own (sarin, tabun, VX, DF, QL) to that entry.
+//
 //	go run ./matchers/internal/watchlistgen -in configs/reference/precursors.yaml -out configs/watchlist.yaml
 package main
 
@@ -21,6 +37,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -132,6 +149,9 @@ func build(in, extraPath, existingPath string) ([]byte, int, error) {
 			return nil, 0, fmt.Errorf("watchlistgen: parse %s: %w", extraPath, err)
 		}
 	}
+	if err := checkExtra(extra); err != nil {
+		return nil, 0, fmt.Errorf("watchlistgen: %s: %w", extraPath, err)
+	}
 	w := outWatchlist{Version: ref.Meta.Compiled}
 	for _, rs := range ref.Substances {
 		s := convert(rs)
@@ -141,6 +161,9 @@ func build(in, extraPath, existingPath string) ([]byte, int, error) {
 	}
 	for id := range extra {
 		return nil, 0, fmt.Errorf("watchlistgen: %s: unknown substance %q", extraPath, id)
+	}
+	if err := addFamilyMembers(w.Substances); err != nil {
+		return nil, 0, err
 	}
 	if existingPath != "" {
 		data, err := os.ReadFile(existingPath)
@@ -293,6 +316,22 @@ func addExtra(s *outSubstance, byLang map[string][]string) {
 		syns = append(syns, names...)
 	}
 	s.Synonyms = dedupe(syns, s.Names)
+}
+
+// checkExtra rejects a name without a letter: an unquoted name holding a
+// comma ("2,2'-thiodiethanol") is split by YAML's flow sequences into bare
+// locants, which would then match every "2" in a listing.
+func checkExtra(extra map[string]map[string][]string) error {
+	for id, byLang := range extra {
+		for lang, names := range byLang {
+			for _, n := range names {
+				if !strings.ContainsFunc(n, unicode.IsLetter) {
+					return fmt.Errorf("%s.%s: name %q has no letter (quote names that hold commas)", id, lang, n)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // dedupe drops empty and repeated terms (case-insensitively), and terms
