@@ -313,6 +313,25 @@ func hasWideOrMixed(b []byte) bool {
 	return digit && letter
 }
 
+// isFoldedFormula reports a formula written in lower case ("nh4no3",
+// "ch3no2"): letters that are all one-letter element symbols, with a
+// count inside the word. Such a word keeps its digits, as its capitals
+// would have kept them; a word with any other letter ("n1tr0") does not
+// read as one.
+func isFoldedFormula(orig string) bool {
+	inner := false
+	for i := 0; i < len(orig); i++ {
+		c := orig[i] | 0x20
+		switch {
+		case orig[i] >= '0' && orig[i] <= '9':
+			inner = inner || i > 0 && i < len(orig)-1
+		case !strings.ContainsRune("hbcnofpskvyiwu", rune(c)) || orig[i] >= 0x80:
+			return false
+		}
+	}
+	return inner && orig[0] > '9'
+}
+
 // fixWord undoes homoglyphs and leetspeak in one word, in place, and
 // reports whether it changed anything; orig is the word as written, which
 // keeps its digits when it reads as a formula.
@@ -378,7 +397,7 @@ func fixWord(w []rune, orig string) bool {
 			}
 		}
 	}
-	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) {
+	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) || isFoldedFormula(orig) {
 		return changed
 	}
 	// Every digit must read as a letter, and at least one must stand

@@ -38,6 +38,8 @@ var holdoutBatches = []struct {
 	{"batch7", 1084, floorRE("holdout-batch7-floor")},
 	// CWC Schedule chemicals as fine-chemical suppliers list them.
 	{"batch8", 1284, floorRE("holdout-batch8-floor")},
+	// Dark-web vendor shops: slang, shorthand, emoji, code-mixing, typos.
+	{"batch9", 1484, floorRE("holdout-batch9-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

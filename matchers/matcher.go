@@ -557,6 +557,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
 			continue
 		}
+		// An exclusion read across a list's separators excludes nothing
+		// ("Aluminium powder, coated grade").
+		if c.ref.class == classExclude && acrossList(text[c.start:c.end], c.ref.term) {
+			continue
+		}
 		// A clipped name or a formula read through a disguise needs a
 		// strength or amount beside it (repair.go).
 		if len(sc.support) > 0 && needsSupport(sc.support, c) && !besideSupport(text, toks, strengths, c) {
@@ -967,6 +972,73 @@ func negated(toks []token, first, after int) bool {
 		case "free", "frei", "libre", "exempt":
 			return true
 		}
+	}
+	return policyNegated(toks, first)
+}
+
+// tradeVerbs are the verbs of a shop's policy that a negation before them
+// carries over the list after them ("we never ship acetone, H2O2 or any
+// acids", "we do not sell KNO3, chlorates or nitromethane").
+var tradeVerbs = map[string]bool{
+	"sell": true, "ship": true, "stock": true, "carry": true, "offer": true, "supply": true,
+	"deliver": true, "send": true, "accept": true, "post": true, "sold": true, "shipped": true,
+	"stocked": true, "offered": true, "supplied": true, "delivered": true, "sent": true,
+}
+
+// notBefore are the words that negate the verb after them.
+var notBefore = map[string]bool{"not": true, "never": true, "cannot": true, "dont": true, "doesnt": true, "wont": true, "cant": true}
+
+// stopBeforeVerb are words that, between a trade verb and a term, make the
+// term no object of the verb ("we don't ship on Sundays, acetone 5 L").
+var stopBeforeVerb = map[string]bool{
+	"to": true, "on": true, "from": true, "in": true, "into": true, "outside": true, "via": true, "by": true,
+	"at": true, "until": true, "before": true, "after": true, "during": true, "for": true, "but": true,
+}
+
+// policyNegated reports a term in the object list of a negated trade verb,
+// within one sentence: going back from the term over list items and their
+// separators to the verb, with "not", "never", "don't", "no longer" and
+// the like before it.
+func policyNegated(toks []token, first int) bool {
+	for k := first - 1; k >= 0 && k >= first-16; k-- {
+		t := toks[k]
+		if t.kind == tokBreak || t.kind == tokPunct && t.word == ":" {
+			return false
+		}
+		if t.kind != tokWord {
+			continue
+		}
+		if stopBeforeVerb[t.word] {
+			return false
+		}
+		if !tradeVerbs[t.word] {
+			continue
+		}
+		// "do not sell", "never ship", "no longer stock", "don't sell".
+		w := func(i int) string {
+			for i >= 0 && toks[i].kind == tokPunct && (toks[i].word == "'" || toks[i].word == "’") {
+				i--
+			}
+			if i >= 0 && toks[i].kind == tokWord {
+				return toks[i].word
+			}
+			return ""
+		}
+		prev := w(k - 1)
+		if notBefore[prev] || prev == "longer" && w(k-2) == "no" {
+			return true
+		}
+		if prev == "t" { // "don't" written with its apostrophe
+			before := k - 2
+			for before >= 0 && toks[before].kind == tokPunct {
+				before--
+			}
+			switch w(before) {
+			case "don", "doesn", "won", "can", "didn":
+				return true
+			}
+		}
+		return false
 	}
 	return false
 }

@@ -175,6 +175,17 @@ func TestMatchTable(t *testing.T) {
 		{"index name of an ester salt", "Sulfuric acid, monododecyl ester, sodium salt 1 kg", ``},
 		{"charged cation", "Nitric acid, copper(2+) salt (2:1) 500 g", ``},
 		{"a list, not an index name", "Nitric acid, rock salt, borax", `nitric-acid/name/"Nitric acid"/-/-`},
+		// a shop's policy naming what it does not sell
+		{"never ship list", "Shipping: we never ship acetone, H2O2 or any acids.", ``},
+		{"do not sell list", "We do not sell KNO3, chlorates or nitromethane, don't ask", ``},
+		{"don't ship such as", "we don't ship hazardous goods such as acetone", ``},
+		{"not the verb's object", "We don't ship on Sundays, acetone 99% 5 L", `acetone/name/"acetone"/99/-`},
+		{"next sentence", "Never ship without tracking. Acetone 99% 5 L", `acetone/name/"Acetone"/99/-`},
+		// a formula in lower case keeps its digits
+		{"lower-case formula", "nh4no3 prills 25kg", `ammonium-nitrate/formula/"nh4no3"/-/-`},
+		// a powder coating is paint
+		{"powder-coated", "Aluminium powder-coated bike frame 54cm", ``},
+		{"coated grade after a comma", "Aluminium powder, coated grade 1 kg", `aluminium-powder/synonym/"Aluminium powder"/-/-`},
 		// a name is never read across a list's separators
 		{"nutrients listed", "Potassium, nitrate, phosphate fertiliser 10 kg", ``},
 		{"alternatives", "Kalium / Nitrat Dünger", ``},
