@@ -57,9 +57,7 @@ func (w *walker) errorf(n *yaml.Node, path, format string, args ...any) {
 
 // walk checks node n, found at path, against type t.
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
+	n = deref(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -264,6 +262,7 @@ func (w *walker) merged(n *yaml.Node, path string) []pair {
 	return out
 }
 
+// deref follows aliases to the node they name.
 func deref(n *yaml.Node) *yaml.Node {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
@@ -275,9 +274,7 @@ func deref(n *yaml.Node) *yaml.Node {
 // place of its value, a file name: the file's contents. It reports whether
 // that worked.
 func (w *walker) fromFile(k, v *yaml.Node, path, base string) (*yaml.Node, bool) {
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
+	v = deref(v)
 	if v.Kind != yaml.ScalarNode {
 		w.errorf(v, path, "want a file name, got %s", w.describe(v))
 		return nil, false
