@@ -557,9 +557,12 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
 			continue
 		}
-		// An exclusion read across a list's separators excludes nothing
-		// ("Aluminium powder, coated grade").
-		if c.ref.class == classExclude && acrossList(text[c.start:c.end], c.ref.term) {
+		// A term read across a list's separators names nothing, nor
+		// excludes anything ("Potassium, nitrate, phosphate", "Aluminium
+		// powder, coated grade"); dropped before the longest term wins, so
+		// that a shorter one inside the list's item stays ("Calcium,
+		// ammonium nitrate").
+		if c.ref.class != classCAS && acrossList(text[c.start:c.end], c.ref.term) {
 			continue
 		}
 		// A clipped name or a formula read through a disguise needs a
@@ -579,7 +582,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
 		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
-			derivativeIndexName(toks, c.tokAfter) || acrossList(text[c.start:c.end], c.ref.term) || m.disguisedNegator(text, c.start)) {
+			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr

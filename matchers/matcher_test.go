@@ -189,6 +189,7 @@ func TestMatchTable(t *testing.T) {
 		// a name is never read across a list's separators
 		{"nutrients listed", "Potassium, nitrate, phosphate fertiliser 10 kg", ``},
 		{"alternatives", "Kalium / Nitrat Dünger", ``},
+		{"shorter term inside a list item", "Calcium, ammonium nitrate 25 kg", `ammonium-nitrate/name/"ammonium nitrate"/-/-`},
 		// German and Dutch salt names with the cation apart, or cut into syllables
 		{"cation apart", "Kalium Nitrat 1 kg", `potassium-nitrate/name/"Kalium Nitrat"/-/-`},
 		{"cation apart nl", "Waterstof peroxide 35 %, 5 L", `hydrogen-peroxide/name/"Waterstof peroxide"/35/true`},
