@@ -24,3 +24,9 @@ func BenchmarkRecordPage(b *testing.B) {
 func (s *Store) ServerCPU(ctx context.Context) (time.Duration, error) {
 	return redistest.ServerCPU(ctx, s.rdb)
 }
+
+// ServerMemory returns the bytes the Redis server holds, for
+// storetest.ServerMemory.
+func (s *Store) ServerMemory(ctx context.Context) (int64, error) {
+	return redistest.ServerMemory(ctx, s.rdb)
+}

@@ -79,6 +79,12 @@ type ServerCPU interface {
 	ServerCPU(ctx context.Context) (time.Duration, error)
 }
 
+// ServerMemory is a store whose server's memory can be read (Redis, in its
+// tests): benchmarks report its growth per listing.
+type ServerMemory interface {
+	ServerMemory(ctx context.Context) (int64, error)
+}
+
 // processCPU is the CPU time (user and system) this process has used.
 func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
@@ -91,11 +97,14 @@ func processCPU(b *testing.B) time.Duration {
 // cpuMeter reports the CPU time spent per listing between its start and
 // report, by this process (cpu_us/listing) and by the store's server
 // (server_cpu_us/listing) when s is a ServerCPU: figures that depend far
-// less than listings/s on what else the machine runs.
+// less than listings/s on what else the machine runs; and the growth of
+// the server's memory (server_bytes/listing) when s is a ServerMemory.
 type cpuMeter struct {
 	s              precwatch.Store
 	proc, server   time.Duration
 	serverReadable bool
+	memory         int64
+	memoryReadable bool
 }
 
 func startCPU(b *testing.B, s precwatch.Store) *cpuMeter {
@@ -106,6 +115,13 @@ func startCPU(b *testing.B, s precwatch.Store) *cpuMeter {
 			b.Fatal(err)
 		}
 		m.server, m.serverReadable = t, true
+	}
+	if sm, ok := s.(ServerMemory); ok {
+		n, err := sm.ServerMemory(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.memory, m.memoryReadable = n, true
 	}
 	return m
 }
@@ -118,6 +134,13 @@ func (m *cpuMeter) report(b *testing.B, listings int) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64((t-m.server).Microseconds())/float64(listings), "server_cpu_us/listing")
+	}
+	if m.memoryReadable {
+		n, err := m.s.(ServerMemory).ServerMemory(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n-m.memory)/float64(listings), "server_bytes/listing")
 	}
 }
 

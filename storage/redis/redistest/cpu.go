@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,20 +15,34 @@ import (
 // rdb has used (INFO cpu), so benchmarks can report Redis's own cost per
 // operation beside the client's.
 func ServerCPU(ctx context.Context, rdb goredis.UniversalClient) (time.Duration, error) {
-	info, err := rdb.Info(ctx, "cpu").Result()
+	total, err := infoSum(ctx, rdb, "cpu", "used_cpu_sys", "used_cpu_user")
+	return time.Duration(total * float64(time.Second)), err
+}
+
+// ServerMemory returns the bytes the Redis server behind rdb holds (INFO
+// memory, used_memory), so benchmarks can report what a listing costs in
+// Redis's memory.
+func ServerMemory(ctx context.Context, rdb goredis.UniversalClient) (int64, error) {
+	used, err := infoSum(ctx, rdb, "memory", "used_memory")
+	return int64(used), err
+}
+
+// infoSum returns the sum of the numeric fields keys of INFO section.
+func infoSum(ctx context.Context, rdb goredis.UniversalClient, section string, keys ...string) (float64, error) {
+	info, err := rdb.Info(ctx, section).Result()
 	if err != nil {
-		return 0, fmt.Errorf("redistest: INFO cpu: %w", err)
+		return 0, fmt.Errorf("redistest: INFO %s: %w", section, err)
 	}
 	var total float64
 	for line := range strings.Lines(info) {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+		if ok && slices.Contains(keys, k) {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return 0, fmt.Errorf("redistest: INFO cpu %s: %w", k, err)
+				return 0, fmt.Errorf("redistest: INFO %s %s: %w", section, k, err)
 			}
 			total += f
 		}
 	}
-	return time.Duration(total * float64(time.Second)), nil
+	return total, nil
 }
