@@ -32,6 +32,7 @@ var commands = []command{
 	{"watchlist test", "FILE", "retro-hunt: what a candidate watchlist would add and remove over the stored listings"},
 	{"watchlist diff", "OLD NEW", "what changed between two watchlist files"},
 	{"watchlist suppress", "(--term T --site S | --listing ID) [--substance ID] --by NAME --reason TEXT", "rule a term on a site, or one listing, a false positive"},
+	{"backup", "--out FILE [--json]", "write a consistent, checked copy of the embedded store while it is in use"},
 	{"user add", "--name NAME [--role R] < password", "create a console user; password on stdin, else generated and printed"},
 	{"version", "", "print the version, the Go version and the source revision"},
 	{"help", "[COMMAND]", "this help, or a command's"},

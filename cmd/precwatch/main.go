@@ -143,6 +143,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runListings(ctx, rest)
 	case "export": // MISP/STIX (issue 11)
 		return m.runExport(ctx, rest)
+	case "backup":
+		return m.runBackup(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Fprint(m.Stdout, versionText())
 		return nil
