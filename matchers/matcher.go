@@ -35,6 +35,9 @@ const (
 	// strengthReach is how many tokens may separate a term from the
 	// concentration stated for it.
 	strengthReach = 6
+	// distributiveReach is a list strength's ("KClO3, KClO4 and NaClO3,
+	// 1 kg each, all 99%"): a sentence's list, not the whole field.
+	distributiveReach = 16
 	// tokenWindow is how many bytes around the candidates are tokenized
 	// for strengths: well beyond strengthReach words.
 	tokenWindow = 160
@@ -1178,8 +1181,16 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 		return 0, false
 	}
 	accepted = nearCands(accepted, c.start, c.end)
-	dist := func(o candidate, s strength) int { return wordsBetween(toks, o, s.first, s.last) }
+	dist := func(o candidate, s strength) int {
+		if s.distributive {
+			return wordsWithin(toks, o, s.first, s.last, distributiveReach)
+		}
+		return wordsBetween(toks, o, s.first, s.last)
+	}
 	owns := func(s strength, d int) bool {
+		if s.distributive {
+			return true
+		}
 		cAfter := toks[s.first].start >= c.end
 		for _, o := range accepted {
 			if o.ref.sub == c.ref.sub {
@@ -1271,6 +1282,11 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 // first..last (a strength or an amount); -1 when they are in different
 // sentences, overlap, or are more than strengthReach words apart.
 func wordsBetween(toks []token, o candidate, first, last int) int {
+	return wordsWithin(toks, o, first, last, strengthReach)
+}
+
+// wordsWithin is wordsBetween with a reach of its own.
+func wordsWithin(toks []token, o candidate, first, last, reach int) int {
 	var from, to int
 	switch {
 	case first >= o.tokAfter:
@@ -1289,7 +1305,7 @@ func wordsBetween(toks []token, o candidate, first, last int) int {
 			words++
 		}
 	}
-	if words > strengthReach {
+	if words > reach {
 		return -1
 	}
 	return words

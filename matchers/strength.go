@@ -674,6 +674,27 @@ type strength struct {
 	value       float64
 	kind        strengthKind
 	byWeight    bool // "% w/w" stated explicitly
+	// distributive: stated for a list ("all 99%", "99% each"), so it is
+	// every listed substance's, whatever is written between (strengthFor).
+	distributive bool
+}
+
+// distributiveWords, just before a strength ("all 99%") or just after it
+// ("99% each"), state it for every item of a list.
+var distributiveWords = map[string]bool{
+	"all": true, "each": true, "both": true, "alle": true, "jeweils": true, "beide": true, "tous": true,
+	"toutes": true, "chacun": true, "chacune": true, "todos": true, "todas": true, "cada": true, "tutti": true,
+	"tutte": true, "ciascuno": true, "allemaal": true, "elk": true, "wszystkie": true, "kazdy": true,
+	"все": true, "каждый": true, "vse": true,
+}
+
+// distributiveAround reports whether the strength of toks[first:last+1]
+// is stated for a list: a distributive word right before or after it.
+func distributiveAround(toks []token, first, last int) bool {
+	w := func(i int) bool {
+		return i >= 0 && i < len(toks) && toks[i].kind == tokWord && distributiveWords[toks[i].word]
+	}
+	return w(first-1) || w(last+1)
 }
 
 var (
@@ -773,6 +794,21 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 			next = j + 4
 			continue
 		}
+		// "99+%" and vendors' "99+": a purity of at least the number, the
+		// plus glued to it. Without a percent sign only a purity (90 to
+		// 99.x) reads so, and only before a word that may follow a
+		// strength, an amount, punctuation or nothing: "18+" is an age,
+		// "5+ kg" an amount, "100+ sales" and "99+ reviews" a vendor's
+		// record.
+		plus := isPunct(j, "+") && toks[j].start == t.end
+		if plus && j+1 < len(toks) && (toks[j+1].kind == tokPct || is(j+1, fPercent)) {
+			j++
+		} else if plus && v >= 90 && v < 100 && (j+1 >= len(toks) || toks[j+1].kind != tokWord || is(j+1, fQualifier)) &&
+			!is(j+1, fNotStrength) && !is(j+1, fUnit) {
+			out = append(out, strength{first: first, last: j, value: v, kind: strPercent, distributive: distributiveAround(toks, first, j)})
+			next = j + 1
+			continue
+		}
 		var s strength
 		switch {
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
@@ -836,6 +872,7 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
 			s.kind, s.first = strNitrogen, first-1
 		}
+		s.distributive = distributiveAround(toks, s.first, s.last)
 		out = append(out, s)
 		next = s.last + 1
 	}
