@@ -222,7 +222,8 @@ verdunnung thinner thinners lacquer lack lacke paint paints
 vernice vernici peinture peintures pintura pinturas verf farba краска
 diluant diluente diluyente verdunner rozcienczalnik разбавитель растворитель
 price
-drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice`)
+drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice
+whey protein proteine proteina proteins creatine casein isolate bcaa preworkout workout supplement supplements`)
 
 func setOf(words string) map[string]bool {
 	m := map[string]bool{}
