@@ -21,6 +21,8 @@ const (
 	KindSynonym      = "synonym"
 	KindFormula      = "formula"
 	KindCAS          = "cas"
+	KindEC           = "ec" // EC (EINECS/ELINCS) number
+	KindUN           = "un" // UN dangerous-goods number, written with its "UN"
 	KindAbbreviation = "abbreviation"
 )
 
@@ -49,8 +51,46 @@ const (
 	classWord    termClass = iota // case-insensitive, word boundaries
 	classAbbr                     // upper case + adjacent strength or quantity
 	classCAS                      // digits, check digit verified
+	classID                       // an EC or UN number: exact, never part of a compound; a UN number's prefix in capitals
 	classExclude                  // a phrase that names something else: wins as the longest, then names nothing
 )
+
+// placardWords are goods printed with a UN number: "UN 1942 labels" sells
+// labels, not ammonium nitrate.
+var placardWords = setOf(`label labels placard placards sign signs sticker stickers decal decals plate plates
+etikett etiketten aufkleber schild schilder warntafel etiquette etiquettes plaque plaques autocollant autocollants
+etiqueta etiquetas pegatina pegatinas placa placas cartel carteles etichetta etichette adesivo adesivi targa
+etiket etiketten sticker stickers bord borden naklejka naklejki etykieta etykiety tablica tablice znak znaki
+этикетка этикетки наклейка наклейки табличка таблички знак знаки`)
+
+// placardNear reports whether the tokens around the candidates name
+// labels or placards.
+func placardNear(toks []token) bool {
+	for i := range toks {
+		if toks[i].kind == tokWord && placardWords[toks[i].word] {
+			return true
+		}
+	}
+	return false
+}
+
+// firstWord is s up to its first character that is not a letter.
+func firstWord(s string) string {
+	for i, r := range s {
+		if !unicode.IsLetter(r) {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// identifier reports a registry number (CAS, EC, UN): read as written,
+// whatever words are around it.
+func (c termClass) identifier() bool { return c == classCAS || c == classID }
+
+// unPrefixes are how a UN number is introduced ("UN 2014", "UN No. 2014",
+// "UN-Nr. 2014", "N° ONU 2014", "ООН 2014"); "UN2014" is added glued.
+var unPrefixes = []string{"UN", "UN No", "UN Nr", "UN number", "UN Nummer", "ONU", "ООН"}
 
 // termRef is one watchlist term behind an automaton pattern.
 type termRef struct {
@@ -174,7 +214,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			m.patterns = append(m.patterns, pattern{compound: utf8.RuneCountInString(norm) >= compoundMinLen})
 		}
 		m.patterns[i].refs = append(m.patterns[i].refs, termRef{
-			sub: sub, term: term, kind: kind, class: class, upper: class == classAbbr && allUpper(term),
+			sub: sub, term: term, kind: kind, class: class, upper: (class == classAbbr || class == classID) && allUpper(term),
 			seps: countSeparators(term), digits: strings.ContainsAny(term, "0123456789"),
 			latinFirst: unicode.Is(unicode.Latin, firstLetter(term)),
 		})
@@ -206,6 +246,16 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			if v := cationApart(n); v != "" {
 				variants = append(variants, variant{sub, v, term, kind})
 			}
+		}
+	}
+	// A UN number shared by several entries names neither.
+	unOwners := map[string]map[int]bool{}
+	for i, s := range w.Substances {
+		for _, un := range s.UN {
+			if unOwners[un] == nil {
+				unOwners[un] = map[int]bool{}
+			}
+			unOwners[un][i] = true
 		}
 	}
 	// A formula shared by several substances (isomers) identifies none.
@@ -251,6 +301,20 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		if s.CAS != "" {
 			add(i, Normalize(s.CAS), s.CAS, KindCAS, classCAS)
 			add(i, strings.ReplaceAll(s.CAS, "-", ""), s.CAS, KindCAS, classCAS)
+		}
+		// EC numbers only as written, hyphens and all: seven bare digits
+		// are too often something else.
+		if s.EC != "" {
+			add(i, Normalize(s.EC), s.EC, KindEC, classID)
+		}
+		for _, un := range s.UN {
+			if len(unOwners[un]) > 1 {
+				continue // "UN 1828, sulphur chlorides": either entry
+			}
+			for _, prefix := range unPrefixes {
+				add(i, Normalize(prefix+" "+un), "UN "+un, KindUN, classID)
+			}
+			add(i, "un"+un, "UN "+un, KindUN, classID)
 		}
 	}
 	for _, v := range variants {
@@ -503,6 +567,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 				if compoundTail || ref.upper && !allUpper(text[start:end]) {
 					continue
 				}
+			case classID:
+				// The prefix in capitals: "UN No. 2014", not "un 2014".
+				if compoundTail || ref.upper && !allUpper(firstWord(text[start:end])) {
+					continue
+				}
 			case classWord:
 				if compoundTail && ref.kind == KindFormula {
 					continue
@@ -565,7 +634,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		// powder, coated grade"); dropped before the longest term wins, so
 		// that a shorter one inside the list's item stays ("Calcium,
 		// ammonium nitrate").
-		if c.ref.class != classCAS && acrossList(text[c.start:c.end], c.ref.term) {
+		if !c.ref.class.identifier() && acrossList(text[c.start:c.end], c.ref.term) {
+			continue
+		}
+		// A UN number on labels or placards names the labels' goods.
+		if c.ref.kind == KindUN && placardNear(toks) {
 			continue
 		}
 		// A clipped name or a formula read through a disguise needs a
@@ -584,7 +657,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || c.ref.class != classCAS && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
+		if c.ref.class == classExclude || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
 			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
 			continue
 		}

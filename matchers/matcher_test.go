@@ -142,6 +142,22 @@ func TestMatchTable(t *testing.T) {
 		{"cas inside part number", "part 17722-84-1", ``},
 		{"cas full-width", "CAS ７７２２－８４－１", `hydrogen-peroxide/cas/"７７２２－８４－１"/-/-`},
 		{"cas full-width wrong check digit", "CAS ７７２２－８４－２", ``},
+		// EC and UN numbers
+		{"ec", "EC 231-765-0, 35 %, 1 L", `hydrogen-peroxide/ec/"231-765-0"/35/true`},
+		{"ec einecs", "EINECS: 231-818-8 — 25 kg", `potassium-nitrate/ec/"231-818-8"/-/-`},
+		{"ec in a longer number", "Part 231-765-01", ``},
+		{"ec digits only", "Item 2317650", ``},
+		{"un", "UN 2014, 35 %, 5 L", `hydrogen-peroxide/un/"UN 2014"/35/true`},
+		{"un glued", "UN2015 oxidizer 50%", `hydrogen-peroxide/un/"UN2015"/50/true`},
+		{"un nr", "UN-Nr. 1261, 1 L", `nitromethane/un/"UN-Nr. 1261"/-/-`},
+		{"un no", "UN No. 1489, 1 kg", `potassium-perchlorate/un/"UN No. 1489"/-/-`},
+		{"onu", "N° ONU 1090, bidon 5 L", `acetone/un/"ONU 1090"/-/-`},
+		{"oon", "ООН 2031, 1 л", `nitric-acid/un/"ООН 2031"/-/-`},
+		{"un lower case", "un 2014 modèle", ``},
+		{"un five digits", "UN 20145", ``},
+		{"un shared", "UN 1828, 1 L", ``},
+		{"un labels", "Dangerous-goods labels UN 1942 / class 5.1, roll of 500", ``},
+		{"un placard", "Warntafel UN 1090, Aluminium", ``},
 		// concentration forms
 		{"pct", "Hydrogen peroxide 35%", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"pct space", "Hydrogen peroxide 35 %", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
@@ -380,6 +396,17 @@ func TestMatchConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+func TestValidEC(t *testing.T) {
+	for in, want := range map[string]bool{
+		"231-765-0": true, "231-714-2": true, "231-818-8": true,
+		"231-765-1": false, "2317650": false, "231-76-50": false, "23a-765-0": false, "": false,
+	} {
+		if got := matchers.ValidEC(in); got != want {
+			t.Errorf("ValidEC(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
 func TestParseWatchlistErrors(t *testing.T) {
 	base := `version: "1"
 substances:
@@ -397,6 +424,8 @@ substances:
 	}{
 		{"unknown field", strings.Replace(base, "    cas:", "    colour: blue\n    cas:", 1), `w.yaml:7:5: substances[0].colour: unknown field "colour"`},
 		{"bad cas", strings.Replace(base, "7722-84-1", "7722-84-2", 1), `w.yaml:7:5: substances[0].cas: check digit wrong in "7722-84-2"`},
+		{"bad ec", strings.Replace(base, "    cas:", "    ec: 231-765-1\n    cas:", 1), `w.yaml:7:5: substances[0].ec: not an EC number (NNN-NNN-R, check digit right): "231-765-1"`},
+		{"bad un", strings.Replace(base, "    cas:", "    un: [\"2014\", \"20145\"]\n    cas:", 1), `w.yaml:7:18: substances[0].un[1]: not a UN number (four digits): "20145"`},
 		{"unknown regime", strings.Replace(base, "eu-2019-1148-annex-i", "eu-annex-iii", 1), `w.yaml:9:9: substances[0].regimes[0].regime: unknown regime "eu-annex-iii"`},
 		{"limit range", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 120", 1), `w.yaml:10:9: substances[0].regimes[0].limit_percent_w_w: limit 120 outside (0,100]`},
 		{"zero limit", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: 0", 1), `w.yaml:10:9: substances[0].regimes[0].limit_percent_w_w: limit 0 outside (0,100]`},

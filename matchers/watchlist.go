@@ -86,6 +86,14 @@ func validate(w *precwatch.Watchlist) []problem {
 		if s.CAS != "" && !ValidCAS(s.CAS) {
 			add(p+".cas", "check digit wrong in %q", s.CAS)
 		}
+		if s.EC != "" && !ValidEC(s.EC) {
+			add(p+".ec", "not an EC number (NNN-NNN-R, check digit right): %q", s.EC)
+		}
+		for j, un := range s.UN {
+			if len(un) != 4 || strings.Trim(un, "0123456789") != "" {
+				add(fmt.Sprintf("%s.un[%d]", p, j), "not a UN number (four digits): %q", un)
+			}
+		}
 		if len(s.Regimes) == 0 {
 			add(p+".regimes", "at least one regime is required")
 		}
@@ -149,6 +157,28 @@ func ValidCAS(s string) bool {
 		digits = append(digits, s[i]-'0')
 	}
 	return casCheck(digits)
+}
+
+// ValidEC reports whether s is an EC number ("231-765-0") whose check
+// digit is right: the sum of the first six digits weighted 1 to 6, modulo
+// 11 (a remainder of 10 is never issued).
+func ValidEC(s string) bool {
+	if len(s) != 9 || s[3] != '-' || s[7] != '-' {
+		return false
+	}
+	sum, w := 0, 1
+	for i := range 7 {
+		c := s[i]
+		if i == 3 {
+			continue
+		}
+		if c < '0' || c > '9' {
+			return false
+		}
+		sum += int(c-'0') * w
+		w++
+	}
+	return s[8] >= '0' && s[8] <= '9' && sum%11 == int(s[8]-'0')
 }
 
 // casCheck verifies the check digit of a CAS number given as its digits.
