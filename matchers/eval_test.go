@@ -40,6 +40,8 @@ var holdoutBatches = []struct {
 	{"batch8", 1284, floorRE("holdout-batch8-floor")},
 	// Dark-web vendor shops: slang, shorthand, emoji, code-mixing, typos.
 	{"batch9", 1484, floorRE("holdout-batch9-floor")},
+	// Classified ads and social-commerce posts by private sellers.
+	{"batch10", 1684, floorRE("holdout-batch10-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
