@@ -794,10 +794,12 @@ func nearQuantities(toks []token, qs []quantity, lo, hi int) []quantity {
 // acidTails are compound endings that make a different substance of the
 // term before them: the acid of a salt ("Salpeter" + "zuur" is nitric acid,
 // not saltpetre), or its ester or ether.
-// A "-frei"/"-free" ending negates the term. Endings shorter than
+// A "-frei"/"-free" ending negates the term, and a remover or barrier
+// ("Salpeterentferner", "Salpetersperre", "salpeterverwijderaar") is a
+// product against it, for walls. Endings shorter than
 // compoundMinTail that are not inflections are suffixes that make another
 // compound ("thiodiglycol" + "ic").
-var acidTails = []string{"saure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free"}
+var acidTails = []string{"saure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free", "entferner", "sperre", "verwijder"}
 
 // inflections are endings a compound may have without changing substance.
 var inflections = map[string]bool{"s": true, "es": true, "e": true, "en": true, "n": true}
@@ -1030,12 +1032,19 @@ var negators = map[string]bool{
 	// which in French and Italian stands before a verb, never a name.
 	// Not German and Dutch "noch", also "still", "more".
 	"nor": true, "ni": true, "ne": true, "ani": true, "ни": true,
+	// A product against the substance: "anti-salpêtre" treats walls.
+	"anti": true, "contre": true, "против": true, "przeciw": true,
 }
 
 // negated reports "X-free", "X free", "free of X", "without X" and the
 // like, of the term whose tokens start at first and end before after.
 func negated(toks []token, first, after int) bool {
 	before := first - 1
+	// "non-acetone", "anti-salpêtre": the negator glued by a hyphen.
+	if before >= 1 && toks[before].kind == tokPunct && toks[before].word == "-" && toks[before].end == toks[first].start &&
+		toks[before-1].end == toks[before].start {
+		before--
+	}
 	if has(toks, before, fNegator) {
 		return true
 	}
@@ -1124,7 +1133,8 @@ func policyNegated(toks []token, first int) bool {
 
 // acrossList reports a term read across a list's separators ("Potassium,
 // nitrate, phosphate", "Kalium / Nitrat"): the span has a ",", ";" or "|"
-// before a space, or a " / ", that the term as written has not.
+// before a space, or a " / " or " + ", that the term as written has not
+// ("1 L + 3 %" is no L-3).
 func acrossList(span, term string) bool {
 	return listSeps(span) > listSeps(term)
 }
@@ -1135,7 +1145,7 @@ func listSeps(s string) int {
 		switch {
 		case (s[i] == ',' || s[i] == ';' || s[i] == '|') && (s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == '\n'):
 			n++
-		case s[i] == '/' && i > 0 && s[i-1] == ' ' && s[i+1] == ' ':
+		case (s[i] == '/' || s[i] == '+') && i > 0 && s[i-1] == ' ' && s[i+1] == ' ':
 			n++
 		}
 	}

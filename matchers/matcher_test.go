@@ -142,6 +142,18 @@ func TestMatchTable(t *testing.T) {
 		{"cas inside part number", "part 17722-84-1", ``},
 		{"cas full-width", "CAS ７７２２－８４－１", `hydrogen-peroxide/cas/"７７２２－８４－１"/-/-`},
 		{"cas full-width wrong check digit", "CAS ７７２２－８４－２", ``},
+		// negators glued by a hyphen, products against a substance
+		{"non hyphen", "Non-acetone nail varnish remover x6", ``},
+		{"anti hyphen", "Traitement anti-salpêtre 5 L", ``},
+		{"przeciw", "Środek przeciw saletrze 1 l", ``},
+		{"remover compound", "Salpeterentferner für Mauerwerk 5 L", ``},
+		{"hyphen not negator", "Acetone, non-toxic 5 L", `acetone/name/"Acetone"/-/-`},
+		{"plus separates", "Wasserstoffperoxid 30 % 1 L + 3 % Apothekenflasche", `hydrogen-peroxide/name/"Wasserstoffperoxid"/30/true`},
+		{"slang solvent", "Rozpuszczalnik nitro 5 l", ``},
+		// trade names with potasse, soude, chaux
+		{"nitrate de chaux", "Nitrate de chaux 25 kg", `calcium-nitrate/synonym/"Nitrate de chaux"/-/-`},
+		{"nitrato de cal", "Nitrato de cal 25 kg", `calcium-nitrate/synonym/"Nitrato de cal"/-/-`},
+		{"nitrate de potasse", "nitrate de potasse 2 sacs", `potassium-nitrate/synonym/"nitrate de potasse"/-/-`},
 		// EC and UN numbers
 		{"ec", "EC 231-765-0, 35 %, 1 L", `hydrogen-peroxide/ec/"231-765-0"/35/true`},
 		{"ec einecs", "EINECS: 231-818-8 — 25 kg", `potassium-nitrate/ec/"231-818-8"/-/-`},

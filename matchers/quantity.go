@@ -221,6 +221,7 @@ liquid eliquid vape vaping nicotine shortfill
 verdunnung thinner thinners lacquer lack lacke paint paints
 vernice vernici peinture peintures pintura pinturas verf farba краска
 diluant diluente diluyente verdunner rozcienczalnik разбавитель растворитель
+solvent solvents solvant solvants solvente disolvente losungsmittel oplosmiddel rozpuszczalnik
 price
 drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice
 whey protein proteine proteina proteins creatine casein isolate bcaa preworkout workout supplement supplements`)
