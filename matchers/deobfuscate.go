@@ -332,6 +332,16 @@ func isFoldedFormula(orig string) bool {
 	return inner && orig[0] > '9'
 }
 
+// formulaPack reports a formula with a pack multiplier glued to it
+// ("KNO3x5kg", "nh4no3x2"): its digits are counts, not letters.
+func formulaPack(orig string) bool {
+	i := strings.LastIndexByte(orig, 'x')
+	if i <= 0 || i+1 >= len(orig) || orig[i+1] < '0' || orig[i+1] > '9' {
+		return false
+	}
+	return isFormula(orig[:i]) || isFoldedFormula(orig[:i])
+}
+
 // fixWord undoes homoglyphs and leetspeak in one word, in place, and
 // reports whether it changed anything; orig is the word as written, which
 // keeps its digits when it reads as a formula.
@@ -397,7 +407,7 @@ func fixWord(w []rune, orig string) bool {
 			}
 		}
 	}
-	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) || isFoldedFormula(orig) {
+	if digits == 0 || len(w)-digits < minLeetLetters || isFormula(orig) || isFoldedFormula(orig) || formulaPack(orig) {
 		return changed
 	}
 	// Every digit must read as a letter, and at least one must stand

@@ -74,6 +74,12 @@ func placardNear(toks []token) bool {
 	return false
 }
 
+// packTail reports a pack multiplier glued to a formula: "x" and a digit
+// ("KNO3x5kg", "H2O2x2").
+func packTail(b []byte) bool {
+	return len(b) >= 2 && b[0] == 'x' && b[1] >= '0' && b[1] <= '9'
+}
+
 // firstWord is s up to its first character that is not a letter.
 func firstWord(s string) string {
 	for i, r := range s {
@@ -113,6 +119,10 @@ type termRef struct {
 type pattern struct {
 	refs     []termRef
 	compound bool // may be followed directly by letters
+	// formula: some term of it is a formula, which a pack multiplier may
+	// follow with no space ("KNO3x5kg", "H2O2x2"); the pattern is then
+	// open-ended like a compound's, and packTail decides.
+	formula bool
 }
 
 // compiledSubstance is what matching needs of a substance.
@@ -325,6 +335,11 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 	// short codes ("an" in "banana", "organic").
 	// Terms that cannot start a compound end with a space too (texts are
 	// scanned with one at the end), which spares hits inside longer words.
+	for i := range m.patterns {
+		p := &m.patterns[i]
+		p.formula = slices.ContainsFunc(p.refs, func(r termRef) bool { return r.kind == KindFormula })
+		p.compound = p.compound || p.formula
+	}
 	pats := make([]string, len(m.patterns))
 	for pat, i := range index {
 		pats[i] = " " + pat
@@ -547,7 +562,8 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			b-- // the pattern's closing space
 		}
 		compoundTail := b < len(n.text) && n.text[b] != ' '
-		if compoundTail && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[a:b], n.text[b:])) {
+		pack := compoundTail && p.formula && packTail(n.text[b:])
+		if compoundTail && !pack && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[a:b], n.text[b:])) {
 			continue
 		}
 		start := int(n.offs[a])
@@ -573,7 +589,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 					continue
 				}
 			case classWord:
-				if compoundTail && ref.kind == KindFormula {
+				if compoundTail && ref.kind == KindFormula && !pack {
 					continue
 				}
 			}

@@ -142,6 +142,11 @@ func TestMatchTable(t *testing.T) {
 		{"cas inside part number", "part 17722-84-1", ``},
 		{"cas full-width", "CAS ７７２２－８４－１", `hydrogen-peroxide/cas/"７７２２－８４－１"/-/-`},
 		{"cas full-width wrong check digit", "CAS ７７２２－８４－２", ``},
+		// a pack multiplier glued to a formula
+		{"formula pack", "KNO3x5kg bag, prills", `potassium-nitrate/formula/"KNO3"/-/-`},
+		{"formula pack strength", "KClO4x1kg 99%", `potassium-perchlorate/formula/"KClO4"/99/true`},
+		{"formula other tail", "KNO3xyz", ``},
+		{"leet not pack", "n1tr0x5", ``},
 		// negators glued by a hyphen, products against a substance
 		{"non hyphen", "Non-acetone nail varnish remover x6", ``},
 		{"anti hyphen", "Traitement anti-salpêtre 5 L", ``},
