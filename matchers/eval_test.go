@@ -42,6 +42,8 @@ var holdoutBatches = []struct {
 	{"batch9", 1484, floorRE("holdout-batch9-floor")},
 	// Classified ads and social-commerce posts by private sellers.
 	{"batch10", 1684, floorRE("holdout-batch10-floor")},
+	// Identifier-heavy and disguised listings: spec sheets, cover names.
+	{"batch11", 1884, floorRE("holdout-batch11-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
