@@ -57,21 +57,139 @@ const (
 
 // placardWords are goods printed with a UN number: "UN 1942 labels" sells
 // labels, not ammonium nitrate.
-var placardWords = setOf(`label labels placard placards sign signs sticker stickers decal decals plate plates
+var placardWords = foldedSetOf(`label labels placard placards sign signs sticker stickers decal decals plate plates
 etikett etiketten aufkleber schild schilder warntafel etiquette etiquettes plaque plaques autocollant autocollants
 etiqueta etiquetas pegatina pegatinas placa placas cartel carteles etichetta etichette adesivo adesivi targa
 etiket etiketten sticker stickers bord borden naklejka naklejki etykieta etykiety tablica tablice znak znaki
 этикетка этикетки наклейка наклейки табличка таблички знак знаки`)
 
-// placardNear reports whether the tokens around the candidates name
-// labels or placards.
-func placardNear(toks []token) bool {
-	for i := range toks {
-		if toks[i].kind == tokWord && placardWords[toks[i].word] {
+// yearLike reports a UN number term ("UN 2014") whose number could be a
+// year.
+func yearLike(term string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(term, "UN "))
+	return err == nil && n >= 1900 && n <= 2099
+}
+
+// numberLabelled reports a UN number written as one ("UN No. 2014",
+// "UN-nummer 1942", "N° ONU 1942", "№ ООН 1942"), which no year is.
+func numberLabelled(text string, c candidate) bool {
+	span := strings.ToLower(text[c.start:c.end])
+	if strings.ContainsAny(span, "#№°º") || strings.Contains(span, " no") || strings.Contains(span, "nr") || strings.Contains(span, "num") {
+		return true
+	}
+	before := strings.ToLower(strings.TrimRight(text[max(0, c.start-8):c.start], " "))
+	return strings.HasSuffix(before, "°") || strings.HasSuffix(before, "º") || strings.HasSuffix(before, "№") ||
+		strings.HasSuffix(before, "no.") || strings.HasSuffix(before, "nr.") || strings.HasSuffix(before, "#")
+}
+
+// hazardClassWords, before a number, state a dangerous-goods class
+// ("class 5.1", "Klasse 8", "класс 5.1").
+var hazardClassWords = foldedSetOf(`class klasse classe clase klasa класс kl`)
+
+// hazardClassNear reports a dangerous-goods class among the tokens around
+// the candidates.
+func hazardClassNear(toks []token) bool {
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i].kind == tokWord && hazardClassWords[toks[i].word] && toks[i+1].kind == tokNum {
 			return true
 		}
 	}
 	return false
+}
+
+// otherCASAfter reports a valid CAS number of a compound off the watchlist
+// after abbreviation c in its list item ("DMP plasticiser 99.5 % — CAS
+// 131-11-3" is dimethyl phthalate): the code names that compound.
+func (m *Matcher) otherCASAfter(text string, toks []token, c candidate) bool {
+	for i := c.tokAfter; i+4 < len(toks) && i < c.tokAfter+12; i++ {
+		t := toks[i]
+		if t.kind == tokBreak || t.kind == tokPunct && strings.ContainsAny(t.word, ",;|+/") {
+			return false
+		}
+		if t.kind != tokNum || toks[i+1].word != "-" || toks[i+2].kind != tokNum || toks[i+3].word != "-" || toks[i+4].kind != tokNum {
+			continue
+		}
+		cas := text[t.start:toks[i+4].end]
+		if ValidCAS(cas) && !m.listedCAS[strings.ReplaceAll(cas, "-", "")] {
+			return true
+		}
+	}
+	return false
+}
+
+// otherItemBetween reports another item of a list between tokens from and
+// to, which takes a strength after it: a registry number ("UN 1489 — 25 kg
+// | UN 1496 sodium chlorite 80 %") or, after a list separator, a
+// capitalised word that is no unit, qualifier or strength word
+// ("Nitromethaan, 5 L | Ethanol 96 %").
+func otherItemBetween(text string, toks []token, from, to int) bool {
+	sep := false
+	for i := from; i < to && i < len(toks); i++ {
+		t := toks[i]
+		switch t.kind {
+		case tokPunct:
+			sep = sep || strings.ContainsAny(t.word, ",;|")
+		case tokWord:
+			if idKindWords[t.word] && i+1 < to && toks[i+1].kind == tokNum {
+				return true
+			}
+			r, _ := utf8.DecodeRuneInString(text[t.start:])
+			if sep && unicode.IsUpper(r) && t.flags&(fUnit|fQualifier|fPurity|fPercent|fConnector|fNitrogen|fVolume|fSolution|fNotStrength) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// idKindWords name a registry ("CAS 67-64-1", "EINECS 231-765-0");
+// idNumberWords stand between it and the number ("CAS No.", "EG-Nr.").
+var (
+	idKindWords   = foldedSetOf(`cas ec eg ce we einecs elincs un onu оон`)
+	idNumberWords = foldedSetOf(`no nr nummer number numero n nº номер`)
+)
+
+// idNegated reports a registry number negated before its registry's name
+// ("no CAS 67-64-1", "ohne CAS 7722-84-1", "sans N° ONU 1090"); "CAS No.
+// 7722-84-1" is not, since "No." there is the number's label.
+func idNegated(toks []token, first int) bool {
+	i := first - 1
+	for i >= 0 && (toks[i].kind == tokPunct || toks[i].kind == tokWord && idNumberWords[toks[i].word]) {
+		i--
+	}
+	if i >= 0 && toks[i].kind == tokWord && idKindWords[toks[i].word] {
+		i--
+	}
+	return has(toks, i, fNegator)
+}
+
+// placardEnds end compounds that name labels ("Gefahrzettel",
+// "Gevaarsetiket", "Warnschild").
+var placardEnds = []string{"etikett", "etiket", "zettel", "aufkleber", "schild", "tafel", "sticker", "label"}
+
+// placardNear reports whether the tokens around the candidates name
+// labels or placards.
+func placardNear(toks []token) bool {
+	for i := range toks {
+		if toks[i].kind != tokWord {
+			continue
+		}
+		w := toks[i].word
+		if placardWords[w] || slices.ContainsFunc(placardEnds, func(e string) bool { return strings.HasSuffix(w, e) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldedSetOf is setOf with each word folded as the tokenizer folds words
+// ("наклейка" is "наклеика").
+func foldedSetOf(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[string(appendFolded(nil, w))] = true
+	}
+	return m
 }
 
 // packTail reports a pack multiplier glued to a formula: "x" and a digit
@@ -155,6 +273,8 @@ type Matcher struct {
 	// upperOnly marks the patterns of one word that stand only for
 	// abbreviations written in upper case (plain.go's deadHits).
 	upperOnly []bool
+	// listedCAS holds the digits of every watchlist CAS number.
+	listedCAS map[string]bool
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -202,9 +322,12 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 		return nil, fmt.Errorf("matchers: compile: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
 	}
-	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions)}
+	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions), listedCAS: map[string]bool{}}
 	for i, s := range w.Substances {
 		m.byID[s.ID] = i
+		if s.CAS != "" {
+			m.listedCAS[strings.ReplaceAll(s.CAS, "-", "")] = true
+		}
 	}
 	index := map[string]int{} // normalised pattern → index in m.patterns
 	seen := map[string]bool{} // substance + pattern, to keep the first kind
@@ -653,8 +776,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		if !c.ref.class.identifier() && acrossList(text[c.start:c.end], c.ref.term) {
 			continue
 		}
-		// A UN number on labels or placards names the labels' goods.
-		if c.ref.kind == KindUN && placardNear(toks) {
+		// A UN number on labels or placards names the labels' goods, and
+		// one that reads as a year ("UN 2015 goals", "Sommet ONU 2014")
+		// needs the support an abbreviation does.
+		if c.ref.kind == KindUN && (placardNear(toks) || yearLike(c.ref.term) && !numberLabelled(text, c) && !hazardClassNear(toks) &&
+			!abbrevSupported(text, toks, strengths, quants, c)) {
 			continue
 		}
 		// A clipped name or a formula read through a disguise needs a
@@ -673,7 +799,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
+		if c.ref.class == classExclude || c.ref.class.identifier() && idNegated(toks, c.tokFirst) || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
 			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
@@ -694,14 +820,14 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 					return o.ref.sub == c.ref.sub && o.ref.class != classAbbr && o.start <= a && b <= o.end+1 || o.ref.sub == c.ref.sub && o.ref.class != classAbbr && a <= o.start && o.end <= b
 				})
 			}
-			return expandedElsewhere(toks, c.ref.term, c.start, c.end, same)
+			return expandedElsewhere(toks, c.ref.term, c.start, c.end, same) || m.otherCASAfter(text, toks, c)
 		})
 	}
 	for _, c := range accepted {
 		sub := &m.subs[c.ref.sub]
 		sc.staged = append(sc.staged, staged{ref: c.ref, field: field, text: text[c.start:c.end], start: c.start, end: c.end})
 		st := &sc.staged[len(sc.staged)-1]
-		if v, ok := strengthFor(toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
+		if v, ok := strengthFor(text, toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
 			st.conc, st.hasConc = v, true
 			st.over = sub.limit != nil && v > *sub.limit
 		}
@@ -1274,7 +1400,7 @@ func nextToStrengthOrQuantity(toks []token, strengths []strength, first, after i
 // strength within strengthReach words in the same sentence that is not
 // nearer to a match of another substance nor separated from c by one; a
 // list of strengths following it ("3%, 12% and 35%") counts by its highest.
-func strengthFor(toks []token, strengths []strength, accepted []candidate, c candidate, nitrogenBasis bool, sc *scratch) (float64, bool) {
+func strengthFor(text string, toks []token, strengths []strength, accepted []candidate, c candidate, nitrogenBasis bool, sc *scratch) (float64, bool) {
 	strengths = nearStrengths(toks, strengths, c.start, c.end)
 	if len(strengths) == 0 {
 		return 0, false
@@ -1291,6 +1417,9 @@ func strengthFor(toks []token, strengths []strength, accepted []candidate, c can
 			return true
 		}
 		cAfter := toks[s.first].start >= c.end
+		if cAfter && otherItemBetween(text, toks, c.tokAfter, s.first) {
+			return false
+		}
 		for _, o := range accepted {
 			if o.ref.sub == c.ref.sub {
 				continue

@@ -202,7 +202,8 @@ fertilizante reactivo tecnico pureza quimico acido laboratorio
 concime reagente tecnico purezza chimico acido
 kunstmest reagens technisch zuiver chemisch zuur
 nawoz reagent techniczny czysty chemiczny kwas
-удобрение реактив технический чистый химический кислота чда хч осч`)
+удобрение реактив технический чистый химический кислота чда хч осч
+adr imdg iata dgd hazmat gefahrgut oxidizer oxidiser oxidizing oxidising comburant corrosive msds sds coa einecs`)
 
 // competingWords give a short code an everyday sense when written next to
 // it ("TEA tree oil", "HP laptop", "CAN bus", "16 GB RAM", "nitro cold
@@ -224,6 +225,7 @@ diluant diluente diluyente verdunner rozcienczalnik разбавитель ра�
 solvent solvents solvant solvants solvente disolvente losungsmittel oplosmiddel rozpuszczalnik
 price
 drink drinks beverage beverages refresco refrescos limon naranja lemonade limonade juice
+summit summits goals sdg sdgs conference sommet cumbre vertice gipfel szczyt саммит конференция climate climat klima clima
 whey protein proteine proteina proteins creatine casein isolate bcaa preworkout workout supplement supplements`)
 
 func setOf(words string) map[string]bool {
@@ -271,6 +273,11 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 	// a comma, semicolon, colon or bar joins two items of a list ("1 L,
 	// 3 pieces").
 	if strings.ContainsAny(text[start:end], ",;:|") {
+		return false
+	}
+	// A code before I, II or III is a dangerous-goods packing group
+	// ("VG III", Verpackungsgruppe; "PG II").
+	if a := c.tokAfter; a < len(toks) && toks[a].kind == tokWord && (toks[a].word == "i" || toks[a].word == "ii" || toks[a].word == "iii") {
 		return false
 	}
 	strengths = nearStrengths(toks, strengths, start, end)

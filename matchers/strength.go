@@ -681,12 +681,8 @@ type strength struct {
 
 // distributiveWords, just before a strength ("all 99%") or just after it
 // ("99% each"), state it for every item of a list.
-var distributiveWords = map[string]bool{
-	"all": true, "each": true, "both": true, "alle": true, "jeweils": true, "beide": true, "tous": true,
-	"toutes": true, "chacun": true, "chacune": true, "todos": true, "todas": true, "cada": true, "tutti": true,
-	"tutte": true, "ciascuno": true, "allemaal": true, "elk": true, "wszystkie": true, "kazdy": true,
-	"все": true, "каждый": true, "vse": true,
-}
+var distributiveWords = foldedSetOf(`all each both alle jeweils beide tous toutes chacun chacune todos todas
+cada tutti tutte ciascuno allemaal elk wszystkie każdy все каждый vse`)
 
 // distributiveAround reports whether the strength of toks[first:last+1]
 // is stated for a list: a distributive word right before or after it.
@@ -780,11 +776,10 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		// glued to a hyphen before it ends a code ("CAS 7722-84-1 - 35 %")
 		// and starts no range.
 		code := isPunct(first-1, "-") && toks[first-1].end == t.start && first >= 2 && toks[first-2].kind == tokNum
+		// A range rises: "UN 1830 – 96 %" is a number, then a strength.
 		if !code && j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
-			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) {
-			if toks[j+1].num > v {
-				v = toks[j+1].num
-			}
+			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) && v <= toks[j+1].num {
+			v = toks[j+1].num
 			j += 2
 		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.

@@ -353,10 +353,8 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		// and starts no range.
 		code := isPunct(first-1, "-") && toks[first-1].end == t.start && first >= 2 && toks[first-2].kind == tokNum
 		if !code && j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
-			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) {
-			if toks[j+1].num > v {
-				v = toks[j+1].num
-			}
+			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) && v <= toks[j+1].num {
+			v = toks[j+1].num
 			j += 2
 		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.
@@ -364,6 +362,15 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 			toks[j].start == t.end && v <= 46 && toks[j+1].num <= 100 && toks[j+3].num <= 100 {
 			out = append(out, strength{first: first, last: j + 3, value: v, kind: strNitrogen})
 			next = j + 4
+			continue
+		}
+		plus := isPunct(j, "+") && toks[j].start == t.end
+		if plus && j+1 < len(toks) && (toks[j+1].kind == tokPct || is(j+1, fPercent)) {
+			j++
+		} else if plus && v >= 90 && v < 100 && (j+1 >= len(toks) || toks[j+1].kind != tokWord || is(j+1, fQualifier)) &&
+			!is(j+1, fNotStrength) && !is(j+1, fUnit) {
+			out = append(out, strength{first: first, last: j, value: v, kind: strPercent, distributive: distributiveAround(toks, first, j)})
+			next = j + 1
 			continue
 		}
 		var s strength
@@ -423,6 +430,7 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
 			s.kind, s.first = strNitrogen, first-1
 		}
+		s.distributive = distributiveAround(toks, s.first, s.last)
 		out = append(out, s)
 		next = s.last + 1
 	}
