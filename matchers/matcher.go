@@ -379,6 +379,15 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			if v := cationApart(n); v != "" {
 				variants = append(variants, variant{sub, v, term, kind})
 			}
+			// Words run together, as hashtags and handles write them
+			// ("#sodiumchlorate", "HydrogenPeroxide").
+			if j := joinedWords(n); j != "" {
+				variants = append(variants, variant{sub, j, term, kind})
+			}
+			// German written without umlauts ("Salpetersaeure").
+			if u := umlautSpelled.Replace(term); u != term {
+				variants = append(variants, variant{sub, Normalize(u), term, kind})
+			}
 		}
 	}
 	// A UN number shared by several entries names neither.
@@ -480,6 +489,24 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
 	return m, nil
 }
+
+// joinedWords returns a name of two or three words of letters only, each
+// of four or more, written as one word ("sodiumchlorate"), or "".
+func joinedWords(norm string) string {
+	ws := strings.Split(norm, " ")
+	if len(ws) < 2 || len(ws) > 3 {
+		return ""
+	}
+	for _, w := range ws {
+		if utf8.RuneCountInString(w) < 4 || strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			return ""
+		}
+	}
+	return strings.Join(ws, "")
+}
+
+// umlautSpelled writes German umlauts as keyboards without them do.
+var umlautSpelled = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue")
 
 // compoundCations are the first parts of German and Dutch salt names
 // written as one word ("Kaliumnitrat", "Waterstofperoxide"), which sellers
@@ -941,7 +968,7 @@ func nearQuantities(toks []token, qs []quantity, lo, hi int) []quantity {
 // product against it, for walls. Endings shorter than
 // compoundMinTail that are not inflections are suffixes that make another
 // compound ("thiodiglycol" + "ic").
-var acidTails = []string{"saure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free", "entferner", "sperre", "verwijder"}
+var acidTails = []string{"saure", "saeure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free", "entferner", "sperre", "verwijder"}
 
 // inflections are endings a compound may have without changing substance.
 var inflections = map[string]bool{"s": true, "es": true, "e": true, "en": true, "n": true}
@@ -1174,6 +1201,7 @@ var negators = map[string]bool{
 	// which in French and Italian stands before a verb, never a name.
 	// Not German and Dutch "noch", also "still", "more".
 	"nor": true, "ni": true, "ne": true, "ani": true, "ни": true,
+	"geen": true, // Dutch "no" ("bevat geen aceton")
 	// A product against the substance: "anti-salpêtre" treats walls.
 	"anti": true, "contre": true, "против": true, "przeciw": true,
 }
@@ -1215,8 +1243,15 @@ var tradeVerbs = map[string]bool{
 	"stocked": true, "offered": true, "supplied": true, "delivered": true, "sent": true,
 }
 
-// notBefore are the words that negate the verb after them.
-var notBefore = map[string]bool{"not": true, "never": true, "cannot": true, "dont": true, "doesnt": true, "wont": true, "cant": true}
+// containVerbs say what a product holds: negated, they negate the list
+// after them as a shop's policy does ("no contiene acetona", "ne contient
+// pas d'eau oxygénée", "не содержит перекиси").
+var containVerbs = foldedSetOf(`contain contains include includes contient contiennent contiene contengono contem
+enthält enthalten bevat bevatten zawiera zawierają содержит содержат`)
+
+// notBefore are the words that negate the verb after them: English, and
+// the negations standing before a verb in es, it, fr, pl and ru.
+var notBefore = foldedSetOf(`not never cannot dont doesnt wont cant no non ne nie не`)
 
 // stopBeforeVerb are words that, between a trade verb and a term, make the
 // term no object of the verb ("we don't ship on Sundays, acetone 5 L").
@@ -1241,7 +1276,7 @@ func policyNegated(toks []token, first int) bool {
 		if stopBeforeVerb[t.word] {
 			return false
 		}
-		if !tradeVerbs[t.word] {
+		if !tradeVerbs[t.word] && !containVerbs[t.word] {
 			continue
 		}
 		// "do not sell", "never ship", "no longer stock", "don't sell".
@@ -1349,8 +1384,28 @@ func qualified(toks []token, first int) bool {
 	if has(toks, before, fCation) {
 		return true
 	}
+	of := before
+	if of >= 0 && toks[of].kind == tokPunct && (toks[of].word == "'" || toks[of].word == "’") {
+		of-- // "d'aluminium"
+	}
+	if of >= 1 && toks[of].kind == tokWord && ofWords[toks[of].word] && toks[of-1].kind == tokWord && anionHeads[toks[of-1].word] {
+		return true
+	}
 	return before >= 0 && toks[before].kind == tokWord && organicGroup(toks[before].word)
 }
+
+// anionHeads head the name of a compound of the element after them, in
+// the languages that name the anion first ("idrossido di alluminio in
+// polvere" is aluminium hydroxide powder, "oxyde d'aluminium"), before
+// one of ofWords.
+var (
+	anionHeads = foldedSetOf(`hydroxide oxide stearate carbonate sulfate sulphate chloride phosphate silicate acetate
+idrossido ossido stearato carbonato solfato cloruro fosfato silicato acetato
+hydroxyde oxyde stéarate sulfate chlorure silicate
+hidróxido óxido estearato sulfato
+hydroxid oxid`)
+	ofWords = foldedSetOf(`of di de d du del della dello`)
+)
 
 // organicGroup reports whether a folded word names an alkyl or aryl group
 // ("methyl", "butyl", "benzyl"; French "méthyle").

@@ -565,6 +565,14 @@ func foldRune(r rune) string {
 }
 
 func computeFold(r rune) string {
+	// Letters NFKD keeps apart that sellers write for Latin ones: small
+	// capitals ("ʜʏᴅʀᴏɢᴇɴ") and regional indicators ("🇳 🇮 🇹 🇷 🇴").
+	if l, ok := smallCapitals[r]; ok {
+		return string(l)
+	}
+	if r >= 0x1F1E6 && r <= 0x1F1FF {
+		return string('a' + (r - 0x1F1E6))
+	}
 	dec := norm.NFKD.String(string(r))
 	var kept []rune
 	for _, d := range dec {
@@ -589,6 +597,14 @@ func computeFold(r rune) string {
 		res = ""
 	}
 	return res
+}
+
+// smallCapitals are the small capital letters of Unicode's IPA and
+// phonetic blocks, by the Latin letter they stand for.
+var smallCapitals = map[rune]rune{
+	'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g', 'ʜ': 'h', 'ɪ': 'i', 'ᴊ': 'j',
+	'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ʀ': 'r', 'ꜱ': 's', 'ᴛ': 't',
+	'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z',
 }
 
 // foldTableSize covers Latin, Greek and Cyrillic: the scripts of the

@@ -572,7 +572,8 @@ func scanNumber(s string, i int) (int, float64) {
 func scanNumberSlow(s string, i int) (int, float64) {
 	var buf [24]byte
 	j, n, overflow := scanDigits(s, i, &buf, 0)
-	if sep, size := foldASCIIAt(s, j); sep == '.' || sep == ',' {
+	// A middle dot is a decimal point in British print ("34·5 N").
+	if sep, size := foldASCIIAt(s, j); sep == '.' || sep == ',' || sep == '·' {
 		if d, _ := foldASCIIAt(s, j+size); d >= '0' && d <= '9' {
 			before := n
 			buf[n] = '.' // scanDigits leaves buf's last byte free for it
@@ -719,6 +720,11 @@ var (
 		}
 		return m
 	}()
+	// weightPercent are percentages by weight written as one word.
+	weightPercent = map[string]bool{
+		"gewichtsprozent": true, "gewichtsprocent": true, "massenprozent": true, "massaprocent": true,
+		"gewichtsprozente": true, "massaprocenten": true,
+	}
 	// weightPercentWords, written between a number and its percent sign,
 	// say the percentage is by weight.
 	weightPercentWords = map[string]bool{"wt": true, "gew": true, "mass": true, "masse": true}
@@ -806,6 +812,12 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		}
 		var s strength
 		switch {
+		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+			// "35 per cent", as British English writes it.
+			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
+		case weightPercent[word(j)] && !is(first-1, fNotStrength):
+			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
+			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 			k := j + 1

@@ -129,7 +129,7 @@ func scanNumberReference(s string, i int) (int, float64) {
 		}
 	}
 	digits()
-	if sep, size := foldASCII(s[j:]); sep == '.' || sep == ',' {
+	if sep, size := foldASCII(s[j:]); sep == '.' || sep == ',' || sep == '·' {
 		if d, _ := foldASCII(s[j+size:]); d >= '0' && d <= '9' {
 			before := len(text)
 			j += size
@@ -375,6 +375,10 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		}
 		var s strength
 		switch {
+		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
+		case weightPercent[word(j)] && !is(first-1, fNotStrength):
+			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 			k := j + 1

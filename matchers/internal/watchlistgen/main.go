@@ -314,8 +314,37 @@ func addExtra(s *outSubstance, byLang map[string][]string) {
 			names = names[1:]
 		}
 		syns = append(syns, names...)
+		if l == "ru-latn" {
+			for _, n := range names {
+				syns = append(syns, translitVariants(n)...)
+			}
+		}
 	}
 	s.Synonyms = dedupe(syns, s.Names)
+}
+
+// Russian in Latin letters is written in several systems: "ya", "yu" and
+// "yy" in the BGN style the extra names use, "ja", "ju" and "yj" in the
+// ISO and Polish-German styles ("natrievaja selitra", "nitrat natrija"),
+// and "kh" as "h" or "x" ("hlorpikrin", "xlorpikrin").
+var (
+	translitJ  = strings.NewReplacer("ya", "ja", "yu", "ju", "yy", "yj", "iy", "ij", "yo", "jo", "ye", "je")
+	translitKh = []string{"h", "x"}
+)
+
+// translitVariants returns n written in the other systems, each change
+// once: the j-spellings, and kh as h and as x.
+func translitVariants(n string) []string {
+	var out []string
+	if v := translitJ.Replace(n); v != n {
+		out = append(out, v)
+	}
+	if strings.Contains(n, "kh") {
+		for _, k := range translitKh {
+			out = append(out, strings.ReplaceAll(n, "kh", k))
+		}
+	}
+	return out
 }
 
 // checkExtra rejects a name without a letter: an unquoted name holding a
