@@ -41,8 +41,16 @@ const (
 // what it holds, with domains, paths and expiry, to be saved; and it sends
 // Secure cookies to .onion sites over http, as Tor Browser does (an onion
 // service is end-to-end encrypted, so sites set them).
+//
+// A site's mirrors are one site to it: the crawler asks for the primary's
+// URLs whichever mirror serves them (see mirrors.go), so a cookie is kept
+// and looked up under the primary's host name whether a mirror set it (by
+// a redirect the run followed) or it was imported from a Tor Browser
+// session on a mirror.
 type jar struct {
 	now func() time.Time
+	// primary maps each mirror's host name to the primary's.
+	primary map[string]string
 
 	mu      sync.Mutex
 	cookies map[jarKey]precwatch.Cookie
@@ -51,21 +59,42 @@ type jar struct {
 
 type jarKey struct{ domain, path, name string }
 
-func newJar(now func() time.Time, cs []precwatch.Cookie) *jar {
-	j := &jar{now: now, cookies: make(map[jarKey]precwatch.Cookie)}
+// newJar fills a jar with cs; primary maps mirror host names to the
+// primary's (nil: no mirrors). Of two cookies that become one (the same
+// name and path on the primary and a mirror), the primary's is kept.
+func newJar(now func() time.Time, cs []precwatch.Cookie, primary map[string]string) *jar {
+	j := &jar{now: now, primary: primary, cookies: make(map[jarKey]precwatch.Cookie)}
 	for _, c := range cs {
-		if !c.Expired(now()) {
-			j.cookies[jarKey{c.Domain, c.Path, c.Name}] = c
+		if c.Expired(now()) {
+			continue
 		}
+		mirrored := false
+		if p, ok := primary[c.Domain]; ok {
+			c.Domain, mirrored = p, true
+		}
+		k := jarKey{c.Domain, c.Path, c.Name}
+		if _, had := j.cookies[k]; had && mirrored {
+			continue
+		}
+		j.cookies[k] = c
 	}
 	return j
+}
+
+// host is the host name cookies are kept under for a request to h.
+func (j *jar) host(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if p, ok := j.primary[h]; ok {
+		return p
+	}
+	return h
 }
 
 // SetCookies keeps the cookies of a response from u (RFC 6265 storage
 // model, without a public suffix list: a cookie for a bare "onion" or
 // another one-label domain is refused).
 func (j *jar) SetCookies(u *url.URL, cs []*http.Cookie) {
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	host := j.host(u.Hostname())
 	if host == "" {
 		return
 	}
@@ -77,7 +106,7 @@ func (j *jar) SetCookies(u *url.URL, cs []*http.Cookie) {
 			continue
 		}
 		c := precwatch.Cookie{Name: hc.Name, Value: hc.Value, Secure: hc.Secure, HTTPOnly: hc.HttpOnly, Path: hc.Path}
-		if d := strings.TrimPrefix(strings.ToLower(hc.Domain), "."); d == "" || d == host {
+		if d := j.host(strings.TrimPrefix(hc.Domain, ".")); d == "" || d == host {
 			c.Domain, c.HostOnly = host, d == ""
 		} else {
 			if !strings.Contains(d, ".") || net.ParseIP(host) != nil || !strings.HasSuffix(host, "."+d) {
@@ -132,8 +161,8 @@ func pathMatch(reqPath, cookiePath string) bool {
 
 // Cookies returns the cookies to send to u, longest path first.
 func (j *jar) Cookies(u *url.URL) []*http.Cookie {
-	host := u.Hostname()
-	secure := u.Scheme == "https" || precwatch.IsOnion(host)
+	secure := u.Scheme == "https" || precwatch.IsOnion(u.Hostname())
+	host := j.host(u.Hostname())
 	p := u.Path
 	if p == "" {
 		p = "/"
@@ -203,6 +232,21 @@ type runSession struct {
 	status  precwatch.RunStatus
 }
 
+// mirrorHosts maps each mirror's host name to the primary's (nil: none).
+func (c *Crawler) mirrorHosts() map[string]string {
+	var m map[string]string
+	primary := strings.ToLower(c.origins[0].Hostname())
+	for _, o := range c.origins[1:] {
+		if h := strings.ToLower(o.Hostname()); h != primary {
+			if m == nil {
+				m = make(map[string]string)
+			}
+			m[h] = primary
+		}
+	}
+	return m
+}
+
 // startSession loads the site's cookie jar into the run's collector and,
 // for a site with a login form and no session, logs in. It reports
 // whether the crawl should go on.
@@ -219,7 +263,7 @@ func (r *run) startSession() bool {
 		s.readErr = true
 		r.addErr(fmt.Errorf("crawler: load session: %w", err))
 	}
-	s.jar = newJar(c.now, cookies)
+	s.jar = newJar(c.now, cookies, c.mirrorHosts())
 	s.had = s.jar.len() > 0
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
