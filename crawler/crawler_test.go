@@ -1011,3 +1011,45 @@ func TestPanicIsRunError(t *testing.T) {
 		})
 	}
 }
+
+// TestNoListingsMarksNothingGone: a run whose pages yield not one listing
+// (the market's markup changed under the site's rules) is partial, says
+// so, and marks nothing gone; when the rules match again, nothing is
+// relisted.
+func TestNoListingsMarksNothingGone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newPagedEnvOn(t, st, 2, 0, nil)
+		site := e.site("relaid", "")
+		if run, err := e.run(t, site); err != nil || run.Status != precwatch.RunOK || run.Listings != 4 || run.Alerts != 2 {
+			t.Fatalf("first run: %v %+v", err, run)
+		}
+		broken := site
+		broken.Extract.Listing = "div.product-tile" // what the market now calls a listing
+		run, err := e.run(t, broken)
+		if err != nil || run.Status != precwatch.RunPartial || run.Pages != 2 || run.Listings != 0 {
+			t.Fatalf("run without listings: %v %q, %d pages, %d listings; want partial, 2, 0", err, run.Status, run.Pages, run.Listings)
+		}
+		if want := "no listing read from 2 page(s)"; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+			t.Errorf("errors %q do not say %q", run.Errors, want)
+		}
+		for id, l := range e.listings(t) {
+			if l.Gone {
+				t.Errorf("%s marked gone by a run that read no listing", id)
+			}
+		}
+		if run, err := e.run(t, site); err != nil || run.Status != precwatch.RunOK || run.Listings != 4 {
+			t.Fatalf("run with the rules matching again: %v %+v", err, run)
+		}
+		as, err := st.Alerts(t.Context(), precwatch.AlertFilter{})
+		if err != nil || len(as) != 2 {
+			t.Fatalf("alerts: %v, %d; want 2", err, len(as))
+		}
+		for _, a := range as {
+			for _, ev := range a.History {
+				if ev.Kind != precwatch.EventRaised {
+					t.Errorf("alert %s: %s event after the rules matched again", a.Key, ev.Kind)
+				}
+			}
+		}
+	})
+}
