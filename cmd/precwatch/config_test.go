@@ -86,6 +86,9 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 		"bad vendor page selector": { // vendor profiles (issue 11)
 			first: "    extract: {listing: div.card, title: h2, vendor_url: \"a.v @href\", vendor_page: \"div[\"}\n",
 			want:  `sites[0].extract: field "vendor_page": bad selector "div["`},
+		"bad JSON path": { // mode json: listings in a script's JSON state
+			first: "    extract: {mode: json, listing: \"props..products\", title: name}\n",
+			want:  `sites[0].extract: field "listing": JSON path "props..products": empty key`},
 		"plain yes is no boolean": {
 			second: ", tor: yes",
 			want:   `:6:76: sites[1].tor: want true or false, got "yes"`},
