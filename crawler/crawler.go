@@ -614,6 +614,10 @@ func (r *run) do(t task) {
 		if r.relogin(t, cctx) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
+		if r.gate(cctx) { // an interstitial that set a cookie: waited out, fetch once more
+			attempt--
+			continue
+		}
 		if err == nil || r.ctx.Err() != nil {
 			return
 		}

@@ -35,6 +35,19 @@ const (
 	keyRelogin     = "precwatch.relogin"
 	keyReloginPage = "precwatch.relogin.page" // the logged-out page's SHA-256
 	keyReloginURL  = "precwatch.relogin.url"
+	// keyGate marks a colly request whose answer was an interstitial that
+	// set a cookie and asked to be reloaded: its value is the wait.
+	keyGate = "precwatch.gate"
+)
+
+// An interstitial that sets a cookie and reloads itself (a JavaScript-free
+// "checking your browser" or age page) is what a browser passes with no
+// one at it: the run waits as asked, at most maxGateWait, and fetches the
+// page once more with the cookie, at most maxGatePasses times per run and
+// once per URL. What it meets again is a block.
+const (
+	maxGateWait   = 30 * time.Second
+	maxGatePasses = 3
 )
 
 // jar is the run's http.CookieJar. Unlike net/http/cookiejar it can list
@@ -228,6 +241,7 @@ type runSession struct {
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
+	gated   map[string]bool // URLs fetched again after an interstitial
 	block   *precwatch.RunBlock
 	status  precwatch.RunStatus
 }
@@ -252,7 +266,7 @@ func (c *Crawler) mirrorHosts() map[string]string {
 // whether the crawl should go on.
 func (r *run) startSession() bool {
 	c := r.c
-	s := &runSession{retried: make(map[string]bool)}
+	s := &runSession{retried: make(map[string]bool), gated: make(map[string]bool)}
 	r.sess = s
 	var cookies []precwatch.Cookie
 	switch ss, err := c.store.SiteSession(r.ctx, c.site.Name); {
@@ -328,11 +342,17 @@ func (r *run) classifyPage(t task, resp *colly.Response, doc *goquery.Document, 
 	if !ok {
 		return false
 	}
-	r.handle(t, v, resp, digest)
+	r.handle(t, v, resp, digest, doc)
 	return true
 }
 
-func (r *run) handle(t task, v verdict, resp *colly.Response, digest string) {
+func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc *goquery.Document) {
+	if wait, ok := r.passGate(t, v, resp, doc); ok {
+		r.c.logger.Info("waiting out an interstitial that set a cookie", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason, "wait", wait)
+		resp.Ctx.Put(keyGate, wait)
+		return
+	}
 	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
 		r.sess.mu.Lock()
 		retried := r.sess.retried[t.url]
@@ -373,7 +393,42 @@ func (r *run) errorPage(resp *colly.Response) {
 		return
 	}
 	digest := r.keepPage(resp.Request.URL.String(), ct, resp.Body)
-	r.handle(t, v, resp, digest)
+	r.handle(t, v, resp, digest, doc)
+}
+
+// passGate reports whether the interstitial v answered for t is to be
+// waited out and t fetched again (see maxGateWait), and how long to wait.
+func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Document) (time.Duration, bool) {
+	switch v.class {
+	case precwatch.PageAntiDDoS, precwatch.PageChallenge, precwatch.PageQueue:
+	default:
+		return 0, false
+	}
+	if resp.Headers == nil || len(resp.Headers.Values("Set-Cookie")) == 0 {
+		return 0, false
+	}
+	wait, ok := refreshDelay(doc, resp.Headers.Get("Refresh"))
+	if !ok || wait > maxGateWait {
+		return 0, false
+	}
+	s := r.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gated[t.url] || len(s.gated) >= maxGatePasses {
+		return 0, false
+	}
+	s.gated[t.url] = true
+	return wait, true
+}
+
+// gate is do's hook: after an interstitial passGate let through, it waits
+// and reports whether to fetch the task again.
+func (r *run) gate(cctx *colly.Context) bool {
+	wait, ok := cctx.GetAny(keyGate).(time.Duration)
+	if !ok || r.ctx.Err() != nil {
+		return false
+	}
+	return sleep(r.ctx, wait) == nil
 }
 
 // keepPage stores a page as evidence and returns its SHA-256.
