@@ -111,6 +111,9 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 			return err
 		}
 		defer shutdown() // runs first: the console stops before the scheduler
+		if !*demo {
+			m.accountHint(ctx, cs)
+		}
 		fmt.Fprintf(m.Stdout, "console: %s\n", u)
 		if *demo {
 			pw, err := demoLogin(ctx, cs)
