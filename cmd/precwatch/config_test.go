@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -309,5 +310,31 @@ func TestStoreFromEnvironment(t *testing.T) {
 	config := writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"store_file: store.secret\n")
 	if out, stderr, err := run(t, t.Context(), "", "alerts", "--json", "--config", config); err != nil || !strings.HasPrefix(out, "[") {
 		t.Errorf("alerts with store_file: %v\n%s%s", err, out, stderr)
+	}
+}
+
+// TestConfigErrorsOnePerLine: a failed command prints a config's problems
+// one per line, FILE:LINE:COLUMN: FIELD: MESSAGE each, as the README shows.
+func TestConfigErrorsOnePerLine(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t, "    limits: {max_pages: -1, max_depth: -2}\n", ", limits: {retries: -3}"))
+	_, _, err := run(t, t.Context(), "", "config", "check", "--config", path)
+	if err == nil {
+		t.Fatal("config check accepted the config")
+	}
+	var b strings.Builder
+	printError(&b, err)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), b.String())
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "precwatch: "+path+":") || !strings.Contains(l, "must be >= 0") || strings.Contains(l, "; ") {
+			t.Errorf("line %q is not one problem of %s", l, path)
+		}
+	}
+	b.Reset()
+	printError(&b, fmt.Errorf("reload: %w", err))
+	if strings.Count(b.String(), "\n") != 1 || !strings.HasPrefix(b.String(), "precwatch: reload: ") {
+		t.Errorf("a wrapped error lost its context: %q", b.String())
 	}
 }
