@@ -143,7 +143,13 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		switch s.Extract.Mode {
 		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD, precwatch.ExtractJSON:
 			if _, err := extract.New(s.Extract); err != nil {
-				errs = append(errs, doc.Errorf(at("extract"), "%v", strings.TrimPrefix(err.Error(), "extract: ")))
+				// At the rule's own line: sites[0].extract.detail.price.
+				var fe *extract.FieldError
+				if errors.As(err, &fe) {
+					errs = append(errs, doc.ErrorAt(yamlfile.FieldName(at("extract")...)+"."+fe.Field, fe.Err.Error()))
+				} else {
+					errs = append(errs, doc.Errorf(at("extract"), "%v", strings.TrimPrefix(err.Error(), "extract: ")))
+				}
 			}
 		default:
 			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors, jsonld or json)", s.Extract.Mode))

@@ -86,10 +86,10 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 			want:  `:6:10: sites[0].tor: want true or false, got the string "yes"`},
 		"bad vendor page selector": { // vendor profiles (issue 11)
 			first: "    extract: {listing: div.card, title: h2, vendor_url: \"a.v @href\", vendor_page: \"div[\"}\n",
-			want:  `sites[0].extract: field "vendor_page": bad selector "div["`},
+			want:  `:6:70: sites[0].extract.vendor_page: bad selector "div["`},
 		"bad JSON path": { // mode json: listings in a script's JSON state
 			first: "    extract: {mode: json, listing: \"props..products\", title: name}\n",
-			want:  `sites[0].extract: field "listing": JSON path "props..products": empty key`},
+			want:  `:6:27: sites[0].extract.listing: JSON path "props..products": empty key`},
 		"plain yes is no boolean": {
 			second: ", tor: yes",
 			want:   `:6:76: sites[1].tor: want true or false, got "yes"`},

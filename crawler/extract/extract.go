@@ -64,6 +64,16 @@ type Extractor interface {
 	VendorText(doc *goquery.Document) string
 }
 
+// FieldError is a rule New refused, naming its field as the config does
+// ("title", "detail.price", "links[1]").
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("extract: field %q: %v", e.Field, e.Err) }
+func (e *FieldError) Unwrap() error { return e.Err }
+
 // ErrNoDocument is returned when Extract or Detail is given a nil document
 // or page URL.
 var ErrNoDocument = errors.New("extract: nil document or page url")
@@ -121,7 +131,7 @@ func compileField(name, spec string) (*field, error) {
 	}
 	sel, err := cascadia.Compile(css)
 	if err != nil {
-		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+		return nil, &FieldError{Field: name, Err: fmt.Errorf("bad selector %q: %w", css, err)}
 	}
 	f.sel = sel
 	return f, nil
@@ -134,7 +144,7 @@ func compileSelector(name, css string) (cascadia.Selector, error) {
 	}
 	sel, err := cascadia.Compile(css)
 	if err != nil {
-		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+		return nil, &FieldError{Field: name, Err: fmt.Errorf("bad selector %q: %w", css, err)}
 	}
 	return sel, nil
 }
@@ -148,8 +158,8 @@ func parseMode(name, mode string) (string, error) {
 	case precwatch.ExtractJSON:
 		return precwatch.ExtractJSON, nil
 	}
-	return "", fmt.Errorf("extract: field %q: unknown mode %q (want %q, %q or %q)", name, mode,
-		precwatch.ExtractSelectors, precwatch.ExtractJSONLD, precwatch.ExtractJSON)
+	return "", &FieldError{Field: name, Err: fmt.Errorf("unknown mode %q (want %q, %q or %q)", mode,
+		precwatch.ExtractSelectors, precwatch.ExtractJSONLD, precwatch.ExtractJSON)}
 }
 
 // compileFieldSet compiles a field set; top says it is the site's own, not
@@ -165,7 +175,7 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 		return fs, err
 	}
 	if strings.TrimSpace(r.Script) != "" {
-		return fs, fmt.Errorf("extract: field %q: only read in mode %q", prefix+"script", precwatch.ExtractJSON)
+		return fs, &FieldError{Field: prefix + "script", Err: fmt.Errorf("only read in mode %q", precwatch.ExtractJSON)}
 	}
 	fs.jsonld = mode == precwatch.ExtractJSONLD
 	if fs.listing, err = compileSelector(prefix+"listing", r.Listing); err != nil {

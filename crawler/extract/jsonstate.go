@@ -72,7 +72,7 @@ func compileJSONRules(prefix string, r precwatch.Extraction, withNext bool) (*js
 	if s := strings.TrimSpace(r.Script); s != "" {
 		sel, err := cascadia.Compile(s)
 		if err != nil {
-			return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", prefix+"script", s, err)
+			return nil, &FieldError{Field: prefix + "script", Err: fmt.Errorf("bad selector %q: %w", s, err)}
 		}
 		j.script = sel
 	}
@@ -95,7 +95,7 @@ func compileJSONRules(prefix string, r precwatch.Extraction, withNext bool) (*js
 	for _, f := range specs {
 		s, err := compileJSONSpec(f.spec)
 		if err != nil {
-			return nil, fmt.Errorf("extract: field %q: %w", prefix+f.name, err)
+			return nil, &FieldError{Field: prefix + f.name, Err: err}
 		}
 		*f.dst = s
 	}
