@@ -251,8 +251,10 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 	root := doc.Nodes[0]
 	base := e.baseURL(root, page)
 	var res Result
+	var state []any // mode json: the page's state, decoded once
 	if e.fields.json != nil {
-		res.Listings = e.fields.json.listings(root, page, base)
+		state = e.fields.json.stateDocs(root)
+		res.Listings = e.fields.json.listings(state, page, base)
 	} else if e.fields.jsonld {
 		res.Listings = structuredListings(root, page, base)
 		// A site in jsonld mode may still name selectors for pages that
@@ -264,7 +266,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		res.Listings = e.selectorListings(root, page, base)
 	}
 	res.Listings = dedupListings(res.Listings)
-	res.NextPages, res.Links = e.collectLinks(root, page, base)
+	res.NextPages, res.Links = e.collectLinks(root, page, base, state)
 	return res, nil
 }
 
@@ -795,10 +797,10 @@ func fill(dst, src precwatch.Listing) precwatch.Listing {
 
 // collectLinks gathers the page's links to follow: pagination first, then
 // the others.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) (next, links []string) {
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if j := e.fields.json; j != nil && j.next != nil {
-		for _, ref := range j.nextPages(root) {
+		for _, ref := range j.nextPages(state) {
 			lc.add(base, ref)
 		}
 	} else if e.next != nil {

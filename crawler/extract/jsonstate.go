@@ -479,8 +479,8 @@ func (j *jsonRules) items(docs []any) []any {
 }
 
 // listings reads the page's listings from its state.
-func (j *jsonRules) listings(root *html.Node, page, base *url.URL) []precwatch.Listing {
-	items := j.items(j.stateDocs(root))
+func (j *jsonRules) listings(state []any, page, base *url.URL) []precwatch.Listing {
+	items := j.items(state)
 	var out []precwatch.Listing
 	var derived []bool
 	for _, it := range items {
@@ -494,12 +494,12 @@ func (j *jsonRules) listings(root *html.Node, page, base *url.URL) []precwatch.L
 }
 
 // nextPages are the state's pagination URLs.
-func (j *jsonRules) nextPages(root *html.Node) []string {
+func (j *jsonRules) nextPages(state []any) []string {
 	if j.next == nil {
 		return nil
 	}
 	var out []string
-	for _, d := range j.stateDocs(root) {
+	for _, d := range state {
 		for _, v := range j.next.values(d, true) {
 			if s := scalarText(v); s != "" {
 				out = append(out, s)
