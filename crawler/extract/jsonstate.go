@@ -50,7 +50,8 @@ type jsonPath []pathStep
 // jsonSpec is one compiled field: alternative paths, or a template.
 type jsonSpec struct {
 	alts []jsonPath
-	// tmpl alternates literal text (even indexes) and paths (odd).
+	// A template: tmpl[i] is the text before tmplPth[i]'s value; a last
+	// tmpl beyond the paths is the text after them.
 	tmpl    []string
 	tmplPth []jsonPath
 }
@@ -67,6 +68,8 @@ type jsonRules struct {
 // every inline script.
 var defaultStateScripts = cascadia.MustCompile(`script:not([src])`)
 
+// compileJSONRules compiles a json-mode field set; withNext reads
+// next_page as a path (the site's own rules, not its detail rules).
 func compileJSONRules(prefix string, r precwatch.Extraction, withNext bool) (*jsonRules, error) {
 	j := &jsonRules{script: defaultStateScripts}
 	if s := strings.TrimSpace(r.Script); s != "" {
@@ -247,9 +250,9 @@ func (p jsonPath) eval(v any) []any {
 	return cur
 }
 
-// values returns the spec's values on item: each alternative's in turn
-// (all of them when all is set, else those of the first that has any), or
-// the template's one.
+// values returns the spec's values on item: with all, every value of every
+// alternative in turn; else the first scalar value that is not empty, the
+// alternatives tried in order; or a template's one text.
 func (s *jsonSpec) values(item any, all bool) []any {
 	if s == nil {
 		return nil
