@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -331,11 +332,13 @@ func CookiesFor(cs []Cookie, hosts []string) (kept []Cookie, dropped int) {
 	return kept, dropped
 }
 
-// Hosts returns the distinct hosts of the site's start URLs, lower case.
+// Hosts returns the distinct hosts of the site's start URLs and mirrors,
+// lower case: a session imported from Tor Browser on a mirror is the
+// site's (the crawler sends it to whichever mirror serves the site).
 func (s Site) Hosts() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, raw := range s.StartURLs {
+	for _, raw := range slices.Concat(s.StartURLs, s.Mirrors) {
 		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
 			h := strings.ToLower(u.Hostname())
 			if !seen[h] {

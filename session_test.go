@@ -90,3 +90,19 @@ func TestCookieMatchesHost(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteHostsMirrors: a session imported from Tor Browser on a mirror
+// belongs to the site, so the site's hosts include its mirrors'.
+func TestSiteHostsMirrors(t *testing.T) {
+	s := Site{StartURLs: []string{"http://P.onion/shop", "http://p.onion/other"}, Mirrors: []string{"http://m.onion", "https://m.onion:8443", "http://n.onion/"}}
+	if got, want := strings.Join(s.Hosts(), " "), "p.onion m.onion n.onion"; got != want {
+		t.Errorf("Hosts() = %q, want %q", got, want)
+	}
+	cs, err := ParseCookiesTxt(strings.NewReader("m.onion\tFALSE\t/\tFALSE\t0\tsid\tv\nelsewhere.onion\tFALSE\t/\tFALSE\t0\tsid\tw\n"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept, dropped := CookiesFor(cs, s.Hosts()); len(kept) != 1 || kept[0].Domain != "m.onion" || dropped != 1 {
+		t.Errorf("CookiesFor kept %v, dropped %d; want the mirror's cookie only", kept, dropped)
+	}
+}

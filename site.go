@@ -112,15 +112,22 @@ type Limits struct {
 const (
 	ExtractSelectors = "selectors"
 	ExtractJSONLD    = "jsonld"
+	// ExtractJSON reads listings from a JSON state blob in a script (a
+	// client-rendered shop's __NEXT_DATA__ or window.__INITIAL_STATE__):
+	// Listing and the fields are JSON paths, Script selects the scripts.
+	ExtractJSON = "json"
 )
 
 // Extraction says how listings are read from a site's pages. A selector is
 // CSS; a trailing " @attr" reads that attribute instead of the text, as in
 // "a.title @href", and a bare "@attr" reads the listing container's own.
 type Extraction struct {
-	// Mode is ExtractSelectors (default) or ExtractJSONLD (schema.org Product
-	// in JSON-LD or microdata).
-	Mode        string `yaml:"mode" json:"mode"`
+	// Mode is ExtractSelectors (default), ExtractJSONLD (schema.org Product
+	// in JSON-LD or microdata) or ExtractJSON (a script's JSON state).
+	Mode string `yaml:"mode" json:"mode"`
+	// Script, in ExtractJSON mode, is the CSS selector of the scripts
+	// holding the state (default: every inline script).
+	Script      string `yaml:"script" json:"script,omitempty"`
 	Listing     string `yaml:"listing" json:"listing,omitempty"`
 	ID          string `yaml:"id" json:"id,omitempty"`
 	Title       string `yaml:"title" json:"title,omitempty"`

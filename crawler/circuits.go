@@ -132,7 +132,7 @@ func (r *run) circuitDialer() (DialFunc, error) {
 			}
 			if r.proxyNotTor.CompareAndSwap(false, true) {
 				c.logger.Warn("the proxy refused per-circuit credentials, so it is not Tor: connecting without credentials, circuits not isolated",
-					"site", c.site.Name, "proxy", c.proxyURL.Redacted())
+					"proxy", c.proxyURL.Redacted())
 			}
 		}
 		return plain(ctx, network, addr)

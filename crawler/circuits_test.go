@@ -392,6 +392,11 @@ func TestProxyCredentials(t *testing.T) {
 			if strings.Contains(logs.String(), "s3cret") {
 				t.Error("the password is in the logs")
 			}
+			for line := range strings.Lines(logs.String()) {
+				if strings.Count(line, " site=") > 1 {
+					t.Errorf("log line names its site twice: %s", line)
+				}
+			}
 		})
 	}
 }

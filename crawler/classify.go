@@ -2,8 +2,11 @@ package crawler
 
 import (
 	"fmt"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -261,6 +264,28 @@ func containsFold(s, word string) bool {
 		}
 	}
 	return false
+}
+
+// refreshDelay is the delay a page asks for before it is reloaded: its
+// meta refresh's ("3; url=/shop"), else the Refresh header's.
+func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
+	content := header
+	if doc != nil && len(doc.Nodes) > 0 {
+		if n := cascadia.Query(doc.Nodes[0], selRefresh); n != nil {
+			for _, a := range n.Attr {
+				if strings.EqualFold(a.Key, "content") {
+					content = a.Val
+				}
+			}
+		}
+	}
+	secs, _, _ := strings.Cut(strings.TrimSpace(content), ";")
+	secs, _, _ = strings.Cut(secs, ",")
+	f, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return time.Duration(min(f, 1e6) * float64(time.Second)), true
 }
 
 // scriptRefreshes reports whether an inline script reloads the page, as

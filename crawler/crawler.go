@@ -614,6 +614,10 @@ func (r *run) do(t task) {
 		if r.relogin(t, cctx) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
+		if r.gate(cctx) { // an interstitial that set a cookie: waited out, fetch once more
+			attempt--
+			continue
+		}
 		if err == nil || r.ctx.Err() != nil {
 			return
 		}
@@ -1054,6 +1058,14 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		rec.Status = precwatch.RunPartial
 	default:
 		rec.Status = precwatch.RunOK
+	}
+	if rec.Status == precwatch.RunOK && rec.Listings == 0 {
+		// Pages were read but not one listing came out of them: far more
+		// often the site's markup changed under its extract rules than
+		// every listing went at once. Such a run must not mark the site's
+		// listings gone (to be "relisted" once the rules are fixed).
+		rec.Status = precwatch.RunPartial
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: no listing read from %d page(s): the site's extract rules found nothing (check them against a page, and with precwatch listings); nothing marked gone", rec.Pages))
 	}
 
 	// The record must land even when the caller's ctx is done.

@@ -144,7 +144,7 @@ func newMarket(t *testing.T) *market {
 		page(w, item("H1", "Hydrogen peroxide 30% 1L", "€ 40,00")+
 			`<div class="listing"><span class="id">P1</span><h2><a class="title" href="/binary">Hydrogen peroxide 20% 1L</a></h2></div>`+
 			`<a class="follow" href="/bomb">x</a><a class="follow" href="/bomb-x">x</a><a class="follow" href="/huge">x</a>`+
-			`<a class="follow" href="/binary">x</a><a class="follow" href="/invalid-utf8">x</a><a class="follow" href="/script">x</a>`)
+			`<a class="follow" href="/huge-declared">x</a><a class="follow" href="/binary">x</a><a class="follow" href="/invalid-utf8">x</a><a class="follow" href="/script">x</a>`)
 	})
 	serveBomb := func(enc string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +163,12 @@ func newMarket(t *testing.T) *market {
 				return
 			}
 		}
+	})
+	mux.HandleFunc("GET /huge-declared", func(w http.ResponseWriter, r *http.Request) {
+		body := bytes.Repeat([]byte("<p>padding</p>"), 1<<17) // 1.75 MiB, with its Content-Length
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Write(body)
 	})
 	mux.HandleFunc("GET /binary", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -718,14 +724,20 @@ func TestLimits(t *testing.T) {
 			t.Errorf("status = %q, want %q", got, want)
 		}
 		errs := strings.Join(run.Errors, "\n")
-		for _, p := range []string{"/bomb", "/bomb-x", "/huge"} {
+		for _, p := range []string{"/bomb", "/bomb-x", "/huge", "/huge-declared"} {
 			if !strings.Contains(errs, "http://"+onionA+p+":") && !strings.Contains(errs, "http://"+onionA+p+" ") {
 				t.Errorf("no error for %s in %q", p, errs)
 			}
 		}
 		t.Logf("run errors:\n%s", errs)
-		if !strings.Contains(errs, "body too large") {
-			t.Errorf("errors %q do not name the body limit", errs)
+		// Each oversized page's error names the limit, as a config field.
+		for _, e := range run.Errors {
+			if strings.Contains(e, "body too large") && !strings.Contains(e, "limit 1048576 (limits.max_body_bytes)") {
+				t.Errorf("error %q does not name the limit and its field", e)
+			}
+		}
+		if n := strings.Count(errs, "body too large"); n != 4 {
+			t.Errorf("%d body-limit errors in %q, want 4 (bomb, bomb-x, huge, huge-declared)", n, errs)
 		}
 		if strings.Contains(errs, "/binary") {
 			t.Errorf("non-html page reported as an error: %q", errs)
@@ -998,4 +1010,46 @@ func TestPanicIsRunError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoListingsMarksNothingGone: a run whose pages yield not one listing
+// (the market's markup changed under the site's rules) is partial, says
+// so, and marks nothing gone; when the rules match again, nothing is
+// relisted.
+func TestNoListingsMarksNothingGone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newPagedEnvOn(t, st, 2, 0, nil)
+		site := e.site("relaid", "")
+		if run, err := e.run(t, site); err != nil || run.Status != precwatch.RunOK || run.Listings != 4 || run.Alerts != 2 {
+			t.Fatalf("first run: %v %+v", err, run)
+		}
+		broken := site
+		broken.Extract.Listing = "div.product-tile" // what the market now calls a listing
+		run, err := e.run(t, broken)
+		if err != nil || run.Status != precwatch.RunPartial || run.Pages != 2 || run.Listings != 0 {
+			t.Fatalf("run without listings: %v %q, %d pages, %d listings; want partial, 2, 0", err, run.Status, run.Pages, run.Listings)
+		}
+		if want := "no listing read from 2 page(s)"; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+			t.Errorf("errors %q do not say %q", run.Errors, want)
+		}
+		for id, l := range e.listings(t) {
+			if l.Gone {
+				t.Errorf("%s marked gone by a run that read no listing", id)
+			}
+		}
+		if run, err := e.run(t, site); err != nil || run.Status != precwatch.RunOK || run.Listings != 4 {
+			t.Fatalf("run with the rules matching again: %v %+v", err, run)
+		}
+		as, err := st.Alerts(t.Context(), precwatch.AlertFilter{})
+		if err != nil || len(as) != 2 {
+			t.Fatalf("alerts: %v, %d; want 2", err, len(as))
+		}
+		for _, a := range as {
+			for _, ev := range a.History {
+				if ev.Kind != precwatch.EventRaised {
+					t.Errorf("alert %s: %s event after the rules matched again", a.Key, ev.Kind)
+				}
+			}
+		}
+	})
 }

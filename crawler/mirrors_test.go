@@ -2,8 +2,10 @@ package crawler
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,5 +263,57 @@ func TestOnionMirrorFailsClosed(t *testing.T) {
 	}
 	if got := e.pm.requests(); got != 0 {
 		t.Errorf("market requests = %d, want 0", got)
+	}
+}
+
+// TestMirrorSessionCookies: a site's mirrors are one site for its session.
+// Cookies imported from a Tor Browser session on a mirror's host are sent
+// to that mirror, though the crawler asks for the primary's URLs; and a
+// cookie a mirror set is sent back on the next run, which starts there.
+func TestMirrorSessionCookies(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string // "host cookie-header" of each request for /p/1
+	first := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Host+" "+r.Header.Get("Cookie"))
+		mu.Unlock()
+		if r.Header.Get("Cookie") == "" {
+			http.SetCookie(w, &http.Cookie{Name: "sess", Value: "from-" + r.Host[:12], Path: "/"})
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><body><div class="listing"><span class="id">M1</span><h2><a class="title" href="/item/M1">Acetone 99% 1 L</a></h2></div></body></html>`)
+	}
+	e := newPagedEnv(t, 1, 0, map[string]http.HandlerFunc{"GET /p/1": first})
+	site := e.site("mirrored-session", "")
+	site.Mirrors = []string{"http://" + onionB}
+	site.Limits.Retries = -1
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Clone(seen)
+		seen = nil
+		return out
+	}
+	okRun := func() {
+		t.Helper()
+		if run, err := e.run(t, site); err != nil || run.Status != precwatch.RunOK {
+			t.Fatalf("run: %v %q %q", err, run.Status, run.Errors)
+		}
+	}
+
+	// The primary is down; the operator logged in on the mirror.
+	e.rp.refuseHost(onionA, true)
+	importSession(t, e.store, site.Name, precwatch.Cookie{Name: "sess", Value: "imported", Domain: onionB, HostOnly: true, Path: "/"})
+	okRun()
+	if got, want := requests(), []string{onionB + " sess=imported"}; !slices.Equal(got, want) {
+		t.Errorf("first run's requests for /p/1 = %q, want %q", got, want)
+	}
+
+	// The mirror sets a cookie of its own: sent back to it next run.
+	importSession(t, e.store, site.Name)
+	okRun()
+	okRun()
+	if got, want := requests(), []string{onionB + " ", onionB + " sess=from-" + onionB[:12]}; !slices.Equal(got, want) {
+		t.Errorf("requests for /p/1 = %q, want %q", got, want)
 	}
 }

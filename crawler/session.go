@@ -35,14 +35,35 @@ const (
 	keyRelogin     = "precwatch.relogin"
 	keyReloginPage = "precwatch.relogin.page" // the logged-out page's SHA-256
 	keyReloginURL  = "precwatch.relogin.url"
+	// keyGate marks a colly request whose answer was an interstitial that
+	// set a cookie and asked to be reloaded: its value is the wait.
+	keyGate = "precwatch.gate"
+)
+
+// An interstitial that sets a cookie and reloads itself (a JavaScript-free
+// "checking your browser" or age page) is what a browser passes with no
+// one at it: the run waits as asked, at most maxGateWait, and fetches the
+// page once more with the cookie, at most maxGatePasses times per run and
+// once per URL. What it meets again is a block.
+const (
+	maxGateWait   = 30 * time.Second
+	maxGatePasses = 3
 )
 
 // jar is the run's http.CookieJar. Unlike net/http/cookiejar it can list
 // what it holds, with domains, paths and expiry, to be saved; and it sends
 // Secure cookies to .onion sites over http, as Tor Browser does (an onion
 // service is end-to-end encrypted, so sites set them).
+//
+// A site's mirrors are one site to it: the crawler asks for the primary's
+// URLs whichever mirror serves them (see mirrors.go), so a cookie is kept
+// and looked up under the primary's host name whether a mirror set it (by
+// a redirect the run followed) or it was imported from a Tor Browser
+// session on a mirror.
 type jar struct {
 	now func() time.Time
+	// primary maps each mirror's host name to the primary's.
+	primary map[string]string
 
 	mu      sync.Mutex
 	cookies map[jarKey]precwatch.Cookie
@@ -51,21 +72,42 @@ type jar struct {
 
 type jarKey struct{ domain, path, name string }
 
-func newJar(now func() time.Time, cs []precwatch.Cookie) *jar {
-	j := &jar{now: now, cookies: make(map[jarKey]precwatch.Cookie)}
+// newJar fills a jar with cs; primary maps mirror host names to the
+// primary's (nil: no mirrors). Of two cookies that become one (the same
+// name and path on the primary and a mirror), the primary's is kept.
+func newJar(now func() time.Time, cs []precwatch.Cookie, primary map[string]string) *jar {
+	j := &jar{now: now, primary: primary, cookies: make(map[jarKey]precwatch.Cookie)}
 	for _, c := range cs {
-		if !c.Expired(now()) {
-			j.cookies[jarKey{c.Domain, c.Path, c.Name}] = c
+		if c.Expired(now()) {
+			continue
 		}
+		mirrored := false
+		if p, ok := primary[c.Domain]; ok {
+			c.Domain, mirrored = p, true
+		}
+		k := jarKey{c.Domain, c.Path, c.Name}
+		if _, had := j.cookies[k]; had && mirrored {
+			continue
+		}
+		j.cookies[k] = c
 	}
 	return j
+}
+
+// host is the host name cookies are kept under for a request to h.
+func (j *jar) host(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if p, ok := j.primary[h]; ok {
+		return p
+	}
+	return h
 }
 
 // SetCookies keeps the cookies of a response from u (RFC 6265 storage
 // model, without a public suffix list: a cookie for a bare "onion" or
 // another one-label domain is refused).
 func (j *jar) SetCookies(u *url.URL, cs []*http.Cookie) {
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	host := j.host(u.Hostname())
 	if host == "" {
 		return
 	}
@@ -77,7 +119,7 @@ func (j *jar) SetCookies(u *url.URL, cs []*http.Cookie) {
 			continue
 		}
 		c := precwatch.Cookie{Name: hc.Name, Value: hc.Value, Secure: hc.Secure, HTTPOnly: hc.HttpOnly, Path: hc.Path}
-		if d := strings.TrimPrefix(strings.ToLower(hc.Domain), "."); d == "" || d == host {
+		if d := j.host(strings.TrimPrefix(hc.Domain, ".")); d == "" || d == host {
 			c.Domain, c.HostOnly = host, d == ""
 		} else {
 			if !strings.Contains(d, ".") || net.ParseIP(host) != nil || !strings.HasSuffix(host, "."+d) {
@@ -132,8 +174,8 @@ func pathMatch(reqPath, cookiePath string) bool {
 
 // Cookies returns the cookies to send to u, longest path first.
 func (j *jar) Cookies(u *url.URL) []*http.Cookie {
-	host := u.Hostname()
-	secure := u.Scheme == "https" || precwatch.IsOnion(host)
+	secure := u.Scheme == "https" || precwatch.IsOnion(u.Hostname())
+	host := j.host(u.Hostname())
 	p := u.Path
 	if p == "" {
 		p = "/"
@@ -199,8 +241,24 @@ type runSession struct {
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
+	gated   map[string]bool // URLs fetched again after an interstitial
 	block   *precwatch.RunBlock
 	status  precwatch.RunStatus
+}
+
+// mirrorHosts maps each mirror's host name to the primary's (nil: none).
+func (c *Crawler) mirrorHosts() map[string]string {
+	var m map[string]string
+	primary := strings.ToLower(c.origins[0].Hostname())
+	for _, o := range c.origins[1:] {
+		if h := strings.ToLower(o.Hostname()); h != primary {
+			if m == nil {
+				m = make(map[string]string)
+			}
+			m[h] = primary
+		}
+	}
+	return m
 }
 
 // startSession loads the site's cookie jar into the run's collector and,
@@ -208,7 +266,7 @@ type runSession struct {
 // whether the crawl should go on.
 func (r *run) startSession() bool {
 	c := r.c
-	s := &runSession{retried: make(map[string]bool)}
+	s := &runSession{retried: make(map[string]bool), gated: make(map[string]bool)}
 	r.sess = s
 	var cookies []precwatch.Cookie
 	switch ss, err := c.store.SiteSession(r.ctx, c.site.Name); {
@@ -219,7 +277,7 @@ func (r *run) startSession() bool {
 		s.readErr = true
 		r.addErr(fmt.Errorf("crawler: load session: %w", err))
 	}
-	s.jar = newJar(c.now, cookies)
+	s.jar = newJar(c.now, cookies, c.mirrorHosts())
 	s.had = s.jar.len() > 0
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
@@ -284,11 +342,17 @@ func (r *run) classifyPage(t task, resp *colly.Response, doc *goquery.Document, 
 	if !ok {
 		return false
 	}
-	r.handle(t, v, resp, digest)
+	r.handle(t, v, resp, digest, doc)
 	return true
 }
 
-func (r *run) handle(t task, v verdict, resp *colly.Response, digest string) {
+func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc *goquery.Document) {
+	if wait, ok := r.passGate(t, v, resp, doc); ok {
+		r.c.logger.Info("waiting out an interstitial that set a cookie", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason, "wait", wait)
+		resp.Ctx.Put(keyGate, wait)
+		return
+	}
 	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
 		r.sess.mu.Lock()
 		retried := r.sess.retried[t.url]
@@ -329,7 +393,42 @@ func (r *run) errorPage(resp *colly.Response) {
 		return
 	}
 	digest := r.keepPage(resp.Request.URL.String(), ct, resp.Body)
-	r.handle(t, v, resp, digest)
+	r.handle(t, v, resp, digest, doc)
+}
+
+// passGate reports whether the interstitial v answered for t is to be
+// waited out and t fetched again (see maxGateWait), and how long to wait.
+func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Document) (time.Duration, bool) {
+	switch v.class {
+	case precwatch.PageAntiDDoS, precwatch.PageChallenge, precwatch.PageQueue:
+	default:
+		return 0, false
+	}
+	if resp.Headers == nil || len(resp.Headers.Values("Set-Cookie")) == 0 {
+		return 0, false
+	}
+	wait, ok := refreshDelay(doc, resp.Headers.Get("Refresh"))
+	if !ok || wait > maxGateWait {
+		return 0, false
+	}
+	s := r.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gated[t.url] || len(s.gated) >= maxGatePasses {
+		return 0, false
+	}
+	s.gated[t.url] = true
+	return wait, true
+}
+
+// gate is do's hook: after an interstitial passGate let through, it waits
+// and reports whether to fetch the task again.
+func (r *run) gate(cctx *colly.Context) bool {
+	wait, ok := cctx.GetAny(keyGate).(time.Duration)
+	if !ok || r.ctx.Err() != nil {
+		return false
+	}
+	return sleep(r.ctx, wait) == nil
 }
 
 // keepPage stores a page as evidence and returns its SHA-256.

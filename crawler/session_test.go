@@ -502,7 +502,7 @@ func TestJar(t *testing.T) {
 	j := newJar(func() time.Time { return now }, []precwatch.Cookie{
 		{Name: "old", Value: "1", Domain: "a.onion", HostOnly: true, Path: "/", Expires: now.Add(-time.Hour)},
 		{Name: "keep", Value: "2", Domain: "a.onion", HostOnly: true, Path: "/"},
-	})
+	}, nil)
 	u := func(s string) *url.URL { p, _ := url.Parse(s); return p }
 	j.SetCookies(u("http://a.onion/shop/list"), []*http.Cookie{
 		{Name: "sec", Value: "s", Secure: true},            // path /shop, secure
@@ -527,7 +527,7 @@ func TestJar(t *testing.T) {
 	if got := names(j.Cookies(u("http://a.onion/shopping"))); strings.Contains(got, "sec") {
 		t.Errorf("a /shop cookie was sent to /shopping: %q", got)
 	}
-	j2 := newJar(func() time.Time { return now }, []precwatch.Cookie{{Name: "sec", Value: "s", Domain: "clear.test", HostOnly: true, Path: "/", Secure: true}})
+	j2 := newJar(func() time.Time { return now }, []precwatch.Cookie{{Name: "sec", Value: "s", Domain: "clear.test", HostOnly: true, Path: "/", Secure: true}}, nil)
 	if got := names(j2.Cookies(u("http://clear.test/"))); got != "" {
 		t.Errorf("a Secure cookie was sent over http to a clear-web site: %q", got)
 	}
@@ -546,7 +546,7 @@ func TestJar(t *testing.T) {
 		}
 	}
 	// A jar the site did not touch is not saved.
-	j3 := newJar(func() time.Time { return now }, []precwatch.Cookie{{Name: "a", Value: "1", Domain: "x.onion", HostOnly: true, Path: "/"}})
+	j3 := newJar(func() time.Time { return now }, []precwatch.Cookie{{Name: "a", Value: "1", Domain: "x.onion", HostOnly: true, Path: "/"}}, nil)
 	j3.SetCookies(u("http://x.onion/"), []*http.Cookie{{Name: "a", Value: "1"}})
 	if _, changed := j3.export(); changed {
 		t.Error("setting the same cookie again counts as a change")
@@ -644,5 +644,40 @@ func TestSessionSaved(t *testing.T) {
 	ss, _ = e.store.SiteSession(t.Context(), "sessmarket")
 	if ss.Source != "import" || len(ss.Cookies) != 1 || ss.Cookies[0].Value != "fresh" {
 		t.Errorf("after a mid-run import the store holds %v, want the import", ss)
+	}
+}
+
+// TestJarMirrors: a mirror's cookies are kept and sent as the primary's,
+// and of a cookie on both, the primary's wins.
+func TestJarMirrors(t *testing.T) {
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	j := newJar(func() time.Time { return now }, []precwatch.Cookie{
+		{Name: "sid", Value: "mirror", Domain: "m.onion", HostOnly: true, Path: "/"},
+		{Name: "sid", Value: "primary", Domain: "p.onion", HostOnly: true, Path: "/"},
+		{Name: "lang", Value: "de", Domain: "m.onion", HostOnly: true, Path: "/"},
+		{Name: "other", Value: "x", Domain: "elsewhere.onion", HostOnly: true, Path: "/"},
+	}, map[string]string{"m.onion": "p.onion"})
+	u := func(s string) *url.URL { p, _ := url.Parse(s); return p }
+	j.SetCookies(u("http://M.onion/x"), []*http.Cookie{{Name: "set", Value: "by-mirror", Domain: "m.onion", Path: "/"}})
+	names := func(cs []*http.Cookie) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name+"="+c.Value)
+		}
+		return strings.Join(out, "; ")
+	}
+	for _, host := range []string{"p.onion", "m.onion"} {
+		if got, want := names(j.Cookies(u("http://"+host+"/"))), "lang=de; set=by-mirror; sid=primary"; got != want {
+			t.Errorf("cookies for %s = %q, want %q", host, got, want)
+		}
+	}
+	cs, changed := j.export()
+	for _, c := range cs {
+		if c.Domain == "m.onion" {
+			t.Errorf("exported cookie %s kept on the mirror's host", c.Name)
+		}
+	}
+	if !changed || len(cs) != 4 {
+		t.Errorf("export: %d cookies, changed %v; want 4, true", len(cs), changed)
 	}
 }

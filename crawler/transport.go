@@ -181,7 +181,7 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Uncompressed = true
 	if t.max > 0 && resp.ContentLength > t.max {
 		body.Close()
-		return nil, fmt.Errorf("%w: %d bytes declared, limit %d", ErrBodyTooLarge, resp.ContentLength, t.max)
+		return nil, fmt.Errorf("%w: %d bytes declared, over the limit %d (limits.max_body_bytes)", ErrBodyTooLarge, resp.ContentLength, t.max)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		resp.Header.Set(headerContentType, ct)
@@ -222,7 +222,7 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := l.rc.Read(one[:])
 		if n > 0 {
-			return 0, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, l.max)
+			return 0, fmt.Errorf("%w: over the limit %d (limits.max_body_bytes)", ErrBodyTooLarge, l.max)
 		}
 		return 0, err
 	}

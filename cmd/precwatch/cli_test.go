@@ -203,3 +203,23 @@ func TestHelpNeedsNoConfig(t *testing.T) {
 		t.Errorf("help created %v", entries)
 	}
 }
+
+// TestPrintableError: crawl's run errors keep their end, where a wrapped
+// error names its cause, when cut to fit a line.
+func TestPrintableError(t *testing.T) {
+	onion := "http://" + strings.Repeat("z", 56) + ".onion/c/chemicals"
+	e := `crawler: fetch ` + onion + `: Get "` + onion + `": socks connect tcp 127.0.0.1:19151->` + strings.Repeat("z", 56) +
+		".onion:80: no acceptable authentication methods (the proxy wants credentials: put its username and password in the proxy URL)\x1b[2J"
+	got := printableError(e, 400)
+	if n := len([]rune(got)); n != 400 {
+		t.Errorf("%d runes, want 400", n)
+	}
+	for _, want := range []string{"crawler: fetch http://zzz", "…", "put its username and password in the proxy URL) [2J"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q does not hold %q", got, want)
+		}
+	}
+	if short := "crawler: proxy socks5://127.0.0.1:9050 unreachable"; printableError(short, 400) != short {
+		t.Errorf("a short error changed: %q", printableError(short, 400))
+	}
+}

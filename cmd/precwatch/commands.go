@@ -111,6 +111,9 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 			return err
 		}
 		defer shutdown() // runs first: the console stops before the scheduler
+		if !*demo {
+			m.accountHint(ctx, cs)
+		}
 		fmt.Fprintf(m.Stdout, "console: %s\n", u)
 		if *demo {
 			pw, err := demoLogin(ctx, cs)
@@ -285,7 +288,7 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 		run.ID, site.Name, run.Status, run.Pages, run.Listings, run.NewListings, run.Alerts, len(run.Errors),
 		run.Requests, run.Bytes, run.NotModified, run.DetailsSkipped, run.StoppedEarly)
 	for _, e := range run.Errors {
-		fmt.Fprintf(m.Stdout, "  error: %s\n", printable(e, 300))
+		fmt.Fprintf(m.Stdout, "  error: %s\n", printableError(e, 400))
 	}
 	if b := run.Block; b != nil { // Sessions (issue 8)
 		fmt.Fprintf(m.Stdout, "  stopped by a %s page at %s: %s; evidence page %s\n",
@@ -405,6 +408,19 @@ func printable(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// printableError is printable for an error message cut in its middle, not
+// at its end: a wrapped error names its cause last ("... socks connect
+// ...: no acceptable authentication methods (the proxy wants credentials:
+// put its username and password in the proxy URL)").
+func printableError(s string, n int) string {
+	r := []rune(printable(s, len(s)+1))
+	if len(r) <= n {
+		return string(r)
+	}
+	head := n / 3
+	return string(r[:head]) + "…" + string(r[len(r)-(n-head-1):])
 }
 
 // matchInput is one line of `precwatch match` input. Price may be a number

@@ -141,12 +141,18 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
 		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)
 		switch s.Extract.Mode {
-		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD:
+		case "", precwatch.ExtractSelectors, precwatch.ExtractJSONLD, precwatch.ExtractJSON:
 			if _, err := extract.New(s.Extract); err != nil {
-				errs = append(errs, doc.Errorf(at("extract"), "%v", strings.TrimPrefix(err.Error(), "extract: ")))
+				// At the rule's own line: sites[0].extract.detail.price.
+				var fe *extract.FieldError
+				if errors.As(err, &fe) {
+					errs = append(errs, doc.ErrorAt(yamlfile.FieldName(at("extract")...)+"."+fe.Field, fe.Err.Error()))
+				} else {
+					errs = append(errs, doc.Errorf(at("extract"), "%v", strings.TrimPrefix(err.Error(), "extract: ")))
+				}
 			}
 		default:
-			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors or jsonld)", s.Extract.Mode))
+			errs = append(errs, doc.Errorf(at("extract"), "unknown extraction mode %q (want selectors, jsonld or json)", s.Extract.Mode))
 		}
 	}
 	errs = append(errs, checkExportConfig(doc, cfg.Export)...) // MISP/STIX export (issue 11)

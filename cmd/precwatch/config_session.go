@@ -38,7 +38,7 @@ func checkSessionConfig(doc *yamlfile.Doc, s precwatch.Site, at func(field ...an
 		hosts[h] = true
 	}
 	if u, err := url.Parse(lg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || !hosts[strings.ToLower(u.Hostname())] {
-		errs = append(errs, doc.Errorf(at("login", "url"), "want an absolute http(s) URL on one of the site's start URL hosts, got %q", lg.URL))
+		errs = append(errs, doc.Errorf(at("login", "url"), "want an absolute http(s) URL on one of the site's hosts (start URLs and mirrors), got %q", lg.URL))
 	}
 	count := func(vs ...string) int {
 		n := 0

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,10 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 			want:  `:6:10: sites[0].tor: want true or false, got the string "yes"`},
 		"bad vendor page selector": { // vendor profiles (issue 11)
 			first: "    extract: {listing: div.card, title: h2, vendor_url: \"a.v @href\", vendor_page: \"div[\"}\n",
-			want:  `sites[0].extract: field "vendor_page": bad selector "div["`},
+			want:  `:6:70: sites[0].extract.vendor_page: bad selector "div["`},
+		"bad JSON path": { // mode json: listings in a script's JSON state
+			first: "    extract: {mode: json, listing: \"props..products\", title: name}\n",
+			want:  `:6:27: sites[0].extract.listing: JSON path "props..products": empty key`},
 		"plain yes is no boolean": {
 			second: ", tor: yes",
 			want:   `:6:76: sites[1].tor: want true or false, got "yes"`},
@@ -306,5 +310,31 @@ func TestStoreFromEnvironment(t *testing.T) {
 	config := writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"store_file: store.secret\n")
 	if out, stderr, err := run(t, t.Context(), "", "alerts", "--json", "--config", config); err != nil || !strings.HasPrefix(out, "[") {
 		t.Errorf("alerts with store_file: %v\n%s%s", err, out, stderr)
+	}
+}
+
+// TestConfigErrorsOnePerLine: a failed command prints a config's problems
+// one per line, FILE:LINE:COLUMN: FIELD: MESSAGE each, as the README shows.
+func TestConfigErrorsOnePerLine(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t, "    limits: {max_pages: -1, max_depth: -2}\n", ", limits: {retries: -3}"))
+	_, _, err := run(t, t.Context(), "", "config", "check", "--config", path)
+	if err == nil {
+		t.Fatal("config check accepted the config")
+	}
+	var b strings.Builder
+	printError(&b, err)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), b.String())
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "precwatch: "+path+":") || !strings.Contains(l, "must be >= 0") || strings.Contains(l, "; ") {
+			t.Errorf("line %q is not one problem of %s", l, path)
+		}
+	}
+	b.Reset()
+	printError(&b, fmt.Errorf("reload: %w", err))
+	if strings.Count(b.String(), "\n") != 1 || !strings.HasPrefix(b.String(), "precwatch: reload: ") {
+		t.Errorf("a wrapped error lost its context: %q", b.String())
 	}
 }

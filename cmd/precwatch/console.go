@@ -33,6 +33,16 @@ func consoleStore(st precwatch.Store) (precwatch.ConsoleStore, error) {
 	return cs, nil
 }
 
+// accountHint says how to make the first console account when there is
+// none: the console's sign-in page alone cannot tell a new operator.
+func (m *Main) accountHint(ctx context.Context, cs precwatch.ConsoleStore) {
+	us, err := cs.Users(ctx)
+	if err != nil || len(us) > 0 {
+		return
+	}
+	fmt.Fprintln(m.Stdout, "no console account yet: create one with `precwatch user add --name NAME --role admin` (the password is read from stdin, or generated and printed)")
+}
+
 // serveConsole starts the console on addr and returns its address; it
 // shuts down when ctx is done (5 s grace), before the store closes.
 func (m *Main) serveConsole(ctx context.Context, addr, certFile, keyFile string, store precwatch.ConsoleStore, sched *crawler.Scheduler) (string, func(), error) {
@@ -133,6 +143,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	m.accountHint(ctx, cs)
 	fmt.Fprintf(m.Stdout, "console: %s\n", u)
 	<-ctx.Done()
 	shutdown()

@@ -313,3 +313,42 @@ func TestWatchlistServiceValidate(t *testing.T) {
 		t.Errorf("valid watchlist: %+v", got)
 	}
 }
+
+// TestConsoleAccountHint: a console served from a store without accounts
+// says how to make the first one; with one, it says nothing of it.
+func TestConsoleAccountHint(t *testing.T) {
+	config := writeConfig(t, []precwatch.Site{{Name: "shop", StartURLs: []string{"http://shop.test/"}, Schedule: "@every 1h",
+		Extract: precwatch.Extraction{Listing: "div.l", Title: "h2"}}})
+	dsn := filepath.Join(t.TempDir(), "s.db")
+	serve := func() string {
+		t.Helper()
+		var stdout, logs syncBuffer
+		m := NewMain()
+		m.Stdout, m.Stderr = &stdout, &logs
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() {
+			done <- m.Run(ctx, []string{"serve", "--config", config, "--store", dsn, "--addr", "127.0.0.1:0"})
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(stdout.String(), "console: ") && time.Now().Before(deadline) && len(done) == 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel() // the hint, if any, comes before the address
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, logs.String())
+		}
+		m.Close()
+		return stdout.String()
+	}
+	const hint = "no console account yet: create one with `precwatch user add --name NAME --role admin`"
+	if out := serve(); !strings.Contains(out, hint) {
+		t.Errorf("serve on a store without accounts:\n%s\nwant %q", out, hint)
+	}
+	if _, _, err := run(t, t.Context(), "admin-password-1\n", "user", "add", "--name", "ada", "--role", "admin", "--store", dsn); err != nil {
+		t.Fatal(err)
+	}
+	if out := serve(); strings.Contains(out, "no console account") {
+		t.Errorf("serve with an account still hints:\n%s", out)
+	}
+}

@@ -42,10 +42,24 @@ func main() {
 			// --log-format json: every stderr line is JSON (issue 9).
 			m.logger.Error("precwatch failed", "error", yamlfile.RedactURLs(err.Error()))
 		default:
-			fmt.Fprintln(os.Stderr, "precwatch:", yamlfile.RedactURLs(err.Error()))
+			printError(os.Stderr, err)
 		}
 		os.Exit(exitCode(err))
 	}
+}
+
+// printError writes a failed command's error for a person: the problems of
+// a config or watchlist file one per line, as FILE:LINE:COLUMN: FIELD:
+// MESSAGE (their Error joins them on one line, for logs).
+func printError(w io.Writer, err error) {
+	var es yamlfile.Errors
+	if errors.As(err, &es) && len(es) > 1 && err.Error() == es.Error() {
+		for _, e := range es {
+			fmt.Fprintln(w, "precwatch:", yamlfile.RedactURLs(e.Error()))
+		}
+		return
+	}
+	fmt.Fprintln(w, "precwatch:", yamlfile.RedactURLs(err.Error()))
 }
 
 // exitError carries a specific exit status.

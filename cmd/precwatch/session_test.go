@@ -175,7 +175,7 @@ sites:
 			data := base + tc.login
 			if name == "off-site url" {
 				data = strings.Replace(data, "http://example.onion/login", "http://elsewhere.onion/login", 1)
-				tc.want = "login.url: want an absolute http(s) URL on one of the site's start URL hosts"
+				tc.want = "login.url: want an absolute http(s) URL on one of the site's hosts (start URLs and mirrors)"
 			}
 			_, err := ParseConfig("test.yaml", []byte(data))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

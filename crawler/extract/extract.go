@@ -64,6 +64,16 @@ type Extractor interface {
 	VendorText(doc *goquery.Document) string
 }
 
+// FieldError is a rule New refused, naming its field as the config does
+// ("title", "detail.price", "links[1]").
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("extract: field %q: %v", e.Field, e.Err) }
+func (e *FieldError) Unwrap() error { return e.Err }
+
 // ErrNoDocument is returned when Extract or Detail is given a nil document
 // or page URL.
 var ErrNoDocument = errors.New("extract: nil document or page url")
@@ -78,6 +88,7 @@ type field struct {
 // fieldSet is a compiled precwatch.Extraction (without links and detail).
 type fieldSet struct {
 	jsonld                                             bool
+	json                                               *jsonRules        // mode json: the rest is unused
 	listing                                            cascadia.Selector // nil: the whole document
 	id, title, price, currency, vendor, description, u *field
 	vendorURL                                          *field // vendor profiles (issue 11)
@@ -120,7 +131,7 @@ func compileField(name, spec string) (*field, error) {
 	}
 	sel, err := cascadia.Compile(css)
 	if err != nil {
-		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+		return nil, &FieldError{Field: name, Err: fmt.Errorf("bad selector %q: %w", css, err)}
 	}
 	f.sel = sel
 	return f, nil
@@ -133,27 +144,40 @@ func compileSelector(name, css string) (cascadia.Selector, error) {
 	}
 	sel, err := cascadia.Compile(css)
 	if err != nil {
-		return nil, fmt.Errorf("extract: field %q: bad selector %q: %w", name, css, err)
+		return nil, &FieldError{Field: name, Err: fmt.Errorf("bad selector %q: %w", css, err)}
 	}
 	return sel, nil
 }
 
-func parseMode(name, mode string) (jsonld bool, err error) {
+func parseMode(name, mode string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(mode)) {
 	case "", precwatch.ExtractSelectors:
-		return false, nil
+		return precwatch.ExtractSelectors, nil
 	case precwatch.ExtractJSONLD, "json-ld", "schema.org", "microdata":
-		return true, nil
+		return precwatch.ExtractJSONLD, nil
+	case precwatch.ExtractJSON:
+		return precwatch.ExtractJSON, nil
 	}
-	return false, fmt.Errorf("extract: field %q: unknown mode %q (want %q or %q)", name, mode, precwatch.ExtractSelectors, precwatch.ExtractJSONLD)
+	return "", &FieldError{Field: name, Err: fmt.Errorf("unknown mode %q (want %q, %q or %q)", mode,
+		precwatch.ExtractSelectors, precwatch.ExtractJSONLD, precwatch.ExtractJSON)}
 }
 
-func compileFieldSet(prefix string, r precwatch.Extraction) (fieldSet, error) {
+// compileFieldSet compiles a field set; top says it is the site's own, not
+// its detail rules (next_page is then a JSON path in json mode).
+func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet, error) {
 	var fs fieldSet
-	var err error
-	if fs.jsonld, err = parseMode(prefix+"mode", r.Mode); err != nil {
+	mode, err := parseMode(prefix+"mode", r.Mode)
+	if err != nil {
 		return fs, err
 	}
+	if mode == precwatch.ExtractJSON {
+		fs.json, err = compileJSONRules(prefix, r, top)
+		return fs, err
+	}
+	if strings.TrimSpace(r.Script) != "" {
+		return fs, &FieldError{Field: prefix + "script", Err: fmt.Errorf("only read in mode %q", precwatch.ExtractJSON)}
+	}
+	fs.jsonld = mode == precwatch.ExtractJSONLD
 	if fs.listing, err = compileSelector(prefix+"listing", r.Listing); err != nil {
 		return fs, err
 	}
@@ -184,11 +208,13 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		base:    cascadia.MustCompile(`base[href]`),
 	}
 	var err error
-	if e.fields, err = compileFieldSet("", rules); err != nil {
+	if e.fields, err = compileFieldSet("", rules, true); err != nil {
 		return nil, err
 	}
-	if e.next, err = compileField("next_page", rules.NextPage); err != nil {
-		return nil, err
+	if e.fields.json == nil { // in json mode next_page is a JSON path
+		if e.next, err = compileField("next_page", rules.NextPage); err != nil {
+			return nil, err
+		}
 	}
 	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
@@ -204,7 +230,7 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 	}
 	e.hasLinks = len(e.links) > 0
 	if rules.Detail != nil {
-		d, err := compileFieldSet("detail.", *rules.Detail)
+		d, err := compileFieldSet("detail.", *rules.Detail, false)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +251,11 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 	root := doc.Nodes[0]
 	base := e.baseURL(root, page)
 	var res Result
-	if e.fields.jsonld {
+	var state []any // mode json: the page's state, decoded once
+	if e.fields.json != nil {
+		state = e.fields.json.stateDocs(root)
+		res.Listings = e.fields.json.listings(state, page, base)
+	} else if e.fields.jsonld {
 		res.Listings = structuredListings(root, page, base)
 		// A site in jsonld mode may still name selectors for pages that
 		// publish no structured data.
@@ -236,7 +266,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		res.Listings = e.selectorListings(root, page, base)
 	}
 	res.Listings = dedupListings(res.Listings)
-	res.NextPages, res.Links = e.collectLinks(root, page, base)
+	res.NextPages, res.Links = e.collectLinks(root, page, base, state)
 	return res, nil
 }
 
@@ -767,9 +797,13 @@ func fill(dst, src precwatch.Listing) precwatch.Listing {
 
 // collectLinks gathers the page's links to follow: pagination first, then
 // the others.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL) (next, links []string) {
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
-	if e.next != nil {
+	if j := e.fields.json; j != nil && j.next != nil {
+		for _, ref := range j.nextPages(state) {
+			lc.add(base, ref)
+		}
+	} else if e.next != nil {
 		for _, n := range e.next.nodes(root) {
 			if e.next.attr != "" {
 				v, _ := attr(n, e.next.attr)
@@ -853,6 +887,12 @@ func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Lis
 		}
 	}
 	if e.detail == nil {
+		return l, nil
+	}
+	if e.detail.json != nil {
+		if d, ok := e.detail.json.detail(root, page, base, l); ok {
+			l = override(l, d, true)
+		}
 		return l, nil
 	}
 	c := root

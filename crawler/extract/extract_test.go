@@ -213,6 +213,17 @@ func TestNewBadSelector(t *testing.T) {
 		{precwatch.Extraction{Links: []string{"nav a", ")"}}, `field "links[1]"`},
 		{precwatch.Extraction{Detail: &precwatch.Extraction{Description: "p >"}}, `field "detail.description"`},
 		{precwatch.Extraction{Mode: "xpath"}, `field "mode": unknown mode "xpath"`},
+		// Mode json: paths and templates, and the scripts' selector.
+		{precwatch.Extraction{Mode: "json", Listing: "props..products"}, `field "listing": JSON path "props..products": empty key`},
+		{precwatch.Extraction{Mode: "json", Title: "a[x]"}, `field "title": JSON path "a[x]"`},
+		{precwatch.Extraction{Mode: "json", Title: "name", ID: "a[0"}, `field "id": JSON path "a[0": unclosed [`},
+		{precwatch.Extraction{Mode: "json", URL: "/p/{slug"}, `field "url": template "/p/{slug"`},
+		{precwatch.Extraction{Mode: "json", URL: "/p/slug}"}, `field "url": template "/p/slug}"`},
+		{precwatch.Extraction{Mode: "json", Description: "a, ,b"}, `field "description": empty JSON path`},
+		{precwatch.Extraction{Mode: "json", NextPage: `a["x]`}, `field "next_page": JSON path`},
+		{precwatch.Extraction{Mode: "json", Script: "script#"}, `field "script": bad selector`},
+		{precwatch.Extraction{Listing: "li", Script: "script"}, `field "script": only read in mode "json"`},
+		{precwatch.Extraction{Mode: "json", Detail: &precwatch.Extraction{Mode: "json", Vendor: "a.[b"}}, `field "detail.vendor"`},
 	}
 	for _, tt := range tests {
 		_, err := New(tt.rules)
@@ -393,6 +404,10 @@ var (
 		Description: "p", ID: "@data-id", NextPage: "a.next, a[rel=next]", Links: []string{"nav"},
 		Detail: &precwatch.Extraction{Listing: "main", Title: "h1", Price: ".price @content", Mode: "jsonld"}})
 	fuzzJSONLD = mustNew(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
+	fuzzJSON   = mustNew(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "props.pageProps.products[], catalog.items.*, [], *",
+		ID: "id, sku", Title: "name, title", Price: "price.amount, price", Currency: "price.currency", Vendor: "seller.handle, vendor.name",
+		Description: "shortDescription, body, tags, specs[].text", URL: "/p/{slug}", NextPage: "props.pageProps.pagination.next",
+		Detail: &precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "props.pageProps.product", Description: "specs[].text", VendorURL: "seller.url"}})
 )
 
 func mustNew(r precwatch.Extraction) Extractor {
@@ -406,13 +421,13 @@ func mustNew(r precwatch.Extraction) Extractor {
 // runOne extracts data in both modes and checks the invariants.
 func runOne(t *testing.T, data []byte) {
 	page := &url.URL{Scheme: "http", Host: "fuzz.onion", Path: "/c/1"}
-	selectors, jsonld := fuzzSelectors, fuzzJSONLD
+	selectors, jsonld, state := fuzzSelectors, fuzzJSONLD, fuzzJSON
 	{
 		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		for _, ex := range []Extractor{selectors, jsonld} {
+		for _, ex := range []Extractor{selectors, jsonld, state} {
 			res, err := ex.Extract(doc, page)
 			if err != nil {
 				t.Fatal(err)
@@ -446,8 +461,8 @@ func BenchmarkExtract(b *testing.B) {
 			b.Fatal(err)
 		}
 		mode := "selectors"
-		if c.Extract.Mode == precwatch.ExtractJSONLD {
-			mode = "jsonld"
+		if c.Extract.Mode == precwatch.ExtractJSONLD || c.Extract.Mode == precwatch.ExtractJSON {
+			mode = c.Extract.Mode
 		}
 		byMode[mode] = append(byMode[mode], page{raw, u, ex})
 	}

@@ -1,0 +1,574 @@
+package extract
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/precwatch/precwatch"
+)
+
+// Embedded JSON state (mode "json"). Shops built on client-side frameworks
+// often send their listings only as a JSON blob in a script, rendered by
+// the browser: Next.js's <script id="__NEXT_DATA__" type="application/json">,
+// or an assignment such as window.__INITIAL_STATE__ = {...}. In this mode
+// the rules' listing and field specs are paths into that JSON:
+//
+//	a.b.c        keys, one after the other
+//	a[0], a.0    an array's element
+//	a[], a.*     every element of an array (every value of an object)
+//	a["x.y"]     a key holding dots or brackets
+//
+// A spec may list alternatives separated by commas (the first that gives a
+// value wins; a description joins them all, as several selected elements
+// are joined), or be a template whose {path} placeholders are filled from
+// the item ("/p/{slug}"; empty when every placeholder is).
+
+// maxStateScript bounds one script's text; larger ones are not read.
+const maxStateScript = 16 << 20
+
+// maxAssignments bounds the "= {" positions tried in one script.
+const maxAssignments = 64
+
+// pathStep is one step of a JSON path: a key, an index, or every element.
+type pathStep struct {
+	key   string
+	index int // -1: none
+	all   bool
+}
+
+type jsonPath []pathStep
+
+// jsonSpec is one compiled field: alternative paths, or a template.
+type jsonSpec struct {
+	alts []jsonPath
+	// A template: tmpl[i] is the text before tmplPth[i]'s value; a last
+	// tmpl beyond the paths is the text after them.
+	tmpl    []string
+	tmplPth []jsonPath
+}
+
+// jsonRules is a compiled json-mode field set.
+type jsonRules struct {
+	script                                             cascadia.Selector
+	listing                                            *jsonSpec // nil: the document is the item
+	id, title, price, currency, vendor, description, u *jsonSpec
+	vendorURL, next                                    *jsonSpec
+}
+
+// defaultStateScripts are the elements read when the rules name none:
+// every inline script.
+var defaultStateScripts = cascadia.MustCompile(`script:not([src])`)
+
+// compileJSONRules compiles a json-mode field set; withNext reads
+// next_page as a path (the site's own rules, not its detail rules).
+func compileJSONRules(prefix string, r precwatch.Extraction, withNext bool) (*jsonRules, error) {
+	j := &jsonRules{script: defaultStateScripts}
+	if s := strings.TrimSpace(r.Script); s != "" {
+		sel, err := cascadia.Compile(s)
+		if err != nil {
+			return nil, &FieldError{Field: prefix + "script", Err: fmt.Errorf("bad selector %q: %w", s, err)}
+		}
+		j.script = sel
+	}
+	specs := []struct {
+		name string
+		spec string
+		dst  **jsonSpec
+	}{
+		{"listing", r.Listing, &j.listing}, {"id", r.ID, &j.id}, {"title", r.Title, &j.title},
+		{"price", r.Price, &j.price}, {"currency", r.Currency, &j.currency}, {"vendor", r.Vendor, &j.vendor},
+		{"description", r.Description, &j.description}, {"url", r.URL, &j.u}, {"vendor_url", r.VendorURL, &j.vendorURL},
+	}
+	if withNext {
+		specs = append(specs, struct {
+			name string
+			spec string
+			dst  **jsonSpec
+		}{"next_page", r.NextPage, &j.next})
+	}
+	for _, f := range specs {
+		s, err := compileJSONSpec(f.spec)
+		if err != nil {
+			return nil, &FieldError{Field: prefix + f.name, Err: err}
+		}
+		*f.dst = s
+	}
+	return j, nil
+}
+
+// compileJSONSpec compiles a field spec; "" yields nil.
+func compileJSONSpec(spec string) (*jsonSpec, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, nil
+	}
+	s := &jsonSpec{}
+	if strings.ContainsAny(spec, "{}") {
+		rest := spec
+		for rest != "" {
+			open := strings.IndexByte(rest, '{')
+			if open < 0 {
+				if strings.IndexByte(rest, '}') >= 0 {
+					return nil, fmt.Errorf("template %q: unbalanced }", spec)
+				}
+				s.tmpl = append(s.tmpl, rest)
+				break
+			}
+			end := strings.IndexByte(rest[open:], '}')
+			if end < 0 || strings.IndexByte(rest[:open], '}') >= 0 {
+				return nil, fmt.Errorf("template %q: unbalanced { or }", spec)
+			}
+			p, err := compileJSONPath(rest[open+1 : open+end])
+			if err != nil {
+				return nil, fmt.Errorf("template %q: %w", spec, err)
+			}
+			s.tmpl = append(s.tmpl, rest[:open])
+			s.tmplPth = append(s.tmplPth, p)
+			rest = rest[open+end+1:]
+		}
+		return s, nil
+	}
+	for alt := range strings.SplitSeq(spec, ",") {
+		p, err := compileJSONPath(alt)
+		if err != nil {
+			return nil, err
+		}
+		s.alts = append(s.alts, p)
+	}
+	return s, nil
+}
+
+// compileJSONPath parses one path (see the package's json-mode notes).
+func compileJSONPath(raw string) (jsonPath, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return nil, fmt.Errorf("empty JSON path in %q", raw)
+	}
+	bad := func(why string) error { return fmt.Errorf("JSON path %q: %s", s, why) }
+	var p jsonPath
+	i := 0
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == '.':
+			if i == 0 || i == len(s)-1 || s[i+1] == '.' {
+				return nil, bad("empty key")
+			}
+			i++
+		case c == '[' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\''):
+			// A quoted key, which may hold dots and brackets.
+			q := strings.IndexByte(s[i+2:], s[i+1])
+			if q < 0 {
+				return nil, bad("unclosed quote")
+			}
+			end := i + 2 + q + 1
+			if end >= len(s) || s[end] != ']' {
+				return nil, bad("want ] right after a quoted key")
+			}
+			p = append(p, pathStep{key: s[i+2 : i+2+q], index: -1})
+			i = end + 1
+		case c == '[':
+			end := strings.IndexByte(s[i:], ']')
+			if end < 0 {
+				return nil, bad("unclosed [")
+			}
+			switch in := strings.TrimSpace(s[i+1 : i+end]); in {
+			case "", "*":
+				p = append(p, pathStep{index: -1, all: true})
+			default:
+				n, err := strconv.Atoi(in)
+				if err != nil || n < 0 {
+					return nil, bad(`want [N], [] or ["key"]`)
+				}
+				p = append(p, pathStep{index: n})
+			}
+			i += end + 1
+		default:
+			j := i
+			for j < len(s) && s[j] != '.' && s[j] != '[' {
+				j++
+			}
+			key := s[i:j]
+			if strings.ContainsAny(key, " \t\"'],") {
+				return nil, bad("want keys separated by dots")
+			}
+			switch n, err := strconv.Atoi(key); {
+			case key == "*":
+				p = append(p, pathStep{index: -1, all: true})
+			case err == nil && n >= 0:
+				p = append(p, pathStep{key: key, index: n}) // an index, or a key of digits
+			default:
+				p = append(p, pathStep{key: key, index: -1})
+			}
+			i = j
+		}
+	}
+	return p, nil
+}
+
+// eval returns every value p reaches from v, in document order (an
+// object's values by sorted key for a wildcard).
+func (p jsonPath) eval(v any) []any {
+	cur := []any{v}
+	for _, st := range p {
+		var next []any
+		for _, x := range cur {
+			switch t := x.(type) {
+			case map[string]any:
+				switch {
+				case st.all:
+					for _, k := range sortedKeys(t) {
+						next = append(next, t[k])
+					}
+				default:
+					if y, ok := t[st.key]; ok {
+						next = append(next, y)
+					}
+				}
+			case []any:
+				switch {
+				case st.all:
+					next = append(next, t...)
+				case st.index >= 0 && st.index < len(t):
+					next = append(next, t[st.index])
+				}
+			}
+		}
+		cur = next
+		if len(cur) == 0 {
+			return nil
+		}
+	}
+	return cur
+}
+
+// values returns the spec's values on item: with all, every value of every
+// alternative in turn; else the first scalar value that is not empty, the
+// alternatives tried in order; or a template's one text.
+func (s *jsonSpec) values(item any, all bool) []any {
+	if s == nil {
+		return nil
+	}
+	if s.tmplPth != nil || s.tmpl != nil {
+		var b strings.Builder
+		filled := false
+		for i, lit := range s.tmpl {
+			b.WriteString(lit)
+			if i < len(s.tmplPth) {
+				for _, v := range flatten(s.tmplPth[i].eval(item)) {
+					if t := scalarText(v); t != "" {
+						b.WriteString(t)
+						filled = true
+						break
+					}
+				}
+			}
+		}
+		if !filled {
+			return nil
+		}
+		return []any{b.String()}
+	}
+	var out []any
+	for _, p := range s.alts {
+		vs := flatten(p.eval(item))
+		if !all {
+			for _, v := range vs {
+				if scalarText(v) != "" {
+					return []any{v}
+				}
+			}
+			continue
+		}
+		out = append(out, vs...)
+	}
+	return out
+}
+
+// flatten opens arrays of scalars ("tags": ["a", "b"]) into their values.
+func flatten(vs []any) []any {
+	var out []any
+	for _, v := range vs {
+		if a, ok := v.([]any); ok {
+			for _, x := range a {
+				if _, nested := x.([]any); !nested {
+					out = append(out, x)
+				}
+			}
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// scalarText is a JSON scalar as text; objects, arrays and null give "".
+func scalarText(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	}
+	return ""
+}
+
+// looksHTML reports a string that carries markup ("<p>35 %</p>"), read as
+// a page fragment's text.
+var looksHTML = regexp.MustCompile(`<(?:[A-Za-z][A-Za-z0-9]*|/[A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>`)
+
+// stateText writes a state value's text: an HTML string by its visible
+// text (block elements as line breaks, scripts skipped), others as they are.
+func stateText(t *textBuilder, s string) {
+	if !looksHTML.MatchString(s) {
+		t.write(s)
+		return
+	}
+	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	nodes, err := html.ParseFragment(strings.NewReader(s), body)
+	if err != nil {
+		t.write(s)
+		return
+	}
+	for _, n := range nodes {
+		body.AppendChild(n)
+	}
+	appendText(t, body)
+}
+
+// text is the spec's first value as text, whitespace kept or collapsed.
+func (s *jsonSpec) text(item any, limit int, keep bool) string {
+	for _, v := range s.values(item, false) {
+		t := newText(limit)
+		t.keep = keep
+		stateText(t, scalarText(v))
+		if out := t.String(); out != "" {
+			return out
+		}
+	}
+	return ""
+}
+
+// allText joins every value of the spec, a line each.
+func (s *jsonSpec) allText(item any, limit int) string {
+	t := newKeptText(limit)
+	for _, v := range s.values(item, true) {
+		if t.full {
+			break
+		}
+		if x := scalarText(v); x != "" {
+			t.sep()
+			stateText(t, x)
+		}
+	}
+	return t.String()
+}
+
+// price reads a number as the amount, or parses a price text ("€ 39,90").
+func (s *jsonSpec) price(item any) (float64, string) {
+	for _, v := range s.values(item, false) {
+		if n, ok := v.(json.Number); ok {
+			if f, err := n.Float64(); err == nil && f >= 0 {
+				return f, ""
+			}
+			continue
+		}
+		if f, cur, ok := ParsePrice(clean(scalarText(v), maxPriceText)); ok {
+			return f, cur
+		}
+	}
+	return 0, ""
+}
+
+// stateDocs returns the JSON values of the page's state scripts.
+func (j *jsonRules) stateDocs(root *html.Node) []any {
+	var docs []any
+	for _, n := range cascadia.QueryAll(root, j.script) {
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				b.WriteString(c.Data)
+			}
+		}
+		if b.Len() > maxStateScript {
+			continue
+		}
+		docs = append(docs, decodeState(b.String())...)
+	}
+	return docs
+}
+
+// assignment finds where a script assigns a JSON value: "= {", "= [", or
+// "= JSON.parse(".
+var assignment = regexp.MustCompile(`=\s*(?:[\[{]|JSON\.parse\(\s*")`)
+
+// decodeState reads a script's JSON: its whole text (a JSON script
+// element), else the value of each of its assignments that decodes
+// (window.__INITIAL_STATE__ = {...};), a JSON.parse("...") string
+// included. An assignment inside a value already read is part of it.
+func decodeState(s string) []any {
+	if v, _, ok := decodeFirst(strings.TrimSpace(s)); ok {
+		return []any{v}
+	}
+	var out []any
+	readTo := 0
+	for _, m := range assignment.FindAllStringIndex(s, maxAssignments) {
+		at := m[1] - 1
+		if at < readTo {
+			continue
+		}
+		if s[at] == '"' { // JSON.parse("..."): a JSON string holding the JSON
+			dec := json.NewDecoder(strings.NewReader(s[at:]))
+			var inner string
+			if err := dec.Decode(&inner); err != nil {
+				continue
+			}
+			if v, _, ok := decodeFirst(inner); ok {
+				out = append(out, v)
+				readTo = at + int(dec.InputOffset())
+			}
+			continue
+		}
+		if v, n, ok := decodeFirst(s[at:]); ok {
+			out = append(out, v)
+			readTo = at + n
+		}
+	}
+	return out
+}
+
+// decodeFirst decodes the JSON object or array s starts with, and says how
+// many bytes it took.
+func decodeFirst(s string) (any, int, bool) {
+	if s == "" || (s[0] != '{' && s[0] != '[') {
+		return nil, 0, false
+	}
+	dec := json.NewDecoder(strings.NewReader(strings.ToValidUTF8(s, "\uFFFD")))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, 0, false
+	}
+	return v, int(dec.InputOffset()), true
+}
+
+// items returns the listings' JSON objects in the page's state documents.
+func (j *jsonRules) items(docs []any) []any {
+	var out []any
+	for _, d := range docs {
+		if j.listing == nil {
+			out = append(out, d)
+			continue
+		}
+		for _, v := range j.listing.values(d, true) {
+			if a, ok := v.([]any); ok { // the path named the array itself
+				out = append(out, a...)
+			} else {
+				out = append(out, v)
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(v any) bool { _, ok := v.(map[string]any); return !ok })
+}
+
+// listings reads the page's listings from its state.
+func (j *jsonRules) listings(state []any, page, base *url.URL) []precwatch.Listing {
+	items := j.items(state)
+	var out []precwatch.Listing
+	var derived []bool
+	for _, it := range items {
+		if l, d, ok := j.read(it, page, base, readContainer); ok {
+			out = append(out, l)
+			derived = append(derived, d)
+		}
+	}
+	uniqueIDs(out, derived)
+	return out
+}
+
+// nextPages are the state's pagination URLs.
+func (j *jsonRules) nextPages(state []any) []string {
+	if j.next == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range state {
+		for _, v := range j.next.values(d, true) {
+			if s := scalarText(v); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// read is readListing for one state item: the same identity rules, fields
+// read by path.
+func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
+	needTitle := kind != readDetail
+	l.Title = j.title.text(item, maxTitle, true)
+	if needTitle && l.Title == "" {
+		return l, false, false
+	}
+	l.Description = j.description.allText(item, maxDescription)
+	l.Vendor = j.vendor.text(item, maxVendor, false)
+	l.Price, l.Currency = j.price.price(item)
+	if raw := j.currency.text(item, maxCurrency, false); raw != "" {
+		l.Currency = currencyCode(raw)
+	}
+	fromItem := false
+	if u := resolve(base, j.u.text(item, maxURL, false)); u != nil {
+		l.URL, fromItem = Canonical(u), true
+	}
+	if u := resolve(base, j.vendorURL.text(item, maxURL, false)); u != nil {
+		l.VendorURL = Canonical(u)
+	}
+	l.ID = j.id.text(item, maxID, false)
+	if !needTitle {
+		return l, false, true
+	}
+	if l.URL == "" {
+		l.URL = Canonical(page)
+	}
+	if l.ID == "" {
+		if fromItem {
+			if u, err := url.Parse(l.URL); err == nil {
+				l.ID = idFromURL(u)
+				derivedID = l.ID != ""
+			}
+		} else {
+			l.ID = contentID(l)
+		}
+	}
+	return l, derivedID, true
+}
+
+// detail reads a detail page's state: the item with the listing's ID when
+// the rules name a listing path and an id, else the first item.
+func (j *jsonRules) detail(root *html.Node, page, base *url.URL, l precwatch.Listing) (precwatch.Listing, bool) {
+	items := j.items(j.stateDocs(root))
+	if len(items) == 0 {
+		return precwatch.Listing{}, false
+	}
+	pick := items[0]
+	if j.id != nil && l.ID != "" {
+		for _, it := range items {
+			if j.id.text(it, maxID, false) == l.ID {
+				pick = it
+				break
+			}
+		}
+	}
+	d, _, _ := j.read(pick, page, base, readDetail)
+	return d, true
+}
