@@ -332,7 +332,9 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	savePage := p != nil && !p.Stored && !pageStored[p.SHA256]
 	saveFetch := p != nil && p.Fetch != nil && !fetchStored[p.Fetch.ID]
-	if len(writes) == 0 && !savePage && !saveFetch {
+	// A retry of a fetch already stored writes nothing; a page without a
+	// fetch record is still marked used (retention, prune.go).
+	if len(writes) == 0 && !savePage && !saveFetch && (p == nil || p.Fetch != nil) {
 		return results, nil
 	}
 	if s.beforeExec != nil {
@@ -357,6 +359,9 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			if err := s.writeFetch(ctx, pipe, *p.Fetch); err != nil {
 				return err
 			}
+		}
+		if p != nil {
+			s.touchPage(ctx, pipe, *p) // retention: the body was fetched (again) now
 		}
 		w.flush(ctx, pipe)
 		return nil
