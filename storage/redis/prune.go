@@ -123,6 +123,7 @@ func (pr *redisPruner) run(ctx context.Context) error {
 	if pr.marks, err = pr.mark(ctx); err != nil {
 		return fmt.Errorf("mark: %w", err)
 	}
+	pr.s.hook("marked")
 	if err := pr.sweepFetches(ctx); err != nil {
 		return fmt.Errorf("fetches: %w", err)
 	}
@@ -173,6 +174,13 @@ func (s *Store) serverID(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("read server id: %w", err)
 	}
 	return id, nil
+}
+
+// hook runs the test hook at stage.
+func (s *Store) hook(stage string) {
+	if s.pruneHook != nil {
+		s.pruneHook(stage)
+	}
 }
 
 // checkServer fails with errRestarted when Redis is not the one the mark
@@ -372,9 +380,6 @@ func (pr *redisPruner) sweepFetches(ctx context.Context) error {
 // watching the run's record: were it to change (a run resumed), the
 // batch is decided again.
 func (pr *redisPruner) fetchBatch(ctx context.Context, runID string, ids []string) error {
-	if err := pr.checkServer(ctx); err != nil {
-		return err
-	}
 	s := pr.s
 	rkey, idx := s.runKey(runID), s.runFetchesKey(runID)
 	keys := make([]string, len(ids))
@@ -390,6 +395,11 @@ func (pr *redisPruner) fetchBatch(ctx context.Context, runID string, ids []strin
 	var rep precwatch.PruneReport
 	var kept []string // bodies of the fetches kept
 	err := s.retry(ctx, func() error {
+		// In the retried step: a retry after Redis came back must not
+		// delete on a mark of the Redis before.
+		if err := pr.checkServer(ctx); err != nil {
+			return err
+		}
 		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			rows, rep, kept = rows[:0], precwatch.PruneReport{}, kept[:0]
 			running := false
@@ -438,6 +448,7 @@ func (pr *redisPruner) fetchBatch(ctx context.Context, runID string, ids []strin
 				}
 				return nil
 			}
+			s.hook("fetches")
 			dels := make([]*redis.IntCmd, len(rows))
 			_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 				members := make([]any, len(rows))
@@ -570,14 +581,14 @@ func (pr *redisPruner) newestRuns(ctx context.Context, site string) (map[string]
 // index, it turns out running, recent or with fetch records left. A kept
 // run's block page is marked.
 func (pr *redisPruner) runDelete(ctx context.Context, ri prune.RunInfo, member string) error {
-	if err := pr.checkServer(ctx); err != nil {
-		return err
-	}
 	s := pr.s
 	rkey, idx := s.runKey(ri.ID), s.runFetchesKey(ri.ID)
 	var rep precwatch.PruneReport
 	keep := false
 	err := s.retry(ctx, func() error {
+		if err := pr.checkServer(ctx); err != nil {
+			return err
+		}
 		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			rep, keep = precwatch.PruneReport{}, true
 			raw, err := tx.Get(ctx, rkey).Bytes()
@@ -611,6 +622,7 @@ func (pr *redisPruner) runDelete(ctx context.Context, ri prune.RunInfo, member s
 			if pr.p.DryRun {
 				return nil
 			}
+			s.hook("runs")
 			var del *redis.IntCmd
 			_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 				del = pipe.Del(ctx, rkey)
@@ -719,9 +731,6 @@ func (pr *redisPruner) sweepPages(ctx context.Context) error {
 // pageBatch runs prunePages on shas. ZSCAN may return a member twice; a
 // page deleted already answers -2 and counts nothing.
 func (pr *redisPruner) pageBatch(ctx context.Context, shas []string) error {
-	if err := pr.checkServer(ctx); err != nil {
-		return err
-	}
 	s := pr.s
 	keys := make([]string, 0, 1+2*len(shas))
 	keys = append(keys, s.pagesSeenKey())
@@ -737,6 +746,10 @@ func (pr *redisPruner) pageBatch(ctx context.Context, shas []string) error {
 	}
 	var res []int64
 	err := s.retry(ctx, func() error {
+		if err := pr.checkServer(ctx); err != nil {
+			return err
+		}
+		s.hook("pages")
 		var err error
 		res, err = prunePages.Run(ctx, s.rdb, keys, args...).Int64Slice()
 		return err

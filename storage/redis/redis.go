@@ -106,6 +106,9 @@ type Store struct {
 	beforeExec func()
 	// auditMax, in tests, caps the audit log below DefaultAuditMax.
 	auditMax int64
+	// pruneHook, in tests, runs at the named points of a Prune, so that a
+	// test writes (or restarts Redis) exactly there (see prune.go).
+	pruneHook func(stage string)
 
 	// Redis Cluster and Sentinel (issue 9): tag is the hash-tagged prefix
 	// every key starts with; retryFor bounds the retries of an operation

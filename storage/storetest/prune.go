@@ -161,7 +161,8 @@ const (
 //	d100 r100 (partial): c/1 304, c/2 304
 //	d10 r10: c/1 304, c/2 304
 //	agora2: an orphan page saved at d300; run r130 blocked at d130 on page
-//	     Bblock; runs at d20..d16, the last blocked on Bblock2 (saved d100)
+//	     Bblock; runs at d20..d16, the last blocked on Bblock2 (saved d100);
+//	     a page saved at d300 and again at d5 (Bresaved)
 //
 // The policy prunes fetches and pages older than 90 days, runs older
 // than 120.
@@ -273,6 +274,8 @@ func buildPruneWorld(t *testing.T, s precwatch.Store) *pruneWorld {
 	save("Borphan", 300)
 	save("Bblock", 130)
 	save("Bblock2", 100)
+	save("Bresaved", 300)
+	save("Bresaved", 5) // a block page seen again: used again
 	agoraRun := func(name string, d int, block string) {
 		r := precwatch.Run{ID: "agora2-" + name, Site: "agora2", Start: w.ago(d), End: w.ago(d).Add(time.Minute), Status: precwatch.RunOK}
 		if block != "" {
@@ -384,7 +387,7 @@ func testPruneDeletesOld(t *testing.T, factory func() precwatch.Store) {
 				"F200a": "A1's raised event", "F200b": "A3's raised event", "F180a": "A1's changed event and snapshot",
 				"F200e": "L5's listing state", "F140": "a running run's", "B1": "the body of A1's raised fetch",
 				"B4": "a fetch state's", "D5": "L5's listing page", "B140": "the body of a kept fetch", "Bvendor": "a vendor page's",
-				"Bblock2": "a kept run's block page", "r200": "its fetches are evidence", "r180": "its fetch is evidence",
+				"Bblock2": "a kept run's block page", "Bresaved": "saved again since the cutoff", "r200": "its fetches are evidence", "r180": "its fetch is evidence",
 				"r140": "running", "r160": "among the 5 newest", "r150": "among the 5 newest",
 			}[name]
 			t.Errorf("%s stored = %v after prune, want %v %s", name, ok, want, why)
@@ -613,7 +616,7 @@ func testPruneRacingWriters(t *testing.T, factory func() precwatch.Store) {
 					if _, err = s.RecordPage(ctx, p, os); err == nil {
 						err = s.SaveFetchState(ctx, precwatch.FetchState{Site: site, URL: w.url, ETag: fmt.Sprint(w.price), SHA256: p.SHA256, FetchedAt: at})
 					}
-				case 3: // an old detail read: new alert on old sources; and the orphan's bytes again
+				case 3: // an old detail read: new alert on old sources; and an orphan's bytes again
 					o := w.detail
 					o.At, o.RunID = at, run
 					o.Matches = []precwatch.Match{nitricUnder(), peroxide(30)}
@@ -621,7 +624,13 @@ func testPruneRacingWriters(t *testing.T, factory func() precwatch.Store) {
 						break
 					}
 					p := fetched(site, run, w.url+"/orphan", at, w.orphan)
-					_, err = s.RecordPage(ctx, p, []precwatch.Observation{seen(p, fmt.Sprintf("W%d-O", i), 3, nitromethane())})
+					if _, err = s.RecordPage(ctx, p, []precwatch.Observation{seen(p, fmt.Sprintf("W%d-O", i), 3, nitromethane())}); err != nil {
+						break
+					}
+					// The next orphan: saved long ago, named by nothing, so
+					// a prune may be deleting it as it is fetched again.
+					w.orphan = []byte(fmt.Sprintf("<html><body>writer %d: page %d nobody names</body></html>", i, n))
+					err = s.SavePage(ctx, precwatch.Page{SHA256: sha(w.orphan), Site: site, URL: w.url + "/orphan", FetchedAt: ago(300), Body: w.orphan})
 				}
 				if err != nil {
 					t.Errorf("writer %d, write %d (kind %d) during prunes: %v", i, n, n%4, err)
@@ -661,4 +670,16 @@ func testPruneRacingWriters(t *testing.T, factory func() precwatch.Store) {
 		t.Errorf("a prune after a prune = %+v, %v; want nothing deleted", rep, err)
 	}
 	EvidenceIntact(t, s)
+}
+
+// FetchedPage is a page of body fetched (200) from url by run of site at
+// at, with its fetch record; backend tests build races with it.
+func FetchedPage(site, run, url string, at time.Time, body []byte) *precwatch.Page {
+	return fetched(site, run, url, at, body)
+}
+
+// AlertingSighting is a sighting of listing id read from p that raises an
+// alert.
+func AlertingSighting(p *precwatch.Page, id string) precwatch.Observation {
+	return seen(p, id, 25, peroxide(30))
 }
