@@ -93,7 +93,7 @@ func (s *Store) Prune(ctx context.Context, p precwatch.PrunePolicy) (precwatch.P
 			return pr.rep, fmt.Errorf("embedded: prune %s: %w", step.name, err)
 		}
 	}
-	s.logger.Info("prune done", "dry_run", p.DryRun, "fetches", pr.rep.Fetches, "pages", pr.rep.Pages, "runs", pr.rep.Runs,
+	s.logger.Debug("prune done", "dry_run", p.DryRun, "fetches", pr.rep.Fetches, "pages", pr.rep.Pages, "runs", pr.rep.Runs,
 		"bytes", pr.rep.FetchBytes+pr.rep.PageBytes+pr.rep.RunBytes, "fetches_kept", pr.rep.FetchesKept,
 		"marked_fetches", marks.Fetches.Len(), "marked_pages", marks.Pages.Len(), "duration_s", time.Since(start).Seconds())
 	return pr.rep, nil

@@ -332,9 +332,11 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	}
 	savePage := p != nil && !p.Stored && !pageStored[p.SHA256]
 	saveFetch := p != nil && p.Fetch != nil && !fetchStored[p.Fetch.ID]
-	// A retry of a fetch already stored writes nothing; a page without a
-	// fetch record is still marked used (retention, prune.go).
-	if len(writes) == 0 && !savePage && !saveFetch && (p == nil || p.Fetch != nil) {
+	// Nothing to write, not even the page's use (prune.go): its fetch
+	// record is stored already, so this is a retry whose first attempt
+	// marked it. (A page without a fetch record, which the crawler never
+	// writes, is marked when first stored.)
+	if len(writes) == 0 && !savePage && !saveFetch {
 		return results, nil
 	}
 	if s.beforeExec != nil {

@@ -84,7 +84,7 @@ func (s *Store) Prune(ctx context.Context, p precwatch.PrunePolicy) (precwatch.P
 				pr.rep.RunBytes += done.RunBytes
 				pr.rep.WARCFiles = append(done.WARCFiles, pr.rep.WARCFiles...)
 			}
-			s.logger.Info("prune done", "dry_run", p.DryRun, "fetches", pr.rep.Fetches, "pages", pr.rep.Pages, "runs", pr.rep.Runs,
+			s.logger.Debug("prune done", "dry_run", p.DryRun, "fetches", pr.rep.Fetches, "pages", pr.rep.Pages, "runs", pr.rep.Runs,
 				"bytes", pr.rep.FetchBytes+pr.rep.PageBytes+pr.rep.RunBytes, "fetches_kept", pr.rep.FetchesKept,
 				"attempts", attempt, "duration_s", time.Since(start).Seconds())
 			return pr.rep, nil
