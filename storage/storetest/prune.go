@@ -683,3 +683,6 @@ func FetchedPage(site, run, url string, at time.Time, body []byte) *precwatch.Pa
 func AlertingSighting(p *precwatch.Page, id string) precwatch.Observation {
 	return seen(p, id, 25, peroxide(30))
 }
+
+// Sha is the hex SHA-256 of b, as stores key pages.
+func Sha(b []byte) string { return sha(b) }
