@@ -4,12 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/crawler"
+	"github.com/precwatch/precwatch/fixtures"
 	"github.com/precwatch/precwatch/storage/embedded"
 	"github.com/precwatch/precwatch/storage/storetest"
 )
@@ -183,4 +191,148 @@ func TestDaemonPrunes(t *testing.T) {
 	if !strings.Contains(text, `precwatch_prune_runs_total{result="ok"} `) || hasSample(text, `precwatch_prune_runs_total{result="ok"} 0`) {
 		t.Errorf("metrics count no ok prune:\n%s", grepLines(text, "prune_runs"))
 	}
+}
+
+// pruneDeleted reads how many fetch records a prune's output says it
+// deleted.
+var pruneDeleted = regexp.MustCompile(`(?m)^deleted (\d+) fetch records`)
+
+// TestPruneWhileCrawling (README "Retention"): on one Redis and on a Redis
+// Cluster holding 200 days of a market's crawls, one process crawls the
+// market again and again, its prices changing between crawls, while two
+// others run `precwatch prune` again and again. No crawl and no prune
+// fails, the prunes delete the old records nothing names, and at the end
+// every alert and every listing has its evidence, the detail pages read
+// 200 days ago that listings still name included.
+func TestPruneWhileCrawling(t *testing.T) {
+	for name, server := range redisBackends {
+		t.Run(name, func(t *testing.T) { pruneWhileCrawling(t, server(t)+"?prefix=prune") })
+	}
+}
+
+func pruneWhileCrawling(t *testing.T, dsn string) {
+	ctx := t.Context()
+	markets := startMarkets(t)
+	var site precwatch.Site
+	for _, s := range markets.Sites() {
+		if s.Name == fixtures.Silkvault {
+			site = s
+		}
+	}
+	// Detail pages are read once: the listings' sources stay the fetches
+	// of 200 days ago unless their row changes.
+	site.Incremental.RefreshAfter = 400 * 24 * time.Hour
+	config := writeConfig(t, []precwatch.Site{site})
+	st := openRedis(t, dsn)
+	var ids []string
+	for k := range siteAlerts(site.Name) {
+		ids = append(ids, strings.Split(k, "/")[1])
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	price := func(i int, p float64) {
+		if err := markets.SetPrice(site.Name, ids[i%len(ids)], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The history, crawled in this process with the clock set back.
+	m := NewMain()
+	m.ConfigPath = config
+	cfg, mt, err := m.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.matcher.Use(mt, cfg)
+	now := time.Now()
+	for _, d := range []int{200, 190, 180, 150, 120, 100} {
+		if d == 180 || d == 120 {
+			price(d, float64(d)) // a change: a changed event, and that listing's detail read again
+		}
+		at, wall := now.Add(-time.Duration(d)*24*time.Hour), time.Now()
+		c, err := crawler.New(site, st, &m.matcher, slog.New(slog.DiscardHandler),
+			crawler.WithClock(func() time.Time { return at.Add(time.Since(wall)) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run, err := c.Run(ctx); err != nil || run.Status != precwatch.RunOK {
+			t.Fatalf("crawl at d%d: %s %v %v", d, run.Status, run.Errors, err)
+		}
+	}
+
+	var (
+		mu      sync.Mutex
+		deleted int
+		prunes  int
+		stop    atomic.Bool
+		wg      sync.WaitGroup
+	)
+	pruneArgs := "prune --older-than 90d --runs-older-than 120d --config " + config + " --store " + dsn
+	for range 2 {
+		wg.Go(func() {
+			for !stop.Load() {
+				w := startWorker(t, pruneArgs)
+				err := w.wait(t)
+				out := w.out.String()
+				if err != nil {
+					t.Errorf("prune process: %v\n%s", err, out)
+					return
+				}
+				mu.Lock()
+				prunes++
+				for _, sm := range pruneDeleted.FindAllStringSubmatch(out, -1) {
+					n, _ := strconv.Atoi(sm[1])
+					deleted += n
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 4 {
+		price(i, 30+float64(i))
+		w := startWorker(t, crawlArgs(site, config, dsn, ""))
+		if err := w.wait(t); err != nil {
+			t.Errorf("crawl %d while pruning: %v\n%s", i, err, w.out)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d prunes alongside 4 crawls deleted %d fetch records", prunes, deleted)
+	if prunes < 2 || deleted == 0 {
+		t.Errorf("%d prunes deleting %d fetch records ran alongside the crawls: want prunes that delete", prunes, deleted)
+	}
+
+	if n := storetest.EvidenceIntact(t, st); n == 0 {
+		t.Error("no alert to check")
+	}
+	compareSets(t, alertSet(t, listAlerts(t, config, dsn)), siteAlerts(site.Name))
+	// The old detail fetches the listings still name were kept.
+	cutoff := now.Add(-90 * 24 * time.Hour)
+	old := 0
+	if err := st.Listings(ctx, site.Name, func(ls precwatch.ListingState) error {
+		for _, id := range ls.Listing.FetchIDs() {
+			f, err := st.Fetch(ctx, id)
+			if err != nil {
+				return err
+			}
+			if f.At.Before(cutoff) {
+				old++
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if old == 0 {
+		t.Error("no listing names a fetch older than the cutoff: the crawls did not carry old sources")
+	}
+	// A last prune finds the store as the others left it.
+	w := startWorker(t, pruneArgs)
+	if err := w.wait(t); err != nil {
+		t.Fatalf("last prune: %v\n%s", err, w.out)
+	}
+	if sm := pruneDeleted.FindStringSubmatch(w.out.String()); sm == nil || sm[1] != "0" {
+		t.Errorf("last prune, after the crawls stopped:\n%s\nwant nothing left to delete", w.out)
+	}
+	storetest.EvidenceIntact(t, st)
 }
