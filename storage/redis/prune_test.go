@@ -184,3 +184,21 @@ func shaOf(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// TestPruneFigures measures what retention saves (README "Retention"):
+// keys and Redis's used memory.
+func TestPruneFigures(t *testing.T) {
+	s := open(t, redistest.Start(t)+"?prefix=figures")
+	defer s.Close()
+	storetest.PruneFigures(t, s, func(t *testing.T) storetest.Usage {
+		keys, err := s.rdb.DBSize(t.Context()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mem, err := redistest.ServerMemory(t.Context(), s.rdb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return storetest.Usage{Keys: keys, Bytes: mem}
+	})
+}
