@@ -162,8 +162,8 @@ func TestPruneCommand(t *testing.T) {
 	}
 }
 
-// TestDaemonPrunes: a daemon with a retention schedule prunes on it,
-// logs what it deleted and counts it in its metrics.
+// TestDaemonPrunes: a daemon prunes on the retention schedule a reload
+// gave it, logs what it deleted and counts it in its metrics.
 func TestDaemonPrunes(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "precwatch.db")
@@ -173,8 +173,15 @@ func TestDaemonPrunes(t *testing.T) {
 	}
 	oldHistory(t, st, time.Now())
 	st.Close()
-	config := writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"retention: {fetches: 90d, schedule: \"@every 1s\"}\n")
-	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", config, "--store", path, "--addr", "", "--reload-interval", "0")
+	config := writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"retention: {fetches: 90d}\n")
+	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", config, "--store", path, "--addr", "", "--reload-interval", "50ms")
+	waitFor("precwatch running")
+	time.Sleep(1500 * time.Millisecond)
+	if strings.Contains(logs.String(), "prune") {
+		t.Fatalf("a daemon without a retention schedule pruned:\n%s", logs)
+	}
+	writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"retention: {fetches: 90d, schedule: \"@every 1s\"}\n")
+	waitFor("prune scheduled")
 	waitFor("prune done")
 	if !strings.Contains(logs.String(), `msg="prune done" fetches=3 pages=1 runs=0`) {
 		t.Errorf("daemon log lacks the prune's counts:\n%s", logs)

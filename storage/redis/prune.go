@@ -123,7 +123,6 @@ func (pr *redisPruner) run(ctx context.Context) error {
 	if pr.marks, err = pr.mark(ctx); err != nil {
 		return fmt.Errorf("mark: %w", err)
 	}
-	pr.s.hook("marked")
 	if err := pr.sweepFetches(ctx); err != nil {
 		return fmt.Errorf("fetches: %w", err)
 	}
