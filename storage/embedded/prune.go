@@ -218,7 +218,9 @@ WHERE at < ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`, func(rows *sql.Rows
 			if kept[i] {
 				pr.marks.Pages.Add(r.body) // evidence: its body too
 			} else {
-				pr.gone.Add(r.id)
+				if pr.p.DryRun { // a real prune's are gone from the table
+					pr.gone.Add(r.id)
+				}
 				pr.goneByRun[r.run]++
 			}
 		}

@@ -71,19 +71,11 @@ func (s *Store) Prune(ctx context.Context, p precwatch.PrunePolicy) (precwatch.P
 	p = p.Guarded(start)
 	var done precwatch.PruneReport // deleted by attempts cut short
 	for attempt := 1; ; attempt++ {
-		pr := &redisPruner{s: s, p: p, gone: prune.NewSet(), goneByRun: map[string]int64{}}
+		pr := &redisPruner{s: s, p: p, goneByRun: map[string]int64{}}
 		pr.rep.DryRun = p.DryRun
 		err := pr.run(ctx)
 		if err == nil {
-			if !p.DryRun {
-				pr.rep.Fetches += done.Fetches
-				pr.rep.FetchBytes += done.FetchBytes
-				pr.rep.Pages += done.Pages
-				pr.rep.PageBytes += done.PageBytes
-				pr.rep.Runs += done.Runs
-				pr.rep.RunBytes += done.RunBytes
-				pr.rep.WARCFiles = append(done.WARCFiles, pr.rep.WARCFiles...)
-			}
+			pr.rep.Add(done) // what attempts cut short deleted, not what they kept
 			s.logger.Debug("prune done", "dry_run", p.DryRun, "fetches", pr.rep.Fetches, "pages", pr.rep.Pages, "runs", pr.rep.Runs,
 				"bytes", pr.rep.FetchBytes+pr.rep.PageBytes+pr.rep.RunBytes, "fetches_kept", pr.rep.FetchesKept,
 				"attempts", attempt, "duration_s", time.Since(start).Seconds())
@@ -108,9 +100,8 @@ type redisPruner struct {
 	marks  *prune.Marks
 	server string // the run_id of the Redis the mark read
 	rep    precwatch.PruneReport
-	// gone are the fetches deleted (or, dry, that would be), and how many
-	// of each run's.
-	gone      *prune.Set
+	// goneByRun counts each run's fetches deleted (or, dry, that would
+	// be): a dry run decides runs as if they were.
 	goneByRun map[string]int64
 }
 
@@ -479,7 +470,6 @@ func (pr *redisPruner) fetchBatch(ctx context.Context, runID string, ids []strin
 	}
 	for _, r := range rows {
 		if !r.stale {
-			pr.gone.Add(r.id)
 			pr.goneByRun[runID]++
 		}
 	}
