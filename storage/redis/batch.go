@@ -328,7 +328,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		}
 	}
 	if p != nil && p.Stored && !pageStored[p.SHA256] {
-		return nil, fmt.Errorf("%w: fetch %s: body %s is not stored", precwatch.ErrInvalid, p.Fetch.ID, p.SHA256)
+		return nil, precwatch.ErrNoBody(*p)
 	}
 	savePage := p != nil && !p.Stored && !pageStored[p.SHA256]
 	saveFetch := p != nil && p.Fetch != nil && !fetchStored[p.Fetch.ID]

@@ -458,6 +458,12 @@ func testPruneFetchStateBody(t *testing.T, factory func() precwatch.Store) {
 	if f := getFetch(t, s, p.Fetch.ID); f.Status != http.StatusNotModified || f.BodySHA256 != w.state[pwEmpty] {
 		t.Errorf("replayed fetch = %+v", f)
 	}
+	// A replay of a body not kept (pruned after a crawler read it) is
+	// refused so that the crawler, which has the body, can write it again.
+	missing := replayed("silkvault", "r-now", pwEmpty, w.now, sha([]byte("a body pruned meanwhile")))
+	if _, err := s.RecordPage(ctx, missing, nil); !errors.Is(err, precwatch.ErrBodyNotStored) || !errors.Is(err, precwatch.ErrInvalid) {
+		t.Errorf("RecordPage(replay of a body not kept) = %v, want ErrBodyNotStored and ErrInvalid", err)
+	}
 	// c/1's current body too: its 304s were pruned, one recent kept.
 	p = replayed("silkvault", "r-now", pwIndex, w.now, w.state[pwIndex])
 	recordPage(t, s, p, seen(p, "L1", 30, peroxide(30)), seen(p, "L2", 10, nitricUnder()))
