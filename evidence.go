@@ -3,8 +3,24 @@ package precwatch
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 )
+
+// ErrBodyNotStored is the error of a RecordPage whose page is Stored (a
+// 304 answer read again from a kept body) when that body is not kept:
+// deleted by a prune since the crawler read it, say. It is ErrInvalid too.
+// The caller, who read the body, may write the page again with it.
+var ErrBodyNotStored = errors.New("precwatch: stored body not kept")
+
+// ErrNoBody is ErrBodyNotStored for stored page p.
+func ErrNoBody(p Page) error {
+	id := ""
+	if p.Fetch != nil {
+		id = p.Fetch.ID
+	}
+	return fmt.Errorf("%w: %w: fetch %s: body %s", ErrInvalid, ErrBodyNotStored, id, p.SHA256)
+}
 
 // Gone decisions and evidence (issue 9): what every Store checks before
 // MarkGone and RecordPage, so that the backends decide alike.

@@ -77,6 +77,10 @@ type Store interface {
 	// fetch its listing names (Listing.Sources) is stored or is p.Fetch.
 	FetchStore
 
+	// Retention (retention.go): deletes old fetch records, page bodies
+	// and run records that no evidence and no current state names.
+	Pruner
+
 	Close() error
 }
 

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/precwatch/precwatch/storage/embedded"
 	"github.com/precwatch/precwatch/storage/redis"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
+	"github.com/precwatch/precwatch/storage/storetest"
 )
 
 // incRules are the selectors of incMarket; its detail page repeats the
@@ -551,6 +553,58 @@ func TestIncrementalMissingStoredPage(t *testing.T) {
 		if fs2, err := st.FetchState(t.Context(), "incmarket", key); err != nil || fs2.SHA256 == fs.SHA256 {
 			t.Errorf("fetch state after the whole fetch = %+v, %v; want the stored body's hash", fs2, err)
 		}
+	})
+}
+
+// bodyPruned is a real store that answers a crawler's first write of a
+// 304 replay as a store does when a prune deleted the body after the
+// crawler read it.
+type bodyPruned struct {
+	precwatch.Store
+	mu    sync.Mutex
+	gone  string // the URL whose replay was refused
+	again *precwatch.Page
+}
+
+func (b *bodyPruned) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwatch.Observation) ([]precwatch.RecordResult, error) {
+	b.mu.Lock()
+	switch {
+	case p != nil && p.Stored && b.gone == "":
+		b.gone = p.URL
+		b.mu.Unlock()
+		return nil, precwatch.ErrNoBody(*p)
+	case p != nil && p.URL == b.gone && b.again == nil:
+		b.again = p
+	}
+	b.mu.Unlock()
+	return b.Store.RecordPage(ctx, p, obs)
+}
+
+// A 304 whose stored body was pruned since the crawler read it is written
+// again with that body (retention): the run ends ok, nothing is lost.
+func TestIncrementalStoredPagePruned(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		alerts := e.alertHistories(t)
+		pruned := &bodyPruned{Store: st}
+		e.store = pruned
+		run := e.run(t, site) // fails the test unless ok
+		if pruned.gone == "" || pruned.again == nil {
+			t.Fatalf("no replay refused (%q) or written again (%v)", pruned.gone, pruned.again)
+		}
+		if p := pruned.again; p.Stored || p.Body == nil || p.Fetch == nil || p.Fetch.Status != http.StatusNotModified {
+			t.Errorf("written again: stored=%v body=%d bytes fetch=%+v; want the body with the 304's fetch", p.Stored, len(p.Body), p.Fetch)
+		}
+		if run.Listings != 9 || run.NotModified != 3 || len(run.Errors) != 0 {
+			t.Errorf("run: listings=%d not_modified=%d errors=%q; want 9, 3, none", run.Listings, run.NotModified, run.Errors)
+		}
+		if got := e.alertHistories(t); fmt.Sprint(got) != fmt.Sprint(alerts) {
+			t.Errorf("alerts %v, want %v", got, alerts)
+		}
+		storetest.EvidenceIntact(t, st)
 	})
 }
 

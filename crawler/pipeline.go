@@ -7,6 +7,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,10 +21,13 @@ const flushTimeout = 10 * time.Second
 
 // pageBatch is a fetched page and the observations read from it so far.
 type pageBatch struct {
-	page   *precwatch.Page // Stored, without body, for a 304 replay (issue 11)
-	digest string
-	obs    []precwatch.Observation
-	done   chan struct{} // closed once flushed, when this batch registered the digest
+	page *precwatch.Page // Stored, without body, for a 304 replay (issue 11)
+	// replayBody is a 304 replay's body as read from the store: should a
+	// prune delete it before the page is written, it is written again.
+	replayBody []byte
+	digest     string
+	obs        []precwatch.Observation
+	done       chan struct{} // closed once flushed, when this batch registered the digest
 	// states are the stored states of the page's listings, read at once
 	// (see prefetch); nil when not read.
 	states map[string]precwatch.ListingState
@@ -47,6 +51,7 @@ func (r *run) newBatch(resp *colly.Response, digest string, fetchedAt time.Time,
 	}
 	if resp.Ctx.GetAny(keyReplay) != nil {
 		// A 304 replay: the body is stored already; the fetch is new.
+		b.replayBody = resp.Body
 		b.page.Body, b.page.Stored = nil, true
 	}
 	r.mu.Lock()
@@ -80,6 +85,15 @@ func (r *run) flush(b *pageBatch, stored func()) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), flushTimeout)
 	defer cancel()
 	res, err := r.c.store.RecordPage(ctx, b.page, b.obs)
+	if err != nil && b.replayBody != nil && errors.Is(err, precwatch.ErrBodyNotStored) {
+		// Retention: the body this 304 was read from was pruned after
+		// the run read it (its fetch state had moved on meanwhile). It is
+		// the body the validators stand for: keep it again.
+		r.c.logger.Warn("stored page gone since it was read, writing it again", "url", b.page.URL, "sha256", b.digest)
+		p := *b.page
+		p.Body, p.Stored = b.replayBody, false
+		res, err = r.c.store.RecordPage(ctx, &p, b.obs)
+	}
 	if err != nil {
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err)))
 		return

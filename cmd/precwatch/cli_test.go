@@ -28,7 +28,7 @@ func TestHelpEveryCommand(t *testing.T) {
 		"alerts follow": "-group", "listings": "-site", "match": "-watchlist", "config check": "-config",
 		"session import": "-cookie-header", "session show": "-site", "session clear": "-site",
 		"watchlist test": "FILE", "watchlist diff": "OLD NEW", "watchlist suppress": "-reason",
-		"user add": "-role", "export": "-misp-key-file",
+		"user add": "-role", "export": "-misp-key-file", "prune": "-older-than",
 	}
 	top, _, err := run(t, t.Context(), "", "--help")
 	if err != nil {

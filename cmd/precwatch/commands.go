@@ -125,6 +125,7 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	}
 
 	m.watchStore(ctx, store, m.metrics.reg) // issue 9
+	m.startRetention(ctx, store)
 	// Delivery (issue 11): the webhooks stop before the store closes.
 	hooks, err := m.startWebhooks(ctx, cfg, store)
 	if err != nil {
@@ -230,6 +231,12 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 	}
 	m.matcher.Use(mt, cfg)
 	m.config.Store(cfg)
+	if m.retentionReload != nil {
+		select { // the schedule reads the config in force again
+		case m.retentionReload <- struct{}{}:
+		default:
+		}
+	}
 	if hooks := m.hooks.Load(); hooks != nil {
 		if err := hooks.apply(cfg); err != nil {
 			m.logger.Error("webhooks not changed", "error", err)

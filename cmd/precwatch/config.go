@@ -34,6 +34,9 @@ type Config struct {
 	Webhooks []WebhookConfig `yaml:"webhooks"`
 	// Archive is where runs' fetches are written as WARC (issue 11).
 	Archive ArchiveConfig `yaml:"archive"`
+	// Retention is how long fetch records, page bodies and runs are kept,
+	// and when the daemon prunes (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
 
 	path string        // the file it was read from
 	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
@@ -161,6 +164,7 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	}
 	errs = append(errs, checkWebhooks(doc, cfg)...)        // Delivery (issue 11)
 	errs = append(errs, checkArchive(doc, cfg.Archive)...) // issue 11
+	errs = append(errs, checkRetention(doc, &cfg.Retention)...)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -24,6 +24,7 @@ var commands = []command{
 	{"alerts follow", "--group NAME [--consumer C] [--from-start] [--claim-idle D] [--max N]", "print the alert events (Redis stream or embedded outbox) as JSON lines to a consumer group, at least once"},
 	{"listings", "[--site S] [--json] [--limit N]", "list the stored (extracted) listings, newest sighting first"},
 	{"export", "--format misp|stix [--key K]... [filters] [--out FILE] [--misp-url URL [--misp-key-file F]]", "alerts as MISP events or a STIX 2.1 bundle, or pushed to MISP (key from a file or $" + mispKeyEnv + ")"},
+	{"prune", "[--older-than 90d] [--runs-older-than 365d] [--dry-run] [--json]", "delete fetch records, page bodies and runs older than that which no alert, listing or running run names (defaults: the config's retention)"},
 	{"match", "[--watchlist FILE] < listings.jsonl", "match listings read as JSON lines on stdin, one JSON line out per listing"},
 	{"config check", "", "validate the config and its watchlist"},
 	{"session import", "--site S (--cookies-file FILE|- | --cookie-header FILE|-)", "import a site's cookies copied from Tor Browser (values from a file or stdin only)"},

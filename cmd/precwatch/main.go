@@ -111,6 +111,9 @@ type Main struct {
 	// and their metrics, registered once.
 	hooks          atomic.Pointer[webhookRunner]
 	webhookMetrics *webhookMetrics
+	// retentionReload tells the daemon's prune schedule that the config
+	// changed (retention.go); nil for the other commands.
+	retentionReload chan struct{}
 }
 
 // NewMain returns a Main on the process's standard streams.
@@ -159,6 +162,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runExport(ctx, rest)
 	case "backup":
 		return m.runBackup(ctx, rest)
+	case "prune": // retention
+		return m.runPrune(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Fprint(m.Stdout, versionText())
 		return nil

@@ -41,6 +41,7 @@ type metrics struct {
 	// or blocked (by status), else 0.
 	stopped *prometheus.GaugeVec
 	mirrors *mirrorMetrics // circuits and mirrors (issue 8)
+	prune   *pruneMetrics  // retention (retention.go)
 }
 
 func newMetrics(sites func() []precwatch.Site) *metrics {
@@ -86,6 +87,7 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 		&proxyCollector{sites: sites},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mt.mirrors = newMirrorMetrics(mt.reg)
+	mt.prune = newPruneMetrics(mt.reg)
 	mt.reg.MustRegister(buildInfo()) // issue 10: which build runs
 	return mt
 }

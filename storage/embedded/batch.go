@@ -35,7 +35,15 @@ func (s *Store) RecordPage(ctx context.Context, p *precwatch.Page, obs []precwat
 				return fmt.Errorf("save page %s: %w", p.SHA256, err)
 			}
 		}
-		return s.insertPageFetch(ctx, tx, *p) // issue 11: the body once, its fetch record
+		if err := s.insertPageFetch(ctx, tx, *p); err != nil { // issue 11: the body once, its fetch record
+			return err
+		}
+		if p.Fetch == nil {
+			// Retention: a body kept without a fetch record is marked
+			// used here (a fetch record marks its body by itself).
+			return s.touchPage(ctx, tx, p.SHA256, p.FetchedAt)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: record page: %w", err)

@@ -317,6 +317,9 @@ CREATE TABLE leases (
 CREATE INDEX alerts_listing_key ON alerts(listing_key, key);
 DROP INDEX alerts_listing;
 `,
+	// 13: retention (prune.go): when a page body kept without a fetch
+	// record was last saved, and fetch records by time.
+	sqlRetention,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -706,10 +709,17 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 	if body == nil {
 		body = []byte{} // body is NOT NULL; an empty page is still evidence
 	}
-	_, err := s.db.ExecContext(ctx, `
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
 INSERT INTO pages (sha256, site, url, fetched_at, content_type, body) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (sha256) DO NOTHING`,
-		p.SHA256, p.Site, p.URL, nanos(p.FetchedAt), p.ContentType, body)
+			p.SHA256, p.Site, p.URL, nanos(p.FetchedAt), p.ContentType, body)
+		if err != nil {
+			return err
+		}
+		// Retention: saved again (a block page seen again) is used again.
+		return s.touchPage(ctx, tx, p.SHA256, p.FetchedAt)
+	})
 	if err != nil {
 		return fmt.Errorf("embedded: save page %s: %w", p.SHA256, err)
 	}

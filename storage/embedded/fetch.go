@@ -107,7 +107,7 @@ func (s *Store) insertPageFetch(ctx context.Context, tx *sql.Tx, p precwatch.Pag
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("%w: fetch %s: body %s is not stored", precwatch.ErrInvalid, p.Fetch.ID, p.SHA256)
+			return precwatch.ErrNoBody(p)
 		}
 	} else if err := s.insertPage(ctx, tx, p); err != nil {
 		return err

@@ -116,6 +116,9 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 			if err := s.insertPage(ctx, tx, *p); err != nil {
 				return err
 			}
+			if err := s.touchPage(ctx, tx, p.SHA256, p.FetchedAt); err != nil { // retention
+				return err
+			}
 		}
 		prev, err := vendorPage(ctx, tx, sg.Vendor)
 		switch {

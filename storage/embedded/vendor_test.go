@@ -28,7 +28,7 @@ func TestUpgradeVendorIndex(t *testing.T) {
 		}
 	}
 	// Back to schema 9 (migrations 12, 11 and 10 undone).
-	if _, err := s.db.ExecContext(ctx, undo12and11+`
+	if _, err := s.db.ExecContext(ctx, undo13+undo12and11+`
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 PRAGMA user_version = 9;`); err != nil {
@@ -72,7 +72,7 @@ func TestUpgradeVendorColumns(t *testing.T) {
 	const index = "SELECT kind, value, site, handle, holder FROM vendor_ids ORDER BY 1, 2, 3, 4, 5"
 	want := dump(t, s.db, index)
 	// Back to schema 10: back to 9, then migration 10 as it is written.
-	if _, err := s.db.ExecContext(ctx, undo12and11+`
+	if _, err := s.db.ExecContext(ctx, undo13+undo12and11+`
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 `+vendorSchema+`
@@ -124,6 +124,12 @@ PRAGMA user_version = 10;`); err != nil {
 
 // undo12and11 takes a store back from schema 12 to 10: migration 12's
 // alert index and migration 11's vendor columns and their triggers.
+// undo13 undoes migration 13 (retention).
+const undo13 = `
+DROP TABLE page_uses;
+DROP INDEX fetches_at;
+`
+
 const undo12and11 = `
 DROP INDEX alerts_listing_key;
 CREATE INDEX alerts_listing ON alerts(listing_key);

@@ -328,10 +328,14 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		}
 	}
 	if p != nil && p.Stored && !pageStored[p.SHA256] {
-		return nil, fmt.Errorf("%w: fetch %s: body %s is not stored", precwatch.ErrInvalid, p.Fetch.ID, p.SHA256)
+		return nil, precwatch.ErrNoBody(*p)
 	}
 	savePage := p != nil && !p.Stored && !pageStored[p.SHA256]
 	saveFetch := p != nil && p.Fetch != nil && !fetchStored[p.Fetch.ID]
+	// Nothing to write, not even the page's use (prune.go): its fetch
+	// record is stored already, so this is a retry whose first attempt
+	// marked it. (A page without a fetch record, which the crawler never
+	// writes, is marked when first stored.)
 	if len(writes) == 0 && !savePage && !saveFetch {
 		return results, nil
 	}
@@ -357,6 +361,9 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			if err := s.writeFetch(ctx, pipe, *p.Fetch); err != nil {
 				return err
 			}
+		}
+		if p != nil {
+			s.touchPage(ctx, pipe, *p) // retention: the body was fetched (again) now
 		}
 		w.flush(ctx, pipe)
 		return nil

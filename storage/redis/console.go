@@ -470,8 +470,10 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // severity in the creation-time index's scores; version 5 the vendor
 // indexes (vendor.go); version 6 compressed page bodies (encodeBody),
 // which an older program would serve as they are stored, and so must not
-// open.
-const schemaVersion = 6
+// open; version 7 marks every page's use in P:pages:seen (prune.go): an
+// older program fetching a body again would not, and a prune could then
+// delete a body a fresh fetch names, so it must not open either.
+const schemaVersion = 7
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.

@@ -106,6 +106,9 @@ type Store struct {
 	beforeExec func()
 	// auditMax, in tests, caps the audit log below DefaultAuditMax.
 	auditMax int64
+	// pruneHook, in tests, runs at the named points of a Prune, so that a
+	// test writes (or restarts Redis) exactly there (see prune.go).
+	pruneHook func(stage string)
 
 	// Redis Cluster and Sentinel (issue 9): tag is the hash-tagged prefix
 	// every key starts with; retryFor bounds the retries of an operation
@@ -1085,11 +1088,14 @@ func (s *Store) Runs(ctx context.Context, site string, limit int) ([]precwatch.R
 	return out, nil
 }
 
-// savePage writes a page hash (ARGV: pageFields' pairs) unless one
-// exists: the first fetch is kept.
+// savePage writes a page hash (KEYS[1], or KEYS[2] written before schema
+// 6; ARGV[3...]: pageFields' pairs) unless one exists: the first fetch is
+// kept. Either way the page is marked used at ARGV[2] (its SHA-256 is
+// ARGV[1]) in P:pages:seen, KEYS[3] (retention, prune.go).
 var savePage = redis.NewScript(`
+redis.call('ZADD', KEYS[3], 'GT', ARGV[2], ARGV[1])
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 return 1
 `)
 
@@ -1100,7 +1106,9 @@ func (s *Store) SavePage(ctx context.Context, p precwatch.Page) error {
 		return fmt.Errorf("redis: save page: %w: empty sha256", precwatch.ErrInvalid)
 	}
 	err := s.retry(ctx, func() error { // retried while Redis is unreachable (issue 9)
-		return savePage.Run(ctx, s.rdb, s.pageKeys(p.SHA256), pageFields(p)...).Err()
+		keys := append(s.pageKeys(p.SHA256), s.pagesSeenKey())
+		args := append([]any{p.SHA256, pageUse(p)}, pageFields(p)...)
+		return savePage.Run(ctx, s.rdb, keys, args...).Err()
 	})
 	if err != nil {
 		return fmt.Errorf("redis: save page %s: %w", p.SHA256, err)

@@ -99,6 +99,9 @@ func (s *Store) RecordVendorPage(ctx context.Context, p *precwatch.Page, sg prec
 				if savePage {
 					pipe.HSet(ctx, s.pageZKey(p.SHA256), pageFields(*p)...)
 				}
+				if p != nil {
+					s.touchPage(ctx, pipe, *p) // retention
+				}
 				pipe.Set(ctx, key, out, 0)
 				ids := make([]precwatch.VendorID, len(next.Identifiers))
 				for i, id := range next.Identifiers {

@@ -28,18 +28,25 @@ type Server struct {
 // StartServer starts a redis-server like Start, under the test's control.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
+	return StartServerWith(t)
+}
+
+// StartServerWith is StartServer with extra redis-server arguments, kept
+// for restarts ("--appendonly", "yes" makes the data outlive them).
+func StartServerWith(t testing.TB, args ...string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server not found: apt-get install -y redis-server (%v)", err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), args: args}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		port, err := freePort()
 		if err != nil {
 			t.Fatalf("redistest: free port: %v", err)
 		}
-		addr, p, err := launch(bin, s.dir, port)
+		addr, p, err := launch(bin, s.dir, port, args...)
 		if err == nil {
 			s.port, s.addr, s.p = port, addr, p
 			t.Cleanup(s.Stop)
@@ -68,7 +75,8 @@ func (s *Server) Stop() {
 	}
 }
 
-// Restart starts the server again on the same port, empty.
+// Restart starts the server again on the same port: empty, unless its
+// arguments made it persist (StartServerWith).
 func (s *Server) Restart() error {
 	s.Stop()
 	s.mu.Lock()
