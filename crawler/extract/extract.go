@@ -358,16 +358,23 @@ func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind)
 		l.URL, fromContainer = Canonical(page), kind == readPage
 	}
 	if l.ID == "" {
-		if fromContainer {
-			if u, err := url.Parse(l.URL); err == nil {
-				l.ID = idFromURL(u)
-				derivedID = l.ID != ""
-			}
-		} else {
-			l.ID = contentID(l)
-		}
+		derivedID = fallbackID(&l, fromContainer)
 	}
 	return l, derivedID, true
+}
+
+// fallbackID gives a listing the rules found no ID for one: from its own
+// URL (ownURL: the listing's link, not the page's), else from its
+// content. It reports an ID read from the URL.
+func fallbackID(l *precwatch.Listing, ownURL bool) bool {
+	if !ownURL {
+		l.ID = contentID(*l)
+		return false
+	}
+	if u, err := url.Parse(l.URL); err == nil {
+		l.ID = idFromURL(u)
+	}
+	return l.ID != ""
 }
 
 // currencyCode normalises the text of an explicit currency selector.

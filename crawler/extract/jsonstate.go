@@ -541,14 +541,7 @@ func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwa
 		l.URL = Canonical(page)
 	}
 	if l.ID == "" {
-		if fromItem {
-			if u, err := url.Parse(l.URL); err == nil {
-				l.ID = idFromURL(u)
-				derivedID = l.ID != ""
-			}
-		} else {
-			l.ID = contentID(l)
-		}
+		derivedID = fallbackID(&l, fromItem)
 	}
 	return l, derivedID, true
 }
