@@ -34,7 +34,8 @@ func TestBackupWhileCrawling(t *testing.T) {
 	midRun := ""
 	for round := 0; round < 3; round++ {
 		c := crawl(store)
-		for i := 0; !c.exited(); i++ {
+		// A few backups a round, each checked whole, keep the test short.
+		for i := 0; !c.exited() && i < 6; i++ {
 			out := filepath.Join(dir, fmt.Sprintf("backup-%d-%d.db", round, i))
 			b := startProc(t, "backup --store "+store+" --out "+out+" --json")
 			<-b.done
@@ -53,6 +54,7 @@ func TestBackupWhileCrawling(t *testing.T) {
 				midRun = out
 			}
 		}
+		<-c.done
 		if c.err != nil {
 			t.Fatalf("crawl round %d: %v\n%s", round, c.err, strings.Join(c.lines(true), "\n"))
 		}
