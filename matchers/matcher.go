@@ -142,6 +142,91 @@ func otherItemBetween(text string, toks []token, from, to int) bool {
 	return false
 }
 
+// sharedHeadOf returns the head a normalised two-word name shares with
+// the names listed before it ("nitrate" of "sodium nitrate"), or the head
+// a Romance name "X di/de Y" shares with the elements listed after it.
+func sharedHeadOf(norm string) (last, first string) {
+	ws := strings.Split(norm, " ")
+	switch {
+	case len(ws) == 2 && len(ws[0]) >= 4 && len(ws[1]) >= 4:
+		return ws[1], ""
+	case len(ws) == 3 && (ws[1] == "di" || ws[1] == "de") && len(ws[0]) >= 4:
+		return "", ws[0] + " " + ws[1]
+	}
+	return "", ""
+}
+
+// headConnectors join names that share a head: "potassium and sodium
+// nitrate", "nitrato di potassio e di sodio".
+var headConnectors = foldedSetOf(`and or und oder et ou y e o i en of и или`)
+
+// sharedHeads adds the names a list shares one head noun with a named
+// term ("Trimethyl, triethyl, dimethyl and diethyl phosphite", "potassium
+// and sodium nitrate"; "nitrato di potassio e di sodio"): each listed word
+// that makes a watchlist name with the head names that substance, at the
+// word. Words already part of a match are left alone.
+func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
+	n := len(accepted)
+	taken := func(k int) bool {
+		return slices.ContainsFunc(accepted, func(o candidate) bool { return o.start < toks[k].end && toks[k].start < o.end })
+	}
+	add := func(k int, name string) bool {
+		i, ok := m.patIndex[name]
+		if !ok || taken(k) {
+			return false
+		}
+		added := false
+		for r := range m.patterns[i].refs {
+			ref := &m.patterns[i].refs[r]
+			if ref.class != classWord || negated(toks, k, k+1) {
+				continue
+			}
+			accepted = append(accepted, candidate{ref: ref, start: toks[k].start, end: toks[k].end, nlen: len(name), tokFirst: k, tokAfter: k + 1})
+			added = true
+		}
+		return added
+	}
+	joins := func(k int) bool {
+		t := toks[k]
+		return t.kind == tokPunct && (t.word == "," || t.word == "/" || t.word == "&") || t.kind == tokWord && headConnectors[t.word]
+	}
+	for i := range n {
+		c := accepted[i]
+		// The join next to the named term is a word ("and", "e"): a comma
+		// alone may end another item ("Calcium, ammonium nitrate").
+		if h := c.ref.headLast; h != "" && c.tokAfter == c.tokFirst+2 && c.tokFirst >= 2 && toks[c.tokFirst-1].kind == tokWord {
+			// Back over "A, B and " before "C head".
+			for k := c.tokFirst - 1; k >= 1 && joins(k); {
+				k--
+				for k >= 1 && toks[k].kind == tokPunct && toks[k].word == "-" { // "Kalium- und"
+					k--
+				}
+				if toks[k].kind != tokWord || !add(k, toks[k].word+" "+h) {
+					break
+				}
+				k--
+			}
+		}
+		if h := c.ref.headFirst; h != "" && c.tokAfter < len(toks) && toks[c.tokAfter].kind == tokWord {
+			// On over " e di B, C" after "head di A".
+			for k := c.tokAfter; k+1 < len(toks) && joins(k); {
+				k++
+				if toks[k].kind == tokWord && (toks[k].word == "di" || toks[k].word == "de" || toks[k].word == "d") && k+1 < len(toks) {
+					k++
+				}
+				if toks[k].kind != tokWord || !add(k, h+" "+toks[k].word) {
+					break
+				}
+				k++
+			}
+		}
+	}
+	if len(accepted) > n {
+		sortByStart(accepted)
+	}
+	return accepted
+}
+
 // idKindWords name a registry ("CAS 67-64-1", "EINECS 231-765-0");
 // idNumberWords stand between it and the number ("CAS No.", "EG-Nr.").
 var (
@@ -226,6 +311,10 @@ type termRef struct {
 	// matches only in upper case ("AN", not "an"); slang written in lower
 	// case ("nitro") matches in any case, with context all the same.
 	upper bool
+	// headLast and headFirst are the head a list of names may share
+	// (sharedHeads): "nitrate" of "sodium nitrate", "nitrato di" of
+	// "nitrato di sodio"; "" when the name has none.
+	headLast, headFirst string
 	// Precomputed for stepsMask: separators in term, whether it has a
 	// digit, whether its first letter is Latin.
 	seps       int
@@ -346,11 +435,15 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			index[norm] = i
 			m.patterns = append(m.patterns, pattern{compound: utf8.RuneCountInString(norm) >= compoundMinLen})
 		}
-		m.patterns[i].refs = append(m.patterns[i].refs, termRef{
+		ref := termRef{
 			sub: sub, term: term, kind: kind, class: class, upper: (class == classAbbr || class == classID) && allUpper(term),
 			seps: countSeparators(term), digits: strings.ContainsAny(term, "0123456789"),
 			latinFirst: unicode.Is(unicode.Latin, firstLetter(term)),
-		})
+		}
+		if class == classWord {
+			ref.headLast, ref.headFirst = sharedHeadOf(norm)
+		}
+		m.patterns[i].refs = append(m.patterns[i].refs, ref)
 	}
 	// Names written apart at their parts are added after every term as
 	// written, so that a term spelled that way in the watchlist keeps its
@@ -834,6 +927,9 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		named = append(named, c)
 	}
 	accepted = named
+	if len(accepted) > 0 {
+		accepted = m.sharedHeads(toks, accepted)
+	}
 	// An abbreviation spelled out next to it as another chemical
 	// ("DMP dimethyl phthalate") names that chemical.
 	if hasAbbr {

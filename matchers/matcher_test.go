@@ -142,6 +142,12 @@ func TestMatchTable(t *testing.T) {
 		{"cas inside part number", "part 17722-84-1", ``},
 		{"cas full-width", "CAS ７７２２－８４－１", `hydrogen-peroxide/cas/"７７２２－８４－１"/-/-`},
 		{"cas full-width wrong check digit", "CAS ７７２２－８４－２", ``},
+		// names sharing one head noun
+		{"shared head", "Trimethyl, triethyl, dimethyl and diethyl phosphite", `trimethyl-phosphite/name/"Trimethyl"/-/- triethyl-phosphite/name/"triethyl"/-/- dimethyl-phosphite/name/"dimethyl"/-/- diethyl-phosphite/name/"diethyl phosphite"/-/-`},
+		{"shared head salts", "Potassium and sodium nitrate, 25 kg each", `potassium-nitrate/name/"Potassium"/-/- sodium-nitrate/name/"sodium nitrate"/-/-`},
+		{"shared head first", "Nitrato di potassio e di sodio 25 kg", `potassium-nitrate/name/"Nitrato di potassio"/-/- sodium-nitrate/name/"sodio"/-/-`},
+		{"shared head not a comma alone", "Calcium, ammonium nitrate 25 kg", `ammonium-nitrate/name/"ammonium nitrate"/-/-`},
+		{"shared head unlisted", "Sodium and potassium chloride", ``},
 		// new wordings (batch 12)
 		{"contain negated es", "Quitaesmalte que no contiene acetona – 200 ml", ``},
 		{"contain negated fr", "Coloration végétale – ne contient pas d'eau oxygénée", ``},
