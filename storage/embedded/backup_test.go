@@ -155,3 +155,24 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Errorf("last backup holds %d alerts, want %d", last, writers*pages*2*2)
 	}
 }
+
+// TestStoreFileMode: a new store, and the WAL files SQLite makes beside it,
+// are readable by their owner only (sessions' cookies, password hashes).
+func TestStoreFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "precwatch.db")
+	s := open(t, path)
+	defer s.Close()
+	p, obs := storetest.EvidenceBatch("silkvault", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), "M1")
+	if _, err := s.RecordPage(context.Background(), p, obs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+}

@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -52,6 +54,14 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	if path == "" {
 		return nil, fmt.Errorf("embedded: open: %w: empty path", precwatch.ErrInvalid)
+	}
+	// The store holds sessions' cookies and the console's password hashes:
+	// a new file is its owner's alone, and SQLite gives the -wal and -shm
+	// files it creates beside it the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	q := url.Values{}
 	// busy_timeout comes first so that the other pragmas already wait.
