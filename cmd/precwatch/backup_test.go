@@ -11,6 +11,7 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/storage/embedded"
+	"github.com/precwatch/precwatch/storage/storetest"
 )
 
 // TestBackupWhileCrawling, with real processes: `precwatch backup` run
@@ -110,28 +111,15 @@ func runningRuns(t *testing.T, path string) int {
 	return n
 }
 
-// checkEvidence fails unless every alert of the store at path has its
-// evidence page, and every fetch its listing names.
+// checkEvidence fails unless every alert and listing of the store at
+// path has its evidence: pages, fetch records and their bodies
+// (storetest.EvidenceIntact).
 func checkEvidence(t *testing.T, path string) {
 	t.Helper()
-	ctx := t.Context()
-	st, err := embedded.Open(ctx, path, nil)
+	st, err := embedded.Open(t.Context(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	alerts, err := st.Alerts(ctx, precwatch.AlertFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range alerts {
-		if _, err := st.Page(ctx, a.Listing.PageSHA256); err != nil {
-			t.Errorf("%s: alert %s: evidence page: %v", filepath.Base(path), a.Key, err)
-		}
-		for _, id := range a.Listing.FetchIDs() {
-			if _, err := st.Fetch(ctx, id); err != nil {
-				t.Errorf("%s: alert %s: fetch %s: %v", filepath.Base(path), a.Key, id, err)
-			}
-		}
-	}
+	storetest.EvidenceIntact(t, st)
 }

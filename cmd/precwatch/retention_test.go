@@ -113,11 +113,10 @@ func oldHistory(t *testing.T, st precwatch.Store, now time.Time) {
 	}
 }
 
-// TestPruneCommand: `precwatch prune` reports what it would delete (dry
-// run) and what it deleted, takes its ages from the config's retention
-// block, and refuses ages under an hour.
-func TestPruneCommand(t *testing.T) {
-	dir := t.TempDir()
+// oldStore writes an embedded store holding oldHistory in dir and
+// returns its path.
+func oldStore(t *testing.T, dir string) string {
+	t.Helper()
 	path := filepath.Join(dir, "precwatch.db")
 	st, err := embedded.Open(t.Context(), path, nil)
 	if err != nil {
@@ -125,6 +124,15 @@ func TestPruneCommand(t *testing.T) {
 	}
 	oldHistory(t, st, time.Now())
 	st.Close()
+	return path
+}
+
+// TestPruneCommand: `precwatch prune` reports what it would delete (dry
+// run) and what it deleted, takes its ages from the config's retention
+// block, and refuses ages under an hour.
+func TestPruneCommand(t *testing.T) {
+	dir := t.TempDir()
+	path := oldStore(t, dir)
 
 	out, stderr, err := run(t, t.Context(), "", "prune", "--older-than", "90d", "--runs-older-than", "200d", "--dry-run", "--store", path)
 	if err != nil {
@@ -166,13 +174,7 @@ func TestPruneCommand(t *testing.T) {
 // gave it, logs what it deleted and counts it in its metrics.
 func TestDaemonPrunes(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "precwatch.db")
-	st, err := embedded.Open(t.Context(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oldHistory(t, st, time.Now())
-	st.Close()
+	path := oldStore(t, dir)
 	config := writeFile(t, dir, "c.yaml", siteConfig(t, "", "")+"retention: {fetches: 90d}\n")
 	m, logs, waitFor := startDaemonInProcess(t, "run", "--config", config, "--store", path, "--addr", "", "--reload-interval", "50ms")
 	waitFor("precwatch running")
