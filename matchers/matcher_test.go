@@ -181,6 +181,7 @@ func TestMatchTable(t *testing.T) {
 		{"abbreviation other cas", "DMP plasticiser 99.5 % — CAS 131-11-3", ``},
 		{"abbreviation own cas", "TEA 99% — CAS 102-71-6", `triethanolamine/abbreviation/"TEA"/99/- triethanolamine/cas/"102-71-6"/99/-`},
 		{"packing group", "Kalisalpeter | Klasse 5.1, VG III | 25 kg", `potassium-nitrate/synonym/"Kalisalpeter"/-/-`},
+		{"folded context word", "ТЭА технический", `triethanolamine/abbreviation/"ТЭА"/-/-`},
 		{"cyrillic abbreviation", "ТЭА 99 % – бочка 230 кг", `triethanolamine/abbreviation/"ТЭА"/99/-`},
 		{"strength of next item by id", "UN 1485 — 25 kg | UN 1489 — 25 kg | UN 1496 sodium chlorite 80 % — 50 kg", `potassium-chlorate/un/"UN 1485"/-/- potassium-perchlorate/un/"UN 1489"/-/-`},
 		{"strength of next item by name", "Aceton (UN 1090), 10 L | Nitromethaan (UN 1261), 5 L | Ethanol 96 %, 5 L", `acetone/name/"Aceton"/-/- acetone/un/"UN 1090"/-/- nitromethane/name/"Nitromethaan"/-/- nitromethane/un/"UN 1261"/-/-`},

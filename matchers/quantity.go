@@ -191,7 +191,7 @@ const contextReach = 4
 
 // contextWords support an abbreviation or slang term: chemical-trade
 // words, packaging and grades, in the languages of the watchlist.
-var contextWords = setOf(`grade purity pure purum technical tech reagent reagents lab laboratory analytical analysis
+var contextWords = foldedSetOf(`grade purity pure purum technical tech reagent reagents lab laboratory analytical analysis
 standard standards cas acs usp bp ph eur chemical chemicals chem industrial anhydrous crystals crystal crystalline
 granules granular prills prilled pellets flakes powder solution acid amine ester fumigant fertiliser fertilizer tanker
 fertilizers fertilisers bulk drum drums ibc tote cylinder cylinders ampoule ampoules lecture bottle kg fuel
@@ -208,7 +208,7 @@ adr imdg iata dgd hazmat gefahrgut oxidizer oxidiser oxidizing oxidising combura
 // competingWords give a short code an everyday sense when written next to
 // it ("TEA tree oil", "HP laptop", "CAN bus", "16 GB RAM", "nitro cold
 // brew"): the code is then no abbreviation of a substance.
-var competingWords = setOf(`tree oil cup cups pot leaf leaves green black grey gray earl herbal chai iced
+var competingWords = foldedSetOf(`tree oil cup cups pot leaf leaves green black grey gray earl herbal chai iced
 oolong sencha puerh erh darjeeling assam ceylon rooibos jasmine teabags brewed
 time party room set ceremony latte matcha
 laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook omen spectre monitor pc
@@ -228,18 +228,10 @@ drink drinks beverage beverages refresco refrescos limon naranja lemonade limona
 summit summits goals sdg sdgs conference sommet cumbre vertice gipfel szczyt саммит конференция climate climat klima clima
 whey protein proteine proteina proteins creatine casein isolate bcaa preworkout workout supplement supplements`)
 
-func setOf(words string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(words) {
-		m[w] = true
-	}
-	return m
-}
-
 // usStateCodes are US state and territory postal codes. A code on the
 // watchlist that is also one ("NM", "GA", "DC") names a place when written
 // as an address.
-var usStateCodes = setOf(`al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt
+var usStateCodes = foldedSetOf(`al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt
 ne nv nh nj nm ny nc nd oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr gu vi as mp`)
 
 // inAddress reports whether the code at c is a state in an address:
