@@ -885,7 +885,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			after++
 		}
 		c.tokFirst, c.tokAfter = first, after
-		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) {
+		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) && !m.gradeSupports(text, toks, c) {
 			continue
 		}
 		// A term read across a list's separators names nothing, nor
@@ -950,7 +950,11 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		sub := &m.subs[c.ref.sub]
 		sc.staged = append(sc.staged, staged{ref: c.ref, field: field, text: text[c.start:c.end], start: c.start, end: c.end})
 		st := &sc.staged[len(sc.staged)-1]
-		if v, ok := strengthFor(text, toks, strengths, accepted, c, sub.nitrogenBasis, sc); ok {
+		v, ok := strengthFor(text, toks, strengths, accepted, c, sub.nitrogenBasis, sc)
+		if !ok && sub.nitrogenBasis {
+			v, ok = bareGrade(text, toks, c, c.ref.class == classAbbr)
+		}
+		if ok {
 			st.conc, st.hasConc = v, true
 			st.over = sub.limit != nil && v > *sub.limit
 		}
@@ -1655,6 +1659,56 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 		}
 	}
 	return v, ok
+}
+
+// bareGrade reads the nitrogen grade that a fertiliser's trade name
+// carries as a bare number right after the name, no "%" and no "N"
+// ("Ammonitrate 33,5", "AN 34,4 big bag", "saletra amonowa 34"): a number
+// from minBareGrade to ammoniumNitrateN, with a decimal part after an
+// abbreviation (decimal), followed by nothing, a sentence break, a word
+// that is no unit, or a dash or comma set apart from it. Anything else
+// makes it a price, an amount or a code ("AN 25,50 €", "AN 30 kg").
+func bareGrade(text string, toks []token, c candidate, decimal bool) (float64, bool) {
+	i := c.tokAfter
+	if i >= len(toks) || toks[i].kind != tokNum || c.end > toks[i].start || strings.TrimSpace(text[c.end:toks[i].start]) != "" {
+		return 0, false
+	}
+	t := toks[i]
+	if t.num < minBareGrade || t.num > ammoniumNitrateN || decimal && !strings.ContainsAny(text[t.start:t.end], ".,\u00b7") {
+		return 0, false
+	}
+	if i+1 < len(toks) {
+		switch n := toks[i+1]; n.kind {
+		case tokBreak:
+		case tokWord:
+			if n.flags&(fUnit|fPercent|fNotStrength|fVolume) != 0 {
+				return 0, false
+			}
+		case tokPunct:
+			if !strings.Contains(",-–—", n.word) || n.start == t.end || i+2 < len(toks) && toks[i+2].kind == tokNum {
+				return 0, false
+			}
+		default:
+			return 0, false
+		}
+	}
+	return t.num, true
+}
+
+// minBareGrade is the lowest nitrogen grade bareGrade reads: straight
+// ammonium nitrate fertilisers are sold from about 26 % N (calcium
+// ammonium nitrate 27 %) up to 34.5 %.
+const minBareGrade = 20
+
+// gradeSupports reports whether an abbreviation of a substance whose limit
+// is on nitrogen is followed by its grade ("AN 33,5"), which is as good a
+// context as a percentage.
+func (m *Matcher) gradeSupports(text string, toks []token, c candidate) bool {
+	if !m.subs[c.ref.sub].nitrogenBasis {
+		return false
+	}
+	_, ok := bareGrade(text, toks, c, true)
+	return ok
 }
 
 // wordsBetween counts the words between candidate o and the tokens

@@ -158,6 +158,18 @@ func TestMatchTable(t *testing.T) {
 		{"small capitals", "ʜʏᴅʀᴏɢᴇɴ ᴘᴇʀᴏxɪᴅᴇ 50% – 25 kg", `hydrogen-peroxide/name/"ʜʏᴅʀᴏɢᴇɴ ᴘᴇʀᴏxɪᴅᴇ"/50/true`},
 		{"regional indicators", "🇳 🇮 🇹 🇷 🇴 🇲 🇪 🇹 🇭 🇦 🇳 🇪 98%", `nitromethane/name/"🇳 🇮 🇹 🇷 🇴 🇲 🇪 🇹 🇭 🇦 🇳 🇪"/98/true`},
 		{"flags", "Made in 🇩🇪 🇫🇷", ``},
+		// a fertiliser's bare nitrogen grade after its name
+		{"bare grade", "Ammonitrate 33,5 big bag 500 kg", `ammonium-nitrate/synonym/"Ammonitrate"/33.5/true`},
+		{"bare grade abbreviation", "AN 34,4 en big-bag de 500 kg", `ammonium-nitrate/abbreviation/"AN"/34.4/true`},
+		{"bare grade under", "Saletra amonowa 27 – worek 25 kg", `ammonium-nitrate/synonym/"Saletra amonowa"/27/true`},
+		{"bare integer after abbreviation", "AN 33 big bag", ``},
+		{"bare grade is a price", "AN 25,50 € per bag", ``},
+		{"bare grade is an amount", "Ammonitrate 30 kg", `ammonium-nitrate/synonym/"Ammonitrate"/-/-`},
+		{"bare grade out of range", "Ammonitrate 12,5 big bag", `ammonium-nitrate/synonym/"Ammonitrate"/-/-`},
+		{"french year", "garantie 1 an 25,5 cm", ``},
+		// ion charges inside a formula
+		{"ionic formula", "NH₄⁺NO₃⁻ prills 1 t", `ammonium-nitrate/formula/"NH₄⁺NO₃"/-/-`},
+		{"ions apart", "Na⁺ Cl⁻ table salt", ``},
 		{"per cent", "Hydrogen Peroxide 35 per cent Food Grade", `hydrogen-peroxide/name/"Hydrogen Peroxide"/35/true`},
 		{"per cent off", "Nitromethane 20 per cent off", `nitromethane/name/"Nitromethane"/-/-`},
 		{"gewichtsprocent", "Waterstofperoxide 5 gewichtsprocent – 1 L", `hydrogen-peroxide/name/"Waterstofperoxide"/5/false`},

@@ -296,7 +296,9 @@ func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 			// other symbols separate words.
 			// Format characters (zero-width space, soft hyphen) join too,
 			// since they are invisible inside a word.
-			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r) {
+			// So do an ion's charge signs, written inside a formula
+			// ("NH₄⁺NO₃⁻").
+			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r) && !isChargeSign(r) {
 				pendingSpace = true
 			}
 			i += size
@@ -598,6 +600,9 @@ func computeFold(r rune) string {
 	}
 	return res
 }
+
+// isChargeSign reports a superscript or subscript plus or minus sign.
+func isChargeSign(r rune) bool { return r == '⁺' || r == '⁻' || r == '₊' || r == '₋' }
 
 // smallCapitals are the small capital letters of Unicode's IPA and
 // phonetic blocks, by the Latin letter they stand for.

@@ -494,14 +494,15 @@ func applyEdits(n *normText, edits []repairEdit) {
 	}
 }
 
-// joinPieces joins words of n written apart by one "-" or "." in orig
-// when together they make one vocabulary word of fuzzyMinLetters or more
-// letters ("Tri-etan-olamina", "K@lk-Amm0n-S@lpeter").
+// joinPieces joins words of n written apart by one glue (joinGlues) in
+// orig when together they make one vocabulary word of fuzzyMinLetters or
+// more letters ("Tri-etan-olamina", "K@lk-Amm0n-S@lpeter",
+// "Water·stof·per·oxide").
 func (m *Matcher) joinPieces(n *normText, orig string) {
 	var edits []repairEdit
-	for _, sep := range []byte("-.") {
+	for _, sep := range joinGlues {
 		for i := 0; ; i++ {
-			j := strings.IndexByte(orig[i:], sep)
+			j := strings.Index(orig[i:], sep)
 			if j < 0 {
 				break
 			}
@@ -509,7 +510,7 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 			// The joined word starts with the piece before the first glue.
 			// A piece glued on before it ("Am-mo-nium-nitraat") was joined
 			// by normalising, so the word may start further back.
-			if gluedAt(orig, i) && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
+			if gluedAt(orig, i) > 0 && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
 				edits = m.joinRun(n, orig, i, edits)
 			}
 		}
@@ -521,6 +522,51 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 	}
 }
 
+// joinGlues are the characters that glue the pieces of one word: a hyphen,
+// a full stop, and the middle dots of syllabified print (U+00B7, U+2027,
+// U+2219, U+22C5, U+30FB, U+FF65), which, unlike "•", no list puts between
+// two words without spaces.
+var joinGlues = []string{"-", ".", "\u00b7", "\u2027", "\u2219", "\u22c5", "\u30fb", "\uff65"}
+
+// glueAt returns the length of the glue that starts at orig[i], or 0.
+func glueAt(orig string, i int) int {
+	switch c := orig[i]; {
+	case c == '-' || c == '.':
+		return 1
+	case c < utf8.RuneSelf:
+		return 0
+	}
+	for _, g := range joinGlues[2:] {
+		if strings.HasPrefix(orig[i:], g) {
+			return len(g)
+		}
+	}
+	return 0
+}
+
+// glueEndingAt returns the length of the glue that ends just before
+// orig[e], or 0.
+func glueEndingAt(orig string, e int) int {
+	if e <= 0 || e > len(orig) {
+		return 0
+	}
+	if c := orig[e-1]; c == '-' || c == '.' {
+		return 1
+	} else if c < utf8.RuneSelf {
+		return 0
+	}
+	for _, g := range joinGlues[2:] {
+		if strings.HasSuffix(orig[:e], g) {
+			return len(g)
+		}
+	}
+	return 0
+}
+
+// maxPieces is the most pieces joinRun joins into one word: a name
+// written in syllables ("Ka·li·um·per·chlo·rat").
+const maxPieces = 8
+
 // gluedBefore reports whether the letters before orig[i] are glued to
 // a piece before them.
 func gluedBefore(orig string, i int) bool {
@@ -528,12 +574,31 @@ func gluedBefore(orig string, i int) bool {
 	for a > 0 && isASCIILetter(orig[a-1]) {
 		a--
 	}
-	return a < i && gluedAt(orig, a-1)
+	if a == i {
+		return false
+	}
+	g := glueEndingAt(orig, a)
+	return g > 0 && gluedAt(orig, a-g) > 0
 }
 
-// gluedAt reports whether orig[i] is a "-" or "." between letters.
-func gluedAt(orig string, i int) bool {
-	return i > 0 && i+1 < len(orig) && (orig[i] == '-' || orig[i] == '.') && isLetterByte(orig[i-1]) && isLetterByte(orig[i+1])
+// gluedAt returns the length of the glue at orig[i] when it stands
+// between letters, or 0.
+func gluedAt(orig string, i int) int {
+	if i <= 0 || i >= len(orig) {
+		return 0
+	}
+	g := glueAt(orig, i)
+	if g == 0 || i+g >= len(orig) || !isLetterByte(orig[i-1]) || !isLetterByte(orig[i+g]) {
+		return 0
+	}
+	return g
+}
+
+// gluedEndingAt reports whether a glue between letters ends just before
+// orig[e].
+func gluedEndingAt(orig string, e int) bool {
+	g := glueEndingAt(orig, e)
+	return g > 0 && gluedAt(orig, e-g) == g
 }
 
 // joinRun looks at the run of pieces glued by the separator at orig[g],
@@ -542,7 +607,7 @@ func gluedAt(orig string, i int) bool {
 func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) []repairEdit {
 	t := n.text
 	// The space of n.text that the separator became.
-	sp, _ := slices.BinarySearch(n.offs, int32(g+1))
+	sp, _ := slices.BinarySearch(n.offs, int32(g+gluedAt(orig, g)))
 	if sp == 0 || sp >= len(t) || t[sp] != ' ' {
 		return edits
 	}
@@ -551,10 +616,10 @@ func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) [
 		a--
 	}
 	// Only from the run's first glue: the piece before is not glued on.
-	if a > 0 && gluedAt(orig, int(n.offs[a])-1) {
+	if a > 0 && gluedEndingAt(orig, int(n.offs[a])) {
 		return edits
 	}
-	var ends [maxTermWords]int
+	var ends [maxPieces]int
 	k := 0
 	for e := a; k < len(ends); {
 		for e < len(t) && t[e] != ' ' {
@@ -562,10 +627,17 @@ func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) [
 		}
 		ends[k] = e
 		k++
-		if e >= len(t) || !gluedAt(orig, int(n.offs[e+1])-1) {
+		if e >= len(t) || !gluedEndingAt(orig, int(n.offs[e+1])) {
 			break
 		}
 		e++
+	}
+	// A hyphen or full stop between letters is also a compound's or an
+	// abbreviation's ("e-mail", "U.S."): only long words are joined. No
+	// one writes a middle dot inside a word but to syllabify it.
+	minLetters := fuzzyMinLetters
+	if glueAt(orig, g) > 1 {
+		minLetters = 4
 	}
 	var buf [64]byte
 	for x := k - 1; x >= 1; x-- {
@@ -575,7 +647,7 @@ func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) [
 				w = append(w, t[p])
 			}
 		}
-		if m.vocab.words[string(w)] && utf8.RuneCount(w) >= fuzzyMinLetters {
+		if m.vocab.words[string(w)] && utf8.RuneCount(w) >= minLetters {
 			for y := 0; y < x; y++ {
 				edits = append(edits, repairEdit{na: ends[y], nb: ends[y] + 1})
 			}

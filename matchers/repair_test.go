@@ -49,6 +49,11 @@ func TestRepairRules(t *testing.T) {
 		{"pieces", "Tri-etan-olamina 99 % 25 kg", "triethanolamine", ""},
 		{"pieces", "K@lk-Amm0n-S@lpeter 27 % N 600 kg", "calcium-ammonium-nitrate", ""},
 		{"pieces, ordinary words", "Hand-made e-mail T-shirt, well-known brand", "", ""},
+		{"middle dots", "Water·stof·per·oxide 35 % – 10 L", "hydrogen-peroxide", "true"},
+		{"syllables", "Ka·li·um·per·chlo·rat 99 % 1 kg", "potassium-perchlorate", "true"},
+		{"syllables, two words", "Am·mo·ni·um ni·trat 34,5 % N", "ammonium-nitrate", "true"},
+		{"middle dots, list", "Aceton·Ethanol·Isopropanol 5 L", "acetone", ""},
+		{"middle dots, ordinary words", "Caf·é·Bar open 10·30, Col·legi", "", ""},
 		// One dropped, doubled or swapped letter in long words only.
 		{"swapped", "Nitormethane 99% 1 L", "nitromethane", "true"},
 		{"doubled", "Nitromethhane 99% 1 L", "nitromethane", "true"},

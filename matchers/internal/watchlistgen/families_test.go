@@ -258,7 +258,7 @@ func TestFamilyPatterns(t *testing.T) {
 }
 
 // TestTermCountBounded keeps the automaton's growth in check: no family
-// above 400 terms and the whole watchlist under 2,500.
+// above 400 terms and the whole watchlist under 3,000 (2,665 with every Cyrillic name also in Latin letters).
 func TestTermCountBounded(t *testing.T) {
 	byID, _ := built(t)
 	total := 0
@@ -269,8 +269,8 @@ func TestTermCountBounded(t *testing.T) {
 			t.Errorf("%s: %d terms, want at most 400", id, n)
 		}
 	}
-	if total > 2500 {
-		t.Errorf("watchlist has %d terms, want at most 2500", total)
+	if total > 3000 {
+		t.Errorf("watchlist has %d terms, want at most 3000", total)
 	}
 	t.Logf("%d terms", total)
 }

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -164,6 +165,9 @@ func build(in, extraPath, existingPath string) ([]byte, int, error) {
 	}
 	if err := addFamilyMembers(w.Substances); err != nil {
 		return nil, 0, err
+	}
+	for i := range w.Substances {
+		addTranslits(&w.Substances[i])
 	}
 	if existingPath != "" {
 		data, err := os.ReadFile(existingPath)
@@ -345,6 +349,67 @@ func translitVariants(n string) []string {
 		}
 	}
 	return out
+}
+
+// cyrLatin transliterates Russian Cyrillic in the BGN/PCGN style sellers
+// and shops mostly use ("аммиачная" → "ammiachnaya"); the soft and hard
+// signs are dropped, as most informal writing drops them.
+var cyrLatin = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "yo", 'ж': "zh", 'з': "z", 'и': "i",
+	'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t",
+	'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "",
+	'э': "e", 'ю': "yu", 'я': "ya",
+}
+
+// icaoLatin is where the ICAO system of Russian passports differs from
+// cyrLatin ("ammiachnaia", "kalii").
+var icaoLatin = map[rune]string{'я': "ia", 'ю': "iu", 'й': "i", 'ё': "e"}
+
+// transliterate writes the Cyrillic letters of n in Latin with table, then
+// cyrLatin; ok is false when n has a letter neither table holds.
+func transliterate(n string, table map[rune]string) (string, bool) {
+	var b strings.Builder
+	for _, r := range strings.ToLower(n) {
+		if !unicode.Is(unicode.Cyrillic, r) {
+			b.WriteRune(r)
+			continue
+		}
+		l, ok := table[r]
+		if !ok {
+			l, ok = cyrLatin[r]
+		}
+		if !ok {
+			return "", false
+		}
+		b.WriteString(l)
+	}
+	return b.String(), true
+}
+
+// addTranslits adds every Cyrillic name, synonym and exclusion of s in
+// Latin letters, in the systems listings use (transliterate, icaoLatin,
+// translitVariants), so that a Russian name typed on a Latin keyboard is
+// found (and an excluded phrase excluded) without writing each by hand.
+func addTranslits(s *outSubstance) {
+	latin := func(terms []string) []string {
+		var out []string
+		for _, t := range terms {
+			if !strings.ContainsFunc(t, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+				continue
+			}
+			if v, ok := transliterate(t, nil); ok {
+				out = append(out, v)
+				out = append(out, translitVariants(v)...)
+			}
+			if v, ok := transliterate(t, icaoLatin); ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	terms := slices.Sorted(maps.Values(s.Names))
+	s.Synonyms = dedupe(append(s.Synonyms, latin(append(terms, s.Synonyms...))...), s.Names)
+	s.Excludes = dedupe(append(s.Excludes, latin(s.Excludes)...), nil)
 }
 
 // checkExtra rejects a name without a letter: an unquoted name holding a

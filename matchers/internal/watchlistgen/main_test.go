@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,41 @@ func TestKeepsSuppressions(t *testing.T) {
 	again, _, err := build(ref, "extra_names.yaml", existing)
 	if err != nil || !bytes.Equal(again, got) {
 		t.Errorf("regenerating twice changed the file (err %v)", err)
+	}
+}
+
+func TestTransliterate(t *testing.T) {
+	for _, tc := range []struct {
+		in, bgn, icao string
+	}{
+		{"Аммиачная селитра", "ammiachnaya selitra", "ammiachnaia selitra"},
+		{"Калий хлорноватокислый", "kaliy khlornovatokislyy", "kalii khlornovatokislyi"},
+		{"нитрат кальция", "nitrat kaltsiya", "nitrat kaltsiia"},
+		{"серная к-та 93%", "sernaya k-ta 93%", "sernaia k-ta 93%"},
+		{"Щёлочь", "shchyoloch", "shcheloch"},
+	} {
+		if got, ok := transliterate(tc.in, nil); !ok || got != tc.bgn {
+			t.Errorf("transliterate(%q) = %q, %v; want %q", tc.in, got, ok, tc.bgn)
+		}
+		if got, ok := transliterate(tc.in, icaoLatin); !ok || got != tc.icao {
+			t.Errorf("transliterate(%q, icao) = %q, %v; want %q", tc.in, got, ok, tc.icao)
+		}
+	}
+	// A letter of another Cyrillic language is no Russian: no term.
+	if got, ok := transliterate("Ґрунт", nil); ok {
+		t.Errorf("transliterate(Ґрунт) = %q, want none", got)
+	}
+	s := outSubstance{Names: map[string]string{"ru": "Нитрат аммония", "en": "Ammonium nitrate"}, Synonyms: []string{"аммиачная селитра", "nitrat ammoniya"}, Excludes: []string{"азотная кислота-free"}}
+	addTranslits(&s)
+	for _, want := range []string{"ammiachnaya selitra", "ammiachnaja selitra", "ammiachnaia selitra", "nitrat ammoniia"} {
+		if !slices.Contains(s.Synonyms, want) {
+			t.Errorf("synonyms %q lack %q", s.Synonyms, want)
+		}
+	}
+	if n := strings.Count(strings.Join(s.Synonyms, "|"), "nitrat ammoniya"); n != 1 {
+		t.Errorf("synonyms %q hold nitrat ammoniya %d times, want once", s.Synonyms, n)
+	}
+	if !slices.Contains(s.Excludes, "azotnaya kislota-free") {
+		t.Errorf("excludes %q lack the transliterated exclusion", s.Excludes)
 	}
 }
