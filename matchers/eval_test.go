@@ -46,6 +46,9 @@ var holdoutBatches = []struct {
 	{"batch11", 1884, floorRE("holdout-batch11-floor")},
 	// A balanced re-measurement in new wordings, after batches 10 and 11.
 	{"batch12", 2084, floorRE("holdout-batch12-floor")},
+	// An outside evaluator's mixed set: two thirds ordinary forms in fresh
+	// wording, one third habits no earlier batch lists.
+	{"batch13", 2284, floorRE("holdout-batch13-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
