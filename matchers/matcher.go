@@ -1318,20 +1318,90 @@ func negated(toks []token, first, after int) bool {
 	if has(toks, before, fNegator) {
 		return true
 	}
-	if before >= 1 && toks[before].kind == tokWord && (toks[before].word == "of" || toks[before].word == "from") &&
-		toks[before-1].kind == tokWord && toks[before-1].word == "free" {
+	if freeOf(toks, first) || zeroPercent(toks, before, after) {
 		return true
 	}
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
 		after++
 	}
-	if after < len(toks) && toks[after].kind == tokWord {
-		switch toks[after].word {
-		case "free", "frei", "libre", "exempt":
-			return true
-		}
+	if after < len(toks) && toks[after].kind == tokWord && absentAfter[toks[after].word] {
+		return true
 	}
 	return policyNegated(toks, first)
+}
+
+// absentAfter are the words that, right after a term, say the product
+// lacks it: "acetone free", "Aceton-frei", "перекись отсутствует".
+var absentAfter = foldedSetOf(`free frei libre exempt absent отсутствует otsutstvuet otsutstvuyet`)
+
+// freeWords and freeOfWords make "free of" in the languages covered:
+// "free of", "frei von", "libre de", "exempt d'", "privo di", "vrij van",
+// "wolny od", "свободный от".
+var (
+	freeWords = foldedSetOf(`free frei freie freies libre libres exempt exempte exempts exemptes privo priva privi prive
+vrij wolny wolna wolne свободный свободная свободно`)
+	freeOfWords = foldedSetOf(`of from von de d di van od от`)
+	// freeOfCharge are the nouns that make "free of" a price or a service.
+	freeOfCharge = foldedSetOf(`charge cost costs kosten gastos frais spese kosztów kosten charges`)
+)
+
+// freeOf reports a term negated by "free of" before it, directly or as an
+// item of the list it heads, in one sentence: "frei von Nitromethan",
+// "libre de amoníaco y de agua oxigenada", "exempt d'acétone et de
+// toluène", but not "free of charge, acetone 5 L".
+func freeOf(toks []token, first int) bool {
+	word := func(i int) string {
+		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
+			return toks[i].word
+		}
+		return ""
+	}
+	listed := false // a list connector or separator between "free of" and the term
+	words := 0
+	for k := first - 1; k >= 1 && words <= 6; k-- {
+		t := toks[k]
+		switch {
+		case t.kind == tokBreak || t.kind == tokPunct && t.word == ":":
+			return false
+		case t.kind == tokPunct:
+			listed = listed || t.word == "," || t.word == "/" || t.word == "&"
+			continue
+		case t.kind != tokWord:
+			words++
+			continue
+		}
+		if freeOfWords[t.word] && freeWords[word(k-1)] || freeOfWords[t.word] && toks[k-1].kind == tokPunct && freeWords[word(k-2)] {
+			// The first word after "free of" is not a price's ("free of
+			// charge").
+			next := k + 1
+			for next < first && toks[next].kind == tokPunct {
+				next++
+			}
+			if freeOfCharge[word(next)] {
+				return false
+			}
+			return next == first || listed
+		}
+		listed = listed || headConnectors[t.word]
+		words++
+	}
+	return false
+}
+
+// zeroPercent reports a term stated at 0 %, which says the product holds
+// none: "0 % acetone", "ацетон: 0 %".
+func zeroPercent(toks []token, before, after int) bool {
+	zero := func(i int) bool { return i >= 0 && i < len(toks) && toks[i].kind == tokNum && toks[i].num == 0 }
+	pct := func(i int) bool {
+		return i >= 0 && i < len(toks) && (toks[i].kind == tokPct || toks[i].flags&fPercent != 0)
+	}
+	if pct(before) && zero(before-1) {
+		return true
+	}
+	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == ":" {
+		after++
+	}
+	return zero(after) && pct(after+1)
 }
 
 // tradeVerbs are the verbs of a shop's policy that a negation before them
@@ -1347,7 +1417,7 @@ var tradeVerbs = map[string]bool{
 // after them as a shop's policy does ("no contiene acetona", "ne contient
 // pas d'eau oxygénée", "не содержит перекиси").
 var containVerbs = foldedSetOf(`contain contains include includes contient contiennent contiene contengono contem
-enthält enthalten bevat bevatten zawiera zawierają содержит содержат`)
+enthält enthalten bevat bevatten zawiera zawierają содержит содержат soderzhit soderzhat`)
 
 // notBefore are the words that negate the verb after them: English, and
 // the negations standing before a verb in es, it, fr, pl and ru.

@@ -568,12 +568,21 @@ func foldRune(r rune) string {
 
 func computeFold(r rune) string {
 	// Letters NFKD keeps apart that sellers write for Latin ones: small
-	// capitals ("ʜʏᴅʀᴏɢᴇɴ") and regional indicators ("🇳 🇮 🇹 🇷 🇴").
+	// capitals ("ʜʏᴅʀᴏɢᴇɴ"), regional indicators ("🇳 🇮 🇹 🇷 🇴") and the
+	// negative enclosed capitals below.
 	if l, ok := smallCapitals[r]; ok {
 		return string(l)
 	}
 	if r >= 0x1F1E6 && r <= 0x1F1FF {
 		return string('a' + (r - 0x1F1E6))
+	}
+	// Negative circled and squared capitals ("🅝🅘🅣🅡🅞", "🅽🅸🆃🆁🅾"), which
+	// NFKD leaves as they are, unlike the plain circled and squared ones.
+	if r >= 0x1F150 && r <= 0x1F169 {
+		return string('a' + (r - 0x1F150))
+	}
+	if r >= 0x1F170 && r <= 0x1F189 {
+		return string('a' + (r - 0x1F170))
 	}
 	dec := norm.NFKD.String(string(r))
 	var kept []rune

@@ -98,7 +98,9 @@ var plainByte = func() (t [256]uint8) {
 			t[c] = pbStop
 		case asciiFold[c] == 0:
 			t[c] = pbSep
-			if strings.IndexByte(chunkSeps, byte(c)) >= 0 {
+			// The repair pass's glues too ("Schwefel~säure"): asked
+			// below like chunkSeps.
+			if strings.IndexByte(chunkSeps, byte(c)) >= 0 || isASCIIGlue(byte(c)) {
 				t[c] |= pbChunk
 			}
 			if repairByte[c] {
@@ -431,7 +433,7 @@ func (m *Matcher) mayRepair(s string) bool {
 	}
 	var w [64]byte
 	for i := 0; i < len(s); {
-		if c := s[i]; (c == '.' || c == '-') && i > 0 && isLetterByte(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
+		if c := s[i]; isASCIIGlue(c) && i > 0 && isLetterByte(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
 			return true
 		}
 		ok, size := isLetterAt(i)
@@ -456,13 +458,13 @@ func (m *Matcher) mayRepair(s string) bool {
 	return false
 }
 
-// mayJoinOrClip reports whether the "." or "-" at s[i], after a letter,
-// is one the repair pass may read: glued between letters (joinPieces),
+// mayJoinOrClip reports whether the glue (joinGlues) at s[i], after a
+// letter, is one the repair pass may read: between letters (joinPieces),
 // or a "." ending the text or followed by a space after a word of four
 // letters or more (clipped) or of two or more after another such word
 // (clippedRun). "1 L. Shipping", "size L." and "from BE." are none.
 func mayJoinOrClip(s string, i int) bool {
-	if i+1 < len(s) && isLetterByte(s[i+1]) {
+	if g := glueAt(s, i); g > 0 && i+g < len(s) && isLetterByte(s[i+g]) {
 		return true
 	}
 	return s[i] == '.' && mayClip(s, i)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/precwatch/precwatch"
 )
@@ -255,6 +256,10 @@ func inAddress(text string, toks []token, c candidate) bool {
 
 func isUpperASCII(c byte) bool { return 'A' <= c && c <= 'Z' }
 
+// volumeUnits are the units liquids are sold by, after which "can" is a
+// container.
+var volumeUnits = foldedSetOf(`gal gallon gallons l liter litre liters litres ml oz qt quart quarts pint pints`)
+
 // abbrevSupported reports whether an abbreviation or slang term at
 // c has supporting context: a strength or quantity next to it,
 // or a chemical or shop word within contextReach words in its sentence;
@@ -270,6 +275,22 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 	// A code before I, II or III is a dangerous-goods packing group
 	// ("VG III", Verpackungsgruppe; "PG II").
 	if a := c.tokAfter; a < len(toks) && toks[a].kind == tokWord && (toks[a].word == "i" || toks[a].word == "ii" || toks[a].word == "iii") {
+		return false
+	}
+	// A code glued to a number is a product's model ("DMP-30 epoxy
+	// accelerator", "TEA-2000"), unless the number is its strength
+	// ("NM-98%").
+	if end+1 < len(text) && (text[end] == '-' || text[end] == '/') && text[end+1] >= '0' && text[end+1] <= '9' {
+		j := end + 1
+		for j < len(text) && (text[j] >= '0' && text[j] <= '9' || text[j] == '.' || text[j] == ',') {
+			j++
+		}
+		if rest := strings.TrimLeft(text[j:], " "); !strings.HasPrefix(rest, "%") {
+			return false
+		}
+	}
+	// "1 GAL CAN", "5 L can": after a volume, "can" is the container.
+	if c.tokFirst > 0 && volumeUnits[toks[c.tokFirst-1].word] && toks[c.tokFirst-1].kind == tokWord && strings.EqualFold(text[start:end], "can") {
 		return false
 	}
 	strengths = nearStrengths(toks, strengths, start, end)
@@ -352,16 +373,20 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 // initial; the expansion stands for the listed substance only when a match
 // of it (same) covers those words.
 func expandedElsewhere(toks []token, abbr string, start, end int, same func(a, b int) bool) bool {
-	letters := strings.ToLower(abbr)
-	letters = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' {
-			return r
+	var letters []rune
+	for _, r := range strings.ToLower(abbr) {
+		if unicode.IsLetter(r) {
+			letters = append(letters, r)
 		}
-		return -1
-	}, letters)
+	}
 	if len(letters) < 2 {
 		return false
 	}
+	// "Acrylonitrile (AN)": a code in parentheses right after a word is
+	// that word's definition, so a single word may spell two letters.
+	first, last := tokenAt(toks, start), tokenAt(toks, end)
+	defined := first >= 2 && toks[first-1].kind == tokPunct && toks[first-1].word == "(" && toks[first-2].kind == tokWord &&
+		last < len(toks) && toks[last].kind == tokPunct && toks[last].word == ")"
 	words := func(from, dir int) []int {
 		var idx []int
 		for i := from; i >= 0 && i < len(toks) && len(idx) < 4; i += dir {
@@ -385,7 +410,7 @@ func expandedElsewhere(toks []token, abbr string, start, end int, same func(a, b
 				seq = append([]int(nil), seq...)
 				slices.Reverse(seq)
 			}
-			if spells(toks, seq, letters) {
+			if spells(toks, seq, letters, defined && len(seq) == 1 && seq[0] == first-2) {
 				a, b := toks[seq[0]].start, toks[seq[len(seq)-1]].end
 				return !same(a, b)
 			}
@@ -398,19 +423,21 @@ func expandedElsewhere(toks []token, abbr string, start, end int, same func(a, b
 // spells reports whether letters run in order through the words of seq,
 // using every word's initial ("dimethyl phthalate" spells "dmp",
 // "ceric ammonium nitrate" spells "can"). A single word must be long
-// enough to be a name rather than a short word ("and" does not spell "an").
-func spells(toks []token, seq []int, letters string) bool {
-	words := make([]string, len(seq))
+// enough to be a name rather than a short word ("and" does not spell "an"),
+// and spell three letters or more unless defined (the code in parentheses
+// right after it).
+func spells(toks []token, seq []int, letters []rune, defined bool) bool {
+	words := make([][]rune, len(seq))
 	for i, ti := range seq {
-		words[i] = toks[ti].word
-		if words[i] == "" {
+		words[i] = []rune(toks[ti].word)
+		if len(words[i]) == 0 {
 			return false
 		}
 	}
 	if len(words) > len(letters) || words[0][0] != letters[0] {
 		return false
 	}
-	if len(words) == 1 && (len(letters) < 3 || len(words[0]) < 2*len(letters)) {
+	if len(words) == 1 && (len(letters) < 3 && !defined || len(words[0]) < 2*len(letters) || len(words[0]) < 6 && defined) {
 		return false
 	}
 	var rec func(wi, x, j int) bool

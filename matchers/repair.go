@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -39,7 +40,7 @@ import (
 // repairByte flags the bytes that may start a disguise: digits, the
 // symbols read as letters or masks, the lead bytes of "•" and "ø"/"Ø".
 var repairByte = func() (t [256]bool) {
-	for _, c := range []byte("0123456789*#_?@$!|\xe2\xc3") {
+	for _, c := range []byte("0123456789*#_?@$!|\xe2\xc3\xc2") {
 		t[c] = true
 	}
 	return t
@@ -50,6 +51,7 @@ var repairByte = func() (t [256]bool) {
 var leetAlts = map[rune][3]rune{
 	'0': {'o', 'о'}, '1': {'i', 'l'}, '3': {'e', 'е', 'з'}, '4': {'a', 'а', 'ч'}, '5': {'s'}, '6': {'b', 'б'},
 	'7': {'t', 'т'}, '@': {'a', 'а'}, '$': {'s'}, '!': {'i'}, '|': {'l', 'i'}, 'ø': {'o'}, 'Ø': {'o'},
+	'€': {'e', 'е'}, '¡': {'i'}, '¢': {'c', 'с'}, '©': {'c', 'с'}, '®': {'r'}, '£': {'l'},
 }
 
 // leetASCII is leetAlts for ASCII runes, read without a map lookup for
@@ -94,7 +96,8 @@ func isRepairWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return repairWordASCII[r]
 	}
-	return r == '•' || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
+	_, leet := leetAlts[r]
+	return r == '•' || leet || unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.IsNumber(r)
 }
 
 // span is a range of the original text the repair pass read: needs is
@@ -196,8 +199,8 @@ func nextTrigger(s string, i int) int {
 			}
 		}
 		if c := s[i]; c >= utf8.RuneSelf && !disguiseRune(s, i) {
-			// A lead byte of "•", "ø" or "Ø" that starts another
-			// character: an accented letter ("é", "ä"), which disguises
+			// A lead byte of a symbol disguiseRune reads that starts
+			// another character: an accented letter ("é", "ä"), which disguises
 			// nothing (readDisguised needs a digit, symbol or mask).
 			continue
 		}
@@ -218,13 +221,16 @@ func nextTrigger(s string, i int) int {
 
 // disguiseRune reports whether s[i:] starts with one of the non-ASCII
 // characters readDisguised reads as a letter or a mask: "•" (E2 80 A2),
-// "ø" (C3 B8) or "Ø" (C3 98).
+// "€" (E2 82 AC), "ø" (C3 B8), "Ø" (C3 98), "¡", "¢", "£", "©" or "®"
+// (C2 A1, A2, A3, A9, AE).
 func disguiseRune(s string, i int) bool {
 	switch s[i] {
+	case 0xc2:
+		return i+1 < len(s) && (s[i+1] == 0xa1 || s[i+1] == 0xa2 || s[i+1] == 0xa3 || s[i+1] == 0xa9 || s[i+1] == 0xae)
 	case 0xc3:
 		return i+1 < len(s) && (s[i+1] == 0xb8 || s[i+1] == 0x98)
 	case 0xe2:
-		return i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0xa2
+		return i+2 < len(s) && (s[i+1] == 0x80 && s[i+2] == 0xa2 || s[i+1] == 0x82 && s[i+2] == 0xac)
 	}
 	return false
 }
@@ -238,8 +244,14 @@ func (v *vocab) fuzzyCandidate(word []byte) bool {
 	// a listing that names a precursor), so the set is asked next. The
 	// quad sets are part of the rule, not only a filter: they leave out a
 	// doubled first letter ("llewisite"), which the trie walk allows.
-	return n >= fuzzyMinLetters && n <= v.maxLen+4 && v.fuzzyBits.has(word) && v.fuzzyEndBits.has(word[n-4:]) &&
-		!v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word)
+	if n < fuzzyMinLetters || n > v.maxLen+4 || !v.fuzzyBits.has(word) || !v.fuzzyEndBits.has(word[n-4:]) {
+		return false
+	}
+	if !v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) {
+		return true
+	}
+	_, ok := v.kerned(word)
+	return ok
 }
 
 // repairWordAt returns the word around orig[i], without the edge
@@ -500,19 +512,15 @@ func applyEdits(n *normText, edits []repairEdit) {
 // "Water·stof·per·oxide").
 func (m *Matcher) joinPieces(n *normText, orig string) {
 	var edits []repairEdit
-	for _, sep := range joinGlues {
-		for i := 0; ; i++ {
-			j := strings.Index(orig[i:], sep)
-			if j < 0 {
-				break
-			}
-			i += j
-			// The joined word starts with the piece before the first glue.
-			// A piece glued on before it ("Am-mo-nium-nitraat") was joined
-			// by normalising, so the word may start further back.
-			if gluedAt(orig, i) > 0 && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
-				edits = m.joinRun(n, orig, i, edits)
-			}
+	for i := 1; i < len(orig); i++ {
+		if !glueLead[orig[i]] {
+			continue
+		}
+		// The joined word starts with the piece before the first glue.
+		// A piece glued on before it ("Am-mo-nium-nitraat") was joined
+		// by normalising, so the word may start further back.
+		if gluedAt(orig, i) > 0 && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
+			edits = m.joinRun(n, orig, i, edits)
 		}
 	}
 	if len(edits) > 0 {
@@ -522,21 +530,40 @@ func (m *Matcher) joinPieces(n *normText, orig string) {
 	}
 }
 
-// joinGlues are the characters that glue the pieces of one word: a hyphen,
-// a full stop, and the middle dots of syllabified print (U+00B7, U+2027,
-// U+2219, U+22C5, U+30FB, U+FF65), which, unlike "•", no list puts between
-// two words without spaces.
-var joinGlues = []string{"-", ".", "\u00b7", "\u2027", "\u2219", "\u22c5", "\u30fb", "\uff65"}
+// joinGlues are the characters that glue the pieces of one word: a hyphen
+// (also at a line's end: "Perchlo-\nrate"), a full stop, the tilde and
+// plus sellers put in a word against filters ("Schwefel~säure",
+// "Ni+tro+me+ta+no"), and the middle dots of syllabified print (U+00B7,
+// U+2027, U+2219, U+22C5, U+30FB, U+FF65), which, unlike "•", no list
+// puts between two words without spaces. The ASCII ones come first.
+var joinGlues = []string{"-", ".", "~", "+", "\u00b7", "\u2027", "\u2219", "\u22c5", "\u30fb", "\uff65"}
+
+// asciiGlues is how many of joinGlues are one ASCII byte.
+const asciiGlues = 4
+
+// glueLead flags the first bytes of joinGlues.
+var glueLead = func() (t [256]bool) {
+	for _, g := range joinGlues {
+		t[g[0]] = true
+	}
+	return t
+}()
+
+func isASCIIGlue(c byte) bool { return c == '-' || c == '.' || c == '~' || c == '+' }
 
 // glueAt returns the length of the glue that starts at orig[i], or 0.
 func glueAt(orig string, i int) int {
 	switch c := orig[i]; {
-	case c == '-' || c == '.':
+	case c == '-' && strings.HasPrefix(orig[i+1:], "\n"):
+		return 2
+	case c == '-' && strings.HasPrefix(orig[i+1:], "\r\n"):
+		return 3
+	case isASCIIGlue(c):
 		return 1
 	case c < utf8.RuneSelf:
 		return 0
 	}
-	for _, g := range joinGlues[2:] {
+	for _, g := range joinGlues[asciiGlues:] {
 		if strings.HasPrefix(orig[i:], g) {
 			return len(g)
 		}
@@ -550,12 +577,17 @@ func glueEndingAt(orig string, e int) int {
 	if e <= 0 || e > len(orig) {
 		return 0
 	}
-	if c := orig[e-1]; c == '-' || c == '.' {
+	switch c := orig[e-1]; {
+	case strings.HasSuffix(orig[:e], "-\n"):
+		return 2
+	case strings.HasSuffix(orig[:e], "-\r\n"):
+		return 3
+	case isASCIIGlue(c):
 		return 1
-	} else if c < utf8.RuneSelf {
+	case c < utf8.RuneSelf:
 		return 0
 	}
-	for _, g := range joinGlues[2:] {
+	for _, g := range joinGlues[asciiGlues:] {
 		if strings.HasSuffix(orig[:e], g) {
 			return len(g)
 		}
@@ -633,11 +665,12 @@ func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) [
 		e++
 	}
 	// A hyphen or full stop between letters is also a compound's or an
-	// abbreviation's ("e-mail", "U.S."): only long words are joined. No
-	// one writes a middle dot inside a word but to syllabify it.
+	// abbreviation's ("e-mail", "U.S."), a plus or tilde a list's: only
+	// long words are joined. No one writes a middle dot inside a word but
+	// to syllabify it, nor ends a line on a hyphen but to break a word.
 	minLetters := fuzzyMinLetters
 	if glueAt(orig, g) > 1 {
-		minLetters = 4
+		minLetters = 4 // a middle dot or a line's end
 	}
 	var buf [64]byte
 	for x := k - 1; x >= 1; x-- {
@@ -691,7 +724,10 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		if b-a < fuzzyMinLetters || !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
-		fix, ok := v.fuzzy(t[a:b])
+		fix, ok := v.kerned(t[a:b])
+		if !ok {
+			fix, ok = v.fuzzy(t[a:b])
+		}
 		// A word wholly made of the parts of systematic names is a name
 		// of its own ("nitroethane" is not "nitromethane").
 		if !ok || isSystematicName(t[a:b]) {
@@ -721,6 +757,26 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	if len(edits) > 0 {
 		applyEdits(n, edits)
 	}
+}
+
+// kerned reads "rn" as the "m" it imitates ("NITRORNETHANE"): the word
+// with one "rn" made "m" when that is a vocabulary word.
+func (v *vocab) kerned(w []byte) (string, bool) {
+	if len(w) < fuzzyMinLetters {
+		return "", false
+	}
+	for j := bytes.Index(w, []byte("rn")); j >= 0; {
+		c := string(w[:j]) + "m" + string(w[j+2:])
+		if v.words[c] {
+			return c, true
+		}
+		k := bytes.Index(w[j+1:], []byte("rn"))
+		if k < 0 {
+			break
+		}
+		j += 1 + k
+	}
+	return "", false
 }
 
 // This fails to compile when fuzzyMinLetters is under 8, for which
@@ -1303,7 +1359,7 @@ const (
 // "(", "%") and the other non-ASCII bytes (Cyrillic, Greek) pass.
 func mayTrigger8(x uint64) bool {
 	if x&swarHigh != 0 {
-		if hasByte(x, 0xc3)|hasByte(x, 0xe2) != 0 {
+		if hasByte(x, 0xc2)|hasByte(x, 0xc3)|hasByte(x, 0xe2) != 0 {
 			return true
 		}
 		// Zero the non-ASCII bytes, which the range tests below need

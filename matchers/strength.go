@@ -368,6 +368,12 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				toks = addToken(toks, tokBreak, i, next, "", 0, 0)
 			}
 		default:
+			if n := len(toks); s[i] == 0xe2 && strings.HasPrefix(s[i:], "‰") && n > 0 && toks[n-1].kind == tokNum && toks[n-1].num >= 0 {
+				// Per mille: a percentage a tenth of the number ("350‰").
+				toks[n-1].num /= 10
+				toks = addToken(toks, tokPct, i, i+size, "", 0, 0)
+				break
+			}
 			toks = addToken(toks, tokPunct, i, i+size, punctString(s[i:i+size]), 0, 0)
 		}
 		i += size
@@ -711,6 +717,7 @@ var (
 		"customer": true, "customers": true, "buyer": true, "buyers": true, "orders": true, "uptime": true,
 		"of": true, "cheaper": true, "less": true, "save": true, "deposit": true, "upfront": true, "fe": true,
 		"finalize": true, "fee": true, "commission": true, "humidity": true, "moisture": true, "water": true,
+		"rating": true, "ratings": true, "rated": true, "score": true, "reviews": true,
 	}
 	// quantityUnits are the units an amount may be stated in (see units).
 	quantityUnits = func() map[string]bool {
@@ -812,6 +819,17 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		}
 		var s strength
 		switch {
+		case percentAdjective(word(j)) || isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)):
+			// "3-procentowy", "35-процентная", "35-prozentig": the
+			// percentage as an adjective.
+			last := j
+			if isPunct(j, "-") {
+				last = j + 1
+			}
+			if is(first-1, fNotStrength) || is(last+1, fNotStrength) {
+				continue
+			}
+			s = strength{first: first, last: last, value: v, kind: strPercent}
 		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			// "35 per cent", as British English writes it.
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
@@ -884,6 +902,17 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		next = s.last + 1
 	}
 	return out
+}
+
+// percentAdjective reports a percentage made an adjective ("procentowy",
+// "процентная", "prozentige", "percenter"), in any of its endings.
+func percentAdjective(w string) bool {
+	for _, stem := range [...]string{"procent", "процент", "prozent", "percent"} {
+		if len(w) > len(stem) && strings.HasPrefix(w, stem) && w != "percentage" && w != "percentages" {
+			return true
+		}
+	}
+	return false
 }
 
 // percentOf converts a stated strength to the unit of the substance's limit:

@@ -100,6 +100,9 @@ func tokenizeRangeReference(s string, from, to int, toks []token, sc *scratch) [
 				toks = append(toks, token{kind: tokBreak, start: i, end: next})
 			}
 		case r == ' ' || r == '\t' || r == '\r' || c >= utf8.RuneSelf && unicode.IsSpace(r):
+		case r == '‰' && len(toks) > 0 && toks[len(toks)-1].kind == tokNum && toks[len(toks)-1].num >= 0:
+			toks[len(toks)-1].num /= 10
+			toks = append(toks, token{kind: tokPct, start: i, end: i + size})
 		default:
 			toks = append(toks, token{kind: tokPunct, start: i, end: i + size, word: strings.Clone(s[i : i+size])})
 		}
@@ -290,6 +293,7 @@ var tokAlphabet = []string{
 	"!", "?", ";", "|", "=", "~", "–", "*", "é", "É", "ß", "к", "г", "л", "м", "Л", "х", "µ", "μ", "０", "５", "１", "．", "，",
 	"½", "Ⓩ", "\u200b", "\u00a0", "\u3000", "\u0301", "\u0308", "₂", "²", "\xff", "\xc3", "\xe2\x82", "\x80",
 	"vol", "Vol", "kg", "KG", "ml", "off", "pure", "ca", "no", "percent", "w/w", "x10", "X5", "kno3", "chl0rate", "литр", "to", "bis", "à",
+	"‰", "procentowy", "процентная", "prozentig",
 }
 
 func randomTokText(rnd *rand.Rand) string {
@@ -375,6 +379,10 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		}
 		var s strength
 		switch {
+		case percentAdjective(word(j)) && !is(first-1, fNotStrength) && !is(j+1, fNotStrength):
+			s = strength{first: first, last: j, value: v, kind: strPercent}
+		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 		case weightPercent[word(j)] && !is(first-1, fNotStrength):

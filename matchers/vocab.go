@@ -109,6 +109,23 @@ func newVocab(patterns []string) *vocab {
 	for q := range v.fuzzyEnd {
 		v.fuzzyEndBits.add(q)
 	}
+	// The bitsets also pass a long word with one "m" written "rn"
+	// (vocab.kerned), so that they stay the one gate for both readings.
+	for w := range v.words {
+		if len(w) < fuzzyMinLetters || !allLetters([]rune(w)) {
+			continue
+		}
+		for j := strings.IndexByte(w, 'm'); j >= 0; {
+			k := w[:j] + "rn" + w[j+1:]
+			v.fuzzyBits.add(quad([]byte(k)))
+			v.fuzzyEndBits.add(quad([]byte(k[len(k)-4:])))
+			n := strings.IndexByte(w[j+1:], 'm')
+			if n < 0 {
+				break
+			}
+			j += 1 + n
+		}
+	}
 	v.pair = new([128][128]int32)
 	for c1 := range rune(128) {
 		n1 := v.child(0, c1)

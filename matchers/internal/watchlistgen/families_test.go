@@ -258,7 +258,7 @@ func TestFamilyPatterns(t *testing.T) {
 }
 
 // TestTermCountBounded keeps the automaton's growth in check: no family
-// above 400 terms and the whole watchlist under 3,000 (2,665 with every Cyrillic name also in Latin letters).
+// above 400 terms and the whole watchlist under 3,500 (3,062 with the Russian names also in Latin letters and the Russian and Polish ones in two more cases).
 func TestTermCountBounded(t *testing.T) {
 	byID, _ := built(t)
 	total := 0
@@ -269,8 +269,8 @@ func TestTermCountBounded(t *testing.T) {
 			t.Errorf("%s: %d terms, want at most 400", id, n)
 		}
 	}
-	if total > 3000 {
-		t.Errorf("watchlist has %d terms, want at most 3000", total)
+	if total > 3500 {
+		t.Errorf("watchlist has %d terms, want at most 3500", total)
 	}
 	t.Logf("%d terms", total)
 }

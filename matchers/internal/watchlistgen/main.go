@@ -274,6 +274,11 @@ func convert(rs refSubstance) outSubstance {
 	s.ProductTerms = rs.ProductTerms
 	if rs.Formula != nil {
 		s.Formula = *rs.Formula
+		// The Hill-order formula of catalogues and data sheets, where it
+		// differs ("ClKO4" for KClO4); a single element's is its symbol.
+		if h, err := hillFormula(s.Formula); err == nil && h != s.Formula && len(h) > 2 {
+			s.Synonyms = dedupe(append(s.Synonyms, h), s.Names)
+		}
 	}
 	if rs.CAS != nil {
 		s.CAS = *rs.CAS
@@ -318,6 +323,11 @@ func addExtra(s *outSubstance, byLang map[string][]string) {
 			names = names[1:]
 		}
 		syns = append(syns, names...)
+		if l == "pl" {
+			for _, n := range byLang[l] {
+				syns = append(syns, plForms(n)...)
+			}
+		}
 		if l == "ru-latn" {
 			for _, n := range names {
 				syns = append(syns, translitVariants(n)...)
@@ -368,10 +378,28 @@ var icaoLatin = map[rune]string{'я': "ia", 'ю': "iu", 'й': "i", 'ё': "e"}
 // transliterate writes the Cyrillic letters of n in Latin with table, then
 // cyrLatin; ok is false when n has a letter neither table holds.
 func transliterate(n string, table map[rune]string) (string, bool) {
+	return transliterateYe(n, table, false)
+}
+
+// ruVowels are the letters after which BGN writes "е" as "ye", as it
+// does after the soft and hard signs and at a word's start
+// ("kaliyevaya", "yedkiy").
+const ruVowels = "аеёиоуыэюяьъ"
+
+// transliterateYe is transliterate, with "е" as "ye" where BGN writes it
+// so when ye is set.
+func transliterateYe(n string, table map[rune]string, ye bool) (string, bool) {
 	var b strings.Builder
+	prev := ' '
 	for _, r := range strings.ToLower(n) {
+		p := prev
+		prev = r
 		if !unicode.Is(unicode.Cyrillic, r) {
 			b.WriteRune(r)
+			continue
+		}
+		if ye && r == 'е' && (strings.ContainsRune(ruVowels, p) || !unicode.IsLetter(p)) {
+			b.WriteString("ye")
 			continue
 		}
 		l, ok := table[r]
@@ -386,8 +414,9 @@ func transliterate(n string, table map[rune]string) (string, bool) {
 	return b.String(), true
 }
 
-// addTranslits adds every Cyrillic name, synonym and exclusion of s in
-// Latin letters, in the systems listings use (transliterate, icaoLatin,
+// addTranslits adds the genitive and accusative of every Russian name
+// (ruForms), and every Cyrillic name, synonym and exclusion of s in Latin
+// letters, in the systems listings use (transliterate, icaoLatin,
 // translitVariants), so that a Russian name typed on a Latin keyboard is
 // found (and an excluded phrase excluded) without writing each by hand.
 func addTranslits(s *outSubstance) {
@@ -404,11 +433,28 @@ func addTranslits(s *outSubstance) {
 			if v, ok := transliterate(t, icaoLatin); ok {
 				out = append(out, v)
 			}
+			if v, ok := transliterateYe(t, nil, true); ok {
+				out = append(out, v)
+			}
 		}
 		return out
 	}
-	terms := slices.Sorted(maps.Values(s.Names))
-	s.Synonyms = dedupe(append(s.Synonyms, latin(append(terms, s.Synonyms...))...), s.Names)
+	terms := append(slices.Sorted(maps.Values(s.Names)), s.Synonyms...)
+	var forms []string
+	for _, t := range terms {
+		if strings.ContainsFunc(t, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+			forms = append(forms, ruForms(t)...)
+		}
+	}
+	syns := append(s.Synonyms, latin(terms)...)
+	syns = append(syns, forms...)
+	// The oblique forms in the one common Latin spelling only.
+	for _, f := range forms {
+		if v, ok := transliterate(f, nil); ok {
+			syns = append(syns, v)
+		}
+	}
+	s.Synonyms = dedupe(syns, s.Names)
 	s.Excludes = dedupe(append(s.Excludes, latin(s.Excludes)...), nil)
 }
 

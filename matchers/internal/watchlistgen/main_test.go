@@ -111,3 +111,48 @@ func TestTransliterate(t *testing.T) {
 		t.Errorf("excludes %q lack the transliterated exclusion", s.Excludes)
 	}
 }
+
+func TestHillFormula(t *testing.T) {
+	for in, want := range map[string]string{
+		"KClO4": "ClKO4", "H2SO4": "H2O4S", "HNO3": "HNO3", "NH4NO3": "H4N2O3", "CH3NO2": "CH3NO2",
+		"Ca(NO3)2": "CaN2O6", "Mg(NO3)2·6H2O": "H12MgN2O12", "POCl3": "Cl3OP", "COCl2": "CCl2O", "HCN": "CHN",
+		"C6H12N4": "C6H12N4", "S2Cl2": "Cl2S2", "CClN": "CClN", "Mg": "Mg",
+	} {
+		if got, err := hillFormula(in); err != nil || got != want {
+			t.Errorf("hillFormula(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"Ca(NO3", "NO3)2", "K-Cl"} {
+		if got, err := hillFormula(bad); err == nil {
+			t.Errorf("hillFormula(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestInflect(t *testing.T) {
+	for in, want := range map[string][]string{
+		"Серная кислота":         {"серной кислоты", "серную кислоту"},
+		"Кислота азотная":        {"кислоты азотной", "кислоту азотную"},
+		"Перекись водорода":      {"перекиси водорода", "перекись водорода"},
+		"Калий хлорноватокислый": {"калия хлорноватокислого", "калий хлорноватокислый"},
+		"порошок магния":         {"порошка магния", "порошок магния"},
+		"бертолетова соль":       {"бертолетовой соли", "бертолетову соль"},
+		"Тиодигликоль":           {"тиодигликоля", "тиодигликоль"},
+		"технический хлорид":     {"технического хлорида", "технический хлорид"},
+		"фосфора хлорокись":      nil, // already a genitive before its noun
+		"Kwas siarkowy":          {"kwasu siarkowego", "kwas siarkowy"},
+		"Saletra amonowa":        {"saletry amonowej", "saletrę amonową"},
+		"Nadtlenek wodoru":       {"nadtlenku wodoru", "nadtlenek wodoru"},
+		"saletra chilijska":      {"saletry chilijskiej", "saletrę chilijską"},
+		"Magnez w proszku":       {"magnezu w proszku", "magnez w proszku"},
+		"Chlorek siarki(I)":      nil,
+	} {
+		got := ruForms(in)
+		if in[0] < 0x80 {
+			got = plForms(in)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("forms(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
