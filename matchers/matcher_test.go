@@ -197,6 +197,8 @@ func TestMatchTable(t *testing.T) {
 		{"per mille", "Hydrogen peroxide 350‰ m/m", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"percent adjective pl", "Nadtlenek wodoru 3-procentowy – 1 L", `hydrogen-peroxide/name/"Nadtlenek wodoru"/3/false`},
 		{"percent adjective ru", "35-процентная перекись водорода", `hydrogen-peroxide/name/"перекись водорода"/35/true`},
+		{"grams per litre", "Hydrogen peroxide 500 g/L in 1,000 L IBCs", `hydrogen-peroxide/name/"Hydrogen peroxide"/50/true`},
+		{"density is no strength", "Acetone 5 L, density 0.79 g/ml", `acetone/name/"Acetone"/-/-`},
 		{"rating is no strength", "Potassium chlorate – vendor rating 99.1% – 1 kg", `potassium-chlorate/name/"Potassium chlorate"/-/-`},
 		{"genitive ru", "раствор серной кислоты 10% 1 л", `sulphuric-acid/synonym/"серной кислоты"/10/false`},
 		{"accusative ru", "Продам аммиачную селитру 25 кг", `ammonium-nitrate/synonym/"аммиачную селитру"/-/-`},

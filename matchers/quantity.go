@@ -93,8 +93,8 @@ func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 			q.count = int(toks[j].num)
 			j += 2
 		}
-		if !unitAt(j + 1) {
-			continue
+		if !unitAt(j+1) || perVolumeAt(toks, j+1) > 0 {
+			continue // no unit, or a concentration ("500 g/L")
 		}
 		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1
 		// "1 L x 10", "500 ml x10".
@@ -108,6 +108,28 @@ func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 	}
 	return out
 }
+
+// perVolumeAt returns the factor that makes a mass per volume starting
+// at token j ("g/L", "mg/ml"; "g/100 ml" is left to its "%") a percentage
+// by weight in volume, or 0 when there is none: such a number is a
+// concentration, not an amount.
+func perVolumeAt(toks []token, j int) float64 {
+	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" || toks[j+2].kind != tokWord ||
+		toks[j+1].start != toks[j].end || toks[j+2].start != toks[j+1].end {
+		return 0
+	}
+	grams, ml := massGrams[toks[j].word], volumeML[toks[j+2].word]
+	// Grams per millilitre is a density ("0.79 g/ml"), not a content.
+	if grams == 0 || ml == 0 || grams/ml > 0.001 {
+		return 0
+	}
+	return grams / ml * 100
+}
+
+var (
+	massGrams = map[string]float64{"g": 1, "mg": 0.001, "г": 1, "мг": 0.001}
+	volumeML  = map[string]float64{"l": 1000, "litre": 1000, "liter": 1000, "litro": 1000, "ml": 1, "л": 1000, "мл": 1}
+)
 
 // packCountAt is packCount of token i, false when there is none.
 func packCountAt(toks []token, i int) (int, bool) {

@@ -819,6 +819,12 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		}
 		var s strength
 		switch {
+		case perVolumeAt(toks, j) > 0:
+			// "500 g/L": grams per litre as % w/v.
+			if is(first-1, fNotStrength) {
+				continue
+			}
+			s = strength{first: first, last: j + 2, value: v * perVolumeAt(toks, j), kind: strPercent}
 		case percentAdjective(word(j)) || isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)):
 			// "3-procentowy", "35-процентная", "35-prozentig": the
 			// percentage as an adjective.

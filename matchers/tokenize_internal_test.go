@@ -293,7 +293,7 @@ var tokAlphabet = []string{
 	"!", "?", ";", "|", "=", "~", "–", "*", "é", "É", "ß", "к", "г", "л", "м", "Л", "х", "µ", "μ", "０", "５", "１", "．", "，",
 	"½", "Ⓩ", "\u200b", "\u00a0", "\u3000", "\u0301", "\u0308", "₂", "²", "\xff", "\xc3", "\xe2\x82", "\x80",
 	"vol", "Vol", "kg", "KG", "ml", "off", "pure", "ca", "no", "percent", "w/w", "x10", "X5", "kno3", "chl0rate", "литр", "to", "bis", "à",
-	"‰", "procentowy", "процентная", "prozentig",
+	"‰", "procentowy", "процентная", "prozentig", "g/L", "mg/ml", "г/л",
 }
 
 func randomTokText(rnd *rand.Rand) string {
@@ -379,6 +379,11 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		}
 		var s strength
 		switch {
+		case perVolumeAt(toks, j) > 0:
+			if is(first-1, fNotStrength) {
+				continue
+			}
+			s = strength{first: first, last: j + 2, value: v * perVolumeAt(toks, j), kind: strPercent}
 		case percentAdjective(word(j)) && !is(first-1, fNotStrength) && !is(j+1, fNotStrength):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
@@ -481,7 +486,7 @@ func findQuantitiesReference(toks []token, nums []int32, out []quantity) []quant
 			q.count = int(toks[j].num)
 			j += 2
 		}
-		if !unitAt(j + 1) {
+		if !unitAt(j+1) || perVolumeAt(toks, j+1) > 0 {
 			continue
 		}
 		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1
