@@ -236,8 +236,10 @@ type runSession struct {
 	readErr bool // the stored session could not be read: never overwrite it
 	had     bool // the run started with cookies
 
-	loginMu            sync.Mutex
-	loginTried, logged bool
+	loginMu sync.Mutex
+	// loginTried: the run logged in at its start; reloginTried: after a
+	// logged-out page (see login).
+	loginTried, reloginTried, logged bool
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
@@ -282,7 +284,7 @@ func (r *run) startSession() bool {
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
 	if c.site.Login != nil && !s.had {
-		return r.login()
+		return r.login(false)
 	}
 	return true
 }
@@ -453,7 +455,7 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 	r.sess.mu.Lock()
 	r.sess.retried[t.url] = true
 	r.sess.mu.Unlock()
-	if r.login() {
+	if r.login(true) {
 		return true
 	}
 	// The login could not be made (its page did not load, say): the run
@@ -465,17 +467,25 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 	return false
 }
 
-// login submits the site's login form, once per run; later callers get the
-// first one's outcome. A failure stops the run (needs_login, or blocked
-// when the login page is a captcha or an interstitial).
-func (r *run) login() bool {
+// login submits the site's login form: once at the start of a run that
+// has no session, and once more (again) after a logged-out page, so that a
+// session that ends during a run that logged in at its start is renewed
+// too. Callers that come while either is made, or after it, get its
+// outcome: workers that met the same ended session log in once. A failure
+// stops the run (needs_login, or blocked when the login page is a captcha
+// or an interstitial).
+func (r *run) login(again bool) bool {
 	s := r.sess
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
-	if s.loginTried {
+	tried := &s.loginTried
+	if again {
+		tried = &s.reloginTried
+	}
+	if *tried {
 		return s.logged
 	}
-	s.loginTried = true
+	*tried = true
 	s.logged = r.submitLogin()
 	return s.logged
 }

@@ -473,6 +473,37 @@ func TestLoginFlow(t *testing.T) {
 	}
 }
 
+// TestReloginAfterStartLogin: a run that logged in at its start (no saved
+// session) and whose session the market then ends logs in once more and
+// reads the rest of the site; the login made at the start does not use up
+// the relogin.
+func TestReloginAfterStartLogin(t *testing.T) {
+	e := newSessEnv(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	site.PageClasses.LoggedOut = []string{"div.please-login"}
+	// The login's redirect visits / first, then the crawl does: the market
+	// ends every session after serving the crawl's first page.
+	visits := 0
+	e.m.onIndex = func() {
+		e.m.mu.Lock()
+		defer e.m.mu.Unlock()
+		if visits++; visits == 2 {
+			clear(e.m.valid)
+		}
+	}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Logins != 2 || run.Listings != 2 || e.m.logins() != 2 {
+		t.Fatalf("run: %v %s logins %d listings %d (market saw %d) %q %+v", err, run.Status, run.Logins, run.Listings, e.m.logins(), run.Errors, run.Block)
+	}
+	if got := e.m.sentCookies("/p2"); len(got) != 2 || !strings.Contains(got[1], "sid="+secretSID+"-2") {
+		t.Errorf("page 2 was fetched with cookies %q, want the first session's then the second's", got)
+	}
+	e.noSecrets(t, run)
+}
+
 // TestLoginThrottled: the login flow's requests are retried as the
 // crawl's are: a 429 with Retry-After on the login page and on the form's
 // submission is waited out, a 503 without one retried with backoff, and
