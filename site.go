@@ -123,7 +123,7 @@ const (
 // "a.title @href", and a bare "@attr" reads the listing container's own.
 type Extraction struct {
 	// Mode is ExtractSelectors (default), ExtractJSONLD (schema.org Product
-	// in JSON-LD or microdata) or ExtractJSON (a script's JSON state).
+	// in JSON-LD, microdata or RDFa Lite) or ExtractJSON (a script's JSON state).
 	Mode string `yaml:"mode" json:"mode"`
 	// Script, in ExtractJSON mode, is the CSS selector of the scripts
 	// holding the state (default: every inline script).

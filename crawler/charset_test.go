@@ -2,11 +2,19 @@ package crawler
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
 )
 
 // TestParseCharsets: parse reads every page as charset.NewReader decodes
@@ -81,4 +89,119 @@ func utf16le(s string) []byte {
 		b.WriteByte(byte(r >> 8))
 	}
 	return []byte(b.String())
+}
+
+// legacyHead is the head of an old board: a comment and a style block
+// long enough to push its charset declaration past the first 1024 bytes,
+// where charset.DetermineEncoding's prescan stops.
+func legacyHead(decl string) string {
+	return "<!--\n" + strings.Repeat("  template classic-blue, licence notice kept\n", 12) + "-->\n<style>\n" +
+		strings.Repeat("td.row1 { background:#EFEFEF; font-size:11px }\n", 16) + "</style>\n" + decl + "<title>board</title>"
+}
+
+// TestParseLateDeclarations: a page with no charset in its Content-Type is
+// read as a browser reads it: in the charset its head declares, however
+// far into the head the declaration comes; in UTF-8 when undeclared and
+// valid UTF-8 throughout; else windows-1252.
+func TestParseLateDeclarations(t *testing.T) {
+	cp1251 := func(s string) string {
+		b, err := charmap.Windows1251.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	koi8 := func(s string) string {
+		b, err := charmap.KOI8R.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	page := func(head, body string) []byte {
+		return []byte("<html><head>" + head + "</head><body><p>" + body + "</p></body></html>")
+	}
+	const ru = "Азотная кислота 65%, 1 234,50 ₽"
+	tests := map[string]struct {
+		body []byte
+		ct   string
+		want string
+	}{
+		"windows-1251 http-equiv after 1 KB": {page(legacyHead(`<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">`), cp1251("Азотная кислота 65%, 1 234,50 ")+"&#8381;"), "text/html", ru},
+		"quoted charset in content":          {page(legacyHead(`<META HTTP-EQUIV=content-type CONTENT="text/html; charset='windows-1251'">`), cp1251("Азотная кислота")), "", "Азотная кислота"},
+		"meta charset after 1 KB":            {page(legacyHead(`<meta charset="koi8-r">`), koi8("Азотная кислота")), "text/html", "Азотная кислота"},
+		"after a long script":                {page("<script>var x = '"+strings.Repeat("<meta charset=iso-8859-2>", 60)+"';</script><meta charset=koi8-r>", koi8("Ацетон")), "text/html", "Ацетон"},
+		"utf-16 declared is utf-8":           {page(legacyHead(`<meta charset="utf-16le">`), "Aceton\u00e9"), "text/html", "Aceton\u00e9"},
+		"header wins":                        {page(legacyHead(`<meta charset="windows-1251">`), "Aceton\u00e9"), "text/html; charset=utf-8", "Aceton\u00e9"},
+		"undeclared utf-8 after 1 KB":        {page(legacyHead(""), "Азотная кислота"), "text/html", "Азотная кислота"},
+		"undeclared latin-1 after 1 KB":      {page(legacyHead(""), "Aceton\xe9"), "text/html", "Aceton\u00e9"},
+		"a meta in the body past 1 KB":       {page(legacyHead(""), `<meta charset="koi8-r">Aceton`+"\xe9"), "text/html", "Aceton\u00e9"},
+		"a meta in the body within 1 KB":     {[]byte(`<html><body><meta charset="koi8-r"><p>` + koi8("Ацетон") + `</p></body></html>`), "", "Ацетон"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc, err := parse(tc.body, tc.ct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("p").Text(); got != tc.want {
+				t.Errorf("text = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCrawlLateCharsetDeclaration: a windows-1251 board, sent as plain
+// text/html with its declaration after a long style block, is crawled
+// through the proxy into listings whose Cyrillic titles, descriptions and
+// rouble prices read as written.
+func TestCrawlLateCharsetDeclaration(t *testing.T) {
+	row := func(id, title, desc, price string) string {
+		return `<TR><TD class=row1><SPAN class=num>` + id + `</SPAN></TD><TD class=row1><A class=topictitle href="view.php?id=` + id + `"><B>` +
+			title + `</B></A><BR><SPAN class=gensmall>` + desc + `</SPAN></TD><TD class=row1><SPAN class=price>` + price + `</SPAN></TD></TR>`
+	}
+	body := "<HTML><HEAD>" + legacyHead(`<META http-equiv="Content-Type" content="text/html; charset=windows-1251">`) + "</HEAD><BODY><TABLE class=forumline>" +
+		row("101", "Перекись водорода 37%, 10 кг", "Пероксид водорода марки А, канистра 10 кг.", "2&nbsp;450,00&nbsp;&#8381;") +
+		row("102", "Ацетон технический, 10 л", "Ацетон, канистра 10 л.", "1 100,00 руб.") + "</TABLE></BODY></HTML>"
+	enc, err := charmap.Windows1251.NewEncoder().String(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /board/list.php", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, enc)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{shop: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e := &env{store: openStore(t), proxy: p}
+	site := precwatch.Site{
+		Name: "board", StartURLs: []string{"http://" + shop + "/board/list.php?cat=0"}, Proxy: p.URL(),
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{Listing: "table.forumline tr", ID: "span.num", Title: "a.topictitle",
+			Description: "span.gensmall", Price: "span.price", URL: "a.topictitle @href"},
+	}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 {
+		t.Fatalf("run: %v %q %q, %d listings; want ok, 2", err, run.Status, run.Errors, run.Listings)
+	}
+	ls := e.listings(t)
+	for id, want := range map[string]precwatch.Listing{
+		"101": {Title: "Перекись водорода 37%, 10 кг", Description: "Пероксид водорода марки А, канистра 10 кг.", Price: 2450, Currency: "RUB"},
+		"102": {Title: "Ацетон технический, 10 л", Description: "Ацетон, канистра 10 л.", Price: 1100, Currency: "RUB"},
+	} {
+		got := ls[id].Listing
+		if got.Title != want.Title || got.Description != want.Description || got.Price != want.Price || got.Currency != want.Currency {
+			t.Errorf("listing %s = %q %q %v %q; want %q %q %v %q", id, got.Title, got.Description, got.Price, got.Currency,
+				want.Title, want.Description, want.Price, want.Currency)
+		}
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
 }

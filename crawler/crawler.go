@@ -29,7 +29,6 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -49,10 +48,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
-	"golang.org/x/net/html/charset"
-	"golang.org/x/text/encoding"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler/extract"
@@ -806,45 +802,6 @@ func (r *run) page(t task, resp *colly.Response) {
 	for _, link := range links {
 		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
 	}
-}
-
-// parse builds a document from body, decoding the charset named by the
-// Content-Type or the page's meta tags; invalid bytes become U+FFFD.
-func parse(body []byte, contentType string) (*goquery.Document, error) {
-	if plainText(body, contentType) {
-		return goquery.NewDocumentFromReader(bytes.NewReader(body))
-	}
-	rd, err := charset.NewReader(bytes.NewReader(body), contentType)
-	if err != nil {
-		return goquery.NewDocumentFromReader(bytes.NewReader(body))
-	}
-	return goquery.NewDocumentFromReader(rd)
-}
-
-// plainText reports whether body's decoding (as charset.NewReader would
-// choose it) leaves it as it is: UTF-8 that is valid, ASCII read as
-// windows-1252, or no decoding at all. The page is then parsed without a
-// copy through the decoder.
-func plainText(body []byte, contentType string) bool {
-	e, name, _ := charset.DetermineEncoding(body, contentType)
-	switch {
-	case e == encoding.Nop:
-		return true
-	case name == "utf-8":
-		return utf8.Valid(body)
-	case name == "windows-1252": // ASCII is itself in windows-1252
-		return ascii(body)
-	}
-	return false
-}
-
-func ascii(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // record matches one complete listing and records it at once, once per

@@ -249,14 +249,22 @@ func canonical(raw string) (string, error) {
 	return extract.Canonical(u), nil
 }
 
-// meter counts the run's requests and the response body bytes received.
+// meter counts the run's requests and the response body bytes received,
+// and keeps each exchange for its page's fetch record (provenance.go).
 func (r *run) meter(base http.RoundTripper) http.RoundTripper {
+	return &meterTransport{base: base, r: r, exchanges: true}
+}
+
+// meterOnly counts requests and bytes as meter does, for requests that
+// make no page of the run (the login flow's): their exchanges are not kept.
+func (r *run) meterOnly(base http.RoundTripper) http.RoundTripper {
 	return &meterTransport{base: base, r: r}
 }
 
 type meterTransport struct {
-	base http.RoundTripper
-	r    *run
+	base      http.RoundTripper
+	r         *run
+	exchanges bool
 }
 
 func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -267,7 +275,9 @@ func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.r.noteSent(req, resp) // issue 11: the headers as sent and received
+	if m.exchanges {
+		m.r.noteSent(req, resp) // issue 11: the headers as sent and received
+	}
 	resp.Body = &countedBody{rc: resp.Body, r: m.r}
 	return resp, nil
 }

@@ -73,25 +73,32 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 // run's limits the run stops, partial, naming the limit, and it reports
 // false with stop set.
 func (r *run) retryAfter(t task, status int, cctx *colly.Context, waits int) (again, stop bool) {
+	raw, _ := cctx.GetAny(keyRetryAfter).(string)
+	return r.honourRetryAfter(t.url, status, raw, waits)
+}
+
+// honourRetryAfter is retryAfter for any request of the run (the login
+// flow's too): target is the URL named in the log and in a limit's error,
+// raw the answer's Retry-After, waits how many the request has had.
+func (r *run) honourRetryAfter(target string, status int, raw string, waits int) (again, stop bool) {
 	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
 		return false, false
 	}
-	raw, _ := cctx.GetAny(keyRetryAfter).(string)
 	d, ok := parseRetryAfter(raw, time.Now())
 	if !ok || waits >= maxRetryAfterWaits {
 		return false, false
 	}
 	if d > r.c.maxRetryAfter {
 		r.stopOnLimit(fmt.Sprintf("crawler: %s answered %d with Retry-After %s, beyond limits.max_retry_after %s",
-			t.url, status, d, r.c.maxRetryAfter))
+			target, status, d, r.c.maxRetryAfter))
 		return false, true
 	}
 	if dl, ok := r.ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
 		r.stopOnLimit(fmt.Sprintf("crawler: %s answered %d with Retry-After %s, beyond the end of limits.run_timeout %s",
-			t.url, status, d, r.c.runTimeout))
+			target, status, d, r.c.runTimeout))
 		return false, true
 	}
-	r.c.logger.Info("server asked to wait", "url", t.url, "status", status, "wait", d)
+	r.c.logger.Info("server asked to wait", "url", target, "status", status, "wait", d)
 	r.pace.holdUntil(time.Now().Add(d))
 	return true, false
 }

@@ -236,8 +236,10 @@ type runSession struct {
 	readErr bool // the stored session could not be read: never overwrite it
 	had     bool // the run started with cookies
 
-	loginMu            sync.Mutex
-	loginTried, logged bool
+	loginMu sync.Mutex
+	// loginTried: the run logged in at its start; reloginTried: after a
+	// logged-out page (see login).
+	loginTried, reloginTried, logged bool
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
@@ -282,7 +284,7 @@ func (r *run) startSession() bool {
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
 	if c.site.Login != nil && !s.had {
-		return r.login()
+		return r.login(false)
 	}
 	return true
 }
@@ -453,7 +455,7 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 	r.sess.mu.Lock()
 	r.sess.retried[t.url] = true
 	r.sess.mu.Unlock()
-	if r.login() {
+	if r.login(true) {
 		return true
 	}
 	// The login could not be made (its page did not load, say): the run
@@ -465,17 +467,25 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 	return false
 }
 
-// login submits the site's login form, once per run; later callers get the
-// first one's outcome. A failure stops the run (needs_login, or blocked
-// when the login page is a captcha or an interstitial).
-func (r *run) login() bool {
+// login submits the site's login form: once at the start of a run that
+// has no session, and once more (again) after a logged-out page, so that a
+// session that ends during a run that logged in at its start is renewed
+// too. Callers that come while either is made, or after it, get its
+// outcome: workers that met the same ended session log in once. A failure
+// stops the run (needs_login, or blocked when the login page is a captcha
+// or an interstitial).
+func (r *run) login(again bool) bool {
 	s := r.sess
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
-	if s.loginTried {
+	tried := &s.loginTried
+	if again {
+		tried = &s.reloginTried
+	}
+	if *tried {
 		return s.logged
 	}
-	s.loginTried = true
+	*tried = true
 	s.logged = r.submitLogin()
 	return s.logged
 }
@@ -502,7 +512,7 @@ func (r *run) submitLogin() bool {
 		return false
 	}
 	client := &http.Client{
-		Transport: r.transport, Jar: r.sess.jar, Timeout: c.httpTimeout,
+		Transport: r.meterOnly(r.transport), Jar: r.sess.jar, Timeout: c.httpTimeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 10 {
 				return errors.New("too many redirects")
@@ -513,20 +523,29 @@ func (r *run) submitLogin() bool {
 			return nil
 		},
 	}
-	form, err := r.fetchLogin(client, http.MethodGet, lg.URL, nil, "")
+	form, err := r.fetchLogin(client, http.MethodGet, lg.URL, "", "")
 	if err != nil {
 		// A fetch failure (Tor, the proxy) is the run's error, not a
 		// verdict on the session.
 		r.addErr(err)
 		return false
 	}
+	// A captcha or an interstitial in front of the form (or answering 429
+	// or 5xx for it): a human must log in (and the session be imported).
+	unavailable := form.status >= 500 || form.status == http.StatusTooManyRequests
+	if form.status == http.StatusOK || unavailable {
+		if v, ok := builtinCandidate(form.doc, unavailable, false); ok && !c.site.PageClasses.NoBuiltin {
+			return fail(form, v.class, "the login page shows %s", strings.TrimPrefix(v.reason, "built-in: "))
+		}
+	}
+	if unavailable {
+		// Still so after the retries: the site's state, not the session's,
+		// so the run fails as a page that cannot be had does.
+		r.addErr(fmt.Errorf("crawler: login GET %s: status %d", form.url.Redacted(), form.status))
+		return false
+	}
 	if form.status != http.StatusOK {
 		return fail(form, precwatch.PageLoggedOut, "the login page answered HTTP %d", form.status)
-	}
-	// A captcha or an interstitial in front of the form: a human must log
-	// in (and the session be imported).
-	if v, ok := builtinCandidate(form.doc, false, false); ok && !c.site.PageClasses.NoBuiltin {
-		return fail(form, v.class, "the login page shows %s", strings.TrimPrefix(v.reason, "built-in: "))
 	}
 	fields, action, method, err := loginForm(form, lg)
 	if err != nil {
@@ -551,7 +570,7 @@ func (r *run) submitLogin() bool {
 	var res *loginPage
 	if method == http.MethodGet {
 		action.RawQuery = fields.values.Encode()
-		res, err = r.fetchLogin(client, http.MethodGet, action.String(), nil, form.url.String())
+		res, err = r.fetchLogin(client, http.MethodGet, action.String(), "", form.url.String())
 		if err == nil && res.url.RawQuery == action.RawQuery {
 			// The answer's URL holds the password: keep it out of the record.
 			u := *res.url
@@ -559,11 +578,21 @@ func (r *run) submitLogin() bool {
 			res.url = &u
 		}
 	} else {
-		res, err = r.fetchLogin(client, http.MethodPost, action.String(), strings.NewReader(fields.values.Encode()), form.url.String())
+		res, err = r.fetchLogin(client, http.MethodPost, action.String(), fields.values.Encode(), form.url.String())
+	}
+	if err != nil && r.ctx.Err() != nil {
+		// The run ended meanwhile (a Retry-After beyond its limits, its
+		// timeout): that says nothing of the credentials.
+		r.addErr(err)
+		return false
 	}
 	if err != nil {
 		// fetchLogin leaves the URL out: a GET form carries the password in it.
 		return fail(nil, precwatch.PageLoggedOut, "the form could not be submitted: %v", err)
+	}
+	if res.status >= 500 || res.status == http.StatusTooManyRequests {
+		r.addErr(fmt.Errorf("crawler: login %s %s: status %d", method, res.url.Redacted(), res.status))
+		return false
 	}
 	if res.status >= 400 {
 		return fail(res, precwatch.PageLoggedOut, "the form was answered HTTP %d", res.status)
@@ -590,19 +619,66 @@ func (r *run) submitLogin() bool {
 }
 
 // fetchLogin makes one request of the login flow through the run's
-// transport and jar, paced like the crawl.
-func (r *run) fetchLogin(client *http.Client, method, target string, body io.Reader, referer string) (*loginPage, error) {
-	if err := r.pace.wait(r.ctx); err != nil {
-		return nil, err
+// transport and jar, paced like the crawl, and retried as the crawl's are:
+// a 429 or 503 with Retry-After is waited out (within the run's limits),
+// and a 5xx, a 429 without it, a timeout or a failed circuit is tried again
+// within limits.retries, with backoff. body is a POST's form.
+func (r *run) fetchLogin(client *http.Client, method, target, body, referer string) (*loginPage, error) {
+	// What the log and a limit's error name: a GET form's query holds the
+	// password.
+	shown := target
+	if u, err := url.Parse(target); err == nil {
+		u.RawQuery = ""
+		shown = u.Redacted()
 	}
-	req, err := http.NewRequestWithContext(r.ctx, method, target, body)
+	waits := 0
+	for attempt := 0; ; attempt++ {
+		page, retryAfter, err := r.fetchLoginOnce(client, method, target, body, referer)
+		if r.ctx.Err() != nil {
+			return page, err
+		}
+		status := 0
+		if page != nil {
+			status = page.status
+		}
+		if again, stop := r.honourRetryAfter(shown, status, retryAfter, waits); stop {
+			return nil, fmt.Errorf("crawler: login %s: %s answered %d: the run stopped on its Retry-After", method, shown, status)
+		} else if again {
+			waits++
+			attempt--
+			continue
+		}
+		failed := err != nil || status >= 500 || status == http.StatusTooManyRequests
+		if failed && attempt < r.c.retries && (retryable(status, err) || isCircuitFailure(err)) {
+			wait := r.backoff(attempt)
+			r.c.logger.Debug("retrying the login", "url", shown, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
+			if sleep(r.ctx, wait) != nil {
+				return page, err
+			}
+			continue
+		}
+		return page, err
+	}
+}
+
+// fetchLoginOnce makes one attempt of fetchLogin's request; it returns the
+// answer's Retry-After with the page.
+func (r *run) fetchLoginOnce(client *http.Client, method, target, body, referer string) (*loginPage, string, error) {
+	if err := r.pace.wait(r.ctx); err != nil {
+		return nil, "", err
+	}
+	var rd io.Reader
+	if method == http.MethodPost {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(r.ctx, method, target, rd)
 	if err != nil {
-		return nil, fmt.Errorf("crawler: login request: %w", err)
+		return nil, "", fmt.Errorf("crawler: login request: %w", err)
 	}
 	req.Header.Set("User-Agent", r.c.userAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	req.Header.Set("Accept-Language", "en-US,en;q=0.5")
-	if body != nil {
+	if rd != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	if referer != "" {
@@ -614,19 +690,19 @@ func (r *run) fetchLogin(client *http.Client, method, target string, body io.Rea
 		if errors.As(err, &ue) {
 			err = ue.Err // its URL may hold a GET form's fields
 		}
-		return nil, fmt.Errorf("crawler: login %s: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: login %s: %w", method, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("crawler: login %s: read: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: login %s: read: %w", method, err)
 	}
 	ct := resp.Header.Get(headerContentType)
 	doc, err := parse(b, ct)
 	if err != nil {
-		return nil, fmt.Errorf("crawler: login %s: parse: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: login %s: parse: %w", method, err)
 	}
-	return &loginPage{url: resp.Request.URL, status: resp.StatusCode, contentType: ct, body: b, doc: doc}, nil
+	return &loginPage{url: resp.Request.URL, status: resp.StatusCode, contentType: ct, body: b, doc: doc}, resp.Header.Get("Retry-After"), nil
 }
 
 type formFields struct {

@@ -42,6 +42,15 @@ type sessionMarket struct {
 	cookies map[string][]string
 	n       int
 	onIndex func() // called on each logged-in visit of /
+	// throttled maps "METHOD /path" to the answers to give it before
+	// serving it: a status and its Retry-After ("" for none).
+	throttled map[string][]throttle
+	requests  int // every request the market was sent
+}
+
+type throttle struct {
+	status     int
+	retryAfter string
 }
 
 func newSessionMarket(t *testing.T) *sessionMarket {
@@ -132,8 +141,21 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 	})
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
+		m.requests++
 		m.cookies[r.URL.Path] = append(m.cookies[r.URL.Path], r.Header.Get("Cookie"))
+		key := r.Method + " " + r.URL.Path
+		var th *throttle
+		if q := m.throttled[key]; len(q) > 0 {
+			th, m.throttled[key] = &q[0], q[1:]
+		}
 		m.mu.Unlock()
+		if th != nil {
+			if th.retryAfter != "" {
+				w.Header().Set("Retry-After", th.retryAfter)
+			}
+			page(w, th.status, `<head><title>Slow down</title></head><body><p>Too many requests.</p></body>`)
+			return
+		}
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(m.srv.Close)
@@ -144,6 +166,23 @@ func (m *sessionMarket) sentCookies(path string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.cookies[path]...)
+}
+
+// throttle makes the market answer key ("METHOD /path") with ths, in
+// turn, before serving it.
+func (m *sessionMarket) throttle(key string, ths ...throttle) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.throttled == nil {
+		m.throttled = map[string][]throttle{}
+	}
+	m.throttled[key] = ths
+}
+
+func (m *sessionMarket) served() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requests
 }
 
 func (m *sessionMarket) logins() int {
@@ -431,6 +470,86 @@ func TestLoginFlow(t *testing.T) {
 	run, _ = e.run(t, site)
 	if run.Status != precwatch.RunNeedsLogin || run.Block == nil || !strings.Contains(run.Block.Reason, "PRECWATCH_TEST_UNSET_PW is not set") {
 		t.Errorf("unset variable: %s %+v", run.Status, run.Block)
+	}
+}
+
+// TestReloginAfterStartLogin: a run that logged in at its start (no saved
+// session) and whose session the market then ends logs in once more and
+// reads the rest of the site; the login made at the start does not use up
+// the relogin.
+func TestReloginAfterStartLogin(t *testing.T) {
+	e := newSessEnv(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	site.PageClasses.LoggedOut = []string{"div.please-login"}
+	// The login's redirect visits / first, then the crawl does: the market
+	// ends every session after serving the crawl's first page.
+	visits := 0
+	e.m.onIndex = func() {
+		e.m.mu.Lock()
+		defer e.m.mu.Unlock()
+		if visits++; visits == 2 {
+			clear(e.m.valid)
+		}
+	}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Logins != 2 || run.Listings != 2 || e.m.logins() != 2 {
+		t.Fatalf("run: %v %s logins %d listings %d (market saw %d) %q %+v", err, run.Status, run.Logins, run.Listings, e.m.logins(), run.Errors, run.Block)
+	}
+	if got := e.m.sentCookies("/p2"); len(got) != 2 || !strings.Contains(got[1], "sid="+secretSID+"-2") {
+		t.Errorf("page 2 was fetched with cookies %q, want the first session's then the second's", got)
+	}
+	e.noSecrets(t, run)
+}
+
+// TestLoginThrottled: the login flow's requests are retried as the
+// crawl's are: a 429 with Retry-After on the login page and on the form's
+// submission is waited out, a 503 without one retried with backoff, and
+// the run logs in and reads the site, its record counting every request
+// made. A Retry-After beyond limits.max_retry_after, or a login page still
+// unavailable after the retries, fails the run naming the cause: it says
+// nothing of the credentials, so the run is not needs_login.
+func TestLoginThrottled(t *testing.T) {
+	e := newSessEnv(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+
+	e.m.throttle("GET /login", throttle{http.StatusTooManyRequests, "1"}, throttle{http.StatusServiceUnavailable, ""})
+	e.m.throttle("POST /login", throttle{http.StatusTooManyRequests, "1"})
+	start := time.Now()
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Logins != 1 || run.Listings != 2 || e.m.logins() != 1 {
+		t.Fatalf("throttled login: %v %s logins %d listings %d (market saw %d) %q %+v", err, run.Status, run.Logins, run.Listings, e.m.logins(), run.Errors, run.Block)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("the run took %s: the two Retry-After waits of 1s were not made", waited)
+	}
+	if got := e.m.served(); run.Requests != got {
+		t.Errorf("run counted %d requests, the market served %d", run.Requests, got)
+	}
+	e.noSecrets(t, run)
+
+	// No session, and a login page asking a wait beyond the limit.
+	e.store.SaveSiteSession(t.Context(), precwatch.SiteSession{Site: "sessmarket"})
+	site.Limits.MaxRetryAfter = 2 * time.Second
+	e.m.throttle("GET /login", throttle{http.StatusTooManyRequests, "3600"})
+	run, err = e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed || run.Block != nil || !strings.Contains(err.Error(), "limits.max_retry_after") {
+		t.Fatalf("Retry-After beyond the limit: %v %s %+v", err, run.Status, run.Block)
+	}
+
+	// Unavailable through every retry: failed, with the status.
+	e.m.throttle("GET /login", throttle{http.StatusServiceUnavailable, ""}, throttle{http.StatusServiceUnavailable, ""}, throttle{http.StatusServiceUnavailable, ""})
+	run, err = e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed || run.Block != nil || !strings.Contains(err.Error(), "status 503") {
+		t.Fatalf("login page unavailable: %v %s %+v", err, run.Status, run.Block)
+	}
+	if e.m.logins() != 1 {
+		t.Errorf("the market saw %d logins, want 1", e.m.logins())
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/precwatch/precwatch/storage/embedded"
@@ -40,11 +39,11 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 			"copy the dump.rdb a BGSAVE writes, or the AOF files (see README, Backups)")}
 	}
 	// Opening a missing file would create an empty store, and back it up.
-	if _, err := os.Stat(dsn); err != nil {
-		return fmt.Errorf("backup: store %s: %w", dsn, err)
+	if err := storeExists(dsn); err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
 	m.StoreDSN = dsn
-	store, err := m.openStoreOnly(ctx)
+	store, err := m.openStoreOnly(ctx, true)
 	if err != nil {
 		return err
 	}

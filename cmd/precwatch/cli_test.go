@@ -204,6 +204,42 @@ func TestHelpNeedsNoConfig(t *testing.T) {
 	}
 }
 
+// TestReadCommandsNeedTheirStore: commands that read what crawls stored,
+// run where the config's relative store path names no file (another
+// working directory than the crawls'), fail naming the path and where it
+// was looked for, and make no store; commands that set a store up (user
+// add) still make it.
+func TestReadCommandsNeedTheirStore(t *testing.T) {
+	dir := t.TempDir()
+	config := writeFile(t, dir, "c.yaml", "store: var/probe.db\n"+siteConfig(t, "", ""))
+	wl := watchlistPath(t)
+	elsewhere := t.TempDir()
+	t.Chdir(elsewhere)
+	want := filepath.Join(elsewhere, "var", "probe.db")
+	for _, args := range [][]string{
+		{"listings"}, {"alerts"}, {"alerts", "--json"}, {"export", "--format", "misp"},
+		{"prune", "--older-than", "90d"}, {"watchlist", "test", wl}, {"backup", "--out", filepath.Join(dir, "b.db")},
+	} {
+		out, stderr, err := run(t, t.Context(), "", append(args, "--config", config)...)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "relative store path is to the working directory") {
+			t.Errorf("%s: %v, want an error naming %s\n%s%s", strings.Join(args, " "), err, want, out, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(elsewhere, "var")); err == nil {
+			t.Fatalf("%s made a store in %s", strings.Join(args, " "), elsewhere)
+		}
+	}
+	if _, stderr, err := run(t, t.Context(), "", "user", "add", "--name", "ann", "--role", "admin", "--config", config); err != nil {
+		t.Fatalf("user add: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(want); err != nil {
+		t.Fatalf("user add made no store: %v", err)
+	}
+	// Now that it exists, the read commands read it.
+	if out, stderr, err := run(t, t.Context(), "", "listings", "--config", config); err != nil || !strings.Contains(out, "0 listing(s)") {
+		t.Errorf("listings of the new store: %v\n%s%s", err, out, stderr)
+	}
+}
+
 // TestPrintableError: crawl's run errors keep their end, where a wrapped
 // error names its cause, when cut to fit a line.
 func TestPrintableError(t *testing.T) {

@@ -335,7 +335,7 @@ func (m *Main) runAlerts(ctx context.Context, args []string) error {
 		}
 		f.MinSeverity = sv
 	}
-	store, err := m.openStoreOnly(ctx)
+	store, err := m.openStoreOnly(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -654,7 +654,7 @@ func (m *Main) alertsFollow(ctx context.Context, args []string) error {
 	if *group == "" {
 		return &exitError{code: 2, err: errors.New("alerts follow: --group is required")}
 	}
-	store, err := m.openStoreOnly(ctx)
+	store, err := m.openStoreOnly(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 	if err != nil || *name == "" {
 		return &exitError{code: 2, err: fmt.Errorf("user add: need --name and a valid --role: %v", err)}
 	}
-	st, err := m.openStoreOnly(ctx)
+	st, err := m.openStoreOnly(ctx, false)
 	if err != nil {
 		return err
 	}

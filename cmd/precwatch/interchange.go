@@ -137,7 +137,7 @@ func (m *Main) runExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := m.openStore(ctx, cfg)
+	st, err := m.openStoreToRead(ctx, cfg)
 	if err != nil {
 		return err
 	}

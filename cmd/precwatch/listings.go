@@ -41,7 +41,7 @@ func (m *Main) runListings(ctx context.Context, args []string) error {
 	if *limit < 0 {
 		return &exitError{code: 2, err: fmt.Errorf("listings: --limit must be >= 0, got %d", *limit)}
 	}
-	store, err := m.openStoreOnly(ctx)
+	store, err := m.openStoreOnly(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -227,8 +228,23 @@ func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
 	return cfg, mt, nil
 }
 
-// openStore opens the store named by --store, else by the config.
+// openStore opens the store named by --store, else by the config; an
+// embedded store file that does not exist yet is made.
 func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, error) {
+	return m.openStoreFor(ctx, cfg, false)
+}
+
+// openStoreToRead is openStore for commands that read what crawls stored
+// (alerts, listings, export, prune, a retro-hunt): an embedded store file
+// that does not exist is an error naming where it was looked for, not a
+// new, empty store. A relative store path is to the working directory, so
+// such a command run elsewhere than the crawls made an empty store and
+// printed "0 listing(s)".
+func (m *Main) openStoreToRead(ctx context.Context, cfg *Config) (precwatch.Store, error) {
+	return m.openStoreFor(ctx, cfg, true)
+}
+
+func (m *Main) openStoreFor(ctx context.Context, cfg *Config, mustExist bool) (precwatch.Store, error) {
 	dsn := m.storeDSN(cfg)
 	if dsn == "" {
 		dsn = filepath.Join("var", "precwatch.db")
@@ -241,6 +257,9 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 		useRedisLogger(m.logger)
 		st, err = redis.Open(ctx, dsn, m.logger)
 	} else {
+		if err := storeExists(dsn); mustExist && err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("store %s: %w", dsn, err)
 		}
@@ -257,9 +276,26 @@ func (m *Main) openStore(ctx context.Context, cfg *Config) (precwatch.Store, err
 	return st, nil
 }
 
+// storeExists reports, as an error naming the path (absolute too) and how
+// a relative one is read, an embedded store file that is not there.
+func storeExists(dsn string) error {
+	_, err := os.Stat(dsn)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	where := dsn
+	if !filepath.IsAbs(dsn) {
+		if abs, err := filepath.Abs(dsn); err == nil {
+			where = fmt.Sprintf("%s (%s: a relative store path is to the working directory)", dsn, abs)
+		}
+	}
+	return fmt.Errorf("no store at %s: give --store, or run this where the crawls ran", where)
+}
+
 // openStoreOnly opens the store for commands that need nothing else: the
-// config is read only when neither --store nor $PRECWATCH_STORE names the store.
-func (m *Main) openStoreOnly(ctx context.Context) (precwatch.Store, error) {
+// config is read only when neither --store nor $PRECWATCH_STORE names the
+// store. toRead: as openStoreToRead.
+func (m *Main) openStoreOnly(ctx context.Context, toRead bool) (precwatch.Store, error) {
 	var cfg *Config
 	if m.storeDSN(nil) == "" {
 		c, err := LoadConfig(m.ConfigPath)
@@ -268,7 +304,7 @@ func (m *Main) openStoreOnly(ctx context.Context) (precwatch.Store, error) {
 		}
 		cfg = c
 	}
-	return m.openStore(ctx, cfg)
+	return m.openStoreFor(ctx, cfg, toRead)
 }
 
 func (m *Main) onClose(f func() error) {

@@ -167,7 +167,7 @@ func (m *Main) runPrune(ctx context.Context, args []string) error {
 	case r.Runs != 0 && time.Duration(r.Runs) < minAge:
 		return &exitError{code: 2, err: fmt.Errorf("prune: --runs-older-than must be 0 or at least %v, got %v", minAge, r.Runs.String())}
 	}
-	store, err := m.openStoreOnly(ctx)
+	store, err := m.openStoreOnly(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func (m *Main) watchlistTest(ctx context.Context, file string) error {
 	if err != nil {
 		return fmt.Errorf("compile %s: %w", file, err)
 	}
-	store, err := m.openStore(ctx, cfg)
+	store, err := m.openStoreToRead(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package extract reads listings and links out of fetched marketplace pages:
-// with a site's CSS selectors, or from schema.org Product data (JSON-LD and
-// microdata) for shops that publish it.
+// with a site's CSS selectors, or from schema.org Product data (JSON-LD,
+// microdata and RDFa Lite) for shops that publish it.
 //
 // Every text field is trimmed, made valid UTF-8, stripped of control and
 // invisible formatting characters and bounded in length, so a hostile page
@@ -153,7 +153,7 @@ func parseMode(name, mode string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(mode)) {
 	case "", precwatch.ExtractSelectors:
 		return precwatch.ExtractSelectors, nil
-	case precwatch.ExtractJSONLD, "json-ld", "schema.org", "microdata":
+	case precwatch.ExtractJSONLD, "json-ld", "schema.org", "microdata", "rdfa":
 		return precwatch.ExtractJSONLD, nil
 	case precwatch.ExtractJSON:
 		return precwatch.ExtractJSON, nil

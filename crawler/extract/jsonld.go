@@ -21,17 +21,18 @@ const maxJSONLD = 4 << 20
 // maxWalk bounds how deep the JSON-LD walk descends.
 const maxWalk = 32
 
-// product is a schema.org Product as read from JSON-LD or microdata.
+// product is a schema.org Product as read from JSON-LD, microdata or RDFa
+// Lite.
 type product struct {
 	id, title, description, vendor, currency, rawURL string
 	price                                            float64
 }
 
 // structuredListings returns the schema.org Products of the page, from its
-// JSON-LD blocks then its microdata, in document order.
+// JSON-LD blocks then its microdata and RDFa Lite, in document order.
 func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listing {
 	ps := jsonLDProducts(root)
-	ps = append(ps, microdataProducts(root)...)
+	ps = append(ps, structuredProducts(root)...)
 	out := make([]precwatch.Listing, 0, len(ps))
 	single := len(ps) == 1
 	for _, p := range ps {
@@ -448,11 +449,86 @@ func jsonPrice(v any) (float64, string, bool) {
 	return 0, "", false
 }
 
-// ---- microdata ----
+// ---- microdata and RDFa Lite ----
 
-// microdataProducts reads itemscope elements typed schema.org/Product that
-// are not nested in another product.
-func microdataProducts(root *html.Node) []product {
+// syntax is the markup a page's schema.org items are written in: HTML
+// microdata (itemscope, itemtype, itemprop) or RDFa Lite (typeof,
+// property, with vocab="https://schema.org/" or the schema: prefix), the
+// other syntax schema.org documents beside JSON-LD. Both nest items the
+// same way: an item's properties are the elements under it that name one,
+// not entering nested items, whose properties are theirs.
+type syntax bool
+
+const (
+	microdata syntax = false
+	rdfaLite  syntax = true
+)
+
+// isItem reports whether n starts an item in s.
+func (s syntax) isItem(n *html.Node) bool {
+	key := "itemscope"
+	if s == rdfaLite {
+		key = "typeof"
+	}
+	_, ok := attr(n, key)
+	return ok
+}
+
+// typeIs reports whether the item n is typed as one of want (lower-case
+// schema.org type names).
+func (s syntax) typeIs(n *html.Node, want []string) bool {
+	if s == microdata {
+		return itemTypeIs(n, want)
+	}
+	t, _ := attr(n, "typeof")
+	for f := range strings.FieldsSeq(t) {
+		if term, ok := rdfaTerm(f); ok && slices.Contains(want, strings.ToLower(term)) {
+			return true
+		}
+	}
+	return false
+}
+
+// propNames are the property names n gives its item in s.
+func (s syntax) propNames(n *html.Node) []string {
+	key := "itemprop"
+	if s == rdfaLite {
+		key = "property"
+	}
+	v, ok := attr(n, key)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for f := range strings.FieldsSeq(v) {
+		if s == rdfaLite {
+			var ok bool
+			if f, ok = rdfaTerm(f); !ok {
+				continue
+			}
+		}
+		names = append(names, f)
+	}
+	return names
+}
+
+// rdfaTerm is the schema.org term an RDFa Lite typeof or property value
+// names: a bare term (the page's vocab), one with the schema: prefix, or
+// a schema.org IRI. Other prefixes (og:, the Open Graph tags that share
+// the property attribute) name other vocabularies.
+func rdfaTerm(v string) (string, bool) {
+	lower := strings.ToLower(v)
+	for _, p := range []string{"https://schema.org/", "http://schema.org/", "schema:"} {
+		if strings.HasPrefix(lower, p) {
+			return v[len(p):], len(v) > len(p)
+		}
+	}
+	return v, !strings.Contains(v, ":")
+}
+
+// structuredProducts reads the items typed schema.org/Product, in
+// microdata or RDFa Lite, that are not nested in another product.
+func structuredProducts(root *html.Node) []product {
 	var out []product
 	var visit func(*html.Node)
 	visit = func(n *html.Node) {
@@ -460,9 +536,11 @@ func microdataProducts(root *html.Node) []product {
 			if n.DataAtom == atom.Script || n.DataAtom == atom.Style {
 				return
 			}
-			if _, scoped := attr(n, "itemscope"); scoped && itemTypeIs(n, productTypes) {
-				out = append(out, microdataProduct(n))
-				return
+			for _, s := range []syntax{microdata, rdfaLite} {
+				if s.isItem(n) && s.typeIs(n, productTypes) {
+					out = append(out, structuredProduct(n, s))
+					return
+				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -485,7 +563,7 @@ func itemTypeIs(n *html.Node, want []string) bool {
 
 // itemProps maps the item's property names to their elements, in document
 // order, without entering nested items (their properties are theirs).
-func itemProps(item *html.Node) map[string][]*html.Node {
+func itemProps(item *html.Node, s syntax) map[string][]*html.Node {
 	props := map[string][]*html.Node{}
 	var visit func(*html.Node, int)
 	visit = func(n *html.Node, depth int) {
@@ -493,12 +571,10 @@ func itemProps(item *html.Node) map[string][]*html.Node {
 			if c.Type != html.ElementNode {
 				continue
 			}
-			if ip, ok := attr(c, "itemprop"); ok {
-				for name := range strings.FieldsSeq(ip) {
-					props[name] = append(props[name], c)
-				}
+			for _, name := range s.propNames(c) {
+				props[name] = append(props[name], c)
 			}
-			if _, scoped := attr(c, "itemscope"); scoped {
+			if s.isItem(c) {
 				continue
 			}
 			if depth < 256 {
@@ -512,7 +588,8 @@ func itemProps(item *html.Node) map[string][]*html.Node {
 
 // propValue is a microdata property's value per the HTML spec: content for
 // meta, href for links, src for media, value for data, datetime for time,
-// else the text (a content attribute wins, as sites put one on spans).
+// else the text (a content attribute wins, as sites put one on spans, and
+// so does an RDFa resource).
 func propValue(n *html.Node) string {
 	key := ""
 	switch n.DataAtom {
@@ -534,8 +611,10 @@ func propValue(n *html.Node) string {
 			return v
 		}
 	}
-	if v, ok := attr(n, "content"); ok {
-		return v
+	for _, key := range []string{"content", "resource"} {
+		if v, ok := attr(n, key); ok {
+			return v
+		}
 	}
 	return keptNodeText(n, maxDescription) // names and descriptions keep their whitespace
 }
@@ -552,11 +631,11 @@ func firstProp(props map[string][]*html.Node, names ...string) (*html.Node, stri
 }
 
 // mdName reads a nested item's name, or a plain property's text.
-func mdName(props map[string][]*html.Node, names ...string) string {
+func mdName(props map[string][]*html.Node, s syntax, names ...string) string {
 	for _, name := range names {
 		for _, n := range props[name] {
-			if _, scoped := attr(n, "itemscope"); scoped {
-				if _, v := firstProp(itemProps(n), "name", "legalName"); v != "" {
+			if s.isItem(n) {
+				if _, v := firstProp(itemProps(n, s), "name", "legalName"); v != "" {
 					return v
 				}
 				continue
@@ -587,32 +666,37 @@ func mdPrice(props map[string][]*html.Node) (float64, string, bool) {
 	return 0, cur, false
 }
 
-func microdataProduct(item *html.Node) product {
-	props := itemProps(item)
+// structuredProduct reads the Product item in syntax s.
+func structuredProduct(item *html.Node, s syntax) product {
+	props := itemProps(item, s)
 	var p product
 	_, p.title = firstProp(props, "name")
 	_, p.description = firstProp(props, "description")
 	_, p.id = firstProp(props, "sku", "productID", "mpn", "gtin13", "gtin", "gtin14", "gtin12", "gtin8")
 	_, p.rawURL = firstProp(props, "url")
 	if p.rawURL == "" {
-		p.rawURL, _ = attr(item, "itemid")
+		key := "itemid"
+		if s == rdfaLite {
+			key = "resource"
+		}
+		p.rawURL, _ = attr(item, key)
 	}
 	if price, cur, ok := mdPrice(props); ok {
 		p.price, p.currency = price, cur
 	}
-	seller := mdName(props, "seller")
+	seller := mdName(props, s, "seller")
 	for _, o := range props["offers"] {
-		if _, scoped := attr(o, "itemscope"); !scoped {
+		if !s.isItem(o) {
 			continue
 		}
-		op := itemProps(o)
+		op := itemProps(o, s)
 		if p.price == 0 {
 			if price, cur, ok := mdPrice(op); ok {
 				p.price, p.currency = price, cur
 			}
 		}
 		if seller == "" {
-			seller = mdName(op, "seller")
+			seller = mdName(op, s, "seller")
 		}
 		if p.rawURL == "" {
 			_, p.rawURL = firstProp(op, "url")
@@ -620,14 +704,14 @@ func microdataProduct(item *html.Node) product {
 		// An AggregateOffer may nest its offers.
 		for _, inner := range op["offers"] {
 			if p.price == 0 {
-				if price, cur, ok := mdPrice(itemProps(inner)); ok {
+				if price, cur, ok := mdPrice(itemProps(inner, s)); ok {
 					p.price, p.currency = price, cur
 				}
 			}
 		}
 	}
 	if seller == "" {
-		seller = mdName(props, "brand", "manufacturer")
+		seller = mdName(props, s, "brand", "manufacturer")
 	}
 	p.vendor = seller
 	return p
