@@ -237,6 +237,18 @@ func (e *sessEnv) site(paths ...string) precwatch.Site {
 	return s
 }
 
+// loginSite is site("/") with a login form whose password file holds
+// secretPass.
+func (e *sessEnv) loginSite(t *testing.T) precwatch.Site {
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte(secretPass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	site := e.site("/")
+	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	return site
+}
+
 func (e *sessEnv) run(t *testing.T, site precwatch.Site) (precwatch.Run, error) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&e.logMu, e.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -402,10 +414,7 @@ func TestBlockedPages(t *testing.T) {
 // it logs in again once and goes on.
 func TestLoginFlow(t *testing.T) {
 	e := newSessEnv(t)
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
-	site := e.site("/")
-	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	site := e.loginSite(t)
 	site.PageClasses.LoggedOut = []string{"div.please-login"}
 
 	run, err := e.run(t, site)
@@ -452,7 +461,7 @@ func TestLoginFlow(t *testing.T) {
 
 	// Wrong credentials: needs_login, with the answer to the form kept.
 	clear(e.m.valid)
-	os.WriteFile(pw, []byte("wrong-password\n"), 0o600)
+	os.WriteFile(site.Login.PasswordFile, []byte("wrong-password\n"), 0o600)
 	importSession(t, e.store, "sessmarket") // clear
 	e.store.SaveSiteSession(t.Context(), precwatch.SiteSession{Site: "sessmarket"})
 	run, err = e.run(t, site)
@@ -479,10 +488,7 @@ func TestLoginFlow(t *testing.T) {
 // the relogin.
 func TestReloginAfterStartLogin(t *testing.T) {
 	e := newSessEnv(t)
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
-	site := e.site("/")
-	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	site := e.loginSite(t)
 	site.PageClasses.LoggedOut = []string{"div.please-login"}
 	// The login's redirect visits / first, then the crawl does: the market
 	// ends every session after serving the crawl's first page.
@@ -513,10 +519,7 @@ func TestReloginAfterStartLogin(t *testing.T) {
 // nothing of the credentials, so the run is not needs_login.
 func TestLoginThrottled(t *testing.T) {
 	e := newSessEnv(t)
-	pw := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pw, []byte(secretPass+"\n"), 0o600)
-	site := e.site("/")
-	site.Login = &precwatch.Login{URL: "http://" + onionS + "/login", Username: "agent", PasswordFile: pw, Success: "a.logout"}
+	site := e.loginSite(t)
 
 	e.m.throttle("GET /login", throttle{http.StatusTooManyRequests, "1"}, throttle{http.StatusServiceUnavailable, ""})
 	e.m.throttle("POST /login", throttle{http.StatusTooManyRequests, "1"})

@@ -563,12 +563,7 @@ func glueAt(orig string, i int) int {
 	case c < utf8.RuneSelf:
 		return 0
 	}
-	for _, g := range joinGlues[asciiGlues:] {
-		if strings.HasPrefix(orig[i:], g) {
-			return len(g)
-		}
-	}
-	return 0
+	return wideGlue(orig[i:], strings.HasPrefix)
 }
 
 // glueEndingAt returns the length of the glue that ends just before
@@ -587,8 +582,14 @@ func glueEndingAt(orig string, e int) int {
 	case c < utf8.RuneSelf:
 		return 0
 	}
+	return wideGlue(orig[:e], strings.HasSuffix)
+}
+
+// wideGlue returns the length of the middle dot of joinGlues that s has
+// (at its start or end, as has asks), or 0.
+func wideGlue(s string, has func(s, g string) bool) int {
 	for _, g := range joinGlues[asciiGlues:] {
-		if strings.HasSuffix(orig[:e], g) {
+		if has(s, g) {
 			return len(g)
 		}
 	}
