@@ -49,6 +49,9 @@ var holdoutBatches = []struct {
 	// An outside evaluator's mixed set: two thirds ordinary forms in fresh
 	// wording, one third habits no earlier batch lists.
 	{"batch13", 2284, floorRE("holdout-batch13-floor")},
+	// A second outside evaluator: half ordinary listings, half habits no
+	// earlier batch lists, inflected names in every language.
+	{"batch14", 2484, floorRE("holdout-batch14-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
