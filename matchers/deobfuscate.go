@@ -392,6 +392,10 @@ func fixWord(w []rune, orig string) bool {
 				if l == 'l' && caps {
 					l = 'i'
 				}
+			} else if written != nil && caps && l == 'l' && !unicode.IsLower(written[i]) && !unicode.IsUpper(written[i]) {
+				// An uncased look-alike in a word of capitals (Lisu
+				// "ꓠꓲꓔꓣꓲꓚ") stands for a capital too.
+				l = 'i'
 			}
 			if l != 0 {
 				w[i], changed = l, true

@@ -344,6 +344,10 @@ type compiledSubstance struct {
 	sevIndex  [2]int // regimeIndex of sevRegime
 	sev       [2]precwatch.Severity
 	limitText string
+	// numerals are the oxidation states its names write ("Chloran(V)
+	// potasu", "хлорид мышьяка(III)"): another one after a name makes it
+	// another compound ("sodium chlorate(I)" is hypochlorite).
+	numerals []string
 }
 
 // Matcher finds watchlist substances in listings. It is immutable after
@@ -646,6 +650,11 @@ func boolInt(b bool) int {
 
 func compileSubstance(s precwatch.Substance) compiledSubstance {
 	c := compiledSubstance{id: s.ID, name: s.DisplayName(), regimes: s.Regimes}
+	for _, t := range s.Terms() {
+		if n, ok := romanAfter(t, strings.IndexByte(t, '(')); ok && !slices.Contains(c.numerals, n) {
+			c.numerals = append(c.numerals, n)
+		}
+	}
 	for _, r := range s.Regimes {
 		if r.LimitPercent != nil && c.limit == nil {
 			c.limit = r.LimitPercent
@@ -919,7 +928,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	sc.kept = accepted[:0]
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
-		if c.ref.class == classExclude || c.ref.class.identifier() && idNegated(toks, c.tokFirst) || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) ||
+		if c.ref.class == classExclude || c.ref.class.identifier() && idNegated(toks, c.tokFirst) || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || personNamed(text, c.start) || m.otherNumeral(text, c) ||
 			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
 			continue
 		}
@@ -1318,7 +1327,7 @@ func negated(toks []token, first, after int) bool {
 	if has(toks, before, fNegator) {
 		return true
 	}
-	if freeOf(toks, first) || zeroPercent(toks, before, after) {
+	if freeOf(toks, first) || zeroPercent(toks, before, after) || without(toks, before) {
 		return true
 	}
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
@@ -1330,6 +1339,67 @@ func negated(toks []token, first, after int) bool {
 	return policyNegated(toks, first)
 }
 
+// romanAfter reads an oxidation state in parentheses at s[i:] ("(V)",
+// "(iii)").
+func romanAfter(s string, i int) (string, bool) {
+	if i < 0 || i >= len(s) || s[i] != '(' {
+		return "", false
+	}
+	j := strings.IndexByte(s[i:], ')')
+	if j < 2 || j > 5 {
+		return "", false
+	}
+	n := strings.ToUpper(s[i+1 : i+j])
+	if strings.Trim(n, "IVX") != "" {
+		return "", false
+	}
+	return n, true
+}
+
+// otherNumeral reports a name followed by an oxidation state its
+// substance's names do not write: "sodium chlorate(I)" is sodium
+// hypochlorite, "kwas azotowy(III)" nitrous acid.
+func (m *Matcher) otherNumeral(text string, c candidate) bool {
+	nums := m.subs[c.ref.sub].numerals
+	if len(nums) == 0 {
+		return false
+	}
+	n, ok := romanAfter(text, c.end)
+	if !ok && c.end < len(text) && text[c.end] == ' ' {
+		n, ok = romanAfter(text, c.end+1)
+	}
+	return ok && !slices.Contains(nums, n)
+}
+
+// personTitles come before a person's name.
+var personTitles = foldedSetOf(`dr mr mrs ms miss prof professor herr frau mme mlle monsieur madame sig sr sra srta pan pani dott`)
+
+// personNamed reports a term written as a person's surname: a capital
+// after a title and at most two given names or initials ("Dr A. Soman",
+// "Prof. Maria Sarin"): chemical names are never so written.
+func personNamed(text string, start int) bool {
+	if start >= len(text) || !unicode.IsUpper(rune(text[start])) {
+		return false
+	}
+	words := strings.Fields(text[max(0, start-40):start])
+	for k := len(words) - 1; k >= 0 && k >= len(words)-3; k-- {
+		w := strings.TrimSuffix(words[k], ".")
+		if personTitles[string(appendFolded(nil, w))] {
+			return true
+		}
+		if r, _ := utf8.DecodeRuneInString(w); w == "" || !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return false
+}
+
+// without reports "w/o" ending at token i: "without" as shops shorten it.
+func without(toks []token, i int) bool {
+	return i >= 2 && toks[i].kind == tokWord && toks[i].word == "o" && toks[i-1].kind == tokPunct && toks[i-1].word == "/" &&
+		toks[i-2].kind == tokWord && toks[i-2].word == "w" && toks[i-2].end == toks[i-1].start && toks[i-1].end == toks[i].start
+}
+
 // absentAfter are the words that, right after a term, say the product
 // lacks it: "acetone free", "Aceton-frei", "перекись отсутствует".
 var absentAfter = foldedSetOf(`free frei libre exempt absent отсутствует otsutstvuet otsutstvuyet`)
@@ -1339,8 +1409,8 @@ var absentAfter = foldedSetOf(`free frei libre exempt absent отсутству�
 // "wolny od", "свободный от".
 var (
 	freeWords = foldedSetOf(`free frei freie freies libre libres exempt exempte exempts exemptes privo priva privi prive
-vrij wolny wolna wolne свободный свободная свободно`)
-	freeOfWords = foldedSetOf(`of from von de d di van od от`)
+esente esenti exento exenta isento isenta vrij wolny wolna wolne свободный свободная свободно`)
+	freeOfWords = foldedSetOf(`of from von de d di da van od от`)
 	// freeOfCharge are the nouns that make "free of" a price or a service.
 	freeOfCharge = foldedSetOf(`charge cost costs kosten gastos frais spese kosztów kosten charges`)
 )
@@ -1416,7 +1486,7 @@ var tradeVerbs = map[string]bool{
 // containVerbs say what a product holds: negated, they negate the list
 // after them as a shop's policy does ("no contiene acetona", "ne contient
 // pas d'eau oxygénée", "не содержит перекиси").
-var containVerbs = foldedSetOf(`contain contains include includes contient contiennent contiene contengono contem
+var containVerbs = foldedSetOf(`contain contains include includes contient contiennent contiene contengono contem lleva llevan
 enthält enthalten bevat bevatten zawiera zawierają содержит содержат soderzhit soderzhat`)
 
 // notBefore are the words that negate the verb after them: English, and
@@ -1561,8 +1631,17 @@ func qualified(toks []token, first int) bool {
 	if of >= 1 && toks[of].kind == tokWord && ofWords[toks[of].word] && toks[of-1].kind == tokWord && anionHeads[toks[of-1].word] {
 		return true
 	}
+	if before >= 0 && toks[before].kind == tokWord && derivativeHeads[toks[before].word] {
+		return true
+	}
 	return before >= 0 && toks[before].kind == tokWord && organicGroup(toks[before].word)
 }
+
+// derivativeHeads name, before a genitive, a compound made from the
+// substance, not the substance: "оксим ацетона" (acetone oxime), "соль
+// азотной кислоты" (a nitrate), "ester kwasu azotowego".
+var derivativeHeads = foldedSetOf(`оксим оксима эфир эфира эфиры гидразон гидразона производное производные соль соли
+ангидрид хлорангидрид аддукт oksym oksymu ester estru pochodna pochodne sól soli addukt`)
 
 // anionHeads head the name of a compound of the element after them, in
 // the languages that name the anion first ("idrossido di alluminio in

@@ -298,7 +298,7 @@ func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 			// since they are invisible inside a word.
 			// So do an ion's charge signs, written inside a formula
 			// ("NH₄⁺NO₃⁻").
-			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r) && !isChargeSign(r) {
+			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Me, r) && !unicode.Is(unicode.Cf, r) && !isChargeSign(r) {
 				pendingSpace = true
 			}
 			i += size
@@ -584,6 +584,15 @@ func computeFold(r rune) string {
 	if r >= 0x1F170 && r <= 0x1F189 {
 		return string('a' + (r - 0x1F170))
 	}
+	// Parenthesized letters ("⒜⒞⒠⒯⒪⒩⒠"), whose NFKD parentheses would
+	// part every letter from the next.
+	if r >= 0x249C && r <= 0x24B5 {
+		return string('a' + (r - 0x249C))
+	}
+	// Letters of pre-1918 Russian spelling, read as today's ("сѣрная").
+	if l, ok := preReform[r]; ok {
+		return string(l)
+	}
 	dec := norm.NFKD.String(string(r))
 	var kept []rune
 	for _, d := range dec {
@@ -609,6 +618,10 @@ func computeFold(r rune) string {
 	}
 	return res
 }
+
+// preReform maps the letters the 1918 reform of Russian spelling dropped
+// to the ones that replaced them.
+var preReform = map[rune]rune{'ѣ': 'е', 'Ѣ': 'е', 'ѳ': 'ф', 'Ѳ': 'ф', 'ѵ': 'и', 'Ѵ': 'и'}
 
 // isChargeSign reports a superscript or subscript plus or minus sign.
 func isChargeSign(r rune) bool { return r == '⁺' || r == '⁻' || r == '₊' || r == '₋' }

@@ -114,8 +114,14 @@ func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 // by weight in volume, or 0 when there is none: such a number is a
 // concentration, not an amount.
 func perVolumeAt(toks []token, j int) float64 {
-	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" || toks[j+2].kind != tokWord ||
+	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" ||
 		toks[j+1].start != toks[j].end || toks[j+2].start != toks[j+1].end {
+		return 0
+	}
+	if perHundred(toks, j) {
+		return 1
+	}
+	if toks[j+2].kind != tokWord {
 		return 0
 	}
 	grams, ml := massGrams[toks[j].word], volumeML[toks[j+2].word]
@@ -124,6 +130,20 @@ func perVolumeAt(toks []token, j int) float64 {
 		return 0
 	}
 	return grams / ml * 100
+}
+
+// perHundred reports "g/100 g" or "g/100 ml" at token j: a percentage.
+func perHundred(toks []token, j int) bool {
+	return toks[j].word == "g" && toks[j+2].kind == tokNum && toks[j+2].num == 100 && j+3 < len(toks) && toks[j+3].kind == tokWord &&
+		(toks[j+3].word == "g" || toks[j+3].word == "ml")
+}
+
+// perVolumeEnd is the last token of the mass per volume at token j.
+func perVolumeEnd(toks []token, j int) int {
+	if perHundred(toks, j) {
+		return j + 3
+	}
+	return j + 2
 }
 
 var (
@@ -291,7 +311,7 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 	// A code is written as one ("L-3", "L3", "L 3", "L.3"): a span across
 	// a comma, semicolon, colon or bar joins two items of a list ("1 L,
 	// 3 pieces").
-	if strings.ContainsAny(text[start:end], ",;:|") {
+	if strings.ContainsAny(text[start:end], ",;:|()[]") {
 		return false
 	}
 	// A code before I, II or III is a dangerous-goods packing group

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,6 +213,8 @@ var abbrevDot = map[string]bool{
 	"vol": true, "conc": true, "approx": true, "ca": true, "min": true, "max": true,
 	"tech": true, "techn": true, "no": true, "nr": true, "pcs": true, "incl": true,
 	"ref": true, "art": true, "env": true, "z": true, "b": true, "e": true, "g": true, "i": true,
+	// "p.a.", Polish "cz.d.a.": an analytical grade.
+	"a": true,
 }
 
 // wordSpan locates a word token's folded text in the tokenizer's arena.
@@ -820,11 +823,18 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		var s strength
 		switch {
 		case perVolumeAt(toks, j) > 0:
-			// "500 g/L": grams per litre as % w/v.
+			// "500 g/L": grams per litre as % w/v; "6 g/100 g" as %.
 			if is(first-1, fNotStrength) {
 				continue
 			}
-			s = strength{first: first, last: j + 2, value: v * perVolumeAt(toks, j), kind: strPercent}
+			s = strength{first: first, last: perVolumeEnd(toks, j), value: v * perVolumeAt(toks, j), kind: strPercent}
+		case word(j) == "ppm" && v >= minPPM && v <= 1e6:
+			// "350,000 ppm": parts per million of the whole. Less than
+			// 1 % is an impurity's or a stabiliser's, not the content.
+			s = strength{first: first, last: j, value: v / 1e4, kind: strPercent}
+		case word(j) == "n" && toks[j].start == t.end && v >= 2 && v <= 6 && v == float64(int(v)) && (is(j+1, fPurity) || is(first-1, fPurity)):
+			// "3N purity": the count of nines, as metals are graded.
+			s = strength{first: first, last: j, value: 100 - math.Pow(10, 2-v), kind: strPercent}
 		case percentAdjective(word(j)) || isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)):
 			// "3-procentowy", "35-процентная", "35-prozentig": the
 			// percentage as an adjective.
@@ -836,8 +846,9 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 				continue
 			}
 			s = strength{first: first, last: last, value: v, kind: strPercent}
-		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
-			// "35 per cent", as British English writes it.
+		case word(j) == "per" && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+			// "35 per cent", as British English writes it; Italian "per
+			// cento", pharmacopoeia Latin "per centum".
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 		case weightPercent[word(j)] && !is(first-1, fNotStrength):
 			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
@@ -909,6 +920,12 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 	}
 	return out
 }
+
+// perCent are the words after "per" that make a percentage.
+var perCent = map[string]bool{"cent": true, "cento": true, "centum": true}
+
+// minPPM is the least parts per million read as a content (1 %).
+const minPPM = 1e4
 
 // percentAdjective reports a percentage made an adjective ("procentowy",
 // "процентная", "prozentige", "percenter"), in any of its endings.

@@ -293,7 +293,7 @@ var tokAlphabet = []string{
 	"!", "?", ";", "|", "=", "~", "–", "*", "é", "É", "ß", "к", "г", "л", "м", "Л", "х", "µ", "μ", "０", "５", "１", "．", "，",
 	"½", "Ⓩ", "\u200b", "\u00a0", "\u3000", "\u0301", "\u0308", "₂", "²", "\xff", "\xc3", "\xe2\x82", "\x80",
 	"vol", "Vol", "kg", "KG", "ml", "off", "pure", "ca", "no", "percent", "w/w", "x10", "X5", "kno3", "chl0rate", "литр", "to", "bis", "à",
-	"‰", "procentowy", "процентная", "prozentig", "g/L", "mg/ml", "г/л",
+	"‰", "procentowy", "процентная", "prozentig", "g/L", "mg/ml", "г/л", "g/100 g", "ppm", "3N", "purity", "per cento",
 }
 
 func randomTokText(rnd *rand.Rand) string {
@@ -383,12 +383,16 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 			if is(first-1, fNotStrength) {
 				continue
 			}
-			s = strength{first: first, last: j + 2, value: v * perVolumeAt(toks, j), kind: strPercent}
+			s = strength{first: first, last: perVolumeEnd(toks, j), value: v * perVolumeAt(toks, j), kind: strPercent}
+		case word(j) == "ppm" && v >= minPPM && v <= 1e6:
+			s = strength{first: first, last: j, value: v / 1e4, kind: strPercent}
+		case word(j) == "n" && toks[j].start == t.end && v >= 2 && v <= 6 && v == float64(int(v)) && (is(j+1, fPurity) || is(first-1, fPurity)):
+			s = strength{first: first, last: j, value: 100 - math.Pow(10, 2-v), kind: strPercent}
 		case percentAdjective(word(j)) && !is(first-1, fNotStrength) && !is(j+1, fNotStrength):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case word(j) == "per" && word(j+1) == "cent" && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case word(j) == "per" && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 		case weightPercent[word(j)] && !is(first-1, fNotStrength):
 			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}

@@ -206,6 +206,12 @@ func build(in, extraPath, existingPath string) ([]byte, int, error) {
 // copper sulfate); "oil of vitriol" stays.
 var generic = map[string]bool{"vitriol": true}
 
+// contextOnly are reference synonyms with an everyday sense of their own,
+// kept as abbreviations are, needing chemical context beside them: an
+// eau-forte or aguafuerte is also an etching ("Eau-forte originale de
+// Daubigny").
+var contextOnly = map[string]bool{"eau-forte": true, "agua fuerte": true, "aqua fortis": true}
+
 // codeRE is an upper-case code such as WFNA, HN-1 or L-3.
 var codeRE = regexp.MustCompile(`^[A-Z][A-Z0-9-]{0,5}$`)
 
@@ -261,6 +267,10 @@ func convert(rs refSubstance) outSubstance {
 	}
 	for _, syn := range rs.Synonyms {
 		if generic[strings.ToLower(syn)] {
+			continue
+		}
+		if contextOnly[strings.ToLower(syn)] {
+			abbrs = append(abbrs, syn)
 			continue
 		}
 		main, sy, ab := splitTerm(syn, false)
@@ -371,6 +381,9 @@ var cyrLatin = map[rune]string{
 	'э': "e", 'ю': "yu", 'я': "ya",
 }
 
+// softSign writes the soft sign as BGN does, an apostrophe ("sinil'naya").
+var softSign = map[rune]string{'ь': "'"}
+
 // icaoLatin is where the ICAO system of Russian passports differs from
 // cyrLatin ("ammiachnaia", "kalii").
 var icaoLatin = map[rune]string{'я': "ia", 'ю': "iu", 'й': "i", 'ё': "e"}
@@ -436,6 +449,9 @@ func addTranslits(s *outSubstance) {
 			if v, ok := transliterateYe(t, nil, true); ok {
 				out = append(out, v)
 			}
+			if v, ok := transliterate(t, softSign); ok && strings.ContainsRune(t, 'ь') {
+				out = append(out, v)
+			}
 		}
 		return out
 	}
@@ -448,9 +464,13 @@ func addTranslits(s *outSubstance) {
 	}
 	syns := append(s.Synonyms, latin(terms)...)
 	syns = append(syns, forms...)
-	// The oblique forms in the one common Latin spelling only.
+	// The oblique forms in the one common Latin spelling only, and with
+	// its apostrophe for the soft sign.
 	for _, f := range forms {
 		if v, ok := transliterate(f, nil); ok {
+			syns = append(syns, v)
+		}
+		if v, ok := transliterate(f, softSign); ok && strings.ContainsRune(f, 'ь') {
 			syns = append(syns, v)
 		}
 	}
