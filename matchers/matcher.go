@@ -722,8 +722,8 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 			scratchPool.Put(sc)
 		}
 	}()
-	m.matchField(sc, "title", l.Title)
-	m.matchField(sc, "description", l.Description)
+	m.matchFieldDecoded(sc, "title", l.Title)
+	m.matchFieldDecoded(sc, "description", l.Description)
 	if len(sc.staged) == 0 {
 		return nil
 	}
@@ -772,6 +772,28 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	sc.reasons, sc.reasonText = sc.reasons[:0], ""
 	m.suppress(out, l)
 	return out
+}
+
+// matchFieldDecoded is matchField, then, when the field as written names
+// nothing and holds an artifact of escaping or of a wrong charset
+// (decode.go), matchField on the decoded text, its matches mapped back to
+// the text as written.
+func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
+	n0 := len(sc.staged)
+	m.matchField(sc, field, text)
+	if len(sc.staged) > n0 || !mayBeEncoded(text) {
+		return
+	}
+	dec, spans, ok := decodeArtifacts(text)
+	if !ok {
+		return
+	}
+	m.matchField(sc, field, dec)
+	for i := n0; i < len(sc.staged); i++ {
+		st := &sc.staged[i]
+		st.start, st.end = int(spans[st.start].a), int(spans[st.end-1].b)
+		st.text = text[st.start:st.end]
+	}
 }
 
 func (m *Matcher) matchField(sc *scratch, field, text string) {
