@@ -586,7 +586,9 @@ func (nd *node) alive() error {
 }
 
 // stop ends the tor: SIGTERM, which a client or relay obeys at once, then
-// SIGKILL if it is still there after five seconds.
+// SIGKILL if it is still there after stopWait (an authority flushing its
+// state on a 2-core machine loaded by other test packages took more than
+// five seconds once).
 func (nd *node) stop() error {
 	nd.mu.Lock()
 	cmd, exited := nd.cmd, nd.exited
@@ -599,12 +601,15 @@ func (nd *node) stop() error {
 	select {
 	case <-exited:
 		return nil
-	case <-time.After(5 * time.Second):
+	case <-time.After(stopWait):
 	}
 	_ = cmd.Process.Kill()
 	<-exited
 	return fmt.Errorf("tornet: %s ignored SIGTERM and was killed", nd.name)
 }
+
+// stopWait is how long stop waits for a tor to obey SIGTERM.
+const stopWait = 20 * time.Second
 
 // waitBootstrapped polls the tor's control port until it reports 100%.
 func (nd *node) waitBootstrapped(ctx context.Context) error {
