@@ -154,6 +154,9 @@ func metricValue(t *testing.T, url, name string) string {
 // 0 then 1, log only JSON, and its first complete runs after the faults
 // must leave exactly the fixtures' reference alerts.
 func TestDaemonSurvivesRedisFaults(t *testing.T) {
+	// Mostly waiting on Redis restarts and pauses: run beside the crash
+	// test, the other long one, in the package's twelve minutes.
+	t.Parallel()
 	t.Run("redis", func(t *testing.T) {
 		srv := redistest.StartServer(t)
 		daemonFaults(t, srv.URL(), srv)

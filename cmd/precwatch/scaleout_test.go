@@ -259,6 +259,7 @@ func scaleOutFourWorkers(t *testing.T, dsn string) {
 // stays running, and that a run whose workers all died is resumed under
 // its id without fetching its done pages again.
 func TestScaleOutCrashes(t *testing.T) {
+	t.Parallel() // beside TestDaemonSurvivesRedisFaults
 	for name, server := range redisBackends {
 		t.Run(name, func(t *testing.T) { scaleOutCrashes(t, server(t)+"?prefix=crash") })
 	}
