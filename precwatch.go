@@ -115,6 +115,13 @@ type Run struct {
 	NotModified    int   `json:"not_modified"`
 	DetailsSkipped int   `json:"details_skipped"`
 	StoppedEarly   bool  `json:"stopped_early,omitempty"`
+	// Throttling: Throttled counts the 429 and 503 answers the run got
+	// (each one widens the gap between the site's requests for a while),
+	// ThrottleWait the wall time the site's requests were held for them,
+	// by Retry-After or by the wider gap (in a scale-out run, summed over
+	// the workers).
+	Throttled    int           `json:"throttled"`
+	ThrottleWait time.Duration `json:"throttle_wait_ns"`
 	// Circuits and mirrors (issue 8).
 
 	// CircuitsReplaced counts circuits given fresh credentials after a

@@ -78,6 +78,9 @@ type Politeness struct {
 	Delay time.Duration `yaml:"delay" json:"delay"`
 	// RandomDelay adds up to this much extra wait.
 	RandomDelay time.Duration `yaml:"random_delay" json:"random_delay"`
+	// MaxDelay caps the wait between requests that 429 and 503 answers
+	// widen it to (default 1m; never below Delay).
+	MaxDelay time.Duration `yaml:"max_delay" json:"max_delay,omitempty"`
 	// UserAgent overrides the crawler's User-Agent.
 	UserAgent string `yaml:"user_agent" json:"user_agent,omitempty"`
 }

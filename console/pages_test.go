@@ -327,7 +327,8 @@ func TestSuppressionsPage(t *testing.T) {
 }
 
 // TestSitePageRunCounters: the run history shows a run's incremental
-// re-crawl counters and whether it stopped early (issue 8).
+// re-crawl counters and whether it stopped early (issue 8), and its
+// throttled answers with the time held for them.
 func TestSitePageRunCounters(t *testing.T) {
 	e := newEnv(t)
 	doc := e.as(precwatch.RoleOperator).page(t, "/sites/chemshop")
@@ -337,12 +338,17 @@ func TestSitePageRunCounters(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		"td.requests": "5", "td.bytes": "2048", "td.not-modified": "3", "td.details-skipped": "7", ".stopped-early": "stopped early",
+		".throttled": "4", ".throttle-wait": "12.3s",
 	} {
 		if got := strings.TrimSpace(row.Find(sel).Text()); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
-	if n := e.as(precwatch.RoleOperator).page(t, "/sites/silkvault").Find("#runs .stopped-early").Length(); n != 0 {
+	quiet := e.as(precwatch.RoleOperator).page(t, "/sites/silkvault").Find("#runs")
+	if n := quiet.Find(".stopped-early").Length(); n != 0 {
 		t.Errorf("a run that did not stop early shows %d stopped-early marks", n)
+	}
+	if got, n := quiet.Find(".throttled").Text(), quiet.Find(".throttle-wait").Length(); got != "0" || n != 0 {
+		t.Errorf("a run never throttled shows %q throttled and %d waits, want 0 and none", got, n)
 	}
 }

@@ -50,6 +50,8 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
 		"short": func(s string) string { return s[:min(12, len(s))] },
+		// duration is a wait rounded for people.
+		"duration": func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
 		"yesno": func(b *bool) string {
 			switch {
 			case b == nil:

@@ -31,6 +31,9 @@ type pagedMarket struct {
 	inflight    int
 	maxInflight int
 	times       map[string][]time.Time
+	// gate, when set, sees every request first and answers those it
+	// reports true for.
+	gate func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func newPagedMarket(t testing.TB, pages int, delay time.Duration, extra map[string]http.HandlerFunc) *pagedMarket {
@@ -73,12 +76,16 @@ func newPagedMarket(t testing.TB, pages int, delay time.Duration, extra map[stri
 		m.times[r.URL.Path] = append(m.times[r.URL.Path], time.Now())
 		m.inflight++
 		m.maxInflight = max(m.maxInflight, m.inflight)
+		gate := m.gate
 		m.mu.Unlock()
 		defer func() {
 			m.mu.Lock()
 			m.inflight--
 			m.mu.Unlock()
 		}()
+		if gate != nil && gate(w, r) {
+			return
+		}
 		time.Sleep(delay)
 		mux.ServeHTTP(w, r)
 	}))
@@ -93,6 +100,13 @@ func newPagedMarket(t testing.TB, pages int, delay time.Duration, extra map[stri
 }
 
 func (m *pagedMarket) addr() string { return m.srv.Listener.Addr().String() }
+
+// setGate sets the market's gate (see pagedMarket.gate).
+func (m *pagedMarket) setGate(gate func(w http.ResponseWriter, r *http.Request) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gate = gate
+}
 
 func (m *pagedMarket) requests() int {
 	m.mu.Lock()

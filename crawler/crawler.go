@@ -21,7 +21,9 @@
 // fails at the connection level is replaced. Mirrors (mirrors.go): a site's
 // other origins, failed over to when the active one fails; URLs are kept on
 // the primary host. Politeness (politeness.go): 429 and 503 with
-// Retry-After are waited out within the run's limits.
+// Retry-After are waited out within the run's limits, and every 429 or 503
+// widens the gap between the site's requests until answers come through
+// again.
 //
 // Re-crawls are incremental (see incremental.go): detail pages only for new
 // or changed index rows or stale detail reads, conditional requests where
@@ -105,6 +107,9 @@ type Crawler struct {
 	circuits      int
 	origins       []*url.URL // primary first; see parseMirrors
 	maxRetryAfter time.Duration
+	// Slowing down on 429 and 503 answers (politeness.go): the bounds of
+	// the widened gap.
+	throttleFloor, maxDelay time.Duration
 	// Scale-out (issue 9; lease.go, frontier.go): the site's lease and
 	// the run's shared frontier, when the store keeps them.
 	leases     precwatch.LeaseStore
@@ -155,6 +160,13 @@ func WithRetryBackoff(base, maxWait time.Duration) Option {
 	}
 }
 
+// WithThrottleFloor sets the narrowest gap between requests a 429 or 503
+// answer widens the site's to (default DefaultThrottleFloor); see
+// politeness.go.
+func WithThrottleFloor(d time.Duration) Option {
+	return func(c *Crawler) { c.throttleFloor = d }
+}
+
 // New checks site and prepares a crawler for it. A Tor site (see
 // precwatch.Site.IsTor) without a usable SOCKS5 proxy URL is an error here,
 // before anything is fetched.
@@ -181,6 +193,8 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		now:        time.Now,
 		backoff:    500 * time.Millisecond,
 		maxBackoff: 10 * time.Second,
+
+		throttleFloor: DefaultThrottleFloor,
 	}
 	for _, raw := range site.StartURLs {
 		u, err := url.Parse(raw)
@@ -248,6 +262,7 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		return nil, fmt.Errorf("crawler: site %q: parallelism %d exceeds circuits %d (a circuit carries one request at a time)", site.Name, c.parallelism, c.circuits)
 	}
 	c.maxRetryAfter = orDefault(l.MaxRetryAfter, DefaultMaxRetryAfter)
+	c.maxDelay = orDefault(p.MaxDelay, DefaultMaxDelay)
 	c.userAgent = p.UserAgent
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
@@ -384,7 +399,7 @@ func (c *Crawler) newRun(rec precwatch.Run) *run {
 		seenURL:     make(map[string]bool),
 		seenListing: make(map[string]bool),
 		rec:         rec,
-		pace:        &pacer{delay: c.site.Politeness.Delay, jitter: c.site.Politeness.RandomDelay},
+		pace:        newPacer(c.site.Politeness.Delay, c.site.Politeness.RandomDelay, c.throttleFloor, c.maxDelay),
 	}
 }
 
@@ -600,7 +615,7 @@ func (r *run) do(t task) {
 	defer r.recoverAs("fetch " + t.url)
 	waits := 0
 	for attempt := 0; ; attempt++ {
-		if r.pace.wait(r.ctx) != nil {
+		if r.paced() != nil {
 			return
 		}
 		mirror := r.mirrors.current()
@@ -1063,6 +1078,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		"listings", rec.Listings, "new_listings", rec.NewListings, "new_alerts", rec.Alerts,
 		"errors", len(rec.Errors), "duration", rec.End.Sub(rec.Start),
 		"requests", rec.Requests, "bytes", rec.Bytes, "not_modified", rec.NotModified,
-		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly)
+		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly,
+		"throttled", rec.Throttled, "throttle_wait", rec.ThrottleWait)
 	return rec, runErr
 }

@@ -304,7 +304,7 @@ func (e *env) directDialer() DialFunc {
 
 func (e *env) run(t *testing.T, site precwatch.Site, opts ...Option) (precwatch.Run, error) {
 	t.Helper()
-	opts = append([]Option{WithDirectDialer(e.directDialer()), WithRetryBackoff(time.Millisecond, 5*time.Millisecond)}, opts...)
+	opts = append([]Option{WithDirectDialer(e.directDialer()), WithRetryBackoff(time.Millisecond, 5*time.Millisecond), WithThrottleFloor(time.Millisecond)}, opts...)
 	c, err := New(site, e.store, keywordMatcher{}, nil, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -898,6 +898,19 @@ func TestOptions(t *testing.T) {
 			// would take at least 1.5s.
 			if d := time.Since(start); d < 300*time.Millisecond || d > 1400*time.Millisecond {
 				t.Errorf("run with 100ms backoff took %v, want 300ms..1.4s", d)
+			}
+		},
+		"WithThrottleFloor": func(t *testing.T) {
+			e := newEnv(t)
+			start := time.Now()
+			run, err := e.run(t, e.torSite("/flaky"), WithThrottleFloor(300*time.Millisecond))
+			if err != nil || run.Throttled != 2 {
+				t.Fatalf("run: %v, %d throttled answers; want 2", err, run.Throttled)
+			}
+			// The first 503 widens the gap to the floor, the second doubles
+			// it: the retries start 300ms and 600ms after the requests before.
+			if d := time.Since(start); d < 900*time.Millisecond {
+				t.Errorf("run with a 300ms throttle floor took %v, want 900ms at least", d)
 			}
 		},
 	}

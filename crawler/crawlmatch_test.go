@@ -120,7 +120,7 @@ func TestCrawlMatchesLikeMatch(t *testing.T) {
 		Limits: precwatch.Limits{MaxPages: pages + 1, RequestTimeout: 10 * time.Second, RunTimeout: 2 * time.Minute},
 	}
 	rec := &recordingMatcher{m: mt, by: map[string][]precwatch.Match{}, ls: map[string]precwatch.Listing{}}
-	c, err := New(site, openStore(t), rec, nil, WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+	c, err := New(site, openStore(t), rec, nil, WithRetryBackoff(time.Millisecond, 5*time.Millisecond), WithThrottleFloor(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

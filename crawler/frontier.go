@@ -85,11 +85,13 @@ type sharedRun struct {
 // sharedCounters are the run counters each worker adds as it acks tasks.
 func sharedCounters(rec, flushed precwatch.Run) map[string]int64 {
 	return map[string]int64{
-		"requests":        int64(rec.Requests - flushed.Requests),
-		"bytes":           rec.Bytes - flushed.Bytes,
-		"not_modified":    int64(rec.NotModified - flushed.NotModified),
-		"details_skipped": int64(rec.DetailsSkipped - flushed.DetailsSkipped),
-		"logins":          int64(rec.Logins - flushed.Logins),
+		"requests":         int64(rec.Requests - flushed.Requests),
+		"bytes":            rec.Bytes - flushed.Bytes,
+		"not_modified":     int64(rec.NotModified - flushed.NotModified),
+		"details_skipped":  int64(rec.DetailsSkipped - flushed.DetailsSkipped),
+		"logins":           int64(rec.Logins - flushed.Logins),
+		"throttled":        int64(rec.Throttled - flushed.Throttled),
+		"throttle_wait_ns": int64(rec.ThrottleWait - flushed.ThrottleWait),
 	}
 }
 
@@ -395,6 +397,7 @@ func (r *run) settleShared(ctx context.Context) {
 	rec.Pages, rec.Requests, rec.Bytes = int(n["pages"]), int(n["requests"]), n["bytes"]
 	rec.NotModified, rec.DetailsSkipped, rec.Logins = int(n["not_modified"]), int(n["details_skipped"]), int(n["logins"])
 	rec.NewListings, rec.Alerts, rec.Listings = int(n["new_listings"]), int(n["alerts"]), int(listings)
+	rec.Throttled, rec.ThrottleWait = int(n["throttled"]), time.Duration(n["throttle_wait_ns"])
 	rec.StoppedEarly = rec.StoppedEarly || n["stopped_early"] > 0
 	r.limitHit = r.limitHit || n["limit"] > 0
 	r.shared.unfollowed = int(n["unfollowed"])

@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,5 +75,81 @@ func TestSharedFrontierJoinAndBudget(t *testing.T) {
 		!strings.Contains(strings.Join(r.Errors, "\n"), "page limit 9 reached (limits.max_pages)") {
 		t.Errorf("run = %s, %d pages, %d requests, errors %q; want partial, 9 pages and requests, the page limit named",
 			r.Status, r.Pages, r.Requests, r.Errors)
+	}
+}
+
+// A run shared by two workers counts the throttled answers both got (and
+// the time held for them) in its one record.
+func TestSharedFrontierCountsThrottling(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=throttle"
+	st, err := redis.Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := newPagedEnvOn(t, st, 6, 0, nil)
+	// Every third request is refused, with Retry-After: 0 so that the
+	// refusals use up no retries.
+	var mu sync.Mutex
+	served, refused := 0, 0
+	e.pm.setGate(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if served++; served%3 != 0 {
+			return false
+		}
+		refused++
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		return true
+	})
+	site := e.site("sharedthrottle", "")
+	site.Politeness.Delay = 40 * time.Millisecond
+	newCrawler := func(holder string) *Crawler {
+		st, err := redis.Open(t.Context(), url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		c, err := New(site, st, keywordMatcher{}, nil, WithLease(holder, 2*time.Second), WithVisibilityTimeout(2*time.Second),
+			WithThrottleFloor(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	first, second := newCrawler("first"), newCrawler("second")
+	done := make(chan error, 1)
+	go func() {
+		_, err := first.Run(t.Context())
+		done <- err
+	}()
+	for e.pm.requests() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	share, err := second.Run(t.Context())
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	runs, err := st.Runs(t.Context(), site.Name, 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %+v, %v; want one", runs, err)
+	}
+	r := runs[0]
+	mu.Lock()
+	defer mu.Unlock()
+	if r.Status != precwatch.RunOK || r.Pages != 18 || r.Requests != served || r.Throttled != refused {
+		t.Errorf("run %s: %d pages, %d requests, %d throttled; want ok, 18 pages, the market's %d requests and %d refusals",
+			r.Status, r.Pages, r.Requests, r.Throttled, served, refused)
+	}
+	if share.Pages == 0 {
+		t.Errorf("the joined worker fetched no page")
+	}
+	t.Logf("%d of %d requests refused, %d of them to the joined worker", refused, served, share.Throttled)
+	if r.ThrottleWait < share.ThrottleWait {
+		t.Errorf("run held %v for throttling, less than its worker's %v", r.ThrottleWait, share.ThrottleWait)
 	}
 }

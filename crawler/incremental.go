@@ -271,10 +271,12 @@ func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	m.r.mu.Lock()
 	m.r.rec.Requests++
 	m.r.mu.Unlock()
+	sent := time.Now()
 	resp, err := m.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
+	m.r.answered(sent, resp.StatusCode) // politeness.go: a 429 or 503 slows the site down
 	if m.exchanges {
 		m.r.noteSent(req, resp) // issue 11: the headers as sent and received
 	}

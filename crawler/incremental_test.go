@@ -258,7 +258,7 @@ type incEnv struct {
 func (e *incEnv) run(t *testing.T, site precwatch.Site) precwatch.Run {
 	t.Helper()
 	e.clock.advance(time.Hour)
-	c, err := New(site, e.store, keywordMatcher{}, nil, WithClock(e.clock.now), WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+	c, err := New(site, e.store, keywordMatcher{}, nil, WithClock(e.clock.now), WithRetryBackoff(time.Millisecond, 5*time.Millisecond), WithThrottleFloor(time.Millisecond))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -1,11 +1,15 @@
 package crawler
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -22,10 +26,41 @@ import (
 // or past the end of the run's RunTimeout, is not made: the run stops there,
 // partial, naming the limit. A 429 without Retry-After is retried with
 // backoff like a 5xx; every other 4xx is final.
+//
+// Slowing down. Every 429 or 503 answer, with Retry-After or without, also
+// widens the gap between the starts of the site's requests (see pacer):
+// to twice the pace the run was going at (its gap, the delay, or the
+// spacing of its last requests, whichever is longest), at least
+// DefaultThrottleFloor, at most Politeness.MaxDelay. Answers to requests sent
+// before the gap last widened do not widen it again, so the requests in
+// flight together when a market starts refusing count as one refusal. After
+// throttleRecoverAfter answers in a row that are neither, the gap shrinks by
+// a quarter (answers of 500 and over other than 503 neither count nor break
+// the row), and once under the floor (or the delay) the run is back at the
+// site's own pace. The run record counts the 429 and 503 answers
+// (Run.Throttled) and the time the site's requests were held for them
+// (Run.ThrottleWait).
+//
+// The gate is the site's, not a circuit's: one pacer spaces every request
+// of the run, whichever circuit or mirror carries it (a market that limits
+// each circuit on its own is then kept under its limit too). In a scale-out
+// run each worker process has its own.
 
 // DefaultMaxRetryAfter caps the wait a Retry-After may ask for when the
 // site sets no Limits.MaxRetryAfter.
 const DefaultMaxRetryAfter = 5 * time.Minute
+
+// DefaultMaxDelay caps the gap 429 and 503 answers widen when the site sets
+// no Politeness.MaxDelay.
+const DefaultMaxDelay = time.Minute
+
+// DefaultThrottleFloor is the narrowest gap a 429 or 503 answer widens the
+// site's to; below it the run goes back to the site's own pace.
+const DefaultThrottleFloor = time.Second
+
+// throttleRecoverAfter is how many answers in a row that are not 429 or
+// 503 shrink the widened gap by a quarter.
+const throttleRecoverAfter = 10
 
 // maxRetryAfterWaits bounds the Retry-After waits of one request, so a
 // server answering "busy, retry in 1s" forever cannot hold a page forever.
@@ -81,7 +116,7 @@ func (r *run) retryAfter(t task, status int, cctx *colly.Context, waits int) (ag
 // flow's too): target is the URL named in the log and in a limit's error,
 // raw the answer's Retry-After, waits how many the request has had.
 func (r *run) honourRetryAfter(target string, status int, raw string, waits int) (again, stop bool) {
-	if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable {
+	if !throttledStatus(status) {
 		return false, false
 	}
 	d, ok := parseRetryAfter(raw, time.Now())
@@ -103,12 +138,179 @@ func (r *run) honourRetryAfter(target string, status int, raw string, waits int)
 	return true, false
 }
 
+// pacer is the site's gate: it spaces the starts of the run's requests,
+// across all its workers and circuits, by the site's delay plus up to its
+// jitter, or by the wider gap 429 and 503 answers asked for (see
+// answered), and holds them all until a Retry-After's time (holdUntil).
+// Unlike colly's LimitRule sleep it gives up at once when ctx is done, so a
+// cancelled run returns promptly, whatever the wait.
+type pacer struct {
+	delay, jitter time.Duration
+	// floor and ceiling bound the widened gap (DefaultThrottleFloor,
+	// Politeness.MaxDelay).
+	floor, ceiling time.Duration
+
+	mu    sync.Mutex
+	last  time.Time     // the start last granted
+	jit   time.Duration // the random part of the gap after last
+	until time.Time     // no request before (a Retry-After; see holdUntil)
+	// spacings are the last gaps between starts, oldest first, less those
+	// a Retry-After made (see pace).
+	spacings []time.Duration
+	gap      time.Duration // the widened gap; 0: the site's own pace
+	grown    time.Time     // when gap last widened
+	fine     int           // answers since, none a 429 or 503 (see answered)
+	heldTo   time.Time     // the end of the throttled waits counted so far
+}
+
+// paceSamples is how many gaps between starts the pace a throttled run
+// was going at is measured over.
+const paceSamples = 3
+
+func newPacer(delay, jitter, floor, ceiling time.Duration) *pacer {
+	ceiling = max(ceiling, delay)
+	return &pacer{delay: delay, jitter: jitter, floor: min(floor, ceiling), ceiling: ceiling}
+}
+
+// wait waits for the request's turn. It reports how much of the wait was
+// owed to throttling (a Retry-After, a widened gap) and not yet counted by
+// another worker's wait, so that summed over the workers it is wall time.
+func (p *pacer) wait(ctx context.Context) (held time.Duration, err error) {
+	p.mu.Lock()
+	now := time.Now()
+	at, own := now, now // own: when the site's own pace would let it go
+	if !p.last.IsZero() {
+		own = later(own, p.last.Add(p.delay+p.jit))
+		at = later(own, p.last.Add(max(p.delay, p.gap)+p.jit))
+	}
+	if !p.last.IsZero() && !p.until.After(at) { // a Retry-After's hold is not the run's pace
+		if len(p.spacings) == paceSamples {
+			p.spacings = p.spacings[1:]
+		}
+		p.spacings = append(p.spacings, at.Sub(p.last))
+	}
+	at = later(at, p.until)
+	p.last, p.jit = at, 0
+	if p.jitter > 0 {
+		p.jit = rand.N(p.jitter)
+	}
+	p.mu.Unlock()
+	err = sleep(ctx, time.Until(at))
+	if at.After(own) {
+		held = p.held(own, earlier(at, time.Now()))
+	}
+	return held, err
+}
+
+// held counts the throttled wait from..to, less what other waits counted.
+func (p *pacer) held(from, to time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	from = later(from, p.heldTo)
+	if !to.After(from) {
+		return 0
+	}
+	p.heldTo = to
+	return to.Sub(from)
+}
+
 // holdUntil makes every later wait last at least until t.
 func (p *pacer) holdUntil(t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t.After(p.until) {
 		p.until = t
+	}
+}
+
+// answered adapts the gap to the answer status of a request sent at sent
+// (see "Slowing down" above). It reports the gap when the answer changed it.
+func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case throttledStatus(status):
+		p.fine = 0
+		if !sent.After(p.grown) { // sent at the old pace: counted already
+			return p.gap, false
+		}
+		old := p.gap
+		p.gap = min(max(2*max(p.gap, p.delay, p.pace()), p.floor), p.ceiling)
+		p.grown = time.Now()
+		return p.gap, p.gap != old
+	case status >= 500 || p.gap == 0:
+		return p.gap, false
+	}
+	if p.fine++; p.fine < throttleRecoverAfter {
+		return p.gap, false
+	}
+	p.fine = 0
+	p.gap -= p.gap / 4
+	if p.gap < max(p.floor, p.delay) {
+		p.gap = 0
+	}
+	return p.gap, true
+}
+
+// pace is the median of the last spacings (the lower of two), so that one
+// idle moment does not count as the run's pace; p.mu must be held.
+func (p *pacer) pace() time.Duration {
+	s := slices.Clone(p.spacings)
+	if len(s) == 0 {
+		return 0
+	}
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// throttledStatus reports whether an answer asks the crawler to slow down.
+func throttledStatus(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// paced waits for the request's turn at the site's gate and counts the
+// time it was held for throttling in the run record.
+func (r *run) paced() error {
+	held, err := r.pace.wait(r.ctx)
+	if held > 0 {
+		r.mu.Lock()
+		r.rec.ThrottleWait += held
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// answered is the meter's hook for every answer of the run: a 429 or 503
+// is counted, and the site's gate adapts to it.
+func (r *run) answered(sent time.Time, status int) {
+	if throttledStatus(status) {
+		r.mu.Lock()
+		r.rec.Throttled++
+		r.mu.Unlock()
+	}
+	gap, changed := r.pace.answered(sent, status)
+	switch {
+	case !changed:
+	case throttledStatus(status):
+		r.c.logger.Info("server throttling, slowing down", "status", status, "gap", gap)
+	case gap == 0:
+		r.c.logger.Info("back to the site's own pace")
+	default:
+		r.c.logger.Debug("speeding up", "gap", gap)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestRunFinalSaveRefused(t *testing.T) {
 	}
 	site := e.torSite("/")
 	run := func(t *testing.T, st *pausedFinalSave, opts ...Option) (precwatch.Run, error) {
-		opts = append([]Option{WithDirectDialer(e.directDialer()), WithRetryBackoff(time.Millisecond, 5*time.Millisecond),
+		opts = append([]Option{WithDirectDialer(e.directDialer()), WithRetryBackoff(time.Millisecond, 5*time.Millisecond), WithThrottleFloor(time.Millisecond),
 			WithLease("holder-a", 2*time.Second)}, opts...)
 		c, err := New(site, st, keywordMatcher{}, nil, opts...)
 		if err != nil {

@@ -664,7 +664,7 @@ func (r *run) fetchLogin(client *http.Client, method, target, body, referer stri
 // fetchLoginOnce makes one attempt of fetchLogin's request; it returns the
 // answer's Retry-After with the page.
 func (r *run) fetchLoginOnce(client *http.Client, method, target, body, referer string) (*loginPage, string, error) {
-	if err := r.pace.wait(r.ctx); err != nil {
+	if err := r.paced(); err != nil {
 		return nil, "", err
 	}
 	var rd io.Reader

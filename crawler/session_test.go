@@ -252,7 +252,7 @@ func (e *sessEnv) loginSite(t *testing.T) precwatch.Site {
 func (e *sessEnv) run(t *testing.T, site precwatch.Site) (precwatch.Run, error) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&e.logMu, e.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := New(site, e.store, keywordMatcher{}, logger, WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+	c, err := New(site, e.store, keywordMatcher{}, logger, WithRetryBackoff(time.Millisecond, 5*time.Millisecond), WithThrottleFloor(time.Millisecond))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -533,6 +533,9 @@ func TestLoginThrottled(t *testing.T) {
 	}
 	if got := e.m.served(); run.Requests != got {
 		t.Errorf("run counted %d requests, the market served %d", run.Requests, got)
+	}
+	if run.Throttled != 3 { // two 429s and a 503 on the login flow
+		t.Errorf("run counted %d throttled answers, want 3", run.Throttled)
 	}
 	e.noSecrets(t, run)
 

@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/net/proxy"
@@ -235,38 +233,6 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (l *limitedBody) Close() error { return l.rc.Close() }
-
-// pacer spaces the starts of requests by delay plus up to jitter, across
-// all workers of a run. Unlike colly's LimitRule sleep it gives up at once
-// when ctx is done, so a cancelled run returns promptly.
-type pacer struct {
-	mu     sync.Mutex
-	next   time.Time
-	delay  time.Duration
-	jitter time.Duration
-	until  time.Time // no request before (a Retry-After; see holdUntil)
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(p.until) {
-		at = p.until
-	}
-	if at.Before(now) {
-		at = now
-	}
-	if p.delay > 0 || p.jitter > 0 {
-		d := p.delay
-		if p.jitter > 0 {
-			d += rand.N(p.jitter)
-		}
-		p.next = at.Add(d)
-	}
-	p.mu.Unlock()
-	return sleep(ctx, time.Until(at))
-}
 
 // sleep waits for d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {

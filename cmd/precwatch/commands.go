@@ -159,7 +159,8 @@ func (m *Main) crawlAll(ctx context.Context, sched *crawler.Scheduler) {
 			m.logger.Info("crawl done", "site", s.Name, "status", run.Status, "pages", run.Pages,
 				"listings", run.Listings, "new_listings", run.NewListings, "new_alerts", run.Alerts,
 				"requests", run.Requests, "bytes", run.Bytes, "not_modified", run.NotModified,
-				"details_skipped", run.DetailsSkipped, "stopped_early", run.StoppedEarly)
+				"details_skipped", run.DetailsSkipped, "stopped_early", run.StoppedEarly,
+				"throttled", run.Throttled, "throttle_wait", run.ThrottleWait)
 		})
 	}
 	wg.Wait()
@@ -291,9 +292,9 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	}
 	run, err := m.crawlFunc(store)(ctx, site)
 	fmt.Fprintf(m.Stdout, "run %s site=%s status=%s pages=%d listings=%d new_listings=%d new_alerts=%d errors=%d"+
-		" requests=%d bytes=%d not_modified=%d details_skipped=%d stopped_early=%t\n",
+		" requests=%d bytes=%d not_modified=%d details_skipped=%d stopped_early=%t throttled=%d throttle_wait=%s\n",
 		run.ID, site.Name, run.Status, run.Pages, run.Listings, run.NewListings, run.Alerts, len(run.Errors),
-		run.Requests, run.Bytes, run.NotModified, run.DetailsSkipped, run.StoppedEarly)
+		run.Requests, run.Bytes, run.NotModified, run.DetailsSkipped, run.StoppedEarly, run.Throttled, run.ThrottleWait.Round(time.Millisecond))
 	for _, e := range run.Errors {
 		fmt.Fprintf(m.Stdout, "  error: %s\n", printableError(e, 400))
 	}

@@ -121,7 +121,7 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 // its own error at its own field.
 func TestConfigEveryNegativeNumberNamed(t *testing.T) {
 	out, err := configCheck(t, siteConfig(t,
-		"    politeness: {parallelism: -1, delay: -1s, random_delay: -2s}\n"+
+		"    politeness: {parallelism: -1, delay: -1s, random_delay: -2s, max_delay: -3s}\n"+
 			"    limits:\n      max_pages: -1\n      max_depth: -2\n      max_body_bytes: -3\n"+
 			"      request_timeout: -4s\n      run_timeout: -5s\n      retries: -6\n", ""))
 	if err == nil {
@@ -131,6 +131,7 @@ func TestConfigEveryNegativeNumberNamed(t *testing.T) {
 		":6:18: sites[0].politeness.parallelism: must be >= 0, got -1",
 		":6:35: sites[0].politeness.delay: must be >= 0, got -1s",
 		":6:47: sites[0].politeness.random_delay: must be >= 0, got -2s",
+		":6:66: sites[0].politeness.max_delay: must be >= 0, got -3s",
 		":8:7: sites[0].limits.max_pages: must be >= 0, got -1",
 		":9:7: sites[0].limits.max_depth: must be >= 0, got -2",
 		":10:7: sites[0].limits.max_body_bytes: must be >= 0, got -3",

@@ -37,6 +37,10 @@ type metrics struct {
 	notModified    *prometheus.CounterVec
 	detailsSkipped *prometheus.CounterVec
 	stoppedEarly   *prometheus.CounterVec
+	// Throttling (politeness.go): 429 and 503 answers, and the time held
+	// for them.
+	throttled    *prometheus.CounterVec
+	throttleWait *prometheus.CounterVec
 	// Sessions (issue 8): 1 while the site's last run ended needs_login
 	// or blocked (by status), else 0.
 	stopped *prometheus.GaugeVec
@@ -78,6 +82,9 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 	mt.detailsSkipped = bySite("precwatch_crawl_details_skipped_total", "Detail pages not fetched because the listing's index row was unchanged and its detail recent.")
 	mt.stoppedEarly = bySite("precwatch_crawl_stopped_early_total", "Runs that stopped paginating after stop_after_unchanged_pages quiet index pages.")
 	mt.reg.MustRegister(mt.requests, mt.bytes, mt.notModified, mt.detailsSkipped, mt.stoppedEarly)
+	mt.throttled = bySite("precwatch_crawl_throttled_total", "Answers 429 Too Many Requests or 503 Service Unavailable, each of which slowed the site's requests down.")
+	mt.throttleWait = bySite("precwatch_crawl_throttle_wait_seconds_total", "Time the site's requests were held for 429 and 503 answers (Retry-After and the widened gap between requests).")
+	mt.reg.MustRegister(mt.throttled, mt.throttleWait)
 	mt.stopped = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "precwatch_site_stopped", Help: "1 while the site's last run ended needs_login or blocked (by status), else 0.",
 	}, []string{"site", "status"})
@@ -108,6 +115,8 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.bytes.WithLabelValues(r.Site).Add(float64(r.Bytes))
 	mt.notModified.WithLabelValues(r.Site).Add(float64(r.NotModified))
 	mt.detailsSkipped.WithLabelValues(r.Site).Add(float64(r.DetailsSkipped))
+	mt.throttled.WithLabelValues(r.Site).Add(float64(r.Throttled))
+	mt.throttleWait.WithLabelValues(r.Site).Add(r.ThrottleWait.Seconds())
 	if r.StoppedEarly {
 		mt.stoppedEarly.WithLabelValues(r.Site).Inc()
 	}

@@ -156,3 +156,26 @@ func TestMetricsStopped(t *testing.T) {
 		t.Errorf("an ok run did not clear the gauge:\n%s", grepLines(text, "stopped"))
 	}
 }
+
+// TestMetricsThrottling: the 429 and 503 answers a run got, and the time
+// held for them, add up per site.
+func TestMetricsThrottling(t *testing.T) {
+	mt := newMetrics(func() []precwatch.Site { return nil })
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(3e9),
+		Throttled: 3, ThrottleWait: 2500 * time.Millisecond})
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunPartial, Start: start, End: start.Add(1e9),
+		Throttled: 1, ThrottleWait: 750 * time.Millisecond})
+	mt.observeRun(precwatch.Run{Site: "t", Status: precwatch.RunOK, Start: start, End: start.Add(1e9)})
+	text := scrape(t, mt)
+	for _, want := range []string{
+		`precwatch_crawl_throttled_total{site="s"} 4`,
+		`precwatch_crawl_throttle_wait_seconds_total{site="s"} 3.25`,
+		`precwatch_crawl_throttled_total{site="t"} 0`,
+		`precwatch_crawl_throttle_wait_seconds_total{site="t"} 0`,
+	} {
+		if !hasSample(text, want) {
+			t.Errorf("no %s in:\n%s", want, grepLines(text, "precwatch_crawl_throttle"))
+		}
+	}
+}

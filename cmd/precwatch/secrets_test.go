@@ -174,7 +174,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Error("crawl through a dead proxy succeeded")
 	}
 	cli("", "crawl", "--site", "shop") // a captcha start URL: blocked
-	cli("", "crawl", "--site", "flaky")
+	// Two 503s and a 429: counted, and shown.
+	if out, _ := cli("", "crawl", "--site", "flaky"); !strings.Contains(out, " throttled=3 throttle_wait=") {
+		t.Errorf("crawl of a throttling shop: %s, want throttled=3", out)
+	}
 	if out, _ := cli("", "crawl", "--site", "members"); !strings.Contains(out, "status=needs_login") {
 		t.Errorf("crawl of a refused login: %s, want needs_login", out)
 	}

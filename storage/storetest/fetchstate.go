@@ -133,12 +133,14 @@ func testIncrementalListingState(t *testing.T, factory func() precwatch.Store) {
 	}
 }
 
-// testRunCounters: a run's incremental counters survive a save.
+// testRunCounters: a run's incremental and throttling counters survive a
+// save.
 func testRunCounters(t *testing.T, factory func() precwatch.Store) {
 	ctx := context.Background()
 	s := client(t, factory)
 	want := precwatch.Run{ID: "run-c", Site: "silkvault", Start: t0, End: t0.Add(time.Minute), Status: precwatch.RunOK,
-		Pages: 7, Listings: 40, Requests: 9, Bytes: 123456, NotModified: 5, DetailsSkipped: 33, StoppedEarly: true}
+		Pages: 7, Listings: 40, Requests: 9, Bytes: 123456, NotModified: 5, DetailsSkipped: 33, StoppedEarly: true,
+		Throttled: 4, ThrottleWait: 12*time.Second + 345*time.Millisecond}
 	if err := s.SaveRun(ctx, want); err != nil {
 		t.Fatal(err)
 	}
