@@ -12,6 +12,22 @@ import (
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
 
+// sharedCrawler is a crawler of site on its own connection to the Redis at
+// url, as one of several processes sharing a run, holding leases as holder.
+func sharedCrawler(t *testing.T, url string, site precwatch.Site, holder string, opts ...Option) *Crawler {
+	st, err := redis.Open(t.Context(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	opts = append([]Option{WithLease(holder, 2*time.Second), WithVisibilityTimeout(2 * time.Second)}, opts...)
+	c, err := New(site, st, keywordMatcher{}, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // Two crawlers (as two processes would) on one Redis start one site: the
 // second joins the first's run as a worker, the page budget holds across
 // both, and the one run recorded counts every page once.
@@ -21,19 +37,7 @@ func TestSharedFrontierJoinAndBudget(t *testing.T) {
 	site := e.torSite("/trap/")
 	site.Limits.MaxPages, site.Limits.MaxDepth = 9, 100
 	site.Politeness.Delay = 40 * time.Millisecond
-	newCrawler := func(holder string) *Crawler {
-		st, err := redis.Open(t.Context(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		c, err := New(site, st, keywordMatcher{}, nil, WithLease(holder, 2*time.Second), WithVisibilityTimeout(2*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	first, second := newCrawler("first"), newCrawler("second")
+	first, second := sharedCrawler(t, url, site, "first"), sharedCrawler(t, url, site, "second")
 	type result struct {
 		run precwatch.Run
 		err error
@@ -105,20 +109,8 @@ func TestSharedFrontierCountsThrottling(t *testing.T) {
 	})
 	site := e.site("sharedthrottle", "")
 	site.Politeness.Delay = 40 * time.Millisecond
-	newCrawler := func(holder string) *Crawler {
-		st, err := redis.Open(t.Context(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		c, err := New(site, st, keywordMatcher{}, nil, WithLease(holder, 2*time.Second), WithVisibilityTimeout(2*time.Second),
-			WithThrottleFloor(time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	first, second := newCrawler("first"), newCrawler("second")
+	first := sharedCrawler(t, url, site, "first", WithThrottleFloor(time.Millisecond))
+	second := sharedCrawler(t, url, site, "second", WithThrottleFloor(time.Millisecond))
 	done := make(chan error, 1)
 	go func() {
 		_, err := first.Run(t.Context())
