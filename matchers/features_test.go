@@ -100,6 +100,7 @@ func TestSteps(t *testing.T) {
 		{"ᎪᏟᎬᎢՕոᎬ", "homoglyph"},
 		{"ace\u200btone", "invisible"},
 		{"CAS 7722841", "cas-without-hyphens"},
+		{"Acet&#111;ne 99 %", "casefold decoded"},
 	}
 	for _, tt := range tests {
 		ms := m.Match(precwatch.Listing{Title: tt.title})

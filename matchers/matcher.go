@@ -793,6 +793,7 @@ func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
 		st := &sc.staged[i]
 		st.start, st.end = int(spans[st.start].a), int(spans[st.end-1].b)
 		st.text = text[st.start:st.end]
+		st.mask |= bitDecoded
 	}
 }
 

@@ -24,6 +24,9 @@ const (
 	StepInvisible        = "invisible"
 	StepSubscript        = "subscript"
 	StepCASNoHyphens     = "cas-without-hyphens"
+	// StepDecoded: the field was read decoded from escaping or a wrong
+	// charset (decode.go); the match quotes it as written.
+	StepDecoded = "decoded"
 )
 
 // obfuscationSteps are the steps that undo a seller's disguise, as opposed
@@ -171,6 +174,7 @@ const (
 	bitInvisible
 	bitSubscript
 	bitCASNoHyphens
+	bitDecoded
 )
 
 // stepBit is a step's bit in a stepsMask: its place in stepOrder.
@@ -194,13 +198,15 @@ func stepBit(s string) int {
 		return bitSubscript
 	case StepCASNoHyphens:
 		return bitCASNoHyphens
+	case StepDecoded:
+		return bitDecoded
 	}
 	return 0
 }
 
 // stepOrder is the order steps are reported in.
 var stepOrder = []string{StepNFKC, StepCasefold, StepDiacritics, StepHomoglyph, StepLeetspeak,
-	StepJoinedSeparators, StepInvisible, StepSubscript, StepCASNoHyphens}
+	StepJoinedSeparators, StepInvisible, StepSubscript, StepCASNoHyphens, StepDecoded}
 
 // stepSets holds one shared, read-only slice per combination of steps, so
 // that matches do not allocate their Steps.
