@@ -1401,18 +1401,34 @@ var personTitles = foldedSetOf(`dr mr mrs ms miss prof professor herr frau mme m
 // after a title and at most two given names or initials ("Dr A. Soman",
 // "Prof. Maria Sarin"): chemical names are never so written.
 func personNamed(text string, start int) bool {
-	if start >= len(text) || !unicode.IsUpper(rune(text[start])) {
+	if start >= len(text) {
 		return false
 	}
-	words := strings.Fields(text[max(0, start-40):start])
-	for k := len(words) - 1; k >= 0 && k >= len(words)-3; k-- {
-		w := strings.TrimSuffix(words[k], ".")
-		if personTitles[string(appendFolded(nil, w))] {
-			return true
+	if r, _ := utf8.DecodeRuneInString(text[start:]); !unicode.IsUpper(r) {
+		return false
+	}
+	var buf [32]byte
+	end := start
+	for range 3 {
+		e := end
+		for e > 0 && text[e-1] == ' ' {
+			e--
 		}
-		if r, _ := utf8.DecodeRuneInString(w); w == "" || !unicode.IsUpper(r) {
+		b := e
+		for b > 0 && text[b-1] != ' ' && start-b < 40 {
+			b--
+		}
+		w := strings.TrimSuffix(text[b:e], ".")
+		if w == "" || len(w) > len(buf) {
 			return false
 		}
+		if personTitles[string(appendFolded(buf[:0], w))] {
+			return true
+		}
+		if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) {
+			return false
+		}
+		end = b
 	}
 	return false
 }
