@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"bytes"
 	"html"
 	"strings"
 	"unicode"
@@ -146,7 +147,7 @@ func unescapeEntities(in decoded) (decoded, bool) {
 	changed := false
 	for i := 0; i < len(t); i++ {
 		if t[i] == '&' {
-			if j := strings.IndexByte(string(t[i:min(len(t), i+12)]), ';'); j > 1 {
+			if j := bytes.IndexByte(t[i:min(len(t), i+12)], ';'); j > 1 {
 				ref := string(t[i : i+j+1])
 				if u := html.UnescapeString(ref); u != ref {
 					out.add(u, span32{in.spans[i].a, in.spans[i+j].b})

@@ -1479,7 +1479,7 @@ func freeOf(toks []token, first int) bool {
 			words++
 			continue
 		}
-		if freeOfWords[t.word] && freeWords[word(k-1)] || freeOfWords[t.word] && toks[k-1].kind == tokPunct && freeWords[word(k-2)] {
+		if freeOfWords[t.word] && (freeWords[word(k-1)] || toks[k-1].kind == tokPunct && freeWords[word(k-2)]) {
 			// The first word after "free of" is not a price's ("free of
 			// charge").
 			next := k + 1

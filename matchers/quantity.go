@@ -93,7 +93,7 @@ func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 			q.count = int(toks[j].num)
 			j += 2
 		}
-		if !unitAt(j+1) || perVolumeAt(toks, j+1) > 0 {
+		if f, _ := perVolumeAt(toks, j+1); !unitAt(j+1) || f > 0 {
 			continue // no unit, or a concentration ("500 g/L")
 		}
 		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1
@@ -110,40 +110,28 @@ func findQuantities(toks []token, nums []int32, out []quantity) []quantity {
 }
 
 // perVolumeAt returns the factor that makes a mass per volume starting
-// at token j ("g/L", "mg/ml"; "g/100 ml" is left to its "%") a percentage
-// by weight in volume, or 0 when there is none: such a number is a
-// concentration, not an amount.
-func perVolumeAt(toks []token, j int) float64 {
+// at token j ("g/L", "mg/ml", "g/100 g") a percentage by weight in
+// volume, and its last token; factor 0 when there is none. Such a number
+// is a concentration, not an amount.
+func perVolumeAt(toks []token, j int) (factor float64, last int) {
 	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" ||
 		toks[j+1].start != toks[j].end || toks[j+2].start != toks[j+1].end {
-		return 0
+		return 0, 0
 	}
-	if perHundred(toks, j) {
-		return 1
+	// "g/100 g", "g/100 ml": a percentage as written.
+	if toks[j].word == "g" && toks[j+2].kind == tokNum && toks[j+2].num == 100 && j+3 < len(toks) && toks[j+3].kind == tokWord &&
+		(toks[j+3].word == "g" || toks[j+3].word == "ml") {
+		return 1, j + 3
 	}
 	if toks[j+2].kind != tokWord {
-		return 0
+		return 0, 0
 	}
 	grams, ml := massGrams[toks[j].word], volumeML[toks[j+2].word]
 	// Grams per millilitre is a density ("0.79 g/ml"), not a content.
 	if grams == 0 || ml == 0 || grams/ml > 0.001 {
-		return 0
+		return 0, 0
 	}
-	return grams / ml * 100
-}
-
-// perHundred reports "g/100 g" or "g/100 ml" at token j: a percentage.
-func perHundred(toks []token, j int) bool {
-	return toks[j].word == "g" && toks[j+2].kind == tokNum && toks[j+2].num == 100 && j+3 < len(toks) && toks[j+3].kind == tokWord &&
-		(toks[j+3].word == "g" || toks[j+3].word == "ml")
-}
-
-// perVolumeEnd is the last token of the mass per volume at token j.
-func perVolumeEnd(toks []token, j int) int {
-	if perHundred(toks, j) {
-		return j + 3
-	}
-	return j + 2
+	return grams / ml * 100, j + 2
 }
 
 var (

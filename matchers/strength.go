@@ -821,13 +821,13 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 			continue
 		}
 		var s strength
-		switch {
-		case perVolumeAt(toks, j) > 0:
+		switch perVolume, perVolumeLast := perVolumeAt(toks, j); {
+		case perVolume > 0:
 			// "500 g/L": grams per litre as % w/v; "6 g/100 g" as %.
 			if is(first-1, fNotStrength) {
 				continue
 			}
-			s = strength{first: first, last: perVolumeEnd(toks, j), value: v * perVolumeAt(toks, j), kind: strPercent}
+			s = strength{first: first, last: perVolumeLast, value: v * perVolume, kind: strPercent}
 		case word(j) == "ppm" && v >= minPPM && v <= 1e6:
 			// "350,000 ppm": parts per million of the whole. Less than
 			// 1 % is an impurity's or a stabiliser's, not the content.

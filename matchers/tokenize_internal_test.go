@@ -327,6 +327,12 @@ func TestTokenizeFlagsEveryWord(t *testing.T) {
 	}
 }
 
+// perVolumeFactor is perVolumeAt's factor alone.
+func perVolumeFactor(toks []token, j int) float64 {
+	f, _ := perVolumeAt(toks, j)
+	return f
+}
+
 // findStrengthsReference is a frozen copy of findStrengths, so that a
 // change to it is checked the same way.
 func findStrengthsReference(toks []token, nums []int32, out []strength) []strength {
@@ -379,11 +385,12 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 		}
 		var s strength
 		switch {
-		case perVolumeAt(toks, j) > 0:
+		case perVolumeFactor(toks, j) > 0:
 			if is(first-1, fNotStrength) {
 				continue
 			}
-			s = strength{first: first, last: perVolumeEnd(toks, j), value: v * perVolumeAt(toks, j), kind: strPercent}
+			_, last := perVolumeAt(toks, j)
+			s = strength{first: first, last: last, value: v * perVolumeFactor(toks, j), kind: strPercent}
 		case word(j) == "ppm" && v >= minPPM && v <= 1e6:
 			s = strength{first: first, last: j, value: v / 1e4, kind: strPercent}
 		case word(j) == "n" && toks[j].start == t.end && v >= 2 && v <= 6 && v == float64(int(v)) && (is(j+1, fPurity) || is(first-1, fPurity)):
@@ -490,7 +497,7 @@ func findQuantitiesReference(toks []token, nums []int32, out []quantity) []quant
 			q.count = int(toks[j].num)
 			j += 2
 		}
-		if !unitAt(j+1) || perVolumeAt(toks, j+1) > 0 {
+		if !unitAt(j+1) || perVolumeFactor(toks, j+1) > 0 {
 			continue
 		}
 		q.value, q.unit, q.last = toks[j].num, toks[j+1].word, j+1

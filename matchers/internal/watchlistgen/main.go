@@ -427,6 +427,10 @@ func transliterateYe(n string, table map[rune]string, ye bool) (string, bool) {
 	return b.String(), true
 }
 
+func hasCyrillic(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) })
+}
+
 // addTranslits adds the genitive and accusative of every Russian name
 // (ruForms), and every Cyrillic name, synonym and exclusion of s in Latin
 // letters, in the systems listings use (transliterate, icaoLatin,
@@ -436,7 +440,7 @@ func addTranslits(s *outSubstance) {
 	latin := func(terms []string) []string {
 		var out []string
 		for _, t := range terms {
-			if !strings.ContainsFunc(t, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+			if !hasCyrillic(t) {
 				continue
 			}
 			if v, ok := transliterate(t, nil); ok {
@@ -458,7 +462,7 @@ func addTranslits(s *outSubstance) {
 	terms := append(slices.Sorted(maps.Values(s.Names)), s.Synonyms...)
 	var forms []string
 	for _, t := range terms {
-		if strings.ContainsFunc(t, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) }) {
+		if hasCyrillic(t) {
 			forms = append(forms, ruForms(t)...)
 		}
 	}
