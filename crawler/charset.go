@@ -27,15 +27,9 @@ func parse(body []byte, contentType string) (*goquery.Document, error) {
 	return goquery.NewDocumentFromReader(transform.NewReader(bytes.NewReader(body), e.NewDecoder()))
 }
 
-// plainText reports whether body's decoding leaves it as it is, so that
-// parse reads it without a copy through the decoder.
-func plainText(body []byte, contentType string) bool {
-	e, name := pageEncoding(body, contentType)
-	return asIs(e, name, body)
-}
-
 // asIs reports whether decoding body from e changes nothing: no decoding,
-// UTF-8 that is valid, or ASCII read as windows-1252.
+// UTF-8 that is valid, or ASCII read as windows-1252. parse then reads it
+// without a copy through the decoder.
 func asIs(e encoding.Encoding, name string, body []byte) bool {
 	switch {
 	case e == encoding.Nop:

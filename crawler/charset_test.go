@@ -44,8 +44,8 @@ func TestParseCharsets(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := plainText(tc.body, tc.ct); got != tc.plain {
-				t.Errorf("plainText = %v, want %v", got, tc.plain)
+			if e, name := pageEncoding(tc.body, tc.ct); asIs(e, name, tc.body) != tc.plain {
+				t.Errorf("asIs = %v, want %v", !tc.plain, tc.plain)
 			}
 			doc, err := parse(tc.body, tc.ct)
 			if err != nil {

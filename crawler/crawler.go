@@ -657,12 +657,9 @@ func (r *run) do(t task) {
 			attempt--
 			continue
 		}
-		if attempt < r.c.retries && (retryable(status, err) || isCircuitFailure(err)) {
-			wait := r.backoff(attempt)
-			r.c.logger.Debug("retrying", "url", t.url, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
-			if sleep(r.ctx, wait) != nil {
-				return
-			}
+		if retry, stop := r.backoffRetry(attempt, status, err, "retrying", t.url); stop {
+			return
+		} else if retry {
 			continue
 		}
 		if r.failover(mirror, status, err) {
@@ -682,6 +679,22 @@ func (r *run) do(t task) {
 		}
 		return
 	}
+}
+
+// backoffRetry waits out the backoff before another try of a failed
+// request (the crawl's or the login's), when its failure may pass and
+// limits.retries allow one: retry is then set, or stop when the run ended
+// during the wait. Neither is set when the failure is final.
+func (r *run) backoffRetry(attempt, status int, err error, msg, target string) (retry, stop bool) {
+	if attempt >= r.c.retries || !retryable(status, err) && !isCircuitFailure(err) {
+		return false, false
+	}
+	wait := r.backoff(attempt)
+	r.c.logger.Debug(msg, "url", target, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
+	if sleep(r.ctx, wait) != nil {
+		return false, true
+	}
+	return true, false
 }
 
 // retryable reports whether a failed fetch is worth another try: a server

@@ -648,14 +648,12 @@ func (r *run) fetchLogin(client *http.Client, method, target, body, referer stri
 			attempt--
 			continue
 		}
-		failed := err != nil || status >= 500 || status == http.StatusTooManyRequests
-		if failed && attempt < r.c.retries && (retryable(status, err) || isCircuitFailure(err)) {
-			wait := r.backoff(attempt)
-			r.c.logger.Debug("retrying the login", "url", shown, "status", status, "error", err, "attempt", attempt+1, "wait", wait)
-			if sleep(r.ctx, wait) != nil {
+		if failed := err != nil || status >= 500 || status == http.StatusTooManyRequests; failed {
+			if retry, stop := r.backoffRetry(attempt, status, err, "retrying the login", shown); retry {
+				continue
+			} else if stop {
 				return page, err
 			}
-			continue
 		}
 		return page, err
 	}
