@@ -43,7 +43,7 @@ func (m *Main) runBackup(ctx context.Context, args []string) error {
 		return fmt.Errorf("backup: %w", err)
 	}
 	m.StoreDSN = dsn
-	store, err := m.openStoreOnly(ctx, true)
+	store, err := m.openStoreOnly(ctx, false) // its existence checked above, named as the backup's
 	if err != nil {
 		return err
 	}
