@@ -1147,8 +1147,8 @@ func (m *Matcher) makesTerm(before []string, w string, after []string) bool {
 // one substance.
 const (
 	maxClippedWords   = 3
-	minClippedLetters = 6 // in all the words
-	maxCompletions    = 64
+	minClippedLetters = 6   // in all the words
+	maxCompletions    = 128 // "nitr" completes to 74 vocabulary words
 )
 
 // clippedRun reads the clipped words ending at orig[dot], the last of a

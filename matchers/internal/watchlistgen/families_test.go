@@ -258,7 +258,10 @@ func TestFamilyPatterns(t *testing.T) {
 }
 
 // TestTermCountBounded keeps the automaton's growth in check: no family
-// above 400 terms and the whole watchlist under 3,500 (3,062 with the Russian names also in Latin letters and the Russian and Polish ones in two more cases).
+// above 400 terms and the whole watchlist under 4,000 (3,823 with the
+// Russian names also in Latin letters and the Russian and Polish ones in
+// four more cases; the automaton's cost grows far slower than its terms:
+// BenchmarkMatch/10k-terms).
 func TestTermCountBounded(t *testing.T) {
 	byID, _ := built(t)
 	total := 0
@@ -269,8 +272,8 @@ func TestTermCountBounded(t *testing.T) {
 			t.Errorf("%s: %d terms, want at most 400", id, n)
 		}
 	}
-	if total > 3500 {
-		t.Errorf("watchlist has %d terms, want at most 3500", total)
+	if total > 4000 {
+		t.Errorf("watchlist has %d terms, want at most 4000", total)
 	}
 	t.Logf("%d terms", total)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -8,9 +9,12 @@ import (
 // Russian and Polish decline nouns and adjectives, and listings use the
 // oblique cases as often as the nominative the names are written in:
 // "раствор серной кислоты", "куплю аммиачную селитру", "worek saletry
-// amonowej", "roztwór kwasu siarkowego". The matcher reads whole words, so
-// the watchlist carries the genitive and accusative singular of each
-// Russian and Polish name, made by the regular endings below. A chemical
+// amonowej", "roztwór kwasu siarkowego", "торгуем азотной кислотой", "w
+// kwasie siarkowym". The matcher reads whole words, so the watchlist
+// carries the genitive, accusative, instrumental and prepositional
+// (Polish: locative) singular of each Russian and Polish name, made by the
+// regular endings below; the dative, whose forms listings hardly use and
+// which in the feminine equals the prepositional, is left out. A chemical
 // name is a head noun with agreeing adjectives and complements already in
 // the genitive ("нитрат аммония", "azotan potasu"); only the head and its
 // adjectives change. Names the rules cannot read (a form they do not know)
@@ -23,23 +27,25 @@ var ruNounsIy = map[string]bool{
 	"литий": true, "барий": true, "стронций": true,
 }
 
-// ruForms returns the genitive and accusative singular of a Russian name.
+// ruForms returns the genitive, accusative, instrumental and
+// prepositional singular of a Russian name.
 func ruForms(name string) []string {
 	words := strings.Fields(strings.ToLower(name))
 	if len(words) == 0 || len(words) > 4 {
 		return nil
 	}
-	gen := make([]string, len(words))
-	acc := make([]string, len(words))
+	forms := [4][]string{}
+	for c := range forms {
+		forms[c] = slices.Clone(words)
+	}
 	head := -1
 	for i, w := range words {
-		gen[i], acc[i] = w, w
 		switch {
 		case ruAdjective(w, i+1 < len(words)):
 			if head >= 0 && i > head+1 {
 				continue // agrees with a complement: already oblique
 			}
-			gen[i], acc[i] = ruAdjGen(w), ruAdjAcc(w)
+			forms[0][i], forms[1][i], forms[2][i], forms[3][i] = ruAdjGen(w), ruAdjAcc(w), ruAdjIns(w), ruAdjPrep(w)
 		case head < 0:
 			// A head in -а or -я before another noun is itself a
 			// genitive ("фосфора хлорокись"): left alone.
@@ -47,13 +53,17 @@ func ruForms(name string) []string {
 				return nil
 			}
 			head = i
-			gen[i], acc[i] = ruNounGen(w), ruNounAcc(w)
+			forms[0][i], forms[1][i], forms[2][i], forms[3][i] = ruNounGen(w), ruNounAcc(w), ruNounIns(w), ruNounPrep(w)
 		}
 	}
 	if head < 0 {
 		return nil
 	}
-	return []string{strings.Join(gen, " "), strings.Join(acc, " ")}
+	out := make([]string, len(forms))
+	for c, f := range forms {
+		out[c] = strings.Join(f, " ")
+	}
+	return out
 }
 
 // ruAdjective reports whether w is an adjective in the nominative;
@@ -102,6 +112,98 @@ func ruAdjAcc(w string) string {
 	return w // masculine and neuter inanimate: as the nominative
 }
 
+// ruSibilantStem reports whether w without its last n runes ends in a
+// sibilant or ц, after which an unstressed о is written е ("-ей", "-ем").
+func ruSibilantStem(w string, n int) bool {
+	return hasAnySuffix(trimRunes(w, n), "ж", "ш", "ч", "щ", "ц")
+}
+
+// ruVelarStem reports whether w without its last n runes ends in г, к or
+// х, after which an adjective keeps its hard endings ("-ом", "-ого").
+func ruVelarStem(w string, n int) bool {
+	return hasAnySuffix(trimRunes(w, n), "г", "к", "х")
+}
+
+func ruAdjIns(w string) string {
+	switch {
+	case hasAnySuffix(w, "ова", "ева"):
+		return trimRunes(w, 1) + "ой"
+	case strings.HasSuffix(w, "ая"):
+		return trimRunes(w, 2) + "ой"
+	case strings.HasSuffix(w, "яя"):
+		return trimRunes(w, 2) + "ей"
+	case hasAnySuffix(w, "ый", "ое"):
+		return trimRunes(w, 2) + "ым"
+	case hasAnySuffix(w, "ий", "ее"):
+		return trimRunes(w, 2) + "им"
+	}
+	return w
+}
+
+func ruAdjPrep(w string) string {
+	switch {
+	case hasAnySuffix(w, "ова", "ева"):
+		return trimRunes(w, 1) + "ой"
+	case strings.HasSuffix(w, "ая"):
+		return trimRunes(w, 2) + "ой"
+	case strings.HasSuffix(w, "яя"):
+		return trimRunes(w, 2) + "ей"
+	case hasAnySuffix(w, "ый", "ое"):
+		return trimRunes(w, 2) + "ом"
+	case hasAnySuffix(w, "ий", "ее"):
+		if ruVelarStem(w, 2) {
+			return trimRunes(w, 2) + "ом"
+		}
+		return trimRunes(w, 2) + "ем"
+	}
+	return w
+}
+
+func ruNounIns(w string) string {
+	last, _ := utf8.DecodeLastRuneInString(w)
+	switch {
+	case strings.HasSuffix(w, "ий"):
+		return trimRunes(w, 1) + "ем"
+	case strings.HasSuffix(w, "ок"):
+		return trimRunes(w, 2) + "ком"
+	case last == 'а':
+		if ruSibilantStem(w, 1) {
+			return trimRunes(w, 1) + "ей"
+		}
+		return trimRunes(w, 1) + "ой"
+	case last == 'я':
+		return trimRunes(w, 1) + "ей"
+	case strings.HasSuffix(w, "ль") && w != "соль":
+		return trimRunes(w, 1) + "ем"
+	case last == 'ь':
+		return w + "ю" // feminine: "перекисью", "солью"
+	case strings.ContainsRune("жшчщц", last):
+		return w + "ем"
+	case strings.ContainsRune("бвгдзклмнпрстфх", last):
+		return w + "ом"
+	}
+	return w
+}
+
+func ruNounPrep(w string) string {
+	last, _ := utf8.DecodeLastRuneInString(w)
+	switch {
+	case hasAnySuffix(w, "ий", "ия"):
+		return trimRunes(w, 1) + "и"
+	case strings.HasSuffix(w, "ок"):
+		return trimRunes(w, 2) + "ке"
+	case last == 'а' || last == 'я':
+		return trimRunes(w, 1) + "е"
+	case strings.HasSuffix(w, "ль") && w != "соль":
+		return trimRunes(w, 1) + "е"
+	case last == 'ь':
+		return trimRunes(w, 1) + "и"
+	case strings.ContainsRune("бвгджзклмнпрстфхцчшщ", last):
+		return w + "е"
+	}
+	return w
+}
+
 func ruNounGen(w string) string {
 	last, _ := utf8.DecodeLastRuneInString(w)
 	switch {
@@ -134,41 +236,52 @@ func ruNounAcc(w string) string {
 	return w
 }
 
-// plForms returns the genitive and accusative singular of a Polish name:
-// the head noun first, adjectives after it ("kwas siarkowy", "saletra
-// amonowa"), complements already in the genitive ("azotan potasu").
+// plForms returns the genitive, accusative, instrumental and locative
+// singular of a Polish name: the head noun first, adjectives after it
+// ("kwas siarkowy", "saletra amonowa"), complements already in the
+// genitive ("azotan potasu"). A head whose locative the rules do not know
+// gets the other forms only.
 func plForms(name string) []string {
 	words := strings.Fields(strings.ToLower(name))
 	if len(words) == 0 || len(words) > 4 || strings.ContainsAny(name, "()0123456789") {
 		return nil
 	}
-	gen := make([]string, len(words))
-	acc := make([]string, len(words))
-	copy(gen, words)
-	copy(acc, words)
-	gen[0], acc[0] = plNounGen(words[0]), plNounAcc(words[0])
-	if gen[0] == words[0] {
+	forms := [4][]string{}
+	for c := range forms {
+		forms[c] = slices.Clone(words)
+	}
+	h := words[0]
+	forms[0][0], forms[1][0], forms[2][0], forms[3][0] = plNounGen(h), plNounAcc(h), plNounIns(h), plNounLoc(h)
+	if forms[0][0] == h {
 		return nil
 	}
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		switch {
-		case hasAnySuffix(w, "owy", "ny", "ony", "ski", "cki", "wy"):
-			gen[i] = trimRunes(w, 1) + "ego"
-			if strings.HasSuffix(w, "i") {
-				gen[i] = w + "ego"
-			}
+		case hasAnySuffix(w, "ski", "cki"):
+			forms[0][i], forms[2][i], forms[3][i] = w+"ego", w+"m", w+"m"
+		case hasAnySuffix(w, "owy", "ny", "ony", "wy"):
+			forms[0][i], forms[2][i], forms[3][i] = trimRunes(w, 1)+"ego", w+"m", w+"m"
 		case hasAnySuffix(w, "ska", "cka"):
-			gen[i], acc[i] = trimRunes(w, 1)+"iej", trimRunes(w, 1)+"ą"
+			stem := trimRunes(w, 1)
+			forms[0][i], forms[1][i], forms[2][i], forms[3][i] = stem+"iej", stem+"ą", stem+"ą", stem+"iej"
 		case hasAnySuffix(w, "owa", "ona", "na"):
-			gen[i], acc[i] = trimRunes(w, 1)+"ej", trimRunes(w, 1)+"ą"
+			stem := trimRunes(w, 1)
+			forms[0][i], forms[1][i], forms[2][i], forms[3][i] = stem+"ej", stem+"ą", stem+"ą", stem+"ej"
 		default:
 			// A complement or a preposition ("magnez w proszku"): the
 			// words after it are not the head's.
 			i = len(words)
 		}
 	}
-	return []string{strings.Join(gen, " "), strings.Join(acc, " ")}
+	var out []string
+	for _, f := range forms {
+		if f[0] == "" {
+			continue
+		}
+		out = append(out, strings.Join(f, " "))
+	}
+	return out
 }
 
 func plNounGen(w string) string {
@@ -194,6 +307,58 @@ func plNounAcc(w string) string {
 		return trimRunes(w, 1) + "ę"
 	}
 	return w
+}
+
+func plNounIns(w string) string {
+	last, _ := utf8.DecodeLastRuneInString(w)
+	switch {
+	case strings.HasSuffix(w, "ek"):
+		return trimRunes(w, 2) + "kiem"
+	case strings.HasSuffix(w, "um"):
+		return w
+	case last == 'a':
+		return trimRunes(w, 1) + "ą"
+	case strings.ContainsRune(w, 'ó'):
+		return "" // a stem that alternates ("nawóz", "nawozem")
+	case last == 'k' || last == 'g':
+		return w + "iem"
+	case strings.ContainsRune("bcdfhjlłmnprstwzż", last):
+		return w + "em"
+	}
+	return ""
+}
+
+// plLocSoft is the locative ending that replaces a stem's last consonant
+// (or a feminine's last consonant and "a"): Polish softens it before -e.
+var plLocSoft = []struct{ stem, loc string }{
+	{"st", "ście"}, {"t", "cie"}, {"d", "dzie"}, {"r", "rze"}, {"ł", "le"},
+	{"n", "nie"}, {"s", "sie"}, {"z", "zie"}, {"m", "mie"}, {"w", "wie"},
+	{"p", "pie"}, {"b", "bie"}, {"f", "fie"}, {"k", "ce"}, {"g", "dze"},
+}
+
+func plNounLoc(w string) string {
+	switch {
+	case strings.HasSuffix(w, "ek"):
+		return trimRunes(w, 2) + "ku"
+	case strings.HasSuffix(w, "um") || strings.ContainsRune(w, 'ó'):
+		return ""
+	case strings.HasSuffix(w, "a"):
+		stem := trimRunes(w, 1)
+		for _, s := range plLocSoft {
+			if strings.HasSuffix(stem, s.stem) {
+				return strings.TrimSuffix(stem, s.stem) + s.loc
+			}
+		}
+		return "" // a soft stem ("-ia", "-ca"): left to the other forms
+	case hasAnySuffix(w, "k", "g", "ch", "l", "j", "c", "cz", "sz", "rz", "ż"):
+		return w + "u"
+	}
+	for _, s := range plLocSoft {
+		if strings.HasSuffix(w, s.stem) {
+			return strings.TrimSuffix(w, s.stem) + s.loc
+		}
+	}
+	return ""
 }
 
 func hasAnySuffix(w string, sufs ...string) bool {

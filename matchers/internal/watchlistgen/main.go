@@ -431,7 +431,7 @@ func hasCyrillic(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) })
 }
 
-// addTranslits adds the genitive and accusative of every Russian name
+// addTranslits adds the oblique cases of every Russian name
 // (ruForms), and every Cyrillic name, synonym and exclusion of s in Latin
 // letters, in the systems listings use (transliterate, icaoLatin,
 // translitVariants), so that a Russian name typed on a Latin keyboard is
