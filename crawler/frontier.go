@@ -519,7 +519,7 @@ func (c *Crawler) join(ctx context.Context, l precwatch.Lease) (precwatch.Run, b
 	r.mu.Lock()
 	rec := r.rec
 	r.mu.Unlock()
-	logger.Info("worker done", "pages", rec.Pages, "listings", rec.Listings, "requests", rec.Requests)
+	logger.Info("worker done", "pages", rec.Pages, "listings", rec.Listings, "requests", rec.Requests, "throttled", rec.Throttled)
 	if ctx.Err() != nil {
 		return rec, true, nil
 	}

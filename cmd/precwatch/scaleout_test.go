@@ -24,8 +24,12 @@ import (
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
 
-// workerDone is a joined worker's last log line, with its share of pages.
-var workerDone = regexp.MustCompile(`msg="worker done".* pages=(\d+)`)
+// workerDone is a joined worker's last log line, with its share of pages
+// and of throttled answers.
+var (
+	workerDone      = regexp.MustCompile(`msg="worker done".* pages=(\d+)`)
+	workerThrottled = regexp.MustCompile(`msg="worker done".* throttled=(\d+)`)
+)
 
 // worker is one precwatch process started by a test.
 type worker struct {
@@ -251,6 +255,77 @@ func scaleOutFourWorkers(t *testing.T, dsn string) {
 		}
 		checkTruth(t, st, config, dsn, site.Name)
 	}
+}
+
+// TestScaleOutThrottleCounts: three worker processes share one run of a
+// market that answers every fifth request 429 (Retry-After: 0). Each
+// process slows down on the refusals it gets (its own pacer), and the one
+// run record counts every refusal and every request the market saw,
+// whichever process sent it; each page is still served once, and the
+// alerts are the reference set.
+func TestScaleOutThrottleCounts(t *testing.T) {
+	t.Parallel()
+	dsn := redistest.Start(t) + "?prefix=throttle"
+	markets := startMarkets(t)
+	site := scaleSite(markets)
+	site.Politeness.Delay = 60 * time.Millisecond
+	// Each refusal widens the gap; capped low so that the run stays short.
+	site.Politeness.MaxDelay = 300 * time.Millisecond
+	markets.RefuseEvery(site.Name, 5)
+	config := writeConfig(t, []precwatch.Site{site})
+	st := openRedis(t, dsn)
+
+	var ws []*worker
+	for range 3 {
+		ws = append(ws, startWorker(t, crawlArgs(site, config, dsn, "--lease-ttl 3s --visibility-timeout 5s")))
+	}
+	joined, workerPages, workerThrottledSum := 0, 0, 0
+	for i, w := range ws {
+		if err := w.wait(t); err != nil {
+			t.Fatalf("worker %d: %v\n%s", i, err, w.out)
+		}
+		out := w.out.String()
+		if !strings.Contains(out, "joined run as a worker") {
+			continue
+		}
+		joined++
+		if m := workerDone.FindStringSubmatch(out); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			workerPages += n
+		}
+		if m := workerThrottled.FindStringSubmatch(out); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			workerThrottledSum += n
+		}
+	}
+	if joined == 0 || workerPages == 0 {
+		t.Errorf("%d processes joined the run, fetching %d pages: want the run shared", joined, workerPages)
+	}
+	refused, requests := markets.Refused(site.Name), markets.Requests(site.Name)
+	t.Logf("%d of %d requests refused; %d joined workers fetched %d pages and got %d refusals",
+		refused, requests, joined, workerPages, workerThrottledSum)
+
+	runs, err := st.Runs(t.Context(), site.Name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d runs recorded, want one shared run: %+v", len(runs), runs)
+	}
+	r := runs[0]
+	if r.Status != precwatch.RunOK || refused == 0 || r.Throttled != refused || r.Requests != requests || r.ThrottleWait <= 0 {
+		t.Errorf("run %s: %d requests, %d throttled, held %v; want ok, the market's %d requests and %d refusals, a wait",
+			r.Status, r.Requests, r.Throttled, r.ThrottleWait, requests, refused)
+	}
+	if r.Throttled < workerThrottledSum {
+		t.Errorf("run counted %d refusals, fewer than its joined workers' %d", r.Throttled, workerThrottledSum)
+	}
+	for p, n := range markets.RequestsByPath(site.Name) {
+		if n != 1 {
+			t.Errorf("%s served %d times, want once", p, n)
+		}
+	}
+	checkTruth(t, st, config, dsn, site.Name)
 }
 
 // TestScaleOutCrashes kills workers with SIGKILL at random moments across
