@@ -64,7 +64,7 @@ var fastByte = func() (t [256]uint16) {
 	for c := range 128 {
 		f := uint16(asciiFold[c])
 		switch {
-		case c == 'I' || f == asciiSpecial:
+		case c == 'I' || c == '_' || f == asciiSpecial:
 		case f == 0:
 			t[c] = ' ' | fastSep<<8 | 1<<10
 		case f <= '9':
@@ -231,6 +231,10 @@ func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 				_, chars, singles, last, leet = wordStateOf(st)
 				shape = 0
 			}
+			continue
+		}
+		if c == '_' && !pendingSpace && subscriptMark(s, i) {
+			i++ // joins the formula: "H_2SO_4"
 			continue
 		}
 		if c < utf8.RuneSelf && asciiFold[c] == 0 {
@@ -536,6 +540,21 @@ func specialLetter(s string, i int, wordStart, afterLetter bool) byte {
 		}
 	}
 	return 0
+}
+
+// subscriptMark reports whether the "_" at s[i] marks a subscript as TeX
+// and chat write formulas ("H_2SO_4", "NaClO_3", "Ca(NO_3)_2"): after a
+// letter or ")" and before one or two digits that end there. Longer
+// numbers after it are not a formula's ("CAS_7722_84_1").
+func subscriptMark(s string, i int) bool {
+	if i == 0 || !isASCIILetter(s[i-1]) && s[i-1] != ')' {
+		return false
+	}
+	j := i + 1
+	for j < len(s) && j-i <= 3 && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	return j > i+1 && j-i <= 3 && (j == len(s) || s[j] < '0' || s[j] > '9')
 }
 
 func isLower(c byte) bool { return 'a' <= c && c <= 'z' }

@@ -66,6 +66,7 @@ func TestNormalizeMatchesReferenceRandom(t *testing.T) {
 func TestNormalizeMatchesReferenceCases(t *testing.T) {
 	for _, s := range []string{
 		"", " ", "a", "  a  ", "a b c d", "a b c d e", "a.b.c", "h y d r o", "a1b", "a1 b", "1a1", "ab12cd",
+		"H_2SO_4", "a_1", "a _1", "a_123", "1_2", "(x)_2", "_1", "a__1",
 		"aIb", "I", " I ", "perchIorate", "Hex@mine", "n!tro", "$odium", "perch|orate", "a @ b",
 		"é", "é a b c", "a é b c", "ß", "½", "a½b", "x\u200by", "a b\u200bc d e", "Ѕаrіn", "aé1b",
 		"4c3t0n3", "kclo3", "500ml", "CH3NO2", "a b c ½ d", "a  b  c  d", "a.b.c.d.e", "a-1-b-2",
@@ -157,6 +158,10 @@ func normalizeFoldReference(s string, offsets bool, buf *normText) (normText, bo
 	last, leet := 0, false
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c == '_' && !pendingSpace && subscriptMark(s, i) {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf && asciiFold[c] == 0 {
 			// A plain ASCII separator.
 			pendingSpace = true

@@ -208,10 +208,12 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 				chunkLen(text, i, text[i]) >= minChunks {
 				return false, hit
 			}
-			if v != nil && b&(pbMask|pbChunk) != 0 {
-				if b&pbMask != 0 {
-					return false, hit
-				}
+			if b&pbMask != 0 && (v != nil || text[i] == '_' && subscriptMark(text, i)) {
+				// A mask the repair pass may read, or a subscript mark
+				// normalisation joins ("H_2SO_4").
+				return false, hit
+			}
+			if v != nil && b&pbChunk != 0 {
 				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
 					return false, hit
 				}
