@@ -16,8 +16,9 @@ func (m *Matcher) shareStrengths(staged []staged) {
 	// The usual listing names a few substances: a linear scan per match
 	// without a strength, over the distinct substances with one.
 	type stated struct {
-		sub  int
-		conc float64
+		sub    int
+		conc   float64
+		stated string
 	}
 	var buf [8]stated
 	best := buf[:0]
@@ -31,9 +32,9 @@ func (m *Matcher) shareStrengths(staged []staged) {
 		k := slices.IndexFunc(best, func(b stated) bool { return b.sub == st.ref.sub })
 		switch {
 		case k < 0:
-			best = append(best, stated{st.ref.sub, st.conc})
+			best = append(best, stated{st.ref.sub, st.conc, st.stated})
 		case st.conc > best[k].conc:
-			best[k].conc = st.conc
+			best[k].conc, best[k].stated = st.conc, st.stated
 		}
 	}
 	if !missing || len(best) == 0 {
@@ -49,7 +50,7 @@ func (m *Matcher) shareStrengths(staged []staged) {
 			continue
 		}
 		sub := &m.subs[st.ref.sub]
-		st.conc, st.hasConc, st.shared = best[k].conc, true, true
+		st.conc, st.stated, st.hasConc, st.shared = best[k].conc, best[k].stated, true, true
 		st.over = sub.limit != nil && st.conc > *sub.limit
 	}
 }
@@ -81,7 +82,7 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 		toks := tokenizeRange(text, 0, len(text), sc.toks[:0], sc)
 		finishTokens(toks, sc)
 		sc.toks = toks
-		sc.strengths = findStrengths(toks, sc.nums, sc.strengths[:0])
+		sc.strengths = findStrengths(text, toks, sc.nums, sc.strengths[:0])
 		for _, x := range sc.strengths {
 			x.first, x.last = 0, 0 // token indexes mean nothing across fields
 			if n == 0 || x != lone {
@@ -92,7 +93,7 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 			return
 		}
 	}
-	v, ok := percentOf(lone, s.nitrogenBasis)
+	v, ok := percentOf(lone, s)
 	if n != 1 || !ok || v <= *s.limit {
 		return
 	}

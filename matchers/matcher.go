@@ -337,6 +337,10 @@ type compiledSubstance struct {
 	id, name      string
 	limit         *float64
 	nitrogenBasis bool
+	// molarMass (g/mol) and equivalents read a molarity or normality as a
+	// percentage (percentOf); 0 when the formula does not give them.
+	molarMass   float64
+	equivalents int
 	regimes       []precwatch.RegimeEntry
 	// Precomputed at Compile: severity and regime with a strength over
 	// the limit (1) or not (0), and the limit as scoring writes it.
@@ -649,7 +653,8 @@ func boolInt(b bool) int {
 }
 
 func compileSubstance(s precwatch.Substance) compiledSubstance {
-	c := compiledSubstance{id: s.ID, name: s.DisplayName(), regimes: s.Regimes}
+	c := compiledSubstance{id: s.ID, name: s.DisplayName(), regimes: s.Regimes,
+		molarMass: formulaMass(s.Formula), equivalents: acidEquivalents(s.Formula)}
 	for _, t := range s.Terms() {
 		if n, ok := romanAfter(t, strings.IndexByte(t, '(')); ok && !slices.Contains(c.numerals, n) {
 			c.numerals = append(c.numerals, n)
@@ -901,7 +906,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		m.fixTokens(text, toks, sc.support)
 	}
 	sc.toks = toks
-	strengths := findStrengths(toks, sc.nums, sc.strengths[:0])
+	strengths := findStrengths(text, toks, sc.nums, sc.strengths[:0])
 	sc.strengths = strengths
 	quants := findQuantities(toks, sc.nums, sc.quants[:0])
 	sc.quants = quants
@@ -982,12 +987,12 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		sub := &m.subs[c.ref.sub]
 		sc.staged = append(sc.staged, staged{ref: c.ref, field: field, text: text[c.start:c.end], start: c.start, end: c.end})
 		st := &sc.staged[len(sc.staged)-1]
-		v, ok := strengthFor(text, toks, strengths, accepted, c, sub.nitrogenBasis, sc)
+		v, stated, ok := strengthFor(text, toks, strengths, accepted, c, sub, sc)
 		if !ok && sub.nitrogenBasis {
 			v, ok = bareGrade(text, toks, c, c.ref.class == classAbbr)
 		}
 		if ok {
-			st.conc, st.hasConc = v, true
+			st.conc, st.stated, st.hasConc = v, stated, true
 			st.over = sub.limit != nil && v > *sub.limit
 		}
 		if q, ok := quantityFor(toks, quants, accepted, c); ok {
@@ -1006,7 +1011,8 @@ type staged struct {
 	field, text   string
 	start, end    int
 	conc, score   float64
-	mask          int  // normalisation steps
+	stated        string // conc as the listing wrote it, when in another unit ("2 N")
+	mask          int    // normalisation steps
 	over          bool // conc is over the substance's limit
 	hasConc, hasQ bool
 	shared        bool  // conc was stated for another mention (alerting.go)
@@ -1743,10 +1749,11 @@ func nextToStrengthOrQuantity(toks []token, strengths []strength, first, after i
 // strength within strengthReach words in the same sentence that is not
 // nearer to a match of another substance nor separated from c by one; a
 // list of strengths following it ("3%, 12% and 35%") counts by its highest.
-func strengthFor(text string, toks []token, strengths []strength, accepted []candidate, c candidate, nitrogenBasis bool, sc *scratch) (float64, bool) {
+func strengthFor(text string, toks []token, strengths []strength, accepted []candidate, c candidate, sub *compiledSubstance, sc *scratch) (float64, string, bool) {
+	nitrogenBasis := sub.nitrogenBasis
 	strengths = nearStrengths(toks, strengths, c.start, c.end)
 	if len(strengths) == 0 {
-		return 0, false
+		return 0, "", false
 	}
 	accepted = nearCands(accepted, c.start, c.end)
 	dist := func(o candidate, s strength) int {
@@ -1809,7 +1816,7 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 		best = before
 	}
 	if best < 0 {
-		return 0, false
+		return 0, "", false
 	}
 	// Follow a list of strengths after the chosen one in the same sentence
 	// ("3%, 12% and 35%"), joined by connectors or quantities only; a
@@ -1840,13 +1847,20 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 		chain = slices.DeleteFunc(chain, func(s strength) bool { return s.kind != strNitrogen })
 	}
 	var v float64
+	var read strength
 	ok := false
 	for _, st := range chain {
-		if w, ok2 := percentOf(st, nitrogenBasis); ok2 && (!ok || w > v) {
-			v, ok = w, true
+		if w, ok2 := percentOf(st, sub); ok2 && (!ok || w > v) {
+			v, read, ok = w, st, true
 		}
 	}
-	return v, ok
+	// A strength read in another unit is shown as written beside the
+	// percentage it makes ("12.6% w/w (2 N)").
+	stated := ""
+	if ok && v != read.value {
+		stated = text[toks[read.first].start:toks[read.last].end]
+	}
+	return v, stated, ok
 }
 
 // bareGrade reads the nitrogen grade that a fertiliser's trade name

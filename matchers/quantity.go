@@ -319,6 +319,12 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 			return false
 		}
 	}
+	// A letter after a unit and a slash is the unit's denominator: "500
+	// g/L 1 L" holds no L-1 ("GB/GD" still names two codes).
+	if f := c.tokFirst; f >= 2 && toks[f-1].kind == tokPunct && toks[f-1].word == "/" && toks[f-1].end == start &&
+		toks[f-2].kind == tokWord && toks[f-2].flags&fUnit != 0 && toks[f-2].end == toks[f-1].start {
+		return false
+	}
 	// "1 GAL CAN", "5 L can": after a volume, "can" is the container.
 	if c.tokFirst > 0 && volumeUnits[toks[c.tokFirst-1].word] && toks[c.tokFirst-1].kind == tokWord && strings.EqualFold(text[start:end], "can") {
 		return false

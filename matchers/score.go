@@ -422,6 +422,11 @@ func (m *Matcher) scoreListing(sc *scratch, tor bool) {
 			from := len(num)
 			num = appendShortest(num, c)
 			num = append(num, unit...)
+			if st.stated != "" {
+				num = append(num, " ("...)
+				num = append(num, st.stated...)
+				num = append(num, ')')
+			}
 			if ratio > 1 {
 				score += min(25, 10+8*math.Log2(ratio))
 				num = append(num, ", "...)

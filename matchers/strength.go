@@ -676,6 +676,8 @@ const (
 	strPercent  strengthKind = iota // % (w/w assumed)
 	strVolumes                      // peroxide volume strength ("50 vol")
 	strNitrogen                     // % nitrogen ("34.5% N", NPK grade "34-0-0")
+	strMolar                        // mol per litre ("0.1 M", "1 mol/L")
+	strNormal                       // equivalents per litre ("2 N")
 )
 
 // strength is a concentration expression found in a field's tokens.
@@ -752,9 +754,9 @@ var (
 	}
 )
 
-// findStrengths finds every concentration expression in toks; nums lists
-// the tokens that may start one (see tokenizeRange).
-func findStrengths(toks []token, nums []int32, out []strength) []strength {
+// findStrengths finds every concentration expression in toks, tokens of
+// text; nums lists the tokens that may start one (see tokenizeRange).
+func findStrengths(text string, toks []token, nums []int32, out []strength) []strength {
 	word := func(i int) string {
 		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
 			return toks[i].word
@@ -835,6 +837,18 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 		case word(j) == "n" && toks[j].start == t.end && v >= 2 && v <= 6 && v == float64(int(v)) && (is(j+1, fPurity) || is(first-1, fPurity)):
 			// "3N purity": the count of nines, as metals are graded.
 			s = strength{first: first, last: j, value: 100 - math.Pow(10, 2-v), kind: strPercent}
+		case molarAt(text, toks, j, t.end) && v <= maxMolar && !is(j+1, fUnit) && !is(j+1, fVolume):
+			// "0.1 M", "1M": a solution's molarity, as labs write it.
+			s = strength{first: first, last: j, value: v, kind: strMolar}
+		case perLitreMolAt(toks, j) > 0 && v <= maxMolar*1000:
+			// "0.1 mol/L", "100 mmol/l", "1 моль/л".
+			s = strength{first: first, last: j + 2, value: v * perLitreMolAt(toks, j), kind: strMolar}
+		case word(j) == "n" && upperLetterAt(text, toks[j], t.end) && v < minNitrogenGrade && !is(j+1, fUnit) &&
+			!is(first-1, fNitrogen) && !is(first-1, fPurity) && !is(j+1, fPurity):
+			// "1 N", "0.1N": normality, equivalents per litre. A nitrogen
+			// grade is no less than minNitrogenGrade, and "3N purity"
+			// counts nines (above).
+			s = strength{first: first, last: j, value: v, kind: strNormal}
 		case percentAdjective(word(j)) || isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)):
 			// "3-procentowy", "35-процентная", "35-prozentig": the
 			// percentage as an adjective.
@@ -921,6 +935,57 @@ func findStrengths(toks []token, nums []int32, out []strength) []strength {
 	return out
 }
 
+// maxMolar bounds a molarity: no liquid on the watchlist holds more
+// (neat nitric acid is about 24 mol/L); a larger "M" is something else
+// ("10 M views").
+const maxMolar = 30
+
+// upperLetterAt reports whether the word token w is one capital letter, as
+// written, directly after the number ending at numEnd or one space
+// after it: "1 M", "0.1N", not "1 m" (a metre) or "1 Mio".
+func upperLetterAt(text string, w token, numEnd int) bool {
+	if w.start > numEnd+1 || w.start >= len(text) {
+		return false
+	}
+	r, size := utf8.DecodeRuneInString(text[w.start:])
+	return w.end == w.start+size && unicode.IsUpper(r)
+}
+
+// molarAt reports whether toks[j] states a molarity for the number ending
+// at numEnd: a capital M (Latin or Cyrillic) or the word "molar".
+func molarAt(text string, toks []token, j, numEnd int) bool {
+	if j >= len(toks) || toks[j].kind != tokWord {
+		return false
+	}
+	switch toks[j].word {
+	case "m", "м":
+		return upperLetterAt(text, toks[j], numEnd)
+	case "molar", "molaire", "molare":
+		return true
+	}
+	return false
+}
+
+// perLitreMolAt returns the factor to mol/L of the unit "mol/L" (or
+// "mmol/L", "mol/dm", "моль/л") starting at toks[j], else 0.
+func perLitreMolAt(toks []token, j int) float64 {
+	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" || toks[j+2].kind != tokWord {
+		return 0
+	}
+	switch toks[j+2].word {
+	case "l", "dm", "л", "дм":
+	default:
+		return 0
+	}
+	switch toks[j].word {
+	case "mol", "моль":
+		return 1
+	case "mmol", "ммоль":
+		return 1e-3
+	}
+	return 0
+}
+
 // perCent are the words after "per" that make a percentage.
 var perCent = map[string]bool{"cent": true, "cento": true, "centum": true}
 
@@ -941,10 +1006,31 @@ func percentAdjective(w string) bool {
 // percentOf converts a stated strength to the unit of the substance's limit:
 // % w/w, or % nitrogen when nitrogen is the limit basis. ok is false when
 // the strength says nothing about the substance (a "% N" for a substance
-// measured by weight).
-func percentOf(s strength, nitrogenBasis bool) (float64, bool) {
+// measured by weight, a molarity of a substance without a formula).
+func percentOf(s strength, sub *compiledSubstance) (float64, bool) {
+	nitrogenBasis := sub.nitrogenBasis
 	var v float64
 	switch s.kind {
+	case strMolar, strNormal:
+		// Grams per litre from the molar mass, as % w/v, read as % w/w
+		// like "500 g/L" (a solution denser than water holds a little
+		// less by weight); over 100 a concentrated liquid's. Normality
+		// counts the formula's leading hydrogens as its equivalents
+		// (H2SO4: 2 N is 1 M).
+		molar := s.value
+		if s.kind == strNormal {
+			if sub.equivalents == 0 {
+				return 0, false
+			}
+			molar /= float64(sub.equivalents)
+		}
+		if sub.molarMass == 0 {
+			return 0, false
+		}
+		v = min(math.Round(molar*sub.molarMass*10)/100, 100) // to 0.01 %: the reading is no more exact
+		if nitrogenBasis {
+			v *= ammoniumNitrateN / 100
+		}
 	case strPercent:
 		v = s.value
 		// Pure ammonium nitrate holds 35% nitrogen; a purity above that

@@ -180,10 +180,10 @@ func tokenizeRanges(s string, ranges [][2]int, ref bool) tokResult {
 	finishTokens(toks, sc)
 	r := tokResult{toks: toks, nums: sc.nums}
 	if ref {
-		r.strengths = findStrengthsReference(toks, sc.nums, nil)
+		r.strengths = findStrengthsReference(s, toks, sc.nums, nil)
 		r.quants = findQuantitiesReference(toks, sc.nums, nil)
 	} else {
-		r.strengths = findStrengths(toks, sc.nums, nil)
+		r.strengths = findStrengths(s, toks, sc.nums, nil)
 		r.quants = findQuantities(toks, sc.nums, nil)
 	}
 	return r
@@ -335,7 +335,7 @@ func perVolumeFactor(toks []token, j int) float64 {
 
 // findStrengthsReference is a frozen copy of findStrengths, so that a
 // change to it is checked the same way.
-func findStrengthsReference(toks []token, nums []int32, out []strength) []strength {
+func findStrengthsReference(text string, toks []token, nums []int32, out []strength) []strength {
 	word := func(i int) string {
 		if i >= 0 && i < len(toks) && toks[i].kind == tokWord {
 			return toks[i].word
@@ -395,6 +395,13 @@ func findStrengthsReference(toks []token, nums []int32, out []strength) []streng
 			s = strength{first: first, last: j, value: v / 1e4, kind: strPercent}
 		case word(j) == "n" && toks[j].start == t.end && v >= 2 && v <= 6 && v == float64(int(v)) && (is(j+1, fPurity) || is(first-1, fPurity)):
 			s = strength{first: first, last: j, value: 100 - math.Pow(10, 2-v), kind: strPercent}
+		case molarAt(text, toks, j, t.end) && v <= maxMolar && !is(j+1, fUnit) && !is(j+1, fVolume):
+			s = strength{first: first, last: j, value: v, kind: strMolar}
+		case perLitreMolAt(toks, j) > 0 && v <= maxMolar*1000:
+			s = strength{first: first, last: j + 2, value: v * perLitreMolAt(toks, j), kind: strMolar}
+		case word(j) == "n" && upperLetterAt(text, toks[j], t.end) && v < minNitrogenGrade && !is(j+1, fUnit) &&
+			!is(first-1, fNitrogen) && !is(first-1, fPurity) && !is(j+1, fPurity):
+			s = strength{first: first, last: j, value: v, kind: strNormal}
 		case percentAdjective(word(j)) && !is(first-1, fNotStrength) && !is(j+1, fNotStrength):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
 		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
