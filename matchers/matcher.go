@@ -1327,6 +1327,9 @@ var strengthQualifiers = map[string]bool{
 	"technical": true, "tech": true, "food": true, "reagent": true, "stabilised": true, "stabilized": true,
 	"aqueous": true, "conc": true, "concentrate": true, "concentrated": true, "min": true, "max": true,
 	"each": true, "strength": true, "assay": true, "and": true, "or": true,
+	// Analysis methods, which specifications name beside a purity
+	// ("Nitromethane, GC area% 99.3", "≥ 99 % (HPLC)").
+	"gc": true, "hplc": true, "titration": true, "nmr": true, "glc": true,
 }
 
 // negators are words that, directly before a term, say the product lacks it.

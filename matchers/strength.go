@@ -911,12 +911,26 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
 			// "N 34", "N 34,4": the grade before its number.
 			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
-		case is(first-1, fPurity) || isPunct(first-1, ":=") && is(first-2, fPurity):
-			// "purity: 99" with no unit: a percentage unless a unit follows.
-			if is(j, fUnit) || v > 100 {
+		case purityHead(toks, first).kind != 0:
+			// "purity: 99", "Assay (%): 65", "GC area% 99.3" with no unit
+			// after: a percentage unless a unit follows; "mass fraction
+			// 0.98" a fraction of 1.
+			if is(j, fUnit) {
 				continue
 			}
-			s = strength{first: first, last: first, value: v, kind: strPercent}
+			head := purityHead(toks, first)
+			if head.kind == headFraction {
+				if v > 1 {
+					continue
+				}
+				v *= 100
+			}
+			if v > 100 {
+				continue
+			}
+			// The strength starts at its head, which a reader ties to
+			// the name ("Nitromethane, GC area% 99.3").
+			s = strength{first: head.at, last: first, value: v, kind: strPercent}
 		default:
 			continue
 		}
@@ -933,6 +947,59 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		next = s.last + 1
 	}
 	return out
+}
+
+// What heads a number in a specification (purityHead).
+const (
+	headPercent  = 1 // a purity or content word: the number is a percentage
+	headFraction = 2 // "mass fraction": the number is a fraction of 1
+)
+
+// contentWords head a content stated in a specification with its percent
+// sign ("Content, %: 35"); unlike purityWords, a word of notStrength before
+// them makes the content another's ("Water content (%): 0.5").
+var contentWords = foldedSetOf(`content teneur contenuto contenido gehalte zawartosc содержание`)
+
+// fractionWords head a mass fraction ("mass fraction ≥ 0.98").
+var fractionWords = foldedSetOf(`fraction massenanteil`)
+
+// specHead is the word that heads a number in a specification: its kind
+// (headPercent, headFraction; 0 for none) and token index.
+type specHead struct{ kind, at int }
+
+// purityHead returns what heads the number at toks[first] across a
+// specification's punctuation, a percent sign and a "min." between:
+// "purity: 99", "Assay (%): 65", "Content, %: 35", "Gehalt (%) 35",
+// "GC area% 99.3", "Reinheit ≥ 99", "mass fraction ≥ 0.98".
+func purityHead(toks []token, first int) specHead {
+	k, pct := first-1, false
+	for n := 0; k >= 0 && n < 6; n, k = n+1, k-1 {
+		t := &toks[k]
+		if t.kind == tokPct {
+			pct = true
+			continue
+		}
+		if t.kind == tokPunct && len(t.word) > 0 && strings.Contains(":=,()≥>", t.word) ||
+			t.kind == tokWord && (t.word == "min" || t.word == "minimum") {
+			continue
+		}
+		break
+	}
+	if k < 0 || toks[k].kind != tokWord {
+		return specHead{}
+	}
+	w := toks[k].word
+	switch {
+	case has(toks, k, fPurity):
+		return specHead{headPercent, k}
+	case pct && (contentWords[w] && !has(toks, k-1, fNotStrength) || w == "area"):
+		// A content word only with its percent sign: "Content: 12 x 1 L"
+		// is a pack.
+		return specHead{headPercent, k}
+	case fractionWords[w] && !has(toks, k-1, fNotStrength):
+		return specHead{headFraction, k}
+	}
+	return specHead{}
 }
 
 // maxMolar bounds a molarity: no liquid on the watchlist holds more

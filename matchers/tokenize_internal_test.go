@@ -448,12 +448,23 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
 			// "N 34", "N 34,4": the grade before its number.
 			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
-		case is(first-1, fPurity) || isPunct(first-1, ":=") && is(first-2, fPurity):
-			// "purity: 99" with no unit: a percentage unless a unit follows.
-			if is(j, fUnit) || v > 100 {
+		case purityHead(toks, first).kind != 0:
+			if is(j, fUnit) {
 				continue
 			}
-			s = strength{first: first, last: first, value: v, kind: strPercent}
+			head := purityHead(toks, first)
+			if head.kind == headFraction {
+				if v > 1 {
+					continue
+				}
+				v *= 100
+			}
+			if v > 100 {
+				continue
+			}
+			// The strength starts at its head, which a reader ties to
+			// the name ("Nitromethane, GC area% 99.3").
+			s = strength{first: head.at, last: first, value: v, kind: strPercent}
 		default:
 			continue
 		}
