@@ -52,6 +52,9 @@ var holdoutBatches = []struct {
 	// A second outside evaluator: half ordinary listings, half habits no
 	// earlier batch lists, inflected names in every language.
 	{"batch14", 2484, floorRE("holdout-batch14-floor")},
+	// A third outside evaluator: listings as crawled shops, catalogues and
+	// classifieds deliver them, in all nine languages.
+	{"batch15", 2684, floorRE("holdout-batch15-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
