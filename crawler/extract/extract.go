@@ -59,6 +59,10 @@ type Extractor interface {
 	// FollowDetails reports whether listings' URLs should be fetched as
 	// detail pages.
 	FollowDetails() bool
+	// ReadsJSON reports whether the rules read JSON (mode json, for the
+	// site or its detail pages), so that JSON responses are worth fetching
+	// and are given to Extract and Detail as JSONDocument wraps them.
+	ReadsJSON() bool
 	// VendorText is the text of a vendor profile page to read identifiers
 	// from (see rules.VendorPage).
 	VendorText(doc *goquery.Document) string
@@ -242,6 +246,11 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 
 // FollowDetails reports whether rules.Detail was set.
 func (e *extractor) FollowDetails() bool { return e.follow }
+
+// ReadsJSON reports whether the site's or its detail pages' rules are mode json.
+func (e *extractor) ReadsJSON() bool {
+	return e.fields.json != nil || e.detail != nil && e.detail.json != nil
+}
 
 // Extract reads listings and links from one page.
 func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error) {
