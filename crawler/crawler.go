@@ -364,7 +364,7 @@ type run struct {
 	detailURLs map[string]string
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
-	rowsSeen map[string]bool
+	rowsSeen   map[string]bool
 	sess       *runSession     // Sessions (issue 8)
 	limitStop  string          // a limit that stopped the run (politeness.go)
 	unfollowed map[string]bool // links beyond the depth limit

@@ -694,7 +694,9 @@ var genericSegments = map[string]bool{
 // IDs still deduplicate: an id-like query parameter, else the last path
 // segment that is not a page kind, without a file extension. A trailing
 // plain word after a numeric segment is taken for an action in the site's
-// language ("/artikel/4713/ansicht" → "4713").
+// language ("/artikel/4713/ansicht" → "4713"). A server script named by its
+// query ("/viewtopic.php?t=123", "/showthread.php?t=9") gives none: the
+// script's name is every thread's, and the URL, query and all, identifies.
 func idFromURL(u *url.URL) string {
 	q := u.Query()
 	for _, k := range idLikeParams {
@@ -707,16 +709,22 @@ func idFromURL(u *url.URL) string {
 		}
 	}
 	var segs []string
+	script := false // the last segment is a server script's
 	for s := range strings.SplitSeq(u.Path, "/") {
+		script = false
 		if dot := strings.LastIndexByte(s, '.'); dot > 0 {
-			switch strings.ToLower(s[dot+1:]) {
+			switch ext := strings.ToLower(s[dot+1:]); ext {
 			case "html", "htm", "php", "asp", "aspx", "jsp", "cgi", "shtml", "xhtml":
 				s = s[:dot]
+				script = ext != "html" && ext != "htm" && ext != "shtml" && ext != "xhtml"
 			}
 		}
 		if s != "" && !genericSegments[strings.ToLower(s)] {
 			segs = append(segs, s)
 		}
+	}
+	if script && canonicalQuery(u.RawQuery) != "" {
+		return ""
 	}
 	for i := len(segs) - 1; i >= 0; i-- {
 		if i > 0 && plainWord(segs[i]) && numeric(segs[i-1]) {
