@@ -198,9 +198,11 @@ func (p *circuitPool) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := ci.tr.RoundTrip(out)
 	if err != nil {
-		// A cancelled run is nobody's fault, and an oversized body is the
-		// site's answer, not a broken connection.
-		failed := p.runCtx.Err() == nil && !errors.Is(err, ErrBodyTooLarge)
+		// A cancelled run is nobody's fault, an oversized body is the
+		// site's answer, not a broken connection, and credentials the proxy
+		// refuses it refuses on a fresh circuit or another mirror too.
+		var auth *proxyAuthError
+		failed := p.runCtx.Err() == nil && !errors.Is(err, ErrBodyTooLarge) && !errors.As(err, &auth)
 		if p.mirrors != nil && failed {
 			p.mirrors.observe(mirror, 0, 0)
 		}

@@ -358,11 +358,12 @@ func TestProxyCredentials(t *testing.T) {
 		userinfo  string
 		noAuthToo bool
 		wantOK    bool
-		wantUser  string // of every accepted CONNECT
+		wantUser  string // of every accepted CONNECT, or the error of a failed run
 	}{
 		{"credentials in the URL", "ops:s3cret", false, true, "ops"},
 		{"none in the URL, proxy serves none too", "", true, true, ""},
-		{"none in the URL, proxy requires them", "", false, false, ""},
+		{"none in the URL, proxy requires them", "", false, false, "the proxy wants credentials: put its username and password in the proxy URL"},
+		{"wrong ones in the URL", "ops:wrong", false, false, "username/password authentication failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPagedEnv(t, 3, 0, nil)
@@ -379,8 +380,16 @@ func TestProxyCredentials(t *testing.T) {
 				t.Errorf("direct dials = %d", e.directs.Load())
 			}
 			if !tc.wantOK {
-				if err == nil || run.Status != precwatch.RunFailed || !strings.Contains(strings.Join(run.Errors, " "), "the proxy wants credentials: put its username and password in the proxy URL") {
-					t.Fatalf("run: %v %q %q, want failed on the proxy's refusal", err, run.Status, run.Errors)
+				if err == nil || run.Status != precwatch.RunFailed || !strings.Contains(strings.Join(run.Errors, " "), tc.wantUser) {
+					t.Fatalf("run: %v %q %q, want failed on the proxy's refusal: %q", err, run.Status, run.Errors, tc.wantUser)
+				}
+				if strings.Contains(strings.Join(run.Errors, " "), "wrong") {
+					t.Errorf("errors show the password: %q", run.Errors)
+				}
+				// A refusal is the config's to fix: not a broken circuit,
+				// not worth a retry.
+				if run.CircuitsReplaced != 0 || run.Requests != 1 {
+					t.Errorf("circuits replaced %d, requests %d; want 0, 1", run.CircuitsReplaced, run.Requests)
 				}
 				return
 			}

@@ -50,6 +50,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
 
 	"github.com/precwatch/precwatch"
@@ -354,10 +355,16 @@ type run struct {
 	limitHit    bool
 	dropped     int // errors beyond maxRunErrors
 	proxyErr    error
+	// skipped names the first index page not read for its Content-Type:
+	// a run that read no page says so (a JSON API under selectors rules).
+	skipped string
 
 	// detailURLs maps the canonical detail URLs index rows sent their
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
+	// rowsSeen holds the listings an index row of this run already handled
+	// (see claimRow).
+	rowsSeen   map[string]bool
 	sess       *runSession     // Sessions (issue 8)
 	limitStop  string          // a limit that stopped the run (politeness.go)
 	unfollowed map[string]bool // links beyond the depth limit
@@ -511,7 +518,7 @@ func (r *run) setup() error {
 		resp.Ctx.Put(keyStatus, resp.StatusCode)
 		noteHeaders(resp)
 		ct := resp.Headers.Get(headerContentType)
-		if resp.StatusCode < 300 && !isHTML(ct) {
+		if resp.StatusCode < 300 && !c.readable(ct) {
 			resp.Ctx.Put(keySkip, ct)
 			resp.Request.Abort()
 		}
@@ -529,6 +536,22 @@ func (r *run) setup() error {
 	})
 	r.coll = coll
 	return nil
+}
+
+// readable reports whether a response of Content-Type ct is worth reading:
+// an HTML page, or JSON (a market's listings API) when the site's rules read
+// JSON.
+func (c *Crawler) readable(ct string) bool {
+	return isHTML(ct) || c.ext.ReadsJSON() && extract.IsJSON(ct)
+}
+
+// document parses a fetched body: a JSON response as mode json reads it
+// (see extract.JSONDocument), anything else as an HTML page.
+func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
+	if c.ext.ReadsJSON() && extract.IsJSON(ct) {
+		return extract.JSONDocument(body), nil
+	}
+	return parse(body, ct)
 }
 
 // isHTML reports whether a Content-Type may hold a page worth parsing; a
@@ -639,10 +662,13 @@ func (r *run) do(t task) {
 			t.fresh = true // the stored body is missing: fetch the page whole
 			continue
 		}
-		if _, ok := cctx.GetAny(keySkip).(string); ok {
-			r.c.logger.Debug("skipped non-html page", "url", t.url, "content_type", cctx.GetAny(keySkip))
-			if t.kind == kindDetail {
+		if ct, ok := cctx.GetAny(keySkip).(string); ok {
+			r.c.logger.Debug("skipped non-html page", "url", t.url, "content_type", ct)
+			switch t.kind {
+			case kindDetail:
 				r.record(t.listing)
+			case kindIndex:
+				r.noteSkipped(t.url, ct)
 			}
 			return
 		}
@@ -756,7 +782,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	f := r.fetchRecord(t, resp, digest, fetchedAt, replay) // issue 11
 	b := r.newBatch(resp, digest, fetchedAt, f)
 	defer r.flush(b, func() { r.keepValidators(t, resp, digest, fetchedAt) })
-	doc, err := parse(resp.Body, ct)
+	doc, err := c.document(resp.Body, ct)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: parse %s: %w", pageURL.Redacted(), err))
 		return
@@ -912,6 +938,18 @@ func valid(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
+// noteSkipped keeps the first index page skipped for its Content-Type, for
+// the error of a run that read nothing. Links to images or files are
+// skipped as a matter of course, so a skip alone is no run error.
+func (r *run) noteSkipped(u, ct string) {
+	msg := fmt.Sprintf("%s not read: its Content-Type %q is neither HTML nor, for extract mode json, JSON", yamlfile.RedactURLs(u), ct)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.skipped == "" {
+		r.skipped = msg
+	}
+}
+
 // addErr keeps err in the run record, up to maxRunErrors of them. Errors
 // caused by the run being cancelled are not kept.
 func (r *run) addErr(err error) {
@@ -976,7 +1014,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: %d more errors not kept", r.dropped))
 	}
 	proxyErr, limitHit, storeErr := r.proxyErr, r.limitHit, r.storeErr
-	limitStop, unfollowed := r.limitStop, r.depthUnfollowed()
+	limitStop, unfollowed, skipped := r.limitStop, r.depthUnfollowed(), r.skipped
 	r.mu.Unlock()
 	block, blockStatus := r.stopped()
 	files, aerr := r.closeArchive() // issue 11
@@ -1023,8 +1061,12 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case rec.Pages == 0:
 		rec.Status = precwatch.RunFailed
 		msg := "nothing fetched"
-		if len(rec.Errors) > 0 {
+		switch {
+		case len(rec.Errors) > 0:
 			msg += ": " + rec.Errors[0]
+		case skipped != "":
+			msg += ": " + skipped
+			rec.Errors = append(rec.Errors, skipped)
 		}
 		runErr = fmt.Errorf("crawler: site %q: %s", c.site.Name, msg)
 	case r.ctx.Err() != nil:

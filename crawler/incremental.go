@@ -68,6 +68,14 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 	}
 	changed := err != nil || st.Gone || st.RowHash != hash
 	if follow && l.URL != "" {
+		if !r.claimRow(l.Identity()) {
+			// A listing shown again on a later index page (a sponsored slot,
+			// a "featured" box), often under another URL: its first row
+			// this run has it in hand. Reading it again would fetch its
+			// detail page twice, and the row hash, which differs with the
+			// URL, would have it fetched again on every run.
+			return false
+		}
 		if !changed && r.detailFresh(st) {
 			if r.recordRow(b, st.Listing, hash, st.DetailFetchedAt) {
 				r.mu.Lock()
@@ -86,6 +94,24 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 	}
 	r.recordNormalized(b, l, hash, time.Time{})
 	return changed
+}
+
+// claimRow notes that an index row of listing identity is being handled
+// by this process's part of the run, and reports whether it is the first
+// such row. On a shared frontier it is not shared: a worker that takes
+// over an index page left half-read must read all its rows again, and
+// another worker reading the same listing costs one request, no alert.
+func (r *run) claimRow(identity string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rowsSeen == nil {
+		r.rowsSeen = make(map[string]bool)
+	}
+	if r.rowsSeen[identity] {
+		return false
+	}
+	r.rowsSeen[identity] = true
+	return true
 }
 
 // claimDetail notes that a row sends listing identity to detail page u,

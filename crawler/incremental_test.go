@@ -65,6 +65,10 @@ type incMarket struct {
 	// 3 is asked for (so after page 2 has been read).
 	featured bool
 	hold     chan struct{}
+	// featuredQuery, when set, is the query the featured row's link
+	// carries (a sponsored slot's "?slot=top"), so that it names the
+	// listing's detail page under another URL than its own row.
+	featuredQuery string
 }
 
 func newIncMarket(t *testing.T, n, perPage int) *incMarket {
@@ -92,16 +96,20 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 			close(m.hold)
 			m.hold = nil
 		}
-		row := func(it *incItem) {
-			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s">%s</a></h2>`+
-				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, it.title, it.price, it.id)
+		row := func(it *incItem, query string) {
+			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s%s">%s</a></h2>`+
+				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, query, it.title, it.price, it.id)
 		}
 		if n == 2 && m.featured {
-			row(visible[0])
+			q := ""
+			if m.featuredQuery != "" {
+				q = "?" + m.featuredQuery
+			}
+			row(visible[0], q)
 		}
 		from := (n - 1) * m.perPage
 		for i := from; i < from+m.perPage && i < len(visible); i++ {
-			row(visible[i])
+			row(visible[i], "")
 		}
 		if from+m.perPage < len(visible) {
 			fmt.Fprintf(&b, `<a class="next" href="/idx/%d">next</a>`, n+1)
@@ -697,6 +705,29 @@ func TestIncrementalRepeatedRow(t *testing.T) {
 		}
 		if run.Listings != 9 || run.DetailsSkipped != 9 {
 			t.Errorf("second run: listings %d, skipped %d; want 9, 9", run.Listings, run.DetailsSkipped)
+		}
+	})
+}
+
+// A listing repeated on a later index page under another URL (a sponsored
+// slot whose link carries its own query) is one listing: its detail page is
+// fetched once in the first run, and its two rows, whose hashes differ with
+// their URLs, do not have it fetched again on the next.
+func TestIncrementalRepeatedRowOtherURL(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		e.m.featured, e.m.featuredQuery = true, "slot=top"
+		site := e.m.site(precwatch.Incremental{})
+		first := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 9 || first.Listings != 9 || first.Alerts != 3 {
+			t.Errorf("first run: %d detail requests, %d listings, %d alerts; want 9, 9, 3", got, first.Listings, first.Alerts)
+		}
+		run := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("second run: %d detail requests, want 0", got)
+		}
+		if run.Listings != 9 || run.DetailsSkipped != 9 || run.Alerts != 0 {
+			t.Errorf("second run: listings %d, skipped %d, alerts %d; want 9, 9, 0", run.Listings, run.DetailsSkipped, run.Alerts)
 		}
 	})
 }

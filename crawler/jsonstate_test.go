@@ -1,11 +1,15 @@
 package crawler
 
 import (
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,5 +103,159 @@ func TestJSONStateShop(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// apiMarket is a market whose HTML is an empty shell: its listings come
+// from a JSON:API endpoint, /api/listings, paged by an opaque cursor in
+// meta.next, each listing with its own JSON at links.self. Answers are
+// gzipped for a client that asks, with an ETag honoured by If-None-Match.
+func apiMarket(t *testing.T) (*httptest.Server, *apiStats) {
+	t.Helper()
+	type item struct{ id, title, body, amount, cur string }
+	items := []item{
+		{"A1", "Hydrogen peroxide 35%, 5 L", "Hydrogen peroxide 35%, 5 L canister, sealed.", "42.00", "EUR"},
+		{"A2", "Citric acid 1 kg", "Citric acid anhydrous, food grade, 1 kg.", "4.10", "EUR"},
+		{"A3", "Hydrogen peroxide 50% technical, 10 L", "Hydrogen peroxide 50%, 10 L drum, tracked shipping.", "74.00", "USD"},
+	}
+	cursors := map[string]int{"": 0, "c2": 2}
+	view := func(it item, full bool) map[string]any {
+		body := it.body
+		if !full {
+			body = body[:12] + "…"
+		}
+		return map[string]any{"id": it.id, "type": "listing",
+			"attributes": map[string]any{"title": it.title, "body": body, "price": map[string]any{"amount": it.amount, "currency": it.cur}},
+			"links":      map[string]any{"self": "/api/listings/" + it.id}}
+	}
+	st := &apiStats{}
+	send := func(w http.ResponseWriter, r *http.Request, v any) {
+		b, _ := json.Marshal(v)
+		sum := sha256.Sum256(b)
+		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			st.notModified.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.api+json")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			st.gzipped.Add(1)
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			zw.Write(b)
+			zw.Close()
+			return
+		}
+		w.Write(b)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><script defer src="/app.js"></script></head><body><div id="root"></div></body></html>`)
+	})
+	mux.HandleFunc("GET /api/listings", func(w http.ResponseWriter, r *http.Request) {
+		from, ok := cursors[r.URL.Query().Get("cursor")]
+		if !ok {
+			http.Error(w, `{"errors":[{"status":"400"}]}`, http.StatusBadRequest)
+			return
+		}
+		end := min(from+2, len(items))
+		var page []any
+		for _, it := range items[from:end] {
+			page = append(page, view(it, false))
+		}
+		var next any
+		if end < len(items) {
+			next = "c2"
+		}
+		send(w, r, map[string]any{"data": map[string]any{"items": page}, "meta": map[string]any{"next": next}})
+	})
+	mux.HandleFunc("GET /api/listings/{id}", func(w http.ResponseWriter, r *http.Request) {
+		st.details.Add(1)
+		for _, it := range items {
+			if it.id == r.PathValue("id") {
+				send(w, r, map[string]any{"data": view(it, true)})
+				return
+			}
+		}
+		http.NotFound(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+// apiStats counts what apiMarket answered.
+type apiStats struct{ details, notModified, gzipped atomic.Int32 }
+
+// apiSite is the mode json config of apiMarket, as the README gives it.
+func apiSite(proxy string) precwatch.Site {
+	return precwatch.Site{
+		Name: "apimarket", Tor: true, StartURLs: []string{"http://" + onionA + "/api/listings"}, Proxy: proxy,
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{
+			Mode: precwatch.ExtractJSON, Listing: "data.items[]", ID: "id", Title: "attributes.title",
+			Price: "attributes.price.amount", Currency: "attributes.price.currency", Description: "attributes.body",
+			URL: "links.self", NextPage: "/api/listings?cursor={meta.next}",
+			Detail: &precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "data", Description: "attributes.body"},
+		},
+	}
+}
+
+// TestJSONAPIMarket: a market whose listings come from a JSON API (not a
+// page's script) is crawled in mode json through its Tor proxy: the API's
+// pages by the cursor template, gzipped JSON read, each listing's own JSON
+// read as its detail, and a second run asks with If-None-Match and reads
+// the 304 answers from the stored bodies.
+func TestJSONAPIMarket(t *testing.T) {
+	srv, st := apiMarket(t)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := apiSite(p.URL())
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Pages != 5 || run.Listings != 3 || run.Alerts != 2 {
+		t.Fatalf("run: %v %q %q, %d pages, %d listings, %d alerts; want ok, 5, 3, 2", err, run.Status, run.Errors, run.Pages, run.Listings, run.Alerts)
+	}
+	ls := e.listings(t)
+	a3 := ls["A3"].Listing
+	if a3.URL != "http://"+onionA+"/api/listings/A3" || a3.Price != 74 || a3.Currency != "USD" || a3.Description != "Hydrogen peroxide 50%, 10 L drum, tracked shipping." {
+		t.Errorf("A3 = %+v", a3)
+	}
+	if len(ls) != 3 || st.details.Load() != 3 || st.gzipped.Load() != 5 {
+		t.Errorf("%d listings, %d detail requests, %d gzipped answers; want 3, 3, 5", len(ls), st.details.Load(), st.gzipped.Load())
+	}
+	run, err = e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 3 || run.NewListings != 0 || run.Alerts != 0 || run.NotModified != 2 || st.notModified.Load() != 2 {
+		t.Errorf("second run: %v %+v; server's 304s %d, want 2", err, run, st.notModified.Load())
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// A JSON API under rules that do not read JSON (mode selectors) is not
+// read, and the failed run says why rather than "nothing fetched" alone.
+func TestJSONAPIUnderSelectors(t *testing.T) {
+	srv, _ := apiMarket(t)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := apiSite(p.URL())
+	site.Extract = precwatch.Extraction{Listing: "div.listing", Title: "h2"}
+	run, err := e.run(t, site)
+	want := `/api/listings not read: its Content-Type "application/vnd.api+json" is neither HTML nor, for extract mode json, JSON`
+	if err == nil || !strings.Contains(err.Error(), want) || run.Status != precwatch.RunFailed || len(run.Errors) != 1 || !strings.Contains(run.Errors[0], want) {
+		t.Errorf("run: %v, %q %q; want failed naming %q", err, run.Status, run.Errors, want)
 	}
 }

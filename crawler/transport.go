@@ -76,7 +76,10 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 		c, err := cd.DialContext(ctx, network, addr)
 		if err != nil {
 			if u.User == nil && strings.Contains(err.Error(), "no acceptable authentication methods") {
-				return nil, fmt.Errorf("%w (the proxy wants credentials: put its username and password in the proxy URL)", err)
+				return nil, &proxyAuthError{fmt.Errorf("%w (the proxy wants credentials: put its username and password in the proxy URL)", err)}
+			}
+			if socksAuthRefused(err) {
+				return nil, &proxyAuthError{err}
 			}
 			// A refusal names the proxy's (Tor's) answer; see torerrors.go.
 			return nil, socksReplyError(err)
@@ -84,6 +87,13 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 		return c, nil
 	}, nil
 }
+
+// proxyAuthError is the proxy's refusal of the credentials offered, or of
+// none: the proxy URL's to fix, which no retry or fresh circuit changes.
+type proxyAuthError struct{ err error }
+
+func (e *proxyAuthError) Error() string { return e.err.Error() }
+func (e *proxyAuthError) Unwrap() error { return e.err }
 
 // forwardDialer makes the TCP connection to the proxy itself.
 type forwardDialer struct {

@@ -23,11 +23,26 @@ func isTracking(key string) bool {
 	return trackingParams[k] || strings.HasPrefix(k, "utm_")
 }
 
+// isSessionHash reports whether a query parameter is vBulletin's session
+// hash, "s" with 32 hex digits, new on each visit; "s" is too common a key
+// (a search) to drop whatever its value.
+func isSessionHash(key, rawValue string) bool {
+	if key != "s" || len(rawValue) != 32 {
+		return false
+	}
+	for _, c := range []byte(rawValue) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // Canonical returns the form of u used as a listing's URL and to tell pages
 // apart: scheme and host lower-cased, default port, user info and fragment
 // dropped, an empty path made "/", dot segments and ";jsessionid=" path
 // parameters removed, tracking parameters (utm_*, ref, sid, fbclid, ...)
-// dropped and the remaining query parameters sorted by key (keeping their
+// and vBulletin's session hash (s=<32 hex digits>) dropped and the remaining query parameters sorted by key (keeping their
 // original encoding and, for equal keys, their order). It returns "" for nil.
 func Canonical(u *url.URL) string {
 	if u == nil {
@@ -92,11 +107,11 @@ func canonicalQuery(raw string) string {
 		if part == "" {
 			continue
 		}
-		k, _, _ := strings.Cut(part, "=")
+		k, v, _ := strings.Cut(part, "=")
 		if dk, err := url.QueryUnescape(k); err == nil {
 			k = dk
 		}
-		if isTracking(k) {
+		if isTracking(k) || isSessionHash(k, v) {
 			continue
 		}
 		pairs = append(pairs, pair{k, part})

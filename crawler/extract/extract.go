@@ -59,6 +59,10 @@ type Extractor interface {
 	// FollowDetails reports whether listings' URLs should be fetched as
 	// detail pages.
 	FollowDetails() bool
+	// ReadsJSON reports whether the rules read JSON (mode json, for the
+	// site or its detail pages), so that JSON responses are worth fetching
+	// and are given to Extract and Detail as JSONDocument wraps them.
+	ReadsJSON() bool
 	// VendorText is the text of a vendor profile page to read identifiers
 	// from (see rules.VendorPage).
 	VendorText(doc *goquery.Document) string
@@ -242,6 +246,11 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 
 // FollowDetails reports whether rules.Detail was set.
 func (e *extractor) FollowDetails() bool { return e.follow }
+
+// ReadsJSON reports whether the site's or its detail pages' rules are mode json.
+func (e *extractor) ReadsJSON() bool {
+	return e.fields.json != nil || e.detail != nil && e.detail.json != nil
+}
 
 // Extract reads listings and links from one page.
 func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error) {
@@ -685,7 +694,9 @@ var genericSegments = map[string]bool{
 // IDs still deduplicate: an id-like query parameter, else the last path
 // segment that is not a page kind, without a file extension. A trailing
 // plain word after a numeric segment is taken for an action in the site's
-// language ("/artikel/4713/ansicht" → "4713").
+// language ("/artikel/4713/ansicht" → "4713"). A server script named by its
+// query ("/viewtopic.php?t=123", "/showthread.php?t=9") gives none: the
+// script's name is every thread's, and the URL, query and all, identifies.
 func idFromURL(u *url.URL) string {
 	q := u.Query()
 	for _, k := range idLikeParams {
@@ -698,16 +709,22 @@ func idFromURL(u *url.URL) string {
 		}
 	}
 	var segs []string
+	script := false // the last segment is a server script's
 	for s := range strings.SplitSeq(u.Path, "/") {
+		script = false
 		if dot := strings.LastIndexByte(s, '.'); dot > 0 {
-			switch strings.ToLower(s[dot+1:]) {
+			switch ext := strings.ToLower(s[dot+1:]); ext {
 			case "html", "htm", "php", "asp", "aspx", "jsp", "cgi", "shtml", "xhtml":
 				s = s[:dot]
+				script = ext != "html" && ext != "htm" && ext != "shtml" && ext != "xhtml"
 			}
 		}
 		if s != "" && !genericSegments[strings.ToLower(s)] {
 			segs = append(segs, s)
 		}
+	}
+	if script && canonicalQuery(u.RawQuery) != "" {
+		return ""
 	}
 	for i := len(segs) - 1; i >= 0; i-- {
 		if i > 0 && plainWord(segs[i]) && numeric(segs[i-1]) {

@@ -3,12 +3,14 @@ package extract
 import (
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -390,8 +392,59 @@ func (s *jsonSpec) price(item any) (float64, string) {
 	return 0, ""
 }
 
-// stateDocs returns the JSON values of the page's state scripts.
+// jsonResponseNS marks the element JSONDocument keeps a JSON response's
+// body in. The HTML parser gives elements no namespace but svg and math, so
+// no fetched page can pass itself off as a JSON response.
+const jsonResponseNS = "precwatch:json-response"
+
+// IsJSON reports whether a Content-Type names a JSON body: application/json,
+// text/json, or a JSON-based type such as application/vnd.api+json or
+// application/ld+json.
+func IsJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || mt == "text/json" ||
+		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+// JSONDocument wraps the body of a JSON response (a market's listings API)
+// as a document that mode json reads whole, as it reads a state script;
+// selectors find nothing in it. JSON is UTF-8 (RFC 8259); invalid bytes
+// become U+FFFD when it is decoded.
+func JSONDocument(body []byte) *goquery.Document {
+	root := &html.Node{Type: html.DocumentNode}
+	el := &html.Node{Type: html.ElementNode, DataAtom: atom.Script, Data: "script", Namespace: jsonResponseNS}
+	el.AppendChild(&html.Node{Type: html.TextNode, Data: string(body)})
+	root.AppendChild(el)
+	return goquery.NewDocumentFromNode(root)
+}
+
+// jsonResponse returns the body JSONDocument wrapped in root, if it is one.
+func jsonResponse(root *html.Node) (string, bool) {
+	el := root.FirstChild
+	if root.Type != html.DocumentNode || el == nil || el.Type != html.ElementNode || el.Namespace != jsonResponseNS {
+		return "", false
+	}
+	if el.FirstChild == nil {
+		return "", true
+	}
+	return el.FirstChild.Data, true
+}
+
+// stateDocs returns the JSON values of the page's state scripts, or the
+// body of a JSON response (see JSONDocument).
 func (j *jsonRules) stateDocs(root *html.Node) []any {
+	if body, ok := jsonResponse(root); ok {
+		if len(body) > maxStateScript {
+			return nil
+		}
+		if v, _, ok := decodeFirst(strings.TrimSpace(body)); ok {
+			return []any{v}
+		}
+		return nil
+	}
 	var docs []any
 	for _, n := range cascadia.QueryAll(root, j.script) {
 		var b strings.Builder

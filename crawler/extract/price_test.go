@@ -115,6 +115,10 @@ func TestCanonical(t *testing.T) {
 		{"http://[::1]:80/p", "http://[::1]/p"},
 		{"http://host.test/caf%C3%A9", "http://host.test/caf%C3%A9"},
 		{"http://host.test/?FBCLID=1&b", "http://host.test/?b"},
+		// vBulletin's session hash, new on each visit, is dropped; a search is not.
+		{"http://f.onion/showthread.php?t=77&s=0123456789abcdef0123456789ABCDEF", "http://f.onion/showthread.php?t=77"},
+		{"http://f.onion/search.php?s=nitric+acid&t=1", "http://f.onion/search.php?s=nitric+acid&t=1"},
+		{"http://f.onion/search.php?s=0123456789abcdef0123456789abcdeg", "http://f.onion/search.php?s=0123456789abcdef0123456789abcdeg"},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse(tt.in)
@@ -138,6 +142,12 @@ func TestIDFromURL(t *testing.T) {
 		"http://shop.test/products/acetone-1l.html": "acetone-1l",
 		"http://shop.test/?product_id=9":            "9",
 		"http://shop.test/":                         "",
+		// A script named by its query: its name is every thread's.
+		"http://f.onion/viewtopic.php?t=5&sid=0123abcd":     "",
+		"http://f.onion/forum/showthread.php?t=77":          "",
+		"http://f.onion/viewtopic.php?sid=0123abcd":         "viewtopic", // only a session left: the script is the page
+		"http://m.onion/offer/nitric-acid-65.php":           "nitric-acid-65",
+		"http://m.onion/ad/nitric-acid-65-1009.html?slot=1": "nitric-acid-65-1009",
 	} {
 		u, _ := url.Parse(in)
 		if got := idFromURL(u); got != want {
