@@ -131,6 +131,13 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 	join := slices.Grow(db.join[:0], len(words))[:len(words)] // join[k]: no space before word k
 	clear(join)
 	db.join = join
+	// Runs of spaced-out characters: those of minSpacedRun or more are
+	// words; a shorter one beside such a run, spaced the same way, is a
+	// word of the same name ("N i t r a t o  d e  p o t a s i o",
+	// "P.e.r.c.h.l.o.r.a.t.e d.e p.o.t.a.s.s.i.u.m").
+	runs := db.runs[:0]
+	defer func() { db.runs = runs[:0] }()
+	word := func(k int) []byte { return text[words[k].a:words[k].b] }
 	for k := 0; k < len(words); {
 		if !single(k) {
 			k++
@@ -140,12 +147,32 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 		for e < len(words) && single(e) && spacedGap(gap(e), gap(k+1), e == k+1) {
 			e++
 		}
-		if e-k >= minSpacedRun {
-			for x := k + 1; x < e; x++ {
+		// A pack size written after the name is no part of it: "n i t r
+		// o m e t h a n e 1 L", "... 5 kg".
+		if e-k > minSpacedRun && isDigitWord(word(e-1)) && e < len(words) && quantityUnits[string(word(e))] {
+			e--
+		} else if e-k > minSpacedRun+1 && isDigitWord(word(e-2)) && (string(word(e-1)) == "l" || string(word(e-1)) == "g") {
+			e -= 2
+		}
+		g := ""
+		if e > k+1 {
+			g = gap(k + 1)
+		}
+		runs = append(runs, spacedRun{k, e, g})
+		k = e
+	}
+	long := func(r spacedRun) bool { return r.e-r.k >= minSpacedRun }
+	for i, r := range runs {
+		ok := long(r)
+		if !ok && r.e-r.k >= 2 {
+			ok = i > 0 && runs[i-1].e == r.k && long(runs[i-1]) && runs[i-1].gap == r.gap ||
+				i+1 < len(runs) && runs[i+1].k == r.e && long(runs[i+1]) && runs[i+1].gap == r.gap
+		}
+		if ok {
+			for x := r.k + 1; x < r.e; x++ {
 				join[x] = true
 			}
 		}
-		k = e
 	}
 	// A word cut into pieces by one repeated separator ("pot.ass.ium").
 	piece := func(k int) bool {
@@ -249,9 +276,27 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 // word is a word's span in normalised text.
 type word struct{ a, b int }
 
+// spacedRun is a run of spaced-out characters, words[k:e], and the
+// separators of its first gap.
+type spacedRun struct {
+	k, e int
+	gap  string
+}
+
+// isDigitWord reports whether a normalised word is ASCII digits.
+func isDigitWord(w []byte) bool {
+	for _, c := range w {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(w) > 0
+}
+
 // deobBuf holds deobfuscate's buffers between calls.
 type deobBuf struct {
 	words []word
+	runs  []spacedRun
 	join  []bool
 	runes []rune
 	roffs []int32

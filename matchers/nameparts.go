@@ -15,10 +15,16 @@ import (
 // systematic chemical names, longest first so that a word is cut into
 // the fewest parts.
 var nameParts = func() []string {
+	// The parents and groups also as the watchlist's other languages
+	// write them ("nitrometano", "Nitroethan", "trietanolamina"), so that
+	// "Nitro metano" is read and "nitroetano" is never nitromethane
+	// misspelt.
 	ps := strings.Fields(`mono di tri tetra penta hexa bis
 		methyl ethyl propyl isopropyl butyl phenyl methylene ethylene
+		metil etil metyl etyl
 		chloro fluoro bromo nitro amino hydroxy thio
 		ethanol amine tetramine methane ethane glycol
+		etanol amina amin methan ethan metano etano methaan ethaan metan etan
 		phosphite phosphate phosphonate phosphonic chloride sulfide sulphide`)
 	slices.SortStableFunc(ps, func(a, b string) int { return len(b) - len(a) })
 	return ps
