@@ -319,6 +319,17 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 			return false
 		}
 	}
+	// A code right after a bare number is its unit ("PS5 825 GB",
+	// "150 PS"), and one before a number of three or more digits that
+	// nothing measures is a model ("Verifone VX 520", "GB 2000").
+	if f := c.tokFirst; f >= 1 && toks[f-1].kind == tokNum && start-toks[f-1].end <= 1 {
+		return false
+	}
+	if a := c.tokAfter; a < len(toks) && toks[a].kind == tokNum && toks[a].start-end <= 1 && toks[a].end-toks[a].start >= 3 &&
+		strings.Trim(text[toks[a].start:toks[a].end], "0123456789") == "" &&
+		(a+1 >= len(toks) || toks[a+1].kind != tokPct && !has(toks, a+1, fUnit|fPercent|fNitrogen)) {
+		return false
+	}
 	// A letter after a unit and a slash is the unit's denominator: "500
 	// g/L 1 L" holds no L-1 ("GB/GD" still names two codes).
 	if f := c.tokFirst; f >= 2 && toks[f-1].kind == tokPunct && toks[f-1].word == "/" && toks[f-1].end == start &&

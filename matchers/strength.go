@@ -797,7 +797,8 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		// A range rises: "UN 1830 – 96 %" is a number, then a strength.
 		if !code && j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
 			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) && v <= toks[j+1].num {
-			v = toks[j+1].num
+			// An assay's range may pass 100 ("98.0–102.0%", ACS grade).
+			v = min(toks[j+1].num, max(v, 100))
 			j += 2
 		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.

@@ -364,7 +364,7 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		code := isPunct(first-1, "-") && toks[first-1].end == t.start && first >= 2 && toks[first-2].kind == tokNum
 		if !code && j+1 < len(toks) && toks[j+1].kind == tokNum && (isPunct(j, "-–~") || word(j) == "to" || word(j) == "bis" || word(j) == "a" || word(j) == "à") &&
 			j+2 < len(toks) && (toks[j+2].kind == tokPct || is(j+2, fPercent)) && v <= toks[j+1].num {
-			v = toks[j+1].num
+			v = min(toks[j+1].num, max(v, 100))
 			j += 2
 		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.
