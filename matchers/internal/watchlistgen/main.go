@@ -336,6 +336,10 @@ func addExtra(s *outSubstance, byLang map[string][]string) {
 		if l == "pl" {
 			for _, n := range byLang[l] {
 				syns = append(syns, plForms(n)...)
+				// Catalogues abbreviate kwas to "kw." ("kw. siarkowy").
+				if rest, ok := strings.CutPrefix(strings.ToLower(n), "kwas "); ok {
+					syns = append(syns, "kw. "+rest)
+				}
 			}
 		}
 		if l == "ru-latn" {
@@ -460,12 +464,25 @@ func addTranslits(s *outSubstance) {
 		return out
 	}
 	terms := append(slices.Sorted(maps.Values(s.Names)), s.Synonyms...)
+	// Catalogues and GOST names put the noun first ("Селитра калиевая",
+	// "Кислота азотная"): every two-word Russian name in the other order
+	// too, in Cyrillic and Latin letters.
+	var inverted []string
+	for _, t := range terms {
+		if w := strings.Fields(strings.ToLower(t)); len(w) == 2 && hasCyrillic(t) && ruAdjective(w[0], true) && !ruAdjective(w[1], false) {
+			inverted = append(inverted, w[1]+" "+w[0])
+		}
+	}
 	var forms []string
 	for _, t := range terms {
 		if hasCyrillic(t) {
 			forms = append(forms, ruForms(t)...)
 		}
 	}
+	// The other order in the nominative only: its oblique cases would
+	// add as many terms again for a rarer form.
+	s.Synonyms = append(s.Synonyms, inverted...)
+	terms = append(terms, inverted...)
 	syns := append(s.Synonyms, latin(terms)...)
 	syns = append(syns, forms...)
 	// The oblique forms in the one common Latin spelling only, and with
