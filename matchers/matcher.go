@@ -614,8 +614,25 @@ var umlautSpelled = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä"
 // also write apart ("Kalium Nitrat").
 var compoundCations = []string{"ammonium", "kalium", "natrium", "calcium", "magnesium", "aluminium", "wasserstoff", "waterstof"}
 
+// compoundTails are the class words German and Dutch compounds end in
+// (folded), longest first; sellers write them apart too ("Salpeter
+// säure", "Zwavel zuur", "Arsen trichlorid"), and the first part alone
+// may name another substance ("Salpeter" is potassium nitrate).
+var compoundTails = []string{
+	"perchloraat", "perchlorat", "chloraat", "chlorat", "nitraat", "nitrat", "peroxide", "peroxid",
+	"chloride", "chlorid", "salpeter", "phosphit", "fosfiet", "pulver", "poeder", "saure", "zuur",
+}
+
+// multiplyingPrefixes, longest first, go with the tail they stand before
+// ("Phosphor oxychlorid", not "Phosphoroxy chlorid").
+var multiplyingPrefixes = []string{"penta", "tetra", "hexa", "mono", "tri", "oxy", "di"}
+
+// minCompoundHead is the fewest bytes of a compound's first part.
+const minCompoundHead = 4
+
 // cationApart returns a one-word term with its cation written apart
-// ("kalium nitrat"), or "" when it starts with none or the rest is short.
+// ("kalium nitrat"), else cut before the class word it ends in ("salpeter
+// saure"), or "" when it has neither or a part would be short.
 func cationApart(norm string) string {
 	if strings.Contains(norm, " ") {
 		return ""
@@ -624,6 +641,19 @@ func cationApart(norm string) string {
 		if rest, ok := strings.CutPrefix(norm, c); ok && len(rest) >= 5 {
 			return c + " " + rest
 		}
+	}
+	for _, tail := range compoundTails {
+		if !strings.HasSuffix(norm, tail) || len(norm)-len(tail) < minCompoundHead {
+			continue
+		}
+		cut := len(norm) - len(tail)
+		for _, p := range multiplyingPrefixes {
+			if strings.HasSuffix(norm[:cut], p) && cut-len(p) >= minCompoundHead {
+				cut -= len(p)
+				break
+			}
+		}
+		return norm[:cut] + " " + norm[cut:]
 	}
 	return ""
 }

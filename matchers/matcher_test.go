@@ -408,6 +408,10 @@ func TestMatchTable(t *testing.T) {
 		// German and Dutch salt names with the cation apart, or cut into syllables
 		{"cation apart", "Kalium Nitrat 1 kg", `potassium-nitrate/name/"Kalium Nitrat"/-/-`},
 		{"cation apart nl", "Waterstof peroxide 35 %, 5 L", `hydrogen-peroxide/name/"Waterstof peroxide"/35/true`},
+		{"compound apart before its class word", "Salpeter säure 53% 1 Liter", `nitric-acid/name/"Salpeter säure"/53/true`},
+		{"compound apart nl", "Zwavel zuur 96 % – 5 L", `sulphuric-acid/name/"Zwavel zuur"/96/true`},
+		{"compound apart before a multiplying prefix", "Phosphor trichlorid 99 %, 1 l", `phosphorus-trichloride/name/"Phosphor trichlorid"/99/-`},
+		{"the first part alone", "Salpeter, 1 kg Sack", `potassium-nitrate/synonym/"Salpeter"/-/-`},
 		{"syllables then a long piece", "Am-mo-nium-nitraat 34,5 % N – zak 25 kg", `ammonium-nitrate/name/"Am-mo-nium-nitraat"/34.5/true`},
 		{"no organic group", "Hydroperoxide 35%, 1 L", `hydrogen-peroxide/synonym/"Hydroperoxide"/35/true`},
 		{"family member", "N,N-Diisopropylaminoethanol 98%, 250 mL", `cwc2-b11-aminoethane-2-ols/synonym/"N,N-Diisopropylaminoethanol"/98/-`},
