@@ -16,6 +16,9 @@ var trackingParams = map[string]bool{
 	"fbclid": true, "gclid": true, "gclsrc": true, "dclid": true, "gbraid": true, "wbraid": true,
 	"msclkid": true, "yclid": true, "mc_cid": true, "mc_eid": true, "_ga": true, "_gl": true,
 	"igshid": true, "twclid": true, "ttclid": true, "_hsenc": true, "_hsmi": true, "mkt_tok": true,
+	// Shop systems' session ids, new on each visit (osCommerce, Zen Cart,
+	// xt:Commerce, ColdFusion).
+	"oscsid": true, "zenid": true, "xtcsid": true, "cfid": true, "cftoken": true,
 }
 
 func isTracking(key string) bool {
@@ -40,7 +43,7 @@ func isSessionHash(key, rawValue string) bool {
 
 // Canonical returns the form of u used as a listing's URL and to tell pages
 // apart: scheme and host lower-cased, default port, user info and fragment
-// dropped, an empty path made "/", dot segments and ";jsessionid=" path
+// dropped, an empty path made "/", dot segments and ";jsessionid=" or ";PHPSESSID=" path
 // parameters removed, tracking parameters (utm_*, ref, sid, fbclid, ...)
 // and vBulletin's session hash (s=<32 hex digits>) dropped and the remaining query parameters sorted by key (keeping their
 // original encoding and, for equal keys, their order). It returns "" for nil.
@@ -55,8 +58,12 @@ func Canonical(u *url.URL) string {
 	c.Host = canonicalHost(c.Scheme, c.Host)
 	if c.Opaque == "" {
 		p := c.EscapedPath()
-		if i := strings.Index(strings.ToLower(p), ";jsessionid="); i >= 0 {
-			p = p[:i]
+		// A session id as a path parameter (Java's ";jsessionid=", SMF's
+		// ";PHPSESSID=") ends the path.
+		for _, param := range []string{";jsessionid=", ";phpsessid="} {
+			if i := strings.Index(strings.ToLower(p), param); i >= 0 {
+				p = p[:i]
+			}
 		}
 		if p == "" && c.Host != "" {
 			p = "/"
