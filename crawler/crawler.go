@@ -364,10 +364,14 @@ type run struct {
 	detailURLs map[string]string
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
-	rowsSeen   map[string]bool
-	sess       *runSession     // Sessions (issue 8)
-	limitStop  string          // a limit that stopped the run (politeness.go)
-	unfollowed map[string]bool // links beyond the depth limit
+	rowsSeen map[string]bool
+	// detailRead counts the detail pages read and, per field the detail
+	// rules name, those that left it empty (see detailFieldsEmpty).
+	detailRead  int
+	detailEmpty [len(detailFields)]int
+	sess        *runSession     // Sessions (issue 8)
+	limitStop   string          // a limit that stopped the run (politeness.go)
+	unfollowed  map[string]bool // links beyond the depth limit
 	// Evidence and batches (issue 9, pipeline.go): pages being read now,
 	// by SHA-256, closed once written.
 	pagesPending map[string]chan struct{}
@@ -806,6 +810,7 @@ func (r *run) page(t task, resp *colly.Response) {
 			r.recordRow(b, t.listing, "", time.Time{})
 			return
 		}
+		r.noteDetail(l)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		// Issue 11: each field with the fetch it came from; the index
 		// page's fetch must be stored first.
@@ -936,6 +941,55 @@ func valid(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// detailFields are the listing fields a detail rule may name, with the
+// rule's selector and the field as read.
+var detailFields = [...]struct {
+	name  string
+	rule  func(*precwatch.Extraction) string
+	value func(precwatch.Listing) bool
+}{
+	{"title", func(x *precwatch.Extraction) string { return x.Title }, func(l precwatch.Listing) bool { return l.Title != "" }},
+	{"description", func(x *precwatch.Extraction) string { return x.Description }, func(l precwatch.Listing) bool { return l.Description != "" }},
+	{"price", func(x *precwatch.Extraction) string { return x.Price }, func(l precwatch.Listing) bool { return l.Price != 0 }},
+	{"vendor", func(x *precwatch.Extraction) string { return x.Vendor }, func(l precwatch.Listing) bool { return l.Vendor != "" }},
+}
+
+// noteDetail counts a detail page read and the fields it left empty.
+func (r *run) noteDetail(l precwatch.Listing) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.detailRead++
+	for i, f := range detailFields {
+		if !f.value(l) {
+			r.detailEmpty[i]++
+		}
+	}
+}
+
+// minDetailPagesToJudge is how many detail pages must have been read before
+// a field empty on every one of them says its rule matches nothing.
+const minDetailPagesToJudge = 3
+
+// detailFieldsEmpty returns the fields the site's detail rules name that
+// every detail page of the run left empty: a rule that matches nothing on
+// the market's pages (its markup changed, or the rule was never right),
+// which would otherwise go unseen since the index row still gives a
+// listing.
+func (r *run) detailFieldsEmpty(rules *precwatch.Extraction) []string {
+	if rules == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for i, f := range detailFields {
+		if sel := f.rule(rules); sel != "" && r.detailRead >= minDetailPagesToJudge && r.detailEmpty[i] == r.detailRead {
+			out = append(out, fmt.Sprintf("%s (%q)", f.name, sel))
+		}
+	}
+	return out
 }
 
 // noteSkipped keeps the first index page skipped for its Content-Type, for
@@ -1093,6 +1147,16 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		// listings gone (to be "relisted" once the rules are fixed).
 		rec.Status = precwatch.RunPartial
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: no listing read from %d page(s): the site's extract rules found nothing (check them against a page, and with precwatch listings); nothing marked gone", rec.Pages))
+	}
+
+	if empty := r.detailFieldsEmpty(c.site.Extract.Detail); len(empty) > 0 {
+		// A warning, not a partial run: the listings were read, only
+		// without what the detail page should have added.
+		r.mu.Lock()
+		n := r.detailRead
+		r.mu.Unlock()
+		logger.Warn("detail rules matched nothing: every detail page left these fields empty; check the rules against a detail page",
+			"fields", strings.Join(empty, ", "), "detail_pages", n)
 	}
 
 	// The record must land even when the caller's ctx is done.

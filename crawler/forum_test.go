@@ -1,12 +1,15 @@
 package crawler
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,5 +121,51 @@ func TestForumThreads(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestDetailRuleMatchingNothing: a detail rule that matches nothing on any
+// detail page (phpBB puts an action bar before the posts, so
+// "div.post:first-of-type" finds none) leaves the run ok, its listings
+// read from the index, and says so in a warning naming the field and the
+// rule; the right rule gives no warning.
+func TestDetailRuleMatchingNothing(t *testing.T) {
+	srv, _ := forumMarket(t)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	for _, c := range []struct {
+		rule string
+		warn bool
+	}{{"div.post:first-of-type div.content", true}, {"h3.first ~ div.content", false}} {
+		site := precwatch.Site{
+			Name: "board", Tor: true, StartURLs: []string{"http://" + onionA + "/index.php"}, Proxy: p.URL(),
+			Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, MaxDepth: 1},
+			Extract: precwatch.Extraction{
+				Listing: "ul.topiclist li.row", Title: "a.topictitle", URL: "a.topictitle @href",
+				Links:  []string{"a.forumtitle @href"},
+				Detail: &precwatch.Extraction{Description: c.rule},
+			},
+		}
+		var mu sync.Mutex
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		cr, err := New(site, openStore(t), keywordMatcher{}, logger, WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := cr.Run(t.Context())
+		if err != nil || run.Status != precwatch.RunOK || run.Listings != 3 {
+			t.Fatalf("%s: run %v %q %q, %d listings; want ok, 3", c.rule, err, run.Status, run.Errors, run.Listings)
+		}
+		mu.Lock()
+		out := logs.String()
+		mu.Unlock()
+		warned := strings.Contains(out, "detail rules matched nothing") && strings.Contains(out, `description (\"`+c.rule+`\")`)
+		if warned != c.warn || !c.warn && strings.Contains(out, "detail rules matched nothing") {
+			t.Errorf("%s: warned %v, want %v; logs:\n%s", c.rule, warned, c.warn, out)
+		}
 	}
 }
