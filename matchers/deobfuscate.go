@@ -312,7 +312,9 @@ var deobPool = sync.Pool{New: func() any { return new(deobBuf) }}
 // (so "h y d r o   g e n" keeps its word break) but not necessarily the
 // same characters ("n.i-t.r_o").
 func spacedGap(g, first string, isFirst bool) bool {
-	if len(g) == 0 || len(g) > 3 || strings.ContainsAny(g, "\n\r") {
+	// An apostrophe elides a word's end: "d'a.m.m.o.n.i.u.m" is "d'" and
+	// a word.
+	if len(g) == 0 || len(g) > 3 || strings.ContainsAny(g, "\n\r'’") {
 		return false
 	}
 	// Letters dotted out and words split by a space ("h.y.d.r.o p.e.r"):

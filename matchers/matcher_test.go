@@ -237,6 +237,7 @@ func TestMatchTable(t *testing.T) {
 		{"content without a percent sign", "Hydrogen peroxide 1 L, content: 12 x 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
 		{"spaced words with a short one", "N i t r a t o  d e  p o t a s i o – 1 kg", `potassium-nitrate/name/"N i t r a t o  d e  p o t a s i o"/-/-`},
 		{"dotted words with a short one", "P.e.r.c.h.l.o.r.a.t.e d.e p.o.t.a.s.s.i.u.m 99%", `potassium-perchlorate/name/"P.e.r.c.h.l.o.r.a.t.e d.e p.o.t.a.s.s.i.u.m"/99/true`},
+		{"dotted words with an elision", "N.i.t.r.a.t.e d'a.m.m.o.n.i.u.m 34,5 % N – sac 25 kg", `ammonium-nitrate/name/"N.i.t.r.a.t.e d'a.m.m.o.n.i.u.m"/34.5/true`},
 		{"pack size after a spaced name", "n i t r o m e t h a n e 1 L", `nitromethane/name/"n i t r o m e t h a n e"/-/-`},
 		{"short spaced words alone", "S i z e  S M L  c o t t o n tee", ``},
 		{"nitroethane in Spanish is no misspelling", "Nitroetano 98 % – 500 ml", ``},
