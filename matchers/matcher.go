@@ -341,7 +341,7 @@ type compiledSubstance struct {
 	// percentage (percentOf); 0 when the formula does not give them.
 	molarMass   float64
 	equivalents int
-	regimes       []precwatch.RegimeEntry
+	regimes     []precwatch.RegimeEntry
 	// Precomputed at Compile: severity and regime with a strength over
 	// the limit (1) or not (0), and the limit as scoring writes it.
 	sevRegime [2]precwatch.Regime
@@ -1043,7 +1043,7 @@ type staged struct {
 	conc, score   float64
 	stated        string // conc as the listing wrote it, when in another unit ("2 N")
 	mask          int    // normalisation steps
-	over          bool // conc is over the substance's limit
+	over          bool   // conc is over the substance's limit
 	hasConc, hasQ bool
 	shared        bool  // conc was stated for another mention (alerting.go)
 	lone          bool  // conc is the listing's only strength, stated apart (alerting.go)
