@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"sync"
 
+	"github.com/precwatch/precwatch"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -151,6 +152,19 @@ func (w *writes) marshal(v any) ([]byte, error) {
 	}
 	b := w.buf.Bytes()
 	return b[start : len(b)-1 : len(b)-1], nil // without Encode's newline
+}
+
+// marshalState returns st as json.Marshal does, appended to the buffer as
+// marshal does, without reflection (see appendState).
+func (w *writes) marshalState(st *precwatch.ListingState) ([]byte, error) {
+	start := w.buf.Len()
+	b, err := appendState(w.buf.AvailableBuffer(), st)
+	if err != nil {
+		return nil, err
+	}
+	w.buf.Write(b)
+	b = w.buf.Bytes()
+	return b[start:len(b):len(b)], nil
 }
 
 func (w *writes) set(key string, value any) { w.mset = append(w.mset, key, value) }
