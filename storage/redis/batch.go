@@ -280,13 +280,13 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err != nil {
 			return nil, err
 		}
-		next, write, res := precwatch.Reconcile(prev, existing, o)
+		next, write, res := precwatch.ReconcileFingerprinted(prev, existing, o, fps[i])
 		if (unchanged || stale) && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
 			// Not expected; never write a stand-in.
 			if existing, err = alerts.existing(ctx, s, tx, akeys, false, nil); err != nil {
 				return nil, err
 			}
-			next, write, res = precwatch.Reconcile(prev, existing, o)
+			next, write, res = precwatch.ReconcileFingerprinted(prev, existing, o, fps[i])
 			into = nil
 		}
 		if into != nil { // existing is the shared map
