@@ -268,6 +268,9 @@ type stateParser struct {
 }
 
 func (p *stateParser) ws() {
+	if p.i < len(p.s) && p.s[p.i] > ' ' {
+		return
+	}
 	for p.i < len(p.s) {
 		switch p.s[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -313,17 +316,40 @@ func (p *stateParser) str() (string, bool) {
 	if !p.byte('"') {
 		return "", false
 	}
-	start, esc, ascii := p.i, false, true
+	rest := p.s[p.i:]
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return "", false
+	}
+	v := rest[:j]
+	if strings.IndexByte(v, '\\') >= 0 {
+		return p.strEscaped()
+	}
+	high := byte(0)
+	for k := 0; k < len(v); k++ {
+		c := v[k]
+		if c < 0x20 {
+			return "", false
+		}
+		high |= c
+	}
+	if high >= utf8.RuneSelf && !utf8.ValidString(v) {
+		return "", false
+	}
+	p.i += j + 1
+	return v, true
+}
+
+// strEscaped is str for a string with escapes, after its opening quote.
+func (p *stateParser) strEscaped() (string, bool) {
+	start := p.i
 	for ; p.i < len(p.s); p.i++ {
 		switch c := p.s[p.i]; {
 		case c == '"':
 			v := p.s[start:p.i]
 			p.i++
-			if !ascii && !utf8.ValidString(v) {
+			if !utf8.ValidString(v) {
 				return "", false
-			}
-			if !esc {
-				return v, true
 			}
 			for k := 0; k < len(v); k++ {
 				if v[k] == '\\' {
@@ -336,12 +362,9 @@ func (p *stateParser) str() (string, bool) {
 			u, err := strconv.Unquote(`"` + v + `"`)
 			return u, err == nil
 		case c == '\\':
-			esc = true
 			p.i++ // the escaped byte: never the closing quote
 		case c < 0x20:
 			return "", false
-		case c >= utf8.RuneSelf:
-			ascii = false
 		}
 	}
 	return "", false
