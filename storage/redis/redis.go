@@ -584,7 +584,7 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 	w.sAdd(s.siteListingsKey(next.Listing.Site), next.Key)
 	s.indexVendor(w, next) // vendor profiles (issue 11, vendor.go)
 	for _, a := range write {
-		raw, err := w.marshal(a)
+		raw, err := w.marshalAlert(&a)
 		if err != nil {
 			return fmt.Errorf("encode alert %s: %w", a.Key, err)
 		}

@@ -641,3 +641,212 @@ func parseStates(vals []any) ([]precwatch.ListingState, error) {
 	}
 	return out, nil
 }
+
+// appendAlert appends json.Marshal(a) to b. A new alert is encoded once
+// for its key and its stream event, and json.Marshal was most of the
+// client's CPU per alert after the indexes.
+func appendAlert(b []byte, a *precwatch.Alert) ([]byte, error) {
+	b = append(b, `{"key":`...)
+	b = appendString(b, a.Key)
+	b = append(b, `,"site":`...)
+	b = appendString(b, a.Site)
+	b = append(b, `,"identity":`...)
+	b = appendString(b, a.Identity)
+	b = append(b, `,"substance":`...)
+	b = appendString(b, a.Substance)
+	b = append(b, `,"name":`...)
+	b = appendString(b, a.Name)
+	b = append(b, `,"regime":`...)
+	b = appendString(b, string(a.Regime))
+	b = append(b, `,"severity":`...)
+	b = appendString(b, a.Severity.String()) // its MarshalText
+	b = append(b, `,"score":`...)
+	b, err := appendNumber(b, a.Score)
+	if err != nil {
+		return b, err
+	}
+	if len(a.Reasons) > 0 {
+		b = append(b, `,"reasons":`...)
+		b = appendStrings(b, a.Reasons)
+	}
+	b = append(b, `,"status":`...)
+	b = appendString(b, string(a.Status))
+	b = append(b, `,"listing":`...)
+	if b, err = appendListing(b, &a.Listing); err != nil {
+		return b, err
+	}
+	b = append(b, `,"matches":`...)
+	if a.Matches == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range a.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendMatch(b, &a.Matches[i]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"created_at":`...)
+	if b, err = appendTime(b, a.CreatedAt); err != nil {
+		return b, err
+	}
+	b = append(b, `,"updated_at":`...)
+	if b, err = appendTime(b, a.UpdatedAt); err != nil {
+		return b, err
+	}
+	b = append(b, `,"history":`...)
+	if a.History == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range a.History {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = appendEvent(b, &a.History[i]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, ']')
+	}
+	if a.Assignee != "" {
+		b = append(b, `,"assignee":`...)
+		b = appendString(b, a.Assignee)
+	}
+	if len(a.Timeline) > 0 { // the console's: rare on this path
+		b = append(b, `,"timeline":`...)
+		q, err := json.Marshal(a.Timeline)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, q...)
+	}
+	return append(b, '}'), nil
+}
+
+func appendMatch(b []byte, m *precwatch.Match) ([]byte, error) {
+	b = append(b, `{"substance":`...)
+	b = appendString(b, m.Substance)
+	b = append(b, `,"name":`...)
+	b = appendString(b, m.Name)
+	b = append(b, `,"regime":`...)
+	b = appendString(b, string(m.Regime))
+	b = append(b, `,"severity":`...)
+	b = appendString(b, m.Severity.String())
+	b = append(b, `,"term":`...)
+	b = appendString(b, m.Term)
+	b = append(b, `,"kind":`...)
+	b = appendString(b, m.Kind)
+	b = append(b, `,"field":`...)
+	b = appendString(b, m.Field)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendInt(b, int64(m.Start), 10)
+	b = append(b, `,"end":`...)
+	b = strconv.AppendInt(b, int64(m.End), 10)
+	b = append(b, `,"text":`...)
+	b = appendString(b, m.Text)
+	b = append(b, `,"concentration_percent":`...)
+	var err error
+	if m.ConcentrationPercent == nil {
+		b = append(b, "null"...)
+	} else if b, err = appendNumber(b, *m.ConcentrationPercent); err != nil {
+		return b, err
+	}
+	if m.LimitPercent != nil {
+		b = append(b, `,"limit_percent":`...)
+		if b, err = appendNumber(b, *m.LimitPercent); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, `,"over_limit":`...)
+	if m.OverLimit == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendBool(b, *m.OverLimit)
+	}
+	if m.Quantity != nil {
+		b = append(b, `,"quantity":`...)
+		q, err := json.Marshal(m.Quantity)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, q...)
+	}
+	if len(m.Steps) > 0 {
+		b = append(b, `,"normalisation":`...)
+		b = appendStrings(b, m.Steps)
+	}
+	b = append(b, `,"score":`...)
+	if b, err = appendNumber(b, m.Score); err != nil {
+		return b, err
+	}
+	if len(m.Reasons) > 0 {
+		b = append(b, `,"reasons":`...)
+		b = appendStrings(b, m.Reasons)
+	}
+	if m.Suppressed != "" {
+		b = append(b, `,"suppressed":`...)
+		b = appendString(b, m.Suppressed)
+	}
+	return append(b, '}'), nil
+}
+
+func appendEvent(b []byte, e *precwatch.AlertEvent) ([]byte, error) {
+	b = append(b, `{"at":`...)
+	b, err := appendTime(b, e.At)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `,"kind":`...)
+	b = appendString(b, e.Kind)
+	if len(e.Changes) > 0 {
+		b = append(b, `,"changes":[`...)
+		for i, c := range e.Changes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"field":`...)
+			b = appendString(b, c.Field)
+			b = append(b, `,"old":`...)
+			b = appendString(b, c.Old)
+			b = append(b, `,"new":`...)
+			b = appendString(b, c.New)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if e.PageSHA256 != "" {
+		b = append(b, `,"page_sha256":`...)
+		b = appendString(b, e.PageSHA256)
+	}
+	if len(e.Fetches) > 0 {
+		b = append(b, `,"fetches":`...)
+		b = appendStrings(b, e.Fetches)
+	}
+	return append(b, '}'), nil
+}
+
+// appendNumber is appendFloat for a field without omitempty, which may
+// hold zero.
+func appendNumber(b []byte, f float64) ([]byte, error) {
+	if f == 0 && !math.Signbit(f) {
+		return append(b, '0'), nil
+	}
+	return appendFloat(b, f)
+}
+
+// appendStrings appends a non-empty []string.
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}

@@ -26,7 +26,15 @@ func fill(r *rand.Rand, v reflect.Value) {
 	case reflect.Float64:
 		v.SetFloat(randFloat(r))
 	case reflect.Int, reflect.Int64:
-		v.SetInt(r.Int64N(1000) - 500)
+		v.SetInt(r.Int64N(12) - 2) // a Severity's names and beyond
+	case reflect.Pointer:
+		if r.IntN(3) == 0 {
+			v.SetZero()
+			return
+		}
+		e := reflect.New(v.Type().Elem())
+		fill(r, e.Elem())
+		v.Set(e)
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {
 			v.Set(reflect.ValueOf(randTime(r)))
@@ -190,6 +198,46 @@ func TestStateJSON(t *testing.T) {
 			t.Fatalf("appendState(%s) = %s, %v", want, got, err)
 		}
 		decodeBoth(t, want)
+	}
+}
+
+// TestAlertJSON: appendAlert writes what json.Marshal writes, on random
+// alerts (every field filled, so that a field appendAlert does not know
+// fails it) and on the benchmark's.
+func TestAlertJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	encoded := 0
+	for i := range 20000 {
+		var a precwatch.Alert
+		fill(r, reflect.ValueOf(&a).Elem())
+		want, wantErr := json.Marshal(a)
+		got, err := appendAlert([]byte("prefix"), &a)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("alert %d: appendAlert error %v, json.Marshal error %v", i, err, wantErr)
+		}
+		if err != nil {
+			continue
+		}
+		encoded++
+		if !bytes.Equal(got[len("prefix"):], want) {
+			t.Fatalf("alert %d:\nappendAlert  %s\njson.Marshal %s", i, got[len("prefix"):], want)
+		}
+	}
+	if encoded < 2000 {
+		t.Fatalf("only %d of 20000 random alerts encoded", encoded)
+	}
+	if testing.Verbose() {
+		t.Logf("%d of 20000 random alerts encoded", encoded)
+	}
+	for _, o := range storetest.Synthetic(50, time.Now()) {
+		_, write, _ := precwatch.Reconcile(nil, nil, o)
+		for _, a := range write {
+			want, _ := json.Marshal(a)
+			got, err := appendAlert(nil, &a)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("appendAlert(%s) = %s, %v", want, got, err)
+			}
+		}
 	}
 }
 

@@ -154,11 +154,20 @@ func (w *writes) marshal(v any) ([]byte, error) {
 	return b[start : len(b)-1 : len(b)-1], nil // without Encode's newline
 }
 
-// marshalState returns st as json.Marshal does, appended to the buffer as
-// marshal does, without reflection (see appendState).
+// marshalState and marshalAlert return st or a as json.Marshal does,
+// appended to the buffer as marshal does, without reflection (see
+// appendState).
 func (w *writes) marshalState(st *precwatch.ListingState) ([]byte, error) {
+	return w.append(func(b []byte) ([]byte, error) { return appendState(b, st) })
+}
+
+func (w *writes) marshalAlert(a *precwatch.Alert) ([]byte, error) {
+	return w.append(func(b []byte) ([]byte, error) { return appendAlert(b, a) })
+}
+
+func (w *writes) append(enc func([]byte) ([]byte, error)) ([]byte, error) {
 	start := w.buf.Len()
-	b, err := appendState(w.buf.AvailableBuffer(), st)
+	b, err := enc(w.buf.AvailableBuffer())
 	if err != nil {
 		return nil, err
 	}
