@@ -300,7 +300,8 @@ func (s *Store) wordKeys(w *writes, title, description string) []string {
 	ws := words.Split(title, description)
 	ks := make([]string, len(ws))
 	for i, wd := range ws {
-		ks[i] = s.idxKey("word", wd)
+		// Through the cache: a page's alerts share most of their words.
+		ks[i] = s.cachedIdxKey(w, "word", wd)
 	}
 	if w != nil {
 		w.texts[[2]string{title, description}] = ks
