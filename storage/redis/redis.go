@@ -715,8 +715,8 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 
 // goneAfter decodes the listing states an MGET returned that run leaves
 // gone (see precwatch.GoneAfter), marked gone. A run's end decides
-// thousands of listings, most of them seen: parseState reads a state
-// several times faster than encoding/json.
+// thousands of listings, most of them seen: goneFields reads only what
+// GoneAfter needs, and a listing it leaves is not decoded.
 func goneAfter(vals []any, run precwatch.Run) ([]precwatch.ListingState, error) {
 	var gone []precwatch.ListingState
 	for _, v := range vals {
@@ -724,12 +724,15 @@ func goneAfter(vals []any, run precwatch.Run) ([]precwatch.ListingState, error) 
 		if !ok {
 			continue
 		}
+		if probe, ok := goneFields(str); ok && !precwatch.GoneAfter(probe, run) {
+			continue
+		}
 		st, err := parseState(str)
 		if err != nil {
 			return nil, err
 		}
 		if !precwatch.GoneAfter(*st, run) {
-			continue
+			continue // decided on the whole state, should GoneAfter read more
 		}
 		st.Gone = true
 		gone = append(gone, *st)

@@ -850,3 +850,56 @@ func appendStrings(b []byte, ss []string) []byte {
 	}
 	return append(b, ']')
 }
+
+// skipValue reads any JSON value and drops it.
+func (p *stateParser) skipValue() bool {
+	switch c := p.peek(); {
+	case c == '"':
+		_, ok := p.str()
+		return ok
+	case c == '{':
+		return p.object(func(string) bool { return p.skipValue() })
+	case c == '[':
+		return p.array(p.skipValue)
+	case c == 't' || c == 'f':
+		var b bool
+		return p.bool(&b)
+	case c == 'n':
+		return p.lit("null")
+	default:
+		_, ok := p.num()
+		return ok
+	}
+}
+
+// goneFields reads of a stored state only what precwatch.GoneAfter
+// reads (its listing's site, last sighting, last run, gone), skipping the
+// rest unbuilt; ok is false where parseState would be needed. MarkGone
+// checks every listing of a site at a complete run's end, most of them
+// seen by the run.
+func goneFields(raw string) (st precwatch.ListingState, ok bool) {
+	p := stateParser{s: raw}
+	ok = p.object(func(name string) bool {
+		switch name {
+		case "listing":
+			return p.object(func(name string) bool {
+				if name == "site" {
+					return p.strField(&st.Listing.Site)
+				}
+				return p.skipValue()
+			})
+		case "last_seen":
+			return p.time(&st.LastSeen)
+		case "last_run_id":
+			return p.strField(&st.LastRunID)
+		case "gone":
+			return p.bool(&st.Gone)
+		}
+		return p.skipValue()
+	})
+	if ok {
+		p.ws()
+		ok = p.i == len(p.s)
+	}
+	return st, ok
+}

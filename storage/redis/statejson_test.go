@@ -241,6 +241,67 @@ func TestAlertJSON(t *testing.T) {
 	}
 }
 
+// TestGoneFields: on random states and runs, goneFields decides as the
+// whole state does (so GoneAfter reads nothing it skips: a field GoneAfter
+// starts reading, filled at random here, fails this), and reads what
+// parseState reads or declines.
+func TestGoneFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	agree := 0
+	for i := range 20000 {
+		var st precwatch.ListingState
+		fill(r, reflect.ValueOf(&st).Elem())
+		if r.IntN(2) == 0 {
+			st.Gone = false // more states GoneAfter can make gone
+		}
+		raw, err := json.Marshal(st)
+		if err != nil {
+			continue
+		}
+		var run precwatch.Run
+		fill(r, reflect.ValueOf(&run).Elem())
+		switch r.IntN(3) {
+		case 0:
+			run.Site = st.Listing.Site
+		case 1:
+			run.Site, run.ID = st.Listing.Site, st.LastRunID
+		}
+		if r.IntN(2) == 0 {
+			run.Start = st.LastSeen.Add(time.Duration(r.IntN(3)-1) * time.Nanosecond)
+		}
+		whole, err := parseState(string(raw))
+		if err != nil {
+			t.Fatalf("parseState(%s): %v", raw, err)
+		}
+		s := string(raw)
+		if i%3 == 0 { // spaced and reordered: read all the same
+			var generic map[string]any
+			_ = json.Unmarshal(raw, &generic)
+			b, _ := json.MarshalIndent(generic, "", " ")
+			s = string(b)
+		}
+		probe, ok := goneFields(s)
+		if !ok {
+			continue // goneAfter then decodes the whole state
+		}
+		if got, want := precwatch.GoneAfter(probe, run), precwatch.GoneAfter(*whole, run); got != want {
+			t.Fatalf("GoneAfter on goneFields(%s) = %v, on the whole state %v (run %+v)", s, got, want, run)
+		}
+		if probe.Listing.Site != whole.Listing.Site || !probe.LastSeen.Equal(whole.LastSeen) || probe.LastRunID != whole.LastRunID || probe.Gone != whole.Gone {
+			t.Fatalf("goneFields(%s) = %+v", s, probe)
+		}
+		agree++
+	}
+	if agree < 5000 {
+		t.Fatalf("goneFields read only %d of 20000 random states", agree)
+	}
+	for _, s := range []string{`{"listing":{"site":"a"},"gone":null}`, `{"listing":{"site":"a","site":"b"}}`, `{"gone":false} x`, `{"listing":{"site":"a"}`} {
+		if _, ok := goneFields(s); ok {
+			t.Errorf("goneFields(%s) read it; want it left to parseState", s)
+		}
+	}
+}
+
 func BenchmarkStateJSON(b *testing.B) {
 	o := storetest.Synthetic(5, time.Now())[4]
 	st, _, _ := precwatch.Reconcile(nil, nil, o)
@@ -266,6 +327,12 @@ func BenchmarkStateJSON(b *testing.B) {
 		s := string(raw)
 		for b.Loop() {
 			_, _ = parseState(s)
+		}
+	})
+	b.Run("goneFields", func(b *testing.B) {
+		s := string(raw)
+		for b.Loop() {
+			_, _ = goneFields(s)
 		}
 	})
 }
