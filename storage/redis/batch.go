@@ -204,11 +204,9 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	lkeys := keys.obsListing
 	fps := make([]string, len(obs))
 	sightings := make(map[string]int, len(obs))
-	only := make(map[string]int, len(obs)) // listing key → its sighting, when one
 	for i, o := range obs {
 		fps[i] = precwatch.Fingerprint(o.Listing)
 		sightings[lkeys[i]]++
-		only[lkeys[i]] = i
 	}
 	states := make(map[string]*precwatch.ListingState, len(keys.listings))
 	raws := make(map[string]string, len(keys.listings))
@@ -222,13 +220,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 			continue
 		}
 		lkey := keys.listings[i]
-		st, err := decodeState(str, func(st *precwatch.ListingState) bool {
-			if sightings[lkey] != 1 {
-				return true
-			}
-			o := obs[only[lkey]]
-			return st.Gone || o.At.Before(st.LastSeen) || st.Fingerprint != fps[only[lkey]]
-		})
+		st, err := parseState(str)
 		if err != nil {
 			return nil, fmt.Errorf("decode listing %s: %w", lkey, err)
 		}
@@ -288,13 +280,13 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err != nil {
 			return nil, err
 		}
-		next, write, res := precwatch.Reconcile(prev, existing, o)
+		next, write, res := precwatch.ReconcileFingerprinted(prev, existing, o, fps[i])
 		if (unchanged || stale) && slices.ContainsFunc(write, func(a precwatch.Alert) bool { _, had := existing[a.Key]; return had }) {
 			// Not expected; never write a stand-in.
 			if existing, err = alerts.existing(ctx, s, tx, akeys, false, nil); err != nil {
 				return nil, err
 			}
-			next, write, res = precwatch.Reconcile(prev, existing, o)
+			next, write, res = precwatch.ReconcileFingerprinted(prev, existing, o, fps[i])
 			into = nil
 		}
 		if into != nil { // existing is the shared map
@@ -308,7 +300,7 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 		if err := fetchesNeeded(p, o, write, fetchStored); err != nil {
 			return nil, err
 		}
-		raw, err := w.marshal(next)
+		raw, err := w.marshalState(&next)
 		if err != nil {
 			return nil, fmt.Errorf("encode listing %s: %w", lkey, err)
 		}
@@ -378,33 +370,6 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	return results, nil
 }
 
-// storedState is a stored listing state whose listing is decoded only
-// when needed (see decodeState).
-type storedState struct {
-	precwatch.ListingState
-	// Listing hides the embedded state's: encoding/json fills the
-	// shallower field.
-	Listing json.RawMessage `json:"listing"`
-}
-
-// decodeState decodes a stored listing state, and its listing only when
-// whole says so of the rest. Reconcile ignores the stored listing of a
-// listing seen again unchanged (the new sighting replaces it), and
-// decoding it is most of decoding a state: a re-crawl skips it.
-func decodeState(raw string, whole func(*precwatch.ListingState) bool) (*precwatch.ListingState, error) {
-	var ss storedState
-	if err := json.Unmarshal([]byte(raw), &ss); err != nil {
-		return nil, err
-	}
-	st := &ss.ListingState
-	if whole(st) && len(ss.Listing) > 0 {
-		if err := json.Unmarshal(ss.Listing, &st.Listing); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
-}
-
 // ListingStates returns the stored states of the listings of keys, in one
 // MGET per 500 keys; see precwatch.Store.
 func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]precwatch.ListingState, error) {
@@ -418,7 +383,7 @@ func (s *Store) ListingStates(ctx context.Context, keys []string) (map[string]pr
 		if err != nil {
 			return nil, fmt.Errorf("redis: listing states: %w", err)
 		}
-		states, err := decodeAll[precwatch.ListingState](vals)
+		states, err := parseStates(vals)
 		if err != nil {
 			return nil, fmt.Errorf("redis: listing states: decode: %w", err)
 		}

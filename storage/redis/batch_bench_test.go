@@ -2,21 +2,61 @@ package redis
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/storage/storetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkRecordPage: listings/s into Redis from one process, a page of
-// 50 listings per RecordPage round trip, from 1 and 8 goroutines.
+// 50 listings per RecordPage, from 1 and 8 goroutines, with the round
+// trips and the server's commands per page.
 func BenchmarkRecordPage(b *testing.B) {
 	for _, workers := range []int{1, 8} {
 		s := open(b, redistest.Start(b)+"?stream_maxlen=1000")
-		storetest.BenchRecordPage(b, s, 50, workers)
+		rt := &roundTrips{}
+		s.rdb.AddHook(rt)
+		storetest.BenchRecordPage(b, countedStore{s, rt}, 50, workers)
 		s.Close()
 	}
+}
+
+// countedStore is a Store that counts its round trips, for
+// storetest.RoundTrips.
+type countedStore struct {
+	*Store
+	rt *roundTrips
+}
+
+func (c countedStore) RoundTrips() int64 { return c.rt.n.Load() }
+
+// roundTrips is a go-redis hook counting round trips: a command, or a
+// pipeline or transaction (its commands go in one write).
+type roundTrips struct{ n atomic.Int64 }
+
+func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// ServerCommands returns how many commands the Redis server has run, for
+// storetest.ServerCommands.
+func (s *Store) ServerCommands(ctx context.Context) (int64, error) {
+	return redistest.ServerCommands(ctx, s.rdb)
 }
 
 // ServerCPU returns the CPU time the Redis server has used, for

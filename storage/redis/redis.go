@@ -300,7 +300,8 @@ func (s *Store) wordKeys(w *writes, title, description string) []string {
 	ws := words.Split(title, description)
 	ks := make([]string, len(ws))
 	for i, wd := range ws {
-		ks[i] = s.idxKey("word", wd)
+		// Through the cache: a page's alerts share most of their words.
+		ks[i] = s.cachedIdxKey(w, "word", wd)
 	}
 	if w != nil {
 		w.texts[[2]string{title, description}] = ks
@@ -584,7 +585,7 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 	w.sAdd(s.siteListingsKey(next.Listing.Site), next.Key)
 	s.indexVendor(w, next) // vendor profiles (issue 11, vendor.go)
 	for _, a := range write {
-		raw, err := w.marshal(a)
+		raw, err := w.marshalAlert(&a)
 		if err != nil {
 			return fmt.Errorf("encode alert %s: %w", a.Key, err)
 		}
@@ -690,7 +691,7 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 				}
 				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 					for _, st := range gone {
-						raw, err := json.Marshal(st)
+						raw, err := appendState(nil, &st)
 						if err != nil {
 							return fmt.Errorf("encode listing %s: %w", st.Key, err)
 						}
@@ -712,20 +713,10 @@ func (s *Store) MarkGone(ctx context.Context, run precwatch.Run) (int, error) {
 	return total, nil
 }
 
-// goneStub is the part of a listing state precwatch.GoneAfter reads: a
-// run's end decides thousands of listings, most of them seen, and
-// decoding only this much skips their text and alert keys.
-type goneStub struct {
-	Listing struct {
-		Site string `json:"site"`
-	} `json:"listing"`
-	LastSeen  time.Time `json:"last_seen"`
-	LastRunID string    `json:"last_run_id"`
-	Gone      bool      `json:"gone"`
-}
-
 // goneAfter decodes the listing states an MGET returned that run leaves
-// gone (see precwatch.GoneAfter), marked gone.
+// gone (see precwatch.GoneAfter), marked gone. A run's end decides
+// thousands of listings, most of them seen: goneFields reads only what
+// GoneAfter needs, and a listing it leaves is not decoded.
 func goneAfter(vals []any, run precwatch.Run) ([]precwatch.ListingState, error) {
 	var gone []precwatch.ListingState
 	for _, v := range vals {
@@ -733,24 +724,18 @@ func goneAfter(vals []any, run precwatch.Run) ([]precwatch.ListingState, error) 
 		if !ok {
 			continue
 		}
-		var stub goneStub
-		if err := json.Unmarshal([]byte(str), &stub); err != nil {
-			return nil, err
-		}
-		probe := precwatch.ListingState{LastSeen: stub.LastSeen, LastRunID: stub.LastRunID, Gone: stub.Gone}
-		probe.Listing.Site = stub.Listing.Site
-		if !precwatch.GoneAfter(probe, run) {
+		if probe, ok := goneFields(str); ok && !precwatch.GoneAfter(probe, run) {
 			continue
 		}
-		var st precwatch.ListingState
-		if err := json.Unmarshal([]byte(str), &st); err != nil {
+		st, err := parseState(str)
+		if err != nil {
 			return nil, err
 		}
-		if !precwatch.GoneAfter(st, run) {
+		if !precwatch.GoneAfter(*st, run) {
 			continue // decided on the whole state, should GoneAfter read more
 		}
 		st.Gone = true
-		gone = append(gone, st)
+		gone = append(gone, *st)
 	}
 	return gone, nil
 }
@@ -800,7 +785,7 @@ func (s *Store) Listings(ctx context.Context, site string, fn func(precwatch.Lis
 		if err != nil {
 			return fmt.Errorf("redis: listings %q: %w", site, err)
 		}
-		states, err := decodeAll[precwatch.ListingState](vals)
+		states, err := parseStates(vals)
 		if err != nil {
 			return fmt.Errorf("redis: listings %q: decode: %w", site, err)
 		}

@@ -10,9 +10,9 @@ package redis
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"sync"
 
+	"github.com/precwatch/precwatch"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -28,10 +28,10 @@ type writes struct {
 	zKeys    []string
 	xadds    []*redis.XAddArgs
 
-	// buf holds the JSON of the records written, encoded by enc: one
-	// growing buffer rather than an allocation per record.
+	// buf holds the JSON of the records written (marshalState,
+	// marshalAlert): one growing buffer rather than an allocation per
+	// record.
 	buf bytes.Buffer
-	enc *json.Encoder
 
 	// keys and texts cache, for one transaction, the index keys of a
 	// field's value and the word index keys of a listing's title and
@@ -100,7 +100,6 @@ type zsetOp struct {
 func newWrites() *writes {
 	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
 		keys: map[[2]string]string{}, texts: map[[2]string][]string{}}
-	w.enc = json.NewEncoder(&w.buf)
 	return w
 }
 
@@ -141,16 +140,27 @@ func (w *writes) release() {
 	writesPool.Put(w)
 }
 
-// marshal returns v as json.Marshal does. The bytes stay valid and
-// unchanged: the buffer only appends, and when it grows the old array is
-// left as it was.
-func (w *writes) marshal(v any) ([]byte, error) {
+// marshalState and marshalAlert return st or a as json.Marshal does,
+// without reflection (see appendState), appended to the buffer. The bytes
+// stay valid and unchanged: the buffer only appends, and when it grows
+// the old array is left as it was.
+func (w *writes) marshalState(st *precwatch.ListingState) ([]byte, error) {
+	return w.append(func(b []byte) ([]byte, error) { return appendState(b, st) })
+}
+
+func (w *writes) marshalAlert(a *precwatch.Alert) ([]byte, error) {
+	return w.append(func(b []byte) ([]byte, error) { return appendAlert(b, a) })
+}
+
+func (w *writes) append(enc func([]byte) ([]byte, error)) ([]byte, error) {
 	start := w.buf.Len()
-	if err := w.enc.Encode(v); err != nil {
+	b, err := enc(w.buf.AvailableBuffer())
+	if err != nil {
 		return nil, err
 	}
-	b := w.buf.Bytes()
-	return b[start : len(b)-1 : len(b)-1], nil // without Encode's newline
+	w.buf.Write(b)
+	b = w.buf.Bytes()
+	return b[start:len(b):len(b)], nil
 }
 
 func (w *writes) set(key string, value any) { w.mset = append(w.mset, key, value) }

@@ -85,6 +85,20 @@ type ServerMemory interface {
 	ServerMemory(ctx context.Context) (int64, error)
 }
 
+// ServerCommands is a store whose server counts the commands it has run
+// (Redis, in its tests): benchmarks report them per page, a figure that
+// does not depend on the machine's load at all.
+type ServerCommands interface {
+	ServerCommands(ctx context.Context) (int64, error)
+}
+
+// RoundTrips is a store that counts its round trips to its server (Redis,
+// in its tests: a command or a pipeline each): benchmarks report them per
+// page.
+type RoundTrips interface {
+	RoundTrips() int64
+}
+
 // processCPU is the CPU time (user and system) this process has used.
 func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
@@ -98,13 +112,18 @@ func processCPU(b *testing.B) time.Duration {
 // report, by this process (cpu_us/listing) and by the store's server
 // (server_cpu_us/listing) when s is a ServerCPU: figures that depend far
 // less than listings/s on what else the machine runs; and the growth of
-// the server's memory (server_bytes/listing) when s is a ServerMemory.
+// the server's memory (server_bytes/listing) when s is a ServerMemory;
+// and per page, the server's commands (server_cmds/page) and the round
+// trips (round_trips/page) when s counts them.
 type cpuMeter struct {
 	s              precwatch.Store
 	proc, server   time.Duration
 	serverReadable bool
 	memory         int64
 	memoryReadable bool
+	commands       int64
+	cmdsReadable   bool
+	roundTrips     int64
 }
 
 func startCPU(b *testing.B, s precwatch.Store) *cpuMeter {
@@ -123,10 +142,32 @@ func startCPU(b *testing.B, s precwatch.Store) *cpuMeter {
 		}
 		m.memory, m.memoryReadable = n, true
 	}
+	if sc, ok := s.(ServerCommands); ok {
+		n, err := sc.ServerCommands(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.commands, m.cmdsReadable = n, true
+	}
+	// Last, and read first in report: the reads are round trips too.
+	if rt, ok := s.(RoundTrips); ok {
+		m.roundTrips = rt.RoundTrips()
+	}
 	return m
 }
 
-func (m *cpuMeter) report(b *testing.B, listings int) {
+func (m *cpuMeter) report(b *testing.B, listings, pages int) {
+	if rt, ok := m.s.(RoundTrips); ok {
+		b.ReportMetric(float64(rt.RoundTrips()-m.roundTrips)/float64(pages), "round_trips/page")
+	}
+	if m.cmdsReadable {
+		n, err := m.s.(ServerCommands).ServerCommands(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Less startCPU's own read, counted once it had run.
+		b.ReportMetric(float64(n-m.commands-1)/float64(pages), "server_cmds/page")
+	}
 	b.ReportMetric(float64((processCPU(b)-m.proc).Microseconds())/float64(listings), "cpu_us/listing")
 	if m.serverReadable {
 		t, err := m.s.(ServerCPU).ServerCPU(b.Context())
@@ -176,7 +217,7 @@ func BenchRecordPage(b *testing.B, s precwatch.Store, perPage, workers int) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(b.N*perPage)/time.Since(t).Seconds(), "listings/s")
-		cpu.report(b, b.N*perPage)
+		cpu.report(b, b.N*perPage, b.N)
 	}
 	b.Run(fmt.Sprintf("new/per_page=%d/workers=%d", perPage, workers), func(b *testing.B) {
 		pages = BenchPages(b.N, perPage, start)

@@ -27,6 +27,14 @@ func ServerMemory(ctx context.Context, rdb goredis.UniversalClient) (int64, erro
 	return int64(used), err
 }
 
+// ServerCommands returns how many commands the Redis server behind rdb
+// has run (INFO stats, total_commands_processed; a MULTI's commands each,
+// and the MULTI and EXEC).
+func ServerCommands(ctx context.Context, rdb goredis.UniversalClient) (int64, error) {
+	n, err := infoSum(ctx, rdb, "stats", "total_commands_processed")
+	return int64(n), err
+}
+
 // infoSum returns the sum of the numeric fields keys of INFO section.
 func infoSum(ctx context.Context, rdb goredis.UniversalClient, section string, keys ...string) (float64, error) {
 	info, err := rdb.Info(ctx, section).Result()
