@@ -55,6 +55,9 @@ var holdoutBatches = []struct {
 	// A third outside evaluator: listings as crawled shops, catalogues and
 	// classifieds deliver them, in all nine languages.
 	{"batch15", 2684, floorRE("holdout-batch15-floor")},
+	// Social commerce and messaging: channel posts, captions, WTS/WTB
+	// threads, code-mixing and hashtags, in all nine languages.
+	{"batch16", 2884, floorRE("holdout-batch16-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
