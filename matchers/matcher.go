@@ -480,6 +480,11 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			if v := cationApart(n); v != "" {
 				variants = append(variants, variant{sub, v, term, kind})
 			}
+			// A locant sellers leave out ("metildietanolammina" for
+			// "N-Metildietanolammina").
+			if v, ok := strings.CutPrefix(n, "n "); ok && alnumLen(v) > shortTermMax && !strings.HasPrefix(v, "n ") {
+				variants = append(variants, variant{sub, v, term, kind})
+			}
 			// Words run together, as hashtags and handles write them
 			// ("#sodiumchlorate", "HydrogenPeroxide").
 			if j := joinedWords(n); j != "" {
@@ -1479,8 +1484,13 @@ func without(toks []token, i int) bool {
 }
 
 // absentAfter are the words that, right after a term, say the product
-// lacks it: "acetone free", "Aceton-frei", "перекись отсутствует".
-var absentAfter = foldedSetOf(`free frei libre exempt absent отсутствует otsutstvuet otsutstvuyet`)
+// lacks it: "acetone free", "Aceton-frei", "перекись отсутствует"; or is
+// against it, as the German and Dutch removers and barriers of masonry
+// saltpetre are, written apart ("Salpeter-Entferner", as acidTails reads
+// them written as one word; English "remover" is left out: an "acetone
+// remover" is made of acetone).
+var absentAfter = foldedSetOf(`free frei libre exempt absent отсутствует otsutstvuet otsutstvuyet
+entferner sperre verwijderaar`)
 
 // freeWords and freeOfWords make "free of" in the languages covered:
 // "free of", "frei von", "libre de", "exempt d'", "privo di", "vrij van",

@@ -242,7 +242,7 @@ adr imdg iata dgd hazmat gefahrgut oxidizer oxidiser oxidizing oxidising combura
 var competingWords = foldedSetOf(`tree oil cup cups pot leaf leaves green black grey gray earl herbal chai iced
 oolong sencha puerh erh darjeeling assam ceylon rooibos jasmine teabags brewed
 time party room set ceremony latte matcha
-laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook omen spectre monitor pc
+laptop laptops printer printers ink toner cartridge cartridges notebook pavilion envy elitebook probook zbook chromebook omen spectre monitor pc
 bus opener openers courier express tracking
 fitting fittings hose hoses
 ram ssd hdd memory storage drive usb card

@@ -723,6 +723,8 @@ var (
 		"of": true, "cheaper": true, "less": true, "save": true, "deposit": true, "upfront": true, "fe": true,
 		"finalize": true, "fee": true, "commission": true, "humidity": true, "moisture": true, "water": true,
 		"rating": true, "ratings": true, "rated": true, "score": true, "reviews": true,
+		// A battery's health or charge ("accu 85 %", "Akku 90 %").
+		"accu": true, "akku": true, "battery": true, "batterie": true, "batterij": true, "bateria": true, "batteria": true,
 	}
 	// quantityUnits are the units an amount may be stated in (see units).
 	quantityUnits = func() map[string]bool {
