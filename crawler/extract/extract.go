@@ -174,6 +174,9 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	if err != nil {
 		return fs, err
 	}
+	if !top && strings.TrimSpace(r.Pages) != "" {
+		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
+	}
 	if mode == precwatch.ExtractJSON {
 		fs.json, err = compileJSONRules(prefix, r, top)
 		return fs, err
@@ -219,6 +222,9 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		if e.next, err = compileField("next_page", rules.NextPage); err != nil {
 			return nil, err
 		}
+	}
+	if _, err = CompileNumberedPages(rules.Pages); err != nil {
+		return nil, err
 	}
 	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
