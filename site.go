@@ -140,6 +140,15 @@ type Extraction struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 	URL         string `yaml:"url" json:"url,omitempty"`
 	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
+	// Pages, when set, is a URL template of index pages no link names (an
+	// infinite-scroll catalogue's /ajax/more?page={n}): {n} counts from 2,
+	// page by page, while each page shows a listing new to the run.
+	Pages string `yaml:"pages" json:"pages,omitempty"`
+	// Variants selects a listing's variants (a shop's size or strength
+	// options, each with its own strength): each adds a line "title —
+	// variant" to the description, so that each strength is read beside
+	// the product's name.
+	Variants string `yaml:"variants" json:"variants,omitempty"`
 	// Detail, when set, follows each listing's URL and reads the fields it
 	// names from the detail page, overriding those of the index page.
 	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`

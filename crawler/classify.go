@@ -162,7 +162,9 @@ var (
 var (
 	queueWords     = []string{"queue", "waiting room", "you are in line", "please wait"}
 	antiDDoSWords  = []string{"ddos", "d.d.o.s", "flood protection", "bot protection", "anti-bot"}
-	challengeWords = []string{"checking your browser", "just a moment", "verify you are human", "are you human", "human verification", "security check", "browser check"}
+	challengeWords = []string{"checking your browser", "just a moment", "verify you are human", "are you human", "human verification", "security check", "browser check",
+		// Age gates, which markets put in front of every page.
+		"age verification", "age check", "are you 18", "18 or older", "over 18"}
 )
 
 // builtinCandidate applies the built-in rules that need no extractor.

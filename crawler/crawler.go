@@ -80,6 +80,7 @@ type Crawler struct {
 	matcher precwatch.Matcher
 	logger  *slog.Logger
 	ext     extract.Extractor
+	pages   *extract.NumberedPages // the site's `pages` template, if any
 	tor     bool
 	hosts   map[string]bool
 
@@ -223,6 +224,9 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
 	}
 	c.ext = ext
+	if c.pages, err = extract.CompileNumberedPages(site.Extract.Pages); err != nil {
+		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+	}
 	if c.classes, err = newClassifier(site); err != nil {
 		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
 	}
@@ -362,6 +366,9 @@ type run struct {
 	// detailURLs maps the canonical detail URLs index rows sent their
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
+	// numberedSeen holds the listings read on index pages of this run, for
+	// the `pages` template: a page showing none new is its last.
+	numberedSeen map[string]bool
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
 	rowsSeen map[string]bool
@@ -696,6 +703,9 @@ func (r *run) do(t task) {
 			attempt = -1
 			continue
 		}
+		if r.numberedEnd(t, status) {
+			return
+		}
 		if status != 0 && status != http.StatusOK {
 			err = fmt.Errorf("status %d: %w", status, err)
 		}
@@ -849,6 +859,9 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	for i, link := range res.Links {
 		links[i] = r.mirrors.toPrimary(link)
+	}
+	if link, ok := r.numberedNext(t, res.Listings); ok {
+		next = append(next, link)
 	}
 	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, slices.Concat(next, links))
 	if stop {
@@ -1200,4 +1213,51 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly,
 		"throttled", rec.Throttled, "throttle_wait", rec.ThrottleWait)
 	return rec, runErr
+}
+
+// numberedNext returns the page after t by the site's `pages` template when
+// t's listings hold one new to the run: an endless scroll ends on an empty
+// page, or on one that repeats what the run has read (an endpoint that
+// answers its last page for any number).
+func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
+	if r.c.pages == nil || len(ls) == 0 {
+		return "", false
+	}
+	fresh := false
+	r.mu.Lock()
+	if r.numberedSeen == nil {
+		r.numberedSeen = make(map[string]bool)
+	}
+	for _, l := range ls {
+		if id := l.Identity(); !r.numberedSeen[id] {
+			r.numberedSeen[id], fresh = true, true
+		}
+	}
+	r.mu.Unlock()
+	u, err := url.Parse(t.url)
+	if !fresh || err != nil {
+		return "", false
+	}
+	next, ok := r.c.pages.Next(t.url, u)
+	if !ok {
+		return "", false
+	}
+	return r.mirrors.toPrimary(next), true
+}
+
+// numberedEnd reports whether a failed fetch of t is the end of the site's
+// numbered pages (a 404 or 410 past the last), not an error of the run.
+func (r *run) numberedEnd(t task, status int) bool {
+	if r.c.pages == nil || t.kind != kindIndex || (status != http.StatusNotFound && status != http.StatusGone) {
+		return false
+	}
+	u, err := url.Parse(t.url)
+	if err != nil {
+		return false
+	}
+	if n, ok := r.c.pages.Number(t.url, u); !ok || n < 2 {
+		return false
+	}
+	r.c.logger.Debug("numbered pages end", "url", t.url, "status", status)
+	return true
 }

@@ -87,3 +87,97 @@ func TestCookieInterstitial(t *testing.T) {
 		})
 	}
 }
+
+// TestClickThroughGate: an age or "enter the market" interstitial whose
+// only form asks for nothing but a click (hidden fields and a button) is
+// passed as a person passes it: its form is submitted once, through the
+// site's proxy and with its cookies, and the page fetched again with the
+// cookie that set. A form with something to type, two forms, a button
+// that sets no cookie or a gate that comes back stop the run blocked, as
+// before.
+func TestClickThroughGate(t *testing.T) {
+	const listingPage = `<html><body><div class="listing"><span class="id">G1</span><h2>Hydrogen peroxide 35% 1L</h2></div></body></html>`
+	for _, tc := range []struct {
+		name    string
+		title   string
+		form    string // the gate's form(s); {r} is the page asked for
+		base    string // the gate's <base href>, if any
+		cookie  bool   // the gate's submission sets the cookie
+		honour  bool   // the market lets a request with the cookie through
+		want    precwatch.RunStatus
+		submits int32
+		reason  string // in the block's reason
+	}{
+		{"GET button", "DDoS protection", `<form action="/enter" method="get"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit" value="Enter"></form>`,
+			"", true, true, precwatch.RunOK, 1, ""},
+		{"POST button with a token", "Age verification", `<form method="post" action="enter"><input type="hidden" name="csrf" value="t0k"><input type="hidden" name="r" value="{r}"><button name="ok" value="1">I am 18 or older</button></form>`,
+			"", true, true, precwatch.RunOK, 1, ""},
+		{"relative to base href", "DDoS protection", `<form action="../enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit"></form>`,
+			"/gate/x/", true, true, precwatch.RunOK, 1, ""},
+		{"something to type", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input name="answer"><input type="submit"></form>`,
+			"", true, true, precwatch.RunBlocked, 0, "ddos"},
+		{"two forms", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input type="submit"></form><form action="/enter"><input type="hidden" name="ok" value="2"><input type="submit"></form>`,
+			"", true, true, precwatch.RunBlocked, 0, "ddos"},
+		{"no cookie", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit"></form>`,
+			"", false, true, precwatch.RunBlocked, 1, "set no cookie"},
+		{"cookie ignored", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit"></form>`,
+			"", true, false, precwatch.RunBlocked, 1, "ddos"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var submits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				if r.URL.Path == "/enter" || r.URL.Path == "/gate/enter" {
+					r.ParseForm()
+					if r.Form.Get("ok") == "1" {
+						if tc.name == "POST button with a token" && (r.Method != http.MethodPost || r.PostForm.Get("csrf") != "t0k") {
+							http.Error(w, "bad form", http.StatusBadRequest)
+							return
+						}
+						submits.Add(1)
+						if tc.cookie {
+							http.SetCookie(w, &http.Cookie{Name: "pass", Value: "ok", Path: "/", HttpOnly: true})
+						}
+						http.Redirect(w, r, "/shop", http.StatusFound)
+						return
+					}
+					base := ""
+					if tc.base != "" {
+						base = `<base href="` + tc.base + `">`
+					}
+					form := strings.ReplaceAll(tc.form, "{r}", r.URL.Query().Get("r"))
+					fmt.Fprintf(w, `<html><head><title>%s</title>%s</head><body><h2>%s</h2><p>Press the button to enter.</p>%s</body></html>`, tc.title, base, tc.title, form)
+					return
+				}
+				if c, err := r.Cookie("pass"); err != nil || c.Value != "ok" || !tc.honour {
+					http.Redirect(w, r, "/enter?r="+r.URL.Path, http.StatusFound)
+					return
+				}
+				fmt.Fprint(w, listingPage)
+			}))
+			t.Cleanup(srv.Close)
+			e := &env{store: openStore(t)}
+			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			site := precwatch.Site{Name: "gated", StartURLs: []string{"http://" + onionA + "/shop"}, Proxy: p.URL(),
+				Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"},
+				Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
+			run, _ := e.run(t, site)
+			if run.Status != tc.want || submits.Load() != tc.submits {
+				t.Fatalf("run %q %q, block %+v, %d submissions; want %q, %d", run.Status, run.Errors, run.Block, submits.Load(), tc.want, tc.submits)
+			}
+			if tc.want == precwatch.RunOK {
+				if run.Listings != 1 || run.Alerts != 1 || run.Block != nil {
+					t.Errorf("run: %d listings, %d alerts, block %+v; want 1, 1, none", run.Listings, run.Alerts, run.Block)
+				}
+				return
+			}
+			if run.Block == nil || !strings.Contains(strings.ToLower(run.Block.Reason), strings.ToLower(tc.reason)) {
+				t.Errorf("block = %+v, want one whose reason says %q", run.Block, tc.reason)
+			}
+		})
+	}
+}

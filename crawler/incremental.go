@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +41,32 @@ const (
 // URL, title, description snippet, price, currency and vendor. A listing
 // whose row hash is unchanged since the last run is not fetched again
 // unless its detail page is due for a refresh.
+//
+// For a listing with an ID the URL counts without its query: markets put
+// a per-request token or the index's sort order in every link
+// (item.php?h=<nonce>, /item/x?sort=trending-4711&pos=3), and hashing that
+// had every such listing's detail page fetched again on every run. A
+// listing identified by its URL changes identity with its query anyway.
 func RowHash(l precwatch.Listing) string {
 	l.FetchedAt, l.PageSHA256 = time.Time{}, ""
+	if l.ID != "" {
+		l.URL = withoutQuery(l.URL)
+	}
 	return "row1:" + precwatch.Fingerprint(l)
+}
+
+// withoutQuery returns raw without its query and fragment (raw itself if
+// it has neither or does not parse).
+func withoutQuery(raw string) string {
+	if !strings.ContainsAny(raw, "?#") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.String()
 }
 
 // row handles one listing read from index page t, normalized (see
@@ -72,8 +96,8 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 			// A listing shown again on a later index page (a sponsored slot,
 			// a "featured" box), often under another URL: its first row
 			// this run has it in hand. Reading it again would fetch its
-			// detail page twice, and the row hash, which differs with the
-			// URL, would have it fetched again on every run.
+			// detail page twice, and the second row's hash, which differs
+			// with another path, would have it fetched again on every run.
 			return false
 		}
 		if !changed && r.detailFresh(st) {

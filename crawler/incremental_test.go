@@ -69,6 +69,10 @@ type incMarket struct {
 	// carries (a sponsored slot's "?slot=top"), so that it names the
 	// listing's detail page under another URL than its own row.
 	featuredQuery string
+	// linkToken, when set, gives every row's link a query new on each
+	// request ("?h=<n>"), as markets with per-request link tokens do.
+	linkToken bool
+	served    int
 }
 
 func newIncMarket(t *testing.T, n, perPage int) *incMarket {
@@ -99,6 +103,13 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 		row := func(it *incItem, query string) {
 			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s%s">%s</a></h2>`+
 				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, query, it.title, it.price, it.id)
+		}
+		m.served++
+		if m.linkToken {
+			row = func(it *incItem, query string) {
+				fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s?h=%d%s">%s</a></h2>`+
+					`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, m.served, query, it.title, it.price, it.id)
+			}
 		}
 		if n == 2 && m.featured {
 			q := ""
@@ -778,7 +789,7 @@ func TestRowHash(t *testing.T) {
 		t.Error("row hash depends on the fetch time or page")
 	}
 	for name, change := range map[string]func(*precwatch.Listing){
-		"id": func(l *precwatch.Listing) { l.ID = "2" }, "url": func(l *precwatch.Listing) { l.URL += "?v=2" },
+		"id": func(l *precwatch.Listing) { l.ID = "2" }, "url": func(l *precwatch.Listing) { l.URL = "http://s.onion/item/1-moved" },
 		"title": func(l *precwatch.Listing) { l.Title += "!" }, "description": func(l *precwatch.Listing) { l.Description = "" },
 		"price": func(l *precwatch.Listing) { l.Price = 31 }, "currency": func(l *precwatch.Listing) { l.Currency = "USD" },
 		"vendor": func(l *precwatch.Listing) { l.Vendor = "w" },
@@ -789,4 +800,49 @@ func TestRowHash(t *testing.T) {
 			t.Errorf("row hash unchanged by a new %s", name)
 		}
 	}
+	// A listing with an ID: its link's query (a per-request token, the
+	// index's sort order) is not what the row shows.
+	for _, q := range []string{"?h=3f9a1c", "?sort=trending-4711&pos=3", "#reviews"} {
+		l := base
+		l.URL += q
+		if RowHash(l) != h {
+			t.Errorf("row hash of a listing with an ID changed by its link's %q", q)
+		}
+	}
+	// Without an ID the URL is the identity, query included.
+	noID := base
+	noID.ID = ""
+	other := noID
+	other.URL += "?t=2"
+	if RowHash(noID) == RowHash(other) {
+		t.Error("row hash of a listing identified by its URL unchanged by a new query")
+	}
+}
+
+// A market that puts a new token in every listing link on each request
+// (a session hash, the index's random sort order): the listings keep their
+// IDs, and a re-crawl fetches none of their detail pages again.
+func TestIncrementalVolatileLinkQuery(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 6, 3)
+		e.m.linkToken = true
+		site := e.m.site(precwatch.Incremental{})
+		first := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 6 || first.Listings != 6 {
+			t.Fatalf("first run: %d detail requests, %d listings; want 6, 6", got, first.Listings)
+		}
+		run := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("second run: %d detail requests, want 0", got)
+		}
+		if run.Listings != 6 || run.DetailsSkipped != 6 || run.Alerts != 0 || run.NewListings != 0 {
+			t.Errorf("second run: listings %d, skipped %d, alerts %d, new %d; want 6, 6, 0, 0", run.Listings, run.DetailsSkipped, run.Alerts, run.NewListings)
+		}
+		// A changed row is still read again, token or not.
+		e.m.set(func(items []*incItem) { items[1].price = 77 })
+		e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 1 {
+			t.Errorf("after a price change: %d detail requests, want 1", got)
+		}
+	})
 }

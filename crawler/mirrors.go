@@ -258,6 +258,7 @@ func (r *run) failover(from, status int, err error) bool {
 	to, ok := r.mirrors.failover(from)
 	if ok && to != from {
 		r.c.logger.Warn("mirror failed over", "from", r.c.origins[from].Host, "to", r.c.origins[to].Host, "error", err)
+		r.pace.outage()
 	}
 	return ok
 }

@@ -3,13 +3,17 @@ package crawler
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
 )
 
 func (e *pagedEnv) alertKeys(t *testing.T) []string {
@@ -315,5 +319,55 @@ func TestMirrorSessionCookies(t *testing.T) {
 	okRun()
 	if got, want := requests(), []string{onionB + " ", onionB + " sess=from-" + onionB[:12]}; !slices.Equal(got, want) {
 		t.Errorf("requests for /p/1 = %q, want %q", got, want)
+	}
+}
+
+// A mirror that is down answers 503 (an nginx error page, no Retry-After)
+// until the run gives it up: those answers are an outage, not the market
+// asking to slow down, so the run goes on at the site's own pace on the
+// mirror it failed over to. (Probe 4: two such 503s held a 27-page crawl
+// of a healthy mirror for 44 s.)
+func TestFailoverForgetsOutageThrottle(t *testing.T) {
+	var primary, mirror atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		primary.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503 Service Temporarily Unavailable</h1><hr>nginx</body></html>`)
+	}))
+	t.Cleanup(down.Close)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mirror.Add(1)
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<html><body><div class="listing"><span class="id">L%d</span><h2>Acetone 99%% %dL</h2></div>`, n, n)
+		if n < 8 {
+			fmt.Fprintf(w, `<a class="next" href="/p/%d">next</a>`, n+1)
+		}
+		fmt.Fprint(w, `</body></html>`)
+	}))
+	t.Cleanup(up.Close)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: down.Listener.Addr().String(), onionB: up.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e := &env{store: openStore(t)}
+	site := precwatch.Site{Name: "outage", StartURLs: []string{"http://" + onionA + "/p/1"}, Mirrors: []string{"http://" + onionB},
+		Proxy:   p.URL(),
+		Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2", NextPage: "a.next @href"},
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
+	// A floor of 200 ms: the two 503s would widen the gap to 400 ms.
+	run, err := e.run(t, site, WithThrottleFloor(200*time.Millisecond))
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 8 {
+		t.Fatalf("run: %v %q %q, %d listings; want ok, 8", err, run.Status, run.Errors, run.Listings)
+	}
+	if primary.Load() != 2 || mirror.Load() != 8 || run.Throttled != 2 {
+		t.Errorf("requests: primary %d, mirror %d, throttled %d; want 2, 8, 2", primary.Load(), mirror.Load(), run.Throttled)
+	}
+	// The retry of the primary waits its widened gap once; the mirror's
+	// eight pages wait none of it.
+	if run.ThrottleWait > 300*time.Millisecond {
+		t.Errorf("throttle wait %v after the failover, want at most the one gap before the primary's retry", run.ThrottleWait)
 	}
 }

@@ -44,7 +44,9 @@ import (
 // The gate is the site's, not a circuit's: one pacer spaces every request
 // of the run, whichever circuit or mirror carries it (a market that limits
 // each circuit on its own is then kept under its limit too). In a scale-out
-// run each worker process has its own.
+// run each worker process has its own. A failover to another mirror puts
+// the run back at the site's own pace (see pacer.outage): the 503s of a
+// mirror that is down are an outage, not the site asking to slow down.
 
 // DefaultMaxRetryAfter caps the wait a Retry-After may ask for when the
 // site sets no Limits.MaxRetryAfter.
@@ -250,6 +252,16 @@ func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed
 		p.gap = 0
 	}
 	return p.gap, true
+}
+
+// outage forgets a widened gap: the 503s that widened it came from a
+// mirror that has just been given up as down, which says nothing of the
+// load the next one can take. Answers to requests sent before it (the dead
+// mirror's, still in flight) do not widen the gap again.
+func (p *pacer) outage() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gap, p.fine, p.grown = 0, 0, time.Now()
 }
 
 // pace is the median of the last spacings (the lower of two), so that one

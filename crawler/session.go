@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -38,13 +39,21 @@ const (
 	// keyGate marks a colly request whose answer was an interstitial that
 	// set a cookie and asked to be reloaded: its value is the wait.
 	keyGate = "precwatch.gate"
+	// keyGateClick marks a colly request whose answer was an interstitial
+	// passed by its button: its value is the *gateClick to submit.
+	keyGateClick = "precwatch.gate.click"
 )
 
 // An interstitial that sets a cookie and reloads itself (a JavaScript-free
 // "checking your browser" or age page) is what a browser passes with no
 // one at it: the run waits as asked, at most maxGateWait, and fetches the
 // page once more with the cookie, at most maxGatePasses times per run and
-// once per URL. What it meets again is a block.
+// once per URL. What it meets again is a block. An interstitial whose only
+// form asks for nothing but a click (an age check's or "enter the market"
+// button: hidden inputs and buttons, no captcha, nothing to type or choose)
+// is passed the same way: the run submits the form, through the site's
+// proxy and with its cookies, and when the answer sets a cookie fetches the
+// page once more.
 const (
 	maxGateWait   = 30 * time.Second
 	maxGatePasses = 3
@@ -355,6 +364,12 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		resp.Ctx.Put(keyGate, wait)
 		return
 	}
+	if g, ok := r.clickGate(t, v, resp, doc, digest); ok {
+		r.c.logger.Info("passing an interstitial by its button", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason, "method", g.method)
+		resp.Ctx.Put(keyGateClick, g)
+		return
+	}
 	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
 		r.sess.mu.Lock()
 		retried := r.sess.retried[t.url]
@@ -413,19 +428,200 @@ func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Doc
 	if !ok || wait > maxGateWait {
 		return 0, false
 	}
+	return wait, r.claimGate(t.url)
+}
+
+// claimGate reports whether an interstitial answered for pageURL may be
+// passed: once per URL, maxGatePasses times per run.
+func (r *run) claimGate(pageURL string) bool {
 	s := r.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gated[t.url] || len(s.gated) >= maxGatePasses {
-		return 0, false
+	if s.gated[pageURL] || len(s.gated) >= maxGatePasses {
+		return false
 	}
-	s.gated[t.url] = true
-	return wait, true
+	s.gated[pageURL] = true
+	return true
+}
+
+// gateClick is an interstitial's form that a click submits, and what stops
+// the run if that does not pass it.
+type gateClick struct {
+	method, action, body string // a GET's fields are in action
+	page                 string // the interstitial's URL (redacted), the Referer
+	v                    verdict
+	digest               string
+	status               int
+}
+
+// clickGate reports whether the interstitial v answered for t is passed by
+// submitting its form (see maxGatePasses), and the submission.
+func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Document, digest string) (*gateClick, bool) {
+	switch v.class {
+	case precwatch.PageAntiDDoS, precwatch.PageChallenge, precwatch.PageQueue:
+	default:
+		return nil, false
+	}
+	if doc == nil || resp.Request == nil || resp.Request.URL == nil {
+		return nil, false
+	}
+	method, action, ok := clickForm(doc, resp.Request.URL)
+	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url) {
+		return nil, false
+	}
+	g := &gateClick{method: method, page: resp.Request.URL.Redacted(), v: v, digest: digest, status: resp.StatusCode}
+	if method == http.MethodPost {
+		g.body = action.RawQuery
+		action.RawQuery = ""
+	}
+	g.action = action.String()
+	return g, true
+}
+
+var (
+	selForms     = cascadia.MustCompile(`form`)
+	selClickable = cascadia.MustCompile(`input, select, textarea, button`)
+	selBase      = cascadia.MustCompile(`base[href]`)
+)
+
+// clickForm returns the method and the URL (a POST's form encoded in its
+// query) of doc's form when it is the page's only form and asks for
+// nothing but a click: hidden inputs and buttons, nothing to type, tick or
+// choose. The first submit button is sent, as a click on it would be.
+func clickForm(doc *goquery.Document, page *url.URL) (string, *url.URL, bool) {
+	if len(doc.Nodes) == 0 {
+		return "", nil, false
+	}
+	forms := cascadia.QueryAll(doc.Nodes[0], selForms)
+	if len(forms) != 1 {
+		return "", nil, false
+	}
+	form := goquery.NewDocumentFromNode(forms[0]).Selection
+	values := url.Values{}
+	clicked, ok := false, true
+	form.FindMatcher(selClickable).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if _, disabled := s.Attr("disabled"); disabled {
+			return true
+		}
+		name := s.AttrOr("name", "")
+		typ := strings.ToLower(strings.TrimSpace(s.AttrOr("type", "")))
+		switch goquery.NodeName(s) {
+		case "select", "textarea":
+			ok = false
+			return false
+		case "button":
+			if typ == "" {
+				typ = "submit"
+			}
+		}
+		switch typ {
+		case "hidden":
+			if name != "" {
+				values.Add(name, s.AttrOr("value", ""))
+			}
+		case "submit", "image":
+			if !clicked {
+				clicked = true
+				if name != "" {
+					values.Add(name, s.AttrOr("value", ""))
+				}
+			}
+		case "button", "reset":
+		default: // text, password, checkbox, ...: for a person
+			ok = false
+			return false
+		}
+		return true
+	})
+	if !ok || !clicked {
+		return "", nil, false
+	}
+	method := strings.ToUpper(strings.TrimSpace(form.AttrOr("method", "")))
+	switch method {
+	case "", http.MethodGet:
+		method = http.MethodGet
+	case http.MethodPost:
+	default:
+		return "", nil, false
+	}
+	// An empty action is the page itself; another resolves against
+	// <base href>, as the page's links do.
+	action := *page
+	if raw := strings.TrimSpace(form.AttrOr("action", "")); raw != "" {
+		base := page
+		if n := cascadia.Query(doc.Nodes[0], selBase); n != nil {
+			for _, a := range n.Attr {
+				if a.Key == "href" {
+					if b, err := page.Parse(strings.TrimSpace(a.Val)); err == nil {
+						base = b
+					}
+				}
+			}
+		}
+		u, err := base.Parse(raw)
+		if err != nil {
+			return "", nil, false
+		}
+		action = *u
+	}
+	if action.Scheme != "http" && action.Scheme != "https" {
+		return "", nil, false
+	}
+	action.Fragment, action.RawFragment = "", ""
+	action.RawQuery = values.Encode()
+	return method, &action, true
+}
+
+// cookieNoter notes whether any answer through it set a cookie.
+type cookieNoter struct {
+	base http.RoundTripper
+	set  atomic.Bool
+}
+
+func (n *cookieNoter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := n.base.RoundTrip(req)
+	if err == nil && len(resp.Header.Values("Set-Cookie")) > 0 {
+		n.set.Store(true)
+	}
+	return resp, err
+}
+
+// submitGate clicks g's button and reports whether that passed the gate:
+// answered without an error and with a cookie. Otherwise the interstitial
+// stops the run, as one without a button does.
+func (r *run) submitGate(g *gateClick) bool {
+	noter := &cookieNoter{base: r.meterOnly(r.transport)}
+	res, err := r.fetchFlow(r.flowClient(noter), "gate", g.method, g.action, g.body, g.page)
+	if r.ctx.Err() != nil {
+		if err != nil {
+			r.addErr(err)
+		}
+		return false
+	}
+	reason := ""
+	switch {
+	case err != nil:
+		r.addErr(err)
+		reason = "its button could not be submitted (see the run's errors)"
+	case res.status >= 400:
+		reason = fmt.Sprintf("its button was answered HTTP %d", res.status)
+	case !noter.set.Load():
+		reason = "its button set no cookie"
+	}
+	if reason != "" {
+		r.stopOn(verdict{g.v.class, g.v.reason + "; " + reason}, g.page, g.digest, g.status)
+		return false
+	}
+	return true
 }
 
 // gate is do's hook: after an interstitial passGate let through, it waits
-// and reports whether to fetch the task again.
+// (or, for one clickGate let through, submits its button) and reports
+// whether to fetch the task again.
 func (r *run) gate(cctx *colly.Context) bool {
+	if g, ok := cctx.GetAny(keyGateClick).(*gateClick); ok {
+		return r.ctx.Err() == nil && r.submitGate(g)
+	}
 	wait, ok := cctx.GetAny(keyGate).(time.Duration)
 	if !ok || r.ctx.Err() != nil {
 		return false
@@ -511,18 +707,7 @@ func (r *run) submitLogin() bool {
 		r.stopOn(verdict{class, "login: " + fmt.Sprintf(format, args...)}, where, digest, status)
 		return false
 	}
-	client := &http.Client{
-		Transport: r.meterOnly(r.transport), Jar: r.sess.jar, Timeout: c.httpTimeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("too many redirects")
-			}
-			if !c.hosts[strings.ToLower(req.URL.Hostname())] {
-				return fmt.Errorf("redirect off the site to %s", req.URL.Redacted())
-			}
-			return nil
-		},
-	}
+	client := r.flowClient(r.meterOnly(r.transport))
 	form, err := r.fetchLogin(client, http.MethodGet, lg.URL, "", "")
 	if err != nil {
 		// A fetch failure (Tor, the proxy) is the run's error, not a
@@ -618,12 +803,37 @@ func (r *run) submitLogin() bool {
 	return true
 }
 
+// flowClient is the client of the requests a run makes outside colly (the
+// login's, a gate's button): the run's transport (its proxy, never a direct
+// connection) and cookie jar, redirects followed on the site's hosts only.
+func (r *run) flowClient(rt http.RoundTripper) *http.Client {
+	c := r.c
+	return &http.Client{
+		Transport: rt, Jar: r.sess.jar, Timeout: c.httpTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("too many redirects")
+			}
+			if !c.hosts[strings.ToLower(req.URL.Hostname())] {
+				return fmt.Errorf("redirect off the site to %s", req.URL.Redacted())
+			}
+			return nil
+		},
+	}
+}
+
 // fetchLogin makes one request of the login flow through the run's
 // transport and jar, paced like the crawl, and retried as the crawl's are:
 // a 429 or 503 with Retry-After is waited out (within the run's limits),
 // and a 5xx, a 429 without it, a timeout or a failed circuit is tried again
 // within limits.retries, with backoff. body is a POST's form.
 func (r *run) fetchLogin(client *http.Client, method, target, body, referer string) (*loginPage, error) {
+	return r.fetchFlow(client, "login", method, target, body, referer)
+}
+
+// fetchFlow is fetchLogin for a flow named flow in errors and logs ("login",
+// "gate").
+func (r *run) fetchFlow(client *http.Client, flow, method, target, body, referer string) (*loginPage, error) {
 	// What the log and a limit's error name: a GET form's query holds the
 	// password.
 	shown := target
@@ -633,7 +843,7 @@ func (r *run) fetchLogin(client *http.Client, method, target, body, referer stri
 	}
 	waits := 0
 	for attempt := 0; ; attempt++ {
-		page, retryAfter, err := r.fetchLoginOnce(client, method, target, body, referer)
+		page, retryAfter, err := r.fetchLoginOnce(client, flow, method, target, body, referer)
 		if r.ctx.Err() != nil {
 			return page, err
 		}
@@ -642,14 +852,14 @@ func (r *run) fetchLogin(client *http.Client, method, target, body, referer stri
 			status = page.status
 		}
 		if again, stop := r.honourRetryAfter(shown, status, retryAfter, waits); stop {
-			return nil, fmt.Errorf("crawler: login %s: %s answered %d: the run stopped on its Retry-After", method, shown, status)
+			return nil, fmt.Errorf("crawler: %s %s: %s answered %d: the run stopped on its Retry-After", flow, method, shown, status)
 		} else if again {
 			waits++
 			attempt--
 			continue
 		}
 		if failed := err != nil || status >= 500 || status == http.StatusTooManyRequests; failed {
-			if retry, stop := r.backoffRetry(attempt, status, err, "retrying the login", shown); retry {
+			if retry, stop := r.backoffRetry(attempt, status, err, "retrying the "+flow, shown); retry {
 				continue
 			} else if stop {
 				return page, err
@@ -661,7 +871,7 @@ func (r *run) fetchLogin(client *http.Client, method, target, body, referer stri
 
 // fetchLoginOnce makes one attempt of fetchLogin's request; it returns the
 // answer's Retry-After with the page.
-func (r *run) fetchLoginOnce(client *http.Client, method, target, body, referer string) (*loginPage, string, error) {
+func (r *run) fetchLoginOnce(client *http.Client, flow, method, target, body, referer string) (*loginPage, string, error) {
 	if err := r.paced(); err != nil {
 		return nil, "", err
 	}
@@ -671,7 +881,7 @@ func (r *run) fetchLoginOnce(client *http.Client, method, target, body, referer 
 	}
 	req, err := http.NewRequestWithContext(r.ctx, method, target, rd)
 	if err != nil {
-		return nil, "", fmt.Errorf("crawler: login request: %w", err)
+		return nil, "", fmt.Errorf("crawler: %s request: %w", flow, err)
 	}
 	req.Header.Set("User-Agent", r.c.userAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
@@ -688,17 +898,17 @@ func (r *run) fetchLoginOnce(client *http.Client, method, target, body, referer 
 		if errors.As(err, &ue) {
 			err = ue.Err // its URL may hold a GET form's fields
 		}
-		return nil, "", fmt.Errorf("crawler: login %s: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: %s %s: %w", flow, method, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, "", fmt.Errorf("crawler: login %s: read: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: %s %s: read: %w", flow, method, err)
 	}
 	ct := resp.Header.Get(headerContentType)
 	doc, err := parse(b, ct)
 	if err != nil {
-		return nil, "", fmt.Errorf("crawler: login %s: parse: %w", method, err)
+		return nil, "", fmt.Errorf("crawler: %s %s: parse: %w", flow, method, err)
 	}
 	return &loginPage{url: resp.Request.URL, status: resp.StatusCode, contentType: ct, body: b, doc: doc}, resp.Header.Get("Retry-After"), nil
 }

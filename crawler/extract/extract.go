@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -96,6 +97,7 @@ type fieldSet struct {
 	listing                                            cascadia.Selector // nil: the whole document
 	id, title, price, currency, vendor, description, u *field
 	vendorURL                                          *field // vendor profiles (issue 11)
+	variants                                           *field // each a line of the description
 }
 
 type extractor struct {
@@ -174,7 +176,13 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	if err != nil {
 		return fs, err
 	}
+	if !top && strings.TrimSpace(r.Pages) != "" {
+		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
+	}
 	if mode == precwatch.ExtractJSON {
+		if strings.TrimSpace(r.Variants) != "" {
+			return fs, &FieldError{Field: prefix + "variants", Err: fmt.Errorf("a CSS selector, not read in mode %q", precwatch.ExtractJSON)}
+		}
 		fs.json, err = compileJSONRules(prefix, r, top)
 		return fs, err
 	}
@@ -193,7 +201,7 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 		{"id", r.ID, &fs.id}, {"title", r.Title, &fs.title}, {"price", r.Price, &fs.price},
 		{"currency", r.Currency, &fs.currency}, {"vendor", r.Vendor, &fs.vendor},
 		{"description", r.Description, &fs.description}, {"url", r.URL, &fs.u},
-		{"vendor_url", r.VendorURL, &fs.vendorURL},
+		{"vendor_url", r.VendorURL, &fs.vendorURL}, {"variants", r.Variants, &fs.variants},
 	} {
 		if *f.dst, err = compileField(prefix+f.name, f.spec); err != nil {
 			return fs, err
@@ -219,6 +227,9 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		if e.next, err = compileField("next_page", rules.NextPage); err != nil {
 			return nil, err
 		}
+	}
+	if _, err = CompileNumberedPages(rules.Pages); err != nil {
+		return nil, err
 	}
 	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
@@ -305,7 +316,7 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 	}
 	for _, c := range containers {
 		if l, d, ok := readListing(&e.fields, c, page, base, kind); ok {
-			out = append(out, l)
+			out = append(out, withVariants(&e.fields, c, l))
 			derived = append(derived, d)
 		}
 	}
@@ -926,7 +937,75 @@ func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Lis
 		}
 	}
 	d, _, _ := readListing(e.detail, c, page, base, readDetail)
-	return override(l, d, true), nil
+	return withVariants(e.detail, c, override(l, d, true)), nil
+}
+
+// maxVariants bounds the variants one listing is given lines for.
+const maxVariants = 64
+
+// withVariants adds to l's description a line "title — variant" for each
+// variant fs's variants rule reads in c (a shop's <select> of sizes and
+// strengths: "5 L – 35 %"), so that the matcher reads each strength beside
+// the product's name, as it would in a listing per variant: a product
+// sold at 3 to 12 % is under the limit, one sold at 12 to 50 % over it.
+// An <option value=""> is a select's placeholder ("Choose an option") and
+// is left out, as are repeats.
+func withVariants(fs *fieldSet, c *html.Node, l precwatch.Listing) precwatch.Listing {
+	if fs.variants == nil {
+		return l
+	}
+	var lines []string
+	seen := map[string]bool{}
+	for _, n := range fs.variants.nodes(c) {
+		if n.Data == "option" {
+			if v, ok := attr(n, "value"); ok && strings.TrimSpace(v) == "" {
+				continue
+			}
+		}
+		var v string
+		if fs.variants.attr != "" {
+			raw, _ := attr(n, fs.variants.attr)
+			v = cleanText(raw, maxTitle, false)
+		} else {
+			v = elementText(n, maxTitle, false)
+		}
+		if key := strings.ToLower(v); v != "" && !seen[key] {
+			seen[key] = true
+			lines = append(lines, v)
+			if len(lines) == maxVariants {
+				break
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return l
+	}
+	title := clean(l.Title, maxTitle)
+	var b strings.Builder
+	b.WriteString(l.Description)
+	for _, v := range lines {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		if title != "" {
+			b.WriteString(title)
+			b.WriteString(" — ")
+		}
+		b.WriteString(v)
+	}
+	l.Description = truncateUTF8(b.String(), maxDescription)
+	return l
+}
+
+// truncateUTF8 cuts s to at most n bytes, on a rune boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // override sets l's fields from the non-empty ones of d. Identity (ID and

@@ -543,3 +543,70 @@ func jsonLDOne(t *testing.T, page, path string) precwatch.Listing {
 	}
 	return res.Listings[0]
 }
+
+// TestVariants checks the variants rule: each variant a shop offers (a
+// <select>'s options, a data attribute) becomes a line "title — variant"
+// of the description, on index rows and on detail pages (jsonld too),
+// without the select's placeholder or repeats.
+func TestVariants(t *testing.T) {
+	const wooProduct = `<html><head><script type="application/ld+json">{"@context":"https://schema.org/","@graph":[{"@type":"Product","name":"Hydrogen peroxide solution",` +
+		`"description":"Technical grade, stabilised.","offers":[{"@type":"AggregateOffer","lowPrice":"12.90","highPrice":"189.00","priceCurrency":"EUR"}]}]}</script></head><body>` +
+		`<h1 class="product_title">Hydrogen peroxide solution</h1><form class="variations_form cart"><select name="attribute_pa_size">` +
+		`<option value="">Choose an option</option><option value="1-l-12">1 L – 12 %</option><option value="5-l-35">5 L – 35 %</option>` +
+		`<option value="25-l-50">25 L – 50 %</option><option value="5-l-35">5 L – 35 %</option></select></form></body></html>`
+	page := &url.URL{Scheme: "http", Host: "shop.test", Path: "/product/hp/"}
+	for _, tt := range []struct {
+		name   string
+		rules  precwatch.Extraction
+		body   string
+		detail bool
+		want   string // the description
+	}{
+		{"detail jsonld, select options", precwatch.Extraction{Listing: "li", Title: "img @alt",
+			Detail: &precwatch.Extraction{Mode: precwatch.ExtractJSONLD, Variants: "form.variations_form select option"}}, wooProduct, true,
+			"Technical grade, stabilised.\nHydrogen peroxide solution — 1 L – 12 %\nHydrogen peroxide solution — 5 L – 35 %\nHydrogen peroxide solution — 25 L – 50 %"},
+		{"index rows, an attribute", precwatch.Extraction{Listing: "li", Title: "h2", Description: "p", Variants: "span.v @data-size"},
+			`<ul><li><h2>Cream developer (hydrogen peroxide)</h2><p>For hair colour.</p><span class="v" data-size="1 L 6 %"></span><span class="v" data-size=" 1 L   12 % "></span></li></ul>`, false,
+			"For hair colour.\nCream developer (hydrogen peroxide) — 1 L 6 %\nCream developer (hydrogen peroxide) — 1 L 12 %"},
+		{"no variants", precwatch.Extraction{Listing: "li", Title: "h2", Description: "p", Variants: "select option"},
+			`<ul><li><h2>Nitrile gloves</h2><p>Box of 100.</p></li></ul>`, false, "Box of 100."},
+		{"without a description", precwatch.Extraction{Listing: "li", Title: "h2", Variants: "option"},
+			`<ul><li><h2>Acetone</h2><select><option>1 L</option><option>5 L</option></select></li></ul>`, false, "Acetone — 1 L\nAcetone — 5 L"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := New(tt.rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got precwatch.Listing
+			if tt.detail {
+				got, err = ex.Detail(doc, page, precwatch.Listing{ID: "1", URL: page.String(), Title: "Hydrogen peroxide solution"})
+			} else {
+				var res Result
+				res, err = ex.Extract(doc, page)
+				if err == nil && len(res.Listings) != 1 {
+					t.Fatalf("%d listings, want 1", len(res.Listings))
+				}
+				if err == nil {
+					got = res.Listings[0]
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Description != tt.want {
+				t.Errorf("description = %q, want %q", got.Description, tt.want)
+			}
+		})
+	}
+	if _, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "name", Variants: "option"}); err == nil || !strings.Contains(err.Error(), "variants") {
+		t.Errorf("variants in mode json: %v, want an error naming variants", err)
+	}
+	if _, err := New(precwatch.Extraction{Listing: "li", Title: "h2", Variants: "option["}); err == nil || !strings.Contains(err.Error(), "variants") {
+		t.Errorf("a bad variants selector: %v, want an error naming variants", err)
+	}
+}

@@ -52,3 +52,55 @@ func TestPaginationApartFromLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestNumberedPages checks the `pages` template: page 2 after a start URL
+// (or any page that is not one of the template's), n+1 after page n,
+// resolved against the page, and bad templates refused.
+func TestNumberedPages(t *testing.T) {
+	for _, c := range []struct {
+		name, tmpl, page string
+		next             string
+		n                int // the page's own number, 0: not a template page
+	}{
+		{"start page", "/ajax/more?page={n}&sort=trending", "http://shop.onion/catalog/", "http://shop.onion/ajax/more?page=2&sort=trending", 0},
+		{"page 2", "/ajax/more?page={n}&sort=trending", "http://shop.onion/ajax/more?page=2&sort=trending", "http://shop.onion/ajax/more?page=3&sort=trending", 2},
+		{"page 9 to 10", "/ajax/more?page={n}", "http://shop.onion/ajax/more?page=9", "http://shop.onion/ajax/more?page=10", 9},
+		{"other query", "/ajax/more?page={n}&sort=trending", "http://shop.onion/ajax/more?page=2&sort=price", "http://shop.onion/ajax/more?page=2&sort=trending", 0},
+		{"in the path", "/c/chemicals/page/{n}/", "http://shop.onion/c/chemicals/page/4/", "http://shop.onion/c/chemicals/page/5/", 4},
+		{"relative", "more?p={n}", "http://shop.onion/list/more?p=3", "http://shop.onion/list/more?p=4", 3},
+		{"absolute", "http://shop.onion/x?p={n}", "http://shop.onion/", "http://shop.onion/x?p=2", 0},
+		{"dots are literal", "/a.b?p={n}", "http://shop.onion/aXb?p=3", "http://shop.onion/a.b?p=2", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := CompileNumberedPages(c.tmpl)
+			if err != nil || p == nil {
+				t.Fatalf("CompileNumberedPages(%q) = %v, %v", c.tmpl, p, err)
+			}
+			u, err := url.Parse(c.page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, ok := p.Number(c.page, u)
+			if (c.n != 0) != ok || n != c.n {
+				t.Errorf("Number = %d, %v; want %d", n, ok, c.n)
+			}
+			if next, ok := p.Next(c.page, u); !ok || next != c.next {
+				t.Errorf("Next = %q, %v; want %q", next, ok, c.next)
+			}
+		})
+	}
+	for _, bad := range []string{"/ajax/more?page=2", "/a/{n}/b/{n}", "ftp://x/{n}", "http://[::1/{n}"} {
+		if _, err := CompileNumberedPages(bad); err == nil {
+			t.Errorf("CompileNumberedPages(%q) accepted", bad)
+		}
+		if _, err := New(precwatch.Extraction{Listing: "div", Title: "h2", Pages: bad}); err == nil || !strings.Contains(err.Error(), "pages") {
+			t.Errorf("New with pages %q: %v, want an error naming pages", bad, err)
+		}
+	}
+	if p, err := CompileNumberedPages(" "); p != nil || err != nil {
+		t.Errorf("an empty template = %v, %v; want none", p, err)
+	}
+	if _, err := New(precwatch.Extraction{Listing: "div", Title: "h2", Detail: &precwatch.Extraction{Pages: "/p/{n}"}}); err == nil || !strings.Contains(err.Error(), "detail.pages") {
+		t.Errorf("pages in detail rules: %v, want an error naming detail.pages", err)
+	}
+}

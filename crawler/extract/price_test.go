@@ -4,7 +4,10 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 func TestParsePrice(t *testing.T) {
@@ -156,5 +159,40 @@ func TestIDFromURL(t *testing.T) {
 		if got := idFromURL(u); got != want {
 			t.Errorf("idFromURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestPriceElement reads the current price from a price element as shops
+// show it: a sale's former price struck out, and repeated, with the
+// current one, in text only screen readers get (WooCommerce).
+func TestPriceElement(t *testing.T) {
+	for _, tt := range []struct {
+		name, html string
+		want       float64
+		cur        string
+	}{
+		{"woocommerce sale", `<span class="price"><del aria-hidden="true"><span class="woocommerce-Price-amount amount"><bdi>39,90&nbsp;<span class="woocommerce-Price-currencySymbol">&euro;</span></bdi></span></del> ` +
+			`<span class="screen-reader-text">Original price was: 39,90&nbsp;&euro;.</span><ins aria-hidden="true"><span class="woocommerce-Price-amount amount"><bdi>34,90&nbsp;<span class="woocommerce-Price-currencySymbol">&euro;</span></bdi></span></ins>` +
+			`<span class="screen-reader-text">Current price is: 34,90&nbsp;&euro;.</span></span>`, 34.90, "EUR"},
+		{"bootstrap sr-only", `<div class="price"><s>$45.00</s><span class="sr-only">was $45.00, now</span> $39.00</div>`, 39, "USD"},
+		{"variable from", `<span class="price">from <span class="amount"><bdi>12,90&nbsp;&euro;</bdi></span></span>`, 12.90, "EUR"},
+		{"thousands", `<span class="price"><bdi>1.234,56&nbsp;&euro;</bdi></span>`, 1234.56, "EUR"},
+		{"hidden attribute", `<p class="price"><span hidden>€ 99,00</span> € 7,49</p>`, 7.49, "EUR"},
+		{"only screen-reader text", `<span class="price"><span class="screen-reader-text">€ 5,00</span></span>`, 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := compileField("price", "span.price, div.price, p.price")
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := html.Parse(strings.NewReader(tt.html))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, cur := f.price(doc)
+			if v != tt.want || cur != tt.cur {
+				t.Errorf("price = %v %q, want %v %q", v, cur, tt.want, tt.cur)
+			}
+		})
 	}
 }

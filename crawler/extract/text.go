@@ -52,7 +52,9 @@ type textBuilder struct {
 	full   bool
 	hasAny bool
 	// noStruck skips struck-out text (del, s, strike): a price's former
-	// amount, shown crossed out next to the current one.
+	// amount, shown crossed out next to the current one; and text only
+	// screen readers get, which repeats it ("Original price was: 39,90 €."
+	// in WooCommerce's screen-reader-text), before the current one.
 	noStruck bool
 }
 
@@ -384,7 +386,29 @@ func Next(root, n *html.Node) *html.Node {
 }
 
 func struck(n *html.Node) bool {
-	return n.DataAtom == atom.Del || n.DataAtom == atom.S || n.DataAtom == atom.Strike
+	return n.DataAtom == atom.Del || n.DataAtom == atom.S || n.DataAtom == atom.Strike || screenReaderOnly(n)
+}
+
+// screenReaderOnly reports whether n is hidden from the page as shown: the
+// hidden attribute, or a class that CSS frameworks use for text only
+// screen readers get (WordPress's screen-reader-text, Bootstrap's and
+// Tailwind's sr-only and visually-hidden).
+func screenReaderOnly(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch {
+		case a.Namespace != "":
+		case a.Key == "hidden":
+			return true
+		case a.Key == "class":
+			for _, c := range strings.Fields(a.Val) {
+				switch strings.ToLower(c) {
+				case "screen-reader-text", "sr-only", "visually-hidden", "visuallyhidden", "screenreader-only":
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // priceText is the text of a price element without struck-out amounts.
