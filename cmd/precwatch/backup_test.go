@@ -35,8 +35,10 @@ func TestBackupWhileCrawling(t *testing.T) {
 	midRun := ""
 	for round := 0; round < 3; round++ {
 		c := crawl(store)
-		// A few backups a round, each checked whole, keep the test short.
-		for i := 0; !c.exited() && i < 6; i++ {
+		// A few backups a round, each checked whole, keep the test short;
+		// more until one catches a run with alerts, as on a loaded machine
+		// the crawl may spend the first few still starting.
+		for i := 0; !c.exited() && (i < 6 || midRun == "" && i < 40); i++ {
 			out := filepath.Join(dir, fmt.Sprintf("backup-%d-%d.db", round, i))
 			b := startProc(t, "backup --store "+store+" --out "+out+" --json")
 			<-b.done
