@@ -58,6 +58,9 @@ var holdoutBatches = []struct {
 	// Social commerce and messaging: channel posts, captions, WTS/WTB
 	// threads, code-mixing and hashtags, in all nine languages.
 	{"batch16", 2884, floorRE("holdout-batch16-floor")},
+	// Export B2B portals and procurement: keyword-stuffed exporter titles,
+	// stacked identifiers, tenders and RFQs, in all nine languages.
+	{"batch17", 3084, floorRE("holdout-batch17-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
