@@ -992,7 +992,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
 		if c.ref.class == classExclude || c.ref.class.identifier() && idNegated(toks, c.tokFirst) || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || personNamed(text, c.start) || m.otherNumeral(text, c) ||
-			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start)) {
+			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start) || measuredAs(toks, c.tokFirst, c.tokAfter)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr
@@ -1701,6 +1701,18 @@ var cationWords = map[string]bool{
 	"iron": true, "ferrous": true, "ferric": true, "zinc": true, "silver": true, "lead": true, "nickel": true,
 	"cobalt": true, "aluminium": true, "aluminum": true, "natrium": true, "kalium": true, "sodique": true,
 	"potassique": true,
+}
+
+// asWords say, in a specification's parentheses, in what a figure is
+// expressed: "free acid (as H2SO4) 0.04 %", "Gesamtsäure (als HNO3)".
+var asWords = foldedSetOf(`as als en come como jako как`)
+
+// measuredAs reports whether the term at toks[first:after] is the basis a
+// specification expresses another figure in, "(as H2SO4)": it names no
+// product.
+func measuredAs(toks []token, first, after int) bool {
+	return first >= 2 && after < len(toks) && toks[first-1].kind == tokWord && asWords[toks[first-1].word] &&
+		toks[first-2].kind == tokPunct && toks[first-2].word == "(" && toks[after].kind == tokPunct && toks[after].word == ")"
 }
 
 // qualified reports whether the word directly before token first (no

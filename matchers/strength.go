@@ -723,6 +723,9 @@ var (
 		"of": true, "cheaper": true, "less": true, "save": true, "deposit": true, "upfront": true, "fe": true,
 		"finalize": true, "fee": true, "commission": true, "humidity": true, "moisture": true, "water": true,
 		"rating": true, "ratings": true, "rated": true, "score": true, "reviews": true,
+		// Payment terms ("30% deposit and 70% against B/L", "50 % Vorkasse").
+		"against": true, "balance": true, "advance": true, "prepayment": true, "payment": true, "vorkasse": true,
+		"anzahlung": true, "acompte": true, "anticipo": true, "zaliczka": true, "предоплата": true, "predoplata": true,
 		// A battery's health or charge ("accu 85 %", "Akku 90 %").
 		"accu": true, "akku": true, "battery": true, "batterie": true, "batterij": true, "bateria": true, "batteria": true,
 	}
