@@ -140,6 +140,10 @@ type Extraction struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 	URL         string `yaml:"url" json:"url,omitempty"`
 	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
+	// IDIgnoreCase compares listing IDs (the id rule's, or those taken from
+	// URLs) without regard to case, for a market that links one listing
+	// as /l/AbC123 and /l/abc123; IDs are then stored in lower case.
+	IDIgnoreCase bool `yaml:"id_ignore_case" json:"id_ignore_case,omitempty"`
 	// Pages, when set, is a URL template of index pages no link names (an
 	// infinite-scroll catalogue's /ajax/more?page={n}): {n} counts from 2,
 	// page by page, while each page shows a listing new to the run.

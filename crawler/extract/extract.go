@@ -110,6 +110,7 @@ type extractor struct {
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
+	foldIDs  bool // rules.IDIgnoreCase
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -244,6 +245,7 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		}
 	}
 	e.hasLinks = len(e.links) > 0
+	e.foldIDs = rules.IDIgnoreCase
 	if rules.Detail != nil {
 		d, err := compileFieldSet("detail.", *rules.Detail, false)
 		if err != nil {
@@ -284,6 +286,11 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		}
 	} else {
 		res.Listings = e.selectorListings(root, page, base)
+	}
+	if e.foldIDs {
+		for i := range res.Listings {
+			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
+		}
 	}
 	res.Listings = dedupListings(res.Listings)
 	res.NextPages, res.Links = e.collectLinks(root, page, base, state)
@@ -911,6 +918,14 @@ func (lc *linkCollector) add(base *url.URL, ref string) {
 
 // Detail completes l from its detail page.
 func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
+	l, err := e.detail1(doc, page, l)
+	if e.foldIDs {
+		l.ID = strings.ToLower(l.ID)
+	}
+	return l, err
+}
+
+func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
 	if doc == nil || page == nil || len(doc.Nodes) == 0 {
 		return l, ErrNoDocument
 	}
