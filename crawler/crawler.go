@@ -810,7 +810,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	if t.kind == kindDetail {
-		l, err := c.ext.Detail(doc, pageURL, t.listing)
+		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
 		if err != nil {
 			r.addErr(fmt.Errorf("crawler: detail %s: %w", pageURL.Redacted(), err))
 			if t.listing.PageSHA256 != digest {
@@ -820,7 +820,7 @@ func (r *run) page(t task, resp *colly.Response) {
 			r.recordRow(b, t.listing, "", time.Time{})
 			return
 		}
-		r.noteDetail(l)
+		r.noteDetail(read)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		// Issue 11: each field with the fetch it came from; the index
 		// page's fetch must be stored first.
@@ -969,7 +969,10 @@ var detailFields = [...]struct {
 	{"vendor", func(x *precwatch.Extraction) string { return x.Vendor }, func(l precwatch.Listing) bool { return l.Vendor != "" }},
 }
 
-// noteDetail counts a detail page read and the fields it left empty.
+// noteDetail counts a detail page read and the fields its rules left
+// empty: l is what they read on the page alone. (Judged on the listing
+// merged with its index row, a field the row also gave never counted as
+// empty, and a detail rule that matched nothing on any page went unseen.)
 func (r *run) noteDetail(l precwatch.Listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

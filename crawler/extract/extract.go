@@ -57,6 +57,10 @@ type Extractor interface {
 	// override l's); nil Detail rules → l unchanged, except in jsonld mode
 	// where the page's schema.org Product fills in what it has.
 	Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error)
+	// DetailRead is Detail that also returns what the detail rules read on
+	// the page by themselves, before it was merged into l: a field l
+	// already had stays set in the merge when its rule matched nothing.
+	DetailRead(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error)
 	// FollowDetails reports whether listings' URLs should be fetched as
 	// detail pages.
 	FollowDetails() bool
@@ -918,32 +922,39 @@ func (lc *linkCollector) add(base *url.URL, ref string) {
 
 // Detail completes l from its detail page.
 func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
-	l, err := e.detail1(doc, page, l)
-	if e.foldIDs {
-		l.ID = strings.ToLower(l.ID)
-	}
+	l, _, err := e.DetailRead(doc, page, l)
 	return l, err
 }
 
-func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
+// DetailRead completes l from its detail page, and returns what the
+// page's rules read.
+func (e *extractor) DetailRead(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error) {
+	merged, read, err = e.detail1(doc, page, l)
+	if e.foldIDs {
+		merged.ID = strings.ToLower(merged.ID)
+	}
+	return merged, read, err
+}
+
+func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error) {
 	if doc == nil || page == nil || len(doc.Nodes) == 0 {
-		return l, ErrNoDocument
+		return l, read, ErrNoDocument
 	}
 	root := doc.Nodes[0]
 	base := e.baseURL(root, page)
 	if e.fields.jsonld || (e.detail != nil && e.detail.jsonld) {
 		if p, ok := pickProduct(structuredListings(root, page, base), l, page); ok {
-			l = override(l, p, false)
+			l, read = override(l, p, false), p
 		}
 	}
 	if e.detail == nil {
-		return l, nil
+		return l, read, nil
 	}
 	if e.detail.json != nil {
 		if d, ok := e.detail.json.detail(root, page, base, l); ok {
-			l = override(l, d, true)
+			l, read = override(l, d, true), d
 		}
-		return l, nil
+		return l, read, nil
 	}
 	c := root
 	if e.detail.listing != nil {
@@ -952,7 +963,7 @@ func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Li
 		}
 	}
 	d, _, _ := readListing(e.detail, c, page, base, readDetail)
-	return withVariants(e.detail, c, override(l, d, true)), nil
+	return withVariants(e.detail, c, override(l, d, true)), d, nil
 }
 
 // maxVariants bounds the variants one listing is given lines for.
