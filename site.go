@@ -144,6 +144,11 @@ type Extraction struct {
 	// URLs) without regard to case, for a market that links one listing
 	// as /l/AbC123 and /l/abc123; IDs are then stored in lower case.
 	IDIgnoreCase bool `yaml:"id_ignore_case" json:"id_ignore_case,omitempty"`
+	// Frame, in detail rules only, selects the frame (an <iframe>'s src,
+	// or " @attr") of a detail page whose document holds the listing's
+	// text: it is fetched too, and the detail rules read there win over
+	// those read on the page.
+	Frame string `yaml:"frame" json:"frame,omitempty"`
 	// Pages, when set, is a URL template of index pages no link names (an
 	// infinite-scroll catalogue's /ajax/more?page={n}): {n} counts from 2,
 	// page by page, while each page shows a listing new to the run.

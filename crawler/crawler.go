@@ -332,6 +332,12 @@ type task struct {
 	fresh   bool
 	quiet   int
 
+	// frame marks a detail task fetching the frame (detail rules' frame)
+	// of the listing's detail page: listing is then as that page
+	// completed it, and outerRead what the page's rules read there.
+	frame     bool
+	outerRead precwatch.Listing
+
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
 	paged *atomic.Bool
@@ -811,6 +817,14 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	if t.kind == kindDetail {
 		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
+		if err == nil && !t.frame {
+			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(t, l, read, fu, fetchedAt, digest, f.ID) {
+				return // the listing is recorded when its frame is read
+			}
+		}
+		if t.frame {
+			read = fillRead(read, t.outerRead)
+		}
 		if err != nil {
 			r.addErr(fmt.Errorf("crawler: detail %s: %w", pageURL.Redacted(), err))
 			if t.listing.PageSHA256 != digest {
@@ -825,7 +839,11 @@ func (r *run) page(t task, resp *colly.Response) {
 		// Issue 11: each field with the fetch it came from; the index
 		// page's fetch must be stored first.
 		from := indexFetch(t.listing)
-		l.Sources = precwatch.DetailSources(t.listing, from, l, f.ID)
+		if t.frame {
+			l.Sources = precwatch.FrameSources(t.listing, l, f.ID)
+		} else {
+			l.Sources = precwatch.DetailSources(t.listing, from, l, f.ID)
+		}
 		if t.listing.PageSHA256 != digest {
 			r.awaitPage(t.listing.PageSHA256)
 		}
@@ -967,6 +985,43 @@ var detailFields = [...]struct {
 	{"description", func(x *precwatch.Extraction) string { return x.Description }, func(l precwatch.Listing) bool { return l.Description != "" }},
 	{"price", func(x *precwatch.Extraction) string { return x.Price }, func(l precwatch.Listing) bool { return l.Price != 0 }},
 	{"vendor", func(x *precwatch.Extraction) string { return x.Vendor }, func(l precwatch.Listing) bool { return l.Vendor != "" }},
+}
+
+// detailFrame sends a listing whose detail page holds its text in a frame
+// (the detail rules' frame) on to that frame, l being the listing as the
+// page completed it and read what the page's rules read there. It
+// reports false when the frame is not fetched (another host, already
+// scheduled, or over max_pages): the page's listing is then recorded as
+// read. The index page the listing came from is stored first, as for
+// any detail page; the frame's task waits for this page in turn.
+func (r *run) detailFrame(t task, l, read precwatch.Listing, frameURL string, fetchedAt time.Time, digest, fetchID string) bool {
+	from := indexFetch(t.listing)
+	l.FetchedAt, l.PageSHA256 = fetchedAt, digest
+	l.Sources = precwatch.DetailSources(t.listing, from, l, fetchID)
+	if t.listing.PageSHA256 != digest {
+		r.awaitPage(t.listing.PageSHA256)
+	}
+	r.awaitFetch(from)
+	return r.enqueue(task{url: r.mirrors.toPrimary(frameURL), depth: t.depth, kind: kindDetail, listing: l,
+		rowHash: t.rowHash, frame: true, outerRead: read})
+}
+
+// fillRead is what a detail page and its frame read together: the
+// frame's fields, and the page's where the frame had none.
+func fillRead(frame, page precwatch.Listing) precwatch.Listing {
+	if frame.Title == "" {
+		frame.Title = page.Title
+	}
+	if frame.Description == "" {
+		frame.Description = page.Description
+	}
+	if frame.Vendor == "" {
+		frame.Vendor = page.Vendor
+	}
+	if frame.Price == 0 {
+		frame.Price = page.Price
+	}
+	return frame
 }
 
 // noteDetail counts a detail page read and the fields its rules left

@@ -340,7 +340,8 @@ func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) p
 				return strings.TrimSpace(c.ext.VendorText(doc)) == ""
 			}
 			d, err := c.ext.Detail(doc, final, precwatch.Listing{})
-			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "")
+			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "" &&
+				c.ext.DetailFrame(doc, final) == "")
 		},
 	}
 }

@@ -57,6 +57,9 @@ type Extractor interface {
 	// override l's); nil Detail rules → l unchanged, except in jsonld mode
 	// where the page's schema.org Product fills in what it has.
 	Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error)
+	// DetailFrame is the URL of the frame the detail rules' frame selects
+	// on a detail page, resolved against it; "" when there is none.
+	DetailFrame(doc *goquery.Document, page *url.URL) string
 	// DetailRead is Detail that also returns what the detail rules read on
 	// the page by themselves, before it was merged into l: a field l
 	// already had stays set in the merge when its rule matched nothing.
@@ -102,6 +105,7 @@ type fieldSet struct {
 	id, title, price, currency, vendor, description, u *field
 	vendorURL                                          *field // vendor profiles (issue 11)
 	variants                                           *field // each a line of the description
+	frame                                              *field // detail rules: the frame holding the text
 }
 
 type extractor struct {
@@ -180,6 +184,14 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	mode, err := parseMode(prefix+"mode", r.Mode)
 	if err != nil {
 		return fs, err
+	}
+	if strings.TrimSpace(r.Frame) != "" {
+		if top {
+			return fs, &FieldError{Field: prefix + "frame", Err: fmt.Errorf("only read on detail pages: put it under detail")}
+		}
+		if fs.frame, err = compileField(prefix+"frame", r.Frame); err != nil {
+			return fs, err
+		}
 	}
 	if !top && strings.TrimSpace(r.Pages) != "" {
 		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
@@ -924,6 +936,30 @@ func (lc *linkCollector) add(base *url.URL, ref string) {
 func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
 	l, _, err := e.DetailRead(doc, page, l)
 	return l, err
+}
+
+// DetailFrame returns the URL of the frame the detail rules name on a
+// detail page: the selected element's src (or its " @attr"), resolved
+// against the page; "" without a frame rule or a frame.
+func (e *extractor) DetailFrame(doc *goquery.Document, page *url.URL) string {
+	if e.detail == nil || e.detail.frame == nil || doc == nil || page == nil || len(doc.Nodes) == 0 {
+		return ""
+	}
+	root := doc.Nodes[0]
+	f := e.detail.frame
+	for _, n := range f.nodes(root) {
+		key := f.attr
+		if key == "" {
+			key = "src"
+		}
+		if v, ok := attr(n, key); ok {
+			if u := resolve(e.baseURL(root, page), v); u != nil {
+				u.Fragment, u.RawFragment = "", ""
+				return u.String()
+			}
+		}
+	}
+	return ""
 }
 
 // DetailRead completes l from its detail page, and returns what the
