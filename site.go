@@ -144,6 +144,10 @@ type Extraction struct {
 	// URLs) without regard to case, for a market that links one listing
 	// as /l/AbC123 and /l/abc123; IDs are then stored in lower case.
 	IDIgnoreCase bool `yaml:"id_ignore_case" json:"id_ignore_case,omitempty"`
+	// ListingSiblings selects the siblings after each listing element that
+	// belong to its listing, up to the next listing element: rows made of
+	// a <dt> and its <dd>, or a title row and a details row of a table.
+	ListingSiblings string `yaml:"listing_siblings" json:"listing_siblings,omitempty"`
 	// Frame, in detail rules only, selects the frame (an <iframe>'s src,
 	// or " @attr") of a detail page whose document holds the listing's
 	// text: it is fetched too, and the detail rules read there win over

@@ -102,6 +102,7 @@ type fieldSet struct {
 	jsonld                                             bool
 	json                                               *jsonRules        // mode json: the rest is unused
 	listing                                            cascadia.Selector // nil: the whole document
+	siblings                                           cascadia.Selector // listing_siblings: nil, none
 	id, title, price, currency, vendor, description, u *field
 	vendorURL                                          *field // vendor profiles (issue 11)
 	variants                                           *field // each a line of the description
@@ -209,6 +210,14 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	fs.jsonld = mode == precwatch.ExtractJSONLD
 	if fs.listing, err = compileSelector(prefix+"listing", r.Listing); err != nil {
 		return fs, err
+	}
+	if strings.TrimSpace(r.ListingSiblings) != "" {
+		if !top || fs.listing == nil {
+			return fs, &FieldError{Field: prefix + "listing_siblings", Err: fmt.Errorf("only read with the site's own listing rule")}
+		}
+		if fs.siblings, err = compileSelector(prefix+"listing_siblings", r.ListingSiblings); err != nil {
+			return fs, err
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -331,6 +340,9 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 		containers, kind = []*html.Node{root}, readPage
 	} else {
 		containers = cascadia.QueryAll(root, e.fields.listing)
+		if e.fields.siblings != nil {
+			containers = withSiblings(containers, e.fields.siblings)
+		}
 	}
 	var out []precwatch.Listing
 	var derived []bool
@@ -348,6 +360,56 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 		return nil // as without containers
 	}
 	return out
+}
+
+// maxSiblingNodes bounds the nodes withSiblings copies for one page, so
+// that a hostile page's listing rule cannot have it copied over and over.
+const maxSiblingNodes = 1 << 20
+
+// withSiblings makes each listing element one with the siblings after it
+// that match sel, up to the next listing element: a new element holding
+// copies of them in order, with the listing element's attributes (so a
+// bare "@data-id" still reads it). The page is left as it is.
+func withSiblings(containers []*html.Node, sel cascadia.Selector) []*html.Node {
+	isListing := make(map[*html.Node]bool, len(containers))
+	for _, c := range containers {
+		isListing[c] = true
+	}
+	budget := maxSiblingNodes
+	out := make([]*html.Node, 0, len(containers))
+	for _, c := range containers {
+		row := &html.Node{Type: html.ElementNode, Data: c.Data, DataAtom: c.DataAtom, Namespace: c.Namespace, Attr: c.Attr}
+		row.AppendChild(cloneTree(c, &budget))
+		for s := c.NextSibling; s != nil && !isListing[s]; s = s.NextSibling {
+			if s.Type == html.ElementNode && sel.Match(s) {
+				row.AppendChild(cloneTree(s, &budget))
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// cloneTree copies n and its descendants, iteratively (hostile nesting
+// cannot exhaust the stack), while *budget nodes remain: past it the
+// copy is cut.
+func cloneTree(n *html.Node, budget *int) *html.Node {
+	root := &html.Node{Type: n.Type, DataAtom: n.DataAtom, Data: n.Data, Namespace: n.Namespace, Attr: n.Attr}
+	type pair struct{ src, dst *html.Node }
+	stack := []pair{{n, root}}
+	for len(stack) > 0 && *budget > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for c := p.src.FirstChild; c != nil && *budget > 0; c = c.NextSibling {
+			*budget--
+			d := &html.Node{Type: c.Type, DataAtom: c.DataAtom, Data: c.Data, Namespace: c.Namespace, Attr: c.Attr}
+			p.dst.AppendChild(d)
+			if c.FirstChild != nil {
+				stack = append(stack, pair{c, d})
+			}
+		}
+	}
+	return root
 }
 
 // readKind says what a readListing context element is.

@@ -645,3 +645,32 @@ func TestDetailFrame(t *testing.T) {
 		t.Errorf("bad frame selector: %v, want an error naming detail.frame", err)
 	}
 }
+
+// TestListingSiblings: listing_siblings leaves the page as it was (a
+// second read gives the same rows) and is refused without the site's own
+// listing rule.
+func TestListingSiblings(t *testing.T) {
+	c, doc, page, _ := loadCase(t, "dtdd_rows")
+	ex, err := New(c.Extract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := goquery.OuterHtml(doc.Selection)
+	first, err := ex.Extract(doc, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := ex.Extract(doc, page)
+	after, _ := goquery.OuterHtml(doc.Selection)
+	if before != after || !reflect.DeepEqual(first, second) || len(first.Listings) != 3 {
+		t.Errorf("page changed %v, reads differ %v, %d rows", before != after, !reflect.DeepEqual(first, second), len(first.Listings))
+	}
+	for _, r := range []precwatch.Extraction{
+		{Title: "a", ListingSiblings: "dd"},
+		{Listing: "dt", Title: "a", Detail: &precwatch.Extraction{Listing: "dt", ListingSiblings: "dd"}},
+	} {
+		if _, err := New(r); err == nil || !strings.Contains(err.Error(), "listing_siblings") {
+			t.Errorf("%+v: %v, want an error naming listing_siblings", r, err)
+		}
+	}
+}
