@@ -46,6 +46,13 @@ type Site struct {
 	// to the next mirror when one fails; URLs are always stored on the
 	// primary host, so listings and alerts do not depend on the mirror.
 	Mirrors []string `yaml:"mirrors" json:"mirrors,omitempty"`
+
+	// Charset is the charset of the site's pages that declare none (no
+	// Content-Type charset, byte order mark or <meta>) and are not UTF-8,
+	// as a WHATWG label (koi8-r, windows-1251, iso-8859-2, gbk): a
+	// browser's fallback encoding. Empty: East Asian multi-byte encodings
+	// are sniffed, else windows-1252.
+	Charset string `yaml:"charset" json:"charset,omitempty"`
 }
 
 // DefaultRefreshAfter is Incremental.RefreshAfter when left at zero.

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/transform"
 )
 
@@ -27,7 +29,13 @@ const prescanBytes = 1024
 // such visitors; and a <template>'s contents, which no browser renders or
 // selects (a script's clones of cards, drafts), are left out.
 func parse(body []byte, contentType string) (*goquery.Document, error) {
-	e, name := pageEncoding(body, contentType)
+	return parseFallback(body, contentType, nil)
+}
+
+// parseFallback is parse with the site's charset for pages that declare
+// none and are not UTF-8 (nil: sniffed, else windows-1252).
+func parseFallback(body []byte, contentType string, fallback encoding.Encoding) (*goquery.Document, error) {
+	e, name := pageEncodingFallback(body, contentType, fallback)
 	var r io.Reader = bytes.NewReader(body)
 	if !asIs(e, name, body) {
 		r = transform.NewReader(r, e.NewDecoder())
@@ -96,6 +104,12 @@ func ascii(b []byte) bool {
 // bytes or anywhere in its head; else UTF-8 when the whole body is valid
 // UTF-8; else a Chinese, Japanese or Korean multi-byte encoding when the
 // bytes are plainly in one (see sniffCJK); else windows-1252.
+func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
+	return pageEncodingFallback(body, contentType, nil)
+}
+
+// pageEncodingFallback is pageEncoding with the site's charset (Site.Charset)
+// taking the place of the sniffing and windows-1252.
 //
 // charset.DetermineEncoding reads only the first 1024 bytes, for the
 // declaration and for UTF-8 alike. A legacy page that declares its charset
@@ -104,7 +118,7 @@ func ascii(b []byte) bool {
 // where a browser meets the declaration while parsing the head and reads
 // the page again in it; and an undeclared UTF-8 page whose first 1024
 // bytes are ASCII was read as windows-1252 too.
-func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
+func pageEncodingFallback(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string) {
 	if e, name, certain := charset.DetermineEncoding(body, contentType); certain {
 		return e, name
 	}
@@ -114,10 +128,24 @@ func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8"
 	}
+	if fallback != nil {
+		name, _ := htmlindex.Name(fallback)
+		return fallback, name
+	}
 	if e, name := sniffCJK(body); e != nil {
 		return e, name
 	}
 	return charmap.Windows1252, "windows-1252"
+}
+
+// SiteCharset is the encoding a site's charset label names (Site.Charset),
+// as browsers read labels.
+func SiteCharset(label string) (encoding.Encoding, error) {
+	e, name := charset.Lookup(label)
+	if e == nil || name == "replacement" {
+		return nil, fmt.Errorf("charset %q: not a charset label (koi8-r, windows-1251, iso-8859-2, gbk, shift_jis, ...)", label)
+	}
+	return e, nil
 }
 
 // sniffBytes bounds the part of an undeclared page the detector reads.

@@ -283,3 +283,51 @@ func TestParseAsBrowserWithoutScripts(t *testing.T) {
 		t.Errorf("%d elements left inside templates", n)
 	}
 }
+
+// TestParseSiteCharset: a site's charset is the fallback of pages that
+// declare none and are not UTF-8, before the sniffing; a declaration or
+// valid UTF-8 still wins.
+func TestParseSiteCharset(t *testing.T) {
+	koi8, _ := charmap.KOI8R.NewEncoder().String("Кислота азотная 57%, 12 500 руб./т")
+	latin2, _ := charmap.ISO8859_2.NewEncoder().String("Kwas azotowy 65%, wysyłka kurierem, Łódź")
+	page := func(head, body string) []byte {
+		return []byte("<html><head>" + head + "</head><body><p>" + body + "</p></body></html>")
+	}
+	tests := map[string]struct {
+		body           []byte
+		ct, site, want string
+	}{
+		"koi8-r undeclared":     {page("", koi8), "text/html", "koi8-r", "Кислота азотная 57%, 12 500 руб./т"},
+		"iso-8859-2 undeclared": {page("", latin2), "text/html", "iso-8859-2", "Kwas azotowy 65%, wysyłka kurierem, Łódź"},
+		"header wins":           {page("", latin2), "text/html; charset=iso-8859-2", "koi8-r", "Kwas azotowy 65%, wysyłka kurierem, Łódź"},
+		"meta wins":             {page(`<meta charset="koi8-r">`, koi8), "text/html", "windows-1251", "Кислота азотная 57%, 12 500 руб./т"},
+		"valid utf-8 wins":      {page("", "Łódź"), "text/html", "koi8-r", "Łódź"},
+		"no site charset: 1252": {page("", latin2), "text/html", "", "Kwas azotowy 65%, wysy\u00b3ka kurierem, \u00a3ód\u00bc"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var fb encoding.Encoding
+			if tc.site != "" {
+				var err error
+				if fb, err = SiteCharset(tc.site); err != nil {
+					t.Fatal(err)
+				}
+			}
+			doc, err := parseFallback(tc.body, tc.ct, fb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("p").Text(); got != tc.want {
+				t.Errorf("text = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"koi-8", "", "replacement", "utf-7"} {
+		if _, err := SiteCharset(bad); err == nil {
+			t.Errorf("SiteCharset(%q) accepted", bad)
+		}
+	}
+	if _, err := New(precwatch.Site{Name: "s", StartURLs: []string{"http://a.example/"}, Charset: "koi-8"}, openStore(t), keywordMatcher{}, nil); err == nil || !strings.Contains(err.Error(), `charset "koi-8"`) {
+		t.Errorf("New with a bad charset: %v", err)
+	}
+}

@@ -52,6 +52,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
+	"golang.org/x/text/encoding"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler/extract"
@@ -98,6 +99,8 @@ type Crawler struct {
 	runTimeout                  time.Duration
 	parallelism                 int
 	userAgent                   string
+	// charset is Site.Charset's encoding, nil when unset.
+	charset encoding.Encoding
 
 	// Incremental re-crawls (see incremental.go).
 	refreshAfter time.Duration
@@ -243,6 +246,13 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		return nil, fmt.Errorf("crawler: site %q: tor site without a proxy", site.Name)
 	}
 
+	if site.Charset != "" {
+		e, err := SiteCharset(site.Charset)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+		}
+		c.charset = e
+	}
 	l, p := site.Limits, site.Politeness
 	c.maxPages = orDefault(l.MaxPages, DefaultMaxPages)
 	c.maxDepth = orDefault(l.MaxDepth, DefaultMaxDepth)
@@ -568,7 +578,7 @@ func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
 	if c.ext.ReadsJSON() && extract.IsJSON(ct) {
 		return extract.JSONDocument(body), nil
 	}
-	return parse(body, ct)
+	return parseFallback(body, ct, c.charset)
 }
 
 // isHTML reports whether a Content-Type may hold a page worth parsing; a
