@@ -12,6 +12,7 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/internal/socksproxy"
+	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
 
 // frameMarket is an exporter's catalogue whose product pages show the
@@ -123,5 +124,30 @@ func TestCrawlDetailFrames(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestSharedFrontierDetailFrames: on a shared frontier (scale-out) a
+// frame task keeps what the detail page read: the listing ends with the
+// frame's description and the page's vendor, as in process.
+func TestSharedFrontierDetailFrames(t *testing.T) {
+	_, site, hits := frameMarket(t)
+	c := sharedCrawler(t, redistest.Start(t)+"?prefix=frames", site, "one",
+		WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+	run, err := c.Run(t.Context())
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 3 || hits("/detail_frame.html") != 1 {
+		t.Fatalf("run: %v %q %q, %d listings, %d frame requests; want ok, 3, 1", err, run.Status, run.Errors, run.Listings, hits("/detail_frame.html"))
+	}
+	var f1 precwatch.Listing
+	if err := c.store.Listings(t.Context(), site.Name, func(st precwatch.ListingState) error {
+		if st.Listing.ID == "F1" {
+			f1 = st.Listing
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if f1.Description != "Hydrogen peroxide 35%, 30 kg drum. Port: Qingdao." || f1.Vendor != "Huaxin Chemical" || len(f1.Sources) != 3 {
+		t.Errorf("F1 = %q, %q, %d sources; want the frame's description, the page's vendor, 3 sources", f1.Description, f1.Vendor, len(f1.Sources))
 	}
 }
