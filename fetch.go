@@ -185,6 +185,39 @@ func DetailSources(index Listing, indexID string, detail Listing, detailID strin
 	return append(out, Source{Fetch: detailID, Role: SourceDetail, Fields: fromDetail})
 }
 
+// FrameSources credits the fields of framed (a listing completed from the
+// frame of its detail page) to the fetches they were read from: a field
+// with the value page (the listing as the detail page completed it) had
+// keeps page's source, the others go to the frame's fetch frameID, as a
+// detail source.
+func FrameSources(page Listing, framed Listing, frameID string) []Source {
+	pv, fv := fieldValues(page), fieldValues(framed)
+	owner := map[string]int{} // field → index in out
+	out := make([]Source, 0, len(page.Sources)+1)
+	for _, s := range page.Sources {
+		out = append(out, Source{Fetch: s.Fetch, Role: s.Role})
+		for _, f := range s.Fields {
+			owner[f] = len(out) - 1
+		}
+	}
+	frame := Source{Fetch: frameID, Role: SourceDetail}
+	for i, v := range fv {
+		name := listingFields[i]
+		if j, ok := owner[name]; ok && v != "" && pv[i] == v {
+			out[j].Fields = append(out[j].Fields, name)
+		} else if v != "" {
+			frame.Fields = append(frame.Fields, name)
+		}
+	}
+	kept := out[:0]
+	for _, s := range out {
+		if len(s.Fields) > 0 {
+			kept = append(kept, s)
+		}
+	}
+	return append(kept, frame)
+}
+
 // FetchIDs returns the IDs of the fetches l's fields came from, in order,
 // once each.
 func (l Listing) FetchIDs() []string {

@@ -46,6 +46,13 @@ type Site struct {
 	// to the next mirror when one fails; URLs are always stored on the
 	// primary host, so listings and alerts do not depend on the mirror.
 	Mirrors []string `yaml:"mirrors" json:"mirrors,omitempty"`
+
+	// Charset is the charset of the site's pages that declare none (no
+	// Content-Type charset, byte order mark or <meta>) and are not UTF-8,
+	// as a WHATWG label (koi8-r, windows-1251, iso-8859-2, gbk): a
+	// browser's fallback encoding. Empty: East Asian multi-byte encodings
+	// are sniffed, else windows-1252.
+	Charset string `yaml:"charset" json:"charset,omitempty"`
 }
 
 // DefaultRefreshAfter is Incremental.RefreshAfter when left at zero.
@@ -140,6 +147,19 @@ type Extraction struct {
 	Description string `yaml:"description" json:"description,omitempty"`
 	URL         string `yaml:"url" json:"url,omitempty"`
 	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
+	// IDIgnoreCase compares listing IDs (the id rule's, or those taken from
+	// URLs) without regard to case, for a market that links one listing
+	// as /l/AbC123 and /l/abc123; IDs are then stored in lower case.
+	IDIgnoreCase bool `yaml:"id_ignore_case" json:"id_ignore_case,omitempty"`
+	// ListingSiblings selects the siblings after each listing element that
+	// belong to its listing, up to the next listing element: rows made of
+	// a <dt> and its <dd>, or a title row and a details row of a table.
+	ListingSiblings string `yaml:"listing_siblings" json:"listing_siblings,omitempty"`
+	// Frame, in detail rules only, selects the frame (an <iframe>'s src,
+	// or " @attr") of a detail page whose document holds the listing's
+	// text: it is fetched too, and the detail rules read there win over
+	// those read on the page.
+	Frame string `yaml:"frame" json:"frame,omitempty"`
 	// Pages, when set, is a URL template of index pages no link names (an
 	// infinite-scroll catalogue's /ajax/more?page={n}): {n} counts from 2,
 	// page by page, while each page shows a listing new to the run.

@@ -2,14 +2,19 @@ package crawler
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/saintfish/chardet"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/transform"
 )
 
@@ -18,13 +23,55 @@ import (
 const prescanBytes = 1024
 
 // parse builds a document from body, decoding it as pageEncoding says;
-// invalid bytes become U+FFFD.
+// invalid bytes become U+FFFD. It is read as a browser without JavaScript
+// (Tor Browser at its Safest level) shows it: a <noscript> block's
+// contents are elements, so rules read the listings a shop puts there for
+// such visitors; and a <template>'s contents, which no browser renders or
+// selects (a script's clones of cards, drafts), are left out.
 func parse(body []byte, contentType string) (*goquery.Document, error) {
-	e, name := pageEncoding(body, contentType)
-	if asIs(e, name, body) {
-		return goquery.NewDocumentFromReader(bytes.NewReader(body))
+	return parseFallback(body, contentType, nil)
+}
+
+// parseFallback is parse with the site's charset for pages that declare
+// none and are not UTF-8 (nil: sniffed, else windows-1252).
+func parseFallback(body []byte, contentType string, fallback encoding.Encoding) (*goquery.Document, error) {
+	e, name := pageEncodingFallback(body, contentType, fallback)
+	var r io.Reader = bytes.NewReader(body)
+	if !asIs(e, name, body) {
+		r = transform.NewReader(r, e.NewDecoder())
 	}
-	return goquery.NewDocumentFromReader(transform.NewReader(bytes.NewReader(body), e.NewDecoder()))
+	root, err := html.ParseWithOptions(r, html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return nil, err
+	}
+	dropTemplateContents(root)
+	return goquery.NewDocumentFromNode(root), nil
+}
+
+// dropTemplateContents empties every <template> under root. The parser
+// puts a template's contents among its children, where selectors would
+// find them; browsers keep them in a separate fragment. Iterative, so
+// hostile nesting cannot exhaust the stack.
+func dropTemplateContents(root *html.Node) {
+	for n := root; n != nil; {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Template {
+			for c := n.FirstChild; c != nil; c = n.FirstChild {
+				n.RemoveChild(c)
+			}
+		}
+		switch {
+		case n.FirstChild != nil:
+			n = n.FirstChild
+		default:
+			for n != nil && n != root && n.NextSibling == nil {
+				n = n.Parent
+			}
+			if n == nil || n == root {
+				return
+			}
+			n = n.NextSibling
+		}
+	}
 }
 
 // asIs reports whether decoding body from e changes nothing: no decoding,
@@ -55,7 +102,14 @@ func ascii(b []byte) bool {
 // order mark or the Content-Type's charset names; else the page's own
 // <meta charset> or http-equiv Content-Type declaration in its first 1024
 // bytes or anywhere in its head; else UTF-8 when the whole body is valid
-// UTF-8; else windows-1252.
+// UTF-8; else a Chinese, Japanese or Korean multi-byte encoding when the
+// bytes are plainly in one (see sniffCJK); else windows-1252.
+func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
+	return pageEncodingFallback(body, contentType, nil)
+}
+
+// pageEncodingFallback is pageEncoding with the site's charset (Site.Charset)
+// taking the place of the sniffing and windows-1252.
 //
 // charset.DetermineEncoding reads only the first 1024 bytes, for the
 // declaration and for UTF-8 alike. A legacy page that declares its charset
@@ -64,7 +118,7 @@ func ascii(b []byte) bool {
 // where a browser meets the declaration while parsing the head and reads
 // the page again in it; and an undeclared UTF-8 page whose first 1024
 // bytes are ASCII was read as windows-1252 too.
-func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
+func pageEncodingFallback(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string) {
 	if e, name, certain := charset.DetermineEncoding(body, contentType); certain {
 		return e, name
 	}
@@ -74,7 +128,59 @@ func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8"
 	}
+	if fallback != nil {
+		name, _ := htmlindex.Name(fallback)
+		return fallback, name
+	}
+	if e, name := sniffCJK(body); e != nil {
+		return e, name
+	}
 	return charmap.Windows1252, "windows-1252"
+}
+
+// SiteCharset is the encoding a site's charset label names (Site.Charset),
+// as browsers read labels.
+func SiteCharset(label string) (encoding.Encoding, error) {
+	e, name := charset.Lookup(label)
+	if e == nil || name == "replacement" {
+		return nil, fmt.Errorf("charset %q: not a charset label (koi8-r, windows-1251, iso-8859-2, gbk, shift_jis, ...)", label)
+	}
+	return e, nil
+}
+
+// sniffBytes bounds the part of an undeclared page the detector reads.
+const sniffBytes = 64 << 10
+
+// minCJKConfidence is the detector's confidence (0-100) a multi-byte guess
+// needs.
+const minCJKConfidence = 50
+
+// sniffCJK guesses the encoding of an undeclared page that is not UTF-8,
+// as browsers do (Firefox's chardetng, Chrome's CED): an exporter's GBK
+// catalogue sent with no charset anywhere was read as windows-1252, its
+// Chinese turned to "±ûÍª". Only the multi-byte East Asian encodings are
+// taken: their byte sequences are strict enough for a confident guess,
+// where the detector's guesses among single-byte encodings (a Polish
+// ISO-8859-2 page taken for ISO-8859-1) are not.
+func sniffCJK(body []byte) (encoding.Encoding, string) {
+	if len(body) > sniffBytes {
+		body = body[:sniffBytes]
+	}
+	r, err := chardet.NewHtmlDetector().DetectBest(body)
+	if err != nil || r.Confidence < minCJKConfidence {
+		return nil, ""
+	}
+	var label string
+	switch r.Charset {
+	case "GB-18030":
+		label = "gb18030"
+	case "Big5", "Shift_JIS", "EUC-JP", "EUC-KR":
+		label = r.Charset
+	default:
+		return nil, ""
+	}
+	e, name := charset.Lookup(label)
+	return e, name
 }
 
 // headElements are the elements a page's head holds: the scan for a

@@ -5,13 +5,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/internal/socksproxy"
@@ -203,5 +209,125 @@ func TestCrawlLateCharsetDeclaration(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestParseSniffsCJK: an undeclared page that is not UTF-8 is read in the
+// East Asian multi-byte encoding its bytes are plainly in, as browsers
+// sniff it; other undeclared bytes stay windows-1252, as before.
+func TestParseSniffsCJK(t *testing.T) {
+	enc := func(e interface {
+		NewEncoder() *encoding.Encoder
+	}, s string) string {
+		b, err := e.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	page := func(body string) []byte {
+		return []byte("<html><head><title>Products</title></head><body><p>" + body + "</p></body></html>")
+	}
+	const zh = "Acetone 99.5% 丙酮 CAS 67-64-1，硝酸钾 农业级，聚合氯化铝 水处理剂，三聚磷酸钠 工业级"
+	const tw = "硝酸鉀 農業級 25 公斤，檸檬酸 食品級，聚合氯化鋁 水處理劑，三聚磷酸鈉 工業級"
+	const ja = "硝酸カリウム 試薬特級 500g、クエン酸 食品添加物、塩化カルシウム 融雪剤 25kg 袋入り"
+	const ko = "질산칼륨 시약급 500g, 구연산 식품첨가물, 염화칼슘 제설제 25kg 포대 판매합니다"
+	tests := map[string]struct {
+		body []byte
+		want string
+	}{
+		"gbk":                  {page(enc(simplifiedchinese.GBK, zh)), zh},
+		"big5":                 {page(enc(traditionalchinese.Big5, tw)), tw},
+		"shift_jis":            {page(enc(japanese.ShiftJIS, ja)), ja},
+		"euc-kr":               {page(enc(korean.EUCKR, ko)), ko},
+		"latin-1 stays 1252":   {page("Salpeters\xe4ure 65 % f\xfcr 12,50 \x80, Gr\xfc\xdfe aus M\xfcnchen"), "Salpetersäure 65 % für 12,50 €, Grüße aus München"},
+		"iso-8859-2 not taken": {page(enc(charmap.ISO8859_2, "Kwas azotowy 65%, wysyłka kurierem, Łódź")), "Kwas azotowy 65%, wysy\u00b3ka kurierem, \u00a3ód\u00bc"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc, err := parse(tc.body, "text/html")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("p").Text(); got != tc.want {
+				t.Errorf("text = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseAsBrowserWithoutScripts: a page reads as Tor Browser at its
+// Safest level shows it: a <noscript> block's contents are elements the
+// rules select; a <template>'s contents and comments are nothing.
+func TestParseAsBrowserWithoutScripts(t *testing.T) {
+	body := []byte(`<html><head><noscript><style>.js{display:none}</style></noscript></head><body>
+<template id="qv"><div class="card"><h3 class="ttl">Draft: potassium chlorate 1 kg</h3></div></template>
+<!-- <div class="card"><h3 class="ttl">Removed: nitromethane 20 L</h3></div> -->
+<div class="card"><div class="js"></div><noscript><h3 class="ttl">Acetone 99%, 5 L</h3>
+<!-- <h3 class="ttl">Old: thionyl chloride</h3> --><span class="px">$ 25.00</span></noscript></div>
+<template><template><div class="card"><h3 class="ttl">nested</h3></div></template></template>
+</body></html>`)
+	doc, err := parse(body, "text/html; charset=utf-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	doc.Find("div.card h3.ttl").Each(func(_ int, s *goquery.Selection) { titles = append(titles, s.Text()) })
+	if want := []string{"Acetone 99%, 5 L"}; !slices.Equal(titles, want) {
+		t.Errorf("titles = %q, want %q", titles, want)
+	}
+	if got := doc.Find("div.card span.px").Text(); got != "$ 25.00" {
+		t.Errorf("price = %q", got)
+	}
+	if n := doc.Find("template *").Length(); n != 0 {
+		t.Errorf("%d elements left inside templates", n)
+	}
+}
+
+// TestParseSiteCharset: a site's charset is the fallback of pages that
+// declare none and are not UTF-8, before the sniffing; a declaration or
+// valid UTF-8 still wins.
+func TestParseSiteCharset(t *testing.T) {
+	koi8, _ := charmap.KOI8R.NewEncoder().String("Кислота азотная 57%, 12 500 руб./т")
+	latin2, _ := charmap.ISO8859_2.NewEncoder().String("Kwas azotowy 65%, wysyłka kurierem, Łódź")
+	page := func(head, body string) []byte {
+		return []byte("<html><head>" + head + "</head><body><p>" + body + "</p></body></html>")
+	}
+	tests := map[string]struct {
+		body           []byte
+		ct, site, want string
+	}{
+		"koi8-r undeclared":     {page("", koi8), "text/html", "koi8-r", "Кислота азотная 57%, 12 500 руб./т"},
+		"iso-8859-2 undeclared": {page("", latin2), "text/html", "iso-8859-2", "Kwas azotowy 65%, wysyłka kurierem, Łódź"},
+		"header wins":           {page("", latin2), "text/html; charset=iso-8859-2", "koi8-r", "Kwas azotowy 65%, wysyłka kurierem, Łódź"},
+		"meta wins":             {page(`<meta charset="koi8-r">`, koi8), "text/html", "windows-1251", "Кислота азотная 57%, 12 500 руб./т"},
+		"valid utf-8 wins":      {page("", "Łódź"), "text/html", "koi8-r", "Łódź"},
+		"no site charset: 1252": {page("", latin2), "text/html", "", "Kwas azotowy 65%, wysy\u00b3ka kurierem, \u00a3ód\u00bc"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var fb encoding.Encoding
+			if tc.site != "" {
+				var err error
+				if fb, err = SiteCharset(tc.site); err != nil {
+					t.Fatal(err)
+				}
+			}
+			doc, err := parseFallback(tc.body, tc.ct, fb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := doc.Find("p").Text(); got != tc.want {
+				t.Errorf("text = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	for _, bad := range []string{"koi-8", "", "replacement", "utf-7"} {
+		if _, err := SiteCharset(bad); err == nil {
+			t.Errorf("SiteCharset(%q) accepted", bad)
+		}
+	}
+	if _, err := New(precwatch.Site{Name: "s", StartURLs: []string{"http://a.example/"}, Charset: "koi-8"}, openStore(t), keywordMatcher{}, nil); err == nil || !strings.Contains(err.Error(), `charset "koi-8"`) {
+		t.Errorf("New with a bad charset: %v", err)
 	}
 }

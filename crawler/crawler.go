@@ -52,6 +52,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
+	"golang.org/x/text/encoding"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/crawler/extract"
@@ -98,6 +99,8 @@ type Crawler struct {
 	runTimeout                  time.Duration
 	parallelism                 int
 	userAgent                   string
+	// charset is Site.Charset's encoding, nil when unset.
+	charset encoding.Encoding
 
 	// Incremental re-crawls (see incremental.go).
 	refreshAfter time.Duration
@@ -243,6 +246,13 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		return nil, fmt.Errorf("crawler: site %q: tor site without a proxy", site.Name)
 	}
 
+	if site.Charset != "" {
+		e, err := SiteCharset(site.Charset)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
+		}
+		c.charset = e
+	}
 	l, p := site.Limits, site.Politeness
 	c.maxPages = orDefault(l.MaxPages, DefaultMaxPages)
 	c.maxDepth = orDefault(l.MaxDepth, DefaultMaxDepth)
@@ -331,6 +341,12 @@ type task struct {
 	rowHash string
 	fresh   bool
 	quiet   int
+
+	// frame marks a detail task fetching the frame (detail rules' frame)
+	// of the listing's detail page: listing is then as that page
+	// completed it, and outerRead what the page's rules read there.
+	frame     bool
+	outerRead precwatch.Listing
 
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
@@ -562,7 +578,7 @@ func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
 	if c.ext.ReadsJSON() && extract.IsJSON(ct) {
 		return extract.JSONDocument(body), nil
 	}
-	return parse(body, ct)
+	return parseFallback(body, ct, c.charset)
 }
 
 // isHTML reports whether a Content-Type may hold a page worth parsing; a
@@ -810,7 +826,15 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	if t.kind == kindDetail {
-		l, err := c.ext.Detail(doc, pageURL, t.listing)
+		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
+		if err == nil && !t.frame {
+			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(t, l, read, fu, fetchedAt, digest, f.ID) {
+				return // the listing is recorded when its frame is read
+			}
+		}
+		if t.frame {
+			read = fillRead(read, t.outerRead)
+		}
 		if err != nil {
 			r.addErr(fmt.Errorf("crawler: detail %s: %w", pageURL.Redacted(), err))
 			if t.listing.PageSHA256 != digest {
@@ -820,12 +844,16 @@ func (r *run) page(t task, resp *colly.Response) {
 			r.recordRow(b, t.listing, "", time.Time{})
 			return
 		}
-		r.noteDetail(l)
+		r.noteDetail(read)
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		// Issue 11: each field with the fetch it came from; the index
 		// page's fetch must be stored first.
 		from := indexFetch(t.listing)
-		l.Sources = precwatch.DetailSources(t.listing, from, l, f.ID)
+		if t.frame {
+			l.Sources = precwatch.FrameSources(t.listing, l, f.ID)
+		} else {
+			l.Sources = precwatch.DetailSources(t.listing, from, l, f.ID)
+		}
 		if t.listing.PageSHA256 != digest {
 			r.awaitPage(t.listing.PageSHA256)
 		}
@@ -969,7 +997,47 @@ var detailFields = [...]struct {
 	{"vendor", func(x *precwatch.Extraction) string { return x.Vendor }, func(l precwatch.Listing) bool { return l.Vendor != "" }},
 }
 
-// noteDetail counts a detail page read and the fields it left empty.
+// detailFrame sends a listing whose detail page holds its text in a frame
+// (the detail rules' frame) on to that frame, l being the listing as the
+// page completed it and read what the page's rules read there. It
+// reports false when the frame is not fetched (another host, already
+// scheduled, or over max_pages): the page's listing is then recorded as
+// read. The index page the listing came from is stored first, as for
+// any detail page; the frame's task waits for this page in turn.
+func (r *run) detailFrame(t task, l, read precwatch.Listing, frameURL string, fetchedAt time.Time, digest, fetchID string) bool {
+	from := indexFetch(t.listing)
+	l.FetchedAt, l.PageSHA256 = fetchedAt, digest
+	l.Sources = precwatch.DetailSources(t.listing, from, l, fetchID)
+	if t.listing.PageSHA256 != digest {
+		r.awaitPage(t.listing.PageSHA256)
+	}
+	r.awaitFetch(from)
+	return r.enqueue(task{url: r.mirrors.toPrimary(frameURL), depth: t.depth, kind: kindDetail, listing: l,
+		rowHash: t.rowHash, frame: true, outerRead: read})
+}
+
+// fillRead is what a detail page and its frame read together: the
+// frame's fields, and the page's where the frame had none.
+func fillRead(frame, page precwatch.Listing) precwatch.Listing {
+	if frame.Title == "" {
+		frame.Title = page.Title
+	}
+	if frame.Description == "" {
+		frame.Description = page.Description
+	}
+	if frame.Vendor == "" {
+		frame.Vendor = page.Vendor
+	}
+	if frame.Price == 0 {
+		frame.Price = page.Price
+	}
+	return frame
+}
+
+// noteDetail counts a detail page read and the fields its rules left
+// empty: l is what they read on the page alone. (Judged on the listing
+// merged with its index row, a field the row also gave never counted as
+// empty, and a detail rule that matched nothing on any page went unseen.)
 func (r *run) noteDetail(l precwatch.Listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

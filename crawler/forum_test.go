@@ -128,7 +128,8 @@ func TestForumThreads(t *testing.T) {
 // detail page (phpBB puts an action bar before the posts, so
 // "div.post:first-of-type" finds none) leaves the run ok, its listings
 // read from the index, and says so in a warning naming the field and the
-// rule; the right rule gives no warning.
+// rule; the right rule gives no warning. The warning comes also when the
+// index rows give the field (a snippet): the detail rule is still wrong.
 func TestDetailRuleMatchingNothing(t *testing.T) {
 	srv, _ := forumMarket(t)
 	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
@@ -137,16 +138,20 @@ func TestDetailRuleMatchingNothing(t *testing.T) {
 	}
 	t.Cleanup(func() { p.Close() })
 	for _, c := range []struct {
-		rule string
-		warn bool
-	}{{"div.post:first-of-type div.content", true}, {"h3.first ~ div.content", false}} {
+		rule, index string // the detail and the index description rules
+		warn        bool
+	}{
+		{"div.post:first-of-type div.content", "", true}, {"h3.first ~ div.content", "", false},
+		{"div.post:first-of-type div.content", "a.topictitle", true}, {"h3.first ~ div.content", "a.topictitle", false},
+	} {
 		site := precwatch.Site{
 			Name: "board", Tor: true, StartURLs: []string{"http://" + onionA + "/index.php"}, Proxy: p.URL(),
 			Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, MaxDepth: 1},
 			Extract: precwatch.Extraction{
 				Listing: "ul.topiclist li.row", Title: "a.topictitle", URL: "a.topictitle @href",
-				Links:  []string{"a.forumtitle @href"},
-				Detail: &precwatch.Extraction{Description: c.rule},
+				Description: c.index,
+				Links:       []string{"a.forumtitle @href"},
+				Detail:      &precwatch.Extraction{Description: c.rule},
 			},
 		}
 		var mu sync.Mutex

@@ -62,6 +62,9 @@ type sharedTask struct {
 	RowHash string            `json:"row_hash,omitempty"`
 	Fresh   bool              `json:"fresh,omitempty"`
 	Quiet   int               `json:"quiet,omitempty"`
+	// A detail page's frame (see task.frame).
+	Frame     bool               `json:"frame,omitempty"`
+	OuterRead *precwatch.Listing `json:"outer_read,omitempty"`
 }
 
 // sharedRun is a run's link to its shared frontier.
@@ -114,8 +117,12 @@ func (r *run) sharedDelta() map[string]int64 {
 
 // enqueueShared is enqueue on the shared frontier.
 func (r *run) enqueueShared(key string, t task) bool {
-	data, err := json.Marshal(sharedTask{URL: t.url, Depth: t.depth, Kind: t.kind, Listing: t.listing,
-		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet})
+	st := sharedTask{URL: t.url, Depth: t.depth, Kind: t.kind, Listing: t.listing,
+		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet, Frame: t.frame}
+	if t.frame {
+		st.OuterRead = &t.outerRead
+	}
+	data, err := json.Marshal(st)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: encode task %s: %w", t.url, err))
 		return false
@@ -328,7 +335,11 @@ func (r *run) sharedWorker() {
 		s.mu.Unlock()
 		r.wg.Add(1)
 		paged := new(atomic.Bool)
-		r.do(task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged})
+		t := task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged, frame: st.Frame}
+		if st.OuterRead != nil {
+			t.outerRead = *st.OuterRead
+		}
+		r.do(t)
 		s.mu.Lock()
 		delete(s.inflight, ft.ID)
 		s.mu.Unlock()

@@ -340,7 +340,8 @@ func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) p
 				return strings.TrimSpace(c.ext.VendorText(doc)) == ""
 			}
 			d, err := c.ext.Detail(doc, final, precwatch.Listing{})
-			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "")
+			return err != nil || (d.Title == "" && d.Description == "" && d.Price == 0 && d.Vendor == "" &&
+				c.ext.DetailFrame(doc, final) == "")
 		},
 	}
 }
@@ -400,7 +401,7 @@ func (r *run) errorPage(resp *colly.Response) {
 	if !isHTML(ct) {
 		return
 	}
-	doc, err := parse(resp.Body, ct)
+	doc, err := parseFallback(resp.Body, ct, r.c.charset)
 	if err != nil {
 		return
 	}
@@ -906,7 +907,7 @@ func (r *run) fetchLoginOnce(client *http.Client, flow, method, target, body, re
 		return nil, "", fmt.Errorf("crawler: %s %s: read: %w", flow, method, err)
 	}
 	ct := resp.Header.Get(headerContentType)
-	doc, err := parse(b, ct)
+	doc, err := parseFallback(b, ct, r.c.charset)
 	if err != nil {
 		return nil, "", fmt.Errorf("crawler: %s %s: parse: %w", flow, method, err)
 	}

@@ -1,7 +1,10 @@
 package crawler
 
 import (
+	"bufio"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/net/proxy"
 
 	"github.com/precwatch/precwatch"
@@ -160,31 +165,49 @@ func onionTLS() *tls.Config {
 	}
 }
 
-// limitTransport caps response bodies after decompression, so a gzip bomb is
-// cut at the limit rather than expanded in memory. It decompresses gzip
-// itself when the stdlib transport did not (a server sending gzip unasked)
-// and marks every response Uncompressed so colly never inflates one again.
+// acceptEncoding is what the crawler asks for: the codings it decodes, as
+// current browsers list them. Without it the stdlib transport sent "gzip"
+// alone, which no browser sends beside a Tor Browser User-Agent.
+const acceptEncoding = "gzip, deflate, br, zstd"
+
+// maxZstdWindow bounds the memory a zstd stream's window may claim (its
+// header names a size up to 3.75 TB); browsers decode windows up to 8 MiB.
+const maxZstdWindow = 8 << 20
+
+// limitTransport caps response bodies after decompression, so a
+// compression bomb is cut at the limit rather than expanded in memory. It
+// decodes every Content-Encoding a browser does (gzip, deflate, br, zstd,
+// several in a row) itself, whether asked for or sent unasked by a
+// misconfigured server, and marks every response Uncompressed so colly
+// never inflates one again. A body in a coding it does not know fails the
+// request, naming the coding, rather than being parsed as garbage.
 type limitTransport struct {
 	base *http.Transport
 	max  int64
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Accept-Encoding") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	body := resp.Body
-	if !resp.Uncompressed && strings.Contains(strings.ToLower(resp.Header.Get("Content-Encoding")), "gzip") {
-		gz, err := gzip.NewReader(body)
+	if ce := resp.Header.Get("Content-Encoding"); !resp.Uncompressed && ce != "" {
+		decoded, err := decodeBody(body, ce, req.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified || resp.StatusCode == http.StatusNoContent)
 		if err != nil {
 			body.Close()
-			return nil, fmt.Errorf("crawler: gzip body of %s: %w", req.URL.Redacted(), err)
+			return nil, fmt.Errorf("crawler: body of %s: %w", req.URL.Redacted(), err)
 		}
-		body = &gzipBody{Reader: gz, raw: body}
-		resp.Header.Del("Content-Encoding")
-		resp.Header.Del("Content-Length")
-		resp.ContentLength = -1
+		if decoded != body {
+			body = decoded
+			resp.Header.Del("Content-Encoding")
+			resp.Header.Del("Content-Length")
+			resp.ContentLength = -1
+		}
 	}
 	resp.Uncompressed = true
 	if t.max > 0 && resp.ContentLength > t.max {
@@ -208,14 +231,105 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (t *limitTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 
-type gzipBody struct {
-	*gzip.Reader
-	raw io.ReadCloser
+// ErrUnknownEncoding is a response in a Content-Encoding the crawler does
+// not decode.
+var ErrUnknownEncoding = errors.New("unsupported Content-Encoding")
+
+// decodeBody wraps raw in readers undoing the codings of a Content-Encoding
+// header, listed in the order they were applied (so undone last first).
+// An empty body (HEAD, 304, 204) is returned as is. raw is returned as is
+// when every coding is "identity".
+func decodeBody(raw io.ReadCloser, header string, empty bool) (io.ReadCloser, error) {
+	var codings []string
+	for c := range strings.SplitSeq(header, ",") {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if c != "" && c != "identity" {
+			codings = append(codings, c)
+		}
+	}
+	if len(codings) == 0 || empty {
+		return raw, nil
+	}
+	if len(codings) > 4 { // no server stacks more; each layer costs a decoder
+		return nil, fmt.Errorf("%w %q: %d codings", ErrUnknownEncoding, header, len(codings))
+	}
+	for _, c := range codings {
+		switch c {
+		case "gzip", "x-gzip", "deflate", "br", "zstd":
+		default:
+			return nil, fmt.Errorf("%w %q (precwatch decodes gzip, deflate, br and zstd)", ErrUnknownEncoding, c)
+		}
+	}
+	var r io.Reader = raw
+	closers := []func(){}
+	for i := len(codings) - 1; i >= 0; i-- {
+		switch codings[i] {
+		case "gzip", "x-gzip":
+			gz, err := gzip.NewReader(r)
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			closers = append(closers, func() { gz.Close() })
+			r = gz
+		case "deflate":
+			r = newDeflateReader(r)
+		case "br":
+			r = brotli.NewReader(r)
+		case "zstd":
+			zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow),
+				zstd.WithDecoderLowmem(true))
+			if err != nil {
+				return nil, fmt.Errorf("zstd: %w", err)
+			}
+			closers = append(closers, zr.Close)
+			r = zr
+		}
+	}
+	return &decodedBody{Reader: r, raw: raw, closers: closers}, nil
 }
 
-func (g *gzipBody) Close() error {
-	g.Reader.Close()
-	return g.raw.Close()
+// newDeflateReader reads HTTP's "deflate": a zlib stream (RFC 9110), or, as
+// some servers send it and browsers accept, raw deflate data without the
+// zlib header. The two are told apart by the zlib header's check bits.
+func newDeflateReader(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if h, err := br.Peek(2); err == nil && h[0]&0x0f == 8 && h[0]>>4 <= 7 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 {
+		return &lazyZlib{r: br}
+	}
+	return flate.NewReader(br)
+}
+
+// lazyZlib opens its zlib reader on the first Read, so that a broken header
+// is a read error of the body, as it is for the other codings' data.
+type lazyZlib struct {
+	r  io.Reader
+	zr io.ReadCloser
+}
+
+func (z *lazyZlib) Read(p []byte) (int, error) {
+	if z.zr == nil {
+		zr, err := zlib.NewReader(z.r)
+		if err != nil {
+			return 0, fmt.Errorf("deflate: %w", err)
+		}
+		z.zr = zr
+	}
+	return z.zr.Read(p)
+}
+
+// decodedBody is a response body read through its decoders; closing it
+// releases them and closes the connection's body.
+type decodedBody struct {
+	io.Reader
+	raw     io.ReadCloser
+	closers []func()
+}
+
+func (d *decodedBody) Close() error {
+	for _, c := range d.closers {
+		c()
+	}
+	return d.raw.Close()
 }
 
 // limitedBody reads at most n bytes and fails, rather than truncating

@@ -140,6 +140,11 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				errs = append(errs, doc.Errorf(at("proxy"), "want a socks5://host:port URL, got %q", p))
 			}
 		}
+		if s.Charset != "" {
+			if _, err := crawler.SiteCharset(s.Charset); err != nil {
+				errs = append(errs, doc.Errorf(at("charset"), "%v", err))
+			}
+		}
 		errs = append(errs, negativeNumbers(doc, i, s)...)
 		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
 		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)

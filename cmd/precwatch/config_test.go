@@ -339,3 +339,18 @@ func TestConfigErrorsOnePerLine(t *testing.T) {
 		t.Errorf("a wrapped error lost its context: %q", b.String())
 	}
 }
+
+// TestConfigCharset: a site's charset is a charset label, checked at its
+// line; a good one passes.
+func TestConfigCharset(t *testing.T) {
+	bad := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t, "    charset: koi-8\n", ", charset: iso-8859-2"))
+	_, _, err := run(t, t.Context(), "", "config", "check", "--config", bad)
+	if err == nil || !strings.Contains(err.Error(), ":6:5: sites[0].charset: charset \"koi-8\": not a charset label") ||
+		strings.Contains(err.Error(), "sites[1]") {
+		t.Errorf("config check: %v, want sites[0].charset's line only", err)
+	}
+	good := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t, "    charset: koi8-r\n", ", charset: gbk"))
+	if _, _, err := run(t, t.Context(), "", "config", "check", "--config", good); err != nil {
+		t.Errorf("config check: %v", err)
+	}
+}

@@ -57,6 +57,13 @@ type Extractor interface {
 	// override l's); nil Detail rules → l unchanged, except in jsonld mode
 	// where the page's schema.org Product fills in what it has.
 	Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error)
+	// DetailFrame is the URL of the frame the detail rules' frame selects
+	// on a detail page, resolved against it; "" when there is none.
+	DetailFrame(doc *goquery.Document, page *url.URL) string
+	// DetailRead is Detail that also returns what the detail rules read on
+	// the page by themselves, before it was merged into l: a field l
+	// already had stays set in the merge when its rule matched nothing.
+	DetailRead(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error)
 	// FollowDetails reports whether listings' URLs should be fetched as
 	// detail pages.
 	FollowDetails() bool
@@ -95,9 +102,11 @@ type fieldSet struct {
 	jsonld                                             bool
 	json                                               *jsonRules        // mode json: the rest is unused
 	listing                                            cascadia.Selector // nil: the whole document
+	siblings                                           cascadia.Selector // listing_siblings: nil, none
 	id, title, price, currency, vendor, description, u *field
 	vendorURL                                          *field // vendor profiles (issue 11)
 	variants                                           *field // each a line of the description
+	frame                                              *field // detail rules: the frame holding the text
 }
 
 type extractor struct {
@@ -110,6 +119,7 @@ type extractor struct {
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
+	foldIDs  bool // rules.IDIgnoreCase
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -176,6 +186,14 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	if err != nil {
 		return fs, err
 	}
+	if strings.TrimSpace(r.Frame) != "" {
+		if top {
+			return fs, &FieldError{Field: prefix + "frame", Err: fmt.Errorf("only read on detail pages: put it under detail")}
+		}
+		if fs.frame, err = compileField(prefix+"frame", r.Frame); err != nil {
+			return fs, err
+		}
+	}
 	if !top && strings.TrimSpace(r.Pages) != "" {
 		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
 	}
@@ -192,6 +210,14 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	fs.jsonld = mode == precwatch.ExtractJSONLD
 	if fs.listing, err = compileSelector(prefix+"listing", r.Listing); err != nil {
 		return fs, err
+	}
+	if strings.TrimSpace(r.ListingSiblings) != "" {
+		if !top || fs.listing == nil {
+			return fs, &FieldError{Field: prefix + "listing_siblings", Err: fmt.Errorf("only read with the site's own listing rule")}
+		}
+		if fs.siblings, err = compileSelector(prefix+"listing_siblings", r.ListingSiblings); err != nil {
+			return fs, err
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -244,6 +270,7 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		}
 	}
 	e.hasLinks = len(e.links) > 0
+	e.foldIDs = rules.IDIgnoreCase
 	if rules.Detail != nil {
 		d, err := compileFieldSet("detail.", *rules.Detail, false)
 		if err != nil {
@@ -285,6 +312,11 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 	} else {
 		res.Listings = e.selectorListings(root, page, base)
 	}
+	if e.foldIDs {
+		for i := range res.Listings {
+			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
+		}
+	}
 	res.Listings = dedupListings(res.Listings)
 	res.NextPages, res.Links = e.collectLinks(root, page, base, state)
 	return res, nil
@@ -308,6 +340,9 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 		containers, kind = []*html.Node{root}, readPage
 	} else {
 		containers = cascadia.QueryAll(root, e.fields.listing)
+		if e.fields.siblings != nil {
+			containers = withSiblings(containers, e.fields.siblings)
+		}
 	}
 	var out []precwatch.Listing
 	var derived []bool
@@ -325,6 +360,56 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 		return nil // as without containers
 	}
 	return out
+}
+
+// maxSiblingNodes bounds the nodes withSiblings copies for one page, so
+// that a hostile page's listing rule cannot have it copied over and over.
+const maxSiblingNodes = 1 << 20
+
+// withSiblings makes each listing element one with the siblings after it
+// that match sel, up to the next listing element: a new element holding
+// copies of them in order, with the listing element's attributes (so a
+// bare "@data-id" still reads it). The page is left as it is.
+func withSiblings(containers []*html.Node, sel cascadia.Selector) []*html.Node {
+	isListing := make(map[*html.Node]bool, len(containers))
+	for _, c := range containers {
+		isListing[c] = true
+	}
+	budget := maxSiblingNodes
+	out := make([]*html.Node, 0, len(containers))
+	for _, c := range containers {
+		row := &html.Node{Type: html.ElementNode, Data: c.Data, DataAtom: c.DataAtom, Namespace: c.Namespace, Attr: c.Attr}
+		row.AppendChild(cloneTree(c, &budget))
+		for s := c.NextSibling; s != nil && !isListing[s]; s = s.NextSibling {
+			if s.Type == html.ElementNode && sel.Match(s) {
+				row.AppendChild(cloneTree(s, &budget))
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// cloneTree copies n and its descendants, iteratively (hostile nesting
+// cannot exhaust the stack), while *budget nodes remain: past it the
+// copy is cut.
+func cloneTree(n *html.Node, budget *int) *html.Node {
+	root := &html.Node{Type: n.Type, DataAtom: n.DataAtom, Data: n.Data, Namespace: n.Namespace, Attr: n.Attr}
+	type pair struct{ src, dst *html.Node }
+	stack := []pair{{n, root}}
+	for len(stack) > 0 && *budget > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for c := p.src.FirstChild; c != nil && *budget > 0; c = c.NextSibling {
+			*budget--
+			d := &html.Node{Type: c.Type, DataAtom: c.DataAtom, Data: c.Data, Namespace: c.Namespace, Attr: c.Attr}
+			p.dst.AppendChild(d)
+			if c.FirstChild != nil {
+				stack = append(stack, pair{c, d})
+			}
+		}
+	}
+	return root
 }
 
 // readKind says what a readListing context element is.
@@ -911,24 +996,63 @@ func (lc *linkCollector) add(base *url.URL, ref string) {
 
 // Detail completes l from its detail page.
 func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Listing) (precwatch.Listing, error) {
+	l, _, err := e.DetailRead(doc, page, l)
+	return l, err
+}
+
+// DetailFrame returns the URL of the frame the detail rules name on a
+// detail page: the selected element's src (or its " @attr"), resolved
+// against the page; "" without a frame rule or a frame.
+func (e *extractor) DetailFrame(doc *goquery.Document, page *url.URL) string {
+	if e.detail == nil || e.detail.frame == nil || doc == nil || page == nil || len(doc.Nodes) == 0 {
+		return ""
+	}
+	root := doc.Nodes[0]
+	f := e.detail.frame
+	for _, n := range f.nodes(root) {
+		key := f.attr
+		if key == "" {
+			key = "src"
+		}
+		if v, ok := attr(n, key); ok {
+			if u := resolve(e.baseURL(root, page), v); u != nil {
+				u.Fragment, u.RawFragment = "", ""
+				return u.String()
+			}
+		}
+	}
+	return ""
+}
+
+// DetailRead completes l from its detail page, and returns what the
+// page's rules read.
+func (e *extractor) DetailRead(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error) {
+	merged, read, err = e.detail1(doc, page, l)
+	if e.foldIDs {
+		merged.ID = strings.ToLower(merged.ID)
+	}
+	return merged, read, err
+}
+
+func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Listing) (merged, read precwatch.Listing, err error) {
 	if doc == nil || page == nil || len(doc.Nodes) == 0 {
-		return l, ErrNoDocument
+		return l, read, ErrNoDocument
 	}
 	root := doc.Nodes[0]
 	base := e.baseURL(root, page)
 	if e.fields.jsonld || (e.detail != nil && e.detail.jsonld) {
 		if p, ok := pickProduct(structuredListings(root, page, base), l, page); ok {
-			l = override(l, p, false)
+			l, read = override(l, p, false), p
 		}
 	}
 	if e.detail == nil {
-		return l, nil
+		return l, read, nil
 	}
 	if e.detail.json != nil {
 		if d, ok := e.detail.json.detail(root, page, base, l); ok {
-			l = override(l, d, true)
+			l, read = override(l, d, true), d
 		}
-		return l, nil
+		return l, read, nil
 	}
 	c := root
 	if e.detail.listing != nil {
@@ -937,7 +1061,7 @@ func (e *extractor) Detail(doc *goquery.Document, page *url.URL, l precwatch.Lis
 		}
 	}
 	d, _, _ := readListing(e.detail, c, page, base, readDetail)
-	return withVariants(e.detail, c, override(l, d, true)), nil
+	return withVariants(e.detail, c, override(l, d, true)), d, nil
 }
 
 // maxVariants bounds the variants one listing is given lines for.

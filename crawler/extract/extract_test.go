@@ -610,3 +610,67 @@ func TestVariants(t *testing.T) {
 		t.Errorf("a bad variants selector: %v, want an error naming variants", err)
 	}
 }
+
+// TestDetailFrame: a detail rule's frame is the selected element's src (or
+// the attribute named), resolved against the page and its <base>; the
+// site's own rules may not name one.
+func TestDetailFrame(t *testing.T) {
+	page, _ := url.Parse("http://exporter.onion/product/1010.html")
+	for _, tc := range []struct {
+		rule, html, want string
+	}{
+		{"iframe", `<iframe src="/detail_frame.html?id=1010#top"></iframe>`, "http://exporter.onion/detail_frame.html?id=1010"},
+		{"iframe.desc", `<iframe class="ad" src="http://ads.example/x"></iframe><iframe class="desc" src="frame/1010"></iframe>`, "http://exporter.onion/product/frame/1010"},
+		{"iframe @data-src", `<iframe data-src="/lazy/1010" src="about:blank"></iframe>`, "http://exporter.onion/lazy/1010"},
+		{"iframe", `<base href="http://exporter.onion/cn/"><iframe src="d.html"></iframe>`, "http://exporter.onion/cn/d.html"},
+		{"iframe", `<iframe src="javascript:void(0)"></iframe>`, ""},
+		{"iframe", `<p>no frame</p>`, ""},
+	} {
+		ex, err := New(precwatch.Extraction{Listing: "li", Title: "h2", Detail: &precwatch.Extraction{Frame: tc.rule, Description: "p"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(tc.html))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ex.DetailFrame(doc, page); got != tc.want {
+			t.Errorf("%s on %s: frame %q, want %q", tc.rule, tc.html, got, tc.want)
+		}
+	}
+	if _, err := New(precwatch.Extraction{Listing: "li", Title: "h2", Frame: "iframe"}); err == nil || !strings.Contains(err.Error(), `"frame"`) {
+		t.Errorf("frame in the site's rules: %v, want an error naming it", err)
+	}
+	if _, err := New(precwatch.Extraction{Listing: "li", Title: "h2", Detail: &precwatch.Extraction{Frame: "iframe["}}); err == nil || !strings.Contains(err.Error(), "detail.frame") {
+		t.Errorf("bad frame selector: %v, want an error naming detail.frame", err)
+	}
+}
+
+// TestListingSiblings: listing_siblings leaves the page as it was (a
+// second read gives the same rows) and is refused without the site's own
+// listing rule.
+func TestListingSiblings(t *testing.T) {
+	c, doc, page, _ := loadCase(t, "dtdd_rows")
+	ex, err := New(c.Extract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := goquery.OuterHtml(doc.Selection)
+	first, err := ex.Extract(doc, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := ex.Extract(doc, page)
+	after, _ := goquery.OuterHtml(doc.Selection)
+	if before != after || !reflect.DeepEqual(first, second) || len(first.Listings) != 3 {
+		t.Errorf("page changed %v, reads differ %v, %d rows", before != after, !reflect.DeepEqual(first, second), len(first.Listings))
+	}
+	for _, r := range []precwatch.Extraction{
+		{Title: "a", ListingSiblings: "dd"},
+		{Listing: "dt", Title: "a", Detail: &precwatch.Extraction{Listing: "dt", ListingSiblings: "dd"}},
+	} {
+		if _, err := New(r); err == nil || !strings.Contains(err.Error(), "listing_siblings") {
+			t.Errorf("%+v: %v, want an error naming listing_siblings", r, err)
+		}
+	}
+}

@@ -337,7 +337,7 @@ func stateText(t *textBuilder, s string) {
 		return
 	}
 	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragment(strings.NewReader(s), body)
+	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(s), body, html.ParseOptionEnableScripting(false))
 	if err != nil {
 		t.write(s)
 		return

@@ -264,7 +264,11 @@ func cleanText(s string, limit int, keep bool) string {
 	return t.String()
 }
 
-// skipElement reports elements whose contents are never page text.
+// skipElement reports elements whose contents are never page text. A
+// <noscript> block's contents are elements (pages are parsed as a browser
+// without JavaScript reads them), read when a rule selects inside the
+// block; inside a larger element they are left out, so that an "enable
+// JavaScript" notice does not become a title or description.
 func skipElement(n *html.Node) bool {
 	switch n.DataAtom {
 	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Iframe, atom.Object, atom.Head:
