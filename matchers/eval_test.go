@@ -61,6 +61,8 @@ var holdoutBatches = []struct {
 	// Export B2B portals and procurement: keyword-stuffed exporter titles,
 	// stacked identifiers, tenders and RFQs, in all nine languages.
 	{"batch17", 3084, floorRE("holdout-batch17-floor")},
+	// Short search-result titles, and decoys built against the rules.
+	{"batch18", 3284, floorRE("holdout-batch18-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
