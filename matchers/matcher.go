@@ -769,6 +769,9 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	}
 	m.shareStrengths(sc.staged)
 	m.loneStrength(sc, l)
+	if m.dropSubjects(sc, l.Title); len(sc.staged) == 0 {
+		return nil
+	}
 	m.scoreListing(sc, l.Tor)
 	// The matches and what their pointer and slice fields point to, sized
 	// exactly, in one allocation for the usual few matches: bytes and
@@ -1380,6 +1383,9 @@ var negators = map[string]bool{
 	"geen": true, // Dutch "no" ("bevat geen aceton")
 	// A product against the substance: "anti-salpêtre" treats walls.
 	"anti": true, "contre": true, "против": true, "przeciw": true,
+	// Polish "devoid of" takes the genitive with no preposition
+	// ("pozbawione nadtlenku wodoru").
+	"pozbawiony": true, "pozbawiona": true, "pozbawione": true, "pozbawieni": true,
 }
 
 // negated reports "X-free", "X free", "free of X", "without X" and the
@@ -1403,8 +1409,45 @@ func negated(toks []token, first, after int) bool {
 	if after < len(toks) && toks[after].kind == tokWord && absentAfter[toks[after].word] {
 		return true
 	}
-	return policyNegated(toks, first)
+	// "ацетон не входит в состав": the term is not in the product.
+	if after+1 < len(toks) && toks[after].kind == tokWord && (toks[after].word == "не" || toks[after].word == "ne") &&
+		toks[after+1].kind == tokWord && notContainedVerbs[toks[after+1].word] {
+		return true
+	}
+	return notBasedOn(toks, first) || policyNegated(toks, first)
 }
+
+// notContainedVerbs, after the term and "не", say the product holds none.
+var notContainedVerbs = foldedSetOf(`входит содержится содержит vkhodit soderzhitsya soderzhit`)
+
+// notBasedOn reports "not based on X" before the term at first: "niet op
+// basis van aceton", "nicht auf Basis von", "not based on", "non à base
+// de", "nie na bazie".
+func notBasedOn(toks []token, first int) bool {
+	k := first - 1
+	if k < 1 || toks[k].kind != tokWord || !basisOfWords[toks[k].word] {
+		return false
+	}
+	k--
+	if toks[k].kind != tokWord || !basisWords[toks[k].word] {
+		return false
+	}
+	for j := k - 1; j >= 0 && j >= k-3; j-- {
+		if toks[j].kind == tokBreak {
+			return false
+		}
+		if toks[j].kind == tokWord && notWords[toks[j].word] {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	basisOfWords = foldedSetOf(`van von on de di na`)
+	basisWords   = foldedSetOf(`basis base based bazie`)
+	notWords     = foldedSetOf(`niet nicht not non pas no nie не ne`)
+)
 
 // romanAfter reads an oxidation state in parentheses at s[i:] ("(V)",
 // "(iii)").
@@ -1496,7 +1539,7 @@ entferner sperre verwijderaar`)
 // "free of", "frei von", "libre de", "exempt d'", "privo di", "vrij van",
 // "wolny od", "свободный от".
 var (
-	freeWords = foldedSetOf(`free frei freie freies libre libres exempt exempte exempts exemptes privo priva privi prive
+	freeWords = foldedSetOf(`free frei freie freies libre libres exempt exempte exempts exemptes dépourvu dépourvue dépourvus dépourvues privo priva privi prive
 esente esenti exento exenta isento isenta vrij wolny wolna wolne свободный свободная свободно`)
 	freeOfWords = foldedSetOf(`of from von de d di da van od от`)
 	// freeOfCharge are the nouns that make "free of" a price or a service.

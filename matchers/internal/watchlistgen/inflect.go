@@ -21,6 +21,11 @@ import (
 // are left as they are: a missed form costs recall on that form only, a
 // wrong one would only be a term no listing holds.
 
+// givenNames are oblique forms that are also common given names, far
+// more often written than the form: "Зарина" (a girl's name) is also the
+// genitive of "зарин".
+var givenNames = map[string]bool{"зарина": true}
+
 // ruNounsIy are Russian nouns in -ий (elements), not adjectives.
 var ruNounsIy = map[string]bool{
 	"калий": true, "натрий": true, "магний": true, "аммоний": true, "алюминий": true, "кальций": true,
@@ -59,9 +64,11 @@ func ruForms(name string) []string {
 	if head < 0 {
 		return nil
 	}
-	out := make([]string, len(forms))
-	for c, f := range forms {
-		out[c] = strings.Join(f, " ")
+	var out []string
+	for _, f := range forms {
+		if form := strings.Join(f, " "); !givenNames[form] {
+			out = append(out, form)
+		}
 	}
 	return out
 }

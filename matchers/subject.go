@@ -1,0 +1,91 @@
+package matchers
+
+import (
+	"strings"
+	"unicode"
+)
+
+// A listing whose goods are not the substance but about it (a sign or
+// poster naming it, a book, course or exhibition on it, a job at a plant
+// making it, test strips or detector tubes for it, an empty historic
+// bottle) names the substance as a subject: its title says so with a word
+// for those goods before the first name, or right after it ("Hydrogen
+// peroxide test strips", "Sulphuric Acid Plant"). Such a listing's matches
+// are dropped, except one stated over its limit: "Nitric acid 65 %, safety
+// poster included" still sells the acid.
+
+// subjectGoods are the goods, before the first name in a title, that make
+// the substance their subject (not "job", "lecture" or "vide": a job lot,
+// a lecture bottle and a vide-grenier sell the goods themselves, as
+// "vacío" and "vuoto" say vacuum-packed); subjectCompounds the same as the last part
+// of a German compound ("Sicherheitsposter", "Prüfröhrchen").
+var (
+	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
+ticket tickets exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
+schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres
+panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
+cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro
+cartello adesivo romanzo corso biglietto mostra strisce rilevatore mappa quadro
+bord boek cursus tentoonstelling vacature kaart schilderij leeg lege
+tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obraz pusta pusty puste
+табличка плакат наклейка книга курс обучение билет выставка музей экскурсия вакансия полоски карта картина пустая пустой
+tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski kartina pustaya pustoy`)
+	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek"}
+	// subjectAfter, right after the first name, make it a modifier of
+	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant").
+	subjectAfter = foldedSetOf(`sign poster test strips detector sensor plant factory fabriek fabrik werk museum exhibition
+book novel roman novela romanzo powieść роман`)
+)
+
+// subjectListing reports whether title makes the listing's goods other
+// than the substance (see above); first and end span the title's first
+// match, or first is -1 when the title holds none.
+func subjectListing(title string, first, end int) bool {
+	before := title
+	if first >= 0 {
+		before = title[:first]
+	}
+	for _, w := range strings.FieldsFunc(before, notWordRune) {
+		f := string(appendFolded(nil, w))
+		if subjectGoods[f] {
+			return true
+		}
+		for _, c := range subjectCompounds {
+			if len(f) > len(c)+3 && strings.HasSuffix(f, string(appendFolded(nil, c))) {
+				return true
+			}
+		}
+	}
+	if first < 0 {
+		return false
+	}
+	after := strings.FieldsFunc(title[end:], notWordRune)
+	if len(after) == 0 || strings.TrimLeft(title[end:], " ")[:1] == "," {
+		return false
+	}
+	return subjectAfter[string(appendFolded(nil, after[0]))]
+}
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+// dropSubjects removes the staged matches of a listing whose title makes
+// the substance a subject (subjectListing), but those over their limit.
+func (m *Matcher) dropSubjects(sc *scratch, title string) {
+	first, end := -1, 0
+	for _, st := range sc.staged {
+		if st.field == "title" && (first < 0 || st.start < first) {
+			first, end = st.start, st.end
+		}
+	}
+	if !subjectListing(title, first, end) {
+		return
+	}
+	kept := sc.staged[:0]
+	for _, st := range sc.staged {
+		if st.over {
+			kept = append(kept, st)
+		}
+	}
+	clear(sc.staged[len(kept):])
+	sc.staged = kept
+}
