@@ -89,22 +89,9 @@ func ruAdjective(w string, beforeNoun bool) bool {
 }
 
 func ruAdjGen(w string) string {
-	switch {
-	case hasAnySuffix(w, "ова", "ева"):
-		return trimRunes(w, 1) + "ой"
-	case strings.HasSuffix(w, "ая"):
-		return trimRunes(w, 2) + "ой"
-	case strings.HasSuffix(w, "яя"):
-		return trimRunes(w, 2) + "ей"
-	case strings.HasSuffix(w, "ый"), strings.HasSuffix(w, "ое"):
-		return trimRunes(w, 2) + "ого"
-	case strings.HasSuffix(w, "ий"), strings.HasSuffix(w, "ее"):
-		if hasAnySuffix(trimRunes(w, 2), "г", "к", "х", "ж", "ш", "ч", "щ") {
-			return trimRunes(w, 2) + "ого"
-		}
-		return trimRunes(w, 2) + "его"
-	}
-	return w
+	return ruAdjOblique(w, "ого", "его", func(stem string) bool {
+		return hasAnySuffix(stem, "г", "к", "х", "ж", "ш", "ч", "щ")
+	})
 }
 
 func ruAdjAcc(w string) string {
@@ -125,29 +112,19 @@ func ruSibilantStem(w string, n int) bool {
 	return hasAnySuffix(trimRunes(w, n), "ж", "ш", "ч", "щ", "ц")
 }
 
-// ruVelarStem reports whether w without its last n runes ends in г, к or
-// х, after which an adjective keeps its hard endings ("-ом", "-ого").
-func ruVelarStem(w string, n int) bool {
-	return hasAnySuffix(trimRunes(w, n), "г", "к", "х")
-}
-
 func ruAdjIns(w string) string {
-	switch {
-	case hasAnySuffix(w, "ова", "ева"):
-		return trimRunes(w, 1) + "ой"
-	case strings.HasSuffix(w, "ая"):
-		return trimRunes(w, 2) + "ой"
-	case strings.HasSuffix(w, "яя"):
-		return trimRunes(w, 2) + "ей"
-	case hasAnySuffix(w, "ый", "ое"):
-		return trimRunes(w, 2) + "ым"
-	case hasAnySuffix(w, "ий", "ее"):
-		return trimRunes(w, 2) + "им"
-	}
-	return w
+	return ruAdjOblique(w, "ым", "им", func(string) bool { return false })
 }
 
 func ruAdjPrep(w string) string {
+	return ruAdjOblique(w, "ом", "ем", func(stem string) bool { return hasAnySuffix(stem, "г", "к", "х") })
+}
+
+// ruAdjOblique returns the adjective w in an oblique case whose feminine
+// ends in -ой/-ей (genitive, instrumental, prepositional): the masculine
+// and neuter take hard after -ый/-ое and after -ий/-ее when hardStem says
+// the stem keeps hard endings, else soft.
+func ruAdjOblique(w, hard, soft string, hardStem func(stem string) bool) string {
 	switch {
 	case hasAnySuffix(w, "ова", "ева"):
 		return trimRunes(w, 1) + "ой"
@@ -156,12 +133,12 @@ func ruAdjPrep(w string) string {
 	case strings.HasSuffix(w, "яя"):
 		return trimRunes(w, 2) + "ей"
 	case hasAnySuffix(w, "ый", "ое"):
-		return trimRunes(w, 2) + "ом"
+		return trimRunes(w, 2) + hard
 	case hasAnySuffix(w, "ий", "ее"):
-		if ruVelarStem(w, 2) {
-			return trimRunes(w, 2) + "ом"
+		if hardStem(trimRunes(w, 2)) {
+			return trimRunes(w, 2) + hard
 		}
-		return trimRunes(w, 2) + "ем"
+		return trimRunes(w, 2) + soft
 	}
 	return w
 }
