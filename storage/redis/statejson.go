@@ -1,15 +1,19 @@
 package redis
 
-// Listing states in JSON without reflection (issue 9, throughput): every
-// sighting RecordPage writes encodes a state (about 0.8 KB) and every
-// listing seen again decodes one, and encoding/json's reflection was some
-// 40 % of the client's CPU per re-crawled listing. appendState writes the
-// bytes json.Marshal writes, byte for byte, and parseState reads what it
-// writes; anything outside that (an escape it does not take, a null, a
-// field it does not know, a duplicate field, a number or time it does not
-// format itself) goes to encoding/json, so the stored format and what is
-// accepted do not change. TestStateJSON checks both against encoding/json
-// on random states, and that they know every field of the types.
+// Listing states and alerts in JSON (issue 9, throughput): every
+// sighting RecordPage writes encodes a state (about 0.8 KB), a new alert
+// is encoded for its key and its stream event, and every listing seen
+// again decodes a state. appendState and appendAlert write the bytes
+// json.Marshal writes, byte for byte, without reflection, so the stored
+// format does not change; TestStateJSON and TestAlertJSON check them
+// against encoding/json on random values, and that they know every field
+// of the types. Decoding goes through github.com/goccy/go-json, which
+// reads as encoding/json does (the same tests compare them). The encoder
+// stays ours: go-json's, byte-identical too, costs about twice this per
+// state (its omitzero check of a time.Time is reflection) and reached
+// some 73 % of this one's gain over encoding/json on new listings
+// (README, "JSON libraries"); segmentio/encoding, bytedance/sonic and
+// json-iterator do not write encoding/json's bytes.
 
 import (
 	"encoding/json"
@@ -19,6 +23,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	gojson "github.com/goccy/go-json"
 
 	"github.com/precwatch/precwatch"
 )
@@ -241,407 +247,6 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 	return append(b, '}')
 }
 
-// parseState decodes a stored listing state as json.Unmarshal does. What
-// its scanner does not take it leaves to encoding/json.
-func parseState(raw string) (*precwatch.ListingState, error) {
-	st := new(precwatch.ListingState)
-	p := stateParser{s: raw}
-	if p.state(st) {
-		p.ws()
-		if p.i == len(p.s) {
-			return st, nil
-		}
-	}
-	*st = precwatch.ListingState{}
-	if err := json.Unmarshal([]byte(raw), st); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-// stateParser reads the JSON appendState writes, in any field order and
-// spacing. Its methods report false for anything else, and the caller
-// then decodes with encoding/json.
-type stateParser struct {
-	s string
-	i int
-}
-
-func (p *stateParser) ws() {
-	if p.i < len(p.s) && p.s[p.i] > ' ' {
-		return
-	}
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-// byte consumes c, after white space.
-func (p *stateParser) byte(c byte) bool {
-	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-// peek is the next byte after white space, or 0.
-func (p *stateParser) peek() byte {
-	p.ws()
-	if p.i < len(p.s) {
-		return p.s[p.i]
-	}
-	return 0
-}
-
-func (p *stateParser) lit(w string) bool {
-	p.ws()
-	if strings.HasPrefix(p.s[p.i:], w) {
-		p.i += len(w)
-		return true
-	}
-	return false
-}
-
-// str reads a string. Escapes are those of JSON that Go's string literals
-// share (all but "\/"); invalid UTF-8 or a lone surrogate, which
-// encoding/json replaces, is refused.
-func (p *stateParser) str() (string, bool) {
-	if !p.byte('"') {
-		return "", false
-	}
-	rest := p.s[p.i:]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return "", false
-	}
-	v := rest[:j]
-	if strings.IndexByte(v, '\\') >= 0 {
-		return p.strEscaped()
-	}
-	high := byte(0)
-	for k := 0; k < len(v); k++ {
-		c := v[k]
-		if c < 0x20 {
-			return "", false
-		}
-		high |= c
-	}
-	if high >= utf8.RuneSelf && !utf8.ValidString(v) {
-		return "", false
-	}
-	p.i += j + 1
-	return v, true
-}
-
-// strEscaped is str for a string with escapes, after its opening quote.
-func (p *stateParser) strEscaped() (string, bool) {
-	start := p.i
-	for ; p.i < len(p.s); p.i++ {
-		switch c := p.s[p.i]; {
-		case c == '"':
-			v := p.s[start:p.i]
-			p.i++
-			if !utf8.ValidString(v) {
-				return "", false
-			}
-			for k := 0; k < len(v); k++ {
-				if v[k] == '\\' {
-					k++
-					if k == len(v) || !strings.ContainsRune(`"\bfnrtu`, rune(v[k])) {
-						return "", false
-					}
-				}
-			}
-			u, err := strconv.Unquote(`"` + v + `"`)
-			return u, err == nil
-		case c == '\\':
-			p.i++ // the escaped byte: never the closing quote
-		case c < 0x20:
-			return "", false
-		}
-	}
-	return "", false
-}
-
-// num reads a JSON number as a float64.
-func (p *stateParser) num() (float64, bool) {
-	p.ws()
-	start := p.i
-	if p.i < len(p.s) && p.s[p.i] == '-' {
-		p.i++
-	}
-	digits := func() int {
-		n := 0
-		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
-	intStart := p.i
-	n := digits()
-	if n == 0 || (n > 1 && p.s[intStart] == '0') {
-		return 0, false
-	}
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return 0, false
-		}
-	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(p.s[start:p.i], 64)
-	return f, err == nil
-}
-
-func (p *stateParser) time(t *time.Time) bool {
-	p.ws()
-	start := p.i
-	if _, ok := p.str(); !ok {
-		return false
-	}
-	return t.UnmarshalJSON([]byte(p.s[start:p.i])) == nil
-}
-
-func (p *stateParser) bool(v *bool) bool {
-	switch {
-	case p.lit("true"):
-		*v = true
-	case p.lit("false"):
-		*v = false
-	default:
-		return false
-	}
-	return true
-}
-
-// object reads an object, calling field for each name; field reads the
-// value. Every name must be new (encoding/json merges a repeated object).
-func (p *stateParser) object(field func(name string) bool) bool {
-	if !p.byte('{') {
-		return false
-	}
-	if p.byte('}') {
-		return true
-	}
-	var seen [16]string
-	n := 0
-	for {
-		name, ok := p.str()
-		if !ok || !p.byte(':') {
-			return false
-		}
-		if slices.Contains(seen[:min(n, len(seen))], name) || n >= len(seen) {
-			return false
-		}
-		seen[n] = name
-		n++
-		if !field(name) {
-			return false
-		}
-		if p.byte('}') {
-			return true
-		}
-		if !p.byte(',') {
-			return false
-		}
-	}
-}
-
-// array reads an array, calling elem for each element.
-func (p *stateParser) array(elem func() bool) bool {
-	if !p.byte('[') {
-		return false
-	}
-	if p.byte(']') {
-		return true
-	}
-	for {
-		if !elem() {
-			return false
-		}
-		if p.byte(']') {
-			return true
-		}
-		if !p.byte(',') {
-			return false
-		}
-	}
-}
-
-func (p *stateParser) strField(v *string) bool {
-	s, ok := p.str()
-	*v = s
-	return ok
-}
-
-func (p *stateParser) stringMap(m *map[string]string) bool {
-	out := map[string]string{}
-	ok := p.object(func(k string) bool {
-		v, ok := p.str()
-		out[k] = v
-		return ok
-	})
-	*m = out
-	return ok
-}
-
-func (p *stateParser) state(st *precwatch.ListingState) bool {
-	return p.object(func(name string) bool {
-		switch name {
-		case "key":
-			return p.strField(&st.Key)
-		case "listing":
-			return p.listing(&st.Listing)
-		case "fingerprint":
-			return p.strField(&st.Fingerprint)
-		case "material":
-			return p.object(func(name string) bool {
-				switch name {
-				case "price":
-					return p.strField(&st.Material.Price)
-				case "currency":
-					return p.strField(&st.Material.Currency)
-				case "concentrations":
-					return p.stringMap(&st.Material.Concentrations)
-				}
-				return false
-			})
-		case "first_seen":
-			return p.time(&st.FirstSeen)
-		case "last_seen":
-			return p.time(&st.LastSeen)
-		case "last_run_id":
-			return p.strField(&st.LastRunID)
-		case "gone":
-			return p.bool(&st.Gone)
-		case "alert_keys":
-			return p.stringMap(&st.AlertKeys)
-		case "row_hash":
-			return p.strField(&st.RowHash)
-		case "detail_fetched_at":
-			return p.time(&st.DetailFetchedAt)
-		}
-		return false
-	})
-}
-
-func (p *stateParser) listing(l *precwatch.Listing) bool {
-	return p.object(func(name string) bool {
-		switch name {
-		case "site":
-			return p.strField(&l.Site)
-		case "id":
-			return p.strField(&l.ID)
-		case "url":
-			return p.strField(&l.URL)
-		case "title":
-			return p.strField(&l.Title)
-		case "description":
-			return p.strField(&l.Description)
-		case "price":
-			f, ok := p.num()
-			l.Price = f
-			return ok
-		case "currency":
-			return p.strField(&l.Currency)
-		case "vendor":
-			return p.strField(&l.Vendor)
-		case "fetched_at":
-			return p.time(&l.FetchedAt)
-		case "page_sha256":
-			return p.strField(&l.PageSHA256)
-		case "tor":
-			return p.bool(&l.Tor)
-		case "identifiers":
-			ids := []precwatch.VendorID{}
-			ok := p.array(func() bool {
-				var id precwatch.VendorID
-				ok := p.object(func(name string) bool {
-					switch name {
-					case "kind":
-						return p.strField(&id.Kind)
-					case "value":
-						return p.strField(&id.Value)
-					}
-					return false
-				})
-				ids = append(ids, id)
-				return ok
-			})
-			l.Identifiers = ids
-			return ok
-		case "vendor_url":
-			return p.strField(&l.VendorURL)
-		case "sources":
-			srcs := []precwatch.Source{}
-			ok := p.array(func() bool {
-				var s precwatch.Source
-				ok := p.object(func(name string) bool {
-					switch name {
-					case "fetch":
-						return p.strField(&s.Fetch)
-					case "role":
-						return p.strField(&s.Role)
-					case "fields":
-						if p.lit("null") {
-							s.Fields = nil
-							return true
-						}
-						fs := []string{}
-						ok := p.array(func() bool {
-							f, ok := p.str()
-							fs = append(fs, f)
-							return ok
-						})
-						s.Fields = fs
-						return ok
-					}
-					return false
-				})
-				srcs = append(srcs, s)
-				return ok
-			})
-			l.Sources = srcs
-			return ok
-		}
-		return false
-	})
-}
-
-// parseStates decodes the listing states an MGET returned, skipping the
-// keys that did not exist.
-func parseStates(vals []any) ([]precwatch.ListingState, error) {
-	out := make([]precwatch.ListingState, 0, len(vals))
-	for _, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue
-		}
-		st, err := parseState(str)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *st)
-	}
-	return out, nil
-}
-
 // appendAlert appends json.Marshal(a) to b. A new alert is encoded once
 // for its key and its stream event, and json.Marshal was most of the
 // client's CPU per alert after the indexes.
@@ -851,55 +456,57 @@ func appendStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
-// skipValue reads any JSON value and drops it.
-func (p *stateParser) skipValue() bool {
-	switch c := p.peek(); {
-	case c == '"':
-		_, ok := p.str()
-		return ok
-	case c == '{':
-		return p.object(func(string) bool { return p.skipValue() })
-	case c == '[':
-		return p.array(p.skipValue)
-	case c == 't' || c == 'f':
-		var b bool
-		return p.bool(&b)
-	case c == 'n':
-		return p.lit("null")
-	default:
-		_, ok := p.num()
-		return ok
+// parseState decodes a stored listing state as json.Unmarshal does,
+// through github.com/goccy/go-json (about 3x faster than encoding/json
+// here, and as fast as the scanner of our own it replaced, see README
+// "Dependencies and why"). The decoded strings refer to one copy of raw
+// (DecodeNoCopyString) rather than one allocation each.
+func parseState(raw string) (*precwatch.ListingState, error) {
+	st := new(precwatch.ListingState)
+	if err := gojson.UnmarshalWithOption([]byte(raw), st, gojson.DecodeNoCopyString()); err != nil {
+		return nil, err
 	}
+	return st, nil
+}
+
+// parseStates decodes the listing states an MGET returned, skipping the
+// keys that did not exist.
+func parseStates(vals []any) ([]precwatch.ListingState, error) {
+	out := make([]precwatch.ListingState, 0, len(vals))
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		st, err := parseState(str)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *st)
+	}
+	return out, nil
+}
+
+// goneState is what precwatch.GoneAfter reads of a listing state.
+type goneState struct {
+	Listing struct {
+		Site string `json:"site"`
+	} `json:"listing"`
+	LastSeen  time.Time `json:"last_seen"`
+	LastRunID string    `json:"last_run_id"`
+	Gone      bool      `json:"gone"`
 }
 
 // goneFields reads of a stored state only what precwatch.GoneAfter
-// reads (its listing's site, last sighting, last run, gone), skipping the
-// rest unbuilt; ok is false where parseState would be needed. MarkGone
-// checks every listing of a site at a complete run's end, most of them
-// seen by the run.
+// reads (its listing's site, last sighting, last run, gone), as
+// json.Unmarshal reads them, skipping the rest unbuilt; ok is false if
+// the state does not decode. MarkGone checks every listing of a site at
+// a complete run's end, most of them seen by the run.
 func goneFields(raw string) (st precwatch.ListingState, ok bool) {
-	p := stateParser{s: raw}
-	ok = p.object(func(name string) bool {
-		switch name {
-		case "listing":
-			return p.object(func(name string) bool {
-				if name == "site" {
-					return p.strField(&st.Listing.Site)
-				}
-				return p.skipValue()
-			})
-		case "last_seen":
-			return p.time(&st.LastSeen)
-		case "last_run_id":
-			return p.strField(&st.LastRunID)
-		case "gone":
-			return p.bool(&st.Gone)
-		}
-		return p.skipValue()
-	})
-	if ok {
-		p.ws()
-		ok = p.i == len(p.s)
+	var g goneState
+	if gojson.UnmarshalOf([]byte(raw), &g, gojson.DecodeNoCopyString()) != nil {
+		return st, false
 	}
-	return st, ok
+	st.Listing.Site, st.LastSeen, st.LastRunID, st.Gone = g.Listing.Site, g.LastSeen, g.LastRunID, g.Gone
+	return st, true
 }

@@ -244,7 +244,7 @@ func TestAlertJSON(t *testing.T) {
 // TestGoneFields: on random states and runs, goneFields decides as the
 // whole state does (so GoneAfter reads nothing it skips: a field GoneAfter
 // starts reading, filled at random here, fails this), and reads what
-// parseState reads or declines.
+// parseState reads.
 func TestGoneFields(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	agree := 0
@@ -282,7 +282,7 @@ func TestGoneFields(t *testing.T) {
 		}
 		probe, ok := goneFields(s)
 		if !ok {
-			continue // goneAfter then decodes the whole state
+			t.Fatalf("goneFields(%s) did not read a state parseState reads", s)
 		}
 		if got, want := precwatch.GoneAfter(probe, run), precwatch.GoneAfter(*whole, run); got != want {
 			t.Fatalf("GoneAfter on goneFields(%s) = %v, on the whole state %v (run %+v)", s, got, want, run)
@@ -295,9 +295,20 @@ func TestGoneFields(t *testing.T) {
 	if agree < 5000 {
 		t.Fatalf("goneFields read only %d of 20000 random states", agree)
 	}
-	for _, s := range []string{`{"listing":{"site":"a"},"gone":null}`, `{"listing":{"site":"a","site":"b"}}`, `{"gone":false} x`, `{"listing":{"site":"a"}`} {
-		if _, ok := goneFields(s); ok {
-			t.Errorf("goneFields(%s) read it; want it left to parseState", s)
+	// Edge cases of the format: read as the whole state reads them, or
+	// not at all (a state that does not decode).
+	run := precwatch.Run{Site: "b", ID: "r2", Start: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	for _, s := range []string{`{"listing":{"site":"b"},"gone":null}`, `{"listing":{"site":"a","site":"b"}}`,
+		`{"Listing":{"SITE":"b"},"Last_Seen":"2026-01-01T00:00:00Z"}`, `{"gone":false} x`, `{"listing":{"site":"b"}`,
+		`{"listing":{"site":"b"},"last_seen":"2026-01-01T00:00:00Z","last_seen":"2027-01-01T00:00:00Z"}`} {
+		probe, ok := goneFields(s)
+		whole, err := parseState(s)
+		if ok != (err == nil) {
+			t.Fatalf("goneFields(%s): ok %v, parseState error %v", s, ok, err)
+		}
+		if ok && (probe.Listing.Site != whole.Listing.Site || !probe.LastSeen.Equal(whole.LastSeen) || probe.Gone != whole.Gone ||
+			precwatch.GoneAfter(probe, run) != precwatch.GoneAfter(*whole, run)) {
+			t.Fatalf("goneFields(%s) = %+v, parseState %+v", s, probe, *whole)
 		}
 	}
 }
