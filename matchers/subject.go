@@ -1,6 +1,8 @@
 package matchers
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -45,25 +47,61 @@ func subjectListing(title string, first, end int) bool {
 	if first >= 0 {
 		before = title[:first]
 	}
-	for _, w := range strings.FieldsFunc(before, notWordRune) {
-		f := string(appendFolded(nil, w))
-		if subjectGoods[f] {
-			return true
+	var buf [64]byte
+	subject := false
+	eachWord(before, func(w string) bool {
+		f := appendFolded(buf[:0], w)
+		if subjectGoods[string(f)] {
+			subject = true
+			return false
 		}
-		for _, c := range subjectCompounds {
-			if len(f) > len(c)+3 && strings.HasSuffix(f, string(appendFolded(nil, c))) {
-				return true
+		for _, c := range foldedCompounds {
+			if len(f) > len(c)+3 && bytes.HasSuffix(f, c) {
+				subject = true
+				return false
 			}
 		}
+		return true
+	})
+	if subject || first < 0 {
+		return subject
 	}
-	if first < 0 {
+	rest := strings.TrimLeft(title[end:], " ")
+	if rest == "" || rest[0] == ',' {
 		return false
 	}
-	after := strings.FieldsFunc(title[end:], notWordRune)
-	if len(after) == 0 || strings.TrimLeft(title[end:], " ")[:1] == "," {
-		return false
+	eachWord(rest, func(w string) bool {
+		subject = subjectAfter[string(appendFolded(buf[:0], w))]
+		return false // the first word only
+	})
+	return subject
+}
+
+// foldedCompounds are subjectCompounds folded, as words are compared.
+var foldedCompounds = func() (out [][]byte) {
+	for _, c := range subjectCompounds {
+		out = append(out, appendFolded(nil, c))
 	}
-	return subjectAfter[string(appendFolded(nil, after[0]))]
+	return out
+}()
+
+// eachWord calls f with each run of letters and digits of s until f
+// returns false.
+func eachWord(s string, f func(w string) bool) {
+	start := -1
+	for i, r := range s {
+		if notWordRune(r) {
+			if start >= 0 && !f(s[start:i]) {
+				return
+			}
+			start = -1
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		f(s[start:])
+	}
 }
 
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
@@ -71,6 +109,9 @@ func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(
 // dropSubjects removes the staged matches of a listing whose title makes
 // the substance a subject (subjectListing), but those over their limit.
 func (m *Matcher) dropSubjects(sc *scratch, title string) {
+	if !slices.ContainsFunc(sc.staged, func(st staged) bool { return !st.over }) {
+		return // every match is over its limit: none would be dropped
+	}
 	first, end := -1, 0
 	for _, st := range sc.staged {
 		if st.field == "title" && (first < 0 || st.start < first) {
