@@ -833,7 +833,9 @@ func (r *run) page(t task, resp *colly.Response) {
 			}
 		}
 		if t.frame {
-			read = fillRead(read, t.outerRead)
+			// What the page and its frame read together: the frame's
+			// fields, and the page's where the frame had none.
+			read = extract.Fill(read, t.outerRead)
 		}
 		if err != nil {
 			r.addErr(fmt.Errorf("crawler: detail %s: %w", pageURL.Redacted(), err))
@@ -1014,24 +1016,6 @@ func (r *run) detailFrame(t task, l, read precwatch.Listing, frameURL string, fe
 	r.awaitFetch(from)
 	return r.enqueue(task{url: r.mirrors.toPrimary(frameURL), depth: t.depth, kind: kindDetail, listing: l,
 		rowHash: t.rowHash, frame: true, outerRead: read})
-}
-
-// fillRead is what a detail page and its frame read together: the
-// frame's fields, and the page's where the frame had none.
-func fillRead(frame, page precwatch.Listing) precwatch.Listing {
-	if frame.Title == "" {
-		frame.Title = page.Title
-	}
-	if frame.Description == "" {
-		frame.Description = page.Description
-	}
-	if frame.Vendor == "" {
-		frame.Vendor = page.Vendor
-	}
-	if frame.Price == 0 {
-		frame.Price = page.Price
-	}
-	return frame
 }
 
 // noteDetail counts a detail page read and the fields its rules left

@@ -887,13 +887,13 @@ func dedupListings(ls []precwatch.Listing) []precwatch.Listing {
 			out = append(out, l)
 			continue
 		}
-		out[i] = fill(out[i], l)
+		out[i] = Fill(out[i], l)
 	}
 	return out
 }
 
-// fill sets dst's empty fields from src.
-func fill(dst, src precwatch.Listing) precwatch.Listing {
+// Fill sets dst's empty fields from src.
+func Fill(dst, src precwatch.Listing) precwatch.Listing {
 	if dst.Title == "" {
 		dst.Title = src.Title
 	}
