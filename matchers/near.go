@@ -7,30 +7,38 @@ import (
 // The exact filter for the fuzzy corrections (repair.go, fuzzyWords): a
 // text word T is one dropped, doubled or swapped letter (not the first)
 // away from a long vocabulary word V only if
-//   - T is V with a letter deleted (the text dropped it), or
-//   - T with a letter deleted is V (the text doubled it), or
-//   - T with a letter deleted is V with a letter deleted (the text
-//     swapped two: deleting the first of the pair from T and the second
-//     from V leaves the same word).
-// So T is near some V only if T, or T with one letter (not the first)
-// deleted, is in the set of long words and their one-deletion forms. The
-// set is a Bloom filter over polynomial hashes of those forms: a word it
-// rejects is near no long word, a word it passes is left to the trie
-// walk, which decides. Chemical vocabulary in ordinary listings
-// ("hydroxide", "percarbonate") passes the quad filters but is rarely
-// near a watchlist word; this spares it the walk and, in the prefilter,
-// the full path.
+//   - T is V with a letter deleted (the text dropped it),
+//   - T with a doubled letter's second copy deleted is V (the text
+//     doubled it), or
+//   - T with its letter at p deleted is V with the same letter deleted at
+//     p plus the next letter's size (the text swapped the two).
+// The set is a Bloom filter over polynomial hashes of V's forms, each kind
+// in its own key space, a swap's form keyed also by the deleted letter and
+// where V had it. A word it rejects is near no long word; a word it
+// passes is left to the trie walk, which decides. Keying the swaps by
+// letter and place keeps out the one-letter substitutions that make up
+// most of the ordinary chemical vocabulary near a watchlist word
+// ("chlorite" and "chlorate", "phosphate" and "phosphite"), which the walk
+// would reject only after the full path has been taken for their field.
 
 // nearBits is the size of the Bloom filter in bits (a power of two): a
-// few thousand long words make some tens of thousands of forms, so a
-// probe is a false positive well under one time in a hundred.
-const nearBits = 1 << 20
+// few thousand long words make about a hundred thousand forms, each four
+// bits in one 64-bit word, so that a probe is a false positive about one
+// time in ten thousand (a word of twelve letters makes about 24 probes).
+const nearBits = 1 << 22
 
 // nearMaxBytes bounds the words the filter judges; longer ones pass.
 const nearMaxBytes = 128
 
 // nearBase is the multiplier of the polynomial hash (odd).
 const nearBase = 0x100000001b3
+
+// The key spaces of the filter's three kinds of form.
+const (
+	nearWhole   = 0x9e3779b97f4a7c15 // V itself: T doubled a letter
+	nearDropped = 0xc2b2ae3d27d4eb4f // V less a letter: T dropped it
+	nearSwapped = 0x165667b19e3779f9 // V less a letter, keyed by it and its place
+)
 
 type nearFilter struct {
 	bits [nearBits / 64]uint64
@@ -50,16 +58,23 @@ func newNearFilter(words map[string]bool) *nearFilter {
 			continue
 		}
 		n := f.prefixes(w, &pre)
-		f.add(pre[n])
+		f.add(pre[n] ^ nearWhole)
 		for p := 0; p < n; {
-			_, size := utf8.DecodeRuneInString(w[p:])
+			r, size := utf8.DecodeRuneInString(w[p:])
 			if p > 0 {
-				f.add(f.without(&pre, n, p, p+size))
+				del := f.without(&pre, n, p, p+size)
+				f.add(del ^ nearDropped)
+				f.add(swapKey(del, r, p))
 			}
 			p += size
 		}
 	}
 	return f
+}
+
+// swapKey is the key of a form less the letter r that stood at byte p.
+func swapKey(del uint64, r rune, p int) uint64 {
+	return del ^ nearSwapped ^ uint64(r)*0xff51afd7ed558ccd ^ uint64(p)*0xc4ceb9fe1a85ec53
 }
 
 // prefixes fills pre[k] with the hash of w[:k] and returns len(w).
@@ -78,13 +93,13 @@ func (f *nearFilter) without(pre *[nearMaxBytes + 1]uint64, n, p, q int) uint64 
 	return pre[p]*f.pow[n-q] + tail
 }
 
-// nearProbe mixes h into one word of the filter and two bits in it: one
+// nearProbe mixes h into one word of the filter and four bits in it: one
 // cache line per probe.
 func nearProbe(h uint64) (uint64, uint64) {
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32
-	return h % (nearBits / 64), 1<<(h>>40&63) | 1<<(h>>50&63)
+	return h % (nearBits / 64), 1<<(h>>40&63) | 1<<(h>>46&63) | 1<<(h>>52&63) | 1<<(h>>58)
 }
 
 func (f *nearFilter) add(h uint64) {
@@ -97,9 +112,9 @@ func (f *nearFilter) has(h uint64) bool {
 	return f.bits[w]&m == m
 }
 
-// mayBeNear reports whether word (lower case, as normalised) may be one
-// dropped, doubled or swapped letter (not the first) from a long
-// vocabulary word, or is one: false only when it is neither.
+// mayBeNear reports whether word (lower case, as normalised, no
+// vocabulary word itself) may be one dropped, doubled or swapped letter
+// (not the first) from a long vocabulary word: false only when it is not.
 func (f *nearFilter) mayBeNear(word []byte) bool {
 	n := len(word)
 	if n > nearMaxBytes {
@@ -109,17 +124,18 @@ func (f *nearFilter) mayBeNear(word []byte) bool {
 	for k := 0; k < n; k++ {
 		whole = whole*nearBase + uint64(word[k])
 	}
-	if f.has(whole) {
+	if f.has(whole ^ nearDropped) {
 		return true
 	}
 	// Every letter but the first deleted in turn: the hash of word
 	// without [p, q) is pre·B^(n-q) + (whole - pq·B^(n-q)), where pre and
 	// pq hash word[:p] and word[:q].
 	p, pre := 0, uint64(0)
+	prev := rune(-1)
 	for p < n {
-		size := 1
-		if word[p] >= utf8.RuneSelf {
-			_, size = utf8.DecodeRune(word[p:])
+		r, size := rune(word[p]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(word[p:])
 		}
 		q, pq := p+size, pre
 		for k := p; k < q; k++ {
@@ -127,11 +143,21 @@ func (f *nearFilter) mayBeNear(word []byte) bool {
 		}
 		if p > 0 {
 			bq := f.pow[n-q]
-			if f.has(pre*bq + whole - pq*bq) {
-				return true
+			del := pre*bq + whole - pq*bq
+			if r == prev && f.has(del^nearWhole) {
+				return true // a doubled letter
+			}
+			if q < n {
+				next, nsize := rune(word[q]), 1
+				if next >= utf8.RuneSelf {
+					next, nsize = utf8.DecodeRune(word[q:])
+				}
+				if next != r && f.has(swapKey(del, r, p+nsize)) {
+					return true // r swapped with the next letter
+				}
 			}
 		}
-		p, pre = q, pq
+		p, pre, prev = q, pq, r
 	}
 	return false
 }
