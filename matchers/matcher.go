@@ -370,6 +370,9 @@ type Matcher struct {
 	// upperOnly marks the patterns of one word that stand only for
 	// abbreviations written in upper case (plain.go's deadHits).
 	upperOnly []bool
+	// clipOne marks the vocabulary trie's nodes from which clipped's walk
+	// finds the words of one substance (plain.go's glueMayEdit).
+	clipOne []bool
 	// listedCAS holds the digits of every watchlist CAS number.
 	listedCAS map[string]bool
 }
@@ -593,6 +596,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 			!slices.ContainsFunc(p.refs, func(r termRef) bool { return r.class != classAbbr || !r.upper })
 	}
 	m.vocab, m.patIndex = newVocab(slices.Collect(maps.Keys(index))), index
+	m.clipOne = m.clipVerdicts()
 	return m, nil
 }
 

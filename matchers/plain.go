@@ -214,7 +214,7 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 				return false, hit
 			}
 			if v != nil && b&pbChunk != 0 {
-				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) {
+				if i > 0 && isLetterByte(text[i-1]) && mayJoinOrClip(text, i) && v.mayStart(wordBefore(text, i)) && m.glueMayEdit(text, i) {
 					return false, hit
 				}
 			}
@@ -486,4 +486,88 @@ func mayClip(s string, i int) bool {
 		a--
 	}
 	return i-a >= 4 || i-a >= 2 && a >= 3 && s[a-1] == ' ' && s[a-2] == '.'
+}
+
+// glueMayEdit reports whether the repair pass may edit the plain text at
+// the glue text[i], which follows a letter: join the run of pieces it
+// starts into a vocabulary word (joinRun), or read the word it ends as a
+// clipped name (clipped, clippedRun). It answers as those do, on the
+// folded bytes, so that a hyphen or full stop that edits nothing ("e-mail",
+// "acetone-free", "in stock.") keeps a field on the prefilter; it answers
+// yes where it cannot tell cheaply (a run of clipped words, a piece with a
+// letter outside ASCII, a run too long for its buffer).
+func (m *Matcher) glueMayEdit(text string, i int) bool {
+	if g := gluedAt(text, i); g > 0 {
+		return m.joinMayEdit(text, i, g)
+	}
+	if text[i] != '.' || !mayClip(text, i) {
+		return false
+	}
+	a := i
+	for a > 0 && isLetterByte(text[a-1]) {
+		a--
+	}
+	if a >= 3 && text[a-1] == ' ' && text[a-2] == '.' {
+		return true // the last of a run of clipped words (clippedRun)
+	}
+	if i-a < 4 || a > 0 && text[a-1] != ' ' && text[a-1] != '(' {
+		return false
+	}
+	var buf [64]byte
+	if i-a > len(buf) {
+		return true
+	}
+	word := foldWord(buf[:0], text[a:i])
+	node := m.vocab.nodeOf(word)
+	if node < 0 || utf8.RuneCount(word) < 4 || m.vocab.nodes[node].word != "" {
+		return false
+	}
+	return m.clipOne[node]
+}
+
+// joinMayEdit is glueMayEdit for a glue of g bytes between letters at
+// text[i]: whether the run of pieces it starts joins into a vocabulary
+// word of the letters joinRun asks for. A glue inside a run is asked at
+// the run's first one.
+func (m *Matcher) joinMayEdit(text string, i, g int) bool {
+	a := i
+	for a > 0 && isASCIILetter(text[a-1]) {
+		a--
+	}
+	if a > 0 && text[a-1] >= utf8.RuneSelf {
+		return true // a piece with a letter outside ASCII
+	}
+	if gb := glueEndingAt(text, a); gb > 0 && gluedAt(text, a-gb) > 0 {
+		return false // not the run's first glue
+	}
+	minLetters := fuzzyMinLetters
+	if g > 1 {
+		minLetters = 4 // a line's end
+	}
+	var buf [64]byte
+	w := buf[:0]
+	for k, e := 0, a; k < maxPieces; k++ {
+		s := e
+		for e < len(text) && plainByte[text[e]]&pbSep == 0 {
+			if text[e] >= utf8.RuneSelf {
+				return true
+			}
+			e++
+		}
+		if len(w)+e-s > len(buf) {
+			return true
+		}
+		for x := s; x < e; x++ {
+			w = append(w, lowerASCII[text[x]])
+		}
+		if k >= 1 && len(w) >= minLetters && m.vocab.words[string(w)] {
+			return true
+		}
+		gl := gluedAt(text, e)
+		if e >= len(text) || gl == 0 {
+			return false
+		}
+		e += gl
+	}
+	return false
 }

@@ -397,3 +397,55 @@ func TestPlainSkipsNoRepair(t *testing.T) {
 		}
 	}
 }
+
+// TestGlueMayEditAgrees checks the prefilter at hyphens and full stops
+// (glueMayEdit) on clipped vocabulary words ("Buy nitrom. now"), words
+// cut by a hyphen, full stop or line end ("Nitro-methane") and pairs of
+// words so joined that make no word ("acetone-free"): a text it skips is
+// one the repair pass leaves as it is (checkPlainSkip, checkPlainRead),
+// and it keeps both texts the repair pass edits and texts it does not.
+func TestGlueMayEditAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	var words []string
+	for w := range m.vocab.words {
+		if len(w) >= 5 && strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") == "" {
+			words = append(words, w)
+		}
+	}
+	slices.Sort(words)
+	var texts []string
+	for i, w := range words {
+		if i%3 != 0 {
+			continue
+		}
+		for k := 4; k < len(w); k++ {
+			texts = append(texts, "Buy "+w[:k]+". Fast shipping", "("+strings.ToUpper(w[:1])+w[1:k]+".")
+		}
+		for k := 2; k+2 <= len(w); k += 3 {
+			texts = append(texts, "Buy "+w[:k]+"-"+w[k:]+" now", w[:k]+"."+w[k:]+" 1 kg", "x "+w[:k]+"-\n"+w[k:])
+		}
+		other := words[(i*7+3)%len(words)]
+		texts = append(texts, w+"-"+other+" 500 g", strings.ToUpper(w[:1])+w[1:]+"-free, 1 L", "Amm. "+w[:4]+". 25 kg")
+	}
+	skipped, edited := 0, 0
+	for _, s := range texts {
+		checkPlainSkip(t, m, s)
+		checkPlainRead(t, m, s)
+		if !m.ac.plainNoHit(s) {
+			continue
+		}
+		if m.plainSkip(s) {
+			skipped++
+			continue
+		}
+		n := normalize(s, true, nil)
+		before := string(n.text)
+		if m.repair(&n, s, nil); string(n.text) != before {
+			edited++
+		}
+	}
+	if skipped < 1000 || edited < 100 {
+		t.Fatalf("%d texts skipped, %d kept that the repair pass edits: the test covers too little", skipped, edited)
+	}
+	t.Logf("%d of %d texts skipped; %d kept that the repair pass edits", skipped, len(texts), edited)
+}

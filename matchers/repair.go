@@ -965,7 +965,7 @@ func (m *Matcher) clipped(n *normText, orig string, dot int) (repairEdit, bool) 
 	}
 	sub, word := -1, ""
 	var walk func(int) bool
-	budget := 256
+	budget := clipBudget
 	walk = func(x int) bool {
 		budget--
 		if budget < 0 {
@@ -1150,6 +1150,49 @@ const (
 	minClippedLetters = 6   // in all the words
 	maxCompletions    = 128 // "nitr" completes to 74 vocabulary words
 )
+
+// clipBudget is the most trie nodes clipped walks below a prefix: a
+// prefix of more words than that names no one substance.
+const clipBudget = 256
+
+// clipVerdicts returns, for each node of the vocabulary trie, whether
+// clipped's walk from it succeeds: its subtree is within clipBudget nodes
+// and its words that are patterns name exactly one substance (exclusions
+// aside). Computed bottom-up, children after their parents.
+func (m *Matcher) clipVerdicts() []bool {
+	nodes := m.vocab.nodes
+	const none, many = -1, -2
+	size := make([]int32, len(nodes))
+	sub := make([]int32, len(nodes))
+	merge := func(a, b int32) int32 {
+		switch {
+		case a == none:
+			return b
+		case b == none || a == b:
+			return a
+		}
+		return many
+	}
+	ok := make([]bool, len(nodes))
+	for x := len(nodes) - 1; x >= 0; x-- {
+		size[x], sub[x] = 1, none
+		if w := nodes[x].word; w != "" {
+			if p, found := m.patIndex[w]; found {
+				for _, ref := range m.patterns[p].refs {
+					if ref.class != classExclude {
+						sub[x] = merge(sub[x], int32(ref.sub))
+					}
+				}
+			}
+		}
+		for _, k := range nodes[x].kids {
+			size[x] = min(size[x]+size[k.node], clipBudget+1)
+			sub[x] = merge(sub[x], sub[k.node])
+		}
+		ok[x] = size[x] <= clipBudget && sub[x] >= 0
+	}
+	return ok
+}
 
 // clippedRun reads the clipped words ending at orig[dot], the last of a
 // run of two or more each directly followed by "." and a space, as one

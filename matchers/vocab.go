@@ -241,3 +241,14 @@ func (r *resolver) walk(node, i int) bool {
 	}
 	return true
 }
+
+// nodeOf returns the trie node the word leads to, or -1.
+func (v *vocab) nodeOf(word []byte) int {
+	node := 0
+	for _, r := range string(word) {
+		if node = v.child(node, r); node < 0 {
+			return -1
+		}
+	}
+	return node
+}
