@@ -415,7 +415,7 @@ var foreignLangs = []struct {
 	{ // Spanish and Portuguese
 		di: map[string]string{"Me": "dimetil", "Et": "dietil", "nPr": "dipropil", "iPr": "diisopropil"},
 		patterns: [3][]string{
-			{"cloruro de 2-(%samino)etilo", "cloreto de 2-(%samino)etila", "2-cloro-N,N-%setilamina"},
+			{"cloruro de 2-(%samino)etilo", "cloruro de 2-%saminoetilo", "cloreto de 2-(%samino)etila", "2-cloro-N,N-%setilamina"},
 			{"2-(%samino)etanol", "%saminoetanol", "N,N-%setanolamina"},
 			{"2-(%samino)etanotiol", "%saminoetanotiol"},
 		},
@@ -423,7 +423,7 @@ var foreignLangs = []struct {
 	{ // Italian
 		di: map[string]string{"Me": "dimetil", "Et": "dietil", "nPr": "dipropil", "iPr": "diisopropil"},
 		patterns: [3][]string{
-			{"cloruro di 2-(%sammino)etile", "2-cloro-N,N-%setilammina"},
+			{"cloruro di 2-(%sammino)etile", "cloruro di 2-%samminoetile", "2-cloro-N,N-%setilammina"},
 			{"2-(%sammino)etanolo", "%samminoetanolo", "N,N-%setanolammina"},
 			{"2-(%sammino)etantiolo"},
 		},
@@ -431,7 +431,7 @@ var foreignLangs = []struct {
 	{ // German, Dutch and French: the stems are the English ones
 		di: map[string]string{"Me": "dimethyl", "Et": "diethyl", "nPr": "dipropyl", "iPr": "diisopropyl"},
 		patterns: [3][]string{
-			{"2-(%samino)ethylchlorid", "%saminoethylchlorid", "2-(%samino)ethylchloride", "%saminoethylchloride", "chlorure de 2-(%samino)éthyle"},
+			{"2-(%samino)ethylchlorid", "%saminoethylchlorid", "2-(%samino)ethylchloride", "%saminoethylchloride", "chlorure de 2-(%samino)éthyle", "chlorure de 2-%saminoéthyle"},
 			{"N,N-%sethanolamin"},
 			{"2-(%samino)ethanthiol", "%saminoethanthiol"},
 		},
@@ -439,7 +439,7 @@ var foreignLangs = []struct {
 	{ // Polish
 		di: map[string]string{"Me": "dimetylo", "Et": "dietylo", "nPr": "dipropylo", "iPr": "diizopropylo"},
 		patterns: [3][]string{
-			{"chlorek 2-(%samino)etylu"},
+			{"chlorek 2-(%samino)etylu", "chlorek 2-%saminoetylu"},
 			{"2-(%samino)etanol"},
 			nil,
 		},
