@@ -23,10 +23,10 @@ import (
 // of a German compound ("Sicherheitsposter", "Prüfröhrchen").
 var (
 	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
-ticket tickets exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
-schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres
+ticket tickets voucher vouchers exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
+schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres gutschein
 panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
-cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro
+cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro entrada entradas boleto boletos
 cartello adesivo romanzo corso biglietto mostra strisce rilevatore mappa quadro
 bord boek cursus tentoonstelling vacature kaart schilderij leeg lege
 tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obraz pusta pusty puste
@@ -34,9 +34,10 @@ tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obra
 tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski kartina pustaya pustoy`)
 	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek"}
 	// subjectAfter, right after the first name, make it a modifier of
-	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant").
+	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant")
+	// or the name of a place ("Salpeter Lodge").
 	subjectAfter = foldedSetOf(`sign poster test strips detector sensor plant factory fabriek fabrik werk museum exhibition
-book novel roman novela romanzo powieść роман`)
+book novel roman novela romanzo powieść роман lodge hotel inn resort`)
 )
 
 // subjectListing reports whether title makes the listing's goods other
