@@ -955,7 +955,12 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			}
 		}
 	}
-	if e.fields.jsonld && !e.hasLinks {
+	// A jsonld shop with neither links nor detail rules is explored by
+	// its own links. With detail rules its products are rows of the index
+	// pages, read as details and skipped when unchanged: following every
+	// link as well would fetch each product page again on every run, and
+	// the whole site's menus and footers with them.
+	if e.fields.jsonld && !e.hasLinks && !e.follow {
 		host := canonicalHost(page.Scheme, page.Host)
 		for _, a := range cascadia.QueryAll(root, e.anchors) {
 			v, _ := attr(a, "href")
