@@ -51,7 +51,7 @@ type Result struct {
 	// this one cannot be read.
 	NextFormUnfollowed bool
 	// Links are the other absolute URLs to follow: rules.Links matches (and,
-	// in jsonld mode without Links rules, same-host links). A URL is in
+	// in jsonld mode without Links or Detail rules, same-host links). A URL is in
 	// NextPages or Links, never both. Both keep their query (a site may need
 	// its session parameter) but lose their fragment, and are deduplicated
 	// by Canonical.
