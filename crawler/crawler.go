@@ -395,6 +395,11 @@ type run struct {
 	sess        *runSession     // Sessions (issue 8)
 	limitStop   string          // a limit that stopped the run (politeness.go)
 	unfollowed  map[string]bool // links beyond the depth limit
+	// pagerFound: an index page's next_page rule gave a page to go to;
+	// pagerDead: the first one whose rule matched only elements without
+	// a link, with its URL (see notePager).
+	pagerFound bool
+	pagerDead  [2]string
 	// Evidence and batches (issue 9, pipeline.go): pages being read now,
 	// by SHA-256, closed once written.
 	pagesPending map[string]chan struct{}
@@ -869,6 +874,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		r.addErr(fmt.Errorf("crawler: extract %s: %w", pageURL.Redacted(), err))
 		return
 	}
+	r.notePager(pageURL, res)
 	follow := c.ext.FollowDetails()
 	changed := false
 	b.obs = make([]precwatch.Observation, 0, len(res.Listings))
@@ -1057,6 +1063,29 @@ func (r *run) detailFieldsEmpty(rules *precwatch.Extraction) []string {
 	return out
 }
 
+// notePager keeps what an index page's next_page rule gave. A pager that
+// is a form precwatch cannot submit as a link (a POST form) leaves the
+// pages after this one unread: a run error, so the run is partial and
+// marks nothing gone. A match without a link may be the last page's
+// "Next" label; only when no page of the run gave a next page is it
+// warned of, at the end (see finish).
+func (r *run) notePager(pageURL *url.URL, res extract.Result) {
+	switch {
+	case len(res.NextPages) > 0:
+		r.mu.Lock()
+		r.pagerFound = true
+		r.mu.Unlock()
+	case res.NextFormUnfollowed:
+		r.addErr(fmt.Errorf("crawler: pages after %s not read: next_page selects %s, which is no link to follow", pageURL.Redacted(), res.NextUnfollowed))
+	case res.NextUnfollowed != "":
+		r.mu.Lock()
+		if r.pagerDead[0] == "" {
+			r.pagerDead = [2]string{res.NextUnfollowed, pageURL.Redacted()}
+		}
+		r.mu.Unlock()
+	}
+}
+
 // noteSkipped keeps the first index page skipped for its Content-Type, for
 // the error of a run that read nothing. Links to images or files are
 // skipped as a matter of course, so a skip alone is no run error.
@@ -1214,6 +1243,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: no listing read from %d page(s): the site's extract rules found nothing (check them against a page, and with precwatch listings); nothing marked gone", rec.Pages))
 	}
 
+	r.mu.Lock()
+	pagerFound, pagerDead := r.pagerFound, r.pagerDead
+	r.mu.Unlock()
+	if !pagerFound && pagerDead[0] != "" {
+		logger.Warn("next_page matched no link on any index page, so no next page was read; check the rule against the pager (a link, or a GET form or its submit button)",
+			"next_page", c.site.Extract.NextPage, "matched", pagerDead[0], "url", pagerDead[1])
+	}
 	if empty := r.detailFieldsEmpty(c.site.Extract.Detail); len(empty) > 0 {
 		// A warning, not a partial run: the listings were read, only
 		// without what the detail page should have added.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -177,6 +179,92 @@ func TestClickThroughGate(t *testing.T) {
 			}
 			if run.Block == nil || !strings.Contains(strings.ToLower(run.Block.Reason), strings.ToLower(tc.reason)) {
 				t.Errorf("block = %+v, want one whose reason says %q", run.Block, tc.reason)
+			}
+		})
+	}
+}
+
+// TestCookieInterstitialExpires: an EndGame-style queue whose cookie is
+// good for a few requests comes back again and again in a long crawl; each
+// time pages were read since the last pass it is passed again, as a
+// browser passes it, and the run reads the whole market (it stopped
+// blocked at the fourth pass before). A gate met again on the page it was
+// just passed for still stops the run.
+func TestCookieInterstitialExpires(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		uses     int // requests a cookie lets through; 0: none after the first page
+		want     precwatch.RunStatus
+		listings int
+	}{
+		{"expires after 2 requests", 2, precwatch.RunOK, 8},
+		{"expires after 1 request", 1, precwatch.RunOK, 8},
+		{"then never again", 0, precwatch.RunBlocked, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			uses := map[string]int{} // cookie value -> requests let through
+			issued, queued := 0, 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				mu.Lock()
+				c, err := r.Cookie("dcap")
+				ok := err == nil && (uses[c.Value] < tc.uses || tc.uses == 0 && issued == 1 && uses[c.Value] == 0)
+				if ok {
+					uses[c.Value]++
+				} else {
+					issued++
+					queued++
+					http.SetCookie(w, &http.Cookie{Name: "dcap", Value: fmt.Sprintf("q%d", issued), Path: "/", HttpOnly: true})
+				}
+				mu.Unlock()
+				if !ok {
+					fmt.Fprint(w, `<html><head><meta http-equiv="refresh" content="0"><title>Queue</title></head><body><h1>You are in the queue</h1></body></html>`)
+					return
+				}
+				var b strings.Builder
+				if n, found := strings.CutPrefix(r.URL.Path, "/c/"); found {
+					p, _ := strconv.Atoi(n)
+					for i := 1; i <= 2; i++ {
+						fmt.Fprintf(&b, `<div class="listing"><a class="title" href="/item/%d">Hydrogen peroxide %d %% 1 L</a></div>`, p*10+i, 30+p*10+i)
+					}
+					if p < 4 {
+						fmt.Fprintf(&b, `<a class="next" href="/c/%d">Next</a>`, p+1)
+					}
+				} else {
+					fmt.Fprintf(&b, `<h1>%s</h1><div class="desc">Sealed, ships in 2 days.</div>`, r.URL.Path)
+				}
+				fmt.Fprintf(w, `<html><body>%s</body></html>`, b.String())
+			}))
+			t.Cleanup(srv.Close)
+			e := &env{store: openStore(t)}
+			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			site := precwatch.Site{Name: "queued", StartURLs: []string{"http://" + onionA + "/c/1"}, Proxy: p.URL(),
+				Extract: precwatch.Extraction{Listing: "div.listing", Title: "a.title", URL: "a.title @href", NextPage: "a.next",
+					Detail: &precwatch.Extraction{Description: "div.desc"}},
+				Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second}}
+			run, _ := e.run(t, site)
+			mu.Lock()
+			defer mu.Unlock()
+			if run.Status != tc.want || run.Listings != tc.listings {
+				t.Fatalf("run %q %q: %d listings, %d queue pages; want %q, %d listings", run.Status, run.Errors, run.Listings, queued, tc.want, tc.listings)
+			}
+			if tc.want == precwatch.RunOK {
+				if queued <= maxGatePasses {
+					t.Errorf("%d queue pages met, want more than %d (the cookie expiring through the run)", queued, maxGatePasses)
+				}
+				// 4 index and 8 detail pages, each gate page fetched again once.
+				if run.Requests != 12+queued {
+					t.Errorf("requests = %d, want %d", run.Requests, 12+queued)
+				}
+				return
+			}
+			if run.Block == nil || run.Block.Class != precwatch.PageQueue {
+				t.Errorf("block = %+v, want the queue page", run.Block)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
 	"github.com/precwatch/precwatch/storage/embedded"
 	"github.com/precwatch/precwatch/storage/redis"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
@@ -845,4 +846,75 @@ func TestIncrementalVolatileLinkQuery(t *testing.T) {
 			t.Errorf("after a price change: %d detail requests, want 1", got)
 		}
 	})
+}
+
+// A shop read with mode jsonld and detail rules (its products only in
+// microdata, its links relative to a <base href>) has its products as
+// rows of its category pages: a re-crawl of the unchanged shop fetches
+// the category pages alone, and the shop's menu and footer links, one of
+// them broken, are never followed, so the runs end ok.
+func TestIncrementalJSONLDDetails(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	card := func(slug, name, price string) string {
+		return `<div itemscope itemtype="https://schema.org/Product"><a itemprop="url" href="produkt/` + slug + `.html"><h2 itemprop="name">` + name + `</h2></a>` +
+			`<div itemprop="offers" itemscope itemtype="https://schema.org/Offer"><meta itemprop="price" content="` + price + `"><meta itemprop="priceCurrency" content="EUR"></div></div>`
+	}
+	pages := map[string]string{
+		"/shop/kategorie/": card("wasserstoffperoxid-35", "Wasserstoffperoxid 35 % 10 L", "59.00") + card("natron", "Natron 1 kg", "4.50") +
+			`<a rel="next" href="kategorie/seite-2.html">Weiter</a>`,
+		"/shop/kategorie/seite-2.html": card("peroxide-50", "Hydrogen peroxide 50 % 1 L", "19.00"),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		body, ok := pages[r.URL.Path]
+		if slug, isProduct := strings.CutPrefix(r.URL.Path, "/shop/produkt/"); isProduct {
+			body, ok = `<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">`+slug+`</h1>`+
+				`<div itemprop="description">Originalgebinde, Versand in 2 Tagen.</div></div>`, true
+		}
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `<html><head><base href="http://%s/shop/"></head><body><nav><a href="./">Start</a> <a href="kontakt.html">Kontakt</a></nav>%s</body></html>`, onionA, body)
+	}))
+	t.Cleanup(srv.Close)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e := &env{store: openStore(t)}
+	site := precwatch.Site{Name: "microdata", StartURLs: []string{"http://" + onionA + "/shop/kategorie/"}, Proxy: p.URL(),
+		Extract: precwatch.Extraction{Mode: precwatch.ExtractJSONLD, NextPage: "a[rel=next]", Detail: &precwatch.Extraction{Mode: precwatch.ExtractJSONLD}},
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second}}
+	take := func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		h := hits
+		hits = map[string]int{}
+		return h
+	}
+	first, err := e.run(t, site)
+	if err != nil || first.Status != precwatch.RunOK || first.Listings != 3 || first.Requests != 5 {
+		t.Fatalf("first run: %v, status %q %q, %d listings, %d requests; want ok, 3, 5 (2 category pages, 3 products)",
+			err, first.Status, first.Errors, first.Listings, first.Requests)
+	}
+	if h := take(); h["/shop/"] != 0 || h["/shop/kontakt.html"] != 0 || h["/shop/produkt/natron.html"] != 1 {
+		t.Errorf("first run fetched %v; want each product once and no menu link", h)
+	}
+	for id, l := range e.listings(t) {
+		if !strings.Contains(l.Listing.Description, "Originalgebinde") {
+			t.Errorf("%s: description %q, want the product page's", id, l.Listing.Description)
+		}
+	}
+	again, err := e.run(t, site)
+	h := take()
+	if err != nil || again.Status != precwatch.RunOK || again.Requests != 2 || again.DetailsSkipped != 3 || len(h) != 2 {
+		t.Errorf("re-crawl: %v, status %q, %d requests, %d details skipped, fetched %v; want ok, 2, 3, the category pages only",
+			err, again.Status, again.Requests, again.DetailsSkipped, h)
+	}
 }

@@ -47,13 +47,18 @@ const (
 // An interstitial that sets a cookie and reloads itself (a JavaScript-free
 // "checking your browser" or age page) is what a browser passes with no
 // one at it: the run waits as asked, at most maxGateWait, and fetches the
-// page once more with the cookie, at most maxGatePasses times per run and
-// once per URL. What it meets again is a block. An interstitial whose only
-// form asks for nothing but a click (an age check's or "enter the market"
-// button: hidden inputs and buttons, no captcha, nothing to type or choose)
-// is passed the same way: the run submits the form, through the site's
-// proxy and with its cookies, and when the answer sets a cookie fetches the
-// page once more.
+// page once more with the cookie, once per URL and at most maxGatePasses
+// times in a row without a page read between them. What it meets again is
+// a block. A gate that comes back after pages were read is its cookie
+// expiring (EndGame-style queues let a cookie through for some requests or
+// minutes), which a browser passes again as it did the first time; one that
+// never lets a page through still stops the run after maxGatePasses.
+//
+// An interstitial whose only form asks for nothing but a click (an age
+// check's or "enter the market" button: hidden inputs and buttons, no
+// captcha, nothing to type or choose) is passed the same way: the run
+// submits the form, through the site's proxy and with its cookies, and when
+// the answer sets a cookie fetches the page once more.
 const (
 	maxGateWait   = 30 * time.Second
 	maxGatePasses = 3
@@ -255,6 +260,8 @@ type runSession struct {
 	gated   map[string]bool // URLs fetched again after an interstitial
 	block   *precwatch.RunBlock
 	status  precwatch.RunStatus
+	// unread counts the interstitials passed since a page was last read.
+	unread int
 }
 
 // mirrorHosts maps each mirror's host name to the primary's (nil: none).
@@ -352,6 +359,7 @@ func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) p
 func (r *run) classifyPage(t task, resp *colly.Response, doc *goquery.Document, digest string) bool {
 	v, ok := r.c.classes.classify(r.facts(t, resp.StatusCode, resp.Request.URL, doc))
 	if !ok {
+		r.pageRead()
 		return false
 	}
 	r.handle(t, v, resp, digest, doc)
@@ -433,16 +441,28 @@ func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Doc
 }
 
 // claimGate reports whether an interstitial answered for pageURL may be
-// passed: once per URL, maxGatePasses times per run.
+// passed: once per URL, maxGatePasses times in a row without a page read
+// (see pageRead).
 func (r *run) claimGate(pageURL string) bool {
 	s := r.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gated[pageURL] || len(s.gated) >= maxGatePasses {
+	if s.gated[pageURL] || s.unread >= maxGatePasses {
 		return false
 	}
 	s.gated[pageURL] = true
+	s.unread++
 	return true
+}
+
+// pageRead notes that a page the crawl asked for was read, not an
+// interstitial: the gates passed before it let the run through.
+func (r *run) pageRead() {
+	if s := r.sess; s != nil {
+		s.mu.Lock()
+		s.unread = 0
+		s.mu.Unlock()
+	}
 }
 
 // gateClick is an interstitial's form that a click submits, and what stops

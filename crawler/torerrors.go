@@ -3,6 +3,7 @@ package crawler
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -80,6 +81,16 @@ func socksReplyError(err error) error {
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "socks connect" || op.Err == nil {
 		return err
+	}
+	if errors.Is(op.Err, io.EOF) || errors.Is(op.Err, io.ErrUnexpectedEOF) {
+		// OpenSSH's dynamic forwarding (ssh -D) hangs up instead of
+		// answering with a reply code when its own connection fails, which
+		// the client reports as a bare "EOF".
+		dest := "the destination"
+		if op.Addr != nil {
+			dest = op.Addr.String()
+		}
+		return fmt.Errorf("crawler: proxy: closed the connection without a SOCKS5 reply to the CONNECT for %s (a proxy such as ssh -D does so when it cannot reach the destination): %w", dest, err)
 	}
 	text, ok := strings.CutPrefix(op.Err.Error(), "unknown error ")
 	if !ok {

@@ -19,6 +19,7 @@ import (
 type refusingProxy struct {
 	ln       net.Listener
 	code     byte
+	hangUp   bool // close the connection instead of answering, as ssh -D does
 	connects atomic.Int32
 }
 
@@ -67,6 +68,9 @@ func (p *refusingProxy) serve(c net.Conn) {
 		return
 	}
 	p.connects.Add(1)
+	if p.hangUp {
+		return
+	}
 	_, _ = c.Write([]byte{5, p.code, 0, 1, 0, 0, 0, 0, 0, 0})
 }
 
@@ -146,6 +150,33 @@ func TestSOCKSReplyErrorOthersUnchanged(t *testing.T) {
 		if got := socksReplyError(err); got != err {
 			t.Errorf("socksReplyError(%q) = %q, want it unchanged", err, got)
 		}
+	}
+}
+
+// TestSOCKSHangUp: a proxy that closes the connection instead of answering
+// the CONNECT (OpenSSH's ssh -D, when its own connection to the
+// destination fails) gives an error that says so and names the
+// destination, rather than a bare "EOF"; it is retried on a fresh
+// circuit, within retries, and is not the proxy being unreachable.
+func TestSOCKSHangUp(t *testing.T) {
+	e := &env{store: openStore(t)}
+	p := startRefusingProxy(t, 0)
+	p.hangUp = true
+	site := precwatch.Site{Name: "testmarket", Tor: true, Proxy: p.url(), StartURLs: []string{"http://" + onionA + "/"}, Extract: rules,
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed {
+		t.Fatalf("err %v status %q, want a failed run", err, run.Status)
+	}
+	want := "closed the connection without a SOCKS5 reply to the CONNECT for " + onionA + ":80"
+	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "unreachable:") {
+		t.Errorf("error %q, want it to name %q and not the proxy as unreachable", err, want)
+	}
+	if got := p.connects.Load(); got != 2 || run.CircuitsReplaced != 2 {
+		t.Errorf("CONNECTs = %d, circuits replaced %d; want 2 and 2 (one retry)", got, run.CircuitsReplaced)
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
 	}
 }
 

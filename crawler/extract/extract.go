@@ -38,10 +38,20 @@ type Result struct {
 	// Description, Price, Currency and Vendor are filled as found.
 	Listings []precwatch.Listing
 	// NextPages are the page's pagination links: next_page matches, or
-	// rel="next" links when the site names no next_page selector.
+	// rel="next" links when the site names no next_page selector. A
+	// next_page match that is a GET form, or a submit button of one, gives
+	// the URL its submission goes to (see formNext).
 	NextPages []string
+	// NextUnfollowed describes the first next_page match that gave no
+	// URL to follow (a POST form, an element without a link), for the
+	// crawler to report a rule that never leads anywhere; "" when none.
+	NextUnfollowed string
+	// NextFormUnfollowed is set when that match is a form, or a submit
+	// button, whose submission is no URL (a POST form): the pages after
+	// this one cannot be read.
+	NextFormUnfollowed bool
 	// Links are the other absolute URLs to follow: rules.Links matches (and,
-	// in jsonld mode without Links rules, same-host links). A URL is in
+	// in jsonld mode without Links or Detail rules, same-host links). A URL is in
 	// NextPages or Links, never both. Both keep their query (a site may need
 	// its session parameter) but lose their fragment, and are deduplicated
 	// by Canonical.
@@ -318,7 +328,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		}
 	}
 	res.Listings = dedupListings(res.Listings)
-	res.NextPages, res.Links = e.collectLinks(root, page, base, state)
+	res.NextPages, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
 }
 
@@ -672,14 +682,28 @@ func (f *field) href(c *html.Node) string {
 
 // linkOf is n's href, the first href inside it, or its text.
 func linkOf(n *html.Node) string {
+	h, _ := linkOrText(n)
+	return h
+}
+
+// linkOrText is linkOf, and whether it is n's text for want of a link.
+func linkOrText(n *html.Node) (string, bool) {
 	if h, ok := attr(n, "href"); ok {
-		return h
+		return h, false
 	}
 	if a := firstLink(n, nil); a != nil {
 		h, _ := attr(a, "href")
-		return h
+		return h, false
 	}
-	return nodeText(n, maxURL)
+	return nodeText(n, maxURL), true
+}
+
+// urlLike reports whether text written on a page may be a URL: one word
+// with a slash, a query, a dot or a scheme ("/c/2", "?p=3",
+// "page-3.html"), not a label such as "Next »" or "Next".
+func urlLike(text string) bool {
+	text = strings.TrimSpace(text)
+	return text != "" && !strings.ContainsAny(text, " \t\n") && strings.ContainsAny(text, "/?.=:")
 }
 
 // firstLink is the first element under (or at) n with a followable href,
@@ -917,7 +941,7 @@ func Fill(dst, src precwatch.Listing) precwatch.Listing {
 
 // collectLinks gathers the page's links to follow: pagination first, then
 // the others.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string) {
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string, unfollowed string, unfollowedForm bool) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if j := e.fields.json; j != nil && j.next != nil {
 		for _, ref := range j.nextPages(state) {
@@ -925,12 +949,24 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 		}
 	} else if e.next != nil {
 		for _, n := range e.next.nodes(root) {
+			var ref, why string
+			isForm := false
 			if e.next.attr != "" {
-				v, _ := attr(n, e.next.attr)
-				lc.add(base, v)
-			} else {
-				lc.add(base, linkOf(n))
+				ref, _ = attr(n, e.next.attr)
+			} else if target, reason, form := formNext(root, n, page, base); form {
+				ref, why, isForm = target, reason, true
+			} else if h, text := linkOrText(n); !text || urlLike(h) {
+				// A pager's "Next" shown as a plain label on the last page
+				// is no link to a page named "Next".
+				ref = h
 			}
+			if resolve(base, ref) == nil && unfollowed == "" {
+				if why == "" {
+					why = "no link"
+				}
+				unfollowed, unfollowedForm = fmt.Sprintf("<%s> (%s)", n.Data, why), isForm
+			}
+			lc.add(base, ref)
 		}
 	} else {
 		for _, n := range cascadia.QueryAll(root, e.relNext) {
@@ -955,7 +991,12 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			}
 		}
 	}
-	if e.fields.jsonld && !e.hasLinks {
+	// A jsonld shop with neither links nor detail rules is explored by
+	// its own links. With detail rules its products are rows of the index
+	// pages, read as details and skipped when unchanged: following every
+	// link as well would fetch each product page again on every run, and
+	// the whole site's menus and footers with them.
+	if e.fields.jsonld && !e.hasLinks && !e.follow {
 		host := canonicalHost(page.Scheme, page.Host)
 		for _, a := range cascadia.QueryAll(root, e.anchors) {
 			v, _ := attr(a, "href")
@@ -964,7 +1005,7 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			}
 		}
 	}
-	return lc.out[:n:n], lc.out[n:]
+	return lc.out[:n:n], lc.out[n:], unfollowed, unfollowedForm
 }
 
 type linkCollector struct {

@@ -1,0 +1,133 @@
+package crawler
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
+)
+
+// tableMarket is a vendor market whose index is a <table>, one <tr> per
+// listing, paged by a form's "Next" button whose hidden inputs carry the
+// page and an opaque cursor (the only way to the next page: a page number
+// alone is refused). method is the pager form's; "label" gives a plain
+// "Next" label instead of a form, as some pagers show on their last page.
+func tableMarket(t *testing.T, method string) (*httptest.Server, func() map[string]int) {
+	t.Helper()
+	const perPage, total = 3, 8
+	var mu sync.Mutex
+	hits := map[string]int{}
+	cursor := func(off int) string { return base64.RawURLEncoding.EncodeToString([]byte("off:" + strconv.Itoa(off))) }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if id, ok := strings.CutPrefix(r.URL.Path, "/item/"); ok {
+			fmt.Fprintf(w, `<html><body><h2>Item %s</h2><div class="desc">Factory sealed, ships in 5 days.</div></body></html>`, id)
+			return
+		}
+		if r.URL.Path != "/listings" {
+			http.NotFound(w, r)
+			return
+		}
+		off := 0
+		if c := r.FormValue("cursor"); c != "" {
+			raw, err := base64.RawURLEncoding.DecodeString(c)
+			n, ok := strings.CutPrefix(string(raw), "off:")
+			if off, err = strconv.Atoi(n); err != nil || !ok {
+				http.Error(w, "bad cursor", http.StatusBadRequest)
+				return
+			}
+		}
+		var b strings.Builder
+		b.WriteString(`<table class="listings"><tr><th>Item</th><th>Vendor</th><th>Price</th><th>Stock</th></tr>`)
+		for i := off; i < min(off+perPage, total); i++ {
+			fmt.Fprintf(&b, `<tr><td><a href="/item/%d">Hydrogen peroxide %d %% 1 L</a></td><td><a href="/vendor/v%d">v%d</a></td><td>0.00%d BTC</td><td>%d</td></tr>`, i+1, 30+i, i%3, i%3, i+1, 10+i)
+		}
+		b.WriteString(`</table>`)
+		if off > 0 {
+			fmt.Fprintf(&b, `<form method="get" action="/listings" class="pager"><input type="hidden" name="cursor" value="%s"><input type="submit" value="&lt;&lt; Prev"></form>`, cursor(off-perPage))
+		}
+		switch {
+		case off+perPage >= total:
+		case method == "label":
+			b.WriteString(`<span class="pager">Next</span>`)
+		default:
+			fmt.Fprintf(&b, `<form method="%s" action="/listings" class="pager"><input type="hidden" name="page" value="%d"><input type="hidden" name="cursor" value="%s"><input type="submit" value="Next &gt;&gt;"></form>`,
+				method, off/perPage+2, cursor(off+perPage))
+		}
+		fmt.Fprintf(w, `<html><body>%s</body></html>`, b.String())
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		h := hits
+		hits = map[string]int{}
+		return h
+	}
+}
+
+// TestFormPager: a market paged by a GET form's "Next" button is read to
+// its end when next_page selects the form or its button (it stopped at
+// the first page, ok, before); a POST form's pages cannot be asked for, so
+// the run is partial, naming the rule's match; a rule that only ever
+// matches a label warns that no next page was read.
+func TestFormPager(t *testing.T) {
+	for _, c := range []struct {
+		name, method, next string
+		status             precwatch.RunStatus
+		listings, index    int
+		errText, warn      string
+	}{
+		{"GET form's button", "get", "form.pager input[type=submit][value^=Next]", precwatch.RunOK, 8, 3, "", ""},
+		{"GET form", "GET", "form.pager:has(input[value^='Next'])", precwatch.RunOK, 8, 3, "", ""},
+		{"POST form", "post", "form.pager:has(input[value^='Next'])", precwatch.RunPartial, 3, 1, "next_page selects <form> (a form submitted with method POST, not GET)", ""},
+		{"a label", "label", "span.pager", precwatch.RunOK, 3, 1, "", "next_page matched no link on any index page"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, take := tableMarket(t, c.method)
+			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			site := precwatch.Site{Name: "tablet", Tor: true, StartURLs: []string{"http://" + onionA + "/listings"}, Proxy: p.URL(),
+				Extract: precwatch.Extraction{Listing: "table.listings tr:has(td)", Title: "td:nth-of-type(1) a", URL: "td:nth-of-type(1) a @href",
+					Vendor: "td:nth-of-type(2)", Price: "td:nth-of-type(3)", NextPage: c.next, Detail: &precwatch.Extraction{Description: "div.desc"}},
+				Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second}}
+			var mu sync.Mutex
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			cr, err := New(site, openStore(t), keywordMatcher{}, logger, WithRetryBackoff(time.Millisecond, 5*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, _ := cr.Run(t.Context())
+			h := take()
+			if run.Status != c.status || run.Listings != c.listings || h["/listings"] != c.index || h["/item/1"] != 1 {
+				t.Fatalf("run %q %q: %d listings; fetched %v; want %q, %d listings, %d index pages", run.Status, run.Errors, run.Listings, h, c.status, c.listings, c.index)
+			}
+			if got := strings.Join(run.Errors, "\n"); c.errText == "" && got != "" || !strings.Contains(got, c.errText) {
+				t.Errorf("errors %q, want one with %q", run.Errors, c.errText)
+			}
+			mu.Lock()
+			out := logs.String()
+			mu.Unlock()
+			if warned := strings.Contains(out, "next_page matched no link"); warned != (c.warn != "") {
+				t.Errorf("warned %v, want %v; logs:\n%s", warned, c.warn != "", out)
+			}
+		})
+	}
+}
