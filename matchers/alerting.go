@@ -56,12 +56,20 @@ func (m *Matcher) shareStrengths(staged []staged) {
 }
 
 // loneStrength reads a listing that names one substance, never beside a
-// strength, and states exactly one strength elsewhere (beside a clipped
-// name the matcher did not take, or alone: "K-perc, 99.2% assay",
-// "34-0-0, i.e. 34% N"): a reader takes that strength for the substance.
-// It is applied only when it puts the substance over its limit: a stray
-// figure under the limit must not silence the alert that an unknown
-// strength raises.
+// strength, for a strength stated apart from the name:
+//   - its specification's (a strength headed by a word for purity,
+//     concentration, content or nitrogen, "Concentration: 3 % / 6 % /
+//     9 %", "Массовая доля: 92,5 % · 94 %", "Azote total : 34,4 %", the
+//     list after such a head included, and a nitrogen content, "34,5 %
+//     N", for a substance whose limit is on nitrogen), the highest when
+//     it offers several, whether over the limit or not: a product page
+//     states its strength in a field of its own, away from the name, and
+//     among figures that are not strengths (ratings, stock, discounts);
+//   - else its only strength, when it states exactly one (beside a clipped
+//     name the matcher did not take, or alone: "K-perc, 99.2% assay",
+//     "34-0-0, i.e. 34% N"), applied only when it puts the substance over
+//     its limit: a stray figure under the limit must not silence the
+//     alert that an unknown strength raises.
 func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 	sub := sc.staged[0].ref.sub
 	for i := range sc.staged {
@@ -77,21 +85,32 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 	// whole, now that the buffers are free, for its distinct strengths.
 	var lone strength
 	n := 0
+	spec, specOK := 0.0, false
 	for _, text := range [2]string{l.Title, l.Description} {
 		sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
 		toks := tokenizeRange(text, 0, len(text), sc.toks[:0], sc)
 		finishTokens(toks, sc)
 		sc.toks = toks
 		sc.strengths = findStrengths(text, toks, sc.nums, sc.strengths[:0])
+		listed := specNumbers(toks, sc.strengths, sc.specBuf[:0])
+		sc.specBuf = listed
 		for _, x := range sc.strengths {
+			headed := slices.Contains(listed, int32(x.first)) || x.kind == strNitrogen && s.nitrogenBasis
+			if v, ok := percentOf(x, s); headed && ok && (x.kind != strNitrogen || v <= ammoniumNitrateN) {
+				spec, specOK = max(spec, v), true
+			}
 			x.first, x.last = 0, 0 // token indexes mean nothing across fields
 			if n == 0 || x != lone {
 				lone, n = x, n+1
 			}
 		}
-		if n > 1 {
-			return
+	}
+	if specOK {
+		for i := range sc.staged {
+			st := &sc.staged[i]
+			st.conc, st.hasConc, st.over, st.spec = spec, true, spec > *s.limit, true
 		}
+		return
 	}
 	v, ok := percentOf(lone, s)
 	if n != 1 || !ok || v <= *s.limit {
@@ -102,6 +121,62 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 		st.conc, st.hasConc, st.over, st.lone = v, true, true, true
 	}
 }
+
+// specNumbers appends the token indexes of the numbers a specification
+// heads: after a word for purity, concentration or content ("Concentration:
+// 3 % / 6 % / 9 % (select)", "Choose strength: 37 % (battery) · 96 %
+// (drain)", "Массовая доля: 92,5 % · 94 %"), up to the end of the sentence
+// or the first word that is not a strength's, a connector or in
+// parentheses.
+func specNumbers(toks []token, strengths []strength, out []int32) []int32 {
+	inStrength := func(k int) bool {
+		return slices.ContainsFunc(strengths, func(x strength) bool { return x.first <= k && k <= x.last })
+	}
+	for i := 0; i < len(toks); i++ {
+		if !specHeadWord(toks, i) {
+			continue
+		}
+		depth := 0
+	list:
+		for k := i + 1; k < len(toks); k++ {
+			t := &toks[k]
+			switch t.kind {
+			case tokBreak:
+				break list
+			case tokNum:
+				out = append(out, int32(k))
+			case tokPunct:
+				switch t.word {
+				case "(":
+					depth++
+				case ")":
+					depth = max(0, depth-1)
+				}
+			case tokWord:
+				if depth == 0 && t.flags&(fConnector|fPurity) == 0 && !inStrength(k) && !minMax[t.word] {
+					break list
+				}
+			}
+			i = k
+		}
+	}
+	return out
+}
+
+// minMax may stand between a specification's head and its number
+// ("Assay min. 99 %", "Azote total : 34,4 %").
+var minMax = foldedSetOf(`min max minimum maximum ca approx total totale gesamt`)
+
+// specHeadWord reports whether toks[i] heads a specification's strength:
+// a word for purity or concentration, or for content ("Содержание: 99 %").
+func specHeadWord(toks []token, i int) bool {
+	t := &toks[i]
+	return t.kind == tokWord && (t.flags&fPurity != 0 || contentWords[t.word] && !has(toks, i-1, fNotStrength) || nitrogenHeads[t.word])
+}
+
+// nitrogenHeads head a fertiliser's nitrogen content ("Total nitrogen
+// 33.5 % N"), which is ammonium nitrate's strength.
+var nitrogenHeads = foldedSetOf(`nitrogen azote stickstoff nitrogeno azoto azot stikstof азот азота`)
 
 // loneStrengthMaxBytes bounds the listings loneStrength reads whole: a
 // listing longer than a page of text is a catalogue, whose strengths are
@@ -121,10 +196,12 @@ const (
 	ruleNoLimit   = "alerts: the regime sets no limit"
 	ruleUnder     = "no alert: at or under the limit (reported only)"
 	ruleUnderElse = "no alert: at or under the limit, as stated elsewhere in the listing (reported only)"
+	ruleOverSpec  = "alerts: over the limit (as the listing's specification states)"
+	ruleUnderSpec = "no alert: at or under the limit, as the listing's specification states (reported only)"
 )
 
 // alertRule says why m alerts or not, before suppressions.
-func alertRule(m *precwatch.Match, shared, lone bool) string {
+func alertRule(m *precwatch.Match, shared, lone, spec bool) string {
 	switch {
 	case m.Severity == precwatch.SeverityNone:
 		return ""
@@ -132,6 +209,10 @@ func alertRule(m *precwatch.Match, shared, lone bool) string {
 		return ruleNoLimit
 	case m.OverLimit == nil:
 		return ruleNoStr
+	case spec && *m.OverLimit:
+		return ruleOverSpec
+	case spec:
+		return ruleUnderSpec
 	case *m.OverLimit && lone:
 		return ruleOverLone
 	case *m.OverLimit && shared:

@@ -38,12 +38,36 @@ func TestOneStrengthPerListing(t *testing.T) {
 		// when it is over the limit, never to silence an alert.
 		{"lone strength over the limit", precwatch.Listing{Title: "Kaliumperchlorat – 1 kg Dose", Description: "K-perc, 99.2% assay, -325 mesh. Versand in 2 Tagen."},
 			[]want{{99.2, true, "alerts: over the limit (the listing's only strength, stated apart from the name)"}}},
-		{"lone nitrogen grade", precwatch.Listing{Title: "Ammonium nitrate prills – 50 lb sack", Description: "Prilled, 34-0-0, i.e. 34% N. Farm pickup only."},
-			[]want{{34, true, "alerts: over the limit (the listing's only strength, stated apart from the name)"}}},
+		{"a nitrogen grade stated apart is the specification's", precwatch.Listing{Title: "Ammonium nitrate prills – 50 lb sack", Description: "Prilled, 34-0-0, i.e. 34% N. Farm pickup only."},
+			[]want{{34, true, "alerts: over the limit (as the listing's specification states)"}}},
 		{"lone strength under the limit is not taken", precwatch.Listing{Title: "Hydrogen peroxide – 5 L can", Description: "Diluted for you.\nAs sold: 3 %. Pickup only."},
 			[]want{{-1, true, "alerts: no strength stated"}}},
 		{"two strengths, neither taken", precwatch.Listing{Title: "Nitromethane – 1 gal", Description: "Two blends.\nOne at 20 %, one at 98 %."},
 			[]want{{-1, true, "alerts: no strength stated"}}},
+		// A product page's specification states the strength apart from
+		// the name, among figures that are not strengths; under the limit
+		// it silences the alert, as a stated strength does.
+		{"specification under the limit", precwatch.Listing{Title: "Hydrogen Peroxide pond grade — 1 L | 5 L",
+			Description: "Pond care | Concentration: 3 % / 6 % / 9 % (select) | Rated 4.8/5 · 92 % recommend | Customers also bought: Potassium permanganate 99 % 100 g | Stock level: 31 % left"},
+			[]want{{9, false, "no alert: at or under the limit, as the listing's specification states (reported only)"}}},
+		{"specification over the limit, a list with words between", precwatch.Listing{Title: "Acide sulfurique batterie ou technique — bidon 1 L",
+			Description: "Concentration : 37 % (batterie) · 96 % (technique) | Note 4,4 (96) | −30 % sur le 2e article"},
+			[]want{{96, true, "alerts: over the limit (as the listing's specification states)"}}},
+		{"specification in Russian", precwatch.Listing{Title: "Серная кислота техническая — канистра 10 л",
+			Description: "Массовая доля: 92,5 % · 94 % (выбрать) | НДС 20 % | Рейтинг 4,4"},
+			[]want{{94, true, "alerts: over the limit (as the listing's specification states)"}}},
+		{"a nitrogen content heads a fertiliser's strength", precwatch.Listing{Title: "Ammonium nitrate, granulated — 500 kg bags",
+			Description: "Lot 0912: only 16 % of the lot left | Analysis: Total nitrogen 33.5 % N · Granule 2–5 mm | prices ex VAT 21 %"},
+			[]want{{33.5, true, "alerts: over the limit (as the listing's specification states)"}}},
+		{"a content word before a pack is no specification", precwatch.Listing{Title: "Hydrogen peroxide – 12 x 1 L",
+			Description: "Content: 12 x 1 L bottles | 4.5 ★ · 96 % recommend"},
+			[]want{{-1, true, "alerts: no strength stated"}}},
+		// A subject's strength read anywhere but beside its name in the
+		// title is the subject's (a poster's text, a stray figure).
+		{"a poster's text states the strength", precwatch.Listing{Title: "Hydrogen peroxide safety poster A2 — laminated",
+			Description: "Poster text: 'HYDROGEN PEROXIDE 35 % — OXIDISER — CORROSIVE' | Bulk −15 % on 10+"}, []want{}},
+		{"a course with a stray figure", precwatch.Listing{Title: "Curso online «Transporte ADR de ácido nítrico» — 12 h",
+			Description: "Plazas: 25 % ocupadas | Certificado incluido"}, []want{}},
 		{"two substances, no lone strength", precwatch.Listing{Title: "Acetone and hydrogen peroxide, 5 L each", Description: "Clearance.\nBatch tested: 99 %."},
 			[]want{{-1, true, "alerts: the regime sets no limit"}, {-1, true, "alerts: no strength stated"}}},
 	} {

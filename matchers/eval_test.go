@@ -63,6 +63,9 @@ var holdoutBatches = []struct {
 	{"batch17", 3084, floorRE("holdout-batch17-floor")},
 	// Short search-result titles, and decoys built against the rules.
 	{"batch18", 3284, floorRE("holdout-batch18-floor")},
+	// Long product pages as a crawler flattens them: variant selectors,
+	// spec tables, reviews, boilerplate; decoys that look obfuscated.
+	{"batch19", 3484, floorRE("holdout-batch19-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

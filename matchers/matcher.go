@@ -805,7 +805,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 			x.limit = *sub.limit
 			o.LimitPercent = &x.limit
 		}
-		if r := alertRule(o, st.shared, st.lone); r != "" {
+		if r := alertRule(o, st.shared, st.lone, st.spec); r != "" {
 			n := len(o.Reasons)
 			x.reasons[n] = r
 			o.Reasons = x.reasons[: n+1 : n+1]
@@ -1059,6 +1059,7 @@ type staged struct {
 	hasConc, hasQ bool
 	shared        bool  // conc was stated for another mention (alerting.go)
 	lone          bool  // conc is the listing's only strength, stated apart (alerting.go)
+	spec          bool  // conc is the listing's specification's (alerting.go)
 	r0, r1        int32 // reasons, in scratch.reasons
 	q             precwatch.Quantity
 }

@@ -232,6 +232,7 @@ type scratch struct {
 	hits      []hit
 	strengths []strength
 	chain     []strength
+	specBuf   []int32 // alerting.go: the numbers a specification heads
 	quants    []quantity
 	support   []span // repair.go: spans that need a strength or amount beside them
 	staged    []staged
@@ -723,6 +724,11 @@ var (
 		"of": true, "cheaper": true, "less": true, "save": true, "deposit": true, "upfront": true, "fe": true,
 		"finalize": true, "fee": true, "commission": true, "humidity": true, "moisture": true, "water": true,
 		"rating": true, "ratings": true, "rated": true, "score": true, "reviews": true,
+		// A stock level ("Stock 96 %", "31 % of the last delivery remaining").
+		"stock": true, "lagerbestand": true, "voorraad": true, "остаток": true, "ostatok": true, "remaining": true, "claimed": true,
+		// Shoppers who recommend it ("92 % recommend", "94 % raadt aan").
+		"recommend": true, "recommended": true, "recommends": true, "empfehlen": true, "recommandent": true,
+		"recomiendan": true, "raccomandano": true, "raadt": true, "poleca": true, "polecaja": true, "рекомендуют": true, "rekomenduyut": true,
 		// Payment terms ("30% deposit and 70% against B/L", "50 % Vorkasse").
 		"against": true, "balance": true, "advance": true, "prepayment": true, "payment": true, "vorkasse": true,
 		"anzahlung": true, "acompte": true, "anticipo": true, "zaliczka": true, "предоплата": true, "predoplata": true,
@@ -756,6 +762,10 @@ var (
 		"purity": true, "assay": true, "concentration": true, "conc": true, "strength": true, "reinheit": true,
 		"konzentration": true, "gehalt": true, "purete": true, "pureza": true, "purezza": true, "concentracion": true,
 		"concentrazione": true, "zuiverheid": true, "titre": true,
+		// A mass fraction ("массовая доля"), and the word in Polish,
+		// Russian, Dutch, Spanish and Italian (Russian also in Latin letters).
+		"доля": true, "dolya": true, "концентрация": true, "kontsentratsiya": true, "чистота": true, "chistota": true,
+		"stezenie": true, "czystosc": true, "concentratie": true, "sterkte": true, "riqueza": true, "titolo": true,
 	}
 )
 
@@ -964,7 +974,7 @@ const (
 // contentWords head a content stated in a specification with its percent
 // sign ("Content, %: 35"); unlike purityWords, a word of notStrength before
 // them makes the content another's ("Water content (%): 0.5").
-var contentWords = foldedSetOf(`content teneur contenuto contenido gehalte zawartosc содержание`)
+var contentWords = foldedSetOf(`content teneur contenuto contenido gehalte zawartosc содержание soderzhanie`)
 
 // fractionWords head a mass fraction ("mass fraction ≥ 0.98").
 var fractionWords = foldedSetOf(`fraction massenanteil`)

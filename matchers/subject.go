@@ -24,6 +24,7 @@ import (
 var (
 	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
 ticket tickets voucher vouchers exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
+hardback hardcover paperback softcover taschenbuch broché relié rilegato brossura gebonden
 schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres gutschein
 panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
 cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro entrada entradas boleto boletos
@@ -38,6 +39,9 @@ tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski k
 	// or the name of a place ("Salpeter Lodge").
 	subjectAfter = foldedSetOf(`sign poster test strips detector sensor plant factory fabriek fabrik werk museum exhibition
 book novel roman novela romanzo powieść роман lodge hotel inn resort`)
+	// subjectKinds, right after the name, may come before a word of
+	// subjectAfter.
+	subjectKinds = foldedSetOf(`safety warning hazard danger ghs storage door information`)
 )
 
 // subjectListing reports whether title makes the listing's goods other
@@ -71,9 +75,14 @@ func subjectListing(title string, first, end int) bool {
 	if rest == "" || rest[0] == ',' {
 		return false
 	}
+	words := 0
 	eachWord(rest, func(w string) bool {
-		subject = subjectAfter[string(appendFolded(buf[:0], w))]
-		return false // the first word only
+		f := appendFolded(buf[:0], w)
+		subject = subjectAfter[string(f)]
+		words++
+		// The first word, or the second after a word saying what kind
+		// ("Hydrogen peroxide safety poster", "Nitric acid warning sign").
+		return !subject && words == 1 && subjectKinds[string(f)]
 	})
 	return subject
 }
@@ -108,9 +117,11 @@ func eachWord(s string, f func(w string) bool) {
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 // dropSubjects removes the staged matches of a listing whose title makes
-// the substance a subject (subjectListing), but those over their limit.
+// the substance a subject (subjectListing), but those the title itself
+// states over their limit: a strength read elsewhere (a poster's text, a
+// lone figure, a specification) is the subject's, not goods on sale.
 func (m *Matcher) dropSubjects(sc *scratch, title string) {
-	if !slices.ContainsFunc(sc.staged, func(st staged) bool { return !st.over }) {
+	if !slices.ContainsFunc(sc.staged, func(st staged) bool { return !soldOverLimit(st) }) {
 		return // every match is over its limit: none would be dropped
 	}
 	first, end := -1, 0
@@ -124,10 +135,17 @@ func (m *Matcher) dropSubjects(sc *scratch, title string) {
 	}
 	kept := sc.staged[:0]
 	for _, st := range sc.staged {
-		if st.over {
+		if soldOverLimit(st) {
 			kept = append(kept, st)
 		}
 	}
 	clear(sc.staged[len(kept):])
 	sc.staged = kept
+}
+
+// soldOverLimit reports whether the title states st's own strength, over
+// its limit, beside its name: goods on sale whatever else the title names
+// ("Nitric acid 65 % 1 L — safety poster included").
+func soldOverLimit(st staged) bool {
+	return st.over && st.field == "title" && !st.shared && !st.lone && !st.spec
 }

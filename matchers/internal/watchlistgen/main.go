@@ -459,6 +459,10 @@ func addTranslits(s *outSubstance) {
 			}
 			if v, ok := transliterate(t, softSign); ok && strings.ContainsRune(t, 'ь') {
 				out = append(out, v)
+				// BGN in full: the apostrophe and "ye" ("kal'tsiyevaya").
+				if v, ok := transliterateYe(t, softSign, true); ok {
+					out = append(out, v)
+				}
 			}
 		}
 		return out
