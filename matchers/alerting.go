@@ -99,6 +99,9 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 			if v, ok := percentOf(x, s); headed && ok && (x.kind != strNitrogen || v <= ammoniumNitrateN) {
 				spec, specOK = max(spec, v), true
 			}
+			if !headed && x.first > 0 && otherChemicalHead(toks, x.first-1) {
+				continue // another chemical's ("Hydrochloric acid 33 %" among also-bought)
+			}
 			x.first, x.last = 0, 0 // token indexes mean nothing across fields
 			if n == 0 || x != lone {
 				lone, n = x, n+1
@@ -162,6 +165,24 @@ func specNumbers(toks []token, strengths []strength, out []int32) []int32 {
 	}
 	return out
 }
+
+// otherChemicalHead reports whether toks[k], right before a strength, ends
+// a chemical's name ("Hydrochloric acid 33 %", "Sodium hydroxide 50 %"): in
+// a listing whose one substance is never beside a strength, that strength
+// is another chemical's, not a figure stated apart for it.
+func otherChemicalHead(toks []token, k int) bool {
+	t := &toks[k]
+	return t.kind == tokWord && (chemicalClassWords[t.word] || t.flags&fCation != 0)
+}
+
+// chemicalClassWords end a chemical's name in the languages listings use.
+var chemicalClassWords = foldedSetOf(`acid acids hydroxide chloride oxide sulfate sulphate carbonate phosphate nitrite permanganate
+acide hydroxyde chlorure oxyde sulfate carbonate
+saure hydroxid chlorid oxid sulfat carbonat karbonat
+acido hidroxido cloruro oxido sulfato carbonato idrossido ossido solfato
+zuur hydroxide chloride
+kwas wodorotlenek chlorek tlenek siarczan weglan
+кислота гидроксид хлорид оксид сульфат карбонат kislota`)
 
 // minMax may stand between a specification's head and its number
 // ("Assay min. 99 %", "Azote total : 34,4 %").

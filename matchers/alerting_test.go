@@ -68,6 +68,9 @@ func TestOneStrengthPerListing(t *testing.T) {
 			Description: "Poster text: 'HYDROGEN PEROXIDE 35 % — OXIDISER — CORROSIVE' | Bulk −15 % on 10+"}, []want{}},
 		{"a course with a stray figure", precwatch.Listing{Title: "Curso online «Transporte ADR de ácido nítrico» — 12 h",
 			Description: "Plazas: 25 % ocupadas | Certificado incluido"}, []want{}},
+		{"another chemical's strength is not the lone one", precwatch.Listing{Title: "Battery acid — 4 x 25 L carboys",
+			Description: "Density 1.28 g/cm³ | Customers also bought: Deionised water 25 L, Hydrochloric acid 33 % 25 L"},
+			[]want{{-1, true, "alerts: no strength stated"}}},
 		{"two substances, no lone strength", precwatch.Listing{Title: "Acetone and hydrogen peroxide, 5 L each", Description: "Clearance.\nBatch tested: 99 %."},
 			[]want{{-1, true, "alerts: the regime sets no limit"}, {-1, true, "alerts: no strength stated"}}},
 	} {
