@@ -676,8 +676,9 @@ func (r *run) do(t task) {
 		mirror := r.mirrors.current()
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
+		gen := r.loginGen()
 		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
-		if r.relogin(t, cctx) { // Sessions (issue 8): logged in again, fetch once more
+		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
 		if r.gate(cctx) { // an interstitial that set a cookie: waited out, fetch once more

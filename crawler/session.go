@@ -27,7 +27,7 @@ import (
 // Sessions (issue 8): each run's cookie jar is loaded from the Store at the
 // start and saved back at the end when the site changed it; a site with a
 // login form is logged into when the run has no session or finds itself
-// logged out (once per run). Cookie values and credentials are never
+// logged out (see login). Cookie values and credentials are never
 // logged, put in errors or in the run record.
 
 // keyRelogin marks a colly request whose answer was a logged-out page that
@@ -254,6 +254,9 @@ type runSession struct {
 	// loginTried: the run logged in at its start; reloginTried: after a
 	// logged-out page (see login).
 	loginTried, reloginTried, logged bool
+	// logins counts the logins made (a request sent before the last one
+	// met the session that login replaced); readsAtLogin is reads then.
+	logins, readsAtLogin int
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
@@ -262,6 +265,8 @@ type runSession struct {
 	status  precwatch.RunStatus
 	// unread counts the interstitials passed since a page was last read.
 	unread int
+	// reads counts the pages read (see pageRead).
+	reads int
 }
 
 // mirrorHosts maps each mirror's host name to the primary's (nil: none).
@@ -300,7 +305,7 @@ func (r *run) startSession() bool {
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
 	if c.site.Login != nil && !s.had {
-		return r.login(false)
+		return r.login(false, 0)
 	}
 	return true
 }
@@ -461,6 +466,7 @@ func (r *run) pageRead() {
 	if s := r.sess; s != nil {
 		s.mu.Lock()
 		s.unread = 0
+		s.reads++
 		s.mu.Unlock()
 	}
 }
@@ -663,16 +669,29 @@ func (r *run) keepPage(pageURL, contentType string, body []byte) string {
 	return digest
 }
 
-// relogin is do()'s hook: after a logged-out answer it logs in (once per
-// run) and reports whether the task should be fetched once more.
-func (r *run) relogin(t task, cctx *colly.Context) bool {
+// loginGen is the number of logins made so far; do() notes it before a
+// request, so that a logged-out answer to it can tell whether another
+// worker has logged in since.
+func (r *run) loginGen() int {
+	if r.sess == nil {
+		return 0
+	}
+	r.sess.loginMu.Lock()
+	defer r.sess.loginMu.Unlock()
+	return r.sess.logins
+}
+
+// relogin is do()'s hook: after a logged-out answer to a request sent at
+// login generation gen it logs in (see login) and reports whether the
+// task should be fetched once more.
+func (r *run) relogin(t task, cctx *colly.Context, gen int) bool {
 	if cctx.Get(keyRelogin) == "" || r.ctx.Err() != nil {
 		return false
 	}
 	r.sess.mu.Lock()
 	r.sess.retried[t.url] = true
 	r.sess.mu.Unlock()
-	if r.login(true) {
+	if r.login(true, gen) {
 		return true
 	}
 	// The login could not be made (its page did not load, say): the run
@@ -685,25 +704,40 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 }
 
 // login submits the site's login form: once at the start of a run that
-// has no session, and once more (again) after a logged-out page, so that a
-// session that ends during a run that logged in at its start is renewed
-// too. Callers that come while either is made, or after it, get its
-// outcome: workers that met the same ended session log in once. A failure
-// stops the run (needs_login, or blocked when the login page is a captcha
-// or an interstitial).
-func (r *run) login(again bool) bool {
+// has no session, and after a logged-out page, so that a session that
+// ends during a run that logged in at its start is renewed too. A session
+// that lasts minutes ends again and again in a long crawl over Tor, so the
+// form is submitted again after each logged-out page met once pages were
+// read since the last login; a logged-out page right after a login gets
+// that login's outcome, as do the callers that come while a login is made
+// or whose request (sent at login generation gen) predates it: workers
+// that met the same ended session log in once. A failure stops the run
+// (needs_login, or blocked when the login page is a captcha or an
+// interstitial).
+func (r *run) login(again bool, gen int) bool {
 	s := r.sess
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
-	tried := &s.loginTried
-	if again {
-		tried = &s.reloginTried
-	}
-	if *tried {
+	s.mu.Lock()
+	reads := s.reads
+	s.mu.Unlock()
+	switch {
+	case !again && s.loginTried:
 		return s.logged
+	case !again:
+		s.loginTried = true
+	case gen != s.logins: // logged in since the request was sent
+		return s.logged
+	case s.reloginTried && reads == s.readsAtLogin: // nothing read with the last login's session
+		return s.logged
+	default:
+		s.reloginTried = true
 	}
-	*tried = true
 	s.logged = r.submitLogin()
+	s.logins++
+	s.mu.Lock()
+	s.readsAtLogin = s.reads
+	s.mu.Unlock()
 	return s.logged
 }
 
