@@ -42,6 +42,11 @@ const (
 	// keyGateClick marks a colly request whose answer was an interstitial
 	// passed by its button: its value is the *gateClick to submit.
 	keyGateClick = "precwatch.gate.click"
+	// keyBlockRetry is set by do() on a request that may be tried again on
+	// a fresh circuit when its answer is a block page; handle() then sets
+	// keyBlockRetried (the page's URL) instead of stopping the run.
+	keyBlockRetry   = "precwatch.block.retry"
+	keyBlockRetried = "precwatch.block.retried"
 )
 
 // An interstitial that sets a cookie and reloads itself (a JavaScript-free
@@ -384,6 +389,12 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		resp.Ctx.Put(keyGateClick, g)
 		return
 	}
+	if blockRetryable(v.class, resp.StatusCode) && resp.Ctx.GetAny(keyBlockRetry) == true && resp.Ctx.GetAny(keyReplay) == nil {
+		r.c.logger.Info("block page, asking again on a fresh circuit", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason, "page_sha256", digest)
+		resp.Ctx.Put(keyBlockRetried, resp.Request.URL.String())
+		return
+	}
 	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
 		r.sess.mu.Lock()
 		retried := r.sess.retried[t.url]
@@ -397,6 +408,39 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		}
 	}
 	r.stopOn(v, resp.Request.URL.Redacted(), digest, resp.StatusCode)
+}
+
+// blockRetryable reports whether a page of class c answered with status
+// may be a block of the circuit or the moment rather than of the site:
+// markets show captchas, queues and challenges as ordinary pages to
+// circuits that went over a rate, or to a share of requests, and the page
+// asked for again on another circuit is often served. A logged-out page is
+// the session's, not the circuit's; a 403, 429 or 503 answer is the site
+// refusing or asking to slow down, which Retry-After, the slowing down and
+// the gates handle.
+func blockRetryable(c precwatch.PageClass, status int) bool {
+	if status >= 400 {
+		return false
+	}
+	switch c {
+	case precwatch.PageCaptcha, precwatch.PageAntiDDoS, precwatch.PageQueue, precwatch.PageChallenge:
+		return true
+	}
+	return false
+}
+
+// blockRetry is do()'s hook after a block page it allowed a retry for
+// (keyBlockRetry): the circuit that served it gets fresh credentials, and
+// after a backoff the task is fetched once more. It reports whether to.
+func (r *run) blockRetry(t task, cctx *colly.Context, attempt int) bool {
+	pageURL := cctx.Get(keyBlockRetried)
+	if pageURL == "" || r.ctx.Err() != nil {
+		return false
+	}
+	r.transport.retire(pageURL)
+	wait := r.backoff(attempt)
+	r.c.logger.Debug("retrying a blocked page", "url", t.url, "attempt", attempt+1, "wait", wait)
+	return sleep(r.ctx, wait) == nil
 }
 
 // errorPage classifies an HTTP error answer (a 403 challenge, a 503

@@ -57,6 +57,10 @@ type sessionMarket struct {
 	// ends every session, and they all answer logged out.
 	items, barrier int
 	released       chan struct{}
+	// captcha maps a path to how many of its next requests get a captcha
+	// page with status 200 (a rate limit's, per circuit or per request);
+	// -1: all of them.
+	captcha map[string]int
 }
 
 type throttle struct {
@@ -209,7 +213,16 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 		if q := m.throttled[key]; len(q) > 0 {
 			th, m.throttled[key] = &q[0], q[1:]
 		}
+		captcha := m.captcha[r.URL.Path] != 0
+		if m.captcha[r.URL.Path] > 0 {
+			m.captcha[r.URL.Path]--
+		}
 		m.mu.Unlock()
+		if captcha {
+			page(w, 200, `<head><title>Security check</title></head><body><form method="post" action="/verify"><img src="/captcha/7.png" alt="captcha">
+			<input type="text" name="captcha"><button>Continue</button></form></body>`)
+			return
+		}
 		if th != nil {
 			if th.retryAfter != "" {
 				w.Header().Set("Retry-After", th.retryAfter)
@@ -610,6 +623,37 @@ func TestReloginOnceForConcurrentRequests(t *testing.T) {
 	if err != nil || run.Status != precwatch.RunOK || run.Listings != 10 || run.Logins != 2 || e.m.logins() != 2 {
 		t.Fatalf("run: %v %s listings %d logins %d (market saw %d) %q %+v", err, run.Status, run.Listings, run.Logins, e.m.logins(), run.Errors, run.Block)
 	}
+}
+
+// TestCaptchaRetriedOnFreshCircuit: a market that shows a captcha page
+// (status 200) to a share of requests is asked again, after a backoff, on
+// a circuit with fresh SOCKS credentials, within limits.retries, and the
+// run reads the site; a captcha still there after the retries blocks the
+// run with the page kept.
+func TestCaptchaRetriedOnFreshCircuit(t *testing.T) {
+	e := newSessEnv(t)
+	e.m.captcha = map[string]int{"/p2": 2}
+	run, err := e.run(t, e.loginSite(t))
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 || run.CircuitsReplaced != 2 {
+		t.Fatalf("run: %v %s listings %d circuits replaced %d %+v", err, run.Status, run.Listings, run.CircuitsReplaced, run.Block)
+	}
+	users := map[string]bool{}
+	for _, st := range e.proxy.Streams() {
+		users[st.Username] = true
+	}
+	if len(users) != 3 {
+		t.Errorf("SOCKS usernames %d, want 3: the first circuit's and a fresh one for each retry", len(users))
+	}
+
+	e = newSessEnv(t)
+	e.m.captcha = map[string]int{"/p2": -1}
+	site := e.loginSite(t)
+	site.Limits.Retries = 1
+	run, err = e.run(t, site)
+	if got := len(e.m.sentCookies("/p2")); err == nil || run.Status != precwatch.RunBlocked || run.Listings != 1 || got != 2 {
+		t.Fatalf("captcha on every request: %v %s listings %d, /p2 asked for %d times, want blocked after 2", err, run.Status, run.Listings, got)
+	}
+	e.evidence(t, run, precwatch.PageCaptcha, "Security check")
 }
 
 // TestLoginThrottled: the login flow's requests are retried as the
