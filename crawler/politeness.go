@@ -37,7 +37,11 @@ import (
 // throttleRecoverAfter answers in a row that are neither, the gap shrinks by
 // a quarter (answers of 500 and over other than 503 neither count nor break
 // the row), and once under the floor (or the delay) the run is back at the
-// site's own pace. The run record counts the 429 and 503 answers
+// site's own pace. A 503 that comes after throttleHeld answers went through
+// at a widened gap is taken as a stray one, as another 5xx: the gap held,
+// and doubling it at every such answer would ratchet a market that answers
+// a share of requests 503 whatever the pace up to the cap. A 429 always
+// counts: it says the pace is too fast. The run record counts the 429 and 503 answers
 // (Run.Throttled) and the time the site's requests were held for them
 // (Run.ThrottleWait).
 //
@@ -63,6 +67,15 @@ const DefaultThrottleFloor = time.Second
 // throttleRecoverAfter is how many answers in a row that are not 429 or
 // 503 shrink the widened gap by a quarter.
 const throttleRecoverAfter = 10
+
+// throttleHeld is how many answers that are not 429 or 503 since the gap
+// last changed show that it holds: a 503 after them leaves the gap as it
+// is. A market that answers a share of its requests 503 whatever the pace
+// (an onion service's "circuit overloaded") would otherwise double the gap
+// at each one, faster than throttleRecoverAfter answers shrink it, up to
+// Politeness.MaxDelay (5 such answers in 29 requests held a crawl 3m28s of
+// its 3m34s).
+const throttleHeld = 3
 
 // maxRetryAfterWaits bounds the Retry-After waits of one request, so a
 // server answering "busy, retry in 1s" forever cannot hold a page forever.
@@ -231,6 +244,11 @@ func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
+	case status == http.StatusServiceUnavailable && p.gap > 0 && p.fine >= throttleHeld:
+		// The gap held: a 503 after answers went through at it is a stray
+		// one (an overloaded circuit, a busy moment), not the site asking
+		// again; like another 5xx it neither counts nor breaks the row.
+		return p.gap, false
 	case throttledStatus(status):
 		p.fine = 0
 		if !sent.After(p.grown) { // sent at the old pace: counted already

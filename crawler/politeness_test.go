@@ -333,6 +333,44 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			}
 		})
 	})
+	t.Run("stray 503 after the gap held", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// A market answering some requests 503 whatever the pace: the
+			// first 503 widens the gap, one after three answers went
+			// through at it leaves the gap and the row of good answers as
+			// they are, and the gap shrinks after ten good answers all
+			// the same. A 503 right after a widening still doubles it, and
+			// a 429 always does.
+			p := newPacer(0, 0, time.Second, time.Minute)
+			prev := next(t, p, time.Now()).at
+			p.answered(prev, http.StatusServiceUnavailable)
+			prev, gaps := answer(t, p, prev, 3, http.StatusOK)
+			if !same(gaps, time.Second) {
+				t.Fatalf("gaps %v, want 1s after the first 503", gaps)
+			}
+			prev, gaps = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			prev, more := answer(t, p, prev, 7, http.StatusOK)
+			if gaps = append(gaps, more...); !same(gaps, time.Second) {
+				t.Fatalf("gaps %v, want 1s: a stray 503 does not double the gap", gaps)
+			}
+			// Ten good answers since the widening: back to full speed.
+			if tr := next(t, p, prev); tr.after != 0 {
+				t.Fatalf("after ten good answers: %v later, want none", tr.after)
+			}
+			prev, _ = answer(t, p, time.Now(), 3, http.StatusOK) // the pace it goes at: full speed
+			p.answered(prev, http.StatusServiceUnavailable)
+			prev, _ = answer(t, p, prev, 1, http.StatusOK)
+			prev, _ = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			if tr := next(t, p, prev); tr.after != 2*time.Second {
+				t.Fatalf("a 503 one answer after a widening: %v later, want 2s", tr.after)
+			}
+			prev, _ = answer(t, p, prev, 4, http.StatusOK)
+			prev, _ = answer(t, p, prev, 1, http.StatusTooManyRequests)
+			if tr := next(t, p, prev); tr.after != 4*time.Second {
+				t.Fatalf("a 429 after the gap held: %v later, want 4s", tr.after)
+			}
+		})
+	})
 	t.Run("cap below the floor", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPacer(0, 0, time.Second, 300*time.Millisecond)
