@@ -670,7 +670,11 @@ func (r *run) do(t task) {
 	defer r.recoverAs("fetch " + t.url)
 	waits := 0
 	for attempt := 0; ; attempt++ {
-		if r.paced() != nil {
+		paced := r.paced
+		if attempt > 0 || waits > 0 {
+			paced = r.pacedRetry
+		}
+		if paced() != nil {
 			return
 		}
 		mirror := r.mirrors.current()

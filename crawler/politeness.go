@@ -30,7 +30,8 @@ import (
 // Slowing down. Every 429 or 503 answer, with Retry-After or without, also
 // widens the gap between the starts of the site's requests (see pacer):
 // to twice the pace the run was going at (its gap, the delay, or the
-// spacing of its last requests, whichever is longest), at least
+// spacing of its last requests, whichever is longest; a retried request's
+// spacing holds its backoff and is not measured), at least
 // DefaultThrottleFloor, at most Politeness.MaxDelay. Answers to requests sent
 // before the gap last widened do not widen it again, so the requests in
 // flight together when a market starts refusing count as one refusal. After
@@ -191,6 +192,17 @@ func newPacer(delay, jitter, floor, ceiling time.Duration) *pacer {
 // owed to throttling (a Retry-After, a widened gap) and not yet counted by
 // another worker's wait, so that summed over the workers it is wall time.
 func (p *pacer) wait(ctx context.Context) (held time.Duration, err error) {
+	return p.turn(ctx, true)
+}
+
+// waitRetry is wait for a request tried again after a failed answer: the
+// spacing before it holds the retry's backoff (and a fresh circuit's
+// build), which is not the pace the run goes at, so it is not measured.
+func (p *pacer) waitRetry(ctx context.Context) (held time.Duration, err error) {
+	return p.turn(ctx, false)
+}
+
+func (p *pacer) turn(ctx context.Context, measured bool) (held time.Duration, err error) {
 	p.mu.Lock()
 	now := time.Now()
 	at, own := now, now // own: when the site's own pace would let it go
@@ -198,7 +210,7 @@ func (p *pacer) wait(ctx context.Context) (held time.Duration, err error) {
 		own = later(own, p.last.Add(p.delay+p.jit))
 		at = later(own, p.last.Add(max(p.delay, p.gap)+p.jit))
 	}
-	if !p.last.IsZero() && !p.until.After(at) { // a Retry-After's hold is not the run's pace
+	if measured && !p.last.IsZero() && !p.until.After(at) { // a Retry-After's hold is not the run's pace
 		if len(p.spacings) == paceSamples {
 			p.spacings = p.spacings[1:]
 		}
@@ -315,7 +327,16 @@ func throttledStatus(status int) bool {
 // paced waits for the request's turn at the site's gate and counts the
 // time it was held for throttling in the run record.
 func (r *run) paced() error {
-	held, err := r.pace.wait(r.ctx)
+	return r.pacedTurn(r.pace.wait)
+}
+
+// pacedRetry is paced for a request tried again (see pacer.waitRetry).
+func (r *run) pacedRetry() error {
+	return r.pacedTurn(r.pace.waitRetry)
+}
+
+func (r *run) pacedTurn(wait func(context.Context) (time.Duration, error)) error {
+	held, err := wait(r.ctx)
 	if held > 0 {
 		r.mu.Lock()
 		r.rec.ThrottleWait += held

@@ -371,6 +371,26 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			}
 		})
 	})
+	t.Run("retries are not the pace", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Requests at full speed, then three retries each after a 2s
+			// backoff: a 503 slows the run to the floor, not to twice the
+			// backoff.
+			p := newPacer(0, 0, time.Second, time.Minute)
+			prev, _ := answer(t, p, time.Now(), 3, http.StatusOK)
+			for range 3 {
+				time.Sleep(2 * time.Second)
+				if _, err := p.waitRetry(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				prev = time.Now()
+			}
+			p.answered(prev, http.StatusServiceUnavailable)
+			if tr := next(t, p, prev); tr.after != time.Second {
+				t.Fatalf("next request %v later, want the 1s floor", tr.after)
+			}
+		})
+	})
 	t.Run("cap below the floor", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPacer(0, 0, time.Second, 300*time.Millisecond)
