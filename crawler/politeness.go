@@ -38,11 +38,11 @@ import (
 // throttleRecoverAfter answers in a row that are neither, the gap shrinks by
 // a quarter (answers of 500 and over other than 503 neither count nor break
 // the row), and once under the floor (or the delay) the run is back at the
-// site's own pace. A 503 that comes after throttleHeld answers went through
-// at a widened gap is taken as a stray one, as another 5xx: the gap held,
-// and doubling it at every such answer would ratchet a market that answers
-// a share of requests 503 whatever the pace up to the cap. A 429 always
-// counts: it says the pace is too fast. The run record counts the 429 and 503 answers
+// site's own pace. At a widened gap, a 503 that comes throttleHeld answers
+// or more after the last 429 or 503 is taken as a stray one, as another
+// 5xx: the gap holds, and doubling it at every such answer would ratchet a
+// market that answers a share of requests 503 whatever the pace up to the
+// cap. A 429 always counts: it says the pace is too fast. The run record counts the 429 and 503 answers
 // (Run.Throttled) and the time the site's requests were held for them
 // (Run.ThrottleWait).
 //
@@ -69,13 +69,13 @@ const DefaultThrottleFloor = time.Second
 // 503 shrink the widened gap by a quarter.
 const throttleRecoverAfter = 10
 
-// throttleHeld is how many answers that are not 429 or 503 since the gap
-// last changed show that it holds: a 503 after them leaves the gap as it
-// is. A market that answers a share of its requests 503 whatever the pace
-// (an onion service's "circuit overloaded") would otherwise double the gap
-// at each one, faster than throttleRecoverAfter answers shrink it, up to
-// Politeness.MaxDelay (5 such answers in 29 requests held a crawl 3m28s of
-// its 3m34s).
+// throttleHeld is how many answers since the last 429 or 503 show that a
+// widened gap holds: a 503 after them leaves the gap as it is, and only
+// refusals closer together widen it further. A market that answers a
+// share of its requests 503 whatever the pace (an onion service's "circuit
+// overloaded") would otherwise double the gap at each one, faster than
+// throttleRecoverAfter answers shrink it, up to Politeness.MaxDelay (5 such
+// answers in 29 requests held a crawl 3m28s of its 3m34s).
 const throttleHeld = 3
 
 // maxRetryAfterWaits bounds the Retry-After waits of one request, so a
@@ -176,6 +176,7 @@ type pacer struct {
 	gap      time.Duration // the widened gap; 0: the site's own pace
 	grown    time.Time     // when gap last widened
 	fine     int           // answers since, none a 429 or 503 (see answered)
+	since    int           // answers since the last 429 or 503
 	heldTo   time.Time     // the end of the throttled waits counted so far
 }
 
@@ -255,11 +256,16 @@ func (p *pacer) holdUntil(t time.Time) {
 func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	since := p.since
+	if p.since++; throttledStatus(status) {
+		p.since = 0
+	}
 	switch {
-	case status == http.StatusServiceUnavailable && p.gap > 0 && p.fine >= throttleHeld:
-		// The gap held: a 503 after answers went through at it is a stray
-		// one (an overloaded circuit, a busy moment), not the site asking
-		// again; like another 5xx it neither counts nor breaks the row.
+	case status == http.StatusServiceUnavailable && p.gap > 0 && since >= throttleHeld:
+		// The gap holds: a lone 503 among answers that go through at it
+		// is a stray one (an overloaded circuit, a busy moment), not the
+		// site asking again; like another 5xx it neither counts nor
+		// breaks the row.
 		return p.gap, false
 	case throttledStatus(status):
 		p.fine = 0

@@ -369,6 +369,14 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			if tr := next(t, p, prev); tr.after != 4*time.Second {
 				t.Fatalf("a 429 after the gap held: %v later, want 4s", tr.after)
 			}
+			// Ten good answers shrink it to 3s; a 503 right after the
+			// shrink but long after the last refusal is a stray one too.
+			prev, _ = answer(t, p, prev, 10, http.StatusOK)
+			prev, gaps = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			prev, more = answer(t, p, prev, 2, http.StatusOK)
+			if gaps = append(gaps, more...); !same(gaps, 3*time.Second) {
+				t.Fatalf("gaps %v after a shrink and a stray 503, want 3s", gaps)
+			}
 		})
 	})
 	t.Run("retries are not the pace", func(t *testing.T) {
