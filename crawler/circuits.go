@@ -41,6 +41,9 @@ import (
 type circuit struct {
 	slot int
 	tr   *limitTransport
+	// stale: the site answered it with a block page (see retire); it gets
+	// fresh credentials before its next request. Guarded by the pool's mu.
+	stale bool
 }
 
 // circuitPool is the run's http.RoundTripper: it lends a free circuit to
@@ -54,6 +57,9 @@ type circuitPool struct {
 	mu       sync.Mutex
 	all      []*circuit
 	replaced int
+	// answered maps a URL to the circuit that last answered it (see
+	// retire).
+	answered map[string]*circuit
 }
 
 // circuitError marks a request that failed at the connection level; its
@@ -157,6 +163,13 @@ func circuitCredentials() *url.Userinfo {
 func (p *circuitPool) acquire(ctx context.Context) (*circuit, error) {
 	select {
 	case ci := <-p.free:
+		p.mu.Lock()
+		stale := ci.stale
+		ci.stale = false
+		p.mu.Unlock()
+		if stale {
+			p.renew(ci)
+		}
 		return ci, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -167,16 +180,39 @@ func (p *circuitPool) acquire(ctx context.Context) (*circuit, error) {
 // request failed at the connection level.
 func (p *circuitPool) release(ci *circuit, failed bool) {
 	if failed {
-		if tr, err := p.build(); err == nil {
-			old := ci.tr
-			p.mu.Lock()
-			ci.tr = tr
-			p.replaced++
-			p.mu.Unlock()
-			old.CloseIdleConnections()
-		}
+		p.renew(ci)
 	}
 	p.free <- ci
+}
+
+// renew gives ci, which its caller holds, fresh credentials: Tor builds
+// a new circuit for its next request.
+func (p *circuitPool) renew(ci *circuit) {
+	tr, err := p.build()
+	if err != nil {
+		return
+	}
+	old := ci.tr
+	p.mu.Lock()
+	ci.tr = tr
+	p.replaced++
+	p.mu.Unlock()
+	old.CloseIdleConnections()
+}
+
+// retire marks the circuit that last answered pageURL for fresh
+// credentials before its next request: a market that shows a captcha or
+// a queue to some circuits (rate limits per circuit) is asked again on
+// another. It reports whether that circuit was known.
+func (p *circuitPool) retire(pageURL string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ci, ok := p.answered[pageURL]
+	if ok {
+		ci.stale = true
+		delete(p.answered, pageURL)
+	}
+	return ok
 }
 
 // Replaced is how many circuits were replaced so far.
@@ -215,6 +251,12 @@ func (p *circuitPool) RoundTrip(req *http.Request) (*http.Response, error) {
 	if p.mirrors != nil {
 		p.mirrors.observe(mirror, resp.StatusCode, time.Since(start))
 	}
+	p.mu.Lock()
+	if p.answered == nil {
+		p.answered = make(map[string]*circuit)
+	}
+	p.answered[req.URL.String()] = ci
+	p.mu.Unlock()
 	// The crawler works on the primary host's URLs whichever mirror served
 	// the page.
 	resp.Request = req

@@ -670,18 +670,27 @@ func (r *run) do(t task) {
 	defer r.recoverAs("fetch " + t.url)
 	waits := 0
 	for attempt := 0; ; attempt++ {
-		if r.paced() != nil {
+		paced := r.paced
+		if attempt > 0 || waits > 0 {
+			paced = r.pacedRetry
+		}
+		if paced() != nil {
 			return
 		}
 		mirror := r.mirrors.current()
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
+		gen := r.loginGen()
+		cctx.Put(keyBlockRetry, attempt < r.c.retries)
 		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
-		if r.relogin(t, cctx) { // Sessions (issue 8): logged in again, fetch once more
+		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
 		if r.gate(cctx) { // an interstitial that set a cookie: waited out, fetch once more
 			attempt--
+			continue
+		}
+		if r.blockRetry(t, cctx, attempt) { // a captcha or queue page: ask again on a fresh circuit
 			continue
 		}
 		if err == nil || r.ctx.Err() != nil {

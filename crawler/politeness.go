@@ -30,14 +30,19 @@ import (
 // Slowing down. Every 429 or 503 answer, with Retry-After or without, also
 // widens the gap between the starts of the site's requests (see pacer):
 // to twice the pace the run was going at (its gap, the delay, or the
-// spacing of its last requests, whichever is longest), at least
+// spacing of its last requests, whichever is longest; a retried request's
+// spacing holds its backoff and is not measured), at least
 // DefaultThrottleFloor, at most Politeness.MaxDelay. Answers to requests sent
 // before the gap last widened do not widen it again, so the requests in
 // flight together when a market starts refusing count as one refusal. After
 // throttleRecoverAfter answers in a row that are neither, the gap shrinks by
 // a quarter (answers of 500 and over other than 503 neither count nor break
 // the row), and once under the floor (or the delay) the run is back at the
-// site's own pace. The run record counts the 429 and 503 answers
+// site's own pace. At a widened gap, a 503 that comes throttleHeld answers
+// or more after the last 429 or 503 is taken as a stray one, as another
+// 5xx: the gap holds, and doubling it at every such answer would ratchet a
+// market that answers a share of requests 503 whatever the pace up to the
+// cap. A 429 always counts: it says the pace is too fast. The run record counts the 429 and 503 answers
 // (Run.Throttled) and the time the site's requests were held for them
 // (Run.ThrottleWait).
 //
@@ -63,6 +68,15 @@ const DefaultThrottleFloor = time.Second
 // throttleRecoverAfter is how many answers in a row that are not 429 or
 // 503 shrink the widened gap by a quarter.
 const throttleRecoverAfter = 10
+
+// throttleHeld is how many answers since the last 429 or 503 show that a
+// widened gap holds: a 503 after them leaves the gap as it is, and only
+// refusals closer together widen it further. A market that answers a
+// share of its requests 503 whatever the pace (an onion service's "circuit
+// overloaded") would otherwise double the gap at each one, faster than
+// throttleRecoverAfter answers shrink it, up to Politeness.MaxDelay (5 such
+// answers in 29 requests held a crawl 3m28s of its 3m34s).
+const throttleHeld = 3
 
 // maxRetryAfterWaits bounds the Retry-After waits of one request, so a
 // server answering "busy, retry in 1s" forever cannot hold a page forever.
@@ -162,6 +176,7 @@ type pacer struct {
 	gap      time.Duration // the widened gap; 0: the site's own pace
 	grown    time.Time     // when gap last widened
 	fine     int           // answers since, none a 429 or 503 (see answered)
+	since    int           // answers since the last 429 or 503
 	heldTo   time.Time     // the end of the throttled waits counted so far
 }
 
@@ -178,6 +193,17 @@ func newPacer(delay, jitter, floor, ceiling time.Duration) *pacer {
 // owed to throttling (a Retry-After, a widened gap) and not yet counted by
 // another worker's wait, so that summed over the workers it is wall time.
 func (p *pacer) wait(ctx context.Context) (held time.Duration, err error) {
+	return p.turn(ctx, true)
+}
+
+// waitRetry is wait for a request tried again after a failed answer: the
+// spacing before it holds the retry's backoff (and a fresh circuit's
+// build), which is not the pace the run goes at, so it is not measured.
+func (p *pacer) waitRetry(ctx context.Context) (held time.Duration, err error) {
+	return p.turn(ctx, false)
+}
+
+func (p *pacer) turn(ctx context.Context, measured bool) (held time.Duration, err error) {
 	p.mu.Lock()
 	now := time.Now()
 	at, own := now, now // own: when the site's own pace would let it go
@@ -185,7 +211,7 @@ func (p *pacer) wait(ctx context.Context) (held time.Duration, err error) {
 		own = later(own, p.last.Add(p.delay+p.jit))
 		at = later(own, p.last.Add(max(p.delay, p.gap)+p.jit))
 	}
-	if !p.last.IsZero() && !p.until.After(at) { // a Retry-After's hold is not the run's pace
+	if measured && !p.last.IsZero() && !p.until.After(at) { // a Retry-After's hold is not the run's pace
 		if len(p.spacings) == paceSamples {
 			p.spacings = p.spacings[1:]
 		}
@@ -230,7 +256,17 @@ func (p *pacer) holdUntil(t time.Time) {
 func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	since := p.since
+	if p.since++; throttledStatus(status) {
+		p.since = 0
+	}
 	switch {
+	case status == http.StatusServiceUnavailable && p.gap > 0 && since >= throttleHeld:
+		// The gap holds: a lone 503 among answers that go through at it
+		// is a stray one (an overloaded circuit, a busy moment), not the
+		// site asking again; like another 5xx it neither counts nor
+		// breaks the row.
+		return p.gap, false
 	case throttledStatus(status):
 		p.fine = 0
 		if !sent.After(p.grown) { // sent at the old pace: counted already
@@ -297,7 +333,16 @@ func throttledStatus(status int) bool {
 // paced waits for the request's turn at the site's gate and counts the
 // time it was held for throttling in the run record.
 func (r *run) paced() error {
-	held, err := r.pace.wait(r.ctx)
+	return r.pacedTurn(r.pace.wait)
+}
+
+// pacedRetry is paced for a request tried again (see pacer.waitRetry).
+func (r *run) pacedRetry() error {
+	return r.pacedTurn(r.pace.waitRetry)
+}
+
+func (r *run) pacedTurn(wait func(context.Context) (time.Duration, error)) error {
+	held, err := wait(r.ctx)
 	if held > 0 {
 		r.mu.Lock()
 		r.rec.ThrottleWait += held

@@ -333,6 +333,72 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			}
 		})
 	})
+	t.Run("stray 503 after the gap held", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// A market answering some requests 503 whatever the pace: the
+			// first 503 widens the gap, one after three answers went
+			// through at it leaves the gap and the row of good answers as
+			// they are, and the gap shrinks after ten good answers all
+			// the same. A 503 right after a widening still doubles it, and
+			// a 429 always does.
+			p := newPacer(0, 0, time.Second, time.Minute)
+			prev := next(t, p, time.Now()).at
+			p.answered(prev, http.StatusServiceUnavailable)
+			prev, gaps := answer(t, p, prev, 3, http.StatusOK)
+			if !same(gaps, time.Second) {
+				t.Fatalf("gaps %v, want 1s after the first 503", gaps)
+			}
+			prev, gaps = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			prev, more := answer(t, p, prev, 7, http.StatusOK)
+			if gaps = append(gaps, more...); !same(gaps, time.Second) {
+				t.Fatalf("gaps %v, want 1s: a stray 503 does not double the gap", gaps)
+			}
+			// Ten good answers since the widening: back to full speed.
+			if tr := next(t, p, prev); tr.after != 0 {
+				t.Fatalf("after ten good answers: %v later, want none", tr.after)
+			}
+			prev, _ = answer(t, p, time.Now(), 3, http.StatusOK) // the pace it goes at: full speed
+			p.answered(prev, http.StatusServiceUnavailable)
+			prev, _ = answer(t, p, prev, 1, http.StatusOK)
+			prev, _ = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			if tr := next(t, p, prev); tr.after != 2*time.Second {
+				t.Fatalf("a 503 one answer after a widening: %v later, want 2s", tr.after)
+			}
+			prev, _ = answer(t, p, prev, 4, http.StatusOK)
+			prev, _ = answer(t, p, prev, 1, http.StatusTooManyRequests)
+			if tr := next(t, p, prev); tr.after != 4*time.Second {
+				t.Fatalf("a 429 after the gap held: %v later, want 4s", tr.after)
+			}
+			// Ten good answers shrink it to 3s; a 503 right after the
+			// shrink but long after the last refusal is a stray one too.
+			prev, _ = answer(t, p, prev, 10, http.StatusOK)
+			prev, gaps = answer(t, p, prev, 1, http.StatusServiceUnavailable)
+			prev, more = answer(t, p, prev, 2, http.StatusOK)
+			if gaps = append(gaps, more...); !same(gaps, 3*time.Second) {
+				t.Fatalf("gaps %v after a shrink and a stray 503, want 3s", gaps)
+			}
+		})
+	})
+	t.Run("retries are not the pace", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Requests at full speed, then three retries each after a 2s
+			// backoff: a 503 slows the run to the floor, not to twice the
+			// backoff.
+			p := newPacer(0, 0, time.Second, time.Minute)
+			prev, _ := answer(t, p, time.Now(), 3, http.StatusOK)
+			for range 3 {
+				time.Sleep(2 * time.Second)
+				if _, err := p.waitRetry(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				prev = time.Now()
+			}
+			p.answered(prev, http.StatusServiceUnavailable)
+			if tr := next(t, p, prev); tr.after != time.Second {
+				t.Fatalf("next request %v later, want the 1s floor", tr.after)
+			}
+		})
+	})
 	t.Run("cap below the floor", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPacer(0, 0, time.Second, 300*time.Millisecond)

@@ -27,7 +27,7 @@ import (
 // Sessions (issue 8): each run's cookie jar is loaded from the Store at the
 // start and saved back at the end when the site changed it; a site with a
 // login form is logged into when the run has no session or finds itself
-// logged out (once per run). Cookie values and credentials are never
+// logged out (see login). Cookie values and credentials are never
 // logged, put in errors or in the run record.
 
 // keyRelogin marks a colly request whose answer was a logged-out page that
@@ -42,6 +42,11 @@ const (
 	// keyGateClick marks a colly request whose answer was an interstitial
 	// passed by its button: its value is the *gateClick to submit.
 	keyGateClick = "precwatch.gate.click"
+	// keyBlockRetry is set by do() on a request that may be tried again on
+	// a fresh circuit when its answer is a block page; handle() then sets
+	// keyBlockRetried (the page's URL) instead of stopping the run.
+	keyBlockRetry   = "precwatch.block.retry"
+	keyBlockRetried = "precwatch.block.retried"
 )
 
 // An interstitial that sets a cookie and reloads itself (a JavaScript-free
@@ -254,6 +259,9 @@ type runSession struct {
 	// loginTried: the run logged in at its start; reloginTried: after a
 	// logged-out page (see login).
 	loginTried, reloginTried, logged bool
+	// logins counts the logins made (a request sent before the last one
+	// met the session that login replaced); readsAtLogin is reads then.
+	logins, readsAtLogin int
 
 	mu      sync.Mutex
 	retried map[string]bool // URLs fetched again after a login
@@ -262,6 +270,8 @@ type runSession struct {
 	status  precwatch.RunStatus
 	// unread counts the interstitials passed since a page was last read.
 	unread int
+	// reads counts the pages read (see pageRead).
+	reads int
 }
 
 // mirrorHosts maps each mirror's host name to the primary's (nil: none).
@@ -300,7 +310,7 @@ func (r *run) startSession() bool {
 	r.coll.SetCookieJar(s.jar)
 	c.logger.Debug("session loaded", "cookies", s.jar.len())
 	if c.site.Login != nil && !s.had {
-		return r.login(false)
+		return r.login(false, 0)
 	}
 	return true
 }
@@ -379,6 +389,12 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		resp.Ctx.Put(keyGateClick, g)
 		return
 	}
+	if blockRetryable(v.class, resp.StatusCode) && resp.Ctx.GetAny(keyBlockRetry) == true && resp.Ctx.GetAny(keyReplay) == nil {
+		r.c.logger.Info("block page, asking again on a fresh circuit", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason, "page_sha256", digest)
+		resp.Ctx.Put(keyBlockRetried, resp.Request.URL.String())
+		return
+	}
 	if v.class == precwatch.PageLoggedOut && r.c.site.Login != nil {
 		r.sess.mu.Lock()
 		retried := r.sess.retried[t.url]
@@ -392,6 +408,39 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		}
 	}
 	r.stopOn(v, resp.Request.URL.Redacted(), digest, resp.StatusCode)
+}
+
+// blockRetryable reports whether a page of class c answered with status
+// may be a block of the circuit or the moment rather than of the site:
+// markets show captchas, queues and challenges as ordinary pages to
+// circuits that went over a rate, or to a share of requests, and the page
+// asked for again on another circuit is often served. A logged-out page is
+// the session's, not the circuit's; a 403, 429 or 503 answer is the site
+// refusing or asking to slow down, which Retry-After, the slowing down and
+// the gates handle.
+func blockRetryable(c precwatch.PageClass, status int) bool {
+	if status >= 400 {
+		return false
+	}
+	switch c {
+	case precwatch.PageCaptcha, precwatch.PageAntiDDoS, precwatch.PageQueue, precwatch.PageChallenge:
+		return true
+	}
+	return false
+}
+
+// blockRetry is do()'s hook after a block page it allowed a retry for
+// (keyBlockRetry): the circuit that served it gets fresh credentials, and
+// after a backoff the task is fetched once more. It reports whether to.
+func (r *run) blockRetry(t task, cctx *colly.Context, attempt int) bool {
+	pageURL := cctx.Get(keyBlockRetried)
+	if pageURL == "" || r.ctx.Err() != nil {
+		return false
+	}
+	r.transport.retire(pageURL)
+	wait := r.backoff(attempt)
+	r.c.logger.Debug("retrying a blocked page", "url", t.url, "attempt", attempt+1, "wait", wait)
+	return sleep(r.ctx, wait) == nil
 }
 
 // errorPage classifies an HTTP error answer (a 403 challenge, a 503
@@ -461,6 +510,7 @@ func (r *run) pageRead() {
 	if s := r.sess; s != nil {
 		s.mu.Lock()
 		s.unread = 0
+		s.reads++
 		s.mu.Unlock()
 	}
 }
@@ -663,16 +713,29 @@ func (r *run) keepPage(pageURL, contentType string, body []byte) string {
 	return digest
 }
 
-// relogin is do()'s hook: after a logged-out answer it logs in (once per
-// run) and reports whether the task should be fetched once more.
-func (r *run) relogin(t task, cctx *colly.Context) bool {
+// loginGen is the number of logins made so far; do() notes it before a
+// request, so that a logged-out answer to it can tell whether another
+// worker has logged in since.
+func (r *run) loginGen() int {
+	if r.sess == nil {
+		return 0
+	}
+	r.sess.loginMu.Lock()
+	defer r.sess.loginMu.Unlock()
+	return r.sess.logins
+}
+
+// relogin is do()'s hook: after a logged-out answer to a request sent at
+// login generation gen it logs in (see login) and reports whether the
+// task should be fetched once more.
+func (r *run) relogin(t task, cctx *colly.Context, gen int) bool {
 	if cctx.Get(keyRelogin) == "" || r.ctx.Err() != nil {
 		return false
 	}
 	r.sess.mu.Lock()
 	r.sess.retried[t.url] = true
 	r.sess.mu.Unlock()
-	if r.login(true) {
+	if r.login(true, gen) {
 		return true
 	}
 	// The login could not be made (its page did not load, say): the run
@@ -685,25 +748,40 @@ func (r *run) relogin(t task, cctx *colly.Context) bool {
 }
 
 // login submits the site's login form: once at the start of a run that
-// has no session, and once more (again) after a logged-out page, so that a
-// session that ends during a run that logged in at its start is renewed
-// too. Callers that come while either is made, or after it, get its
-// outcome: workers that met the same ended session log in once. A failure
-// stops the run (needs_login, or blocked when the login page is a captcha
-// or an interstitial).
-func (r *run) login(again bool) bool {
+// has no session, and after a logged-out page, so that a session that
+// ends during a run that logged in at its start is renewed too. A session
+// that lasts minutes ends again and again in a long crawl over Tor, so the
+// form is submitted again after each logged-out page met once pages were
+// read since the last login; a logged-out page right after a login gets
+// that login's outcome, as do the callers that come while a login is made
+// or whose request (sent at login generation gen) predates it: workers
+// that met the same ended session log in once. A failure stops the run
+// (needs_login, or blocked when the login page is a captcha or an
+// interstitial).
+func (r *run) login(again bool, gen int) bool {
 	s := r.sess
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
-	tried := &s.loginTried
-	if again {
-		tried = &s.reloginTried
-	}
-	if *tried {
+	s.mu.Lock()
+	reads := s.reads
+	s.mu.Unlock()
+	switch {
+	case !again && s.loginTried:
 		return s.logged
+	case !again:
+		s.loginTried = true
+	case gen != s.logins: // logged in since the request was sent
+		return s.logged
+	case s.reloginTried && reads == s.readsAtLogin: // nothing read with the last login's session
+		return s.logged
+	default:
+		s.reloginTried = true
 	}
-	*tried = true
 	s.logged = r.submitLogin()
+	s.logins++
+	s.mu.Lock()
+	s.readsAtLogin = s.reads
+	s.mu.Unlock()
 	return s.logged
 }
 

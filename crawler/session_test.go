@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,20 @@ type sessionMarket struct {
 	// serving it: a status and its Retry-After ("" for none).
 	throttled map[string][]throttle
 	requests  int // every request the market was sent
+	// chain, when over 2, makes /p2 link on to /p/3 ... /p/chain;
+	// maxViews, when set, ends a session after that many logged-in page
+	// views (the login's own visit of / included).
+	chain, maxViews int
+	views           map[string]int
+	// items adds rows X1..Xitems to /, whose detail pages then need the
+	// session; the first barrier of them wait for each other, the market
+	// ends every session, and they all answer logged out.
+	items, barrier int
+	released       chan struct{}
+	// captcha maps a path to how many of its next requests get a captcha
+	// page with status 200 (a rate limit's, per circuit or per request);
+	// -1: all of them.
+	captcha map[string]int
 }
 
 type throttle struct {
@@ -54,7 +69,7 @@ type throttle struct {
 }
 
 func newSessionMarket(t *testing.T) *sessionMarket {
-	m := &sessionMarket{valid: map[string]bool{}, cookies: map[string][]string{}}
+	m := &sessionMarket{valid: map[string]bool{}, cookies: map[string][]string{}, views: map[string]int{}}
 	page := func(w http.ResponseWriter, status int, body string) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
@@ -64,7 +79,23 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 		c, err := r.Cookie("sid")
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return err == nil && m.valid[c.Value]
+		if err != nil || !m.valid[c.Value] {
+			return false
+		}
+		if m.maxViews > 0 {
+			if m.views[c.Value]++; m.views[c.Value] >= m.maxViews {
+				delete(m.valid, c.Value)
+			}
+		}
+		return true
+	}
+	next := func(n int) string {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if n >= m.chain {
+			return ""
+		}
+		return fmt.Sprintf(`<a class="next" href="/p/%d">next</a>`, n+1)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
@@ -105,16 +136,50 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 			hook()
 		}
 		http.SetCookie(w, &http.Cookie{Name: "seen", Value: "1", Path: "/", MaxAge: 3600})
-		page(w, 200, `<body><a class="logout" href="/logout">Log out</a>`+item("S1", "Hydrogen peroxide 35% 1L", "€ 45,00")+`<a class="next" href="/p2">next</a></body>`)
+		m.mu.Lock()
+		extra := ""
+		for i := range m.items {
+			extra += item(fmt.Sprintf("X%d", i+1), "Nitric acid 65% 1L", "€ 20,00")
+		}
+		m.mu.Unlock()
+		page(w, 200, `<body><a class="logout" href="/logout">Log out</a>`+item("S1", "Hydrogen peroxide 35% 1L", "€ 45,00")+extra+`<a class="next" href="/p2">next</a></body>`)
 	})
 	mux.HandleFunc("GET /p2", func(w http.ResponseWriter, r *http.Request) {
 		if !loggedIn(r) {
 			page(w, 200, `<body><div class="please-login">Please log in to see listings.</div></body>`)
 			return
 		}
-		page(w, 200, `<body>`+item("S2", "Acetone 99% 5L", "€ 30,00")+`</body>`)
+		page(w, 200, `<body>`+item("S2", "Acetone 99% 5L", "€ 30,00")+next(2)+`</body>`)
+	})
+	mux.HandleFunc("GET /p/{n}", func(w http.ResponseWriter, r *http.Request) {
+		if !loggedIn(r) {
+			page(w, 200, `<body><div class="please-login">Please log in to see listings.</div></body>`)
+			return
+		}
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		page(w, 200, `<body>`+item(fmt.Sprintf("S%d", n), "Nitromethane 98% 1L", "€ 90,00")+next(n)+`</body>`)
 	})
 	mux.HandleFunc("GET /item/{id}", func(w http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		gated, wait := m.items > 0 && strings.HasPrefix(r.PathValue("id"), "X"), false
+		if gated && m.barrier > 0 {
+			if m.barrier--; m.barrier == 0 { // the last arrival ends the sessions
+				clear(m.valid)
+				close(m.released)
+			}
+			wait = true
+		}
+		m.mu.Unlock()
+		if wait {
+			select {
+			case <-m.released:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		if gated && !loggedIn(r) {
+			page(w, 200, `<body><div class="please-login">Please log in to see listings.</div></body>`)
+			return
+		}
 		page(w, 200, `<body><div class="desc">Sealed bottle.</div></body>`)
 	})
 	mux.HandleFunc("GET /captcha", func(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +213,16 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 		if q := m.throttled[key]; len(q) > 0 {
 			th, m.throttled[key] = &q[0], q[1:]
 		}
+		captcha := m.captcha[r.URL.Path] != 0
+		if m.captcha[r.URL.Path] > 0 {
+			m.captcha[r.URL.Path]--
+		}
 		m.mu.Unlock()
+		if captcha {
+			page(w, 200, `<head><title>Security check</title></head><body><form method="post" action="/verify"><img src="/captcha/7.png" alt="captcha">
+			<input type="text" name="captcha"><button>Continue</button></form></body>`)
+			return
+		}
 		if th != nil {
 			if th.retryAfter != "" {
 				w.Header().Set("Retry-After", th.retryAfter)
@@ -508,6 +582,78 @@ func TestReloginAfterStartLogin(t *testing.T) {
 		t.Errorf("page 2 was fetched with cookies %q, want the first session's then the second's", got)
 	}
 	e.noSecrets(t, run)
+}
+
+// TestReloginEachExpiry: a market whose sessions last two page views (the
+// login's own visit of / being one) ends the session again and again in one
+// run; the crawler logs in again each time it has read a page since its
+// last login, and reads every page. A session that ends before any page is
+// read with it (the login works, the pages still say logged out) stops the
+// run after one more login, not in a loop.
+func TestReloginEachExpiry(t *testing.T) {
+	e := newSessEnv(t)
+	site := e.loginSite(t)
+	site.PageClasses.LoggedOut = []string{"div.please-login"}
+	e.m.chain, e.m.maxViews = 6, 2
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 6 || run.Logins != 6 || e.m.logins() != 6 {
+		t.Fatalf("run: %v %s listings %d logins %d (market saw %d) %q %+v", err, run.Status, run.Listings, run.Logins, e.m.logins(), run.Errors, run.Block)
+	}
+	e.noSecrets(t, run)
+
+	e2 := newSessEnv(t)
+	site = e2.loginSite(t)
+	e2.m.chain, e2.m.maxViews = 6, 1
+	run, err = e2.run(t, site)
+	if err == nil || run.Status != precwatch.RunNeedsLogin || run.Logins != 2 || e2.m.logins() != 2 {
+		t.Fatalf("sessions that end at once: %v %s logins %d (market saw %d) %+v", err, run.Status, run.Logins, e2.m.logins(), run.Block)
+	}
+}
+
+// TestReloginOnceForConcurrentRequests: four requests in flight on four
+// circuits all meet the session the market has just ended; one login
+// renews it for all of them, and each is fetched once more.
+func TestReloginOnceForConcurrentRequests(t *testing.T) {
+	e := newSessEnv(t)
+	site := e.loginSite(t)
+	site.PageClasses.LoggedOut = []string{"div.please-login"}
+	site.Circuits = 4
+	e.m.items, e.m.barrier, e.m.released = 8, 4, make(chan struct{})
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 10 || run.Logins != 2 || e.m.logins() != 2 {
+		t.Fatalf("run: %v %s listings %d logins %d (market saw %d) %q %+v", err, run.Status, run.Listings, run.Logins, e.m.logins(), run.Errors, run.Block)
+	}
+}
+
+// TestCaptchaRetriedOnFreshCircuit: a market that shows a captcha page
+// (status 200) to a share of requests is asked again, after a backoff, on
+// a circuit with fresh SOCKS credentials, within limits.retries, and the
+// run reads the site; a captcha still there after the retries blocks the
+// run with the page kept.
+func TestCaptchaRetriedOnFreshCircuit(t *testing.T) {
+	e := newSessEnv(t)
+	e.m.captcha = map[string]int{"/p2": 2}
+	run, err := e.run(t, e.loginSite(t))
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 || run.CircuitsReplaced != 2 {
+		t.Fatalf("run: %v %s listings %d circuits replaced %d %+v", err, run.Status, run.Listings, run.CircuitsReplaced, run.Block)
+	}
+	users := map[string]bool{}
+	for _, st := range e.proxy.Streams() {
+		users[st.Username] = true
+	}
+	if len(users) != 3 {
+		t.Errorf("SOCKS usernames %d, want 3: the first circuit's and a fresh one for each retry", len(users))
+	}
+
+	e = newSessEnv(t)
+	e.m.captcha = map[string]int{"/p2": -1}
+	site := e.loginSite(t)
+	site.Limits.Retries = 1
+	run, err = e.run(t, site)
+	if got := len(e.m.sentCookies("/p2")); err == nil || run.Status != precwatch.RunBlocked || run.Listings != 1 || got != 2 {
+		t.Fatalf("captcha on every request: %v %s listings %d, /p2 asked for %d times, want blocked after 2", err, run.Status, run.Listings, got)
+	}
+	e.evidence(t, run, precwatch.PageCaptcha, "Security check")
 }
 
 // TestLoginThrottled: the login flow's requests are retried as the

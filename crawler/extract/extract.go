@@ -863,26 +863,44 @@ func numeric(s string) bool {
 	return s != "" && strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
 
-// uniqueIDs undoes derived IDs that turn out to be shared by listings of
-// different URLs on one page (a path ending in a common word): those
-// listings are identified by their URL instead.
+// uniqueIDs undoes derived IDs that turn out to be shared by different
+// listings on one page (a path ending in a common word): those listings
+// are identified by their URL instead. Rows whose URLs differ only in the
+// query and that show the same title are one listing shown twice (a
+// sponsored slot's "?promo=top" copy of a grid row) and keep the ID, as
+// the incremental crawl compares such URLs without their query; rows of
+// one path and different titles (items told apart by a query key that is
+// not id-like) are different listings.
 func uniqueIDs(ls []precwatch.Listing, derived []bool) {
-	urls := map[string]string{}
+	first := map[string]int{} // ID -> its first row
 	shared := map[string]bool{}
 	for i, l := range ls {
 		if !derived[i] {
 			continue
 		}
-		if u, ok := urls[l.ID]; ok && u != l.URL {
+		j, ok := first[l.ID]
+		if !ok {
+			first[l.ID] = i
+		} else if !sameListing(ls[j], l) {
 			shared[l.ID] = true
 		}
-		urls[l.ID] = l.URL
 	}
 	for i := range ls {
 		if derived[i] && shared[ls[i].ID] {
 			ls[i].ID = ""
 		}
 	}
+}
+
+// sameListing reports whether two rows of one page that derive the same ID
+// show one listing: the same URL, or URLs of one path and the same title.
+func sameListing(a, b precwatch.Listing) bool {
+	if a.URL == b.URL {
+		return true
+	}
+	pa, _, _ := strings.Cut(a.URL, "?")
+	pb, _, _ := strings.Cut(b.URL, "?")
+	return pa == pb && strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle))
 }
 
 // dedupListings merges listings of the same identity (a featured item shown

@@ -674,3 +674,43 @@ func TestListingSiblings(t *testing.T) {
 		}
 	}
 }
+
+// TestDerivedIDRepeatedRow: a sponsored slot repeating a grid row under its
+// own query is one listing with the ID its URL gives; rows that only share
+// a path's common last word, or one path told apart by a query key, are
+// identified by their URLs.
+func TestDerivedIDRepeatedRow(t *testing.T) {
+	ex, err := New(precwatch.Extraction{Listing: "div.card", Title: "a.t", URL: "a.t @href"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(`<html><body>
+<aside><div class="card"><a class="t" href="/c/chemicals/item/8812?promo=top">Nitromethane 98 % 1 L</a></div></aside>
+<div class="card"><a class="t" href="/c/chemicals/item/8812">Nitromethane 98 % 1 L</a></div>
+<div class="card"><a class="t" href="/c/chemicals/item/8813">Hydrogen peroxide 50 % 10 L</a></div>
+<div class="card"><a class="t" href="/u/alice/buy">Beaker set</a></div>
+<div class="card"><a class="t" href="/u/bob/buy">Beaker set</a></div>
+<div class="card"><a class="t" href="/shop/catalog?prod=5">Glass funnel</a></div>
+<div class="card"><a class="t" href="/shop/catalog?prod=6">Steel spatula</a></div>
+</body></html>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := url.Parse("http://m.onion/c/chemicals?offset=0&limit=20")
+	res, err := ex.Extract(doc, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range res.Listings {
+		got = append(got, l.Identity())
+	}
+	want := []string{
+		"id:8812", "id:8813",
+		"url:http://m.onion/u/alice/buy", "url:http://m.onion/u/bob/buy",
+		"url:http://m.onion/shop/catalog?prod=5", "url:http://m.onion/shop/catalog?prod=6",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("identities %q, want %q", got, want)
+	}
+}
