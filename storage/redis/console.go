@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -95,7 +96,8 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 // key that lives for the query. A minimum severity is a lexicographic
 // range of the result, counted with ZLEXCOUNT and paged with ZRANGE BYLEX
 // LIMIT. A creation-time window is counted per severity in the time index
-// and paged without copying it (see queryWindow).
+// and paged without copying it (see queryWindow). Words are sets, not
+// order indexes (see queryText).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
 	page, err := s.queryAlerts(ctx, q)
 	if err != nil {
@@ -109,7 +111,7 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	if q.MinSeverity > 9 {
 		return page, nil // above any severity an index member can carry
 	}
-	var idx []string
+	var idx, text []string
 	for _, f := range []struct{ field, value string }{
 		{"status", string(q.Status)}, {"substance", q.Substance}, {"regime", string(q.Regime)},
 		{"site", q.Site}, {"vendor", q.Vendor}, {"assignee", q.Assignee},
@@ -119,19 +121,40 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		}
 	}
 	for _, w := range words.Split(q.Text) {
-		idx = append(idx, s.idxKey("word", w))
+		text = append(text, s.textKey(w))
+	}
+	byText := len(text) > 0
+	if byText && len(idx) > 0 {
+		var err error
+		if byText, err = s.textSmallest(ctx, idx, text); err != nil {
+			return page, err
+		}
+	}
+	return s.queryBy(ctx, q, idx, text, byText)
+}
+
+// queryBy answers q, whose filters are the order indexes idx and the word
+// sets text, from the word sets (byText, see queryText) or from the order
+// indexes. Either answers any query; the better one reads the smallest
+// index.
+func (s *Store) queryBy(ctx context.Context, q precwatch.AlertQuery, idx, text []string, byText bool) (precwatch.AlertPage, error) {
+	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
+	if byText {
+		return s.queryText(ctx, q, idx, text)
 	}
 	if !q.Since.IsZero() || !q.Until.IsZero() {
-		return s.queryWindow(ctx, q, idx)
+		return s.queryWindow(ctx, q, idx, text)
 	}
 	base := s.key("alerts", "idx", "all")
-	if len(idx) == 1 {
+	if len(idx) == 1 && len(text) == 0 {
 		base = idx[0]
-	} else if len(idx) > 1 {
+	} else if len(idx)+len(text) > 0 {
+		// Sets count as sorted sets of score 1: every member of the
+		// intersection scores len(text), and so sorts by member.
 		base = s.tmpKey()
 		defer s.dropTmp(ctx, base)
 		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
+			p.ZInterStore(ctx, base, &redis.ZStore{Keys: slices.Concat(idx, text)})
 			p.Expire(ctx, base, tmpTTL)
 			return nil
 		})
@@ -157,6 +180,75 @@ func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		return page, fmt.Errorf("read index: %w", err)
 	}
 	return s.loadPage(ctx, page, members)
+}
+
+// textSmallest reports whether the smallest of a query's indexes is one of
+// its word sets text (or it has no order index idx), and so whether
+// queryText answers it.
+func (s *Store) textSmallest(ctx context.Context, idx, text []string) (bool, error) {
+	if len(idx) == 0 {
+		return true, nil
+	}
+	cards := make([]*redis.IntCmd, 0, len(idx)+len(text))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range idx {
+			cards = append(cards, p.ZCard(ctx, k))
+		}
+		for _, k := range text {
+			cards = append(cards, p.SCard(ctx, k))
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("count filters: %w", err)
+	}
+	smallest := 0
+	for i, c := range cards {
+		if c.Val() < cards[smallest].Val() {
+			smallest = i
+		}
+	}
+	return smallest >= len(idx), nil
+}
+
+// queryText answers a query with words whose smallest index is a word
+// set: the alerts that have every word (SINTER), kept when of the minimum
+// severity, in the creation-time window and in every order index idx
+// (ZMSCORE), sorted here by member (the order indexes' order). A text
+// query mostly names a rare word (a product code, a CAS number, a
+// listing's own reference), whose set is small; the cost is the smallest
+// set's size, as intersecting order indexes costs.
+func (s *Store) queryText(ctx context.Context, q precwatch.AlertQuery, idx, text []string) (precwatch.AlertPage, error) {
+	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
+	members, err := s.rdb.SInter(ctx, text...).Result()
+	if err != nil {
+		return page, fmt.Errorf("intersect words: %w", err)
+	}
+	w := newWindow(q.Since, q.Until)
+	top := byte('9' - clampSeverity(q.MinSeverity))
+	members = slices.DeleteFunc(members, func(m string) bool { return m == "" || m[0] > top || !w.has(m) })
+	if len(idx) > 0 {
+		kept := members[:0]
+		for chunk := range slices.Chunk(members, inAllSize) {
+			in, err := s.inAll(ctx, idx, nil, chunk)
+			if err != nil {
+				return page, fmt.Errorf("check filters: %w", err)
+			}
+			for i, m := range chunk {
+				if in[i] {
+					kept = append(kept, m) // never ahead of chunk: kept is a prefix
+				}
+			}
+		}
+		members = kept
+	}
+	slices.Sort(members)
+	page.Total = len(members)
+	limit, offset := q.Page()
+	if offset >= len(members) {
+		return page, nil
+	}
+	return s.loadPage(ctx, page, members[offset:min(offset+limit, len(members))])
 }
 
 // loadPage fills page with the alerts of members, in their order.
@@ -472,8 +564,10 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // which an older program would serve as they are stored, and so must not
 // open; version 7 marks every page's use in P:pages:seen (prune.go): an
 // older program fetching a body again would not, and a prune could then
-// delete a body a fresh fetch names, so it must not open either.
-const schemaVersion = 7
+// delete a body a fresh fetch names, so it must not open either; version
+// 8 keeps the word indexes as sets under P:alerts:text (textKey), which
+// an older program would neither read nor keep up to date.
+const schemaVersion = 8
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.
@@ -496,6 +590,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v < 5 { // vendor profiles (issue 11)
 		if err := s.reindexVendors(ctx); err != nil {
+			return err
+		}
+	}
+	if v < 8 { // word indexes as sets (issue 9)
+		if err := s.migrateText(ctx); err != nil {
 			return err
 		}
 	}
@@ -564,4 +663,80 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("redis: reindex: %w", err)
 	}
 	return n, nil
+}
+
+// migrateText puts every stored alert in the word sets of its listing's
+// text (schema 8, see textKey) and deletes the sorted sets schema 7 and
+// older kept them in. The alerts of up to textBatch listings are read and
+// indexed in one optimistic transaction, so that a concurrent write (which
+// moves an alert's member) is never undone by a stale one. Running it
+// twice, or from two processes, adds nothing twice.
+func (s *Store) migrateText(ctx context.Context) error {
+	const textBatch = 200
+	oldKeys := map[string]bool{}
+	var rkeys []string
+	flush := func() error {
+		if len(rkeys) == 0 {
+			return nil
+		}
+		slices.Sort(rkeys)
+		err := s.retry(ctx, func() error {
+			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+				vals, err := tx.MGet(ctx, rkeys...).Result()
+				if err != nil {
+					return err
+				}
+				as, err := decodeAll[precwatch.Alert](vals)
+				if err != nil {
+					return fmt.Errorf("decode alert: %w", err)
+				}
+				if len(as) == 0 {
+					return nil
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					w := newWrites()
+					for _, a := range as {
+						var member any = alertMember(a)
+						for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
+							w.setAdd(s.textKey(wd), member)
+							oldKeys[s.idxKey("word", wd)] = true
+						}
+					}
+					w.flush(ctx, p)
+					return nil
+				})
+				return err
+			}, rkeys...)
+		})
+		rkeys = rkeys[:0]
+		return err
+	}
+	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
+		for _, k := range st.AlertKeys {
+			rkeys = append(rkeys, s.alertKey(k))
+		}
+		if len(rkeys) >= textBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		// Only now: until every set is written, a process that opened the
+		// store before still finds alerts by text in the old indexes.
+		for chunk := range slices.Chunk(slices.Sorted(maps.Keys(oldKeys)), 500) {
+			if err = s.rdb.Unlink(ctx, chunk...).Err(); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("redis: migrate word indexes: %w", err)
+	}
+	if len(oldKeys) > 0 {
+		s.logger.Info("word indexes moved to sets", "words", len(oldKeys), "version", schemaVersion)
+	}
+	return nil
 }

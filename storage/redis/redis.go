@@ -25,8 +25,9 @@
 //	P:alerts:idx:regime:<regime>  the same, per regime
 //	P:alerts:idx:vendor:<vendor>  the same, per listing vendor (when set)
 //	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
-//	P:alerts:idx:word:<word>      the same, per normalised word of the
-//	                              listing's title and description
+//	P:alerts:text:<word>          set of the same members, per normalised
+//	                              word of the listing's title and
+//	                              description (schema 8; see textKey)
 //	P:alerts:time                 the same members, scored by severity and
 //	                              creation time (see timeScore), for Since
 //	                              and Until
@@ -245,10 +246,10 @@ func (s *Store) pageKeys(sha string) []string { return []string{s.pageZKey(sha),
 func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexesIn(nil, a) }
 
 // alertIndexesIn is alertIndexes with the keys cached in w (when not nil)
-// for the rest of its transaction.
+// for the rest of its transaction. The word indexes are not order indexes
+// (see textKey): wordKeys.
 func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
-	ws := s.wordKeys(w, a.Listing.Title, a.Listing.Description)
-	idx := make([]string, 0, 7+len(ws))
+	idx := make([]string, 0, 7)
 	idx = append(idx,
 		s.cachedIdxKey(w, "", ""),
 		s.cachedIdxKey(w, "status", string(a.Status)),
@@ -262,12 +263,12 @@ func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
 	if a.Assignee != "" {
 		idx = append(idx, s.cachedIdxKey(w, "assignee", a.Assignee))
 	}
-	return append(idx, ws...)
+	return idx
 }
 
 // cachedIdxKey is idxKey(field, value), or the all index's key when field
-// is empty, or the time index's when it is "time" (no alert field is),
-// cached in w when not nil.
+// is empty, or the time index's when it is "time" (no alert field is), or
+// textKey(value) when it is "text", cached in w when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
@@ -280,6 +281,8 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 		k = s.key("alerts", "idx", "all")
 	case "time":
 		k = s.timeKey()
+	case "text":
+		k = s.textKey(value)
 	default:
 		k = s.idxKey(field, value)
 	}
@@ -289,8 +292,8 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	return k
 }
 
-// wordKeys are the word indexes of a listing's text, cached in w when not
-// nil (callers must not change the slice).
+// wordKeys are the word indexes (textKey) of a listing's text, cached in
+// w when not nil (callers must not change the slice).
 func (s *Store) wordKeys(w *writes, title, description string) []string {
 	if w != nil {
 		if ks, ok := w.texts[[2]string{title, description}]; ok {
@@ -301,7 +304,7 @@ func (s *Store) wordKeys(w *writes, title, description string) []string {
 	ks := make([]string, len(ws))
 	for i, wd := range ws {
 		// Through the cache: a page's alerts share most of their words.
-		ks[i] = s.cachedIdxKey(w, "word", wd)
+		ks[i] = s.cachedIdxKey(w, "text", wd)
 	}
 	if w != nil {
 		w.texts[[2]string{title, description}] = ks
@@ -312,6 +315,18 @@ func (s *Store) wordKeys(w *writes, title, description string) []string {
 // idxKey is the order index of the alerts whose field is value.
 func (s *Store) idxKey(field, value string) string {
 	return s.key("alerts", "idx", field, value)
+}
+
+// textKey is the word index of word: the order index members of the
+// alerts whose listing's title or description has the word, in a plain
+// set, not a sorted set. A listing's text has a dozen words or many more,
+// and a word's entries were most of what a new alert cost Redis (issue 9):
+// inserting into a large sorted set walks a skip list, a set hashes. A
+// text query takes its order from the order indexes it is intersected
+// with (see queryText). Schema 7 and older kept them as sorted sets under
+// idxKey("word", word); migrateText moves them.
+func (s *Store) textKey(word string) string {
+	return s.key("alerts", "text", word)
 }
 
 // orderable maps a time to an unsigned integer in the same order: Unix
@@ -627,12 +642,18 @@ func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	var boxed any = member // one allocation for every index (see zsetOps)
 	newIdx := s.alertIndexesIn(w, a)
+	newText := s.wordKeys(w, a.Listing.Title, a.Listing.Description)
 	if old != nil {
 		oldMember := alertMember(*old)
 		var oldBoxed any = oldMember
 		for _, idx := range s.alertIndexesIn(w, *old) {
 			if oldMember != member || !slices.Contains(newIdx, idx) {
 				w.zRem(idx, oldBoxed)
+			}
+		}
+		for _, k := range s.wordKeys(w, old.Listing.Title, old.Listing.Description) {
+			if oldMember != member || !slices.Contains(newText, k) {
+				w.setRem(k, oldBoxed)
 			}
 		}
 		if oldMember != member {
@@ -643,6 +664,9 @@ func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	// index missing an entry (written by an older version) heals itself.
 	for _, idx := range newIdx {
 		w.zAdd(idx, boxed, 0)
+	}
+	for _, k := range newText {
+		w.setAdd(k, boxed)
 	}
 	w.zAdd(s.cachedIdxKey(w, "time", ""), boxed, timeScore(a.Severity, a.CreatedAt))
 }
@@ -911,7 +935,7 @@ func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 		if err != nil {
 			return nil, err
 		}
-		in, err := s.inAll(ctx, others, members)
+		in, err := s.inAll(ctx, others, nil, members)
 		if err != nil {
 			return nil, err
 		}
@@ -941,24 +965,29 @@ func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 	return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
 }
 
-// inAll reports which members are in every one of the sorted sets idx.
-func (s *Store) inAll(ctx context.Context, idx []string, members []string) ([]bool, error) {
+// inAll reports which members are in every one of the sorted sets idx
+// and the sets text (word indexes, see textKey).
+func (s *Store) inAll(ctx context.Context, idx, text []string, members []string) ([]bool, error) {
 	in := make([]bool, len(members))
 	for i := range in {
 		in[i] = true
 	}
-	if len(members) == 0 || len(idx) == 0 {
+	if len(members) == 0 || len(idx)+len(text) == 0 {
 		return in, nil
 	}
-	args := make([]any, 0, len(members)+2)
-	cmds := make([]*redis.Cmd, len(idx))
+	cmds := make([]*redis.Cmd, 0, len(idx)+len(text))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range idx {
-			args = append(args[:0], "zmscore", k)
+		for i, k := range slices.Concat(idx, text) {
+			args := make([]any, 0, len(members)+2)
+			if i < len(idx) {
+				args = append(args, "zmscore", k)
+			} else {
+				args = append(args, "smismember", k)
+			}
 			for _, m := range members {
 				args = append(args, m)
 			}
-			cmds[i] = p.Do(ctx, slices.Clone(args)...)
+			cmds = append(cmds, p.Do(ctx, args...))
 		}
 		return nil
 	})
@@ -966,12 +995,17 @@ func (s *Store) inAll(ctx context.Context, idx []string, members []string) ([]bo
 		return nil, err
 	}
 	for _, c := range cmds {
-		scores, err := c.Slice()
+		found, err := c.Slice()
 		if err != nil {
 			return nil, err
 		}
-		for i, sc := range scores {
-			if sc == nil {
+		if len(found) != len(members) {
+			return nil, fmt.Errorf("%s: %d answers for %d members", c.Name(), len(found), len(members))
+		}
+		for i, f := range found {
+			// ZMSCORE answers nil for a member not in the set,
+			// SMISMEMBER 0.
+			if f == nil || f == int64(0) {
 				in[i] = false
 			}
 		}

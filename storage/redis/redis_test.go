@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/internal/words"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/storage/storetest"
 	"github.com/redis/go-redis/v9"
@@ -261,12 +262,12 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 	// Back to the version-1 layout: only the all/status/site/substance
 	// indexes, and no schema version.
-	keys, err := s.rdb.Keys(ctx, "{old}:alerts:idx:*").Result()
+	keys, err := s.rdb.Keys(ctx, "{old}:alerts:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		for _, f := range []string{":word:", ":vendor:", ":regime:"} {
+		for _, f := range []string{":text:", ":vendor:", ":regime:"} {
 			if strings.Contains(k, f) {
 				s.rdb.Del(ctx, k)
 			}
@@ -283,6 +284,74 @@ func TestReindexOnOpen(t *testing.T) {
 		t.Errorf("after reopening: %+v, %v; want the alert", p, err)
 	}
 	if v, err := s2.rdb.Get(ctx, "{old}:schema").Int(); err != nil || v != schemaVersion {
+		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+// TestMigrateText: word indexes written by schema 7 (sorted sets under
+// P:alerts:idx:word:<word>) become sets on open: text queries find what
+// they found, alone, with filters and in a window, and the old sorted
+// sets are gone.
+func TestMigrateText(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=v7"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, o := range storetest.Synthetic(300, start) {
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queries := []precwatch.AlertQuery{
+		{Text: "peroxide"},
+		{Text: "Ref 17", Limit: 500},
+		{Text: "lab grade", Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityMedium},
+		{Text: "shipping", Site: "agora2", Since: start.Add(time.Minute), Until: start.Add(3 * time.Minute)},
+	}
+	want := make([]precwatch.AlertPage, len(queries))
+	for i, q := range queries {
+		p, err := s.QueryAlerts(ctx, q)
+		if err != nil || p.Total == 0 {
+			t.Fatalf("QueryAlerts(%+v) = %d alerts, %v; want some", q, p.Total, err)
+		}
+		want[i] = p
+	}
+	// Back to the schema-7 layout.
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKeys := map[string]bool{}
+	for _, a := range all {
+		for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
+			s.rdb.SRem(ctx, s.textKey(wd), alertMember(a))
+			s.rdb.ZAdd(ctx, s.idxKey("word", wd), redis.Z{Member: alertMember(a)})
+			oldKeys[s.idxKey("word", wd)] = true
+		}
+	}
+	s.rdb.Set(ctx, "{v7}:schema", 7, 0)
+	if left, err := s.rdb.Keys(ctx, "{v7}:alerts:text:*").Result(); err != nil || len(left) > 0 {
+		t.Fatalf("word sets left before migrating: %v, %v", left, err)
+	}
+
+	s2 := open(t, url)
+	defer s2.Close()
+	for i, q := range queries {
+		p, err := s2.QueryAlerts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonString(t, p), jsonString(t, want[i]); g != w {
+			t.Errorf("QueryAlerts(%+v) after migrating:\n got %s\nwant %s", q, g, w)
+		}
+	}
+	for k := range oldKeys {
+		if n, err := s2.rdb.Exists(ctx, k).Result(); err != nil || n != 0 {
+			t.Errorf("old word index %s left (%v)", k, err)
+		}
+	}
+	if v, err := s2.rdb.Get(ctx, "{v7}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
 	}
 }
@@ -507,5 +576,96 @@ func TestMigrateTimeScores(t *testing.T) {
 	}
 	if v, err := s2.rdb.Get(ctx, "{v3}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+// TestQueryTextPaths: a query with words reads its word sets (queryText)
+// or its order indexes, whichever is smaller; both answer every query
+// alike, and as the filters mean.
+func TestQueryTextPaths(t *testing.T) {
+	s := open(t, redistest.Start(t))
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, o := range storetest.Synthetic(400, start) {
+		res, err := s.Record(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range res.NewAlerts {
+			act := precwatch.AlertAction{Key: k, Actor: "ana", At: start.Add(time.Hour), Action: precwatch.ActionClaim}
+			if i%3 == 1 {
+				act.Action, act.Status, act.Text = precwatch.ActionStatus, precwatch.StatusTriaged, "checked"
+			}
+			if i%3 != 2 {
+				if _, err := s.UpdateAlert(ctx, act); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := start.Add(200 * time.Second)
+
+	found := 0
+	for _, q := range []precwatch.AlertQuery{
+		{Text: "peroxide"},
+		{Text: "peroxide", MinSeverity: precwatch.SeverityHigh, Offset: 5, Limit: 10},
+		{Text: "ref 17"},
+		{Text: "lab grade", Status: precwatch.StatusTriaged},
+		{Text: "shipping", Assignee: "ana", Site: "silkvault"},
+		{Text: "escrow", Vendor: "vendor-010"},
+		{Text: "fast", Since: mid},
+		{Text: "fast", Until: mid, MinSeverity: precwatch.SeverityMedium, Limit: 7, Offset: 2},
+		{Text: "acid", Since: start.Add(50 * time.Second), Until: mid, Substance: "thiodiglycol"},
+		{Text: "discreet packaging", Assignee: "ana", Since: mid},
+		{Text: "nothing"},
+	} {
+		var idx, text []string
+		for _, f := range []struct{ field, value string }{
+			{"status", string(q.Status)}, {"substance", q.Substance}, {"site", q.Site},
+			{"vendor", q.Vendor}, {"assignee", q.Assignee},
+		} {
+			if f.value != "" {
+				idx = append(idx, s.idxKey(f.field, f.value))
+			}
+		}
+		for _, w := range words.Split(q.Text) {
+			text = append(text, s.textKey(w))
+		}
+		var match []string
+		for _, a := range all {
+			have := words.Split(a.Listing.Title, a.Listing.Description)
+			ok := a.Severity >= q.MinSeverity && (q.Status == "" || a.Status == q.Status) &&
+				(q.Substance == "" || a.Substance == q.Substance) && (q.Site == "" || a.Site == q.Site) &&
+				(q.Vendor == "" || a.Listing.Vendor == q.Vendor) && (q.Assignee == "" || a.Assignee == q.Assignee) &&
+				(q.Since.IsZero() || !a.CreatedAt.Before(q.Since)) && (q.Until.IsZero() || !a.CreatedAt.After(q.Until))
+			for _, w := range words.Split(q.Text) {
+				ok = ok && slices.Contains(have, w)
+			}
+			if ok {
+				match = append(match, a.Key)
+			}
+		}
+		if len(match) > 0 {
+			found++
+		}
+		limit, offset := q.Page()
+		want := match[min(offset, len(match)):min(offset+limit, len(match))]
+		for _, byText := range []bool{true, false} {
+			p, err := s.queryBy(ctx, q, idx, text, byText)
+			if err != nil {
+				t.Fatalf("queryBy(%+v, byText %v): %v", q, byText, err)
+			}
+			if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
+				t.Errorf("queryBy(%+v, byText %v) = total %d %v; want %d %v", q, byText, p.Total, got, len(match), want)
+			}
+		}
+	}
+	if found < 9 {
+		t.Errorf("%d queries found alerts, want all but the last two", found)
 	}
 }

@@ -60,7 +60,8 @@ const (
 )
 
 // queryWindow answers a query with a creation-time window, idx being the
-// order indexes of its other filters. Nothing is copied.
+// order indexes of its other filters and text its word sets (none of them
+// smaller than the smallest of idx: see queryText). Nothing is copied.
 //
 // The window is counted by severity (see windowCounts), so the total is
 // exact. A page is then a walk of the severity's range of the smallest
@@ -69,7 +70,7 @@ const (
 // filters' indexes (ZMSCORE); when the matches are too sparse there for
 // that to be short, the severity's window is read from the time index by
 // score, checked against the filters and sorted here instead.
-func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx []string) (precwatch.AlertPage, error) {
+func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx, text []string) (precwatch.AlertPage, error) {
 	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
 	w := newWindow(q.Since, q.Until)
 	if w.lo > w.hi {
@@ -100,7 +101,7 @@ func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx []s
 		walkIdx = idx[smallest]
 		others = slices.Delete(slices.Clone(idx), smallest, smallest+1)
 	}
-	counts, windows, walkCounts, err := s.windowCounts(ctx, sevs, w, idx, walkIdx)
+	counts, windows, walkCounts, err := s.windowCounts(ctx, sevs, w, idx, text, walkIdx)
 	if err != nil {
 		return page, fmt.Errorf("count window: %w", err)
 	}
@@ -125,13 +126,13 @@ func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx []s
 		// Walking scans about (off+need)/density members, reading the
 		// severity's window by score all of it: take the shorter.
 		if est := (off + need) * walkCounts[i] / c; est <= windows[i] {
-			ms, done, err = s.walk(ctx, walkIdx, others, sev, w, off, need, est, 2*windows[i]+1000)
+			ms, done, err = s.walk(ctx, walkIdx, others, text, sev, w, off, need, est, 2*windows[i]+1000)
 			if err != nil {
 				return page, fmt.Errorf("walk index: %w", err)
 			}
 		}
 		if !done {
-			all, err := s.windowMembers(ctx, sev, w, idx)
+			all, err := s.windowMembers(ctx, sev, w, idx, text)
 			if err != nil {
 				return page, fmt.Errorf("read window: %w", err)
 			}
@@ -152,16 +153,17 @@ func sum(ns []int64) int64 {
 }
 
 // countWindow counts, by severity, the members of the time index
-// (KEYS[1]) in score ranges that are in every sorted set KEYS[3..]. Mode
-// "time" reads the ranges (ARGV[2..], min and max by severity from
-// ARGV[1] down) from the time index; mode "lex" reads every member of the
-// order index KEYS[2] and keeps those whose time score is in a range.
-// Either way nothing leaves the server but ten counts.
+// (KEYS[1]) in score ranges that are in every sorted set KEYS[3..] and
+// in the last ARGV[3] of them, sets (word indexes). Mode "time" reads the
+// ranges (ARGV[4..], min and max by severity from ARGV[2] down) from the
+// time index; mode "lex" reads every member of the order index KEYS[2]
+// and keeps those whose time score is in a range. Either way nothing
+// leaves the server but ten counts.
 var countWindow = redis.NewScript(`
-local mode, top = ARGV[1], tonumber(ARGV[2])
+local mode, top, nsets = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local lo, hi, loArg, hiArg = {}, {}, {}, {}
-for i = 3, #ARGV, 2 do
-  local sev = top - (i - 3) / 2
+for i = 4, #ARGV, 2 do
+  local sev = top - (i - 4) / 2
   loArg[sev], hiArg[sev] = ARGV[i], ARGV[i + 1]
   lo[sev], hi[sev] = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
 end
@@ -170,9 +172,16 @@ local function keep(ms, sevs)
   local alive = {}
   for i = 1, #ms do alive[i] = true end
   for k = 3, #KEYS do
-    local sc = redis.call('ZMSCORE', KEYS[k], unpack(ms))
-    for i = 1, #ms do
-      if not sc[i] then alive[i] = false end
+    if k > #KEYS - nsets then
+      local in_set = redis.call('SMISMEMBER', KEYS[k], unpack(ms))
+      for i = 1, #ms do
+        if in_set[i] == 0 then alive[i] = false end
+      end
+    else
+      local sc = redis.call('ZMSCORE', KEYS[k], unpack(ms))
+      for i = 1, #ms do
+        if not sc[i] then alive[i] = false end
+      end
     end
   end
   for i = 1, #ms do
@@ -217,12 +226,13 @@ return counts
 
 // windowCounts returns, for each severity of sevs (most severe first, in
 // steps of one), how many alerts are in the window and in every index of
-// idx, about how many are in the window (whole buckets, no filters), and
-// how many members of that severity the order index lexIdx holds. Without idx they are ZCOUNTs of the time index; with idx, the
-// countWindow script reads the smaller of the window and lexIdx (the
+// idx and set of text, about how many are in the window (whole buckets,
+// no filters), and how many members of that severity the order index
+// lexIdx holds. Without idx they are ZCOUNTs of the time index; with idx,
+// the countWindow script reads the smaller of the window and lexIdx (the
 // smallest of idx). Either counts the whole buckets the window's bounds
 // fall in; their members outside the window are then taken off.
-func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []string, lexIdx string) (counts, windows, lexCounts []int64, err error) {
+func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, text []string, lexIdx string) (counts, windows, lexCounts []int64, err error) {
 	zc := make([]*redis.IntCmd, len(sevs))
 	lc := make([]*redis.IntCmd, len(sevs))
 	var edgeCmds []*redis.StringSliceCmd
@@ -254,7 +264,7 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []st
 	for i := range sevs {
 		counts[i], windows[i], lexCounts[i] = zc[i].Val(), zc[i].Val(), lc[i].Val()
 	}
-	if len(idx) > 0 && sum(counts) > 0 {
+	if len(idx)+len(text) > 0 && sum(counts) > 0 {
 		keys := []string{s.timeKey(), lexIdx}
 		mode := "time"
 		if sum(counts) > card.Val() {
@@ -267,7 +277,8 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []st
 		} else {
 			keys = append(keys, idx...)
 		}
-		args := []any{mode, sevs[0]}
+		keys = append(keys, text...)
+		args := []any{mode, sevs[0], len(text)}
 		for _, sev := range sevs {
 			args = append(args, scoreArg(sev, w.loB), scoreArg(sev, w.hiB))
 		}
@@ -287,7 +298,7 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []st
 			}
 		}
 	}
-	in, err := s.inAll(ctx, idx, outside)
+	in, err := s.inAll(ctx, idx, text, outside)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -300,8 +311,9 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx []st
 }
 
 // windowMembers returns, in member order, the members of severity sev of
-// the time index created in the window and in every index of idx.
-func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx []string) ([]string, error) {
+// the time index created in the window and in every index of idx and set
+// of text.
+func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx, text []string) ([]string, error) {
 	ms, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.timeKey(), Start: scoreArg(sev, w.loB), Stop: scoreArg(sev, w.hiB), ByScore: true}).Result()
 	if err != nil {
 		return nil, err
@@ -310,7 +322,7 @@ func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx []stri
 	slices.Sort(ms) // one bucket's members sort by member, not the window's
 	var out []string
 	for chunk := range slices.Chunk(ms, inAllSize) {
-		in, err := s.inAll(ctx, idx, chunk)
+		in, err := s.inAll(ctx, idx, text, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -324,11 +336,12 @@ func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx []stri
 }
 
 // walk returns, in order, the members of severity sev of the order index
-// idx that are in the window and in every sorted set of others, skipping
+// idx that are in the window, in every sorted set of others and in every
+// set of text, skipping
 // the first skip of them and returning at most n. It reads est members
 // first, more as needed, and gives up (false) once it has read budget
 // members.
-func (s *Store) walk(ctx context.Context, idx string, others []string, sev int, w window, skip, n, est, budget int64) ([]string, bool, error) {
+func (s *Store) walk(ctx context.Context, idx string, others, text []string, sev int, w window, skip, n, est, budget int64) ([]string, bool, error) {
 	start, stop := sevLex(sev)
 	chunk := min(max(est+est/4, 64), maxChunk)
 	var out []string
@@ -342,7 +355,7 @@ func (s *Store) walk(ctx context.Context, idx string, others []string, sev int, 
 			start = "(" + ms[len(ms)-1] // continue after the last one read
 		}
 		cand := slices.DeleteFunc(slices.Clone(ms), func(m string) bool { return !w.has(m) })
-		in, err := s.inAll(ctx, others, cand)
+		in, err := s.inAll(ctx, others, text, cand)
 		if err != nil {
 			return nil, false, err
 		}

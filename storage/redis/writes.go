@@ -2,10 +2,10 @@ package redis
 
 // Merged writes (issue 9, throughput): a transaction's writes are gathered
 // per key and sent as few commands as possible, one MSET for every string,
-// one SADD per set and one ZREM and one ZADD per sorted set, instead of a
-// command per listing, alert and index entry: a page of 50 new listings
-// was some 1,100 queued commands, each costing the client an allocation
-// round and the server a dispatch.
+// one SADD per set and one ZREM and one ZADD (or SREM and SADD) per index,
+// instead of a command per listing, alert and index entry: a page of 50
+// new listings was some 1,100 queued commands, each costing the client an
+// allocation round and the server a dispatch.
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 
 // writes are the writes of one transaction, merged per key. The merged
 // commands have the effect of the separate ones in order: strings and set
-// members are last-wins or idempotent, and a sorted-set member's last
+// members are last-wins or idempotent, and an index member's last
 // operation (add or remove) is the one kept.
 type writes struct {
 	mset     []any // key, value pairs
@@ -44,8 +44,8 @@ type writes struct {
 	zfree []*zsetOps
 }
 
-// zsetOps are the member operations on one sorted set: the last per
-// member, in first-operation order. Most sets of a page get a few members
+// zsetOps are the member operations on one index, a sorted set or (set)
+// a plain set: the last per member, in first-operation order. Most sets of a page get a few members
 // (a word's index, one alert's), so members are found by a scan until
 // there are many of them, and only then through a map.
 type zsetOps struct {
@@ -55,6 +55,7 @@ type zsetOps struct {
 	members []any
 	ops     []zsetOp
 	index   map[any]int // member → position, once there are many
+	plain   bool        // a plain set: SADD and SREM, no scores
 }
 
 // zsetScan is how many members a zsetOps scans before keeping an index.
@@ -89,7 +90,7 @@ func (z *zsetOps) set(member any, op zsetOp) {
 
 func (z *zsetOps) reset() {
 	clear(z.members)
-	z.members, z.ops, z.index = z.members[:0], z.ops[:0], nil
+	z.members, z.ops, z.index, z.plain = z.members[:0], z.ops[:0], nil, false
 }
 
 type zsetOp struct {
@@ -173,7 +174,7 @@ func (w *writes) sAdd(key string, member string) {
 	w.sadd[key] = append(ms, member)
 }
 
-func (w *writes) zset(key string, member any, op zsetOp) {
+func (w *writes) zset(key string, member any, op zsetOp, plain bool) {
 	z, ok := w.zsets[key]
 	if !ok {
 		if n := len(w.zfree); n > 0 {
@@ -181,6 +182,7 @@ func (w *writes) zset(key string, member any, op zsetOp) {
 		} else {
 			z = &zsetOps{}
 		}
+		z.plain = plain
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
 	}
@@ -190,10 +192,16 @@ func (w *writes) zset(key string, member any, op zsetOp) {
 // zAdd and zRem take a string member; boxed once, it is shared by every
 // command it goes into.
 func (w *writes) zAdd(key string, member any, score float64) {
-	w.zset(key, member, zsetOp{add: true, score: score})
+	w.zset(key, member, zsetOp{add: true, score: score}, false)
 }
 
-func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}) }
+func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}, false) }
+
+// setAdd and setRem are zAdd and zRem on an index that is a plain set
+// (the word indexes): the merged operations go out as SADD and SREM.
+func (w *writes) setAdd(key string, member any) { w.zset(key, member, zsetOp{add: true}, true) }
+
+func (w *writes) setRem(key string, member any) { w.zset(key, member, zsetOp{}, true) }
 
 func (w *writes) xAdd(a *redis.XAddArgs) { w.xadds = append(w.xadds, a) }
 
@@ -202,8 +210,8 @@ func (w *writes) empty() bool {
 	return len(w.mset) == 0 && len(w.saddKeys) == 0 && len(w.zKeys) == 0 && len(w.xadds) == 0
 }
 
-// flush queues the merged commands on p: strings, sets, sorted sets (a
-// set's removals and additions name different members, so their order
+// flush queues the merged commands on p: strings, sets, indexes (an
+// index's removals and additions name different members, so their order
 // does not matter), then stream entries in the order they were added.
 func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	if len(w.mset) == 2 {
@@ -222,9 +230,13 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 				nadd++
 			}
 		}
+		remCmd, addCmd, perAdd := "zrem", "zadd", 2
+		if z.plain {
+			remCmd, addCmd, perAdd = "srem", "sadd", 1
+		}
 		if nrem := len(z.members) - nadd; nrem > 0 {
 			rem := make([]any, 0, 2+nrem)
-			rem = append(rem, "zrem", k)
+			rem = append(rem, remCmd, k)
 			for i, m := range z.members {
 				if !z.ops[i].add {
 					rem = append(rem, m)
@@ -233,11 +245,14 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 			p.Do(ctx, rem...)
 		}
 		if nadd > 0 {
-			add := make([]any, 0, 2+2*nadd)
-			add = append(add, "zadd", k)
+			add := make([]any, 0, 2+perAdd*nadd)
+			add = append(add, addCmd, k)
 			for i, m := range z.members {
 				if op := z.ops[i]; op.add {
-					add = append(add, op.score, m)
+					if !z.plain {
+						add = append(add, op.score)
+					}
+					add = append(add, m)
 				}
 			}
 			p.Do(ctx, add...)
