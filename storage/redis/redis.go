@@ -25,9 +25,10 @@
 //	P:alerts:idx:regime:<regime>  the same, per regime
 //	P:alerts:idx:vendor:<vendor>  the same, per listing vendor (when set)
 //	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
-//	P:alerts:text:<word>          set of the same members, per normalised
-//	                              word of the listing's title and
-//	                              description (schema 8; see textKey)
+//	P:alerts:text:<sev>:<word>    set of the same members, per severity
+//	                              (0-9) and normalised word of the
+//	                              listing's title and description
+//	                              (schema 8; see textKey)
 //	P:alerts:time                 the same members, scored by severity and
 //	                              creation time (see timeScore), for Since
 //	                              and Until
@@ -247,7 +248,7 @@ func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexes
 
 // alertIndexesIn is alertIndexes with the keys cached in w (when not nil)
 // for the rest of its transaction. The word indexes are not order indexes
-// (see textKey): wordKeys.
+// (see textKey): textKeys.
 func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
 	idx := make([]string, 0, 7)
 	idx = append(idx,
@@ -267,8 +268,8 @@ func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
 }
 
 // cachedIdxKey is idxKey(field, value), or the all index's key when field
-// is empty, or the time index's when it is "time" (no alert field is), or
-// textKey(value) when it is "text", cached in w when not nil.
+// is empty, or the time index's when it is "time" (no alert field is),
+// cached in w when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
@@ -281,8 +282,6 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 		k = s.key("alerts", "idx", "all")
 	case "time":
 		k = s.timeKey()
-	case "text":
-		k = s.textKey(value)
 	default:
 		k = s.idxKey(field, value)
 	}
@@ -292,41 +291,65 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	return k
 }
 
-// wordKeys are the word indexes (textKey) of a listing's text, cached in
-// w when not nil (callers must not change the slice).
-func (s *Store) wordKeys(w *writes, title, description string) []string {
-	if w != nil {
-		if ks, ok := w.texts[[2]string{title, description}]; ok {
-			return ks
+// textKeys are the word indexes (textKey) of an alert of severity sev
+// whose listing's text is title and description, cached in w when not nil
+// (callers must not change the slice).
+func (s *Store) textKeys(w *writes, sev precwatch.Severity, title, description string) []string {
+	sv := clampSeverity(sev)
+	if w == nil {
+		ws := words.Split(title, description)
+		ks := make([]string, len(ws))
+		for i, wd := range ws {
+			ks[i] = s.textKey(sv, wd)
 		}
+		return ks
 	}
-	ws := words.Split(title, description)
+	tk := textCacheKey{title, description, sv}
+	if ks, ok := w.texts[tk]; ok {
+		return ks
+	}
+	ws, ok := w.words[[2]string{title, description}]
+	if !ok {
+		ws = words.Split(title, description)
+		w.words[[2]string{title, description}] = ws
+	}
 	ks := make([]string, len(ws))
 	for i, wd := range ws {
 		// Through the cache: a page's alerts share most of their words.
-		ks[i] = s.cachedIdxKey(w, "text", wd)
+		ck := [2]string{textFields[sv], wd}
+		k, ok := w.keys[ck]
+		if !ok {
+			k = s.textKey(sv, wd)
+			w.keys[ck] = k
+		}
+		ks[i] = k
 	}
-	if w != nil {
-		w.texts[[2]string{title, description}] = ks
-	}
+	w.texts[tk] = ks
 	return ks
 }
+
+// textFields name the word indexes of each severity in the key cache of
+// writes.
+var textFields = [10]string{"\x00text0", "\x00text1", "\x00text2", "\x00text3", "\x00text4", "\x00text5", "\x00text6", "\x00text7", "\x00text8", "\x00text9"}
 
 // idxKey is the order index of the alerts whose field is value.
 func (s *Store) idxKey(field, value string) string {
 	return s.key("alerts", "idx", field, value)
 }
 
-// textKey is the word index of word: the order index members of the
-// alerts whose listing's title or description has the word, in a plain
-// set, not a sorted set. A listing's text has a dozen words or many more,
-// and a word's entries were most of what a new alert cost Redis (issue 9):
-// inserting into a large sorted set walks a skip list, a set hashes. A
-// text query takes its order from the order indexes it is intersected
-// with (see queryText). Schema 7 and older kept them as sorted sets under
-// idxKey("word", word); migrateText moves them.
-func (s *Store) textKey(word string) string {
-	return s.key("alerts", "text", word)
+// textKey is the word index of severity sev (clamped to 0-9) and word:
+// the order index members of the alerts of that severity whose listing's
+// title or description has the word, in a plain set, not a sorted set. A
+// listing's text has a dozen words or many more, and a word's entries
+// were most of what a new alert cost Redis (issue 9): inserting into a
+// large sorted set walks a skip list, a set hashes. A text query takes its
+// order from the order indexes it is intersected with or sorts what the
+// sets hold (see textPlan); split by severity, a word's alerts of a
+// minimum severity are counted with SCARD, as a sorted set's lexicographic
+// range was with ZLEXCOUNT. Schema 7 and older kept them as sorted sets
+// under idxKey("word", word); migrateText moves them.
+func (s *Store) textKey(sev int, word string) string {
+	return s.key("alerts", "text", strconv.Itoa(sev), word)
 }
 
 // orderable maps a time to an unsigned integer in the same order: Unix
@@ -642,7 +665,7 @@ func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	var boxed any = member // one allocation for every index (see zsetOps)
 	newIdx := s.alertIndexesIn(w, a)
-	newText := s.wordKeys(w, a.Listing.Title, a.Listing.Description)
+	newText := s.textKeys(w, a.Severity, a.Listing.Title, a.Listing.Description)
 	if old != nil {
 		oldMember := alertMember(*old)
 		var oldBoxed any = oldMember
@@ -651,7 +674,7 @@ func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 				w.zRem(idx, oldBoxed)
 			}
 		}
-		for _, k := range s.wordKeys(w, old.Listing.Title, old.Listing.Description) {
+		for _, k := range s.textKeys(w, old.Severity, old.Listing.Title, old.Listing.Description) {
 			if oldMember != member || !slices.Contains(newText, k) {
 				w.setRem(k, oldBoxed)
 			}
@@ -966,46 +989,80 @@ func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 }
 
 // inAll reports which members are in every one of the sorted sets idx
-// and the sets text (word indexes, see textKey).
-func (s *Store) inAll(ctx context.Context, idx, text []string, members []string) ([]bool, error) {
+// and have every word of ws (in its sets of their severities, see
+// textKey).
+func (s *Store) inAll(ctx context.Context, idx, ws []string, members []string) ([]bool, error) {
 	in := make([]bool, len(members))
 	for i := range in {
 		in[i] = true
 	}
-	if len(members) == 0 || len(idx)+len(text) == 0 {
+	if len(members) == 0 || len(idx)+len(ws) == 0 {
 		return in, nil
 	}
-	cmds := make([]*redis.Cmd, 0, len(idx)+len(text))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range slices.Concat(idx, text) {
-			args := make([]any, 0, len(members)+2)
-			if i < len(idx) {
-				args = append(args, "zmscore", k)
-			} else {
-				args = append(args, "smismember", k)
+	// The members of each severity, by position.
+	var bySev [10][]int
+	if len(ws) > 0 {
+		for i, m := range members {
+			if m == "" || m[0] < '0' || m[0] > '9' {
+				in[i] = false // not a member any word set holds
+				continue
 			}
+			sev := int('9' - m[0])
+			bySev[sev] = append(bySev[sev], i)
+		}
+	}
+	type check struct {
+		cmd *redis.Cmd
+		pos []int // the members asked about, by position; nil: all
+	}
+	var checks []check
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range idx {
+			args := make([]any, 0, len(members)+2)
+			args = append(args, "zmscore", k)
 			for _, m := range members {
 				args = append(args, m)
 			}
-			cmds = append(cmds, p.Do(ctx, args...))
+			checks = append(checks, check{cmd: p.Do(ctx, args...)})
+		}
+		for _, w := range ws {
+			for sev, pos := range bySev {
+				if len(pos) == 0 {
+					continue
+				}
+				args := make([]any, 0, len(pos)+2)
+				args = append(args, "smismember", s.textKey(sev, w))
+				for _, i := range pos {
+					args = append(args, members[i])
+				}
+				checks = append(checks, check{cmd: p.Do(ctx, args...), pos: pos})
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range cmds {
-		found, err := c.Slice()
+	for _, c := range checks {
+		found, err := c.cmd.Slice()
 		if err != nil {
 			return nil, err
 		}
-		if len(found) != len(members) {
-			return nil, fmt.Errorf("%s: %d answers for %d members", c.Name(), len(found), len(members))
+		want := len(members)
+		if c.pos != nil {
+			want = len(c.pos)
 		}
-		for i, f := range found {
+		if len(found) != want {
+			return nil, fmt.Errorf("%s: %d answers for %d members", c.cmd.Name(), len(found), want)
+		}
+		for j, f := range found {
 			// ZMSCORE answers nil for a member not in the set,
 			// SMISMEMBER 0.
 			if f == nil || f == int64(0) {
+				i := j
+				if c.pos != nil {
+					i = c.pos[j]
+				}
 				in[i] = false
 			}
 		}

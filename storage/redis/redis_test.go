@@ -325,7 +325,7 @@ func TestMigrateText(t *testing.T) {
 	oldKeys := map[string]bool{}
 	for _, a := range all {
 		for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
-			s.rdb.SRem(ctx, s.textKey(wd), alertMember(a))
+			s.rdb.SRem(ctx, s.textKey(clampSeverity(a.Severity), wd), alertMember(a))
 			s.rdb.ZAdd(ctx, s.idxKey("word", wd), redis.Z{Member: alertMember(a)})
 			oldKeys[s.idxKey("word", wd)] = true
 		}
@@ -579,9 +579,9 @@ func TestMigrateTimeScores(t *testing.T) {
 	}
 }
 
-// TestQueryTextPaths: a query with words reads its word sets (queryText)
-// or its order indexes, whichever is smaller; both answer every query
-// alike, and as the filters mean.
+// TestQueryTextPaths: a query with words reads its order indexes, its
+// word sets (queryText) or walks an order index (queryWalk), whichever
+// reads least; each answers every query alike, and as the filters mean.
 func TestQueryTextPaths(t *testing.T) {
 	s := open(t, redistest.Start(t))
 	defer s.Close()
@@ -622,9 +622,14 @@ func TestQueryTextPaths(t *testing.T) {
 		{Text: "fast", Until: mid, MinSeverity: precwatch.SeverityMedium, Limit: 7, Offset: 2},
 		{Text: "acid", Since: start.Add(50 * time.Second), Until: mid, Substance: "thiodiglycol"},
 		{Text: "discreet packaging", Assignee: "ana", Since: mid},
+		// Every alert has the word ref: the walks are short.
+		{Text: "ref"},
+		{Text: "REF", MinSeverity: precwatch.SeverityHigh, Offset: 30, Limit: 20},
+		{Text: "ref fast", Status: precwatch.StatusTriaged, Offset: 3},
+		{Text: "ref", Assignee: "ana", Site: "nexus", Offset: 500},
 		{Text: "nothing"},
 	} {
-		var idx, text []string
+		var idx []string
 		for _, f := range []struct{ field, value string }{
 			{"status", string(q.Status)}, {"substance", q.Substance}, {"site", q.Site},
 			{"vendor", q.Vendor}, {"assignee", q.Assignee},
@@ -633,9 +638,7 @@ func TestQueryTextPaths(t *testing.T) {
 				idx = append(idx, s.idxKey(f.field, f.value))
 			}
 		}
-		for _, w := range words.Split(q.Text) {
-			text = append(text, s.textKey(w))
-		}
+		ws := words.Split(q.Text)
 		var match []string
 		for _, a := range all {
 			have := words.Split(a.Listing.Title, a.Listing.Description)
@@ -655,17 +658,17 @@ func TestQueryTextPaths(t *testing.T) {
 		}
 		limit, offset := q.Page()
 		want := match[min(offset, len(match)):min(offset+limit, len(match))]
-		for _, byText := range []bool{true, false} {
-			p, err := s.queryBy(ctx, q, idx, text, byText)
+		for _, how := range []queryPlan{byIndexes, byText, byWalk} {
+			p, err := s.queryBy(ctx, q, idx, ws, how)
 			if err != nil {
-				t.Fatalf("queryBy(%+v, byText %v): %v", q, byText, err)
+				t.Fatalf("queryBy(%+v, plan %d): %v", q, how, err)
 			}
 			if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
-				t.Errorf("queryBy(%+v, byText %v) = total %d %v; want %d %v", q, byText, p.Total, got, len(match), want)
+				t.Errorf("queryBy(%+v, plan %d) = total %d %v; want %d %v", q, how, p.Total, got, len(match), want)
 			}
 		}
 	}
-	if found < 9 {
+	if found < 12 {
 		t.Errorf("%d queries found alerts, want all but the last two", found)
 	}
 }

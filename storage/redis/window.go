@@ -60,8 +60,7 @@ const (
 )
 
 // queryWindow answers a query with a creation-time window, idx being the
-// order indexes of its other filters and text its word sets (none of them
-// smaller than the smallest of idx: see queryText). Nothing is copied.
+// order indexes of its other filters and ws its words. Nothing is copied.
 //
 // The window is counted by severity (see windowCounts), so the total is
 // exact. A page is then a walk of the severity's range of the smallest
@@ -70,7 +69,7 @@ const (
 // filters' indexes (ZMSCORE); when the matches are too sparse there for
 // that to be short, the severity's window is read from the time index by
 // score, checked against the filters and sorted here instead.
-func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx, text []string) (precwatch.AlertPage, error) {
+func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx, ws []string) (precwatch.AlertPage, error) {
 	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
 	w := newWindow(q.Since, q.Until)
 	if w.lo > w.hi {
@@ -101,7 +100,7 @@ func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx, te
 		walkIdx = idx[smallest]
 		others = slices.Delete(slices.Clone(idx), smallest, smallest+1)
 	}
-	counts, windows, walkCounts, err := s.windowCounts(ctx, sevs, w, idx, text, walkIdx)
+	counts, windows, walkCounts, err := s.windowCounts(ctx, sevs, w, idx, ws, walkIdx)
 	if err != nil {
 		return page, fmt.Errorf("count window: %w", err)
 	}
@@ -126,13 +125,13 @@ func (s *Store) queryWindow(ctx context.Context, q precwatch.AlertQuery, idx, te
 		// Walking scans about (off+need)/density members, reading the
 		// severity's window by score all of it: take the shorter.
 		if est := (off + need) * walkCounts[i] / c; est <= windows[i] {
-			ms, done, err = s.walk(ctx, walkIdx, others, text, sev, w, off, need, est, 2*windows[i]+1000)
+			ms, done, err = s.walk(ctx, walkIdx, others, ws, sev, w, off, need, est, 2*windows[i]+1000)
 			if err != nil {
 				return page, fmt.Errorf("walk index: %w", err)
 			}
 		}
 		if !done {
-			all, err := s.windowMembers(ctx, sev, w, idx, text)
+			all, err := s.windowMembers(ctx, sev, w, idx, ws)
 			if err != nil {
 				return page, fmt.Errorf("read window: %w", err)
 			}
@@ -153,14 +152,16 @@ func sum(ns []int64) int64 {
 }
 
 // countWindow counts, by severity, the members of the time index
-// (KEYS[1]) in score ranges that are in every sorted set KEYS[3..] and
-// in the last ARGV[3] of them, sets (word indexes). Mode "time" reads the
-// ranges (ARGV[4..], min and max by severity from ARGV[2] down) from the
-// time index; mode "lex" reads every member of the order index KEYS[2]
+// (KEYS[1]) in score ranges that are in every sorted set KEYS[3..] but
+// the last 10·ARGV[3] and have each of ARGV[3] words: those keys are the
+// words' sets (textKey), ten per word, severity 0 to 9. Mode "time" reads
+// the ranges (ARGV[4..], min and max by severity from ARGV[2] down) from
+// the time index; mode "lex" reads every member of the order index KEYS[2]
 // and keeps those whose time score is in a range. Either way nothing
 // leaves the server but ten counts.
 var countWindow = redis.NewScript(`
-local mode, top, nsets = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local mode, top, nwords = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local nidx = #KEYS - 2 - 10 * nwords
 local lo, hi, loArg, hiArg = {}, {}, {}, {}
 for i = 4, #ARGV, 2 do
   local sev = top - (i - 4) / 2
@@ -171,16 +172,30 @@ local counts = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 local function keep(ms, sevs)
   local alive = {}
   for i = 1, #ms do alive[i] = true end
-  for k = 3, #KEYS do
-    if k > #KEYS - nsets then
-      local in_set = redis.call('SMISMEMBER', KEYS[k], unpack(ms))
-      for i = 1, #ms do
-        if in_set[i] == 0 then alive[i] = false end
+  for k = 3, 2 + nidx do
+    local sc = redis.call('ZMSCORE', KEYS[k], unpack(ms))
+    for i = 1, #ms do
+      if not sc[i] then alive[i] = false end
+    end
+  end
+  if nwords > 0 then
+    local groups = {}
+    for i = 1, #ms do
+      local g = groups[sevs[i]]
+      if not g then
+        g = {}
+        groups[sevs[i]] = g
       end
-    else
-      local sc = redis.call('ZMSCORE', KEYS[k], unpack(ms))
-      for i = 1, #ms do
-        if not sc[i] then alive[i] = false end
+      g[#g + 1] = i
+    end
+    for j = 0, nwords - 1 do
+      for sev, g in pairs(groups) do
+        local args = {}
+        for x = 1, #g do args[x] = ms[g[x]] end
+        local found = redis.call('SMISMEMBER', KEYS[3 + nidx + 10 * j + sev], unpack(args))
+        for x = 1, #g do
+          if found[x] == 0 then alive[g[x]] = false end
+        end
       end
     end
   end
@@ -225,14 +240,14 @@ return counts
 `)
 
 // windowCounts returns, for each severity of sevs (most severe first, in
-// steps of one), how many alerts are in the window and in every index of
-// idx and set of text, about how many are in the window (whole buckets,
+// steps of one), how many alerts are in the window, in every index of idx
+// and have every word of ws, about how many are in the window (whole buckets,
 // no filters), and how many members of that severity the order index
 // lexIdx holds. Without idx they are ZCOUNTs of the time index; with idx,
 // the countWindow script reads the smaller of the window and lexIdx (the
 // smallest of idx). Either counts the whole buckets the window's bounds
 // fall in; their members outside the window are then taken off.
-func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, text []string, lexIdx string) (counts, windows, lexCounts []int64, err error) {
+func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, ws []string, lexIdx string) (counts, windows, lexCounts []int64, err error) {
 	zc := make([]*redis.IntCmd, len(sevs))
 	lc := make([]*redis.IntCmd, len(sevs))
 	var edgeCmds []*redis.StringSliceCmd
@@ -264,7 +279,7 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, tex
 	for i := range sevs {
 		counts[i], windows[i], lexCounts[i] = zc[i].Val(), zc[i].Val(), lc[i].Val()
 	}
-	if len(idx)+len(text) > 0 && sum(counts) > 0 {
+	if len(idx)+len(ws) > 0 && sum(counts) > 0 {
 		keys := []string{s.timeKey(), lexIdx}
 		mode := "time"
 		if sum(counts) > card.Val() {
@@ -277,8 +292,12 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, tex
 		} else {
 			keys = append(keys, idx...)
 		}
-		keys = append(keys, text...)
-		args := []any{mode, sevs[0], len(text)}
+		for _, wd := range ws {
+			for sev := range 10 {
+				keys = append(keys, s.textKey(sev, wd))
+			}
+		}
+		args := []any{mode, sevs[0], len(ws)}
 		for _, sev := range sevs {
 			args = append(args, scoreArg(sev, w.loB), scoreArg(sev, w.hiB))
 		}
@@ -298,7 +317,7 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, tex
 			}
 		}
 	}
-	in, err := s.inAll(ctx, idx, text, outside)
+	in, err := s.inAll(ctx, idx, ws, outside)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -311,9 +330,9 @@ func (s *Store) windowCounts(ctx context.Context, sevs []int, w window, idx, tex
 }
 
 // windowMembers returns, in member order, the members of severity sev of
-// the time index created in the window and in every index of idx and set
-// of text.
-func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx, text []string) ([]string, error) {
+// the time index created in the window, in every index of idx and with
+// every word of ws.
+func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx, ws []string) ([]string, error) {
 	ms, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.timeKey(), Start: scoreArg(sev, w.loB), Stop: scoreArg(sev, w.hiB), ByScore: true}).Result()
 	if err != nil {
 		return nil, err
@@ -322,7 +341,7 @@ func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx, text 
 	slices.Sort(ms) // one bucket's members sort by member, not the window's
 	var out []string
 	for chunk := range slices.Chunk(ms, inAllSize) {
-		in, err := s.inAll(ctx, idx, text, chunk)
+		in, err := s.inAll(ctx, idx, ws, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -336,12 +355,12 @@ func (s *Store) windowMembers(ctx context.Context, sev int, w window, idx, text 
 }
 
 // walk returns, in order, the members of severity sev of the order index
-// idx that are in the window, in every sorted set of others and in every
-// set of text, skipping
+// idx that are in the window, in every sorted set of others and have
+// every word of ws, skipping
 // the first skip of them and returning at most n. It reads est members
 // first, more as needed, and gives up (false) once it has read budget
 // members.
-func (s *Store) walk(ctx context.Context, idx string, others, text []string, sev int, w window, skip, n, est, budget int64) ([]string, bool, error) {
+func (s *Store) walk(ctx context.Context, idx string, others, ws []string, sev int, w window, skip, n, est, budget int64) ([]string, bool, error) {
 	start, stop := sevLex(sev)
 	chunk := min(max(est+est/4, 64), maxChunk)
 	var out []string
@@ -355,7 +374,7 @@ func (s *Store) walk(ctx context.Context, idx string, others, text []string, sev
 			start = "(" + ms[len(ms)-1] // continue after the last one read
 		}
 		cand := slices.DeleteFunc(slices.Clone(ms), func(m string) bool { return !w.has(m) })
-		in, err := s.inAll(ctx, others, text, cand)
+		in, err := s.inAll(ctx, others, ws, cand)
 		if err != nil {
 			return nil, false, err
 		}

@@ -33,13 +33,14 @@ type writes struct {
 	// record.
 	buf bytes.Buffer
 
-	// keys and texts cache, for one transaction, the index keys of a
-	// field's value and the word index keys of a listing's title and
-	// description: a page's alerts share their site, status and
-	// substance, and an alert rewritten is indexed under its old and new
-	// text, most often the same.
+	// keys, words and texts cache, for one transaction, the index keys of
+	// a field's value, the words of a listing's title and description, and
+	// their word index keys at a severity: a page's alerts share their
+	// site, status and substance, and an alert rewritten is indexed under
+	// its old and new text, most often the same.
 	keys  map[[2]string]string
-	texts map[[2]string][]string
+	words map[[2]string][]string
+	texts map[textCacheKey][]string
 	// zfree are emptied zsetOps kept for reuse.
 	zfree []*zsetOps
 }
@@ -93,6 +94,12 @@ func (z *zsetOps) reset() {
 	z.members, z.ops, z.index, z.plain = z.members[:0], z.ops[:0], nil, false
 }
 
+// textCacheKey is a listing's text at a severity.
+type textCacheKey struct {
+	title, description string
+	sev                int
+}
+
 type zsetOp struct {
 	add   bool
 	score float64
@@ -100,7 +107,7 @@ type zsetOp struct {
 
 func newWrites() *writes {
 	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
-		keys: map[[2]string]string{}, texts: map[[2]string][]string{}}
+		keys: map[[2]string]string{}, words: map[[2]string][]string{}, texts: map[textCacheKey][]string{}}
 	return w
 }
 
@@ -137,6 +144,7 @@ func (w *writes) release() {
 	w.xadds = w.xadds[:0]
 	w.buf.Reset()
 	clear(w.keys)
+	clear(w.words)
 	clear(w.texts)
 	writesPool.Put(w)
 }
