@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -92,511 +91,26 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 }
 
 // QueryAlerts returns a page of the alerts q selects, ordered as
-// precwatch.SortAlerts does, and how many there are. One filter is its
-// index; several are intersected (ZINTERSTORE, smallest set first) into a
-// key that lives for the query. A minimum severity is a lexicographic
-// range of the result, counted with ZLEXCOUNT and paged with ZRANGE BYLEX
-// LIMIT. A creation-time window is counted per severity in the time index
-// and paged without copying it (see queryWindow). Words are sets, not
-// order indexes (see textKey and textPlan).
+// precwatch.SortAlerts does, and how many there are (see query.go).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
-	page, err := s.queryAlerts(ctx, q)
+	page, err := s.queryAlerts(ctx, q, planAuto)
 	if err != nil {
 		return precwatch.AlertPage{}, fmt.Errorf("redis: query alerts: %w", err)
 	}
 	return page, nil
 }
 
-func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery, plan queryPlan) (precwatch.AlertPage, error) {
 	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
-	if q.MinSeverity > 9 {
-		return page, nil // above any severity an index member can carry
-	}
-	var idx []string
-	for _, f := range []struct{ field, value string }{
-		{"status", string(q.Status)}, {"substance", q.Substance}, {"regime", string(q.Regime)},
-		{"site", q.Site}, {"vendor", q.Vendor}, {"assignee", q.Assignee},
-	} {
-		if f.value != "" {
-			idx = append(idx, s.idxKey(f.field, f.value))
-		}
-	}
-	ws := words.Split(q.Text)
-	how := byIndexes
-	if len(ws) > 0 {
-		var err error
-		if how, err = s.textPlan(ctx, q, idx, ws); err != nil {
-			return page, err
-		}
-	}
-	return s.queryBy(ctx, q, idx, ws, how)
-}
-
-// queryPlan is how a query with words is answered.
-type queryPlan int
-
-const (
-	byIndexes queryPlan = iota // from the order indexes, words checked in their sets
-	byText                     // from the word sets (queryText)
-	byWalk                     // walking an order index, counted in Redis (queryWalk)
-)
-
-// textScan is the number of alerts of a query's rarest word above which a
-// query without a creation-time window walks an order index (queryWalk)
-// rather than read the word's sets (queryText).
-const textScan = 2000
-
-// sevsFrom are the severities from 9 down to min (clamped), most severe
-// first, as the order indexes hold them.
-func sevsFrom(min precwatch.Severity) []int {
-	var sevs []int
-	for sev := 9; sev >= clampSeverity(min); sev-- {
-		sevs = append(sevs, sev)
-	}
-	return sevs
-}
-
-// queryBy answers q, whose filters are the order indexes idx and the
-// words ws, as how says. Every plan answers any query; textPlan picks the
-// one that reads least.
-func (s *Store) queryBy(ctx context.Context, q precwatch.AlertQuery, idx, ws []string, how queryPlan) (precwatch.AlertPage, error) {
-	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
-	switch how {
-	case byText:
-		return s.queryText(ctx, q, idx, ws)
-	case byWalk:
-		return s.queryWalk(ctx, q, idx, ws)
-	}
-	switch {
-	case !q.Since.IsZero() || !q.Until.IsZero():
-		return s.queryWindow(ctx, q, idx, ws)
-	case len(ws) > 0:
-		return s.queryWalk(ctx, q, idx, ws) // walks the smallest order index
-	}
-	base := s.key("alerts", "idx", "all")
-	if len(idx) == 1 {
-		base = idx[0]
-	} else if len(idx) > 1 {
-		base = s.tmpKey()
-		defer s.dropTmp(ctx, base)
-		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
-			p.Expire(ctx, base, tmpTTL)
-			return nil
-		})
-		if err != nil {
-			return page, fmt.Errorf("intersect: %w", err)
-		}
-	}
-	lo, hi := "-", "+"
-	if q.MinSeverity > precwatch.SeverityNone {
-		hi = "(" + string(rune('9'-clampSeverity(q.MinSeverity)+1))
-	}
-	n, err := s.rdb.ZLexCount(ctx, base, lo, hi).Result()
-	if err != nil {
-		return page, fmt.Errorf("count: %w", err)
-	}
-	page.Total = int(n)
 	limit, offset := q.Page()
-	if int64(offset) >= n {
-		return page, nil
-	}
-	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: int64(offset), Count: int64(limit)}).Result()
-	if err != nil {
-		return page, fmt.Errorf("read index: %w", err)
-	}
-	return s.loadPage(ctx, page, members)
-}
-
-// textPlan picks how to answer a query with words ws and order indexes
-// idx: from the order indexes when one of them is the smallest (words
-// checked in their sets), else from the word sets when the rarest word has
-// few alerts of the query's severities or there is a creation-time window
-// (queryText), else by walking an order index (queryWalk): a word most
-// alerts have (a substance's name) would have its sets read and sorted.
-func (s *Store) textPlan(ctx context.Context, q precwatch.AlertQuery, idx, ws []string) (queryPlan, error) {
-	sevs := sevsFrom(q.MinSeverity)
-	idxCards := make([]*redis.IntCmd, len(idx))
-	wordCards := make([][]*redis.IntCmd, len(ws))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range idx {
-			idxCards[i] = p.ZCard(ctx, k)
-		}
-		for i, w := range ws {
-			for _, sev := range sevs {
-				wordCards[i] = append(wordCards[i], p.SCard(ctx, s.textKey(sev, w)))
-			}
-		}
-		return nil
+	members, total, err := s.queryMembers(ctx, queryArgs{
+		filters: queryFilters(q), minSev: q.MinSeverity, since: q.Since, until: q.Until,
+		offset: offset, limit: limit, plan: plan,
 	})
-	if err != nil {
-		return 0, fmt.Errorf("count filters: %w", err)
-	}
-	rarest := int64(math.MaxInt64)
-	for _, cs := range wordCards {
-		n := int64(0)
-		for _, c := range cs {
-			n += c.Val()
-		}
-		rarest = min(rarest, n)
-	}
-	for _, c := range idxCards {
-		if c.Val() < rarest {
-			return byIndexes, nil
-		}
-	}
-	if rarest <= textScan || !q.Since.IsZero() || !q.Until.IsZero() {
-		return byText, nil
-	}
-	return byWalk, nil
-}
-
-// queryText answers a query from its word sets: the alerts of each
-// severity that have every word (SINTER), kept when in the creation-time
-// window and in every order index idx (ZMSCORE), sorted here by member
-// (the order indexes' order). A text query mostly names a rare word (a
-// product code, a CAS number, a listing's own reference), whose sets are
-// small; the cost is their size, as intersecting order indexes costs.
-func (s *Store) queryText(ctx context.Context, q precwatch.AlertQuery, idx, ws []string) (precwatch.AlertPage, error) {
-	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
-	members, err := s.textMembers(ctx, q, idx, ws, -1)
 	if err != nil {
 		return page, err
 	}
-	page.Total = len(members)
-	limit, offset := q.Page()
-	if offset >= len(members) {
-		return page, nil
-	}
-	return s.loadPage(ctx, page, members[offset:min(offset+limit, len(members))])
-}
-
-// textMembers returns, sorted, the members queryText finds for q, of
-// severity only when not -1.
-func (s *Store) textMembers(ctx context.Context, q precwatch.AlertQuery, idx, ws []string, only int) ([]string, error) {
-	var cmds []*redis.StringSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, sev := range sevsFrom(q.MinSeverity) {
-			if only >= 0 && sev != only {
-				continue
-			}
-			keys := make([]string, len(ws))
-			for i, w := range ws {
-				keys[i] = s.textKey(sev, w)
-			}
-			cmds = append(cmds, p.SInter(ctx, keys...))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("intersect words: %w", err)
-	}
-	w := newWindow(q.Since, q.Until)
-	var members []string
-	for _, c := range cmds {
-		for _, m := range c.Val() {
-			if w.has(m) {
-				members = append(members, m)
-			}
-		}
-	}
-	if len(idx) > 0 {
-		kept := members[:0]
-		for chunk := range slices.Chunk(members, inAllSize) {
-			in, err := s.inAll(ctx, idx, nil, chunk)
-			if err != nil {
-				return nil, fmt.Errorf("check filters: %w", err)
-			}
-			for i, m := range chunk {
-				if in[i] {
-					kept = append(kept, m) // never ahead of chunk: kept is a prefix
-				}
-			}
-		}
-		members = kept
-	}
-	slices.Sort(members)
-	return members, nil
-}
-
-// countText counts, for each of ARGV[2] groups of ARGV[1] keys (a
-// severity's sets of the query's words, KEYS from 1), the alerts in every
-// set of the group and in every order index after the groups: a query's
-// total by severity, with nothing but the counts leaving the server.
-var countText = redis.NewScript(`
-local nwords, ngroups = tonumber(ARGV[1]), tonumber(ARGV[2])
-local counts = {}
-for g = 0, ngroups - 1 do
-  local ms
-  if nwords == 1 then
-    ms = redis.call('SMEMBERS', KEYS[g * nwords + 1])
-  else
-    ms = redis.call('SINTER', unpack(KEYS, g * nwords + 1, (g + 1) * nwords))
-  end
-  local n = 0
-  for first = 1, #ms, 4000 do
-    local chunk = {unpack(ms, first, math.min(first + 3999, #ms))}
-    local alive = {}
-    for i = 1, #chunk do alive[i] = true end
-    for k = ngroups * nwords + 1, #KEYS do
-      local sc = redis.call('ZMSCORE', KEYS[k], unpack(chunk))
-      for i = 1, #chunk do
-        if not sc[i] then alive[i] = false end
-      end
-    end
-    for i = 1, #chunk do
-      if alive[i] then n = n + 1 end
-    end
-  end
-  counts[g + 1] = n
-end
-return counts
-`)
-
-// scanText walks the order index KEYS[1] in order over the lexicographic
-// range [ARGV[1], ARGV[2]], ARGV[8] members at first, keeping the members
-// that are in the ARGV[5] order indexes after it and have each of ARGV[6]
-// words: the last keys are the words' sets (textKey), ten per word,
-// severity 0 to 9. It returns how many it kept (when ARGV[7] is 1: it
-// then reads the whole range; else -1), whether it finished (0 once it
-// has read ARGV[9] members without), and the page of them after skipping
-// ARGV[3], at most ARGV[4]. Only the page leaves the server. Members of
-// one severity are contiguous in the order indexes, and so in each chunk.
-var scanText = redis.NewScript(`
-local lo, hi = ARGV[1], ARGV[2]
-local skip, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local nidx, nwords, counting = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
-local chunk, budget = tonumber(ARGV[8]), tonumber(ARGV[9])
-local page, n, start, read, done = {}, 0, lo, 0, 1
-while true do
-  if not counting and read >= budget then
-    done = 0
-    break
-  end
-  local ms = redis.call('ZRANGE', KEYS[1], start, hi, 'BYLEX', 'LIMIT', 0, chunk)
-  read = read + #ms
-  if #ms == 0 then break end
-  local alive = {}
-  for i = 1, #ms do alive[i] = true end
-  for k = 2, 1 + nidx do
-    local sc = redis.call('ZMSCORE', KEYS[k], unpack(ms))
-    for i = 1, #ms do
-      if not sc[i] then alive[i] = false end
-    end
-  end
-  if nwords > 0 then
-    local first = 1
-    while first <= #ms do
-      local c = string.byte(ms[first], 1)
-      local last = first
-      while last < #ms and string.byte(ms[last + 1], 1) == c do last = last + 1 end
-      local sev = 57 - c -- the member starts with '9' - severity
-      if sev < 0 or sev > 9 then
-        for i = first, last do alive[i] = false end
-      else
-        for j = 0, nwords - 1 do
-          local found = redis.call('SMISMEMBER', KEYS[2 + nidx + 10 * j + sev], unpack(ms, first, last))
-          for x = 1, #found do
-            if found[x] == 0 then alive[first + x - 1] = false end
-          end
-        end
-      end
-      first = last + 1
-    end
-  end
-  for i = 1, #ms do
-    if alive[i] then
-      n = n + 1
-      if n > skip and #page < limit then page[#page + 1] = ms[i] end
-    end
-  end
-  if (not counting and #page >= limit) or #ms < chunk then break end
-  start = '(' .. ms[#ms]
-  chunk = math.min(2 * chunk, 4000)
-end
-if not counting then n = -1 end
-return {n, done, page}
-`)
-
-// scanResult is what scanText returned (scanWords).
-type scanResult struct {
-	total   int64 // -1 when not counted
-	done    bool
-	members []string
-}
-
-func (s *Store) scanWords(ctx context.Context, keys []string, lo, hi string, skip, limit int64, nidx, nwords int, counting bool, chunk, budget int64) (scanResult, error) {
-	c := 0
-	if counting {
-		c = 1
-	}
-	res, err := scanText.Run(ctx, s.rdb, keys, lo, hi, skip, limit, nidx, nwords, c, chunk, budget).Slice()
-	if err != nil {
-		return scanResult{}, err
-	}
-	if len(res) != 3 {
-		return scanResult{}, fmt.Errorf("scan: %d answers, want 3", len(res))
-	}
-	r := scanResult{}
-	r.total, _ = res[0].(int64)
-	done, _ := res[1].(int64)
-	r.done = done == 1
-	raw, _ := res[2].([]any)
-	for _, m := range raw {
-		if str, ok := m.(string); ok {
-			r.members = append(r.members, str)
-		}
-	}
-	return r, nil
-}
-
-// queryWalk answers a query with words and no creation-time window from
-// its smallest order index (the all index without one), severity by
-// severity. Without order indexes, a severity's total is the size of the
-// word's set (SCARD) or of the words' intersection (SINTERCARD); with
-// them, the totals are counted in Redis over the rarest word's sets
-// (countText) or, when the smallest order index is smaller, by reading
-// it all (scanText), which finds the page on the way. Else the page is
-// found by walking the order index in Redis from the page's start in its
-// severity, keeping the members in every other index and with every word
-// (scanText): for a word most alerts have, a short walk. Should the
-// matches be too sparse there, the severity's word sets are read
-// instead, as queryText reads them.
-func (s *Store) queryWalk(ctx context.Context, q precwatch.AlertQuery, idx, ws []string) (precwatch.AlertPage, error) {
-	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
-	if !q.Since.IsZero() || !q.Until.IsZero() || len(ws) == 0 {
-		return s.queryText(ctx, q, idx, ws)
-	}
-	sevs := sevsFrom(q.MinSeverity)
-	bases := append(slices.Clone(idx), s.key("alerts", "idx", "all"))
-	baseSev := make([][]*redis.IntCmd, len(bases)) // base, severity
-	wordSev := make([][]*redis.IntCmd, len(sevs))  // severity, word
-	interSev := make([]*redis.IntCmd, len(sevs))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range bases {
-			for _, sev := range sevs {
-				lo, hi := sevLex(sev)
-				baseSev[i] = append(baseSev[i], p.ZLexCount(ctx, k, lo, hi))
-			}
-		}
-		for j, sev := range sevs {
-			keys := make([]string, len(ws))
-			for i, w := range ws {
-				keys[i] = s.textKey(sev, w)
-				wordSev[j] = append(wordSev[j], p.SCard(ctx, keys[i]))
-			}
-			if len(idx) == 0 && len(ws) > 1 {
-				interSev[j] = p.SInterCard(ctx, 0, keys...)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return page, fmt.Errorf("count: %w", err)
-	}
-	sumOf := func(cs []*redis.IntCmd) int64 {
-		n := int64(0)
-		for _, c := range cs {
-			n += c.Val()
-		}
-		return n
-	}
-	// The all index, or the smallest of idx.
-	b := len(bases) - 1
-	for i := range idx {
-		if i == 0 || sumOf(baseSev[i]) < sumOf(baseSev[b]) {
-			b = i
-		}
-	}
-	base, others := bases[b], slices.Delete(slices.Clone(idx), min(b, len(idx)), min(b+1, len(idx)))
-	keys := append([]string{base}, others...)
-	for _, w := range ws {
-		for sev := range 10 {
-			keys = append(keys, s.textKey(sev, w))
-		}
-	}
-	rareSev := make([]int64, len(sevs)) // the rarest word's alerts, by severity
-	rarest := int64(0)
-	for j := range sevs {
-		rareSev[j] = wordSev[j][0].Val()
-		for _, c := range wordSev[j] {
-			rareSev[j] = min(rareSev[j], c.Val())
-		}
-		rarest += rareSev[j]
-	}
-	limit, offset := q.Page()
-	totals := make([]int64, len(sevs))
-	switch {
-	case len(idx) == 0:
-		for j := range sevs {
-			if len(ws) == 1 {
-				totals[j] = wordSev[j][0].Val()
-			} else {
-				totals[j] = interSev[j].Val()
-			}
-		}
-	case sumOf(baseSev[b]) <= rarest:
-		// Reading the order index costs no more than the words' sets.
-		lo, hi := "-", "+"
-		if q.MinSeverity > precwatch.SeverityNone {
-			hi = "(" + string(rune('9'-sevs[len(sevs)-1]+1))
-		}
-		r, err := s.scanWords(ctx, keys, lo, hi, int64(offset), int64(limit), len(others), len(ws), true, maxChunk, 0)
-		if err != nil {
-			return page, fmt.Errorf("count: %w", err)
-		}
-		page.Total = int(r.total)
-		return s.loadPage(ctx, page, r.members)
-	default:
-		var tkeys []string
-		for _, sev := range sevs {
-			for _, w := range ws {
-				tkeys = append(tkeys, s.textKey(sev, w))
-			}
-		}
-		counts, err := countText.Run(ctx, s.rdb, append(tkeys, idx...), len(ws), len(sevs)).Int64Slice()
-		if err != nil || len(counts) != len(sevs) {
-			return page, fmt.Errorf("count: %d counts for %d severities: %w", len(counts), len(sevs), err)
-		}
-		totals = counts
-	}
-	page.Total = int(sum(totals))
-	var members []string
-	off, need := int64(offset), int64(limit)
-	for j, sev := range sevs {
-		if need == 0 {
-			break
-		}
-		if off >= totals[j] {
-			off -= totals[j]
-			continue
-		}
-		take := min(need, totals[j]-off)
-		// The walk reads about (off+take)/density members of the
-		// severity; reading its word sets, rareSev[j].
-		var ms []string
-		done := false
-		if est := (off + take) * baseSev[b][j].Val() / totals[j]; est <= rareSev[j] {
-			lo, hi := sevLex(sev)
-			r, err := s.scanWords(ctx, keys, lo, hi, off, take, len(others), len(ws), false, min(max(est+est/4, 64), maxChunk), 2*rareSev[j]+1000)
-			if err != nil {
-				return page, fmt.Errorf("walk index: %w", err)
-			}
-			ms, done = r.members, r.done
-		}
-		if !done {
-			sq := q
-			sq.MinSeverity, sq.Offset, sq.Limit = precwatch.Severity(sev), 0, 0
-			all, err := s.textMembers(ctx, sq, idx, ws, sev)
-			if err != nil {
-				return page, err
-			}
-			ms = all[min(off, int64(len(all))):min(off+take, int64(len(all)))]
-		}
-		members = append(members, ms...)
-		need -= int64(len(ms))
-		off = 0
-	}
+	page.Total = total
 	return s.loadPage(ctx, page, members)
 }
 
@@ -914,8 +428,9 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // open; version 7 marks every page's use in P:pages:seen (prune.go): an
 // older program fetching a body again would not, and a prune could then
 // delete a body a fresh fetch names, so it must not open either; version
-// 8 keeps the word indexes as sets under P:alerts:text (textKey), which
-// an older program would neither read nor keep up to date.
+// 8 keeps the filter indexes as sets per severity (P:alerts:set, see
+// query.go), which an older program would neither read nor keep up to
+// date.
 const schemaVersion = 8
 
 // migrate brings the indexes of data written by an older version up to
@@ -942,8 +457,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	if v < 8 { // word indexes as sets (issue 9)
-		if err := s.migrateText(ctx); err != nil {
+	if v < 8 { // filter sets (issue 9)
+		if err := s.migrateSets(ctx); err != nil {
 			return err
 		}
 	}
@@ -1014,14 +529,14 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// migrateText puts every stored alert in the word sets of its listing's
-// text (schema 8, see textKey) and deletes the sorted sets schema 7 and
-// older kept them in. The alerts of up to textBatch listings are read and
-// indexed in one optimistic transaction, so that a concurrent write (which
-// moves an alert's member) is never undone by a stale one. Running it
-// twice, or from two processes, adds nothing twice.
-func (s *Store) migrateText(ctx context.Context) error {
-	const textBatch = 200
+// migrateSets puts every stored alert in its filter sets (schema 8, see
+// query.go) and deletes the sorted sets schema 7 and older kept per filter
+// (idxKey). The alerts of up to setsBatch listings are read and indexed in
+// one optimistic transaction, so that a concurrent write (which moves an
+// alert's member) is never undone by a stale one. Running it twice, or
+// from two processes, adds nothing twice.
+func (s *Store) migrateSets(ctx context.Context) error {
+	const setsBatch = 200
 	oldKeys := map[string]bool{}
 	var rkeys []string
 	flush := func() error {
@@ -1046,8 +561,13 @@ func (s *Store) migrateText(ctx context.Context) error {
 					w := newWrites()
 					for _, a := range as {
 						var member any = alertMember(a)
+						for _, k := range s.filterSets(w, &a) {
+							w.setAdd(k, member)
+						}
+						for _, f := range alertFilters(&a) {
+							oldKeys[s.idxKey(f.field, f.value)] = true
+						}
 						for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
-							w.setAdd(s.textKey(clampSeverity(a.Severity), wd), member)
 							oldKeys[s.idxKey("word", wd)] = true
 						}
 					}
@@ -1064,7 +584,7 @@ func (s *Store) migrateText(ctx context.Context) error {
 		for _, k := range st.AlertKeys {
 			rkeys = append(rkeys, s.alertKey(k))
 		}
-		if len(rkeys) >= textBatch {
+		if len(rkeys) >= setsBatch {
 			return flush()
 		}
 		return nil
@@ -1073,8 +593,7 @@ func (s *Store) migrateText(ctx context.Context) error {
 		err = flush()
 	}
 	if err == nil {
-		// Only now: until every set is written, a process that opened the
-		// store before still finds alerts by text in the old indexes.
+		// Last, once every alert is in its sets.
 		for chunk := range slices.Chunk(slices.Sorted(maps.Keys(oldKeys)), 500) {
 			if err = s.rdb.Unlink(ctx, chunk...).Err(); err != nil {
 				break
@@ -1082,10 +601,10 @@ func (s *Store) migrateText(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("redis: migrate word indexes: %w", err)
+		return fmt.Errorf("redis: migrate filter indexes: %w", err)
 	}
 	if len(oldKeys) > 0 {
-		s.logger.Info("word indexes moved to sets", "words", len(oldKeys), "version", schemaVersion)
+		s.logger.Info("filter indexes moved to sets", "indexes", len(oldKeys), "version", schemaVersion)
 	}
 	return nil
 }

@@ -19,16 +19,14 @@
 //	P:listings:site:<site>        set of the site's listing keys
 //	P:alert:<key>                 alert JSON
 //	P:alerts:idx:all              alert order index (see below)
-//	P:alerts:idx:status:<status>  the same, per status
-//	P:alerts:idx:site:<site>      the same, per site
-//	P:alerts:idx:substance:<id>   the same, per substance
-//	P:alerts:idx:regime:<regime>  the same, per regime
-//	P:alerts:idx:vendor:<vendor>  the same, per listing vendor (when set)
-//	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
-//	P:alerts:text:<sev>:<word>    set of the same members, per severity
-//	                              (0-9) and normalised word of the
-//	                              listing's title and description
-//	                              (schema 8; see textKey)
+//	P:alerts:set:<field>:<sev>:<value>
+//	                              filter set: the same members, of the
+//	                              alerts of severity sev (0-9) whose field
+//	                              (status, substance, regime, site, vendor,
+//	                              assignee) is value, or with field "word"
+//	                              whose listing's title or description
+//	                              has the normalised word value (schema 8;
+//	                              see query.go)
 //	P:alerts:time                 the same members, scored by severity and
 //	                              creation time (see timeScore), for Since
 //	                              and Until
@@ -54,12 +52,15 @@
 //	P:lease:<site>[:info]         the site's run lease (scale-out, lease.go)
 //	P:frontier:<run>:*            a run's shared frontier (frontier.go)
 //
-// The order indexes are sorted sets whose members all score 0 and so sort
+// The all index is a sorted set whose members all score 0 and so sort
 // by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at
 // nanoseconds, hex>:<key>", both hex fields 16 digits. That is
 // precwatch.SortAlerts's order exactly (every float score, and time to the
 // nanosecond, which a sorted-set score cannot hold), and a minimum severity
 // is a lexicographic range. A change of score or severity moves the member.
+// Schema 7 and older kept a sorted set like it per filter
+// (P:alerts:idx:<field>:<value>, word for the words); migrateSets moves
+// them to the filter sets.
 package redis
 
 import (
@@ -80,7 +81,6 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/precwatch/precwatch"
-	"github.com/precwatch/precwatch/storage/internal/words"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -243,33 +243,14 @@ func (s *Store) pageZKey(sha string) string { return s.key("pagez", sha) }
 // pageKeys are the two keys a page may be stored under, the current first.
 func (s *Store) pageKeys(sha string) []string { return []string{s.pageZKey(sha), s.pageKey(sha)} }
 
-// alertIndexes are the order indexes an alert belongs to.
-func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexesIn(nil, a) }
-
-// alertIndexesIn is alertIndexes with the keys cached in w (when not nil)
-// for the rest of its transaction. The word indexes are not order indexes
-// (see textKey): textKeys.
-func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
-	idx := make([]string, 0, 7)
-	idx = append(idx,
-		s.cachedIdxKey(w, "", ""),
-		s.cachedIdxKey(w, "status", string(a.Status)),
-		s.cachedIdxKey(w, "site", a.Site),
-		s.cachedIdxKey(w, "substance", a.Substance),
-		s.cachedIdxKey(w, "regime", string(a.Regime)),
-	)
-	if a.Listing.Vendor != "" {
-		idx = append(idx, s.cachedIdxKey(w, "vendor", a.Listing.Vendor))
-	}
-	if a.Assignee != "" {
-		idx = append(idx, s.cachedIdxKey(w, "assignee", a.Assignee))
-	}
-	return idx
+// alertIndexes are the sorted indexes an alert belongs to but the time
+// index: the all index.
+func (s *Store) alertIndexes(precwatch.Alert) []string {
+	return []string{s.key("alerts", "idx", "all")}
 }
 
-// cachedIdxKey is idxKey(field, value), or the all index's key when field
-// is empty, or the time index's when it is "time" (no alert field is),
-// cached in w when not nil.
+// cachedIdxKey is the all index's key when field is empty, or the time
+// index's when it is "time", cached in w when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
@@ -291,65 +272,10 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	return k
 }
 
-// textKeys are the word indexes (textKey) of an alert of severity sev
-// whose listing's text is title and description, cached in w when not nil
-// (callers must not change the slice).
-func (s *Store) textKeys(w *writes, sev precwatch.Severity, title, description string) []string {
-	sv := clampSeverity(sev)
-	if w == nil {
-		ws := words.Split(title, description)
-		ks := make([]string, len(ws))
-		for i, wd := range ws {
-			ks[i] = s.textKey(sv, wd)
-		}
-		return ks
-	}
-	tk := textCacheKey{title, description, sv}
-	if ks, ok := w.texts[tk]; ok {
-		return ks
-	}
-	ws, ok := w.words[[2]string{title, description}]
-	if !ok {
-		ws = words.Split(title, description)
-		w.words[[2]string{title, description}] = ws
-	}
-	ks := make([]string, len(ws))
-	for i, wd := range ws {
-		// Through the cache: a page's alerts share most of their words.
-		ck := [2]string{textFields[sv], wd}
-		k, ok := w.keys[ck]
-		if !ok {
-			k = s.textKey(sv, wd)
-			w.keys[ck] = k
-		}
-		ks[i] = k
-	}
-	w.texts[tk] = ks
-	return ks
-}
-
-// textFields name the word indexes of each severity in the key cache of
-// writes.
-var textFields = [10]string{"\x00text0", "\x00text1", "\x00text2", "\x00text3", "\x00text4", "\x00text5", "\x00text6", "\x00text7", "\x00text8", "\x00text9"}
-
-// idxKey is the order index of the alerts whose field is value.
+// idxKey is the sorted index schema 7 and older kept of the alerts whose
+// field is value (migrateSets).
 func (s *Store) idxKey(field, value string) string {
 	return s.key("alerts", "idx", field, value)
-}
-
-// textKey is the word index of severity sev (clamped to 0-9) and word:
-// the order index members of the alerts of that severity whose listing's
-// title or description has the word, in a plain set, not a sorted set. A
-// listing's text has a dozen words or many more, and a word's entries
-// were most of what a new alert cost Redis (issue 9): inserting into a
-// large sorted set walks a skip list, a set hashes. A text query takes its
-// order from the order indexes it is intersected with or sorts what the
-// sets hold (see textPlan); split by severity, a word's alerts of a
-// minimum severity are counted with SCARD, as a sorted set's lexicographic
-// range was with ZLEXCOUNT. Schema 7 and older kept them as sorted sets
-// under idxKey("word", word); migrateText moves them.
-func (s *Store) textKey(sev int, word string) string {
-	return s.key("alerts", "text", strconv.Itoa(sev), word)
 }
 
 // orderable maps a time to an unsigned integer in the same order: Unix
@@ -664,34 +590,28 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	var boxed any = member // one allocation for every index (see zsetOps)
-	newIdx := s.alertIndexesIn(w, a)
-	newText := s.textKeys(w, a.Severity, a.Listing.Title, a.Listing.Description)
+	allKey, timeKey := s.cachedIdxKey(w, "", ""), s.cachedIdxKey(w, "time", "")
+	sets := s.filterSets(w, &a)
 	if old != nil {
 		oldMember := alertMember(*old)
 		var oldBoxed any = oldMember
-		for _, idx := range s.alertIndexesIn(w, *old) {
-			if oldMember != member || !slices.Contains(newIdx, idx) {
-				w.zRem(idx, oldBoxed)
-			}
+		if oldMember != member {
+			w.zRem(allKey, oldBoxed)
+			w.zRem(timeKey, oldBoxed)
 		}
-		for _, k := range s.textKeys(w, old.Severity, old.Listing.Title, old.Listing.Description) {
-			if oldMember != member || !slices.Contains(newText, k) {
+		for _, k := range s.filterSets(w, old) {
+			if oldMember != member || !slices.Contains(sets, k) {
 				w.setRem(k, oldBoxed)
 			}
-		}
-		if oldMember != member {
-			w.zRem(s.cachedIdxKey(w, "time", ""), oldBoxed)
 		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
-	for _, idx := range newIdx {
-		w.zAdd(idx, boxed, 0)
-	}
-	for _, k := range newText {
+	w.zAdd(allKey, boxed, 0)
+	for _, k := range sets {
 		w.setAdd(k, boxed)
 	}
-	w.zAdd(s.cachedIdxKey(w, "time", ""), boxed, timeScore(a.Severity, a.CreatedAt))
+	w.zAdd(timeKey, boxed, timeScore(a.Severity, a.CreatedAt))
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did
@@ -874,9 +794,8 @@ func (s *Store) alertsByMember(ctx context.Context, members []string) ([]precwat
 	return out, nil
 }
 
-// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does.
-// A filter on one field (and a minimum severity) is a range of one index;
-// several fields walk the smallest of their indexes and check the rest.
+// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does
+// (see query.go).
 func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
 	out, err := s.alerts(ctx, f)
 	if err != nil {
@@ -886,188 +805,25 @@ func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 }
 
 func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
-	var idx []string
-	if f.Status != "" {
-		idx = append(idx, s.key("alerts", "idx", "status", string(f.Status)))
+	qa := queryArgs{minSev: f.MinSeverity, offset: f.Offset, limit: f.Limit}
+	if f.Limit <= 0 {
+		qa.limit = -1
 	}
-	if f.Site != "" {
-		idx = append(idx, s.key("alerts", "idx", "site", f.Site))
-	}
-	if f.Substance != "" {
-		idx = append(idx, s.key("alerts", "idx", "substance", f.Substance))
-	}
-	if len(idx) == 0 {
-		idx = append(idx, s.key("alerts", "idx", "all"))
-	}
-	base := idx[0]
-	if len(idx) > 1 {
-		cards := make([]*redis.IntCmd, len(idx))
-		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range idx {
-				cards[i] = p.ZCard(ctx, k)
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		best := cards[0].Val()
-		for i, c := range cards {
-			if c.Val() < best {
-				base, best = idx[i], c.Val()
-			}
+	for _, fl := range []filter{{"status", string(f.Status)}, {"site", f.Site}, {"substance", f.Substance}} {
+		if fl.value != "" {
+			qa.filters = append(qa.filters, fl)
 		}
 	}
-	lo, hi := "-", "+"
-	if f.MinSeverity > precwatch.SeverityNone {
-		hi = "(" + string(rune('9'-clampSeverity(f.MinSeverity)+1))
-	}
-	offset := int64(max(f.Offset, 0))
-	if len(idx) == 1 {
-		// The index holds exactly the filter's alerts: page in Redis.
-		count := int64(-1)
-		if f.Limit > 0 {
-			count = int64(f.Limit)
-		}
-		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: offset, Count: count}).Result()
-		if err != nil {
-			return nil, err
-		}
-		as, err := s.alertsByMember(ctx, members)
-		if err != nil {
-			return nil, err
-		}
-		// An alert may have changed since the index was read.
-		return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
-	}
-	// Walk the smallest index, keep the members that are in every other
-	// one (ZMSCORE, no decoding), and load only the page.
-	var others []string
-	for _, k := range idx {
-		if k != base {
-			others = append(others, k)
-		}
-	}
-	chunk := int64(500)
-	if f.Limit > 0 {
-		chunk = min(chunk, 2*(offset+int64(f.Limit)))
-	}
-	var page []string
-	skipped := int64(0)
-	for pos := int64(0); ; pos, chunk = pos+chunk, min(2*chunk, 5000) {
-		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: pos, Count: chunk}).Result()
-		if err != nil {
-			return nil, err
-		}
-		in, err := s.inAll(ctx, others, nil, members)
-		if err != nil {
-			return nil, err
-		}
-		full := false
-		for i, m := range members {
-			if !in[i] {
-				continue
-			}
-			if skipped < offset {
-				skipped++
-				continue
-			}
-			page = append(page, m)
-			if f.Limit > 0 && len(page) == f.Limit {
-				full = true
-				break
-			}
-		}
-		if full || int64(len(members)) < chunk {
-			break
-		}
-	}
-	as, err := s.alertsByMember(ctx, page)
+	members, _, err := s.queryMembers(ctx, qa)
 	if err != nil {
 		return nil, err
 	}
+	as, err := s.alertsByMember(ctx, members)
+	if err != nil {
+		return nil, err
+	}
+	// An alert may have changed since the index was read.
 	return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
-}
-
-// inAll reports which members are in every one of the sorted sets idx
-// and have every word of ws (in its sets of their severities, see
-// textKey).
-func (s *Store) inAll(ctx context.Context, idx, ws []string, members []string) ([]bool, error) {
-	in := make([]bool, len(members))
-	for i := range in {
-		in[i] = true
-	}
-	if len(members) == 0 || len(idx)+len(ws) == 0 {
-		return in, nil
-	}
-	// The members of each severity, by position.
-	var bySev [10][]int
-	if len(ws) > 0 {
-		for i, m := range members {
-			if m == "" || m[0] < '0' || m[0] > '9' {
-				in[i] = false // not a member any word set holds
-				continue
-			}
-			sev := int('9' - m[0])
-			bySev[sev] = append(bySev[sev], i)
-		}
-	}
-	type check struct {
-		cmd *redis.Cmd
-		pos []int // the members asked about, by position; nil: all
-	}
-	var checks []check
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range idx {
-			args := make([]any, 0, len(members)+2)
-			args = append(args, "zmscore", k)
-			for _, m := range members {
-				args = append(args, m)
-			}
-			checks = append(checks, check{cmd: p.Do(ctx, args...)})
-		}
-		for _, w := range ws {
-			for sev, pos := range bySev {
-				if len(pos) == 0 {
-					continue
-				}
-				args := make([]any, 0, len(pos)+2)
-				args = append(args, "smismember", s.textKey(sev, w))
-				for _, i := range pos {
-					args = append(args, members[i])
-				}
-				checks = append(checks, check{cmd: p.Do(ctx, args...), pos: pos})
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range checks {
-		found, err := c.cmd.Slice()
-		if err != nil {
-			return nil, err
-		}
-		want := len(members)
-		if c.pos != nil {
-			want = len(c.pos)
-		}
-		if len(found) != want {
-			return nil, fmt.Errorf("%s: %d answers for %d members", c.cmd.Name(), len(found), want)
-		}
-		for j, f := range found {
-			// ZMSCORE answers nil for a member not in the set,
-			// SMISMEMBER 0.
-			if f == nil || f == int64(0) {
-				i := j
-				if c.pos != nil {
-					i = c.pos[j]
-				}
-				in[i] = false
-			}
-		}
-	}
-	return in, nil
 }
 
 // SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.

@@ -267,7 +267,7 @@ func TestReindexOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		for _, f := range []string{":text:", ":vendor:", ":regime:"} {
+		for _, f := range []string{":set:word:", ":set:vendor:", ":set:regime:"} {
 			if strings.Contains(k, f) {
 				s.rdb.Del(ctx, k)
 			}
@@ -288,19 +288,27 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 }
 
-// TestMigrateText: word indexes written by schema 7 (sorted sets under
-// P:alerts:idx:word:<word>) become sets on open: text queries find what
-// they found, alone, with filters and in a window, and the old sorted
-// sets are gone.
-func TestMigrateText(t *testing.T) {
+// TestMigrateSets: filter indexes written by schema 7 (a sorted set per
+// field value and word, P:alerts:idx:<field>:<value>) become filter sets
+// on open: queries find what they found, and the old sorted sets are
+// gone.
+func TestMigrateSets(t *testing.T) {
 	url := redistest.Start(t) + "?prefix=v7"
 	s := open(t, url)
 	defer s.Close()
 	ctx := context.Background()
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for _, o := range storetest.Synthetic(300, start) {
-		if _, err := s.Record(ctx, o); err != nil {
+	for i, o := range storetest.Synthetic(300, start) {
+		res, err := s.Record(ctx, o)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			for _, k := range res.NewAlerts {
+				if _, err := s.UpdateAlert(ctx, precwatch.AlertAction{Key: k, Actor: "ana", At: start.Add(time.Hour), Action: precwatch.ActionClaim}); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	queries := []precwatch.AlertQuery{
@@ -308,6 +316,9 @@ func TestMigrateText(t *testing.T) {
 		{Text: "Ref 17", Limit: 500},
 		{Text: "lab grade", Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityMedium},
 		{Text: "shipping", Site: "agora2", Since: start.Add(time.Minute), Until: start.Add(3 * time.Minute)},
+		{Status: precwatch.StatusNew, Offset: 20},
+		{Assignee: "ana", Regime: precwatch.RegimeEUAnnexI},
+		{Vendor: "vendor-007", Substance: "nitromethane"},
 	}
 	want := make([]precwatch.AlertPage, len(queries))
 	for i, q := range queries {
@@ -322,18 +333,26 @@ func TestMigrateText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sets, err := s.rdb.Keys(ctx, "{v7}:alerts:set:*").Result()
+	if err != nil || len(sets) == 0 {
+		t.Fatalf("no filter sets (%v)", err)
+	}
+	s.rdb.Del(ctx, sets...)
 	oldKeys := map[string]bool{}
 	for _, a := range all {
+		var fs []filter
+		for _, f := range alertFilters(&a) {
+			fs = append(fs, f)
+		}
 		for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
-			s.rdb.SRem(ctx, s.textKey(clampSeverity(a.Severity), wd), alertMember(a))
-			s.rdb.ZAdd(ctx, s.idxKey("word", wd), redis.Z{Member: alertMember(a)})
-			oldKeys[s.idxKey("word", wd)] = true
+			fs = append(fs, filter{"word", wd})
+		}
+		for _, f := range fs {
+			s.rdb.ZAdd(ctx, s.idxKey(f.field, f.value), redis.Z{Member: alertMember(a)})
+			oldKeys[s.idxKey(f.field, f.value)] = true
 		}
 	}
 	s.rdb.Set(ctx, "{v7}:schema", 7, 0)
-	if left, err := s.rdb.Keys(ctx, "{v7}:alerts:text:*").Result(); err != nil || len(left) > 0 {
-		t.Fatalf("word sets left before migrating: %v, %v", left, err)
-	}
 
 	s2 := open(t, url)
 	defer s2.Close()
@@ -348,7 +367,7 @@ func TestMigrateText(t *testing.T) {
 	}
 	for k := range oldKeys {
 		if n, err := s2.rdb.Exists(ctx, k).Result(); err != nil || n != 0 {
-			t.Errorf("old word index %s left (%v)", k, err)
+			t.Errorf("old index %s left (%v)", k, err)
 		}
 	}
 	if v, err := s2.rdb.Get(ctx, "{v7}:schema").Int(); err != nil || v != schemaVersion {
@@ -579,10 +598,11 @@ func TestMigrateTimeScores(t *testing.T) {
 	}
 }
 
-// TestQueryTextPaths: a query with words reads its order indexes, its
-// word sets (queryText) or walks an order index (queryWalk), whichever
-// reads least; each answers every query alike, and as the filters mean.
-func TestQueryTextPaths(t *testing.T) {
+// TestQueryPlans: a severity's page is found by walking the all index
+// (scanSets) or by reading its smallest source, the filter sets' or the
+// window's members (readSev), whichever reads least; each answers every
+// query alike, and as the filters mean.
+func TestQueryPlans(t *testing.T) {
 	s := open(t, redistest.Start(t))
 	defer s.Close()
 	ctx := context.Background()
@@ -609,7 +629,6 @@ func TestQueryTextPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	mid := start.Add(200 * time.Second)
-
 	found := 0
 	for _, q := range []precwatch.AlertQuery{
 		{Text: "peroxide"},
@@ -627,23 +646,20 @@ func TestQueryTextPaths(t *testing.T) {
 		{Text: "REF", MinSeverity: precwatch.SeverityHigh, Offset: 30, Limit: 20},
 		{Text: "ref fast", Status: precwatch.StatusTriaged, Offset: 3},
 		{Text: "ref", Assignee: "ana", Site: "nexus", Offset: 500},
+		// Without words.
+		{Status: precwatch.StatusTriaged, Offset: 40, Limit: 30},
+		{Status: precwatch.StatusNew, Site: "agora2", MinSeverity: precwatch.SeverityMedium},
+		{Vendor: "vendor-017"},
+		{Regime: precwatch.RegimeEUAnnexI, Since: mid, Limit: 500},
+		{Since: start.Add(100 * time.Second), Until: mid, MinSeverity: precwatch.SeverityHigh},
+		{Assignee: "ana", Until: mid, Offset: 10},
 		{Text: "nothing"},
 	} {
-		var idx []string
-		for _, f := range []struct{ field, value string }{
-			{"status", string(q.Status)}, {"substance", q.Substance}, {"site", q.Site},
-			{"vendor", q.Vendor}, {"assignee", q.Assignee},
-		} {
-			if f.value != "" {
-				idx = append(idx, s.idxKey(f.field, f.value))
-			}
-		}
-		ws := words.Split(q.Text)
 		var match []string
 		for _, a := range all {
 			have := words.Split(a.Listing.Title, a.Listing.Description)
 			ok := a.Severity >= q.MinSeverity && (q.Status == "" || a.Status == q.Status) &&
-				(q.Substance == "" || a.Substance == q.Substance) && (q.Site == "" || a.Site == q.Site) &&
+				(q.Substance == "" || a.Substance == q.Substance) && (q.Site == "" || a.Site == q.Site) && (q.Regime == "" || a.Regime == q.Regime) &&
 				(q.Vendor == "" || a.Listing.Vendor == q.Vendor) && (q.Assignee == "" || a.Assignee == q.Assignee) &&
 				(q.Since.IsZero() || !a.CreatedAt.Before(q.Since)) && (q.Until.IsZero() || !a.CreatedAt.After(q.Until))
 			for _, w := range words.Split(q.Text) {
@@ -658,17 +674,17 @@ func TestQueryTextPaths(t *testing.T) {
 		}
 		limit, offset := q.Page()
 		want := match[min(offset, len(match)):min(offset+limit, len(match))]
-		for _, how := range []queryPlan{byIndexes, byText, byWalk} {
-			p, err := s.queryBy(ctx, q, idx, ws, how)
+		for _, plan := range []queryPlan{planAuto, planWalk, planRead} {
+			p, err := s.queryAlerts(ctx, q, plan)
 			if err != nil {
-				t.Fatalf("queryBy(%+v, plan %d): %v", q, how, err)
+				t.Fatalf("queryAlerts(%+v, plan %d): %v", q, plan, err)
 			}
 			if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
-				t.Errorf("queryBy(%+v, plan %d) = total %d %v; want %d %v", q, how, p.Total, got, len(match), want)
+				t.Errorf("queryAlerts(%+v, plan %d) = total %d %v; want %d %v", q, plan, p.Total, got, len(match), want)
 			}
 		}
 	}
-	if found < 12 {
+	if found < 18 {
 		t.Errorf("%d queries found alerts, want all but the last two", found)
 	}
 }

@@ -33,14 +33,14 @@ type writes struct {
 	// record.
 	buf bytes.Buffer
 
-	// keys, words and texts cache, for one transaction, the index keys of
-	// a field's value, the words of a listing's title and description, and
-	// their word index keys at a severity: a page's alerts share their
-	// site, status and substance, and an alert rewritten is indexed under
+	// keys, fkeys and words cache, for one transaction, the keys of the
+	// sorted indexes, of the filter sets and the words of a listing's
+	// title and description: a page's alerts share their site, status,
+	// substance and most words, and an alert rewritten is indexed under
 	// its old and new text, most often the same.
 	keys  map[[2]string]string
+	fkeys map[filterCacheKey]string
 	words map[[2]string][]string
-	texts map[textCacheKey][]string
 	// zfree are emptied zsetOps kept for reuse.
 	zfree []*zsetOps
 }
@@ -94,10 +94,10 @@ func (z *zsetOps) reset() {
 	z.members, z.ops, z.index, z.plain = z.members[:0], z.ops[:0], nil, false
 }
 
-// textCacheKey is a listing's text at a severity.
-type textCacheKey struct {
-	title, description string
-	sev                int
+// filterCacheKey is a filter at a severity.
+type filterCacheKey struct {
+	f   filter
+	sev int
 }
 
 type zsetOp struct {
@@ -107,7 +107,7 @@ type zsetOp struct {
 
 func newWrites() *writes {
 	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
-		keys: map[[2]string]string{}, words: map[[2]string][]string{}, texts: map[textCacheKey][]string{}}
+		keys: map[[2]string]string{}, fkeys: map[filterCacheKey]string{}, words: map[[2]string][]string{}}
 	return w
 }
 
@@ -144,8 +144,8 @@ func (w *writes) release() {
 	w.xadds = w.xadds[:0]
 	w.buf.Reset()
 	clear(w.keys)
+	clear(w.fkeys)
 	clear(w.words)
-	clear(w.texts)
 	writesPool.Put(w)
 }
 
@@ -206,7 +206,7 @@ func (w *writes) zAdd(key string, member any, score float64) {
 func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}, false) }
 
 // setAdd and setRem are zAdd and zRem on an index that is a plain set
-// (the word indexes): the merged operations go out as SADD and SREM.
+// (the filter sets): the merged operations go out as SADD and SREM.
 func (w *writes) setAdd(key string, member any) { w.zset(key, member, zsetOp{add: true}, true) }
 
 func (w *writes) setRem(key string, member any) { w.zset(key, member, zsetOp{}, true) }
