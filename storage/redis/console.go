@@ -77,6 +77,7 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, rkey, next, 0)
 				w := newWrites()
+				w.unique = true // one alert
 				s.reindex(w, &old, a)
 				w.flush(ctx, p)
 				if also != nil {

@@ -528,6 +528,7 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 		s.beforeExec()
 	}
 	w := newWrites()
+	w.unique = true // one sighting
 	if err := s.writeRecord(w, next, nextRaw, write, existing); err != nil {
 		return precwatch.RecordResult{}, err
 	}

@@ -43,6 +43,14 @@ type writes struct {
 	words map[[2]string][]string
 	// zfree are emptied zsetOps kept for reuse.
 	zfree []*zsetOps
+
+	// unique, set by a caller that writes no index member twice (no alert
+	// twice in the transaction: reindex itself never does), spares
+	// looking for a member's earlier operation.
+	unique bool
+	// args backs the arguments of the index commands flush queues: one
+	// array for the transaction rather than one per command.
+	args []any
 }
 
 // zsetOps are the member operations on one index, a sorted set or (set)
@@ -100,6 +108,9 @@ type filterCacheKey struct {
 	sev int
 }
 
+// zeroScore is a score of 0 as a command argument.
+var zeroScore any = "0"
+
 type zsetOp struct {
 	add   bool
 	score float64
@@ -143,6 +154,9 @@ func (w *writes) release() {
 	clear(w.xadds)
 	w.xadds = w.xadds[:0]
 	w.buf.Reset()
+	w.unique = false
+	clear(w.args)
+	w.args = w.args[:0]
 	clear(w.keys)
 	clear(w.fkeys)
 	clear(w.words)
@@ -194,6 +208,11 @@ func (w *writes) zset(key string, member any, op zsetOp, plain bool) {
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
 	}
+	if w.unique {
+		z.members = append(z.members, member)
+		z.ops = append(z.ops, op)
+		return
+	}
 	z.set(member, op)
 }
 
@@ -230,6 +249,15 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	for _, k := range w.saddKeys {
 		p.SAdd(ctx, k, w.sadd[k]...)
 	}
+	n := 0
+	for _, k := range w.zKeys {
+		n += 4 + 2*len(w.zsets[k].members)
+	}
+	if cap(w.args) < n {
+		w.args = make([]any, 0, n)
+	}
+	// Each command's arguments are a full slice of w.args: appending to
+	// it never reaches the next command's.
 	for _, k := range w.zKeys {
 		z := w.zsets[k]
 		nadd := 0
@@ -238,32 +266,36 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 				nadd++
 			}
 		}
-		remCmd, addCmd, perAdd := "zrem", "zadd", 2
+		remCmd, addCmd := "zrem", "zadd"
 		if z.plain {
-			remCmd, addCmd, perAdd = "srem", "sadd", 1
+			remCmd, addCmd = "srem", "sadd"
 		}
 		if nrem := len(z.members) - nadd; nrem > 0 {
-			rem := make([]any, 0, 2+nrem)
-			rem = append(rem, remCmd, k)
+			start := len(w.args)
+			w.args = append(w.args, remCmd, k)
 			for i, m := range z.members {
 				if !z.ops[i].add {
-					rem = append(rem, m)
+					w.args = append(w.args, m)
 				}
 			}
-			p.Do(ctx, rem...)
+			p.Do(ctx, w.args[start:len(w.args):len(w.args)]...)
 		}
 		if nadd > 0 {
-			add := make([]any, 0, 2+perAdd*nadd)
-			add = append(add, addCmd, k)
+			start := len(w.args)
+			w.args = append(w.args, addCmd, k)
 			for i, m := range z.members {
 				if op := z.ops[i]; op.add {
-					if !z.plain {
-						add = append(add, op.score)
+					switch {
+					case z.plain:
+					case op.score == 0:
+						w.args = append(w.args, zeroScore) // the all index's: no float to format
+					default:
+						w.args = append(w.args, op.score)
 					}
-					add = append(add, m)
+					w.args = append(w.args, m)
 				}
 			}
-			p.Do(ctx, add...)
+			p.Do(ctx, w.args[start:len(w.args):len(w.args)]...)
 		}
 	}
 	for _, a := range w.xadds {
