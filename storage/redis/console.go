@@ -430,8 +430,8 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // older program fetching a body again would not, and a prune could then
 // delete a body a fresh fetch names, so it must not open either; version
 // 8 keeps the filter indexes as sets per severity (P:alerts:set, see
-// query.go), which an older program would neither read nor keep up to
-// date.
+// query.go) and writes shorter members (alertMember), which an older
+// program would neither read nor keep up to date.
 const schemaVersion = 8
 
 // migrate brings the indexes of data written by an older version up to
@@ -531,8 +531,9 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 }
 
 // migrateSets puts every stored alert in its filter sets (schema 8, see
-// query.go) and deletes the sorted sets schema 7 and older kept per filter
-// (idxKey). The alerts of up to setsBatch listings are read and indexed in
+// query.go), moves it to its new member (alertMember; hexMember before) in
+// the all and time indexes, and deletes the sorted sets schema 7 and older
+// kept per filter (idxKey). The alerts of up to setsBatch listings are read and indexed in
 // one optimistic transaction, so that a concurrent write (which moves an
 // alert's member) is never undone by a stale one. Running it twice, or
 // from two processes, adds nothing twice.
@@ -561,10 +562,10 @@ func (s *Store) migrateSets(ctx context.Context) error {
 				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 					w := newWrites()
 					for _, a := range as {
-						var member any = alertMember(a)
-						for _, k := range s.filterSets(w, &a) {
-							w.setAdd(k, member)
-						}
+						old := hexMember(a)
+						w.zRem(s.cachedIdxKey(w, "", ""), old)
+						w.zRem(s.cachedIdxKey(w, "time", ""), old)
+						s.reindex(w, nil, a)
 						for _, f := range alertFilters(&a) {
 							oldKeys[s.idxKey(f.field, f.value)] = true
 						}

@@ -330,32 +330,42 @@ func (s *Store) sevStats(ctx context.Context, sevs []int, fs []filter, w window,
 }
 
 // windowArgs are a window's bounds as the scripts compare them: the
-// inverted creation time of a member (its third field, 16 hex digits) in
-// two 32-bit halves, smallest then largest allowed.
+// inverted creation time of a member (its third field) as alertMember
+// writes it, smallest then largest allowed.
 func windowArgs(w window) []any {
-	lo, hi := ^w.hi, ^w.lo // the member holds ^orderable(created)
-	return []any{lo >> 32, lo & 0xffffffff, hi >> 32, hi & 0xffffffff}
+	var lo, hi [11]byte
+	putB64(lo[:], ^w.hi) // the member holds ^orderable(created)
+	putB64(hi[:], ^w.lo)
+	return []any{string(lo[:]), string(hi[:])}
 }
 
-// inWindowLua defines inwin(m) in a script whose ARGV[wa..wa+3] are
-// windowArgs: whether member m was created in the window.
+// inWindowLua defines inwin(m, wa) in a script whose ARGV[wa] and
+// ARGV[wa+1] are windowArgs: whether alertMember m was created in the
+// window. Bytes are compared as numbers: Lua compares strings in the
+// server's locale.
 const inWindowLua = `
+local function cmp11(m, b)
+  for i = 0, 10 do
+    local x, y = string.byte(m, 15 + i), string.byte(b, 1 + i)
+    if x ~= y then
+      if x < y then return -1 end
+      return 1
+    end
+  end
+  return 0
+end
 local function inwin(m, wa)
-  local a, b = tonumber(string.sub(m, 20, 27), 16), tonumber(string.sub(m, 28, 35), 16)
-  if not a or not b then return false end
-  local minA, minB, maxA, maxB = tonumber(ARGV[wa]), tonumber(ARGV[wa + 1]), tonumber(ARGV[wa + 2]), tonumber(ARGV[wa + 3])
-  if a < minA or (a == minA and b < minB) then return false end
-  if a > maxA or (a == maxA and b > maxB) then return false end
-  return true
+  if #m ~= 48 then return false end
+  return cmp11(m, ARGV[wa]) >= 0 and cmp11(m, ARGV[wa + 1]) <= 0
 end
 `
 
 // countSets counts, for each of ARGV[2] severities, the alerts created
-// in the window (ARGV[3..6], windowArgs) that are in each of that
+// in the window (ARGV[3..4], windowArgs) that are in each of that
 // severity's ARGV[1] filter sets (KEYS, ARGV[1] per severity after the
-// time index, KEYS[1]). Per severity, ARGV[7+3i] says what it reads: "s"
+// time index, KEYS[1]). Per severity, ARGV[5+3i] says what it reads: "s"
 // the filter sets' intersection, "t" the time index's members scored from
-// ARGV[8+3i] to ARGV[9+3i] (the window's whole buckets). Only the counts
+// ARGV[6+3i] to ARGV[7+3i] (the window's whole buckets). Only the counts
 // leave the server.
 var countSets = redis.NewScript(inWindowLua + `
 local nf, nsev = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -363,7 +373,7 @@ local counts = {}
 for g = 0, nsev - 1 do
   local first = 2 + g * nf
   local n = 0
-  if ARGV[7 + 3 * g] == 's' then
+  if ARGV[5 + 3 * g] == 's' then
     local ms
     if nf == 1 then
       ms = redis.call('SMEMBERS', KEYS[first])
@@ -376,7 +386,7 @@ for g = 0, nsev - 1 do
   else
     local off = 0
     while true do
-      local all = redis.call('ZRANGE', KEYS[1], ARGV[8 + 3 * g], ARGV[9 + 3 * g], 'BYSCORE', 'LIMIT', off, 4000)
+      local all = redis.call('ZRANGE', KEYS[1], ARGV[6 + 3 * g], ARGV[7 + 3 * g], 'BYSCORE', 'LIMIT', off, 4000)
       local ms = {}
       for i = 1, #all do
         if inwin(all[i], 3) then ms[#ms + 1] = all[i] end
@@ -429,7 +439,7 @@ func (s *Store) countSets(ctx context.Context, sevs []int, fs []filter, w window
 // scanSets walks the all index (KEYS[1]) in order over the lexicographic
 // range [ARGV[1], ARGV[2]] (one severity's members), ARGV[5] members at
 // first, keeping the members in every filter set KEYS[2..] (of that
-// severity) and, when ARGV[7] is 1, created in the window (ARGV[8..11],
+// severity) and, when ARGV[7] is 1, created in the window (ARGV[8..9],
 // windowArgs). It returns whether it finished (0 once it has read ARGV[6]
 // members without) and the page of the members kept after skipping
 // ARGV[3], at most ARGV[4]: only the page leaves the server.

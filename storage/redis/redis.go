@@ -53,11 +53,11 @@
 //	P:frontier:<run>:*            a run's shared frontier (frontier.go)
 //
 // The all index is a sorted set whose members all score 0 and so sort
-// by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at
-// nanoseconds, hex>:<key>", both hex fields 16 digits. That is
-// precwatch.SortAlerts's order exactly (every float score, and time to the
-// nanosecond, which a sorted-set score cannot hold), and a minimum severity
-// is a lexicographic range. A change of score or severity moves the member.
+// by member: severity, alert score, created_at to the nanosecond and key,
+// written so that their bytes sort as precwatch.SortAlerts does (see
+// alertMember; every float score, and time to the nanosecond, which a
+// sorted-set score cannot hold), and a minimum severity is a
+// lexicographic range. A change of score or severity moves the member.
 // Schema 7 and older kept a sorted set like it per filter
 // (P:alerts:idx:<field>:<value>, word for the words); migrateSets moves
 // them to the filter sets.
@@ -314,11 +314,89 @@ func orderableScore(f float64) uint64 {
 	return b | 1<<63
 }
 
-// alertMember is the alert's member in the order indexes: severity
-// descending, then score descending, then created descending, then key
-// ascending.
+// alertMember is the alert's member in the indexes, 48 bytes:
+// "<9-severity>:<inverted alert score>:<inverted created_at
+// nanoseconds>:<key>", the two numbers as 64-bit unsigned integers and the
+// key (16 bytes, written as 32 hex digits) in b64Digits, fixed width: its
+// byte order is severity descending, then score descending, then created
+// descending, then key ascending. Schema 3 to 7 wrote the same fields in
+// hex (hexMember), 68 bytes: a shorter member is hashed, compared, copied
+// and stored for less in each of an alert's twenty indexes.
 func alertMember(a precwatch.Alert) string {
-	// Built by hand, not with fmt: RecordPage makes one or two per alert.
+	var raw [16]byte
+	if len(a.Key) != 32 || !isLowerHex(a.Key) {
+		return hexMember(a) // not a key AlertKey makes: kept as it is
+	}
+	hex.Decode(raw[:], []byte(a.Key))
+	var b [memberLen]byte
+	b[0] = byte('9' - clampSeverity(a.Severity))
+	b[1], b[13], b[25] = ':', ':', ':'
+	putB64(b[2:13], ^orderableScore(a.Score))
+	putB64(b[14:25], ^orderable(a.CreatedAt))
+	putB64(b[26:37], binary.BigEndian.Uint64(raw[:8]))
+	putB64(b[37:48], binary.BigEndian.Uint64(raw[8:]))
+	return string(b[:])
+}
+
+// memberLen is the length of an alertMember.
+const memberLen = 48
+
+// b64Digits are 64 digits in byte order, so that numbers written with
+// them at a fixed width sort as the numbers do.
+const b64Digits = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+// b64Value maps a digit of b64Digits to its value, anything else to 0xff.
+var b64Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(b64Digits) {
+		t[b64Digits[i]] = byte(i)
+	}
+	return t
+}()
+
+// putB64 writes v in the 11 digits of b (66 bits), most significant first.
+func putB64(b []byte, v uint64) {
+	for i := 10; i >= 0; i-- {
+		b[i] = b64Digits[v&63]
+		v >>= 6
+	}
+}
+
+// parseB64 reads the 11 digits putB64 wrote.
+func parseB64(s string) (uint64, bool) {
+	if len(s) != 11 || b64Value[s[0]] > 15 {
+		return 0, false
+	}
+	var v uint64
+	for i := range 11 {
+		d := b64Value[s[i]]
+		if d == 0xff {
+			return 0, false
+		}
+		v = v<<6 | uint64(d)
+	}
+	return v, true
+}
+
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isMember reports whether m has alertMember's layout.
+func isMember(m string) bool {
+	return len(m) == memberLen && m[1] == ':' && m[13] == ':' && m[25] == ':'
+}
+
+// hexMember is the member schema 3 to 7 wrote: alertMember's fields in
+// hex, "%c:%016x:%016x:%s".
+func hexMember(a precwatch.Alert) string {
 	var b strings.Builder
 	b.Grow(36 + len(a.Key))
 	b.WriteByte(byte('9' - clampSeverity(a.Severity)))
@@ -340,8 +418,13 @@ func writeHex16(b *strings.Builder, v uint64) {
 	b.Write(d[:])
 }
 
-// memberCreated returns orderable(created) of an alertMember.
+// memberCreated returns orderable(created) of an alertMember (or a
+// hexMember).
 func memberCreated(m string) (uint64, bool) {
+	if isMember(m) {
+		v, ok := parseB64(m[14:25])
+		return ^v, ok
+	}
 	// "<c>:<16 hex>:<16 hex>:<key>"
 	if len(m) < 36 || m[1] != ':' || m[18] != ':' || m[35] != ':' {
 		return 0, false
@@ -373,7 +456,19 @@ const (
 	bucketShift = 16
 )
 
+// memberKey is the alert key of an alertMember (or of a member an older
+// schema wrote).
 func memberKey(m string) string {
+	if isMember(m) {
+		hi, ok1 := parseB64(m[26:37])
+		lo, ok2 := parseB64(m[37:48])
+		if ok1 && ok2 {
+			var raw [16]byte
+			binary.BigEndian.PutUint64(raw[:8], hi)
+			binary.BigEndian.PutUint64(raw[8:], lo)
+			return hex.EncodeToString(raw[:])
+		}
+	}
 	return m[strings.LastIndexByte(m, ':')+1:]
 }
 

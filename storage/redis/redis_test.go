@@ -340,6 +340,10 @@ func TestMigrateSets(t *testing.T) {
 	s.rdb.Del(ctx, sets...)
 	oldKeys := map[string]bool{}
 	for _, a := range all {
+		s.rdb.ZRem(ctx, s.timeKey(), alertMember(a))
+		s.rdb.ZRem(ctx, s.key("alerts", "idx", "all"), alertMember(a))
+		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.Severity, a.CreatedAt), Member: hexMember(a)})
+		s.rdb.ZAdd(ctx, s.key("alerts", "idx", "all"), redis.Z{Member: hexMember(a)})
 		var fs []filter
 		for _, f := range alertFilters(&a) {
 			fs = append(fs, f)
@@ -348,7 +352,7 @@ func TestMigrateSets(t *testing.T) {
 			fs = append(fs, filter{"word", wd})
 		}
 		for _, f := range fs {
-			s.rdb.ZAdd(ctx, s.idxKey(f.field, f.value), redis.Z{Member: alertMember(a)})
+			s.rdb.ZAdd(ctx, s.idxKey(f.field, f.value), redis.Z{Member: hexMember(a)})
 			oldKeys[s.idxKey(f.field, f.value)] = true
 		}
 	}
@@ -368,6 +372,17 @@ func TestMigrateSets(t *testing.T) {
 	for k := range oldKeys {
 		if n, err := s2.rdb.Exists(ctx, k).Result(); err != nil || n != 0 {
 			t.Errorf("old index %s left (%v)", k, err)
+		}
+	}
+	for _, k := range []string{s2.timeKey(), s2.key("alerts", "idx", "all")} {
+		ms, err := s2.rdb.ZRange(ctx, k, 0, -1).Result()
+		if err != nil || len(ms) != len(all) {
+			t.Errorf("%s holds %d members (%v), want %d", k, len(ms), err, len(all))
+		}
+		for _, m := range ms {
+			if !isMember(m) {
+				t.Errorf("%s holds the old member %q", k, m)
+			}
 		}
 	}
 	if v, err := s2.rdb.Get(ctx, "{v7}:schema").Int(); err != nil || v != schemaVersion {
@@ -511,7 +526,7 @@ func TestMemberOrder(t *testing.T) {
 	for i, sc := range scores {
 		for j, sev := range []precwatch.Severity{precwatch.SeverityLow, precwatch.SeverityCritical} {
 			as = append(as, precwatch.Alert{
-				Key: fmt.Sprintf("k%02d%d", (i*7)%len(scores), j), Severity: sev, Score: sc,
+				Key: fmt.Sprintf("%016x%016x", (i*7)%len(scores), j), Severity: sev, Score: sc,
 				CreatedAt: t0.Add(time.Duration((i*5)%3) * time.Nanosecond),
 			})
 		}
@@ -525,22 +540,42 @@ func TestMemberOrder(t *testing.T) {
 	}
 }
 
-// TestMemberFormat: alertMember, built by hand, writes what the format
-// "%c:%016x:%016x:%s" did, so that members written before and after it
-// are the same strings (an index holding both would list an alert twice).
+// TestMemberFormat: alertMember writes 48 bytes that read back as the
+// alert's severity, score, creation time and key (one pinned byte for
+// byte), and hexMember, the member schema 3 to 7 wrote and migrateSets
+// removes, what the format "%c:%016x:%016x:%s" wrote.
 func TestMemberFormat(t *testing.T) {
+	pin := precwatch.Alert{Key: "0123456789abcdef0123456789abcdef", Severity: precwatch.SeverityHigh, CreatedAt: time.Unix(0, 0)}
+	if got, want := alertMember(pin), "6:6zzzzzzzzzz:6zzzzzzzzzz:-3YGLT8ewrj-3YGLT8ewrj"; got != want {
+		t.Errorf("alertMember(%+v) = %q, want %q", pin, got, want)
+	}
 	times := []time.Time{{}, time.Unix(0, 0), time.Date(2026, 3, 1, 0, 0, 0, 7, time.UTC), time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)}
 	scores := []float64{math.NaN(), math.Inf(-1), -2.5, 0, math.Copysign(0, -1), 0.1, 99.9, math.Inf(1)}
+	keys := []string{"0123456789abcdef0123456789abcdef", "00000000000000000000000000000000", "ffffffffffffffffffffffffffffffff"}
 	for _, sev := range []precwatch.Severity{-3, precwatch.SeverityNone, precwatch.SeverityLow, precwatch.SeverityCritical, 12} {
 		for _, sc := range scores {
 			for _, at := range times {
-				a := precwatch.Alert{Key: "0123456789abcdef0123456789abcdef", Severity: sev, Score: sc, CreatedAt: at}
-				want := fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
-				if got := alertMember(a); got != want {
-					t.Errorf("alertMember(severity %d, score %v, created %v) = %q, want %q", sev, sc, at, got, want)
+				for _, k := range keys {
+					a := precwatch.Alert{Key: k, Severity: sev, Score: sc, CreatedAt: at}
+					want := fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
+					if got := hexMember(a); got != want {
+						t.Errorf("hexMember(%+v) = %q, want %q", a, got, want)
+					}
+					m := alertMember(a)
+					score, ok := parseB64(m[2:13])
+					created, ok2 := memberCreated(m)
+					if !isMember(m) || m[0] != byte('9'-clampSeverity(sev)) || !ok || score != ^orderableScore(sc) ||
+						!ok2 || created != orderable(at) || memberKey(m) != k {
+						t.Errorf("alertMember(%+v) = %q: reads back severity %c, score %x, created %x, key %s", a, m, m[0], ^score, created, memberKey(m))
+					}
 				}
 			}
 		}
+	}
+	// A key AlertKey does not make is kept as it is.
+	odd := precwatch.Alert{Key: "k1", CreatedAt: time.Unix(0, 0)}
+	if m := alertMember(odd); m != hexMember(odd) || memberKey(m) != "k1" {
+		t.Errorf("alertMember(%+v) = %q, key %q", odd, m, memberKey(m))
 	}
 }
 
@@ -562,9 +597,12 @@ func TestMigrateTimeScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to the schema-3 scores.
+	// Back to the schema-3 scores and members.
 	for _, a := range all {
-		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: alertMember(a)})
+		s.rdb.ZRem(ctx, s.timeKey(), alertMember(a))
+		s.rdb.ZRem(ctx, s.key("alerts", "idx", "all"), alertMember(a))
+		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: hexMember(a)})
+		s.rdb.ZAdd(ctx, s.key("alerts", "idx", "all"), redis.Z{Member: hexMember(a)})
 	}
 	s.rdb.Set(ctx, "{v3}:schema", 3, 0)
 
@@ -574,6 +612,11 @@ func TestMigrateTimeScores(t *testing.T) {
 		got, err := s2.rdb.ZScore(ctx, s2.timeKey(), alertMember(a)).Result()
 		if want := timeScore(a.Severity, a.CreatedAt); err != nil || got != want {
 			t.Errorf("time score of %s = %v (%v), want %v", a.Key, got, err, want)
+		}
+	}
+	for _, k := range []string{s2.timeKey(), s2.key("alerts", "idx", "all")} {
+		if n, err := s2.rdb.ZCard(ctx, k).Result(); err != nil || n != int64(len(all)) {
+			t.Errorf("%s holds %d members (%v), want %d: one per alert", k, n, err, len(all))
 		}
 	}
 	q := precwatch.AlertQuery{Since: start.Add(10 * time.Second), Until: start.Add(19 * time.Second), MinSeverity: precwatch.SeverityMedium, Limit: 3, Offset: 1}
