@@ -79,6 +79,7 @@ func benchQueue(b *testing.B, store precwatch.ConsoleStore) {
 		{"api/first", "/api/alerts"},
 		{"api/filtered", "/api/alerts?site=chemshop&severity=medium&status=new&substance=nitromethane"},
 		{"api/page100", "/api/alerts?offset=5000"},
+		{"api/status-page100", "/api/alerts?status=new&offset=5000"},
 		{"api/vendor", "/api/alerts?vendor=vendor-042"},
 		{"api/search", "/api/alerts?q=L004242"},
 		// Words most alerts have: a substance's name, two together, and

@@ -188,10 +188,19 @@ func (s *Store) queryMembers(ctx context.Context, qa queryArgs) ([]string, int, 
 		take := min(need, st.totals[i]-off)
 		// A walk reads about (off+take)/density members of the
 		// severity's range of the all index; reading the source, its
-		// size.
+		// size. When every member of the range matches (an alert in a
+		// filter set or the window is in the all index), the range is
+		// the page.
 		var ms []string
 		done := false
-		if est := (off + take) * st.all[i] / st.totals[i]; qa.plan == planWalk || (qa.plan == planAuto && est <= st.source[i]) {
+		if st.totals[i] == st.all[i] && qa.plan == planAuto {
+			lo, hi := sevLex(sev)
+			ms, err = s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.key("alerts", "idx", "all"), Start: lo, Stop: hi, ByLex: true, Offset: off, Count: take}).Result()
+			if err != nil {
+				return nil, 0, fmt.Errorf("read index: %w", err)
+			}
+			done = true
+		} else if est := (off + take) * st.all[i] / st.totals[i]; qa.plan == planWalk || (qa.plan == planAuto && est <= st.source[i]) {
 			ms, done, err = s.scanSets(ctx, sev, qa.filters, w, windowed, off, take, est, 2*st.source[i]+1000)
 			if err != nil {
 				return nil, 0, fmt.Errorf("walk index: %w", err)
