@@ -187,10 +187,12 @@ func (s *Store) queryMembers(ctx context.Context, qa queryArgs) ([]string, int, 
 		}
 		take := min(need, st.totals[i]-off)
 		// A walk reads about (off+take)/density members of the
-		// severity's range of the all index; reading the source, its
-		// size. When every member of the range matches (an alert in a
-		// filter set or the window is in the all index), the range is
-		// the page.
+		// severity's range of the all index, each costing about twice
+		// what reading one of the source's does (measured: Lua and a
+		// membership check against a transfer and a sort); reading the
+		// source, its size. When every member of the range matches (an
+		// alert in a filter set or the window is in the all index), the
+		// range is the page.
 		var ms []string
 		done := false
 		if st.totals[i] == st.all[i] && qa.plan == planAuto {
@@ -200,7 +202,7 @@ func (s *Store) queryMembers(ctx context.Context, qa queryArgs) ([]string, int, 
 				return nil, 0, fmt.Errorf("read index: %w", err)
 			}
 			done = true
-		} else if est := (off + take) * st.all[i] / st.totals[i]; qa.plan == planWalk || (qa.plan == planAuto && est <= st.source[i]) {
+		} else if est := (off + take) * st.all[i] / st.totals[i]; qa.plan == planWalk || (qa.plan == planAuto && 2*est <= st.source[i]) {
 			ms, done, err = s.scanSets(ctx, sev, qa.filters, w, windowed, off, take, est, 2*st.source[i]+1000)
 			if err != nil {
 				return nil, 0, fmt.Errorf("walk index: %w", err)
@@ -491,7 +493,13 @@ while true do
   end
   if #page >= limit or #all < chunk then break end
   start = '(' .. all[#all]
-  chunk = math.min(2 * chunk, 4000)
+  -- The next chunk: what is left to find at the density seen so far.
+  local want = math.max(skip - n, 0) + limit - #page
+  if n > 0 then
+    chunk = math.min(math.max(math.ceil(want * read / n * 1.25), 64), 4000)
+  else
+    chunk = math.min(2 * chunk, 4000)
+  end
 end
 return {done, page}
 `)
