@@ -79,8 +79,15 @@ func benchQueue(b *testing.B, store precwatch.ConsoleStore) {
 		{"api/first", "/api/alerts"},
 		{"api/filtered", "/api/alerts?site=chemshop&severity=medium&status=new&substance=nitromethane"},
 		{"api/page100", "/api/alerts?offset=5000"},
+		{"api/status-page100", "/api/alerts?status=new&offset=5000"},
 		{"api/vendor", "/api/alerts?vendor=vendor-042"},
 		{"api/search", "/api/alerts?q=L004242"},
+		// Words most alerts have: a substance's name, two together, and
+		// with filters.
+		{"api/search-common", "/api/alerts?q=peroxide"},
+		{"api/search-common-sev", "/api/alerts?q=peroxide&severity=high&offset=1000"},
+		{"api/search-common2", "/api/alerts?q=chemicals+shipping"},
+		{"api/search-filtered", "/api/alerts?q=bottle&site=chemshop&severity=medium"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

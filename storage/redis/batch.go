@@ -251,6 +251,8 @@ func (s *Store) recordPageTx(ctx context.Context, tx *redis.Tx, p *precwatch.Pag
 	// Released once the transaction has run or failed: the commands hold
 	// w's bytes until then.
 	defer w.release()
+	// An alert is written once per sighting of its listing.
+	w.unique = len(sightings) == len(obs)
 	w.buf.Grow(1536 * len(obs)) // a listing's state is about 1 KB of JSON
 	standIns := map[string]precwatch.Alert{}
 	var akeyBuf []string

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -76,6 +77,7 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, rkey, next, 0)
 				w := newWrites()
+				w.unique = true // one alert
 				s.reindex(w, &old, a)
 				w.flush(ctx, p)
 				if also != nil {
@@ -90,72 +92,26 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 }
 
 // QueryAlerts returns a page of the alerts q selects, ordered as
-// precwatch.SortAlerts does, and how many there are. One filter is its
-// index; several are intersected (ZINTERSTORE, smallest set first) into a
-// key that lives for the query. A minimum severity is a lexicographic
-// range of the result, counted with ZLEXCOUNT and paged with ZRANGE BYLEX
-// LIMIT. A creation-time window is counted per severity in the time index
-// and paged without copying it (see queryWindow).
+// precwatch.SortAlerts does, and how many there are (see query.go).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
-	page, err := s.queryAlerts(ctx, q)
+	page, err := s.queryAlerts(ctx, q, planAuto)
 	if err != nil {
 		return precwatch.AlertPage{}, fmt.Errorf("redis: query alerts: %w", err)
 	}
 	return page, nil
 }
 
-func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery, plan queryPlan) (precwatch.AlertPage, error) {
 	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
-	if q.MinSeverity > 9 {
-		return page, nil // above any severity an index member can carry
-	}
-	var idx []string
-	for _, f := range []struct{ field, value string }{
-		{"status", string(q.Status)}, {"substance", q.Substance}, {"regime", string(q.Regime)},
-		{"site", q.Site}, {"vendor", q.Vendor}, {"assignee", q.Assignee},
-	} {
-		if f.value != "" {
-			idx = append(idx, s.idxKey(f.field, f.value))
-		}
-	}
-	for _, w := range words.Split(q.Text) {
-		idx = append(idx, s.idxKey("word", w))
-	}
-	if !q.Since.IsZero() || !q.Until.IsZero() {
-		return s.queryWindow(ctx, q, idx)
-	}
-	base := s.key("alerts", "idx", "all")
-	if len(idx) == 1 {
-		base = idx[0]
-	} else if len(idx) > 1 {
-		base = s.tmpKey()
-		defer s.dropTmp(ctx, base)
-		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.ZInterStore(ctx, base, &redis.ZStore{Keys: idx})
-			p.Expire(ctx, base, tmpTTL)
-			return nil
-		})
-		if err != nil {
-			return page, fmt.Errorf("intersect: %w", err)
-		}
-	}
-	lo, hi := "-", "+"
-	if q.MinSeverity > precwatch.SeverityNone {
-		hi = "(" + string(rune('9'-clampSeverity(q.MinSeverity)+1))
-	}
-	n, err := s.rdb.ZLexCount(ctx, base, lo, hi).Result()
-	if err != nil {
-		return page, fmt.Errorf("count: %w", err)
-	}
-	page.Total = int(n)
 	limit, offset := q.Page()
-	if int64(offset) >= n {
-		return page, nil
-	}
-	members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: int64(offset), Count: int64(limit)}).Result()
+	members, total, err := s.queryMembers(ctx, queryArgs{
+		filters: queryFilters(q), minSev: q.MinSeverity, since: q.Since, until: q.Until,
+		offset: offset, limit: limit, plan: plan,
+	})
 	if err != nil {
-		return page, fmt.Errorf("read index: %w", err)
+		return page, err
 	}
+	page.Total = total
 	return s.loadPage(ctx, page, members)
 }
 
@@ -472,8 +428,11 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // which an older program would serve as they are stored, and so must not
 // open; version 7 marks every page's use in P:pages:seen (prune.go): an
 // older program fetching a body again would not, and a prune could then
-// delete a body a fresh fetch names, so it must not open either.
-const schemaVersion = 7
+// delete a body a fresh fetch names, so it must not open either; version
+// 8 keeps the filter indexes as sets per severity (P:alerts:set, see
+// query.go) and writes shorter members (alertMember), which an older
+// program would neither read nor keep up to date.
+const schemaVersion = 8
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.
@@ -496,6 +455,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v < 5 { // vendor profiles (issue 11)
 		if err := s.reindexVendors(ctx); err != nil {
+			return err
+		}
+	}
+	if v < 8 { // filter sets (issue 9)
+		if err := s.migrateSets(ctx); err != nil {
 			return err
 		}
 	}
@@ -564,4 +528,85 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("redis: reindex: %w", err)
 	}
 	return n, nil
+}
+
+// migrateSets puts every stored alert in its filter sets (schema 8, see
+// query.go), moves it to its new member (alertMember; hexMember before) in
+// the all and time indexes, and deletes the sorted sets schema 7 and older
+// kept per filter (idxKey). The alerts of up to setsBatch listings are read and indexed in
+// one optimistic transaction, so that a concurrent write (which moves an
+// alert's member) is never undone by a stale one. Running it twice, or
+// from two processes, adds nothing twice.
+func (s *Store) migrateSets(ctx context.Context) error {
+	const setsBatch = 200
+	oldKeys := map[string]bool{}
+	var rkeys []string
+	flush := func() error {
+		if len(rkeys) == 0 {
+			return nil
+		}
+		slices.Sort(rkeys)
+		err := s.retry(ctx, func() error {
+			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+				vals, err := tx.MGet(ctx, rkeys...).Result()
+				if err != nil {
+					return err
+				}
+				as, err := decodeAll[precwatch.Alert](vals)
+				if err != nil {
+					return fmt.Errorf("decode alert: %w", err)
+				}
+				if len(as) == 0 {
+					return nil
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					w := newWrites()
+					for _, a := range as {
+						old := hexMember(a)
+						w.zRem(s.cachedIdxKey(w, "", ""), old)
+						w.zRem(s.cachedIdxKey(w, "time", ""), old)
+						s.reindex(w, nil, a)
+						for _, f := range alertFilters(&a) {
+							oldKeys[s.idxKey(f.field, f.value)] = true
+						}
+						for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
+							oldKeys[s.idxKey("word", wd)] = true
+						}
+					}
+					w.flush(ctx, p)
+					return nil
+				})
+				return err
+			}, rkeys...)
+		})
+		rkeys = rkeys[:0]
+		return err
+	}
+	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
+		for _, k := range st.AlertKeys {
+			rkeys = append(rkeys, s.alertKey(k))
+		}
+		if len(rkeys) >= setsBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		// Last, once every alert is in its sets.
+		for chunk := range slices.Chunk(slices.Sorted(maps.Keys(oldKeys)), 500) {
+			if err = s.rdb.Unlink(ctx, chunk...).Err(); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("redis: migrate filter indexes: %w", err)
+	}
+	if len(oldKeys) > 0 {
+		s.logger.Info("filter indexes moved to sets", "indexes", len(oldKeys), "version", schemaVersion)
+	}
+	return nil
 }

@@ -19,14 +19,14 @@
 //	P:listings:site:<site>        set of the site's listing keys
 //	P:alert:<key>                 alert JSON
 //	P:alerts:idx:all              alert order index (see below)
-//	P:alerts:idx:status:<status>  the same, per status
-//	P:alerts:idx:site:<site>      the same, per site
-//	P:alerts:idx:substance:<id>   the same, per substance
-//	P:alerts:idx:regime:<regime>  the same, per regime
-//	P:alerts:idx:vendor:<vendor>  the same, per listing vendor (when set)
-//	P:alerts:idx:assignee:<name>  the same, per assignee (when set)
-//	P:alerts:idx:word:<word>      the same, per normalised word of the
-//	                              listing's title and description
+//	P:alerts:set:<field>:<sev>:<value>
+//	                              filter set: the same members, of the
+//	                              alerts of severity sev (0-9) whose field
+//	                              (status, substance, regime, site, vendor,
+//	                              assignee) is value, or with field "word"
+//	                              whose listing's title or description
+//	                              has the normalised word value (schema 8;
+//	                              see query.go)
 //	P:alerts:time                 the same members, scored by severity and
 //	                              creation time (see timeScore), for Since
 //	                              and Until
@@ -52,12 +52,15 @@
 //	P:lease:<site>[:info]         the site's run lease (scale-out, lease.go)
 //	P:frontier:<run>:*            a run's shared frontier (frontier.go)
 //
-// The order indexes are sorted sets whose members all score 0 and so sort
-// by member: "<9-severity>:<inverted alert score, hex>:<inverted created_at
-// nanoseconds, hex>:<key>", both hex fields 16 digits. That is
-// precwatch.SortAlerts's order exactly (every float score, and time to the
-// nanosecond, which a sorted-set score cannot hold), and a minimum severity
-// is a lexicographic range. A change of score or severity moves the member.
+// The all index is a sorted set whose members all score 0 and so sort
+// by member: severity, alert score, created_at to the nanosecond and key,
+// written so that their bytes sort as precwatch.SortAlerts does (see
+// alertMember; every float score, and time to the nanosecond, which a
+// sorted-set score cannot hold), and a minimum severity is a
+// lexicographic range. A change of score or severity moves the member.
+// Schema 7 and older kept a sorted set like it per filter
+// (P:alerts:idx:<field>:<value>, word for the words); migrateSets moves
+// them to the filter sets.
 package redis
 
 import (
@@ -78,7 +81,6 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/precwatch/precwatch"
-	"github.com/precwatch/precwatch/storage/internal/words"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -241,33 +243,14 @@ func (s *Store) pageZKey(sha string) string { return s.key("pagez", sha) }
 // pageKeys are the two keys a page may be stored under, the current first.
 func (s *Store) pageKeys(sha string) []string { return []string{s.pageZKey(sha), s.pageKey(sha)} }
 
-// alertIndexes are the order indexes an alert belongs to.
-func (s *Store) alertIndexes(a precwatch.Alert) []string { return s.alertIndexesIn(nil, a) }
-
-// alertIndexesIn is alertIndexes with the keys cached in w (when not nil)
-// for the rest of its transaction.
-func (s *Store) alertIndexesIn(w *writes, a precwatch.Alert) []string {
-	ws := s.wordKeys(w, a.Listing.Title, a.Listing.Description)
-	idx := make([]string, 0, 7+len(ws))
-	idx = append(idx,
-		s.cachedIdxKey(w, "", ""),
-		s.cachedIdxKey(w, "status", string(a.Status)),
-		s.cachedIdxKey(w, "site", a.Site),
-		s.cachedIdxKey(w, "substance", a.Substance),
-		s.cachedIdxKey(w, "regime", string(a.Regime)),
-	)
-	if a.Listing.Vendor != "" {
-		idx = append(idx, s.cachedIdxKey(w, "vendor", a.Listing.Vendor))
-	}
-	if a.Assignee != "" {
-		idx = append(idx, s.cachedIdxKey(w, "assignee", a.Assignee))
-	}
-	return append(idx, ws...)
+// alertIndexes are the sorted indexes an alert belongs to but the time
+// index: the all index.
+func (s *Store) alertIndexes(precwatch.Alert) []string {
+	return []string{s.key("alerts", "idx", "all")}
 }
 
-// cachedIdxKey is idxKey(field, value), or the all index's key when field
-// is empty, or the time index's when it is "time" (no alert field is),
-// cached in w when not nil.
+// cachedIdxKey is the all index's key when field is empty, or the time
+// index's when it is "time", cached in w when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
@@ -289,27 +272,8 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	return k
 }
 
-// wordKeys are the word indexes of a listing's text, cached in w when not
-// nil (callers must not change the slice).
-func (s *Store) wordKeys(w *writes, title, description string) []string {
-	if w != nil {
-		if ks, ok := w.texts[[2]string{title, description}]; ok {
-			return ks
-		}
-	}
-	ws := words.Split(title, description)
-	ks := make([]string, len(ws))
-	for i, wd := range ws {
-		// Through the cache: a page's alerts share most of their words.
-		ks[i] = s.cachedIdxKey(w, "word", wd)
-	}
-	if w != nil {
-		w.texts[[2]string{title, description}] = ks
-	}
-	return ks
-}
-
-// idxKey is the order index of the alerts whose field is value.
+// idxKey is the sorted index schema 7 and older kept of the alerts whose
+// field is value (migrateSets).
 func (s *Store) idxKey(field, value string) string {
 	return s.key("alerts", "idx", field, value)
 }
@@ -350,11 +314,89 @@ func orderableScore(f float64) uint64 {
 	return b | 1<<63
 }
 
-// alertMember is the alert's member in the order indexes: severity
-// descending, then score descending, then created descending, then key
-// ascending.
+// alertMember is the alert's member in the indexes, 48 bytes:
+// "<9-severity>:<inverted alert score>:<inverted created_at
+// nanoseconds>:<key>", the two numbers as 64-bit unsigned integers and the
+// key (16 bytes, written as 32 hex digits) in b64Digits, fixed width: its
+// byte order is severity descending, then score descending, then created
+// descending, then key ascending. Schema 3 to 7 wrote the same fields in
+// hex (hexMember), 68 bytes: a shorter member is hashed, compared, copied
+// and stored for less in each of an alert's twenty indexes.
 func alertMember(a precwatch.Alert) string {
-	// Built by hand, not with fmt: RecordPage makes one or two per alert.
+	var raw [16]byte
+	if len(a.Key) != 32 || !isLowerHex(a.Key) {
+		return hexMember(a) // not a key AlertKey makes: kept as it is
+	}
+	hex.Decode(raw[:], []byte(a.Key))
+	var b [memberLen]byte
+	b[0] = byte('9' - clampSeverity(a.Severity))
+	b[1], b[13], b[25] = ':', ':', ':'
+	putB64(b[2:13], ^orderableScore(a.Score))
+	putB64(b[14:25], ^orderable(a.CreatedAt))
+	putB64(b[26:37], binary.BigEndian.Uint64(raw[:8]))
+	putB64(b[37:48], binary.BigEndian.Uint64(raw[8:]))
+	return string(b[:])
+}
+
+// memberLen is the length of an alertMember.
+const memberLen = 48
+
+// b64Digits are 64 digits in byte order, so that numbers written with
+// them at a fixed width sort as the numbers do.
+const b64Digits = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+// b64Value maps a digit of b64Digits to its value, anything else to 0xff.
+var b64Value = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(b64Digits) {
+		t[b64Digits[i]] = byte(i)
+	}
+	return t
+}()
+
+// putB64 writes v in the 11 digits of b (66 bits), most significant first.
+func putB64(b []byte, v uint64) {
+	for i := 10; i >= 0; i-- {
+		b[i] = b64Digits[v&63]
+		v >>= 6
+	}
+}
+
+// parseB64 reads the 11 digits putB64 wrote.
+func parseB64(s string) (uint64, bool) {
+	if len(s) != 11 || b64Value[s[0]] > 15 {
+		return 0, false
+	}
+	var v uint64
+	for i := range 11 {
+		d := b64Value[s[i]]
+		if d == 0xff {
+			return 0, false
+		}
+		v = v<<6 | uint64(d)
+	}
+	return v, true
+}
+
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isMember reports whether m has alertMember's layout.
+func isMember(m string) bool {
+	return len(m) == memberLen && m[1] == ':' && m[13] == ':' && m[25] == ':'
+}
+
+// hexMember is the member schema 3 to 7 wrote: alertMember's fields in
+// hex, "%c:%016x:%016x:%s".
+func hexMember(a precwatch.Alert) string {
 	var b strings.Builder
 	b.Grow(36 + len(a.Key))
 	b.WriteByte(byte('9' - clampSeverity(a.Severity)))
@@ -376,8 +418,13 @@ func writeHex16(b *strings.Builder, v uint64) {
 	b.Write(d[:])
 }
 
-// memberCreated returns orderable(created) of an alertMember.
+// memberCreated returns orderable(created) of an alertMember (or a
+// hexMember).
 func memberCreated(m string) (uint64, bool) {
+	if isMember(m) {
+		v, ok := parseB64(m[14:25])
+		return ^v, ok
+	}
 	// "<c>:<16 hex>:<16 hex>:<key>"
 	if len(m) < 36 || m[1] != ':' || m[18] != ':' || m[35] != ':' {
 		return 0, false
@@ -409,7 +456,19 @@ const (
 	bucketShift = 16
 )
 
+// memberKey is the alert key of an alertMember (or of a member an older
+// schema wrote).
 func memberKey(m string) string {
+	if isMember(m) {
+		hi, ok1 := parseB64(m[26:37])
+		lo, ok2 := parseB64(m[37:48])
+		if ok1 && ok2 {
+			var raw [16]byte
+			binary.BigEndian.PutUint64(raw[:8], hi)
+			binary.BigEndian.PutUint64(raw[8:], lo)
+			return hex.EncodeToString(raw[:])
+		}
+	}
 	return m[strings.LastIndexByte(m, ':')+1:]
 }
 
@@ -564,6 +623,7 @@ func (s *Store) recordTx(ctx context.Context, tx *redis.Tx, lkey string, candida
 		s.beforeExec()
 	}
 	w := newWrites()
+	w.unique = true // one sighting
 	if err := s.writeRecord(w, next, nextRaw, write, existing); err != nil {
 		return precwatch.RecordResult{}, err
 	}
@@ -626,25 +686,28 @@ func (s *Store) writeRecord(w *writes, next precwatch.ListingState, nextRaw []by
 func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 	member := alertMember(a)
 	var boxed any = member // one allocation for every index (see zsetOps)
-	newIdx := s.alertIndexesIn(w, a)
+	allKey, timeKey := s.cachedIdxKey(w, "", ""), s.cachedIdxKey(w, "time", "")
+	sets := s.filterSets(w, &a)
 	if old != nil {
 		oldMember := alertMember(*old)
 		var oldBoxed any = oldMember
-		for _, idx := range s.alertIndexesIn(w, *old) {
-			if oldMember != member || !slices.Contains(newIdx, idx) {
-				w.zRem(idx, oldBoxed)
-			}
-		}
 		if oldMember != member {
-			w.zRem(s.cachedIdxKey(w, "time", ""), oldBoxed)
+			w.zRem(allKey, oldBoxed)
+			w.zRem(timeKey, oldBoxed)
+		}
+		for _, k := range s.filterSets(w, old) {
+			if oldMember != member || !slices.Contains(sets, k) {
+				w.setRem(k, oldBoxed)
+			}
 		}
 	}
 	// Every index is written again, not only the new ones, so that an
 	// index missing an entry (written by an older version) heals itself.
-	for _, idx := range newIdx {
-		w.zAdd(idx, boxed, 0)
+	w.zAdd(allKey, boxed, 0)
+	for _, k := range sets {
+		w.setAdd(k, boxed)
 	}
-	w.zAdd(s.cachedIdxKey(w, "time", ""), boxed, timeScore(a.Severity, a.CreatedAt))
+	w.zAdd(timeKey, boxed, timeScore(a.Severity, a.CreatedAt))
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did
@@ -827,9 +890,8 @@ func (s *Store) alertsByMember(ctx context.Context, members []string) ([]precwat
 	return out, nil
 }
 
-// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does.
-// A filter on one field (and a minimum severity) is a range of one index;
-// several fields walk the smallest of their indexes and check the rest.
+// Alerts lists the alerts passing f, ordered as precwatch.SortAlerts does
+// (see query.go).
 func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
 	out, err := s.alerts(ctx, f)
 	if err != nil {
@@ -839,144 +901,25 @@ func (s *Store) Alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatc
 }
 
 func (s *Store) alerts(ctx context.Context, f precwatch.AlertFilter) ([]precwatch.Alert, error) {
-	var idx []string
-	if f.Status != "" {
-		idx = append(idx, s.key("alerts", "idx", "status", string(f.Status)))
+	qa := queryArgs{minSev: f.MinSeverity, offset: f.Offset, limit: f.Limit}
+	if f.Limit <= 0 {
+		qa.limit = -1
 	}
-	if f.Site != "" {
-		idx = append(idx, s.key("alerts", "idx", "site", f.Site))
-	}
-	if f.Substance != "" {
-		idx = append(idx, s.key("alerts", "idx", "substance", f.Substance))
-	}
-	if len(idx) == 0 {
-		idx = append(idx, s.key("alerts", "idx", "all"))
-	}
-	base := idx[0]
-	if len(idx) > 1 {
-		cards := make([]*redis.IntCmd, len(idx))
-		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, k := range idx {
-				cards[i] = p.ZCard(ctx, k)
-			}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		best := cards[0].Val()
-		for i, c := range cards {
-			if c.Val() < best {
-				base, best = idx[i], c.Val()
-			}
+	for _, fl := range []filter{{"status", string(f.Status)}, {"site", f.Site}, {"substance", f.Substance}} {
+		if fl.value != "" {
+			qa.filters = append(qa.filters, fl)
 		}
 	}
-	lo, hi := "-", "+"
-	if f.MinSeverity > precwatch.SeverityNone {
-		hi = "(" + string(rune('9'-clampSeverity(f.MinSeverity)+1))
-	}
-	offset := int64(max(f.Offset, 0))
-	if len(idx) == 1 {
-		// The index holds exactly the filter's alerts: page in Redis.
-		count := int64(-1)
-		if f.Limit > 0 {
-			count = int64(f.Limit)
-		}
-		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: offset, Count: count}).Result()
-		if err != nil {
-			return nil, err
-		}
-		as, err := s.alertsByMember(ctx, members)
-		if err != nil {
-			return nil, err
-		}
-		// An alert may have changed since the index was read.
-		return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
-	}
-	// Walk the smallest index, keep the members that are in every other
-	// one (ZMSCORE, no decoding), and load only the page.
-	var others []string
-	for _, k := range idx {
-		if k != base {
-			others = append(others, k)
-		}
-	}
-	chunk := int64(500)
-	if f.Limit > 0 {
-		chunk = min(chunk, 2*(offset+int64(f.Limit)))
-	}
-	var page []string
-	skipped := int64(0)
-	for pos := int64(0); ; pos, chunk = pos+chunk, min(2*chunk, 5000) {
-		members, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: base, Start: lo, Stop: hi, ByLex: true, Offset: pos, Count: chunk}).Result()
-		if err != nil {
-			return nil, err
-		}
-		in, err := s.inAll(ctx, others, members)
-		if err != nil {
-			return nil, err
-		}
-		full := false
-		for i, m := range members {
-			if !in[i] {
-				continue
-			}
-			if skipped < offset {
-				skipped++
-				continue
-			}
-			page = append(page, m)
-			if f.Limit > 0 && len(page) == f.Limit {
-				full = true
-				break
-			}
-		}
-		if full || int64(len(members)) < chunk {
-			break
-		}
-	}
-	as, err := s.alertsByMember(ctx, page)
+	members, _, err := s.queryMembers(ctx, qa)
 	if err != nil {
 		return nil, err
 	}
+	as, err := s.alertsByMember(ctx, members)
+	if err != nil {
+		return nil, err
+	}
+	// An alert may have changed since the index was read.
 	return slices.DeleteFunc(as, func(a precwatch.Alert) bool { return !f.Matches(a) }), nil
-}
-
-// inAll reports which members are in every one of the sorted sets idx.
-func (s *Store) inAll(ctx context.Context, idx []string, members []string) ([]bool, error) {
-	in := make([]bool, len(members))
-	for i := range in {
-		in[i] = true
-	}
-	if len(members) == 0 || len(idx) == 0 {
-		return in, nil
-	}
-	args := make([]any, 0, len(members)+2)
-	cmds := make([]*redis.Cmd, len(idx))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range idx {
-			args = append(args[:0], "zmscore", k)
-			for _, m := range members {
-				args = append(args, m)
-			}
-			cmds[i] = p.Do(ctx, slices.Clone(args)...)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cmds {
-		scores, err := c.Slice()
-		if err != nil {
-			return nil, err
-		}
-		for i, sc := range scores {
-			if sc == nil {
-				in[i] = false
-			}
-		}
-	}
-	return in, nil
 }
 
 // SetAlertStatus moves an alert to status, stamping its UpdatedAt with at.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/storage/internal/words"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 	"github.com/precwatch/precwatch/storage/storetest"
 	"github.com/redis/go-redis/v9"
@@ -261,12 +262,12 @@ func TestReindexOnOpen(t *testing.T) {
 	}
 	// Back to the version-1 layout: only the all/status/site/substance
 	// indexes, and no schema version.
-	keys, err := s.rdb.Keys(ctx, "{old}:alerts:idx:*").Result()
+	keys, err := s.rdb.Keys(ctx, "{old}:alerts:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		for _, f := range []string{":word:", ":vendor:", ":regime:"} {
+		for _, f := range []string{":set:word:", ":set:vendor:", ":set:regime:"} {
 			if strings.Contains(k, f) {
 				s.rdb.Del(ctx, k)
 			}
@@ -283,6 +284,108 @@ func TestReindexOnOpen(t *testing.T) {
 		t.Errorf("after reopening: %+v, %v; want the alert", p, err)
 	}
 	if v, err := s2.rdb.Get(ctx, "{old}:schema").Int(); err != nil || v != schemaVersion {
+		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+// TestMigrateSets: filter indexes written by schema 7 (a sorted set per
+// field value and word, P:alerts:idx:<field>:<value>) become filter sets
+// on open: queries find what they found, and the old sorted sets are
+// gone.
+func TestMigrateSets(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=v7"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, o := range storetest.Synthetic(300, start) {
+		res, err := s.Record(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			for _, k := range res.NewAlerts {
+				if _, err := s.UpdateAlert(ctx, precwatch.AlertAction{Key: k, Actor: "ana", At: start.Add(time.Hour), Action: precwatch.ActionClaim}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	queries := []precwatch.AlertQuery{
+		{Text: "peroxide"},
+		{Text: "Ref 17", Limit: 500},
+		{Text: "lab grade", Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityMedium},
+		{Text: "shipping", Site: "agora2", Since: start.Add(time.Minute), Until: start.Add(3 * time.Minute)},
+		{Status: precwatch.StatusNew, Offset: 20},
+		{Assignee: "ana", Regime: precwatch.RegimeEUAnnexI},
+		{Vendor: "vendor-007", Substance: "nitromethane"},
+	}
+	want := make([]precwatch.AlertPage, len(queries))
+	for i, q := range queries {
+		p, err := s.QueryAlerts(ctx, q)
+		if err != nil || p.Total == 0 {
+			t.Fatalf("QueryAlerts(%+v) = %d alerts, %v; want some", q, p.Total, err)
+		}
+		want[i] = p
+	}
+	// Back to the schema-7 layout.
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, err := s.rdb.Keys(ctx, "{v7}:alerts:set:*").Result()
+	if err != nil || len(sets) == 0 {
+		t.Fatalf("no filter sets (%v)", err)
+	}
+	s.rdb.Del(ctx, sets...)
+	oldKeys := map[string]bool{}
+	for _, a := range all {
+		s.rdb.ZRem(ctx, s.timeKey(), alertMember(a))
+		s.rdb.ZRem(ctx, s.key("alerts", "idx", "all"), alertMember(a))
+		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: timeScore(a.Severity, a.CreatedAt), Member: hexMember(a)})
+		s.rdb.ZAdd(ctx, s.key("alerts", "idx", "all"), redis.Z{Member: hexMember(a)})
+		var fs []filter
+		for _, f := range alertFilters(&a) {
+			fs = append(fs, f)
+		}
+		for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
+			fs = append(fs, filter{"word", wd})
+		}
+		for _, f := range fs {
+			s.rdb.ZAdd(ctx, s.idxKey(f.field, f.value), redis.Z{Member: hexMember(a)})
+			oldKeys[s.idxKey(f.field, f.value)] = true
+		}
+	}
+	s.rdb.Set(ctx, "{v7}:schema", 7, 0)
+
+	s2 := open(t, url)
+	defer s2.Close()
+	for i, q := range queries {
+		p, err := s2.QueryAlerts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonString(t, p), jsonString(t, want[i]); g != w {
+			t.Errorf("QueryAlerts(%+v) after migrating:\n got %s\nwant %s", q, g, w)
+		}
+	}
+	for k := range oldKeys {
+		if n, err := s2.rdb.Exists(ctx, k).Result(); err != nil || n != 0 {
+			t.Errorf("old index %s left (%v)", k, err)
+		}
+	}
+	for _, k := range []string{s2.timeKey(), s2.key("alerts", "idx", "all")} {
+		ms, err := s2.rdb.ZRange(ctx, k, 0, -1).Result()
+		if err != nil || len(ms) != len(all) {
+			t.Errorf("%s holds %d members (%v), want %d", k, len(ms), err, len(all))
+		}
+		for _, m := range ms {
+			if !isMember(m) {
+				t.Errorf("%s holds the old member %q", k, m)
+			}
+		}
+	}
+	if v, err := s2.rdb.Get(ctx, "{v7}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
 	}
 }
@@ -423,7 +526,7 @@ func TestMemberOrder(t *testing.T) {
 	for i, sc := range scores {
 		for j, sev := range []precwatch.Severity{precwatch.SeverityLow, precwatch.SeverityCritical} {
 			as = append(as, precwatch.Alert{
-				Key: fmt.Sprintf("k%02d%d", (i*7)%len(scores), j), Severity: sev, Score: sc,
+				Key: fmt.Sprintf("%016x%016x", (i*7)%len(scores), j), Severity: sev, Score: sc,
 				CreatedAt: t0.Add(time.Duration((i*5)%3) * time.Nanosecond),
 			})
 		}
@@ -437,22 +540,42 @@ func TestMemberOrder(t *testing.T) {
 	}
 }
 
-// TestMemberFormat: alertMember, built by hand, writes what the format
-// "%c:%016x:%016x:%s" did, so that members written before and after it
-// are the same strings (an index holding both would list an alert twice).
+// TestMemberFormat: alertMember writes 48 bytes that read back as the
+// alert's severity, score, creation time and key (one pinned byte for
+// byte), and hexMember, the member schema 3 to 7 wrote and migrateSets
+// removes, what the format "%c:%016x:%016x:%s" wrote.
 func TestMemberFormat(t *testing.T) {
+	pin := precwatch.Alert{Key: "0123456789abcdef0123456789abcdef", Severity: precwatch.SeverityHigh, CreatedAt: time.Unix(0, 0)}
+	if got, want := alertMember(pin), "6:6zzzzzzzzzz:6zzzzzzzzzz:-3YGLT8ewrj-3YGLT8ewrj"; got != want {
+		t.Errorf("alertMember(%+v) = %q, want %q", pin, got, want)
+	}
 	times := []time.Time{{}, time.Unix(0, 0), time.Date(2026, 3, 1, 0, 0, 0, 7, time.UTC), time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)}
 	scores := []float64{math.NaN(), math.Inf(-1), -2.5, 0, math.Copysign(0, -1), 0.1, 99.9, math.Inf(1)}
+	keys := []string{"0123456789abcdef0123456789abcdef", "00000000000000000000000000000000", "ffffffffffffffffffffffffffffffff"}
 	for _, sev := range []precwatch.Severity{-3, precwatch.SeverityNone, precwatch.SeverityLow, precwatch.SeverityCritical, 12} {
 		for _, sc := range scores {
 			for _, at := range times {
-				a := precwatch.Alert{Key: "0123456789abcdef0123456789abcdef", Severity: sev, Score: sc, CreatedAt: at}
-				want := fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
-				if got := alertMember(a); got != want {
-					t.Errorf("alertMember(severity %d, score %v, created %v) = %q, want %q", sev, sc, at, got, want)
+				for _, k := range keys {
+					a := precwatch.Alert{Key: k, Severity: sev, Score: sc, CreatedAt: at}
+					want := fmt.Sprintf("%c:%016x:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderableScore(a.Score), ^orderable(a.CreatedAt), a.Key)
+					if got := hexMember(a); got != want {
+						t.Errorf("hexMember(%+v) = %q, want %q", a, got, want)
+					}
+					m := alertMember(a)
+					score, ok := parseB64(m[2:13])
+					created, ok2 := memberCreated(m)
+					if !isMember(m) || m[0] != byte('9'-clampSeverity(sev)) || !ok || score != ^orderableScore(sc) ||
+						!ok2 || created != orderable(at) || memberKey(m) != k {
+						t.Errorf("alertMember(%+v) = %q: reads back severity %c, score %x, created %x, key %s", a, m, m[0], ^score, created, memberKey(m))
+					}
 				}
 			}
 		}
+	}
+	// A key AlertKey does not make is kept as it is.
+	odd := precwatch.Alert{Key: "k1", CreatedAt: time.Unix(0, 0)}
+	if m := alertMember(odd); m != hexMember(odd) || memberKey(m) != "k1" {
+		t.Errorf("alertMember(%+v) = %q, key %q", odd, m, memberKey(m))
 	}
 }
 
@@ -474,9 +597,12 @@ func TestMigrateTimeScores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to the schema-3 scores.
+	// Back to the schema-3 scores and members.
 	for _, a := range all {
-		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: alertMember(a)})
+		s.rdb.ZRem(ctx, s.timeKey(), alertMember(a))
+		s.rdb.ZRem(ctx, s.key("alerts", "idx", "all"), alertMember(a))
+		s.rdb.ZAdd(ctx, s.timeKey(), redis.Z{Score: float64(a.CreatedAt.UnixNano() >> 10), Member: hexMember(a)})
+		s.rdb.ZAdd(ctx, s.key("alerts", "idx", "all"), redis.Z{Member: hexMember(a)})
 	}
 	s.rdb.Set(ctx, "{v3}:schema", 3, 0)
 
@@ -486,6 +612,11 @@ func TestMigrateTimeScores(t *testing.T) {
 		got, err := s2.rdb.ZScore(ctx, s2.timeKey(), alertMember(a)).Result()
 		if want := timeScore(a.Severity, a.CreatedAt); err != nil || got != want {
 			t.Errorf("time score of %s = %v (%v), want %v", a.Key, got, err, want)
+		}
+	}
+	for _, k := range []string{s2.timeKey(), s2.key("alerts", "idx", "all")} {
+		if n, err := s2.rdb.ZCard(ctx, k).Result(); err != nil || n != int64(len(all)) {
+			t.Errorf("%s holds %d members (%v), want %d: one per alert", k, n, err, len(all))
 		}
 	}
 	q := precwatch.AlertQuery{Since: start.Add(10 * time.Second), Until: start.Add(19 * time.Second), MinSeverity: precwatch.SeverityMedium, Limit: 3, Offset: 1}
@@ -507,5 +638,96 @@ func TestMigrateTimeScores(t *testing.T) {
 	}
 	if v, err := s2.rdb.Get(ctx, "{v3}:schema").Int(); err != nil || v != schemaVersion {
 		t.Errorf("schema = %d, %v", v, err)
+	}
+}
+
+// TestQueryPlans: a severity's page is found by walking the all index
+// (scanSets) or by reading its smallest source, the filter sets' or the
+// window's members (readSev), whichever reads least; each answers every
+// query alike, and as the filters mean.
+func TestQueryPlans(t *testing.T) {
+	s := open(t, redistest.Start(t))
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, o := range storetest.Synthetic(400, start) {
+		res, err := s.Record(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range res.NewAlerts {
+			act := precwatch.AlertAction{Key: k, Actor: "ana", At: start.Add(time.Hour), Action: precwatch.ActionClaim}
+			if i%3 == 1 {
+				act.Action, act.Status, act.Text = precwatch.ActionStatus, precwatch.StatusTriaged, "checked"
+			}
+			if i%3 != 2 {
+				if _, err := s.UpdateAlert(ctx, act); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := start.Add(200 * time.Second)
+	found := 0
+	for _, q := range []precwatch.AlertQuery{
+		{Text: "peroxide"},
+		{Text: "peroxide", MinSeverity: precwatch.SeverityHigh, Offset: 5, Limit: 10},
+		{Text: "ref 17"},
+		{Text: "lab grade", Status: precwatch.StatusTriaged},
+		{Text: "shipping", Assignee: "ana", Site: "silkvault"},
+		{Text: "escrow", Vendor: "vendor-010"},
+		{Text: "fast", Since: mid},
+		{Text: "fast", Until: mid, MinSeverity: precwatch.SeverityMedium, Limit: 7, Offset: 2},
+		{Text: "acid", Since: start.Add(50 * time.Second), Until: mid, Substance: "thiodiglycol"},
+		{Text: "discreet packaging", Assignee: "ana", Since: mid},
+		// Every alert has the word ref: the walks are short.
+		{Text: "ref"},
+		{Text: "REF", MinSeverity: precwatch.SeverityHigh, Offset: 30, Limit: 20},
+		{Text: "ref fast", Status: precwatch.StatusTriaged, Offset: 3},
+		{Text: "ref", Assignee: "ana", Site: "nexus", Offset: 500},
+		// Without words.
+		{Status: precwatch.StatusTriaged, Offset: 40, Limit: 30},
+		{Status: precwatch.StatusNew, Site: "agora2", MinSeverity: precwatch.SeverityMedium},
+		{Vendor: "vendor-017"},
+		{Regime: precwatch.RegimeEUAnnexI, Since: mid, Limit: 500},
+		{Since: start.Add(100 * time.Second), Until: mid, MinSeverity: precwatch.SeverityHigh},
+		{Assignee: "ana", Until: mid, Offset: 10},
+		{Text: "nothing"},
+	} {
+		var match []string
+		for _, a := range all {
+			have := words.Split(a.Listing.Title, a.Listing.Description)
+			ok := a.Severity >= q.MinSeverity && (q.Status == "" || a.Status == q.Status) &&
+				(q.Substance == "" || a.Substance == q.Substance) && (q.Site == "" || a.Site == q.Site) && (q.Regime == "" || a.Regime == q.Regime) &&
+				(q.Vendor == "" || a.Listing.Vendor == q.Vendor) && (q.Assignee == "" || a.Assignee == q.Assignee) &&
+				(q.Since.IsZero() || !a.CreatedAt.Before(q.Since)) && (q.Until.IsZero() || !a.CreatedAt.After(q.Until))
+			for _, w := range words.Split(q.Text) {
+				ok = ok && slices.Contains(have, w)
+			}
+			if ok {
+				match = append(match, a.Key)
+			}
+		}
+		if len(match) > 0 {
+			found++
+		}
+		limit, offset := q.Page()
+		want := match[min(offset, len(match)):min(offset+limit, len(match))]
+		for _, plan := range []queryPlan{planAuto, planWalk, planRead} {
+			p, err := s.queryAlerts(ctx, q, plan)
+			if err != nil {
+				t.Fatalf("queryAlerts(%+v, plan %d): %v", q, plan, err)
+			}
+			if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
+				t.Errorf("queryAlerts(%+v, plan %d) = total %d %v; want %d %v", q, plan, p.Total, got, len(match), want)
+			}
+		}
+	}
+	if found < 18 {
+		t.Errorf("%d queries found alerts, want all but the last two", found)
 	}
 }

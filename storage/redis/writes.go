@@ -2,10 +2,10 @@ package redis
 
 // Merged writes (issue 9, throughput): a transaction's writes are gathered
 // per key and sent as few commands as possible, one MSET for every string,
-// one SADD per set and one ZREM and one ZADD per sorted set, instead of a
-// command per listing, alert and index entry: a page of 50 new listings
-// was some 1,100 queued commands, each costing the client an allocation
-// round and the server a dispatch.
+// one SADD per set and one ZREM and one ZADD (or SREM and SADD) per index,
+// instead of a command per listing, alert and index entry: a page of 50
+// new listings was some 1,100 queued commands, each costing the client an
+// allocation round and the server a dispatch.
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 
 // writes are the writes of one transaction, merged per key. The merged
 // commands have the effect of the separate ones in order: strings and set
-// members are last-wins or idempotent, and a sorted-set member's last
+// members are last-wins or idempotent, and an index member's last
 // operation (add or remove) is the one kept.
 type writes struct {
 	mset     []any // key, value pairs
@@ -33,19 +33,28 @@ type writes struct {
 	// record.
 	buf bytes.Buffer
 
-	// keys and texts cache, for one transaction, the index keys of a
-	// field's value and the word index keys of a listing's title and
-	// description: a page's alerts share their site, status and
-	// substance, and an alert rewritten is indexed under its old and new
-	// text, most often the same.
+	// keys, fkeys and words cache, for one transaction, the keys of the
+	// sorted indexes, of the filter sets and the words of a listing's
+	// title and description: a page's alerts share their site, status,
+	// substance and most words, and an alert rewritten is indexed under
+	// its old and new text, most often the same.
 	keys  map[[2]string]string
-	texts map[[2]string][]string
+	fkeys map[filterCacheKey]string
+	words map[[2]string][]string
 	// zfree are emptied zsetOps kept for reuse.
 	zfree []*zsetOps
+
+	// unique, set by a caller that writes no index member twice (no alert
+	// twice in the transaction: reindex itself never does), spares
+	// looking for a member's earlier operation.
+	unique bool
+	// args backs the arguments of the index commands flush queues: one
+	// array for the transaction rather than one per command.
+	args []any
 }
 
-// zsetOps are the member operations on one sorted set: the last per
-// member, in first-operation order. Most sets of a page get a few members
+// zsetOps are the member operations on one index, a sorted set or (set)
+// a plain set: the last per member, in first-operation order. Most sets of a page get a few members
 // (a word's index, one alert's), so members are found by a scan until
 // there are many of them, and only then through a map.
 type zsetOps struct {
@@ -55,6 +64,7 @@ type zsetOps struct {
 	members []any
 	ops     []zsetOp
 	index   map[any]int // member → position, once there are many
+	plain   bool        // a plain set: SADD and SREM, no scores
 }
 
 // zsetScan is how many members a zsetOps scans before keeping an index.
@@ -89,8 +99,17 @@ func (z *zsetOps) set(member any, op zsetOp) {
 
 func (z *zsetOps) reset() {
 	clear(z.members)
-	z.members, z.ops, z.index = z.members[:0], z.ops[:0], nil
+	z.members, z.ops, z.index, z.plain = z.members[:0], z.ops[:0], nil, false
 }
+
+// filterCacheKey is a filter at a severity.
+type filterCacheKey struct {
+	f   filter
+	sev int
+}
+
+// zeroScore is a score of 0 as a command argument.
+var zeroScore any = "0"
 
 type zsetOp struct {
 	add   bool
@@ -99,7 +118,7 @@ type zsetOp struct {
 
 func newWrites() *writes {
 	w := &writes{sadd: map[string][]any{}, zsets: map[string]*zsetOps{},
-		keys: map[[2]string]string{}, texts: map[[2]string][]string{}}
+		keys: map[[2]string]string{}, fkeys: map[filterCacheKey]string{}, words: map[[2]string][]string{}}
 	return w
 }
 
@@ -135,8 +154,12 @@ func (w *writes) release() {
 	clear(w.xadds)
 	w.xadds = w.xadds[:0]
 	w.buf.Reset()
+	w.unique = false
+	clear(w.args)
+	w.args = w.args[:0]
 	clear(w.keys)
-	clear(w.texts)
+	clear(w.fkeys)
+	clear(w.words)
 	writesPool.Put(w)
 }
 
@@ -173,7 +196,7 @@ func (w *writes) sAdd(key string, member string) {
 	w.sadd[key] = append(ms, member)
 }
 
-func (w *writes) zset(key string, member any, op zsetOp) {
+func (w *writes) zset(key string, member any, op zsetOp, plain bool) {
 	z, ok := w.zsets[key]
 	if !ok {
 		if n := len(w.zfree); n > 0 {
@@ -181,8 +204,14 @@ func (w *writes) zset(key string, member any, op zsetOp) {
 		} else {
 			z = &zsetOps{}
 		}
+		z.plain = plain
 		w.zsets[key] = z
 		w.zKeys = append(w.zKeys, key)
+	}
+	if w.unique {
+		z.members = append(z.members, member)
+		z.ops = append(z.ops, op)
+		return
 	}
 	z.set(member, op)
 }
@@ -190,10 +219,16 @@ func (w *writes) zset(key string, member any, op zsetOp) {
 // zAdd and zRem take a string member; boxed once, it is shared by every
 // command it goes into.
 func (w *writes) zAdd(key string, member any, score float64) {
-	w.zset(key, member, zsetOp{add: true, score: score})
+	w.zset(key, member, zsetOp{add: true, score: score}, false)
 }
 
-func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}) }
+func (w *writes) zRem(key string, member any) { w.zset(key, member, zsetOp{}, false) }
+
+// setAdd and setRem are zAdd and zRem on an index that is a plain set
+// (the filter sets): the merged operations go out as SADD and SREM.
+func (w *writes) setAdd(key string, member any) { w.zset(key, member, zsetOp{add: true}, true) }
+
+func (w *writes) setRem(key string, member any) { w.zset(key, member, zsetOp{}, true) }
 
 func (w *writes) xAdd(a *redis.XAddArgs) { w.xadds = append(w.xadds, a) }
 
@@ -202,8 +237,8 @@ func (w *writes) empty() bool {
 	return len(w.mset) == 0 && len(w.saddKeys) == 0 && len(w.zKeys) == 0 && len(w.xadds) == 0
 }
 
-// flush queues the merged commands on p: strings, sets, sorted sets (a
-// set's removals and additions name different members, so their order
+// flush queues the merged commands on p: strings, sets, indexes (an
+// index's removals and additions name different members, so their order
 // does not matter), then stream entries in the order they were added.
 func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	if len(w.mset) == 2 {
@@ -214,6 +249,15 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 	for _, k := range w.saddKeys {
 		p.SAdd(ctx, k, w.sadd[k]...)
 	}
+	n := 0
+	for _, k := range w.zKeys {
+		n += 4 + 2*len(w.zsets[k].members)
+	}
+	if cap(w.args) < n {
+		w.args = make([]any, 0, n)
+	}
+	// Each command's arguments are a full slice of w.args: appending to
+	// it never reaches the next command's.
 	for _, k := range w.zKeys {
 		z := w.zsets[k]
 		nadd := 0
@@ -222,25 +266,36 @@ func (w *writes) flush(ctx context.Context, p redis.Pipeliner) {
 				nadd++
 			}
 		}
+		remCmd, addCmd := "zrem", "zadd"
+		if z.plain {
+			remCmd, addCmd = "srem", "sadd"
+		}
 		if nrem := len(z.members) - nadd; nrem > 0 {
-			rem := make([]any, 0, 2+nrem)
-			rem = append(rem, "zrem", k)
+			start := len(w.args)
+			w.args = append(w.args, remCmd, k)
 			for i, m := range z.members {
 				if !z.ops[i].add {
-					rem = append(rem, m)
+					w.args = append(w.args, m)
 				}
 			}
-			p.Do(ctx, rem...)
+			p.Do(ctx, w.args[start:len(w.args):len(w.args)]...)
 		}
 		if nadd > 0 {
-			add := make([]any, 0, 2+2*nadd)
-			add = append(add, "zadd", k)
+			start := len(w.args)
+			w.args = append(w.args, addCmd, k)
 			for i, m := range z.members {
 				if op := z.ops[i]; op.add {
-					add = append(add, op.score, m)
+					switch {
+					case z.plain:
+					case op.score == 0:
+						w.args = append(w.args, zeroScore) // the all index's: no float to format
+					default:
+						w.args = append(w.args, op.score)
+					}
+					w.args = append(w.args, m)
 				}
 			}
-			p.Do(ctx, add...)
+			p.Do(ctx, w.args[start:len(w.args):len(w.args)]...)
 		}
 	}
 	for _, a := range w.xadds {

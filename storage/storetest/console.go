@@ -371,7 +371,17 @@ func testQueryAlerts(t *testing.T, factory func() precwatch.ConsoleStore) {
 		{Text: "peroxide"},
 		{Text: "Shipping", Status: precwatch.StatusNew, Limit: 20, Offset: 20},
 		{Text: "shipping discrete", Vendor: "nordlab", Since: t0.Add(30 * time.Minute)},
+		{Text: "shipping", MinSeverity: precwatch.SeverityHigh},
+		{Text: "peroxide", Offset: 3, Limit: 4},
+		{Text: "fast shipping escrow", Assignee: "ana"},
+		{Text: "kit", Site: "chemshop"},
+		{Text: "kit", Status: precwatch.StatusTriaged, MinSeverity: precwatch.SeverityMedium},
+		{Text: "shipping", Since: mid},
+		{Text: "shipping", Since: mid, Status: precwatch.StatusNew, MinSeverity: precwatch.SeverityMedium},
+		{Text: "shipping", Assignee: "ben", Until: mid, Limit: 3, Offset: 1},
+		{Text: "lot12 shipping"},
 		{Text: "nothing-like-this"},
+		{Text: "nothing-like-this", Status: precwatch.StatusNew, Since: mid},
 		{Text: "  ;;  "},
 	} {
 		expectPage(t, s, all, q)
