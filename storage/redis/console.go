@@ -488,38 +488,12 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		for _, k := range st.AlertKeys {
 			rkeys = append(rkeys, s.alertKey(k))
 		}
-		slices.Sort(rkeys)
-		done := 0
-		err := s.retry(ctx, func() error {
-			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-				vals, err := tx.MGet(ctx, rkeys...).Result()
-				if err != nil {
-					return err
-				}
-				as, err := decodeAll[precwatch.Alert](vals)
-				if err != nil {
-					return fmt.Errorf("decode alert: %w", err)
-				}
-				if len(as) == 0 {
-					return nil
-				}
-				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-					w := newWrites()
-					for _, a := range as {
-						legacy := legacyMember(a)
-						for _, idx := range s.alertIndexes(a) {
-							w.zRem(idx, legacy)
-						}
-						s.reindex(w, nil, a)
-					}
-					w.flush(ctx, p)
-					return nil
-				})
-				if err == nil {
-					done = len(as)
-				}
-				return err
-			}, rkeys...)
+		done, err := s.rewriteAlerts(ctx, rkeys, func(w *writes, a precwatch.Alert) {
+			legacy := legacyMember(a)
+			for _, idx := range s.alertIndexes(a) {
+				w.zRem(idx, legacy)
+			}
+			s.reindex(w, nil, a)
 		})
 		n += done
 		return err
@@ -528,6 +502,43 @@ func (s *Store) Reindex(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("redis: reindex: %w", err)
 	}
 	return n, nil
+}
+
+// rewriteAlerts reads the alerts stored at rkeys and writes what each asks
+// of w in one optimistic transaction on those keys, retried, so that a
+// concurrent write is never undone by a stale one; it returns how many
+// alerts it rewrote. rkeys is sorted in place.
+func (s *Store) rewriteAlerts(ctx context.Context, rkeys []string, each func(w *writes, a precwatch.Alert)) (int, error) {
+	slices.Sort(rkeys)
+	done := 0
+	err := s.retry(ctx, func() error {
+		return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			vals, err := tx.MGet(ctx, rkeys...).Result()
+			if err != nil {
+				return err
+			}
+			as, err := decodeAll[precwatch.Alert](vals)
+			if err != nil {
+				return fmt.Errorf("decode alert: %w", err)
+			}
+			if len(as) == 0 {
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				w := newWrites()
+				for _, a := range as {
+					each(w, a)
+				}
+				w.flush(ctx, p)
+				return nil
+			})
+			if err == nil {
+				done = len(as)
+			}
+			return err
+		}, rkeys...)
+	})
+	return done, err
 }
 
 // migrateSets puts every stored alert in its filter sets (schema 8, see
@@ -545,39 +556,17 @@ func (s *Store) migrateSets(ctx context.Context) error {
 		if len(rkeys) == 0 {
 			return nil
 		}
-		slices.Sort(rkeys)
-		err := s.retry(ctx, func() error {
-			return s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-				vals, err := tx.MGet(ctx, rkeys...).Result()
-				if err != nil {
-					return err
-				}
-				as, err := decodeAll[precwatch.Alert](vals)
-				if err != nil {
-					return fmt.Errorf("decode alert: %w", err)
-				}
-				if len(as) == 0 {
-					return nil
-				}
-				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-					w := newWrites()
-					for _, a := range as {
-						old := hexMember(a)
-						w.zRem(s.cachedIdxKey(w, "", ""), old)
-						w.zRem(s.cachedIdxKey(w, "time", ""), old)
-						s.reindex(w, nil, a)
-						for _, f := range alertFilters(&a) {
-							oldKeys[s.idxKey(f.field, f.value)] = true
-						}
-						for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
-							oldKeys[s.idxKey("word", wd)] = true
-						}
-					}
-					w.flush(ctx, p)
-					return nil
-				})
-				return err
-			}, rkeys...)
+		_, err := s.rewriteAlerts(ctx, rkeys, func(w *writes, a precwatch.Alert) {
+			old := hexMember(a)
+			w.zRem(s.cachedIdxKey(w, "", ""), old)
+			w.zRem(s.cachedIdxKey(w, "time", ""), old)
+			s.reindex(w, nil, a)
+			for _, f := range alertFilters(&a) {
+				oldKeys[s.idxKey(f.field, f.value)] = true
+			}
+			for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
+				oldKeys[s.idxKey("word", wd)] = true
+			}
 		})
 		rkeys = rkeys[:0]
 		return err
