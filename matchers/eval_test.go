@@ -66,6 +66,9 @@ var holdoutBatches = []struct {
 	// Long product pages as a crawler flattens them: variant selectors,
 	// spec tables, reviews, boilerplate; decoys that look obfuscated.
 	{"batch19", 3484, floorRE("holdout-batch19-floor")},
+	// Text that passed through a machine: OCR, PDF copy-paste, machine
+	// translation and templated feeds, in all nine languages.
+	{"batch20", 3684, floorRE("holdout-batch20-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
