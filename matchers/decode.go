@@ -36,6 +36,25 @@ func (d *decoded) add(s string, from span32) {
 	}
 }
 
+// hasCharRef reports an HTML character reference in s that decodes to
+// something else ("&#37;", "&amp;", "&eacute;").
+func hasCharRef(s string) bool {
+	for i := strings.IndexByte(s, '&'); i >= 0; {
+		end := min(len(s), i+12)
+		if j := strings.IndexByte(s[i+1:end], ';'); j > 0 {
+			if ref := s[i : i+j+2]; html.UnescapeString(ref) != ref {
+				return true
+			}
+		}
+		k := strings.IndexByte(s[i+1:], '&')
+		if k < 0 {
+			return false
+		}
+		i += 1 + k
+	}
+	return false
+}
+
 // mayBeEncoded is the cheap test before decodeArtifacts: a character
 // reference, two percent escapes, a tag, a letter UTF-8 mojibake
 // begins with (Ã Â Ä Å Ð Ñ), or four Latin-1 letters in a row.

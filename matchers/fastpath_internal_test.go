@@ -257,7 +257,10 @@ func (m *Matcher) fuzzyWordsReference(n *normText) {
 		if !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
-		fix, ok := v.fuzzy(t[a:b])
+		fix, ok := v.ocrRead(t[a:b])
+		if !ok {
+			fix, ok = v.fuzzy(t[a:b])
+		}
 		if !ok || isSystematicName(t[a:b]) {
 			continue
 		}
@@ -445,4 +448,34 @@ func TestSolutionFlagIsTheWords(t *testing.T) {
 		t.Fatalf("%d tokens' flags fixed, %d solution words: the test covers too little", fixed, solution)
 	}
 	t.Logf("%d tokens' flags fixed, %d solution words", fixed, solution)
+}
+
+// TestOCRReadingsPassTheGate checks that every OCR reading the vocabulary
+// holds passes fuzzyCandidate, the one gate before fuzzyWords reads it,
+// and that a form two words share reads as neither.
+func TestOCRReadingsPassTheGate(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	v := m.vocab
+	read, shared := 0, 0
+	for k, w := range v.ocr {
+		fix, ok := v.ocrRead([]byte(k))
+		if w == "" {
+			shared++
+			if ok {
+				t.Errorf("ocrRead(%q) = %q, want no reading (shared form)", k, fix)
+			}
+			continue
+		}
+		if !ok || fix != w {
+			t.Errorf("ocrRead(%q) = %q, %v; want %q", k, fix, ok, w)
+		}
+		if !v.fuzzyCandidate([]byte(k)) {
+			t.Errorf("OCR form %q of %q fails fuzzyCandidate", k, w)
+		}
+		read++
+	}
+	if read < 1000 {
+		t.Fatalf("only %d OCR forms: the test covers too little", read)
+	}
+	t.Logf("%d OCR forms, %d shared by two words", read, shared)
 }

@@ -827,12 +827,22 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 // the text as written.
 func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
 	n0 := len(sc.staged)
-	m.matchField(sc, field, text)
-	if len(sc.staged) > n0 || !mayBeEncoded(text) {
-		return
+	// A character reference left in listing text ("98&#37;", "&nbsp;") is
+	// always an artifact, and the decoded text is read first, so that a
+	// strength or a word it hides counts too. Other artifacts are read
+	// only when the text as written names nothing.
+	decodeFirst := hasCharRef(text)
+	if !decodeFirst {
+		m.matchField(sc, field, text)
+		if len(sc.staged) > n0 || !mayBeEncoded(text) {
+			return
+		}
 	}
 	dec, spans, ok := decodeArtifacts(text)
 	if !ok {
+		if decodeFirst {
+			m.matchField(sc, field, text)
+		}
 		return
 	}
 	m.matchField(sc, field, dec)
@@ -1408,6 +1418,9 @@ func negated(toks []token, first, after int) bool {
 	if freeOf(toks, first) || zeroPercent(toks, before, after) || without(toks, before) {
 		return true
 	}
+	if attributeNone(toks, after) {
+		return true
+	}
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
 		after++
 	}
@@ -1421,6 +1434,23 @@ func negated(toks []token, first, after int) bool {
 	}
 	return notBasedOn(toks, first) || policyNegated(toks, first)
 }
+
+// attributeNone reports a feed's attribute that gives the term, at
+// toks[after], the value "none": "Aceton: Nein|Inhalt: 250 ml",
+// "Nadtlenek wodoru: brak". The value ends the attribute ("No. 5" is a
+// number).
+func attributeNone(toks []token, after int) bool {
+	if after+1 >= len(toks) || toks[after].kind != tokPunct || toks[after].word != ":" && toks[after].word != "=" ||
+		toks[after+1].kind != tokWord || !noneValues[toks[after+1].word] {
+		return false
+	}
+	next := after + 2
+	return next == len(toks) || toks[next].kind == tokBreak ||
+		toks[next].kind == tokPunct && toks[next].word != "." && toks[next].word != "-" && toks[next].word != "/"
+}
+
+// noneValues are the attribute values that say "none" or "no".
+var noneValues = foldedSetOf(`no none nein kein keine non aucun aucune nee geen brak nie нет net ninguno ninguna nessuno nessuna nada nulla`)
 
 // notContainedVerbs, after the term and "не", say the product holds none.
 var notContainedVerbs = foldedSetOf(`входит содержится содержит vkhodit soderzhitsya soderzhit`)

@@ -1,7 +1,6 @@
 package matchers
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -28,9 +27,14 @@ import (
 //   - one dropped, doubled or swapped letter (not the first) in a word of
 //     fuzzyMinLetters or more whose corrected form is a vocabulary word of
 //     that length (so a dropped letter only in words of nine or more:
-//     "ammonia" is not "ammoniya"); never a changed letter, which makes
-//     another chemical ("chlorite" is not "chlorate"), nor a word made of
-//     the parts of systematic names ("nitroethane");
+//     "ammonia" is not "ammoniya"); never any other changed letter, which
+//     makes another chemical ("chlorite" is not "chlorate"), nor a word
+//     made of the parts of systematic names ("nitroethane");
+//   - one OCR confusion (ocrConfusions: "rn" for "m", "d" for "cl", "n"
+//     for "ri", "vv" for "w", "i"/"l", "i" for "t", Cyrillic "н"/"и") in a
+//     word of fuzzyMinLetters bytes or more that reads as exactly one
+//     vocabulary word of ocrMinLetters or more ("Perdorato", "siarkovvy",
+//     "селнтра");
 //   - a clipped name ending in a full stop ("Nitrométh."), the prefix of
 //     words of one substance only, with a strength or amount beside it.
 // Edits rewrite the normalised text with offsets back to the original, as
@@ -250,7 +254,7 @@ func (v *vocab) fuzzyCandidate(word []byte) bool {
 	if !v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) {
 		return true
 	}
-	_, ok := v.kerned(word)
+	_, ok := v.ocrRead(word)
 	return ok
 }
 
@@ -725,7 +729,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		if b-a < fuzzyMinLetters || !v.fuzzyCandidate(t[a:b]) {
 			continue
 		}
-		fix, ok := v.kerned(t[a:b])
+		fix, ok := v.ocrRead(t[a:b])
 		if !ok {
 			fix, ok = v.fuzzy(t[a:b])
 		}
@@ -760,24 +764,14 @@ func (m *Matcher) fuzzyWords(n *normText) {
 	}
 }
 
-// kerned reads "rn" as the "m" it imitates ("NITRORNETHANE"): the word
-// with one "rn" made "m" when that is a vocabulary word.
-func (v *vocab) kerned(w []byte) (string, bool) {
+// ocrRead reads w through one OCR confusion ("NITRORNETHANE",
+// "Perdorato", "селнтра"): the one vocabulary word it stands for.
+func (v *vocab) ocrRead(w []byte) (string, bool) {
 	if len(w) < fuzzyMinLetters {
 		return "", false
 	}
-	for j := bytes.Index(w, []byte("rn")); j >= 0; {
-		c := string(w[:j]) + "m" + string(w[j+2:])
-		if v.words[c] {
-			return c, true
-		}
-		k := bytes.Index(w[j+1:], []byte("rn"))
-		if k < 0 {
-			break
-		}
-		j += 1 + k
-	}
-	return "", false
+	fix, ok := v.ocr[string(w)]
+	return fix, ok && fix != ""
 }
 
 // This fails to compile when fuzzyMinLetters is under 8, for which

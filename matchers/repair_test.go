@@ -63,6 +63,16 @@ func TestRepairRules(t *testing.T) {
 		{"short word", "Acetne 99% 1 L", "", ""},
 		{"another chemical, 7 letters", "Nitrat ammonia 25 kg", "", ""},
 		{"first letter", "Examine the hexamine tablets", "hexamine", ""},
+		// OCR confusions, one per word, in long words only.
+		{"ocr cl as d", "Perdorato de sodio 99 % 1 kg", "sodium-perchlorate", "true"},
+		{"ocr t as i", "Acqua ossigenaia 130 volumi 5 kg", "hydrogen-peroxide", "true"},
+		{"ocr i as l", "Waterstofperoxlde 35 % 5 liter", "hydrogen-peroxide", "true"},
+		{"ocr w as vv", "Kwas siarkovvy 96 % 5 l", "sulphuric-acid", "true"},
+		{"ocr cyrillic и as н", "Аммначная селнтра 34,4 % 500 кг", "ammonium-nitrate", "true"},
+		{"ocr rn as m", "Arnmoniumnitraat 25 kg", "ammonium-nitrate", ""},
+		{"ocr, another chemical", "Sodium chlorlte 80 % 1 kg", "", ""},
+		{"ocr, short word", "Acido nitnco 65 %", "", ""},
+		{"ocr, ordinary words", "Modem router, clear water, tellurium foil, millimetre paper", "", ""},
 		// Clipped names only with a strength or amount beside them.
 		{"clipped", "Nitrométh. 99 % 1 L", "nitromethane", "true"},
 		{"clipped, nothing beside", "We love nitrometh. Ask us.", "", ""},

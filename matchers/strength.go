@@ -326,6 +326,12 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				a := len(sc.arena)
 				if wide {
 					sc.arena = appendFolded(sc.arena, s[i:j])
+					// Latin look-alikes in a Cyrillic word ("бeз") read
+					// as Cyrillic, as normalisation reads the terms.
+					var buf [64]byte
+					if cyr, ok := cyrillicReading(sc.arena[a:], buf[:0]); ok {
+						sc.arena = append(sc.arena[:a], cyr...)
+					}
 				} else {
 					// ASCII: lower-cased by index, as appendFolded would.
 					arena := slices.Grow(sc.arena, j-i)[:a+j-i]
@@ -493,6 +499,51 @@ func finishTokens(toks []token, sc *scratch) {
 	for _, w := range sc.words {
 		toks[w.tok].word = all[w.a:w.b]
 	}
+}
+
+// cyrillicReading is w (folded) with its Latin look-alikes read as
+// Cyrillic, appended to buf, when w is a Cyrillic word with some: most of
+// its letters are Cyrillic, or it has a letter only Cyrillic has and every
+// Latin letter has a Cyrillic twin (fixWord's rule).
+func cyrillicReading(w, buf []byte) ([]byte, bool) {
+	latin, cyr, cyrOnly := 0, 0, 0
+	latinOnly := false
+	if !hasASCIILetter(w) {
+		return nil, false
+	}
+	for _, r := range string(w) {
+		switch {
+		case r < utf8.RuneSelf:
+			if isASCIILetter(byte(r)) {
+				latin++
+				latinOnly = latinOnly || toCyrillic[r] == 0
+			}
+		case isCyrillic(r):
+			cyr++
+			if latinOf(r) == 0 {
+				cyrOnly++
+			}
+		}
+	}
+	if latin == 0 || cyr == 0 || cyr <= latin && (cyrOnly == 0 || latinOnly) {
+		return nil, false
+	}
+	for _, r := range string(w) {
+		if c := toCyrillic[r]; r < utf8.RuneSelf && c != 0 {
+			r = c
+		}
+		buf = utf8.AppendRune(buf, r)
+	}
+	return buf, true
+}
+
+func hasASCIILetter(w []byte) bool {
+	for _, c := range w {
+		if isASCIILetter(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendFolded appends the normalised form of a word (letters only, so it

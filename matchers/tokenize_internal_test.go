@@ -80,6 +80,9 @@ func tokenizeRangeReference(s string, from, to int, toks []token, sc *scratch) [
 			}
 			a := len(sc.arena)
 			sc.arena = appendFolded(sc.arena, s[i:j])
+			if cyr, ok := cyrillicReading(sc.arena[a:], nil); ok {
+				sc.arena = append(sc.arena[:a], cyr...)
+			}
 			sc.words = append(sc.words, wordSpan{len(toks), a, len(sc.arena)})
 			w := string(sc.arena[a:])
 			if len(w) >= 2 && w[0] == 'x' {

@@ -27,6 +27,9 @@ type vocab struct {
 	// first) deleted: a word one edit from a long word is one of them, or
 	// becomes one with a letter deleted (fuzzyNear).
 	near *nearFilter
+	// ocr maps a long word as OCR misreads it to the vocabulary word it
+	// stands for ("" when it could stand for two).
+	ocr map[string]string
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -49,6 +52,54 @@ type trieEdge struct {
 // fuzzyMinLetters is the shortest word (in letters) edited by one dropped,
 // doubled or swapped letter: shorter words are too close to others.
 const fuzzyMinLetters = 8
+
+// ocrMinLetters is the shortest vocabulary word (in letters) read through
+// an OCR confusion; the word as written must also be fuzzyMinLetters
+// bytes or more (fuzzyWords looks at no shorter one), which only Cyrillic
+// words of seven letters are.
+const ocrMinLetters = 7
+
+// ocrConfusions are the letters OCR reads one for another, printed and as
+// read: "rn" for "m" and back, "d" for "cl", "n" for "ri", "vv" for "w",
+// "i" and "l" for each other, "i" for "t", and Cyrillic "н" for "и" and
+// back. Each is a pair scanned labels and catalogue PDFs show; a letter
+// changed any other way is not read (it makes another chemical:
+// "chlorite" is not "chlorate").
+var ocrConfusions = [...]struct{ printed, read string }{
+	{"m", "rn"}, {"rn", "m"}, {"cl", "d"}, {"ri", "n"}, {"w", "vv"},
+	{"l", "i"}, {"i", "l"}, {"t", "i"}, {"и", "н"}, {"н", "и"},
+}
+
+// ocrReadings maps every long vocabulary word with one OCR confusion to
+// that word, and to "" a form two words share. A form that is itself a
+// vocabulary word is left out.
+func ocrReadings(words map[string]bool) map[string]string {
+	ocr := map[string]string{}
+	for w := range words {
+		if utf8.RuneCountInString(w) < ocrMinLetters || !allLetters([]rune(w)) {
+			continue
+		}
+		for _, c := range ocrConfusions {
+			for j := 0; ; j += len(c.printed) {
+				n := strings.Index(w[j:], c.printed)
+				if n < 0 {
+					break
+				}
+				j += n
+				k := w[:j] + c.read + w[j+len(c.printed):]
+				if len(k) < fuzzyMinLetters || words[k] {
+					continue
+				}
+				if prev, ok := ocr[k]; ok && prev != w {
+					ocr[k] = ""
+				} else {
+					ocr[k] = w
+				}
+			}
+		}
+	}
+	return ocr
+}
 
 // vocabMinLen is the shortest word (in runes) the repair pass resolves a
 // text word to: short words ("di", "de", "of") fit too many disguises.
@@ -109,22 +160,12 @@ func newVocab(patterns []string) *vocab {
 	for q := range v.fuzzyEnd {
 		v.fuzzyEndBits.add(q)
 	}
-	// The bitsets also pass a long word with one "m" written "rn"
-	// (vocab.kerned), so that they stay the one gate for both readings.
-	for w := range v.words {
-		if len(w) < fuzzyMinLetters || !allLetters([]rune(w)) {
-			continue
-		}
-		for j := strings.IndexByte(w, 'm'); j >= 0; {
-			k := w[:j] + "rn" + w[j+1:]
-			v.fuzzyBits.add(quad([]byte(k)))
-			v.fuzzyEndBits.add(quad([]byte(k[len(k)-4:])))
-			n := strings.IndexByte(w[j+1:], 'm')
-			if n < 0 {
-				break
-			}
-			j += 1 + n
-		}
+	v.ocr = ocrReadings(v.words)
+	// The bitsets also pass the OCR readings (vocab.ocrRead), so that they
+	// stay the one gate for both kinds of reading.
+	for k := range v.ocr {
+		v.fuzzyBits.add(quad([]byte(k)))
+		v.fuzzyEndBits.add(quad([]byte(k[len(k)-4:])))
 	}
 	v.pair = new([128][128]int32)
 	for c1 := range rune(128) {
