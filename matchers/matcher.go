@@ -1652,7 +1652,7 @@ var tradeVerbs = map[string]bool{
 // containVerbs say what a product holds: negated, they negate the list
 // after them as a shop's policy does ("no contiene acetona", "ne contient
 // pas d'eau oxygénée", "не содержит перекиси").
-var containVerbs = foldedSetOf(`contain contains include includes contient contiennent contiene contengono contem lleva llevan
+var containVerbs = foldedSetOf(`contain contains containing include includes contient contiennent contiene contengono contem lleva llevan
 enthält enthalten bevat bevatten zawiera zawierają содержит содержат soderzhit soderzhat`)
 
 // notBefore are the words that negate the verb after them: English, and
@@ -1809,7 +1809,7 @@ func qualified(toks []token, first int) bool {
 	if of >= 1 && toks[of].kind == tokWord && ofWords[toks[of].word] && toks[of-1].kind == tokWord && anionHeads[toks[of-1].word] {
 		return true
 	}
-	if before >= 0 && toks[before].kind == tokWord && derivativeHeads[toks[before].word] {
+	if before >= 0 && toks[before].kind == tokWord && (derivativeHeads[toks[before].word] || genitiveAnionHeads[toks[before].word]) {
 		return true
 	}
 	return before >= 0 && toks[before].kind == tokWord && organicGroup(toks[before].word)
@@ -1830,7 +1830,13 @@ var (
 idrossido ossido stearato carbonato solfato cloruro fosfato silicato acetato
 hydroxyde oxyde stéarate sulfate chlorure silicate
 hidróxido óxido estearato sulfato
-hydroxid oxid`)
+hydroxid oxid citrate citrato`)
+	// genitiveAnionHeads head a compound's name directly before the
+	// element in the genitive, in Polish and Russian ("cytrynian magnezu w
+	// proszku" is magnesium citrate powder, "стеарат магния").
+	genitiveAnionHeads = foldedSetOf(`wodorotlenek tlenek stearynian węglan siarczan chlorek fosforan krzemian octan cytrynian mleczan glukonian
+гидроксид оксид стеарат карбонат сульфат хлорид фосфат силикат ацетат цитрат лактат глюконат
+gidroksid oksid stearat karbonat sulfat khlorid fosfat silikat atsetat tsitrat laktat glyukonat`)
 	ofWords = foldedSetOf(`of di de d du del della dello`)
 )
 

@@ -25,6 +25,7 @@ var (
 	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
 ticket tickets voucher vouchers exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
 hardback hardcover paperback softcover taschenbuch broché relié rilegato brossura gebonden
+vinyl vinyle vinilo vinile lp schallplatte elpee winyl пластинка plastinka plaque plaques vuota vuote vacía vacías
 schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres gutschein
 panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
 cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro entrada entradas boleto boletos
