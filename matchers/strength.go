@@ -277,6 +277,11 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 		case clsSpace:
 		case clsDigit:
 			j, v := scanNumber(s, i)
+			// A capital O printed for the zero that ends a whole number
+			// ("13O volumes", "1O vol."), as OCR reads a label.
+			if j < len(s) && s[j] == 'O' && s[j-1]-'0' < 10 && v >= 1 && v == float64(int64(v)) && (j+1 == len(s) || s[j+1] < utf8.RuneSelf && byteKind[s[j+1]]&kindLetter == 0 && s[j+1]-'0' >= 10) {
+				j, v = j+1, v*10
+			}
 			sc.nums = append(sc.nums, int32(len(toks)))
 			toks = addToken(toks, tokNum, i, j, "", v, 0)
 			i = j
