@@ -974,7 +974,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 			after++
 		}
 		c.tokFirst, c.tokAfter = first, after
-		if c.ref.class == classAbbr && !abbrevSupported(text, toks, strengths, quants, c) && !m.gradeSupports(text, toks, c) {
+		if c.ref.class == classAbbr && (!abbrevSupported(text, toks, strengths, quants, c) && !m.gradeSupports(text, toks, c) || gradeCode(toks, c.tokAfter)) {
 			continue
 		}
 		// A term read across a list's separators names nothing, nor
@@ -2035,6 +2035,18 @@ func bareGrade(text string, toks []token, c candidate, decimal bool) (float64, b
 	}
 	return t.num, true
 }
+
+// gradeCode reports a code written as a grade's name, the word for grade
+// right after it ("DC grade", "HP grade", "AR-Qualität"): a grade of
+// whatever the listing sells, not the substance the code also stands for.
+func gradeCode(toks []token, after int) bool {
+	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
+		after++
+	}
+	return after < len(toks) && toks[after].kind == tokWord && gradeWords[toks[after].word]
+}
+
+var gradeWords = foldedSetOf(`grade grades quality qualität qualitaet qualité calidad qualità kwaliteit jakość jakosc сорт sort`)
 
 // minBareGrade is the lowest nitrogen grade bareGrade reads: straight
 // ammonium nitrate fertilisers are sold from about 26 % N (calcium

@@ -196,6 +196,8 @@ func TestMatchTable(t *testing.T) {
 		{"attribute number", "Acetone: No. 5 drum 99 %", `acetone/name/"Acetone"/99/-`},
 		{"attribute yes", "Aceton: Ja | 99 % 5 l", `acetone/name/"Aceton"/99/-`},
 		{"negator in mixed scripts", "Жидкость бeз aцeтoнa, 100 мл", ``},
+		{"a code as a grade's name", "PERCHLOR 99.9% stabilised — 25 L drum | DC grade", ``},
+		{"HP grade", "Argon 5.0 HP grade, 50 L cylinder", ``},
 		{"O for zero in a strength", "Eau oxygénée 13O volumes — flacon 1 L", `hydrogen-peroxide/synonym/"Eau oxygénée"/39/true`},
 		{"O for zero under the limit", "Eau oxygénée 1O vol. — 250 ml", `hydrogen-peroxide/synonym/"Eau oxygénée"/3/false`},
 		{"O after a code", "Acetone, model A13O, 5 L", `acetone/name/"Acetone"/-/-`},
