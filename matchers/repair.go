@@ -251,7 +251,10 @@ func (v *vocab) fuzzyCandidate(word []byte) bool {
 	if n < fuzzyMinLetters || n > v.maxLen+4 || !v.fuzzyBits.has(word) || !v.fuzzyEndBits.has(word[n-4:]) {
 		return false
 	}
-	if !v.words[string(word)] && v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) {
+	if v.words[string(word)] {
+		return false // no OCR form is a vocabulary word either
+	}
+	if v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) {
 		return true
 	}
 	_, ok := v.ocrRead(word)
@@ -767,7 +770,7 @@ func (m *Matcher) fuzzyWords(n *normText) {
 // ocrRead reads w through one OCR confusion ("NITRORNETHANE",
 // "Perdorato", "селнтра"): the one vocabulary word it stands for.
 func (v *vocab) ocrRead(w []byte) (string, bool) {
-	if len(w) < fuzzyMinLetters {
+	if len(w) < fuzzyMinLetters || !v.ocrStart.has(w) || !v.ocrEnd.has(w[len(w)-4:]) {
 		return "", false
 	}
 	fix, ok := v.ocr[string(w)]

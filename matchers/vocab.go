@@ -30,6 +30,9 @@ type vocab struct {
 	// ocr maps a long word as OCR misreads it to the vocabulary word it
 	// stands for ("" when it could stand for two).
 	ocr map[string]string
+	// ocrStart and ocrEnd are the first and last four bytes of ocr's
+	// forms: most candidates fail them before the map is asked.
+	ocrStart, ocrEnd quadBits
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -164,8 +167,11 @@ func newVocab(patterns []string) *vocab {
 	// The bitsets also pass the OCR readings (vocab.ocrRead), so that they
 	// stay the one gate for both kinds of reading.
 	for k := range v.ocr {
-		v.fuzzyBits.add(quad([]byte(k)))
-		v.fuzzyEndBits.add(quad([]byte(k[len(k)-4:])))
+		first, last := quad([]byte(k)), quad([]byte(k[len(k)-4:]))
+		v.fuzzyBits.add(first)
+		v.fuzzyEndBits.add(last)
+		v.ocrStart.add(first)
+		v.ocrEnd.add(last)
 	}
 	v.pair = new([128][128]int32)
 	for c1 := range rune(128) {
