@@ -87,9 +87,9 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 	n := 0
 	spec, specOK := 0.0, false
 	for _, text := range [2]string{l.Title, l.Description} {
-		sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
+		sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
 		toks := tokenizeRange(text, 0, len(text), sc.toks[:0], sc)
-		finishTokens(toks, sc)
+		toks = finishTokensAndNumbers(toks, sc)
 		sc.toks = toks
 		sc.strengths = findStrengths(text, toks, sc.nums, sc.strengths[:0])
 		listed := specNumbers(toks, sc.strengths, sc.specBuf[:0])

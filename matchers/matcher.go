@@ -935,7 +935,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	// window per cluster of nearby candidates, separated by a break.
 	sortByStart(cands)
 	toks := sc.toks[:0]
-	sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
+	sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
 	for i := 0; i < len(cands); {
 		lo, hi := cands[i].start, cands[i].end
 		j := i + 1
@@ -953,7 +953,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		toks = tokenizeRange(text, from, to, toks, sc)
 		i = j
 	}
-	finishTokens(toks, sc)
+	toks = finishTokensAndNumbers(toks, sc)
 	if len(sc.support) > 0 {
 		m.fixTokens(text, toks, sc.support)
 	}

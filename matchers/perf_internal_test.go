@@ -182,7 +182,7 @@ func TestFlagTableProbes(t *testing.T) {
 	worst := 0
 	for w := range wordFlags {
 		probes := 1
-		for i := wordHash(w) & flagTable.mask; flagTable.keys[i] != w; i = (i + 1) & flagTable.mask {
+		for i := wordHash(w, prefix8(w)) & flagTable.mask; flagTable.keys[i] != w; i = (i + 1) & flagTable.mask {
 			probes++
 		}
 		worst = max(worst, probes)

@@ -49,9 +49,10 @@ const (
 	fQualifier
 	fConnector
 	fAbbrevDot
-	fContext   // a chemical or shop word that supports an abbreviation
-	fCompeting // a word that gives a short code an everyday sense
-	fSolution  // a solution's: its percentage is by weight (findStrengths)
+	fContext    // a chemical or shop word that supports an abbreviation
+	fCompeting  // a word that gives a short code an everyday sense
+	fSolution   // a solution's: its percentage is by weight (findStrengths)
+	fNumberWord // a word of a number spelled out (numwords.go)
 )
 
 // wordFlags maps a folded word to its flags; built from the word lists.
@@ -65,7 +66,7 @@ var wordFlags = func() map[string]wordFlag {
 		{notStrength, fNotStrength}, {quantityUnits, fUnit}, {purityWords, fPurity},
 		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
-		{competingWords, fCompeting}, {solutionWords, fSolution},
+		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -118,7 +119,7 @@ var flagTable = func() (t struct {
 	}
 	t.keys, t.slots, t.mask = make([]string, size), make([]flagSlot, size), uint32(size-1)
 	for w, f := range wordFlags {
-		i := wordHash(w) & t.mask
+		i := wordHash(w, prefix8(w)) & t.mask
 		for t.keys[i] != "" {
 			i = (i + 1) & t.mask
 		}
@@ -143,14 +144,14 @@ func prefix8[T string | []byte](w T) uint64 {
 	return x
 }
 
-// wordHash hashes a word from its length and three of its bytes: a few
-// instructions whatever its length, and spread well enough for a table
-// this sparse (comparing the keys settles collisions).
-func wordHash[T string | []byte](w T) uint32 {
-	n := uint32(len(w))
-	h := n*0x9E3779B1 ^ uint32(w[0])<<16 ^ uint32(w[n-1])<<8 ^ uint32(w[n/2])
-	h *= 0x85EBCA6B
-	return h ^ h>>15
+// wordHash hashes a word from its first eight bytes x (prefix8), its
+// ninth, its last and its length, mixed by one multiplication: the words
+// of spelled numbers ("sechsundzwanzig", "sechsundvierzig") share their
+// first, middle and last bytes too often for a hash of three bytes.
+func wordHash[T string | []byte](w T, x uint64) uint32 {
+	n := uint64(len(w))
+	h := (x ^ n<<59 ^ uint64(w[n-1])<<51 ^ uint64(w[min(n-1, 8)])<<43 ^ n) * 0x9E3779B97F4A7C15
+	return uint32(h>>32 ^ h>>45)
 }
 
 // lookupFlags returns the flags of a folded word, 0 for none.
@@ -187,7 +188,7 @@ func probeFlags[T string | []byte](w T, x uint64) wordFlag {
 	t := &flagTable
 	n := uint32(len(w))
 	long := (8 - uint64(n)) >> 63 // 1 when n > 8
-	for i := wordHash(w) & t.mask; ; i = (i + 1) & t.mask {
+	for i := wordHash(w, x) & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
 		d := sl.pre ^ x | uint64(sl.n^n) // 0 when prefix and length match
 		f := sl.flags
@@ -225,6 +226,7 @@ type scratch struct {
 	toks      []token
 	words     []wordSpan
 	nums      []int32 // tokens that may start a strength or an amount
+	spelled   bool    // a token may start a number spelled in words
 	arena     []byte
 	norm      normText
 	cands     []candidate
@@ -356,6 +358,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				} else {
 					fl = lookupFlagsAt(w, s, i, j)
 				}
+				sc.spelled = sc.spelled || fl&fNumberWord != 0
 				toks = addToken(toks, tokWord, i, j, "", 0, fl)
 				i = j
 				continue
@@ -366,6 +369,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				sc.nums = append(sc.nums, int32(len(toks))) // a pack count ("x10")?
 			}
 			fl = lookupFlagsAt(w, s, i, j)
+			sc.spelled = sc.spelled || fl&fNumberWord != 0
 			toks = addToken(toks, tokWord, i, j, w, 0, fl)
 			i = j
 			continue
@@ -504,6 +508,17 @@ func finishTokens(toks []token, sc *scratch) {
 	for _, w := range sc.words {
 		toks[w.tok].word = all[w.a:w.b]
 	}
+}
+
+// finishTokensAndNumbers is finishTokens, then numbers spelled in words
+// before a percentage read as numbers (numwords.go).
+func finishTokensAndNumbers(toks []token, sc *scratch) []token {
+	finishTokens(toks, sc)
+	if sc.spelled {
+		sc.spelled = false
+		toks, sc.nums = readSpelledNumbers(toks, sc.nums)
+	}
+	return toks
 }
 
 // cyrillicReading is w (folded) with its Latin look-alikes read as
@@ -932,9 +947,10 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 				continue
 			}
 			s = strength{first: first, last: last, value: v, kind: strPercent}
-		case word(j) == "per" && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case (word(j) == "per" || word(j) == "pour" || word(j) == "por") && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			// "35 per cent", as British English writes it; Italian "per
-			// cento", pharmacopoeia Latin "per centum".
+			// cento", pharmacopoeia Latin "per centum", French "pour cent",
+			// Spanish "por ciento".
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
 		case weightPercent[word(j)] && !is(first-1, fNotStrength):
 			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
@@ -1126,7 +1142,7 @@ func perLitreMolAt(toks []token, j int) float64 {
 }
 
 // perCent are the words after "per" that make a percentage.
-var perCent = map[string]bool{"cent": true, "cento": true, "centum": true}
+var perCent = map[string]bool{"cent": true, "cento": true, "centum": true, "ciento": true}
 
 // minPPM is the least parts per million read as a content (1 %).
 const minPPM = 1e4
