@@ -1194,10 +1194,10 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case proxyErr != nil:
 		runErr = fmt.Errorf("crawler: site %q: proxy %s unreachable: %w", c.site.Name, c.proxyURL.Redacted(), proxyErr)
 		rec.Errors = append(rec.Errors, runErr.Error())
+		// Failed even after pages were read: the proxy going down is an
+		// outage of our own to alert on, not the site's answer; what was
+		// read is kept and nothing is marked gone, as for a partial run.
 		rec.Status = precwatch.RunFailed
-		if rec.Pages > 0 {
-			rec.Status = precwatch.RunPartial
-		}
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())
