@@ -160,3 +160,29 @@ func TestStorefrontSlugIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestStorefrontRedirects: an ad reached through a 301 with a relative
+// Location or through a page that only refreshes to it (meta refresh, 0 s)
+// is read on its own page; the refresh page was taken for the ad's page
+// before, its seller and description left empty.
+func TestStorefrontRedirects(t *testing.T) {
+	srv, take := storefrontMarket(t)
+	store := openStore(t)
+	site := storefrontSite(t, srv)
+	_, byTitle := storefrontListings(t, site, store)
+	h := take()
+	for title, vendor := range map[string]string{"Sulphuric acid 96%, 1 L": "alice", "Wash bottle 500 ml": "bob"} {
+		ls := byTitle[title]
+		if len(ls) != 1 || ls[0].Vendor != vendor || !strings.Contains(ls[0].Description, "Sealed bottle") {
+			t.Errorf("%q: %+v, want one listing read on its page (vendor %q, its description)", title, ls, vendor)
+		}
+	}
+	if h["/r/103"] != 1 || h["/listing/103/sulphuric-acid-96"] != 1 || h["/go/202"] != 1 || h["/listing/202/wash-bottle"] != 1 {
+		t.Errorf("requests %v: want each hop and each ad's page once", h)
+	}
+	// A re-crawl reads the vendor pages alone.
+	run, _ := storefrontListings(t, site, store)
+	if h := take(); h["/r/103"] != 0 || h["/listing/103/sulphuric-acid-96"] != 0 || run.DetailsSkipped == 0 {
+		t.Errorf("re-crawl fetched %v (details skipped %d): want no ad page", h, run.DetailsSkipped)
+	}
+}
