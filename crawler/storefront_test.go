@@ -186,3 +186,18 @@ func TestStorefrontRedirects(t *testing.T) {
 		t.Errorf("re-crawl fetched %v (details skipped %d): want no ad page", h, run.DetailsSkipped)
 	}
 }
+
+// TestStorefrontTwoCategories: an ad a vendor's page links from two
+// categories ("/c/acids/102", "/c/lab/102", the same title) is one
+// listing, its page read once; it was two, each with its alert.
+func TestStorefrontTwoCategories(t *testing.T) {
+	srv, take := storefrontMarket(t)
+	_, byTitle := storefrontListings(t, storefrontSite(t, srv), openStore(t))
+	ls := byTitle["Hydrogen peroxide 35%, 5 L"]
+	if len(ls) != 1 || ls[0].ID != "102" || ls[0].Vendor != "alice" {
+		t.Errorf("listings %+v, want one, id 102, alice's", ls)
+	}
+	if h := take(); h["/c/acids/102"]+h["/c/lab/102"] != 1 {
+		t.Errorf("requests %v: want the ad's page read once", h)
+	}
+}

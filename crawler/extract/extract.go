@@ -900,14 +900,20 @@ func uniqueIDs(ls []precwatch.Listing, derived []bool) {
 }
 
 // sameListing reports whether two rows of one page that derive the same ID
-// show one listing: the same URL, or URLs of one path and the same title.
+// show one listing: the same URL, or URLs of one path and the same title,
+// or a numeric ID and the same title and vendor under two paths (one ad
+// linked from two categories, "/c/acids/102" and "/c/lab/102": a number
+// is the market's own ID, where a slug may be any vendor's).
 func sameListing(a, b precwatch.Listing) bool {
 	if a.URL == b.URL {
 		return true
 	}
+	if !strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle)) {
+		return false
+	}
 	pa, _, _ := strings.Cut(a.URL, "?")
 	pb, _, _ := strings.Cut(b.URL, "?")
-	return pa == pb && strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle))
+	return pa == pb || numeric(a.ID) && a.Vendor == b.Vendor
 }
 
 // dedupListings merges listings of the same identity (a featured item shown
