@@ -135,7 +135,60 @@ func pageEncodingFallback(body []byte, contentType string, fallback encoding.Enc
 	if e, name := sniffCJK(body); e != nil {
 		return e, name
 	}
+	if e, name := sniffCyrillic(body); e != nil {
+		return e, name
+	}
 	return charmap.Windows1252, "windows-1252"
+}
+
+// sniffCyrillic takes an undeclared page that is not UTF-8 for Russian in
+// windows-1251 or KOI8-R when its bytes plainly are: words of three or
+// more bytes over 0x7F hold most of them, where Latin-script text in
+// windows-1252 or ISO-8859-2 has an accented letter here and there inside
+// ASCII words. Russian is mostly lower case, which windows-1251 puts at
+// 0xE0-0xFF and KOI8-R at 0xC0-0xDF. A shop whose catalogue pages declare
+// windows-1251 and whose product pages do not was read half garbled
+// ("Àçîòíàÿ êèñëîòà") unless its site named the charset; browsers
+// (chardetng, CED) read such pages as Cyrillic.
+func sniffCyrillic(body []byte) (encoding.Encoding, string) {
+	if len(body) > sniffBytes {
+		body = body[:sniffBytes]
+	}
+	// e0, c0: bytes 0xE0-0xFF and 0xC0-0xDF, the lower case of
+	// windows-1251 and of KOI8-R.
+	high, inWords, run, e0, c0 := 0, 0, 0, 0, 0
+	end := func() {
+		if run >= 3 {
+			inWords += run
+		}
+		run = 0
+	}
+	for _, b := range body {
+		if b < 0x80 {
+			end()
+			continue
+		}
+		high++
+		switch {
+		case b >= 0xE0:
+			e0++
+		case b >= 0xC0:
+			c0++
+		case b == 0xA8 || b == 0xB8 || b == 0xA3 || b == 0xB3: // Ё, ё in windows-1251 and KOI8-R
+		default: // punctuation and symbols
+			end()
+			continue
+		}
+		run++
+	}
+	end()
+	if inWords < 16 || inWords*10 < high*6 {
+		return nil, ""
+	}
+	if e0 >= c0 {
+		return charmap.Windows1251, "windows-1251"
+	}
+	return charmap.KOI8R, "koi8-r"
 }
 
 // SiteCharset is the encoding a site's charset label names (Site.Charset),

@@ -2,11 +2,13 @@ package crawler
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,9 +214,76 @@ func TestCrawlLateCharsetDeclaration(t *testing.T) {
 	}
 }
 
+// TestCrawlUndeclaredCyrillic: a windows-1251 shop whose catalogue
+// declares its charset and whose product pages do not, every link with a
+// session id new on each answer, is read as written with no charset
+// configured, each page once: the product pages' Cyrillic was garbled.
+func TestCrawlUndeclaredCyrillic(t *testing.T) {
+	cp1251 := func(s string) string {
+		b, err := charmap.Windows1251.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var mu sync.Mutex
+	hits := map[string]int{}
+	sid := 0
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /catalog", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits["/catalog"]++
+		sid++
+		n := sid
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, cp1251(fmt.Sprintf(`<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head><body>`+
+			`<div class="tovar"><a class="name" href="/item?id=1&sid=%[1]d">Азотная кислота 65%%, 1 л</a> <span class="cena">450 руб.</span></div>`+
+			`<div class="tovar"><a class="name" href="/item?id=2&sid=%[1]d">Мёд гречишный, 1 кг</a> <span class="cena">600 руб.</span></div>`+
+			`<a href="/catalog?sid=%[1]d">Каталог</a></body></html>`, n)))
+	})
+	mux.HandleFunc("GET /item", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits["/item?id="+r.FormValue("id")]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, cp1251(`<html><head><title>Товар</title></head><body><div class="opisanie">Чистота указана в названии. Доставка Почтой России 3-5 дней.</div></body></html>`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{shop: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e := &env{store: openStore(t), proxy: p}
+	site := precwatch.Site{
+		Name: "rushop", StartURLs: []string{"http://" + shop + "/catalog"}, Proxy: p.URL(),
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{Listing: "div.tovar", Title: "a.name", URL: "a.name @href", Price: "span.cena",
+			Links: []string{"a[href^='/catalog']"}, Detail: &precwatch.Extraction{Description: "div.opisanie"}},
+	}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 {
+		t.Fatalf("run: %v %q %q, %d listings; want ok, 2", err, run.Status, run.Errors, run.Listings)
+	}
+	const desc = "Чистота указана в названии. Доставка Почтой России 3-5 дней."
+	for id, title := range map[string]string{"1": "Азотная кислота 65%, 1 л", "2": "Мёд гречишный, 1 кг"} {
+		if got := e.listings(t)[id].Listing; got.Title != title || got.Description != desc || got.Currency != "RUB" {
+			t.Errorf("listing %s = %q %q %q, want %q %q RUB", id, got.Title, got.Description, got.Currency, title, desc)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["/catalog"] != 1 || hits["/item?id=1"] != 1 || hits["/item?id=2"] != 1 {
+		t.Errorf("requests %v, want each page once", hits)
+	}
+}
+
 // TestParseSniffsCJK: an undeclared page that is not UTF-8 is read in the
 // East Asian multi-byte encoding its bytes are plainly in, as browsers
-// sniff it; other undeclared bytes stay windows-1252, as before.
+// sniff it, or in windows-1251 or KOI8-R when they plainly are Russian
+// words; other undeclared bytes stay windows-1252, as before.
 func TestParseSniffsCJK(t *testing.T) {
 	enc := func(e interface {
 		NewEncoder() *encoding.Encoder
@@ -232,6 +301,7 @@ func TestParseSniffsCJK(t *testing.T) {
 	const tw = "硝酸鉀 農業級 25 公斤，檸檬酸 食品級，聚合氯化鋁 水處理劑，三聚磷酸鈉 工業級"
 	const ja = "硝酸カリウム 試薬特級 500g、クエン酸 食品添加物、塩化カルシウム 融雪剤 25kg 袋入り"
 	const ko = "질산칼륨 시약급 500g, 구연산 식품첨가물, 염화칼슘 제설제 25kg 포대 판매합니다"
+	const ru = "Азотная кислота 65%, 1 л - доставка Почтой России, 3-5 дней. Цена 1 200 руб."
 	tests := map[string]struct {
 		body []byte
 		want string
@@ -241,6 +311,10 @@ func TestParseSniffsCJK(t *testing.T) {
 		"shift_jis":            {page(enc(japanese.ShiftJIS, ja)), ja},
 		"euc-kr":               {page(enc(korean.EUCKR, ko)), ko},
 		"latin-1 stays 1252":   {page("Salpeters\xe4ure 65 % f\xfcr 12,50 \x80, Gr\xfc\xdfe aus M\xfcnchen"), "Salpetersäure 65 % für 12,50 €, Grüße aus München"},
+		"windows-1251":         {page(enc(charmap.Windows1251, ru)), ru},
+		"koi8-r":               {page(enc(charmap.KOI8R, ru)), ru},
+		"windows-1251 short":   {page(enc(charmap.Windows1251, "Перекись водорода 6%, 1 л")), "Перекись водорода 6%, 1 л"},
+		"french stays 1252":    {page("Acide nitrique 65 % \xe0 12,50 \x80, d\xe9j\xe0 exp\xe9di\xe9, qualit\xe9 sup\xe9rieure, tr\xe8s pure"), "Acide nitrique 65 % à 12,50 €, déjà expédié, qualité supérieure, très pure"},
 		"iso-8859-2 not taken": {page(enc(charmap.ISO8859_2, "Kwas azotowy 65%, wysyłka kurierem, Łódź")), "Kwas azotowy 65%, wysy\u00b3ka kurierem, \u00a3ód\u00bc"},
 	}
 	for name, tc := range tests {

@@ -60,6 +60,8 @@ type circuitPool struct {
 	// answered maps a URL to the circuit that last answered it (see
 	// retire).
 	answered map[string]*circuit
+	// released is closed when a circuit is next released (waitRelease).
+	released chan struct{}
 }
 
 // circuitError marks a request that failed at the connection level; its
@@ -183,6 +185,41 @@ func (p *circuitPool) release(ci *circuit, failed bool) {
 		p.renew(ci)
 	}
 	p.free <- ci
+	p.mu.Lock()
+	if p.released != nil {
+		close(p.released)
+		p.released = nil
+	}
+	p.mu.Unlock()
+}
+
+// waitRelease waits, when another circuit has a request in flight, for a
+// circuit to be released (see refusedByRule); with none in flight it
+// returns at once, so that a refusal no request of ours causes is not
+// waited on. It reports whether it waited, and false ok when ctx ended.
+func (p *circuitPool) waitRelease(ctx context.Context) (waited, ok bool) {
+	p.mu.Lock()
+	othersBusy := len(p.all)-len(p.free) > 1 // the caller holds one
+	if p.released == nil {
+		p.released = make(chan struct{})
+	}
+	ch := p.released
+	p.mu.Unlock()
+	if !othersBusy {
+		return false, ctx.Err() == nil
+	}
+	select {
+	case <-ch:
+		return true, true
+	case <-ctx.Done():
+		return true, false
+	}
+}
+
+// refusedByRule reports whether err is the proxy's refusal by rule (0x02).
+func refusedByRule(err error) bool {
+	var refused *SOCKSReplyError
+	return errors.As(err, &refused) && refused.Code == 0x02
 }
 
 // renew gives ci, which its caller holds, fresh credentials: Tor builds
@@ -233,6 +270,18 @@ func (p *circuitPool) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := time.Now()
 	resp, err := ci.tr.RoundTrip(out)
+	for try := 0; err != nil && refusedByRule(err) && try < 2*len(p.all); try++ {
+		// A proxy that caps connections per client (Dante's session.max)
+		// refuses by rule the one over its cap, counting the other
+		// circuits' tunnels, idle keep-alive ones too. Wait for another
+		// request to end, let the idle tunnels go, and ask again: the
+		// site's requests then share the connections the proxy allows.
+		if waited, ok := p.waitRelease(req.Context()); !ok || (!waited && try > 0) {
+			break // cancelled, or refused with nothing else of ours open: the retries decide
+		}
+		p.CloseIdleConnections()
+		resp, err = ci.tr.RoundTrip(out)
+	}
 	if err != nil {
 		// A cancelled run is nobody's fault, an oversized body is the
 		// site's answer, not a broken connection, and credentials the proxy

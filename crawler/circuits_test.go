@@ -454,3 +454,44 @@ func TestOnionTLS(t *testing.T) {
 		t.Errorf("direct dials = %d", e.directs.Load())
 	}
 }
+
+// TestProxySessionCap crawls with more circuits than the proxy allows
+// connections at once (Dante's session.max, which refuses the one over
+// its cap by rule, 0x02): the refused requests are retried once the idle
+// tunnels are let go, and the run reads everything. A refusal by rule
+// ended the request at once before, a detail page or the run lost.
+func TestProxySessionCap(t *testing.T) {
+	e := newPagedEnv(t, 6, 0, nil)
+	e.rp.mu.Lock()
+	e.rp.maxSessions = 2
+	e.rp.mu.Unlock()
+	site := e.site("capped", "")
+	site.Circuits = 4
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK {
+		t.Fatalf("run: %v %q %q", err, run.Status, run.Errors)
+	}
+	e.rp.mu.Lock()
+	refused, maxOpen := e.rp.capRefused, e.rp.maxOpenAll
+	e.rp.mu.Unlock()
+	if refused == 0 {
+		t.Fatalf("no CONNECT over the cap: the test does not test it")
+	}
+	if maxOpen > 2 {
+		t.Errorf("tunnels open at once = %d, over the proxy's cap 2", maxOpen)
+	}
+	if got, want := len(e.listings(t)), 12; got != want {
+		t.Errorf("listings = %d, want %d", got, want)
+	}
+}
+
+// TestRefusedByRuleSaysWhy: a refusal by rule names the proxy's rules and
+// the connection cap, so that the operator knows what to change.
+func TestRefusedByRuleSaysWhy(t *testing.T) {
+	err := (&SOCKSReplyError{Code: 0x02}).Error()
+	for _, want := range []string{"connection not allowed by ruleset", "more connections at once than it allows", "circuits", "0x02"} {
+		if !strings.Contains(err, want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

@@ -290,6 +290,38 @@ func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
 	return time.Duration(min(f, 1e6) * float64(time.Second)), true
 }
 
+// refreshTarget is the URL a page's meta refresh ("0; url=/listing/7"),
+// else its Refresh header, sends the browser to, and after how long; ok is
+// false when neither names one.
+func refreshTarget(doc *goquery.Document, header string) (target string, wait time.Duration, ok bool) {
+	content := header
+	if doc != nil && len(doc.Nodes) > 0 {
+		if n := cascadia.Query(doc.Nodes[0], selRefresh); n != nil {
+			for _, a := range n.Attr {
+				if strings.EqualFold(a.Key, "content") {
+					content = a.Val
+				}
+			}
+		}
+	}
+	wait, ok = refreshDelay(nil, content)
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.IndexAny(content, ";,")
+	if i < 0 {
+		return "", 0, false
+	}
+	rest := strings.TrimSpace(content[i+1:])
+	if len(rest) >= 3 && strings.EqualFold(rest[:3], "url") {
+		if r := strings.TrimSpace(rest[3:]); strings.HasPrefix(r, "=") {
+			rest = strings.TrimSpace(r[1:])
+		}
+	}
+	rest = strings.Trim(rest, `"' `)
+	return rest, wait, rest != ""
+}
+
 // scriptRefreshes reports whether an inline script reloads the page, as
 // JavaScript interstitials do.
 func scriptRefreshes(root *html.Node) bool {

@@ -3,6 +3,7 @@ package crawler
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -79,4 +80,30 @@ func builtinCandidateEverySelector(doc *goquery.Document, errStatus, loginForms 
 	refresh := cascadia.Query(root, selRefresh) != nil || scriptRefreshes(root)
 	form := cascadia.Query(root, cascadia.MustCompile(`form`)) != nil
 	return interstitial(root, refresh, form, errStatus, loginForms)
+}
+
+// TestRefreshTarget reads where a refresh sends the browser, in the forms
+// pages write it.
+func TestRefreshTarget(t *testing.T) {
+	for _, c := range []struct {
+		meta, header, want string
+		wait               time.Duration
+		ok                 bool
+	}{
+		{`<meta http-equiv="refresh" content="0; url=/listing/7">`, "", "/listing/7", 0, true},
+		{`<meta http-equiv="Refresh" content="2;URL='../item/8'">`, "", "../item/8", 2 * time.Second, true},
+		{`<meta http-equiv="refresh" content="0,url=http://m.test/x">`, "", "http://m.test/x", 0, true},
+		{`<meta http-equiv="refresh" content="30">`, "", "", 0, false}, // a reload, not a redirect
+		{"", "1; url=/next", "/next", time.Second, true},
+		{"", "", "", 0, false},
+	} {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader("<html><head>" + c.meta + "</head><body>x</body></html>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, wait, ok := refreshTarget(doc, c.header)
+		if got != c.want || ok != c.ok || (ok && wait != c.wait) {
+			t.Errorf("refreshTarget(%q, %q) = %q %v %v, want %q %v %v", c.meta, c.header, got, wait, ok, c.want, c.wait, c.ok)
+		}
+	}
 }

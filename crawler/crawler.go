@@ -348,6 +348,9 @@ type task struct {
 	frame     bool
 	outerRead precwatch.Listing
 
+	// hops counts the meta refreshes followed to this task's page.
+	hops int
+
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
 	paged *atomic.Bool
@@ -839,6 +842,21 @@ func (r *run) page(t task, resp *colly.Response) {
 		r.vendorPage(b, t, resp, doc, fetchedAt)
 		return
 	}
+	if t.kind == kindDetail && !t.frame {
+		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
+			hop := t
+			hop.url, hop.hops = to, t.hops+1
+			if !r.enqueue(hop) {
+				// Its page was read this run, or the budget is spent: the
+				// listing is what its index row showed.
+				if t.listing.PageSHA256 != digest {
+					r.awaitPage(t.listing.PageSHA256)
+				}
+				r.recordRow(b, t.listing, "", time.Time{})
+			}
+			return
+		}
+	}
 	if t.kind == kindDetail {
 		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
 		if err == nil && !t.frame {
@@ -884,6 +902,13 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	r.notePager(pageURL, res)
+	if len(res.Listings) == 0 {
+		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
+			hop := t
+			hop.url, hop.hops = to, t.hops+1
+			r.enqueue(hop) // a redirect, not a hop of max_depth
+		}
+	}
 	follow := c.ext.FollowDetails()
 	changed := false
 	b.obs = make([]precwatch.Observation, 0, len(res.Listings))
@@ -919,6 +944,38 @@ func (r *run) page(t task, resp *colly.Response) {
 	for _, link := range links {
 		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
 	}
+}
+
+// Meta refresh redirects: a page that only sends the browser on at once
+// (<meta http-equiv="refresh" content="0; url=/listing/7">, or a Refresh
+// header) stands for the page it names, as a 3xx does. Up to
+// maxRefreshHops in a row are followed, each a page of max_pages.
+const (
+	maxRefreshHops = 5
+	maxRefreshWait = 5 * time.Second
+)
+
+// refreshHop reports the URL an index page without listings or a detail
+// page redirects to by a refresh: another URL, on the site's hosts, asked
+// for within maxRefreshWait. Interstitials that refresh (queues, browser
+// checks) were classified before.
+func (r *run) refreshHop(t task, pageURL *url.URL, resp *colly.Response, doc *goquery.Document) (string, bool) {
+	if t.hops >= maxRefreshHops {
+		return "", false
+	}
+	to, wait, ok := refreshTarget(doc, resp.Headers.Get("Refresh"))
+	if !ok || wait > maxRefreshWait {
+		return "", false
+	}
+	u, err := pageURL.Parse(to)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !r.c.hosts[strings.ToLower(u.Hostname())] {
+		return "", false
+	}
+	u.Fragment = ""
+	if extract.Canonical(u) == extract.Canonical(pageURL) {
+		return "", false
+	}
+	return r.mirrors.toPrimary(u.String()), true
 }
 
 // record matches one complete listing and records it at once, once per
@@ -1194,10 +1251,10 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	case proxyErr != nil:
 		runErr = fmt.Errorf("crawler: site %q: proxy %s unreachable: %w", c.site.Name, c.proxyURL.Redacted(), proxyErr)
 		rec.Errors = append(rec.Errors, runErr.Error())
+		// Failed even after pages were read: the proxy going down is an
+		// outage of our own to alert on, not the site's answer; what was
+		// read is kept and nothing is marked gone, as for a partial run.
 		rec.Status = precwatch.RunFailed
-		if rec.Pages > 0 {
-			rec.Status = precwatch.RunPartial
-		}
 	case ctx.Err() != nil:
 		rec.Status = precwatch.RunAbandoned
 		runErr = fmt.Errorf("crawler: site %q: run abandoned: %w", c.site.Name, ctx.Err())

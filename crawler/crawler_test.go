@@ -479,6 +479,35 @@ func TestFailClosed(t *testing.T) {
 		}
 	})
 
+	t.Run("proxy dies mid-run: failed, what was read kept, no direct dial", func(t *testing.T) {
+		e := newEnv(t)
+		site := e.torSite("/page/2", "/slow")
+		site.Extract.Detail = nil // A3 is recorded from its index row, before /slow
+		go func() {
+			<-e.m.slow // the first page was read; the proxy goes down under the second
+			e.proxy.Close()
+		}()
+		run, err := e.run(t, site)
+		if err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("run whose proxy died: err = %v, want the proxy named unreachable", err)
+		}
+		if run.Pages == 0 {
+			t.Fatalf("pages = 0: the proxy went down before the first page; want it mid-run")
+		}
+		if got, want := run.Status, precwatch.RunFailed; got != want {
+			t.Errorf("status = %q after %d page(s), want %q", got, run.Pages, want)
+		}
+		if got := e.storedRun(t, run.ID).Status; got != precwatch.RunFailed {
+			t.Errorf("stored status = %q, want failed", got)
+		}
+		if _, ok := e.listings(t)["A3"]; !ok {
+			t.Errorf("the listing read before the proxy died was not kept")
+		}
+		if got := e.directs.Load(); got != 0 {
+			t.Errorf("direct dials = %d, want 0", got)
+		}
+	})
+
 	t.Run("no local name resolution", func(t *testing.T) {
 		e := newEnv(t)
 		var lookups atomic.Int32

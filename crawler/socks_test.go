@@ -30,6 +30,10 @@ type recordingProxy struct {
 	auth        *socksConnect
 	noAuthToo   bool
 	refuseHosts map[string]bool
+	// maxSessions, when set, caps the tunnels open at once: a CONNECT over
+	// it is refused by rule (0x02), as Dante's session.max does.
+	maxSessions int
+	capRefused  int
 	conns       map[net.Conn]bool
 	wg          sync.WaitGroup
 }
@@ -193,15 +197,28 @@ func (p *recordingProxy) serve(c net.Conn) {
 	p.mu.Lock()
 	target, ok := p.hosts[host]
 	refused := !ok || p.refuseHosts[host] || (p.refuseUser != nil && p.refuseUser(user))
-	p.connects = append(p.connects, socksConnect{user: user, pass: pass, host: host, refused: refused})
+	overCap := !refused && p.maxSessions > 0 && p.openAll >= p.maxSessions
+	if overCap {
+		p.capRefused++
+	} else if !refused {
+		p.openAll++ // counted from the CONNECT, as a cap must be
+	}
+	p.connects = append(p.connects, socksConnect{user: user, pass: pass, host: host, refused: refused || overCap})
 	p.mu.Unlock()
 	reply := func(code byte) { c.Write([]byte{5, code, 0, 1, 127, 0, 0, 1, 0, 0}) }
+	if overCap {
+		reply(2) // connection not allowed by ruleset
+		return
+	}
 	if refused {
 		reply(4) // host unreachable, as Tor answers for a dead circuit or service
 		return
 	}
 	up, err := net.Dial("tcp", target)
 	if err != nil {
+		p.mu.Lock()
+		p.openAll--
+		p.mu.Unlock()
 		reply(5)
 		return
 	}
@@ -209,7 +226,6 @@ func (p *recordingProxy) serve(c net.Conn) {
 	reply(0)
 	p.mu.Lock()
 	p.open[user]++
-	p.openAll++
 	p.maxOpenAll = max(p.maxOpenAll, p.openAll)
 	p.mu.Unlock()
 	defer func() {

@@ -53,6 +53,11 @@ func (e *SOCKSReplyError) Error() string {
 	if e.Onion() {
 		who = "tor"
 	}
+	if e.Code == 0x02 {
+		// The proxy's rules refused it: an address they block, or more
+		// connections than they allow this client.
+		what += ": the proxy's rules refuse this destination, or more connections at once than it allows (lower the site's circuits)"
+	}
 	return fmt.Sprintf("crawler: %s: %s (SOCKS5 reply 0x%02X)", who, what, e.Code)
 }
 
@@ -62,11 +67,14 @@ func (e *SOCKSReplyError) Unwrap() error { return e.err }
 // through: a general failure or an unreachable host (what Tor's plain
 // SocksPort answers for a broken circuit), Tor's circuit timeout (TTL
 // expired), and a failed or timed-out introduction or rendezvous are
-// transient; a missing descriptor, a bad address, missing authorization or
-// a refusal by rule will not change within a run.
+// transient; so is a refusal by rule (0x02), which is also how a proxy
+// that caps connections per client (Dante's session.max) refuses one over
+// its cap, and Tor an exit whose policy refuses the port. A missing
+// descriptor, a bad address or missing authorization will not change
+// within a run.
 func (e *SOCKSReplyError) retryable() bool {
 	switch e.Code {
-	case 0x01, 0x04, 0x06, 0xF2, 0xF3, 0xF7:
+	case 0x01, 0x02, 0x04, 0x06, 0xF2, 0xF3, 0xF7:
 		return true
 	}
 	return false

@@ -812,9 +812,10 @@ var genericSegments = map[string]bool{
 
 // idFromURL derives a listing ID from its URL, so that sites without visible
 // IDs still deduplicate: an id-like query parameter, else the last path
-// segment that is not a page kind, without a file extension. A trailing
-// plain word after a numeric segment is taken for an action in the site's
-// language ("/artikel/4713/ansicht" → "4713"). A server script named by its
+// segment that is not a page kind, without a file extension. A segment
+// after a numeric one is that number's slug or an action in the site's
+// language: the number is the ID ("/listing/201/nitric-acid-65" and
+// "/artikel/4713/ansicht" → "201", "4713"). A server script named by its
 // query ("/viewtopic.php?t=123", "/showthread.php?t=9") gives none: the
 // script's name is every thread's, and the URL, query and all, identifies.
 func idFromURL(u *url.URL) string {
@@ -846,9 +847,15 @@ func idFromURL(u *url.URL) string {
 	if script && canonicalQuery(u.RawQuery) != "" {
 		return ""
 	}
-	for i := len(segs) - 1; i >= 0; i-- {
-		if i > 0 && plainWord(segs[i]) && numeric(segs[i-1]) {
-			continue
+	if n := len(segs); n > 0 {
+		i := n - 1
+		if i > 0 && !numeric(segs[i]) && numeric(segs[i-1]) && (i < 2 || !numeric(segs[i-2])) {
+			// A number then a slug ("/listing/201/nitric-acid-65"): the
+			// number is the listing's ID, the slug its title's; two
+			// vendors' ads of one title share the slug, and an edited
+			// title changes it. After two numbers ("/2024/05/slug") the
+			// numbers are a date and the slug names the page.
+			i--
 		}
 		return clean(segs[i], maxID)
 	}
@@ -893,14 +900,20 @@ func uniqueIDs(ls []precwatch.Listing, derived []bool) {
 }
 
 // sameListing reports whether two rows of one page that derive the same ID
-// show one listing: the same URL, or URLs of one path and the same title.
+// show one listing: the same URL, or URLs of one path and the same title,
+// or a numeric ID and the same title and vendor under two paths (one ad
+// linked from two categories, "/c/acids/102" and "/c/lab/102": a number
+// is the market's own ID, where a slug may be any vendor's).
 func sameListing(a, b precwatch.Listing) bool {
 	if a.URL == b.URL {
 		return true
 	}
+	if !strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle)) {
+		return false
+	}
 	pa, _, _ := strings.Cut(a.URL, "?")
 	pb, _, _ := strings.Cut(b.URL, "?")
-	return pa == pb && strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle))
+	return pa == pb || numeric(a.ID) && a.Vendor == b.Vendor
 }
 
 // dedupListings merges listings of the same identity (a featured item shown

@@ -154,6 +154,14 @@ func TestIDFromURL(t *testing.T) {
 		"http://f.onion/viewtopic.php?sid=0123abcd":         "viewtopic", // only a session left: the script is the page
 		"http://m.onion/offer/nitric-acid-65.php":           "nitric-acid-65",
 		"http://m.onion/ad/nitric-acid-65-1009.html?slot=1": "nitric-acid-65-1009",
+		// A number and its slug: two vendors' "nitric-acid-65" are two listings.
+		"http://m.onion/listing/201/nitric-acid-65":    "201",
+		"http://m.onion/listing/101/nitric-acid-65":    "101",
+		"http://m.onion/item/7/nitric-acid-65-1l.html": "7",
+		"http://m.onion/artikel/4713/ansicht":          "4713",
+		"http://blog.test/2024/05/nitric-acid-65":      "nitric-acid-65", // a date, not an ID
+		"http://m.onion/vendor/alice/nitric-acid-65":   "nitric-acid-65",
+		"http://m.onion/c/12/34":                       "34",
 	} {
 		u, _ := url.Parse(in)
 		if got := idFromURL(u); got != want {
