@@ -69,6 +69,9 @@ var holdoutBatches = []struct {
 	// Text that passed through a machine: OCR, PDF copy-paste, machine
 	// translation and templated feeds, in all nine languages.
 	{"batch20", 3684, floorRE("holdout-batch20-floor")},
+	// Names as people misspell them: by ear, doubled or dropped letters,
+	// other languages' conventions, romanizations, dictated numbers.
+	{"batch21", 3884, floorRE("holdout-batch21-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
