@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The plain-text prefilter: most fields of a market name no precursor, and
@@ -193,6 +194,7 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 	singles := 0
 	i := 0
 	var lower [64]byte // a long word lower-cased, for v.fuzzyCandidate
+	var keyBuf [128]byte
 	// The word before the current one, and the current one: a hit read at
 	// a space ends at the word before it.
 	pws, pwe, cws, cwe := 0, 0, 0, 0
@@ -281,6 +283,18 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 						}
 					}
 				} else if v.fuzzyCandidate(foldWord(lower[:0], text[ws:we])) {
+					return false, hit
+				}
+			}
+		}
+		if v != nil && folded >= soundMinLetters && f&pbDigit == 0 {
+			// A word that may be a name misspelt by ear (sound.go).
+			if f&pbWide == 0 {
+				if _, ok := soundRead(v, unsafe.Slice(unsafe.StringData(text[ws:]), we-ws), keyBuf[:0]); ok {
+					return false, hit
+				}
+			} else if folded <= len(lower) {
+				if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {
 					return false, hit
 				}
 			}
@@ -453,6 +467,10 @@ func (m *Matcher) mayRepair(s string) bool {
 		}
 		word := foldWord(w[:0], s[i:j])
 		if n := len(word); n >= fuzzyMinLetters && n <= len(w) && v.fuzzyCandidate(word) || n > len(w) && n <= v.maxLen+4 {
+			return true
+		}
+		var key [128]byte
+		if _, ok := soundRead(v, word, key[:0]); ok {
 			return true
 		}
 		i = j

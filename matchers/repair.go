@@ -35,6 +35,9 @@ import (
 //     word of fuzzyMinLetters bytes or more that reads as exactly one
 //     vocabulary word of ocrMinLetters or more ("Perdorato", "siarkovvy",
 //     "селнтра");
+//   - a word of soundMinLetters or more spelt by ear ("Asetona",
+//     "Klorato", "Perekis Wodoroda", "вадорода"): one whose sound key
+//     (sound.go) is a long vocabulary word's;
 //   - a clipped name ending in a full stop ("Nitrométh."), the prefix of
 //     words of one substance only, with a strength or amount beside it.
 // Edits rewrite the normalised text with offsets back to the original, as
@@ -173,6 +176,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	m.joinPieces(n, orig)
 	m.fuzzyWords(n)
+	m.soundWords(n)
 	slices.SortFunc(support, func(x, y span) int { return x.a - y.a })
 	return support
 }
@@ -741,26 +745,57 @@ func (m *Matcher) fuzzyWords(n *normText) {
 		if !ok || isSystematicName(t[a:b]) {
 			continue
 		}
-		// Offsets: the corrected word's runes map to the written ones in
-		// order, the last one for a letter the text dropped.
-		var ro []int32
-		for x := a; x < b; x++ {
-			if utf8.RuneStart(t[x]) {
-				ro = append(ro, n.offs[x])
-			}
+		edits = append(edits, wordFix(n, a, b, fix))
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+}
+
+// wordFix is the edit that writes fix over the normalised word
+// n.text[a:b]. Offsets: the corrected word's runes map to the written
+// ones in order, the last one to the last written (for a letter the text
+// dropped).
+func wordFix(n *normText, a, b int, fix string) repairEdit {
+	t := n.text
+	var ro []int32
+	for x := a; x < b; x++ {
+		if utf8.RuneStart(t[x]) {
+			ro = append(ro, n.offs[x])
 		}
-		offs := make([]int32, 0, len(fix))
-		k := 0
-		last := utf8.RuneCountInString(fix) - 1
-		for _, r := range fix {
-			o := ro[min(k, len(ro)-1)]
-			if k == last {
-				o = ro[len(ro)-1]
-			}
-			offs = appendOffs(offs, r, o)
-			k++
+	}
+	offs := make([]int32, 0, len(fix))
+	k := 0
+	last := utf8.RuneCountInString(fix) - 1
+	for _, r := range fix {
+		o := ro[min(k, len(ro)-1)]
+		if k == last {
+			o = ro[len(ro)-1]
 		}
-		edits = append(edits, repairEdit{na: a, nb: b, text: []byte(fix), offs: offs})
+		offs = appendOffs(offs, r, o)
+		k++
+	}
+	return repairEdit{na: a, nb: b, text: []byte(fix), offs: offs}
+}
+
+// soundWords reads each word of soundMinLetters or more that is no
+// vocabulary word as the one it sounds like (sound.go).
+func (m *Matcher) soundWords(n *normText) {
+	v := m.vocab
+	var edits []repairEdit
+	var buf [128]byte
+	t := n.text
+	for i := 0; i < len(t); {
+		a, b := i, nextSpace(t, i)
+		i = b + 1
+		if b-a < soundMinLetters {
+			continue
+		}
+		fix, ok := soundRead(v, t[a:b], buf[:0])
+		if !ok || isSystematicName(t[a:b]) {
+			continue
+		}
+		edits = append(edits, wordFix(n, a, b, fix))
 	}
 	if len(edits) > 0 {
 		applyEdits(n, edits)

@@ -63,6 +63,17 @@ func TestRepairRules(t *testing.T) {
 		{"short word", "Acetne 99% 1 L", "", ""},
 		{"another chemical, 7 letters", "Nitrat ammonia 25 kg", "", ""},
 		{"first letter", "Examine the hexamine tablets", "hexamine", ""},
+		// Names misspelt by ear, in words of six letters or more.
+		{"sound c for s", "Asetona pura, botella 1 L", "acetone", ""},
+		{"sound doubled", "Acettone puro, latta da 1 L", "acetone", ""},
+		{"sound k for c", "Klorato de sodio en solución al 30 %", "sodium-chlorate", "false"},
+		{"sound z for s", "Lecture bottle, fozgene 100 g", "phosgene", ""},
+		{"sound romanized", "Perekis Wodoroda — flakon 1 l", "hydrogen-peroxide", ""},
+		{"sound cyrillic vowels", "Перекись вадорода — 5 л", "hydrogen-peroxide", ""},
+		{"sound, another chemical", "Sodium nitrite 99 %, sodium chlorite 80 %, sodium sulfite 1 kg", "", ""},
+		{"sound, another chemical 2", "Ethane cylinder, methanol 5 L, ethanol 96 %", "", ""},
+		{"sound, short name", "Sarrin reference standard 1 mg", "", ""},
+		{"sound, ordinary words", "Clearance: chairs, cables, potatoes, nitrile gloves, kettle", "", ""},
 		// OCR confusions, one per word, in long words only.
 		{"ocr cl as d", "Perdorato de sodio 99 % 1 kg", "sodium-perchlorate", "true"},
 		{"ocr t as i", "Acqua ossigenaia 130 volumi 5 kg", "hydrogen-peroxide", "true"},
