@@ -24,6 +24,9 @@ type alertView struct {
 	Fetches     []evidenceFetch
 	Transitions []precwatch.AlertStatus
 	Error       string
+	// NoteDraft and DismissDraft are the text of a refused note or
+	// dismissal, offered again.
+	NoteDraft, DismissDraft string
 }
 
 func (v *alertView) PageTitle() string { return "Alert: " + v.Alert.Name }

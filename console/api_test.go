@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/precwatch/precwatch"
 )
 
@@ -251,6 +253,101 @@ func TestDismissNeedsReason(t *testing.T) {
 	a, _ := e.store.Alert(context.Background(), key)
 	if a.Status != precwatch.StatusDismissed || len(a.Timeline) != 1 || a.Timeline[0].Text != "household solvent, legal" {
 		t.Errorf("after dismiss: status %s, timeline %+v", a.Status, a.Timeline)
+	}
+}
+
+// TestStaleAction: two investigators open the same new alert and both
+// claim it. The first claim takes; the second, made on the page that
+// showed nobody, is refused (409 ECONFLICT on the page, naming who claimed
+// it) instead of silently taking the alert over, and so is a reopen made
+// on a page from before another's dismissal. The refused reason is kept.
+func TestStaleAction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateUser(ctx, precwatch.User{Name: "ian", Role: precwatch.RoleInvestigator, PasswordHash: hash, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	ivy := e.as(precwatch.RoleInvestigator)
+	ian := e.anon()
+	if resp := ian.do("POST", "/api/login", map[string]string{"name": "ian", "password": password}, nil); resp.code != http.StatusOK {
+		t.Fatalf("login ian: %d %s", resp.code, resp.body)
+	}
+	key := e.keys["nitro"]
+	path := "/alerts/" + key
+	// Both pages post back what they showed.
+	seen := func(c *client) map[string][]string {
+		doc := c.page(t, path)
+		form := doc.Find("#claim").Closest("form")
+		st, ok1 := form.Find("input[name=seen_status]").Attr("value")
+		as, ok2 := form.Find("input[name=seen_assignee]").Attr("value")
+		if !ok1 || !ok2 {
+			t.Fatal("the claim form does not send the state it showed")
+		}
+		return map[string][]string{"action": {"claim"}, "seen_status": {st}, "seen_assignee": {as}}
+	}
+	ivyForm, ianForm := seen(ivy), seen(ian)
+	if resp := ivy.form(path+"/actions", ivyForm); resp.code != http.StatusSeeOther {
+		t.Fatalf("ivy's claim: %d %s", resp.code, resp.body)
+	}
+	resp := ian.form(path+"/actions", ianForm)
+	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ECONFLICT") || !strings.Contains(string(resp.body), "ivy claimed it") {
+		t.Errorf("ian's stale claim: %d, want 409 ECONFLICT naming ivy:\n%.2000s", resp.code, resp.body)
+	}
+	a, err := e.store.Alert(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Assignee != "ivy" || len(a.Timeline) != 1 {
+		t.Errorf("after both claims: assignee %q, timeline %+v; want ivy's claim only", a.Assignee, a.Timeline)
+	}
+	// The page ian gets back shows ivy and offers to take over, on purpose.
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Find("#alert-assignee").Text(); got != "ivy" {
+		t.Errorf("ian's page shows assignee %q, want ivy", got)
+	}
+	if got := strings.TrimSpace(doc.Find("#claim").Text()); got != "Take over" {
+		t.Errorf("ian is offered %q, want Take over", got)
+	}
+	if resp := ian.form(path+"/actions", seen(ian)); resp.code != http.StatusSeeOther {
+		t.Errorf("ian's take-over on the fresh page: %d %s", resp.code, resp.body)
+	}
+
+	// ivy dismisses; ian, on a page from before, tries to reopen it.
+	stale := ian.page(t, path)
+	dismiss := map[string][]string{"action": {"status"}, "status": {"dismissed"}, "text": {"hobby fuel at retail strength"},
+		"seen_status": {"new"}, "seen_assignee": {"ian"}}
+	if resp := ivy.form(path+"/actions", dismiss); resp.code != http.StatusSeeOther {
+		t.Fatalf("ivy's dismissal: %d %s", resp.code, resp.body)
+	}
+	if stale.Find("#to-triaged").Length() != 1 {
+		t.Fatal("the stale page offers no triage")
+	}
+	resp = ian.form(path+"/actions", map[string][]string{"action": {"status"}, "status": {"triaged"}, "seen_status": {"new"}, "seen_assignee": {"ian"}})
+	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ivy moved it to dismissed") {
+		t.Errorf("ian's stale triage: %d, want 409 naming ivy's dismissal", resp.code)
+	}
+	if a, _ := e.store.Alert(ctx, key); a.Status != precwatch.StatusDismissed {
+		t.Errorf("status %s after the stale triage, want dismissed", a.Status)
+	}
+	// A refused dismissal keeps its reason: in the note box, as the alert
+	// can no longer be dismissed.
+	resp = ian.form(path+"/actions", map[string][]string{"action": {"status"}, "status": {"dismissed"}, "text": {"duplicate of case 17"}, "seen_status": {"new"}, "seen_assignee": {"ian"}})
+	if resp.code != http.StatusConflict {
+		t.Errorf("stale dismissal: %d, want 409", resp.code)
+	} else if doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body)); err != nil || doc.Find("#note-text").Text() != "duplicate of case 17" || doc.Find("#dismiss-reason").Length() != 0 {
+		t.Errorf("the refused reason is not offered again (err %v)", err)
+	}
+	// The API takes the same view, as "seen".
+	r := ian.do("POST", "/api/alerts/"+key+"/actions", map[string]any{"action": "unclaim", "seen": map[string]string{"status": "dismissed", "assignee": "nobody"}}, nil)
+	if r.code != http.StatusConflict || r.errorCode() != ECONFLICT {
+		t.Errorf("API stale unclaim: %d %s, want 409 ECONFLICT", r.code, r.body)
 	}
 }
 
