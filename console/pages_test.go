@@ -86,6 +86,19 @@ func TestQueuePage(t *testing.T) {
 	if href, _ := doc.Find(`.pager a[rel=next]`).Attr("href"); !strings.Contains(href, "offset=1") || !strings.Contains(href, "severity=high") {
 		t.Errorf("next page link %q", href)
 	}
+	// A page past the last (a stale link after alerts were dismissed)
+	// says so and leads back, keeping the filter; no match says no match.
+	doc = ivy.page(t, "/alerts?severity=high&offset=50")
+	if got := doc.Find("#past-last").Text(); !strings.Contains(got, "matches 2") {
+		t.Errorf("past the last page: %q", got)
+	}
+	if href, _ := doc.Find("#past-last a").Attr("href"); !strings.Contains(href, "severity=high") || strings.Contains(href, "offset") {
+		t.Errorf("back to the first page: %q", href)
+	}
+	doc = ivy.page(t, "/alerts?q=nothingmatchesthis")
+	if doc.Find("#past-last").Length() != 0 || !strings.Contains(doc.Find("p.empty").Text(), "No alerts match") {
+		t.Errorf("no match: %q", doc.Find("p.empty").Text())
+	}
 }
 
 func TestAlertPage(t *testing.T) {
@@ -350,5 +363,30 @@ func TestSitePageRunCounters(t *testing.T) {
 	}
 	if got, n := quiet.Find(".throttled").Text(), quiet.Find(".throttle-wait").Length(); got != "0" || n != 0 {
 		t.Errorf("a run never throttled shows %q throttled and %d waits, want 0 and none", got, n)
+	}
+}
+
+// TestPausedSiteNextRun: a paused site's scheduled runs are skipped, so
+// the sites page and its own page say it has no next run instead of the
+// time its skipped run is due; an active site shows its next run.
+func TestPausedSiteNextRun(t *testing.T) {
+	e := newEnv(t)
+	otto := e.as(precwatch.RoleOperator)
+	if resp := otto.do("POST", "/api/sites/chemshop/pause", nil, nil); resp.code != http.StatusNoContent {
+		t.Fatalf("pause: %d %s", resp.code, resp.body)
+	}
+	due := "2026-03-01 13:00 UTC" // the fake scheduler's next run
+	doc := otto.page(t, "/sites")
+	if got := strings.TrimSpace(doc.Find("#site-chemshop td.next").Text()); got != "none: paused" {
+		t.Errorf("paused site's next run %q, want none: paused", got)
+	}
+	if got := strings.TrimSpace(doc.Find("#site-silkvault td.next").Text()); got != due {
+		t.Errorf("active site's next run %q, want %s", got, due)
+	}
+	if got := otto.page(t, "/sites/chemshop").Find("#next-run").Text(); got != "none: paused" {
+		t.Errorf("paused site page: next run %q", got)
+	}
+	if got := otto.page(t, "/sites/silkvault").Find("#next-run").Text(); got != due {
+		t.Errorf("active site page: next run %q, want %s", got, due)
 	}
 }

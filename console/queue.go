@@ -110,6 +110,7 @@ type queueView struct {
 	From, To int
 	Prev     string // URL of the previous page, empty on the first
 	Next     string
+	First    string // URL of the first page, when this one is past the last
 	Statuses []precwatch.AlertStatus
 	Sevs     []precwatch.Severity
 	Regimes  []precwatch.Regime
@@ -149,6 +150,9 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	}
 	if q.Offset > 0 {
 		v.Prev = pageURL(max(0, q.Offset-q.Limit))
+	}
+	if len(page.Alerts) == 0 && page.Total > 0 {
+		v.First = pageURL(0)
 	}
 	if q.Offset+len(page.Alerts) < page.Total {
 		v.Next = pageURL(q.Offset + q.Limit)
