@@ -85,6 +85,17 @@ type WatchlistService interface {
 	Load(ctx context.Context, version int) (*precwatch.Watchlist, error)
 }
 
+// ReloadStatus is implemented by a WatchlistService whose files a daemon
+// reads again when they change: the watchlist and sites pages show a
+// rejected reload, so that a broken file edit does not pass unseen while
+// the previous watchlist and config stay in force.
+type ReloadStatus interface {
+	// RejectedReload returns when the latest reload of the config and
+	// watchlist files was rejected and why; a zero time when it took, or
+	// when none was tried.
+	RejectedReload() (time.Time, error)
+}
+
 // FieldError is one problem of a watchlist, located by a path such as
 // "substances[3].names.de".
 type FieldError struct {

@@ -3,10 +3,12 @@ package console
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -388,5 +390,38 @@ func TestPausedSiteNextRun(t *testing.T) {
 	}
 	if got := otto.page(t, "/sites/silkvault").Find("#next-run").Text(); got != due {
 		t.Errorf("active site page: next run %q, want %s", got, due)
+	}
+}
+
+// TestRejectedReload: when the daemon rejected a broken config or
+// watchlist file, analysts (watchlist page) and operators (sites page) see
+// the error and that the previous version stays in force; once a reload
+// takes, the warning is gone.
+func TestRejectedReload(t *testing.T) {
+	e := newEnv(t)
+	ana, otto := e.as(precwatch.RoleAnalyst), e.as(precwatch.RoleOperator)
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{ana, "/watchlist"}, {otto, "/sites"}} {
+		if n := c.who.page(t, c.path).Find("#reload-rejected").Length(); n != 0 {
+			t.Errorf("%s warns of a rejected reload before any", c.path)
+		}
+	}
+	e.wl.setRejected(t0.Add(time.Hour), errors.New("matchers: configs/watchlist.yaml:5541: did not find expected key"))
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{ana, "/watchlist"}, {otto, "/sites"}} {
+		got := c.who.page(t, c.path).Find("#reload-rejected").Text()
+		for _, want := range []string{"2026-03-01 13:00 UTC", "stay in force", "configs/watchlist.yaml:5541: did not find expected key"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: rejected-reload warning %q lacks %q", c.path, got, want)
+			}
+		}
+	}
+	e.wl.setRejected(time.Time{}, nil)
+	if n := ana.page(t, "/watchlist").Find("#reload-rejected").Length(); n != 0 {
+		t.Error("the warning stays after a reload took")
 	}
 }
