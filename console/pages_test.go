@@ -292,6 +292,23 @@ func TestSuppressionsPage(t *testing.T) {
 	if vs, _ := e.store.WatchlistVersions(ctx); len(vs) != 0 {
 		t.Errorf("an invalid suppression was saved: %+v", vs)
 	}
+	// A misspelt site is refused at its field, naming the sites, rather
+	// than saved as a ruling that silences nothing; the form offers them.
+	typo := map[string][]string{"base_version": {"0"}, "term": {"nitromethane"}, "site": {"SilkVault"}, "reason": {"RC fuel shop"}, "op": {"preview"}}
+	resp = ana.form("/watchlist/suppressions", typo)
+	doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if got := doc.Find(`.fielderror[data-field=site]`).Text(); resp.code != http.StatusBadRequest || !strings.Contains(got, `no site "SilkVault"`) || !strings.Contains(got, "chemshop, offline, silkvault") {
+		t.Errorf("misspelt site: %d, site error %q", resp.code, got)
+	}
+	if got := doc.Find("#site-names option").Length(); got != 3 {
+		t.Errorf("the site field offers %d sites, want 3", got)
+	}
+	if r := ana.do("POST", "/api/watchlist/suppressions", map[string]any{"term": "nitromethane", "site": "SilkVault", "reason": "RC fuel shop"}, nil); r.code != http.StatusBadRequest || !strings.Contains(string(r.body), `no site \"SilkVault\"`) {
+		t.Errorf("API, misspelt site: %d %s", r.code, r.body)
+	}
+	if vs, _ := e.store.WatchlistVersions(ctx); len(vs) != 0 {
+		t.Errorf("a suppression on an unknown site was saved: %+v", vs)
+	}
 	// The preview names the two silkvault nitromethane listings.
 	nitro["reason"], nitro["op"] = []string{"RC fuel shop, checked"}, []string{"preview"}
 	resp = ana.form("/watchlist/suppressions", nitro)
