@@ -442,3 +442,23 @@ func TestRejectedReload(t *testing.T) {
 		t.Error("the warning stays after a reload took")
 	}
 }
+
+// TestFavicon: every page names the console's own icon, served with the
+// other assets, so that browsers do not ask for /favicon.ico (a 404 in the
+// developer console on every page).
+func TestFavicon(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{e.anon(), "/login"}, {e.as(precwatch.RoleInvestigator), "/alerts"}} {
+		href, ok := c.who.page(t, c.path).Find(`link[rel=icon]`).Attr("href")
+		if !ok || !strings.HasPrefix(href, "/static/") {
+			t.Fatalf("%s: icon link %q", c.path, href)
+		}
+		resp := c.who.do("GET", href, nil, nil)
+		if resp.code != http.StatusOK || resp.header.Get("Content-Type") != "image/svg+xml" || !bytes.Contains(resp.body, []byte("<svg")) {
+			t.Errorf("%s: icon %s: %d %s", c.path, href, resp.code, resp.header.Get("Content-Type"))
+		}
+	}
+}
