@@ -356,6 +356,22 @@ func TestSuppressionsPage(t *testing.T) {
 	if got, _ := adam.page(t, href).Find("#listing").Attr("value"); got != "id:p1" {
 		t.Errorf("form prefilled with listing %q", got)
 	}
+	// A term matched in both the title and the description is one ruling,
+	// offered once.
+	title, desc := "Acetone 5 L", "Acetone, 5 L can."
+	m := precwatch.Match{Substance: "acetone", Name: "Acetone", Regime: precwatch.RegimeEUAnnexII, Severity: precwatch.SeverityLow, Term: "Acetone", Kind: "name"}
+	mt, md := m, m
+	mt.Field, mt.Start, mt.End, mt.Text = "title", 0, 7, "Acetone"
+	md.Field, md.Start, md.End, md.Text = "description", 0, 7, "Acetone"
+	res, err := e.store.Record(ctx, precwatch.Observation{Listing: precwatch.Listing{Site: "chemshop", ID: "a2", URL: "http://chemshop.test/a2", Title: title, Description: desc, FetchedAt: t0},
+		Matches: []precwatch.Match{mt, md}, RunID: "run-2", At: t0})
+	if err != nil || len(res.NewAlerts) != 1 {
+		t.Fatalf("record: %v, %d alerts", err, len(res.NewAlerts))
+	}
+	links := adam.page(t, "/alerts/"+res.NewAlerts[0]).Find("a.suppress-term")
+	if links.Length() != 1 || !strings.Contains(links.Text(), "Acetone") {
+		t.Errorf("rule-a-false-positive term links: %d (%q), want one for Acetone", links.Length(), links.Text())
+	}
 }
 
 // TestSitePageRunCounters: the run history shows a run's incremental
