@@ -291,7 +291,13 @@ func TestBrowser(t *testing.T) {
 
 		// Export the selected alert as CSV.
 		b.open("/alerts", `!!document.querySelector("#export-csv")`)
+		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.Contains(got, "all 5 of this filter") {
+			t.Errorf("export line with nothing ticked: %q", got)
+		}
 		b.click(fmt.Sprintf(`tr[data-key=%q] input.select`, e.keys["peroxide"]))
+		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.HasPrefix(got, "Export the 1 selected alert ") {
+			t.Errorf("export line with one alert ticked: %q", got)
+		}
 		b.click("#export-csv")
 		body := waitDownload(t, downloads)
 		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()

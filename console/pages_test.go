@@ -74,6 +74,19 @@ func TestQueuePage(t *testing.T) {
 		t.Errorf("hostile title shown as %q", xss.Text())
 	}
 	onlyOwnScripts(t, "queue", doc)
+	// The substance and site filters match exactly, so they offer the
+	// watchlist's substance IDs (with their names) and the sites.
+	if got := doc.Find(`#substance-ids option[value="hydrogen-peroxide"]`).Text(); got != "Hydrogen peroxide" {
+		t.Errorf("substance filter offers hydrogen-peroxide as %q", got)
+	}
+	if n := doc.Find("#substance-ids option").Length(); n != 3 {
+		t.Errorf("substance filter offers %d substances, want 3", n)
+	}
+	var sites []string
+	doc.Find("#site-names option").Each(func(_ int, o *goquery.Selection) { sites = append(sites, o.AttrOr("value", "")) })
+	if !slices.Equal(sites, []string{"chemshop", "offline", "silkvault"}) {
+		t.Errorf("site filter offers %v", sites)
+	}
 	// Filters are kept in the form and in the export.
 	doc = ivy.page(t, "/alerts?severity=high&q=peroxide&limit=1")
 	if v, _ := doc.Find(`#filters input[name=q]`).Attr("value"); v != "peroxide" {

@@ -114,6 +114,11 @@ type queueView struct {
 	Statuses []precwatch.AlertStatus
 	Sevs     []precwatch.Severity
 	Regimes  []precwatch.Regime
+	// Substances and Sites are offered in the substance and site filters,
+	// which match exactly: a substance's ID (not its name) and a site's
+	// name as configured.
+	Substances []precwatch.Substance
+	Sites      []string
 }
 
 func (queueView) PageTitle() string { return "Alert queue" }
@@ -137,6 +142,16 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	}
 	if len(page.Alerts) > 0 {
 		v.From, v.To = q.Offset+1, q.Offset+len(page.Alerts)
+	}
+	if s.wl != nil {
+		active, _, err := s.wl.Active(r.Context())
+		if err != nil {
+			return err
+		}
+		v.Substances = active.Substances
+	}
+	if v.Sites, err = s.siteNames(r.Context()); err != nil {
+		return err
 	}
 	pageURL := func(off int) string {
 		u := queryValues(q)
