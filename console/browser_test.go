@@ -501,6 +501,17 @@ func TestBrowserLayout(t *testing.T) {
 		t.Errorf("at 1366x768 the alert page is %s px wider than the window", got)
 	}
 
+	// An analyst's preview opens scrolled to its result, below a long
+	// form, where the hits it adds and removes are.
+	b.login("ana", "/watchlist")
+	b.open("/watchlist/substances/nitromethane", `!!document.querySelector("#synonyms")`)
+	b.set("#synonyms", "solvent")
+	b.click("#preview")
+	b.waitFor(`!!document.querySelector("#preview-result")`)
+	if top := eval[float64](b, `document.querySelector("#preview-result").getBoundingClientRect().top`); top < 0 || top > 768-150 {
+		t.Errorf("at 1366x768 the preview's result opens %.0f px from the top of the window, below the fold", top)
+	}
+
 	b.do("viewport 390x844", chromedp.EmulateViewport(390, 844))
 	b.login("ivy", "/alerts")
 	for _, path := range []string{"/alerts", "/alerts/" + key} {
