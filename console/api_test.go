@@ -448,6 +448,47 @@ func TestPageDownload(t *testing.T) {
 	}
 }
 
+// TestPageSource: the stored page shown in the console is its source as
+// escaped text, under the console's own CSP, audited like a download; a
+// page over the limit is cut, saying so.
+func TestPageSource(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ivy := e.as(precwatch.RoleInvestigator)
+	doc := ivy.page(t, "/alerts/"+e.keys["xss"]+"/page")
+	onlyOwnScripts(t, "stored page", doc)
+	if got := doc.Find("#page-source").Text(); !strings.Contains(got, "<script>window.__pwned=1</script>") {
+		t.Errorf("source shown as %q", got)
+	}
+	if doc.Find("#page-source script").Length() != 0 || doc.Find("#source-truncated").Length() != 0 {
+		t.Error("the source is rendered, or said to be cut")
+	}
+	audit, _ := e.store.Audit(ctx, 1)
+	if len(audit) != 1 || audit[0].Action != "evidence.page.view" || audit[0].Actor != "ivy" || audit[0].Target != "alert:"+e.keys["xss"] {
+		t.Errorf("audit %+v", audit)
+	}
+	// A page over 512 KiB, with bytes that are not UTF-8.
+	body := append([]byte("<html><body>\xff\xfe"), bytes.Repeat([]byte("Nitromethane 1 L. "), 40000)...)
+	h := sha256.Sum256(body)
+	sum := hex.EncodeToString(h[:])
+	if err := e.store.SavePage(ctx, precwatch.Page{SHA256: sum, Site: "chemshop", URL: "http://chemshop.test/big", FetchedAt: t0, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	l := precwatch.Listing{Site: "chemshop", ID: "big", URL: "http://chemshop.test/big", Title: "Nitromethane 1 L", FetchedAt: t0, PageSHA256: sum}
+	m := precwatch.Match{Substance: "nitromethane", Name: "Nitromethane", Regime: precwatch.RegimeEUAnnexI, Severity: precwatch.SeverityMedium, Term: "nitromethane", Kind: "name", Field: "title", Start: 0, End: 12, Text: "Nitromethane"}
+	res, err := e.store.Record(ctx, precwatch.Observation{Listing: l, Matches: []precwatch.Match{m}, RunID: "run-2", At: t0})
+	if err != nil || len(res.NewAlerts) != 1 {
+		t.Fatalf("record: %v", err)
+	}
+	doc = ivy.page(t, "/alerts/"+res.NewAlerts[0]+"/page")
+	if got := len(doc.Find("#page-source").Text()); doc.Find("#source-truncated").Length() != 1 || got < 500<<10 || got > 513<<10 {
+		t.Errorf("a %d-byte page: %d bytes shown, truncation said %d times", len(body), got, doc.Find("#source-truncated").Length())
+	}
+	if resp := ivy.do("GET", "/alerts/nope/page", nil, nil); resp.code != http.StatusNotFound {
+		t.Errorf("unknown alert: %d", resp.code)
+	}
+}
+
 func TestExport(t *testing.T) {
 	e := newEnv(t)
 	ivy := e.as(precwatch.RoleInvestigator)

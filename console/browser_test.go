@@ -289,6 +289,18 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 
+		// Its stored page opens as text in the console: the source is
+		// readable, and none of it runs or loads.
+		b.click("#view-page")
+		b.waitFor(`!!document.querySelector("#page-source")`)
+		b.noScriptInjected("stored page")
+		if got := eval[string](b, `document.querySelector("#page-source").textContent`); !strings.Contains(got, "<script>window.__pwned=1</script>") || !strings.Contains(got, "<h1>Nitromethane ") {
+			t.Errorf("the stored page's source is shown as %q", got)
+		}
+		if got := eval[string](b, `document.querySelector("#source-sha256").textContent`); len(got) != 64 {
+			t.Errorf("stored page SHA-256 %q", got)
+		}
+
 		// Export the selected alert as CSV.
 		b.open("/alerts", `!!document.querySelector("#export-csv")`)
 		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.Contains(got, "all 5 of this filter") {

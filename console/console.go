@@ -10,8 +10,8 @@
 //
 // Nothing the console serves makes an investigator's browser contact a
 // monitored site: listing text is escaped, URLs are shown as text, raw pages
-// are only ever downloaded as attachments, and the Content-Security-Policy
-// allows nothing but the console itself.
+// are only ever downloaded as attachments or shown as escaped source text,
+// and the Content-Security-Policy allows nothing but the console itself.
 package console
 
 import (

@@ -57,6 +57,7 @@ func (s *Server) table() []route {
 		{"GET /api/alerts/{key}", investigators, s.apiAlert},
 		{"POST /api/alerts/{key}/actions", investigators, s.apiAlertAction},
 		{"GET /api/alerts/{key}/page", investigators, s.downloadPage},
+		{"GET /alerts/{key}/page", investigators, s.pageSource},
 		{"GET /api/alerts/{key}/bundle.zip", investigators, s.evidenceBundle},
 		{"GET /api/export", investigators, s.export},
 		{"GET /api/alerts/{key}/misp.json", investigators, s.alertInterchange(stixmisp.FormatMISP)},
