@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/precwatch/precwatch"
@@ -76,6 +77,13 @@ func (s *Server) alertActionForm(w http.ResponseWriter, r *http.Request, u *prec
 		return nil
 	}
 	http.Redirect(w, r, "/alerts/"+key, http.StatusSeeOther)
+	return nil
+}
+
+// alertActionsGet sends a GET of the actions URL, where a refused action's
+// page is shown, to the alert's page.
+func (s *Server) alertActionsGet(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	http.Redirect(w, r, "/alerts/"+url.PathEscape(r.PathValue("key")), http.StatusSeeOther)
 	return nil
 }
 

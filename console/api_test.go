@@ -344,6 +344,11 @@ func TestStaleAction(t *testing.T) {
 	} else if doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body)); err != nil || doc.Find("#note-text").Text() != "duplicate of case 17" || doc.Find("#dismiss-reason").Length() != 0 {
 		t.Errorf("the refused reason is not offered again (err %v)", err)
 	}
+	// The refused action's page is at the form's URL: opening that URL
+	// again leads to the alert, not to "no such page".
+	if r := ian.do("GET", path+"/actions", nil, nil); r.code != http.StatusSeeOther || r.header.Get("Location") != path {
+		t.Errorf("GET %s/actions: %d to %q, want 303 to %s", path, r.code, r.header.Get("Location"), path)
+	}
 	// The API takes the same view, as "seen".
 	r := ian.do("POST", "/api/alerts/"+key+"/actions", map[string]any{"action": "unclaim", "seen": map[string]string{"status": "dismissed", "assignee": "nobody"}}, nil)
 	if r.code != http.StatusConflict || r.errorCode() != ECONFLICT {

@@ -53,6 +53,9 @@ func (s *Server) table() []route {
 		{"GET /alerts", investigators, s.queuePage},
 		{"GET /alerts/{key}", investigators, s.alertPage},
 		{"POST /alerts/{key}/actions", investigators, s.alertActionForm},
+		// A refused action is shown at the form's URL; opening it again
+		// (Enter in the address bar, a bookmark) goes to the alert.
+		{"GET /alerts/{key}/actions", investigators, s.alertActionsGet},
 		{"GET /api/alerts", investigators, s.apiAlerts},
 		{"GET /api/alerts/{key}", investigators, s.apiAlert},
 		{"POST /api/alerts/{key}/actions", investigators, s.apiAlertAction},
