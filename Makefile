@@ -21,11 +21,18 @@ build:
 # The demo: fixture marketplaces behind a local SOCKS5 proxy, crawled into
 # the embedded store in var/, alerts printed, then the scheduler runs until
 # Ctrl-C. The fake markets are linked only into this build (tag demo), never
-# into bin/precwatch.
+# into bin/precwatch. It runs on copies of the sample config and watchlist
+# in var/demo/ (refreshed when configs/ is newer), because the console
+# saves watchlist changes to the watchlist file: trying it must not rewrite
+# configs/watchlist.yaml, which the tests read.
 DEMO_BIN := bin/precwatch-demo
-run:
+run: var/demo/precwatch.yaml var/demo/watchlist.yaml
 	$(GO) build $(BUILDFLAGS) -tags demo -ldflags "$(LDFLAGS)" -o $(DEMO_BIN) ./cmd/precwatch
-	./$(DEMO_BIN) run --demo --run-on-start --config configs/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
+	./$(DEMO_BIN) run --demo --run-on-start --config var/demo/precwatch.yaml --store var/precwatch.db --metrics-addr 127.0.0.1:9464
+
+var/demo/%.yaml: configs/%.yaml
+	@mkdir -p var/demo
+	cp $< $@
 
 # What the tests need from Debian (redis-server, chromium, tor), installed
 # when missing.

@@ -107,7 +107,23 @@ type AlertAction struct {
 	Status AlertStatus
 	// Text is the reason (required to dismiss) or the note.
 	Text string
+	// Seen, when set, is the alert as the actor last saw it: a claim or
+	// unclaim is refused with ErrChanged when the assignee is no longer
+	// Seen.Assignee, a status change when the status is no longer
+	// Seen.Status. Two investigators acting on one page at once then never
+	// both believe their action took. Notes never conflict.
+	Seen *AlertSeen
 }
+
+// AlertSeen is the workflow state an investigator acted on.
+type AlertSeen struct {
+	Status   AlertStatus `json:"status"`
+	Assignee string      `json:"assignee"`
+}
+
+// ErrChanged is returned when an action was made on a view of an alert
+// that another's change has since made stale (see AlertAction.Seen).
+var ErrChanged = errors.New("precwatch: changed meanwhile")
 
 // maxNote bounds a note or reason.
 const maxNote = 4000
@@ -121,6 +137,46 @@ var allowedTransitions = map[AlertStatus][]AlertStatus{
 	StatusDismissed: {StatusTriaged},
 }
 
+// changedSince refuses act when the part of a it would change is no
+// longer what the actor saw, naming who changed it and when.
+func changedSince(a *Alert, act AlertAction) error {
+	seen := act.Seen
+	if seen == nil {
+		return nil
+	}
+	var kinds []string
+	switch act.Action {
+	case ActionClaim, ActionUnclaim:
+		if a.Assignee == seen.Assignee {
+			return nil
+		}
+		kinds = []string{ActionClaim, ActionUnclaim}
+	case ActionStatus:
+		if a.Status == seen.Status {
+			return nil
+		}
+		kinds = []string{ActionStatus}
+	default:
+		return nil
+	}
+	for i := len(a.Timeline) - 1; i >= 0; i-- {
+		e := a.Timeline[i]
+		if !slices.Contains(kinds, e.Action) {
+			continue
+		}
+		did := "moved it to " + e.To
+		switch e.Action {
+		case ActionClaim:
+			did = "claimed it"
+		case ActionUnclaim:
+			did = "unclaimed it"
+		}
+		return fmt.Errorf("%w: %s %s at %s, after you opened it; nothing was changed, and it is shown as it is now",
+			ErrChanged, e.Actor, did, e.At.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return fmt.Errorf("%w: the alert changed after you opened it; nothing was changed, and it is shown as it is now", ErrChanged)
+}
+
 // ApplyAction applies act to a, appending to its timeline. Every backend
 // calls it inside its own transaction, so the workflow rules live here once.
 func ApplyAction(a *Alert, act AlertAction) error {
@@ -130,6 +186,9 @@ func ApplyAction(a *Alert, act AlertAction) error {
 	}
 	if act.Actor == "" {
 		return fmt.Errorf("%w: action without an actor", ErrInvalid)
+	}
+	if err := changedSince(a, act); err != nil {
+		return err
 	}
 	e := TimelineEntry{At: act.At, Actor: act.Actor, Action: act.Action, Text: text}
 	switch act.Action {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/precwatch/precwatch"
 )
@@ -24,6 +25,13 @@ type alertView struct {
 	Fetches     []evidenceFetch
 	Transitions []precwatch.AlertStatus
 	Error       string
+	// RuleTerms are the matches offered as "rule a false positive" links,
+	// one per term and substance (a term matched in the title and the
+	// description is one ruling).
+	RuleTerms []precwatch.Match
+	// NoteDraft and DismissDraft are the text of a refused note or
+	// dismissal, offered again.
+	NoteDraft, DismissDraft string
 }
 
 func (v *alertView) PageTitle() string { return "Alert: " + v.Alert.Name }
@@ -39,6 +47,11 @@ func (s *Server) loadAlertView(ctx context.Context, key string) (*alertView, err
 		Title:       highlight(a.Listing.Title, "title", a.Matches),
 		Description: highlight(a.Listing.Description, "description", a.Matches),
 		Transitions: transitions(a),
+	}
+	for _, m := range a.Matches {
+		if !slices.ContainsFunc(v.RuleTerms, func(o precwatch.Match) bool { return o.Term == m.Term && o.Substance == m.Substance }) {
+			v.RuleTerms = append(v.RuleTerms, m)
+		}
 	}
 	if v.Vendor, err = s.loadAlertVendor(ctx, a); err != nil {
 		return nil, err

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/precwatch/precwatch"
 )
 
@@ -254,6 +256,106 @@ func TestDismissNeedsReason(t *testing.T) {
 	}
 }
 
+// TestStaleAction: two investigators open the same new alert and both
+// claim it. The first claim takes; the second, made on the page that
+// showed nobody, is refused (409 ECONFLICT on the page, naming who claimed
+// it) instead of silently taking the alert over, and so is a reopen made
+// on a page from before another's dismissal. The refused reason is kept.
+func TestStaleAction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateUser(ctx, precwatch.User{Name: "ian", Role: precwatch.RoleInvestigator, PasswordHash: hash, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	ivy := e.as(precwatch.RoleInvestigator)
+	ian := e.anon()
+	if resp := ian.do("POST", "/api/login", map[string]string{"name": "ian", "password": password}, nil); resp.code != http.StatusOK {
+		t.Fatalf("login ian: %d %s", resp.code, resp.body)
+	}
+	key := e.keys["nitro"]
+	path := "/alerts/" + key
+	// Both pages post back what they showed.
+	seen := func(c *client) map[string][]string {
+		doc := c.page(t, path)
+		form := doc.Find("#claim").Closest("form")
+		st, ok1 := form.Find("input[name=seen_status]").Attr("value")
+		as, ok2 := form.Find("input[name=seen_assignee]").Attr("value")
+		if !ok1 || !ok2 {
+			t.Fatal("the claim form does not send the state it showed")
+		}
+		return map[string][]string{"action": {"claim"}, "seen_status": {st}, "seen_assignee": {as}}
+	}
+	ivyForm, ianForm := seen(ivy), seen(ian)
+	if resp := ivy.form(path+"/actions", ivyForm); resp.code != http.StatusSeeOther {
+		t.Fatalf("ivy's claim: %d %s", resp.code, resp.body)
+	}
+	resp := ian.form(path+"/actions", ianForm)
+	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ECONFLICT") || !strings.Contains(string(resp.body), "ivy claimed it") {
+		t.Errorf("ian's stale claim: %d, want 409 ECONFLICT naming ivy:\n%.2000s", resp.code, resp.body)
+	}
+	a, err := e.store.Alert(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Assignee != "ivy" || len(a.Timeline) != 1 {
+		t.Errorf("after both claims: assignee %q, timeline %+v; want ivy's claim only", a.Assignee, a.Timeline)
+	}
+	// The page ian gets back shows ivy and offers to take over, on purpose.
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Find("#alert-assignee").Text(); got != "ivy" {
+		t.Errorf("ian's page shows assignee %q, want ivy", got)
+	}
+	if got := strings.TrimSpace(doc.Find("#claim").Text()); got != "Take over" {
+		t.Errorf("ian is offered %q, want Take over", got)
+	}
+	if resp := ian.form(path+"/actions", seen(ian)); resp.code != http.StatusSeeOther {
+		t.Errorf("ian's take-over on the fresh page: %d %s", resp.code, resp.body)
+	}
+
+	// ivy dismisses; ian, on a page from before, tries to reopen it.
+	stale := ian.page(t, path)
+	dismiss := map[string][]string{"action": {"status"}, "status": {"dismissed"}, "text": {"hobby fuel at retail strength"},
+		"seen_status": {"new"}, "seen_assignee": {"ian"}}
+	if resp := ivy.form(path+"/actions", dismiss); resp.code != http.StatusSeeOther {
+		t.Fatalf("ivy's dismissal: %d %s", resp.code, resp.body)
+	}
+	if stale.Find("#to-triaged").Length() != 1 {
+		t.Fatal("the stale page offers no triage")
+	}
+	resp = ian.form(path+"/actions", map[string][]string{"action": {"status"}, "status": {"triaged"}, "seen_status": {"new"}, "seen_assignee": {"ian"}})
+	if resp.code != http.StatusConflict || !strings.Contains(string(resp.body), "ivy moved it to dismissed") {
+		t.Errorf("ian's stale triage: %d, want 409 naming ivy's dismissal", resp.code)
+	}
+	if a, _ := e.store.Alert(ctx, key); a.Status != precwatch.StatusDismissed {
+		t.Errorf("status %s after the stale triage, want dismissed", a.Status)
+	}
+	// A refused dismissal keeps its reason: in the note box, as the alert
+	// can no longer be dismissed.
+	resp = ian.form(path+"/actions", map[string][]string{"action": {"status"}, "status": {"dismissed"}, "text": {"duplicate of case 17"}, "seen_status": {"new"}, "seen_assignee": {"ian"}})
+	if resp.code != http.StatusConflict {
+		t.Errorf("stale dismissal: %d, want 409", resp.code)
+	} else if doc, err := goquery.NewDocumentFromReader(bytes.NewReader(resp.body)); err != nil || doc.Find("#note-text").Text() != "duplicate of case 17" || doc.Find("#dismiss-reason").Length() != 0 {
+		t.Errorf("the refused reason is not offered again (err %v)", err)
+	}
+	// The refused action's page is at the form's URL: opening that URL
+	// again leads to the alert, not to "no such page".
+	if r := ian.do("GET", path+"/actions", nil, nil); r.code != http.StatusSeeOther || r.header.Get("Location") != path {
+		t.Errorf("GET %s/actions: %d to %q, want 303 to %s", path, r.code, r.header.Get("Location"), path)
+	}
+	// The API takes the same view, as "seen".
+	r := ian.do("POST", "/api/alerts/"+key+"/actions", map[string]any{"action": "unclaim", "seen": map[string]string{"status": "dismissed", "assignee": "nobody"}}, nil)
+	if r.code != http.StatusConflict || r.errorCode() != ECONFLICT {
+		t.Errorf("API stale unclaim: %d %s, want 409 ECONFLICT", r.code, r.body)
+	}
+}
+
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	ivy := e.as(precwatch.RoleInvestigator)
@@ -348,6 +450,47 @@ func TestPageDownload(t *testing.T) {
 	h := sha256.Sum256(resp.body)
 	if got := hex.EncodeToString(h[:]); got != a.Listing.PageSHA256 {
 		t.Errorf("downloaded page hashes to %s, want %s", got, a.Listing.PageSHA256)
+	}
+}
+
+// TestPageSource: the stored page shown in the console is its source as
+// escaped text, under the console's own CSP, audited like a download; a
+// page over the limit is cut, saying so.
+func TestPageSource(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ivy := e.as(precwatch.RoleInvestigator)
+	doc := ivy.page(t, "/alerts/"+e.keys["xss"]+"/page")
+	onlyOwnScripts(t, "stored page", doc)
+	if got := doc.Find("#page-source").Text(); !strings.Contains(got, "<script>window.__pwned=1</script>") {
+		t.Errorf("source shown as %q", got)
+	}
+	if doc.Find("#page-source script").Length() != 0 || doc.Find("#source-truncated").Length() != 0 {
+		t.Error("the source is rendered, or said to be cut")
+	}
+	audit, _ := e.store.Audit(ctx, 1)
+	if len(audit) != 1 || audit[0].Action != "evidence.page.view" || audit[0].Actor != "ivy" || audit[0].Target != "alert:"+e.keys["xss"] {
+		t.Errorf("audit %+v", audit)
+	}
+	// A page over 512 KiB, with bytes that are not UTF-8.
+	body := append([]byte("<html><body>\xff\xfe"), bytes.Repeat([]byte("Nitromethane 1 L. "), 40000)...)
+	h := sha256.Sum256(body)
+	sum := hex.EncodeToString(h[:])
+	if err := e.store.SavePage(ctx, precwatch.Page{SHA256: sum, Site: "chemshop", URL: "http://chemshop.test/big", FetchedAt: t0, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	l := precwatch.Listing{Site: "chemshop", ID: "big", URL: "http://chemshop.test/big", Title: "Nitromethane 1 L", FetchedAt: t0, PageSHA256: sum}
+	m := precwatch.Match{Substance: "nitromethane", Name: "Nitromethane", Regime: precwatch.RegimeEUAnnexI, Severity: precwatch.SeverityMedium, Term: "nitromethane", Kind: "name", Field: "title", Start: 0, End: 12, Text: "Nitromethane"}
+	res, err := e.store.Record(ctx, precwatch.Observation{Listing: l, Matches: []precwatch.Match{m}, RunID: "run-2", At: t0})
+	if err != nil || len(res.NewAlerts) != 1 {
+		t.Fatalf("record: %v", err)
+	}
+	doc = ivy.page(t, "/alerts/"+res.NewAlerts[0]+"/page")
+	if got := len(doc.Find("#page-source").Text()); doc.Find("#source-truncated").Length() != 1 || got < 500<<10 || got > 513<<10 {
+		t.Errorf("a %d-byte page: %d bytes shown, truncation said %d times", len(body), got, doc.Find("#source-truncated").Length())
+	}
+	if resp := ivy.do("GET", "/alerts/nope/page", nil, nil); resp.code != http.StatusNotFound {
+		t.Errorf("unknown alert: %d", resp.code)
 	}
 }
 

@@ -3,7 +3,9 @@ package console
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -287,9 +289,27 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 
+		// Its stored page opens as text in the console: the source is
+		// readable, and none of it runs or loads.
+		b.click("#view-page")
+		b.waitFor(`!!document.querySelector("#page-source")`)
+		b.noScriptInjected("stored page")
+		if got := eval[string](b, `document.querySelector("#page-source").textContent`); !strings.Contains(got, "<script>window.__pwned=1</script>") || !strings.Contains(got, "<h1>Nitromethane ") {
+			t.Errorf("the stored page's source is shown as %q", got)
+		}
+		if got := eval[string](b, `document.querySelector("#source-sha256").textContent`); len(got) != 64 {
+			t.Errorf("stored page SHA-256 %q", got)
+		}
+
 		// Export the selected alert as CSV.
 		b.open("/alerts", `!!document.querySelector("#export-csv")`)
+		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.Contains(got, "all 5 of this filter") {
+			t.Errorf("export line with nothing ticked: %q", got)
+		}
 		b.click(fmt.Sprintf(`tr[data-key=%q] input.select`, e.keys["peroxide"]))
+		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.HasPrefix(got, "Export the 1 selected alert ") {
+			t.Errorf("export line with one alert ticked: %q", got)
+		}
 		b.click("#export-csv")
 		body := waitDownload(t, downloads)
 		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
@@ -450,4 +470,73 @@ func waitDownload(t *testing.T, dir string) []byte {
 	}
 	t.Fatal("no download arrived")
 	return nil
+}
+
+// TestBrowserLayout: on a 1366x768 screen the alert page's evidence table
+// stays inside its column (a long onion URL and WARC name used to push it
+// over the workflow column), and on a phone-sized one no page scrolls
+// sideways as a whole: wide tables scroll inside their own box.
+func TestBrowserLayout(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	onion := "http://silkvaultkuwguu5mjstemyppo4eistwwfxfrdiiwwn6lpw2of3hous2.onion"
+	url := onion + "/listing/sv-1025-potassium-perchlorate-one-kilogram-bag-ships-worldwide?ref=index-page-2&session=0123456789abcdef"
+	body := []byte("<html><body><h1>Potassium perchlorate 99%, 1 kg</h1></body></html>")
+	h := sha256.Sum256(body)
+	sum := hex.EncodeToString(h[:])
+	if err := e.store.SavePage(ctx, precwatch.Page{SHA256: sum, Site: "silkvault", URL: url, FetchedAt: t0, ContentType: "text/html", Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	l := precwatch.Listing{Site: "silkvault", ID: "sv-1025", URL: url, Title: "Potassium perchlorate 99%, 1 kg", Description: "Potassium perchlorate 99%, 1 kg bag.",
+		Price: 0.0025, Currency: "BTC", Vendor: "StealthLab", FetchedAt: t0, PageSHA256: sum, Tor: true}
+	m := precwatch.Match{Substance: "potassium-perchlorate", Name: "Potassium perchlorate", Regime: precwatch.RegimeEUAnnexI, Severity: precwatch.SeverityHigh,
+		Term: "potassium perchlorate", Kind: "name", Field: "title", Start: 0, End: 21, Text: "Potassium perchlorate", ConcentrationPercent: ptr(99.0), LimitPercent: ptr(40.0), OverLimit: ptr(true)}
+	res, err := e.store.Record(ctx, precwatch.Observation{Listing: l, Matches: []precwatch.Match{m}, RunID: "run-1", At: t0})
+	if err != nil || len(res.NewAlerts) != 1 {
+		t.Fatalf("record: %v, %d new alerts", err, len(res.NewAlerts))
+	}
+	key := res.NewAlerts[0]
+
+	b, stop := startBrowser(t, e)
+	defer stop()
+	b.do("viewport 1366x768", chromedp.EmulateViewport(1366, 768))
+	b.login("ivy", "/alerts")
+	b.open("/alerts/"+key, `!!document.querySelector("#evidence-fetches")`)
+	if !eval[bool](b, `document.querySelector("#evidence-fetches").innerText.includes("sv-1025-potassium")`) {
+		t.Fatal("the evidence table does not list the long URL")
+	}
+	over := eval[float64](b, `document.querySelector("#evidence-fetches").getBoundingClientRect().right - document.querySelector("section.listing").getBoundingClientRect().right`)
+	if over > 1 {
+		t.Errorf("at 1366x768 the evidence table sticks %.0f px out of its column, over the workflow", over)
+	}
+	if got := eval[string](b, `String(document.documentElement.scrollWidth - innerWidth)`); got != "0" {
+		t.Errorf("at 1366x768 the alert page is %s px wider than the window", got)
+	}
+
+	// An analyst's preview opens scrolled to its result, below a long
+	// form, where the hits it adds and removes are.
+	b.login("ana", "/watchlist")
+	b.open("/watchlist/substances/nitromethane", `!!document.querySelector("#synonyms")`)
+	b.set("#synonyms", "solvent")
+	b.click("#preview")
+	b.waitFor(`!!document.querySelector("#preview-result")`)
+	if top := eval[float64](b, `document.querySelector("#preview-result").getBoundingClientRect().top`); top < 0 || top > 768-150 {
+		t.Errorf("at 1366x768 the preview's result opens %.0f px from the top of the window, below the fold", top)
+	}
+
+	b.do("viewport 390x844", chromedp.EmulateViewport(390, 844))
+	b.login("ivy", "/alerts")
+	for _, path := range []string{"/alerts", "/alerts/" + key} {
+		b.open(path, `document.readyState == "complete"`)
+		if got := eval[float64](b, `document.documentElement.scrollWidth - innerWidth`); got > 0 {
+			t.Errorf("at 390x844 %s is %.0f px wider than the window", path, got)
+		}
+	}
+	b.login("adam", "/alerts") // the admin's header holds every link
+	for _, path := range []string{"/sites", "/sites/silkvault", "/watchlist/suppressions"} {
+		b.open(path, `document.readyState == "complete"`)
+		if got := eval[float64](b, `document.documentElement.scrollWidth - innerWidth`); got > 0 {
+			t.Errorf("at 390x844 %s is %.0f px wider than the window: %s", path, got, eval[string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth).slice(0,8).map(e => e.tagName+"."+e.className+"#"+e.id+" "+Math.round(e.getBoundingClientRect().right)).join(", ")`))
+		}
+	}
 }

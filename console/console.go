@@ -10,8 +10,8 @@
 //
 // Nothing the console serves makes an investigator's browser contact a
 // monitored site: listing text is escaped, URLs are shown as text, raw pages
-// are only ever downloaded as attachments, and the Content-Security-Policy
-// allows nothing but the console itself.
+// are only ever downloaded as attachments or shown as escaped source text,
+// and the Content-Security-Policy allows nothing but the console itself.
 package console
 
 import (
@@ -83,6 +83,17 @@ type WatchlistService interface {
 	Apply(ctx context.Context, w *precwatch.Watchlist, author, comment string) (int, error)
 	// Load returns an earlier saved version.
 	Load(ctx context.Context, version int) (*precwatch.Watchlist, error)
+}
+
+// ReloadStatus is implemented by a WatchlistService whose files a daemon
+// reads again when they change: the watchlist and sites pages show a
+// rejected reload, so that a broken file edit does not pass unseen while
+// the previous watchlist and config stay in force.
+type ReloadStatus interface {
+	// RejectedReload returns when the latest reload of the config and
+	// watchlist files was rejected and why; a zero time when it took, or
+	// when none was tried.
+	RejectedReload() (time.Time, error)
 }
 
 // FieldError is one problem of a watchlist, located by a path such as

@@ -70,6 +70,7 @@ var sentinels = []struct {
 	{precwatch.ErrInvalid, EINVALID},
 	{precwatch.ErrNotFound, ENOTFOUND},
 	{precwatch.ErrConflict, ECONFLICT},
+	{precwatch.ErrChanged, ECONFLICT},
 }
 
 // userError returns the code and the message a user may see for err;

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/precwatch/precwatch"
 )
@@ -46,6 +47,48 @@ func (s *Server) downloadPage(w http.ResponseWriter, r *http.Request, u *precwat
 	attachmentHeaders(w, "page-"+p.SHA256[:min(16, len(p.SHA256))]+".html.txt", "application/octet-stream", len(p.Body))
 	_, err = w.Write(p.Body)
 	return err
+}
+
+// sourceLimit bounds the stored page shown as text on the console; the
+// download has all of it.
+const sourceLimit = 512 << 10
+
+// pageSourceView is the stored page of an alert, shown as text.
+type pageSourceView struct {
+	Key       string
+	Page      precwatch.Page
+	Size      int
+	Text      string
+	Truncated bool
+}
+
+func (pageSourceView) PageTitle() string { return "Stored page" }
+
+// pageSource shows the raw page an alert was read from as escaped text in
+// the console (its source, never rendered: nothing in it runs, loads or
+// links), so that an investigator can read the evidence without saving a
+// file and opening it elsewhere.
+func (s *Server) pageSource(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
+	a, err := s.store.Alert(r.Context(), r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	if a.Listing.PageSHA256 == "" {
+		return errorf(ENOTFOUND, "no page is stored for this alert")
+	}
+	p, err := s.store.Page(r.Context(), a.Listing.PageSHA256)
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), u.Name, "evidence.page.view", "alert:"+a.Key, p.SHA256)
+	v := pageSourceView{Key: a.Key, Page: p, Size: len(p.Body)}
+	body := p.Body
+	if len(body) > sourceLimit {
+		body, v.Truncated = body[:sourceLimit], true
+	}
+	v.Text = strings.ToValidUTF8(string(body), "\uFFFD")
+	s.render(w, r, http.StatusOK, "source", v)
+	return nil
 }
 
 // manifestFile is one file of an evidence bundle.

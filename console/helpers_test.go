@@ -64,6 +64,23 @@ type fakeWatchlists struct {
 	PreviewFn  func(ctx context.Context, w *precwatch.Watchlist) (Preview, error)
 	ApplyFn    func(ctx context.Context, w *precwatch.Watchlist, author, comment string) (int, error)
 	LoadFn     func(ctx context.Context, version int) (*precwatch.Watchlist, error)
+	// rejectedAt and rejectedErr are the daemon's latest rejected reload
+	// (zero when none); set by the test while the server reads them.
+	rejectedMu  sync.Mutex
+	rejectedAt  time.Time
+	rejectedErr error
+}
+
+func (f *fakeWatchlists) RejectedReload() (time.Time, error) {
+	f.rejectedMu.Lock()
+	defer f.rejectedMu.Unlock()
+	return f.rejectedAt, f.rejectedErr
+}
+
+func (f *fakeWatchlists) setRejected(at time.Time, err error) {
+	f.rejectedMu.Lock()
+	defer f.rejectedMu.Unlock()
+	f.rejectedAt, f.rejectedErr = at, err
 }
 
 func (f *fakeWatchlists) Active(ctx context.Context) (*precwatch.Watchlist, int, error) {

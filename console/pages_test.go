@@ -3,10 +3,12 @@ package console
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -72,6 +74,19 @@ func TestQueuePage(t *testing.T) {
 		t.Errorf("hostile title shown as %q", xss.Text())
 	}
 	onlyOwnScripts(t, "queue", doc)
+	// The substance and site filters match exactly, so they offer the
+	// watchlist's substance IDs (with their names) and the sites.
+	if got := doc.Find(`#substance-ids option[value="hydrogen-peroxide"]`).Text(); got != "Hydrogen peroxide" {
+		t.Errorf("substance filter offers hydrogen-peroxide as %q", got)
+	}
+	if n := doc.Find("#substance-ids option").Length(); n != 3 {
+		t.Errorf("substance filter offers %d substances, want 3", n)
+	}
+	var sites []string
+	doc.Find("#site-names option").Each(func(_ int, o *goquery.Selection) { sites = append(sites, o.AttrOr("value", "")) })
+	if !slices.Equal(sites, []string{"chemshop", "offline", "silkvault"}) {
+		t.Errorf("site filter offers %v", sites)
+	}
 	// Filters are kept in the form and in the export.
 	doc = ivy.page(t, "/alerts?severity=high&q=peroxide&limit=1")
 	if v, _ := doc.Find(`#filters input[name=q]`).Attr("value"); v != "peroxide" {
@@ -85,6 +100,19 @@ func TestQueuePage(t *testing.T) {
 	}
 	if href, _ := doc.Find(`.pager a[rel=next]`).Attr("href"); !strings.Contains(href, "offset=1") || !strings.Contains(href, "severity=high") {
 		t.Errorf("next page link %q", href)
+	}
+	// A page past the last (a stale link after alerts were dismissed)
+	// says so and leads back, keeping the filter; no match says no match.
+	doc = ivy.page(t, "/alerts?severity=high&offset=50")
+	if got := doc.Find("#past-last").Text(); !strings.Contains(got, "matches 2") {
+		t.Errorf("past the last page: %q", got)
+	}
+	if href, _ := doc.Find("#past-last a").Attr("href"); !strings.Contains(href, "severity=high") || strings.Contains(href, "offset") {
+		t.Errorf("back to the first page: %q", href)
+	}
+	doc = ivy.page(t, "/alerts?q=nothingmatchesthis")
+	if doc.Find("#past-last").Length() != 0 || !strings.Contains(doc.Find("p.empty").Text(), "No alerts match") {
+		t.Errorf("no match: %q", doc.Find("p.empty").Text())
 	}
 }
 
@@ -277,6 +305,23 @@ func TestSuppressionsPage(t *testing.T) {
 	if vs, _ := e.store.WatchlistVersions(ctx); len(vs) != 0 {
 		t.Errorf("an invalid suppression was saved: %+v", vs)
 	}
+	// A misspelt site is refused at its field, naming the sites, rather
+	// than saved as a ruling that silences nothing; the form offers them.
+	typo := map[string][]string{"base_version": {"0"}, "term": {"nitromethane"}, "site": {"SilkVault"}, "reason": {"RC fuel shop"}, "op": {"preview"}}
+	resp = ana.form("/watchlist/suppressions", typo)
+	doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(resp.body))
+	if got := doc.Find(`.fielderror[data-field=site]`).Text(); resp.code != http.StatusBadRequest || !strings.Contains(got, `no site "SilkVault"`) || !strings.Contains(got, "chemshop, offline, silkvault") {
+		t.Errorf("misspelt site: %d, site error %q", resp.code, got)
+	}
+	if got := doc.Find("#site-names option").Length(); got != 3 {
+		t.Errorf("the site field offers %d sites, want 3", got)
+	}
+	if r := ana.do("POST", "/api/watchlist/suppressions", map[string]any{"term": "nitromethane", "site": "SilkVault", "reason": "RC fuel shop"}, nil); r.code != http.StatusBadRequest || !strings.Contains(string(r.body), `no site \"SilkVault\"`) {
+		t.Errorf("API, misspelt site: %d %s", r.code, r.body)
+	}
+	if vs, _ := e.store.WatchlistVersions(ctx); len(vs) != 0 {
+		t.Errorf("a suppression on an unknown site was saved: %+v", vs)
+	}
 	// The preview names the two silkvault nitromethane listings.
 	nitro["reason"], nitro["op"] = []string{"RC fuel shop, checked"}, []string{"preview"}
 	resp = ana.form("/watchlist/suppressions", nitro)
@@ -324,6 +369,22 @@ func TestSuppressionsPage(t *testing.T) {
 	if got, _ := adam.page(t, href).Find("#listing").Attr("value"); got != "id:p1" {
 		t.Errorf("form prefilled with listing %q", got)
 	}
+	// A term matched in both the title and the description is one ruling,
+	// offered once.
+	title, desc := "Acetone 5 L", "Acetone, 5 L can."
+	m := precwatch.Match{Substance: "acetone", Name: "Acetone", Regime: precwatch.RegimeEUAnnexII, Severity: precwatch.SeverityLow, Term: "Acetone", Kind: "name"}
+	mt, md := m, m
+	mt.Field, mt.Start, mt.End, mt.Text = "title", 0, 7, "Acetone"
+	md.Field, md.Start, md.End, md.Text = "description", 0, 7, "Acetone"
+	res, err := e.store.Record(ctx, precwatch.Observation{Listing: precwatch.Listing{Site: "chemshop", ID: "a2", URL: "http://chemshop.test/a2", Title: title, Description: desc, FetchedAt: t0},
+		Matches: []precwatch.Match{mt, md}, RunID: "run-2", At: t0})
+	if err != nil || len(res.NewAlerts) != 1 {
+		t.Fatalf("record: %v, %d alerts", err, len(res.NewAlerts))
+	}
+	links := adam.page(t, "/alerts/"+res.NewAlerts[0]).Find("a.suppress-term")
+	if links.Length() != 1 || !strings.Contains(links.Text(), "Acetone") {
+		t.Errorf("rule-a-false-positive term links: %d (%q), want one for Acetone", links.Length(), links.Text())
+	}
 }
 
 // TestSitePageRunCounters: the run history shows a run's incremental
@@ -350,5 +411,83 @@ func TestSitePageRunCounters(t *testing.T) {
 	}
 	if got, n := quiet.Find(".throttled").Text(), quiet.Find(".throttle-wait").Length(); got != "0" || n != 0 {
 		t.Errorf("a run never throttled shows %q throttled and %d waits, want 0 and none", got, n)
+	}
+}
+
+// TestPausedSiteNextRun: a paused site's scheduled runs are skipped, so
+// the sites page and its own page say it has no next run instead of the
+// time its skipped run is due; an active site shows its next run.
+func TestPausedSiteNextRun(t *testing.T) {
+	e := newEnv(t)
+	otto := e.as(precwatch.RoleOperator)
+	if resp := otto.do("POST", "/api/sites/chemshop/pause", nil, nil); resp.code != http.StatusNoContent {
+		t.Fatalf("pause: %d %s", resp.code, resp.body)
+	}
+	due := "2026-03-01 13:00 UTC" // the fake scheduler's next run
+	doc := otto.page(t, "/sites")
+	if got := strings.TrimSpace(doc.Find("#site-chemshop td.next").Text()); got != "none: paused" {
+		t.Errorf("paused site's next run %q, want none: paused", got)
+	}
+	if got := strings.TrimSpace(doc.Find("#site-silkvault td.next").Text()); got != due {
+		t.Errorf("active site's next run %q, want %s", got, due)
+	}
+	if got := otto.page(t, "/sites/chemshop").Find("#next-run").Text(); got != "none: paused" {
+		t.Errorf("paused site page: next run %q", got)
+	}
+	if got := otto.page(t, "/sites/silkvault").Find("#next-run").Text(); got != due {
+		t.Errorf("active site page: next run %q, want %s", got, due)
+	}
+}
+
+// TestRejectedReload: when the daemon rejected a broken config or
+// watchlist file, analysts (watchlist page) and operators (sites page) see
+// the error and that the previous version stays in force; once a reload
+// takes, the warning is gone.
+func TestRejectedReload(t *testing.T) {
+	e := newEnv(t)
+	ana, otto := e.as(precwatch.RoleAnalyst), e.as(precwatch.RoleOperator)
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{ana, "/watchlist"}, {otto, "/sites"}} {
+		if n := c.who.page(t, c.path).Find("#reload-rejected").Length(); n != 0 {
+			t.Errorf("%s warns of a rejected reload before any", c.path)
+		}
+	}
+	e.wl.setRejected(t0.Add(time.Hour), errors.New("matchers: configs/watchlist.yaml:5541: did not find expected key"))
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{ana, "/watchlist"}, {otto, "/sites"}} {
+		got := c.who.page(t, c.path).Find("#reload-rejected").Text()
+		for _, want := range []string{"2026-03-01 13:00 UTC", "stay in force", "configs/watchlist.yaml:5541: did not find expected key"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: rejected-reload warning %q lacks %q", c.path, got, want)
+			}
+		}
+	}
+	e.wl.setRejected(time.Time{}, nil)
+	if n := ana.page(t, "/watchlist").Find("#reload-rejected").Length(); n != 0 {
+		t.Error("the warning stays after a reload took")
+	}
+}
+
+// TestFavicon: every page names the console's own icon, served with the
+// other assets, so that browsers do not ask for /favicon.ico (a 404 in the
+// developer console on every page).
+func TestFavicon(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{e.anon(), "/login"}, {e.as(precwatch.RoleInvestigator), "/alerts"}} {
+		href, ok := c.who.page(t, c.path).Find(`link[rel=icon]`).Attr("href")
+		if !ok || !strings.HasPrefix(href, "/static/") {
+			t.Fatalf("%s: icon link %q", c.path, href)
+		}
+		resp := c.who.do("GET", href, nil, nil)
+		if resp.code != http.StatusOK || resp.header.Get("Content-Type") != "image/svg+xml" || !bytes.Contains(resp.body, []byte("<svg")) {
+			t.Errorf("%s: icon %s: %d %s", c.path, href, resp.code, resp.header.Get("Content-Type"))
+		}
 	}
 }

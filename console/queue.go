@@ -110,9 +110,15 @@ type queueView struct {
 	From, To int
 	Prev     string // URL of the previous page, empty on the first
 	Next     string
+	First    string // URL of the first page, when this one is past the last
 	Statuses []precwatch.AlertStatus
 	Sevs     []precwatch.Severity
 	Regimes  []precwatch.Regime
+	// Substances and Sites are offered in the substance and site filters,
+	// which match exactly: a substance's ID (not its name) and a site's
+	// name as configured.
+	Substances []precwatch.Substance
+	Sites      []string
 }
 
 func (queueView) PageTitle() string { return "Alert queue" }
@@ -137,6 +143,16 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	if len(page.Alerts) > 0 {
 		v.From, v.To = q.Offset+1, q.Offset+len(page.Alerts)
 	}
+	if s.wl != nil {
+		active, _, err := s.wl.Active(r.Context())
+		if err != nil {
+			return err
+		}
+		v.Substances = active.Substances
+	}
+	if v.Sites, err = s.siteNames(r.Context()); err != nil {
+		return err
+	}
 	pageURL := func(off int) string {
 		u := queryValues(q)
 		if off > 0 {
@@ -149,6 +165,9 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	}
 	if q.Offset > 0 {
 		v.Prev = pageURL(max(0, q.Offset-q.Limit))
+	}
+	if len(page.Alerts) == 0 && page.Total > 0 {
+		v.First = pageURL(0)
 	}
 	if q.Offset+len(page.Alerts) < page.Total {
 		v.Next = pageURL(q.Offset + q.Limit)

@@ -53,10 +53,14 @@ func (s *Server) table() []route {
 		{"GET /alerts", investigators, s.queuePage},
 		{"GET /alerts/{key}", investigators, s.alertPage},
 		{"POST /alerts/{key}/actions", investigators, s.alertActionForm},
+		// A refused action is shown at the form's URL; opening it again
+		// (Enter in the address bar, a bookmark) goes to the alert.
+		{"GET /alerts/{key}/actions", investigators, s.alertActionsGet},
 		{"GET /api/alerts", investigators, s.apiAlerts},
 		{"GET /api/alerts/{key}", investigators, s.apiAlert},
 		{"POST /api/alerts/{key}/actions", investigators, s.apiAlertAction},
 		{"GET /api/alerts/{key}/page", investigators, s.downloadPage},
+		{"GET /alerts/{key}/page", investigators, s.pageSource},
 		{"GET /api/alerts/{key}/bundle.zip", investigators, s.evidenceBundle},
 		{"GET /api/export", investigators, s.export},
 		{"GET /api/alerts/{key}/misp.json", investigators, s.alertInterchange(stixmisp.FormatMISP)},

@@ -49,6 +49,7 @@ func (r siteRow) ProxyState() string {
 type sitesView struct {
 	Sites    []siteRow
 	Controls bool // a scheduler is attached: start, pause and resume work
+	Rejected *reloadProblem
 }
 
 func (sitesView) PageTitle() string { return "Sites" }
@@ -140,7 +141,7 @@ func (s *Server) sitesPage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "sites", sitesView{Sites: rows, Controls: s.op != nil})
+	s.render(w, r, http.StatusOK, "sites", sitesView{Sites: rows, Controls: s.op != nil, Rejected: s.rejectedReload()})
 	return nil
 }
 

@@ -30,6 +30,8 @@ type suppressionsView struct {
 	Errors      []FieldError
 	Preview     *Preview
 	Saved       string
+	// Sites are the sites a suppression may name, offered in the form.
+	Sites []string
 }
 
 func (suppressionsView) PageTitle() string { return "Suppressions" }
@@ -111,11 +113,46 @@ func formBase(r *http.Request) *int {
 	return &n
 }
 
-func (s *Server) newSuppressionsView(active *precwatch.Watchlist, version int) *suppressionsView {
+func (s *Server) newSuppressionsView(ctx context.Context, active *precwatch.Watchlist, version int) (*suppressionsView, error) {
+	sites, err := s.siteNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return &suppressionsView{
 		BaseVersion: version, Suppressions: active.Suppressions,
-		Substances: active.Substances, FieldErrors: map[string][]string{},
+		Substances: active.Substances, FieldErrors: map[string][]string{}, Sites: sites,
+	}, nil
+}
+
+// siteNames are the sites the console knows: the scheduler's, or without
+// one those of the stored runs.
+func (s *Server) siteNames(ctx context.Context) ([]string, error) {
+	var names []string
+	if s.op != nil {
+		for _, st := range s.op.Sites() {
+			names = append(names, st.Name)
+		}
+	} else {
+		runs, err := s.store.Runs(ctx, "", 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			names = append(names, r.Site)
+		}
 	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+// unknownSite is the problem of a suppression naming a site the console
+// does not know ("" when there is none): a misspelt site would otherwise
+// be saved, silence nothing, and look like a ruling in force.
+func unknownSite(site string, known []string) string {
+	if site == "" || len(known) == 0 || slices.Contains(known, site) {
+		return ""
+	}
+	return fmt.Sprintf("no site %q: the sites are %s", site, strings.Join(known, ", "))
 }
 
 func (s *Server) suppressionsPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
@@ -127,7 +164,10 @@ func (s *Server) suppressionsPage(w http.ResponseWriter, r *http.Request, _ *pre
 	if err != nil {
 		return err
 	}
-	v := s.newSuppressionsView(active, version)
+	v, err := s.newSuppressionsView(r.Context(), active, version)
+	if err != nil {
+		return err
+	}
 	v.Saved = r.URL.Query().Get("saved")
 	// Prefilled from an alert or a preview: "suppress this listing".
 	q := r.URL.Query()
@@ -163,9 +203,16 @@ func (s *Server) suppressionsSubmit(w http.ResponseWriter, r *http.Request, u *p
 	}
 	sup := in.suppression(u, s)
 	cand := withSuppression(active, sup)
-	v := s.newSuppressionsView(active, version)
+	v, err := s.newSuppressionsView(ctx, active, version)
+	if err != nil {
+		return err
+	}
 	v.Form = sup
-	if errs := wl.Validate(cand); len(errs) > 0 {
+	errs := wl.Validate(cand)
+	if msg := unknownSite(sup.Site, v.Sites); msg != "" {
+		errs = append(errs, FieldError{Field: fmt.Sprintf("suppressions[%d].site", len(active.Suppressions)), Message: msg})
+	}
+	if len(errs) > 0 {
 		placeSuppressionErrors(v, len(active.Suppressions), errs)
 		s.render(w, r, http.StatusBadRequest, "suppressions", v)
 		return nil
@@ -240,7 +287,15 @@ func (s *Server) apiSuppress(w http.ResponseWriter, r *http.Request, u *precwatc
 	}
 	sup := in.suppression(u, s)
 	cand := withSuppression(active, sup)
-	if errs := wl.Validate(cand); len(errs) > 0 {
+	errs := wl.Validate(cand)
+	sites, err := s.siteNames(ctx)
+	if err != nil {
+		return err
+	}
+	if msg := unknownSite(sup.Site, sites); msg != "" {
+		errs = append(errs, FieldError{Field: fmt.Sprintf("suppressions[%d].site", len(active.Suppressions)), Message: msg})
+	}
+	if len(errs) > 0 {
 		return &Error{Code: EINVALID, Message: "the suppression is not valid", Fields: errs}
 	}
 	if in.Preview {

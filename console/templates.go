@@ -31,6 +31,7 @@ var pageNames = []string{
 	"login", "error", "queue", "alert", "watchlist", "substance", "suppressions", "versions", "version",
 	"sites", "site", "audit", "users", "vendor",
 	"deliveries", // Delivery (issue 11)
+	"source",
 }
 
 // parseTemplates parses every page once, at startup.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/precwatch/precwatch"
 )
@@ -39,6 +40,29 @@ type watchlistView struct {
 	Watchlist  *precwatch.Watchlist
 	Saved      string
 	Substances []substanceRow
+	Rejected   *reloadProblem
+}
+
+// reloadProblem is a rejected reload of the daemon's files, as the
+// watchlist and sites pages show it.
+type reloadProblem struct {
+	At    time.Time
+	Error string
+}
+
+// rejectedReload returns the latest reload of the daemon's config and
+// watchlist files if it was rejected; nil when it took, or when nothing
+// watches the files (the serve command).
+func (s *Server) rejectedReload() *reloadProblem {
+	rs, ok := s.wl.(ReloadStatus)
+	if !ok {
+		return nil
+	}
+	at, err := rs.RejectedReload()
+	if at.IsZero() || err == nil {
+		return nil
+	}
+	return &reloadProblem{At: at, Error: err.Error()}
 }
 
 type substanceRow struct {
@@ -58,7 +82,7 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwa
 	if err != nil {
 		return err
 	}
-	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved")}
+	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved"), Rejected: s.rejectedReload()}
 	for _, sub := range active.Substances {
 		row := substanceRow{S: sub}
 		var names, regimes []string

@@ -94,7 +94,8 @@ func NewScheduler(opts *SchedulerOptions, logger *slog.Logger, run RunFunc) *Sch
 }
 
 // Update replaces the scheduled sites. Every spec is parsed before anything
-// changes, so a bad one leaves the previous schedule in force.
+// changes, so a bad one leaves the previous schedule in force; a site
+// whose spec is unchanged keeps its next run.
 func (s *Scheduler) Update(sites []precwatch.Site) error {
 	parsed := make([]cron.Schedule, len(sites))
 	seen := map[string]bool{}
@@ -111,12 +112,28 @@ func (s *Scheduler) Update(sites []precwatch.Site) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A site whose schedule is unchanged keeps its cron entry, and so its
+	// next run: a reload (each watchlist save from the console is one)
+	// must not restart every "@every" interval, or sites reloaded more
+	// often than their interval would never be crawled.
+	keep := map[string]bool{}
+	for _, site := range sites {
+		if e, ok := s.entries[site.Name]; ok && e.site.Schedule == site.Schedule {
+			keep[site.Name] = true
+		}
+	}
 	for name, e := range s.entries {
-		s.cron.Remove(e.id)
-		delete(s.entries, name)
+		if !keep[name] {
+			s.cron.Remove(e.id)
+			delete(s.entries, name)
+		}
 	}
 	for i, site := range sites {
 		name := site.Name
+		if keep[name] {
+			s.entries[name] = scheduled{id: s.entries[name].id, site: site}
+			continue
+		}
 		id := s.cron.Schedule(parsed[i], cron.FuncJob(func() { s.scheduledRun(name) }))
 		s.entries[name] = scheduled{id: id, site: site}
 	}

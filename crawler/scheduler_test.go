@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -67,6 +68,67 @@ func TestSchedulerUpdateIsAllOrNothing(t *testing.T) {
 	if err := s.Update([]precwatch.Site{{Name: "x", Schedule: "@hourly"}, {Name: "x", Schedule: "@hourly"}}); err == nil {
 		t.Error("duplicate site names accepted")
 	}
+}
+
+// TestSchedulerUpdateKeepsNextRun: reloading the same sites (the daemon
+// does on every config or watchlist change, a console save included) keeps
+// each unchanged site's next run, so reloads more frequent than a site's
+// interval do not starve it; a changed schedule starts afresh, and the
+// site's new settings are the ones its runs get.
+func TestSchedulerUpdateKeepsNextRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		runs := map[string][]string{} // site: the start URL of each run
+		s := NewScheduler(&SchedulerOptions{Location: time.UTC}, nil, func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
+			mu.Lock()
+			runs[site.Name] = append(runs[site.Name], site.StartURLs[0])
+			mu.Unlock()
+			return precwatch.Run{Site: site.Name, Status: precwatch.RunOK}, nil
+		})
+		sites := func(url, bSchedule string) []precwatch.Site {
+			return []precwatch.Site{{Name: "a", Schedule: "@every 5m", StartURLs: []string{url}}, {Name: "b", Schedule: bSchedule, StartURLs: []string{url}}}
+		}
+		if err := s.Update(sites("http://v1.test/", "@every 5m")); err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		nextA := s.Next("a")
+		// Reloads every 2 minutes for 11 minutes: a keeps its schedule
+		// (runs at 5 and 10 min), b's changes at 4 min to 3-minute runs.
+		for i := 1; i <= 5; i++ {
+			time.Sleep(2 * time.Minute)
+			bSchedule := "@every 5m"
+			if i >= 2 {
+				bSchedule = "@every 3m"
+			}
+			url := "http://v1.test/"
+			if i >= 3 {
+				url = "http://v2.test/"
+			}
+			if err := s.Update(sites(url, bSchedule)); err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				if got := s.Next("a"); !got.Equal(nextA) {
+					t.Errorf("a's next run moved from %v to %v on a reload", nextA, got)
+				}
+			}
+		}
+		time.Sleep(time.Minute + time.Second)
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// a: 5 min (v1, before the 6-min reload) and 10 min (v2).
+		if got, want := runs["a"], []string{"http://v1.test/", "http://v2.test/"}; !slices.Equal(got, want) {
+			t.Errorf("a's runs %v, want %v", got, want)
+		}
+		// b: rescheduled at 4 min to every 3 min: 7 and 10 min.
+		if got := len(runs["b"]); got != 2 {
+			t.Errorf("b ran %d times (%v), want 2", got, runs["b"])
+		}
+	})
 }
 
 func TestSchedulerRunNowBusyAndStopCancels(t *testing.T) {

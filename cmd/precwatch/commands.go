@@ -223,9 +223,11 @@ func (m *Main) Reload(sched *crawler.Scheduler) error {
 	if err != nil {
 		err = yamlfile.RedactError(err)
 		m.metrics.observeReload("file", err, 0)
+		m.rejected.Store(&rejectedReload{at: time.Now().UTC(), err: err})
 		m.logger.Error("reload rejected, keeping the previous config and watchlist", "error", err)
 		return err
 	}
+	m.rejected.Store(nil)
 	m.metrics.observeReload("file", nil, len(mt.Watchlist().Substances))
 	if old := m.config.Load(); old != nil && old.Store != cfg.Store {
 		m.logger.Warn("store changes take effect at restart", "store", redacted(cfg.Store))

@@ -312,6 +312,23 @@ type watchlistService struct {
 	store precwatch.ConsoleStore
 }
 
+// rejectedReload is a reload of the config and watchlist files that was
+// refused, the previous ones staying in force.
+type rejectedReload struct {
+	at  time.Time
+	err error // redacted: no secret of the config
+}
+
+// RejectedReload tells the console when the latest reload of the files
+// was rejected and why (console.ReloadStatus), so that an analyst who
+// broke the watchlist file sees it there and not only in the daemon's log.
+func (w *watchlistService) RejectedReload() (time.Time, error) {
+	if r := w.m.rejected.Load(); r != nil {
+		return r.at, r.err
+	}
+	return time.Time{}, nil
+}
+
 func (w *watchlistService) current() (*matchers.Matcher, *Config, error) {
 	mt, cfg := w.m.matcher.p.Load(), w.m.config.Load()
 	if mt == nil || cfg == nil {

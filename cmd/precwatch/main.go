@@ -101,6 +101,9 @@ type Main struct {
 	// files and a save from the console, so that a reload that read the
 	// file before a save cannot put the older watchlist back after it.
 	reloadMu sync.Mutex
+	// rejected is the latest reload of the files when it was rejected
+	// (nil once one takes), for the console to show.
+	rejected atomic.Pointer[rejectedReload]
 	metrics  *metrics // run's; nil for the other commands
 	scale    scaleOut // Scale-out (issue 9): lease and frontier flags of run and crawl
 

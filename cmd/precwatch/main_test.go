@@ -562,12 +562,20 @@ func TestDaemonReloadKeepsGoodConfig(t *testing.T) {
 	if !strings.Contains(logs.String(), "bogus") {
 		t.Errorf("rejection does not name the bad field:\n%s", logs.String())
 	}
+	// The console is told, to show analysts and operators.
+	ws := &watchlistService{m: m}
+	if at, err := ws.RejectedReload(); at.IsZero() || err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("RejectedReload after a broken reload = %v, %v; want its time and the bad field", at, err)
+	}
 
 	time.Sleep(30 * time.Millisecond)
 	write(header + site("a") + site("c"))
 	waitFor("config reloaded")
 	if got := sites(); !slices.Equal(got, []string{"a", "c"}) {
 		t.Errorf("sites after a good reload = %v, want [a c]", got)
+	}
+	if at, err := ws.RejectedReload(); !at.IsZero() || err != nil {
+		t.Errorf("RejectedReload after a good reload = %v, %v; want none", at, err)
 	}
 }
 
