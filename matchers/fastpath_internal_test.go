@@ -264,24 +264,7 @@ func (m *Matcher) fuzzyWordsReference(n *normText) {
 		if !ok || isSystematicName(t[a:b]) {
 			continue
 		}
-		var ro []int32
-		for x := a; x < b; x++ {
-			if utf8.RuneStart(t[x]) {
-				ro = append(ro, n.offs[x])
-			}
-		}
-		offs := make([]int32, 0, len(fix))
-		k := 0
-		last := utf8.RuneCountInString(fix) - 1
-		for _, r := range fix {
-			o := ro[min(k, len(ro)-1)]
-			if k == last {
-				o = ro[len(ro)-1]
-			}
-			offs = appendOffs(offs, r, o)
-			k++
-		}
-		edits = append(edits, repairEdit{na: a, nb: b, text: []byte(fix), offs: offs})
+		edits = append(edits, wordFix(n, a, b, fix))
 	}
 	if len(edits) > 0 {
 		applyEdits(n, edits)

@@ -88,57 +88,40 @@ var spelledNumbers = func() map[string]float64 {
 	}
 	add("quatre vingt un", 81)
 	add("cent", 100)
-	// Italian, German and Dutch write 21–99 as one word.
-	it := []string{"", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove", "dieci",
-		"undici", "dodici", "tredici", "quattordici", "quindici", "sedici", "diciassette", "diciotto", "diciannove"}
-	for v := 1; v <= 19; v++ {
-		add(it[v], v)
-	}
-	for t, w := range []string{"", "", "venti", "trenta", "quaranta", "cinquanta", "sessanta", "settanta", "ottanta", "novanta"} {
-		if t < 2 {
-			continue
+	// Italian, German and Dutch write 21–99 as one word, spelt by compound.
+	oneWord := func(low, tens []string, compound func(tens, unit string, u int) string) {
+		for v := 1; v <= 19; v++ {
+			add(low[v], v)
 		}
-		add(w, 10*t)
-		for u := 1; u <= 9; u++ {
-			tens := w
-			if u == 1 || u == 8 { // the tens' vowel elides: "ventuno", "trentotto"
-				tens = w[:len(w)-1]
+		for t := 2; t <= 9; t++ {
+			add(tens[t], 10*t)
+			for u := 1; u <= 9; u++ {
+				add(compound(tens[t], low[u], u), 10*t+u)
 			}
-			add(tens+it[u], 10*t+u)
 		}
 	}
+	oneWord([]string{"", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove", "dieci",
+		"undici", "dodici", "tredici", "quattordici", "quindici", "sedici", "diciassette", "diciotto", "diciannove"},
+		[]string{"", "", "venti", "trenta", "quaranta", "cinquanta", "sessanta", "settanta", "ottanta", "novanta"},
+		func(tens, unit string, u int) string {
+			if u == 1 || u == 8 { // the tens' vowel elides: "ventuno", "trentotto"
+				tens = tens[:len(tens)-1]
+			}
+			return tens + unit
+		})
 	add("cento", 100)
-	de := []string{"", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn",
-		"elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn"}
+	oneWord([]string{"", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn",
+		"elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn"},
+		[]string{"", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"},
+		func(tens, unit string, _ int) string { return unit + "und" + tens })
 	add("eins", 1)
-	for v := 1; v <= 19; v++ {
-		add(de[v], v)
-	}
-	for t, w := range []string{"", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"} {
-		if t < 2 {
-			continue
-		}
-		add(w, 10*t)
-		for u := 1; u <= 9; u++ {
-			add(de[u]+"und"+w, 10*t+u)
-		}
-	}
 	add("hundert", 100)
 	add("einhundert", 100)
-	nl := []string{"", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",
-		"elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien", "achttien", "negentien"}
-	for v := 1; v <= 19; v++ {
-		add(nl[v], v)
-	}
-	for t, w := range []string{"", "", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"} {
-		if t < 2 {
-			continue
-		}
-		add(w, 10*t)
-		for u := 1; u <= 9; u++ {
-			add(nl[u]+"en"+w, 10*t+u) // "tweeëntwintig" folds to "tweeentwintig"
-		}
-	}
+	oneWord([]string{"", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",
+		"elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien", "achttien", "negentien"},
+		[]string{"", "", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig"},
+		// "tweeëntwintig" folds to "tweeentwintig".
+		func(tens, unit string, _ int) string { return unit + "en" + tens })
 	add("honderd", 100)
 	return m
 }()
