@@ -32,14 +32,7 @@ func attachmentHeaders(w http.ResponseWriter, name, ctype string, size int) {
 // downloadPage sends the raw page an alert's listing came from, as bytes:
 // it is evidence, never rendered.
 func (s *Server) downloadPage(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
-	a, err := s.store.Alert(r.Context(), r.PathValue("key"))
-	if err != nil {
-		return err
-	}
-	if a.Listing.PageSHA256 == "" {
-		return errorf(ENOTFOUND, "no page is stored for this alert")
-	}
-	p, err := s.store.Page(r.Context(), a.Listing.PageSHA256)
+	a, p, err := s.storedPage(r)
 	if err != nil {
 		return err
 	}
@@ -47,6 +40,19 @@ func (s *Server) downloadPage(w http.ResponseWriter, r *http.Request, u *precwat
 	attachmentHeaders(w, "page-"+p.SHA256[:min(16, len(p.SHA256))]+".html.txt", "application/octet-stream", len(p.Body))
 	_, err = w.Write(p.Body)
 	return err
+}
+
+// storedPage is the alert the request's path names and its stored page.
+func (s *Server) storedPage(r *http.Request) (precwatch.Alert, precwatch.Page, error) {
+	a, err := s.store.Alert(r.Context(), r.PathValue("key"))
+	if err != nil {
+		return a, precwatch.Page{}, err
+	}
+	if a.Listing.PageSHA256 == "" {
+		return a, precwatch.Page{}, errorf(ENOTFOUND, "no page is stored for this alert")
+	}
+	p, err := s.store.Page(r.Context(), a.Listing.PageSHA256)
+	return a, p, err
 }
 
 // sourceLimit bounds the stored page shown as text on the console; the
@@ -69,14 +75,7 @@ func (pageSourceView) PageTitle() string { return "Stored page" }
 // links), so that an investigator can read the evidence without saving a
 // file and opening it elsewhere.
 func (s *Server) pageSource(w http.ResponseWriter, r *http.Request, u *precwatch.User) error {
-	a, err := s.store.Alert(r.Context(), r.PathValue("key"))
-	if err != nil {
-		return err
-	}
-	if a.Listing.PageSHA256 == "" {
-		return errorf(ENOTFOUND, "no page is stored for this alert")
-	}
-	p, err := s.store.Page(r.Context(), a.Listing.PageSHA256)
+	a, p, err := s.storedPage(r)
 	if err != nil {
 		return err
 	}

@@ -268,9 +268,9 @@ func containsFold(s, word string) bool {
 	return false
 }
 
-// refreshDelay is the delay a page asks for before it is reloaded: its
-// meta refresh's ("3; url=/shop"), else the Refresh header's.
-func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
+// refreshContent is the content of a page's meta refresh, else its
+// Refresh header.
+func refreshContent(doc *goquery.Document, header string) string {
 	content := header
 	if doc != nil && len(doc.Nodes) > 0 {
 		if n := cascadia.Query(doc.Nodes[0], selRefresh); n != nil {
@@ -281,6 +281,13 @@ func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
 			}
 		}
 	}
+	return content
+}
+
+// refreshDelay is the delay a page asks for before it is reloaded: its
+// meta refresh's ("3; url=/shop"), else the Refresh header's.
+func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
+	content := refreshContent(doc, header)
 	secs, _, _ := strings.Cut(strings.TrimSpace(content), ";")
 	secs, _, _ = strings.Cut(secs, ",")
 	f, err := strconv.ParseFloat(strings.TrimSpace(secs), 64)
@@ -294,16 +301,7 @@ func refreshDelay(doc *goquery.Document, header string) (time.Duration, bool) {
 // else its Refresh header, sends the browser to, and after how long; ok is
 // false when neither names one.
 func refreshTarget(doc *goquery.Document, header string) (target string, wait time.Duration, ok bool) {
-	content := header
-	if doc != nil && len(doc.Nodes) > 0 {
-		if n := cascadia.Query(doc.Nodes[0], selRefresh); n != nil {
-			for _, a := range n.Attr {
-				if strings.EqualFold(a.Key, "content") {
-					content = a.Val
-				}
-			}
-		}
-	}
+	content := refreshContent(doc, header)
 	wait, ok = refreshDelay(nil, content)
 	if !ok {
 		return "", 0, false
