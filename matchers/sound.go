@@ -221,7 +221,7 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	if k, ok = soundKey(buf[:0], w, 128); !ok || !v.soundEnd.has(k[len(k)-4:]) {
 		return "", false
 	}
-	fix, ok := v.soundTable.get(k)
+	fix, ok := v.sound[string(k)]
 	if !ok {
 		return "", false
 	}
@@ -232,26 +232,17 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 // of a word in any ASCII case without a copy (soundRead asks it of nearly
 // every long word of a field, and most names are spelt right).
 type wordSet struct {
-	keys, vals []string
-	mask       uint32
+	keys []string
+	mask uint32
 }
 
 func newWordSet(words map[string]bool) wordSet {
-	m := make(map[string]string, len(words))
-	for w := range words {
-		m[w] = w
-	}
-	return newWordMap(m)
-}
-
-// newWordMap is a wordSet whose keys carry values (wordSet.get).
-func newWordMap(m map[string]string) wordSet {
 	size := 1
-	for size < 4*len(m) {
+	for size < 4*len(words) {
 		size <<= 1
 	}
-	s := wordSet{keys: make([]string, size), vals: make([]string, size), mask: uint32(size - 1)}
-	for w, val := range m {
+	s := wordSet{keys: make([]string, size), mask: uint32(size - 1)}
+	for w := range words {
 		if w == "" {
 			continue
 		}
@@ -259,22 +250,9 @@ func newWordMap(m map[string]string) wordSet {
 		for s.keys[i] != "" {
 			i = (i + 1) & s.mask
 		}
-		s.keys[i], s.vals[i] = w, val
+		s.keys[i] = w
 	}
 	return s
-}
-
-// get returns the value of key k, compared exactly.
-func (s *wordSet) get(k []byte) (string, bool) {
-	for i := lowerWordHash(k) & s.mask; ; i = (i + 1) & s.mask {
-		key := s.keys[i]
-		if key == "" {
-			return "", false
-		}
-		if key == string(k) {
-			return s.vals[i], true
-		}
-	}
 }
 
 // lowerWordHash is wordHash of w with its ASCII letters lower-cased.

@@ -39,7 +39,6 @@ type vocab struct {
 	soundStart, soundEnd quadBits
 	soundRaw             *[26*26*26/64 + 1]uint64 // soundRawGate
 	lowerWords           wordSet                  // words, asked in any ASCII case
-	soundTable           wordSet                  // sound as a table (soundRead)
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -174,7 +173,6 @@ func newVocab(patterns []string) *vocab {
 	v.sound = soundReadings(v.words)
 	v.soundRaw = soundRawGate(v.sound)
 	v.lowerWords = newWordSet(v.words)
-	v.soundTable = newWordMap(v.sound)
 	for k := range v.sound {
 		if len(k) >= 4 {
 			v.soundStart.add(quad([]byte(k)))
