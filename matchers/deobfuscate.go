@@ -389,6 +389,16 @@ func formulaPack(orig string) bool {
 	return isFormula(orig[:i]) || isFoldedFormula(orig[:i])
 }
 
+// readsAsCyrillic decides a word with Latin look-alikes among Cyrillic
+// letters: it is Cyrillic when most of its letters are, or when it has a
+// letter only Cyrillic has ("л" in "ceлитpa") and every Latin letter has
+// a Cyrillic twin. latin counts its ASCII letters, cyr its Cyrillic ones
+// and cyrOnly those with no Latin look-alike; latinOnly says a Latin
+// letter has no Cyrillic twin.
+func readsAsCyrillic(latin, cyr, cyrOnly int, latinOnly bool) bool {
+	return latin > 0 && (cyr > latin || cyrOnly > 0 && !latinOnly)
+}
+
 // fixWord undoes homoglyphs and leetspeak in one word, in place, and
 // reports whether it changed anything; orig is the word as written, which
 // keeps its digits when it reads as a formula.
@@ -448,10 +458,7 @@ func fixWord(w []rune, orig string) bool {
 				w[i], changed = l, true
 			}
 		}
-	// Latin look-alikes in a Cyrillic word: the word is Cyrillic when most
-	// of its letters are, or when it has a letter only Cyrillic has ("л"
-	// in "ceлитpa") and every Latin letter has a Cyrillic twin.
-	case latin > 0 && (cyr > latin || cyrOnly > 0 && !latinOnly):
+	case readsAsCyrillic(latin, cyr, cyrOnly, latinOnly):
 		for i, r := range w {
 			if c := toCyrillic[r]; c != 0 {
 				w[i], changed = c, true

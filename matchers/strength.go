@@ -522,9 +522,8 @@ func finishTokensAndNumbers(toks []token, sc *scratch) []token {
 }
 
 // cyrillicReading is w (folded) with its Latin look-alikes read as
-// Cyrillic, appended to buf, when w is a Cyrillic word with some: most of
-// its letters are Cyrillic, or it has a letter only Cyrillic has and every
-// Latin letter has a Cyrillic twin (fixWord's rule).
+// Cyrillic, appended to buf, when w is a Cyrillic word with some
+// (readsAsCyrillic, as fixWord decides it).
 func cyrillicReading(w, buf []byte) ([]byte, bool) {
 	latin, cyr, cyrOnly := 0, 0, 0
 	latinOnly := false
@@ -545,7 +544,7 @@ func cyrillicReading(w, buf []byte) ([]byte, bool) {
 			}
 		}
 	}
-	if latin == 0 || cyr == 0 || cyr <= latin && (cyrOnly == 0 || latinOnly) {
+	if !readsAsCyrillic(latin, cyr, cyrOnly, latinOnly) {
 		return nil, false
 	}
 	for _, r := range string(w) {
