@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -179,10 +180,12 @@ func soundPut(dst []byte, last, r rune) ([]byte, rune) {
 }
 
 // soundReadings maps the sound key of every vocabulary word of
-// soundMinLetters or more to that word; of two words with one key (two
-// spellings of one name, "peroxide" and "peroxyde"), the first in order.
-func soundReadings(words map[string]bool) map[string]string {
-	m := map[string]string{}
+// soundMinLetters or more to that word. A key of two or more words (two
+// spellings of one name, "peroxide" and "peroxyde"; one name in two
+// languages, "amonio" and "ammonio") maps to the first in order, and alts
+// holds all of them, in order, for soundRead to choose among.
+func soundReadings(words map[string]bool) (m map[string]string, alts map[string][]string) {
+	m, alts = map[string]string{}, map[string][]string{}
 	var buf []byte
 	for w := range words {
 		if utf8.RuneCountInString(w) < soundMinLetters {
@@ -193,11 +196,61 @@ func soundReadings(words map[string]bool) map[string]string {
 			continue
 		}
 		buf = k
-		if prev, ok := m[string(k)]; !ok || w < prev {
+		prev, had := m[string(k)]
+		if !had || w < prev {
 			m[string(k)] = w
 		}
+		if had {
+			if alts[string(k)] == nil {
+				alts[string(k)] = []string{prev}
+			}
+			alts[string(k)] = append(alts[string(k)], w)
+		}
 	}
-	return m
+	for _, ws := range alts {
+		slices.Sort(ws)
+	}
+	return m, alts
+}
+
+// closestSpelling returns the word of ws (in order) fewest edits away
+// from w, its ASCII letters lower-cased: of the words one sound key
+// reads, the one the writer most likely meant ("tionille" is Italian
+// "tionile", not French "thionyle"; "amonnio" Spanish "amonio", not
+// Italian "ammonio"). Of two as close, the first.
+func closestSpelling(w []byte, ws []string) string {
+	best, bestD := ws[0], -1
+	var row []int
+	for _, c := range ws {
+		var d int
+		if d, row = editDistance(w, c, row); bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance in bytes between w (ASCII
+// letters lower-cased as read) and c, with row as scratch.
+func editDistance(w []byte, c string, row []int) (int, []int) {
+	row = slices.Grow(row[:0], len(c)+1)[:len(c)+1]
+	for j := range row {
+		row[j] = j
+	}
+	for i := range w {
+		diag := row[0]
+		row[0] = i + 1
+		for j := 1; j <= len(c); j++ {
+			up := row[j]
+			cost := 1
+			if lowerASCII[w[i]] == c[j-1] {
+				cost = 0
+			}
+			row[j] = min(row[j]+1, row[j-1]+1, diag+cost)
+			diag = up
+		}
+	}
+	return row[len(c)], row
 }
 
 // soundRead returns the vocabulary word w sounds like, when w (a word,
@@ -224,6 +277,9 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	fix, ok := v.sound[string(k)]
 	if !ok {
 		return "", false
+	}
+	if ws, ok := v.soundAlts[string(k)]; ok {
+		fix = closestSpelling(w, ws)
 	}
 	return fix, utf8.RuneCount(w) >= soundMinLetters
 }

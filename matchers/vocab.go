@@ -33,9 +33,11 @@ type vocab struct {
 	// ocrStart and ocrEnd are the first and last four bytes of ocr's
 	// forms: most candidates fail them before the map is asked.
 	ocrStart, ocrEnd quadBits
-	// sound maps a sound key (soundKey) to the long word it is the key of;
-	// soundStart and soundEnd are the keys' first and last four bytes.
+	// sound maps a sound key (soundKey) to the long word it is the key of,
+	// soundAlts a key of several words to all of them; soundStart and
+	// soundEnd are the keys' first and last four bytes.
 	sound                map[string]string
+	soundAlts            map[string][]string
 	soundStart, soundEnd quadBits
 	soundRaw             *[26*26*26/64 + 1]uint64 // soundRawGate
 	lowerWords           wordSet                  // words, asked in any ASCII case
@@ -170,7 +172,7 @@ func newVocab(patterns []string) *vocab {
 		v.fuzzyEndBits.add(q)
 	}
 	v.ocr = ocrReadings(v.words)
-	v.sound = soundReadings(v.words)
+	v.sound, v.soundAlts = soundReadings(v.words)
 	v.soundRaw = soundRawGate(v.sound)
 	v.lowerWords = newWordSet(v.words)
 	for k := range v.sound {
