@@ -258,7 +258,7 @@ func TestFamilyPatterns(t *testing.T) {
 }
 
 // TestTermCountBounded keeps the automaton's growth in check: no family
-// above 400 terms and the whole watchlist under 4,000 (3,993 with the
+// above 400 terms and the whole watchlist under 4,100 (4,011 with the
 // Russian names also in Latin letters, noun first, and the Russian and
 // Polish ones in four more cases; the automaton's cost grows far slower
 // than its terms: BenchmarkMatch/10k-terms).
@@ -272,8 +272,8 @@ func TestTermCountBounded(t *testing.T) {
 			t.Errorf("%s: %d terms, want at most 400", id, n)
 		}
 	}
-	if total > 4000 {
-		t.Errorf("watchlist has %d terms, want at most 4000", total)
+	if total > 4100 {
+		t.Errorf("watchlist has %d terms, want at most 4100", total)
 	}
 	t.Logf("%d terms", total)
 }
