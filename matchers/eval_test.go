@@ -72,6 +72,9 @@ var holdoutBatches = []struct {
 	// Names as people misspell them: by ear, doubled or dropped letters,
 	// other languages' conventions, romanizations, dictated numbers.
 	{"batch21", 3884, floorRE("holdout-batch21-floor")},
+	// Shop pages with variants, bundles, "bought together" strips, price
+	// tiers and flattened spec tables, in all nine languages.
+	{"batch22", 4084, floorRE("holdout-batch22-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

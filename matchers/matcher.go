@@ -1361,11 +1361,12 @@ func resolveOverlapsLarge(cands, kept []candidate) []candidate {
 	return kept
 }
 
-// nounFollows reports whether a word other than a unit or a strength
-// qualifier follows s, making s that word's strength.
+// nounFollows reports whether a word other than a unit, a strength
+// qualifier or a form (a solution, crystals) follows s, making s that
+// word's strength.
 func nounFollows(toks []token, s strength) bool {
 	next := s.last + 1
-	return next < len(toks) && toks[next].kind == tokWord && toks[next].flags&(fUnit|fQualifier) == 0
+	return next < len(toks) && toks[next].kind == tokWord && toks[next].flags&(fUnit|fQualifier|fForm|fSolution) == 0
 }
 
 // listConnectors may join a list of strengths of one substance.
@@ -1970,7 +1971,7 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 			case tokBreak:
 				joined = false
 			case tokWord:
-				joined = toks[t].flags&(fConnector|fUnit) != 0
+				joined = toks[t].flags&(fConnector|fUnit|fForm|fSolution) != 0
 			}
 		}
 		if nounFollows(toks, next) {

@@ -53,6 +53,7 @@ const (
 	fCompeting  // a word that gives a short code an everyday sense
 	fSolution   // a solution's: its percentage is by weight (findStrengths)
 	fNumberWord // a word of a number spelled out (numwords.go)
+	fForm       // a physical form a substance is offered in (formWords)
 )
 
 // wordFlags maps a folded word to its flags; built from the word lists.
@@ -67,6 +68,7 @@ var wordFlags = func() map[string]wordFlag {
 		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
 		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
+		{formWords, fForm},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -821,6 +823,19 @@ var (
 	// weightPercentWords, written between a number and its percent sign,
 	// say the percentage is by weight.
 	weightPercentWords = map[string]bool{"wt": true, "gew": true, "mass": true, "masse": true}
+	// formWords are the physical forms one substance is offered in, side
+	// by side in a variant list ("solution 25 % | cristaux 99 %",
+	// "oplossing 30 % of kristallen 99 %"): between two strengths, they
+	// keep the second the same substance's (strengthFor's chain).
+	formWords = foldedSetOf(`crystals crystal crystalline powder granules granular prills pellets flakes liquid aqueous
+cristaux cristal cristallise poudre granules granule paillettes liquide aqueuse aqueux
+kristalle kristall kristallin pulver granulat granulate schuppen flussig flussigkeit wassrig wassrige
+cristales cristal cristalino polvo granulado granulos escamas liquido acuosa acuoso
+cristalli cristallo cristallino polvere granulato granuli scaglie liquido acquosa acquoso
+kristallen kristal poeder granulaat korrels schilfers vloeibaar vloeistof waterig waterige
+krysztaly krysztal krystaliczny proszek granulat granulki platki plyn ciekly wodny wodna
+кристаллы кристалл кристаллический порошок гранулы гранулированный чешуйки жидкость жидкий водный
+kristally kristallicheskiy poroshok granuly cheshuyki zhidkost zhidkiy vodnyy`)
 	// solutionWords say a percentage is a solution's, by weight.
 	solutionWords = map[string]bool{
 		"solution": true, "losung": true, "solucion": true, "soluzione": true, "oplossing": true,

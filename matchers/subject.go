@@ -20,7 +20,8 @@ import (
 // the substance their subject (not "job", "lecture" or "vide": a job lot,
 // a lecture bottle and a vide-grenier sell the goods themselves, as
 // "vacío" and "vuoto" say vacuum-packed); subjectCompounds the same as the last part
-// of a German compound ("Sicherheitsposter", "Prüfröhrchen").
+// of a German or Dutch compound ("Sicherheitsposter", "Prüfröhrchen",
+// "Waarschuwingsbord").
 var (
 	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
 ticket tickets voucher vouchers exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
@@ -30,11 +31,12 @@ schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung ste
 panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
 cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro entrada entradas boleto boletos
 cartello adesivo romanzo corso biglietto mostra strisce rilevatore mappa quadro
-bord boek cursus tentoonstelling vacature kaart schilderij leeg lege
+bord bordje pictogram boek cursus tentoonstelling vacature kaart schilderij leeg lege
 tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obraz pusta pusty puste
 табличка плакат наклейка книга курс обучение билет выставка музей экскурсия вакансия полоски карта картина пустая пустой
 tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski kartina pustaya pustoy`)
-	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek"}
+	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek",
+		"aufkleber", "plakat", "bord", "bordje", "sticker"} // Dutch compounds too ("Waarschuwingsbord", "Veiligheidsbordje")
 	// subjectAfter, right after the first name, make it a modifier of
 	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant")
 	// or the name of a place ("Salpeter Lodge").

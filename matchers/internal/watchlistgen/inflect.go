@@ -47,9 +47,11 @@ func ruForms(name string) []string {
 	for i, w := range words {
 		switch {
 		case ruAdjective(w, i+1 < len(words)):
-			if head >= 0 && i > head+1 {
-				continue // agrees with a complement: already oblique
-			}
+			// An adjective in the nominative agrees with the head, also
+			// after a complement, as catalogues write them ("нитрат
+			// магния шестиводный", "магний азотнокислый 6-водный"): a
+			// complement's own adjectives are in the genitive with it,
+			// which ruAdjective does not read as a nominative.
 			forms[0][i], forms[1][i], forms[2][i], forms[3][i] = ruAdjGen(w), ruAdjAcc(w), ruAdjIns(w), ruAdjPrep(w)
 		case head < 0:
 			// A head in -а or -я before another noun is itself a

@@ -131,26 +131,28 @@ func TestHillFormula(t *testing.T) {
 
 func TestInflect(t *testing.T) {
 	for in, want := range map[string][]string{
-		"Серная кислота":         {"серной кислоты", "серную кислоту", "серной кислотой", "серной кислоте"},
-		"Кислота азотная":        {"кислоты азотной", "кислоту азотную", "кислотой азотной", "кислоте азотной"},
-		"Перекись водорода":      {"перекиси водорода", "перекись водорода", "перекисью водорода", "перекиси водорода"},
-		"Калий хлорноватокислый": {"калия хлорноватокислого", "калий хлорноватокислый", "калием хлорноватокислым", "калии хлорноватокислом"},
-		"порошок магния":         {"порошка магния", "порошок магния", "порошком магния", "порошке магния"},
-		"бертолетова соль":       {"бертолетовой соли", "бертолетову соль", "бертолетовой солью", "бертолетовой соли"},
-		"Тиодигликоль":           {"тиодигликоля", "тиодигликоль", "тиодигликолем", "тиодигликоле"},
-		"технический хлорид":     {"технического хлорида", "технический хлорид", "техническим хлоридом", "техническом хлориде"},
-		"фосфора хлорокись":      nil, // already a genitive before its noun
-		"Kwas siarkowy":          {"kwasu siarkowego", "kwas siarkowy", "kwasem siarkowym", "kwasie siarkowym"},
-		"Saletra amonowa":        {"saletry amonowej", "saletrę amonową", "saletrą amonową", "saletrze amonowej"},
-		"Nadtlenek wodoru":       {"nadtlenku wodoru", "nadtlenek wodoru", "nadtlenkiem wodoru", "nadtlenku wodoru"},
-		"saletra chilijska":      {"saletry chilijskiej", "saletrę chilijską", "saletrą chilijską", "saletrze chilijskiej"},
-		"Magnez w proszku":       {"magnezu w proszku", "magnez w proszku", "magnezem w proszku", "magnezie w proszku"},
-		"Chlorek siarki(I)":      nil,
-		"Azot":                   {"azotu", "azot", "azotem", "azocie"},
-		"Siarka":                 {"siarki", "siarkę", "siarką", "siarce"},
-		"Nawóz azotowy":          nil, // ó alternates ("nawozu"): no guess
-		"Ацетон":                 {"ацетона", "ацетон", "ацетоном", "ацетоне"},
-		"Гексамин":               {"гексамина", "гексамин", "гексамином", "гексамине"},
+		"Серная кислота":               {"серной кислоты", "серную кислоту", "серной кислотой", "серной кислоте"},
+		"Кислота азотная":              {"кислоты азотной", "кислоту азотную", "кислотой азотной", "кислоте азотной"},
+		"Перекись водорода":            {"перекиси водорода", "перекись водорода", "перекисью водорода", "перекиси водорода"},
+		"Калий хлорноватокислый":       {"калия хлорноватокислого", "калий хлорноватокислый", "калием хлорноватокислым", "калии хлорноватокислом"},
+		"порошок магния":               {"порошка магния", "порошок магния", "порошком магния", "порошке магния"},
+		"бертолетова соль":             {"бертолетовой соли", "бертолетову соль", "бертолетовой солью", "бертолетовой соли"},
+		"Тиодигликоль":                 {"тиодигликоля", "тиодигликоль", "тиодигликолем", "тиодигликоле"},
+		"технический хлорид":           {"технического хлорида", "технический хлорид", "техническим хлоридом", "техническом хлориде"},
+		"фосфора хлорокись":            nil, // already a genitive before its noun
+		"Магний азотнокислый 6-водный": {"магния азотнокислого 6-водного", "магний азотнокислый 6-водный", "магнием азотнокислым 6-водным", "магнии азотнокислом 6-водном"},
+		"нитрат магния шестиводный":    {"нитрата магния шестиводного", "нитрат магния шестиводный", "нитратом магния шестиводным", "нитрате магния шестиводном"},
+		"Kwas siarkowy":                {"kwasu siarkowego", "kwas siarkowy", "kwasem siarkowym", "kwasie siarkowym"},
+		"Saletra amonowa":              {"saletry amonowej", "saletrę amonową", "saletrą amonową", "saletrze amonowej"},
+		"Nadtlenek wodoru":             {"nadtlenku wodoru", "nadtlenek wodoru", "nadtlenkiem wodoru", "nadtlenku wodoru"},
+		"saletra chilijska":            {"saletry chilijskiej", "saletrę chilijską", "saletrą chilijską", "saletrze chilijskiej"},
+		"Magnez w proszku":             {"magnezu w proszku", "magnez w proszku", "magnezem w proszku", "magnezie w proszku"},
+		"Chlorek siarki(I)":            nil,
+		"Azot":                         {"azotu", "azot", "azotem", "azocie"},
+		"Siarka":                       {"siarki", "siarkę", "siarką", "siarce"},
+		"Nawóz azotowy":                nil, // ó alternates ("nawozu"): no guess
+		"Ацетон":                       {"ацетона", "ацетон", "ацетоном", "ацетоне"},
+		"Гексамин":                     {"гексамина", "гексамин", "гексамином", "гексамине"},
 	} {
 		got := ruForms(in)
 		if in[0] < 0x80 {
