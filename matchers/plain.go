@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -231,6 +232,20 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 		// fold, less the word's bytes: non-zero only for Latin letters.
 		chars, folded := 0, 0
 		for i < len(text) {
+			if i+8 <= len(text) {
+				// Eight bytes at a time over the word's ASCII letters
+				// (letters8), whose class is pbLetter, and pbUpperI
+				// too for an "I"; the byte after them goes below.
+				x := load8(text, i)
+				if nl := ^letters8(x) & swarHigh; nl == 0 {
+					f |= pbLetter | upperI8(x, swarHigh)
+					i += 8
+					continue
+				} else if k := bits.TrailingZeros64(nl) / 8; k > 0 {
+					f |= pbLetter | upperI8(x, nl-1)
+					i += k
+				}
+			}
 			b := plainByte[text[i]]
 			if b&pbSep != 0 {
 				break
@@ -364,6 +379,26 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 		hit = t&outFlag != 0 && (upperOnly == nil || !a.deadHits(t&^outFlag, text[cws:cwe], upperOnly))
 	}
 	return true, hit
+}
+
+// letters8 has the top bit of each byte of x that is an ASCII letter set,
+// and no other bit.
+func letters8(x uint64) uint64 {
+	// A byte under 0x80, its 0x20 bit set, is 'a' or more when adding
+	// 0x80-'a' sets its top bit, and over 'z' when adding 0x80-'z'-1 does
+	// (no carry leaves a byte: 0x7f+0x1f < 0x100).
+	low := x&swarLow7 | swarOnes*0x20
+	return (low + swarOnes*(0x80-'a')) &^ (low + swarOnes*(0x80-'z'-1)) &^ x & swarHigh
+}
+
+// upperI8 is pbUpperI when a byte of x under the mask (top bits of
+// bytes, or a mask of whole low bytes) is "I", else 0. hasByte's false
+// positives fall only above a true "I", so a mask of low bytes is exact.
+func upperI8(x, mask uint64) uint8 {
+	if hasByte(x, 'I')&mask != 0 {
+		return pbUpperI
+	}
+	return 0
 }
 
 // deadHits reports whether every pattern that ends at the state whose

@@ -255,7 +255,7 @@ func (v *vocab) fuzzyCandidate(word []byte) bool {
 	if n < fuzzyMinLetters || n > v.maxLen+4 || !v.fuzzyBits.has(word) || !v.fuzzyEndBits.has(word[n-4:]) {
 		return false
 	}
-	if v.words[string(word)] {
+	if v.lowerWords.has(word) {
 		return false // no OCR form is a vocabulary word either
 	}
 	if v.fuzzyStart.hasStart(word) && v.fuzzyEnd.hasEnd(word) && v.near.mayBeNear(word) {

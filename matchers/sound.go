@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"encoding/binary"
 	"slices"
 	"unicode"
 	"unicode/utf8"
@@ -24,84 +25,88 @@ const soundMinLetters = 6
 
 // soundKey appends to dst the sound key of w, a word (ASCII letters are
 // lower-cased; others must be normalised: lower case, Latin accents
-// folded), up to max bytes of key: "ph" and "f", "v" and "w" are one
-// sound; "c" before e, i or y is "s" and any other "c", "ch", "kh", "q"
-// and "qu" are "k"; "z" is "s", "y" and "j" are "i", "x" is "ks", "ou" is
-// "u"; "h" is silent; a final "d" is "t"; in Cyrillic, unstressed vowels
-// merge ("о" with "а", "е", "ё", "э" and "й" with "и"), "з" is "с", and
-// the soft and hard signs are silent. Doubled letters count once. ok is
-// false when w holds anything but letters.
-func soundKey(dst []byte, w []byte, max int) ([]byte, bool) {
+// folded): "ph" and "f", "v" and "w" are one sound; "c" before e, i or y
+// is "s" and any other "c", "ch", "kh", "q" and "qu" are "k"; "z" is "s",
+// "y" and "j" are "i", "x" is "ks", "ou" is "u"; "h" is silent; a final
+// "d" is "t"; in Cyrillic, unstressed vowels merge ("о" with "а", "е",
+// "ё", "э" and "й" with "и"), "з" is "с", and the soft and hard signs are
+// silent. Doubled letters count once. ok is false when w holds anything
+// but letters, and, with a filter f, as soon as the key made so far is
+// no prefix f passes, or the whole key is none of its keys: most words
+// end a few bytes in (soundRead).
+func soundKey(dst []byte, w []byte, f *soundFilter) ([]byte, bool) {
 	start := len(dst)
 	last := rune(-1)
-	for i := 0; i < len(w) && len(dst)-start < max; {
-		if w[i] < utf8.RuneSelf {
-			c := lowerASCII[w[i]]
-			next := byte(0)
-			if i+1 < len(w) {
-				next = lowerASCII[w[i+1]]
-			}
+	h := uint32(fnvOffset32)
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
 			i++
-			var r rune
-			switch c {
-			case 'p':
-				r = 'p'
-				if next == 'h' {
-					r = 'f'
-					i++
+			r := soundASCII[c]
+			if r == 0 {
+				// A letter whose sound depends on the next one or on
+				// where it stands, or no letter.
+				next := byte(0)
+				if i < len(w) {
+					next = lowerASCII[w[i]]
 				}
-			case 'v', 'w', 'f':
-				r = 'f'
-			case 'c':
-				r = 'k'
-				switch next {
-				case 'e', 'i', 'y':
+				switch lowerASCII[c] {
+				case 'p':
+					r = 'p'
+					if next == 'h' {
+						r = 'f'
+						i++
+					}
+				case 'c':
+					r = 'k'
+					switch next {
+					case 'e', 'i', 'y':
+						r = 's'
+					case 'h':
+						i++
+					}
+				case 'k':
+					r = 'k'
+					if next == 'h' {
+						i++
+					}
+				case 'q':
+					r = 'k'
+					if next == 'u' {
+						i++
+					}
+				case 'x':
+					if last != 'k' {
+						dst = append(dst, 'k')
+						if h = (h ^ 'k') * fnvPrime32; f != nil && !f.hasPrefix(h) {
+							return dst[:start], false
+						}
+					}
+					last = 'k'
 					r = 's'
+				case 'o':
+					r = 'o'
+					if next == 'u' {
+						r = 'u'
+						i++
+					}
 				case 'h':
-					i++
+					continue // silent
+				case 'd':
+					r = 'd'
+					if i == len(w) {
+						r = 't'
+					}
+				default:
+					return dst[:start], false // no letter
 				}
-			case 'k':
-				r = 'k'
-				if next == 'h' {
-					i++
-				}
-			case 'q':
-				r = 'k'
-				if next == 'u' {
-					i++
-				}
-			case 'z', 's':
-				r = 's'
-			case 'y', 'j', 'i':
-				r = 'i'
-			case 'x':
-				if last != 'k' {
-					dst = append(dst, 'k')
-				}
-				last = 'k'
-				r = 's'
-			case 'o':
-				r = 'o'
-				if next == 'u' {
-					r = 'u'
-					i++
-				}
-			case 'h':
-				continue // silent
-			case 'd':
-				r = 'd'
-				if i == len(w) {
-					r = 't'
-				}
-			default:
-				if !isASCIILetter(c) {
+			}
+			if rune(r) != last {
+				dst = append(dst, r)
+				last = rune(r)
+				if h = (h ^ uint32(r)) * fnvPrime32; f != nil && !f.hasPrefix(h) {
 					return dst[:start], false
 				}
-				r = rune(c)
-			}
-			if r != last {
-				dst = append(dst, byte(r))
-				last = r
 			}
 			continue
 		}
@@ -121,9 +126,86 @@ func soundKey(dst []byte, w []byte, max int) ([]byte, bool) {
 				return dst[:start], false
 			}
 		}
+		n := len(dst)
 		dst, last = soundPut(dst, last, r)
+		for _, b := range dst[n:] {
+			if h = (h ^ uint32(b)) * fnvPrime32; f != nil && !f.hasPrefix(h) {
+				return dst[:start], false
+			}
+		}
+	}
+	if f != nil && !f.hasWhole(h) {
+		return dst[:start], false
 	}
 	return dst, true
+}
+
+// soundASCII is the sound of each ASCII letter that soundKey reads alone,
+// in either case; 0 for a letter it reads with the next one or by where it
+// stands (p, c, k, q, x, o, h, d), and for any other byte.
+var soundASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := byte('a'); c <= 'z'; c++ {
+		r := c
+		switch c {
+		case 'p', 'c', 'k', 'q', 'x', 'o', 'h', 'd':
+			r = 0
+		case 'v', 'w':
+			r = 'f'
+		case 'z':
+			r = 's'
+		case 'y', 'j':
+			r = 'i'
+		}
+		t[c], t[c-'a'+'A'] = r, r
+	}
+	return t
+}()
+
+// FNV-1a, byte by byte, hashes a key as soundKey makes it.
+const (
+	fnvOffset32 = 2166136261
+	fnvPrime32  = 16777619
+)
+
+// soundFilter holds the FNV-1a hashes of the vocabulary's sound keys and
+// of every byte prefix of them, as bitsets (so without false negatives):
+// a word whose key so far is no key's prefix ends there, before the key
+// is made or looked up.
+type soundFilter struct {
+	prefix [1 << (soundPrefixBits - 6)]uint64
+	whole  [1 << (soundWholeBits - 6)]uint64
+}
+
+// The bitsets' sizes (log2 bits): 16 KB and 8 KB, a few per cent false
+// positives at some 23,000 prefixes and 3,200 keys.
+const (
+	soundPrefixBits = 17
+	soundWholeBits  = 16
+)
+
+func newSoundFilter(keys map[string]string) *soundFilter {
+	f := new(soundFilter)
+	for k := range keys {
+		h := uint32(fnvOffset32)
+		for i := 0; i < len(k); i++ {
+			h = (h ^ uint32(k[i])) * fnvPrime32
+			x := h >> (32 - soundPrefixBits)
+			f.prefix[x/64] |= 1 << (x % 64)
+		}
+		x := h >> (32 - soundWholeBits)
+		f.whole[x/64] |= 1 << (x % 64)
+	}
+	return f
+}
+
+func (f *soundFilter) hasPrefix(h uint32) bool {
+	x := h >> (32 - soundPrefixBits)
+	return f.prefix[x/64]&(1<<(x%64)) != 0
+}
+
+func (f *soundFilter) hasWhole(h uint32) bool {
+	x := h >> (32 - soundWholeBits)
+	return f.whole[x/64]&(1<<(x%64)) != 0
 }
 
 // rawTriple indexes w's first three bytes when they are ASCII letters.
@@ -158,7 +240,7 @@ func soundRawGate(keys map[string]string) *[26*26*26/64 + 1]uint64 {
 				w[3] = byte(c)
 				word = w[:4]
 			}
-			k, _ := soundKey(buf[:0], word, 16)
+			k, _ := soundKey(buf[:0], word, nil)
 			if n := min(3, len(k)); n > 0 && prefixes[string(k[:n])] {
 				gate[x/64] |= 1 << (x % 64)
 				break
@@ -191,7 +273,7 @@ func soundReadings(words map[string]bool) (m map[string]string, alts map[string]
 		if utf8.RuneCountInString(w) < soundMinLetters {
 			continue
 		}
-		k, ok := soundKey(buf[:0], []byte(w), 1<<30)
+		k, ok := soundKey(buf[:0], []byte(w), nil)
 		if !ok {
 			continue
 		}
@@ -255,8 +337,9 @@ func editDistance(w []byte, c string, row []int) (int, []int) {
 
 // soundRead returns the vocabulary word w sounds like, when w (a word,
 // normalised but for ASCII capitals) is none itself and has
-// soundMinLetters or more; buf is scratch for the key. The key's first
-// four bytes are made and checked first: most words go no further.
+// soundMinLetters or more; buf is scratch for the key. The key is made
+// through the vocabulary's soundFilter: most words go no further than a
+// few bytes of it.
 func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	if len(w) < soundMinLetters || len(w) > 64 {
 		return "", false
@@ -264,14 +347,11 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	if x, ok := rawTriple(w); ok && v.soundRaw[x/64]&(1<<(x%64)) == 0 {
 		return "", false
 	}
-	if wordSetHas(&v.lowerWords, w) {
+	if v.lowerWords.has(w) {
 		return "", false // spelt as the watchlist spells it
 	}
-	k, ok := soundKey(buf[:0], w, 4)
-	if !ok || len(k) < 4 || !v.soundStart.has(k) {
-		return "", false
-	}
-	if k, ok = soundKey(buf[:0], w, 128); !ok || !v.soundEnd.has(k[len(k)-4:]) {
+	k, ok := soundKey(buf[:0], w, v.soundGate)
+	if !ok || len(k) < 4 {
 		return "", false
 	}
 	fix, ok := v.sound[string(k)]
@@ -284,12 +364,21 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	return fix, utf8.RuneCount(w) >= soundMinLetters
 }
 
-// wordSet is a set of normalised words as an open-addressing table, asked
-// of a word in any ASCII case without a copy (soundRead asks it of nearly
-// every long word of a field, and most names are spelt right).
+// wordSet is the set of vocabulary words of four bytes or more, asked of
+// a word in any ASCII case without a copy (soundRead asks it of nearly
+// every long word of a field, and most names are spelt right): an
+// open-addressing table keyed by a word's length and its first and last
+// eight bytes (four for a shorter word), which are the whole word up to
+// sixteen bytes, so that most lookups compare two numbers.
 type wordSet struct {
-	keys []string
-	mask uint32
+	slots []wordSlot
+	mask  uint32
+}
+
+type wordSlot struct {
+	head, tail uint64 // wordEnds
+	n          int    // len(w); 0 for an empty slot
+	w          string
 }
 
 func newWordSet(words map[string]bool) wordSet {
@@ -297,49 +386,65 @@ func newWordSet(words map[string]bool) wordSet {
 	for size < 4*len(words) {
 		size <<= 1
 	}
-	s := wordSet{keys: make([]string, size), mask: uint32(size - 1)}
+	s := wordSet{slots: make([]wordSlot, size), mask: uint32(size - 1)}
 	for w := range words {
-		if w == "" {
+		if len(w) < 4 {
 			continue
 		}
-		i := lowerWordHash(w) & s.mask
-		for s.keys[i] != "" {
+		head, tail := wordEnds([]byte(w))
+		i := wordSetHash(head, tail, len(w)) & s.mask
+		for s.slots[i].n != 0 {
 			i = (i + 1) & s.mask
 		}
-		s.keys[i] = w
+		s.slots[i] = wordSlot{head, tail, len(w), w}
 	}
 	return s
 }
 
-// lowerWordHash is wordHash of w with its ASCII letters lower-cased.
-func lowerWordHash[T string | []byte](w T) uint32 {
-	var x uint64
-	for k := min(len(w), 8) - 1; k >= 0; k-- {
-		x = x<<8 | uint64(lowerASCII[w[k]])
+// wordEnds returns w's first and last eight bytes (for a word of four to
+// seven bytes, its first and last four in one number, and 0) with ASCII
+// capitals lower-cased: with len(w), all of a word of sixteen bytes or
+// fewer.
+func wordEnds(w []byte) (head, tail uint64) {
+	if n := len(w); n >= 8 {
+		return lower8(binary.LittleEndian.Uint64(w)), lower8(binary.LittleEndian.Uint64(w[n-8:]))
 	}
-	n := uint64(len(w))
-	h := (x ^ n<<59 ^ uint64(lowerASCII[w[n-1]])<<51) * 0x9E3779B97F4A7C15
-	return uint32(h>>32 ^ h>>45)
+	x := uint64(binary.LittleEndian.Uint32(w)) | uint64(binary.LittleEndian.Uint32(w[len(w)-4:]))<<32
+	return lower8(x), 0
 }
 
-// wordSetHas reports whether w, its ASCII letters lower-cased, is in s.
-func wordSetHas(s *wordSet, w []byte) bool {
-	if len(w) == 0 {
-		return false
-	}
-	for i := lowerWordHash(w) & s.mask; ; i = (i + 1) & s.mask {
-		k := s.keys[i]
-		if k == "" {
+func wordSetHash(head, tail uint64, n int) uint32 {
+	h := (head*0x9E3779B97F4A7C15 ^ tail) * 0xC2B2AE3D27D4EB4F
+	return uint32(h>>32) ^ uint32(n)
+}
+
+// lower8 lower-cases the ASCII capitals among the eight bytes of x.
+func lower8(x uint64) uint64 {
+	// A byte under 0x80 is 'A' or more when adding 0x80-'A' sets its top
+	// bit, and over 'Z' when adding 0x80-'Z'-1 does (no carry leaves a
+	// byte: 0x7f+0x3f < 0x100).
+	low := x & swarLow7
+	upper := (low + swarOnes*(0x80-'A')) &^ (low + swarOnes*(0x80-'Z'-1)) &^ x & swarHigh
+	return x | upper>>2
+}
+
+// has reports whether w, of four bytes or more, its ASCII letters
+// lower-cased, is in s.
+func (s *wordSet) has(w []byte) bool {
+	head, tail := wordEnds(w)
+	for i := wordSetHash(head, tail, len(w)) & s.mask; ; i = (i + 1) & s.mask {
+		e := &s.slots[i]
+		if e.n == 0 {
 			return false
 		}
-		if len(k) != len(w) {
+		if e.n != len(w) || e.head != head || e.tail != tail {
 			continue
 		}
-		j := 0
-		for j < len(k) && k[j] == lowerASCII[w[j]] {
+		j := 8
+		for j < len(w)-8 && e.w[j] == lowerASCII[w[j]] {
 			j++
 		}
-		if j == len(k) {
+		if j >= len(w)-8 {
 			return true
 		}
 	}

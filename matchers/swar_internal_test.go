@@ -56,3 +56,52 @@ func TestNextSpace(t *testing.T) {
 		}
 	}
 }
+
+// TestLetters8 checks letters8 and upperI8, which walkPlain's word loop
+// reads eight bytes at a time with, against plainByte, for every byte in
+// every position among letters and others.
+func TestLetters8(t *testing.T) {
+	check := func(b [8]byte) {
+		x := load8(string(b[:]), 0)
+		got := letters8(x)
+		for k, c := range b {
+			want := plainByte[c]&^pbUpperI == pbLetter
+			if (got>>(8*k+7))&1 == 1 != want {
+				t.Fatalf("% x: byte %d (%#x) letter %v", b, k, c, !want)
+			}
+		}
+		for n := range 9 {
+			var mask uint64 = swarHigh
+			if n < 8 {
+				mask = uint64(1)<<(8*n+7) - 1 // the top bits of the first n bytes
+			}
+			want := uint8(0)
+			for _, c := range b[:n] {
+				want |= plainByte[c] & pbUpperI
+			}
+			if got := upperI8(x, mask); got != want {
+				t.Fatalf("% x: upperI8 of %d bytes = %d, want %d", b, n, got, want)
+			}
+		}
+	}
+	for c := range 256 {
+		for pos := range 8 {
+			b := [8]byte{'a', 'B', 'c', 'I', 'z', 'Z', 'm', 'A'}
+			b[pos] = byte(c)
+			check(b)
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 13))
+	fill := []byte("aAzZIiI@[`{ 0\x80\xc3\xff")
+	for range 1 << 18 {
+		var b [8]byte
+		for k := range b {
+			if r.IntN(4) == 0 {
+				b[k] = byte(r.IntN(256))
+			} else {
+				b[k] = fill[r.IntN(len(fill))]
+			}
+		}
+		check(b)
+	}
+}

@@ -33,14 +33,14 @@ type vocab struct {
 	// ocrStart and ocrEnd are the first and last four bytes of ocr's
 	// forms: most candidates fail them before the map is asked.
 	ocrStart, ocrEnd quadBits
-	// sound maps a sound key (soundKey) to the long word it is the key of,
-	// soundAlts a key of several words to all of them; soundStart and
-	// soundEnd are the keys' first and last four bytes.
-	sound                map[string]string
-	soundAlts            map[string][]string
-	soundStart, soundEnd quadBits
-	soundRaw             *[26*26*26/64 + 1]uint64 // soundRawGate
-	lowerWords           wordSet                  // words, asked in any ASCII case
+	// sound maps a sound key (soundKey) to the long word it is the key
+	// of, soundAlts a key of several words to all of them; soundGate
+	// passes those keys and their prefixes.
+	sound      map[string]string
+	soundAlts  map[string][]string
+	soundGate  *soundFilter
+	soundRaw   *[26*26*26/64 + 1]uint64 // soundRawGate
+	lowerWords wordSet                  // words, asked in any ASCII case
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -174,13 +174,8 @@ func newVocab(patterns []string) *vocab {
 	v.ocr = ocrReadings(v.words)
 	v.sound, v.soundAlts = soundReadings(v.words)
 	v.soundRaw = soundRawGate(v.sound)
+	v.soundGate = newSoundFilter(v.sound)
 	v.lowerWords = newWordSet(v.words)
-	for k := range v.sound {
-		if len(k) >= 4 {
-			v.soundStart.add(quad([]byte(k)))
-			v.soundEnd.add(quad([]byte(k[len(k)-4:])))
-		}
-	}
 	// The bitsets also pass the OCR readings (vocab.ocrRead), so that they
 	// stay the one gate for both kinds of reading.
 	for k := range v.ocr {
