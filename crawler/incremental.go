@@ -326,7 +326,7 @@ func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.r.answered(sent, resp.StatusCode) // politeness.go: a 429 or 503 slows the site down
+	m.r.answered(sent, resp.StatusCode, resp.Header.Get("Retry-After")) // politeness.go: a 429 or 503 slows the site down
 	if m.exchanges {
 		m.r.noteSent(req, resp) // issue 11: the headers as sent and received
 	}
