@@ -374,10 +374,13 @@ type run struct {
 	rec         precwatch.Run
 	seenURL     map[string]bool
 	seenListing map[string]bool
-	scheduled   int
-	limitHit    bool
-	dropped     int // errors beyond maxRunErrors
-	proxyErr    error
+	// indexPages are the canonical URLs of the run's index pages (see
+	// identity.go).
+	indexPages map[string]bool
+	scheduled  int
+	limitHit   bool
+	dropped    int // errors beyond maxRunErrors
+	proxyErr   error
 	// skipped names the first index page not read for its Content-Type:
 	// a run that read no page says so (a JSON API under selectors rules).
 	skipped string
@@ -860,6 +863,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	if t.kind == kindDetail {
 		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
 		if err == nil && !t.frame {
+			l = r.reidentify(l, read, pageURL, doc) // its own URL: identity.go
 			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(t, l, read, fu, fetchedAt, digest, f.ID) {
 				return // the listing is recorded when its frame is read
 			}
@@ -896,6 +900,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 
+	r.noteIndex(t.url, pageURL.String())
 	res, err := c.ext.Extract(doc, pageURL)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: extract %s: %w", pageURL.Redacted(), err))

@@ -276,6 +276,13 @@ func (r *run) notModified(t task, cctx *colly.Context) bool {
 	if err != nil {
 		return false
 	}
+	if t.kind == kindDetail {
+		// A detail page reached through a redirect is read again at the
+		// URL it was read at, as the listing's own URL (identity.go).
+		if pu, err := url.Parse(p.URL); err == nil && p.URL != "" && r.c.hosts[strings.ToLower(pu.Hostname())] {
+			u = pu
+		}
+	}
 	cctx.Put(keyReplay, true)
 	h := http.Header{}
 	h.Set(headerContentType, p.ContentType)
