@@ -1397,7 +1397,7 @@ func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
 	if !fresh || err != nil {
 		return "", false
 	}
-	next, ok := r.c.pages.Next(t.url, u)
+	next, ok := r.c.pages.Next(t.url, u, len(ls))
 	if !ok {
 		return "", false
 	}

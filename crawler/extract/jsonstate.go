@@ -64,6 +64,7 @@ type jsonRules struct {
 	listing                                            *jsonSpec // nil: the document is the item
 	id, title, price, currency, vendor, description, u *jsonSpec
 	vendorURL, next                                    *jsonSpec
+	minor                                              bool // price_minor_units
 }
 
 // defaultStateScripts are the elements read when the rules name none:
@@ -578,6 +579,9 @@ func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwa
 	l.Price, l.Currency = j.price.price(item)
 	if raw := j.currency.text(item, maxCurrency, false); raw != "" {
 		l.Currency = currencyCode(raw)
+	}
+	if j.minor {
+		l.Price = fromMinorUnits(l.Price, l.Currency)
 	}
 	fromItem := false
 	if u := resolve(base, j.u.text(item, maxURL, false)); u != nil {
