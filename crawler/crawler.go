@@ -580,13 +580,15 @@ func (r *run) setup() error {
 // an HTML page, or JSON (a market's listings API) when the site's rules read
 // JSON.
 func (c *Crawler) readable(ct string) bool {
-	return isHTML(ct) || c.ext.ReadsJSON() && extract.IsJSON(ct)
+	return isHTML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
 }
 
 // document parses a fetched body: a JSON response as mode json reads it
 // (see extract.JSONDocument), anything else as an HTML page.
 func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
-	if c.ext.ReadsJSON() && extract.IsJSON(ct) {
+	// An API that sends its JSON as text/html (PHP's default type) or
+	// text/plain is read as JSON too: no page starts with "{" or "[".
+	if c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct) && extract.LooksJSON(body)) {
 		return extract.JSONDocument(body), nil
 	}
 	return parseFallback(body, ct, c.charset)

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -408,6 +409,32 @@ func IsJSON(contentType string) bool {
 	}
 	return mt == "application/json" || mt == "text/json" ||
 		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+// MaybeJSON reports whether a response of Content-Type contentType may be
+// JSON sent under another type, to be told by its body (LooksJSON): an
+// endpoint that never set its type (PHP's default text/html, a missing
+// header) or set a text or script type.
+func MaybeJSON(contentType string) bool {
+	if strings.TrimSpace(contentType) == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "text/html", "text/plain", "text/javascript", "application/javascript", "application/x-javascript":
+		return true
+	}
+	return false
+}
+
+// LooksJSON reports whether body is a JSON object or array (after a byte
+// order mark and whitespace): no HTML page is.
+func LooksJSON(body []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && json.Valid(b)
 }
 
 // JSONDocument wraps the body of a JSON response (a market's listings API)
