@@ -290,7 +290,7 @@ func TestJSONAPIMislabelled(t *testing.T) {
 			t.Cleanup(func() { p.Close() })
 			e := &env{store: openStore(t)}
 			site := precwatch.Site{Name: "phpapi", StartURLs: []string{"http://" + onionA + "/legacy/api.php?page=1"}, Proxy: p.URL(),
-				Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+				Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
 				Extract: precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", ID: "id", Title: "name", Price: "price", NextPage: "next"}}
 			run, err := e.run(t, site)
 			if err != nil || run.Status != precwatch.RunOK || run.Pages != 3 || run.Listings != 3 || run.Alerts != 3 {
