@@ -373,9 +373,60 @@ func (s *jsonSpec) allText(item any, limit int) string {
 		if x := scalarText(v); x != "" {
 			t.sep()
 			stateText(t, x)
+			continue
+		}
+		switch v.(type) {
+		case map[string]any, []any:
+			// A rich-text document (Contentful's nodes, Sanity's
+			// Portable Text blocks) named whole: read as its text.
+			richText(t, v, 0)
 		}
 	}
 	return t.String()
+}
+
+// richTextMeta are the keys of a rich-text document's nodes that say what a
+// node is or where it links, not what it reads.
+var richTextMeta = map[string]bool{
+	"type": true, "nodetype": true, "style": true, "marks": true, "markdefs": true, "id": true, "key": true,
+	"listitem": true, "level": true, "url": true, "href": true, "uri": true, "src": true, "lang": true,
+}
+
+// maxRichTextDepth bounds how deep richText walks a hostile document.
+const maxRichTextDepth = 32
+
+// richText writes the text of the string values in v, a description
+// whose path names an object or an array of objects (a rich-text
+// document): depth first, arrays in order, an object's keys sorted, each
+// string a line; the keys of richTextMeta and those starting with "_",
+// "@" or "$" (node kinds, keys, links) are left out.
+func richText(t *textBuilder, v any, depth int) {
+	if depth > maxRichTextDepth || t.full {
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) != "" {
+			t.sep()
+			stateText(t, x)
+		}
+	case []any:
+		for _, e := range x {
+			richText(t, e, depth+1)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			if k == "" || strings.ContainsRune("_@$", rune(k[0])) || richTextMeta[strings.ToLower(k)] {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			richText(t, x[k], depth+1)
+		}
+	}
 }
 
 // price reads a number as the amount, or parses a price text ("€ 39,90").
