@@ -137,16 +137,21 @@ type Extraction struct {
 	Mode string `yaml:"mode" json:"mode"`
 	// Script, in ExtractJSON mode, is the CSS selector of the scripts
 	// holding the state (default: every inline script).
-	Script      string `yaml:"script" json:"script,omitempty"`
-	Listing     string `yaml:"listing" json:"listing,omitempty"`
-	ID          string `yaml:"id" json:"id,omitempty"`
-	Title       string `yaml:"title" json:"title,omitempty"`
-	Price       string `yaml:"price" json:"price,omitempty"`
-	Currency    string `yaml:"currency" json:"currency,omitempty"`
-	Vendor      string `yaml:"vendor" json:"vendor,omitempty"`
-	Description string `yaml:"description" json:"description,omitempty"`
-	URL         string `yaml:"url" json:"url,omitempty"`
-	NextPage    string `yaml:"next_page" json:"next_page,omitempty"`
+	Script  string `yaml:"script" json:"script,omitempty"`
+	Listing string `yaml:"listing" json:"listing,omitempty"`
+	ID      string `yaml:"id" json:"id,omitempty"`
+	Title   string `yaml:"title" json:"title,omitempty"`
+	Price   string `yaml:"price" json:"price,omitempty"`
+	// PriceMinorUnits says the price is written in the currency's minor
+	// units, as shop APIs and data- attributes often keep it (5400 for
+	// 54.00 EUR, Stripe's and Medusa's amounts): it is divided by 100, or
+	// by 1 or 1000 for the currencies ISO 4217 gives no or three decimals.
+	PriceMinorUnits bool   `yaml:"price_minor_units" json:"price_minor_units,omitempty"`
+	Currency        string `yaml:"currency" json:"currency,omitempty"`
+	Vendor          string `yaml:"vendor" json:"vendor,omitempty"`
+	Description     string `yaml:"description" json:"description,omitempty"`
+	URL             string `yaml:"url" json:"url,omitempty"`
+	NextPage        string `yaml:"next_page" json:"next_page,omitempty"`
 	// IDIgnoreCase compares listing IDs (the id rule's, or those taken from
 	// URLs) without regard to case, for a market that links one listing
 	// as /l/AbC123 and /l/abc123; IDs are then stored in lower case.
@@ -162,7 +167,9 @@ type Extraction struct {
 	Frame string `yaml:"frame" json:"frame,omitempty"`
 	// Pages, when set, is a URL template of index pages no link names (an
 	// infinite-scroll catalogue's /ajax/more?page={n}): {n} counts from 2,
-	// page by page, while each page shows a listing new to the run.
+	// page by page, while each page shows a listing new to the run; an
+	// API paginated by offset names {offset} instead, the listings read
+	// before the page (?limit=24&offset={offset}).
 	Pages string `yaml:"pages" json:"pages,omitempty"`
 	// Variants selects a listing's variants (a shop's size or strength
 	// options, each with its own strength): each adds a line "title —

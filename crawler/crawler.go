@@ -374,10 +374,13 @@ type run struct {
 	rec         precwatch.Run
 	seenURL     map[string]bool
 	seenListing map[string]bool
-	scheduled   int
-	limitHit    bool
-	dropped     int // errors beyond maxRunErrors
-	proxyErr    error
+	// indexPages are the canonical URLs of the run's index pages (see
+	// identity.go).
+	indexPages map[string]bool
+	scheduled  int
+	limitHit   bool
+	dropped    int // errors beyond maxRunErrors
+	proxyErr   error
 	// skipped names the first index page not read for its Content-Type:
 	// a run that read no page says so (a JSON API under selectors rules).
 	skipped string
@@ -577,13 +580,15 @@ func (r *run) setup() error {
 // an HTML page, or JSON (a market's listings API) when the site's rules read
 // JSON.
 func (c *Crawler) readable(ct string) bool {
-	return isHTML(ct) || c.ext.ReadsJSON() && extract.IsJSON(ct)
+	return isHTML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
 }
 
 // document parses a fetched body: a JSON response as mode json reads it
 // (see extract.JSONDocument), anything else as an HTML page.
 func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
-	if c.ext.ReadsJSON() && extract.IsJSON(ct) {
+	// An API that sends its JSON as text/html (PHP's default type) or
+	// text/plain is read as JSON too: no page starts with "{" or "[".
+	if c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct) && extract.LooksJSON(body)) {
 		return extract.JSONDocument(body), nil
 	}
 	return parseFallback(body, ct, c.charset)
@@ -860,6 +865,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	if t.kind == kindDetail {
 		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
 		if err == nil && !t.frame {
+			l = r.reidentify(l, read, pageURL, doc) // its own URL: identity.go
 			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(t, l, read, fu, fetchedAt, digest, f.ID) {
 				return // the listing is recorded when its frame is read
 			}
@@ -896,6 +902,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 
+	r.noteIndex(t.url, pageURL.String())
 	res, err := c.ext.Extract(doc, pageURL)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: extract %s: %w", pageURL.Redacted(), err))
@@ -1392,7 +1399,7 @@ func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
 	if !fresh || err != nil {
 		return "", false
 	}
-	next, ok := r.c.pages.Next(t.url, u)
+	next, ok := r.c.pages.Next(t.url, u, len(ls))
 	if !ok {
 		return "", false
 	}

@@ -276,6 +276,13 @@ func (r *run) notModified(t task, cctx *colly.Context) bool {
 	if err != nil {
 		return false
 	}
+	if t.kind == kindDetail {
+		// A detail page reached through a redirect is read again at the
+		// URL it was read at, as the listing's own URL (identity.go).
+		if pu, err := url.Parse(p.URL); err == nil && p.URL != "" && r.c.hosts[strings.ToLower(pu.Hostname())] {
+			u = pu
+		}
+	}
 	cctx.Put(keyReplay, true)
 	h := http.Header{}
 	h.Set(headerContentType, p.ContentType)
@@ -326,7 +333,7 @@ func (m *meterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.r.answered(sent, resp.StatusCode) // politeness.go: a 429 or 503 slows the site down
+	m.r.answered(sent, resp.StatusCode, resp.Header.Get("Retry-After")) // politeness.go: a 429 or 503 slows the site down
 	if m.exchanges {
 		m.r.noteSent(req, resp) // issue 11: the headers as sent and received
 	}

@@ -259,3 +259,46 @@ func TestJSONAPIUnderSelectors(t *testing.T) {
 		t.Errorf("run: %v, %q %q; want failed naming %q", err, run.Status, run.Errors, want)
 	}
 }
+
+// TestJSONAPIMislabelled: a market API that sends its JSON under another
+// Content-Type (a PHP endpoint that never set one sends PHP's default
+// text/html; others text/plain, a script type or none) is read in mode
+// json all the same; it was parsed as an HTML page, no listing read, the
+// run partial. Pages go on by the JSON's own next link.
+func TestJSONAPIMislabelled(t *testing.T) {
+	for _, ct := range []string{"text/html; charset=UTF-8", "text/plain", "application/javascript", ""} {
+		t.Run(ct, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+				items := []any{map[string]any{"id": fmt.Sprintf("P%d", page), "name": fmt.Sprintf("Hydrogen peroxide 35%% lot %d", page), "price": "54.00 EUR"}}
+				var next any
+				if page < 3 {
+					next = fmt.Sprintf("api.php?page=%d", page+1)
+				}
+				b, _ := json.Marshal(map[string]any{"ok": true, "items": items, "next": next})
+				w.Header()["Content-Type"] = nil // no sniffing by net/http
+				if ct != "" {
+					w.Header().Set("Content-Type", ct)
+				}
+				w.Write(append([]byte("\n  "), b...))
+			}))
+			t.Cleanup(srv.Close)
+			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			e := &env{store: openStore(t)}
+			site := precwatch.Site{Name: "phpapi", StartURLs: []string{"http://" + onionA + "/legacy/api.php?page=1"}, Proxy: p.URL(),
+				Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+				Extract: precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", ID: "id", Title: "name", Price: "price", NextPage: "next"}}
+			run, err := e.run(t, site)
+			if err != nil || run.Status != precwatch.RunOK || run.Pages != 3 || run.Listings != 3 || run.Alerts != 3 {
+				t.Fatalf("run: %v %q %q, %d pages, %d listings, %d alerts; want ok, 3 each", err, run.Status, run.Errors, run.Pages, run.Listings, run.Alerts)
+			}
+			if l := e.listings(t)["P2"].Listing; l.Price != 54 || l.Currency != "EUR" {
+				t.Errorf("P2 = %+v", l)
+			}
+		})
+	}
+}

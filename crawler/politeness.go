@@ -27,8 +27,8 @@ import (
 // partial, naming the limit. A 429 without Retry-After is retried with
 // backoff like a 5xx; every other 4xx is final.
 //
-// Slowing down. Every 429 or 503 answer, with Retry-After or without, also
-// widens the gap between the starts of the site's requests (see pacer):
+// Slowing down. Every 429 or 503 answer without a Retry-After widens the
+// gap between the starts of the site's requests (see pacer):
 // to twice the pace the run was going at (its gap, the delay, or the
 // spacing of its last requests, whichever is longest; a retried request's
 // spacing holds its backoff and is not measured), at least
@@ -42,7 +42,12 @@ import (
 // or more after the last 429 or 503 is taken as a stray one, as another
 // 5xx: the gap holds, and doubling it at every such answer would ratchet a
 // market that answers a share of requests 503 whatever the pace up to the
-// cap. A 429 always counts: it says the pace is too fast. The run record counts the 429 and 503 answers
+// cap. A 429 without Retry-After always counts: it says the pace is too
+// fast. A 429 or 503 with a Retry-After the run honours says how long to
+// wait, and that wait (bounded by Limits.MaxRetryAfter) is all it costs:
+// it does not widen the gap (doubling it at each such answer held a
+// market that asked for 1 s at a 1-minute pace after six of them), though
+// it breaks the row of good answers that shrinks a widened one. The run record counts the 429 and 503 answers
 // (Run.Throttled) and the time the site's requests were held for them
 // (Run.ThrottleWait).
 //
@@ -252,8 +257,10 @@ func (p *pacer) holdUntil(t time.Time) {
 }
 
 // answered adapts the gap to the answer status of a request sent at sent
-// (see "Slowing down" above). It reports the gap when the answer changed it.
-func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed bool) {
+// (see "Slowing down" above); retryAfter says the answer carried a
+// Retry-After the run honours, which is waited out instead of widening
+// the gap. It reports the gap when the answer changed it.
+func (p *pacer) answered(sent time.Time, status int, retryAfter bool) (gap time.Duration, changed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	since := p.since
@@ -266,6 +273,11 @@ func (p *pacer) answered(sent time.Time, status int) (gap time.Duration, changed
 		// is a stray one (an overloaded circuit, a busy moment), not the
 		// site asking again; like another 5xx it neither counts nor
 		// breaks the row.
+		return p.gap, false
+	case throttledStatus(status) && retryAfter:
+		// The site said how long to wait: holdUntil waits that out, and
+		// the gap stays as it is.
+		p.fine = 0
 		return p.gap, false
 	case throttledStatus(status):
 		p.fine = 0
@@ -352,14 +364,19 @@ func (r *run) pacedTurn(wait func(context.Context) (time.Duration, error)) error
 }
 
 // answered is the meter's hook for every answer of the run: a 429 or 503
-// is counted, and the site's gate adapts to it.
-func (r *run) answered(sent time.Time, status int) {
+// is counted, and the site's gate adapts to it. retryAfter is the
+// answer's Retry-After header.
+func (r *run) answered(sent time.Time, status int, retryAfter string) {
 	if throttledStatus(status) {
 		r.mu.Lock()
 		r.rec.Throttled++
 		r.mu.Unlock()
 	}
-	gap, changed := r.pace.answered(sent, status)
+	asked := false
+	if d, ok := parseRetryAfter(retryAfter, time.Now()); ok && d <= r.c.maxRetryAfter {
+		asked = true // honoured by honourRetryAfter; one beyond the cap stops the run
+	}
+	gap, changed := r.pace.answered(sent, status, asked)
 	switch {
 	case !changed:
 	case throttledStatus(status):

@@ -219,7 +219,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 		var gaps []time.Duration
 		for range n {
 			tr := next(t, p, prev)
-			p.answered(tr.at, status)
+			p.answered(tr.at, status, false)
 			gaps = append(gaps, tr.after)
 			prev = tr.at
 		}
@@ -245,7 +245,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 				}
 			}
 			for range 3 {
-				p.answered(t0, http.StatusTooManyRequests)
+				p.answered(t0, http.StatusTooManyRequests, false)
 			}
 			// One widening for the three, to the floor.
 			tr := next(t, p, t0)
@@ -255,7 +255,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			// Each further refusal doubles it (a 503 too), up to the cap.
 			prev := tr.at
 			for _, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
-				p.answered(prev, http.StatusServiceUnavailable)
+				p.answered(prev, http.StatusServiceUnavailable, false)
 				tr := next(t, p, prev)
 				if tr.after != want || tr.held != want {
 					t.Fatalf("gap %v (held %v), want %v", tr.after, tr.held, want)
@@ -264,7 +264,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			}
 			// 9 good answers (and a 500, which neither counts nor breaks the
 			// row) leave the gap; the 10th shrinks it by a quarter.
-			p.answered(prev, http.StatusOK) // the last refused request's retry
+			p.answered(prev, http.StatusOK, false) // the last refused request's retry
 			prev, gaps := answer(t, p, prev, 8, http.StatusOK)
 			if !same(gaps, 10*time.Second) {
 				t.Fatalf("gaps %v, want 10s", gaps)
@@ -301,7 +301,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			if gaps[0] != 0 || !same(gaps[1:], 3*time.Second) {
 				t.Fatalf("gaps %v, want the 3s delay", gaps)
 			}
-			p.answered(prev, http.StatusTooManyRequests)
+			p.answered(prev, http.StatusTooManyRequests, false)
 			// Twice the delay; shrinking stops at the delay, not the floor.
 			for _, want := range []time.Duration{6 * time.Second, 4500 * time.Millisecond, 3375 * time.Millisecond, 3 * time.Second} {
 				var gaps []time.Duration
@@ -327,7 +327,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 				time.Sleep(3 * time.Second)
 				prev = next(t, p, prev).at
 			}
-			p.answered(prev, http.StatusTooManyRequests)
+			p.answered(prev, http.StatusTooManyRequests, false)
 			if tr := next(t, p, prev); tr.after != 6*time.Second {
 				t.Fatalf("next request %v later, want 6s", tr.after)
 			}
@@ -343,7 +343,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 			// a 429 always does.
 			p := newPacer(0, 0, time.Second, time.Minute)
 			prev := next(t, p, time.Now()).at
-			p.answered(prev, http.StatusServiceUnavailable)
+			p.answered(prev, http.StatusServiceUnavailable, false)
 			prev, gaps := answer(t, p, prev, 3, http.StatusOK)
 			if !same(gaps, time.Second) {
 				t.Fatalf("gaps %v, want 1s after the first 503", gaps)
@@ -358,7 +358,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 				t.Fatalf("after ten good answers: %v later, want none", tr.after)
 			}
 			prev, _ = answer(t, p, time.Now(), 3, http.StatusOK) // the pace it goes at: full speed
-			p.answered(prev, http.StatusServiceUnavailable)
+			p.answered(prev, http.StatusServiceUnavailable, false)
 			prev, _ = answer(t, p, prev, 1, http.StatusOK)
 			prev, _ = answer(t, p, prev, 1, http.StatusServiceUnavailable)
 			if tr := next(t, p, prev); tr.after != 2*time.Second {
@@ -393,9 +393,47 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 				}
 				prev = time.Now()
 			}
-			p.answered(prev, http.StatusServiceUnavailable)
+			p.answered(prev, http.StatusServiceUnavailable, false)
 			if tr := next(t, p, prev); tr.after != time.Second {
 				t.Fatalf("next request %v later, want the 1s floor", tr.after)
+			}
+		})
+	})
+	t.Run("Retry-After instead of widening", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Refusals that say how long to wait are waited out (by
+			// holdUntil, not here) and leave the gap as it is: six of them
+			// in a row do not slow the run to a minute between requests.
+			p := newPacer(0, 0, time.Second, time.Minute)
+			prev := next(t, p, time.Now()).at
+			for range 6 {
+				p.answered(prev, http.StatusTooManyRequests, true)
+				tr := next(t, p, prev)
+				if tr.after != 0 || tr.held != 0 {
+					t.Fatalf("after a 429 with Retry-After: next request %v later (held %v), want none", tr.after, tr.held)
+				}
+				prev = tr.at
+			}
+			// Without one it backs off, doubling; one with it then holds
+			// the gap, and breaks the row of good answers that shrinks it.
+			p.answered(prev, http.StatusTooManyRequests, false)
+			prev = next(t, p, prev).at
+			p.answered(prev, http.StatusTooManyRequests, false)
+			tr := next(t, p, prev)
+			if tr.after != 2*time.Second {
+				t.Fatalf("two 429s without Retry-After: gap %v, want 2s", tr.after)
+			}
+			prev = tr.at
+			prev, _ = answer(t, p, prev, 9, http.StatusOK)
+			p.answered(prev, http.StatusTooManyRequests, true)
+			prev, gaps := answer(t, p, prev, 9, http.StatusOK)
+			if !same(gaps, 2*time.Second) {
+				t.Fatalf("gaps %v after a 429 with Retry-After, want 2s held", gaps)
+			}
+			// Ten good answers in a row relax it by a quarter.
+			_, gaps = answer(t, p, prev, 2, http.StatusOK)
+			if gaps[1] != 1500*time.Millisecond {
+				t.Fatalf("gaps %v after ten good answers, want 2s then 1.5s", gaps)
 			}
 		})
 	})
@@ -403,7 +441,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPacer(0, 0, time.Second, 300*time.Millisecond)
 			prev := next(t, p, time.Now()).at
-			p.answered(prev, http.StatusTooManyRequests)
+			p.answered(prev, http.StatusTooManyRequests, false)
 			if tr := next(t, p, prev); tr.after != 300*time.Millisecond {
 				t.Fatalf("gap %v, want the 300ms cap", tr.after)
 			}
@@ -438,7 +476,7 @@ func TestPacerSlowsDownAndRecovers(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			p := newPacer(0, 0, time.Minute, time.Minute)
 			prev := next(t, p, time.Now()).at
-			p.answered(prev, http.StatusTooManyRequests)
+			p.answered(prev, http.StatusTooManyRequests, false)
 			ctx, cancel := context.WithCancel(t.Context())
 			time.AfterFunc(2*time.Second, cancel)
 			start := time.Now()
@@ -509,6 +547,45 @@ func TestThrottleSlowsDown(t *testing.T) {
 	}
 	if st := e.storedRun(t, run.ID); st.Throttled != run.Throttled || st.ThrottleWait != run.ThrottleWait {
 		t.Errorf("stored run: %d throttled, %v held; want %d, %v", st.Throttled, st.ThrottleWait, run.Throttled, run.ThrottleWait)
+	}
+}
+
+// TestRetryAfterDoesNotWiden: a market that refuses one request in four
+// with 429 and a short Retry-After is waited out as it asks, at the run's
+// own pace otherwise: each such 429 doubled the gap between requests
+// before (floor 200ms, so 200ms, 400ms, ... 6.4s over six refusals).
+func TestRetryAfterDoesNotWiden(t *testing.T) {
+	e := newPagedEnv(t, 8, 0, nil)
+	var (
+		mu      sync.Mutex
+		n       int
+		refused int
+	)
+	e.pm.setGate(func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n%4 != 0 {
+			return false
+		}
+		refused++
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+		return true
+	})
+	site := e.site("askswait", "")
+	site.Limits.RunTimeout = time.Minute
+	run, err := e.run(t, site, WithThrottleFloor(200*time.Millisecond))
+	if err != nil || run.Status != precwatch.RunOK || run.Pages != 24 {
+		t.Fatalf("run: %v %s, %d pages, errors %q; want ok, 24 pages", err, run.Status, run.Pages, run.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused < 6 || run.Throttled != refused {
+		t.Fatalf("%d refused, run counted %d throttled; want 6 or more, counted", refused, run.Throttled)
+	}
+	if run.ThrottleWait > 200*time.Millisecond {
+		t.Errorf("held %v for %d refusals with Retry-After: 0, want next to none", run.ThrottleWait, refused)
 	}
 }
 

@@ -117,6 +117,7 @@ type fieldSet struct {
 	vendorURL                                          *field // vendor profiles (issue 11)
 	variants                                           *field // each a line of the description
 	frame                                              *field // detail rules: the frame holding the text
+	minor                                              bool   // price_minor_units
 }
 
 type extractor struct {
@@ -207,11 +208,15 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	if !top && strings.TrimSpace(r.Pages) != "" {
 		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
 	}
+	fs.minor = r.PriceMinorUnits
 	if mode == precwatch.ExtractJSON {
 		if strings.TrimSpace(r.Variants) != "" {
 			return fs, &FieldError{Field: prefix + "variants", Err: fmt.Errorf("a CSS selector, not read in mode %q", precwatch.ExtractJSON)}
 		}
 		fs.json, err = compileJSONRules(prefix, r, top)
+		if fs.json != nil {
+			fs.json.minor = fs.minor
+		}
 		return fs, err
 	}
 	if strings.TrimSpace(r.Script) != "" {
@@ -447,6 +452,9 @@ func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind)
 		if raw := fs.currency.text(c, maxCurrency); raw != "" {
 			l.Currency = currencyCode(raw)
 		}
+	}
+	if fs.minor {
+		l.Price = fromMinorUnits(l.Price, l.Currency)
 	}
 	fromContainer := false
 	if fs.u != nil {

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -64,6 +65,7 @@ type jsonRules struct {
 	listing                                            *jsonSpec // nil: the document is the item
 	id, title, price, currency, vendor, description, u *jsonSpec
 	vendorURL, next                                    *jsonSpec
+	minor                                              bool // price_minor_units
 }
 
 // defaultStateScripts are the elements read when the rules name none:
@@ -371,9 +373,60 @@ func (s *jsonSpec) allText(item any, limit int) string {
 		if x := scalarText(v); x != "" {
 			t.sep()
 			stateText(t, x)
+			continue
+		}
+		switch v.(type) {
+		case map[string]any, []any:
+			// A rich-text document (Contentful's nodes, Sanity's
+			// Portable Text blocks) named whole: read as its text.
+			richText(t, v, 0)
 		}
 	}
 	return t.String()
+}
+
+// richTextMeta are the keys of a rich-text document's nodes that say what a
+// node is or where it links, not what it reads.
+var richTextMeta = map[string]bool{
+	"type": true, "nodetype": true, "style": true, "marks": true, "markdefs": true, "id": true, "key": true,
+	"listitem": true, "level": true, "url": true, "href": true, "uri": true, "src": true, "lang": true,
+}
+
+// maxRichTextDepth bounds how deep richText walks a hostile document.
+const maxRichTextDepth = 32
+
+// richText writes the text of the string values in v, a description
+// whose path names an object or an array of objects (a rich-text
+// document): depth first, arrays in order, an object's keys sorted, each
+// string a line; the keys of richTextMeta and those starting with "_",
+// "@" or "$" (node kinds, keys, links) are left out.
+func richText(t *textBuilder, v any, depth int) {
+	if depth > maxRichTextDepth || t.full {
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) != "" {
+			t.sep()
+			stateText(t, x)
+		}
+	case []any:
+		for _, e := range x {
+			richText(t, e, depth+1)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			if k == "" || strings.ContainsRune("_@$", rune(k[0])) || richTextMeta[strings.ToLower(k)] {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			richText(t, x[k], depth+1)
+		}
+	}
 }
 
 // price reads a number as the amount, or parses a price text ("€ 39,90").
@@ -407,6 +460,32 @@ func IsJSON(contentType string) bool {
 	}
 	return mt == "application/json" || mt == "text/json" ||
 		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+// MaybeJSON reports whether a response of Content-Type contentType may be
+// JSON sent under another type, to be told by its body (LooksJSON): an
+// endpoint that never set its type (PHP's default text/html, a missing
+// header) or set a text or script type.
+func MaybeJSON(contentType string) bool {
+	if strings.TrimSpace(contentType) == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "text/html", "text/plain", "text/javascript", "application/javascript", "application/x-javascript":
+		return true
+	}
+	return false
+}
+
+// LooksJSON reports whether body is a JSON object or array (after a byte
+// order mark and whitespace): no HTML page is.
+func LooksJSON(body []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && json.Valid(b)
 }
 
 // JSONDocument wraps the body of a JSON response (a market's listings API)
@@ -578,6 +657,9 @@ func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwa
 	l.Price, l.Currency = j.price.price(item)
 	if raw := j.currency.text(item, maxCurrency, false); raw != "" {
 		l.Currency = currencyCode(raw)
+	}
+	if j.minor {
+		l.Price = fromMinorUnits(l.Price, l.Currency)
 	}
 	fromItem := false
 	if u := resolve(base, j.u.text(item, maxURL, false)); u != nil {

@@ -12,7 +12,12 @@ import (
 // pages from an endpoint its script builds (/ajax/more?page=2), which no
 // link of the page names; a site's `pages` template names them: {n} is the
 // page number, 2 for the page after a start URL (or any other index page),
-// n+1 for the page after page n of the template.
+// n+1 for the page after page n of the template. An API paginated by
+// offset (?limit=24&offset=48, Medusa's, Strapi's start=) is named with
+// {offset} instead: the page after one at offset k that showed m listings
+// is at offset k+m (a page not of the template is at offset 0), so the
+// page size need not be known, and a short count (listings merged as one)
+// re-reads some rows rather than skips any.
 
 // pageMarker stands for {n} while the template is resolved: letters only,
 // so that URL parsing leaves it as it is.
@@ -21,6 +26,8 @@ const pageMarker = "PRECWATCHPAGENUMBER"
 // NumberedPages is a compiled `pages` template.
 type NumberedPages struct {
 	tmpl string
+	// ph is the template's placeholder: "{n}" or "{offset}".
+	ph string
 }
 
 // CompileNumberedPages checks a `pages` template: a URL, absolute or
@@ -30,22 +37,27 @@ func CompileNumberedPages(tmpl string) (*NumberedPages, error) {
 	if tmpl == "" {
 		return nil, nil
 	}
-	if strings.Count(tmpl, "{n}") != 1 {
-		return nil, &FieldError{Field: "pages", Err: fmt.Errorf("want a URL with one {n} (the page number), got %q", tmpl)}
+	ph := "{n}"
+	switch n, o := strings.Count(tmpl, "{n}"), strings.Count(tmpl, "{offset}"); {
+	case n == 1 && o == 0:
+	case n == 0 && o == 1:
+		ph = "{offset}"
+	default:
+		return nil, &FieldError{Field: "pages", Err: fmt.Errorf("want a URL with one {n} (the page number) or one {offset} (the listings before the page), got %q", tmpl)}
 	}
-	u, err := url.Parse(strings.Replace(tmpl, "{n}", "2", 1))
+	u, err := url.Parse(strings.Replace(tmpl, ph, "2", 1))
 	if err != nil {
 		return nil, &FieldError{Field: "pages", Err: fmt.Errorf("bad URL %q: %v", tmpl, err)}
 	}
 	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 		return nil, &FieldError{Field: "pages", Err: fmt.Errorf("want an http or https URL, got %q", tmpl)}
 	}
-	return &NumberedPages{tmpl: tmpl}, nil
+	return &NumberedPages{tmpl: tmpl, ph: ph}, nil
 }
 
 // pattern resolves the template against page, with a group for {n}.
 func (p *NumberedPages) pattern(page *url.URL) (*regexp.Regexp, error) {
-	u, err := page.Parse(strings.Replace(p.tmpl, "{n}", pageMarker, 1))
+	u, err := page.Parse(strings.Replace(p.tmpl, p.ph, pageMarker, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -53,8 +65,18 @@ func (p *NumberedPages) pattern(page *url.URL) (*regexp.Regexp, error) {
 }
 
 // Number reports which page of the template pageURL (as it was asked for,
-// resolved against page) is.
+// resolved against page) is: its number, or for {offset} 1 at offset 0
+// and 2 past it.
 func (p *NumberedPages) Number(pageURL string, page *url.URL) (int, bool) {
+	v, ok := p.value(pageURL, page)
+	if ok && p.ph == "{offset}" {
+		return 1 + min(v, 1), true
+	}
+	return v, ok
+}
+
+// value is the number the template's placeholder has in pageURL.
+func (p *NumberedPages) value(pageURL string, page *url.URL) (int, bool) {
 	if p == nil || page == nil {
 		return 0, false
 	}
@@ -70,17 +92,24 @@ func (p *NumberedPages) Number(pageURL string, page *url.URL) (int, bool) {
 	return n, err == nil
 }
 
-// Next returns the URL of the page after pageURL: page n+1 when pageURL is
-// page n of the template, else page 2.
-func (p *NumberedPages) Next(pageURL string, page *url.URL) (string, bool) {
+// Next returns the URL of the page after pageURL, which showed listings
+// listings: page n+1 when pageURL is page n of the template, else page 2;
+// for {offset}, the offset past those listings.
+func (p *NumberedPages) Next(pageURL string, page *url.URL, listings int) (string, bool) {
 	if p == nil || page == nil {
 		return "", false
 	}
-	n, ok := p.Number(pageURL, page)
-	if !ok {
-		n = 1
+	v, ok := p.value(pageURL, page)
+	next := v + 1
+	switch {
+	case p.ph == "{offset}" && ok:
+		next = v + listings
+	case p.ph == "{offset}":
+		next = listings
+	case !ok:
+		next = 2
 	}
-	u, err := page.Parse(strings.Replace(p.tmpl, "{n}", strconv.Itoa(n+1), 1))
+	u, err := page.Parse(strings.Replace(p.tmpl, p.ph, strconv.Itoa(next), 1))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", false
 	}

@@ -70,6 +70,10 @@ func TestNumberedPages(t *testing.T) {
 		{"relative", "more?p={n}", "http://shop.onion/list/more?p=3", "http://shop.onion/list/more?p=4", 3},
 		{"absolute", "http://shop.onion/x?p={n}", "http://shop.onion/", "http://shop.onion/x?p=2", 0},
 		{"dots are literal", "/a.b?p={n}", "http://shop.onion/aXb?p=3", "http://shop.onion/a.b?p=2", 0},
+		// An API paginated by offset: past the 24 listings the page showed.
+		{"offset start", "/store/products?limit=24&offset={offset}", "http://shop.onion/store/products?limit=24&offset=0", "http://shop.onion/store/products?limit=24&offset=24", 1},
+		{"offset 48", "/store/products?limit=24&offset={offset}", "http://shop.onion/store/products?limit=24&offset=48", "http://shop.onion/store/products?limit=24&offset=72", 2},
+		{"offset from the shell", "/api/items?start={offset}", "http://shop.onion/", "http://shop.onion/api/items?start=24", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := CompileNumberedPages(c.tmpl)
@@ -84,12 +88,12 @@ func TestNumberedPages(t *testing.T) {
 			if (c.n != 0) != ok || n != c.n {
 				t.Errorf("Number = %d, %v; want %d", n, ok, c.n)
 			}
-			if next, ok := p.Next(c.page, u); !ok || next != c.next {
+			if next, ok := p.Next(c.page, u, 24); !ok || next != c.next {
 				t.Errorf("Next = %q, %v; want %q", next, ok, c.next)
 			}
 		})
 	}
-	for _, bad := range []string{"/ajax/more?page=2", "/a/{n}/b/{n}", "ftp://x/{n}", "http://[::1/{n}"} {
+	for _, bad := range []string{"/ajax/more?page=2", "/a/{n}/b/{n}", "/a?p={n}&o={offset}", "/a?o={offset}&p={offset}", "ftp://x/{n}", "http://[::1/{n}"} {
 		if _, err := CompileNumberedPages(bad); err == nil {
 			t.Errorf("CompileNumberedPages(%q) accepted", bad)
 		}

@@ -330,3 +330,16 @@ func gapOK(gap string) bool {
 	}
 	return len(gap) <= 8
 }
+
+// fromMinorUnits turns an amount in a currency's minor units (cents) into
+// one in its major units: ISO 4217 gives most currencies two decimals,
+// these none and those three. A currency unknown or not read counts two.
+func fromMinorUnits(amount float64, currency string) float64 {
+	switch strings.ToUpper(currency) {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
+		return amount
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return amount / 1000
+	}
+	return amount / 100
+}
