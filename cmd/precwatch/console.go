@@ -470,7 +470,7 @@ func (w *watchlistService) keepComments(path string, wl *precwatch.Watchlist, da
 		}
 	}
 	if err != nil {
-		w.m.logger.Warn("watchlist saved without the file's comments", "path", path, "err", err)
+		w.m.logger.Warn("watchlist saved without the file's comments", "path", path, "error", err)
 		return data
 	}
 	return merged
