@@ -135,6 +135,29 @@ func SortAlerts(as []Alert) {
 	})
 }
 
+// SortAlertsBy orders alerts as a query with that sort returns them (see
+// AlertSort); every backend follows it.
+func SortAlertsBy(as []Alert, sort AlertSort) {
+	switch sort {
+	case SortNewest, SortOldest:
+		slices.SortFunc(as, func(a, b Alert) int {
+			c := a.CreatedAt.Compare(b.CreatedAt)
+			if c == 0 {
+				c = strings.Compare(a.Key, b.Key)
+			}
+			if sort == SortNewest {
+				return -c
+			}
+			return c
+		})
+	case SortSite:
+		SortAlerts(as)
+		slices.SortStableFunc(as, func(a, b Alert) int { return strings.Compare(a.Site, b.Site) })
+	default:
+		SortAlerts(as)
+	}
+}
+
 // Observation is one sighting of a listing by a crawl, with its matches.
 type Observation struct {
 	Listing Listing `json:"listing"`

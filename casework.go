@@ -231,10 +231,58 @@ type AlertQuery struct {
 	// Since and Until bound the alert's creation time (zero: unbounded).
 	Since, Until time.Time
 	// Text searches listing titles and descriptions (words, all required).
-	Text   string
+	Text string
+	// Sort is the page's order (zero: SortSeverity). Orders other than
+	// the default page at most MaxSortDepth alerts deep (see Check).
+	Sort   AlertSort
 	Limit  int // default 50, at most 500
 	Offset int
 }
+
+// AlertSort is an order of the alert queue.
+type AlertSort string
+
+// The queue's orders. Each ends in a unique tie-break, so that pages never
+// overlap or skip.
+const (
+	// SortSeverity is SortAlerts's order: severity, score, newest, key.
+	SortSeverity AlertSort = "severity"
+	// SortNewest is by creation time, newest first, then key descending.
+	SortNewest AlertSort = "newest"
+	// SortOldest is SortNewest reversed.
+	SortOldest AlertSort = "oldest"
+	// SortSite is by site name (bytewise), then SortSeverity's order.
+	SortSite AlertSort = "site"
+)
+
+// AlertSorts are the orders a query may name, the default first.
+var AlertSorts = []AlertSort{SortSeverity, SortNewest, SortOldest, SortSite}
+
+// MaxSortDepth bounds how deep (offset+limit) a page of an order other
+// than SortSeverity may reach: the Redis store has no index in those
+// orders and gathers the first MaxSortDepth candidates per severity.
+// Narrowing the filter, or SortSeverity, reaches the rest.
+const MaxSortDepth = 10_000
+
+// Check returns an ErrInvalid error for an unknown order, or for a page
+// of an order other than the default deeper than MaxSortDepth.
+func (q AlertQuery) Check() error {
+	switch q.Sort {
+	case "", SortSeverity:
+		return nil
+	case SortNewest, SortOldest, SortSite:
+	default:
+		return fmt.Errorf("%w: unknown sort %q", ErrInvalid, q.Sort)
+	}
+	if limit, offset := q.Page(); offset+limit > MaxSortDepth {
+		return fmt.Errorf("%w: sort %s pages at most %d alerts deep", ErrInvalid, q.Sort, MaxSortDepth)
+	}
+	return nil
+}
+
+// FoldVendor is a vendor handle as the vendor filter compares it: the
+// filter ignores case (Unicode simple folding to lower case).
+func FoldVendor(v string) string { return strings.ToLower(v) }
 
 // Default and maximum page sizes of AlertQuery.
 const (

@@ -100,6 +100,10 @@ func parseAuditTime(s string, until bool) (time.Time, error) {
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	if to, ok := withoutEmpty(r); ok {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
 	filters := r.URL.Query()
 	q, err := auditQuery(filters)
 	if err != nil {

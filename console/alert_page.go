@@ -32,6 +32,8 @@ type alertView struct {
 	// NoteDraft and DismissDraft are the text of a refused note or
 	// dismissal, offered again.
 	NoteDraft, DismissDraft string
+	// Notice says why a draft is back (the session had ended).
+	Notice string
 }
 
 func (v *alertView) PageTitle() string { return "Alert: " + v.Alert.Name }

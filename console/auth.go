@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -214,6 +215,40 @@ type loginView struct {
 	Next, Name, Error string
 	// Throttled: Error says how long to wait before signing in again.
 	Throttled bool
+	// Draft is a note or dismissal reason whose session ended before it
+	// was sent; the login form carries it back to the alert.
+	Draft *actionDraft
+}
+
+// actionDraft is the text of an alert action that was not applied.
+type actionDraft struct {
+	Key     string
+	Dismiss bool // a dismissal's reason, else a note
+	Text    string
+}
+
+// pendingDraft is the draft a refused alert action form (POST
+// /alerts/{key}/actions) carried, nil when it carried no text.
+func pendingDraft(r *http.Request) *actionDraft {
+	key := r.PathValue("key")
+	if r.Method != http.MethodPost || key == "" || r.URL.Path != "/alerts/"+key+"/actions" {
+		return nil
+	}
+	if err := r.ParseForm(); err != nil || strings.TrimSpace(r.PostFormValue("text")) == "" {
+		return nil
+	}
+	return &actionDraft{Key: key, Text: r.PostFormValue("text"),
+		Dismiss: r.PostFormValue("action") == precwatch.ActionStatus && r.PostFormValue("status") == string(precwatch.StatusDismissed)}
+}
+
+// loginDraft is the draft a login form carries (see pendingDraft), nil
+// when none or when its alert is not where next leads.
+func loginDraft(r *http.Request, next string) *actionDraft {
+	d := &actionDraft{Key: r.PostFormValue("draft_key"), Text: r.PostFormValue("draft_text"), Dismiss: r.PostFormValue("draft_dismiss") != ""}
+	if d.Key == "" || strings.TrimSpace(d.Text) == "" || next != "/alerts/"+d.Key {
+		return nil
+	}
+	return d
 }
 
 // safeNext keeps a post-login redirect on the console: a clean absolute
@@ -256,6 +291,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, _ *precwatc
 		return errorf(EINVALID, "unreadable form")
 	}
 	name, next := r.PostFormValue("name"), safeNext(r.PostFormValue("next"))
+	draft := loginDraft(r, next)
 	u, err := s.login(w, r, name, r.PostFormValue("password"))
 	if err != nil {
 		e := userError(err)
@@ -263,8 +299,24 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, _ *precwatc
 			return err
 		}
 		setRetryAfter(w, e)
-		s.render(w, r, codes[e.Code], "login", &loginView{Next: next, Name: name, Error: e.Message, Throttled: e.Code == ETHROTTLED})
+		s.render(w, r, codes[e.Code], "login", &loginView{Next: next, Name: name, Error: e.Message, Throttled: e.Code == ETHROTTLED, Draft: draft})
 		return nil
+	}
+	if draft != nil && allows(investigators, u.Role) {
+		// Back on the alert, as it is now, with the text in its box: not
+		// sent, as the alert may have changed meanwhile.
+		v, err := s.loadAlertView(r.Context(), draft.Key)
+		if err == nil {
+			v.Notice = "Your session had ended, so this was not saved. The text you typed is back in its box: check the alert and send it again."
+			if draft.Dismiss && slices.Contains(v.Transitions, precwatch.StatusDismissed) {
+				v.DismissDraft = draft.Text
+			} else {
+				v.NoteDraft = draft.Text
+			}
+			s.render(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)), http.StatusOK, "alert", v)
+			return nil
+		}
+		s.logger.WarnContext(r.Context(), "draft after sign-in: alert gone", "alert", draft.Key, "error", err)
 	}
 	if next == "" {
 		next = landing(u.Role)

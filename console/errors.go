@@ -116,6 +116,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
+	if e.Code == EUNAUTHORIZED {
+		if d := pendingDraft(r); d != nil {
+			// The session ended while a note or reason was being typed:
+			// sign in on the spot, the text carried through the login form.
+			s.render(w, r, status, "login", &loginView{Next: "/alerts/" + d.Key, Error: e.Message, Draft: d})
+			return
+		}
+	}
 	s.render(w, r, status, "error", &errorPage{Code: e.Code, Message: e.Message, Fields: e.Fields})
 }
 

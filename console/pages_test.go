@@ -95,7 +95,7 @@ func TestQueuePage(t *testing.T) {
 	if v, _ := doc.Find(`#export input[name=severity]`).Attr("value"); v != "high" {
 		t.Errorf("export keeps severity %q", v)
 	}
-	if got := doc.Find(".pager span").Text(); got != "1–1 of 2" {
+	if got := doc.Find(".pager span").Text(); got != "1–1 of 2 · sorted by severity and score" {
 		t.Errorf("pager %q", got)
 	}
 	if href, _ := doc.Find(`.pager a[rel=next]`).Attr("href"); !strings.Contains(href, "offset=1") || !strings.Contains(href, "severity=high") {

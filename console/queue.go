@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,16 +16,19 @@ const pageSize = 50
 
 // parseQuery reads the queue's filters from URL parameters: status,
 // severity (the minimum), substance, regime, site, vendor, assignee, since
-// and until (dates, inclusive), q (full text), offset and limit.
+// and until (dates, inclusive), q (full text), sort, offset and limit. An
+// empty (or blank) parameter is the same as an absent one.
 func parseQuery(v url.Values) (precwatch.AlertQuery, error) {
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	q := precwatch.AlertQuery{
-		Status:    precwatch.AlertStatus(v.Get("status")),
-		Substance: strings.TrimSpace(v.Get("substance")),
-		Regime:    precwatch.Regime(v.Get("regime")),
-		Site:      strings.TrimSpace(v.Get("site")),
-		Vendor:    strings.TrimSpace(v.Get("vendor")),
-		Assignee:  strings.TrimSpace(v.Get("assignee")),
-		Text:      strings.TrimSpace(v.Get("q")),
+		Status:    precwatch.AlertStatus(get("status")),
+		Substance: get("substance"),
+		Regime:    precwatch.Regime(get("regime")),
+		Site:      get("site"),
+		Vendor:    get("vendor"),
+		Assignee:  get("assignee"),
+		Text:      get("q"),
+		Sort:      precwatch.AlertSort(get("sort")),
 		Limit:     pageSize,
 	}
 	switch q.Status {
@@ -32,7 +36,7 @@ func parseQuery(v url.Values) (precwatch.AlertQuery, error) {
 	default:
 		return q, errorf(EINVALID, "unknown status %q", q.Status)
 	}
-	if sv := v.Get("severity"); sv != "" {
+	if sv := get("severity"); sv != "" {
 		s, err := precwatch.ParseSeverity(sv)
 		if err != nil {
 			return q, errorf(EINVALID, "unknown severity %q", sv)
@@ -44,7 +48,7 @@ func parseQuery(v url.Values) (precwatch.AlertQuery, error) {
 		dst  *time.Time
 		end  bool
 	}{{"since", &q.Since, false}, {"until", &q.Until, true}} {
-		s := v.Get(d.name)
+		s := get(d.name)
 		if s == "" {
 			continue
 		}
@@ -62,7 +66,7 @@ func parseQuery(v url.Values) (precwatch.AlertQuery, error) {
 		dst      *int
 		min, max int
 	}{{"offset", &q.Offset, 0, 1 << 30}, {"limit", &q.Limit, 1, 500}} {
-		s := v.Get(n.name)
+		s := get(n.name)
 		if s == "" {
 			continue
 		}
@@ -72,7 +76,64 @@ func parseQuery(v url.Values) (precwatch.AlertQuery, error) {
 		}
 		*n.dst = i
 	}
+	switch q.Sort {
+	case "", precwatch.SortSeverity:
+		q.Sort = "" // the default, left out of links
+	case precwatch.SortNewest, precwatch.SortOldest, precwatch.SortSite:
+		if limit, offset := q.Page(); offset+limit > precwatch.MaxSortDepth {
+			return q, errorf(EINVALID, "sorted by %s, the queue pages %d alerts deep: narrow the filter, or sort by severity", q.Sort, precwatch.MaxSortDepth)
+		}
+	default:
+		return q, errorf(EINVALID, "unknown sort %q: want severity, newest, oldest or site", q.Sort)
+	}
 	return q, nil
+}
+
+// sortOption is one order the queue offers.
+type sortOption struct {
+	Value precwatch.AlertSort // empty for the default
+	Label string
+}
+
+// sortOptions are the queue's orders, as its sort control offers them.
+var sortOptions = []sortOption{
+	{"", "severity and score"},
+	{precwatch.SortNewest, "newest first"},
+	{precwatch.SortOldest, "oldest first"},
+	{precwatch.SortSite, "site A–Z"},
+}
+
+// withoutEmpty reports whether r's query has an empty or blank parameter
+// (a GET form sends every field), and the same URL without them; pages with
+// filter forms redirect there so that the address, bookmarks and the links
+// they build name only the filters in use.
+func withoutEmpty(r *http.Request) (string, bool) {
+	v := r.URL.Query()
+	found := false
+	for k, vs := range v {
+		kept := slices.DeleteFunc(slices.Clone(vs), func(s string) bool { return strings.TrimSpace(s) == "" })
+		if len(kept) == len(vs) {
+			continue
+		}
+		found = true
+		if len(kept) == 0 {
+			delete(v, k)
+		} else {
+			v[k] = kept
+		}
+	}
+	if !found {
+		return "", false
+	}
+	return withQuery(r.URL.Path, v), true
+}
+
+// withQuery is path with v as its query, without a bare "?".
+func withQuery(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
 }
 
 // queryValues is the inverse of parseQuery, without paging.
@@ -93,6 +154,7 @@ func queryValues(q precwatch.AlertQuery) url.Values {
 	set("vendor", q.Vendor)
 	set("assignee", q.Assignee)
 	set("q", q.Text)
+	set("sort", string(q.Sort))
 	if !q.Since.IsZero() {
 		set("since", q.Since.UTC().Format("2006-01-02"))
 	}
@@ -119,13 +181,46 @@ type queueView struct {
 	// name as configured.
 	Substances []precwatch.Substance
 	Sites      []string
+	Sorts      []sortOption
+	// SortBy are the links of the sortable column headers, by column
+	// (severity, site, raised): each keeps the filter, and Raised flips
+	// between newest and oldest.
+	SortBy map[string]string
+	// DepthCapped is set on the last page an order other than the default
+	// reaches (precwatch.MaxSortDepth) when more alerts match.
+	DepthCapped bool
 }
 
 func (queueView) PageTitle() string { return "Alert queue" }
 
 func (v queueView) Value(k string) string { return v.Filter.Get(k) }
 
+// SortLabel is the name of the page's order.
+func (v queueView) SortLabel() string {
+	for _, o := range v.Sorts {
+		if o.Value == v.Query.Sort {
+			return o.Label
+		}
+	}
+	return string(v.Query.Sort)
+}
+
+// AriaSort is the aria-sort value of a sortable column header.
+func (v queueView) AriaSort(col string) string {
+	switch {
+	case col == "severity" && v.Query.Sort == "", col == "raised" && v.Query.Sort == precwatch.SortNewest:
+		return "descending"
+	case col == "site" && v.Query.Sort == precwatch.SortSite, col == "raised" && v.Query.Sort == precwatch.SortOldest:
+		return "ascending"
+	}
+	return "none"
+}
+
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
+	if to, ok := withoutEmpty(r); ok {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return nil
+	}
 	q, err := parseQuery(r.URL.Query())
 	if err != nil {
 		return err
@@ -139,6 +234,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 		Statuses: []precwatch.AlertStatus{precwatch.StatusNew, precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed},
 		Sevs:     []precwatch.Severity{precwatch.SeverityLow, precwatch.SeverityMedium, precwatch.SeverityHigh, precwatch.SeverityCritical},
 		Regimes:  []precwatch.Regime{precwatch.RegimeEUAnnexI, precwatch.RegimeEUAnnexII, precwatch.RegimeCWC1, precwatch.RegimeCWC2, precwatch.RegimeCWC3},
+		Sorts:    sortOptions,
 	}
 	if len(page.Alerts) > 0 {
 		v.From, v.To = q.Offset+1, q.Offset+len(page.Alerts)
@@ -153,7 +249,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	if v.Sites, err = s.siteNames(r.Context()); err != nil {
 		return err
 	}
-	pageURL := func(off int) string {
+	pageURL := func(q precwatch.AlertQuery, off int) string {
 		u := queryValues(q)
 		if off > 0 {
 			u.Set("offset", strconv.Itoa(off))
@@ -161,16 +257,30 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 		if q.Limit != pageSize {
 			u.Set("limit", strconv.Itoa(q.Limit))
 		}
-		return "/alerts?" + u.Encode()
+		return withQuery("/alerts", u)
 	}
+	sortURL := func(by precwatch.AlertSort) string {
+		sq := q
+		sq.Sort, sq.Offset = by, 0
+		return pageURL(sq, 0)
+	}
+	raised := precwatch.SortNewest
+	if q.Sort == precwatch.SortNewest {
+		raised = precwatch.SortOldest
+	}
+	v.SortBy = map[string]string{"severity": sortURL(""), "site": sortURL(precwatch.SortSite), "raised": sortURL(raised)}
 	if q.Offset > 0 {
-		v.Prev = pageURL(max(0, q.Offset-q.Limit))
+		v.Prev = pageURL(q, max(0, q.Offset-q.Limit))
 	}
 	if len(page.Alerts) == 0 && page.Total > 0 {
-		v.First = pageURL(0)
+		v.First = pageURL(q, 0)
 	}
-	if q.Offset+len(page.Alerts) < page.Total {
-		v.Next = pageURL(q.Offset + q.Limit)
+	if next := q.Offset + q.Limit; q.Offset+len(page.Alerts) < page.Total {
+		if q.Sort == "" || next+q.Limit <= precwatch.MaxSortDepth {
+			v.Next = pageURL(q, next)
+		} else {
+			v.DepthCapped = true
+		}
 	}
 	s.render(w, r, http.StatusOK, "queue", v)
 	return nil

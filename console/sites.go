@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -163,6 +164,9 @@ type siteView struct {
 	Runs     []precwatch.Run
 	Controls bool
 	Started  bool
+	// Follow is what became of the run "Start now" asked for, while the
+	// page follows it.
+	Follow runFollow
 
 	// Sessions (issue 8): the site's cookie jar (no values) and what the
 	// last import or clear did.
@@ -191,12 +195,58 @@ func (s *Server) loadSite(ctx context.Context, name string) (*siteView, error) {
 	return &siteView{Site: rows[i], Runs: runs, Controls: s.op != nil}, nil
 }
 
+// runFollow is the state of a run started from the console: Requested
+// when it was asked for (zero if unknown), Run the run that began since
+// (nil while none has), Refresh how often the page reloads (0: no more).
+type runFollow struct {
+	Requested time.Time
+	Run       *precwatch.Run
+	Refresh   int
+	GaveUp    bool // no run has shown within followFor
+}
+
+// followFor is how long the site page waits for a requested run to show.
+const followFor = 2 * time.Minute
+
+// followRun finds the run started at or after the Unix time started (runs
+// newest first, as the store lists them) and says whether the page should
+// keep reloading: every 3 s until the run shows, every 5 s while it runs.
+func followRun(started string, runs []precwatch.Run, now time.Time) runFollow {
+	sec, err := strconv.ParseInt(started, 10, 64)
+	if err != nil || sec < 1e9 {
+		return runFollow{} // an old link (started=1): say only that it was
+	}
+	f := runFollow{Requested: time.Unix(sec, 0).UTC()}
+	for i := range runs {
+		// A second's slack: the URL holds whole seconds.
+		if !runs[i].Start.Before(f.Requested.Add(-time.Second)) {
+			f.Run = &runs[i] // the oldest of those, as the list is newest first
+		}
+	}
+	switch {
+	case f.Run != nil && f.Run.Status == precwatch.RunRunning:
+		f.Refresh = 5
+	case f.Run != nil:
+	case now.Sub(f.Requested) < followFor:
+		f.Refresh = 3
+	default:
+		f.GaveUp = true
+	}
+	return f
+}
+
 func (s *Server) sitePage(w http.ResponseWriter, r *http.Request, _ *precwatch.User) error {
 	v, err := s.loadSite(r.Context(), r.PathValue("site"))
 	if err != nil {
 		return err
 	}
-	v.Started = r.URL.Query().Get("started") != ""
+	if started := r.URL.Query().Get("started"); started != "" {
+		v.Started = true
+		if v.Follow = followRun(started, v.Runs, s.now()); v.Follow.Refresh > 0 {
+			// Reloads the page, no script needed, until the run shows.
+			w.Header().Set("Refresh", strconv.Itoa(v.Follow.Refresh))
+		}
+	}
 	if v.Session, err = s.loadSession(r.Context(), v.Site.Name); err != nil {
 		return err
 	}
@@ -252,8 +302,8 @@ func (s *Server) siteControlForm(w http.ResponseWriter, r *http.Request, u *prec
 		return err
 	}
 	to := "/sites/" + url.PathEscape(site)
-	if op == "start" {
-		to += "?started=1"
+	if op == "start" { // the site page follows the run from then on
+		to += "?started=" + strconv.FormatInt(s.now().Unix(), 10)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil

@@ -37,14 +37,15 @@ var pageNames = []string{
 // parseTemplates parses every page once, at startup.
 func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"static":   s.static.url,
-		"time":     formatTime,
-		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"price":    formatPrice,
-		"percent":  formatPercent,
-		"score":    func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
-		"join":     strings.Join,
-		"sevClass": func(sv precwatch.Severity) string { return "sev sev-" + sv.String() },
+		"static":       s.static.url,
+		"time":         formatTime,
+		"date":         func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"price":        formatPrice,
+		"percent":      formatPercent,
+		"score":        func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
+		"join":         strings.Join,
+		"sevClass":     func(sv precwatch.Severity) string { return "sev sev-" + sv.String() },
+		"maxSortDepth": func() string { return groupThousands(precwatch.MaxSortDepth) },
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
@@ -195,4 +196,13 @@ func readJSON(r *http.Request, v any) error {
 		return errorf(EINVALID, "bad JSON body: %v", err)
 	}
 	return nil
+}
+
+// groupThousands writes n with commas between groups of three digits.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

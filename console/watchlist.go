@@ -41,6 +41,9 @@ type watchlistView struct {
 	Saved      string
 	Substances []substanceRow
 	Rejected   *reloadProblem
+	// Search is the filter box's text: Substances are those it matches
+	// (see substanceMatches).
+	Search string
 }
 
 // reloadProblem is a rejected reload of the daemon's files, as the
@@ -65,6 +68,25 @@ func (s *Server) rejectedReload() *reloadProblem {
 	return &reloadProblem{At: at, Error: err.Error()}
 }
 
+// substanceMatches reports whether q (ignoring case) is part of the
+// substance's ID, a name, synonym or abbreviation, or its CAS, EC or UN
+// number; a CAS number matches with or without its hyphens. An empty q
+// matches every substance.
+func substanceMatches(s precwatch.Substance, q string) bool {
+	if q == "" {
+		return true
+	}
+	q = strings.ToLower(q)
+	fields := []string{s.ID, s.CAS, strings.ReplaceAll(s.CAS, "-", ""), s.EC}
+	fields = append(fields, s.UN...)
+	fields = append(fields, s.Synonyms...)
+	fields = append(fields, s.Abbreviations...)
+	for _, n := range s.Names {
+		fields = append(fields, n)
+	}
+	return slices.ContainsFunc(fields, func(f string) bool { return f != "" && strings.Contains(strings.ToLower(f), q) })
+}
+
 type substanceRow struct {
 	S       precwatch.Substance
 	Names   string
@@ -82,8 +104,12 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwa
 	if err != nil {
 		return err
 	}
-	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved"), Rejected: s.rejectedReload()}
+	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved"), Rejected: s.rejectedReload(),
+		Search: strings.TrimSpace(r.URL.Query().Get("q"))}
 	for _, sub := range active.Substances {
+		if !substanceMatches(sub, v.Search) {
+			continue
+		}
 		row := substanceRow{S: sub}
 		var names, regimes []string
 		for _, t := range (precwatch.Substance{Names: sub.Names}).Terms() {

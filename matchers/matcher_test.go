@@ -695,6 +695,13 @@ substances:
 		{"duplicate id", base + strings.TrimPrefix(base, "version: \"1\"\nsubstances:\n"), `w.yaml:11:5: substances[1].id: duplicate id "hp"`},
 		{"wrong type", strings.Replace(base, "limit_percent_w_w: 12", "limit_percent_w_w: twelve", 1), `w.yaml:10:28: substances[0].regimes[0].limit_percent_w_w: want a number, got "twelve"`},
 		{"empty exclude", strings.Replace(base, "    cas:", "    excludes: [\"peroxide-based\", \" \"]\n    cas:", 1), `substances[0].excludes[1]: empty phrase`},
+		// Names and terms too short to stand alone, at their line.
+		{"one-letter name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: Hydrogen peroxide\n      de: P\n", 1), `w.yaml:7:7: substances[0].names.de: name "P": shorter than 2 letters or digits`},
+		{"one-letter synonym", strings.Replace(base, "    cas:", "    synonyms:\n      - peroxide of hydrogen\n      - \"H-\"\n    cas:", 1), `w.yaml:9:9: substances[0].synonyms[1]: synonym "H-": shorter than 2 letters or digits`},
+		{"two-letter synonym", strings.Replace(base, "    cas:", "    synonyms: [HP]\n    cas:", 1), `w.yaml:7:16: substances[0].synonyms[0]: synonym "HP": 2 letters or digits; list it under abbreviations too`},
+		{"two-letter name", strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: Hydrogen peroxide\n      fr: HP\n", 1), `substances[0].names.fr: name "HP": 2 letters or digits`},
+		{"two-letter synonym, another abbreviation", strings.Replace(base, "    cas:", "    synonyms: [HP]\n    abbreviations: [HTP]\n    cas:", 1), `substances[0].synonyms[0]: synonym "HP"`},
+		{"one-letter abbreviation", strings.Replace(base, "    cas:", "    abbreviations: [HTP, \"H\"]\n    cas:", 1), `w.yaml:7:26: substances[0].abbreviations[1]: abbreviation "H": shorter than 2 letters or digits`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -712,6 +719,17 @@ substances:
 	}
 	if _, err := matchers.ParseWatchlist("w.yaml", []byte(base)); err != nil {
 		t.Errorf("valid watchlist: %v", err)
+	}
+	// A two-letter name or synonym marked as an abbreviation (any case),
+	// and a two-letter abbreviation, are accepted; so is a short term
+	// longer with its digits.
+	for _, ok := range []string{
+		strings.Replace(base, "    cas:", "    synonyms: [HP, H2O2]\n    abbreviations: [hp]\n    cas:", 1),
+		strings.Replace(base, "      en: Hydrogen peroxide\n", "      en: Hydrogen peroxide\n      fr: HP\n", 1) + "    abbreviations: [HP]\n",
+	} {
+		if _, err := matchers.ParseWatchlist("w.yaml", []byte(ok)); err != nil {
+			t.Errorf("valid watchlist: %v\n%s", err, ok)
+		}
 	}
 }
 

@@ -2,8 +2,11 @@ package matchers
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/internal/yamlfile"
@@ -40,6 +43,36 @@ func ParseWatchlist(filename string, data []byte) (*precwatch.Watchlist, error) 
 
 type problem struct{ path, msg string }
 
+// termLetters counts a term's letters and digits: what a term is long by,
+// as the matcher's shortTermMax counts.
+func termLetters(t string) int {
+	n := 0
+	for _, r := range t {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// shortTerm says what is wrong with a name or synonym that is too short to
+// stand alone, "" when nothing is: one letter or digit names nothing, and
+// two are a code ("VX") that must also be listed under abbreviations,
+// which mark terms that match only with chemical context. An empty name
+// is left to the check that the substance has one. Validation only: the
+// matcher treats every short term as a code whatever list it is in.
+func shortTerm(t string, abbreviations map[string]bool) string {
+	switch n := termLetters(t); {
+	case strings.TrimSpace(t) == "":
+		return ""
+	case n < 2:
+		return fmt.Sprintf("%q: shorter than 2 letters or digits", t)
+	case n == 2 && !abbreviations[strings.ToLower(strings.TrimSpace(t))]:
+		return fmt.Sprintf("%q: 2 letters or digits; list it under abbreviations too, as a code that needs chemical context", t)
+	}
+	return ""
+}
+
 var knownRegimes = map[precwatch.Regime]bool{
 	precwatch.RegimeEUAnnexI:  true,
 	precwatch.RegimeEUAnnexII: true,
@@ -49,7 +82,8 @@ var knownRegimes = map[precwatch.Regime]bool{
 }
 
 // validate checks what the YAML decoder cannot: unique ids, known regimes,
-// CAS check digits, a name for every substance and limits in (0,100].
+// CAS check digits, a name for every substance, names and terms long
+// enough (shortTerm) and limits in (0,100].
 func validate(w *precwatch.Watchlist) []problem {
 	var probs []problem
 	add := func(path, format string, args ...any) {
@@ -77,6 +111,26 @@ func validate(w *precwatch.Watchlist) []problem {
 		}
 		if !named {
 			add(p+".names", "at least one name is required")
+		}
+		abbr := map[string]bool{}
+		for _, a := range s.Abbreviations {
+			abbr[strings.ToLower(strings.TrimSpace(a))] = true
+		}
+		// Sorted, so that the problems of a map come in one order.
+		for _, lang := range slices.Sorted(maps.Keys(s.Names)) {
+			if msg := shortTerm(s.Names[lang], abbr); msg != "" {
+				add(fmt.Sprintf("%s.names.%s", p, lang), "name %s", msg)
+			}
+		}
+		for j, syn := range s.Synonyms {
+			if msg := shortTerm(syn, abbr); msg != "" {
+				add(fmt.Sprintf("%s.synonyms[%d]", p, j), "synonym %s", msg)
+			}
+		}
+		for j, a := range s.Abbreviations {
+			if n := termLetters(a); n < 2 {
+				add(fmt.Sprintf("%s.abbreviations[%d]", p, j), "abbreviation %q: shorter than 2 letters or digits", a)
+			}
 		}
 		for j, x := range s.Excludes {
 			if strings.TrimSpace(x) == "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -434,6 +435,7 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 			return 0, err
 		}
 	}
+	data = w.keepComments(cfg.WatchlistPath(), wl, data)
 	v, err := w.store.SaveWatchlistVersion(ctx, precwatch.WatchlistVersion{Author: author, At: now, Comment: comment, Data: data})
 	if err != nil {
 		return 0, err
@@ -445,6 +447,33 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	w.m.metrics.observeReload("console", nil, len(wl.Substances))
 	w.m.logger.Info("watchlist saved from the console", "version", v, "author", author, "substances", len(wl.Substances))
 	return v, nil
+}
+
+// keepComments returns wl written over the watchlist file at path with the
+// file's comments, key order and quoting kept (yamlfile.Merge), so that a
+// save from the console does not strip what people wrote in the file; or
+// data (wl encoded afresh) when the file is unreadable or the merged text
+// does not decode exactly as wl.
+func (w *watchlistService) keepComments(path string, wl *precwatch.Watchlist, data []byte) []byte {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return data
+	}
+	merged, err := yamlfile.Merge(old, wl)
+	if err == nil {
+		var back *precwatch.Watchlist
+		if back, err = matchers.ParseWatchlist(path, merged); err == nil {
+			var again []byte
+			if again, err = yaml.Marshal(back); err == nil && !bytes.Equal(again, data) {
+				err = errors.New("the merged file decodes differently")
+			}
+		}
+	}
+	if err != nil {
+		w.m.logger.Warn("watchlist saved without the file's comments", "path", path, "error", err)
+		return data
+	}
+	return merged
 }
 
 func (w *watchlistService) Load(ctx context.Context, version int) (*precwatch.Watchlist, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -133,7 +134,8 @@ func TestDaemonServesConsole(t *testing.T) {
 		t.Errorf("investigator GET /api/sites = %d, want 403", code)
 	}
 
-	testSuppressFromConsole(t, page.Alerts[0], client("anna", "analyst-pw-12"), get, postJSON)
+	testSuppressFromConsole(t, page.Alerts[0], client("anna", "analyst-pw-12"), get, postJSON,
+		filepath.Join(filepath.Dir(config), "watchlist.yaml"), mustStore(t, m).(precwatch.ConsoleStore))
 
 	olga := client("olga", "operator-password-1")
 	var states []struct {
@@ -230,7 +232,8 @@ func checkDaemonMetrics(t *testing.T, stdout string, store precwatch.Store) {
 // hits it silences, saving puts it in force (a second preview silences
 // nothing more), and lifting it takes it out again.
 func testSuppressFromConsole(t *testing.T, a precwatch.Alert, anna *http.Client,
-	get func(*http.Client, string, any) int, postJSON func(*http.Client, string, any, any) int) {
+	get func(*http.Client, string, any) int, postJSON func(*http.Client, string, any, any) int,
+	wlFile string, store precwatch.ConsoleStore) {
 	t.Helper()
 	sup := map[string]any{"listing": a.Identity, "site": a.Site, "reason": "a shop we audited", "preview": true}
 	var p console.Preview
@@ -255,6 +258,20 @@ func testSuppressFromConsole(t *testing.T, a precwatch.Alert, anna *http.Client,
 	}
 	if code := postJSON(anna, "/api/watchlist/suppressions", sup, &saved); code != http.StatusOK || saved.Version == 0 || saved.Suppression.By != "anna" {
 		t.Fatalf("suppress: %d %+v", code, saved)
+	}
+	// The save rewrote the watchlist file keeping its comments, and the
+	// stored version holds the same text.
+	file, err := os.ReadFile(wlFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# precwatch watchlist: names, identifiers and regulatory thresholds only.\n", "reason: a shop we audited"} {
+		if !strings.Contains(string(file), want) {
+			t.Errorf("saved watchlist file lacks %q", want)
+		}
+	}
+	if v, err := store.WatchlistVersion(t.Context(), saved.Version); err != nil || !bytes.Equal(v.Data, file) {
+		t.Errorf("version %d differs from the file written (%v)", saved.Version, err)
 	}
 	var cur struct {
 		Version   int

@@ -48,7 +48,7 @@ func backfillV2(ctx context.Context, tx *sql.Tx) error {
 	}
 	for _, r := range all {
 		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET vendor = ?, assignee = ?, words = ? WHERE rowid = ?",
-			r.a.Listing.Vendor, r.a.Assignee, alertWords(r.a), r.id); err != nil {
+			precwatch.FoldVendor(r.a.Listing.Vendor), r.a.Assignee, alertWords(r.a), r.id); err != nil {
 			return fmt.Errorf("backfill alert %s: %w", r.a.Key, err)
 		}
 	}
@@ -56,6 +56,49 @@ func backfillV2(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("create alerts_fts: %w", err)
 	}
 	return nil
+}
+
+// backfillV14 folds the case of alerts.vendor (migration 14): the vendor
+// filter ignores case, and SQLite's lower() folds ASCII only.
+func backfillV14(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT rowid, vendor FROM alerts WHERE vendor != ''")
+	if err != nil {
+		return fmt.Errorf("fold vendors: %w", err)
+	}
+	type row struct {
+		id     int64
+		vendor string
+	}
+	var fold []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.vendor); err != nil {
+			rows.Close()
+			return fmt.Errorf("fold vendors: %w", err)
+		}
+		if f := precwatch.FoldVendor(r.vendor); f != r.vendor {
+			fold = append(fold, row{r.id, f})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("fold vendors: %w", err)
+	}
+	for _, r := range fold {
+		if _, err := tx.ExecContext(ctx, "UPDATE alerts SET vendor = ? WHERE rowid = ?", r.vendor, r.id); err != nil {
+			return fmt.Errorf("fold vendor of alert %d: %w", r.id, err)
+		}
+	}
+	return nil
+}
+
+// alertOrders are the ORDER BY clauses of the queue's orders (see
+// precwatch.AlertSort): alerts_order and the filter indexes serve the
+// default, alerts_site the site order, alerts_time both time orders.
+var alertOrders = map[precwatch.AlertSort]string{
+	precwatch.SortSeverity: alertOrder,
+	precwatch.SortNewest:   " ORDER BY created_at DESC, key DESC",
+	precwatch.SortOldest:   " ORDER BY created_at, key",
+	precwatch.SortSite:     " ORDER BY site, severity DESC, score DESC, created_at DESC, key",
 }
 
 // UpdateAlert applies an investigator's action to an alert in one write
@@ -89,11 +132,18 @@ func (s *Store) UpdateAlert(ctx context.Context, act precwatch.AlertAction) (pre
 }
 
 // QueryAlerts returns a page of the alerts q selects, ordered as
-// precwatch.SortAlerts does, and how many there are. Every equality filter
-// has an index in that order, so a page is a range scan; a creation window
-// is counted on its own index; the text is an FTS5 query over the alerts'
-// normalised words (see matchText).
+// precwatch.SortAlertsBy does with q.Sort, and how many there are. Every
+// equality filter has an index in the default order, so a page is a range
+// scan; a creation window is counted on its own index; the text is an FTS5
+// query over the alerts' normalised words (see matchText).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
+	if err := q.Check(); err != nil {
+		return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: %w", err)
+	}
+	order, ok := alertOrders[q.Sort]
+	if !ok {
+		order = alertOrder
+	}
 	var where []string
 	var args []any
 	eq := func(col, v string) {
@@ -105,12 +155,12 @@ func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	eq("substance", q.Substance)
 	eq("regime", string(q.Regime))
 	eq("site", q.Site)
-	eq("vendor", q.Vendor)
+	eq("vendor", precwatch.FoldVendor(q.Vendor)) // the column holds it folded
 	eq("assignee", q.Assignee)
 	if q.MinSeverity > precwatch.SeverityNone {
 		where, args = append(where, "severity >= ?"), append(args, int(q.MinSeverity))
 	}
-	// The count of a creation window ranges over alerts_created; the page
+	// The count of a creation window ranges over alerts_time; the page
 	// walks the order index instead (the unary + keeps SQLite from
 	// sorting the window, 10 ms for a fifth of 100,000 alerts) and stops
 	// at the page.
@@ -121,8 +171,10 @@ func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 	if !q.Until.IsZero() {
 		where, args = append(where, "created_at <= ?"), append(args, nanos(q.Until))
 	}
+	timeOrder := q.Sort == precwatch.SortNewest || q.Sort == precwatch.SortOldest
 	for _, w := range where {
-		if strings.HasPrefix(w, "created_at ") {
+		// In a time order, the window is a range of the order index.
+		if strings.HasPrefix(w, "created_at ") && !timeOrder {
 			w = "+" + w
 		}
 		pageWhere = append(pageWhere, w)
@@ -176,7 +228,7 @@ func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 		return page, nil
 	}
 	rows, err := db.QueryContext(ctx, "SELECT json FROM alerts"+pageCond+
-		alertOrder+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
+		order+" LIMIT ? OFFSET ?", append(args, limit, offset)...)
 	if err != nil {
 		return precwatch.AlertPage{}, fmt.Errorf("embedded: query alerts: %w", err)
 	}

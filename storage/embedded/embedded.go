@@ -330,6 +330,13 @@ DROP INDEX alerts_listing;
 	// 13: retention (prune.go): when a page body kept without a fetch
 	// record was last saved, and fetch records by time.
 	sqlRetention,
+	// 14: the queue's orders and a vendor filter that ignores case:
+	// creation time with the key, for the newest and oldest orders (the
+	// site order has alerts_site); alerts.vendor is folded (backfillV14).
+	`
+DROP INDEX IF EXISTS alerts_created;
+CREATE INDEX alerts_time ON alerts(created_at, key);
+`,
 }
 
 // alertOrder is precwatch.SortAlerts's order in SQL; every order index
@@ -360,8 +367,9 @@ INSERT INTO alerts_fts(alerts_fts) VALUES ('rebuild');
 // backfills run after the migration of the same index, in its transaction,
 // for what SQL alone cannot compute.
 var backfills = map[int]func(ctx context.Context, tx *sql.Tx) error{
-	2: backfillV2,
-	9: backfillFetches,
+	2:  backfillV2,
+	9:  backfillFetches,
+	14: backfillV14,
 }
 
 // migrate applies the migrations the file has not run yet, in one

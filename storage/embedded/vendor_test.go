@@ -28,7 +28,7 @@ func TestUpgradeVendorIndex(t *testing.T) {
 		}
 	}
 	// Back to schema 9 (migrations 12, 11 and 10 undone).
-	if _, err := s.db.ExecContext(ctx, undo13+undo12and11+`
+	if _, err := s.db.ExecContext(ctx, undo14+undo13+undo12and11+`
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 PRAGMA user_version = 9;`); err != nil {
@@ -72,7 +72,7 @@ func TestUpgradeVendorColumns(t *testing.T) {
 	const index = "SELECT kind, value, site, handle, holder FROM vendor_ids ORDER BY 1, 2, 3, 4, 5"
 	want := dump(t, s.db, index)
 	// Back to schema 10: back to 9, then migration 10 as it is written.
-	if _, err := s.db.ExecContext(ctx, undo13+undo12and11+`
+	if _, err := s.db.ExecContext(ctx, undo14+undo13+undo12and11+`
 DROP TABLE vendor_ids;
 DROP TABLE vendor_pages;
 `+vendorSchema+`
@@ -124,6 +124,13 @@ PRAGMA user_version = 10;`); err != nil {
 
 // undo12and11 takes a store back from schema 12 to 10: migration 12's
 // alert index and migration 11's vendor columns and their triggers.
+// undo14 undoes migration 14 (sort orders, folded vendors) but for the
+// folding, which TestUpgradeFoldVendors undoes itself.
+const undo14 = `
+DROP INDEX alerts_time;
+CREATE INDEX alerts_created ON alerts(created_at);
+`
+
 // undo13 undoes migration 13 (retention).
 const undo13 = `
 DROP TABLE page_uses;
@@ -139,3 +146,42 @@ DROP INDEX listings_vendor;
 ALTER TABLE listings DROP COLUMN vendor;
 ALTER TABLE listings DROP COLUMN identifiers;
 `
+
+// TestUpgradeFoldVendors: alerts written before migration 14 (the vendor
+// column as written) are found by a vendor in any case after it, and in
+// the time orders.
+func TestUpgradeFoldVendors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v13.db")
+	s := open(t, path)
+	ctx := context.Background()
+	for i, o := range storetest.Synthetic(6, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		o.Listing.Vendor = []string{"ChemKing", "Химлаб"}[i%2]
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, undo14+`
+UPDATE alerts SET vendor = json_extract(json, '$.listing.vendor');
+PRAGMA user_version = 13;`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM alerts WHERE vendor IN ('ChemKing', 'Химлаб')").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("undo: %d unfolded vendors, %v", n, err)
+	}
+	s.Close()
+
+	s = open(t, path)
+	defer s.Close()
+	for _, v := range []string{"chemking", "CHEMKING", "химлаб", "ХИМЛАБ"} {
+		p, err := s.QueryAlerts(ctx, precwatch.AlertQuery{Vendor: v, Sort: precwatch.SortOldest})
+		if err != nil || p.Total == 0 || p.Total != len(p.Alerts) {
+			t.Errorf("vendor %s after the upgrade: %d of %d, %v", v, len(p.Alerts), p.Total, err)
+		}
+		for i := 1; i < len(p.Alerts); i++ {
+			if p.Alerts[i].CreatedAt.Before(p.Alerts[i-1].CreatedAt) {
+				t.Errorf("vendor %s: oldest first out of order at %d", v, i)
+			}
+		}
+	}
+}

@@ -515,7 +515,7 @@ func (s *Store) upsertAlerts(ctx context.Context, tx *sql.Tx, rows []alertRow) e
 	err := s.execRows(ctx, tx, &alertsUpsert, len(rows), func(dst []any, i int) []any {
 		a := &rows[i].a
 		return append(dst, a.Key, rows[i].listingKey, a.Site, a.Substance, string(a.Regime), int(a.Severity), a.Score, string(a.Status),
-			nanos(a.CreatedAt), nanos(a.UpdatedAt), a.Listing.Vendor, a.Assignee, alertWords(*a), rows[i].raw)
+			nanos(a.CreatedAt), nanos(a.UpdatedAt), precwatch.FoldVendor(a.Listing.Vendor), a.Assignee, alertWords(*a), rows[i].raw)
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("write alerts: %w", err)

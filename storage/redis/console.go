@@ -92,7 +92,8 @@ func (s *Store) modifyAlert(ctx context.Context, key string, change func(*precwa
 }
 
 // QueryAlerts returns a page of the alerts q selects, ordered as
-// precwatch.SortAlerts does, and how many there are (see query.go).
+// precwatch.SortAlertsBy does with q.Sort, and how many there are (see
+// query.go and sort.go).
 func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwatch.AlertPage, error) {
 	page, err := s.queryAlerts(ctx, q, planAuto)
 	if err != nil {
@@ -103,11 +104,14 @@ func (s *Store) QueryAlerts(ctx context.Context, q precwatch.AlertQuery) (precwa
 
 func (s *Store) queryAlerts(ctx context.Context, q precwatch.AlertQuery, plan queryPlan) (precwatch.AlertPage, error) {
 	page := precwatch.AlertPage{Alerts: []precwatch.Alert{}}
+	if err := q.Check(); err != nil {
+		return page, err
+	}
 	limit, offset := q.Page()
-	members, total, err := s.queryMembers(ctx, queryArgs{
+	members, total, err := s.querySorted(ctx, queryArgs{
 		filters: queryFilters(q), minSev: q.MinSeverity, since: q.Since, until: q.Until,
 		offset: offset, limit: limit, plan: plan,
-	})
+	}, q.Sort)
 	if err != nil {
 		return page, err
 	}
@@ -431,8 +435,10 @@ func (s *Store) SiteStates(ctx context.Context) (map[string]precwatch.SiteState,
 // delete a body a fresh fetch names, so it must not open either; version
 // 8 keeps the filter indexes as sets per severity (P:alerts:set, see
 // query.go) and writes shorter members (alertMember), which an older
-// program would neither read nor keep up to date.
-const schemaVersion = 8
+// program would neither read nor keep up to date; version 9 folds the
+// case of the vendor filter sets and keeps the alerts' site names
+// (P:alerts:sites), which an older program would not keep up to date.
+const schemaVersion = 9
 
 // migrate brings the indexes of data written by an older version up to
 // date. Two processes may do it at once: reindexing is idempotent.
@@ -460,6 +466,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	if v < 8 { // filter sets (issue 9)
 		if err := s.migrateSets(ctx); err != nil {
+			return err
+		}
+	}
+	if v < 9 { // the queue's site order, a vendor filter ignoring case
+		if err := s.migrateV9(ctx); err != nil {
 			return err
 		}
 	}
@@ -564,6 +575,9 @@ func (s *Store) migrateSets(ctx context.Context) error {
 			for _, f := range alertFilters(&a) {
 				oldKeys[s.idxKey(f.field, f.value)] = true
 			}
+			if a.Listing.Vendor != "" { // schema 7 kept it unfolded
+				oldKeys[s.idxKey("vendor", a.Listing.Vendor)] = true
+			}
 			for _, wd := range words.Split(a.Listing.Title, a.Listing.Description) {
 				oldKeys[s.idxKey("word", wd)] = true
 			}
@@ -596,6 +610,45 @@ func (s *Store) migrateSets(ctx context.Context) error {
 	}
 	if len(oldKeys) > 0 {
 		s.logger.Info("filter indexes moved to sets", "indexes", len(oldKeys), "version", schemaVersion)
+	}
+	return nil
+}
+
+// migrateV9 moves every stored alert from its vendor filter sets under
+// the handle as written to those under the folded handle, and adds its
+// site to P:alerts:sites (reindex does both for new writes). As
+// migrateSets, it works in optimistic transactions of up to 200 listings'
+// alerts and may run twice.
+func (s *Store) migrateV9(ctx context.Context) error {
+	const batch = 200
+	var rkeys []string
+	flush := func() error {
+		if len(rkeys) == 0 {
+			return nil
+		}
+		_, err := s.rewriteAlerts(ctx, rkeys, func(w *writes, a precwatch.Alert) {
+			if v := a.Listing.Vendor; v != precwatch.FoldVendor(v) {
+				w.setRem(s.filterKey(filter{"vendor", v}, clampSeverity(a.Severity)), alertMember(a))
+			}
+			s.reindex(w, nil, a)
+		})
+		rkeys = rkeys[:0]
+		return err
+	}
+	err := s.Listings(ctx, "", func(st precwatch.ListingState) error {
+		for _, k := range st.AlertKeys {
+			rkeys = append(rkeys, s.alertKey(k))
+		}
+		if len(rkeys) >= batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("redis: migrate to schema 9: %w", err)
 	}
 	return nil
 }

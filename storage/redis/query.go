@@ -43,13 +43,13 @@ func (s *Store) filterKey(f filter, sev int) string {
 }
 
 // alertFilters are the filters alert a passes, but its words (see
-// textWords): status, substance, regime and site, vendor and assignee
-// when set.
+// textWords): status, substance, regime and site, vendor (folded: the
+// filter ignores case; schema 9) and assignee when set.
 func alertFilters(a *precwatch.Alert) []filter {
 	fs := make([]filter, 0, 6)
 	for _, f := range []filter{
 		{"status", string(a.Status)}, {"substance", a.Substance}, {"regime", string(a.Regime)},
-		{"site", a.Site}, {"vendor", a.Listing.Vendor}, {"assignee", a.Assignee},
+		{"site", a.Site}, {"vendor", precwatch.FoldVendor(a.Listing.Vendor)}, {"assignee", a.Assignee},
 	} {
 		if f.value != "" {
 			fs = append(fs, f)
@@ -108,7 +108,7 @@ func queryFilters(q precwatch.AlertQuery) []filter {
 	var fs []filter
 	for _, f := range []filter{
 		{"status", string(q.Status)}, {"substance", q.Substance}, {"regime", string(q.Regime)},
-		{"site", q.Site}, {"vendor", q.Vendor}, {"assignee", q.Assignee},
+		{"site", q.Site}, {"vendor", precwatch.FoldVendor(q.Vendor)}, {"assignee", q.Assignee},
 	} {
 		if f.value != "" {
 			fs = append(fs, f)
@@ -231,7 +231,7 @@ func (s *Store) queryAll(ctx context.Context, sevs []int, offset, limit int) ([]
 	if err != nil {
 		return nil, 0, fmt.Errorf("count: %w", err)
 	}
-	if int64(offset) >= n {
+	if int64(offset) >= n || limit == 0 {
 		return nil, int(n), nil
 	}
 	count := int64(limit)
@@ -326,6 +326,8 @@ func (s *Store) sevStats(ctx context.Context, sevs []int, fs []filter, w window,
 				}
 			}
 		case windowed:
+		case len(fs) == 0:
+			st.totals[i] = st.all[i]
 		case len(fs) == 1:
 			st.totals[i] = cards[i][0].Val()
 		default:

@@ -30,6 +30,10 @@
 //	P:alerts:time                 the same members, scored by severity and
 //	                              creation time (see timeScore), for Since
 //	                              and Until
+//	P:alerts:sites                the sites of alerts, all scored 0 (so
+//	                              sorted by name), for the site order
+//	                              (schema 9; a site whose alerts were all
+//	                              pruned stays, matching nothing)
 //	P:tmp:<random>                query intersections, expiring in seconds
 //	P:users                       hash: user name → user JSON
 //	P:session:<id>                session JSON, expiring with the session
@@ -249,8 +253,9 @@ func (s *Store) alertIndexes(precwatch.Alert) []string {
 	return []string{s.key("alerts", "idx", "all")}
 }
 
-// cachedIdxKey is the all index's key when field is empty, or the time
-// index's when it is "time", cached in w when not nil.
+// cachedIdxKey is the all index's key when field is empty, the time
+// index's when it is "time", the site names' when "sites", cached in w
+// when not nil.
 func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 	if w != nil {
 		if k, ok := w.keys[[2]string{field, value}]; ok {
@@ -263,6 +268,8 @@ func (s *Store) cachedIdxKey(w *writes, field, value string) string {
 		k = s.key("alerts", "idx", "all")
 	case "time":
 		k = s.timeKey()
+	case "sites":
+		k = s.sitesKey()
 	default:
 		k = s.idxKey(field, value)
 	}
@@ -437,6 +444,9 @@ func memberCreated(m string) (uint64, bool) {
 func legacyMember(a precwatch.Alert) string {
 	return fmt.Sprintf("%c:%016x:%s", byte('9'-clampSeverity(a.Severity)), ^orderable(a.CreatedAt), a.Key)
 }
+
+// sitesKey is the set of the alerts' site names (see sort.go).
+func (s *Store) sitesKey() string { return s.key("alerts", "sites") }
 
 // timeKey is the creation-time index.
 func (s *Store) timeKey() string { return s.key("alerts", "time") }
@@ -708,6 +718,9 @@ func (s *Store) reindex(w *writes, old *precwatch.Alert, a precwatch.Alert) {
 		w.setAdd(k, boxed)
 	}
 	w.zAdd(timeKey, boxed, timeScore(a.Severity, a.CreatedAt))
+	if a.Site != "" {
+		w.zAdd(s.cachedIdxKey(w, "sites", ""), a.Site, 0)
+	}
 }
 
 // MarkGone marks gone the listings of run.Site that complete run run did

@@ -390,6 +390,68 @@ func TestMigrateSets(t *testing.T) {
 	}
 }
 
+// TestMigrateV9: alerts written by schema 8 (vendor filter sets under the
+// handle as written, no site names) are found on open by a vendor in any
+// case, and in the site order.
+func TestMigrateV9(t *testing.T) {
+	url := redistest.Start(t) + "?prefix=v8"
+	s := open(t, url)
+	defer s.Close()
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, o := range storetest.Synthetic(60, start) {
+		o.Listing.Vendor = []string{"ChemKing", "Nordlab", ""}[i%3]
+		if _, err := s.Record(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Alerts(ctx, precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := []precwatch.AlertQuery{
+		{Vendor: "chemking", Limit: 500},
+		{Vendor: "NORDLAB", Sort: precwatch.SortNewest},
+		{Sort: precwatch.SortSite, Limit: 500},
+		{Sort: precwatch.SortSite, Vendor: "ChemKing", Offset: 5, Limit: 7},
+	}
+	want := make([]precwatch.AlertPage, len(queries))
+	for i, q := range queries {
+		if want[i], err = s.QueryAlerts(ctx, q); err != nil || want[i].Total == 0 {
+			t.Fatalf("QueryAlerts(%+v) = %d alerts, %v; want some", q, want[i].Total, err)
+		}
+	}
+	// Back to the schema-8 layout.
+	s.rdb.Del(ctx, s.sitesKey())
+	for _, a := range all {
+		if v := a.Listing.Vendor; v != "" {
+			sev := clampSeverity(a.Severity)
+			s.rdb.SRem(ctx, s.filterKey(filter{"vendor", precwatch.FoldVendor(v)}, sev), alertMember(a))
+			s.rdb.SAdd(ctx, s.filterKey(filter{"vendor", v}, sev), alertMember(a))
+		}
+	}
+	s.rdb.Set(ctx, "{v8}:schema", 8, 0)
+
+	s2 := open(t, url)
+	defer s2.Close()
+	for i, q := range queries {
+		p, err := s2.QueryAlerts(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonString(t, p), jsonString(t, want[i]); g != w {
+			t.Errorf("QueryAlerts(%+v) after migrating:\n got %s\nwant %s", q, g, w)
+		}
+	}
+	for _, v := range []string{"ChemKing", "Nordlab"} {
+		for sev := range 10 {
+			if n, err := s2.rdb.Exists(ctx, s2.filterKey(filter{"vendor", v}, sev)).Result(); err != nil || n != 0 {
+				t.Errorf("unfolded vendor set %s/%d left (%v)", v, sev, err)
+			}
+		}
+	}
+}
+
 // TestUpdateAlertStream: every workflow action is an event on the stream,
 // named after the action; a rejected one adds nothing.
 func TestUpdateAlertStream(t *testing.T) {
@@ -698,32 +760,36 @@ func TestQueryPlans(t *testing.T) {
 		{Assignee: "ana", Until: mid, Offset: 10},
 		{Text: "nothing"},
 	} {
-		var match []string
+		var match []precwatch.Alert
 		for _, a := range all {
 			have := words.Split(a.Listing.Title, a.Listing.Description)
 			ok := a.Severity >= q.MinSeverity && (q.Status == "" || a.Status == q.Status) &&
 				(q.Substance == "" || a.Substance == q.Substance) && (q.Site == "" || a.Site == q.Site) && (q.Regime == "" || a.Regime == q.Regime) &&
-				(q.Vendor == "" || a.Listing.Vendor == q.Vendor) && (q.Assignee == "" || a.Assignee == q.Assignee) &&
+				(q.Vendor == "" || strings.EqualFold(a.Listing.Vendor, q.Vendor)) && (q.Assignee == "" || a.Assignee == q.Assignee) &&
 				(q.Since.IsZero() || !a.CreatedAt.Before(q.Since)) && (q.Until.IsZero() || !a.CreatedAt.After(q.Until))
 			for _, w := range words.Split(q.Text) {
 				ok = ok && slices.Contains(have, w)
 			}
 			if ok {
-				match = append(match, a.Key)
+				match = append(match, a)
 			}
 		}
 		if len(match) > 0 {
 			found++
 		}
 		limit, offset := q.Page()
-		want := match[min(offset, len(match)):min(offset+limit, len(match))]
-		for _, plan := range []queryPlan{planAuto, planWalk, planRead} {
-			p, err := s.queryAlerts(ctx, q, plan)
-			if err != nil {
-				t.Fatalf("queryAlerts(%+v, plan %d): %v", q, plan, err)
-			}
-			if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
-				t.Errorf("queryAlerts(%+v, plan %d) = total %d %v; want %d %v", q, plan, p.Total, got, len(match), want)
+		for _, sort := range precwatch.AlertSorts {
+			q.Sort = sort
+			precwatch.SortAlertsBy(match, sort)
+			want := keys(match[min(offset, len(match)):min(offset+limit, len(match))])
+			for _, plan := range []queryPlan{planAuto, planWalk, planRead} {
+				p, err := s.queryAlerts(ctx, q, plan)
+				if err != nil {
+					t.Fatalf("queryAlerts(%+v, plan %d): %v", q, plan, err)
+				}
+				if got := keys(p.Alerts); p.Total != len(match) || !slices.Equal(got, want) {
+					t.Errorf("queryAlerts(%+v, plan %d) = total %d %v; want %d %v", q, plan, p.Total, got, len(match), want)
+				}
 			}
 		}
 	}

@@ -31,6 +31,7 @@ func RunConsole(t *testing.T, open func(t *testing.T) func() precwatch.ConsoleSt
 		{"QueryAlertsPageCap", testQueryAlertsPageCap},
 		{"QueryAlertsFollowsWrites", testQueryAlertsFollowsWrites},
 		{"QueryAlertsScoreOrder", testQueryAlertsScoreOrder},
+		{"QueryAlertsSort", testQueryAlertsSort},
 		{"Users", testUsers},
 		{"UpdateUserConcurrent", testUpdateUserConcurrent},
 		{"Sessions", testSessions},
@@ -255,7 +256,7 @@ func queryFixture(t *testing.T, s precwatch.ConsoleStore, n int) []precwatch.Ale
 	}
 	titles := []string{"Peroxyde d'hydrogène 30%", "HYDROGEN Peroxide lab grade", "Nitrométhane racing", "Thiodiglycol CAS 111-48-8", "Schwefelsäure technisch", "Kit"}
 	descs := []string{"Livraison rapide, discrète.", "Fast shipping. Escrow only.", "", "Café-crème colour bottle", "Shipping worldwide; DISCRETE packaging"}
-	vendors := []string{"chemkinG", "", "nordlab", "Lab Supply Co"}
+	vendors := []string{"chemkinG", "", "nordlab", "Lab Supply Co", "Химлаб"}
 	statuses := []precwatch.AlertStatus{precwatch.StatusTriaged, precwatch.StatusEscalated, precwatch.StatusDismissed}
 	var keys []string
 	for i := range n {
@@ -293,7 +294,7 @@ func queryFixture(t *testing.T, s precwatch.ConsoleStore, n int) []precwatch.Ale
 func matchesQuery(a precwatch.Alert, q precwatch.AlertQuery) bool {
 	if (q.Status != "" && a.Status != q.Status) || a.Severity < q.MinSeverity ||
 		(q.Substance != "" && a.Substance != q.Substance) || (q.Regime != "" && a.Regime != q.Regime) ||
-		(q.Site != "" && a.Site != q.Site) || (q.Vendor != "" && a.Listing.Vendor != q.Vendor) ||
+		(q.Site != "" && a.Site != q.Site) || (q.Vendor != "" && !strings.EqualFold(a.Listing.Vendor, q.Vendor)) ||
 		(q.Assignee != "" && a.Assignee != q.Assignee) ||
 		(!q.Since.IsZero() && a.CreatedAt.Before(q.Since)) || (!q.Until.IsZero() && a.CreatedAt.After(q.Until)) {
 		return false
@@ -315,6 +316,7 @@ func expectPage(t *testing.T, s precwatch.ConsoleStore, all []precwatch.Alert, q
 			match = append(match, a)
 		}
 	}
+	precwatch.SortAlertsBy(match, q.Sort)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
@@ -358,7 +360,11 @@ func testQueryAlerts(t *testing.T, factory func() precwatch.ConsoleStore) {
 		{Regime: precwatch.RegimeCWC2, Status: precwatch.StatusTriaged},
 		{Site: "agora2", Limit: 100},
 		{Vendor: "chemkinG"},
-		{Vendor: "chemking"}, // exact, not folded
+		{Vendor: "chemking"}, // the vendor filter ignores case
+		{Vendor: "CHEMKING", Status: precwatch.StatusNew},
+		{Vendor: "lab supply co", Site: "chemshop"},
+		{Vendor: "химЛАБ"},  // beyond ASCII too
+		{Vendor: "chemkin"}, // but is not a prefix match
 		{Vendor: "Lab Supply Co", Site: "chemshop"},
 		{Assignee: "ana"},
 		{Assignee: "ben", Status: precwatch.StatusEscalated},
@@ -385,6 +391,73 @@ func testQueryAlerts(t *testing.T, factory func() precwatch.ConsoleStore) {
 		{Text: "  ;;  "},
 	} {
 		expectPage(t, s, all, q)
+	}
+}
+
+// testQueryAlertsSort: each order of the queue, with every kind of filter,
+// pages as precwatch.SortAlertsBy orders the matches; an unknown order, or a
+// page of a non-default order deeper than MaxSortDepth, is ErrInvalid.
+func testQueryAlertsSort(t *testing.T, factory func() precwatch.ConsoleStore) {
+	s := consoleClient(t, factory)
+	all := queryFixture(t, s, 150)
+	mid := all[len(all)/2].CreatedAt
+	for _, sort := range precwatch.AlertSorts {
+		for _, q := range []precwatch.AlertQuery{
+			{},
+			{Limit: 1000},
+			{Limit: 7, Offset: 3},
+			{Limit: 1, Offset: 149},
+			{Offset: 180},
+			{Status: precwatch.StatusNew},
+			{Status: precwatch.StatusDismissed, Limit: 10, Offset: 5},
+			{MinSeverity: precwatch.SeverityHigh, Limit: 9, Offset: 4},
+			{MinSeverity: precwatch.Severity(42)},
+			{Substance: "nitromethane", Limit: 5, Offset: 5},
+			{Site: "agora2", Limit: 100},
+			{Site: "chemshop", Offset: 20, Limit: 6},
+			{Vendor: "CHEMKING"},
+			{Assignee: "ana", Limit: 4, Offset: 2},
+			{Since: mid},
+			{Until: mid, Limit: 11, Offset: 11},
+			{Since: mid, Until: mid},
+			{Since: t0.Add(10 * time.Minute), Until: t0.Add(40*time.Minute + time.Nanosecond), MinSeverity: precwatch.SeverityMedium},
+			{Since: t0.Add(20 * time.Minute), Status: precwatch.StatusNew, Offset: 2, Limit: 5},
+			{Text: "shipping", Limit: 8, Offset: 8},
+			{Text: "peroxide", Site: "silkvault"},
+			{Text: "shipping", Since: mid, Status: precwatch.StatusNew},
+			{Text: "nothing-like-this"},
+		} {
+			q.Sort = sort
+			expectPage(t, s, all, q)
+		}
+	}
+	// Every alert once across the pages of each order.
+	for _, sort := range precwatch.AlertSorts {
+		seen := map[string]bool{}
+		for off := 0; off < len(all); off += 13 {
+			for _, a := range query(t, s, precwatch.AlertQuery{Sort: sort, Offset: off, Limit: 13}).Alerts {
+				if seen[a.Key] {
+					t.Errorf("sort %s: %s on two pages", sort, a.Key)
+				}
+				seen[a.Key] = true
+			}
+		}
+		if len(seen) != len(all) {
+			t.Errorf("sort %s: %d alerts over the pages, want %d", sort, len(seen), len(all))
+		}
+	}
+	for _, q := range []precwatch.AlertQuery{
+		{Sort: "price"},
+		{Sort: precwatch.SortNewest, Offset: precwatch.MaxSortDepth - 49, Limit: 50},
+		{Sort: precwatch.SortSite, Offset: precwatch.MaxSortDepth},
+	} {
+		if _, err := s.QueryAlerts(context.Background(), q); !errors.Is(err, precwatch.ErrInvalid) {
+			t.Errorf("QueryAlerts(%+v) = %v, want ErrInvalid", q, err)
+		}
+	}
+	// The default order pages as deep as there are alerts.
+	if _, err := s.QueryAlerts(context.Background(), precwatch.AlertQuery{Sort: precwatch.SortSeverity, Offset: precwatch.MaxSortDepth}); err != nil {
+		t.Errorf("deep page of the default order: %v", err)
 	}
 }
 
