@@ -305,8 +305,10 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 		if v != nil && folded >= soundMinLetters && f&pbDigit == 0 {
 			// A word that may be a name misspelt by ear (sound.go).
 			if f&pbWide == 0 {
-				if _, ok := soundRead(v, unsafe.Slice(unsafe.StringData(text[ws:]), we-ws), keyBuf[:0]); ok {
-					return false, hit
+				if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); v.soundMay(w) {
+					if _, ok := soundRead(v, w, keyBuf[:0]); ok {
+						return false, hit
+					}
 				}
 			} else if folded <= len(lower) {
 				if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {

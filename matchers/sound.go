@@ -208,14 +208,26 @@ func (f *soundFilter) hasWhole(h uint32) bool {
 	return f.whole[x/64]&(1<<(x%64)) != 0
 }
 
-// rawTriple indexes w's first three bytes when they are ASCII letters.
-func rawTriple(w []byte) (uint32, bool) {
-	a, b, c := lowerASCII[w[0]]-'a', lowerASCII[w[1]]-'a', lowerASCII[w[2]]-'a'
-	if a >= 26 || b >= 26 || c >= 26 {
-		return 0, false
-	}
-	return (uint32(a)*26+uint32(b))*26 + uint32(c), true
+// soundMay is soundRead's test of the first three bytes of w (three or
+// more): when they are ASCII letters, whether soundRawGate passes them.
+// Small enough to be inlined where most words fail it, as walkPlain's do.
+func (v *vocab) soundMay(w []byte) bool {
+	a, b, c := uint32(letterIndex[w[0]]), uint32(letterIndex[w[1]]), uint32(letterIndex[w[2]])
+	x := (a*26+b)*26 + c
+	return (a|b|c)&0x80 != 0 || v.soundRaw[x/64]&(1<<(x%64)) != 0
 }
+
+// letterIndex is the place of each ASCII letter in the alphabet, in either
+// case; 0x80 for any other byte.
+var letterIndex = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = 0x80
+		if isASCIILetter(byte(c)) {
+			t[c] = lowerASCII[c] - 'a'
+		}
+	}
+	return t
+}()
 
 // soundRawGate is the set of three ASCII letters that may start a word
 // whose sound key starts as a vocabulary word's does: each three with
@@ -341,10 +353,7 @@ func editDistance(w []byte, c string, row []int) (int, []int) {
 // through the vocabulary's soundFilter: most words go no further than a
 // few bytes of it.
 func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
-	if len(w) < soundMinLetters || len(w) > 64 {
-		return "", false
-	}
-	if x, ok := rawTriple(w); ok && v.soundRaw[x/64]&(1<<(x%64)) == 0 {
+	if len(w) < soundMinLetters || len(w) > 64 || !v.soundMay(w) {
 		return "", false
 	}
 	if v.lowerWords.has(w) {
