@@ -75,6 +75,9 @@ var holdoutBatches = []struct {
 	// Shop pages with variants, bundles, "bought together" strips, price
 	// tiers and flattened spec tables, in all nine languages.
 	{"batch22", 4084, floorRE("holdout-batch22-floor")},
+	// Slavic-language markets: Russian (both scripts) and Polish in every
+	// case, number and word order, GOST grades, sellers' slang.
+	{"batch23", 4284, floorRE("holdout-batch23-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {

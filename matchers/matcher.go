@@ -1433,8 +1433,47 @@ func negated(toks []token, first, after int) bool {
 		toks[after+1].kind == tokWord && notContainedVerbs[toks[after+1].word] {
 		return true
 	}
-	return notBasedOn(toks, first) || policyNegated(toks, first)
+	return notBasedOn(toks, first) || policyNegated(toks, first) || contrasted(toks, first, after) || confusedWith(toks, first)
 }
+
+// contrasted reports a term set apart as what the product is not: "not"
+// right before it, the two alone between punctuation ("Нитроэтан 99 %.
+// Не нитрометан, не путайте", "trietyloamina, nie trietanoloamina.").
+// "Not only acetone but", "не менее 98 %" and a term followed by more
+// words are none.
+func contrasted(toks []token, first, after int) bool {
+	k := first - 1
+	if k < 0 || toks[k].kind != tokWord || !contrastNots[toks[k].word] {
+		return false
+	}
+	apart := func(i int) bool {
+		return i < 0 || i >= len(toks) || toks[i].kind == tokBreak || toks[i].kind == tokPunct
+	}
+	return apart(k-1) && apart(after)
+}
+
+// contrastNots are the words for "not" before a noun.
+var contrastNots = foldedSetOf(`not nicht niet не nie ne`)
+
+// confusedWith reports a term that follows "not to be confused with" and
+// the like: a verb for confusing and the preposition right before it
+// ("не путать с селитрой", "nie mylić z trietanoloaminą", "not to be
+// confused with nitromethane", "nicht verwechseln mit Aceton").
+func confusedWith(toks []token, first int) bool {
+	k := first - 1
+	if k < 1 || toks[k].kind != tokWord || !withWords[toks[k].word] {
+		return false
+	}
+	k--
+	return toks[k].kind == tokWord && confuseVerbs[toks[k].word]
+}
+
+var (
+	withWords    = foldedSetOf(`with mit avec con met z ze с со s so`)
+	confuseVerbs = foldedSetOf(`confuse confused confusing mistake mistaken verwechseln verwechselt verwechselbar confondre confondu confondue
+confundir confundas confunda confondere confondete verwarren verwar verward mylic pomylic mylcie путать перепутать спутать путайте
+putat pereputat sputat putajte putayte`)
+)
 
 // attributeNone reports a feed's attribute that gives the term, at
 // toks[after], the value "none": "Aceton: Nein|Inhalt: 250 ml",

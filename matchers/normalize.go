@@ -612,6 +612,11 @@ func computeFold(r rune) string {
 	if l, ok := preReform[r]; ok {
 		return string(l)
 	}
+	// Letters with a stroke, which NFKD keeps whole: Polish sellers drop
+	// the stroke of "ł" as they drop accents ("pyl aluminiowy" for "pył").
+	if l, ok := stroked[r]; ok {
+		return string(l)
+	}
 	dec := norm.NFKD.String(string(r))
 	var kept []rune
 	for _, d := range dec {
@@ -641,6 +646,10 @@ func computeFold(r rune) string {
 // preReform maps the letters the 1918 reform of Russian spelling dropped
 // to the ones that replaced them.
 var preReform = map[rune]rune{'ѣ': 'е', 'Ѣ': 'е', 'ѳ': 'ф', 'Ѳ': 'ф', 'ѵ': 'и', 'Ѵ': 'и'}
+
+// stroked maps the Latin letters with a stroke to the letter without it,
+// lower-cased.
+var stroked = map[rune]rune{'ł': 'l', 'Ł': 'l', 'đ': 'd', 'Đ': 'd', 'ħ': 'h', 'Ħ': 'h', 'ŧ': 't', 'Ŧ': 't'}
 
 // isChargeSign reports a superscript or subscript plus or minus sign.
 func isChargeSign(r rune) bool { return r == '⁺' || r == '⁻' || r == '₊' || r == '₋' }

@@ -779,13 +779,18 @@ func distributiveAround(toks []token, first, last int) bool {
 }
 
 var (
-	percentWords  = map[string]bool{"percent": true, "pct": true, "prozent": true, "pourcent": true, "procent": true, "porcentaje": true}
+	percentWords = map[string]bool{"percent": true, "pct": true, "prozent": true, "pourcent": true, "procent": true, "porcentaje": true,
+		// Russian and Polish abbreviations ("98 проц.", "35 proc."), and the
+		// Russian noun romanized.
+		"проц": true, "proc": true, "protsent": true, "процент": true}
 	volumeWords   = map[string]bool{"vol": true, "vols": true, "volume": true, "volumes": true, "volumen": true, "volumenes": true, "volumi": true, "volumina": true}
 	nitrogenWords = map[string]bool{"n": true, "nitrogen": true, "azote": true, "stickstoff": true, "nitrogeno": true}
 	// notStrength are words that turn a percentage into a marketing claim
 	// or price ("10% off", "100% reship", "VAT 20%").
 	notStrength = map[string]bool{
 		"off": true, "discount": true, "rabatt": true, "remise": true, "descuento": true, "reduction": true,
+		"скидка": true, "скидки": true, "скидкой": true, "skidka": true, "rabat": true, "znizka": true, "promocja": true,
+		"korting": true, "sconto": true, "ндс": true, "nds": true, // Russian VAT
 		"cashback": true, "refund": true, "reship": true, "reshipping": true, "feedback": true, "positive": true,
 		"satisfaction": true, "satisfied": true, "guarantee": true, "guaranteed": true, "stealth": true, "escrow": true,
 		"success": true, "safe": true, "delivery": true, "vat": true, "tva": true, "iva": true, "mwst": true,
@@ -1164,7 +1169,7 @@ const minPPM = 1e4
 // percentAdjective reports a percentage made an adjective ("procentowy",
 // "процентная", "prozentige", "percenter"), in any of its endings.
 func percentAdjective(w string) bool {
-	for _, stem := range [...]string{"procent", "процент", "prozent", "percent"} {
+	for _, stem := range [...]string{"procent", "процент", "prozent", "percent", "protsent"} {
 		if len(w) > len(stem) && strings.HasPrefix(w, stem) && w != "percentage" && w != "percentages" {
 			return true
 		}
