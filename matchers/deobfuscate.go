@@ -417,8 +417,15 @@ func fixWord(w []rune, orig string) bool {
 			digits++
 		case latinOf(r) != 0:
 			confusable++
-			if isCyrillic(r) {
+			switch l := latinOf(r); {
+			case isCyrillic(r):
 				cyr++
+			default:
+				// A Greek or other look-alike among Cyrillic letters
+				// stands for the Cyrillic twin of the Latin letter it
+				// looks like ("αммиачная селитρа"), as a Latin one does.
+				latin++
+				latinOnly = latinOnly || toCyrillic[l] == 0
 			}
 		case isCyrillic(r):
 			cyr++
@@ -461,6 +468,8 @@ func fixWord(w []rune, orig string) bool {
 	case readsAsCyrillic(latin, cyr, cyrOnly, latinOnly):
 		for i, r := range w {
 			if c := toCyrillic[r]; c != 0 {
+				w[i], changed = c, true
+			} else if c := toCyrillic[latinOf(r)]; c != 0 && r >= 0x80 && !isCyrillic(r) {
 				w[i], changed = c, true
 			}
 		}

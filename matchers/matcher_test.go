@@ -547,6 +547,8 @@ func TestMatchTable(t *testing.T) {
 		{"zero width", "Hydro\u200bgen per\u200boxide 35%", `hydrogen-peroxide/name/"Hydro\u200bgen per\u200boxide"/35/true`},
 		{"greek capitals", "ΝΙΤRΟΜΕΤΗΑΝΕ 98%", `nitromethane/name/"ΝΙΤRΟΜΕΤΗΑΝΕ"/98/true`},
 		{"latin in cyrillic", "Aммиaчнaя ceлитpa 34 % N", `ammonium-nitrate/synonym/"Aммиaчнaя ceлитpa"/34/true`},
+		{"greek in cyrillic", "αммиачная селитρа 34,4 %", `ammonium-nitrate/synonym/"αммиачная селитρа"/34.4/true`},
+		{"greek in latin", "Ηydrogen ρeroxide 35 %", `hydrogen-peroxide/name/"Ηydrogen ρeroxide"/35/true`},
 		{"at-sign first", "@cetone 99%, 5 L", `acetone/name/"@cetone"/99/-`},
 		{"at-sign handle", "contact @vendor for acetone", `acetone/name/"acetone"/-/-`},
 		{"name apart at its parts", "Tri ethanol amine 99%, 200 kg drum", `triethanolamine/name/"Tri ethanol amine"/99/-`},
