@@ -70,3 +70,52 @@ func (s *Store) ServerCPU(ctx context.Context) (time.Duration, error) {
 func (s *Store) ServerMemory(ctx context.Context) (int64, error) {
 	return redistest.ServerMemory(ctx, s.rdb)
 }
+
+// BenchmarkServerWork: where the Redis server's time goes when
+// every listing is new and raises an alert (pages of 50 from
+// storetest.BenchPages, 8 workers), by command, from INFO commandstats:
+// calls per page and microseconds per listing of the main commands, and
+// the server's CPU per listing. Commandstats count wall time (a busy
+// machine inflates them); the calls are exact. Not named Record*: make
+// bench's pattern leaves it out (run it with -benchtime 200x).
+func BenchmarkServerWork(b *testing.B) {
+	ctx := context.Background()
+	s := open(b, redistest.Start(b)+"?stream_maxlen=1000")
+	defer s.Close()
+	const perPage = 50
+	pages := storetest.BenchPages(b.N, perPage, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	if err := s.rdb.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	cpu0, err := s.ServerCPU(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	if err := storetest.RecordPages(ctx, s, pages, 8); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	cpu1, err := s.ServerCPU(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stats, err := redistest.CommandStats(ctx, s.rdb)
+	if err != nil {
+		b.Fatal(err)
+	}
+	listings := float64(b.N * perPage)
+	var calls int64
+	for name, st := range stats {
+		if name != "config|resetstat" && name != "exec" { // EXEC's time is its commands'
+			calls += st.Calls
+		}
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "server_cmds/page")
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/listings, "server_cpu_us/listing")
+	for _, name := range []string{"exec", "sadd", "zadd", "xadd", "mset"} {
+		st := stats[name]
+		b.ReportMetric(float64(st.Calls)/float64(b.N), name+"_calls/page")
+		b.ReportMetric(float64(st.Usec)/listings, name+"_us/listing")
+	}
+}

@@ -54,3 +54,45 @@ func infoSum(ctx context.Context, rdb goredis.UniversalClient, section string, k
 	}
 	return total, nil
 }
+
+// CommandStat is one command's figures in INFO commandstats: how many
+// times the server ran it and the microseconds it spent in it (a MULTI's
+// commands each, and again in the EXEC that ran them).
+type CommandStat struct {
+	Calls, Usec int64
+}
+
+// CommandStats returns the server's INFO commandstats by command name
+// ("sadd", "exec", "config|resetstat"), so that a benchmark can tell which
+// commands a workload's server time goes to; CONFIG RESETSTAT zeroes them.
+func CommandStats(ctx context.Context, rdb goredis.UniversalClient) (map[string]CommandStat, error) {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redistest: INFO commandstats: %w", err)
+	}
+	out := map[string]CommandStat{}
+	for line := range strings.Lines(info) {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		var st CommandStat
+		for f := range strings.SplitSeq(rest, ",") {
+			k, v, _ := strings.Cut(f, "=")
+			var dst *int64
+			switch k {
+			case "calls":
+				dst = &st.Calls
+			case "usec":
+				dst = &st.Usec
+			default:
+				continue
+			}
+			if *dst, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return nil, fmt.Errorf("redistest: INFO commandstats %s %s: %w", name, k, err)
+			}
+		}
+		out[strings.TrimPrefix(name, "cmdstat_")] = st
+	}
+	return out, nil
+}
