@@ -258,18 +258,19 @@ func scaleOutFourWorkers(t *testing.T, dsn string) {
 }
 
 // TestScaleOutThrottleCounts: three worker processes share one run of a
-// market that answers every fifth request 429 (Retry-After: 0). Each
-// process slows down on the refusals it gets (its own pacer), and the one
-// run record counts every refusal and every request the market saw,
-// whichever process sent it; each page is still served once, and the
-// alerts are the reference set.
+// market that answers every fifth request 429 (Retry-After: 1). Each
+// process waits out the refusals it gets (its own pacer), and the one
+// run record counts every refusal, every request the market saw and the
+// time held, whichever process sent it; each page is still served once,
+// and the alerts are the reference set.
 func TestScaleOutThrottleCounts(t *testing.T) {
 	t.Parallel()
 	dsn := redistest.Start(t) + "?prefix=throttle"
 	markets := startMarkets(t)
 	site := scaleSite(markets)
 	site.Politeness.Delay = 60 * time.Millisecond
-	// Each refusal widens the gap; capped low so that the run stays short.
+	// A refusal with Retry-After is waited out, not widening the gap; the
+	// cap keeps the run short should one be read otherwise.
 	site.Politeness.MaxDelay = 300 * time.Millisecond
 	markets.RefuseEvery(site.Name, 5)
 	config := writeConfig(t, []precwatch.Site{site})
