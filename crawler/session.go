@@ -264,8 +264,8 @@ type runSession struct {
 	logins, readsAtLogin int
 
 	mu      sync.Mutex
-	retried map[string]bool // URLs fetched again after a login
-	gated   map[string]bool // URLs fetched again after an interstitial
+	retried map[string]bool     // URLs fetched again after a login
+	gated   map[string]gatePass // URLs fetched again after an interstitial, and how
 	block   *precwatch.RunBlock
 	status  precwatch.RunStatus
 	// unread counts the interstitials passed since a page was last read.
@@ -294,7 +294,7 @@ func (c *Crawler) mirrorHosts() map[string]string {
 // whether the crawl should go on.
 func (r *run) startSession() bool {
 	c := r.c
-	s := &runSession{retried: make(map[string]bool), gated: make(map[string]bool)}
+	s := &runSession{retried: make(map[string]bool), gated: make(map[string]gatePass)}
 	r.sess = s
 	var cookies []precwatch.Cookie
 	switch ss, err := c.store.SiteSession(r.ctx, c.site.Name); {
@@ -486,20 +486,31 @@ func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Doc
 	if !ok || wait > maxGateWait {
 		return 0, false
 	}
-	return wait, r.claimGate(t.url)
+	return wait, r.claimGate(t.url, passWait)
 }
 
+// gatePass is a way of passing an interstitial: waiting out its refresh,
+// or clicking its button.
+type gatePass uint8
+
+const (
+	passWait gatePass = 1 << iota
+	passClick
+)
+
 // claimGate reports whether an interstitial answered for pageURL may be
-// passed: once per URL, maxGatePasses times in a row without a page read
-// (see pageRead).
-func (r *run) claimGate(pageURL string) bool {
+// passed by way: once per URL and way, maxGatePasses times in a row without
+// a page read (see pageRead). A queue that, once waited out, shows an
+// "Enter the market" button is two steps of one gate, as a browser passes
+// it; the same step met again on the same URL is a block.
+func (r *run) claimGate(pageURL string, way gatePass) bool {
 	s := r.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gated[pageURL] || s.unread >= maxGatePasses {
+	if s.gated[pageURL]&way != 0 || s.unread >= maxGatePasses {
 		return false
 	}
-	s.gated[pageURL] = true
+	s.gated[pageURL] |= way
 	s.unread++
 	return true
 }
@@ -537,7 +548,7 @@ func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Do
 		return nil, false
 	}
 	method, action, ok := clickForm(doc, resp.Request.URL)
-	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url) {
+	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick) {
 		return nil, false
 	}
 	g := &gateClick{method: method, page: resp.Request.URL.Redacted(), v: v, digest: digest, status: resp.StatusCode}
