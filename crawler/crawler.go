@@ -1348,6 +1348,12 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		}
 	}
 	if rec.Status == precwatch.RunOK && !rec.StoppedEarly {
+		if why := r.mirrors.servedByMirror(); why != "" {
+			rec.GoneUndecided = why
+			logger.Warn("nothing marked gone: "+why, "primary", c.origins[0].Redacted())
+		}
+	}
+	if rec.Status == precwatch.RunOK && !rec.StoppedEarly && rec.GoneUndecided == "" {
 		if n, err := c.store.MarkGone(sctx, rec); err != nil {
 			rec.Status = precwatch.RunPartial
 			rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: mark gone: %v", err))
