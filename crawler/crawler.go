@@ -1005,6 +1005,12 @@ func (r *run) recordNormalized(b *pageBatch, l precwatch.Listing, rowHash string
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
 	}
+	if r.mirrors.current() > 0 {
+		var keep bool
+		if l, rowHash, detailAt, keep = r.mirrorSighting(b, l, rowHash, detailAt); !keep {
+			return false
+		}
+	}
 	if !r.firstSighting(b, l.Identity()) {
 		return false
 	}
@@ -1028,6 +1034,28 @@ func (r *run) recordNormalized(b *pageBatch, l precwatch.Listing, rowHash string
 	}
 	r.counted([]precwatch.Observation{o}, res)
 	return true
+}
+
+// mirrorSighting is what listing l, read while the run is on a mirror, is
+// recorded as, and whether it is recorded at all. A mirror may serve an
+// older copy of the site (see servedByMirror): its listings the store has
+// not seen are added, and those it has seen count as seen, as stored; but
+// it neither relists a listing the primary showed gone nor changes one
+// (an older price): those wait for the primary's next run. Before, a stale
+// mirror relisted a removed ad and flipped a price back and forth.
+func (r *run) mirrorSighting(b *pageBatch, l precwatch.Listing, rowHash string, detailAt time.Time) (precwatch.Listing, string, time.Time, bool) {
+	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
+	switch {
+	case errors.Is(err, precwatch.ErrNotFound):
+		return l, rowHash, detailAt, true
+	case err != nil:
+		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))
+		return l, rowHash, detailAt, false
+	case st.Gone:
+		r.c.logger.Info("a mirror shows a listing gone from the primary: not relisted", "listing", l.Identity())
+		return l, rowHash, detailAt, false
+	}
+	return r.normalize(st.Listing), st.RowHash, st.DetailFetchedAt, true
 }
 
 // normalize stamps l with its site and makes its text valid UTF-8.

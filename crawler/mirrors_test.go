@@ -382,25 +382,29 @@ func TestFailoverForgetsOutageThrottle(t *testing.T) {
 }
 
 // TestStaleMirror: a market whose primary goes down while a mirror serves
-// an older copy of it (a lagging replica: newer ads missing, a removed one
-// still shown, under its older software's URLs) read every page of the
-// mirror, and the run, ok, marked the newer ads gone; the next runs stayed
-// on the mirror, the primary back or not. Now a run read from a mirror
-// records what it shows and marks nothing gone, saying why, and the next
-// run goes back to the primary, which decides gone again.
+// an older copy of it (a lagging replica: newer ads missing, one removed
+// since still shown, an older price, under its older software's URLs).
+// The mirror's run read every page, ended ok and marked the newer ads gone,
+// relisted the removed one and changed the price back; and the next runs
+// stayed on the mirror, the primary back or not. Now a run on a mirror adds
+// what is new, marks nothing gone (saying why), relists and changes
+// nothing, and the next run goes back to the primary.
 func TestStaleMirror(t *testing.T) {
 	forEachStore(t, testStaleMirror)
 }
 
 func testStaleMirror(t *testing.T, st precwatch.Store) {
-	row := func(w io.Writer, id int, href string) {
-		fmt.Fprintf(w, `<li class="lst" data-lid="%d"><a class="name" href="%s">Hydrogen peroxide %d%% 1 L</a> <i class="by">v%d</i></li>`, id, href, 30+id, id)
+	row := func(w io.Writer, id, price int, href string) {
+		fmt.Fprintf(w, `<li class="lst" data-lid="%d"><a class="name" href="%s">Hydrogen peroxide %d%% 1 L</a> <b class="amt">€ %d</b> <i class="by">v%d</i></li>`, id, href, 30+id, price, id)
 	}
+	var removed atomic.Bool // the primary no longer shows listing 9
 	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, `<html><body><ul>`)
-		for id := 1; id <= 4; id++ {
-			row(w, id, fmt.Sprintf("/listing/%d", id))
+		for _, id := range []int{1, 2, 3, 4, 9} {
+			if id != 9 || !removed.Load() {
+				row(w, id, 50, fmt.Sprintf("/listing/%d", id))
+			}
 		}
 		fmt.Fprint(w, `</ul></body></html>`)
 	}))
@@ -408,8 +412,9 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 	stale := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, `<html><body><ul>`)
-		for _, id := range []int{1, 2, 9} { // 3 and 4 are newer than the copy, 9 was removed since
-			row(w, id, fmt.Sprintf("/item.php?id=%d", id))
+		row(w, 1, 40, "/item.php?id=1")      // its price before
+		for _, id := range []int{2, 9, 11} { // 3 and 4 are newer than the copy; 11 the primary never showed
+			row(w, id, 50, fmt.Sprintf("/item.php?id=%d", id))
 		}
 		fmt.Fprint(w, `</ul></body></html>`)
 	}))
@@ -418,7 +423,7 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 	e.rp = startRecordingProxy(t, map[string]string{onionA: primary.Listener.Addr().String(), onionB: stale.Listener.Addr().String()})
 	site := precwatch.Site{Name: "staled", StartURLs: []string{"http://" + onionA + "/catalog"}, Proxy: e.rp.url(""),
 		Mirrors: []string{"http://" + onionB},
-		Extract: precwatch.Extraction{Listing: "li.lst", ID: "@data-lid", Title: "a.name", URL: "a.name @href", Vendor: "i.by"},
+		Extract: precwatch.Extraction{Listing: "li.lst", ID: "@data-lid", Title: "a.name", URL: "a.name @href", Price: "b.amt", Vendor: "i.by"},
 		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
 	okRun := func() precwatch.Run {
 		t.Helper()
@@ -438,20 +443,43 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 		slices.Sort(ids)
 		return ids
 	}
-
-	if run := okRun(); run.Listings != 4 || run.GoneUndecided != "" {
-		t.Fatalf("first run: %d listings, gone_undecided %q; want 4, none", run.Listings, run.GoneUndecided)
+	events := func() map[string]int {
+		as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, a := range as {
+			for _, ev := range a.History {
+				n[ev.Kind]++
+			}
+		}
+		return n
 	}
+
+	if run := okRun(); run.Listings != 5 || run.GoneUndecided != "" {
+		t.Fatalf("first run: %d listings, gone_undecided %q; want 5, none", run.Listings, run.GoneUndecided)
+	}
+	removed.Store(true)
+	okRun()
+	if g := gone(); !slices.Equal(g, []string{"9"}) {
+		t.Fatalf("gone after the primary removed 9: %q", g)
+	}
+
 	e.rp.refuseHost(onionA, true)
 	run := okRun()
-	if run.Listings != 3 || !strings.Contains(run.GoneUndecided, onionB) {
-		t.Errorf("run on the stale mirror: %d listings, gone_undecided %q; want 3, naming the mirror", run.Listings, run.GoneUndecided)
+	if run.Listings != 3 || run.NewListings != 1 || !strings.Contains(run.GoneUndecided, onionB) {
+		t.Errorf("run on the stale mirror: %d listings (%d new), gone_undecided %q; want 3 (1, and 9 left out), naming the mirror",
+			run.Listings, run.NewListings, run.GoneUndecided)
 	}
-	if g := gone(); len(g) != 0 {
-		t.Errorf("gone after the stale mirror's run: %q, want none", g)
+	if g := gone(); !slices.Equal(g, []string{"9"}) {
+		t.Errorf("gone after the stale mirror's run: %q, want [9] still, nothing else", g)
+	}
+	if ls := e.listings(t); ls["1"].Listing.Price != 50 {
+		t.Errorf("listing 1's price after the stale mirror's run: %v, want the primary's 50", ls["1"].Listing.Price)
 	}
 	// The primary answers again: the run is read from it, not from the
-	// mirror that answered last, and decides gone (9 is not on the market).
+	// mirror that answered last, and decides gone (11 is not on the market).
 	e.rp.refuseHost(onionA, false)
 	beforeB := e.connectsTo(onionB)
 	run = okRun()
@@ -459,8 +487,11 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 		t.Errorf("run with the primary back: %d listings, gone_undecided %q, %d CONNECTs to the mirror; want 4, none, 0",
 			run.Listings, run.GoneUndecided, e.connectsTo(onionB)-beforeB)
 	}
-	if g := gone(); !slices.Equal(g, []string{"9"}) {
-		t.Errorf("gone = %q, want [9]", g)
+	if g := gone(); !slices.Equal(g, []string{"11", "9"}) {
+		t.Errorf("gone = %q, want [11 9]", g)
+	}
+	if ev := events(); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventChanged] != 0 {
+		t.Errorf("alert events %v: want no relisted or changed", ev)
 	}
 	for id, st := range e.listings(t) {
 		if !strings.HasPrefix(st.Listing.URL, "http://"+onionA+"/") {
