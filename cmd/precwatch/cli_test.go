@@ -217,7 +217,7 @@ func TestReadCommandsNeedTheirStore(t *testing.T) {
 	t.Chdir(elsewhere)
 	want := filepath.Join(elsewhere, "var", "probe.db")
 	for _, args := range [][]string{
-		{"listings"}, {"alerts"}, {"alerts", "--json"}, {"export", "--format", "misp"},
+		{"listings"}, {"runs"}, {"alerts"}, {"alerts", "--json"}, {"export", "--format", "misp"},
 		{"prune", "--older-than", "90d"}, {"watchlist", "test", wl}, {"backup", "--out", filepath.Join(dir, "b.db")},
 	} {
 		out, stderr, err := run(t, t.Context(), "", append(args, "--config", config)...)
