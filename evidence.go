@@ -38,6 +38,8 @@ func (r Run) DecidesGone() error {
 		return fmt.Errorf("%w: run %s ended %s, only an ok run marks listings gone", ErrInvalid, r.ID, r.Status)
 	case r.StoppedEarly:
 		return fmt.Errorf("%w: run %s stopped early and did not see the whole site", ErrInvalid, r.ID)
+	case r.GoneUndecided != "":
+		return fmt.Errorf("%w: run %s decides nothing gone: %s", ErrInvalid, r.ID, r.GoneUndecided)
 	}
 	return nil
 }

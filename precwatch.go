@@ -115,6 +115,11 @@ type Run struct {
 	NotModified    int   `json:"not_modified"`
 	DetailsSkipped int   `json:"details_skipped"`
 	StoppedEarly   bool  `json:"stopped_early,omitempty"`
+	// GoneUndecided, on a run that read every page, says why it marked
+	// nothing gone all the same: its pages came from a mirror, not the
+	// primary, and a mirror may serve an older copy of the site (a lagging
+	// replica, a cache), whose missing listings are not gone.
+	GoneUndecided string `json:"gone_undecided,omitempty"`
 	// Throttling: Throttled counts the 429 and 503 answers the run got
 	// (each one widens the gap between the site's requests for a while),
 	// ThrottleWait the wall time the site's requests were held for them,

@@ -1005,6 +1005,12 @@ func (r *run) recordNormalized(b *pageBatch, l precwatch.Listing, rowHash string
 		r.addErr(fmt.Errorf("crawler: listing %q on %s: no id or url", l.Title, c.site.Name))
 		return false
 	}
+	if r.mirrors.current() > 0 {
+		var keep bool
+		if l, rowHash, detailAt, keep = r.mirrorSighting(b, l, rowHash, detailAt); !keep {
+			return false
+		}
+	}
 	if !r.firstSighting(b, l.Identity()) {
 		return false
 	}
@@ -1028,6 +1034,28 @@ func (r *run) recordNormalized(b *pageBatch, l precwatch.Listing, rowHash string
 	}
 	r.counted([]precwatch.Observation{o}, res)
 	return true
+}
+
+// mirrorSighting is what listing l, read while the run is on a mirror, is
+// recorded as, and whether it is recorded at all. A mirror may serve an
+// older copy of the site (see servedByMirror): its listings the store has
+// not seen are added, and those it has seen count as seen, as stored; but
+// it neither relists a listing the primary showed gone nor changes one
+// (an older price): those wait for the primary's next run. Before, a stale
+// mirror relisted a removed ad and flipped a price back and forth.
+func (r *run) mirrorSighting(b *pageBatch, l precwatch.Listing, rowHash string, detailAt time.Time) (precwatch.Listing, string, time.Time, bool) {
+	st, err := r.storedListing(b, precwatch.ListingKey(l.Site, l.Identity()))
+	switch {
+	case errors.Is(err, precwatch.ErrNotFound):
+		return l, rowHash, detailAt, true
+	case err != nil:
+		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))
+		return l, rowHash, detailAt, false
+	case st.Gone:
+		r.c.logger.Info("a mirror shows a listing gone from the primary: not relisted", "listing", l.Identity())
+		return l, rowHash, detailAt, false
+	}
+	return r.normalize(st.Listing), st.RowHash, st.DetailFetchedAt, true
 }
 
 // normalize stamps l with its site and makes its text valid UTF-8.
@@ -1348,6 +1376,18 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		}
 	}
 	if rec.Status == precwatch.RunOK && !rec.StoppedEarly {
+		if why := r.mirrors.servedByMirror(); why != "" {
+			rec.GoneUndecided = why
+			logger.Warn("nothing marked gone: "+why, "primary", c.origins[0].Redacted())
+		}
+	}
+	if rec.Status == precwatch.RunOK && !rec.StoppedEarly && rec.GoneUndecided == "" {
+		if why := r.shrank(sctx, rec); why != "" {
+			rec.GoneUndecided = why
+			logger.Warn("nothing marked gone: " + why)
+		}
+	}
+	if rec.Status == precwatch.RunOK && !rec.StoppedEarly && rec.GoneUndecided == "" {
 		if n, err := c.store.MarkGone(sctx, rec); err != nil {
 			rec.Status = precwatch.RunPartial
 			rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: mark gone: %v", err))
@@ -1374,6 +1414,40 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		"details_skipped", rec.DetailsSkipped, "stopped_early", rec.StoppedEarly,
 		"throttled", rec.Throttled, "throttle_wait", rec.ThrottleWait)
 	return rec, runErr
+}
+
+// A complete run that sees far fewer listings than the site's last
+// complete run is more often reading a page that stands in for the
+// listings unrecognised (a captcha or login page laid out in the market's
+// own frame, with a "featured" box of listing cards and no pager) than
+// seeing half a market taken down at once: it marks nothing gone. The
+// next complete run that sees about as few confirms the shrinking and
+// marks them gone.
+const (
+	shrinkShare = 2 // fewer than 1/shrinkShare of the last complete run's listings
+	shrinkMin   = 5 // and at least this many fewer
+)
+
+// shrank says why complete run rec must not mark listings gone when it
+// saw far fewer listings than the site's last complete run (see
+// shrinkShare); "" otherwise.
+func (r *run) shrank(ctx context.Context, rec precwatch.Run) string {
+	runs, err := r.c.store.Runs(ctx, r.c.site.Name, 20)
+	if err != nil {
+		r.c.logger.Warn("previous runs unreadable: the run's listings are not compared with the last complete run's", "error", err)
+		return ""
+	}
+	for _, prev := range runs {
+		if prev.ID == rec.ID || prev.Status != precwatch.RunOK || prev.StoppedEarly {
+			continue
+		}
+		if prev.Listings-rec.Listings >= shrinkMin && rec.Listings*shrinkShare < prev.Listings {
+			return fmt.Sprintf("the run saw %d listing(s) where the last complete run (%s) saw %d: more often a captcha, login or other page standing in for the listings unrecognised than half the site gone at once; the next complete run that sees as few marks them gone",
+				rec.Listings, prev.ID, prev.Listings)
+		}
+		return ""
+	}
+	return ""
 }
 
 // numberedNext returns the page after t by the site's `pages` template when

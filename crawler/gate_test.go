@@ -269,3 +269,90 @@ func TestCookieInterstitialExpires(t *testing.T) {
 		})
 	}
 }
+
+// TestQueueThenButton: a queue that sets a ticket cookie and reloads
+// itself, and once waited out shows an "Enter the market" button whose
+// POST sets the pass cookie, is one gate of two steps, as a browser passes
+// it. Both steps on the same URL are passed (the second was taken for the
+// queue met again, and the run stopped blocked at its first page); the
+// same step met again is still a block.
+func TestQueueThenButton(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		buttonOK bool // the button's POST sets the pass cookie
+		want     precwatch.RunStatus
+		listings int
+	}{
+		{"wait then click", true, precwatch.RunOK, 2},
+		{"the button leads back to the queue", false, precwatch.RunBlocked, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			tickets, passes := map[string]bool{}, map[string]bool{}
+			n, queued, clicks := 0, 0, 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				mu.Lock()
+				defer mu.Unlock()
+				if r.Method == http.MethodPost && r.URL.Path == "/queue/enter" {
+					r.ParseForm()
+					clicks++
+					if tc.buttonOK && r.PostForm.Get("t") == "e1" {
+						n++
+						v := fmt.Sprintf("p%d", n)
+						passes[v] = true
+						http.SetCookie(w, &http.Cookie{Name: "dq_pass", Value: v, Path: "/"})
+					}
+					http.Redirect(w, r, r.PostForm.Get("back"), http.StatusSeeOther)
+					return
+				}
+				if c, err := r.Cookie("dq_pass"); err == nil && passes[c.Value] {
+					var b strings.Builder
+					if r.URL.Path == "/browse/1" {
+						b.WriteString(`<div class="item"><a href="/goods/1">Hydrogen peroxide 35% 1L</a></div><div class="item"><a href="/goods/2">Lab glassware set</a></div>`)
+					} else {
+						fmt.Fprintf(&b, `<h1>%s</h1><div class="full">Sealed, ships in 2 days.</div>`, r.URL.Path)
+					}
+					fmt.Fprintf(w, `<html><body>%s</body></html>`, b.String())
+					return
+				}
+				if c, err := r.Cookie("dq_ticket"); err == nil && tickets[c.Value] {
+					delete(tickets, c.Value)
+					fmt.Fprintf(w, `<html><head><title>DDoS protection - queue</title></head><body><h1>Queue passed</h1><form method="post" action="/queue/enter"><input type="hidden" name="t" value="e1"><input type="hidden" name="back" value="%s"><button type="submit">Enter the market</button></form></body></html>`, r.URL.Path)
+					return
+				}
+				queued++
+				v := fmt.Sprintf("t%d", queued)
+				tickets[v] = true
+				http.SetCookie(w, &http.Cookie{Name: "dq_ticket", Value: v, Path: "/"})
+				fmt.Fprint(w, `<html><head><title>DDoS protection - queue</title><meta http-equiv="refresh" content="0"></head><body><h1>You are in queue, please wait</h1></body></html>`)
+			}))
+			t.Cleanup(srv.Close)
+			e := &env{store: openStore(t)}
+			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			site := precwatch.Site{Name: "queued", StartURLs: []string{"http://" + onionA + "/browse/1"}, Proxy: p.URL(),
+				Extract: precwatch.Extraction{Listing: "div.item", Title: "a", URL: "a @href",
+					Detail: &precwatch.Extraction{Description: "div.full"}},
+				Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
+			run, _ := e.run(t, site)
+			mu.Lock()
+			defer mu.Unlock()
+			if run.Status != tc.want || run.Listings != tc.listings || clicks != 1 {
+				t.Fatalf("run %q %q, block %+v: %d listings, %d clicks; want %q, %d listings, 1 click", run.Status, run.Errors, run.Block, run.Listings, clicks, tc.want, tc.listings)
+			}
+			if tc.want == precwatch.RunOK {
+				if run.Alerts != 1 || run.Block != nil {
+					t.Errorf("run: %d alerts, block %+v; want 1, none", run.Alerts, run.Block)
+				}
+				return
+			}
+			if run.Block == nil || run.Block.Class != precwatch.PageQueue {
+				t.Errorf("block = %+v, want the queue page", run.Block)
+			}
+		})
+	}
+}

@@ -22,11 +22,17 @@ import (
 // identities, alert keys and deduplication are the same whichever mirror
 // served a page, and adding or removing a mirror changes nothing stored.
 //
-// A run starts on the mirror that last answered (from the previous run's
-// record), the primary when none did. When a request to the active mirror
-// still fails after its retries (a connection or Tor error, a timeout, a
-// 5xx), the run fails over to the next mirror not yet failed in this run,
-// retries the request there, and stays there.
+// A run starts on the primary. When a request to the active mirror still
+// fails after its retries (a connection or Tor error, a timeout, a 5xx),
+// the run fails over to the next mirror not yet failed in this run,
+// retries the request there, and stays there. A mirror may serve an older
+// copy of the site (a lagging replica, a cache, a snapshot): a run that
+// read pages from one records what it shows but marks nothing gone
+// (servedByMirror), and the next run goes back to the primary, so a stale
+// mirror is not kept for good once the primary answers again. (Runs
+// started on the mirror that answered last before: after one outage of
+// the primary they stayed on a stale mirror, marked the listings it lacked
+// gone, and reverted prices.)
 
 // parseMirrors validates the site's mirrors against its primary origin and
 // returns the origins, primary first.
@@ -95,22 +101,39 @@ func newMirrorSet(origins []*url.URL, now func() time.Time) *mirrorSet {
 }
 
 // seed carries over each mirror's last success and latency from an earlier
-// run's record and starts on the mirror that answered last.
+// run's record. The run still starts on the primary (see above).
 func (m *mirrorSet) seed(prev []precwatch.MirrorStatus) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var last time.Time
 	for _, p := range prev {
 		for i := range m.stats {
-			if m.stats[i].URL != p.URL {
-				continue
-			}
-			m.stats[i].LastSuccess, m.stats[i].Latency = p.LastSuccess, p.Latency
-			if p.LastSuccess.After(last) {
-				last, m.active = p.LastSuccess, i
+			if m.stats[i].URL == p.URL {
+				m.stats[i].LastSuccess, m.stats[i].Latency = p.LastSuccess, p.Latency
 			}
 		}
 	}
+}
+
+// servedByMirror says, when any of this run's answers came from a mirror
+// rather than the primary, why the run must not mark listings gone; ""
+// when the primary served it all (or the site has no mirrors).
+func (m *mirrorSet) servedByMirror() string {
+	if m == nil {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var used []string
+	for i := 1; i < len(m.origins); i++ {
+		if m.latN[i] > 0 {
+			used = append(used, m.origins[i].Redacted())
+		}
+	}
+	if len(used) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("pages came from mirror %s, not the primary %s, and a mirror may serve an older copy of the site",
+		strings.Join(used, ", "), m.origins[0].Redacted())
 }
 
 // index is the origin u is on, -1 when none.

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -114,10 +115,15 @@ func testMirrorFailover(t *testing.T, st precwatch.Store) {
 		t.Errorf("stored mirrors %+v, want %+v", got, run.Mirrors)
 	}
 	e.checkPrimaryURLs(t)
+	// Read from a mirror, which may lag behind the primary: nothing is
+	// decided gone, and the record says why.
+	if !strings.Contains(run.GoneUndecided, onionB) || e.storedRun(t, run.ID).GoneUndecided != run.GoneUndecided {
+		t.Errorf("failover run: gone_undecided %q, want the mirror named (stored alike)", run.GoneUndecided)
+	}
 
-	// The next run starts on the mirror that answered last; when that one
-	// fails, it goes back to the primary. The primary's old success and
-	// the mirror's are carried in the record.
+	// The next run starts on the primary again, without asking the mirror
+	// that answered last. The mirror's old success is carried in the
+	// record, and the primary's run decides gone again.
 	e.rp.refuseHost(onionA, false)
 	e.rp.refuseHost(onionB, true)
 	beforeB := e.connectsTo(onionB)
@@ -125,11 +131,14 @@ func testMirrorFailover(t *testing.T, st precwatch.Store) {
 	if run.Alerts != 0 || run.NewListings != 0 {
 		t.Errorf("fail-back run: %d alerts, %d new", run.Alerts, run.NewListings)
 	}
-	if got := e.connectsTo(onionB) - beforeB; got != 2 {
-		t.Errorf("CONNECTs to the dead mirror = %d, want 2", got)
+	if got := e.connectsTo(onionB) - beforeB; got != 0 {
+		t.Errorf("CONNECTs to the mirror = %d, want 0 (the run starts on the primary)", got)
 	}
-	if a, b := run.Mirrors[0], run.Mirrors[1]; !a.Active || b.Active || b.LastSuccess.IsZero() || a.LastSuccess.Before(run.Start) {
+	if a, b := run.Mirrors[0], run.Mirrors[1]; !a.Active || b.Active || b.LastSuccess.IsZero() || a.LastSuccess.Before(run.Start) || b.Requests != 0 {
 		t.Errorf("mirror status after fail-back: %+v %+v", a, b)
+	}
+	if run.GoneUndecided != "" {
+		t.Errorf("primary's run: gone_undecided %q, want none", run.GoneUndecided)
 	}
 
 	// Removing the mirror changes nothing either.
@@ -369,5 +378,127 @@ func TestFailoverForgetsOutageThrottle(t *testing.T) {
 	// eight pages wait none of it.
 	if run.ThrottleWait > 300*time.Millisecond {
 		t.Errorf("throttle wait %v after the failover, want at most the one gap before the primary's retry", run.ThrottleWait)
+	}
+}
+
+// TestStaleMirror: a market whose primary goes down while a mirror serves
+// an older copy of it (a lagging replica: newer ads missing, one removed
+// since still shown, an older price, under its older software's URLs).
+// The mirror's run read every page, ended ok and marked the newer ads gone,
+// relisted the removed one and changed the price back; and the next runs
+// stayed on the mirror, the primary back or not. Now a run on a mirror adds
+// what is new, marks nothing gone (saying why), relists and changes
+// nothing, and the next run goes back to the primary.
+func TestStaleMirror(t *testing.T) {
+	forEachStore(t, testStaleMirror)
+}
+
+func testStaleMirror(t *testing.T, st precwatch.Store) {
+	row := func(w io.Writer, id, price int, href string) {
+		fmt.Fprintf(w, `<li class="lst" data-lid="%d"><a class="name" href="%s">Hydrogen peroxide %d%% 1 L</a> <b class="amt">€ %d</b> <i class="by">v%d</i></li>`, id, href, 30+id, price, id)
+	}
+	var removed atomic.Bool // the primary no longer shows listing 9
+	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><body><ul>`)
+		for _, id := range []int{1, 2, 3, 4, 9} {
+			if id != 9 || !removed.Load() {
+				row(w, id, 50, fmt.Sprintf("/listing/%d", id))
+			}
+		}
+		fmt.Fprint(w, `</ul></body></html>`)
+	}))
+	t.Cleanup(primary.Close)
+	stale := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><body><ul>`)
+		row(w, 1, 40, "/item.php?id=1")      // its price before
+		for _, id := range []int{2, 9, 11} { // 3 and 4 are newer than the copy; 11 the primary never showed
+			row(w, id, 50, fmt.Sprintf("/item.php?id=%d", id))
+		}
+		fmt.Fprint(w, `</ul></body></html>`)
+	}))
+	t.Cleanup(stale.Close)
+	e := &pagedEnv{env: env{store: st}}
+	e.rp = startRecordingProxy(t, map[string]string{onionA: primary.Listener.Addr().String(), onionB: stale.Listener.Addr().String()})
+	site := precwatch.Site{Name: "staled", StartURLs: []string{"http://" + onionA + "/catalog"}, Proxy: e.rp.url(""),
+		Mirrors: []string{"http://" + onionB},
+		Extract: precwatch.Extraction{Listing: "li.lst", ID: "@data-lid", Title: "a.name", URL: "a.name @href", Price: "b.amt", Vendor: "i.by"},
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
+	okRun := func() precwatch.Run {
+		t.Helper()
+		run, err := e.run(t, site)
+		if err != nil || run.Status != precwatch.RunOK {
+			t.Fatalf("run: %v %q %q", err, run.Status, run.Errors)
+		}
+		return run
+	}
+	gone := func() []string {
+		var ids []string
+		for id, st := range e.listings(t) {
+			if st.Gone {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	events := func() map[string]int {
+		as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		for _, a := range as {
+			for _, ev := range a.History {
+				n[ev.Kind]++
+			}
+		}
+		return n
+	}
+
+	if run := okRun(); run.Listings != 5 || run.GoneUndecided != "" {
+		t.Fatalf("first run: %d listings, gone_undecided %q; want 5, none", run.Listings, run.GoneUndecided)
+	}
+	removed.Store(true)
+	okRun()
+	if g := gone(); !slices.Equal(g, []string{"9"}) {
+		t.Fatalf("gone after the primary removed 9: %q", g)
+	}
+
+	e.rp.refuseHost(onionA, true)
+	run := okRun()
+	if run.Listings != 3 || run.NewListings != 1 || !strings.Contains(run.GoneUndecided, onionB) {
+		t.Errorf("run on the stale mirror: %d listings (%d new), gone_undecided %q; want 3 (1, and 9 left out), naming the mirror",
+			run.Listings, run.NewListings, run.GoneUndecided)
+	}
+	if g := gone(); !slices.Equal(g, []string{"9"}) {
+		t.Errorf("gone after the stale mirror's run: %q, want [9] still, nothing else", g)
+	}
+	if ls := e.listings(t); ls["1"].Listing.Price != 50 {
+		t.Errorf("listing 1's price after the stale mirror's run: %v, want the primary's 50", ls["1"].Listing.Price)
+	}
+	// The primary answers again: the run is read from it, not from the
+	// mirror that answered last, and decides gone (11 is not on the market).
+	e.rp.refuseHost(onionA, false)
+	beforeB := e.connectsTo(onionB)
+	run = okRun()
+	if run.Listings != 4 || run.GoneUndecided != "" || e.connectsTo(onionB) != beforeB {
+		t.Errorf("run with the primary back: %d listings, gone_undecided %q, %d CONNECTs to the mirror; want 4, none, 0",
+			run.Listings, run.GoneUndecided, e.connectsTo(onionB)-beforeB)
+	}
+	if g := gone(); !slices.Equal(g, []string{"11", "9"}) {
+		t.Errorf("gone = %q, want [11 9]", g)
+	}
+	if ev := events(); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventChanged] != 0 {
+		t.Errorf("alert events %v: want no relisted or changed", ev)
+	}
+	for id, st := range e.listings(t) {
+		if !strings.HasPrefix(st.Listing.URL, "http://"+onionA+"/") {
+			t.Errorf("%s: url %q is not on the primary host", id, st.Listing.URL)
+		}
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
 	}
 }

@@ -264,8 +264,9 @@ type runSession struct {
 	logins, readsAtLogin int
 
 	mu      sync.Mutex
-	retried map[string]bool // URLs fetched again after a login
-	gated   map[string]bool // URLs fetched again after an interstitial
+	retried map[string]bool     // URLs fetched again after a login
+	gated   map[string]gatePass // URLs fetched again after an interstitial, and how
+	beside  map[string]bool     // index URLs fetched again for a captcha beside listings
 	block   *precwatch.RunBlock
 	status  precwatch.RunStatus
 	// unread counts the interstitials passed since a page was last read.
@@ -294,7 +295,7 @@ func (c *Crawler) mirrorHosts() map[string]string {
 // whether the crawl should go on.
 func (r *run) startSession() bool {
 	c := r.c
-	s := &runSession{retried: make(map[string]bool), gated: make(map[string]bool)}
+	s := &runSession{retried: make(map[string]bool), gated: make(map[string]gatePass), beside: make(map[string]bool)}
 	r.sess = s
 	var cookies []precwatch.Cookie
 	switch ss, err := c.store.SiteSession(r.ctx, c.site.Name); {
@@ -369,10 +370,44 @@ func (r *run) facts(t task, status int, final *url.URL, doc *goquery.Document) p
 func (r *run) classifyPage(t task, resp *colly.Response, doc *goquery.Document, digest string) bool {
 	v, ok := r.c.classes.classify(r.facts(t, resp.StatusCode, resp.Request.URL, doc))
 	if !ok {
+		if r.captchaBeside(t, resp, doc, digest) {
+			return true
+		}
 		r.pageRead()
 		return false
 	}
 	r.handle(t, v, resp, digest, doc)
+	return true
+}
+
+// captchaBeside reports whether index page t, which shows listings, is
+// asked for once more on a fresh circuit because it holds a captcha too:
+// a market that shows a captcha to a share of its requests may lay it out
+// in its own frame, beside a "featured" box in the grid's markup and with
+// no pager, and read as an index page it cut the run short with a few
+// listings (the rest marked gone, or relisted when the captcha passed).
+// Once per URL and run: an index page that keeps its captcha form (a
+// forum's reply form, a shop's newsletter) is read as it is.
+func (r *run) captchaBeside(t task, resp *colly.Response, doc *goquery.Document, digest string) bool {
+	if t.kind != kindIndex || !r.c.classes.builtin || resp.StatusCode >= 400 || doc == nil || len(doc.Nodes) == 0 ||
+		resp.Ctx.GetAny(keyBlockRetry) != true || resp.Ctx.GetAny(keyReplay) != nil || r.sess == nil {
+		return false
+	}
+	v, ok := builtinCandidate(doc, false, false)
+	if !ok || v.class != precwatch.PageCaptcha {
+		return false
+	}
+	s := r.sess
+	s.mu.Lock()
+	asked := s.beside[t.url]
+	s.beside[t.url] = true
+	s.mu.Unlock()
+	if asked {
+		return false
+	}
+	r.c.logger.Info("a captcha beside listings, asking again on a fresh circuit", "url", resp.Request.URL.Redacted(),
+		"reason", v.reason, "page_sha256", digest)
+	resp.Ctx.Put(keyBlockRetried, resp.Request.URL.String())
 	return true
 }
 
@@ -486,20 +521,31 @@ func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Doc
 	if !ok || wait > maxGateWait {
 		return 0, false
 	}
-	return wait, r.claimGate(t.url)
+	return wait, r.claimGate(t.url, passWait)
 }
 
+// gatePass is a way of passing an interstitial: waiting out its refresh,
+// or clicking its button.
+type gatePass uint8
+
+const (
+	passWait gatePass = 1 << iota
+	passClick
+)
+
 // claimGate reports whether an interstitial answered for pageURL may be
-// passed: once per URL, maxGatePasses times in a row without a page read
-// (see pageRead).
-func (r *run) claimGate(pageURL string) bool {
+// passed by way: once per URL and way, maxGatePasses times in a row without
+// a page read (see pageRead). A queue that, once waited out, shows an
+// "Enter the market" button is two steps of one gate, as a browser passes
+// it; the same step met again on the same URL is a block.
+func (r *run) claimGate(pageURL string, way gatePass) bool {
 	s := r.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gated[pageURL] || s.unread >= maxGatePasses {
+	if s.gated[pageURL]&way != 0 || s.unread >= maxGatePasses {
 		return false
 	}
-	s.gated[pageURL] = true
+	s.gated[pageURL] |= way
 	s.unread++
 	return true
 }
@@ -537,7 +583,7 @@ func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Do
 		return nil, false
 	}
 	method, action, ok := clickForm(doc, resp.Request.URL)
-	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url) {
+	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick) {
 		return nil, false
 	}
 	g := &gateClick{method: method, page: resp.Request.URL.Redacted(), v: v, digest: digest, status: resp.StatusCode}

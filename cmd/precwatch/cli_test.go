@@ -25,7 +25,7 @@ func TestHelpEveryCommand(t *testing.T) {
 	// Each command with one of its own flags or arguments its help must show.
 	own := map[string]string{
 		"run": "-metrics-addr", "serve": "-tls-cert", "crawl": "-site", "alerts": "-limit",
-		"alerts follow": "-group", "listings": "-site", "match": "-watchlist", "config check": "-config",
+		"alerts follow": "-group", "listings": "-site", "runs": "-limit", "match": "-watchlist", "config check": "-config",
 		"session import": "-cookie-header", "session show": "-site", "session clear": "-site",
 		"watchlist test": "FILE", "watchlist diff": "OLD NEW", "watchlist suppress": "-reason",
 		"user add": "-role", "export": "-misp-key-file", "prune": "-older-than",
@@ -217,7 +217,7 @@ func TestReadCommandsNeedTheirStore(t *testing.T) {
 	t.Chdir(elsewhere)
 	want := filepath.Join(elsewhere, "var", "probe.db")
 	for _, args := range [][]string{
-		{"listings"}, {"alerts"}, {"alerts", "--json"}, {"export", "--format", "misp"},
+		{"listings"}, {"runs"}, {"alerts"}, {"alerts", "--json"}, {"export", "--format", "misp"},
 		{"prune", "--older-than", "90d"}, {"watchlist", "test", wl}, {"backup", "--out", filepath.Join(dir, "b.db")},
 	} {
 		out, stderr, err := run(t, t.Context(), "", append(args, "--config", config)...)

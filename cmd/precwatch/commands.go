@@ -300,6 +300,9 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	for _, e := range run.Errors {
 		fmt.Fprintf(m.Stdout, "  error: %s\n", printableError(e, 400))
 	}
+	if run.GoneUndecided != "" {
+		fmt.Fprintf(m.Stdout, "  nothing marked gone: %s\n", printable(run.GoneUndecided, 400))
+	}
 	if b := run.Block; b != nil { // Sessions (issue 8)
 		fmt.Fprintf(m.Stdout, "  stopped by a %s page at %s: %s; evidence page %s\n",
 			b.Class, printable(b.URL, 200), printable(b.Reason, 200), b.PageSHA256)

@@ -23,6 +23,7 @@ var commands = []command{
 	{"alerts", "[--json] [--status S] [--severity S] [--site S] [--substance ID] [--limit N]", "list alerts, most severe and newest first"},
 	{"alerts follow", "--group NAME [--consumer C] [--from-start] [--claim-idle D] [--max N]", "print the alert events (Redis stream or embedded outbox) as JSON lines to a consumer group, at least once"},
 	{"listings", "[--site S] [--json] [--limit N]", "list the stored (extracted) listings, newest sighting first"},
+	{"runs", "[--site S] [--json] [--limit N]", "list the run records, newest first, with why each one stopped or marked nothing gone"},
 	{"export", "--format misp|stix [--key K]... [filters] [--out FILE] [--misp-url URL [--misp-key-file F]]", "alerts as MISP events or a STIX 2.1 bundle, or pushed to MISP (key from a file or $" + mispKeyEnv + ")"},
 	{"prune", "[--older-than 90d] [--runs-older-than 365d] [--dry-run] [--json]", "delete fetch records, page bodies and runs older than that which no alert, listing or running run names (defaults: the config's retention)"},
 	{"match", "[--watchlist FILE] < listings.jsonl", "match listings read as JSON lines on stdin, one JSON line out per listing"},

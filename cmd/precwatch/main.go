@@ -162,6 +162,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runSession(ctx, rest)
 	case "listings":
 		return m.runListings(ctx, rest)
+	case "runs":
+		return m.runRuns(ctx, rest)
 	case "export": // MISP/STIX (issue 11)
 		return m.runExport(ctx, rest)
 	case "backup":

@@ -356,6 +356,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	cli("", "alerts", "--limit", "0")
 	cli("", "alerts", "--json", "--limit", "0")
 	cli("", "listings", "--limit", "0")
+	cli("", "runs", "--limit", "0") // run errors and blocks, as the store keeps them
+	cli("", "runs", "--json", "--limit", "0")
 	out, _ := cli("", "listings", "--json", "--limit", "0")
 	var rows []listingRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) < len(fixtures.Listings()) {

@@ -101,6 +101,9 @@ func testGoneIncompleteRun(t *testing.T, factory func() precwatch.Store) {
 	early := okRun("silkvault", "run-early", later)
 	early.StoppedEarly = true
 	runs["stopped early"] = early
+	mirrored := okRun("silkvault", "run-mirror", later)
+	mirrored.GoneUndecided = "pages came from mirror http://m.onion, not the primary http://p.onion"
+	runs["read from a mirror"] = mirrored
 	runs["no start"] = precwatch.Run{ID: "run-x", Site: "silkvault", Status: precwatch.RunOK}
 	runs["no site"] = precwatch.Run{ID: "run-y", Start: later, Status: precwatch.RunOK}
 	for name, r := range runs {
