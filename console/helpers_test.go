@@ -389,7 +389,8 @@ func (e *env) seed() {
 	for _, r := range []precwatch.Run{
 		{ID: "run-1", Site: "silkvault", Start: t0, End: t0.Add(5 * time.Minute), Status: precwatch.RunPartial, Pages: 12, Listings: 3, NewListings: 3, Alerts: 3, Errors: []string{"fetch http://silkvault.onion/page/4: timeout"}},
 		{ID: "run-2", Site: "chemshop", Start: t0, End: t0.Add(2 * time.Minute), Status: precwatch.RunOK, Pages: 4, Listings: 2, NewListings: 2, Alerts: 2,
-			Requests: 5, Bytes: 2048, NotModified: 3, DetailsSkipped: 7, StoppedEarly: true, Throttled: 4, ThrottleWait: 12345 * time.Millisecond},
+			Requests: 5, Bytes: 2048, NotModified: 3, DetailsSkipped: 7, StoppedEarly: true, Throttled: 4, ThrottleWait: 12345 * time.Millisecond,
+			GoneUndecided: "read from mirror chemshop2.onion: <b>the primary</b> did not answer"},
 	} {
 		if err := e.store.SaveRun(ctx, r); err != nil {
 			e.t.Fatal(err)

@@ -388,8 +388,9 @@ func TestSuppressionsPage(t *testing.T) {
 }
 
 // TestSitePageRunCounters: the run history shows a run's incremental
-// re-crawl counters and whether it stopped early (issue 8), and its
-// throttled answers with the time held for them.
+// re-crawl counters and whether it stopped early (issue 8), its
+// throttled answers with the time held for them, and why a complete run
+// marked nothing gone.
 func TestSitePageRunCounters(t *testing.T) {
 	e := newEnv(t)
 	doc := e.as(precwatch.RoleOperator).page(t, "/sites/chemshop")
@@ -399,7 +400,9 @@ func TestSitePageRunCounters(t *testing.T) {
 	}
 	for sel, want := range map[string]string{
 		"td.requests": "5", "td.bytes": "2048", "td.not-modified": "3", "td.details-skipped": "7", ".stopped-early": "stopped early",
-		".throttled": "4", ".throttle-wait": "12.3s",
+		".throttled": "4", ".throttle-wait": "12.3s", ".gone-undecided": "nothing marked gone",
+		// Why, as text: the run record's words are never markup.
+		".gone-why": "read from mirror chemshop2.onion: <b>the primary</b> did not answer",
 	} {
 		if got := strings.TrimSpace(row.Find(sel).Text()); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
@@ -408,6 +411,12 @@ func TestSitePageRunCounters(t *testing.T) {
 	quiet := e.as(precwatch.RoleOperator).page(t, "/sites/silkvault").Find("#runs")
 	if n := quiet.Find(".stopped-early").Length(); n != 0 {
 		t.Errorf("a run that did not stop early shows %d stopped-early marks", n)
+	}
+	if n := quiet.Find(".gone-undecided").Length(); n != 0 {
+		t.Errorf("a run with no gone_undecided shows %d such marks", n)
+	}
+	if n := row.Find(".gone-why b").Length(); n != 0 {
+		t.Errorf("the run's reason was rendered as markup (%d <b> elements)", n)
 	}
 	if got, n := quiet.Find(".throttled").Text(), quiet.Find(".throttle-wait").Length(); got != "0" || n != 0 {
 		t.Errorf("a run never throttled shows %q throttled and %d waits, want 0 and none", got, n)
