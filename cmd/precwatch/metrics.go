@@ -37,6 +37,7 @@ type metrics struct {
 	notModified    *prometheus.CounterVec
 	detailsSkipped *prometheus.CounterVec
 	stoppedEarly   *prometheus.CounterVec
+	goneUndecided  *prometheus.CounterVec
 	// Throttling (politeness.go): 429 and 503 answers, and the time held
 	// for them.
 	throttled    *prometheus.CounterVec
@@ -81,7 +82,8 @@ func newMetrics(sites func() []precwatch.Site) *metrics {
 	mt.notModified = bySite("precwatch_crawl_not_modified_total", "Conditional requests answered 304 Not Modified.")
 	mt.detailsSkipped = bySite("precwatch_crawl_details_skipped_total", "Detail pages not fetched because the listing's index row was unchanged and its detail recent.")
 	mt.stoppedEarly = bySite("precwatch_crawl_stopped_early_total", "Runs that stopped paginating after stop_after_unchanged_pages quiet index pages.")
-	mt.reg.MustRegister(mt.requests, mt.bytes, mt.notModified, mt.detailsSkipped, mt.stoppedEarly)
+	mt.goneUndecided = bySite("precwatch_crawl_gone_undecided_total", "Complete runs that marked nothing gone (gone_undecided: read from a mirror, or under half the last complete run's listings).")
+	mt.reg.MustRegister(mt.requests, mt.bytes, mt.notModified, mt.detailsSkipped, mt.stoppedEarly, mt.goneUndecided)
 	mt.throttled = bySite("precwatch_crawl_throttled_total", "Answers 429 Too Many Requests or 503 Service Unavailable, each of which slowed the site's requests down.")
 	mt.throttleWait = bySite("precwatch_crawl_throttle_wait_seconds_total", "Time the site's requests were held for 429 and 503 answers (Retry-After and the widened gap between requests).")
 	mt.reg.MustRegister(mt.throttled, mt.throttleWait)
@@ -119,6 +121,9 @@ func (mt *metrics) observeRun(r precwatch.Run) {
 	mt.throttleWait.WithLabelValues(r.Site).Add(r.ThrottleWait.Seconds())
 	if r.StoppedEarly {
 		mt.stoppedEarly.WithLabelValues(r.Site).Inc()
+	}
+	if r.GoneUndecided != "" {
+		mt.goneUndecided.WithLabelValues(r.Site).Inc()
 	}
 	if r.Status != precwatch.RunAbandoned {
 		for _, st := range []precwatch.RunStatus{precwatch.RunNeedsLogin, precwatch.RunBlocked} {

@@ -113,15 +113,18 @@ func TestMetricsIncrementalCounters(t *testing.T) {
 		Requests: 12, Bytes: 4096, NotModified: 0, DetailsSkipped: 0})
 	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(1e9),
 		Requests: 3, Bytes: 512, NotModified: 3, DetailsSkipped: 9, StoppedEarly: true})
+	mt.observeRun(precwatch.Run{Site: "s", Status: precwatch.RunOK, Start: start, End: start.Add(1e9),
+		Requests: 2, GoneUndecided: "read from mirror m.onion"})
 	mt.observeRun(precwatch.Run{Site: "t", Status: precwatch.RunPartial, Start: start, End: start.Add(1e9), Requests: 1})
 	text := scrape(t, mt)
 	for _, want := range []string{
-		`precwatch_crawl_requests_total{site="s"} 15`,
+		`precwatch_crawl_requests_total{site="s"} 17`,
 		`precwatch_crawl_requests_total{site="t"} 1`,
 		`precwatch_crawl_received_bytes_total{site="s"} 4608`,
 		`precwatch_crawl_not_modified_total{site="s"} 3`,
 		`precwatch_crawl_details_skipped_total{site="s"} 9`,
 		`precwatch_crawl_stopped_early_total{site="s"} 1`,
+		`precwatch_crawl_gone_undecided_total{site="s"} 1`,
 	} {
 		if !hasSample(text, want) {
 			t.Errorf("no %s in:\n%s", want, grepLines(text, "precwatch_crawl_"))
@@ -129,6 +132,9 @@ func TestMetricsIncrementalCounters(t *testing.T) {
 	}
 	if strings.Contains(text, `precwatch_crawl_stopped_early_total{site="t"}`) {
 		t.Error("a run that did not stop early counted as stopped early")
+	}
+	if strings.Contains(text, `precwatch_crawl_gone_undecided_total{site="t"}`) {
+		t.Error("a run with no gone_undecided counted as one")
 	}
 }
 
