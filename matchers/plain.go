@@ -205,6 +205,10 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 			if b&pbSep == 0 {
 				break
 			}
+			if b&(pbChunk|pbMask) == 0 {
+				i++ // most separators (a space) need no question
+				continue
+			}
 			// hasChunkedWord, at the separators it looks at.
 			// (A piece needs a letter on each side of its separator.)
 			if b&pbChunk != 0 && i > 0 && i+1 < len(text) && isASCIILetter(text[i-1]) && isASCIILetter(text[i+1]) &&
@@ -270,16 +274,20 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 		pws, pwe, cws, cwe = cws, cwe, ws, we
 		chars += we - ws
 		folded += we - ws
-		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
-			return false, hit
-		}
-		if f&pbWide != 0 && f&pbDigit != 0 {
-			return false, hit // normalisation's leetspeak rules, left to the full path
-		}
-		if v != nil {
-			if f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
+		if f != pbLetter {
+			// Anything but ASCII letters, "I" aside: most words are
+			// asked none of these.
+			if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
+				return false, hit
+			}
+			if f&pbWide != 0 && f&pbDigit != 0 {
+				return false, hit // normalisation's leetspeak rules, left to the full path
+			}
+			if v != nil && f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
 				return false, hit // digits in a word (nextTrigger) that may be a disguise
 			}
+		}
+		if v != nil && folded >= min(fuzzyMinLetters, soundMinLetters) {
 			if folded >= fuzzyMinLetters && (f&pbDigit == 0 || f&pbLetter != 0) {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
@@ -301,18 +309,18 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 					return false, hit
 				}
 			}
-		}
-		if v != nil && folded >= soundMinLetters && f&pbDigit == 0 {
-			// A word that may be a name misspelt by ear (sound.go).
-			if f&pbWide == 0 {
-				if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); v.soundMay(w) {
-					if _, ok := soundRead(v, w, keyBuf[:0]); ok {
+			if folded >= soundMinLetters && f&pbDigit == 0 {
+				// A word that may be a name misspelt by ear (sound.go).
+				if f&pbWide == 0 {
+					if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); v.soundMay(w) {
+						if _, ok := soundRead(v, w, keyBuf[:0]); ok {
+							return false, hit
+						}
+					}
+				} else if folded <= len(lower) {
+					if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {
 						return false, hit
 					}
-				}
-			} else if folded <= len(lower) {
-				if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {
-					return false, hit
 				}
 			}
 		}
