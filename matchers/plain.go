@@ -304,8 +304,10 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 		folded += we - ws
 		if f != pbLetter {
 			// Anything but ASCII letters, "I" aside: most words are
-			// asked none of these.
-			if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
+			// asked none of these. A word with no letter (a number) is
+			// one plainWord passes: it finds no letter around a digit
+			// nor lower-case letters around an "I".
+			if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && f&pbLetter != 0 && !plainWord(text, ws, we) {
 				return false, hit
 			}
 			if f&pbWide != 0 && f&pbDigit != 0 {
