@@ -342,8 +342,9 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 			if folded >= soundMinLetters && f&pbDigit == 0 {
 				// A word that may be a name misspelt by ear (sound.go).
 				if f&pbWide == 0 {
-					if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); v.soundMay(w) {
-						if _, ok := soundRead(v, w, keyBuf[:0]); ok {
+					// soundRead's gates, inline (folded is len(w), six or more).
+					if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); len(w) <= 64 && v.soundMay(w) {
+						if _, ok := soundReadMay(v, w, keyBuf[:0]); ok {
 							return false, hit
 						}
 					}
