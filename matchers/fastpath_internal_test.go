@@ -348,6 +348,9 @@ func TestFuzzyEndsASCII(t *testing.T) {
 		}
 		lower := []byte(strings.ToLower(w))
 		ends := v.fuzzyEndsASCII(w)
+		if want := v.fuzzyBits.has(lower) && v.fuzzyEndBits.has(lower[len(lower)-4:]); ends != want {
+			t.Fatalf("fuzzyEndsASCII(%q) = %v, the bitsets of its lower-cased ends %v", w, ends, want)
+		}
 		if v.fuzzyCandidate(lower) && !ends {
 			t.Fatalf("fuzzyEndsASCII(%q) = false for a fuzzy candidate", w)
 		}

@@ -833,8 +833,8 @@ func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
 	// only when the text as written names nothing.
 	decodeFirst := hasCharRef(text)
 	if !decodeFirst {
-		m.matchField(sc, field, text)
-		if len(sc.staged) > n0 || !mayBeEncoded(text) {
+		clean := m.matchField(sc, field, text)
+		if len(sc.staged) > n0 || clean || !mayBeEncoded(text) {
 			return
 		}
 	}
@@ -854,7 +854,11 @@ func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
 	}
 }
 
-func (m *Matcher) matchField(sc *scratch, field, text string) {
+// matchField stages the matches of one field's text. clean reports that
+// the prefilter walked the whole of text and met none of the bytes
+// mayBeEncoded looks for (plainReadClean): then mayBeEncoded(text) is
+// false.
+func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	// Plain text in which the automaton finds nothing and the repair pass
 	// could change nothing needs no more (plain.go), and plain text with a
 	// hit skips deobfuscation and the repair pass; a description after a
@@ -862,14 +866,14 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 	// straight to the full path (walking it first costs about what the
 	// passes it would spare do).
 	if text == "" {
-		return
+		return false
 	}
 	plain, hit := false, true
 	if len(sc.staged) == 0 {
-		plain, hit = m.plainRead(text)
+		plain, hit, clean = m.plainReadClean(text)
 	}
 	if plain && !hit {
-		return
+		return clean
 	}
 	var n normText
 	if plain {
@@ -929,7 +933,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		}
 	}
 	if len(cands) == 0 {
-		return
+		return clean
 	}
 	// Strengths and quantities are read only around the candidates: one
 	// window per cluster of nearby candidates, separated by a break.
@@ -1052,6 +1056,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) {
 		}
 		st.mask = stepsMask(st.text, c.ref)
 	}
+	return clean
 }
 
 // staged is a match being built: the Match is written only once the

@@ -121,11 +121,16 @@ func (f *nearFilter) mayBeNear(word []byte) bool {
 		return true
 	}
 	var whole uint64
+	var high byte // the OR of the bytes: non-ASCII when its top bit is set
 	for k := 0; k < n; k++ {
 		whole = whole*nearBase + uint64(word[k])
+		high |= word[k]
 	}
 	if f.has(whole ^ nearDropped) {
 		return true
+	}
+	if high < utf8.RuneSelf {
+		return f.mayBeNearASCII(word, whole)
 	}
 	// Every letter but the first deleted in turn: the hash of word
 	// without [p, q) is pre·B^(n-q) + (whole - pq·B^(n-q)), where pre and
@@ -158,6 +163,34 @@ func (f *nearFilter) mayBeNear(word []byte) bool {
 			}
 		}
 		p, pre, prev = q, pq, r
+	}
+	return false
+}
+
+// mayBeNearASCII is mayBeNear's walk over the letters of an ASCII word
+// (most are), whose hash is whole, after the test of whole itself: each
+// letter one byte, so no rune is decoded and fewer values live across
+// the loop (TestMayBeNearASCIIAgrees).
+func (f *nearFilter) mayBeNearASCII(word []byte, whole uint64) bool {
+	n := len(word)
+	if n < 2 {
+		return false
+	}
+	// pre hashes word[:p]; the hash of word without word[p] is
+	// pre·B^(n-p-1) + whole - (pre·B + word[p])·B^(n-p-1).
+	pre := uint64(word[0])
+	for p := 1; p < n; p++ {
+		c := word[p]
+		pq := pre*nearBase + uint64(c)
+		bq := f.pow[n-p-1]
+		del := pre*bq + whole - pq*bq
+		if c == word[p-1] && f.has(del^nearWhole) {
+			return true // a doubled letter
+		}
+		if p+1 < n && word[p+1] != c && f.has(swapKey(del, rune(c), p+1)) {
+			return true // c swapped with the next letter
+		}
+		pre = pq
 	}
 	return false
 }

@@ -46,6 +46,11 @@ const (
 	pbWide               // (in a word's flags) a Latin letter outside ASCII
 )
 
+// pbEnc marks, in plainByte, the separators that mayBeEncoded looks for
+// ("&", "[", "%"). It shares pbWide's bit: a word's flags never take a
+// separator's class.
+const pbEnc = pbWide
+
 // latinFold is the fold of each Latin letter below latinFoldSize whose
 // fold is ASCII letters only ("é" → "e", "ß" → "ss", "Ł" → "l"), or ""
 // for any other character: such a letter normalises like ASCII letters,
@@ -108,6 +113,9 @@ var plainByte = func() (t [256]uint8) {
 			if repairByte[c] {
 				t[c] |= pbMask
 			}
+			if c == '&' || c == '[' || c == '%' {
+				t[c] |= pbEnc
+			}
 		case c >= '0' && c <= '9':
 			t[c] = pbDigit
 		case c == 'I':
@@ -157,12 +165,23 @@ func (m *Matcher) plainSkip(text string) bool { return m.ac.plainWalk(text, m) }
 // field with a hit takes the full path without deobfuscation or repair
 // (matchField), which would change nothing in it
 // (TestPlainReadAgrees); a plain field without one is done.
-func (m *Matcher) plainRead(text string) (plain, hit bool) { return m.ac.walkPlain(text, m, true) }
+func (m *Matcher) plainRead(text string) (plain, hit bool) { return m.ac.walkPlain(text, m, true, nil) }
+
+// plainReadClean is plainRead, and clean: whether the walk went through
+// the whole of text and met none of the bytes mayBeEncoded looks for
+// ("&", "[", "%", the 0xC3 that starts "é" and mojibake alike), so that
+// mayBeEncoded(text) is false and need not be asked
+// (TestPlainCleanAgrees).
+func (m *Matcher) plainReadClean(text string) (plain, hit, clean bool) {
+	enc := false
+	plain, hit = m.ac.walkPlain(text, m, true, &enc)
+	return plain, hit, plain && !enc
+}
 
 // plainWalk is walkPlain stopping at the first hit: true when the field
 // needs no more than the prefilter.
 func (a *automaton) plainWalk(text string, m *Matcher) bool {
-	plain, hit := a.walkPlain(text, m, false)
+	plain, hit := a.walkPlain(text, m, false, nil)
 	return plain && !hit
 }
 
@@ -173,8 +192,11 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 // nextTrigger a plain text can hold besides a mask) that it may read as a
 // disguise; a long word that passes the fuzzy filters. It returns at the
 // first sign that text is not plain, and at the first hit unless through
-// is set, when it walks on asking the questions only.
-func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit bool) {
+// is set, when it walks on asking the questions only. With enc, it sets
+// *enc when it meets a byte mayBeEncoded looks for (plainReadClean): a
+// pointer, written only on those rare bytes, so that the word loop keeps
+// its registers.
+func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) (plain, hit bool) {
 	if !a.spaceLed || a.starts == nil {
 		return false, false
 	}
@@ -204,6 +226,13 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 			b := plainByte[text[i]]
 			if b&pbSep == 0 {
 				break
+			}
+			if b&(pbChunk|pbMask|pbEnc) == 0 {
+				i++ // most separators (a space) need no question
+				continue
+			}
+			if b&pbEnc != 0 && enc != nil {
+				*enc = true
 			}
 			// hasChunkedWord, at the separators it looks at.
 			// (A piece needs a letter on each side of its separator.)
@@ -257,6 +286,9 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 				if fold == "" {
 					return false, hit
 				}
+				if text[i] == 0xc3 && enc != nil {
+					*enc = true
+				}
 				f |= pbLetter | pbWide
 				chars -= size - 1
 				folded += len(fold) - size
@@ -270,16 +302,22 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 		pws, pwe, cws, cwe = cws, cwe, ws, we
 		chars += we - ws
 		folded += we - ws
-		if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && !plainWord(text, ws, we) {
-			return false, hit
-		}
-		if f&pbWide != 0 && f&pbDigit != 0 {
-			return false, hit // normalisation's leetspeak rules, left to the full path
-		}
-		if v != nil {
-			if f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
+		if f != pbLetter {
+			// Anything but ASCII letters, "I" aside: most words are
+			// asked none of these. A word with no letter (a number) is
+			// one plainWord passes: it finds no letter around a digit
+			// nor lower-case letters around an "I".
+			if f&pbStop != 0 || f&(pbDigit|pbUpperI) != 0 && f&pbLetter != 0 && !plainWord(text, ws, we) {
+				return false, hit
+			}
+			if f&pbWide != 0 && f&pbDigit != 0 {
+				return false, hit // normalisation's leetspeak rules, left to the full path
+			}
+			if v != nil && f&pbDigit != 0 && f&pbLetter != 0 && m.mayReadDisguised(text, ws, we) {
 				return false, hit // digits in a word (nextTrigger) that may be a disguise
 			}
+		}
+		if v != nil && folded >= min(fuzzyMinLetters, soundMinLetters) {
 			if folded >= fuzzyMinLetters && (f&pbDigit == 0 || f&pbLetter != 0) {
 				if folded > len(lower) {
 					if folded <= v.maxLen+4 {
@@ -301,18 +339,19 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool) (plain, hit
 					return false, hit
 				}
 			}
-		}
-		if v != nil && folded >= soundMinLetters && f&pbDigit == 0 {
-			// A word that may be a name misspelt by ear (sound.go).
-			if f&pbWide == 0 {
-				if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); v.soundMay(w) {
-					if _, ok := soundRead(v, w, keyBuf[:0]); ok {
+			if folded >= soundMinLetters && f&pbDigit == 0 {
+				// A word that may be a name misspelt by ear (sound.go).
+				if f&pbWide == 0 {
+					// soundRead's gates, inline (folded is len(w), six or more).
+					if w := unsafe.Slice(unsafe.StringData(text[ws:]), we-ws); len(w) <= 64 && v.soundMay(w) {
+						if _, ok := soundReadMay(v, w, keyBuf[:0]); ok {
+							return false, hit
+						}
+					}
+				} else if folded <= len(lower) {
+					if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {
 						return false, hit
 					}
-				}
-			} else if folded <= len(lower) {
-				if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {
-					return false, hit
 				}
 			}
 		}

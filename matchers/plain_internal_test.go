@@ -449,3 +449,48 @@ func TestGlueMayEditAgrees(t *testing.T) {
 	}
 	t.Logf("%d of %d texts skipped; %d kept that the repair pass edits", skipped, len(texts), edited)
 }
+
+// TestPlainCleanAgrees checks plainReadClean's clean, which spares
+// matchFieldDecoded its mayBeEncoded question, on the evaluation texts,
+// their mutations, texts with the bytes mayBeEncoded looks for put in,
+// and random texts: plain and hit are plainRead's, clean only for a plain
+// text, and a clean text is one mayBeEncoded passes over.
+func TestPlainCleanAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	r := rand.New(rand.NewPCG(21, 5))
+	for _, s := range texts[:min(len(texts), 3000)] {
+		for _, x := range []string{"&amp;", "&nbsp;", "& co;", "[b]", "[/i]", "[1]", "%20%41", "100%", "%2", "Ã©", "Ã Â", "é", "ÃÃÃÃ", "ñ", "×"} {
+			k := r.IntN(len(s) + 1)
+			texts = append(texts, s[:k]+x+s[k:], s[:k]+" "+x+" "+s[k:])
+		}
+	}
+	texts = appendRandomTexts(texts, r, append(slices.Clone(normAlphabet), "&", "[", "%", ";", "/", "b", "2", "Ã", "©", "é"), 30000, 60)
+	clean, cleanEnc, unclean := 0, 0, 0
+	for _, s := range texts {
+		plain, hit, c := m.plainReadClean(s)
+		if p2, h2 := m.plainRead(s); p2 != plain || h2 != hit {
+			t.Fatalf("plainReadClean(%q) = %v, %v; plainRead %v, %v", s, plain, hit, p2, h2)
+		}
+		if c && !plain {
+			t.Fatalf("plainReadClean(%q): clean but not plain", s)
+		}
+		if c && mayBeEncoded(s) {
+			t.Fatalf("plainReadClean(%q): clean, but mayBeEncoded", s)
+		}
+		switch {
+		case c && strings.ContainsAny(s, "&[%\xc3"):
+			t.Fatalf("plainReadClean(%q): clean, but it holds & [ %% or 0xC3", s)
+		case c:
+			clean++
+		case plain && mayBeEncoded(s):
+			cleanEnc++
+		case plain:
+			unclean++
+		}
+	}
+	if clean == 0 || cleanEnc == 0 || unclean == 0 {
+		t.Fatalf("%d clean texts, %d plain ones mayBeEncoded passes, %d plain ones with the bytes it looks for but not passed: the test covers too little", clean, cleanEnc, unclean)
+	}
+	t.Logf("%d clean, %d plain and maybe encoded, %d plain with the bytes", clean, cleanEnc, unclean)
+}

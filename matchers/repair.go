@@ -832,10 +832,16 @@ func (s *quadBits) hasQuad(q uint32) bool { h := quadHash(q); return s[h>>6]&(1<
 // four bytes or more as written, lower-casing only the eight bytes they
 // read: a word that fails them is no candidate.
 func (v *vocab) fuzzyEndsASCII(w string) bool {
-	n := len(w)
-	first := uint32(lowerASCII[w[0]]) | uint32(lowerASCII[w[1]])<<8 | uint32(lowerASCII[w[2]])<<16 | uint32(lowerASCII[w[3]])<<24
-	last := uint32(lowerASCII[w[n-4]]) | uint32(lowerASCII[w[n-3]])<<8 | uint32(lowerASCII[w[n-2]])<<16 | uint32(lowerASCII[w[n-1]])<<24
-	return v.fuzzyBits.hasQuad(first) && v.fuzzyEndBits.hasQuad(last)
+	// Both quads in one number, lower-cased at once (lower8 is lowerASCII
+	// on every byte).
+	x := lower8(uint64(load4(w, 0)) | uint64(load4(w, len(w)-4))<<32)
+	return v.fuzzyBits.hasQuad(uint32(x)) && v.fuzzyEndBits.hasQuad(uint32(x>>32))
+}
+
+// load4 reads s[i:i+4] as a little-endian word (one load once compiled).
+func load4(s string, i int) uint32 {
+	s = s[i : i+4]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // quadSet holds words' first (or last) four bytes: an exact filter, as

@@ -356,6 +356,12 @@ func soundRead(v *vocab, w []byte, buf []byte) (string, bool) {
 	if len(w) < soundMinLetters || len(w) > 64 || !v.soundMay(w) {
 		return "", false
 	}
+	return soundReadMay(v, w, buf)
+}
+
+// soundReadMay is soundRead for a word that passed its gates (a length of
+// soundMinLetters to 64 bytes, soundMay), as walkPlain asks them inline.
+func soundReadMay(v *vocab, w []byte, buf []byte) (string, bool) {
 	if v.lowerWords.has(w) {
 		return "", false // spelt as the watchlist spells it
 	}

@@ -105,3 +105,23 @@ func TestLetters8(t *testing.T) {
 		check(b)
 	}
 }
+
+// TestLower8 checks lower8 against lowerASCII for every byte in every
+// position, among random neighbours (a carry would leak into them).
+func TestLower8(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 3))
+	for c := range 256 {
+		for pos := range 8 {
+			for range 16 {
+				x := r.Uint64()&^(0xff<<(8*pos)) | uint64(c)<<(8*pos)
+				var want uint64
+				for k := range 8 {
+					want |= uint64(lowerASCII[byte(x>>(8*k))]) << (8 * k)
+				}
+				if got := lower8(x); got != want {
+					t.Fatalf("lower8(%#016x) = %#016x, want %#016x", x, got, want)
+				}
+			}
+		}
+	}
+}
