@@ -373,6 +373,24 @@ local function inwin(m, wa)
 end
 `
 
+// inFiltersLua defines infilters(ms) in a script whose KEYS[2..] are
+// filter sets: for each member of the list ms, whether every one of those
+// sets holds it.
+const inFiltersLua = `
+local function infilters(ms)
+  local alive = {}
+  for i = 1, #ms do alive[i] = true end
+  if #ms == 0 then return alive end
+  for k = 2, #KEYS do
+    local found = redis.call('SMISMEMBER', KEYS[k], unpack(ms))
+    for i = 1, #ms do
+      if found[i] == 0 then alive[i] = false end
+    end
+  end
+  return alive
+end
+`
+
 // countSets counts, for each of ARGV[2] severities, the alerts created
 // in the window (ARGV[3..4], windowArgs) that are in each of that
 // severity's ARGV[1] filter sets (KEYS, ARGV[1] per severity after the
@@ -456,7 +474,7 @@ func (s *Store) countSets(ctx context.Context, sevs []int, fs []filter, w window
 // windowArgs). It returns whether it finished (0 once it has read ARGV[6]
 // members without) and the page of the members kept after skipping
 // ARGV[3], at most ARGV[4]: only the page leaves the server.
-var scanSets = redis.NewScript(inWindowLua + `
+var scanSets = redis.NewScript(inWindowLua + inFiltersLua + `
 local lo, hi = ARGV[1], ARGV[2]
 local skip, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
 local chunk, budget, windowed = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
@@ -477,14 +495,7 @@ while true do
     end
   end
   if #ms > 0 then
-    local alive = {}
-    for i = 1, #ms do alive[i] = true end
-    for k = 2, #KEYS do
-      local found = redis.call('SMISMEMBER', KEYS[k], unpack(ms))
-      for i = 1, #ms do
-        if found[i] == 0 then alive[i] = false end
-      end
-    end
+    local alive = infilters(ms)
     for i = 1, #ms do
       if alive[i] then
         n = n + 1
@@ -524,7 +535,12 @@ func (s *Store) scanSets(ctx context.Context, sev int, fs []filter, w window, wi
 		win = 1
 	}
 	args := append([]any{lo, hi, skip, limit, min(max(est+est/4, 64), maxChunk), budget, win}, windowArgs(w)...)
-	res, err := scanSets.Run(ctx, s.rdb, keys, args...).Slice()
+	return scanAnswer(scanSets.Run(ctx, s.rdb, keys, args...).Slice())
+}
+
+// scanAnswer reads a scanning script's answer, {done, members}: the
+// members found and whether the scan reached the end of its source.
+func scanAnswer(res []any, err error) ([]string, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}

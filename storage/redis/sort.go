@@ -146,7 +146,7 @@ func sortByTime(ms []string, newest bool) {
 // last of them: members of one bucket are not in time order, so the first
 // ARGV[4] by time are among those. It returns whether it finished (0 once
 // it has read ARGV[6] members without) and the members kept.
-var scanTime = redis.NewScript(inWindowLua + `
+var scanTime = redis.NewScript(inWindowLua + inFiltersLua + `
 local lo, hi, rev = ARGV[1], ARGV[2], ARGV[3] == '1'
 local want, chunk, budget, windowed = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
 local page, off, last = {}, 0, nil
@@ -168,16 +168,7 @@ while true do
       idx[#ms] = i
     end
   end
-  local alive = {}
-  for i = 1, #ms do alive[i] = true end
-  if #ms > 0 then
-    for k = 2, #KEYS do
-      local found = redis.call('SMISMEMBER', KEYS[k], unpack(ms))
-      for i = 1, #ms do
-        if found[i] == 0 then alive[i] = false end
-      end
-    end
-  end
+  local alive = infilters(ms)
   local j = 1
   for i = 1, n do
     local score = all[2 * i]
@@ -210,22 +201,7 @@ func (s *Store) scanTime(ctx context.Context, sev int, fs []filter, w window, wi
 		win = 1
 	}
 	args := append([]any{scoreArg(sev, w.loB), scoreArg(sev, w.hiB), rev, want, min(max(est+est/4, 64), maxChunk), budget, win}, windowArgs(w)...)
-	res, err := scanTime.Run(ctx, s.rdb, keys, args...).Slice()
-	if err != nil {
-		return nil, false, err
-	}
-	if len(res) != 2 {
-		return nil, false, fmt.Errorf("%d answers, want 2", len(res))
-	}
-	done, _ := res[0].(int64)
-	raw, _ := res[1].([]any)
-	members := make([]string, 0, len(raw))
-	for _, m := range raw {
-		if str, ok := m.(string); ok {
-			members = append(members, str)
-		}
-	}
-	return members, done == 1, nil
+	return scanAnswer(scanTime.Run(ctx, s.rdb, keys, args...).Slice())
 }
 
 // querySorted dispatches a query by its order.
