@@ -325,6 +325,22 @@ func (e *env) listings(t *testing.T) map[string]precwatch.ListingState {
 	return out
 }
 
+// historyEvents counts the stored alerts' history events by kind.
+func (e *env) historyEvents(t *testing.T) map[string]int {
+	t.Helper()
+	as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
+	if err != nil {
+		t.Fatalf("Alerts: %v", err)
+	}
+	n := map[string]int{}
+	for _, a := range as {
+		for _, ev := range a.History {
+			n[ev.Kind]++
+		}
+	}
+	return n
+}
+
 func (e *env) storedRun(t *testing.T, id string) precwatch.Run {
 	t.Helper()
 	runs, err := e.store.Runs(t.Context(), "", 0)

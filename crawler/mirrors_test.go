@@ -443,19 +443,6 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 		slices.Sort(ids)
 		return ids
 	}
-	events := func() map[string]int {
-		as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := map[string]int{}
-		for _, a := range as {
-			for _, ev := range a.History {
-				n[ev.Kind]++
-			}
-		}
-		return n
-	}
 
 	if run := okRun(); run.Listings != 5 || run.GoneUndecided != "" {
 		t.Fatalf("first run: %d listings, gone_undecided %q; want 5, none", run.Listings, run.GoneUndecided)
@@ -490,7 +477,7 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 	if g := gone(); !slices.Equal(g, []string{"11", "9"}) {
 		t.Errorf("gone = %q, want [11 9]", g)
 	}
-	if ev := events(); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventChanged] != 0 {
+	if ev := e.historyEvents(t); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventChanged] != 0 {
 		t.Errorf("alert events %v: want no relisted or changed", ev)
 	}
 	for id, st := range e.listings(t) {

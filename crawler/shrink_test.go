@@ -85,19 +85,6 @@ func testShrinkMarksNothingGone(t *testing.T, st precwatch.Store) {
 		}
 		return n
 	}
-	events := func() map[string]int {
-		as, err := e.store.Alerts(t.Context(), precwatch.AlertFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := map[string]int{}
-		for _, a := range as {
-			for _, ev := range a.History {
-				n[ev.Kind]++
-			}
-		}
-		return n
-	}
 
 	okRun(12, false)
 	mode.Store(captcha)
@@ -107,7 +94,7 @@ func testShrinkMarksNothingGone(t *testing.T, st precwatch.Store) {
 	}
 	mode.Store(normal)
 	okRun(12, false)
-	if ev := events(); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventRaised] != 12 {
+	if ev := e.historyEvents(t); ev[precwatch.EventRelisted] != 0 || ev[precwatch.EventRaised] != 12 {
 		t.Errorf("alert events %v, want 12 raised, none relisted", ev)
 	}
 	// The market does shrink: the first run that sees it holds back, the
