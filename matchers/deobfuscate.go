@@ -417,15 +417,14 @@ func fixWord(w []rune, orig string) bool {
 			digits++
 		case latinOf(r) != 0:
 			confusable++
-			switch l := latinOf(r); {
-			case isCyrillic(r):
+			if isCyrillic(r) {
 				cyr++
-			default:
+			} else {
 				// A Greek or other look-alike among Cyrillic letters
 				// stands for the Cyrillic twin of the Latin letter it
 				// looks like ("αммиачная селитρа"), as a Latin one does.
 				latin++
-				latinOnly = latinOnly || toCyrillic[l] == 0
+				latinOnly = latinOnly || toCyrillic[latinOf(r)] == 0
 			}
 		case isCyrillic(r):
 			cyr++
