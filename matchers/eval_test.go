@@ -78,6 +78,9 @@ var holdoutBatches = []struct {
 	// Slavic-language markets: Russian (both scripts) and Polish in every
 	// case, number and word order, GOST grades, sellers' slang.
 	{"batch23", 4284, floorRE("holdout-batch23-floor")},
+	// Strengths and amounts as people state them: in words, bounds and
+	// ranges, w/w and g/L and mol/L, and percentages that are not strengths.
+	{"batch24", 4484, floorRE("holdout-batch24-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
