@@ -186,7 +186,10 @@ kwas wodorotlenek chlorek tlenek siarczan weglan
 
 // minMax may stand between a specification's head and its number
 // ("Assay min. 99 %", "Azote total : 34,4 %").
-var minMax = foldedSetOf(`min max minimum maximum ca approx total totale gesamt`)
+var minMax = foldedSetOf(`min max minimum maximum ca approx total totale gesamt
+mind mindestens höchstens maximal minimal au moins plus almeno massimo minimo al menos máximo mínimo
+minimaal maximaal minstens hoogstens ten minste co najmniej najwyżej maks не менее более ne menee bolee
+at least up to circa environ etwa ongeveer około около ok ок`)
 
 // specHeadWord reports whether toks[i] heads a specification's strength:
 // a word for purity or concentration, or for content ("Содержание: 99 %").

@@ -65,7 +65,7 @@ var wordFlags = func() map[string]wordFlag {
 	}{
 		{percentWords, fPercent}, {volumeWords, fVolume}, {nitrogenWords, fNitrogen},
 		{notStrength, fNotStrength}, {quantityUnits, fUnit}, {purityWords, fPurity},
-		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
+		{moreNotStrength, fNotStrength}, {negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
 		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
 		{formWords, fForm},
@@ -812,6 +812,19 @@ var (
 		// A battery's health or charge ("accu 85 %", "Akku 90 %").
 		"accu": true, "akku": true, "battery": true, "batterie": true, "batterij": true, "bateria": true, "batteria": true,
 	}
+	// moreNotStrength are notStrength's claims in every language, written
+	// as a listing writes them: "100 % soluble", "100 % origineel", "99 %
+	// positieve beoordelingen", "Feuchte: max. 0,2 %",
+	// "verzendverzekering 3 %".
+	moreNotStrength = foldedSetOf(`soluble solubility löslich wasserlöslich löslichkeit solubilité solubilidad
+solubile solubilità oplosbaar oplosbaarheid rozpuszczalny rozpuszczalna rozpuszczalne rozpuszczalność
+растворимый растворимая растворимость rastvorimyy rastvorimost
+origineel originale originali originales originaux oryginał oryginalny oryginalne оригинал оригинальный originalnyy echt echte authentique autentico autentica
+positif positifs positiv positieve positief positivo positivos positiva positivi pozytywne pozytywnych положительных положительные polozhitelnykh
+zufrieden zufriedenheit satisfait satisfaits satisfecho satisfechos soddisfatti soddisfatto tevreden tevredenheid zadowolonych zadowolenie довольных довольны dovolnykh
+natürlich naturel naturelle naturale naturali natuurlijk naturalny naturalne натуральный натуральная naturalnyy
+feuchte feuchtigkeit restfeuchte wassergehalt humidité humedad umidità vocht vochtigheid vochtgehalte wilgotność влажность влажности влага vlazhnost vlazhnosti
+insurance versicherung assurance seguro assicurazione verzekering verzendverzekering ubezpieczenie страховка strakhovka`)
 	// quantityUnits are the units an amount may be stated in (see units).
 	quantityUnits = func() map[string]bool {
 		m := map[string]bool{}
@@ -906,6 +919,10 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			v = min(toks[j+1].num, max(v, 100))
 			j += 2
 		}
+		// A tolerance, "37 ± 1 %" or "35 +/- 0,5 %": the nominal value.
+		if k := toleranceAt(toks, j); k > 0 && k+1 < len(toks) && (toks[k+1].kind == tokPct || is(k+1, fPercent)) {
+			j = k + 1
+		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.
 		if isPunct(j, "-") && j+3 < len(toks) && toks[j+1].kind == tokNum && isPunct(j+2, "-") && toks[j+3].kind == tokNum &&
 			toks[j].start == t.end && v <= 46 && toks[j+1].num <= 100 && toks[j+3].num <= 100 {
@@ -946,9 +963,10 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		case molarAt(text, toks, j, t.end) && v <= maxMolar && !is(j+1, fUnit) && !is(j+1, fVolume):
 			// "0.1 M", "1M": a solution's molarity, as labs write it.
 			s = strength{first: first, last: j, value: v, kind: strMolar}
-		case perLitreMolAt(toks, j) > 0 && v <= maxMolar*1000:
+		case perLitreMol(toks, j) > 0 && v <= maxMolar*1000:
 			// "0.1 mol/L", "100 mmol/l", "1 моль/л".
-			s = strength{first: first, last: j + 2, value: v * perLitreMolAt(toks, j), kind: strMolar}
+			f, last := perLitreMolAt(toks, j)
+			s = strength{first: first, last: last, value: v * f, kind: strMolar}
 		case word(j) == "n" && upperLetterAt(text, toks[j], t.end) && v < minNitrogenGrade && !is(j+1, fUnit) &&
 			!is(first-1, fNitrogen) && !is(first-1, fPurity) && !is(j+1, fPurity):
 			// "1 N", "0.1N": normality, equivalents per litre. A nitrogen
@@ -996,7 +1014,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			case is(k, fNotStrength):
 				continue
 			}
-			if is(first-1, fNotStrength) || is(first-2, fNotStrength) && isPunct(first-1, ":") {
+			if notStrengthBefore(toks, first) {
 				continue
 			}
 		case weightPercentWords[word(j)] && percentAfter(j+1) > 0:
@@ -1141,23 +1159,82 @@ func molarAt(text string, toks []token, j, numEnd int) bool {
 }
 
 // perLitreMolAt returns the factor to mol/L of the unit "mol/L" (or
-// "mmol/L", "mol/dm", "моль/л") starting at toks[j], else 0.
-func perLitreMolAt(toks []token, j int) float64 {
-	if j+2 >= len(toks) || toks[j].kind != tokWord || toks[j+1].kind != tokPunct || toks[j+1].word != "/" || toks[j+2].kind != tokWord {
-		return 0
+// "mmol/L", "mol/dm", "моль/л") starting at toks[j], and the index of its
+// last token; a factor of 0 when there is none. Romanized Russian keeps
+// the soft sign as an apostrophe ("1 mol'/l").
+func perLitreMolAt(toks []token, j int) (float64, int) {
+	if j >= len(toks) || toks[j].kind != tokWord {
+		return 0, 0
 	}
-	switch toks[j+2].word {
-	case "l", "dm", "л", "дм":
-	default:
-		return 0
-	}
+	var f float64
 	switch toks[j].word {
 	case "mol", "моль":
-		return 1
+		f = 1
 	case "mmol", "ммоль":
-		return 1e-3
+		f = 1e-3
+	default:
+		return 0, 0
 	}
-	return 0
+	k := j + 1
+	if k < len(toks) && toks[k].kind == tokPunct && (toks[k].word == "'" || toks[k].word == "’") && toks[k].start == toks[j].end {
+		k++
+	}
+	if k+1 >= len(toks) || toks[k].kind != tokPunct || toks[k].word != "/" || toks[k+1].kind != tokWord {
+		return 0, 0
+	}
+	switch toks[k+1].word {
+	case "l", "dm", "л", "дм":
+		return f, k + 1
+	}
+	return 0, 0
+}
+
+// perLitreMol is perLitreMolAt's factor.
+func perLitreMol(toks []token, j int) float64 {
+	f, _ := perLitreMolAt(toks, j)
+	return f
+}
+
+// notStrengthBefore reports whether a claim word ("VAT", "Feuchte")
+// heads the number toks[first], directly or across a colon and a bound
+// ("VAT: 20 %", "Feuchte: max. 0,2 %").
+func notStrengthBefore(toks []token, first int) bool {
+	k := first - 1
+	for n := 0; n < 4 && k >= 0; n, k = n+1, k-1 {
+		t := &toks[k]
+		switch {
+		case t.kind == tokWord && t.flags&fNotStrength != 0:
+			return true
+		case t.kind == tokPunct && strings.Contains(":.≤<~", t.word):
+		case t.kind == tokWord && minMax[t.word]:
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// toleranceAt returns the index of a tolerance's number when toks[j]
+// starts one ("± 1", "+/- 0,5", "+- 2"), else -1.
+func toleranceAt(toks []token, j int) int {
+	punct := func(i int, p string) bool {
+		return i < len(toks) && toks[i].kind == tokPunct && toks[i].word == p
+	}
+	k := j
+	switch {
+	case punct(k, "±"):
+		k++
+	case punct(k, "+") && punct(k+1, "/") && punct(k+2, "-"):
+		k += 3
+	case punct(k, "+") && punct(k+1, "-"):
+		k += 2
+	default:
+		return -1
+	}
+	if k < len(toks) && toks[k].kind == tokNum {
+		return k
+	}
+	return -1
 }
 
 // perCent are the words after "per" that make a percentage.

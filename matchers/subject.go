@@ -30,7 +30,7 @@ vinyl vinyle vinilo vinile lp schallplatte elpee winyl пластинка plasti
 schild poster plakat aufkleber buch sachbuch roman kurs schulung ausstellung stellenangebot teststreifen röhrchen karte gemälde leer leere leeres gutschein
 panneau affiche autocollant livre cours formation billet exposition musée emploi bandelettes détecteur carte tableau
 cartel letrero pegatina libro novela curso exposición museo empleo tiras mapa cuadro entrada entradas boleto boletos
-cartello adesivo romanzo corso biglietto mostra strisce rilevatore mappa quadro
+cartello cartellone cartelloni locandina targa targhetta adesivo romanzo corso biglietto mostra strisce rilevatore mappa quadro
 bord bordje pictogram boek cursus tentoonstelling vacature kaart schilderij leeg lege
 tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obraz pusta pusty puste
 табличка плакат наклейка книга курс обучение билет выставка музей экскурсия вакансия полоски карта картина пустая пустой

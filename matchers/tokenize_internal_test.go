@@ -370,6 +370,9 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 			v = min(toks[j+1].num, max(v, 100))
 			j += 2
 		}
+		if k := toleranceAt(toks, j); k > 0 && k+1 < len(toks) && (toks[k+1].kind == tokPct || is(k+1, fPercent)) {
+			j = k + 1
+		}
 		// NPK fertiliser grade "34-0-0": nitrogen first.
 		if isPunct(j, "-") && j+3 < len(toks) && toks[j+1].kind == tokNum && isPunct(j+2, "-") && toks[j+3].kind == tokNum &&
 			toks[j].start == t.end && v <= 46 && toks[j+1].num <= 100 && toks[j+3].num <= 100 {
@@ -400,8 +403,9 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 			s = strength{first: first, last: j, value: 100 - math.Pow(10, 2-v), kind: strPercent}
 		case molarAt(text, toks, j, t.end) && v <= maxMolar && !is(j+1, fUnit) && !is(j+1, fVolume):
 			s = strength{first: first, last: j, value: v, kind: strMolar}
-		case perLitreMolAt(toks, j) > 0 && v <= maxMolar*1000:
-			s = strength{first: first, last: j + 2, value: v * perLitreMolAt(toks, j), kind: strMolar}
+		case perLitreMol(toks, j) > 0 && v <= maxMolar*1000:
+			f, last := perLitreMolAt(toks, j)
+			s = strength{first: first, last: last, value: v * f, kind: strMolar}
 		case word(j) == "n" && upperLetterAt(text, toks[j], t.end) && v < minNitrogenGrade && !is(j+1, fUnit) &&
 			!is(first-1, fNitrogen) && !is(first-1, fPurity) && !is(j+1, fPurity):
 			s = strength{first: first, last: j, value: v, kind: strNormal}
@@ -435,7 +439,7 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 			case is(k, fNotStrength):
 				continue
 			}
-			if is(first-1, fNotStrength) || is(first-2, fNotStrength) && isPunct(first-1, ":") {
+			if notStrengthBefore(toks, first) {
 				continue
 			}
 		case is(j, fVolume):
