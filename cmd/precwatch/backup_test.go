@@ -22,6 +22,7 @@ import (
 // settled (resumed or abandoned), none stays running, and the alerts
 // converge on the reference set.
 func TestBackupWhileCrawling(t *testing.T) {
+	t.Parallel() // see TestMain
 	markets := startMarkets(t)
 	site := scaleSite(markets)
 	config := writeConfig(t, []precwatch.Site{site})

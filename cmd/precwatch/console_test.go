@@ -24,6 +24,7 @@ import (
 // console on a free port: an account made with `user add` signs in, sees the
 // alerts the crawl raised, starts a run and pauses a site through the API.
 func TestDaemonServesConsole(t *testing.T) {
+	t.Parallel() // see TestMain
 	markets := startMarkets(t)
 	sites := markets.Sites()
 	config := writeConfig(t, sites)

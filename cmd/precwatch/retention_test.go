@@ -214,6 +214,7 @@ var pruneDeleted = regexp.MustCompile(`(?m)^deleted (\d+) fetch records`)
 // every alert and every listing has its evidence, the detail pages read
 // 200 days ago that listings still name included.
 func TestPruneWhileCrawling(t *testing.T) {
+	t.Parallel() // see TestMain
 	for name, server := range redisBackends {
 		t.Run(name, func(t *testing.T) { pruneWhileCrawling(t, server(t)+"?prefix=prune") })
 	}

@@ -175,6 +175,7 @@ func crawlArgs(site precwatch.Site, config, dsn string, extra string) string {
 // in one run, twice: each page fetched once per run, one ok run per round
 // with exact counters, the reference alerts once each, nothing false.
 func TestScaleOutFourWorkers(t *testing.T) {
+	t.Parallel() // see TestMain
 	for name, server := range redisBackends {
 		t.Run(name, func(t *testing.T) { scaleOutFourWorkers(t, server(t)+"?prefix=scale") })
 	}

@@ -20,6 +20,7 @@ import (
 // watchlist without hydrogen peroxide would change: exactly the stored
 // peroxide alerts disappear and nothing is added.
 func TestWatchlistTestRetroHunt(t *testing.T) {
+	t.Parallel() // see TestMain
 	markets := startMarkets(t)
 	sites := markets.Sites()
 	config := writeConfig(t, sites)

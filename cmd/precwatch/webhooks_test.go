@@ -104,6 +104,7 @@ func TestConfigWebhooks(t *testing.T) {
 // every alert raised to a webhook receiver on loopback, signed with the
 // configured secret, on each store; /metrics counts the deliveries.
 func TestDaemonWebhooks(t *testing.T) {
+	t.Parallel() // see TestMain
 	for name, store := range map[string]func(t *testing.T) string{
 		"embedded": func(t *testing.T) string { return filepath.Join(t.TempDir(), "precwatch.db") },
 		"redis":    func(t *testing.T) string { return redistest.Start(t) + "?prefix=hooks" },
