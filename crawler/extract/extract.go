@@ -1035,6 +1035,17 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 	// pages, read as details and skipped when unchanged: following every
 	// link as well would fetch each product page again on every run, and
 	// the whole site's menus and footers with them.
+	// A jsonld page's ItemList names its products' pages, where a shop
+	// that renders its cards with a script has no link to them: they are
+	// followed on the page's host whatever the other rules say.
+	if e.fields.jsonld {
+		host := canonicalHost(page.Scheme, page.Host)
+		for _, v := range jsonLDListURLs(root) {
+			if u := resolve(base, v); u != nil && canonicalHost(u.Scheme, u.Host) == host {
+				lc.add(base, v)
+			}
+		}
+	}
 	if e.fields.jsonld && !e.hasLinks && !e.follow {
 		host := canonicalHost(page.Scheme, page.Host)
 		for _, a := range cascadia.QueryAll(root, e.anchors) {
