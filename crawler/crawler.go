@@ -580,7 +580,22 @@ func (r *run) setup() error {
 // an HTML page, or JSON (a market's listings API) when the site's rules read
 // JSON.
 func (c *Crawler) readable(ct string) bool {
-	return isHTML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
+	return isHTML(ct) || isXML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
+}
+
+// isXML reports whether a Content-Type is XML's, read as
+// extract.XMLDocument reads it: an RSS, RDF or Atom feed's type, or a
+// generic XML one (a feed sent as text/xml, a shop's product export).
+func isXML(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml":
+		return true
+	}
+	return false
 }
 
 // document parses a fetched body: a JSON response as mode json reads it
@@ -590,6 +605,9 @@ func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
 	// text/plain is read as JSON too: no page starts with "{" or "[".
 	if c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct) && extract.LooksJSON(body)) {
 		return extract.JSONDocument(body), nil
+	}
+	if isXML(ct) {
+		return extract.XMLDocument(body)
 	}
 	return parseFallback(body, ct, c.charset)
 }
