@@ -37,6 +37,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -351,6 +352,11 @@ type task struct {
 	// hops counts the meta refreshes followed to this task's page.
 	hops int
 
+	// post marks an index page asked for by submitting a POST form (a
+	// pager's "Next" button), with body its urlencoded entries.
+	post bool
+	body string
+
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
 	paged *atomic.Bool
@@ -389,7 +395,8 @@ type run struct {
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
 	// numberedSeen holds the listings read on index pages of this run, for
-	// the `pages` template: a page showing none new is its last.
+	// the `pages` template and POST-form pagination: a page showing none
+	// new is its last.
 	numberedSeen map[string]bool
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
@@ -669,6 +676,10 @@ func (r *run) enqueue(t task) bool {
 		return false
 	}
 	key := extract.Canonical(u)
+	if t.post {
+		// A POST page is its URL and what was submitted to it.
+		key = "POST " + key + "\x00" + t.body
+	}
 	if r.shared != nil { // Scale-out (issue 9)
 		return r.enqueueShared(key, t)
 	}
@@ -708,7 +719,12 @@ func (r *run) do(t task) {
 		cctx.Put(keyTask, t)
 		gen := r.loginGen()
 		cctx.Put(keyBlockRetry, attempt < r.c.retries)
-		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
+		method, body, hdr := http.MethodGet, io.Reader(nil), http.Header(nil)
+		if t.post {
+			method, body = http.MethodPost, strings.NewReader(t.body)
+			hdr = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		}
+		err := r.coll.Request(method, t.url, body, cctx, hdr)
 		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
@@ -927,6 +943,10 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	r.notePager(pageURL, res)
+	// Pages asked for by a POST form, and numbered pages, go on while each
+	// shows a listing new to the run: a Prev button posting back, or a
+	// last page answered for any page number, ends there.
+	fresh := (r.c.pages != nil || len(res.NextPosts) > 0) && r.newToRun(res.Listings)
 	if len(res.Listings) == 0 {
 		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
 			hop := t
@@ -955,7 +975,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	for i, link := range res.Links {
 		links[i] = r.mirrors.toPrimary(link)
 	}
-	if link, ok := r.numberedNext(t, res.Listings); ok {
+	if link, ok := r.numberedNext(t, res.Listings, fresh); ok {
 		next = append(next, link)
 	}
 	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, slices.Concat(next, links))
@@ -965,6 +985,11 @@ func (r *run) page(t task, resp *colly.Response) {
 	// Pagination is not a hop: a paginated index is read to its end.
 	for _, link := range next {
 		r.enqueue(task{url: link, depth: t.depth, kind: kindIndex, quiet: quiet})
+	}
+	if fresh {
+		for _, p := range res.NextPosts {
+			r.enqueue(task{url: r.mirrors.toPrimary(p.URL), post: true, body: p.Body, depth: t.depth, kind: kindIndex, quiet: quiet})
+		}
 	}
 	for _, link := range links {
 		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
@@ -1190,7 +1215,7 @@ func (r *run) detailFieldsEmpty(rules *precwatch.Extraction) []string {
 // warned of, at the end (see finish).
 func (r *run) notePager(pageURL *url.URL, res extract.Result) {
 	switch {
-	case len(res.NextPages) > 0:
+	case len(res.NextPages) > 0 || len(res.NextPosts) > 0:
 		r.mu.Lock()
 		r.pagerFound = true
 		r.mu.Unlock()
@@ -1468,16 +1493,12 @@ func (r *run) shrank(ctx context.Context, rec precwatch.Run) string {
 	return ""
 }
 
-// numberedNext returns the page after t by the site's `pages` template when
-// t's listings hold one new to the run: an endless scroll ends on an empty
-// page, or on one that repeats what the run has read (an endpoint that
-// answers its last page for any number).
-func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
-	if r.c.pages == nil || len(ls) == 0 {
-		return "", false
-	}
+// newToRun reports whether ls holds a listing no index page of the run
+// showed before, and notes them.
+func (r *run) newToRun(ls []precwatch.Listing) bool {
 	fresh := false
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.numberedSeen == nil {
 		r.numberedSeen = make(map[string]bool)
 	}
@@ -1486,9 +1507,19 @@ func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
 			r.numberedSeen[id], fresh = true, true
 		}
 	}
-	r.mu.Unlock()
+	return fresh
+}
+
+// numberedNext returns the page after t by the site's `pages` template when
+// t's listings hold one new to the run (fresh, see newToRun): an endless
+// scroll ends on an empty page, or on one that repeats what the run has
+// read (an endpoint that answers its last page for any number).
+func (r *run) numberedNext(t task, ls []precwatch.Listing, fresh bool) (string, bool) {
+	if r.c.pages == nil || len(ls) == 0 || !fresh {
+		return "", false
+	}
 	u, err := url.Parse(t.url)
-	if !fresh || err != nil {
+	if err != nil {
 		return "", false
 	}
 	next, ok := r.c.pages.Next(t.url, u, len(ls))

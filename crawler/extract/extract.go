@@ -42,6 +42,10 @@ type Result struct {
 	// next_page match that is a GET form, or a submit button of one, gives
 	// the URL its submission goes to (see formNext).
 	NextPages []string
+	// NextPosts are the page's pagination by POST forms: the submissions
+	// a click on a next_page match that is a POST form, or a submit button
+	// of one, makes.
+	NextPosts []Submission
 	// NextUnfollowed describes the first next_page match that gave no
 	// URL to follow (a POST form, an element without a link), for the
 	// crawler to report a rule that never leads anywhere; "" when none.
@@ -333,7 +337,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		}
 	}
 	res.Listings = dedupListings(res.Listings)
-	res.NextPages, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
+	res.NextPages, res.NextPosts, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
 }
 
@@ -980,7 +984,7 @@ func Fill(dst, src precwatch.Listing) precwatch.Listing {
 
 // collectLinks gathers the page's links to follow: pagination first, then
 // the others.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string, unfollowed string, unfollowedForm bool) {
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next []string, posts []Submission, links []string, unfollowed string, unfollowedForm bool) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if j := e.fields.json; j != nil && j.next != nil {
 		for _, ref := range j.nextPages(state) {
@@ -992,8 +996,14 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			isForm := false
 			if e.next.attr != "" {
 				ref, _ = attr(n, e.next.attr)
-			} else if target, reason, form := formNext(root, n, page, base); form {
-				ref, why, isForm = target, reason, true
+			} else if sub, reason, form := formNext(root, n, page, base); form {
+				if sub.Post {
+					if u := resolve(base, sub.URL); u != nil {
+						lc.addPost(u, sub.Body)
+						continue
+					}
+				}
+				ref, why, isForm = sub.URL, reason, true
 			} else if h, text := linkOrText(n); !text || urlLike(h) {
 				// A pager's "Next" shown as a plain label on the last page
 				// is no link to a page named "Next".
@@ -1055,13 +1065,31 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			}
 		}
 	}
-	return lc.out[:n:n], lc.out[n:], unfollowed, unfollowedForm
+	return lc.out[:n:n], lc.posts, lc.out[n:], unfollowed, unfollowedForm
 }
 
 type linkCollector struct {
-	page string
-	seen map[string]bool
-	out  []string
+	page  string
+	seen  map[string]bool
+	out   []string
+	posts []Submission
+}
+
+// addPost adds a POST form's submission to u with body, once per URL and
+// body.
+func (lc *linkCollector) addPost(u *url.URL, body string) {
+	k := "POST " + Canonical(u) + "\x00" + body
+	if lc.seen[k] {
+		return
+	}
+	lc.seen[k] = true
+	u.Fragment, u.RawFragment, u.User = "", "", nil
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = canonicalHost(u.Scheme, u.Host)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	lc.posts = append(lc.posts, Submission{URL: u.String(), Post: true, Body: body})
 }
 
 func (lc *linkCollector) add(base *url.URL, ref string) {
