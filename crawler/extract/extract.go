@@ -445,7 +445,7 @@ const (
 // reports an ID derived from the listing's URL.
 func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
 	needTitle := kind != readDetail
-	l.Title = fs.title.keptText(c, maxTitle)
+	l.Title = oneLine(fs.title.keptText(c, maxTitle))
 	if needTitle && l.Title == "" {
 		return l, false, false
 	}

@@ -38,7 +38,7 @@ func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listin
 	for _, p := range ps {
 		l := precwatch.Listing{
 			ID:          clean(p.id, maxID),
-			Title:       keptClean(p.title, maxTitle),
+			Title:       oneLine(keptClean(p.title, maxTitle)),
 			Description: keptClean(p.description, maxDescription),
 			Vendor:      clean(p.vendor, maxVendor),
 			Price:       p.price,
