@@ -134,7 +134,8 @@ type extractor struct {
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
-	foldIDs  bool // rules.IDIgnoreCase
+	foldIDs  bool      // rules.IDIgnoreCase
+	more     *loadMore // rules.LoadMore
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -209,6 +210,9 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 			return fs, err
 		}
 	}
+	if !top && r.LoadMore != nil {
+		return fs, &FieldError{Field: prefix + "load_more", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
+	}
 	if !top && strings.TrimSpace(r.Pages) != "" {
 		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
 	}
@@ -276,6 +280,14 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 	if _, err = CompileNumberedPages(rules.Pages); err != nil {
 		return nil, err
 	}
+	if rules.LoadMore != nil {
+		if e.fields.json != nil {
+			return nil, &FieldError{Field: "load_more", Err: fmt.Errorf("not read in mode %q: use next_page there", precwatch.ExtractJSON)}
+		}
+		if e.more, err = compileLoadMore(rules.LoadMore); err != nil {
+			return nil, err
+		}
+	}
 	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
 	}
@@ -306,7 +318,7 @@ func (e *extractor) FollowDetails() bool { return e.follow }
 
 // ReadsJSON reports whether the site's or its detail pages' rules are mode json.
 func (e *extractor) ReadsJSON() bool {
-	return e.fields.json != nil || e.detail != nil && e.detail.json != nil
+	return e.fields.json != nil || e.detail != nil && e.detail.json != nil || e.more != nil
 }
 
 // Extract reads listings and links from one page.
@@ -315,6 +327,11 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		return Result{}, ErrNoDocument
 	}
 	root := doc.Nodes[0]
+	if e.more != nil {
+		if body, ok := jsonResponse(root); ok {
+			return e.loadMoreAnswer(body, page), nil
+		}
+	}
 	base := e.baseURL(root, page)
 	var res Result
 	var state []any // mode json: the page's state, decoded once
@@ -339,6 +356,34 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 	res.Listings = dedupListings(res.Listings)
 	res.NextPages, res.NextPosts, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
+}
+
+// loadMoreAnswer reads a "Load more" endpoint's JSON answer: its HTML's
+// cards with the site's selectors, and the URL of the cards after them.
+func (e *extractor) loadMoreAnswer(body string, page *url.URL) Result {
+	var res Result
+	doc, next, ok := e.more.answer(body)
+	if !ok {
+		return res
+	}
+	if e.fields.jsonld {
+		res.Listings = structuredListings(doc, page, page)
+	}
+	if !e.fields.jsonld || len(res.Listings) == 0 && e.fields.listing != nil {
+		res.Listings = e.selectorListings(doc, page, page)
+	}
+	if e.foldIDs {
+		for i := range res.Listings {
+			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
+		}
+	}
+	res.Listings = dedupListings(res.Listings)
+	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
+	if next != "" {
+		lc.add(page, next)
+	}
+	res.NextPages = lc.out
+	return res
 }
 
 // baseURL honours <base href>, against which the page's relative links resolve.
@@ -1021,6 +1066,11 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 		for _, n := range cascadia.QueryAll(root, e.relNext) {
 			v, _ := attr(n, "href")
 			lc.add(base, v)
+		}
+	}
+	if e.more != nil {
+		for _, ref := range e.more.pageCursors(root) {
+			lc.add(base, ref)
 		}
 	}
 	n := len(lc.out)
