@@ -353,6 +353,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
 		}
 	}
+	dropSharedSessionParams(res.Listings)
 	res.Listings = dedupListings(res.Listings)
 	res.NextPages, res.NextPosts, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
@@ -377,6 +378,7 @@ func (e *extractor) loadMoreAnswer(body string, page *url.URL) Result {
 			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
 		}
 	}
+	dropSharedSessionParams(res.Listings)
 	res.Listings = dedupListings(res.Listings)
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if next != "" {
