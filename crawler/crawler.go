@@ -951,6 +951,8 @@ func (r *run) page(t task, resp *colly.Response) {
 		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
 			hop := t
 			hop.url, hop.hops = to, t.hops+1
+			// A refresh is followed with a GET, after a POST page too.
+			hop.post, hop.body = false, ""
 			r.enqueue(hop) // a redirect, not a hop of max_depth
 		}
 	}

@@ -151,3 +151,46 @@ func TestFormPager(t *testing.T) {
 		})
 	}
 }
+
+// TestPostPagerRefresh: a POST page that only refreshes to another URL (a
+// "please wait" hop after the form) is followed there with a GET, as a
+// browser follows it, not by posting the form again.
+func TestPostPagerRefresh(t *testing.T) {
+	var mu sync.Mutex
+	posted := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.Method == http.MethodPost {
+			posted[r.URL.Path]++
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch {
+		case r.URL.Path == "/list" && r.Method == http.MethodGet:
+			fmt.Fprint(w, `<html><body><div class="listing"><h2><a class="title" href="/item/1">Hydrogen peroxide 35% 1L</a></h2></div>`+
+				`<form method="post" action="/list" class="pg"><input type="hidden" name="p" value="2"><input type="submit" value="Next"></form></body></html>`)
+		case r.URL.Path == "/list":
+			fmt.Fprint(w, `<html><head><meta http-equiv="refresh" content="0; url=/list/page2"></head><body>Loading…</body></html>`)
+		case r.URL.Path == "/list/page2" && r.Method == http.MethodGet:
+			fmt.Fprint(w, `<html><body><div class="listing"><h2><a class="title" href="/item/2">Hydrogen peroxide 50% 1L</a></h2></div></body></html>`)
+		default:
+			http.Error(w, "no", http.StatusMethodNotAllowed)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e := &env{store: openStore(t)}
+	site := precwatch.Site{Name: "hop", StartURLs: []string{"http://" + onionA + "/list"}, Proxy: p.URL(),
+		Extract: precwatch.Extraction{Listing: "div.listing", Title: "a.title", URL: "a.title @href", NextPage: "form.pg"},
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second}}
+	run, err := e.run(t, site)
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 || posted["/list"] != 1 || posted["/list/page2"] != 0 {
+		t.Fatalf("run %q %q (%v): %d listings, POSTs %v; want ok, 2 listings, one POST to /list", run.Status, run.Errors, err, run.Listings, posted)
+	}
+}
