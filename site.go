@@ -176,6 +176,11 @@ type Extraction struct {
 	// variant" to the description, so that each strength is read beside
 	// the product's name.
 	Variants string `yaml:"variants" json:"variants,omitempty"`
+	// LoadMore, in the site's own selector or jsonld rules, reads a
+	// catalogue whose "Load more" button asks an endpoint for its next
+	// cards: the endpoint answers JSON carrying them as HTML and an opaque
+	// cursor to the cards after them.
+	LoadMore *LoadMore `yaml:"load_more" json:"load_more,omitempty"`
 	// Detail, when set, follows each listing's URL and reads the fields it
 	// names from the detail page, overriding those of the index page.
 	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`
@@ -189,6 +194,22 @@ type Extraction struct {
 	// market's own footer contact is not taken for the vendor's.
 	VendorURL  string `yaml:"vendor_url" json:"vendor_url,omitempty"`
 	VendorPage string `yaml:"vendor_page" json:"vendor_page,omitempty"`
+}
+
+// LoadMore is a "Load more" endpoint (see Extraction.LoadMore).
+type LoadMore struct {
+	// URL is the endpoint's URL with {cursor} where the cursor goes
+	// ("/api/more?cursor={cursor}"), resolved against the page.
+	URL string `yaml:"url" json:"url"`
+	// Cursor is the rule (CSS, with " @attr") reading the first cursor on
+	// an HTML page: the button's data- attribute, say.
+	Cursor string `yaml:"cursor" json:"cursor"`
+	// HTML is the JSON path(s) of the HTML the endpoint answers (a string,
+	// or an array of strings), read with the site's selectors.
+	HTML string `yaml:"html" json:"html"`
+	// NextCursor is the JSON path of the next cursor in the answer; where
+	// it is null, empty or missing the catalogue ends.
+	NextCursor string `yaml:"next_cursor" json:"next_cursor"`
 }
 
 // IsTor reports whether the site must be fetched through Tor: it is marked

@@ -164,7 +164,16 @@ var (
 	antiDDoSWords  = []string{"ddos", "d.d.o.s", "flood protection", "bot protection", "anti-bot"}
 	challengeWords = []string{"checking your browser", "just a moment", "verify you are human", "are you human", "human verification", "security check", "browser check",
 		// Age gates, which markets put in front of every page.
-		"age verification", "age check", "are you 18", "18 or older", "over 18"}
+		"age verification", "age check", "are you 18", "18 or older", "over 18",
+		// Cookie walls, which EU shops put in front of the catalogue: a
+		// redirect to a page whose only form is "Accept" / "Only
+		// necessary". Phrases, not the bare word: a shop may sell cookies.
+		"cookie consent", "cookie settings", "cookie preferences", "consent to cookies", "accept cookies",
+		"we use cookies", "this site uses cookies", "this website uses cookies", "we value your privacy",
+		"your privacy choices", "privacy preferences", "before you continue",
+		"cookie-einstellungen", "wir verwenden cookies", "diese website verwendet cookies", "datenschutzeinstellungen",
+		"nous utilisons des cookies", "gestion des cookies", "utilizziamo i cookie", "utilizamos cookies",
+		"wij gebruiken cookies", "używamy plików cookie"}
 )
 
 // builtinCandidate applies the built-in rules that need no extractor.

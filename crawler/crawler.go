@@ -37,6 +37,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -351,6 +352,11 @@ type task struct {
 	// hops counts the meta refreshes followed to this task's page.
 	hops int
 
+	// post marks an index page asked for by submitting a POST form (a
+	// pager's "Next" button), with body its urlencoded entries.
+	post bool
+	body string
+
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
 	paged *atomic.Bool
@@ -389,7 +395,8 @@ type run struct {
 	// listing to this run to that listing's identity (see incremental.go).
 	detailURLs map[string]string
 	// numberedSeen holds the listings read on index pages of this run, for
-	// the `pages` template: a page showing none new is its last.
+	// the `pages` template and POST-form pagination: a page showing none
+	// new is its last.
 	numberedSeen map[string]bool
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
@@ -580,7 +587,22 @@ func (r *run) setup() error {
 // an HTML page, or JSON (a market's listings API) when the site's rules read
 // JSON.
 func (c *Crawler) readable(ct string) bool {
-	return isHTML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
+	return isHTML(ct) || isXML(ct) || c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct))
+}
+
+// isXML reports whether a Content-Type is XML's, read as
+// extract.XMLDocument reads it: an RSS, RDF or Atom feed's type, or a
+// generic XML one (a feed sent as text/xml, a shop's product export).
+func isXML(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml":
+		return true
+	}
+	return false
 }
 
 // document parses a fetched body: a JSON response as mode json reads it
@@ -590,6 +612,9 @@ func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
 	// text/plain is read as JSON too: no page starts with "{" or "[".
 	if c.ext.ReadsJSON() && (extract.IsJSON(ct) || extract.MaybeJSON(ct) && extract.LooksJSON(body)) {
 		return extract.JSONDocument(body), nil
+	}
+	if isXML(ct) {
+		return extract.XMLDocument(body)
 	}
 	return parseFallback(body, ct, c.charset)
 }
@@ -651,6 +676,10 @@ func (r *run) enqueue(t task) bool {
 		return false
 	}
 	key := extract.Canonical(u)
+	if t.post {
+		// A POST page is its URL and what was submitted to it.
+		key = "POST " + key + "\x00" + t.body
+	}
 	if r.shared != nil { // Scale-out (issue 9)
 		return r.enqueueShared(key, t)
 	}
@@ -690,7 +719,12 @@ func (r *run) do(t task) {
 		cctx.Put(keyTask, t)
 		gen := r.loginGen()
 		cctx.Put(keyBlockRetry, attempt < r.c.retries)
-		err := r.coll.Request(http.MethodGet, t.url, nil, cctx, nil)
+		method, body, hdr := http.MethodGet, io.Reader(nil), http.Header(nil)
+		if t.post {
+			method, body = http.MethodPost, strings.NewReader(t.body)
+			hdr = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+		}
+		err := r.coll.Request(method, t.url, body, cctx, hdr)
 		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
@@ -909,10 +943,16 @@ func (r *run) page(t task, resp *colly.Response) {
 		return
 	}
 	r.notePager(pageURL, res)
+	// Pages asked for by a POST form, and numbered pages, go on while each
+	// shows a listing new to the run: a Prev button posting back, or a
+	// last page answered for any page number, ends there.
+	fresh := (r.c.pages != nil || len(res.NextPosts) > 0) && r.newToRun(res.Listings)
 	if len(res.Listings) == 0 {
 		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
 			hop := t
 			hop.url, hop.hops = to, t.hops+1
+			// A refresh is followed with a GET, after a POST page too.
+			hop.post, hop.body = false, ""
 			r.enqueue(hop) // a redirect, not a hop of max_depth
 		}
 	}
@@ -937,7 +977,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	for i, link := range res.Links {
 		links[i] = r.mirrors.toPrimary(link)
 	}
-	if link, ok := r.numberedNext(t, res.Listings); ok {
+	if link, ok := r.numberedNext(t, res.Listings, fresh); ok {
 		next = append(next, link)
 	}
 	quiet, stop := r.quietPages(t, len(res.Listings) > 0, changed, slices.Concat(next, links))
@@ -947,6 +987,11 @@ func (r *run) page(t task, resp *colly.Response) {
 	// Pagination is not a hop: a paginated index is read to its end.
 	for _, link := range next {
 		r.enqueue(task{url: link, depth: t.depth, kind: kindIndex, quiet: quiet})
+	}
+	if fresh {
+		for _, p := range res.NextPosts {
+			r.enqueue(task{url: r.mirrors.toPrimary(p.URL), post: true, body: p.Body, depth: t.depth, kind: kindIndex, quiet: quiet})
+		}
 	}
 	for _, link := range links {
 		r.enqueue(task{url: link, depth: t.depth + 1, kind: kindIndex, quiet: quiet})
@@ -1172,7 +1217,7 @@ func (r *run) detailFieldsEmpty(rules *precwatch.Extraction) []string {
 // warned of, at the end (see finish).
 func (r *run) notePager(pageURL *url.URL, res extract.Result) {
 	switch {
-	case len(res.NextPages) > 0:
+	case len(res.NextPages) > 0 || len(res.NextPosts) > 0:
 		r.mu.Lock()
 		r.pagerFound = true
 		r.mu.Unlock()
@@ -1450,16 +1495,12 @@ func (r *run) shrank(ctx context.Context, rec precwatch.Run) string {
 	return ""
 }
 
-// numberedNext returns the page after t by the site's `pages` template when
-// t's listings hold one new to the run: an endless scroll ends on an empty
-// page, or on one that repeats what the run has read (an endpoint that
-// answers its last page for any number).
-func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
-	if r.c.pages == nil || len(ls) == 0 {
-		return "", false
-	}
+// newToRun reports whether ls holds a listing no index page of the run
+// showed before, and notes them.
+func (r *run) newToRun(ls []precwatch.Listing) bool {
 	fresh := false
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.numberedSeen == nil {
 		r.numberedSeen = make(map[string]bool)
 	}
@@ -1468,9 +1509,19 @@ func (r *run) numberedNext(t task, ls []precwatch.Listing) (string, bool) {
 			r.numberedSeen[id], fresh = true, true
 		}
 	}
-	r.mu.Unlock()
+	return fresh
+}
+
+// numberedNext returns the page after t by the site's `pages` template when
+// t's listings hold one new to the run (fresh, see newToRun): an endless
+// scroll ends on an empty page, or on one that repeats what the run has
+// read (an endpoint that answers its last page for any number).
+func (r *run) numberedNext(t task, ls []precwatch.Listing, fresh bool) (string, bool) {
+	if r.c.pages == nil || len(ls) == 0 || !fresh {
+		return "", false
+	}
 	u, err := url.Parse(t.url)
-	if !fresh || err != nil {
+	if err != nil {
 		return "", false
 	}
 	next, ok := r.c.pages.Next(t.url, u, len(ls))

@@ -65,6 +65,9 @@ type sharedTask struct {
 	// A detail page's frame (see task.frame).
 	Frame     bool               `json:"frame,omitempty"`
 	OuterRead *precwatch.Listing `json:"outer_read,omitempty"`
+	// A page asked for by a POST form (see task.post).
+	Post bool   `json:"post,omitempty"`
+	Body string `json:"body,omitempty"`
 }
 
 // sharedRun is a run's link to its shared frontier.
@@ -118,7 +121,7 @@ func (r *run) sharedDelta() map[string]int64 {
 // enqueueShared is enqueue on the shared frontier.
 func (r *run) enqueueShared(key string, t task) bool {
 	st := sharedTask{URL: t.url, Depth: t.depth, Kind: t.kind, Listing: t.listing,
-		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet, Frame: t.frame}
+		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet, Frame: t.frame, Post: t.post, Body: t.body}
 	if t.frame {
 		st.OuterRead = &t.outerRead
 	}
@@ -335,7 +338,7 @@ func (r *run) sharedWorker() {
 		s.mu.Unlock()
 		r.wg.Add(1)
 		paged := new(atomic.Bool)
-		t := task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged, frame: st.Frame}
+		t := task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged, frame: st.Frame, post: st.Post, body: st.Body}
 		if st.OuterRead != nil {
 			t.outerRead = *st.OuterRead
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
 	"github.com/precwatch/precwatch/storage/redis"
 	"github.com/precwatch/precwatch/storage/redis/redistest"
 )
@@ -143,5 +144,26 @@ func TestSharedFrontierCountsThrottling(t *testing.T) {
 	t.Logf("%d of %d requests refused, %d of them to the joined worker", refused, served, share.Throttled)
 	if r.ThrottleWait < share.ThrottleWait {
 		t.Errorf("run held %v for throttling, less than its worker's %v", r.ThrottleWait, share.ThrottleWait)
+	}
+}
+
+// A market paged by a POST form is read to its end on the shared frontier
+// too: the pages it posts for travel through Redis with what they post.
+func TestSharedFrontierPostPager(t *testing.T) {
+	srv, take := tableMarket(t, "post")
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	site := precwatch.Site{Name: "tablet", Tor: true, StartURLs: []string{"http://" + onionA + "/listings"}, Proxy: p.URL(),
+		Extract: precwatch.Extraction{Listing: "table.listings tr:has(td)", Title: "td:nth-of-type(1) a", URL: "td:nth-of-type(1) a @href",
+			NextPage: "form.pager input[type=submit][value^=Next]"},
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second}}
+	c := sharedCrawler(t, redistest.Start(t)+"?prefix=post", site, "one")
+	run, err := c.Run(t.Context())
+	h := take()
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 8 || h["/listings"] != 3 || h["POST"] != 2 {
+		t.Fatalf("run %q %q (%v): %d listings; fetched %v; want ok, 8 listings, 3 index pages, 2 of them POSTs", run.Status, run.Errors, err, run.Listings, h)
 	}
 }

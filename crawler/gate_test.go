@@ -114,6 +114,11 @@ func TestClickThroughGate(t *testing.T) {
 			"", true, true, precwatch.RunOK, 1, ""},
 		{"POST button with a token", "Age verification", `<form method="post" action="enter"><input type="hidden" name="csrf" value="t0k"><input type="hidden" name="r" value="{r}"><button name="ok" value="1">I am 18 or older</button></form>`,
 			"", true, true, precwatch.RunOK, 1, ""},
+		// An EU shop's cookie wall: two buttons, the first accepts.
+		{"cookie wall", "We value your privacy", `<form method="post" action="/enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><button type="submit" name="choice" value="all">Accept all</button> <button type="submit" name="choice" value="necessary">Only necessary</button></form>`,
+			"", true, true, precwatch.RunOK, 1, ""},
+		{"German cookie wall", "Cookie-Einstellungen", `<form method="post" action="/enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><button>Alle akzeptieren</button></form>`,
+			"", true, true, precwatch.RunOK, 1, ""},
 		{"relative to base href", "DDoS protection", `<form action="../enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit"></form>`,
 			"/gate/x/", true, true, precwatch.RunOK, 1, ""},
 		{"something to type", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input name="answer"><input type="submit"></form>`,

@@ -207,7 +207,7 @@ func (r *run) quietPages(t task, hasListings, changed bool, links []string) (int
 // for notModified.
 func (r *run) conditional(req *colly.Request) {
 	t, _ := req.Ctx.GetAny(keyTask).(task)
-	if t.fresh || t.url == "" {
+	if t.fresh || t.url == "" || t.post {
 		return
 	}
 	key, err := canonical(t.url)
@@ -237,7 +237,8 @@ func (r *run) conditional(req *colly.Request) {
 // with digest, or clears those it was asked with and no longer has. A page
 // read again after a 304 keeps its state as it is.
 func (r *run) keepValidators(t task, resp *colly.Response, digest string, at time.Time) {
-	if resp.Ctx.GetAny(keyReplay) != nil || t.url == "" {
+	// A POST page's validators are not its URL's (a GET of page 1).
+	if resp.Ctx.GetAny(keyReplay) != nil || t.url == "" || t.post {
 		return
 	}
 	etag, lm := resp.Headers.Get("ETag"), resp.Headers.Get("Last-Modified")

@@ -305,7 +305,9 @@ func (m *Main) openStoreOnly(ctx context.Context, toRead bool) (precwatch.Store,
 	if m.storeDSN(nil) == "" {
 		c, err := LoadConfig(m.ConfigPath)
 		if err != nil {
-			return nil, err
+			// Such as a proxy password's variable, set for the daemon and
+			// crawls only: name the way round it.
+			return nil, fmt.Errorf("%w\n(the config is read here only to find the store: give --store or $%s and it is not read)", err, storeEnv)
 		}
 		cfg = c
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +58,38 @@ func TestRunsCommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "showing 1 of 4 runs") {
 		t.Errorf("runs --json --limit 1 stderr %q, want the count of runs left out", stderr)
+	}
+}
+
+// TestReadCommandsNameTheStoreWayRound: a read command that reads the
+// config only to find the store fails on a variable only the crawls need
+// (a proxy password kept out of an analyst's shell), saying that --store
+// or $PRECWATCH_STORE skips the config; with --store it reads the store.
+func TestReadCommandsNameTheStoreWayRound(t *testing.T) {
+	dir := t.TempDir()
+	dsn := filepath.Join(dir, "s.db")
+	st, err := embedded.Open(t.Context(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cfg := filepath.Join(dir, "precwatch.yaml")
+	wl, err := filepath.Abs(filepath.Join("..", "..", "configs", "watchlist.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "watchlist: " + wl + "\nstore: " + dsn + "\nsites:\n  - name: market\n    start_urls: [\"http://127.0.0.1:1/\"]\n    proxy: \"socks5://crawler:${PRECWATCH_TEST_UNSET_PROXY_PW}@127.0.0.1:1080\"\n    extract: {listing: div, title: h2}\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(storeEnv, "")
+	for _, cmd := range []string{"runs", "listings", "alerts"} {
+		_, _, err := run(t, t.Context(), "", cmd, "--config", cfg)
+		if err == nil || !strings.Contains(err.Error(), "PRECWATCH_TEST_UNSET_PROXY_PW is not set") || !strings.Contains(err.Error(), "give --store or $PRECWATCH_STORE") {
+			t.Errorf("%s with the variable unset: %v, want its name and the way round it", cmd, err)
+		}
+		if out, stderr, err := run(t, t.Context(), "", cmd, "--config", cfg, "--store", dsn); err != nil {
+			t.Errorf("%s --store: %v\n%s%s", cmd, err, out, stderr)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/precwatch/precwatch"
 )
 
 // trackingParams are query keys (compared lower-case) that name a visit, a
@@ -129,4 +131,97 @@ func canonicalQuery(raw string) string {
 		parts[i] = p.raw
 	}
 	return strings.Join(parts, "&")
+}
+
+// minPageRows is the fewest rows of a page dropSharedSessionParams judges:
+// on fewer, a value every row shares says nothing.
+const minPageRows = 3
+
+// dropSharedSessionParams drops from the rows' URLs a query parameter that
+// every row of one page carries with one token-like value (see
+// tokenLike): a session id under a name trackingParams does not know
+// (?sk=9f3a…, new on every visit), which would make a listing identified
+// by its URL (showthread.php?t=9&sk=…) new on every run. The rows of one
+// page all shared it, so dropping it cannot merge two of them.
+func dropSharedSessionParams(ls []precwatch.Listing) {
+	if len(ls) < minPageRows {
+		return
+	}
+	var shared map[string]string
+	for i, l := range ls {
+		u, err := url.Parse(l.URL)
+		if err != nil || u.RawQuery == "" {
+			return
+		}
+		q := u.Query()
+		if i == 0 {
+			shared = make(map[string]string)
+			for k, vs := range q {
+				if len(vs) == 1 && tokenLike(vs[0]) {
+					shared[k] = vs[0]
+				}
+			}
+		} else {
+			for k, v := range shared {
+				if vs := q[k]; len(vs) != 1 || vs[0] != v {
+					delete(shared, k)
+				}
+			}
+		}
+		if len(shared) == 0 {
+			return
+		}
+	}
+	for i := range ls {
+		u, err := url.Parse(ls[i].URL)
+		if err != nil {
+			continue
+		}
+		var kept []string
+		for part := range strings.SplitSeq(u.RawQuery, "&") {
+			k, _, _ := strings.Cut(part, "=")
+			if dk, err := url.QueryUnescape(k); err == nil {
+				k = dk
+			}
+			if _, drop := shared[k]; !drop && part != "" {
+				kept = append(kept, part)
+			}
+		}
+		u.RawQuery = strings.Join(kept, "&")
+		ls[i].URL = Canonical(u)
+	}
+}
+
+// tokenLike reports whether a query value looks generated, as a session
+// id is: 16 characters or more of letters, digits and "-_.~", letters and
+// digits mixed through it (a change between the two at least every 8
+// characters, 3 at least), as in a hex, base-32 or base-64 session id or a
+// UUID, not a slug ("lab-supplies-2024", "nitric-acid-65pct") or a number.
+func tokenLike(v string) bool {
+	if len(v) < 16 {
+		return false
+	}
+	const (
+		other = iota
+		digit
+		letter
+	)
+	changes, prev := 0, other
+	for _, c := range []byte(v) {
+		cur := other
+		switch {
+		case '0' <= c && c <= '9':
+			cur = digit
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			cur = letter
+		case c == '-' || c == '_' || c == '.' || c == '~':
+		default:
+			return false
+		}
+		if cur != other && prev != other && cur != prev {
+			changes++
+		}
+		prev = cur
+	}
+	return changes >= 3 && changes*8 >= len(v)
 }

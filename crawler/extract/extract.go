@@ -42,6 +42,10 @@ type Result struct {
 	// next_page match that is a GET form, or a submit button of one, gives
 	// the URL its submission goes to (see formNext).
 	NextPages []string
+	// NextPosts are the page's pagination by POST forms: the submissions
+	// a click on a next_page match that is a POST form, or a submit button
+	// of one, makes.
+	NextPosts []Submission
 	// NextUnfollowed describes the first next_page match that gave no
 	// URL to follow (a POST form, an element without a link), for the
 	// crawler to report a rule that never leads anywhere; "" when none.
@@ -130,7 +134,8 @@ type extractor struct {
 	detail   *fieldSet
 	follow   bool
 	hasLinks bool
-	foldIDs  bool // rules.IDIgnoreCase
+	foldIDs  bool      // rules.IDIgnoreCase
+	more     *loadMore // rules.LoadMore
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -205,6 +210,9 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 			return fs, err
 		}
 	}
+	if !top && r.LoadMore != nil {
+		return fs, &FieldError{Field: prefix + "load_more", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
+	}
 	if !top && strings.TrimSpace(r.Pages) != "" {
 		return fs, &FieldError{Field: prefix + "pages", Err: fmt.Errorf("only read on index pages: put it in the site's extract")}
 	}
@@ -272,6 +280,14 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 	if _, err = CompileNumberedPages(rules.Pages); err != nil {
 		return nil, err
 	}
+	if rules.LoadMore != nil {
+		if e.fields.json != nil {
+			return nil, &FieldError{Field: "load_more", Err: fmt.Errorf("not read in mode %q: use next_page there", precwatch.ExtractJSON)}
+		}
+		if e.more, err = compileLoadMore(rules.LoadMore); err != nil {
+			return nil, err
+		}
+	}
 	if e.vendorPage, err = compileSelector("vendor_page", rules.VendorPage); err != nil {
 		return nil, err
 	}
@@ -302,7 +318,7 @@ func (e *extractor) FollowDetails() bool { return e.follow }
 
 // ReadsJSON reports whether the site's or its detail pages' rules are mode json.
 func (e *extractor) ReadsJSON() bool {
-	return e.fields.json != nil || e.detail != nil && e.detail.json != nil
+	return e.fields.json != nil || e.detail != nil && e.detail.json != nil || e.more != nil
 }
 
 // Extract reads listings and links from one page.
@@ -311,6 +327,11 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 		return Result{}, ErrNoDocument
 	}
 	root := doc.Nodes[0]
+	if e.more != nil {
+		if body, ok := jsonResponse(root); ok {
+			return e.loadMoreAnswer(body, page), nil
+		}
+	}
 	base := e.baseURL(root, page)
 	var res Result
 	var state []any // mode json: the page's state, decoded once
@@ -332,9 +353,39 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
 		}
 	}
+	dropSharedSessionParams(res.Listings)
 	res.Listings = dedupListings(res.Listings)
-	res.NextPages, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
+	res.NextPages, res.NextPosts, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
+}
+
+// loadMoreAnswer reads a "Load more" endpoint's JSON answer: its HTML's
+// cards with the site's selectors, and the URL of the cards after them.
+func (e *extractor) loadMoreAnswer(body string, page *url.URL) Result {
+	var res Result
+	doc, next, ok := e.more.answer(body)
+	if !ok {
+		return res
+	}
+	if e.fields.jsonld {
+		res.Listings = structuredListings(doc, page, page)
+	}
+	if !e.fields.jsonld || len(res.Listings) == 0 && e.fields.listing != nil {
+		res.Listings = e.selectorListings(doc, page, page)
+	}
+	if e.foldIDs {
+		for i := range res.Listings {
+			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
+		}
+	}
+	dropSharedSessionParams(res.Listings)
+	res.Listings = dedupListings(res.Listings)
+	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
+	if next != "" {
+		lc.add(page, next)
+	}
+	res.NextPages = lc.out
+	return res
 }
 
 // baseURL honours <base href>, against which the page's relative links resolve.
@@ -441,7 +492,7 @@ const (
 // reports an ID derived from the listing's URL.
 func readListing(fs *fieldSet, c *html.Node, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
 	needTitle := kind != readDetail
-	l.Title = fs.title.keptText(c, maxTitle)
+	l.Title = oneLine(fs.title.keptText(c, maxTitle))
 	if needTitle && l.Title == "" {
 		return l, false, false
 	}
@@ -980,7 +1031,7 @@ func Fill(dst, src precwatch.Listing) precwatch.Listing {
 
 // collectLinks gathers the page's links to follow: pagination first, then
 // the others.
-func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next, links []string, unfollowed string, unfollowedForm bool) {
+func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next []string, posts []Submission, links []string, unfollowed string, unfollowedForm bool) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if j := e.fields.json; j != nil && j.next != nil {
 		for _, ref := range j.nextPages(state) {
@@ -992,8 +1043,14 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			isForm := false
 			if e.next.attr != "" {
 				ref, _ = attr(n, e.next.attr)
-			} else if target, reason, form := formNext(root, n, page, base); form {
-				ref, why, isForm = target, reason, true
+			} else if sub, reason, form := formNext(root, n, page, base); form {
+				if sub.Post {
+					if u := resolve(base, sub.URL); u != nil {
+						lc.addPost(u, sub.Body)
+						continue
+					}
+				}
+				ref, why, isForm = sub.URL, reason, true
 			} else if h, text := linkOrText(n); !text || urlLike(h) {
 				// A pager's "Next" shown as a plain label on the last page
 				// is no link to a page named "Next".
@@ -1011,6 +1068,11 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 		for _, n := range cascadia.QueryAll(root, e.relNext) {
 			v, _ := attr(n, "href")
 			lc.add(base, v)
+		}
+	}
+	if e.more != nil {
+		for _, ref := range e.more.pageCursors(root) {
+			lc.add(base, ref)
 		}
 	}
 	n := len(lc.out)
@@ -1035,6 +1097,17 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 	// pages, read as details and skipped when unchanged: following every
 	// link as well would fetch each product page again on every run, and
 	// the whole site's menus and footers with them.
+	// A jsonld page's ItemList names its products' pages, where a shop
+	// that renders its cards with a script has no link to them: they are
+	// followed on the page's host whatever the other rules say.
+	if e.fields.jsonld {
+		host := canonicalHost(page.Scheme, page.Host)
+		for _, v := range jsonLDListURLs(root) {
+			if u := resolve(base, v); u != nil && canonicalHost(u.Scheme, u.Host) == host {
+				lc.add(base, v)
+			}
+		}
+	}
 	if e.fields.jsonld && !e.hasLinks && !e.follow {
 		host := canonicalHost(page.Scheme, page.Host)
 		for _, a := range cascadia.QueryAll(root, e.anchors) {
@@ -1044,13 +1117,31 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			}
 		}
 	}
-	return lc.out[:n:n], lc.out[n:], unfollowed, unfollowedForm
+	return lc.out[:n:n], lc.posts, lc.out[n:], unfollowed, unfollowedForm
 }
 
 type linkCollector struct {
-	page string
-	seen map[string]bool
-	out  []string
+	page  string
+	seen  map[string]bool
+	out   []string
+	posts []Submission
+}
+
+// addPost adds a POST form's submission to u with body, once per URL and
+// body.
+func (lc *linkCollector) addPost(u *url.URL, body string) {
+	k := "POST " + Canonical(u) + "\x00" + body
+	if lc.seen[k] {
+		return
+	}
+	lc.seen[k] = true
+	u.Fragment, u.RawFragment, u.User = "", "", nil
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = canonicalHost(u.Scheme, u.Host)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	lc.posts = append(lc.posts, Submission{URL: u.String(), Post: true, Body: body})
 }
 
 func (lc *linkCollector) add(base *url.URL, ref string) {

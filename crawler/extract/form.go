@@ -130,12 +130,14 @@ func disabledControl(n *html.Node) bool {
 	return false
 }
 
-// formNext returns the URL a click on n submits to when n is a form (its
+// formNext returns the submission a click on n makes when n is a form (its
 // first submit button clicked, as the Enter key does) or a submit button
-// of one, and whether n is either. The URL is "" for a form that is not
-// submitted with GET, or whose action is not an http(s) URL; why is in
-// the second string.
-func formNext(root, n *html.Node, page, base *url.URL) (target, why string, isForm bool) {
+// of one, and whether n is either. A GET form's submission is the URL with
+// the form's entries as its query; a POST form's (urlencoded, as a form
+// without enctype is) is the action URL and body, the entries. The URL is
+// "" for a form whose submission cannot be made (a multipart upload form,
+// an action that is not an http(s) URL); why is in the third string.
+func formNext(root, n *html.Node, page, base *url.URL) (sub Submission, why string, isForm bool) {
 	var form, submitter *html.Node
 	switch {
 	case n.Type == html.ElementNode && n.DataAtom == atom.Form:
@@ -149,13 +151,14 @@ func formNext(root, n *html.Node, page, base *url.URL) (target, why string, isFo
 	case submitControl(n):
 		form, submitter = formOwner(root, n), n
 		if form == nil {
-			return "", "a submit button outside any form", true
+			return sub, "a submit button outside any form", true
 		}
 	default:
-		return "", "", false
+		return sub, "", false
 	}
 	method, _ := attr(form, "method")
 	action, hasAction := attr(form, "action")
+	enctype, _ := attr(form, "enctype")
 	if submitter != nil {
 		if m, ok := attr(submitter, "formmethod"); ok {
 			method = m
@@ -163,9 +166,19 @@ func formNext(root, n *html.Node, page, base *url.URL) (target, why string, isFo
 		if a, ok := attr(submitter, "formaction"); ok {
 			action, hasAction = a, true
 		}
+		if e, ok := attr(submitter, "formenctype"); ok {
+			enctype = e
+		}
 	}
-	if m := strings.ToLower(strings.TrimSpace(method)); m != "" && m != "get" {
-		return "", "a form submitted with method " + strings.ToUpper(m) + ", not GET", true
+	switch m := strings.ToLower(strings.TrimSpace(method)); m {
+	case "", "get":
+	case "post":
+		if e := strings.ToLower(strings.TrimSpace(enctype)); e != "" && e != "application/x-www-form-urlencoded" {
+			return sub, "a POST form with enctype " + e + ", not application/x-www-form-urlencoded", true
+		}
+		sub.Post = true
+	default:
+		return sub, "a form submitted with method " + strings.ToUpper(m) + ", not GET or POST", true
 	}
 	// An empty action is the document's own URL; another resolves against
 	// <base href>, as the page's links do.
@@ -175,11 +188,25 @@ func formNext(root, n *html.Node, page, base *url.URL) (target, why string, isFo
 		u = &cp
 	}
 	if u == nil {
-		return "", "a form whose action is not an http(s) URL", true
+		return Submission{}, "a form whose action is not an http(s) URL", true
 	}
-	u.RawQuery = formQuery(root, form, submitter)
 	u.Fragment, u.RawFragment = "", ""
-	return u.String(), "", true
+	if sub.Post {
+		// A POST goes to the action as written, its query included.
+		sub.Body = formQuery(root, form, submitter)
+	} else {
+		u.RawQuery = formQuery(root, form, submitter)
+	}
+	sub.URL = u.String()
+	return sub, "", true
+}
+
+// Submission is a form's submission: a GET's URL, or a POST's URL and
+// urlencoded body.
+type Submission struct {
+	URL  string
+	Post bool
+	Body string
 }
 
 // formQuery encodes the form's entry list as a browser builds it for a

@@ -38,7 +38,7 @@ func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listin
 	for _, p := range ps {
 		l := precwatch.Listing{
 			ID:          clean(p.id, maxID),
-			Title:       keptClean(p.title, maxTitle),
+			Title:       oneLine(keptClean(p.title, maxTitle)),
 			Description: keptClean(p.description, maxDescription),
 			Vendor:      clean(p.vendor, maxVendor),
 			Price:       p.price,
@@ -93,6 +93,70 @@ func jsonLDProducts(root *html.Node) []product {
 		w.walk(d, 0)
 	}
 	return w.products
+}
+
+// jsonLDListURLs returns the URLs of the entries of the page's JSON-LD
+// ItemLists that are no Product of their own: the "summary page" markup
+// Google asks of category pages, a ListItem with a position and the
+// product page's url and nothing else, on shops that render their cards
+// with a script. Those pages are where the products are.
+func jsonLDListURLs(root *html.Node) []string {
+	var out []string
+	var walk func(v any, depth int, inList bool)
+	walk = func(v any, depth int, inList bool) {
+		if depth > maxWalk {
+			return
+		}
+		switch t := v.(type) {
+		case string:
+			// itemListElement may be a plain list of URLs.
+			if inList {
+				out = append(out, t)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x, depth+1, inList)
+			}
+		case map[string]any:
+			if isType(t, productTypes) {
+				return // read as a listing where it is
+			}
+			if isType(t, listItemTypes) {
+				switch item := t["item"].(type) {
+				case string:
+					out = append(out, item)
+					return
+				case map[string]any:
+					if isType(item, productTypes) {
+						return
+					}
+					if u := str(item["url"]); u != "" {
+						out = append(out, u)
+						return
+					}
+					if u, ok := item["@id"].(string); ok {
+						out = append(out, u)
+						return
+					}
+				}
+				if u := str(t["url"]); u != "" {
+					out = append(out, u)
+				}
+				return
+			}
+			for _, k := range sortedKeys(t) {
+				if k != "@context" {
+					walk(t[k], depth+1, k == "itemListElement")
+				}
+			}
+		}
+	}
+	for _, b := range scriptBlocks(root) {
+		for _, d := range decodeJSONLD(b) {
+			walk(d, 0, false)
+		}
+	}
+	return out
 }
 
 // scriptBlocks returns the text of every JSON-LD script element.
@@ -230,8 +294,9 @@ func sortedKeys(m map[string]any) []string {
 }
 
 var (
-	productTypes = []string{"product", "individualproduct", "productmodel", "someproducts"}
-	offerTypes   = []string{"offer", "aggregateoffer"}
+	productTypes  = []string{"product", "individualproduct", "productmodel", "someproducts"}
+	offerTypes    = []string{"offer", "aggregateoffer"}
+	listItemTypes = []string{"listitem"}
 )
 
 // isType reports whether the node's @type is one of want (compared

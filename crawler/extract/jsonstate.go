@@ -648,7 +648,7 @@ func (j *jsonRules) nextPages(state []any) []string {
 // read by path.
 func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwatch.Listing, derivedID, ok bool) {
 	needTitle := kind != readDetail
-	l.Title = j.title.text(item, maxTitle, true)
+	l.Title = oneLine(j.title.text(item, maxTitle, true))
 	if needTitle && l.Title == "" {
 		return l, false, false
 	}

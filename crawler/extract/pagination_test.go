@@ -108,3 +108,45 @@ func TestNumberedPages(t *testing.T) {
 		t.Errorf("pages in detail rules: %v, want an error naming detail.pages", err)
 	}
 }
+
+// TestJSONLDItemListLinks: a category page whose cards a script renders
+// has no link to its products; its JSON-LD ItemList of ListItems (url,
+// item as a URL or as a node with @id) names their pages, and a jsonld site
+// follows them, on its own host only, with or without links and detail
+// rules. A ListItem holding a Product is read where it is.
+func TestJSONLDItemListLinks(t *testing.T) {
+	page := &url.URL{Scheme: "http", Host: "shop.example", Path: "/c/lab"}
+	body := `<html><head><link rel="next" href="/c/lab?page=2"><script type="application/ld+json">
+{"@context":"https://schema.org","@type":"ItemList","itemListElement":[
+ {"@type":"ListItem","position":1,"url":"http://shop.example/p/1-nitric-acid"},
+ {"@type":"ListItem","position":2,"item":"/p/2-beaker"},
+ {"@type":"ListItem","position":3,"item":{"@id":"http://shop.example/p/3-gloves","name":"Gloves"}},
+ {"@type":"ListItem","position":4,"url":"http://elsewhere.example/p/4"},
+ {"@type":"ListItem","position":5,"item":{"@type":"Product","name":"Citric acid 1 kg","url":"/p/5-citric","offers":{"price":"9.90","priceCurrency":"EUR"}}}]}
+</script></head><body><div id="app"></div></body></html>`
+	want := []string{"http://shop.example/p/1-nitric-acid", "http://shop.example/p/2-beaker", "http://shop.example/p/3-gloves"}
+	for _, rules := range []precwatch.Extraction{
+		{Mode: precwatch.ExtractJSONLD},
+		{Mode: precwatch.ExtractJSONLD, Detail: &precwatch.Extraction{Mode: precwatch.ExtractJSONLD}},
+		{Mode: precwatch.ExtractJSONLD, Links: []string{"nav a"}},
+	} {
+		ex := mustNew(rules)
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ex.Extract(doc, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(res.Links, want) {
+			t.Errorf("%+v: Links = %q, want %q", rules, res.Links, want)
+		}
+		if !slices.Equal(res.NextPages, []string{"http://shop.example/c/lab?page=2"}) {
+			t.Errorf("%+v: NextPages = %q", rules, res.NextPages)
+		}
+		if len(res.Listings) != 1 || res.Listings[0].Title != "Citric acid 1 kg" {
+			t.Errorf("%+v: listings %+v, want the ListItem's Product", rules, res.Listings)
+		}
+	}
+}

@@ -253,6 +253,14 @@ func clean(s string, limit int) string {
 	return t.String()
 }
 
+// oneLine is a kept title's text on one line: its line breaks (a <br> or
+// a block inside a heading, "Hydrogen peroxide<br>6 % – 1 L") become
+// spaces, as every view shows a title. The matcher reads a strength on
+// another line than the name as stated apart from it, which does not clear
+// a substance at or under its limit: a shop's two-line title raised "no
+// strength stated" for a strength in plain sight. Runs of spaces stay.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
 // keptClean is clean keeping whitespace as written (see textBuilder): for
 // titles and descriptions.
 func keptClean(s string, limit int) string { return cleanText(s, limit, true) }

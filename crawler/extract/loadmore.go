@@ -1,0 +1,142 @@
+package extract
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/precwatch/precwatch"
+)
+
+// "Load more" catalogues: a shop's first page shows some cards and a
+// button whose script asks an endpoint for the next ones with an opaque
+// cursor (`/api/more?cursor=eyJvIjoxMn0`); the endpoint answers JSON
+// carrying the cards as HTML and the cursor after them
+// ({"html": "<article ...>", "next_cursor": "..."}). The cards are read
+// with the site's selectors wherever they come from.
+
+// loadMore is a compiled precwatch.LoadMore.
+type loadMore struct {
+	before, after string // the URL template around {cursor}
+	inQuery       bool   // {cursor} is in the query: query-escaped
+	cursor        *field
+	html, next    *jsonSpec
+}
+
+const cursorPlaceholder = "{cursor}"
+
+func compileLoadMore(r *precwatch.LoadMore) (*loadMore, error) {
+	bad := func(field string, err error) error { return &FieldError{Field: "load_more." + field, Err: err} }
+	tmpl := strings.TrimSpace(r.URL)
+	if strings.Count(tmpl, cursorPlaceholder) != 1 {
+		return nil, bad("url", fmt.Errorf("want a URL with one %s, got %q", cursorPlaceholder, tmpl))
+	}
+	i := strings.Index(tmpl, cursorPlaceholder)
+	m := &loadMore{before: tmpl[:i], after: tmpl[i+len(cursorPlaceholder):]}
+	m.inQuery = strings.Contains(m.before, "?")
+	if u, err := url.Parse(m.before + "x" + m.after); err != nil || u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return nil, bad("url", fmt.Errorf("want an http(s) URL or a path, got %q", tmpl))
+	}
+	var err error
+	for _, f := range []struct{ name, spec string }{{"cursor", r.Cursor}, {"html", r.HTML}, {"next_cursor", r.NextCursor}} {
+		if strings.TrimSpace(f.spec) == "" {
+			return nil, bad(f.name, fmt.Errorf("required"))
+		}
+	}
+	if m.cursor, err = compileField("load_more.cursor", r.Cursor); err != nil {
+		return nil, err
+	}
+	if m.html, err = compileJSONSpec(r.HTML); err != nil {
+		return nil, bad("html", err)
+	}
+	if m.next, err = compileJSONSpec(r.NextCursor); err != nil {
+		return nil, bad("next_cursor", err)
+	}
+	return m, nil
+}
+
+// url fills the template with cursor.
+func (m *loadMore) url(cursor string) string {
+	if m.inQuery {
+		cursor = url.QueryEscape(cursor)
+	} else {
+		cursor = url.PathEscape(cursor)
+	}
+	return m.before + cursor + m.after
+}
+
+// pageCursors are the first cursors an HTML page gives.
+func (m *loadMore) pageCursors(root *html.Node) []string {
+	var out []string
+	for _, n := range m.cursor.nodes(root) {
+		var v string
+		if m.cursor.attr != "" {
+			v, _ = attr(n, m.cursor.attr)
+		} else {
+			v = textContent(n)
+		}
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, m.url(v))
+		}
+	}
+	return out
+}
+
+// answer reads an endpoint's JSON answer: the document of the HTML it
+// carries, and the URL of the cards after them ("" at the end).
+func (m *loadMore) answer(body string) (*html.Node, string, bool) {
+	if len(body) > maxStateScript {
+		return nil, "", false
+	}
+	v, _, ok := decodeFirst(strings.TrimSpace(body))
+	if !ok {
+		return nil, "", false
+	}
+	var b strings.Builder
+	for _, h := range m.html.values(v, true) {
+		if s, ok := h.(string); ok {
+			b.WriteString(s)
+			b.WriteByte('\n')
+		}
+	}
+	doc := &html.Node{Type: html.DocumentNode}
+	body0 := &html.Node{Type: html.ElementNode, DataAtom: atom.Body, Data: "body"}
+	doc.AppendChild(body0)
+	nodes, err := html.ParseFragmentWithOptions(strings.NewReader(b.String()), body0, html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return nil, "", false
+	}
+	for _, n := range nodes {
+		body0.AppendChild(n)
+	}
+	dropTemplates(doc)
+	next := ""
+	for _, c := range m.next.values(v, false) {
+		if s := strings.TrimSpace(scalarText(c)); s != "" {
+			next = m.url(s)
+			break
+		}
+	}
+	return doc, next, true
+}
+
+// dropTemplates empties the <template>s under root, as pages' are (their
+// contents are no listing text).
+func dropTemplates(root *html.Node) {
+	var visit func(*html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Template {
+			for c := n.FirstChild; c != nil; c = n.FirstChild {
+				n.RemoveChild(c)
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(root)
+}
