@@ -1788,12 +1788,20 @@ func policyNegated(toks []token, first int) bool {
 // before a space, or a " / " or " + ", that the term as written has not
 // ("1 L + 3 %" is no L-3).
 func acrossList(span, term string) bool {
-	return listSeps(span) > listSeps(term)
+	n := listSeps(span)
+	return n > 0 && n > listSeps(term)
 }
 
+// listSepByte marks the bytes listSeps looks at: most spans hold none.
+var listSepByte = [256]bool{',': true, ';': true, '|': true, '/': true, '+': true}
+
+// listSeps counts the list separators of acrossList in s.
 func listSeps(s string) int {
 	n := 0
 	for i := 0; i+1 < len(s); i++ {
+		if !listSepByte[s[i]] {
+			continue
+		}
 		switch {
 		case (s[i] == ',' || s[i] == ';' || s[i] == '|') && (s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == '\n'):
 			n++
