@@ -1748,10 +1748,10 @@ func policyNegated(toks []token, first int) bool {
 		if t.kind != tokWord {
 			continue
 		}
-		if stopBeforeVerb[t.word] {
+		if t.flags&fStopVerb != 0 {
 			return false
 		}
-		if !tradeVerbs[t.word] && !containVerbs[t.word] {
+		if t.flags&fPolicyVerb == 0 {
 			continue
 		}
 		// "do not sell", "never ship", "no longer stock", "don't sell".

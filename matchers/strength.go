@@ -54,7 +54,17 @@ const (
 	fSolution   // a solution's: its percentage is by weight (findStrengths)
 	fNumberWord // a word of a number spelled out (numwords.go)
 	fForm       // a physical form a substance is offered in (formWords)
+	// The flags below only name the word, as the word lists they stand
+	// for do: the repair pass leaves them on a piece of a masked word
+	// (fixTokens), whose text they are asked of.
+	fWeightPct    // a percentage by weight in one word (weightPercent)
+	fDistributive // states a strength for a list's every item (distributiveWords)
+	fPolicyVerb   // a shop policy's verb (tradeVerbs, containVerbs)
+	fStopVerb     // ends a policy verb's object (stopBeforeVerb)
 )
+
+// wordOnlyFlags are the flags that only name the word (see fWeightPct).
+const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb
 
 // wordFlags maps a folded word to its flags; built from the word lists.
 var wordFlags = func() map[string]wordFlag {
@@ -68,7 +78,8 @@ var wordFlags = func() map[string]wordFlag {
 		{negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
 		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
-		{formWords, fForm},
+		{formWords, fForm}, {weightPercent, fWeightPct}, {distributiveWords, fDistributive},
+		{tradeVerbs, fPolicyVerb}, {containVerbs, fPolicyVerb}, {stopBeforeVerb, fStopVerb},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -773,7 +784,7 @@ cada tutti tutte ciascuno allemaal elk wszystkie każdy все каждый vse`
 // is stated for a list: a distributive word right before or after it.
 func distributiveAround(toks []token, first, last int) bool {
 	w := func(i int) bool {
-		return i >= 0 && i < len(toks) && toks[i].kind == tokWord && distributiveWords[toks[i].word]
+		return has(toks, i, fDistributive)
 	}
 	return w(first-1) || w(last+1)
 }
@@ -971,7 +982,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			// cento", pharmacopoeia Latin "per centum", French "pour cent",
 			// Spanish "por ciento".
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case weightPercent[word(j)] && !is(first-1, fNotStrength):
+		case is(j, fWeightPct) && !is(first-1, fNotStrength):
 			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
 			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
