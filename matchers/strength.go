@@ -61,10 +61,13 @@ const (
 	fDistributive // states a strength for a list's every item (distributiveWords)
 	fPolicyVerb   // a shop policy's verb (tradeVerbs, containVerbs)
 	fStopVerb     // ends a policy verb's object (stopBeforeVerb)
+	fWeightWord   // says a percentage is by weight (weightPercentWords)
+	fContent      // heads a specification's content (contentWords)
+	fFraction     // heads a mass fraction (fractionWords)
 )
 
 // wordOnlyFlags are the flags that only name the word (see fWeightPct).
-const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb
+const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb | fWeightWord | fContent | fFraction
 
 // wordFlags maps a folded word to its flags; built from the word lists.
 var wordFlags = func() map[string]wordFlag {
@@ -80,6 +83,7 @@ var wordFlags = func() map[string]wordFlag {
 		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
 		{formWords, fForm}, {weightPercent, fWeightPct}, {distributiveWords, fDistributive},
 		{tradeVerbs, fPolicyVerb}, {containVerbs, fPolicyVerb}, {stopBeforeVerb, fStopVerb},
+		{weightPercentWords, fWeightWord}, {contentWords, fContent}, {fractionWords, fFraction},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -1010,7 +1014,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			if is(first-1, fNotStrength) || is(first-2, fNotStrength) && isPunct(first-1, ":") {
 				continue
 			}
-		case weightPercentWords[word(j)] && percentAfter(j+1) > 0:
+		case is(j, fWeightWord) && percentAfter(j+1) > 0:
 			// "50 wt%", "50 wt.%", "35 Gew.-%", "30 mass%": by weight.
 			if is(first-1, fNotStrength) {
 				continue
@@ -1110,11 +1114,11 @@ func purityHead(toks []token, first int) specHead {
 	switch {
 	case has(toks, k, fPurity):
 		return specHead{headPercent, k}
-	case pct && (contentWords[w] && !has(toks, k-1, fNotStrength) || w == "area"):
+	case pct && (has(toks, k, fContent) && !has(toks, k-1, fNotStrength) || w == "area"):
 		// A content word only with its percent sign: "Content: 12 x 1 L"
 		// is a pack.
 		return specHead{headPercent, k}
-	case fractionWords[w] && !has(toks, k-1, fNotStrength):
+	case has(toks, k, fFraction) && !has(toks, k-1, fNotStrength):
 		return specHead{headFraction, k}
 	}
 	return specHead{}
