@@ -195,7 +195,7 @@ at least up to circa environ etwa ongeveer około около ok ок`)
 // a word for purity or concentration, or for content ("Содержание: 99 %").
 func specHeadWord(toks []token, i int) bool {
 	t := &toks[i]
-	return t.kind == tokWord && (t.flags&fPurity != 0 || contentWords[t.word] && !has(toks, i-1, fNotStrength) || nitrogenHeads[t.word])
+	return t.kind == tokWord && (t.flags&fPurity != 0 || t.flags&fContent != 0 && !has(toks, i-1, fNotStrength) || nitrogenHeads[t.word])
 }
 
 // nitrogenHeads head a fertiliser's nitrogen content ("Total nitrogen

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -434,6 +435,77 @@ func TestSolutionFlagIsTheWords(t *testing.T) {
 		t.Fatalf("%d tokens' flags fixed, %d solution words: the test covers too little", fixed, solution)
 	}
 	t.Logf("%d tokens' flags fixed, %d solution words", fixed, solution)
+}
+
+// TestWordOnlyFlagsAreTheLists checks the flags that only name a word
+// (wordOnlyFlags), which findStrengths, distributiveAround,
+// policyNegated, purityHead and specHeadWord read where they once looked
+// the word up in its list: on
+// every word token, after fixTokens (over the repair's spans, and over the
+// whole text), each is set exactly for the words of its lists as written.
+func TestWordOnlyFlagsAreTheLists(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	lists := []struct {
+		f     wordFlag
+		words []map[string]bool
+	}{
+		{fWeightPct, []map[string]bool{weightPercent}}, {fDistributive, []map[string]bool{distributiveWords}},
+		{fPolicyVerb, []map[string]bool{tradeVerbs, containVerbs}}, {fStopVerb, []map[string]bool{stopBeforeVerb}},
+		{fWeightWord, []map[string]bool{weightPercentWords}}, {fContent, []map[string]bool{contentWords}},
+		{fFraction, []map[string]bool{fractionWords}},
+	}
+	inList := func(f wordFlag, w string) bool {
+		for _, l := range lists {
+			if l.f == f {
+				return slices.ContainsFunc(l.words, func(m map[string]bool) bool { return m[w] })
+			}
+		}
+		return false
+	}
+	texts := plainTexts(t, m)
+	for _, l := range lists {
+		for _, set := range l.words {
+			for _, w := range slices.Sorted(maps.Keys(set)) {
+				texts = append(texts, "Ammonium nitrate 30 "+w+", "+w+" 1 kg", "we do not "+w+" amm0nium nitr*te "+w+" 30%",
+					strings.ToUpper(w)+" 50 %, 1 L", "Nitrométh. "+w+" 35 %, ch*"+w)
+			}
+		}
+	}
+	sc := &scratch{}
+	flagged := 0
+	check := func(s, how string, toks []token) {
+		for _, tok := range toks {
+			if tok.kind != tokWord {
+				continue
+			}
+			for _, l := range lists {
+				if got, want := tok.flags&l.f != 0, inList(l.f, tok.word); got != want {
+					t.Fatalf("%q, %s: word %q has flag %#x %v, its lists %v", s, how, tok.word, l.f, got, want)
+				}
+			}
+			if tok.flags&wordOnlyFlags != 0 {
+				flagged++
+			}
+		}
+	}
+	for _, s := range texts {
+		n := normalize(s, true, nil)
+		support := m.repair(&n, s, nil)
+		sc.arena, sc.words, sc.nums = sc.arena[:0], sc.words[:0], sc.nums[:0]
+		toks := tokenizeRange(s, 0, len(s), nil, sc)
+		finishTokens(toks, sc)
+		whole := slices.Clone(toks)
+		m.fixTokens(s, whole, []span{{a: 0, b: len(s)}})
+		check(s, "fixTokens over the whole text", whole)
+		if len(support) > 0 {
+			m.fixTokens(s, toks, support)
+		}
+		check(s, "fixTokens", toks)
+	}
+	if flagged == 0 {
+		t.Fatal("no word flagged: the test covers too little")
+	}
+	t.Logf("%d flagged words", flagged)
 }
 
 // TestOCRReadingsPassTheGate checks that every OCR reading the vocabulary

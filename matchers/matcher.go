@@ -861,76 +861,31 @@ func (m *Matcher) matchFieldDecoded(sc *scratch, field, text string) {
 func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	// Plain text in which the automaton finds nothing and the repair pass
 	// could change nothing needs no more (plain.go), and plain text with a
-	// hit skips deobfuscation and the repair pass; a description after a
-	// title that named a substance nearly always names one too, so it goes
-	// straight to the full path (walking it first costs about what the
-	// passes it would spare do).
+	// hit skips deobfuscation and the repair pass, and nearly always
+	// normalisation and the scan too: the walk's hits are read as they
+	// are (plainCands). Every field is walked, a description after a
+	// title that named a substance too: most are plain, and the walk
+	// costs less than the passes it spares them.
 	if text == "" {
 		return false
 	}
-	plain, hit := false, true
-	if len(sc.staged) == 0 {
-		plain, hit, clean = m.plainReadClean(text)
-	}
+	plain, hit, clean, hits := m.plainReadClean(text, sc.hits[:0])
+	sc.hits = hits
 	if plain && !hit {
 		return clean
 	}
-	var n normText
-	if plain {
-		// Normalisation would not deobfuscate it, nor the repair pass
-		// change it or ask for support (plainRead).
-		n, _ = normalizeFold(text, true, &sc.norm)
-		sc.support = sc.support[:0]
-	} else {
-		n = normalize(text, true, &sc.norm)
-		sc.support = m.repair(&n, text, sc.support[:0])
-	}
-	sc.norm = n
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
-	sc.hits = m.ac.scanSpaced(n.text, sc.hits[:0])
-	for _, h := range sc.hits {
-		// The scan reads n.text between two spaces (hay): the pattern's
-		// leading space is at hay[end-len], the term at [a, b) of n.text.
-		p := &m.patterns[h.pat]
-		a, b := int(h.end-m.ac.lens[h.pat]), int(h.end)-1
-		if !p.compound {
-			b-- // the pattern's closing space
-		}
-		compoundTail := b < len(n.text) && n.text[b] != ' '
-		pack := compoundTail && p.formula && packTail(n.text[b:])
-		if compoundTail && !pack && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[a:b], n.text[b:])) {
-			continue
-		}
-		start := int(n.offs[a])
-		last := int(n.offs[b-1])
-		_, size := utf8.DecodeRuneInString(text[last:])
-		end := last + size
-		for k := range p.refs {
-			ref := &p.refs[k]
-			switch ref.class {
-			case classCAS:
-				// The normalised digits: a number in full-width
-				// digits ("７６６４－９３－９") is checked too.
-				if compoundTail || !validCASDigits(n.text[a:b]) {
-					continue
-				}
-			case classAbbr:
-				if compoundTail || ref.upper && !allUpper(text[start:end]) {
-					continue
-				}
-			case classID:
-				// The prefix in capitals: "UN No. 2014", not "un 2014".
-				if compoundTail || ref.upper && !allUpper(firstWord(text[start:end])) {
-					continue
-				}
-			case classWord:
-				if compoundTail && ref.kind == KindFormula && !pack {
-					continue
-				}
-			}
-			cands = append(cands, candidate{ref: ref, start: start, end: end, nlen: b - a})
-		}
+	read := false
+	if plain {
+		// Normalisation would not deobfuscate it, nor the repair pass
+		// change it or ask for support (plainRead), and the walk's hits
+		// are the automaton's on the normalised text.
+		sc.support = sc.support[:0]
+		cands, read = m.plainCands(text, sc.hits, cands)
+	}
+	if !read {
+		cands = m.scanCands(sc, text, plain, cands[:0])
 	}
 	if len(cands) == 0 {
 		return clean
@@ -1057,6 +1012,75 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 		st.mask = stepsMask(st.text, c.ref)
 	}
 	return clean
+}
+
+// scanCands appends the candidates the automaton finds in text's
+// normalised form: normalizeFold's for a plain field, else normalize's
+// after the repair pass.
+func (m *Matcher) scanCands(sc *scratch, text string, plain bool, cands []candidate) []candidate {
+	var n normText
+	if plain {
+		n, _ = normalizeFold(text, true, &sc.norm)
+	} else {
+		n = normalize(text, true, &sc.norm)
+		sc.support = m.repair(&n, text, sc.support[:0])
+	}
+	sc.norm = n
+	sc.hits = m.ac.scanSpaced(n.text, sc.hits[:0])
+	for _, h := range sc.hits {
+		// The scan reads n.text between two spaces (hay): the pattern's
+		// leading space is at hay[end-len], the term at [a, b) of n.text.
+		p := &m.patterns[h.pat]
+		a, b := int(h.end-m.ac.lens[h.pat]), int(h.end)-1
+		if !p.compound {
+			b-- // the pattern's closing space
+		}
+		compoundTail := b < len(n.text) && n.text[b] != ' '
+		pack := compoundTail && p.formula && packTail(n.text[b:])
+		if compoundTail && !pack && (!p.compound || !startsWithLetter(n.text[b:]) || otherSubstanceTail(n.text[a:b], n.text[b:])) {
+			continue
+		}
+		start := int(n.offs[a])
+		last := int(n.offs[b-1])
+		_, size := utf8.DecodeRuneInString(text[last:])
+		// The normalised digits go to the CAS check: a number in
+		// full-width digits ("７６６４－９３－９") is checked too.
+		cands = appendRefs(cands, p, text, n.text[a:b], start, last+size, b-a, compoundTail, pack)
+	}
+	return cands
+}
+
+// appendRefs appends a candidate for each term of the pattern p, found
+// at text[start:end] and nlen bytes long normalised, that the text there
+// may stand for. A CAS number's check reads the digits of digits (the
+// match's normalised text, or text[start:end] where they are the same);
+// compoundTail tells that the match runs on into its word, pack that what
+// follows is a pack size.
+func appendRefs[T string | []byte](cands []candidate, p *pattern, text string, digits T, start, end, nlen int, compoundTail, pack bool) []candidate {
+	for k := range p.refs {
+		ref := &p.refs[k]
+		switch ref.class {
+		case classCAS:
+			if compoundTail || !validCASDigits(digits) {
+				continue
+			}
+		case classAbbr:
+			if compoundTail || ref.upper && !allUpper(text[start:end]) {
+				continue
+			}
+		case classID:
+			// The prefix in capitals: "UN No. 2014", not "un 2014".
+			if compoundTail || ref.upper && !allUpper(firstWord(text[start:end])) {
+				continue
+			}
+		case classWord:
+			if compoundTail && ref.kind == KindFormula && !pack {
+				continue
+			}
+		}
+		cands = append(cands, candidate{ref: ref, start: start, end: end, nlen: nlen})
+	}
+	return cands
 }
 
 // staged is a match being built: the Match is written only once the
@@ -1724,10 +1748,10 @@ func policyNegated(toks []token, first int) bool {
 		if t.kind != tokWord {
 			continue
 		}
-		if stopBeforeVerb[t.word] {
+		if t.flags&fStopVerb != 0 {
 			return false
 		}
-		if !tradeVerbs[t.word] && !containVerbs[t.word] {
+		if t.flags&fPolicyVerb == 0 {
 			continue
 		}
 		// "do not sell", "never ship", "no longer stock", "don't sell".
@@ -1764,12 +1788,20 @@ func policyNegated(toks []token, first int) bool {
 // before a space, or a " / " or " + ", that the term as written has not
 // ("1 L + 3 %" is no L-3).
 func acrossList(span, term string) bool {
-	return listSeps(span) > listSeps(term)
+	n := listSeps(span)
+	return n > 0 && n > listSeps(term)
 }
 
+// listSepByte marks the bytes listSeps looks at: most spans hold none.
+var listSepByte = [256]bool{',': true, ';': true, '|': true, '/': true, '+': true}
+
+// listSeps counts the list separators of acrossList in s.
 func listSeps(s string) int {
 	n := 0
 	for i := 0; i+1 < len(s); i++ {
+		if !listSepByte[s[i]] {
+			continue
+		}
 		switch {
 		case (s[i] == ',' || s[i] == ';' || s[i] == '|') && (s[i+1] == ' ' || s[i+1] == '\t' || s[i+1] == '\n'):
 			n++

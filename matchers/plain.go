@@ -22,10 +22,12 @@ import (
 // that may stand for letters ("@", "!", "$", "|"), no capital I inside a
 // lower-case word ("perchIorate"), no letter-digits-letter word
 // ("n1tro"), no run of minSpacedRun one-character words, no word cut into
-// pieces (hasChunkedWord). Any other field, and any plain field with a
-// hit, takes the full path, whose result the prefilter therefore never
-// changes (TestPlainPrefilterAgrees checks both paths on the evaluation
-// listings and on mutations of them). The one hit plainSkip walks past
+// pieces (hasChunkedWord). Any other field takes the full path, and a
+// plain field with a hit the full path's rules, on the candidates of the
+// hits the walk records (plainCands), which are the full path's
+// (TestPlainCandsAgrees); so the prefilter never changes a result
+// (TestPlainPrefilterAgrees checks both paths on the evaluation listings
+// and on mutations of them). The one hit plainSkip walks past
 // is a dead one: a word that is only an upper-case abbreviation of the
 // watchlist, not written in upper case ("Tea", "an"), which the full
 // path drops at once (deadHits).
@@ -171,11 +173,25 @@ func (m *Matcher) plainRead(text string) (plain, hit bool) { return m.ac.walkPla
 // the whole of text and met none of the bytes mayBeEncoded looks for
 // ("&", "[", "%", the 0xC3 that starts "é" and mojibake alike), so that
 // mayBeEncoded(text) is false and need not be asked
-// (TestPlainCleanAgrees).
-func (m *Matcher) plainReadClean(text string) (plain, hit, clean bool) {
-	enc := false
-	plain, hit = m.ac.walkPlain(text, m, true, &enc)
-	return plain, hit, plain && !enc
+// (TestPlainCleanAgrees). It appends to hits the automaton's hits in
+// text, as walkOut records them: for a plain field with a hit they are
+// scanSpaced's on its normalised text, read without normalising it
+// (plainCands).
+func (m *Matcher) plainReadClean(text string, hits []hit) (plain, hit, clean bool, _ []hit) {
+	out := walkOut{hits: hits}
+	plain, hit = m.ac.walkPlain(text, m, true, &out)
+	return plain, hit, plain && !out.enc, out.hits
+}
+
+// walkOut is what walkPlain reports when asked, beyond plain and hit.
+type walkOut struct {
+	// enc is set when the walk meets a byte mayBeEncoded looks for.
+	enc bool
+	// hits are the automaton's hits from the word of the first live one
+	// on (the dead ones before it are hits the full path drops at once,
+	// deadHits), each with end the offset in text where its term ends, or
+	// -1 for one that ends inside a Latin letter's fold.
+	hits []hit
 }
 
 // plainWalk is walkPlain stopping at the first hit: true when the field
@@ -192,11 +208,12 @@ func (a *automaton) plainWalk(text string, m *Matcher) bool {
 // nextTrigger a plain text can hold besides a mask) that it may read as a
 // disguise; a long word that passes the fuzzy filters. It returns at the
 // first sign that text is not plain, and at the first hit unless through
-// is set, when it walks on asking the questions only. With enc, it sets
-// *enc when it meets a byte mayBeEncoded looks for (plainReadClean): a
-// pointer, written only on those rare bytes, so that the word loop keeps
-// its registers.
-func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) (plain, hit bool) {
+// is set, when it walks on asking the questions only, and stepping the
+// automaton only with out, whose hits it then records (stepRecord). With
+// out, it sets out.enc when it meets a byte mayBeEncoded looks for
+// (plainReadClean): a pointer, written only on those rare bytes and
+// after a hit, so that the word loop keeps its registers.
+func (a *automaton) walkPlain(text string, m *Matcher, through bool, out *walkOut) (plain, hit bool) {
 	if !a.spaceLed || a.starts == nil {
 		return false, false
 	}
@@ -231,8 +248,8 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 				i++ // most separators (a space) need no question
 				continue
 			}
-			if b&pbEnc != 0 && enc != nil {
-				*enc = true
+			if b&pbEnc != 0 && out != nil {
+				out.enc = true
 			}
 			// hasChunkedWord, at the separators it looks at.
 			// (A piece needs a letter on each side of its separator.)
@@ -286,8 +303,8 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 				if fold == "" {
 					return false, hit
 				}
-				if text[i] == 0xc3 && enc != nil {
-					*enc = true
+				if text[i] == 0xc3 && out != nil {
+					out.enc = true
 				}
 				f |= pbLetter | pbWide
 				chars -= size - 1
@@ -362,7 +379,7 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 		} else {
 			singles = 0
 		}
-		if hit {
+		if hit && out == nil {
 			continue // the automaton has answered
 		}
 		if s == 0 && we-ws >= 3 && f&pbWide == 0 {
@@ -372,6 +389,10 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 			if a.starts[x/64]&(1<<(x%64)) == 0 {
 				continue
 			}
+		}
+		if hit {
+			s = a.stepRecord(s, text, pwe, ws, we, &out.hits)
+			continue
 		}
 		t := next(s, sp)
 		if t&outFlag != 0 && upperOnly != nil && a.deadHits(t&^outFlag, text[pws:pwe], upperOnly) {
@@ -411,15 +432,66 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, enc *bool) 
 				return true, true
 			}
 			hit = true
+			if out != nil {
+				// This word again, recording its hits, from the state
+				// before the separator.
+				s = a.stepRecord(s, text, pwe, ws, we, &out.hits)
+			}
 			continue
 		}
 		s = t
 	}
-	if !hit {
+	if !hit || out != nil {
+		// The text's virtual closing space.
 		t := next(s, sp)
-		hit = t&outFlag != 0 && (upperOnly == nil || !a.deadHits(t&^outFlag, text[cws:cwe], upperOnly))
+		live := t&outFlag != 0 && (upperOnly == nil || !a.deadHits(t&^outFlag, text[cws:cwe], upperOnly))
+		if t&outFlag != 0 && out != nil && (hit || live) {
+			out.hits = a.outputs(a.stateOf(t&^outFlag), int32(cwe), out.hits)
+		}
+		hit = hit || live
 	}
 	return true, hit
+}
+
+// stepRecord steps the automaton from the state s over a separator and
+// the plain word text[ws:we] as walkPlain does, appending to *hits every
+// pattern that ends on the way: one read at the separator ends at pwe,
+// the end of the word before; one in the word at the end of the
+// character that ends it, or at -1 inside a Latin letter's fold. It
+// returns the state after the word.
+func (a *automaton) stepRecord(s uint32, text string, pwe, ws, we int, hits *[]hit) uint32 {
+	dense, chain := a.dense, a.chain
+	dlen := uint32(len(dense))
+	t := step(dense, chain, dlen, s, uint32(a.class[' ']))
+	if t&outFlag != 0 {
+		t &^= outFlag
+		*hits = a.outputs(a.stateOf(t), int32(pwe), *hits)
+	}
+	for k := ws; k < we && t != 0; { // only a space leaves the root
+		if c := text[k]; c < utf8.RuneSelf {
+			t = step(dense, chain, dlen, t, uint32(a.raw[c]))
+			k++
+			if t&outFlag != 0 {
+				t &^= outFlag
+				*hits = a.outputs(a.stateOf(t), int32(k), *hits)
+			}
+			continue
+		}
+		fold, size := latinLetterAt(text, k)
+		for x := 0; x < len(fold) && t != 0; x++ {
+			t = step(dense, chain, dlen, t, uint32(a.class[fold[x]]))
+			if t&outFlag != 0 {
+				t &^= outFlag
+				end := int32(k + size)
+				if x+1 < len(fold) {
+					end = -1
+				}
+				*hits = a.outputs(a.stateOf(t), end, *hits)
+			}
+		}
+		k += size
+	}
+	return t
 }
 
 // letters8 has the top bit of each byte of x that is an ASCII letter set,
@@ -664,4 +736,64 @@ func (m *Matcher) joinMayEdit(text string, i, g int) bool {
 		e += gl
 	}
 	return false
+}
+
+// plainCands appends the candidates of hits, the automaton's hits in the
+// plain field text as plainReadClean records them, that scanCands would
+// append reading text's normalised form, which it does without: a plain
+// text's normalised form is its words folded, one space for each run of
+// separators, so a term's end maps to the text as recorded, its start is
+// found counting back (plainStart), and its digits are the text's. It
+// reports false, with cands to be dropped, at a hit that scanCands
+// decides on the normalised text after it: a compound pattern's that
+// runs on into its word, or one that ends inside a Latin letter's fold.
+func (m *Matcher) plainCands(text string, hits []hit, cands []candidate) ([]candidate, bool) {
+	for _, h := range hits {
+		p := &m.patterns[h.pat]
+		end := int(h.end)
+		if end < 0 || p.compound && end < len(text) && plainByte[text[end]]&pbSep == 0 {
+			return cands, false
+		}
+		nlen := int(m.ac.lens[h.pat]) - 1 // less the leading space
+		if !p.compound {
+			nlen-- // and the closing one
+		}
+		start, ok := plainStart(text, end, nlen)
+		if !ok {
+			return cands, false
+		}
+		cands = appendRefs(cands, p, text, text[start:end], start, end, nlen, false, false)
+	}
+	return cands, true
+}
+
+// plainStart returns where the term of nlen normalised bytes that ends at
+// end of the plain text starts: counting back one byte for an ASCII
+// letter or digit, one for a run of separators and the fold's length for
+// a Latin letter. ok is false when the count ends inside a fold or a
+// word, which a term read by the automaton never does.
+func plainStart(text string, end, nlen int) (start int, ok bool) {
+	i := end
+	for nlen > 0 && i > 0 {
+		c := text[i-1]
+		switch {
+		case c >= utf8.RuneSelf:
+			// Plain text holds no other: a two-byte Latin letter.
+			if i < 2 {
+				return 0, false
+			}
+			fold, _ := latinLetterAt(text, i-2)
+			nlen -= len(fold)
+			i -= 2
+		case plainByte[c]&pbSep != 0:
+			for i > 0 && plainByte[text[i-1]]&pbSep != 0 {
+				i--
+			}
+			nlen--
+		default:
+			nlen--
+			i--
+		}
+	}
+	return i, nlen == 0 && (i == 0 || plainByte[text[i-1]]&pbSep != 0)
 }

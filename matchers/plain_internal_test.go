@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -311,8 +312,9 @@ func sharedInternalMatcher(t *testing.T) *Matcher {
 
 // FuzzPlainPrefilter checks plainNoHit's promise on any text: a field it
 // passes has no hit in its normalised text; plainSkip against
-// checkPlainSkip, and that it skips no text the repair pass rewrites; and
-// plainRead against checkPlainRead.
+// checkPlainSkip, and that it skips no text the repair pass rewrites;
+// plainRead against checkPlainRead; and plainCands against
+// checkPlainCands.
 func FuzzPlainPrefilter(f *testing.F) {
 	for _, s := range []string{"ammonium nitrate 25kg", "Buy  NITRIC -- acid", "t e a  tree", "pot.ass.ium", "H2O2 35%", "perchIorate", "a b c d e",
 		"Zitronensäure wasserfrei, 1 kg", "Nitrométh. 99 %", "sans acétone", "Straße é à ü ø", "Amoníaco líquido 25%"} {
@@ -334,6 +336,7 @@ func FuzzPlainPrefilter(f *testing.F) {
 		}
 		checkPlainSkip(t, m, s)
 		checkPlainRead(t, m, s)
+		checkPlainCands(t, m, s)
 		if m.plainSkip(s) {
 			n := normalize(s, true, nil)
 			before := string(n.text)
@@ -431,6 +434,7 @@ func TestGlueMayEditAgrees(t *testing.T) {
 	for _, s := range texts {
 		checkPlainSkip(t, m, s)
 		checkPlainRead(t, m, s)
+		checkPlainCands(t, m, s)
 		if !m.ac.plainNoHit(s) {
 			continue
 		}
@@ -468,7 +472,7 @@ func TestPlainCleanAgrees(t *testing.T) {
 	texts = appendRandomTexts(texts, r, append(slices.Clone(normAlphabet), "&", "[", "%", ";", "/", "b", "2", "Ã", "©", "é"), 30000, 60)
 	clean, cleanEnc, unclean := 0, 0, 0
 	for _, s := range texts {
-		plain, hit, c := m.plainReadClean(s)
+		plain, hit, c, _ := m.plainReadClean(s, nil)
 		if p2, h2 := m.plainRead(s); p2 != plain || h2 != hit {
 			t.Fatalf("plainReadClean(%q) = %v, %v; plainRead %v, %v", s, plain, hit, p2, h2)
 		}
@@ -493,4 +497,57 @@ func TestPlainCleanAgrees(t *testing.T) {
 		t.Fatalf("%d clean texts, %d plain ones mayBeEncoded passes, %d plain ones with the bytes it looks for but not passed: the test covers too little", clean, cleanEnc, unclean)
 	}
 	t.Logf("%d clean, %d plain and maybe encoded, %d plain with the bytes", clean, cleanEnc, unclean)
+}
+
+// TestPlainCandsAgrees checks plainCands, which reads a plain field's
+// candidates from the hits the prefilter's walk records, against
+// scanCands on the field's normalised form, on the evaluation texts,
+// their mutations, the watchlist's names with Latin letters, separators
+// and words around them, and random texts: the same candidates in the
+// same order, whenever plainCands reads the field at all.
+func TestPlainCandsAgrees(t *testing.T) {
+	m := sharedInternalMatcher(t)
+	texts := plainTexts(t, m)
+	r := rand.New(rand.NewPCG(8, 3))
+	for _, s := range m.w.Substances {
+		for _, n := range append(append(slices.Sorted(maps.Values(s.Names)), s.Synonyms...), s.Abbreviations...) {
+			for _, x := range []string{"é", "ß", "ü", "Ł", "x4", "s", "-", " -- ", "\n", "ab", "é "} {
+				k := r.IntN(len(n) + 1)
+				texts = append(texts, n+x, x+n, n[:k]+x+n[k:], "Straße "+n+" "+x+n+", "+n+x+" 1 kg", n+" "+n+"  "+strings.ToUpper(n))
+			}
+		}
+	}
+	texts = appendRandomTexts(texts, r, append(slices.Clone(normAlphabet), "é", "ß", "Œ"), 30000, 60)
+	read, fallback := 0, 0
+	for _, s := range texts {
+		switch plain, hit, ok := checkPlainCands(t, m, s); {
+		case plain && hit && ok:
+			read++
+		case plain && hit:
+			fallback++
+		}
+	}
+	if read < 1000 || fallback == 0 {
+		t.Fatalf("%d plain texts with a hit read from the walk, %d left to the scan: the test covers too little", read, fallback)
+	}
+	t.Logf("%d plain texts with a hit read from the walk, %d left to the scan", read, fallback)
+}
+
+// checkPlainCands checks plainCands(s) against scanCands on s's
+// normalised form when s is plain with a hit (plainReadClean) and
+// plainCands reads it (ok).
+func checkPlainCands(t *testing.T, m *Matcher, s string) (plain, hit, ok bool) {
+	t.Helper()
+	plain, hit, _, hits := m.plainReadClean(s, nil)
+	if !plain || !hit {
+		return plain, hit, false
+	}
+	got, ok := m.plainCands(s, hits, nil)
+	if !ok {
+		return plain, hit, false
+	}
+	if want := m.scanCands(new(scratch), s, true, nil); !slices.Equal(got, want) {
+		t.Fatalf("plainCands(%q) = %v, scanCands %v", s, got, want)
+	}
+	return plain, hit, true
 }

@@ -1061,10 +1061,12 @@ func (m *Matcher) fixTokens(text string, toks []token, spans []span) {
 			case t.kind == tokWord && t.end <= s.b:
 				// A piece of a masked word is no word of its own
 				// ("chl*rate" holds no "rate"). fSolution stays that of
-				// the word as written, which findStrengths reads.
-				t.flags &= fSolution
+				// the word as written, which findStrengths reads, and
+				// so do the flags that only name it (wordOnlyFlags).
+				const kept = fSolution | wordOnlyFlags
+				t.flags &= kept
 				if w, _, _, ok := m.readDisguised(text, t.start, t.end, nil); ok {
-					t.flags |= lookupFlags(w) &^ fSolution
+					t.flags |= lookupFlags(w) &^ kept
 				}
 			}
 		}

@@ -54,7 +54,20 @@ const (
 	fSolution   // a solution's: its percentage is by weight (findStrengths)
 	fNumberWord // a word of a number spelled out (numwords.go)
 	fForm       // a physical form a substance is offered in (formWords)
+	// The flags below only name the word, as the word lists they stand
+	// for do: the repair pass leaves them on a piece of a masked word
+	// (fixTokens), whose text they are asked of.
+	fWeightPct    // a percentage by weight in one word (weightPercent)
+	fDistributive // states a strength for a list's every item (distributiveWords)
+	fPolicyVerb   // a shop policy's verb (tradeVerbs, containVerbs)
+	fStopVerb     // ends a policy verb's object (stopBeforeVerb)
+	fWeightWord   // says a percentage is by weight (weightPercentWords)
+	fContent      // heads a specification's content (contentWords)
+	fFraction     // heads a mass fraction (fractionWords)
 )
+
+// wordOnlyFlags are the flags that only name the word (see fWeightPct).
+const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb | fWeightWord | fContent | fFraction
 
 // wordFlags maps a folded word to its flags; built from the word lists.
 var wordFlags = func() map[string]wordFlag {
@@ -68,7 +81,9 @@ var wordFlags = func() map[string]wordFlag {
 		{moreNotStrength, fNotStrength}, {negators, fNegator}, {cationWords, fCation}, {strengthQualifiers, fQualifier},
 		{listConnectors, fConnector}, {abbrevDot, fAbbrevDot}, {contextWords, fContext},
 		{competingWords, fCompeting}, {solutionWords, fSolution}, {spelledNumberWords, fNumberWord},
-		{formWords, fForm},
+		{formWords, fForm}, {weightPercent, fWeightPct}, {distributiveWords, fDistributive},
+		{tradeVerbs, fPolicyVerb}, {containVerbs, fPolicyVerb}, {stopBeforeVerb, fStopVerb},
+		{weightPercentWords, fWeightWord}, {contentWords, fContent}, {fractionWords, fFraction},
 	} {
 		for w := range l.words {
 			m[w] |= l.f
@@ -773,7 +788,7 @@ cada tutti tutte ciascuno allemaal elk wszystkie każdy все каждый vse`
 // is stated for a list: a distributive word right before or after it.
 func distributiveAround(toks []token, first, last int) bool {
 	w := func(i int) bool {
-		return i >= 0 && i < len(toks) && toks[i].kind == tokWord && distributiveWords[toks[i].word]
+		return has(toks, i, fDistributive)
 	}
 	return w(first-1) || w(last+1)
 }
@@ -989,7 +1004,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			// cento", pharmacopoeia Latin "per centum", French "pour cent",
 			// Spanish "por ciento".
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case weightPercent[word(j)] && !is(first-1, fNotStrength):
+		case is(j, fWeightPct) && !is(first-1, fNotStrength):
 			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
 			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
@@ -1017,7 +1032,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			if notStrengthBefore(toks, first) {
 				continue
 			}
-		case weightPercentWords[word(j)] && percentAfter(j+1) > 0:
+		case is(j, fWeightWord) && percentAfter(j+1) > 0:
 			// "50 wt%", "50 wt.%", "35 Gew.-%", "30 mass%": by weight.
 			if is(first-1, fNotStrength) {
 				continue
@@ -1117,11 +1132,11 @@ func purityHead(toks []token, first int) specHead {
 	switch {
 	case has(toks, k, fPurity):
 		return specHead{headPercent, k}
-	case pct && (contentWords[w] && !has(toks, k-1, fNotStrength) || w == "area"):
+	case pct && (has(toks, k, fContent) && !has(toks, k-1, fNotStrength) || w == "area"):
 		// A content word only with its percent sign: "Content: 12 x 1 L"
 		// is a pack.
 		return specHead{headPercent, k}
-	case fractionWords[w] && !has(toks, k-1, fNotStrength):
+	case has(toks, k, fFraction) && !has(toks, k-1, fNotStrength):
 		return specHead{headFraction, k}
 	}
 	return specHead{}
