@@ -53,6 +53,7 @@ const (
 	classCAS                      // digits, check digit verified
 	classID                       // an EC or UN number: exact, never part of a compound; a UN number's prefix in capitals
 	classExclude                  // a phrase that names something else: wins as the longest, then names nothing
+	classPair                     // a word of a two-word EU name (pairs.go): names nothing alone
 )
 
 // placardWords are goods printed with a UN number: "UN 1942 labels" sells
@@ -330,6 +331,8 @@ type pattern struct {
 	// follow with no space ("KNO3x5kg", "H2O2x2"); the pattern is then
 	// open-ended like a compound's, and packTail decides.
 	formula bool
+	// pair: a word of a name in two languages (pairs.go) ends here.
+	pair bool
 }
 
 // compiledSubstance is what matching needs of a substance.
@@ -375,6 +378,8 @@ type Matcher struct {
 	clipOne []bool
 	// listedCAS holds the digits of every watchlist CAS number.
 	listedCAS map[string]bool
+	// pairs reads names that mix two languages (pairs.go).
+	pairs pairIndex
 }
 
 var _ precwatch.Matcher = (*Matcher)(nil)
@@ -422,7 +427,8 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 		return nil, fmt.Errorf("matchers: compile: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
 	}
-	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions), listedCAS: map[string]bool{}}
+	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions), listedCAS: map[string]bool{},
+		pairs: pairIndex{words: map[string]subSet{}, triggers: map[string]bool{}, refs: map[int]*termRef{}}}
 	for i, s := range w.Substances {
 		m.byID[s.ID] = i
 		if s.CAS != "" {
@@ -453,6 +459,9 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		}
 		if class == classWord {
 			ref.headLast, ref.headFirst = sharedHeadOf(norm)
+			if euListed(w.Substances[sub]) {
+				m.pairs.addPairName(sub, norm, kind == KindName)
+			}
 		}
 		m.patterns[i].refs = append(m.patterns[i].refs, ref)
 	}
@@ -581,12 +590,16 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		p.formula = slices.ContainsFunc(p.refs, func(r termRef) bool { return r.kind == KindFormula })
 		p.compound = p.compound || p.formula
 	}
+	pairPats := m.addPairPatterns(index)
 	pats := make([]string, len(m.patterns))
 	for pat, i := range index {
 		pats[i] = " " + pat
 		if !m.patterns[i].compound {
 			pats[i] += " "
 		}
+	}
+	for pat, i := range pairPats {
+		pats[i] = " " + pat + " "
 	}
 	m.ac = newAutomaton(pats)
 	m.upperOnly = make([]bool, len(m.patterns))
@@ -1027,6 +1040,7 @@ func (m *Matcher) scanCands(sc *scratch, text string, plain bool, cands []candid
 	}
 	sc.norm = n
 	sc.hits = m.ac.scanSpaced(n.text, sc.hits[:0])
+	sc.pairHits = sc.pairHits[:0]
 	for _, h := range sc.hits {
 		// The scan reads n.text between two spaces (hay): the pattern's
 		// leading space is at hay[end-len], the term at [a, b) of n.text.
@@ -1046,6 +1060,12 @@ func (m *Matcher) scanCands(sc *scratch, text string, plain bool, cands []candid
 		// The normalised digits go to the CAS check: a number in
 		// full-width digits ("７６６４－９３－９") is checked too.
 		cands = appendRefs(cands, p, text, n.text[a:b], start, last+size, b-a, compoundTail, pack)
+		if p.pair && !compoundTail {
+			sc.pairHits = append(sc.pairHits, pairHit{a, b})
+		}
+	}
+	if len(sc.pairHits) > 0 {
+		cands = m.mixedPairs(&n, text, sc.pairHits, cands)
 	}
 	return cands
 }
@@ -1077,6 +1097,8 @@ func appendRefs[T string | []byte](cands []candidate, p *pattern, text string, d
 			if compoundTail && ref.kind == KindFormula && !pack {
 				continue
 			}
+		case classPair:
+			continue // names nothing alone (scanCands, mixedPairs)
 		}
 		cands = append(cands, candidate{ref: ref, start: start, end: end, nlen: nlen})
 	}

@@ -762,6 +762,9 @@ func (m *Matcher) plainCands(text string, hits []hit, cands []candidate) ([]cand
 		if !ok {
 			return cands, false
 		}
+		if p.pair && m.pairMayJoin(text, start, end) {
+			return cands, false // mixedPairs reads the normalised text
+		}
 		cands = appendRefs(cands, p, text, text[start:end], start, end, nlen, false, false)
 	}
 	return cands, true

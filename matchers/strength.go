@@ -249,6 +249,7 @@ type scratch struct {
 	cands     []candidate
 	kept      []candidate
 	hits      []hit
+	pairHits  []pairHit
 	strengths []strength
 	chain     []strength
 	specBuf   []int32 // alerting.go: the numbers a specification heads
