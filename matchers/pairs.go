@@ -287,12 +287,12 @@ func (m *Matcher) addPairPatterns(index map[string]int) map[string]int {
 	return added
 }
 
-// pairMayJoin reports whether the pair trigger at text[start:end] of a
-// plain field (plainCands) has a cation or class word beside it, across
-// one connector at most: only then can mixedPairs, reading the
-// normalised text, find a pair there. Most trigger hits ("peroxide" in
-// "benzoyl peroxide gel") stay on the plain path so.
-func (m *Matcher) pairMayJoin(text string, start, end int) bool {
+// pairSpans returns the spans of the original plain text (plainCands)
+// that the pair trigger at text[start:end] may make a pair with a cation
+// or class word beside it, across one connector at most: mixedPairs,
+// reading the normalised text, can find a pair only there. n is 0 for
+// most trigger hits ("peroxide" in "benzoyl peroxide gel").
+func pairSpans(text string, start, end int) (spans [2][2]int, n int) {
 	var buf [64]byte
 	// word returns the folded word before i (or from i on, after), with
 	// its far end.
@@ -329,11 +329,16 @@ func (m *Matcher) pairMayJoin(text string, start, end int) bool {
 		}
 		w, far := word(at, after)
 		if far >= 0 && pairConnectors[w] {
-			w, _ = word(far, after)
+			w, far = word(far, after)
 		}
-		if pairCommon[w] {
-			return true
+		if far >= 0 && pairCommon[w] {
+			if after {
+				spans[n] = [2]int{start, far}
+			} else {
+				spans[n] = [2]int{far, end}
+			}
+			n++
 		}
 	}
-	return false
+	return spans, n
 }

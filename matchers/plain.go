@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -746,8 +747,12 @@ func (m *Matcher) joinMayEdit(text string, i, g int) bool {
 // found counting back (plainStart), and its digits are the text's. It
 // reports false, with cands to be dropped, at a hit that scanCands
 // decides on the normalised text after it: a compound pattern's that
-// runs on into its word, or one that ends inside a Latin letter's fold.
+// runs on into its word, or one that ends inside a Latin letter's fold,
+// and a pair trigger beside a cation or class word that no term found
+// covers (pairs.go).
 func (m *Matcher) plainCands(text string, hits []hit, cands []candidate) ([]candidate, bool) {
+	var pairBuf [4][2]int
+	pairs := pairBuf[:0]
 	for _, h := range hits {
 		p := &m.patterns[h.pat]
 		end := int(h.end)
@@ -762,10 +767,23 @@ func (m *Matcher) plainCands(text string, hits []hit, cands []candidate) ([]cand
 		if !ok {
 			return cands, false
 		}
-		if p.pair && m.pairMayJoin(text, start, end) {
-			return cands, false // mixedPairs reads the normalised text
+		if p.pair {
+			// A pair the terms found do not already cover is read on
+			// the normalised text (mixedPairs).
+			spans, n := pairSpans(text, start, end)
+			for _, sp := range spans[:n] {
+				if len(pairs) == cap(pairs) {
+					return cands, false
+				}
+				pairs = append(pairs, sp)
+			}
 		}
 		cands = appendRefs(cands, p, text, text[start:end], start, end, nlen, false, false)
+	}
+	for _, sp := range pairs {
+		if !slices.ContainsFunc(cands, func(c candidate) bool { return c.start <= sp[0] && sp[1] <= c.end }) {
+			return cands, false
+		}
 	}
 	return cands, true
 }
