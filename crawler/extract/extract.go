@@ -348,13 +348,7 @@ func (e *extractor) Extract(doc *goquery.Document, page *url.URL) (Result, error
 	} else {
 		res.Listings = e.selectorListings(root, page, base)
 	}
-	if e.foldIDs {
-		for i := range res.Listings {
-			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
-		}
-	}
-	dropSharedSessionParams(res.Listings)
-	res.Listings = dedupListings(res.Listings)
+	res.Listings = e.finishListings(res.Listings)
 	res.NextPages, res.NextPosts, res.Links, res.NextUnfollowed, res.NextFormUnfollowed = e.collectLinks(root, page, base, state)
 	return res, nil
 }
@@ -373,19 +367,26 @@ func (e *extractor) loadMoreAnswer(body string, page *url.URL) Result {
 	if !e.fields.jsonld || len(res.Listings) == 0 && e.fields.listing != nil {
 		res.Listings = e.selectorListings(doc, page, page)
 	}
-	if e.foldIDs {
-		for i := range res.Listings {
-			res.Listings[i].ID = strings.ToLower(res.Listings[i].ID)
-		}
-	}
-	dropSharedSessionParams(res.Listings)
-	res.Listings = dedupListings(res.Listings)
+	res.Listings = e.finishListings(res.Listings)
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
 	if next != "" {
 		lc.add(page, next)
 	}
 	res.NextPages = lc.out
 	return res
+}
+
+// finishListings gives a page's listings their final identity: ids
+// folded where the site says so, shared session parameters dropped from
+// their URLs, duplicates merged.
+func (e *extractor) finishListings(ls []precwatch.Listing) []precwatch.Listing {
+	if e.foldIDs {
+		for i := range ls {
+			ls[i].ID = strings.ToLower(ls[i].ID)
+		}
+	}
+	dropSharedSessionParams(ls)
+	return dedupListings(ls)
 }
 
 // baseURL honours <base href>, against which the page's relative links resolve.
