@@ -1136,13 +1136,20 @@ func (lc *linkCollector) addPost(u *url.URL, body string) {
 		return
 	}
 	lc.seen[k] = true
+	lc.posts = append(lc.posts, Submission{URL: fetchURL(u), Post: true, Body: body})
+}
+
+// fetchURL is u as it is fetched: scheme and host normalised, fragment
+// and user info dropped; the query stays as written, session parameter
+// included.
+func fetchURL(u *url.URL) string {
 	u.Fragment, u.RawFragment, u.User = "", "", nil
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = canonicalHost(u.Scheme, u.Host)
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	lc.posts = append(lc.posts, Submission{URL: u.String(), Post: true, Body: body})
+	return u.String()
 }
 
 func (lc *linkCollector) add(base *url.URL, ref string) {
@@ -1155,15 +1162,7 @@ func (lc *linkCollector) add(base *url.URL, ref string) {
 		return
 	}
 	lc.seen[k] = true
-	// Scheme and host normalised, fragment and user info dropped; the query
-	// stays as written, session parameter included.
-	u.Fragment, u.RawFragment, u.User = "", "", nil
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = canonicalHost(u.Scheme, u.Host)
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	lc.out = append(lc.out, u.String())
+	lc.out = append(lc.out, fetchURL(u))
 }
 
 // Detail completes l from its detail page.
