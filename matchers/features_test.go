@@ -260,3 +260,30 @@ func TestMatchAllocs(t *testing.T) {
 		t.Errorf("%v allocations for a listing with no match, want at most %v", n, limit)
 	}
 }
+
+// TestMixedPairsBeyondManySubstances: a name in two languages is read
+// whatever the substance's place in a long watchlist (the pair index once
+// held 128 substances).
+func TestMixedPairsBeyondManySubstances(t *testing.T) {
+	w, err := matchers.LoadWatchlist("../configs/watchlist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filler []precwatch.Substance
+	for i := range 200 {
+		filler = append(filler, precwatch.Substance{
+			ID:      fmt.Sprintf("filler-%d", i),
+			Names:   map[string]string{"en": fmt.Sprintf("Zqfiller compound %c%c", 'a'+i/26, 'a'+i%26)},
+			Regimes: []precwatch.RegimeEntry{{Regime: precwatch.RegimeEUAnnexII}},
+		})
+	}
+	w.Substances = append(filler, w.Substances...)
+	m, err := matchers.Compile(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := m.Match(precwatch.Listing{Title: "Lab clearance: potassium perchlorat 99 %, 1 kg"})
+	if len(ms) != 1 || ms[0].Substance != "potassium-perchlorate" || ms[0].Text != "potassium perchlorat" {
+		t.Errorf("got %+v, want potassium-perchlorate at \"potassium perchlorat\"", ms)
+	}
+}

@@ -428,7 +428,7 @@ func Compile(w *precwatch.Watchlist) (*Matcher, error) {
 		return nil, fmt.Errorf("matchers: compile: %s: %w", strings.Join(msgs, "; "), precwatch.ErrInvalid)
 	}
 	m := &Matcher{w: w, byID: map[string]int{}, supps: compileSuppressions(w.Suppressions), listedCAS: map[string]bool{},
-		pairs: pairIndex{words: map[string]subSet{}, triggers: map[string]bool{}, refs: map[int]*termRef{}}}
+		pairs: pairIndex{words: map[string][]int32{}, triggers: map[string]bool{}, refs: map[int]*termRef{}}}
 	for i, s := range w.Substances {
 		m.byID[s.ID] = i
 		if s.CAS != "" {

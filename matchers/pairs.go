@@ -2,7 +2,6 @@ package matchers
 
 import (
 	"maps"
-	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -33,27 +32,26 @@ import (
 // never for the cations and class words that ordinary product text is
 // full of.
 
-// subSet is a set of substance indexes.
-type subSet [2]uint64
-
-func (s *subSet) add(i int) {
-	if i < 128 {
-		s[i/64] |= 1 << (i % 64)
+// onlyShared returns the one substance index two sorted sets share, or
+// -1 when they share none or several.
+func onlyShared(a, b []int32) int {
+	shared := -1
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			if shared >= 0 {
+				return -1
+			}
+			shared = int(a[i])
+			i++
+			j++
+		}
 	}
-}
-
-func (s subSet) and(o subSet) subSet { return subSet{s[0] & o[0], s[1] & o[1]} }
-
-// only returns the set's one member, or -1 when it has none or several.
-func (s subSet) only() int {
-	switch {
-	case bits.OnesCount64(s[0])+bits.OnesCount64(s[1]) != 1:
-		return -1
-	case s[0] != 0:
-		return bits.TrailingZeros64(s[0])
-	default:
-		return 64 + bits.TrailingZeros64(s[1])
-	}
+	return shared
 }
 
 // pairConnectors may join a pair's two words ("chlorate de soude",
@@ -76,7 +74,9 @@ const pairMinLetters = 4
 
 // pairIndex is what Compile builds for mixed-language pairs.
 type pairIndex struct {
-	words map[string]subSet // every word of a two-word EU name
+	// words holds every word of a two-word EU name, with the (sorted)
+	// indexes of the substances whose names hold it.
+	words map[string][]int32
 	// triggers are the specific words of official names (see above).
 	triggers map[string]bool
 	// refs[sub] is the match's term for a pair naming sub: the substance's
@@ -110,9 +110,9 @@ func (p *pairIndex) addPairName(sub int, norm string, official bool) {
 		return
 	}
 	for _, w := range [2]string{a, b} {
-		s := p.words[w]
-		s.add(sub)
-		p.words[w] = s
+		if i, found := slices.BinarySearch(p.words[w], int32(sub)); !found {
+			p.words[w] = slices.Insert(p.words[w], i, int32(sub))
+		}
 	}
 	if official && pairCommon[a] != pairCommon[b] {
 		if pairCommon[a] {
@@ -133,7 +133,7 @@ type pairHit struct{ a, b int }
 // name word next to the pair ("calcium ammonium nitrat") makes it part
 // of a longer name, which this rule does not read.
 func (m *Matcher) mixedPairs(n *normText, text string, hits []pairHit, cands []candidate) []candidate {
-	words := func(a, b int) (subSet, bool) {
+	words := func(a, b int) ([]int32, bool) {
 		s, ok := m.pairs.words[string(n.text[a:b])]
 		return s, ok
 	}
@@ -205,7 +205,7 @@ func (m *Matcher) mixedPairs(n *normText, text string, hits []pairHit, cands []c
 			if !ok || !pairCommon[string(n.text[a:b])] {
 				continue
 			}
-			sub := th.and(nb).only()
+			sub := onlyShared(th, nb)
 			if sub < 0 {
 				continue
 			}
@@ -254,10 +254,12 @@ func euListed(s precwatch.Substance) bool {
 // pair's substance is reported with; it returns the new patterns' texts.
 func (m *Matcher) addPairPatterns(index map[string]int) map[string]int {
 	added := map[string]int{}
-	var subs subSet
 	for _, w := range slices.Sorted(maps.Keys(m.pairs.words)) {
-		set := m.pairs.words[w]
-		subs = subSet{subs[0] | set[0], subs[1] | set[1]}
+		for _, sub := range m.pairs.words[w] {
+			if m.pairs.refs[int(sub)] == nil {
+				m.pairs.refs[int(sub)] = m.pairRef(int(sub))
+			}
+		}
 		if !m.pairs.triggers[w] {
 			continue
 		}
@@ -270,21 +272,21 @@ func (m *Matcher) addPairPatterns(index map[string]int) map[string]int {
 		m.patterns[i].refs = append(m.patterns[i].refs, termRef{sub: -1, term: w, class: classPair})
 		m.patterns[i].pair = true
 	}
-	for sub := range m.subs {
-		if sub >= 128 || subs[sub/64]&(1<<(sub%64)) == 0 {
-			continue
-		}
-		s := m.w.Substances[sub]
-		term := s.Names["en"]
-		if term == "" {
-			term = s.DisplayName()
-		}
-		ref := &termRef{sub: sub, term: term, kind: KindName, class: classWord, seps: countSeparators(term),
-			latinFirst: unicode.Is(unicode.Latin, firstLetter(term))}
-		ref.headLast, ref.headFirst = sharedHeadOf(Normalize(term))
-		m.pairs.refs[sub] = ref
-	}
 	return added
+}
+
+// pairRef is the term a pair naming substance sub is reported with: its
+// English name, as no one term of it was written.
+func (m *Matcher) pairRef(sub int) *termRef {
+	s := m.w.Substances[sub]
+	term := s.Names["en"]
+	if term == "" {
+		term = s.DisplayName()
+	}
+	ref := &termRef{sub: sub, term: term, kind: KindName, class: classWord, seps: countSeparators(term),
+		latinFirst: unicode.Is(unicode.Latin, firstLetter(term))}
+	ref.headLast, ref.headFirst = sharedHeadOf(Normalize(term))
+	return ref
 }
 
 // pairSpans returns the spans of the original plain text (plainCands)
@@ -296,7 +298,7 @@ func pairSpans(text string, start, end int) (spans [2][2]int, n int) {
 	var buf [64]byte
 	// word returns the folded word before i (or from i on, after), with
 	// its far end.
-	word := func(i int, after bool) (string, int) {
+	word := func(i int, after bool) ([]byte, int) {
 		if after {
 			for i < len(text) && plainByte[text[i]]&pbSep != 0 {
 				i++
@@ -306,9 +308,9 @@ func pairSpans(text string, start, end int) (spans [2][2]int, n int) {
 				e++
 			}
 			if e == i || e-i > len(buf)/2 {
-				return "", -1
+				return nil, -1
 			}
-			return string(foldWord(buf[:0], text[i:e])), e
+			return foldWord(buf[:0], text[i:e]), e
 		}
 		for i > 0 && plainByte[text[i-1]]&pbSep != 0 {
 			i--
@@ -318,9 +320,9 @@ func pairSpans(text string, start, end int) (spans [2][2]int, n int) {
 			s--
 		}
 		if s == i || i-s > len(buf)/2 {
-			return "", -1
+			return nil, -1
 		}
-		return string(foldWord(buf[:0], text[s:i])), s
+		return foldWord(buf[:0], text[s:i]), s
 	}
 	for _, after := range [2]bool{false, true} {
 		at := start
@@ -328,10 +330,10 @@ func pairSpans(text string, start, end int) (spans [2][2]int, n int) {
 			at = end
 		}
 		w, far := word(at, after)
-		if far >= 0 && pairConnectors[w] {
+		if far >= 0 && pairConnectors[string(w)] {
 			w, far = word(far, after)
 		}
-		if far >= 0 && pairCommon[w] {
+		if far >= 0 && pairCommon[string(w)] {
 			if after {
 				spans[n] = [2]int{start, far}
 			} else {
