@@ -88,6 +88,18 @@ var toCyrillic = map[rune]rune{
 	'a': 'а', 'e': 'е', 'o': 'о', 'p': 'р', 'c': 'с', 'y': 'у', 'x': 'х', 'k': 'к', 'm': 'м', 'h': 'н', 't': 'т', 'b': 'в',
 }
 
+// cursiveCyrillic maps Latin letters that look like Cyrillic ones only in
+// handwriting or italics ("нuтрометан"): read so only inside a word that
+// is Cyrillic by its other letters, never to make a Latin word Cyrillic.
+var cursiveCyrillic = [utf8.RuneSelf]rune{'u': 'и', 'n': 'п', 'r': 'г'}
+
+// cursiveAt reports a letter of cursiveCyrillic inside w, not at its
+// edges, where a Latin letter is more often a unit or a code beside the
+// word ("селитраN").
+func cursiveAt(w []rune, i int) bool {
+	return w[i] < utf8.RuneSelf && cursiveCyrillic[w[i]] != 0 && i > 0 && i < len(w)-1
+}
+
 var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't'}
 
 // minLeetLetters is the fewest letters a word needs for leetspeak reading.
@@ -408,11 +420,11 @@ func fixWord(w []rune, orig string) bool {
 	// A Latin letter with no Cyrillic twin ("n", "r") makes the word
 	// Latin whatever else it holds.
 	latinOnly := false
-	for _, r := range w {
+	for i, r := range w {
 		switch {
 		case r < 0x80 && unicode.IsLetter(r):
 			latin++
-			latinOnly = latinOnly || toCyrillic[r] == 0
+			latinOnly = latinOnly || toCyrillic[r] == 0 && !cursiveAt(w, i)
 		case r < 0x80 && unicode.IsDigit(r):
 			digits++
 		case latinOf(r) != 0:
@@ -468,6 +480,8 @@ func fixWord(w []rune, orig string) bool {
 		for i, r := range w {
 			if c := toCyrillic[r]; c != 0 {
 				w[i], changed = c, true
+			} else if cursiveAt(w, i) {
+				w[i], changed = cursiveCyrillic[r], true
 			} else if c := toCyrillic[latinOf(r)]; c != 0 && r >= 0x80 && !isCyrillic(r) {
 				w[i], changed = c, true
 			}

@@ -365,6 +365,9 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, out *walkOu
 						if _, ok := soundReadMay(v, w, keyBuf[:0]); ok {
 							return false, hit
 						}
+						if v.fauxMay(w) && v.fauxOK(w) {
+							return false, hit // a Cyrillic word in Latin look-alikes
+						}
 					}
 				} else if folded <= len(lower) {
 					if _, ok := soundRead(v, foldWord(lower[:0], text[ws:we]), keyBuf[:0]); ok {

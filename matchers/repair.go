@@ -349,6 +349,9 @@ func (m *Matcher) readDisguised(orig string, a, b int, alts *[]altWord) (w strin
 					k++
 				}
 			}
+			if r == '4' && i > a && i+size < b && isASCIILetter(orig[i-1]) && isASCIILetter(orig[i+size]) {
+				s.alts[k] = altCh // between Latin letters: chat translit
+			}
 			others++
 		default:
 			var f string
@@ -441,6 +444,11 @@ func (m *Matcher) substitutions(ss []slot, w string, letters int) (offs []int32,
 				offs = appendOffs(offs, rs[k], s.off)
 				k++
 			}
+		case s.own == '4' && rs[k] == 'c' && k+1 < len(rs) && rs[k+1] == 'h':
+			// altCh: the only alternative of "4" that starts with "c".
+			offs = append(offs, s.off, s.off)
+			subst++
+			k += 2
 		default:
 			if s.mask || rs[k] != s.own {
 				subst++
@@ -791,7 +799,11 @@ func (m *Matcher) soundWords(n *normText) {
 		if b-a < soundMinLetters {
 			continue
 		}
-		fix, ok := soundRead(v, t[a:b], buf[:0])
+		// A Cyrillic word in Latin look-alikes ("HuTpoMeTaH") first.
+		fix, ok := v.fauxRead(t[a:b])
+		if !ok {
+			fix, ok = soundRead(v, t[a:b], buf[:0])
+		}
 		if !ok || isSystematicName(t[a:b]) {
 			continue
 		}

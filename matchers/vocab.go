@@ -41,6 +41,13 @@ type vocab struct {
 	soundGate  *soundFilter
 	soundRaw   *[26*26*26/64 + 1]uint64 // soundRawGate
 	lowerWords wordSet                  // words, asked in any ASCII case
+	// faux maps a long Cyrillic word spelt in Latin letters that look
+	// like its letters ("HuTpoMeTaH", "nepekucb") to the word.
+	faux map[string]string
+	// fauxBits holds faux's first four bytes: most words fail it before
+	// the map is asked.
+	fauxBits quadBits
+	fauxRaw  *[26*26*26/64 + 1]uint64 // faux's first three letters
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -165,6 +172,10 @@ func newVocab(patterns []string) *vocab {
 		}
 	}
 	v.near = newNearFilter(v.words)
+	v.faux = fauxForms(v.words)
+	for k := range v.faux {
+		v.fauxBits.add(quad([]byte(k)))
+	}
 	for q := range v.fuzzyStart {
 		v.fuzzyBits.add(q)
 	}
@@ -174,6 +185,13 @@ func newVocab(patterns []string) *vocab {
 	v.ocr = ocrReadings(v.words)
 	v.sound, v.soundAlts = soundReadings(v.words)
 	v.soundRaw = soundRawGate(v.sound)
+	v.fauxRaw = new([26*26*26/64 + 1]uint64)
+	for k := range v.faux {
+		// soundMay is fauxMay's first gate, where walkPlain asks them.
+		x := (uint32(k[0]-'a')*26+uint32(k[1]-'a'))*26 + uint32(k[2]-'a')
+		v.soundRaw[x/64] |= 1 << (x % 64)
+		v.fauxRaw[x/64] |= 1 << (x % 64)
+	}
 	v.soundGate = newSoundFilter(v.sound)
 	v.lowerWords = newWordSet(v.words)
 	// The bitsets also pass the OCR readings (vocab.ocrRead), so that they
@@ -210,7 +228,7 @@ func allLetters(rs []rune) bool {
 // slot is one character of a text word as the repair pass reads it: the
 // runes it may stand for, or any one letter (a mask).
 type slot struct {
-	alts  [4]rune // alternatives; 0 ends the list
+	alts  [5]rune // alternatives; 0 ends the list; altCh stands for "ch"
 	lit   [3]rune // a letter's fold as written (may be several runes: "ß")
 	nlit  int     // runes in lit; 0 for a digit, symbol or mask
 	mask  bool    // "*", "#", "_", "?", "•": any one letter
@@ -218,6 +236,10 @@ type slot struct {
 	own   rune    // the character as written, lower case
 	off   int32   // offset of the character in the original text
 }
+
+// altCh is the alternative "ch": chat transliteration of Russian writes
+// "ч" as "4" ("ammia4naya" for "ammiachnaya").
+const altCh rune = -1
 
 // maxFits is the most words resolve reports as fitting a text word.
 const maxFits = 4
@@ -293,7 +315,15 @@ func (r *resolver) walk(node, i int) bool {
 			if x == 0 {
 				break
 			}
-			if c := v.child(node, x); c >= 0 && !r.walk(c, i+1) {
+			c := -1
+			if x == altCh {
+				if c = v.child(node, 'c'); c >= 0 {
+					c = v.child(c, 'h')
+				}
+			} else {
+				c = v.child(node, x)
+			}
+			if c >= 0 && !r.walk(c, i+1) {
 				return false
 			}
 		}
@@ -310,4 +340,101 @@ func (v *vocab) nodeOf(word []byte) int {
 		}
 	}
 	return node
+}
+
+// fauxMinLetters is the shortest Cyrillic word read from Latin look-alikes.
+const fauxMinLetters = 6
+
+// fauxLatin maps Cyrillic letters to the Latin ones that look like them in
+// print, capitals or handwriting ("и" as "u", "п" as "n", "т" as "T").
+var fauxLatin = map[rune]byte{
+	'а': 'a', 'в': 'b', 'г': 'r', 'е': 'e', 'ё': 'e', 'и': 'u', 'к': 'k', 'м': 'm', 'н': 'h',
+	'о': 'o', 'п': 'n', 'р': 'p', 'с': 'c', 'т': 't', 'у': 'y', 'х': 'x', 'ь': 'b',
+}
+
+// fauxByte flags the Latin letters of fauxLatin: a word with any other
+// byte spells no Cyrillic word.
+var fauxByte = func() (t [256]bool) {
+	for _, c := range fauxLatin {
+		t[c] = true
+	}
+	return t
+}()
+
+// fauxForms returns the Latin look-alike spelling of every Cyrillic word
+// of fauxMinLetters or more that has one, leaving out spellings two words
+// share ("в" and "ь" are both "b"). A Cyrillic word whose every letter
+// looks Latin is a vocabulary word already in the Latin letters
+// normalisation reads it as ("нитрометан" as "hvtpometah"), but with "v"
+// for "и", which faux spelling writes "u".
+func fauxForms(words map[string]bool) map[string]string {
+	out := map[string]string{}
+	var b []byte
+	for w := range words {
+		b = b[:0]
+		for _, r := range w {
+			c, ok := fauxLatin[r]
+			if !ok {
+				b = nil
+				break
+			}
+			b = append(b, c)
+		}
+		if b == nil && strings.IndexByte(w, 'v') >= 0 && strings.Trim(w, "abcehkmoprtvxy") == "" {
+			b = []byte(strings.ReplaceAll(w, "v", "u"))
+		}
+		if len(b) < fauxMinLetters {
+			continue
+		}
+		if prev, ok := out[string(b)]; ok && prev != w {
+			out[string(b)] = ""
+			continue
+		}
+		out[string(b)] = w
+	}
+	for k, w := range out {
+		if w == "" || words[k] {
+			delete(out, k) // ambiguous, or a Latin word itself
+		}
+	}
+	return out
+}
+
+// fauxMay is fauxRead's test of the first three bytes of w (three or
+// more ASCII letters), small enough to be inlined.
+func (v *vocab) fauxMay(w []byte) bool {
+	x := (uint32(letterIndex[w[0]])*26+uint32(letterIndex[w[1]]))*26 + uint32(letterIndex[w[2]])
+	return x < 26*26*26 && v.fauxRaw[x/64]&(1<<(x%64)) != 0
+}
+
+// lowerQuad is w's first four bytes in ASCII lower case.
+func lowerQuad(w []byte) uint32 {
+	return uint32(lowerASCII[w[0]]) | uint32(lowerASCII[w[1]])<<8 | uint32(lowerASCII[w[2]])<<16 | uint32(lowerASCII[w[3]])<<24
+}
+
+// fauxOK reports whether fauxRead reads w.
+func (v *vocab) fauxOK(w []byte) bool {
+	_, ok := v.fauxRead(w)
+	return ok
+}
+
+// fauxRead returns the vocabulary word an ASCII word of fauxMinLetters or
+// more spells in Cyrillic look-alikes, in any case ("HuTpoMeTaH").
+func (v *vocab) fauxRead(w []byte) (string, bool) {
+	if len(w) < fauxMinLetters || len(w) > v.maxLen || !v.fauxBits.hasQuad(lowerQuad(w)) {
+		return "", false
+	}
+	var buf [64]byte
+	if len(w) > len(buf) {
+		return "", false
+	}
+	for i := range len(w) {
+		c := lowerASCII[w[i]]
+		if !fauxByte[c] {
+			return "", false
+		}
+		buf[i] = c
+	}
+	fix, ok := v.faux[string(buf[:len(w)])]
+	return fix, ok
 }
