@@ -156,7 +156,7 @@ func specNumbers(toks []token, strengths []strength, out []int32) []int32 {
 					depth = max(0, depth-1)
 				}
 			case tokWord:
-				if depth == 0 && t.flags&(fConnector|fPurity) == 0 && !inStrength(k) && !minMax[t.word] {
+				if depth == 0 && t.flags&(fConnector|fPurity) == 0 && !inStrength(k) && !listed(toks, k, minMax) {
 					break list
 				}
 			}

@@ -440,7 +440,8 @@ func TestSolutionFlagIsTheWords(t *testing.T) {
 // TestWordOnlyFlagsAreTheLists checks the flags that only name a word
 // (wordOnlyFlags), which findStrengths, distributiveAround,
 // policyNegated, purityHead and specHeadWord read where they once looked
-// the word up in its list: on
+// the word up in its list, and which listed asks before the lists of
+// ruleLists: on
 // every word token, after fixTokens (over the repair's spans, and over the
 // whole text), each is set exactly for the words of its lists as written.
 func TestWordOnlyFlagsAreTheLists(t *testing.T) {
@@ -452,7 +453,7 @@ func TestWordOnlyFlagsAreTheLists(t *testing.T) {
 		{fWeightPct, []map[string]bool{weightPercent}}, {fDistributive, []map[string]bool{distributiveWords}},
 		{fPolicyVerb, []map[string]bool{tradeVerbs, containVerbs}}, {fStopVerb, []map[string]bool{stopBeforeVerb}},
 		{fWeightWord, []map[string]bool{weightPercentWords}}, {fContent, []map[string]bool{contentWords}},
-		{fFraction, []map[string]bool{fractionWords}},
+		{fFraction, []map[string]bool{fractionWords}}, {fListed, ruleLists()},
 	}
 	inList := func(f wordFlag, w string) bool {
 		for _, l := range lists {

@@ -91,7 +91,7 @@ var hazardClassWords = foldedSetOf(`class klasse classe clase klasa класс k
 // the candidates.
 func hazardClassNear(toks []token) bool {
 	for i := 0; i+1 < len(toks); i++ {
-		if toks[i].kind == tokWord && hazardClassWords[toks[i].word] && toks[i+1].kind == tokNum {
+		if listed(toks, i, hazardClassWords) && toks[i+1].kind == tokNum {
 			return true
 		}
 	}
@@ -131,7 +131,7 @@ func otherItemBetween(text string, toks []token, from, to int) bool {
 		case tokPunct:
 			sep = sep || strings.ContainsAny(t.word, ",;|")
 		case tokWord:
-			if idKindWords[t.word] && i+1 < to && toks[i+1].kind == tokNum {
+			if listed(toks, i, idKindWords) && i+1 < to && toks[i+1].kind == tokNum {
 				return true
 			}
 			r, _ := utf8.DecodeRuneInString(text[t.start:])
@@ -189,7 +189,7 @@ func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
 	}
 	joins := func(k int) bool {
 		t := toks[k]
-		return t.kind == tokPunct && (t.word == "," || t.word == "/" || t.word == "&") || t.kind == tokWord && headConnectors[t.word]
+		return t.kind == tokPunct && (t.word == "," || t.word == "/" || t.word == "&") || listed(toks, k, headConnectors)
 	}
 	for i := range n {
 		c := accepted[i]
@@ -240,10 +240,10 @@ var (
 // 7722-84-1" is not, since "No." there is the number's label.
 func idNegated(toks []token, first int) bool {
 	i := first - 1
-	for i >= 0 && (toks[i].kind == tokPunct || toks[i].kind == tokWord && idNumberWords[toks[i].word]) {
+	for i >= 0 && (toks[i].kind == tokPunct || listed(toks, i, idNumberWords)) {
 		i--
 	}
-	if i >= 0 && toks[i].kind == tokWord && idKindWords[toks[i].word] {
+	if listed(toks, i, idKindWords) {
 		i--
 	}
 	return has(toks, i, fNegator)
@@ -261,7 +261,7 @@ func placardNear(toks []token) bool {
 			continue
 		}
 		w := toks[i].word
-		if placardWords[w] || slices.ContainsFunc(placardEnds, func(e string) bool { return strings.HasSuffix(w, e) }) {
+		if listed(toks, i, placardWords) || slices.ContainsFunc(placardEnds, func(e string) bool { return strings.HasSuffix(w, e) }) {
 			return true
 		}
 	}
@@ -1476,12 +1476,12 @@ func negated(toks []token, first, after int) bool {
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
 		after++
 	}
-	if after < len(toks) && toks[after].kind == tokWord && absentAfter[toks[after].word] {
+	if listed(toks, after, absentAfter) {
 		return true
 	}
 	// "ацетон не входит в состав": the term is not in the product.
 	if after+1 < len(toks) && toks[after].kind == tokWord && (toks[after].word == "не" || toks[after].word == "ne") &&
-		toks[after+1].kind == tokWord && notContainedVerbs[toks[after+1].word] {
+		listed(toks, after+1, notContainedVerbs) {
 		return true
 	}
 	return notBasedOn(toks, first) || policyNegated(toks, first) || contrasted(toks, first, after) || confusedWith(toks, first)
@@ -1494,7 +1494,7 @@ func negated(toks []token, first, after int) bool {
 // words are none.
 func contrasted(toks []token, first, after int) bool {
 	k := first - 1
-	if k < 0 || toks[k].kind != tokWord || !contrastNots[toks[k].word] {
+	if !listed(toks, k, contrastNots) {
 		return false
 	}
 	apart := func(i int) bool {
@@ -1512,11 +1512,11 @@ var contrastNots = foldedSetOf(`not nicht niet не nie ne`)
 // confused with nitromethane", "nicht verwechseln mit Aceton").
 func confusedWith(toks []token, first int) bool {
 	k := first - 1
-	if k < 1 || toks[k].kind != tokWord || !withWords[toks[k].word] {
+	if k < 1 || !listed(toks, k, withWords) {
 		return false
 	}
 	k--
-	return toks[k].kind == tokWord && confuseVerbs[toks[k].word]
+	return listed(toks, k, confuseVerbs)
 }
 
 var (
@@ -1683,7 +1683,7 @@ func freeOf(toks []token, first int) bool {
 		}
 		return ""
 	}
-	listed := false // a list connector or separator between "free of" and the term
+	inList := false // a list connector or separator between "free of" and the term
 	words := 0
 	for k := first - 1; k >= 1 && words <= 6; k-- {
 		t := toks[k]
@@ -1691,13 +1691,13 @@ func freeOf(toks []token, first int) bool {
 		case t.kind == tokBreak || t.kind == tokPunct && t.word == ":":
 			return false
 		case t.kind == tokPunct:
-			listed = listed || t.word == "," || t.word == "/" || t.word == "&"
+			inList = inList || t.word == "," || t.word == "/" || t.word == "&"
 			continue
 		case t.kind != tokWord:
 			words++
 			continue
 		}
-		if freeOfWords[t.word] && (freeWords[word(k-1)] || toks[k-1].kind == tokPunct && freeWords[word(k-2)]) {
+		if listed(toks, k, freeOfWords) && (listed(toks, k-1, freeWords) || toks[k-1].kind == tokPunct && listed(toks, k-2, freeWords)) {
 			// The first word after "free of" is not a price's ("free of
 			// charge").
 			next := k + 1
@@ -1707,9 +1707,9 @@ func freeOf(toks []token, first int) bool {
 			if freeOfCharge[word(next)] {
 				return false
 			}
-			return next == first || listed
+			return next == first || inList
 		}
-		listed = listed || headConnectors[t.word]
+		inList = inList || listed(toks, k, headConnectors)
 		words++
 	}
 	return false
@@ -1905,10 +1905,10 @@ func qualified(toks []token, first int) bool {
 	if of >= 0 && toks[of].kind == tokPunct && (toks[of].word == "'" || toks[of].word == "’") {
 		of-- // "d'aluminium"
 	}
-	if of >= 1 && toks[of].kind == tokWord && ofWords[toks[of].word] && toks[of-1].kind == tokWord && anionHeads[toks[of-1].word] {
+	if of >= 1 && listed(toks, of, ofWords) && listed(toks, of-1, anionHeads) {
 		return true
 	}
-	if before >= 0 && toks[before].kind == tokWord && (derivativeHeads[toks[before].word] || genitiveAnionHeads[toks[before].word]) {
+	if listed(toks, before, derivativeHeads) || listed(toks, before, genitiveAnionHeads) {
 		return true
 	}
 	return before >= 0 && toks[before].kind == tokWord && organicGroup(toks[before].word)

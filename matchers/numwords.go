@@ -210,7 +210,7 @@ func spelledPercentAt(toks []token, k int) bool {
 		return true
 	}
 	return t.kind == tokWord && (t.word == "per" || t.word == "pour" || t.word == "por") && k+1 < len(toks) &&
-		toks[k+1].kind == tokWord && perCent[toks[k+1].word]
+		listed(toks, k+1, perCent)
 }
 
 // renumber keeps nums, sorted token indices, true after tokens first+1

@@ -64,10 +64,11 @@ const (
 	fWeightWord   // says a percentage is by weight (weightPercentWords)
 	fContent      // heads a specification's content (contentWords)
 	fFraction     // heads a mass fraction (fractionWords)
+	fListed       // a word of some list of ruleLists, asked only then (listed)
 )
 
 // wordOnlyFlags are the flags that only name the word (see fWeightPct).
-const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb | fWeightWord | fContent | fFraction
+const wordOnlyFlags = fWeightPct | fDistributive | fPolicyVerb | fStopVerb | fWeightWord | fContent | fFraction | fListed
 
 // wordFlags maps a folded word to its flags; built from the word lists.
 var wordFlags = func() map[string]wordFlag {
@@ -89,8 +90,28 @@ var wordFlags = func() map[string]wordFlag {
 			m[w] |= l.f
 		}
 	}
+	for _, l := range ruleLists() {
+		for w := range l {
+			m[w] |= fListed
+		}
+	}
 	return m
 }()
+
+// ruleLists are the word lists the rules look a token's word up in
+// through listed: a word of none of them, nearly every word, is not
+// looked up (fListed).
+func ruleLists() []map[string]bool {
+	return []map[string]bool{minMax, hazardClassWords, idKindWords, idNumberWords, headConnectors, placardWords,
+		absentAfter, notContainedVerbs, contrastNots, withWords, confuseVerbs, freeOfWords, freeWords,
+		ofWords, anionHeads, derivativeHeads, genitiveAnionHeads, perCent}
+}
+
+// listed reports whether toks[i] is a word of set, one of ruleLists:
+// the flag first, so that most words take no map lookup.
+func listed(toks []token, i int, set map[string]bool) bool {
+	return i >= 0 && i < len(toks) && toks[i].kind == tokWord && toks[i].flags&fListed != 0 && set[toks[i].word]
+}
 
 // flagFilter[b] and flagFilterLast[b] have bit n set when some flagged
 // word of n bytes starts, or ends, with byte b (bit 0: 32 bytes or more):
@@ -1000,7 +1021,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 				continue
 			}
 			s = strength{first: first, last: last, value: v, kind: strPercent}
-		case (word(j) == "per" || word(j) == "pour" || word(j) == "por") && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case (word(j) == "per" || word(j) == "pour" || word(j) == "por") && listed(toks, j+1, perCent) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
 			// "35 per cent", as British English writes it; Italian "per
 			// cento", pharmacopoeia Latin "per centum", French "pour cent",
 			// Spanish "por ciento".
@@ -1222,7 +1243,7 @@ func notStrengthBefore(toks []token, first int) bool {
 		case t.kind == tokWord && t.flags&fNotStrength != 0:
 			return true
 		case t.kind == tokPunct && strings.Contains(":.≤<~", t.word):
-		case t.kind == tokWord && minMax[t.word]:
+		case listed(toks, k, minMax):
 		default:
 			return false
 		}
@@ -1262,6 +1283,11 @@ const minPPM = 1e4
 // percentAdjective reports a percentage made an adjective ("procentowy",
 // "процентная", "prozentige", "percenter"), in any of its endings.
 func percentAdjective(w string) bool {
+	// Every stem starts with "p" or "п" (0xd0 0xbf) and is 7 bytes or
+	// more: most words are none, and are not compared five times.
+	if len(w) < 8 || w[0] != 'p' && w[0] != 0xd0 {
+		return false
+	}
 	for _, stem := range [...]string{"procent", "процент", "prozent", "percent", "protsent"} {
 		if len(w) > len(stem) && strings.HasPrefix(w, stem) && w != "percentage" && w != "percentages" {
 			return true
