@@ -249,6 +249,10 @@ func TestMatchTable(t *testing.T) {
 		{"claims are no strengths", "Kaliumperchloraat 500 g. 100 % origineel, 99 % positieve beoordelingen, verzendverzekering 3 %", `potassium-perchlorate/name/"Kaliumperchloraat"/-/-`},
 		{"solubility is no strength", "Nitrato amónico cristalino, 100 % soluble, saco de 25 kg", `ammonium-nitrate/synonym/"Nitrato amónico"/-/-`},
 		{"moisture across a bound", "Kaliumchlorat, Gehalt: mindestens 99 % · Feuchte: max. 0,2 %", `potassium-chlorate/name/"Kaliumchlorat"/99/true`},
+		// A claim heads every way of writing a percentage, not only "%".
+		{"VAT in per cent words", "Hydrogen peroxide 1 L bottle, VAT: 20 per cent included", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
+		{"VAT as a percent adjective", "Nadtlenek wodoru 1 l, VAT: 23-procentowy", `hydrogen-peroxide/name/"Nadtlenek wodoru"/-/-`},
+		{"moisture by weight across a bound", "Wasserstoffperoxid 1 L, Feuchte: max. 5 Gew.-%", `hydrogen-peroxide/name/"Wasserstoffperoxid"/-/-`},
 		{"molarity cyrillic", "Азотная кислота 1 М раствор, 1 л", `nitric-acid/name/"Азотная кислота"/6.3/true`},
 		{"normality", "Salpetersäure 2 N, Maßlösung – 1 l", `nitric-acid/name/"Salpetersäure"/12.6/true`},
 		{"normality of a diprotic acid", "Standardised 1 N sulfuric acid volumetric solution", `sulphuric-acid/synonym/"sulfuric acid"/4.9/false`},

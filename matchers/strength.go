@@ -986,7 +986,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		switch perVolume, perVolumeLast := perVolumeAt(toks, j); {
 		case perVolume > 0:
 			// "500 g/L": grams per litre as % w/v; "6 g/100 g" as %.
-			if is(first-1, fNotStrength) {
+			if notStrengthBefore(toks, first) {
 				continue
 			}
 			s = strength{first: first, last: perVolumeLast, value: v * perVolume, kind: strPercent}
@@ -1017,16 +1017,16 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			if isPunct(j, "-") {
 				last = j + 1
 			}
-			if is(first-1, fNotStrength) || is(last+1, fNotStrength) {
+			if notStrengthBefore(toks, first) || is(last+1, fNotStrength) {
 				continue
 			}
 			s = strength{first: first, last: last, value: v, kind: strPercent}
-		case (word(j) == "per" || word(j) == "pour" || word(j) == "por") && listed(toks, j+1, perCent) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case (word(j) == "per" || word(j) == "pour" || word(j) == "por") && listed(toks, j+1, perCent) && !notStrengthBefore(toks, first) && !is(j+2, fNotStrength):
 			// "35 per cent", as British English writes it; Italian "per
 			// cento", pharmacopoeia Latin "per centum", French "pour cent",
 			// Spanish "por ciento".
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case is(j, fWeightPct) && !is(first-1, fNotStrength):
+		case is(j, fWeightPct) && !notStrengthBefore(toks, first):
 			// "5 gewichtsprocent", "5 Gewichtsprozent": % by weight in a word.
 			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
@@ -1056,7 +1056,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			}
 		case is(j, fWeightWord) && percentAfter(j+1) > 0:
 			// "50 wt%", "50 wt.%", "35 Gew.-%", "30 mass%": by weight.
-			if is(first-1, fNotStrength) {
+			if notStrengthBefore(toks, first) {
 				continue
 			}
 			s = strength{first: first, last: percentAfter(j + 1), value: v, kind: strPercent, byWeight: true}

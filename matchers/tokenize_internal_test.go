@@ -392,7 +392,7 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		var s strength
 		switch {
 		case perVolumeFactor(toks, j) > 0:
-			if is(first-1, fNotStrength) {
+			if notStrengthBefore(toks, first) {
 				continue
 			}
 			_, last := perVolumeAt(toks, j)
@@ -409,13 +409,13 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		case word(j) == "n" && upperLetterAt(text, toks[j], t.end) && v < minNitrogenGrade && !is(j+1, fUnit) &&
 			!is(first-1, fNitrogen) && !is(first-1, fPurity) && !is(j+1, fPurity):
 			s = strength{first: first, last: j, value: v, kind: strNormal}
-		case percentAdjective(word(j)) && !is(first-1, fNotStrength) && !is(j+1, fNotStrength):
+		case percentAdjective(word(j)) && !notStrengthBefore(toks, first) && !is(j+1, fNotStrength):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
-		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case isPunct(j, "-") && toks[j].start == t.end && percentAdjective(word(j+1)) && !notStrengthBefore(toks, first) && !is(j+2, fNotStrength):
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case word(j) == "per" && perCent[word(j+1)] && !is(first-1, fNotStrength) && !is(j+2, fNotStrength):
+		case word(j) == "per" && perCent[word(j+1)] && !notStrengthBefore(toks, first) && !is(j+2, fNotStrength):
 			s = strength{first: first, last: j + 1, value: v, kind: strPercent}
-		case weightPercent[word(j)] && !is(first-1, fNotStrength):
+		case weightPercent[word(j)] && !notStrengthBefore(toks, first):
 			s = strength{first: first, last: j, value: v, kind: strPercent, byWeight: true}
 		case j < len(toks) && (toks[j].kind == tokPct || is(j, fPercent)):
 			s = strength{first: first, last: j, value: v, kind: strPercent}
