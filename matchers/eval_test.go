@@ -81,6 +81,9 @@ var holdoutBatches = []struct {
 	// Strengths and amounts as people state them: in words, bounds and
 	// ranges, w/w and g/L and mol/L, and percentages that are not strengths.
 	{"batch24", 4484, floorRE("holdout-batch24-floor")},
+	// Lists and lots: price lists, clearance and auction lots, kits, vendor
+	// menus and flattened wholesale tables, each strength to its item.
+	{"batch25", 4684, floorRE("holdout-batch25-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
