@@ -34,9 +34,18 @@ cartello cartellone cartelloni locandina targa targhetta adesivo romanzo corso b
 bord bordje pictogram boek cursus tentoonstelling vacature kaart schilderij leeg lege
 tabliczka naklejka książka powieść szkolenie bilet wystawa muzeum paski obraz pusta pusty puste
 табличка плакат наклейка книга курс обучение билет выставка музей экскурсия вакансия полоски карта картина пустая пустой
-tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski kartina pustaya pustoy`)
+tablichka nakleyka kniga obuchenie vystavka muzey ekskursiya vakansiya poloski kartina pustaya pustoy
+labels paintings maps novels exhibitions
+panneaux affiches autocollants livres étiquettes billets cartes tableaux détecteurs expositions
+schilder plakate bücher gemälde etiketten kurse gutscheine
+carteles letreros pegatinas libros novelas cursos etiquetas mapas cuadros tomo tomos
+cartelli targhe targhette adesivi libri romanzi corsi biglietti etichette mappe quadri locandine
+borden bordjes pictogrammen boeken cursussen kaarten schilderijen
+tabliczki naklejki książki książek plakaty plakatów obrazy etykiety bilety
+таблички плакаты плакатов наклейки книги книг картины этикетки билеты
+tablichki plakata plakatov nakleyki knigi kartiny etiketki`)
 	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek",
-		"aufkleber", "plakat", "bord", "bordje", "sticker"} // Dutch compounds too ("Waarschuwingsbord", "Veiligheidsbordje")
+		"aufkleber", "plakat", "bord", "bordje", "sticker", "schilder", "plakate", "etiketten", "borden", "bordjes", "stickers"} // Dutch compounds too ("Waarschuwingsbord", "Veiligheidsbordje")
 	// subjectAfter, right after the first name, make it a modifier of
 	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant")
 	// or the name of a place ("Salpeter Lodge").
