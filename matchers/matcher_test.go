@@ -578,6 +578,7 @@ func TestMatchTable(t *testing.T) {
 		{"cursive latin in cyrillic", "Ceлuтpa аммuачная 34 %", `ammonium-nitrate/synonym/"Ceлuтpa аммuачная"/34/true`},
 		{"cursive latin at a cyrillic word's edge", "А м м и а ч н а я  с е л и т р а N 34,4 %", `ammonium-nitrate/synonym/"А м м и а ч н а я  с е л и т р а"/34.4/true`},
 		{"latin words of look-alikes", "Export copper cutter 35 %, 5 kg", ``},
+		{"1 for и in a Cyrillic word", "Амм1ачная с3литра 34,4 % N", `ammonium-nitrate/synonym/"Амм1ачная с3литра"/34.4/true`},
 		{"chat translit 4 for ch", "Ammia4naya selitra 34,5 % — 40 kg", `ammonium-nitrate/synonym/"Ammia4naya selitra"/34.5/true`},
 		{"4 at a word's start is no ch", "4lorat kaliya 99 %", ``},
 		{"greek in cyrillic", "αммиачная селитρа 34,4 %", `ammonium-nitrate/synonym/"αммиачная селитρа"/34.4/true`},
