@@ -1417,6 +1417,9 @@ func resolveOverlapsLarge(cands, kept []candidate) []candidate {
 // word's strength.
 func nounFollows(toks []token, s strength) bool {
 	next := s.last + 1
+	if next+1 < len(toks) && toks[next+1].kind == tokNum && listConnectors[toks[next].word] {
+		return false // another strength of a list ("5 % of 10 %", Dutch "or")
+	}
 	return next < len(toks) && toks[next].kind == tokWord && toks[next].flags&(fUnit|fQualifier|fForm|fSolution) == 0
 }
 

@@ -249,6 +249,8 @@ func TestMatchTable(t *testing.T) {
 		{"claims are no strengths", "Kaliumperchloraat 500 g. 100 % origineel, 99 % positieve beoordelingen, verzendverzekering 3 %", `potassium-perchlorate/name/"Kaliumperchloraat"/-/-`},
 		{"solubility is no strength", "Nitrato amónico cristalino, 100 % soluble, saco de 25 kg", `ammonium-nitrate/synonym/"Nitrato amónico"/-/-`},
 		{"moisture across a bound", "Kaliumchlorat, Gehalt: mindestens 99 % · Feuchte: max. 0,2 %", `potassium-chlorate/name/"Kaliumchlorat"/99/true`},
+		{"Dutch of between strengths", "Zwavelzuur 10 % of 35 %, 1 L", `sulphuric-acid/name/"Zwavelzuur"/35/true`},
+		{"a share of the stock", "Sulphuric acid 1 L, 31 % of the stock sold", `sulphuric-acid/name/"Sulphuric acid"/-/-`},
 		// A claim heads every way of writing a percentage, not only "%".
 		{"VAT in per cent words", "Hydrogen peroxide 1 L bottle, VAT: 20 per cent included", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
 		{"VAT as a percent adjective", "Nadtlenek wodoru 1 l, VAT: 23-procentowy", `hydrogen-peroxide/name/"Nadtlenek wodoru"/-/-`},

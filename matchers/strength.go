@@ -1048,6 +1048,8 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 				}
 			case is(k, fNitrogen):
 				s.kind, s.last = strNitrogen, k
+			case word(k) == "of" && k+2 < len(toks) && toks[k+1].kind == tokNum && (toks[k+2].kind == tokPct || is(k+2, fPercent)):
+				// "5 % of 10 %": Dutch "of" is "or", never a share of a share.
 			case is(k, fNotStrength):
 				continue
 			}
@@ -1241,7 +1243,8 @@ func notStrengthBefore(toks []token, first int) bool {
 		t := &toks[k]
 		switch {
 		case t.kind == tokWord && t.flags&fNotStrength != 0:
-			return true
+			// "5 % of 10 %": Dutch "of" ("or") between two strengths.
+			return n > 0 || t.word != "of" || k == 0 || toks[k-1].kind != tokPct
 		case t.kind == tokPunct && strings.Contains(":.≤<~", t.word):
 		case listed(toks, k, minMax):
 		default:

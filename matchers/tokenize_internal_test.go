@@ -436,6 +436,8 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 				}
 			case is(k, fNitrogen):
 				s.kind, s.last = strNitrogen, k
+			case word(k) == "of" && k+2 < len(toks) && toks[k+1].kind == tokNum && (toks[k+2].kind == tokPct || is(k+2, fPercent)):
+				// "5 % of 10 %": Dutch "of" is "or", never a share of a share.
 			case is(k, fNotStrength):
 				continue
 			}
