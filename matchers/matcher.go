@@ -2065,9 +2065,16 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 	chain := append(sc.chain[:0], strengths[best])
 	defer func() { sc.chain = chain[:0] }()
 	for i := best + 1; i < len(strengths); i++ {
-		prev, next := strengths[i-1], strengths[i]
+		prev, next := chain[len(chain)-1], strengths[i]
+		if asideStrength(toks, prev.last+1, next) {
+			continue // "5 % (oil 18 %) · 10 %": another component's, in brackets
+		}
 		joined := true
 		for t := prev.last + 1; t < next.first && joined; t++ {
+			if e := asideEnd(toks, t, next.first); e > t {
+				t = e // an aside in brackets between two strengths of the list
+				continue
+			}
 			switch toks[t].kind {
 			case tokBreak:
 				joined = false
@@ -2103,6 +2110,53 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 	}
 	return v, stated, ok
 }
+
+// asideStrength reports whether s stands in brackets opened at or after
+// toks[from] and closed after it, behind a word of another noun ("(oil
+// 18 %)"): an aside on another component of the goods, not a strength of
+// the list it interrupts.
+func asideStrength(toks []token, from int, s strength) bool {
+	open := -1
+	for t := from; t < s.first; t++ {
+		switch {
+		case toks[t].kind == tokBreak:
+			return false
+		case toks[t].kind == tokPunct && toks[t].word == "(":
+			open = t
+		case toks[t].kind == tokPunct && toks[t].word == ")":
+			open = -1
+		}
+	}
+	if open < 0 || asideEnd(toks, open, len(toks)) <= s.last {
+		return false
+	}
+	for t := open + 1; t < s.first; t++ {
+		if toks[t].kind == tokWord && toks[t].flags&(fConnector|fUnit|fForm|fSolution|fQualifier) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// asideEnd returns the index of the ")" closing the "(" at toks[t] before
+// toks[limit], or t when toks[t] opens no such bracket.
+func asideEnd(toks []token, t, limit int) int {
+	if toks[t].kind != tokPunct || toks[t].word != "(" {
+		return t
+	}
+	for e := t + 1; e < limit && e-t <= maxAsideTokens; e++ {
+		switch {
+		case toks[e].kind == tokBreak || toks[e].kind == tokPunct && toks[e].word == "(":
+			return t
+		case toks[e].kind == tokPunct && toks[e].word == ")":
+			return e
+		}
+	}
+	return t
+}
+
+// maxAsideTokens bounds an aside in brackets: a few words and figures.
+const maxAsideTokens = 12
 
 // bareGrade reads the nitrogen grade that a fertiliser's trade name
 // carries as a bare number right after the name, no "%" and no "N"

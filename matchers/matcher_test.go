@@ -249,6 +249,8 @@ func TestMatchTable(t *testing.T) {
 		{"claims are no strengths", "Kaliumperchloraat 500 g. 100 % origineel, 99 % positieve beoordelingen, verzendverzekering 3 %", `potassium-perchlorate/name/"Kaliumperchloraat"/-/-`},
 		{"solubility is no strength", "Nitrato amónico cristalino, 100 % soluble, saco de 25 kg", `ammonium-nitrate/synonym/"Nitrato amónico"/-/-`},
 		{"moisture across a bound", "Kaliumchlorat, Gehalt: mindestens 99 % · Feuchte: max. 0,2 %", `potassium-chlorate/name/"Kaliumchlorat"/99/true`},
+		{"a list past asides on another component", "Nitromethane 5 % (oil 18 %) $28 · 10 % (oil 18 %) $31 · 25 % (oil 16 %) $39", `nitromethane/name/"Nitromethane"/25/true`},
+		{"an aside ends no list, another noun does", "Nitromethane 5 % (oil 18 %), castor oil 20 %", `nitromethane/name/"Nitromethane"/5/false`},
 		{"Dutch of between strengths", "Zwavelzuur 10 % of 35 %, 1 L", `sulphuric-acid/name/"Zwavelzuur"/35/true`},
 		{"a share of the stock", "Sulphuric acid 1 L, 31 % of the stock sold", `sulphuric-acid/name/"Sulphuric acid"/-/-`},
 		// A claim heads every way of writing a percentage, not only "%".
