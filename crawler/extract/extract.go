@@ -1084,12 +1084,15 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 				lc.add(base, v)
 			} else if h, ok := attr(n, "href"); ok {
 				lc.add(base, h)
-			} else {
+			} else if as := cascadia.QueryAll(n, e.anchors); len(as) > 0 {
 				// A container (a category menu): every link inside it.
-				for _, a := range cascadia.QueryAll(n, e.anchors) {
+				for _, a := range as {
 					v, _ := attr(a, "href")
 					lc.add(base, v)
 				}
+			} else if t := strings.TrimSpace(nodeText(n, maxURL)); urlLike(t) {
+				// An element whose text is the URL: a sitemap's <loc>.
+				lc.add(base, t)
 			}
 		}
 	}
