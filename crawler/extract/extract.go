@@ -109,6 +109,9 @@ var ErrNoDocument = errors.New("extract: nil document or page url")
 type field struct {
 	sel  cascadia.Selector
 	attr string
+	// alts, when set, are the rule's alternatives (see alternatives): the
+	// first with a value gives it; a description joins them all.
+	alts []*field
 }
 
 // fieldSet is a compiled precwatch.Extraction (without links and detail).
@@ -152,6 +155,20 @@ func compileField(name, spec string) (*field, error) {
 	if spec == "" {
 		return nil, nil
 	}
+	if parts := alternatives(spec); parts != nil {
+		if !valueField(name) {
+			return nil, &FieldError{Field: name, Err: fmt.Errorf("alternatives with attributes of their own (%q) are read only in the fields a listing shows, not here", spec)}
+		}
+		f := &field{}
+		for _, p := range parts {
+			a, err := compileField(name, p)
+			if err != nil {
+				return nil, err
+			}
+			f.alts = append(f.alts, a)
+		}
+		return f, nil
+	}
 	f := &field{}
 	css := spec
 	if m := attrSuffix.FindStringSubmatchIndex(spec); m != nil {
@@ -167,6 +184,52 @@ func compileField(name, spec string) (*field, error) {
 	}
 	f.sel = sel
 	return f, nil
+}
+
+// alternatives splits a field rule written as alternatives, each with its
+// own attribute ("a.tile @aria-label, img @alt": a card's name in its
+// link's label, or else in its picture's alt text), at its commas outside
+// brackets, parentheses and quotes. It is nil for any other rule: a CSS
+// list of selectors ("h2, h3", or "img, a @title" whose attribute is read
+// of every element the list selects) is one rule.
+func alternatives(spec string) []string {
+	var parts []string
+	depth, quote, start := 0, byte(0), 0
+	for i := 0; i < len(spec); i++ {
+		switch c := spec[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case c == ',' && depth == 0:
+			parts = append(parts, strings.TrimSpace(spec[start:i]))
+			start = i + 1
+		}
+	}
+	parts = append(parts, strings.TrimSpace(spec[start:]))
+	for _, p := range parts[:len(parts)-1] {
+		if attrSuffix.MatchString(p) {
+			return parts
+		}
+	}
+	return nil
+}
+
+// valueField reports whether the field named (as the config names it,
+// "detail.title" too) is one a listing shows, read by field.read, allText,
+// price or href, which take alternatives.
+func valueField(name string) bool {
+	switch name[strings.LastIndexByte(name, '.')+1:] {
+	case "id", "title", "price", "currency", "vendor", "description", "url", "vendor_url":
+		return true
+	}
+	return false
 }
 
 func compileSelector(name, css string) (cascadia.Selector, error) {
@@ -577,6 +640,13 @@ func contentID(l precwatch.Listing) string {
 // nodes returns the elements f selects within c: c itself for an
 // attribute-only field, else c's matching descendants.
 func (f *field) nodes(c *html.Node) []*html.Node {
+	if f.alts != nil {
+		var out []*html.Node
+		for _, a := range f.alts {
+			out = append(out, a.nodes(c)...)
+		}
+		return out
+	}
 	if f.sel == nil {
 		return []*html.Node{c}
 	}
@@ -584,6 +654,14 @@ func (f *field) nodes(c *html.Node) []*html.Node {
 }
 
 func (f *field) first(c *html.Node) *html.Node {
+	for _, a := range f.alts {
+		if n := a.first(c); n != nil {
+			return n
+		}
+	}
+	if f.alts != nil {
+		return nil
+	}
 	if f.sel == nil {
 		return c
 	}
@@ -601,6 +679,11 @@ func (f *field) keptText(c *html.Node, limit int) string { return f.read(c, limi
 func (f *field) read(c *html.Node, limit int, keep bool) string {
 	if f == nil {
 		return ""
+	}
+	for _, a := range f.alts {
+		if v := a.read(c, limit, keep); v != "" {
+			return v
+		}
 	}
 	if f.attr == "" {
 		if n := f.first(c); n != nil {
@@ -623,6 +706,16 @@ func (f *field) read(c *html.Node, limit int, keep bool) string {
 func (f *field) allText(c *html.Node, limit int) string {
 	if f == nil {
 		return ""
+	}
+	if f.alts != nil {
+		t := newKeptText(limit)
+		for _, a := range f.alts {
+			if v := a.allText(c, limit); v != "" {
+				t.sep()
+				t.write(v)
+			}
+		}
+		return t.String()
 	}
 	t := newKeptText(limit)
 	written := map[*html.Node]bool{}
@@ -705,6 +798,11 @@ func (f *field) price(c *html.Node) (float64, string) {
 	if f == nil {
 		return 0, ""
 	}
+	for _, a := range f.alts {
+		if v, cur := a.price(c); v != 0 || cur != "" {
+			return v, cur
+		}
+	}
 	nodes := f.nodes(c)
 	if len(nodes) > 16 {
 		nodes = nodes[:16]
@@ -729,6 +827,11 @@ func (f *field) price(c *html.Node) (float64, string) {
 func (f *field) href(c *html.Node) string {
 	if f == nil {
 		return ""
+	}
+	for _, a := range f.alts {
+		if v := a.href(c); v != "" {
+			return v
+		}
 	}
 	if f.attr != "" {
 		return f.text(c, maxURL)
