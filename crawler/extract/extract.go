@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -112,7 +113,15 @@ type field struct {
 	// alts, when set, are the rule's alternatives (see alternatives): the
 	// first with a value gives it; a description joins them all.
 	alts []*field
+	// column, when set, is the header name of a column(NAME) rule: inner
+	// is read in the listing row's cell under that header (columnCell).
+	column string
+	inner  *field
 }
+
+// cell is where a column rule's inner rule reads: the row's cell under
+// its header, nil when there is none.
+func (f *field) cell(c *html.Node) *html.Node { return columnCell(c, f.column) }
 
 // fieldSet is a compiled precwatch.Extraction (without links and detail).
 type fieldSet struct {
@@ -169,6 +178,22 @@ func compileField(name, spec string) (*field, error) {
 		}
 		return f, nil
 	}
+	if col, rest, ok, err := columnRule(spec); ok {
+		if err != nil {
+			return nil, &FieldError{Field: name, Err: err}
+		}
+		if !valueField(name) {
+			return nil, &FieldError{Field: name, Err: fmt.Errorf("column(...) is read only in the fields a listing shows, not here")}
+		}
+		inner, err := compileField(name, rest)
+		if err != nil {
+			return nil, err
+		}
+		if inner == nil {
+			inner = &field{} // the cell itself
+		}
+		return &field{column: col, inner: inner}, nil
+	}
 	f := &field{}
 	css := spec
 	if m := attrSuffix.FindStringSubmatchIndex(spec); m != nil {
@@ -213,8 +238,11 @@ func alternatives(spec string) []string {
 		}
 	}
 	parts = append(parts, strings.TrimSpace(spec[start:]))
-	for _, p := range parts[:len(parts)-1] {
-		if attrSuffix.MatchString(p) {
+	if len(parts) < 2 {
+		return nil
+	}
+	for i, p := range parts {
+		if i < len(parts)-1 && attrSuffix.MatchString(p) || strings.HasPrefix(p, "column(") {
 			return parts
 		}
 	}
@@ -640,6 +668,12 @@ func contentID(l precwatch.Listing) string {
 // nodes returns the elements f selects within c: c itself for an
 // attribute-only field, else c's matching descendants.
 func (f *field) nodes(c *html.Node) []*html.Node {
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.nodes(cell)
+		}
+		return nil
+	}
 	if f.alts != nil {
 		var out []*html.Node
 		for _, a := range f.alts {
@@ -654,6 +688,12 @@ func (f *field) nodes(c *html.Node) []*html.Node {
 }
 
 func (f *field) first(c *html.Node) *html.Node {
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.first(cell)
+		}
+		return nil
+	}
 	for _, a := range f.alts {
 		if n := a.first(c); n != nil {
 			return n
@@ -678,6 +718,12 @@ func (f *field) keptText(c *html.Node, limit int) string { return f.read(c, limi
 
 func (f *field) read(c *html.Node, limit int, keep bool) string {
 	if f == nil {
+		return ""
+	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.read(cell, limit, keep)
+		}
 		return ""
 	}
 	for _, a := range f.alts {
@@ -707,12 +753,30 @@ func (f *field) allText(c *html.Node, limit int) string {
 	if f == nil {
 		return ""
 	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.allText(cell, limit)
+		}
+		return ""
+	}
 	if f.alts != nil {
 		t := newKeptText(limit)
+		var seen []string
+		column := false
 		for _, a := range f.alts {
-			if v := a.allText(c, limit); v != "" {
-				t.sep()
+			// Two columns of one cell (colspan) are written once.
+			if v := a.allText(c, limit); v != "" && !slices.Contains(seen, v) {
+				seen = append(seen, v)
+				if column && a.column != "" {
+					// Cells of one row read on one line, as the row
+					// shows them, so a strength is read beside the
+					// name ("Hydrogen peroxide" | "6 %" | "1 L").
+					t.write(" ")
+				} else {
+					t.sep()
+				}
 				t.write(v)
+				column = a.column != ""
 			}
 		}
 		return t.String()
@@ -798,6 +862,12 @@ func (f *field) price(c *html.Node) (float64, string) {
 	if f == nil {
 		return 0, ""
 	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.price(cell)
+		}
+		return 0, ""
+	}
 	for _, a := range f.alts {
 		if v, cur := a.price(c); v != 0 || cur != "" {
 			return v, cur
@@ -826,6 +896,12 @@ func (f *field) price(c *html.Node) (float64, string) {
 // element's own href, the first link inside it, or its text.
 func (f *field) href(c *html.Node) string {
 	if f == nil {
+		return ""
+	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.href(cell)
+		}
 		return ""
 	}
 	for _, a := range f.alts {
