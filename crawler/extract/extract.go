@@ -309,9 +309,6 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	}
 	fs.minor = r.PriceMinorUnits
 	if mode == precwatch.ExtractJSON {
-		if strings.TrimSpace(r.Variants) != "" {
-			return fs, &FieldError{Field: prefix + "variants", Err: fmt.Errorf("a CSS selector, not read in mode %q", precwatch.ExtractJSON)}
-		}
 		fs.json, err = compileJSONRules(prefix, r, top)
 		if fs.json != nil {
 			fs.json.minor = fs.minor
@@ -1402,8 +1399,8 @@ func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Li
 		return l, read, nil
 	}
 	if e.detail.json != nil {
-		if d, ok := e.detail.json.detail(root, page, base, l); ok {
-			l, read = override(l, d, true), d
+		if d, variants, ok := e.detail.json.detail(root, page, base, l); ok {
+			l, read = addVariantLines(override(l, d, true), variants), d
 		}
 		return l, read, nil
 	}
@@ -1431,6 +1428,12 @@ func withVariants(fs *fieldSet, c *html.Node, l precwatch.Listing) precwatch.Lis
 	if fs.variants == nil {
 		return l
 	}
+	return addVariantLines(l, variantLines(fs, c))
+}
+
+// variantLines are the variants fs's rule reads in c, placeholders and
+// repeats left out, at most maxVariants.
+func variantLines(fs *fieldSet, c *html.Node) []string {
 	var lines []string
 	seen := map[string]bool{}
 	for _, n := range fs.variants.nodes(c) {
@@ -1454,6 +1457,12 @@ func withVariants(fs *fieldSet, c *html.Node, l precwatch.Listing) precwatch.Lis
 			}
 		}
 	}
+	return lines
+}
+
+// addVariantLines adds a line "title — variant" to l's description for
+// each of lines.
+func addVariantLines(l precwatch.Listing, lines []string) precwatch.Listing {
 	if len(lines) == 0 {
 		return l
 	}
