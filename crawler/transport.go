@@ -211,12 +211,19 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Uncompressed = true
 	if inner, ok := gzipFileType(req.URL.Path, resp.Header.Get("Content-Type")); ok && resp.StatusCode < 300 && req.Method != http.MethodHead {
-		gz, err := gzip.NewReader(body)
-		if err != nil {
-			body.Close()
-			return nil, fmt.Errorf("crawler: body of %s: a gzip file: %w", req.URL.Redacted(), err)
+		// A server that also sent it with Content-Encoding: gzip had it
+		// decoded above: what is left is the file, not gzip data.
+		br := bufio.NewReader(body)
+		if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+			gz, err := gzip.NewReader(br)
+			if err != nil {
+				body.Close()
+				return nil, fmt.Errorf("crawler: body of %s: a gzip file: %w", req.URL.Redacted(), err)
+			}
+			body = &decodedBody{Reader: gz, raw: body, closers: []func(){func() { gz.Close() }}}
+		} else {
+			body = &decodedBody{Reader: br, raw: body}
 		}
-		body = &decodedBody{Reader: gz, raw: body, closers: []func(){func() { gz.Close() }}}
 		resp.Header.Set("Content-Type", inner)
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = -1
