@@ -166,7 +166,7 @@ func compileField(name, spec string) (*field, error) {
 	}
 	if parts := alternatives(spec); parts != nil {
 		if !valueField(name) {
-			return nil, &FieldError{Field: name, Err: fmt.Errorf("alternatives with attributes of their own (%q) are read only in the fields a listing shows, not here", spec)}
+			return nil, &FieldError{Field: name, Err: fmt.Errorf("alternatives with attributes of their own (%q) are read only in the fields a listing shows; here a CSS list without them (\"a.next, link[rel=next]\") follows each element's link", spec)}
 		}
 		f := &field{}
 		for _, p := range parts {
