@@ -728,6 +728,9 @@ func (f *field) read(c *html.Node, limit int, keep bool) string {
 			return v
 		}
 	}
+	if f.alts != nil {
+		return ""
+	}
 	if f.attr == "" {
 		if n := f.first(c); n != nil {
 			return elementText(n, limit, keep)
@@ -870,6 +873,9 @@ func (f *field) price(c *html.Node) (float64, string) {
 			return v, cur
 		}
 	}
+	if f.alts != nil {
+		return 0, ""
+	}
 	nodes := f.nodes(c)
 	if len(nodes) > 16 {
 		nodes = nodes[:16]
@@ -905,6 +911,9 @@ func (f *field) href(c *html.Node) string {
 		if v := a.href(c); v != "" {
 			return v
 		}
+	}
+	if f.alts != nil {
+		return ""
 	}
 	if f.attr != "" {
 		return f.text(c, maxURL)
