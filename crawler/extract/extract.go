@@ -951,6 +951,15 @@ func urlLike(text string) bool {
 	return text != "" && !strings.ContainsAny(text, " \t\n") && strings.ContainsAny(text, "/?.=:")
 }
 
+// textURL reports whether an element's text is a URL to follow: one word,
+// absolute (http, https) or from the host's root ("/c/acids"), not a
+// label that merely holds a dot or a slash ("v2.0", "Acids/Bases").
+func textURL(text string) bool {
+	lower := strings.ToLower(text)
+	return urlLike(text) && (strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") ||
+		strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//"))
+}
+
 // firstLink is the first element under (or at) n with a followable href,
 // skipping those inside skip.
 func firstLink(n *html.Node, skip []*html.Node) *html.Node {
@@ -1275,7 +1284,7 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 					v, _ := attr(a, "href")
 					lc.add(base, v)
 				}
-			} else if t := strings.TrimSpace(nodeText(n, maxURL)); urlLike(t) {
+			} else if t := strings.TrimSpace(nodeText(n, maxURL)); textURL(t) {
 				// An element whose text is the URL: a sitemap's <loc>.
 				lc.add(base, t)
 			}

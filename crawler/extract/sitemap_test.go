@@ -45,8 +45,9 @@ func TestSitemapLocLinks(t *testing.T) {
 			t.Errorf("%s: links %q, want %q", tc.file, res.Links, tc.want)
 		}
 	}
-	// A label is no URL: a rule selecting a heading follows nothing.
-	doc, err := XMLDocument([]byte(`<menu><h>Categories</h><h>Lab acids</h></menu>`))
+	// A label is no URL, even with a dot or a slash in it: a rule
+	// selecting a heading follows nothing.
+	doc, err := XMLDocument([]byte(`<menu><h>Categories</h><h>Lab acids</h><h>Acids/Bases</h><h>v2.0</h><h>//cdn.example/x</h></menu>`))
 	if err != nil {
 		t.Fatal(err)
 	}
