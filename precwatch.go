@@ -147,11 +147,14 @@ type Run struct {
 type FetchState struct {
 	Site string `json:"site"`
 	// URL is the canonical URL of the page.
-	URL          string    `json:"url"`
-	ETag         string    `json:"etag,omitempty"`
-	LastModified string    `json:"last_modified,omitempty"`
-	SHA256       string    `json:"sha256"`
-	FetchedAt    time.Time `json:"fetched_at"`
+	URL          string `json:"url"`
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	// Links are the page's HTTP Link header values, read again with the
+	// stored body when the page answers 304 (a next page named only there).
+	Links     []string  `json:"links,omitempty"`
+	SHA256    string    `json:"sha256"`
+	FetchedAt time.Time `json:"fetched_at"`
 }
 
 // MirrorStatus is what a run knows of one of a site's origins. LastSuccess

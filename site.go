@@ -174,7 +174,8 @@ type Extraction struct {
 	// Variants selects a listing's variants (a shop's size or strength
 	// options, each with its own strength): each adds a line "title —
 	// variant" to the description, so that each strength is read beside
-	// the product's name.
+	// the product's name. A CSS selector, or in mode json a path
+	// ("variants[].title").
 	Variants string `yaml:"variants" json:"variants,omitempty"`
 	// LoadMore, in the site's own selector or jsonld rules, reads a
 	// catalogue whose "Load more" button asks an endpoint for its next

@@ -937,6 +937,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 
 	r.noteIndex(t.url, pageURL.String())
+	extract.AddLinkHeader(doc, resp.Headers.Values("Link"))
 	res, err := c.ext.Extract(doc, pageURL)
 	if err != nil {
 		r.addErr(fmt.Errorf("crawler: extract %s: %w", pageURL.Redacted(), err))

@@ -241,7 +241,7 @@ func (r *run) keepValidators(t task, resp *colly.Response, digest string, at tim
 	if resp.Ctx.GetAny(keyReplay) != nil || t.url == "" || t.post {
 		return
 	}
-	etag, lm := resp.Headers.Get("ETag"), resp.Headers.Get("Last-Modified")
+	etag, lm, links := resp.Headers.Get("ETag"), resp.Headers.Get("Last-Modified"), resp.Headers.Values("Link")
 	_, asked := resp.Ctx.GetAny(keyFetchState).(precwatch.FetchState)
 	if etag == "" && lm == "" && !asked {
 		return
@@ -250,7 +250,7 @@ func (r *run) keepValidators(t task, resp *colly.Response, digest string, at tim
 	if err != nil {
 		return
 	}
-	fs := precwatch.FetchState{Site: r.c.site.Name, URL: key, ETag: etag, LastModified: lm, SHA256: digest, FetchedAt: at}
+	fs := precwatch.FetchState{Site: r.c.site.Name, URL: key, ETag: etag, LastModified: lm, Links: links, SHA256: digest, FetchedAt: at}
 	if err := r.c.store.SaveFetchState(r.ctx, fs); err != nil {
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: save fetch state %s: %w", resp.Request.URL.Redacted(), err)))
 	}
@@ -287,6 +287,9 @@ func (r *run) notModified(t task, cctx *colly.Context) bool {
 	cctx.Put(keyReplay, true)
 	h := http.Header{}
 	h.Set(headerContentType, p.ContentType)
+	// The page's Link header (its next page, where the markup names none)
+	// came with the body, not with the 304.
+	h["Link"] = fs.Links
 	resp := &colly.Response{
 		StatusCode: http.StatusOK,
 		Body:       p.Body,

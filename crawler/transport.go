@@ -210,6 +210,24 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp.Uncompressed = true
+	if inner, ok := gzipFileType(req.URL.Path, resp.Header.Get("Content-Type")); ok && resp.StatusCode < 300 && req.Method != http.MethodHead {
+		// A server that also sent it with Content-Encoding: gzip had it
+		// decoded above: what is left is the file, not gzip data.
+		br := bufio.NewReader(body)
+		if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+			gz, err := gzip.NewReader(br)
+			if err != nil {
+				body.Close()
+				return nil, fmt.Errorf("crawler: body of %s: a gzip file: %w", req.URL.Redacted(), err)
+			}
+			body = &decodedBody{Reader: gz, raw: body, closers: []func(){func() { gz.Close() }}}
+		} else {
+			body = &decodedBody{Reader: br, raw: body}
+		}
+		resp.Header.Set("Content-Type", inner)
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+	}
 	if t.max > 0 && resp.ContentLength > t.max {
 		body.Close()
 		return nil, fmt.Errorf("%w: %d bytes declared, over the limit %d (limits.max_body_bytes)", ErrBodyTooLarge, resp.ContentLength, t.max)
@@ -230,6 +248,34 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (t *limitTransport) CloseIdleConnections() { t.base.CloseIdleConnections() }
+
+// gzipFileType is the type of the file inside a gzip-compressed file
+// served as one (a shop's sitemap-products-1.xml.gz, sent as
+// application/x-gzip and not with Content-Encoding: gzip), named by the
+// URL's file name without ".gz"; ok is false for any other response, and
+// for a compressed file of a type the crawler does not read (an archive).
+func gzipFileType(path, ct string) (inner string, ok bool) {
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "application/gzip", "application/x-gzip", "application/x-gunzip", "application/gzip-compressed":
+	case "application/octet-stream", "":
+		if !strings.HasSuffix(strings.ToLower(path), ".gz") {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	name := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	switch {
+	case strings.HasSuffix(name, ".xml"):
+		return "application/xml", true
+	case strings.HasSuffix(name, ".html"), strings.HasSuffix(name, ".htm"):
+		return "text/html", true
+	case strings.HasSuffix(name, ".json"):
+		return "application/json", true
+	}
+	return "", false
+}
 
 // ErrUnknownEncoding is a response in a Content-Encoding the crawler does
 // not decode.

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -109,7 +110,18 @@ var ErrNoDocument = errors.New("extract: nil document or page url")
 type field struct {
 	sel  cascadia.Selector
 	attr string
+	// alts, when set, are the rule's alternatives (see alternatives): the
+	// first with a value gives it; a description joins them all.
+	alts []*field
+	// column, when set, is the header name of a column(NAME) rule: inner
+	// is read in the listing row's cell under that header (columnCell).
+	column string
+	inner  *field
 }
+
+// cell is where a column rule's inner rule reads: the row's cell under
+// its header, nil when there is none.
+func (f *field) cell(c *html.Node) *html.Node { return columnCell(c, f.column) }
 
 // fieldSet is a compiled precwatch.Extraction (without links and detail).
 type fieldSet struct {
@@ -152,6 +164,36 @@ func compileField(name, spec string) (*field, error) {
 	if spec == "" {
 		return nil, nil
 	}
+	if parts := alternatives(spec); parts != nil {
+		if !valueField(name) {
+			return nil, &FieldError{Field: name, Err: fmt.Errorf("alternatives with attributes of their own (%q) are read only in the fields a listing shows; here a CSS list without them (\"a.next, link[rel=next]\") follows each element's link", spec)}
+		}
+		f := &field{}
+		for _, p := range parts {
+			a, err := compileField(name, p)
+			if err != nil {
+				return nil, err
+			}
+			f.alts = append(f.alts, a)
+		}
+		return f, nil
+	}
+	if col, rest, ok, err := columnRule(spec); ok {
+		if err != nil {
+			return nil, &FieldError{Field: name, Err: err}
+		}
+		if !valueField(name) {
+			return nil, &FieldError{Field: name, Err: fmt.Errorf("column(...) is read only in the fields a listing shows, not here")}
+		}
+		inner, err := compileField(name, rest)
+		if err != nil {
+			return nil, err
+		}
+		if inner == nil {
+			inner = &field{} // the cell itself
+		}
+		return &field{column: col, inner: inner}, nil
+	}
 	f := &field{}
 	css := spec
 	if m := attrSuffix.FindStringSubmatchIndex(spec); m != nil {
@@ -167,6 +209,55 @@ func compileField(name, spec string) (*field, error) {
 	}
 	f.sel = sel
 	return f, nil
+}
+
+// alternatives splits a field rule written as alternatives, each with its
+// own attribute ("a.tile @aria-label, img @alt": a card's name in its
+// link's label, or else in its picture's alt text), at its commas outside
+// brackets, parentheses and quotes. It is nil for any other rule: a CSS
+// list of selectors ("h2, h3", or "img, a @title" whose attribute is read
+// of every element the list selects) is one rule.
+func alternatives(spec string) []string {
+	var parts []string
+	depth, quote, start := 0, byte(0), 0
+	for i := 0; i < len(spec); i++ {
+		switch c := spec[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case c == ',' && depth == 0:
+			parts = append(parts, strings.TrimSpace(spec[start:i]))
+			start = i + 1
+		}
+	}
+	parts = append(parts, strings.TrimSpace(spec[start:]))
+	if len(parts) < 2 {
+		return nil
+	}
+	for i, p := range parts {
+		if i < len(parts)-1 && attrSuffix.MatchString(p) || strings.HasPrefix(p, "column(") {
+			return parts
+		}
+	}
+	return nil
+}
+
+// valueField reports whether the field named (as the config names it,
+// "detail.title" too) is one a listing shows, read by field.read, allText,
+// price or href, which take alternatives.
+func valueField(name string) bool {
+	switch name[strings.LastIndexByte(name, '.')+1:] {
+	case "id", "title", "price", "currency", "vendor", "description", "url", "vendor_url":
+		return true
+	}
+	return false
 }
 
 func compileSelector(name, css string) (cascadia.Selector, error) {
@@ -218,9 +309,6 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 	}
 	fs.minor = r.PriceMinorUnits
 	if mode == precwatch.ExtractJSON {
-		if strings.TrimSpace(r.Variants) != "" {
-			return fs, &FieldError{Field: prefix + "variants", Err: fmt.Errorf("a CSS selector, not read in mode %q", precwatch.ExtractJSON)}
-		}
 		fs.json, err = compileJSONRules(prefix, r, top)
 		if fs.json != nil {
 			fs.json.minor = fs.minor
@@ -577,6 +665,19 @@ func contentID(l precwatch.Listing) string {
 // nodes returns the elements f selects within c: c itself for an
 // attribute-only field, else c's matching descendants.
 func (f *field) nodes(c *html.Node) []*html.Node {
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.nodes(cell)
+		}
+		return nil
+	}
+	if f.alts != nil {
+		var out []*html.Node
+		for _, a := range f.alts {
+			out = append(out, a.nodes(c)...)
+		}
+		return out
+	}
 	if f.sel == nil {
 		return []*html.Node{c}
 	}
@@ -584,6 +685,20 @@ func (f *field) nodes(c *html.Node) []*html.Node {
 }
 
 func (f *field) first(c *html.Node) *html.Node {
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.first(cell)
+		}
+		return nil
+	}
+	for _, a := range f.alts {
+		if n := a.first(c); n != nil {
+			return n
+		}
+	}
+	if f.alts != nil {
+		return nil
+	}
 	if f.sel == nil {
 		return c
 	}
@@ -600,6 +715,20 @@ func (f *field) keptText(c *html.Node, limit int) string { return f.read(c, limi
 
 func (f *field) read(c *html.Node, limit int, keep bool) string {
 	if f == nil {
+		return ""
+	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.read(cell, limit, keep)
+		}
+		return ""
+	}
+	for _, a := range f.alts {
+		if v := a.read(c, limit, keep); v != "" {
+			return v
+		}
+	}
+	if f.alts != nil {
 		return ""
 	}
 	if f.attr == "" {
@@ -623,6 +752,34 @@ func (f *field) read(c *html.Node, limit int, keep bool) string {
 func (f *field) allText(c *html.Node, limit int) string {
 	if f == nil {
 		return ""
+	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.allText(cell, limit)
+		}
+		return ""
+	}
+	if f.alts != nil {
+		t := newKeptText(limit)
+		var seen []string
+		column := false
+		for _, a := range f.alts {
+			// Two columns of one cell (colspan) are written once.
+			if v := a.allText(c, limit); v != "" && !slices.Contains(seen, v) {
+				seen = append(seen, v)
+				if column && a.column != "" {
+					// Cells of one row read on one line, as the row
+					// shows them, so a strength is read beside the
+					// name ("Hydrogen peroxide" | "6 %" | "1 L").
+					t.write(" ")
+				} else {
+					t.sep()
+				}
+				t.write(v)
+				column = a.column != ""
+			}
+		}
+		return t.String()
 	}
 	t := newKeptText(limit)
 	written := map[*html.Node]bool{}
@@ -705,6 +862,20 @@ func (f *field) price(c *html.Node) (float64, string) {
 	if f == nil {
 		return 0, ""
 	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.price(cell)
+		}
+		return 0, ""
+	}
+	for _, a := range f.alts {
+		if v, cur := a.price(c); v != 0 || cur != "" {
+			return v, cur
+		}
+	}
+	if f.alts != nil {
+		return 0, ""
+	}
 	nodes := f.nodes(c)
 	if len(nodes) > 16 {
 		nodes = nodes[:16]
@@ -728,6 +899,20 @@ func (f *field) price(c *html.Node) (float64, string) {
 // element's own href, the first link inside it, or its text.
 func (f *field) href(c *html.Node) string {
 	if f == nil {
+		return ""
+	}
+	if f.column != "" {
+		if cell := f.cell(c); cell != nil {
+			return f.inner.href(cell)
+		}
+		return ""
+	}
+	for _, a := range f.alts {
+		if v := a.href(c); v != "" {
+			return v
+		}
+	}
+	if f.alts != nil {
 		return ""
 	}
 	if f.attr != "" {
@@ -764,6 +949,15 @@ func linkOrText(n *html.Node) (string, bool) {
 func urlLike(text string) bool {
 	text = strings.TrimSpace(text)
 	return text != "" && !strings.ContainsAny(text, " \t\n") && strings.ContainsAny(text, "/?.=:")
+}
+
+// textURL reports whether an element's text is a URL to follow: one word,
+// absolute (http, https) or from the host's root ("/c/acids"), not a
+// label that merely holds a dot or a slash ("v2.0", "Acids/Bases").
+func textURL(text string) bool {
+	lower := strings.ToLower(text)
+	return urlLike(text) && (strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") ||
+		strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//"))
 }
 
 // firstLink is the first element under (or at) n with a followable href,
@@ -1084,12 +1278,15 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 				lc.add(base, v)
 			} else if h, ok := attr(n, "href"); ok {
 				lc.add(base, h)
-			} else {
+			} else if as := cascadia.QueryAll(n, e.anchors); len(as) > 0 {
 				// A container (a category menu): every link inside it.
-				for _, a := range cascadia.QueryAll(n, e.anchors) {
+				for _, a := range as {
 					v, _ := attr(a, "href")
 					lc.add(base, v)
 				}
+			} else if t := strings.TrimSpace(nodeText(n, maxURL)); textURL(t) {
+				// An element whose text is the URL: a sitemap's <loc>.
+				lc.add(base, t)
 			}
 		}
 	}
@@ -1220,8 +1417,8 @@ func (e *extractor) detail1(doc *goquery.Document, page *url.URL, l precwatch.Li
 		return l, read, nil
 	}
 	if e.detail.json != nil {
-		if d, ok := e.detail.json.detail(root, page, base, l); ok {
-			l, read = override(l, d, true), d
+		if d, variants, ok := e.detail.json.detail(root, page, base, l); ok {
+			l, read = addVariantLines(override(l, d, true), variants), d
 		}
 		return l, read, nil
 	}
@@ -1249,6 +1446,12 @@ func withVariants(fs *fieldSet, c *html.Node, l precwatch.Listing) precwatch.Lis
 	if fs.variants == nil {
 		return l
 	}
+	return addVariantLines(l, variantLines(fs, c))
+}
+
+// variantLines are the variants fs's rule reads in c, placeholders and
+// repeats left out, at most maxVariants.
+func variantLines(fs *fieldSet, c *html.Node) []string {
 	var lines []string
 	seen := map[string]bool{}
 	for _, n := range fs.variants.nodes(c) {
@@ -1272,6 +1475,12 @@ func withVariants(fs *fieldSet, c *html.Node, l precwatch.Listing) precwatch.Lis
 			}
 		}
 	}
+	return lines
+}
+
+// addVariantLines adds a line "title — variant" to l's description for
+// each of lines.
+func addVariantLines(l precwatch.Listing, lines []string) precwatch.Listing {
 	if len(lines) == 0 {
 		return l
 	}

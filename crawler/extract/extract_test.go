@@ -603,9 +603,6 @@ func TestVariants(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "name", Variants: "option"}); err == nil || !strings.Contains(err.Error(), "variants") {
-		t.Errorf("variants in mode json: %v, want an error naming variants", err)
-	}
 	if _, err := New(precwatch.Extraction{Listing: "li", Title: "h2", Variants: "option["}); err == nil || !strings.Contains(err.Error(), "variants") {
 		t.Errorf("a bad variants selector: %v, want an error naming variants", err)
 	}

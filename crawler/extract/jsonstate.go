@@ -65,7 +65,8 @@ type jsonRules struct {
 	listing                                            *jsonSpec // nil: the document is the item
 	id, title, price, currency, vendor, description, u *jsonSpec
 	vendorURL, next                                    *jsonSpec
-	minor                                              bool // price_minor_units
+	variants                                           *jsonSpec // each a line of the description (withVariants)
+	minor                                              bool      // price_minor_units
 }
 
 // defaultStateScripts are the elements read when the rules name none:
@@ -91,6 +92,7 @@ func compileJSONRules(prefix string, r precwatch.Extraction, withNext bool) (*js
 		{"listing", r.Listing, &j.listing}, {"id", r.ID, &j.id}, {"title", r.Title, &j.title},
 		{"price", r.Price, &j.price}, {"currency", r.Currency, &j.currency}, {"vendor", r.Vendor, &j.vendor},
 		{"description", r.Description, &j.description}, {"url", r.URL, &j.u}, {"vendor_url", r.VendorURL, &j.vendorURL},
+		{"variants", r.Variants, &j.variants},
 	}
 	if withNext {
 		specs = append(specs, struct {
@@ -653,6 +655,9 @@ func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwa
 		return l, false, false
 	}
 	l.Description = j.description.allText(item, maxDescription)
+	if kind != readDetail { // a detail's are added once merged (detail), under the merged title
+		l = addVariantLines(l, j.variantLines(item))
+	}
 	l.Vendor = j.vendor.text(item, maxVendor, false)
 	l.Price, l.Currency = j.price.price(item)
 	if raw := j.currency.text(item, maxCurrency, false); raw != "" {
@@ -683,10 +688,10 @@ func (j *jsonRules) read(item any, page, base *url.URL, kind readKind) (l precwa
 
 // detail reads a detail page's state: the item with the listing's ID when
 // the rules name a listing path and an id, else the first item.
-func (j *jsonRules) detail(root *html.Node, page, base *url.URL, l precwatch.Listing) (precwatch.Listing, bool) {
+func (j *jsonRules) detail(root *html.Node, page, base *url.URL, l precwatch.Listing) (precwatch.Listing, []string, bool) {
 	items := j.items(j.stateDocs(root))
 	if len(items) == 0 {
-		return precwatch.Listing{}, false
+		return precwatch.Listing{}, nil, false
 	}
 	pick := items[0]
 	if j.id != nil && l.ID != "" {
@@ -698,5 +703,28 @@ func (j *jsonRules) detail(root *html.Node, page, base *url.URL, l precwatch.Lis
 		}
 	}
 	d, _, _ := j.read(pick, page, base, readDetail)
-	return d, true
+	return d, j.variantLines(pick), true
+}
+
+// variantLines are the values the variants path names in item (Shopify's
+// "variants[].title": "1 L / 35 %"), repeats left out, at most
+// maxVariants: a line "title — variant" each, as withVariants writes them
+// for a page's <select>.
+func (j *jsonRules) variantLines(item any) []string {
+	if j.variants == nil {
+		return nil
+	}
+	var lines []string
+	seen := map[string]bool{}
+	for _, v := range j.variants.values(item, true) {
+		t := newText(maxTitle)
+		stateText(t, scalarText(v))
+		if s := t.String(); s != "" && !seen[strings.ToLower(s)] {
+			seen[strings.ToLower(s)] = true
+			if lines = append(lines, s); len(lines) == maxVariants {
+				break
+			}
+		}
+	}
+	return lines
 }

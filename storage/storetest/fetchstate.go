@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ func testFetchStates(t *testing.T, factory func() precwatch.Store) {
 	}
 	first := precwatch.FetchState{
 		Site: "silkvault", URL: u, ETag: `W/"abc"`, LastModified: "Sun, 01 Mar 2026 12:00:00 GMT",
+		Links:  []string{`</c?page=3>; rel="next"`, `</c?page=1>; rel="prev"`},
 		SHA256: sha([]byte("page 2")), FetchedAt: t0,
 	}
 	if err := s.SaveFetchState(ctx, first); err != nil {
@@ -44,7 +46,7 @@ func testFetchStates(t *testing.T, factory func() precwatch.Store) {
 			t.Errorf("FetchState(%s).FetchedAt = %v, want %v", site, got.FetchedAt, want.FetchedAt)
 		}
 		got.FetchedAt = want.FetchedAt
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("FetchState(%s) = %+v, want %+v", site, got, want)
 		}
 	}
