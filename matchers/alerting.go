@@ -73,7 +73,7 @@ func (m *Matcher) shareStrengths(staged []staged) {
 func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 	sub := sc.staged[0].ref.sub
 	for i := range sc.staged {
-		if st := &sc.staged[i]; st.hasConc || st.ref.sub != sub {
+		if st := &sc.staged[i]; st.hasConc || st.emptyCell || st.ref.sub != sub {
 			return
 		}
 	}

@@ -1011,7 +1011,13 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 		sub := &m.subs[c.ref.sub]
 		sc.staged = append(sc.staged, staged{ref: c.ref, field: field, text: text[c.start:c.end], start: c.start, end: c.end})
 		st := &sc.staged[len(sc.staged)-1]
-		v, stated, ok := strengthFor(text, toks, strengths, accepted, c, sub, sc)
+		// "Clorato de sodio | — | 1 kg": its row states none, and no
+		// strength of another row or elsewhere is its own.
+		st.emptyCell = emptyCellAfter(toks, c.tokAfter)
+		v, stated, ok := 0.0, "", false
+		if !st.emptyCell {
+			v, stated, ok = strengthFor(text, toks, strengths, accepted, c, sub, sc)
+		}
 		if !ok && sub.nitrogenBasis {
 			v, ok = bareGrade(text, toks, c, c.ref.class == classAbbr)
 		}
@@ -1121,6 +1127,7 @@ type staged struct {
 	shared        bool  // conc was stated for another mention (alerting.go)
 	lone          bool  // conc is the listing's only strength, stated apart (alerting.go)
 	spec          bool  // conc is the listing's specification's (alerting.go)
+	emptyCell     bool  // its table row leaves the strength empty (emptyCellAfter)
 	r0, r1        int32 // reasons, in scratch.reasons
 	q             precwatch.Quantity
 }
@@ -2109,6 +2116,18 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 		stated = text[toks[read.first].start:toks[read.last].end]
 	}
 	return v, stated, ok
+}
+
+// emptyCellAfter reports whether toks[i:] is a table's empty cell right
+// after a name's: "|", a dash or slash standing for nothing, "|". The row
+// states no strength, and one from a row before or after is not its own.
+func emptyCellAfter(toks []token, i int) bool {
+	cell := func(k string) bool { return k == "|" }
+	if i+2 >= len(toks) || toks[i].kind != tokPunct || !cell(toks[i].word) || toks[i+2].kind != tokPunct || !cell(toks[i+2].word) {
+		return false
+	}
+	t := toks[i+1]
+	return t.kind == tokPunct && (t.word == "—" || t.word == "–" || t.word == "-" || t.word == "/")
 }
 
 // asideStrength reports whether s stands in brackets opened at or after

@@ -612,6 +612,8 @@ func TestMatchTable(t *testing.T) {
 		{"banana", "banana", ``},
 		// A flattened table's cells: the strength in the name's row.
 		{"table row", "Name | Conc. | Size\nHydrogen peroxide | 6 % | 1 L\nIsopropyl alcohol | 70 % | 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/6/false`},
+		// An empty strength cell: the row states none, the row above does.
+		{"empty cell", "Producto | Riqueza | Envase — Clorito de sodio | 80 % | 1 kg — Clorato de sodio | — | 1 kg", `sodium-chlorate/name/"Clorato de sodio"/-/-`},
 		// A code is never written across a list's comma: "1 L, 3" is no L-3.
 		{"code across a comma", "Acide nitrique 68 %, flacon verre 1 L, 3 pièces", `nitric-acid/name/"Acide nitrique"/68/true`},
 		{"code as written", "L-3, 1 mg ampoule, analytical standard", `lewisite-3/abbreviation/"L-3"/-/-`},
