@@ -159,6 +159,21 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 		for e < len(words) && single(e) && spacedGap(gap(e), gap(k+1), e == k+1) {
 			e++
 		}
+		if e == k+2 && e < len(words) && single(e) {
+			// Two, then another separator: the first may be a price or a
+			// count before a run of its own ("£6, K-N-O-3"), cut by one
+			// repeated separator that is no space.
+			if r := gap(e); strings.TrimSpace(r) != "" {
+				f := e + 1
+				for f < len(words) && single(f) && gap(f) == r {
+					f++
+				}
+				if f-(k+1) > 2 {
+					k++
+					continue
+				}
+			}
+		}
 		// A pack size written after the name is no part of it: "n i t r
 		// o m e t h a n e 1 L", "... 5 kg".
 		if e-k > minSpacedRun && isDigitWord(word(e-1)) && e < len(words) && quantityUnits[string(word(e))] {

@@ -591,6 +591,7 @@ func TestMatchTable(t *testing.T) {
 		{"at-sign handle", "contact @vendor for acetone", `acetone/name/"acetone"/-/-`},
 		{"name apart at its parts", "Tri ethanol amine 99%, 200 kg drum", `triethanolamine/name/"Tri ethanol amine"/99/-`},
 		{"name hyphenated at its parts", "Hexa-methylene-tetramine, 25 kg", `hexamine/synonym/"Hexa-methylene-tetramine"/-/-`},
+		{"a formula's symbols spaced out after a price", "wicks x100 £6, K-N-O-3 2 kg £11", `potassium-nitrate/formula/"K-N-O-3"/-/-`},
 		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
 		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
 		{"two chunks are no word", "acetone-free e.g. pure", ``},
