@@ -84,6 +84,9 @@ var holdoutBatches = []struct {
 	// Lists and lots: price lists, clearance and auction lots, kits, vendor
 	// menus and flattened wholesale tables, each strength to its item.
 	{"batch25", 4684, floorRE("holdout-batch25-floor")},
+	// Everyday products as mainstream shops sell them: developers, pool,
+	// drain and battery acids, fertilisers, fuels, ingredient lists.
+	{"batch26", 4884, floorRE("holdout-batch26-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
