@@ -1,7 +1,9 @@
 package matchers
 
 import (
+	"math"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/precwatch/precwatch"
 )
@@ -84,7 +86,7 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 	// matchField read strengths only around the names; read the listing
 	// whole, now that the buffers are free, for its distinct strengths.
 	var lone strength
-	n := 0
+	loneV, n := 0.0, 0
 	spec, specOK := 0.0, false
 	for _, text := range [2]string{l.Title, l.Description} {
 		sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
@@ -103,8 +105,10 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 				continue // another chemical's ("Hydrochloric acid 33 %" among also-bought)
 			}
 			x.first, x.last = 0, 0 // token indexes mean nothing across fields
-			if n == 0 || x != lone {
-				lone, n = x, n+1
+			// One strength written two ways ("30 volume (9 %)") is one.
+			v, ok := percentOf(x, s)
+			if n == 0 || !ok || x != lone && math.Abs(v-loneV) > sameStrength {
+				lone, loneV, n = x, v, n+1
 			}
 		}
 	}
@@ -116,14 +120,73 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 		return
 	}
 	v, ok := percentOf(lone, s)
-	if n != 1 || !ok || v <= *s.limit {
+	if n != 1 || !ok {
 		return
+	}
+	if v <= *s.limit {
+		// Under the limit, only a formulation's: every mention of the
+		// substance is in an ingredient list, and the listing's one
+		// strength is the product's ("Developer 30 vol", "Ingredients:
+		// Aqua, Hydrogen Peroxide, ...").
+		for _, st := range sc.staged {
+			text := l.Title
+			if st.field != "title" {
+				text = l.Description
+			}
+			if !inIngredientList(text, st.start) {
+				return
+			}
+		}
 	}
 	for i := range sc.staged {
 		st := &sc.staged[i]
-		st.conc, st.hasConc, st.over, st.lone = v, true, true, true
+		st.conc, st.hasConc, st.over, st.lone = v, true, v > *s.limit, true
 	}
 }
+
+// sameStrength is how far apart two readings of one strength may be (30
+// vol is 9 % by the rounded factor the eval README states).
+const sameStrength = 0.5
+
+// ingredientHeads head a product's ingredient list.
+// A bundle's "contents" is no formulation.
+var ingredientHeads = foldedSetOf(`ingredients ingredient inci composition
+inhaltsstoffe zusammensetzung ingrédients ingredientes composición ingredienti composizione
+ingrediënten samenstelling skład sklad состав sostav`)
+
+// inIngredientList reports whether text[at:] names a substance inside an
+// ingredient list: after a head of ingredientHeads and its colon, with no
+// sentence or field break between.
+func inIngredientList(text string, at int) bool {
+	for i := at - 1; i >= max(0, at-ingredientListReach); i-- {
+		switch c := text[i]; {
+		case c == '\n' || c == '|' || c == '!' || c == '?' || c == ';':
+			return false
+		case c == '.' && (i+1 == len(text) || text[i+1] == ' '):
+			return false // a sentence's end ("Nr. 2" stands before the colon)
+		case c == ':':
+			j := i
+			for j > 0 && text[j-1] == ' ' {
+				j--
+			}
+			k := j
+			for k > 0 {
+				r, size := utf8.DecodeLastRuneInString(text[:k])
+				if notWordRune(r) {
+					break
+				}
+				k -= size
+			}
+			var buf [64]byte
+			return k < j && j-k <= len(buf) && ingredientHeads[string(appendFolded(buf[:0], text[k:j]))]
+		}
+	}
+	return false
+}
+
+// ingredientListReach bounds how far back an ingredient list's head is
+// looked for.
+const ingredientListReach = 240
 
 // specNumbers appends the token indexes of the numbers a specification
 // heads: after a word for purity, concentration or content ("Concentration:
@@ -222,6 +285,8 @@ const (
 	ruleUnderElse = "no alert: at or under the limit, as stated elsewhere in the listing (reported only)"
 	ruleOverSpec  = "alerts: over the limit (as the listing's specification states)"
 	ruleUnderSpec = "no alert: at or under the limit, as the listing's specification states (reported only)"
+	// The product's one strength, its ingredient list naming the substance.
+	ruleUnderIngredient = "no alert: at or under the limit, the strength of the product whose ingredients name it (reported only)"
 )
 
 // alertRule says why m alerts or not, before suppressions.
@@ -239,6 +304,8 @@ func alertRule(m *precwatch.Match, shared, lone, spec bool) string {
 		return ruleUnderSpec
 	case *m.OverLimit && lone:
 		return ruleOverLone
+	case lone:
+		return ruleUnderIngredient
 	case *m.OverLimit && shared:
 		return ruleOverElse
 	case *m.OverLimit:

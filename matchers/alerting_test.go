@@ -42,6 +42,14 @@ func TestOneStrengthPerListing(t *testing.T) {
 			[]want{{34, true, "alerts: over the limit (as the listing's specification states)"}}},
 		{"lone strength under the limit is not taken", precwatch.Listing{Title: "Hydrogen peroxide – 5 L can", Description: "Diluted for you.\nAs sold: 3 %. Pickup only."},
 			[]want{{-1, true, "alerts: no strength stated"}}},
+		// A formulation's one strength is its active ingredient's, under
+		// the limit too; one strength written two ways is one.
+		{"a developer's strength, its ingredients naming the peroxide", precwatch.Listing{Title: "Developer cream 30 volume, 1 L", Description: "Creamy developer, 30 volume (9 %). Ingredients: Aqua, Hydrogen Peroxide, Cetearyl Alcohol. 1 L £6.95."},
+			[]want{{9, false, "no alert: at or under the limit, the strength of the product whose ingredients name it (reported only)"}}},
+		{"Russian ingredient list", precwatch.Listing{Title: "Оксид-крем 6 % — флакон 1000 мл", Description: "Окислительная эмульсия 6 % (20 vol). Состав: aqua, перекись водорода, цетеариловый спирт."},
+			[]want{{6, false, "no alert: at or under the limit, the strength of the product whose ingredients name it (reported only)"}}},
+		{"a bundle's contents are no ingredients", precwatch.Listing{Title: "Pond care bundle", Description: "Bundle contents: net, sponges and a 5 L can of hydrogen peroxide. We beat any price by 5%."},
+			[]want{{-1, true, "alerts: no strength stated"}}},
 		{"two strengths, neither taken", precwatch.Listing{Title: "Nitromethane – 1 gal", Description: "Two blends.\nOne at 20 %, one at 98 %."},
 			[]want{{-1, true, "alerts: no strength stated"}}},
 		// A product page's specification states the strength apart from
