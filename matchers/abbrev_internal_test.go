@@ -60,7 +60,8 @@ ten fifty zwei vingt cent cento per percent pct prozent procentowy
 ml L l g gal gallon oz can CAN drum x x10 ppm M mol N n w v wt vol
 concentration assay content gehalt area Area min minimum mass fraction reinheit
 quality qualität i ii iii I II III Hatch no free not
-foo stock ship price sale new Buy item the and or
+foo stock ship price sale new Buy item the and or a A y et hundred twenty five twenty-five a-hundred quatre-vingt
+A3 PS5 x60 ab12 ab123 302XL HP302XL mg5
 5 25 33,5 34.4 825 2000 1,000 0.1 99 12345 3. .21 13O 7O 4050 1/8
 % - / , ; : . ! ? ( ) + | & ' " [ ] # * × ‰ ％ • @ =
 é réactif fünf ü Ⓩ ７ рН чда naïve`)
@@ -92,9 +93,12 @@ func abbreviationTexts(m *Matcher, r *rand.Rand, n int) []string {
 	// the rules' corner cases among them: a grade after a nitrogen
 	// fertiliser's code, a purity head whose number is words away.
 	for _, a := range abbrs {
-		for _, before := range []string{"", "5 ", "16", "1,5 ", "x5 ", "Earl Grey ", "laptop - ", "g/", "pure ", "fifty percent ", "réactif "} {
+		for _, before := range []string{"", "5 ", "16", "1,5 ", "x5 ", "Earl Grey ", "laptop - ", "g/", "pure ", "fifty percent ", "réactif ",
+			"a ", "one ", "twenty-five ", "a b c d twenty ", "fifty pct ", "b fifty pct ", "twenty-five percent a ", "a hundred % ", "A3 ", "ab12% ", "ab12.5 "} {
 			for _, after := range []string{"", " 33,5", " 34.4 big bag", " concentration: min minimum min 99", " Gehalt: min min min 35", " ３３,５", " 33·5",
-				" N 34", " oil", "-tree", " 825 GB", "-30 epoxy", "/25 %", " grade", " II", " one percent", " fifty %", " tech"} {
+				" N 34", " oil", "-tree", " 825 GB", "-30 epoxy", "/25 %", " grade", " II", " one percent", " fifty %", " tech",
+				" a", " one oil", " one-percent", " a b c fifty pct", " one pct", " a b c twenty-five percent", " a b c twenty five %", " a b c d e twenty-five per cent",
+				" 302XL ink", "302XL", " 2000", " 2000 kg", " 2000 %", " 2000.5", " 2000 Prozent", " 2000 N", " 2000O", " 123 x", " A3 print", " ab12 oil"} {
 				texts = append(texts, before+a+after)
 			}
 		}
