@@ -903,37 +903,17 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	if len(cands) == 0 {
 		return clean
 	}
-	// Strengths and quantities are read only around the candidates: one
-	// window per cluster of nearby candidates, separated by a break.
+	// Strengths and quantities are read only around the candidates
+	// (tokenizeCands).
 	sortByStart(cands)
-	toks := sc.toks[:0]
-	sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
-	for i := 0; i < len(cands); {
-		lo, hi := cands[i].start, cands[i].end
-		j := i + 1
-		for j < len(cands) && cands[j].start < hi+2*tokenWindow {
-			hi = max(hi, cands[j].end)
-			j++
-		}
-		from, to := max(0, lo-tokenWindow), min(len(text), hi+tokenWindow)
-		if len(toks) > 0 {
-			if from < toks[len(toks)-1].end {
-				from = toks[len(toks)-1].end
-			}
-			toks = append(toks, token{kind: tokBreak, start: from, end: from})
-		}
-		toks = tokenizeRange(text, from, to, toks, sc)
-		i = j
+	// A field whose every candidate is an abbreviation the rules below
+	// would drop for want of support stages nothing (abbrev.go): most
+	// fields with only capitals such as "HP", "TEA" or "CAN" end here
+	// without being tokenized.
+	if len(sc.support) == 0 && m.abbrevsDropped(text, cands) {
+		return clean
 	}
-	toks = finishTokensAndNumbers(toks, sc)
-	if len(sc.support) > 0 {
-		m.fixTokens(text, toks, sc.support)
-	}
-	sc.toks = toks
-	strengths := findStrengths(text, toks, sc.nums, sc.strengths[:0])
-	sc.strengths = strengths
-	quants := findQuantities(toks, sc.nums, sc.quants[:0])
-	sc.quants = quants
+	toks, strengths, quants := m.tokenizeCands(sc, text, cands)
 	// Every rule below looks up the tokens at a candidate's ends. The
 	// candidates are sorted by start, so each one's first token is searched
 	// for after the previous one's, and the token after it is a few tokens
@@ -946,7 +926,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 			after++
 		}
 		c.tokFirst, c.tokAfter = first, after
-		if c.ref.class == classAbbr && (!abbrevSupported(text, toks, strengths, quants, c) && !m.gradeSupports(text, toks, c) || gradeCode(toks, c.tokAfter)) {
+		if c.ref.class == classAbbr && m.abbrevRejected(text, toks, strengths, quants, c) {
 			continue
 		}
 		// A term read across a list's separators names nothing, nor
@@ -1031,6 +1011,47 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 		st.mask = stepsMask(st.text, c.ref)
 	}
 	return clean
+}
+
+// tokenizeCands tokenizes the text around the candidates, sorted by
+// start, one window per cluster of nearby candidates, separated by a
+// break, and finds the strengths and amounts there.
+func (m *Matcher) tokenizeCands(sc *scratch, text string, cands []candidate) ([]token, []strength, []quantity) {
+	toks := sc.toks[:0]
+	sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
+	for i := 0; i < len(cands); {
+		lo, hi := cands[i].start, cands[i].end
+		j := i + 1
+		for j < len(cands) && cands[j].start < hi+2*tokenWindow {
+			hi = max(hi, cands[j].end)
+			j++
+		}
+		from, to := max(0, lo-tokenWindow), min(len(text), hi+tokenWindow)
+		if len(toks) > 0 {
+			if from < toks[len(toks)-1].end {
+				from = toks[len(toks)-1].end
+			}
+			toks = append(toks, token{kind: tokBreak, start: from, end: from})
+		}
+		toks = tokenizeRange(text, from, to, toks, sc)
+		i = j
+	}
+	toks = finishTokensAndNumbers(toks, sc)
+	if len(sc.support) > 0 {
+		m.fixTokens(text, toks, sc.support)
+	}
+	sc.toks = toks
+	strengths := findStrengths(text, toks, sc.nums, sc.strengths[:0])
+	sc.strengths = strengths
+	quants := findQuantities(toks, sc.nums, sc.quants[:0])
+	sc.quants = quants
+	return toks, strengths, quants
+}
+
+// abbrevRejected reports that abbreviation c lacks the support it needs
+// (abbrevSupported, gradeSupports) or names a grade (gradeCode).
+func (m *Matcher) abbrevRejected(text string, toks []token, strengths []strength, quants []quantity, c candidate) bool {
+	return !abbrevSupported(text, toks, strengths, quants, c) && !m.gradeSupports(text, toks, c) || gradeCode(toks, c.tokAfter)
 }
 
 // scanCands appends the candidates the automaton finds in text's

@@ -310,14 +310,8 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 	// A code glued to a number is a product's model ("DMP-30 epoxy
 	// accelerator", "TEA-2000"), unless the number is its strength
 	// ("NM-98%").
-	if end+1 < len(text) && (text[end] == '-' || text[end] == '/') && text[end+1] >= '0' && text[end+1] <= '9' {
-		j := end + 1
-		for j < len(text) && (text[j] >= '0' && text[j] <= '9' || text[j] == '.' || text[j] == ',') {
-			j++
-		}
-		if rest := strings.TrimLeft(text[j:], " "); !strings.HasPrefix(rest, "%") {
-			return false
-		}
+	if modelNumber(text, end) {
+		return false
 	}
 	// A code right after a bare number is its unit ("PS5 825 GB",
 	// "150 PS"), and one before a number of three or more digits that
@@ -407,6 +401,21 @@ func abbrevSupported(text string, toks []token, strengths []strength, quants []q
 			if t.kind == tokWord {
 				words++
 			}
+		}
+	}
+	return false
+}
+
+// modelNumber reports a code ending at end glued to a number by a hyphen
+// or slash that is no strength: "DMP-30", "TEA-2000", not "NM-98%".
+func modelNumber(text string, end int) bool {
+	if end+1 < len(text) && (text[end] == '-' || text[end] == '/') && text[end+1] >= '0' && text[end+1] <= '9' {
+		j := end + 1
+		for j < len(text) && (text[j] >= '0' && text[j] <= '9' || text[j] == '.' || text[j] == ',') {
+			j++
+		}
+		if rest := strings.TrimLeft(text[j:], " "); !strings.HasPrefix(rest, "%") {
+			return true
 		}
 	}
 	return false
