@@ -127,15 +127,18 @@ func eval[T any](b *browserRun, expr string) T {
 	return v
 }
 
-// waitFor polls a JavaScript condition until it holds (pages reload after
-// each form post, so a selector alone could match the old page).
+// waitFor polls a JavaScript condition until it holds on a page that has
+// finished loading (pages reload after each form post, so a selector alone
+// could match the old page, and a new page's URL is there before the rest
+// of it: on a loaded machine a table read right after was half parsed).
 func (b *browserRun) waitFor(expr string) {
 	b.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	var lastErr error
+	loaded := `document.readyState === "complete" && (` + expr + `)`
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](loaded))
 		cancel()
 		if err == nil && ok {
 			return
