@@ -583,6 +583,12 @@ func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Do
 		return nil, false
 	}
 	method, action, ok := clickForm(doc, resp.Request.URL)
+	if !ok && cascadia.Query(doc.Nodes[0], selForms) == nil {
+		// No form at all: a queue's plain "Enter the market" link, the
+		// page's only way on, is the button.
+		method, action = http.MethodGet, enterLink(doc, resp.Request.URL)
+		ok = action != nil
+	}
 	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick) {
 		return nil, false
 	}
@@ -665,17 +671,7 @@ func clickForm(doc *goquery.Document, page *url.URL) (string, *url.URL, bool) {
 	// <base href>, as the page's links do.
 	action := *page
 	if raw := strings.TrimSpace(form.AttrOr("action", "")); raw != "" {
-		base := page
-		if n := cascadia.Query(doc.Nodes[0], selBase); n != nil {
-			for _, a := range n.Attr {
-				if a.Key == "href" {
-					if b, err := page.Parse(strings.TrimSpace(a.Val)); err == nil {
-						base = b
-					}
-				}
-			}
-		}
-		u, err := base.Parse(raw)
+		u, err := pageBase(doc, page).Parse(raw)
 		if err != nil {
 			return "", nil, false
 		}
@@ -687,6 +683,39 @@ func clickForm(doc *goquery.Document, page *url.URL) (string, *url.URL, bool) {
 	action.Fragment, action.RawFragment = "", ""
 	action.RawQuery = values.Encode()
 	return method, &action, true
+}
+
+// enterLink returns where the page's only link leads (see soleLink),
+// resolved against <base href>, or nil.
+func enterLink(doc *goquery.Document, page *url.URL) *url.URL {
+	if len(doc.Nodes) == 0 {
+		return nil
+	}
+	href := soleLink(doc.Nodes[0])
+	if href == "" {
+		return nil
+	}
+	u, err := pageBase(doc, page).Parse(href)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return nil
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u
+}
+
+// pageBase is what the page's relative links resolve against: its <base
+// href>, else its own URL.
+func pageBase(doc *goquery.Document, page *url.URL) *url.URL {
+	if n := cascadia.Query(doc.Nodes[0], selBase); n != nil {
+		for _, a := range n.Attr {
+			if a.Key == "href" {
+				if b, err := page.Parse(strings.TrimSpace(a.Val)); err == nil {
+					return b
+				}
+			}
+		}
+	}
+	return page
 }
 
 // cookieNoter notes whether any answer through it set a cookie.
