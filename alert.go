@@ -234,6 +234,36 @@ func MaterialOf(l Listing, ms []Match) Material {
 	return m
 }
 
+// cryptoDrift is how far a cryptocurrency amount may move between two
+// sightings and still be the same price. Markets price in fiat and show
+// the coin amount at the current rate (or the reverse), so a BTC or XMR
+// price moves with the rate on every run; day-to-day rate moves stay well
+// under this, a vendor's repricing that matters rarely does.
+const cryptoDrift = 0.10
+
+// rateDrift reports whether m's price and next's are one cryptocurrency
+// amount moved by the exchange rate (see RateDrift).
+func rateDrift(m, next Material) bool {
+	if m.Currency != next.Currency {
+		return false
+	}
+	old, err1 := strconv.ParseFloat(m.Price, 64)
+	cur, err2 := strconv.ParseFloat(next.Price, 64)
+	return err1 == nil && err2 == nil && RateDrift(m.Currency, old, cur)
+}
+
+// RateDrift reports whether a price in currency that went from old to cur
+// moved by less than cryptoDrift in a cryptocurrency whose rate floats:
+// the exchange rate changed it, not the vendor. Stablecoins hold their
+// rate, so any change of theirs is the vendor's.
+func RateDrift(currency string, old, cur float64) bool {
+	c := strings.ToUpper(currency)
+	if !cryptoCurrencies[c] || c == "USDT" || c == "USDC" || old <= 0 || cur <= 0 || old == cur {
+		return false
+	}
+	return math.Abs(cur-old) < cryptoDrift*old
+}
+
 func formatNumber(f float64) string {
 	if f == 0 || math.IsNaN(f) {
 		return ""
@@ -244,7 +274,7 @@ func formatNumber(f float64) string {
 // Diff lists the material changes from m to next.
 func (m Material) Diff(next Material) []Change {
 	var cs []Change
-	if m.Price != next.Price {
+	if m.Price != next.Price && !rateDrift(m, next) {
 		cs = append(cs, Change{Field: "price", Old: m.Price, New: next.Price})
 	}
 	if m.Currency != next.Currency {

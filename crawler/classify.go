@@ -190,15 +190,17 @@ func builtinCandidate(doc *goquery.Document, errStatus, loginForms bool) (verdic
 	}
 	refresh := (has.meta && cascadia.Query(root, selRefresh) != nil) || (has.script && scriptRefreshes(root))
 	form := has.form
-	return interstitial(root, refresh, form, errStatus, loginForms)
+	enter := !form && has.link && soleLink(root) != ""
+	return interstitial(root, refresh, form, enter, errStatus, loginForms)
 }
 
 // interstitial applies the rules for pages that stand in for the listings:
 // an interstitial asks the browser to come back (a refresh), to answer (a
-// form) or says so with its HTTP status; a login form means the session
-// ended.
-func interstitial(root *html.Node, refresh, form, errStatus, loginForms bool) (verdict, bool) {
-	if refresh || form || errStatus {
+// form), to go on by its one link (enter: a queue's plain "Enter the
+// market" link, on a page with no form) or says so with its HTTP status;
+// a login form means the session ended.
+func interstitial(root *html.Node, refresh, form, enter, errStatus, loginForms bool) (verdict, bool) {
+	if refresh || form || enter || errStatus {
 		// The headings' text, read only here: an index page has one per
 		// listing.
 		var heads strings.Builder
@@ -234,6 +236,7 @@ type pageMarks struct {
 	// naming a captcha or turnstile (in any case), for selCaptchaWidget.
 	widget bool
 	form   bool // a form, for selForm and selCaptchaForm
+	link   bool // a link, for soleLink
 	meta   bool // for selRefresh
 	script bool // for scriptRefreshes
 }
@@ -248,6 +251,8 @@ func markPage(root *html.Node) pageMarks {
 				m.widget = true
 			case "form":
 				m.form = true
+			case "a":
+				m.link = true
 			case "meta":
 				m.meta = true
 			case "script":
@@ -339,4 +344,31 @@ func scriptRefreshes(root *html.Node) bool {
 		}
 	}
 	return false
+}
+
+var selLinks = cascadia.MustCompile(`a[href]`)
+
+// soleLink returns the href of the page's links when they all lead to one
+// place (the page's only way on, as a queue's "Enter" link), and "" when
+// it has none or several. Links within the page and script or mail links
+// are not ways on.
+func soleLink(root *html.Node) string {
+	sole := ""
+	for _, n := range cascadia.QueryAll(root, selLinks) {
+		href := ""
+		for _, a := range n.Attr {
+			if a.Key == "href" {
+				href = strings.TrimSpace(a.Val)
+			}
+		}
+		low := strings.ToLower(href)
+		if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(low, "javascript:") || strings.HasPrefix(low, "mailto:") {
+			continue
+		}
+		if sole != "" && href != sole {
+			return ""
+		}
+		sole = href
+	}
+	return sole
 }

@@ -79,7 +79,8 @@ func builtinCandidateEverySelector(doc *goquery.Document, errStatus, loginForms 
 	}
 	refresh := cascadia.Query(root, selRefresh) != nil || scriptRefreshes(root)
 	form := cascadia.Query(root, cascadia.MustCompile(`form`)) != nil
-	return interstitial(root, refresh, form, errStatus, loginForms)
+	enter := !form && soleLink(root) != ""
+	return interstitial(root, refresh, form, enter, errStatus, loginForms)
 }
 
 // TestRefreshTarget reads where a refresh sends the browser, in the forms

@@ -537,7 +537,7 @@ func (r *run) setup() error {
 	// Bodies are capped by the transport, which fails on overflow; this is
 	// only a second fence.
 	coll.MaxBodySize = int(min(c.maxBody+1, int64(^uint(0)>>1)))
-	coll.SetRedirectHandler(nil)
+	coll.SetRedirectHandler(r.redirect)
 	var err error
 	if r.transport, err = r.newCircuits(dial); err != nil {
 		return err

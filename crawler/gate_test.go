@@ -129,6 +129,16 @@ func TestClickThroughGate(t *testing.T) {
 			"", false, true, precwatch.RunBlocked, 1, "set no cookie"},
 		{"cookie ignored", "DDoS protection", `<form action="/enter"><input type="hidden" name="ok" value="1"><input type="hidden" name="r" value="{r}"><input type="submit"></form>`,
 			"", true, false, precwatch.RunBlocked, 1, "ddos"},
+		// A queue with no form, only a plain link on (probe 13: the run read
+		// the queue as an index page of no listing and ended partial).
+		{"enter link", "Waiting room", `<p><a href="#top">Top</a> <a class="enter" href="/enter?ok=1&amp;r={r}">Enter the market</a></p>`,
+			"", true, true, precwatch.RunOK, 1, ""},
+		{"enter link relative to base href", "Waiting room", `<a href="../enter?ok=1&amp;r={r}">Enter</a>`,
+			"/gate/x/", true, true, precwatch.RunOK, 1, ""},
+		{"enter link to another host", "Waiting room", `<a href="http://elsewhere.example/enter?ok=1&amp;r={r}">Enter</a>`,
+			"", true, true, precwatch.RunBlocked, 0, "waiting room"},
+		{"two links", "Waiting room", `<a href="/enter?ok=1&amp;r={r}">Enter</a> <a href="/mirrors">Mirrors</a>`,
+			"", true, true, precwatch.RunPartial, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var submits atomic.Int32
@@ -179,6 +189,12 @@ func TestClickThroughGate(t *testing.T) {
 			if tc.want == precwatch.RunOK {
 				if run.Listings != 1 || run.Alerts != 1 || run.Block != nil {
 					t.Errorf("run: %d listings, %d alerts, block %+v; want 1, 1, none", run.Listings, run.Alerts, run.Block)
+				}
+				return
+			}
+			if tc.want == precwatch.RunPartial { // no gate: a page of no listing
+				if run.Block != nil {
+					t.Errorf("block = %+v, want none", run.Block)
 				}
 				return
 			}

@@ -55,6 +55,20 @@ func RowHash(l precwatch.Listing) string {
 	return "row1:" + precwatch.Fingerprint(l)
 }
 
+// rateDriftOnly reports whether index row l differs from the stored one
+// only by a cryptocurrency price the exchange rate moved (see
+// precwatch.RateDrift): a market pricing in fiat shows another BTC or XMR
+// amount on every run, and each such row had its detail page fetched
+// again. The stored listing, price included, stands until its detail page
+// is due for a refresh or the row changes otherwise.
+func rateDriftOnly(l precwatch.Listing, st precwatch.ListingState) bool {
+	if st.Listing.Currency != l.Currency || !precwatch.RateDrift(l.Currency, st.Listing.Price, l.Price) {
+		return false
+	}
+	l.Price = st.Listing.Price
+	return RowHash(l) == st.RowHash
+}
+
 // withoutQuery returns raw without its query and fragment (raw itself if
 // it has neither or does not parse).
 func withoutQuery(raw string) string {
@@ -91,6 +105,10 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 		r.addErr(fmt.Errorf("crawler: load listing %s: %w", l.Identity(), err))
 	}
 	changed := err != nil || st.Gone || st.RowHash != hash
+	drift := changed && err == nil && !st.Gone && rateDriftOnly(l, st)
+	if drift {
+		changed = false
+	}
 	if follow && l.URL != "" {
 		if !r.claimRow(l.Identity()) {
 			// A listing shown again on a later index page (a sponsored slot,
@@ -101,7 +119,11 @@ func (r *run) row(b *pageBatch, t task, l precwatch.Listing, follow bool) bool {
 			return false
 		}
 		if !changed && r.detailFresh(st) {
-			if r.recordRow(b, st.Listing, hash, st.DetailFetchedAt) {
+			kept := hash
+			if drift { // the row the stored listing, its price included, was read from
+				kept = st.RowHash
+			}
+			if r.recordRow(b, st.Listing, kept, st.DetailFetchedAt) {
 				r.mu.Lock()
 				r.rec.DetailsSkipped++
 				r.mu.Unlock()

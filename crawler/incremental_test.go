@@ -74,6 +74,17 @@ type incMarket struct {
 	// request ("?h=<n>"), as markets with per-request link tokens do.
 	linkToken bool
 	served    int
+	// xmr, when set, shows every price in XMR only, at this many XMR to
+	// the euro, as markets pricing in fiat show the coin amount.
+	xmr float64
+}
+
+// priceText is an item's price as the market shows it, m.mu held.
+func (m *incMarket) priceText(it *incItem) string {
+	if m.xmr > 0 {
+		return fmt.Sprintf("%.4f XMR", float64(it.price)*m.xmr)
+	}
+	return fmt.Sprintf("€ %d,00", it.price)
 }
 
 func newIncMarket(t *testing.T, n, perPage int) *incMarket {
@@ -103,13 +114,13 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 		}
 		row := func(it *incItem, query string) {
 			fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s%s">%s</a></h2>`+
-				`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, query, it.title, it.price, it.id)
+				`<span class="price">%s</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, query, it.title, m.priceText(it), it.id)
 		}
 		m.served++
 		if m.linkToken {
 			row = func(it *incItem, query string) {
 				fmt.Fprintf(&b, `<div class="listing"><span class="id">%s</span><h2><a class="title" href="/item/%s?h=%d%s">%s</a></h2>`+
-					`<span class="price">€ %d,00</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, m.served, query, it.title, it.price, it.id)
+					`<span class="price">%s</span><span class="vendor">vendor-%s</span></div>`, it.id, it.id, m.served, query, it.title, m.priceText(it), it.id)
 			}
 		}
 		if n == 2 && m.featured {
@@ -142,7 +153,7 @@ func newIncMarket(t *testing.T, n, perPage int) *incMarket {
 		var body string
 		for _, it := range m.items {
 			if it.id == r.PathValue("id") {
-				body = fmt.Sprintf(`<div class="desc">%s</div><span class="price">€ %d,00</span>`, it.desc, it.price)
+				body = fmt.Sprintf(`<div class="desc">%s</div><span class="price">%s</span>`, it.desc, m.priceText(it))
 			}
 		}
 		m.mu.Unlock()
@@ -479,6 +490,63 @@ func TestIncrementalChangedRow(t *testing.T) {
 		e.run(t, site)
 		if got := countHits(e.m.take(), "/item/"); got != 0 {
 			t.Errorf("run after the change: %d detail requests, want 0", got)
+		}
+	})
+}
+
+// A market pricing in fiat shows each listing's XMR amount at the day's
+// rate, so every row's price moves from run to run. A move under 10 % is
+// the rate, not the vendor: the detail pages are not fetched again and the
+// alerts get no "changed" event (probe 13: all 40 detail pages and 21
+// price changes on every run). A larger move is still a change.
+func TestIncrementalCryptoRateDrift(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st precwatch.Store) {
+		e := newIncEnv(t, st, 9, 3)
+		e.m.set(func([]*incItem) { e.m.xmr = 0.006 })
+		site := e.m.site(precwatch.Incremental{})
+		e.run(t, site)
+		e.m.take()
+		price := func() float64 { return e.listings(t)["I03"].Listing.Price }
+		first := price()
+		if first != 0.078 {
+			t.Fatalf("I03 price = %v, want 0.078 (XMR)", first)
+		}
+
+		e.m.set(func([]*incItem) { e.m.xmr = 0.00618 }) // the rate moved 3 %
+		run := e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 || run.DetailsSkipped != 9 {
+			t.Errorf("rate moved 3 %%: %d detail requests, %d skipped; want 0, 9", got, run.DetailsSkipped)
+		}
+		for id, ks := range e.alertHistories(t) {
+			if !slices.Equal(ks, []string{precwatch.EventRaised}) {
+				t.Errorf("alert of %s after a 3 %% rate move: history %v", id, ks)
+			}
+		}
+		if got := price(); got != first {
+			t.Errorf("I03 price = %v after a rate move, want the stored %v", got, first)
+		}
+		// Again at the same rate: the kept row still stands.
+		e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 0 {
+			t.Errorf("second run at the moved rate: %d detail requests, want 0", got)
+		}
+
+		e.m.set(func([]*incItem) { e.m.xmr = 0.0075 }) // 25 %: not the rate alone
+		e.run(t, site)
+		if got := countHits(e.m.take(), "/item/"); got != 9 {
+			t.Errorf("price up 25 %%: %d detail requests, want 9", got)
+		}
+		hist := e.alertHistories(t)
+		for id, ks := range hist {
+			if !slices.Equal(ks, []string{precwatch.EventRaised, precwatch.EventChanged}) {
+				t.Errorf("alert of %s after a 25 %% move: history %v, want raised, changed", id, ks)
+			}
+		}
+		if len(hist) != 3 {
+			t.Errorf("%d alerts, want 3", len(hist))
+		}
+		if got := price(); got != 0.0975 {
+			t.Errorf("I03 price = %v, want 0.0975", got)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -275,7 +276,7 @@ func (r *run) newMirrors(ctx context.Context) *mirrorSet {
 // failover is do's hook: after a request to mirror from failed for good,
 // it reports whether to try again on another mirror.
 func (r *run) failover(from, status int, err error) bool {
-	if r.mirrors == nil || r.ctx.Err() != nil || (status < 500 && !isCircuitFailure(err)) {
+	if r.mirrors == nil || r.ctx.Err() != nil || (status < 500 && !originFailure(err)) {
 		return false
 	}
 	to, ok := r.mirrors.failover(from)
@@ -284,6 +285,17 @@ func (r *run) failover(from, status int, err error) bool {
 		r.pace.outage()
 	}
 	return ok
+}
+
+// originFailure reports whether err says the origin itself could not be
+// reached: a connection-level failure, or the proxy's final answer about
+// the destination. A refused connection (0x05: a SOCKS proxy such as
+// microsocks or Dante in front of a mirror that is down) or an onion
+// service whose descriptor is gone (0xF0) is not retried on a fresh
+// circuit, but another mirror may well answer.
+func originFailure(err error) bool {
+	var refused *SOCKSReplyError
+	return isCircuitFailure(err) || errors.As(err, &refused)
 }
 
 // CheckMirrors validates a site's mirrors against the primary origin (the

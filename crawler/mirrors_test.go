@@ -3,6 +3,7 @@ package crawler
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -487,5 +488,48 @@ func testStaleMirror(t *testing.T, st precwatch.Store) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestMirrorFailoverOnRefusedPrimary: a SOCKS proxy that is not Tor
+// (microsocks, Dante) answers "connection refused" (0x05) for a mirror
+// whose server is down. That answer is final for the request, not worth a
+// fresh circuit, but the run fails over to the next mirror on it: it
+// failed at the primary's first request before (probe 13).
+func TestMirrorFailoverOnRefusedPrimary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	pm := newPagedMarket(t, 3, 0, nil)
+	e := &pagedEnv{env: env{store: openStore(t)}, pm: pm}
+	e.rp = startRecordingProxy(t, map[string]string{onionA: dead, onionB: pm.addr()})
+	site := e.site("refused", "")
+	site.Mirrors = []string{"http://" + onionB}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK {
+		t.Fatalf("run: %v %q %q", err, run.Status, run.Errors)
+	}
+	if run.Listings != 6 || run.NewListings != 6 {
+		t.Errorf("listings %d, new %d; want 6, 6", run.Listings, run.NewListings)
+	}
+	// The refusal is final for the primary: one CONNECT, no retry there.
+	if a := e.connectsTo(onionA); a != 1 {
+		t.Errorf("CONNECTs to the refused primary = %d, want 1", a)
+	}
+	if len(run.Mirrors) != 2 || run.Mirrors[0].Active || !run.Mirrors[1].Active || run.Mirrors[0].Failures != 1 {
+		t.Errorf("mirrors %+v: want the second active, the primary failed once", run.Mirrors)
+	}
+	if run.GoneUndecided == "" {
+		t.Error("a run read from a mirror decided what is gone")
+	}
+	e.checkPrimaryURLs(t)
+
+	// Without a mirror the refusal still fails the run at once.
+	site.Name, site.Mirrors = "refused-alone", nil
+	if run, err := e.run(t, site); err == nil || run.Status != precwatch.RunFailed || !strings.Contains(err.Error(), "connection refused (SOCKS5 reply 0x05)") {
+		t.Errorf("run without mirrors: %v %q", err, run.Status)
 	}
 }

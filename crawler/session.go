@@ -478,9 +478,51 @@ func (r *run) blockRetry(t task, cctx *colly.Context, attempt int) bool {
 	return sleep(r.ctx, wait) == nil
 }
 
+// redirect is the crawl's redirect policy (colly's checks of allowed
+// domains run before it): a redirect to the login page is not followed,
+// since the redirect itself says the session ended (see errorPage). Many
+// markets render a new CSRF token into the session each time the login
+// form is shown, so a crawl request that followed such a redirect while
+// another logged in voided that login's token (probe 13: with circuits: 3
+// a login market's run ended needs_login after 17 of 40 listings).
+// Otherwise it is colly's default: at most 10 redirects, and no
+// Authorization header to another host.
+func (r *run) redirect(req *http.Request, via []*http.Request) error {
+	if r.c.classes != nil && r.c.classes.isLoginURL(req.URL) && !r.c.classes.isLoginURL(via[0].URL) {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= 10 {
+		return http.ErrUseLastResponse
+	}
+	if req.URL.Host != via[len(via)-1].URL.Host {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// loginRedirect reports whether resp is a redirect to the login page
+// that redirect did not follow, and the page's path.
+func (r *run) loginRedirect(resp *colly.Response) (string, bool) {
+	if resp.StatusCode < 300 || resp.StatusCode > 399 || resp.Headers == nil || resp.Request == nil || resp.Request.URL == nil || r.c.classes == nil {
+		return "", false
+	}
+	loc, err := resp.Request.URL.Parse(resp.Headers.Get("Location"))
+	if err != nil || !r.c.classes.isLoginURL(loc) || r.c.classes.isLoginURL(resp.Request.URL) {
+		return "", false
+	}
+	return loc.Path, true
+}
+
 // errorPage classifies an HTTP error answer (a 403 challenge, a 503
-// queue, a 401 login wall), keeping it as evidence when it stops the run.
+// queue, a 401 login wall, a redirect to the login page), keeping it as
+// evidence when it stops the run.
 func (r *run) errorPage(resp *colly.Response) {
+	if path, ok := r.loginRedirect(resp); ok && r.sess != nil {
+		t, _ := resp.Ctx.GetAny(keyTask).(task)
+		digest := r.keepPage(resp.Request.URL.String(), resp.Headers.Get(headerContentType), resp.Body)
+		r.handle(t, verdict{precwatch.PageLoggedOut, "redirected to the login page " + path}, resp, digest, nil)
+		return
+	}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 	default:
@@ -583,6 +625,12 @@ func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Do
 		return nil, false
 	}
 	method, action, ok := clickForm(doc, resp.Request.URL)
+	if !ok && cascadia.Query(doc.Nodes[0], selForms) == nil {
+		// No form at all: a queue's plain "Enter the market" link, the
+		// page's only way on, is the button.
+		method, action = http.MethodGet, enterLink(doc, resp.Request.URL)
+		ok = action != nil
+	}
 	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick) {
 		return nil, false
 	}
@@ -665,17 +713,7 @@ func clickForm(doc *goquery.Document, page *url.URL) (string, *url.URL, bool) {
 	// <base href>, as the page's links do.
 	action := *page
 	if raw := strings.TrimSpace(form.AttrOr("action", "")); raw != "" {
-		base := page
-		if n := cascadia.Query(doc.Nodes[0], selBase); n != nil {
-			for _, a := range n.Attr {
-				if a.Key == "href" {
-					if b, err := page.Parse(strings.TrimSpace(a.Val)); err == nil {
-						base = b
-					}
-				}
-			}
-		}
-		u, err := base.Parse(raw)
+		u, err := pageBase(doc, page).Parse(raw)
 		if err != nil {
 			return "", nil, false
 		}
@@ -687,6 +725,39 @@ func clickForm(doc *goquery.Document, page *url.URL) (string, *url.URL, bool) {
 	action.Fragment, action.RawFragment = "", ""
 	action.RawQuery = values.Encode()
 	return method, &action, true
+}
+
+// enterLink returns where the page's only link leads (see soleLink),
+// resolved against <base href>, or nil.
+func enterLink(doc *goquery.Document, page *url.URL) *url.URL {
+	if len(doc.Nodes) == 0 {
+		return nil
+	}
+	href := soleLink(doc.Nodes[0])
+	if href == "" {
+		return nil
+	}
+	u, err := pageBase(doc, page).Parse(href)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return nil
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u
+}
+
+// pageBase is what the page's relative links resolve against: its <base
+// href>, else its own URL.
+func pageBase(doc *goquery.Document, page *url.URL) *url.URL {
+	if n := cascadia.Query(doc.Nodes[0], selBase); n != nil {
+		for _, a := range n.Attr {
+			if a.Key == "href" {
+				if b, err := page.Parse(strings.TrimSpace(a.Val)); err == nil {
+					return b
+				}
+			}
+		}
+	}
+	return page
 }
 
 // cookieNoter notes whether any answer through it set a cookie.
