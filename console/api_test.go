@@ -515,6 +515,16 @@ func TestExport(t *testing.T) {
 	if got, want := rows[1][col("vendor")], "'=cmd|' /C calc'!A0"; got != want {
 		t.Errorf("vendor cell %q, want %q (defused)", got, want)
 	}
+	// The strength, limit and quantity are columns of their own, not only
+	// words in the reasons; acetone (no limit) leaves them empty.
+	for name, want := range map[string][2]string{
+		"strength_percent": {"35", ""}, "limit_percent": {"12", ""}, "over_limit": {"true", ""}, "quantity": {"5 L", ""},
+		"matched_terms": {"hydrogen peroxide", "acetone"},
+	} {
+		if c := col(name); c < 0 || rows[1][c] != want[0] || rows[2][c] != want[1] {
+			t.Errorf("column %s (at %d): %q", name, c, rows)
+		}
+	}
 	for _, row := range rows[1:] {
 		for _, cell := range row {
 			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {

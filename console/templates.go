@@ -49,7 +49,15 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add":   func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
+		// plural picks the word for a count: "1 alert", "2 alerts".
+		"plural": func(n int, one, many string) string {
+			if n == 1 {
+				return one
+			}
+			return many
+		},
+		"lead":  leadMatch,
 		"upper": strings.ToUpper,
 		"short": func(s string) string { return s[:min(12, len(s))] },
 		// duration is a wait rounded for people.
