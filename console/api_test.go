@@ -532,6 +532,19 @@ func TestExport(t *testing.T) {
 			}
 		}
 	}
+	// The audit log counts in words that agree with the number.
+	if resp := ivy.do("GET", "/api/export?format=csv&key="+e.keys["nitro"], nil, nil); resp.code != http.StatusOK {
+		t.Fatalf("export of one alert: %d", resp.code)
+	}
+	var audit struct{ Entries []precwatch.AuditEntry }
+	e.as(precwatch.RoleAdmin).do("GET", "/api/audit?action=alerts.export", nil, nil).json(t, &audit)
+	var details []string
+	for _, a := range audit.Entries {
+		details = append(details, a.Detail)
+	}
+	if !slices.Equal(details, []string{"csv, 1 alert", "csv, 2 alerts"}) {
+		t.Errorf("export audit entries %q", details)
+	}
 	// JSON of the current filter.
 	resp = ivy.do("GET", "/api/export?format=json&severity=high", nil, nil)
 	var as []precwatch.Alert

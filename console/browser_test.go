@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -546,7 +547,8 @@ func TestBrowserLayout(t *testing.T) {
 // (breaking them anywhere squeezed them to a letter or two per line), the
 // run history fits a wide window with a full-length run ID, and the
 // watchlist page, long synonym lists and all, never scrolls sideways as a
-// whole, with each substance's editor reachable from its first column.
+// whole, with each substance's editor reachable from its first column;
+// nor does any other page.
 func TestBrowserWidths(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -559,6 +561,16 @@ func TestBrowserWidths(t *testing.T) {
 		wl.Substances[0].Synonyms = append(wl.Substances[0].Synonyms, fmt.Sprintf("peroxide spelling number %02d", i))
 	}
 	e.wl.ActiveFn = func(context.Context) (*precwatch.Watchlist, int, error) { return wl, 0, nil }
+	// Audit entries naming alerts by key, as casework writes them.
+	ivy := e.as(precwatch.RoleInvestigator)
+	for _, name := range []string{"peroxide", "nitro"} {
+		if resp := ivy.do("POST", "/api/alerts/"+e.keys[name]+"/actions", map[string]string{"action": "claim"}, nil); resp.code != http.StatusOK {
+			t.Fatalf("claim %s: %d %s", name, resp.code, resp.body)
+		}
+		if resp := ivy.do("GET", "/api/alerts/"+e.keys[name]+"/page", nil, nil); resp.code != http.StatusOK { // audited with the page's SHA-256
+			t.Fatalf("page of %s: %d", name, resp.code)
+		}
+	}
 	b, stop := startBrowser(t, e)
 	defer stop()
 	overflow := func() float64 { return eval[float64](b, `document.documentElement.scrollWidth - innerWidth`) }
@@ -581,6 +593,15 @@ func TestBrowserWidths(t *testing.T) {
 		}
 		if h := eval[float64](b, `document.querySelector("#substance-hydrogen-peroxide").getBoundingClientRect().height`); h > 500 {
 			t.Errorf("at %d px the row of a substance with 61 synonyms is %.0f px tall", width, h)
+		}
+		// Every other page's tables scroll in their own box too (the audit
+		// log's pushed the page 559 px wide at 800 px).
+		for _, path := range []string{"/admin/audit", "/admin/users", "/deliveries", "/watchlist/suppressions", "/watchlist/versions",
+			"/vendor?site=silkvault&handle=fuelking", "/sites", "/sites/silkvault", "/alerts/" + e.keys["peroxide"]} {
+			b.open(path, `document.readyState == "complete"`)
+			if got := overflow(); got > 0 {
+				t.Errorf("at %d px %s is %.0f px wider than the window", width, path, got)
+			}
 		}
 	}
 	b.do("viewport 1400x1000", chromedp.EmulateViewport(1400, 1000))

@@ -61,7 +61,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 			q.Offset += len(page.Alerts)
 		}
 	}
-	s.audit(ctx, u.Name, "alerts.export", "alerts", fmt.Sprintf("%s, %d alerts", format, len(alerts)))
+	s.audit(ctx, u.Name, "alerts.export", "alerts", fmt.Sprintf("%s, %d %s", format, len(alerts), plural(len(alerts), "alert", "alerts")))
 	name := "precwatch-alerts-" + s.now().UTC().Format("20060102-150405") + "." + format
 	if format == "misp" || format == "stix" {
 		return s.writeInterchange(w, r, stixmisp.Format(format), name+".json", alerts)

@@ -49,17 +49,11 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add": func(a, b int) int { return a + b },
-		// plural picks the word for a count: "1 alert", "2 alerts".
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return one
-			}
-			return many
-		},
-		"lead":  leadMatch,
-		"upper": strings.ToUpper,
-		"short": func(s string) string { return s[:min(12, len(s))] },
+		"add":    func(a, b int) int { return a + b },
+		"plural": plural,
+		"lead":   leadMatch,
+		"upper":  strings.ToUpper,
+		"short":  func(s string) string { return s[:min(12, len(s))] },
 		// duration is a wait rounded for people.
 		"duration": func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
 		"yesno": func(b *bool) string {
@@ -131,6 +125,14 @@ func formatPrice(p float64, currency string) string {
 		return s
 	}
 	return "–"
+}
+
+// plural picks the word for a count: "1 alert", "2 alerts".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func formatPercent(p *float64) string {
