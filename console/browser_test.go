@@ -611,3 +611,35 @@ func TestBrowserWidths(t *testing.T) {
 	}
 	b.screenshot("site-1400.png")
 }
+
+// TestBrowserBackToQueue: "← Queue" on an alert's page returns to the
+// queue with the filter and sort it was opened from, also after an action
+// reloaded the alert; and the keyboard's first stop is a link past the
+// header and the filters.
+func TestBrowserBackToQueue(t *testing.T) {
+	e := newEnv(t)
+	b, stop := startBrowser(t, e)
+	defer stop()
+	b.login("ivy", "/alerts")
+	const filtered = "?site=silkvault&sort=newest"
+	b.open("/alerts"+filtered, `document.readyState == "complete"`)
+	b.do("tab", chromedp.KeyEvent("\t"))
+	if got := eval[string](b, `document.activeElement.textContent + " " + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "Skip to content true" {
+		t.Errorf("first keyboard stop: %q, want the visible skip link", got)
+	}
+	b.click(fmt.Sprintf(`tr[data-key=%q] td.title a`, e.keys["nitro"]))
+	b.waitFor(`!!document.querySelector("#claim") && document.readyState == "complete"`)
+	if got := eval[string](b, `document.querySelector("#back-to-queue").getAttribute("href")`); got != "/alerts"+filtered {
+		t.Errorf("back link %q, want the filtered queue", got)
+	}
+	b.click("#claim")
+	b.waitFor(`document.querySelector("#alert-assignee")?.textContent == "ivy" && document.readyState == "complete"`)
+	b.click("#back-to-queue")
+	b.waitFor(`location.pathname == "/alerts" && document.readyState == "complete"`)
+	if got := eval[string](b, `location.search`); got != filtered {
+		t.Errorf("back at the queue with %q, want %q", got, filtered)
+	}
+	if n := eval[int](b, `document.querySelectorAll("table.queue tbody tr").length`); n != 3 {
+		t.Errorf("%d rows, want silkvault's 3", n)
+	}
+}

@@ -48,6 +48,9 @@ func onlyOwnScripts(t *testing.T, where string, doc *goquery.Document) {
 		if !ok {
 			u, _ = s.Attr("action")
 		}
+		if strings.HasPrefix(u, "#") && len(u) > 1 { // a place on the same page (the skip link)
+			return
+		}
 		if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
 			t.Errorf("%s: link off the console: %q", where, u)
 		}
@@ -687,5 +690,26 @@ func TestSiteControlsNamed(t *testing.T) {
 	doc = otto.page(t, "/sites/silkvault")
 	if doc.Find(`label[for="session-cookies"]`).Length() != 1 || doc.Find("textarea#session-cookies").Length() != 1 {
 		t.Error("the cookies box has no label")
+	}
+}
+
+// TestNavCurrent: the header marks the section a page is in, for screen
+// readers (aria-current) and the eye, with the longest link winning.
+func TestNavCurrent(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as(precwatch.RoleAdmin)
+	for path, want := range map[string]string{
+		"/alerts/" + e.keys["nitro"]: "/alerts",
+		"/watchlist":                 "/watchlist",
+		"/watchlist/versions":        "/watchlist/versions",
+		"/watchlist/suppressions":    "/watchlist/suppressions",
+		"/sites/silkvault":           "/sites",
+		"/admin/audit":               "/admin/audit",
+	} {
+		var current []string
+		admin.page(t, path).Find(`header nav a[aria-current="page"]`).Each(func(_ int, a *goquery.Selection) { current = append(current, a.AttrOr("href", "")) })
+		if !slices.Equal(current, []string{want}) {
+			t.Errorf("%s: current %q, want %s", path, current, want)
+		}
 	}
 }

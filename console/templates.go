@@ -84,6 +84,23 @@ type pageData struct {
 	User  *precwatch.User
 	Title string
 	View  any
+	// Nav is the header link of the section the page is in, marked as the
+	// current page.
+	Nav string
+}
+
+// navLinks are the header's links, longest first so that a page under
+// /watchlist/versions is in Versions, not Watchlist.
+var navLinks = []string{"/watchlist/suppressions", "/watchlist/versions", "/admin/users", "/admin/audit", "/deliveries", "/watchlist", "/alerts", "/sites"}
+
+// navFor is the header link a page at path belongs to, "" when none.
+func navFor(path string) string {
+	for _, l := range navLinks {
+		if path == l || strings.HasPrefix(path, l+"/") {
+			return l
+		}
+	}
+	return ""
 }
 
 // titled is implemented by views with their own page title.
@@ -97,7 +114,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		panic("console: no template " + name)
 	}
 	u, _ := r.Context().Value(userKey{}).(*precwatch.User)
-	d := pageData{User: u, View: view, Title: name}
+	d := pageData{User: u, View: view, Title: name, Nav: navFor(r.URL.Path)}
 	if tv, ok := view.(titled); ok {
 		d.Title = tv.PageTitle()
 	}
