@@ -660,6 +660,12 @@ func TestSaveAfterRejectedReload(t *testing.T) {
 	if resp.code != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", resp.code, resp.body)
 	}
+	// The redirect names its own place on the page: the browser would
+	// otherwise keep the form's #preview-result, which the watchlist page
+	// does not have.
+	if got := resp.header.Get("Location"); got != "/watchlist?saved=1#saved" {
+		t.Errorf("save redirects to %q", got)
+	}
 	for _, c := range []struct {
 		who  *client
 		path string

@@ -316,7 +316,7 @@ func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *prec
 			return err
 		}
 		s.audit(ctx, u.Name, "watchlist.apply", fmt.Sprintf("watchlist:v%d", n), "edit "+edited.ID+": "+strings.TrimSpace(v.Comment))
-		http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d", n), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d#saved", n), http.StatusSeeOther)
 		return nil
 	case "preview":
 		p, err := wl.Preview(ctx, &cand)
