@@ -515,12 +515,35 @@ func TestExport(t *testing.T) {
 	if got, want := rows[1][col("vendor")], "'=cmd|' /C calc'!A0"; got != want {
 		t.Errorf("vendor cell %q, want %q (defused)", got, want)
 	}
+	// The strength, limit and quantity are columns of their own, not only
+	// words in the reasons; acetone (no limit) leaves them empty.
+	for name, want := range map[string][2]string{
+		"strength_percent": {"35", ""}, "limit_percent": {"12", ""}, "over_limit": {"true", ""}, "quantity": {"5 L", ""},
+		"matched_terms": {"hydrogen peroxide", "acetone"},
+	} {
+		if c := col(name); c < 0 || rows[1][c] != want[0] || rows[2][c] != want[1] {
+			t.Errorf("column %s (at %d): %q", name, c, rows)
+		}
+	}
 	for _, row := range rows[1:] {
 		for _, cell := range row {
 			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
 				t.Errorf("cell %q starts a formula", cell)
 			}
 		}
+	}
+	// The audit log counts in words that agree with the number.
+	if resp := ivy.do("GET", "/api/export?format=csv&key="+e.keys["nitro"], nil, nil); resp.code != http.StatusOK {
+		t.Fatalf("export of one alert: %d", resp.code)
+	}
+	var audit struct{ Entries []precwatch.AuditEntry }
+	e.as(precwatch.RoleAdmin).do("GET", "/api/audit?action=alerts.export", nil, nil).json(t, &audit)
+	var details []string
+	for _, a := range audit.Entries {
+		details = append(details, a.Detail)
+	}
+	if !slices.Equal(details, []string{"csv, 1 alert", "csv, 2 alerts"}) {
+		t.Errorf("export audit entries %q", details)
 	}
 	// JSON of the current filter.
 	resp = ivy.do("GET", "/api/export?format=json&severity=high", nil, nil)

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -306,7 +307,7 @@ func TestBrowser(t *testing.T) {
 
 		// Export the selected alert as CSV.
 		b.open("/alerts", `!!document.querySelector("#export-csv")`)
-		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.Contains(got, "all 5 of this filter") {
+		if got := eval[string](b, `document.querySelector("#export-what").textContent`); !strings.Contains(got, "all 5 alerts of this filter") {
 			t.Errorf("export line with nothing ticked: %q", got)
 		}
 		b.click(fmt.Sprintf(`tr[data-key=%q] input.select`, e.keys["peroxide"]))
@@ -541,5 +542,107 @@ func TestBrowserLayout(t *testing.T) {
 		if got := eval[float64](b, `document.documentElement.scrollWidth - innerWidth`); got > 0 {
 			t.Errorf("at 390x844 %s is %.0f px wider than the window: %s", path, got, eval[string](b, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth).slice(0,8).map(e => e.tagName+"."+e.className+"#"+e.id+" "+Math.round(e.getBoundingClientRect().right)).join(", ")`))
 		}
+	}
+}
+
+// TestBrowserWidths: at 1400 and 800 px, as the console is used on a
+// laptop and in half a screen, the queue's titles keep a readable width
+// (breaking them anywhere squeezed them to a letter or two per line), the
+// run history fits a wide window with a full-length run ID, and the
+// watchlist page, long synonym lists and all, never scrolls sideways as a
+// whole, with each substance's editor reachable from its first column;
+// nor does any other page.
+func TestBrowserWidths(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.store.SaveRun(ctx, precwatch.Run{ID: "20261207T151054.689671306Z-99a70225", Site: "silkvault", Start: t0.Add(time.Hour), End: t0.Add(61 * time.Minute),
+		Status: precwatch.RunOK, Pages: 21, Listings: 63, NewListings: 63, Alerts: 39, Requests: 21, Bytes: 58959}); err != nil {
+		t.Fatal(err)
+	}
+	wl := testWatchlist()
+	for i := range 60 {
+		wl.Substances[0].Synonyms = append(wl.Substances[0].Synonyms, fmt.Sprintf("peroxide spelling number %02d", i))
+	}
+	e.wl.ActiveFn = func(context.Context) (*precwatch.Watchlist, int, error) { return wl, 0, nil }
+	// Audit entries naming alerts by key, as casework writes them.
+	ivy := e.as(precwatch.RoleInvestigator)
+	for _, name := range []string{"peroxide", "nitro"} {
+		if resp := ivy.do("POST", "/api/alerts/"+e.keys[name]+"/actions", map[string]string{"action": "claim"}, nil); resp.code != http.StatusOK {
+			t.Fatalf("claim %s: %d %s", name, resp.code, resp.body)
+		}
+		if resp := ivy.do("GET", "/api/alerts/"+e.keys[name]+"/page", nil, nil); resp.code != http.StatusOK { // audited with the page's SHA-256
+			t.Fatalf("page of %s: %d", name, resp.code)
+		}
+	}
+	b, stop := startBrowser(t, e)
+	defer stop()
+	overflow := func() float64 { return eval[float64](b, `document.documentElement.scrollWidth - innerWidth`) }
+	for _, width := range []int64{1400, 800} {
+		b.do(fmt.Sprintf("viewport %dx1000", width), chromedp.EmulateViewport(width, 1000))
+		b.login("adam", "/alerts")
+		b.open("/alerts", `document.readyState == "complete"`)
+		if narrow := eval[float64](b, `Math.min(...[...document.querySelectorAll("td.title")].map(td => td.getBoundingClientRect().width))`); narrow < 150 {
+			t.Errorf("at %d px a title cell is %.0f px wide", width, narrow)
+		}
+		if got := overflow(); got > 0 {
+			t.Errorf("at %d px the queue is %.0f px wider than the window", width, got)
+		}
+		b.open("/watchlist", `document.readyState == "complete"`)
+		if got := overflow(); got > 0 {
+			t.Errorf("at %d px the watchlist page is %.0f px wider than the window", width, got)
+		}
+		if right := eval[float64](b, `document.querySelector("#substance-hydrogen-peroxide a.edit-id").getBoundingClientRect().right`); right > float64(width) {
+			t.Errorf("at %d px the editor link is off the window (right edge %.0f)", width, right)
+		}
+		if h := eval[float64](b, `document.querySelector("#substance-hydrogen-peroxide").getBoundingClientRect().height`); h > 500 {
+			t.Errorf("at %d px the row of a substance with 61 synonyms is %.0f px tall", width, h)
+		}
+		// Every other page's tables scroll in their own box too (the audit
+		// log's pushed the page 559 px wide at 800 px).
+		for _, path := range []string{"/admin/audit", "/admin/users", "/deliveries", "/watchlist/suppressions", "/watchlist/versions",
+			"/vendor?site=silkvault&handle=fuelking", "/sites", "/sites/silkvault", "/alerts/" + e.keys["peroxide"]} {
+			b.open(path, `document.readyState == "complete"`)
+			if got := overflow(); got > 0 {
+				t.Errorf("at %d px %s is %.0f px wider than the window", width, path, got)
+			}
+		}
+	}
+	b.do("viewport 1400x1000", chromedp.EmulateViewport(1400, 1000))
+	b.open("/sites/silkvault", `!!document.querySelector("#runs")`)
+	if got := eval[float64](b, `(box => box.scrollWidth - box.clientWidth)(document.querySelector("#runs").parentElement)`); got > 0 {
+		t.Errorf("at 1400 px the run history is %.0f px wider than its box", got)
+	}
+	b.screenshot("site-1400.png")
+}
+
+// TestBrowserBackToQueue: "← Queue" on an alert's page returns to the
+// queue with the filter and sort it was opened from, also after an action
+// reloaded the alert; and the keyboard's first stop is a link past the
+// header and the filters.
+func TestBrowserBackToQueue(t *testing.T) {
+	e := newEnv(t)
+	b, stop := startBrowser(t, e)
+	defer stop()
+	b.login("ivy", "/alerts")
+	const filtered = "?site=silkvault&sort=newest"
+	b.open("/alerts"+filtered, `document.readyState == "complete"`)
+	b.do("tab", chromedp.KeyEvent("\t"))
+	if got := eval[string](b, `document.activeElement.textContent + " " + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "Skip to content true" {
+		t.Errorf("first keyboard stop: %q, want the visible skip link", got)
+	}
+	b.click(fmt.Sprintf(`tr[data-key=%q] td.title a`, e.keys["nitro"]))
+	b.waitFor(`!!document.querySelector("#claim") && document.readyState == "complete"`)
+	if got := eval[string](b, `document.querySelector("#back-to-queue").getAttribute("href")`); got != "/alerts"+filtered {
+		t.Errorf("back link %q, want the filtered queue", got)
+	}
+	b.click("#claim")
+	b.waitFor(`document.querySelector("#alert-assignee")?.textContent == "ivy" && document.readyState == "complete"`)
+	b.click("#back-to-queue")
+	b.waitFor(`location.pathname == "/alerts" && document.readyState == "complete"`)
+	if got := eval[string](b, `location.search`); got != filtered {
+		t.Errorf("back at the queue with %q, want %q", got, filtered)
+	}
+	if n := eval[int](b, `document.querySelectorAll("table.queue tbody tr").length`); n != 3 {
+		t.Errorf("%d rows, want silkvault's 3", n)
 	}
 }

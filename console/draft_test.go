@@ -143,7 +143,8 @@ func TestBrowserDraftSurvivesSessionEnd(t *testing.T) {
 		t.Errorf("note box holds %q after signing in", got)
 	}
 	b.click("#add-note")
-	b.waitFor(`location.pathname == "/alerts/` + key + `" && !document.querySelector("#draft-restored")`)
+	// The address changes before the page is parsed: wait for it whole.
+	b.waitFor(`location.pathname == "/alerts/` + key + `" && !document.querySelector("#draft-restored") && document.readyState == "complete"`)
 	if got := eval[string](b, `document.querySelector("#timeline").textContent`); !strings.Contains(got, note) {
 		t.Errorf("the note sent again is not on the timeline: %q", got)
 	}

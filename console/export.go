@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,7 +61,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 			q.Offset += len(page.Alerts)
 		}
 	}
-	s.audit(ctx, u.Name, "alerts.export", "alerts", fmt.Sprintf("%s, %d alerts", format, len(alerts)))
+	s.audit(ctx, u.Name, "alerts.export", "alerts", fmt.Sprintf("%s, %d %s", format, len(alerts), plural(len(alerts), "alert", "alerts")))
 	name := "precwatch-alerts-" + s.now().UTC().Format("20060102-150405") + "." + format
 	if format == "misp" || format == "stix" {
 		return s.writeInterchange(w, r, stixmisp.Format(format), name+".json", alerts)
@@ -92,6 +93,33 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *precwatch.Use
 var csvHeader = []string{
 	"key", "severity", "score", "reasons", "status", "substance", "name", "regime", "site", "vendor", "title",
 	"price", "currency", "url", "assignee", "created_at", "updated_at", "page_sha256", "matched_terms",
+	// After the first columns, so that readers by position keep working.
+	"strength_percent", "limit_percent", "over_limit", "quantity",
+}
+
+// leadMatch is the match an alert's score and reasons come from: the
+// highest-scoring one (the first of equals), else the first; nil when the
+// alert has none.
+func leadMatch(a precwatch.Alert) *precwatch.Match {
+	var lead *precwatch.Match
+	for i := range a.Matches {
+		if lead == nil || a.Matches[i].Score > lead.Score {
+			lead = &a.Matches[i]
+		}
+	}
+	return lead
+}
+
+// matchTerms are the distinct terms of an alert's matches, in order: a term
+// found in both title and description is one term.
+func matchTerms(a precwatch.Alert) []string {
+	var terms []string
+	for _, m := range a.Matches {
+		if !slices.Contains(terms, m.Term) {
+			terms = append(terms, m.Term)
+		}
+	}
+	return terms
 }
 
 // alertsCSV writes alerts as CSV with every cell made safe to open in a
@@ -101,15 +129,27 @@ func alertsCSV(alerts []precwatch.Alert) ([]byte, error) {
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write(csvHeader)
 	for _, a := range alerts {
-		var terms []string
-		for _, m := range a.Matches {
-			terms = append(terms, m.Term)
+		var strength, limit, over, quantity string
+		if m := leadMatch(a); m != nil {
+			if m.ConcentrationPercent != nil {
+				strength = strconv.FormatFloat(*m.ConcentrationPercent, 'f', -1, 64)
+			}
+			if m.LimitPercent != nil {
+				limit = strconv.FormatFloat(*m.LimitPercent, 'f', -1, 64)
+			}
+			if m.OverLimit != nil {
+				over = strconv.FormatBool(*m.OverLimit)
+			}
+			if m.Quantity != nil {
+				quantity = m.Quantity.Text
+			}
 		}
 		row := []string{
 			a.Key, a.Severity.String(), strconv.FormatFloat(a.Score, 'f', -1, 64), strings.Join(a.Reasons, "; "), string(a.Status), a.Substance, a.Name, string(a.Regime), a.Site,
 			a.Listing.Vendor, a.Listing.Title, strconv.FormatFloat(a.Listing.Price, 'f', -1, 64),
 			a.Listing.Currency, a.Listing.URL, a.Assignee, a.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
-			a.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"), a.Listing.PageSHA256, strings.Join(terms, "; "),
+			a.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"), a.Listing.PageSHA256, strings.Join(matchTerms(a), "; "),
+			strength, limit, over, quantity,
 		}
 		for i := range row {
 			row[i] = csvSafe(row[i])

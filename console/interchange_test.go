@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,7 +102,7 @@ func TestInterchangeExport(t *testing.T) {
 	for _, a := range audit {
 		details = append(details, a.Detail)
 	}
-	if got := strings.Join(details, " | "); !strings.Contains(got, "stix, alert "+key) || !strings.Contains(got, "stix, 1 alerts") {
+	if got := strings.Join(details, " | "); !strings.Contains(got, "stix, alert "+key) || !slices.Contains(details, "stix, 1 alert") {
 		t.Errorf("audit: %s", got)
 	}
 }

@@ -3,7 +3,9 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,6 +48,9 @@ func onlyOwnScripts(t *testing.T, where string, doc *goquery.Document) {
 		if !ok {
 			u, _ = s.Attr("action")
 		}
+		if strings.HasPrefix(u, "#") && len(u) > 1 { // a place on the same page (the skip link)
+			return
+		}
 		if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
 			t.Errorf("%s: link off the console: %q", where, u)
 		}
@@ -64,7 +69,7 @@ func TestQueuePage(t *testing.T) {
 	if got := strings.TrimSpace(first.Find(".sev").Text()); got != "high" {
 		t.Errorf("first row severity %q, want high", got)
 	}
-	for i, want := range []string{"", "high", "71", "Hydrogen peroxide", "eu-2019-1148-annex-i", "Wasserstoffperoxid / hydrogen peroxide 30%, 1 L", "chemshop", "=cmd|' /C calc'!A0", "24.00 EUR", "new", "", "2026-03-01 12:01 UTC"} {
+	for i, want := range []string{"", "high", "71", "Hydrogen peroxide" + "35%, limit 12%" /* name, then strength */, "eu-2019-1148-annex-i", "Wasserstoffperoxid / hydrogen peroxide 30%, 1 L", "chemshop", "=cmd|' /C calc'!A0", "24.00 EUR", "new", "", "2026-03-01 12:01 UTC"} {
 		if got := strings.TrimSpace(first.Find("td").Eq(i).Text()); got != want {
 			t.Errorf("first row column %d: %q, want %q", i, got, want)
 		}
@@ -251,6 +256,35 @@ func TestCSVSafe(t *testing.T) {
 	} {
 		if got := csvSafe(in); got != want {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCSVLeadMatch: an alert found by one term in its title and its
+// description names the term once, and its strength columns come from the
+// match that scored highest.
+func TestCSVLeadMatch(t *testing.T) {
+	a := precwatch.Alert{Key: "k", Matches: []precwatch.Match{
+		{Term: "Nitric acid", Field: "title", Score: 75, ConcentrationPercent: ptr(65.0), LimitPercent: ptr(3.0), OverLimit: ptr(true)},
+		{Term: "Nitric acid", Field: "description", Score: 83, ConcentrationPercent: ptr(68.0), LimitPercent: ptr(3.0), OverLimit: ptr(true),
+			Quantity: &precwatch.Quantity{Value: 1, Unit: "L", Count: 1, Millilitres: 1000, Text: "1 L"}},
+		{Term: "HNO3", Field: "description", Score: 60},
+	}}
+	body, err := alertsCSV([]precwatch.Alert{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for i, h := range rows[0] {
+		got[h] = rows[1][i]
+	}
+	for k, want := range map[string]string{"matched_terms": "Nitric acid; HNO3", "strength_percent": "68", "limit_percent": "3", "over_limit": "true", "quantity": "1 L"} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %q", k, got[k], want)
 		}
 	}
 }
@@ -497,6 +531,191 @@ func TestFavicon(t *testing.T) {
 		resp := c.who.do("GET", href, nil, nil)
 		if resp.code != http.StatusOK || resp.header.Get("Content-Type") != "image/svg+xml" || !bytes.Contains(resp.body, []byte("<svg")) {
 			t.Errorf("%s: icon %s: %d %s", c.path, href, resp.code, resp.header.Get("Content-Type"))
+		}
+	}
+}
+
+// TestQueueReadsForNewUsers: the queue counts in words that agree with the
+// number ("1 alert"), shows each alert's strength against its limit under
+// the substance (or that none is stated, where a limit applies), and names
+// each row's checkbox after its alert, so that a screen reader does not
+// read "Select" fifty times.
+func TestQueueReadsForNewUsers(t *testing.T) {
+	e := newEnv(t)
+	ivy := e.as(precwatch.RoleInvestigator)
+	doc := ivy.page(t, "/alerts?vendor=fuelking")
+	if got := doc.Find("#queue-total").Text(); got != "1 alert" {
+		t.Errorf("one alert counted as %q", got)
+	}
+	if got := doc.Find("#export-what").Text(); !strings.Contains(got, "the 1 alert of this filter") {
+		t.Errorf("export line %q", got)
+	}
+	if got := ivy.page(t, "/alerts").Find("#queue-total").Text(); got != "5 alerts" {
+		t.Errorf("five alerts counted as %q", got)
+	}
+	doc = ivy.page(t, "/alerts")
+	row := func(name string) *goquery.Selection { return doc.Find(fmt.Sprintf(`tr[data-key=%q]`, e.keys[name])) }
+	for name, want := range map[string]string{
+		"peroxide": "35%, limit 12%",      // over its limit
+		"nitro":    "strength not stated", // a limit, no strength
+		"acetone":  "",                    // no limit: nothing to compare
+	} {
+		if got := row(name).Find(".strength").Text(); got != want {
+			t.Errorf("%s: strength %q, want %q", name, got, want)
+		}
+	}
+	if !row("peroxide").Find(".strength").HasClass("over") || row("nitro").Find(".strength").HasClass("over") {
+		t.Error("over-limit strength not marked, or a missing one marked over")
+	}
+	if got := row("nitro").Find("input.select").AttrOr("aria-label", ""); got != "Select Nitromethane: Nitromethane 98% 1 L" {
+		t.Errorf("checkbox label %q", got)
+	}
+}
+
+// TestReopenLabels: the button that takes a dismissed or escalated alert
+// back to triaged says so, rather than "Mark triaged" as on a new alert.
+func TestReopenLabels(t *testing.T) {
+	e := newEnv(t)
+	ivy := e.as(precwatch.RoleInvestigator)
+	key := e.keys["peroxide"]
+	label := func() string { return strings.TrimSpace(ivy.page(t, "/alerts/"+key).Find("#to-triaged").Text()) }
+	if got := label(); got != "Mark triaged" {
+		t.Errorf("new alert: %q", got)
+	}
+	for _, c := range []struct{ status, text, want string }{
+		{"escalated", "", "De-escalate to triaged"},
+		{"dismissed", "duplicate of another listing", "Reopen as triaged"},
+	} {
+		if resp := ivy.do("POST", "/api/alerts/"+key+"/actions", map[string]string{"action": "status", "status": c.status, "text": c.text}, nil); resp.code != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.status, resp.code, resp.body)
+		}
+		if got := label(); got != c.want {
+			t.Errorf("%s alert: %q, want %q", c.status, got, c.want)
+		}
+	}
+}
+
+// TestWatchlistTableReadable: a substance with many synonyms shows the
+// first ones and folds the rest away, limits are shown with the regimes,
+// the table scrolls in its own box, each row's ID opens its editor and
+// each Edit link names its substance.
+func TestWatchlistTableReadable(t *testing.T) {
+	e := newEnv(t)
+	wl := testWatchlist()
+	for i := range 30 {
+		wl.Substances[0].Synonyms = append(wl.Substances[0].Synonyms, fmt.Sprintf("peroxide spelling %02d", i))
+	}
+	e.wl.ActiveFn = func(context.Context) (*precwatch.Watchlist, int, error) { return wl, 0, nil }
+	doc := e.as(precwatch.RoleAnalyst).page(t, "/watchlist")
+	if got := doc.Find("#watchlist-version").Text(); !strings.Contains(got, "as in the file, no version saved yet") {
+		t.Errorf("version %q", got)
+	}
+	if doc.Find("div.scroll > table.watchlist").Length() != 1 {
+		t.Error("the watchlist table is not in a scrolling box")
+	}
+	peroxide := doc.Find("#substance-hydrogen-peroxide")
+	cell := peroxide.Find("td.synonyms")
+	if got := cell.Find("summary").Text(); got != "19 more" {
+		t.Errorf("folded synonyms: %q, want 19 more", got)
+	}
+	if shown := strings.Split(strings.TrimSpace(cell.Clone().Children().Remove().End().Text()), ", "); len(shown) != shownSynonyms || shown[0] != "hydrogen dioxide" {
+		t.Errorf("shown synonyms %q", shown)
+	}
+	if !strings.Contains(cell.Find("details").Text(), "peroxide spelling 29") {
+		t.Error("the last synonym is not in the folded part")
+	}
+	if got := doc.Find("#substance-acetone td.synonyms details").Length(); got != 0 {
+		t.Error("one synonym folded away")
+	}
+	if got := peroxide.Find("td.regime").Text(); got != "eu-2019-1148-annex-i (limit 12%)" {
+		t.Errorf("regimes %q", got)
+	}
+	if got := peroxide.Find("a.edit-id").AttrOr("href", ""); got != "/watchlist/substances/hydrogen-peroxide" {
+		t.Errorf("ID links to %q", got)
+	}
+	if got := peroxide.Find("a.edit").AttrOr("aria-label", ""); got != "Edit hydrogen-peroxide" {
+		t.Errorf("edit link label %q", got)
+	}
+}
+
+// TestSaveAfterRejectedReload: while a hand edit of the files is rejected,
+// the substance editor warns that saving replaces it; once a version is
+// saved, the pages say the file was rewritten since, instead of asking
+// the analyst to fix an edit that is no longer there.
+func TestSaveAfterRejectedReload(t *testing.T) {
+	e := newEnv(t)
+	ana, otto := e.as(precwatch.RoleAnalyst), e.as(precwatch.RoleOperator)
+	e.wl.setRejected(time.Now().Add(-time.Minute), errors.New("matchers: configs/watchlist.yaml:89:28: substances[0].regimes[0].limit_percent_w_w: want a number"))
+	doc := ana.page(t, "/watchlist/substances/acetone")
+	if doc.Find("#reload-rejected").Length() != 1 || !strings.Contains(doc.Find("#save-replaces-edit").Text(), "replaced, not kept") {
+		t.Errorf("the editor does not warn that saving replaces the rejected edit: %q", doc.Find("main").Text())
+	}
+	if doc.Find("#reload-saved-since").Length() != 0 {
+		t.Error("a save is reported before any")
+	}
+	resp := ana.form("/watchlist/substances/acetone", map[string][]string{
+		"base_version": {"0"}, "op": {"save"}, "comment": {"add a spelling"},
+		"name_lang": {"en", "de"}, "name_value": {"Acetone", "Aceton"}, "synonyms": {"propanone\ndimethylketon"},
+	})
+	if resp.code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.code, resp.body)
+	}
+	// The redirect names its own place on the page: the browser would
+	// otherwise keep the form's #preview-result, which the watchlist page
+	// does not have.
+	if got := resp.header.Get("Location"); got != "/watchlist?saved=1#saved" {
+		t.Errorf("save redirects to %q", got)
+	}
+	for _, c := range []struct {
+		who  *client
+		path string
+	}{{ana, "/watchlist"}, {otto, "/sites"}} {
+		doc := c.who.page(t, c.path)
+		if got := doc.Find("#reload-saved-since").Text(); !strings.Contains(got, "version 1 was saved from the console") {
+			t.Errorf("%s: %q", c.path, doc.Find("#reload-rejected").Text())
+		}
+	}
+	if got := ana.page(t, "/watchlist/substances/acetone").Find("#save-replaces-edit").Length(); got != 0 {
+		t.Error("the editor still warns after the save replaced the edit")
+	}
+}
+
+// TestSiteControlsNamed: the sites table's buttons name their site, and the
+// session import's text box has a label.
+func TestSiteControlsNamed(t *testing.T) {
+	e := newEnv(t)
+	otto := e.as(precwatch.RoleOperator)
+	doc := otto.page(t, "/sites")
+	var labels []string
+	doc.Find("table button").Each(func(_ int, b *goquery.Selection) { labels = append(labels, b.AttrOr("aria-label", "")) })
+	for _, want := range []string{"Start a run of silkvault now", "Pause chemshop"} {
+		if !slices.Contains(labels, want) {
+			t.Errorf("no button labelled %q among %q", want, labels)
+		}
+	}
+	doc = otto.page(t, "/sites/silkvault")
+	if doc.Find(`label[for="session-cookies"]`).Length() != 1 || doc.Find("textarea#session-cookies").Length() != 1 {
+		t.Error("the cookies box has no label")
+	}
+}
+
+// TestNavCurrent: the header marks the section a page is in, for screen
+// readers (aria-current) and the eye, with the longest link winning.
+func TestNavCurrent(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as(precwatch.RoleAdmin)
+	for path, want := range map[string]string{
+		"/alerts/" + e.keys["nitro"]: "/alerts",
+		"/watchlist":                 "/watchlist",
+		"/watchlist/versions":        "/watchlist/versions",
+		"/watchlist/suppressions":    "/watchlist/suppressions",
+		"/sites/silkvault":           "/sites",
+		"/admin/audit":               "/admin/audit",
+	} {
+		var current []string
+		admin.page(t, path).Find(`header nav a[aria-current="page"]`).Each(func(_ int, a *goquery.Selection) { current = append(current, a.AttrOr("href", "")) })
+		if !slices.Equal(current, []string{want}) {
+			t.Errorf("%s: current %q, want %s", path, current, want)
 		}
 	}
 }

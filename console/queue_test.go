@@ -182,9 +182,12 @@ func TestBrowserQueueSort(t *testing.T) {
 	defer stop()
 	b.login("ivy", "/alerts")
 	first := `document.querySelector("table.queue tbody tr").dataset.key`
+	// The address changes when the next page commits, before it is parsed:
+	// wait for the page to be complete too.
+	const loaded = ` && document.readyState == "complete"`
 	b.set("#sort", "newest")
 	b.click(`#filters button[type=submit]`)
-	b.waitFor(`location.search == "?sort=newest"`)
+	b.waitFor(`location.search == "?sort=newest"` + loaded)
 	if got := eval[string](b, first); got != e.keys["xss"] {
 		t.Errorf("newest first: first row %s, want the xss alert", got)
 	}
@@ -199,9 +202,9 @@ func TestBrowserQueueSort(t *testing.T) {
 	// The Raised header flips to oldest first, keeping the filter.
 	b.set(`#filters select[name=severity]`, "medium")
 	b.click(`#filters button[type=submit]`)
-	b.waitFor(`location.search == "?severity=medium&sort=newest"`)
+	b.waitFor(`location.search == "?severity=medium&sort=newest"` + loaded)
 	b.click("#sort-raised")
-	b.waitFor(`new URLSearchParams(location.search).get("sort") == "oldest"`)
+	b.waitFor(`new URLSearchParams(location.search).get("sort") == "oldest"` + loaded)
 	if got := eval[string](b, `location.search`); !strings.Contains(got, "severity=medium") {
 		t.Errorf("header link dropped the filter: %s", got)
 	}
@@ -209,10 +212,10 @@ func TestBrowserQueueSort(t *testing.T) {
 		t.Errorf("oldest first: first row %s, want the first peroxide alert", got)
 	}
 	b.click("#sort-site")
-	b.waitFor(`new URLSearchParams(location.search).get("sort") == "site"`)
+	b.waitFor(`new URLSearchParams(location.search).get("sort") == "site"` + loaded)
 	if got := eval[[]string](b, `[...document.querySelectorAll("table.queue tbody tr td:nth-child(7)")].map(td => td.textContent)`); !slices.IsSorted(got) || len(got) != 4 {
 		t.Errorf("site order: sites %v", got)
 	}
 	b.click("#sort-severity")
-	b.waitFor(`location.search == "?severity=medium"`)
+	b.waitFor(`location.search == "?severity=medium"` + loaded)
 }

@@ -142,7 +142,7 @@ func (s *Server) sitesPage(w http.ResponseWriter, r *http.Request, _ *precwatch.
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "sites", sitesView{Sites: rows, Controls: s.op != nil, Rejected: s.rejectedReload()})
+	s.render(w, r, http.StatusOK, "sites", sitesView{Sites: rows, Controls: s.op != nil, Rejected: s.rejectedReloadSince(r.Context())})
 	return nil
 }
 

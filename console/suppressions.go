@@ -194,7 +194,7 @@ func (s *Server) suppressionsSubmit(w http.ResponseWriter, r *http.Request, u *p
 		if err != nil {
 			return err
 		}
-		http.Redirect(w, r, fmt.Sprintf("/watchlist/suppressions?saved=%d", n), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/watchlist/suppressions?saved=%d#saved", n), http.StatusSeeOther)
 		return nil
 	}
 	in := suppressionIn{
@@ -231,7 +231,7 @@ func (s *Server) suppressionsSubmit(w http.ResponseWriter, r *http.Request, u *p
 		if err != nil {
 			return err
 		}
-		http.Redirect(w, r, fmt.Sprintf("/watchlist/suppressions?saved=%d", n), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/watchlist/suppressions?saved=%d#saved", n), http.StatusSeeOther)
 		return nil
 	}
 	return errorf(EINVALID, "op: want preview, save or lift")

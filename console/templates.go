@@ -49,9 +49,11 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"can": func(u *precwatch.User, role string) bool {
 			return u != nil && allows([]precwatch.Role{precwatch.Role(role)}, u.Role)
 		},
-		"add":   func(a, b int) int { return a + b },
-		"upper": strings.ToUpper,
-		"short": func(s string) string { return s[:min(12, len(s))] },
+		"add":    func(a, b int) int { return a + b },
+		"plural": plural,
+		"lead":   leadMatch,
+		"upper":  strings.ToUpper,
+		"short":  func(s string) string { return s[:min(12, len(s))] },
 		// duration is a wait rounded for people.
 		"duration": func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
 		"yesno": func(b *bool) string {
@@ -82,6 +84,23 @@ type pageData struct {
 	User  *precwatch.User
 	Title string
 	View  any
+	// Nav is the header link of the section the page is in, marked as the
+	// current page.
+	Nav string
+}
+
+// navLinks are the header's links, longest first so that a page under
+// /watchlist/versions is in Versions, not Watchlist.
+var navLinks = []string{"/watchlist/suppressions", "/watchlist/versions", "/admin/users", "/admin/audit", "/deliveries", "/watchlist", "/alerts", "/sites"}
+
+// navFor is the header link a page at path belongs to, "" when none.
+func navFor(path string) string {
+	for _, l := range navLinks {
+		if path == l || strings.HasPrefix(path, l+"/") {
+			return l
+		}
+	}
+	return ""
 }
 
 // titled is implemented by views with their own page title.
@@ -95,7 +114,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		panic("console: no template " + name)
 	}
 	u, _ := r.Context().Value(userKey{}).(*precwatch.User)
-	d := pageData{User: u, View: view, Title: name}
+	d := pageData{User: u, View: view, Title: name, Nav: navFor(r.URL.Path)}
 	if tv, ok := view.(titled); ok {
 		d.Title = tv.PageTitle()
 	}
@@ -123,6 +142,14 @@ func formatPrice(p float64, currency string) string {
 		return s
 	}
 	return "–"
+}
+
+// plural picks the word for a count: "1 alert", "2 alerts".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func formatPercent(p *float64) string {

@@ -121,6 +121,6 @@ func (s *Server) rollbackForm(w http.ResponseWriter, r *http.Request, u *precwat
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d", saved), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d#saved", saved), http.StatusSeeOther)
 	return nil
 }

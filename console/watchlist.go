@@ -51,6 +51,12 @@ type watchlistView struct {
 type reloadProblem struct {
 	At    time.Time
 	Error string
+	// SavedSince is a watchlist version saved from the console after the
+	// rejection: the save rewrote the watchlist file, replacing a rejected
+	// hand edit of it, and the daemon has yet to read it again. Zero when
+	// none (or unknown).
+	SavedSince   int
+	SavedSinceAt time.Time
 }
 
 // rejectedReload returns the latest reload of the daemon's config and
@@ -66,6 +72,26 @@ func (s *Server) rejectedReload() *reloadProblem {
 		return nil
 	}
 	return &reloadProblem{At: at, Error: err.Error()}
+}
+
+// rejectedReloadSince is rejectedReload noting a watchlist version saved
+// from the console after the rejection, so that the page does not say the
+// rejected edit is pending when a save has just replaced it.
+func (s *Server) rejectedReloadSince(ctx context.Context) *reloadProblem {
+	p := s.rejectedReload()
+	if p == nil {
+		return nil
+	}
+	vs, err := s.store.WatchlistVersions(ctx)
+	if err != nil {
+		return p // the warning stands; the versions page shows the error
+	}
+	for _, v := range vs {
+		if v.At.After(p.At) && v.Version > p.SavedSince {
+			p.SavedSince, p.SavedSinceAt = v.Version, v.At
+		}
+	}
+	return p
 }
 
 // substanceMatches reports whether q (ignoring case) is part of the
@@ -91,7 +117,14 @@ type substanceRow struct {
 	S       precwatch.Substance
 	Names   string
 	Regimes string
+	// Synonyms are the first synonyms, shown; MoreSynonyms the rest, folded
+	// away, so that a substance with a hundred spellings does not make the
+	// table pages long.
+	Synonyms, MoreSynonyms []string
 }
+
+// shownSynonyms is how many synonyms the watchlist table shows unfolded.
+const shownSynonyms = 12
 
 func (watchlistView) PageTitle() string { return "Watchlist" }
 
@@ -104,18 +137,25 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwa
 	if err != nil {
 		return err
 	}
-	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved"), Rejected: s.rejectedReload(),
+	v := watchlistView{Version: version, Watchlist: active, Saved: r.URL.Query().Get("saved"), Rejected: s.rejectedReloadSince(r.Context()),
 		Search: strings.TrimSpace(r.URL.Query().Get("q"))}
 	for _, sub := range active.Substances {
 		if !substanceMatches(sub, v.Search) {
 			continue
 		}
-		row := substanceRow{S: sub}
+		row := substanceRow{S: sub, Synonyms: sub.Synonyms}
+		if len(sub.Synonyms) > shownSynonyms+1 { // folding one away would save nothing
+			row.Synonyms, row.MoreSynonyms = sub.Synonyms[:shownSynonyms], sub.Synonyms[shownSynonyms:]
+		}
 		var names, regimes []string
 		for _, t := range (precwatch.Substance{Names: sub.Names}).Terms() {
 			names = append(names, strings.TrimPrefix(t, "name"))
 		}
 		for _, re := range sub.Regimes {
+			if re.LimitPercent != nil {
+				regimes = append(regimes, fmt.Sprintf("%s (limit %s)", re.Regime, formatPercent(re.LimitPercent)))
+				continue
+			}
 			regimes = append(regimes, string(re.Regime))
 		}
 		row.Names, row.Regimes = strings.Join(names, "; "), strings.Join(regimes, ", ")
@@ -127,6 +167,9 @@ func (s *Server) watchlistPage(w http.ResponseWriter, r *http.Request, _ *precwa
 
 // substanceView is the editor of one substance's names and terms.
 type substanceView struct {
+	// Rejected is a rejected hand edit of the daemon's files: saving here
+	// rewrites the watchlist file and so replaces it.
+	Rejected      *reloadProblem
 	BaseVersion   int
 	Substance     precwatch.Substance
 	Names         []nameRow
@@ -187,6 +230,7 @@ func (s *Server) substancePage(w http.ResponseWriter, r *http.Request, _ *precwa
 		return err
 	}
 	v := newSubstanceView(active.Substances[i], version)
+	v.Rejected = s.rejectedReloadSince(r.Context())
 	v.Names = append(v.Names, nameRow{}, nameRow{}) // room to add languages
 	s.render(w, r, http.StatusOK, "substance", v)
 	return nil
@@ -220,6 +264,7 @@ func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *prec
 	edited.Names = map[string]string{}
 	langs, names := r.PostForm["name_lang"], r.PostForm["name_value"]
 	v := newSubstanceView(edited, version)
+	v.Rejected = s.rejectedReloadSince(r.Context())
 	v.Comment = r.PostFormValue("comment")
 	for j := range min(len(langs), len(names)) {
 		lang, name := strings.TrimSpace(langs[j]), strings.TrimSpace(names[j])
@@ -271,7 +316,7 @@ func (s *Server) substanceSubmit(w http.ResponseWriter, r *http.Request, u *prec
 			return err
 		}
 		s.audit(ctx, u.Name, "watchlist.apply", fmt.Sprintf("watchlist:v%d", n), "edit "+edited.ID+": "+strings.TrimSpace(v.Comment))
-		http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d", n), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/watchlist?saved=%d#saved", n), http.StatusSeeOther)
 		return nil
 	case "preview":
 		p, err := wl.Preview(ctx, &cand)

@@ -45,6 +45,28 @@ func TestQuantity(t *testing.T) {
 	if len(ms) != 2 || ms[0].Quantity == nil || ms[0].Quantity.Millilitres != 5000 || ms[1].Quantity == nil || ms[1].Quantity.Grams != 1000 {
 		t.Errorf("two substances: %+v", ms)
 	}
+	// Items of a list, each with a strength and an amount: the amount
+	// before a comma ends the item before it, though fewer words part it
+	// from the next substance than the strength parts it from its own (the
+	// demo's lab-clearance lot read 2 L for the acid and 5 L for the
+	// peroxide).
+	for _, tt := range []struct{ title, want string }{
+		{"Lab clearance lot: acetone 5 L, hydrogen peroxide 30% 2 L, nitric acid 65% 1 L", "acetone 5 L; hydrogen-peroxide 2 L; nitric-acid 1 L"},
+		{"nitric acid 65% 1 L, hydrogen peroxide 30% 2 L", "nitric-acid 1 L; hydrogen-peroxide 2 L"},
+		{"Nitric acid 65%, 1 L", "nitric-acid 1 L"},
+	} {
+		var got []string
+		for _, x := range m.Match(precwatch.Listing{Title: tt.title}) {
+			q := "none"
+			if x.Quantity != nil {
+				q = x.Quantity.Text
+			}
+			got = append(got, x.Substance+" "+q)
+		}
+		if strings.Join(got, "; ") != tt.want {
+			t.Errorf("%q: amounts %q, want %s", tt.title, got, tt.want)
+		}
+	}
 }
 
 func TestScoreAndReasons(t *testing.T) {

@@ -174,7 +174,24 @@ func quantityFor(toks []token, quants []quantity, accepted []candidate, c candid
 				owned = false
 				break
 			}
-			if do := dist(o, q); do >= 0 && do < d {
+			do := dist(o, q)
+			if do < 0 {
+				continue
+			}
+			// A list of items, each substance with its own amount: in
+			// "peroxide 30% 2 L, nitric acid 65% 1 L" the 2 L before the
+			// comma ends the peroxide's item, though it is nearer to the
+			// acid by words; the item a quantity shares with a substance
+			// decides before the words do.
+			sepC, sepO := listSepAround(toks, c, q), listSepAround(toks, o, q)
+			if sepC != sepO {
+				if sepC {
+					owned = false
+					break
+				}
+				continue
+			}
+			if do < d {
 				owned = false
 				break
 			}
@@ -187,6 +204,21 @@ func quantityFor(toks []token, quants []quantity, accepted []candidate, c candid
 		return quantity{}, false
 	}
 	return quants[best], true
+}
+
+// listSepAround reports whether a list separator (a comma or semicolon)
+// stands between candidate o and quantity q.
+func listSepAround(toks []token, o candidate, q quantity) bool {
+	from, to := o.tokAfter, q.first
+	if q.last < o.tokFirst {
+		from, to = q.last+1, o.tokFirst
+	}
+	for i := max(from, 0); i < min(to, len(toks)); i++ {
+		if toks[i].kind == tokPunct && (toks[i].word == "," || toks[i].word == ";") {
+			return true
+		}
+	}
+	return false
 }
 
 // quantityOf converts q to the public form, in text's terms.

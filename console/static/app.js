@@ -20,6 +20,19 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   document.querySelectorAll("input.select").forEach(function (box) { box.addEventListener("change", countSelected); });
   countSelected(); // ticks the browser restored, going back to the page
+  // "← Queue" on an alert's page goes back to the queue as it was left:
+  // its filter, sort and page (kept for the tab only; without script the
+  // link is the plain queue).
+  try {
+    if (location.pathname === "/alerts") {
+      window.sessionStorage.setItem("precwatch.queue", location.search);
+    }
+    var back = document.getElementById("back-to-queue");
+    var kept = window.sessionStorage.getItem("precwatch.queue");
+    if (back && kept && kept.charAt(0) === "?") {
+      back.setAttribute("href", "/alerts" + kept);
+    }
+  } catch (e) { /* storage disabled: the plain link stays */ }
   // Disable a form's buttons once submitted, so a double click acts once.
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function () {
