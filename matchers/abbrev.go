@@ -24,13 +24,7 @@ import (
 func (m *Matcher) abbrevsDropped(text string, cands []candidate) bool {
 	prevTo := -1
 	for i := 0; i < len(cands); {
-		lo, hi := cands[i].start, cands[i].end
-		j := i + 1
-		for j < len(cands) && cands[j].start < hi+2*tokenWindow {
-			hi = max(hi, cands[j].end)
-			j++
-		}
-		from, to := max(0, lo-tokenWindow), min(len(text), hi+tokenWindow)
+		from, to, j := clusterWindow(text, cands, i)
 		for from > 0 && text[from-1] != ' ' && text[from-1] != '\n' {
 			from--
 		}

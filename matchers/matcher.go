@@ -1013,6 +1013,19 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	return clean
 }
 
+// clusterWindow returns the window [from, to) of text that the cluster of
+// nearby candidates starting at cands[i] (sorted by start) is read in, and
+// the index of the next cluster's first candidate.
+func clusterWindow(text string, cands []candidate, i int) (from, to, next int) {
+	lo, hi := cands[i].start, cands[i].end
+	j := i + 1
+	for j < len(cands) && cands[j].start < hi+2*tokenWindow {
+		hi = max(hi, cands[j].end)
+		j++
+	}
+	return max(0, lo-tokenWindow), min(len(text), hi+tokenWindow), j
+}
+
 // tokenizeCands tokenizes the text around the candidates, sorted by
 // start, one window per cluster of nearby candidates, separated by a
 // break, and finds the strengths and amounts there.
@@ -1020,13 +1033,7 @@ func (m *Matcher) tokenizeCands(sc *scratch, text string, cands []candidate) ([]
 	toks := sc.toks[:0]
 	sc.arena, sc.words, sc.nums, sc.spelled = sc.arena[:0], sc.words[:0], sc.nums[:0], false
 	for i := 0; i < len(cands); {
-		lo, hi := cands[i].start, cands[i].end
-		j := i + 1
-		for j < len(cands) && cands[j].start < hi+2*tokenWindow {
-			hi = max(hi, cands[j].end)
-			j++
-		}
-		from, to := max(0, lo-tokenWindow), min(len(text), hi+tokenWindow)
+		from, to, j := clusterWindow(text, cands, i)
 		if len(toks) > 0 {
 			if from < toks[len(toks)-1].end {
 				from = toks[len(toks)-1].end
