@@ -35,12 +35,7 @@ func checkAbbrevsDropped(t *testing.T, m *Matcher, s string) (dropped, rejected 
 	rejected = true
 	first := 0
 	for _, c := range cands {
-		first += tokenAt(toks[first:], c.start)
-		after := first
-		for after < len(toks) && toks[after].start < c.end {
-			after++
-		}
-		c.tokFirst, c.tokAfter = first, after
+		first = c.locateTokens(toks, first)
 		if c.ref.class != classAbbr || !m.abbrevRejected(s, toks, strengths, quants, c) {
 			rejected = false
 			if dropped {

@@ -107,7 +107,7 @@ func (m *Matcher) loneStrength(sc *scratch, l precwatch.Listing) {
 			x.first, x.last = 0, 0 // token indexes mean nothing across fields
 			// One strength written two ways ("30 volume (9 %)") is one.
 			v, ok := percentOf(x, s)
-			if n == 0 || !ok || x != lone && math.Abs(v-loneV) > sameStrength {
+			if n == 0 || x != lone && (!ok || math.Abs(v-loneV) > sameStrength) {
 				lone, loneV, n = x, v, n+1
 			}
 		}

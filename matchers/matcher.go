@@ -920,12 +920,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	// on. Abbreviations and slang count only with supporting context.
 	supported, first := cands[:0], 0
 	for _, c := range cands {
-		first += tokenAt(toks[first:], c.start)
-		after := first
-		for after < len(toks) && toks[after].start < c.end {
-			after++
-		}
-		c.tokFirst, c.tokAfter = first, after
+		first = c.locateTokens(toks, first)
 		if c.ref.class == classAbbr && m.abbrevRejected(text, toks, strengths, quants, c) {
 			continue
 		}
@@ -1011,6 +1006,19 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 		st.mask = stepsMask(st.text, c.ref)
 	}
 	return clean
+}
+
+// locateTokens sets c's first token and the one after its end, searching
+// toks from the token from on (candidates are located in order of start),
+// and returns its first token.
+func (c *candidate) locateTokens(toks []token, from int) int {
+	first := from + tokenAt(toks[from:], c.start)
+	after := first
+	for after < len(toks) && toks[after].start < c.end {
+		after++
+	}
+	c.tokFirst, c.tokAfter = first, after
+	return first
 }
 
 // clusterWindow returns the window [from, to) of text that the cluster of
@@ -2150,12 +2158,10 @@ func strengthFor(text string, toks []token, strengths []strength, accepted []can
 // after a name's: "|", a dash or slash standing for nothing, "|". The row
 // states no strength, and one from a row before or after is not its own.
 func emptyCellAfter(toks []token, i int) bool {
-	cell := func(k string) bool { return k == "|" }
-	if i+2 >= len(toks) || toks[i].kind != tokPunct || !cell(toks[i].word) || toks[i+2].kind != tokPunct || !cell(toks[i+2].word) {
+	if !punctAt(toks, i, "|") || !punctAt(toks, i+2, "|") {
 		return false
 	}
-	t := toks[i+1]
-	return t.kind == tokPunct && (t.word == "—" || t.word == "–" || t.word == "-" || t.word == "/")
+	return punctAt(toks, i+1, "—") || punctAt(toks, i+1, "–") || punctAt(toks, i+1, "-") || punctAt(toks, i+1, "/")
 }
 
 // asideStrength reports whether s stands in brackets opened at or after
@@ -2168,9 +2174,9 @@ func asideStrength(toks []token, from int, s strength) bool {
 		switch {
 		case toks[t].kind == tokBreak:
 			return false
-		case toks[t].kind == tokPunct && toks[t].word == "(":
+		case punctAt(toks, t, "("):
 			open = t
-		case toks[t].kind == tokPunct && toks[t].word == ")":
+		case punctAt(toks, t, ")"):
 			open = -1
 		}
 	}
@@ -2188,14 +2194,14 @@ func asideStrength(toks []token, from int, s strength) bool {
 // asideEnd returns the index of the ")" closing the "(" at toks[t] before
 // toks[limit], or t when toks[t] opens no such bracket.
 func asideEnd(toks []token, t, limit int) int {
-	if toks[t].kind != tokPunct || toks[t].word != "(" {
+	if !punctAt(toks, t, "(") {
 		return t
 	}
 	for e := t + 1; e < limit && e-t <= maxAsideTokens; e++ {
 		switch {
-		case toks[e].kind == tokBreak || toks[e].kind == tokPunct && toks[e].word == "(":
+		case toks[e].kind == tokBreak || punctAt(toks, e, "("):
 			return t
-		case toks[e].kind == tokPunct && toks[e].word == ")":
+		case punctAt(toks, e, ")"):
 			return e
 		}
 	}

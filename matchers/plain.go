@@ -365,8 +365,10 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, out *walkOu
 						if _, ok := soundReadMay(v, w, keyBuf[:0]); ok {
 							return false, hit
 						}
-						if v.fauxMay(w) && v.fauxOK(w) {
-							return false, hit // a Cyrillic word in Latin look-alikes
+						if v.fauxMay(w) {
+							if _, ok := v.fauxRead(w); ok {
+								return false, hit // a Cyrillic word in Latin look-alikes
+							}
 						}
 					}
 				} else if folded <= len(lower) {

@@ -247,6 +247,11 @@ func has(toks []token, i int, f wordFlag) bool {
 	return i >= 0 && i < len(toks) && toks[i].kind == tokWord && toks[i].flags&f != 0
 }
 
+// punctAt reports whether toks[i] is the punctuation p.
+func punctAt(toks []token, i int, p string) bool {
+	return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && toks[i].word == p
+}
+
 // abbrevDot are words after which a full stop does not end a sentence.
 var abbrevDot = map[string]bool{
 	"vol": true, "conc": true, "approx": true, "ca": true, "min": true, "max": true,
@@ -1257,16 +1262,13 @@ func notStrengthBefore(toks []token, first int) bool {
 // toleranceAt returns the index of a tolerance's number when toks[j]
 // starts one ("± 1", "+/- 0,5", "+- 2"), else -1.
 func toleranceAt(toks []token, j int) int {
-	punct := func(i int, p string) bool {
-		return i < len(toks) && toks[i].kind == tokPunct && toks[i].word == p
-	}
 	k := j
 	switch {
-	case punct(k, "±"):
+	case punctAt(toks, k, "±"):
 		k++
-	case punct(k, "+") && punct(k+1, "/") && punct(k+2, "-"):
+	case punctAt(toks, k, "+") && punctAt(toks, k+1, "/") && punctAt(toks, k+2, "-"):
 		k += 3
-	case punct(k, "+") && punct(k+1, "-"):
+	case punctAt(toks, k, "+") && punctAt(toks, k+1, "-"):
 		k += 2
 	default:
 		return -1

@@ -43,11 +43,8 @@ type vocab struct {
 	lowerWords wordSet                  // words, asked in any ASCII case
 	// faux maps a long Cyrillic word spelt in Latin letters that look
 	// like its letters ("HuTpoMeTaH", "nepekucb") to the word.
-	faux map[string]string
-	// fauxBits holds faux's first four bytes: most words fail it before
-	// the map is asked.
-	fauxBits quadBits
-	fauxRaw  *[26*26*26/64 + 1]uint64 // faux's first three letters
+	faux    map[string]string
+	fauxRaw *[26*26*26/64 + 1]uint64 // faux's first three letters
 	// rule holds the words the rules read (negators, units).
 	rule map[string]bool
 	// maxLen is the longest word in bytes: longer text words are skipped.
@@ -173,9 +170,6 @@ func newVocab(patterns []string) *vocab {
 	}
 	v.near = newNearFilter(v.words)
 	v.faux = fauxForms(v.words)
-	for k := range v.faux {
-		v.fauxBits.add(quad([]byte(k)))
-	}
 	for q := range v.fuzzyStart {
 		v.fuzzyBits.add(q)
 	}
@@ -401,27 +395,18 @@ func fauxForms(words map[string]bool) map[string]string {
 }
 
 // fauxMay is fauxRead's test of the first three bytes of w (three or
-// more ASCII letters), small enough to be inlined.
+// more), small enough to be inlined: whether they are ASCII letters that
+// start a word of faux.
 func (v *vocab) fauxMay(w []byte) bool {
-	x := (uint32(letterIndex[w[0]])*26+uint32(letterIndex[w[1]]))*26 + uint32(letterIndex[w[2]])
-	return x < 26*26*26 && v.fauxRaw[x/64]&(1<<(x%64)) != 0
-}
-
-// lowerQuad is w's first four bytes in ASCII lower case.
-func lowerQuad(w []byte) uint32 {
-	return uint32(lowerASCII[w[0]]) | uint32(lowerASCII[w[1]])<<8 | uint32(lowerASCII[w[2]])<<16 | uint32(lowerASCII[w[3]])<<24
-}
-
-// fauxOK reports whether fauxRead reads w.
-func (v *vocab) fauxOK(w []byte) bool {
-	_, ok := v.fauxRead(w)
-	return ok
+	a, b, c := uint32(letterIndex[w[0]]), uint32(letterIndex[w[1]]), uint32(letterIndex[w[2]])
+	x := (a*26+b)*26 + c
+	return (a|b|c)&0x80 == 0 && v.fauxRaw[x/64]&(1<<(x%64)) != 0
 }
 
 // fauxRead returns the vocabulary word an ASCII word of fauxMinLetters or
 // more spells in Cyrillic look-alikes, in any case ("HuTpoMeTaH").
 func (v *vocab) fauxRead(w []byte) (string, bool) {
-	if len(w) < fauxMinLetters || len(w) > v.maxLen || !v.fauxBits.hasQuad(lowerQuad(w)) {
+	if len(w) < fauxMinLetters || len(w) > v.maxLen || !v.fauxMay(w) {
 		return "", false
 	}
 	var buf [64]byte
