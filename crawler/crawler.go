@@ -900,7 +900,7 @@ func (r *run) page(t task, resp *colly.Response) {
 		l, read, err := c.ext.DetailRead(doc, pageURL, t.listing)
 		if err == nil && !t.frame {
 			l = r.reidentify(l, read, pageURL, doc) // its own URL: identity.go
-			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(t, l, read, fu, fetchedAt, digest, f.ID) {
+			if fu := c.ext.DetailFrame(doc, pageURL); fu != "" && r.detailFrame(b, t, l, read, fu, fetchedAt, f.ID) {
 				return // the listing is recorded when its frame is read
 			}
 		}
@@ -965,6 +965,9 @@ func (r *run) page(t task, resp *colly.Response) {
 		res.Listings[i] = r.normalize(res.Listings[i]) // once per row: see row
 	}
 	r.prefetch(b, res.Listings) // the rows' stored states, in one read
+	if follow && len(res.Listings) > 0 {
+		r.writeAhead(b) // the detail tasks pushed below name this page's fetch
+	}
 	for _, l := range res.Listings {
 		l.FetchedAt, l.PageSHA256 = fetchedAt, digest
 		l.Sources = precwatch.IndexSources(l, f.ID) // issue 11
@@ -1159,14 +1162,15 @@ var detailFields = [...]struct {
 // scheduled, or over max_pages): the page's listing is then recorded as
 // read. The index page the listing came from is stored first, as for
 // any detail page; the frame's task waits for this page in turn.
-func (r *run) detailFrame(t task, l, read precwatch.Listing, frameURL string, fetchedAt time.Time, digest, fetchID string) bool {
+func (r *run) detailFrame(b *pageBatch, t task, l, read precwatch.Listing, frameURL string, fetchedAt time.Time, fetchID string) bool {
 	from := indexFetch(t.listing)
-	l.FetchedAt, l.PageSHA256 = fetchedAt, digest
+	l.FetchedAt, l.PageSHA256 = fetchedAt, b.digest
 	l.Sources = precwatch.DetailSources(t.listing, from, l, fetchID)
-	if t.listing.PageSHA256 != digest {
+	if t.listing.PageSHA256 != b.digest {
 		r.awaitPage(t.listing.PageSHA256)
 	}
 	r.awaitFetch(from)
+	r.writeAhead(b) // the frame's task names this page's fetch
 	return r.enqueue(task{url: r.mirrors.toPrimary(frameURL), depth: t.depth, kind: kindDetail, listing: l,
 		rowHash: t.rowHash, frame: true, outerRead: read})
 }

@@ -1,6 +1,9 @@
 package crawler
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -165,5 +168,68 @@ func TestSharedFrontierPostPager(t *testing.T) {
 	h := take()
 	if err != nil || run.Status != precwatch.RunOK || run.Listings != 8 || h["/listings"] != 3 || h["POST"] != 2 {
 		t.Fatalf("run %q %q (%v): %d listings; fetched %v; want ok, 8 listings, 3 index pages, 2 of them POSTs", run.Status, run.Errors, err, run.Listings, h)
+	}
+}
+
+// aheadStore is a Redis store whose frontiers check, as each task is
+// pushed, that every fetch the task's listing names is stored already.
+type aheadStore struct {
+	*redis.Store
+	mu            sync.Mutex
+	named, absent []string // fetches named by pushed tasks, and those not stored then
+}
+
+func (s *aheadStore) Frontier(site, runID string) precwatch.Frontier {
+	return &aheadFrontier{Frontier: s.Store.Frontier(site, runID), s: s}
+}
+
+type aheadFrontier struct {
+	precwatch.Frontier
+	s *aheadStore
+}
+
+func (f *aheadFrontier) Push(ctx context.Context, key string, data []byte, maxTasks int) (bool, bool, error) {
+	var st sharedTask
+	if err := json.Unmarshal(data, &st); err != nil {
+		return false, false, err
+	}
+	for _, id := range st.Listing.FetchIDs() {
+		_, err := f.s.Fetch(ctx, id)
+		f.s.mu.Lock()
+		f.s.named = append(f.s.named, id)
+		if errors.Is(err, precwatch.ErrNotFound) {
+			f.s.absent = append(f.s.absent, st.URL+" names "+id)
+		}
+		f.s.mu.Unlock()
+	}
+	return f.Frontier.Push(ctx, key, data, maxTasks)
+}
+
+// On a shared frontier an index page is written before the detail tasks
+// it sends on are pushed: a worker that takes one, while the page's
+// reader is still at it or after it died, finds the fetch its listing
+// names. (A worker killed between pushing them and writing the page left
+// tasks whose listing named a fetch never stored: each waited for it
+// and the listing was refused.)
+func TestSharedFrontierPageStoredBeforeItsTasks(t *testing.T) {
+	e := newEnv(t)
+	st, err := redis.Open(t.Context(), redistest.Start(t)+"?prefix=ahead", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	as := &aheadStore{Store: st}
+	c, err := New(e.torSite("/"), as, keywordMatcher{}, nil, WithLease("one", 2*time.Second), WithVisibilityTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Run(t.Context())
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 3 {
+		t.Fatalf("run %s %q (%v): %d listings; want ok, 3", run.Status, run.Errors, err, run.Listings)
+	}
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if len(as.named) < 3 || len(as.absent) > 0 {
+		t.Errorf("%d fetches named by pushed tasks; not stored when pushed: %q", len(as.named), as.absent)
 	}
 }

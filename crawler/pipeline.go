@@ -28,6 +28,7 @@ type pageBatch struct {
 	digest     string
 	obs        []precwatch.Observation
 	done       chan struct{} // closed once flushed, when this batch registered the digest
+	ahead      bool          // page written before its tasks were pushed (writeAhead)
 	// states are the stored states of the page's listings, read at once
 	// (see prefetch); nil when not read.
 	states map[string]precwatch.ListingState
@@ -78,22 +79,16 @@ func (r *run) flush(b *pageBatch, stored func()) {
 		}
 	}()
 	if b.page == nil && len(b.obs) == 0 {
+		if b.ahead && stored != nil {
+			stored()
+		}
 		return
 	}
 	// What was read is written even when the run is being stopped (a
 	// block page, a limit, the caller): it is evidence.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), flushTimeout)
 	defer cancel()
-	res, err := r.c.store.RecordPage(ctx, b.page, b.obs)
-	if err != nil && b.replayBody != nil && errors.Is(err, precwatch.ErrBodyNotStored) {
-		// Retention: the body this 304 was read from was pruned after
-		// the run read it (its fetch state had moved on meanwhile). It is
-		// the body the validators stand for: keep it again.
-		r.c.logger.Warn("stored page gone since it was read, writing it again", "url", b.page.URL, "sha256", b.digest)
-		p := *b.page
-		p.Body, p.Stored = b.replayBody, false
-		res, err = r.c.store.RecordPage(ctx, &p, b.obs)
-	}
+	res, err := r.recordPage(ctx, b, b.obs)
 	if err != nil {
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s (%d listings): %w", b.digest, len(b.obs), err)))
 		return
@@ -102,6 +97,42 @@ func (r *run) flush(b *pageBatch, stored func()) {
 	if stored != nil {
 		stored()
 	}
+}
+
+// recordPage writes b's page (nil once written ahead) with obs.
+func (r *run) recordPage(ctx context.Context, b *pageBatch, obs []precwatch.Observation) ([]precwatch.RecordResult, error) {
+	res, err := r.c.store.RecordPage(ctx, b.page, obs)
+	if err != nil && b.page != nil && b.replayBody != nil && errors.Is(err, precwatch.ErrBodyNotStored) {
+		// Retention: the body this 304 was read from was pruned after
+		// the run read it (its fetch state had moved on meanwhile). It is
+		// the body the validators stand for: keep it again.
+		r.c.logger.Warn("stored page gone since it was read, writing it again", "url", b.page.URL, "sha256", b.digest)
+		p := *b.page
+		p.Body, p.Stored = b.replayBody, false
+		res, err = r.c.store.RecordPage(ctx, &p, obs)
+	}
+	return res, err
+}
+
+// writeAhead, on a shared frontier, writes b's page and fetch record now,
+// before the tasks it sends on (detail pages, a frame) are pushed: those
+// tasks name its fetch as their listing's source, and another worker may
+// take them while this one is still reading the page, or after it died
+// (then the page is read again under another fetch, and a listing naming
+// the first would wait for it in vain and be refused). flush then writes
+// only the observations. In process the page is written when done, as
+// its detail pages wait for it (awaitPage).
+func (r *run) writeAhead(b *pageBatch) {
+	if r.shared == nil || b.page == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), flushTimeout)
+	defer cancel()
+	if _, err := r.recordPage(ctx, b, nil); err != nil {
+		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s ahead of its tasks: %w", b.digest, err)))
+		return
+	}
+	b.page, b.ahead = nil, true
 }
 
 // awaitPage waits until the page of SHA-256 digest, when a worker is

@@ -63,6 +63,14 @@ func (w *worker) wait(t *testing.T) error {
 		w.done <- err
 		return err
 	case <-time.After(90 * time.Second):
+		// SIGQUIT makes the Go runtime print every goroutine's stack, so
+		// that the failure shows where the worker hung.
+		_ = w.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case err := <-w.done:
+			w.done <- err
+		case <-time.After(10 * time.Second):
+		}
 		t.Fatalf("worker still running after 90s:\n%s", w.out)
 		return nil
 	}

@@ -588,7 +588,10 @@ func (nd *node) alive() error {
 // stop ends the tor: SIGTERM, which a client or relay obeys at once, then
 // SIGKILL if it is still there after stopWait (an authority flushing its
 // state on a 2-core machine loaded by other test packages took more than
-// five seconds once).
+// five seconds once, and more than twenty once in CI). Either way the tor is
+// gone when stop returns, which is all its callers need: a tor killed is
+// reported on stderr with its log's last lines, not as an error that would
+// fail tests that passed.
 func (nd *node) stop() error {
 	nd.mu.Lock()
 	cmd, exited := nd.cmd, nd.exited
@@ -605,7 +608,9 @@ func (nd *node) stop() error {
 	}
 	_ = cmd.Process.Kill()
 	<-exited
-	return fmt.Errorf("tornet: %s ignored SIGTERM and was killed", nd.name)
+	fmt.Fprintf(os.Stderr, "tornet: %s ignored SIGTERM for %v and was killed; its log ends:\n%s",
+		nd.name, stopWait, tail(filepath.Join(nd.dir, "notice.log"), 5))
+	return nil
 }
 
 // stopWait is how long stop waits for a tor to obey SIGTERM.
