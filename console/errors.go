@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,12 @@ func userError(err error) *Error {
 // otherwise. Internal errors are logged with their detail, which the user
 // never sees.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away (a sign-in or a page closed mid-request):
+		// nobody reads the answer and nothing failed on this side.
+		s.logger.DebugContext(r.Context(), "request cancelled by the client", "method", r.Method, "path", r.URL.Path)
+		return
+	}
 	e := userError(err)
 	status := codes[e.Code]
 	if e.Code == EINTERNAL {

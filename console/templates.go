@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"math"
 	"mime"
 	"net/http"
 	"path"
@@ -42,7 +43,7 @@ func (s *Server) parseTemplates() (map[string]*template.Template, error) {
 		"date":         func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"price":        formatPrice,
 		"percent":      formatPercent,
-		"score":        func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
+		"score":        formatScore,
 		"join":         strings.Join,
 		"sevClass":     func(sv precwatch.Severity) string { return "sev sev-" + sv.String() },
 		"maxSortDepth": func() string { return groupThousands(precwatch.MaxSortDepth) },
@@ -232,4 +233,10 @@ func groupThousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// formatScore shows a score as the CSV export and the API give it: the
+// matcher rounds scores to one decimal, so 68.5 is not shown as 68.
+func formatScore(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64)
 }

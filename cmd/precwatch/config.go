@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -40,6 +41,10 @@ type Config struct {
 
 	path string        // the file it was read from
 	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
+	// watchlistSum is the SHA-256 of the watchlist file as loaded with this
+	// config (or saved from the console since): a save refuses to write
+	// over a valid hand edit not yet in force.
+	watchlistSum [sha256.Size]byte
 }
 
 // checkWatchlist reports what of the config names substances wl does not

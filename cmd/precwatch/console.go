@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -421,6 +422,12 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	}
 	w.m.reloadMu.Lock()
 	defer w.m.reloadMu.Unlock()
+	if cfg = w.m.config.Load(); cfg == nil {
+		return 0, errors.New("no config loaded")
+	}
+	if err := handEdited(cfg); err != nil {
+		return 0, err
+	}
 	now := time.Now().UTC()
 	// Keep the watchlist that was in force before the first edit, so that
 	// one can always return to it.
@@ -443,10 +450,31 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	if err := writeFileAtomic(cfg.WatchlistPath(), data); err != nil {
 		return 0, err
 	}
+	saved := *cfg
+	saved.watchlistSum = sha256.Sum256(data)
+	w.m.config.Store(&saved)
 	w.m.matcher.Store(mt)
 	w.m.metrics.observeReload("console", nil, len(wl.Substances))
 	w.m.logger.Info("watchlist saved from the console", "version", v, "author", author, "substances", len(wl.Substances))
 	return v, nil
+}
+
+// handEdited returns an error wrapping ErrChanged when the watchlist file
+// on disk is a valid watchlist other than the one in force: a hand edit
+// the daemon has not read yet, which a save from the console would throw
+// away unseen. A file that does not parse is not refused: its reload was
+// rejected, the console shows why, and a save is how an analyst mends it.
+func handEdited(cfg *Config) error {
+	path := cfg.WatchlistPath()
+	data, err := os.ReadFile(path)
+	if err != nil || sha256.Sum256(data) == cfg.watchlistSum {
+		return nil
+	}
+	if _, err := matchers.ParseWatchlist(path, data); err != nil {
+		return nil
+	}
+	return fmt.Errorf("console: save watchlist: %w: %s was edited on disk since it was loaded; "+
+		"the daemon puts it in force at its next look at the file (--reload-interval, or SIGHUP); reload this page then and make the change again", precwatch.ErrChanged, path)
 }
 
 // keepComments returns wl written over the watchlist file at path with the

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/precwatch/precwatch"
 	"github.com/precwatch/precwatch/console"
+	"github.com/precwatch/precwatch/storage/embedded"
 )
 
 // TestDaemonServesConsole runs the daemon on the fixture markets with the
@@ -368,5 +371,70 @@ func TestConsoleAccountHint(t *testing.T) {
 	}
 	if out := serve(); strings.Contains(out, "no console account") {
 		t.Errorf("serve with an account still hints:\n%s", out)
+	}
+}
+
+// TestWatchlistSaveKeepsHandEdit: a save from the console does not write
+// over a valid hand edit of the watchlist file that the daemon has not
+// read yet; it does replace a broken one (whose reload was rejected), and
+// once the edit is loaded the console saves again.
+func TestWatchlistSaveKeepsHandEdit(t *testing.T) {
+	t.Parallel()
+	config := writeConfig(t, []precwatch.Site{{Name: "shop", StartURLs: []string{"http://shop.test/"}, Schedule: "@every 1h",
+		Extract: precwatch.Extraction{Listing: "div.l", Title: "h2"}}})
+	m := NewMain()
+	m.ConfigPath = config
+	m.logger = slog.New(slog.DiscardHandler)
+	load := func() {
+		t.Helper()
+		cfg, mt, err := m.loadConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.config.Store(cfg)
+		m.matcher.Use(mt, cfg)
+	}
+	load()
+	st, err := embedded.Open(t.Context(), filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ws := &watchlistService{m: m, store: st}
+	path := m.config.Load().WatchlistPath()
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(wl *precwatch.Watchlist, comment string) (int, error) {
+		wl.Version = comment
+		return ws.Apply(t.Context(), wl, "ana", comment)
+	}
+	active, _, _ := ws.Active(t.Context())
+
+	hand := append([]byte("# a hand edit\n"), orig...)
+	if err := os.WriteFile(path, hand, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edit(active, "over a hand edit"); !errors.Is(err, precwatch.ErrChanged) || !strings.Contains(err.Error(), "edited on disk") {
+		t.Errorf("save over an unread hand edit: %v, want ErrChanged saying why", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, hand) {
+		t.Errorf("the hand edit was overwritten")
+	}
+
+	load() // the daemon reads it
+	if _, err := edit(active, "after the reload"); err != nil {
+		t.Errorf("save after the hand edit was loaded: %v", err)
+	}
+	if _, err := edit(active, "a second save"); err != nil {
+		t.Errorf("a second save from the console: %v", err)
+	}
+
+	if err := os.WriteFile(path, []byte("substances: [oops\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edit(active, "over a broken file"); err != nil {
+		t.Errorf("save over a broken hand edit: %v, want it mended", err)
 	}
 }

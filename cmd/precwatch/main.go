@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -219,10 +220,16 @@ func (m *Main) loadConfig() (*Config, *matchers.Matcher, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	wl, err := matchers.LoadWatchlist(cfg.WatchlistPath())
+	// Read once: the digest is of the very bytes put in force.
+	data, err := os.ReadFile(cfg.WatchlistPath())
+	if err != nil {
+		return nil, nil, fmt.Errorf("load watchlist: %w", err)
+	}
+	wl, err := matchers.ParseWatchlist(cfg.WatchlistPath(), data)
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.watchlistSum = sha256.Sum256(data)
 	if err := cfg.checkWatchlist(wl); err != nil {
 		return nil, nil, err
 	}
