@@ -587,6 +587,11 @@ func TestBrowserWidths(t *testing.T) {
 		if got := overflow(); got > 0 {
 			t.Errorf("at %d px the queue is %.0f px wider than the window", width, got)
 		}
+		// Nor does the queue scroll sideways in its box: at 800 px the
+		// columns an alert's page shows anyway give way to the title.
+		if got := eval[float64](b, `(box => box.scrollWidth - box.clientWidth)(document.querySelector("table.queue").parentElement)`); got > 0 {
+			t.Errorf("at %d px the queue's table is %.0f px wider than its box", width, got)
+		}
 		b.open("/watchlist", `document.readyState == "complete"`)
 		if got := overflow(); got > 0 {
 			t.Errorf("at %d px the watchlist page is %.0f px wider than the window", width, got)

@@ -5,11 +5,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -34,8 +34,7 @@ type daemonProc struct {
 
 func startProc(t *testing.T, args string) *daemonProc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "PRECWATCH_TEST_MAIN=1", "PRECWATCH_TEST_ARGS="+args)
+	cmd := selfCommand(context.Background(), args)
 	outR, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

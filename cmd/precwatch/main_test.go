@@ -38,6 +38,20 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// selfCommand returns a command running precwatch with args (split on
+// spaces) as a process of its own: the binary PRECWATCH_TEST_BIN names,
+// which make test builds as users build it (without the race detector,
+// which made each worker of the multi-process tests take over a second of
+// CPU to start, and its crawls many times that), else this test binary.
+func selfCommand(ctx context.Context, args string) *exec.Cmd {
+	if bin := os.Getenv("PRECWATCH_TEST_BIN"); bin != "" {
+		return exec.CommandContext(ctx, bin, strings.Fields(args)...)
+	}
+	cmd := exec.CommandContext(ctx, os.Args[0])
+	cmd.Env = append(os.Environ(), "PRECWATCH_TEST_MAIN=1", "PRECWATCH_TEST_ARGS="+args)
+	return cmd
+}
+
 // syncBuffer is a bytes.Buffer safe for the daemon's log writes while the
 // test reads it.
 type syncBuffer struct {
@@ -380,9 +394,7 @@ func twoProcessesOneRedis(t *testing.T, dsn string) {
 				slices.Reverse(order)
 			}
 			for _, s := range order {
-				cmd := exec.CommandContext(t.Context(), os.Args[0])
-				cmd.Env = append(os.Environ(), "PRECWATCH_TEST_MAIN=1",
-					"PRECWATCH_TEST_ARGS=crawl --site "+s.Name+" --config "+config+" --store "+dsn+" --log-level warn")
+				cmd := selfCommand(t.Context(), "crawl --site "+s.Name+" --config "+config+" --store "+dsn+" --log-level warn")
 				if out, err := cmd.CombinedOutput(); err != nil {
 					errs <- fmt.Errorf("process %d crawl %s: %v\n%s", p, s.Name, err, out)
 				}

@@ -40,8 +40,7 @@ type worker struct {
 
 func startWorker(t *testing.T, args string) *worker {
 	t.Helper()
-	w := &worker{cmd: exec.Command(os.Args[0]), out: &syncBuffer{}, done: make(chan error, 1)}
-	w.cmd.Env = append(os.Environ(), "PRECWATCH_TEST_MAIN=1", "PRECWATCH_TEST_ARGS="+args)
+	w := &worker{cmd: selfCommand(context.Background(), args), out: &syncBuffer{}, done: make(chan error, 1)}
 	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
 	if err := w.cmd.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
