@@ -718,6 +718,7 @@ func (r *run) do(t task) {
 		cctx := colly.NewContext()
 		cctx.Put(keyTask, t)
 		gen := r.loginGen()
+		cctx.Put(keyGateGen, r.gateGen())
 		cctx.Put(keyBlockRetry, attempt < r.c.retries)
 		method, body, hdr := http.MethodGet, io.Reader(nil), http.Header(nil)
 		if t.post {
@@ -728,7 +729,7 @@ func (r *run) do(t task) {
 		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
 			continue
 		}
-		if r.gate(cctx) { // an interstitial that set a cookie: waited out, fetch once more
+		if r.gate(cctx) { // an interstitial that set a cookie: waited out (or passed by another request), fetch once more
 			attempt--
 			continue
 		}

@@ -377,3 +377,59 @@ func TestQueueThenButton(t *testing.T) {
 		})
 	}
 }
+
+// TestGatePassedOnceInFlight: a site crawled over four circuits answers
+// the run's first four requests, in flight together, with one gate (a
+// POST button that sets a cookie): the gate is passed once, the other
+// requests wait for that pass and go through with its cookie, and the run
+// reads every page. (Probe 13: each request claimed a pass of its own;
+// past maxGatePasses such claims the run ended blocked.)
+func TestGatePassedOnceInFlight(t *testing.T) {
+	var submits, gated atomic.Int32
+	arrived := make(chan struct{}, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/enter" {
+			r.ParseForm()
+			if r.Method != http.MethodPost || r.PostForm.Get("csrf") != "t0k" {
+				http.Error(w, "bad form", http.StatusBadRequest)
+				return
+			}
+			n := submits.Add(1)
+			http.SetCookie(w, &http.Cookie{Name: "pass", Value: fmt.Sprintf("ok%d", n), Path: "/", HttpOnly: true})
+			http.Redirect(w, r, "/", http.StatusFound)
+			return
+		}
+		if c, err := r.Cookie("pass"); err != nil || !strings.HasPrefix(c.Value, "ok") {
+			// The first four requests are answered together, so that
+			// all four meet the gate before any passes it.
+			if gated.Add(1) <= 4 {
+				arrived <- struct{}{}
+				for len(arrived) < 4 {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			fmt.Fprint(w, `<html><head><title>DDoS protection</title></head><body><h2>DDoS protection</h2><form method="post" action="/enter"><input type="hidden" name="csrf" value="t0k"><button>Enter</button></form></body></html>`)
+			return
+		}
+		id := strings.Trim(r.URL.Path, "/")
+		fmt.Fprintf(w, `<html><body><div class="listing"><span class="id">%s</span><h2>Hydrogen peroxide 35%% 1L (%s)</h2></div></body></html>`, id, id)
+	}))
+	t.Cleanup(srv.Close)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	site := precwatch.Site{Name: "gated", Proxy: p.URL(), Circuits: 4,
+		Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"},
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		site.StartURLs = append(site.StartURLs, "http://"+onionA+"/"+id)
+	}
+	run, _ := e.run(t, site)
+	if run.Status != precwatch.RunOK || run.Listings != 5 || submits.Load() != 1 {
+		t.Errorf("run %q %q, block %+v: %d listings, %d gate submissions; want ok, 5, one", run.Status, run.Errors, run.Block, run.Listings, submits.Load())
+	}
+}

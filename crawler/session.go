@@ -42,6 +42,17 @@ const (
 	// keyGateClick marks a colly request whose answer was an interstitial
 	// passed by its button: its value is the *gateClick to submit.
 	keyGateClick = "precwatch.gate.click"
+	// keyGateGen is set by do(): the gate passes made when the request was
+	// sent (see claimGate).
+	keyGateGen = "precwatch.gate.gen"
+	// keyGateShared marks a colly request whose answer was an interstitial
+	// another request passed, or is passing: its value is the channel the
+	// pass closes (nil when it is made), after which the page is fetched
+	// once more.
+	keyGateShared = "precwatch.gate.shared"
+	// keyGatePasser marks the request that passes an interstitial for the
+	// requests in flight (see endPass).
+	keyGatePasser = "precwatch.gate.passer"
 	// keyBlockRetry is set by do() on a request that may be tried again on
 	// a fresh circuit when its answer is a block page; handle() then sets
 	// keyBlockRetried (the page's URL) instead of stopping the run.
@@ -64,6 +75,14 @@ const (
 // captcha, nothing to type or choose) is passed the same way: the run
 // submits the form, through the site's proxy and with its cookies, and when
 // the answer sets a cookie fetches the page once more.
+//
+// One pass serves the requests in flight (a site crawled over several
+// circuits meets the gate on each at once): a request that meets a gate
+// while another passes it waits for that pass, and one sent before the
+// last pass fetches its page again with the pass's cookie, as a logged-out
+// answer does after another worker's login. Passing it once per request
+// submitted its button again and again, and past maxGatePasses in a row
+// the run ended blocked.
 const (
 	maxGateWait   = 30 * time.Second
 	maxGatePasses = 3
@@ -271,6 +290,10 @@ type runSession struct {
 	status  precwatch.RunStatus
 	// unread counts the interstitials passed since a page was last read.
 	unread int
+	// gates counts the interstitials passed; passing, while one is being
+	// passed, is closed when that pass ends (see claimGate).
+	gates   int
+	passing chan struct{}
 	// reads counts the pages read (see pageRead).
 	reads int
 }
@@ -424,6 +447,11 @@ func (r *run) handle(t task, v verdict, resp *colly.Response, digest string, doc
 		resp.Ctx.Put(keyGateClick, g)
 		return
 	}
+	if resp.Ctx.GetAny(keyGateShared) != nil {
+		r.c.logger.Info("an interstitial another request passes or passed, fetching again after it", "url", resp.Request.URL.Redacted(),
+			"class", v.class, "reason", v.reason)
+		return
+	}
 	if blockRetryable(v.class, resp.StatusCode) && resp.Ctx.GetAny(keyBlockRetry) == true && resp.Ctx.GetAny(keyReplay) == nil {
 		r.c.logger.Info("block page, asking again on a fresh circuit", "url", resp.Request.URL.Redacted(),
 			"class", v.class, "reason", v.reason, "page_sha256", digest)
@@ -563,7 +591,7 @@ func (r *run) passGate(t task, v verdict, resp *colly.Response, doc *goquery.Doc
 	if !ok || wait > maxGateWait {
 		return 0, false
 	}
-	return wait, r.claimGate(t.url, passWait)
+	return wait, r.claimGate(t.url, passWait, resp.Ctx)
 }
 
 // gatePass is a way of passing an interstitial: waiting out its refresh,
@@ -575,21 +603,77 @@ const (
 	passClick
 )
 
-// claimGate reports whether an interstitial answered for pageURL may be
-// passed by way: once per URL and way, maxGatePasses times in a row without
-// a page read (see pageRead). A queue that, once waited out, shows an
-// "Enter the market" button is two steps of one gate, as a browser passes
-// it; the same step met again on the same URL is a block.
-func (r *run) claimGate(pageURL string, way gatePass) bool {
+// claimGate reports whether an interstitial answered for pageURL, to the
+// request of colly context cctx, may be passed by way: once per URL and
+// way, maxGatePasses times in a row without a page read (see pageRead). A
+// queue that, once waited out, shows an "Enter the market" button is two
+// steps of one gate, as a browser passes it; the same step met again on the
+// same URL is a block. When another request is passing a gate, or passed
+// one since this request was sent, that pass stands for this one: claimGate
+// marks cctx to fetch the page again after it (keyGateShared) and reports
+// false. A claim that passes marks cctx as the passer, which ends the pass
+// (endPass).
+func (r *run) claimGate(pageURL string, way gatePass, cctx *colly.Context) bool {
 	s := r.sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if gen, ok := cctx.GetAny(keyGateGen).(int); ok && (gen != s.gates || s.passing != nil) {
+		cctx.Put(keyGateShared, s.passing)
+		return false
+	}
 	if s.gated[pageURL]&way != 0 || s.unread >= maxGatePasses {
 		return false
 	}
 	s.gated[pageURL] |= way
 	s.unread++
+	s.passing = make(chan struct{})
+	cctx.Put(keyGatePasser, true)
 	return true
+}
+
+// gateGen returns the number of interstitials passed so far; do() notes it
+// in a request's context (keyGateGen).
+func (r *run) gateGen() int {
+	if r.sess == nil {
+		return 0
+	}
+	r.sess.mu.Lock()
+	defer r.sess.mu.Unlock()
+	return r.sess.gates
+}
+
+// endPass ends the pass the request of cctx was making, if it was the
+// passer: the requests that waited for it fetch their pages again.
+func (r *run) endPass(cctx *colly.Context) {
+	if cctx.GetAny(keyGatePasser) != true {
+		return
+	}
+	s := r.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gates++
+	if s.passing != nil {
+		close(s.passing)
+		s.passing = nil
+	}
+}
+
+// sharedGate reports whether the request of cctx met an interstitial that
+// another request's pass stands for (see claimGate), once that pass is
+// over.
+func (r *run) sharedGate(cctx *colly.Context) bool {
+	v := cctx.GetAny(keyGateShared)
+	if v == nil {
+		return false
+	}
+	if ch, _ := v.(chan struct{}); ch != nil {
+		select {
+		case <-ch:
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+	return r.ctx.Err() == nil
 }
 
 // pageRead notes that a page the crawl asked for was read, not an
@@ -631,7 +715,7 @@ func (r *run) clickGate(t task, v verdict, resp *colly.Response, doc *goquery.Do
 		method, action = http.MethodGet, enterLink(doc, resp.Request.URL)
 		ok = action != nil
 	}
-	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick) {
+	if !ok || !r.c.hosts[strings.ToLower(action.Hostname())] || !r.claimGate(t.url, passClick, resp.Ctx) {
 		return nil, false
 	}
 	g := &gateClick{method: method, page: resp.Request.URL.Redacted(), v: v, digest: digest, status: resp.StatusCode}
@@ -807,6 +891,10 @@ func (r *run) submitGate(g *gateClick) bool {
 // (or, for one clickGate let through, submits its button) and reports
 // whether to fetch the task again.
 func (r *run) gate(cctx *colly.Context) bool {
+	defer r.endPass(cctx)
+	if r.sharedGate(cctx) {
+		return true
+	}
 	if g, ok := cctx.GetAny(keyGateClick).(*gateClick); ok {
 		return r.ctx.Err() == nil && r.submitGate(g)
 	}
