@@ -292,6 +292,11 @@ func (p *circuitPool) RoundTrip(req *http.Request) (*http.Response, error) {
 			p.mirrors.observe(mirror, 0, 0)
 		}
 		p.release(ci, failed)
+		if out != req {
+			// The caller's error names the primary URL it asked for: say
+			// which mirror was tried.
+			err = fmt.Errorf("mirror %s: %w", out.URL.Host, err)
+		}
 		if failed {
 			return nil, &circuitError{err: err}
 		}

@@ -229,6 +229,11 @@ func TestMirrorsAllDown(t *testing.T) {
 	if a, b := e.connectsTo(onionA), e.connectsTo(onionB); a != 1 || b != 1 {
 		t.Errorf("CONNECTs: primary %d, mirror %d; want 1 and 1", a, b)
 	}
+	// The error of the last try names the mirror it went to, not only the
+	// primary URL the crawl asked for (probe 13).
+	if errs := strings.Join(run.Errors, "\n"); !strings.Contains(errs, "mirror "+onionB) {
+		t.Errorf("run errors %q do not name the mirror tried", errs)
+	}
 }
 
 func TestMirrorConfig(t *testing.T) {
