@@ -87,6 +87,9 @@ var holdoutBatches = []struct {
 	// Everyday products as mainstream shops sell them: developers, pool,
 	// drain and battery acids, fertilisers, fuels, ingredient lists.
 	{"batch26", 4884, floorRE("holdout-batch26-floor")},
+	// Code-switching: a title in one language and its description in
+	// another, half-translated names, neighbouring languages' words.
+	{"batch27", 5084, floorRE("holdout-batch27-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
