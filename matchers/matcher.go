@@ -956,7 +956,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	named, hasAbbr := accepted[:0], false
 	for _, c := range accepted {
 		if c.ref.class == classExclude || c.ref.class.identifier() && idNegated(toks, c.tokFirst) || !c.ref.class.identifier() && (negated(toks, c.tokFirst, c.tokAfter) || qualified(toks, c.tokFirst) || personNamed(text, c.start) || m.otherNumeral(text, c) ||
-			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start) || measuredAs(toks, c.tokFirst, c.tokAfter)) {
+			derivativeIndexName(toks, c.tokAfter) || m.disguisedNegator(text, c.start) || measuredAs(toks, c.tokFirst, c.tokAfter) || acidAdjective(text, toks, c)) {
 			continue
 		}
 		hasAbbr = hasAbbr || c.ref.class == classAbbr
@@ -1250,10 +1250,14 @@ func nearQuantities(toks []token, qs []quantity, lo, hi int) []quantity {
 // not saltpetre), or its ester or ether.
 // A "-frei"/"-free" ending negates the term, and a remover or barrier
 // ("Salpeterentferner", "Salpetersperre", "salpeterverwijderaar") is a
-// product against it, for walls. Endings shorter than
+// product against it, for walls, as its stains, efflorescence and damage
+// ("Salpeterflecken", "Salpeterausblühungen", "salpetervlekken",
+// "salpeteruitslag", "Salpeterschaden") are what such products are sold
+// against. Endings shorter than
 // compoundMinTail that are not inflections are suffixes that make another
 // compound ("thiodiglycol" + "ic").
-var acidTails = []string{"saure", "saeure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free", "entferner", "sperre", "verwijder"}
+var acidTails = []string{"saure", "saeure", "zuur", "syre", "acid", "ester", "ether", "ather", "frei", "free", "entferner", "sperre", "verwijder",
+	"fleck", "ausbluh", "schaden", "vlek", "uitslag"}
 
 // inflections are endings a compound may have without changing substance.
 var inflections = map[string]bool{"s": true, "es": true, "e": true, "en": true, "n": true}
@@ -1267,7 +1271,10 @@ var acidAdjectiveEnds = map[string]bool{"s": true, "r": true, "m": true}
 const compoundMinTail = 4
 
 // otherSubstanceTail reports whether the letters after a compound-capable
-// term make another substance of it (or negate it).
+// term make another substance of it (or negate it). A term of several
+// words takes an inflection at most: compounds are single words, and a
+// name's last word running on is another word ("chlorek cyjanu", cyanogen
+// chloride, in "chlorek cyjanurylu", cyanuric chloride).
 func otherSubstanceTail(term, b []byte) bool {
 	end := 0
 	for end < len(b) && b[end] != ' ' {
@@ -1275,6 +1282,9 @@ func otherSubstanceTail(term, b []byte) bool {
 	}
 	tail := string(b[:end])
 	if acidAdjectiveEnds[tail] && bytes.HasSuffix(term, []byte("saure")) {
+		return true
+	}
+	if bytes.IndexByte(term, ' ') >= 0 && !inflections[tail] {
 		return true
 	}
 	if utf8.RuneCountInString(tail) < compoundMinTail && !inflections[tail] {
@@ -1494,6 +1504,9 @@ var negators = map[string]bool{
 	// Not German and Dutch "noch", also "still", "more".
 	"nor": true, "ni": true, "ne": true, "ani": true, "ни": true,
 	"geen": true, // Dutch "no" ("bevat geen aceton")
+	// Portuguese, which Iberian shops write beside Spanish ("sin nitrato
+	// de potasio, sem nitrato de potássio").
+	"sem": true, "nem": true,
 	// A product against the substance: "anti-salpêtre" treats walls.
 	"anti": true, "contre": true, "против": true, "przeciw": true,
 	// Polish "devoid of" takes the genitive with no preposition
@@ -1903,6 +1916,23 @@ func derivativeIndexName(toks []token, after int) bool {
 		}
 	}
 	return false
+}
+
+// saltBases are the bases the old German nomenclature names salts after,
+// the acid written as an adjective before them: "schwefelsaure Tonerde" is
+// aluminium sulfate, "schwefelsaure Magnesia" Epsom salt.
+var saltBases = foldedSetOf(`tonerde thonerde magnesia bittererde talkerde kalkerde erde salze kali natron ammoniak kalk baryt`)
+
+// acidAdjective reports a German acid written as the adjective of its
+// salts before one of their bases ("Schwefelsaure Tonerde"): without its
+// umlaut the feminine adjective is spelt as the acid is on a keyboard
+// without one. (The adjective's other endings, "-saures Kali", are
+// otherSubstanceTail's.)
+func acidAdjective(text string, toks []token, c candidate) bool {
+	if c.tokAfter >= len(toks) || toks[c.tokAfter].kind != tokWord || !saltBases[toks[c.tokAfter].word] {
+		return false
+	}
+	return c.end-c.start >= 5 && strings.EqualFold(text[c.end-5:c.end], "saure")
 }
 
 // saltPart reports a word that names a cation or an organic group in a

@@ -17,9 +17,10 @@ import (
 // poster included" still sells the acid.
 
 // subjectGoods are the goods, before the first name in a title, that make
-// the substance their subject (not "job", "lecture" or "vide": a job lot,
-// a lecture bottle and a vide-grenier sell the goods themselves, as
-// "vacío" and "vuoto" say vacuum-packed); subjectCompounds the same as the last part
+// the substance their subject (not "job" or "lecture": a job lot and a
+// lecture bottle sell the goods themselves, as "vacío" and "vuoto" say
+// vacuum-packed; French "vide" only where it says empty, see frenchEmpty);
+// subjectCompounds the same as the last part
 // of a German or Dutch compound ("Sicherheitsposter", "Prüfröhrchen",
 // "Waarschuwingsbord").
 var (
@@ -66,12 +67,14 @@ func subjectListing(title string, first, end int) bool {
 	}
 	var buf [64]byte
 	subject := false
+	prev := ""
 	eachWord(before, func(w string) bool {
 		f := appendFolded(buf[:0], w)
-		if subjectGoods[string(f)] {
+		if subjectGoods[string(f)] || string(f) == "vide" && frenchEmpty(before, prev) {
 			subject = true
 			return false
 		}
+		prev = w
 		for _, c := range foldedCompounds {
 			if len(f) > len(c)+3 && bytes.HasSuffix(f, c) {
 				subject = true
@@ -97,6 +100,22 @@ func subjectListing(title string, first, end int) bool {
 		return !subject && words == 1 && subjectKinds[string(f)]
 	})
 	return subject
+}
+
+// frenchEmpty reports whether "vide" in s, after the word prev, says
+// empty: not "sous vide" (vacuum-packed), and s is no "vide-grenier",
+// "vide-grange" or any other "vide-" sale of the goods themselves.
+func frenchEmpty(s, prev string) bool {
+	if strings.EqualFold(prev, "sous") {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, sale := range []string{"vide-", "vide grenier", "vide maison", "vide dressing", "vide grange"} {
+		if strings.Contains(l, sale) {
+			return false
+		}
+	}
+	return true
 }
 
 // foldedCompounds are subjectCompounds folded, as words are compared.
