@@ -189,7 +189,7 @@ func newSessionMarket(t *testing.T) *sessionMarket {
 	// EndGame-style queue: 503, a refresh, a cookie.
 	mux.HandleFunc("GET /queue", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "dcap", Value: "queue-cookie", Path: "/"})
-		page(w, 503, `<head><title>Queue</title><meta http-equiv="refresh" content="10"></head><body><h1>You are in the queue</h1><p>Please wait.</p></body>`)
+		page(w, 503, `<head><title>Queue</title><meta http-equiv="refresh" content="1"></head><body><h1>You are in the queue</h1><p>Please wait.</p></body>`)
 	})
 	mux.HandleFunc("GET /login-broken", func(w http.ResponseWriter, r *http.Request) {
 		conn, _, err := http.NewResponseController(w).Hijack()
