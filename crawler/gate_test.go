@@ -64,12 +64,7 @@ func TestCookieInterstitial(t *testing.T) {
 				fmt.Fprint(w, `<html><body><div class="listing"><span class="id">G1</span><h2>Hydrogen peroxide 35% 1L</h2></div></body></html>`)
 			}))
 			t.Cleanup(srv.Close)
-			e := &env{store: openStore(t)}
-			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			e, p := proxied(t, srv)
 			site := precwatch.Site{Name: "gated", StartURLs: []string{"http://" + onionA + "/shop"}, Proxy: p.URL(),
 				Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"},
 				Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
@@ -173,12 +168,7 @@ func TestClickThroughGate(t *testing.T) {
 				fmt.Fprint(w, listingPage)
 			}))
 			t.Cleanup(srv.Close)
-			e := &env{store: openStore(t)}
-			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			e, p := proxied(t, srv)
 			site := precwatch.Site{Name: "gated", StartURLs: []string{"http://" + onionA + "/shop"}, Proxy: p.URL(),
 				Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"},
 				Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
@@ -258,12 +248,7 @@ func TestCookieInterstitialExpires(t *testing.T) {
 				fmt.Fprintf(w, `<html><body>%s</body></html>`, b.String())
 			}))
 			t.Cleanup(srv.Close)
-			e := &env{store: openStore(t)}
-			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			e, p := proxied(t, srv)
 			site := precwatch.Site{Name: "queued", StartURLs: []string{"http://" + onionA + "/c/1"}, Proxy: p.URL(),
 				Extract: precwatch.Extraction{Listing: "div.listing", Title: "a.title", URL: "a.title @href", NextPage: "a.next",
 					Detail: &precwatch.Extraction{Description: "div.desc"}},
@@ -349,12 +334,7 @@ func TestQueueThenButton(t *testing.T) {
 				fmt.Fprint(w, `<html><head><title>DDoS protection - queue</title><meta http-equiv="refresh" content="0"></head><body><h1>You are in queue, please wait</h1></body></html>`)
 			}))
 			t.Cleanup(srv.Close)
-			e := &env{store: openStore(t)}
-			p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			e, p := proxied(t, srv)
 			site := precwatch.Site{Name: "queued", StartURLs: []string{"http://" + onionA + "/browse/1"}, Proxy: p.URL(),
 				Extract: precwatch.Extraction{Listing: "div.item", Title: "a", URL: "a @href",
 					Detail: &precwatch.Extraction{Description: "div.full"}},
@@ -416,12 +396,7 @@ func TestGatePassedOnceInFlight(t *testing.T) {
 		fmt.Fprintf(w, `<html><body><div class="listing"><span class="id">%s</span><h2>Hydrogen peroxide 35%% 1L (%s)</h2></div></body></html>`, id, id)
 	}))
 	t.Cleanup(srv.Close)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	e, p := proxied(t, srv)
 	site := precwatch.Site{Name: "gated", Proxy: p.URL(), Circuits: 4,
 		Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"},
 		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: -1}}
@@ -432,4 +407,16 @@ func TestGatePassedOnceInFlight(t *testing.T) {
 	if run.Status != precwatch.RunOK || run.Listings != 5 || submits.Load() != 1 {
 		t.Errorf("run %q %q, block %+v: %d listings, %d gate submissions; want ok, 5, one", run.Status, run.Errors, run.Block, run.Listings, submits.Load())
 	}
+}
+
+// proxied returns an env on a fresh store and a SOCKS proxy that sends
+// onionA to srv.
+func proxied(t *testing.T, srv *httptest.Server) (*env, *socksproxy.Proxy) {
+	t.Helper()
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return &env{store: openStore(t)}, p
 }
