@@ -789,6 +789,7 @@ func (m *Matcher) Match(l precwatch.Listing) []precwatch.Match {
 	if m.dropSubjects(sc, l.Title); len(sc.staged) == 0 {
 		return nil
 	}
+	dropClassNames(sc)
 	m.scoreListing(sc, l.Tor)
 	// The matches and what their pointer and slice fields point to, sized
 	// exactly, in one allocation for the usual few matches: bytes and
@@ -1916,6 +1917,35 @@ func derivativeIndexName(toks []token, after int) bool {
 		}
 	}
 	return false
+}
+
+// classNames are the generic words for saltpetre: alone they name
+// potassium nitrate, but beside the saltpetres they are the class of
+// ("twee salpeters: Chilisalpeter en Kalksalpeter", "Salpeter-Sortiment:
+// Kalksalpeter und Natronsalpeter").
+var classNames = foldedSetOf(`saltpetre saltpetres saltpeter saltpeters nitre niter salpeter salpeters salpetre salpetres salitre salitres`)
+
+// dropClassNames removes a match read from a generic class name
+// (classNames) when the listing also names another substance whose own
+// name holds that word (Kalksalpeter, Chile saltpetre, salitre de Chile),
+// unless a strength was stated for it: the listing sells the kinds.
+func dropClassNames(sc *scratch) {
+	if len(sc.staged) < 2 {
+		return
+	}
+	var buf, other [64]byte
+	kept := sc.staged[:0]
+	for _, st := range sc.staged {
+		w := appendFolded(buf[:0], st.text)
+		if classNames[string(w)] && !(st.hasConc && !st.shared) && slices.ContainsFunc(sc.staged, func(o staged) bool {
+			return o.ref.sub != st.ref.sub && len(o.text) > len(st.text) && bytes.Contains(appendFolded(other[:0], o.text), w)
+		}) {
+			continue
+		}
+		kept = append(kept, st)
+	}
+	clear(sc.staged[len(kept):])
+	sc.staged = kept
 }
 
 // saltBases are the bases the old German nomenclature names salts after,

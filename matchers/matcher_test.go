@@ -438,6 +438,8 @@ func TestMatchTable(t *testing.T) {
 		{"empty bottle french", "Flacon de pharmacie ancien vide « Acide nitrique », XIXe", ``},
 		{"sous vide", "Sachet sous vide acétone 5 L", `acetone/name/"acétone"/-/-`},
 		{"vide-grenier", "Vide-grenier : acétone, bidon de 5 L", `acetone/name/"acétone"/-/-`},
+		{"class name beside its kinds", "twee salpeters: Chilisalpeter en Kalksalpeter, 25 kg", `sodium-nitrate/synonym/"Chilisalpeter"/-/- calcium-nitrate/synonym/"Kalksalpeter"/-/-`},
+		{"class name alone", "Salpeter 1 kg", `potassium-nitrate/synonym/"Salpeter"/-/-`},
 		{"acid adjective", "Schwefelsaure Tonerde 17 % Al2O3, Sack 25 kg", ``},
 		{"acid noun", "Schwefelsaure 96 %, 1 L", `sulphuric-acid/name/"Schwefelsaure"/96/true`},
 		{"portuguese without", "Gel dentífrico sem nitrato de potássio, 75 ml", ``},
