@@ -144,18 +144,28 @@ func otherItemBetween(text string, toks []token, from, to int) bool {
 }
 
 // sharedHeadOf returns the head a normalised two-word name shares with
-// the names listed before it ("nitrate" of "sodium nitrate"), or the head
-// a Romance name "X di/de Y" shares with the elements listed after it.
+// the names listed before it ("nitrate" of "sodium nitrate"), and the
+// head it shares with the words listed after it ("saletra" of "saletra
+// amonowa, wapniowa", "kwas" of "kwas azotowy i siarkowy", "potassium" of
+// "potassium chlorate and perchlorate"), or the head a Romance name "X
+// di/de Y" shares with the elements listed after it.
 func sharedHeadOf(norm string) (last, first string) {
 	ws := strings.Split(norm, " ")
 	switch {
 	case len(ws) == 2 && len(ws[0]) >= 4 && len(ws[1]) >= 4:
-		return ws[1], ""
+		if molecularFirst[ws[0]] {
+			return ws[1], ""
+		}
+		return ws[1], ws[0]
 	case len(ws) == 3 && (ws[1] == "di" || ws[1] == "de") && len(ws[0]) >= 4:
 		return "", ws[0] + " " + ws[1]
 	}
 	return "", ""
 }
+
+// molecularFirst are first words of names that no list shares: "hydrogen
+// peroxide and cyanide" is not hydrogen cyanide.
+var molecularFirst = foldedSetOf(`hydrogen wasserstoff waterstof hydrogene idrogeno hidrogeno wodoru водорода`)
 
 // headConnectors join names that share a head: "potassium and sodium
 // nitrate", "nitrato di potassio e di sodio".
@@ -209,7 +219,8 @@ func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
 			}
 		}
 		if h := c.ref.headFirst; h != "" && c.tokAfter < len(toks) && toks[c.tokAfter].kind == tokWord {
-			// On over " e di B, C" after "head di A".
+			// On over " e di B, C" after "head di A", or " i B, C" after
+			// "head A".
 			for k := c.tokAfter; k+1 < len(toks) && joins(k); {
 				k++
 				if toks[k].kind == tokWord && (toks[k].word == "di" || toks[k].word == "de" || toks[k].word == "d") && k+1 < len(toks) {

@@ -440,6 +440,10 @@ func TestMatchTable(t *testing.T) {
 		{"vide-grenier", "Vide-grenier : acétone, bidon de 5 L", `acetone/name/"acétone"/-/-`},
 		{"class name beside its kinds", "twee salpeters: Chilisalpeter en Kalksalpeter, 25 kg", `sodium-nitrate/synonym/"Chilisalpeter"/-/- calcium-nitrate/synonym/"Kalksalpeter"/-/-`},
 		{"class name alone", "Salpeter 1 kg", `potassium-nitrate/synonym/"Salpeter"/-/-`},
+		// a head first, shared with the words listed after it
+		{"head first pl", "Kwas azotowy i siarkowy 1 l", `nitric-acid/name/"Kwas azotowy"/-/- sulphuric-acid/name/"siarkowy"/-/-`},
+		{"head first ru", "Селитра аммиачная и кальциевая 50 кг", `ammonium-nitrate/synonym/"Селитра аммиачная"/-/- calcium-nitrate/synonym/"кальциевая"/-/-`},
+		{"head first molecular", "Hydrogen peroxide and cyanide test kit", `hydrogen-peroxide/name/"Hydrogen peroxide"/-/-`},
 		{"acid adjective", "Schwefelsaure Tonerde 17 % Al2O3, Sack 25 kg", ``},
 		{"acid noun", "Schwefelsaure 96 %, 1 L", `sulphuric-acid/name/"Schwefelsaure"/96/true`},
 		{"portuguese without", "Gel dentífrico sem nitrato de potássio, 75 ml", ``},
