@@ -90,6 +90,9 @@ var holdoutBatches = []struct {
 	// Code-switching: a title in one language and its description in
 	// another, half-translated names, neighbouring languages' words.
 	{"batch27", 5084, floorRE("holdout-batch27-floor")},
+	// Styled Unicode as social-media and chat sellers write it: math
+	// letters, small capitals, sub- and superscripts, zalgo, emoji.
+	{"batch28", 5284, floorRE("holdout-batch28-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
