@@ -435,6 +435,10 @@ func TestMatchTable(t *testing.T) {
 		{"stain compound", "Fassadenreiniger gegen Salpeterflecken und Ausblühungen, 1 L", ``},
 		{"efflorescence compound", "Middel tegen salpeteruitslag op baksteen, 1 L", ``},
 		// a name of several words runs on into another word (batch 27)
+		{"merch shirt", "T-shirt « H₂O₂ » molécule — coton bio", ``},
+		{"merch mug", "Chemistry mug “ACETONE” 11 oz", ``},
+		{"polish sign", "Tablica BHP „KWAS SIARKOWY” — PCV 30 × 20 cm", ``},
+		{"test strips compound", "Wasserstoffperoxid-Teststreifen 0–100 mg/l, 100 Stk.", ``},
 		{"empty bottle french", "Flacon de pharmacie ancien vide « Acide nitrique », XIXe", ``},
 		{"sous vide", "Sachet sous vide acétone 5 L", `acetone/name/"acétone"/-/-`},
 		{"vide-grenier", "Vide-grenier : acétone, bidon de 5 L", `acetone/name/"acétone"/-/-`},

@@ -44,13 +44,16 @@ cartelli targhe targhette adesivi libri romanzi corsi biglietti etichette mappe 
 borden bordjes pictogrammen boeken cursussen kaarten schilderijen
 tabliczki naklejki książki książek plakaty plakatów obrazy etykiety bilety
 таблички плакаты плакатов наклейки книги книг картины этикетки билеты
-tablichki plakata plakatov nakleyki knigi kartiny etiketki`)
+tablichki plakata plakatov nakleyki knigi kartiny etiketki
+tablica tablice shirt shirts tshirt tshirts hoodie mug mugs tasse tassen taza tazas tazza tazze mok mokken kubek koszulka футболка кружка
+camiseta camisetas maglietta magliette`)
 	subjectCompounds = []string{"poster", "schild", "buch", "röhrchen", "kurs", "karte", "ticket", "streifen", "fabrik", "fabriek",
 		"aufkleber", "plakat", "bord", "bordje", "sticker", "schilder", "plakate", "etiketten", "borden", "bordjes", "stickers"} // Dutch compounds too ("Waarschuwingsbord", "Veiligheidsbordje")
 	// subjectAfter, right after the first name, make it a modifier of
 	// other goods ("Hydrogen peroxide test strips", "Sulphuric Acid Plant")
 	// or the name of a place ("Salpeter Lodge").
 	subjectAfter = foldedSetOf(`sign poster test strips detector sensor plant factory fabriek fabrik werk museum exhibition
+teststreifen teststrips teststrookjes schnelltest
 book novel roman novela romanzo powieść роман lodge hotel inn resort`)
 	// subjectKinds, right after the name, may come before a word of
 	// subjectAfter.
