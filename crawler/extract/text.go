@@ -216,14 +216,15 @@ func (t *textBuilder) String() string {
 }
 
 // invisibleLetterBreak reports the invisible characters a seller puts inside
-// a word to break it for keyword matching ("Potas\u200bsium"): kept in text
+// a word to break it for keyword matching ("Potas\u200bsium", or the
+// left-to-right and right-to-left marks between letters): kept in text
 // the matchers read, which undo them and count them as obfuscation, as
 // `precwatch match` does with the text as written. They change nothing an
-// investigator sees, unlike the bidirectional controls, which are dropped
-// everywhere.
+// investigator sees, unlike the bidirectional embeddings, overrides and
+// isolates, which are dropped everywhere.
 func invisibleLetterBreak(r rune) bool {
 	switch r {
-	case '\u00ad', '\u200b', '\u2060', '\ufeff':
+	case '\u00ad', '\u200b', '\u200e', '\u200f', '\u2060', '\ufeff':
 		return true
 	}
 	return false
