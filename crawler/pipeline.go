@@ -21,14 +21,13 @@ const flushTimeout = 10 * time.Second
 
 // pageBatch is a fetched page and the observations read from it so far.
 type pageBatch struct {
-	page *precwatch.Page // Stored, without body, for a 304 replay (issue 11)
+	page *precwatch.Page // Stored, without body, for a 304 replay (issue 11); nil once written ahead (writeAhead)
 	// replayBody is a 304 replay's body as read from the store: should a
 	// prune delete it before the page is written, it is written again.
 	replayBody []byte
 	digest     string
 	obs        []precwatch.Observation
 	done       chan struct{} // closed once flushed, when this batch registered the digest
-	ahead      bool          // page written before its tasks were pushed (writeAhead)
 	// states are the stored states of the page's listings, read at once
 	// (see prefetch); nil when not read.
 	states map[string]precwatch.ListingState
@@ -78,8 +77,8 @@ func (r *run) flush(b *pageBatch, stored func()) {
 			close(b.done)
 		}
 	}()
-	if b.page == nil && len(b.obs) == 0 {
-		if b.ahead && stored != nil {
+	if b.page == nil && len(b.obs) == 0 { // written ahead, nothing read since
+		if stored != nil {
 			stored()
 		}
 		return
@@ -132,7 +131,7 @@ func (r *run) writeAhead(b *pageBatch) {
 		r.addErr(r.storeFailed(fmt.Errorf("crawler: record page %s ahead of its tasks: %w", b.digest, err)))
 		return
 	}
-	b.page, b.ahead = nil, true
+	b.page = nil
 }
 
 // awaitPage waits until the page of SHA-256 digest, when a worker is

@@ -154,14 +154,7 @@ func FuzzAbbrevsDropped(f *testing.F) {
 		"Nitro cold brew", "TEA purity: 99", "a or AN, example", "VG 70/30 e-liquid", "DMP-30 epoxy", "HP réactif", "AN fünfundzwanzig %"} {
 		f.Add(s, uint8(0))
 	}
-	w, err := LoadWatchlist("../configs/watchlist.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	m, err := Compile(w)
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := sharedInternalMatcher(f)
 	var abbrs []string
 	for _, p := range m.patterns {
 		for _, ref := range p.refs {

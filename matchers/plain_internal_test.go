@@ -297,7 +297,7 @@ func deadHitsOnly(m *Matcher, s string) bool {
 }
 
 // sharedInternalMatcher compiles the configured watchlist.
-func sharedInternalMatcher(t *testing.T) *Matcher {
+func sharedInternalMatcher(t testing.TB) *Matcher {
 	t.Helper()
 	w, err := LoadWatchlist("../configs/watchlist.yaml")
 	if err != nil {
@@ -320,14 +320,7 @@ func FuzzPlainPrefilter(f *testing.F) {
 		"Zitronensäure wasserfrei, 1 kg", "Nitrométh. 99 %", "sans acétone", "Straße é à ü ø", "Amoníaco líquido 25%"} {
 		f.Add(s)
 	}
-	w, err := LoadWatchlist("../configs/watchlist.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	m, err := Compile(w)
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := sharedInternalMatcher(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		if m.ac.plainNoHit(s) {
 			if n := normalize(s, true, nil); len(m.ac.scanSpaced(n.text, nil)) > 0 {

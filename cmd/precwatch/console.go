@@ -425,7 +425,8 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	if cfg = w.m.config.Load(); cfg == nil {
 		return 0, errors.New("no config loaded")
 	}
-	if err := handEdited(cfg); err != nil {
+	onDisk, err := handEdited(cfg)
+	if err != nil {
 		return 0, err
 	}
 	now := time.Now().UTC()
@@ -442,7 +443,7 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 			return 0, err
 		}
 	}
-	data = w.keepComments(cfg.WatchlistPath(), wl, data)
+	data = w.keepComments(cfg.WatchlistPath(), onDisk, wl, data)
 	v, err := w.store.SaveWatchlistVersion(ctx, precwatch.WatchlistVersion{Author: author, At: now, Comment: comment, Data: data})
 	if err != nil {
 		return 0, err
@@ -459,32 +460,36 @@ func (w *watchlistService) Apply(ctx context.Context, wl *precwatch.Watchlist, a
 	return v, nil
 }
 
-// handEdited returns an error wrapping ErrChanged when the watchlist file
-// on disk is a valid watchlist other than the one in force: a hand edit
-// the daemon has not read yet, which a save from the console would throw
-// away unseen. A file that does not parse is not refused: its reload was
-// rejected, the console shows why, and a save is how an analyst mends it.
-func handEdited(cfg *Config) error {
+// handEdited reads the watchlist file and returns it (nil when it cannot
+// be read), or an error wrapping ErrChanged when it is a valid watchlist
+// other than the one in force: a hand edit the daemon has not read yet,
+// which a save from the console would throw away unseen. A file that does
+// not parse is not refused: its reload was rejected, the console shows
+// why, and a save is how an analyst mends it.
+func handEdited(cfg *Config) ([]byte, error) {
 	path := cfg.WatchlistPath()
 	data, err := os.ReadFile(path)
-	if err != nil || sha256.Sum256(data) == cfg.watchlistSum {
-		return nil
+	if err != nil {
+		return nil, nil
+	}
+	if sha256.Sum256(data) == cfg.watchlistSum {
+		return data, nil
 	}
 	if _, err := matchers.ParseWatchlist(path, data); err != nil {
-		return nil
+		return data, nil
 	}
-	return fmt.Errorf("console: save watchlist: %w: %s was edited on disk since it was loaded; "+
+	return nil, fmt.Errorf("console: save watchlist: %w: %s was edited on disk since it was loaded; "+
 		"the daemon puts it in force at its next look at the file (--reload-interval, or SIGHUP); reload this page then and make the change again", precwatch.ErrChanged, path)
 }
 
-// keepComments returns wl written over the watchlist file at path with the
-// file's comments, key order and quoting kept (yamlfile.Merge), so that a
-// save from the console does not strip what people wrote in the file; or
-// data (wl encoded afresh) when the file is unreadable or the merged text
-// does not decode exactly as wl.
-func (w *watchlistService) keepComments(path string, wl *precwatch.Watchlist, data []byte) []byte {
-	old, err := os.ReadFile(path)
-	if err != nil {
+// keepComments returns wl written over old, the watchlist file at path as
+// read before the save (the bytes handEdited checked), with the file's
+// comments, key order and quoting kept (yamlfile.Merge), so that a save
+// from the console does not strip what people wrote in the file; or data
+// (wl encoded afresh) when the file was unreadable (old is nil) or the
+// merged text does not decode exactly as wl.
+func (w *watchlistService) keepComments(path string, old []byte, wl *precwatch.Watchlist, data []byte) []byte {
+	if old == nil {
 		return data
 	}
 	merged, err := yamlfile.Merge(old, wl)
