@@ -65,6 +65,14 @@ var toLatinTable = func() (t [0x800]rune) {
 	return t
 }()
 
+// capitalLLike are the letters UTS #39 lists as confusable with capital
+// "L" rather than with "l" or "I" (which are confusable with each other):
+// in a word of capitals they stay "l" ("ᏦᎪᏞIUᎷ" is "kalium").
+var capitalLLike = map[rune]bool{
+	0x13DE: true, 0x14AA: true, 0x2CD0: true, 0xA4E1: true, 0x1041B: true, 0x10526: true,
+	0x118A3: true, 0x118B2: true, 0x16F16: true,
+}
+
 // latinOf returns the ASCII letter r looks like, or 0.
 func latinOf(r rune) rune {
 	if r >= 0 && r < rune(len(toLatinTable)) {
@@ -218,7 +226,7 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 		e, sep := k+1, ""
 		for e < len(words) && piece(e-1) && piece(e) {
 			g := gap(e)
-			if len(g) != 1 || !strings.Contains(chunkSeps, g) || sep != "" && g != sep {
+			if !chunkSep(g) || sep != "" && g != sep {
 				break
 			}
 			sep = g
@@ -333,15 +341,23 @@ type deobBuf struct {
 
 var deobPool = sync.Pool{New: func() any { return new(deobBuf) }}
 
+// chunkSep reports whether g may join the pieces of a word cut into
+// syllables: one of chunkSeps, or a bullet or middle dot alone
+// ("Per•clo•ra•to"); spaced, a bullet separates items of a list.
+func chunkSep(g string) bool {
+	return len(g) == 1 && strings.Contains(chunkSeps, g) || g == "•" || g == "·"
+}
+
 // spacedGap reports whether g, the separators between two spaced-out
 // letters, continues a run whose first gap is first: at most three
-// separator characters, no line break, of the same length as the first
-// (so "h y d r o   g e n" keeps its word break) but not necessarily the
-// same characters ("n.i-t.r_o").
+// separator characters (an emoji is one: "K🔥h🔥l🔥o"), no line break,
+// as many as in the first (so "h y d r o   g e n" keeps its word break)
+// but not necessarily the same ones ("n.i-t.r_o").
 func spacedGap(g, first string, isFirst bool) bool {
 	// An apostrophe elides a word's end: "d'a.m.m.o.n.i.u.m" is "d'" and
 	// a word.
-	if len(g) == 0 || len(g) > 3 || strings.ContainsAny(g, "\n\r'’") {
+	n := utf8.RuneCountInString(g)
+	if n == 0 || n > 3 || strings.ContainsAny(g, "\n\r'’") {
 		return false
 	}
 	// Letters dotted out and words split by a space ("h.y.d.r.o p.e.r"):
@@ -349,7 +365,7 @@ func spacedGap(g, first string, isFirst bool) bool {
 	if !isFirst && strings.TrimSpace(first) != "" && strings.TrimSpace(g) == "" {
 		return false
 	}
-	return isFirst || len(g) == len(first)
+	return isFirst || n == utf8.RuneCountInString(first)
 }
 
 // lettersOrDigits reports whether b is all ASCII lower-case letters or
@@ -479,10 +495,10 @@ func fixWord(w []rune, orig string) bool {
 				if c := latinOf(written[i]); c != 0 {
 					l = c
 				}
-				if l == 'l' && caps {
+				if l == 'l' && caps && !capitalLLike[written[i]] {
 					l = 'i'
 				}
-			} else if written != nil && caps && l == 'l' && !unicode.IsLower(written[i]) && !unicode.IsUpper(written[i]) {
+			} else if written != nil && caps && l == 'l' && !capitalLLike[written[i]] && !unicode.IsLower(written[i]) && !unicode.IsUpper(written[i]) {
 				// An uncased look-alike in a word of capitals (Lisu
 				// "ꓠꓲꓔꓣꓲꓚ") stands for a capital too.
 				l = 'i'

@@ -616,6 +616,13 @@ func TestMatchTable(t *testing.T) {
 		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
 		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
 		{"two chunks are no word", "acetone-free e.g. pure", ``},
+		// batch 28's styled letters
+		{"cherokee capital L look-alike", "ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ 99 %", `potassium-chlorate/name/"ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ"/99/true`},
+		{"small capitals with ogonek q", "ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ 98 %", `sulphuric-acid/name/"ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ"/98/true`},
+		{"emoji between letters", "K🔥h🔥l🔥o🔥r🔥a🔥t kaliya 99 %", `potassium-chlorate/synonym/"K🔥h🔥l🔥o🔥r🔥a🔥t kaliya"/99/true`},
+		{"bullet syllables", "Per•clo•ra•to de po•ta•sio 99 %", `potassium-perchlorate/name/"Per•clo•ra•to de po•ta•sio"/99/true`},
+		{"bullets spaced are a list", "Cl • O • K • NaCl • KCl", ``},
+		{"invisible marks keep the strength", "N\u200fi\u200ft\u200fr\u200fo\u200fm\u200fe\u200ft\u200fa\u200fn 98 %", `nitromethane/name/"N\u200fi\u200ft\u200fr\u200fo\u200fm\u200fe\u200ft\u200fa\u200fn"/98/true`},
 		// negation and other compounds
 		{"free", "Acetone-free nail polish remover", ``},
 		{"sans", "Dissolvant sans acétone", ``},

@@ -304,6 +304,11 @@ func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 			// ("NH₄⁺NO₃⁻").
 			if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Me, r) && !unicode.Is(unicode.Cf, r) && !isChargeSign(r) {
 				pendingSpace = true
+				// A bullet between letters may cut a word into
+				// syllables ("Per•clo•ra•to"), which deobfuscation joins.
+				if chunkSep(s[i:i+size]) && endsWithLetter(text) && i+size < len(s) && isASCIILetter(s[i+size]) {
+					suspicious = true
+				}
 			}
 			i += size
 			continue
@@ -655,11 +660,13 @@ var stroked = map[rune]rune{'ł': 'l', 'Ł': 'l', 'đ': 'd', 'Đ': 'd', 'ħ': 'h
 func isChargeSign(r rune) bool { return r == '⁺' || r == '⁻' || r == '₊' || r == '₋' }
 
 // smallCapitals are the small capital letters of Unicode's IPA and
-// phonetic blocks, by the Latin letter they stand for.
+// phonetic blocks, by the Latin letter they stand for, and "ǫ", which
+// small-capital text generators write for the q that was encoded late
+// ("ꜱᴜʟꜰᴜʀɪǫᴜᴇ"); no language the watchlist covers uses it.
 var smallCapitals = map[rune]rune{
 	'ᴀ': 'a', 'ʙ': 'b', 'ᴄ': 'c', 'ᴅ': 'd', 'ᴇ': 'e', 'ꜰ': 'f', 'ɢ': 'g', 'ʜ': 'h', 'ɪ': 'i', 'ᴊ': 'j',
-	'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ʀ': 'r', 'ꜱ': 's', 'ᴛ': 't',
-	'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z',
+	'ᴋ': 'k', 'ʟ': 'l', 'ᴍ': 'm', 'ɴ': 'n', 'ᴏ': 'o', 'ᴘ': 'p', 'ꞯ': 'q', 'ǫ': 'q', 'ʀ': 'r', 'ꜱ': 's',
+	'ᴛ': 't', 'ᴜ': 'u', 'ᴠ': 'v', 'ᴡ': 'w', 'ʏ': 'y', 'ᴢ': 'z',
 }
 
 // foldTableSize covers Latin, Greek and Cyrillic: the scripts of the

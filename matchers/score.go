@@ -74,6 +74,9 @@ func stepsMask(span string, ref *termRef) int {
 				case b&rbCf != 0:
 					mask |= bitInvisible
 					continue
+				case b&rbSep != 0:
+					seps++
+					continue
 				case b&rbLatin != 0:
 					latin = true
 				case b&rbLetter != 0:
@@ -92,6 +95,9 @@ func stepsMask(span string, ref *termRef) int {
 				continue
 			case unicode.Is(unicode.Cf, r):
 				mask |= bitInvisible
+				continue
+			case isWideSep(r):
+				seps++
 				continue
 			case r >= 0xFF00 && r <= 0xFFEF || r >= 0xFB00 && r <= 0xFB4F || r >= 0x1D400 && r <= 0x1D7FF:
 				// Full-width and mathematical letters are NFKC's, not
@@ -248,6 +254,12 @@ func hasDiacritics(s string) bool {
 	return false
 }
 
+// isWideSep reports a non-ASCII punctuation mark or symbol, a separator
+// between letters ("Per•clo•ra•to", "K🔥h🔥l🔥o") as ASCII ones are.
+func isWideSep(r rune) bool {
+	return r >= utf8.RuneSelf && (unicode.IsPunct(r) || unicode.IsSymbol(r))
+}
+
 // runeBits classifies the runes below runeBitsSize for stepsMask, as its
 // rune loop would one by one.
 const (
@@ -256,6 +268,7 @@ const (
 	rbLetter
 	rbLooksLatin // latinOf(unicode.ToLower(r)) != 0
 	rbDiacritic  // hasDiacritics(string(r))
+	rbSep        // isWideSep(r)
 )
 
 const runeBitsSize = 0x800
@@ -277,6 +290,9 @@ var runeBits = func() (t [runeBitsSize]uint8) {
 		}
 		if hasDiacritics(string(r)) {
 			b |= rbDiacritic
+		}
+		if isWideSep(r) {
+			b |= rbSep
 		}
 		t[r] = b
 	}
