@@ -218,10 +218,11 @@ func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
 				k--
 			}
 		}
-		if h := c.ref.headFirst; h != "" && c.tokAfter < len(toks) && toks[c.tokAfter].kind == tokWord {
+		if h := c.ref.headFirst; h != "" && c.tokAfter < len(toks) && headFirstJoin(toks, c, h) {
 			// On over " e di B, C" after "head di A", or " i B, C" after
-			// "head A".
-			for k := c.tokAfter; k+1 < len(toks) && joins(k); {
+			// "head A"; each item may state its own amount or strength
+			// ("Селитра: аммиачная 50 кг, кальциевая 25 кг").
+			for k := skipAmount(toks, c.tokAfter); k+1 < len(toks) && joins(k); {
 				k++
 				if toks[k].kind == tokWord && (toks[k].word == "di" || toks[k].word == "de" || toks[k].word == "d") && k+1 < len(toks) {
 					k++
@@ -229,7 +230,7 @@ func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
 				if toks[k].kind != tokWord || !add(k, h+" "+toks[k].word) {
 					break
 				}
-				k++
+				k = skipAmount(toks, k+1)
 			}
 		}
 	}
@@ -237,6 +238,33 @@ func (m *Matcher) sharedHeads(toks []token, accepted []candidate) []candidate {
 		sortByStart(accepted)
 	}
 	return accepted
+}
+
+// headFirstJoin reports whether the list after c may share its first
+// word h: a connector word right after it ("saletra amonowa i wapniowa"),
+// or an amount then a comma when c is written head first
+// ("Saletra: amonowa 50 kg, wapniowa"), not when the name was read in
+// another order ("perchlorat de sodium 99 %, nitrate" is no sodium
+// nitrate).
+func headFirstJoin(toks []token, c candidate, h string) bool {
+	if toks[c.tokAfter].kind == tokWord {
+		return true
+	}
+	if skipAmount(toks, c.tokAfter) == c.tokAfter {
+		return false
+	}
+	head, _, _ := strings.Cut(h, " ")
+	return toks[c.tokFirst].kind == tokWord && toks[c.tokFirst].word == head
+}
+
+// skipAmount returns the first token from k on that is not part of an
+// amount or strength ("50 кг", "34,4 %", "2 x 25 kg").
+func skipAmount(toks []token, k int) int {
+	for k < len(toks) && (toks[k].kind == tokNum || toks[k].kind == tokPct ||
+		toks[k].kind == tokWord && toks[k].flags&fUnit != 0 || k > 0 && toks[k-1].kind == tokNum && toks[k].kind == tokWord && toks[k].word == "x") {
+		k++
+	}
+	return k
 }
 
 // idKindWords name a registry ("CAS 67-64-1", "EINECS 231-765-0");

@@ -148,6 +148,10 @@ func TestMatchTable(t *testing.T) {
 		{"shared head first", "Nitrato di potassio e di sodio 25 kg", `potassium-nitrate/name/"Nitrato di potassio"/-/- sodium-nitrate/name/"sodio"/-/-`},
 		{"shared head not a comma alone", "Calcium, ammonium nitrate 25 kg", `ammonium-nitrate/name/"ammonium nitrate"/-/-`},
 		{"shared head unlisted", "Sodium and potassium chloride", ``},
+		{"shared head first with amounts", "Селитра: аммиачная 50 кг, кальциевая 25 кг", `ammonium-nitrate/synonym/"Селитра: аммиачная"/-/- calcium-nitrate/synonym/"кальциевая"/-/-`},
+		{"shared head first with strengths", "Kwas azotowy 65 %, siarkowy 96 %", `nitric-acid/name/"Kwas azotowy"/65/true sulphuric-acid/name/"siarkowy"/96/true`},
+		{"shared head first, next item unlisted", "Saletra amonowa 50 kg, worki 25 kg", `ammonium-nitrate/synonym/"Saletra amonowa"/-/-`},
+		{"shared head of a name read in another order", "perchlorat de sodium 99 %, nitrate de calcuim", `sodium-perchlorate/name/"perchlorat de sodium"/99/true`},
 		// new wordings (batch 12)
 		{"contain negated es", "Quitaesmalte que no contiene acetona – 200 ml", ``},
 		{"contain negated fr", "Coloration végétale – ne contient pas d'eau oxygénée", ``},
