@@ -93,6 +93,9 @@ var holdoutBatches = []struct {
 	// Styled Unicode as social-media and chat sellers write it: math
 	// letters, small capitals, sub- and superscripts, zalgo, emoji.
 	{"batch28", 5284, floorRE("holdout-batch28-floor")},
+	// Spec-sheet, safety-data and transport boilerplate around the names
+	// (H-codes, ADR lines, licence notices), strengths in every notation.
+	{"batch29", 5484, floorRE("holdout-batch29-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
