@@ -2351,8 +2351,18 @@ func gradeCode(toks []token, after int) bool {
 	if after < len(toks) && toks[after].kind == tokPunct && toks[after].word == "-" {
 		after++
 	}
-	return after < len(toks) && toks[after].kind == tokWord && gradeWords[toks[after].word]
+	if after >= len(toks) || toks[after].kind != tokWord || !gradeWords[toks[after].word] {
+		return false
+	}
+	// A grade named after the word, as Romance and Slavic languages put
+	// it ("TDG qualité technique", "TEA calidad técnica"), is the grade
+	// of the goods the code names.
+	return after+1 >= len(toks) || toks[after+1].kind != tokWord || !gradeAdjectives[toks[after+1].word]
 }
+
+var gradeAdjectives = foldedSetOf(`technique tecnica tecnico técnica técnico techniczna techniczny техническая технический tekhnicheskaya
+alimentaire alimentare alimentaria spozywcza pharmaceutique farmaceutica farmaceutico farmaceutyczna analytique analitica analitico analityczna
+reactif reactifs reactivo reagente odczynnikowa`)
 
 var gradeWords = foldedSetOf(`grade grades quality qualität qualitaet qualité calidad qualità kwaliteit jakość jakosc сорт sort`)
 

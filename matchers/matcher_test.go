@@ -620,6 +620,18 @@ func TestMatchTable(t *testing.T) {
 		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
 		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
 		{"two chunks are no word", "acetone-free e.g. pure", ``},
+		// batch 29's boilerplate
+		{"mass fraction after its noun", "Acide nitrique fraction massique 0,52 – bidon 25 kg", `nitric-acid/name/"Acide nitrique"/52/true`},
+		{"mass fraction symbol", "Salpetersäure w = 0,52, 25 kg", `nitric-acid/name/"Salpetersäure"/52/true`},
+		{"polish w is no fraction", "Kwas azotowy w 0,5 l butelce", `nitric-acid/name/"Kwas azotowy"/-/-`},
+		{"quoted on a label roll", "Etikettenrolle „Wasserstoffperoxid 35 %“ GHS03/GHS05, 500 Stück", ``},
+		{"quoted in an SDS template", "Modello SDS «Perossido di idrogeno 35 %» – file Word 16 sezioni", ``},
+		{"quoted goods", "«Acide nitrique 65 %» 1 L", `nitric-acid/name/"Acide nitrique"/65/true`},
+		{"a model is no template", "Modèle : Acide nitrique 65 %, 1 L", `nitric-acid/name/"Acide nitrique"/65/true`},
+		{"detector tubes", "Tubes réactifs acide nitrique 1-15 ppm – boîte de 10", ``},
+		{"tubes as packing", "Acide nitrique 65 %, tubes de 10 ml", `nitric-acid/name/"Acide nitrique"/65/true`},
+		{"grade named after the word", "TDG qualité technique à 99 %, fûts de 220 kg", `thiodiglycol/abbreviation/"TDG"/99/-`},
+		{"a code as a grade's name", "DC grade 5 kg", ``},
 		// batch 28's styled letters
 		{"cherokee capital L look-alike", "ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ 99 %", `potassium-chlorate/name/"ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ"/99/true`},
 		{"small capitals with ogonek q", "ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ 98 %", `sulphuric-acid/name/"ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ"/98/true`},

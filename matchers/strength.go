@@ -1142,7 +1142,11 @@ const (
 var contentWords = foldedSetOf(`content teneur contenuto contenido gehalte zawartosc содержание soderzhanie`)
 
 // fractionWords head a mass fraction ("mass fraction ≥ 0.98").
-var fractionWords = foldedSetOf(`fraction massenanteil`)
+var fractionWords = foldedSetOf(`fraction massenanteil frazione fraccion ulamek massafractie`)
+
+// massAdjectives follow a fraction word in the languages that put the
+// adjective after its noun.
+var massAdjectives = foldedSetOf(`massique massica masica masowy`)
 
 // specHead is the word that heads a number in a specification: its kind
 // (headPercent, headFraction; 0 for none) and token index.
@@ -1170,7 +1174,16 @@ func purityHead(toks []token, first int) specHead {
 		return specHead{}
 	}
 	w := toks[k].word
+	// The adjective after a fraction word: "fraction massique 0,52",
+	// "frazione massica", "ułamek masowy".
+	if massAdjectives[w] && k > 0 && has(toks, k-1, fFraction) {
+		k--
+		w = toks[k].word
+	}
 	switch {
+	case w == "w" && k+1 < first && toks[k+1].kind == tokPunct && toks[k+1].word == "=":
+		// The symbol of a mass fraction: "w = 0,52".
+		return specHead{headFraction, k}
 	case has(toks, k, fPurity):
 		return specHead{headPercent, k}
 	case pct && (has(toks, k, fContent) && !has(toks, k-1, fNotStrength) || w == "area"):

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // A listing whose goods are not the substance but about it (a sign or
@@ -25,6 +26,7 @@ import (
 // "Waarschuwingsbord").
 var (
 	subjectGoods = foldedSetOf(`sign signs poster posters sticker stickers book books ebook novel course courses training seminar webinar
+vorlagen plantilla plantillas sjablonen szablony шаблоны
 ticket tickets voucher vouchers exhibition exhibit museum vacancy hiring strips teststrips detector detectors map painting empty
 hardback hardcover paperback softcover taschenbuch broché relié rilegato brossura gebonden
 vinyl vinyle vinilo vinile lp schallplatte elpee winyl пластинка plastinka plaque plaques vuota vuote vacía vacías
@@ -58,7 +60,32 @@ book novel roman novela romanzo powieść роман lodge hotel inn resort`)
 	// subjectKinds, right after the name, may come before a word of
 	// subjectAfter.
 	subjectKinds = foldedSetOf(`safety warning hazard danger ghs storage door information`)
+	// subjectPairs are two words, side by side in either order before
+	// the name, that together name such goods though each alone may not:
+	// detector tubes ("tubes réactifs", "индикаторные трубки") and a
+	// safety data sheet's template ("Modello SDS"); "modèle" alone may
+	// be a product's model, "tubes" alone the goods' packing.
+	subjectPairs = [][2]map[string]bool{
+		{foldedSetOf(`tube tubes tubo tubos tubi fiale buisjes rurki rurka трубки трубка trubki`),
+			foldedSetOf(`reactif reactifs colorimetric colorimetrique colorimetriques colorimetricos colorimetrici rivelatrici detectores detectie wskaznikowe wskaźnikowe индикаторные индикаторная indikatornye`)},
+		{foldedSetOf(`template templates model modele modello modelo sjabloon szablon шаблон shablon vorlage`),
+			foldedSetOf(`sds msds fds sdb ficha fiche scheda karta паспорта паспорт`)},
+	}
+	// subjectPrefixes start German compounds naming such goods
+	// ("Etikettenrolle", "Etikettendrucker").
+	subjectPrefixes = [][]byte{[]byte("etiketten"), []byte("aufkleber")}
 )
+
+// subjectPair reports whether a and b, adjacent words, name subject goods
+// together (subjectPairs).
+func subjectPair(a, b string) bool {
+	for _, p := range subjectPairs {
+		if p[0][a] && p[1][b] || p[1][a] && p[0][b] {
+			return true
+		}
+	}
+	return false
+}
 
 // subjectListing reports whether title makes the listing's goods other
 // than the substance (see above); first and end span the title's first
@@ -68,18 +95,24 @@ func subjectListing(title string, first, end int) bool {
 	if first >= 0 {
 		before = title[:first]
 	}
-	var buf [64]byte
+	var buf, prevBuf [64]byte
 	subject := false
-	prev := ""
+	prev, prevF := "", []byte(nil)
 	eachWord(before, func(w string) bool {
 		f := appendFolded(buf[:0], w)
-		if subjectGoods[string(f)] || string(f) == "vide" && frenchEmpty(before, prev) {
+		if subjectGoods[string(f)] || string(f) == "vide" && frenchEmpty(before, prev) || subjectPair(string(prevF), string(f)) {
 			subject = true
 			return false
 		}
-		prev = w
+		prev, prevF = w, append(prevBuf[:0], f...)
 		for _, c := range foldedCompounds {
 			if len(f) > len(c)+3 && bytes.HasSuffix(f, c) {
+				subject = true
+				return false
+			}
+		}
+		for _, c := range subjectPrefixes {
+			if len(f) > len(c)+3 && bytes.HasPrefix(f, c) {
 				subject = true
 				return false
 			}
@@ -153,9 +186,12 @@ func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(
 // dropSubjects removes the staged matches of a listing whose title makes
 // the substance a subject (subjectListing), but those the title itself
 // states over their limit: a strength read elsewhere (a poster's text, a
-// lone figure, a specification) is the subject's, not goods on sale.
+// lone figure, a specification) is the subject's, not goods on sale, and
+// so is one quoted with its name (a label roll „Wasserstoffperoxid 35 %“,
+// an SDS template «Perossido di idrogeno 35 %»).
 func (m *Matcher) dropSubjects(sc *scratch, title string) {
-	if !slices.ContainsFunc(sc.staged, func(st staged) bool { return !soldOverLimit(st) }) {
+	sold := func(st staged) bool { return soldOverLimit(st) && !quotedIn(title, st.start, st.end) }
+	if !slices.ContainsFunc(sc.staged, func(st staged) bool { return !sold(st) }) {
 		return // every match is over its limit: none would be dropped
 	}
 	first, end := -1, 0
@@ -169,12 +205,42 @@ func (m *Matcher) dropSubjects(sc *scratch, title string) {
 	}
 	kept := sc.staged[:0]
 	for _, st := range sc.staged {
-		if soldOverLimit(st) {
+		if sold(st) {
 			kept = append(kept, st)
 		}
 	}
 	clear(sc.staged[len(kept):])
 	sc.staged = kept
+}
+
+// quotedIn reports whether title[start:end] stands inside quotation
+// marks: an opening mark before it with no mark between, and a closing
+// one after it.
+func quotedIn(title string, start, end int) bool {
+	if start < 0 || end > len(title) || start > end {
+		return false
+	}
+	i := strings.LastIndexAny(title[:start], "\"„“”«»")
+	if i < 0 {
+		return false
+	}
+	open, _ := utf8.DecodeRuneInString(title[i:])
+	var closers string
+	switch open {
+	case '"':
+		closers = "\""
+	case '„':
+		closers = "“”"
+	case '“':
+		closers = "”“"
+	case '«':
+		closers = "»"
+	case '»':
+		closers = "«" // Danish and German style: »name«
+	default:
+		return false
+	}
+	return strings.ContainsAny(title[end:], closers) && strings.Count(title[:i], "\"")%2 == 0
 }
 
 // soldOverLimit reports whether the title states st's own strength, over
