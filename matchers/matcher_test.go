@@ -632,6 +632,9 @@ func TestMatchTable(t *testing.T) {
 		{"tubes as packing", "Acide nitrique 65 %, tubes de 10 ml", `nitric-acid/name/"Acide nitrique"/65/true`},
 		{"grade named after the word", "TDG qualité technique à 99 %, fûts de 220 kg", `thiodiglycol/abbreviation/"TDG"/99/-`},
 		{"a code as a grade's name", "DC grade 5 kg", ``},
+		{"subject noun further on", "NITROMETHANE drag racing poster — A2 matte", ``},
+		{"goods further on", "Nitromethane drag racing fuel 5 L", `nitromethane/name/"Nitromethane"/-/-`},
+		{"a poster with the goods", "Acetone 5 L with poster", `acetone/name/"Acetone"/-/-`},
 		// batch 28's styled letters
 		{"cherokee capital L look-alike", "ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ 99 %", `potassium-chlorate/name/"ᏦᎪᏞIUᎷᏟᎻᏞOᏒᎪᎢ"/99/true`},
 		{"small capitals with ogonek q", "ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ 98 %", `sulphuric-acid/name/"ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ"/98/true`},

@@ -135,8 +135,42 @@ func subjectListing(title string, first, end int) bool {
 		// ("Hydrogen peroxide safety poster", "Nitric acid warning sign").
 		return !subject && words == 1 && subjectKinds[string(f)]
 	})
+	if subject {
+		return true
+	}
+	// Further on in the same phrase, up to subjectReach plain words
+	// describing it, an unambiguous subject noun ("NITROMETHANE drag
+	// racing poster"); a connector or preposition ends the phrase ("…
+	// with poster", "… for the book").
+	phrase := rest
+	if i := strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsLetter(r) && r != ' ' && r != '-' }); i >= 0 {
+		phrase = rest[:i]
+	}
+	words = 0
+	eachWord(phrase, func(w string) bool {
+		f := appendFolded(buf[:0], w)
+		if phraseEnders[string(f)] {
+			return false
+		}
+		subject = subjectFar[string(f)]
+		words++
+		return !subject && words < subjectReach
+	})
 	return subject
 }
+
+// subjectReach is how many words after a name subjectFar's nouns are
+// looked for.
+const subjectReach = 4
+
+var (
+	// subjectFar are subject nouns unambiguous enough to be found a few
+	// words after the name, where "plant" or "sensor" could be another
+	// word's ("… stump remover plant safe").
+	subjectFar = foldedSetOf(`poster posters sign signs sticker stickers decal decals book novel exhibition museum mug shirt tshirt`)
+	// phraseEnders end the phrase a name heads.
+	phraseEnders = foldedSetOf(`and or with for plus incl including included und oder mit fur für inkl et ou avec pour y o con para e per en met voor i lub z dla и или с для`)
+)
 
 // frenchEmpty reports whether "vide" in s, after the word prev, says
 // empty: not "sous vide" (vacuum-packed), and s is no "vide-grenier",
