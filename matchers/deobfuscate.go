@@ -210,13 +210,15 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 		}
 	}
 	// A word cut into pieces by one repeated separator ("pot.ass.ium").
+	// A piece is of ASCII or Cyrillic letters ("pot.ass.ium",
+	// "Амм-иач-ная").
 	piece := func(k int) bool {
 		w := text[words[k].a:words[k].b]
-		if len(w) > maxChunkLen {
+		if utf8.RuneCount(w) > maxChunkLen {
 			return false
 		}
-		for _, c := range w {
-			if c < 'a' || c > 'z' {
+		for _, r := range string(w) {
+			if (r < 'a' || r > 'z') && !isCyrillic(r) {
 				return false
 			}
 		}
@@ -224,9 +226,9 @@ func deobfuscateWith(n *normText, orig string, copyPlain bool) {
 	}
 	for k := 0; k < len(words); {
 		e, sep := k+1, ""
-		for e < len(words) && piece(e-1) && piece(e) {
+		for e < len(words) {
 			g := gap(e)
-			if !chunkSep(g) || sep != "" && g != sep {
+			if !chunkSep(g) || sep != "" && g != sep || !piece(e-1) || !piece(e) {
 				break
 			}
 			sep = g

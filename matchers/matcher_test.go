@@ -640,6 +640,8 @@ func TestMatchTable(t *testing.T) {
 		{"small capitals with ogonek q", "ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ 98 %", `sulphuric-acid/name/"ᴀᴄɪᴅᴇ ꜱᴜʟꜰᴜʀɪǫᴜᴇ"/98/true`},
 		{"emoji between letters", "K🔥h🔥l🔥o🔥r🔥a🔥t kaliya 99 %", `potassium-chlorate/synonym/"K🔥h🔥l🔥o🔥r🔥a🔥t kaliya"/99/true`},
 		{"bullet syllables", "Per•clo•ra•to de po•ta•sio 99 %", `potassium-perchlorate/name/"Per•clo•ra•to de po•ta•sio"/99/true`},
+		{"cyrillic syllables", "Амм-иач-ная сел-итр-а 34,4 %", `ammonium-nitrate/synonym/"Амм-иач-ная сел-итр-а"/34.4/true`},
+		{"cyrillic bullet syllables", "Амм•иач•ная сел•итр•а 34,4 %", `ammonium-nitrate/synonym/"Амм•иач•ная сел•итр•а"/34.4/true`},
 		{"bullets spaced are a list", "Cl • O • K • NaCl • KCl", ``},
 		{"invisible marks keep the strength", "N\u200fi\u200ft\u200fr\u200fo\u200fm\u200fe\u200ft\u200fa\u200fn 98 %", `nitromethane/name/"N\u200fi\u200ft\u200fr\u200fo\u200fm\u200fe\u200ft\u200fa\u200fn"/98/true`},
 		// negation and other compounds
