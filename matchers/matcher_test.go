@@ -620,6 +620,12 @@ func TestMatchTable(t *testing.T) {
 		{"chunked", "pot.ass.ium chl.or.ate 98%", `potassium-chlorate/name/"pot.ass.ium chl.or.ate"/98/true`},
 		{"chunked hyphens", "ni-tro-meth-ane 98%", `nitromethane/name/"ni-tro-meth-ane"/98/true`},
 		{"two chunks are no word", "acetone-free e.g. pure", ``},
+		// percent notations from a sweep
+		{"german volume percent", "Nitromethan 25 Vol.-% – 1 L", `nitromethane/name/"Nitromethan"/25/true`},
+		{"peroxide volumes with a dot", "Wasserstoffperoxid 30 vol. – 1 L", `hydrogen-peroxide/name/"Wasserstoffperoxid"/9/false`},
+		{"weight percent abbreviated", "Hydrogen peroxide 35 wt. % – 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
+		{"russian mass percent", "Перекись водорода 35 масс. % – 1 л", `hydrogen-peroxide/name/"Перекись водорода"/35/true`},
+		{"transliterated percent abbreviated", "Perekis' vodoroda 35 prots., 1 l", `hydrogen-peroxide/synonym/"Perekis' vodoroda"/35/true`},
 		// batch 29's boilerplate
 		{"mass fraction after its noun", "Acide nitrique fraction massique 0,52 – bidon 25 kg", `nitric-acid/name/"Acide nitrique"/52/true`},
 		{"mass fraction symbol", "Salpetersäure w = 0,52, 25 kg", `nitric-acid/name/"Salpetersäure"/52/true`},

@@ -259,6 +259,8 @@ var abbrevDot = map[string]bool{
 	"ref": true, "art": true, "env": true, "z": true, "b": true, "e": true, "g": true, "i": true,
 	// "p.a.", Polish "cz.d.a.": an analytical grade.
 	"a": true,
+	// Units of a percentage: "35 wt. %", "35 масс. %", "35 proc.".
+	"wt": true, "масс": true, "proc": true, "prots": true, "проц": true,
 }
 
 // wordSpan locates a word token's folded text in the tokenizer's arena.
@@ -836,7 +838,7 @@ var (
 	percentWords = map[string]bool{"percent": true, "pct": true, "prozent": true, "pourcent": true, "procent": true, "porcentaje": true,
 		// Russian and Polish abbreviations ("98 проц.", "35 proc."), and the
 		// Russian noun romanized.
-		"проц": true, "proc": true, "protsent": true, "процент": true}
+		"проц": true, "proc": true, "prots": true, "protsent": true, "процент": true}
 	volumeWords   = map[string]bool{"vol": true, "vols": true, "volume": true, "volumes": true, "volumen": true, "volumenes": true, "volumi": true, "volumina": true}
 	nitrogenWords = map[string]bool{"n": true, "nitrogen": true, "azote": true, "stickstoff": true, "nitrogeno": true}
 	// notStrength are words that turn a percentage into a marketing claim
@@ -894,7 +896,7 @@ insurance versicherung assurance seguro assicurazione verzekering verzendverzeke
 	}
 	// weightPercentWords, written between a number and its percent sign,
 	// say the percentage is by weight.
-	weightPercentWords = map[string]bool{"wt": true, "gew": true, "mass": true, "masse": true}
+	weightPercentWords = map[string]bool{"wt": true, "gew": true, "mass": true, "masse": true, "масс": true, "mass'": true}
 	// formWords are the physical forms one substance is offered in, side
 	// by side in a variant list ("solution 25 % | cristaux 99 %",
 	// "oplossing 30 % of kristallen 99 %"): between two strengths, they
@@ -1080,9 +1082,10 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 			}
 			s = strength{first: first, last: percentAfter(j + 1), value: v, kind: strPercent, byWeight: true}
 		case is(j, fVolume):
-			// "50 vol" is a peroxide volume strength; "70 vol %" is a percentage.
-			if j+1 < len(toks) && toks[j+1].kind == tokPct {
-				s = strength{first: first, last: j + 1, value: v, kind: strPercent}
+			// "50 vol" is a peroxide volume strength; "70 vol %" and
+			// "16 Vol.-%" (German for % by volume) are percentages.
+			if p := percentAfter(j + 1); p > 0 {
+				s = strength{first: first, last: p, value: v, kind: strPercent}
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}

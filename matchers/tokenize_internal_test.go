@@ -445,9 +445,14 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 				continue
 			}
 		case is(j, fVolume):
-			// "50 vol" is a peroxide volume strength; "70 vol %" is a percentage.
-			if j+1 < len(toks) && toks[j+1].kind == tokPct {
-				s = strength{first: first, last: j + 1, value: v, kind: strPercent}
+			// "50 vol" is a peroxide volume strength; "70 vol %" and
+			// "16 Vol.-%" are percentages.
+			p := j + 1
+			for isPunct(p, ".-") {
+				p++
+			}
+			if p < len(toks) && (toks[p].kind == tokPct || is(p, fPercent)) {
+				s = strength{first: first, last: p, value: v, kind: strPercent}
 			} else {
 				s = strength{first: first, last: j, value: v, kind: strVolumes}
 			}
