@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/precwatch/precwatch/crawler/extract"
 	"github.com/saintfish/chardet"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -45,6 +46,7 @@ func parseFallback(body []byte, contentType string, fallback encoding.Encoding) 
 		return nil, err
 	}
 	dropTemplateContents(root)
+	extract.MarkHidden(root)
 	return goquery.NewDocumentFromNode(root), nil
 }
 

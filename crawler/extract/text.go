@@ -336,7 +336,7 @@ func appendText(t *textBuilder, root *html.Node) {
 		case html.TextNode:
 			t.write(n.Data)
 		case html.ElementNode:
-			if !skipElement(n) && !(t.noStruck && struck(n)) {
+			if !skipElement(n) && !(t.noStruck && struck(n)) && !hiddenInline(n) {
 				if blockElement(n) {
 					t.sep()
 				}
