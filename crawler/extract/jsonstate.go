@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -417,9 +419,24 @@ func richText(t *textBuilder, v any, depth int) {
 			richText(t, e, depth+1)
 		}
 	case map[string]any:
+		// A specification's attribute ({"label": "Concentration",
+		// "value": "6 %"}) is one line, as the page shows it: its
+		// label apart from its value would be no strength's head.
+		lk, vk := pairKeys(x)
+		if lk != "" {
+			t.sep()
+			stateText(t, scalarText(x[lk]))
+			t.write(": ")
+			for i, e := range scalarList(x[vk]) {
+				if i > 0 {
+					t.write(", ")
+				}
+				stateText(t, e)
+			}
+		}
 		keys := make([]string, 0, len(x))
 		for k := range x {
-			if k == "" || strings.ContainsRune("_@$", rune(k[0])) || richTextMeta[strings.ToLower(k)] {
+			if k == "" || k == lk || k == vk || strings.ContainsRune("_@$", rune(k[0])) || richTextMeta[strings.ToLower(k)] {
 				continue
 			}
 			keys = append(keys, k)
@@ -429,6 +446,59 @@ func richText(t *textBuilder, v any, depth int) {
 			richText(t, x[k], depth+1)
 		}
 	}
+}
+
+// pairLabels and pairValues are the keys of a name–value pair, as shops'
+// APIs write a product's attributes (Magento's label and value,
+// WooCommerce's name and options, schema.org's name and value).
+var (
+	pairLabels = []string{"label", "name", "attribute", "property", "title"}
+	pairValues = []string{"value", "values", "options", "text"}
+)
+
+// pairKeys returns the label and value keys of x when it is a name–value
+// pair: a text label and a scalar value or a list of them.
+func pairKeys(x map[string]any) (label, value string) {
+	for _, l := range pairLabels {
+		if v, ok := x[l].(string); ok && strings.TrimSpace(v) != "" {
+			label = l
+			break
+		}
+	}
+	if label == "" {
+		return "", ""
+	}
+	for _, k := range pairValues {
+		if v, ok := x[k]; ok && len(scalarList(v)) > 0 {
+			return label, k
+		}
+	}
+	return "", ""
+}
+
+// scalarList is v's text as a list: a scalar's, or each scalar's of an
+// array of them; nil for anything else.
+func scalarList(v any) []string {
+	switch x := v.(type) {
+	case string, json.Number, bool:
+		if s := scalarText(x); strings.TrimSpace(s) != "" {
+			return []string{s}
+		}
+	case []any:
+		var out []string
+		for _, e := range x {
+			switch e.(type) {
+			case string, json.Number, bool:
+				if s := scalarText(e); strings.TrimSpace(s) != "" {
+					out = append(out, s)
+				}
+			default:
+				return nil
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // price reads a number as the amount, or parses a price text ("€ 39,90").
@@ -543,8 +613,8 @@ func (j *jsonRules) stateDocs(root *html.Node) []any {
 }
 
 // assignment finds where a script assigns a JSON value: "= {", "= [", or
-// "= JSON.parse(".
-var assignment = regexp.MustCompile(`=\s*(?:[\[{]|JSON\.parse\(\s*")`)
+// "= JSON.parse(" with a string in either quotes.
+var assignment = regexp.MustCompile(`=\s*(?:[\[{]|JSON\.parse\(\s*["'])`)
 
 // decodeState reads a script's JSON: its whole text (a JSON script
 // element), else the value of each of its assignments that decodes
@@ -559,6 +629,17 @@ func decodeState(s string) []any {
 	for _, m := range assignment.FindAllStringIndex(s, maxAssignments) {
 		at := m[1] - 1
 		if at < readTo {
+			continue
+		}
+		if s[at] == '\'' { // JSON.parse('...'): a JavaScript string
+			inner, n, ok := jsSingleQuoted(s[at:])
+			if !ok {
+				continue
+			}
+			if v, _, ok := decodeFirst(inner); ok {
+				out = append(out, v)
+				readTo = at + n
+			}
 			continue
 		}
 		if s[at] == '"' { // JSON.parse("..."): a JSON string holding the JSON
@@ -579,6 +660,82 @@ func decodeState(s string) []any {
 		}
 	}
 	return out
+}
+
+// jsSingleQuoted decodes the single-quoted JavaScript string literal s
+// starts with, and says how many bytes it took; ok is false when it does
+// not end. Its escapes are JavaScript's: \', \", \\, \n and the other
+// letters, \xHH, \uHHHH and \u{H...}.
+func jsSingleQuoted(s string) (string, int, bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\'':
+			return b.String(), i + 1, true
+		case c == '\n' || c == '\r':
+			return "", 0, false
+		case c != '\\':
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", 0, false
+		}
+		e := s[i+1]
+		i += 2
+		switch e {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'v':
+			b.WriteByte('\v')
+		case '0':
+			b.WriteByte(0)
+		case '\n':
+			// A line continuation.
+		case 'x', 'u':
+			var hex string
+			switch {
+			case e == 'x' && i+2 <= len(s):
+				hex, i = s[i:i+2], i+2
+			case e == 'u' && i < len(s) && s[i] == '{':
+				end := strings.IndexByte(s[i:], '}')
+				if end < 2 || end > 7 {
+					return "", 0, false
+				}
+				hex, i = s[i+1:i+end], i+end+1
+			case e == 'u' && i+4 <= len(s):
+				hex, i = s[i:i+4], i+4
+			default:
+				return "", 0, false
+			}
+			r, err := strconv.ParseUint(hex, 16, 32)
+			if err != nil {
+				return "", 0, false
+			}
+			// A surrogate pair written as two escapes is one character.
+			if utf16.IsSurrogate(rune(r)) && i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+				if lo, err := strconv.ParseUint(s[i+2:i+6], 16, 32); err == nil {
+					if c := utf16.DecodeRune(rune(r), rune(lo)); c != utf8.RuneError {
+						r, i = uint64(c), i+6
+					}
+				}
+			}
+			b.WriteRune(rune(r))
+		default:
+			b.WriteByte(e) // \' \" \\ \/ and any other character stand for themselves
+		}
+	}
+	return "", 0, false
 }
 
 // decodeFirst decodes the JSON object or array s starts with, and says how

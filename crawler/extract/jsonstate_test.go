@@ -161,3 +161,49 @@ func TestJSONPathErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeStateJSONParse: a state assigned through JSON.parse is read
+// whichever quotes its string has, its JavaScript escapes undone; a string
+// that does not end is no state.
+func TestDecodeStateJSONParse(t *testing.T) {
+	for _, tt := range []struct{ script, want string }{
+		{`window.__S__ = JSON.parse("{\"t\":\"Nitromethane 98 %\"}");`, "Nitromethane 98 %"},
+		{`window.__S__ = JSON.parse('{"t":"Nitromethane 98 %"}');`, "Nitromethane 98 %"},
+		{`window.__S__ = JSON.parse('{"t":"Peroxyde d\'hydrog\u00e8ne 35 %"}');`, "Peroxyde d'hydrogène 35 %"},
+		{`window.__S__ = JSON.parse('{"t":"say \\"hi\\" \x41\u{1F525}"}');`, `say "hi" A🔥`},
+		{`window.__S__ = JSON.parse('{"t":"\uD83D\uDD25 \\u00e9"}');`, "🔥 é"},
+		{`window.__S__ = JSON.parse('{"t":"unterminated"}`, ""},
+	} {
+		var got string
+		for _, d := range decodeState(tt.script) {
+			if m, ok := d.(map[string]any); ok {
+				got, _ = m["t"].(string)
+			}
+		}
+		if got != tt.want {
+			t.Errorf("decodeState(%s): t = %q, want %q", tt.script, got, tt.want)
+		}
+	}
+}
+
+// TestDescriptionPairs: a description path naming a product's attributes
+// reads each name–value pair on one line, as a page shows it, so a
+// strength keeps its head word; other rich text reads a string a line.
+func TestDescriptionPairs(t *testing.T) {
+	item := map[string]any{}
+	doc := `{"description": "<p>Pharmacy grade, 1 litre.</p>",
+		"attributes": [{"label": "Brand", "value": "PharmaPlus"}, {"label": "Concentration", "value": "6 %"},
+			{"name": "Sizes", "options": ["1 L", "5 L"]}, {"name": "Empty", "options": []}],
+		"body": {"nodeType": "document", "content": [{"nodeType": "text", "value": "Rich text line"}]}}`
+	if err := json.Unmarshal([]byte(doc), &item); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := compileJSONSpec("description, attributes, body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Pharmacy grade, 1 litre.\nBrand: PharmaPlus\nConcentration: 6 %\nSizes: 1 L, 5 L\nEmpty\nRich text line"
+	if got := spec.allText(item, maxDescription); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
