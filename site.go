@@ -90,6 +90,13 @@ type Politeness struct {
 	MaxDelay time.Duration `yaml:"max_delay" json:"max_delay,omitempty"`
 	// UserAgent overrides the crawler's User-Agent.
 	UserAgent string `yaml:"user_agent" json:"user_agent,omitempty"`
+	// Headers are sent with every request to the site, replacing the
+	// crawler's own of the same name (Accept, Accept-Language): what a
+	// site requires before it answers ("Accept-Language: pl", a JSON API's
+	// "Apollo-Require-Preflight: true"). Headers the crawler manages
+	// (Host, Cookie, User-Agent, conditional and hop-by-hop headers) are
+	// refused.
+	Headers map[string]string `yaml:"headers" json:"headers,omitempty"`
 }
 
 // Limits bound one run of a crawl. A run stopped by MaxPages, MaxDepth,

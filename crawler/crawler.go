@@ -100,6 +100,7 @@ type Crawler struct {
 	runTimeout                  time.Duration
 	parallelism                 int
 	userAgent                   string
+	headers                     map[string]string // Politeness.Headers, sent with every request
 	// charset is Site.Charset's encoding, nil when unset.
 	charset encoding.Encoding
 
@@ -283,6 +284,10 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
+	if _, err := CheckHeaders(p.Headers); err != nil {
+		return nil, fmt.Errorf("crawler: site %q: politeness.headers: %w", site.Name, err)
+	}
+	c.headers = p.Headers
 	c.refreshAfter = orDefault(site.Incremental.RefreshAfter, precwatch.DefaultRefreshAfter)
 	c.stopAfter = max(site.Incremental.StopAfterUnchangedPages, 0)
 	// Scale-out (issue 9): leases and the shared frontier by default when
@@ -557,6 +562,9 @@ func (r *run) setup() error {
 		}
 		req.Headers.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 		req.Headers.Set("Accept-Language", "en-US,en;q=0.5")
+		for k, v := range c.headers {
+			req.Headers.Set(k, v)
+		}
 		r.conditional(req)
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {

@@ -1111,3 +1111,29 @@ func TestNoListingsMarksNothingGone(t *testing.T) {
 		}
 	})
 }
+
+// TestSiteHeaders: a site's headers go with every request, replacing the
+// crawler's own Accept-Language, as the stored fetches record them; a
+// header the crawler manages is refused.
+func TestSiteHeaders(t *testing.T) {
+	e := newEnv(t)
+	site := e.torSite("/page/2")
+	site.Politeness.Headers = map[string]string{"Accept-Language": "pl-PL,pl;q=0.9", "Apollo-Require-Preflight": "true"}
+	run, err := e.run(t, site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := e.store.RunFetches(t.Context(), run.ID)
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("run fetches: %v, %v", fs, err)
+	}
+	for _, f := range fs {
+		if got := f.RequestHeaders.Get("Accept-Language"); got != "pl-PL,pl;q=0.9" || f.RequestHeaders.Get("Apollo-Require-Preflight") != "true" {
+			t.Errorf("fetch %s sent Accept-Language %q and %v", f.URL, got, f.RequestHeaders)
+		}
+	}
+	site.Politeness.Headers = map[string]string{"user-agent": "x"}
+	if _, err := New(site, openStore(t), keywordMatcher{}, nil); err == nil || !strings.Contains(err.Error(), "politeness.user_agent") {
+		t.Errorf("New with a User-Agent header: %v, want it refused", err)
+	}
+}

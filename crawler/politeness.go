@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gocolly/colly/v2"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/precwatch/precwatch/crawler/extract"
 )
@@ -427,4 +429,37 @@ func (r *run) depthUnfollowed() int {
 
 func depthLimitError(maxDepth, unfollowed int) string {
 	return fmt.Sprintf("crawler: depth limit %d reached (limits.max_depth): %d links not followed", maxDepth, unfollowed)
+}
+
+// managedHeaders are the request headers the crawler or its transport
+// sets itself: a site's headers may not replace them.
+var managedHeaders = map[string]string{
+	"Host": "", "Content-Length": "", "Transfer-Encoding": "", "Connection": "", "Keep-Alive": "", "Te": "",
+	"Trailer": "", "Upgrade": "", "Proxy-Authorization": "", "Proxy-Connection": "",
+	"Cookie":            "cookies come from the site's session (login, gate) and its own answers",
+	"User-Agent":        "set politeness.user_agent",
+	"If-None-Match":     "conditional requests are the crawler's",
+	"If-Modified-Since": "conditional requests are the crawler's",
+	"Accept-Encoding":   "the crawler decodes what it asks for",
+}
+
+// CheckHeaders validates a site's request headers (Politeness.Headers):
+// each a valid name and value, none the crawler manages. It returns the
+// offending header's name as written with the error.
+func CheckHeaders(h map[string]string) (string, error) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return name, fmt.Errorf("header %q: not a valid header name", name)
+		}
+		if !httpguts.ValidHeaderFieldValue(h[name]) {
+			return name, fmt.Errorf("header %q: its value holds a line break or control character", name)
+		}
+		if why, ok := managedHeaders[http.CanonicalHeaderKey(name)]; ok {
+			if why == "" {
+				why = "the transport sets it"
+			}
+			return name, fmt.Errorf("header %q is the crawler's own: %s", name, why)
+		}
+	}
+	return "", nil
 }

@@ -1190,6 +1190,9 @@ func (r *run) fetchLoginOnce(client *http.Client, flow, method, target, body, re
 	req.Header.Set("User-Agent", r.c.userAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	req.Header.Set("Accept-Language", "en-US,en;q=0.5")
+	for k, v := range r.c.headers {
+		req.Header.Set(k, v)
+	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

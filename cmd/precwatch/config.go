@@ -150,6 +150,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				errs = append(errs, doc.Errorf(at("charset"), "%v", err))
 			}
 		}
+		if name, err := crawler.CheckHeaders(s.Politeness.Headers); err != nil {
+			errs = append(errs, doc.Errorf(at("politeness", "headers", name), "%v", err))
+		}
 		errs = append(errs, negativeNumbers(doc, i, s)...)
 		errs = append(errs, checkSessionConfig(doc, s, at)...) // Sessions (issue 8)
 		errs = append(errs, checkCircuitsMirrors(doc, at, s)...)

@@ -354,3 +354,26 @@ func TestConfigCharset(t *testing.T) {
 		t.Errorf("config check: %v", err)
 	}
 }
+
+// TestConfigHeaders: a site's request headers are checked at the
+// offending header's line; headers the crawler manages are refused with
+// what to do instead, and good ones pass.
+func TestConfigHeaders(t *testing.T) {
+	bad := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t,
+		"    politeness:\n      headers:\n        Accept-Language: pl\n        Cookie: sid=1\n",
+		", politeness: {headers: {\"Bad Name\": x}}"))
+	_, _, err := run(t, t.Context(), "", "config", "check", "--config", bad)
+	for _, want := range []string{
+		`:9:9: sites[0].politeness.headers.Cookie: header "Cookie" is the crawler's own: cookies come from the site's session`,
+		`sites[1].politeness.headers.Bad Name: header "Bad Name": not a valid header name`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config check: %v, want %q", err, want)
+		}
+	}
+	good := writeFile(t, t.TempDir(), "c.yaml", siteConfig(t,
+		"    politeness:\n      headers: {Accept-Language: pl, Apollo-Require-Preflight: \"true\"}\n", ""))
+	if _, _, err := run(t, t.Context(), "", "config", "check", "--config", good); err != nil {
+		t.Errorf("config check: %v", err)
+	}
+}
