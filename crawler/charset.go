@@ -36,18 +36,29 @@ func parse(body []byte, contentType string) (*goquery.Document, error) {
 // parseFallback is parse with the site's charset for pages that declare
 // none and are not UTF-8 (nil: sniffed, else windows-1252).
 func parseFallback(body []byte, contentType string, fallback encoding.Encoding) (*goquery.Document, error) {
-	e, name := pageEncodingFallback(body, contentType, fallback)
+	doc, _, err := parseDeclared(body, contentType, fallback)
+	return doc, err
+}
+
+// parseDeclared is parseFallback, also returning the legacy encoding the
+// page declared, if it declared one other than UTF-8.
+func parseDeclared(body []byte, contentType string, fallback encoding.Encoding) (*goquery.Document, encoding.Encoding, error) {
+	e, name, declared := pageEncodingDeclared(body, contentType, fallback)
+	var decl encoding.Encoding
+	if declared && name != "utf-8" && e != encoding.Nop {
+		decl = e
+	}
 	var r io.Reader = bytes.NewReader(body)
 	if !asIs(e, name, body) {
 		r = transform.NewReader(r, e.NewDecoder())
 	}
 	root, err := html.ParseWithOptions(r, html.ParseOptionEnableScripting(false))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dropTemplateContents(root)
 	extract.MarkHidden(root)
-	return goquery.NewDocumentFromNode(root), nil
+	return goquery.NewDocumentFromNode(root), decl, nil
 }
 
 // dropTemplateContents empties every <template> under root. The parser
@@ -121,12 +132,26 @@ func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
 // the page again in it; and an undeclared UTF-8 page whose first 1024
 // bytes are ASCII was read as windows-1252 too.
 func pageEncodingFallback(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string) {
+	e, name, _ := pageEncodingDeclared(body, contentType, fallback)
+	return e, name
+}
+
+// pageEncodingDeclared is pageEncodingFallback, also saying whether the
+// page declared its encoding (a byte order mark, the Content-Type's
+// charset or a <meta> declaration).
+func pageEncodingDeclared(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string, bool) {
 	if e, name, certain := charset.DetermineEncoding(body, contentType); certain {
-		return e, name
+		return e, name, true
 	}
 	if e, name := metaCharset(body); e != nil {
-		return e, name
+		return e, name, true
 	}
+	e, name := undeclaredEncoding(body, fallback)
+	return e, name, false
+}
+
+// undeclaredEncoding is the encoding of a page that declares none.
+func undeclaredEncoding(body []byte, fallback encoding.Encoding) (encoding.Encoding, string) {
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8"
 	}
@@ -349,5 +374,34 @@ func charsetOfContent(s string) string {
 			return s[:end]
 		}
 		return s
+	}
+}
+
+// learnedCharset holds the encoding a site's pages declared.
+type learnedCharset struct{ e encoding.Encoding }
+
+// fallbackCharset is the encoding of the site's pages that declare none
+// and are not UTF-8: the site's charset, else the one its pages last
+// declared (a shop's "load more" fragments and product pages often
+// declare nothing where its catalogue declares ISO-8859-2), else nil for
+// sniffing.
+func (c *Crawler) fallbackCharset() encoding.Encoding {
+	if c.charset != nil {
+		return c.charset
+	}
+	if l := c.learned.Load(); l != nil {
+		return l.e
+	}
+	return nil
+}
+
+// noteCharset remembers the legacy encoding (parseDeclared's, never
+// UTF-8) a page of the site declared, for fallbackCharset.
+func (c *Crawler) noteCharset(declared encoding.Encoding) {
+	if declared == nil || c.charset != nil {
+		return
+	}
+	if l := c.learned.Load(); l == nil || l.e != declared {
+		c.learned.Store(&learnedCharset{declared})
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/precwatch/precwatch/crawler/extract"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -403,5 +405,47 @@ func TestParseSiteCharset(t *testing.T) {
 	}
 	if _, err := New(precwatch.Site{Name: "s", StartURLs: []string{"http://a.example/"}, Charset: "koi-8"}, openStore(t), keywordMatcher{}, nil); err == nil || !strings.Contains(err.Error(), `charset "koi-8"`) {
 		t.Errorf("New with a bad charset: %v", err)
+	}
+}
+
+// TestLearnedCharset: a site's pages that declare no charset and are not
+// UTF-8 (a shop's "load more" fragments) are read in the legacy charset
+// its other pages declared; a site charset set in the config wins, and a
+// declared UTF-8 teaches nothing.
+func TestLearnedCharset(t *testing.T) {
+	latin2, _ := charmap.ISO8859_2.NewEncoder().String("Kwas azotowy 65%, wysyłka kurierem, Łódź")
+	declared := []byte(`<html><head><meta charset="iso-8859-2"></head><body><p>` + latin2 + `</p></body></html>`)
+	fragment := []byte(`<li><p>` + latin2 + `</p></li>`)
+	ext, err := extract.New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(c *Crawler, body []byte) string {
+		doc, err := c.document(body, "text/html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc.Find("p").Text()
+	}
+	const want = "Kwas azotowy 65%, wysyłka kurierem, Łódź"
+	c := &Crawler{ext: ext}
+	if got := read(c, fragment); got == want {
+		t.Fatalf("fragment read as iso-8859-2 before any page declared it")
+	}
+	read(c, []byte(`<html><head><meta charset="utf-8"></head><body><p>x</p></body></html>`))
+	if got := read(c, fragment); got == want {
+		t.Errorf("a declared UTF-8 page taught the fragment's charset")
+	}
+	if got := read(c, declared); got != want {
+		t.Fatalf("declared page: %q", got)
+	}
+	if got := read(c, fragment); got != want {
+		t.Errorf("fragment after a declared iso-8859-2 page: %q, want %q", got, want)
+	}
+	koi, _ := SiteCharset("koi8-r")
+	c = &Crawler{ext: ext, charset: koi}
+	read(c, declared)
+	if got := read(c, fragment); got == want {
+		t.Errorf("the site's charset did not win over a learned one")
 	}
 }

@@ -101,8 +101,10 @@ type Crawler struct {
 	parallelism                 int
 	userAgent                   string
 	headers                     map[string]string // Politeness.Headers, sent with every request
-	// charset is Site.Charset's encoding, nil when unset.
+	// charset is Site.Charset's encoding, nil when unset; learned the
+	// legacy encoding the site's pages last declared (fallbackCharset).
 	charset encoding.Encoding
+	learned atomic.Pointer[learnedCharset]
 
 	// Incremental re-crawls (see incremental.go).
 	refreshAfter time.Duration
@@ -624,7 +626,9 @@ func (c *Crawler) document(body []byte, ct string) (*goquery.Document, error) {
 	if isXML(ct) {
 		return extract.XMLDocument(body)
 	}
-	return parseFallback(body, ct, c.charset)
+	doc, decl, err := parseDeclared(body, ct, c.fallbackCharset())
+	c.noteCharset(decl)
+	return doc, err
 }
 
 // isHTML reports whether a Content-Type may hold a page worth parsing; a

@@ -563,7 +563,7 @@ func (r *run) errorPage(resp *colly.Response) {
 	if !isHTML(ct) {
 		return
 	}
-	doc, err := parseFallback(resp.Body, ct, r.c.charset)
+	doc, err := parseFallback(resp.Body, ct, r.c.fallbackCharset())
 	if err != nil {
 		return
 	}
@@ -1213,7 +1213,7 @@ func (r *run) fetchLoginOnce(client *http.Client, flow, method, target, body, re
 		return nil, "", fmt.Errorf("crawler: %s %s: read: %w", flow, method, err)
 	}
 	ct := resp.Header.Get(headerContentType)
-	doc, err := parseFallback(b, ct, r.c.charset)
+	doc, err := parseFallback(b, ct, r.c.fallbackCharset())
 	if err != nil {
 		return nil, "", fmt.Errorf("crawler: %s %s: parse: %w", flow, method, err)
 	}
