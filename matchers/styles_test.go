@@ -55,35 +55,29 @@ func syllables(w, sep string) string {
 	return strings.Join(parts, sep)
 }
 
+// mathAlphabet writes ASCII letters and digits in one of Unicode's
+// mathematical alphabets, starting at its capital A, small a and digit 0.
+func mathAlphabet(upper, lower, digit rune) func(string) string {
+	return func(s string) string {
+		return mapLetters(s, func(r rune) rune {
+			switch {
+			case r >= 'A' && r <= 'Z':
+				return upper + r - 'A'
+			case r >= 'a' && r <= 'z':
+				return lower + r - 'a'
+			case r >= '0' && r <= '9':
+				return digit + r - '0'
+			}
+			return r
+		})
+	}
+}
+
 // textStyles are the ways social-media and chat sellers style a title to
 // get past keyword filters, each as a text generator would apply it.
 var textStyles = map[string]func(string) string{
-	"math bold": func(s string) string {
-		return mapLetters(s, func(r rune) rune {
-			switch {
-			case r >= 'A' && r <= 'Z':
-				return 0x1D400 + r - 'A'
-			case r >= 'a' && r <= 'z':
-				return 0x1D41A + r - 'a'
-			case r >= '0' && r <= '9':
-				return 0x1D7CE + r - '0'
-			}
-			return r
-		})
-	},
-	"monospace": func(s string) string {
-		return mapLetters(s, func(r rune) rune {
-			switch {
-			case r >= 'A' && r <= 'Z':
-				return 0x1D670 + r - 'A'
-			case r >= 'a' && r <= 'z':
-				return 0x1D68A + r - 'a'
-			case r >= '0' && r <= '9':
-				return 0x1D7F6 + r - '0'
-			}
-			return r
-		})
-	},
+	"math bold": mathAlphabet(0x1D400, 0x1D41A, 0x1D7CE),
+	"monospace": mathAlphabet(0x1D670, 0x1D68A, 0x1D7F6),
 	"fullwidth": func(s string) string {
 		return mapLetters(s, func(r rune) rune {
 			if r >= '!' && r <= '~' {
