@@ -96,6 +96,9 @@ var holdoutBatches = []struct {
 	// Spec-sheet, safety-data and transport boilerplate around the names
 	// (H-codes, ADR lines, licence notices), strengths in every notation.
 	{"batch29", 5484, floorRE("holdout-batch29-floor")},
+	// Conversation and marketplace chatter: wanted posts, Q&A, channel
+	// posts, restock notices, fast typing and chat abbreviations.
+	{"batch30", 5684, floorRE("holdout-batch30-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
