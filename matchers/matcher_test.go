@@ -626,6 +626,13 @@ func TestMatchTable(t *testing.T) {
 		{"weight percent abbreviated", "Hydrogen peroxide 35 wt. % – 1 L", `hydrogen-peroxide/name/"Hydrogen peroxide"/35/true`},
 		{"russian mass percent", "Перекись водорода 35 масс. % – 1 л", `hydrogen-peroxide/name/"Перекись водорода"/35/true`},
 		{"transliterated percent abbreviated", "Perekis' vodoroda 35 prots., 1 l", `hydrogen-peroxide/synonym/"Perekis' vodoroda"/35/true`},
+		// batch 30's chatter
+		{"spaced name ending in n", "n i t r o m e t a n 98% – kanistry 4 l", `nitromethane/name/"n i t r o m e t a n"/98/true`},
+		{"nitrogen grade after a word", "Saletra amonowa N 34 – worek 25 kg", `ammonium-nitrate/synonym/"Saletra amonowa"/34/true`},
+		{"bare purity range", "sulfuric acid 98-99 restock, 25L cans", `sulphuric-acid/synonym/"sulfuric acid"/99/true`},
+		{"bare range is a price", "Acetone € 95-98 each", `acetone/name/"Acetone"/-/-`},
+		{"bare range is an amount", "Nitromethane 90-95 kg", `nitromethane/name/"Nitromethane"/-/-`},
+		{"bare range is a date", "Nitric acid 12-13 May", `nitric-acid/name/"Nitric acid"/-/-`},
 		// batch 29's boilerplate
 		{"mass fraction after its noun", "Acide nitrique fraction massique 0,52 – bidon 25 kg", `nitric-acid/name/"Acide nitrique"/52/true`},
 		{"mass fraction symbol", "Salpetersäure w = 0,52, 25 kg", `nitric-acid/name/"Salpetersäure"/52/true`},

@@ -992,6 +992,16 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		// strength, an amount, punctuation or nothing: "18+" is an age,
 		// "5+ kg" an amount, "100+ sales" and "99+ reviews" a vendor's
 		// record.
+		// A vendor's bare purity range glued by a hyphen or dash, "98-99"
+		// or "93–94" with no percent sign: only from 90 to 100, after a
+		// word and before a word that is no unit, punctuation or nothing
+		// ("sulfuricacid 98-99 restock"); "12-13" is a date, "€ 95-98" a
+		// price, "90-95 kg" an amount.
+		if !code && bareRange(toks, first, j) {
+			out = append(out, strength{first: first, last: j + 1, value: toks[j+1].num, kind: strPercent, distributive: distributiveAround(toks, first, j+1)})
+			next = j + 2
+			continue
+		}
 		plus := isPunct(j, "+") && toks[j].start == t.end
 		if plus && j+1 < len(toks) && (toks[j+1].kind == tokPct || is(j+1, fPercent)) {
 			j++
@@ -1092,7 +1102,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		case is(j, fNitrogen) && v >= minNitrogenGrade && v <= maxNitrogenGrade && (toks[j].start == t.end || toks[j].word == "n") && !is(j+1, fUnit):
 			// A nitrogen grade written after the number ("34.5N", "27 N").
 			s = strength{first: first, last: j, value: v, kind: strNitrogen}
-		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
+		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×") && !spacedLetterAt(toks, first-1):
 			// "N 34", "N 34,4": the grade before its number.
 			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
 		case purityHead(toks, first).kind != 0:
@@ -1123,7 +1133,7 @@ func findStrengths(text string, toks []token, nums []int32, out []strength) []st
 		if s.kind == strPercent && (is(first-1, fSolution) || is(s.last+1, fSolution)) {
 			s.byWeight = true
 		}
-		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
+		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start && !spacedLetterAt(toks, first-1) {
 			s.kind, s.first = strNitrogen, first-1
 		}
 		s.distributive = distributiveAround(toks, s.first, s.last)
@@ -1150,6 +1160,42 @@ var fractionWords = foldedSetOf(`fraction massenanteil frazione fraccion ulamek 
 // massAdjectives follow a fraction word in the languages that put the
 // adjective after its noun.
 var massAdjectives = foldedSetOf(`massique massica masica masowy`)
+
+// bareRange reports a purity range with no percent sign at
+// toks[first:j+2] (see findStrengths).
+func bareRange(toks []token, first, j int) bool {
+	if j+1 >= len(toks) || !(toks[j].kind == tokPunct && (toks[j].word == "-" || toks[j].word == "–")) ||
+		toks[j].start != toks[first].end || toks[j+1].kind != tokNum || toks[j+1].start != toks[j].end {
+		return false
+	}
+	lo, hi := toks[first].num, toks[j+1].num
+	if lo < 90 || hi <= lo || hi > 100 || first == 0 || toks[first-1].kind != tokWord {
+		return false
+	}
+	k := j + 2
+	if k >= len(toks) {
+		return true
+	}
+	switch t := toks[k]; t.kind {
+	case tokBreak:
+		return true
+	case tokWord:
+		return t.flags&(fUnit|fNotStrength|fPercent|fNitrogen|fVolume) == 0
+	case tokPunct:
+		return t.word == "," || t.word == ";" || t.word == ":" || t.word == "!" || t.word == ")" || t.word == "|" || t.word == "–" || t.word == "—"
+	}
+	return false
+}
+
+// spacedLetterAt reports whether toks[i], one letter, ends a run of
+// letters spaced out ("n i t r o m e t a n 98%"): the last letter of a
+// name, not the N of a nitrogen grade.
+func spacedLetterAt(toks []token, i int) bool {
+	one := func(k int) bool {
+		return k >= 0 && toks[k].kind == tokWord && toks[k].end-toks[k].start == 1
+	}
+	return one(i) && one(i-1) && one(i-2) && toks[i].start-toks[i-1].end <= 3 && toks[i-1].start-toks[i-2].end <= 3
+}
 
 // specHead is the word that heads a number in a specification: its kind
 // (headPercent, headFraction; 0 for none) and token index.

@@ -380,6 +380,16 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 			next = j + 4
 			continue
 		}
+		// A vendor's bare purity range glued by a hyphen or dash, "98-99"
+		// or "93–94" with no percent sign: only from 90 to 100, after a
+		// word and before a word that is no unit, punctuation or nothing
+		// ("sulfuricacid 98-99 restock"); "12-13" is a date, "€ 95-98" a
+		// price, "90-95 kg" an amount.
+		if !code && bareRange(toks, first, j) {
+			out = append(out, strength{first: first, last: j + 1, value: toks[j+1].num, kind: strPercent, distributive: distributiveAround(toks, first, j+1)})
+			next = j + 2
+			continue
+		}
 		plus := isPunct(j, "+") && toks[j].start == t.end
 		if plus && j+1 < len(toks) && (toks[j+1].kind == tokPct || is(j+1, fPercent)) {
 			j++
@@ -459,7 +469,7 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		case is(j, fNitrogen) && v >= minNitrogenGrade && v <= maxNitrogenGrade && (toks[j].start == t.end || toks[j].word == "n") && !is(j+1, fUnit):
 			// A nitrogen grade written after the number ("34.5N", "27 N").
 			s = strength{first: first, last: j, value: v, kind: strNitrogen}
-		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×"):
+		case is(first-1, fNitrogen) && toks[first-1].word == "n" && v >= minNitrogenGrade && v <= maxNitrogenGrade && toks[first-1].start+3 >= t.start && !is(j, fUnit) && !isPunct(j, "-x×") && !spacedLetterAt(toks, first-1):
 			// "N 34", "N 34,4": the grade before its number.
 			s = strength{first: first - 1, last: first, value: v, kind: strNitrogen}
 		case purityHead(toks, first).kind != 0:
@@ -487,7 +497,7 @@ func findStrengthsReference(text string, toks []token, nums []int32, out []stren
 		if s.kind == strPercent && (solutionWords[word(first-1)] || solutionWords[word(s.last+1)]) {
 			s.byWeight = true
 		}
-		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start {
+		if is(first-1, fNitrogen) && s.kind == strPercent && toks[first-1].start+8 >= t.start && !spacedLetterAt(toks, first-1) {
 			s.kind, s.first = strNitrogen, first-1
 		}
 		s.distributive = distributiveAround(toks, s.first, s.last)
