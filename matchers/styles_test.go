@@ -73,6 +73,20 @@ func mathAlphabet(upper, lower, digit rune) func(string) string {
 	}
 }
 
+// afterLetters writes mark after every letter.
+func afterLetters(mark string) func(string) string {
+	return func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			b.WriteRune(r)
+			if unicode.IsLetter(r) {
+				b.WriteString(mark)
+			}
+		}
+		return b.String()
+	}
+}
+
 // textStyles are the ways social-media and chat sellers style a title to
 // get past keyword filters, each as a text generator would apply it.
 var textStyles = map[string]func(string) string{
@@ -125,26 +139,8 @@ var textStyles = map[string]func(string) string{
 	"hyphen syllables": func(s string) string {
 		return eachWordOf(s, 6, func(w string) string { return syllables(w, "-") })
 	},
-	"zero-width spaces": func(s string) string {
-		var b strings.Builder
-		for _, r := range s {
-			b.WriteRune(r)
-			if unicode.IsLetter(r) {
-				b.WriteRune('\u200b')
-			}
-		}
-		return b.String()
-	},
-	"stacked marks": func(s string) string {
-		var b strings.Builder
-		for _, r := range s {
-			b.WriteRune(r)
-			if unicode.IsLetter(r) {
-				b.WriteString("\u0301\u0316")
-			}
-		}
-		return b.String()
-	},
+	"zero-width spaces": afterLetters("\u200b"),
+	"stacked marks":     afterLetters("\u0301\u0316"),
 	"spaced letters": func(s string) string {
 		// One space between letters, two between words.
 		ws := strings.Split(s, " ")
