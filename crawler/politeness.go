@@ -441,6 +441,9 @@ var managedHeaders = map[string]string{
 	"If-None-Match":     "conditional requests are the crawler's",
 	"If-Modified-Since": "conditional requests are the crawler's",
 	"Accept-Encoding":   "the crawler decodes what it asks for",
+	// Request headers are kept in the evidence (fetch records, WARC):
+	// no credential may ride in them.
+	"Authorization": "credentials would be stored with the evidence; use the site's login or session",
 }
 
 // CheckHeaders validates a site's request headers (Politeness.Headers):
