@@ -326,6 +326,8 @@ const (
 	keyTask   = "precwatch.task"
 	keyStatus = "precwatch.status"
 	keySkip   = "precwatch.skip"
+	// keySays is what an API's refusal explains (errorExcerpt).
+	keySays = "precwatch.says"
 )
 
 type taskKind int
@@ -581,6 +583,7 @@ func (r *run) setup() error {
 	coll.OnError(func(resp *colly.Response, _ error) {
 		if resp != nil && resp.StatusCode != 0 {
 			resp.Ctx.Put(keyStatus, resp.StatusCode)
+			resp.Ctx.Put(keySays, errorExcerpt(resp.StatusCode, resp.Headers.Get(headerContentType), resp.Body))
 			r.errorPage(resp) // Sessions (issue 8): a challenge or login wall
 		}
 	})
@@ -793,6 +796,9 @@ func (r *run) do(t task) {
 		}
 		if status != 0 && status != http.StatusOK {
 			err = fmt.Errorf("status %d: %w", status, err)
+			if says, _ := cctx.GetAny(keySays).(string); says != "" {
+				err = fmt.Errorf("%w; the site says %q", err, says)
+			}
 		}
 		if t.kind == kindVendor { // vendor profiles (issue 11)
 			r.vendorFailed(t, err)

@@ -1137,3 +1137,45 @@ func TestSiteHeaders(t *testing.T) {
 		t.Errorf("New with a User-Agent header: %v, want it refused", err)
 	}
 }
+
+// TestRefusalExplained: an API's 4xx answer in JSON or plain text is
+// quoted, cut short, in the run's error, so the operator reads what the
+// site asks for; an HTML error page is not.
+func TestRefusalExplained(t *testing.T) {
+	long := strings.Repeat("x", 3*maxSays)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/graphql":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, "{\"errors\":[{\"message\":\"This operation has been blocked as a potential Cross-Site Request Forgery (CSRF).\n\t Please provide apollo-require-preflight\"}]}")
+		case "/long":
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, long)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `<html><body><h1>Forbidden</h1><p>secret page text</p></body></html>`)
+		}
+	}))
+	t.Cleanup(api.Close)
+	for path, want := range map[string]string{
+		"/graphql": `the site says "{\"errors\":[{\"message\":\"This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please provide apollo-require-preflight\"}]}"`,
+		"/long":    `the site says "` + long[:maxSays] + `…"`,
+		"/page":    "",
+	} {
+		e := newEnv(t)
+		site := e.torSite()
+		site.Name, site.Tor, site.Proxy = "api", false, ""
+		site.StartURLs = []string{api.URL + path}
+		run, _ := e.run(t, site)
+		if len(run.Errors) == 0 {
+			t.Fatalf("%s: no error recorded", path)
+		}
+		got := run.Errors[0]
+		if want == "" && (strings.Contains(got, "says") || strings.Contains(got, "secret")) || want != "" && !strings.Contains(got, want) {
+			t.Errorf("%s: error %q, want it to hold %q", path, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/http/httpguts"
@@ -465,4 +466,26 @@ func CheckHeaders(h map[string]string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// maxSays bounds the excerpt of a refusal kept in a run's error.
+const maxSays = 200
+
+// errorExcerpt is the start of a 4xx answer's body when it is an API's
+// explanation (JSON or plain text, such as GraphQL's "This operation has
+// been blocked as a potential Cross-Site Request Forgery ... provide
+// apollo-require-preflight"), its white space collapsed; "" for pages and
+// other answers.
+func errorExcerpt(status int, contentType string, body []byte) string {
+	if status < 400 || status > 499 || !(extract.IsJSON(contentType) || strings.HasPrefix(strings.ToLower(contentType), "text/plain")) {
+		return ""
+	}
+	body = body[:min(len(body), 4*maxSays)]
+	s := strings.Join(strings.FieldsFunc(strings.ToValidUTF8(string(body), " "), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+	if r := []rune(s); len(r) > maxSays {
+		s = string(r[:maxSays]) + "…"
+	}
+	return s
 }
