@@ -1338,8 +1338,16 @@ func otherSubstanceTail(term, b []byte) bool {
 	return false
 }
 
-func startsWithLetter(b []byte) bool {
-	r, _ := utf8.DecodeRune(b)
+// startsWithLetter reports whether s starts with a letter.
+func startsWithLetter[T string | []byte](s T) bool {
+	if len(s) == 0 {
+		return false
+	}
+	if s[0] < utf8.RuneSelf {
+		return isASCIILetter(s[0])
+	}
+	var head [utf8.UTFMax]byte
+	r, _ := utf8.DecodeRune(head[:copy(head[:], s)])
 	return unicode.IsLetter(r)
 }
 

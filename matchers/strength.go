@@ -293,15 +293,6 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// wordContinues reports whether s starts with a letter.
-func wordContinues(s string) bool {
-	if s[0] < utf8.RuneSelf {
-		return isASCIILetter(s[0])
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return unicode.IsLetter(r)
-}
-
 // tokenizeRange splits s[from:to] into tokens for strength and quantity
 // parsing (offsets stay those of s), appending to toks; from and to are
 // moved out to the nearest white space so no word or number is cut. It
@@ -380,7 +371,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				// Invisible format characters inside a word are part of
 				// it ("N\u200bi\u200bt\u200br\u200bo"), as
 				// normalisation reads them.
-				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && j+sz < len(s) && wordContinues(s[j+sz:])) {
+				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && j+sz < len(s) && startsWithLetter(s[j+sz:])) {
 					break
 				}
 				wide = true
