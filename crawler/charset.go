@@ -118,11 +118,15 @@ func ascii(b []byte) bool {
 // UTF-8; else a Chinese, Japanese or Korean multi-byte encoding when the
 // bytes are plainly in one (see sniffCJK); else windows-1252.
 func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
-	return pageEncodingFallback(body, contentType, nil)
+	e, name, _ := pageEncodingDeclared(body, contentType, nil)
+	return e, name
 }
 
-// pageEncodingFallback is pageEncoding with the site's charset (Site.Charset)
-// taking the place of the sniffing and windows-1252.
+// pageEncodingDeclared is pageEncoding with the site's charset
+// (Site.Charset, or the one its pages last declared) taking the place of
+// the sniffing and windows-1252; it also says whether the page declared
+// its encoding (a byte order mark, the Content-Type's charset or a <meta>
+// declaration).
 //
 // charset.DetermineEncoding reads only the first 1024 bytes, for the
 // declaration and for UTF-8 alike. A legacy page that declares its charset
@@ -131,14 +135,6 @@ func pageEncoding(body []byte, contentType string) (encoding.Encoding, string) {
 // where a browser meets the declaration while parsing the head and reads
 // the page again in it; and an undeclared UTF-8 page whose first 1024
 // bytes are ASCII was read as windows-1252 too.
-func pageEncodingFallback(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string) {
-	e, name, _ := pageEncodingDeclared(body, contentType, fallback)
-	return e, name
-}
-
-// pageEncodingDeclared is pageEncodingFallback, also saying whether the
-// page declared its encoding (a byte order mark, the Content-Type's
-// charset or a <meta> declaration).
 func pageEncodingDeclared(body []byte, contentType string, fallback encoding.Encoding) (encoding.Encoding, string, bool) {
 	if e, name, certain := charset.DetermineEncoding(body, contentType); certain {
 		return e, name, true
@@ -146,26 +142,20 @@ func pageEncodingDeclared(body []byte, contentType string, fallback encoding.Enc
 	if e, name := metaCharset(body); e != nil {
 		return e, name, true
 	}
-	e, name := undeclaredEncoding(body, fallback)
-	return e, name, false
-}
-
-// undeclaredEncoding is the encoding of a page that declares none.
-func undeclaredEncoding(body []byte, fallback encoding.Encoding) (encoding.Encoding, string) {
 	if utf8.Valid(body) {
-		return encoding.Nop, "utf-8"
+		return encoding.Nop, "utf-8", false
 	}
 	if fallback != nil {
 		name, _ := htmlindex.Name(fallback)
-		return fallback, name
+		return fallback, name, false
 	}
 	if e, name := sniffCJK(body); e != nil {
-		return e, name
+		return e, name, false
 	}
 	if e, name := sniffCyrillic(body); e != nil {
-		return e, name
+		return e, name, false
 	}
-	return charmap.Windows1252, "windows-1252"
+	return charmap.Windows1252, "windows-1252", false
 }
 
 // sniffCyrillic takes an undeclared page that is not UTF-8 for Russian in
