@@ -564,11 +564,7 @@ func (r *run) setup() error {
 			req.Abort()
 			return
 		}
-		req.Headers.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-		req.Headers.Set("Accept-Language", "en-US,en;q=0.5")
-		for k, v := range c.headers {
-			req.Headers.Set(k, v)
-		}
+		c.setHeaders(*req.Headers)
 		r.conditional(req)
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {
@@ -616,6 +612,17 @@ func isXML(ct string) bool {
 		return true
 	}
 	return false
+}
+
+// setHeaders sets a request's Accept and Accept-Language as Tor Browser
+// sends them, then the site's own headers (Politeness.Headers), which may
+// replace them.
+func (c *Crawler) setHeaders(h http.Header) {
+	h.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	h.Set("Accept-Language", "en-US,en;q=0.5")
+	for k, v := range c.headers {
+		h.Set(k, v)
+	}
 }
 
 // document parses a fetched body: a JSON response as mode json reads it

@@ -1188,11 +1188,7 @@ func (r *run) fetchLoginOnce(client *http.Client, flow, method, target, body, re
 		return nil, "", fmt.Errorf("crawler: %s request: %w", flow, err)
 	}
 	req.Header.Set("User-Agent", r.c.userAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-	req.Header.Set("Accept-Language", "en-US,en;q=0.5")
-	for k, v := range r.c.headers {
-		req.Header.Set(k, v)
-	}
+	r.c.setHeaders(req.Header)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
