@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/http/httpguts"
@@ -474,16 +473,14 @@ const maxSays = 200
 // errorExcerpt is the start of a 4xx answer's body when it is an API's
 // explanation (JSON or plain text, such as GraphQL's "This operation has
 // been blocked as a potential Cross-Site Request Forgery ... provide
-// apollo-require-preflight"), its white space collapsed; "" for pages and
-// other answers.
+// apollo-require-preflight"), cleaned as every extracted field is
+// (controls and invisible characters dropped, white space collapsed);
+// "" for pages and other answers.
 func errorExcerpt(status int, contentType string, body []byte) string {
 	if status < 400 || status > 499 || !(extract.IsJSON(contentType) || strings.HasPrefix(strings.ToLower(contentType), "text/plain")) {
 		return ""
 	}
-	body = body[:min(len(body), 4*maxSays)]
-	s := strings.Join(strings.FieldsFunc(strings.ToValidUTF8(string(body), " "), func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
+	s := extract.Clean(string(body[:min(len(body), 4*maxSays)]), 4*maxSays)
 	if r := []rune(s); len(r) > maxSays {
 		s = string(r[:maxSays]) + "…"
 	}

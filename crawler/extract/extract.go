@@ -658,7 +658,7 @@ func contentID(l precwatch.Listing) string {
 	// The title whitespace-collapsed, as it was read before titles kept
 	// their whitespace (issue 12): a listing keeps its identity, and its
 	// alerts, across that change and across re-spacing by its seller.
-	h := sha256.Sum256([]byte(strings.ToLower(clean(l.Title, maxTitle)) + "\x00" + strings.ToLower(l.Vendor)))
+	h := sha256.Sum256([]byte(strings.ToLower(Clean(l.Title, maxTitle)) + "\x00" + strings.ToLower(l.Vendor)))
 	return "h-" + hex.EncodeToString(h[:8])
 }
 
@@ -884,7 +884,7 @@ func (f *field) price(c *html.Node) (float64, string) {
 		var raw string
 		if f.attr != "" {
 			raw, _ = attr(n, f.attr)
-			raw = clean(raw, maxPriceText)
+			raw = Clean(raw, maxPriceText)
 		} else {
 			raw = priceText(n)
 		}
@@ -1077,7 +1077,7 @@ func idFromURL(u *url.URL) string {
 	for _, k := range idLikeParams {
 		for qk, vs := range q {
 			if strings.EqualFold(qk, k) && len(vs) > 0 {
-				if v := clean(vs[0], maxID); v != "" {
+				if v := Clean(vs[0], maxID); v != "" {
 					return v
 				}
 			}
@@ -1111,7 +1111,7 @@ func idFromURL(u *url.URL) string {
 			// numbers are a date and the slug names the page.
 			i--
 		}
-		return clean(segs[i], maxID)
+		return Clean(segs[i], maxID)
 	}
 	return ""
 }
@@ -1162,7 +1162,7 @@ func sameListing(a, b precwatch.Listing) bool {
 	if a.URL == b.URL {
 		return true
 	}
-	if !strings.EqualFold(clean(a.Title, maxTitle), clean(b.Title, maxTitle)) {
+	if !strings.EqualFold(Clean(a.Title, maxTitle), Clean(b.Title, maxTitle)) {
 		return false
 	}
 	pa, _, _ := strings.Cut(a.URL, "?")
@@ -1484,7 +1484,7 @@ func addVariantLines(l precwatch.Listing, lines []string) precwatch.Listing {
 	if len(lines) == 0 {
 		return l
 	}
-	title := clean(l.Title, maxTitle)
+	title := Clean(l.Title, maxTitle)
 	var b strings.Builder
 	b.WriteString(l.Description)
 	for _, v := range lines {

@@ -344,10 +344,10 @@ func TestTextHygiene(t *testing.T) {
 		t.Errorf("keptClean = %q, want %q", got, want)
 	}
 	// Bounded on a rune boundary.
-	if got := clean(strings.Repeat("é", 600), maxTitle); len(got) > maxTitle || !utf8.ValidString(got) || len(got) < maxTitle-1 {
+	if got := Clean(strings.Repeat("é", 600), maxTitle); len(got) > maxTitle || !utf8.ValidString(got) || len(got) < maxTitle-1 {
 		t.Errorf("clean bounded to %d bytes (valid %v), want <= %d", len(got), utf8.ValidString(got), maxTitle)
 	}
-	if got, want := clean("a\xffb\x00c", 100), "a\uFFFDbc"; got != want {
+	if got, want := Clean("a\xffb\x00c", 100), "a\uFFFDbc"; got != want {
 		t.Errorf("clean invalid UTF-8 = %q, want %q", got, want)
 	}
 }

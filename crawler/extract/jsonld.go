@@ -37,12 +37,12 @@ func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listin
 	single := len(ps) == 1
 	for _, p := range ps {
 		l := precwatch.Listing{
-			ID:          clean(p.id, maxID),
+			ID:          Clean(p.id, maxID),
 			Title:       oneLine(keptClean(p.title, maxTitle)),
 			Description: keptClean(p.description, maxDescription),
-			Vendor:      clean(p.vendor, maxVendor),
+			Vendor:      Clean(p.vendor, maxVendor),
 			Price:       p.price,
-			Currency:    clean(p.currency, maxCurrency),
+			Currency:    Clean(p.currency, maxCurrency),
 		}
 		if l.Title == "" {
 			continue
@@ -720,7 +720,7 @@ func mdPrice(props map[string][]*html.Node) (float64, string, bool) {
 	}
 	for _, name := range []string{"price", "lowPrice", "highPrice"} {
 		for _, n := range props[name] {
-			if p, c, ok := jsonPrice(clean(propValue(n), maxPriceText)); ok {
+			if p, c, ok := jsonPrice(Clean(propValue(n), maxPriceText)); ok {
 				if cur == "" {
 					cur = c
 				}

@@ -510,7 +510,7 @@ func (s *jsonSpec) price(item any) (float64, string) {
 			}
 			continue
 		}
-		if f, cur, ok := ParsePrice(clean(scalarText(v), maxPriceText)); ok {
+		if f, cur, ok := ParsePrice(Clean(scalarText(v), maxPriceText)); ok {
 			return f, cur
 		}
 	}

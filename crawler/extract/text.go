@@ -248,7 +248,7 @@ func dropRune(r rune) bool {
 // Clean normalises s as every extracted field is: invalid UTF-8 replaced,
 // controls removed, whitespace collapsed and trimmed, and at most limit bytes
 // (cut on a rune boundary).
-func clean(s string, limit int) string {
+func Clean(s string, limit int) string {
 	t := newText(limit)
 	t.write(s)
 	return t.String()
@@ -432,7 +432,7 @@ func priceText(n *html.Node) string {
 	if s := t.String(); s != "" {
 		return s
 	}
-	return clean(valueAttr(n), maxPriceText)
+	return Clean(valueAttr(n), maxPriceText)
 }
 
 // attr returns the value of n's attribute key (keys are lower-case in the
