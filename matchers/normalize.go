@@ -306,7 +306,7 @@ func normalizeFold(s string, offsets bool, buf *normText) (normText, bool) {
 				pendingSpace = true
 				// A bullet between letters may cut a word into
 				// syllables ("Per•clo•ra•to"), which deobfuscation joins.
-				if chunkSep(s[i:i+size]) && endsWithLetter(text) && i+size < len(s) && startsWithLetter(s[i+size:]) {
+				if chunkSep(s[i:i+size]) && endsWithLetter(text) && startsWithLetter(s[i+size:]) {
 					suspicious = true
 				}
 			}

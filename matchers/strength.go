@@ -371,7 +371,7 @@ func tokenizeRange(s string, from, to int, toks []token, sc *scratch) []token {
 				// Invisible format characters inside a word are part of
 				// it ("N\u200bi\u200bt\u200br\u200bo"), as
 				// normalisation reads them.
-				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && j+sz < len(s) && startsWithLetter(s[j+sz:])) {
+				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && startsWithLetter(s[j+sz:])) {
 					break
 				}
 				wide = true

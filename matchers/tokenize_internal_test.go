@@ -73,7 +73,7 @@ func tokenizeRangeReference(s string, from, to int, toks []token, sc *scratch) [
 					break
 				}
 				r2, sz := utf8.DecodeRuneInString(s[j:])
-				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && j+sz < len(s) && startsWithLetter(s[j+sz:])) {
+				if !unicode.IsLetter(r2) && !unicode.Is(unicode.Mn, r2) && !(unicode.Is(unicode.Cf, r2) && startsWithLetter(s[j+sz:])) {
 					break
 				}
 				j += sz
