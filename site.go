@@ -20,7 +20,8 @@ type Site struct {
 	// Proxy is the SOCKS5 proxy URL; DefaultTorProxy for Tor sites when empty.
 	Proxy string `yaml:"proxy" json:"proxy,omitempty"`
 	// Schedule is a robfig/cron spec (five fields, descriptors such as
-	// @every 1h, and a CRON_TZ= prefix).
+	// @every 1h, and a CRON_TZ= prefix). Empty: the site is crawled only
+	// on demand (precwatch crawl, the console's "Start now").
 	Schedule   string     `yaml:"schedule" json:"schedule"`
 	Politeness Politeness `yaml:"politeness" json:"politeness"`
 	Limits     Limits     `yaml:"limits" json:"limits"`

@@ -489,6 +489,36 @@ func TestPausedSiteNextRun(t *testing.T) {
 	}
 }
 
+// TestOnDemandSiteNextRun: a site with no schedule runs only when asked,
+// so the sites page and its own page say so instead of a time.
+func TestOnDemandSiteNextRun(t *testing.T) {
+	e := newEnv(t)
+	e.op.SitesFn = func() []precwatch.Site {
+		ss := testSites()
+		ss[1].Schedule = "" // chemshop
+		return ss
+	}
+	e.op.NextFn = func(site string) time.Time {
+		if site == "chemshop" {
+			return time.Time{}
+		}
+		return t0.Add(time.Hour)
+	}
+	otto := e.as(precwatch.RoleOperator)
+	doc := otto.page(t, "/sites")
+	for sel, want := range map[string]string{"#site-chemshop td.next": "none: on demand", "#site-silkvault td.next": "2026-03-01 13:00 UTC"} {
+		if got := strings.TrimSpace(doc.Find(sel).Text()); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if got := strings.TrimSpace(doc.Find("#site-chemshop td").Eq(1).Text()); got != "on demand" {
+		t.Errorf("on-demand site's schedule cell %q", got)
+	}
+	if got := otto.page(t, "/sites/chemshop").Find("#next-run").Text(); got != "none: on demand" {
+		t.Errorf("on-demand site page: next run %q", got)
+	}
+}
+
 // TestRejectedReload: when the daemon rejected a broken config or
 // watchlist file, analysts (watchlist page) and operators (sites page) see
 // the error and that the previous version stays in force; once a reload

@@ -65,9 +65,13 @@ type Scheduler struct {
 }
 
 type scheduled struct {
-	id   cron.EntryID
+	id   cron.EntryID // 0 for a site crawled only on demand
 	site precwatch.Site
 }
+
+// OnDemand reports whether site has no schedule: the daemon never starts
+// it, only RunNow, Launch or a one-off crawl.
+func OnDemand(site precwatch.Site) bool { return strings.TrimSpace(site.Schedule) == "" }
 
 // NewScheduler returns a scheduler that calls run for each due site.
 func NewScheduler(opts *SchedulerOptions, logger *slog.Logger, run RunFunc) *Scheduler {
@@ -104,6 +108,9 @@ func (s *Scheduler) Update(sites []precwatch.Site) error {
 			return fmt.Errorf("crawler: site %q listed twice", site.Name)
 		}
 		seen[site.Name] = true
+		if OnDemand(site) {
+			continue
+		}
 		sch, err := ParseSchedule(site.Schedule)
 		if err != nil {
 			return fmt.Errorf("crawler: site %q: %w", site.Name, err)
@@ -124,7 +131,9 @@ func (s *Scheduler) Update(sites []precwatch.Site) error {
 	}
 	for name, e := range s.entries {
 		if !keep[name] {
-			s.cron.Remove(e.id)
+			if e.id != 0 {
+				s.cron.Remove(e.id)
+			}
 			delete(s.entries, name)
 		}
 	}
@@ -132,6 +141,10 @@ func (s *Scheduler) Update(sites []precwatch.Site) error {
 		name := site.Name
 		if keep[name] {
 			s.entries[name] = scheduled{id: s.entries[name].id, site: site}
+			continue
+		}
+		if parsed[i] == nil {
+			s.entries[name] = scheduled{site: site} // on demand: no cron entry
 			continue
 		}
 		id := s.cron.Schedule(parsed[i], cron.FuncJob(func() { s.scheduledRun(name) }))
@@ -152,12 +165,13 @@ func (s *Scheduler) Sites() []precwatch.Site {
 	return out
 }
 
-// Next returns when the site runs next; zero when unknown or not started.
+// Next returns when the site runs next; zero when unknown, on demand or
+// not started.
 func (s *Scheduler) Next(name string) time.Time {
 	s.mu.Lock()
 	e, ok := s.entries[name]
 	s.mu.Unlock()
-	if !ok {
+	if !ok || e.id == 0 {
 		return time.Time{}
 	}
 	return s.cron.Entry(e.id).Next

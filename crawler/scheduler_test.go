@@ -49,6 +49,49 @@ func TestSchedulerRunsOnScheduleWithoutOverlap(t *testing.T) {
 	})
 }
 
+// TestSchedulerOnDemandSite: a site with no schedule is never started by
+// the clock, has no next run, and runs when asked; giving it a schedule
+// later schedules it.
+func TestSchedulerOnDemandSite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int32
+		s := NewScheduler(&SchedulerOptions{Location: time.UTC}, nil, func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
+			runs.Add(1)
+			return precwatch.Run{Site: site.Name, Status: precwatch.RunOK}, nil
+		})
+		if err := s.Update([]precwatch.Site{{Name: "once"}, {Name: "blank", Schedule: "  "}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		time.Sleep(24 * time.Hour)
+		if n := runs.Load(); n != 0 {
+			t.Errorf("on-demand sites ran %d times by the clock, want 0", n)
+		}
+		if next := s.Next("once"); !next.IsZero() {
+			t.Errorf("Next(on demand) = %v, want zero", next)
+		}
+		if got := len(s.Sites()); got != 2 {
+			t.Errorf("Sites() = %d, want 2: on-demand sites are listed", got)
+		}
+		if _, err := s.RunNow(context.Background(), "once"); err != nil || runs.Load() != 1 {
+			t.Errorf("RunNow(on demand): %v, runs %d, want 1", err, runs.Load())
+		}
+		if err := s.Update([]precwatch.Site{{Name: "once", Schedule: "@every 1h"}}); err != nil {
+			t.Fatal(err)
+		}
+		if next := s.Next("once"); next.IsZero() {
+			t.Error("Next after a schedule was given is zero")
+		}
+		time.Sleep(time.Hour + time.Second)
+		if n := runs.Load(); n != 2 {
+			t.Errorf("runs after one scheduled hour = %d, want 2", n)
+		}
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestSchedulerUpdateIsAllOrNothing(t *testing.T) {
 	s := NewScheduler(nil, nil, func(ctx context.Context, site precwatch.Site) (precwatch.Run, error) {
 		return precwatch.Run{}, nil

@@ -79,6 +79,10 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	m.sweepRuns(ctx, store, sched) // Scale-out (issue 9)
 	m.logger.Info("precwatch running", "config", m.ConfigPath, "sites", len(cfg.Sites), "version", version)
 	for _, s := range sched.Sites() {
+		if crawler.OnDemand(s) {
+			m.logger.Info("site on demand: no schedule", "site", s.Name, "tor", s.IsTor())
+			continue
+		}
 		m.logger.Info("site scheduled", "site", s.Name, "schedule", s.Schedule, "tor", s.IsTor(), "next", sched.Next(s.Name))
 	}
 

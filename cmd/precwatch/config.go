@@ -134,10 +134,11 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 				errs = append(errs, doc.Errorf(at("start_urls", j), "not an absolute http(s) URL: %q", raw))
 			}
 		}
-		if strings.TrimSpace(s.Schedule) == "" {
-			errs = append(errs, doc.Errorf(at("schedule"), `required: a cron spec such as "@every 6h" or "CRON_TZ=UTC 0 */6 * * *"`))
-		} else if _, err := crawler.ParseSchedule(s.Schedule); err != nil {
-			errs = append(errs, doc.Errorf(at("schedule"), "bad cron spec %q: %v", s.Schedule, errors.Unwrap(err)))
+		// No schedule: crawled only on demand (crawler.OnDemand).
+		if !crawler.OnDemand(s) {
+			if _, err := crawler.ParseSchedule(s.Schedule); err != nil {
+				errs = append(errs, doc.Errorf(at("schedule"), "bad cron spec %q: %v", s.Schedule, errors.Unwrap(err)))
+			}
 		}
 		if p := s.ProxyURL(); p != "" {
 			u, err := url.Parse(p)
