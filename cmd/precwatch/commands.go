@@ -318,6 +318,12 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	if run.Status == precwatch.RunFailed { // issue 9: never exit 0 on a failed run
 		return fmt.Errorf("crawl %q: run %s failed", site.Name, run.ID)
 	}
+	// A run that read pages and not one listing did not crawl the site:
+	// a new site's selectors or a market's changed markup. A script
+	// running crawl must see it, not only its printed error.
+	if run.Status == precwatch.RunPartial && run.Listings == 0 {
+		return fmt.Errorf("crawl %q: run %s read no listing (status partial): check the site's extract rules with precwatch listings", site.Name, run.ID)
+	}
 	return nil
 }
 

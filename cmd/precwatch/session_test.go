@@ -153,6 +153,28 @@ func TestCrawlBlocked(t *testing.T) {
 	}
 }
 
+// TestCrawlNoListingFails: `precwatch crawl` of a site whose rules read no
+// listing exits non-zero, naming it; the same site with right rules and no
+// schedule (crawled on demand) exits 0.
+func TestCrawlNoListingFails(t *testing.T) {
+	shop := newCookieShop(t)
+	store := filepath.Join(t.TempDir(), "s.db")
+	wrong := writeConfig(t, []precwatch.Site{{Name: "shop", StartURLs: []string{shop.srv.URL + "/"}, Schedule: "@every 1h",
+		Extract: precwatch.Extraction{Listing: "div.listing", ID: "span.id", Title: "h2"}}})
+	out, _, err := run(t, t.Context(), "", "crawl", "--site", "shop", "--config", wrong, "--store", store)
+	if err == nil || !strings.Contains(err.Error(), "read no listing") {
+		t.Errorf("crawl with rules that match nothing: err = %v, want read no listing", err)
+	}
+	if !strings.Contains(out, "status=partial") || !strings.Contains(out, "listings=0") {
+		t.Errorf("crawl output:\n%s", out)
+	}
+	right := writeConfig(t, []precwatch.Site{{Name: "shop", StartURLs: []string{shop.srv.URL + "/"},
+		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}})
+	if out, _, err := run(t, t.Context(), "", "crawl", "--site", "shop", "--config", right, "--store", store); err != nil || !strings.Contains(out, "status=ok") {
+		t.Errorf("crawl of an on-demand site with right rules: %v\n%s", err, out)
+	}
+}
+
 // TestLoginConfig: an inline password is refused naming its line and
 // field; credentials must come from one place.
 func TestLoginConfig(t *testing.T) {
