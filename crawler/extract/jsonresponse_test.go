@@ -59,6 +59,8 @@ func TestJSONResponse(t *testing.T) {
 	detail := `{"data":{"id":"L1","attributes":{"title":"Sodium nitrate 99%, 1 kg","body":"Sodium nitrate 99%, food grade E251, 1 kg pouch."}}}`
 	withScript := apiRules
 	withScript.Script = "script#__NEXT_DATA__"
+	relayRules := precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "data.listings.edges[].node", ID: "id", Title: "title",
+		NextPage: "/graphql?after={data.listings.pageInfo.endCursor}"}
 	cases := []struct {
 		name  string
 		rules precwatch.Extraction
@@ -75,6 +77,13 @@ func TestJSONResponse(t *testing.T) {
 			"L2|Citric acid 1 kg|4.1 EUR||http://api.onion/api/listings/L2|Food grade",
 		}, []string{"http://api.onion/api/listings?cursor=c_2"}},
 		{"last page", apiRules, JSONDocument([]byte(last)), nil, nil},
+		// Relay's pageInfo: endCursor is set on the last page too, and
+		// hasNextPage false ends pagination; true or missing follows it.
+		{"relay last page", relayRules, JSONDocument([]byte(`{"data":{"listings":{"edges":[],"pageInfo":{"endCursor":"Y3Vy","hasNextPage":false}}}}`)), nil, nil},
+		{"relay next page", relayRules, JSONDocument([]byte(`{"data":{"listings":{"edges":[],"pageInfo":{"endCursor":"Y3Vy","hasNextPage":true}}}}`)), nil,
+			[]string{"http://api.onion/graphql?after=Y3Vy"}},
+		{"has_more false", apiRules, JSONDocument([]byte(`{"data":{"items":[]},"meta":{"next":"c_9","has_more":false}}`)), nil, nil},
+		{"no flag", apiRules, JSONDocument([]byte(`{"data":{"items":[]},"meta":{"next":"c_9"}}`)), nil, []string{"http://api.onion/api/listings?cursor=c_9"}},
 		{"not JSON", apiRules, JSONDocument([]byte("<html>oops</html>")), nil, nil},
 		{"selectors find nothing", precwatch.Extraction{Listing: "script", Title: "script"}, JSONDocument([]byte(index)), nil, nil},
 		{"html body is no response", apiRules, htmlDoc(t, `<html><body><pre>`+index+`</pre></body></html>`), nil, nil},

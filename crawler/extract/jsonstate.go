@@ -794,6 +794,9 @@ func (j *jsonRules) nextPages(state []any) []string {
 	}
 	var out []string
 	for _, d := range state {
+		if j.next.lastPage(d) {
+			continue
+		}
 		for _, v := range j.next.values(d, true) {
 			if s := scalarText(v); s != "" {
 				out = append(out, s)
@@ -801,6 +804,39 @@ func (j *jsonRules) nextPages(state []any) []string {
 		}
 	}
 	return out
+}
+
+// noMorePages are the flags an API sets false beside its cursor on the
+// last page (Relay's pageInfo.hasNextPage, has_more, ...): many keep
+// endCursor set there, and following it costs a request for an empty
+// page, or loops where the cursor is the same.
+var noMorePages = []string{"hasNextPage", "has_next_page", "hasNext", "has_next", "hasMore", "has_more", "moreAvailable", "more_available"}
+
+// lastPage reports that the object holding a path of s in d (the
+// cursor's parent: pageInfo for pageInfo.endCursor) says there is no next
+// page: one of noMorePages is false.
+func (s *jsonSpec) lastPage(d any) bool {
+	paths := s.alts
+	if s.tmplPth != nil {
+		paths = s.tmplPth
+	}
+	for _, p := range paths {
+		if len(p) == 0 {
+			continue
+		}
+		for _, parent := range p[:len(p)-1].eval(d) {
+			obj, ok := parent.(map[string]any)
+			if !ok {
+				continue
+			}
+			for _, k := range noMorePages {
+				if v, ok := obj[k]; ok && (v == false || v == "false") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // read is readListing for one state item: the same identity rules, fields
