@@ -1,6 +1,9 @@
 package precwatch
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -190,6 +193,10 @@ type Extraction struct {
 	// cards: the endpoint answers JSON carrying them as HTML and an opaque
 	// cursor to the cards after them.
 	LoadMore *LoadMore `yaml:"load_more" json:"load_more,omitempty"`
+	// GraphQL, in the site's mode json rules, asks each start URL by POST
+	// with a GraphQL query, as an API that refuses GET does; next_page is
+	// then the path of the next page's cursor, sent in the same query.
+	GraphQL *GraphQL `yaml:"graphql" json:"graphql,omitempty"`
 	// Detail, when set, follows each listing's URL and reads the fields it
 	// names from the detail page, overriding those of the index page.
 	Detail *Extraction `yaml:"detail" json:"detail,omitempty"`
@@ -219,6 +226,37 @@ type LoadMore struct {
 	// NextCursor is the JSON path of the next cursor in the answer; where
 	// it is null, empty or missing the catalogue ends.
 	NextCursor string `yaml:"next_cursor" json:"next_cursor"`
+}
+
+// GraphQL is a query POSTed as JSON ({"query": ..., "variables": ...},
+// Content-Type application/json) to each start URL, and again with
+// Cursor set to each next page's cursor.
+type GraphQL struct {
+	Query string `yaml:"query" json:"query"`
+	// Variables are sent with every request (page sizes, filters).
+	Variables map[string]any `yaml:"variables" json:"variables,omitempty"`
+	// Cursor names the variable next_page's cursor goes into ("after");
+	// the first request leaves it out.
+	Cursor string `yaml:"cursor" json:"cursor,omitempty"`
+}
+
+// Body is the request body asking for the page after cursor ("" for the
+// first). Its keys are in sorted order, so one page's body is always
+// the same bytes.
+func (g GraphQL) Body(cursor string) (string, error) {
+	vars := make(map[string]any, len(g.Variables)+1)
+	maps.Copy(vars, g.Variables)
+	if cursor != "" && g.Cursor != "" {
+		vars[g.Cursor] = cursor
+	}
+	b, err := json.Marshal(struct {
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables"`
+	}{g.Query, vars})
+	if err != nil {
+		return "", fmt.Errorf("graphql body: %w", err)
+	}
+	return string(b), nil
 }
 
 // IsTor reports whether the site must be fetched through Tor: it is marked

@@ -362,9 +362,11 @@ type task struct {
 	hops int
 
 	// post marks an index page asked for by submitting a POST form (a
-	// pager's "Next" button), with body its urlencoded entries.
-	post bool
-	body string
+	// pager's "Next" button), with body its urlencoded entries, or with
+	// postJSON by a GraphQL query (body its JSON).
+	post     bool
+	body     string
+	postJSON bool
 
 	// paged, on a shared frontier (issue 9), is set once the task's page
 	// was fetched and handled, so that the run counts it once when acked.
@@ -565,6 +567,9 @@ func (r *run) setup() error {
 			return
 		}
 		c.setHeaders(*req.Headers)
+		if req.Headers.Get("Content-Type") == "application/json" {
+			req.Headers.Set("Accept", "application/graphql-response+json, application/json") // a GraphQL query
+		}
 		r.conditional(req)
 	})
 	coll.OnResponseHeaders(func(resp *colly.Response) {
@@ -665,7 +670,7 @@ func (r *run) crawl() {
 	// At most maxPages tasks are ever scheduled, so sends never block.
 	r.tasks = make(chan task, c.maxPages)
 	for _, u := range c.site.StartURLs {
-		r.enqueue(task{url: u, depth: 0, kind: kindIndex})
+		r.enqueue(c.startTask(u))
 	}
 	go func() {
 		r.wg.Wait()
@@ -680,6 +685,16 @@ func (r *run) crawl() {
 		})
 	}
 	workers.Wait()
+}
+
+// startTask is the task of a start URL: a GET, or the first POST of a
+// GraphQL site.
+func (c *Crawler) startTask(u string) task {
+	t := task{url: u, depth: 0, kind: kindIndex}
+	if body, ok := extract.GraphQLStart(c.site.Extract); ok {
+		t.post, t.body, t.postJSON = true, body, true
+	}
+	return t
 }
 
 // enqueue schedules t unless its URL was seen this run, it is off the
@@ -746,6 +761,9 @@ func (r *run) do(t task) {
 		if t.post {
 			method, body = http.MethodPost, strings.NewReader(t.body)
 			hdr = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+			if t.postJSON {
+				hdr = http.Header{"Content-Type": {"application/json"}}
+			}
 		}
 		err := r.coll.Request(method, t.url, body, cctx, hdr)
 		if r.relogin(t, cctx, gen) { // Sessions (issue 8): logged in again, fetch once more
@@ -1020,7 +1038,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	}
 	if fresh {
 		for _, p := range res.NextPosts {
-			r.enqueue(task{url: r.mirrors.toPrimary(p.URL), post: true, body: p.Body, depth: t.depth, kind: kindIndex, quiet: quiet})
+			r.enqueue(task{url: r.mirrors.toPrimary(p.URL), post: true, body: p.Body, postJSON: p.JSON, depth: t.depth, kind: kindIndex, quiet: quiet})
 		}
 	}
 	for _, link := range links {

@@ -66,8 +66,9 @@ type sharedTask struct {
 	Frame     bool               `json:"frame,omitempty"`
 	OuterRead *precwatch.Listing `json:"outer_read,omitempty"`
 	// A page asked for by a POST form (see task.post).
-	Post bool   `json:"post,omitempty"`
-	Body string `json:"body,omitempty"`
+	Post     bool   `json:"post,omitempty"`
+	Body     string `json:"body,omitempty"`
+	PostJSON bool   `json:"post_json,omitempty"`
 }
 
 // sharedRun is a run's link to its shared frontier.
@@ -121,7 +122,7 @@ func (r *run) sharedDelta() map[string]int64 {
 // enqueueShared is enqueue on the shared frontier.
 func (r *run) enqueueShared(key string, t task) bool {
 	st := sharedTask{URL: t.url, Depth: t.depth, Kind: t.kind, Listing: t.listing,
-		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet, Frame: t.frame, Post: t.post, Body: t.body}
+		RowHash: t.rowHash, Fresh: t.fresh, Quiet: t.quiet, Frame: t.frame, Post: t.post, Body: t.body, PostJSON: t.postJSON}
 	if t.frame {
 		st.OuterRead = &t.outerRead
 	}
@@ -258,7 +259,7 @@ func (r *run) crawlShared() {
 	c := r.c
 	if !r.shared.worker {
 		for _, u := range c.site.StartURLs {
-			r.enqueue(task{url: u, depth: 0, kind: kindIndex})
+			r.enqueue(c.startTask(u))
 		}
 	}
 	touchCtx, stopTouch := context.WithCancel(r.ctx)
@@ -338,7 +339,7 @@ func (r *run) sharedWorker() {
 		s.mu.Unlock()
 		r.wg.Add(1)
 		paged := new(atomic.Bool)
-		t := task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged, frame: st.Frame, post: st.Post, body: st.Body}
+		t := task{url: st.URL, depth: st.Depth, kind: st.Kind, listing: st.Listing, rowHash: st.RowHash, fresh: st.Fresh, quiet: st.Quiet, paged: paged, frame: st.Frame, post: st.Post, body: st.Body, postJSON: st.PostJSON}
 		if st.OuterRead != nil {
 			t.outerRead = *st.OuterRead
 		}

@@ -148,6 +148,7 @@ type extractor struct {
 	hasLinks bool
 	foldIDs  bool      // rules.IDIgnoreCase
 	more     *loadMore // rules.LoadMore
+	graphql  *precwatch.GraphQL
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -367,6 +368,22 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 	}
 	if _, err = CompileNumberedPages(rules.Pages); err != nil {
 		return nil, err
+	}
+	if g := rules.GraphQL; g != nil {
+		switch {
+		case e.fields.json == nil:
+			return nil, &FieldError{Field: "graphql", Err: fmt.Errorf("read only in mode %q: the answers are JSON", precwatch.ExtractJSON)}
+		case strings.TrimSpace(g.Query) == "":
+			return nil, &FieldError{Field: "graphql.query", Err: errors.New("required: the query POSTed to each start URL")}
+		case e.fields.json.next != nil && strings.TrimSpace(g.Cursor) == "":
+			return nil, &FieldError{Field: "graphql.cursor", Err: errors.New("required with next_page: the query's variable the next page's cursor goes into (\"after\")")}
+		case e.fields.json.next == nil && g.Cursor != "":
+			return nil, &FieldError{Field: "next_page", Err: errors.New("required with graphql.cursor: the JSON path of the next page's cursor (\"data.listings.pageInfo.endCursor\")")}
+		}
+		if _, err := g.Body(""); err != nil {
+			return nil, &FieldError{Field: "graphql.variables", Err: err}
+		}
+		e.graphql = g
 	}
 	if rules.LoadMore != nil {
 		if e.fields.json != nil {
@@ -1228,7 +1245,14 @@ func Fill(dst, src precwatch.Listing) precwatch.Listing {
 // the others.
 func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []any) (next []string, posts []Submission, links []string, unfollowed string, unfollowedForm bool) {
 	lc := linkCollector{page: Canonical(page), seen: map[string]bool{}}
-	if j := e.fields.json; j != nil && j.next != nil {
+	if j := e.fields.json; j != nil && j.next != nil && e.graphql != nil {
+		// The same query again, for the page after each cursor.
+		for _, cursor := range j.nextPages(state) {
+			if body, err := e.graphql.Body(cursor); err == nil {
+				lc.addJSONPost(page, body)
+			}
+		}
+	} else if j != nil && j.next != nil {
 		for _, ref := range j.nextPages(state) {
 			lc.add(base, ref)
 		}
@@ -1334,6 +1358,27 @@ func (lc *linkCollector) addPost(u *url.URL, body string) {
 	}
 	lc.seen[k] = true
 	lc.posts = append(lc.posts, Submission{URL: fetchURL(u), Post: true, Body: body})
+}
+
+// addJSONPost adds a JSON body POSTed to u (a GraphQL page).
+func (lc *linkCollector) addJSONPost(u *url.URL, body string) {
+	k := "POST " + Canonical(u) + "\x00" + body
+	if lc.seen[k] {
+		return
+	}
+	lc.seen[k] = true
+	c := *u
+	lc.posts = append(lc.posts, Submission{URL: fetchURL(&c), Post: true, Body: body, JSON: true})
+}
+
+// GraphQLStart is the first request of a start URL for rules with a
+// graphql query: its body, and whether there is one.
+func GraphQLStart(rules precwatch.Extraction) (string, bool) {
+	if rules.GraphQL == nil || rules.Mode != precwatch.ExtractJSON {
+		return "", false
+	}
+	body, err := rules.GraphQL.Body("")
+	return body, err == nil
 }
 
 // fetchURL is u as it is fetched: scheme and host normalised, fragment

@@ -207,6 +207,9 @@ type Submission struct {
 	URL  string
 	Post bool
 	Body string
+	// JSON marks a body sent as application/json (a GraphQL query)
+	// rather than a form's urlencoded entries.
+	JSON bool
 }
 
 // formQuery encodes the form's entry list as a browser builds it for a

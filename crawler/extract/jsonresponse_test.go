@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -141,3 +142,44 @@ func htmlDoc(t *testing.T, s string) *goquery.Document {
 }
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// TestGraphQLRules: graphql rules are refused, naming the field, outside
+// mode json, without a query, and with a cursor variable but no next_page
+// (or the reverse); a next page is the same query POSTed with the cursor.
+func TestGraphQLRules(t *testing.T) {
+	q := &precwatch.GraphQL{Query: "query($after: String) { items(after: $after) { id } }", Cursor: "after"}
+	for _, c := range []struct {
+		rules precwatch.Extraction
+		field string
+	}{
+		{precwatch.Extraction{Listing: "div", Title: "h2", GraphQL: q}, "graphql"},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "t", GraphQL: &precwatch.GraphQL{Cursor: "after"}, NextPage: "next"}, "graphql.query"},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "t", GraphQL: &precwatch.GraphQL{Query: "{ items { id } }"}, NextPage: "next"}, "graphql.cursor"},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "t", GraphQL: q}, "next_page"},
+	} {
+		_, err := New(c.rules)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("New(%+v) = %v, want an error at %s", c.rules, err, c.field)
+		}
+	}
+	rules := precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "data.items[]", ID: "id", Title: "t", GraphQL: q, NextPage: "data.next"}
+	ex, err := New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, ok := GraphQLStart(rules)
+	if !ok || start != `{"query":"query($after: String) { items(after: $after) { id } }","variables":{}}` {
+		t.Errorf("GraphQLStart = %q, %v", start, ok)
+	}
+	page := &url.URL{Scheme: "http", Host: "api.onion", Path: "/graphql"}
+	res, err := ex.Extract(JSONDocument([]byte(`{"data":{"items":[{"id":"1","t":"Acetone 5 L"}],"next":"abc"}}`)), page)
+	if err != nil || len(res.Listings) != 1 || len(res.NextPages) != 0 || len(res.NextPosts) != 1 {
+		t.Fatalf("Extract: %v, %d listings, next %q, posts %+v", err, len(res.Listings), res.NextPages, res.NextPosts)
+	}
+	want := Submission{URL: "http://api.onion/graphql", Post: true, JSON: true,
+		Body: `{"query":"query($after: String) { items(after: $after) { id } }","variables":{"after":"abc"}}`}
+	if res.NextPosts[0] != want {
+		t.Errorf("next post = %+v, want %+v", res.NextPosts[0], want)
+	}
+}

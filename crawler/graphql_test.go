@@ -1,0 +1,118 @@
+package crawler
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/precwatch/precwatch"
+	"github.com/precwatch/precwatch/internal/socksproxy"
+)
+
+// gqlQuery is the query the test site's config sends.
+const gqlQuery = `query Listings($first: Int, $after: String) { listings(first: $first, after: $after) { edges { node { id title price } } pageInfo { endCursor hasNextPage } } }`
+
+// graphqlMarket answers GraphQL queries by POST only, as Apollo Server with
+// its CSRF guard or Hasura does: a GET is refused. Pages of two listings,
+// Relay's pageInfo with endCursor set on the last page too. It records
+// each request body.
+func graphqlMarket(t *testing.T) (*httptest.Server, func() []string) {
+	t.Helper()
+	titles := []string{"Hydrogen peroxide 35%, 5 L", "Citric acid 1 kg", "Hydrogen peroxide 50%, 10 L", "Glass beakers, set of 5", "Hydrogen peroxide 30%, 1 L"}
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"errors":[{"message":"POST a JSON query"}]}`))
+			return
+		}
+		var req struct {
+			Query     string `json:"query"`
+			Variables struct {
+				First int    `json:"first"`
+				After string `json:"after"`
+			} `json:"variables"`
+		}
+		raw := make([]byte, 4096)
+		n, _ := r.Body.Read(raw)
+		mu.Lock()
+		bodies = append(bodies, string(raw[:n]))
+		mu.Unlock()
+		if err := json.Unmarshal(raw[:n], &req); err != nil || req.Query != gqlQuery || req.Variables.First != 2 {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"errors":[{"message":"bad query"}]}`))
+			return
+		}
+		from := 0
+		if req.Variables.After != "" {
+			from = int(req.Variables.After[len("cur"):][0] - '0')
+		}
+		end := min(from+req.Variables.First, len(titles))
+		var edges []any
+		for i := from; i < end; i++ {
+			edges = append(edges, map[string]any{"node": map[string]any{"id": "G" + string(rune('1'+i)), "title": titles[i], "price": 10 + i}})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"listings": map[string]any{
+			"edges": edges, "pageInfo": map[string]any{"endCursor": "cur" + string(rune('0'+end)), "hasNextPage": end < len(titles)}}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), bodies...)
+	}
+}
+
+// TestGraphQLMarket: a POST-only GraphQL API is crawled with the README's
+// graphql rules through the site's proxy: each page asked once, by POST
+// with the cursor of the page before, until hasNextPage is false.
+func TestGraphQLMarket(t *testing.T) {
+	srv, bodies := graphqlMarket(t)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := precwatch.Site{
+		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{
+			Mode:    precwatch.ExtractJSON,
+			GraphQL: &precwatch.GraphQL{Query: gqlQuery, Variables: map[string]any{"first": 2}, Cursor: "after"},
+			Listing: "data.listings.edges[].node", ID: "id", Title: "title", Price: "price",
+			NextPage: "data.listings.pageInfo.endCursor",
+		},
+	}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Pages != 3 || run.Listings != 5 || run.Alerts != 3 {
+		t.Fatalf("run: %v %q %q, %d pages, %d listings, %d alerts; want ok, 3, 5, 3", err, run.Status, run.Errors, run.Pages, run.Listings, run.Alerts)
+	}
+	got := bodies()
+	want := []string{
+		`{"query":` + jsonString(gqlQuery) + `,"variables":{"first":2}}`,
+		`{"query":` + jsonString(gqlQuery) + `,"variables":{"after":"cur2","first":2}}`,
+		`{"query":` + jsonString(gqlQuery) + `,"variables":{"after":"cur4","first":2}}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("request bodies:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if l := e.listings(t)["G3"].Listing; l.Title != "Hydrogen peroxide 50%, 10 L" || l.Price != 12 {
+		t.Errorf("G3 = %+v", l)
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
