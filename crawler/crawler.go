@@ -993,6 +993,10 @@ func (r *run) page(t task, resp *colly.Response) {
 	// last page answered for any page number, ends there.
 	fresh := (r.c.pages != nil || len(res.NextPosts) > 0) && r.newToRun(res.Listings)
 	if len(res.Listings) == 0 {
+		if msg := extract.APIErrors(doc); msg != "" {
+			// A GraphQL or JSON:API answer of errors, often with 200 OK.
+			r.addErr(fmt.Errorf("crawler: %s answered errors: %q", pageURL.Redacted(), msg))
+		}
 		if to, ok := r.refreshHop(t, pageURL, resp, doc); ok {
 			hop := t
 			hop.url, hop.hops = to, t.hops+1

@@ -45,8 +45,8 @@ func graphqlMarket(t *testing.T) (*httptest.Server, func() []string) {
 		bodies = append(bodies, string(raw[:n]))
 		mu.Unlock()
 		if err := json.Unmarshal(raw[:n], &req); err != nil || req.Query != gqlQuery || req.Variables.First != 2 {
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"errors":[{"message":"bad query"}]}`))
+			// As GraphQL servers answer a query they cannot run: 200 OK.
+			w.Write([]byte(`{"data":null,"errors":[{"message":"Cannot query field \"titel\" on type \"Listing\"."}]}`))
 			return
 		}
 		from := 0
@@ -109,6 +109,33 @@ func TestGraphQLMarket(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestGraphQLErrorsNamed: a query the API cannot run (answered 200 with
+// errors and no data) ends the run partial, its error quoting the API's.
+func TestGraphQLErrorsNamed(t *testing.T) {
+	srv, _ := graphqlMarket(t)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := precwatch.Site{
+		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{
+			Mode:    precwatch.ExtractJSON,
+			GraphQL: &precwatch.GraphQL{Query: strings.Replace(gqlQuery, "title", "titel", 1), Variables: map[string]any{"first": 2}, Cursor: "after"},
+			Listing: "data.listings.edges[].node", ID: "id", Title: "title", NextPage: "data.listings.pageInfo.endCursor",
+		},
+	}
+	run, _ := e.run(t, site)
+	want := `answered errors: "Cannot query field \"titel\" on type \"Listing\"."`
+	if run.Status != precwatch.RunPartial || run.Listings != 0 || !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+		t.Errorf("run: %q %q, %d listings; want partial naming %s", run.Status, run.Errors, run.Listings, want)
 	}
 }
 

@@ -584,6 +584,45 @@ func jsonResponse(root *html.Node) (string, bool) {
 	return el.FirstChild.Data, true
 }
 
+// APIErrors returns the messages of a JSON response's top-level "errors"
+// (GraphQL's, JSON:API's "title" or "detail"), joined by "; ", up to 300
+// bytes: what an API that answered 200 with no data says went wrong
+// (an unknown field in the query, a missing variable).
+func APIErrors(doc *goquery.Document) string {
+	if doc == nil || len(doc.Nodes) == 0 {
+		return ""
+	}
+	body, ok := jsonResponse(doc.Nodes[0])
+	if !ok || len(body) > maxStateScript {
+		return ""
+	}
+	v, _, ok := decodeFirst(strings.TrimSpace(body))
+	obj, _ := v.(map[string]any)
+	errs, _ := obj["errors"].([]any)
+	if !ok || len(errs) == 0 {
+		return ""
+	}
+	var msgs []string
+	for _, e := range errs {
+		switch e := e.(type) {
+		case string:
+			msgs = append(msgs, e)
+		case map[string]any:
+			for _, k := range []string{"message", "detail", "title"} {
+				if m, ok := e[k].(string); ok && m != "" {
+					msgs = append(msgs, m)
+					break
+				}
+			}
+		}
+	}
+	out := strings.Join(msgs, "; ")
+	if len(out) > 300 {
+		out = strings.ToValidUTF8(out[:300], "") + "…"
+	}
+	return out
+}
+
 // stateDocs returns the JSON values of the page's state scripts, or the
 // body of a JSON response (see JSONDocument).
 func (j *jsonRules) stateDocs(root *html.Node) []any {
