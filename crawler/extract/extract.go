@@ -807,7 +807,7 @@ func (f *field) allText(c *html.Node, limit int) string {
 		if f.attr != "" {
 			v, _ := attr(n, f.attr)
 			t.sep()
-			t.write(v)
+			t.write(labelled(strings.TrimPrefix(f.attr, "data-"), v))
 			continue
 		}
 		// A match nested in an earlier one ("div, p") was written with it.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -370,14 +371,11 @@ func (s *jsonSpec) text(item any, limit int, keep bool) string {
 // allText joins every value of the spec, a line each.
 func (s *jsonSpec) allText(item any, limit int) string {
 	t := newKeptText(limit)
-	for _, v := range s.values(item, true) {
-		if t.full {
-			break
-		}
+	write := func(key string, v any) {
 		if x := scalarText(v); x != "" {
 			t.sep()
-			stateText(t, x)
-			continue
+			stateText(t, labelled(key, x))
+			return
 		}
 		switch v.(type) {
 		case map[string]any, []any:
@@ -386,7 +384,72 @@ func (s *jsonSpec) allText(item any, limit int) string {
 			richText(t, v, 0)
 		}
 	}
+	if s == nil {
+		return ""
+	}
+	if s.tmplPth != nil || s.tmpl != nil {
+		for _, v := range s.values(item, true) {
+			write("", v)
+		}
+		return t.String()
+	}
+	for _, p := range s.alts {
+		key := ""
+		if last := p[len(p)-1]; !last.all && last.index < 0 {
+			key = last.key
+		}
+		for _, v := range flatten(p.eval(item)) {
+			if t.full {
+				break
+			}
+			write(key, v)
+		}
+	}
 	return t.String()
+}
+
+// labelled is a short value read from a field named key ("purity": "3 %",
+// data-concentration="35 %") as a description line: "purity: 3 %", so
+// that the word that makes a bare number a strength is kept beside it.
+// Long texts, values without a digit, and keys that name text itself
+// (body, description, value) are written as they are.
+func labelled(key, v string) string {
+	if key == "" || len(v) > 40 || len(key) > 32 || !strings.ContainsAny(v, "0123456789") {
+		return v
+	}
+	var b strings.Builder
+	for i, r := range key {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			b.WriteByte(' ')
+		case unicode.IsUpper(r) && i > 0: // camelCase: purityPercent
+			b.WriteByte(' ')
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			return v
+		}
+	}
+	label := strings.TrimSpace(b.String())
+	if label == "" || strings.ContainsAny(v, "<\n") || strings.HasPrefix(strings.ToLower(v), strings.ToLower(label)) {
+		return v
+	}
+	for w := range strings.FieldsSeq(label) {
+		if textKeys[strings.ToLower(w)] { // body_html, short_description
+			return v
+		}
+	}
+	return label + ": " + v
+}
+
+// textKeys name fields whose value is text in its own right, not a value
+// of the thing the key names.
+var textKeys = map[string]bool{
+	"description": true, "desc": true, "body": true, "text": true, "content": true, "contents": true,
+	"summary": true, "details": true, "detail": true, "html": true, "markdown": true, "excerpt": true,
+	"name": true, "title": true, "value": true, "values": true, "label": true, "caption": true,
+	"subtitle": true, "info": true, "note": true, "notes": true, "line": true, "lines": true, "copy": true,
 }
 
 // richTextMeta are the keys of a rich-text document's nodes that say what a
@@ -443,6 +506,22 @@ func richText(t *textBuilder, v any, depth int) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
+			// A specification's value keeps its field's name ("purity:
+			// 35 %"); a number is read only so.
+			switch v := x[k].(type) {
+			case string:
+				if strings.TrimSpace(v) != "" {
+					t.sep()
+					stateText(t, labelled(k, v))
+				}
+				continue
+			case json.Number:
+				if l := labelled(k, v.String()); l != v.String() {
+					t.sep()
+					t.write(l)
+				}
+				continue
+			}
 			richText(t, x[k], depth+1)
 		}
 	}
@@ -636,6 +715,8 @@ func (j *jsonRules) stateDocs(root *html.Node) []any {
 		return nil
 	}
 	var docs []any
+	var flight []string // Next.js flight chunks (flight.go)
+	size := 0
 	for _, n := range cascadia.QueryAll(root, j.script) {
 		var b strings.Builder
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -646,7 +727,24 @@ func (j *jsonRules) stateDocs(root *html.Node) []any {
 		if b.Len() > maxStateScript {
 			continue
 		}
-		docs = append(docs, decodeState(b.String())...)
+		text := b.String()
+		if strings.Contains(text, nextFlightPush) {
+			if size += len(text); size <= maxStateScript {
+				flight = appendFlightChunks(flight, text)
+			}
+			continue
+		}
+		for _, v := range decodeState(text) {
+			if id, _ := attr(n, "id"); id == "__NUXT_DATA__" || looksDevalue(v) {
+				if a, ok := v.([]any); ok {
+					v = unflatten(a)
+				}
+			}
+			docs = append(docs, v)
+		}
+	}
+	if len(flight) > 0 {
+		docs = append(docs, flightDocs(strings.Join(flight, ""))...)
 	}
 	return docs
 }

@@ -1,0 +1,123 @@
+package extract
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/precwatch/precwatch"
+)
+
+// flightPage is a Next.js App Router page as it is sent: no listing in
+// the HTML, the data in flight rows pushed as string chunks, one row cut
+// across two pushes, beside module, hint and text rows.
+func flightPage(t *testing.T) string {
+	t.Helper()
+	row := `3:["$","$L2",null,{"products":[{"id":"p1","name":"Hydrogen peroxide 35%","price":{"amount":42.5},"specs":{"purity":"35 %"}},{"id":"p2","name":"Glass funnel","price":{"amount":"3.10"}}],"nextPage":2}]` + "\n"
+	chunks := []string{
+		`1:HL["/_next/static/css/app.css","style"]` + "\n" + `2:I["(app-pages-browser)/./app/Grid.tsx",["app/page"],"Grid"]` + "\n",
+		row[:40], row[40:],
+		"4:T1e,a text row: 30 bytes long\n" + `0:["$","html",null,{"lang":"en","children":["$","main",null,{"children":"$3"}]}]` + "\n",
+	}
+	var b strings.Builder
+	b.WriteString(`<html><body><div id="grid">Loading…</div><script>(self.__next_f=self.__next_f||[]).push([0])</script>`)
+	for _, c := range chunks {
+		call, _ := json.Marshal([]any{1, c})
+		b.WriteString(`<script>self.__next_f.push(` + string(call) + `)</script>`)
+	}
+	b.WriteString(`<script src="/_next/static/chunks/main.js" async></script></body></html>`)
+	return b.String()
+}
+
+// TestNextFlight: a path names the data as a server component received it
+// (products[]), across a row split over two pushes; text, module and hint
+// rows are skipped; the element props are state documents too.
+func TestNextFlight(t *testing.T) {
+	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "products[]", ID: "id", Title: "name",
+		Price: "price.amount", Description: "specs", NextPage: "/products?page={nextPage}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(htmlDoc(t, flightPage(t)), &url.URL{Scheme: "http", Host: "shop.onion", Path: "/products"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range res.Listings {
+		got = append(got, l.ID+"|"+l.Title+"|"+trimFloat(l.Price)+"|"+l.Description)
+	}
+	want := "p1|Hydrogen peroxide 35%|42.5|purity: 35 %\np2|Glass funnel|3.1|"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("listings:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	if len(res.NextPages) != 1 || res.NextPages[0] != "http://shop.onion/products?page=2" {
+		t.Errorf("next = %q", res.NextPages)
+	}
+	// A text row whose length runs past the stream, and rows that are no
+	// JSON, end the read without a panic.
+	for _, s := range []string{"4:Tffff,short\n", "5:{not json\n6:[1,2]\n", ":\n", "zz:[1]\n", strings.Repeat("7:[\n", 10)} {
+		flightDocs(s)
+	}
+}
+
+// nuxtPage holds a Nuxt 3 payload in devalue's flattened form, with a
+// shared value (the currency, written once), a Set, a Date and negative
+// specials (undefined).
+const nuxtPage = `<html><body><div id="__nuxt"></div><script type="application/json" id="__NUXT_DATA__" data-ssr="true">` +
+	`[["ShallowReactive",1],{"data":2,"state":14,"once":15,"serverRendered":16},["ShallowReactive",3],{"catalog-1":4},{"items":5,"page":13},[6,11],` +
+	`{"sku":7,"title":8,"price":9,"currency":10,"purity":-1},"n-1","Nitromethane 99%, 1 L",54.5,"EUR",` +
+	`{"sku":12,"title":8,"price":9,"currency":10},"n-2",1,{},["Set"],true]</script></body></html>`
+
+// TestNuxtDevalue: the payload is rebuilt, so paths name it as the app
+// holds it; the same array's entries read by index as written would be
+// numbers, not the listings.
+func TestNuxtDevalue(t *testing.T) {
+	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Script: "script#__NUXT_DATA__", Listing: "data[].items[]",
+		ID: "sku", Title: "title", Price: "price", Currency: "currency"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(htmlDoc(t, nuxtPage), &url.URL{Scheme: "http", Host: "shop.onion", Path: "/catalog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range res.Listings {
+		got = append(got, l.ID+"|"+l.Title+"|"+trimFloat(l.Price)+" "+l.Currency)
+	}
+	if want := "n-1|Nitromethane 99%, 1 L|54.5 EUR\nn-2|Nitromethane 99%, 1 L|54.5 EUR"; strings.Join(got, "\n") != want {
+		t.Errorf("listings:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	// Without the id, the payload's shape alone marks it (default scripts).
+	ex, _ = New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "data[].items[]", ID: "sku", Title: "title"})
+	res, _ = ex.Extract(htmlDoc(t, strings.Replace(nuxtPage, ` id="__NUXT_DATA__"`, "", 1)), &url.URL{Scheme: "http", Host: "shop.onion", Path: "/"})
+	if len(res.Listings) != 2 {
+		t.Errorf("by shape: %d listings, want 2", len(res.Listings))
+	}
+	// A cycle and an index out of range are cut, not followed.
+	var cyclic []any
+	json.Unmarshal([]byte(`[{"self":0,"next":1,"far":99},[0,1]]`), &cyclic)
+	if v, ok := unflatten(cyclic).(map[string]any); !ok || v["self"] != nil || v["far"] != nil {
+		t.Errorf("cyclic payload = %v", unflatten(cyclic))
+	}
+}
+
+// TestLabelled: a short value with a digit keeps the name of its field.
+func TestLabelled(t *testing.T) {
+	for _, c := range []struct{ key, v, want string }{
+		{"purity", "3 %", "purity: 3 %"},
+		{"purityPercent", "99", "purity percent: 99"},
+		{"net_weight", "25 kg", "net weight: 25 kg"},
+		{"purity", "Purity 99 %", "Purity 99 %"},
+		{"body_html", "100 strips.", "100 strips."},
+		{"description", "3 %", "3 %"},
+		{"grade", "technical", "technical"},
+		{"shipping", "ships from Kraków in 2 days, tracked, insured, signed", "ships from Kraków in 2 days, tracked, insured, signed"},
+		{"", "35 %", "35 %"},
+	} {
+		if got := labelled(c.key, c.v); got != c.want {
+			t.Errorf("labelled(%q, %q) = %q, want %q", c.key, c.v, got, c.want)
+		}
+	}
+}
