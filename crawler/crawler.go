@@ -866,6 +866,11 @@ func retryable(status int, err error) bool {
 	if errors.Is(err, ErrBodyTooLarge) {
 		return false
 	}
+	// A body cut short: the page may come whole next time.
+	var cut *cutShortError
+	if errors.As(err, &cut) {
+		return true
+	}
 	// The proxy's (Tor's) refusal: retried only when it may pass.
 	var refused *SOCKSReplyError
 	if errors.As(err, &refused) {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +143,64 @@ func TestGraphQLErrorsNamed(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestCutShortBodyRetried: a page whose connection ends before its body
+// does (Content-Length 4000, 300 bytes sent) is fetched again, and read
+// whole the second time; with no retries left the run's error says how
+// far the body got.
+func TestCutShortBodyRetried(t *testing.T) {
+	page := `<html><body>` + strings.Repeat(`<div class="l"><span class="id">X</span><h2>Hydrogen peroxide 35%</h2></div>`, 1) + strings.Repeat("<!-- pad -->", 200) + `</body></html>`
+	var hits atomic.Int32
+	cut := atomic.Bool{}
+	cut.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		if cut.Load() && hits.Load()%2 == 1 {
+			w.Header().Set("Content-Length", "4000")
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte(page[:300]))
+			w.(http.Flusher).Flush()
+			// Hijack and close: the client sees the body end early.
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+				}
+			}
+			return
+		}
+		w.Write([]byte(page))
+	}))
+	t.Cleanup(srv.Close)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := precwatch.Site{Name: "cut", Tor: true, StartURLs: []string{"http://" + onionA + "/"}, Proxy: p.URL(),
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, Retries: 2},
+		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}
+	run, err := e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 1 || hits.Load() != 2 {
+		t.Fatalf("run: %v %q %q, %d listings, %d requests to the shop; want ok, 1, 2", err, run.Status, run.Errors, run.Listings, hits.Load())
+	}
+	// Every answer cut: the run fails naming the cut.
+	hits.Store(0)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Length", "4000")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(page[:300]))
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	})
+	run, _ = e.run(t, site)
+	if run.Status != precwatch.RunFailed || hits.Load() != 3 || !strings.Contains(strings.Join(run.Errors, "\n"), "body cut short after 300 bytes") {
+		t.Errorf("run: %q %q after %d requests; want failed naming the cut after 3", run.Status, run.Errors, hits.Load())
+	}
 }

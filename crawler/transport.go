@@ -240,10 +240,7 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Header.Set("Content-Type", "application/octet-stream")
 		}
 	}
-	if t.max > 0 {
-		body = &limitedBody{rc: body, n: t.max, max: t.max}
-	}
-	resp.Body = body
+	resp.Body = &limitedBody{rc: body, n: t.max, max: t.max}
 	return resp, nil
 }
 
@@ -382,11 +379,12 @@ func (d *decodedBody) Close() error {
 // silently, when there is more.
 type limitedBody struct {
 	rc     io.ReadCloser
-	n, max int64
+	n, max int64 // max 0: no limit
+	read   int64
 }
 
 func (l *limitedBody) Read(p []byte) (int, error) {
-	if l.n <= 0 {
+	if l.max > 0 && l.n <= 0 {
 		var one [1]byte
 		n, err := l.rc.Read(one[:])
 		if n > 0 {
@@ -394,13 +392,32 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 		}
 		return 0, err
 	}
-	if int64(len(p)) > l.n {
+	if l.max > 0 && int64(len(p)) > l.n {
 		p = p[:l.n]
 	}
 	n, err := l.rc.Read(p)
 	l.n -= int64(n)
+	l.read += int64(n)
+	if err != nil && err != io.EOF && !errors.Is(err, ErrBodyTooLarge) {
+		// The connection ended before the body did (a dropped circuit,
+		// a server that died mid-page): say how far it got; retryable
+		// retries it.
+		err = &cutShortError{read: l.read, err: err}
+	}
 	return n, err
 }
+
+// cutShortError is a body that ended early.
+type cutShortError struct {
+	read int64
+	err  error
+}
+
+func (e *cutShortError) Error() string {
+	return fmt.Sprintf("crawler: body cut short after %d bytes: %v", e.read, e.err)
+}
+
+func (e *cutShortError) Unwrap() error { return e.err }
 
 func (l *limitedBody) Close() error { return l.rc.Close() }
 
