@@ -332,13 +332,16 @@ func CookiesFor(cs []Cookie, hosts []string) (kept []Cookie, dropped int) {
 	return kept, dropped
 }
 
-// Hosts returns the distinct hosts of the site's start URLs and mirrors,
-// lower case: a session imported from Tor Browser on a mirror is the
+// Hosts returns the distinct hosts of the site's start URLs, mirrors and
+// hosts, lower case: a session imported from Tor Browser on a mirror is the
 // site's (the crawler sends it to whichever mirror serves the site).
 func (s Site) Hosts() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, raw := range slices.Concat(s.StartURLs, s.Mirrors) {
+	for _, raw := range slices.Concat(s.StartURLs, s.Mirrors, s.ExtraHosts) {
+		if !strings.Contains(raw, "://") {
+			raw = "http://" + raw // a bare host of hosts:
+		}
 		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
 			h := strings.ToLower(u.Hostname())
 			if !seen[h] {

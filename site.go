@@ -50,6 +50,11 @@ type Site struct {
 	// to the next mirror when one fails; URLs are always stored on the
 	// primary host, so listings and alerts do not depend on the mirror.
 	Mirrors []string `yaml:"mirrors" json:"mirrors,omitempty"`
+	// ExtraHosts (hosts:) are other hosts the site's own pages are on (a second domain
+	// its pager redirects to, a host of its product pages): fetched and
+	// read as the site's, through its proxy. Unlike a mirror's, a page read
+	// there is no reason to leave listings undecided.
+	ExtraHosts []string `yaml:"hosts" json:"hosts,omitempty"`
 
 	// Charset is the charset of the site's pages that declare none (no
 	// Content-Type charset, byte order mark or <meta>) and are not UTF-8,

@@ -226,6 +226,13 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 	for _, o := range origins {
 		c.hosts[strings.ToLower(o.Hostname())] = true
 	}
+	for i, h := range site.ExtraHosts {
+		name, err := SiteHost(h)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: site %q: hosts[%d]: %w", site.Name, i, err)
+		}
+		c.hosts[name] = true
+	}
 	ext, err := extract.New(site.Extract)
 	if err != nil {
 		return nil, fmt.Errorf("crawler: site %q: %w", site.Name, err)
@@ -687,6 +694,22 @@ func (r *run) crawl() {
 	workers.Wait()
 }
 
+// SiteHost is the host name an entry of a site's hosts names: a bare host
+// ("shop-eu.onion") or an origin ("http://shop-eu.onion:8080"), in lower
+// case.
+func SiteHost(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	raw := h
+	if !strings.Contains(h, "://") {
+		raw = "http://" + h
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("want a host name or an http(s) origin, got %q", h)
+	}
+	return strings.ToLower(u.Hostname()), nil
+}
+
 // startTask is the task of a start URL: a GET, or the first POST of a
 // GraphQL site.
 func (c *Crawler) startTask(u string) task {
@@ -828,6 +851,9 @@ func (r *run) do(t task) {
 		if t.kind == kindVendor { // vendor profiles (issue 11)
 			r.vendorFailed(t, err)
 			return
+		}
+		if errors.Is(err, colly.ErrForbiddenDomain) {
+			err = fmt.Errorf("%w: a redirect left the site's hosts; if the site's pages are there, list that host under the site's hosts (a mirror of the whole site goes under mirrors)", err)
 		}
 		r.addErr(fmt.Errorf("crawler: fetch %s: %w", t.url, err))
 		if t.kind == kindDetail {

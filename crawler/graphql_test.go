@@ -204,3 +204,47 @@ func TestCutShortBodyRetried(t *testing.T) {
 		t.Errorf("run: %q %q after %d requests; want failed naming the cut after 3", run.Status, run.Errors, hits.Load())
 	}
 }
+
+// TestRedirectToOtherHost: a pager that redirects to another host of the
+// site is refused, the error saying what to do; with that host under
+// hosts, its pages are read as the site's own and the run decides gone.
+func TestRedirectToOtherHost(t *testing.T) {
+	const other = "pwtestmarketeuaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/p1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<div class="l"><span class="id">A</span><h2>Hydrogen peroxide 35%</h2></div><a rel="next" href="/p2">next</a>`))
+	})
+	mux.HandleFunc("/p2", func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != other {
+			http.Redirect(w, r, "http://"+other+"/p2", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<div class="l"><span class="id">B</span><h2>Citric acid 1 kg</h2></div>`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String(), other: srv.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	site := precwatch.Site{Name: "two", Tor: true, StartURLs: []string{"http://" + onionA + "/p1"}, Proxy: p.URL(),
+		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second},
+		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}
+	run, _ := e.run(t, site)
+	if run.Status != precwatch.RunPartial || run.Listings != 1 || !strings.Contains(strings.Join(run.Errors, "\n"), "list that host under the site's hosts") {
+		t.Errorf("without hosts: %q %q, %d listings; want partial naming hosts", run.Status, run.Errors, run.Listings)
+	}
+	site.ExtraHosts = []string{other}
+	run, err = e.run(t, site)
+	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 || run.GoneUndecided != "" {
+		t.Errorf("with hosts: %v %q %q, %d listings, gone undecided %q; want ok, 2, decided", err, run.Status, run.Errors, run.Listings, run.GoneUndecided)
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}

@@ -20,5 +20,10 @@ func checkCircuitsMirrors(doc *yamlfile.Doc, at func(field ...any) []any, s prec
 			errs = append(errs, doc.Errorf(at("mirrors", j), "%v", err))
 		}
 	}
+	for j, h := range s.ExtraHosts {
+		if _, err := crawler.SiteHost(h); err != nil {
+			errs = append(errs, doc.Errorf(at("hosts", j), "%v", err))
+		}
+	}
 	return errs
 }

@@ -90,6 +90,9 @@ func TestConfigBadValuesNameTheirField(t *testing.T) {
 		"bad JSON path": { // mode json: listings in a script's JSON state
 			first: "    extract: {mode: json, listing: \"props..products\", title: name}\n",
 			want:  `:6:27: sites[0].extract.listing: JSON path "props..products": empty key`},
+		"bad host": {
+			first: "    hosts: [shop-eu.onion, \"http://shop-eu.onion/listings\"]\n",
+			want:  `:6:28: sites[0].hosts[1]: want a host name or an http(s) origin, got "http://shop-eu.onion/listings"`},
 		"plain yes is no boolean": {
 			second: ", tor: yes",
 			want:   `:6:76: sites[1].tor: want true or false, got "yes"`},
