@@ -86,6 +86,30 @@ func flagHelpOf(t *testing.T) error {
 // TestVersion: --version and version print the version, the Go version
 // and, in a binary built from the repository, the source revision; the
 // build's -ldflags version reaches the output and the build-info metric.
+// TestCommonFlagsFirst: the flags every command takes may come before the
+// command, as other tools take them; flags alone are no command.
+func TestCommonFlagsFirst(t *testing.T) {
+	config := writeConfig(t, []precwatch.Site{{Name: "s", StartURLs: []string{"http://s.test/"}}})
+	for _, args := range [][]string{
+		{"--config", config, "config", "check"},
+		{"--config=" + config, "--log-level", "debug", "config", "check"},
+		{"config", "check", "--config", config},
+	} {
+		if out, _, err := run(t, t.Context(), "", args...); err != nil || !strings.HasPrefix(out, "ok: ") {
+			t.Errorf("%q: %v\n%s", args, err, out)
+		}
+	}
+	if got := commandFirst([]string{"--store", "x.db", "listings", "--site", "s"}); strings.Join(got, " ") != "listings --store x.db --site s" {
+		t.Errorf("commandFirst = %q", got)
+	}
+	if _, _, err := run(t, t.Context(), "", "--config", config); exitCode(err) != 2 || !strings.Contains(err.Error(), "no command given") {
+		t.Errorf("flags alone: %v", err)
+	}
+	if _, _, err := run(t, t.Context(), "", "--bogus", "crawl"); exitCode(err) != 2 {
+		t.Errorf("an unknown flag first: %v, want exit 2", err)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	for _, arg := range []string{"--version", "version"} {
 		out, _, err := run(t, t.Context(), "", arg)
@@ -165,6 +189,9 @@ func TestAlertsAndListings(t *testing.T) {
 			if e.OverLimit == nil || *e.OverLimit {
 				wantAlerts++
 			}
+		}
+		if (l.Description != "") != (r.Description != "") {
+			t.Errorf("listing %s/%s: description %q in --json, want the one extracted from %q", l.Market, l.ID, r.Description, l.Description)
 		}
 		if r.Title != l.Title || r.Price != l.Price || r.Vendor != l.Vendor || r.Gone || r.FirstSeen.IsZero() || r.Alerts != wantAlerts {
 			t.Errorf("listing %s/%s = %+v\nwant title %q, price %v, vendor %q, %d alert(s)", l.Market, l.ID, r, l.Title, l.Price, l.Vendor, wantAlerts)

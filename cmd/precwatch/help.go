@@ -50,7 +50,7 @@ func topUsage() string {
 	b.WriteString(`
 common flags: --config FILE (default configs/precwatch.yaml), --store PATH|redis://URL|redis+cluster://…|redis+sentinel://…
               (default $` + storeEnv + `, else the config's store),
-              --log-level debug|info|warn|error, --log-format text|json
+              --log-level debug|info|warn|error, --log-format text|json; before or after the command
 run 'precwatch <command> -h' for a command's arguments and flags; --version prints the version
 `)
 	return b.String()

@@ -14,18 +14,21 @@ import (
 
 // listingRow is one line of `precwatch listings`, and its JSON form.
 type listingRow struct {
-	Site      string    `json:"site"`
-	Identity  string    `json:"identity"`
-	Key       string    `json:"key"`
-	Title     string    `json:"title"`
-	Price     float64   `json:"price,omitempty"`
-	Currency  string    `json:"currency,omitempty"`
-	Vendor    string    `json:"vendor,omitempty"`
-	URL       string    `json:"url"`
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
-	Gone      bool      `json:"gone"`
-	Alerts    int       `json:"alerts"`
+	Site     string `json:"site"`
+	Identity string `json:"identity"`
+	Key      string `json:"key"`
+	Title    string `json:"title"`
+	// Description is the text matched beside the title: in --json only,
+	// so that a site's description rule can be checked.
+	Description string    `json:"description,omitempty"`
+	Price       float64   `json:"price,omitempty"`
+	Currency    string    `json:"currency,omitempty"`
+	Vendor      string    `json:"vendor,omitempty"`
+	URL         string    `json:"url"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+	Gone        bool      `json:"gone"`
+	Alerts      int       `json:"alerts"`
 }
 
 // runListings is `precwatch listings`: what the crawls extracted, so that a
@@ -48,7 +51,7 @@ func (m *Main) runListings(ctx context.Context, args []string) error {
 	var rows []listingRow
 	err = store.Listings(ctx, *site, func(ls precwatch.ListingState) error {
 		l := ls.Listing
-		rows = append(rows, listingRow{Site: l.Site, Identity: l.Identity(), Key: ls.Key, Title: l.Title,
+		rows = append(rows, listingRow{Site: l.Site, Identity: l.Identity(), Key: ls.Key, Title: l.Title, Description: l.Description,
 			Price: l.Price, Currency: l.Currency, Vendor: l.Vendor, URL: l.URL,
 			FirstSeen: ls.FirstSeen, LastSeen: ls.LastSeen, Gone: ls.Gone, Alerts: len(ls.AlertKeys)})
 		return nil

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fmt.Fprint(m.Stderr, topUsage())
 		return &exitError{code: 2, err: errors.New("no command given")}
 	}
+	if args = commandFirst(args); len(args) == 0 {
+		fmt.Fprint(m.Stderr, topUsage())
+		return &exitError{code: 2, err: errors.New("no command given")}
+	}
 	cmd, rest := args[0], args[1:]
 	if cmd == "config" {
 		if len(rest) > 0 && isHelp(rest[0]) {
@@ -186,6 +191,39 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 }
 
 // flags returns a flag set with the flags every command shares.
+// globalFlags are the flags every command takes, with a value.
+var globalFlags = map[string]bool{"config": true, "store": true, "log-level": true, "log-format": true}
+
+// commandFirst moves the flags every command takes from before the
+// command to after it ("precwatch --config c.yaml crawl --site s" as
+// "crawl --config c.yaml --site s"); other arguments are left as they
+// are, so an unknown flag first is still reported as no command.
+func commandFirst(args []string) []string {
+	var lead []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !globalFlags[name] {
+			return append(lead, args...)
+		}
+		if hasValue || len(args) < 2 {
+			lead, args = append(lead, args[0]), args[1:]
+			continue
+		}
+		lead, args = append(lead, args[0], args[1]), args[2:]
+	}
+	if len(args) == 0 {
+		return nil // flags and no command
+	}
+	if len(lead) == 0 {
+		return args
+	}
+	n := 1
+	if args[0] == "config" && len(args) > 1 { // "config check" is one command
+		n = 2
+	}
+	return slices.Concat(args[:n], lead, args[n:])
+}
+
 func (m *Main) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("precwatch "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
