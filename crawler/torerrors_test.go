@@ -20,6 +20,7 @@ type refusingProxy struct {
 	ln       net.Listener
 	code     byte
 	hangUp   bool // close the connection instead of answering, as ssh -D does
+	short    bool // send only the reply's version and code, then close (npm socksv5)
 	connects atomic.Int32
 }
 
@@ -69,6 +70,10 @@ func (p *refusingProxy) serve(c net.Conn) {
 	}
 	p.connects.Add(1)
 	if p.hangUp {
+		return
+	}
+	if p.short {
+		_, _ = c.Write([]byte{5, p.code})
 		return
 	}
 	_, _ = c.Write([]byte{5, p.code, 0, 1, 0, 0, 0, 0, 0, 0})
@@ -174,6 +179,30 @@ func TestSOCKSHangUp(t *testing.T) {
 	}
 	if got := p.connects.Load(); got != 2 || run.CircuitsReplaced != 2 {
 		t.Errorf("CONNECTs = %d, circuits replaced %d; want 2 and 2 (one retry)", got, run.CircuitsReplaced)
+	}
+	if e.directs.Load() != 0 {
+		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestSOCKSShortReply: a proxy that sends a reply's code and hangs up is
+// read for the code (host unreachable, retried), not taken for one that
+// sent no reply.
+func TestSOCKSShortReply(t *testing.T) {
+	e := &env{store: openStore(t)}
+	p := startRefusingProxy(t, 0x04)
+	p.short = true
+	site := precwatch.Site{Name: "testmarket", Tor: true, Proxy: p.url(), StartURLs: []string{"http://" + onionA + "/"}, Extract: rules,
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
+	run, err := e.run(t, site)
+	if err == nil || run.Status != precwatch.RunFailed {
+		t.Fatalf("err %v status %q, want a failed run", err, run.Status)
+	}
+	if !strings.Contains(err.Error(), "proxy: host unreachable (SOCKS5 reply 0x04)") || strings.Contains(err.Error(), "without a SOCKS5 reply") {
+		t.Errorf("error %q, want the proxy's host unreachable", err)
+	}
+	if got := p.connects.Load(); got != 2 {
+		t.Errorf("CONNECTs = %d, want 2 (host unreachable is retried once)", got)
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())

@@ -15,7 +15,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
@@ -78,7 +81,8 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 		return nil, fmt.Errorf("crawler: proxy %s: dialer has no DialContext", u.Redacted())
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := cd.DialContext(ctx, network, addr)
+		tap := &replyTap{}
+		c, err := cd.DialContext(context.WithValue(ctx, replyTapKey{}, tap), network, addr)
 		if err != nil {
 			if u.User == nil && strings.Contains(err.Error(), "no acceptable authentication methods") {
 				return nil, &proxyAuthError{fmt.Errorf("%w (the proxy wants credentials: put its username and password in the proxy URL)", err)}
@@ -87,10 +91,84 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 				return nil, &proxyAuthError{err}
 			}
 			// A refusal names the proxy's (Tor's) answer; see torerrors.go.
-			return nil, socksReplyError(err)
+			return nil, socksReplyError(tap.truncatedReply(err))
 		}
+		tap.off.Store(true) // the handshake is over: no more recording
 		return c, nil
 	}, nil
+}
+
+// replyTapKey carries a dial's replyTap to its forwardDialer.
+type replyTapKey struct{}
+
+// replyTap keeps the first bytes the proxy sent during the SOCKS
+// handshake, so that a reply cut short ("05 04" and a hang-up, as some
+// servers answer an unreachable host) can still be read for its code.
+type replyTap struct {
+	off atomic.Bool
+	mu  sync.Mutex
+	buf []byte
+}
+
+// maxTap bounds the bytes kept: a method choice, an authentication
+// status and a reply's first bytes.
+const maxTap = 32
+
+func (t *replyTap) record(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p[:min(len(p), maxTap-len(t.buf))]...)
+}
+
+// truncatedReply returns err, or for a handshake whose CONNECT reply was
+// cut after its code, a SOCKS client error naming that code, as the
+// client reports a whole reply (see socksReplyError).
+func (t *replyTap) truncatedReply(err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "socks connect" || !errors.Is(op.Err, io.EOF) && !errors.Is(op.Err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	t.mu.Lock()
+	b := t.buf
+	t.mu.Unlock()
+	// The method choice (05 MM), then for username/password its status
+	// (01 00), then the reply (05 CODE ...).
+	if len(b) < 2 || b[0] != 0x05 {
+		return err
+	}
+	method := b[1]
+	b = b[2:]
+	if method == 0x02 {
+		if len(b) < 2 {
+			return err
+		}
+		b = b[2:]
+	}
+	if len(b) < 2 || b[0] != 0x05 || b[1] == 0x00 {
+		return err
+	}
+	text, ok := socksReplies[b[1]]
+	if !ok || b[1] >= 0xF0 {
+		text = "unknown code: " + strconv.Itoa(int(b[1]))
+	}
+	cut := *op
+	cut.Err = fmt.Errorf("unknown error %s", text)
+	return fmt.Errorf("%w (the proxy cut its reply short after the code)", &cut)
+}
+
+// tappedConn records what the proxy sends into tap until the handshake
+// is over.
+type tappedConn struct {
+	net.Conn
+	tap *replyTap
+}
+
+func (c *tappedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.tap.off.Load() {
+		c.tap.record(p[:n])
+	}
+	return n, err
 }
 
 // proxyAuthError is the proxy's refusal of the credentials offered, or of
@@ -114,6 +192,9 @@ func (f *forwardDialer) DialContext(ctx context.Context, network, addr string) (
 	c, err := f.d.DialContext(ctx, network, addr)
 	if err != nil && ctx.Err() == nil && f.unreachable != nil {
 		f.unreachable(err)
+	}
+	if tap, ok := ctx.Value(replyTapKey{}).(*replyTap); ok && err == nil {
+		return &tappedConn{Conn: c, tap: tap}, nil
 	}
 	return c, err
 }
