@@ -193,6 +193,12 @@ type Extraction struct {
 	// the product's name. A CSS selector, or in mode json a path
 	// ("variants[].title").
 	Variants string `yaml:"variants" json:"variants,omitempty"`
+	// LineItems, in the site's selector rules, selects the element inside
+	// each listing element (a forum post) whose lines each offer one
+	// product ("- Nitromethane 99 % 1 L €60"): every line led by a bullet
+	// or an item number, or stating a price, becomes a listing of its own,
+	// with the post's vendor and link; the post keeps its other lines.
+	LineItems string `yaml:"line_items" json:"line_items,omitempty"`
 	// LoadMore, in the site's own selector or jsonld rules, reads a
 	// catalogue whose "Load more" button asks an endpoint for its next
 	// cards: the endpoint answers JSON carrying them as HTML and an opaque

@@ -149,6 +149,7 @@ type extractor struct {
 	foldIDs  bool      // rules.IDIgnoreCase
 	more     *loadMore // rules.LoadMore
 	graphql  *precwatch.GraphQL
+	items    *field // rules.LineItems
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -369,6 +370,14 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 	if _, err = CompileNumberedPages(rules.Pages); err != nil {
 		return nil, err
 	}
+	if rules.LineItems != "" {
+		if e.fields.json != nil {
+			return nil, &FieldError{Field: "line_items", Err: fmt.Errorf("read only in selector rules, not in mode %q", precwatch.ExtractJSON)}
+		}
+		if e.items, err = compileField("line_items", rules.LineItems); err != nil {
+			return nil, err
+		}
+	}
 	if g := rules.GraphQL; g != nil {
 		switch {
 		case e.fields.json == nil:
@@ -523,7 +532,15 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 	}
 	for _, c := range containers {
 		if l, d, ok := readListing(&e.fields, c, page, base, kind); ok {
-			out = append(out, withVariants(&e.fields, c, l))
+			l = withVariants(&e.fields, c, l)
+			if e.items != nil {
+				var items []precwatch.Listing
+				if l, items = lineItems(e.items, c, l); len(items) > 0 {
+					out = append(out, items...)
+					derived = append(derived, make([]bool, len(items))...)
+				}
+			}
+			out = append(out, l)
 			derived = append(derived, d)
 		}
 	}

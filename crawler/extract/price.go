@@ -299,7 +299,10 @@ func ParsePrice(s string) (amount float64, currency string, ok bool) {
 		cur := ""
 		if i > 0 && toks[i-1].currency != "" && adjacent(toks[i-1], t) {
 			cur = toks[i-1].currency
-		} else if i+1 < len(toks) && toks[i+1].currency != "" && adjacent(t, toks[i+1]) && !t.suffix {
+		} else if i+1 < len(toks) && toks[i+1].currency != "" && adjacent(t, toks[i+1]) && !t.suffix &&
+			!(i+2 < len(toks) && toks[i+2].number != "" && toks[i+2].start == toks[i+1].end && t.end < toks[i+1].start) {
+			// A symbol glued to the number after it is that number's
+			// ("set of 5 €18.00"), not the spaced one's before it.
 			cur = toks[i+1].currency
 		}
 		if cur == "" {

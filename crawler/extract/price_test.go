@@ -18,6 +18,8 @@ func TestParsePrice(t *testing.T) {
 		ok     bool
 	}{
 		{"€ 45,00", 45, "EUR", true},
+		{"Glass beakers, set of 5 €18.00", 18, "EUR", true}, // the symbol is glued to the price
+		{"25,02 € 5 kg", 25.02, "EUR", true},
 		{"$1,200.50", 1200.5, "USD", true},
 		{"USD 120", 120, "USD", true},
 		{"0.0021 BTC", 0.0021, "BTC", true},
