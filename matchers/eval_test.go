@@ -99,6 +99,9 @@ var holdoutBatches = []struct {
 	// Conversation and marketplace chatter: wanted posts, Q&A, channel
 	// posts, restock notices, fast typing and chat abbreviations.
 	{"batch30", 5684, floorRE("holdout-batch30-floor")},
+	// Typos and near misses: dropped, doubled and swapped letters and OCR
+	// confusions in long names, decoys one or two letters from a name.
+	{"batch31", 5884, floorRE("holdout-batch31-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
