@@ -1591,8 +1591,34 @@ func negated(toks []token, first, after int) bool {
 		listed(toks, after+1, notContainedVerbs) {
 		return true
 	}
-	return notBasedOn(toks, first) || policyNegated(toks, first) || contrasted(toks, first, after) || confusedWith(toks, first)
+	return notBasedOn(toks, first) || policyNegated(toks, first) || contrasted(toks, first, after) || confusedWith(toks, first) ||
+		resisted(toks, first)
 }
+
+// resisted reports a term that goods are rated to resist ("beständig
+// gegen Schwefelsäure bis 96 %", "resistant to 98 % sulphuric acid",
+// "стойкие к серной кислоте"): gloves, hoses and coatings, not the
+// substance, whatever strength the rating names. A strength may stand
+// between the preposition and the term.
+func resisted(toks []token, first int) bool {
+	k := first - 1
+	if k >= 1 && toks[k].kind == tokPct && toks[k-1].kind == tokNum {
+		k -= 2
+	} else if k >= 0 && toks[k].kind == tokNum {
+		k--
+	}
+	return k >= 1 && listed(toks, k, resistPreps) && listed(toks, k-1, resistWords)
+}
+
+var (
+	// resistWords say goods withstand something.
+	resistWords = foldedSetOf(`resistant resistance resists resist proof beständig bestandig beständigkeit resistent résistant résistante résistants
+résistantes résistance resistente resistentes resistencia resistenti resistenza bestand bestendig bestendigheid odporny odporna odporne
+odporni odporność стойкий стойкая стойкое стойкие стойкость устойчивый устойчивая устойчивое устойчивые устойчивость устойчив
+stoykiy stoykaya stoykie ustoychivyy ustoychivye ustoychivost`)
+	// resistPreps follow them: what is withstood comes next.
+	resistPreps = foldedSetOf(`to against gegen à a al aux tegen na к ko k`)
+)
 
 // contrasted reports a term set apart as what the product is not: "not"
 // right before it, the two alone between punctuation ("Нитроэтан 99 %.

@@ -917,11 +917,40 @@ func (v *vocab) fuzzy(word []byte) (string, bool) {
 	if len(f.rs) < fuzzyMinLetters || v.words[string(word)] {
 		return "", false
 	}
-	if !f.walk(0, 0, false) || f.n != 1 {
+	if !f.walk(0, 0, false) || f.n == 0 {
 		return "", false
 	}
-	return f.found, true
+	return f.inflections()
 }
+
+// inflections returns the one word found, or of several found the
+// longest when they are all one word's inflected forms (one the other
+// with at most two ending letters more: "перхлорат", "перхлората" for
+// "перхлорта", a swap of the one and a dropped letter of the other);
+// words of different stems are ambiguous.
+func (f *fuzzer) inflections() (string, bool) {
+	found := f.found[:f.n]
+	long := found[0]
+	for _, w := range found[1:] {
+		if len(w) > len(long) {
+			long = w
+		}
+	}
+	for _, w := range found {
+		end, ok := strings.CutPrefix(long, w)
+		if !ok || utf8.RuneCountInString(end) > 2 || strings.Trim(end, inflectionLetters) != "" {
+			return "", false
+		}
+	}
+	return long, true
+}
+
+// inflectionLetters make up the case and number endings a word takes in
+// the watchlist's languages ("-a", "-om", "-es", "-ы"): a longer form
+// ending otherwise is another word ("vitriolo" and "vitriolol", oil of
+// vitriol, are not one word inflected).
+const inflectionLetters = "aeiouyаеиоуыяюэёsmnхй"
+
 
 // fuzzerPool keeps fuzzers, which the recursive walk would otherwise
 // make escape to the heap for every word it looks at.
@@ -932,22 +961,24 @@ type fuzzer struct {
 	v         *vocab
 	buf       [64]rune
 	rs        []rune
-	found     string
+	found     [4]string // the words that fit, each once
 	n, budget int
 }
 
-// walk returns false to stop: a second word fits, or out of budget.
+// walk returns false to stop: a fifth word fits, or out of budget.
 func (f *fuzzer) walk(node, i int, edited bool) bool {
-	if f.budget--; f.budget < 0 || f.n > 1 {
+	if f.budget--; f.budget < 0 || f.n > len(f.found) {
 		return false
 	}
 	v, rs := f.v, f.rs
 	if i == len(rs) {
-		if w := v.nodes[node].word; w != "" && edited && w != f.found && utf8.RuneCountInString(w) >= fuzzyMinLetters {
-			f.found = w
+		if w := v.nodes[node].word; w != "" && edited && !slices.Contains(f.found[:min(f.n, len(f.found))], w) && utf8.RuneCountInString(w) >= fuzzyMinLetters {
+			if f.n < len(f.found) {
+				f.found[f.n] = w
+			}
 			f.n++
 		}
-		return f.n < 2
+		return f.n <= len(f.found)
 	}
 	if c := v.child(node, rs[i]); c >= 0 && !f.walk(c, i+1, edited) {
 		return false

@@ -104,7 +104,7 @@ var wordFlags = func() map[string]wordFlag {
 func ruleLists() []map[string]bool {
 	return []map[string]bool{minMax, hazardClassWords, idKindWords, idNumberWords, headConnectors, placardWords,
 		absentAfter, notContainedVerbs, contrastNots, withWords, confuseVerbs, freeOfWords, freeWords,
-		ofWords, anionHeads, derivativeHeads, genitiveAnionHeads, perCent}
+		ofWords, anionHeads, derivativeHeads, genitiveAnionHeads, perCent, resistWords, resistPreps}
 }
 
 // listed reports whether toks[i] is a word of set, one of ruleLists:

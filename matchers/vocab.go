@@ -75,13 +75,14 @@ const fuzzyMinLetters = 8
 const ocrMinLetters = 7
 
 // ocrConfusions are the letters OCR reads one for another, printed and as
-// read: "rn" for "m" and back, "d" for "cl", "n" for "ri", "vv" for "w",
-// "i" and "l" for each other, "i" for "t", and Cyrillic "н" for "и" and
-// back. Each is a pair scanned labels and catalogue PDFs show; a letter
-// changed any other way is not read (it makes another chemical:
-// "chlorite" is not "chlorate").
+// read: "rn" for "m" and back, "d" for "cl" and back, "n" for "ri", "vv"
+// for "w", "ii" for "u" and back, "li" for "h", "i" and "l" for each
+// other, "i" for "t", and Cyrillic "н" for "и" and back. Each is a pair
+// scanned labels and catalogue PDFs show; a letter changed any other way
+// is not read (it makes another chemical: "chlorite" is not "chlorate").
 var ocrConfusions = [...]struct{ printed, read string }{
-	{"m", "rn"}, {"rn", "m"}, {"cl", "d"}, {"ri", "n"}, {"w", "vv"},
+	{"m", "rn"}, {"rn", "m"}, {"cl", "d"}, {"d", "cl"}, {"ri", "n"}, {"w", "vv"},
+	{"u", "ii"}, {"ii", "u"}, {"h", "li"},
 	{"l", "i"}, {"i", "l"}, {"t", "i"}, {"и", "н"}, {"н", "и"},
 }
 
