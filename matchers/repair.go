@@ -951,7 +951,6 @@ func (f *fuzzer) inflections() (string, bool) {
 // vitriol, are not one word inflected).
 const inflectionLetters = "aeiouyаеиоуыяюэёsmnхй"
 
-
 // fuzzerPool keeps fuzzers, which the recursive walk would otherwise
 // make escape to the heap for every word it looks at.
 var fuzzerPool = sync.Pool{New: func() any { return new(fuzzer) }}
