@@ -239,6 +239,7 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, out *walkOu
 	// The word before the current one, and the current one: a hit read at
 	// a space ends at the word before it.
 	pws, pwe, cws, cwe := 0, 0, 0, 0
+	var pf uint8 // the word before's flags
 	for {
 		for i < len(text) {
 			b := plainByte[text[i]]
@@ -378,6 +379,11 @@ func (a *automaton) walkPlain(text string, m *Matcher, through bool, out *walkOu
 				}
 			}
 		}
+		if v != nil && folded >= nearPairMin && folded <= nearPairMax+1 && f&pbDigit == 0 && pwe-pws >= 4 &&
+			(pf&pbWide != 0 || v.pairHeads.hasQuad(uint32(lower8(uint64(load4(text, pws)))))) && v.pairNear(text[pws:pwe], text[ws:we]) {
+			return false, hit // a short word misspelt after the word heading it (pairWords)
+		}
+		pf = f
 		if chars == 1 {
 			if singles++; singles >= minSpacedRun {
 				return false, hit
@@ -601,7 +607,8 @@ func (m *Matcher) mayRepair(s string) bool {
 		fold, size := latinLetterAt(s, i)
 		return fold != "", size
 	}
-	var w [64]byte
+	var w, pw [64]byte
+	prev := pw[:0] // the word before, folded
 	for i := 0; i < len(s); {
 		if c := s[i]; isASCIIGlue(c) && i > 0 && isLetterByte(s[i-1]) && mayJoinOrClip(s, i) && v.mayStart(wordBefore(s, i)) {
 			return true
@@ -626,6 +633,14 @@ func (m *Matcher) mayRepair(s string) bool {
 		var key [128]byte
 		if _, ok := soundRead(v, word, key[:0]); ok {
 			return true
+		}
+		if _, ok := v.pairRead(prev, word); ok && len(prev) >= 4 {
+			return true
+		}
+		if len(word) <= len(pw) {
+			prev = append(pw[:0], word...)
+		} else {
+			prev = pw[:0]
 		}
 		i = j
 	}

@@ -176,6 +176,7 @@ func (m *Matcher) repair(n *normText, orig string, support []span) []span {
 	}
 	m.joinPieces(n, orig)
 	m.fuzzyWords(n)
+	m.pairWords(n)
 	m.soundWords(n)
 	slices.SortFunc(support, func(x, y span) int { return x.a - y.a })
 	return support
@@ -784,6 +785,89 @@ func wordFix(n *normText, a, b int, fix string) repairEdit {
 		k++
 	}
 	return repairEdit{na: a, nb: b, text: []byte(fix), offs: offs}
+}
+
+// pairWords corrects one dropped, doubled or swapped letter (not the
+// first) in a word of nearPairMin to nearPairMax letters right after the
+// word that heads it in a many-word term ("Ammonium nitrtae", "perekis
+// vodroda"): the term's other word makes the short word's reading safe
+// where alone it would not be (fuzzyWords reads only long words).
+func (m *Matcher) pairWords(n *normText) {
+	v := m.vocab
+	var edits []repairEdit
+	t := n.text
+	pa, pb := -1, -1 // the word before
+	for i := 0; i < len(t); {
+		a, b := i, nextSpace(t, i)
+		i = b + 1
+		prevA, prevB := pa, pb
+		pa, pb = a, b
+		if prevA < 0 || b-a < nearPairMin || prevB-prevA < 4 || !v.pairHeads.has(t[prevA:prevB]) {
+			continue
+		}
+		if fix, ok := v.pairRead(t[prevA:prevB], t[a:b]); ok {
+			edits = append(edits, wordFix(n, a, b, fix))
+		}
+	}
+	if len(edits) > 0 {
+		applyEdits(n, edits)
+	}
+}
+
+// pairRead reads w, after the word head, as the one short word of a term
+// that head heads that w is one dropped, doubled or swapped letter (not
+// the first) from.
+func (v *vocab) pairRead(head, w []byte) (string, bool) {
+	cands := v.pairNext[string(head)]
+	if len(cands) == 0 || v.words[string(w)] {
+		return "", false
+	}
+	found := ""
+	for _, c := range cands {
+		if oneEdit(string(w), c) {
+			if found != "" {
+				return "", false
+			}
+			found = c
+		}
+	}
+	return found, found != ""
+}
+
+// pairNear is pairRead's question of plain words as written (foldWord).
+func (v *vocab) pairNear(head, w string) bool {
+	var hb, wb [64]byte
+	if len(head) > len(hb)/2 || len(w) > len(wb)/2 {
+		return false
+	}
+	h := foldWord(hb[:0], head)
+	if len(h) < 4 || !v.pairHeads.has(h) {
+		return false
+	}
+	_, ok := v.pairRead(h, foldWord(wb[:0], w))
+	return ok
+}
+
+// oneEdit reports whether w is c with one letter dropped, doubled or
+// swapped with the next, never the first letter.
+func oneEdit(w, c string) bool {
+	a, b := []rune(w), []rune(c)
+	if len(a) == 0 || len(b) == 0 || a[0] != b[0] || utf8.RuneCountInString(w) == 0 {
+		return false
+	}
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	switch len(a) - len(b) {
+	case -1: // dropped b[p]
+		return slices.Equal(a[p:], b[p+1:])
+	case 1: // doubled: a[p] repeats the letter before it
+		return p > 0 && a[p] == a[p-1] && slices.Equal(a[p+1:], b[p:])
+	case 0: // swapped a[p] and a[p+1]
+		return p+1 < len(a) && a[p] == b[p+1] && a[p+1] == b[p] && slices.Equal(a[p+2:], b[p+2:])
+	}
+	return false
 }
 
 // soundWords reads each word of soundMinLetters or more that is no

@@ -89,6 +89,13 @@ func TestRepairRules(t *testing.T) {
 		{"ocr h as li", "Nitrometliane 98 % 1 L", "nitromethane", "true"},
 		{"inflected forms both near", "Перхлорта калия 99 %, полкило", "potassium-perchlorate", "true"},
 		{"near forms of two words", "Kopersulfaat (blauwe vitriool) 1 kg", "", ""},
+		// A short word of a many-word term, beside the word heading it.
+		{"short word after its head", "Ammonium nitrtae 34-0-0 prills, 25 kg sacks", "ammonium-nitrate", "true"},
+		{"short word after its head", "Perekis' vodroda 35% tekhnicheskaya", "hydrogen-peroxide", "true"},
+		{"short word after its head", "Kwas aotowy 65 %, 1 l", "nitric-acid", "true"},
+		{"short word, another chemical", "Ammonium nitrite solution 25 kg", "", ""},
+		{"short word, another chemical", "Kwas azotawy 1 l", "", ""},
+		{"short word alone", "Nitrtae test kit for aquariums", "", ""},
 		// Goods rated to resist the substance are not the substance.
 		{"resisted", "Chemikalienschutzhandschuhe, beständig gegen Schwefelsäure bis 96 %", "", ""},
 		{"resisted", "Nitrile gloves resistant to 98% sulphuric acid, size L", "", ""},

@@ -52,7 +52,21 @@ type vocab struct {
 	// pair is the trie node after two ASCII runes (-1: none), so that
 	// mayStart spares the root's long binary search for most words.
 	pair *[128][128]int32
+	// pairNext maps the word before a short word of a many-word term to
+	// those short words ("ammonium" → "nitrate"), pairHeads the first
+	// four bytes of its keys: a short word misspelt beside the word that
+	// heads it is read through them (pairWords).
+	pairNext  map[string][]string
+	pairHeads quadBits
 }
+
+// nearPairMin and nearPairMax bound the words read by the word
+// before them (pairWords): longer ones are fuzzyWords', shorter ones too
+// close to others.
+const (
+	nearPairMin = 6
+	nearPairMax = 8
+)
 
 type trieNode struct {
 	kids []trieEdge // sorted by rune
@@ -154,10 +168,21 @@ func newVocab(patterns []string) *vocab {
 		}
 		v.nodes[n].word = w
 	}
+	v.pairNext = map[string][]string{}
 	for _, p := range patterns {
-		for _, w := range strings.Fields(p) {
+		ws := strings.Fields(p)
+		for i, w := range ws {
 			add(w)
+			if i == 0 || len(ws[i-1]) < 4 || !allLetters([]rune(w)) {
+				continue
+			}
+			if n := utf8.RuneCountInString(w); n >= nearPairMin && n <= nearPairMax && !slices.Contains(v.pairNext[ws[i-1]], w) {
+				v.pairNext[ws[i-1]] = append(v.pairNext[ws[i-1]], w)
+			}
 		}
+	}
+	for h := range v.pairNext {
+		v.pairHeads.add(quad([]byte(h)))
 	}
 	for _, w := range ruleWords() {
 		add(w)
