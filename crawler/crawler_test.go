@@ -278,6 +278,23 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// proxiedEnv is an env with no market of its own: its proxy maps the
+// given hosts to servers' addresses (onionA to srv when hosts is nil).
+func proxiedEnv(t *testing.T, srv *httptest.Server, hosts map[string]string) *env {
+	t.Helper()
+	if hosts == nil {
+		hosts = map[string]string{onionA: srv.Listener.Addr().String()}
+	}
+	e := &env{store: openStore(t)}
+	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", hosts, nil)
+	if err != nil {
+		t.Fatalf("socksproxy.Start: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	e.proxy = p
+	return e
+}
+
 // torSite is a Tor site starting at the given paths of onionA.
 func (e *env) torSite(paths ...string) precwatch.Site {
 	s := precwatch.Site{

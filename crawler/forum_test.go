@@ -79,13 +79,8 @@ func forumMarket(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // a second run finds the same three listings and raises nothing.
 func TestForumThreads(t *testing.T) {
 	srv, topics := forumMarket(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := precwatch.Site{
 		Name: "board", Tor: true, StartURLs: []string{"http://" + onionA + "/index.php"}, Proxy: p.URL(),
 		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, MaxDepth: 1},

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/precwatch/precwatch"
-	"github.com/precwatch/precwatch/internal/socksproxy"
 )
 
 // gqlQuery is the query the test site's config sends.
@@ -75,13 +74,8 @@ func graphqlMarket(t *testing.T) (*httptest.Server, func() []string) {
 // with the cursor of the page before, until hasNextPage is false.
 func TestGraphQLMarket(t *testing.T) {
 	srv, bodies := graphqlMarket(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := precwatch.Site{
 		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
 		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
@@ -117,13 +111,8 @@ func TestGraphQLMarket(t *testing.T) {
 // errors and no data) ends the run partial, its error quoting the API's.
 func TestGraphQLErrorsNamed(t *testing.T) {
 	srv, _ := graphqlMarket(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := precwatch.Site{
 		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
 		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
@@ -173,13 +162,8 @@ func TestCutShortBodyRetried(t *testing.T) {
 		w.Write([]byte(page))
 	}))
 	t.Cleanup(srv.Close)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := precwatch.Site{Name: "cut", Tor: true, StartURLs: []string{"http://" + onionA + "/"}, Proxy: p.URL(),
 		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second, Retries: 2},
 		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}
@@ -225,13 +209,8 @@ func TestRedirectToOtherHost(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String(), other: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, map[string]string{onionA: srv.Listener.Addr().String(), other: srv.Listener.Addr().String()})
+	p := e.proxy
 	site := precwatch.Site{Name: "two", Tor: true, StartURLs: []string{"http://" + onionA + "/p1"}, Proxy: p.URL(),
 		Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second},
 		Extract: precwatch.Extraction{Listing: "div.l", ID: "span.id", Title: "h2"}}
@@ -240,7 +219,7 @@ func TestRedirectToOtherHost(t *testing.T) {
 		t.Errorf("without hosts: %q %q, %d listings; want partial naming hosts", run.Status, run.Errors, run.Listings)
 	}
 	site.ExtraHosts = []string{other}
-	run, err = e.run(t, site)
+	run, err := e.run(t, site)
 	if err != nil || run.Status != precwatch.RunOK || run.Listings != 2 || run.GoneUndecided != "" {
 		t.Errorf("with hosts: %v %q %q, %d listings, gone undecided %q; want ok, 2, decided", err, run.Status, run.Errors, run.Listings, run.GoneUndecided)
 	}

@@ -67,13 +67,8 @@ func stateShop(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // state, and a second run reads the same listings and raises nothing.
 func TestJSONStateShop(t *testing.T) {
 	srv, details := stateShop(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := precwatch.Site{
 		Name: "stateshop", StartURLs: []string{"http://" + onionA + "/c/chem"}, Proxy: p.URL(),
 		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
@@ -211,13 +206,8 @@ func apiSite(proxy string) precwatch.Site {
 // the 304 answers from the stored bodies.
 func TestJSONAPIMarket(t *testing.T) {
 	srv, st := apiMarket(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := apiSite(p.URL())
 	run, err := e.run(t, site)
 	if err != nil || run.Status != precwatch.RunOK || run.Pages != 5 || run.Listings != 3 || run.Alerts != 2 {
@@ -244,13 +234,8 @@ func TestJSONAPIMarket(t *testing.T) {
 // read, and the failed run says why rather than "nothing fetched" alone.
 func TestJSONAPIUnderSelectors(t *testing.T) {
 	srv, _ := apiMarket(t)
-	e := &env{store: openStore(t)}
-	p, err := socksproxy.Start(t.Context(), "127.0.0.1:0", map[string]string{onionA: srv.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	e.proxy = p
+	e := proxiedEnv(t, srv, nil)
+	p := e.proxy
 	site := apiSite(p.URL())
 	site.Extract = precwatch.Extraction{Listing: "div.listing", Title: "h2"}
 	run, err := e.run(t, site)
