@@ -158,54 +158,40 @@ func TestSOCKSReplyErrorOthersUnchanged(t *testing.T) {
 	}
 }
 
-// TestSOCKSHangUp: a proxy that closes the connection instead of answering
-// the CONNECT (OpenSSH's ssh -D, when its own connection to the
-// destination fails) gives an error that says so and names the
-// destination, rather than a bare "EOF"; it is retried on a fresh
-// circuit, within retries, and is not the proxy being unreachable.
+// TestSOCKSHangUp: a proxy that hangs up instead of answering (ssh -D)
+// is named so, and one that sends only its reply's code before hanging up
+// (npm's socksv5) is read for that code; both are retried once on a fresh
+// circuit, neither is taken for the proxy being down, and nothing goes
+// direct.
 func TestSOCKSHangUp(t *testing.T) {
-	e := &env{store: openStore(t)}
-	p := startRefusingProxy(t, 0)
-	p.hangUp = true
-	site := precwatch.Site{Name: "testmarket", Tor: true, Proxy: p.url(), StartURLs: []string{"http://" + onionA + "/"}, Extract: rules,
-		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
-	run, err := e.run(t, site)
-	if err == nil || run.Status != precwatch.RunFailed {
-		t.Fatalf("err %v status %q, want a failed run", err, run.Status)
-	}
-	want := "closed the connection without a SOCKS5 reply to the CONNECT for " + onionA + ":80"
-	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "unreachable:") {
-		t.Errorf("error %q, want it to name %q and not the proxy as unreachable", err, want)
-	}
-	if got := p.connects.Load(); got != 2 || run.CircuitsReplaced != 2 {
-		t.Errorf("CONNECTs = %d, circuits replaced %d; want 2 and 2 (one retry)", got, run.CircuitsReplaced)
-	}
-	if e.directs.Load() != 0 {
-		t.Errorf("direct dials = %d", e.directs.Load())
-	}
-}
-
-// TestSOCKSShortReply: a proxy that sends a reply's code and hangs up is
-// read for the code (host unreachable, retried), not taken for one that
-// sent no reply.
-func TestSOCKSShortReply(t *testing.T) {
-	e := &env{store: openStore(t)}
-	p := startRefusingProxy(t, 0x04)
-	p.short = true
-	site := precwatch.Site{Name: "testmarket", Tor: true, Proxy: p.url(), StartURLs: []string{"http://" + onionA + "/"}, Extract: rules,
-		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
-	run, err := e.run(t, site)
-	if err == nil || run.Status != precwatch.RunFailed {
-		t.Fatalf("err %v status %q, want a failed run", err, run.Status)
-	}
-	if !strings.Contains(err.Error(), "proxy: host unreachable (SOCKS5 reply 0x04)") || strings.Contains(err.Error(), "without a SOCKS5 reply") {
-		t.Errorf("error %q, want the proxy's host unreachable", err)
-	}
-	if got := p.connects.Load(); got != 2 {
-		t.Errorf("CONNECTs = %d, want 2 (host unreachable is retried once)", got)
-	}
-	if e.directs.Load() != 0 {
-		t.Errorf("direct dials = %d", e.directs.Load())
+	for _, c := range []struct {
+		name        string
+		short       bool
+		want, never string
+	}{
+		{"no reply", false, "closed the connection without a SOCKS5 reply to the CONNECT for " + onionA + ":80", "unreachable:"},
+		{"reply cut after its code", true, "proxy: host unreachable (SOCKS5 reply 0x04)", "without a SOCKS5 reply"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := &env{store: openStore(t)}
+			p := startRefusingProxy(t, 0x04)
+			p.hangUp, p.short = !c.short, c.short
+			site := precwatch.Site{Name: "testmarket", Tor: true, Proxy: p.url(), StartURLs: []string{"http://" + onionA + "/"}, Extract: rules,
+				Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second, Retries: 1}}
+			run, err := e.run(t, site)
+			if err == nil || run.Status != precwatch.RunFailed {
+				t.Fatalf("err %v status %q, want a failed run", err, run.Status)
+			}
+			if !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), c.never) {
+				t.Errorf("error %q, want it to name %q and not %q", err, c.want, c.never)
+			}
+			if got := p.connects.Load(); got != 2 || run.CircuitsReplaced != 2 {
+				t.Errorf("CONNECTs = %d, circuits replaced %d; want 2 and 2 (one retry)", got, run.CircuitsReplaced)
+			}
+			if e.directs.Load() != 0 {
+				t.Errorf("direct dials = %d", e.directs.Load())
+			}
+		})
 	}
 }
 
