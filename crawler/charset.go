@@ -11,7 +11,6 @@ import (
 	"github.com/precwatch/precwatch/crawler/extract"
 	"github.com/saintfish/chardet"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -56,35 +55,9 @@ func parseDeclared(body []byte, contentType string, fallback encoding.Encoding) 
 	if err != nil {
 		return nil, nil, err
 	}
-	dropTemplateContents(root)
+	extract.DropTemplates(root) // declarative shadow roots are kept
 	extract.MarkHidden(root)
 	return goquery.NewDocumentFromNode(root), decl, nil
-}
-
-// dropTemplateContents empties every <template> under root. The parser
-// puts a template's contents among its children, where selectors would
-// find them; browsers keep them in a separate fragment. Iterative, so
-// hostile nesting cannot exhaust the stack.
-func dropTemplateContents(root *html.Node) {
-	for n := root; n != nil; {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Template {
-			for c := n.FirstChild; c != nil; c = n.FirstChild {
-				n.RemoveChild(c)
-			}
-		}
-		switch {
-		case n.FirstChild != nil:
-			n = n.FirstChild
-		default:
-			for n != nil && n != root && n.NextSibling == nil {
-				n = n.Parent
-			}
-			if n == nil || n == root {
-				return
-			}
-			n = n.NextSibling
-		}
-	}
 }
 
 // asIs reports whether decoding body from e changes nothing: no decoding,

@@ -334,7 +334,8 @@ func TestParseSniffsCJK(t *testing.T) {
 
 // TestParseAsBrowserWithoutScripts: a page reads as Tor Browser at its
 // Safest level shows it: a <noscript> block's contents are elements the
-// rules select; a <template>'s contents and comments are nothing.
+// rules select; a <template>'s contents and comments are nothing, but for
+// a declarative shadow root's.
 func TestParseAsBrowserWithoutScripts(t *testing.T) {
 	body := []byte(`<html><head><noscript><style>.js{display:none}</style></noscript></head><body>
 <template id="qv"><div class="card"><h3 class="ttl">Draft: potassium chlorate 1 kg</h3></div></template>
@@ -342,6 +343,8 @@ func TestParseAsBrowserWithoutScripts(t *testing.T) {
 <div class="card"><div class="js"></div><noscript><h3 class="ttl">Acetone 99%, 5 L</h3>
 <!-- <h3 class="ttl">Old: thionyl chloride</h3> --><span class="px">$ 25.00</span></noscript></div>
 <template><template><div class="card"><h3 class="ttl">nested</h3></div></template></template>
+<product-card data-sku="S1"><template shadowrootmode="open"><div class="card"><h3 class="ttl">Nitromethane 99%, 1 L</h3><span class="px">€ 42</span><slot></slot></div></template><i>light</i></product-card>
+<product-card><template shadowrootmode="closed"><div class="card"><h3 class="ttl">Glass funnel</h3><template><div class="card"><h3 class="ttl">inner draft</h3></div></template></div></template></product-card>
 </body></html>`)
 	doc, err := parse(body, "text/html; charset=utf-8")
 	if err != nil {
@@ -349,10 +352,12 @@ func TestParseAsBrowserWithoutScripts(t *testing.T) {
 	}
 	var titles []string
 	doc.Find("div.card h3.ttl").Each(func(_ int, s *goquery.Selection) { titles = append(titles, s.Text()) })
-	if want := []string{"Acetone 99%, 5 L"}; !slices.Equal(titles, want) {
+	// A declarative shadow root shows in place, as a browser shows it
+	// without scripts; a template inside it is still nothing.
+	if want := []string{"Acetone 99%, 5 L", "Nitromethane 99%, 1 L", "Glass funnel"}; !slices.Equal(titles, want) {
 		t.Errorf("titles = %q, want %q", titles, want)
 	}
-	if got := doc.Find("div.card span.px").Text(); got != "$ 25.00" {
+	if got := doc.Find("div.card span.px").First().Text(); got != "$ 25.00" {
 		t.Errorf("price = %q", got)
 	}
 	if n := doc.Find("template *").Length(); n != 0 {

@@ -121,3 +121,24 @@ func TestLabelled(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreAPITerms: WooCommerce Store API attributes (a name and terms
+// as objects) read as one line each, "Concentration: 12 %".
+func TestStoreAPITerms(t *testing.T) {
+	doc := JSONDocument([]byte(`[{"id":7,"name":"Hydrogen peroxide","short_description":"<p>Lab grade.</p>",
+	 "attributes":[{"id":1,"name":"Concentration","taxonomy":"pa_concentration","has_variations":false,"terms":[{"id":31,"name":"12 %","slug":"12"}]}],
+	 "prices":{"price":"1490","currency_code":"EUR"}}]`))
+	ex, err := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "[]", ID: "id", Title: "name",
+		Description: "short_description, attributes", Price: "prices.price", Currency: "prices.currency_code", PriceMinorUnits: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ex.Extract(doc, &url.URL{Scheme: "http", Host: "shop.test", Path: "/wp-json/wc/store/v1/products"})
+	if err != nil || len(res.Listings) != 1 {
+		t.Fatalf("%v, %d listings", err, len(res.Listings))
+	}
+	l := res.Listings[0]
+	if !strings.Contains(l.Description, "Concentration: 12 %") || l.Price != 14.9 {
+		t.Errorf("description %q, price %v; want Concentration: 12 %% on one line, 14.9", l.Description, l.Price)
+	}
+}

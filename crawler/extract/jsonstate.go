@@ -532,7 +532,7 @@ func richText(t *textBuilder, v any, depth int) {
 // WooCommerce's name and options, schema.org's name and value).
 var (
 	pairLabels = []string{"label", "name", "attribute", "property", "title"}
-	pairValues = []string{"value", "values", "options", "text"}
+	pairValues = []string{"value", "values", "options", "text", "terms"}
 )
 
 // pairKeys returns the label and value keys of x when it is a name–value
@@ -566,11 +566,24 @@ func scalarList(v any) []string {
 	case []any:
 		var out []string
 		for _, e := range x {
-			switch e.(type) {
+			switch o := e.(type) {
 			case string, json.Number, bool:
 				if s := scalarText(e); strings.TrimSpace(s) != "" {
 					out = append(out, s)
 				}
+			case map[string]any:
+				// An option as an object (WooCommerce Store API's terms:
+				// {"id": 31, "name": "12 %", "slug": "12"}): its name.
+				s := ""
+				for _, k := range []string{"name", "label", "value", "title"} {
+					if s = scalarText(o[k]); strings.TrimSpace(s) != "" {
+						break
+					}
+				}
+				if strings.TrimSpace(s) == "" {
+					return nil
+				}
+				out = append(out, s)
 			default:
 				return nil
 			}

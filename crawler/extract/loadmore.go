@@ -112,7 +112,7 @@ func (m *loadMore) answer(body string) (*html.Node, string, bool) {
 	for _, n := range nodes {
 		body0.AppendChild(n)
 	}
-	dropTemplates(doc)
+	DropTemplates(doc)
 	next := ""
 	for _, c := range m.next.values(v, false) {
 		if s := strings.TrimSpace(scalarText(c)); s != "" {
@@ -123,20 +123,69 @@ func (m *loadMore) answer(body string) (*html.Node, string, bool) {
 	return doc, next, true
 }
 
-// dropTemplates empties the <template>s under root, as pages' are (their
-// contents are no listing text).
-func dropTemplates(root *html.Node) {
-	var visit func(*html.Node)
-	visit = func(n *html.Node) {
+// DropTemplates empties every <template> under root: the parser puts a
+// template's contents among its children, where selectors would find
+// them, while browsers keep them in a separate fragment that shows
+// nothing. A declarative shadow root (<template shadowrootmode="open">,
+// or the older shadowroot attribute) is the exception: a browser shows
+// it in place, without scripts, so its contents take its place in the
+// host element (a web component's product card). Iterative, so hostile
+// nesting cannot exhaust the stack.
+func DropTemplates(root *html.Node) {
+	for n := root; n != nil; {
 		if n.Type == html.ElementNode && n.DataAtom == atom.Template {
+			if p := n.Parent; p != nil && p.Type == html.ElementNode && shadowRoot(n) {
+				// Unwrap: the contents go before the template, which
+				// goes; the walk goes on from the first of them.
+				first := n.FirstChild
+				for c := n.FirstChild; c != nil; c = n.FirstChild {
+					n.RemoveChild(c)
+					p.InsertBefore(c, n)
+				}
+				next := n.NextSibling
+				p.RemoveChild(n)
+				switch {
+				case first != nil:
+					n = first
+				case next != nil:
+					n = next
+				default:
+					n = p
+					for n != nil && n != root && n.NextSibling == nil {
+						n = n.Parent
+					}
+					if n == nil || n == root {
+						return
+					}
+					n = n.NextSibling
+				}
+				continue
+			}
 			for c := n.FirstChild; c != nil; c = n.FirstChild {
 				n.RemoveChild(c)
 			}
-			return
 		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			visit(c)
+		switch {
+		case n.FirstChild != nil:
+			n = n.FirstChild
+		default:
+			for n != nil && n != root && n.NextSibling == nil {
+				n = n.Parent
+			}
+			if n == nil || n == root {
+				return
+			}
+			n = n.NextSibling
 		}
 	}
-	visit(root)
+}
+
+// shadowRoot reports whether a template declares a shadow root.
+func shadowRoot(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if (a.Key == "shadowrootmode" || a.Key == "shadowroot") && (a.Val == "open" || a.Val == "closed") {
+			return true
+		}
+	}
+	return false
 }

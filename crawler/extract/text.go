@@ -46,6 +46,7 @@ type textBuilder struct {
 	keep   bool
 	space  bool // a separator is pending before the next visible rune
 	brk    bool // keep: the pending separator is a line break
+	colon  bool // the pending separator is ": " (a term and its value)
 	run    [maxSpaceRun * utf8.UTFMax]byte
 	runLen int // keep: bytes of the pending run of spaces in run
 	runN   int // keep: runes in it
@@ -137,6 +138,10 @@ func (t *textBuilder) pending() []byte {
 	switch {
 	case !t.space:
 		return nil
+	case t.colon && t.endsWith(':'):
+		return sepSpace // "<dt>Concentration:</dt>"
+	case t.colon:
+		return sepColon
 	case !t.keep:
 		return sepSpace
 	case t.brk:
@@ -146,7 +151,7 @@ func (t *textBuilder) pending() []byte {
 }
 
 // The separators pending returns, never written to.
-var sepSpace, sepBreak = []byte{' '}, []byte{'\n'}
+var sepSpace, sepBreak, sepColon = []byte{' '}, []byte{'\n'}, []byte{':', ' '}
 
 // len is the length of the text so far.
 func (t *textBuilder) len() int { return t.b.Len() + len(t.whole) }
@@ -170,7 +175,7 @@ func (t *textBuilder) put(r rune) {
 	}
 	t.flush()
 	t.b.Write(sep)
-	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
+	t.space, t.brk, t.colon, t.runLen, t.runN = false, false, false, 0, 0
 	t.b.WriteRune(r)
 	t.hasAny = true
 }
@@ -189,7 +194,7 @@ func (t *textBuilder) putASCII(s string) {
 		t.full = true
 		return
 	}
-	t.space, t.brk, t.runLen, t.runN = false, false, 0, 0
+	t.space, t.brk, t.colon, t.runLen, t.runN = false, false, false, 0, 0
 	t.hasAny = true
 	if t.len() == 0 && len(sep) == 0 && len(s) <= room {
 		t.whole = s
@@ -339,6 +344,12 @@ func appendText(t *textBuilder, root *html.Node) {
 			if !skipElement(n) && !(t.noStruck && struck(n)) && !hiddenInline(n) {
 				if blockElement(n) {
 					t.sep()
+					if valueAfterTerm(n) && t.space {
+						// "<dt>Concentration</dt><dd>6 %</dd>" reads as
+						// the page shows the pair, on one line, so that a
+						// strength keeps the word that makes it one.
+						t.colon = true
+					}
 				}
 				descend = n.FirstChild != nil
 			}
@@ -364,6 +375,29 @@ func appendText(t *textBuilder, root *html.Node) {
 		}
 		n = n.NextSibling
 	}
+}
+
+// valueAfterTerm reports a definition list's value right after its term
+// (<dd> after <dt>) or a table row's cell after its header cell (<td>
+// after <th>).
+func valueAfterTerm(n *html.Node) bool {
+	if n.DataAtom != atom.Dd && n.DataAtom != atom.Td {
+		return false
+	}
+	p := n.PrevSibling
+	for p != nil && p.Type == html.TextNode && strings.TrimSpace(p.Data) == "" {
+		p = p.PrevSibling
+	}
+	return p != nil && p.Type == html.ElementNode && (n.DataAtom == atom.Dd && p.DataAtom == atom.Dt || n.DataAtom == atom.Td && p.DataAtom == atom.Th)
+}
+
+// endsWith reports whether the text so far ends with c.
+func (t *textBuilder) endsWith(c byte) bool {
+	if t.whole != "" {
+		return t.whole[len(t.whole)-1] == c
+	}
+	b := t.b.String()
+	return b != "" && b[len(b)-1] == c
 }
 
 // reserve sizes t for the text under root, up to t's limit, so that a

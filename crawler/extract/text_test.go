@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 // writeRuneByRune is textBuilder.write without its fast path for ASCII
@@ -48,6 +50,25 @@ func TestTextFastPath(t *testing.T) {
 		if fast.String() != slow.String() || fast.full != slow.full {
 			t.Fatalf("limit %d, keep %v, writes %q: %q (full %v), rune by rune %q (full %v)",
 				limit, keep, in, fast.String(), fast.full, slow.String(), slow.full)
+		}
+	}
+}
+
+// TestTermValueOneLine: a definition list's term and value, and a table
+// row's header cell and value, read on one line as the page shows them.
+func TestTermValueOneLine(t *testing.T) {
+	for _, c := range []struct{ html, want string }{
+		{`<dl><dt>Concentration</dt><dd>6 %</dd><dt>Pack</dt><dd>1 L</dd></dl>`, "Concentration: 6 %\nPack: 1 L"},
+		{`<dl><dt>Assay:</dt> <dd>99.5 %</dd></dl>`, "Assay: 99.5 %"},
+		{`<table><tr><th>Konzentration</th><td>35 %</td></tr><tr><td>a</td><td>b</td></tr></table>`, "Konzentration: 35 %\na\nb"},
+		{`<dl><dd>no term</dd></dl>`, "no term"},
+	} {
+		doc, err := html.Parse(strings.NewReader(c.html))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keptNodeText(doc, 1000); got != c.want {
+			t.Errorf("%s: %q, want %q", c.html, got, c.want)
 		}
 	}
 }
