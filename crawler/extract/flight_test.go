@@ -142,3 +142,27 @@ func TestStoreAPITerms(t *testing.T) {
 		t.Errorf("description %q, price %v; want Concentration: 12 %% on one line, 14.9", l.Description, l.Price)
 	}
 }
+
+// TestStateEscapesAndStrings: Angular's escaped TransferState, and JSON
+// kept as a string inside JSON (SvelteKit's fetched data), are read.
+func TestStateEscapesAndStrings(t *testing.T) {
+	page := &url.URL{Scheme: "http", Host: "shop.test", Path: "/"}
+	angular := `<html><body><script id="serverApp-state" type="application/json">{&q;G.http://api/products?page=1&a;size=10&q;:{&q;body&q;:{&q;items&q;:[{&q;id&q;:&q;a1&q;,&q;title&q;:&q;Acetone 99 &l;5 L&g;&q;}]}}}</script></body></html>`
+	ex, _ := New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Script: "script#serverApp-state", Listing: "*.body.items[]", ID: "id", Title: "title"})
+	res, err := ex.Extract(htmlDoc(t, angular), page)
+	if err != nil || len(res.Listings) != 1 || res.Listings[0].Title != "Acetone 99 <5 L>" {
+		t.Errorf("angular: %v %+v", err, res.Listings)
+	}
+	svelte := `<html><body><script type="application/json" data-sveltekit-fetched data-url="/api/products?page=1">{"status":200,"statusText":"","headers":{},"body":"{\"products\":[{\"id\":\"s1\",\"name\":\"Nitromethane 99%\"},{\"id\":\"s2\",\"name\":\"Glass funnel\"}],\"next\":\"/api/products?page=2\"}"}</script></body></html>`
+	ex, _ = New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "body.products[]", ID: "id", Title: "name", NextPage: "body.next"})
+	res, err = ex.Extract(htmlDoc(t, svelte), page)
+	if err != nil || len(res.Listings) != 2 || res.Listings[0].Title != "Nitromethane 99%" || len(res.NextPages) != 1 || res.NextPages[0] != "http://shop.test/api/products?page=2" {
+		t.Errorf("sveltekit: %v %+v next %q", err, res.Listings, res.NextPages)
+	}
+	// A path ending at a string that holds JSON reads the string.
+	ex, _ = New(precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", ID: "id", Title: "t", Description: "raw"})
+	res, _ = ex.Extract(JSONDocument([]byte(`{"items":[{"id":"1","t":"Acetone 5 L","raw":"[1,2]"}]}`)), page)
+	if len(res.Listings) != 1 || res.Listings[0].Description != "raw: [1,2]" {
+		t.Errorf("string value: %+v", res.Listings)
+	}
+}

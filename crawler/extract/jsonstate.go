@@ -230,6 +230,14 @@ func (p jsonPath) eval(v any) []any {
 	for _, st := range p {
 		var next []any
 		for _, x := range cur {
+			if s, ok := x.(string); ok {
+				// JSON kept as a string inside JSON (SvelteKit's fetched
+				// data: {"body": "{\"products\": [...]}"}): a path
+				// going on into it reads it.
+				if d, ok := jsonInString(s); ok {
+					x = d
+				}
+			}
 			switch t := x.(type) {
 			case map[string]any:
 				switch {
@@ -762,6 +770,9 @@ func (j *jsonRules) stateDocs(root *html.Node) []any {
 	return docs
 }
 
+// angularUnescape undoes Angular TransferState's escaping.
+var angularUnescape = strings.NewReplacer("&q;", `"`, "&s;", "'", "&l;", "<", "&g;", ">", "&a;", "&")
+
 // assignment finds where a script assigns a JSON value: "= {", "= [", or
 // "= JSON.parse(" with a string in either quotes.
 var assignment = regexp.MustCompile(`=\s*(?:[\[{]|JSON\.parse\(\s*["'])`)
@@ -773,6 +784,13 @@ var assignment = regexp.MustCompile(`=\s*(?:[\[{]|JSON\.parse\(\s*["'])`)
 func decodeState(s string) []any {
 	if v, _, ok := decodeFirst(strings.TrimSpace(s)); ok {
 		return []any{v}
+	}
+	// Angular's TransferState before version 16 (<script id="serverApp-
+	// state">) escapes its JSON's quotes and markup as &q; &a; &s; &l; &g;.
+	if strings.Contains(s, "&q;") {
+		if v, _, ok := decodeFirst(strings.TrimSpace(angularUnescape.Replace(s))); ok {
+			return []any{v}
+		}
 	}
 	var out []any
 	readTo := 0
@@ -886,6 +904,16 @@ func jsSingleQuoted(s string) (string, int, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// jsonInString decodes a string holding a JSON object or array.
+func jsonInString(s string) (any, bool) {
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || len(t) > maxStateScript || (t[0] != '{' || t[len(t)-1] != '}') && (t[0] != '[' || t[len(t)-1] != ']') {
+		return nil, false
+	}
+	v, n, ok := decodeFirst(t)
+	return v, ok && n == len(t)
 }
 
 // decodeFirst decodes the JSON object or array s starts with, and says how
