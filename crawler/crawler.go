@@ -383,6 +383,9 @@ type task struct {
 // run is the state of one Run.
 type run struct {
 	c *Crawler
+	// noListingWhy is why the first index page without a listing had none
+	// (noteNoListing); under mu.
+	noListingWhy string
 	// proxyNotTor: the proxy refused random credentials (see circuitDialer).
 	proxyNotTor atomic.Bool
 	ctx         context.Context
@@ -710,6 +713,23 @@ func SiteHost(h string) (string, error) {
 	return strings.ToLower(u.Hostname()), nil
 }
 
+// noteNoListing keeps, for the run's error, why the first index page
+// that gave no listing gave none (extract.Extractor.Why).
+func (r *run) noteNoListing(page *url.URL, doc *goquery.Document) {
+	r.mu.Lock()
+	done := r.noListingWhy != ""
+	r.mu.Unlock()
+	if done {
+		return
+	}
+	why := page.Redacted() + ": " + r.c.ext.Why(doc)
+	r.mu.Lock()
+	if r.noListingWhy == "" {
+		r.noListingWhy = why
+	}
+	r.mu.Unlock()
+}
+
 // startTask is the task of a start URL: a GET, or the first POST of a
 // GraphQL site.
 func (c *Crawler) startTask(u string) task {
@@ -1024,6 +1044,7 @@ func (r *run) page(t task, resp *colly.Response) {
 	// last page answered for any page number, ends there.
 	fresh := (r.c.pages != nil || len(res.NextPosts) > 0) && r.newToRun(res.Listings)
 	if len(res.Listings) == 0 {
+		r.noteNoListing(pageURL, doc)
 		if msg := extract.APIErrors(doc); msg != "" {
 			// A GraphQL or JSON:API answer of errors, often with 200 OK.
 			r.addErr(fmt.Errorf("crawler: %s answered errors: %q", pageURL.Redacted(), msg))
@@ -1470,7 +1491,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		// every listing went at once. Such a run must not mark the site's
 		// listings gone (to be "relisted" once the rules are fixed).
 		rec.Status = precwatch.RunPartial
-		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: no listing read from %d page(s): the site's extract rules found nothing (check them against a page, and with precwatch listings); nothing marked gone", rec.Pages))
+		why := ""
+		r.mu.Lock()
+		if r.noListingWhy != "" {
+			why = "; on " + r.noListingWhy
+		}
+		r.mu.Unlock()
+		rec.Errors = append(rec.Errors, fmt.Sprintf("crawler: no listing read from %d page(s): the site's extract rules found nothing%s; nothing marked gone", rec.Pages, why))
 	}
 
 	r.mu.Lock()

@@ -1107,6 +1107,10 @@ func TestNoListingsMarksNothingGone(t *testing.T) {
 		if want := "no listing read from 2 page(s)"; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
 			t.Errorf("errors %q do not say %q", run.Errors, want)
 		}
+		// It says why, in the rules' terms, on the first such page.
+		if want := `: listing "div.product-tile" matched no element on the page`; !strings.Contains(strings.Join(run.Errors, "\n"), want) {
+			t.Errorf("errors %q do not say %q", run.Errors, want)
+		}
 		for id, l := range e.listings(t) {
 			if l.Gone {
 				t.Errorf("%s marked gone by a run that read no listing", id)

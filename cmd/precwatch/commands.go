@@ -322,7 +322,7 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	// a new site's selectors or a market's changed markup. A script
 	// running crawl must see it, not only its printed error.
 	if run.Status == precwatch.RunPartial && run.Listings == 0 {
-		return fmt.Errorf("crawl %q: run %s read no listing (status partial): check the site's extract rules with precwatch listings", site.Name, run.ID)
+		return fmt.Errorf("crawl %q: run %s read no listing (status partial): its error above says what the extract rules matched", site.Name, run.ID)
 	}
 	return nil
 }

@@ -89,6 +89,9 @@ type Extractor interface {
 	// VendorText is the text of a vendor profile page to read identifiers
 	// from (see rules.VendorPage).
 	VendorText(doc *goquery.Document) string
+	// Why says, in the rules' own terms, why a page gave no listing: what
+	// the listing rule matched and what the title rule found there.
+	Why(doc *goquery.Document) string
 }
 
 // FieldError is a rule New refused, naming its field as the config does
@@ -150,6 +153,7 @@ type extractor struct {
 	more     *loadMore // rules.LoadMore
 	graphql  *precwatch.GraphQL
 	items    *field // rules.LineItems
+	rules    precwatch.Extraction
 	// vendorPage is the part of a vendor page read for identifiers
 	// (nil: the whole page; vendor profiles, issue 11).
 	vendorPage cascadia.Selector
@@ -354,6 +358,7 @@ func compileFieldSet(prefix string, r precwatch.Extraction, top bool) (fieldSet,
 // detail fields are named "detail.title", link rules "links[0]").
 func New(rules precwatch.Extraction) (Extractor, error) {
 	e := &extractor{
+		rules:   rules,
 		relNext: cascadia.MustCompile(`link[rel~=next i][href], a[rel~=next i][href]`),
 		anchors: cascadia.MustCompile(`a[href], area[href]`),
 		base:    cascadia.MustCompile(`base[href]`),
@@ -425,6 +430,44 @@ func New(rules precwatch.Extraction) (Extractor, error) {
 		e.follow = true
 	}
 	return e, nil
+}
+
+// Why implements Extractor.
+func (e *extractor) Why(doc *goquery.Document) string {
+	if doc == nil || len(doc.Nodes) == 0 {
+		return "no document"
+	}
+	root := doc.Nodes[0]
+	r := e.rules
+	if j := e.fields.json; j != nil {
+		docs := j.stateDocs(root)
+		if len(docs) == 0 {
+			if _, ok := jsonResponse(root); ok {
+				return "the JSON answer did not parse"
+			}
+			scripts := "every inline script"
+			if r.Script != "" {
+				scripts = fmt.Sprintf("script %q", r.Script)
+			}
+			return fmt.Sprintf("mode json: %s matched %d element(s), none holding JSON", scripts, len(cascadia.QueryAll(root, j.script)))
+		}
+		items := j.items(docs)
+		if len(items) == 0 {
+			return fmt.Sprintf("mode json: listing %q matched no object in the %d JSON document(s) found (a path starts at each document's top: name the keys down to the array, [] for every element)", r.Listing, len(docs))
+		}
+		return fmt.Sprintf("mode json: listing %q matched %d object(s), but title %q is empty in each", r.Listing, len(items), r.Title)
+	}
+	if e.fields.jsonld {
+		return "mode jsonld: no schema.org Product (JSON-LD, microdata or RDFa) on the page"
+	}
+	if e.fields.listing == nil {
+		return fmt.Sprintf("title %q found no text on the page", r.Title)
+	}
+	cs := cascadia.QueryAll(root, e.fields.listing)
+	if len(cs) == 0 {
+		return fmt.Sprintf("listing %q matched no element on the page", r.Listing)
+	}
+	return fmt.Sprintf("listing %q matched %d element(s), but title %q found no text inside any of them", r.Listing, len(cs), r.Title)
 }
 
 // FollowDetails reports whether rules.Detail was set.

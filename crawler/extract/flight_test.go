@@ -166,3 +166,26 @@ func TestStateEscapesAndStrings(t *testing.T) {
 		t.Errorf("string value: %+v", res.Listings)
 	}
 }
+
+// TestWhy: why a page gave no listing, in the rules' terms.
+func TestWhy(t *testing.T) {
+	page := `<html><body><div class="card"><span>x</span></div><div class="card"></div><script>window.__S = {"items": [{"name": "a"}]};</script></body></html>`
+	for _, c := range []struct {
+		rules precwatch.Extraction
+		want  string
+	}{
+		{precwatch.Extraction{Listing: "li.item", Title: "h2"}, `listing "li.item" matched no element on the page`},
+		{precwatch.Extraction{Listing: "div.card", Title: "h2"}, `listing "div.card" matched 2 element(s), but title "h2" found no text inside any of them`},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Script: "script#state", Listing: "items[]", Title: "name"}, `mode json: script "script#state" matched 0 element(s), none holding JSON`},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "products[]", Title: "name"}, `mode json: listing "products[]" matched no object in the 1 JSON document(s) found`},
+		{precwatch.Extraction{Mode: precwatch.ExtractJSON, Listing: "items[]", Title: "title"}, `mode json: listing "items[]" matched 1 object(s), but title "title" is empty in each`},
+	} {
+		ex, err := New(c.rules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ex.Why(htmlDoc(t, page)); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%+v: %q, want %q", c.rules, got, c.want)
+		}
+	}
+}
