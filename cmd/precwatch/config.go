@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -39,8 +40,11 @@ type Config struct {
 	// and when the daemon prunes (retention.go).
 	Retention RetentionConfig `yaml:"retention"`
 
-	path string        // the file it was read from
-	doc  *yamlfile.Doc // its positions, for errors found once the watchlist is read
+	path string // the file it was read from
+	// missingWatchlist names the watchlist line when its file is not
+	// there (LoadConfig's error).
+	missingWatchlist error
+	doc              *yamlfile.Doc // its positions, for errors found once the watchlist is read
 	// watchlistSum is the SHA-256 of the watchlist file as loaded with this
 	// config (or saved from the console since): a save refuses to write
 	// over a valid hand edit not yet in force.
@@ -99,7 +103,11 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseConfig(path, data)
+	cfg, err := ParseConfig(path, data)
+	if err == nil && cfg.missingWatchlist != nil {
+		return nil, cfg.missingWatchlist
+	}
+	return cfg, err
 }
 
 // ParseConfig parses and validates config data read from path.
@@ -112,6 +120,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	var errs yamlfile.Errors
 	if cfg.Watchlist == "" {
 		errs = append(errs, doc.Errorf([]any{"watchlist"}, "required: the watchlist file"))
+	} else if _, err := os.Stat(cfg.WatchlistPath()); errors.Is(err, fs.ErrNotExist) {
+		// Kept for LoadConfig: ParseConfig also checks config text alone.
+		cfg.missingWatchlist = doc.Errorf([]any{"watchlist"}, "no file %s (a relative path is to the config's directory; the project's is configs/watchlist.yaml)", cfg.WatchlistPath())
 	}
 	if len(cfg.Sites) == 0 {
 		errs = append(errs, doc.Errorf([]any{"sites"}, "at least one site is required"))

@@ -48,6 +48,15 @@ func configCheck(t *testing.T, config string) (string, error) {
 	return all, err
 }
 
+// TestConfigMissingWatchlist: a watchlist file that is not there is named
+// at the config's line, with where relative paths lead.
+func TestConfigMissingWatchlist(t *testing.T) {
+	out, err := configCheck(t, "# a config\nwatchlist: watchlist.yaml\nsites:\n  - {name: s, start_urls: [\"http://s.test/\"]}\n")
+	if err == nil || !strings.Contains(out, ":2:1: watchlist: no file ") || !strings.Contains(out, "relative path is to the config's directory") {
+		t.Errorf("config check: %v\n%s", err, out)
+	}
+}
+
 // TestConfigBadValuesNameTheirField: a bad or negative value is blamed on
 // its own field, at its line and column, in block and in flow style. In a
 // flow mapping yaml.v3 alone blamed `limits: {max_pages: "many", ...}` on
