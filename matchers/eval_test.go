@@ -102,6 +102,9 @@ var holdoutBatches = []struct {
 	// Typos and near misses: dropped, doubled and swapped letters and OCR
 	// confusions in long names, decoys one or two letters from a name.
 	{"batch31", 5884, floorRE("holdout-batch31-floor")},
+	// Code-switching (two languages in one listing, transliteration both
+	// ways) and strengths stated away from the name.
+	{"batch32", 6084, floorRE("holdout-batch32-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
