@@ -1626,18 +1626,46 @@ stoykiy stoykaya stoykie ustoychivyy ustoychivye ustoychivost`)
 // "Not only acetone but", "не менее 98 %" and a term followed by more
 // words are none.
 func contrasted(toks []token, first, after int) bool {
-	k := first - 1
-	if !listed(toks, k, contrastNots) {
-		return false
-	}
 	apart := func(i int) bool {
 		return i < 0 || i >= len(toks) || toks[i].kind == tokBreak || toks[i].kind == tokPunct
 	}
-	return apart(k-1) && apart(after)
+	k := first - 1
+	if listed(toks, k, contrastNots) && apart(k-1) && apart(after) {
+		return true
+	}
+	// "is not" and its kin, an article between: "Ojo: no es acetona.",
+	// "Ce n'est pas du chlorate de soude.", "To nie jest chloran(V) sodu.",
+	// "Das ist kein Nitromethan." The term must end its clause: "is not
+	// only acetone but" goes on.
+	for n := 0; n < 2 && listed(toks, k, articles); n++ {
+		k--
+	}
+	if !apart(after) || k < 1 {
+		return false
+	}
+	neg := func(i int) bool { return listed(toks, i, contrastNots) || listed(toks, i, copulaNots) }
+	cop := func(i int) bool { return listed(toks, i, copulas) }
+	switch {
+	case cop(k) && neg(k-1), neg(k) && cop(k-1): // "no es", "nie jest"; "is not", "ist kein"
+		return true
+	case listed(toks, k, copulaNots) && k >= 2 && cop(k-1) && toks[k-2].word == "n": // "n'est pas"
+		return true
+	}
+	return false
 }
 
-// contrastNots are the words for "not" before a noun.
-var contrastNots = foldedSetOf(`not nicht niet не nie ne`)
+var (
+	// contrastNots are the words for "not" before a noun.
+	contrastNots = foldedSetOf(`not nicht niet не nie ne`)
+	// copulaNots are the other negators of "is not": "no es", "non è",
+	// "ist kein", "is geen", "n'est pas".
+	copulaNots = foldedSetOf(`no non kein keine keinen geen pas`)
+	// copulas are the forms of "to be" a negated term follows or comes
+	// after ("это не", "не является").
+	copulas = foldedSetOf(`is are es son est sont ist sind e è sono jest sa są это eto является являются yavlyaetsya`)
+	// articles may stand between "is not" and the term.
+	articles = foldedSetOf(`a an the du de des la le l un une el los las una il lo ein eine einen een het`)
+)
 
 // confusedWith reports a term that follows "not to be confused with" and
 // the like: a verb for confusing and the preposition right before it

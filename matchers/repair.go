@@ -532,15 +532,24 @@ func applyEdits(n *normText, edits []repairEdit) {
 // "Water·stof·per·oxide").
 func (m *Matcher) joinPieces(n *normText, orig string) {
 	var edits []repairEdit
-	for i := 1; i < len(orig); i++ {
-		if !glueLead[orig[i]] {
-			continue
+	// A text that glues one long word's pieces is written so throughout:
+	// then shorter words glued the same way are joined too ("per.chlo.rate
+	// de so.dium"), which alone would be an abbreviation's dots.
+	for pass := range 2 {
+		short := pass == 1
+		if short && len(edits) == 0 && !hasChunkedWord(orig) { // normalising joins runs of many pieces
+			break
 		}
-		// The joined word starts with the piece before the first glue.
-		// A piece glued on before it ("Am-mo-nium-nitraat") was joined
-		// by normalising, so the word may start further back.
-		if gluedAt(orig, i) > 0 && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
-			edits = m.joinRun(n, orig, i, edits)
+		for i := 1; i < len(orig); i++ {
+			if !glueLead[orig[i]] {
+				continue
+			}
+			// The joined word starts with the piece before the first glue.
+			// A piece glued on before it ("Am-mo-nium-nitraat") was joined
+			// by normalising, so the word may start further back.
+			if gluedAt(orig, i) > 0 && (m.vocab.mayStart(wordBefore(orig, i)) || gluedBefore(orig, i)) {
+				edits = m.joinRun(n, orig, i, short, edits)
+			}
 		}
 	}
 	if len(edits) > 0 {
@@ -657,7 +666,7 @@ func gluedEndingAt(orig string, e int) bool {
 // joinRun looks at the run of pieces glued by the separator at orig[g],
 // when g is its first glue, and appends the edits that join the longest
 // run of pieces from its start that makes a vocabulary word.
-func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) []repairEdit {
+func (m *Matcher) joinRun(n *normText, orig string, g int, short bool, edits []repairEdit) []repairEdit {
 	t := n.text
 	// The space of n.text that the separator became.
 	sp, _ := slices.BinarySearch(n.offs, int32(g+gluedAt(orig, g)))
@@ -692,6 +701,8 @@ func (m *Matcher) joinRun(n *normText, orig string, g int, edits []repairEdit) [
 	minLetters := fuzzyMinLetters
 	if glueAt(orig, g) > 1 {
 		minLetters = 4 // a middle dot or a line's end
+	} else if short {
+		minLetters = 5 // the text glued a long word already
 	}
 	var buf [64]byte
 	for x := k - 1; x >= 1; x-- {

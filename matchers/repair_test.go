@@ -96,6 +96,18 @@ func TestRepairRules(t *testing.T) {
 		{"short word, another chemical", "Ammonium nitrite solution 25 kg", "", ""},
 		{"short word, another chemical", "Kwas azotawy 1 l", "", ""},
 		{"short word alone", "Nitrtae test kit for aquariums", "", ""},
+		// A text gluing a long word's pieces glues its short words so too.
+		{"pieces throughout", "Per.chlo.rate de so.dium anhydre, pureté 99 %", "sodium-perchlorate", "true"},
+		{"short pieces alone", "So.dium lamp 70 W, e-mail us", "", ""},
+		// "Is not" and its kin before a term ending its clause.
+		{"is not", "Acetato de etilo 99,8 %, 5 L. Ojo: no es acetona.", "", ""},
+		{"is not", "Soude caustique en perles 99 %. Ce n'est pas du chlorate de soude.", "", ""},
+		{"is not", "Podchloryn sodu 15 %, 20 kg. To nie jest chloran(V) sodu.", "", ""},
+		{"is not", "Nitroethan 99 %, 1 L. Das ist kein Nitromethan.", "", ""},
+		{"is not only", "Acetone 99 %, 5 L: this is not only acetone but a fine solvent", "acetone", ""},
+		// A purity with its method in parentheses, a German content compound.
+		{"method in parentheses", "Nitrometan 1 l. Czystosc (GC): 99,5", "nitromethane", "true"},
+		{"active content", "Wasserstoffperoxid-Lösung, 3 x 360 ml. Wirkstoffgehalt 3 %", "hydrogen-peroxide", "false"},
 		// Goods rated to resist the substance are not the substance.
 		{"resisted", "Chemikalienschutzhandschuhe, beständig gegen Schwefelsäure bis 96 %", "", ""},
 		{"resisted", "Nitrile gloves resistant to 98% sulphuric acid, size L", "", ""},

@@ -104,7 +104,7 @@ var wordFlags = func() map[string]wordFlag {
 func ruleLists() []map[string]bool {
 	return []map[string]bool{minMax, hazardClassWords, idKindWords, idNumberWords, headConnectors, placardWords,
 		absentAfter, notContainedVerbs, contrastNots, withWords, confuseVerbs, freeOfWords, freeWords,
-		ofWords, anionHeads, derivativeHeads, genitiveAnionHeads, perCent, resistWords, resistPreps}
+		ofWords, anionHeads, derivativeHeads, genitiveAnionHeads, perCent, resistWords, resistPreps, copulaNots, copulas, articles}
 }
 
 // listed reports whether toks[i] is a word of set, one of ruleLists:
@@ -916,6 +916,8 @@ kristally kristallicheskiy poroshok granuly cheshuyki zhidkost zhidkiy vodnyy`)
 		// Russian, Dutch, Spanish and Italian (Russian also in Latin letters).
 		"доля": true, "dolya": true, "концентрация": true, "kontsentratsiya": true, "чистота": true, "chistota": true,
 		"stezenie": true, "czystosc": true, "concentratie": true, "sterkte": true, "riqueza": true, "titolo": true,
+		// The active ingredient's content, as German labels write it.
+		"wirkstoffgehalt": true, "wirkstoffkonzentration": true, "wirkstoffanteil": true,
 	}
 )
 
@@ -1206,6 +1208,11 @@ func purityHead(toks []token, first int) specHead {
 		}
 		if t.kind == tokPunct && len(t.word) > 0 && strings.Contains(":=,()≥>", t.word) ||
 			t.kind == tokWord && (t.word == "min" || t.word == "minimum") {
+			continue
+		}
+		// The method in parentheses: "Czystość (GC): 99,5", "Assay (HPLC) 98".
+		if t.kind == tokWord && k > 0 && k+1 < len(toks) && toks[k-1].kind == tokPunct && toks[k-1].word == "(" &&
+			toks[k+1].kind == tokPunct && toks[k+1].word == ")" && len(t.word) <= 6 {
 			continue
 		}
 		break
