@@ -69,24 +69,28 @@ func graphqlMarket(t *testing.T) (*httptest.Server, func() []string) {
 	}
 }
 
+// graphqlSite is graphqlMarket's site, as the README configures one,
+// asking query.
+func graphqlSite(e *env, query string) precwatch.Site {
+	return precwatch.Site{
+		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: e.proxy.URL(),
+		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
+		Extract: precwatch.Extraction{
+			Mode:    precwatch.ExtractJSON,
+			GraphQL: &precwatch.GraphQL{Query: query, Variables: map[string]any{"first": 2}, Cursor: "after"},
+			Listing: "data.listings.edges[].node", ID: "id", Title: "title", Price: "price",
+			NextPage: "data.listings.pageInfo.endCursor",
+		},
+	}
+}
+
 // TestGraphQLMarket: a POST-only GraphQL API is crawled with the README's
 // graphql rules through the site's proxy: each page asked once, by POST
 // with the cursor of the page before, until hasNextPage is false.
 func TestGraphQLMarket(t *testing.T) {
 	srv, bodies := graphqlMarket(t)
 	e := proxiedEnv(t, srv, nil)
-	p := e.proxy
-	site := precwatch.Site{
-		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
-		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
-		Extract: precwatch.Extraction{
-			Mode:    precwatch.ExtractJSON,
-			GraphQL: &precwatch.GraphQL{Query: gqlQuery, Variables: map[string]any{"first": 2}, Cursor: "after"},
-			Listing: "data.listings.edges[].node", ID: "id", Title: "title", Price: "price",
-			NextPage: "data.listings.pageInfo.endCursor",
-		},
-	}
-	run, err := e.run(t, site)
+	run, err := e.run(t, graphqlSite(e, gqlQuery))
 	if err != nil || run.Status != precwatch.RunOK || run.Pages != 3 || run.Listings != 5 || run.Alerts != 3 {
 		t.Fatalf("run: %v %q %q, %d pages, %d listings, %d alerts; want ok, 3, 5, 3", err, run.Status, run.Errors, run.Pages, run.Listings, run.Alerts)
 	}
@@ -112,17 +116,7 @@ func TestGraphQLMarket(t *testing.T) {
 func TestGraphQLErrorsNamed(t *testing.T) {
 	srv, _ := graphqlMarket(t)
 	e := proxiedEnv(t, srv, nil)
-	p := e.proxy
-	site := precwatch.Site{
-		Name: "gqlmarket", Tor: true, StartURLs: []string{"http://" + onionA + "/graphql"}, Proxy: p.URL(),
-		Limits: precwatch.Limits{RequestTimeout: 3 * time.Second, RunTimeout: 20 * time.Second},
-		Extract: precwatch.Extraction{
-			Mode:    precwatch.ExtractJSON,
-			GraphQL: &precwatch.GraphQL{Query: strings.Replace(gqlQuery, "title", "titel", 1), Variables: map[string]any{"first": 2}, Cursor: "after"},
-			Listing: "data.listings.edges[].node", ID: "id", Title: "title", NextPage: "data.listings.pageInfo.endCursor",
-		},
-	}
-	run, _ := e.run(t, site)
+	run, _ := e.run(t, graphqlSite(e, strings.Replace(gqlQuery, "title", "titel", 1)))
 	want := `answered errors: "Cannot query field \"titel\" on type \"Listing\"."`
 	if run.Status != precwatch.RunPartial || run.Listings != 0 || !strings.Contains(strings.Join(run.Errors, "\n"), want) {
 		t.Errorf("run: %q %q, %d listings; want partial naming %s", run.Status, run.Errors, run.Listings, want)
