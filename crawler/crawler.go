@@ -426,6 +426,10 @@ type run struct {
 	// rules name, those that left it empty (see detailFieldsEmpty).
 	detailRead  int
 	detailEmpty [len(detailFields)]int
+	// indexRead and indexEmpty count the same for the listings index
+	// pages gave (noteIndexRows).
+	indexRead  int
+	indexEmpty [len(detailFields)]int
 	sess        *runSession     // Sessions (issue 8)
 	limitStop   string          // a limit that stopped the run (politeness.go)
 	unfollowed  map[string]bool // links beyond the depth limit
@@ -1057,6 +1061,7 @@ func (r *run) page(t task, resp *colly.Response) {
 			r.enqueue(hop) // a redirect, not a hop of max_depth
 		}
 	}
+	r.noteIndexRows(res.Listings)
 	follow := c.ext.FollowDetails()
 	changed := false
 	b.obs = make([]precwatch.Observation, 0, len(res.Listings))
@@ -1273,6 +1278,40 @@ func (r *run) detailFrame(b *pageBatch, t task, l, read precwatch.Listing, frame
 	r.writeAhead(b) // the frame's task names this page's fetch
 	return r.enqueue(task{url: r.mirrors.toPrimary(frameURL), depth: t.depth, kind: kindDetail, listing: l,
 		rowHash: t.rowHash, frame: true, outerRead: read})
+}
+
+// noteIndexRows counts the listings an index page gave and the fields
+// the site's rules left empty in them.
+func (r *run) noteIndexRows(ls []precwatch.Listing) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.indexRead += len(ls)
+	for _, l := range ls {
+		for i, f := range detailFields {
+			if !f.value(l) {
+				r.indexEmpty[i]++
+			}
+		}
+	}
+}
+
+// indexFieldsEmpty are the site's field rules that no listing of an index
+// page filled, when enough were read to judge and no detail rule names
+// the field (a detail page may still fill it).
+func (r *run) indexFieldsEmpty(rules precwatch.Extraction) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for i, f := range detailFields {
+		sel := f.rule(&rules)
+		if sel == "" || rules.Mode != "" && rules.Mode != precwatch.ExtractSelectors || rules.Detail != nil && f.rule(rules.Detail) != "" {
+			continue
+		}
+		if r.indexRead >= minDetailPagesToJudge && r.indexEmpty[i] == r.indexRead {
+			out = append(out, fmt.Sprintf("%s (%q)", f.name, sel))
+		}
+	}
+	return out
 }
 
 // noteDetail counts a detail page read and the fields its rules left
@@ -1506,6 +1545,13 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	if !pagerFound && pagerDead[0] != "" {
 		logger.Warn("next_page matched no link on any index page, so no next page was read; check the rule against the pager (a link, or a GET form or its submit button)",
 			"next_page", c.site.Extract.NextPage, "matched", pagerDead[0], "url", pagerDead[1])
+	}
+	if empty := r.indexFieldsEmpty(c.site.Extract); len(empty) > 0 {
+		r.mu.Lock()
+		n := r.indexRead
+		r.mu.Unlock()
+		logger.Warn("rules matched nothing: every listing read left these fields empty; a rule reads inside the listing element (start it at :root to read the page, as a vendor named only in the page's heading)",
+			"fields", strings.Join(empty, ", "), "listings", n)
 	}
 	if empty := r.detailFieldsEmpty(c.site.Extract.Detail); len(empty) > 0 {
 		// A warning, not a partial run: the listings were read, only

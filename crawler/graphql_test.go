@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -219,5 +221,51 @@ func TestRedirectToOtherHost(t *testing.T) {
 	}
 	if e.directs.Load() != 0 {
 		t.Errorf("direct dials = %d", e.directs.Load())
+	}
+}
+
+// TestEmptyFieldWarned: a field rule that reads nothing on every listing
+// (a vendor named only in the page's heading, which a rule inside the
+// listing element cannot reach) is warned of; started at :root it reads
+// the heading, and no warning is given.
+func TestEmptyFieldWarned(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<h1>NordChem</h1>` + strings.Repeat(`<div class="item"><a class="name" href="/l/ID">Acetone 5 L</a></div>`, 1) +
+			`<div class="item"><a class="name" href="/l/2">Glass funnel</a></div><div class="item"><a class="name" href="/l/3">Beaker 1 L</a></div>`))
+	}))
+	t.Cleanup(srv.Close)
+	e := proxiedEnv(t, srv, nil)
+	for _, c := range []struct {
+		vendor, want string
+		warn         bool
+	}{{"h1", "", true}, {":root h1", "NordChem", false}} {
+		var mu sync.Mutex
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		site := precwatch.Site{Name: "vendorpage", Tor: true, StartURLs: []string{"http://" + onionA + "/vendor/nordchem"}, Proxy: e.proxy.URL(),
+			Limits:  precwatch.Limits{RequestTimeout: 3 * time.Second},
+			Extract: precwatch.Extraction{Listing: "div.item", Title: "a.name", URL: "a.name @href", Vendor: c.vendor}}
+		st := openStore(t)
+		cr, err := New(site, st, keywordMatcher{}, logger, WithDirectDialer(e.directDialer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := cr.Run(t.Context())
+		if err != nil || run.Listings != 3 {
+			t.Fatalf("%s: %v, %d listings", c.vendor, err, run.Listings)
+		}
+		mu.Lock()
+		out := logs.String()
+		mu.Unlock()
+		if warned := strings.Contains(out, "rules matched nothing") && strings.Contains(out, `vendor (\"`+c.vendor+`\")`); warned != c.warn {
+			t.Errorf("%s: warned %v, want %v; logs:\n%s", c.vendor, warned, c.warn, out)
+		}
+		st.Listings(t.Context(), "vendorpage", func(ls precwatch.ListingState) error {
+			if ls.Listing.Vendor != c.want {
+				t.Errorf("%s: %s has vendor %q, want %q", c.vendor, ls.Listing.ID, ls.Listing.Vendor, c.want)
+			}
+			return nil
+		})
 	}
 }

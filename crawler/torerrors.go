@@ -58,6 +58,10 @@ func (e *SOCKSReplyError) Error() string {
 		// connections than they allow this client.
 		what += ": the proxy's rules refuse this destination, or more connections at once than it allows (lower the site's circuits)"
 	}
+	if e.Code == 0x03 {
+		// Many proxies answer so for a host name they cannot resolve.
+		return fmt.Sprintf("crawler: %s: %s (SOCKS5 reply 0x%02X): a host name the proxy cannot resolve, or no route to it", who, what, e.Code)
+	}
 	return fmt.Sprintf("crawler: %s: %s (SOCKS5 reply 0x%02X)", who, what, e.Code)
 }
 

@@ -90,7 +90,7 @@ func TestSOCKSReplyErrors(t *testing.T) {
 	}{
 		{0x01, "crawler: proxy: general SOCKS server failure (SOCKS5 reply 0x01)", false, true},
 		{0x02, "crawler: proxy: connection not allowed by ruleset: the proxy's rules refuse this destination, or more connections at once than it allows (lower the site's circuits) (SOCKS5 reply 0x02)", false, true},
-		{0x03, "crawler: proxy: network unreachable (SOCKS5 reply 0x03)", false, false},
+		{0x03, "crawler: proxy: network unreachable (SOCKS5 reply 0x03): a host name the proxy cannot resolve, or no route to it", false, false},
 		{0x04, "crawler: proxy: host unreachable (SOCKS5 reply 0x04)", false, true},
 		{0x05, "crawler: proxy: connection refused (SOCKS5 reply 0x05)", false, false},
 		{0x06, "crawler: proxy: TTL expired (SOCKS5 reply 0x06)", false, true},

@@ -120,6 +120,9 @@ type field struct {
 	// is read in the listing row's cell under that header (columnCell).
 	column string
 	inner  *field
+	// page marks a rule that starts at ":root": it reads the page, not
+	// the listing element (a vendor named only in the page's heading).
+	page bool
 }
 
 // cell is where a column rule's inner rule reads: the row's cell under
@@ -214,7 +217,30 @@ func compileField(name, spec string) (*field, error) {
 		return nil, &FieldError{Field: name, Err: fmt.Errorf("bad selector %q: %w", css, err)}
 	}
 	f.sel = sel
+	f.page = len(css) >= 5 && strings.EqualFold(css[:5], ":root")
 	return f, nil
+}
+
+// pageFields fills the fields whose rules read the page (":root h1")
+// rather than the listing element, where the element gave them none.
+func pageFields(fs *fieldSet, root *html.Node, base *url.URL, l precwatch.Listing) precwatch.Listing {
+	if f := fs.vendor; f != nil && f.page && l.Vendor == "" {
+		l.Vendor = f.text(root, maxVendor)
+	}
+	if f := fs.price; f != nil && f.page && l.Price == 0 {
+		l.Price, l.Currency = f.price(root)
+	}
+	if f := fs.currency; f != nil && f.page {
+		if raw := f.text(root, maxCurrency); raw != "" {
+			l.Currency = currencyCode(raw)
+		}
+	}
+	if f := fs.vendorURL; f != nil && f.page && l.VendorURL == "" {
+		if u := resolve(base, f.href(root)); u != nil {
+			l.VendorURL = Canonical(u)
+		}
+	}
+	return l
 }
 
 // alternatives splits a field rule written as alternatives, each with its
@@ -576,6 +602,7 @@ func (e *extractor) selectorListings(root *html.Node, page, base *url.URL) []pre
 	for _, c := range containers {
 		if l, d, ok := readListing(&e.fields, c, page, base, kind); ok {
 			l = withVariants(&e.fields, c, l)
+			l = pageFields(&e.fields, root, base, l)
 			if e.items != nil {
 				var items []precwatch.Listing
 				if l, items = lineItems(e.items, c, l); len(items) > 0 {

@@ -189,3 +189,44 @@ func TestWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenGraphProduct: in mode jsonld, a product page whose only data is
+// its Open Graph tags is read from them; a page with no product tags
+// gives nothing.
+func TestOpenGraphProduct(t *testing.T) {
+	page := `<html><head><meta property="og:type" content="product"><meta property="og:title" content="Nitromethane 99 %, 1 L">
+<meta property="og:description" content="Racing fuel component, 1 L tin, ships in 48 h."><meta property="og:url" content="https://shop.test/p/nm-1l">
+<meta property="product:price:amount" content="42.50"><meta property="product:price:currency" content="EUR"><meta property="product:brand" content="FuelDepot">
+</head><body><div id="app"></div></body></html>`
+	ex, _ := New(precwatch.Extraction{Mode: precwatch.ExtractJSONLD})
+	res, err := ex.Extract(htmlDoc(t, page), &url.URL{Scheme: "https", Host: "shop.test", Path: "/p/nm-1l", RawQuery: "utm_source=x"})
+	if err != nil || len(res.Listings) != 1 {
+		t.Fatalf("%v, %d listings", err, len(res.Listings))
+	}
+	l := res.Listings[0]
+	if l.Title != "Nitromethane 99 %, 1 L" || l.Price != 42.5 || l.Currency != "EUR" || l.Vendor != "FuelDepot" || l.URL != "https://shop.test/p/nm-1l" || !strings.Contains(l.Description, "1 L tin") {
+		t.Errorf("listing %+v", l)
+	}
+	res, _ = ex.Extract(htmlDoc(t, `<html><head><meta property="og:type" content="website"><meta property="og:title" content="Home"></head></html>`), &url.URL{Scheme: "https", Host: "shop.test", Path: "/"})
+	if len(res.Listings) != 0 {
+		t.Errorf("a website's Open Graph tags gave %+v", res.Listings)
+	}
+}
+
+// TestPageLevelField: a rule starting at :root reads the page, for a
+// vendor named only in the page's heading; without it the vendor is
+// empty.
+func TestPageLevelField(t *testing.T) {
+	page := `<html><body><h1>Vendor: NordChem</h1><div class="item"><a class="name" href="/l/1">Acetone 5 L</a><span class="cost">20 €</span></div>
+<div class="item"><a class="name" href="/l/2">Glass funnel</a><span class="cost">3 €</span></div></body></html>`
+	for _, c := range []struct{ vendor, want string }{{":root h1", "Vendor: NordChem"}, {"h1", ""}} {
+		ex, err := New(precwatch.Extraction{Listing: "div.item", Title: "a.name", URL: "a.name @href", Price: "span.cost", Vendor: c.vendor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := ex.Extract(htmlDoc(t, page), &url.URL{Scheme: "http", Host: "m.onion", Path: "/vendor/nordchem"})
+		if len(res.Listings) != 2 || res.Listings[0].Vendor != c.want || res.Listings[1].Vendor != c.want || res.Listings[0].Price != 20 {
+			t.Errorf("vendor %q: %+v", c.vendor, res.Listings)
+		}
+	}
+}

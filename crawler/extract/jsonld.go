@@ -33,6 +33,12 @@ type product struct {
 func structuredListings(root *html.Node, page, base *url.URL) []precwatch.Listing {
 	ps := jsonLDProducts(root)
 	ps = append(ps, structuredProducts(root)...)
+	if len(ps) == 0 {
+		// A page whose only product data is its Open Graph tags.
+		if p, ok := openGraphProduct(root); ok {
+			ps = append(ps, p)
+		}
+	}
 	out := make([]precwatch.Listing, 0, len(ps))
 	single := len(ps) == 1
 	for _, p := range ps {
@@ -780,4 +786,54 @@ func structuredProduct(item *html.Node, s syntax) product {
 	}
 	p.vendor = seller
 	return p
+}
+
+// openGraphProduct reads a product page's Open Graph tags (og:type
+// product, or a product:price:amount beside og:title): the title,
+// description, URL, price and currency that link previews show, and the
+// brand (product:brand) as the vendor. Shops that render their product
+// pages from a script often keep these in the static head, for social
+// previews, and nothing else.
+func openGraphProduct(root *html.Node) (product, bool) {
+	var p product
+	props := map[string]string{}
+	for n := root; n != nil; n = Next(root, n) {
+		if n.Type != html.ElementNode || n.DataAtom != atom.Meta {
+			continue
+		}
+		key, _ := attr(n, "property")
+		if key == "" {
+			key, _ = attr(n, "name")
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		if !strings.HasPrefix(key, "og:") && !strings.HasPrefix(key, "product:") {
+			continue
+		}
+		if v, _ := attr(n, "content"); v != "" {
+			if _, seen := props[key]; !seen {
+				props[key] = v
+			}
+		}
+	}
+	amount := props["product:price:amount"]
+	if amount == "" {
+		amount = props["og:price:amount"]
+	}
+	if props["og:title"] == "" || !strings.EqualFold(props["og:type"], "product") && amount == "" {
+		return p, false
+	}
+	p.title, p.description, p.rawURL = props["og:title"], props["og:description"], props["og:url"]
+	p.vendor = props["product:brand"]
+	p.id = props["product:retailer_item_id"]
+	cur := props["product:price:currency"]
+	if cur == "" {
+		cur = props["og:price:currency"]
+	}
+	if v, c, ok := ParsePrice(strings.TrimSpace(amount + " " + cur)); ok {
+		p.price, p.currency = v, c
+	}
+	if p.currency == "" {
+		p.currency = cur
+	}
+	return p, true
 }
