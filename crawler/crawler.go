@@ -430,9 +430,9 @@ type run struct {
 	// pages gave (noteIndexRows).
 	indexRead  int
 	indexEmpty [len(detailFields)]int
-	sess        *runSession     // Sessions (issue 8)
-	limitStop   string          // a limit that stopped the run (politeness.go)
-	unfollowed  map[string]bool // links beyond the depth limit
+	sess       *runSession     // Sessions (issue 8)
+	limitStop  string          // a limit that stopped the run (politeness.go)
+	unfollowed map[string]bool // links beyond the depth limit
 	// pagerFound: an index page's next_page rule gave a page to go to;
 	// pagerDead: the first one whose rule matched only elements without
 	// a link, with its URL (see notePager).
