@@ -105,6 +105,9 @@ var holdoutBatches = []struct {
 	// Code-switching (two languages in one listing, transliteration both
 	// ways) and strengths stated away from the name.
 	{"batch32", 6084, floorRE("holdout-batch32-floor")},
+	// The CWC chemicals and the less common EU entries as industrial,
+	// lab-supply and agricultural sellers list them.
+	{"batch33", 6284, floorRE("holdout-batch33-floor")},
 }
 
 func floorRE(name string) *regexp.Regexp {
