@@ -961,7 +961,7 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 	supported, first := cands[:0], 0
 	for _, c := range cands {
 		first = c.locateTokens(toks, first)
-		if c.ref.class == classAbbr && m.abbrevRejected(text, toks, strengths, quants, c) {
+		if c.ref.class == classAbbr && (m.abbrevRejected(text, toks, strengths, quants, c) || methodNote(toks, c)) {
 			continue
 		}
 		// A term read across a list's separators names nothing, nor
@@ -1046,6 +1046,17 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 		st.mask = stepsMask(st.text, c.ref)
 	}
 	return clean
+}
+
+// methodNote reports a code in parentheses right after a strength: the
+// method that measured it ("98,5 % (CG)", gas chromatography in Spanish
+// and French; "99 % (GC)"), not a substance's code.
+func methodNote(toks []token, c candidate) bool {
+	open, after := c.tokFirst-1, c.tokAfter
+	isPunct := func(i int, p string) bool {
+		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && toks[i].word == p
+	}
+	return isPunct(open, "(") && isPunct(after, ")") && open >= 1 && (toks[open-1].kind == tokPct || toks[open-1].kind == tokNum)
 }
 
 // locateTokens sets c's first token and the one after its end, searching

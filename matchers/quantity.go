@@ -266,7 +266,9 @@ concime reagente tecnico purezza chimico acido
 kunstmest reagens technisch zuiver chemisch zuur
 nawoz reagent techniczny czysty chemiczny kwas
 удобрение реактив технический чистый химический кислота чда хч осч
-adr imdg iata dgd hazmat gefahrgut oxidizer oxidiser oxidizing oxidising comburant corrosive msds sds coa einecs`)
+adr imdg iata dgd hazmat gefahrgut oxidizer oxidiser oxidizing oxidising comburant corrosive msds sds coa einecs
+fut futs fass fasser fusto fusti vat vaten beczka beczki beczkach бочка бочки бочках бочке бочкой еврокуб еврокубы еврокубах
+марки сорт bochka bochki bochkakh evrokub`)
 
 // competingWords give a short code an everyday sense when written next to
 // it ("TEA tree oil", "HP laptop", "CAN bus", "16 GB RAM", "nitro cold

@@ -108,6 +108,12 @@ func TestRepairRules(t *testing.T) {
 		// A purity with its method in parentheses, a German content compound.
 		{"method in parentheses", "Nitrometan 1 l. Czystosc (GC): 99,5", "nitromethane", "true"},
 		{"active content", "Wasserstoffperoxid-Lösung, 3 x 360 ml. Wirkstoffgehalt 3 %", "hydrogen-peroxide", "false"},
+		// "@" may stand for "o" too; drums and grades support a code; a
+		// method's code after a strength is no substance's.
+		{"@ for o", "Phosphor@xychlorid, 6 Flaschen à 1 l", "phosphorus-oxychloride", ""},
+		{"drums support a code", "ТЭА марки А в бочках", "triethanolamine", ""},
+		{"a canister supports no slang", "Nitroverdünnung im 5-Liter-Kanister für Lacke", "", ""},
+		{"method after a strength", "3,3-Dimetil-2-butanol, riqueza mínima 98,5 % (CG)", "pinacolyl-alcohol", ""},
 		// Goods rated to resist the substance are not the substance.
 		{"resisted", "Chemikalienschutzhandschuhe, beständig gegen Schwefelsäure bis 96 %", "", ""},
 		{"resisted", "Nitrile gloves resistant to 98% sulphuric acid, size L", "", ""},
