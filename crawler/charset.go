@@ -57,6 +57,7 @@ func parseDeclared(body []byte, contentType string, fallback encoding.Encoding) 
 	}
 	extract.DropTemplates(root) // declarative shadow roots are kept
 	extract.MarkHidden(root)
+	extract.AddGenerated(root) // text the page's style sheet writes (::before, ::after)
 	return goquery.NewDocumentFromNode(root), decl, nil
 }
 

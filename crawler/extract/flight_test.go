@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+
 	"github.com/precwatch/precwatch"
 )
 
@@ -228,5 +231,33 @@ func TestPageLevelField(t *testing.T) {
 		if len(res.Listings) != 2 || res.Listings[0].Vendor != c.want || res.Listings[1].Vendor != c.want || res.Listings[0].Price != 20 {
 			t.Errorf("vendor %q: %+v", c.vendor, res.Listings)
 		}
+	}
+}
+
+// TestGeneratedContent: text a page's style sheet writes before or after
+// a class's elements (string literals, attr()) is read where a browser
+// shows it; other content values are not.
+func TestGeneratedContent(t *testing.T) {
+	page := `<html><head><style>.p35::before{content:"35 %"} span.pc.p65::before{content:"65 %"} .pct:after { content: " " attr(data-pct) " %" } .q::before{content:counter(item)} .x::before{content: url(a.png)}</style></head><body>
+<div class="card"><h2>Hydrogen peroxide <span class="p35"></span></h2></div>
+<div class="card"><h2>Nitric acid<span class="pct" data-pct="65"></span></h2></div>
+<div class="card"><h2><span class="q"></span>Acetone<span class="x"></span></h2></div>
+<div class="card"><h2>Sulphuric acid <span class="pc p65"></span> <span class="pc"></span></h2></div></body></html>`
+	root, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	AddGenerated(root)
+	ex, _ := New(precwatch.Extraction{Listing: "div.card", Title: "h2"})
+	res, err := ex.Extract(goquery.NewDocumentFromNode(root), &url.URL{Scheme: "http", Host: "s.test", Path: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range res.Listings {
+		got = append(got, l.Title)
+	}
+	if want := "Hydrogen peroxide 35 %|Nitric acid 65 %|Acetone|Sulphuric acid 65 %"; strings.Join(got, "|") != want {
+		t.Errorf("titles %q, want %q", strings.Join(got, "|"), want)
 	}
 }
