@@ -56,8 +56,7 @@ func parseDeclared(body []byte, contentType string, fallback encoding.Encoding) 
 		return nil, nil, err
 	}
 	extract.DropTemplates(root) // declarative shadow roots are kept
-	extract.MarkHidden(root)
-	extract.AddGenerated(root) // text the page's style sheet writes (::before, ::after)
+	extract.ApplyStyles(root)   // classes the page hides, text its style sheet writes (::before, ::after)
 	return goquery.NewDocumentFromNode(root), decl, nil
 }
 

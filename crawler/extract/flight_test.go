@@ -247,7 +247,7 @@ func TestGeneratedContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	AddGenerated(root)
+	ApplyStyles(root)
 	ex, _ := New(precwatch.Extraction{Listing: "div.card", Title: "h2"})
 	res, err := ex.Extract(goquery.NewDocumentFromNode(root), &url.URL{Scheme: "http", Host: "s.test", Path: "/"})
 	if err != nil {

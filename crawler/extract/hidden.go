@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -70,34 +71,47 @@ func styleHides(decls string) bool {
 	}
 }
 
-// MarkHidden marks the inline elements of the document under root that
-// carry a class the page's own style sheets hide (".k9x{display:none}"),
-// for hiddenInline. Only simple class selectors count: a rule with a
-// pseudo-class or an attribute hides under conditions.
-func MarkHidden(root *html.Node) {
-	classes := hiddenClasses(root)
-	if len(classes) == 0 {
+// ApplyStyles reads the page's own style sheets once and puts in force,
+// on the document under root, what they do to the text a browser shows:
+// inline elements of a class they hide (".k9x{display:none}") are marked
+// for hiddenInline, and the content they generate before and after a
+// class's elements (generated.go) is added as text. Only class selectors
+// count: a rule with a pseudo-class or an attribute applies under
+// conditions.
+func ApplyStyles(root *html.Node) {
+	st := readStyles(root)
+	if len(st.hidden) == 0 && len(st.generated) == 0 {
 		return
 	}
 	for n := root; n != nil; n = Next(root, n) {
-		if n.Type != html.ElementNode || blockElement(n) {
+		if n.Type != html.ElementNode {
 			continue
 		}
-		if c, ok := attr(n, "class"); ok {
-			for _, f := range strings.Fields(c) {
-				if classes[f] {
-					n.Attr = append(n.Attr, html.Attribute{Namespace: hiddenMark, Key: "hidden"})
-					break
-				}
-			}
+		c, ok := attr(n, "class")
+		if !ok {
+			continue
 		}
+		classes := strings.Fields(c)
+		if !blockElement(n) && slices.ContainsFunc(classes, func(f string) bool { return st.hidden[f] }) {
+			n.Attr = append(n.Attr, html.Attribute{Namespace: hiddenMark, Key: "hidden"})
+		}
+		st.generate(n, classes)
 	}
 }
 
-// hiddenClasses reads the <style> elements under root for classes whose
-// rules hide their elements.
-func hiddenClasses(root *html.Node) map[string]bool {
-	var classes map[string]bool
+// styles is what a page's style sheets do to its text.
+type styles struct {
+	hidden    map[string]bool         // classes whose rules hide their elements
+	generated map[string][]*generated // content rules, by their first class
+	nrules    int                     // rules in generated
+}
+
+// readStyles reads the <style> elements under root, up to maxStyleBytes
+// of them. Rules are read flat: a selector is the text since the last
+// brace or semicolon, so the rules inside an @media block are read as any
+// others.
+func readStyles(root *html.Node) styles {
+	var st styles
 	read := 0
 	for n := root; n != nil && read < maxStyleBytes; n = Next(root, n) {
 		if n.Type != html.ElementNode || n.DataAtom != atom.Style {
@@ -109,58 +123,64 @@ func hiddenClasses(root *html.Node) map[string]bool {
 			}
 			css := c.Data[:min(len(c.Data), maxStyleBytes-read)]
 			read += len(css)
-			classes = addHiddenClasses(classes, css)
-		}
-	}
-	return classes
-}
-
-// addHiddenClasses adds to classes those the rules of css hide. Rules are
-// read flat: a selector is the text since the last brace or semicolon, so
-// the rules inside an @media block are read as any others.
-func addHiddenClasses(classes map[string]bool, css string) map[string]bool {
-	sel := 0
-	for i := 0; i < len(css); i++ {
-		switch css[i] {
-		case ';', '}':
-			sel = i + 1
-		case '{':
-			selector := css[sel:i]
-			end := strings.IndexAny(css[i+1:], "{}")
-			if end < 0 {
-				end = len(css) - i - 1
-			}
-			if styleHides(css[i+1 : i+1+end]) {
-				for _, s := range strings.Split(selector, ",") {
-					if c := simpleClass(s); c != "" && len(classes) < maxHiddenClasses {
-						if classes == nil {
-							classes = map[string]bool{}
-						}
-						classes[c] = true
+			sel := 0
+			for i := 0; i < len(css); i++ {
+				switch css[i] {
+				case ';', '}':
+					sel = i + 1
+				case '{':
+					end := strings.IndexAny(css[i+1:], "{}")
+					if end < 0 {
+						end = len(css) - i - 1
 					}
+					st.addRule(css[sel:i], css[i+1:i+1+end])
+					sel = i + 1
 				}
 			}
-			sel = i + 1
 		}
 	}
-	return classes
+	return st
 }
 
-// simpleClass returns the class of a selector whose last compound is one
-// class, with or without an element name ("span.k9x", ".title .k9x"), or "".
-func simpleClass(s string) string {
+// addRule adds what one rule does: hide a class's elements, or generate
+// content before or after them.
+func (st *styles) addRule(selector, decls string) {
+	if styleHides(decls) {
+		for _, s := range strings.Split(selector, ",") {
+			if cs := compoundClasses(s); len(cs) == 1 && len(st.hidden) < maxHiddenClasses {
+				if st.hidden == nil {
+					st.hidden = map[string]bool{}
+				}
+				st.hidden[cs[0]] = true
+			}
+		}
+	}
+	st.addGenerated(selector, decls)
+}
+
+// compoundClasses returns the classes of a selector whose last compound
+// is classes only, with or without an element name ("span.k9x", ".title
+// .k9x", "span.pc.p65"), or nil.
+func compoundClasses(s string) []string {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexAny(s, " >+~"); i >= 0 {
 		s = s[i+1:]
 	}
 	dot := strings.IndexByte(s, '.')
-	if dot < 0 || strings.Count(s, ".") != 1 || dot+1 == len(s) {
-		return ""
+	if dot < 0 {
+		return nil
 	}
 	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return ""
+			return nil
 		}
 	}
-	return s[dot+1:]
+	var out []string
+	for c := range strings.SplitSeq(s[dot+1:], ".") {
+		if c == "" {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func TestHiddenText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	MarkHidden(root)
+	ApplyStyles(root)
 	for id, want := range map[string]string{
 		"a": "Nitromethane 98%",
 		"b": "Hydrogen peroxide 6%",
@@ -88,7 +88,7 @@ func TestHiddenClassesBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(hiddenClasses(root)); n != maxHiddenClasses {
+	if n := len(readStyles(root).hidden); n != maxHiddenClasses {
 		t.Errorf("%d hidden classes, want the bound %d", n, maxHiddenClasses)
 	}
 }
