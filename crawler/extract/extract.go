@@ -1336,7 +1336,8 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 		// The same query again, for the page after each cursor.
 		for _, cursor := range j.nextPages(state) {
 			if body, err := e.graphql.Body(cursor); err == nil {
-				lc.addJSONPost(page, body)
+				u := *page // fetchURL rewrites it
+				lc.addPost(&u, body, true)
 			}
 		}
 	} else if j != nil && j.next != nil {
@@ -1352,7 +1353,7 @@ func (e *extractor) collectLinks(root *html.Node, page, base *url.URL, state []a
 			} else if sub, reason, form := formNext(root, n, page, base); form {
 				if sub.Post {
 					if u := resolve(base, sub.URL); u != nil {
-						lc.addPost(u, sub.Body)
+						lc.addPost(u, sub.Body, false)
 						continue
 					}
 				}
@@ -1436,26 +1437,15 @@ type linkCollector struct {
 	posts []Submission
 }
 
-// addPost adds a POST form's submission to u with body, once per URL and
-// body.
-func (lc *linkCollector) addPost(u *url.URL, body string) {
+// addPost adds a POST to u with body, once per URL and body: a form's
+// urlencoded submission, or with isJSON a JSON body (a GraphQL query).
+func (lc *linkCollector) addPost(u *url.URL, body string, isJSON bool) {
 	k := "POST " + Canonical(u) + "\x00" + body
 	if lc.seen[k] {
 		return
 	}
 	lc.seen[k] = true
-	lc.posts = append(lc.posts, Submission{URL: fetchURL(u), Post: true, Body: body})
-}
-
-// addJSONPost adds a JSON body POSTed to u (a GraphQL page).
-func (lc *linkCollector) addJSONPost(u *url.URL, body string) {
-	k := "POST " + Canonical(u) + "\x00" + body
-	if lc.seen[k] {
-		return
-	}
-	lc.seen[k] = true
-	c := *u
-	lc.posts = append(lc.posts, Submission{URL: fetchURL(&c), Post: true, Body: body, JSON: true})
+	lc.posts = append(lc.posts, Submission{URL: fetchURL(u), Post: true, Body: body, JSON: isJSON})
 }
 
 // GraphQLStart is the first request of a start URL for rules with a
