@@ -226,36 +226,36 @@ func compileJSONPath(raw string) (jsonPath, error) {
 // eval returns every value p reaches from v, in document order (an
 // object's values by sorted key for a wildcard).
 func (p jsonPath) eval(v any) []any {
+	if len(p) > 0 {
+		if d, ok := opened(v); ok {
+			v = d
+		}
+	}
 	cur := []any{v}
-	for _, st := range p {
+	for i, st := range p {
+		more := i+1 < len(p) // a step follows: JSON kept in a string is opened
 		var next []any
 		for _, x := range cur {
-			if s, ok := x.(string); ok {
-				// JSON kept as a string inside JSON (SvelteKit's fetched
-				// data: {"body": "{\"products\": [...]}"}): a path
-				// going on into it reads it.
-				if d, ok := jsonInString(s); ok {
-					x = d
-				}
-			}
 			switch t := x.(type) {
 			case map[string]any:
 				switch {
 				case st.all:
 					for _, k := range sortedKeys(t) {
-						next = append(next, t[k])
+						next = append(next, openKey(t, k, more))
 					}
 				default:
-					if y, ok := t[st.key]; ok {
-						next = append(next, y)
+					if _, ok := t[st.key]; ok {
+						next = append(next, openKey(t, st.key, more))
 					}
 				}
 			case []any:
 				switch {
 				case st.all:
-					next = append(next, t...)
+					for k := range t {
+						next = append(next, openIndex(t, k, more))
+					}
 				case st.index >= 0 && st.index < len(t):
-					next = append(next, t[st.index])
+					next = append(next, openIndex(t, st.index, more))
 				}
 			}
 		}
@@ -265,6 +265,41 @@ func (p jsonPath) eval(v any) []any {
 		}
 	}
 	return cur
+}
+
+// opened returns the JSON v keeps as a string (SvelteKit's fetched data:
+// {"body": "{\"products\": [...]}"}), decoded, and whether it is one.
+func opened(v any) (any, bool) {
+	if s, ok := v.(string); ok {
+		return jsonInString(s)
+	}
+	return nil, false
+}
+
+// openKey is m[k], opened (see opened) when more of a path goes into it;
+// the decoded JSON replaces the string in m, so that the other paths of
+// the page (next_page, the fields) decode it no more.
+func openKey(m map[string]any, k string, more bool) any {
+	v := m[k]
+	if more {
+		if d, ok := opened(v); ok {
+			m[k] = d
+			return d
+		}
+	}
+	return v
+}
+
+// openIndex is openKey for an array's element.
+func openIndex(a []any, i int, more bool) any {
+	v := a[i]
+	if more {
+		if d, ok := opened(v); ok {
+			a[i] = d
+			return d
+		}
+	}
+	return v
 }
 
 // values returns the spec's values on item: with all, every value of every
