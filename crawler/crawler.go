@@ -422,17 +422,13 @@ type run struct {
 	// rowsSeen holds the listings an index row of this run already handled
 	// (see claimRow).
 	rowsSeen map[string]bool
-	// detailRead counts the detail pages read and, per field the detail
-	// rules name, those that left it empty (see detailFieldsEmpty).
-	detailRead  int
-	detailEmpty [len(detailFields)]int
-	// indexRead and indexEmpty count the same for the listings index
-	// pages gave (noteIndexRows).
-	indexRead  int
-	indexEmpty [len(detailFields)]int
-	sess       *runSession     // Sessions (issue 8)
-	limitStop  string          // a limit that stopped the run (politeness.go)
-	unfollowed map[string]bool // links beyond the depth limit
+	// details counts the detail pages read and the fields their rules
+	// left empty (see detailFieldsEmpty), index the same for the listings
+	// index pages gave (noteIndexRows).
+	details, index fieldsRead
+	sess           *runSession     // Sessions (issue 8)
+	limitStop      string          // a limit that stopped the run (politeness.go)
+	unfollowed     map[string]bool // links beyond the depth limit
 	// pagerFound: an index page's next_page rule gave a page to go to;
 	// pagerDead: the first one whose rule matched only elements without
 	// a link, with its URL (see notePager).
@@ -1280,38 +1276,55 @@ func (r *run) detailFrame(b *pageBatch, t task, l, read precwatch.Listing, frame
 		rowHash: t.rowHash, frame: true, outerRead: read})
 }
 
+// fieldsRead counts listings read and, per field of detailFields, those
+// that left it empty.
+type fieldsRead struct {
+	read  int
+	empty [len(detailFields)]int
+}
+
+func (fr *fieldsRead) note(l precwatch.Listing) {
+	fr.read++
+	for i, f := range detailFields {
+		if !f.value(l) {
+			fr.empty[i]++
+		}
+	}
+}
+
+// emptyRules are the fields whose rule in rules is set, that skip does
+// not leave out, and that every listing read left empty, once enough were
+// read to judge: "vendor (\"h1\")".
+func (fr *fieldsRead) emptyRules(rules *precwatch.Extraction, skip func(field int) bool) []string {
+	var out []string
+	for i, f := range detailFields {
+		if sel := f.rule(rules); sel != "" && !skip(i) && fr.read >= minDetailPagesToJudge && fr.empty[i] == fr.read {
+			out = append(out, fmt.Sprintf("%s (%q)", f.name, sel))
+		}
+	}
+	return out
+}
+
 // noteIndexRows counts the listings an index page gave and the fields
 // the site's rules left empty in them.
 func (r *run) noteIndexRows(ls []precwatch.Listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.indexRead += len(ls)
 	for _, l := range ls {
-		for i, f := range detailFields {
-			if !f.value(l) {
-				r.indexEmpty[i]++
-			}
-		}
+		r.index.note(l)
 	}
 }
 
-// indexFieldsEmpty are the site's field rules that no listing of an index
-// page filled, when enough were read to judge and no detail rule names
-// the field (a detail page may still fill it).
+// indexFieldsEmpty are the site's selector rules that no listing of an
+// index page filled, when no detail rule names the field (a detail page
+// may still fill it).
 func (r *run) indexFieldsEmpty(rules precwatch.Extraction) []string {
+	if rules.Mode != "" && rules.Mode != precwatch.ExtractSelectors {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
-	for i, f := range detailFields {
-		sel := f.rule(&rules)
-		if sel == "" || rules.Mode != "" && rules.Mode != precwatch.ExtractSelectors || rules.Detail != nil && f.rule(rules.Detail) != "" {
-			continue
-		}
-		if r.indexRead >= minDetailPagesToJudge && r.indexEmpty[i] == r.indexRead {
-			out = append(out, fmt.Sprintf("%s (%q)", f.name, sel))
-		}
-	}
-	return out
+	return r.index.emptyRules(&rules, func(i int) bool { return rules.Detail != nil && detailFields[i].rule(rules.Detail) != "" })
 }
 
 // noteDetail counts a detail page read and the fields its rules left
@@ -1321,16 +1334,12 @@ func (r *run) indexFieldsEmpty(rules precwatch.Extraction) []string {
 func (r *run) noteDetail(l precwatch.Listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.detailRead++
-	for i, f := range detailFields {
-		if !f.value(l) {
-			r.detailEmpty[i]++
-		}
-	}
+	r.details.note(l)
 }
 
-// minDetailPagesToJudge is how many detail pages must have been read before
-// a field empty on every one of them says its rule matches nothing.
+// minDetailPagesToJudge is how many detail pages (or listings) must have
+// been read before a field empty on every one of them says its rule
+// matches nothing.
 const minDetailPagesToJudge = 3
 
 // detailFieldsEmpty returns the fields the site's detail rules name that
@@ -1344,13 +1353,7 @@ func (r *run) detailFieldsEmpty(rules *precwatch.Extraction) []string {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
-	for i, f := range detailFields {
-		if sel := f.rule(rules); sel != "" && r.detailRead >= minDetailPagesToJudge && r.detailEmpty[i] == r.detailRead {
-			out = append(out, fmt.Sprintf("%s (%q)", f.name, sel))
-		}
-	}
-	return out
+	return r.details.emptyRules(rules, func(int) bool { return false })
 }
 
 // notePager keeps what an index page's next_page rule gave. A pager that
@@ -1548,7 +1551,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 	}
 	if empty := r.indexFieldsEmpty(c.site.Extract); len(empty) > 0 {
 		r.mu.Lock()
-		n := r.indexRead
+		n := r.index.read
 		r.mu.Unlock()
 		logger.Warn("rules matched nothing: every listing read left these fields empty; a rule reads inside the listing element (start it at :root to read the page, as a vendor named only in the page's heading)",
 			"fields", strings.Join(empty, ", "), "listings", n)
@@ -1557,7 +1560,7 @@ func (c *Crawler) finish(ctx context.Context, r *run, logger *slog.Logger) (prec
 		// A warning, not a partial run: the listings were read, only
 		// without what the detail page should have added.
 		r.mu.Lock()
-		n := r.detailRead
+		n := r.details.read
 		r.mu.Unlock()
 		logger.Warn("detail rules matched nothing: every detail page left these fields empty; check the rules against a detail page",
 			"fields", strings.Join(empty, ", "), "detail_pages", n)
