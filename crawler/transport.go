@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +90,10 @@ func proxyDialer(u *url.URL, addr string, timeout time.Duration, unreachable fun
 				return nil, &proxyAuthError{err}
 			}
 			// A refusal names the proxy's (Tor's) answer; see torerrors.go.
-			return nil, socksReplyError(tap.truncatedReply(err))
+			if code, ok := tap.cutReplyCode(err); ok {
+				return nil, &SOCKSReplyError{Code: code, err: err}
+			}
+			return nil, socksReplyError(err)
 		}
 		tap.off.Store(true) // the handshake is over: no more recording
 		return c, nil
@@ -120,13 +122,13 @@ func (t *replyTap) record(p []byte) {
 	t.buf = append(t.buf, p[:min(len(p), maxTap-len(t.buf))]...)
 }
 
-// truncatedReply returns err, or for a handshake whose CONNECT reply was
-// cut after its code, a SOCKS client error naming that code, as the
-// client reports a whole reply (see socksReplyError).
-func (t *replyTap) truncatedReply(err error) error {
+// cutReplyCode returns the reply code of a handshake whose CONNECT
+// reply the proxy cut short after its code (the client saw an EOF): the
+// refusal as a whole reply would have said it (see socksReplyError).
+func (t *replyTap) cutReplyCode(err error) (byte, bool) {
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "socks connect" || !errors.Is(op.Err, io.EOF) && !errors.Is(op.Err, io.ErrUnexpectedEOF) {
-		return err
+		return 0, false
 	}
 	t.mu.Lock()
 	b := t.buf
@@ -134,26 +136,20 @@ func (t *replyTap) truncatedReply(err error) error {
 	// The method choice (05 MM), then for username/password its status
 	// (01 00), then the reply (05 CODE ...).
 	if len(b) < 2 || b[0] != 0x05 {
-		return err
+		return 0, false
 	}
 	method := b[1]
 	b = b[2:]
 	if method == 0x02 {
 		if len(b) < 2 {
-			return err
+			return 0, false
 		}
 		b = b[2:]
 	}
 	if len(b) < 2 || b[0] != 0x05 || b[1] == 0x00 {
-		return err
+		return 0, false
 	}
-	text, ok := socksReplies[b[1]]
-	if !ok || b[1] >= 0xF0 {
-		text = "unknown code: " + strconv.Itoa(int(b[1]))
-	}
-	cut := *op
-	cut.Err = fmt.Errorf("unknown error %s", text)
-	return fmt.Errorf("%w (the proxy cut its reply short after the code)", &cut)
+	return b[1], true
 }
 
 // tappedConn records what the proxy sends into tap until the handshake
