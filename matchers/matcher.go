@@ -1052,11 +1052,8 @@ func (m *Matcher) matchField(sc *scratch, field, text string) (clean bool) {
 // method that measured it ("98,5 % (CG)", gas chromatography in Spanish
 // and French; "99 % (GC)"), not a substance's code.
 func methodNote(toks []token, c candidate) bool {
-	open, after := c.tokFirst-1, c.tokAfter
-	isPunct := func(i int, p string) bool {
-		return i >= 0 && i < len(toks) && toks[i].kind == tokPunct && toks[i].word == p
-	}
-	return isPunct(open, "(") && isPunct(after, ")") && open >= 1 && (toks[open-1].kind == tokPct || toks[open-1].kind == tokNum)
+	open := c.tokFirst - 1
+	return punctAt(toks, open, "(") && punctAt(toks, c.tokAfter, ")") && open >= 1 && (toks[open-1].kind == tokPct || toks[open-1].kind == tokNum)
 }
 
 // locateTokens sets c's first token and the one after its end, searching

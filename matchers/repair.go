@@ -863,7 +863,7 @@ func (v *vocab) pairNear(head, w string) bool {
 // swapped with the next, never the first letter.
 func oneEdit(w, c string) bool {
 	a, b := []rune(w), []rune(c)
-	if len(a) == 0 || len(b) == 0 || a[0] != b[0] || utf8.RuneCountInString(w) == 0 {
+	if len(a) == 0 || len(b) == 0 || a[0] != b[0] {
 		return false
 	}
 	p := 0

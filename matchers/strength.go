@@ -1211,8 +1211,7 @@ func purityHead(toks []token, first int) specHead {
 			continue
 		}
 		// The method in parentheses: "Czystość (GC): 99,5", "Assay (HPLC) 98".
-		if t.kind == tokWord && k > 0 && k+1 < len(toks) && toks[k-1].kind == tokPunct && toks[k-1].word == "(" &&
-			toks[k+1].kind == tokPunct && toks[k+1].word == ")" && len(t.word) <= 6 {
+		if t.kind == tokWord && punctAt(toks, k-1, "(") && punctAt(toks, k+1, ")") && len(t.word) <= 6 {
 			continue
 		}
 		break
