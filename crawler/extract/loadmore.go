@@ -133,50 +133,29 @@ func (m *loadMore) answer(body string) (*html.Node, string, bool) {
 // nesting cannot exhaust the stack.
 func DropTemplates(root *html.Node) {
 	for n := root; n != nil; {
-		if n.Type == html.ElementNode && n.DataAtom == atom.Template {
-			if p := n.Parent; p != nil && p.Type == html.ElementNode && shadowRoot(n) {
-				// Unwrap: the contents go before the template, which
-				// goes; the walk goes on from the first of them.
-				first := n.FirstChild
-				for c := n.FirstChild; c != nil; c = n.FirstChild {
-					n.RemoveChild(c)
-					p.InsertBefore(c, n)
-				}
-				next := n.NextSibling
-				p.RemoveChild(n)
-				switch {
-				case first != nil:
-					n = first
-				case next != nil:
-					n = next
-				default:
-					n = p
-					for n != nil && n != root && n.NextSibling == nil {
-						n = n.Parent
-					}
-					if n == nil || n == root {
-						return
-					}
-					n = n.NextSibling
-				}
-				continue
-			}
-			for c := n.FirstChild; c != nil; c = n.FirstChild {
-				n.RemoveChild(c)
+		if n.Type != html.ElementNode || n.DataAtom != atom.Template {
+			n = Next(root, n)
+			continue
+		}
+		p := n.Parent
+		unwrap := p != nil && p.Type == html.ElementNode && shadowRoot(n)
+		first := n.FirstChild
+		for c := n.FirstChild; c != nil; c = n.FirstChild {
+			n.RemoveChild(c)
+			if unwrap {
+				p.InsertBefore(c, n) // the contents go before the template
 			}
 		}
-		switch {
-		case n.FirstChild != nil:
-			n = n.FirstChild
-		default:
-			for n != nil && n != root && n.NextSibling == nil {
-				n = n.Parent
+		next := Next(root, n) // n is empty now: what follows it
+		if unwrap {
+			// The template goes; the walk goes on from the first of its
+			// contents.
+			p.RemoveChild(n)
+			if first != nil {
+				next = first
 			}
-			if n == nil || n == root {
-				return
-			}
-			n = n.NextSibling
 		}
+		n = next
 	}
 }
 
