@@ -40,7 +40,6 @@ func lineItems(rule *field, c *html.Node, post precwatch.Listing) (precwatch.Lis
 			it.Price, it.Currency = v, cur
 		}
 		items = append(items, it)
-		taken[strings.TrimSpace(line)] = true
 	}
 	if len(items) == 0 {
 		return post, nil
