@@ -191,18 +191,16 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 }
 
 // flags returns a flag set with the flags every command shares.
-// globalFlags are the flags every command takes, with a value.
-var globalFlags = map[string]bool{"config": true, "store": true, "log-level": true, "log-format": true}
-
 // commandFirst moves the flags every command takes from before the
 // command to after it ("precwatch --config c.yaml crawl --site s" as
 // "crawl --config c.yaml --site s"); other arguments are left as they
 // are, so an unknown flag first is still reported as no command.
 func commandFirst(args []string) []string {
+	common := (&Main{}).flags("") // the flags every command takes, each with a value
 	var lead []string
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
-		if !globalFlags[name] {
+		if common.Lookup(name) == nil {
 			return append(lead, args...)
 		}
 		if hasValue || len(args) < 2 {
