@@ -3,6 +3,7 @@ package extract
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -72,22 +73,22 @@ func flightDocs(stream string) []any {
 		if strings.HasPrefix(row, "T") {
 			// A text row: its length in bytes, in hex, then a comma.
 			comma := strings.IndexByte(row, ',')
-			n, ok := parseHex(row[1:max(comma, 1)])
-			if comma < 0 || !ok || comma+1+n > len(row) {
+			n, err := strconv.ParseUint(row[1:max(comma, 1)], 16, 31)
+			if comma < 0 || err != nil || comma+1+int(n) > len(row) {
 				break
 			}
-			stream = row[comma+1+n:]
+			stream = row[comma+1+int(n):]
 			continue
 		}
-		tagged := len(row) > 0 && row[0] >= 'A' && row[0] <= 'Z'
-		dec := json.NewDecoder(strings.NewReader(strings.TrimLeft(row, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
-		dec.UseNumber() // as decodeFirst: prices keep their digits
-		var v any
-		err := dec.Decode(&v)
-		nl := strings.IndexByte(row, '\n')
-		if err == nil && !tagged {
-			docs = appendElementProps(append(docs, v), v, 0)
+		if len(row) > 0 && (row[0] < 'A' || row[0] > 'Z') { // module and hint rows are tagged: skipped
+			dec := json.NewDecoder(strings.NewReader(row))
+			dec.UseNumber() // as decodeFirst: prices keep their digits
+			var v any
+			if dec.Decode(&v) == nil {
+				docs = appendElementProps(append(docs, v), v, 0)
+			}
 		}
+		nl := strings.IndexByte(row, '\n')
 		if nl < 0 {
 			break
 		}
@@ -118,27 +119,6 @@ func appendElementProps(docs []any, v any, depth int) []any {
 		}
 	}
 	return docs
-}
-
-func parseHex(s string) (int, bool) {
-	if s == "" || len(s) > 8 {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			n = n<<4 | int(c-'0')
-		case c >= 'a' && c <= 'f':
-			n = n<<4 | int(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			n = n<<4 | int(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return n, true
 }
 
 // nuxtWrappers are the devalue types Nuxt writes around a value
