@@ -338,17 +338,20 @@ func CookiesFor(cs []Cookie, hosts []string) (kept []Cookie, dropped int) {
 func (s Site) Hosts() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, raw := range slices.Concat(s.StartURLs, s.Mirrors, s.ExtraHosts) {
-		if !strings.Contains(raw, "://") {
-			raw = "http://" + raw // a bare host of hosts:
+	add := func(h string) {
+		if h != "" && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
 		}
-		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
-			h := strings.ToLower(u.Hostname())
-			if !seen[h] {
-				seen[h] = true
-				out = append(out, h)
-			}
+	}
+	for _, raw := range slices.Concat(s.StartURLs, s.Mirrors) {
+		if u, err := url.Parse(raw); err == nil {
+			add(strings.ToLower(u.Hostname()))
 		}
+	}
+	for _, raw := range s.ExtraHosts {
+		h, _ := SiteHost(raw)
+		add(h)
 	}
 	return out
 }

@@ -270,6 +270,22 @@ func (g GraphQL) Body(cursor string) (string, error) {
 	return string(b), nil
 }
 
+// SiteHost is the host name an entry of a site's hosts names: a bare host
+// ("shop-eu.onion") or an origin ("http://shop-eu.onion:8080"), in lower
+// case.
+func SiteHost(h string) (string, error) {
+	h = strings.TrimSpace(h)
+	raw := h
+	if !strings.Contains(h, "://") {
+		raw = "http://" + h
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("want a host name or an http(s) origin, got %q", h)
+	}
+	return strings.ToLower(u.Hostname()), nil
+}
+
 // IsTor reports whether the site must be fetched through Tor: it is marked
 // so, or one of its start URLs or mirrors is on a .onion host.
 func (s Site) IsTor() bool {

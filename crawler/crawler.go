@@ -227,7 +227,7 @@ func New(site precwatch.Site, store precwatch.Store, matcher precwatch.Matcher, 
 		c.hosts[strings.ToLower(o.Hostname())] = true
 	}
 	for i, h := range site.ExtraHosts {
-		name, err := SiteHost(h)
+		name, err := precwatch.SiteHost(h)
 		if err != nil {
 			return nil, fmt.Errorf("crawler: site %q: hosts[%d]: %w", site.Name, i, err)
 		}
@@ -695,22 +695,6 @@ func (r *run) crawl() {
 		})
 	}
 	workers.Wait()
-}
-
-// SiteHost is the host name an entry of a site's hosts names: a bare host
-// ("shop-eu.onion") or an origin ("http://shop-eu.onion:8080"), in lower
-// case.
-func SiteHost(h string) (string, error) {
-	h = strings.TrimSpace(h)
-	raw := h
-	if !strings.Contains(h, "://") {
-		raw = "http://" + h
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("want a host name or an http(s) origin, got %q", h)
-	}
-	return strings.ToLower(u.Hostname()), nil
 }
 
 // noteNoListing keeps, for the run's error, why the first index page

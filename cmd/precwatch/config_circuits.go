@@ -21,7 +21,7 @@ func checkCircuitsMirrors(doc *yamlfile.Doc, at func(field ...any) []any, s prec
 		}
 	}
 	for j, h := range s.ExtraHosts {
-		if _, err := crawler.SiteHost(h); err != nil {
+		if _, err := precwatch.SiteHost(h); err != nil {
 			errs = append(errs, doc.Errorf(at("hosts", j), "%v", err))
 		}
 	}
